@@ -1,0 +1,57 @@
+# Serambi — the two commands are `make run` and `make test`; everything else is a helper.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+UV := $(BIN)/uv
+UV_VERSION := 0.13.9
+MEMBERS := $(wildcard contracts/pyproject.toml services/*/pyproject.toml)
+PYTEST_ARGS ?=
+
+.PHONY: run test test-faults test-all bench lint schemas asyncapi install clean-var
+
+# Install: a venv with a pinned uv, then the locked workspace (every service, contracts, the ops CLI, dev tools).
+$(UV):
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+
+$(VENV)/.synced: $(UV) uv.lock pyproject.toml $(MEMBERS)
+	$(UV) sync --frozen --all-packages --python $(BIN)/python
+	touch $@
+
+uv.lock: pyproject.toml $(MEMBERS) | $(UV)
+	$(UV) lock --python $(BIN)/python
+	touch $@
+
+install: $(VENV)/.synced
+
+## run: the whole local stack in the foreground (NATS, MongoDB-wire server, the four services, mail/SMS sinks)
+run: install
+	$(BIN)/serambi dev up
+
+## test: the default suite (unit, contract, integration, end-to-end)
+test: install
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+## test-faults: fault-injection tests (slow)
+test-faults: install
+	$(BIN)/pytest -m faults $(PYTEST_ARGS)
+
+test-all: install
+	$(BIN)/pytest -m "" $(PYTEST_ARGS)
+
+bench: install
+	$(BIN)/python -m bench
+
+lint: install
+	$(BIN)/ruff check .
+
+## schemas: regenerate contracts/schemas (refuses backward-incompatible changes)
+schemas: install
+	$(BIN)/serambi contracts schemas --write
+
+## asyncapi: regenerate docs/asyncapi/*.json from the FastStream apps
+asyncapi: install
+	$(BIN)/serambi contracts asyncapi --write
+
+clean-var:
+	rm -rf var

@@ -1,0 +1,79 @@
+"""Events of the intake context (audience requests and the guest book)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import ClassVar
+
+from pydantic import Field, model_validator
+
+from .base import AggregateId, Event, LongText, PersonEmail, PersonName, PhoneE164, ShortText, Value
+
+
+class InstitutionType(StrEnum):
+    GOVERNMENT_AGENCY = "government_agency"
+    LOCAL_GOVERNMENT = "local_government"
+    OTHER_INSTITUTION = "other_institution"
+
+
+class IntakeChannel(StrEnum):
+    ONLINE = "online"
+    DESK = "desk"
+    LETTER = "letter"
+
+
+class Requester(Value):
+    """Who asks for the audience. Name, email and phone are personal data."""
+
+    name: PersonName
+    position: ShortText
+    institution: ShortText
+    institution_type: InstitutionType
+    email: PersonEmail | None = None
+    phone: PhoneE164 | None = None
+
+    @model_validator(mode="after")
+    def _has_contact(self) -> Requester:
+        if self.email is None and self.phone is None:
+            raise ValueError("requester: give an email address or a mobile phone number")
+        return self
+
+
+class DocumentRef(Value):
+    """A stored document, referenced by id, digest and media type (never embedded)."""
+
+    document_id: AggregateId
+    kind: ShortText
+    media_type: ShortText
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    size: int = Field(ge=0)
+
+
+class RequestSubmitted(Event):
+    """An institution asked for an audience; the 3-working-day answer clock starts."""
+
+    context: ClassVar[str] = "intake"
+    tracking_code: AggregateId
+    channel: IntakeChannel
+    requester: Requester
+    topic: ShortText
+    purpose: LongText
+    participants: int = Field(ge=1, le=500)
+    proposed_dates: list[date] = Field(default_factory=list, max_length=10)
+    documents: list[DocumentRef] = Field(default_factory=list, max_length=10)
+    submitted_at: datetime
+    answer_due_at: datetime
+    access_token_sha256: str = Field(
+        pattern=r"^[0-9a-f]{64}$",
+        description="SHA-256 of the requester's 256-bit random access token (never the token)",
+    )
+
+
+class RequestWithdrawn(Event):
+    """The requester withdrew the request."""
+
+    context: ClassVar[str] = "intake"
+    tracking_code: AggregateId
+    withdrawn_at: datetime
+    reason: str | None = Field(default=None, max_length=1000)

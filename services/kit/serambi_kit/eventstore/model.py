@@ -1,0 +1,174 @@
+"""The event-store protocol, shared by the JetStream and the in-memory implementations."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Protocol, TypeVar
+
+from serambi_contracts import AggregateRef, Envelope, Event, event_class
+
+from ..causation import current_cause
+
+T = TypeVar("T")
+
+
+class ConcurrencyError(Exception):
+    """Someone else appended to the aggregate since we loaded it (JetStream error 10071)."""
+
+    def __init__(self, ref: AggregateRef, expected: int, detail: str = "") -> None:
+        super().__init__(f"{ref.filter}: expected last sequence {expected}; {detail}".strip())
+        self.ref = ref
+        self.expected = expected
+
+
+class EventStoreError(Exception):
+    """The store refused or failed an operation (not a concurrency conflict)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedEvent:
+    """An event as stored: its aggregate, payload, envelope and stream position."""
+
+    ref: AggregateRef
+    event: Event
+    envelope: Envelope
+    sequence: int
+
+    @property
+    def version(self) -> int:
+        return self.envelope.aggregateversion or 0
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    """One aggregate's events in order. ``last_sequence`` 0 means it does not exist yet."""
+
+    ref: AggregateRef
+    events: tuple[RecordedEvent, ...]
+    last_sequence: int
+
+    @property
+    def version(self) -> int:
+        return len(self.events)
+
+    @property
+    def payloads(self) -> list[Event]:
+        return [recorded.event for recorded in self.events]
+
+
+@dataclass(frozen=True, slots=True)
+class Appended:
+    sequences: tuple[int, ...]
+    duplicate: bool = False
+
+
+class EventStore(Protocol):
+    async def load(self, ref: AggregateRef) -> History: ...
+
+    async def append(
+        self,
+        ref: AggregateRef,
+        events: Sequence[Event],
+        *,
+        expected_sequence: int,
+        expected_version: int,
+        event_ids: Sequence[str] | None = None,
+    ) -> Appended:
+        """Append atomically if the aggregate's last sequence is still ``expected_sequence``.
+
+        ``event_ids`` make retries idempotent: an event id already stored is not stored again.
+        """
+        ...
+
+
+def make_envelopes(
+    source: str,
+    ref: AggregateRef,
+    events: Sequence[Event],
+    *,
+    expected_version: int,
+    event_ids: Sequence[str] | None,
+    now: datetime | None = None,
+) -> list[Envelope]:
+    """Envelopes for new events; correlation and causation come from the current cause."""
+    if event_ids is not None and len(event_ids) != len(events):
+        raise ValueError("event_ids must match events one to one")
+    cause = current_cause()
+    instant = now or datetime.now(UTC)
+    envelopes = []
+    for index, event in enumerate(events):
+        event_id = event_ids[index] if event_ids else str(uuid.uuid4())
+        envelopes.append(
+            Envelope(
+                id=event_id,
+                source=source,
+                type=event.event_type(),
+                time=instant,
+                subject=ref.id,
+                dataschema=event.schema_uri(),
+                correlationid=cause.correlation_id if cause else event_id,
+                causationid=cause.causation_id if cause else None,
+                aggregateversion=expected_version + index + 1,
+            )
+        )
+    return envelopes
+
+
+def encode_event(event: Event) -> bytes:
+    return event.model_dump_json(by_alias=True, exclude_none=False).encode()
+
+
+def decode_event(envelope: Envelope, data: bytes) -> Event:
+    """The payload as its contract model (raises UnknownEventTypeError / ValidationError)."""
+    return event_class(envelope.type).model_validate(json.loads(data))
+
+
+def deterministic_id(*parts: str) -> str:
+    """A stable event id derived from its cause, so a retried reaction is deduplicated."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, "serambi:" + ":".join(parts)))
+
+
+async def retry_on_conflict(
+    attempt: Callable[[], Awaitable[T]], *, attempts: int = 5, base_delay: float = 0.01
+) -> T:
+    """Run a load-decide-append ``attempt`` again when it loses an optimistic-concurrency race."""
+    for number in range(1, attempts + 1):
+        try:
+            return await attempt()
+        except ConcurrencyError:
+            if number == attempts:
+                raise
+            await asyncio.sleep(base_delay * 2 ** (number - 1) * (1 + random.random()))
+    raise AssertionError("unreachable")
+
+
+async def execute(
+    store: EventStore,
+    ref: AggregateRef,
+    decide: Callable[[list[Event]], Sequence[Event]],
+    *,
+    event_ids: Callable[[Sequence[Event]], Sequence[str]] | None = None,
+    attempts: int = 5,
+) -> list[Event]:
+    """Load → decide → append, retried on conflicts. Returns the events appended (maybe none)."""
+
+    async def attempt() -> list[Event]:
+        history = await store.load(ref)
+        new_events = list(decide(history.payloads))
+        if new_events:
+            await store.append(
+                ref,
+                new_events,
+                expected_sequence=history.last_sequence,
+                expected_version=history.version,
+                event_ids=event_ids(new_events) if event_ids else None,
+            )
+        return new_events
+
+    return await retry_on_conflict(attempt, attempts=attempts)

@@ -1,0 +1,110 @@
+"""The HTTP side every service shares: health, metrics, errors as JSON, request ids."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from .auth import TokenVerifier
+from .causation import caused_by, new_id
+from .logging import configure_logging, get_logger
+from .runtime import Runtime
+
+log = get_logger(__name__)
+REQUESTS = Counter("serambi_http_requests_total", "HTTP requests", ["method", "route", "status"])
+LATENCY = Histogram("serambi_http_request_seconds", "HTTP latency", ["method", "route"])
+
+
+def _field(location: Sequence[str | int]) -> str:
+    parts = [str(part) for part in location]
+    return ".".join(parts[1:] if parts and parts[0] in ("body", "query", "path", "header") else parts)
+
+
+async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+    errors = [
+        {"field": _field(error["loc"]), "rule": error["type"], "message": error["msg"]}
+        for error in exc.errors()
+    ]
+    return JSONResponse({"error": "invalid_request", "errors": errors}, status_code=422)
+
+
+async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    return JSONResponse(
+        {"error": exc.detail if isinstance(exc.detail, str) else "error", "detail": exc.detail},
+        status_code=exc.status_code, headers=getattr(exc, "headers", None),
+    )
+
+
+def create_service_app(
+    runtime: Runtime,
+    *,
+    title: str,
+    routers: Sequence[APIRouter] = (),
+    on_started: Callable[[], Awaitable[None]] | None = None,
+) -> FastAPI:
+    settings = runtime.settings
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        configure_logging(settings.service, settings.log_level)
+        await runtime.start()
+        if on_started is not None:
+            await on_started()
+        log.info("service.ready", port=settings.port)
+        yield
+        await runtime.stop()
+
+    app = FastAPI(title=title, version="1", lifespan=lifespan)
+    app.state.runtime = runtime
+    app.state.token_verifier = TokenVerifier(settings)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+
+    @app.middleware("http")
+    async def request_context(request: Request, call_next):
+        request_id = request.headers.get("x-request-id", "")[:64] or new_id()
+        started = time.perf_counter()
+        with caused_by(request_id, request_id):
+            response = await call_next(request)
+        route = getattr(request.scope.get("route"), "path", "unmatched")
+        REQUESTS.labels(request.method, route, response.status_code).inc()
+        LATENCY.labels(request.method, route).observe(time.perf_counter() - started)
+        response.headers["x-request-id"] = request_id
+        return response
+
+    @app.get("/livez", tags=["operations"])
+    async def livez() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["operations"])
+    async def readyz() -> JSONResponse:
+        checks = await runtime.readiness()
+        ready = all(value == "ok" for value in checks.values())
+        return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+
+    @app.get("/metrics", tags=["operations"], include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    for router in routers:
+        app.include_router(router)
+    return app
+
+
+def runtime_of(request: Request) -> Runtime:
+    return request.app.state.runtime
+
+
+def serve(app: FastAPI) -> None:
+    """Run ``app`` with uvicorn on the host and port of its settings (a service's __main__)."""
+    import uvicorn
+
+    settings = app.state.runtime.settings
+    uvicorn.run(app, host=settings.http_host, port=settings.port, log_config=None)

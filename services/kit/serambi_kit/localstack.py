@@ -1,0 +1,128 @@
+"""Start the real infrastructure processes on loopback: nats-server and SecantusDB.
+
+Used by ``serambi dev up`` and by the test fixtures (free ports, temporary directories).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class StartError(RuntimeError):
+    """A process did not start or did not become ready in time."""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def find_binary(name: str) -> str:
+    """A console script of this environment first (the venv's bin), then PATH."""
+    local = Path(sys.executable).parent / name
+    if local.exists():
+        return str(local)
+    found = shutil.which(name)
+    if not found:
+        raise StartError(f"{name} not found: run `make install`")
+    return found
+
+
+def wait_for_port(port: int, timeout: float, process: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise StartError(f"process exited with {process.returncode} before listening")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise StartError(f"nothing listens on 127.0.0.1:{port} after {timeout}s")
+
+
+@dataclass
+class ManagedProcess:
+    """A child process with a name, a port, and where its output goes."""
+
+    name: str
+    args: list[str]
+    port: int
+    log_path: Path
+    env: dict[str, str] = field(default_factory=dict)
+    process: subprocess.Popen | None = None
+
+    def start(self, ready_timeout: float = 20.0) -> ManagedProcess:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            self.args,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **self.env},
+            start_new_session=True,
+        )
+        log.close()
+        try:
+            wait_for_port(self.port, ready_timeout, self.process)
+        except StartError as exc:
+            self.stop()
+            tail = self.log_path.read_text(errors="replace")[-2000:]
+            raise StartError(f"{self.name}: {exc}\n{tail}") from exc
+        return self
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process else None
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if not self.alive():
+            return
+        assert self.process is not None
+        self.process.terminate()
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout)
+
+    def kill(self) -> None:
+        if self.alive():
+            assert self.process is not None
+            self.process.kill()
+            self.process.wait(10)
+
+
+def nats_server(
+    data_dir: Path, port: int, monitor_port: int | None = None, log_dir: Path | None = None
+) -> ManagedProcess:
+    args = [find_binary("nats-server"), "-js", "-a", "127.0.0.1", "-p", str(port)]
+    args += ["-sd", str(data_dir), "-n", f"serambi-{port}"]
+    if monitor_port:
+        args += ["-m", str(monitor_port)]
+    return ManagedProcess("nats", args, port, (log_dir or data_dir) / "nats.log")
+
+
+def mongo_server(data_dir: Path, port: int, log_dir: Path | None = None) -> ManagedProcess:
+    args = [find_binary("secantusd-py"), "--host", "127.0.0.1", "--port", str(port)]
+    args += ["--storage-path", str(data_dir), "--log-level", "WARNING"]
+    return ManagedProcess("mongodb-wire", args, port, (log_dir or data_dir) / "secantus.log")
+
+
+def nats_url(port: int) -> str:
+    return f"nats://127.0.0.1:{port}"
+
+
+def mongo_url(port: int) -> str:
+    return f"mongodb://127.0.0.1:{port}/?directConnection=true"

@@ -1,0 +1,140 @@
+"""A service's connections: NATS (event store), MongoDB (read models), dead letters.
+
+The composition root of each service builds one Runtime, and the HTTP app's lifespan starts and
+stops it. Start-up applies the streams and the service's consumers (idempotent).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import nats
+from faststream.nats import NatsBroker
+from nats.aio.client import Client
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+from serambi_contracts import Event
+
+from .deadletters import DeadLetters
+from .eventstore import JetStreamEventStore
+from .logging import get_logger
+from .messaging import DeliveryPolicy, Handler, subscribe
+from .mongo import connect, database
+from .projections import Projection, projector_handler
+from .settings import ServiceSettings
+from .topology import ConsumerSpec, apply_consumers, apply_streams
+
+log = get_logger(__name__)
+
+
+class NotStartedError(RuntimeError):
+    """A connection was used before the runtime started."""
+
+
+class Runtime:
+    def __init__(self, settings: ServiceSettings) -> None:
+        self.settings = settings
+        self.consumers: list[ConsumerSpec] = []
+        self.source = f"/serambi/{settings.service}"
+        self.broker = NatsBroker(
+            settings.nats_url, logger=logging.getLogger("faststream"), **self._nats_credentials()
+        )
+        self.policy = DeliveryPolicy(settings.consumer_max_deliver, settings.retry_delays_seconds)
+        self._nc: Client | None = None
+        self._mongo: AsyncMongoClient | None = None
+        self._store: JetStreamEventStore | None = None
+
+    def _nats_credentials(self) -> dict[str, str]:
+        if self.settings.nats_user and self.settings.nats_password:
+            return {
+                "user": self.settings.nats_user,
+                "password": self.settings.nats_password.get_secret_value(),
+            }
+        return {}
+
+    async def start(self) -> None:
+        self._nc = await nats.connect(
+            self.settings.nats_url, name=f"serambi-{self.settings.service}",
+            max_reconnect_attempts=-1, **self._nats_credentials(),
+        )
+        js = self._nc.jetstream()
+        replicas = self.settings.stream_replicas
+        await apply_streams(js, replicas)
+        await apply_consumers(
+            js, tuple(self.consumers), max_deliver=self.settings.consumer_max_deliver,
+            ack_wait=self.settings.consumer_ack_wait_seconds, replicas=replicas,
+        )
+        self._store = JetStreamEventStore(self._nc, self.source)
+        self._mongo = connect(self.settings.mongo_url.get_secret_value())
+        await self._mongo.admin.command("ping")
+        await self.broker.start()
+        log.info("runtime.started", nats=self.settings.nats_url, database=self.settings.database)
+
+    async def stop(self) -> None:
+        await self.broker.stop()
+        if self._nc is not None:
+            await self._nc.drain()
+        if self._mongo is not None:
+            await self._mongo.close()
+
+    @property
+    def nc(self) -> Client:
+        if self._nc is None:
+            raise NotStartedError("NATS is not connected yet")
+        return self._nc
+
+    @property
+    def store(self) -> JetStreamEventStore:
+        if self._store is None:
+            raise NotStartedError("the event store is not connected yet")
+        return self._store
+
+    @property
+    def db(self) -> AsyncDatabase:
+        if self._mongo is None:
+            raise NotStartedError("MongoDB is not connected yet")
+        return database(self._mongo, self.settings.database)
+
+    def consume(self, spec: ConsumerSpec, handle: Handler, description: str) -> None:
+        """Run ``handle`` for every message of the durable consumer ``spec``."""
+        if spec.service != self.settings.service:
+            raise ValueError(f"{spec.durable} belongs to {spec.service}, not {self.settings.service}")
+        self.consumers.append(spec)
+        subscribe(
+            self.broker, spec, handle, dead_letters=self.dead_letters, policy=self.policy,
+            batch_size=self.settings.consumer_batch_size, description=description,
+        )
+
+    def project(self, spec: ConsumerSpec, projection: Projection) -> None:
+        """Keep ``projection`` up to date from the events ``spec`` delivers."""
+        self.consume(
+            spec, projector_handler(projection, lambda: self.db),
+            f"Projects {', '.join(projection.sources)} into read model {projection.collection!r}.",
+        )
+
+    def publishes(self, context: str, aggregate: str, *events: type[Event]) -> None:
+        """Declare (for the AsyncAPI document) the events this service appends."""
+        for event in events:
+            self.broker.publisher(
+                f"{context}.{aggregate}.{{{aggregate}_id}}.{event.name()}",
+                schema=event, title=event.event_type(),
+                description=(event.__doc__ or "").strip(),
+            )
+
+    def dead_letters(self) -> DeadLetters:
+        return DeadLetters(self.db)
+
+    async def readiness(self) -> dict[str, str]:
+        """Each dependency's state: ``ok`` or the reason it is not."""
+        checks: dict[str, str] = {}
+        try:
+            await self.nc.jetstream().account_info()
+            checks["nats"] = "ok"
+        except Exception as exc:  # noqa: BLE001 — reported, not raised
+            checks["nats"] = f"unavailable: {type(exc).__name__}"
+        try:
+            await self.db.command("ping")
+            checks["mongodb"] = "ok"
+        except Exception as exc:  # noqa: BLE001
+            checks["mongodb"] = f"unavailable: {type(exc).__name__}"
+        return checks

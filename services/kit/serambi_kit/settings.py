@@ -1,0 +1,60 @@
+"""Settings from environment variables (prefix ``SERAMBI_``), with documented defaults."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SIGNING_KEY = "serambi-development-signing-key-not-for-production"
+
+
+class ServiceSettings(BaseSettings):
+    """What every Serambi process reads from its environment.
+
+    Each field maps to ``SERAMBI_<FIELD>``; e.g. ``SERAMBI_NATS_URL``, ``SERAMBI_HTTP_PORT``.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="SERAMBI_", extra="ignore")
+    service: ClassVar[str] = "serambi"
+    default_port: ClassVar[int] = 8000
+
+    environment: Literal["development", "test", "production"] = "development"
+    nats_url: str = "nats://127.0.0.1:4222"
+    nats_user: str | None = None
+    nats_password: SecretStr | None = None
+    mongo_url: SecretStr = SecretStr("mongodb://127.0.0.1:27017/?directConnection=true")
+    mongo_database: str | None = Field(default=None, description="default: serambi_<service>")
+    http_host: str = "127.0.0.1"
+    http_port: int | None = Field(default=None, description="default: the service's own port")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    stream_replicas: int = Field(default=1, ge=1, le=5)
+    consumer_max_deliver: int = Field(default=5, ge=2, le=100)
+    consumer_ack_wait_seconds: float = Field(default=30.0, gt=0)
+    consumer_batch_size: int = Field(default=16, ge=1, le=256)
+    retry_delays_seconds: tuple[float, ...] = (0.5, 2.0, 5.0, 15.0)
+    auth_issuer: str = "serambi-dev"
+    auth_audience: str = "serambi"
+    auth_jwks_url: str | None = None
+    auth_dev_signing_key: SecretStr | None = SecretStr(DEV_SIGNING_KEY)
+
+    @model_validator(mode="after")
+    def _production_has_no_development_secrets(self) -> ServiceSettings:
+        if self.environment == "production":
+            if self.auth_dev_signing_key is not None:
+                raise ValueError(
+                    "SERAMBI_AUTH_DEV_SIGNING_KEY must be unset in production "
+                    "(use SERAMBI_AUTH_JWKS_URL of the identity provider)"
+                )
+            if not self.auth_jwks_url:
+                raise ValueError("SERAMBI_AUTH_JWKS_URL is required in production")
+        return self
+
+    @property
+    def port(self) -> int:
+        return self.http_port or self.default_port
+
+    @property
+    def database(self) -> str:
+        return self.mongo_database or f"serambi_{self.service}"
