@@ -37,7 +37,8 @@ class Runtime:
         self.consumers: list[ConsumerSpec] = []
         self.source = f"/serambi/{settings.service}"
         self.broker = NatsBroker(
-            settings.nats_url, logger=logging.getLogger("faststream"), **self._nats_credentials()
+            settings.nats_url, logger=logging.getLogger("faststream"), log_level=logging.DEBUG,
+            **self._nats_credentials(),
         )
         self.policy = DeliveryPolicy(settings.consumer_max_deliver, settings.retry_delays_seconds)
         self._nc: Client | None = None

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import typer
 
-from serambi_ops.commands import calendar
+from serambi_ops.commands import calendar, contracts, deadletters, demo, dev, projections, streams, token
 
 app = typer.Typer(help="Serambi operator commands.", no_args_is_help=True)
+app.add_typer(streams.app, name="streams", help="JetStream streams and consumers.")
+app.add_typer(projections.app, name="projections", help="Read models.")
+app.add_typer(deadletters.app, name="dead-letters", help="Messages the services could not handle.")
 app.add_typer(calendar.app, name="calendar", help="Working calendar and SLA deadlines.")
+app.add_typer(contracts.app, name="contracts", help="Event schemas and AsyncAPI documents.")
+app.add_typer(dev.app, name="dev", help="The local development stack.")
+app.command("token")(token.token_command)
+app.command("demo")(demo.demo_command)
 
 
 def main() -> None:

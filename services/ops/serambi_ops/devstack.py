@@ -1,0 +1,200 @@
+"""`serambi dev up`: the whole local stack in the foreground, supervised.
+
+Starts nats-server (JetStream, 127.0.0.1) and SecantusDB with data under ``var/``, applies the
+streams, then the SMTP and SMS sinks and the four services, each its own OS process. Output of
+each process goes to ``var/log/<name>.log``; the services' lines are also echoed here, prefixed.
+A process that exits is restarted with a growing delay (1 s … 30 s) and its exit is logged.
+Ctrl-C (or SIGTERM) stops everything: services first, then sinks, then the databases.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from serambi_kit.localstack import find_binary, mongo_url, nats_url, wait_for_port
+from serambi_kit.settings import ServiceSettings
+
+from .commands.streams import apply_all
+from .services import SERVICES
+
+STOP_TIMEOUT = 10.0
+
+
+@dataclass(frozen=True)
+class Ports:
+    nats: int = 4222
+    nats_monitor: int = 8222
+    mongo: int = 27017
+    smtp: int = 1025
+    sms: int = 8025
+    services: dict[str, int] = field(default_factory=lambda: {s.name: s.port for s in SERVICES.values()})
+
+
+@dataclass
+class Child:
+    name: str
+    args: list[str]
+    port: int
+    echo: bool
+    env: dict[str, str] = field(default_factory=dict)
+    process: asyncio.subprocess.Process | None = None
+    restarts: int = 0
+
+
+def say(message: str) -> None:
+    print(f"serambi | {message}", flush=True)
+
+
+class Supervisor:
+    def __init__(self, var: Path, ports: Ports) -> None:
+        self.var = var
+        self.ports = ports
+        self.stopping = asyncio.Event()
+        self.tasks: list[asyncio.Task] = []
+        self.children: list[Child] = []
+
+    def plan(self) -> tuple[list[Child], list[Child]]:
+        """(infrastructure, applications), in start order."""
+        py, var, ports = sys.executable, self.var, self.ports
+        infra = [
+            Child("nats", [find_binary("nats-server"), "-js", "-a", "127.0.0.1", "-p", str(ports.nats),
+                           "-m", str(ports.nats_monitor), "-sd", str(var / "nats"), "-n", "serambi-dev"],
+                  ports.nats, echo=False),
+            Child("mongodb", [find_binary("secantusd-py"), "--host", "127.0.0.1", "--port", str(ports.mongo),
+                              "--storage-path", str(var / "mongo"), "--log-level", "WARNING"],
+                  ports.mongo, echo=False),
+        ]
+        env = {"SERAMBI_NATS_URL": nats_url(ports.nats), "SERAMBI_MONGO_URL": mongo_url(ports.mongo)}
+        apps = [
+            Child("smtp-sink", [py, "-m", "serambi_ops.sinks", "smtp", "--port", str(ports.smtp),
+                                "--directory", str(var / "mail")], ports.smtp, echo=True),
+            Child("sms-sink", [py, "-m", "serambi_ops.sinks", "sms", "--port", str(ports.sms),
+                               "--directory", str(var / "sms")], ports.sms, echo=True),
+        ]
+        for name, port in ports.services.items():
+            apps.append(Child(name, [py, "-m", f"serambi_{name}"], port, echo=True,
+                              env={**env, "SERAMBI_HTTP_PORT": str(port)}))
+        return infra, apps
+
+    async def _pump(self, child: Child, stream: asyncio.StreamReader) -> None:
+        with (self.var / "log" / f"{child.name}.log").open("ab") as log:
+            async for line in stream:
+                log.write(line)
+                log.flush()
+                if child.echo:
+                    print(f"{child.name:<10} | {line.decode(errors='replace').rstrip()}", flush=True)
+
+    async def _supervise(self, child: Child) -> None:
+        delay = 1.0
+        while not self.stopping.is_set():
+            started = time.monotonic()
+            child.process = await asyncio.create_subprocess_exec(
+                *child.args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+                env={**os.environ, **child.env}, start_new_session=True,
+            )
+            assert child.process.stdout is not None
+            pump = asyncio.create_task(self._pump(child, child.process.stdout))
+            code = await child.process.wait()
+            await pump
+            if self.stopping.is_set():
+                return
+            if time.monotonic() - started > 60:
+                delay = 1.0
+            child.restarts += 1
+            say(f"{child.name} (pid {child.process.pid}) exited with {code}; "
+                f"restart #{child.restarts} in {delay:.0f}s")
+            try:
+                await asyncio.wait_for(self.stopping.wait(), delay)
+            except TimeoutError:
+                pass
+            delay = min(delay * 2, 30.0)
+
+    def _start(self, child: Child) -> None:
+        self.children.append(child)
+        self.tasks.append(asyncio.create_task(self._supervise(child)))
+
+    async def _ready(self, child: Child, timeout: float) -> None:
+        await asyncio.to_thread(wait_for_port, child.port, timeout)
+
+    async def run(self) -> int:
+        for directory in ("nats", "mongo", "mail", "sms", "log"):
+            (self.var / directory).mkdir(parents=True, exist_ok=True)
+        infra, apps = self.plan()
+        busy = [f"{c.name}:{c.port}" for c in infra + apps if _listening(c.port)]
+        if busy:
+            say(f"ports already in use: {', '.join(busy)} — is another stack running?")
+            return 1
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self.stopping.set)
+        try:
+            for child in infra:
+                self._start(child)
+            for child in infra:
+                await self._ready(child, 60)
+            settings = ServiceSettings(nats_url=nats_url(self.ports.nats))
+            for line in await apply_all(settings):
+                say(line)
+            for child in apps:
+                self._start(child)
+            await asyncio.gather(*(self._ready(child, 60) for child in apps))
+            self._announce()
+            await self.stopping.wait()
+        except Exception as exc:  # noqa: BLE001 — report, then stop what was started
+            say(f"start-up failed: {exc}")
+            return 1
+        finally:
+            await self.shutdown(infra, apps)
+        return 0
+
+    def _announce(self) -> None:
+        p = self.ports
+        say("ready:")
+        for name, port in p.services.items():
+            say(f"  {name:<11} http://127.0.0.1:{port}  (docs: /docs, health: /readyz)")
+        say(f"  nats        nats://127.0.0.1:{p.nats}  (monitoring: http://127.0.0.1:{p.nats_monitor})")
+        say(f"  mongodb     {mongo_url(p.mongo)}")
+        say(f"  smtp sink   127.0.0.1:{p.smtp} → {self.var / 'mail'}")
+        say(f"  sms sink    http://127.0.0.1:{p.sms} → {self.var / 'sms' / 'sms.jsonl'}")
+        say("try: .venv/bin/serambi demo   ·   stop: Ctrl-C")
+
+    async def shutdown(self, infra: list[Child], apps: list[Child]) -> None:
+        self.stopping.set()
+        say("stopping…")
+        await _stop_all(list(reversed(apps)))
+        await _stop_all(list(reversed(infra)))
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        say("stopped")
+
+
+def _listening(port: int) -> bool:
+    try:
+        wait_for_port(port, 0.05)
+    except Exception:  # noqa: BLE001
+        return False
+    return True
+
+
+async def _stop_all(children: list[Child]) -> None:
+    running = [c for c in children if c.process and c.process.returncode is None]
+    for child in running:
+        child.process.terminate()
+    for child in running:
+        try:
+            await asyncio.wait_for(child.process.wait(), STOP_TIMEOUT)
+        except TimeoutError:
+            say(f"{child.name} did not stop in {STOP_TIMEOUT:.0f}s; killing")
+            child.process.kill()
+            await child.process.wait()
+
+
+def up(var: Path, ports: Ports | None = None) -> int:
+    return asyncio.run(Supervisor(var.resolve(), ports or Ports()).run())

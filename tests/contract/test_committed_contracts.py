@@ -1,0 +1,41 @@
+"""The committed JSON Schemas and AsyncAPI documents are current and backward compatible."""
+
+from __future__ import annotations
+
+import json
+
+from serambi_contracts.intake import RequestSubmitted
+from serambi_ops.commands.contracts import asyncapi_changes, schema_problems
+from serambi_ops.compatibility import breaking_changes, canonical
+
+
+def test_the_committed_event_schemas_match_the_models_and_stay_compatible():
+    problems, stale = schema_problems()
+    assert problems == []
+    assert stale == {}, "run `make schemas` and commit contracts/schemas"
+
+
+def test_the_committed_asyncapi_documents_match_the_faststream_apps():
+    assert asyncapi_changes() == {}, "run `make asyncapi` and commit contracts/asyncapi"
+
+
+def test_a_committed_schema_with_a_field_the_model_lost_is_reported_as_breaking(tmp_path):
+    committed = RequestSubmitted.json_schema()
+    committed["properties"]["priority"] = {"type": "integer"}
+    (tmp_path / f"{RequestSubmitted.event_type()}.json").write_text(canonical(committed))
+    problems, _ = schema_problems(tmp_path)
+    assert any("RequestSubmitted.v1 $.priority: removed" in p for p in problems)
+
+
+def test_a_schema_file_without_an_event_in_the_catalogue_is_reported(tmp_path):
+    (tmp_path / "id.go.kalbarprov.ekonomi.intake.Gone.v1.json").write_text("{}")
+    problems, _ = schema_problems(tmp_path)
+    assert any("Gone.v1.json" in p for p in problems)
+
+
+def test_the_asyncapi_document_is_version_3_and_documents_the_published_payloads():
+    document = json.loads(
+        (asyncapi_changes.__globals__["ASYNCAPI_DIR"] / "intake.json").read_text()
+    )
+    assert document["asyncapi"].startswith("3.")
+    assert "RequestSubmitted" in document["components"]["schemas"]
