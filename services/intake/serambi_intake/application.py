@@ -33,18 +33,31 @@ async def next_tracking_code(db: AsyncDatabase, year: int) -> str:
     return f"AUD-{year}-{counter['value']:06d}"
 
 
+MAX_CODE_ATTEMPTS = 20
+
+
 async def submit_request(
     store: EventStore,
     db: AsyncDatabase,
     details: Callable[[str, str], domain.SubmitRequest],
     now: datetime,
 ) -> tuple[domain.SubmitRequest, str]:
-    """Submit a new request. Returns the command as recorded and the requester's access token."""
-    tracking_code = await next_tracking_code(db, now.year)
+    """Submit a new request. Returns the command as recorded and the requester's access token.
+
+    A tracking code already taken in the event store (e.g. after the counter was lost with the
+    database) is skipped: the counter moves on until a free code is found.
+    """
     token = secrets.token_urlsafe(32)
-    command = details(tracking_code, hash_token(token))
-    await execute(store, request_ref(tracking_code), lambda history: domain.submit(history, command))
-    return command, token
+    for _ in range(MAX_CODE_ATTEMPTS):
+        command = details(await next_tracking_code(db, now.year), hash_token(token))
+        try:
+            await execute(
+                store, request_ref(command.tracking_code), lambda h, c=command: domain.submit(h, c)
+            )
+        except domain.RequestExistsError:
+            continue
+        return command, token
+    raise RuntimeError(f"no free tracking code after {MAX_CODE_ATTEMPTS} attempts")
 
 
 async def withdraw_request(store: EventStore, command: domain.WithdrawRequest) -> None:

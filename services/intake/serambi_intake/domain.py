@@ -19,6 +19,10 @@ class RequestError(Exception):
     """A command that the request's current state does not allow."""
 
 
+class RequestExistsError(RequestError):
+    """A request with this tracking code exists already."""
+
+
 @dataclass(frozen=True, slots=True)
 class SubmitRequest:
     tracking_code: str
@@ -42,7 +46,7 @@ class WithdrawRequest:
 
 def submit(history: Sequence[Event], command: SubmitRequest) -> list[Event]:
     if history:
-        raise RequestError(f"request {command.tracking_code} already exists")
+        raise RequestExistsError(f"request {command.tracking_code} already exists")
     return [
         RequestSubmitted(
             tracking_code=command.tracking_code,

@@ -10,12 +10,17 @@ from typing import Any
 import structlog
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
-_DIGITS = re.compile(r"(?<![0-9A-Za-z])\+?[0-9][0-9 -]{7,18}[0-9](?![0-9A-Za-z])")
+_NIK = re.compile(r"(?<![0-9])[0-9]{16}(?![0-9])")
+_PHONE = re.compile(r"(?<![\w+-])(?:\+62|62|0)8[0-9](?:[ .-]?[0-9]){6,11}(?![0-9])")
 
 
 def redact(text: str) -> str:
-    """Mask anything shaped like an email, phone number or NIK (defence in depth)."""
-    return _DIGITS.sub("[redacted-number]", _EMAIL.sub("[redacted-email]", text))
+    """Mask anything shaped like an email, an Indonesian mobile number or a NIK.
+
+    Defence in depth: personal data should never reach a log call in the first place.
+    """
+    text = _EMAIL.sub("[redacted-email]", text)
+    return _PHONE.sub("[redacted-phone]", _NIK.sub("[redacted-nik]", text))
 
 
 def _redact_processor(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:

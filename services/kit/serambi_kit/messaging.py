@@ -87,6 +87,8 @@ async def deliver(
         await msg.nak(delay=policy.delay(delivered))
         return "retried"
     await msg.ack_sync()
+    log.debug("message.handled", subject=msg.subject, consumer=consumer, delivered=delivered,
+              correlation_id=recorded.envelope.correlationid, causation_id=recorded.envelope.id)
     return "handled"
 
 

@@ -37,7 +37,7 @@ class Runtime:
         self.consumers: list[ConsumerSpec] = []
         self.source = f"/serambi/{settings.service}"
         self.broker = NatsBroker(
-            settings.nats_url, logger=logging.getLogger("faststream"), log_level=logging.DEBUG,
+            settings.nats_url, logger=logging.getLogger("serambi.faststream"), log_level=logging.DEBUG,
             **self._nats_credentials(),
         )
         self.policy = DeliveryPolicy(settings.consumer_max_deliver, settings.retry_delays_seconds)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import random
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -125,8 +124,9 @@ def encode_event(event: Event) -> bytes:
 
 
 def decode_event(envelope: Envelope, data: bytes) -> Event:
-    """The payload as its contract model (raises UnknownEventTypeError / ValidationError)."""
-    return event_class(envelope.type).model_validate(json.loads(data))
+    """The payload as its contract model (raises UnknownEventTypeError / ValidationError, also
+    for a body that is not JSON)."""
+    return event_class(envelope.type).model_validate_json(data)
 
 
 def deterministic_id(*parts: str) -> str:

@@ -1,0 +1,77 @@
+"""The services as their own OS processes, on a NATS and MongoDB-wire server of their own."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from serambi_kit import localstack
+
+
+@dataclass
+class Stack:
+    env: dict[str, str]
+    urls: dict[str, str]
+    processes: dict[str, localstack.ManagedProcess]
+    logs: Path
+
+    def restart(self, name: str) -> None:
+        self.processes[name].stop()
+        self.processes[name].start(ready_timeout=30)
+        wait_ready(self.urls[name])
+
+    def log_text(self) -> str:
+        return "\n".join(p.read_text(errors="replace") for p in self.logs.glob("*.log"))
+
+
+def wait_ready(url: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/readyz", timeout=1.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"{url} not ready after {timeout}s")
+
+
+def service_process(name: str, port: int, env: dict[str, str], logs: Path) -> localstack.ManagedProcess:
+    return localstack.ManagedProcess(
+        name, [sys.executable, "-m", f"serambi_{name}"], port, logs / f"{name}.log",
+        env={**env, "SERAMBI_HTTP_PORT": str(port)},
+    )
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    base = tmp_path_factory.mktemp("stack")
+    nats = localstack.nats_server(base / "nats", localstack.free_port()).start()
+    mongo = localstack.mongo_server(base / "mongo", localstack.free_port(), base).start(60)
+    env = {
+        "SERAMBI_NATS_URL": localstack.nats_url(nats.port),
+        "SERAMBI_MONGO_URL": localstack.mongo_url(mongo.port),
+        "SERAMBI_ENVIRONMENT": "test",
+        "SERAMBI_LOG_LEVEL": "DEBUG",
+    }
+    logs = base / "logs"
+    processes = {
+        name: service_process(name, localstack.free_port(), env, logs)
+        for name in ("intake", "scheduling")
+    }
+    try:
+        for process in processes.values():
+            process.start(ready_timeout=30)
+        urls = {name: f"http://127.0.0.1:{p.port}" for name, p in processes.items()}
+        for url in urls.values():
+            wait_ready(url)
+        yield Stack(env, urls, processes, logs)
+    finally:
+        for process in (*processes.values(), mongo, nats):
+            process.stop()
