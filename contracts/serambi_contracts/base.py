@@ -4,18 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 TYPE_NAMESPACE = "id.go.kalbarprov.ekonomi"
 SCHEMA_BASE = "https://serambi.kalbarprov.go.id/schemas"
 
-#: Personal data (UU 27/2022). Marked in the JSON Schema as ``x-personal-data``.
-_PD = {"x-personal-data": True}
-PersonName = Annotated[str, Field(min_length=1, max_length=200, json_schema_extra=_PD)]
-PersonEmail = Annotated[EmailStr, Field(max_length=254, json_schema_extra=_PD)]
-PhoneE164 = Annotated[
-    str, Field(pattern=r"^\+[1-9][0-9]{7,14}$", json_schema_extra=_PD, description="E.164")
-]
 AggregateId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,128}$")]
 ShortText = Annotated[str, Field(min_length=1, max_length=300)]
 LongText = Annotated[str, Field(min_length=1, max_length=5000)]
@@ -25,6 +18,25 @@ class Value(BaseModel):
     """A value nested inside events. Frozen; unknown fields are ignored."""
 
     model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class Sealed(Value):
+    """Personal data (UU 27/2022), encrypted with its data subject's own key (AES-256-GCM).
+
+    Only services holding the vault can read it; once the subject's key is erased, every copy —
+    in streams, read models and replays — is unreadable (crypto-shredding).
+    """
+
+    model_config = ConfigDict(
+        frozen=True, extra="ignore", json_schema_extra={"x-personal-data": True}
+    )
+    key: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$", description="the data subject's key id")
+    nonce: str = Field(pattern=r"^[A-Za-z0-9_-]{16}$", description="base64url, 12 bytes")
+    data: str = Field(max_length=8192, pattern=r"^[A-Za-z0-9_-]+$", description="base64url")
+
+
+#: A person's name, email address, phone number (E.164) or ID number (NIK): always sealed.
+PersonalData = Annotated[Sealed, Field(json_schema_extra={"x-personal-data": True})]
 
 
 class Event(BaseModel):

@@ -8,7 +8,7 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from .base import AggregateId, Event, LongText, PersonEmail, PersonName, PhoneE164, ShortText
+from .base import AggregateId, Event, LongText, PersonalData, ShortText
 
 
 class ComplaintChannel(StrEnum):
@@ -43,9 +43,9 @@ class ComplaintReceived(Event):
     channel: ComplaintChannel
     received_at: datetime
     disclosure: Disclosure
-    complainant_name: PersonName | None = None
-    complainant_email: PersonEmail | None = None
-    complainant_phone: PhoneE164 | None = None
+    complainant_name: PersonalData | None = None
+    complainant_email: PersonalData | None = None
+    complainant_phone: PersonalData | None = None
     summary: ShortText
     description: LongText
     tier: ComplaintTier | None = None

@@ -8,7 +8,7 @@ from typing import ClassVar
 
 from pydantic import Field, model_validator
 
-from .base import AggregateId, Event, LongText, PersonEmail, PersonName, PhoneE164, ShortText, Value
+from .base import AggregateId, Event, LongText, PersonalData, ShortText, Value
 
 
 class InstitutionType(StrEnum):
@@ -24,14 +24,14 @@ class IntakeChannel(StrEnum):
 
 
 class Requester(Value):
-    """Who asks for the audience. Name, email and phone are personal data."""
+    """Who asks for the audience. Name, email and phone are personal data, sealed."""
 
-    name: PersonName
+    name: PersonalData
     position: ShortText
     institution: ShortText
     institution_type: InstitutionType
-    email: PersonEmail | None = None
-    phone: PhoneE164 | None = None
+    email: PersonalData | None = None
+    phone: PersonalData | None = None
 
     @model_validator(mode="after")
     def _has_contact(self) -> Requester:

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Header, HTTPException, Request, status
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
-from serambi_contracts.intake import InstitutionType, IntakeChannel, Requester
+from serambi_contracts.intake import InstitutionType, IntakeChannel
 from serambi_kit.http import runtime_of
 from serambi_kit.phones import to_e164
 
@@ -77,12 +77,13 @@ async def submit_request(body: RequestIn, request: Request) -> SubmittedOut:
     runtime = runtime_of(request)
     now = datetime.now(UTC)
     due = request.app.state.answer_due(now)
+    requester = await application.seal_requester(runtime.vault, **body.requester.model_dump())
 
     def details(tracking_code: str, token_sha256: str) -> domain.SubmitRequest:
         return domain.SubmitRequest(
             tracking_code=tracking_code,
             channel=IntakeChannel.ONLINE,
-            requester=Requester(**body.requester.model_dump()),
+            requester=requester,
             topic=body.topic,
             purpose=body.purpose,
             participants=body.participants,

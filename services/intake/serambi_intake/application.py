@@ -10,13 +10,31 @@ from datetime import datetime
 from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from serambi_contracts import AggregateRef
+from serambi_contracts.intake import InstitutionType, Requester
 from serambi_kit.eventstore import EventStore, execute
+from serambi_kit.pii import Vault
 
 from . import domain
 
 
 def request_ref(tracking_code: str) -> AggregateRef:
     return AggregateRef("intake", "request", tracking_code)
+
+
+async def seal_requester(
+    vault: Vault, *, name: str, position: str, institution: str,
+    institution_type: InstitutionType, email: str | None, phone: str | None,
+) -> Requester:
+    """The requester with name, email and phone sealed under a new data subject key."""
+    key = await vault.new_subject([email, phone])
+    return Requester(
+        name=await vault.seal(key, name),
+        position=position,
+        institution=institution,
+        institution_type=institution_type,
+        email=await vault.seal(key, email) if email else None,
+        phone=await vault.seal(key, phone) if phone else None,
+    )
 
 
 def hash_token(token: str) -> str:

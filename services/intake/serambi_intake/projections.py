@@ -21,6 +21,7 @@ def on_request_submitted(event: RequestSubmitted, recorded: RecordedEvent) -> Ch
             "$set": {
                 "tracking_code": event.tracking_code,
                 "channel": event.channel.value,
+                "requester": event.requester.model_dump(mode="json"),
                 "institution": event.requester.institution,
                 "institution_type": event.requester.institution_type.value,
                 "topic": event.topic,

@@ -20,6 +20,7 @@ from .eventstore import JetStreamEventStore
 from .logging import get_logger
 from .messaging import DeliveryPolicy, Handler, subscribe
 from .mongo import connect, database
+from .pii import Vault, parse_master_key
 from .projections import Projection, projector_handler
 from .settings import ServiceSettings
 from .topology import ConsumerSpec, apply_consumers, apply_streams
@@ -44,6 +45,7 @@ class Runtime:
         self._nc: Client | None = None
         self._mongo: AsyncMongoClient | None = None
         self._store: JetStreamEventStore | None = None
+        self._vault: Vault | None = None
 
     def _nats_credentials(self) -> dict[str, str]:
         if self.settings.nats_user and self.settings.nats_password:
@@ -68,6 +70,10 @@ class Runtime:
         self._store = JetStreamEventStore(self._nc, self.source)
         self._mongo = connect(self.settings.mongo_url.get_secret_value())
         await self._mongo.admin.command("ping")
+        self._vault = Vault(
+            database(self._mongo, self.settings.vault_database),
+            parse_master_key(self.settings.pii_master_key.get_secret_value()),
+        )
         await self.broker.start()
         log.info("runtime.started", nats=self.settings.nats_url, database=self.settings.database)
 
@@ -121,6 +127,12 @@ class Runtime:
                 schema=event, title=event.event_type(),
                 description=(event.__doc__ or "").strip(),
             )
+
+    @property
+    def vault(self) -> Vault:
+        if self._vault is None:
+            raise NotStartedError("the vault is not connected yet")
+        return self._vault
 
     def dead_letters(self) -> DeadLetters:
         return DeadLetters(self.db)

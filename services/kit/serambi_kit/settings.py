@@ -8,6 +8,7 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SIGNING_KEY = "serambi-development-signing-key-not-for-production"
+DEV_PII_MASTER_KEY = "c2VyYW1iaS1kZXZlbG9wbWVudC1tYXN0ZXIta2V5ISE="  # base64 of a public 32-byte string
 
 
 class ServiceSettings(BaseSettings):
@@ -40,6 +41,10 @@ class ServiceSettings(BaseSettings):
     auth_audience: str = "serambi"
     auth_jwks_url: str | None = None
     auth_dev_signing_key: SecretStr | None = SecretStr(DEV_SIGNING_KEY)
+    pii_master_key: SecretStr = Field(
+        default=SecretStr(DEV_PII_MASTER_KEY), description="base64 of 32 random bytes"
+    )
+    vault_database: str = "serambi_vault"
 
     @model_validator(mode="after")
     def _production_has_no_development_secrets(self) -> ServiceSettings:
@@ -51,6 +56,8 @@ class ServiceSettings(BaseSettings):
                 )
             if not self.auth_jwks_url:
                 raise ValueError("SERAMBI_AUTH_JWKS_URL is required in production")
+            if self.pii_master_key.get_secret_value() == DEV_PII_MASTER_KEY:
+                raise ValueError("SERAMBI_PII_MASTER_KEY must be set to a secret key in production")
         return self
 
     @property

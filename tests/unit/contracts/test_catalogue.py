@@ -32,9 +32,10 @@ def test_aggregate_ids_outside_the_safe_alphabet_are_refused(bad_id):
         AggregateRef("intake", "request", bad_id)
 
 
-def test_personal_data_fields_are_marked_in_the_schema():
+def test_personal_data_fields_are_sealed_and_marked_in_the_schema():
     schema = RequestSubmitted.json_schema()
     requester = schema["$defs"]["Requester"]["properties"]
-    assert requester["name"]["x-personal-data"] is True
-    assert requester["email"]["anyOf"][0]["x-personal-data"] is True
-    assert "x-personal-data" not in requester["institution"]
+    assert schema["$defs"]["Sealed"]["x-personal-data"] is True
+    assert requester["name"] == {"$ref": "#/$defs/Sealed"}
+    assert requester["email"]["anyOf"][0] == {"$ref": "#/$defs/Sealed", "x-personal-data": True}
+    assert requester["institution"]["type"] == "string"

@@ -1,0 +1,150 @@
+"""Personal data at rest: envelope encryption with a key per data subject (crypto-shredding).
+
+Each data subject (a requester or complainant of one case) gets a random 256-bit data key, kept
+in the vault — MongoDB database ``serambi_vault``, collection ``data_keys`` — wrapped with the
+master key (``SERAMBI_PII_MASTER_KEY``, from the environment or a KMS-fed secret). Events and
+read models hold only :class:`~serambi_contracts.base.Sealed` values. Erasing a subject deletes
+its key; from then on every copy of its data, replays included, is unreadable.
+
+Keyed hashes (HMAC-SHA256 with a key derived from the master key) of the subject's email, phone
+and NIK are kept beside the key so a person can be found for erasure without storing them.
+Processes cache unwrapped keys for ``cache_seconds`` (default 60): an erasure is complete in
+every process within that time.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import time
+import uuid
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from pymongo.asynchronous.database import AsyncDatabase
+from serambi_contracts.base import Sealed
+
+KEYS = "data_keys"
+
+
+class VaultError(Exception):
+    """The vault is misconfigured or a sealed value was tampered with."""
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def parse_master_key(text: str) -> bytes:
+    try:
+        key = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except ValueError as exc:
+        raise VaultError("SERAMBI_PII_MASTER_KEY: not base64") from exc
+    if len(key) != 32:
+        raise VaultError("SERAMBI_PII_MASTER_KEY: must encode exactly 32 bytes")
+    return key
+
+
+class Vault:
+    def __init__(self, db: AsyncDatabase, master_key: bytes, cache_seconds: float = 60.0) -> None:
+        self.keys = db[KEYS]
+        self._wrap = AESGCM(master_key)
+        self._lookup_key = hmac.new(master_key, b"serambi-pii-lookup", hashlib.sha256).digest()
+        self._cache: dict[str, tuple[AESGCM, float]] = {}
+        self.cache_seconds = cache_seconds
+
+    def lookup_hash(self, identifier: str) -> str:
+        """Keyed hash of an email, phone (E.164) or NIK, normalised to lower case."""
+        normalised = identifier.strip().lower().encode()
+        return hmac.new(self._lookup_key, normalised, hashlib.sha256).hexdigest()
+
+    async def new_subject(self, identifiers: Iterable[str | None] = ()) -> str:
+        """Create a data key for a new data subject; ``identifiers`` make it findable for erasure."""
+        key_id = "k" + uuid.uuid4().hex
+        data_key = AESGCM.generate_key(256)
+        nonce = os.urandom(12)
+        await self.keys.insert_one({
+            "_id": key_id,
+            "wrapped": nonce + self._wrap.encrypt(nonce, data_key, key_id.encode()),
+            "lookup": sorted({self.lookup_hash(i) for i in identifiers if i}),
+            "created_at": datetime.now(UTC),
+        })
+        self._cache[key_id] = (AESGCM(data_key), time.monotonic() + self.cache_seconds)
+        return key_id
+
+    async def _cipher(self, key_id: str) -> AESGCM | None:
+        cached = self._cache.get(key_id)
+        if cached and cached[1] > time.monotonic():
+            return cached[0]
+        document = await self.keys.find_one({"_id": key_id})
+        if document is None:
+            self._cache.pop(key_id, None)
+            return None
+        wrapped = bytes(document["wrapped"])
+        try:
+            data_key = self._wrap.decrypt(wrapped[:12], wrapped[12:], key_id.encode())
+        except Exception as exc:  # noqa: BLE001 — InvalidTag: wrong master key or tampering
+            raise VaultError(f"data key {key_id} cannot be unwrapped with this master key") from exc
+        cipher = AESGCM(data_key)
+        self._cache[key_id] = (cipher, time.monotonic() + self.cache_seconds)
+        return cipher
+
+    async def seal(self, key_id: str, value: str) -> Sealed:
+        cipher = await self._cipher(key_id)
+        if cipher is None:
+            raise VaultError(f"no data key {key_id} (erased?)")
+        nonce = os.urandom(12)
+        return Sealed(key=key_id, nonce=_b64(nonce),
+                      data=_b64(cipher.encrypt(nonce, value.encode(), key_id.encode())))
+
+    async def reveal(self, sealed: Sealed | dict | None) -> str | None:
+        """The clear value, or None when absent or its subject was erased."""
+        if sealed is None:
+            return None
+        if isinstance(sealed, dict):
+            sealed = Sealed.model_validate(sealed)
+        cipher = await self._cipher(sealed.key)
+        if cipher is None:
+            return None
+        try:
+            return cipher.decrypt(_unb64(sealed.nonce), _unb64(sealed.data), sealed.key.encode()).decode()
+        except Exception as exc:  # noqa: BLE001 — InvalidTag
+            raise VaultError(f"sealed value under {sealed.key} was tampered with") from exc
+
+    async def erase_subject(self, key_id: str) -> bool:
+        self._cache.pop(key_id, None)
+        return (await self.keys.delete_one({"_id": key_id})).deleted_count == 1
+
+    async def erase_person(self, identifier: str) -> list[str]:
+        """Erase every data subject found by an email, phone or NIK. Returns the erased key ids."""
+        digest = self.lookup_hash(identifier)
+        key_ids = [doc["_id"] async for doc in self.keys.find({"lookup": digest}, {"_id": 1})]
+        for key_id in key_ids:
+            await self.erase_subject(key_id)
+        return key_ids
+
+
+def mask_email(email: str | None) -> str | None:
+    if not email or "@" not in email:
+        return None if email is None else "***"
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}***@{domain}"
+
+
+def mask_phone(phone: str | None) -> str | None:
+    if not phone:
+        return None
+    return phone[:5] + "*" * max(len(phone) - 8, 0) + phone[-3:]
+
+
+def mask_name(name: str | None) -> str | None:
+    if not name:
+        return None
+    return " ".join(part[:1] + "***" for part in name.split())
