@@ -13,7 +13,6 @@ import nats
 import pytest
 from nats.aio.client import Client
 from pymongo import AsyncMongoClient
-
 from serambi_kit import localstack
 from serambi_kit.topology import apply_streams
 

@@ -6,7 +6,7 @@ from .base import Event
 from .complaints import ComplaintReceived
 from .intake import RequestSubmitted, RequestWithdrawn
 from .scheduling import AudienceScheduled
-from .sla import SLABreached, SLAWarning
+from .sla import ClockDue, SLABreached, SLAWarning
 
 EVENTS: tuple[type[Event], ...] = (
     RequestSubmitted,
@@ -15,6 +15,7 @@ EVENTS: tuple[type[Event], ...] = (
     ComplaintReceived,
     SLAWarning,
     SLABreached,
+    ClockDue,
 )
 BY_TYPE: dict[str, type[Event]] = {event.event_type(): event for event in EVENTS}
 

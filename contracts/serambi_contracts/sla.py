@@ -32,3 +32,14 @@ class SLABreached(Event):
     due_at: datetime
     breached_at: datetime
     escalate_to: ShortText = "supervisor"
+
+
+class ClockDue(Event):
+    """Internal: a durable timer fired (a JetStream message schedule). The owning service
+    re-checks the case and appends SLAWarning / SLABreached at most once. Never public."""
+
+    context: ClassVar[str] = "timers"
+    case_id: AggregateId
+    clock: ShortText
+    due_at: datetime
+    threshold_percent: int | None = Field(default=None, ge=1, le=99, description="None: the deadline")

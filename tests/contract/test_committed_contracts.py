@@ -6,7 +6,7 @@ import json
 
 from serambi_contracts.intake import RequestSubmitted
 from serambi_ops.commands.contracts import asyncapi_changes, schema_problems
-from serambi_ops.compatibility import breaking_changes, canonical
+from serambi_ops.compatibility import canonical
 
 
 def test_the_committed_event_schemas_match_the_models_and_stay_compatible():

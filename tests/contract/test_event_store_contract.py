@@ -6,7 +6,6 @@ import asyncio
 from datetime import UTC, datetime
 
 import pytest
-
 from serambi_contracts import AggregateRef
 from serambi_contracts.sla import SLABreached, SLAWarning
 from serambi_kit.causation import caused_by

@@ -5,12 +5,12 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
-
 from serambi_kit import localstack
 
 
@@ -49,9 +49,11 @@ def service_process(name: str, port: int, env: dict[str, str], logs: Path) -> lo
     )
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    base = tmp_path_factory.mktemp("stack")
+@contextmanager
+def running_stack(
+    base: Path, services: tuple[str, ...], extra_env: dict[str, str] | None = None
+) -> Iterator[Stack]:
+    """Its own nats-server and SecantusDB under ``base``, plus ``services`` as OS processes."""
     nats = localstack.nats_server(base / "nats", localstack.free_port()).start()
     mongo = localstack.mongo_server(base / "mongo", localstack.free_port(), base).start(60)
     env = {
@@ -59,12 +61,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "SERAMBI_MONGO_URL": localstack.mongo_url(mongo.port),
         "SERAMBI_ENVIRONMENT": "test",
         "SERAMBI_LOG_LEVEL": "DEBUG",
+        **(extra_env or {}),
     }
     logs = base / "logs"
-    processes = {
-        name: service_process(name, localstack.free_port(), env, logs)
-        for name in ("intake", "scheduling")
-    }
+    processes = {name: service_process(name, localstack.free_port(), env, logs) for name in services}
     try:
         for process in processes.values():
             process.start(ready_timeout=30)
@@ -75,3 +75,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     finally:
         for process in (*processes.values(), mongo, nats):
             process.stop()
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """Intake and scheduling, for the audience slice."""
+    with running_stack(tmp_path_factory.mktemp("stack"), ("intake", "scheduling")) as running:
+        yield running

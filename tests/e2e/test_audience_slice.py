@@ -13,7 +13,6 @@ from pathlib import Path
 import httpx
 import nats
 import pytest
-
 from serambi_kit.auth import issue_dev_token
 from serambi_kit.eventstore import read_stream
 from serambi_kit.settings import ServiceSettings

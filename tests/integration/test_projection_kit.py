@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 from typing import ClassVar
 
 import pytest
-
 from serambi_contracts import AggregateRef, encode_headers
 from serambi_contracts.sla import SLABreached, SLAWarning
 from serambi_kit.eventstore import JetStreamEventStore, RecordedEvent, execute

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 
 import pytest
-
 from serambi_kit.pii import Vault, VaultError, mask_email, mask_name, mask_phone
 
 MASTER = os.urandom(32)

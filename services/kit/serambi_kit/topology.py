@@ -22,6 +22,8 @@ from nats.js.errors import NotFoundError
 
 CONTEXTS = ("intake", "scheduling", "complaints", "notifier")
 DUPLICATE_WINDOW_SECONDS = 120.0
+TIMERS = "TIMERS"
+TIMER_RETENTION_SECONDS = 30 * 24 * 3600.0
 
 
 def stream_name(context: str) -> str:
@@ -49,6 +51,24 @@ def stream_config(context: str, replicas: int = 1) -> StreamConfig:
     )
 
 
+def timers_config(replicas: int = 1) -> StreamConfig:
+    """Durable timers (JetStream message schedules), not a record: purge cancels a timer, and
+    fired messages expire after 30 days. Subjects ``timers.<owner>.<timer_id>.Schedule`` (armed)
+    and ``timers.<owner>.<timer_id>.ClockDue`` (fired)."""
+    return StreamConfig(
+        name=TIMERS,
+        description="Serambi SLA timers (message schedules)",
+        subjects=["timers.>"],
+        retention=RetentionPolicy.LIMITS,
+        storage=StorageType.FILE,
+        num_replicas=replicas,
+        max_age=TIMER_RETENTION_SECONDS,
+        duplicate_window=DUPLICATE_WINDOW_SECONDS,
+        allow_direct=True,
+        allow_msg_schedules=True,
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class ConsumerSpec:
     """A durable pull consumer, one per (service, purpose), shared by the service's replicas."""
@@ -65,7 +85,7 @@ class ConsumerSpec:
 
     @property
     def stream(self) -> str:
-        return stream_name(self.context)
+        return TIMERS if self.context == "timers" else stream_name(self.context)
 
     def config(self, *, max_deliver: int, ack_wait: float, replicas: int = 1) -> ConsumerConfig:
         return ConsumerConfig(
@@ -84,8 +104,8 @@ class ConsumerSpec:
 async def apply_streams(js: JetStreamContext, replicas: int = 1) -> list[str]:
     """Create or update every context stream. Returns what it did, one line each."""
     done = []
-    for context in CONTEXTS:
-        config = stream_config(context, replicas)
+    configs = [stream_config(context, replicas) for context in CONTEXTS]
+    for config in [*configs, timers_config(replicas)]:
         try:
             await js.stream_info(config.name)
         except NotFoundError:

