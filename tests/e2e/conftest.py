@@ -61,6 +61,8 @@ def running_stack(
         "SERAMBI_MONGO_URL": localstack.mongo_url(mongo.port),
         "SERAMBI_ENVIRONMENT": "test",
         "SERAMBI_LOG_LEVEL": "DEBUG",
+        "SERAMBI_PII_KEY_CACHE_SECONDS": "0.5",
+        "SERAMBI_RATE_LIMITS": '{"submissions": 100000, "lookups": 100000}',
         **(extra_env or {}),
     }
     logs = base / "logs"
@@ -82,3 +84,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """Intake and scheduling, for the audience slice."""
     with running_stack(tmp_path_factory.mktemp("stack"), ("intake", "scheduling")) as running:
         yield running
+
+
+
+@pytest.fixture(scope="session")
+def stack_of():
+    """``running_stack`` for tests in sub-folders, which cannot import this conftest."""
+    return running_stack

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -36,10 +37,13 @@ async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResp
 
 
 async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-    return JSONResponse(
-        {"error": exc.detail if isinstance(exc.detail, str) else "error", "detail": exc.detail},
-        status_code=exc.status_code, headers=getattr(exc, "headers", None),
-    )
+    """``{"error": message}``, or ``{"error": "invalid_request", "errors": [...]}`` when the
+    detail lists field errors in the validation-error shape."""
+    if isinstance(exc.detail, dict) and "errors" in exc.detail:
+        body = {"error": "invalid_request", **exc.detail}
+    else:
+        body = {"error": str(exc.detail), "detail": exc.detail}
+    return JSONResponse(body, status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
 
 def create_service_app(
@@ -63,12 +67,26 @@ def create_service_app(
 
     app = FastAPI(title=title, version="1", lifespan=lifespan)
     app.state.runtime = runtime
+    app.state.rate_limits = {}
+    if settings.cors_allowed_origins:  # strict: only listed origins, no credentials
+        app.add_middleware(
+            CORSMiddleware, allow_origins=settings.cors_allowed_origins,
+            allow_methods=["GET", "POST", "PUT", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "X-Access-Token", "Idempotency-Key"],
+            allow_credentials=False, max_age=600,
+        )
     app.state.token_verifier = TokenVerifier(settings)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
 
     @app.middleware("http")
     async def request_context(request: Request, call_next):
+        length = request.headers.get("content-length", "0")
+        if not length.isdigit() or int(length) > settings.max_request_bytes:
+            return JSONResponse(
+                {"error": f"request body larger than {settings.max_request_bytes} bytes"},
+                status_code=413,
+            )
         request_id = request.headers.get("x-request-id", "")[:64] or new_id()
         started = time.perf_counter()
         with caused_by(request_id, request_id):

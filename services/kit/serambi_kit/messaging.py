@@ -12,13 +12,16 @@ uses ``AckPolicy.MANUAL`` and decides itself, per message:
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from faststream.middlewares import AckPolicy
 from faststream.nats import JStream, NatsBroker, NatsMessage, PullSub
+from nats.aio.client import Client
 from nats.aio.msg import Msg
+from nats.errors import TimeoutError as NatsTimeoutError
 from prometheus_client import Counter, Histogram
 from pydantic import ValidationError
 from serambi_contracts import (
@@ -67,14 +70,27 @@ def parse_message(msg: Msg) -> RecordedEvent:
 
 
 async def deliver(
-    msg: Msg, consumer: str, handle: Handler, dead_letters: DeadLetters, policy: DeliveryPolicy
+    msg: Msg, consumer: str, handle: Handler, dead_letters: DeadLetters, policy: DeliveryPolicy,
+    *, ignore_unknown_types: bool = False,
 ) -> str:
-    """Handle one message and settle it (ack / nak / dead-letter). Returns the outcome."""
+    """Handle one message and settle it (ack / nak / dead-letter). Returns the outcome.
+
+    ``ignore_unknown_types``: a valid envelope whose ce-type is not in the catalogue (e.g. from a
+    newer producer) is acked and ignored instead of dead-lettered — for consumers that react to a
+    few known types and must not alarm on the others (the notifier).
+    """
     delivered = msg.metadata.num_delivered
     try:
         recorded = parse_message(msg)
         with caused_by(recorded.envelope.correlationid, recorded.envelope.id):
             await handle(recorded)
+    except UnknownEventTypeError as exc:
+        if not ignore_unknown_types:
+            await _dead_letter(msg, consumer, dead_letters, f"{type(exc).__name__}: {exc}")
+            return "dead_lettered"
+        log.info("message.ignored", subject=msg.subject, consumer=consumer, reason=str(exc))
+        await msg.ack_sync()
+        return "ignored"
     except PERMANENT as exc:
         await _dead_letter(msg, consumer, dead_letters, f"{type(exc).__name__}: {exc}")
         return "dead_lettered"
@@ -109,6 +125,116 @@ async def _dead_letter(msg: Msg, consumer: str, dead_letters: DeadLetters, reaso
     await msg.ack_sync()
 
 
+BatchFastPath = Callable[[list[RecordedEvent]], Awaitable[bool]]
+
+
+async def deliver_batch(
+    msgs: list[Msg], consumer: str, fast_path: BatchFastPath, handle: Handler,
+    dead_letters: DeadLetters, policy: DeliveryPolicy,
+) -> dict[str, int]:
+    """Settle a fetched batch: ``fast_path`` applies all valid events at once and returns True
+    if every one took effect; otherwise (or if it raises) each message goes through
+    :func:`deliver` on its own — retries, dead letters and idempotency as usual."""
+    outcomes: dict[str, int] = {}
+    valid: list[tuple[Msg, RecordedEvent]] = []
+    for msg in msgs:
+        try:
+            valid.append((msg, parse_message(msg)))
+        except PERMANENT as exc:
+            await _dead_letter(msg, consumer, dead_letters, f"{type(exc).__name__}: {exc}")
+            outcomes["dead_lettered"] = outcomes.get("dead_lettered", 0) + 1
+    try:
+        done = bool(valid) and await fast_path([recorded for _, recorded in valid])
+    except Exception as exc:  # noqa: BLE001 — the slow path below retries message by message
+        log.info("batch.fallback", consumer=consumer, size=len(valid), error=repr(exc))
+        done = False
+    for msg, _ in valid:
+        if done:
+            await msg.ack()  # the batch's effect is durable; a lost ack only redelivers a no-op
+            outcome = "handled"
+        else:
+            outcome = await deliver(msg, consumer, handle, dead_letters, policy)
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return outcomes
+
+
+class Backlog:
+    """Takes what is already waiting on a durable consumer, without waiting for more.
+
+    FastStream delivers one message at a time (``batch_size=1``: nats-py's fetch of a larger
+    batch waits for the whole batch when messages trickle in, and FastStream's batch mode loses
+    a fetched message to a bare ``asyncio.TimeoutError`` from nats-py 2.16). With each message,
+    the kit asks the consumer for up to ``size - 1`` more with a ``no_wait`` pull request, so a
+    backlog is applied in batches while an idle consumer still answers within milliseconds.
+    """
+
+    def __init__(self, nc: Callable[[], Client], spec: ConsumerSpec, timeout: float = 5.0) -> None:
+        self.nc = nc
+        self.spec = spec
+        self.timeout = timeout
+        self._subscription = None
+        self._inbox = ""
+
+    async def take(self, count: int) -> list[Msg]:
+        if count <= 0:
+            return []
+        nc = self.nc()
+        if self._subscription is None:
+            self._inbox = nc.new_inbox()
+            self._subscription = await nc.subscribe(self._inbox)
+        api = f"$JS.API.CONSUMER.MSG.NEXT.{self.spec.stream}.{self.spec.durable}"
+        await nc.publish(api, json.dumps({"batch": count, "no_wait": True}).encode(), reply=self._inbox)
+        taken: list[Msg] = []
+        while len(taken) < count:
+            try:
+                msg = await self._subscription.next_msg(timeout=self.timeout)
+            except NatsTimeoutError:
+                break
+            if msg.headers and msg.headers.get("Status"):  # 404 no messages, 408 end of request
+                break
+            taken.append(msg)
+        return taken
+
+
+def subscribe_batches(
+    broker: NatsBroker,
+    spec: ConsumerSpec,
+    fast_path: BatchFastPath,
+    handle: Handler,
+    *,
+    backlog: Backlog,
+    dead_letters: Callable[[], DeadLetters],
+    policy: DeliveryPolicy,
+    batch_size: int,
+    description: str,
+) -> None:
+    """Like :func:`subscribe`, for handlers that can apply a batch at once (projections)."""
+
+    async def on_message(message: NatsMessage) -> None:
+        started = time.perf_counter()
+        msgs = [message.raw_message, *await backlog.take(batch_size - 1)]
+        outcomes = await deliver_batch(msgs, spec.durable, fast_path, handle, dead_letters(), policy)
+        for outcome, count in outcomes.items():
+            CONSUMED.labels(spec.durable, outcome).inc(count)
+        HANDLE_SECONDS.labels(spec.durable).observe(time.perf_counter() - started)
+
+    _subscriber(broker, spec, policy, PullSub(batch_size=1, timeout=5.0), description)(on_message)
+
+
+def _subscriber(broker: NatsBroker, spec: ConsumerSpec, policy: DeliveryPolicy, pull: PullSub,
+                description: str):
+    return broker.subscriber(
+        spec.filter_subjects[0] if len(spec.filter_subjects) == 1 else f"{spec.context}.>",
+        stream=JStream(spec.stream, declare=False),
+        durable=spec.durable,
+        config=spec.config(max_deliver=policy.max_deliver, ack_wait=30.0),
+        pull_sub=pull,
+        ack_policy=AckPolicy.MANUAL,
+        title=f"{spec.durable}:consume",
+        description=description,
+    )
+
+
 def subscribe(
     broker: NatsBroker,
     spec: ConsumerSpec,
@@ -118,23 +244,17 @@ def subscribe(
     policy: DeliveryPolicy,
     batch_size: int,
     description: str,
+    ignore_unknown_types: bool = False,
 ) -> None:
     """Register ``handle`` on the durable pull consumer ``spec`` (created by apply_consumers)."""
 
     async def on_message(message: NatsMessage) -> None:
         started = time.perf_counter()
-        outcome = await deliver(message.raw_message, spec.durable, handle, dead_letters(), policy)
+        outcome = await deliver(message.raw_message, spec.durable, handle, dead_letters(), policy,
+                                ignore_unknown_types=ignore_unknown_types)
         CONSUMED.labels(spec.durable, outcome).inc()
         HANDLE_SECONDS.labels(spec.durable).observe(time.perf_counter() - started)
 
-    subscriber = broker.subscriber(
-        spec.filter_subjects[0] if len(spec.filter_subjects) == 1 else f"{spec.context}.>",
-        stream=JStream(spec.stream, declare=False),
-        durable=spec.durable,
-        config=spec.config(max_deliver=policy.max_deliver, ack_wait=30.0),
-        pull_sub=PullSub(batch_size=batch_size, timeout=5.0),
-        ack_policy=AckPolicy.MANUAL,
-        title=f"{spec.durable}:consume",
-        description=description,
+    _subscriber(broker, spec, policy, PullSub(batch_size=batch_size, timeout=5.0), description)(
+        on_message
     )
-    subscriber(on_message)

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from pymongo import UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
@@ -64,12 +65,7 @@ async def apply_change(collection: AsyncCollection, change: Change, recorded: Re
     """Apply ``change`` once, in order. True if applied, False if it was already applied."""
     position = _position_field(recorded)
     version = recorded.version
-    update = {key: dict(value) for key, value in change.update.items()}
-    update.setdefault("$set", {}).update({position: version, "_sequence": recorded.sequence})
-    if version == 1:
-        query: dict[str, Any] = {"_id": change.doc_id, position: {"$exists": False}}
-    else:
-        query = {"_id": change.doc_id, position: version - 1}
+    query, update = _query_and_update(change, recorded)
     try:
         result = await collection.update_one(query, update, upsert=version == 1)
     except DuplicateKeyError:
@@ -88,6 +84,32 @@ def _nested(document: Mapping[str, Any], dotted: str) -> int:
     for part in dotted.split("."):
         value = value.get(part, {}) if isinstance(value, Mapping) else {}
     return value if isinstance(value, int) else 0
+
+
+def _query_and_update(change: Change, recorded: RecordedEvent) -> tuple[dict, dict]:
+    position = _position_field(recorded)
+    version = recorded.version
+    update = {key: dict(value) for key, value in change.update.items()}
+    update.setdefault("$set", {}).update({position: version, "_sequence": recorded.sequence})
+    if version == 1:
+        return {"_id": change.doc_id, position: {"$exists": False}}, update
+    return {"_id": change.doc_id, position: version - 1}, update
+
+
+async def apply_batch(
+    collection: AsyncCollection, projection: Projection, batch: list[RecordedEvent]
+) -> bool:
+    """Apply a batch in one ordered bulk write. True if every change took effect; otherwise
+    (a duplicate or an event out of order in the batch) the caller applies them one by one."""
+    operations = []
+    for recorded in batch:
+        if recorded.ref.key in projection.sources:
+            query, update = _query_and_update(projection.change_for(recorded), recorded)
+            operations.append(UpdateOne(query, update, upsert=recorded.version == 1))
+    if not operations:
+        return True
+    result = await collection.bulk_write(operations, ordered=True)
+    return result.matched_count + result.upserted_count == len(operations)
 
 
 def projector_handler(projection: Projection, db: Callable[[], AsyncDatabase]):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 
 import nats
-from faststream.nats import NatsBroker
+from faststream.nats import NatsBroker, NatsUserPassword
 from nats.aio.client import Client
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
@@ -18,12 +18,12 @@ from serambi_contracts import Event
 from .deadletters import DeadLetters
 from .eventstore import JetStreamEventStore
 from .logging import get_logger
-from .messaging import DeliveryPolicy, Handler, subscribe
+from .messaging import Backlog, DeliveryPolicy, Handler, subscribe, subscribe_batches
 from .mongo import connect, database
 from .pii import Vault, parse_master_key
-from .projections import Projection, projector_handler
+from .projections import Projection, apply_batch, projector_handler
 from .settings import ServiceSettings
-from .topology import ConsumerSpec, apply_consumers, apply_streams
+from .topology import ConsumerSpec, apply_consumers, apply_streams, require_streams
 
 log = get_logger(__name__)
 
@@ -37,9 +37,10 @@ class Runtime:
         self.settings = settings
         self.consumers: list[ConsumerSpec] = []
         self.source = f"/serambi/{settings.service}"
+        credentials = settings.nats_options()
         self.broker = NatsBroker(
             settings.nats_url, logger=logging.getLogger("serambi.faststream"), log_level=logging.DEBUG,
-            **self._nats_credentials(),
+            security=NatsUserPassword(credentials["user"], credentials["password"]) if credentials else None,
         )
         self.policy = DeliveryPolicy(settings.consumer_max_deliver, settings.retry_delays_seconds)
         self._nc: Client | None = None
@@ -47,22 +48,17 @@ class Runtime:
         self._store: JetStreamEventStore | None = None
         self._vault: Vault | None = None
 
-    def _nats_credentials(self) -> dict[str, str]:
-        if self.settings.nats_user and self.settings.nats_password:
-            return {
-                "user": self.settings.nats_user,
-                "password": self.settings.nats_password.get_secret_value(),
-            }
-        return {}
-
     async def start(self) -> None:
         self._nc = await nats.connect(
             self.settings.nats_url, name=f"serambi-{self.settings.service}",
-            max_reconnect_attempts=-1, **self._nats_credentials(),
+            max_reconnect_attempts=-1, **self.settings.nats_options(),
         )
         js = self._nc.jetstream()
         replicas = self.settings.stream_replicas
-        await apply_streams(js, replicas)
+        if self.settings.apply_streams:
+            await apply_streams(js, replicas)
+        else:
+            await require_streams(js)
         await apply_consumers(
             js, tuple(self.consumers), max_deliver=self.settings.consumer_max_deliver,
             ack_wait=self.settings.consumer_ack_wait_seconds, replicas=replicas,
@@ -73,6 +69,7 @@ class Runtime:
         self._vault = Vault(
             database(self._mongo, self.settings.vault_database),
             parse_master_key(self.settings.pii_master_key.get_secret_value()),
+            cache_seconds=self.settings.pii_key_cache_seconds,
         )
         await self.broker.start()
         log.info("runtime.started", nats=self.settings.nats_url, database=self.settings.database)
@@ -102,21 +99,40 @@ class Runtime:
             raise NotStartedError("MongoDB is not connected yet")
         return database(self._mongo, self.settings.database)
 
-    def consume(self, spec: ConsumerSpec, handle: Handler, description: str) -> None:
-        """Run ``handle`` for every message of the durable consumer ``spec``."""
+    def _claim(self, spec: ConsumerSpec) -> None:
         if spec.service != self.settings.service:
             raise ValueError(f"{spec.durable} belongs to {spec.service}, not {self.settings.service}")
         self.consumers.append(spec)
+
+    def consume(
+        self, spec: ConsumerSpec, handle: Handler, description: str, *,
+        ignore_unknown_types: bool = False,
+    ) -> None:
+        """Run ``handle`` for every message of the durable consumer ``spec``.
+
+        ``ignore_unknown_types``: ack and ignore event types not in the catalogue instead of
+        dead-lettering them (see ``messaging.deliver``)."""
+        self._claim(spec)
         subscribe(
             self.broker, spec, handle, dead_letters=self.dead_letters, policy=self.policy,
             batch_size=self.settings.consumer_batch_size, description=description,
+            ignore_unknown_types=ignore_unknown_types,
         )
 
     def project(self, spec: ConsumerSpec, projection: Projection) -> None:
-        """Keep ``projection`` up to date from the events ``spec`` delivers."""
-        self.consume(
-            spec, projector_handler(projection, lambda: self.db),
-            f"Projects {', '.join(projection.sources)} into read model {projection.collection!r}.",
+        """Keep ``projection`` up to date from the events ``spec`` delivers, in batches."""
+        self._claim(spec)
+
+        async def fast_path(batch: list) -> bool:
+            return await apply_batch(self.db[projection.collection], projection, batch)
+
+        subscribe_batches(
+            self.broker, spec, fast_path, projector_handler(projection, lambda: self.db),
+            backlog=Backlog(lambda: self.nc, spec),
+            dead_letters=self.dead_letters, policy=self.policy,
+            batch_size=self.settings.projection_batch_size,
+            description=f"Projects {', '.join(projection.sources)} into read model "
+            f"{projection.collection!r}.",
         )
 
     def publishes(self, context: str, aggregate: str, *events: type[Event]) -> None:

@@ -29,6 +29,17 @@ class ServiceSettings(BaseSettings):
     mongo_database: str | None = Field(default=None, description="default: serambi_<service>")
     http_host: str = "127.0.0.1"
     http_port: int | None = Field(default=None, description="default: the service's own port")
+    max_request_bytes: int = Field(default=1_048_576, ge=1_000, description="413 above this")
+    rate_limits: dict[str, int] = Field(
+        default={"submissions": 20, "lookups": 120},
+        description="requests per minute per client, by public limit name (JSON)",
+    )
+    trust_forwarded_for: bool = Field(
+        default=False, description="take the client from X-Forwarded-For (behind a trusted proxy)"
+    )
+    cors_allowed_origins: list[str] = Field(
+        default_factory=list, description="browser origins allowed to call the API (JSON list)"
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     stream_replicas: int = Field(default=1, ge=1, le=5)
     consumer_max_deliver: int = Field(default=5, ge=2, le=100)
@@ -36,18 +47,36 @@ class ServiceSettings(BaseSettings):
     # nats-py's fetch waits for a whole batch until its timeout when messages trickle in, so a
     # batch above 1 trades idle latency (up to the 5 s fetch timeout) for throughput under backlog.
     consumer_batch_size: int = Field(default=1, ge=1, le=256)
+    # Projections apply what is already waiting, up to a batch, in one bulk write.
+    projection_batch_size: int = Field(default=256, ge=1, le=1000)
     retry_delays_seconds: tuple[float, ...] = (0.5, 2.0, 5.0, 15.0)
     auth_issuer: str = "serambi-dev"
     auth_audience: str = "serambi"
     auth_jwks_url: str | None = None
-    auth_dev_signing_key: SecretStr | None = SecretStr(DEV_SIGNING_KEY)
+    auth_dev_signing_key: SecretStr | None = Field(
+        default=None,
+        description="HS256 key for development tokens; defaults to a public development key "
+        "outside production when no JWKS URL is set; refused in production",
+    )
     pii_master_key: SecretStr = Field(
         default=SecretStr(DEV_PII_MASTER_KEY), description="base64 of 32 random bytes"
     )
     vault_database: str = "serambi_vault"
+    pii_key_cache_seconds: float = Field(
+        default=60.0, ge=0, le=3600, description="an erasure reaches every process within this"
+    )
+    apply_streams: bool = Field(
+        default=True,
+        description="create/update streams at start-up; production sets false and runs "
+        "`serambi streams apply` as the ops user (services may only check they exist)",
+    )
 
     @model_validator(mode="after")
     def _production_has_no_development_secrets(self) -> ServiceSettings:
+        if self.environment != "production":
+            if self.auth_dev_signing_key is None and not self.auth_jwks_url:
+                self.auth_dev_signing_key = SecretStr(DEV_SIGNING_KEY)
+            return self
         if self.environment == "production":
             if self.auth_dev_signing_key is not None:
                 raise ValueError(
@@ -59,6 +88,12 @@ class ServiceSettings(BaseSettings):
             if self.pii_master_key.get_secret_value() == DEV_PII_MASTER_KEY:
                 raise ValueError("SERAMBI_PII_MASTER_KEY must be set to a secret key in production")
         return self
+
+    def nats_options(self) -> dict[str, str]:
+        """Credentials for ``nats.connect`` (empty when the server needs none)."""
+        if self.nats_user and self.nats_password:
+            return {"user": self.nats_user, "password": self.nats_password.get_secret_value()}
+        return {}
 
     @property
     def port(self) -> int:

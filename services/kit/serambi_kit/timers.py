@@ -46,10 +46,16 @@ class Timers:
         self.owner = owner
         self.source = source
 
-    async def arm(self, timer_id: str, due: ClockDue) -> None:
-        """Fire ``due`` at ``due.due_at`` (whole seconds, rounded up); replaces an armed timer."""
+    async def arm(self, timer_id: str, due: ClockDue, *, event_id: str | None = None) -> None:
+        """Fire ``due`` at ``due.due_at`` (whole seconds, rounded up); replaces an armed timer.
+
+        The schedule's message id defaults to one derived from the timer and its instant, so
+        replicas arming the same timer publish once; pass ``event_id`` (e.g. derived from the
+        cause) when a timer may be armed again at an instant it had within the server's
+        duplicate window (after a cancel, or A → B → A), which the default id would drop.
+        """
         ref = _ref(self.owner, timer_id)
-        event_id = deterministic_id("timer", self.owner, timer_id, due.due_at.isoformat())
+        event_id = event_id or deterministic_id("timer", self.owner, timer_id, due.due_at.isoformat())
         [envelope] = make_envelopes(
             self.source, ref, [due], expected_version=0, event_ids=[event_id]
         )

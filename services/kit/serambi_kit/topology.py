@@ -16,6 +16,7 @@ from nats.js.api import (
     RetentionPolicy,
     StorageType,
     StreamConfig,
+    StreamSource,
 )
 from nats.js.client import JetStreamContext
 from nats.js.errors import NotFoundError
@@ -47,7 +48,29 @@ def stream_config(context: str, replicas: int = 1) -> StreamConfig:
         deny_purge=True,
         allow_direct=True,
         allow_atomic=True,
-        allow_msg_schedules=True,
+        # No allow_msg_schedules here: nats-server 2.15 silently clears deny_purge on a stream
+        # that allows schedules. Timers live on their own stream (TIMERS).
+    )
+
+
+def bus_mirror_config(context: str, replicas: int = 1) -> StreamConfig:
+    """A read-only mirror of a context's stream for the integration bus: same messages,
+    subjects and sequences. Subscribers replay and consume here, never on the event streams,
+    so no outside system can touch a service's consumers (deploy/nats/auth.conf)."""
+    source = stream_name(context)
+    return StreamConfig(
+        name=f"BUS_{source}",
+        description=f"Read-only mirror of {source} for the integration bus",
+        mirror=StreamSource(name=source),
+        retention=RetentionPolicy.LIMITS,
+        storage=StorageType.FILE,
+        num_replicas=replicas,
+        max_age=0,
+        max_msgs=-1,
+        max_bytes=-1,
+        deny_delete=True,
+        deny_purge=True,
+        allow_direct=True,
     )
 
 
@@ -105,7 +128,8 @@ async def apply_streams(js: JetStreamContext, replicas: int = 1) -> list[str]:
     """Create or update every context stream. Returns what it did, one line each."""
     done = []
     configs = [stream_config(context, replicas) for context in CONTEXTS]
-    for config in [*configs, timers_config(replicas)]:
+    mirrors = [bus_mirror_config(context, replicas) for context in CONTEXTS]
+    for config in [*configs, timers_config(replicas), *mirrors]:
         try:
             await js.stream_info(config.name)
         except NotFoundError:
@@ -115,6 +139,19 @@ async def apply_streams(js: JetStreamContext, replicas: int = 1) -> list[str]:
             await js.update_stream(config)
             done.append(f"stream {config.name}: up to date")
     return done
+
+
+def stream_names() -> list[str]:
+    return [*(stream_name(context) for context in CONTEXTS), TIMERS]
+
+
+async def require_streams(js: JetStreamContext) -> None:
+    """Fail clearly when a stream a service needs does not exist (production start-up)."""
+    for name in stream_names():
+        try:
+            await js.stream_info(name)
+        except NotFoundError:
+            raise RuntimeError(f"stream {name} does not exist: run `serambi streams apply`") from None
 
 
 async def apply_consumers(

@@ -20,7 +20,7 @@ class InMemoryEventStore:
         self.log: list[RecordedEvent] = []
         self._ids: dict[str, int] = {}
 
-    async def load(self, ref: AggregateRef) -> History:
+    async def load(self, ref: AggregateRef, *, cached: bool = False) -> History:
         events = tuple(recorded for recorded in self.log if recorded.ref == ref)
         return History(ref, events, events[-1].sequence if events else 0)
 

@@ -68,7 +68,10 @@ class Appended:
 
 
 class EventStore(Protocol):
-    async def load(self, ref: AggregateRef) -> History: ...
+    async def load(self, ref: AggregateRef, *, cached: bool = False) -> History:
+        """The aggregate's events in order. ``cached=True`` allows a possibly stale history
+        (only for deciding a command whose append checks the expected sequence)."""
+        ...
 
     async def append(
         self,
@@ -158,8 +161,12 @@ async def execute(
 ) -> list[Event]:
     """Load → decide → append, retried on conflicts. Returns the events appended (maybe none)."""
 
+    first = True
+
     async def attempt() -> list[Event]:
-        history = await store.load(ref)
+        nonlocal first
+        history = await store.load(ref, cached=first)  # after a conflict: read it fresh
+        first = False
         new_events = list(decide(history.payloads))
         if new_events:
             await store.append(

@@ -1,0 +1,60 @@
+"""Per-client rate limits for public endpoints: 429 with ``Retry-After``.
+
+A token bucket per (client, limit name) in the process's memory: each replica enforces the
+limit on what reaches it, so a cluster-wide limit belongs at the ingress as well
+(docs/operations.md). The client is the connection's address, or the first
+``X-Forwarded-For`` hop when ``SERAMBI_TRUST_FORWARDED_FOR`` says a trusted proxy sets it.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+
+from fastapi import HTTPException, Request, status
+
+MAX_CLIENTS = 100_000
+
+
+class TokenBuckets:
+    def __init__(self, per_minute: int, burst: int | None = None) -> None:
+        self.rate = per_minute / 60.0
+        self.capacity = float(burst or per_minute)
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
+
+    def take(self, client: str, now: float | None = None) -> float:
+        """0 if the client may go on, else the seconds until it may."""
+        now = time.monotonic() if now is None else now
+        tokens, last = self._buckets.pop(client, (self.capacity, now))
+        tokens = min(self.capacity, tokens + (now - last) * self.rate)
+        wait = 0.0 if tokens >= 1 else (1 - tokens) / self.rate
+        self._buckets[client] = (tokens - 1 if wait == 0 else tokens, now)
+        if len(self._buckets) > MAX_CLIENTS:
+            self._buckets.popitem(last=False)
+        return wait
+
+
+def client_of(request: Request, trust_forwarded_for: bool) -> str:
+    if trust_forwarded_for and (forwarded := request.headers.get("x-forwarded-for")):
+        return forwarded.split(",")[0].strip()
+    return request.client.host if request.client else "unknown"
+
+
+def rate_limited(name: str) -> Callable[[Request], None]:
+    """A FastAPI dependency enforcing the limit ``name`` configured in the app's settings
+    (``SERAMBI_RATE_LIMITS``, per minute)."""
+
+    def dependency(request: Request) -> None:
+        limits: dict[str, TokenBuckets] = request.app.state.rate_limits
+        settings = request.app.state.runtime.settings
+        bucket = limits.setdefault(name, TokenBuckets(settings.rate_limits.get(name, 60)))
+        wait = bucket.take(client_of(request, settings.trust_forwarded_for))
+        if wait > 0:
+            raise HTTPException(
+                status.HTTP_429_TOO_MANY_REQUESTS, f"too many requests ({name}); retry later",
+                headers={"Retry-After": str(math.ceil(wait))},
+            )
+
+    return dependency
