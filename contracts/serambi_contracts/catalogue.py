@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 from .base import Event
-from .complaints import ComplaintReceived
-from .intake import RequestSubmitted, RequestWithdrawn
-from .scheduling import AudienceScheduled
+from .complaints import COMPLAINT_EVENTS
+from .intake import GuestRegistered, RequestSubmitted, RequestWithdrawn
+from .notifier import NotificationFailed, NotificationSent
+from .scheduling import AUDIENCE_EVENTS, BOOKING_EVENTS, RESOURCE_EVENTS
 from .sla import ClockDue, SLABreached, SLAWarning
 
 EVENTS: tuple[type[Event], ...] = (
+    GuestRegistered,
     RequestSubmitted,
     RequestWithdrawn,
-    AudienceScheduled,
-    ComplaintReceived,
+    *AUDIENCE_EVENTS,
+    *RESOURCE_EVENTS,
+    *BOOKING_EVENTS,
+    *COMPLAINT_EVENTS,
     SLAWarning,
     SLABreached,
     ClockDue,
+    NotificationSent,
+    NotificationFailed,
 )
 BY_TYPE: dict[str, type[Event]] = {event.event_type(): event for event in EVENTS}
 

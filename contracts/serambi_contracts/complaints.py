@@ -1,4 +1,15 @@
-"""Events of the complaints context."""
+"""Events of the complaints context (Pengaduan, DESIGN §1).
+
+One aggregate per complaint, ``complaints.complaint.<tracking_code>``. The flow:
+ComplaintReceived → ComplaintClassified → ComplaintAssigned → ComplaintAnswered → ComplaintClosed,
+with ComplaintReopened (the complainant disputes the answer), ComplaintClockPaused /
+ComplaintClockResumed (waiting on the complainant) and ComplaintDeadlineMoved (a calendar or
+policy revision). SLAWarning and SLABreached (``sla`` context) are appended to the same aggregate.
+
+Everything the complainant wrote or was told is personal data and travels sealed: their name,
+email and phone, the complaint's summary and description, the answer and a dispute's reason.
+Clear fields are operational (channel, tier, team, instants, officer ids).
+"""
 
 from __future__ import annotations
 
@@ -8,10 +19,14 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from .base import AggregateId, Event, LongText, PersonalData, ShortText
+from .base import AggregateId, Event, PersonalData, ShortText
+
+OfficerId = ShortText  # an officer's subject id from the identity provider
 
 
 class ComplaintChannel(StrEnum):
+    """The seven channels of the service standard, plus Serambi's own online form."""
+
     FACE_TO_FACE = "face_to_face"
     COMPLAINT_BOX = "complaint_box"
     WHATSAPP = "whatsapp"
@@ -23,6 +38,9 @@ class ComplaintChannel(StrEnum):
 
 
 class ComplaintTier(StrEnum):
+    """Deadline tiers: ringan 3 working hours, normatif 5, tidak berkadar pengawasan 14 and
+    berkadar pengawasan 60 working days (the SLA clock of the same name)."""
+
     RINGAN = "ringan"
     NORMATIF = "normatif"
     TIDAK_BERKADAR_PENGAWASAN = "tidak_berkadar_pengawasan"
@@ -30,13 +48,22 @@ class ComplaintTier(StrEnum):
 
 
 class Disclosure(StrEnum):
+    """named: identity known to the handlers; anonymous: identity hidden from every view except
+    the notifier's; confidential: nothing about the complaint is public."""
+
     NAMED = "named"
     ANONYMOUS = "anonymous"
     CONFIDENTIAL = "confidential"
 
 
+class DisputeSource(StrEnum):
+    COMPLAINANT = "complainant"  # through the public tracking endpoint, with the access token
+    OFFICER = "officer"  # recorded by an officer (e.g. the complainant phoned)
+
+
 class ComplaintReceived(Event):
-    """A complaint reached the bureau through one of its channels; its clock starts."""
+    """A complaint reached the bureau through one of its channels; its clock starts at
+    ``received_at`` (the actual receipt, which an officer may record later)."""
 
     context: ClassVar[str] = "complaints"
     tracking_code: AggregateId
@@ -46,8 +73,121 @@ class ComplaintReceived(Event):
     complainant_name: PersonalData | None = None
     complainant_email: PersonalData | None = None
     complainant_phone: PersonalData | None = None
-    summary: ShortText
-    description: LongText
+    summary: PersonalData
+    description: PersonalData
     tier: ComplaintTier | None = None
+    due_at: datetime | None = Field(default=None, description="the tier's deadline, if classified")
+    recorded_by: OfficerId | None = Field(default=None, description="officer id; None: online")
+    access_token_sha256: str = Field(
+        pattern=r"^[0-9a-f]{64}$",
+        description="SHA-256 of the complainant's 256-bit random access token (never the token)",
+    )
+    external_ref: str | None = Field(
+        default=None, pattern=r"^[A-Za-z0-9_.:/-]{1,64}$",
+        description="the complaint's id in SP4N-LAPOR! (channel sp4n_lapor)",
+    )
+
+
+class ComplaintClassified(Event):
+    """The complaint got its tier (or a new one); the deadline is counted from the clock's
+    original start, with its pauses."""
+
+    context: ClassVar[str] = "complaints"
+    tracking_code: AggregateId
+    tier: ComplaintTier
+    previous_tier: ComplaintTier | None = None
+    clock_started_at: datetime
+    due_at: datetime | None = Field(description="None while the clock is paused")
+    classified_by: OfficerId
+
+
+class ComplaintAssigned(Event):
+    """The complaint team (Tim Pengelola Pengaduan) or a unit takes the complaint."""
+
+    context: ClassVar[str] = "complaints"
+    tracking_code: AggregateId
+    team: ShortText
+    assignee: OfficerId | None = None
+    previous_team: ShortText | None = None
+    assigned_by: OfficerId
+
+
+class ComplaintAnswered(Event):
+    """The answer was sent to the complainant; the clock stops."""
+
+    context: ClassVar[str] = "complaints"
+    tracking_code: AggregateId
+    answered_at: datetime
+    answer: PersonalData
+    answered_by: OfficerId
     due_at: datetime | None = None
-    recorded_by: str | None = Field(default=None, max_length=200)
+    on_time: bool = Field(description="answered at or before the deadline")
+
+
+class ComplaintClosed(Event):
+    """The complaint is closed after its answer (it may still be reopened within the window)."""
+
+    context: ClassVar[str] = "complaints"
+    tracking_code: AggregateId
+    closed_at: datetime
+    closed_by: OfficerId
+
+
+class ComplaintReopened(Event):
+    """The complainant disputed the answer within the window; a new handling round starts
+    with a fresh clock of the complaint's tier from ``reopened_at``."""
+
+    context: ClassVar[str] = "complaints"
+    tracking_code: AggregateId
+    reopened_at: datetime
+    reason: PersonalData
+    source: DisputeSource
+    recorded_by: OfficerId | None = None
+    round: int = Field(ge=2, description="1 is the first handling; each reopening adds one")
+    due_at: datetime | None = None
+
+
+class ComplaintClockPaused(Event):
+    """The clock stops while the bureau waits on the complainant."""
+
+    context: ClassVar[str] = "complaints"
+    tracking_code: AggregateId
+    paused_at: datetime
+    reason: ShortText = Field(description="operational reason, e.g. waiting for documents")
+    paused_by: OfficerId
+
+
+class ComplaintClockResumed(Event):
+    """The clock runs again; the deadline moves by the working time spent paused."""
+
+    context: ClassVar[str] = "complaints"
+    tracking_code: AggregateId
+    paused_at: datetime
+    resumed_at: datetime
+    resumed_by: OfficerId
+    due_at: datetime | None = None
+
+
+class ComplaintDeadlineMoved(Event):
+    """A revision of the working calendar (or of the SLA durations) moved an open clock's
+    deadline; timers are re-armed for the new one."""
+
+    context: ClassVar[str] = "complaints"
+    tracking_code: AggregateId
+    clock: ShortText
+    previous_due_at: datetime | None
+    due_at: datetime | None
+    calendar_revision: ShortText
+
+
+COMPLAINT_EVENTS: tuple[type[Event], ...] = (
+    ComplaintReceived,
+    ComplaintClassified,
+    ComplaintAssigned,
+    ComplaintAnswered,
+    ComplaintClosed,
+    ComplaintReopened,
+    ComplaintClockPaused,
+    ComplaintClockResumed,
+    ComplaintDeadlineMoved,
+)

@@ -64,10 +64,28 @@ class RequestSubmitted(Event):
     documents: list[DocumentRef] = Field(default_factory=list, max_length=10)
     submitted_at: datetime
     answer_due_at: datetime
+    received_at: datetime | None = Field(
+        default=None, description="channel letter: when the bureau received the letter"
+    )
+    identity_number: PersonalData | None = Field(default=None, description="NIK, sealed")
+    recorded_by: str | None = Field(default=None, max_length=200, description="desk officer")
     access_token_sha256: str = Field(
         pattern=r"^[0-9a-f]{64}$",
         description="SHA-256 of the requester's 256-bit random access token (never the token)",
     )
+
+
+class GuestRegistered(Event):
+    """A walk-in guest signed the guest book (buku tamu) at the information desk."""
+
+    context: ClassVar[str] = "intake"
+    guest_id: AggregateId
+    guest_name: PersonalData
+    institution: ShortText
+    purpose: ShortText
+    arrived_at: datetime
+    recorded_by: str = Field(max_length=200)
+    request_tracking_code: AggregateId | None = None
 
 
 class RequestWithdrawn(Event):

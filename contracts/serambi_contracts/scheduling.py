@@ -1,11 +1,201 @@
-"""Events of the scheduling context (audiences)."""
+"""Events of the scheduling context: audiences, the bureau's rooms and hosting officials, and
+the per-day bookings that keep them from being double-booked.
+
+Aggregates (subject ``scheduling.<aggregate>.<id>.<Event>``):
+
+- ``audience``, id = the request's tracking code: AudienceRequested, AudienceProposed,
+  AudienceReferred, AudienceScheduled, AudienceRescheduled, AudienceDeclined, AudienceHeld,
+  AudienceCancelled (and the audience_answer clock's SLAWarning / SLABreached);
+- ``room`` / ``host``, id = the resource id: RoomRegistered, RoomChanged, HostRegistered,
+  HostChanged, HostAvailabilitySet, HostLeaveRecorded, HostLeaveCancelled;
+- ``roomday`` / ``hostday``, id = ``<resource id>-<yyyymmdd>`` (WIB date): SlotBooked,
+  SlotReleased. Appended with optimistic concurrency: a day's active bookings never overlap.
+
+Hosting officials' names and positions are published in their official capacity (they sign the
+answer letter); they are not a data subject's personal data in the sense of UU 27/2022.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time
+from enum import StrEnum
 from typing import ClassVar
 
-from .base import AggregateId, Event, ShortText
+from pydantic import Field, model_validator
+
+from .base import AggregateId, Event, ShortText, Value
+from .intake import DocumentRef, InstitutionType
+
+
+class ResourceKind(StrEnum):
+    ROOM = "room"
+    HOST = "host"
+
+
+class WeeklyWindow(Value):
+    """A weekly window of availability, in WIB wall-clock time: ISO weekday 1 (Monday) to 7."""
+
+    weekday: int = Field(ge=1, le=7)
+    starts: time
+    ends: time
+
+    @model_validator(mode="after")
+    def _ordered(self) -> WeeklyWindow:
+        if self.ends <= self.starts:
+            raise ValueError("a window must end after it starts")
+        return self
+
+
+class _Scheduling(Event):
+    context: ClassVar[str] = "scheduling"
+
+
+# -- resources ---------------------------------------------------------------------------------
+class RoomRegistered(_Scheduling):
+    """A meeting room the bureau can host audiences in."""
+
+    room_id: AggregateId
+    room_name: ShortText
+    capacity: int = Field(ge=1, le=1000)
+    location: ShortText
+    registered_by: ShortText
+
+
+class RoomChanged(_Scheduling):
+    """A room's details changed; an inactive room receives no new bookings."""
+
+    room_id: AggregateId
+    room_name: ShortText
+    capacity: int = Field(ge=1, le=1000)
+    location: ShortText
+    active: bool = True
+    changed_by: ShortText
+
+
+class HostRegistered(_Scheduling):
+    """An official who receives audiences (available in all working time until told otherwise)."""
+
+    host_id: AggregateId
+    host_name: ShortText
+    position: ShortText
+    registered_by: ShortText
+
+
+class HostChanged(_Scheduling):
+    """A hosting official's details changed; an inactive host receives no new bookings."""
+
+    host_id: AggregateId
+    host_name: ShortText
+    position: ShortText
+    active: bool = True
+    changed_by: ShortText
+
+
+class HostAvailabilitySet(_Scheduling):
+    """The host's weekly availability (replaces the previous one; intersected with working time).
+    An empty list: not available for audiences."""
+
+    host_id: AggregateId
+    weekly: list[WeeklyWindow] = Field(max_length=50)
+    set_by: ShortText
+
+
+class HostLeaveRecorded(_Scheduling):
+    """The host is on leave (cuti, dinas luar) for whole days, first to last inclusive (WIB)."""
+
+    host_id: AggregateId
+    leave_id: AggregateId
+    first_day: date
+    last_day: date
+    reason: str | None = Field(default=None, max_length=300)
+    recorded_by: ShortText
+
+    @model_validator(mode="after")
+    def _ordered(self) -> HostLeaveRecorded:
+        if self.last_day < self.first_day:
+            raise ValueError("leave must end on or after its first day")
+        return self
+
+
+class HostLeaveCancelled(_Scheduling):
+    """A recorded leave was cancelled."""
+
+    host_id: AggregateId
+    leave_id: AggregateId
+    cancelled_by: ShortText
+
+
+# -- bookings (roomday / hostday aggregates) ---------------------------------------------------
+class SlotBooked(_Scheduling):
+    """A room or host is booked for an audience from starts_at to ends_at (one WIB day).
+
+    ``audience_version`` is the audience's version the booking was made for: the audience event
+    that takes the booking can only be appended at that version (see docs/scheduling.md).
+    """
+
+    resource: ResourceKind
+    resource_id: AggregateId
+    day: date
+    booking_id: AggregateId
+    audience_id: AggregateId
+    audience_version: int = Field(ge=0)
+    starts_at: datetime
+    ends_at: datetime
+
+
+class SlotReleased(_Scheduling):
+    """A booking no longer holds its room or host (cancelled, rescheduled, or never taken)."""
+
+    resource: ResourceKind
+    resource_id: AggregateId
+    day: date
+    booking_id: AggregateId
+    audience_id: AggregateId
+    reason: ShortText
+
+
+# -- audiences ---------------------------------------------------------------------------------
+class AudienceRequested(_Scheduling):
+    """Scheduling opened the audience case for a submitted request (its answer clock runs)."""
+
+    audience_id: AggregateId
+    request_tracking_code: AggregateId
+    topic: ShortText
+    institution: ShortText
+    institution_type: InstitutionType
+    requester_position: ShortText
+    participants: int = Field(ge=1, le=500)
+    proposed_dates: list[date] = Field(default_factory=list, max_length=10)
+    submitted_at: datetime
+    answer_due_at: datetime
+
+
+class _Slot(_Scheduling):
+    audience_id: AggregateId
+    request_tracking_code: AggregateId
+    starts_at: datetime
+    ends_at: datetime
+    room: ShortText
+    host: ShortText
+
+
+class AudienceProposed(_Slot):
+    """A slot is held for the audience until a scheduling officer confirms it (hold mode)."""
+
+    room_id: AggregateId
+    host_id: AggregateId
+    location: ShortText
+    booking_id: AggregateId
+    proposed_by: ShortText
+
+
+class AudienceReferred(_Scheduling):
+    """No slot fits the request: it waits in the officer queue for a decision."""
+
+    audience_id: AggregateId
+    request_tracking_code: AggregateId
+    reason: ShortText
+    referred_by: ShortText
 
 
 class AudienceScheduled(Event):
@@ -19,3 +209,76 @@ class AudienceScheduled(Event):
     room: ShortText
     host: ShortText
     scheduled_by: ShortText
+    room_id: AggregateId | None = None
+    host_id: AggregateId | None = None
+    location: ShortText | None = None
+    booking_id: AggregateId | None = None
+    answer_letter: DocumentRef | None = Field(
+        default=None, description="the answer letter (surat jawaban kesediaan dan jadwal), PDF"
+    )
+
+
+class AudienceRescheduled(_Slot):
+    """The audience moved to another time, room or host."""
+
+    room_id: AggregateId
+    host_id: AggregateId
+    location: ShortText
+    booking_id: AggregateId
+    previous_starts_at: datetime
+    previous_ends_at: datetime
+    reason: ShortText
+    rescheduled_by: ShortText
+    answer_letter: DocumentRef | None = None
+
+
+class AudienceDeclined(_Scheduling):
+    """The bureau declined the request, with a reason, in an answer letter."""
+
+    audience_id: AggregateId
+    request_tracking_code: AggregateId
+    reason: ShortText
+    declined_by: ShortText
+    answer_letter: DocumentRef | None = None
+
+
+class AudienceHeld(_Scheduling):
+    """The audience took place."""
+
+    audience_id: AggregateId
+    request_tracking_code: AggregateId
+    held_at: datetime
+    recorded_by: ShortText
+    notes: str | None = Field(default=None, max_length=2000)
+
+
+class AudienceCancelled(_Scheduling):
+    """The audience was cancelled: by an officer, or because the requester withdrew."""
+
+    audience_id: AggregateId
+    request_tracking_code: AggregateId
+    reason: ShortText
+    cancelled_by: ShortText
+    withdrawn: bool = False
+
+
+AUDIENCE_EVENTS: tuple[type[Event], ...] = (
+    AudienceRequested,
+    AudienceProposed,
+    AudienceReferred,
+    AudienceScheduled,
+    AudienceRescheduled,
+    AudienceDeclined,
+    AudienceHeld,
+    AudienceCancelled,
+)
+RESOURCE_EVENTS: tuple[type[Event], ...] = (
+    RoomRegistered,
+    RoomChanged,
+    HostRegistered,
+    HostChanged,
+    HostAvailabilitySet,
+    HostLeaveRecorded,
+    HostLeaveCancelled,
+)
+BOOKING_EVENTS: tuple[type[Event], ...] = (SlotBooked, SlotReleased)
