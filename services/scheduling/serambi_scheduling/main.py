@@ -1,37 +1,99 @@
-"""Scheduling's composition root: settings → runtime → consumers → HTTP app."""
+"""Scheduling's composition root: settings → runtime → consumers → HTTP app.
+
+Start-up (after the runtime connects): build the use-case context, seed the default room and
+host (development), run the SLA sweep and free orphaned bookings, then let the consumers work.
+"""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
 from fastapi import FastAPI
 from faststream import FastStream
-from serambi_calendar import calendar_from_env
-from serambi_contracts.intake import RequestSubmitted
+from serambi_calendar import calendar_from_env, policy_from_env
 from serambi_kit import asyncapi
+from serambi_kit.eventstore import RecordedEvent, read_stream
 from serambi_kit.http import create_service_app
+from serambi_kit.logging import get_logger
 from serambi_kit.runtime import Runtime
+from serambi_kit.timers import Timers
 
-from . import api, domain, subscribers
+from . import queries, subscribers
+from .api import audiences, common, letters, resources
+from .application import reconcile, sla
+from .application import resources as resource_cases
+from .application.context import Catalog, Context, rules_from, utc_now
+from .domain.time import wib_day
+from .letters import LetterStore
 from .settings import SchedulingSettings
+
+log = get_logger(__name__)
+
+
+class Scheduling:
+    """The service: its runtime, and the context built once the runtime is connected."""
+
+    def __init__(self, settings: SchedulingSettings | None = None) -> None:
+        self.settings = settings or SchedulingSettings()
+        self.calendar = calendar_from_env()
+        self.policy = policy_from_env()
+        self.runtime = Runtime(self.settings)
+        self.ready = asyncio.Event()
+        self.context: Context | None = None
+        subscribers.register(self.runtime, lambda: self.context, self.ready)
+
+    def _fetch(self, subject_filter: str, from_sequence: int) -> AsyncIterator[RecordedEvent]:
+        return read_stream(self.runtime.nc, "SCHEDULING", subject_filter, from_sequence=from_sequence)
+
+    def build_context(self) -> Context:
+        runtime, settings = self.runtime, self.settings
+        db = runtime.db
+        return Context(
+            store=runtime.store,
+            catalog=Catalog(self._fetch),
+            bookings=queries.MongoBookingSource(db),
+            letters=LetterStore(db, settings.letter_secret.get_secret_value()),
+            timers=Timers(runtime.nc.jetstream(), "scheduling", runtime.source),
+            open_audiences=lambda: queries.open_audience_ids(db),
+            calendar=self.calendar,
+            policy=self.policy,
+            rules=rules_from(settings),
+            mode=settings.scheduling_mode,
+            signatory=settings.letter_signatory,
+        )
+
+    async def on_started(self) -> None:
+        ctx = self.build_context()
+        await queries.ensure_indexes(self.runtime.db)
+        if self.settings.seeds:
+            await resource_cases.seed(ctx, self.settings)
+        await sla.sweep(ctx)
+        today = wib_day(utc_now())
+        await reconcile.release_orphans(ctx, today - timedelta(days=1), today + timedelta(days=400))
+        self.context = ctx
+        self.ready.set()
+        log.info("scheduling.ready", mode=ctx.mode)
 
 
 def build_runtime(settings: SchedulingSettings | None = None) -> Runtime:
-    settings = settings or SchedulingSettings()
-    calendar = calendar_from_env()
-
-    def slot_for(request: RequestSubmitted) -> domain.Slot:
-        return domain.placeholder_slot(
-            request.submitted_at, calendar, settings.placeholder_room, settings.placeholder_host
-        )
-
-    runtime = Runtime(settings)
-    subscribers.register(runtime, slot_for)
-    return runtime
+    return Scheduling(settings).runtime
 
 
 def create_app(settings: SchedulingSettings | None = None) -> FastAPI:
-    return create_service_app(
-        build_runtime(settings), title="Serambi scheduling", routers=[api.router]
+    service = Scheduling(settings)
+
+    async def on_started() -> None:
+        await service.on_started()
+        app.state.scheduling = service.context
+
+    app = create_service_app(
+        service.runtime, title="Serambi scheduling",
+        routers=[audiences.router, resources.router, letters.router], on_started=on_started,
     )
+    common.install_error_handlers(app)
+    return app
 
 
 def asyncapi_app() -> FastStream:

@@ -1,35 +1,179 @@
-"""Scheduling's read model: audience details."""
+"""Scheduling's read models (MongoDB), projected from its own events.
+
+- ``audiences``: one document per audience — request details, status, schedule, answer letter,
+  SLA state and a timeline. Feeds the details view, the officer queue and the SLA sweep.
+- ``resource_days``: one document per room-day / host-day (``roomday:<room>-<yyyymmdd>``) with
+  its active bookings. Feeds the calendars and the automatic search's first guess (the booking
+  aggregates themselves decide; this view may lag).
+"""
 
 from __future__ import annotations
 
-from serambi_contracts.scheduling import AudienceScheduled
+from typing import Any
+
+from serambi_contracts.scheduling import (
+    AudienceCancelled,
+    AudienceDeclined,
+    AudienceHeld,
+    AudienceProposed,
+    AudienceReferred,
+    AudienceRequested,
+    AudienceRescheduled,
+    AudienceScheduled,
+    SlotBooked,
+    SlotReleased,
+)
+from serambi_contracts.sla import SLABreached, SLAWarning
 from serambi_kit.eventstore import RecordedEvent
 from serambi_kit.projections import Change, Projection
 
 AUDIENCES = "audiences"
+RESOURCE_DAYS = "resource_days"
 
 
-def on_audience_scheduled(event: AudienceScheduled, recorded: RecordedEvent) -> Change:
-    return Change(
-        event.audience_id,
-        {
-            "$set": {
-                "audience_id": event.audience_id,
-                "request_tracking_code": event.request_tracking_code,
-                "status": "scheduled",
-                "starts_at": event.starts_at,
-                "ends_at": event.ends_at,
-                "room": event.room,
-                "host": event.host,
-                "scheduled_by": event.scheduled_by,
-            }
+def _entry(step: str, recorded: RecordedEvent, **details: Any) -> dict:
+    return {"step": step, "at": recorded.envelope.time, **details}
+
+
+def _slot(event: AudienceProposed | AudienceScheduled | AudienceRescheduled) -> dict:
+    return {
+        "starts_at": event.starts_at, "ends_at": event.ends_at, "room_id": event.room_id,
+        "room": event.room, "host_id": event.host_id, "host": event.host,
+        "location": event.location, "booking_id": event.booking_id,
+    }
+
+
+def on_requested(event: AudienceRequested, recorded: RecordedEvent) -> Change:
+    return Change(event.audience_id, {
+        "$set": {
+            "audience_id": event.audience_id,
+            "request_tracking_code": event.request_tracking_code,
+            "status": "requested",
+            "topic": event.topic,
+            "institution": event.institution,
+            "institution_type": event.institution_type.value,
+            "requester_position": event.requester_position,
+            "participants": event.participants,
+            "proposed_dates": [day.isoformat() for day in event.proposed_dates],
+            "submitted_at": event.submitted_at,
+            "answer_due_at": event.answer_due_at,
+            "answered": False,
+            "schedule": None,
         },
-    )
+        "$push": {"timeline": _entry("requested", recorded)},
+    })
+
+
+def on_proposed(event: AudienceProposed, recorded: RecordedEvent) -> Change:
+    return Change(event.audience_id, {
+        "$set": {"status": "proposed", "schedule": _slot(event)},
+        "$push": {"timeline": _entry("proposed", recorded, by=event.proposed_by)},
+    })
+
+
+def on_referred(event: AudienceReferred, recorded: RecordedEvent) -> Change:
+    return Change(event.audience_id, {
+        "$set": {"status": "referred", "referral_reason": event.reason},
+        "$push": {"timeline": _entry("referred", recorded, reason=event.reason)},
+    })
+
+
+def _letter(event: Any) -> dict:
+    letter = event.answer_letter
+    return {"answer_letter": letter.model_dump(mode="json")} if letter else {}
+
+
+def on_scheduled(event: AudienceScheduled, recorded: RecordedEvent) -> Change:
+    return Change(event.audience_id, {
+        "$set": {"audience_id": event.audience_id,
+                 "request_tracking_code": event.request_tracking_code, "status": "scheduled",
+                 "answered": True, "schedule": _slot(event), **_letter(event)},
+        "$push": {"timeline": _entry("scheduled", recorded, by=event.scheduled_by)},
+    })
+
+
+def on_rescheduled(event: AudienceRescheduled, recorded: RecordedEvent) -> Change:
+    return Change(event.audience_id, {
+        "$set": {"status": "scheduled", "schedule": _slot(event), **_letter(event)},
+        "$push": {"timeline": _entry("rescheduled", recorded, by=event.rescheduled_by,
+                                     reason=event.reason, previous_starts_at=event.previous_starts_at)},
+    })
+
+
+def on_declined(event: AudienceDeclined, recorded: RecordedEvent) -> Change:
+    return Change(event.audience_id, {
+        "$set": {"status": "declined", "answered": True, "schedule": None,
+                 "decline_reason": event.reason, **_letter(event)},
+        "$push": {"timeline": _entry("declined", recorded, by=event.declined_by, reason=event.reason)},
+    })
+
+
+def on_held(event: AudienceHeld, recorded: RecordedEvent) -> Change:
+    return Change(event.audience_id, {
+        "$set": {"status": "held", "held_at": event.held_at, "notes": event.notes},
+        "$push": {"timeline": _entry("held", recorded, by=event.recorded_by)},
+    })
+
+
+def on_cancelled(event: AudienceCancelled, recorded: RecordedEvent) -> Change:
+    return Change(event.audience_id, {
+        "$set": {"status": "cancelled", "cancel_reason": event.reason,
+                 "withdrawn": event.withdrawn},
+        "$push": {"timeline": _entry("cancelled", recorded, by=event.cancelled_by, reason=event.reason)},
+    })
+
+
+def on_warning(event: SLAWarning, recorded: RecordedEvent) -> Change:
+    return Change(event.case_id, {
+        "$set": {"sla.warned_percent": event.threshold_percent, "sla.warned_at": event.warned_at},
+        "$push": {"timeline": _entry("sla_warning", recorded, percent=event.threshold_percent)},
+    })
+
+
+def on_breached(event: SLABreached, recorded: RecordedEvent) -> Change:
+    return Change(event.case_id, {
+        "$set": {"sla.breached_at": event.breached_at},
+        "$push": {"timeline": _entry("sla_breached", recorded)},
+    })
 
 
 AUDIENCE_DETAILS = Projection(
     collection=AUDIENCES,
     sources=("scheduling.audience",),
-    projectors={AudienceScheduled: on_audience_scheduled},
+    projectors={
+        AudienceRequested: on_requested, AudienceProposed: on_proposed,
+        AudienceReferred: on_referred, AudienceScheduled: on_scheduled,
+        AudienceRescheduled: on_rescheduled, AudienceDeclined: on_declined,
+        AudienceHeld: on_held, AudienceCancelled: on_cancelled,
+        SLAWarning: on_warning, SLABreached: on_breached,
+    },
 )
-PROJECTIONS = (AUDIENCE_DETAILS,)
+
+
+def day_document(recorded: RecordedEvent) -> str:
+    return f"{recorded.ref.aggregate}:{recorded.ref.id}"
+
+
+def on_booked(event: SlotBooked, recorded: RecordedEvent) -> Change:
+    return Change(day_document(recorded), {"$set": {
+        "resource": event.resource.value, "resource_id": event.resource_id,
+        "day": event.day.isoformat(),
+        f"bookings.{event.booking_id}": {
+            "booking_id": event.booking_id, "audience_id": event.audience_id,
+            "audience_version": event.audience_version, "starts_at": event.starts_at,
+            "ends_at": event.ends_at,
+        },
+    }})
+
+
+def on_released(event: SlotReleased, recorded: RecordedEvent) -> Change:
+    return Change(day_document(recorded), {"$unset": {f"bookings.{event.booking_id}": ""}})
+
+
+CALENDAR = Projection(
+    collection=RESOURCE_DAYS,
+    sources=("scheduling.roomday", "scheduling.hostday"),
+    projectors={SlotBooked: on_booked, SlotReleased: on_released},
+    document_id=day_document,
+)
+PROJECTIONS = (AUDIENCE_DETAILS, CALENDAR)

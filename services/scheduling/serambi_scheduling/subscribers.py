@@ -1,36 +1,97 @@
-"""Scheduling's consumers: submitted requests (to book them) and its own audience events."""
+"""Scheduling's consumers (thin: each hands its event to a use case).
+
+- ``scheduling-book-requests`` (INTAKE): RequestSubmitted opens and places the audience;
+  RequestWithdrawn cancels it and frees its slot.
+- ``scheduling-timers`` (TIMERS): fired audience_answer timers → SLAWarning / SLABreached.
+- ``scheduling-audience-details`` (SCHEDULING): the read models (audiences, resource_days).
+"""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
-from serambi_contracts.intake import RequestSubmitted
-from serambi_contracts.scheduling import AudienceScheduled
+from serambi_contracts import scheduling as events
+from serambi_contracts.intake import RequestSubmitted, RequestWithdrawn
+from serambi_contracts.sla import ClockDue, SLABreached, SLAWarning
 from serambi_kit.eventstore import RecordedEvent
+from serambi_kit.projections import projector_handler
 from serambi_kit.runtime import Runtime
+from serambi_kit.timers import due_consumer
 from serambi_kit.topology import ConsumerSpec
 
-from . import application, domain
-from .projections import AUDIENCE_DETAILS
+from .application import commands, sla
+from .application.context import Context
+from .projections import PROJECTIONS
 
-SUBMITTED_REQUESTS = ConsumerSpec(
-    "scheduling", "book-requests", "intake", ("intake.request.*.RequestSubmitted",)
+REQUESTS = ConsumerSpec(
+    "scheduling", "book-requests", "intake",
+    ("intake.request.*.RequestSubmitted", "intake.request.*.RequestWithdrawn"),
 )
-AUDIENCE_EVENTS = ConsumerSpec(
-    "scheduling", "audience-details", "scheduling", ("scheduling.audience.>",)
-)
+READ_MODELS = ConsumerSpec("scheduling", "audience-details", "scheduling", ("scheduling.>",))
+TIMERS = due_consumer("scheduling")
+READY_TIMEOUT = 60.0
 
 
-def register(runtime: Runtime, slot_for: Callable[[RequestSubmitted], domain.Slot]) -> None:
-    async def on_request_submitted(recorded: RecordedEvent) -> None:
-        request = recorded.event
-        assert isinstance(request, RequestSubmitted)
-        await application.schedule_request(
-            runtime.store, request, recorded.envelope.id, slot_for(request)
+class NotReadyError(Exception):
+    """The service has not finished starting (the message is retried)."""
+
+
+def register(runtime: Runtime, context: Callable[[], Context | None], ready: asyncio.Event) -> None:
+    async def current() -> Context:
+        try:
+            await asyncio.wait_for(ready.wait(), READY_TIMEOUT)
+        except TimeoutError:
+            raise NotReadyError("scheduling did not finish starting") from None
+        ctx = context()
+        assert ctx is not None
+        return ctx
+
+    async def on_request(recorded: RecordedEvent) -> None:
+        ctx = await current()
+        event = recorded.event
+        if isinstance(event, RequestSubmitted):
+            state = await commands.open_request(ctx, event, recorded.envelope.id)
+            try:
+                after = await commands.place_automatically(ctx, state.audience_id,
+                                                           recorded.envelope.id)
+            except Exception:
+                await sla.arm(ctx, state)  # the clock runs while the placement is retried
+                raise
+            if after is not None and after.clock_running:
+                await sla.arm(ctx, after)  # proposed or referred: an officer must answer
+        elif isinstance(event, RequestWithdrawn):
+            await commands.withdraw(ctx, event.tracking_code, event.reason, recorded.envelope.id)
+            await sla.disarm(ctx, event.tracking_code)
+
+    async def on_timer(recorded: RecordedEvent) -> None:
+        ctx = await current()
+        if isinstance(recorded.event, ClockDue):
+            await sla.on_due(ctx, recorded.event)
+
+    handlers = [projector_handler(projection, lambda: runtime.db) for projection in PROJECTIONS]
+
+    async def on_own_event(recorded: RecordedEvent) -> None:
+        for handle in handlers:
+            await handle(recorded)
+
+    runtime.consume(REQUESTS, on_request,
+                    "Opens and books (or proposes) an audience for every submitted request; "
+                    "cancels it when the request is withdrawn.")
+    runtime.consume(TIMERS, on_timer,
+                    "Re-checks an audience when its answer timer fires: SLAWarning / SLABreached.")
+    runtime.consume(READ_MODELS, on_own_event,
+                    "Projects scheduling's events into the audiences and resource_days read models.")
+    declare_published(runtime)
+
+
+def declare_published(runtime: Runtime) -> None:
+    runtime.publishes("scheduling", "audience", *events.AUDIENCE_EVENTS, SLAWarning, SLABreached)
+    runtime.publishes("scheduling", "room", events.RoomRegistered, events.RoomChanged)
+    runtime.publishes("scheduling", "host", *events.RESOURCE_EVENTS[2:])
+    runtime.publishes("scheduling", "roomday", *events.BOOKING_EVENTS)
+    for event in events.BOOKING_EVENTS:  # same events on the host-day aggregate
+        runtime.broker.publisher(
+            f"scheduling.hostday.{{hostday_id}}.{event.name()}", schema=event,
+            title=f"{event.event_type()} (hostday)", description=(event.__doc__ or "").strip(),
         )
-
-    runtime.consume(
-        SUBMITTED_REQUESTS, on_request_submitted, "Books an audience for every submitted request."
-    )
-    runtime.project(AUDIENCE_EVENTS, AUDIENCE_DETAILS)
-    runtime.publishes("scheduling", "audience", AudienceScheduled)

@@ -1,0 +1,143 @@
+"""Officer routes (role scheduler, or admin): audience details and decisions, queue, calendars."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Literal
+
+from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi.responses import Response
+
+from .. import queries
+from ..application import commands
+from ..application.commands import SlotChoice
+from ..application.placement import audience_ref
+from ..domain.audience import audience_of
+from ..domain.time import wib_day
+from .common import AudienceId, Body, Ctx, Instant, ResourceId, Scheduler, Text, by, summary
+from .letters import letter_response
+
+router = APIRouter(prefix="/api/v1", tags=["audiences"])
+MAX_CALENDAR_DAYS = 62
+
+
+class SlotBody(Body):
+    room_id: ResourceId
+    host_id: ResourceId
+    starts_at: Instant
+    ends_at: Instant | None = None
+
+    def choice(self) -> SlotChoice:
+        return SlotChoice(self.room_id, self.host_id, self.starts_at, self.ends_at)
+
+
+class RescheduleBody(SlotBody):
+    reason: Text
+
+
+class ReasonBody(Body):
+    reason: Text
+
+
+class HeldBody(Body):
+    held_at: Instant | None = None
+    notes: str | None = None
+
+
+@router.get("/audiences/{audience_id}")
+async def audience_details(audience_id: AudienceId, request: Request, _: Scheduler) -> dict[str, Any]:
+    document = await queries.audience_details(request.app.state.runtime.db, audience_id)
+    if document is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no audience {audience_id}")
+    return document
+
+
+@router.get("/audiences/{audience_id}/letter", response_class=Response)
+async def audience_letter(audience_id: AudienceId, ctx: Ctx, request: Request, _: Scheduler) -> Response:
+    """The audience's latest answer letter (PDF)."""
+    state = audience_of((await ctx.store.load(audience_ref(audience_id))).payloads)
+    if state is None or state.letter is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"audience {audience_id} has no answer letter")
+    return await letter_response(request, state.letter.document_id)
+
+
+@router.post("/audiences/{audience_id}/confirm")
+async def confirm(audience_id: AudienceId, ctx: Ctx, officer: Scheduler) -> dict[str, Any]:
+    """Confirm the held proposal: the audience is scheduled at the proposed slot."""
+    return summary(await commands.confirm(ctx, audience_id, by(officer)))
+
+
+@router.post("/audiences/{audience_id}/slot")
+async def choose_slot(
+    audience_id: AudienceId, body: SlotBody, ctx: Ctx, officer: Scheduler
+) -> dict[str, Any]:
+    """Schedule an undecided audience at another slot than proposed (or when none was)."""
+    return summary(await commands.choose_slot(ctx, audience_id, body.choice(), by(officer)))
+
+
+@router.post("/audiences/{audience_id}/reschedule")
+async def reschedule(
+    audience_id: AudienceId, body: RescheduleBody, ctx: Ctx, officer: Scheduler
+) -> dict[str, Any]:
+    choice = body.choice()
+    return summary(await commands.reschedule(ctx, audience_id, choice, body.reason, by(officer)))
+
+
+@router.post("/audiences/{audience_id}/decline")
+async def decline(audience_id: AudienceId, body: ReasonBody, ctx: Ctx, officer: Scheduler) -> dict[str, Any]:
+    return summary(await commands.decline(ctx, audience_id, body.reason, by(officer)))
+
+
+@router.post("/audiences/{audience_id}/held")
+async def mark_held(audience_id: AudienceId, body: HeldBody, ctx: Ctx, officer: Scheduler) -> dict[str, Any]:
+    return summary(await commands.mark_held(ctx, audience_id, by(officer), body.held_at, body.notes))
+
+
+@router.post("/audiences/{audience_id}/cancel")
+async def cancel(audience_id: AudienceId, body: ReasonBody, ctx: Ctx, officer: Scheduler) -> dict[str, Any]:
+    return summary(await commands.cancel(ctx, audience_id, body.reason, by(officer)))
+
+
+@router.get("/queue")
+async def officer_queue(
+    request: Request, _: Scheduler,
+    view: Literal["pending", "at_risk", "breached"] = "pending",
+) -> dict[str, Any]:
+    """Undecided audiences: all (pending), those past a warning (at_risk), past the deadline."""
+    items = await queries.officer_queue(request.app.state.runtime.db, view)
+    return {"view": view, "count": len(items), "items": items}
+
+
+def _range(day_from: date | None, day_to: date | None) -> tuple[date, date]:
+    first = day_from or wib_day(datetime.now(UTC))
+    last = day_to or first
+    if last < first or (last - first) > timedelta(days=MAX_CALENDAR_DAYS):
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY,
+                            f"from..to must be ordered and at most {MAX_CALENDAR_DAYS} days apart")
+    return first, last
+
+
+@router.get("/calendar/rooms/{room_id}")
+async def room_calendar(
+    room_id: str, request: Request, _: Scheduler,
+    day_from: date | None = Query(None, alias="from"), day_to: date | None = Query(None, alias="to"),
+) -> dict[str, Any]:
+    first, last = _range(day_from, day_to)
+    rows = await queries.calendar(request.app.state.runtime.db, first, last, "room", room_id)
+    return {"room_id": room_id, "from": first.isoformat(), "to": last.isoformat(), "bookings": rows}
+
+
+@router.get("/calendar/hosts/{host_id}")
+async def host_calendar(
+    host_id: str, request: Request, _: Scheduler,
+    day_from: date | None = Query(None, alias="from"), day_to: date | None = Query(None, alias="to"),
+) -> dict[str, Any]:
+    first, last = _range(day_from, day_to)
+    rows = await queries.calendar(request.app.state.runtime.db, first, last, "host", host_id)
+    return {"host_id": host_id, "from": first.isoformat(), "to": last.isoformat(), "bookings": rows}
+
+
+@router.get("/calendar/days/{day}")
+async def day_calendar(day: date, request: Request, _: Scheduler) -> dict[str, Any]:
+    rows = await queries.calendar(request.app.state.runtime.db, day, day)
+    return {"day": day.isoformat(), "bookings": rows}

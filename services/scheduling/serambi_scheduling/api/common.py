@@ -1,0 +1,90 @@
+"""What the routers share: the context, roles, bodies' building blocks and error responses."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, HTTPException, Path, Request, status
+from fastapi.responses import JSONResponse
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from serambi_kit.auth import Officer, require_roles
+
+from ..application.context import Context
+from ..domain.audience import Audience
+from ..domain.errors import (
+    NotFoundError,
+    ResourceExistsError,
+    SlotRuleError,
+    SlotTakenError,
+    StateError,
+)
+from ..domain.time import wib
+
+Scheduler = Annotated[Officer, Depends(require_roles("scheduler", "admin"))]
+Admin = Annotated[Officer, Depends(require_roles("admin"))]
+ResourceId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+AudienceId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,128}$")]
+Text = Annotated[str, Field(min_length=1, max_length=300)]
+Instant = AwareDatetime
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def context(request: Request) -> Context:
+    ctx = getattr(request.app.state, "scheduling", None)
+    if ctx is None:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "scheduling is starting")
+    return ctx
+
+
+Ctx = Annotated[Context, Depends(context)]
+
+
+def by(officer: Officer) -> str:
+    return officer.subject[:300]
+
+
+def summary(state: Audience) -> dict[str, Any]:
+    p = state.placement
+    return {
+        "audience_id": state.audience_id,
+        "status": state.status.value,
+        "schedule": None if p is None else {
+            "starts_at": wib(p.starts_at).isoformat(), "ends_at": wib(p.ends_at).isoformat(),
+            "room_id": p.room_id, "room": p.room, "host_id": p.host_id, "host": p.host,
+            "location": p.location,
+        },
+        "answer_letter": None if state.letter is None else {
+            **state.letter.model_dump(mode="json"),
+            "url": f"/api/v1/letters/{state.letter.document_id}",
+        },
+    }
+
+
+def _json(status_code: int, error: str, detail: str, **extra: Any) -> JSONResponse:
+    return JSONResponse({"error": error, "detail": detail, **extra}, status_code=status_code)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    async def slot_rule(_: Request, exc: SlotRuleError) -> JSONResponse:
+        return _json(422, "slot_refused", exc.message, rule=exc.rule)
+
+    async def slot_taken(_: Request, exc: SlotTakenError) -> JSONResponse:
+        return _json(409, "slot_taken", exc.message, rule=exc.rule)
+
+    async def wrong_state(_: Request, exc: StateError) -> JSONResponse:
+        return _json(409, "wrong_state", str(exc))
+
+    async def exists(_: Request, exc: ResourceExistsError) -> JSONResponse:
+        return _json(409, "exists", str(exc))
+
+    async def not_found(_: Request, exc: NotFoundError) -> JSONResponse:
+        return _json(404, "not_found", str(exc))
+
+    app.add_exception_handler(SlotRuleError, slot_rule)
+    app.add_exception_handler(SlotTakenError, slot_taken)
+    app.add_exception_handler(StateError, wrong_state)
+    app.add_exception_handler(ResourceExistsError, exists)
+    app.add_exception_handler(NotFoundError, not_found)

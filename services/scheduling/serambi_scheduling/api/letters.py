@@ -1,0 +1,43 @@
+"""The public letter link: ``GET /api/v1/letters/{document_id}``.
+
+The document id is the capability (192 bits derived with the letter secret; see letters.py), so
+no login is asked: intake's tracking view links it for the requester. Unknown and malformed ids
+get the same 404. Responses are not cached by shared caches and send no referrer onwards.
+"""
+
+from __future__ import annotations
+
+import re
+
+from fastapi import APIRouter, HTTPException, Request, status
+from fastapi.responses import Response
+
+from ..letters import LETTERS
+
+router = APIRouter(prefix="/api/v1", tags=["letters"])
+_ID = re.compile(r"^L[A-Za-z0-9_-]{32}$")
+
+
+async def letter_response(request: Request, document_id: str) -> Response:
+    document = None
+    if _ID.match(document_id):
+        document = await request.app.state.runtime.db[LETTERS].find_one({"_id": document_id})
+    if document is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such letter")
+    return Response(
+        bytes(document["content"]), media_type=document["media_type"],
+        headers={
+            "Content-Disposition": f'inline; filename="surat-jawaban-{document["audience_id"]}.pdf"',
+            "Cache-Control": "private, no-store",
+            "Referrer-Policy": "no-referrer",
+            "X-Robots-Tag": "noindex",
+            "X-Content-Type-Options": "nosniff",
+            "ETag": f'"{document["sha256"]}"',
+        },
+    )
+
+
+@router.get("/letters/{document_id}", response_class=Response)
+async def public_letter(document_id: str, request: Request) -> Response:
+    """An answer letter (PDF), for whoever holds its link."""
+    return await letter_response(request, document_id)

@@ -1,0 +1,88 @@
+"""The audience_answer clock on durable JetStream timers (DESIGN §7).
+
+- ``arm``: one timer per warning threshold and one for the deadline (``<id>-w50`` …
+  ``<id>-breach``), armed when the case opens and still not answered; re-arming replaces.
+- ``on_due``: a timer fired — load the audience and append whatever is due (warnings, breach)
+  and not yet recorded, with ids derived from (case, clock, deadline, threshold): exactly once
+  per clock and deadline, however many replicas or redeliveries.
+- ``disarm``: once answered (or cancelled), purge the timers (the re-check would ignore them).
+- ``sweep``: at start-up, evaluate every open audience now and re-arm its future timers, which
+  catches timers never armed (a crash between opening the case and arming) or purged by mistake.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from serambi_contracts.sla import ClockDue
+from serambi_kit.eventstore import deterministic_id, execute
+from serambi_kit.logging import get_logger
+
+from ..domain.audience import CLOCK, Audience, audience_of
+from ..domain.sla import due_events, event_key, schedule_of
+from .context import Context
+from .placement import audience_ref
+
+log = get_logger(__name__)
+
+
+def timer_ids(audience_id: str, percents: tuple[int, ...]) -> list[str]:
+    return [*(f"{audience_id}-w{p}" for p in percents), f"{audience_id}-breach"]
+
+
+async def arm(ctx: Context, state: Audience) -> bool:
+    """Arm the timers still to come. False when the clock has nothing left to fire."""
+    if not state.clock_running:
+        return False
+    schedule = schedule_of(state, ctx.calendar, ctx.policy)
+    if schedule.due_at in state.breaches:
+        return False
+    for percent, at in schedule.warnings:
+        if (schedule.due_at, percent) not in state.warnings:
+            await ctx.timers.arm(f"{state.audience_id}-w{percent}", ClockDue(
+                case_id=state.audience_id, clock=CLOCK, due_at=at, threshold_percent=percent))
+    await ctx.timers.arm(f"{state.audience_id}-breach", ClockDue(
+        case_id=state.audience_id, clock=CLOCK, due_at=schedule.due_at))
+    return True
+
+
+async def disarm(ctx: Context, audience_id: str) -> None:
+    for timer_id in timer_ids(audience_id, ctx.policy.warnings):
+        await ctx.timers.cancel(timer_id)
+
+
+async def evaluate(ctx: Context, audience_id: str, at: datetime) -> list:
+    """Append the SLA events due at ``at`` (none twice). Returns them."""
+
+    def decide(history):
+        state = audience_of(history)
+        if state is None:
+            return []
+        return due_events(state, schedule_of(state, ctx.calendar, ctx.policy), at)
+
+    return await execute(
+        ctx.store, audience_ref(audience_id), decide,
+        event_ids=lambda events: [deterministic_id("sla", event_key(e)) for e in events],
+    )
+
+
+async def on_due(ctx: Context, due: ClockDue) -> list:
+    if due.clock != CLOCK:
+        return []
+    emitted = await evaluate(ctx, due.case_id, max(ctx.now(), due.due_at))
+    for event in emitted:
+        log.warning("sla." + type(event).__name__, case_id=due.case_id, clock=due.clock)
+    return emitted
+
+
+async def sweep(ctx: Context) -> int:
+    """Catch up every open audience: what is due now is appended, the rest is (re-)armed.
+    Returns how many audiences still have timers to come."""
+    count = 0
+    for audience_id in await ctx.open_audiences():
+        await evaluate(ctx, audience_id, ctx.now())
+        state = audience_of((await ctx.store.load(audience_ref(audience_id))).payloads)
+        if state is not None and await arm(ctx, state):
+            count += 1
+    log.info("sla.swept", armed=count)
+    return count

@@ -1,0 +1,1 @@
+"""Scheduling's pure domain: audiences, resources, bookings, slot rules, the answer clock."""
