@@ -1,5 +1,4 @@
-"""Notifier's composition root. The service runs (health, metrics, its stream); deliveries are
-issue #7."""
+"""Notifier's composition root: settings → runtime → channels, planner, dispatcher → HTTP app."""
 
 from __future__ import annotations
 
@@ -9,15 +8,82 @@ from serambi_kit import asyncapi
 from serambi_kit.http import create_service_app
 from serambi_kit.runtime import Runtime
 
+from . import api, subscribers, subscriptions
+from .channels.email import SmtpChannel
+from .channels.sms import JsonProvider, SmsProvider, ZenzivaProvider
+from .compose import Composer
+from .dispatch import Dispatcher
+from .ledger import Ledger
+from .letters import LetterFetcher
+from .planning import Planner
+from .rendering import TEMPLATES, Renderer
 from .settings import NotifierSettings
 
 
-def build_runtime(settings: NotifierSettings | None = None) -> Runtime:
-    return Runtime(settings or NotifierSettings())
+def sms_provider(settings: NotifierSettings) -> SmsProvider:
+    if settings.sms_provider == "zenziva":
+        return ZenzivaProvider(
+            settings.sms_url, settings.sms_userkey,
+            settings.sms_passkey.get_secret_value() if settings.sms_passkey else None,
+            settings.sms_timeout_seconds,
+        )
+    return JsonProvider(
+        settings.sms_url, settings.sms_token.get_secret_value() if settings.sms_token else None,
+        settings.sms_sender, settings.sms_timeout_seconds,
+    )
+
+
+def smtp_channel(settings: NotifierSettings) -> SmtpChannel:
+    return SmtpChannel(
+        host=settings.smtp_host, port=settings.smtp_port, tls=settings.smtp_tls,
+        username=settings.smtp_username,
+        password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+        sender=settings.mail_from, timeout=settings.smtp_timeout_seconds,
+        connections=settings.smtp_connections, validate_certs=settings.smtp_validate_certs,
+        cert_bundle=settings.smtp_cert_bundle,
+    )
+
+
+class NotifierRuntime(Runtime):
+    """The kit's runtime plus the dispatch loop and the channels' connections."""
+
+    dispatcher: Dispatcher
+
+    async def start(self) -> None:
+        await super().start()
+        await self.dispatcher.ledger.ensure_indexes()
+        self.dispatcher.start()
+
+    async def stop(self) -> None:
+        await self.broker.stop()  # no new events; then finish the sends in flight
+        await self.dispatcher.stop()
+        await self.dispatcher.email.close()
+        await self.dispatcher.sms.close()
+        if self.dispatcher.composer.letters is not None:
+            await self.dispatcher.composer.letters.close()
+        await super().stop()
+
+
+def build_runtime(settings: NotifierSettings | None = None) -> NotifierRuntime:
+    settings = settings or NotifierSettings()
+    runtime = NotifierRuntime(settings)
+    table = subscriptions.by_event(subscriptions.load(settings.subscriptions_file, TEMPLATES))
+    planner = Planner(settings, table, lambda: runtime.vault, lambda: runtime.db)
+    letters = (LetterFetcher(settings.letters_base_url, settings.sms_timeout_seconds)
+               if settings.attach_letters and settings.letters_base_url else None)
+    runtime.dispatcher = Dispatcher(
+        settings, planner, Composer(settings, Renderer(), letters), Ledger(lambda: runtime.db),
+        smtp_channel(settings), sms_provider(settings), lambda: runtime.store, lambda: runtime.nc,
+    )
+    subscribers.register(runtime, runtime.dispatcher)
+    return runtime
 
 
 def create_app(settings: NotifierSettings | None = None) -> FastAPI:
-    return create_service_app(build_runtime(settings), title="Serambi notifier")
+    runtime = build_runtime(settings)
+    app = create_service_app(runtime, title="Serambi notifier", routers=[api.router])
+    app.state.ledger = runtime.dispatcher.ledger
+    return app
 
 
 def asyncapi_app() -> FastStream:

@@ -1,10 +1,149 @@
-"""Notifier's settings (environment variables ``SERAMBI_*``; see the kit's ServiceSettings)."""
+"""Notifier's settings (environment variables ``SERAMBI_*``; see the kit's ServiceSettings).
 
-from typing import ClassVar
+The defaults deliver into the local sinks that ``make run`` starts: SMTP on 127.0.0.1:1025 and
+the SMS sink's JSON API on http://127.0.0.1:8025. Officers' addresses and numbers per role are
+JSON objects, e.g. ``SERAMBI_OFFICER_EMAILS='{"supervisor": ["kabiro@ekonomi.example"]}'``.
+"""
 
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar, Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
 from serambi_kit.settings import ServiceSettings
+
+Language = Literal["id", "en"]
+DEV_RECEIPT_SECRET = "serambi-development-receipt-secret"  # noqa: S105 — refused in production
+DEV_SMS_TOKEN = "serambi-development-sms-token"  # noqa: S105 — refused in production
+
+
+def _default_officer_emails() -> dict[str, list[str]]:
+    domain = "biro-perekonomian.example"
+    return {
+        "desk": [f"tata-usaha@{domain}"],
+        "scheduler": [f"penjadwalan@{domain}"],
+        "complaint_officer": [f"pengaduan@{domain}"],
+        "complaint_team": [f"tim-pengaduan@{domain}"],
+        "supervisor": [f"pimpinan@{domain}"],
+    }
 
 
 class NotifierSettings(ServiceSettings):
     service: ClassVar[str] = "notifier"
     default_port: ClassVar[int] = 8004
+
+    # -- what to send -----------------------------------------------------------------------
+    subscriptions_file: Path | None = Field(
+        default=None, description="TOML of notices per event; default: the packaged subscriptions.toml"
+    )
+    citizen_language: Language = "id"
+    officer_language: Language = "id"
+    officer_emails: dict[str, list[str]] = Field(default_factory=_default_officer_emails)
+    officer_phones: dict[str, list[str]] = Field(default_factory=dict)
+    assignee_emails: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="officer id or complaint team name → email addresses (assigned complaints); "
+        "unlisted: the complaint_team role",
+    )
+    assignee_phones: dict[str, list[str]] = Field(default_factory=dict)
+    sla_responsible_roles: dict[str, str] = Field(
+        default_factory=lambda: {"audience_answer": "scheduler"},
+        description="clock → role answering for it; clocks not listed: complaint_officer",
+    )
+    sla_default_responsible_role: str = "complaint_officer"
+    request_status_url: str | None = Field(
+        default="http://127.0.0.1:8001/api/v1/requests/{tracking_code}",
+        description="where a requester follows the request; None: no link",
+    )
+    complaint_status_url: str | None = Field(
+        default="http://127.0.0.1:8003/api/v1/complaints/{tracking_code}",
+        description="where a complainant follows the complaint; None: no link",
+    )
+    letters_base_url: str | None = Field(
+        default="http://127.0.0.1:8002/api/v1/letters",
+        description="scheduling's public link of answer letters; None: neither link nor attachment",
+    )
+    attach_letters: bool = Field(
+        default=True, description="fetch answer letters from their public link and attach them"
+    )
+    letter_fetch_attempts: int = Field(
+        default=3, ge=1, le=50, description="attempts that wait for a letter before link-only"
+    )
+    mail_domain: str = Field(
+        default="serambi.kalbarprov.go.id",
+        description="right-hand side of Message-IDs and iCalendar UIDs",
+    )
+
+    # -- email (SMTP) -----------------------------------------------------------------------
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 1025
+    smtp_tls: Literal["none", "starttls", "tls"] = Field(
+        default="none", description="none (local sink), starttls (port 587) or tls (port 465)"
+    )
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_timeout_seconds: float = Field(default=20.0, gt=0)
+    smtp_connections: int = Field(default=4, ge=1, le=20)
+    smtp_validate_certs: bool = True
+    smtp_cert_bundle: str | None = Field(
+        default=None, description="CA certificates (PEM) to trust for the SMTP server, e.g. a private CA"
+    )
+    mail_from: str = "Biro Perekonomian Kalbar <no-reply@serambi.kalbarprov.go.id>"
+
+    # -- SMS (HTTP gateway) -----------------------------------------------------------------
+    sms_provider: Literal["json", "zenziva"] = "json"
+    sms_url: str = "http://127.0.0.1:8025/json/messages"
+    sms_token: SecretStr | None = Field(
+        default=SecretStr(DEV_SMS_TOKEN), description="json provider: bearer token"
+    )
+    sms_userkey: str | None = Field(default=None, description="zenziva: userkey")
+    sms_passkey: SecretStr | None = Field(default=None, description="zenziva: passkey")
+    sms_sender: str = "BIROEKONOMI"
+    sms_timeout_seconds: float = Field(default=15.0, gt=0)
+    sms_max_parts: int = Field(default=6, ge=1, le=10)
+    sms_receipt_secret: SecretStr = Field(
+        default=SecretStr(DEV_RECEIPT_SECRET),
+        description="shared secret the gateway sends with delivery receipts",
+    )
+
+    # -- quiet hours (SMS to citizens), WIB -------------------------------------------------
+    quiet_hours_start: str = "21:00"
+    quiet_hours_end: str = "06:00"
+
+    # -- delivery ---------------------------------------------------------------------------
+    delivery_max_attempts: int = Field(default=10, ge=1, le=50)
+    delivery_backoff_base_seconds: float = Field(default=2.0, gt=0)
+    delivery_backoff_max_seconds: float = Field(default=900.0, gt=0)
+    delivery_lease_seconds: float = Field(
+        default=120.0, gt=0,
+        description="how long a claimed delivery is reserved; longer than any send can take",
+    )
+    dispatch_poll_seconds: float = Field(default=1.0, gt=0)
+    dispatch_concurrency: int = Field(default=32, ge=1, le=1000, description="sends in flight")
+    notify_max_age_hours: float = Field(
+        default=168.0, ge=0,
+        description="events older than this (by ce-time) cause no notice; 0: no limit",
+    )
+    contact_wait_seconds: float = Field(
+        default=1.0, ge=0, description="how long to wait for a case's contact to be projected"
+    )
+
+    @field_validator("quiet_hours_start", "quiet_hours_end")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        hours, _, minutes = value.partition(":")
+        if not (hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60):
+            raise ValueError("use HH:MM (24-hour clock, WIB)")
+        return f"{int(hours):02d}:{int(minutes):02d}"
+
+    @model_validator(mode="after")
+    def _production_secrets(self) -> NotifierSettings:
+        if self.environment == "production":
+            if self.sms_receipt_secret.get_secret_value() == DEV_RECEIPT_SECRET:
+                raise ValueError("SERAMBI_SMS_RECEIPT_SECRET must be set in production")
+            if self.sms_token and self.sms_token.get_secret_value() == DEV_SMS_TOKEN:
+                raise ValueError("SERAMBI_SMS_TOKEN must be set (or unset for zenziva) in production")
+        if self.delivery_lease_seconds <= max(self.smtp_timeout_seconds, self.sms_timeout_seconds):
+            raise ValueError("SERAMBI_DELIVERY_LEASE_SECONDS must exceed the SMTP and SMS timeouts")
+        return self

@@ -1,0 +1,144 @@
+"""Notifier's HTTP API: the delivery log for officers, and the SMS gateway's delivery receipts."""
+
+from __future__ import annotations
+
+import hmac
+import json
+from datetime import UTC, datetime
+from typing import Annotated, Any
+from urllib.parse import parse_qs
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, status
+from serambi_contracts.notifier import Channel
+from serambi_kit.auth import Officer, require_roles
+from serambi_kit.http import runtime_of
+from serambi_kit.logging import get_logger
+from serambi_kit.phones import PhoneNumberError, to_e164
+
+from . import queries
+from .channels.sms import normalise_status
+
+WIB = ZoneInfo("Asia/Pontianak")
+OFFICERS = ("desk", "scheduler", "complaint_officer", "complaint_team", "supervisor", "admin")
+STATES = ("held", "sending", "retry", "sent", "failed")
+MAX_RECEIPT_BYTES = 16 * 1024
+ID_FIELDS = ("client_message_id", "clientMessageId", "message_id", "messageId", "id")
+STATUS_FIELDS = ("status", "state", "delivery_status")
+
+log = get_logger(__name__)
+router = APIRouter(prefix="/api/v1", tags=["notifications"])
+OfficerDep = Annotated[Officer, Depends(require_roles(*OFFICERS))]
+
+
+def _wib(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(WIB)
+    if isinstance(value, dict):
+        return {key: _wib(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_wib(item) for item in value]
+    return value
+
+
+@router.get("/deliveries")
+async def list_deliveries(
+    request: Request,
+    officer: OfficerDep,
+    case_id: Annotated[str | None, Query(max_length=128)] = None,
+    cause_type: Annotated[str | None, Query(max_length=100, description="e.g. RequestSubmitted")] = None,
+    notice: Annotated[str | None, Query(max_length=100)] = None,
+    channel: Channel | None = None,
+    state: Annotated[str | None, Query(pattern="^(" + "|".join(STATES) + ")$")] = None,
+    recipient: Annotated[str | None, Query(
+        max_length=320, description="an email address or phone number: deliveries to it "
+        "(matched by keyed hash; never stored or logged in clear)")] = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> dict[str, Any]:
+    """The delivery log, newest first: who was told what, through which channel, and how it
+    went. Recipients are masked."""
+    app = request.app.state
+    recipient_hash = None
+    if recipient:
+        recipient_hash = runtime_of(request).vault.lookup_hash(_normalise_recipient(recipient))
+    where = queries.DeliveryFilter(
+        case_id=case_id, cause_type=cause_type, notice=notice,
+        channel=channel.value if channel else None, state=state, recipient_hash=recipient_hash,
+        since=since, until=until,
+    )
+    return _wib(await queries.deliveries(app.ledger, where, page, page_size))
+
+
+@router.get("/deliveries/{delivery_id}")
+async def get_delivery(delivery_id: Annotated[str, Path(max_length=64)], request: Request,
+                       officer: OfficerDep) -> dict[str, Any]:
+    """One delivery of the log."""
+    found = await queries.delivery(request.app.state.ledger, delivery_id)
+    if found is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such delivery")
+    return _wib(found)
+
+
+def _normalise_recipient(raw: str) -> str:
+    value = raw.strip()
+    if "@" in value:
+        return value.lower()
+    try:
+        return to_e164(value)
+    except PhoneNumberError:
+        return value
+
+
+@router.post("/sms/receipts/{provider}")
+async def sms_receipt(
+    provider: str,
+    request: Request,
+    x_receipt_secret: Annotated[str | None, Header()] = None,
+    secret: Annotated[str | None, Query(max_length=256)] = None,
+) -> dict[str, str]:
+    """A delivery receipt from the SMS gateway. The gateway proves itself with the shared secret
+    (header ``X-Receipt-Secret`` or query ``secret``). Idempotent; a receipt only ever moves a
+    delivery's status forward (queued → sent → delivered / failed)."""
+    settings = runtime_of(request).settings
+    expected = settings.sms_receipt_secret.get_secret_value().encode()
+    given = (x_receipt_secret or secret or "").encode()
+    if not hmac.compare_digest(given, expected):
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "receipt secret missing or wrong")
+    if provider != settings.sms_provider:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no SMS provider {provider!r} here")
+    body = await request.body()
+    if len(body) > MAX_RECEIPT_BYTES:
+        raise HTTPException(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, "receipt too large")
+    fields = _fields(body, request.headers.get("content-type", ""), dict(request.query_params))
+    message_id = next((str(fields[k]) for k in ID_FIELDS if fields.get(k)), None)
+    raw_status = next((str(fields[k]) for k in STATUS_FIELDS if fields.get(k)), None)
+    receipt_status = normalise_status(raw_status)
+    if not message_id or receipt_status is None:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY,
+                            "a receipt needs a message id and a known status")
+    outcome = await request.app.state.ledger.apply_receipt(
+        message_id[:100], receipt_status, datetime.now(UTC))
+    log.info("sms.receipt", provider=provider, outcome=outcome, status=receipt_status)
+    if outcome == "unknown":
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no delivery with this message id")
+    return {"result": outcome, "status": receipt_status}
+
+
+def _fields(body: bytes, content_type: str, query: dict[str, str]) -> dict[str, Any]:
+    fields: dict[str, Any] = {k: v for k, v in query.items() if k != "secret"}
+    if not body:
+        return fields
+    if "json" in content_type:
+        try:
+            parsed = json.loads(body)
+        except ValueError:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "body is not JSON") from None
+        if not isinstance(parsed, dict):
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "body is not an object")
+        fields.update(parsed)
+    else:
+        fields.update({k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()})
+    return fields

@@ -1,0 +1,180 @@
+"""What a notice needs to know about its case: the citizen's (sealed) contact, the details its
+templates mention, the audience's slot and iCalendar SEQUENCE.
+
+Events that carry the contact (RequestSubmitted, ComplaintReceived) are their own source. Later
+events take it from the ``cases`` read model; when the read model has not caught up yet the case
+is not ``ready`` and the planner waits (and, after a while, lets the message be retried).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pymongo.asynchronous.database import AsyncDatabase
+from serambi_contracts import complaints as c
+from serambi_contracts import scheduling as s
+from serambi_contracts.intake import RequestSubmitted
+from serambi_contracts.sla import SLABreached, SLAWarning
+from serambi_kit.eventstore import RecordedEvent
+
+from .projections import CASES, case_id
+
+CASE_FIELDS = ("tracking_code", "topic", "institution", "summary", "tier", "answer_due_at",
+               "due_at", "received_at", "submitted_at", "disclosure", "channel", "team")
+CLOCK_LABELS = {
+    "audience_answer": "jawaban permohonan audiensi",
+    "ringan": "pengaduan ringan",
+    "normatif": "pengaduan bersifat normatif",
+    "tidak_berkadar_pengawasan": "pengaduan tidak berkadar pengawasan",
+    "berkadar_pengawasan": "pengaduan berkadar pengawasan",
+}
+AUDIENCE_POSITION = "_applied.scheduling_audience"
+
+
+@dataclass
+class CaseInfo:
+    case_id: str | None
+    citizen_role: str | None = None
+    contact: dict[str, Any] | None = None  # sealed name / email / phone, as stored
+    context: dict[str, Any] = field(default_factory=dict)
+    missing: str | None = None
+    # sealed values the citizen's own messages may show (revealed for citizens only), by the
+    # context path they fill: "case.summary", "answer", "reason"
+    sealed: dict[str, Any] = field(default_factory=dict)
+    # who handles the case (complaints): the team and the officer assigned, if any
+    handlers: tuple[str, ...] = ()
+
+    @property
+    def ready(self) -> bool:
+        return self.missing is None
+
+
+def _case(source: Mapping[str, Any] | None = None, **values: Any) -> dict[str, Any]:
+    """The template's ``case``: every known field, None when unknown."""
+    case = dict.fromkeys(CASE_FIELDS)
+    for given in (source or {}, values):
+        case.update({k: v for k, v in given.items() if k in CASE_FIELDS and v is not None})
+    return case
+
+
+def _context(case: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {"case": case, "slot": None, "sequence": 0, "invitation": False,
+            "letter": {"attached": False, "url": None}, "clock_label": "", "answer": None,
+            "reason": None, **extra}
+
+
+async def _doc(db: AsyncDatabase, kind: str, identifier: str) -> dict[str, Any] | None:
+    return await db[CASES].find_one({"_id": case_id(kind, identifier)})
+
+
+def _slot_of(event: Any) -> dict[str, Any]:
+    return {"starts_at": event.starts_at, "ends_at": event.ends_at, "room": event.room,
+            "host": event.host, "location": getattr(event, "location", None)}
+
+
+async def case_info(db: AsyncDatabase, recorded: RecordedEvent) -> CaseInfo:
+    event = recorded.event
+    if isinstance(event, RequestSubmitted):
+        r = event.requester
+        return CaseInfo(
+            event.tracking_code, "requester",
+            {"name": _dump(r.name), "email": _dump(r.email), "phone": _dump(r.phone)},
+            _context(_case(tracking_code=event.tracking_code, topic=event.topic,
+                           institution=r.institution, answer_due_at=event.answer_due_at,
+                           submitted_at=event.submitted_at)),
+        )
+    if isinstance(event, c.ComplaintReceived):
+        return CaseInfo(
+            event.tracking_code, "complainant",
+            {"name": _dump(event.complainant_name), "email": _dump(event.complainant_email),
+             "phone": _dump(event.complainant_phone)},
+            _context(_case(tracking_code=event.tracking_code,
+                           tier=event.tier.value if event.tier else None, due_at=event.due_at,
+                           received_at=event.received_at, disclosure=event.disclosure.value,
+                           channel=event.channel.value)),
+            sealed={"case.summary": _dump(event.summary)},
+        )
+    if isinstance(event, SLAWarning | SLABreached):
+        return await _sla_info(db, recorded)
+    if recorded.ref.key == "scheduling.audience":
+        return await _audience_info(db, recorded)
+    if recorded.ref.key == "complaints.complaint":
+        return await _complaint_info(db, recorded)
+    return CaseInfo(recorded.ref.id, context=_context(_case(tracking_code=recorded.ref.id)))
+
+
+def _dump(value: Any) -> dict | None:
+    return None if value is None else value.model_dump(mode="json")
+
+
+async def _request_info(db: AsyncDatabase, code: str) -> tuple[dict | None, dict[str, Any]]:
+    doc = await _doc(db, "request", code)
+    return doc, _case(doc, tracking_code=code)
+
+
+async def _audience_info(db: AsyncDatabase, recorded: RecordedEvent) -> CaseInfo:
+    event: Any = recorded.event
+    code = getattr(event, "request_tracking_code", recorded.ref.id)
+    request, case = await _request_info(db, code)
+    if request is None or "contact" not in request:
+        return CaseInfo(code, missing=f"request {code} not projected yet")
+    audience = await _doc(db, "audience", recorded.ref.id) or {}
+    applied = int((audience.get("_applied") or {}).get("scheduling_audience", 0))
+    if applied < recorded.version - 1:
+        return CaseInfo(code, missing=f"audience {recorded.ref.id} at {applied} < {recorded.version - 1}")
+    for key in ("topic", "institution"):
+        case[key] = case[key] or audience.get(key)
+    earlier = [v for v in audience.get("reschedule_versions", []) if v < recorded.version]
+    context = _context(case)
+    if isinstance(event, s.AudienceScheduled | s.AudienceRescheduled | s.AudienceProposed):
+        context["slot"] = _slot_of(event)
+    elif audience.get("slot"):
+        context["slot"] = audience["slot"]
+    if isinstance(event, s.AudienceRescheduled):
+        context["sequence"] = len(earlier) + 1
+    elif isinstance(event, s.AudienceCancelled):
+        context["sequence"] = len(earlier)
+        context["was_scheduled"] = bool(audience.get("scheduled"))
+    context["audience_id"] = recorded.ref.id
+    return CaseInfo(code, "requester", request["contact"], context)
+
+
+async def _complaint_info(db: AsyncDatabase, recorded: RecordedEvent) -> CaseInfo:
+    code = recorded.ref.id
+    doc = await _doc(db, "complaint", code)
+    if doc is None or "contact" not in doc:
+        return CaseInfo(code, missing=f"complaint {code} not projected yet")
+    event: Any = recorded.event
+    case = _case(doc)
+    for key in ("tier", "due_at", "team"):
+        value = getattr(event, key, None)
+        if value is not None:
+            case[key] = getattr(value, "value", value)
+    sealed = {"case.summary": doc.get("sealed_summary")}
+    if isinstance(event, c.ComplaintAnswered):
+        sealed["answer"] = _dump(event.answer)
+    if isinstance(event, c.ComplaintReopened):
+        sealed["reason"] = _dump(event.reason)
+    if isinstance(event, c.ComplaintAssigned):
+        handlers = tuple(h for h in (event.assignee, event.team) if h)
+    else:
+        handlers = tuple(h for h in (doc.get("assignee"), doc.get("team")) if h)
+    return CaseInfo(code, "complainant", doc["contact"], _context(case), sealed=sealed,
+                    handlers=handlers)
+
+
+async def _sla_info(db: AsyncDatabase, recorded: RecordedEvent) -> CaseInfo:
+    """Officer notices: the case's details if known (never waited for)."""
+    event: Any = recorded.event
+    kind = {"scheduling.audience": "audience", "intake.request": "request",
+            "complaints.complaint": "complaint"}.get(recorded.ref.key)
+    doc = (await _doc(db, kind, recorded.ref.id) if kind else None) or {}
+    if kind == "audience" and doc.get("request_tracking_code"):
+        request = await _doc(db, "request", doc["request_tracking_code"]) or {}
+        doc = {**request, **{k: v for k, v in doc.items() if v is not None}}
+    case = _case(doc, tracking_code=event.case_id)
+    label = CLOCK_LABELS.get(event.clock, event.clock.replace("_", " "))
+    handlers = tuple(h for h in (doc.get("assignee"), doc.get("team")) if h)
+    return CaseInfo(event.case_id, context=_context(case, clock_label=label), handlers=handlers)

@@ -1,0 +1,241 @@
+"""The delivery ledger: one document per delivery, recorded before sending and after.
+
+``deliveries`` in the notifier's database, ``_id`` = the delivery id (uuid5 of cause event id,
+channel and the recipient's keyed hash), so recording an intent twice — a redelivered event, a
+restart, another replica — finds the same document.
+
+States::
+
+    (recorded) ──────────┐            ┌─> sent
+    held ──┐             ├─> sending ─┼─> retry ─> sending …
+    retry ─┴─ (claim) ───┘   (lease)  └─> failed
+    (a planning problem — erased recipient, malformed address — is recorded as failed at once)
+
+A new delivery is inserted already claimed (``sending``, with a lease) by the replica that
+planned it: recording the intent and claiming it is one write, and a duplicate key tells a
+replica that someone else recorded it first. ``claim`` moves a due delivery (retry, held, an
+expired lease) to ``sending`` in one conditional update, so of two replicas only one sends.
+A ``sending`` delivery whose lease ran out belongs to a process that died mid-send: it is
+claimed again and resent (the residual window, see docs/notifier.md). Final states carry
+``event_published``: the NotificationSent/Failed event is appended after the state is written,
+and re-appended (idempotently) until it is marked.
+
+Stored: the recipient masked and hashed, never in clear; no message body.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING, ReturnDocument
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import BulkWriteError
+from serambi_kit.eventstore import RecordedEvent
+from serambi_kit.topology import stream_name
+
+from .planning import Planned
+
+DELIVERIES = "deliveries"
+DUE_STATES = ("held", "retry")
+FINAL_STATES = ("sent", "failed")
+DUPLICATE_KEY = 11000
+RECEIPT_RANK = {"queued": 1, "sent": 2, "delivered": 3, "failed": 3}
+
+
+@dataclass(frozen=True, slots=True)
+class Cause:
+    event_id: str
+    type: str
+    name: str
+    stream: str
+    subject: str
+    sequence: int
+    correlation_id: str | None
+
+    @classmethod
+    def of(cls, recorded: RecordedEvent) -> Cause:
+        return cls(
+            event_id=recorded.envelope.id, type=recorded.envelope.type,
+            name=type(recorded.event).name(), stream=stream_name(recorded.ref.context),
+            subject=recorded.ref.subject(type(recorded.event).name()),
+            sequence=recorded.sequence, correlation_id=recorded.envelope.correlationid,
+        )
+
+    def document(self) -> dict[str, Any]:
+        return {"event_id": self.event_id, "type": self.type, "name": self.name,
+                "stream": self.stream, "subject": self.subject, "sequence": self.sequence,
+                "correlation_id": self.correlation_id}
+
+
+class Ledger:
+    def __init__(self, db: Any) -> None:
+        self._db = db
+
+    @property
+    def collection(self):
+        db: AsyncDatabase = self._db() if callable(self._db) else self._db
+        return db[DELIVERIES]
+
+    async def ensure_indexes(self) -> None:
+        c = self.collection
+        await c.create_index([("state", ASCENDING), ("next_attempt_at", ASCENDING)])
+        await c.create_index([("lease_until", ASCENDING)])
+        await c.create_index([("event_published", ASCENDING)])
+        await c.create_index([("provider_message_ids", ASCENDING)])
+        await c.create_index([("case_id", ASCENDING), ("created_at", DESCENDING)])
+        await c.create_index([("recipient_hash", ASCENDING)])
+        await c.create_index([("created_at", DESCENDING)])
+
+    async def record(self, plans: list[Planned], cause: Cause, now: datetime, owner: str,
+                     lease: float) -> dict[str, dict[str, Any] | None]:
+        """Record every planned delivery of a cause in one write: an intent already claimed by
+        ``owner`` (state ``sending`` with a lease), ``held`` for quiet hours, or ``failed`` for a
+        planning problem. Returns, per delivery id, the document inserted — or None where the
+        delivery was already recorded (a redelivered event, another replica)."""
+        documents = [self._document(p, cause, now, owner, lease) for p in plans]
+        if not documents:
+            return {}
+        inserted: dict[str, dict[str, Any] | None] = {d["_id"]: d for d in documents}
+        try:
+            await self.collection.insert_many(documents, ordered=False)
+        except BulkWriteError as exc:
+            for error in exc.details.get("writeErrors", []):
+                if error.get("code") != DUPLICATE_KEY:
+                    raise
+                inserted[documents[error["index"]]["_id"]] = None
+        return inserted
+
+    @staticmethod
+    def _document(planned: Planned, cause: Cause, now: datetime, owner: str, lease: float
+                  ) -> dict[str, Any]:
+        document: dict[str, Any] = {
+            "_id": planned.delivery_id,
+            "cause": cause.document(),
+            "cause_type": cause.name,
+            "case_id": planned.case_id,
+            "notice": planned.notice,
+            "channel": planned.channel.value,
+            "recipient_kind": planned.recipient_kind.value,
+            "recipient_role": planned.recipient_role,
+            "recipient_masked": planned.recipient_masked,
+            "recipient_hash": planned.recipient_hash,
+            "language": planned.language,
+            "attempts": 0,
+            "created_at": now,
+            "updated_at": now,
+            "next_attempt_at": now,
+            "event_published": False,
+            "receipt_status": None,
+            "receipt_rank": 0,
+            "provider_message_ids": [],
+        }
+        if planned.problem:
+            document.update(state="failed", reason=planned.problem, failed_at=now)
+        elif planned.not_before and planned.not_before > now:
+            document.update(state="held", next_attempt_at=planned.not_before,
+                            held_until=planned.not_before)
+        else:  # recorded as claimed by its planner: the intent and the claim in one write
+            document.update(state="sending", attempts=1, claimed_by=owner,
+                            lease_until=now + timedelta(seconds=lease))
+        return document
+
+    async def get(self, delivery_id: str) -> dict[str, Any] | None:
+        return await self.collection.find_one({"_id": delivery_id})
+
+    async def claim(self, delivery_id: str, now: datetime, owner: str, lease: float
+                    ) -> dict[str, Any] | None:
+        """Reserve a due delivery for sending (atomic). None if it is not due or someone has it.
+
+        A delivery still ``sending`` after its lease ran out is claimed again and counted in
+        ``lease_expiries``: its sender died between claiming and recording the outcome.
+        """
+        reserve = {"state": "sending", "lease_until": now + timedelta(seconds=lease),
+                   "claimed_by": owner, "updated_at": now}
+        claimed = await self.collection.find_one_and_update(
+            {"_id": delivery_id, "state": {"$in": list(DUE_STATES)}, "next_attempt_at": {"$lte": now}},
+            {"$set": reserve, "$inc": {"attempts": 1}},
+            return_document=ReturnDocument.AFTER,
+        )
+        if claimed is None:
+            claimed = await self.collection.find_one_and_update(
+                {"_id": delivery_id, "state": "sending", "lease_until": {"$lt": now}},
+                {"$set": reserve, "$inc": {"attempts": 1, "lease_expiries": 1}},
+                return_document=ReturnDocument.AFTER,
+            )
+        return claimed
+
+    async def _finish(self, claimed: dict[str, Any], update: dict[str, Any]) -> bool:
+        """Write an outcome if we still hold the claim (same owner and attempt)."""
+        result = await self.collection.update_one(
+            {"_id": claimed["_id"], "state": "sending", "claimed_by": claimed["claimed_by"],
+             "attempts": claimed["attempts"]},
+            update,
+        )
+        return result.modified_count == 1
+
+    async def sent(self, claimed: dict[str, Any], now: datetime, provider: str,
+                   message_ids: list[str], status: str) -> bool:
+        return await self._finish(claimed, {"$set": {
+            "state": "sent", "sent_at": now, "updated_at": now, "provider": provider,
+            "provider_message_ids": message_ids, "provider_status": status, "lease_until": None,
+        }})
+
+    async def retry(self, claimed: dict[str, Any], now: datetime, error: str, at: datetime) -> bool:
+        return await self._finish(claimed, {"$set": {
+            "state": "retry", "next_attempt_at": at, "last_error": error, "updated_at": now,
+            "lease_until": None,
+        }})
+
+    async def hold(self, claimed: dict[str, Any], now: datetime, until: datetime) -> bool:
+        """Back to waiting until ``until`` (quiet hours); the claim does not count as an attempt."""
+        return await self._finish(claimed, {
+            "$set": {"state": "held", "next_attempt_at": until, "held_until": until,
+                     "updated_at": now, "lease_until": None},
+            "$inc": {"attempts": -1},
+        })
+
+    async def failed(self, claimed: dict[str, Any], now: datetime, reason: str) -> bool:
+        return await self._finish(claimed, {"$set": {
+            "state": "failed", "reason": reason, "failed_at": now, "updated_at": now,
+            "lease_until": None,
+        }})
+
+    async def published(self, delivery_id: str) -> None:
+        await self.collection.update_one({"_id": delivery_id}, {"$set": {"event_published": True}})
+
+    async def final(self, delivery_id: str) -> dict[str, Any] | None:
+        """The delivery if it is final and its event still to be appended."""
+        return await self.collection.find_one(
+            {"_id": delivery_id, "state": {"$in": list(FINAL_STATES)}, "event_published": False})
+
+    async def due(self, now: datetime, limit: int = 100) -> list[dict[str, Any]]:
+        """Deliveries to attempt now, and final ones whose event is still to be appended."""
+        cursor = self.collection.find(
+            {"$or": [
+                {"state": {"$in": list(DUE_STATES)}, "next_attempt_at": {"$lte": now}},
+                {"state": "sending", "lease_until": {"$lt": now}},
+                {"state": {"$in": list(FINAL_STATES)}, "event_published": False},
+            ]},
+            {"_id": 1, "state": 1},
+        ).limit(limit)
+        return [document async for document in cursor]
+
+    async def _advance(self, match: dict[str, Any], status: str, now: datetime) -> bool:
+        rank = RECEIPT_RANK[status]
+        result = await self.collection.update_one(
+            {**match, "receipt_rank": {"$lt": rank}},
+            {"$set": {"receipt_status": status, "receipt_rank": rank, "receipt_at": now}},
+        )
+        return result.modified_count == 1
+
+    async def apply_receipt(self, message_id: str, status: str, now: datetime) -> str:
+        """Move a delivery's receipt status forward: ``applied``, ``ignored`` (a duplicate or
+        an older status) or ``unknown``. ``message_id`` is our client id (of a part: ``<id>-n``)
+        or the provider's."""
+        base = message_id.rsplit("-", 1)[0] if message_id.count("-") == 5 else message_id
+        match = {"$or": [{"_id": message_id}, {"_id": base}, {"provider_message_ids": message_id}]}
+        if await self._advance(match, status, now):
+            return "applied"
+        return "ignored" if await self.collection.find_one(match, {"_id": 1}) else "unknown"

@@ -1,0 +1,37 @@
+"""Notifier's consumers: per stream, one that keeps the ``cases`` read model and one that turns
+events into deliveries. Event types the notifier has no notice for are acked and ignored — also
+types this version of the catalogue does not know (``ignore_unknown_types``)."""
+
+from __future__ import annotations
+
+from serambi_contracts.notifier import NotificationFailed, NotificationSent
+from serambi_kit.runtime import Runtime
+from serambi_kit.topology import ConsumerSpec
+
+from .dispatch import Dispatcher
+from .projections import CASES_PROJECTION
+
+STREAMS = (
+    ("intake", "intake.request.>"),
+    ("scheduling", "scheduling.audience.>"),
+    ("complaints", "complaints.complaint.>"),
+)
+CASE_CONSUMERS = tuple(
+    ConsumerSpec("notifier", f"cases-{context}", context, (subject,)) for context, subject in STREAMS
+)
+NOTIFY_CONSUMERS = tuple(
+    ConsumerSpec("notifier", f"notify-{context}", context, (subject,)) for context, subject in STREAMS
+)
+
+
+def register(runtime: Runtime, dispatcher: Dispatcher) -> None:
+    for spec in CASE_CONSUMERS:
+        runtime.project(spec, CASES_PROJECTION)
+    for spec in NOTIFY_CONSUMERS:
+        runtime.consume(
+            spec, dispatcher.handle,
+            f"Sends the email and SMS notices of {spec.context} events (one delivery per cause "
+            "event, channel and recipient).",
+            ignore_unknown_types=True,
+        )
+    runtime.publishes("notifier", "delivery", NotificationSent, NotificationFailed)

@@ -1,0 +1,242 @@
+"""Planning: which deliveries an event causes, to whom, through which channel — and rendering
+every notice they use."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import icalendar
+import pytest
+from notifier_fakes import project, recorded
+from serambi_contracts import AggregateRef
+from serambi_contracts.notifier import Channel, RecipientKind
+from serambi_notifier import gsm7, samples, subscriptions
+from serambi_notifier.compose import Composer
+from serambi_notifier.planning import ERASED, NotProjectedYetError, Planner
+from serambi_notifier.rendering import TEMPLATES, WIB
+
+CODE = "AUD-2026-000007"
+NOON = datetime(2026, 3, 2, 5, 0, tzinfo=UTC)  # 12:00 WIB
+REQUEST = AggregateRef("intake", "request", CODE)
+AUDIENCE = AggregateRef("scheduling", "audience", CODE)
+COMPLAINT = AggregateRef("complaints", "complaint", "ADU-2026-000003")
+
+
+def planner(settings, vault, db) -> Planner:
+    table = subscriptions.by_event(subscriptions.load(None, TEMPLATES))
+    return Planner(settings, table, vault, db)
+
+
+async def submitted(vault, **who):
+    return recorded(REQUEST, samples.request_submitted(CODE, await samples.requester(vault, **who)))
+
+
+async def scheduled_case(vault, db):
+    """RequestSubmitted, AudienceRequested, AudienceScheduled — projected; returns the last."""
+    project(db, await submitted(vault))
+    project(db, recorded(AUDIENCE, samples.audience_requested(CODE), version=1))
+    event = recorded(AUDIENCE, samples.audience_scheduled(CODE), version=2)
+    project(db, event)
+    return event
+
+
+async def test_a_submitted_request_is_acknowledged_to_the_requester_by_email_and_sms(settings, vault, db):
+    plans = await planner(settings, vault, db).plan(await submitted(vault), NOON)
+    assert sorted(p.channel for p in plans) == [Channel.EMAIL, Channel.SMS]
+    assert {p.notice for p in plans} == {"request_acknowledged"}
+    email = next(p for p in plans if p.channel is Channel.EMAIL)
+    assert email.address == "siti@example.go.id" and email.recipient_masked == "s***@example.go.id"
+    assert email.recipient_kind is RecipientKind.CITIZEN and email.case_id == CODE
+    sms = next(p for p in plans if p.channel is Channel.SMS)
+    assert sms.address == "+6281345678901" and "345678" not in sms.recipient_masked
+
+
+async def test_the_acknowledgement_states_the_tracking_code_and_the_due_date_in_wib(settings, vault, db):
+    plans = await planner(settings, vault, db).plan(await submitted(vault), NOON)
+    composer = Composer(settings)
+    email = await composer.email(next(p for p in plans if p.channel is Channel.EMAIL), NOON)
+    assert CODE in email.subject
+    assert "Kamis, 5 Maret 2026 pukul 16.00 WIB" in email.text
+    assert "Yth. Siti Aminah," in email.text and "Siti Aminah" in email.html
+    assert email.message_id == f"<{plans[0].delivery_id}@{settings.mail_domain}>" or any(
+        email.message_id == f"<{p.delivery_id}@{settings.mail_domain}>" for p in plans)
+    [sms] = composer.sms(next(p for p in plans if p.channel is Channel.SMS)).parts
+    assert CODE in sms and "05/03/2026 16.00 WIB" in sms and gsm7.length(sms) <= 160
+
+
+async def test_delivery_ids_are_stable_per_cause_channel_and_recipient(settings, vault, db):
+    event = await submitted(vault)
+    first = {p.delivery_id for p in await planner(settings, vault, db).plan(event, NOON)}
+    again = {p.delivery_id for p in await planner(settings, vault, db).plan(event, NOON + timedelta(hours=1))}
+    other = {p.delivery_id for p in await planner(settings, vault, db).plan(await submitted(vault), NOON)}
+    assert first == again and len(first) == 2
+    assert not first & other  # another cause event: other deliveries
+
+
+async def test_a_requester_with_only_an_email_gets_no_sms(settings, vault, db):
+    plans = await planner(settings, vault, db).plan(await submitted(vault, phone=None), NOON)
+    assert [p.channel for p in plans] == [Channel.EMAIL]
+
+
+async def test_malformed_addresses_are_planned_as_failures_with_the_reason(settings, vault, db):
+    plans = await planner(settings, vault, db).plan(
+        await submitted(vault, email="siti at example", phone="+6221555"), NOON)
+    problems = {p.channel: p.problem for p in plans}
+    assert problems[Channel.EMAIL].startswith("invalid email address")
+    assert problems[Channel.SMS].startswith("invalid phone number")
+
+
+async def test_an_erased_requester_gets_nothing_and_the_reason_is_recorded(settings, vault, db):
+    event = await submitted(vault)
+    vault.erased.add(event.event.requester.email.key)
+    plans = await planner(settings, vault, db).plan(event, NOON)
+    assert {p.problem for p in plans} == {ERASED}
+    assert all(p.address is None and p.recipient_masked == "(erased)" for p in plans)
+
+
+async def test_an_invitation_waits_until_the_requests_contact_is_projected(settings, vault, db):
+    event = recorded(AUDIENCE, samples.audience_scheduled(CODE), version=2)
+    with pytest.raises(NotProjectedYetError):
+        await planner(settings, vault, db).plan(event, NOON)
+
+
+async def test_an_invitation_carries_an_ics_request_with_sequence_zero_in_wib(settings, vault, db):
+    event = await scheduled_case(vault, db)
+    plans = await planner(settings, vault, db).plan(event, NOON)
+    email_plan = next(p for p in plans if p.channel is Channel.EMAIL)
+    email = (await Composer(settings).email(email_plan, NOON))
+    [attachment] = email.attachments
+    calendar = icalendar.Calendar.from_ical(attachment.content)
+    [vevent] = calendar.walk("VEVENT")
+    assert calendar["METHOD"] == "REQUEST" and vevent["SEQUENCE"] == 0
+    assert str(vevent["UID"]) == f"{CODE}@{settings.mail_domain}"
+    assert vevent.decoded("DTSTART").astimezone(WIB).hour == 9
+    assert "Rabu, 4 Maret 2026 pukul 09.00" in email.text
+    assert f"{settings.letters_base_url}/LTR-0001" in email.text
+
+
+async def test_reschedules_raise_the_sequence_and_a_cancellation_cancels_the_last_one(settings, vault, db):
+    await scheduled_case(vault, db)
+    p = planner(settings, vault, db)
+    composer = Composer(settings)
+
+    async def calendar_of(event):
+        plans = await p.plan(event, NOON)
+        email = await composer.email(next(x for x in plans if x.channel is Channel.EMAIL), NOON)
+        [vevent] = icalendar.Calendar.from_ical(email.attachments[0].content).walk("VEVENT")
+        return icalendar.Calendar.from_ical(email.attachments[0].content)["METHOD"], vevent
+
+    later = samples.STARTS + timedelta(days=1, hours=5)
+    moved = recorded(AUDIENCE, samples.audience_rescheduled(CODE, later), version=3)
+    with pytest.raises(NotProjectedYetError):  # the read model is behind version 2… it is not
+        await p.plan(recorded(AUDIENCE, samples.audience_rescheduled(CODE, later), version=5), NOON)
+    project(db, moved)
+    method, vevent = await calendar_of(moved)
+    assert (method, vevent["SEQUENCE"]) == ("REQUEST", 1)
+    assert vevent.decoded("DTSTART").astimezone(WIB).hour == 14
+    again = recorded(AUDIENCE, samples.audience_rescheduled(CODE, later + timedelta(days=1), later), version=4)
+    project(db, again)
+    assert (await calendar_of(again))[1]["SEQUENCE"] == 2
+    cancelled = recorded(AUDIENCE, samples.audience_cancelled(CODE), version=5)
+    method, vevent = await calendar_of(cancelled)
+    assert (method, vevent["SEQUENCE"], vevent["STATUS"]) == ("CANCEL", 2, "CANCELLED")
+
+
+async def test_events_without_a_notice_cause_no_deliveries(settings, vault, db):
+    from serambi_contracts.scheduling import AudienceHeld
+
+    held = AudienceHeld(audience_id=CODE, request_tracking_code=CODE, held_at=NOON, recorded_by="x")
+    assert await planner(settings, vault, db).plan(recorded(AUDIENCE, held, version=3), NOON) == []
+
+
+async def test_sms_to_citizens_is_held_in_quiet_hours_but_email_and_officers_are_not(settings, vault, db):
+    night = datetime(2026, 3, 2, 15, 30, tzinfo=UTC)  # 22:30 WIB
+    plans = await planner(settings, vault, db).plan(await submitted(vault), night)
+    held = {p.channel: p.not_before for p in plans}
+    assert held[Channel.EMAIL] is None
+    assert held[Channel.SMS] == datetime(2026, 3, 3, 6, 0, tzinfo=WIB)
+    breach = recorded(COMPLAINT, samples.sla_breached(COMPLAINT.id), version=2)
+    officer_sms = [p for p in await planner(settings, vault, db).plan(breach, night)
+                   if p.channel is Channel.SMS]
+    assert officer_sms and all(p.not_before is None for p in officer_sms)
+
+
+async def test_a_breach_reaches_the_responsible_officer_and_the_supervisor_once_each(settings, vault, db):
+    breach = recorded(COMPLAINT, samples.sla_breached(COMPLAINT.id), version=2)
+    plans = await planner(settings, vault, db).plan(breach, NOON)
+    emails = sorted(p.address for p in plans if p.channel is Channel.EMAIL)
+    assert emails == ["kabiro@ekonomi.example", "pengaduan@ekonomi.example"]
+    assert [p.address for p in plans if p.channel is Channel.SMS] == ["+6281211112222"]
+    settings.sla_default_responsible_role = "supervisor"  # responsible and escalation: one person
+    plans = await planner(settings, vault, db).plan(breach, NOON)
+    assert sorted(p.address for p in plans if p.channel is Channel.EMAIL) == ["kabiro@ekonomi.example"]
+
+
+async def test_a_complaint_is_acknowledged_with_its_deadline_and_the_officer_is_told(settings, vault, db):
+    event = recorded(COMPLAINT, await samples.complaint_received(vault, COMPLAINT.id))
+    plans = await planner(settings, vault, db).plan(event, NOON)
+    by_notice = {(p.notice, p.channel) for p in plans}
+    assert by_notice == {("complaint_acknowledged", Channel.EMAIL), ("complaint_acknowledged", Channel.SMS),
+                         ("complaint_received_officer", Channel.EMAIL)}
+    ack = next(p for p in plans if p.notice == "complaint_acknowledged" and p.channel is Channel.EMAIL)
+    text = (await Composer(settings).email(ack, NOON)).text
+    assert COMPLAINT.id in text and "Senin, 2 Maret 2026 pukul 12.00 WIB" in text
+
+
+async def complaint_case(vault, db):
+    received = recorded(COMPLAINT, await samples.complaint_received(vault, COMPLAINT.id))
+    project(db, received)
+    return received
+
+
+async def test_a_complaints_answer_reaches_the_complainant_and_a_long_one_is_split_for_sms(settings, vault, db):
+    received = await complaint_case(vault, db)
+    key = received.event.complainant_email.key
+    answer = "Terima kasih atas pengaduan Anda. " + "Kami telah menambah petugas loket. " * 12
+    event = recorded(COMPLAINT, await samples.complaint_answered(vault, key, COMPLAINT.id, answer), 2)
+    plans = await planner(settings, vault, db).plan(event, NOON)
+    composer = Composer(settings)
+    email = await composer.email(next(p for p in plans if p.channel is Channel.EMAIL), NOON)
+    assert "Kami telah menambah petugas loket." in email.text and COMPLAINT.id in email.subject
+    parts = composer.sms(next(p for p in plans if p.channel is Channel.SMS)).parts
+    assert len(parts) > 1 and parts[0].startswith(f"(1/{len(parts)}) ")
+    assert all(gsm7.length(part) <= 160 for part in parts)
+
+
+async def test_officer_notices_never_show_what_the_complainant_wrote(settings, vault, db):
+    settings.assignee_emails = {"officer-7": ["petugas7@ekonomi.example"]}
+    received = await complaint_case(vault, db)
+    key = received.event.complainant_email.key
+    p = planner(settings, vault, db)
+    composer = Composer(settings)
+    officer_new = next(x for x in await p.plan(received, NOON) if x.recipient_kind is RecipientKind.OFFICER)
+    assert "Antrian" not in (await composer.email(officer_new, NOON)).text
+    assigned = recorded(COMPLAINT, samples.complaint_assigned(COMPLAINT.id), 2)
+    project(db, assigned)
+    [to_assignee] = await p.plan(assigned, NOON)
+    assert to_assignee.address == "petugas7@ekonomi.example"
+    reopened = recorded(COMPLAINT, await samples.complaint_reopened(vault, key, COMPLAINT.id), 3)
+    plans = await p.plan(reopened, NOON)
+    officers = [x for x in plans if x.recipient_kind is RecipientKind.OFFICER]
+    assert sorted(x.address for x in officers) == ["kabiro@ekonomi.example", "petugas7@ekonomi.example"]
+    assert all(["belum dibuka" not in (await composer.email(x, NOON)).text for x in officers])
+    citizen = next(x for x in plans if x.recipient_kind is RecipientKind.CITIZEN and x.channel is Channel.EMAIL)
+    assert "Loket tambahan belum dibuka." in (await composer.email(citizen, NOON)).text
+
+
+async def test_a_breach_of_an_assigned_complaint_goes_to_its_assignee(settings, vault, db):
+    settings.assignee_emails = {"Tim Pengelola Pengaduan": ["tim@ekonomi.example"]}
+    await complaint_case(vault, db)
+    project(db, recorded(COMPLAINT, samples.complaint_assigned(COMPLAINT.id, assignee=None), 2))
+    breach = recorded(COMPLAINT, samples.sla_breached(COMPLAINT.id), version=3)
+    plans = await planner(settings, vault, db).plan(breach, NOON)
+    assert sorted(p.address for p in plans if p.channel is Channel.EMAIL) == [
+        "kabiro@ekonomi.example", "tim@ekonomi.example"]
+
+
+async def test_a_reclassified_complaint_tells_the_complainant_the_new_deadline(settings, vault, db):
+    await complaint_case(vault, db)
+    event = recorded(COMPLAINT, samples.complaint_classified(COMPLAINT.id), 2)
+    plans = await planner(settings, vault, db).plan(event, NOON)
+    [sms] = Composer(settings).sms(next(p for p in plans if p.channel is Channel.SMS)).parts
+    assert "09/03/2026 16.00 WIB" in sms
