@@ -1,0 +1,31 @@
+#!/bin/sh
+# Writes the secrets of the single-host stack into an env file (default: .env next to
+# compose.yaml) with fresh random values. Refuses to overwrite: the passwords are baked into
+# the data volumes at first start (MongoDB users) — to change one later, see "Rotate
+# credentials" in docs/operations.md.
+set -eu
+target="${1:-$(dirname "$0")/.env}"
+if [ -e "$target" ]; then
+  echo "$target exists; not overwriting" >&2
+  exit 1
+fi
+secret() { od -An -N"$1" -tx1 /dev/urandom | tr -d ' \n'; }  # hex: safe in URLs and configs
+umask 077
+{
+  echo "# Serambi single-host secrets, generated $(date -u +%Y-%m-%dT%H:%M:%SZ) by init-env.sh."
+  echo "# Keep this file private and back it up (docs/operations.md)."
+  for name in NATS_ROUTE NATS_INTAKE NATS_SCHEDULING NATS_COMPLAINTS NATS_NOTIFIER NATS_BUS NATS_OPS \
+              MONGO_ROOT MONGO_INTAKE MONGO_SCHEDULING MONGO_COMPLAINTS MONGO_NOTIFIER MONGO_OPS; do
+    echo "${name}_PASSWORD=$(secret 24)"
+  done
+  echo "# Personal-data vault master key (base64 of 32 bytes). Losing it loses all personal data:"
+  echo "# keep a copy apart from the backups of the data."
+  echo "SERAMBI_PII_MASTER_KEY=$(head -c 32 /dev/urandom | base64)"
+  echo "# MongoDB replica-set key file (members authenticate each other with it)"
+  echo "MONGO_KEYFILE=$(secret 384)"
+  echo "# Officer authentication: your identity provider (e.g. Keycloak realm). Required."
+  echo "SERAMBI_AUTH_ISSUER="
+  echo "SERAMBI_AUTH_AUDIENCE=serambi"
+  echo "SERAMBI_AUTH_JWKS_URL="
+} > "$target"
+echo "wrote $target — now set SERAMBI_AUTH_ISSUER and SERAMBI_AUTH_JWKS_URL in it"

@@ -1,0 +1,210 @@
+"""deploy/k8s: the base and both overlays, rendered by kustomize (kubectl's) and validated
+(issue #8 §3, §6).
+
+Every rendered object is validated against the Kubernetes 1.33 schemas by kubernetes-validate in
+strict mode (unknown fields fail); KEDA ScaledObjects, a custom resource it has no schema for,
+against deploy/k8s/schemas/keda-scaledobject.schema.json.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from collections.abc import Iterator
+
+import jsonschema
+import kubernetes_validate
+import pytest
+import yaml
+from serambi_kit.settings import ServiceSettings
+
+from .conftest import DEPLOY, SERVICE_NAMES
+
+K8S = DEPLOY / "k8s"
+KUBERNETES_VERSION = "1.33.0"  # the oldest version the manifests support
+TARGETS = ("base", "overlays/dev", "overlays/prod")
+SCALED_OBJECT_SCHEMA = json.loads((K8S / "schemas" / "keda-scaledobject.schema.json").read_text())
+WORKLOADS = ("Deployment", "StatefulSet", "Job")
+
+
+@pytest.fixture(scope="module")
+def rendered(kubectl_binary: str) -> dict[str, list[dict]]:
+    """target → its objects, as `kubectl kustomize` renders them (fails on a broken reference)."""
+    objects = {}
+    for target in TARGETS:
+        result = subprocess.run(
+            [kubectl_binary, "kustomize", str(K8S / target)], capture_output=True, text=True, timeout=60
+        )
+        assert result.returncode == 0, f"{target}: {result.stderr}"
+        objects[target] = [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+    return objects
+
+
+def of_kind(objects: list[dict], *kinds: str) -> Iterator[dict]:
+    return (o for o in objects if o["kind"] in kinds)
+
+
+def named(objects: list[dict], kind: str, name: str) -> dict:
+    return next(o for o in objects if o["kind"] == kind and o["metadata"]["name"] == name)
+
+
+def pod_spec(workload: dict) -> dict:
+    return workload["spec"]["template"]["spec"]
+
+
+def validate(document: dict) -> None:
+    if document["kind"] == "ScaledObject":
+        jsonschema.Draft202012Validator(SCALED_OBJECT_SCHEMA).validate(document)
+        assert document["spec"]["minReplicaCount"] <= document["spec"]["maxReplicaCount"]
+    else:
+        kubernetes_validate.validate(document, KUBERNETES_VERSION, strict=True)
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_every_rendered_manifest_is_valid_in_strict_mode(rendered, target):
+    kinds = set()
+    for document in rendered[target]:
+        validate(document)
+        kinds.add(document["kind"])
+    assert {"Deployment", "StatefulSet", "Service", "PodDisruptionBudget", "ScaledObject", "Job"} <= kinds
+
+
+def test_the_production_secrets_template_is_valid_and_covers_every_secret_the_manifests_use(rendered):
+    template = [d for d in yaml.safe_load_all((K8S / "overlays/prod/secrets.template.yaml").read_text()) if d]
+    for document in template:
+        validate(document)
+        assert set(document["stringData"].values()) == {"REPLACE_ME"}
+    provided = {(d["metadata"]["name"], key) for d in template for key in d["stringData"]}
+    assert secret_references(rendered["overlays/prod"]) <= provided
+    dev = {(d["metadata"]["name"], key) for d in of_kind(rendered["overlays/dev"], "Secret") for key in d["data"]}
+    assert provided == dev  # development generates exactly the Secrets production must create
+
+
+def test_the_schema_of_scaled_objects_is_strict(rendered):
+    scaled = named(rendered["base"], "ScaledObject", "intake")
+    misspelt = json.loads(json.dumps(scaled))
+    trigger = next(t for t in misspelt["spec"]["triggers"] if t["type"] == "nats-jetstream")
+    trigger["metadata"]["lagTreshold"] = trigger["metadata"].pop("lagThreshold")
+    unknown_type = json.loads(json.dumps(scaled))
+    unknown_type["spec"]["triggers"][0]["type"] = "nats"
+    for broken in (misspelt, unknown_type):
+        with pytest.raises(jsonschema.ValidationError):
+            validate(broken)
+
+
+def secret_references(objects: list[dict]) -> set[tuple[str, str]]:
+    references = set()
+    for workload in of_kind(objects, *WORKLOADS):
+        spec = pod_spec(workload)
+        for container in spec.get("initContainers", []) + spec["containers"]:
+            for variable in container.get("env", []):
+                ref = variable.get("valueFrom", {}).get("secretKeyRef")
+                if ref:
+                    references.add((ref["name"], ref["key"]))
+        for volume in spec.get("volumes", []):
+            if "secret" in volume:
+                references |= {(volume["secret"]["secretName"], item["key"]) for item in volume["secret"]["items"]}
+    return references
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_every_pod_runs_restricted_with_limits_and_every_service_has_probes(rendered, target):
+    for workload in of_kind(rendered[target], *WORKLOADS):
+        spec, name = pod_spec(workload), workload["metadata"]["name"]
+        assert spec["automountServiceAccountToken"] is False, name
+        assert spec["securityContext"]["runAsNonRoot"] is True, name
+        assert spec["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}, name
+        for container in spec.get("initContainers", []) + spec["containers"]:
+            context = container["securityContext"]
+            assert context["allowPrivilegeEscalation"] is False, name
+            assert context["readOnlyRootFilesystem"] is True, name
+            assert context["capabilities"] == {"drop": ["ALL"]}, name
+            assert set(container["resources"]) == {"requests", "limits"}, name
+        if workload["kind"] == "StatefulSet" or name in SERVICE_NAMES:
+            container = spec["containers"][0]
+            assert {"livenessProbe", "readinessProbe", "startupProbe"} <= set(container), name
+    namespace = next(of_kind(rendered[target], "Namespace"))
+    assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_every_env_reference_is_defined_earlier_in_its_container(rendered, target):
+    for workload in of_kind(rendered[target], *WORKLOADS):
+        for container in pod_spec(workload)["containers"]:
+            defined: set[str] = set()
+            for variable in container.get("env", []):
+                for reference in re.findall(r"\$\((\w+)\)", variable.get("value", "")):
+                    assert reference in defined, (workload["metadata"]["name"], variable["name"], reference)
+                defined.add(variable["name"])
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_every_service_and_disruption_budget_selects_pods(rendered, target):
+    pod_labels = [w["spec"]["template"]["metadata"]["labels"] for w in of_kind(rendered[target], *WORKLOADS)]
+    for selector_owner in of_kind(rendered[target], "Service", "PodDisruptionBudget"):
+        spec = selector_owner["spec"]
+        selector = spec["selector"] if selector_owner["kind"] == "Service" else spec["selector"]["matchLabels"]
+        assert any(selector.items() <= labels.items() for labels in pod_labels), selector_owner["metadata"]
+    pdbs = {p["metadata"]["name"] for p in of_kind(rendered[target], "PodDisruptionBudget")}
+    assert {*SERVICE_NAMES, "nats", "mongo"} <= pdbs
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_each_service_scales_on_the_lag_of_each_of_its_own_durable_consumers(rendered, target, declared_consumers):
+    objects = rendered[target]
+    namespace = next(of_kind(objects, "Namespace"))["metadata"]["name"]
+    for service in SERVICE_NAMES:
+        scaled = named(objects, "ScaledObject", service)
+        assert scaled["spec"]["scaleTargetRef"]["name"] == named(objects, "Deployment", service)["metadata"]["name"]
+        nats_triggers = [t["metadata"] for t in scaled["spec"]["triggers"] if t["type"] == "nats-jetstream"]
+        assert {(t["stream"], t["consumer"]) for t in nats_triggers} == {
+            (spec.stream, spec.durable) for spec in declared_consumers[service]
+        }, f"{service}: one nats-jetstream trigger per durable consumer"
+        for trigger in nats_triggers:
+            assert trigger["natsServerMonitoringEndpoint"] == f"nats-headless.{namespace}.svc.cluster.local:8222"
+            assert trigger["account"] == "SERAMBI"
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_the_nats_cluster_runs_the_deploy_nats_config_with_every_users_password(rendered, target):
+    objects = rendered[target]
+    config = next(c for c in of_kind(objects, "ConfigMap") if c["metadata"]["name"].startswith("nats-config"))
+    for name in ("nats.conf", "auth.conf"):
+        assert config["data"][name] == (DEPLOY / "nats" / name).read_text()
+    nats = named(objects, "StatefulSet", "nats")
+    assert nats["spec"]["replicas"] == 3
+    environment = {v["name"] for v in pod_spec(nats)["containers"][0]["env"]}
+    needed = set(re.findall(r"\$(NATS_\w+)", (DEPLOY / "nats" / "nats.conf").read_text()))
+    needed |= set(re.findall(r"\$(NATS_\w+)", (DEPLOY / "nats" / "auth.conf").read_text()))
+    assert needed <= environment
+    assert named(objects, "StatefulSet", "mongo")["spec"]["replicas"] == 3
+    job = named(objects, "Job", "streams-apply")
+    assert pod_spec(job)["containers"][0]["args"] == ["streams", "apply"]
+
+
+def service_environment(objects: list[dict], service: str) -> dict[str, str]:
+    """What the service's settings will read: its ConfigMap, then its own variables."""
+    container = pod_spec(named(objects, "Deployment", service))["containers"][0]
+    config_name = container["envFrom"][0]["configMapRef"]["name"]
+    environment = dict(named(objects, "ConfigMap", config_name)["data"])
+    for variable in container["env"]:
+        environment[variable["name"]] = variable.get("value", "from-a-secret")
+    return environment
+
+
+def test_the_development_overlay_configures_valid_development_settings(rendered):
+    for service in SERVICE_NAMES:
+        environment = service_environment(rendered["overlays/dev"], service)
+        settings = ServiceSettings(**{k.removeprefix("SERAMBI_").lower(): v for k, v in environment.items()
+                                      if k.startswith("SERAMBI_")})
+        assert settings.environment == "development" and settings.stream_replicas == 3
+        assert settings.nats_user == service
+
+
+def test_the_production_overlay_configures_valid_production_settings(rendered):
+    for service in SERVICE_NAMES:
+        environment = service_environment(rendered["overlays/prod"], service)
+        settings = ServiceSettings(**{k.removeprefix("SERAMBI_").lower(): v for k, v in environment.items()
+                                      if k.startswith("SERAMBI_")})
+        assert settings.environment == "production" and settings.auth_jwks_url
