@@ -1,44 +1,68 @@
-"""Intake's use cases: load → decide → append."""
+"""Intake's use cases: load → decide → append, with documents and sealed personal data."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
 from collections.abc import Callable
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from serambi_contracts import AggregateRef
-from serambi_contracts.intake import InstitutionType, Requester
+from serambi_contracts.base import Sealed
+from serambi_contracts.intake import DocumentRef, GuestRegistered, InstitutionType, Requester
 from serambi_kit.eventstore import EventStore, execute
 from serambi_kit.pii import Vault
 
 from . import domain
+from .documents import DocumentStore, Upload
+
+MAX_CODE_ATTEMPTS = 20
 
 
 def request_ref(tracking_code: str) -> AggregateRef:
     return AggregateRef("intake", "request", tracking_code)
 
 
-async def seal_requester(
-    vault: Vault, *, name: str, position: str, institution: str,
-    institution_type: InstitutionType, email: str | None, phone: str | None,
-) -> Requester:
-    """The requester with name, email and phone sealed under a new data subject key."""
-    key = await vault.new_subject([email, phone])
-    return Requester(
-        name=await vault.seal(key, name),
-        position=position,
-        institution=institution,
-        institution_type=institution_type,
-        email=await vault.seal(key, email) if email else None,
-        phone=await vault.seal(key, phone) if phone else None,
-    )
+def guest_ref(guest_id: str) -> AggregateRef:
+    return AggregateRef("intake", "guest", guest_id)
 
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class RequesterDetails:
+    """The requester as typed in, before sealing."""
+
+    name: str
+    position: str
+    institution: str
+    institution_type: InstitutionType
+    email: str | None
+    phone: str | None
+    identity_number: str | None = None
+
+
+async def seal_requester(vault: Vault, details: RequesterDetails) -> tuple[Requester, Sealed | None]:
+    """The requester with name, email and phone — and the NIK — sealed under a new subject key."""
+    key = await vault.new_subject([details.email, details.phone, details.identity_number])
+
+    async def seal(value: str | None) -> Sealed | None:
+        return await vault.seal(key, value) if value else None
+
+    requester = Requester(
+        name=await vault.seal(key, details.name),
+        position=details.position,
+        institution=details.institution,
+        institution_type=details.institution_type,
+        email=await seal(details.email),
+        phone=await seal(details.phone),
+    )
+    return requester, await seal(details.identity_number)
 
 
 async def next_tracking_code(db: AsyncDatabase, year: int) -> str:
@@ -51,34 +75,60 @@ async def next_tracking_code(db: AsyncDatabase, year: int) -> str:
     return f"AUD-{year}-{counter['value']:06d}"
 
 
-MAX_CODE_ATTEMPTS = 20
-
-
 async def submit_request(
     store: EventStore,
     db: AsyncDatabase,
-    details: Callable[[str, str], domain.SubmitRequest],
+    documents: DocumentStore,
+    uploads: list[tuple[Upload, str]],
+    command: Callable[[str, tuple[DocumentRef, ...]], domain.SubmitRequest],
     now: datetime,
 ) -> tuple[domain.SubmitRequest, str]:
-    """Submit a new request. Returns the command as recorded and the requester's access token.
+    """Store the documents, then append RequestSubmitted; on any failure the documents go too.
 
-    A tracking code already taken in the event store (e.g. after the counter was lost with the
-    database) is skipped: the counter moves on until a free code is found.
+    ``uploads`` are (upload, checked media type); ``command(token_sha256, documents)`` builds
+    the command without its tracking code. Returns the command and the access token. A
+    tracking code already taken (e.g. after the counter was lost with the database) is skipped.
     """
     token = secrets.token_urlsafe(32)
-    for _ in range(MAX_CODE_ATTEMPTS):
-        command = details(await next_tracking_code(db, now.year), hash_token(token))
-        try:
-            await execute(
-                store, request_ref(command.tracking_code), lambda h, c=command: domain.submit(h, c)
-            )
-        except domain.RequestExistsError:
-            continue
-        return command, token
-    raise RuntimeError(f"no free tracking code after {MAX_CODE_ATTEMPTS} attempts")
+    owner = "submission-" + secrets.token_hex(8)
+    refs: list[DocumentRef] = []
+    try:
+        for upload, media_type in uploads:
+            refs.append(await documents.put_pending(upload, media_type, owner))
+        draft = command(hash_token(token), tuple(refs))
+        for _ in range(MAX_CODE_ATTEMPTS):
+            submission = draft.with_code(await next_tracking_code(db, now.year))
+            try:
+                await execute(store, request_ref(submission.tracking_code),
+                              lambda history, c=submission: domain.submit(history, c))
+            except domain.RequestExistsError:
+                continue
+            await documents.mark_attached([ref.document_id for ref in refs])
+            return submission, token
+        raise RuntimeError(f"no free tracking code after {MAX_CODE_ATTEMPTS} attempts")
+    except BaseException:
+        await documents.discard(refs)
+        raise
 
 
 async def withdraw_request(store: EventStore, command: domain.WithdrawRequest) -> None:
     await execute(
         store, request_ref(command.tracking_code), lambda history: domain.withdraw(history, command)
     )
+
+
+async def register_guest(store: EventStore, guest: GuestRegistered) -> None:
+    await execute(store, guest_ref(guest.guest_id), lambda h: domain.register_guest(h, guest))
+
+
+async def sweep_documents(documents: DocumentStore, db: AsyncDatabase, older_than: timedelta) -> int:
+    """Delete documents left pending by a submission that died half-way; documents that a
+    request does reference (the process died after the append) are marked attached instead."""
+    deleted = 0
+    for document_id, _owner in await documents.pending(older_than):
+        if await db["requests"].find_one({"documents.document_id": document_id}, {"_id": 1}):
+            await documents.mark_attached([document_id])
+        else:
+            await documents.delete(document_id)
+            deleted += 1
+    return deleted

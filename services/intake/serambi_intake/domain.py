@@ -1,18 +1,23 @@
-"""Audience requests: pure decisions, no I/O."""
+"""Audience requests and the guest book: pure decisions, no I/O."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from serambi_contracts import Event
+from serambi_contracts.base import Sealed
 from serambi_contracts.intake import (
+    DocumentRef,
+    GuestRegistered,
     IntakeChannel,
     Requester,
     RequestSubmitted,
     RequestWithdrawn,
 )
+
+REQUIRED_DOCUMENTS = ("request_letter", "identity_document")
 
 
 class RequestError(Exception):
@@ -21,6 +26,14 @@ class RequestError(Exception):
 
 class RequestExistsError(RequestError):
     """A request with this tracking code exists already."""
+
+
+class IncompleteRequestError(RequestError):
+    """A requirement of the service standard is missing."""
+
+    def __init__(self, missing: list[str]) -> None:
+        super().__init__(f"incomplete request: missing {', '.join(missing)}")
+        self.missing = missing
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,9 +45,16 @@ class SubmitRequest:
     purpose: str
     participants: int
     proposed_dates: tuple[date, ...]
+    documents: tuple[DocumentRef, ...]
     submitted_at: datetime
     answer_due_at: datetime
     access_token_sha256: str
+    received_at: datetime | None = None
+    identity_number: Sealed | None = None
+    recorded_by: str | None = None
+
+    def with_code(self, tracking_code: str) -> SubmitRequest:
+        return replace(self, tracking_code=tracking_code)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,9 +64,16 @@ class WithdrawRequest:
     reason: str | None = None
 
 
+def missing_documents(kinds: Sequence[str]) -> list[str]:
+    return [kind for kind in REQUIRED_DOCUMENTS if kind not in kinds]
+
+
 def submit(history: Sequence[Event], command: SubmitRequest) -> list[Event]:
     if history:
         raise RequestExistsError(f"request {command.tracking_code} already exists")
+    missing = missing_documents([document.kind for document in command.documents])
+    if missing:
+        raise IncompleteRequestError(missing)
     return [
         RequestSubmitted(
             tracking_code=command.tracking_code,
@@ -56,8 +83,12 @@ def submit(history: Sequence[Event], command: SubmitRequest) -> list[Event]:
             purpose=command.purpose,
             participants=command.participants,
             proposed_dates=list(command.proposed_dates),
+            documents=list(command.documents),
             submitted_at=command.submitted_at,
             answer_due_at=command.answer_due_at,
+            received_at=command.received_at,
+            identity_number=command.identity_number,
+            recorded_by=command.recorded_by,
             access_token_sha256=command.access_token_sha256,
         )
     ]
@@ -75,3 +106,7 @@ def withdraw(history: Sequence[Event], command: WithdrawRequest) -> list[Event]:
             reason=command.reason,
         )
     ]
+
+
+def register_guest(history: Sequence[Event], guest: GuestRegistered) -> list[Event]:
+    return [] if history else [guest]  # a retried registration changes nothing

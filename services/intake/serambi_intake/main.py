@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi import FastAPI
 from faststream import FastStream
 from serambi_kit import asyncapi
 from serambi_kit.http import create_service_app
+from serambi_kit.logging import get_logger
 from serambi_kit.runtime import Runtime
 
-from . import api, subscribers
+from . import application, subscribers
+from .api import ROUTERS
 from .deadlines import answer_due
+from .documents import DocumentStore
+from .idempotency import IdempotencyKeys
+from .projections import INDEXES
 from .settings import IntakeSettings
+
+log = get_logger(__name__)
 
 
 def build_runtime(settings: IntakeSettings | None = None) -> Runtime:
@@ -21,7 +30,24 @@ def build_runtime(settings: IntakeSettings | None = None) -> Runtime:
 
 def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     runtime = build_runtime(settings)
-    app = create_service_app(runtime, title="Serambi intake", routers=[api.router])
+    settings = runtime.settings
+
+    async def on_started() -> None:
+        db = runtime.db
+        app.state.documents = DocumentStore(db)
+        app.state.idempotency = IdempotencyKeys(
+            db, runtime.vault, timedelta(hours=settings.idempotency_hours)
+        )
+        await app.state.idempotency.ensure_indexes()
+        for collection, fields in INDEXES.items():
+            for field in fields:
+                await db[collection].create_index(field)
+        swept = await application.sweep_documents(
+            app.state.documents, db, timedelta(minutes=settings.pending_document_minutes)
+        )
+        log.info("documents.swept", deleted=swept)
+
+    app = create_service_app(runtime, title="Serambi intake", routers=ROUTERS, on_started=on_started)
     app.state.answer_due = answer_due()
     return app
 

@@ -1,74 +1,143 @@
-"""Intake's read models: the public tracking view and the officers' request list."""
+"""Intake's read models: requests (public tracking + officer list) and the daily guest book.
+
+A request's document combines its own events with scheduling's audience events; the two
+streams arrive in any relative order, so each source writes its own fields and the status is
+derived on read (see queries.status_of).
+"""
 
 from __future__ import annotations
 
-from serambi_contracts.intake import RequestSubmitted, RequestWithdrawn
-from serambi_contracts.scheduling import AudienceScheduled
+from zoneinfo import ZoneInfo
+
+from serambi_contracts.intake import GuestRegistered, RequestSubmitted, RequestWithdrawn
+from serambi_contracts.scheduling import (
+    AudienceCancelled,
+    AudienceDeclined,
+    AudienceHeld,
+    AudienceProposed,
+    AudienceReferred,
+    AudienceRescheduled,
+    AudienceScheduled,
+)
 from serambi_kit.eventstore import RecordedEvent
 from serambi_kit.projections import Change, Projection
 
 REQUESTS = "requests"
+GUESTS = "guests"
+WIB = ZoneInfo("Asia/Pontianak")
 
 
 def _entry(step: str, recorded: RecordedEvent, **details: object) -> dict:
-    return {"step": step, "at": recorded.envelope.time, "event_id": recorded.envelope.id, **details}
+    return {"step": step, "at": recorded.envelope.time, **details}
+
+
+def _letter(event) -> str | None:
+    letter = getattr(event, "answer_letter", None)
+    return letter.document_id if letter else None
 
 
 def on_request_submitted(event: RequestSubmitted, recorded: RecordedEvent) -> Change:
-    return Change(
-        event.tracking_code,
-        {
-            "$set": {
-                "tracking_code": event.tracking_code,
-                "channel": event.channel.value,
-                "requester": event.requester.model_dump(mode="json"),
-                "institution": event.requester.institution,
-                "institution_type": event.requester.institution_type.value,
-                "topic": event.topic,
-                "participants": event.participants,
-                "proposed_dates": [day.isoformat() for day in event.proposed_dates],
-                "submitted_at": event.submitted_at,
-                "answer_due_at": event.answer_due_at,
-                "access_token_sha256": event.access_token_sha256,
-            },
-            "$push": {"timeline": _entry("submitted", recorded)},
+    return Change(event.tracking_code, {
+        "$set": {
+            "tracking_code": event.tracking_code,
+            "channel": event.channel.value,
+            "requester": event.requester.model_dump(mode="json"),
+            "identity_number": event.identity_number.model_dump() if event.identity_number else None,
+            "institution": event.requester.institution,
+            "institution_type": event.requester.institution_type.value,
+            "topic": event.topic,
+            "participants": event.participants,
+            "proposed_dates": [day.isoformat() for day in event.proposed_dates],
+            "documents": [document.model_dump() for document in event.documents],
+            "submitted_at": event.submitted_at,
+            "received_at": event.received_at,
+            "answer_due_at": event.answer_due_at,
+            "recorded_by": event.recorded_by,
+            "access_token_sha256": event.access_token_sha256,
         },
-    )
+        "$push": {"timeline": _entry("submitted", recorded)},
+    })
 
 
 def on_request_withdrawn(event: RequestWithdrawn, recorded: RecordedEvent) -> Change:
-    return Change(
-        event.tracking_code,
-        {
-            "$set": {"withdrawn_at": event.withdrawn_at},
-            "$push": {"timeline": _entry("withdrawn", recorded)},
-        },
-    )
+    return Change(event.tracking_code, {
+        "$set": {"withdrawn_at": event.withdrawn_at},
+        "$push": {"timeline": _entry("withdrawn", recorded)},
+    })
 
 
-def on_audience_scheduled(event: AudienceScheduled, recorded: RecordedEvent) -> Change:
-    schedule = {
-        "starts_at": event.starts_at,
-        "ends_at": event.ends_at,
-        "room": event.room,
-        "host": event.host,
-    }
-    return Change(
-        event.request_tracking_code,
-        {
-            "$set": {"schedule": schedule},
-            "$push": {"timeline": _entry("scheduled", recorded, **schedule)},
-        },
-    )
+def _schedule(event) -> dict:
+    return {"starts_at": event.starts_at, "ends_at": event.ends_at, "room": event.room,
+            "host": event.host}
 
 
-TRACKING = Projection(
+def on_audience_scheduled(event: AudienceScheduled | AudienceRescheduled, recorded: RecordedEvent) -> Change:
+    step = "scheduled" if isinstance(event, AudienceScheduled) else "rescheduled"
+    schedule = _schedule(event)
+    return Change(event.request_tracking_code, {
+        "$set": {"audience_status": "scheduled", "schedule": schedule, "answered_at": recorded.envelope.time},
+        "$push": {"timeline": _entry(step, recorded, **schedule, letter=_letter(event))},
+    })
+
+
+def on_audience_in_review(event: AudienceProposed | AudienceReferred, recorded: RecordedEvent) -> Change:
+    return Change(event.request_tracking_code, {"$set": {"audience_status": "in_review"}})
+
+
+def on_audience_declined(event: AudienceDeclined, recorded: RecordedEvent) -> Change:
+    return Change(event.request_tracking_code, {
+        "$set": {"audience_status": "declined", "schedule": None, "answered_at": recorded.envelope.time},
+        "$push": {"timeline": _entry("declined", recorded, reason=event.reason, letter=_letter(event))},
+    })
+
+
+def on_audience_held(event: AudienceHeld, recorded: RecordedEvent) -> Change:
+    return Change(event.request_tracking_code, {
+        "$set": {"audience_status": "held"},
+        "$push": {"timeline": _entry("held", recorded)},
+    })
+
+
+def on_audience_cancelled(event: AudienceCancelled, recorded: RecordedEvent) -> Change:
+    return Change(event.request_tracking_code, {
+        "$set": {"audience_status": "cancelled", "schedule": None},
+        "$push": {"timeline": _entry("cancelled", recorded, reason=event.reason)},
+    })
+
+
+def on_guest_registered(event: GuestRegistered, recorded: RecordedEvent) -> Change:
+    return Change(event.guest_id, {"$set": {
+        "guest_id": event.guest_id,
+        "name": event.guest_name.model_dump(),
+        "institution": event.institution,
+        "purpose": event.purpose,
+        "arrived_at": event.arrived_at,
+        "day": event.arrived_at.astimezone(WIB).date().isoformat(),
+        "recorded_by": event.recorded_by,
+        "request_tracking_code": event.request_tracking_code,
+    }})
+
+
+REQUEST_VIEWS = Projection(
     collection=REQUESTS,
     sources=("intake.request", "scheduling.audience"),
     projectors={
         RequestSubmitted: on_request_submitted,
         RequestWithdrawn: on_request_withdrawn,
         AudienceScheduled: on_audience_scheduled,
+        AudienceRescheduled: on_audience_scheduled,
+        AudienceProposed: on_audience_in_review,
+        AudienceReferred: on_audience_in_review,
+        AudienceDeclined: on_audience_declined,
+        AudienceHeld: on_audience_held,
+        AudienceCancelled: on_audience_cancelled,
     },
 )
-PROJECTIONS = (TRACKING,)
+GUEST_BOOK = Projection(
+    collection=GUESTS, sources=("intake.guest",), projectors={GuestRegistered: on_guest_registered}
+)
+PROJECTIONS = (REQUEST_VIEWS, GUEST_BOOK)
+INDEXES = {
+    REQUESTS: ["submitted_at", "institution", "audience_status", "withdrawn_at", "documents.document_id"],
+    GUESTS: ["day"],
+}

@@ -3,29 +3,67 @@
 from __future__ import annotations
 
 import hmac
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
+from serambi_kit.pii import Vault, mask_email, mask_name, mask_phone
 
 from .application import hash_token
-from .projections import REQUESTS
+from .projections import GUESTS, REQUESTS, WIB
+
+STATUSES = ("submitted", "in_review", "scheduled", "declined", "held", "cancelled", "withdrawn")
+
+
+def in_wib(value: Any) -> Any:
+    """Every instant in the value shown in WIB (+07:00)."""
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(WIB)
+    if isinstance(value, dict):
+        return {key: in_wib(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [in_wib(item) for item in value]
+    return value
 
 
 def status_of(document: dict[str, Any]) -> str:
-    """The request's status, derived from what has happened (order-independent)."""
+    """Withdrawal by the requester wins; otherwise scheduling's latest word; else submitted."""
     if document.get("withdrawn_at"):
         return "withdrawn"
-    if document.get("schedule"):
-        return "scheduled"
-    return "submitted"
+    return document.get("audience_status") or "submitted"
 
 
-async def tracking_view(db: AsyncDatabase, tracking_code: str, token: str) -> dict[str, Any] | None:
-    """The public view of one request, or None when the code is unknown or the token wrong."""
+def status_query(status: str) -> dict[str, Any]:
+    if status == "withdrawn":
+        return {"withdrawn_at": {"$type": "date"}}
+    not_withdrawn = {"withdrawn_at": {"$not": {"$type": "date"}}}
+    if status == "submitted":
+        return {**not_withdrawn, "audience_status": None}
+    return {**not_withdrawn, "audience_status": status}
+
+
+def _letter_url(letters_base: str, document_id: str | None) -> str | None:
+    return f"{letters_base.rstrip('/')}/api/v1/letters/{document_id}" if document_id else None
+
+
+async def tracking_view(
+    db: AsyncDatabase, vault: Vault, tracking_code: str, token: str, letters_base: str
+) -> dict[str, Any] | None:
+    """The public view of one request, or None when the code is unknown or the token wrong.
+    It holds nothing personal: no names, addresses, numbers or documents."""
     document = await db[REQUESTS].find_one({"_id": tracking_code})
     expected = (document or {}).get("access_token_sha256")
     if not expected or not hmac.compare_digest(expected, hash_token(token)):
         return None
+    if await vault.reveal(document["requester"]["name"]) is None:
+        return None  # the requester was erased: their link answers like an unknown one
+    timeline = []
+    for entry in sorted(document["timeline"], key=lambda item: item["at"]):
+        entry = dict(entry)
+        if "letter" in entry:
+            entry["letter"] = _letter_url(letters_base, entry["letter"])
+        timeline.append(entry)
     return {
         "tracking_code": document["tracking_code"],
         "status": status_of(document),
@@ -34,8 +72,76 @@ async def tracking_view(db: AsyncDatabase, tracking_code: str, token: str) -> di
         "submitted_at": document["submitted_at"],
         "answer_due_at": document["answer_due_at"],
         "schedule": document.get("schedule"),
-        "timeline": sorted(
-            ({k: v for k, v in entry.items() if k != "event_id"} for entry in document["timeline"]),
-            key=lambda entry: entry["at"],
-        ),
+        "timeline": timeline,
     }
+
+
+@dataclass(frozen=True, slots=True)
+class RequestFilter:
+    status: str | None = None
+    institution: str | None = None
+    submitted_from: datetime | None = None
+    submitted_to: datetime | None = None
+
+    def query(self) -> dict[str, Any]:
+        query: dict[str, Any] = {"submitted_at": {"$type": "date"}}
+        if self.status:
+            query.update(status_query(self.status))
+        if self.institution:
+            query["institution"] = self.institution
+        if self.submitted_from or self.submitted_to:
+            query["submitted_at"] = {
+                key: value for key, value in (("$gte", self.submitted_from), ("$lt", self.submitted_to))
+                if value is not None
+            }
+        return query
+
+
+async def officer_list(
+    db: AsyncDatabase, vault: Vault, where: RequestFilter, page: int, size: int
+) -> dict[str, Any]:
+    """A page of requests, newest first, with the requester's contact masked."""
+    collection = db[REQUESTS]
+    query = where.query()
+    total = await collection.count_documents(query)
+    cursor = collection.find(query).sort("submitted_at", -1).skip((page - 1) * size).limit(size)
+    items = []
+    async for document in cursor:
+        requester = document["requester"]
+        items.append({
+            "tracking_code": document["tracking_code"],
+            "status": status_of(document),
+            "channel": document["channel"],
+            "institution": document["institution"],
+            "institution_type": document["institution_type"],
+            "topic": document["topic"],
+            "participants": document["participants"],
+            "submitted_at": document["submitted_at"],
+            "answer_due_at": document["answer_due_at"],
+            "schedule": document.get("schedule"),
+            "requester": {
+                "name": mask_name(await vault.reveal(requester["name"])),
+                "position": requester["position"],
+                "email": mask_email(await vault.reveal(requester.get("email"))),
+                "phone": mask_phone(await vault.reveal(requester.get("phone"))),
+            },
+            "documents": [{k: d[k] for k in ("document_id", "kind", "media_type", "size")}
+                          for d in document.get("documents", [])],
+        })
+    return {"page": page, "size": size, "total": total, "items": items}
+
+
+async def guest_book(db: AsyncDatabase, vault: Vault, day: date) -> list[dict[str, Any]]:
+    """The guests of one day (WIB), in arrival order, names masked."""
+    guests = []
+    async for guest in db[GUESTS].find({"day": day.isoformat()}).sort("arrived_at", 1):
+        guests.append({
+            "guest_id": guest["guest_id"],
+            "name": mask_name(await vault.reveal(guest["name"])),
+            "institution": guest["institution"],
+            "purpose": guest["purpose"],
+            "arrived_at": guest["arrived_at"],
+            "recorded_by": guest["recorded_by"],
+            "request_tracking_code": guest.get("request_tracking_code"),
+        })
+    return guests

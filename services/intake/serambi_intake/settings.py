@@ -2,9 +2,17 @@
 
 from typing import ClassVar
 
+from pydantic import Field
 from serambi_kit.settings import ServiceSettings
 
 
 class IntakeSettings(ServiceSettings):
     service: ClassVar[str] = "intake"
     default_port: ClassVar[int] = 8001
+    max_document_bytes: int = Field(default=10_000_000, ge=1_000, description="per file")
+    max_request_bytes: int = Field(default=25_000_000, ge=1_000, description="a whole request")
+    scheduling_public_url: str = Field(
+        default="http://127.0.0.1:8002", description="where requesters fetch answer letters"
+    )
+    idempotency_hours: int = Field(default=24, ge=1, le=24 * 30)
+    pending_document_minutes: int = Field(default=60, ge=1, description="sweep after this long")

@@ -1,0 +1,134 @@
+"""The information desk's API (role ``desk``): guest book, requests on a guest's behalf or
+received by letter, the request list."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile, status
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from serambi_contracts.intake import GuestRegistered, IntakeChannel
+from serambi_kit.auth import Officer, require_roles
+
+from .. import application, queries
+from .forms import WIB, RequestForm, invalid, read_documents
+from .submission import submit
+
+router = APIRouter(prefix="/api/v1/officer", tags=["information desk"])
+Desk = Annotated[Officer, Depends(require_roles("desk", "admin"))]
+Reader = Annotated[Officer, Depends(require_roles("desk", "scheduler", "admin"))]
+MAX_LETTER_AGE = timedelta(days=90)
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=WIB)
+
+
+class GuestIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=200)
+    institution: str = Field(min_length=1, max_length=300)
+    purpose: str = Field(min_length=1, max_length=300)
+    arrived_at: datetime | None = Field(default=None, description="default: now; naive = WIB")
+    request_tracking_code: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,64}$")
+
+    @field_validator("arrived_at")
+    @classmethod
+    def _not_future(cls, value: datetime | None) -> datetime | None:
+        if value is not None and _aware(value) > datetime.now(UTC) + timedelta(minutes=5):
+            raise ValueError("arrived_at: cannot be in the future")
+        return value
+
+
+@router.post("/guests", status_code=status.HTTP_201_CREATED)
+async def register_guest(body: GuestIn, request: Request, officer: Desk) -> dict[str, Any]:
+    """Record a walk-in guest in the guest book (buku tamu)."""
+    runtime = request.app.state.runtime
+    key = await runtime.vault.new_subject()
+    guest = GuestRegistered(
+        guest_id="G" + uuid.uuid4().hex[:20], guest_name=await runtime.vault.seal(key, body.name),
+        institution=body.institution, purpose=body.purpose,
+        arrived_at=_aware(body.arrived_at) if body.arrived_at else datetime.now(UTC),
+        recorded_by=officer.subject, request_tracking_code=body.request_tracking_code,
+    )
+    await application.register_guest(runtime.store, guest)
+    return {"guest_id": guest.guest_id, "arrived_at": guest.arrived_at.astimezone(WIB)}
+
+
+@router.get("/guestbook")
+async def guestbook(request: Request, _: Reader, day: date | None = None) -> dict[str, Any]:
+    """The guests of a day (default: today, WIB), names masked."""
+    runtime = request.app.state.runtime
+    day = day or datetime.now(WIB).date()
+    guests = await queries.guest_book(runtime.db, runtime.vault, day)
+    return queries.in_wib({"day": day.isoformat(), "guests": guests})
+
+
+@router.post("/requests", status_code=status.HTTP_201_CREATED)
+async def submit_on_behalf(
+    request: Request,
+    officer: Desk,
+    form: Annotated[RequestForm, Form()],
+    channel: Annotated[Literal["desk", "letter"], Form()] = "desk",
+    received_at: Annotated[datetime | None, Form(description="channel letter: date of receipt")] = None,
+    request_letter: Annotated[UploadFile | None, File()] = None,
+    identity_document: Annotated[UploadFile | None, File()] = None,
+) -> dict[str, Any]:
+    """Submit a request for a guest at the desk (scanned documents), or one that came by letter
+    (``received_at`` starts its 3-working-day clock)."""
+    now = datetime.now(UTC)
+    if channel == "letter":
+        if received_at is None:
+            raise invalid(422, "received_at", "missing", "received_at: required for channel letter")
+        received_at = _aware(received_at)
+        if received_at > now + timedelta(minutes=5):
+            raise invalid(422, "received_at", "future", "received_at: cannot be in the future")
+        if received_at < now - MAX_LETTER_AGE:
+            raise invalid(422, "received_at", "too_old", "received_at: more than 90 days ago")
+    elif received_at is not None:
+        raise invalid(422, "received_at", "not_allowed", "received_at: only for channel letter")
+    uploads = await read_documents(
+        {"request_letter": request_letter, "identity_document": identity_document},
+        request.app.state.runtime.settings.max_document_bytes,
+    )
+    return await submit(request, form, uploads, IntakeChannel(channel), now,
+                        received_at=received_at, recorded_by=officer.subject)
+
+
+@router.get("/requests")
+async def list_requests(
+    request: Request,
+    _: Reader,
+    status_: Annotated[Literal[queries.STATUSES] | None, Query(alias="status")] = None,  # type: ignore[valid-type]
+    institution: Annotated[str | None, Query(max_length=300)] = None,
+    submitted_from: datetime | None = None,
+    submitted_to: datetime | None = None,
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    size: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> dict[str, Any]:
+    """Requests, newest first, filtered by status, institution and submission time."""
+    runtime = request.app.state.runtime
+    where = queries.RequestFilter(
+        status_, institution,
+        _aware(submitted_from) if submitted_from else None,
+        _aware(submitted_to) if submitted_to else None,
+    )
+    return queries.in_wib(await queries.officer_list(runtime.db, runtime.vault, where, page, size))
+
+
+@router.get("/documents/{document_id}", response_class=Response)
+async def download_document(
+    document_id: Annotated[str, Field(pattern=r"^D[0-9a-f]{32}$")], request: Request, _: Reader
+) -> Response:
+    """A request's document (request letter, identity document)."""
+    state = request.app.state
+    document = await state.runtime.db["requests"].find_one(
+        {"documents.document_id": document_id}, {"documents.$": 1}
+    )
+    if document is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no document {document_id}")
+    data = await state.documents.read(document_id)
+    return Response(data, media_type=document["documents"][0]["media_type"])

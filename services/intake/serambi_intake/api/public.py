@@ -1,0 +1,83 @@
+"""The public API: submit a request with its two documents, follow it, withdraw it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Form, Header, HTTPException, Request, UploadFile, status
+from pydantic import BaseModel, ConfigDict, Field
+from serambi_contracts.intake import IntakeChannel
+from serambi_kit.ratelimit import rate_limited
+
+from .. import application, domain, queries
+from .forms import RequestForm, read_documents
+from .submission import submit
+
+router = APIRouter(prefix="/api/v1", tags=["requests"])
+AccessToken = Annotated[str, Header(alias="X-Access-Token", min_length=16, max_length=128)]
+TrackingCode = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", min_length=8, max_length=128)]
+
+
+class SubmittedOut(BaseModel):
+    tracking_code: str
+    access_token: str = Field(description="keep it secret: it opens the tracking view")
+    answer_due_at: datetime
+    status_url: str
+
+
+class WithdrawIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str | None = Field(default=None, max_length=1000)
+
+
+@router.post("/requests", status_code=status.HTTP_201_CREATED, response_model=SubmittedOut,
+             dependencies=[Depends(rate_limited("submissions"))],
+             responses={413: {"description": "a document is too large"},
+                        415: {"description": "a document is not PDF/PNG/JPEG"},
+                        409: {"description": "the same Idempotency-Key is still in progress"}})
+async def submit_request(
+    request: Request,
+    form: Annotated[RequestForm, Form()],
+    request_letter: Annotated[UploadFile | None, File(description="PDF, PNG or JPEG")] = None,
+    identity_document: Annotated[UploadFile | None, File(description="PNG, JPEG or PDF")] = None,
+    idempotency_key: IdempotencyKey = None,
+) -> dict[str, Any]:
+    """Ask for an audience (fasilitasi audiensi), with the request letter and an identity
+    document. Answered within 3 working days."""
+    settings = request.app.state.runtime.settings
+    uploads = await read_documents(
+        {"request_letter": request_letter, "identity_document": identity_document},
+        settings.max_document_bytes,
+    )
+    return await submit(request, form, uploads, IntakeChannel.ONLINE, datetime.now(UTC),
+                        idempotency_key=idempotency_key)
+
+
+async def _visible(request: Request, tracking_code: str, token: str) -> dict[str, Any]:
+    runtime = request.app.state.runtime
+    view = await queries.tracking_view(
+        runtime.db, runtime.vault, tracking_code, token, runtime.settings.scheduling_public_url
+    )
+    if view is None:  # unknown code and wrong token look the same: no enumeration
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no request with this code and token")
+    return view
+
+
+@router.get("/requests/{tracking_code}", dependencies=[Depends(rate_limited("lookups"))])
+async def track_request(tracking_code: TrackingCode, token: AccessToken, request: Request) -> dict[str, Any]:
+    """The request's status and timeline (header ``X-Access-Token`` from the submission)."""
+    return queries.in_wib(await _visible(request, tracking_code, token))
+
+
+@router.post("/requests/{tracking_code}/withdraw", status_code=status.HTTP_202_ACCEPTED,
+             dependencies=[Depends(rate_limited("lookups"))])
+async def withdraw_request(
+    tracking_code: TrackingCode, token: AccessToken, request: Request, body: WithdrawIn | None = None,
+) -> dict[str, str]:
+    """Withdraw the request (header ``X-Access-Token``)."""
+    await _visible(request, tracking_code, token)
+    command = domain.WithdrawRequest(tracking_code, datetime.now(UTC), body.reason if body else None)
+    await application.withdraw_request(request.app.state.runtime.store, command)
+    return {"tracking_code": tracking_code, "status": "withdrawn"}

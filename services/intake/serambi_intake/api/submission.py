@@ -1,0 +1,68 @@
+"""One submission flow for every channel: idempotency, deadline, sealing, documents, append."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Any
+
+from fastapi import HTTPException, Request
+from serambi_contracts.intake import DocumentRef, IntakeChannel
+
+from .. import application, domain
+from ..documents import Upload
+from ..idempotency import IdempotencyError, fingerprint
+from .forms import WIB, RequestForm
+
+
+async def submit(
+    request: Request,
+    form: RequestForm,
+    uploads: list[tuple[Upload, str]],
+    channel: IntakeChannel,
+    now: datetime,
+    *,
+    received_at: datetime | None = None,
+    recorded_by: str | None = None,
+    idempotency_key: str | None = None,
+) -> dict[str, Any]:
+    state = request.app.state
+    runtime = state.runtime
+    if idempotency_key:
+        print_ = fingerprint(form.model_dump_json(), channel.value, str(received_at),
+                             *(hashlib.sha256(upload.data).hexdigest() for upload, _ in uploads))
+        try:
+            answered = await state.idempotency.begin(idempotency_key, print_)
+        except IdempotencyError as exc:
+            raise HTTPException(exc.status, str(exc)) from None
+        if answered is not None:
+            return answered
+    try:
+        due = state.answer_due(received_at or now)
+        requester, identity_number = await application.seal_requester(runtime.vault, form.requester())
+
+        def command(token_sha256: str, documents: tuple[DocumentRef, ...]) -> domain.SubmitRequest:
+            return domain.SubmitRequest(
+                tracking_code="", channel=channel, requester=requester, topic=form.topic,
+                purpose=form.purpose, participants=form.participants,
+                proposed_dates=tuple(form.proposed_dates), documents=documents,
+                submitted_at=now, answer_due_at=due, access_token_sha256=token_sha256,
+                received_at=received_at, identity_number=identity_number, recorded_by=recorded_by,
+            )
+
+        submission, token = await application.submit_request(
+            runtime.store, runtime.db, state.documents, uploads, command, now
+        )
+    except BaseException:
+        if idempotency_key:
+            await state.idempotency.abandon(idempotency_key)
+        raise
+    response = {
+        "tracking_code": submission.tracking_code,
+        "access_token": token,
+        "answer_due_at": due.astimezone(WIB).isoformat(),
+        "status_url": f"/api/v1/requests/{submission.tracking_code}",
+    }
+    if idempotency_key:
+        await state.idempotency.complete(idempotency_key, requester.name.key, response)
+    return response

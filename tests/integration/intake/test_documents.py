@@ -1,0 +1,65 @@
+"""Intake's document store on the MongoDB-wire server: no orphan documents."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from serambi_contracts.base import Sealed
+from serambi_contracts.intake import InstitutionType, IntakeChannel, Requester
+from serambi_intake import application, domain
+from serambi_intake.application import sweep_documents
+from serambi_intake.documents import PDF, PNG, DocumentStore, Upload
+from serambi_kit.eventstore import EventStoreError, InMemoryEventStore
+
+
+async def test_a_document_left_pending_by_a_dead_submission_is_swept(mongo_db):
+    store = DocumentStore(mongo_db)
+    orphan = await store.put_pending(Upload("request_letter", "request_letter", b"%PDF-1"), PDF, "s1")
+    kept = await store.put_pending(Upload("request_letter", "request_letter", b"%PDF-2"), PDF, "s2")
+    # s2's request was appended (and projected) before the process died: it must survive
+    await mongo_db.requests.insert_one({"_id": "AUD-1", "documents": [kept.model_dump()]})
+    assert await sweep_documents(store, mongo_db, timedelta(0)) == 1
+    assert await store.read(kept.document_id) == b"%PDF-2"
+    assert await mongo_db["documents.files"].count_documents({"_id": orphan.document_id}) == 0
+    assert (await mongo_db["documents.files"].find_one({"_id": kept.document_id}))["metadata"]["status"] == "attached"
+
+
+async def test_recent_pending_documents_are_left_alone(mongo_db):
+    store = DocumentStore(mongo_db)
+    ref = await store.put_pending(Upload("request_letter", "request_letter", b"%PDF-1"), PDF, "s1")
+    assert await sweep_documents(store, mongo_db, timedelta(hours=1)) == 0
+    assert await store.read(ref.document_id) == b"%PDF-1"
+
+
+async def test_a_stored_document_carries_its_digest_and_size(mongo_db):
+    ref = await DocumentStore(mongo_db).put_pending(Upload("request_letter", "request_letter", b"%PDF-x"), PDF, "s")
+    assert ref.size == 6 and len(ref.sha256) == 64 and ref.media_type == PDF
+
+
+async def test_a_submission_that_fails_part_way_leaves_no_document_behind(mongo_db):
+    class BrokenStore(InMemoryEventStore):
+        async def append(self, *args, **kwargs):
+            raise EventStoreError("stream unavailable")
+
+    uploads = [(Upload("request_letter", "request_letter", b"%PDF-1"), PDF),
+               (Upload("identity_document", "identity_document", b"\x89PNG\r\n\x1a\n"), PNG)]
+
+    with pytest.raises(EventStoreError):
+        await application.submit_request(
+            BrokenStore(), mongo_db, DocumentStore(mongo_db), uploads,
+            lambda token, documents: _command(token, documents), datetime.now(UTC),
+        )
+    assert await mongo_db["documents.files"].count_documents({}) == 0
+
+
+def _command(token, documents):
+    sealed = Sealed(key="k1", nonce="AAAAAAAAAAAAAAAA", data="AAAA")
+    now = datetime.now(UTC)
+    return domain.SubmitRequest(
+        tracking_code="", channel=IntakeChannel.ONLINE,
+        requester=Requester(name=sealed, position="p", institution="i", email=sealed,
+                            institution_type=InstitutionType.OTHER_INSTITUTION),
+        topic="t", purpose="p", participants=1, proposed_dates=(), documents=documents,
+        submitted_at=now, answer_due_at=now, access_token_sha256=token,
+    )
