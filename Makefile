@@ -39,8 +39,9 @@ test-faults: install
 test-all: install
 	$(BIN)/pytest -m "" $(PYTEST_ARGS)
 
+## bench: every benchmark under bench/ (each prints its figures next to its same-run baseline)
 bench: install
-	$(BIN)/python -m bench
+	@for script in bench/*_bench.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 lint: install
 	$(BIN)/ruff check .

@@ -70,7 +70,13 @@ class Supervisor:
                               "--storage-path", str(var / "mongo"), "--log-level", "WARNING"],
                   ports.mongo, echo=False),
         ]
-        env = {"SERAMBI_NATS_URL": nats_url(ports.nats), "SERAMBI_MONGO_URL": mongo_url(ports.mongo)}
+        env = {
+            "SERAMBI_NATS_URL": nats_url(ports.nats),
+            "SERAMBI_MONGO_URL": mongo_url(ports.mongo),
+            "SERAMBI_SMTP_PORT": str(ports.smtp),
+            "SERAMBI_SMS_URL": f"http://127.0.0.1:{ports.sms}/json/messages",
+            "SERAMBI_SCHEDULING_PUBLIC_URL": f"http://127.0.0.1:{ports.services['scheduling']}",
+        }
         apps = [
             Child("smtp-sink", [py, "-m", "serambi_ops.sinks", "smtp", "--port", str(ports.smtp),
                                 "--directory", str(var / "mail")], ports.smtp, echo=True),

@@ -17,7 +17,7 @@ app = typer.Typer(no_args_is_help=True)
 async def rebuild_service(name: str) -> list[RebuildReport]:
     service = service_named(name)
     settings = service.runtime().settings
-    nc = await nats.connect(settings.nats_url)
+    nc = await nats.connect(settings.nats_url, **settings.nats_options())
     mongo = connect(settings.mongo_url.get_secret_value())
     try:
         db = database(mongo, settings.database)

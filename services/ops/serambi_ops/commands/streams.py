@@ -15,10 +15,7 @@ app = typer.Typer(no_args_is_help=True)
 
 
 async def apply_all(settings: ServiceSettings) -> list[str]:
-    credentials = {}
-    if settings.nats_user and settings.nats_password:
-        credentials = {"user": settings.nats_user, "password": settings.nats_password.get_secret_value()}
-    nc = await nats.connect(settings.nats_url, **credentials)
+    nc = await nats.connect(settings.nats_url, **settings.nats_options())
     try:
         js = nc.jetstream()
         done = await apply_streams(js, settings.stream_replicas)
