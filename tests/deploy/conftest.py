@@ -20,11 +20,8 @@ from pathlib import Path
 import nats
 import pytest
 from nats.aio.client import Client
-from nats.js.api import RetentionPolicy, StorageType, StreamConfig, StreamSource
-from nats.js.client import JetStreamContext
-from nats.js.errors import NotFoundError
 from serambi_kit import localstack
-from serambi_kit.topology import CONTEXTS, ConsumerSpec, stream_name
+from serambi_kit.topology import ConsumerSpec
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -177,39 +174,6 @@ async def violations_after(errors: list[Exception], client: Client, settle: floa
     await client.flush()
     await asyncio.sleep(settle)  # the -ERR for a publish arrives asynchronously
     return [str(error) for error in errors if "permissions violation" in str(error).lower()]
-
-
-def bus_mirror_config(context: str, replicas: int) -> StreamConfig:
-    """The read-only mirror of a context's stream that the integration bus reads (auth.conf).
-
-    `serambi streams apply` must create these (see deploy/README.md); until topology.py does,
-    the tests apply them here with the same settings as the event streams: file storage, no
-    expiry, delete and purge denied.
-    """
-    source = stream_name(context)
-    return StreamConfig(
-        name=f"BUS_{source}",
-        description=f"Read-only mirror of {source} for the integration bus",
-        mirror=StreamSource(name=source),
-        retention=RetentionPolicy.LIMITS,
-        storage=StorageType.FILE,
-        num_replicas=replicas,
-        max_age=0,
-        max_msgs=-1,
-        max_bytes=-1,
-        deny_delete=True,
-        deny_purge=True,
-        allow_direct=True,
-    )
-
-
-async def apply_bus_mirrors(js: JetStreamContext, replicas: int) -> None:
-    for context in CONTEXTS:
-        config = bus_mirror_config(context, replicas)
-        try:
-            await js.stream_info(config.name)
-        except NotFoundError:
-            await js.add_stream(config)
 
 
 SERVICE_NAMES = ("intake", "scheduling", "complaints", "notifier")

@@ -22,7 +22,7 @@ from serambi_kit.settings import ServiceSettings
 from serambi_kit.topology import CONTEXTS, stream_name
 from serambi_ops.commands.streams import apply_all
 
-from .conftest import SERVICE_NAMES, NatsCluster, apply_bus_mirrors, violations_after
+from .conftest import SERVICE_NAMES, NatsCluster, violations_after
 
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 REFUSED = 0.5  # seconds to wait for an acknowledgement that must not come
@@ -38,14 +38,13 @@ def case_events(case_id: str) -> list:
 
 @pytest.fixture(scope="module")
 async def applied(nats_cluster: NatsCluster, ops_nc) -> list[str]:
-    """`serambi streams apply` as the ops user, twice (it must be idempotent), plus the bus mirrors."""
+    """`serambi streams apply` (streams, timers, bus mirrors) as the ops user, twice: idempotent."""
     settings = ServiceSettings(
         nats_url=nats_cluster.urls()[0], nats_user="ops",
         nats_password=nats_cluster.passwords["ops"], stream_replicas=3,
     )
     await apply_all(settings)
     lines = await apply_all(settings)
-    await apply_bus_mirrors(ops_nc.jetstream(), replicas=3)
     return lines
 
 
