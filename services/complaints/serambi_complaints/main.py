@@ -1,28 +1,55 @@
-"""Complaints' composition root. The service runs (health, metrics, its stream); the complaint
-flow itself is issue #6."""
+"""Complaints' composition root: settings → rules → runtime → consumers → HTTP app."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from faststream import FastStream
-from serambi_contracts.complaints import ComplaintReceived
-from serambi_contracts.sla import SLABreached, SLAWarning
 from serambi_kit import asyncapi
 from serambi_kit.http import create_service_app
 from serambi_kit.runtime import Runtime
 
+from .api import officer_router, public_router
+from .api.common import complaint_error
+from .domain import ComplaintError
+from .service import ComplaintsService
 from .settings import ComplaintsSettings
+
+TITLE = "Serambi complaints"
+
+
+def build_service(settings: ComplaintsSettings | None = None, **options) -> ComplaintsService:
+    return ComplaintsService(settings or ComplaintsSettings(), **options)
 
 
 def build_runtime(settings: ComplaintsSettings | None = None) -> Runtime:
-    runtime = Runtime(settings or ComplaintsSettings())
-    runtime.publishes("complaints", "complaint", ComplaintReceived, SLAWarning, SLABreached)
-    return runtime
+    return build_service(settings).runtime
 
 
-def create_app(settings: ComplaintsSettings | None = None) -> FastAPI:
-    return create_service_app(build_runtime(settings), title="Serambi complaints")
+def create_app(
+    settings: ComplaintsSettings | None = None, *, service: ComplaintsService | None = None
+) -> FastAPI:
+    service = service or build_service(settings)
+    app = create_service_app(
+        service.runtime, title=TITLE, routers=[public_router, officer_router], on_started=service.started,
+    )
+    app.state.complaints = service
+    app.add_exception_handler(ComplaintError, complaint_error)
+    kit_lifespan = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(application: FastAPI) -> AsyncIterator[None]:
+        async with kit_lifespan(application):
+            try:
+                yield
+            finally:
+                await service.stopping()  # before the kit's lifespan stops the runtime
+
+    app.router.lifespan_context = lifespan
+    return app
 
 
 def asyncapi_app() -> FastStream:
-    return asyncapi.application(build_runtime(), "Serambi complaints")
+    return asyncapi.application(build_runtime(), TITLE)

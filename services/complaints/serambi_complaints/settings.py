@@ -1,10 +1,61 @@
-"""Complaints's settings (environment variables ``SERAMBI_*``; see the kit's ServiceSettings)."""
+"""Complaints' settings (environment variables ``SERAMBI_*``; see the kit's ServiceSettings).
 
-from typing import ClassVar
+The working calendar and SLA durations come from ``SERAMBI_CALENDAR_OVERRIDES``,
+``SERAMBI_SLA_CLOCKS`` and ``SERAMBI_SLA_WARNINGS`` (docs/calendar.md).
+"""
 
+from typing import ClassVar, Literal
+
+from pydantic import Field, SecretStr, model_validator
 from serambi_kit.settings import ServiceSettings
 
 
 class ComplaintsSettings(ServiceSettings):
     service: ClassVar[str] = "complaints"
     default_port: ClassVar[int] = 8003
+
+    reopen_window_days: int = Field(
+        default=10, ge=1, le=60,
+        description="working days after the answer in which the complainant may dispute it",
+    )
+    received_at_max_age_days: int = Field(
+        default=90, ge=1, le=3650,
+        description="an officer may record a receipt at most this many days back",
+    )
+    received_at_tolerance_seconds: float = Field(
+        default=120.0, ge=0, le=3600,
+        description="a received_at this little in the future (clock skew) counts as now",
+    )
+    sla_sweep_seconds: float = Field(
+        default=60.0, ge=0,
+        description="how often to look for SLA instants whose timer did not fire (0: start-up only)",
+    )
+    rearm_on_start: bool = Field(
+        default=True, description="re-arm the future timers of open clocks at start-up",
+    )
+    timer_workers: int = Field(
+        default=16, ge=1, le=256, description="fired timers checked at once (a burst of deadlines)",
+    )
+    clock_workers: int = Field(
+        default=8, ge=1, le=256, description="complaint events whose timers are armed at once",
+    )
+    public_body_max_bytes: int = Field(default=32_768, ge=1024, le=1_048_576)
+
+    # SP4N-LAPOR! (https://www.lapor.go.id). Its API is documented only to registered
+    # institutions: see docs/complaints.md for what to ask for and how to map it.
+    lapor_mode: Literal["off", "http"] = "off"
+    lapor_base_url: str | None = None
+    lapor_token: SecretStr | None = None
+    lapor_poll_seconds: float = Field(default=300.0, ge=0, description="0: import only by command")
+    lapor_push_seconds: float = Field(
+        default=5.0, gt=0, description="how often pending status reports are pushed to LAPOR!",
+    )
+    lapor_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+
+    @model_validator(mode="after")
+    def _lapor_is_configured(self) -> "ComplaintsSettings":
+        if self.lapor_mode == "http" and not (self.lapor_base_url and self.lapor_token):
+            raise ValueError(
+                "SERAMBI_LAPOR_MODE=http needs SERAMBI_LAPOR_BASE_URL and SERAMBI_LAPOR_TOKEN"
+            )
+        return self

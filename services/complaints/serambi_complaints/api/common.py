@@ -1,0 +1,59 @@
+"""What the complaints routes share: the service, WIB output, errors, body limits."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from fastapi import HTTPException, Request, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from serambi_calendar import WIB
+
+from ..domain import ComplaintError, UnknownComplaintError
+
+if TYPE_CHECKING:
+    from ..service import ComplaintsService
+
+
+def service_of(request: Request) -> ComplaintsService:
+    return request.app.state.complaints
+
+
+def now_utc() -> datetime:
+    """Recorded instants are whole seconds, so deadlines and their timers are too."""
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def wib(value: Any) -> Any:
+    """Every instant in WIB (+07:00), recursively."""
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(WIB)
+    if isinstance(value, dict):
+        return {key: wib(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [wib(item) for item in value]
+    return value
+
+
+def invalid(field: str, rule: str, message: str) -> RequestValidationError:
+    """A 422 in the kit's format (``errors: [{field, rule, message}]``)."""
+    return RequestValidationError([{"loc": ("body", field), "type": rule, "msg": message}])
+
+
+async def complaint_error(_: Request, exc: Exception) -> JSONResponse:
+    """Unknown complaint → 404; a step its state does not allow → 409 (nothing was recorded)."""
+    if isinstance(exc, UnknownComplaintError):
+        return JSONResponse({"error": "not_found", "detail": str(exc)}, status_code=404)
+    assert isinstance(exc, ComplaintError)
+    return JSONResponse({"error": "wrong_state", "detail": str(exc)}, status_code=409)
+
+
+async def bounded_body(request: Request) -> None:
+    """Refuse bodies over ``public_body_max_bytes`` before parsing them (413)."""
+    limit = service_of(request).settings.public_body_max_bytes
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > limit):
+        raise HTTPException(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, f"body over {limit} bytes")
+    if len(await request.body()) > limit:
+        raise HTTPException(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, f"body over {limit} bytes")

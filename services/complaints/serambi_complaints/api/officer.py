@@ -1,0 +1,201 @@
+"""The officers' API: record complaints from every channel, each step of the flow, the queue.
+
+Roles (``serambi_kit.auth``): complaint_officer records and assigns; complaint_team answers;
+supervisor (who receives escalations) and admin may do everything; reports are for supervisor
+and admin.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
+from fastapi.responses import PlainTextResponse, Response
+from serambi_contracts.complaints import ComplaintChannel, ComplaintTier, DisputeSource
+from serambi_kit.auth import Officer, require_roles
+
+from .. import application, reports
+from ..domain import Status
+from ..queries import QueueFilter, iso_duration
+from .common import invalid, now_utc, service_of, wib
+from .models import AnswerIn, AssignIn, ClassifyIn, DisputeIn, OfficerComplaintIn, PauseIn
+
+router = APIRouter(prefix="/api/v1/officer", tags=["complaints (officers)"])
+Code = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+Recorder = Annotated[Officer, Depends(require_roles("complaint_officer", "admin"))]
+Dispatcher = Annotated[Officer, Depends(require_roles("complaint_officer", "supervisor", "admin"))]
+Handler = Annotated[
+    Officer, Depends(require_roles("complaint_officer", "complaint_team", "supervisor", "admin"))
+]
+Answerer = Annotated[Officer, Depends(require_roles("complaint_team", "supervisor", "admin"))]
+Reporter = Annotated[Officer, Depends(require_roles("supervisor", "admin"))]
+
+
+def _summary(request: Request, outcome: application.Outcome, now: datetime) -> dict[str, Any]:
+    state = outcome.complaint
+    remaining = service_of(request).rules.remaining(state.clock(), now) if state.is_open else None
+    return wib({
+        "tracking_code": state.tracking_code, "status": state.status.value,
+        "tier": state.tier.value if state.tier else None, "team": state.team,
+        "paused": state.paused, "due_at": state.due_at if state.is_open else None,
+        "working_time_remaining": iso_duration(remaining) if remaining is not None else None,
+        "round": state.round,
+    })
+
+
+def _received_at(request: Request, given: datetime | None, now: datetime) -> datetime:
+    """The actual receipt: not in the future (beyond clock skew), not absurdly old."""
+    settings = service_of(request).settings
+    if given is None:
+        return now
+    received = given.astimezone(UTC).replace(microsecond=0)
+    if received > now + timedelta(seconds=settings.received_at_tolerance_seconds):
+        raise invalid("received_at", "received_at_in_future",
+                      f"received_at {given.isoformat()} is in the future; give the actual time of receipt")
+    oldest = now - timedelta(days=settings.received_at_max_age_days)
+    if received < oldest:
+        raise invalid("received_at", "received_at_too_old",
+                      f"received_at {given.isoformat()} is more than {settings.received_at_max_age_days} "
+                      "days ago; such old receipts are not recorded as new complaints")
+    return min(received, now)
+
+
+@router.post("/complaints", status_code=status.HTTP_201_CREATED)
+async def record_complaint(body: OfficerComplaintIn, request: Request, officer: Recorder) -> dict[str, Any]:
+    """Record a complaint received at the desk, in the box, by WhatsApp, phone, fax, email or
+    SP4N-LAPOR!, with its actual time of receipt and, if known, its tier. The response holds
+    the tracking code and access token to hand to the complainant."""
+    service = service_of(request)
+    runtime, now = service.runtime, now_utc()
+    new = application.NewComplaint(
+        channel=body.channel, received_at=_received_at(request, body.received_at, now),
+        disclosure=body.disclosure, summary=body.summary, description=body.description,
+        name=body.name, email=str(body.email) if body.email else None, phone=body.phone,
+        tier=body.tier, recorded_by=officer.subject, external_ref=body.external_ref,
+    )
+    outcome, token = await application.receive(
+        runtime.store, runtime.db, runtime.vault, service.rules, new, now
+    )
+    return {**_summary(request, outcome, now), "access_token": token,
+            "received_at": wib(outcome.complaint.received_at)}
+
+
+@router.get("/complaints")
+async def complaint_queue(
+    request: Request, _: Handler,
+    tier: ComplaintTier | None = None,
+    status_: Annotated[Status | None, Query(alias="status")] = None,
+    channel: ComplaintChannel | None = None,
+    due_before: datetime | None = Query(default=None, description="ISO 8601 with offset"),
+    breached: bool | None = None,
+    paused: bool | None = None,
+    open_: Annotated[bool | None, Query(alias="open")] = None,
+    team: str | None = Query(default=None, max_length=300),
+    page: int = Query(default=1, ge=1, le=10_000),
+    page_size: int = Query(default=25, ge=1, le=100),
+) -> dict[str, Any]:
+    """The queue, soonest deadline first; filters combine (AND)."""
+    if due_before is not None and due_before.tzinfo is None:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "due_before needs a UTC offset")
+    filters = QueueFilter(
+        tier=tier.value if tier else None, status=status_.value if status_ else None,
+        channel=channel.value if channel else None, due_before=due_before, breached=breached,
+        paused=paused, open=open_, team=team,
+    )
+    return wib(await service_of(request).reader().queue(filters, page, page_size, now_utc()))
+
+
+@router.get("/complaints/{tracking_code}")
+async def complaint_details(tracking_code: Code, request: Request, _: Handler) -> dict[str, Any]:
+    view = await service_of(request).reader().officer_view(tracking_code, now_utc())
+    if view is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no complaint {tracking_code}")
+    return wib(view)
+
+
+@router.post("/complaints/{tracking_code}/classify")
+async def classify(
+    tracking_code: Code, body: ClassifyIn, request: Request, officer: Handler
+) -> dict[str, Any]:
+    """Set or change the tier; the deadline is counted from the clock's original start."""
+    service = service_of(request)
+    outcome = await application.classify(service.runtime.store, service.rules, tracking_code, body.tier,
+                                         officer.subject)
+    return _summary(request, outcome, now_utc())
+
+
+@router.post("/complaints/{tracking_code}/assign")
+async def assign(
+    tracking_code: Code, body: AssignIn, request: Request, officer: Dispatcher
+) -> dict[str, Any]:
+    outcome = await application.assign(service_of(request).runtime.store, tracking_code, body.team,
+                                       body.assignee, officer.subject)
+    return _summary(request, outcome, now_utc())
+
+
+@router.post("/complaints/{tracking_code}/answer")
+async def answer(tracking_code: Code, body: AnswerIn, request: Request, officer: Answerer) -> dict[str, Any]:
+    """Record the answer sent to the complainant; the clock stops."""
+    service, now = service_of(request), now_utc()
+    outcome = await application.answer(service.runtime.store, service.runtime.vault, service.rules,
+                                       tracking_code, body.answer, officer.subject, now)
+    return _summary(request, outcome, now)
+
+
+@router.post("/complaints/{tracking_code}/close")
+async def close(tracking_code: Code, request: Request, officer: Handler) -> dict[str, Any]:
+    now = now_utc()
+    outcome = await application.close(service_of(request).runtime.store, tracking_code, officer.subject, now)
+    return _summary(request, outcome, now)
+
+
+@router.post("/complaints/{tracking_code}/pause")
+async def pause(tracking_code: Code, body: PauseIn, request: Request, officer: Handler) -> dict[str, Any]:
+    """Stop the clock while waiting on the complainant (the reason is shown to them)."""
+    now = now_utc()
+    outcome = await application.pause(service_of(request).runtime.store, tracking_code, body.reason,
+                                      officer.subject, now)
+    return _summary(request, outcome, now)
+
+
+@router.post("/complaints/{tracking_code}/resume")
+async def resume(tracking_code: Code, request: Request, officer: Handler) -> dict[str, Any]:
+    service, now = service_of(request), now_utc()
+    outcome = await application.resume(
+        service.runtime.store, service.rules, tracking_code, officer.subject, now
+    )
+    return _summary(request, outcome, now)
+
+
+@router.post("/complaints/{tracking_code}/reopen")
+async def reopen(
+    tracking_code: Code, body: DisputeIn, request: Request, officer: Dispatcher
+) -> dict[str, Any]:
+    """Record a dispute of the answer that reached an officer (e.g. by phone)."""
+    service, now = service_of(request), now_utc()
+    outcome = await application.reopen(
+        service.runtime.store, service.runtime.vault, service.rules, tracking_code, body.reason,
+        DisputeSource.OFFICER, officer.subject, now,
+    )
+    return _summary(request, outcome, now)
+
+
+@router.get("/reports/monthly", response_model=None)
+async def monthly_report(
+    request: Request, _: Reporter,
+    month: str = Query(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM (WIB)"),
+    format_: Annotated[Literal["json", "csv"], Query(alias="format")] = "json",
+) -> Response | dict[str, Any]:
+    """Complaints received in the month by channel, tier and status: answered, on time,
+    on-time rate, breaches."""
+    try:
+        report = await reports.monthly(service_of(request).runtime.db, month)
+    except ValueError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from None
+    if format_ == "csv":
+        return PlainTextResponse(
+            reports.to_csv(report), media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="pengaduan-{month}.csv"'},
+        )
+    return report

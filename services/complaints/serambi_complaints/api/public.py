@@ -1,0 +1,76 @@
+"""The complainant's API: submit online, track with the access token, dispute the answer."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Path, Request, status
+from serambi_contracts.complaints import ComplaintChannel, DisputeSource
+from serambi_kit.ratelimit import rate_limited
+
+from .. import application
+from .common import bounded_body, now_utc, service_of, wib
+from .models import ComplaintIn, DisputeIn
+
+router = APIRouter(prefix="/api/v1", tags=["complaints (public)"])
+AccessToken = Annotated[str, Header(alias="X-Access-Token", min_length=16, max_length=128)]
+Code = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+NOT_FOUND = "no complaint with this code and token"
+
+
+@router.post("/complaints", status_code=status.HTTP_201_CREATED,
+             dependencies=[Depends(rate_limited("submissions")), Depends(bounded_body)])
+async def submit_complaint(body: ComplaintIn, request: Request) -> dict[str, Any]:
+    """Submit a complaint online. Keep the tracking code and the access token: together they
+    show its status (``GET /api/v1/complaints/{code}`` with header ``X-Access-Token``). The
+    deadline is known once an officer classifies it."""
+    service = service_of(request)
+    runtime, now = service.runtime, now_utc()
+    new = application.NewComplaint(
+        channel=ComplaintChannel.ONLINE, received_at=now, disclosure=body.disclosure,
+        summary=body.summary, description=body.description, name=body.name,
+        email=str(body.email) if body.email else None, phone=body.phone,
+    )
+    outcome, token = await application.receive(
+        runtime.store, runtime.db, runtime.vault, service.rules, new, now
+    )
+    code = outcome.complaint.tracking_code
+    return wib({
+        "tracking_code": code, "access_token": token, "status": outcome.complaint.status.value,
+        "received_at": now, "due_at": outcome.complaint.due_at,
+        "status_url": f"/api/v1/complaints/{code}",
+    })
+
+
+@router.get("/complaints/{tracking_code}", dependencies=[Depends(rate_limited("lookups"))])
+async def track_complaint(tracking_code: Code, token: AccessToken, request: Request) -> dict[str, Any]:
+    """The complaint's status, deadline (due_at, WIB) and working time remaining. An unknown
+    code and a wrong token get the same 404. Confidential complaints show only status and due."""
+    view = await service_of(request).reader().tracking_view(tracking_code, token, now_utc())
+    if view is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND)
+    return wib(view)
+
+
+@router.post("/complaints/{tracking_code}/dispute",
+             dependencies=[Depends(rate_limited("submissions")), Depends(bounded_body)])
+async def dispute_answer(
+    tracking_code: Code, token: AccessToken, body: DisputeIn, request: Request
+) -> dict[str, Any]:
+    """Dispute the answer (within the window shown as ``dispute_until``): the complaint is
+    reopened with a fresh deadline of its tier."""
+    service = service_of(request)
+    store = service.runtime.store
+    try:
+        state = await application.load(store, tracking_code)
+    except application.domain.UnknownComplaintError:
+        state = None
+    if state is None or not hmac.compare_digest(state.access_token_sha256, application.hash_token(token)):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND)
+    outcome = await application.reopen(
+        store, service.runtime.vault, service.rules, tracking_code, body.reason,
+        DisputeSource.COMPLAINANT, None, now_utc(),
+    )
+    return wib({"tracking_code": tracking_code, "status": outcome.complaint.status.value,
+                "due_at": outcome.complaint.due_at})

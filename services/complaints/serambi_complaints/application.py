@@ -1,0 +1,183 @@
+"""Complaints' use cases: load → decide → append (retried on a concurrent append)."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from pymongo import ReturnDocument
+from pymongo.asynchronous.database import AsyncDatabase
+from serambi_calendar import WIB
+from serambi_contracts import AggregateRef, Event
+from serambi_contracts.complaints import ComplaintChannel, ComplaintTier, Disclosure, DisputeSource
+from serambi_kit.eventstore import EventStore, retry_on_conflict
+from serambi_kit.pii import Vault
+
+from . import domain
+from .domain import Complaint, Rules
+
+MAX_CODE_ATTEMPTS = 20
+
+
+def complaint_ref(tracking_code: str) -> AggregateRef:
+    return AggregateRef("complaints", "complaint", tracking_code)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """The complaint after the command, and the events the command appended."""
+
+    complaint: Complaint
+    events: list[Event]
+
+
+async def run(
+    store: EventStore,
+    tracking_code: str,
+    decide: Callable[[list[Event]], Sequence[Event]],
+    *,
+    event_ids: Callable[[Sequence[Event]], Sequence[str]] | None = None,
+) -> Outcome:
+    ref = complaint_ref(tracking_code)
+
+    async def attempt() -> Outcome:
+        history = await store.load(ref)
+        events = history.payloads
+        new = list(decide(events))
+        if new:
+            await store.append(
+                ref, new, expected_sequence=history.last_sequence, expected_version=history.version,
+                event_ids=event_ids(new) if event_ids else None,
+            )
+        state = domain.fold([*events, *new])
+        if state is None:
+            raise domain.UnknownComplaintError(f"no complaint {tracking_code}")
+        return Outcome(state, new)
+
+    return await retry_on_conflict(attempt)
+
+
+async def load(store: EventStore, tracking_code: str) -> Complaint:
+    state = domain.fold((await store.load(complaint_ref(tracking_code))).payloads)
+    if state is None:
+        raise domain.UnknownComplaintError(f"no complaint {tracking_code}")
+    return state
+
+
+async def next_tracking_code(db: AsyncDatabase, year: int) -> str:
+    """``ADU-<year>-<6 digits>`` from a per-year counter; the event store enforces uniqueness
+    (a complaint's first event is appended only if the aggregate does not exist)."""
+    counter = await db["counters"].find_one_and_update(
+        {"_id": f"complaint-{year}"}, {"$inc": {"value": 1}}, upsert=True,
+        return_document=ReturnDocument.AFTER,
+    )
+    return f"ADU-{year}-{counter['value']:06d}"
+
+
+@dataclass(frozen=True, slots=True)
+class NewComplaint:
+    """A complaint as received, in clear (sealed before anything is stored)."""
+
+    channel: ComplaintChannel
+    received_at: datetime
+    disclosure: Disclosure
+    summary: str
+    description: str
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    tier: ComplaintTier | None = None
+    recorded_by: str | None = None
+    external_ref: str | None = None
+
+
+async def receive(
+    store: EventStore, db: AsyncDatabase, vault: Vault, rules: Rules, new: NewComplaint,
+    now: datetime, tracking_code: str | None = None,
+) -> tuple[Outcome, str]:
+    """Record a new complaint; returns the outcome and the complainant's access token.
+    A tracking code already taken in the event store is skipped."""
+    token = secrets.token_urlsafe(32)
+    key = await vault.new_subject([new.email, new.phone])
+
+    async def seal(value: str | None):
+        return await vault.seal(key, value) if value else None
+
+    sealed = {
+        "name": await seal(new.name), "email": await seal(new.email), "phone": await seal(new.phone),
+        "summary": await seal(new.summary), "description": await seal(new.description),
+    }
+    for _ in range(MAX_CODE_ATTEMPTS):
+        code = tracking_code or await next_tracking_code(db, now.astimezone(WIB).year)
+        command = domain.ReceiveComplaint(
+            tracking_code=code, channel=new.channel, received_at=new.received_at,
+            disclosure=new.disclosure, access_token_sha256=hash_token(token), tier=new.tier,
+            recorded_by=new.recorded_by, external_ref=new.external_ref, **sealed,
+        )
+        try:
+            outcome = await run(store, code, lambda h, c=command: domain.decide_receive(h, c, rules))
+        except domain.ComplaintExistsError:
+            if tracking_code:
+                raise
+            continue
+        return outcome, token
+    raise RuntimeError(f"no free tracking code after {MAX_CODE_ATTEMPTS} attempts")
+
+
+async def classify(store: EventStore, rules: Rules, code: str, tier: ComplaintTier, by: str) -> Outcome:
+    return await run(store, code, lambda h: domain.decide_classify(h, code, tier, by, rules))
+
+
+async def assign(store: EventStore, code: str, team: str, assignee: str | None, by: str) -> Outcome:
+    return await run(store, code, lambda h: domain.decide_assign(h, code, team, assignee, by))
+
+
+async def answer(
+    store: EventStore, vault: Vault, rules: Rules, code: str, text: str, by: str, now: datetime
+) -> Outcome:
+    state = await load(store, code)
+    sealed = await vault.seal(state.subject_key, text)
+    return await run(store, code, lambda h: domain.decide_answer(h, code, sealed, by, now, rules))
+
+
+async def close(store: EventStore, code: str, by: str, now: datetime) -> Outcome:
+    return await run(store, code, lambda h: domain.decide_close(h, code, by, now))
+
+
+async def reopen(
+    store: EventStore, vault: Vault, rules: Rules, code: str, reason: str, source: DisputeSource,
+    by: str | None, now: datetime,
+) -> Outcome:
+    state = await load(store, code)
+    sealed = await vault.seal(state.subject_key, reason)
+    return await run(
+        store, code, lambda h: domain.decide_reopen(h, code, sealed, source, by, now, rules)
+    )
+
+
+async def pause(store: EventStore, code: str, reason: str, by: str, now: datetime) -> Outcome:
+    return await run(store, code, lambda h: domain.decide_pause(h, code, reason, by, now))
+
+
+async def resume(store: EventStore, rules: Rules, code: str, by: str, now: datetime) -> Outcome:
+    return await run(store, code, lambda h: domain.decide_resume(h, code, by, now, rules))
+
+
+async def check_clock(store: EventStore, rules: Rules, code: str, now: datetime) -> Outcome:
+    """Append the SLA warning or breach due at ``now``, at most once per clock and deadline."""
+    return await run(
+        store, code, lambda h: domain.decide_check(h, rules, now),
+        event_ids=lambda events: [domain.sla_event_id(code, e) for e in events],
+    )
+
+
+async def revise_deadline(store: EventStore, rules: Rules, code: str) -> list[Event]:
+    """Record a deadline the current calendar and durations move (see ``domain.revise_deadline``)."""
+    return (await run(store, code, lambda h: domain.revise_deadline(h, rules))).events

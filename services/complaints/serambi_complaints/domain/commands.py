@@ -1,0 +1,190 @@
+"""Complaint commands: pure decisions from a complaint's events, no I/O.
+
+Each ``decide_*`` takes the complaint's events and a command and returns the new events, or
+raises a ``ComplaintError`` that names why the complaint's state does not allow it (nothing is
+appended then).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from serambi_calendar import WIB, Clock
+from serambi_contracts import Event
+from serambi_contracts.base import Sealed
+from serambi_contracts.complaints import (
+    ComplaintAnswered,
+    ComplaintAssigned,
+    ComplaintChannel,
+    ComplaintClassified,
+    ComplaintClockPaused,
+    ComplaintClockResumed,
+    ComplaintClosed,
+    ComplaintReceived,
+    ComplaintReopened,
+    ComplaintTier,
+    Disclosure,
+    DisputeSource,
+)
+
+from .rules import Rules
+from .state import Complaint, Status, fold
+
+
+class ComplaintError(Exception):
+    """A command the complaint's current state does not allow (HTTP 409)."""
+
+
+class ComplaintExistsError(ComplaintError):
+    """A complaint with this tracking code exists already."""
+
+
+class UnknownComplaintError(ComplaintError):
+    """No complaint with this tracking code (HTTP 404)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiveComplaint:
+    tracking_code: str
+    channel: ComplaintChannel
+    received_at: datetime
+    disclosure: Disclosure
+    summary: Sealed
+    description: Sealed
+    access_token_sha256: str
+    name: Sealed | None = None
+    email: Sealed | None = None
+    phone: Sealed | None = None
+    tier: ComplaintTier | None = None
+    recorded_by: str | None = None
+    external_ref: str | None = None
+
+
+def _existing(events: Sequence[Event], code: str) -> Complaint:
+    state = fold(events)
+    if state is None:
+        raise UnknownComplaintError(f"no complaint {code}")
+    return state
+
+
+def _refuse_unless_open(state: Complaint, action: str) -> None:
+    if not state.is_open:
+        raise ComplaintError(f"cannot {action} complaint {state.tracking_code}: it is {state.status}")
+
+
+def decide_receive(events: Sequence[Event], command: ReceiveComplaint, rules: Rules) -> list[Event]:
+    if events:
+        raise ComplaintExistsError(f"complaint {command.tracking_code} already exists")
+    due = None
+    if command.tier is not None:
+        due = rules.deadline(Clock(command.tier.value, command.received_at))
+    return [ComplaintReceived(
+        tracking_code=command.tracking_code, channel=command.channel,
+        received_at=command.received_at, disclosure=command.disclosure,
+        complainant_name=command.name, complainant_email=command.email,
+        complainant_phone=command.phone, summary=command.summary,
+        description=command.description, tier=command.tier, due_at=due,
+        recorded_by=command.recorded_by, access_token_sha256=command.access_token_sha256,
+        external_ref=command.external_ref,
+    )]
+
+
+def decide_classify(
+    events: Sequence[Event], code: str, tier: ComplaintTier, by: str, rules: Rules
+) -> list[Event]:
+    state = _existing(events, code)
+    _refuse_unless_open(state, "classify")
+    if state.tier is tier:
+        raise ComplaintError(f"complaint {code} is already classified as {tier}")
+    clock = state.clock()
+    started = clock.started_at if clock else state.clock_started_at or state.received_at
+    new_clock = Clock(tier.value, started, clock.pauses if clock else ())
+    return [ComplaintClassified(
+        tracking_code=code, tier=tier, previous_tier=state.tier, clock_started_at=started,
+        due_at=rules.deadline(new_clock), classified_by=by,
+    )]
+
+
+def decide_assign(
+    events: Sequence[Event], code: str, team: str, assignee: str | None, by: str
+) -> list[Event]:
+    state = _existing(events, code)
+    _refuse_unless_open(state, "assign")
+    if state.tier is None:
+        raise ComplaintError(f"classify complaint {code} before assigning it (its tier sets the deadline)")
+    if (state.team, state.assignee) == (team, assignee):
+        raise ComplaintError(f"complaint {code} is already assigned to {team}")
+    return [ComplaintAssigned(
+        tracking_code=code, team=team, assignee=assignee, previous_team=state.team, assigned_by=by,
+    )]
+
+
+def decide_answer(
+    events: Sequence[Event], code: str, answer: Sealed, by: str, now: datetime, rules: Rules
+) -> list[Event]:
+    state = _existing(events, code)
+    _refuse_unless_open(state, "answer")
+    if state.team is None or state.status not in (Status.ASSIGNED, Status.REOPENED):
+        raise ComplaintError(f"assign complaint {code} to the complaint team before answering it")
+    clock = state.clock()
+    if clock is not None and clock.paused:
+        clock = clock.resume(now)  # answering ends the wait on the complainant
+    due = rules.deadline(clock)
+    return [ComplaintAnswered(
+        tracking_code=code, answered_at=now, answer=answer, answered_by=by, due_at=due,
+        on_time=due is None or now <= due,
+    )]
+
+
+def decide_close(events: Sequence[Event], code: str, by: str, now: datetime) -> list[Event]:
+    state = _existing(events, code)
+    if state.status is not Status.ANSWERED:
+        raise ComplaintError(f"cannot close complaint {code}: it is {state.status}, not answered")
+    return [ComplaintClosed(tracking_code=code, closed_at=now, closed_by=by)]
+
+
+def decide_reopen(
+    events: Sequence[Event], code: str, reason: Sealed, source: DisputeSource, by: str | None,
+    now: datetime, rules: Rules,
+) -> list[Event]:
+    state = _existing(events, code)
+    if state.status not in (Status.ANSWERED, Status.CLOSED) or state.answered_at is None:
+        raise ComplaintError(f"cannot reopen complaint {code}: it is {state.status}, not answered")
+    until = rules.reopen_until(state.answered_at)
+    if now > until:
+        raise ComplaintError(
+            f"the answer to complaint {code} can no longer be disputed: the window of "
+            f"{rules.reopen_window_days} working days ended at {until.astimezone(WIB).isoformat()}"
+        )
+    due = rules.deadline(Clock(state.tier.value, now)) if state.tier else None
+    return [ComplaintReopened(
+        tracking_code=code, reopened_at=now, reason=reason, source=source, recorded_by=by,
+        round=state.round + 1, due_at=due,
+    )]
+
+
+def decide_pause(
+    events: Sequence[Event], code: str, reason: str, by: str, now: datetime
+) -> list[Event]:
+    state = _existing(events, code)
+    _refuse_unless_open(state, "pause the clock of")
+    if state.paused:
+        raise ComplaintError(f"the clock of complaint {code} is already paused")
+    return [ComplaintClockPaused(tracking_code=code, paused_at=now, reason=reason, paused_by=by)]
+
+
+def decide_resume(
+    events: Sequence[Event], code: str, by: str, now: datetime, rules: Rules
+) -> list[Event]:
+    state = _existing(events, code)
+    _refuse_unless_open(state, "resume the clock of")
+    if not state.paused:
+        raise ComplaintError(f"the clock of complaint {code} is not paused")
+    clock = state.clock()
+    due = rules.deadline(clock.resume(now)) if clock else None
+    return [ComplaintClockResumed(
+        tracking_code=code, paused_at=state.pauses[-1].paused_at, resumed_at=now, resumed_by=by,
+        due_at=due,
+    )]

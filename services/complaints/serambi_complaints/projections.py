@@ -1,0 +1,190 @@
+"""The complaints read model: one document per complaint, for tracking, the queue and reports.
+
+Projectors are pure ``(event, recorded) -> Change``; the kit applies them once each, in order.
+The status is kept as a ``stage`` number so that an update never needs the current document:
+classification and assignment only raise it (``$max``), the other steps set it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from serambi_calendar import WIB
+from serambi_contracts.complaints import (
+    ComplaintAnswered,
+    ComplaintAssigned,
+    ComplaintClassified,
+    ComplaintClockPaused,
+    ComplaintClockResumed,
+    ComplaintClosed,
+    ComplaintDeadlineMoved,
+    ComplaintReceived,
+    ComplaintReopened,
+)
+from serambi_contracts.sla import SLABreached, SLAWarning
+from serambi_kit.eventstore import RecordedEvent
+from serambi_kit.projections import Change, Projection
+
+from .domain import Status
+
+COMPLAINTS = "complaints"
+STAGES = {
+    Status.RECEIVED: 0, Status.CLASSIFIED: 1, Status.REOPENED: 2, Status.ASSIGNED: 3,
+    Status.ANSWERED: 4, Status.CLOSED: 5,
+}
+STATUS_OF_STAGE = {stage: status for status, stage in STAGES.items()}
+FIRST_CLOSED_STAGE = STAGES[Status.ANSWERED]  # stage < 4: the complaint is open
+NO_DEADLINE = datetime(9999, 12, 31, tzinfo=UTC)  # sorts complaints without a deadline last
+
+
+def _due(due_at: datetime | None) -> dict[str, Any]:
+    return {"due_at": due_at, "due_sort": due_at or NO_DEADLINE}
+
+
+def _step(step: str, recorded: RecordedEvent, at: datetime | None = None, **details: Any) -> dict:
+    return {"$push": {"timeline": {"step": step, "at": at or recorded.envelope.time, **details}}}
+
+
+def on_received(event: ComplaintReceived, recorded: RecordedEvent) -> Change:
+    sealed = {
+        "name": event.complainant_name, "email": event.complainant_email,
+        "phone": event.complainant_phone,
+    }
+    return Change(event.tracking_code, {
+        "$set": {
+            "tracking_code": event.tracking_code,
+            "channel": event.channel.value,
+            "disclosure": event.disclosure.value,
+            "received_at": event.received_at,
+            "month": event.received_at.astimezone(WIB).strftime("%Y-%m"),
+            "recorded_at": recorded.envelope.time,
+            "recorded_by": event.recorded_by,
+            "complainant": {k: v.model_dump() for k, v in sealed.items() if v is not None},
+            "summary": event.summary.model_dump(),
+            "description": event.description.model_dump(),
+            "access_token_sha256": event.access_token_sha256,
+            "external_ref": event.external_ref,
+            "tier": event.tier.value if event.tier else None,
+            "stage": STAGES[Status.CLASSIFIED if event.tier else Status.RECEIVED],
+            "round": 1,
+            "clock_started_at": event.received_at,
+            "pauses": [],
+            "open_pause": None,
+            "team": None,
+            "assignee": None,
+            "breached": False,
+            "breach_count": 0,
+            "answered_on_time": None,
+            **_due(event.due_at),
+        },
+        **_step("received", recorded, event.received_at, channel=event.channel.value),
+    })
+
+
+def on_classified(event: ComplaintClassified, recorded: RecordedEvent) -> Change:
+    return Change(event.tracking_code, {
+        "$set": {"tier": event.tier.value, **_due(event.due_at)},
+        "$max": {"stage": STAGES[Status.CLASSIFIED]},
+        **_step("classified", recorded, tier=event.tier.value, by=event.classified_by),
+    })
+
+
+def on_assigned(event: ComplaintAssigned, recorded: RecordedEvent) -> Change:
+    return Change(event.tracking_code, {
+        "$set": {"team": event.team, "assignee": event.assignee},
+        "$max": {"stage": STAGES[Status.ASSIGNED]},
+        **_step("assigned", recorded, team=event.team, by=event.assigned_by),
+    })
+
+
+def on_answered(event: ComplaintAnswered, recorded: RecordedEvent) -> Change:
+    return Change(event.tracking_code, {
+        "$set": {
+            "stage": STAGES[Status.ANSWERED], "answered_at": event.answered_at,
+            "answer": event.answer.model_dump(), "answered_on_time": event.on_time,
+            "open_pause": None,
+        },
+        **_step("answered", recorded, event.answered_at, by=event.answered_by),
+    })
+
+
+def on_closed(event: ComplaintClosed, recorded: RecordedEvent) -> Change:
+    return Change(event.tracking_code, {
+        "$set": {"stage": STAGES[Status.CLOSED], "closed_at": event.closed_at},
+        **_step("closed", recorded, event.closed_at, by=event.closed_by),
+    })
+
+
+def on_reopened(event: ComplaintReopened, recorded: RecordedEvent) -> Change:
+    return Change(event.tracking_code, {
+        "$set": {
+            "stage": STAGES[Status.REOPENED], "round": event.round,
+            "clock_started_at": event.reopened_at, "pauses": [], "open_pause": None,
+            "closed_at": None, "answered_on_time": None, **_due(event.due_at),
+        },
+        "$inc": {"reopen_count": 1},
+        **_step("reopened", recorded, event.reopened_at, source=event.source.value,
+                by=event.recorded_by),
+    })
+
+
+def on_paused(event: ComplaintClockPaused, recorded: RecordedEvent) -> Change:
+    return Change(event.tracking_code, {
+        "$set": {"open_pause": {"paused_at": event.paused_at, "reason": event.reason}, **_due(None)},
+        **_step("paused", recorded, event.paused_at, reason=event.reason, by=event.paused_by),
+    })
+
+
+def on_resumed(event: ComplaintClockResumed, recorded: RecordedEvent) -> Change:
+    return Change(event.tracking_code, {
+        "$set": {"open_pause": None, **_due(event.due_at)},
+        "$push": {
+            "pauses": {"paused_at": event.paused_at, "resumed_at": event.resumed_at},
+            "timeline": {"step": "resumed", "at": event.resumed_at, "by": event.resumed_by},
+        },
+    })
+
+
+def on_deadline_moved(event: ComplaintDeadlineMoved, recorded: RecordedEvent) -> Change:
+    return Change(event.tracking_code, {
+        "$set": _due(event.due_at),
+        **_step("deadline_moved", recorded, previous_due_at=event.previous_due_at,
+                due_at=event.due_at, calendar_revision=event.calendar_revision),
+    })
+
+
+def on_warning(event: SLAWarning, recorded: RecordedEvent) -> Change:
+    warning = {"percent": event.threshold_percent, "due_at": event.due_at, "at": event.warned_at}
+    return Change(event.case_id, {"$push": {"warnings": warning}})
+
+
+def on_breached(event: SLABreached, recorded: RecordedEvent) -> Change:
+    breach = {"clock": event.clock, "due_at": event.due_at, "at": event.breached_at,
+              "escalate_to": event.escalate_to}
+    return Change(event.case_id, {
+        "$set": {"breached": True},
+        "$inc": {"breach_count": 1},
+        "$push": {"breaches": breach,
+                  "timeline": {"step": "breached", "at": event.breached_at, "due_at": event.due_at}},
+    })
+
+
+TRACKING = Projection(
+    collection=COMPLAINTS,
+    sources=("complaints.complaint",),
+    projectors={
+        ComplaintReceived: on_received,
+        ComplaintClassified: on_classified,
+        ComplaintAssigned: on_assigned,
+        ComplaintAnswered: on_answered,
+        ComplaintClosed: on_closed,
+        ComplaintReopened: on_reopened,
+        ComplaintClockPaused: on_paused,
+        ComplaintClockResumed: on_resumed,
+        ComplaintDeadlineMoved: on_deadline_moved,
+        SLAWarning: on_warning,
+        SLABreached: on_breached,
+    },
+)
+PROJECTIONS = (TRACKING,)

@@ -1,0 +1,129 @@
+"""The complaints service object: its rules, runtime, clocks and background tasks."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+from serambi_calendar import calendar_from_env, policy_from_env
+from serambi_kit.logging import get_logger
+from serambi_kit.runtime import Runtime
+
+from . import lapor, queries, subscribers
+from .clocks import ClockKeeper, revise_open
+from .domain import Rules
+from .queries import Reader
+from .settings import ComplaintsSettings
+
+log = get_logger(__name__)
+META = "meta"
+
+
+def rules_from_env(settings: ComplaintsSettings) -> Rules:
+    """The calendar (this year and next compiled now: a broken calendar stops start-up) and the
+    SLA policy from the environment."""
+    year = datetime.now(UTC).year
+    return Rules(calendar_from_env(years=[year, year + 1]), policy_from_env(), settings.reopen_window_days)
+
+
+def gateway_from_settings(settings: ComplaintsSettings) -> lapor.LaporGateway | None:
+    if settings.lapor_mode == "http":
+        assert settings.lapor_base_url and settings.lapor_token
+        return lapor.HttpLaporGateway(settings.lapor_base_url, settings.lapor_token.get_secret_value(),
+                                      settings.lapor_timeout_seconds)
+    return None
+
+
+class ComplaintsService:
+    def __init__(
+        self, settings: ComplaintsSettings, *, rules: Rules | None = None,
+        lapor_gateway: lapor.LaporGateway | None = None,
+    ) -> None:
+        self.settings = settings
+        self.rules = rules or rules_from_env(settings)
+        self.runtime = Runtime(settings)
+        self.keeper = ClockKeeper(self.runtime, self.rules)
+        self.lapor = lapor_gateway or gateway_from_settings(settings)
+        self.lapor_pusher = None if self.lapor is None else lapor.StatusPusher(
+            self.lapor, lambda: self.runtime.store, lambda: self.runtime.db, lambda: self.runtime.vault
+        )
+        self._tasks: list[asyncio.Task] = []
+        subscribers.register(self)
+
+    def reader(self) -> Reader:
+        return Reader(self.runtime.db, self.runtime.vault, self.rules)
+
+    async def started(self) -> None:
+        """After the runtime started: indexes, then in the background the calendar revision,
+        the SLA sweep, the re-arm of missing timers, and the periodic tasks."""
+        await queries.create_indexes(self.runtime.db)
+        await self.keeper.create_indexes()
+        self._tasks.append(asyncio.create_task(self._after_start(), name="complaints-start-up"))
+        if self.lapor is not None and self.settings.lapor_poll_seconds > 0:
+            self._tasks.append(asyncio.create_task(
+                self._every(self.settings.lapor_poll_seconds, self.import_from_lapor), name="lapor-poll"))
+        if self.lapor_pusher is not None:
+            self._tasks.append(asyncio.create_task(
+                self._every(self.settings.lapor_push_seconds, self.lapor_pusher.push_pending),
+                name="lapor-push"))
+
+    async def _after_start(self) -> None:
+        await self._guarded("calendar revision", self.revise_if_needed)
+        await self._guarded("SLA sweep", self.keeper.sweep)
+        if self.settings.rearm_on_start:
+            await self._guarded("re-arm", self.keeper.rearm_missing)
+        if self.settings.sla_sweep_seconds > 0:
+            await self._every(self.settings.sla_sweep_seconds, self.keeper.sweep)
+
+    async def _every(self, seconds: float, job: Callable[[], Awaitable[object]]) -> None:
+        while True:
+            await asyncio.sleep(seconds)
+            await self._guarded(job.__name__, job)
+
+    async def _guarded(self, what: str, job: Callable[[], Awaitable[object]]) -> None:
+        try:
+            result = await job()
+            (log.info if result else log.debug)("complaints.task_done", task=what, result=str(result))
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 — logged; the next round tries again
+            log.error("complaints.task_failed", task=what, error=repr(exc))
+
+    async def revise_if_needed(self) -> int:
+        """If the calendar revision or the clock durations changed since the last start, record
+        the open deadlines they move (ComplaintDeadlineMoved) — the timers follow."""
+        return await revise_if_needed(self.runtime.store, self.runtime.db, self.rules)
+
+    async def import_from_lapor(self) -> list[str]:
+        assert self.lapor is not None
+        runtime = self.runtime
+        return await lapor.import_new(self.lapor, runtime.store, runtime.db, runtime.vault, self.rules,
+                                      datetime.now(UTC).replace(microsecond=0))
+
+    async def stopping(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
+        close = getattr(self.lapor, "close", None)
+        if close is not None:
+            await close()
+
+
+async def revise_if_needed(store, db, rules: Rules, force: bool = False) -> int:
+    """Revise open deadlines when the rules' fingerprint differs from the recorded one (or
+    ``force``), then record it. Returns how many deadlines moved."""
+    meta = db[META]
+    fingerprint = rules.fingerprint
+    known = await meta.find_one({"_id": "calendar"})
+    if not force and known is not None and known.get("fingerprint") == fingerprint:
+        return 0
+    moved = await revise_open(store, db, rules)
+    await meta.update_one({"_id": "calendar"}, {"$set": {"fingerprint": fingerprint}}, upsert=True)
+    log.info("complaints.calendar_revised", fingerprint=fingerprint, moved=moved,
+             previous=(known or {}).get("fingerprint"))
+    return moved

@@ -1,0 +1,43 @@
+"""Complaints' consumers: the read model, the clock timers, fired timers, LAPOR! status."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from serambi_contracts.complaints import COMPLAINT_EVENTS
+from serambi_contracts.sla import SLABreached, SLAWarning
+from serambi_kit import timers
+from serambi_kit.topology import ConsumerSpec
+
+from .concurrency import consume_concurrently
+from .projections import TRACKING
+
+if TYPE_CHECKING:
+    from .service import ComplaintsService
+
+COMPLAINT_SUBJECTS = ("complaints.complaint.>",)
+TRACKING_EVENTS = ConsumerSpec("complaints", "tracking", "complaints", COMPLAINT_SUBJECTS)
+CLOCK_EVENTS = ConsumerSpec("complaints", "clock-timers", "complaints", COMPLAINT_SUBJECTS)
+FIRED_TIMERS = timers.due_consumer("complaints")
+LAPOR_STATUS = ConsumerSpec("complaints", "lapor-status", "complaints", COMPLAINT_SUBJECTS)
+
+
+def register(service: ComplaintsService) -> None:
+    runtime = service.runtime
+    runtime.project(TRACKING_EVENTS, TRACKING)
+    settings = service.settings
+    consume_concurrently(
+        runtime, CLOCK_EVENTS, service.keeper.on_complaint_event,
+        "Arms, moves and cancels each complaint's SLA timers as its events happen.",
+        settings.clock_workers,
+    )
+    consume_concurrently(
+        runtime, FIRED_TIMERS, service.keeper.on_clock_due,
+        "Checks a complaint when one of its SLA timers fires; appends SLAWarning or SLABreached.",
+        settings.timer_workers,
+    )
+    if service.lapor is not None:
+        pusher = service.lapor_pusher
+        runtime.consume(LAPOR_STATUS, pusher.on_event,
+                        "Records each step of an SP4N-LAPOR! complaint to report back to LAPOR!.")
+    runtime.publishes("complaints", "complaint", *COMPLAINT_EVENTS, SLAWarning, SLABreached)
