@@ -9,7 +9,6 @@ import re
 import httpx
 import pytest
 from fastapi.routing import APIRoute
-
 from serambi_kit.auth import ROLES, issue_dev_token
 from serambi_kit.settings import ServiceSettings
 
