@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .audit import PersonalDataAccessed
 from .base import Event
 from .complaints import COMPLAINT_EVENTS
 from .intake import GuestRegistered, RequestSubmitted, RequestWithdrawn
@@ -22,6 +23,7 @@ EVENTS: tuple[type[Event], ...] = (
     ClockDue,
     NotificationSent,
     NotificationFailed,
+    PersonalDataAccessed,
 )
 BY_TYPE: dict[str, type[Event]] = {event.event_type(): event for event in EVENTS}
 

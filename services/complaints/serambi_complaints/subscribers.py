@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from serambi_contracts.audit import PersonalDataAccessed
 from serambi_contracts.complaints import COMPLAINT_EVENTS
 from serambi_contracts.sla import SLABreached, SLAWarning
 from serambi_kit import timers
@@ -41,3 +42,4 @@ def register(service: ComplaintsService) -> None:
         runtime.consume(LAPOR_STATUS, pusher.on_event,
                         "Records each step of an SP4N-LAPOR! complaint to report back to LAPOR!.")
     runtime.publishes("complaints", "complaint", *COMPLAINT_EVENTS, SLAWarning, SLABreached)
+    runtime.publishes("complaints", "access", PersonalDataAccessed)

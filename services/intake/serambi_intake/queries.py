@@ -131,6 +131,15 @@ async def officer_list(
     return {"page": page, "size": size, "total": total, "items": items}
 
 
+async def requester_contact(db: AsyncDatabase, vault: Vault, tracking_code: str) -> dict[str, Any] | None:
+    """The requester's contact in clear (None values once erased); None if no such request."""
+    document = await db[REQUESTS].find_one({"_id": tracking_code, "requester": {"$exists": True}})
+    if document is None:
+        return None
+    requester = document["requester"]
+    return {field: await vault.reveal(requester.get(field)) for field in ("name", "email", "phone")}
+
+
 async def guest_book(db: AsyncDatabase, vault: Vault, day: date) -> list[dict[str, Any]]:
     """The guests of one day (WIB), in arrival order, names masked."""
     guests = []

@@ -1,6 +1,7 @@
 """Intake's consumers: its own events and scheduling's audience events, projected into the
 request views and the guest book."""
 
+from serambi_contracts.audit import PersonalDataAccessed
 from serambi_contracts.intake import GuestRegistered, RequestSubmitted, RequestWithdrawn
 from serambi_kit.runtime import Runtime
 from serambi_kit.topology import ConsumerSpec
@@ -18,3 +19,4 @@ def register(runtime: Runtime) -> None:
     runtime.project(GUEST_EVENTS, GUEST_BOOK)
     runtime.publishes("intake", "request", RequestSubmitted, RequestWithdrawn)
     runtime.publishes("intake", "guest", GuestRegistered)
+    runtime.publishes("intake", "access", PersonalDataAccessed)

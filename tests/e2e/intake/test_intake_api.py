@@ -237,3 +237,18 @@ def test_an_erased_persons_tracking_link_answers_like_an_unknown_one(stack):
     unknown = httpx.get(f"{stack.urls['intake']}/api/v1/requests/AUD-1999-000001",
                         headers={"X-Access-Token": answer["access_token"]})
     assert after.status_code == unknown.status_code == 404 and after.json() == unknown.json()
+
+
+def test_seeing_a_requesters_contact_in_clear_is_recorded_as_an_audit_event(stack):
+    code = submit_request(stack.urls["intake"], REQUEST).json()["tracking_code"]
+    url = f"{stack.urls['intake']}/api/v1/officer/requests/{code}/contact"
+    deadline = time.monotonic() + 10
+    while (response := httpx.get(url, headers=bearer("desk"))).status_code == 404:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    assert response.json() == {"tracking_code": code, "name": "Yohanes Lim",
+                               "email": "yohanes.lim@example.org", "phone": "+6281256781234"}
+    [(headers, body)] = asyncio.run(stored_messages(stack, f"intake.access.{code}.*"))
+    assert headers["ce-type"].endswith("audit.PersonalDataAccessed.v1")
+    assert b'"fields":["name","email","phone"]' in body and b"yohanes" not in body
+    assert b'"officer":"dev-officer"' in body

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
 from fastapi.responses import PlainTextResponse, Response
 from serambi_contracts.complaints import ComplaintChannel, ComplaintTier, DisputeSource
+from serambi_kit.audit import record_access
 from serambi_kit.auth import Officer, require_roles
 
 from .. import application, reports
@@ -107,10 +108,17 @@ async def complaint_queue(
 
 
 @router.get("/complaints/{tracking_code}")
-async def complaint_details(tracking_code: Code, request: Request, _: Handler) -> dict[str, Any]:
-    view = await service_of(request).reader().officer_view(tracking_code, now_utc())
+async def complaint_details(tracking_code: Code, request: Request, officer: Handler) -> dict[str, Any]:
+    """The complaint in full; the complainant's identity in clear unless anonymous — each such
+    view is recorded as a PersonalDataAccessed audit event first."""
+    service = service_of(request)
+    view = await service.reader().officer_view(tracking_code, now_utc())
     if view is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no complaint {tracking_code}")
+    shown = [field for field in ("name", "email", "phone") if view["complainant"].get(field)]
+    if shown:
+        await record_access(service.runtime.store, "complaints", tracking_code, officer, shown,
+                            "complaint details")
     return wib(view)
 
 

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Reques
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from serambi_contracts.intake import GuestRegistered, IntakeChannel
+from serambi_kit.audit import record_access
 from serambi_kit.auth import Officer, require_roles
 
 from .. import application, queries
@@ -132,3 +133,20 @@ async def download_document(
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no document {document_id}")
     data = await state.documents.read(document_id)
     return Response(data, media_type=document["documents"][0]["media_type"])
+
+
+@router.get("/requests/{tracking_code}/contact")
+async def requester_contact(
+    tracking_code: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")], request: Request,
+    officer: Reader,
+) -> dict[str, Any]:
+    """The requester's name, email and phone in clear, to contact them. Each view is recorded
+    as a PersonalDataAccessed audit event before anything is shown."""
+    runtime = request.app.state.runtime
+    contact = await queries.requester_contact(runtime.db, runtime.vault, tracking_code)
+    if contact is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no request {tracking_code}")
+    shown = [field for field, value in contact.items() if value]
+    if shown:
+        await record_access(runtime.store, "intake", tracking_code, officer, shown, "contact requester")
+    return {"tracking_code": tracking_code, **contact}
