@@ -2,32 +2,26 @@
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from serambi_calendar import WIB
 from serambi_contracts import AggregateRef, Event
 from serambi_contracts.complaints import ComplaintChannel, ComplaintTier, Disclosure, DisputeSource
+from serambi_kit.cases import MAX_CODE_ATTEMPTS, hash_token, new_access_token, next_tracking_code
 from serambi_kit.eventstore import EventStore, retry_on_conflict
 from serambi_kit.pii import Vault
 
 from . import domain
 from .domain import Complaint, Rules
 
-MAX_CODE_ATTEMPTS = 20
-
 
 def complaint_ref(tracking_code: str) -> AggregateRef:
     return AggregateRef("complaints", "complaint", tracking_code)
 
 
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,14 +65,6 @@ async def load(store: EventStore, tracking_code: str) -> Complaint:
     return state
 
 
-async def next_tracking_code(db: AsyncDatabase, year: int) -> str:
-    """``ADU-<year>-<6 digits>`` from a per-year counter; the event store enforces uniqueness
-    (a complaint's first event is appended only if the aggregate does not exist)."""
-    counter = await db["counters"].find_one_and_update(
-        {"_id": f"complaint-{year}"}, {"$inc": {"value": 1}}, upsert=True,
-        return_document=ReturnDocument.AFTER,
-    )
-    return f"ADU-{year}-{counter['value']:06d}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +90,7 @@ async def receive(
 ) -> tuple[Outcome, str]:
     """Record a new complaint; returns the outcome and the complainant's access token.
     A tracking code already taken in the event store is skipped."""
-    token = secrets.token_urlsafe(32)
+    token = new_access_token()
     key = await vault.new_subject([new.email, new.phone])
 
     async def seal(value: str | None):
@@ -115,7 +101,7 @@ async def receive(
         "summary": await seal(new.summary), "description": await seal(new.description),
     }
     for _ in range(MAX_CODE_ATTEMPTS):
-        code = tracking_code or await next_tracking_code(db, now.astimezone(WIB).year)
+        code = tracking_code or await next_tracking_code(db, "ADU", now.astimezone(WIB).year)
         command = domain.ReceiveComplaint(
             tracking_code=code, channel=new.channel, received_at=new.received_at,
             disclosure=new.disclosure, access_token_sha256=hash_token(token), tier=new.tier,

@@ -6,7 +6,6 @@ is counted with the calendar at read time. Personal data is revealed only where 
 
 from __future__ import annotations
 
-import hmac
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -15,9 +14,9 @@ from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from serambi_calendar import Clock, Pause
 from serambi_contracts.complaints import Disclosure
+from serambi_kit.cases import token_matches
 from serambi_kit.pii import Vault
 
-from .application import hash_token
 from .domain import Rules, Status
 from .projections import COMPLAINTS, FIRST_CLOSED_STAGE, STAGES, STATUS_OF_STAGE
 
@@ -92,7 +91,7 @@ class Reader:
         holds the complainant's identity; a confidential complaint shows only status and due."""
         document = await self.find(code)
         expected = (document or {}).get("access_token_sha256")
-        if not expected or not hmac.compare_digest(expected, hash_token(token)):
+        if not token_matches(expected, token):
             return None
         sla = sla_view(document, self.rules, now)
         view: dict[str, Any] = {

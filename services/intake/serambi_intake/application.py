@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from serambi_contracts import AggregateRef
 from serambi_contracts.base import Sealed
 from serambi_contracts.intake import DocumentRef, GuestRegistered, InstitutionType, Requester
+from serambi_kit.cases import MAX_CODE_ATTEMPTS, hash_token, new_access_token, next_tracking_code
 from serambi_kit.eventstore import EventStore, execute
 from serambi_kit.pii import Vault
 
 from . import domain
 from .documents import DocumentStore, Upload
-
-MAX_CODE_ATTEMPTS = 20
 
 
 def request_ref(tracking_code: str) -> AggregateRef:
@@ -30,8 +27,6 @@ def guest_ref(guest_id: str) -> AggregateRef:
     return AggregateRef("intake", "guest", guest_id)
 
 
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,14 +60,6 @@ async def seal_requester(vault: Vault, details: RequesterDetails) -> tuple[Reque
     return requester, await seal(details.identity_number)
 
 
-async def next_tracking_code(db: AsyncDatabase, year: int) -> str:
-    """``AUD-<year>-<6 digits>``, from a per-year counter (uniqueness is also enforced by the
-    event store: a request's first event is appended with expected sequence 0)."""
-    counter = await db["counters"].find_one_and_update(
-        {"_id": f"request-{year}"}, {"$inc": {"value": 1}}, upsert=True,
-        return_document=ReturnDocument.AFTER,
-    )
-    return f"AUD-{year}-{counter['value']:06d}"
 
 
 async def submit_request(
@@ -89,7 +76,7 @@ async def submit_request(
     the command without its tracking code. Returns the command and the access token. A
     tracking code already taken (e.g. after the counter was lost with the database) is skipped.
     """
-    token = secrets.token_urlsafe(32)
+    token = new_access_token()
     owner = "submission-" + secrets.token_hex(8)
     refs: list[DocumentRef] = []
     try:
@@ -97,7 +84,7 @@ async def submit_request(
             refs.append(await documents.put_pending(upload, media_type, owner))
         draft = command(hash_token(token), tuple(refs))
         for _ in range(MAX_CODE_ATTEMPTS):
-            submission = draft.with_code(await next_tracking_code(db, now.year))
+            submission = draft.with_code(await next_tracking_code(db, "AUD", now.year))
             try:
                 await execute(store, request_ref(submission.tracking_code),
                               lambda history, c=submission: domain.submit(history, c))

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import hmac
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
+from serambi_kit.cases import token_matches
 from serambi_kit.pii import Vault, mask_email, mask_name, mask_phone
 
-from .application import hash_token
 from .projections import GUESTS, REQUESTS, WIB
 
 STATUSES = ("submitted", "in_review", "scheduled", "declined", "held", "cancelled", "withdrawn")
@@ -54,7 +53,7 @@ async def tracking_view(
     It holds nothing personal: no names, addresses, numbers or documents."""
     document = await db[REQUESTS].find_one({"_id": tracking_code})
     expected = (document or {}).get("access_token_sha256")
-    if not expected or not hmac.compare_digest(expected, hash_token(token)):
+    if not token_matches(expected, token):
         return None
     if await vault.reveal(document["requester"]["name"]) is None:
         return None  # the requester was erased: their link answers like an unknown one

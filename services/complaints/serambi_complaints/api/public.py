@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import hmac
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Request, status
 from serambi_contracts.complaints import ComplaintChannel, DisputeSource
+from serambi_kit.cases import token_matches
 from serambi_kit.ratelimit import rate_limited
 
 from .. import application
@@ -66,7 +66,7 @@ async def dispute_answer(
         state = await application.load(store, tracking_code)
     except application.domain.UnknownComplaintError:
         state = None
-    if state is None or not hmac.compare_digest(state.access_token_sha256, application.hash_token(token)):
+    if state is None or not token_matches(state.access_token_sha256, token):
         raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND)
     outcome = await application.reopen(
         store, service.runtime.vault, service.rules, tracking_code, body.reason,

@@ -1,0 +1,38 @@
+"""What every public case shares: a human tracking code and the requester's access token."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from pymongo import ReturnDocument
+from pymongo.asynchronous.database import AsyncDatabase
+
+MAX_CODE_ATTEMPTS = 20
+
+
+def new_access_token() -> str:
+    """256 random bits, URL-safe: what the requester keeps to follow their case."""
+    return secrets.token_urlsafe(32)
+
+
+def hash_token(token: str) -> str:
+    """What is stored of an access token (events and read models never hold the token)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def token_matches(expected_sha256: str | None, token: str) -> bool:
+    """Constant-time comparison; False when there is nothing to compare with."""
+    return bool(expected_sha256) and hmac.compare_digest(expected_sha256, hash_token(token))
+
+
+async def next_tracking_code(db: AsyncDatabase, prefix: str, year: int) -> str:
+    """``<prefix>-<year>-<6 digits>`` from a per-year counter in the service's database. The
+    event store refuses a code already taken (a case's first append expects sequence 0), so a
+    caller that loses the counter (e.g. with its database) moves on to the next code."""
+    counter = await db["counters"].find_one_and_update(
+        {"_id": f"{prefix}-{year}"}, {"$inc": {"value": 1}}, upsert=True,
+        return_document=ReturnDocument.AFTER,
+    )
+    return f"{prefix}-{year}-{counter['value']:06d}"
