@@ -77,16 +77,15 @@ class ServiceSettings(BaseSettings):
             if self.auth_dev_signing_key is None and not self.auth_jwks_url:
                 self.auth_dev_signing_key = SecretStr(DEV_SIGNING_KEY)
             return self
-        if self.environment == "production":
-            if self.auth_dev_signing_key is not None:
-                raise ValueError(
-                    "SERAMBI_AUTH_DEV_SIGNING_KEY must be unset in production "
-                    "(use SERAMBI_AUTH_JWKS_URL of the identity provider)"
-                )
-            if not self.auth_jwks_url:
-                raise ValueError("SERAMBI_AUTH_JWKS_URL is required in production")
-            if self.pii_master_key.get_secret_value() == DEV_PII_MASTER_KEY:
-                raise ValueError("SERAMBI_PII_MASTER_KEY must be set to a secret key in production")
+        if self.auth_dev_signing_key is not None:
+            raise ValueError(
+                "SERAMBI_AUTH_DEV_SIGNING_KEY must be unset in production "
+                "(use SERAMBI_AUTH_JWKS_URL of the identity provider)"
+            )
+        if not self.auth_jwks_url:
+            raise ValueError("SERAMBI_AUTH_JWKS_URL is required in production")
+        if self.pii_master_key.get_secret_value() == DEV_PII_MASTER_KEY:
+            raise ValueError("SERAMBI_PII_MASTER_KEY must be set to a secret key in production")
         return self
 
     def nats_options(self) -> dict[str, str]:
