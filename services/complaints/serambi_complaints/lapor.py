@@ -151,7 +151,7 @@ async def import_one(
     imports = db[IMPORTS]
     mapping = await imports.find_one({"_id": item.lapor_id})
     if mapping is None:
-        code = await application.next_tracking_code(db, now.astimezone(WIB).year)
+        code = await application.next_tracking_code(db, "ADU", now.astimezone(WIB).year)
         try:
             await imports.insert_one({"_id": item.lapor_id, "tracking_code": code, "at": now})
         except DuplicateKeyError:  # another replica or run got there first: use its code

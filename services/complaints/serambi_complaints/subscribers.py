@@ -10,7 +10,6 @@ from serambi_contracts.sla import SLABreached, SLAWarning
 from serambi_kit import timers
 from serambi_kit.topology import ConsumerSpec
 
-from .concurrency import consume_concurrently
 from .projections import TRACKING
 
 if TYPE_CHECKING:
@@ -27,15 +26,15 @@ def register(service: ComplaintsService) -> None:
     runtime = service.runtime
     runtime.project(TRACKING_EVENTS, TRACKING)
     settings = service.settings
-    consume_concurrently(
-        runtime, CLOCK_EVENTS, service.keeper.on_complaint_event,
+    runtime.consume(
+        CLOCK_EVENTS, service.keeper.on_complaint_event,
         "Arms, moves and cancels each complaint's SLA timers as its events happen.",
-        settings.clock_workers,
+        workers=settings.clock_workers,
     )
-    consume_concurrently(
-        runtime, FIRED_TIMERS, service.keeper.on_clock_due,
+    runtime.consume(
+        FIRED_TIMERS, service.keeper.on_clock_due,
         "Checks a complaint when one of its SLA timers fires; appends SLAWarning or SLABreached.",
-        settings.timer_workers,
+        workers=settings.timer_workers,
     )
     if service.lapor is not None:
         pusher = service.lapor_pusher

@@ -8,13 +8,17 @@ silently dropped and an operator can read and redrive it (``serambi dead-letters
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
 COLLECTION = "dead_letters"
 MAX_PAYLOAD_BYTES = 256 * 1024
+# Status of a record: ``open`` → (``serambi dead-letters redrive``) ``redrive`` → (a replica of
+# the consuming service claims it) ``redriving`` → ``redriven``, or ``open`` again with the new
+# reason. A claim older than this is taken again (the replica that held it died).
+REDRIVE_CLAIM_TIMEOUT = timedelta(seconds=60)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,3 +62,36 @@ class DeadLetters:
         query = {"status": status} if status else {}
         cursor = self.collection.find(query).sort("recorded_at", -1).limit(limit)
         return [document async for document in cursor]
+
+    async def mark_for_redrive(self, letter_id: str | None = None) -> int:
+        """Ask the consuming service to run the handler again on open records (one, or all).
+        Returns how many were marked."""
+        query: dict[str, Any] = {"status": "open"}
+        if letter_id is not None:
+            query["_id"] = letter_id
+        update = {"$set": {"status": "redrive", "redrive_requested_at": datetime.now(UTC)}}
+        result = await self.collection.update_many(query, update)
+        return result.modified_count
+
+    async def claim_redrive(self, consumers: list[str]) -> dict[str, Any] | None:
+        """One record marked for redrive (or a stale claim) of one of ``consumers``, now claimed."""
+        now = datetime.now(UTC)
+        query = {
+            "consumer": {"$in": consumers},
+            "$or": [
+                {"status": "redrive"},
+                {"status": "redriving", "claimed_at": {"$lt": now - REDRIVE_CLAIM_TIMEOUT}},
+            ],
+        }
+        return await self.collection.find_one_and_update(
+            query, {"$set": {"status": "redriving", "claimed_at": now}})
+
+    async def settle_redrive(self, letter_id: str, reason: str | None) -> None:
+        """``reason`` None: the handler took effect (``redriven``); else ``open`` with the reason."""
+        now = datetime.now(UTC)
+        if reason is None:
+            update = {"$set": {"status": "redriven", "redriven_at": now}, "$inc": {"redrives": 1}}
+        else:
+            update = {"$set": {"status": "open", "reason": reason[:2000], "redrive_failed_at": now},
+                      "$inc": {"redrives": 1}}
+        await self.collection.update_one({"_id": letter_id}, update)

@@ -57,6 +57,7 @@ PERMANENT = (EnvelopeError, SubjectError, UnknownEventTypeError, ValidationError
 class DeliveryPolicy:
     max_deliver: int
     retry_delays: tuple[float, ...]
+    ack_wait: float = 30.0
 
     def delay(self, delivered: int) -> float:
         return self.retry_delays[min(delivered, len(self.retry_delays)) - 1]
@@ -123,6 +124,37 @@ async def _dead_letter(msg: Msg, consumer: str, dead_letters: DeadLetters, reaso
     await dead_letters.record(letter)  # if this fails, the message is redelivered (not acked)
     log.error("message.dead_lettered", subject=msg.subject, sequence=letter.sequence, reason=reason)
     await msg.ack_sync()
+
+
+async def redrive(js, dead_letters: DeadLetters, handlers: dict[str, Handler],
+                  limit: int = 100) -> dict[str, int]:
+    """Run the handler again on dead letters an operator marked for redrive (``serambi
+    dead-letters redrive``). JetStream cannot redeliver an acknowledged message, so the original
+    is read back from its stream by sequence and handed to the same handler; handlers are
+    idempotent (derived event ids, applied positions), so a redrive never doubles an effect."""
+    outcomes: dict[str, int] = {}
+    for _ in range(limit):
+        letter = await dead_letters.claim_redrive(list(handlers))
+        if letter is None:
+            break
+        try:
+            stored = await js.get_msg(letter["stream"], letter["sequence"])
+            envelope = decode_headers(stored.headers)
+            ref, _ = parse_subject(stored.subject)
+            recorded = RecordedEvent(ref, decode_event(envelope, stored.data), envelope, stored.seq)
+            with caused_by(envelope.correlationid, envelope.id):
+                await handlers[letter["consumer"]](recorded)
+        except Exception as exc:  # noqa: BLE001 — kept open with the new reason
+            reason = f"redrive failed: {type(exc).__name__}: {exc}"
+            await dead_letters.settle_redrive(letter["_id"], reason)
+            log.warning("message.redrive_failed", letter=letter["_id"], reason=reason)
+            outcome = "redrive_failed"
+        else:
+            await dead_letters.settle_redrive(letter["_id"], None)
+            log.info("message.redriven", letter=letter["_id"], subject=letter["subject"])
+            outcome = "redriven"
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return outcomes
 
 
 BatchFastPath = Callable[[list[RecordedEvent]], Awaitable[bool]]
@@ -222,14 +254,15 @@ def subscribe_batches(
 
 
 def _subscriber(broker: NatsBroker, spec: ConsumerSpec, policy: DeliveryPolicy, pull: PullSub,
-                description: str):
+                description: str, workers: int = 1):
     return broker.subscriber(
         spec.filter_subjects[0] if len(spec.filter_subjects) == 1 else f"{spec.context}.>",
         stream=JStream(spec.stream, declare=False),
         durable=spec.durable,
-        config=spec.config(max_deliver=policy.max_deliver, ack_wait=30.0),
+        config=spec.config(max_deliver=policy.max_deliver, ack_wait=policy.ack_wait),
         pull_sub=pull,
         ack_policy=AckPolicy.MANUAL,
+        max_workers=workers if workers > 1 else None,
         title=f"{spec.durable}:consume",
         description=description,
     )
@@ -245,8 +278,12 @@ def subscribe(
     batch_size: int,
     description: str,
     ignore_unknown_types: bool = False,
+    workers: int = 1,
 ) -> None:
-    """Register ``handle`` on the durable pull consumer ``spec`` (created by apply_consumers)."""
+    """Register ``handle`` on the durable pull consumer ``spec`` (created by apply_consumers).
+
+    ``workers`` > 1 handles that many messages at once in this process — only for handlers
+    whose messages need no order among themselves (e.g. fired timers)."""
 
     async def on_message(message: NatsMessage) -> None:
         started = time.perf_counter()
@@ -255,6 +292,5 @@ def subscribe(
         CONSUMED.labels(spec.durable, outcome).inc()
         HANDLE_SECONDS.labels(spec.durable).observe(time.perf_counter() - started)
 
-    _subscriber(broker, spec, policy, PullSub(batch_size=batch_size, timeout=5.0), description)(
-        on_message
-    )
+    _subscriber(broker, spec, policy, PullSub(batch_size=batch_size, timeout=5.0), description,
+                workers)(on_message)

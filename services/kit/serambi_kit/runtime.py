@@ -6,6 +6,8 @@ stops it. Start-up applies the streams and the service's consumers (idempotent).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 
 import nats
@@ -18,7 +20,7 @@ from serambi_contracts import Event
 from .deadletters import DeadLetters
 from .eventstore import JetStreamEventStore
 from .logging import get_logger
-from .messaging import Backlog, DeliveryPolicy, Handler, subscribe, subscribe_batches
+from .messaging import Backlog, DeliveryPolicy, Handler, redrive, subscribe, subscribe_batches
 from .mongo import connect, database
 from .pii import Vault, parse_master_key
 from .projections import Projection, apply_batch, projector_handler
@@ -33,16 +35,23 @@ class NotStartedError(RuntimeError):
 
 
 class Runtime:
+    #: how often a running service looks for dead letters marked for redrive
+    redrive_interval: float = 2.0
+
     def __init__(self, settings: ServiceSettings) -> None:
         self.settings = settings
         self.consumers: list[ConsumerSpec] = []
+        self.handlers: dict[str, Handler] = {}  # by durable consumer name, for redrives
+        self._redrive_task: asyncio.Task | None = None
         self.source = f"/serambi/{settings.service}"
         credentials = settings.nats_options()
         self.broker = NatsBroker(
             settings.nats_url, logger=logging.getLogger("serambi.faststream"), log_level=logging.DEBUG,
             security=NatsUserPassword(credentials["user"], credentials["password"]) if credentials else None,
         )
-        self.policy = DeliveryPolicy(settings.consumer_max_deliver, settings.retry_delays_seconds)
+        self.policy = DeliveryPolicy(
+            settings.consumer_max_deliver, settings.retry_delays_seconds, settings.consumer_ack_wait_seconds
+        )
         self._nc: Client | None = None
         self._mongo: AsyncMongoClient | None = None
         self._store: JetStreamEventStore | None = None
@@ -72,9 +81,24 @@ class Runtime:
             cache_seconds=self.settings.pii_key_cache_seconds,
         )
         await self.broker.start()
+        if self.handlers:
+            self._redrive_task = asyncio.create_task(self._redrive_loop())
         log.info("runtime.started", nats=self.settings.nats_url, database=self.settings.database)
 
+    async def _redrive_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.redrive_interval)
+            try:
+                await redrive(self.nc.jetstream(), self.dead_letters(), self.handlers)
+            except Exception as exc:  # noqa: BLE001 — tried again on the next round
+                log.warning("redrive.unavailable", error=repr(exc))
+
     async def stop(self) -> None:
+        if self._redrive_task is not None:
+            self._redrive_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._redrive_task
+            self._redrive_task = None
         await self.broker.stop()
         if self._nc is not None:
             await self._nc.drain()
@@ -106,22 +130,25 @@ class Runtime:
 
     def consume(
         self, spec: ConsumerSpec, handle: Handler, description: str, *,
-        ignore_unknown_types: bool = False,
+        ignore_unknown_types: bool = False, workers: int = 1,
     ) -> None:
         """Run ``handle`` for every message of the durable consumer ``spec``.
 
         ``ignore_unknown_types``: ack and ignore event types not in the catalogue instead of
         dead-lettering them (see ``messaging.deliver``)."""
         self._claim(spec)
+        self.handlers[spec.durable] = handle
         subscribe(
             self.broker, spec, handle, dead_letters=self.dead_letters, policy=self.policy,
             batch_size=self.settings.consumer_batch_size, description=description,
-            ignore_unknown_types=ignore_unknown_types,
+            ignore_unknown_types=ignore_unknown_types, workers=workers,
         )
 
     def project(self, spec: ConsumerSpec, projection: Projection) -> None:
         """Keep ``projection`` up to date from the events ``spec`` delivers, in batches."""
         self._claim(spec)
+
+        self.handlers[spec.durable] = projector_handler(projection, lambda: self.db)
 
         async def fast_path(batch: list) -> bool:
             return await apply_batch(self.db[projection.collection], projection, batch)
