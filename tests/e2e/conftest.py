@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 from serambi_kit import localstack
+from serambi_kit.localstack import wait_ready
 
 
 @dataclass
@@ -30,16 +29,6 @@ class Stack:
         return "\n".join(p.read_text(errors="replace") for p in self.logs.glob("*.log"))
 
 
-def wait_ready(url: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/readyz", timeout=1.0).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError(f"{url} not ready after {timeout}s")
 
 
 def service_process(name: str, port: int, env: dict[str, str], logs: Path) -> localstack.ManagedProcess:

@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 
 import httpx
-
 from serambi_kit.localstack import free_port
 
 SERAMBI = Path(sys.executable).parent / "serambi"

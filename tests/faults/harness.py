@@ -44,6 +44,7 @@ from aiosmtpd.controller import Controller
 from pymongo import MongoClient
 from serambi_kit import localstack
 from serambi_kit.eventstore import read_raw
+from serambi_kit.localstack import wait_ready
 from serambi_ops.commands.demo import SAMPLE_DOCUMENTS, request_form
 from serambi_ops.sinks import MailboxHandler, sms_server
 
@@ -103,16 +104,6 @@ class FaultStack:
         )
 
 
-def wait_ready(url: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/readyz", timeout=1.0).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"{url} not ready after {timeout}s")
 
 
 def _service(name: str, module: str, env: dict[str, str], logs: Path) -> localstack.ManagedProcess:

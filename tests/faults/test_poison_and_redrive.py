@@ -35,6 +35,7 @@ from serambi_kit import localstack
 from serambi_kit.auth import issue_dev_token
 from serambi_kit.eventstore import JetStreamEventStore, RecordedEvent, read_raw
 from serambi_kit.eventstore.model import make_envelopes
+from serambi_kit.localstack import wait_ready
 from serambi_kit.runtime import Runtime
 from serambi_kit.settings import ServiceSettings
 from serambi_kit.topology import ConsumerSpec
@@ -93,16 +94,6 @@ def officer() -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def wait_ready(url: str, timeout: float = 40.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/readyz", timeout=1.0).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"{url} not ready after {timeout}s")
 
 
 def run_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
@@ -151,7 +142,7 @@ def four_services(tmp_path_factory: pytest.TempPathFactory):
                 name, [sys.executable, "-m", f"serambi_{name}"], port, base / "logs" / f"{name}.log",
                 env={**env, "SERAMBI_HTTP_PORT": str(port)}).start(ready_timeout=40)
         for process in processes.values():
-            wait_ready(f"http://127.0.0.1:{process.port}")
+            wait_ready(f"http://127.0.0.1:{process.port}", 40)
         yield env, {name: f"http://127.0.0.1:{p.port}" for name, p in processes.items()}
     finally:
         for process in (*processes.values(), mongo, nats_server):

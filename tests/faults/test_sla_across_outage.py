@@ -25,6 +25,7 @@ from serambi_contracts import AggregateRef
 from serambi_kit import localstack
 from serambi_kit.auth import issue_dev_token
 from serambi_kit.eventstore import JetStreamEventStore, read_stream
+from serambi_kit.localstack import wait_ready
 from serambi_kit.settings import ServiceSettings
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -53,16 +54,6 @@ def officer() -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def wait_ready(url: str, timeout: float = 40.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/readyz", timeout=1.0).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"{url} not ready after {timeout}s")
 
 
 class WholeStack:
@@ -98,7 +89,7 @@ class WholeStack:
         for process in self.services.values():
             process.start(ready_timeout=40)
         for name in self.services:
-            wait_ready(self.url(name))
+            wait_ready(self.url(name), 40)
 
     def stop(self) -> None:
         for process in (*self.services.values(), self.mongo, self.nats):

@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -126,3 +127,17 @@ def nats_url(port: int) -> str:
 
 def mongo_url(port: int) -> str:
     return f"mongodb://127.0.0.1:{port}/?directConnection=true"
+
+
+def wait_ready(url: str, timeout: float = 30.0) -> None:
+    """Wait until a service's ``/readyz`` answers 200 (its NATS and MongoDB are reachable)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/readyz", timeout=1.0) as response:  # noqa: S310
+                if response.status == 200:
+                    return
+        except OSError:  # connection refused, 503 (HTTPError), timeouts
+            pass
+        time.sleep(0.1)
+    raise StartError(f"{url} not ready after {timeout}s")

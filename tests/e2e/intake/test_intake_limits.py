@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import httpx
 import pytest
-
 from serambi_ops.commands.demo import DEMO_REQUEST, submit_request
 
 

@@ -7,7 +7,6 @@ import time
 import jwt
 import pytest
 from pydantic import ValidationError
-
 from serambi_kit.auth import AuthError, TokenVerifier, issue_dev_token
 from serambi_kit.settings import DEV_SIGNING_KEY, ServiceSettings
 
