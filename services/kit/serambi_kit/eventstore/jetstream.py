@@ -81,7 +81,7 @@ class JetStreamEventStore:
     def _remember_appended(
         self, ref: AggregateRef, expected: int, events: Sequence[Event], envelopes, appended: Appended
     ) -> None:
-        known = self._histories.get(ref)
+        known = self._histories.get(ref) or (History(ref, (), 0) if expected == 0 else None)
         if appended.duplicate or known is None or known.last_sequence != expected:
             self._histories.pop(ref, None)
             return
