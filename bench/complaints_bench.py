@@ -4,12 +4,13 @@
 
 1. Starts nats-server, SecantusDB and the complaints service (``python -m serambi_complaints``,
    ``--replicas`` processes) on a calendar where every hour is working time.
-2. Appends ``--count`` ComplaintReceived events straight to the COMPLAINTS stream: ``--due`` of
-   them (tier ringan, 3 working hours) with receipts chosen so that their deadlines fall evenly
-   over ``--window`` seconds once the service has armed every timer; the others (tier normatif,
-   received now) due days later. The service projects them and arms every complaint's timers —
-   4 each (50/75/90 % and the deadline); the warnings already past at receipt fold into one,
-   reported at once — the set-up phase, timed separately.
+2. Appends ``--count`` ComplaintReceived events straight to the COMPLAINTS stream: first the
+   complaints due days later (tier normatif, received now), then ``--due`` complaints (tier
+   ringan, 3 working hours) with receipts chosen so that their deadlines fall evenly over
+   ``--window`` seconds once the service has armed their timers. The service projects them and
+   arms two timers per complaint: a warning at 99 % (``SERAMBI_SLA_WARNINGS=99``, so that the
+   warnings of the complaints due in the window fall ~108 s before their deadlines instead of
+   all firing at set-up) and the deadline — the set-up phase, timed separately.
 3. Waits for the deadlines and reads every SLABreached from the stream: latency = when the
    server stored the breach minus its deadline. Counts duplicates and missing breaches; no
    complaint of the others may breach.
@@ -111,8 +112,8 @@ async def append_complaints(nats_url: str, first: int, dues: list[datetime | Non
 
 
 async def wait_armed(mongo_url: str, count: int, due: int, pids: list[int], started: float) -> list[tuple]:
-    """Until every complaint has its timers armed, and those due in the window have their (past)
-    warning reported — or, if their deadline came first, their breach; memory on the way."""
+    """Until every complaint has its timers armed (and ``due`` have a warning or breach
+    reported); memory samples on the way."""
     client = AsyncMongoClient(mongo_url)
     database = client["serambi_complaints"]
     samples, last = [], (-1, -1)
@@ -175,11 +176,12 @@ def main() -> int:
     parser.add_argument("--due", type=int, default=3000, help="of those, due within the window")
     parser.add_argument("--window", type=float, default=120, help="seconds the deadlines spread over")
     parser.add_argument("--lead", type=float, default=None,
-                        help="seconds from the second set-up phase to the first deadline (due / 40 + 30)")
+                        help="seconds from the second set-up phase to the first deadline "
+                        "(default: twice what the first phase's arming rate needs, + 30)")
     parser.add_argument("--replicas", type=int, default=1)
     args = parser.parse_args()
     due_count = min(args.due, args.count)
-    lead = args.lead if args.lead is not None else due_count / 40 + 30
+    lead = args.lead
 
     with servers() as infra, tempfile.TemporaryDirectory(prefix="serambi-bench-complaints-") as tmp:
         base = Path(tmp)
@@ -187,7 +189,7 @@ def main() -> int:
             "SERAMBI_NATS_URL": infra.nats_url, "SERAMBI_MONGO_URL": infra.mongo_url,
             "SERAMBI_ENVIRONMENT": "test", "SERAMBI_LOG_LEVEL": "WARNING",
             "SERAMBI_CALENDAR_OVERRIDES": str(always_working(base / "always.toml")),
-            "SERAMBI_SLA_SWEEP_SECONDS": "600",
+            "SERAMBI_SLA_SWEEP_SECONDS": "600", "SERAMBI_SLA_WARNINGS": "99",
         }
         processes = [start_service(number, env, base) for number in range(1, args.replicas + 1)]
         pids = [p.pid for p in processes]
@@ -200,12 +202,15 @@ def main() -> int:
             append_seconds = asyncio.run(append_complaints(infra.nats_url, due_count, [None] * later))
             print(f"  appended {later} ComplaintReceived in {append_seconds:.1f} s", flush=True)
             samples = asyncio.run(wait_armed(infra.mongo_url, later, 0, pids, started))
+            if lead is None:  # twice what the measured arming rate needs, and past the 99 % warning
+                rate = later / max(time.perf_counter() - started, 1.0) if later else 40.0
+                lead = max(2 * due_count / max(rate, 1.0) + 30, 150)
             start = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=lead)
             step = args.window / max(due_count - 1, 1)
             dues = [(start + timedelta(seconds=i * step)).replace(microsecond=0) for i in range(due_count)]
             print(f"  {due_count} more due {start.isoformat()} + {args.window:.0f} s", flush=True)
             asyncio.run(append_complaints(infra.nats_url, 0, dues))
-            samples += asyncio.run(wait_armed(infra.mongo_url, args.count, due_count, pids, started))
+            samples += asyncio.run(wait_armed(infra.mongo_url, args.count, 0, pids, started))
             setup = time.perf_counter() - started
             armed_rss = [round(rss_mb(pid)) for pid in pids]
             early = sum(1 for due in dues if due <= datetime.now(UTC))

@@ -1,11 +1,12 @@
 """SLA clocks on durable timers (DESIGN §7): arm, fire, sweep, re-arm.
 
 - **Arming** follows the complaint's own events (durable consumer ``complaints-clock-timers``):
-  for each event the complaint's pending thresholds (warnings 50/75/90 %, the deadline) are
-  computed from its history with the calendar, changed timers are armed, obsolete ones
-  cancelled, and the result recorded in ``clock_timers``. Events of one complaint are handled
-  in version order (an early one waits for its predecessor), and each arm is recorded only after
-  it was published, so replicas never leave an older deadline armed over a newer one.
+  for each event that starts, moves, stops or restarts the clock, the pending thresholds
+  (warnings 50/75/90 %, the deadline) are computed from its history with the calendar, changed
+  timers are armed, obsolete ones cancelled, and the result recorded in ``clock_timers`` with
+  its ``rank`` (how many clock events it reflects). A complaint's clock events are handled in
+  order (an early one waits for its predecessor) and each is recorded only after its timers were
+  published, so replicas never leave an older deadline armed over a newer one.
 - **Firing**: a ClockDue (consumer ``complaints-timers``) re-checks the complaint and appends
   SLAWarning / SLABreached if due (``domain.check``) with deterministic ids: at most once per
   clock and deadline, whichever replica handles it and however often it is delivered.
