@@ -31,23 +31,24 @@ def stream_name(context: str) -> str:
     return context.upper()
 
 
+def _permanent_record(replicas: int) -> dict:
+    """What every copy of the event record shares: on disk, never expiring, nothing deletable."""
+    return {
+        "retention": RetentionPolicy.LIMITS, "storage": StorageType.FILE, "num_replicas": replicas,
+        "max_age": 0, "max_msgs": -1, "max_bytes": -1,
+        "deny_delete": True, "deny_purge": True, "allow_direct": True,
+    }
+
+
 def stream_config(context: str, replicas: int = 1) -> StreamConfig:
     """An event stream: the context's record. Never expires, denies delete and purge."""
     return StreamConfig(
         name=stream_name(context),
         description=f"Serambi {context} events (source of truth)",
         subjects=[f"{context}.>"],
-        retention=RetentionPolicy.LIMITS,
-        storage=StorageType.FILE,
-        num_replicas=replicas,
-        max_age=0,
-        max_msgs=-1,
-        max_bytes=-1,
         duplicate_window=DUPLICATE_WINDOW_SECONDS,
-        deny_delete=True,
-        deny_purge=True,
-        allow_direct=True,
         allow_atomic=True,
+        **_permanent_record(replicas),
         # No allow_msg_schedules here: nats-server 2.15 silently clears deny_purge on a stream
         # that allows schedules. Timers live on their own stream (TIMERS).
     )
@@ -62,15 +63,7 @@ def bus_mirror_config(context: str, replicas: int = 1) -> StreamConfig:
         name=f"BUS_{source}",
         description=f"Read-only mirror of {source} for the integration bus",
         mirror=StreamSource(name=source),
-        retention=RetentionPolicy.LIMITS,
-        storage=StorageType.FILE,
-        num_replicas=replicas,
-        max_age=0,
-        max_msgs=-1,
-        max_bytes=-1,
-        deny_delete=True,
-        deny_purge=True,
-        allow_direct=True,
+        **_permanent_record(replicas),
     )
 
 
