@@ -3,15 +3,28 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
 from pymongo.asynchronous.database import AsyncDatabase
 from serambi_contracts import AggregateRef
 from serambi_contracts.base import Sealed
-from serambi_contracts.intake import DocumentRef, GuestRegistered, InstitutionType, Requester
-from serambi_kit.cases import MAX_CODE_ATTEMPTS, hash_token, new_access_token, next_tracking_code
+from serambi_contracts.intake import (
+    DocumentRef,
+    GuestRegistered,
+    InstitutionType,
+    Requester,
+    RequestSubmitted,
+)
+from serambi_kit.cases import (
+    MAX_CODE_ATTEMPTS,
+    hash_token,
+    new_access_token,
+    next_tracking_code,
+    token_matches,
+)
 from serambi_kit.eventstore import EventStore, execute
 from serambi_kit.pii import Vault
 
@@ -69,14 +82,22 @@ async def submit_request(
     uploads: list[tuple[Upload, str]],
     command: Callable[[str, tuple[DocumentRef, ...]], domain.SubmitRequest],
     now: datetime,
-) -> tuple[domain.SubmitRequest, str]:
+    *,
+    token: str | None = None,
+    tracking_code: str | None = None,
+    reserve: Callable[[str, str], Awaitable[None]] | None = None,
+) -> tuple[RequestSubmitted, str]:
     """Store the documents, then append RequestSubmitted; on any failure the documents go too.
 
     ``uploads`` are (upload, checked media type); ``command(token_sha256, documents)`` builds
-    the command without its tracking code. Returns the command and the access token. A
+    the command without its tracking code. Returns the stored event and the access token. A
     tracking code already taken (e.g. after the counter was lost with the database) is skipped.
+    ``reserve(tracking_code, token)`` is awaited before each append (the Idempotency-Key keeps
+    them); a re-run passes them back as ``tracking_code`` and ``token``: if the first run's
+    request was stored, it is returned, this run's documents are discarded and nothing is
+    appended.
     """
-    token = new_access_token()
+    token = token or new_access_token()
     owner = "submission-" + secrets.token_hex(8)
     refs: list[DocumentRef] = []
     try:
@@ -84,18 +105,35 @@ async def submit_request(
             refs.append(await documents.put_pending(upload, media_type, owner))
         draft = command(hash_token(token), tuple(refs))
         for _ in range(MAX_CODE_ATTEMPTS):
-            submission = draft.with_code(await next_tracking_code(db, "AUD", now.year))
+            code = tracking_code or await next_tracking_code(db, "AUD", now.year)
+            tracking_code = None
+            if reserve:
+                await reserve(code, token)
+            submission = draft.with_code(code)
             try:
-                await execute(store, request_ref(submission.tracking_code),
-                              lambda history, c=submission: domain.submit(history, c))
+                [submitted] = await execute(store, request_ref(code),
+                                            lambda history, c=submission: domain.submit(history, c))
             except domain.RequestExistsError:
-                continue
+                stored = await submitted_with_token(store, code, token)
+                if stored is None:
+                    continue
+                await documents.discard(refs)
+                return stored, token
             await documents.mark_attached([ref.document_id for ref in refs])
-            return submission, token
+            return cast(RequestSubmitted, submitted), token
         raise RuntimeError(f"no free tracking code after {MAX_CODE_ATTEMPTS} attempts")
     except BaseException:
         await documents.discard(refs)
         raise
+
+
+async def submitted_with_token(store: EventStore, tracking_code: str, token: str) -> RequestSubmitted | None:
+    """The request ``tracking_code`` if it was submitted with ``token`` (by an earlier run)."""
+    history = await store.load(request_ref(tracking_code))
+    first = history.payloads[0] if history.payloads else None
+    if isinstance(first, RequestSubmitted) and token_matches(first.access_token_sha256, token):
+        return first
+    return None
 
 
 async def withdraw_request(store: EventStore, command: domain.WithdrawRequest) -> None:

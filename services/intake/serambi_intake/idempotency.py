@@ -1,18 +1,28 @@
 """``Idempotency-Key``: a client retry gets the first response, and only one event is appended.
 
-A key is claimed before the work starts (unique insert), its request fingerprint recorded,
-and the response kept — sealed, since it holds the access token — once the work is done.
-The same key with another request is refused; a key whose work is still running is refused
-with 409 so the client retries later. Records expire after ``ttl``.
+A key is claimed before the work starts (unique insert) for a lease, its request fingerprint
+recorded; before the append the claim reserves the tracking code and the access token (the
+token sealed), and once the work is done the response is kept — sealed, since it holds the
+access token. The same key with another request is refused; a key whose lease still runs is
+refused with 409 and ``Retry-After``. A retry after the lease (its holder died, or is stuck)
+takes the key over and re-runs the work with the reserved code and token: it finds the request
+if it was stored, or appends it. A holder's writes are fenced by its ``holder`` id: one that
+outlived its lease can no longer reserve, complete or free the key, and an append it had
+already begun goes to the reserved code, where only one request fits. Records expire after
+``ttl``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
+import secrets
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 from serambi_contracts.base import Sealed
@@ -22,9 +32,21 @@ COLLECTION = "idempotency_keys"
 
 
 class IdempotencyError(Exception):
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, retry_after: int | None = None) -> None:
         super().__init__(message)
         self.status = status
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """The right to do a key's work until its lease ends; ``tracking_code`` and ``token`` are
+    what an earlier holder reserved (None on a first claim)."""
+
+    key: str
+    holder: str
+    tracking_code: str | None = None
+    token: str | None = None
 
 
 def fingerprint(*parts: bytes | str) -> str:
@@ -35,23 +57,40 @@ def fingerprint(*parts: bytes | str) -> str:
     return digest.hexdigest()
 
 
+def lease_left(record: dict[str, Any], now: datetime) -> float:
+    """Seconds until an ``in_progress`` record may be taken over (0: now; older records
+    without a lease count as expired)."""
+    lease_until = record.get("lease_until")
+    return max(0.0, (lease_until - now).total_seconds()) if lease_until else 0.0
+
+
+def _still_running(seconds: float) -> IdempotencyError:
+    return IdempotencyError(409, "Idempotency-Key: the first request is still being processed",
+                            retry_after=max(1, math.ceil(seconds)))
+
+
 class IdempotencyKeys:
-    def __init__(self, db: AsyncDatabase, vault: Vault, ttl: timedelta = timedelta(hours=24)) -> None:
+    def __init__(
+        self, db: AsyncDatabase, vault: Vault, ttl: timedelta = timedelta(hours=24),
+        lease: timedelta = timedelta(seconds=30),
+    ) -> None:
         self.collection = db[COLLECTION]
         self.vault = vault
         self.ttl = ttl
+        self.lease = lease
 
     async def ensure_indexes(self) -> None:
         await self.collection.create_index("expires_at", expireAfterSeconds=0)
 
-    async def begin(self, key: str, print_: str) -> dict[str, Any] | None:
-        """Claim ``key``; returns the stored response if this request was already answered."""
+    async def begin(self, key: str, print_: str) -> Claim | dict[str, Any]:
+        """Claim ``key``, or take it over after its lease; returns the stored response
+        instead if this request was already answered."""
         now = datetime.now(UTC)
+        lease = {"holder": secrets.token_hex(8), "lease_until": now + self.lease}
         try:
-            await self.collection.insert_one(
-                {"_id": key, "fingerprint": print_, "status": "in_progress", "expires_at": now + self.ttl}
-            )
-            return None
+            await self.collection.insert_one({"_id": key, "fingerprint": print_, "status": "in_progress",
+                                              "expires_at": now + self.ttl, **lease})
+            return Claim(key, lease["holder"])
         except DuplicateKeyError:
             pass
         record = await self.collection.find_one({"_id": key})
@@ -59,18 +98,53 @@ class IdempotencyKeys:
             return await self.begin(key, print_)
         if record["fingerprint"] != print_:
             raise IdempotencyError(422, "Idempotency-Key: already used for a different request")
-        if record["status"] != "done":
-            raise IdempotencyError(409, "Idempotency-Key: the first request is still being processed")
-        response = await self.vault.reveal(Sealed.model_validate(record["response"]))
-        if response is None:
-            raise IdempotencyError(410, "Idempotency-Key: the request's data was erased")
-        return json.loads(response)
+        if record["status"] == "done":
+            response = await self._reveal(record["response"])
+            return json.loads(response)
+        left = lease_left(record, now)
+        if left > 0:
+            raise _still_running(left)
+        # its holder died or is stuck: take the key over, unless another retry just did; the
+        # reservation is read in the same step (the old holder may have reserved meanwhile)
+        taken = await self.collection.find_one_and_update(
+            {"_id": key, "status": "in_progress", "holder": record.get("holder")}, {"$set": lease},
+            return_document=ReturnDocument.AFTER,
+        )
+        if taken is None:
+            raise _still_running(self.lease.total_seconds())
+        token = await self._reveal(taken["token"]) if taken.get("token") else None
+        return Claim(key, lease["holder"], taken.get("tracking_code"), token)
 
-    async def complete(self, key: str, subject_key: str, response: dict[str, Any]) -> None:
+    async def reserve(self, claim: Claim, subject_key: str, tracking_code: str, token: str) -> None:
+        """Keep the code and token a retry will reuse; call before the append. Raises 409
+        when the lease was lost to a retry (which then does the work)."""
+        sealed = await self.vault.seal(subject_key, token)
+        reserved = await self.collection.update_one(
+            self._held(claim), {"$set": {"tracking_code": tracking_code, "token": sealed.model_dump()}}
+        )
+        if reserved.matched_count == 0:
+            raise IdempotencyError(409, "Idempotency-Key: taken over by a retry of this request",
+                                   retry_after=1)
+
+    async def complete(self, claim: Claim, subject_key: str, response: dict[str, Any]) -> None:
         sealed = await self.vault.seal(subject_key, json.dumps(response, default=str))
         await self.collection.update_one(
-            {"_id": key}, {"$set": {"status": "done", "response": sealed.model_dump()}}
+            self._held(claim), {"$set": {"status": "done", "response": sealed.model_dump()}}
         )
 
-    async def abandon(self, key: str) -> None:
-        await self.collection.delete_one({"_id": key, "status": "in_progress"})
+    async def abandon(self, claim: Claim) -> None:
+        """After a failure: free the key — unless a code was reserved, since the append may
+        have been stored; then a retry takes the key over at once and finds out."""
+        held = self._held(claim)
+        await self.collection.delete_one({**held, "tracking_code": {"$exists": False}})
+        await self.collection.update_one(held, {"$set": {"lease_until": datetime.now(UTC)}})
+
+    @staticmethod
+    def _held(claim: Claim) -> dict[str, Any]:
+        return {"_id": claim.key, "holder": claim.holder, "status": "in_progress"}
+
+    async def _reveal(self, sealed: dict[str, Any]) -> str:
+        revealed = await self.vault.reveal(Sealed.model_validate(sealed))
+        if revealed is None:
+            raise IdempotencyError(410, "Idempotency-Key: the request's data was erased")
+        return revealed

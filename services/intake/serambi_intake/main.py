@@ -36,7 +36,8 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         db = runtime.db
         app.state.documents = DocumentStore(db)
         app.state.idempotency = IdempotencyKeys(
-            db, runtime.vault, timedelta(hours=settings.idempotency_hours)
+            db, runtime.vault, timedelta(hours=settings.idempotency_hours),
+            timedelta(seconds=settings.idempotency_lease_seconds),
         )
         await app.state.idempotency.ensure_indexes()
         for collection, fields in INDEXES.items():

@@ -15,4 +15,7 @@ class IntakeSettings(ServiceSettings):
         default="http://127.0.0.1:8002", description="where requesters fetch answer letters"
     )
     idempotency_hours: int = Field(default=24, ge=1, le=24 * 30)
+    idempotency_lease_seconds: int = Field(
+        default=30, ge=1, le=3600, description="a retry takes over a key claimed longer ago"
+    )
     pending_document_minutes: int = Field(default=60, ge=1, description="sweep after this long")

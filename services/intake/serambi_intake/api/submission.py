@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from fastapi import HTTPException, Request
@@ -11,7 +12,7 @@ from serambi_contracts.intake import DocumentRef, IntakeChannel
 
 from .. import application, domain
 from ..documents import Upload
-from ..idempotency import IdempotencyError, fingerprint
+from ..idempotency import Claim, IdempotencyError, fingerprint
 from .forms import WIB, RequestForm
 
 
@@ -28,15 +29,17 @@ async def submit(
 ) -> dict[str, Any]:
     state = request.app.state
     runtime = state.runtime
+    claim: Claim | None = None
     if idempotency_key:
         print_ = fingerprint(form.model_dump_json(), channel.value, str(received_at),
                              *(hashlib.sha256(upload.data).hexdigest() for upload, _ in uploads))
         try:
-            answered = await state.idempotency.begin(idempotency_key, print_)
+            claimed = await state.idempotency.begin(idempotency_key, print_)
         except IdempotencyError as exc:
-            raise HTTPException(exc.status, str(exc)) from None
-        if answered is not None:
-            return answered
+            raise _http_error(exc) from None
+        if not isinstance(claimed, Claim):
+            return claimed  # answered already
+        claim = claimed
     try:
         due = state.answer_due(received_at or now)
         requester, identity_number = await application.seal_requester(runtime.vault, form.requester())
@@ -50,19 +53,30 @@ async def submit(
                 received_at=received_at, identity_number=identity_number, recorded_by=recorded_by,
             )
 
-        submission, token = await application.submit_request(
-            runtime.store, runtime.db, state.documents, uploads, command, now
+        kept: dict[str, Any] = {}
+        if claim is not None:  # reuse what an earlier holder reserved; reserve before the append
+            kept = {"tracking_code": claim.tracking_code, "token": claim.token,
+                    "reserve": partial(state.idempotency.reserve, claim, requester.name.key)}
+        submitted, token = await application.submit_request(
+            runtime.store, runtime.db, state.documents, uploads, command, now, **kept
         )
-    except BaseException:
-        if idempotency_key:
-            await state.idempotency.abandon(idempotency_key)
+    except BaseException as exc:
+        if claim is not None:
+            await state.idempotency.abandon(claim)
+        if isinstance(exc, IdempotencyError):
+            raise _http_error(exc) from None
         raise
     response = {
-        "tracking_code": submission.tracking_code,
+        "tracking_code": submitted.tracking_code,
         "access_token": token,
-        "answer_due_at": due.astimezone(WIB).isoformat(),
-        "status_url": f"/api/v1/requests/{submission.tracking_code}",
+        "answer_due_at": submitted.answer_due_at.astimezone(WIB).isoformat(),
+        "status_url": f"/api/v1/requests/{submitted.tracking_code}",
     }
-    if idempotency_key:
-        await state.idempotency.complete(idempotency_key, requester.name.key, response)
+    if claim is not None:
+        await state.idempotency.complete(claim, submitted.requester.name.key, response)
     return response
+
+
+def _http_error(exc: IdempotencyError) -> HTTPException:
+    headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
+    return HTTPException(exc.status, str(exc), headers=headers)
