@@ -1,0 +1,151 @@
+"""A whole Serambi stack as OS processes on loopback, for fault tests and load benchmarks.
+
+nats-server and SecantusDB in a directory of the caller's (free ports), an SMTP and an SMS sink
+in this process, and the services by name (``scheduling-2`` is a second replica of scheduling),
+each a ``ManagedProcess`` the caller can SIGKILL, SIGSTOP, restart or measure by its pid.
+Unlike ``serambi dev up`` nothing is supervised: a process that dies stays down until
+``start`` is called, which is what a fault test needs.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aiosmtpd.controller import Controller
+from serambi_kit import localstack
+from serambi_kit.localstack import wait_ready
+
+from .sinks import MailboxHandler, sms_server
+
+
+@dataclass
+class LocalStack:
+    base: Path
+    env: dict[str, str]
+    nats: localstack.ManagedProcess
+    mongo: localstack.ManagedProcess
+    services: dict[str, localstack.ManagedProcess]  # "scheduling", "scheduling-2", ...
+    mailbox: MailboxHandler
+    mail_dir: Path
+    events: list[str] = field(default_factory=list)  # what the fault injector did, for the log
+
+    def url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.services[name].port}"
+
+    def note(self, text: str) -> None:
+        self.events.append(f"{time.monotonic():.1f} {text}")
+
+    def kill9(self, name: str) -> None:
+        process = self.services[name]
+        if process.alive():
+            os.kill(process.pid, signal.SIGKILL)
+            process.process.wait(10)
+        self.note(f"SIGKILL {name}")
+
+    def start(self, name: str) -> None:
+        self.services[name].start(ready_timeout=60)
+        wait_ready(self.url(name), 60)
+        self.note(f"started {name}")
+
+    def restart_mongo(self, down_seconds: float) -> None:
+        self.mongo.stop()
+        self.note("mongo stopped")
+        time.sleep(down_seconds)
+        self.mongo.start(60)
+        self.note("mongo started")
+
+    def sink_duplicates(self) -> int:
+        directory = self.mail_dir / "duplicates"
+        return len(list(directory.glob("*.eml"))) if directory.exists() else 0
+
+    def log_tail(self, chars: int = 3000) -> str:
+        return "\n".join(
+            f"== {p.name}\n{p.read_text(errors='replace')[-chars:]}"
+            for p in sorted((self.base / "logs").glob("*.log"))
+        )
+
+
+
+
+def _service(name: str, module: str, env: dict[str, str], logs: Path) -> localstack.ManagedProcess:
+    port = localstack.free_port()
+    return localstack.ManagedProcess(
+        name, [sys.executable, "-m", f"serambi_{module}"], port, logs / f"{name}.log",
+        env={**env, "SERAMBI_HTTP_PORT": str(port)},
+    )
+
+
+@contextmanager
+def local_stack(
+    base: Path, services: tuple[str, ...], extra_env: dict[str, str] | None = None
+) -> Iterator[LocalStack]:
+    """``services`` by name; ``scheduling-2`` is a second replica of scheduling."""
+    logs = base / "logs"
+    mail_dir = base / "mail"
+    mailbox = MailboxHandler(mail_dir)
+    smtp = Controller(mailbox, hostname="127.0.0.1", port=localstack.free_port())
+    smtp.start()
+    sms = sms_server(localstack.free_port(), base / "sms")
+    threading.Thread(target=sms.serve_forever, daemon=True).start()
+    nats_process = localstack.nats_server(base / "nats", localstack.free_port(), log_dir=logs)
+    mongo = localstack.mongo_server(base / "mongo", localstack.free_port(), logs)
+    started: list[localstack.ManagedProcess] = []
+    processes: dict[str, localstack.ManagedProcess] = {}
+    try:
+        nats_process.start()
+        started.append(nats_process)
+        mongo.start(60)
+        started.append(mongo)
+        env = {
+            "SERAMBI_NATS_URL": localstack.nats_url(nats_process.port),
+            "SERAMBI_MONGO_URL": localstack.mongo_url(mongo.port),
+            "SERAMBI_ENVIRONMENT": "test",
+            "SERAMBI_LOG_LEVEL": "INFO",
+            "SERAMBI_PII_KEY_CACHE_SECONDS": "5",
+            "SERAMBI_RATE_LIMITS": '{"submissions": 1000000, "lookups": 1000000}',
+            "SERAMBI_SMTP_HOST": "127.0.0.1",
+            "SERAMBI_SMTP_PORT": str(smtp.port),
+            "SERAMBI_SMS_URL": f"http://127.0.0.1:{sms.server_address[1]}/json/messages",
+            "SERAMBI_QUIET_HOURS_START": "00:00",  # no quiet hours: the tests run at any hour
+            "SERAMBI_QUIET_HOURS_END": "00:00",
+            "SERAMBI_DELIVERY_LEASE_SECONDS": "4",
+            "SERAMBI_SMTP_TIMEOUT_SECONDS": "2",
+            "SERAMBI_SMS_TIMEOUT_SECONDS": "2",
+            "SERAMBI_DISPATCH_POLL_SECONDS": "0.2",
+            "SERAMBI_CONTACT_WAIT_SECONDS": "2",
+            **(extra_env or {}),
+        }
+        for name in services:
+            processes[name] = _service(name, name.split("-")[0], env, logs)
+        stack = LocalStack(base, env, nats_process, mongo, processes, mailbox, mail_dir)
+        for name in services:
+            if name == "notifier":
+                scheduling = processes.get("scheduling")
+                if scheduling:
+                    processes[name].env["SERAMBI_LETTERS_BASE_URL"] = (
+                        f"http://127.0.0.1:{scheduling.port}/api/v1/letters")
+            processes[name].start(ready_timeout=60)
+        for name in services:
+            wait_ready(stack.url(name), 60)
+        yield stack
+    finally:
+        for process in (*processes.values(), *reversed(started)):
+            if process.alive() and process.pid:
+                try:
+                    os.kill(process.pid, signal.SIGCONT)  # a paused process cannot terminate
+                except ProcessLookupError:
+                    pass
+            process.stop()
+        sms.shutdown()
+        sms.server_close()
+        smtp.stop()
+
+
