@@ -44,7 +44,7 @@ from serambi_kit import localstack
 from serambi_kit.eventstore import JetStreamEventStore
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import percentile, servers  # noqa: E402
+from common import percentile, rss_mb, servers  # noqa: E402
 
 CLOCK = timedelta(hours=3)
 SEALED = Sealed(key="kbench", nonce="AAAAAAAAAAAAAAAA", data="YmVuY2g")
@@ -58,13 +58,6 @@ def always_working(path: Path) -> Path:
         lines += ["", "[[day]]", 'action = "remove"', f"date = {entry.date}", 'decree = "benchmark"']
     path.write_text("\n".join(lines) + "\n")
     return path
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def start_service(number: int, env: dict[str, str], logs: Path) -> localstack.ManagedProcess:
