@@ -8,6 +8,7 @@ import secrets
 
 from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
 
 MAX_CODE_ATTEMPTS = 20
 
@@ -31,8 +32,14 @@ async def next_tracking_code(db: AsyncDatabase, prefix: str, year: int) -> str:
     """``<prefix>-<year>-<6 digits>`` from a per-year counter in the service's database. The
     event store refuses a code already taken (a case's first append expects sequence 0), so a
     caller that loses the counter (e.g. with its database) moves on to the next code."""
-    counter = await db["counters"].find_one_and_update(
-        {"_id": f"{prefix}-{year}"}, {"$inc": {"value": 1}}, upsert=True,
-        return_document=ReturnDocument.AFTER,
-    )
-    return f"{prefix}-{year}-{counter['value']:06d}"
+    for _ in range(5):
+        try:
+            counter = await db["counters"].find_one_and_update(
+                {"_id": f"{prefix}-{year}"}, {"$inc": {"value": 1}}, upsert=True,
+                return_document=ReturnDocument.AFTER,
+            )
+        except DuplicateKeyError:  # two first upserts raced; the counter exists now
+            continue
+        if counter is not None:  # SecantusDB may answer a racing first upsert with no document
+            return f"{prefix}-{year}-{counter['value']:06d}"
+    raise RuntimeError(f"counter {prefix}-{year}: no value after 5 attempts")
