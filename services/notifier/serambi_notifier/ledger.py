@@ -82,7 +82,7 @@ class Ledger:
         c = self.collection
         await c.create_index([("state", ASCENDING), ("next_attempt_at", ASCENDING)])
         await c.create_index([("lease_until", ASCENDING)])
-        await c.create_index([("event_published", ASCENDING)])
+        await c.create_index([("event_published", ASCENDING), ("state", ASCENDING)])
         await c.create_index([("provider_message_ids", ASCENDING)])
         await c.create_index([("case_id", ASCENDING), ("created_at", DESCENDING)])
         await c.create_index([("recipient_hash", ASCENDING)])
@@ -212,15 +212,17 @@ class Ledger:
 
     async def due(self, now: datetime, limit: int = 100) -> list[dict[str, Any]]:
         """Deliveries to attempt now, and final ones whose event is still to be appended."""
-        cursor = self.collection.find(
-            {"$or": [
-                {"state": {"$in": list(DUE_STATES)}, "next_attempt_at": {"$lte": now}},
-                {"state": "sending", "lease_until": {"$lt": now}},
-                {"state": {"$in": list(FINAL_STATES)}, "event_published": False},
-            ]},
-            {"_id": 1, "state": 1},
-        ).limit(limit)
-        return [document async for document in cursor]
+        found: dict[str, dict[str, Any]] = {}
+        for query in (  # one query per index: a server may scan the collection for an $or
+            {"state": {"$in": list(DUE_STATES)}, "next_attempt_at": {"$lte": now}},
+            {"state": "sending", "lease_until": {"$lt": now}},
+            {"event_published": False, "state": {"$in": list(FINAL_STATES)}},
+        ):
+            cursor = self.collection.find(query, {"_id": 1, "state": 1}).limit(limit - len(found))
+            found |= {document["_id"]: document async for document in cursor}
+            if len(found) >= limit:
+                break
+        return list(found.values())
 
     async def _advance(self, match: dict[str, Any], status: str, now: datetime) -> bool:
         rank = RECEIPT_RANK[status]
@@ -235,7 +237,12 @@ class Ledger:
         an older status) or ``unknown``. ``message_id`` is our client id (of a part: ``<id>-n``)
         or the provider's."""
         base = message_id.rsplit("-", 1)[0] if message_id.count("-") == 5 else message_id
-        match = {"$or": [{"_id": message_id}, {"_id": base}, {"provider_message_ids": message_id}]}
-        if await self._advance(match, status, now):
-            return "applied"
-        return "ignored" if await self.collection.find_one(match, {"_id": 1}) else "unknown"
+        matches = [{"_id": i} for i in dict.fromkeys((message_id, base))]
+        matches.append({"provider_message_ids": message_id})
+        for match in matches:  # one indexed lookup each: a server may scan for an $or
+            if await self._advance(match, status, now):
+                return "applied"
+        for match in matches:
+            if await self.collection.find_one(match, {"_id": 1}):
+                return "ignored"
+        return "unknown"
