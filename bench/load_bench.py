@@ -16,10 +16,13 @@ scheduling, complaints and notifier, each its own OS process on loopback, loggin
    number of requests submitted and scheduled inside the window divided by the window: a
    backlog that grows does not count.
 3. In each phase, CPU (% of one core) and peak RSS of every process, and the stack's total.
-4. Baselines from the same run on the same machine, ``--clients`` concurrent writers each:
-   raw JetStream publishes (one event with CloudEvents headers and a msg id), raw MongoDB-wire
-   ``insert_one`` (the physical floor of this stack), and the peer — the ``eventsourcing``
-   library on SQLite doing the same submit-and-schedule commands (``peer_eventsourcing.py``).
+4. Baselines from the same run on the same machine, ``--clients`` concurrent writers each,
+   on the stack's own servers before and after the load: raw JetStream publishes (one event
+   with CloudEvents headers and a msg id) and raw MongoDB-wire ``insert_one`` — the physical
+   floor of this stack; with the server operations one case costs (MongoDB-wire opcounters,
+   JetStream messages stored), they bound what the stack can reach. Then the peer: the
+   ``eventsourcing`` library on SQLite doing the same submit-and-schedule commands
+   (``peer_eventsourcing.py``).
 
 Requests carry two small documents (a PDF letter and a PNG identity document) unless
 ``--no-documents``. Every request must end decided and notified, every complaint acknowledged;
@@ -209,6 +212,31 @@ def stack_pids(stack: LocalStack) -> dict[str, int]:
     return pids | {"nats-server": stack.nats.pid, "secantusdb": stack.mongo.pid, GENERATOR: os.getpid()}
 
 
+# -- what one case costs the servers ----------------------------------------------------------
+
+
+@dataclass
+class Work:
+    """Server-side operations so far: MongoDB-wire opcounters and JetStream messages stored."""
+
+    mongo: dict[str, int]
+    messages: int
+
+    @classmethod
+    async def now(cls, mongo: AsyncMongoClient, js: Any) -> Work:
+        status = await mongo.admin.command("serverStatus")
+        counters = {k: int(v) for k, v in status["opcounters"].items()}
+        messages = sum(stream.state.messages for stream in await js.streams_info())
+        return cls(counters, messages)
+
+    def per_case(self, before: Work, cases: int) -> str:
+        ops = {k: (v - before.mongo.get(k, 0)) / cases for k, v in self.mongo.items()}
+        detail = ", ".join(f"{k} {v:.1f}" for k, v in ops.items() if v >= 0.05)
+        return (f"    per case: {sum(ops.values()):.1f} MongoDB-wire operations ({detail}); "
+                f"{(self.messages - before.messages) / cases:.1f} JetStream messages stored "
+                f"(events, bus mirrors, timers)")
+
+
 # -- the phases ---------------------------------------------------------------------------------
 
 
@@ -329,8 +357,8 @@ async def raw_jetstream(nats_url: str, workers: int, count: int) -> float:
         await nc.drain()
 
 
-async def raw_mongo(mongo_url: str, workers: int, count: int) -> float:
-    client: AsyncMongoClient = AsyncMongoClient(mongo_url)
+async def raw_mongo(mongo_url: str, workers: int, count: int, retry_writes: bool = False) -> float:
+    client: AsyncMongoClient = AsyncMongoClient(mongo_url, retryWrites=retry_writes)
     collection = client["bench_raw"]["writes"]
     document = {"topic": "Uji beban", "purpose": "Audiensi program hilirisasi komoditas daerah.",
                 "status": "submitted", "participants": 3, "timeline": [{"event": "submitted"}]}
@@ -352,6 +380,7 @@ async def run(args: argparse.Namespace, stack: LocalStack) -> bool:
     bus = Bus()
     await bus.watch(nc)
     client = Client(stack, args.clients * 2, not args.no_documents)
+    mongo: AsyncMongoClient = AsyncMongoClient(stack.env["SERAMBI_MONGO_URL"])
     pids = stack_pids(stack)
     ok = True
     try:
@@ -362,18 +391,22 @@ async def run(args: argparse.Namespace, stack: LocalStack) -> bool:
 
         print(f"\n1. fixed rate: {args.rate:g} requests/s (+ {args.rate / 4:g} complaints/s) for "
               f"{args.seconds:g} s, open loop")
+        before = await Work.now(mongo, nc.jetstream())
         with Meter(pids) as meter:
             cases = await fixed_rate(client, bus, args.rate, args.seconds, 0)
             await settle(cases, bus, 60)
         print_latencies(latencies(cases, bus))
         print("\n".join(meter.lines()))
+        print((await Work.now(mongo, nc.jetstream())).per_case(before, len(cases)))
         trouble = problems(cases, bus)
 
         print(f"\n2. saturation: {args.clients} clients submitting requests back to back for "
               f"{args.seconds:g} s")
+        before = await Work.now(mongo, nc.jetstream())
         with Meter(pids) as meter:
             burst, start, end = await saturation(client, bus, args.clients, args.seconds, 100_000)
             settled = await settle(burst, bus, 300)
+        work = (await Work.now(mongo, nc.jetstream())).per_case(before, len(burst))
         answered = [c for c in burst if c.code and c.answered <= end]
         in_window = [c for c in answered if bus.decided_seen.get(c.code, float("inf")) <= end]
         window = end - start
@@ -384,6 +417,7 @@ async def run(args: argparse.Namespace, stack: LocalStack) -> bool:
               f"all decided and notified {settled - end:.1f} s later")
         print_latencies({k: v for k, v in latencies(burst, bus).items() if v})
         print("\n".join(meter.lines()))
+        print(work)
         trouble += problems(burst, bus)
         if trouble:
             ok = False
@@ -392,17 +426,21 @@ async def run(args: argparse.Namespace, stack: LocalStack) -> bool:
                 print(f"    {line}")
     finally:
         await client.close()
+        await mongo.close()
         await nc.drain()
     return ok
 
 
-async def baselines(args: argparse.Namespace, stack: LocalStack) -> None:
+async def baselines(args: argparse.Namespace, stack: LocalStack, when: str) -> None:
     count = args.baseline_events
-    print(f"\n3. baselines, same run, {args.clients} concurrent writers, {count} each:")
+    print(f"\n{when}: baselines on the stack's own servers, {args.clients} concurrent writers, "
+          f"{count} writes each:")
     rate = await raw_jetstream(stack.env["SERAMBI_NATS_URL"], args.clients, count)
     print(f"    raw JetStream publish (event + CloudEvents headers + msg id)   {rate:8.0f}/s")
     rate = await raw_mongo(stack.env["SERAMBI_MONGO_URL"], args.clients, count)
-    print(f"    raw MongoDB-wire insert_one (SecantusDB)                        {rate:8.0f}/s")
+    print(f"    raw MongoDB-wire insert_one (SecantusDB, as the stack writes)   {rate:8.0f}/s")
+    rate = await raw_mongo(stack.env["SERAMBI_MONGO_URL"], args.clients, count, retry_writes=True)
+    print(f"    the same with retryable writes (the driver's default)           {rate:8.0f}/s")
 
 
 def peer(args: argparse.Namespace) -> None:
@@ -428,8 +466,10 @@ def main() -> int:
         with local_stack(Path(tmp), SERVICES, QUIET) as stack:
             print(f"stack ready in {time.monotonic() - started:.1f} s "
                   f"({', '.join(SERVICES)}, nats-server, SecantusDB, sinks)")
+            asyncio.run(baselines(args, stack, "before the load"))
             ok = asyncio.run(run(args, stack))
-            asyncio.run(baselines(args, stack))
+            asyncio.run(baselines(args, stack, "\n3. after the load (same servers, now holding its data)"))
+    print("\n4. the peer, after the stack has stopped:")
     peer(args)
     return 0 if ok else 1
 

@@ -125,8 +125,14 @@ def nats_url(port: int) -> str:
     return f"nats://127.0.0.1:{port}"
 
 
+# SecantusDB (0.7.0b3) prunes its retryable-write records on every write by scanning them all,
+# and past 10,000 by sorting them all: a long run slows to ~100 writes/s (docs/performance.md).
+# The local server therefore gets plain writes; production (MongoDB) keeps retryable writes.
+LOCAL_MONGO_OPTIONS = "directConnection=true&retryWrites=false"
+
+
 def mongo_url(port: int) -> str:
-    return f"mongodb://127.0.0.1:{port}/?directConnection=true"
+    return f"mongodb://127.0.0.1:{port}/?{LOCAL_MONGO_OPTIONS}"
 
 
 def wait_ready(url: str, timeout: float = 30.0) -> None:

@@ -7,6 +7,8 @@ from typing import ClassVar, Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .localstack import LOCAL_MONGO_OPTIONS
+
 DEV_SIGNING_KEY = "serambi-development-signing-key-not-for-production"
 DEV_PII_MASTER_KEY = "c2VyYW1iaS1kZXZlbG9wbWVudC1tYXN0ZXIta2V5ISE="  # base64 of a public 32-byte string
 
@@ -25,7 +27,7 @@ class ServiceSettings(BaseSettings):
     nats_url: str = "nats://127.0.0.1:4222"
     nats_user: str | None = None
     nats_password: SecretStr | None = None
-    mongo_url: SecretStr = SecretStr("mongodb://127.0.0.1:27017/?directConnection=true")
+    mongo_url: SecretStr = SecretStr(f"mongodb://127.0.0.1:27017/?{LOCAL_MONGO_OPTIONS}")
     mongo_database: str | None = Field(default=None, description="default: serambi_<service>")
     http_host: str = "127.0.0.1"
     http_port: int | None = Field(default=None, description="default: the service's own port")
