@@ -192,11 +192,14 @@ class Meter:
                 return
 
     def __exit__(self, *_: object) -> None:
-        seconds = time.perf_counter() - self.started
+        self.seconds = time.perf_counter() - self.started
         self.stop_sampling.set()
         self.thread.join()
-        self.cpu = {name: 100 * (cpu_seconds(pid) - self.cpu_start[name]) / seconds
+        self.cpu = {name: 100 * (cpu_seconds(pid) - self.cpu_start[name]) / self.seconds
                     for name, pid in self.pids.items()}
+
+    def cpu_ms_per_case(self, name: str, cases: int) -> float:
+        return self.cpu[name] / 100 * self.seconds / cases * 1000
 
     def lines(self) -> list[str]:
         out = [f"    {name:<22} CPU {self.cpu[name]:5.0f}%   peak RSS {self.peak[name]:6.0f} MB"
@@ -229,10 +232,11 @@ class Work:
         messages = sum(stream.state.messages for stream in await js.streams_info())
         return cls(counters, messages)
 
-    def per_case(self, before: Work, cases: int) -> str:
+    def per_case(self, before: Work, cases: int, meter: Meter) -> str:
         ops = {k: (v - before.mongo.get(k, 0)) / cases for k, v in self.mongo.items()}
         detail = ", ".join(f"{k} {v:.1f}" for k, v in ops.items() if v >= 0.05)
-        return (f"    per case: {sum(ops.values()):.1f} MongoDB-wire operations ({detail}); "
+        return (f"    per case: {sum(ops.values()):.1f} MongoDB-wire operations ({detail}) costing "
+                f"{meter.cpu_ms_per_case('secantusdb', cases):.0f} ms of SecantusDB CPU; "
                 f"{(self.messages - before.messages) / cases:.1f} JetStream messages stored "
                 f"(events, bus mirrors, timers)")
 
@@ -397,7 +401,7 @@ async def run(args: argparse.Namespace, stack: LocalStack) -> bool:
             await settle(cases, bus, 60)
         print_latencies(latencies(cases, bus))
         print("\n".join(meter.lines()))
-        print((await Work.now(mongo, nc.jetstream())).per_case(before, len(cases)))
+        print((await Work.now(mongo, nc.jetstream())).per_case(before, len(cases), meter))
         trouble = problems(cases, bus)
 
         print(f"\n2. saturation: {args.clients} clients submitting requests back to back for "
@@ -406,7 +410,7 @@ async def run(args: argparse.Namespace, stack: LocalStack) -> bool:
         with Meter(pids) as meter:
             burst, start, end = await saturation(client, bus, args.clients, args.seconds, 100_000)
             settled = await settle(burst, bus, 300)
-        work = (await Work.now(mongo, nc.jetstream())).per_case(before, len(burst))
+        work = (await Work.now(mongo, nc.jetstream())).per_case(before, len(burst), meter)
         answered = [c for c in burst if c.code and c.answered <= end]
         in_window = [c for c in answered if bus.decided_seen.get(c.code, float("inf")) <= end]
         window = end - start
