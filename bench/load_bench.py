@@ -58,7 +58,7 @@ from eventstore_bench import warning  # noqa: E402
 from serambi_contracts import AggregateRef, encode_headers  # noqa: E402
 from serambi_kit.eventstore.model import encode_event, make_envelopes  # noqa: E402
 from serambi_ops.commands.demo import SAMPLE_DOCUMENTS, request_form  # noqa: E402
-from serambi_ops.stack import LocalStack, local_stack  # noqa: E402
+from serambi_ops.stack import LocalStack, local_stack, sample_complaint, sample_request  # noqa: E402
 
 SERVICES = ("intake", "scheduling", "complaints", "notifier")
 DECISIONS = {"AudienceScheduled", "AudienceProposed", "AudienceReferred", "AudienceDeclined"}
@@ -113,23 +113,6 @@ def _epoch(stamp: str) -> float:
     return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
 
 
-def request_body(number: int) -> dict[str, Any]:
-    return {
-        "requester": {
-            "name": "Siti Aminah", "position": "Sekretaris Dinas",
-            "institution": "Dinas Perindustrian Kota Singkawang", "institution_type": "local_government",
-            "email": f"load{number}@example.go.id", "phone": "0813 4567 8901",
-        },
-        "topic": f"Uji beban {number}", "purpose": "Audiensi program hilirisasi komoditas daerah.",
-        "participants": 3,
-    }
-
-
-def complaint_body(number: int) -> dict[str, Any]:
-    return {"disclosure": "named", "name": "Budi Santoso", "email": f"load{number}@example.id",
-            "summary": f"Layanan lambat {number}", "description": "Permohonan saya belum dijawab."}
-
-
 class Client:
     """Public-API calls; a failed call is recorded on its case, never retried (a load test
     that retries hides its errors)."""
@@ -144,11 +127,11 @@ class Client:
             if case.kind == "request":
                 response = await self.http.post(
                     f"{self.stack.url('intake')}/api/v1/requests",
-                    data=request_form(request_body(case.number)),
+                    data=request_form(sample_request(f"L{case.number}")),
                     files=dict(SAMPLE_DOCUMENTS) if self.documents else None)
             else:
                 response = await self.http.post(f"{self.stack.url('complaints')}/api/v1/complaints",
-                                                json=complaint_body(case.number))
+                                                json=sample_complaint(f"L{case.number}"))
         except httpx.HTTPError as exc:
             case.error = f"{type(exc).__name__}: {exc}"
             return

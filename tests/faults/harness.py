@@ -32,7 +32,6 @@ import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import httpx
 import nats
@@ -41,6 +40,7 @@ from serambi_kit.eventstore import read_raw
 from serambi_ops.commands.demo import SAMPLE_DOCUMENTS, request_form
 from serambi_ops.stack import LocalStack as FaultStack
 from serambi_ops.stack import local_stack as fault_stack  # noqa: F401 — the tests' name
+from serambi_ops.stack import sample_complaint, sample_request
 
 SERAMBI = Path(sys.executable).parent / "serambi"
 RETRYABLE = {409, 429, 502, 503, 504}
@@ -62,26 +62,6 @@ class Case:
     last: str = ""
 
 
-def request_body(marker: str) -> dict[str, Any]:
-    return {
-        "requester": {
-            "name": "Siti Aminah", "position": "Sekretaris Dinas",
-            "institution": "Dinas Perindustrian Kota Singkawang", "institution_type": "local_government",
-            "email": f"{marker.lower()}@example.go.id", "phone": "0813 4567 8901",
-        },
-        "topic": f"Uji gangguan {marker}",
-        "purpose": "Audiensi program hilirisasi komoditas daerah.",
-        "participants": 3,
-    }
-
-
-def complaint_body(marker: str) -> dict[str, Any]:
-    return {
-        "disclosure": "named", "name": "Budi Santoso", "email": f"{marker.lower()}@example.id",
-        "summary": f"Layanan lambat {marker}", "description": "Permohonan saya belum dijawab.",
-    }
-
-
 @dataclass
 class Driver:
     """Submits cases with bounded concurrency, attempts and time."""
@@ -95,7 +75,7 @@ class Driver:
     pace: float = 0.0  # at least this many seconds between the starts of two cases
 
     async def _request(self, client: httpx.AsyncClient, case: Case) -> None:
-        form = request_form(request_body(case.marker))
+        form = request_form(sample_request(case.marker))
         files = dict(SAMPLE_DOCUMENTS)
         deadline = time.monotonic() + self.case_deadline
         while case.attempts < self.max_attempts and time.monotonic() < deadline:
@@ -129,7 +109,7 @@ class Driver:
             case.attempts += 1
             try:
                 response = await client.post(
-                    f"{self.stack.url(self.complaints)}/api/v1/complaints", json=complaint_body(case.marker))
+                    f"{self.stack.url(self.complaints)}/api/v1/complaints", json=sample_complaint(case.marker))
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:  # never sent: safe to retry
                 case.last = type(exc).__name__
                 await asyncio.sleep(0.3)

@@ -187,7 +187,7 @@ def test_a_retry_after_intake_died_holding_the_idempotency_key_gets_an_answer(tm
     from serambi_intake.idempotency import fingerprint
     from serambi_ops.commands.demo import SAMPLE_DOCUMENTS, request_form
 
-    body = harness.request_body("X00001")
+    body = harness.sample_request("X00001")
     form = RequestForm.model_validate(request_form(body))
     print_ = fingerprint(form.model_dump_json(), "online", "None",
                          *(hashlib.sha256(part[1]).hexdigest() for part in SAMPLE_DOCUMENTS.values()))

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from aiosmtpd.controller import Controller
 from serambi_kit import localstack
@@ -149,3 +150,29 @@ def local_stack(
         smtp.stop()
 
 
+
+
+# -- sample cases for driving a stack -------------------------------------------------------------
+
+
+def sample_request(marker: str) -> dict[str, Any]:
+    """An audience request (nested form, see ``request_form``) whose topic ends with ``marker``
+    and whose addresses are the marker's own."""
+    return {
+        "requester": {
+            "name": "Siti Aminah", "position": "Sekretaris Dinas",
+            "institution": "Dinas Perindustrian Kota Singkawang", "institution_type": "local_government",
+            "email": f"{marker.lower()}@example.go.id", "phone": "0813 4567 8901",
+        },
+        "topic": f"Uji {marker}",
+        "purpose": "Audiensi program hilirisasi komoditas daerah.",
+        "participants": 3,
+    }
+
+
+def sample_complaint(marker: str) -> dict[str, Any]:
+    """A named complaint whose summary ends with ``marker`` and whose address is the marker's own."""
+    return {
+        "disclosure": "named", "name": "Budi Santoso", "email": f"{marker.lower()}@example.id",
+        "summary": f"Layanan lambat {marker}", "description": "Permohonan saya belum dijawab.",
+    }
