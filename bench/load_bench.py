@@ -243,7 +243,7 @@ def _complete(case: Case, bus: Bus) -> bool:
     return (case.code, "ComplaintReceived") in bus.notified
 
 
-async def fixed_rate(client: Client, bus: Bus, rate: float, seconds: float, first: int) -> list[Case]:
+async def fixed_rate(client: Client, rate: float, seconds: float, first: int) -> list[Case]:
     cases: list[Case] = []
     tasks: list[asyncio.Task] = []
     start = time.time() + 0.5
@@ -259,7 +259,7 @@ async def fixed_rate(client: Client, bus: Bus, rate: float, seconds: float, firs
     return cases
 
 
-async def saturation(client: Client, bus: Bus, clients: int, seconds: float, first: int
+async def saturation(client: Client, clients: int, seconds: float, first: int
                      ) -> tuple[list[Case], float, float]:
     cases: list[Case] = []
     start = time.time()
@@ -380,8 +380,8 @@ async def run(args: argparse.Namespace, stack: LocalStack) -> bool:
               f"{args.seconds:g} s, open loop")
         before = await Work.now(mongo, nc.jetstream())
         with Meter(pids) as meter:
-            cases = await fixed_rate(client, bus, args.rate, args.seconds, 0)
-            await settle(cases, bus, 60)
+            cases = await fixed_rate(client, args.rate, args.seconds, 0)
+            await settle(cases, bus, 180)
         print_latencies(latencies(cases, bus))
         print("\n".join(meter.lines()))
         print((await Work.now(mongo, nc.jetstream())).per_case(before, len(cases), meter))
@@ -391,7 +391,7 @@ async def run(args: argparse.Namespace, stack: LocalStack) -> bool:
               f"{args.seconds:g} s")
         before = await Work.now(mongo, nc.jetstream())
         with Meter(pids) as meter:
-            burst, start, end = await saturation(client, bus, args.clients, args.seconds, 100_000)
+            burst, start, end = await saturation(client, args.clients, args.seconds, 100_000)
             settled = await settle(burst, bus, 300)
         work = (await Work.now(mongo, nc.jetstream())).per_case(before, len(burst), meter)
         answered = [c for c in burst if c.code and c.answered <= end]
