@@ -17,7 +17,8 @@ The checker reads every stored event of the streams and accounts for every case 
 acknowledged event: ``lost`` (acknowledged and missing, or never reaching its final state),
 ``duplicated`` (one ce-id stored twice, two RequestSubmitted for one case, two AudienceScheduled
 for one audience, two ComplaintReceived for one code, two NotificationSent for one cause,
-channel and recipient) and ``unexpected`` (events no submitted case explains).
+channel and recipient) and ``unexpected`` (events no submitted case explains, and dead letters:
+in a run without poison, a message set aside for redrive is an effect missing).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from pathlib import Path
 import httpx
 import nats
 from pymongo import MongoClient
+from serambi_kit.deadletters import COLLECTION as DEAD_LETTERS
 from serambi_kit.eventstore import read_raw
 from serambi_ops.commands.demo import SAMPLE_DOCUMENTS, request_form
 from serambi_ops.stack import LocalStack as FaultStack
@@ -320,6 +322,14 @@ def check(stack: FaultStack, cases: list[Case], *, notifications: bool = True,
         if len(extra) > maybe:
             report.add("unexpected", len(extra) - maybe,
                        problem=f"{len(extra)} stored complaints not acknowledged, only {maybe} maybe")
+
+    # dead letters: in a run without poison every message must take effect; one set aside for an
+    # operator's redrive is an acknowledged event whose effect is missing
+    for service in sorted({name.split("-")[0] for name in stack.services}):
+        for letter in snapshot(stack, f"serambi_{service}", DEAD_LETTERS):
+            report.add("unexpected", problem=f"dead letter in {service}: {letter['subject']}: "
+                                             f"{letter['reason'][:200]}")
+            report.add("dead_letters")
 
     # notifier: exactly one NotificationSent per (cause, channel, recipient)
     if notifications:

@@ -14,7 +14,8 @@ from serambi_contracts import AggregateRef, encode_headers
 from serambi_contracts.sla import SLABreached, SLAWarning
 from serambi_kit.eventstore import JetStreamEventStore, RecordedEvent, execute
 from serambi_kit.eventstore.model import make_envelopes
-from serambi_kit.projections import Change, OutOfOrderError, Projection, apply_change
+from serambi_kit.messaging import OutOfOrderError
+from serambi_kit.projections import Change, Projection, apply_change
 from serambi_kit.rebuild import rebuild
 from serambi_kit.runtime import Runtime
 from serambi_kit.settings import ServiceSettings

@@ -41,7 +41,7 @@ from serambi_contracts.complaints import (
 from serambi_contracts.sla import ClockDue
 from serambi_kit.eventstore import EventStore, RecordedEvent, deterministic_id
 from serambi_kit.logging import get_logger
-from serambi_kit.projections import OutOfOrderError
+from serambi_kit.messaging import OutOfOrderError
 from serambi_kit.runtime import Runtime
 from serambi_kit.timers import Timers, schedule_subject
 from serambi_kit.topology import TIMERS

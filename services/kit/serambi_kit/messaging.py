@@ -6,8 +6,12 @@ uses ``AckPolicy.MANUAL`` and decides itself, per message:
 - handled → ack (after the handler's effect is durable: handlers await their writes);
 - permanently bad (malformed envelope, payload that fails its contract, unknown event type) →
   dead-letter record with the reason, then ack — retrying cannot help;
-- failed otherwise (database down, conflict, out-of-order) → nak with a growing delay; on the
-  last allowed delivery → dead-letter record, then ack. The consumer keeps going either way.
+- out of order (``OutOfOrderError``: its aggregate's previous event is not applied yet) → nak,
+  first briefly (another replica is applying it), then after an ack wait each time: a previous
+  event held by a consumer that died comes back only when its ack wait runs out, and the
+  delivery budget must outlast that;
+- failed otherwise (database down, conflict) → nak with a growing delay; on the last allowed
+  delivery → dead-letter record, then ack. The consumer keeps going either way.
 """
 
 from __future__ import annotations
@@ -50,6 +54,10 @@ class PermanentError(Exception):
     """A handler's verdict that this message can never succeed (dead-letter it now)."""
 
 
+class OutOfOrderError(Exception):
+    """An event arrived before its aggregate's previous one was applied (retried later)."""
+
+
 PERMANENT = (EnvelopeError, SubjectError, UnknownEventTypeError, ValidationError, PermanentError)
 
 
@@ -59,7 +67,9 @@ class DeliveryPolicy:
     retry_delays: tuple[float, ...]
     ack_wait: float = 30.0
 
-    def delay(self, delivered: int) -> float:
+    def delay(self, delivered: int, error: Exception | None = None) -> float:
+        if isinstance(error, OutOfOrderError) and delivered > 1:
+            return self.ack_wait  # the previous event may be held by a consumer that died
         return self.retry_delays[min(delivered, len(self.retry_delays)) - 1]
 
 
@@ -101,7 +111,7 @@ async def deliver(
             await _dead_letter(msg, consumer, dead_letters, reason)
             return "dead_lettered"
         log.warning("message.retry", subject=msg.subject, delivered=delivered, error=repr(exc))
-        await msg.nak(delay=policy.delay(delivered))
+        await msg.nak(delay=policy.delay(delivered, exc))
         return "retried"
     await msg.ack_sync()
     log.debug("message.handled", subject=msg.subject, consumer=consumer, delivered=delivered,

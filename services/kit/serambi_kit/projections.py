@@ -21,10 +21,7 @@ from pymongo.errors import DuplicateKeyError
 from serambi_contracts import Event
 
 from .eventstore import RecordedEvent
-
-
-class OutOfOrderError(Exception):
-    """An event arrived before its aggregate's previous one was applied (retried later)."""
+from .messaging import OutOfOrderError
 
 
 @dataclass(frozen=True, slots=True)

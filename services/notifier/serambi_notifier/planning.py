@@ -21,6 +21,7 @@ from serambi_contracts import Event
 from serambi_contracts.notifier import Channel, RecipientKind
 from serambi_contracts.sla import SLABreached, SLAWarning
 from serambi_kit.eventstore import RecordedEvent, deterministic_id
+from serambi_kit.messaging import OutOfOrderError
 from serambi_kit.phones import PhoneNumberError, to_e164
 from serambi_kit.pii import Vault, mask_email, mask_phone
 
@@ -69,8 +70,9 @@ class Planned:
         return f"Planned({self.delivery_id}, {self.notice}, {self.channel}, {self.recipient_masked})"
 
 
-class NotProjectedYetError(Exception):
-    """The case this event needs is not in the read model yet (retried later)."""
+class NotProjectedYetError(OutOfOrderError):
+    """The case this event needs is not in the read model yet: retried later, paced like an
+    event whose predecessor is not applied yet (that may be held by a consumer that died)."""
 
 
 class Planner:

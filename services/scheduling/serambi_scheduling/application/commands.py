@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 from serambi_contracts.intake import DocumentRef, RequestSubmitted
 from serambi_kit.eventstore import deterministic_id
 from serambi_kit.logging import get_logger
+from serambi_kit.messaging import OutOfOrderError
 
 from ..domain import audience as rules_of_audience
 from ..domain.audience import UNDECIDED, Audience, Placement, Status
@@ -195,7 +196,7 @@ async def cancel(ctx: Context, audience_id: str, reason: str, by: str) -> Audien
     return await _done(ctx, await placement.run(ctx, audience_id, step))
 
 
-class NotOpenedYetError(Exception):
+class NotOpenedYetError(OutOfOrderError):
     """A withdrawal arrived before its request was opened here (retried later)."""
 
 
