@@ -61,9 +61,12 @@ def test_kill_9_of_every_service_at_random_moments_loses_and_duplicates_nothing(
 
         def killer() -> None:
             chance = random.Random(9)
+            victims: list[str] = []  # rounds of every service in a random order: each one dies
             try:
                 while not stop.wait(chance.uniform(4.0, 8.0)):
-                    name = chance.choice(KILLABLE)
+                    if not victims:
+                        victims = chance.sample(KILLABLE, len(KILLABLE))
+                    name = victims.pop()
                     stack.kill9(name)
                     stop.wait(chance.uniform(0.2, 1.5))
                     stack.start(name)
@@ -79,6 +82,8 @@ def test_kill_9_of_every_service_at_random_moments_loses_and_duplicates_nothing(
             stop.set()
             thread.join(90)
         assert not errors, errors
+        killed = {event.split()[-1] for event in stack.events if " SIGKILL " in event}
+        assert killed == set(KILLABLE), f"only {sorted(killed)} were killed during the load"
         for name in KILLABLE:  # the last kill may have left one down
             if not stack.services[name].alive():
                 stack.start(name)
