@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import signal
 import time
 import urllib.request
 from dataclasses import dataclass, field
@@ -34,14 +32,6 @@ def probe_event(number: int) -> SLAWarning:
 
 def probe_ref(kind: str, number: int) -> AggregateRef:
     return AggregateRef("intake", kind, f"p{number}")
-
-
-def kill9(process: localstack.ManagedProcess) -> None:
-    """SIGKILL by pid (only processes this test started)."""
-    if process.alive() and process.pid:
-        os.kill(process.pid, signal.SIGKILL)
-        assert process.process is not None
-        process.process.wait(10)
 
 
 def audience_request(code: str, due: datetime) -> RequestSubmitted:

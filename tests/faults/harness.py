@@ -400,3 +400,14 @@ def rebuild_matches(stack: FaultStack, service: str, collection: str) -> tuple[i
     for line in differences[:5]:
         print(f"[rebuild {service}.{collection}] {line[:600]}")
     return len(before), len(differences)
+
+
+def compare_with_rebuilds(stack: FaultStack, report: Report, read_models: tuple[tuple[str, str], ...]) -> None:
+    """Each (service, collection) read model against its rebuild: documents counted, every one
+    that differs unexpected."""
+    for service, collection in read_models:
+        documents, differ = rebuild_matches(stack, service, collection)
+        report.add(f"{service}_{collection}_docs", documents)
+        if differ:
+            report.add("unexpected", differ,
+                       problem=f"{service}.{collection}: {differ} documents differ from a rebuild")

@@ -23,7 +23,7 @@ from serambi_kit.eventstore import EventStoreError, JetStreamEventStore, determi
 from serambi_kit.topology import stream_config
 
 sys.path.insert(0, str(Path(__file__).parent))
-from conftest_b import Cluster, kill9, probe_event, probe_ref, wait_until  # noqa: E402
+from conftest_b import Cluster, probe_event, probe_ref, wait_until  # noqa: E402
 
 pytestmark = pytest.mark.faults
 
@@ -136,7 +136,7 @@ async def test_killing_the_r3_stream_leader_loses_no_acknowledged_event(tmp_path
                 leader = (await js.stream_info("INTAKE")).cluster.leader
                 victim = cluster.node_named(leader)
                 assert victim.process is not None
-                kill9(victim.process)
+                victim.process.kill()  # SIGKILL, then reap
                 kills.append(leader)
                 for extra in range(number, number + 5):  # appends while the node is down
                     await append_with_retries(store, kind, extra, acked, stats)

@@ -88,15 +88,7 @@ def test_kill_9_of_every_service_at_random_moments_loses_and_duplicates_nothing(
             if not stack.services[name].alive():
                 stack.start(name)
         report = settle(stack, cases, timeout=180.0)
-        documents, differ = harness.rebuild_matches(stack, "intake", "requests")
-        report.add("intake_requests_docs", documents)
-        report.add("rebuild_differences", differ)
-        if differ:
-            report.add("unexpected", differ, problem=f"intake.requests: {differ} documents differ from a rebuild")
-        cdocs, cdiffer = harness.rebuild_matches(stack, "complaints", "complaints")
-        report.add("complaints_docs", cdocs)
-        if cdiffer:
-            report.add("unexpected", cdiffer, problem=f"complaints: {cdiffer} documents differ from a rebuild")
+        harness.compare_with_rebuilds(stack, report, (("intake", "requests"), ("complaints", "complaints")))
         report.add("load_seconds", int(load_seconds))
         print_report("kill-9", report, time.monotonic() - started, stack)
         accepted = report.counts.get("request_accepted", 0) + report.counts.get("complaint_accepted", 0)
@@ -131,12 +123,8 @@ def test_the_mongodb_wire_server_restarted_mid_run_projections_resume_and_conver
             done.set()
             thread.join(120)
         report = settle(stack, cases, timeout=150.0)
-        for service, collection in (("intake", "requests"), ("complaints", "complaints"),
-                                    ("scheduling", "audiences")):
-            documents, differ = harness.rebuild_matches(stack, service, collection)
-            report.add(f"{service}_{collection}_docs", documents)
-            if differ:
-                report.add("unexpected", differ, problem=f"{service}.{collection}: {differ} differ from a rebuild")
+        harness.compare_with_rebuilds(stack, report, (("intake", "requests"), ("complaints", "complaints"),
+                                                      ("scheduling", "audiences")))
         report.add("load_seconds", int(load_seconds))
         print_report("mongo-restart", report, time.monotonic() - started, stack)
         assert sum(1 for e in stack.events if e.endswith("mongo started")) >= 1
@@ -171,11 +159,7 @@ def test_a_service_paused_past_its_ack_wait_then_resumed_duplicates_no_effect(tm
             thread.join(60)
             done.set()
         report = settle(stack, cases, timeout=120.0, notifications=False)
-        for service, collection in (("intake", "requests"), ("scheduling", "audiences")):
-            documents, differ = harness.rebuild_matches(stack, service, collection)
-            report.add(f"{service}_{collection}_docs", documents)
-            if differ:
-                report.add("unexpected", differ, problem=f"{service}.{collection}: {differ} differ from a rebuild")
+        harness.compare_with_rebuilds(stack, report, (("intake", "requests"), ("scheduling", "audiences")))
         report.add("load_seconds", int(load_seconds))
         print_report("sigstop", report, time.monotonic() - started, stack)
         assert sum(1 for e in stack.events if e.endswith("SIGCONT scheduling")) >= 1

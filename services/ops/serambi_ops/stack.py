@@ -45,10 +45,7 @@ class LocalStack:
         self.events.append(f"{time.monotonic():.1f} {text}")
 
     def kill9(self, name: str) -> None:
-        process = self.services[name]
-        if process.alive():
-            os.kill(process.pid, signal.SIGKILL)
-            process.process.wait(10)
+        self.services[name].kill()  # SIGKILL, then reap
         self.note(f"SIGKILL {name}")
 
     def start(self, name: str) -> None:
@@ -72,8 +69,6 @@ class LocalStack:
             f"== {p.name}\n{p.read_text(errors='replace')[-chars:]}"
             for p in sorted((self.base / "logs").glob("*.log"))
         )
-
-
 
 
 def _service(name: str, module: str, env: dict[str, str], logs: Path) -> localstack.ManagedProcess:
@@ -148,8 +143,6 @@ def local_stack(
         sms.shutdown()
         sms.server_close()
         smtp.stop()
-
-
 
 
 # -- sample cases for driving a stack -------------------------------------------------------------
