@@ -8,6 +8,7 @@ with other tests); events are appended to JetStream for real, read back, project
 
 from __future__ import annotations
 
+import asyncio
 import os
 import threading
 import uuid
@@ -45,11 +46,16 @@ TOKEN = "integration-sms-token"
 
 @dataclass
 class Mailbox:
-    """An aiosmtpd handler that keeps every message and can refuse recipients or data."""
+    """An aiosmtpd handler that keeps every message and can refuse recipients or data.
+
+    With ``delay`` it is a slow relay: it keeps the message as soon as it has it and answers
+    ``250`` only ``delay`` seconds later (the worst case for a sender: a client that gives up
+    waiting has still had its message taken)."""
 
     messages: list[EmailMessage] = field(default_factory=list)
     refuse_rcpt: dict[str, str] = field(default_factory=dict)  # address → SMTP reply
     data_replies: list[str] = field(default_factory=list)  # replies to the next DATA commands
+    delay: float = 0.0  # seconds before answering a message it kept
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
@@ -64,6 +70,8 @@ class Mailbox:
             if self.data_replies:
                 return self.data_replies.pop(0)
             self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        if self.delay:
+            await asyncio.sleep(self.delay)
         return "250 Message accepted"
 
     def for_case(self, case_id: str) -> list[EmailMessage]:
@@ -131,7 +139,8 @@ class Harness:
         table = subscriptions.by_event(subscriptions.load(None, TEMPLATES))
         email = SmtpChannel(host="127.0.0.1", port=settings.smtp_port, tls="none", username=None,
                             password=None, sender=settings.mail_from,
-                            timeout=settings.smtp_timeout_seconds)
+                            timeout=settings.smtp_timeout_seconds,
+                            connections=settings.smtp_connections)
         sms = JsonProvider(settings.sms_url, TOKEN, "BIROEKONOMI", settings.sms_timeout_seconds)
         dispatcher = Dispatcher(
             settings, Planner(settings, table, self.vault, self.db), Composer(settings),
