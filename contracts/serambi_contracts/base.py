@@ -39,6 +39,16 @@ class Sealed(Value):
 PersonalData = Annotated[Sealed, Field(json_schema_extra={"x-personal-data": True})]
 
 
+class DocumentRef(Value):
+    """A stored document, referenced by id, digest and media type (never embedded)."""
+
+    document_id: AggregateId
+    kind: ShortText
+    media_type: ShortText
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    size: int = Field(ge=0)
+
+
 class Event(BaseModel):
     """A fact that happened. Frozen; readers ignore fields they do not know (tolerant reader)."""
 

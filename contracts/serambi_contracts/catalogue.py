@@ -5,7 +5,7 @@ from __future__ import annotations
 from .audit import PersonalDataAccessed
 from .base import Event
 from .complaints import COMPLAINT_EVENTS
-from .intake import GuestRegistered, RequestSubmitted, RequestWithdrawn
+from .intake import GuestRegistered, RequestLinkRequested, RequestSubmitted, RequestWithdrawn
 from .notifier import NotificationFailed, NotificationSent
 from .scheduling import AUDIENCE_EVENTS, BOOKING_EVENTS, RESOURCE_EVENTS
 from .sla import ClockDue, SLABreached, SLAWarning
@@ -14,6 +14,7 @@ EVENTS: tuple[type[Event], ...] = (
     GuestRegistered,
     RequestSubmitted,
     RequestWithdrawn,
+    RequestLinkRequested,
     *AUDIENCE_EVENTS,
     *RESOURCE_EVENTS,
     *BOOKING_EVENTS,

@@ -19,7 +19,7 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from .base import AggregateId, Event, PersonalData, ShortText
+from .base import AggregateId, DocumentRef, Event, PersonalData, ShortText
 
 OfficerId = ShortText  # an officer's subject id from the identity provider
 
@@ -85,6 +85,14 @@ class ComplaintReceived(Event):
     external_ref: str | None = Field(
         default=None, pattern=r"^[A-Za-z0-9_.:/-]{1,64}$",
         description="the complaint's id in SP4N-LAPOR! (channel sp4n_lapor)",
+    )
+    access_token: PersonalData | None = Field(
+        default=None,
+        description="the access token, sealed: the notifier puts it in the tracking link it sends",
+    )
+    attachments: list[DocumentRef] = Field(
+        default_factory=list, max_length=5,
+        description="photos (JPEG, PNG) and PDFs sent with the complaint, stored by complaints",
     )
 
 
@@ -180,6 +188,15 @@ class ComplaintDeadlineMoved(Event):
     calendar_revision: ShortText
 
 
+class ComplaintLinkRequested(Event):
+    """Someone asked, with the tracking code alone, that the tracking link be sent again to
+    the contact on file ("lost your link?"); the notifier sends it. Nothing personal."""
+
+    context: ClassVar[str] = "complaints"
+    tracking_code: AggregateId
+    requested_at: datetime
+
+
 COMPLAINT_EVENTS: tuple[type[Event], ...] = (
     ComplaintReceived,
     ComplaintClassified,
@@ -190,4 +207,5 @@ COMPLAINT_EVENTS: tuple[type[Event], ...] = (
     ComplaintClockPaused,
     ComplaintClockResumed,
     ComplaintDeadlineMoved,
+    ComplaintLinkRequested,
 )

@@ -8,7 +8,8 @@ from typing import ClassVar
 
 from pydantic import Field, model_validator
 
-from .base import AggregateId, Event, LongText, PersonalData, ShortText, Value
+# DocumentRef lives in base (complaints' attachments are documents too); imported from here as before
+from .base import AggregateId, DocumentRef, Event, LongText, PersonalData, ShortText, Value
 
 
 class InstitutionType(StrEnum):
@@ -40,16 +41,6 @@ class Requester(Value):
         return self
 
 
-class DocumentRef(Value):
-    """A stored document, referenced by id, digest and media type (never embedded)."""
-
-    document_id: AggregateId
-    kind: ShortText
-    media_type: ShortText
-    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
-    size: int = Field(ge=0)
-
-
 class RequestSubmitted(Event):
     """An institution asked for an audience; the 3-working-day answer clock starts."""
 
@@ -73,6 +64,10 @@ class RequestSubmitted(Event):
         pattern=r"^[0-9a-f]{64}$",
         description="SHA-256 of the requester's 256-bit random access token (never the token)",
     )
+    access_token: PersonalData | None = Field(
+        default=None,
+        description="the access token, sealed: the notifier puts it in the tracking link it sends",
+    )
 
 
 class GuestRegistered(Event):
@@ -95,3 +90,12 @@ class RequestWithdrawn(Event):
     tracking_code: AggregateId
     withdrawn_at: datetime
     reason: str | None = Field(default=None, max_length=1000)
+
+
+class RequestLinkRequested(Event):
+    """Someone asked, with the tracking code alone, that the tracking link be sent again to
+    the contact on file ("lost your link?"); the notifier sends it. Nothing personal."""
+
+    context: ClassVar[str] = "intake"
+    tracking_code: AggregateId
+    requested_at: datetime

@@ -2,7 +2,7 @@
 request views and the guest book."""
 
 from serambi_contracts.audit import PersonalDataAccessed
-from serambi_contracts.intake import GuestRegistered, RequestSubmitted, RequestWithdrawn
+from serambi_contracts.intake import GuestRegistered, RequestLinkRequested, RequestSubmitted, RequestWithdrawn
 from serambi_kit.runtime import Runtime
 from serambi_kit.topology import ConsumerSpec
 
@@ -17,6 +17,6 @@ def register(runtime: Runtime) -> None:
     runtime.project(REQUEST_EVENTS, REQUEST_VIEWS)
     runtime.project(AUDIENCE_EVENTS, REQUEST_VIEWS)
     runtime.project(GUEST_EVENTS, GUEST_BOOK)
-    runtime.publishes("intake", "request", RequestSubmitted, RequestWithdrawn)
+    runtime.publishes("intake", "request", RequestSubmitted, RequestWithdrawn, RequestLinkRequested)
     runtime.publishes("intake", "guest", GuestRegistered)
     runtime.publishes("intake", "access", PersonalDataAccessed)
