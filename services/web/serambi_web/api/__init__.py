@@ -1,0 +1,5 @@
+"""The portal's routes, in the order the app mounts them."""
+
+from . import audiensi, informasi, lacak, lupa, pengaduan
+
+ROUTERS = (informasi.router, audiensi.router, pengaduan.router, lacak.router, lupa.router)

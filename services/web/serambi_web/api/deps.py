@@ -1,0 +1,102 @@
+"""What the routes share: the portal's container, page rendering, checked forms, sessions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse, Response
+from fastapi.templating import Jinja2Templates
+from starlette.datastructures import FormData, UploadFile
+
+from ..adapters.services import Complaints, Intake, Scheduling
+from ..settings import WebSettings
+from .security import CSRF_COOKIE, SESSION_COOKIE, Secrets
+
+KINDS = ("audiensi", "pengaduan")
+CODE_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+
+
+class FormExpiredError(Exception):
+    """The form's CSRF token does not match its cookie (expired, or posted from elsewhere)."""
+
+
+@dataclass
+class Portal:
+    """The composition root's product; ``settings`` is what the kit's rate limiter reads."""
+
+    settings: WebSettings
+    intake: Intake
+    complaints: Complaints
+    scheduling: Scheduling
+    templates: Jinja2Templates
+    secrets: Secrets
+    content: dict[str, Any]
+
+
+def portal_of(request: Request) -> Portal:
+    return request.app.state.runtime
+
+
+PortalDep = Annotated[Portal, Depends(portal_of)]
+
+
+def render(request: Request, template: str, context: dict[str, Any] | None = None,
+           status_code: int = 200, *, private: bool = False) -> HTMLResponse:
+    """A page; forms on it get a CSRF token bound to this browser's cookie (set if missing)."""
+    portal = portal_of(request)
+    nonce = request.cookies.get(CSRF_COOKIE)
+    fresh = nonce is None
+    if fresh:
+        nonce = Secrets.new_nonce()
+    response = portal.templates.TemplateResponse(
+        request, template,
+        {"csrf": portal.secrets.csrf_token(nonce), "content": portal.content, **(context or {})},
+        status_code=status_code,
+    )
+    if fresh:
+        response.set_cookie(CSRF_COOKIE, nonce, httponly=True, samesite="lax", path="/",
+                            secure=portal.settings.secure_cookies)
+    if private:  # carries a tracking secret or a person's case
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+async def checked_form(request: Request, max_files: int = 4) -> FormData:
+    """The posted form, parsed within limits, after its CSRF token is checked."""
+    form = await request.form(max_files=max_files, max_fields=40, max_part_size=64 * 1024)
+    token = form.get("csrf")
+    if not portal_of(request).secrets.csrf_valid(
+        request.cookies.get(CSRF_COOKIE), token if isinstance(token, str) else None
+    ):
+        raise FormExpiredError
+    return form
+
+
+def text(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def uploads(form: FormData, name: str) -> list[UploadFile]:
+    """The files chosen in ``name`` (a browser sends an empty part when none is chosen)."""
+    return [item for item in form.getlist(name)
+            if isinstance(item, UploadFile) and (item.filename or item.size)]
+
+
+def session_token(request: Request, kind: str, code: str) -> str | None:
+    return portal_of(request).secrets.open(f"{kind}:{code}", request.cookies.get(SESSION_COOKIE))
+
+
+def start_session(response: Response, request: Request, kind: str, code: str, token: str) -> None:
+    portal = portal_of(request)
+    response.set_cookie(
+        SESSION_COOKIE, portal.secrets.seal(f"{kind}:{code}", token),
+        max_age=portal.secrets.session_seconds, path=f"/lacak/{kind}/{code}",
+        httponly=True, samesite="lax", secure=portal.settings.secure_cookies,
+    )
+
+
+def end_session(response: Response, kind: str, code: str) -> None:
+    response.delete_cookie(SESSION_COOKIE, path=f"/lacak/{kind}/{code}")

@@ -1,0 +1,62 @@
+"""The services' 4xx errors (``field``, ``rule``) as Indonesian messages beside their fields."""
+
+from __future__ import annotations
+
+from ..adapters.backend import ApiError
+
+LABELS = {
+    "requester_name": "Nama", "requester_position": "Jabatan", "institution": "Nama instansi",
+    "institution_type": "Jenis instansi", "email": "Email", "phone": "Nomor HP",
+    "identity_number": "NIK", "topic": "Topik", "purpose": "Maksud dan tujuan",
+    "participants": "Jumlah peserta", "proposed_dates": "Usulan tanggal",
+    "request_letter": "Surat permohonan", "identity_document": "Tanda pengenal",
+    "name": "Nama", "summary": "Ringkasan", "description": "Uraian pengaduan",
+    "disclosure": "Identitas pelapor", "attachments": "Lampiran", "reason": "Alasan",
+    "code": "Kode lacak", "token": "Kode akses",
+}
+BY_FIELD = {
+    "email": "Isi alamat email yang benar, misalnya nama@contoh.go.id.",
+    "phone": "Isi nomor HP Indonesia yang benar, misalnya 0812 3456 7890.",
+    "identity_number": "NIK terdiri atas 16 angka.",
+    "institution_type": "Pilih jenis instansi.",
+    "participants": "Isi jumlah peserta dengan angka 1 sampai 500.",
+    "proposed_dates": "Isi tanggal yang benar (paling banyak 10 tanggal).",
+    "disclosure": "Pilih salah satu pilihan identitas.",
+}
+BY_RULE = {
+    "missing": "{label} wajib diisi.",
+    "string_too_short": "{label} wajib diisi.",
+    "string_too_long": "{label} terlalu panjang.",
+    "too_large": "{label} terlalu besar. Ukuran paling besar {limit}.",
+    "unsupported_type": "{label} harus berupa berkas PDF, PNG atau JPEG.",
+    "too_many": "{label} terlalu banyak.",
+}
+CONTACT = "Isi alamat email atau nomor HP agar kami dapat mengirim kabar."
+NAMED = "Pengaduan atas nama perlu nama Anda, atau pilih anonim atau rahasia."
+GENERIC = "{label}: isian ini tidak dapat diterima. Periksa kembali."
+
+
+def field_errors(error: ApiError, limits: dict[str, str] | None = None) -> dict[str, str]:
+    """One message per form field (the first the service gave for it)."""
+    found: dict[str, str] = {}
+    for item in error.errors or [{"field": "", "rule": "", "message": error.detail}]:
+        field = str(item.get("field", "")).split(".")[0]
+        rule, message = str(item.get("rule", "")), str(item.get("message", ""))
+        if not field:  # a rule over several fields
+            if "email address or a mobile" in message and "name" not in message:
+                field, text = ("email", CONTACT)
+            elif "named complaint" in message:
+                field, text = ("name", NAMED if "name" in message.split("needs")[-1] else CONTACT)
+            else:
+                field, text = ("", GENERIC.format(label="Formulir"))
+        else:
+            text = _message(field, rule, (limits or {}).get(field, ""))
+        found.setdefault(field, text)
+    return found
+
+
+def _message(field: str, rule: str, limit: str) -> str:
+    label = LABELS.get(field, field)
+    if rule in BY_RULE and (rule != "missing" or field not in BY_FIELD):
+        return BY_RULE[rule].format(label=label, limit=limit or "yang diizinkan")
+    return BY_FIELD.get(field) or GENERIC.format(label=label)

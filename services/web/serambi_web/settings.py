@@ -1,0 +1,61 @@
+"""The portal's settings (environment variables ``SERAMBI_*``, like every service's).
+
+The portal keeps no data of its own: no NATS, no MongoDB. It reads the services' public APIs at
+the URLs below and signs its cookies (form tokens, tracking sessions) with ``session_secret``.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SESSION_SECRET = "serambi-development-web-secret-not-for-production"  # noqa: S105 — refused in production
+
+
+class WebSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SERAMBI_", extra="ignore")
+    service: ClassVar[str] = "web"
+    default_port: ClassVar[int] = 8000
+
+    environment: Literal["development", "test", "production"] = "development"
+    http_host: str = "127.0.0.1"
+    http_port: int | None = Field(default=None, description="default 8000")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    intake_url: str = Field(default="http://127.0.0.1:8001", description="intake's API, seen from here")
+    complaints_url: str = Field(default="http://127.0.0.1:8003", description="complaints' API")
+    scheduling_url: str = Field(default="http://127.0.0.1:8002", description="answer letters")
+    backend_timeout_seconds: float = Field(default=15.0, gt=0, le=120)
+    session_secret: SecretStr = Field(
+        default=SecretStr(DEV_SESSION_SECRET),
+        description="signs form (CSRF) tokens and encrypts tracking sessions; refused as default "
+        "in production; the same on every replica",
+    )
+    secure_cookies: bool = Field(default=False, description="cookies only over HTTPS (production)")
+    tracking_session_minutes: int = Field(default=60, ge=1, le=24 * 60)
+    max_document_bytes: int = Field(default=10_000_000, ge=1_000, description="as intake's")
+    max_attachment_bytes: int = Field(default=10_000_000, ge=1_000, description="as complaints'")
+    max_attachments: int = Field(default=5, ge=0, le=10, description="as complaints'")
+    max_request_bytes: int = Field(default=52_000_000, ge=10_000, description="413 above this")
+    rate_limits: dict[str, int] = Field(
+        default={"submissions": 20, "lookups": 120, "link_resends": 5},
+        description="form posts, tracking views and lost-link requests per minute per client (JSON)",
+    )
+    trust_forwarded_for: bool = Field(default=False, description="behind a trusted proxy")
+    content_file: str | None = Field(
+        default=None, description="the service information (TOML); default: the packaged layanan.toml"
+    )
+
+    @model_validator(mode="after")
+    def _production_has_its_own_secret(self) -> WebSettings:
+        if self.environment == "production":
+            if self.session_secret.get_secret_value() == DEV_SESSION_SECRET:
+                raise ValueError("SERAMBI_SESSION_SECRET must be set to a secret in production")
+            if not self.secure_cookies:
+                raise ValueError("SERAMBI_SECURE_COOKIES must be true in production (HTTPS only)")
+        return self
+
+    @property
+    def port(self) -> int:
+        return self.http_port or self.default_port
