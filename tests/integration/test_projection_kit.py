@@ -67,10 +67,10 @@ def projection(kind: str) -> Projection:
 async def start_runtime(nats_url, mongo_url, mongo_db):
     runtimes: list[Runtime] = []
 
-    async def start(register: Callable[[Runtime], None]) -> Runtime:
+    async def start(register: Callable[[Runtime], None], **overrides) -> Runtime:
         settings = KitTestSettings(
             nats_url=nats_url, mongo_url=mongo_url, mongo_database=mongo_db.name,
-            consumer_max_deliver=3, retry_delays_seconds=(0.05, 0.05, 0.05),
+            consumer_max_deliver=3, retry_delays_seconds=(0.05, 0.05, 0.05), **overrides,
         )
         runtime = Runtime(settings)
         register(runtime)
@@ -158,29 +158,49 @@ async def test_poison_messages_are_dead_lettered_with_the_reason_and_the_rest_ke
     assert letter["stream"] == "COMPLAINTS" and letter["sequence"] > 0 and letter["payload"] == body
 
 
-async def test_a_transient_failure_is_retried_and_a_persistent_one_dead_lettered(
+async def test_an_outage_is_waited_out_and_a_persistent_failure_dead_lettered(
     nc, mongo_db, kind, start_runtime
 ):
     attempts: dict[str, int] = {}
+    outage_over = asyncio.Event()
 
     async def flaky(recorded: RecordedEvent) -> None:
-        attempts[recorded.ref.id] = attempts.get(recorded.ref.id, 0) + 1
-        if recorded.ref.id == "always" or attempts[recorded.ref.id] < 3:
+        case = recorded.ref.id
+        attempts[case] = attempts.get(case, 0) + 1
+        if case == "outage" and not outage_over.is_set():
+            raise ConnectionError("database away")  # a dependency down: wait, never dead-letter
+        if case == "twice" and attempts[case] < 3:
             raise ConnectionError("database briefly away")
+        if case == "bug":
+            raise RuntimeError("handler bug")  # not an outage: the delivery budget applies
 
-    runtime = await start_runtime(lambda r: r.consume(spec(kind, "flaky"), flaky, "test"))
-    for case in ("twice", "always"):
+    # an outage of 3 ack waits: the held message's ack wait must be renewed, not run out
+    runtime = await start_runtime(lambda r: r.consume(spec(kind, "flaky"), flaky, "test"),
+                                  consumer_ack_wait_seconds=1.5, outage_retry_max_seconds=0.3)
+    for case in ("twice", "bug"):
         await execute(runtime.store, AggregateRef("complaints", kind, case), lambda _h, c=case: [warning(c, 50)])
 
     async def settled() -> bool:
         return attempts.get("twice") == 3 and len(await runtime.dead_letters().list()) == 1
 
-    await eventually(settled)
+    await eventually(settled, timeout=30)
+    # a consumer whose dependency is down holds its message and takes no other meanwhile
+    await execute(runtime.store, AggregateRef("complaints", kind, "outage"), lambda _h: [warning("outage", 50)])
+    await asyncio.sleep(4.5)
+    assert attempts["outage"] >= 6
     [letter] = await runtime.dead_letters().list()
-    assert letter["subject"].endswith(".always.SLAWarning")
-    assert letter["reason"].startswith("failed 3 deliveries; last: ConnectionError")
-    await asyncio.sleep(0.3)
-    assert attempts == {"twice": 3, "always": 3}
+    assert letter["subject"].endswith(".bug.SLAWarning")
+    assert letter["reason"].startswith("failed 3 deliveries; last: RuntimeError")
+    info = await nc.jetstream().consumer_info(spec(kind, "flaky").stream, spec(kind, "flaky").durable)
+    assert info.num_ack_pending == 1 and info.num_redelivered == 0  # held, its ack wait renewed
+    outage_over.set()
+
+    async def outage_handled() -> bool:
+        done = await nc.jetstream().consumer_info(spec(kind, "flaky").stream, spec(kind, "flaky").durable)
+        return done.num_ack_pending == 0 and done.num_pending == 0
+
+    await eventually(outage_handled, timeout=30)
+    assert attempts["bug"] == 3 and len(await runtime.dead_letters().list()) == 1
 
 
 async def test_a_rebuilt_read_model_equals_the_live_one(nc, mongo_db, kind, projection, start_runtime):

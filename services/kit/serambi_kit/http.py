@@ -105,7 +105,8 @@ def create_service_app(
     async def readyz() -> JSONResponse:
         checks = await runtime.readiness()
         ready = all(value == "ok" for value in checks.values())
-        return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+        body = {"ready": ready, "checks": checks, "consumers": runtime.consumer_health()}
+        return JSONResponse(body, status_code=200 if ready else 503)
 
     @app.get("/metrics", tags=["operations"], include_in_schema=False)
     async def metrics() -> Response:

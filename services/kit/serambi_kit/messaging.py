@@ -4,21 +4,33 @@ FastStream's default JetStream policy terminates a message when the handler rais
 uses ``AckPolicy.MANUAL`` and decides itself, per message:
 
 - handled → ack (after the handler's effect is durable: handlers await their writes);
+- a dependency is down (MongoDB or NATS unreachable: ``outages.is_outage``) → the message is
+  kept: the handler is tried again in place with a growing pause (capped), and the message's
+  ack wait is renewed meanwhile, until the dependency is back — however long that takes. The
+  consumer makes no progress during an outage (visible as a stalled consumer), but nothing is
+  dead-lettered or dropped for it, and the outage does not count against the message's
+  delivery budget;
 - permanently bad (malformed envelope, payload that fails its contract, unknown event type) →
   dead-letter record with the reason, then ack — retrying cannot help;
 - out of order (``OutOfOrderError``: its aggregate's previous event is not applied yet) → nak,
   first briefly (another replica is applying it), then after an ack wait each time: a previous
   event held by a consumer that died comes back only when its ack wait runs out, and the
   delivery budget must outlast that;
-- failed otherwise (database down, conflict) → nak with a growing delay; on the last allowed
-  delivery → dead-letter record, then ack. The consumer keeps going either way.
+- failed otherwise (conflict, a bug) → nak with a growing delay; on the last allowed delivery
+  → dead-letter record, then ack. The consumer keeps going either way.
+
+A dead-letter record is written to MongoDB and only then is the message acked; if that write
+fails (MongoDB down), the message waits like any other outage. The server-side consumers have
+no delivery limit (``max_deliver=-1``), so JetStream can never give up on a message that was
+not acked: the limit is the kit's own (``DeliveryPolicy.max_deliver``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from faststream.middlewares import AckPolicy
@@ -26,7 +38,7 @@ from faststream.nats import JStream, NatsBroker, NatsMessage, PullSub
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeoutError
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 from pydantic import ValidationError
 from serambi_contracts import (
     EnvelopeError,
@@ -40,6 +52,7 @@ from .causation import caused_by
 from .deadletters import DeadLetter, DeadLetters
 from .eventstore import RecordedEvent, decode_event
 from .logging import get_logger
+from .outages import is_outage
 from .topology import ConsumerSpec
 
 log = get_logger(__name__)
@@ -47,6 +60,15 @@ CONSUMED = Counter(
     "serambi_messages_consumed_total", "Messages consumed", ["consumer", "outcome"]
 )
 HANDLE_SECONDS = Histogram("serambi_message_handle_seconds", "Handler time", ["consumer"])
+OUTAGE_RETRIES = Counter(
+    "serambi_consumer_outage_retries_total",
+    "Handler attempts that failed because a dependency was down (the message was kept)",
+    ["consumer"],
+)
+WAITING = Gauge(
+    "serambi_consumer_waiting_for_dependency",
+    "Messages this process holds until a dependency is back", ["consumer"],
+)
 Handler = Callable[[RecordedEvent], Awaitable[None]]
 
 
@@ -66,6 +88,12 @@ class DeliveryPolicy:
     max_deliver: int
     retry_delays: tuple[float, ...]
     ack_wait: float = 30.0
+    outage_max_delay: float = 10.0
+
+    def outage_delay(self, attempt: int) -> float:
+        """The pause before attempt ``attempt + 1`` while a dependency is down: doubling from
+        0.5 s, capped, and always well inside the ack wait (the message is renewed each time)."""
+        return min(0.5 * 2 ** min(attempt - 1, 16), self.outage_max_delay, self.ack_wait / 3)
 
     def delay(self, delivered: int, error: Exception | None = None) -> float:
         if isinstance(error, OutOfOrderError) and delivered > 1:
@@ -80,35 +108,44 @@ def parse_message(msg: Msg) -> RecordedEvent:
     return RecordedEvent(ref, decode_event(envelope, msg.data), envelope, msg.metadata.sequence.stream)
 
 
+def _reader(handle: Handler) -> Callable[[Msg], RecordedEvent]:
+    """How ``handle`` reads its messages: ``handle.parse`` if it has one (a projection reads an
+    event it cannot decode as a gap to move past, in order), else :func:`parse_message`."""
+    return getattr(handle, "parse", parse_message)
+
+
 async def deliver(
     msg: Msg, consumer: str, handle: Handler, dead_letters: DeadLetters, policy: DeliveryPolicy,
-    *, ignore_unknown_types: bool = False,
+    *, ignore_unknown_types: bool = False, held: Sequence[Msg] = (),
 ) -> str:
     """Handle one message and settle it (ack / nak / dead-letter). Returns the outcome.
 
     ``ignore_unknown_types``: a valid envelope whose ce-type is not in the catalogue (e.g. from a
     newer producer) is acked and ignored instead of dead-lettered — for consumers that react to a
     few known types and must not alarm on the others (the notifier).
+    ``held``: other messages this process holds meanwhile (the rest of a batch), whose ack wait
+    is renewed with this one's while a dependency is down.
     """
     delivered = msg.metadata.num_delivered
+    hold = Hold(consumer, policy, (msg, *held))
     try:
-        recorded = parse_message(msg)
+        recorded = _reader(handle)(msg)
         with caused_by(recorded.envelope.correlationid, recorded.envelope.id):
-            await handle(recorded)
+            await hold.until_done(lambda: handle(recorded))
     except UnknownEventTypeError as exc:
         if not ignore_unknown_types:
-            await _dead_letter(msg, consumer, dead_letters, f"{type(exc).__name__}: {exc}")
+            await _dead_letter(msg, consumer, dead_letters, f"{type(exc).__name__}: {exc}", hold)
             return "dead_lettered"
         log.info("message.ignored", subject=msg.subject, consumer=consumer, reason=str(exc))
         await msg.ack_sync()
         return "ignored"
     except PERMANENT as exc:
-        await _dead_letter(msg, consumer, dead_letters, f"{type(exc).__name__}: {exc}")
+        await _dead_letter(msg, consumer, dead_letters, f"{type(exc).__name__}: {exc}", hold)
         return "dead_lettered"
     except Exception as exc:  # noqa: BLE001 — every other failure is retried, then dead-lettered
         if delivered >= policy.max_deliver:
             reason = f"failed {delivered} deliveries; last: {type(exc).__name__}: {exc}"
-            await _dead_letter(msg, consumer, dead_letters, reason)
+            await _dead_letter(msg, consumer, dead_letters, reason, hold)
             return "dead_lettered"
         log.warning("message.retry", subject=msg.subject, delivered=delivered, error=repr(exc))
         await msg.nak(delay=policy.delay(delivered, exc))
@@ -119,7 +156,53 @@ async def deliver(
     return "handled"
 
 
-async def _dead_letter(msg: Msg, consumer: str, dead_letters: DeadLetters, reason: str) -> None:
+class Hold:
+    """Runs a step of a message's handling again and again while a dependency is down.
+
+    Each failed attempt renews the ack wait of every held message (``in_progress``), so the
+    server neither redelivers them elsewhere nor counts the outage against their delivery
+    budget, then pauses (``DeliveryPolicy.outage_delay``). Any other error is raised at once.
+    """
+
+    def __init__(self, consumer: str, policy: DeliveryPolicy, msgs: Sequence[Msg]) -> None:
+        self.consumer = consumer
+        self.policy = policy
+        self.msgs = msgs
+
+    async def until_done(self, step: Callable[[], Awaitable[None]]) -> None:
+        attempt = 0
+        try:
+            while True:
+                try:
+                    await step()
+                    return
+                except Exception as exc:
+                    if isinstance(exc, PERMANENT) or not is_outage(exc):
+                        raise
+                    attempt += 1
+                    if attempt == 1:
+                        WAITING.labels(self.consumer).inc()
+                    OUTAGE_RETRIES.labels(self.consumer).inc()
+                    log.warning("message.dependency_down", consumer=self.consumer, attempt=attempt,
+                                subject=self.msgs[0].subject, error=f"{type(exc).__name__}: {exc}"[:300])
+                await self._renew()
+                await asyncio.sleep(self.policy.outage_delay(attempt))
+        finally:
+            if attempt:
+                WAITING.labels(self.consumer).dec()
+                log.info("message.dependency_back", consumer=self.consumer, attempts=attempt,
+                         subject=self.msgs[0].subject)
+
+    async def _renew(self) -> None:
+        for msg in self.msgs:
+            try:
+                await msg.in_progress()
+            except Exception:  # noqa: BLE001 — NATS itself may be the one down: renewed next time
+                return
+
+
+async def _dead_letter(msg: Msg, consumer: str, dead_letters: DeadLetters, reason: str,
+                       hold: Hold) -> None:
     metadata = msg.metadata
     letter = DeadLetter(
         consumer=consumer,
@@ -131,7 +214,7 @@ async def _dead_letter(msg: Msg, consumer: str, dead_letters: DeadLetters, reaso
         headers=dict(msg.headers or {}),
         payload=msg.data,
     )
-    await dead_letters.record(letter)  # if this fails, the message is redelivered (not acked)
+    await hold.until_done(lambda: dead_letters.record(letter))  # acked only once recorded
     log.error("message.dead_lettered", subject=msg.subject, sequence=letter.sequence, reason=reason)
     await msg.ack_sync()
 
@@ -179,23 +262,30 @@ async def deliver_batch(
     :func:`deliver` on its own — retries, dead letters and idempotency as usual."""
     outcomes: dict[str, int] = {}
     valid: list[tuple[Msg, RecordedEvent]] = []
+    hold = Hold(consumer, policy, msgs)
     for msg in msgs:
         try:
-            valid.append((msg, parse_message(msg)))
+            valid.append((msg, _reader(handle)(msg)))
         except PERMANENT as exc:
-            await _dead_letter(msg, consumer, dead_letters, f"{type(exc).__name__}: {exc}")
+            await _dead_letter(msg, consumer, dead_letters, f"{type(exc).__name__}: {exc}", hold)
             outcomes["dead_lettered"] = outcomes.get("dead_lettered", 0) + 1
-    try:
+    done = False
+
+    async def apply_all() -> None:
+        nonlocal done
         done = bool(valid) and await fast_path([recorded for _, recorded in valid])
+
+    try:
+        await hold.until_done(apply_all)  # an outage waits here for the whole batch
     except Exception as exc:  # noqa: BLE001 — the slow path below retries message by message
         log.info("batch.fallback", consumer=consumer, size=len(valid), error=repr(exc))
-        done = False
-    for msg, _ in valid:
+    for index, (msg, _) in enumerate(valid):
         if done:
             await msg.ack()  # the batch's effect is durable; a lost ack only redelivers a no-op
             outcome = "handled"
         else:
-            outcome = await deliver(msg, consumer, handle, dead_letters, policy)
+            later = [other for other, _ in valid[index + 1:]]
+            outcome = await deliver(msg, consumer, handle, dead_letters, policy, held=later)
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
     return outcomes
 
@@ -269,7 +359,7 @@ def _subscriber(broker: NatsBroker, spec: ConsumerSpec, policy: DeliveryPolicy, 
         spec.filter_subjects[0] if len(spec.filter_subjects) == 1 else f"{spec.context}.>",
         stream=JStream(spec.stream, declare=False),
         durable=spec.durable,
-        config=spec.config(max_deliver=policy.max_deliver, ack_wait=policy.ack_wait),
+        config=spec.config(ack_wait=policy.ack_wait),
         pull_sub=pull,
         ack_policy=AckPolicy.MANUAL,
         max_workers=workers if workers > 1 else None,

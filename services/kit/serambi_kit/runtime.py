@@ -19,6 +19,7 @@ from serambi_contracts import Event
 
 from .deadletters import DeadLetters
 from .eventstore import JetStreamEventStore
+from .health import ConsumerWatch
 from .logging import get_logger
 from .messaging import Backlog, DeliveryPolicy, Handler, redrive, subscribe, subscribe_batches
 from .mongo import connect, database
@@ -47,11 +48,15 @@ class Runtime:
         credentials = settings.nats_options()
         self.broker = NatsBroker(
             settings.nats_url, logger=logging.getLogger("serambi.faststream"), log_level=logging.DEBUG,
+            max_reconnect_attempts=-1,  # an outage of minutes ends in a reconnect, never a give-up
             security=NatsUserPassword(credentials["user"], credentials["password"]) if credentials else None,
         )
         self.policy = DeliveryPolicy(
-            settings.consumer_max_deliver, settings.retry_delays_seconds, settings.consumer_ack_wait_seconds
+            settings.consumer_max_deliver, settings.retry_delays_seconds,
+            settings.consumer_ack_wait_seconds, settings.outage_retry_max_seconds,
         )
+        self.watch = ConsumerWatch(self.consumers, settings.consumer_stall_seconds)
+        self._watch_task: asyncio.Task | None = None
         self._nc: Client | None = None
         self._mongo: AsyncMongoClient | None = None
         self._store: JetStreamEventStore | None = None
@@ -69,8 +74,7 @@ class Runtime:
         else:
             await require_streams(js)
         await apply_consumers(
-            js, tuple(self.consumers), max_deliver=self.settings.consumer_max_deliver,
-            ack_wait=self.settings.consumer_ack_wait_seconds, replicas=replicas,
+            js, tuple(self.consumers), ack_wait=self.settings.consumer_ack_wait_seconds, replicas=replicas,
         )
         self._store = JetStreamEventStore(self._nc, self.source)
         self._mongo = connect(self.settings.mongo_url.get_secret_value())
@@ -83,6 +87,8 @@ class Runtime:
         await self.broker.start()
         if self.handlers:
             self._redrive_task = asyncio.create_task(self._redrive_loop())
+        if self.consumers:
+            self._watch_task = asyncio.create_task(self._watch_loop())
         log.info("runtime.started", nats=self.settings.nats_url, database=self.settings.database)
 
     async def _redrive_loop(self) -> None:
@@ -93,12 +99,18 @@ class Runtime:
             except Exception as exc:  # noqa: BLE001 — tried again on the next round
                 log.warning("redrive.unavailable", error=repr(exc))
 
+    async def _watch_loop(self) -> None:
+        while True:
+            await self.watch.check(self.nc.jetstream())
+            await asyncio.sleep(self.settings.consumer_watch_seconds)
+
     async def stop(self) -> None:
-        if self._redrive_task is not None:
-            self._redrive_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._redrive_task
-            self._redrive_task = None
+        for task in (self._redrive_task, self._watch_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._redrive_task = self._watch_task = None
         await self.broker.stop()
         if self._nc is not None:
             await self._nc.drain()
@@ -181,16 +193,20 @@ class Runtime:
         return DeadLetters(self.db)
 
     async def readiness(self) -> dict[str, str]:
-        """Each dependency's state: ``ok`` or the reason it is not."""
+        """Each dependency's state: ``ok`` or the reason it is not. A dependency that does not
+        answer within ``readiness_timeout_seconds`` (a stopped server holds connections open)
+        is unavailable too."""
         checks: dict[str, str] = {}
-        try:
-            await self.nc.jetstream().account_info()
-            checks["nats"] = "ok"
-        except Exception as exc:  # noqa: BLE001 — reported, not raised
-            checks["nats"] = f"unavailable: {type(exc).__name__}"
-        try:
-            await self.db.command("ping")
-            checks["mongodb"] = "ok"
-        except Exception as exc:  # noqa: BLE001
-            checks["mongodb"] = f"unavailable: {type(exc).__name__}"
+        for name, probe in (("nats", lambda: self.nc.jetstream().account_info()),
+                            ("mongodb", lambda: self.db.command("ping"))):
+            try:
+                await asyncio.wait_for(probe(), self.settings.readiness_timeout_seconds)
+                checks[name] = "ok"
+            except Exception as exc:  # noqa: BLE001 — reported, not raised
+                checks[name] = f"unavailable: {type(exc).__name__}"
         return checks
+
+    def consumer_health(self) -> dict[str, str]:
+        """Each consumer's last verdict (``ok``, ``stalled: …``): detail for operators, not a
+        reason to take the service out of rotation."""
+        return self.watch.verdicts()

@@ -22,7 +22,6 @@ async def apply_all(settings: ServiceSettings) -> list[str]:
         for service in SERVICES.values():
             done += await apply_consumers(
                 js, tuple(service.runtime().consumers),
-                max_deliver=settings.consumer_max_deliver,
                 ack_wait=settings.consumer_ack_wait_seconds,
                 replicas=settings.stream_replicas,
             )
