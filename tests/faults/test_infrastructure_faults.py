@@ -18,9 +18,12 @@ import nats
 import pytest
 from nats.js.api import DiscardPolicy, StorageType, StreamConfig
 from nats.js.errors import APIError
+from prometheus_client import REGISTRY
 from serambi_kit import localstack
 from serambi_kit.eventstore import EventStoreError, JetStreamEventStore, deterministic_id, read_raw
 from serambi_kit.topology import stream_config
+
+RESENT_METRIC = "serambi_event_store_appends_resent_total"  # the store resends when NATS is silent
 
 sys.path.insert(0, str(Path(__file__).parent))
 from conftest_b import Cluster, probe_event, probe_ref, wait_until  # noqa: E402
@@ -86,6 +89,7 @@ async def test_a_restarted_nats_server_loses_no_acknowledged_event(tmp_path: Pat
         kind = "f" + uuid.uuid4().hex[:8]
         acked: dict[str, int] = {}
         stats: Counter = Counter()
+        resent_before = REGISTRY.get_sample_value(RESENT_METRIC, {"stream": "INTAKE"}) or 0
         started = time.monotonic()
         for number in range(EVENTS):
             if number in (30, 80):  # restart mid-run: same port, same store directory
@@ -101,8 +105,10 @@ async def test_a_restarted_nats_server_loses_no_acknowledged_event(tmp_path: Pat
         print(f"single-server restart x2: {len(acked)} acked in {elapsed:.1f}s, {dict(stats)}, {result}")
         assert len(acked) == EVENTS
         assert result == {"lost": 0, "duplicated": 0, "unexpected": 0, "mismatched": 0}
-        assert sum(v for k, v in stats.items() if k not in ("acks", "duplicate_acks")) > 0, \
-            "the restarts caused no publish error: the fault was not exercised"
+        resent = REGISTRY.get_sample_value(RESENT_METRIC, {"stream": "INTAKE"}) or 0
+        errors = sum(v for k, v in stats.items() if k not in ("acks", "duplicate_acks"))
+        assert errors + resent - resent_before > 0, \
+            "the restarts caused no publish error and no re-sent append: the fault was not exercised"
     finally:
         await nc.close()
         server.stop()

@@ -1,12 +1,14 @@
 """Event store: JetStream for real, in-memory for unit tests; one protocol, one contract suite."""
 
-from .jetstream import JetStreamEventStore, parse_stored, read_raw, read_stream
+from .jetstream import JetStreamEventStore
 from .memory import InMemoryEventStore
 from .model import (
     Appended,
+    AppendOutcomeUnknown,
     ConcurrencyError,
     EventStore,
     EventStoreError,
+    EventStoreUnavailable,
     History,
     RecordedEvent,
     decode_event,
@@ -14,12 +16,15 @@ from .model import (
     execute,
     retry_on_conflict,
 )
+from .reading import parse_stored, read_raw, read_stream
 
 __all__ = [
+    "AppendOutcomeUnknown",
     "Appended",
     "ConcurrencyError",
     "EventStore",
     "EventStoreError",
+    "EventStoreUnavailable",
     "History",
     "InMemoryEventStore",
     "JetStreamEventStore",

@@ -3,39 +3,57 @@
 - Append: ``Nats-Msg-Id`` = event id (server-side dedupe), optimistic concurrency with
   ``Nats-Expected-Last-Subject-Sequence`` on the aggregate's ``<ctx>.<agg>.<id>.*`` filter;
   several events go in one atomic batch (``allow_atomic``).
+- A lost acknowledgement (time-out, connection lost after sending) is resolved before append
+  returns: the same messages are sent again, and the server stores none of them twice (the same
+  ``Nats-Msg-Id`` inside the duplicate window; the expected sequence, then the aggregate's event
+  ids read back). When NATS stays silent past ``resolve_seconds`` the append raises
+  ``AppendOutcomeUnknown`` (may be stored), or ``EventStoreUnavailable`` (certainly not).
 - Load: batched direct get (``next_by_subj``) of the aggregate's subjects, in stream order.
 """
 
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 
+from nats import errors as nats_errors
 from nats.aio.client import Client
 from nats.errors import TimeoutError as NatsTimeoutError
-from nats.js.errors import APIError, NotFoundError
-from serambi_contracts import AggregateRef, Event, decode_headers, encode_headers, parse_subject
+from nats.js.errors import APIError, NoStreamResponseError, ServiceUnavailableError
+from prometheus_client import Counter
+from serambi_contracts import AggregateRef, Event, encode_headers
 
 from ..topology import stream_name
 from .model import (
     Appended,
+    AppendOutcomeUnknown,
     ConcurrencyError,
     EventStoreError,
+    EventStoreUnavailable,
     History,
     RecordedEvent,
-    decode_event,
     encode_event,
     make_envelopes,
 )
+from .reading import DirectReader, parse_stored
 
 WRONG_LAST_SEQUENCE = 10071
 BATCH_DUPLICATE_MSG_ID = 10201
-DIRECT_GET_BATCH = 256
+RESENT = Counter("serambi_event_store_appends_resent_total",
+                 "Appends sent again because NATS did not answer (ack lost, no connection)", ["stream"])
+UNRESOLVED = Counter("serambi_event_store_appends_unresolved_total",
+                     "Appends given up on with their outcome unknown (maybe stored)", ["stream"])
+# NATS did not take the message (this attempt stored nothing); a time-out is not among them
+NOT_TAKEN = (
+    nats_errors.ConnectionClosedError, nats_errors.ConnectionReconnectingError,
+    nats_errors.ConnectionDrainingError, nats_errors.OutboundBufferLimitError,
+    nats_errors.StaleConnectionError, nats_errors.NoRespondersError, NoStreamResponseError,
+    ServiceUnavailableError,
+)
 
 
 class JetStreamEventStore:
@@ -43,12 +61,14 @@ class JetStreamEventStore:
     aggregate again reads only what was appended since: usually one empty direct get."""
 
     def __init__(
-        self, nc: Client, source: str, timeout: float = 5.0, cached_aggregates: int = 10_000
+        self, nc: Client, source: str, timeout: float = 5.0, cached_aggregates: int = 10_000,
+        resolve_seconds: float | None = None,
     ) -> None:
         self.nc = nc
         self.js = nc.jetstream(timeout=timeout)
         self.source = source
         self.timeout = timeout
+        self.resolve_seconds = timeout if resolve_seconds is None else resolve_seconds
         self.reader = DirectReader(nc, timeout)
         self._histories: OrderedDict[AggregateRef, History] = OrderedDict()
         self._cached_aggregates = cached_aggregates
@@ -112,18 +132,44 @@ class JetStreamEventStore:
                 headers["Nats-Expected-Last-Subject-Sequence"] = str(expected_sequence)
                 headers["Nats-Expected-Last-Subject-Sequence-Subject"] = ref.filter
             messages.append((ref.subject(event.name()), encode_event(event), headers))
+        appended = await self._resolved(ref, expected_sequence, messages)
+        self._remember_appended(ref, expected_sequence, events, envelopes, appended)
+        return appended
+
+    async def _resolved(
+        self, ref: AggregateRef, expected: int, messages: list[tuple[str, bytes, dict]]
+    ) -> Appended:
+        """Publish until the server gives an answer. Sending the same messages again is safe:
+        whatever an earlier attempt stored (or a copy the client still buffers stores later),
+        each event id is stored once."""
+        maybe_stored, give_up, delay = False, None, 0.05
+        while True:
+            try:
+                return await self._attempt(ref, expected, messages)
+            except (NatsTimeoutError, EventStoreUnavailable, *NOT_TAKEN) as exc:
+                maybe_stored = maybe_stored or isinstance(exc, NatsTimeoutError)
+                give_up = give_up or time.monotonic() + self.resolve_seconds
+                if time.monotonic() >= give_up:
+                    if maybe_stored:
+                        UNRESOLVED.labels(stream_name(ref.context)).inc()
+                    unresolved = AppendOutcomeUnknown if maybe_stored else EventStoreUnavailable
+                    raise unresolved(f"append to {ref.filter}: NATS did not answer ({exc!r})") from exc
+                RESENT.labels(stream_name(ref.context)).inc()
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 1.0)
+
+    async def _attempt(
+        self, ref: AggregateRef, expected: int, messages: list[tuple[str, bytes, dict]]
+    ) -> Appended:
         try:
             if len(messages) == 1:
-                appended = await self._publish_one(ref, expected_sequence, *messages[0])
-            else:
-                appended = await self._publish_batch(ref, expected_sequence, messages)
-            self._remember_appended(ref, expected_sequence, events, envelopes, appended)
-            return appended
+                return await self._publish_one(ref, expected, *messages[0])
+            return await self._publish_batch(ref, expected, messages)
         except ConcurrencyError:
             self._histories.pop(ref, None)
             # The server checks the expected sequence before deduplication: a retry of an
             # append that did land looks like a conflict. Its event ids tell the two apart.
-            stored = await self._stored_sequences(ref, [envelope.id for envelope in envelopes])
+            stored = await self._stored_sequences(ref, [headers["Nats-Msg-Id"] for *_, headers in messages])
             if stored:
                 return Appended(stored, duplicate=True)
             raise
@@ -141,6 +187,8 @@ class JetStreamEventStore:
         except APIError as exc:
             if exc.err_code == WRONG_LAST_SEQUENCE:
                 raise ConcurrencyError(ref, expected, exc.description or "") from exc
+            if isinstance(exc, ServiceUnavailableError):
+                raise
             raise EventStoreError(f"append to {subject} refused: {exc}") from exc
         return Appended((ack.seq,), duplicate=bool(ack.duplicate))
 
@@ -155,10 +203,7 @@ class JetStreamEventStore:
                 await self.nc.publish(subject, body, headers=headers)
                 continue
             headers["Nats-Batch-Commit"] = "1"
-            try:
-                reply = await self.nc.request(subject, body, headers=headers, timeout=self.timeout)
-            except NatsTimeoutError as exc:
-                raise EventStoreError(f"atomic append to {ref.filter} timed out") from exc
+            reply = await self.nc.request(subject, body, headers=headers, timeout=self.timeout)
         response = json.loads(reply.data or b"{}")
         error = response.get("error")
         if error:
@@ -171,121 +216,3 @@ class JetStreamEventStore:
             raise EventStoreError(f"atomic append to {ref.filter} refused: {error}")
         first = response["seq"] - response["count"] + 1
         return Appended(tuple(range(first, response["seq"] + 1)))
-
-
-async def read_stream(
-    nc: Client, stream: str, subject_filter: str, *, from_sequence: int = 1, timeout: float = 5.0
-) -> AsyncIterator[RecordedEvent]:
-    """Every stored event matching ``subject_filter`` from ``from_sequence`` on, in order."""
-    async for headers, data in read_raw(
-        nc, stream, subject_filter, from_sequence=from_sequence, timeout=timeout
-    ):
-        yield parse_stored(headers, data)
-
-
-class DirectReader:
-    """Batched direct gets (``next_by_subj``) answered on one long-lived reply subscription,
-    so reading an aggregate costs one request, not a subscribe/unsubscribe pair as well."""
-
-    def __init__(self, nc: Client, timeout: float = 5.0) -> None:
-        self.nc = nc
-        self.timeout = timeout
-        self._prefix = nc.new_inbox()
-        self._replies: dict[str, asyncio.Queue] = {}
-        self._numbers = itertools.count()
-        self._subscription = None
-        self._lock = asyncio.Lock()
-
-    async def _route(self, msg) -> None:
-        queue = self._replies.get(msg.subject)
-        if queue is not None:
-            queue.put_nowait(msg)
-
-    async def _subscribe(self) -> None:
-        async with self._lock:
-            if self._subscription is None:
-                self._subscription = await self.nc.subscribe(f"{self._prefix}.*", cb=self._route)
-
-    async def read(
-        self, stream: str, subject_filter: str, from_sequence: int = 1
-    ) -> AsyncIterator[tuple[dict[str, str], bytes]]:
-        """Every stored message (headers, body) matching ``subject_filter``, in stream order."""
-        await self._subscribe()
-        api = f"$JS.API.DIRECT.GET.{stream}"
-        next_sequence = from_sequence
-        while True:
-            reply = f"{self._prefix}.{next(self._numbers)}"
-            queue: asyncio.Queue = asyncio.Queue()
-            self._replies[reply] = queue
-            request = {"seq": next_sequence, "next_by_subj": subject_filter, "batch": DIRECT_GET_BATCH}
-            try:
-                await self.nc.publish(api, json.dumps(request).encode(), reply=reply)
-                received = 0
-                while True:
-                    try:
-                        msg = await asyncio.wait_for(queue.get(), self.timeout)
-                    except TimeoutError as exc:
-                        raise EventStoreError(f"direct get on {stream} timed out") from exc
-                    headers = msg.headers or {}
-                    status = headers.get("Status")
-                    if status == "404":
-                        return
-                    if status == "204":  # end of batch
-                        break
-                    if status:
-                        raise EventStoreError(f"direct get on {stream}: status {status}")
-                    received += 1
-                    yield headers, msg.data
-                    next_sequence = int(headers["Nats-Sequence"]) + 1
-            finally:
-                self._replies.pop(reply, None)
-            # The end-of-batch status says how many matching messages remain; a server may end
-            # a batch early (size limits, a replica answering), so that count decides.
-            if headers.get("Nats-Num-Pending", "0") == "0":
-                return
-            if received == 0:
-                raise EventStoreError(f"direct get on {stream} made no progress at {next_sequence}")
-
-    async def close(self) -> None:
-        if self._subscription is not None:
-            await self._subscription.unsubscribe()
-            self._subscription = None
-
-
-async def read_raw(
-    nc: Client, stream: str, subject_filter: str, *, from_sequence: int = 1, timeout: float = 5.0
-) -> AsyncIterator[tuple[dict[str, str], bytes]]:
-    """Every stored message (headers, body) matching ``subject_filter``, by batched direct get.
-
-    Any replica may answer a direct get, and a follower can be a moment behind; so when the
-    replicas have nothing more, the stream leader is asked (a non-direct get) whether a later
-    matching message exists, and reading goes on from it until the leader has nothing more.
-    Rebuilds and replays rely on this; aggregate loads do not need it (their appends check the
-    expected sequence)."""
-    reader = DirectReader(nc, timeout)
-    js = nc.jetstream(timeout=timeout)
-    next_sequence = from_sequence
-    stalled_since = time.monotonic()
-    try:
-        while True:
-            async for headers, data in reader.read(stream, subject_filter, next_sequence):
-                next_sequence = int(headers["Nats-Sequence"]) + 1
-                stalled_since = time.monotonic()
-                yield headers, data
-            try:
-                later = await js.get_msg(stream, seq=next_sequence, subject=subject_filter, next=True)
-            except NotFoundError:
-                return
-            if later.seq is None or later.seq < next_sequence:
-                return
-            if time.monotonic() - stalled_since > timeout:
-                raise EventStoreError(f"{stream}: replicas stay behind the leader at {later.seq}")
-            await asyncio.sleep(0.02)  # a replica is catching up; read again from the leader's next
-    finally:
-        await reader.close()
-
-
-def parse_stored(headers: dict[str, str], data: bytes) -> RecordedEvent:
-    envelope = decode_headers(headers)
-    ref, _ = parse_subject(headers["Nats-Subject"])
-    return RecordedEvent(ref, decode_event(envelope, data), envelope, int(headers["Nats-Sequence"]))

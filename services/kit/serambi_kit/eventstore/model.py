@@ -30,6 +30,18 @@ class EventStoreError(Exception):
     """The store refused or failed an operation (not a concurrency conflict)."""
 
 
+class EventStoreUnavailable(EventStoreError):
+    """NATS did not answer (no connection, no JetStream, a time-out): nothing was appended.
+    Try again later; the HTTP layer answers 503 with ``Retry-After``."""
+
+
+class AppendOutcomeUnknown(EventStoreUnavailable):
+    """An append whose messages may have been stored — an acknowledgement was lost (time-out,
+    connection lost after sending) and NATS could not be asked again in time. Neither assume
+    it stored nor undo what goes with it (documents, reservations): a retry of the same
+    command, with the same event ids or the same reserved aggregate, finds out."""
+
+
 @dataclass(frozen=True, slots=True)
 class RecordedEvent:
     """An event as stored: its aggregate, payload, envelope and stream position."""
