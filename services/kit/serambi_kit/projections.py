@@ -6,21 +6,28 @@ from that source aggregate: every document keeps, per source aggregate, the vers
 applied (``_applied.<context>_<aggregate>``) and the stream sequence (``_sequence``). So a
 redelivered event is a no-op, an early one is retried until its predecessor lands, and several
 replicas may consume the same durable consumer at once.
+
+An event of a followed aggregate that cannot be read (its type is not in the catalogue, or its
+payload breaks its contract) still has a known place in its aggregate: the handler reads it as
+:class:`Unreadable`, moves the position past it, in order, and the kit dead-letters it with the
+reason. The aggregate's later events then apply instead of waiting forever for it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from nats.aio.msg import Msg
+from pydantic import ValidationError
 from pymongo import UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
-from serambi_contracts import Event
+from serambi_contracts import Event, UnknownEventTypeError, decode_headers, parse_subject
 
-from .eventstore import RecordedEvent
+from .eventstore import RecordedEvent, decode_event
 from .messaging import OutOfOrderError
 
 
@@ -97,7 +104,10 @@ async def apply_batch(
     collection: AsyncCollection, projection: Projection, batch: list[RecordedEvent]
 ) -> bool:
     """Apply a batch in one ordered bulk write. True if every change took effect; otherwise
-    (a duplicate or an event out of order in the batch) the caller applies them one by one."""
+    (a duplicate or an event out of order in the batch, or an unreadable event to dead-letter)
+    the caller applies them one by one."""
+    if any(isinstance(recorded.event, Unreadable) for recorded in batch):
+        return False
     operations = []
     for recorded in batch:
         if recorded.ref.key in projection.sources:
@@ -109,12 +119,82 @@ async def apply_batch(
     return result.matched_count + result.upserted_count == len(operations)
 
 
-def projector_handler(projection: Projection, db: Callable[[], AsyncDatabase]):
-    """The message handler that keeps ``projection`` up to date."""
+@dataclass(frozen=True, slots=True)
+class Unreadable:
+    """In place of an event that cannot be read, on a well-formed envelope with its aggregate
+    version: ``error`` is why (``UnknownEventTypeError`` or ``ValidationError``)."""
 
-    async def handle(recorded: RecordedEvent) -> None:
-        if recorded.ref.key not in projection.sources:
-            return
-        await apply_change(db()[projection.collection], projection.change_for(recorded), recorded)
+    error: Exception
 
-    return handle
+
+def read_leniently(headers: Mapping[str, str] | None, subject: str, data: bytes, sequence: int
+                   ) -> RecordedEvent:
+    """The message as a recorded event, its payload :class:`Unreadable` if only the payload is
+    wrong. A malformed envelope or subject (no known position) raises as ``parse_message`` does."""
+    envelope = decode_headers(headers)
+    ref, _ = parse_subject(subject)
+    try:
+        event = decode_event(envelope, data)
+    except (UnknownEventTypeError, ValidationError) as exc:
+        if not envelope.aggregateversion:
+            raise
+        event = Unreadable(exc)
+    return RecordedEvent(ref, event, envelope, sequence)
+
+
+def describe(error: Exception) -> str:
+    """Why a message could not be read, without the offending values (they may be personal)."""
+    if isinstance(error, ValidationError):
+        problems = error.errors(include_input=False, include_url=False)
+        return "ValidationError: " + "; ".join(
+            f"{'.'.join(map(str, problem['loc'])) or 'payload'}: {problem['msg']}" for problem in problems)
+    return f"{type(error).__name__}: {error}"
+
+
+async def skip(collection: AsyncCollection, projection: Projection, recorded: RecordedEvent) -> bool:
+    """Move the document's position past an unreadable event, in order (``OutOfOrderError`` if
+    its predecessor is not applied yet). An aggregate's first event creates no document (one
+    with nothing but positions would show in reads); it marks a document that already exists."""
+    change = Change(projection.document_id(recorded), {})
+    if recorded.version > 1:
+        return await apply_change(collection, change, recorded)
+    query, update = _query_and_update(change, recorded)
+    return (await collection.update_one(query, update)).matched_count == 1
+
+
+async def project(collection: AsyncCollection, projection: Projection, recorded: RecordedEvent) -> bool:
+    """Apply one event of a followed aggregate, or skip it if it is unreadable."""
+    if isinstance(recorded.event, Unreadable):
+        return await skip(collection, projection, recorded)
+    return await apply_change(collection, projection.change_for(recorded), recorded)
+
+
+class ProjectorHandler:
+    """The message handler that keeps ``projections`` up to date (one consumer may feed several
+    whose sources differ).
+
+    The kit reads its messages with :meth:`parse` (see ``messaging.deliver``), so an unreadable
+    event reaches it: each projection that follows its aggregate moves past it, then the original
+    error is raised and the kit dead-letters the message with that reason."""
+
+    def __init__(self, projections: Sequence[Projection], db: Callable[[], AsyncDatabase]) -> None:
+        self.projections = tuple(projections)
+        self.db = db
+
+    @staticmethod
+    def parse(msg: Msg) -> RecordedEvent:
+        return read_leniently(msg.headers, msg.subject, msg.data, msg.metadata.sequence.stream)
+
+    async def __call__(self, recorded: RecordedEvent) -> None:
+        for projection in self.projections:
+            if recorded.ref.key in projection.sources:
+                await project(self.db()[projection.collection], projection, recorded)
+        if isinstance(recorded.event, Unreadable):
+            raise recorded.event.error
+
+
+def projector_handler(
+    projections: Projection | Sequence[Projection], db: Callable[[], AsyncDatabase]
+) -> ProjectorHandler:
+    """The message handler that keeps ``projections`` (one or several) up to date."""
+    return ProjectorHandler((projections,) if isinstance(projections, Projection) else projections, db)

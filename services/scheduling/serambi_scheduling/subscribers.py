@@ -69,11 +69,7 @@ def register(runtime: Runtime, context: Callable[[], Context | None], ready: asy
         if isinstance(recorded.event, ClockDue):
             await sla.on_due(ctx, recorded.event)
 
-    handlers = [projector_handler(projection, lambda: runtime.db) for projection in PROJECTIONS]
-
-    async def on_own_event(recorded: RecordedEvent) -> None:
-        for handle in handlers:
-            await handle(recorded)
+    on_own_event = projector_handler(PROJECTIONS, lambda: runtime.db)
 
     runtime.consume(REQUESTS, on_request,
                     "Opens and books (or proposes) an audience for every submitted request; "
