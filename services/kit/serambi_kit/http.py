@@ -15,12 +15,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .auth import TokenVerifier
 from .causation import caused_by, new_id
+from .eventstore import AppendOutcomeUnknown, EventStoreUnavailable
 from .logging import configure_logging, get_logger
 from .runtime import Runtime
 
 log = get_logger(__name__)
 REQUESTS = Counter("serambi_http_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram("serambi_http_request_seconds", "HTTP latency", ["method", "route"])
+UNAVAILABLE_RETRY_AFTER = 5  # seconds
 
 
 def _field(location: Sequence[str | int]) -> str:
@@ -44,6 +46,17 @@ async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
     else:
         body = {"error": str(exc.detail), "detail": exc.detail}
     return JSONResponse(body, status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+
+async def _event_store_unavailable(request: Request, exc: EventStoreUnavailable) -> JSONResponse:
+    """503 with ``Retry-After`` when NATS did not answer. An append whose outcome is unknown may
+    have been stored: its documents and Idempotency-Key are kept, so a retry finds out."""
+    maybe = isinstance(exc, AppendOutcomeUnknown)
+    log.warning("http.event_store_unavailable", route=request.url.path, maybe_stored=maybe, error=str(exc))
+    detail = ("not confirmed: it may have been recorded; retry with the same Idempotency-Key"
+              if maybe else "the event store did not answer; try again")
+    return JSONResponse({"error": "service_unavailable", "detail": detail}, status_code=503,
+                        headers={"Retry-After": str(UNAVAILABLE_RETRY_AFTER)})
 
 
 def create_service_app(
@@ -78,6 +91,7 @@ def create_service_app(
     app.state.token_verifier = TokenVerifier(settings)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(EventStoreUnavailable, _event_store_unavailable)
 
     @app.middleware("http")
     async def request_context(request: Request, call_next):
