@@ -38,5 +38,7 @@ def rebuild_command(
     for report in reports:
         typer.echo(
             f"{service}.{report.collection}: {report.applied} events applied, "
-            f"{report.skipped_invalid} invalid messages skipped"
+            f"{report.skipped_invalid} messages skipped, {report.indexes} indexes kept"
         )
+        for skipped in report.skipped:
+            typer.echo(f"  skipped {skipped.subject} #{skipped.sequence}: {skipped.reason}")
