@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from serambi_kit.topology import ConsumerSpec
+from serambi_kit.topology import TIMER_OWNERS, ConsumerSpec, timers_stream
 
 from .conftest import DEPLOY, SERVICE_NAMES
 
@@ -64,12 +64,19 @@ def test_no_user_is_granted_a_consumer_of_another_service():
 
 
 @pytest.mark.parametrize("service", SERVICE_NAMES)
-def test_a_service_may_publish_only_its_own_context_and_timers(service):
+def test_a_service_may_publish_only_its_own_context_and_timers_if_it_owns_clocks(service):
     events = [s for s in publish_allowed()[service] if not s.startswith("$JS.")]
-    assert events == [f"{service}.>", f"timers.{service}.>"]
+    assert events == [f"{service}.>", *([f"timers.{service}.>"] if service in TIMER_OWNERS else [])]
+
+
+@pytest.mark.parametrize("user", [*SERVICE_NAMES, "bus"])
+def test_only_the_owner_may_purge_its_timers_stream(user):
+    purges = [s for s in publish_allowed()[user] if s.startswith("$JS.API.STREAM.PURGE.")]
+    assert purges == ([f"$JS.API.STREAM.PURGE.{timers_stream(user)}"] if user in TIMER_OWNERS else [])
+    assert not [s for s in publish_allowed()[user] if s.startswith("$JS.API.STREAM.MSG.DELETE.")]
 
 
 def test_the_integration_user_may_publish_no_event_and_use_no_event_stream():
     for subject in publish_allowed()["bus"]:
         assert subject.startswith("$JS."), subject
-        assert not re.search(r"\.(INTAKE|SCHEDULING|COMPLAINTS|NOTIFIER|TIMERS)(\.|$)", subject), subject
+        assert not re.search(r"\.(INTAKE|SCHEDULING|COMPLAINTS|NOTIFIER|TIMERS_\w+)(\.|$)", subject), subject

@@ -12,7 +12,8 @@
   clock and deadline, whichever replica handles it and however often it is delivered.
 - **Sweep** (start-up, then every ``sla_sweep_seconds``): complaints whose next instant has
   passed are checked the same way, for timers that never fired.
-- **Re-arm** (start-up): future timers missing from the TIMERS stream are armed again.
+- **Re-arm** (start-up, then every ``rearm_seconds``): future timers missing from the
+  service's timers stream are armed again.
 
 The service keeps no per-clock state in memory: timers live in JetStream, positions in MongoDB.
 """
@@ -24,7 +25,6 @@ from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from nats.js.errors import NotFoundError
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
@@ -43,8 +43,7 @@ from serambi_kit.eventstore import EventStore, RecordedEvent, deterministic_id
 from serambi_kit.logging import get_logger
 from serambi_kit.messaging import OutOfOrderError
 from serambi_kit.runtime import Runtime
-from serambi_kit.timers import Timers, schedule_subject
-from serambi_kit.topology import TIMERS
+from serambi_kit.timers import Timers
 
 from . import application, domain
 from .domain import Complaint, Rules, Threshold
@@ -181,10 +180,9 @@ class ClockKeeper:
         return len(events)
 
     async def rearm_missing(self) -> int:
-        """Arm again the future timers of open clocks that the TIMERS stream does not hold
+        """Arm again the future timers of open clocks that the timers stream does not hold
         (e.g. after the stream was lost). Returns how many were armed."""
         now = self.now()
-        js = self.runtime.nc.jetstream()
         cursor = self.collection.find({"next_at": {"$ne": None}}, {"armed": 1})
 
         async def one(document: dict) -> int:
@@ -192,10 +190,7 @@ class ClockKeeper:
             for name, at in document.get("armed", {}).items():
                 if _as_utc(at) <= now:
                     continue
-                subject = schedule_subject(OWNER, timer_id(document["_id"], name))
-                try:
-                    await js.get_last_msg(TIMERS, subject, direct=True)
-                except NotFoundError:
+                if await self.timers.scheduled(timer_id(document["_id"], name)) is None:
                     state = await application.load(self.runtime.store, document["_id"])
                     for threshold in domain.pending(state, self.rules):
                         if threshold.name == name:

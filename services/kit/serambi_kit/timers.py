@@ -3,9 +3,11 @@
 ``arm`` publishes a schedule on ``timers.<owner>.<timer_id>.Schedule`` with
 ``Nats-Schedule: @at <RFC 3339>`` and target ``timers.<owner>.<timer_id>.ClockDue``; publishing
 again on the same subject replaces the schedule, purging the subject cancels it. When it fires,
-the server stores the ClockDue event (a normal CloudEvents message) on the target subject, where
-the owner's durable consumer picks it up with the usual delivery policy. Timers live in the
-server: an owning service keeps no per-clock state in memory, and nothing is lost while it is
+the server stores the ClockDue event (a normal CloudEvents message, kept for
+``FIRED_TIMER_TTL_SECONDS``) on the target subject, where the owner's durable consumer picks it
+up with the usual delivery policy. Timers live in the server, on the owner's own stream
+(``timers_config``: a schedule never expires before it fires, and no other service can remove
+it): an owning service keeps no per-clock state in memory, and nothing is lost while it is
 down (its consumer gets the fired timers when it is back).
 
 Timer ids use ``[A-Za-z0-9_-]``; one per clock and threshold, e.g. ``ADU-2026-000045-breach``.
@@ -16,11 +18,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from nats.js.client import JetStreamContext
+from nats.js.errors import NotFoundError
 from serambi_contracts import AggregateRef, encode_headers
 from serambi_contracts.sla import ClockDue
 
 from .eventstore.model import deterministic_id, encode_event, make_envelopes
-from .topology import TIMERS, ConsumerSpec
+from .topology import FIRED_TIMER_TTL_SECONDS, ConsumerSpec, timers_stream
 
 
 def _ref(owner: str, timer_id: str) -> AggregateRef:
@@ -64,8 +67,18 @@ class Timers:
             **encode_headers(envelope),
             "Nats-Schedule": f"@at {_at(fire_at)}",
             "Nats-Schedule-Target": ref.subject(ClockDue.name()),
+            "Nats-Schedule-TTL": f"{FIRED_TIMER_TTL_SECONDS}s",
         }
         await self.js.publish(schedule_subject(self.owner, timer_id), encode_event(due), headers=headers)
 
     async def cancel(self, timer_id: str) -> None:
-        await self.js.purge_stream(TIMERS, subject=schedule_subject(self.owner, timer_id))
+        await self.js.purge_stream(timers_stream(self.owner), subject=schedule_subject(self.owner, timer_id))
+
+    async def scheduled(self, timer_id: str) -> ClockDue | None:
+        """What the timer will fire, or None when no schedule waits (fired, cancelled, lost)."""
+        try:
+            message = await self.js.get_last_msg(
+                timers_stream(self.owner), schedule_subject(self.owner, timer_id), direct=True)
+        except NotFoundError:
+            return None
+        return ClockDue.model_validate_json(message.data)

@@ -23,8 +23,13 @@ from nats.js.errors import NotFoundError
 
 CONTEXTS = ("intake", "scheduling", "complaints", "notifier")
 DUPLICATE_WINDOW_SECONDS = 120.0
-TIMERS = "TIMERS"
-TIMER_RETENTION_SECONDS = 30 * 24 * 3600.0
+#: The services that own SLA clocks: each has its own timers stream (``timers_config``).
+TIMER_OWNERS = ("scheduling", "complaints")
+#: How long a fired timer (ClockDue) stays for its consumer. A schedule waiting to fire never
+#: expires (see ``timers_config``); a fired one not consumed within this is caught by the sweep.
+FIRED_TIMER_TTL_SECONDS = 30 * 24 * 3600
+#: The single timers stream of earlier versions (any service could purge every timer there).
+LEGACY_TIMERS = "TIMERS"
 
 
 def stream_name(context: str) -> str:
@@ -50,7 +55,7 @@ def stream_config(context: str, replicas: int = 1) -> StreamConfig:
         allow_atomic=True,
         **_permanent_record(replicas),
         # No allow_msg_schedules here: nats-server 2.15 silently clears deny_purge on a stream
-        # that allows schedules. Timers live on their own stream (TIMERS).
+        # that allows schedules. Timers live on their owners' streams (timers_config).
     )
 
 
@@ -67,21 +72,41 @@ def bus_mirror_config(context: str, replicas: int = 1) -> StreamConfig:
     )
 
 
-def timers_config(replicas: int = 1) -> StreamConfig:
-    """Durable timers (JetStream message schedules), not a record: purge cancels a timer, and
-    fired messages expire after 30 days. Subjects ``timers.<owner>.<timer_id>.Schedule`` (armed)
-    and ``timers.<owner>.<timer_id>.ClockDue`` (fired)."""
+def timers_stream(owner: str) -> str:
+    return f"TIMERS_{owner.upper()}"
+
+
+def timers_config(owner: str, replicas: int = 1) -> StreamConfig:
+    """An owner's durable timers (JetStream message schedules), not a record. Subjects
+    ``timers.<owner>.<timer_id>.Schedule`` (armed) and ``timers.<owner>.<timer_id>.ClockDue``
+    (fired).
+
+    - **No max age.** A schedule is an ordinary message of the stream until it fires, so a
+      ``max_age`` would delete every schedule armed longer ago than that — a 60-working-day
+      deadline is about 85 calendar days, durations are configurable and a calendar revision
+      can move a deadline later still. Without one, a schedule stays until it fires (the server
+      then removes it), is replaced by its owner arming it again, or is cancelled (purged) by
+      its owner: the stream holds the pending timers, whatever the longest clock.
+    - **Fired timers expire** after ``FIRED_TIMER_TTL_SECONDS``: each schedule asks the server
+      for that TTL on the message it fires (``Nats-Schedule-TTL``, hence ``allow_msg_ttl``).
+    - **One stream per owner**: nats-server forces ``allow_rollup_hdrs`` on (and ``deny_purge``
+      off) for a stream that allows schedules, so on a shared stream any service allowed to
+      publish one timer could wipe them all (``Nats-Rollup: all``) or purge them (the purge's
+      subject filter travels in the request body). Here the stream name is in the purge
+      subject and an owner's rollup reaches only its own timers (deploy/nats/auth.conf).
+    """
     return StreamConfig(
-        name=TIMERS,
-        description="Serambi SLA timers (message schedules)",
-        subjects=["timers.>"],
+        name=timers_stream(owner),
+        description=f"Serambi {owner} SLA timers (message schedules)",
+        subjects=[f"timers.{owner}.>"],
         retention=RetentionPolicy.LIMITS,
         storage=StorageType.FILE,
         num_replicas=replicas,
-        max_age=TIMER_RETENTION_SECONDS,
+        max_age=0,
         duplicate_window=DUPLICATE_WINDOW_SECONDS,
         allow_direct=True,
         allow_msg_schedules=True,
+        allow_msg_ttl=True,
     )
 
 
@@ -101,7 +126,7 @@ class ConsumerSpec:
 
     @property
     def stream(self) -> str:
-        return TIMERS if self.context == "timers" else stream_name(self.context)
+        return timers_stream(self.service) if self.context == "timers" else stream_name(self.context)
 
     def config(self, *, max_deliver: int, ack_wait: float, replicas: int = 1) -> ConsumerConfig:
         return ConsumerConfig(
@@ -122,7 +147,9 @@ async def apply_streams(js: JetStreamContext, replicas: int = 1) -> list[str]:
     done = []
     configs = [stream_config(context, replicas) for context in CONTEXTS]
     mirrors = [bus_mirror_config(context, replicas) for context in CONTEXTS]
-    for config in [*configs, timers_config(replicas), *mirrors]:
+    timers = [timers_config(owner, replicas) for owner in TIMER_OWNERS]
+    done += await _retire_legacy_timers(js)
+    for config in [*configs, *timers, *mirrors]:
         try:
             await js.stream_info(config.name)
         except NotFoundError:
@@ -134,8 +161,27 @@ async def apply_streams(js: JetStreamContext, replicas: int = 1) -> list[str]:
     return done
 
 
+async def _retire_legacy_timers(js: JetStreamContext) -> list[str]:
+    """Delete the single TIMERS stream of earlier versions: its subjects overlap the owners'
+    streams. Nothing is lost for good: owners re-arm their clocks' timers from their records
+    (the periodic sweep). Refused to the production ``ops`` user (it deletes no stream): an
+    operator with the system account deletes it once (docs/operations.md)."""
+    try:
+        await js.stream_info(LEGACY_TIMERS)
+    except NotFoundError:
+        return []
+    try:
+        await js.delete_stream(LEGACY_TIMERS)
+    except TimeoutError:  # a permissions violation gets no answer
+        raise RuntimeError(
+            f"stream {LEGACY_TIMERS} (timers of an earlier version) must be deleted first, by a "
+            "user allowed to delete streams: see docs/operations.md") from None
+    owners = ", ".join(map(timers_stream, TIMER_OWNERS))
+    return [f"stream {LEGACY_TIMERS}: deleted (timers now live on {owners})"]
+
+
 def stream_names() -> list[str]:
-    return [*(stream_name(context) for context in CONTEXTS), TIMERS]
+    return [*(stream_name(context) for context in CONTEXTS), *map(timers_stream, TIMER_OWNERS)]
 
 
 async def require_streams(js: JetStreamContext) -> None:

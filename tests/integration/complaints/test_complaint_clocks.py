@@ -15,7 +15,7 @@ from serambi_complaints.clocks import CLOCKS, ClockKeeper
 from serambi_contracts.complaints import ComplaintChannel, ComplaintDeadlineMoved, ComplaintTier, Disclosure
 from serambi_contracts.sla import SLABreached, SLAWarning
 from serambi_kit.timers import schedule_subject
-from serambi_kit.topology import TIMERS
+from serambi_kit.topology import timers_stream
 
 RINGAN, NORMATIF = ComplaintTier.RINGAN, ComplaintTier.NORMATIF
 
@@ -33,7 +33,7 @@ async def record(service, tier=RINGAN, received_at=None, **details):
 async def scheduled_at(nc, code: str, threshold: str) -> str | None:
     """The `@at` instant of an armed timer, or None if it is not armed."""
     try:
-        message = await nc.jetstream().get_last_msg(TIMERS, schedule_subject("complaints", f"{code}-{threshold}"))
+        message = await nc.jetstream().get_last_msg(timers_stream("complaints"), schedule_subject("complaints", f"{code}-{threshold}"))
     except NotFoundError:
         return None
     return message.headers["Nats-Schedule"].removeprefix("@at ")
@@ -115,7 +115,7 @@ async def test_the_sweep_reports_a_deadline_whose_timer_was_lost(start_service, 
     complaint = await record(service, RINGAN, received_at=received_for(2))
     code = complaint.tracking_code
     await armed(service, code, 1)
-    await nats_client.jetstream().purge_stream(TIMERS, subject=f"timers.complaints.{code}-breach.Schedule")
+    await nats_client.jetstream().purge_stream(timers_stream("complaints"), subject=f"timers.complaints.{code}-breach.Schedule")
     await asyncio.sleep(3)
     assert not [e for e in await stream_events(nats_client, code) if isinstance(e, SLABreached)]
     assert await service.keeper.sweep() == 1
@@ -129,8 +129,8 @@ async def test_missing_future_timers_are_armed_again(start_service, nats_client)
     code = complaint.tracking_code
     await armed(service, code, 1)
     before = {t: await scheduled_at(nats_client, code, t) for t in ("w50", "w75", "w90", "breach")}
-    await nats_client.jetstream().purge_stream(TIMERS, subject=f"timers.complaints.{code}-w75.Schedule")
-    await nats_client.jetstream().purge_stream(TIMERS, subject=f"timers.complaints.{code}-breach.Schedule")
+    await nats_client.jetstream().purge_stream(timers_stream("complaints"), subject=f"timers.complaints.{code}-w75.Schedule")
+    await nats_client.jetstream().purge_stream(timers_stream("complaints"), subject=f"timers.complaints.{code}-breach.Schedule")
     assert await service.keeper.rearm_missing() == 2
     assert {t: await scheduled_at(nats_client, code, t) for t in before} == before
     assert await service.keeper.rearm_missing() == 0
