@@ -15,8 +15,11 @@ A new delivery is inserted already claimed (``sending``, with a lease) by the re
 planned it: recording the intent and claiming it is one write, and a duplicate key tells a
 replica that someone else recorded it first. ``claim`` moves a due delivery (retry, held, an
 expired lease) to ``sending`` in one conditional update, so of two replicas only one sends.
-A ``sending`` delivery whose lease ran out belongs to a process that died mid-send: it is
-claimed again and resent (the residual window, see docs/notifier.md). Final states carry
+The holder ``renew``s the leases of what it holds while it waits and sends, ``fence``s the claim
+(still its own, same attempt) right before handing the message over, and writes the outcome
+under the same condition. A ``sending`` delivery whose lease ran out therefore belongs to a
+process that died (or lost the database for a whole lease): it is claimed again and resent
+(the residual window, see docs/notifier.md). Final states carry
 ``event_published``: the NotificationSent/Failed event is appended after the state is written,
 and re-appended (idempotently) until it is marked.
 
@@ -165,6 +168,27 @@ class Ledger:
                 return_document=ReturnDocument.AFTER,
             )
         return claimed
+
+    async def renew(self, delivery_ids: list[str], owner: str, now: datetime, lease: float
+                    ) -> int:
+        """Extend the leases of deliveries ``owner`` still holds; returns how many it holds."""
+        if not delivery_ids:
+            return 0
+        result = await self.collection.update_many(
+            {"_id": {"$in": delivery_ids}, "state": "sending", "claimed_by": owner},
+            {"$set": {"lease_until": now + timedelta(seconds=lease)}},
+        )
+        return result.matched_count
+
+    async def fence(self, claimed: dict[str, Any], now: datetime, lease: float) -> bool:
+        """Right before handing a message over: True if the claim is still ours (same owner and
+        attempt — nobody claimed it since), and then its lease starts afresh now."""
+        result = await self.collection.update_one(
+            {"_id": claimed["_id"], "state": "sending", "claimed_by": claimed["claimed_by"],
+             "attempts": claimed["attempts"]},
+            {"$set": {"lease_until": now + timedelta(seconds=lease), "send_started_at": now}},
+        )
+        return result.matched_count == 1
 
     async def _finish(self, claimed: dict[str, Any], update: dict[str, Any]) -> bool:
         """Write an outcome if we still hold the claim (same owner and attempt)."""

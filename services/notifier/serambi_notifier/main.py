@@ -40,7 +40,7 @@ def smtp_channel(settings: NotifierSettings) -> SmtpChannel:
         password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
         sender=settings.mail_from, timeout=settings.smtp_timeout_seconds,
         connections=settings.smtp_connections, validate_certs=settings.smtp_validate_certs,
-        cert_bundle=settings.smtp_cert_bundle,
+        cert_bundle=settings.smtp_cert_bundle, send_timeout=settings.smtp_send_timeout_seconds,
     )
 
 

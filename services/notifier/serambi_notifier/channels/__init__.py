@@ -4,11 +4,18 @@ A channel either returns a :class:`Receipt` (the server or gateway accepted the 
 :class:`TransientDeliveryError` (try again later: connection refused, timeouts, SMTP 4xx, HTTP
 5xx/429) or :class:`PermanentDeliveryError` (retrying cannot help: SMTP 5xx for the recipient or
 message, HTTP 4xx, an address the gateway refuses).
+
+A sender passes ``ready``: awaited right before the message is handed over (for email: once a
+connection is free), it answers whether the sender still holds the delivery; if not the channel
+raises :class:`ClaimLostError` and sends nothing.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+
+Ready = Callable[[], Awaitable[bool]]
 
 
 class DeliveryError(Exception):
@@ -21,6 +28,10 @@ class TransientDeliveryError(DeliveryError):
 
 class PermanentDeliveryError(DeliveryError):
     """Will never be accepted as it is."""
+
+
+class ClaimLostError(Exception):
+    """The sender no longer holds the delivery (another replica took it over): not sent."""
 
 
 @dataclass(frozen=True, slots=True)

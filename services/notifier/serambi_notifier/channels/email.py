@@ -4,6 +4,12 @@ A small pool of connections is kept open and reused; a connection that failed is
 fresh one opened on the next message. Each message carries a Message-ID derived from its delivery
 id, the same on every attempt, so a receiver that sees it twice (a resend after a crash between
 the server's acceptance and our record of it) can tell.
+
+Two timeouts: ``timeout`` for connecting and the session's own commands (greeting, EHLO,
+STARTTLS, AUTH, NOOP), ``send_timeout`` for the commands of a message (MAIL, RCPT, DATA and the
+answer to its end). A relay may take long to answer the end of a message that it has already
+taken — giving up then and retrying would send it twice — so that wait is long (RFC 5321
+§4.5.3.2.6 asks for 10 minutes).
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from email.utils import format_datetime
 
 import aiosmtplib
 
-from . import PermanentDeliveryError, Receipt, TransientDeliveryError
+from . import ClaimLostError, PermanentDeliveryError, Ready, Receipt, TransientDeliveryError
 
 STALE_AFTER_SECONDS = 5.0
 
@@ -88,12 +94,13 @@ class SmtpChannel:
     def __init__(
         self, *, host: str, port: int, tls: str, username: str | None, password: str | None,
         sender: str, timeout: float, connections: int = 2, validate_certs: bool = True,
-        cert_bundle: str | None = None,
+        cert_bundle: str | None = None, send_timeout: float = 600.0,
     ) -> None:
         self.host, self.port, self.tls = host, port, tls
         self.username, self.password = username, password
         self.sender = sender
         self.timeout = timeout
+        self.send_timeout = max(send_timeout, timeout)
         self.validate_certs = validate_certs
         self.cert_bundle = cert_bundle
         self._last_used: dict[int, float] = {}
@@ -123,13 +130,18 @@ class SmtpChannel:
         await client.connect()
         return client
 
-    async def send(self, email: Email) -> Receipt:
+    async def send(self, email: Email, ready: Ready | None = None) -> Receipt:
+        """Hand the message over on a pooled connection; ``ready`` is asked once one is free."""
         message = build_message(email, self.sender)
         client = await self._idle.get()
         try:
             client = await self._usable(client)
-            await client.send_message(message)
+            if ready is not None and not await ready():
+                raise ClaimLostError(email.message_id)
+            await client.send_message(message, timeout=self.send_timeout)
             self._last_used[id(client)] = time.monotonic()
+        except ClaimLostError:
+            raise
         except Exception as exc:  # noqa: BLE001 — classified, never swallowed
             await _close(client)
             client = None
