@@ -4,9 +4,12 @@
    ledger in one write, each already claimed by this replica (a duplicate means another replica
    or an earlier delivery of the event has it). The event is acked when the intents are durable;
    the sends then run in the background, a bounded number at a time.
-2. ``_deliver``: compose → send → record the outcome if the claim is still ours → append
-   NotificationSent / NotificationFailed. Transient failures are retried with exponential
-   backoff (capped, with jitter) up to ``delivery_max_attempts``; permanent ones fail at once.
+2. ``_deliver``: compose → check the claim is still ours and start its lease afresh (for email
+   once an SMTP connection is free) → send → record the outcome if the claim is still ours →
+   append NotificationSent / NotificationFailed. Transient failures are retried with
+   exponential backoff (capped, with jitter) up to ``delivery_max_attempts``; permanent ones
+   fail at once. While a replica holds claims — queued behind others or being sent — it renews
+   their leases every quarter lease, so a slow relay never lets another replica take one over.
 3. ``run`` (a loop in every replica): claims deliveries that are due — retries, SMS held for
    quiet hours, claims whose lease ran out (a sender died mid-send) — re-plans each from its
    cause event (read back from the stream; the ledger keeps no clear addresses or bodies) and
@@ -24,17 +27,17 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from prometheus_client import Counter, Histogram
-from serambi_contracts import AggregateRef
-from serambi_contracts.notifier import Channel, NotificationFailed, NotificationSent, RecipientKind
-from serambi_kit.causation import caused_by
-from serambi_kit.eventstore import RecordedEvent, deterministic_id, parse_stored, read_raw
+from serambi_contracts.notifier import Channel, RecipientKind
+from serambi_kit.eventstore import RecordedEvent, parse_stored, read_raw
 from serambi_kit.logging import get_logger
 
-from .channels import PermanentDeliveryError, Receipt, TransientDeliveryError
+from .channels import ClaimLostError, PermanentDeliveryError, Receipt, TransientDeliveryError
 from .channels.email import SmtpChannel
 from .channels.sms import SmsProvider
+from .claims import HeldClaims
 from .compose import Composer
 from .ledger import FINAL_STATES, Cause, Ledger
+from .outcomes import append_outcome
 from .planning import Planned, Planner
 from .settings import NotifierSettings
 
@@ -69,6 +72,7 @@ class Dispatcher:
         self._stopping = asyncio.Event()
         self._slots = asyncio.Semaphore(settings.dispatch_concurrency)
         self._inflight: set[asyncio.Task] = set()
+        self.claims = HeldClaims(ledger, self.owner, settings.delivery_lease_seconds, clock)
 
     @property
     def store(self) -> Any:
@@ -97,14 +101,21 @@ class Dispatcher:
         plans = await self.planner.plan(recorded, now)
         recorded_now = await self.ledger.record(
             plans, Cause.of(recorded), now, self.owner, self.settings.delivery_lease_seconds)
-        for planned in plans:
-            document = recorded_now.get(planned.delivery_id)
-            if document is None:
-                continue  # recorded before (redelivery, another replica): the ledger has it
-            if document["state"] == "sending":
-                await self._spawn(self._deliver(document, planned))
-            elif document["state"] == "failed":
-                await self._spawn(self._publish_document(document))
+        # recorded before (redelivery, another replica): the ledger has it
+        ours = [(recorded_now[p.delivery_id], p) for p in plans if recorded_now.get(p.delivery_id)]
+        for document, _ in ours:
+            self.claims.hold(document)  # renewed while it waits for a slot and for a connection
+        try:
+            while ours:
+                document, planned = ours[0]
+                if document["state"] == "sending":
+                    await self._spawn(self._deliver(document, planned))
+                elif document["state"] == "failed":
+                    await self._spawn(self._publish_document(document))
+                ours.pop(0)
+        finally:
+            for document, _ in ours:  # not started (cancelled): the lease runs out, others take it
+                self.claims.release(document)
 
     def _stale(self, recorded: RecordedEvent, now: datetime) -> bool:
         """Too old to be news: a first deployment (the consumers start at the beginning of the
@@ -113,7 +124,11 @@ class Dispatcher:
         return bool(hours) and now - recorded.envelope.time > timedelta(hours=hours)
 
     async def _spawn(self, work: Coroutine[Any, Any, Any]) -> None:
-        await self._slots.acquire()
+        try:
+            await self._slots.acquire()
+        except BaseException:
+            work.close()
+            raise
         task = asyncio.create_task(self._guarded(work))
         self._inflight.add(task)
         task.add_done_callback(self._inflight.discard)
@@ -139,17 +154,28 @@ class Dispatcher:
                                           self.settings.delivery_lease_seconds)
         if claimed is None:
             return None
-        if planned is None:
-            planned = await self.replan(claimed)
+        self.claims.hold(claimed)
+        try:
             if planned is None:
-                reason = "no longer planned: the cause event or the subscriptions changed"
-                await self.ledger.failed(claimed, now, reason)
-                await self.publish(delivery_id)
-                return "failed"
-        return await self._deliver(claimed, planned)
+                planned = await self.replan(claimed)
+                if planned is None:
+                    reason = "no longer planned: the cause event or the subscriptions changed"
+                    await self.ledger.failed(claimed, now, reason)
+                    await self.publish(delivery_id)
+                    return "failed"
+            return await self._deliver(claimed, planned)
+        finally:
+            self.claims.release(claimed)
 
     async def _deliver(self, claimed: dict[str, Any], planned: Planned) -> str:
         """Send a delivery we hold the claim of, record the outcome, append its event."""
+        self.claims.hold(claimed)
+        try:
+            return await self._attempt_held(claimed, planned)
+        finally:
+            self.claims.release(claimed)
+
+    async def _attempt_held(self, claimed: dict[str, Any], planned: Planned) -> str:
         now = self.clock()
         delivery_id = claimed["_id"]
         if planned.problem:
@@ -162,7 +188,12 @@ class Dispatcher:
         started = asyncio.get_running_loop().time()
         final: dict[str, Any] | None = None
         try:
-            receipt = await self._send(planned, now, claimed["attempts"])
+            receipt = await self._send(planned, now, claimed)
+        except ClaimLostError:
+            log.info("notification.claim_lost", delivery_id=delivery_id,
+                     channel=planned.channel.value, attempt=claimed["attempts"])
+            OUTCOMES.labels(planned.channel.value, "superseded").inc()
+            return "superseded"  # another replica took it over: it sends and records it
         except PermanentDeliveryError as exc:
             outcome, reason = "failed", str(exc)[:300]
             if await self.ledger.failed(claimed, self.clock(), reason):
@@ -192,13 +223,22 @@ class Dispatcher:
         return (planned.channel is Channel.SMS and planned.recipient_kind is RecipientKind.CITIZEN
                 and self.planner.quiet.contains(now))
 
-    async def _send(self, planned: Planned, now: datetime, attempt: int) -> Receipt:
+    async def _send(self, planned: Planned, now: datetime, claimed: dict[str, Any]) -> Receipt:
+        """Compose and hand over — only if, right before, the claim is still ours."""
+
+        async def ready() -> bool:
+            return await self.ledger.fence(claimed, self.clock(),
+                                           self.settings.delivery_lease_seconds)
+
         try:
             if planned.channel is Channel.EMAIL:
-                return await self.email.send(await self.composer.email(planned, now, attempt))
+                email = await self.composer.email(planned, now, claimed["attempts"])
+                return await self.email.send(email, ready)
             message = self.composer.sms(planned)
+            if not await ready():
+                raise ClaimLostError(planned.delivery_id)
             return await self.sms.send(message.to, message.parts, planned.delivery_id)
-        except (PermanentDeliveryError, TransientDeliveryError):
+        except (PermanentDeliveryError, TransientDeliveryError, ClaimLostError):
             raise
         except Exception as exc:  # noqa: BLE001 — a template or attachment bug: fix, then retry
             raise TransientDeliveryError(f"{type(exc).__name__}: {exc}") from exc
@@ -229,34 +269,8 @@ class Dispatcher:
         return await self._publish_document(document) if document else False
 
     async def _publish_document(self, document: dict[str, Any]) -> bool:
-        """Append NotificationSent / NotificationFailed once (a deterministic event id makes a
-        repeat a no-op), then mark the delivery published."""
-        delivery_id = document["_id"]
-        cause = document["cause"]
-        common = dict(
-            delivery_id=delivery_id, cause_event_id=cause["event_id"], cause_type=cause["type"],
-            case_id=document.get("case_id"), notice=document["notice"],
-            channel=document["channel"], recipient_kind=document["recipient_kind"],
-            recipient_role=document["recipient_role"],
-            recipient_masked=document["recipient_masked"],
-            recipient_hash=document["recipient_hash"], attempts=document["attempts"],
-        )
-        if document["state"] == "sent":
-            ids = document.get("provider_message_ids") or []
-            event: Any = NotificationSent(**common, provider=document.get("provider") or "unknown",
-                                          provider_message_id=",".join(ids)[:300] or None,
-                                          sent_at=document["sent_at"])
-        else:
-            event = NotificationFailed(**common, reason=(document.get("reason") or "unknown")[:300],
-                                       failed_at=document["failed_at"])
-        ref = AggregateRef("notifier", "delivery", delivery_id)
-        with caused_by(cause.get("correlation_id"), cause["event_id"]):
-            await self.store.append(
-                ref, [event], expected_sequence=0, expected_version=0,
-                event_ids=[deterministic_id("notification", delivery_id)],
-            )
-        await self.ledger.published(delivery_id)
-        return True
+        """Append NotificationSent / NotificationFailed (once), then mark it published."""
+        return await append_outcome(self.store, self.ledger, document)
 
     # -- 3. the loop ---------------------------------------------------------------------------
     async def replan(self, document: dict[str, Any]) -> Planned | None:
@@ -279,6 +293,8 @@ class Dispatcher:
         semaphore = asyncio.Semaphore(8)
 
         async def one(document: dict[str, Any]) -> None:
+            if document["_id"] in self.claims:
+                return  # ours, on its way (its lease ran out while renewals failed)
             async with semaphore:
                 try:
                     if document["state"] not in FINAL_STATES:
@@ -315,3 +331,4 @@ class Dispatcher:
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
         await self.drain()
+        await self.claims.close()

@@ -140,6 +140,7 @@ class Harness:
         email = SmtpChannel(host="127.0.0.1", port=settings.smtp_port, tls="none", username=None,
                             password=None, sender=settings.mail_from,
                             timeout=settings.smtp_timeout_seconds,
+                            send_timeout=settings.smtp_send_timeout_seconds,
                             connections=settings.smtp_connections)
         sms = JsonProvider(settings.sms_url, TOKEN, "BIROEKONOMI", settings.sms_timeout_seconds)
         dispatcher = Dispatcher(

@@ -1,6 +1,6 @@
 """A slow SMTP relay (real aiosmtpd sink, SecantusDB, JetStream) and two notifier replicas.
 
-Times are the production ones divided by 40: a relay that answers each message after 40 s
+Times are the default settings divided by 40: a relay that answers each message after 40 s
 becomes 1 s, the 120 s lease 3 s, the 20 s command timeout 0.5 s, the 600 s wait for the
 relay's answer to a message 15 s. One SMTP connection per replica stands for a pool that is
 busy: messages queue for it far longer than a lease.
@@ -15,9 +15,14 @@ from notifier_harness import code
 from serambi_contracts import AggregateRef
 from serambi_contracts.notifier import NotificationSent
 from serambi_notifier import samples
+from serambi_notifier.settings import NotifierSettings
 
+SCALE = 40
+RELAY_SECONDS = 40 / SCALE
+DEFAULTS = NotifierSettings(_env_file=None)
 SCALED = dict(
-    delivery_lease_seconds=3.0, smtp_timeout_seconds=0.5, smtp_send_timeout_seconds=15.0,
+    {name: getattr(DEFAULTS, name) / SCALE for name in (
+        "delivery_lease_seconds", "smtp_timeout_seconds", "smtp_send_timeout_seconds")},
     smtp_connections=1, dispatch_poll_seconds=0.1, quiet_hours_start="00:00",
     quiet_hours_end="00:00",
 )
@@ -60,7 +65,7 @@ async def test_a_relay_slower_than_the_lease_and_the_command_timeout_gets_every_
     takes 1 s against a 0.5 s command timeout: the holder renews its claims while they wait
     and send, and waits for the relay's answer, so the other replica never takes one over."""
     harness.clock.fixed = None  # real time: leases run out as they would
-    harness.mailbox.delay = 1.0
+    harness.mailbox.delay = RELAY_SECONDS
     first, second = harness.dispatcher(**SCALED), harness.dispatcher(**SCALED)
     first.start()
     second.start()
