@@ -195,6 +195,7 @@ async def harness(nc, tz_mongo, mailbox, sms_sink) -> Any:
     await Ledger(db).ensure_indexes()
     yield h
     for dispatcher in h.dispatchers:
+        await dispatcher.claims.close()
         await dispatcher.email.close()
         await dispatcher.sms.close()
     await mongo_client.drop_database(name)
