@@ -7,7 +7,7 @@ UV_VERSION := 0.13.9
 MEMBERS := $(wildcard contracts/pyproject.toml services/*/pyproject.toml)
 PYTEST_ARGS ?=
 
-.PHONY: run test test-faults test-all bench lint schemas asyncapi install clean-var
+.PHONY: run test test-faults test-all bench lint schemas asyncapi install chromium clean-var
 
 # Install: a venv with a pinned uv, then the locked workspace (every service, contracts, the ops CLI, dev tools).
 $(UV):
@@ -28,15 +28,19 @@ install: $(VENV)/.synced
 run: install
 	$(BIN)/serambi dev up
 
-## test: the default suite (unit, contract, integration, end-to-end)
-test: install
+## test: the default suite (unit, contract, integration, end-to-end, the portal in a browser)
+test: install chromium
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+## chromium: Debian's browser for tests/browser (Playwright is launched with its path)
+chromium:
+	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
 
 ## test-faults: fault-injection tests (slow)
 test-faults: install
 	$(BIN)/pytest -m faults $(PYTEST_ARGS)
 
-test-all: install
+test-all: install chromium
 	$(BIN)/pytest -m "" $(PYTEST_ARGS)
 
 ## bench: every benchmark under bench/ (each prints its figures next to its same-run baseline)

@@ -45,12 +45,12 @@ def processes_using(path: Path) -> list[int]:
 
 def test_the_dev_stack_runs_the_demo_restarts_a_dead_service_and_stops_cleanly(tmp_path):
     ports = {name: free_port() for name in
-             ("nats", "monitor", "mongo", "smtp", "sms", "intake", "scheduling", "complaints", "notifier")}
+             ("nats", "monitor", "mongo", "smtp", "sms", "intake", "scheduling", "complaints", "notifier", "web")}
     var = tmp_path / "var"
     args = [str(SERAMBI), "dev", "up", "--var", str(var), "--nats-port", str(ports["nats"]),
             "--nats-monitor-port", str(ports["monitor"]), "--mongo-port", str(ports["mongo"]),
             "--smtp-port", str(ports["smtp"]), "--sms-port", str(ports["sms"])]
-    for service in ("intake", "scheduling", "complaints", "notifier"):
+    for service in ("intake", "scheduling", "complaints", "notifier", "web"):
         args += ["--service-port", f"{service}={ports[service]}"]
     stack = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                              env=os.environ.copy())
@@ -70,7 +70,9 @@ def test_the_dev_stack_runs_the_demo_restarts_a_dead_service_and_stops_cleanly(t
         assert "scheduled" in demo.stdout
 
         children = children_of(stack.pid)
-        assert len(children) == 8  # nats, mongodb, two sinks, four services
+        assert len(children) == 9  # nats, mongodb, two sinks, four services, the portal
+        portal = httpx.get(f"http://127.0.0.1:{ports['web']}/", timeout=5)
+        assert portal.status_code == 200 and "Informasi layanan" in portal.text
         scheduling_pid = next(pid for pid in children if b"serambi_scheduling" in
                               Path(f"/proc/{pid}/cmdline").read_bytes())
         os.kill(scheduling_pid, signal.SIGKILL)
@@ -88,7 +90,7 @@ def test_the_dev_stack_runs_the_demo_restarts_a_dead_service_and_stops_cleanly(t
             assert time.monotonic() < deadline
             time.sleep(0.2)
         running = children_of(stack.pid)
-        assert len(running) == 8
+        assert len(running) == 9
     finally:
         stack.send_signal(signal.SIGINT)
         stack.wait(timeout=60)

@@ -1,7 +1,8 @@
 """`serambi dev up`: the whole local stack in the foreground, supervised.
 
 Starts nats-server (JetStream, 127.0.0.1) and SecantusDB with data under ``var/``, applies the
-streams, then the SMTP and SMS sinks and the four services, each its own OS process. Output of
+streams, then the SMTP and SMS sinks, the four services and the portal (web, port 8000), each
+its own OS process. Output of
 each process goes to ``var/log/<name>.log``; the services' lines are also echoed here, prefixed.
 A process that exits is restarted with a growing delay (1 s … 30 s) and its exit is logged.
 Ctrl-C (or SIGTERM) stops everything: services first, then sinks, then the databases.
@@ -24,6 +25,7 @@ from .commands.streams import apply_all
 from .services import SERVICES
 
 STOP_TIMEOUT = 10.0
+WEB_PORT = 8000  # the public portal (services/web): no events, no database, the services' APIs
 
 
 @dataclass(frozen=True)
@@ -33,7 +35,8 @@ class Ports:
     mongo: int = 27017
     smtp: int = 1025
     sms: int = 8025
-    services: dict[str, int] = field(default_factory=lambda: {s.name: s.port for s in SERVICES.values()})
+    services: dict[str, int] = field(
+        default_factory=lambda: {**{s.name: s.port for s in SERVICES.values()}, "web": WEB_PORT})
 
 
 @dataclass
@@ -83,9 +86,14 @@ class Supervisor:
             Child("sms-sink", [py, "-m", "serambi_ops.sinks", "sms", "--port", str(ports.sms),
                                "--directory", str(var / "sms")], ports.sms, echo=True),
         ]
+        web = f"http://127.0.0.1:{ports.services['web']}"
+        backends = {f"SERAMBI_{name.upper()}_URL": f"http://127.0.0.1:{ports.services[name]}"
+                    for name in ("intake", "complaints", "scheduling")}
         for name, port in ports.services.items():
+            links = {"web": backends, "notifier": {"SERAMBI_PUBLIC_BASE_URL": web}}
+            extra = links.get(name, {})
             apps.append(Child(name, [py, "-m", f"serambi_{name}"], port, echo=True,
-                              env={**env, "SERAMBI_HTTP_PORT": str(port)}))
+                              env={**env, **extra, "SERAMBI_HTTP_PORT": str(port)}))
         return infra, apps
 
     async def _pump(self, child: Child, stream: asyncio.StreamReader) -> None:
@@ -162,8 +170,10 @@ class Supervisor:
     def _announce(self) -> None:
         p = self.ports
         say("ready:")
+        say(f"  portal      http://127.0.0.1:{p.services['web']}/  (the public pages)")
         for name, port in p.services.items():
-            say(f"  {name:<11} http://127.0.0.1:{port}  (docs: /docs, health: /readyz)")
+            if name != "web":
+                say(f"  {name:<11} http://127.0.0.1:{port}  (docs: /docs, health: /readyz)")
         say(f"  nats        nats://127.0.0.1:{p.nats}  (monitoring: http://127.0.0.1:{p.nats_monitor})")
         say(f"  mongodb     {mongo_url(p.mongo)}")
         say(f"  smtp sink   127.0.0.1:{p.smtp} → {self.var / 'mail'}")

@@ -79,11 +79,26 @@ def _service(name: str, module: str, env: dict[str, str], logs: Path) -> localst
     )
 
 
+def _link(name: str, processes: dict[str, localstack.ManagedProcess]) -> None:
+    """Tell ``name`` where the others listen: the notifier's links, the portal's back ends."""
+    env, ports = processes[name].env, {n: p.port for n, p in processes.items()}
+    if name == "notifier":
+        if "scheduling" in ports:
+            env["SERAMBI_LETTERS_BASE_URL"] = f"http://127.0.0.1:{ports['scheduling']}/api/v1/letters"
+        if "web" in ports:
+            env["SERAMBI_PUBLIC_BASE_URL"] = f"http://127.0.0.1:{ports['web']}"
+    if name == "web":
+        for backend in ("intake", "complaints", "scheduling"):
+            if backend in ports:
+                env[f"SERAMBI_{backend.upper()}_URL"] = f"http://127.0.0.1:{ports[backend]}"
+
+
 @contextmanager
 def local_stack(
     base: Path, services: tuple[str, ...], extra_env: dict[str, str] | None = None
 ) -> Iterator[LocalStack]:
-    """``services`` by name; ``scheduling-2`` is a second replica of scheduling."""
+    """``services`` by name; ``scheduling-2`` is a second replica of scheduling; ``web`` is the
+    portal, pointed at the intake, complaints and scheduling of the same stack."""
     logs = base / "logs"
     mail_dir = base / "mail"
     mailbox = MailboxHandler(mail_dir)
@@ -123,11 +138,7 @@ def local_stack(
             processes[name] = _service(name, name.split("-")[0], env, logs)
         stack = LocalStack(base, env, nats_process, mongo, processes, mailbox, mail_dir)
         for name in services:
-            if name == "notifier":
-                scheduling = processes.get("scheduling")
-                if scheduling:
-                    processes[name].env["SERAMBI_LETTERS_BASE_URL"] = (
-                        f"http://127.0.0.1:{scheduling.port}/api/v1/letters")
+            _link(name, processes)
             processes[name].start(ready_timeout=60)
         for name in services:
             wait_ready(stack.url(name), 60)

@@ -21,7 +21,8 @@ def up_command(
     sms_port: int = typer.Option(8025),
     service_port: list[str] = typer.Option([], help="NAME=PORT to move a service, e.g. intake=9001"),
 ) -> None:
-    """NATS, the MongoDB-wire server, the four services and the mail/SMS sinks. Ctrl-C stops all."""
+    """NATS, the MongoDB-wire server, the four services, the portal and the mail/SMS sinks.
+    Ctrl-C stops all."""
     ports = Ports(nats_port, nats_monitor_port, mongo_port, smtp_port, sms_port)
     for item in service_port:
         name, _, port = item.partition("=")

@@ -9,10 +9,19 @@ from .backend import ApiError, Backend
 Files = list[tuple[str, tuple[str, bytes, str]]]
 
 
+def _form(fields: list[tuple[str, str]]) -> dict[str, list[str]]:
+    """Form fields, a name repeated for each of its values (httpx wants a mapping)."""
+    form: dict[str, list[str]] = {}
+    for name, value in fields:
+        form.setdefault(name, []).append(value)
+    return form
+
+
 class Intake(Backend):
     async def submit_request(self, fields: list[tuple[str, str]], files: Files,
                              headers: dict[str, str] | None = None) -> dict[str, Any]:
-        return await self.json("POST", "/api/v1/requests", data=fields, files=files, headers=headers or {})
+        return await self.json("POST", "/api/v1/requests", data=_form(fields), files=files,
+                               headers=headers or {})
 
     async def track(self, code: str, token: str) -> dict[str, Any] | None:
         return await self.found("GET", f"/api/v1/requests/{code}", headers={"X-Access-Token": token})
@@ -28,7 +37,7 @@ class Intake(Backend):
 class Complaints(Backend):
     async def submit(self, fields: list[tuple[str, str]], files: Files) -> dict[str, Any]:
         """multipart with the attachments, or a urlencoded form without any."""
-        return await self.json("POST", "/api/v1/complaints", data=fields, files=files or None)
+        return await self.json("POST", "/api/v1/complaints", data=_form(fields), files=files or None)
 
     async def track(self, code: str, token: str) -> dict[str, Any] | None:
         return await self.found("GET", f"/api/v1/complaints/{code}", headers={"X-Access-Token": token})

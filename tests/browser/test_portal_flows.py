@@ -1,0 +1,138 @@
+"""The citizen's paths through the portal in a real browser: request, complaint, tracking."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import httpx
+from conftest import mailed_link, shot
+from playwright.sync_api import Page, expect
+from serambi_kit.auth import issue_dev_token
+from serambi_kit.settings import ServiceSettings
+
+
+def fill_request(page: Page, files: dict, *, email: str = "siti.aminah@example.go.id") -> None:
+    page.get_by_label("Nama lengkap").fill("Siti Aminah")
+    page.get_by_label("Jabatan").fill("Sekretaris Dinas")
+    page.get_by_label("Nama instansi atau lembaga").fill("Dinas Perindustrian Kota Singkawang")
+    page.get_by_label("Jenis instansi").select_option("local_government")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Topik").fill("Hilirisasi komoditas daerah")
+    page.get_by_label("Maksud dan tujuan").fill("Audiensi program hilirisasi komoditas daerah.")
+    page.get_by_label("Jumlah peserta").fill("3")
+    page.get_by_label("Surat permohonan fasilitasi rapat/audiensi").set_input_files(files["letter"])
+    page.get_by_label("Tanda pengenal / identitas").set_input_files(files["id"])
+
+
+def wait_for_text(page: Page, selector: str, text: str, timeout: float = 20.0) -> None:
+    """Reload until the read model has caught up (projections are asynchronous)."""
+    deadline = time.monotonic() + timeout
+    while page.locator(selector).inner_text().strip() != text:
+        assert time.monotonic() < deadline, page.locator(selector).inner_text()
+        time.sleep(0.4)
+        page.reload()
+
+
+def officer(role: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {issue_dev_token(ServiceSettings(), [role], subject=f'{role}-1')}"}
+
+
+def test_a_request_sent_with_two_files_is_followed_from_the_emailed_link_until_it_is_scheduled(
+        stack, web, page, files, browser):
+    page.goto(f"{web}/audiensi")
+    fill_request(page, files)
+    page.get_by_label("Tanggal usulan 1").fill("2031-03-04")
+    shot(page, "audiensi-isi")
+    page.get_by_role("button", name="Kirim permohonan").click()
+    expect(page.get_by_role("heading", name="Permohonan audiensi terkirim")).to_be_visible()
+    code = page.locator("#kode-lacak").inner_text().strip()
+    token = page.locator("#kode-akses").input_value()
+    shot(page, "audiensi-terkirim")
+
+    link = mailed_link(stack, code, "audiensi")
+    assert link.startswith(web) and link.endswith(f"#t={token}")
+    reader = browser.new_context(viewport={"width": 360, "height": 780})
+    tracking = reader.new_page()
+    tracking.goto(link)
+    expect(tracking.get_by_role("heading", name=f"Permohonan audiensi {code}")).to_be_visible()
+    assert "#t=" not in tracking.url and token not in tracking.url
+    wait_for_text(tracking, "#status", "Terjadwal")
+    expect(tracking.locator("#jadwal-mulai")).to_contain_text("WIB")
+    shot(tracking, "lacak-audiensi-terjadwal")
+    cookie = next(c for c in reader.cookies() if c["name"] == "serambi_lacak")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Lax" and cookie["path"] == f"/lacak/audiensi/{code}"
+    assert token not in cookie["value"]
+    letter = tracking.get_by_role("link", name=re.compile("Unduh surat jawaban"))
+    if letter.count():
+        with tracking.expect_download() as download:
+            letter.first.click()
+        assert download.value.path().read_bytes().startswith(b"%PDF")
+
+    tracking.get_by_text("Tarik permohonan").click()
+    tracking.get_by_label("Alasan").fill("Jadwal kami berubah.")
+    tracking.get_by_role("button", name="Ya, tarik permohonan ini").click()
+    expect(tracking.get_by_role("status")).to_contain_text("telah ditarik")
+    wait_for_text(tracking, "#status", "Ditarik oleh pemohon")
+    reader.close()
+    assert token not in (stack.base / "logs" / "web.log").read_text()
+
+
+def test_an_anonymous_complaint_with_a_photo_is_tracked_answered_and_disputed_from_the_page(stack, web, page, files):
+    page.goto(f"{web}/pengaduan")
+    page.get_by_label("Anonim").check()
+    page.get_by_label("Ringkasan").fill("Antrean loket terlalu lama")
+    page.get_by_label("Uraian pengaduan").fill("Saya menunggu dua jam di loket informasi tanpa kepastian.")
+    page.get_by_label("Lampiran foto atau dokumen").set_input_files(files["photo"])
+    page.get_by_role("button", name="Kirim pengaduan").click()
+    expect(page.get_by_role("heading", name="Pengaduan terkirim")).to_be_visible()
+    code = page.locator("#kode-lacak").inner_text().strip()
+    page.get_by_role("link", name="Buka halaman lacak").click()
+    expect(page.get_by_role("heading", name=f"Pengaduan {code}")).to_be_visible()
+    expect(page.locator("#status")).to_have_text("Diterima")
+    shot(page, "lacak-pengaduan-diterima")
+
+    api = stack.url("complaints") + f"/api/v1/officer/complaints/{code}"
+    for action, role, body in (("classify", "complaint_officer", {"tier": "normatif"}),
+                               ("assign", "complaint_officer", {"team": "Tim Pengelola Pengaduan"}),
+                               ("answer", "complaint_team", {"answer": "Loket kini dibuka pukul 07.30."})):
+        response = httpx.post(f"{api}/{action}", json=body, headers=officer(role), timeout=10)
+        assert response.status_code == 200, response.text
+    wait_for_text(page, "#status", "Sudah dijawab")
+    expect(page.locator("#jawaban")).to_have_text("Loket kini dibuka pukul 07.30.")
+    page.get_by_role("button", name="Kirim sanggahan").click()
+    expect(page.locator("#reason-galat")).to_contain_text("alasan")
+    page.get_by_label("Alasan sanggahan").fill("Kemarin loket masih dibuka pukul 09.00.")
+    page.get_by_role("button", name="Kirim sanggahan").click()
+    expect(page.get_by_role("status")).to_contain_text("Sanggahan Anda diterima")
+    wait_for_text(page, "#status", "Ditangani kembali (sanggahan)")
+    shot(page, "lacak-pengaduan-disanggah")
+
+
+def test_a_wrong_token_opens_nothing_and_a_lost_link_is_answered_alike_for_any_code(stack, web, page, files):
+    page.goto(f"{web}/audiensi")
+    fill_request(page, files, email="lupa.tautan@example.go.id")
+    page.get_by_role("button", name="Kirim permohonan").click()
+    code = page.locator("#kode-lacak").inner_text().strip()
+
+    page.goto(f"{web}/lacak/audiensi/{code}#t={'x' * 43}")
+    expect(page.locator("#token-galat")).to_contain_text("tidak cocok")
+    assert page.context.cookies() and not any(c["name"] == "serambi_lacak" for c in page.context.cookies())
+    page.goto(f"{web}/lacak")
+    page.get_by_label("Kode lacak").fill("AUD-1999-999999")
+    page.get_by_label("Kode akses").fill("y" * 43)
+    page.get_by_role("button", name="Lacak").click()
+    expect(page.locator("#token-galat")).to_contain_text("tidak cocok")
+    shot(page, "lacak-salah")
+
+    answers = []
+    for asked in (code, "AUD-1999-999999"):
+        page.goto(f"{web}/lupa-tautan")
+        page.get_by_label("Kode lacak").fill(asked)
+        page.get_by_role("button", name="Kirim ulang tautan").click()
+        answers.append(page.locator("#jawaban-lupa").inner_text())
+    assert answers[0] == answers[1]
+    shot(page, "lupa-terkirim")
+    link = mailed_link(stack, code, "audiensi", after=1)  # the acknowledgement, then the re-send
+    page.goto(link)
+    expect(page.get_by_role("heading", name=f"Permohonan audiensi {code}")).to_be_visible()
