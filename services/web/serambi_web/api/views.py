@@ -77,7 +77,8 @@ def durasi(value: Any) -> str:
     if not match:
         return "-"
     days, hours, minutes = (int(part or 0) for part in match.groups())
-    parts = [f"{days} hari kerja" if days else "", f"{hours} jam{"" if days else " kerja"}" if hours else "",
+    hours_text = (f"{hours} jam" if days else f"{hours} jam kerja") if hours else ""
+    parts = [f"{days} hari kerja" if days else "", hours_text,
              f"{minutes} menit" if minutes and not days else ""]
     return " ".join(part for part in parts if part) or "kurang dari 1 menit"
 
