@@ -17,6 +17,7 @@ from .auth import TokenVerifier
 from .causation import caused_by, new_id
 from .eventstore import AppendOutcomeUnknown, EventStoreUnavailable
 from .logging import configure_logging, get_logger
+from .outages import is_outage
 from .runtime import Runtime
 
 log = get_logger(__name__)
@@ -57,6 +58,15 @@ async def _event_store_unavailable(request: Request, exc: EventStoreUnavailable)
               if maybe else "the event store did not answer; try again")
     return JSONResponse({"error": "service_unavailable", "detail": detail}, status_code=503,
                         headers={"Retry-After": str(UNAVAILABLE_RETRY_AFTER)})
+
+
+def _dependency_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """503 with ``Retry-After`` when MongoDB or NATS is down (``outages.is_outage``), never a
+    500. A write that may have taken effect is retried safely with an Idempotency-Key."""
+    log.warning("http.dependency_unavailable", route=request.url.path, error=type(exc).__name__)
+    return JSONResponse(
+        {"error": "service_unavailable", "detail": "a database or the event store is unavailable; try again"},
+        status_code=503, headers={"Retry-After": str(UNAVAILABLE_RETRY_AFTER)})
 
 
 def create_service_app(
@@ -104,7 +114,12 @@ def create_service_app(
         request_id = request.headers.get("x-request-id", "")[:64] or new_id()
         started = time.perf_counter()
         with caused_by(request_id, request_id):
-            response = await call_next(request)
+            try:
+                response = await call_next(request)
+            except Exception as exc:
+                if not is_outage(exc):
+                    raise
+                response = _dependency_unavailable(request, exc)
         route = getattr(request.scope.get("route"), "path", "unmatched")
         REQUESTS.labels(request.method, route, response.status_code).inc()
         LATENCY.labels(request.method, route).observe(time.perf_counter() - started)

@@ -101,6 +101,16 @@ class DeliveryPolicy:
         return self.retry_delays[min(delivered, len(self.retry_delays)) - 1]
 
 
+def describe(error: Exception) -> str:
+    """An error as a dead letter's reason or a log field, without the offending values (a
+    payload that fails its contract may hold personal data)."""
+    if isinstance(error, ValidationError):
+        problems = error.errors(include_input=False, include_url=False)
+        return "ValidationError: " + "; ".join(
+            f"{'.'.join(map(str, problem['loc'])) or 'payload'}: {problem['msg']}" for problem in problems)
+    return f"{type(error).__name__}: {error}"
+
+
 def parse_message(msg: Msg) -> RecordedEvent:
     """The message as a recorded event; raises one of ``PERMANENT`` if it is not one."""
     envelope = decode_headers(msg.headers)
@@ -134,20 +144,20 @@ async def deliver(
             await hold.until_done(lambda: handle(recorded))
     except UnknownEventTypeError as exc:
         if not ignore_unknown_types:
-            await _dead_letter(msg, consumer, dead_letters, f"{type(exc).__name__}: {exc}", hold)
+            await _dead_letter(msg, consumer, dead_letters, describe(exc), hold)
             return "dead_lettered"
         log.info("message.ignored", subject=msg.subject, consumer=consumer, reason=str(exc))
         await msg.ack_sync()
         return "ignored"
     except PERMANENT as exc:
-        await _dead_letter(msg, consumer, dead_letters, f"{type(exc).__name__}: {exc}", hold)
+        await _dead_letter(msg, consumer, dead_letters, describe(exc), hold)
         return "dead_lettered"
     except Exception as exc:  # noqa: BLE001 — every other failure is retried, then dead-lettered
         if delivered >= policy.max_deliver:
-            reason = f"failed {delivered} deliveries; last: {type(exc).__name__}: {exc}"
+            reason = f"failed {delivered} deliveries; last: {describe(exc)}"
             await _dead_letter(msg, consumer, dead_letters, reason, hold)
             return "dead_lettered"
-        log.warning("message.retry", subject=msg.subject, delivered=delivered, error=repr(exc))
+        log.warning("message.retry", subject=msg.subject, delivered=delivered, error=describe(exc)[:300])
         await msg.nak(delay=policy.delay(delivered, exc))
         return "retried"
     await msg.ack_sync()
@@ -184,7 +194,7 @@ class Hold:
                         WAITING.labels(self.consumer).inc()
                     OUTAGE_RETRIES.labels(self.consumer).inc()
                     log.warning("message.dependency_down", consumer=self.consumer, attempt=attempt,
-                                subject=self.msgs[0].subject, error=f"{type(exc).__name__}: {exc}"[:300])
+                                subject=self.msgs[0].subject, error=describe(exc)[:300])
                 await self._renew()
                 await asyncio.sleep(self.policy.outage_delay(attempt))
         finally:
@@ -238,7 +248,7 @@ async def redrive(js, dead_letters: DeadLetters, handlers: dict[str, Handler],
             with caused_by(envelope.correlationid, envelope.id):
                 await handlers[letter["consumer"]](recorded)
         except Exception as exc:  # noqa: BLE001 — kept open with the new reason
-            reason = f"redrive failed: {type(exc).__name__}: {exc}"
+            reason = f"redrive failed: {describe(exc)}"
             await dead_letters.settle_redrive(letter["_id"], reason)
             log.warning("message.redrive_failed", letter=letter["_id"], reason=reason)
             outcome = "redrive_failed"
@@ -267,7 +277,7 @@ async def deliver_batch(
         try:
             valid.append((msg, _reader(handle)(msg)))
         except PERMANENT as exc:
-            await _dead_letter(msg, consumer, dead_letters, f"{type(exc).__name__}: {exc}", hold)
+            await _dead_letter(msg, consumer, dead_letters, describe(exc), hold)
             outcomes["dead_lettered"] = outcomes.get("dead_lettered", 0) + 1
     done = False
 

@@ -142,15 +142,6 @@ def read_leniently(headers: Mapping[str, str] | None, subject: str, data: bytes,
     return RecordedEvent(ref, event, envelope, sequence)
 
 
-def describe(error: Exception) -> str:
-    """Why a message could not be read, without the offending values (they may be personal)."""
-    if isinstance(error, ValidationError):
-        problems = error.errors(include_input=False, include_url=False)
-        return "ValidationError: " + "; ".join(
-            f"{'.'.join(map(str, problem['loc'])) or 'payload'}: {problem['msg']}" for problem in problems)
-    return f"{type(error).__name__}: {error}"
-
-
 async def skip(collection: AsyncCollection, projection: Projection, recorded: RecordedEvent) -> bool:
     """Move the document's position past an unreadable event, in order (``OutOfOrderError`` if
     its predecessor is not applied yet). An aggregate's first event creates no document (one

@@ -22,8 +22,8 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from .eventstore import read_raw
 from .logging import get_logger
-from .messaging import PERMANENT, OutOfOrderError
-from .projections import Projection, Unreadable, describe, project, read_leniently
+from .messaging import PERMANENT, OutOfOrderError, describe
+from .projections import Projection, Unreadable, project, read_leniently
 from .topology import stream_name
 
 log = get_logger(__name__)

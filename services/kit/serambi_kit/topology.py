@@ -128,14 +128,17 @@ class ConsumerSpec:
     def stream(self) -> str:
         return timers_stream(self.service) if self.context == "timers" else stream_name(self.context)
 
-    def config(self, *, max_deliver: int, ack_wait: float, replicas: int = 1) -> ConsumerConfig:
+    def config(self, *, ack_wait: float, replicas: int = 1) -> ConsumerConfig:
+        """The server never gives up on a message (``max_deliver=-1``): a consumer that cannot
+        handle one keeps it until a dependency is back, or dead-letters it itself and acks
+        (``messaging.deliver``); a server-side limit would drop the last delivery silently."""
         return ConsumerConfig(
             durable_name=self.durable,
             description=f"{self.service}: {self.purpose}",
             deliver_policy=DeliverPolicy.ALL,
             ack_policy=AckPolicy.EXPLICIT,
             ack_wait=ack_wait,
-            max_deliver=max_deliver,
+            max_deliver=-1,
             max_ack_pending=self.max_ack_pending,
             filter_subjects=list(self.filter_subjects),
             num_replicas=replicas,
@@ -197,13 +200,12 @@ async def apply_consumers(
     js: JetStreamContext,
     consumers: tuple[ConsumerSpec, ...],
     *,
-    max_deliver: int,
     ack_wait: float,
     replicas: int = 1,
 ) -> list[str]:
     done = []
     for spec in consumers:
-        config = spec.config(max_deliver=max_deliver, ack_wait=ack_wait, replicas=replicas)
+        config = spec.config(ack_wait=ack_wait, replicas=replicas)
         await js.add_consumer(spec.stream, config)  # create-or-update, idempotent
         done.append(f"consumer {spec.stream}/{spec.durable}: applied")
     return done

@@ -87,3 +87,18 @@ def test_an_idle_consumer_is_never_stalled() -> None:
     assert watch.observe(SPEC.durable, 0, 0, 0, ack_floor=5, now=0.0) == "ok"
     assert watch.observe(SPEC.durable, 0, 0, 0, ack_floor=5, now=600.0) == "ok"
     assert watch.observe(SPEC.durable, 1, 0, 0, ack_floor=5, now=601.0) == "ok"  # work just came
+
+
+def test_a_dead_letter_reason_names_the_field_and_rule_but_not_the_personal_value() -> None:
+    from pydantic import BaseModel, EmailStr
+    from serambi_kit.messaging import describe
+
+    class Contact(BaseModel):
+        email: EmailStr
+        participants: int
+
+    with pytest.raises(ValidationError) as caught:
+        Contact.model_validate({"email": "siti.aminah@@example.go.id", "participants": "0813 4567 8901"})
+    reason = describe(caught.value)
+    assert reason.startswith("ValidationError: email: ") and "participants: " in reason
+    assert "siti.aminah" not in reason and "0813" not in reason
