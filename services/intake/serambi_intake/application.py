@@ -25,11 +25,11 @@ from serambi_kit.cases import (
     next_tracking_code,
     token_matches,
 )
+from serambi_kit.documents import DocumentStore, Upload
 from serambi_kit.eventstore import EventStore, execute
 from serambi_kit.pii import Vault
 
 from . import domain
-from .documents import DocumentStore, Upload
 
 
 def request_ref(tracking_code: str) -> AggregateRef:
@@ -142,6 +142,13 @@ async def withdraw_request(store: EventStore, command: domain.WithdrawRequest) -
     )
 
 
+async def request_link(store: EventStore, tracking_code: str, now: datetime) -> bool:
+    """Record that the tracking link is to be sent again; False when nothing was recorded."""
+    return bool(await execute(
+        store, request_ref(tracking_code), lambda history: domain.request_link(history, tracking_code, now)
+    ))
+
+
 async def register_guest(store: EventStore, guest: GuestRegistered) -> None:
     await execute(store, guest_ref(guest.guest_id), lambda h: domain.register_guest(h, guest))
 
@@ -149,11 +156,8 @@ async def register_guest(store: EventStore, guest: GuestRegistered) -> None:
 async def sweep_documents(documents: DocumentStore, db: AsyncDatabase, older_than: timedelta) -> int:
     """Delete documents left pending by a submission that died half-way; documents that a
     request does reference (the process died after the append) are marked attached instead."""
-    deleted = 0
-    for document_id, _owner in await documents.pending(older_than):
-        if await db["requests"].find_one({"documents.document_id": document_id}, {"_id": 1}):
-            await documents.mark_attached([document_id])
-        else:
-            await documents.delete(document_id)
-            deleted += 1
-    return deleted
+
+    async def referenced(document_id: str) -> bool:
+        return await db["requests"].find_one({"documents.document_id": document_id}, {"_id": 1}) is not None
+
+    return await documents.sweep(referenced, older_than)

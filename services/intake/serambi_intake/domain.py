@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from serambi_contracts import Event
 from serambi_contracts.base import Sealed
@@ -13,11 +13,13 @@ from serambi_contracts.intake import (
     GuestRegistered,
     IntakeChannel,
     Requester,
+    RequestLinkRequested,
     RequestSubmitted,
     RequestWithdrawn,
 )
 
 REQUIRED_DOCUMENTS = ("request_letter", "identity_document")
+LINK_RESEND_INTERVAL = timedelta(minutes=15)  # "lost your link?": at most one message per case
 
 
 class RequestError(Exception):
@@ -52,6 +54,7 @@ class SubmitRequest:
     received_at: datetime | None = None
     identity_number: Sealed | None = None
     recorded_by: str | None = None
+    access_token: Sealed | None = None  # the token itself, sealed for the notifier's link
 
     def with_code(self, tracking_code: str) -> SubmitRequest:
         return replace(self, tracking_code=tracking_code)
@@ -90,6 +93,7 @@ def submit(history: Sequence[Event], command: SubmitRequest) -> list[Event]:
             identity_number=command.identity_number,
             recorded_by=command.recorded_by,
             access_token_sha256=command.access_token_sha256,
+            access_token=command.access_token,
         )
     ]
 
@@ -106,6 +110,17 @@ def withdraw(history: Sequence[Event], command: WithdrawRequest) -> list[Event]:
             reason=command.reason,
         )
     ]
+
+
+def request_link(history: Sequence[Event], tracking_code: str, now: datetime) -> list[Event]:
+    """Send the tracking link again: nothing for an unknown request, nor within
+    LINK_RESEND_INTERVAL of the last time (the caller answers the same either way)."""
+    if not history:
+        return []
+    asked = [event.requested_at for event in history if isinstance(event, RequestLinkRequested)]
+    if asked and now - max(asked) < LINK_RESEND_INTERVAL:
+        return []
+    return [RequestLinkRequested(tracking_code=tracking_code, requested_at=now)]
 
 
 def register_guest(history: Sequence[Event], guest: GuestRegistered) -> list[Event]:

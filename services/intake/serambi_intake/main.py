@@ -7,6 +7,7 @@ from datetime import timedelta
 from fastapi import FastAPI
 from faststream import FastStream
 from serambi_kit import asyncapi
+from serambi_kit.documents import DocumentStore
 from serambi_kit.http import create_service_app
 from serambi_kit.logging import get_logger
 from serambi_kit.runtime import Runtime
@@ -14,7 +15,6 @@ from serambi_kit.runtime import Runtime
 from . import application, subscribers
 from .api import ROUTERS
 from .deadlines import answer_due
-from .documents import DocumentStore
 from .idempotency import IdempotencyKeys
 from .projections import INDEXES
 from .settings import IntakeSettings

@@ -42,14 +42,14 @@ def client_of(request: Request, trust_forwarded_for: bool) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def rate_limited(name: str) -> Callable[[Request], None]:
+def rate_limited(name: str, per_minute: int = 60) -> Callable[[Request], None]:
     """A FastAPI dependency enforcing the limit ``name`` configured in the app's settings
-    (``SERAMBI_RATE_LIMITS``, per minute)."""
+    (``SERAMBI_RATE_LIMITS``, per minute; ``per_minute`` when it names no such limit)."""
 
     def dependency(request: Request) -> None:
         limits: dict[str, TokenBuckets] = request.app.state.rate_limits
         settings = request.app.state.runtime.settings
-        bucket = limits.setdefault(name, TokenBuckets(settings.rate_limits.get(name, 60)))
+        bucket = limits.setdefault(name, TokenBuckets(settings.rate_limits.get(name, per_minute)))
         wait = bucket.take(client_of(request, settings.trust_forwarded_for))
         if wait > 0:
             raise HTTPException(

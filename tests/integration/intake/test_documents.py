@@ -9,7 +9,7 @@ from serambi_contracts.base import Sealed
 from serambi_contracts.intake import InstitutionType, IntakeChannel, Requester
 from serambi_intake import application, domain
 from serambi_intake.application import sweep_documents
-from serambi_intake.documents import PDF, PNG, DocumentStore, Upload
+from serambi_kit.documents import PDF, PNG, DocumentStore, Upload
 from serambi_kit.eventstore import EventStoreError, InMemoryEventStore
 
 

@@ -15,10 +15,10 @@ from fastapi import HTTPException
 from serambi_contracts.intake import InstitutionType, IntakeChannel, RequestSubmitted
 from serambi_intake.api.forms import RequestForm
 from serambi_intake.api.submission import submit
-from serambi_intake.documents import PDF, PNG, DocumentStore, Upload
 from serambi_intake.idempotency import COLLECTION, Claim, IdempotencyError, IdempotencyKeys
 from serambi_kit import mongo
 from serambi_kit.cases import hash_token
+from serambi_kit.documents import PDF, PNG, DocumentStore, Upload
 from serambi_kit.eventstore import EventStoreError, JetStreamEventStore, read_stream
 from serambi_kit.pii import Vault
 

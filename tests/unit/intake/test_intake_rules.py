@@ -8,7 +8,7 @@ import pytest
 from serambi_contracts.base import Sealed
 from serambi_contracts.intake import DocumentRef, InstitutionType, IntakeChannel, Requester, RequestWithdrawn
 from serambi_intake import domain
-from serambi_intake.documents import JPEG, PDF, PNG, DocumentError, Upload, check, sniff
+from serambi_kit.documents import JPEG, PDF, PNG, DocumentError, Upload, check, sniff
 
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 SEALED = Sealed(key="k1", nonce="AAAAAAAAAAAAAAAA", data="AAAA")

@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 from fastapi import HTTPException, UploadFile
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
 from serambi_contracts.intake import InstitutionType
+from serambi_kit.documents import JPEG, PDF, PNG, DocumentError, Upload, check
 from serambi_kit.phones import to_e164
 
 from ..application import RequesterDetails
-from ..documents import JPEG, PDF, PNG, DocumentError, Upload, check
 
 WIB = ZoneInfo("Asia/Pontianak")
 SEPARATE_PARTS = frozenset({"request_letter", "identity_document", "channel", "received_at"})

@@ -18,6 +18,7 @@ router = APIRouter(prefix="/api/v1", tags=["requests"])
 AccessToken = Annotated[str, Header(alias="X-Access-Token", min_length=16, max_length=128)]
 TrackingCode = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", min_length=8, max_length=128)]
+LINK_RESENDS_PER_MINUTE = 5  # per client, unless SERAMBI_RATE_LIMITS names link_resends
 
 
 class SubmittedOut(BaseModel):
@@ -81,3 +82,13 @@ async def withdraw_request(
     command = domain.WithdrawRequest(tracking_code, datetime.now(UTC), body.reason if body else None)
     await application.withdraw_request(request.app.state.runtime.store, command)
     return {"tracking_code": tracking_code, "status": "withdrawn"}
+
+
+@router.post("/requests/{tracking_code}/resend-link", status_code=status.HTTP_202_ACCEPTED,
+             dependencies=[Depends(rate_limited("link_resends", LINK_RESENDS_PER_MINUTE))])
+async def resend_link(tracking_code: TrackingCode, request: Request) -> dict[str, str]:
+    """Lost your link? The tracking link is sent again to the email address and mobile number
+    on file for the request (at most once every 15 minutes). The answer is the same whether
+    the code exists or not."""
+    await application.request_link(request.app.state.runtime.store, tracking_code, datetime.now(UTC))
+    return {"tracking_code": tracking_code, "status": "accepted"}

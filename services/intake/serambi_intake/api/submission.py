@@ -9,9 +9,10 @@ from typing import Any
 
 from fastapi import HTTPException, Request
 from serambi_contracts.intake import DocumentRef, IntakeChannel
+from serambi_kit.cases import new_access_token
+from serambi_kit.documents import Upload
 
 from .. import application, domain
-from ..documents import Upload
 from ..idempotency import Claim, IdempotencyError, fingerprint
 from .forms import WIB, RequestForm
 
@@ -43,6 +44,8 @@ async def submit(
     try:
         due = state.answer_due(received_at or now)
         requester, identity_number = await application.seal_requester(runtime.vault, form.requester())
+        token = (claim.token if claim else None) or new_access_token()
+        sealed_token = await runtime.vault.seal(requester.name.key, token)  # for the notifier's link
 
         def command(token_sha256: str, documents: tuple[DocumentRef, ...]) -> domain.SubmitRequest:
             return domain.SubmitRequest(
@@ -51,12 +54,13 @@ async def submit(
                 proposed_dates=tuple(form.proposed_dates), documents=documents,
                 submitted_at=now, answer_due_at=due, access_token_sha256=token_sha256,
                 received_at=received_at, identity_number=identity_number, recorded_by=recorded_by,
+                access_token=sealed_token,
             )
 
-        kept: dict[str, Any] = {}
+        kept: dict[str, Any] = {"token": token}
         if claim is not None:  # reuse what an earlier holder reserved; reserve before the append
-            kept = {"tracking_code": claim.tracking_code, "token": claim.token,
-                    "reserve": partial(state.idempotency.reserve, claim, requester.name.key)}
+            kept |= {"tracking_code": claim.tracking_code,
+                     "reserve": partial(state.idempotency.reserve, claim, requester.name.key)}
         submitted, token = await application.submit_request(
             runtime.store, runtime.db, state.documents, uploads, command, now, **kept
         )

@@ -1,28 +1,31 @@
-"""Documents (request letters, identity documents): checked by content, stored in GridFS.
+"""Uploaded files (intake's request documents, complaints' attachments): checked by content,
+stored in GridFS.
 
-Events reference a document by id, SHA-256 and media type — never embed it. A document is
-stored ``pending`` before its event is appended and ``attached`` after; a failed submission
-discards its pending documents at once, and a sweep removes any left pending by a crash.
+Events reference a file by id, SHA-256 and media type — never embed it. A file is stored
+``pending`` before its event is appended and ``attached`` after; a failed submission discards
+its pending files at once, and :meth:`DocumentStore.sweep` removes any left pending by a crash.
 """
 
 from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from gridfs import AsyncGridFSBucket
 from pymongo.asynchronous.database import AsyncDatabase
-from serambi_contracts.intake import DocumentRef
+from serambi_contracts.base import DocumentRef
 
 PDF, PNG, JPEG = "application/pdf", "image/png", "image/jpeg"
 _SIGNATURES = ((b"%PDF-", PDF), (b"\x89PNG\r\n\x1a\n", PNG), (b"\xff\xd8\xff", JPEG))
-BUCKET = "documents"
+EXTENSIONS = {PDF: "pdf", PNG: "png", JPEG: "jpg"}
+DOCUMENT_ID = r"^D[0-9a-f]{32}$"
 
 
 class DocumentError(ValueError):
-    """A document that is missing, too large or of a type we do not accept."""
+    """A file that is missing, too large or of a type we do not accept."""
 
     def __init__(self, field: str, rule: str, message: str, status: int) -> None:
         super().__init__(message)
@@ -57,9 +60,11 @@ def check(upload: Upload, accepted: frozenset[str], max_bytes: int) -> str:
 
 
 class DocumentStore:
-    def __init__(self, db: AsyncDatabase) -> None:
-        self.files = db[f"{BUCKET}.files"]
-        self.bucket = AsyncGridFSBucket(db, bucket_name=BUCKET)
+    """A GridFS bucket of the service's database (``documents`` unless named)."""
+
+    def __init__(self, db: AsyncDatabase, bucket: str = "documents") -> None:
+        self.files = db[f"{bucket}.files"]
+        self.bucket = AsyncGridFSBucket(db, bucket_name=bucket)
 
     async def put_pending(self, upload: Upload, media_type: str, owner: str) -> DocumentRef:
         document_id = "D" + uuid.uuid4().hex
@@ -95,3 +100,15 @@ class DocumentStore:
     async def read(self, document_id: str) -> bytes:
         stream = await self.bucket.open_download_stream(document_id)
         return await stream.read()
+
+    async def sweep(self, referenced: Callable[[str], Awaitable[bool]], older_than: timedelta) -> int:
+        """Delete documents left pending by a submission that died half-way; those a case does
+        reference (the process died after the append) are marked attached instead."""
+        deleted = 0
+        for document_id, _owner in await self.pending(older_than):
+            if await referenced(document_id):
+                await self.mark_attached([document_id])
+            else:
+                await self.delete(document_id)
+                deleted += 1
+        return deleted
