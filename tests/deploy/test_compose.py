@@ -22,6 +22,14 @@ AUTH = {
     "SERAMBI_AUTH_ISSUER": "https://sso.example.invalid/realms/serambi",
     "SERAMBI_AUTH_JWKS_URL": "https://sso.example.invalid/realms/serambi/protocol/openid-connect/certs",
 }
+# What the operator sets in .env after init-env.sh: the identity provider, the public address, the
+# SMS gateway (docs/operations.md, "Production configuration").
+OPERATOR = {
+    **AUTH,
+    "SERAMBI_PUBLIC_BASE_URL": "https://layanan.example.invalid",
+    "SERAMBI_SMS_URL": "https://sms-gateway.example.invalid/api/messages",
+    "SERAMBI_SMS_TOKEN": "token-the-gateway-issued",
+}
 
 
 def compose(binary: Path, *args: str, env_file: Path | None = None, env: dict | None = None):
@@ -45,13 +53,13 @@ def env_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def rendered(compose_binary: Path, env_file: Path) -> dict:
     result = compose(compose_binary, "--profile", "tools", "config", "--format", "json",
-                     env_file=env_file, env=AUTH)
+                     env_file=env_file, env=OPERATOR)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
 
 def test_the_stack_is_valid_with_the_secrets_init_env_writes(compose_binary: Path, env_file: Path):
-    result = compose(compose_binary, "config", "-q", env_file=env_file, env=AUTH)
+    result = compose(compose_binary, "config", "-q", env_file=env_file, env=OPERATOR)
     assert result.returncode == 0, result.stderr
 
 
@@ -63,9 +71,10 @@ def test_the_example_env_file_names_every_variable_the_stack_requires(compose_bi
 def test_the_stack_refuses_to_start_without_its_secrets_or_identity_provider(
     compose_binary: Path, env_file: Path
 ):
-    without_secrets = compose(compose_binary, "config", "-q", env=AUTH)
+    without_secrets = compose(compose_binary, "config", "-q", env=OPERATOR)
     assert without_secrets.returncode != 0 and "init-env.sh" in without_secrets.stderr
-    without_auth = compose(compose_binary, "config", "-q", env_file=env_file)
+    without_auth = compose(compose_binary, "config", "-q", env_file=env_file,
+                           env={k: v for k, v in OPERATOR.items() if k not in AUTH})
     assert without_auth.returncode != 0 and "SERAMBI_AUTH_" in without_auth.stderr
 
 

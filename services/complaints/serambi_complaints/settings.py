@@ -13,6 +13,7 @@ from serambi_kit.settings import ServiceSettings
 class ComplaintsSettings(ServiceSettings):
     service: ClassVar[str] = "complaints"
     default_port: ClassVar[int] = 8003
+    outward_addresses: ClassVar[tuple[str, ...]] = (*ServiceSettings.outward_addresses, "lapor_base_url")
 
     reopen_window_days: int = Field(
         default=10, ge=1, le=60,

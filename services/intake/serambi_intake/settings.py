@@ -5,17 +5,29 @@ from typing import ClassVar
 from pydantic import Field
 from serambi_kit.settings import ServiceSettings
 
+LOCAL_SCHEDULING_URL = "http://127.0.0.1:8002"  # `make run`'s scheduling
+
 
 class IntakeSettings(ServiceSettings):
     service: ClassVar[str] = "intake"
     default_port: ClassVar[int] = 8001
+    needs_public_base_url: ClassVar[bool] = True
+    outward_addresses: ClassVar[tuple[str, ...]] = (
+        *ServiceSettings.outward_addresses, "scheduling_public_url",
+    )
     max_document_bytes: int = Field(default=10_000_000, ge=1_000, description="per file")
     max_request_bytes: int = Field(default=25_000_000, ge=1_000, description="a whole request")
     scheduling_public_url: str = Field(
-        default="http://127.0.0.1:8002", description="where requesters fetch answer letters"
+        default=LOCAL_SCHEDULING_URL,
+        description="where requesters fetch answer letters ({this}/api/v1/letters/{id}); "
+        "default: SERAMBI_PUBLIC_BASE_URL when set",
     )
     idempotency_hours: int = Field(default=24, ge=1, le=24 * 30)
     idempotency_lease_seconds: int = Field(
         default=30, ge=1, le=3600, description="a retry takes over a key claimed longer ago"
     )
     pending_document_minutes: int = Field(default=60, ge=1, description="sweep after this long")
+
+    def derive_addresses(self) -> None:
+        if "scheduling_public_url" not in self.model_fields_set and self.public_base_url:
+            self.scheduling_public_url = self.public_base_url

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .addresses import public_url, refuse_local
 from .localstack import LOCAL_MONGO_OPTIONS
 
 DEV_SIGNING_KEY = "serambi-development-signing-key-not-for-production"
@@ -22,6 +23,10 @@ class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SERAMBI_", extra="ignore")
     service: ClassVar[str] = "serambi"
     default_port: ClassVar[int] = 8000
+    # Settings naming an address other machines or citizens use (endpoints, public links):
+    # production refuses loopback in them. Services add theirs.
+    outward_addresses: ClassVar[tuple[str, ...]] = ("auth_jwks_url", "public_base_url")
+    needs_public_base_url: ClassVar[bool] = False  # services that send or show public links
 
     environment: Literal["development", "test", "production"] = "development"
     nats_url: str = "nats://127.0.0.1:4222"
@@ -55,6 +60,11 @@ class ServiceSettings(BaseSettings):
     auth_issuer: str = "serambi-dev"
     auth_audience: str = "serambi"
     auth_jwks_url: str | None = None
+    public_base_url: str | None = Field(
+        default=None,
+        description="where citizens reach Serambi (the reverse proxy or portal), e.g. "
+        "https://layanan.example.go.id; the public links are built from it",
+    )
     auth_dev_signing_key: SecretStr | None = Field(
         default=None,
         description="HS256 key for development tokens; defaults to a public development key "
@@ -89,6 +99,28 @@ class ServiceSettings(BaseSettings):
         if self.pii_master_key.get_secret_value() == DEV_PII_MASTER_KEY:
             raise ValueError("SERAMBI_PII_MASTER_KEY must be set to a secret key in production")
         return self
+
+    @model_validator(mode="after")
+    def _outward_addresses(self) -> ServiceSettings:
+        production = self.environment == "production"
+        if production and self.needs_public_base_url and not self.public_base_url:
+            raise ValueError(
+                "SERAMBI_PUBLIC_BASE_URL is required in production: the address citizens reach "
+                "Serambi at, e.g. https://layanan.example.go.id (public links are built from it)"
+            )
+        self.derive_addresses()
+        if production:
+            refuse_local(self, self.outward_addresses)
+        return self
+
+    def derive_addresses(self) -> None:
+        """Fill the links a service builds from ``public_base_url`` and that were not set
+        explicitly (see ``model_fields_set``); the defaults stay the local stack's."""
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _public_base_url(cls, value: str | None) -> str | None:
+        return public_url(value, "public_base_url") if value else None
 
     def nats_options(self) -> dict[str, str]:
         """Credentials for ``nats.connect`` (empty when the server needs none)."""

@@ -3,6 +3,8 @@
 The defaults deliver into the local sinks that ``make run`` starts: SMTP on 127.0.0.1:1025 and
 the SMS sink's JSON API on http://127.0.0.1:8025. Officers' addresses and numbers per role are
 JSON objects, e.g. ``SERAMBI_OFFICER_EMAILS='{"supervisor": ["kabiro@ekonomi.example"]}'``.
+The links in messages are built from ``SERAMBI_PUBLIC_BASE_URL`` (required in production, where
+a loopback SMTP host, SMS gateway or link is refused).
 """
 
 from __future__ import annotations
@@ -16,6 +18,12 @@ from serambi_kit.settings import ServiceSettings
 Language = Literal["id", "en"]
 DEV_RECEIPT_SECRET = "serambi-development-receipt-secret"  # noqa: S105 — refused in production
 DEV_SMS_TOKEN = "serambi-development-sms-token"  # noqa: S105 — refused in production
+# The public links, under SERAMBI_PUBLIC_BASE_URL (the local stack: each service on its own port).
+PUBLIC_PATHS = {
+    "request_status_url": "/api/v1/requests/{tracking_code}",
+    "complaint_status_url": "/api/v1/complaints/{tracking_code}",
+    "letters_base_url": "/api/v1/letters",
+}
 
 
 def _default_officer_emails() -> dict[str, list[str]]:
@@ -32,6 +40,10 @@ def _default_officer_emails() -> dict[str, list[str]]:
 class NotifierSettings(ServiceSettings):
     service: ClassVar[str] = "notifier"
     default_port: ClassVar[int] = 8004
+    needs_public_base_url: ClassVar[bool] = True
+    outward_addresses: ClassVar[tuple[str, ...]] = (
+        *ServiceSettings.outward_addresses, *PUBLIC_PATHS, "smtp_host", "sms_url",
+    )
 
     # -- what to send -----------------------------------------------------------------------
     subscriptions_file: Path | None = Field(
@@ -53,16 +65,19 @@ class NotifierSettings(ServiceSettings):
     )
     sla_default_responsible_role: str = "complaint_officer"
     request_status_url: str | None = Field(
-        default="http://127.0.0.1:8001/api/v1/requests/{tracking_code}",
-        description="where a requester follows the request; None: no link",
+        default=f"http://127.0.0.1:8001{PUBLIC_PATHS['request_status_url']}",
+        description="where a requester follows the request; default: under SERAMBI_PUBLIC_BASE_URL "
+        "when set; empty: no link",
     )
     complaint_status_url: str | None = Field(
-        default="http://127.0.0.1:8003/api/v1/complaints/{tracking_code}",
-        description="where a complainant follows the complaint; None: no link",
+        default=f"http://127.0.0.1:8003{PUBLIC_PATHS['complaint_status_url']}",
+        description="where a complainant follows the complaint; default: under "
+        "SERAMBI_PUBLIC_BASE_URL when set; empty: no link",
     )
     letters_base_url: str | None = Field(
-        default="http://127.0.0.1:8002/api/v1/letters",
-        description="scheduling's public link of answer letters; None: neither link nor attachment",
+        default=f"http://127.0.0.1:8002{PUBLIC_PATHS['letters_base_url']}",
+        description="scheduling's public link of answer letters; default: under "
+        "SERAMBI_PUBLIC_BASE_URL when set; empty: neither link nor attachment",
     )
     attach_letters: bool = Field(
         default=True, description="fetch answer letters from their public link and attach them"
@@ -147,13 +162,30 @@ class NotifierSettings(ServiceSettings):
             raise ValueError("use HH:MM (24-hour clock, WIB)")
         return f"{int(hours):02d}:{int(minutes):02d}"
 
+    @field_validator("smtp_username", "smtp_password", "sms_token", "sms_userkey", "sms_passkey",
+                     mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        """An empty variable (compose's ``${X:-}``, an empty Secret key) means not set."""
+        return None if value == "" else value
+
+    def derive_addresses(self) -> None:
+        for name, path in PUBLIC_PATHS.items():
+            if name not in self.model_fields_set and self.public_base_url:
+                setattr(self, name, self.public_base_url + path)
+
     @model_validator(mode="after")
     def _production_secrets(self) -> NotifierSettings:
         if self.environment == "production":
-            if self.sms_receipt_secret.get_secret_value() == DEV_RECEIPT_SECRET:
+            if self.sms_receipt_secret.get_secret_value() in ("", DEV_RECEIPT_SECRET):
                 raise ValueError("SERAMBI_SMS_RECEIPT_SECRET must be set in production")
-            if self.sms_token and self.sms_token.get_secret_value() == DEV_SMS_TOKEN:
-                raise ValueError("SERAMBI_SMS_TOKEN must be set (or unset for zenziva) in production")
+            token = self.sms_token.get_secret_value() if self.sms_token else ""
+            if self.sms_provider == "json" and token in ("", DEV_SMS_TOKEN):
+                raise ValueError("SERAMBI_SMS_TOKEN (the SMS gateway's token) must be set in production")
+            if self.sms_provider == "zenziva" and not (self.sms_userkey and self.sms_passkey):
+                raise ValueError(
+                    "SERAMBI_SMS_PROVIDER=zenziva needs SERAMBI_SMS_USERKEY and SERAMBI_SMS_PASSKEY"
+                )
         if self.delivery_lease_seconds <= max(self.smtp_timeout_seconds, self.sms_timeout_seconds):
             raise ValueError("SERAMBI_DELIVERY_LEASE_SECONDS must exceed the SMTP and SMS timeouts")
         return self

@@ -1,0 +1,133 @@
+"""What production settings refuse, and how the public links follow SERAMBI_PUBLIC_BASE_URL
+(issue #14 §2). The local defaults (`make run`, the tests) stay as they were."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+from serambi_complaints.settings import ComplaintsSettings
+from serambi_intake.settings import IntakeSettings
+from serambi_kit.addresses import hosts, is_local
+from serambi_notifier.settings import NotifierSettings
+from serambi_scheduling.settings import SchedulingSettings
+
+PUBLIC = "https://layanan.example.go.id"
+PRODUCTION = {
+    "environment": "production", "auth_jwks_url": "https://sso.example.go.id/certs",
+    "pii_master_key": "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LTEyMzQ=", "public_base_url": PUBLIC,
+}
+NOTIFIER = {
+    **PRODUCTION, "smtp_host": "smtp.example.go.id", "sms_url": "https://sms.example.go.id/send",
+    "sms_token": "gateway-token", "sms_receipt_secret": "receipt-secret",
+}
+
+
+def test_the_local_defaults_still_point_at_the_local_stack():
+    notifier, intake = NotifierSettings(), IntakeSettings()
+    assert notifier.request_status_url == "http://127.0.0.1:8001/api/v1/requests/{tracking_code}"
+    assert notifier.complaint_status_url == "http://127.0.0.1:8003/api/v1/complaints/{tracking_code}"
+    assert notifier.letters_base_url == "http://127.0.0.1:8002/api/v1/letters"
+    assert intake.scheduling_public_url == "http://127.0.0.1:8002"
+
+
+def test_every_public_link_is_built_from_the_public_base_url():
+    notifier = NotifierSettings(public_base_url=f"{PUBLIC}/")
+    assert notifier.request_status_url == f"{PUBLIC}/api/v1/requests/{{tracking_code}}"
+    assert notifier.complaint_status_url == f"{PUBLIC}/api/v1/complaints/{{tracking_code}}"
+    assert notifier.letters_base_url == f"{PUBLIC}/api/v1/letters"
+    assert IntakeSettings(public_base_url=PUBLIC).scheduling_public_url == PUBLIC
+
+
+def test_a_link_set_explicitly_wins_over_the_public_base_url_and_none_means_no_link():
+    notifier = NotifierSettings(public_base_url=PUBLIC, letters_base_url=None,
+                                complaint_status_url="https://lapor.example.go.id/{tracking_code}")
+    assert notifier.letters_base_url is None
+    assert notifier.complaint_status_url == "https://lapor.example.go.id/{tracking_code}"
+    assert IntakeSettings(public_base_url=PUBLIC, scheduling_public_url="https://surat.example.go.id")\
+        .scheduling_public_url == "https://surat.example.go.id"
+
+
+def test_a_complete_production_configuration_is_accepted():
+    assert NotifierSettings(**NOTIFIER).letters_base_url == f"{PUBLIC}/api/v1/letters"
+    assert IntakeSettings(**PRODUCTION).scheduling_public_url == PUBLIC
+    SchedulingSettings(**PRODUCTION, letter_secret="x" * 40)
+    ComplaintsSettings(**PRODUCTION)
+
+
+@pytest.mark.parametrize("settings_class", [IntakeSettings, NotifierSettings])
+def test_services_that_send_or_show_links_need_the_public_base_url_in_production(settings_class):
+    values = {**NOTIFIER, "public_base_url": None}
+    with pytest.raises(ValidationError, match="SERAMBI_PUBLIC_BASE_URL is required in production"):
+        settings_class(**values)
+
+
+def test_services_without_public_links_do_not_need_it():
+    without = {**PRODUCTION, "public_base_url": None}
+    SchedulingSettings(**without, letter_secret="x" * 40)
+    ComplaintsSettings(**without)
+
+
+@pytest.mark.parametrize(
+    ("settings_class", "values", "variable"),
+    [
+        (NotifierSettings, {"public_base_url": "http://127.0.0.1:8000"}, "SERAMBI_PUBLIC_BASE_URL"),
+        (NotifierSettings, {"smtp_host": "127.0.0.1"}, "SERAMBI_SMTP_HOST"),
+        (NotifierSettings, {"smtp_host": "localhost"}, "SERAMBI_SMTP_HOST"),
+        (NotifierSettings, {"sms_url": "http://localhost:8025/json/messages"}, "SERAMBI_SMS_URL"),
+        (NotifierSettings, {"request_status_url": "http://[::1]:8001/r/{tracking_code}"},
+         "SERAMBI_REQUEST_STATUS_URL"),
+        (NotifierSettings, {"complaint_status_url": "http://0.0.0.0:8003/{tracking_code}"},
+         "SERAMBI_COMPLAINT_STATUS_URL"),
+        (NotifierSettings, {"letters_base_url": "http://127.0.0.1:8002/api/v1/letters"},
+         "SERAMBI_LETTERS_BASE_URL"),
+        (NotifierSettings, {"auth_jwks_url": "http://keycloak.localhost/certs"}, "SERAMBI_AUTH_JWKS_URL"),
+        (IntakeSettings, {"scheduling_public_url": "http://127.0.0.1:8002"}, "SERAMBI_SCHEDULING_PUBLIC_URL"),
+        (ComplaintsSettings, {"lapor_mode": "http", "lapor_token": "t",
+                              "lapor_base_url": "http://127.0.0.2/api"}, "SERAMBI_LAPOR_BASE_URL"),
+    ],
+)
+def test_production_refuses_an_address_of_this_machine_by_its_variable(settings_class, values, variable):
+    with pytest.raises(ValidationError, match=f"{variable}=.* points at this machine"):
+        settings_class(**{**NOTIFIER, **values})
+    settings_class(**{**NOTIFIER, **values, "environment": "development"})  # local stacks may
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"sms_token": None}, "SERAMBI_SMS_TOKEN"),
+        ({"sms_token": ""}, "SERAMBI_SMS_TOKEN"),
+        ({"sms_receipt_secret": ""}, "SERAMBI_SMS_RECEIPT_SECRET"),
+        ({"sms_provider": "zenziva", "sms_token": None, "sms_userkey": "u"}, "SERAMBI_SMS_PASSKEY"),
+        ({"public_base_url": "layanan.example.go.id"}, "SERAMBI_PUBLIC_BASE_URL must be an http"),
+    ],
+)
+def test_production_refuses_a_notifier_without_its_gateway_credentials(values, message):
+    with pytest.raises(ValidationError, match=message):
+        NotifierSettings(**{**NOTIFIER, **values})
+
+
+def test_zenziva_needs_no_token_and_an_empty_smtp_login_means_none():
+    settings = NotifierSettings(**{**NOTIFIER, "sms_provider": "zenziva", "sms_token": "",
+                                   "sms_userkey": "u", "sms_passkey": "p",
+                                   "smtp_username": "", "smtp_password": ""})
+    assert settings.sms_token is None and settings.smtp_username is None and settings.smtp_password is None
+
+
+@pytest.mark.parametrize(
+    ("address", "named"),
+    [
+        ("mongodb://u:p@mongo-1:27017,mongo-2:27017,mongo-3:27017/?replicaSet=rs0", ["mongo-1", "mongo-2", "mongo-3"]),
+        ("nats://nats:4222", ["nats"]),
+        ("http://[::1]:8000/x", ["::1"]),
+        ("smtp.example.go.id", ["smtp.example.go.id"]),
+        ("LOCALHOST.", ["localhost"]),
+    ],
+)
+def test_the_hosts_of_an_address_are_read_from_urls_lists_and_bare_hosts(address, named):
+    assert hosts(address) == named
+
+
+def test_only_addresses_of_this_machine_count_as_local():
+    assert is_local("mongodb://a:27017,127.0.0.1:27017/") and is_local("http://[::ffff:127.0.0.1]/")
+    assert not is_local("https://layanan.example.go.id/api") and not is_local("http://10.0.0.1/")
