@@ -173,7 +173,7 @@ def test_a_retry_after_intake_died_holding_the_idempotency_key_gets_an_answer(tm
     import httpx
     from pymongo import MongoClient
     from serambi_intake.api.forms import RequestForm
-    from serambi_intake.idempotency import fingerprint
+    from serambi_kit.idempotency import fingerprint
     from serambi_ops.commands.demo import SAMPLE_DOCUMENTS, request_form
 
     body = harness.sample_request("X00001")

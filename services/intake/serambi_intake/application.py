@@ -26,7 +26,7 @@ from serambi_kit.cases import (
     token_matches,
 )
 from serambi_kit.documents import DocumentStore, Upload
-from serambi_kit.eventstore import EventStore, execute
+from serambi_kit.eventstore import AppendOutcomeUnknown, EventStore, execute
 from serambi_kit.pii import Vault
 
 from . import domain
@@ -87,7 +87,9 @@ async def submit_request(
     tracking_code: str | None = None,
     reserve: Callable[[str, str], Awaitable[None]] | None = None,
 ) -> tuple[RequestSubmitted, str]:
-    """Store the documents, then append RequestSubmitted; on any failure the documents go too.
+    """Store the documents, then append RequestSubmitted; on a failure the documents go too —
+    unless the append's outcome is unknown (NATS did not answer): the request may be stored, so
+    they stay pending for the retry (or the sweep) to settle.
 
     ``uploads`` are (upload, checked media type); ``command(token_sha256, documents)`` builds
     the command without its tracking code. Returns the stored event and the access token. A
@@ -95,7 +97,7 @@ async def submit_request(
     ``reserve(tracking_code, token)`` is awaited before each append (the Idempotency-Key keeps
     them); a re-run passes them back as ``tracking_code`` and ``token``: if the first run's
     request was stored, it is returned, this run's documents are discarded and nothing is
-    appended.
+    appended; the first run's documents, which that request references, are marked attached.
     """
     token = token or new_access_token()
     owner = "submission-" + secrets.token_hex(8)
@@ -118,12 +120,14 @@ async def submit_request(
                 if stored is None:
                     continue
                 await documents.discard(refs)
+                await documents.mark_attached([ref.document_id for ref in stored.documents])
                 return stored, token
             await documents.mark_attached([ref.document_id for ref in refs])
             return cast(RequestSubmitted, submitted), token
         raise RuntimeError(f"no free tracking code after {MAX_CODE_ATTEMPTS} attempts")
-    except BaseException:
-        await documents.discard(refs)
+    except BaseException as exc:
+        if not isinstance(exc, AppendOutcomeUnknown):
+            await documents.discard(refs)
         raise
 
 

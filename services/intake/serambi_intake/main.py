@@ -9,13 +9,13 @@ from faststream import FastStream
 from serambi_kit import asyncapi
 from serambi_kit.documents import DocumentStore
 from serambi_kit.http import create_service_app
+from serambi_kit.idempotency import IdempotencyKeys
 from serambi_kit.logging import get_logger
 from serambi_kit.runtime import Runtime
 
 from . import application, subscribers
 from .api import ROUTERS
 from .deadlines import answer_due
-from .idempotency import IdempotencyKeys
 from .projections import INDEXES
 from .settings import IntakeSettings
 
@@ -35,10 +35,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     async def on_started() -> None:
         db = runtime.db
         app.state.documents = DocumentStore(db)
-        app.state.idempotency = IdempotencyKeys(
-            db, runtime.vault, timedelta(hours=settings.idempotency_hours),
-            timedelta(seconds=settings.idempotency_lease_seconds),
-        )
+        app.state.idempotency = IdempotencyKeys.from_settings(db, runtime.vault, settings)
         await app.state.idempotency.ensure_indexes()
         for collection, fields in INDEXES.items():
             for field in fields:

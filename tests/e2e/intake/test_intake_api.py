@@ -93,6 +93,20 @@ def test_a_retry_with_the_same_idempotency_key_gets_the_same_answer_and_one_even
     assert other.status_code == 422 and "different request" in other.json()["error"]
 
 
+def test_a_desk_retry_with_the_same_idempotency_key_gets_the_same_answer_and_one_event(stack):
+    key = {"Idempotency-Key": f"desk-{time.time_ns()}"}
+    desk = {**bearer("desk"), **key}
+    first = submit_request(stack.urls["intake"], REQUEST, headers=desk, path="/api/v1/officer/requests")
+    again = submit_request(stack.urls["intake"], REQUEST, headers=desk, path="/api/v1/officer/requests")
+    assert first.status_code == again.status_code == 201, first.text
+    assert again.json() == first.json()
+    code = first.json()["tracking_code"]
+    assert len(asyncio.run(stored_messages(stack, f"intake.request.{code}.*"))) == 1
+    letter = submit_request(stack.urls["intake"], REQUEST, headers=desk, path="/api/v1/officer/requests",
+                            channel="letter", received_at=datetime.now(UTC).isoformat())
+    assert letter.status_code == 422 and "different request" in letter.json()["error"]
+
+
 def test_the_nik_and_contacts_never_appear_in_events_in_clear(stack):
     code = submit_request(stack.urls["intake"], REQUEST).json()["tracking_code"]
     [(headers, body)] = asyncio.run(stored_messages(stack, f"intake.request.{code}.*"))

@@ -12,14 +12,15 @@ from types import SimpleNamespace
 
 import pytest
 from fastapi import HTTPException
+from nats.errors import TimeoutError as NatsTimeoutError
 from serambi_contracts.intake import InstitutionType, IntakeChannel, RequestSubmitted
 from serambi_intake.api.forms import RequestForm
 from serambi_intake.api.submission import submit
-from serambi_intake.idempotency import COLLECTION, Claim, IdempotencyError, IdempotencyKeys
 from serambi_kit import mongo
 from serambi_kit.cases import hash_token
 from serambi_kit.documents import PDF, PNG, DocumentStore, Upload
-from serambi_kit.eventstore import EventStoreError, JetStreamEventStore, read_stream
+from serambi_kit.eventstore import AppendOutcomeUnknown, EventStoreError, JetStreamEventStore, read_stream
+from serambi_kit.idempotency import COLLECTION, Claim, IdempotencyError, IdempotencyKeys
 from serambi_kit.pii import Vault
 
 MASTER = os.urandom(32)
@@ -43,6 +44,24 @@ class DyingStore(JetStreamEventStore):
         if self.dies == "failing_append":
             raise EventStoreError("stream unavailable")
         return await super().append(*args, **kwargs)
+
+
+class LosingAcks(JetStreamEventStore):
+    """NATS stores the append but its acknowledgement is lost (a nats TimeoutError after the
+    real publish); when ``silent``, NATS answers nothing more (every later publish times out)."""
+
+    def __init__(self, nc, silent: bool) -> None:
+        super().__init__(nc, "/serambi/intake", timeout=1.0, resolve_seconds=0.3)
+        self.lost, self.silent = 1, silent
+
+    async def _publish_one(self, *args):
+        if self.lost == 0 and self.silent:
+            raise NatsTimeoutError
+        acknowledged = await super()._publish_one(*args)
+        if self.lost:
+            self.lost -= 1
+            raise NatsTimeoutError
+        return acknowledged
 
 
 class DyingKeys(IdempotencyKeys):
@@ -89,9 +108,12 @@ def post(nc, db, marker):
                        institution_type=InstitutionType.LOCAL_GOVERNMENT, email="rina@example.go.id",
                        topic=marker, purpose="Audiensi.", participants=3)
 
-    async def post(key: str, *, lease: timedelta = LIVE, dies: str | None = None) -> dict:
+    async def post(key: str | None, *, lease: timedelta = LIVE, dies: str | None = None) -> dict:
         vault = Vault(db, MASTER, cache_seconds=0)
-        if dies:
+        if dies in ("ack_lost", "nats_silent"):
+            store = LosingAcks(nc, silent=dies == "nats_silent")
+            keys, documents = IdempotencyKeys(db, vault, lease=lease), DocumentStore(db)
+        elif dies:
             store = DyingStore(nc, dies)
             keys = DyingKeys(db, vault, lease=lease, dies=dies)
             documents = DyingDocuments(db) if dies != "failing_append" else DocumentStore(db)
@@ -219,3 +241,40 @@ async def test_a_failure_after_the_reservation_keeps_the_code_for_an_immediate_r
     answer = await post("key-failed")  # no wait: the failed holder gave its lease up
     assert answer["tracking_code"] == left["tracking_code"]
     assert len(await submitted(nc, marker)) == 1
+
+
+async def test_a_lost_acknowledgement_is_resolved_into_one_request_with_its_documents(post, db, nc, marker):
+    answer = await post("key-ack-lost", dies="ack_lost")
+    [event] = await submitted(nc, marker)
+    assert event.tracking_code == answer["tracking_code"]
+    assert event.access_token_sha256 == hash_token(answer["access_token"])
+    assert await documents_by_status(db) == {"attached": 2}
+    assert await post("key-ack-lost") == answer
+
+
+async def test_a_stored_request_whose_ack_nats_never_gave_keeps_its_documents_and_the_retry_answers_it(
+    post, db, nc, marker
+):
+    with pytest.raises(AppendOutcomeUnknown):  # the route answers 503 with Retry-After
+        await post("key-nats-silent", dies="nats_silent")
+    [first] = await submitted(nc, marker)  # it was stored, in fact
+    assert await documents_by_status(db) == {"pending": 2}  # kept: the request references them
+    left = await db[COLLECTION].find_one({"_id": "key-nats-silent"})
+    assert left["status"] == "in_progress" and left["tracking_code"] == first.tracking_code
+
+    answer = await post("key-nats-silent")  # no wait: the lease was ended
+    assert answer["tracking_code"] == first.tracking_code
+    assert hash_token(answer["access_token"]) == first.access_token_sha256
+    assert await submitted(nc, marker) == [first]
+    # the retry's copies were discarded, the stored request's documents marked attached
+    assert await documents_by_status(db) == {"attached": 2}
+    assert await post("key-nats-silent") == answer
+
+
+async def test_without_a_key_an_unconfirmed_request_keeps_its_documents_for_the_sweep(post, db, nc, marker):
+    with pytest.raises(AppendOutcomeUnknown):
+        await post(None, dies="nats_silent")
+    [event] = await submitted(nc, marker)
+    assert await documents_by_status(db) == {"pending": 2}
+    assert {d.document_id for d in event.documents} == {
+        doc["_id"] async for doc in db["documents.files"].find({}, {"_id": 1})}

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from pydantic import ValidationError
-from serambi_intake.idempotency import lease_left
 from serambi_intake.settings import IntakeSettings
+from serambi_kit.idempotency import lease_left
 
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from serambi_contracts.intake import GuestRegistered, IntakeChannel
 from serambi_kit.audit import record_access
 from serambi_kit.auth import Officer, require_roles
+from serambi_kit.idempotency import IdempotencyKey
 
 from .. import application, queries
 from .forms import WIB, RequestForm, invalid, read_documents
@@ -68,7 +69,8 @@ async def guestbook(request: Request, _: Reader, day: date | None = None) -> dic
     return queries.in_wib({"day": day.isoformat(), "guests": guests})
 
 
-@router.post("/requests", status_code=status.HTTP_201_CREATED)
+@router.post("/requests", status_code=status.HTTP_201_CREATED,
+             responses={409: {"description": "the same Idempotency-Key is still in progress"}})
 async def submit_on_behalf(
     request: Request,
     officer: Desk,
@@ -77,9 +79,11 @@ async def submit_on_behalf(
     received_at: Annotated[datetime | None, Form(description="channel letter: date of receipt")] = None,
     request_letter: Annotated[UploadFile | None, File()] = None,
     identity_document: Annotated[UploadFile | None, File()] = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     """Submit a request for a guest at the desk (scanned documents), or one that came by letter
-    (``received_at`` starts its 3-working-day clock)."""
+    (``received_at`` starts its 3-working-day clock). With ``Idempotency-Key`` a retry gets the
+    same answer and records nothing more."""
     now = datetime.now(UTC)
     if channel == "letter":
         if received_at is None:
@@ -96,7 +100,8 @@ async def submit_on_behalf(
         request.app.state.runtime.settings.max_document_bytes,
     )
     return await submit(request, form, uploads, IntakeChannel(channel), now,
-                        received_at=received_at, recorded_by=officer.subject)
+                        received_at=received_at, recorded_by=officer.subject,
+                        idempotency_key=idempotency_key)
 
 
 @router.get("/requests")

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Form, Header, HTTPException, Request, UploadFile, status
 from pydantic import BaseModel, ConfigDict, Field
 from serambi_contracts.intake import IntakeChannel
+from serambi_kit.idempotency import IdempotencyKey
 from serambi_kit.ratelimit import rate_limited
 
 from .. import application, domain, queries
@@ -17,7 +18,6 @@ from .submission import submit
 router = APIRouter(prefix="/api/v1", tags=["requests"])
 AccessToken = Annotated[str, Header(alias="X-Access-Token", min_length=16, max_length=128)]
 TrackingCode = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", min_length=8, max_length=128)]
 LINK_RESENDS_PER_MINUTE = 5  # per client, unless SERAMBI_RATE_LIMITS names link_resends
 
 

@@ -7,13 +7,13 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-from fastapi import HTTPException, Request
+from fastapi import Request
 from serambi_contracts.intake import DocumentRef, IntakeChannel
 from serambi_kit.cases import new_access_token
 from serambi_kit.documents import Upload
+from serambi_kit.idempotency import Claim, answer_once, fingerprint
 
 from .. import application, domain
-from ..idempotency import Claim, IdempotencyError, fingerprint
 from .forms import WIB, RequestForm
 
 
@@ -30,18 +30,13 @@ async def submit(
 ) -> dict[str, Any]:
     state = request.app.state
     runtime = state.runtime
-    claim: Claim | None = None
-    if idempotency_key:
-        print_ = fingerprint(form.model_dump_json(), channel.value, str(received_at),
-                             *(hashlib.sha256(upload.data).hexdigest() for upload, _ in uploads))
-        try:
-            claimed = await state.idempotency.begin(idempotency_key, print_)
-        except IdempotencyError as exc:
-            raise _http_error(exc) from None
-        if not isinstance(claimed, Claim):
-            return claimed  # answered already
-        claim = claimed
-    try:
+    # the officer who records it is part of the request: another officer's same key is refused
+    by = (recorded_by,) if recorded_by else ()
+    print_ = idempotency_key and fingerprint(
+        form.model_dump_json(), channel.value, str(received_at), *by,
+        *(hashlib.sha256(upload.data).hexdigest() for upload, _ in uploads))
+
+    async def work(claim: Claim | None) -> tuple[dict[str, Any], str]:
         due = state.answer_due(received_at or now)
         requester, identity_number = await application.seal_requester(runtime.vault, form.requester())
         token = (claim.token if claim else None) or new_access_token()
@@ -64,23 +59,11 @@ async def submit(
         submitted, token = await application.submit_request(
             runtime.store, runtime.db, state.documents, uploads, command, now, **kept
         )
-    except BaseException as exc:
-        if claim is not None:
-            await state.idempotency.abandon(claim)
-        if isinstance(exc, IdempotencyError):
-            raise _http_error(exc) from None
-        raise
-    response = {
-        "tracking_code": submitted.tracking_code,
-        "access_token": token,
-        "answer_due_at": submitted.answer_due_at.astimezone(WIB).isoformat(),
-        "status_url": f"/api/v1/requests/{submitted.tracking_code}",
-    }
-    if claim is not None:
-        await state.idempotency.complete(claim, submitted.requester.name.key, response)
-    return response
+        return {
+            "tracking_code": submitted.tracking_code,
+            "access_token": token,
+            "answer_due_at": submitted.answer_due_at.astimezone(WIB).isoformat(),
+            "status_url": f"/api/v1/requests/{submitted.tracking_code}",
+        }, submitted.requester.name.key
 
-
-def _http_error(exc: IdempotencyError) -> HTTPException:
-    headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
-    return HTTPException(exc.status, str(exc), headers=headers)
+    return await answer_once(state.idempotency, idempotency_key, print_, work)

@@ -1,4 +1,5 @@
-"""``Idempotency-Key``: a client retry gets the first response, and only one event is appended.
+"""``Idempotency-Key`` for routes that open a case (a request, a complaint): a client retry gets
+the first response, and only one case is recorded.
 
 A key is claimed before the work starts (unique insert) for a lease, its request fingerprint
 recorded; before the append the claim reserves the tracking code and the access token (the
@@ -10,6 +11,9 @@ if it was stored, or appends it. A holder's writes are fenced by its ``holder`` 
 outlived its lease can no longer reserve, complete or free the key, and an append it had
 already begun goes to the reserved code, where only one request fits. Records expire after
 ``ttl``.
+
+A route runs its work through :func:`answer_once`; the work reserves before its append and, on a
+takeover, reuses the reserved code and token — finding the case if it was stored.
 """
 
 from __future__ import annotations
@@ -18,17 +22,34 @@ import hashlib
 import json
 import math
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Header, HTTPException
+from fastapi.encoders import jsonable_encoder
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
 from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 from serambi_contracts.base import Sealed
-from serambi_kit.pii import Vault
+
+from .pii import Vault
 
 COLLECTION = "idempotency_keys"
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", min_length=8, max_length=128)]
+
+
+class IdempotencySettings(BaseSettings):
+    """Mixed into the settings of a service with idempotent routes."""
+
+    model_config = SettingsConfigDict(env_prefix="SERAMBI_", extra="ignore")
+    idempotency_hours: int = Field(default=24, ge=1, le=24 * 30)
+    idempotency_lease_seconds: int = Field(
+        default=30, ge=1, le=3600, description="a retry takes over a key claimed longer ago"
+    )
 
 
 class IdempotencyError(Exception):
@@ -78,6 +99,11 @@ class IdempotencyKeys:
         self.vault = vault
         self.ttl = ttl
         self.lease = lease
+
+    @classmethod
+    def from_settings(cls, db: AsyncDatabase, vault: Vault, settings: IdempotencySettings) -> IdempotencyKeys:
+        return cls(db, vault, timedelta(hours=settings.idempotency_hours),
+                   timedelta(seconds=settings.idempotency_lease_seconds))
 
     async def ensure_indexes(self) -> None:
         await self.collection.create_index("expires_at", expireAfterSeconds=0)
@@ -148,3 +174,39 @@ class IdempotencyKeys:
         if revealed is None:
             raise IdempotencyError(410, "Idempotency-Key: the request's data was erased")
         return revealed
+
+
+def http_error(exc: IdempotencyError) -> HTTPException:
+    headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
+    return HTTPException(exc.status, str(exc), headers=headers)
+
+
+Work = Callable[[Claim | None], Awaitable[tuple[dict[str, Any], str]]]
+
+
+async def answer_once(keys: IdempotencyKeys, key: str | None, print_: str, work: Work) -> dict[str, Any]:
+    """Run ``work`` at most once per ``key`` and answer every retry alike.
+
+    ``work(claim)`` returns the answer and the data subject key that seals it (it holds the
+    access token); it gets the claim (None without a key) to reserve with and to reuse what an
+    earlier holder reserved. A failure frees the key, or ends its lease if a code was reserved.
+    """
+    if not key:
+        answer, _ = await work(None)
+        return answer
+    try:
+        claimed = await keys.begin(key, print_)
+    except IdempotencyError as exc:
+        raise http_error(exc) from None
+    if not isinstance(claimed, Claim):
+        return claimed  # answered already
+    try:
+        answer, subject_key = await work(claimed)
+    except BaseException as exc:
+        await keys.abandon(claimed)
+        if isinstance(exc, IdempotencyError):
+            raise http_error(exc) from None
+        raise
+    answer = jsonable_encoder(answer)  # what a retry gets back from the stored JSON
+    await keys.complete(claimed, subject_key, answer)
+    return answer
