@@ -3,12 +3,13 @@
 from typing import ClassVar
 
 from pydantic import Field
+from serambi_kit.idempotency import IdempotencySettings
 from serambi_kit.settings import ServiceSettings
 
 LOCAL_SCHEDULING_URL = "http://127.0.0.1:8002"  # `make run`'s scheduling
 
 
-class IntakeSettings(ServiceSettings):
+class IntakeSettings(ServiceSettings, IdempotencySettings):
     service: ClassVar[str] = "intake"
     default_port: ClassVar[int] = 8001
     needs_public_base_url: ClassVar[bool] = True
@@ -21,10 +22,6 @@ class IntakeSettings(ServiceSettings):
         default=LOCAL_SCHEDULING_URL,
         description="where requesters fetch answer letters ({this}/api/v1/letters/{id}); "
         "default: SERAMBI_PUBLIC_BASE_URL when set",
-    )
-    idempotency_hours: int = Field(default=24, ge=1, le=24 * 30)
-    idempotency_lease_seconds: int = Field(
-        default=30, ge=1, le=3600, description="a retry takes over a key claimed longer ago"
     )
     pending_document_minutes: int = Field(default=60, ge=1, description="sweep after this long")
 
