@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from pymongo.asynchronous.database import AsyncDatabase
 from serambi_calendar import WIB
 from serambi_contracts import AggregateRef, Event
+from serambi_contracts.base import DocumentRef, Sealed
 from serambi_contracts.complaints import ComplaintChannel, ComplaintTier, Disclosure, DisputeSource
 from serambi_kit.cases import MAX_CODE_ATTEMPTS, hash_token, new_access_token, next_tracking_code
+from serambi_kit.documents import DocumentStore, Upload
 from serambi_kit.eventstore import EventStore, retry_on_conflict
 from serambi_kit.pii import Vault
 
 from . import domain
 from .domain import Complaint, Rules
+from .projections import COMPLAINTS
 
 
 def complaint_ref(tracking_code: str) -> AggregateRef:
@@ -86,10 +90,13 @@ class NewComplaint:
 
 async def receive(
     store: EventStore, db: AsyncDatabase, vault: Vault, rules: Rules, new: NewComplaint,
-    now: datetime, tracking_code: str | None = None,
+    now: datetime, tracking_code: str | None = None, *,
+    documents: DocumentStore | None = None, uploads: Sequence[tuple[Upload, str]] = (),
 ) -> tuple[Outcome, str]:
     """Record a new complaint; returns the outcome and the complainant's access token.
-    A tracking code already taken in the event store is skipped."""
+    A tracking code already taken in the event store is skipped. ``uploads`` (upload, checked
+    media type) are stored in ``documents`` first, as pending, and discarded if nothing is
+    recorded; a crash in between leaves them to the sweep."""
     token = new_access_token()
     key = await vault.new_subject([new.email, new.phone])
 
@@ -99,22 +106,68 @@ async def receive(
     sealed = {
         "name": await seal(new.name), "email": await seal(new.email), "phone": await seal(new.phone),
         "summary": await seal(new.summary), "description": await seal(new.description),
+        "access_token": await seal(token),
     }
+    refs: list[DocumentRef] = []
+    try:
+        owner = "complaint-" + secrets.token_hex(8)
+        for upload, media_type in uploads:
+            assert documents is not None, "attachments need a document store"
+            refs.append(await documents.put_pending(upload, media_type, owner))
+        outcome = await _receive(store, db, rules, new, now, tracking_code, token, sealed, tuple(refs))
+    except BaseException:
+        if refs and documents is not None:
+            await documents.discard(refs)
+        raise
+    if refs and documents is not None:
+        await documents.mark_attached([ref.document_id for ref in refs])
+    return outcome, token
+
+
+async def _receive(
+    store: EventStore, db: AsyncDatabase, rules: Rules, new: NewComplaint, now: datetime,
+    tracking_code: str | None, token: str, sealed: dict[str, Sealed | None],
+    attachments: tuple[DocumentRef, ...],
+) -> Outcome:
     for _ in range(MAX_CODE_ATTEMPTS):
         code = tracking_code or await next_tracking_code(db, "ADU", now.astimezone(WIB).year)
         command = domain.ReceiveComplaint(
             tracking_code=code, channel=new.channel, received_at=new.received_at,
             disclosure=new.disclosure, access_token_sha256=hash_token(token), tier=new.tier,
-            recorded_by=new.recorded_by, external_ref=new.external_ref, **sealed,
+            recorded_by=new.recorded_by, external_ref=new.external_ref, attachments=attachments,
+            **sealed,
         )
         try:
-            outcome = await run(store, code, lambda h, c=command: domain.decide_receive(h, c, rules))
+            return await run(store, code, lambda h, c=command: domain.decide_receive(h, c, rules))
         except domain.ComplaintExistsError:
             if tracking_code:
                 raise
-            continue
-        return outcome, token
     raise RuntimeError(f"no free tracking code after {MAX_CODE_ATTEMPTS} attempts")
+
+
+async def request_link(store: EventStore, code: str, now: datetime) -> bool:
+    """Record that the tracking link is to be sent again; False when nothing was recorded."""
+    ref = complaint_ref(code)
+
+    async def attempt() -> bool:
+        history = await store.load(ref)
+        new = domain.decide_link(history.payloads, code, now)
+        if new:
+            await store.append(ref, new, expected_sequence=history.last_sequence,
+                               expected_version=history.version)
+        return bool(new)
+
+    return await retry_on_conflict(attempt)
+
+
+async def sweep_attachments(documents: DocumentStore, db: AsyncDatabase, older_than: timedelta) -> int:
+    """Delete attachments left pending by a submission that died half-way (see DocumentStore.sweep)."""
+
+    async def referenced(document_id: str) -> bool:
+        found = await db[COMPLAINTS].find_one({"attachments.document_id": document_id}, {"_id": 1})
+        return found is not None
+
+    return await documents.sweep(referenced, older_than)
 
 
 async def classify(store: EventStore, rules: Rules, code: str, tier: ComplaintTier, by: str) -> Outcome:

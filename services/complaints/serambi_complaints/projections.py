@@ -65,6 +65,7 @@ def on_received(event: ComplaintReceived, recorded: RecordedEvent) -> Change:
             "description": event.description.model_dump(),
             "access_token_sha256": event.access_token_sha256,
             "external_ref": event.external_ref,
+            "attachments": [ref.model_dump() for ref in event.attachments],
             "tier": event.tier.value if event.tier else None,
             "stage": STAGES[Status.CLASSIFIED if event.tier else Status.RECEIVED],
             "round": 1,

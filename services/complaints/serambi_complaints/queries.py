@@ -109,6 +109,7 @@ class Reader:
             "tier": document.get("tier"),
             "paused": sla["paused"],
             "summary": await self.vault.reveal(document.get("summary")),
+            "attachment_count": len(document.get("attachments", [])),
             "answered_at": _utc(document.get("answered_at")) if answered else None,
             "answer": await self.vault.reveal(document.get("answer")) if answered else None,
             "dispute_until": (
@@ -131,6 +132,14 @@ class Reader:
             return {"anonymous": True, "has_email": "email" in sealed, "has_phone": "phone" in sealed}
         return {field: await self.vault.reveal(sealed.get(field)) for field in ("name", "email", "phone")}
 
+    async def attachment(self, code: str, document_id: str) -> tuple[int, dict[str, Any]] | None:
+        """(position from 1, stored reference) of one of the complaint's attachments."""
+        document = await self.db[COMPLAINTS].find_one({"_id": code}, {"attachments": 1}) or {}
+        for position, ref in enumerate(document.get("attachments", []), start=1):
+            if ref["document_id"] == document_id:
+                return position, ref
+        return None
+
     async def officer_view(self, code: str, now: datetime) -> dict[str, Any] | None:
         document = await self.find(code)
         if document is None:
@@ -147,6 +156,11 @@ class Reader:
             "recorded_at": _utc(document.get("recorded_at")),
             "external_ref": document.get("external_ref"),
             "pause_reason": (document.get("open_pause") or {}).get("reason"),
+            "attachments": [
+                {"document_id": ref["document_id"], "media_type": ref["media_type"], "size": ref["size"],
+                 "url": f"/api/v1/officer/complaints/{code}/attachments/{ref['document_id']}"}
+                for ref in document.get("attachments", [])
+            ],
             "warnings": document.get("warnings", []),
             "breaches": document.get("breaches", []),
             "timeline": document.get("timeline", []),
@@ -172,7 +186,7 @@ class Reader:
         query = filters.query()
         collection = self.db[COMPLAINTS]
         total = await collection.count_documents(query)
-        cursor = (collection.find(query, {"description": 0, "answer": 0, "timeline": 0})
+        cursor = (collection.find(query, {"description": 0, "answer": 0, "timeline": 0, "attachments": 0})
                   .sort([("due_sort", ASCENDING), ("received_at", ASCENDING)])
                   .skip((page - 1) * page_size).limit(page_size))
         items = [await self.row(document, now) async for document in cursor]

@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from serambi_calendar import calendar_from_env, policy_from_env
+from serambi_kit.documents import DocumentStore
 from serambi_kit.logging import get_logger
 from serambi_kit.runtime import Runtime
 
-from . import lapor, queries, subscribers
+from . import application, lapor, queries, subscribers
 from .clocks import ClockKeeper, revise_open
 from .domain import Rules
 from .queries import Reader
@@ -50,7 +51,15 @@ class ComplaintsService:
             self.lapor, lambda: self.runtime.store, lambda: self.runtime.db, lambda: self.runtime.vault
         )
         self._tasks: list[asyncio.Task] = []
+        self._attachments: DocumentStore | None = None
         subscribers.register(self)
+
+    @property
+    def attachments(self) -> DocumentStore:
+        """The complaints' attachments (GridFS bucket ``attachments``), once started."""
+        if self._attachments is None:
+            self._attachments = DocumentStore(self.runtime.db, "attachments")
+        return self._attachments
 
     def reader(self) -> Reader:
         return Reader(self.runtime.db, self.runtime.vault, self.rules)
@@ -70,6 +79,7 @@ class ComplaintsService:
                 name="lapor-push"))
 
     async def _after_start(self) -> None:
+        await self._guarded("attachment sweep", self.sweep_attachments)
         await self._guarded("calendar revision", self.revise_if_needed)
         await self._guarded("SLA sweep", self.keeper.sweep)
         if self.settings.rearm_on_start:
@@ -95,6 +105,10 @@ class ComplaintsService:
         """If the calendar revision or the clock durations changed since the last start, record
         the open deadlines they move (ComplaintDeadlineMoved) — the timers follow."""
         return await revise_if_needed(self.runtime.store, self.runtime.db, self.rules)
+
+    async def sweep_attachments(self) -> int:
+        older_than = timedelta(minutes=self.settings.pending_attachment_minutes)
+        return await application.sweep_attachments(self.attachments, self.runtime.db, older_than)
 
     async def import_from_lapor(self) -> list[str]:
         assert self.lapor is not None

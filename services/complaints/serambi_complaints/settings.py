@@ -13,7 +13,6 @@ from serambi_kit.settings import ServiceSettings
 class ComplaintsSettings(ServiceSettings):
     service: ClassVar[str] = "complaints"
     default_port: ClassVar[int] = 8003
-    outward_addresses: ClassVar[tuple[str, ...]] = (*ServiceSettings.outward_addresses, "lapor_base_url")
 
     reopen_window_days: int = Field(
         default=10, ge=1, le=60,
@@ -41,6 +40,13 @@ class ComplaintsSettings(ServiceSettings):
         default=8, ge=1, le=256, description="complaint events whose timers are armed at once",
     )
     public_body_max_bytes: int = Field(default=32_768, ge=1024, le=1_048_576)
+    max_attachment_bytes: int = Field(default=10_000_000, ge=1_000, description="per attachment")
+    max_request_bytes: int = Field(
+        default=52_000_000, ge=1_000, description="a whole request: five attachments and the form",
+    )
+    pending_attachment_minutes: int = Field(
+        default=60, ge=1, description="attachments of a submission that died are swept after this",
+    )
 
     # SP4N-LAPOR! (https://www.lapor.go.id). Its API is documented only to registered
     # institutions: see docs/complaints.md for what to ask for and how to map it.

@@ -19,10 +19,12 @@ PUBLIC = {
     ("intake", "POST", "/api/v1/requests"),
     ("intake", "GET", "/api/v1/requests/{tracking_code}"),
     ("intake", "POST", "/api/v1/requests/{tracking_code}/withdraw"),
+    ("intake", "POST", "/api/v1/requests/{tracking_code}/resend-link"),
     ("scheduling", "GET", "/api/v1/letters/{document_id}"),
     ("complaints", "POST", "/api/v1/complaints"),
     ("complaints", "GET", "/api/v1/complaints/{tracking_code}"),
     ("complaints", "POST", "/api/v1/complaints/{tracking_code}/dispute"),
+    ("complaints", "POST", "/api/v1/complaints/{tracking_code}/resend-link"),
     ("notifier", "POST", "/api/v1/sms/receipts/{provider}"),
 }
 

@@ -9,6 +9,8 @@ EXPECTED = {
     ("GET", "/api/v1/officer/complaints"): {"complaint_officer", "complaint_team", "supervisor", "admin"},
     ("GET", "/api/v1/officer/complaints/{tracking_code}"): {"complaint_officer", "complaint_team",
                                                              "supervisor", "admin"},
+    ("GET", "/api/v1/officer/complaints/{tracking_code}/attachments/{document_id}"): {
+        "complaint_officer", "complaint_team", "supervisor", "admin"},
     ("POST", "/api/v1/officer/complaints/{tracking_code}/classify"): {"complaint_officer", "complaint_team",
                                                                        "supervisor", "admin"},
     ("POST", "/api/v1/officer/complaints/{tracking_code}/assign"): {"complaint_officer", "supervisor", "admin"},
@@ -41,4 +43,4 @@ def test_public_routes_need_no_officer_token():
     assert all(not declared_roles(route) for route in public_router.routes)
     assert {route.path for route in public_router.routes} == {
         "/api/v1/complaints", "/api/v1/complaints/{tracking_code}",
-        "/api/v1/complaints/{tracking_code}/dispute"}
+        "/api/v1/complaints/{tracking_code}/dispute", "/api/v1/complaints/{tracking_code}/resend-link"}

@@ -15,6 +15,7 @@ from fastapi.responses import PlainTextResponse, Response
 from serambi_contracts.complaints import ComplaintChannel, ComplaintTier, DisputeSource
 from serambi_kit.audit import record_access
 from serambi_kit.auth import Officer, require_roles
+from serambi_kit.documents import DOCUMENT_ID, EXTENSIONS
 
 from .. import application, reports
 from ..domain import Status
@@ -120,6 +121,29 @@ async def complaint_details(tracking_code: Code, request: Request, officer: Hand
         await record_access(service.runtime.store, "complaints", tracking_code, officer, shown,
                             "complaint details")
     return wib(view)
+
+
+@router.get("/complaints/{tracking_code}/attachments/{document_id}", response_class=Response)
+async def download_attachment(
+    tracking_code: Code, document_id: Annotated[str, Path(pattern=DOCUMENT_ID)], request: Request,
+    officer: Handler,
+) -> Response:
+    """A photo or PDF sent with the complaint. Each download is recorded as a
+    PersonalDataAccessed audit event first (an attachment may show who complained)."""
+    service = service_of(request)
+    found = await service.reader().attachment(tracking_code, document_id)
+    if found is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND,
+                            f"no attachment {document_id} of complaint {tracking_code}")
+    position, ref = found
+    await record_access(service.runtime.store, "complaints", tracking_code, officer, ["attachment"],
+                        f"attachment {position} download")
+    data = await service.attachments.read(document_id)
+    filename = f"{tracking_code}-lampiran-{position}.{EXTENSIONS.get(ref['media_type'], 'bin')}"
+    return Response(data, media_type=ref["media_type"], headers={
+        "Content-Disposition": f'attachment; filename="{filename}"',
+        "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store",
+    })
 
 
 @router.post("/complaints/{tracking_code}/classify")

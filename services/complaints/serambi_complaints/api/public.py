@@ -10,21 +10,27 @@ from serambi_kit.cases import token_matches
 from serambi_kit.ratelimit import rate_limited
 
 from .. import application
+from . import attachments
 from .common import bounded_body, now_utc, service_of, wib
-from .models import ComplaintIn, DisputeIn
+from .models import DisputeIn
 
 router = APIRouter(prefix="/api/v1", tags=["complaints (public)"])
 AccessToken = Annotated[str, Header(alias="X-Access-Token", min_length=16, max_length=128)]
 Code = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 NOT_FOUND = "no complaint with this code and token"
+LINK_RESENDS_PER_MINUTE = 5  # per client, unless SERAMBI_RATE_LIMITS names link_resends
 
 
 @router.post("/complaints", status_code=status.HTTP_201_CREATED,
-             dependencies=[Depends(rate_limited("submissions")), Depends(bounded_body)])
-async def submit_complaint(body: ComplaintIn, request: Request) -> dict[str, Any]:
-    """Submit a complaint online. Keep the tracking code and the access token: together they
-    show its status (``GET /api/v1/complaints/{code}`` with header ``X-Access-Token``). The
-    deadline is known once an officer classifies it."""
+             dependencies=[Depends(rate_limited("submissions"))], openapi_extra=attachments.OPENAPI,
+             responses={413: {"description": "an attachment or the body is too large"},
+                        415: {"description": "an attachment is not JPEG/PNG/PDF, or the body's type"}})
+async def submit_complaint(request: Request) -> dict[str, Any]:
+    """Submit a complaint online, as JSON or as multipart/form-data with up to five
+    ``attachments`` (photos or PDFs, each at most 10 MB). Keep the tracking code and the access
+    token: together they show its status (``GET /api/v1/complaints/{code}`` with header
+    ``X-Access-Token``). The deadline is known once an officer classifies it."""
+    body, uploads = await attachments.read_submission(request)
     service = service_of(request)
     runtime, now = service.runtime, now_utc()
     new = application.NewComplaint(
@@ -33,13 +39,17 @@ async def submit_complaint(body: ComplaintIn, request: Request) -> dict[str, Any
         email=str(body.email) if body.email else None, phone=body.phone,
     )
     outcome, token = await application.receive(
-        runtime.store, runtime.db, runtime.vault, service.rules, new, now
+        runtime.store, runtime.db, runtime.vault, service.rules, new, now,
+        documents=service.attachments, uploads=uploads,
     )
     code = outcome.complaint.tracking_code
+    stored = outcome.events[0].attachments if outcome.events else []
     return wib({
         "tracking_code": code, "access_token": token, "status": outcome.complaint.status.value,
         "received_at": now, "due_at": outcome.complaint.due_at,
         "status_url": f"/api/v1/complaints/{code}",
+        "attachments": [{"document_id": ref.document_id, "media_type": ref.media_type, "size": ref.size}
+                        for ref in stored],
     })
 
 
@@ -74,3 +84,13 @@ async def dispute_answer(
     )
     return wib({"tracking_code": tracking_code, "status": outcome.complaint.status.value,
                 "due_at": outcome.complaint.due_at})
+
+
+@router.post("/complaints/{tracking_code}/resend-link", status_code=status.HTTP_202_ACCEPTED,
+             dependencies=[Depends(rate_limited("link_resends", LINK_RESENDS_PER_MINUTE))])
+async def resend_link(tracking_code: Code, request: Request) -> dict[str, str]:
+    """Lost your link? The tracking link is sent again to the email address and mobile number
+    on file for the complaint (at most once every 15 minutes). The answer is the same whether
+    the code exists or not."""
+    await application.request_link(service_of(request).runtime.store, tracking_code, now_utc())
+    return {"tracking_code": tracking_code, "status": "accepted"}

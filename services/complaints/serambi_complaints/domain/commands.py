@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from serambi_calendar import WIB, Clock
 from serambi_contracts import Event
-from serambi_contracts.base import Sealed
+from serambi_contracts.base import DocumentRef, Sealed
 from serambi_contracts.complaints import (
     ComplaintAnswered,
     ComplaintAssigned,
@@ -22,6 +22,7 @@ from serambi_contracts.complaints import (
     ComplaintClockPaused,
     ComplaintClockResumed,
     ComplaintClosed,
+    ComplaintLinkRequested,
     ComplaintReceived,
     ComplaintReopened,
     ComplaintTier,
@@ -60,6 +61,11 @@ class ReceiveComplaint:
     tier: ComplaintTier | None = None
     recorded_by: str | None = None
     external_ref: str | None = None
+    access_token: Sealed | None = None  # the token itself, sealed for the notifier's link
+    attachments: tuple[DocumentRef, ...] = ()
+
+
+LINK_RESEND_INTERVAL = timedelta(minutes=15)  # "lost your link?": at most one message per case
 
 
 def _existing(events: Sequence[Event], code: str) -> Complaint:
@@ -87,7 +93,8 @@ def decide_receive(events: Sequence[Event], command: ReceiveComplaint, rules: Ru
         complainant_phone=command.phone, summary=command.summary,
         description=command.description, tier=command.tier, due_at=due,
         recorded_by=command.recorded_by, access_token_sha256=command.access_token_sha256,
-        external_ref=command.external_ref,
+        external_ref=command.external_ref, access_token=command.access_token,
+        attachments=list(command.attachments),
     )]
 
 
@@ -188,3 +195,14 @@ def decide_resume(
         tracking_code=code, paused_at=state.pauses[-1].paused_at, resumed_at=now, resumed_by=by,
         due_at=due,
     )]
+
+
+def decide_link(events: Sequence[Event], code: str, now: datetime) -> list[Event]:
+    """Send the tracking link again: nothing for an unknown complaint, nor within
+    LINK_RESEND_INTERVAL of the last time (the caller answers the same either way)."""
+    if not events:
+        return []
+    asked = [event.requested_at for event in events if isinstance(event, ComplaintLinkRequested)]
+    if asked and now - max(asked) < LINK_RESEND_INTERVAL:
+        return []
+    return [ComplaintLinkRequested(tracking_code=code, requested_at=now)]
