@@ -2,6 +2,8 @@
 
 Start-up (after the runtime connects): build the use-case context, seed the default room and
 host (development), run the SLA sweep and free orphaned bookings, then let the consumers work.
+The sweep and the release of orphans then run every ``SERAMBI_SLA_SWEEP_SECONDS``, one replica
+per round (``serambi_kit.periodic``).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from serambi_kit import asyncapi
 from serambi_kit.eventstore import RecordedEvent, read_stream
 from serambi_kit.http import create_service_app
 from serambi_kit.logging import get_logger
+from serambi_kit.periodic import Rounds, stop_before_runtime
 from serambi_kit.runtime import Runtime
 from serambi_kit.timers import Timers
 
@@ -42,6 +45,7 @@ class Scheduling:
         self.runtime = Runtime(self.settings)
         self.ready = asyncio.Event()
         self.context: Context | None = None
+        self.rounds = Rounds(lambda: self.runtime.db)
         subscribers.register(self.runtime, lambda: self.context, self.ready)
 
     def _fetch(self, subject_filter: str, from_sequence: int) -> AsyncIterator[RecordedEvent]:
@@ -70,11 +74,23 @@ class Scheduling:
         if self.settings.seeds:
             await resource_cases.seed(ctx, self.settings)
         await sla.sweep(ctx)
-        today = wib_day(utc_now())
-        await reconcile.release_orphans(ctx, today - timedelta(days=1), today + timedelta(days=400))
+        await release_orphans(ctx)
         self.context = ctx
         self.ready.set()
+        self.rounds.start("scheduling-sweep", self.sweep, every=self.settings.sla_sweep_seconds)
         log.info("scheduling.ready", mode=ctx.mode)
+
+    async def sweep(self) -> int:
+        """One round: overdue clocks, timers the server lost, bookings no audience holds.
+        Returns how many bookings it freed."""
+        assert self.context is not None
+        await sla.sweep(self.context, missing_only=True)
+        return await release_orphans(self.context)
+
+
+async def release_orphans(ctx: Context) -> int:
+    today = wib_day(utc_now())
+    return await reconcile.release_orphans(ctx, today - timedelta(days=1), today + timedelta(days=400))
 
 
 def build_runtime(settings: SchedulingSettings | None = None) -> Runtime:
@@ -93,6 +109,7 @@ def create_app(settings: SchedulingSettings | None = None) -> FastAPI:
         routers=[audiences.router, resources.router, letters.router], on_started=on_started,
     )
     common.install_error_handlers(app)
+    stop_before_runtime(app, service.rounds.stop)
     return app
 
 

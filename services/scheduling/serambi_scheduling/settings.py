@@ -15,7 +15,9 @@ Booking rules (docs/scheduling.md explains each):
 - ``SERAMBI_SEED_RESOURCES`` (on outside production) creates the default room and host at
   start-up when none are registered, so a local stack schedules out of the box;
 - ``SERAMBI_LETTER_SECRET`` key that derives the answer letters' unguessable ids (set in
-  production; the development default is refused there).
+  production; the development default is refused there);
+- ``SERAMBI_SLA_SWEEP_SECONDS`` (60) how often one replica sweeps: overdue answer clocks, lost
+  timers, orphaned bookings (0: at start-up only).
 """
 
 from __future__ import annotations
@@ -51,6 +53,10 @@ class SchedulingSettings(ServiceSettings):
     default_host_position: str = "Kepala Biro Perekonomian Setda Provinsi Kalimantan Barat"
     letter_secret: SecretStr = SecretStr(DEV_LETTER_SECRET)
     letter_signatory: str = "Kepala Biro Perekonomian"
+    sla_sweep_seconds: float = Field(
+        default=60.0, ge=0,
+        description="how often to sweep clocks, timers and orphaned bookings (0: start-up only)",
+    )
 
     @field_validator("minimum_notice")
     @classmethod

@@ -69,12 +69,15 @@ class FakeTimers:
         self.armed: dict[str, ClockDue] = {}
         self.cancelled: list[str] = []
 
-    async def arm(self, timer_id: str, due: ClockDue) -> None:
+    async def arm(self, timer_id: str, due: ClockDue, *, event_id: str | None = None) -> None:
         self.armed[timer_id] = due
 
     async def cancel(self, timer_id: str) -> None:
         self.cancelled.append(timer_id)
         self.armed.pop(timer_id, None)
+
+    async def scheduled(self, timer_id: str) -> ClockDue | None:
+        return self.armed.get(timer_id)
 
 
 class FakeLetters:

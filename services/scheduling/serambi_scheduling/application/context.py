@@ -91,9 +91,13 @@ class LetterPort(Protocol):
 
 
 class TimerPort(Protocol):
-    async def arm(self, timer_id: str, due: ClockDue) -> None: ...
+    async def arm(self, timer_id: str, due: ClockDue, *, event_id: str | None = None) -> None: ...
 
     async def cancel(self, timer_id: str) -> None: ...
+
+    async def scheduled(self, timer_id: str) -> ClockDue | None:
+        """What the timer will fire, or None when none waits."""
+        ...
 
 
 class OpenAudiences(Protocol):

@@ -6,8 +6,10 @@
   and not yet recorded, with ids derived from (case, clock, deadline, threshold): exactly once
   per clock and deadline, however many replicas or redeliveries.
 - ``disarm``: once answered (or cancelled), purge the timers (the re-check would ignore them).
-- ``sweep``: at start-up, evaluate every open audience now and re-arm its future timers, which
-  catches timers never armed (a crash between opening the case and arming) or purged by mistake.
+- ``sweep``: at start-up, then every ``SERAMBI_SLA_SWEEP_SECONDS``, evaluate every open audience
+  now (what is overdue is appended: a timer that never fired, a fired one not handled) and arm
+  again the future timers the server does not hold at their instant (never armed after a crash
+  between opening the case and arming, lost, or armed for an earlier deadline).
 """
 
 from __future__ import annotations
@@ -30,19 +32,29 @@ def timer_ids(audience_id: str, percents: tuple[int, ...]) -> list[str]:
     return [*(f"{audience_id}-w{p}" for p in percents), f"{audience_id}-breach"]
 
 
-async def arm(ctx: Context, state: Audience) -> bool:
-    """Arm the timers still to come. False when the clock has nothing left to fire."""
+async def arm(ctx: Context, state: Audience, *, missing_only: bool = False) -> bool:
+    """Arm the timers still to come (``missing_only``: those the server does not hold at their
+    instant). False when the clock has nothing left to fire."""
     if not state.clock_running:
         return False
     schedule = schedule_of(state, ctx.calendar, ctx.policy)
     if schedule.due_at in state.breaches:
         return False
-    for percent, at in schedule.warnings:
-        if (schedule.due_at, percent) not in state.warnings:
-            await ctx.timers.arm(f"{state.audience_id}-w{percent}", ClockDue(
-                case_id=state.audience_id, clock=CLOCK, due_at=at, threshold_percent=percent))
-    await ctx.timers.arm(f"{state.audience_id}-breach", ClockDue(
-        case_id=state.audience_id, clock=CLOCK, due_at=schedule.due_at))
+    wanted = [
+        (f"{state.audience_id}-w{percent}",
+         ClockDue(case_id=state.audience_id, clock=CLOCK, due_at=at, threshold_percent=percent))
+        for percent, at in schedule.warnings if (schedule.due_at, percent) not in state.warnings
+    ]
+    wanted.append((f"{state.audience_id}-breach",
+                   ClockDue(case_id=state.audience_id, clock=CLOCK, due_at=schedule.due_at)))
+    for timer_id, due in wanted:
+        if not missing_only:
+            await ctx.timers.arm(timer_id, due)
+        elif await ctx.timers.scheduled(timer_id) != due:
+            # a fresh id: the lost schedule's own id may still be in the duplicate window
+            await ctx.timers.arm(timer_id, due, event_id=deterministic_id(
+                "rearm", timer_id, due.due_at.isoformat(), ctx.now().isoformat()))
+            log.warning("sla.timer_rearmed", timer_id=timer_id)
     return True
 
 
@@ -75,14 +87,16 @@ async def on_due(ctx: Context, due: ClockDue) -> list:
     return emitted
 
 
-async def sweep(ctx: Context) -> int:
-    """Catch up every open audience: what is due now is appended, the rest is (re-)armed.
-    Returns how many audiences still have timers to come."""
+async def sweep(ctx: Context, *, missing_only: bool = False) -> int:
+    """Catch up every open audience: what is due now is appended, the rest is (re-)armed
+    (``missing_only``: only timers the server does not hold). Returns how many audiences still
+    have timers to come. Safe in several replicas at once: the appends have deterministic ids
+    and optimistic versions, and a timer armed twice is the same schedule."""
     count = 0
     for audience_id in await ctx.open_audiences():
         await evaluate(ctx, audience_id, ctx.now())
         state = audience_of((await ctx.store.load(audience_ref(audience_id))).payloads)
-        if state is not None and await arm(ctx, state):
+        if state is not None and await arm(ctx, state, missing_only=missing_only):
             count += 1
-    log.info("sla.swept", armed=count)
+    (log.debug if missing_only else log.info)("sla.swept", with_timers=count)
     return count
