@@ -20,7 +20,8 @@ class ServiceSettings(BaseSettings):
     Each field maps to ``SERAMBI_<FIELD>``; e.g. ``SERAMBI_NATS_URL``, ``SERAMBI_HTTP_PORT``.
     """
 
-    model_config = SettingsConfigDict(env_prefix="SERAMBI_", extra="ignore")
+    # a refusal names the setting and the rule, never the values (they include secrets)
+    model_config = SettingsConfigDict(env_prefix="SERAMBI_", extra="ignore", hide_input_in_errors=True)
     service: ClassVar[str] = "serambi"
     default_port: ClassVar[int] = 8000
     # Settings naming an address other machines or citizens use (endpoints, public links):
@@ -57,6 +58,20 @@ class ServiceSettings(BaseSettings):
     # Projections apply what is already waiting, up to a batch, in one bulk write.
     projection_batch_size: int = Field(default=256, ge=1, le=1000)
     retry_delays_seconds: tuple[float, ...] = (0.5, 2.0, 5.0, 15.0)
+    outage_retry_max_seconds: float = Field(
+        default=10.0, gt=0,
+        description="longest pause between two attempts of a message while MongoDB or NATS is down",
+    )
+    consumer_stall_seconds: float = Field(
+        default=120.0, gt=0,
+        description="a consumer with work whose ack floor stands still this long is reported stalled",
+    )
+    consumer_watch_seconds: float = Field(
+        default=15.0, gt=0, description="how often each consumer's progress is read from JetStream"
+    )
+    readiness_timeout_seconds: float = Field(
+        default=2.0, gt=0, description="a dependency that does not answer /readyz's check in time is down"
+    )
     auth_issuer: str = "serambi-dev"
     auth_audience: str = "serambi"
     auth_jwks_url: str | None = None

@@ -15,7 +15,7 @@ DEV_SESSION_SECRET = "serambi-development-web-secret-not-for-production"  # noqa
 
 
 class WebSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="SERAMBI_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="SERAMBI_", extra="ignore", hide_input_in_errors=True)
     service: ClassVar[str] = "web"
     default_port: ClassVar[int] = 8000
 

@@ -102,3 +102,14 @@ def test_a_dead_letter_reason_names_the_field_and_rule_but_not_the_personal_valu
     reason = describe(caught.value)
     assert reason.startswith("ValidationError: email: ") and "participants: " in reason
     assert "siti.aminah" not in reason and "0813" not in reason
+
+
+def test_a_refused_production_setting_does_not_print_the_secrets_around_it(monkeypatch) -> None:
+    from serambi_kit.settings import ServiceSettings
+
+    monkeypatch.setenv("SERAMBI_ENVIRONMENT", "production")
+    monkeypatch.setenv("SERAMBI_MONGO_URL", "mongodb://serambi:hunter2-secret@db.example:27017/")
+    with pytest.raises(ValidationError) as caught:
+        ServiceSettings()
+    assert "SERAMBI_AUTH_JWKS_URL" in str(caught.value)
+    assert "hunter2-secret" not in str(caught.value)
