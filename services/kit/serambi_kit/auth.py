@@ -1,9 +1,13 @@
 """Officer authentication: bearer JWTs from the identity provider (JWKS), with roles.
 
-In production tokens are verified against ``SERAMBI_AUTH_JWKS_URL`` (e.g. Keycloak's
-``/protocol/openid-connect/certs``), issuer and audience. In development a shared signing key
-(HS256) lets ``serambi token --role ROLE`` mint tokens; settings refuse it in production.
-Roles come from the ``roles`` claim or Keycloak's ``realm_access.roles``.
+Tokens signed with a provider's key (RS256, ES256, PS256) are verified against
+``SERAMBI_AUTH_JWKS_URL`` (Keycloak's ``/protocol/openid-connect/certs`` in production, the
+development provider's ``/jwks`` under ``serambi dev up``), ``SERAMBI_AUTH_ISSUER`` and
+``SERAMBI_AUTH_AUDIENCE``. Outside production a shared development key (HS256, issuer
+``serambi-dev``) also lets ``serambi token --role ROLE`` mint tokens for scripts, beside the
+provider's; production refuses the key in settings and here. Each token is checked by the kind
+of key its header names, so a provider token is never checked against the shared key.
+Roles come from the ``roles`` claim or Keycloak's ``realm_access.roles`` (``roles_of``).
 """
 
 from __future__ import annotations
@@ -17,9 +21,11 @@ import jwt
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from .settings import ServiceSettings
+from .settings import DEV_SIGNING_KEY, ServiceSettings
 
 ROLES = ("desk", "scheduler", "complaint_officer", "complaint_team", "supervisor", "admin")
+DEV_ISSUER = "serambi-dev"  # the issuer of `serambi token`'s development tokens
+PROVIDER_ALGORITHMS = ["RS256", "ES256", "PS256"]
 
 
 class AuthError(Exception):
@@ -33,31 +39,56 @@ class Officer:
     roles: frozenset[str]
 
 
+def roles_of(claims: dict[str, Any]) -> frozenset[str]:
+    """Serambi's roles in a token's claims: ``roles`` (the claim Serambi's realm maps realm roles
+    to, and the development provider's), else Keycloak's ``realm_access.roles``; other names
+    are ignored."""
+    roles = claims.get("roles")
+    if not roles:
+        realm = claims.get("realm_access")
+        roles = realm.get("roles") if isinstance(realm, dict) else None
+    if isinstance(roles, str):
+        roles = roles.split()
+    if not isinstance(roles, list):
+        return frozenset()
+    return frozenset(role for role in roles if role in ROLES)
+
+
+def dev_signing_key(settings: ServiceSettings) -> str | None:
+    """The shared development key: the configured one, else the public default; never in production."""
+    if settings.environment == "production":
+        return None
+    key = settings.auth_dev_signing_key
+    return key.get_secret_value() if key else DEV_SIGNING_KEY
+
+
 class TokenVerifier:
     def __init__(self, settings: ServiceSettings) -> None:
         self.issuer = settings.auth_issuer
         self.audience = settings.auth_audience
         self._jwks = jwt.PyJWKClient(settings.auth_jwks_url) if settings.auth_jwks_url else None
-        key = settings.auth_dev_signing_key
-        self._dev_key = key.get_secret_value() if key and not self._jwks else None
+        self._dev_key = dev_signing_key(settings)
 
     def verify(self, token: str) -> Officer:
         try:
-            if self._jwks is not None:
-                key: Any = self._jwks.get_signing_key_from_jwt(token).key
-                algorithms = ["RS256", "ES256", "PS256"]
-            elif self._dev_key is not None:
-                key, algorithms = self._dev_key, ["HS256"]
+            if jwt.get_unverified_header(token).get("alg") == "HS256":
+                if self._dev_key is None:
+                    raise AuthError("development tokens are refused in production")
+                key: Any = self._dev_key
+                algorithms, issuer = ["HS256"], DEV_ISSUER
+            elif self._jwks is not None:
+                key = self._jwks.get_signing_key_from_jwt(token).key
+                algorithms, issuer = PROVIDER_ALGORITHMS, self.issuer
             else:
-                raise AuthError("no token verification configured")
+                raise AuthError("no identity provider configured (SERAMBI_AUTH_JWKS_URL)")
             claims = jwt.decode(
-                token, key, algorithms=algorithms, audience=self.audience, issuer=self.issuer,
+                token, key, algorithms=algorithms, audience=self.audience, issuer=issuer,
                 options={"require": ["exp", "iat", "sub", "iss"]},
             )
         except (jwt.PyJWTError, ValueError) as exc:
             raise AuthError(str(exc)) from exc
-        roles = claims.get("roles") or claims.get("realm_access", {}).get("roles") or []
-        return Officer(claims["sub"], claims.get("name"), frozenset(r for r in roles if r in ROLES))
+        return Officer(claims["sub"], claims.get("name") or claims.get("preferred_username"),
+                       roles_of(claims))
 
 
 def issue_dev_token(
@@ -65,17 +96,18 @@ def issue_dev_token(
     ttl_seconds: int = 8 * 3600, now: float | None = None,
 ) -> str:
     """A development token; refused in production and for unknown roles."""
-    if settings.environment == "production" or settings.auth_dev_signing_key is None:
+    key = dev_signing_key(settings)
+    if key is None:
         raise AuthError("development tokens are disabled in production")
     unknown = sorted(set(roles) - set(ROLES))
     if unknown:
         raise AuthError(f"unknown role(s) {unknown}; known: {', '.join(ROLES)}")
     issued = int(now if now is not None else time.time())
     claims = {
-        "sub": subject, "name": subject, "roles": roles, "iss": settings.auth_issuer,
+        "sub": subject, "name": subject, "roles": roles, "iss": DEV_ISSUER,
         "aud": settings.auth_audience, "iat": issued, "exp": issued + ttl_seconds,
     }
-    return jwt.encode(claims, settings.auth_dev_signing_key.get_secret_value(), algorithm="HS256")
+    return jwt.encode(claims, key, algorithm="HS256")
 
 
 _bearer = HTTPBearer(auto_error=False)
