@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from serambi_calendar import calendar_from_env, policy_from_env
 from serambi_kit.documents import DocumentStore
 from serambi_kit.logging import get_logger
+from serambi_kit.periodic import Rounds
 from serambi_kit.runtime import Runtime
 
 from . import application, lapor, queries, subscribers
@@ -51,6 +52,7 @@ class ComplaintsService:
             self.lapor, lambda: self.runtime.store, lambda: self.runtime.db, lambda: self.runtime.vault
         )
         self._tasks: list[asyncio.Task] = []
+        self.rounds = Rounds(lambda: self.runtime.db)  # the clock sweeps, one replica per round
         self._attachments: DocumentStore | None = None
         subscribers.register(self)
 
@@ -84,8 +86,9 @@ class ComplaintsService:
         await self._guarded("SLA sweep", self.keeper.sweep)
         if self.settings.rearm_on_start:
             await self._guarded("re-arm", self.keeper.rearm_missing)
-        if self.settings.sla_sweep_seconds > 0:
-            await self._every(self.settings.sla_sweep_seconds, self.keeper.sweep)
+        keeper, settings = self.keeper, self.settings
+        self.rounds.start("complaints-sla-sweep", keeper.sweep, every=settings.sla_sweep_seconds)
+        self.rounds.start("complaints-timer-rearm", keeper.rearm_missing, every=settings.timer_rearm_seconds)
 
     async def _every(self, seconds: float, job: Callable[[], Awaitable[object]]) -> None:
         while True:
@@ -117,6 +120,7 @@ class ComplaintsService:
                                       datetime.now(UTC).replace(microsecond=0))
 
     async def stopping(self) -> None:
+        await self.rounds.stop()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:

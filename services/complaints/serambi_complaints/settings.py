@@ -33,6 +33,10 @@ class ComplaintsSettings(ServiceSettings):
     rearm_on_start: bool = Field(
         default=True, description="re-arm the future timers of open clocks at start-up",
     )
+    timer_rearm_seconds: float = Field(
+        default=600.0, ge=0,
+        description="how often to arm again the future timers the server lost (0: start-up only)",
+    )
     timer_workers: int = Field(
         default=16, ge=1, le=256, description="fired timers checked at once (a burst of deadlines)",
     )

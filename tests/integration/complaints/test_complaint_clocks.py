@@ -136,6 +136,22 @@ async def test_missing_future_timers_are_armed_again(start_service, nats_client)
     assert await service.keeper.rearm_missing() == 0
 
 
+async def test_a_periodic_round_arms_a_lost_timer_again(start_service, nats_client):
+    service = await start_service(settings={"timer_rearm_seconds": 0.3})
+    complaint = await record(service, RINGAN, received_at=now() - timedelta(minutes=5))
+    code = complaint.tracking_code
+    await armed(service, code, 1)
+    before = await scheduled_at(nats_client, code, "breach")
+    await nats_client.jetstream().purge_stream(
+        timers_stream("complaints"), subject=f"timers.complaints.{code}-breach.Schedule")
+    assert await scheduled_at(nats_client, code, "breach") is None
+
+    async def rearmed() -> bool:
+        return await scheduled_at(nats_client, code, "breach") == before
+
+    await eventually(rearmed)
+
+
 async def test_a_calendar_revision_at_start_up_moves_open_deadlines_and_their_timers(
     start_service, nats_client
 ):
