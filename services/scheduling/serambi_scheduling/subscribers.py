@@ -2,7 +2,7 @@
 
 - ``scheduling-book-requests`` (INTAKE): RequestSubmitted opens and places the audience;
   RequestWithdrawn cancels it and frees its slot.
-- ``scheduling-timers`` (TIMERS): fired audience_answer timers → SLAWarning / SLABreached.
+- ``scheduling-timers`` (TIMERS_SCHEDULING): fired audience_answer timers → SLAWarning / SLABreached.
 - ``scheduling-audience-details`` (SCHEDULING): the read models (audiences, resource_days).
 """
 
