@@ -27,6 +27,8 @@ umask 077
   echo "SERAMBI_LETTER_SECRET=$(secret 32)"
   echo "# Notifier: the SMS gateway must send this with every delivery receipt (give it to them)."
   echo "SERAMBI_SMS_RECEIPT_SECRET=$(secret 24)"
+  echo "# Portal: signs its forms' tokens and encrypts tracking sessions (changing it ends them)."
+  echo "SERAMBI_SESSION_SECRET=$(secret 32)"
   echo "#"
   echo "# --- Set these yourself (docs/operations.md, \"Production configuration\") ---"
   echo "# Officer authentication: your identity provider (e.g. Keycloak realm). Required."

@@ -177,6 +177,9 @@ async def violations_after(errors: list[Exception], client: Client, settle: floa
 
 
 SERVICE_NAMES = ("intake", "scheduling", "complaints", "notifier")
+#: the public portal: deployed like the services, but without NATS, MongoDB or consumers
+PORTAL = "web"
+DEPLOYED = (*SERVICE_NAMES, PORTAL)
 
 
 @pytest.fixture(scope="session")

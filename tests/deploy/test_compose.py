@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import DEPLOY, SERVICE_NAMES
+from .conftest import DEPLOY, DEPLOYED, PORTAL, SERVICE_NAMES
 
 COMPOSE_DIR = DEPLOY / "compose"
 AUTH = {
@@ -81,7 +81,7 @@ def test_the_stack_refuses_to_start_without_its_secrets_or_identity_provider(
 def test_the_stack_has_three_nats_nodes_a_mongo_replica_set_the_services_and_a_mail_catcher(rendered):
     assert set(rendered["services"]) == {
         "nats-1", "nats-2", "nats-3", "mongo-1", "mongo-2", "mongo-3", "mongo-init",
-        "streams-apply", "ops", "mailpit", *SERVICE_NAMES,
+        "streams-apply", "ops", "mailpit", *DEPLOYED,
     }
     assert rendered["services"]["streams-apply"]["command"] == ["streams", "apply"]
     assert rendered["services"]["streams-apply"]["environment"]["SERAMBI_STREAM_REPLICAS"] == "3"
@@ -128,6 +128,26 @@ def test_a_service_container_is_non_root_read_only_and_uses_its_own_credentials(
         "mongo-init": "service_completed_successfully",
     }
     assert all(port["host_ip"] == "127.0.0.1" for port in service["ports"])
+
+
+def test_the_portal_container_is_non_root_read_only_and_holds_no_data_credentials(rendered, env_file):
+    secrets = dict(line.split("=", 1) for line in env_file.read_text().splitlines() if "=" in line)
+    service = rendered["services"][PORTAL]
+    environment = service["environment"]
+    assert service["user"] == "10001:10001" and service["read_only"] is True
+    assert service["tmpfs"] == ["/tmp"] and service["cap_drop"] == ["ALL"]  # noqa: S108
+    assert service["build"]["target"] == "service" and service["build"]["args"] == {"SERVICE": PORTAL}
+    assert environment["SERAMBI_ENVIRONMENT"] == "production"
+    assert environment["SERAMBI_SESSION_SECRET"] == secrets["SERAMBI_SESSION_SECRET"]
+    assert len(secrets["SERAMBI_SESSION_SECRET"]) >= 32
+    assert environment["SERAMBI_SECURE_COOKIES"] == "true"
+    for backend in ("intake", "complaints", "scheduling"):
+        assert environment[f"SERAMBI_{backend.upper()}_URL"] == f"http://{backend}:8000"
+        assert service["depends_on"][backend]["condition"] == "service_started"
+    assert not [name for name in environment if "NATS" in name or "MONGO" in name or "PII" in name]
+    assert [(port["host_ip"], port["published"], port["target"]) for port in service["ports"]] == [
+        ("127.0.0.1", "8000", 8000)
+    ]
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="needs Node.js to parse JavaScript")

@@ -18,8 +18,9 @@ import kubernetes_validate
 import pytest
 import yaml
 from serambi_kit.settings import ServiceSettings
+from serambi_web.settings import WebSettings
 
-from .conftest import DEPLOY, SERVICE_NAMES
+from .conftest import DEPLOY, DEPLOYED, PORTAL, SERVICE_NAMES
 
 K8S = DEPLOY / "k8s"
 KUBERNETES_VERSION = "1.33.0"  # the oldest version the manifests support
@@ -121,7 +122,7 @@ def test_every_pod_runs_restricted_with_limits_and_every_service_has_probes(rend
             assert context["readOnlyRootFilesystem"] is True, name
             assert context["capabilities"] == {"drop": ["ALL"]}, name
             assert set(container["resources"]) == {"requests", "limits"}, name
-        if workload["kind"] == "StatefulSet" or name in SERVICE_NAMES:
+        if workload["kind"] == "StatefulSet" or name in DEPLOYED:
             container = spec["containers"][0]
             assert {"livenessProbe", "readinessProbe", "startupProbe"} <= set(container), name
     namespace = next(of_kind(rendered[target], "Namespace"))
@@ -147,7 +148,7 @@ def test_every_service_and_disruption_budget_selects_pods(rendered, target):
         selector = spec["selector"] if selector_owner["kind"] == "Service" else spec["selector"]["matchLabels"]
         assert any(selector.items() <= labels.items() for labels in pod_labels), selector_owner["metadata"]
     pdbs = {p["metadata"]["name"] for p in of_kind(rendered[target], "PodDisruptionBudget")}
-    assert {*SERVICE_NAMES, "nats", "mongo"} <= pdbs
+    assert {*DEPLOYED, "nats", "mongo"} <= pdbs
 
 
 @pytest.mark.parametrize("target", TARGETS)
@@ -208,3 +209,28 @@ def test_the_production_overlay_configures_valid_production_settings(rendered):
         settings = ServiceSettings(**{k.removeprefix("SERAMBI_").lower(): v for k, v in environment.items()
                                       if k.startswith("SERAMBI_")})
         assert settings.environment == "production" and settings.auth_jwks_url
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_the_portal_scales_on_its_cpu_and_reaches_each_service_through_its_kubernetes_service(rendered, target):
+    objects = rendered[target]
+    scaled = named(objects, "ScaledObject", PORTAL)
+    assert scaled["spec"]["scaleTargetRef"]["name"] == named(objects, "Deployment", PORTAL)["metadata"]["name"]
+    assert [t["type"] for t in scaled["spec"]["triggers"]] == ["cpu"]  # it consumes no stream
+    assert scaled["spec"]["minReplicaCount"] >= (1 if target == "overlays/dev" else 2)
+    environment = service_environment(objects, PORTAL)
+    services = {s["metadata"]["name"]: s["spec"]["ports"] for s in of_kind(objects, "Service")}
+    for backend in ("intake", "complaints", "scheduling"):
+        assert environment[f"SERAMBI_{backend.upper()}_URL"] == f"http://{backend}", backend
+        assert [port["port"] for port in services[backend]] == [80], backend
+    assert environment["SERAMBI_SECURE_COOKIES"] == "true"
+    portal = pod_spec(named(objects, "Deployment", PORTAL))["containers"][0]
+    assert not any("NATS" in v["name"] or "MONGO" in v["name"] or "PII" in v["name"] for v in portal["env"])
+
+
+def test_the_development_overlay_configures_valid_development_settings_for_the_portal(rendered):
+    environment = service_environment(rendered["overlays/dev"], PORTAL)
+    settings = WebSettings(**{k.removeprefix("SERAMBI_").lower(): v for k, v in environment.items()
+                              if k.startswith("SERAMBI_")})
+    assert settings.environment == "development" and settings.secure_cookies
+    assert settings.intake_url == "http://intake"

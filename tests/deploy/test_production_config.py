@@ -32,13 +32,14 @@ from serambi_kit.addresses import is_local
 from serambi_kit.settings import ServiceSettings
 from serambi_notifier.settings import NotifierSettings
 from serambi_scheduling.settings import SchedulingSettings
+from serambi_web.settings import WebSettings
 
-from .conftest import DEPLOY, SERVICE_NAMES
+from .conftest import DEPLOY, DEPLOYED
 from .test_compose import COMPOSE_DIR, OPERATOR, compose
 
-SETTINGS: dict[str, type[ServiceSettings]] = {
+SETTINGS: dict[str, type[ServiceSettings] | type[WebSettings]] = {
     "intake": IntakeSettings, "scheduling": SchedulingSettings,
-    "complaints": ComplaintsSettings, "notifier": NotifierSettings,
+    "complaints": ComplaintsSettings, "notifier": NotifierSettings, "web": WebSettings,
 }
 PROD = DEPLOY / "k8s" / "overlays" / "prod"
 BIND_ADDRESSES = {"http_host"}  # where the process listens (0.0.0.0 in the image), not an address to reach
@@ -120,7 +121,7 @@ def kubernetes_environment(objects: list[dict], service: str, created: dict[str,
 
 # -- the check ----------------------------------------------------------------------------------
 
-def production_settings(service: str, environment: dict[str, str]) -> ServiceSettings:
+def production_settings(service: str, environment: dict[str, str]) -> ServiceSettings | WebSettings:
     """The service's settings from exactly ``environment`` (nothing of this process's)."""
     assert environment.get("SERAMBI_ENVIRONMENT") == "production", f"{service}: not a production environment"
     saved = {k: v for k, v in os.environ.items() if k.startswith("SERAMBI_")}
@@ -137,7 +138,7 @@ def production_settings(service: str, environment: dict[str, str]) -> ServiceSet
         os.environ.update(saved)
 
 
-def local_addresses(settings: ServiceSettings) -> list[str]:
+def local_addresses(settings: ServiceSettings | WebSettings) -> list[str]:
     """Every setting that still names this machine (loopback or unspecified)."""
     found = []
     for name in type(settings).model_fields:
@@ -158,13 +159,13 @@ def prod_objects(kubectl_binary: str) -> list[dict]:
     return kustomize(kubectl_binary, PROD)
 
 
-@pytest.mark.parametrize("service", SERVICE_NAMES)
+@pytest.mark.parametrize("service", DEPLOYED)
 def test_each_service_builds_production_settings_from_the_compose_environment(compose_rendered, service):
     settings = production_settings(service, compose_environment(compose_rendered, service))
     assert local_addresses(settings) == []
 
 
-@pytest.mark.parametrize("service", SERVICE_NAMES)
+@pytest.mark.parametrize("service", DEPLOYED)
 def test_each_service_builds_production_settings_from_the_kubernetes_prod_overlay(prod_objects, service):
     settings = production_settings(service, kubernetes_environment(prod_objects, service, placeholder_secrets()))
     assert local_addresses(settings) == []
@@ -202,11 +203,23 @@ def test_the_notifier_gets_its_channels_and_secrets_from_configuration_in_both(c
     )
 
 
+def test_the_portal_gets_its_session_secret_and_secure_cookies_in_both(compose_rendered, prod_objects):
+    created = placeholder_secrets()
+    compose_env = compose_environment(compose_rendered, "web")
+    kubernetes_env = kubernetes_environment(prod_objects, "web", created)
+    for where, environment in (("compose", compose_env), ("kubernetes", kubernetes_env)):
+        settings = production_settings("web", environment)
+        assert settings.secure_cookies and settings.trust_forwarded_for, where
+        assert settings.session_secret.get_secret_value() == environment["SERAMBI_SESSION_SECRET"], where
+    assert kubernetes_env["SERAMBI_SESSION_SECRET"] == created["serambi-web"]["session-secret"]
+
+
 def test_init_env_generates_fresh_values_for_every_secret_the_services_need(tmp_path: Path):
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
     first, second = (env_file_values(write_init_env(tmp_path / d)) for d in ("a", "b"))
-    for name in ("SERAMBI_LETTER_SECRET", "SERAMBI_SMS_RECEIPT_SECRET", "SERAMBI_PII_MASTER_KEY"):
+    for name in ("SERAMBI_LETTER_SECRET", "SERAMBI_SMS_RECEIPT_SECRET", "SERAMBI_PII_MASTER_KEY",
+                 "SERAMBI_SESSION_SECRET"):
         assert len(first[name]) >= 32 and first[name] != second[name], name
 
 

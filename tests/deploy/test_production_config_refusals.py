@@ -10,6 +10,7 @@ from serambi_intake.settings import IntakeSettings
 from serambi_kit.addresses import hosts, is_local
 from serambi_notifier.settings import NotifierSettings
 from serambi_scheduling.settings import SchedulingSettings
+from serambi_web.settings import DEV_SESSION_SECRET, WebSettings
 
 PUBLIC = "https://layanan.example.go.id"
 PRODUCTION = {
@@ -131,3 +132,32 @@ def test_the_hosts_of_an_address_are_read_from_urls_lists_and_bare_hosts(address
 def test_only_addresses_of_this_machine_count_as_local():
     assert is_local("mongodb://a:27017,127.0.0.1:27017/") and is_local("http://[::ffff:127.0.0.1]/")
     assert not is_local("https://layanan.example.go.id/api") and not is_local("http://10.0.0.1/")
+
+
+WEB = {
+    "environment": "production", "session_secret": "s" * 64, "secure_cookies": True,
+    "intake_url": "http://intake", "complaints_url": "http://complaints", "scheduling_url": "http://scheduling",
+}
+
+
+def test_a_complete_production_configuration_of_the_portal_is_accepted():
+    assert WebSettings(**WEB).intake_url == "http://intake"
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"session_secret": DEV_SESSION_SECRET}, "SERAMBI_SESSION_SECRET must be set to a secret"),
+        ({"session_secret": "s" * 31}, "SERAMBI_SESSION_SECRET must be at least 32 characters"),
+        ({"secure_cookies": False}, "SERAMBI_SECURE_COOKIES must be true"),
+        ({"intake_url": "http://127.0.0.1:8001"}, "SERAMBI_INTAKE_URL=.* points at this machine"),
+        ({"complaints_url": "http://localhost:8003"}, "SERAMBI_COMPLAINTS_URL=.* points at this machine"),
+        ({"scheduling_url": "http://[::1]:8002"}, "SERAMBI_SCHEDULING_URL=.* points at this machine"),
+    ],
+)
+def test_production_refuses_a_portal_with_a_development_secret_insecure_cookies_or_a_local_service(
+    values, message
+):
+    with pytest.raises(ValidationError, match=message):
+        WebSettings(**{**WEB, **values})
+    WebSettings(**{**WEB, **values, "environment": "development"})  # the local stack may

@@ -10,14 +10,19 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from serambi_kit.addresses import refuse_local
 
 DEV_SESSION_SECRET = "serambi-development-web-secret-not-for-production"  # noqa: S105 — refused in production
+MIN_SESSION_SECRET = 32  # characters: the CSRF and session keys are derived from it
 
 
 class WebSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SERAMBI_", extra="ignore", hide_input_in_errors=True)
     service: ClassVar[str] = "web"
     default_port: ClassVar[int] = 8000
+    # The services' APIs, reached from the portal's pod or container: production refuses
+    # loopback there (the local defaults would leave every page saying "coba lagi").
+    outward_addresses: ClassVar[tuple[str, ...]] = ("intake_url", "complaints_url", "scheduling_url")
 
     environment: Literal["development", "test", "production"] = "development"
     http_host: str = "127.0.0.1"
@@ -52,8 +57,12 @@ class WebSettings(BaseSettings):
         if self.environment == "production":
             if self.session_secret.get_secret_value() == DEV_SESSION_SECRET:
                 raise ValueError("SERAMBI_SESSION_SECRET must be set to a secret in production")
+            if len(self.session_secret.get_secret_value()) < MIN_SESSION_SECRET:
+                raise ValueError(f"SERAMBI_SESSION_SECRET must be at least {MIN_SESSION_SECRET} "
+                                 "characters in production (openssl rand -hex 32)")
             if not self.secure_cookies:
                 raise ValueError("SERAMBI_SECURE_COOKIES must be true in production (HTTPS only)")
+            refuse_local(self, self.outward_addresses)
         return self
 
     @property
