@@ -12,7 +12,7 @@
   clock and deadline, whichever replica handles it and however often it is delivered.
 - **Sweep** (start-up, then every ``sla_sweep_seconds``): complaints whose next instant has
   passed are checked the same way, for timers that never fired.
-- **Re-arm** (start-up, then every ``rearm_seconds``): future timers missing from the
+- **Re-arm** (start-up, then every ``timer_rearm_seconds``): future timers missing from the
   service's timers stream are armed again.
 
 The service keeps no per-clock state in memory: timers live in JetStream, positions in MongoDB.
