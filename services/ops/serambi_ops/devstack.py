@@ -1,8 +1,9 @@
 """`serambi dev up`: the whole local stack in the foreground, supervised.
 
 Starts nats-server (JetStream, 127.0.0.1) and SecantusDB with data under ``var/``, applies the
-streams, then the SMTP and SMS sinks, the four services and the portal (web, port 8000), each
-its own OS process. Output of
+streams, then the SMTP and SMS sinks, the development OpenID provider (port 8010, its signing
+key kept in ``var/oidc``), the four services and the web service (portal and officer console,
+port 8000), each its own OS process. Output of
 each process goes to ``var/log/<name>.log``; the services' lines are also echoed here, prefixed.
 A process that exits is restarted with a growing delay (1 s … 30 s) and its exit is logged.
 Ctrl-C (or SIGTERM) stops everything: services first, then sinks, then the databases.
@@ -35,6 +36,7 @@ class Ports:
     mongo: int = 27017
     smtp: int = 1025
     sms: int = 8025
+    oidc: int = 8010  # the development OpenID provider (serambi_ops.devidp)
     services: dict[str, int] = field(
         default_factory=lambda: {**{s.name: s.port for s in SERVICES.values()}, "web": WEB_PORT})
 
@@ -86,11 +88,17 @@ class Supervisor:
             Child("sms-sink", [py, "-m", "serambi_ops.sinks", "sms", "--port", str(ports.sms),
                                "--directory", str(var / "sms")], ports.sms, echo=True),
         ]
+        issuer = f"http://127.0.0.1:{ports.oidc}"
+        env.update(SERAMBI_AUTH_ISSUER=issuer, SERAMBI_AUTH_JWKS_URL=f"{issuer}/jwks")
+        apps.append(Child("oidc", [py, "-m", "serambi_ops.devidp", "--port", str(ports.oidc),
+                                   "--key-file", str(var / "oidc" / "signing-key.pem")],
+                          ports.oidc, echo=False))
         web = f"http://127.0.0.1:{ports.services['web']}"
         backends = {f"SERAMBI_{name.upper()}_URL": f"http://127.0.0.1:{ports.services[name]}"
                     for name in ("intake", "complaints", "scheduling")}
         for name, port in ports.services.items():
-            links = {"web": backends, "notifier": {"SERAMBI_PUBLIC_BASE_URL": web}}
+            links = {"web": {**backends, "SERAMBI_OIDC_ISSUER": issuer},
+                     "notifier": {"SERAMBI_PUBLIC_BASE_URL": web}}
             extra = links.get(name, {})
             apps.append(Child(name, [py, "-m", f"serambi_{name}"], port, echo=True,
                               env={**env, **extra, "SERAMBI_HTTP_PORT": str(port)}))
@@ -171,6 +179,8 @@ class Supervisor:
         p = self.ports
         say("ready:")
         say(f"  portal      http://127.0.0.1:{p.services['web']}/  (the public pages)")
+        say(f"  console     http://127.0.0.1:{p.services['web']}/petugas/  (officers: see README)")
+        say(f"  sign-in     http://127.0.0.1:{p.oidc}  (development OpenID provider)")
         for name, port in p.services.items():
             if name != "web":
                 say(f"  {name:<11} http://127.0.0.1:{port}  (docs: /docs, health: /readyz)")

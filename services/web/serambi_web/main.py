@@ -15,7 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_
 from serambi_kit.logging import configure_logging, get_logger
 from serambi_kit.ratelimit import client_of
 
-from . import content
+from . import content, petugas
 from .adapters.backend import client_address
 from .adapters.services import Complaints, Intake, Scheduling
 from .api import ROUTERS, errors
@@ -100,4 +100,5 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for router in ROUTERS:
         app.include_router(router)
+    petugas.install(app, http, settings.session_secret.get_secret_value())  # the officer console
     return app

@@ -1,0 +1,25 @@
+"""The officer console (``/petugas/``): OpenID Connect sign-in, the session, token relay.
+
+``install`` adds it to the web app: its settings (``ConsoleSettings``), the provider client
+and the router. The portal's error pages, CSRF and security headers apply here as well.
+"""
+
+from __future__ import annotations
+
+import httpx
+from fastapi import FastAPI
+
+from .access import Console
+from .oidc import Provider
+from .routes import router
+from .session import Sealer
+from .settings import ConsoleSettings
+
+
+def install(app: FastAPI, http: httpx.AsyncClient, session_secret: str,
+            settings: ConsoleSettings | None = None) -> Console:
+    settings = settings or ConsoleSettings()
+    console = Console(settings, Provider(settings, http), Sealer(session_secret))
+    app.state.console = console
+    app.include_router(router)
+    return console

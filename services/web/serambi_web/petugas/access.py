@@ -1,0 +1,209 @@
+"""Who may open what in the console, and the session around every console request.
+
+``signed_in`` opens the session cookie, ends it after the idle or absolute timeout, refreshes
+the access token shortly before it expires, and gives the route an ``Officer`` whose access
+token the console relays to the services (which still enforce their own role matrix).
+``ConsoleRoute`` turns "not signed in" into a redirect to sign-in (the page asked for comes
+back after it), "not allowed" into the 403 page, writes a renewed session cookie, and marks
+every console answer ``no-store``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import Depends, Request
+from fastapi.responses import RedirectResponse, Response
+from fastapi.routing import APIRoute
+from serambi_kit.addresses import is_local_host
+from serambi_kit.auth import ROLES, roles_of
+from serambi_kit.logging import get_logger
+
+from ..adapters.backend import ApiError
+from ..api.deps import render
+from .oidc import Provider, SignInFailed, Tokens
+from .session import PATH, TOUCH_SECONDS, OfficerSession, Sealer, cleared, read_session, session_cookies
+from .settings import ConsoleSettings
+
+log = get_logger(__name__)
+REFRESH_MARGIN_SECONDS = 30
+
+
+@dataclass(frozen=True)
+class Area:
+    slug: str
+    title: str
+    roles: tuple[str, ...]
+
+
+AREAS = (
+    Area("meja", "Meja informasi", ("desk", "admin")),
+    Area("penjadwalan", "Penjadwalan", ("scheduler", "admin")),
+    Area("pengaduan", "Pengaduan", ("complaint_officer", "complaint_team", "admin")),
+    Area("pimpinan", "Pimpinan", ("supervisor", "admin")),
+    Area("admin", "Administrasi", ("admin",)),
+)
+ROLE_NAMES = {
+    "desk": "Meja informasi", "scheduler": "Penjadwalan", "complaint_officer": "Petugas pengaduan",
+    "complaint_team": "Tim pengelola pengaduan", "supervisor": "Pimpinan", "admin": "Administrator",
+}
+assert set(ROLE_NAMES) == set(ROLES)
+
+
+@dataclass
+class Console:
+    settings: ConsoleSettings
+    provider: Provider
+    sealer: Sealer
+
+
+@dataclass(frozen=True)
+class Officer:
+    subject: str
+    name: str
+    username: str
+    roles: frozenset[str]
+    access_token: str
+
+    def may(self, area: Area) -> bool:
+        return bool(self.roles & set(area.roles))
+
+    @property
+    def areas(self) -> list[Area]:
+        return [area for area in AREAS if self.may(area)]
+
+    @property
+    def bearer(self) -> dict[str, str]:
+        """The header that relays this officer's own token to a service."""
+        return {"Authorization": f"Bearer {self.access_token}"}
+
+
+class SignInRequired(Exception):
+    """No session, an ended one, or a token the provider or a service no longer accepts."""
+
+
+class Forbidden(Exception):
+    def __init__(self, officer: Officer, area: Area | None) -> None:
+        super().__init__(area.slug if area else "console")
+        self.officer, self.area = officer, area
+
+
+def console_of(request: Request) -> Console:
+    return request.app.state.console
+
+
+def new_session(tokens: Tokens, now: float) -> OfficerSession:
+    claims = tokens.claims
+    return OfficerSession(
+        subject=claims["sub"], name=str(claims.get("name") or claims.get("preferred_username") or ""),
+        username=str(claims.get("preferred_username") or claims["sub"]),
+        roles=sorted(roles_of(claims)), access_token=tokens.access_token,
+        access_expires=tokens.access_expires, refresh_token=tokens.refresh_token,
+        id_token=tokens.id_token, started=now, seen=now,
+    )
+
+
+async def current_session(request: Request, now: float | None = None) -> OfficerSession:
+    """The live session (renewed on ``request.state`` when it changed), or SignInRequired."""
+    console = console_of(request)
+    now = time.time() if now is None else now
+    session = read_session(console.sealer, request.cookies)
+    if session is None or session.expired(now, console.settings.idle_seconds,
+                                          console.settings.absolute_seconds):
+        raise SignInRequired
+    changed = now - session.seen >= TOUCH_SECONDS
+    session.seen = now
+    if session.access_expires - now < REFRESH_MARGIN_SECONDS:
+        if not session.refresh_token:
+            raise SignInRequired
+        try:
+            tokens = await console.provider.refresh(session.refresh_token, session.id_token)
+        except SignInFailed as exc:
+            log.info("console.refresh_refused", reason=str(exc))
+            raise SignInRequired from None
+        session.access_token, session.access_expires = tokens.access_token, tokens.access_expires
+        session.refresh_token = tokens.refresh_token or session.refresh_token
+        session.id_token, session.roles = tokens.id_token, sorted(roles_of(tokens.claims))
+        changed = True
+    if changed:
+        request.state.petugas_session = session
+    return session
+
+
+async def signed_in(request: Request) -> Officer:
+    session = await current_session(request)
+    officer = Officer(session.subject, session.name, session.username, frozenset(session.roles),
+                      session.access_token)
+    if not officer.roles:
+        raise Forbidden(officer, None)
+    return officer
+
+
+def allowed(area: Area) -> Callable[..., Any]:
+    async def dependency(officer: Annotated[Officer, Depends(signed_in)]) -> Officer:
+        if not officer.may(area):
+            raise Forbidden(officer, area)
+        return officer
+
+    return dependency
+
+
+SignedIn = Annotated[Officer, Depends(signed_in)]
+
+
+def secure(request: Request, settings: ConsoleSettings) -> bool:
+    """Cookies are Secure everywhere but a browser on this machine over plain HTTP."""
+    return settings.environment == "production" or not is_local_host(request.url.hostname or "")
+
+
+def write_session(response: Response, request: Request, session: OfficerSession | None) -> None:
+    """Set (or, for None, delete) the session cookies on ``response``."""
+    console = console_of(request)
+    values = session_cookies(console.sealer, session) if session else cleared()
+    max_age = int(session.started + console.settings.absolute_seconds - time.time()) if session else 0
+    for name, value in values.items():
+        if value is None:
+            if name in request.cookies or session is None:
+                response.delete_cookie(name, path=PATH)
+        else:
+            response.set_cookie(name, value, max_age=max(max_age, 0), path=PATH, httponly=True,
+                                samesite="lax", secure=secure(request, console.settings))
+
+
+def sign_in_redirect(request: Request) -> RedirectResponse:
+    back = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    if request.method != "GET":
+        back = request.url.path
+    return RedirectResponse(f"{PATH}/masuk?next={quote(back, safe='/')}", status_code=303)
+
+
+class ConsoleRoute(APIRoute):
+    def get_route_handler(self) -> Callable[[Request], Any]:
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            try:
+                response = await handler(request)
+            except SignInRequired:
+                response = sign_in_redirect(request)
+                write_session(response, request, None)
+            except ApiError as exc:
+                if exc.status != 401:
+                    raise
+                response = sign_in_redirect(request)  # a service no longer takes the token
+                write_session(response, request, None)
+            except Forbidden as exc:
+                response = render(request, "petugas/terlarang.html",
+                                  {"officer": exc.officer, "area": exc.area}, 403)
+            else:
+                renewed = getattr(request.state, "petugas_session", None)
+                if renewed is not None:
+                    write_session(response, request, renewed)
+            response.headers["Cache-Control"] = "no-store"
+            return response
+
+        return route
