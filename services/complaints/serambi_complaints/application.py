@@ -3,23 +3,32 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from pymongo.asynchronous.database import AsyncDatabase
 from serambi_calendar import WIB
 from serambi_contracts import AggregateRef, Event
 from serambi_contracts.base import DocumentRef, Sealed
 from serambi_contracts.complaints import ComplaintChannel, ComplaintTier, Disclosure, DisputeSource
-from serambi_kit.cases import MAX_CODE_ATTEMPTS, hash_token, new_access_token, next_tracking_code
+from serambi_kit.cases import (
+    MAX_CODE_ATTEMPTS,
+    hash_token,
+    new_access_token,
+    next_tracking_code,
+    token_matches,
+)
 from serambi_kit.documents import DocumentStore, Upload
-from serambi_kit.eventstore import EventStore, retry_on_conflict
+from serambi_kit.eventstore import AppendOutcomeUnknown, EventStore, retry_on_conflict
 from serambi_kit.pii import Vault
 
 from . import domain
 from .domain import Complaint, Rules
 from .projections import COMPLAINTS
+
+Reserve = Callable[[str, str, str], Awaitable[None]]  # (subject key, tracking code, token)
 
 
 def complaint_ref(tracking_code: str) -> AggregateRef:
@@ -92,12 +101,17 @@ async def receive(
     store: EventStore, db: AsyncDatabase, vault: Vault, rules: Rules, new: NewComplaint,
     now: datetime, tracking_code: str | None = None, *,
     documents: DocumentStore | None = None, uploads: Sequence[tuple[Upload, str]] = (),
+    token: str | None = None, reserved_code: str | None = None, reserve: Reserve | None = None,
 ) -> tuple[Outcome, str]:
     """Record a new complaint; returns the outcome and the complainant's access token.
     A tracking code already taken in the event store is skipped. ``uploads`` (upload, checked
     media type) are stored in ``documents`` first, as pending, and discarded if nothing is
-    recorded; a crash in between leaves them to the sweep."""
-    token = new_access_token()
+    recorded (kept when the append's outcome is unknown); a crash in between leaves them to the
+    sweep. An Idempotency-Key's work passes ``reserve(subject_key, code, token)``, awaited
+    before each append, and on a takeover the ``token`` and ``reserved_code`` an earlier holder
+    reserved: a complaint stored there with that token is the answer (``events`` empty), and
+    this run's attachments are discarded."""
+    token = token or new_access_token()
     key = await vault.new_subject([new.email, new.phone])
 
     async def seal(value: str | None):
@@ -114,23 +128,31 @@ async def receive(
         for upload, media_type in uploads:
             assert documents is not None, "attachments need a document store"
             refs.append(await documents.put_pending(upload, media_type, owner))
-        outcome = await _receive(store, db, rules, new, now, tracking_code, token, sealed, tuple(refs))
-    except BaseException:
-        if refs and documents is not None:
+        reserving = partial(reserve, key) if reserve else None
+        outcome = await _receive(store, db, rules, new, now, tracking_code, token, sealed, tuple(refs),
+                                 reserved_code, reserving)
+    except BaseException as exc:
+        if refs and documents is not None and not isinstance(exc, AppendOutcomeUnknown):
             await documents.discard(refs)
         raise
     if refs and documents is not None:
-        await documents.mark_attached([ref.document_id for ref in refs])
+        if outcome.events:
+            await documents.mark_attached([ref.document_id for ref in refs])
+        else:  # an earlier holder's complaint: its own attachments are settled by the sweep
+            await documents.discard(refs)
     return outcome, token
 
 
 async def _receive(
     store: EventStore, db: AsyncDatabase, rules: Rules, new: NewComplaint, now: datetime,
     tracking_code: str | None, token: str, sealed: dict[str, Sealed | None],
-    attachments: tuple[DocumentRef, ...],
+    attachments: tuple[DocumentRef, ...], reserved_code: str | None = None,
+    reserve: Callable[[str, str], Awaitable[None]] | None = None,
 ) -> Outcome:
     for _ in range(MAX_CODE_ATTEMPTS):
-        code = tracking_code or await next_tracking_code(db, "ADU", now.astimezone(WIB).year)
+        code = tracking_code or reserved_code or await next_tracking_code(db, "ADU", now.astimezone(WIB).year)
+        if reserve:
+            await reserve(code, token)
         command = domain.ReceiveComplaint(
             tracking_code=code, channel=new.channel, received_at=new.received_at,
             disclosure=new.disclosure, access_token_sha256=hash_token(token), tier=new.tier,
@@ -142,7 +164,20 @@ async def _receive(
         except domain.ComplaintExistsError:
             if tracking_code:
                 raise
+            if code == reserved_code:
+                found = await _received_with_token(store, code, token)
+                if found is not None:
+                    return found
+                reserved_code = None
     raise RuntimeError(f"no free tracking code after {MAX_CODE_ATTEMPTS} attempts")
+
+
+async def _received_with_token(store: EventStore, code: str, token: str) -> Outcome | None:
+    """The complaint ``code`` if it was received with ``token`` (by an earlier run)."""
+    state = domain.fold((await store.load(complaint_ref(code))).payloads)
+    if state is not None and token_matches(state.access_token_sha256, token):
+        return Outcome(state, [])
+    return None
 
 
 async def request_link(store: EventStore, code: str, now: datetime) -> bool:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from serambi_calendar import calendar_from_env, policy_from_env
 from serambi_kit.documents import DocumentStore
+from serambi_kit.idempotency import IdempotencyKeys
 from serambi_kit.logging import get_logger
 from serambi_kit.periodic import Rounds
 from serambi_kit.runtime import Runtime
@@ -66,11 +67,17 @@ class ComplaintsService:
     def reader(self) -> Reader:
         return Reader(self.runtime.db, self.runtime.vault, self.rules)
 
+    @property
+    def idempotency(self) -> IdempotencyKeys:
+        """The Idempotency-Keys of the complaint submissions, once started."""
+        return IdempotencyKeys.from_settings(self.runtime.db, self.runtime.vault, self.settings)
+
     async def started(self) -> None:
         """After the runtime started: indexes, then in the background the calendar revision,
         the SLA sweep, the re-arm of missing timers, and the periodic tasks."""
         await queries.create_indexes(self.runtime.db)
         await self.keeper.create_indexes()
+        await self.idempotency.ensure_indexes()
         self._tasks.append(asyncio.create_task(self._after_start(), name="complaints-start-up"))
         if self.lapor is not None and self.settings.lapor_poll_seconds > 0:
             self._tasks.append(asyncio.create_task(

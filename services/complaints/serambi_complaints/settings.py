@@ -7,10 +7,11 @@ The working calendar and SLA durations come from ``SERAMBI_CALENDAR_OVERRIDES``,
 from typing import ClassVar, Literal
 
 from pydantic import Field, SecretStr, model_validator
+from serambi_kit.idempotency import IdempotencySettings
 from serambi_kit.settings import ServiceSettings
 
 
-class ComplaintsSettings(ServiceSettings):
+class ComplaintsSettings(ServiceSettings, IdempotencySettings):
     service: ClassVar[str] = "complaints"
     default_port: ClassVar[int] = 8003
 

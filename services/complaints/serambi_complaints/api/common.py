@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from fastapi import HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from serambi_calendar import WIB
+from serambi_kit.idempotency import Claim
 
 from ..domain import ComplaintError, UnknownComplaintError
 
@@ -34,6 +36,15 @@ def wib(value: Any) -> Any:
     if isinstance(value, list):
         return [wib(item) for item in value]
     return value
+
+
+def reusing(service: ComplaintsService, claim: Claim | None) -> dict[str, Any]:
+    """``application.receive``'s arguments for an Idempotency-Key's claim: reserve before the
+    append, and reuse what an earlier holder reserved."""
+    if claim is None:
+        return {}
+    return {"token": claim.token, "reserved_code": claim.tracking_code,
+            "reserve": partial(service.idempotency.reserve, claim)}
 
 
 def invalid(field: str, rule: str, message: str) -> RequestValidationError:

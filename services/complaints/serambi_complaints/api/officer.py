@@ -16,11 +16,12 @@ from serambi_contracts.complaints import ComplaintChannel, ComplaintTier, Disput
 from serambi_kit.audit import record_access
 from serambi_kit.auth import Officer, require_roles
 from serambi_kit.documents import DOCUMENT_ID, EXTENSIONS
+from serambi_kit.idempotency import Claim, IdempotencyKey, answer_once, fingerprint
 
 from .. import application, reports
 from ..domain import Status
 from ..queries import QueueFilter, iso_duration
-from .common import invalid, now_utc, service_of, wib
+from .common import invalid, now_utc, reusing, service_of, wib
 from .models import AnswerIn, AssignIn, ClassifyIn, DisputeIn, OfficerComplaintIn, PauseIn
 
 router = APIRouter(prefix="/api/v1/officer", tags=["complaints (officers)"])
@@ -63,24 +64,35 @@ def _received_at(request: Request, given: datetime | None, now: datetime) -> dat
     return min(received, now)
 
 
-@router.post("/complaints", status_code=status.HTTP_201_CREATED)
-async def record_complaint(body: OfficerComplaintIn, request: Request, officer: Recorder) -> dict[str, Any]:
+@router.post("/complaints", status_code=status.HTTP_201_CREATED,
+             responses={409: {"description": "the same Idempotency-Key is still in progress"}})
+async def record_complaint(
+    body: OfficerComplaintIn, request: Request, officer: Recorder, idempotency_key: IdempotencyKey = None,
+) -> dict[str, Any]:
     """Record a complaint received at the desk, in the box, by WhatsApp, phone, fax, email or
     SP4N-LAPOR!, with its actual time of receipt and, if known, its tier. The response holds
-    the tracking code and access token to hand to the complainant."""
+    the tracking code and access token to hand to the complainant. With header
+    ``Idempotency-Key`` a retry gets the same answer and records nothing more."""
     service = service_of(request)
     runtime, now = service.runtime, now_utc()
-    new = application.NewComplaint(
-        channel=body.channel, received_at=_received_at(request, body.received_at, now),
-        disclosure=body.disclosure, summary=body.summary, description=body.description,
-        name=body.name, email=str(body.email) if body.email else None, phone=body.phone,
-        tier=body.tier, recorded_by=officer.subject, external_ref=body.external_ref,
-    )
-    outcome, token = await application.receive(
-        runtime.store, runtime.db, runtime.vault, service.rules, new, now
-    )
-    return {**_summary(request, outcome, now), "access_token": token,
-            "received_at": wib(outcome.complaint.received_at)}
+    received_at = _received_at(request, body.received_at, now)
+    # the officer who records it is part of the request: another officer's same key is refused
+    print_ = idempotency_key and fingerprint(body.model_dump_json(), officer.subject)
+
+    async def work(claim: Claim | None) -> tuple[dict[str, Any], str]:
+        new = application.NewComplaint(
+            channel=body.channel, received_at=received_at,
+            disclosure=body.disclosure, summary=body.summary, description=body.description,
+            name=body.name, email=str(body.email) if body.email else None, phone=body.phone,
+            tier=body.tier, recorded_by=officer.subject, external_ref=body.external_ref,
+        )
+        outcome, token = await application.receive(
+            runtime.store, runtime.db, runtime.vault, service.rules, new, now, **reusing(service, claim)
+        )
+        return {**_summary(request, outcome, now), "access_token": token,
+                "received_at": wib(outcome.complaint.received_at)}, outcome.complaint.subject_key
+
+    return await answer_once(service.idempotency, idempotency_key, print_, work)
 
 
 @router.get("/complaints")

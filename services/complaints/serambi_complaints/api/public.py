@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Request, status
 from serambi_contracts.complaints import ComplaintChannel, DisputeSource
 from serambi_kit.cases import token_matches
+from serambi_kit.idempotency import Claim, IdempotencyKey, answer_once, fingerprint
 from serambi_kit.ratelimit import rate_limited
 
 from .. import application
 from . import attachments
-from .common import bounded_body, now_utc, service_of, wib
+from .common import bounded_body, now_utc, reusing, service_of, wib
 from .models import DisputeIn
 
 router = APIRouter(prefix="/api/v1", tags=["complaints (public)"])
@@ -24,33 +26,41 @@ LINK_RESENDS_PER_MINUTE = 5  # per client, unless SERAMBI_RATE_LIMITS names link
 @router.post("/complaints", status_code=status.HTTP_201_CREATED,
              dependencies=[Depends(rate_limited("submissions"))], openapi_extra=attachments.OPENAPI,
              responses={413: {"description": "an attachment or the body is too large"},
-                        415: {"description": "an attachment is not JPEG/PNG/PDF, or the body's type"}})
-async def submit_complaint(request: Request) -> dict[str, Any]:
+                        415: {"description": "an attachment is not JPEG/PNG/PDF, or the body's type"},
+                        409: {"description": "the same Idempotency-Key is still in progress"}})
+async def submit_complaint(request: Request, idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
     """Submit a complaint online, as JSON or as multipart/form-data with up to five
     ``attachments`` (photos or PDFs, each at most 10 MB). Keep the tracking code and the access
     token: together they show its status (``GET /api/v1/complaints/{code}`` with header
-    ``X-Access-Token``). The deadline is known once an officer classifies it."""
+    ``X-Access-Token``). The deadline is known once an officer classifies it. With header
+    ``Idempotency-Key`` a retry gets the same answer and records nothing more."""
     body, uploads = await attachments.read_submission(request)
     service = service_of(request)
-    runtime, now = service.runtime, now_utc()
-    new = application.NewComplaint(
-        channel=ComplaintChannel.ONLINE, received_at=now, disclosure=body.disclosure,
-        summary=body.summary, description=body.description, name=body.name,
-        email=str(body.email) if body.email else None, phone=body.phone,
-    )
-    outcome, token = await application.receive(
-        runtime.store, runtime.db, runtime.vault, service.rules, new, now,
-        documents=service.attachments, uploads=uploads,
-    )
-    code = outcome.complaint.tracking_code
-    stored = outcome.events[0].attachments if outcome.events else []
-    return wib({
-        "tracking_code": code, "access_token": token, "status": outcome.complaint.status.value,
-        "received_at": now, "due_at": outcome.complaint.due_at,
-        "status_url": f"/api/v1/complaints/{code}",
-        "attachments": [{"document_id": ref.document_id, "media_type": ref.media_type, "size": ref.size}
-                        for ref in stored],
-    })
+    print_ = idempotency_key and fingerprint(
+        body.model_dump_json(), *(hashlib.sha256(upload.data).hexdigest() for upload, _ in uploads))
+
+    async def work(claim: Claim | None) -> tuple[dict[str, Any], str]:
+        runtime, now = service.runtime, now_utc()
+        new = application.NewComplaint(
+            channel=ComplaintChannel.ONLINE, received_at=now, disclosure=body.disclosure,
+            summary=body.summary, description=body.description, name=body.name,
+            email=str(body.email) if body.email else None, phone=body.phone,
+        )
+        outcome, token = await application.receive(
+            runtime.store, runtime.db, runtime.vault, service.rules, new, now,
+            documents=service.attachments, uploads=uploads, **reusing(service, claim),
+        )
+        code = outcome.complaint.tracking_code
+        stored = outcome.events[0].attachments if outcome.events else []
+        return wib({
+            "tracking_code": code, "access_token": token, "status": outcome.complaint.status.value,
+            "received_at": outcome.complaint.received_at, "due_at": outcome.complaint.due_at,
+            "status_url": f"/api/v1/complaints/{code}",
+            "attachments": [{"document_id": ref.document_id, "media_type": ref.media_type, "size": ref.size}
+                            for ref in stored],
+        }), outcome.complaint.subject_key
+
+    return await answer_once(service.idempotency, idempotency_key, print_, work)
 
 
 @router.get("/complaints/{tracking_code}", dependencies=[Depends(rate_limited("lookups"))])
