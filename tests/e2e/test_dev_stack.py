@@ -45,11 +45,12 @@ def processes_using(path: Path) -> list[int]:
 
 def test_the_dev_stack_runs_the_demo_restarts_a_dead_service_and_stops_cleanly(tmp_path):
     ports = {name: free_port() for name in
-             ("nats", "monitor", "mongo", "smtp", "sms", "intake", "scheduling", "complaints", "notifier", "web")}
+             ("nats", "monitor", "mongo", "smtp", "sms", "oidc", "intake", "scheduling", "complaints", "notifier", "web")}
     var = tmp_path / "var"
     args = [str(SERAMBI), "dev", "up", "--var", str(var), "--nats-port", str(ports["nats"]),
             "--nats-monitor-port", str(ports["monitor"]), "--mongo-port", str(ports["mongo"]),
-            "--smtp-port", str(ports["smtp"]), "--sms-port", str(ports["sms"])]
+            "--smtp-port", str(ports["smtp"]), "--sms-port", str(ports["sms"]),
+            "--oidc-port", str(ports["oidc"])]
     for service in ("intake", "scheduling", "complaints", "notifier", "web"):
         args += ["--service-port", f"{service}={ports[service]}"]
     stack = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -70,7 +71,12 @@ def test_the_dev_stack_runs_the_demo_restarts_a_dead_service_and_stops_cleanly(t
         assert "scheduled" in demo.stdout
 
         children = children_of(stack.pid)
-        assert len(children) == 9  # nats, mongodb, two sinks, four services, the portal
+        assert len(children) == 10  # nats, mongodb, two sinks, the OpenID provider, four services, web
+        provider = f"http://127.0.0.1:{ports['oidc']}"
+        discovery = httpx.get(f"{provider}/.well-known/openid-configuration", timeout=5).json()
+        assert discovery["issuer"] == provider and discovery["code_challenge_methods_supported"] == ["S256"]
+        console = httpx.get(f"http://127.0.0.1:{ports['web']}/petugas/masuk", timeout=5)
+        assert console.status_code == 303 and console.headers["location"].startswith(f"{provider}/authorize?")
         portal = httpx.get(f"http://127.0.0.1:{ports['web']}/", timeout=5)
         assert portal.status_code == 200 and "Informasi layanan" in portal.text
         scheduling_pid = next(pid for pid in children if b"serambi_scheduling" in
@@ -90,7 +96,7 @@ def test_the_dev_stack_runs_the_demo_restarts_a_dead_service_and_stops_cleanly(t
             assert time.monotonic() < deadline
             time.sleep(0.2)
         running = children_of(stack.pid)
-        assert len(running) == 9
+        assert len(running) == 10
     finally:
         stack.send_signal(signal.SIGINT)
         stack.wait(timeout=60)

@@ -19,11 +19,12 @@ def up_command(
     mongo_port: int = typer.Option(27017),
     smtp_port: int = typer.Option(1025),
     sms_port: int = typer.Option(8025),
+    oidc_port: int = typer.Option(8010, help="the development OpenID provider"),
     service_port: list[str] = typer.Option([], help="NAME=PORT to move a service, e.g. intake=9001"),
 ) -> None:
-    """NATS, the MongoDB-wire server, the four services, the portal and the mail/SMS sinks.
-    Ctrl-C stops all."""
-    ports = Ports(nats_port, nats_monitor_port, mongo_port, smtp_port, sms_port)
+    """NATS, the MongoDB-wire server, the four services, the web service (portal and officer
+    console), the development OpenID provider and the mail/SMS sinks. Ctrl-C stops all."""
+    ports = Ports(nats_port, nats_monitor_port, mongo_port, smtp_port, sms_port, oidc_port)
     for item in service_port:
         name, _, port = item.partition("=")
         if name not in ports.services or not port.isdigit():
