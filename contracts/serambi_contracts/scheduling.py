@@ -5,7 +5,8 @@ Aggregates (subject ``scheduling.<aggregate>.<id>.<Event>``):
 
 - ``audience``, id = the request's tracking code: AudienceRequested, AudienceProposed,
   AudienceReferred, AudienceScheduled, AudienceRescheduled, AudienceDeclined, AudienceHeld,
-  AudienceCancelled (and the audience_answer clock's SLAWarning / SLABreached);
+  AudienceCancelled, AudienceDeadlineMoved (and the audience_answer clock's SLAWarning /
+  SLABreached);
 - ``room`` / ``host``, id = the resource id: RoomRegistered, RoomChanged, HostRegistered,
   HostChanged, HostAvailabilitySet, HostLeaveRecorded, HostLeaveCancelled;
 - ``roomday`` / ``hostday``, id = ``<resource id>-<yyyymmdd>`` (WIB date): SlotBooked,
@@ -168,6 +169,10 @@ class AudienceRequested(_Scheduling):
     proposed_dates: list[date] = Field(default_factory=list, max_length=10)
     submitted_at: datetime
     answer_due_at: datetime
+    received_at: datetime | None = Field(
+        default=None, description="when the bureau received a request recorded later at the desk: "
+        "the answer clock started then (absent: at submitted_at)",
+    )
 
 
 class _Slot(_Scheduling):
@@ -262,6 +267,18 @@ class AudienceCancelled(_Scheduling):
     withdrawn: bool = False
 
 
+class AudienceDeadlineMoved(_Scheduling):
+    """A revision of the working calendar (or of the answer clock's duration) moved the answer
+    deadline of an audience still waiting for its answer; its timers are re-armed for the new one."""
+
+    audience_id: AggregateId
+    request_tracking_code: AggregateId
+    clock: ShortText
+    previous_due_at: datetime
+    due_at: datetime
+    calendar_revision: ShortText
+
+
 AUDIENCE_EVENTS: tuple[type[Event], ...] = (
     AudienceRequested,
     AudienceProposed,
@@ -271,6 +288,7 @@ AUDIENCE_EVENTS: tuple[type[Event], ...] = (
     AudienceDeclined,
     AudienceHeld,
     AudienceCancelled,
+    AudienceDeadlineMoved,
 )
 RESOURCE_EVENTS: tuple[type[Event], ...] = (
     RoomRegistered,
