@@ -183,8 +183,8 @@ def test_the_public_links_are_built_from_the_public_base_url_in_both_configurati
         intake = production_settings("intake", environment("intake"))
         base = notifier.public_base_url
         assert base and base == intake.public_base_url, where
-        assert notifier.request_status_url == f"{base}/api/v1/requests/{{tracking_code}}", where
-        assert notifier.complaint_status_url == f"{base}/api/v1/complaints/{{tracking_code}}", where
+        assert notifier.request_status_url == f"{base}/lacak/audiensi/{{tracking_code}}", where
+        assert notifier.complaint_status_url == f"{base}/lacak/pengaduan/{{tracking_code}}", where
         assert notifier.letters_base_url == f"{base}/api/v1/letters", where
         assert intake.scheduling_public_url == base, where
 

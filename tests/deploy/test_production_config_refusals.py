@@ -25,16 +25,16 @@ NOTIFIER = {
 
 def test_the_local_defaults_still_point_at_the_local_stack():
     notifier, intake = NotifierSettings(), IntakeSettings()
-    assert notifier.request_status_url == "http://127.0.0.1:8001/api/v1/requests/{tracking_code}"
-    assert notifier.complaint_status_url == "http://127.0.0.1:8003/api/v1/complaints/{tracking_code}"
+    assert notifier.request_status_url == "http://127.0.0.1:8000/lacak/audiensi/{tracking_code}"
+    assert notifier.complaint_status_url == "http://127.0.0.1:8000/lacak/pengaduan/{tracking_code}"
     assert notifier.letters_base_url == "http://127.0.0.1:8002/api/v1/letters"
     assert intake.scheduling_public_url == "http://127.0.0.1:8002"
 
 
 def test_every_public_link_is_built_from_the_public_base_url():
     notifier = NotifierSettings(public_base_url=f"{PUBLIC}/")
-    assert notifier.request_status_url == f"{PUBLIC}/api/v1/requests/{{tracking_code}}"
-    assert notifier.complaint_status_url == f"{PUBLIC}/api/v1/complaints/{{tracking_code}}"
+    assert notifier.request_status_url == f"{PUBLIC}/lacak/audiensi/{{tracking_code}}"
+    assert notifier.complaint_status_url == f"{PUBLIC}/lacak/pengaduan/{{tracking_code}}"
     assert notifier.letters_base_url == f"{PUBLIC}/api/v1/letters"
     assert IntakeSettings(public_base_url=PUBLIC).scheduling_public_url == PUBLIC
 

@@ -31,6 +31,7 @@ CLOCK_LABELS = {
     "berkadar_pengawasan": "pengaduan berkadar pengawasan",
 }
 AUDIENCE_POSITION = "_applied.scheduling_audience"
+TOKEN = "access_token"  # noqa: S105 — the context path of the citizen's token (tracking links)
 
 
 @dataclass
@@ -41,7 +42,7 @@ class CaseInfo:
     context: dict[str, Any] = field(default_factory=dict)
     missing: str | None = None
     # sealed values the citizen's own messages may show (revealed for citizens only), by the
-    # context path they fill: "case.summary", "answer", "reason"
+    # context path they fill: "case.summary", "answer", "reason", "access_token" (the link's)
     sealed: dict[str, Any] = field(default_factory=dict)
     # who handles the case (complaints): the team and the officer assigned, if any
     handlers: tuple[str, ...] = ()
@@ -84,6 +85,7 @@ async def case_info(db: AsyncDatabase, recorded: RecordedEvent) -> CaseInfo:
             _context(_case(tracking_code=event.tracking_code, topic=event.topic,
                            institution=r.institution, answer_due_at=event.answer_due_at,
                            submitted_at=event.submitted_at)),
+            sealed={TOKEN: _dump(event.access_token)},
         )
     if isinstance(event, c.ComplaintReceived):
         return CaseInfo(
@@ -94,12 +96,14 @@ async def case_info(db: AsyncDatabase, recorded: RecordedEvent) -> CaseInfo:
                            tier=event.tier.value if event.tier else None, due_at=event.due_at,
                            received_at=event.received_at, disclosure=event.disclosure.value,
                            channel=event.channel.value)),
-            sealed={"case.summary": _dump(event.summary)},
+            sealed={"case.summary": _dump(event.summary), TOKEN: _dump(event.access_token)},
         )
     if isinstance(event, SLAWarning | SLABreached):
         return await _sla_info(db, recorded)
     if recorded.ref.key == "scheduling.audience":
         return await _audience_info(db, recorded)
+    if recorded.ref.key == "intake.request":
+        return await _later_request_info(db, recorded)
     if recorded.ref.key == "complaints.complaint":
         return await _complaint_info(db, recorded)
     return CaseInfo(recorded.ref.id, context=_context(_case(tracking_code=recorded.ref.id)))
@@ -112,6 +116,16 @@ def _dump(value: Any) -> dict | None:
 async def _request_info(db: AsyncDatabase, code: str) -> tuple[dict | None, dict[str, Any]]:
     doc = await _doc(db, "request", code)
     return doc, _case(doc, tracking_code=code)
+
+
+async def _later_request_info(db: AsyncDatabase, recorded: RecordedEvent) -> CaseInfo:
+    """A request's later events (e.g. RequestLinkRequested): its contact from the read model."""
+    code = recorded.ref.id
+    request, case = await _request_info(db, code)
+    if request is None or "contact" not in request:
+        return CaseInfo(code, missing=f"request {code} not projected yet")
+    return CaseInfo(code, "requester", request["contact"], _context(case),
+                    sealed={TOKEN: request.get("sealed_token")})
 
 
 async def _audience_info(db: AsyncDatabase, recorded: RecordedEvent) -> CaseInfo:
@@ -138,7 +152,8 @@ async def _audience_info(db: AsyncDatabase, recorded: RecordedEvent) -> CaseInfo
         context["sequence"] = len(earlier)
         context["was_scheduled"] = bool(audience.get("scheduled"))
     context["audience_id"] = recorded.ref.id
-    return CaseInfo(code, "requester", request["contact"], context)
+    return CaseInfo(code, "requester", request["contact"], context,
+                    sealed={TOKEN: request.get("sealed_token")})
 
 
 async def _complaint_info(db: AsyncDatabase, recorded: RecordedEvent) -> CaseInfo:
@@ -152,7 +167,7 @@ async def _complaint_info(db: AsyncDatabase, recorded: RecordedEvent) -> CaseInf
         value = getattr(event, key, None)
         if value is not None:
             case[key] = getattr(value, "value", value)
-    sealed = {"case.summary": doc.get("sealed_summary")}
+    sealed = {"case.summary": doc.get("sealed_summary"), TOKEN: doc.get("sealed_token")}
     if isinstance(event, c.ComplaintAnswered):
         sealed["answer"] = _dump(event.answer)
     if isinstance(event, c.ComplaintReopened):

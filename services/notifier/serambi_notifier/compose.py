@@ -14,6 +14,7 @@ from typing import Any
 from serambi_contracts.notifier import RecipientKind
 from serambi_kit.logging import get_logger
 
+from .cases import TOKEN
 from .channels import TransientDeliveryError
 from .channels.email import Attachment, Email
 from .ics import Invitation, invitation_ics
@@ -142,8 +143,14 @@ class Composer:
         return f"{base.rstrip('/')}/{document_id}" if base else None
 
     def _status_link(self, planned: Planned) -> str | None:
+        """The citizen's tracking page, with their access token in the fragment (``#t=…``:
+        never sent to a server, so never in access logs or a Referer) when it is known."""
         if planned.recipient_kind is not RecipientKind.CITIZEN or not planned.case_id:
             return None
         template = (self.settings.request_status_url if planned.recipient_role == "requester"
                     else self.settings.complaint_status_url)
-        return template.format(tracking_code=planned.case_id) if template else None
+        if not template:
+            return None
+        link = template.format(tracking_code=planned.case_id)
+        token = planned.context.get(TOKEN)
+        return f"{link}#t={token}" if token and "#" not in link else link

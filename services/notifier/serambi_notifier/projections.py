@@ -5,11 +5,11 @@ so the notifier projects the contacts — still sealed — and the details its m
 the events that carry them. One document per case, ``_id`` = ``<kind>:<id>``:
 
 - ``request:<tracking code>`` — the requester (sealed name, email, phone), topic, institution,
-  answer due date (RequestSubmitted);
+  answer due date, the sealed access token for tracking links (RequestSubmitted);
 - ``audience:<audience id>`` — its request, topic, the current slot, and the aggregate versions of
   its reschedules (the iCalendar SEQUENCE);
-- ``complaint:<tracking code>`` — the complainant and the summary (sealed), tier, deadline, team
-  and assignee.
+- ``complaint:<tracking code>`` — the complainant, the summary and the access token (sealed),
+  tier, deadline, team and assignee.
 
 Events of these aggregates without a projector still advance the document's position (kit rule).
 """
@@ -53,6 +53,7 @@ def on_request_submitted(event: RequestSubmitted, recorded: RecordedEvent) -> Ch
         "topic": event.topic,
         "submitted_at": event.submitted_at,
         "answer_due_at": event.answer_due_at,
+        "sealed_token": _sealed(event.access_token),
     }})
 
 
@@ -110,6 +111,7 @@ def on_complaint_received(event: c.ComplaintReceived, recorded: RecordedEvent) -
                     "email": _sealed(event.complainant_email),
                     "phone": _sealed(event.complainant_phone)},
         "sealed_summary": _sealed(event.summary),
+        "sealed_token": _sealed(event.access_token),
         "channel": event.channel.value,
         "disclosure": event.disclosure.value,
         "tier": event.tier.value if event.tier else None,

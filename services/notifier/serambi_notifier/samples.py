@@ -11,12 +11,21 @@ from typing import Any
 
 from serambi_contracts import complaints as c
 from serambi_contracts import scheduling as s
-from serambi_contracts.intake import DocumentRef, InstitutionType, IntakeChannel, Requester, RequestSubmitted
+from serambi_contracts.base import Sealed
+from serambi_contracts.intake import (
+    DocumentRef,
+    InstitutionType,
+    IntakeChannel,
+    Requester,
+    RequestLinkRequested,
+    RequestSubmitted,
+)
 from serambi_contracts.sla import SLABreached, SLAWarning
 
 SUBMITTED = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # Monday 09:00 WIB
 DUE = datetime(2026, 3, 5, 9, 0, tzinfo=UTC)  # Thursday 16:00 WIB
 STARTS = datetime(2026, 3, 4, 2, 0, tzinfo=UTC)  # Wednesday 09:00 WIB
+ACCESS_TOKEN = "q7Rk2Lw9Xv4Tn8Ys1Pb6Hc3Jd5Mf0Gz-Ae_Uo2Ki7Wq"  # noqa: S105 — a sample, 43 URL-safe characters
 
 
 async def requester(vault: Any, *, name: str = "Siti Aminah", email: str | None = "siti@example.go.id",
@@ -31,12 +40,23 @@ async def requester(vault: Any, *, name: str = "Siti Aminah", email: str | None 
     )
 
 
-def request_submitted(code: str, who: Requester, topic: str = "Hilirisasi produk lada") -> RequestSubmitted:
+def request_submitted(code: str, who: Requester, topic: str = "Hilirisasi produk lada",
+                      access_token: Sealed | None = None) -> RequestSubmitted:
+    """``access_token``: the token sealed (``await vault.seal(who.name.key, ACCESS_TOKEN)``)."""
     return RequestSubmitted(
         tracking_code=code, channel=IntakeChannel.ONLINE, requester=who, topic=topic,
         purpose="Audiensi program hilirisasi komoditas daerah.", participants=3,
         submitted_at=SUBMITTED, answer_due_at=DUE, access_token_sha256="0" * 64,
+        access_token=access_token,
     )
+
+
+def request_link_requested(code: str) -> RequestLinkRequested:
+    return RequestLinkRequested(tracking_code=code, requested_at=SUBMITTED + timedelta(days=1))
+
+
+def complaint_link_requested(code: str) -> c.ComplaintLinkRequested:
+    return c.ComplaintLinkRequested(tracking_code=code, requested_at=SUBMITTED + timedelta(days=1))
 
 
 def audience_requested(code: str, topic: str = "Hilirisasi produk lada") -> s.AudienceRequested:
@@ -98,7 +118,7 @@ async def complaint_received(vault: Any, code: str, *, email: str | None = "budi
         description=await vault.seal(key, "Saya menunggu dua jam di loket."),
         tier=c.ComplaintTier.RINGAN if tier else None,
         due_at=SUBMITTED + timedelta(hours=3) if tier else None,
-        access_token_sha256="0" * 64,
+        access_token_sha256="0" * 64, access_token=await vault.seal(key, ACCESS_TOKEN),
     )
 
 

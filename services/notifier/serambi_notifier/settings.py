@@ -18,12 +18,15 @@ from serambi_kit.settings import ServiceSettings
 Language = Literal["id", "en"]
 DEV_RECEIPT_SECRET = "serambi-development-receipt-secret"  # noqa: S105 — refused in production
 DEV_SMS_TOKEN = "serambi-development-sms-token"  # noqa: S105 — refused in production
-# The public links, under SERAMBI_PUBLIC_BASE_URL (the local stack: each service on its own port).
+# The public links, under SERAMBI_PUBLIC_BASE_URL. Tracking links open the portal's pages; the
+# access token is added as the fragment ``#t=…`` (never sent to a server). Locally the portal
+# (services/web) is on :8000 and scheduling's letters on :8002.
 PUBLIC_PATHS = {
-    "request_status_url": "/api/v1/requests/{tracking_code}",
-    "complaint_status_url": "/api/v1/complaints/{tracking_code}",
+    "request_status_url": "/lacak/audiensi/{tracking_code}",
+    "complaint_status_url": "/lacak/pengaduan/{tracking_code}",
     "letters_base_url": "/api/v1/letters",
 }
+LOCAL_PORTAL = "http://127.0.0.1:8000"
 
 
 def _default_officer_emails() -> dict[str, list[str]]:
@@ -65,14 +68,14 @@ class NotifierSettings(ServiceSettings):
     )
     sla_default_responsible_role: str = "complaint_officer"
     request_status_url: str | None = Field(
-        default=f"http://127.0.0.1:8001{PUBLIC_PATHS['request_status_url']}",
-        description="where a requester follows the request; default: under SERAMBI_PUBLIC_BASE_URL "
-        "when set; empty: no link",
+        default=f"{LOCAL_PORTAL}{PUBLIC_PATHS['request_status_url']}",
+        description="the portal page where a requester follows the request (the access token is "
+        "added as #t=…); default: under SERAMBI_PUBLIC_BASE_URL when set; empty: no link",
     )
     complaint_status_url: str | None = Field(
-        default=f"http://127.0.0.1:8003{PUBLIC_PATHS['complaint_status_url']}",
-        description="where a complainant follows the complaint; default: under "
-        "SERAMBI_PUBLIC_BASE_URL when set; empty: no link",
+        default=f"{LOCAL_PORTAL}{PUBLIC_PATHS['complaint_status_url']}",
+        description="the portal page where a complainant follows the complaint (the access token "
+        "is added as #t=…); default: under SERAMBI_PUBLIC_BASE_URL when set; empty: no link",
     )
     letters_base_url: str | None = Field(
         default=f"http://127.0.0.1:8002{PUBLIC_PATHS['letters_base_url']}",

@@ -91,7 +91,7 @@ def wait_for(check: Callable[[], Any], timeout: float = 20.0, what: str = "condi
 
 
 @contextmanager
-def notifier_stack(base: Path) -> Iterator[NotifierStack]:
+def notifier_stack(base: Path, services: tuple[str, ...] = ("intake", "scheduling")) -> Iterator[NotifierStack]:
     mail_dir, sms_dir = base / "var" / "mail", base / "var" / "sms"
     mailbox = KillingMailbox(mail_dir)
     smtp = Controller(mailbox, hostname="127.0.0.1", port=localstack.free_port())
@@ -99,7 +99,7 @@ def notifier_stack(base: Path) -> Iterator[NotifierStack]:
     sms = sms_server(localstack.free_port(), sms_dir)
     threading.Thread(target=sms.serve_forever, daemon=True).start()
     try:
-        with e2e.running_stack(base, ("intake", "scheduling")) as stack:
+        with e2e.running_stack(base, services) as stack:
             port = localstack.free_port()
             env = {
                 **stack.env,

@@ -19,12 +19,15 @@ CODE = "AUD-2026-000011"
 COMPLAINT = AggregateRef("complaints", "complaint", "ADU-2026-000011")
 REQUEST = AggregateRef("intake", "request", CODE)
 AUDIENCE = AggregateRef("scheduling", "audience", CODE)
+WITH_LINK = {"request_acknowledged", "complaint_acknowledged", "tracking_link"}
 
 
 async def every_event(vault, db, topic="Hilirisasi produk lada"):
     """One recorded event per subscribed type, with the read model projected before each."""
     who = await samples.requester(vault)
-    events = [recorded(REQUEST, samples.request_submitted(CODE, who, topic))]
+    token = await vault.seal(who.name.key, samples.ACCESS_TOKEN)
+    events = [recorded(REQUEST, samples.request_submitted(CODE, who, topic, token)),
+              recorded(REQUEST, samples.request_link_requested(CODE), version=2)]
     audience = [samples.audience_requested(CODE, topic), samples.audience_scheduled(CODE),
                 samples.audience_rescheduled(CODE, samples.STARTS.replace(day=6)),
                 samples.audience_declined(CODE), samples.audience_cancelled(CODE)]
@@ -45,7 +48,8 @@ async def every_event(vault, db, topic="Hilirisasi produk lada"):
                  samples.complaint_assigned(COMPLAINT.id),
                  await samples.complaint_answered(vault, key, COMPLAINT.id),
                  await samples.complaint_reopened(vault, key, COMPLAINT.id),
-                 samples.sla_warning(COMPLAINT.id), samples.sla_breached(COMPLAINT.id)]
+                 samples.sla_warning(COMPLAINT.id), samples.sla_breached(COMPLAINT.id),
+                 samples.complaint_link_requested(COMPLAINT.id)]
     events += [recorded(COMPLAINT, e, version=n) for n, e in enumerate(complaint, start=1)]
     for event in events:
         project(db, event)
@@ -81,8 +85,9 @@ async def test_short_notices_fit_one_sms_with_realistic_values(settings, vault, 
         if type(event.event).__name__ == "ComplaintAnswered":
             continue  # the answer itself may need several parts
         for planned in await planner.plan(event, NOON):
-            if planned.channel is Channel.SMS:
-                assert len(composer.sms(planned).parts) == 1, planned.notice
+            if planned.channel is Channel.SMS:  # a tracking link (~100 characters) may need a second
+                parts = 2 if planned.notice in WITH_LINK else 1
+                assert len(composer.sms(planned).parts) <= parts, planned.notice
 
 
 async def test_html_is_escaped_and_plain_text_is_not(settings, vault, db):
