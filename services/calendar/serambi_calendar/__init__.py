@@ -19,7 +19,7 @@ from serambi_calendar.instants import WIB, local
 from serambi_calendar.overrides import Overrides, default_override_path, load_overrides, parse_overrides
 from serambi_calendar.policy import DEFAULT_CLOCKS, DEFAULT_WARNINGS, ClockKind, ClockSpec, SlaPolicy
 from serambi_calendar.profiles import RAMADAN, STANDARD, ProfilePeriod, WorkingProfile
-from serambi_calendar.revisions import DeadlineMoved, revise
+from serambi_calendar.revisions import DeadlineMoved, fingerprint, revise
 from serambi_calendar.settings import (
     ENV_CLOCKS,
     ENV_OVERRIDES,
@@ -62,6 +62,7 @@ __all__ = [
     "calendar_from_env",
     "calendar_from_overrides",
     "default_override_path",
+    "fingerprint",
     "fixed_source",
     "load_calendar",
     "load_overrides",

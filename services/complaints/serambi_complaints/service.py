@@ -12,6 +12,7 @@ from serambi_kit.documents import DocumentStore
 from serambi_kit.idempotency import IdempotencyKeys
 from serambi_kit.logging import get_logger
 from serambi_kit.periodic import Rounds
+from serambi_kit.revisions import revise_when_changed
 from serambi_kit.runtime import Runtime
 
 from . import application, lapor, queries, subscribers
@@ -21,7 +22,6 @@ from .queries import Reader
 from .settings import ComplaintsSettings
 
 log = get_logger(__name__)
-META = "meta"
 
 
 def rules_from_env(settings: ComplaintsSettings) -> Rules:
@@ -141,14 +141,6 @@ class ComplaintsService:
 
 async def revise_if_needed(store, db, rules: Rules, force: bool = False) -> int:
     """Revise open deadlines when the rules' fingerprint differs from the recorded one (or
-    ``force``), then record it. Returns how many deadlines moved."""
-    meta = db[META]
-    fingerprint = rules.fingerprint
-    known = await meta.find_one({"_id": "calendar"})
-    if not force and known is not None and known.get("fingerprint") == fingerprint:
-        return 0
-    moved = await revise_open(store, db, rules)
-    await meta.update_one({"_id": "calendar"}, {"$set": {"fingerprint": fingerprint}}, upsert=True)
-    log.info("complaints.calendar_revised", fingerprint=fingerprint, moved=moved,
-             previous=(known or {}).get("fingerprint"))
-    return moved
+    ``force``), then record it (``serambi_kit.revisions``). Returns how many deadlines moved."""
+    return await revise_when_changed(db, rules.fingerprint, lambda: revise_open(store, db, rules),
+                                     force=force)

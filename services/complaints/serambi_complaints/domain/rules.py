@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from serambi_calendar import Clock, SlaPolicy, WorkingCalendar
+from serambi_calendar import fingerprint as calendar_fingerprint
 
 
 @dataclass(frozen=True)
@@ -39,6 +38,4 @@ class Rules:
     def fingerprint(self) -> str:
         """The calendar revision and the clock durations: when it changes, open deadlines are
         recomputed (see ``revise_deadline``)."""
-        clocks = {name: str(spec) for name, spec in sorted(self.policy.clocks.items())}
-        digest = hashlib.sha256(json.dumps(clocks, sort_keys=True).encode()).hexdigest()[:12]
-        return f"{self.calendar.revision} / clocks {digest}"
+        return calendar_fingerprint(self.calendar, self.policy)
