@@ -4,8 +4,8 @@ The stack: nats-server, SecantusDB, an SMTP and an SMS sink, and the services (i
 scheduling — possibly several replicas —, complaints, notifier), every one on loopback with a
 ``ManagedProcess`` the tests can SIGKILL, SIGSTOP or restart.
 
-The driver submits requests (multipart, with an ``Idempotency-Key``) and complaints (JSON, no
-idempotency key: intake has one, complaints has not) with bounded concurrency, a bounded number
+The driver submits requests (multipart) and complaints (JSON), each with an ``Idempotency-Key``
+so that every retry is safe, with bounded concurrency, a bounded number
 of attempts per case and a deadline, and records what each case got:
 
 - ``accepted``: a 201 with a tracking code (the service acknowledged it);
@@ -78,16 +78,23 @@ class Driver:
 
     async def _request(self, client: httpx.AsyncClient, case: Case) -> None:
         form = request_form(sample_request(case.marker))
-        files = dict(SAMPLE_DOCUMENTS)
+        await self._submit(case, lambda: client.post(
+            f"{self.stack.url(self.intake)}/api/v1/requests", data=form, files=dict(SAMPLE_DOCUMENTS),
+            headers={"Idempotency-Key": f"fault-{case.marker}"}))
+
+    async def _complaint(self, client: httpx.AsyncClient, case: Case) -> None:
+        await self._submit(case, lambda: client.post(
+            f"{self.stack.url(self.complaints)}/api/v1/complaints", json=sample_complaint(case.marker),
+            headers={"Idempotency-Key": f"fault-{case.marker}"}))
+
+    async def _submit(self, case: Case, send) -> None:
+        """Send until a definite answer; the Idempotency-Key makes every retry safe."""
         deadline = time.monotonic() + self.case_deadline
         while case.attempts < self.max_attempts and time.monotonic() < deadline:
             case.attempts += 1
             try:
-                response = await client.post(
-                    f"{self.stack.url(self.intake)}/api/v1/requests", data=form, files=files,
-                    headers={"Idempotency-Key": f"fault-{case.marker}"},
-                )
-            except httpx.HTTPError as exc:  # the same key makes every retry safe
+                response = await send()
+            except httpx.HTTPError as exc:
                 case.last = type(exc).__name__
                 await asyncio.sleep(0.3)
                 continue
@@ -97,37 +104,11 @@ class Driver:
                 return
             case.last = f"{response.status_code} {response.text[:200]}"
             if response.status_code in RETRYABLE or response.status_code >= 500:
-                # 409: a killed intake's lease on the key still runs; Retry-After says how long
+                # 409: a killed service's lease on the key still runs; Retry-After says how long
                 wait = float(response.headers.get("Retry-After", 0.3))
                 await asyncio.sleep(min(wait, max(0.0, deadline - time.monotonic())))
                 continue
             case.outcome = "refused"
-            return
-        case.outcome = "maybe"
-
-    async def _complaint(self, client: httpx.AsyncClient, case: Case) -> None:
-        deadline = time.monotonic() + self.case_deadline
-        while case.attempts < self.max_attempts and time.monotonic() < deadline:
-            case.attempts += 1
-            try:
-                response = await client.post(
-                    f"{self.stack.url(self.complaints)}/api/v1/complaints", json=sample_complaint(case.marker))
-            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:  # never sent: safe to retry
-                case.last = type(exc).__name__
-                await asyncio.sleep(0.3)
-                continue
-            except httpx.HTTPError as exc:  # sent, answer lost: it may have been accepted
-                case.outcome, case.last = "maybe", type(exc).__name__
-                return
-            if response.status_code == 201:
-                answer = response.json()
-                case.outcome, case.code, case.token = "accepted", answer["tracking_code"], answer["access_token"]
-                return
-            case.last = f"{response.status_code} {response.text[:200]}"
-            if response.status_code in (429, 503):  # refused before any work
-                await asyncio.sleep(0.3)
-                continue
-            case.outcome = "maybe" if response.status_code >= 500 else "refused"
             return
         case.outcome = "maybe"
 

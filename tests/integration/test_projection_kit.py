@@ -176,7 +176,8 @@ async def test_an_outage_is_waited_out_and_a_persistent_failure_dead_lettered(
 
     # an outage of 3 ack waits: the held message's ack wait must be renewed, not run out
     runtime = await start_runtime(lambda r: r.consume(spec(kind, "flaky"), flaky, "test"),
-                                  consumer_ack_wait_seconds=1.5, outage_retry_max_seconds=0.3)
+                                  consumer_ack_wait_seconds=1.5, outage_retry_max_seconds=0.3,
+                                  consumer_stall_seconds=2.0, consumer_watch_seconds=0.5)
     for case in ("twice", "bug"):
         await execute(runtime.store, AggregateRef("complaints", kind, case), lambda _h, c=case: [warning(c, 50)])
 
@@ -193,6 +194,8 @@ async def test_an_outage_is_waited_out_and_a_persistent_failure_dead_lettered(
     assert letter["reason"].startswith("failed 3 deliveries; last: RuntimeError")
     info = await nc.jetstream().consumer_info(spec(kind, "flaky").stream, spec(kind, "flaky").durable)
     assert info.num_ack_pending == 1 and info.num_redelivered == 0  # held, its ack wait renewed
+    durable = spec(kind, "flaky").durable
+    assert runtime.consumer_health()[durable].startswith("stalled: 1 messages waiting")
     outage_over.set()
 
     async def outage_handled() -> bool:
@@ -200,6 +203,11 @@ async def test_an_outage_is_waited_out_and_a_persistent_failure_dead_lettered(
         return done.num_ack_pending == 0 and done.num_pending == 0
 
     await eventually(outage_handled, timeout=30)
+
+    async def progressing() -> bool:
+        return runtime.consumer_health()[durable] == "ok"
+
+    await eventually(progressing, timeout=10)
     assert attempts["bug"] == 3 and len(await runtime.dead_letters().list()) == 1
 
 

@@ -120,15 +120,20 @@ async def submit_request(
                 if stored is None:
                     continue
                 await documents.discard(refs)
-                await documents.mark_attached([ref.document_id for ref in stored.documents])
-                return stored, token
-            await documents.mark_attached([ref.document_id for ref in refs])
-            return cast(RequestSubmitted, submitted), token
-        raise RuntimeError(f"no free tracking code after {MAX_CODE_ATTEMPTS} attempts")
+                refs = list(stored.documents)  # the earlier run's, which its request references
+                break
+            stored = cast(RequestSubmitted, submitted)
+            break
+        else:
+            raise RuntimeError(f"no free tracking code after {MAX_CODE_ATTEMPTS} attempts")
     except BaseException as exc:
         if not isinstance(exc, AppendOutcomeUnknown):
             await documents.discard(refs)
         raise
+    # After the append, outside the discard above: if this fails (MongoDB away), the stored
+    # request keeps its documents — pending, until a retry or the sweep marks them attached.
+    await documents.mark_attached([ref.document_id for ref in refs])
+    return stored, token
 
 
 async def submitted_with_token(store: EventStore, tracking_code: str, token: str) -> RequestSubmitted | None:

@@ -28,6 +28,7 @@ not acked: the limit is the kit's own (``DeliveryPolicy.max_deliver``).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -169,10 +170,16 @@ async def deliver(
 class Hold:
     """Runs a step of a message's handling again and again while a dependency is down.
 
-    Each failed attempt renews the ack wait of every held message (``in_progress``), so the
-    server neither redelivers them elsewhere nor counts the outage against their delivery
-    budget, then pauses (``DeliveryPolicy.outage_delay``). Any other error is raised at once.
+    For as long as the step runs — a slow or hung call included, not only between failed
+    attempts — the ack wait of every held message is renewed (``in_progress``) every third of
+    it, so the server neither redelivers them to another replica nor counts the outage against
+    their delivery budget. A failed attempt pauses (``DeliveryPolicy.outage_delay``) and tries
+    again; any other error is raised at once. A wait longer than ``LONG_WAIT_SECONDS`` is
+    logged as an error: an outage that long, or a misconfiguration (a permission refused by
+    NATS gets no answer, which looks like an outage), wants a person.
     """
+
+    LONG_WAIT_SECONDS = 300.0
 
     def __init__(self, consumer: str, policy: DeliveryPolicy, msgs: Sequence[Msg]) -> None:
         self.consumer = consumer
@@ -181,6 +188,8 @@ class Hold:
 
     async def until_done(self, step: Callable[[], Awaitable[None]]) -> None:
         attempt = 0
+        started = time.monotonic()
+        renewer = asyncio.create_task(self._keep_renewed())
         try:
             while True:
                 try:
@@ -193,22 +202,29 @@ class Hold:
                     if attempt == 1:
                         WAITING.labels(self.consumer).inc()
                     OUTAGE_RETRIES.labels(self.consumer).inc()
-                    log.warning("message.dependency_down", consumer=self.consumer, attempt=attempt,
-                                subject=self.msgs[0].subject, error=describe(exc)[:300])
-                await self._renew()
+                    waited = time.monotonic() - started
+                    (log.error if waited > self.LONG_WAIT_SECONDS else log.warning)(
+                        "message.dependency_down", consumer=self.consumer, attempt=attempt,
+                        waited_seconds=round(waited), subject=self.msgs[0].subject,
+                        error=describe(exc)[:300])
                 await asyncio.sleep(self.policy.outage_delay(attempt))
         finally:
+            renewer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewer
             if attempt:
                 WAITING.labels(self.consumer).dec()
                 log.info("message.dependency_back", consumer=self.consumer, attempts=attempt,
                          subject=self.msgs[0].subject)
 
-    async def _renew(self) -> None:
-        for msg in self.msgs:
-            try:
-                await msg.in_progress()
-            except Exception:  # noqa: BLE001 — NATS itself may be the one down: renewed next time
-                return
+    async def _keep_renewed(self) -> None:
+        while True:
+            await asyncio.sleep(self.policy.ack_wait / 3)
+            for msg in self.msgs:
+                try:
+                    await msg.in_progress()
+                except Exception:  # noqa: BLE001 — NATS itself may be the one down: renewed next time
+                    break
 
 
 async def _dead_letter(msg: Msg, consumer: str, dead_letters: DeadLetters, reason: str,
@@ -248,6 +264,10 @@ async def redrive(js, dead_letters: DeadLetters, handlers: dict[str, Handler],
             with caused_by(envelope.correlationid, envelope.id):
                 await handlers[letter["consumer"]](recorded)
         except Exception as exc:  # noqa: BLE001 — kept open with the new reason
+            if is_outage(exc):  # not the letter's fault: its claim lapses and it is taken again
+                log.warning("message.redrive_deferred", letter=letter["_id"], error=describe(exc)[:300])
+                outcomes["redrive_deferred"] = outcomes.get("redrive_deferred", 0) + 1
+                break
             reason = f"redrive failed: {describe(exc)}"
             await dead_letters.settle_redrive(letter["_id"], reason)
             log.warning("message.redrive_failed", letter=letter["_id"], reason=reason)

@@ -9,7 +9,11 @@ MAJORITY = WriteConcern(w="majority")
 
 
 def connect(url: str) -> AsyncMongoClient:
-    return AsyncMongoClient(url, w="majority", serverSelectionTimeoutMS=5000, tz_aware=True)
+    """A client whose calls cannot hang for ever on a server that stopped answering (a frozen
+    or partitioned primary keeps its sockets open): each read of a socket gives up after
+    ``socketTimeoutMS`` (30 s unless the URL says otherwise), and the caller sees an outage."""
+    options = {} if "sockettimeoutms" in url.lower() else {"socketTimeoutMS": 30_000}
+    return AsyncMongoClient(url, w="majority", serverSelectionTimeoutMS=5000, tz_aware=True, **options)
 
 
 def database(client: AsyncMongoClient, name: str) -> AsyncDatabase:

@@ -3,8 +3,10 @@
 A consumer that fails because MongoDB or NATS is unreachable must wait for it and try again,
 however long the outage lasts; only a message that is itself wrong (unparseable, invalid,
 refused by the domain) or a handler that keeps failing for another reason ends as a dead
-letter. :func:`is_outage` draws that line, looking through the chain of causes so that a
-wrapped error (``EventStoreError`` from a NATS time-out, say) is classified by its origin.
+letter. :func:`is_outage` draws that line, following the explicit causes (``raise … from``)
+so that a wrapped error (``EventStoreError`` from a NATS time-out, say) is classified by its
+origin — but not an error merely raised while another was being handled (``__context__``):
+a handler that turns a time-out into "invalid" meant "invalid".
 """
 
 from __future__ import annotations
@@ -13,7 +15,10 @@ from nats import errors as nats_errors
 from nats.js import errors as js_errors
 from pymongo import errors as mongo_errors
 
+from .eventstore.model import EventStoreUnavailable
+
 OUTAGE_TYPES: tuple[type[BaseException], ...] = (
+    EventStoreUnavailable,  # NATS did not answer an append or a read (AppendOutcomeUnknown too)
     # MongoDB: no server to talk to, a connection that broke or timed out, a primary stepping down
     mongo_errors.ConnectionFailure,  # AutoReconnect, NetworkTimeout, ServerSelectionTimeoutError, …
     mongo_errors.WaitQueueTimeoutError,
@@ -57,5 +62,5 @@ def is_outage(exc: BaseException) -> bool:
         if _is_outage_itself(current):
             return True
         seen.add(id(current))
-        current = current.__cause__ or current.__context__
+        current = current.__cause__
     return False

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from pymongo.errors import AutoReconnect
 from serambi_contracts.base import Sealed
 from serambi_contracts.intake import InstitutionType, IntakeChannel, Requester
 from serambi_intake import application, domain
@@ -63,3 +64,22 @@ def _command(token, documents):
         topic="t", purpose="p", participants=1, proposed_dates=(), documents=documents,
         submitted_at=now, answer_due_at=now, access_token_sha256=token,
     )
+
+
+async def test_a_stored_request_keeps_its_documents_when_marking_them_attached_fails(mongo_db):
+    class DatabaseGoneAfterTheAppend(DocumentStore):
+        async def mark_attached(self, document_ids):
+            raise AutoReconnect("primary stepped down")
+
+    uploads = [(Upload("request_letter", "request_letter", b"%PDF-1"), PDF),
+               (Upload("identity_document", "identity_document", b"\x89PNG\r\n\x1a\n"), PNG)]
+    events = InMemoryEventStore()
+    with pytest.raises(AutoReconnect):  # answered 503; a retry with the key or the sweep attaches
+        await application.submit_request(
+            events, mongo_db, DatabaseGoneAfterTheAppend(mongo_db), uploads,
+            lambda token, documents: _command(token, documents), datetime.now(UTC),
+        )
+    [submitted] = events.log
+    files = [doc async for doc in mongo_db["documents.files"].find({})]
+    assert sorted(f["_id"] for f in files) == sorted(ref.document_id for ref in submitted.event.documents)
+    assert {f["metadata"]["status"] for f in files} == {"pending"}

@@ -77,6 +77,8 @@ class DirectReader:
                         return
                     if status == "204":  # end of batch
                         break
+                    if status == "503":  # no responders: JetStream restarting or not served yet
+                        raise EventStoreUnavailable(f"direct get on {stream}: no responders")
                     if status:
                         raise EventStoreError(f"direct get on {stream}: status {status}")
                     received += 1
