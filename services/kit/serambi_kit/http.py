@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from .apidocs import serve_docs
 from .auth import TokenVerifier
 from .causation import caused_by, new_id
 from .eventstore import AppendOutcomeUnknown, EventStoreUnavailable
@@ -88,7 +89,8 @@ def create_service_app(
         yield
         await runtime.stop()
 
-    app = FastAPI(title=title, version="1", lifespan=lifespan)
+    app = FastAPI(title=title, version="1", lifespan=lifespan, docs_url=None, redoc_url=None)
+    serve_docs(app, title)  # Swagger UI's assets from the service itself, no CDN
     app.state.runtime = runtime
     app.state.rate_limits = {}
     if settings.cors_allowed_origins:  # strict: only listed origins, no credentials
