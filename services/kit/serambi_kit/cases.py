@@ -19,7 +19,8 @@ def new_access_token() -> str:
 
 
 def hash_token(token: str) -> str:
-    """What is stored of an access token (events and read models never hold the token)."""
+    """What tracking compares with (events and read models hold the token itself only sealed,
+    for the notifier's link)."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
