@@ -1,7 +1,8 @@
 """Scheduling's composition root: settings → runtime → consumers → HTTP app.
 
 Start-up (after the runtime connects): build the use-case context, seed the default room and
-host (development), run the SLA sweep and free orphaned bookings, then let the consumers work.
+host (development), revise the open answer deadlines if the calendar or the durations changed
+since the last start, run the SLA sweep and free orphaned bookings, then let the consumers work.
 The sweep and the release of orphans then run every ``SERAMBI_SLA_SWEEP_SECONDS``, one replica
 per round (``serambi_kit.periodic``).
 """
@@ -14,12 +15,13 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 from faststream import FastStream
-from serambi_calendar import calendar_from_env, policy_from_env
+from serambi_calendar import calendar_from_env, fingerprint, policy_from_env
 from serambi_kit import asyncapi
 from serambi_kit.eventstore import RecordedEvent, read_stream
 from serambi_kit.http import create_service_app
 from serambi_kit.logging import get_logger
 from serambi_kit.periodic import Rounds, stop_before_runtime
+from serambi_kit.revisions import revise_when_changed
 from serambi_kit.runtime import Runtime
 from serambi_kit.timers import Timers
 
@@ -73,12 +75,19 @@ class Scheduling:
         await queries.ensure_indexes(self.runtime.db)
         if self.settings.seeds:
             await resource_cases.seed(ctx, self.settings)
+        await self.revise_if_needed(ctx)
         await sla.sweep(ctx)
         await release_orphans(ctx)
         self.context = ctx
         self.ready.set()
         self.rounds.start("scheduling-sweep", self.sweep, every=self.settings.sla_sweep_seconds)
         log.info("scheduling.ready", mode=ctx.mode)
+
+    async def revise_if_needed(self, ctx: Context, *, force: bool = False) -> int:
+        """After a calendar revision (or changed durations): AudienceDeadlineMoved for every open
+        answer deadline it moves, timers moved with it. Returns how many moved."""
+        return await revise_when_changed(self.runtime.db, fingerprint(self.calendar, self.policy),
+                                         lambda: sla.revise(ctx), force=force)
 
     async def sweep(self) -> int:
         """One round: overdue clocks, timers the server lost, bookings no audience holds.

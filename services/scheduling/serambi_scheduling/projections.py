@@ -13,6 +13,7 @@ from typing import Any
 
 from serambi_contracts.scheduling import (
     AudienceCancelled,
+    AudienceDeadlineMoved,
     AudienceDeclined,
     AudienceHeld,
     AudienceProposed,
@@ -137,6 +138,17 @@ def on_breached(event: SLABreached, recorded: RecordedEvent) -> Change:
     })
 
 
+def on_deadline_moved(event: AudienceDeadlineMoved, recorded: RecordedEvent) -> Change:
+    """The queue follows the new deadline; a breach of the old one no longer stands (the new
+    deadline breaches in its turn). Warnings stay: each is reported once per audience."""
+    return Change(event.audience_id, {
+        "$set": {"answer_due_at": event.due_at},
+        "$unset": {"sla.breached_at": ""},
+        "$push": {"timeline": _entry("deadline_moved", recorded, previous_due_at=event.previous_due_at,
+                                     due_at=event.due_at, calendar_revision=event.calendar_revision)},
+    })
+
+
 AUDIENCE_DETAILS = Projection(
     collection=AUDIENCES,
     sources=("scheduling.audience",),
@@ -145,7 +157,7 @@ AUDIENCE_DETAILS = Projection(
         AudienceReferred: on_referred, AudienceScheduled: on_scheduled,
         AudienceRescheduled: on_rescheduled, AudienceDeclined: on_declined,
         AudienceHeld: on_held, AudienceCancelled: on_cancelled,
-        SLAWarning: on_warning, SLABreached: on_breached,
+        SLAWarning: on_warning, SLABreached: on_breached, AudienceDeadlineMoved: on_deadline_moved,
     },
 )
 

@@ -10,6 +10,9 @@
   now (what is overdue is appended: a timer that never fired, a fired one not handled) and arm
   again the future timers the server does not hold at their instant (never armed after a crash
   between opening the case and arming, lost, or armed for an earlier deadline).
+- ``revise``: after a calendar revision (start-up, when the calendar fingerprint changed), record
+  every answer deadline it moves (AudienceDeadlineMoved), then catch that audience up: what the
+  new deadline makes due is appended, its timers are armed again at their new instants.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from serambi_kit.eventstore import deterministic_id, execute
 from serambi_kit.logging import get_logger
 
 from ..domain.audience import CLOCK, Audience, audience_of
-from ..domain.sla import due_events, event_key, schedule_of
+from ..domain.sla import due_events, event_key, revise_deadline, schedule_of
 from .context import Context
 from .placement import audience_ref
 
@@ -43,7 +46,7 @@ async def arm(ctx: Context, state: Audience, *, missing_only: bool = False) -> b
     wanted = [
         (f"{state.audience_id}-w{percent}",
          ClockDue(case_id=state.audience_id, clock=CLOCK, due_at=at, threshold_percent=percent))
-        for percent, at in schedule.warnings if (schedule.due_at, percent) not in state.warnings
+        for percent, at in schedule.warnings if percent not in state.warned_percents
     ]
     wanted.append((f"{state.audience_id}-breach",
                    ClockDue(case_id=state.audience_id, clock=CLOCK, due_at=schedule.due_at)))
@@ -94,9 +97,35 @@ async def sweep(ctx: Context, *, missing_only: bool = False) -> int:
     and optimistic versions, and a timer armed twice is the same schedule."""
     count = 0
     for audience_id in await ctx.open_audiences():
-        await evaluate(ctx, audience_id, ctx.now())
-        state = audience_of((await ctx.store.load(audience_ref(audience_id))).payloads)
-        if state is not None and await arm(ctx, state, missing_only=missing_only):
+        if await catch_up(ctx, audience_id, missing_only=missing_only):
             count += 1
     (log.debug if missing_only else log.info)("sla.swept", with_timers=count)
     return count
+
+
+async def catch_up(ctx: Context, audience_id: str, *, missing_only: bool = False) -> bool:
+    """Append what is due now, then arm the timers still to come. True if some are to come."""
+    await evaluate(ctx, audience_id, ctx.now())
+    state = audience_of((await ctx.store.load(audience_ref(audience_id))).payloads)
+    return state is not None and await arm(ctx, state, missing_only=missing_only)
+
+
+async def revise(ctx: Context) -> int:
+    """Record the answer deadlines the current calendar and durations move, and move their
+    timers. Returns how many moved. Idempotent: a recorded move is not decided again."""
+    moved = 0
+    for audience_id in await ctx.open_audiences():
+        events = await execute(
+            ctx.store, audience_ref(audience_id),
+            lambda history: revise_deadline(audience_of(history), ctx.calendar, ctx.policy),
+            event_ids=lambda events: [deterministic_id("sla", event_key(e)) for e in events],
+        )
+        for event in events:
+            log.info("sla.deadline_moved", case_id=audience_id, previous=event.previous_due_at.isoformat(),
+                     due_at=event.due_at.isoformat(), calendar_revision=event.calendar_revision)
+        if events:
+            moved += 1
+            # the timers held for the old instants are replaced (a fresh id for each: an
+            # instant armed before may still be in the server's duplicate window)
+            await catch_up(ctx, audience_id, missing_only=True)
+    return moved

@@ -17,6 +17,7 @@ from serambi_contracts import Event
 from serambi_contracts.intake import DocumentRef, RequestSubmitted
 from serambi_contracts.scheduling import (
     AudienceCancelled,
+    AudienceDeadlineMoved,
     AudienceDeclined,
     AudienceHeld,
     AudienceProposed,
@@ -70,10 +71,28 @@ class Audience:
     warnings: frozenset[tuple[datetime, int]] = frozenset()  # (due_at, percent)
     breaches: frozenset[datetime] = frozenset()  # due_at
     letter: DocumentRef | None = None  # the latest answer letter
+    moved_due_at: datetime | None = None  # the deadline a calendar revision moved it to
 
     @property
     def audience_id(self) -> str:
         return self.request.audience_id
+
+    @property
+    def started_at(self) -> datetime:
+        """When the answer clock started: the reception of a request recorded later at the
+        desk, else its submission."""
+        return self.request.received_at or self.request.submitted_at
+
+    @property
+    def due_at(self) -> datetime:
+        """The answer deadline: what the requester was told, unless a calendar revision moved it."""
+        return self.moved_due_at or self.request.answer_due_at
+
+    @property
+    def warned_percents(self) -> frozenset[int]:
+        """The warning thresholds reported, for whichever deadline: each is reported once per
+        audience (a moved deadline does not repeat a warning; it may breach in its turn)."""
+        return frozenset(percent for _, percent in self.warnings)
 
     @property
     def clock_running(self) -> bool:
@@ -112,6 +131,8 @@ def evolve(state: Audience | None, event: Event) -> Audience | None:
             return replace(state, warnings=state.warnings | {(event.due_at, event.threshold_percent)})
         case SLABreached():
             return replace(state, breaches=state.breaches | {event.due_at})
+        case AudienceDeadlineMoved():
+            return replace(state, moved_due_at=event.due_at)
     return state
 
 
@@ -149,7 +170,7 @@ def open_case(history: Sequence[Event], request: RequestSubmitted) -> list[Event
             institution_type=request.requester.institution_type,
             requester_position=request.requester.position, participants=request.participants,
             proposed_dates=request.proposed_dates, submitted_at=request.submitted_at,
-            answer_due_at=request.answer_due_at,
+            answer_due_at=request.answer_due_at, received_at=request.received_at,
         )
     ]
 
