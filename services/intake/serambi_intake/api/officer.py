@@ -127,17 +127,22 @@ async def list_requests(
 
 @router.get("/documents/{document_id}", response_class=Response)
 async def download_document(
-    document_id: Annotated[str, Field(pattern=r"^D[0-9a-f]{32}$")], request: Request, _: Reader
+    document_id: Annotated[str, Field(pattern=r"^D[0-9a-f]{32}$")], request: Request, officer: Reader
 ) -> Response:
-    """A request's document (request letter, identity document)."""
+    """A request's document (request letter, identity document). Each download is recorded as
+    a PersonalDataAccessed audit event first (an identity document is personal data)."""
     state = request.app.state
     document = await state.runtime.db["requests"].find_one(
         {"documents.document_id": document_id}, {"documents.$": 1}
     )
     if document is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no document {document_id}")
+    [ref] = document["documents"]
+    await record_access(state.runtime.store, "intake", document["_id"], officer, [ref["kind"]],
+                        "document download")
     data = await state.documents.read(document_id)
-    return Response(data, media_type=document["documents"][0]["media_type"])
+    return Response(data, media_type=ref["media_type"],
+                    headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"})
 
 
 @router.get("/requests/{tracking_code}/contact")
