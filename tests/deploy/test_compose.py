@@ -150,6 +150,20 @@ def test_the_portal_container_is_non_root_read_only_and_holds_no_data_credential
     ]
 
 
+def test_the_officer_console_gets_a_valid_production_sign_in_configuration(rendered, env_file):
+    from serambi_web.petugas.settings import ConsoleSettings
+
+    secrets = dict(line.split("=", 1) for line in env_file.read_text().splitlines() if "=" in line)
+    environment = rendered["services"][PORTAL]["environment"]
+    settings = ConsoleSettings(**{k.removeprefix("SERAMBI_").lower(): v for k, v in environment.items()
+                                  if k.startswith("SERAMBI_")})
+    assert settings.environment == "production"
+    assert settings.oidc_issuer == OPERATOR["SERAMBI_AUTH_ISSUER"] == environment["SERAMBI_OIDC_ISSUER"]
+    assert settings.oidc_client_secret.get_secret_value() == secrets["SERAMBI_OIDC_CLIENT_SECRET"]
+    assert len(secrets["SERAMBI_OIDC_CLIENT_SECRET"]) >= 32
+    assert settings.public_base_url == OPERATOR["SERAMBI_PUBLIC_BASE_URL"]
+
+
 @pytest.mark.skipif(shutil.which("node") is None, reason="needs Node.js to parse JavaScript")
 def test_the_replica_set_init_script_is_valid_javascript():
     script = DEPLOY / "mongo" / "init-replica-set.js"

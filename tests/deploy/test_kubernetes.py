@@ -234,3 +234,18 @@ def test_the_development_overlay_configures_valid_development_settings_for_the_p
                               if k.startswith("SERAMBI_")})
     assert settings.environment == "development" and settings.secure_cookies
     assert settings.intake_url == "http://intake"
+
+
+def test_the_production_portal_signs_officers_in_at_the_realm_with_its_client_secret(rendered):
+    from serambi_web.petugas.settings import ConsoleSettings
+
+    environment = service_environment(rendered["overlays/prod"], PORTAL)
+    container = pod_spec(named(rendered["overlays/prod"], "Deployment", PORTAL))["containers"][0]
+    secret = next(v for v in container["env"] if v["name"] == "SERAMBI_OIDC_CLIENT_SECRET")
+    assert secret["valueFrom"]["secretKeyRef"] == {"name": "serambi-web", "key": "oidc-client-secret"}
+    settings = ConsoleSettings(**{k.removeprefix("SERAMBI_").lower(): v for k, v in environment.items()
+                                  if k.startswith("SERAMBI_")})
+    assert settings.environment == "production" and settings.oidc_client_id == "serambi-web"
+    assert settings.oidc_issuer == environment["SERAMBI_AUTH_ISSUER"]
+    template = (K8S / "overlays" / "prod" / "secrets.template.yaml").read_text()
+    assert "oidc-client-secret: REPLACE_ME" in template
