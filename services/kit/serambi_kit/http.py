@@ -10,7 +10,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .apidocs import serve_docs
@@ -18,12 +18,11 @@ from .auth import TokenVerifier
 from .causation import caused_by, new_id
 from .eventstore import AppendOutcomeUnknown, EventStoreUnavailable
 from .logging import configure_logging, get_logger
+from .metrics import LATENCY, REQUESTS
 from .outages import is_outage
 from .runtime import Runtime
 
 log = get_logger(__name__)
-REQUESTS = Counter("serambi_http_requests_total", "HTTP requests", ["method", "route", "status"])
-LATENCY = Histogram("serambi_http_request_seconds", "HTTP latency", ["method", "route"])
 UNAVAILABLE_RETRY_AFTER = 5  # seconds
 
 
