@@ -77,6 +77,12 @@ class ComplaintReceived(Event):
     description: PersonalData
     tier: ComplaintTier | None = None
     due_at: datetime | None = Field(default=None, description="the tier's deadline, if classified")
+    triage_due_at: datetime | None = Field(
+        default=None,
+        description="without a tier: the deadline of the triage clock (SLA clock 'triage', counted "
+                    "from received_at) that classification stops; None on complaints received "
+                    "before triage clocks existed",
+    )
     recorded_by: OfficerId | None = Field(default=None, description="officer id; None: online")
     access_token_sha256: str = Field(
         pattern=r"^[0-9a-f]{64}$",

@@ -48,6 +48,7 @@ class ClockSpec:
 
 DEFAULT_CLOCKS: dict[str, str] = {
     "audience_answer": "3d",
+    "triage": "3h",  # a complaint waiting to be classified (then its tier's clock takes over)
     "ringan": "3h",
     "normatif": "5d",
     "tidak_berkadar_pengawasan": "14d",

@@ -135,9 +135,9 @@ class ClockKeeper:
         }
 
     async def _arm(self, state: Complaint, threshold: Threshold, event_id: str) -> None:
-        assert state.tier is not None
+        assert state.clock_name is not None
         due = ClockDue(
-            case_id=state.tracking_code, clock=state.tier.value, due_at=threshold.at,
+            case_id=state.tracking_code, clock=state.clock_name, due_at=threshold.at,
             threshold_percent=threshold.percent,
         )
         await self.timers.arm(timer_id(state.tracking_code, threshold.name), due, event_id=event_id)
@@ -207,9 +207,11 @@ class ClockKeeper:
 
 
 async def revise_open(store: EventStore, db: AsyncDatabase, rules: Rules) -> int:
-    """ComplaintDeadlineMoved for every open, classified complaint whose deadline the current
-    calendar and durations move. Returns how many moved. Idempotent."""
-    cursor = db["complaints"].find({"stage": {"$lt": 4}, "tier": {"$ne": None}}, {"_id": 1})
+    """ComplaintDeadlineMoved for every open complaint on a clock (its tier's, or the triage
+    clock) whose deadline the current calendar and durations move. Returns how many moved.
+    Idempotent."""
+    on_a_clock = {"$or": [{"tier": {"$ne": None}}, {"clock": domain.TRIAGE}]}
+    cursor = db["complaints"].find({"stage": {"$lt": 4}, **on_a_clock}, {"_id": 1})
     moved = await _in_batches(
         cursor, lambda document: application.revise_deadline(store, rules, document["_id"])
     )

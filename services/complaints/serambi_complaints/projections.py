@@ -26,7 +26,7 @@ from serambi_contracts.sla import SLABreached, SLAWarning
 from serambi_kit.eventstore import RecordedEvent
 from serambi_kit.projections import Change, Projection
 
-from .domain import Status
+from .domain import TRIAGE, Status
 
 COMPLAINTS = "complaints"
 STAGES = {
@@ -67,6 +67,7 @@ def on_received(event: ComplaintReceived, recorded: RecordedEvent) -> Change:
             "external_ref": event.external_ref,
             "attachments": [ref.model_dump() for ref in event.attachments],
             "tier": event.tier.value if event.tier else None,
+            "clock": _clock_at_receipt(event),
             "stage": STAGES[Status.CLASSIFIED if event.tier else Status.RECEIVED],
             "round": 1,
             "clock_started_at": event.received_at,
@@ -76,16 +77,25 @@ def on_received(event: ComplaintReceived, recorded: RecordedEvent) -> Change:
             "assignee": None,
             "breached": False,
             "breach_count": 0,
+            "triage_breach_count": 0,
             "answered_on_time": None,
-            **_due(event.due_at),
+            **_due(event.due_at if event.tier else event.triage_due_at),
         },
         **_step("received", recorded, event.received_at, channel=event.channel.value),
     })
 
 
+def _clock_at_receipt(event: ComplaintReceived) -> str | None:
+    """The running clock's name: the tier's, the triage clock, or None (unclassified complaints
+    received before triage clocks existed)."""
+    if event.tier:
+        return event.tier.value
+    return TRIAGE if event.triage_due_at is not None else None
+
+
 def on_classified(event: ComplaintClassified, recorded: RecordedEvent) -> Change:
     return Change(event.tracking_code, {
-        "$set": {"tier": event.tier.value, **_due(event.due_at)},
+        "$set": {"tier": event.tier.value, "clock": event.tier.value, **_due(event.due_at)},
         "$max": {"stage": STAGES[Status.CLASSIFIED]},
         **_step("classified", recorded, tier=event.tier.value, by=event.classified_by),
     })
@@ -161,11 +171,14 @@ def on_warning(event: SLAWarning, recorded: RecordedEvent) -> Change:
 
 
 def on_breached(event: SLABreached, recorded: RecordedEvent) -> Change:
+    """Any breach flags the complaint (the queue's ``breached``); the recap counts triage
+    breaches (``triage_breach_count``) apart from the tier deadlines' (``breach_count``)."""
     breach = {"clock": event.clock, "due_at": event.due_at, "at": event.breached_at,
               "escalate_to": event.escalate_to}
+    counter = "triage_breach_count" if event.clock == TRIAGE else "breach_count"
     return Change(event.case_id, {
         "$set": {"breached": True},
-        "$inc": {"breach_count": 1},
+        "$inc": {counter: 1},
         "$push": {"breaches": breach,
                   "timeline": {"step": "breached", "at": event.breached_at, "due_at": event.due_at}},
     })

@@ -17,7 +17,7 @@ from serambi_contracts.complaints import Disclosure
 from serambi_kit.cases import token_matches
 from serambi_kit.pii import Vault
 
-from .domain import Rules, Status
+from .domain import TRIAGE, Rules, Status
 from .projections import COMPLAINTS, FIRST_CLOSED_STAGE, STAGES, STATUS_OF_STAGE
 
 PUBLIC_STEPS = ("received", "classified", "assigned", "paused", "resumed", "answered", "closed",
@@ -39,13 +39,20 @@ def _utc(value: datetime | None) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+def clock_name(document: dict[str, Any]) -> str | None:
+    """The tier's clock, or the triage clock until classification (None on unclassified
+    complaints received before triage clocks existed)."""
+    return document.get("tier") or (TRIAGE if document.get("clock") == TRIAGE else None)
+
+
 def clock_of(document: dict[str, Any]) -> Clock | None:
-    if not document.get("tier"):
+    name = clock_name(document)
+    if name is None:
         return None
     pauses = [Pause(_utc(p["paused_at"]), _utc(p["resumed_at"])) for p in document.get("pauses", [])]
     if document.get("open_pause"):
         pauses.append(Pause(_utc(document["open_pause"]["paused_at"])))
-    return Clock(document["tier"], _utc(document["clock_started_at"]), tuple(pauses))
+    return Clock(name, _utc(document["clock_started_at"]), tuple(pauses))
 
 
 def iso_duration(value: timedelta) -> str:
@@ -63,12 +70,14 @@ def status_of(document: dict[str, Any]) -> Status:
 
 
 def sla_view(document: dict[str, Any], rules: Rules, now: datetime) -> dict[str, Any]:
-    """due_at, working time remaining, paused and overdue, as of ``now``."""
+    """The running clock (a tier, or ``triage`` until classification), its due_at, working time
+    remaining, paused and overdue, as of ``now``."""
     is_open = document["stage"] < FIRST_CLOSED_STAGE
     clock = clock_of(document) if is_open else None
     remaining = rules.remaining(clock, now) if clock else None
     due = _utc(document.get("due_at"))
     return {
+        "clock": clock_name(document) if is_open else document.get("tier"),
         "due_at": due,
         "working_time_remaining": iso_duration(remaining) if remaining is not None else None,
         "working_seconds_remaining": int(remaining.total_seconds()) if remaining is not None else None,
@@ -97,6 +106,7 @@ class Reader:
         view: dict[str, Any] = {
             "tracking_code": document["tracking_code"],
             "status": status_of(document).value,
+            "clock": sla["clock"],
             "due_at": sla["due_at"],
             "working_time_remaining": sla["working_time_remaining"],
         }

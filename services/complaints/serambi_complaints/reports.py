@@ -5,7 +5,10 @@ channel, tier and status, with answers, the on-time rate and breaches. JSON and 
 - answered: of those, answered by now (status answered or closed);
 - on_time: answered, every answer within its deadline and no SLA breach;
 - on_time_rate: on_time / answered (null when nothing was answered);
-- breached: complaints with at least one SLABreached; breaches: the SLABreached events.
+- breached: complaints with at least one SLABreached of their tier's clock; breaches: those
+  SLABreached events;
+- triage_breached, triage_breaches: the same for the triage clock (a complaint left
+  unclassified past its triage deadline), counted apart.
 """
 
 from __future__ import annotations
@@ -24,12 +27,14 @@ from .projections import COMPLAINTS, FIRST_CLOSED_STAGE, STATUS_OF_STAGE
 
 MONTH = re.compile(r"^(19|20|21)\d\d-(0[1-9]|1[0-2])$")
 DIMENSIONS = ("channel", "tier", "status")
-FIGURES = ("received", "answered", "on_time", "on_time_rate", "breached", "breaches")
+FIGURES = ("received", "answered", "on_time", "on_time_rate", "breached", "breaches",
+           "triage_breached", "triage_breaches")
 UNCLASSIFIED = "unclassified"
 
 
 def _empty() -> dict[str, Any]:
-    return {"received": 0, "answered": 0, "on_time": 0, "breached": 0, "breaches": 0}
+    return {"received": 0, "answered": 0, "on_time": 0, "breached": 0, "breaches": 0,
+            "triage_breached": 0, "triage_breaches": 0}
 
 
 def _add(figures: dict[str, Any], document: dict[str, Any]) -> None:
@@ -40,6 +45,9 @@ def _add(figures: dict[str, Any], document: dict[str, Any]) -> None:
     figures["on_time"] += answered and bool(document.get("answered_on_time")) and breaches == 0
     figures["breached"] += breaches > 0
     figures["breaches"] += breaches
+    triage = int(document.get("triage_breach_count", 0))
+    figures["triage_breached"] += triage > 0
+    figures["triage_breaches"] += triage
 
 
 def _rate(figures: dict[str, Any]) -> dict[str, Any]:
@@ -91,6 +99,7 @@ def to_csv(report: dict[str, Any]) -> str:
 async def monthly(db: AsyncDatabase, month: str) -> dict[str, Any]:
     if not MONTH.match(month):
         raise ValueError(f"month {month!r} is not YYYY-MM")
-    fields = {"channel": 1, "tier": 1, "stage": 1, "answered_on_time": 1, "breach_count": 1}
+    fields = {"channel": 1, "tier": 1, "stage": 1, "answered_on_time": 1, "breach_count": 1,
+              "triage_breach_count": 1}
     cursor = db[COMPLAINTS].find({"month": month}, fields)
     return recap(month, [document async for document in cursor])

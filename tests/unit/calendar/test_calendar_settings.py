@@ -21,6 +21,7 @@ def test_the_default_policy_has_the_service_standard_clocks():
     policy = SlaPolicy()
     assert {n: str(policy.spec(n)) for n in policy.names} == {
         "audience_answer": "3 working days",
+        "triage": "3 working hours",
         "ringan": "3 working hours",
         "normatif": "5 working days",
         "tidak_berkadar_pengawasan": "14 working days",
@@ -59,7 +60,7 @@ def test_an_unknown_clock_error_lists_the_known_clocks():
         SlaPolicy().spec("sedang")
     assert str(caught.value) == (
         "unknown clock 'sedang'; known clocks: audience_answer, berkadar_pengawasan, normatif, "
-        "ringan, tidak_berkadar_pengawasan"
+        "ringan, tidak_berkadar_pengawasan, triage"
     )
 
 

@@ -51,9 +51,12 @@ def test_a_complaint_received_with_its_tier_is_due_at_the_tiers_deadline(receive
     assert state.status is Status.CLASSIFIED and state.is_open
 
 
-def test_a_complaint_without_a_tier_has_no_deadline_until_classified(received, rules, wib):
+def test_a_complaint_without_a_tier_is_due_at_its_triage_deadline_until_classified(received, rules, wib):
     history = received(wib("2026-01-05 09:00"))
-    assert fold(history).status is Status.RECEIVED and fold(history).due_at is None
+    assert history[0].due_at is None and history[0].triage_due_at == wib("2026-01-05 12:00")
+    state = fold(history)
+    assert state.status is Status.RECEIVED and state.clock_name == "triage"
+    assert state.due_at == wib("2026-01-05 12:00")  # 3 working hours from receipt
     [classified] = decide_classify(history, CODE, RINGAN, "officer-1", rules)
     assert classified.due_at == wib("2026-01-05 12:00")  # 3 working hours from receipt
     assert classified.clock_started_at == wib("2026-01-05 09:00")

@@ -25,10 +25,23 @@ def document(wib, status=Status.CLASSIFIED, **fields):
 
 def test_an_open_complaint_shows_its_deadline_and_the_working_time_left(rules, wib):
     view = sla_view(document(wib), rules, wib("2026-01-05 11:15"))
-    assert view == {"due_at": wib("2026-01-05 12:00"), "working_time_remaining": "PT45M",
+    assert view == {"clock": "ringan", "due_at": wib("2026-01-05 12:00"), "working_time_remaining": "PT45M",
                     "working_seconds_remaining": 2700, "paused": False, "overdue": False}
     late = sla_view(document(wib), rules, wib("2026-01-05 13:30"))
     assert late["overdue"] and late["working_time_remaining"] == "-PT30M"
+
+
+def test_an_unclassified_complaint_shows_its_triage_deadline(rules, wib):
+    waiting = document(wib, Status.RECEIVED, tier=None, clock="triage")
+    view = sla_view(waiting, rules, wib("2026-01-05 11:15"))
+    assert view["clock"] == "triage" and view["due_at"] == wib("2026-01-05 12:00")
+    assert view["working_time_remaining"] == "PT45M" and not view["overdue"]
+
+
+def test_an_unclassified_complaint_from_before_triage_clocks_shows_no_deadline(rules, wib):
+    older = document(wib, Status.RECEIVED, tier=None, due_at=None)  # no "clock" field
+    view = sla_view(older, rules, wib("2026-01-05 11:15"))
+    assert view["clock"] is None and view["due_at"] is None and view["working_time_remaining"] is None
 
 
 def test_a_paused_complaint_keeps_the_time_it_had_left(rules, wib):

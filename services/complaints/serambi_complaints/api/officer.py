@@ -41,6 +41,7 @@ def _summary(request: Request, outcome: application.Outcome, now: datetime) -> d
     return wib({
         "tracking_code": state.tracking_code, "status": state.status.value,
         "tier": state.tier.value if state.tier else None, "team": state.team,
+        "clock": state.clock_name if state.is_open else None,
         "paused": state.paused, "due_at": state.due_at if state.is_open else None,
         "working_time_remaining": iso_duration(remaining) if remaining is not None else None,
         "round": state.round,

@@ -54,8 +54,8 @@ async def submit_complaint(request: Request, idempotency_key: IdempotencyKey = N
         stored = outcome.events[0].attachments if outcome.events else []
         return wib({
             "tracking_code": code, "access_token": token, "status": outcome.complaint.status.value,
-            "received_at": outcome.complaint.received_at, "due_at": outcome.complaint.due_at,
-            "status_url": f"/api/v1/complaints/{code}",
+            "received_at": outcome.complaint.received_at, "clock": outcome.complaint.clock_name,
+            "due_at": outcome.complaint.due_at, "status_url": f"/api/v1/complaints/{code}",
             "attachments": [{"document_id": ref.document_id, "media_type": ref.media_type, "size": ref.size}
                             for ref in stored],
         }), outcome.complaint.subject_key

@@ -17,7 +17,7 @@ from .commands import (
 )
 from .rules import Rules
 from .sla import BREACH, Threshold, check, decide_check, pending, revise_deadline, schedule, sla_event_id
-from .state import OPEN_STATUSES, Complaint, Status, evolve, fold
+from .state import OPEN_STATUSES, TRIAGE, Complaint, Status, evolve, fold
 
 __all__ = [
     "BREACH",
@@ -28,6 +28,7 @@ __all__ = [
     "ReceiveComplaint",
     "Rules",
     "Status",
+    "TRIAGE",
     "Threshold",
     "UnknownComplaintError",
     "check",

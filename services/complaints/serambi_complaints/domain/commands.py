@@ -31,7 +31,7 @@ from serambi_contracts.complaints import (
 )
 
 from .rules import Rules
-from .state import Complaint, Status, fold
+from .state import TRIAGE, Complaint, Status, fold
 
 
 class ComplaintError(Exception):
@@ -83,15 +83,17 @@ def _refuse_unless_open(state: Complaint, action: str) -> None:
 def decide_receive(events: Sequence[Event], command: ReceiveComplaint, rules: Rules) -> list[Event]:
     if events:
         raise ComplaintExistsError(f"complaint {command.tracking_code} already exists")
-    due = None
+    due = triage_due = None
     if command.tier is not None:
         due = rules.deadline(Clock(command.tier.value, command.received_at))
+    else:  # the triage clock runs until classification
+        triage_due = rules.deadline(Clock(TRIAGE, command.received_at))
     return [ComplaintReceived(
         tracking_code=command.tracking_code, channel=command.channel,
         received_at=command.received_at, disclosure=command.disclosure,
         complainant_name=command.name, complainant_email=command.email,
         complainant_phone=command.phone, summary=command.summary,
-        description=command.description, tier=command.tier, due_at=due,
+        description=command.description, tier=command.tier, due_at=due, triage_due_at=triage_due,
         recorded_by=command.recorded_by, access_token_sha256=command.access_token_sha256,
         external_ref=command.external_ref, access_token=command.access_token,
         attachments=list(command.attachments),

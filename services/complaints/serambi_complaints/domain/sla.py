@@ -1,4 +1,8 @@
-"""SLA decisions: which warnings and breach are due, and which timers to arm (pure)."""
+"""SLA decisions: which warnings and breach are due, and which timers to arm (pure).
+
+The same machinery serves the tier clocks and, before classification, the triage clock (its
+thresholds are named ``triage-w50`` … ``triage-breach``, so classification cancels its timers).
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ from serambi_contracts.sla import SLABreached, SLAWarning
 from serambi_kit.eventstore import deterministic_id
 
 from .rules import Rules
-from .state import Complaint, fold
+from .state import TRIAGE, Complaint, fold
 
 BREACH = "breach"
 
@@ -21,22 +25,23 @@ BREACH = "breach"
 class Threshold:
     """One instant of a clock: a warning (``percent``) or the deadline (``percent`` None)."""
 
-    name: str  # "w50", "w75", "w90", "breach": the timer id suffix
+    name: str  # "w50", "w75", "w90", "breach" ("triage-w50" …): the timer id suffix
     percent: int | None
     at: datetime
 
 
 def schedule(state: Complaint, rules: Rules) -> list[Threshold]:
-    """Every threshold of the current round's clock, the deadline last. Empty while the clock
-    is unclassified or paused (its deadline is unknown then)."""
+    """Every threshold of the current round's clock, the deadline last. Empty without a clock
+    or while it is paused (its deadline is unknown then)."""
     clock = state.clock()
     if clock is None or clock.paused:
         return []
     due = clock.deadline(rules.calendar, rules.policy)
     assert due is not None  # a running clock has a deadline
     warnings = clock.warning_instants(rules.calendar, rules.policy)
-    return [*(Threshold(f"w{w.percent}", w.percent, w.at) for w in warnings),
-            Threshold(BREACH, None, due)]
+    prefix = f"{TRIAGE}-" if clock.name == TRIAGE else ""
+    return [*(Threshold(f"{prefix}w{w.percent}", w.percent, w.at) for w in warnings),
+            Threshold(prefix + BREACH, None, due)]
 
 
 def pending(state: Complaint, rules: Rules) -> list[Threshold]:
@@ -47,8 +52,8 @@ def pending(state: Complaint, rules: Rules) -> list[Threshold]:
     thresholds = schedule(state, rules)
     if not thresholds:
         return []
-    assert state.tier is not None
-    clock, due = state.tier.value, thresholds[-1].at
+    assert state.clock_name is not None
+    clock, due = state.clock_name, thresholds[-1].at
     if (clock, due) in state.breached:
         return []
     reported = max((p for c, d, p in state.warned if c == clock and d == due), default=0)
@@ -65,16 +70,16 @@ def check(state: Complaint | None, rules: Rules, now: datetime) -> list[Event]:
     if not due_now:
         return []
     clock = state.clock()
-    assert clock is not None and state.tier is not None
+    assert clock is not None
     deadline = thresholds[-1]
     if deadline.at <= now:
         return [SLABreached(
-            case_id=state.tracking_code, clock=state.tier.value, started_at=clock.started_at,
+            case_id=state.tracking_code, clock=clock.name, started_at=clock.started_at,
             due_at=deadline.at, breached_at=now, escalate_to="supervisor",
         )]
     top = max(due_now, key=lambda t: t.percent or 0)
     return [SLAWarning(
-        case_id=state.tracking_code, clock=state.tier.value, threshold_percent=top.percent,
+        case_id=state.tracking_code, clock=clock.name, threshold_percent=top.percent,
         started_at=clock.started_at, due_at=deadline.at, warned_at=now,
     )]
 
@@ -97,12 +102,12 @@ def revise_deadline(events: Sequence[Event], rules: Rules) -> list[Event]:
     """ComplaintDeadlineMoved when the deadline recorded for the open clock is not what the
     current calendar and durations give (a calendar revision or a changed duration)."""
     state = fold(events)
-    if state is None or not state.is_open or state.tier is None or state.paused:
+    if state is None or not state.is_open or state.clock_name is None or state.paused:
         return []
     due = rules.deadline(state.clock())
     if due == state.due_at:
         return []
     return [ComplaintDeadlineMoved(
-        tracking_code=state.tracking_code, clock=state.tier.value, previous_due_at=state.due_at,
+        tracking_code=state.tracking_code, clock=state.clock_name, previous_due_at=state.due_at,
         due_at=due, calendar_revision=rules.calendar.revision or "unknown",
     )]

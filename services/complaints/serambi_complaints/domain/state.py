@@ -25,9 +25,10 @@ from serambi_contracts.complaints import (
 )
 from serambi_contracts.sla import SLABreached, SLAWarning
 
+TRIAGE = "triage"  # the SLA clock of a complaint waiting to be classified
 
 class Status(StrEnum):
-    RECEIVED = "received"  # not classified yet: no deadline
+    RECEIVED = "received"  # not classified yet: the triage clock runs
     CLASSIFIED = "classified"
     ASSIGNED = "assigned"
     ANSWERED = "answered"
@@ -51,6 +52,7 @@ class Complaint:
     subject_key: str
     external_ref: str | None = None
     tier: ComplaintTier | None = None
+    triage: bool = False  # received without a tier since triage clocks exist
     status: Status = Status.RECEIVED
     team: str | None = None
     assignee: str | None = None
@@ -72,11 +74,20 @@ class Complaint:
     def paused(self) -> bool:
         return bool(self.pauses) and self.pauses[-1].resumed_at is None
 
+    @property
+    def clock_name(self) -> str | None:
+        """The tier's clock; before classification the triage clock (None on complaints
+        received unclassified before triage clocks existed: they fold as they always did)."""
+        if self.tier is not None:
+            return self.tier.value
+        return TRIAGE if self.triage else None
+
     def clock(self) -> Clock | None:
-        """The current round's SLA clock (named after the tier), or None before classification."""
-        if self.tier is None:
+        """The current round's SLA clock (named after the tier, or ``triage``), or None."""
+        name = self.clock_name
+        if name is None:
             return None
-        return Clock(self.tier.value, self.clock_started_at or self.received_at, self.pauses)
+        return Clock(name, self.clock_started_at or self.received_at, self.pauses)
 
 
 def _received(event: ComplaintReceived) -> Complaint:
@@ -89,9 +100,10 @@ def _received(event: ComplaintReceived) -> Complaint:
         subject_key=event.summary.key,
         external_ref=event.external_ref,
         tier=event.tier,
+        triage=event.tier is None and event.triage_due_at is not None,
         status=Status.CLASSIFIED if event.tier else Status.RECEIVED,
         clock_started_at=event.received_at,
-        due_at=event.due_at,
+        due_at=event.due_at if event.tier else event.triage_due_at,
     )
 
 
