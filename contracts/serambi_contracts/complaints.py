@@ -1,4 +1,4 @@
-"""Events of the complaints context (Pengaduan, DESIGN §1).
+"""Events of the complaints context (Pengaduan, design §1).
 
 One aggregate per complaint, ``complaints.complaint.<tracking_code>``. The flow:
 ComplaintReceived → ComplaintClassified → ComplaintAssigned → ComplaintAnswered → ComplaintClosed,

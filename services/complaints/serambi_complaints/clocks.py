@@ -1,4 +1,4 @@
-"""SLA clocks on durable timers (DESIGN §7): arm, fire, sweep, re-arm.
+"""SLA clocks on durable timers (design §7): arm, fire, sweep, re-arm.
 
 - **Arming** follows the complaint's own events (durable consumer ``complaints-clock-timers``):
   for each event that starts, moves, stops or restarts the clock, the pending thresholds

@@ -1,4 +1,4 @@
-"""Durable pull consumers on FastStream with a deliberate delivery policy (DESIGN §6).
+"""Durable pull consumers on FastStream with a deliberate delivery policy (design §6).
 
 FastStream's default JetStream policy terminates a message when the handler raises; Serambi
 uses ``AckPolicy.MANUAL`` and decides itself, per message:

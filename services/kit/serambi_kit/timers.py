@@ -1,4 +1,4 @@
-"""Durable timers on JetStream message schedules (DESIGN §7).
+"""Durable timers on JetStream message schedules (design §7).
 
 ``arm`` publishes a schedule on ``timers.<owner>.<timer_id>.Schedule`` with
 ``Nats-Schedule: @at <RFC 3339>`` and target ``timers.<owner>.<timer_id>.ClockDue``; publishing

@@ -1,4 +1,4 @@
-"""The event store on NATS JetStream (DESIGN §4).
+"""The event store on NATS JetStream (design §4).
 
 - Append: ``Nats-Msg-Id`` = event id (server-side dedupe), optimistic concurrency with
   ``Nats-Expected-Last-Subject-Sequence`` on the aggregate's ``<ctx>.<agg>.<id>.*`` filter;

@@ -1,4 +1,4 @@
-"""The audience_answer clock on durable JetStream timers (DESIGN §7).
+"""The audience_answer clock on durable JetStream timers (design §7).
 
 - ``arm``: one timer per warning threshold and one for the deadline (``<id>-w50`` …
   ``<id>-breach``), armed when the case opens and still not answered; re-arming replaces.
