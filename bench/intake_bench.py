@@ -23,7 +23,6 @@ import nats
 sys.path.insert(0, str(Path(__file__).parent))
 from common import Stopwatch, servers, summary  # noqa: E402
 from eventstore_bench import raw_publish_rate  # noqa: E402
-
 from serambi_kit import localstack  # noqa: E402
 from serambi_kit.logging import configure_logging  # noqa: E402
 from serambi_kit.topology import apply_streams  # noqa: E402
@@ -80,7 +79,8 @@ async def main(count: int, concurrency: int) -> int:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=500)
     parser.add_argument("--concurrency", type=int, default=8)
     args = parser.parse_args()
