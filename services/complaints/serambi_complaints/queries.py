@@ -106,7 +106,6 @@ class Reader:
         view: dict[str, Any] = {
             "tracking_code": document["tracking_code"],
             "status": status_of(document).value,
-            "clock": sla["clock"],
             "due_at": sla["due_at"],
             "working_time_remaining": sla["working_time_remaining"],
         }
@@ -114,6 +113,7 @@ class Reader:
             return view
         answered = document.get("answered_at") and document["stage"] >= FIRST_CLOSED_STAGE
         view.update({
+            "clock": sla["clock"],  # the tier's, or "triage" until classification
             "channel": document["channel"],
             "received_at": _utc(document["received_at"]),
             "tier": document.get("tier"),

@@ -46,7 +46,8 @@ def test_each_tier_is_due_on_its_2026_date_through_the_api(api, tier, due_at):
 def test_reclassification_counts_from_the_original_receipt(real_stack, api):
     complaint = api.recorded(channel="fax", received_at=MONDAY_IN_RAMADAN)
     code = complaint["tracking_code"]
-    assert complaint["due_at"] is None and complaint["status"] == "received"
+    assert complaint["status"] == "received" and complaint["clock"] == "triage"
+    assert complaint["due_at"] == "2026-03-02T11:00:00+07:00"  # the triage clock: 3 working hours
     assert api.act(code, "classify", role="team", tier="normatif").json()["due_at"] == "2026-03-09T15:00:00+07:00"
     assert api.act(code, "classify", role="team", tier="ringan").json()["due_at"] == "2026-03-02T11:00:00+07:00"
     classified = [e for e in events(real_stack.env["SERAMBI_NATS_URL"], code) if isinstance(e, ComplaintClassified)]
@@ -58,7 +59,8 @@ def test_an_online_complaint_gets_a_tracking_code_and_a_token_to_follow_it(api):
     assert response.status_code == 201, response.text
     answer = response.json()
     assert re.fullmatch(r"ADU-\d{4}-\d{6}", answer["tracking_code"])
-    assert len(answer["access_token"]) >= 43 and answer["due_at"] is None
+    assert len(answer["access_token"]) >= 43
+    assert answer["clock"] == "triage" and answer["due_at"].endswith("+07:00")  # until classified
     assert answer["received_at"].endswith("+07:00")
     view = api.track(answer["tracking_code"], answer["access_token"])
     assert view.status_code == 200
