@@ -15,3 +15,28 @@ def test_clients_do_not_share_buckets():
     assert buckets.take("a", now=0.0) == 0.0
     assert buckets.take("b", now=0.0) == 0.0
     assert buckets.take("a", now=1.0) > 0
+
+
+def test_the_dependency_answers_429_with_retry_after_from_the_event_loop():
+    import inspect
+    from types import SimpleNamespace
+
+    from fastapi import Depends, FastAPI
+    from fastapi.testclient import TestClient
+    from serambi_kit.ratelimit import rate_limited
+
+    app = FastAPI()
+    app.state.rate_limits = {}
+    app.state.runtime = SimpleNamespace(settings=SimpleNamespace(rate_limits={"lookups": 2},
+                                                                  trust_forwarded_for=False))
+    limited = rate_limited("lookups")
+    assert inspect.iscoroutinefunction(limited)  # a plain def would run in the thread pool
+
+    @app.get("/x", dependencies=[Depends(limited)])
+    async def endpoint() -> dict:
+        return {}
+
+    with TestClient(app) as client:
+        answers = [client.get("/x") for _ in range(3)]
+    assert [a.status_code for a in answers] == [200, 200, 429]
+    assert 1 <= int(answers[2].headers["retry-after"]) <= 30
