@@ -39,7 +39,11 @@ def portal_of(request: Request) -> Portal:
     return request.app.state.runtime
 
 
-PortalDep = Annotated[Portal, Depends(portal_of)]
+async def _portal(request: Request) -> Portal:
+    return portal_of(request)  # async: a plain def dependency would run in the thread pool
+
+
+PortalDep = Annotated[Portal, Depends(_portal)]
 
 
 def render(request: Request, template: str, context: dict[str, Any] | None = None,

@@ -86,6 +86,7 @@ def durasi(value: Any) -> str:
 def templates() -> Jinja2Templates:
     found = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
     env = found.env
+    env.auto_reload = False  # packaged templates: no stat of each file on every render
     env.filters.update(wib=wib, tanggal=tanggal, durasi=durasi)
     env.globals.update(STATUS=STATUS, STEPS=STEPS, TIERS=TIERS)
     return found
