@@ -12,6 +12,10 @@ SCHEMA_BASE = "https://serambi.kalbarprov.go.id/schemas"
 AggregateId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,128}$")]
 ShortText = Annotated[str, Field(min_length=1, max_length=300)]
 LongText = Annotated[str, Field(min_length=1, max_length=5000)]
+#: The most a sealed value holds: a LongText of 5,000 characters at UTF-8's 4 bytes each (emoji,
+#: some CJK), plus the AES-GCM tag; base64url makes 4 characters of every 3 bytes.
+SEALED_MAX_BYTES = 4 * 5000 + 16
+SEALED_DATA_MAX_CHARS = -(-SEALED_MAX_BYTES // 3) * 4
 
 
 class Value(BaseModel):
@@ -32,7 +36,8 @@ class Sealed(Value):
     )
     key: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$", description="the data subject's key id")
     nonce: str = Field(pattern=r"^[A-Za-z0-9_-]{16}$", description="base64url, 12 bytes")
-    data: str = Field(max_length=8192, pattern=r"^[A-Za-z0-9_-]+$", description="base64url")
+    data: str = Field(max_length=SEALED_DATA_MAX_CHARS, pattern=r"^[A-Za-z0-9_-]+$",
+                      description="base64url")
 
 
 #: A person's name, email address, phone number (E.164) or ID number (NIK): always sealed.

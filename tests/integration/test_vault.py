@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from serambi_contracts.base import Sealed
 from serambi_kit.pii import Vault, VaultError, mask_email, mask_name, mask_phone
 
 MASTER = os.urandom(32)
@@ -21,6 +22,14 @@ async def test_a_sealed_value_reveals_to_its_clear_text_and_does_not_contain_it(
     assert "budi" not in sealed.model_dump_json()
     assert await vault.reveal(sealed) == "budi@example.go.id"
     assert await vault.reveal(sealed.model_dump()) == "budi@example.go.id"
+
+
+@pytest.mark.parametrize("character", ["\U0001F600", "\u201c", "\u4e2d", "\U00020000"])
+async def test_the_longest_text_seals_in_any_unicode(vault, character):
+    key = await vault.new_subject()
+    text = character * 5000  # 4-byte emoji and CJK extension B, 3-byte curly quotes and Chinese
+    sealed = await vault.seal(key, text)
+    assert await vault.reveal(Sealed.model_validate_json(sealed.model_dump_json())) == text
 
 
 async def test_erasing_a_person_by_email_makes_every_value_of_theirs_unreadable(vault):
