@@ -2,7 +2,9 @@
 
 A request's document combines its own events with scheduling's audience events; the two
 streams arrive in any relative order, so each source writes its own fields and the status is
-derived on read (see queries.status_of).
+derived on read (see queries.status_of). The answer deadline likewise: the request's own
+``answer_due_at``, unless scheduling moved it after a calendar revision (``audience_answer_due_at``,
+see queries.answer_due_of).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from zoneinfo import ZoneInfo
 from serambi_contracts.intake import GuestRegistered, RequestSubmitted, RequestWithdrawn
 from serambi_contracts.scheduling import (
     AudienceCancelled,
+    AudienceDeadlineMoved,
     AudienceDeclined,
     AudienceHeld,
     AudienceProposed,
@@ -105,6 +108,13 @@ def on_audience_cancelled(event: AudienceCancelled, recorded: RecordedEvent) -> 
     })
 
 
+def on_audience_deadline_moved(event: AudienceDeadlineMoved, recorded: RecordedEvent) -> Change:
+    return Change(event.request_tracking_code, {
+        "$set": {"audience_answer_due_at": event.due_at},
+        "$push": {"timeline": _entry("deadline_moved", recorded, due_at=event.due_at)},
+    })
+
+
 def on_guest_registered(event: GuestRegistered, recorded: RecordedEvent) -> Change:
     return Change(event.guest_id, {"$set": {
         "guest_id": event.guest_id,
@@ -131,6 +141,7 @@ REQUEST_VIEWS = Projection(
         AudienceDeclined: on_audience_declined,
         AudienceHeld: on_audience_held,
         AudienceCancelled: on_audience_cancelled,
+        AudienceDeadlineMoved: on_audience_deadline_moved,
     },
 )
 GUEST_BOOK = Projection(

@@ -33,6 +33,11 @@ def status_of(document: dict[str, Any]) -> str:
     return document.get("audience_status") or "submitted"
 
 
+def answer_due_of(document: dict[str, Any]) -> datetime:
+    """The answer deadline: scheduling's, once a calendar revision moved it; else the request's."""
+    return document.get("audience_answer_due_at") or document["answer_due_at"]
+
+
 def status_query(status: str) -> dict[str, Any]:
     if status == "withdrawn":
         return {"withdrawn_at": {"$type": "date"}}
@@ -69,7 +74,7 @@ async def tracking_view(
         "institution": document["institution"],
         "topic": document["topic"],
         "submitted_at": document["submitted_at"],
-        "answer_due_at": document["answer_due_at"],
+        "answer_due_at": answer_due_of(document),
         "schedule": document.get("schedule"),
         "timeline": timeline,
     }
@@ -116,7 +121,7 @@ async def officer_list(
             "topic": document["topic"],
             "participants": document["participants"],
             "submitted_at": document["submitted_at"],
-            "answer_due_at": document["answer_due_at"],
+            "answer_due_at": answer_due_of(document),
             "schedule": document.get("schedule"),
             "requester": {
                 "name": mask_name(await vault.reveal(requester["name"])),

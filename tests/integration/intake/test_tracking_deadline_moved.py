@@ -1,0 +1,60 @@
+"""Intake's tracking view follows scheduling's AudienceDeadlineMoved (a calendar revision moved the
+answer deadline), whichever of the two streams lands first — real nats-server and SecantusDB."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from serambi_contracts import AggregateRef
+from serambi_contracts.base import Sealed
+from serambi_contracts.intake import InstitutionType, IntakeChannel, Requester, RequestSubmitted
+from serambi_contracts.scheduling import AudienceDeadlineMoved, AudienceRequested
+from serambi_intake.projections import REQUEST_VIEWS, REQUESTS
+from serambi_intake.queries import answer_due_of
+from serambi_kit.eventstore import JetStreamEventStore
+from serambi_kit.projections import apply_change
+
+SEALED = Sealed(key="k1", nonce="AAAAAAAAAAAAAAAA", data="AAAA")
+SUBMITTED = datetime(2026, 2, 2, 1, 0, tzinfo=UTC)
+TOLD = SUBMITTED + timedelta(days=3, hours=8)
+MOVED = TOLD + timedelta(days=1)
+
+
+async def recorded_events(nc, code: str) -> tuple[list, list]:
+    store = JetStreamEventStore(nc, "/serambi/test")
+    request = RequestSubmitted(
+        tracking_code=code, channel=IntakeChannel.ONLINE,
+        requester=Requester(name=SEALED, position="Kepala Dinas", institution="Dinas Koperasi",
+                            institution_type=InstitutionType.LOCAL_GOVERNMENT, email=SEALED),
+        topic="Pembiayaan UMKM", purpose="Audiensi.", participants=4, proposed_dates=[],
+        submitted_at=SUBMITTED, answer_due_at=TOLD, access_token_sha256="0" * 64,
+    )
+    audience = [
+        AudienceRequested(audience_id=code, request_tracking_code=code, topic=request.topic,
+                          institution="Dinas Koperasi", institution_type=InstitutionType.LOCAL_GOVERNMENT,
+                          requester_position="Kepala Dinas", participants=4, submitted_at=SUBMITTED,
+                          answer_due_at=TOLD),
+        AudienceDeadlineMoved(audience_id=code, request_tracking_code=code, clock="audience_answer",
+                              previous_due_at=TOLD, due_at=MOVED, calendar_revision="overrides.toml v2"),
+    ]
+    refs = AggregateRef("intake", "request", code), AggregateRef("scheduling", "audience", code)
+    await store.append(refs[0], [request], expected_sequence=0, expected_version=0)
+    await store.append(refs[1], audience, expected_sequence=0, expected_version=0)
+    return (await store.load(refs[0])).events, (await store.load(refs[1])).events
+
+
+@pytest.mark.parametrize("scheduling_first", [False, True])
+async def test_the_tracking_view_shows_the_moved_deadline_whichever_stream_lands_first(
+    nc, mongo_db, scheduling_first
+):
+    code = f"AUD-2026-{uuid.uuid4().int % 10**9:09d}"
+    intake, scheduling = await recorded_events(nc, code)
+    for recorded in [*scheduling, *intake] if scheduling_first else [*intake, *scheduling]:
+        await apply_change(mongo_db[REQUESTS], REQUEST_VIEWS.change_for(recorded), recorded)
+    document = await mongo_db[REQUESTS].find_one({"_id": code})
+    assert document["answer_due_at"].replace(tzinfo=UTC) == TOLD  # what the requester was told
+    assert answer_due_of(document).replace(tzinfo=UTC) == MOVED
+    [step] = [entry for entry in document["timeline"] if entry["step"] == "deadline_moved"]
+    assert step["due_at"].replace(tzinfo=UTC) == MOVED
