@@ -32,6 +32,7 @@ from serambi_kit.addresses import is_local
 from serambi_kit.settings import ServiceSettings
 from serambi_notifier.settings import NotifierSettings
 from serambi_scheduling.settings import SchedulingSettings
+from serambi_web.petugas.settings import ConsoleSettings
 from serambi_web.settings import WebSettings
 
 from .conftest import DEPLOY, DEPLOYED
@@ -41,6 +42,8 @@ SETTINGS: dict[str, type[ServiceSettings] | type[WebSettings]] = {
     "intake": IntakeSettings, "scheduling": SchedulingSettings,
     "complaints": ComplaintsSettings, "notifier": NotifierSettings, "web": WebSettings,
 }
+#: settings a deployed process reads besides its own class (the portal's officer console)
+ALSO_READ: dict[str, tuple[type[ConsoleSettings], ...]] = {"web": (ConsoleSettings,)}
 PROD = DEPLOY / "k8s" / "overlays" / "prod"
 BIND_ADDRESSES = {"http_host"}  # where the process listens (0.0.0.0 in the image), not an address to reach
 
@@ -121,15 +124,17 @@ def kubernetes_environment(objects: list[dict], service: str, created: dict[str,
 
 # -- the check ----------------------------------------------------------------------------------
 
-def production_settings(service: str, environment: dict[str, str]) -> ServiceSettings | WebSettings:
-    """The service's settings from exactly ``environment`` (nothing of this process's)."""
+def production_settings(service: str, environment: dict[str, str], settings_class: type | None = None
+                        ) -> ServiceSettings | WebSettings:
+    """The service's settings (or ``settings_class``) from exactly ``environment`` (nothing of
+    this process's)."""
     assert environment.get("SERAMBI_ENVIRONMENT") == "production", f"{service}: not a production environment"
     saved = {k: v for k, v in os.environ.items() if k.startswith("SERAMBI_")}
     for name in saved:
         del os.environ[name]
     os.environ.update(environment)
     try:
-        return SETTINGS[service]()
+        return (settings_class or SETTINGS[service])()
     except ValidationError as error:
         pytest.fail(f"{service} refuses to start with this environment:\n{error}")
     finally:
@@ -161,14 +166,16 @@ def prod_objects(kubectl_binary: str) -> list[dict]:
 
 @pytest.mark.parametrize("service", DEPLOYED)
 def test_each_service_builds_production_settings_from_the_compose_environment(compose_rendered, service):
-    settings = production_settings(service, compose_environment(compose_rendered, service))
-    assert local_addresses(settings) == []
+    environment = compose_environment(compose_rendered, service)
+    for settings_class in (SETTINGS[service], *ALSO_READ.get(service, ())):
+        assert local_addresses(production_settings(service, environment, settings_class)) == [], settings_class
 
 
 @pytest.mark.parametrize("service", DEPLOYED)
 def test_each_service_builds_production_settings_from_the_kubernetes_prod_overlay(prod_objects, service):
-    settings = production_settings(service, kubernetes_environment(prod_objects, service, placeholder_secrets()))
-    assert local_addresses(settings) == []
+    environment = kubernetes_environment(prod_objects, service, placeholder_secrets())
+    for settings_class in (SETTINGS[service], *ALSO_READ.get(service, ())):
+        assert local_addresses(production_settings(service, environment, settings_class)) == [], settings_class
 
 
 def test_the_public_links_are_built_from_the_public_base_url_in_both_configurations(

@@ -10,6 +10,7 @@ from serambi_intake.settings import IntakeSettings
 from serambi_kit.addresses import hosts, is_local
 from serambi_notifier.settings import NotifierSettings
 from serambi_scheduling.settings import SchedulingSettings
+from serambi_web.petugas.settings import DEV_OIDC_CLIENT_SECRET, ConsoleSettings
 from serambi_web.settings import DEV_SESSION_SECRET, WebSettings
 
 PUBLIC = "https://layanan.example.go.id"
@@ -161,3 +162,38 @@ def test_production_refuses_a_portal_with_a_development_secret_insecure_cookies_
     with pytest.raises(ValidationError, match=message):
         WebSettings(**{**WEB, **values})
     WebSettings(**{**WEB, **values, "environment": "development"})  # the local stack may
+
+
+CONSOLE = {
+    "environment": "production", "oidc_issuer": "https://sso.example.go.id/realms/serambi",
+    "oidc_client_secret": "the-client-secret-from-the-provider", "public_base_url": PUBLIC,
+}
+
+
+def test_a_complete_production_configuration_of_the_officer_console_is_accepted():
+    assert ConsoleSettings(**CONSOLE).oidc_client_secret.get_secret_value() == CONSOLE["oidc_client_secret"]
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"oidc_client_secret": DEV_OIDC_CLIENT_SECRET}, "SERAMBI_OIDC_CLIENT_SECRET must be the client's secret"),
+        ({"oidc_issuer": "http://127.0.0.1:8010"}, "SERAMBI_OIDC_ISSUER must be an https address"),
+        ({"public_base_url": None}, "SERAMBI_PUBLIC_BASE_URL must be an https address"),
+    ],
+)
+def test_production_refuses_a_console_with_the_development_client_or_provider(values, message):
+    with pytest.raises(ValidationError, match=message):
+        ConsoleSettings(**{**CONSOLE, **values})
+    ConsoleSettings(**{**CONSOLE, **values, "environment": "development"})  # the local stack may
+
+
+def test_a_refused_console_configuration_does_not_echo_the_client_secret(monkeypatch):
+    # as the container gets it: the environment, the secret the last value read
+    monkeypatch.setenv("SERAMBI_ENVIRONMENT", "production")
+    monkeypatch.setenv("SERAMBI_OIDC_ISSUER", "http://127.0.0.1:8010")
+    monkeypatch.setenv("SERAMBI_OIDC_CLIENT_SECRET", "pasted-secret")
+    with pytest.raises(ValidationError) as refused:
+        ConsoleSettings()
+    assert "SERAMBI_OIDC_ISSUER" in str(refused.value)
+    assert "pasted-secret" not in str(refused.value) and "input_value" not in str(refused.value)

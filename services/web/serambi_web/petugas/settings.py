@@ -17,7 +17,8 @@ DEV_OIDC_CLIENT_SECRET = "serambi-web-development-secret"  # noqa: S105
 
 
 class ConsoleSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="SERAMBI_", extra="ignore")
+    # a refusal names the setting and the rule, never the values (the client secret is one)
+    model_config = SettingsConfigDict(env_prefix="SERAMBI_", extra="ignore", hide_input_in_errors=True)
 
     environment: Literal["development", "test", "production"] = "development"
     oidc_issuer: str = Field(
