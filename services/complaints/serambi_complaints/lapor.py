@@ -8,7 +8,8 @@ receives the official documentation. It is not tested against the real service.
 
 Imports are idempotent: the LAPOR! id is the key (``lapor_imports`` maps it to the tracking
 code before the complaint is recorded; a retry finds the mapping and records the complaint only
-if it is not in the event store yet).
+if it is not in the event store yet). One item that cannot be read or recorded becomes a dead
+letter with the reason and the import moves on (see ``lapor_letters``).
 """
 
 from __future__ import annotations
@@ -33,9 +34,10 @@ from serambi_contracts.complaints import (
 )
 from serambi_kit.eventstore import EventStore, RecordedEvent
 from serambi_kit.logging import get_logger
+from serambi_kit.outages import is_outage
 from serambi_kit.pii import Vault
 
-from . import application, domain
+from . import application, domain, lapor_letters
 from .domain import Rules
 
 log = get_logger(__name__)
@@ -64,9 +66,18 @@ class LaporComplaint:
     phone: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class LaporUnreadable:
+    """An item of LAPOR!'s list that could not be mapped: dead-lettered, the others go on."""
+
+    reason: str
+    lapor_id: str | None = None
+
+
 class LaporGateway(Protocol):
-    async def fetch_new(self, since: datetime | None) -> Sequence[LaporComplaint]:
-        """Complaints LAPOR! disposed to the bureau since ``since`` (all when None)."""
+    async def fetch_new(self, since: datetime | None) -> Sequence[LaporComplaint | LaporUnreadable]:
+        """Complaints LAPOR! disposed to the bureau since ``since`` (all when None); an item
+        that cannot be mapped comes as ``LaporUnreadable`` (the list as a whole must be read)."""
         ...
 
     async def push_status(self, lapor_id: str, status: str, message: str | None, at: datetime) -> None:
@@ -106,15 +117,27 @@ class HttpLaporGateway:
             headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
         )
 
-    async def fetch_new(self, since: datetime | None) -> Sequence[LaporComplaint]:
+    async def fetch_new(self, since: datetime | None) -> Sequence[LaporComplaint | LaporUnreadable]:
         params = {"since": since.astimezone(UTC).isoformat()} if since else {}
         response = await self.client.get(self.LIST_PATH, params=params)
         if response.status_code != 200:
             raise LaporError(f"LAPOR! list: HTTP {response.status_code}")
         try:
-            return [self._parse(item) for item in response.json()["data"]]
+            items = response.json()["data"]
+            if not isinstance(items, list):
+                raise TypeError("data is not a list")
         except (KeyError, TypeError, ValueError) as exc:
             raise LaporError(f"LAPOR! list: unexpected response ({type(exc).__name__}: {exc})") from exc
+        return [self._parse_or_reject(item) for item in items]
+
+    @classmethod
+    def _parse_or_reject(cls, item: Any) -> LaporComplaint | LaporUnreadable:
+        try:
+            return cls._parse(item)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            lapor_id = item.get("tracking_id") if isinstance(item, dict) else None
+            return LaporUnreadable(lapor_letters.reason(exc, "unreadable LAPOR! item"),
+                                   None if lapor_id is None else str(lapor_id))
 
     @staticmethod
     def _parse(item: dict[str, Any]) -> LaporComplaint:
@@ -124,9 +147,12 @@ class HttpLaporGateway:
         elif item.get("is_anonymous"):
             disclosure = Disclosure.ANONYMOUS
         reporter = item.get("reporter") or {}
+        received_at = datetime.fromisoformat(item["created_at"])
+        if received_at.tzinfo is None:
+            raise ValueError(f"created_at {item['created_at']!r} has no UTC offset")
         return LaporComplaint(
             lapor_id=str(item["tracking_id"]),
-            received_at=datetime.fromisoformat(item["created_at"]),
+            received_at=received_at,
             title=str(item["title"])[:300],
             description=str(item["content"])[:5000],
             disclosure=disclosure,
@@ -176,15 +202,26 @@ async def import_new(
     gateway: LaporGateway, store: EventStore, db: AsyncDatabase, vault: Vault, rules: Rules,
     now: datetime,
 ) -> list[str]:
-    """Fetch what LAPOR! has since the last import and record it; returns the new codes."""
+    """Fetch what LAPOR! has since the last import and record it; returns the new codes.
+
+    An item that cannot be read or recorded becomes a dead letter with the reason (once: a
+    dead-lettered item is not tried again) and the cursor moves past it; an outage of MongoDB or
+    NATS stops the round instead, to resume from the cursor next time."""
     cursor = await db[META].find_one({"_id": "lapor"}) or {}
-    since = cursor.get("since")
-    items = sorted(await gateway.fetch_new(since), key=lambda c: c.received_at)
+    fetched = await gateway.fetch_new(cursor.get("since"))
+    for unreadable in (item for item in fetched if isinstance(item, LaporUnreadable)):
+        await lapor_letters.record(db, unreadable.lapor_id, unreadable.reason)
+    items = sorted((item for item in fetched if isinstance(item, LaporComplaint)), key=lapor_letters.when)
     recorded = []
     for item in items:
-        code = await import_one(store, db, vault, rules, item, now)
-        if code:
-            recorded.append(code)
+        if not await lapor_letters.exists(db, item.lapor_id):
+            try:
+                if code := await import_one(store, db, vault, rules, item, now):
+                    recorded.append(code)
+            except Exception as exc:
+                if is_outage(exc):
+                    raise
+                await lapor_letters.record(db, item.lapor_id, lapor_letters.reason(exc), item.received_at)
         await db[META].update_one({"_id": "lapor"}, {"$set": {"since": item.received_at}}, upsert=True)
     return recorded
 

@@ -31,10 +31,12 @@ class DeadLetter:
     reason: str
     headers: dict[str, str]
     payload: bytes
+    #: the record's id when the item is not a stream message (e.g. an import's item id)
+    key: str | None = None
 
     def document(self) -> dict[str, Any]:
         return {
-            "_id": f"{self.consumer}:{self.stream}:{self.sequence}",
+            "_id": self.key or f"{self.consumer}:{self.stream}:{self.sequence}",
             "consumer": self.consumer,
             "stream": self.stream,
             "subject": self.subject,

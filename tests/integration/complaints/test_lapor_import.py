@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 
+import httpx
 from complaints_support import eventually, now, stream_events
 from serambi_complaints import application
-from serambi_complaints.lapor import IMPORTS, FakeLaporGateway, LaporComplaint
+from serambi_complaints.lapor import IMPORTS, META, FakeLaporGateway, HttpLaporGateway, LaporComplaint
 from serambi_contracts.complaints import ComplaintChannel, ComplaintReceived, ComplaintTier, Disclosure
+from serambi_kit.deadletters import DeadLetters
 
 
 def lapor_complaint(lapor_id: str, minutes_ago: int = 30, **details) -> LaporComplaint:
@@ -84,3 +86,50 @@ async def test_complaints_from_other_channels_are_not_pushed(start_service):
 
     await eventually(handled)
     assert await service.lapor_pusher.push_pending() == 0 and fake.pushed == []
+
+
+async def test_a_lapor_item_that_cannot_be_recorded_is_dead_lettered_and_the_next_is_imported(
+    start_service, nats_client
+):
+    fake = FakeLaporGateway(inbox=[
+        lapor_complaint("LAP-11", 40),
+        lapor_complaint("LAP 12/bad id", 30, name="Rina", email="rina@example.id"),  # no valid external_ref
+        lapor_complaint("LAP-13", 20),
+    ])
+    service = await start_service(lapor_gateway=fake)
+    codes = await service.import_from_lapor()
+    assert len(codes) == 2
+    assert [(await stream_events(nats_client, code))[0].external_ref for code in codes] == ["LAP-11", "LAP-13"]
+    [letter] = await DeadLetters(service.runtime.db).list()
+    assert letter["_id"] == "lapor-import:LAP 12/bad id" and letter["consumer"] == "lapor-import"
+    assert "external_ref" in letter["reason"] and "string_pattern_mismatch" in letter["reason"]
+    assert "rina" not in str(letter).lower()  # no personal data in the record
+    cursor = await service.runtime.db[META].find_one({"_id": "lapor"})
+    assert cursor["since"].replace(tzinfo=UTC) == fake.inbox[2].received_at  # moved past the bad item
+
+    fake.inbox.append(lapor_complaint("LAP-14", 5))
+    [fourth] = await service.import_from_lapor()
+    assert (await stream_events(nats_client, fourth))[0].external_ref == "LAP-14"
+    assert len(await DeadLetters(service.runtime.db).list()) == 1  # recorded once, not retried
+
+
+async def test_an_unreadable_item_in_lapors_list_is_dead_lettered_and_the_rest_imported(
+    start_service, nats_client
+):
+    def lapor(request: httpx.Request) -> httpx.Response:
+        item = {"created_at": (now() - timedelta(minutes=9)).isoformat(), "title": "Perizinan lambat",
+                "content": "Permohonan saya belum diproses."}
+        return httpx.Response(200, json={"data": [
+            {**item, "tracking_id": "4417021"},
+            {**item, "tracking_id": "4417022", "created_at": "kemarin sore"},
+            {**item, "tracking_id": "4417023", "content": "\U0001F621" * 5000},
+        ]})
+
+    gateway = HttpLaporGateway("https://lapor.example/api/v1", "token", transport=httpx.MockTransport(lapor))
+    service = await start_service(lapor_gateway=gateway)
+    codes = await service.import_from_lapor()
+    assert [(await stream_events(nats_client, code))[0].external_ref for code in codes] == ["4417021", "4417023"]
+    [letter] = await DeadLetters(service.runtime.db).list()
+    assert letter["_id"] == "lapor-import:4417022" and "kemarin sore" in letter["reason"]
+    state = await application.load(service.runtime.store, codes[1])
+    assert state.clock_name == "triage"  # an import arrives without a tier: its triage clock runs

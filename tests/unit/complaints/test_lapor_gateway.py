@@ -63,10 +63,25 @@ async def test_the_http_gateway_posts_a_follow_up_and_reports_refusals():
 
 
 @pytest.mark.parametrize("response", [httpx.Response(500), httpx.Response(200, json={"items": []}),
-                                      httpx.Response(200, json={"data": [{"title": "no id"}]})])
+                                      httpx.Response(200, json={"data": {"title": "no list"}}),
+                                      httpx.Response(200, content=b"<html>")])
 async def test_an_unreadable_list_is_an_error_not_an_empty_import(response):
     with pytest.raises(LaporError):
         await gateway(lambda _: response).fetch_new(None)
+
+
+async def test_one_unreadable_item_is_handed_out_as_such_and_the_others_are_read():
+    bad = [{"title": "no id"}, {"tracking_id": "4417009", "created_at": "kemarin", "title": "t",
+                                "content": "c"},
+           {"tracking_id": "4417010", "created_at": "2026-03-02T10:00:00", "title": "t", "content": "c"},
+           "not an object"]
+    items = await gateway(lambda _: httpx.Response(200, json={"data": [ITEMS[0], *bad, ITEMS[1]]})).fetch_new(None)
+    assert [type(i).__name__ for i in items] == ["LaporComplaint", *["LaporUnreadable"] * 4, "LaporComplaint"]
+    no_id, no_date, naive, not_object = items[1:5]
+    assert no_id.lapor_id is None and "missing field 'created_at'" in no_id.reason
+    assert no_date.lapor_id == "4417009" and "kemarin" in no_date.reason
+    assert naive.lapor_id == "4417010" and "no UTC offset" in naive.reason
+    assert not_object.lapor_id is None and not_object.reason.startswith("unreadable LAPOR! item")
 
 
 async def test_the_fake_hands_out_complaints_from_the_cursor_and_records_pushes():
