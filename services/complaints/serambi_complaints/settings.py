@@ -44,7 +44,11 @@ class ComplaintsSettings(ServiceSettings, IdempotencySettings):
     clock_workers: int = Field(
         default=8, ge=1, le=256, description="complaint events whose timers are armed at once",
     )
-    public_body_max_bytes: int = Field(default=32_768, ge=1024, le=1_048_576)
+    public_body_max_bytes: int = Field(
+        default=98_304, ge=1024, le=1_048_576,
+        description="a public JSON body: room for every text at its size in any Unicode, even "
+                    "written as \\u escapes (an emoji is 12 bytes then: 5,000 in a description)",
+    )
     max_attachment_bytes: int = Field(default=10_000_000, ge=1_000, description="per attachment")
     max_request_bytes: int = Field(
         default=52_000_000, ge=1_000, description="a whole request: five attachments and the form",
