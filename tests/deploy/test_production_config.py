@@ -17,6 +17,7 @@ exactly that environment: any refusal fails, and so does any setting still namin
 from __future__ import annotations
 
 import base64
+import json
 import os
 import re
 import secrets
@@ -208,6 +209,34 @@ def test_the_notifier_gets_its_channels_and_secrets_from_configuration_in_both(c
     assert kubernetes_environment(prod_objects, "scheduling", created)["SERAMBI_LETTER_SECRET"] == (
         created["serambi-scheduling"]["letter-secret"]
     )
+
+
+def test_the_notifier_gets_the_officers_real_addresses_in_both(compose_rendered, prod_objects):
+    created = placeholder_secrets()
+    for where, environment in (("compose", compose_environment(compose_rendered, "notifier")),
+                               ("kubernetes", kubernetes_environment(prod_objects, "notifier", created))):
+        settings = production_settings("notifier", environment)
+        addresses = [a for role in settings.officer_emails.values() for a in role]
+        assert addresses and not any(a.endswith("@biro-perekonomian.example") for a in addresses), where
+    assert compose_environment(compose_rendered, "notifier")["SERAMBI_OFFICER_EMAILS"] == (
+        OPERATOR["SERAMBI_OFFICER_EMAILS"]
+    )
+
+
+def test_compose_needs_the_officers_addresses_and_reads_them_as_init_env_shows(
+    compose_binary: Path, tmp_path: Path
+):
+    env_file = write_init_env(tmp_path)
+    operator = {k: v for k, v in OPERATOR.items() if k != "SERAMBI_OFFICER_EMAILS"}
+    refused = compose(compose_binary, "config", "-q", env_file=env_file, env=operator)
+    assert refused.returncode != 0 and "SERAMBI_OFFICER_EMAILS" in refused.stderr
+    filled = """SERAMBI_OFFICER_EMAILS='{"desk": ["tata-usaha@ekonomi.example.invalid"]}'"""
+    env_file.write_text(env_file.read_text().replace("\nSERAMBI_OFFICER_EMAILS=\n", f"\n{filled}\n"))
+    rendered = json.loads(compose(compose_binary, "config", "--format", "json", env_file=env_file,
+                                  env=operator).stdout)
+    settings = production_settings("notifier", compose_environment(rendered, "notifier"))
+    assert settings.officer_emails == {"desk": ["tata-usaha@ekonomi.example.invalid"]}
+    assert settings.assignee_emails == {} and settings.officer_phones == {}
 
 
 def test_the_portal_gets_its_session_secret_and_secure_cookies_in_both(compose_rendered, prod_objects):

@@ -21,6 +21,7 @@ PRODUCTION = {
 NOTIFIER = {
     **PRODUCTION, "smtp_host": "smtp.example.go.id", "sms_url": "https://sms.example.go.id/send",
     "sms_token": "gateway-token", "sms_receipt_secret": "receipt-secret",
+    "officer_emails": {"supervisor": ["pimpinan@ekonomi.example.go.id"]},
 }
 
 
@@ -197,3 +198,24 @@ def test_a_refused_console_configuration_does_not_echo_the_client_secret(monkeyp
         ConsoleSettings()
     assert "SERAMBI_OIDC_ISSUER" in str(refused.value)
     assert "pasted-secret" not in str(refused.value) and "input_value" not in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("values", "variable"),
+    [
+        ({"officer_emails": None}, "SERAMBI_OFFICER_EMAILS"),  # the local default: *@biro-perekonomian.example
+        ({"officer_emails": {"desk": ["tata-usaha@ekonomi.example.go.id", "kabiro@ekonomi.example"]}},
+         "SERAMBI_OFFICER_EMAILS"),
+        ({"officer_emails": {"supervisor": ["pimpinan@example.com"]}}, "SERAMBI_OFFICER_EMAILS"),
+        ({"officer_emails": {"supervisor": ["pimpinan@kantor.test"]}}, "SERAMBI_OFFICER_EMAILS"),
+        ({"officer_emails": {"supervisor": ["REPLACE_ME"]}}, "SERAMBI_OFFICER_EMAILS"),
+        ({"assignee_emails": {"tim-a": ["tim-a@biro-perekonomian.example"]}}, "SERAMBI_ASSIGNEE_EMAILS"),
+    ],
+)
+def test_production_refuses_placeholder_officer_recipients_naming_the_variable(values, variable):
+    settings = {**NOTIFIER, **values}
+    if values.get("officer_emails", "") is None:
+        del settings["officer_emails"]
+    with pytest.raises(ValidationError, match=f"{variable} .* holds a placeholder address"):
+        NotifierSettings(**settings)
+    NotifierSettings(**{**settings, "environment": "development"})  # the local stack may

@@ -4,7 +4,8 @@ The defaults deliver into the local sinks that ``make run`` starts: SMTP on 127.
 the SMS sink's JSON API on http://127.0.0.1:8025. Officers' addresses and numbers per role are
 JSON objects, e.g. ``SERAMBI_OFFICER_EMAILS='{"supervisor": ["kabiro@ekonomi.example"]}'``.
 The links in messages are built from ``SERAMBI_PUBLIC_BASE_URL`` (required in production, where
-a loopback SMTP host, SMS gateway or link is refused).
+a loopback SMTP host, SMS gateway or link is refused, and so is an officer's or assignee's address
+under a reserved example domain — the defaults' ``*@biro-perekonomian.example``).
 """
 
 from __future__ import annotations
@@ -27,6 +28,19 @@ PUBLIC_PATHS = {
     "letters_base_url": "/api/v1/letters",
 }
 LOCAL_PORTAL = "http://127.0.0.1:8000"
+
+
+# Names reserved for examples and tests (RFC 2606, RFC 6761): no mailbox under them is anyone's.
+# The shipped local defaults use them; production refuses them as recipients.
+PLACEHOLDER_DOMAINS = ("example", "example.com", "example.net", "example.org", "test", "localhost")
+
+
+def placeholder(address: str) -> bool:
+    """Whether ``address`` is no real mailbox: no domain, or one under a reserved name."""
+    domain = address.rpartition("@")[2].strip().rstrip(".").lower()
+    return "@" not in address or not domain or any(
+        domain == name or domain.endswith("." + name) for name in PLACEHOLDER_DOMAINS
+    )
 
 
 def _default_officer_emails() -> dict[str, list[str]]:
@@ -189,6 +203,18 @@ class NotifierSettings(ServiceSettings):
                 raise ValueError(
                     "SERAMBI_SMS_PROVIDER=zenziva needs SERAMBI_SMS_USERKEY and SERAMBI_SMS_PASSKEY"
                 )
+            self._refuse_placeholder_recipients()
         if self.delivery_lease_seconds <= max(self.smtp_timeout_seconds, self.sms_timeout_seconds):
             raise ValueError("SERAMBI_DELIVERY_LEASE_SECONDS must exceed the SMTP and SMS timeouts")
         return self
+
+    def _refuse_placeholder_recipients(self) -> None:
+        """Officers' notices must reach real mailboxes: the local defaults are placeholders."""
+        for name in ("officer_emails", "assignee_emails"):
+            for who, addresses in getattr(self, name).items():
+                if any(placeholder(address) for address in addresses):
+                    raise ValueError(
+                        f"SERAMBI_{name.upper()} ({who!r}) holds a placeholder address (a reserved "
+                        "domain such as .example, or none): set the officers' real addresses per "
+                        "role in production (JSON; docs/operations.md)"
+                    )
