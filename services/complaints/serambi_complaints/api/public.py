@@ -32,7 +32,8 @@ async def submit_complaint(request: Request, idempotency_key: IdempotencyKey = N
     """Submit a complaint online, as JSON or as multipart/form-data with up to five
     ``attachments`` (photos or PDFs, each at most 10 MB). Keep the tracking code and the access
     token: together they show its status (``GET /api/v1/complaints/{code}`` with header
-    ``X-Access-Token``). The deadline is known once an officer classifies it. With header
+    ``X-Access-Token``). Until an officer classifies it, ``due_at`` is the triage deadline
+    (``clock`` ``triage``, 3 working hours by default). With header
     ``Idempotency-Key`` a retry gets the same answer and records nothing more."""
     body, uploads = await attachments.read_submission(request)
     service = service_of(request)
