@@ -29,6 +29,7 @@ OPERATOR = {
     "SERAMBI_PUBLIC_BASE_URL": "https://layanan.example.invalid",
     "SERAMBI_SMS_URL": "https://sms-gateway.example.invalid/api/messages",
     "SERAMBI_SMS_TOKEN": "token-the-gateway-issued",
+    "SERAMBI_SMTP_HOST": "smtp.example.invalid",
     "SERAMBI_OFFICER_EMAILS": '{"desk": ["tata-usaha@ekonomi.example.invalid"], '
                               '"supervisor": ["pimpinan@ekonomi.example.invalid"]}',
 }

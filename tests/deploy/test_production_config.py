@@ -239,6 +239,18 @@ def test_compose_needs_the_officers_addresses_and_reads_them_as_init_env_shows(
     assert settings.assignee_emails == {} and settings.officer_phones == {}
 
 
+def test_compose_needs_the_mail_relay_and_never_falls_back_to_the_mail_catcher(
+    compose_binary: Path, tmp_path: Path
+):
+    env_file = write_init_env(tmp_path)
+    operator = {k: v for k, v in OPERATOR.items() if k != "SERAMBI_SMTP_HOST"}
+    refused = compose(compose_binary, "config", "-q", env_file=env_file, env=operator)
+    assert refused.returncode != 0 and "SERAMBI_SMTP_HOST" in refused.stderr
+    rendered = compose_config(compose_binary, env_file)
+    settings = production_settings("notifier", compose_environment(rendered, "notifier"))
+    assert (settings.smtp_host, settings.smtp_port, settings.smtp_tls) == ("smtp.example.invalid", 587, "starttls")
+
+
 def test_the_portal_gets_its_session_secret_and_secure_cookies_in_both(compose_rendered, prod_objects):
     created = placeholder_secrets()
     compose_env = compose_environment(compose_rendered, "web")
