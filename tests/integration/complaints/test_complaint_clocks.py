@@ -74,6 +74,26 @@ async def test_a_classified_complaint_arms_its_warnings_and_deadline_and_reclass
     assert await scheduled_at(nats_client, code, "breach") == at_text(outcome.complaint.due_at)
 
 
+async def test_an_unclassified_complaint_arms_its_triage_timers_and_classification_cancels_them(
+    start_service, nats_client
+):
+    service = await start_service()
+    complaint = await record(service, None, received_at=now() - timedelta(minutes=10))
+    code = complaint.tracking_code
+    await armed(service, code, 1)
+    assert complaint.clock_name == "triage" and complaint.due_at == complaint.received_at + timedelta(hours=3)
+    assert await scheduled_at(nats_client, code, "triage-breach") == at_text(complaint.due_at)
+    assert await scheduled_at(nats_client, code, "triage-w50") == at_text(
+        complaint.received_at + timedelta(minutes=90))
+    assert await scheduled_at(nats_client, code, "breach") is None
+
+    outcome = await application.classify(service.runtime.store, service.rules, code, NORMATIF, "o")
+    await armed(service, code, 2)
+    for threshold in ("triage-w50", "triage-w75", "triage-w90", "triage-breach"):
+        assert await scheduled_at(nats_client, code, threshold) is None
+    assert await scheduled_at(nats_client, code, "breach") == at_text(outcome.complaint.due_at)
+
+
 async def test_answering_cancels_the_timers_and_the_old_deadline_passes_without_a_breach(
     start_service, nats_client
 ):
