@@ -251,6 +251,15 @@ def test_compose_needs_the_mail_relay_and_never_falls_back_to_the_mail_catcher(
     assert (settings.smtp_host, settings.smtp_port, settings.smtp_tls) == ("smtp.example.invalid", 587, "starttls")
 
 
+@pytest.mark.parametrize("service", ["intake", "scheduling", "complaints"])
+def test_the_services_the_portal_calls_count_each_citizen_apart_in_both(compose_rendered, prod_objects, service):
+    """The portal sends the citizen's address as X-Forwarded-For and the proxy in front replaces
+    any a client sent: without trusting it every portal call would count against the portal."""
+    for where, environment in (("compose", compose_environment(compose_rendered, service)),
+                               ("kubernetes", kubernetes_environment(prod_objects, service, placeholder_secrets()))):
+        assert production_settings(service, environment).trust_forwarded_for, where
+
+
 def test_the_portal_gets_its_session_secret_and_secure_cookies_in_both(compose_rendered, prod_objects):
     created = placeholder_secrets()
     compose_env = compose_environment(compose_rendered, "web")
