@@ -107,7 +107,8 @@ def test_invalid_input_is_a_422_that_names_the_field(stack, change, field):
 def test_every_service_reports_readiness_metrics_and_openapi(stack):
     for url in stack.urls.values():
         ready = httpx.get(f"{url}/readyz").json()
-        assert ready == {"ready": True, "checks": {"nats": "ok", "mongodb": "ok"}}
+        assert (ready["ready"], ready["checks"]) == (True, {"nats": "ok", "mongodb": "ok"})
+        assert ready["consumers"] and set(ready["consumers"].values()) <= {"ok", "unknown"}
         assert httpx.get(f"{url}/livez").status_code == 200
         assert "serambi_http_requests_total" in httpx.get(f"{url}/metrics").text
         assert httpx.get(f"{url}/openapi.json").json()["openapi"].startswith("3.")
