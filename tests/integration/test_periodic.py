@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 
-from serambi_kit.periodic import Rounds, claim
+from serambi_kit.periodic import LEASES, Rounds, claim, release
 
 
 async def test_a_lease_is_held_by_one_replica_until_it_expires_and_its_holder_keeps_it(mongo_db):
@@ -17,7 +18,54 @@ async def test_a_lease_is_held_by_one_replica_until_it_expires_and_its_holder_ke
     assert await claim(mongo_db, "other job", "replica-a", 0.5)
 
 
-async def test_replicas_do_each_round_once_and_another_takes_over_when_the_holder_stops(mongo_db):
+async def eventually(condition, timeout: float = 30.0) -> None:
+    """Until ``condition()`` holds (a generous bound: the machine may be busy)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        assert loop.time() < deadline, "not within the time allowed"
+        await asyncio.sleep(0.05)
+
+
+async def test_release_shortens_only_the_holders_own_lease(mongo_db):
+    assert await claim(mongo_db, "sweep", "replica-a", 60)
+    await release(mongo_db, "sweep", "replica-b", datetime.now(UTC))  # not b's to release
+    assert not await claim(mongo_db, "sweep", "replica-b", 60)
+    await release(mongo_db, "sweep", "replica-a", datetime.now(UTC) + timedelta(days=1))  # never longer
+    lease = await mongo_db[LEASES].find_one({"_id": "sweep"})
+    assert lease["until"].replace(tzinfo=UTC) < datetime.now(UTC) + timedelta(seconds=61)
+    await release(mongo_db, "sweep", "replica-a", datetime.now(UTC))
+    assert await claim(mongo_db, "sweep", "replica-b", 60)
+
+
+async def test_a_round_that_outlasts_its_interval_is_not_started_again_by_another_replica(mongo_db):
+    running: list[str] = []
+    overlaps: list[list[str]] = []
+    finished: list[str] = []
+
+    def job(name: str):
+        async def run() -> None:
+            running.append(name)
+            if len(running) > 1:
+                overlaps.append(list(running))
+            await asyncio.sleep(1.5)  # the lease alone (one interval) would have run out twice
+            running.remove(name)
+            finished.append(name)
+
+        return run
+
+    replicas = {name: Rounds(lambda: mongo_db) for name in ("a", "b")}
+    for name, rounds in replicas.items():
+        rounds.start("long sweep", job(name), every=0.6)
+    try:
+        await eventually(lambda: len(finished) >= 2)
+    finally:
+        for rounds in replicas.values():
+            await rounds.stop()
+    assert overlaps == []
+
+
+async def test_every_replica_runs_the_start_up_work_and_another_takes_over_when_the_holder_stops(mongo_db):
     done: dict[str, int] = {"a": 0, "b": 0}
     started: list[str] = []
 
@@ -36,15 +84,12 @@ async def test_replicas_do_each_round_once_and_another_takes_over_when_the_holde
     replicas = {name: Rounds(lambda: mongo_db) for name in done}
     for name, rounds in replicas.items():
         rounds.start("sweep", job(name), before=before(name), every=0.2)
-    await asyncio.sleep(1.5)
-    assert sorted(started) == ["a", "b"]  # start-up work runs in every replica
-    assert 4 <= done["a"] + done["b"] <= 8 and 0 in done.values(), done
+    await eventually(lambda: sorted(started) == ["a", "b"] and sum(done.values()) >= 2)
     holder = "a" if done["a"] else "b"
     other = "b" if holder == "a" else "a"
     await replicas[holder].stop()
     before_takeover = done[other]
-    await asyncio.sleep(1.0)
-    assert done[other] >= before_takeover + 2
+    await eventually(lambda: done[other] >= before_takeover + 2)
     await replicas[other].stop()
 
 

@@ -2,10 +2,14 @@
 
 Every replica of a service runs the loop; before a round it claims the job's lease in its
 MongoDB database (collection ``leases``: holder and expiry), so ten replicas do not sweep ten
-times. The holder keeps taking the rounds while it lives; when it dies, another replica takes
-the first round after the lease ran out. A job must still be safe to run twice at once (a round
-that outlasts its lease, a replica paused past it): Serambi's sweeps are — deterministic event
-ids, optimistic appends, schedules replaced by id.
+times. The lease covers the round's interval; while the round runs, its holder renews it (a
+heartbeat every third of the interval), so a round that outlasts its interval is not started
+again by another replica, and when the round ends the lease is released to the end of that
+interval (at once if the interval is over): the next round is free for any replica. When a
+holder dies, another replica takes the first round after its lease ran out. A job must still be
+safe to run twice at once (a replica paused past its lease, a heartbeat that could not reach
+MongoDB): Serambi's sweeps are — deterministic event ids, optimistic appends, schedules replaced
+by id.
 """
 
 from __future__ import annotations
@@ -42,6 +46,12 @@ async def claim(db: AsyncDatabase, job: str, holder: str, seconds: float) -> boo
     return True
 
 
+async def release(db: AsyncDatabase, job: str, holder: str, until: datetime) -> None:
+    """Shorten our lease on ``job`` to ``until`` (no later than it is; another's is left alone)."""
+    await db[LEASES].update_one({"_id": job, "holder": holder, "until": {"$gt": until}},
+                                {"$set": {"until": until}})
+
+
 async def run_guarded(name: str, job: Job) -> None:
     """Run ``job`` once; a failure is logged and the next round tries again."""
     try:
@@ -72,8 +82,32 @@ class Rounds:
             await run_guarded(f"{name} (start-up)", before)
         while every > 0:
             await asyncio.sleep(every)
-            if not lease or await self._claim(name, every):
+            if not lease:
                 await run_guarded(name, job)
+            elif await self._claim(name, every):
+                await self._leased_round(name, job, every)
+
+    async def _leased_round(self, name: str, job: Job, every: float) -> None:
+        """Run ``job`` while renewing its lease; then release the lease to the interval's end."""
+        interval_ends = datetime.now(UTC) + timedelta(seconds=every)
+        heartbeat = asyncio.create_task(self._renew(name, every), name=f"{name} (lease)")
+        try:
+            await run_guarded(name, job)
+        finally:
+            heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await heartbeat
+            try:
+                await release(self.db(), name, self.holder, max(interval_ends, datetime.now(UTC)))
+            except Exception as exc:  # noqa: BLE001 — the lease then runs out by itself
+                log.warning("periodic.release_failed", job=name, error=repr(exc))
+
+    async def _renew(self, name: str, every: float) -> None:
+        """The heartbeat: keep the lease for another interval, every third of one."""
+        while True:
+            await asyncio.sleep(every / 3)
+            if not await self._claim(name, every):
+                log.warning("periodic.lease_lost", job=name)  # the round goes on (jobs are idempotent)
 
     async def _claim(self, name: str, seconds: float) -> bool:
         try:
