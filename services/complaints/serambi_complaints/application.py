@@ -6,13 +6,18 @@ import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import partial
 
 from pymongo.asynchronous.database import AsyncDatabase
 from serambi_calendar import WIB
 from serambi_contracts import AggregateRef, Event
 from serambi_contracts.base import DocumentRef, Sealed
-from serambi_contracts.complaints import ComplaintChannel, ComplaintTier, Disclosure, DisputeSource
+from serambi_contracts.complaints import (
+    ComplaintChannel,
+    ComplaintReceived,
+    ComplaintTier,
+    Disclosure,
+    DisputeSource,
+)
 from serambi_kit.cases import (
     MAX_CODE_ATTEMPTS,
     hash_token,
@@ -109,8 +114,9 @@ async def receive(
     recorded (kept when the append's outcome is unknown); a crash in between leaves them to the
     sweep. An Idempotency-Key's work passes ``reserve(subject_key, code, token)``, awaited
     before each append, and on a takeover the ``token`` and ``reserved_code`` an earlier holder
-    reserved: a complaint stored there with that token is the answer (``events`` empty), and
-    this run's attachments are discarded."""
+    reserved: a complaint stored there with that token is the answer (``events`` empty), this
+    run's attachments are discarded and that complaint's are marked attached. Before each
+    append the tracking code is noted on the pending attachments (see ``sweep_attachments``)."""
     token = token or new_access_token()
     key = await vault.new_subject([new.email, new.phone])
 
@@ -128,18 +134,26 @@ async def receive(
         for upload, media_type in uploads:
             assert documents is not None, "attachments need a document store"
             refs.append(await documents.put_pending(upload, media_type, owner))
-        reserving = partial(reserve, key) if reserve else None
+
+        async def before_append(code: str, reserved_token: str) -> None:
+            if reserve:
+                await reserve(key, code, reserved_token)
+            if refs and documents is not None:  # the sweep asks this case's events about them
+                await documents.note_case([ref.document_id for ref in refs], code)
+
         outcome = await _receive(store, db, rules, new, now, tracking_code, token, sealed, tuple(refs),
-                                 reserved_code, reserving)
+                                 reserved_code, before_append)
     except BaseException as exc:
         if refs and documents is not None and not isinstance(exc, AppendOutcomeUnknown):
             await documents.discard(refs)
         raise
-    if refs and documents is not None:
-        if outcome.events:
-            await documents.mark_attached([ref.document_id for ref in refs])
-        else:  # an earlier holder's complaint: its own attachments are settled by the sweep
-            await documents.discard(refs)
+    # After the append, outside the discard above (a MongoDB blip here leaves a stored complaint's
+    # attachments pending, for a retry or the sweep to mark attached).
+    if documents is not None and outcome.events:
+        await documents.mark_attached([ref.document_id for ref in refs])
+    elif documents is not None:  # a takeover: the earlier holder's complaint is the answer
+        await documents.discard(refs)  # ours go; its own attachments, which it references, stay
+        await documents.mark_attached(await received_attachments(store, outcome.complaint.tracking_code))
     return outcome, token
 
 
@@ -180,6 +194,13 @@ async def _received_with_token(store: EventStore, code: str, token: str) -> Outc
     return None
 
 
+async def received_attachments(store: EventStore, code: str) -> list[str]:
+    """The document ids complaint ``code`` was received with, from its events."""
+    payloads = (await store.load(complaint_ref(code))).payloads
+    first = payloads[0] if payloads else None
+    return [ref.document_id for ref in first.attachments] if isinstance(first, ComplaintReceived) else []
+
+
 async def request_link(store: EventStore, code: str, now: datetime) -> bool:
     """Record that the tracking link is to be sent again; False when nothing was recorded."""
     ref = complaint_ref(code)
@@ -195,10 +216,18 @@ async def request_link(store: EventStore, code: str, now: datetime) -> bool:
     return await retry_on_conflict(attempt)
 
 
-async def sweep_attachments(documents: DocumentStore, db: AsyncDatabase, older_than: timedelta) -> int:
-    """Delete attachments left pending by a submission that died half-way (see DocumentStore.sweep)."""
+async def sweep_attachments(
+    documents: DocumentStore, db: AsyncDatabase, store: EventStore, older_than: timedelta
+) -> int:
+    """Delete attachments left pending by a submission that died half-way (see DocumentStore.sweep).
+    Whether a complaint references one is asked of the complaint's events, named by the case
+    noted on the attachment before the append: the read model may lag behind them (a projection
+    held up by an outage) and would have its attachments deleted. Attachments stored before
+    cases were noted are looked up in the read model."""
 
     async def referenced(document_id: str) -> bool:
+        if (code := await documents.case_of(document_id)) is not None:
+            return document_id in await received_attachments(store, code)
         found = await db[COMPLAINTS].find_one({"attachments.document_id": document_id}, {"_id": 1})
         return found is not None
 

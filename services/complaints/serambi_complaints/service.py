@@ -118,7 +118,8 @@ class ComplaintsService:
 
     async def sweep_attachments(self) -> int:
         older_than = timedelta(minutes=self.settings.pending_attachment_minutes)
-        return await application.sweep_attachments(self.attachments, self.runtime.db, older_than)
+        return await application.sweep_attachments(self.attachments, self.runtime.db, self.runtime.store,
+                                                   older_than)
 
     async def import_from_lapor(self) -> list[str]:
         assert self.lapor is not None

@@ -89,6 +89,16 @@ class DocumentStore:
         )
         return [(doc["_id"], doc["metadata"]["owner"]) async for doc in cursor]
 
+    async def note_case(self, document_ids: list[str], case: str) -> None:
+        """Record the case pending documents are for, before the append that references them:
+        a sweep can then ask that case's events (which cannot lag) whether it does."""
+        await self.files.update_many({"_id": {"$in": document_ids}}, {"$set": {"metadata.case": case}})
+
+    async def case_of(self, document_id: str) -> str | None:
+        """The case noted for a document (``note_case``), if any."""
+        found = await self.files.find_one({"_id": document_id}, {"metadata.case": 1})
+        return (found or {}).get("metadata", {}).get("case")
+
     async def mark_attached(self, document_ids: list[str]) -> None:
         await self.files.update_many(
             {"_id": {"$in": document_ids}}, {"$set": {"metadata.status": "attached"}}
