@@ -13,6 +13,7 @@ from serambi_kit.runtime import Runtime
 
 from .api import officer_router, public_router
 from .api.common import complaint_error
+from .api.whatsapp import router as whatsapp_router
 from .domain import ComplaintError
 from .service import ComplaintsService
 from .settings import ComplaintsSettings
@@ -33,7 +34,8 @@ def create_app(
 ) -> FastAPI:
     service = service or build_service(settings)
     app = create_service_app(
-        service.runtime, title=TITLE, routers=[public_router, officer_router], on_started=service.started,
+        service.runtime, title=TITLE, routers=[public_router, officer_router, whatsapp_router],
+        on_started=service.started,
     )
     app.state.complaints = service
     app.add_exception_handler(ComplaintError, complaint_error)

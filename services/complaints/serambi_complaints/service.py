@@ -15,7 +15,8 @@ from serambi_kit.periodic import Rounds
 from serambi_kit.revisions import revise_when_changed
 from serambi_kit.runtime import Runtime
 
-from . import application, lapor, queries, subscribers
+from . import application, lapor, queries, subscribers, whatsapp, whatsapp_replies
+from .adapters.whatsapp_cloud import CloudWhatsApp
 from .clocks import ClockKeeper, revise_open
 from .domain import Rules
 from .queries import Reader
@@ -39,10 +40,19 @@ def gateway_from_settings(settings: ComplaintsSettings) -> lapor.LaporGateway | 
     return None
 
 
+def whatsapp_from_settings(settings: ComplaintsSettings) -> whatsapp.WhatsAppSender | None:
+    if not settings.whatsapp_enabled:
+        return None
+    assert settings.whatsapp_phone_number_id and settings.whatsapp_access_token
+    return CloudWhatsApp(settings.whatsapp_api_base_url, settings.whatsapp_phone_number_id,
+                         settings.whatsapp_access_token.get_secret_value(), settings.whatsapp_timeout_seconds)
+
+
 class ComplaintsService:
     def __init__(
         self, settings: ComplaintsSettings, *, rules: Rules | None = None,
         lapor_gateway: lapor.LaporGateway | None = None,
+        whatsapp_sender: whatsapp.WhatsAppSender | None = None,
     ) -> None:
         self.settings = settings
         self.rules = rules or rules_from_env(settings)
@@ -52,6 +62,12 @@ class ComplaintsService:
         self.lapor_pusher = None if self.lapor is None else lapor.StatusPusher(
             self.lapor, lambda: self.runtime.store, lambda: self.runtime.db, lambda: self.runtime.vault
         )
+        self.whatsapp = None
+        if settings.whatsapp_enabled:
+            self.whatsapp = whatsapp_sender or whatsapp_from_settings(settings)
+        self.whatsapp_replies = None if self.whatsapp is None else whatsapp_replies.WhatsAppReplies(
+            self.whatsapp, settings, lambda: self.runtime.store, lambda: self.runtime.db,
+            lambda: self.runtime.vault)
         self._tasks: list[asyncio.Task] = []
         self.rounds = Rounds(lambda: self.runtime.db)  # the clock sweeps, one replica per round
         self._attachments: DocumentStore | None = None
@@ -86,6 +102,10 @@ class ComplaintsService:
             self._tasks.append(asyncio.create_task(
                 self._every(self.settings.lapor_push_seconds, self.lapor_pusher.push_pending),
                 name="lapor-push"))
+        if self.whatsapp_replies is not None:
+            self._tasks.append(asyncio.create_task(
+                self._every(self.settings.whatsapp_push_seconds, self.whatsapp_replies.send_pending),
+                name="whatsapp-replies"))
 
     async def _after_start(self) -> None:
         await self._guarded("attachment sweep", self.sweep_attachments)
@@ -135,9 +155,10 @@ class ComplaintsService:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._tasks.clear()
-        close = getattr(self.lapor, "close", None)
-        if close is not None:
-            await close()
+        for adapter in (self.lapor, self.whatsapp):
+            close = getattr(adapter, "close", None)
+            if close is not None:
+                await close()
 
 
 async def revise_if_needed(store, db, rules: Rules, force: bool = False) -> int:

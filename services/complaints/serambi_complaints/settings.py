@@ -10,8 +10,10 @@ from pydantic import Field, SecretStr, model_validator
 from serambi_kit.idempotency import IdempotencySettings
 from serambi_kit.settings import ServiceSettings
 
+from .whatsapp_settings import WhatsAppSettings
 
-class ComplaintsSettings(ServiceSettings, IdempotencySettings):
+
+class ComplaintsSettings(ServiceSettings, IdempotencySettings, WhatsAppSettings):
     service: ClassVar[str] = "complaints"
     default_port: ClassVar[int] = 8003
 

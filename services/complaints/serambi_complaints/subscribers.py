@@ -20,6 +20,7 @@ TRACKING_EVENTS = ConsumerSpec("complaints", "tracking", "complaints", COMPLAINT
 CLOCK_EVENTS = ConsumerSpec("complaints", "clock-timers", "complaints", COMPLAINT_SUBJECTS)
 FIRED_TIMERS = timers.due_consumer("complaints")
 LAPOR_STATUS = ConsumerSpec("complaints", "lapor-status", "complaints", COMPLAINT_SUBJECTS)
+WHATSAPP_REPLIES = ConsumerSpec("complaints", "whatsapp-replies", "complaints", COMPLAINT_SUBJECTS)
 
 
 def register(service: ComplaintsService) -> None:
@@ -40,5 +41,8 @@ def register(service: ComplaintsService) -> None:
         pusher = service.lapor_pusher
         runtime.consume(LAPOR_STATUS, pusher.on_event,
                         "Records each step of an SP4N-LAPOR! complaint to report back to LAPOR!.")
+    if service.whatsapp_replies is not None:
+        runtime.consume(WHATSAPP_REPLIES, service.whatsapp_replies.on_event,
+                        "Records the tracking link and the answer to send back to a WhatsApp complainant.")
     runtime.publishes("complaints", "complaint", *COMPLAINT_EVENTS, SLAWarning, SLABreached)
     runtime.publishes("complaints", "access", PersonalDataAccessed)

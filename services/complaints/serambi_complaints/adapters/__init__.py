@@ -1,0 +1,1 @@
+"""Adapters of the complaints service's ports to outside systems."""

@@ -1,0 +1,71 @@
+"""The WhatsApp Cloud API webhook: Meta's verification handshake and signed deliveries.
+
+``GET  /api/v1/channels/whatsapp/webhook``  hub.mode=subscribe, hub.verify_token, hub.challenge → echoed
+``POST /api/v1/channels/whatsapp/webhook``  X-Hub-Signature-256 over the raw body → 200 once recorded
+
+Both answer 404 while the channel is off. A bad or missing signature is 401, logged without the
+payload; a body over ``public_body_max_bytes`` is 413. A delivery is acknowledged (200) only
+after its messages are recorded, so Meta retries it otherwise — duplicates are recorded once.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, status
+from fastapi.responses import PlainTextResponse
+from serambi_kit.logging import get_logger
+
+from .. import whatsapp
+from .common import bounded_body, now_utc, service_of
+
+log = get_logger(__name__)
+router = APIRouter(prefix="/api/v1/channels/whatsapp", tags=["complaints (WhatsApp channel)"])
+
+
+def _settings(request: Request):
+    settings = service_of(request).settings
+    if not settings.whatsapp_enabled:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "the WhatsApp channel is off")
+    return settings
+
+
+@router.get("/webhook", response_class=PlainTextResponse)
+async def verify(
+    request: Request,
+    mode: Annotated[str, Query(alias="hub.mode", max_length=32)] = "",
+    token: Annotated[str, Query(alias="hub.verify_token", max_length=256)] = "",
+    challenge: Annotated[str, Query(alias="hub.challenge", max_length=256)] = "",
+) -> PlainTextResponse:
+    """Meta's subscription handshake: echo ``hub.challenge`` when the verify token matches."""
+    expected = _settings(request).whatsapp_verify_token.get_secret_value()
+    if mode != "subscribe" or not hmac.compare_digest(token.encode(), expected.encode()):
+        log.warning("whatsapp.verification_refused", mode=mode[:32])
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "verification refused")
+    return PlainTextResponse(challenge)
+
+
+@router.post("/webhook", dependencies=[Depends(bounded_body)],
+             responses={401: {"description": "bad X-Hub-Signature-256"},
+                        413: {"description": "body too large"}})
+async def deliver(
+    request: Request, signature: Annotated[str | None, Header(alias="X-Hub-Signature-256")] = None,
+) -> dict[str, int]:
+    """A delivery of Meta's webhook: each new message becomes a complaint (channel ``whatsapp``)."""
+    settings = _settings(request)
+    body = await request.body()
+    if not whatsapp.signature_valid(settings.whatsapp_app_secret.get_secret_value(), body, signature):
+        log.warning("whatsapp.bad_signature", size=len(body), signed=signature is not None)
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "bad X-Hub-Signature-256")
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "the body is not JSON") from None
+    service, recorded = service_of(request), 0
+    runtime = service.runtime
+    for message in whatsapp.parse_delivery(payload):
+        if await whatsapp.record(runtime.store, runtime.db, runtime.vault, service.rules, message, now_utc()):
+            recorded += 1
+    return {"recorded": recorded}

@@ -1,0 +1,63 @@
+"""Settings of the WhatsApp channel (WhatsApp Business Cloud API), mixed into ComplaintsSettings.
+
+See docs/complaints.md ("WhatsApp") for where each value comes from in Meta's developer console.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from serambi_kit.addresses import refuse_local
+
+SECRETS = ("whatsapp_access_token", "whatsapp_app_secret", "whatsapp_verify_token")
+
+
+class WhatsAppSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SERAMBI_", extra="ignore")
+
+    whatsapp_mode: Literal["off", "cloud"] = "off"
+    whatsapp_api_base_url: str = Field(
+        default="https://graph.facebook.com/v21.0",
+        description="the Graph API with its version; tests point it at a local fake server",
+    )
+    whatsapp_phone_number_id: str | None = Field(
+        default=None, pattern=r"^[0-9]{1,32}$", description="the business number's id (not the number)",
+    )
+    whatsapp_access_token: SecretStr | None = None
+    whatsapp_app_secret: SecretStr | None = None
+    whatsapp_verify_token: SecretStr | None = None
+    whatsapp_template: str = Field(
+        default="serambi_jawaban_pengaduan", pattern=r"^[a-z0-9_]{1,512}$",
+        description="approved template sent outside the 24-hour window ({{1}} = tracking code)",
+    )
+    whatsapp_template_language: str = Field(default="id", pattern=r"^[a-z]{2,3}(_[A-Z]{2})?$")
+    whatsapp_push_seconds: float = Field(default=5.0, gt=0, description="how often replies are sent")
+    whatsapp_max_attempts: int = Field(default=8, ge=1, le=50, description="tries of one reply")
+    whatsapp_retry_seconds: float = Field(default=30.0, gt=0, description="first retry; doubles each time")
+    whatsapp_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+
+    @property
+    def whatsapp_enabled(self) -> bool:
+        return self.whatsapp_mode == "cloud"
+
+    @model_validator(mode="after")
+    def _whatsapp_is_configured(self) -> WhatsAppSettings:
+        if not self.whatsapp_enabled:
+            return self
+        missing = [f"SERAMBI_{name.upper()}" for name in ("whatsapp_phone_number_id", *SECRETS)
+                   if not _value(getattr(self, name))]
+        if missing:
+            raise ValueError(f"SERAMBI_WHATSAPP_MODE=cloud needs {', '.join(missing)}")
+        if getattr(self, "environment", None) == "production":
+            if not self.whatsapp_api_base_url.startswith("https://"):
+                raise ValueError("SERAMBI_WHATSAPP_API_BASE_URL must be https in production")
+            refuse_local(self, ("whatsapp_api_base_url",))
+        return self
+
+
+def _value(setting: SecretStr | str | None) -> str:
+    if isinstance(setting, SecretStr):
+        return setting.get_secret_value().strip()
+    return (setting or "").strip()

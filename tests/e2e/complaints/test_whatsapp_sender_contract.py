@@ -1,0 +1,101 @@
+"""The WhatsApp port's contract, passed by the in-memory fake and by the Cloud API adapter
+talking HTTP to a local stand-in of the Graph API."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+from fake_graph_api import FakeGraphApi
+from serambi_complaints.adapters.whatsapp_cloud import CloudWhatsApp
+from serambi_complaints.whatsapp import (
+    WINDOW_CLOSED,
+    FakeWhatsApp,
+    PermanentWhatsAppError,
+    TransientWhatsAppError,
+)
+
+NUMBER = "+6281234567890"
+
+
+@pytest.fixture
+def graph() -> Iterator[FakeGraphApi]:
+    with FakeGraphApi() as server:
+        yield server
+
+
+@pytest.fixture(params=["fake", "cloud"])
+async def sender(request: pytest.FixtureRequest, graph: FakeGraphApi) -> AsyncIterator:
+    if request.param == "fake":
+        fake = FakeWhatsApp()
+        fake.graph = None
+        yield fake
+        return
+    cloud = CloudWhatsApp(graph.url, "1098765432", "test-access-token", timeout=5)
+    cloud.graph = graph
+    yield cloud
+    await cloud.close()
+
+
+def fail_next(sender, status: int, code: int | None = None) -> None:
+    """Make the next send fail as the Cloud API would."""
+    if sender.graph is None:
+        if code == WINDOW_CLOSED:
+            sender.window_closed = True
+        else:
+            sender.fail_next = 1
+    else:
+        sender.graph.script.append((status, {"error": {"message": "refused", "code": code}}))
+
+
+async def test_a_free_text_is_accepted_and_gets_a_message_id(sender) -> None:
+    message_id = await sender.send_text(NUMBER, "Pengaduan Anda sudah kami terima.")
+    assert message_id.startswith("wamid.")
+
+
+async def test_a_template_is_accepted_and_gets_a_message_id(sender) -> None:
+    message_id = await sender.send_template(NUMBER, "serambi_jawaban_pengaduan", "id", ["ADU-2026-000001"])
+    assert message_id.startswith("wamid.")
+
+
+async def test_an_unavailable_api_is_a_transient_failure(sender) -> None:
+    fail_next(sender, 503)
+    with pytest.raises(TransientWhatsAppError):
+        await sender.send_text(NUMBER, "halo")
+    assert (await sender.send_text(NUMBER, "halo")).startswith("wamid.")
+
+
+async def test_free_text_after_the_window_is_refused_with_the_re_engagement_code(sender) -> None:
+    fail_next(sender, 400, WINDOW_CLOSED)
+    with pytest.raises(PermanentWhatsAppError) as refused:
+        await sender.send_text(NUMBER, "halo")
+    assert refused.value.code == WINDOW_CLOSED
+
+
+async def test_the_cloud_adapter_posts_meta_s_documented_shapes_with_the_bearer_token(graph) -> None:
+    cloud = CloudWhatsApp(graph.url + "/", "1098765432", "test-access-token", timeout=5)
+    try:
+        await cloud.send_text(NUMBER, "Jawaban")
+        await cloud.send_template(NUMBER, "serambi_jawaban_pengaduan", "id", ["ADU-2026-000001"])
+    finally:
+        await cloud.close()
+    text, template = graph.requests
+    assert text["path"] == template["path"] == "/v21.0/1098765432/messages"
+    assert text["authorization"] == "Bearer test-access-token"
+    assert text["body"] == {"messaging_product": "whatsapp", "recipient_type": "individual",
+                            "to": "6281234567890", "type": "text",
+                            "text": {"preview_url": False, "body": "Jawaban"}}
+    assert template["body"]["template"] == {
+        "name": "serambi_jawaban_pengaduan", "language": {"code": "id"},
+        "components": [{"type": "body", "parameters": [{"type": "text", "text": "ADU-2026-000001"}]}]}
+
+
+async def test_an_unreachable_api_is_a_transient_failure() -> None:
+    from serambi_kit import localstack
+
+    cloud = CloudWhatsApp(f"http://127.0.0.1:{localstack.free_port()}/v21.0", "1", "t", timeout=2)
+    try:
+        with pytest.raises(TransientWhatsAppError):
+            await cloud.send_text(NUMBER, "halo")
+    finally:
+        await cloud.close()
