@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 from serambi_contracts.complaints import ComplaintChannel, ComplaintTier, Disclosure
 from serambi_kit.phones import to_e164
 
@@ -36,11 +37,13 @@ class ComplaintIn(_Body):
     @model_validator(mode="after")
     def _identity(self) -> ComplaintIn:
         if self.disclosure is Disclosure.NAMED:
+            # rules over several fields: their codes (the error's ``rule``) name them
             if not self.name:
-                raise ValueError("a named complaint needs the complainant's name "
-                                 "(or choose disclosure anonymous or confidential)")
+                raise PydanticCustomError("name_required", "a named complaint needs the complainant's "
+                                          "name (or choose disclosure anonymous or confidential)")
             if not self.email and not self.phone:
-                raise ValueError("a named complaint needs an email address or a mobile number")
+                raise PydanticCustomError("contact_required",
+                                          "a named complaint needs an email address or a mobile number")
         return self
 
 

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import HTTPException, UploadFile
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 from serambi_contracts.intake import InstitutionType
 from serambi_kit.documents import JPEG, PDF, PNG, DocumentError, Upload, check
 from serambi_kit.phones import to_e164
@@ -56,7 +57,8 @@ class RequestForm(BaseModel):
     @model_validator(mode="after")
     def _contact(self) -> RequestForm:
         if not self.email and not self.phone:
-            raise ValueError("give an email address or a mobile phone number")
+            # a rule over two fields: its code (the error's ``rule``) names it
+            raise PydanticCustomError("contact_required", "give an email address or a mobile phone number")
         return self
 
     def requester(self) -> RequesterDetails:
