@@ -47,7 +47,7 @@ def test_a_request_sent_with_two_files_is_followed_from_the_emailed_link_until_i
     page.get_by_role("button", name="Kirim permohonan").click()
     expect(page.get_by_role("heading", name="Permohonan audiensi terkirim")).to_be_visible()
     code = page.locator("#kode-lacak").inner_text().strip()
-    token = page.locator("#kode-akses").input_value()
+    token = page.locator("#kode-akses").inner_text().strip()
     shot(page, "audiensi-terkirim")
 
     link = mailed_link(stack, code, "audiensi")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -34,8 +35,10 @@ def build_portal(settings: WebSettings, pool: Pool) -> Portal:
         complaints=Complaints("complaints", pool, settings.complaints_url),
         scheduling=Scheduling("scheduling", pool, settings.scheduling_url),
         templates=templates(),
-        secrets=Secrets(settings.session_secret.get_secret_value(), settings.tracking_session_minutes * 60),
+        secrets=Secrets(settings.session_secret.get_secret_value(), settings.tracking_session_minutes * 60,
+                        settings.secure_cookies),
         content=content.load(settings.content_file),
+        uploads=asyncio.Semaphore(settings.max_concurrent_uploads),
     )
 
 

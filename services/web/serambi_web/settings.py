@@ -43,11 +43,24 @@ class WebSettings(BaseSettings):
     max_attachment_bytes: int = Field(default=10_000_000, ge=1_000, description="as complaints'")
     max_attachments: int = Field(default=5, ge=0, le=10, description="as complaints'")
     max_request_bytes: int = Field(default=52_000_000, ge=10_000, description="413 above this")
+    max_concurrent_uploads: int = Field(
+        default=4, ge=1, le=64,
+        description="form posts with files parsed and relayed at once per replica: each may spool "
+        "up to max_request_bytes in /tmp (memory in Kubernetes); size /tmp and the memory limit "
+        "from it (deploy/k8s/base/web.yaml)",
+    )
+    upload_queue_seconds: float = Field(
+        default=10.0, ge=0, le=120, description="how long a post waits for a free upload slot; then 503",
+    )
     rate_limits: dict[str, int] = Field(
         default={"submissions": 20, "lookups": 120, "link_resends": 5},
         description="form posts, tracking views and lost-link requests per minute per client (JSON)",
     )
     trust_forwarded_for: bool = Field(default=False, description="behind a trusted proxy")
+    trusted_proxy_hops: int = Field(
+        default=1, ge=1, le=10,
+        description="trusted proxies in front that each append to X-Forwarded-For (as the services')",
+    )
     content_file: str | None = Field(
         default=None, description="the service information (TOML); default: the packaged layanan.toml"
     )

@@ -16,15 +16,19 @@ import asyncio
 import json
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 import aiohttp
+from aiohttp.payload import IOBasePayload
 from multidict import CIMultiDictProxy
 from serambi_kit.logging import get_logger
 
 log = get_logger(__name__)
 #: the citizen's address, sent on as X-Forwarded-For (the services trust it only when told to)
 client_address: ContextVar[str | None] = ContextVar("client_address", default=None)
+#: a form's files: (field, (file name, content, media type)); the content is bytes or an open
+#: binary file, which is streamed (read in 64 KiB chunks), never held whole in memory
+Files = list[tuple[str, tuple[str, bytes | IO[bytes], str]]]
 
 
 class BackendUnavailable(Exception):
@@ -86,7 +90,7 @@ class Pool:
 
     async def request(self, method: str, url: str, *, headers: dict[str, str] | None = None,
                       json: Any = None, data: dict[str, list[str]] | None = None,
-                      files: list[tuple[str, tuple[str, bytes, str]]] | None = None,
+                      files: Files | None = None,
                       params: dict[str, str] | None = None, timeout: float | None = None) -> Reply:
         options: dict[str, Any] = {"headers": headers, "json": json, "params": params}
         if data is not None or files:
@@ -97,15 +101,30 @@ class Pool:
             return Reply(response.status, response.headers, await response.read())
 
 
-def _form(data: dict[str, list[str]] | None,
-          files: list[tuple[str, tuple[str, bytes, str]]] | None) -> aiohttp.FormData:
+class _Stream(IOBasePayload):
+    """An open file sent as a form part, its size measured up front: with every part's size
+    known aiohttp sends a Content-Length, which the services require of a multipart body."""
+
+    def __init__(self, value: IO[bytes], content_type: str) -> None:
+        value.seek(0, 2)
+        self._known_size = value.tell()
+        value.seek(0)
+        super().__init__(value, content_type=content_type)
+
+    @property
+    def size(self) -> int:
+        return self._known_size
+
+
+def _form(data: dict[str, list[str]] | None, files: Files | None) -> aiohttp.FormData:
     """A urlencoded form, or multipart/form-data once it carries a file (as httpx sends them)."""
     form = aiohttp.FormData()
     for name, values in (data or {}).items():
         for value in values:
             form.add_field(name, value)
     for name, (filename, content, content_type) in files or []:
-        form.add_field(name, content, filename=filename, content_type=content_type)
+        part = content if isinstance(content, bytes) else _Stream(content, content_type)
+        form.add_field(name, part, filename=filename, content_type=content_type)
     return form
 
 

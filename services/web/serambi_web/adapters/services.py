@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .backend import ApiError, Backend
-
-Files = list[tuple[str, tuple[str, bytes, str]]]
+from .backend import ApiError, Backend, Files
 
 
 def _form(fields: list[tuple[str, str]]) -> dict[str, list[str]]:
@@ -35,9 +33,11 @@ class Intake(Backend):
 
 
 class Complaints(Backend):
-    async def submit(self, fields: list[tuple[str, str]], files: Files) -> dict[str, Any]:
+    async def submit(self, fields: list[tuple[str, str]], files: Files,
+                     headers: dict[str, str] | None = None) -> dict[str, Any]:
         """multipart with the attachments, or a urlencoded form without any."""
-        return await self.json("POST", "/api/v1/complaints", data=_form(fields), files=files or None)
+        return await self.json("POST", "/api/v1/complaints", data=_form(fields), files=files or None,
+                               headers=headers or {})
 
     async def track(self, code: str, token: str) -> dict[str, Any] | None:
         return await self.found("GET", f"/api/v1/complaints/{code}", headers={"X-Access-Token": token})

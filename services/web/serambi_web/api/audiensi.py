@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import secrets
-
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from serambi_kit.ratelimit import rate_limited
 from starlette.datastructures import FormData
 
-from ..adapters.backend import ApiError
-from .deps import PortalDep, checked_form, render, text, uploads
-from .messages import LABELS, field_errors
+from ..adapters.backend import ApiError, BackendUnavailable, Files, Throttled
+from . import relay
+from .deps import PortalDep, render, text, uploads
+from .messages import LABELS, field_errors, too_large
 
 router = APIRouter()
 FIELDS = ("requester_name", "requester_position", "institution", "institution_type", "email", "phone",
@@ -20,16 +18,19 @@ DOCUMENTS = ("request_letter", "identity_document")
 DATE_INPUTS = 3
 
 
-def _page(request: Request, values: dict, errors: dict[str, str] | None = None,
-          status_code: int = 200) -> HTMLResponse:
+def _page(request: Request, values: dict, errors: dict[str, str] | None = None, status_code: int = 200,
+          *, key: str | None = None, banner: str | None = None,
+          headers: dict[str, str] | None = None) -> HTMLResponse:
     portal = request.app.state.runtime
     dates = list(values.get("proposed_dates", []))
-    return render(request, "audiensi.html", {
-        "values": values, "errors": errors or {},
+    response = render(request, "audiensi.html", {
+        "values": values, "errors": errors or {}, "banner": banner,
         "dates": (dates + [""] * DATE_INPUTS)[:max(DATE_INPUTS, len(dates))],
         "max_mb": portal.settings.max_document_bytes // 1_000_000,
-        "idempotency": secrets.token_urlsafe(18),
+        "idempotency": key or relay.new_key(),
     }, status_code)
+    response.headers.update(headers or {})
+    return response
 
 
 @router.get("/audiensi", response_class=HTMLResponse)
@@ -37,46 +38,56 @@ async def form(request: Request) -> HTMLResponse:
     return _page(request, {"participants": "1"})
 
 
-@router.post("/audiensi", response_class=HTMLResponse,
-             dependencies=[Depends(rate_limited("submissions"))])
+@router.post("/audiensi", response_class=HTMLResponse)
 async def submit(request: Request, portal: PortalDep) -> HTMLResponse:
-    posted = await checked_form(request, max_files=len(DOCUMENTS))
-    values = {name: text(posted, name) for name in FIELDS}
-    values["proposed_dates"] = [d.strip() for d in posted.getlist("proposed_dates")
-                                if isinstance(d, str) and d.strip()]
-    files, missing = await _documents(posted, portal.settings.max_document_bytes)
-    fields = [(name, value) for name, value in values.items() if name != "proposed_dates"]
-    fields += [("proposed_dates", value) for value in values["proposed_dates"]]
-    key = text(posted, "idempotency")
-    try:
-        answer = await portal.intake.submit_request(
-            fields, files, headers={"Idempotency-Key": f"web-{key}"} if len(key) >= 16 else {}
-        )
-    except ApiError as error:
-        if error.status not in (409, 413, 415, 422):
-            raise
-        limit = f"{portal.settings.max_document_bytes // 1_000_000} MB"
-        errors = field_errors(error, dict.fromkeys(DOCUMENTS, limit))
-        for name in missing:
-            errors.setdefault(name, f"Lampirkan {LABELS[name].lower()}.")
-        return _page(request, values, errors, 409 if error.status == 409 else 422)
+    max_bytes = portal.settings.max_document_bytes
+    limit = f"{max_bytes // 1_000_000} MB"
+    async with relay.upload_form(request, max_files=len(DOCUMENTS)) as posted:
+        values = {name: text(posted, name) for name in FIELDS}
+        values["proposed_dates"] = [d.strip() for d in posted.getlist("proposed_dates")
+                                    if isinstance(d, str) and d.strip()]
+        key = relay.key_of(posted)
+        if (wait := await relay.throttled(request)) is not None:
+            return _page(request, values, status_code=429, key=key, banner=relay.BANNERS[429],
+                         headers={"Retry-After": wait})
+        files, missing, oversized = _documents(posted, max_bytes)
+        if oversized:
+            errors = {name: too_large(name, limit)[name] for name in oversized}
+            return _page(request, values, errors, 422, key=key)
+        fields = [(name, value) for name, value in values.items() if name != "proposed_dates"]
+        fields += [("proposed_dates", value) for value in values["proposed_dates"]]
+        try:
+            answer = await portal.intake.submit_request(fields, files, headers=relay.key_header(key))
+        except (ApiError, BackendUnavailable, Throttled) as error:
+            if (retry := relay.retry_status(error)) is not None:
+                status, headers = retry
+                return _page(request, values, status_code=status, key=key, banner=relay.BANNERS[status],
+                             headers=headers)
+            if not isinstance(error, ApiError) or error.status not in (413, 415, 422):
+                raise
+            errors = field_errors(error, dict.fromkeys(DOCUMENTS, limit))
+            for name in missing:
+                errors.setdefault(name, f"Lampirkan {LABELS[name].lower()}.")
+            return _page(request, values, errors, 422, key=key)
     return render(request, "terkirim.html", {
         "kind": "audiensi", "code": answer["tracking_code"], "token": answer["access_token"],
         "due": answer.get("answer_due_at"),
     }, 201, private=True)
 
 
-async def _documents(posted: FormData, max_bytes: int) -> tuple[list, list[str]]:
-    """The chosen files as parts to send on (read up to the limit + 1: the service judges
-    the size and type), and which of the two are missing."""
-    files, missing = [], []
+def _documents(posted: FormData, max_bytes: int) -> tuple[Files, list[str], list[str]]:
+    """The chosen files as parts to stream on (the service judges their type by content), which
+    of the two are missing, and which are larger than the limit (refused here, not sent)."""
+    files: Files = []
+    missing, oversized = [], []
     for name in DOCUMENTS:
         chosen = uploads(posted, name)
         if not chosen:
             missing.append(name)
             continue
         upload = chosen[0]
-        data = await upload.read(max_bytes + 1)
+        if (upload.size or 0) > max_bytes:
+            oversized.append(name)
         media_type = upload.content_type or "application/octet-stream"
-        files.append((name, (upload.filename or name, data, media_type)))
-    return files, missing
+        files.append((name, (upload.filename or name, upload.file, media_type)))
+    return files, missing, oversized

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -12,7 +13,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from ..adapters.services import Complaints, Intake, Scheduling
 from ..settings import WebSettings
-from .security import CSRF_COOKIE, SESSION_COOKIE, Secrets
+from .security import Secrets
 
 KINDS = ("audiensi", "pengaduan")
 CODE_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
@@ -33,6 +34,8 @@ class Portal:
     templates: Jinja2Templates
     secrets: Secrets
     content: dict[str, Any]
+    #: slots for form posts with files (``relay.upload_form``); sized by the settings
+    uploads: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(4))
 
 
 def portal_of(request: Request) -> Portal:
@@ -50,7 +53,7 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
            status_code: int = 200, *, private: bool = False) -> HTMLResponse:
     """A page; forms on it get a CSRF token bound to this browser's cookie (set if missing)."""
     portal = portal_of(request)
-    nonce = request.cookies.get(CSRF_COOKIE)
+    nonce = request.cookies.get(portal.secrets.csrf_cookie)
     fresh = nonce is None
     if fresh:
         nonce = Secrets.new_nonce()
@@ -60,8 +63,8 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
         status_code=status_code,
     )
     if fresh:
-        response.set_cookie(CSRF_COOKIE, nonce, httponly=True, samesite="lax", path="/",
-                            secure=portal.settings.secure_cookies)
+        response.set_cookie(portal.secrets.csrf_cookie, nonce, httponly=True, samesite="lax", path="/",
+                            secure=portal.secrets.secure)
     if private:  # carries a tracking secret or a person's case
         response.headers["Cache-Control"] = "no-store"
     return response
@@ -71,8 +74,9 @@ async def checked_form(request: Request, max_files: int = 4) -> FormData:
     """The posted form, parsed within limits, after its CSRF token is checked."""
     form = await request.form(max_files=max_files, max_fields=40, max_part_size=64 * 1024)
     token = form.get("csrf")
-    if not portal_of(request).secrets.csrf_valid(
-        request.cookies.get(CSRF_COOKIE), token if isinstance(token, str) else None
+    secrets = portal_of(request).secrets
+    if not secrets.csrf_valid(
+        request.cookies.get(secrets.csrf_cookie), token if isinstance(token, str) else None
     ):
         raise FormExpiredError
     return form
@@ -90,17 +94,20 @@ def uploads(form: FormData, name: str) -> list[UploadFile]:
 
 
 def session_token(request: Request, kind: str, code: str) -> str | None:
-    return portal_of(request).secrets.open(f"{kind}:{code}", request.cookies.get(SESSION_COOKIE))
+    secrets = portal_of(request).secrets
+    return secrets.open(f"{kind}:{code}", request.cookies.get(secrets.session_cookie))
 
 
 def start_session(response: Response, request: Request, kind: str, code: str, token: str) -> None:
     portal = portal_of(request)
     response.set_cookie(
-        SESSION_COOKIE, portal.secrets.seal(f"{kind}:{code}", token),
+        portal.secrets.session_cookie, portal.secrets.seal(f"{kind}:{code}", token),
         max_age=portal.secrets.session_seconds, path=f"/lacak/{kind}/{code}",
-        httponly=True, samesite="lax", secure=portal.settings.secure_cookies,
+        httponly=True, samesite="lax", secure=portal.secrets.secure,
     )
 
 
-def end_session(response: Response, kind: str, code: str) -> None:
-    response.delete_cookie(SESSION_COOKIE, path=f"/lacak/{kind}/{code}")
+def end_session(response: Response, request: Request, kind: str, code: str) -> None:
+    secrets = portal_of(request).secrets
+    response.delete_cookie(secrets.session_cookie, path=f"/lacak/{kind}/{code}", secure=secrets.secure,
+                           httponly=True, samesite="lax")

@@ -10,6 +10,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..adapters.backend import ApiError, BackendUnavailable, Throttled
 from .deps import FormExpiredError, render
+from .relay import UploadsBusy
 from .security import HEADERS
 
 log = get_logger(__name__)
@@ -54,6 +55,11 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Throttled)
     async def throttled(request: Request, exc: Throttled) -> HTMLResponse:
         return page(request, 429, {"Retry-After": exc.retry_after or "60"})
+
+    @app.exception_handler(UploadsBusy)
+    async def busy(request: Request, _: UploadsBusy) -> HTMLResponse:
+        log.warning("web.uploads_busy", path=request.url.path)
+        return page(request, 503, {"Retry-After": "30"})
 
     @app.exception_handler(BackendUnavailable)
     async def unavailable(request: Request, exc: BackendUnavailable) -> HTMLResponse:

@@ -1,4 +1,5 @@
-"""What every request passes through: body limits, the citizen's address, metrics, headers.
+"""What every request passes through: cross-site posts refused, body limits, the citizen's
+address, metrics, headers.
 
 A plain ASGI middleware: Starlette's ``BaseHTTPMiddleware`` (``@app.middleware("http")``) runs
 each request in a task of its own and streams the answer through a memory channel, which cost
@@ -8,6 +9,7 @@ the tracking page a tenth of its CPU time (docs/performance.md).
 from __future__ import annotations
 
 import time
+from urllib.parse import urlsplit
 
 from serambi_kit.metrics import LATENCY, REQUESTS
 from serambi_kit.ratelimit import client_of
@@ -41,7 +43,9 @@ class Guard:
         request = Request(scope)
         length = request.headers.get("content-length")
         refused = None
-        if request.method == "POST" and (length is None or not length.isdigit()):
+        if request.method == "POST" and self.cross_site(request):
+            refused = 403  # before the body is read: the form page says "Formulir kedaluwarsa"
+        elif request.method == "POST" and (length is None or not length.isdigit()):
             refused = 411
         elif length and length.isdigit() and int(length) > self.settings.max_request_bytes:
             refused = 413
@@ -57,3 +61,18 @@ class Guard:
             route = getattr(scope.get("route"), "path", "unmatched")
             REQUESTS.labels(request.method, route, status[0]).inc()
             LATENCY.labels(request.method, route).observe(time.perf_counter() - started)
+
+    def cross_site(self, request: Request) -> bool:
+        """A post a browser sends from another site: its ``Sec-Fetch-Site`` says so, or its
+        ``Origin`` is not this portal's (the Host it was asked for, or the proxy's
+        X-Forwarded-Host when the proxy is trusted). Clients that send neither (no browser, or
+        a very old one) are left to the CSRF token."""
+        if request.headers.get("sec-fetch-site") == "cross-site":
+            return True
+        origin = request.headers.get("origin")
+        if origin is None:
+            return False
+        host = request.headers.get("host", "")
+        if self.settings.trust_forwarded_for:
+            host = request.headers.get("x-forwarded-host", host).split(",")[0].strip()
+        return origin == "null" or urlsplit(origin).netloc.lower() != host.lower()

@@ -27,12 +27,15 @@ from .deps import (
     start_session,
     text,
 )
+from .messages import field_errors
 
 router = APIRouter(dependencies=[Depends(rate_limited("lookups"))])
 Kind = Annotated[str, Path(pattern="^(audiensi|pengaduan)$")]
 Code = Annotated[str, Path(pattern=CODE_PATTERN)]
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,128}$")
 MISMATCH = "Kode lacak atau kode akses tidak cocok. Periksa kembali tautan atau kode dari email/SMS Anda."
+TOO_LONG = ("Alasan Anda terlalu panjang untuk dikirim. Perpendek alasan (paling banyak 5000 karakter; "
+            "emoji dan huruf khusus memakan tempat lebih banyak), lalu kirim lagi.")
 NOTICES = {"ditarik": "Permohonan Anda telah ditarik.",
            "disanggah": "Sanggahan Anda diterima. Pengaduan ditangani kembali."}
 
@@ -90,7 +93,7 @@ async def case(kind: Kind, code: Code, request: Request, portal: PortalDep) -> R
         response = render(request, "lacak-buka.html", {"kind": kind, "code": code, "error": None},
                           private=True)
         if token:
-            end_session(response, kind, code)
+            end_session(response, request, kind, code)
         return response
     notice = NOTICES.get(request.query_params.get("pesan", ""))
     return render(request, f"lacak-{kind}.html", {
@@ -113,7 +116,7 @@ async def open_case(kind: Kind, code: Code, request: Request, portal: PortalDep)
 async def close_case(kind: Kind, code: Code, request: Request) -> Response:
     await checked_form(request, max_files=0)
     response = RedirectResponse("/lacak", status_code=303)
-    end_session(response, kind, code)
+    end_session(response, request, kind, code)
     return response
 
 
@@ -143,15 +146,24 @@ async def dispute(code: Code, request: Request, portal: PortalDep) -> Response:
         try:
             await portal.complaints.dispute(code, token, reason)
         except ApiError as exc:
-            if exc.status != 409:
-                raise
-            error = "Jawaban ini tidak dapat disanggah lagi (batas waktu sanggahan sudah lewat)."
+            error = _dispute_refused(exc)
         else:
             return RedirectResponse(_case_url("pengaduan", code, "disanggah"), status_code=303)
     return render(request, "lacak-pengaduan.html", {
         "kind": "pengaduan", "code": code, "view": view, "notice": None,
         "errors": {"reason": error}, "values": {"reason": reason},
     }, 422, private=True)
+
+
+def _dispute_refused(error: ApiError) -> str:
+    """The reason field's message for a refused dispute; the reason typed stays in the form."""
+    if error.status == 409:
+        return "Jawaban ini tidak dapat disanggah lagi (batas waktu sanggahan sudah lewat)."
+    if error.status == 413:
+        return TOO_LONG
+    if error.status == 422:
+        return field_errors(error).get("reason") or TOO_LONG
+    raise error
 
 
 @router.get("/lacak/audiensi/{code}/surat/{document_id}")

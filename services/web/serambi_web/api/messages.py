@@ -1,4 +1,5 @@
-"""The services' 4xx errors (``field``, ``rule``) as Indonesian messages beside their fields."""
+"""The services' 4xx errors as Indonesian messages beside their fields, chosen by the errors'
+codes (``field``, ``rule``), never by the services' English wording."""
 
 from __future__ import annotations
 
@@ -34,25 +35,28 @@ BY_RULE = {
 CONTACT = "Isi alamat email atau nomor HP agar kami dapat mengirim kabar."
 NAMED = "Pengaduan atas nama perlu nama Anda, atau pilih anonim atau rahasia."
 GENERIC = "{label}: isian ini tidak dapat diterima. Periksa kembali."
+#: rules over several fields (the error has no ``field``): the field to show the message beside
+ACROSS_FIELDS = {"contact_required": ("email", CONTACT), "name_required": ("name", NAMED)}
 
 
 def field_errors(error: ApiError, limits: dict[str, str] | None = None) -> dict[str, str]:
-    """One message per form field (the first the service gave for it)."""
+    """One message per form field (the first the service gave for it). An error without
+    per-field items (a 413 of the whole body, say) is shown at the top of the form."""
     found: dict[str, str] = {}
-    for item in error.errors or [{"field": "", "rule": "", "message": error.detail}]:
+    for item in error.errors or [{"field": "", "rule": "too_large" if error.status == 413 else ""}]:
         field = str(item.get("field", "")).split(".")[0]
-        rule, message = str(item.get("rule", "")), str(item.get("message", ""))
-        if not field:  # a rule over several fields
-            if "email address or a mobile" in message and "name" not in message:
-                field, text = ("email", CONTACT)
-            elif "named complaint" in message:
-                field, text = ("name", NAMED if "name" in message.split("needs")[-1] else CONTACT)
-            else:
-                field, text = ("", GENERIC.format(label="Formulir"))
+        rule = str(item.get("rule", ""))
+        if not field:
+            field, text = ACROSS_FIELDS.get(rule, ("", GENERIC.format(label="Formulir")))
         else:
             text = _message(field, rule, (limits or {}).get(field, ""))
         found.setdefault(field, text)
     return found
+
+
+def too_large(field: str, limit: str) -> dict[str, str]:
+    """The service's message for a file above ``limit``, given before the file is sent."""
+    return {field: _message(field, "too_large", limit)}
 
 
 def _message(field: str, rule: str, limit: str) -> str:

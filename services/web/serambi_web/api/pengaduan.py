@@ -2,26 +2,29 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from serambi_kit.ratelimit import rate_limited
 
-from ..adapters.backend import ApiError
-from .deps import PortalDep, checked_form, render, text, uploads
-from .messages import field_errors
+from ..adapters.backend import ApiError, BackendUnavailable, Throttled
+from . import relay
+from .deps import PortalDep, render, text, uploads
+from .messages import field_errors, too_large
 
 router = APIRouter()
 FIELDS = ("disclosure", "name", "email", "phone", "summary", "description")
 DISCLOSURES = ("named", "anonymous", "confidential")
 
 
-def _page(request: Request, values: dict, errors: dict[str, str] | None = None,
-          status_code: int = 200) -> HTMLResponse:
+def _page(request: Request, values: dict, errors: dict[str, str] | None = None, status_code: int = 200,
+          *, key: str | None = None, banner: str | None = None,
+          headers: dict[str, str] | None = None) -> HTMLResponse:
     settings = request.app.state.runtime.settings
-    return render(request, "pengaduan.html", {
-        "values": values, "errors": errors or {},
+    response = render(request, "pengaduan.html", {
+        "values": values, "errors": errors or {}, "banner": banner, "idempotency": key or relay.new_key(),
         "max_files": settings.max_attachments, "max_mb": settings.max_attachment_bytes // 1_000_000,
     }, status_code)
+    response.headers.update(headers or {})
+    return response
 
 
 @router.get("/pengaduan", response_class=HTMLResponse)
@@ -29,31 +32,39 @@ async def form(request: Request) -> HTMLResponse:
     return _page(request, {"disclosure": "named"})
 
 
-@router.post("/pengaduan", response_class=HTMLResponse,
-             dependencies=[Depends(rate_limited("submissions"))])
+@router.post("/pengaduan", response_class=HTMLResponse)
 async def submit(request: Request, portal: PortalDep) -> HTMLResponse:
     settings = portal.settings
-    posted = await checked_form(request, max_files=settings.max_attachments + 1)
-    values = {name: text(posted, name) for name in FIELDS}
-    if values["disclosure"] not in DISCLOSURES:
-        values["disclosure"] = "named"
-    chosen = uploads(posted, "attachments")
-    if len(chosen) > settings.max_attachments:
-        return _page(request, values, {"attachments": f"Paling banyak {settings.max_attachments} lampiran."},
-                     422)
-    files = [("attachments", (item.filename or f"lampiran-{number}",
-                              await item.read(settings.max_attachment_bytes + 1),
-                              item.content_type or "application/octet-stream"))
-             for number, item in enumerate(chosen)]
-    fields = [(name, value) for name, value in values.items()
-              if value and (values["disclosure"] == "named" or name not in ("name",))]
-    try:
-        answer = await portal.complaints.submit(fields, files)
-    except ApiError as error:
-        if error.status not in (413, 415, 422):
-            raise
+    async with relay.upload_form(request, max_files=settings.max_attachments + 1) as posted:
+        values = {name: text(posted, name) for name in FIELDS}
+        if values["disclosure"] not in DISCLOSURES:
+            values["disclosure"] = "named"
+        key = relay.key_of(posted)
+        if (wait := await relay.throttled(request)) is not None:
+            return _page(request, values, status_code=429, key=key, banner=relay.BANNERS[429],
+                         headers={"Retry-After": wait})
+        chosen = uploads(posted, "attachments")
         limit = f"{settings.max_attachment_bytes // 1_000_000} MB"
-        return _page(request, values, field_errors(error, {"attachments": limit}), 422)
+        if len(chosen) > settings.max_attachments:
+            many = {"attachments": f"Paling banyak {settings.max_attachments} lampiran."}
+            return _page(request, values, many, 422, key=key)
+        if any((item.size or 0) > settings.max_attachment_bytes for item in chosen):
+            return _page(request, values, too_large("attachments", limit), 422, key=key)
+        files = [("attachments", (item.filename or f"lampiran-{number}", item.file,
+                                  item.content_type or "application/octet-stream"))
+                 for number, item in enumerate(chosen)]
+        fields = [(name, value) for name, value in values.items()
+                  if value and (values["disclosure"] == "named" or name != "name")]
+        try:
+            answer = await portal.complaints.submit(fields, files, relay.key_header(key))
+        except (ApiError, BackendUnavailable, Throttled) as error:
+            if (retry := relay.retry_status(error)) is not None:
+                status, headers = retry
+                return _page(request, values, status_code=status, key=key, banner=relay.BANNERS[status],
+                             headers=headers)
+            if not isinstance(error, ApiError) or error.status not in (413, 415, 422):
+                raise
+            return _page(request, values, field_errors(error, {"attachments": limit}), 422, key=key)
     return render(request, "terkirim.html", {
         "kind": "pengaduan", "code": answer["tracking_code"], "token": answer["access_token"],
         "has_contact": bool(values["email"] or values["phone"]),

@@ -2,6 +2,12 @@
 
 - CSRF: a random nonce in an HttpOnly cookie; each form carries HMAC(secret, nonce). A post whose
   field does not match its cookie is refused (a foreign site can neither read nor set either).
+  Over HTTPS the cookie is ``__Host-serambi_csrf``: Secure, Path=/, no Domain, so neither a
+  sibling subdomain nor a plain-HTTP page can plant a nonce of its own. The tracking session's
+  Path is the case's page, which ``__Host-`` forbids: it is ``__Secure-serambi_lacak``. On plain
+  HTTP (a developer's machine, the tests) the names carry no prefix, which browsers would refuse.
+- Cross-site posts are refused before the form is read (``Guard``): ``Sec-Fetch-Site:
+  cross-site``, or an ``Origin`` other than the portal's own.
 - Tracking sessions: the access token, AES-GCM-encrypted with a key derived from the secret and
   bound to the case ("audiensi:R-…"), in an HttpOnly, SameSite=Lax cookie whose Path is that
   case's page. The token itself never travels in a URL the server sees.
@@ -22,6 +28,15 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 CSRF_COOKIE = "serambi_csrf"
 SESSION_COOKIE = "serambi_lacak"
+
+
+def cookie_names(secure: bool) -> tuple[str, str]:
+    """The CSRF and tracking-session cookie names: prefixed over HTTPS (see above)."""
+    if secure:
+        return f"__Host-{CSRF_COOKIE}", f"__Secure-{SESSION_COOKIE}"
+    return CSRF_COOKIE, SESSION_COOKIE
+
+
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
        "base-uri 'none'; object-src 'none'")
@@ -46,8 +61,10 @@ def _unb64(text: str) -> bytes:
 class Secrets:
     """What the portal derives from ``SERAMBI_SESSION_SECRET``."""
 
-    def __init__(self, secret: str, session_seconds: int) -> None:
+    def __init__(self, secret: str, session_seconds: int, secure: bool = False) -> None:
         root = secret.encode()
+        self.secure = secure
+        self.csrf_cookie, self.session_cookie = cookie_names(secure)
         self._csrf_key = hashlib.sha256(b"serambi-web csrf\0" + root).digest()
         self._aead = AESGCM(hashlib.sha256(b"serambi-web session\0" + root).digest())
         self.session_seconds = session_seconds

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import date, datetime
 from pathlib import Path
@@ -16,11 +17,11 @@ MONTHS = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agust
           "Oktober", "November", "Desember")
 STATUS = {
     # audience requests
-    "submitted": "Diterima, menunggu jadwal", "in_review": "Sedang ditinjau",
+    "submitted": "Diterima, menunggu peninjauan", "in_review": "Sedang ditinjau",
     "scheduled": "Terjadwal", "declined": "Tidak dapat difasilitasi", "held": "Telah dilaksanakan",
     "cancelled": "Dibatalkan", "withdrawn": "Ditarik oleh pemohon",
     # complaints
-    "received": "Diterima", "classified": "Sedang diklasifikasi", "assigned": "Sedang ditangani",
+    "received": "Diterima", "classified": "Sudah diklasifikasi", "assigned": "Sedang ditangani",
     "answered": "Sudah dijawab", "closed": "Selesai", "reopened": "Ditangani kembali (sanggahan)",
 }
 STEPS = {
@@ -37,6 +38,9 @@ TIERS = {
     "tidak_berkadar_pengawasan": "Tidak berkadar pengawasan (14 hari kerja)",
     "berkadar_pengawasan": "Berkadar pengawasan (60 hari kerja)",
 }
+#: the bureau's working day (07.30-16.00 with a break, Monday to Friday): a remaining working
+#: time of a day or more is shown in these days
+WORKING_DAY_HOURS = 7.5
 _DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:[\d.]+S)?)?$")
 
 
@@ -72,15 +76,20 @@ def tanggal(value: Any) -> str:
 
 
 def durasi(value: Any) -> str:
-    """An ISO 8601 working-time duration as ``2 hari kerja 3 jam``."""
+    """Working time left (ISO 8601, hours not folded into days, e.g. ``PT45H``) as a person
+    reads it: a working day or more in days (``sekitar 6 hari kerja``, days of
+    ``WORKING_DAY_HOURS``, rounded: the exact deadline is shown beside it), less in hours and minutes
+    (``3 jam 15 menit kerja``); overdue as ``lewat batas waktu``."""
     match = _DURATION.match(value or "") if isinstance(value, str) else None
     if not match:
-        return "-"
+        return "lewat batas waktu" if isinstance(value, str) and value.startswith("-") else "-"
     days, hours, minutes = (int(part or 0) for part in match.groups())
-    hours_text = (f"{hours} jam" if days else f"{hours} jam kerja") if hours else ""
-    parts = [f"{days} hari kerja" if days else "", hours_text,
-             f"{minutes} menit" if minutes and not days else ""]
-    return " ".join(part for part in parts if part) or "kurang dari 1 menit"
+    total_minutes = (days * 24 + hours) * 60 + minutes if days else hours * 60 + minutes
+    if total_minutes >= WORKING_DAY_HOURS * 60:
+        return f"sekitar {math.floor(total_minutes / (WORKING_DAY_HOURS * 60) + 0.5)} hari kerja"
+    hours, minutes = divmod(total_minutes, 60)
+    parts = [f"{hours} jam" if hours else "", f"{minutes} menit" if minutes else ""]
+    return (" ".join(part for part in parts if part) + " kerja") if any(parts) else "kurang dari 1 menit"
 
 
 def templates() -> Jinja2Templates:

@@ -1,5 +1,6 @@
 // Enhancements only (every check is repeated on the server): warn about a file that is too
-// large or of the wrong type as soon as it is chosen.
+// large or of the wrong type as soon as it is chosen; the warning is tied to its input by
+// aria-describedby while it shows.
 (function () {
   "use strict";
   var ACCEPTED = /\.(pdf|png|jpe?g)$/i;
@@ -14,6 +15,14 @@
     }
     return "";
   }
+  function describe(input, id, on) {
+    var ids = (input.getAttribute("aria-describedby") || "").split(/\s+/).filter(function (item) {
+      return item && item !== id;
+    });
+    if (on) { ids.push(id); }
+    if (ids.length) { input.setAttribute("aria-describedby", ids.join(" ")); }
+    else { input.removeAttribute("aria-describedby"); }
+  }
   function check(input) {
     var id = input.id + "-periksa";
     var note = document.getElementById(id);
@@ -27,6 +36,7 @@
     }
     note.textContent = text;
     note.hidden = !text;
+    describe(input, id, Boolean(text));
     input.setCustomValidity(text);
     return !text;
   }

@@ -1,0 +1,102 @@
+"""Forms with files, relayed to a service: a bounded number at once, streamed, sent once.
+
+- **Bounded:** at most ``SERAMBI_MAX_CONCURRENT_UPLOADS`` such posts are parsed and relayed at
+  once per replica. Each may spool up to ``SERAMBI_MAX_REQUEST_BYTES`` in ``/tmp`` (memory in
+  Kubernetes), so the two settings bound what uploads can hold. A post that finds no free slot
+  within ``SERAMBI_UPLOAD_QUEUE_SECONDS`` has its body read and dropped (never stored), then
+  gets the "coba lagi" page (503).
+- **Streamed:** the files go on to the service from where the form parser spooled them, read in
+  64 KiB chunks (``adapters.backend``), never whole in memory.
+- **Sent once:** each form carries an Idempotency-Key made when the form was first shown. After
+  an answer that leaves the outcome open (409: the same key still in progress; 503 or a timeout:
+  perhaps recorded) or a 429, the form comes back with what the person typed, the same key and a
+  banner: sending it again gives the first answer instead of a second case.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import HTTPException, Request
+from serambi_kit.ratelimit import rate_limited
+from starlette.datastructures import FormData
+
+from ..adapters.backend import ApiError, BackendUnavailable, Throttled
+from .deps import checked_form, portal_of, text
+
+SUBMISSIONS = rate_limited("submissions")
+KEY_FIELD = "idempotency"
+BANNERS = {
+    409: "Kiriman Anda sebelumnya masih kami proses. Tunggu sebentar, lalu kirim lagi: kiriman "
+         "yang sama tidak akan tercatat dua kali.",
+    429: "Terlalu banyak kiriman dalam waktu singkat. Tunggu sebentar, lalu kirim lagi. Isian Anda "
+         "masih ada di bawah ini.",
+    503: "Layanan kami sedang tidak dapat dihubungi, jadi kiriman Anda mungkin belum tercatat. "
+         "Isian Anda masih ada di bawah ini: kirim lagi dalam beberapa menit. Kiriman ulang tidak "
+         "akan tercatat dua kali.",
+}
+
+
+class UploadsBusy(Exception):
+    """Every upload slot stayed taken for the queue's time."""
+
+
+def new_key() -> str:
+    return secrets.token_urlsafe(18)
+
+
+def key_of(posted: FormData) -> str:
+    """The form's Idempotency-Key, or a new one if it carries none that looks like ours."""
+    key = text(posted, KEY_FIELD)
+    return key if 16 <= len(key) <= 64 and key.replace("-", "").replace("_", "").isalnum() else new_key()
+
+
+def key_header(key: str) -> dict[str, str]:
+    return {"Idempotency-Key": f"web-{key}"}
+
+
+@asynccontextmanager
+async def upload_form(request: Request, max_files: int) -> AsyncIterator[FormData]:
+    """The posted, CSRF-checked form while one upload slot is held; its files are closed (their
+    spool in /tmp removed) when the block ends."""
+    portal = portal_of(request)
+    try:
+        await asyncio.wait_for(portal.uploads.acquire(), portal.settings.upload_queue_seconds)
+    except TimeoutError:
+        async for _ in request.stream():  # read and dropped: the browser sees the page, not a reset
+            pass
+        raise UploadsBusy from None
+    try:
+        posted = await checked_form(request, max_files=max_files)
+        try:
+            yield posted
+        finally:
+            await posted.close()
+    finally:
+        portal.uploads.release()
+
+
+async def throttled(request: Request) -> str | None:
+    """The portal's own ``submissions`` limit, checked after the form was read so that a refused
+    form comes back filled in: the Retry-After seconds, or None to go on."""
+    try:
+        await SUBMISSIONS(request)
+    except HTTPException as exc:
+        if exc.status_code != 429:
+            raise
+        return (exc.headers or {}).get("Retry-After", "60")
+    return None
+
+
+def retry_status(error: Exception) -> tuple[int, dict[str, str]] | None:
+    """(status, headers) for a failure after which the same form may be sent again, else None."""
+    if isinstance(error, BackendUnavailable):
+        return 503, {"Retry-After": "30"}
+    if isinstance(error, Throttled):
+        return 429, {"Retry-After": error.retry_after or "60"}
+    if isinstance(error, ApiError) and error.status == 409:
+        return 409, {"Retry-After": "5"}
+    return None
