@@ -32,3 +32,9 @@ def test_the_docs_page_references_no_external_host_and_each_asset_is_served(clie
 
 def test_redoc_which_would_load_from_a_cdn_is_not_offered(client):
     assert client.get("/redoc").status_code == 404
+
+
+@pytest.mark.parametrize("name", ["index.html", "swagger-initializer.js", "oauth2-redirect.html",
+                                  "swagger-ui.js.map", "index.j2"])
+def test_only_the_files_the_page_loads_are_served_not_the_bundle_s_example_pages(client, name):
+    assert client.get(f"/docs/assets/{name}").status_code == 404
