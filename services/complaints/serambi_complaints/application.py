@@ -20,6 +20,7 @@ from serambi_contracts.complaints import (
 )
 from serambi_kit.cases import (
     MAX_CODE_ATTEMPTS,
+    LinkResends,
     hash_token,
     new_access_token,
     next_tracking_code,
@@ -201,13 +202,15 @@ async def received_attachments(store: EventStore, code: str) -> list[str]:
     return [ref.document_id for ref in first.attachments] if isinstance(first, ComplaintReceived) else []
 
 
-async def request_link(store: EventStore, code: str, now: datetime) -> bool:
+async def request_link(
+    store: EventStore, code: str, now: datetime, policy: LinkResends = LinkResends(),
+) -> bool:
     """Record that the tracking link is to be sent again; False when nothing was recorded."""
     ref = complaint_ref(code)
 
     async def attempt() -> bool:
         history = await store.load(ref)
-        new = domain.decide_link(history.payloads, code, now)
+        new = domain.decide_link(history.payloads, code, now, policy)
         if new:
             await store.append(ref, new, expected_sequence=history.last_sequence,
                                expected_version=history.version)

@@ -20,6 +20,7 @@ from serambi_contracts.intake import (
 )
 from serambi_kit.cases import (
     MAX_CODE_ATTEMPTS,
+    LinkResends,
     hash_token,
     new_access_token,
     next_tracking_code,
@@ -151,10 +152,13 @@ async def withdraw_request(store: EventStore, command: domain.WithdrawRequest) -
     )
 
 
-async def request_link(store: EventStore, tracking_code: str, now: datetime) -> bool:
+async def request_link(
+    store: EventStore, tracking_code: str, now: datetime, policy: LinkResends = LinkResends(),
+) -> bool:
     """Record that the tracking link is to be sent again; False when nothing was recorded."""
     return bool(await execute(
-        store, request_ref(tracking_code), lambda history: domain.request_link(history, tracking_code, now)
+        store, request_ref(tracking_code),
+        lambda history: domain.request_link(history, tracking_code, now, policy),
     ))
 
 

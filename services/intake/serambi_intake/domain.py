@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from serambi_contracts import Event
 from serambi_contracts.base import Sealed
@@ -17,9 +17,9 @@ from serambi_contracts.intake import (
     RequestSubmitted,
     RequestWithdrawn,
 )
+from serambi_kit.cases import LinkResends
 
 REQUIRED_DOCUMENTS = ("request_letter", "identity_document")
-LINK_RESEND_INTERVAL = timedelta(minutes=15)  # "lost your link?": at most one message per case
 
 
 class RequestError(Exception):
@@ -112,13 +112,16 @@ def withdraw(history: Sequence[Event], command: WithdrawRequest) -> list[Event]:
     ]
 
 
-def request_link(history: Sequence[Event], tracking_code: str, now: datetime) -> list[Event]:
-    """Send the tracking link again: nothing for an unknown request, nor within
-    LINK_RESEND_INTERVAL of the last time (the caller answers the same either way)."""
+def request_link(
+    history: Sequence[Event], tracking_code: str, now: datetime, policy: LinkResends = LinkResends(),
+) -> list[Event]:
+    """Send the tracking link again: nothing for an unknown request, nor when ``policy`` refuses
+    (too soon, too often today, withdrawn long ago); the caller answers the same either way."""
     if not history:
         return []
     asked = [event.requested_at for event in history if isinstance(event, RequestLinkRequested)]
-    if asked and now - max(asked) < LINK_RESEND_INTERVAL:
+    withdrawn = [event.withdrawn_at for event in history if isinstance(event, RequestWithdrawn)]
+    if not policy.allow(asked, withdrawn[0] if withdrawn else None, now):
         return []
     return [RequestLinkRequested(tracking_code=tracking_code, requested_at=now)]
 

@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .apidocs import serve_docs
 from .auth import TokenVerifier
+from .bodylimit import BodyLimit
 from .causation import caused_by, new_id
 from .eventstore import AppendOutcomeUnknown, EventStoreUnavailable
 from .logging import configure_logging, get_logger
@@ -104,14 +105,12 @@ def create_service_app(
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(EventStoreUnavailable, _event_store_unavailable)
 
+    # bodies counted as they stream in (413 as soon as one passes its limit); inside the
+    # request context, whose task group would wrap the 413 in an ExceptionGroup
+    app.add_middleware(BodyLimit, limit=min(settings.max_body_bytes, settings.max_request_bytes))
+
     @app.middleware("http")
     async def request_context(request: Request, call_next):
-        length = request.headers.get("content-length", "0")
-        if not length.isdigit() or int(length) > settings.max_request_bytes:
-            return JSONResponse(
-                {"error": f"request body larger than {settings.max_request_bytes} bytes"},
-                status_code=413,
-            )
         request_id = request.headers.get("x-request-id", "")[:64] or new_id()
         started = time.perf_counter()
         with caused_by(request_id, request_id):

@@ -2,8 +2,13 @@
 
 A token bucket per (client, limit name) in the process's memory: each replica enforces the
 limit on what reaches it, so a cluster-wide limit belongs at the ingress as well
-(docs/operations.md). The client is the connection's address, or the first
-``X-Forwarded-For`` hop when ``SERAMBI_TRUST_FORWARDED_FOR`` says a trusted proxy sets it.
+(docs/operations.md). The client is the connection's address or, when
+``SERAMBI_TRUST_FORWARDED_FOR`` says trusted proxies stand in front, the ``X-Forwarded-For``
+hop ``SERAMBI_TRUSTED_PROXY_HOPS`` places from the right: the address the outermost trusted
+proxy added. Hops further left were written by the client and are never used.
+
+Each limit is checked before FastAPI reads the body (``bodylimit.ChecksFirstRoute``), so a
+refused upload is not spooled.
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 
 from fastapi import HTTPException, Request, status
+
+from .bodylimit import before_body
 
 MAX_CLIENTS = 100_000
 
@@ -36,9 +43,13 @@ class TokenBuckets:
         return wait
 
 
-def client_of(request: Request, trust_forwarded_for: bool) -> str:
-    if trust_forwarded_for and (forwarded := request.headers.get("x-forwarded-for")):
-        return forwarded.split(",")[0].strip()
+def client_of(request: Request, trust_forwarded_for: bool, trusted_hops: int = 1) -> str:
+    """The connection's address, or the right-most ``X-Forwarded-For`` hop not added by one of
+    the ``trusted_hops`` proxies (each appends the address it received the request from)."""
+    hops = [hop.strip() for hop in request.headers.get("x-forwarded-for", "").split(",")]
+    hops = [hop for hop in hops if hop]
+    if trust_forwarded_for and hops:
+        return hops[-min(trusted_hops, len(hops))]
     return request.client.host if request.client else "unknown"
 
 
@@ -49,14 +60,18 @@ def rate_limited(name: str, per_minute: int = 60) -> Callable[[Request], Awaitab
     pool, a hop per request that cost more than the check itself."""
 
     async def dependency(request: Request) -> None:
+        taken: set[str] = request.scope.setdefault("serambi.rate_limits_taken", set())
+        if name in taken:  # checked already, before the body was read
+            return
+        taken.add(name)
         limits: dict[str, TokenBuckets] = request.app.state.rate_limits
         settings = request.app.state.runtime.settings
         bucket = limits.setdefault(name, TokenBuckets(settings.rate_limits.get(name, per_minute)))
-        wait = bucket.take(client_of(request, settings.trust_forwarded_for))
+        wait = bucket.take(client_of(request, settings.trust_forwarded_for, settings.trusted_proxy_hops))
         if wait > 0:
             raise HTTPException(
                 status.HTTP_429_TOO_MANY_REQUESTS, f"too many requests ({name}); retry later",
                 headers={"Retry-After": str(math.ceil(wait))},
             )
 
-    return dependency
+    return before_body(dependency)

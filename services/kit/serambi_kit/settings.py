@@ -37,13 +37,30 @@ class ServiceSettings(BaseSettings):
     mongo_database: str | None = Field(default=None, description="default: serambi_<service>")
     http_host: str = "127.0.0.1"
     http_port: int | None = Field(default=None, description="default: the service's own port")
-    max_request_bytes: int = Field(default=1_048_576, ge=1_000, description="413 above this")
+    max_request_bytes: int = Field(
+        default=1_048_576, ge=1_000, description="413 above this: a body of a route taking uploads",
+    )
+    max_body_bytes: int = Field(
+        default=1_048_576, ge=1_000,
+        description="413 above this: the body of any other route (counted as it streams in)",
+    )
     rate_limits: dict[str, int] = Field(
         default={"submissions": 20, "lookups": 120},
         description="requests per minute per client, by public limit name (JSON)",
     )
     trust_forwarded_for: bool = Field(
         default=False, description="take the client from X-Forwarded-For (behind a trusted proxy)"
+    )
+    trusted_proxy_hops: int = Field(
+        default=1, ge=1, le=10,
+        description="trusted proxies in front that each append to X-Forwarded-For: the client "
+                    "is the hop this many places from the right (hops to its left are the client's own)",
+    )
+    link_resends_per_day: int = Field(
+        default=3, ge=1, le=24, description="a case's lost link is sent again at most this often a day",
+    )
+    link_resend_days_after_end: int = Field(
+        default=30, ge=0, description="no lost link sent again this many days after a case ended",
     )
     cors_allowed_origins: list[str] = Field(
         default_factory=list, description="browser origins allowed to call the API (JSON list)"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from serambi_contracts.base import Sealed
@@ -72,3 +72,26 @@ def test_a_document_check_names_the_field_and_the_rule():
     with pytest.raises(DocumentError) as error:
         check(Upload("request_letter", "request_letter", b"%PDF-" + bytes(200)), frozenset({PDF}), 100)
     assert (error.value.rule, error.value.status) == ("too_large", 413)
+
+
+def _asked_over(history: list, hours: list[float]) -> list[bool]:
+    """Ask for the link again at each of ``hours`` after NOW: whether each was sent."""
+    sent = []
+    for hour in hours:
+        new = domain.request_link(history, "AUD-2026-000001", NOW + timedelta(hours=hour))
+        history = [*history, *new]
+        sent.append(bool(new))
+    return sent
+
+
+def test_a_lost_link_is_sent_again_at_most_three_times_a_day():
+    history = domain.submit([], command("request_letter", "identity_document"))
+    quarter = 0.25
+    sent = _asked_over(history, [0, quarter, 2 * quarter, 3 * quarter, 4 * quarter, 24.1])
+    assert sent == [True, True, True, False, False, True]
+
+
+def test_no_lost_link_is_sent_thirty_days_after_the_request_was_withdrawn():
+    history = domain.submit([], command("request_letter", "identity_document"))
+    history += domain.withdraw(history, domain.WithdrawRequest("AUD-2026-000001", NOW))
+    assert _asked_over(history, [24 * 29, 24 * 30]) == [True, False]

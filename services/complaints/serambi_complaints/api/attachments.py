@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
+from serambi_kit.bodylimit import before_body, set_body_limit
 from serambi_kit.documents import JPEG, PDF, PNG, DocumentError, Upload, check
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -40,9 +41,22 @@ def _validated(data: str | bytes | dict[str, Any]) -> ComplaintIn:
         ) from None
 
 
+@before_body
+async def submission_limit(request: Request) -> None:
+    """A form with attachments may have ``max_request_bytes``; JSON ``public_body_max_bytes``."""
+    if _content_type(request) in FORMS:
+        set_body_limit(request, service_of(request).settings.max_request_bytes)
+    else:
+        await bounded_body(request)
+
+
+def _content_type(request: Request) -> str:
+    return request.headers.get("content-type", "").partition(";")[0].strip().lower()
+
+
 async def read_submission(request: Request) -> tuple[ComplaintIn, list[tuple[Upload, str]]]:
     """The complaint's fields and its checked attachments (upload, media type)."""
-    content_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    content_type = _content_type(request)
     if content_type in FORMS:
         return await _from_form(request, content_type)
     if content_type and content_type != "application/json" and not content_type.endswith("+json"):

@@ -6,10 +6,11 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from fastapi import HTTPException, Request, status
+from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from serambi_calendar import WIB
+from serambi_kit.bodylimit import before_body, set_body_limit
 from serambi_kit.idempotency import Claim
 
 from ..domain import ComplaintError, UnknownComplaintError
@@ -60,11 +61,8 @@ async def complaint_error(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"error": "wrong_state", "detail": str(exc)}, status_code=409)
 
 
+@before_body
 async def bounded_body(request: Request) -> None:
-    """Refuse bodies over ``public_body_max_bytes`` before parsing them (413)."""
-    limit = service_of(request).settings.public_body_max_bytes
-    declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > limit):
-        raise HTTPException(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, f"body over {limit} bytes")
-    if len(await request.body()) > limit:
-        raise HTTPException(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, f"body over {limit} bytes")
+    """A public JSON body may have ``public_body_max_bytes``: 413 as soon as more arrives
+    (counted while it streams in, chunked or not, before it is read or parsed)."""
+    set_body_limit(request, service_of(request).settings.public_body_max_bytes)

@@ -7,7 +7,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Request, status
 from serambi_contracts.complaints import ComplaintChannel, DisputeSource
-from serambi_kit.cases import token_matches
+from serambi_kit.bodylimit import ChecksFirstRoute
+from serambi_kit.cases import link_resends, token_matches
 from serambi_kit.idempotency import Claim, IdempotencyKey, answer_once, fingerprint
 from serambi_kit.ratelimit import rate_limited
 
@@ -16,7 +17,7 @@ from . import attachments
 from .common import bounded_body, now_utc, reusing, service_of, wib
 from .models import DisputeIn
 
-router = APIRouter(prefix="/api/v1", tags=["complaints (public)"])
+router = APIRouter(prefix="/api/v1", tags=["complaints (public)"], route_class=ChecksFirstRoute)
 AccessToken = Annotated[str, Header(alias="X-Access-Token", min_length=16, max_length=128)]
 Code = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 NOT_FOUND = "no complaint with this code and token"
@@ -24,7 +25,8 @@ LINK_RESENDS_PER_MINUTE = 5  # per client, unless SERAMBI_RATE_LIMITS names link
 
 
 @router.post("/complaints", status_code=status.HTTP_201_CREATED,
-             dependencies=[Depends(rate_limited("submissions"))], openapi_extra=attachments.OPENAPI,
+             dependencies=[Depends(rate_limited("submissions")), Depends(attachments.submission_limit)],
+             openapi_extra=attachments.OPENAPI,
              responses={413: {"description": "an attachment or the body is too large"},
                         415: {"description": "an attachment is not JPEG/PNG/PDF, or the body's type"},
                         409: {"description": "the same Idempotency-Key is still in progress"}})
@@ -101,7 +103,8 @@ async def dispute_answer(
              dependencies=[Depends(rate_limited("link_resends", LINK_RESENDS_PER_MINUTE))])
 async def resend_link(tracking_code: Code, request: Request) -> dict[str, str]:
     """Lost your link? The tracking link is sent again to the email address and mobile number
-    on file for the complaint (at most once every 15 minutes). The answer is the same whether
-    the code exists or not."""
-    await application.request_link(service_of(request).runtime.store, tracking_code, now_utc())
+    on file for the complaint (at most once every 15 minutes and 3 times a day, and not once
+    the complaint was closed long ago). The answer is the same whether the code exists or not."""
+    runtime = service_of(request).runtime
+    await application.request_link(runtime.store, tracking_code, now_utc(), link_resends(runtime.settings))
     return {"tracking_code": tracking_code, "status": "accepted"}

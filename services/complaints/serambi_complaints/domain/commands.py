@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from serambi_calendar import WIB, Clock
 from serambi_contracts import Event
@@ -29,6 +29,7 @@ from serambi_contracts.complaints import (
     Disclosure,
     DisputeSource,
 )
+from serambi_kit.cases import LinkResends
 
 from .rules import Rules
 from .state import TRIAGE, Complaint, Status, fold
@@ -65,7 +66,6 @@ class ReceiveComplaint:
     attachments: tuple[DocumentRef, ...] = ()
 
 
-LINK_RESEND_INTERVAL = timedelta(minutes=15)  # "lost your link?": at most one message per case
 
 
 def _existing(events: Sequence[Event], code: str) -> Complaint:
@@ -199,12 +199,15 @@ def decide_resume(
     )]
 
 
-def decide_link(events: Sequence[Event], code: str, now: datetime) -> list[Event]:
-    """Send the tracking link again: nothing for an unknown complaint, nor within
-    LINK_RESEND_INTERVAL of the last time (the caller answers the same either way)."""
-    if not events:
+def decide_link(
+    events: Sequence[Event], code: str, now: datetime, policy: LinkResends = LinkResends(),
+) -> list[Event]:
+    """Send the tracking link again: nothing for an unknown complaint, nor when ``policy``
+    refuses (too soon, too often today, closed long ago); the caller answers the same."""
+    state = fold(events)
+    if state is None:
         return []
     asked = [event.requested_at for event in events if isinstance(event, ComplaintLinkRequested)]
-    if asked and now - max(asked) < LINK_RESEND_INTERVAL:
+    if not policy.allow(asked, state.closed_at if state.status == Status.CLOSED else None, now):
         return []
     return [ComplaintLinkRequested(tracking_code=code, requested_at=now)]

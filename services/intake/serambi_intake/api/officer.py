@@ -13,13 +13,14 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from serambi_contracts.intake import GuestRegistered, IntakeChannel
 from serambi_kit.audit import record_access
 from serambi_kit.auth import Officer, require_roles
+from serambi_kit.bodylimit import ChecksFirstRoute, body_limit
 from serambi_kit.idempotency import IdempotencyKey
 
 from .. import application, queries
 from .forms import WIB, RequestForm, invalid, read_documents
 from .submission import submit
 
-router = APIRouter(prefix="/api/v1/officer", tags=["information desk"])
+router = APIRouter(prefix="/api/v1/officer", tags=["information desk"], route_class=ChecksFirstRoute)
 Desk = Annotated[Officer, Depends(require_roles("desk", "admin"))]
 Reader = Annotated[Officer, Depends(require_roles("desk", "scheduler", "admin"))]
 MAX_LETTER_AGE = timedelta(days=90)
@@ -70,6 +71,7 @@ async def guestbook(request: Request, _: Reader, day: date | None = None) -> dic
 
 
 @router.post("/requests", status_code=status.HTTP_201_CREATED,
+             dependencies=[Depends(body_limit("max_request_bytes"))],
              responses={409: {"description": "the same Idempotency-Key is still in progress"}})
 async def submit_on_behalf(
     request: Request,

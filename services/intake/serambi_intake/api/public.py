@@ -8,6 +8,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Form, Header, HTTPException, Request, UploadFile, status
 from pydantic import BaseModel, ConfigDict, Field
 from serambi_contracts.intake import IntakeChannel
+from serambi_kit.bodylimit import ChecksFirstRoute, body_limit
+from serambi_kit.cases import link_resends
 from serambi_kit.idempotency import IdempotencyKey
 from serambi_kit.ratelimit import rate_limited
 
@@ -15,7 +17,7 @@ from .. import application, domain, queries
 from .forms import RequestForm, read_documents
 from .submission import submit
 
-router = APIRouter(prefix="/api/v1", tags=["requests"])
+router = APIRouter(prefix="/api/v1", tags=["requests"], route_class=ChecksFirstRoute)
 AccessToken = Annotated[str, Header(alias="X-Access-Token", min_length=16, max_length=128)]
 TrackingCode = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 LINK_RESENDS_PER_MINUTE = 5  # per client, unless SERAMBI_RATE_LIMITS names link_resends
@@ -34,7 +36,7 @@ class WithdrawIn(BaseModel):
 
 
 @router.post("/requests", status_code=status.HTTP_201_CREATED, response_model=SubmittedOut,
-             dependencies=[Depends(rate_limited("submissions"))],
+             dependencies=[Depends(rate_limited("submissions")), Depends(body_limit("max_request_bytes"))],
              responses={413: {"description": "a document is too large"},
                         415: {"description": "a document is not PDF/PNG/JPEG"},
                         409: {"description": "the same Idempotency-Key is still in progress"}})
@@ -88,7 +90,9 @@ async def withdraw_request(
              dependencies=[Depends(rate_limited("link_resends", LINK_RESENDS_PER_MINUTE))])
 async def resend_link(tracking_code: TrackingCode, request: Request) -> dict[str, str]:
     """Lost your link? The tracking link is sent again to the email address and mobile number
-    on file for the request (at most once every 15 minutes). The answer is the same whether
-    the code exists or not."""
-    await application.request_link(request.app.state.runtime.store, tracking_code, datetime.now(UTC))
+    on file for the request (at most once every 15 minutes and 3 times a day, and not once the
+    request was withdrawn long ago). The answer is the same whether the code exists or not."""
+    runtime = request.app.state.runtime
+    await application.request_link(runtime.store, tracking_code, datetime.now(UTC),
+                                   link_resends(runtime.settings))
     return {"tracking_code": tracking_code, "status": "accepted"}

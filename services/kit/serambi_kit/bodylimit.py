@@ -1,0 +1,129 @@
+"""Request bodies bounded by the bytes actually received, chunked or not.
+
+``BodyLimit`` wraps the ASGI ``receive`` of every request and answers 413 as soon as the bytes
+received pass the request's limit, so a chunked body (no ``Content-Length``) cannot fill the
+memory. The limit is ``SERAMBI_MAX_BODY_BYTES`` unless the route sets its own with a
+``body_limit`` dependency (uploads: ``SERAMBI_MAX_REQUEST_BYTES``; complaints' public JSON: less).
+
+FastAPI reads a route's body before it runs the route's dependencies. Routes made with
+``ChecksFirstRoute`` run the dependencies marked ``before_body`` (the route's body limit and
+its rate limits) first, so a refused client's upload is never read nor spooled.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import Request
+from fastapi.routing import APIRoute
+from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+SCOPE_KEY = "serambi.body_counter"
+Check = Callable[[Request], Awaitable[None]]
+
+
+class BodyTooLarge(HTTPException):
+    """413. The connection stays open: uvicorn discards the rest of the body as it arrives
+    (closing with unread bytes would reset the connection and lose the answer)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"request body larger than {limit} bytes")
+
+
+class BodyCounter:
+    """The request's ``receive``, counting the body's bytes against ``limit``."""
+
+    def __init__(self, receive: Receive, limit: int, declared: str | None) -> None:
+        self.receive, self.limit, self.received = receive, limit, 0
+        self.declared = None if declared is None else int(declared) if declared.isdigit() else -1
+
+    async def __call__(self) -> Message:
+        if self.declared is not None and not 0 <= self.declared <= self.limit:
+            raise BodyTooLarge(self.limit)
+        message = await self.receive()
+        if message["type"] == "http.request":
+            self.received += len(message.get("body", b""))
+            if self.received > self.limit:
+                raise BodyTooLarge(self.limit)
+        return message
+
+
+class BodyLimit:
+    """ASGI middleware: every request's body counted while it streams in (``max_body_bytes``
+    unless the route says otherwise)."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        counter = BodyCounter(receive, self.limit, Headers(scope=scope).get("content-length"))
+        scope[SCOPE_KEY] = counter
+        started = False
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counter, sending)
+        except BodyTooLarge as exc:  # raised where no exception handler answered it
+            if started:
+                raise
+            await _json_413(send, exc)
+
+
+async def _json_413(send: Send, exc: BodyTooLarge) -> None:
+    body = json.dumps({"error": exc.detail, "detail": exc.detail}).encode()
+    await send({"type": "http.response.start", "status": 413, "headers": [
+        (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+def before_body(check: Check) -> Check:
+    """Mark a dependency (taking only the request) to run before the body is read."""
+    check.before_body = True  # type: ignore[attr-defined]
+    return check
+
+
+def set_body_limit(request: Request, limit: int) -> None:
+    """This request's body may have up to ``limit`` bytes (a 413 above)."""
+    counter: BodyCounter | None = request.scope.get(SCOPE_KEY)
+    if counter is not None:
+        counter.limit = limit
+        if counter.declared is not None and not 0 <= counter.declared <= limit:
+            raise BodyTooLarge(limit)
+
+
+def body_limit(setting: str) -> Check:
+    """A dependency: the route's body may have up to the app setting ``setting`` bytes."""
+
+    async def dependency(request: Request) -> None:
+        set_body_limit(request, getattr(request.app.state.runtime.settings, setting))
+
+    return before_body(dependency)
+
+
+class ChecksFirstRoute(APIRoute):
+    """An APIRoute running its ``before_body`` dependencies before FastAPI reads the body."""
+
+    def get_route_handler(self) -> Callable[[Request], Awaitable[Any]]:
+        handler = super().get_route_handler()
+        checks = [dependant.call for dependant in self.dependant.dependencies
+                  if getattr(dependant.call, "before_body", False)]
+        if not checks:
+            return handler
+
+        async def checked(request: Request) -> Any:
+            for check in checks:
+                await check(request)
+            return await handler(request)
+
+        return checked
