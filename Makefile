@@ -32,9 +32,11 @@ run: install
 test: install chromium
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-## chromium: Debian's browser for tests/browser (Playwright is launched with its path)
+## chromium: Debian's browser for tests/browser (Playwright is launched with its path); installed
+## only when missing, through sudo unless make runs as root
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 chromium:
-	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+	@command -v chromium >/dev/null || ($(SUDO) apt-get update && $(SUDO) apt-get install -y chromium)
 
 ## test-faults: fault-injection tests (slow)
 test-faults: install
