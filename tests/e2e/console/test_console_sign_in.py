@@ -94,9 +94,9 @@ def test_signed_out_every_console_address_leads_to_sign_in_and_back_to_it(stack,
         answer = browser.get(web + path)
         assert answer.status_code == 303, path
         assert answer.headers["location"].startswith("/petugas/masuk?next=/petugas/")
-    page = sign_in(browser, web, provider, "aduan", path="/petugas/pengaduan/")
-    assert page.status_code == 200 and str(page.url).endswith("/petugas/pengaduan/")
-    assert "<h1>Pengaduan</h1>" in page.text
+    page = sign_in(browser, web, provider, "jadwal", path="/petugas/penjadwalan/")
+    assert page.status_code == 200 and str(page.url).endswith("/petugas/penjadwalan/")
+    assert "<h1>Penjadwalan</h1>" in page.text
 
 
 def test_an_officer_without_the_areas_role_gets_the_403_page(stack, provider, browser):

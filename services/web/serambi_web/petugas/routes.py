@@ -17,6 +17,7 @@ from serambi_kit.logging import get_logger
 
 from ..adapters.backend import BackendUnavailable
 from ..api.deps import checked_form, portal_of, render
+from . import pengaduan
 from .access import (
     AREAS,
     ROLE_NAMES,
@@ -146,7 +147,9 @@ def _area_route(area: Area) -> None:
 
 
 for _area in AREAS:
-    _area_route(_area)
+    if _area.slug != "pengaduan":  # its screens: pengaduan.py
+        _area_route(_area)
+router.include_router(pengaduan.router)
 
 
 @router.get("/{rest:path}")

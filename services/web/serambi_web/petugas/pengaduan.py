@@ -1,0 +1,242 @@
+"""Pengaduan: the complaint officers' and teams' screens over the complaints officer API.
+
+Every call relays the officer's own token; the service enforces its role matrix, and the
+screens offer only the steps the officer's roles and the case's status allow (what the
+service would refuse is not shown). A refusal that still comes back (another officer moved
+the case first) is shown in words on the case page.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import date, datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+from serambi_calendar import WIB
+
+from ..adapters.backend import ApiError
+from ..api.deps import checked_form, portal_of, render, text
+from . import pengaduan_tampilan as t
+from .access import AREAS, ROLE_NAMES, Area, ConsoleRoute, Officer, allowed
+from .session import PATH
+
+AREA = next(area for area in AREAS if area.slug == "pengaduan")
+RECORDING = Area("pengaduan", "Pencatatan pengaduan", ("complaint_officer", "admin"))
+MINE = Area("pengaduan", "Kasus saya", ("complaint_team", "admin"))
+RECORDERS, DISPATCHERS = {"complaint_officer", "admin"}, {"complaint_officer", "supervisor", "admin"}
+ANSWERERS = {"complaint_team", "supervisor", "admin"}
+PAGE_SIZE = 25
+MINE_SCAN_PAGES, MINE_SCAN_SIZE = 4, 100  # "kasus saya" looks through the 400 most urgent open cases
+CODE = r"^[A-Za-z0-9_-]{1,64}$"
+BASE = f"{PATH}/pengaduan"
+
+router = APIRouter(prefix="/pengaduan", route_class=ConsoleRoute)  # inside the console's
+Handler = Annotated[Officer, Depends(allowed(AREA))]
+Recorder = Annotated[Officer, Depends(allowed(RECORDING))]
+TeamMember = Annotated[Officer, Depends(allowed(MINE))]
+
+
+def _page(request: Request, template: str, context: dict[str, Any], status_code: int = 200) -> Response:
+    roles = context["officer"].roles
+    nav = {"record": bool(roles & RECORDERS), "mine": bool(roles & set(MINE.roles))}
+    return render(request, template, {"ROLE_NAMES": ROLE_NAMES, "t": t, "area": AREA, "nav": nav,
+                                      **context}, status_code, private=True)
+
+
+async def _api(request: Request, officer: Officer, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+    complaints = portal_of(request).complaints
+    return await complaints.json(method, f"/api/v1/officer{path}", headers={**officer.bearer,
+                                 **kwargs.pop("headers", {})}, **kwargs)
+
+
+def _rows(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{**row, "urgency": t.urgency(row)} for row in items]
+
+
+def _filters(request: Request) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+    """(values to show, the API's query, errors) from the queue's query string."""
+    query = request.query_params
+    names = ("tingkat", "status", "kanal", "tim", "tenggat")
+    values = {name: query.get(name, "").strip()[:300] for name in names}
+    params: dict[str, str] = {}
+    errors: dict[str, str] = {}
+    for name, key, known in (("tingkat", "tier", t.TIERS), ("kanal", "channel", t.CHANNELS)):
+        if values[name] in known:
+            params[key] = values[name]
+        elif values[name]:
+            errors[name] = "Pilihan ini tidak dikenal."
+    if values["status"] in t.STATUSES:
+        params["status"] = values["status"]
+    elif values["status"] != "semua":
+        params["open"] = "true"
+    if values["tim"]:
+        params["team"] = values["tim"]
+    if values["tenggat"]:
+        try:
+            last_day = date.fromisoformat(values["tenggat"])
+            params["due_before"] = datetime.combine(last_day + timedelta(days=1), datetime.min.time(),
+                                                    WIB).isoformat()
+        except ValueError:
+            errors["tenggat"] = "Isi tanggal yang benar, misalnya 2031-03-04."
+    return values, params, errors
+
+
+@router.get("/")
+async def queue(request: Request, officer: Handler, halaman: int = 1) -> Response:
+    values, params, errors = _filters(request)
+    halaman = min(max(halaman, 1), 10_000)
+    found = await _api(request, officer, "GET", "/complaints",
+                       params={**params, "page": str(halaman), "page_size": str(PAGE_SIZE)})
+    pages = max(1, -(-found["total"] // PAGE_SIZE))
+    keep = "&".join(f"{name}={value}" for name, value in values.items() if value)
+    return _page(request, "petugas/pengaduan/antrean.html", {
+        "officer": officer, "rows": _rows(found["items"]), "values": values, "errors": errors,
+        "total": found["total"], "halaman": halaman, "pages": pages, "keep": keep,
+        "may_record": bool(officer.roles & RECORDERS),
+    })
+
+
+@router.get("/saya")
+async def my_cases(request: Request, officer: TeamMember) -> Response:
+    """The open cases assigned to this officer, most urgent first (the API has no assignee
+    filter yet: the screen looks through a bounded number of the most urgent open cases)."""
+    mine: list[dict[str, Any]] = []
+    scanned = 0
+    for number in range(1, MINE_SCAN_PAGES + 1):
+        found = await _api(request, officer, "GET", "/complaints", params={
+            "open": "true", "page": str(number), "page_size": str(MINE_SCAN_SIZE)})
+        scanned += len(found["items"])
+        mine += [row for row in found["items"] if row.get("assignee") == officer.subject]
+        if scanned >= found["total"]:
+            break
+    return _page(request, "petugas/pengaduan/saya.html", {
+        "officer": officer, "rows": _rows(mine), "scanned": scanned,
+        "limit": MINE_SCAN_PAGES * MINE_SCAN_SIZE,
+    })
+
+
+def _now_wib() -> str:
+    return datetime.now(WIB).strftime("%Y-%m-%dT%H:%M")
+
+
+@router.get("/baru")
+async def new_complaint(request: Request, officer: Recorder) -> Response:
+    return _page(request, "petugas/pengaduan/baru.html", {
+        "officer": officer, "values": {"received_at": _now_wib(), "disclosure": "named",
+                                       "key": uuid.uuid4().hex}, "errors": {}})
+
+
+def _complaint_body(values: dict[str, str]) -> dict[str, Any]:
+    body: dict[str, Any] = {name: values[name] or None for name in (
+        "channel", "disclosure", "name", "email", "phone", "summary", "description", "tier",
+        "external_ref")}
+    if body["channel"] != "sp4n_lapor":
+        body["external_ref"] = None
+    if body["disclosure"] == "anonymous":
+        body["name"] = None
+    received = values["received_at"]
+    body["received_at"] = f"{received}:00+07:00" if len(received) == 16 else (received or None)
+    return {key: value for key, value in body.items() if value is not None}
+
+
+@router.post("/baru")
+async def record(request: Request, officer: Recorder) -> Response:
+    form = await checked_form(request, max_files=0)
+    names = ("channel", "received_at", "disclosure", "name", "email", "phone", "summary", "description",
+             "tier", "external_ref", "key")
+    values = {name: text(form, name) for name in names}
+    errors: dict[str, str] = {}
+    if values["channel"] not in t.OFFICER_CHANNELS:
+        errors["channel"] = "Pilih kanal tempat pengaduan diterima."
+    if not errors:
+        key = values["key"] if 8 <= len(values["key"]) <= 128 else uuid.uuid4().hex
+        try:
+            made = await _api(request, officer, "POST", "/complaints", json=_complaint_body(values),
+                              headers={"Idempotency-Key": f"console-{officer.subject}-{key}"[:128]})
+        except ApiError as exc:
+            if exc.status == 401:
+                raise
+            message, errors = t.refusal(exc)
+            errors = errors or {"": message}
+        else:
+            return _page(request, "petugas/pengaduan/tercatat.html", {"officer": officer, "made": made}, 201)
+    return _page(request, "petugas/pengaduan/baru.html",
+                 {"officer": officer, "values": values, "errors": errors}, 422)
+
+
+async def _case(request: Request, officer: Officer, code: str, *, shown: bool = False,
+                errors: dict[str, str] | None = None, values: dict[str, str] | None = None,
+                problem: str | None = None, status_code: int = 200) -> Response:
+    try:
+        case = await _api(request, officer, "GET", f"/complaints/{code}")
+    except ApiError as exc:
+        if exc.status == 404:
+            raise HTTPException(404) from None
+        raise
+    roles = officer.roles
+    status, is_open = case["status"], case["status"] in ("received", "classified", "assigned", "reopened")
+    may = {
+        "classify": is_open,
+        "assign": is_open and bool(case.get("tier")) and bool(roles & DISPATCHERS),
+        "answer": status in ("assigned", "reopened") and bool(roles & ANSWERERS),
+        "pause": is_open and not case.get("paused"),
+        "resume": is_open and bool(case.get("paused")),
+        "close": status == "answered",
+    }
+    return _page(request, "petugas/pengaduan/kasus.html", {
+        "officer": officer, "case": case, "urgency": t.urgency(case), "may": may, "shown": shown,
+        "errors": errors or {}, "values": values or {}, "problem": problem,
+        "done": t.DONE.get(step := request.query_params.get("selesai", "")),
+        "catching_up": bool(step) and not t.shows_step(case, step),
+    }, status_code)
+
+
+@router.get("/{code}")
+async def case_page(request: Request, officer: Handler, code: str) -> Response:
+    if not _valid(code):
+        raise HTTPException(404)
+    return await _case(request, officer, code)
+
+
+@router.post("/{code}/tampilkan")
+async def show_identity(request: Request, officer: Handler, code: str) -> Response:
+    """The complainant's identity in clear: an explicit action (the service audits the view)."""
+    await checked_form(request, max_files=0)
+    if not _valid(code):
+        raise HTTPException(404)
+    return await _case(request, officer, code, shown=True)
+
+
+ACTIONS = {  # console step → (API step, form fields → body)
+    "klasifikasi": ("classify", ("tier",)), "tugaskan": ("assign", ("team", "assignee")),
+    "tunda": ("pause", ("reason",)), "lanjutkan": ("resume", ()), "jawab": ("answer", ("answer",)),
+    "tutup": ("close", ()),
+}
+
+
+@router.post("/{code}/{step}")
+async def act(request: Request, officer: Handler, code: str, step: str) -> Response:
+    form = await checked_form(request, max_files=0)
+    if not _valid(code) or step not in ACTIONS:
+        raise HTTPException(404)
+    api_step, fields = ACTIONS[step]
+    values = {name: text(form, name) for name in fields}
+    body = {name: value for name, value in values.items() if value} if fields else None
+    try:
+        await _api(request, officer, "POST", f"/complaints/{code}/{api_step}", json=body)
+    except ApiError as exc:
+        if exc.status == 401:
+            raise
+        problem, errors = t.refusal(exc)
+        status_code = exc.status if exc.status in (403, 404, 409, 422) else 400
+        return await _case(request, officer, code, errors={f"{step}-{k}": v for k, v in errors.items()},
+                           values={f"{step}-{k}": v for k, v in values.items()}, problem=problem,
+                           status_code=status_code)
+    return RedirectResponse(f"{BASE}/{code}?selesai={step}", status_code=303)
+
+
+def _valid(code: str) -> bool:
+    return re.fullmatch(CODE, code) is not None
