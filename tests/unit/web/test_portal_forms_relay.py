@@ -33,6 +33,11 @@ class FakeService:
         self.script: list[int] = []
         self.seen: list[dict] = []
 
+    async def view(self, request: web.Request) -> web.Response:
+        return web.json_response({"tracking_code": request.match_info["code"], "status": "answered",
+                                  "answer": "Sudah diperbaiki.", "dispute_until": "2031-01-01T00:00:00+07:00",
+                                  "timeline": []})
+
     async def submit(self, request: web.Request) -> web.Response:
         digest, size = hashlib.sha256(), 0
         async for chunk in request.content.iter_chunked(65_536):
@@ -57,6 +62,8 @@ async def service() -> AsyncIterator[tuple[FakeService, str]]:
     app = web.Application(client_max_size=60_000_000)
     app.router.add_post("/api/v1/complaints", fake.submit)
     app.router.add_post("/api/v1/requests", fake.submit)
+    app.router.add_get("/api/v1/complaints/{code}", fake.view)
+    app.router.add_post("/api/v1/complaints/{code}/dispute", fake.submit)
     runner = web.AppRunner(app)
     await runner.setup()
     port = localstack.free_port()
@@ -210,12 +217,13 @@ async def test_a_post_from_another_site_is_refused_before_its_form_is_read(servi
         page = (await client.get("/lacak")).text
         form = {"csrf": hidden(page, "csrf"), "kind": "audiensi", "code": "AUD-1", "token": "t" * 20}
         for headers in ({"Sec-Fetch-Site": "cross-site"}, {"Origin": "https://penipu.example"},
-                        {"Origin": "null"}):
+                        {"Sec-Fetch-Site": "same-site", "Origin": "null"}):
             refused = await client.post("/lacak", data=form, headers=headers)
             assert refused.status_code == 403 and "Formulir kedaluwarsa" in refused.text, headers
-        same = await client.post("/lacak", data={**form, "code": ""},
-                                 headers={"Origin": "http://portal.test", "Sec-Fetch-Site": "same-origin"})
-    assert same.status_code == 422 and "code-galat" in same.text  # read and checked
+        for headers in ({"Origin": "http://portal.test", "Sec-Fetch-Site": "same-origin"},
+                        {"Origin": "null", "Sec-Fetch-Site": "same-origin"}):  # as under no-referrer
+            same = await client.post("/lacak", data={**form, "code": ""}, headers=headers)
+            assert same.status_code == 422 and "code-galat" in same.text  # read and checked
 
 
 async def test_over_https_the_cookies_carry_the_host_and_secure_prefixes(service):
@@ -230,6 +238,21 @@ async def test_over_https_the_cookies_carry_the_host_and_secure_prefixes(service
         assert (await post_complaint(client, form)).status_code == 201  # the prefixed cookie is read
     async with portal(url) as plain:
         assert (await plain.get("/pengaduan")).headers["set-cookie"].startswith("serambi_csrf=")
+
+
+async def test_a_dispute_the_service_finds_too_large_keeps_its_text_with_an_indonesian_message(service):
+    fake, url = service
+    fake.script = [413]
+    reason = "\N{GRINNING FACE}" * 5000
+    async with portal(url) as client:
+        app = client._transport.app  # type: ignore[attr-defined]
+        client.cookies.set("serambi_lacak", app.state.runtime.secrets.seal("pengaduan:ADU-1", "t" * 43),
+                           domain="portal.test", path="/lacak/pengaduan/ADU-1")
+        page = (await client.get("/lacak/pengaduan/ADU-1")).text
+        answer = await client.post("/lacak/pengaduan/ADU-1/sanggah", data={"csrf": hidden(page, "csrf"),
+                                                                           "reason": reason})
+    assert answer.status_code == 422 and "terlalu panjang untuk dikirim" in answer.text
+    assert f">{reason}</textarea>" in answer.text
 
 
 def test_the_services_errors_are_read_by_their_codes_not_their_wording():

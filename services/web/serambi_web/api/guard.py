@@ -63,16 +63,17 @@ class Guard:
             LATENCY.labels(request.method, route).observe(time.perf_counter() - started)
 
     def cross_site(self, request: Request) -> bool:
-        """A post a browser sends from another site: its ``Sec-Fetch-Site`` says so, or its
-        ``Origin`` is not this portal's (the Host it was asked for, or the proxy's
-        X-Forwarded-Host when the proxy is trusted). Clients that send neither (no browser, or
-        a very old one) are left to the CSRF token."""
-        if request.headers.get("sec-fetch-site") == "cross-site":
+        """A post a browser sends from another site, or another host of this site: its
+        ``Sec-Fetch-Site`` says so, or its ``Origin`` is not this portal's (the Host it was asked
+        for, or the proxy's X-Forwarded-Host when the proxy is trusted). ``Origin: null`` says
+        nothing: under ``Referrer-Policy: no-referrer`` browsers send it for the portal's own
+        forms too. Clients that send neither header are left to the CSRF token."""
+        if request.headers.get("sec-fetch-site") in ("cross-site", "same-site"):
             return True
         origin = request.headers.get("origin")
-        if origin is None:
+        if origin is None or origin == "null":
             return False
         host = request.headers.get("host", "")
         if self.settings.trust_forwarded_for:
             host = request.headers.get("x-forwarded-host", host).split(",")[0].strip()
-        return origin == "null" or urlsplit(origin).netloc.lower() != host.lower()
+        return urlsplit(origin).netloc.lower() != host.lower()

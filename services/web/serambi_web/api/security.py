@@ -7,7 +7,7 @@
   Path is the case's page, which ``__Host-`` forbids: it is ``__Secure-serambi_lacak``. On plain
   HTTP (a developer's machine, the tests) the names carry no prefix, which browsers would refuse.
 - Cross-site posts are refused before the form is read (``Guard``): ``Sec-Fetch-Site:
-  cross-site``, or an ``Origin`` other than the portal's own.
+  cross-site`` or ``same-site``, or an ``Origin`` other than the portal's own.
 - Tracking sessions: the access token, AES-GCM-encrypted with a key derived from the secret and
   bound to the case ("audiensi:R-…"), in an HttpOnly, SameSite=Lax cookie whose Path is that
   case's page. The token itself never travels in a URL the server sees.
