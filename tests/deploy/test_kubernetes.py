@@ -249,3 +249,25 @@ def test_the_production_portal_signs_officers_in_at_the_realm_with_its_client_se
     assert settings.oidc_issuer == environment["SERAMBI_AUTH_ISSUER"]
     template = (K8S / "overlays" / "prod" / "secrets.template.yaml").read_text()
     assert "oidc-client-secret: REPLACE_ME" in template
+
+
+def mebibytes(quantity: str) -> float:
+    units = {"Ki": 1 / 1024, "Mi": 1, "Gi": 1024}
+    return float(quantity[:-2]) * units[quantity[-2:]]
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_the_portals_tmp_holds_its_concurrent_uploads_and_its_memory_limit_holds_tmp_and_the_process(
+        rendered, target):
+    """The portal's tmp volume is memory-backed: uploads spooled there count against the limit."""
+    web = named(rendered[target], "Deployment", "web")
+    spec = pod_spec(web)
+    container = next(c for c in spec["containers"] if c["name"] == "web")
+    env = {item["name"]: item["value"] for item in container["env"] if "value" in item}
+    settings = WebSettings(max_concurrent_uploads=env["SERAMBI_MAX_CONCURRENT_UPLOADS"],
+                           max_request_bytes=env["SERAMBI_MAX_REQUEST_BYTES"])
+    tmp = next(v for v in spec["volumes"] if v["name"] == "tmp")["emptyDir"]
+    uploads = settings.max_concurrent_uploads * settings.max_request_bytes / 2**20
+    assert tmp["medium"] == "Memory" and mebibytes(tmp["sizeLimit"]) >= uploads
+    process = 150  # MiB: the portal's resident size under load (docs/performance.md)
+    assert mebibytes(container["resources"]["limits"]["memory"]) >= mebibytes(tmp["sizeLimit"]) + process
