@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import httpx
+from axe_playwright_python.sync_playwright import Axe
 from conftest import mailed_link, shot
 from playwright.sync_api import Page, expect
 from serambi_kit.auth import issue_dev_token
@@ -34,6 +37,26 @@ def wait_for_text(page: Page, selector: str, text: str, timeout: float = 20.0) -
         page.reload()
 
 
+def proposable_days() -> list[date]:
+    """Three weekdays about four weeks ahead: inside scheduling's window for proposed dates (a
+    year: a date further ahead is ignored and the request goes to the officers, "Sedang
+    ditinjau"), and not all three a holiday."""
+    day = datetime.now(ZoneInfo("Asia/Pontianak")).date() + timedelta(days=28)
+    found = []
+    while len(found) < 3:
+        if day.weekday() < 4:
+            found.append(day)
+        day += timedelta(days=1)
+    return found
+
+
+def no_serious_violation(page: Page) -> None:
+    """An axe-core scan of the page as it is: no serious or critical violation."""
+    results = Axe().run(page)
+    serious = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+    assert serious == [], results.generate_report()
+
+
 def officer(role: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {issue_dev_token(ServiceSettings(), [role], subject=f'{role}-1')}"}
 
@@ -42,12 +65,18 @@ def test_a_request_sent_with_two_files_is_followed_from_the_emailed_link_until_i
         stack, web, page, files, browser):
     page.goto(f"{web}/audiensi")
     fill_request(page, files)
-    page.get_by_label("Tanggal usulan 1").fill("2031-03-04")
+    for number, day in enumerate(proposable_days(), start=1):
+        page.get_by_label(f"Tanggal usulan {number}").fill(day.isoformat())
     shot(page, "audiensi-isi")
     page.get_by_role("button", name="Kirim permohonan").click()
     expect(page.get_by_role("heading", name="Permohonan audiensi terkirim")).to_be_visible()
     code = page.locator("#kode-lacak").inner_text().strip()
     token = page.locator("#kode-akses").inner_text().strip()
+    expect(page.locator(".kotak-berhasil")).to_be_focused()  # announced after the post
+    no_serious_violation(page)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360  # the 43 characters wrap
+    page.get_by_role("button", name="Salin kode akses").click()
+    expect(page.locator("#kode-akses-salin")).not_to_be_empty()
     shot(page, "audiensi-terkirim")
 
     link = mailed_link(stack, code, "audiensi")
@@ -57,6 +86,15 @@ def test_a_request_sent_with_two_files_is_followed_from_the_emailed_link_until_i
     tracking.goto(link)
     expect(tracking.get_by_role("heading", name=f"Permohonan audiensi {code}")).to_be_visible()
     assert "#t=" not in tracking.url and token not in tracking.url
+    again = reader.new_page()  # the e-mailed link again, now with a session: the case page itself
+    again.goto(link)
+    expect(again.get_by_role("heading", name=f"Permohonan audiensi {code}")).to_be_visible()
+    assert again.evaluate("window.location.hash") == ""  # lacak.js ran before "load"
+    assert "#t=" not in again.url
+    no_serious_violation(again)
+    again.close()
+    tracking.goto(link)  # and in the same tab, where only the fragment changes
+    expect(tracking).not_to_have_url(re.compile("#t="))
     wait_for_text(tracking, "#status", "Terjadwal")
     expect(tracking.locator("#jadwal-mulai")).to_contain_text("WIB")
     shot(tracking, "lacak-audiensi-terjadwal")
@@ -64,15 +102,20 @@ def test_a_request_sent_with_two_files_is_followed_from_the_emailed_link_until_i
     assert cookie["httpOnly"] and cookie["sameSite"] == "Lax" and cookie["path"] == f"/lacak/audiensi/{code}"
     assert token not in cookie["value"]
     letter = tracking.get_by_role("link", name=re.compile("Unduh surat jawaban"))
-    if letter.count():
-        with tracking.expect_download() as download:
-            letter.first.click()
-        assert download.value.path().read_bytes().startswith(b"%PDF")
+    deadline = time.monotonic() + 20  # the letter is linked once scheduling has written it
+    while not letter.count():
+        assert time.monotonic() < deadline, "no answer letter linked on the scheduled request"
+        time.sleep(0.4)
+        tracking.reload()
+    with tracking.expect_download() as download:
+        letter.first.click()
+    assert download.value.path().read_bytes().startswith(b"%PDF")
 
-    tracking.get_by_text("Tarik permohonan").click()
+    tracking.get_by_text("Tarik permohonan", exact=True).click()
     tracking.get_by_label("Alasan").fill("Jadwal kami berubah.")
     tracking.get_by_role("button", name="Ya, tarik permohonan ini").click()
     expect(tracking.get_by_role("status")).to_contain_text("telah ditarik")
+    expect(tracking.locator("#pesan")).to_be_focused()
     wait_for_text(tracking, "#status", "Ditarik oleh pemohon")
     reader.close()
     assert token not in (stack.base / "logs" / "web.log").read_text()
@@ -87,9 +130,13 @@ def test_an_anonymous_complaint_with_a_photo_is_tracked_answered_and_disputed_fr
     page.get_by_role("button", name="Kirim pengaduan").click()
     expect(page.get_by_role("heading", name="Pengaduan terkirim")).to_be_visible()
     code = page.locator("#kode-lacak").inner_text().strip()
+    page.reload()  # the browser posts the form again, with the same Idempotency-Key
+    expect(page.get_by_role("heading", name="Pengaduan terkirim")).to_be_visible()
+    assert page.locator("#kode-lacak").inner_text().strip() == code
     page.get_by_role("link", name="Buka halaman lacak").click()
     expect(page.get_by_role("heading", name=f"Pengaduan {code}")).to_be_visible()
     expect(page.locator("#status")).to_have_text("Diterima")
+    no_serious_violation(page)
     shot(page, "lacak-pengaduan-diterima")
 
     api = stack.url("complaints") + f"/api/v1/officer/complaints/{code}"
@@ -105,6 +152,8 @@ def test_an_anonymous_complaint_with_a_photo_is_tracked_answered_and_disputed_fr
     page.get_by_label("Alasan sanggahan").fill("Kemarin loket masih dibuka pukul 09.00.")
     page.get_by_role("button", name="Kirim sanggahan").click()
     expect(page.get_by_role("status")).to_contain_text("Sanggahan Anda diterima")
+    expect(page.locator("#pesan")).to_be_focused()
+    no_serious_violation(page)
     wait_for_text(page, "#status", "Ditangani kembali (sanggahan)")
     shot(page, "lacak-pengaduan-disanggah")
 
@@ -132,6 +181,7 @@ def test_a_wrong_token_opens_nothing_and_a_lost_link_is_answered_alike_for_any_c
         page.get_by_role("button", name="Kirim ulang tautan").click()
         answers.append(page.locator("#jawaban-lupa").inner_text())
     assert answers[0] == answers[1]
+    no_serious_violation(page)
     shot(page, "lupa-terkirim")
     link = mailed_link(stack, code, "audiensi", after=1)  # the acknowledgement, then the re-send
     page.goto(link)

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import socket
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
 import httpx
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from conftest import PHONE, shot
-from playwright.sync_api import expect
-from test_portal_flows import fill_request
+from playwright.sync_api import Page, Route, expect
+from serambi_kit import localstack
+from serambi_web.main import create_app
+from serambi_web.settings import WebSettings
+from starlette.testclient import TestClient
+from test_portal_flows import fill_request, no_serious_violation
 
 PAGES = ("/", "/audiensi", "/pengaduan", "/lacak", "/lupa-tautan", "/lacak/audiensi/AUD-2026-000001")
 
@@ -52,6 +60,20 @@ def test_the_request_form_warns_about_a_file_too_large_before_sending_it(web, pa
     page.goto(f"{web}/audiensi")
     page.get_by_label("Surat permohonan fasilitasi rapat/audiensi").set_input_files(files["too_large"])
     expect(page.locator("#request_letter-periksa")).to_contain_text("terlalu besar")
+    described = page.locator("#request_letter").get_attribute("aria-describedby") or ""
+    assert "request_letter-periksa" in described.split() and "request_letter-petunjuk" in described.split()
+    page.get_by_label("Surat permohonan fasilitasi rapat/audiensi").set_input_files(files["letter"])
+    assert "request_letter-periksa" not in (page.locator("#request_letter").get_attribute("aria-describedby") or "")
+
+
+def test_the_server_refuses_a_file_too_large_that_the_script_let_through_and_keeps_the_text(web, page, files):
+    page.goto(f"{web}/audiensi")
+    fill_request(page, files)
+    page.get_by_label("Surat permohonan fasilitasi rapat/audiensi").set_input_files(files["too_large"])
+    page.locator("form").evaluate("form => form.submit()")  # past the script's own check
+    expect(page.locator("#request_letter-galat")).to_contain_text("terlalu besar")
+    expect(page.get_by_label("Topik")).to_have_value("Hilirisasi komoditas daerah")
+    no_serious_violation(page)
 
 
 def test_the_complaint_form_asks_a_named_complainant_for_a_name_and_refuses_a_file_that_is_no_image(
@@ -152,3 +174,51 @@ def test_both_forms_work_without_javascript_even_with_the_largest_allowed_docume
     page.get_by_role("button", name="Kirim pengaduan").click()
     expect(page.get_by_role("heading", name="Pengaduan terkirim")).to_be_visible()
     context.close()
+
+
+def error_pages(web: str) -> dict[int, str]:
+    """The portal's error pages as it serves them: 403, 404 and 413 from the running portal; 429
+    and 503 from one in this process (a rate limit of one, services that do not answer)."""
+    pages = {}
+    with httpx.Client(base_url=web) as client:
+        client.get("/pengaduan")
+        pages[403] = client.post("/pengaduan", data={"csrf": "forged"}).text
+        pages[404] = client.get("/tidak-ada").text
+    address = urlsplit(web)
+    with socket.create_connection((address.hostname, address.port), timeout=10) as raw:
+        raw.sendall(b"POST /audiensi HTTP/1.1\r\nHost: x\r\nContent-Length: 999999999\r\n"
+                    b"Content-Type: multipart/form-data; boundary=x\r\nConnection: close\r\n\r\n")
+        answer = b""
+        while chunk := raw.recv(65536):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 413"), answer[:100]
+    pages[413] = answer.split(b"\r\n\r\n", 1)[1].decode()
+    dead = f"http://127.0.0.1:{localstack.free_port()}"
+    settings = WebSettings(intake_url=dead, complaints_url=dead, scheduling_url=dead,
+                           rate_limits={"submissions": 20, "lookups": 120, "link_resends": 1})
+    with TestClient(create_app(settings)) as local:
+        csrf = local.get("/lupa-tautan").text.split('name="csrf" value="')[1].split('"')[0]
+        form = {"csrf": csrf, "kind": "audiensi", "code": "AUD-2026-000001"}
+        unavailable = local.post("/lupa-tautan", data=form)
+        throttled = local.post("/lupa-tautan", data=form)
+    assert (unavailable.status_code, throttled.status_code) == (503, 429)
+    pages[503], pages[429] = unavailable.text, throttled.text
+    return pages
+
+
+def serve(html: str, status: int) -> Callable[[Route], None]:
+    def handler(route: Route) -> None:
+        route.fulfill(status=status, body=html, content_type="text/html; charset=utf-8")
+    return handler
+
+
+def test_each_error_page_says_what_to_do_and_has_no_serious_accessibility_violation(web, page: Page):
+    titles = {403: "Formulir kedaluwarsa", 404: "Halaman tidak ditemukan", 413: "Berkas terlalu besar",
+              429: "Terlalu banyak permintaan", 503: "coba lagi"}
+    for status, html in error_pages(web).items():
+        # served at the portal's own address, so that its stylesheet applies as it would
+        page.route(f"{web}/uji-galat-{status}", serve(html, status))
+        page.goto(f"{web}/uji-galat-{status}")
+        expect(page.get_by_role("alert")).to_contain_text(titles[status])
+        no_serious_violation(page)
+        shot(page, f"galat-{status}")
