@@ -134,7 +134,7 @@ async def receive(
         owner = "complaint-" + secrets.token_hex(8)
         for upload, media_type in uploads:
             assert documents is not None, "attachments need a document store"
-            refs.append(await documents.put_pending(upload, media_type, owner))
+            refs.append(await documents.put_pending(upload, media_type, owner, key))
 
         async def before_append(code: str, reserved_token: str) -> None:
             if reserve:

@@ -9,15 +9,17 @@ receives the official documentation. It is not tested against the real service.
 Imports are idempotent: the LAPOR! id is the key (``lapor_imports`` maps it to the tracking
 code before the complaint is recorded; a retry finds the mapping and records the complaint only
 if it is not in the event store yet). One item that cannot be read or recorded becomes a dead
-letter with the reason and the import moves on (see ``lapor_letters``).
+letter with the reason and the import moves on (see ``lapor_letters``). Attachments are fetched,
+typed and stored sealed (``lapor_attachments``).
 """
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, BinaryIO, Protocol
 
 import httpx
 from pymongo.asynchronous.database import AsyncDatabase
@@ -32,12 +34,13 @@ from serambi_contracts.complaints import (
     ComplaintReopened,
     Disclosure,
 )
+from serambi_kit.documents import DocumentStore
 from serambi_kit.eventstore import EventStore, RecordedEvent
 from serambi_kit.logging import get_logger
 from serambi_kit.outages import is_outage
 from serambi_kit.pii import Vault
 
-from . import application, domain, lapor_letters
+from . import application, domain, lapor_attachments, lapor_letters
 from .domain import Rules
 
 log = get_logger(__name__)
@@ -64,6 +67,7 @@ class LaporComplaint:
     name: str | None = None
     email: str | None = None
     phone: str | None = None
+    attachments: tuple[str, ...] = ()  # LAPOR!'s references (URLs) of the files, in order
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,14 +88,25 @@ class LaporGateway(Protocol):
         """Report a follow-up (tindak lanjut) of the complaint to LAPOR!."""
         ...
 
+    async def fetch_attachment(self, reference: str, max_bytes: int) -> BinaryIO:
+        """One attachment's content as a seekable file (at most ``max_bytes + 1`` bytes of it)."""
+        ...
+
 
 @dataclass
 class FakeLaporGateway:
-    """In memory: ``inbox`` is what LAPOR! would hand out, ``pushed`` what we reported back."""
+    """In memory: ``inbox`` is what LAPOR! would hand out (``files`` its attachments by
+    reference), ``pushed`` what we reported back."""
 
     inbox: list[LaporComplaint] = field(default_factory=list)
     pushed: list[dict[str, Any]] = field(default_factory=list)
     fail_pushes: int = 0  # fail this many pushes first (to test retries)
+    files: dict[str, bytes] = field(default_factory=dict)
+
+    async def fetch_attachment(self, reference: str, max_bytes: int) -> BinaryIO:
+        if reference not in self.files:
+            raise LaporError(f"no attachment {reference} (fake)")
+        return io.BytesIO(self.files[reference][: max_bytes + 1])
 
     async def fetch_new(self, since: datetime | None) -> Sequence[LaporComplaint]:
         return [c for c in self.inbox if since is None or c.received_at >= since]
@@ -157,7 +172,11 @@ class HttpLaporGateway:
             description=str(item["content"])[:5000],
             disclosure=disclosure,
             name=reporter.get("name"), email=reporter.get("email"), phone=reporter.get("phone"),
+            attachments=tuple(str(a["url"]) for a in item.get("attachments") or ()),
         )
+
+    async def fetch_attachment(self, reference: str, max_bytes: int) -> BinaryIO:
+        return await lapor_attachments.download(self.client, reference, max_bytes)
 
     async def push_status(self, lapor_id: str, status: str, message: str | None, at: datetime) -> None:
         body = {"status": status, "content": message or "", "created_at": at.astimezone(UTC).isoformat()}
@@ -171,9 +190,11 @@ class HttpLaporGateway:
 
 async def import_one(
     store: EventStore, db: AsyncDatabase, vault: Vault, rules: Rules, item: LaporComplaint,
-    now: datetime,
+    now: datetime, gateway: LaporGateway | None = None, documents: DocumentStore | None = None,
+    max_attachment_bytes: int = 10_000_000,
 ) -> str | None:
-    """Record one LAPOR! complaint once. Returns its tracking code if recorded now."""
+    """Record one LAPOR! complaint once, with its attachments fetched from ``gateway``. Returns
+    its tracking code if recorded now."""
     imports = db[IMPORTS]
     mapping = await imports.find_one({"_id": item.lapor_id})
     if mapping is None:
@@ -190,17 +211,22 @@ async def import_one(
         name=item.name, email=item.email, phone=item.phone, recorded_by="sp4n-lapor",
         external_ref=item.lapor_id,
     )
+    uploads = await lapor_attachments.fetch(gateway, item, max_attachment_bytes) if item.attachments else []
     try:
-        await application.receive(store, db, vault, rules, new, now, tracking_code=code)
+        await application.receive(store, db, vault, rules, new, now, tracking_code=code,
+                                  documents=documents, uploads=uploads)
     except domain.ComplaintExistsError:
         return None
+    finally:
+        for upload, _ in uploads:
+            upload.data.close()
     log.info("lapor.imported", tracking_code=code, lapor_id=item.lapor_id)
     return code
 
 
 async def import_new(
     gateway: LaporGateway, store: EventStore, db: AsyncDatabase, vault: Vault, rules: Rules,
-    now: datetime,
+    now: datetime, documents: DocumentStore | None = None, max_attachment_bytes: int = 10_000_000,
 ) -> list[str]:
     """Fetch what LAPOR! has since the last import and record it; returns the new codes.
 
@@ -216,7 +242,8 @@ async def import_new(
     for item in items:
         if not await lapor_letters.exists(db, item.lapor_id):
             try:
-                if code := await import_one(store, db, vault, rules, item, now):
+                if code := await import_one(store, db, vault, rules, item, now, gateway, documents,
+                                            max_attachment_bytes):
                     recorded.append(code)
             except Exception as exc:
                 if is_outage(exc):

@@ -77,7 +77,7 @@ class ComplaintsService:
     def attachments(self) -> DocumentStore:
         """The complaints' attachments (GridFS bucket ``attachments``), once started."""
         if self._attachments is None:
-            self._attachments = DocumentStore(self.runtime.db, "attachments")
+            self._attachments = DocumentStore(self.runtime.db, "attachments", vault=self.runtime.vault)
         return self._attachments
 
     def reader(self) -> Reader:
@@ -145,7 +145,8 @@ class ComplaintsService:
         assert self.lapor is not None
         runtime = self.runtime
         return await lapor.import_new(self.lapor, runtime.store, runtime.db, runtime.vault, self.rules,
-                                      datetime.now(UTC).replace(microsecond=0))
+                                      datetime.now(UTC).replace(microsecond=0), self.attachments,
+                                      self.settings.max_attachment_bytes)
 
     async def stopping(self) -> None:
         await self.rounds.stop()

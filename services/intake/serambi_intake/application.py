@@ -84,6 +84,7 @@ async def submit_request(
     command: Callable[[str, tuple[DocumentRef, ...]], domain.SubmitRequest],
     now: datetime,
     *,
+    subject_key: str,
     token: str | None = None,
     tracking_code: str | None = None,
     reserve: Callable[[str, str], Awaitable[None]] | None = None,
@@ -92,9 +93,10 @@ async def submit_request(
     unless the append's outcome is unknown (NATS did not answer): the request may be stored, so
     they stay pending for the retry (or the sweep) to settle.
 
-    ``uploads`` are (upload, checked media type); ``command(token_sha256, documents)`` builds
-    the command without its tracking code. Returns the stored event and the access token. A
-    tracking code already taken (e.g. after the counter was lost with the database) is skipped.
+    ``uploads`` are (upload, checked media type), sealed with the requester's ``subject_key``;
+    ``command(token_sha256, documents)`` builds the command without its tracking code. Returns
+    the stored event and the access token. A tracking code already taken (e.g. after the
+    counter was lost with the database) is skipped.
     ``reserve(tracking_code, token)`` is awaited before each append (the Idempotency-Key keeps
     them); a re-run passes them back as ``tracking_code`` and ``token``: if the first run's
     request was stored, it is returned, this run's documents are discarded and nothing is
@@ -105,7 +107,7 @@ async def submit_request(
     refs: list[DocumentRef] = []
     try:
         for upload, media_type in uploads:
-            refs.append(await documents.put_pending(upload, media_type, owner))
+            refs.append(await documents.put_pending(upload, media_type, owner, subject_key))
         draft = command(hash_token(token), tuple(refs))
         for _ in range(MAX_CODE_ATTEMPTS):
             code = tracking_code or await next_tracking_code(db, "AUD", now.year)

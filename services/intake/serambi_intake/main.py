@@ -34,7 +34,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
 
     async def on_started() -> None:
         db = runtime.db
-        app.state.documents = DocumentStore(db)
+        app.state.documents = DocumentStore(db, vault=runtime.vault)
         app.state.idempotency = IdempotencyKeys.from_settings(db, runtime.vault, settings)
         await app.state.idempotency.ensure_indexes()
         for collection, fields in INDEXES.items():

@@ -1,27 +1,48 @@
 """Uploaded files (intake's request documents, complaints' attachments): checked by content,
-stored in GridFS.
+sealed with their data subject's key, stored in GridFS.
 
 Events reference a file by id, SHA-256 and media type — never embed it. A file is stored
 ``pending`` before its event is appended and ``attached`` after; a failed submission discards
 its pending files at once, and :meth:`DocumentStore.sweep` removes any left pending by a crash.
+
+Sealing (crypto-shredding, like every personal field): the content is encrypted in segments of
+64 KiB with AES-256-GCM under the data subject's key from the vault (``serambi_kit.pii``). The
+nonce of segment *i* is a random 7-byte prefix of the file, *i* (4 bytes) and a last-segment
+flag, and the file's id is the associated data, so segments cannot be reordered, cut off or
+moved to another file. ``metadata.sealed`` holds the key id, the prefix and the segment size;
+once the key is erased the file (backups included) is unreadable and :meth:`open` raises
+:class:`DocumentErased`. A file stored before sealing has no ``metadata.sealed`` and is read
+as it is. Files are written and read a segment at a time, never whole in memory.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
+import os
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import BinaryIO
 
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from gridfs import AsyncGridFSBucket
+from gridfs.asynchronous.grid_file import AsyncGridOut
 from pymongo.asynchronous.database import AsyncDatabase
 from serambi_contracts.base import DocumentRef
 
+from .pii import Vault, VaultError
+
 PDF, PNG, JPEG = "application/pdf", "image/png", "image/jpeg"
-_SIGNATURES = ((b"%PDF-", PDF), (b"\x89PNG\r\n\x1a\n", PNG), (b"\xff\xd8\xff", JPEG))
-EXTENSIONS = {PDF: "pdf", PNG: "png", JPEG: "jpg"}
+M4A, OGG = "audio/mp4", "audio/ogg"
+_SIGNATURES = ((b"%PDF-", PDF), (b"\x89PNG\r\n\x1a\n", PNG), (b"\xff\xd8\xff", JPEG), (b"OggS", OGG))
+_M4A_BRANDS = (b"M4A ", b"M4B ")
+EXTENSIONS = {PDF: "pdf", PNG: "png", JPEG: "jpg", M4A: "m4a", OGG: "ogg"}
 DOCUMENT_ID = r"^D[0-9a-f]{32}$"
+SEGMENT = 64 * 1024  # plaintext bytes per sealed segment
+_TAG = 16  # AES-GCM tag after each segment
 
 
 class DocumentError(ValueError):
@@ -32,26 +53,70 @@ class DocumentError(ValueError):
         self.field, self.rule, self.status = field, rule, status
 
 
+class DocumentErased(Exception):
+    """The document's data subject was erased: its content can no longer be read (410 Gone)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Upload:
+    """A file to store: ``data`` as bytes (small, e.g. fetched) or a seekable binary file (an
+    upload spooled to disk by the multipart parser), which is read a segment at a time."""
+
     field: str
     kind: str
-    data: bytes
+    data: bytes | BinaryIO
+
+    def _file(self) -> BinaryIO:
+        if isinstance(self.data, bytes | bytearray):
+            return io.BytesIO(self.data)
+        self.data.seek(0)
+        return self.data
+
+    def segments(self, size: int = SEGMENT) -> Iterator[bytes]:
+        file = self._file()
+        while block := file.read(size):
+            yield block
+
+    def head(self, size: int = 64) -> bytes:
+        return self._file().read(size)
+
+    def size(self) -> int:
+        if isinstance(self.data, bytes | bytearray):
+            return len(self.data)
+        return self.data.seek(0, io.SEEK_END)
+
+    def sha256(self) -> str:
+        digest = hashlib.sha256()
+        for block in self.segments():
+            digest.update(block)
+        return digest.hexdigest()
+
+
+def _is_m4a(data: bytes) -> bool:
+    """An MP4 audio file: an ``ftyp`` box whose major or a compatible brand is M4A/M4B."""
+    if data[4:8] != b"ftyp":
+        return False
+    end = min(int.from_bytes(data[:4], "big"), len(data))
+    brands = [data[8:12]] + [data[i:i + 4] for i in range(16, end - 3, 4)]
+    return any(brand in _M4A_BRANDS for brand in brands)
 
 
 def sniff(data: bytes) -> str | None:
     """The media type from the content's magic bytes (not the name or the declared type)."""
+    if _is_m4a(data):
+        return M4A
     return next((media for magic, media in _SIGNATURES if data.startswith(magic)), None)
 
 
 def check(upload: Upload, accepted: frozenset[str], max_bytes: int) -> str:
     """The upload's media type, or a DocumentError naming the field and the rule."""
-    if not upload.data:
+    size = upload.size()
+    if not size:
         raise DocumentError(upload.field, "missing", f"{upload.field}: the file is empty", 422)
-    if len(upload.data) > max_bytes:
+    if size > max_bytes:
         raise DocumentError(upload.field, "too_large",
                             f"{upload.field}: larger than {max_bytes // 1_000_000} MB", 413)
-    media = sniff(upload.data)
+    media = sniff(upload.head())
     if media not in accepted:
         names = ", ".join(sorted(accepted))
         raise DocumentError(upload.field, "unsupported_type",
@@ -59,22 +124,49 @@ def check(upload: Upload, accepted: frozenset[str], max_bytes: int) -> str:
     return media
 
 
-class DocumentStore:
-    """A GridFS bucket of the service's database (``documents`` unless named)."""
+def _nonce(prefix: bytes, index: int, last: bool) -> bytes:
+    return prefix + index.to_bytes(4, "big") + (b"\x01" if last else b"\x00")
 
-    def __init__(self, db: AsyncDatabase, bucket: str = "documents") -> None:
+
+class DocumentStore:
+    """A GridFS bucket of the service's database (``documents`` unless named), sealing with
+    keys of ``vault``."""
+
+    def __init__(self, db: AsyncDatabase, bucket: str = "documents", *, vault: Vault) -> None:
         self.files = db[f"{bucket}.files"]
         self.bucket = AsyncGridFSBucket(db, bucket_name=bucket)
+        self.vault = vault
 
-    async def put_pending(self, upload: Upload, media_type: str, owner: str) -> DocumentRef:
-        document_id = "D" + uuid.uuid4().hex
-        await self.bucket.upload_from_stream_with_id(
-            document_id, f"{owner}-{upload.kind}", upload.data,
+    async def put_pending(self, upload: Upload, media_type: str, owner: str, key: str) -> DocumentRef:
+        """Store ``upload`` sealed with the data subject ``key``, segment by segment."""
+        cipher = await self.vault.data_cipher(key)
+        if cipher is None:
+            raise VaultError(f"no data key {key} (erased?)")
+        document_id, prefix = "D" + uuid.uuid4().hex, os.urandom(7)
+        stream = self.bucket.open_upload_stream_with_id(
+            document_id, f"{owner}-{upload.kind}",
             metadata={"owner": owner, "kind": upload.kind, "media_type": media_type,
-                      "status": "pending", "stored_at": datetime.now(UTC)},
+                      "status": "pending", "stored_at": datetime.now(UTC),
+                      "sealed": {"key": key, "nonce": prefix, "segment": SEGMENT}},
         )
+        digest, size, aad = hashlib.sha256(), 0, document_id.encode()
+        try:
+            segments = upload.segments(SEGMENT)
+            current, index = next(segments, b""), 0
+            while True:
+                following = next(segments, None)
+                digest.update(current)
+                size += len(current)
+                await stream.write(cipher.encrypt(_nonce(prefix, index, following is None), current, aad))
+                if following is None:
+                    break
+                current, index = following, index + 1
+            await stream.close()
+        except BaseException:
+            await stream.abort()
+            raise
         return DocumentRef(document_id=document_id, kind=upload.kind, media_type=media_type,
-                           sha256=hashlib.sha256(upload.data).hexdigest(), size=len(upload.data))
+                           sha256=digest.hexdigest(), size=size)
 
     async def discard(self, refs: list[DocumentRef]) -> None:
         for ref in refs:
@@ -107,9 +199,38 @@ class DocumentStore:
     async def delete(self, document_id: str) -> None:
         await self.bucket.delete(document_id)
 
+    async def open(self, document_id: str) -> AsyncIterator[bytes]:
+        """The document's content, a segment at a time. Raises :class:`DocumentErased` (before
+        any byte) when its data subject was erased, ``gridfs.NoFile`` when there is no such file."""
+        stored = await self.bucket.open_download_stream(document_id)
+        sealed = (stored.metadata or {}).get("sealed")
+        if sealed is None:  # stored in clear, before documents were sealed
+            return self._clear(stored)
+        cipher = await self.vault.data_cipher(sealed["key"])
+        if cipher is None:
+            raise DocumentErased(document_id)
+        return self._unsealed(stored, cipher, bytes(sealed["nonce"]), int(sealed["segment"]))
+
+    @staticmethod
+    async def _clear(stored: AsyncGridOut) -> AsyncIterator[bytes]:
+        while block := await stored.read(SEGMENT):
+            yield block
+
+    @staticmethod
+    async def _unsealed(stored: AsyncGridOut, cipher: AESGCM, prefix: bytes, segment: int
+                        ) -> AsyncIterator[bytes]:
+        block, aad = segment + _TAG, str(stored._id).encode()
+        count = max(1, -(-stored.length // block))
+        for index in range(count):
+            sealed = await stored.read(block)
+            try:
+                yield cipher.decrypt(_nonce(prefix, index, index == count - 1), sealed, aad)
+            except InvalidTag as exc:
+                raise VaultError(f"document {stored._id} was tampered with or cut off") from exc
+
     async def read(self, document_id: str) -> bytes:
-        stream = await self.bucket.open_download_stream(document_id)
-        return await stream.read()
+        """The whole content (small files, tests); downloads stream :meth:`open` instead."""
+        return b"".join([block async for block in await self.open(document_id)])
 
     async def sweep(self, referenced: Callable[[str], Awaitable[bool]], older_than: timedelta) -> int:
         """Delete documents left pending by a submission that died half-way; those a case does

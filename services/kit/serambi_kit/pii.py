@@ -96,6 +96,10 @@ class Vault:
         self._cache[key_id] = (cipher, time.monotonic() + self.cache_seconds)
         return cipher
 
+    async def data_cipher(self, key_id: str) -> AESGCM | None:
+        """The subject's data key as a cipher (documents are sealed with it), None once erased."""
+        return await self._cipher(key_id)
+
     async def seal(self, key_id: str, value: str) -> Sealed:
         cipher = await self._cipher(key_id)
         if cipher is None:

@@ -1,9 +1,15 @@
-"""Public complaints with attachments and "lost your link?", through the complaints service as
-its own process on real nats-server and SecantusDB."""
+"""Complaints with attachments (public and officers' submissions), sealed so an erasure makes
+them unreadable, and "lost your link?", through the complaints service as its own process on
+real nats-server and SecantusDB."""
 
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import httpx
 import nats
@@ -16,12 +22,38 @@ from serambi_kit.eventstore import read_stream
 from serambi_ops.commands.demo import SAMPLE_PDF, SAMPLE_PNG
 
 JPEG = b"\xff\xd8\xff\xe0" + bytes(64)
+MARKER = b"SURAT PENGADUAN RAHASIA 3171015505880003"
+MARKED_PDF = b"%PDF-1.4\n" + MARKER + bytes(range(256)) * 800  # > 3 sealed segments
+M4A_NOTE = b"\x00\x00\x00\x1cftypM4A \x00\x00\x00\x00M4A isom" + bytes(2000)
+OGG_NOTE = b"OggS\x00\x02" + bytes(2000)
+MP4_VIDEO = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00isommp42" + bytes(2000)
+SERAMBI = Path(sys.executable).parent / "serambi"
 FIELDS = {"disclosure": "anonymous", "summary": "Jalan rusak di depan kantor",
           "description": "Lubang besar, foto terlampir.", "email": "pelapor@example.id"}
 
 
 def submit(api, files: list[tuple[str, tuple[str, bytes, str]]], **fields: str) -> httpx.Response:
     return httpx.post(f"{api.url}/api/v1/complaints", data={**FIELDS, **fields}, files=files, timeout=60)
+
+
+def record(api, files: list[tuple[str, tuple[str, bytes, str]]], **fields: str) -> httpx.Response:
+    """An officer records a phone call with its attachments (multipart)."""
+    body = {**FIELDS, "channel": "telephone", **fields}
+    return httpx.post(f"{api.url}/api/v1/officer/complaints", data=body, files=files, headers=headers("officer"),
+                      timeout=60)
+
+
+def raw_chunks(stack, document_id: str) -> bytes:
+    """What GridFS holds of a file (and what a backup of the database would hold)."""
+    with MongoClient(stack.env["SERAMBI_MONGO_URL"]) as client:
+        chunks = client["serambi_complaints"]["attachments.chunks"].find({"files_id": document_id}).sort("n", 1)
+        return b"".join(bytes(chunk["data"]) for chunk in chunks)
+
+
+def erase(stack, *identifier: str) -> None:
+    done = subprocess.run([str(SERAMBI), "personal-data", "erase", *identifier], env={**os.environ, **stack.env},
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0 and not done.stdout.startswith("erased 0"), done.stdout + done.stderr
 
 
 def stored_attachments(stack) -> dict[str, int]:
@@ -105,6 +137,61 @@ def test_json_still_works_and_another_body_type_is_415(api):
     assert response.status_code == 201 and response.json()["attachments"] == []
     other = httpx.post(f"{api.url}/api/v1/complaints", content=b"summary=x", headers={"content-type": "text/plain"})
     assert other.status_code == 415
+
+
+def test_an_officer_records_a_phone_call_with_its_audio_note_and_a_letter_and_downloads_them_audited(
+        real_stack, api):
+    files = [("attachments", ("rekaman.m4a", M4A_NOTE, "application/octet-stream")),
+             ("attachments", ("pesan.ogg", OGG_NOTE, "audio/ogg")),
+             ("attachments", ("surat.pdf", MARKED_PDF, "application/pdf"))]
+    response = record(api, files, disclosure="named", name="Budi Santoso", email="budi.santoso@example.id")
+    assert response.status_code == 201, response.text
+    code, stored = response.json()["tracking_code"], response.json()["attachments"]
+    assert [(a["media_type"], a["size"]) for a in stored] == [
+        ("audio/mp4", len(M4A_NOTE)), ("audio/ogg", len(OGG_NOTE)), ("application/pdf", len(MARKED_PDF))]
+    assert MARKER not in raw_chunks(real_stack, stored[2]["document_id"])
+    view = api.wait_for(code, lambda v: len(v.get("attachments", [])) == 3)
+    note = httpx.get(f"{api.url}{view['attachments'][0]['url']}", headers=headers("team"))
+    assert note.status_code == 200 and note.content == M4A_NOTE
+    assert note.headers["content-disposition"] == f'attachment; filename="{code}-lampiran-1.m4a"'
+    letter = httpx.get(f"{api.url}{view['attachments'][2]['url']}", headers=headers("supervisor"))
+    assert letter.status_code == 200 and letter.content == MARKED_PDF
+    audit = of_type(access_events(real_stack, code), PersonalDataAccessed)
+    assert [(a.officer, a.purpose) for a in audit if a.fields == ["attachment"]] == [
+        ("team-1", "attachment 1 download"), ("supervisor-1", "attachment 3 download")]
+
+
+def test_an_officers_attachment_of_another_type_or_an_audio_note_sent_online_is_refused(real_stack, api):
+    before = stored_attachments(real_stack)
+    video = record(api, [("attachments", ("video.m4a", MP4_VIDEO, "audio/mp4"))])
+    assert video.status_code == 415, video.text
+    assert [(e["field"], e["rule"]) for e in video.json()["errors"]] == [("attachments.0", "unsupported_type")]
+    online = submit(api, [("attachments", ("rekaman.ogg", OGG_NOTE, "audio/ogg"))])
+    assert online.status_code == 415 and online.json()["errors"][0]["rule"] == "unsupported_type"
+    too_many = record(api, [("attachments", (f"{n}.png", SAMPLE_PNG, "image/png")) for n in range(6)])
+    assert too_many.status_code == 422 and too_many.json()["errors"][0]["rule"] == "too_many"
+    bad_field = record(api, [("attachments", ("a.png", SAMPLE_PNG, "image/png"))], channel="online")
+    assert bad_field.status_code == 422 and bad_field.json()["errors"][0]["field"] == "channel"
+    assert stored_attachments(real_stack) == before
+
+
+def test_an_erased_complainants_attachments_are_gone_and_their_chunks_never_held_the_content(real_stack, api):
+    response = submit(api, [("attachments", ("surat.pdf", MARKED_PDF, "application/pdf"))],
+                      disclosure="named", name="Sari Dewi", email="sari.dewi.hapus@example.id")
+    assert response.status_code == 201, response.text
+    code, [stored] = response.json()["tracking_code"], response.json()["attachments"]
+    view = api.wait_for(code, lambda v: len(v.get("attachments", [])) == 1)
+    url = f"{api.url}{view['attachments'][0]['url']}"
+    assert httpx.get(url, headers=headers("team")).content == MARKED_PDF
+    erase(real_stack, "--email", "sari.dewi.hapus@example.id")
+    time.sleep(1)  # processes keep unwrapped keys 0.5 s in this stack
+    gone = httpx.get(url, headers=headers("team"))
+    assert gone.status_code == 410, gone.text
+    assert "erased" in gone.json()["detail"]
+    assert MARKER not in raw_chunks(real_stack, stored["document_id"])
+    audit = of_type(access_events(real_stack, code), PersonalDataAccessed)
+    downloads = [a.purpose for a in audit if a.fields == ["attachment"]]
+    assert downloads == ["attachment 1 download"]  # a 410 shows nothing: not audited
 
 
 def test_lost_link_answers_the_same_for_any_code_and_records_one_request_per_quarter_hour(real_stack, api):

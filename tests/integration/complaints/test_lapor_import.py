@@ -1,10 +1,12 @@
-"""SP4N-LAPOR! through the port with the in-memory fake: idempotent imports, status pushed back."""
+"""SP4N-LAPOR! through the port with the in-memory fake: idempotent imports, attachments kept
+(sealed), status pushed back."""
 
 from __future__ import annotations
 
 from datetime import UTC, timedelta
 
 import httpx
+import pytest
 from complaints_support import eventually, now, stream_events
 from serambi_complaints import application
 from serambi_complaints.lapor import IMPORTS, META, FakeLaporGateway, HttpLaporGateway, LaporComplaint
@@ -133,3 +135,62 @@ async def test_an_unreadable_item_in_lapors_list_is_dead_lettered_and_the_rest_i
     assert letter["_id"] == "lapor-import:4417022" and "kemarin sore" in letter["reason"]
     state = await application.load(service.runtime.store, codes[1])
     assert state.clock_name == "triage"  # an import arrives without a tier: its triage clock runs
+
+
+LETTER = b"%PDF-1.4\nLAPOR LAMPIRAN RAHASIA 6171015505880003\n" + bytes(150_000)
+PHOTO = b"\xff\xd8\xff\xe0" + bytes(5000)
+
+
+async def test_a_lapor_complaint_keeps_its_attachments_typed_by_content_and_sealed(start_service, nats_client):
+    fake = FakeLaporGateway(
+        inbox=[lapor_complaint("LAP-21", 10, name="Rina", email="rina.lampiran@example.id",
+                               attachments=("lapor://f/1", "lapor://f/2"))],
+        files={"lapor://f/1": LETTER, "lapor://f/2": PHOTO},
+    )
+    service = await start_service(lapor_gateway=fake)
+    [code] = await service.import_from_lapor()
+    [received] = await stream_events(nats_client, code)
+    assert [(a.media_type, a.size) for a in received.attachments] == [
+        ("application/pdf", len(LETTER)), ("image/jpeg", len(PHOTO))]
+    letter = received.attachments[0].document_id
+    assert await service.attachments.read(letter) == LETTER
+    chunks = service.runtime.db["attachments.chunks"].find({"files_id": letter})
+    assert b"LAPOR LAMPIRAN" not in b"".join([bytes(c["data"]) async for c in chunks])
+    stored = await service.runtime.db["attachments.files"].find_one({"_id": letter})
+    assert stored["metadata"]["status"] == "attached" and stored["metadata"]["sealed"]["key"] == received.summary.key
+
+
+@pytest.mark.parametrize(("files", "rule"), [
+    ({"lapor://x": b"MZ\x90\x00 not a photo"}, "unsupported_type"),
+    ({"lapor://x": PHOTO + bytes(10_000_000)}, "too_large"),
+    ({}, "could not be fetched"),
+])
+async def test_a_lapor_item_whose_attachment_cannot_be_kept_is_dead_lettered_naming_it(
+    start_service, nats_client, files, rule
+):
+    fake = FakeLaporGateway(inbox=[lapor_complaint("LAP-31", 20, attachments=("lapor://x",)),
+                                   lapor_complaint("LAP-32", 10)], files=files)
+    service = await start_service(lapor_gateway=fake)
+    [code] = await service.import_from_lapor()
+    assert (await stream_events(nats_client, code))[0].external_ref == "LAP-32"
+    [letter] = await DeadLetters(service.runtime.db).list()
+    assert letter["_id"] == "lapor-import:LAP-31" and "attachments.0" in letter["reason"] and rule in letter["reason"]
+    assert await service.runtime.db["attachments.files"].count_documents({}) == 0
+
+
+async def test_the_http_gateway_fetches_each_attachment_of_an_item(start_service, nats_client):
+    def lapor(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/files/77.pdf"):
+            return httpx.Response(200, content=LETTER)
+        item = {"tracking_id": "4417031", "created_at": (now() - timedelta(minutes=9)).isoformat(),
+                "title": "Perizinan lambat", "content": "Terlampir surat.",
+                "attachments": [{"url": "https://lapor.example/files/77.pdf"}]}
+        return httpx.Response(200, json={"data": [item]})
+
+    gateway = HttpLaporGateway("https://lapor.example/api/v1", "token", transport=httpx.MockTransport(lapor))
+    service = await start_service(lapor_gateway=gateway)
+    [code] = await service.import_from_lapor()
+    [received] = await stream_events(nats_client, code)
+    [attachment] = received.attachments
+    assert attachment.media_type == "application/pdf"
+    assert await service.attachments.read(attachment.document_id) == LETTER

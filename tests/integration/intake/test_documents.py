@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,12 +13,23 @@ from serambi_intake import application, domain
 from serambi_intake.application import sweep_documents
 from serambi_kit.documents import PDF, PNG, DocumentStore, Upload
 from serambi_kit.eventstore import EventStoreError, InMemoryEventStore
+from serambi_kit.pii import Vault
 
 
-async def test_a_document_left_pending_by_a_dead_submission_is_swept(mongo_db):
-    store = DocumentStore(mongo_db)
-    orphan = await store.put_pending(Upload("request_letter", "request_letter", b"%PDF-1"), PDF, "s1")
-    kept = await store.put_pending(Upload("request_letter", "request_letter", b"%PDF-2"), PDF, "s2")
+@pytest.fixture
+async def vault(mongo_db) -> Vault:
+    return Vault(mongo_db, os.urandom(32), cache_seconds=0)
+
+
+@pytest.fixture
+async def key(vault) -> str:
+    return await vault.new_subject()
+
+
+async def test_a_document_left_pending_by_a_dead_submission_is_swept(mongo_db, vault, key):
+    store = DocumentStore(mongo_db, vault=vault)
+    orphan = await store.put_pending(Upload("request_letter", "request_letter", b"%PDF-1"), PDF, "s1", key)
+    kept = await store.put_pending(Upload("request_letter", "request_letter", b"%PDF-2"), PDF, "s2", key)
     # s2's request was appended (and projected) before the process died: it must survive
     await mongo_db.requests.insert_one({"_id": "AUD-1", "documents": [kept.model_dump()]})
     assert await sweep_documents(store, mongo_db, timedelta(0)) == 1
@@ -26,19 +38,20 @@ async def test_a_document_left_pending_by_a_dead_submission_is_swept(mongo_db):
     assert (await mongo_db["documents.files"].find_one({"_id": kept.document_id}))["metadata"]["status"] == "attached"
 
 
-async def test_recent_pending_documents_are_left_alone(mongo_db):
-    store = DocumentStore(mongo_db)
-    ref = await store.put_pending(Upload("request_letter", "request_letter", b"%PDF-1"), PDF, "s1")
+async def test_recent_pending_documents_are_left_alone(mongo_db, vault, key):
+    store = DocumentStore(mongo_db, vault=vault)
+    ref = await store.put_pending(Upload("request_letter", "request_letter", b"%PDF-1"), PDF, "s1", key)
     assert await sweep_documents(store, mongo_db, timedelta(hours=1)) == 0
     assert await store.read(ref.document_id) == b"%PDF-1"
 
 
-async def test_a_stored_document_carries_its_digest_and_size(mongo_db):
-    ref = await DocumentStore(mongo_db).put_pending(Upload("request_letter", "request_letter", b"%PDF-x"), PDF, "s")
+async def test_a_stored_document_carries_its_digest_and_size(mongo_db, vault, key):
+    upload = Upload("request_letter", "request_letter", b"%PDF-x")
+    ref = await DocumentStore(mongo_db, vault=vault).put_pending(upload, PDF, "s", key)
     assert ref.size == 6 and len(ref.sha256) == 64 and ref.media_type == PDF
 
 
-async def test_a_submission_that_fails_part_way_leaves_no_document_behind(mongo_db):
+async def test_a_submission_that_fails_part_way_leaves_no_document_behind(mongo_db, vault, key):
     class BrokenStore(InMemoryEventStore):
         async def append(self, *args, **kwargs):
             raise EventStoreError("stream unavailable")
@@ -48,8 +61,8 @@ async def test_a_submission_that_fails_part_way_leaves_no_document_behind(mongo_
 
     with pytest.raises(EventStoreError):
         await application.submit_request(
-            BrokenStore(), mongo_db, DocumentStore(mongo_db), uploads,
-            lambda token, documents: _command(token, documents), datetime.now(UTC),
+            BrokenStore(), mongo_db, DocumentStore(mongo_db, vault=vault), uploads,
+            lambda token, documents: _command(token, documents), datetime.now(UTC), subject_key=key,
         )
     assert await mongo_db["documents.files"].count_documents({}) == 0
 
@@ -66,7 +79,7 @@ def _command(token, documents):
     )
 
 
-async def test_a_stored_request_keeps_its_documents_when_marking_them_attached_fails(mongo_db):
+async def test_a_stored_request_keeps_its_documents_when_marking_them_attached_fails(mongo_db, vault, key):
     class DatabaseGoneAfterTheAppend(DocumentStore):
         async def mark_attached(self, document_ids):
             raise AutoReconnect("primary stepped down")
@@ -76,8 +89,8 @@ async def test_a_stored_request_keeps_its_documents_when_marking_them_attached_f
     events = InMemoryEventStore()
     with pytest.raises(AutoReconnect):  # answered 503; a retry with the key or the sweep attaches
         await application.submit_request(
-            events, mongo_db, DatabaseGoneAfterTheAppend(mongo_db), uploads,
-            lambda token, documents: _command(token, documents), datetime.now(UTC),
+            events, mongo_db, DatabaseGoneAfterTheAppend(mongo_db, vault=vault), uploads,
+            lambda token, documents: _command(token, documents), datetime.now(UTC), subject_key=key,
         )
     [submitted] = events.log
     files = [doc async for doc in mongo_db["documents.files"].find({})]

@@ -112,14 +112,15 @@ def post(nc, db, marker):
         vault = Vault(db, MASTER, cache_seconds=0)
         if dies in ("ack_lost", "nats_silent"):
             store = LosingAcks(nc, silent=dies == "nats_silent")
-            keys, documents = IdempotencyKeys(db, vault, lease=lease), DocumentStore(db)
+            keys, documents = IdempotencyKeys(db, vault, lease=lease), DocumentStore(db, vault=vault)
         elif dies:
             store = DyingStore(nc, dies)
             keys = DyingKeys(db, vault, lease=lease, dies=dies)
-            documents = DyingDocuments(db) if dies != "failing_append" else DocumentStore(db)
+            dying = dies != "failing_append"
+            documents = (DyingDocuments if dying else DocumentStore)(db, vault=vault)
         else:
             store = JetStreamEventStore(nc, "/serambi/intake")
-            keys, documents = IdempotencyKeys(db, vault, lease=lease), DocumentStore(db)
+            keys, documents = IdempotencyKeys(db, vault, lease=lease), DocumentStore(db, vault=vault)
         state = SimpleNamespace(runtime=SimpleNamespace(store=store, db=db, vault=vault),
                                 idempotency=keys, documents=documents,
                                 answer_due=lambda instant: instant + timedelta(days=3))

@@ -1,27 +1,34 @@
-"""A public complaint as JSON, or as a form with up to five attachments (photos and PDFs).
+"""A complaint as JSON, or as a form with up to five attachments (photos and PDFs; officers
+may add an audio note of a phone call, M4A or OGG).
 
-Each attachment is typed by its content (JPEG, PNG, PDF) and bounded in size; errors name the
+Each attachment is typed by its content (magic bytes) and bounded in size; errors name the
 field (``attachments`` or ``attachments.<n>``, counted from 0 in the order sent) and the rule.
+An attachment stays in the multipart parser's spooled file (on disk past 1 MB) until the
+``submission`` block ends: it is sealed and stored from there a segment at a time, never read
+whole into memory.
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from serambi_kit.bodylimit import before_body, set_body_limit
-from serambi_kit.documents import JPEG, PDF, PNG, DocumentError, Upload, check
+from serambi_kit.documents import JPEG, M4A, OGG, PDF, PNG, DocumentError, Upload, check
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .common import bounded_body, service_of
-from .models import ComplaintIn
+from .models import ComplaintIn, OfficerComplaintIn
 
 FIELD = "attachments"
 MAX_ATTACHMENTS = 5  # ComplaintReceived.attachments holds at most five
 ACCEPTED = frozenset({JPEG, PNG, PDF})
+OFFICER_ACCEPTED = ACCEPTED | {M4A, OGG}  # an audio note of a phone call
 FORMS = ("multipart/form-data", "application/x-www-form-urlencoded")
 MAX_FORM_FIELDS = 20
 
@@ -30,11 +37,11 @@ def _error(status_code: int, field: str, rule: str, message: str) -> HTTPExcepti
     return HTTPException(status_code, {"errors": [{"field": field, "rule": rule, "message": message}]})
 
 
-def _validated(data: str | bytes | dict[str, Any]) -> ComplaintIn:
+def _validated(data: str | bytes | dict[str, Any], model: type[ComplaintIn]) -> ComplaintIn:
     try:
         if isinstance(data, dict):
-            return ComplaintIn.model_validate(data)
-        return ComplaintIn.model_validate_json(data)
+            return model.model_validate(data)
+        return model.model_validate_json(data)
     except ValidationError as exc:
         raise RequestValidationError(
             [{**error, "loc": ("body", *error["loc"])} for error in exc.errors()]
@@ -54,32 +61,49 @@ def _content_type(request: Request) -> str:
     return request.headers.get("content-type", "").partition(";")[0].strip().lower()
 
 
-async def read_submission(request: Request) -> tuple[ComplaintIn, list[tuple[Upload, str]]]:
-    """The complaint's fields and its checked attachments (upload, media type)."""
+@asynccontextmanager
+async def submission(
+    request: Request, model: type[ComplaintIn] = ComplaintIn, accepted: frozenset[str] = ACCEPTED,
+) -> AsyncIterator[tuple[Any, list[tuple[Upload, str]]]]:
+    """The complaint's fields and its checked attachments (upload, media type), whose spooled
+    files are open until the block ends."""
+    try:
+        yield await read_submission(request, model, accepted)
+    finally:
+        await request.close()
+
+
+async def read_submission(
+    request: Request, model: type[ComplaintIn] = ComplaintIn, accepted: frozenset[str] = ACCEPTED,
+) -> tuple[Any, list[tuple[Upload, str]]]:
+    """The complaint's fields and its checked attachments; ``request.close()`` closes their
+    files (``submission`` does)."""
     content_type = _content_type(request)
     if content_type in FORMS:
-        return await _from_form(request, content_type)
+        return await _from_form(request, content_type, model, accepted)
     if content_type and content_type != "application/json" and not content_type.endswith("+json"):
         raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
                             "send application/json, or multipart/form-data with attachments")
     await bounded_body(request)
-    return _validated(await request.body()), []
+    return _validated(await request.body(), model), []
 
 
-async def _from_form(request: Request, content_type: str) -> tuple[ComplaintIn, list[tuple[Upload, str]]]:
+async def _from_form(
+    request: Request, content_type: str, model: type[ComplaintIn], accepted: frozenset[str],
+) -> tuple[ComplaintIn, list[tuple[Upload, str]]]:
     if content_type == "multipart/form-data" and "content-length" not in request.headers:
         raise HTTPException(status.HTTP_411_LENGTH_REQUIRED, "a multipart body needs a Content-Length")
     max_bytes = service_of(request).settings.max_attachment_bytes
     try:
-        async with request.form(max_files=MAX_FORM_FIELDS, max_fields=MAX_FORM_FIELDS) as form:
-            fields = {key: value for key, value in form.multi_items() if key != FIELD and value != ""}
-            files = [(position, value) for position, value in enumerate(form.getlist(FIELD))
-                     if not _no_file_chosen(value)]
-            body = _validated(fields)
-            if len(files) > MAX_ATTACHMENTS:
-                raise _error(422, FIELD, "too_many",
-                             f"{FIELD}: at most {MAX_ATTACHMENTS} files ({len(files)} sent)")
-            return body, [await _checked(position, value, max_bytes) for position, value in files]
+        form = await request.form(max_files=MAX_FORM_FIELDS, max_fields=MAX_FORM_FIELDS)
+        fields = {key: value for key, value in form.multi_items() if key != FIELD and value != ""}
+        files = [(position, value) for position, value in enumerate(form.getlist(FIELD))
+                 if not _no_file_chosen(value)]
+        body = _validated(fields, model)
+        if len(files) > MAX_ATTACHMENTS:
+            raise _error(422, FIELD, "too_many",
+                         f"{FIELD}: at most {MAX_ATTACHMENTS} files ({len(files)} sent)")
+        return body, [_checked(position, value, max_bytes, accepted) for position, value in files]
     except StarletteHTTPException as exc:
         if exc.status_code == 400 and "Too many files" in str(exc.detail):
             raise _error(422, FIELD, "too_many", f"{FIELD}: at most {MAX_ATTACHMENTS} files") from None
@@ -93,13 +117,14 @@ def _no_file_chosen(value: str | UploadFile) -> bool:
     return not value.filename and not value.size
 
 
-async def _checked(position: int, value: str | UploadFile, max_bytes: int) -> tuple[Upload, str]:
+def _checked(position: int, value: str | UploadFile, max_bytes: int, accepted: frozenset[str]
+             ) -> tuple[Upload, str]:
     field = f"{FIELD}.{position}"
     if isinstance(value, str):
         raise _error(422, field, "not_a_file", f"{field}: send a file (multipart/form-data)")
-    upload = Upload(field, "attachment", await value.read(max_bytes + 1))
+    upload = Upload(field, "attachment", value.file)
     try:
-        return upload, check(upload, ACCEPTED, max_bytes)
+        return upload, check(upload, accepted, max_bytes)
     except DocumentError as exc:
         raise _error(exc.status, exc.field, exc.rule, str(exc)) from None
 
@@ -121,18 +146,25 @@ def _inline(schema: dict[str, Any]) -> dict[str, Any]:
     return resolve(schema)
 
 
-def _form_schema() -> dict[str, Any]:
-    schema = _inline(ComplaintIn.model_json_schema())
+def _form_schema(model: type[ComplaintIn], described: str) -> dict[str, Any]:
+    schema = _inline(model.model_json_schema())
     schema["properties"][FIELD] = {
         "type": "array", "maxItems": MAX_ATTACHMENTS,
         "items": {"type": "string", "format": "binary"},
-        "description": "photos (JPEG, PNG) or PDFs, typed by content, each at most 10 MB",
+        "description": f"{described}, typed by content, each at most 10 MB",
     }
     return schema
 
 
-OPENAPI = {"requestBody": {"required": True, "content": {
-    "application/json": {"schema": _inline(ComplaintIn.model_json_schema())},
-    "multipart/form-data": {"schema": _form_schema(),
-                            "encoding": {FIELD: {"contentType": "image/jpeg, image/png, application/pdf"}}},
-}}}
+def openapi(model: type[ComplaintIn], accepted: frozenset[str], described: str) -> dict[str, Any]:
+    """The request body of a route taking ``model`` as JSON or as a form with attachments."""
+    return {"requestBody": {"required": True, "content": {
+        "application/json": {"schema": _inline(model.model_json_schema())},
+        "multipart/form-data": {"schema": _form_schema(model, described),
+                                "encoding": {FIELD: {"contentType": ", ".join(sorted(accepted))}}},
+    }}}
+
+
+OPENAPI = openapi(ComplaintIn, ACCEPTED, "photos (JPEG, PNG) or PDFs")
+OFFICER_OPENAPI = openapi(OfficerComplaintIn, OFFICER_ACCEPTED,
+                          "photos (JPEG, PNG), PDFs or an audio note of a phone call (M4A, OGG)")

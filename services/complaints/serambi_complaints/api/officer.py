@@ -11,16 +11,17 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
-from fastapi.responses import PlainTextResponse, Response
+from fastapi.responses import PlainTextResponse, Response, StreamingResponse
 from serambi_contracts.complaints import ComplaintChannel, ComplaintTier, DisputeSource
 from serambi_kit.audit import record_access
 from serambi_kit.auth import Officer, require_roles
-from serambi_kit.documents import DOCUMENT_ID, EXTENSIONS
+from serambi_kit.documents import DOCUMENT_ID, EXTENSIONS, DocumentErased
 from serambi_kit.idempotency import Claim, IdempotencyKey, answer_once, fingerprint
 
 from .. import application, reports
 from ..domain import Status
 from ..queries import QueueFilter, iso_duration
+from . import attachments
 from .common import invalid, now_utc, reusing, service_of, wib
 from .models import AnswerIn, AssignIn, ClassifyIn, DisputeIn, OfficerComplaintIn, PauseIn
 
@@ -66,19 +67,31 @@ def _received_at(request: Request, given: datetime | None, now: datetime) -> dat
 
 
 @router.post("/complaints", status_code=status.HTTP_201_CREATED,
-             responses={409: {"description": "the same Idempotency-Key is still in progress"}})
+             dependencies=[Depends(attachments.submission_limit)], openapi_extra=attachments.OFFICER_OPENAPI,
+             responses={409: {"description": "the same Idempotency-Key is still in progress"},
+                        413: {"description": "an attachment or the body is too large"},
+                        415: {"description": "an attachment's content is of no accepted type"}})
 async def record_complaint(
-    body: OfficerComplaintIn, request: Request, officer: Recorder, idempotency_key: IdempotencyKey = None,
+    request: Request, officer: Recorder, idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     """Record a complaint received at the desk, in the box, by WhatsApp, phone, fax, email or
-    SP4N-LAPOR!, with its actual time of receipt and, if known, its tier. The response holds
-    the tracking code and access token to hand to the complainant. With header
-    ``Idempotency-Key`` a retry gets the same answer and records nothing more."""
+    SP4N-LAPOR!, with its actual time of receipt and, if known, its tier: JSON, or
+    multipart/form-data with up to five ``attachments`` (photos, PDFs, or an audio note of a
+    phone call — M4A or OGG — each at most 10 MB). The response holds the tracking code and
+    access token to hand to the complainant. With header ``Idempotency-Key`` a retry gets the
+    same answer and records nothing more."""
+    async with attachments.submission(request, OfficerComplaintIn, attachments.OFFICER_ACCEPTED) as submitted:
+        return await _record(request, officer, *submitted, idempotency_key)
+
+
+async def _record(request: Request, officer: Officer, body: OfficerComplaintIn, uploads: list,
+                  idempotency_key: str | None) -> dict[str, Any]:
     service = service_of(request)
     runtime, now = service.runtime, now_utc()
     received_at = _received_at(request, body.received_at, now)
     # the officer who records it is part of the request: another officer's same key is refused
-    print_ = idempotency_key and fingerprint(body.model_dump_json(), officer.subject)
+    print_ = idempotency_key and fingerprint(body.model_dump_json(), officer.subject,
+                                             *(upload.sha256() for upload, _ in uploads))
 
     async def work(claim: Claim | None) -> tuple[dict[str, Any], str]:
         new = application.NewComplaint(
@@ -88,10 +101,14 @@ async def record_complaint(
             tier=body.tier, recorded_by=officer.subject, external_ref=body.external_ref,
         )
         outcome, token = await application.receive(
-            runtime.store, runtime.db, runtime.vault, service.rules, new, now, **reusing(service, claim)
+            runtime.store, runtime.db, runtime.vault, service.rules, new, now,
+            documents=service.attachments, uploads=uploads, **reusing(service, claim),
         )
+        stored = outcome.events[0].attachments if outcome.events else []
         return {**_summary(request, outcome, now), "access_token": token,
-                "received_at": wib(outcome.complaint.received_at)}, outcome.complaint.subject_key
+                "received_at": wib(outcome.complaint.received_at),
+                "attachments": [{"document_id": ref.document_id, "media_type": ref.media_type,
+                                 "size": ref.size} for ref in stored]}, outcome.complaint.subject_key
 
     return await answer_once(service.idempotency, idempotency_key, print_, work)
 
@@ -141,20 +158,24 @@ async def download_attachment(
     tracking_code: Code, document_id: Annotated[str, Path(pattern=DOCUMENT_ID)], request: Request,
     officer: Handler,
 ) -> Response:
-    """A photo or PDF sent with the complaint. Each download is recorded as a
-    PersonalDataAccessed audit event first (an attachment may show who complained)."""
+    """A photo, PDF or audio note sent with the complaint. Each download is recorded as a
+    PersonalDataAccessed audit event first (an attachment may show who complained); one whose
+    complainant was erased is 410 Gone."""
     service = service_of(request)
     found = await service.reader().attachment(tracking_code, document_id)
     if found is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND,
                             f"no attachment {document_id} of complaint {tracking_code}")
     position, ref = found
+    try:
+        content = await service.attachments.open(document_id)
+    except DocumentErased:
+        raise HTTPException(status.HTTP_410_GONE, f"attachment {document_id} was erased") from None
     await record_access(service.runtime.store, "complaints", tracking_code, officer, ["attachment"],
                         f"attachment {position} download")
-    data = await service.attachments.read(document_id)
     filename = f"{tracking_code}-lampiran-{position}.{EXTENSIONS.get(ref['media_type'], 'bin')}"
-    return Response(data, media_type=ref["media_type"], headers={
-        "Content-Disposition": f'attachment; filename="{filename}"',
+    return StreamingResponse(content, media_type=ref["media_type"], headers={
+        "Content-Disposition": f'attachment; filename="{filename}"', "Content-Length": str(ref["size"]),
         "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store",
     })
 

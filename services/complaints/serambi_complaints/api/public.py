@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Request, status
@@ -37,10 +36,14 @@ async def submit_complaint(request: Request, idempotency_key: IdempotencyKey = N
     ``X-Access-Token``). Until an officer classifies it, ``due_at`` is the triage deadline
     (``clock`` ``triage``, 3 working hours by default). With header
     ``Idempotency-Key`` a retry gets the same answer and records nothing more."""
-    body, uploads = await attachments.read_submission(request)
+    async with attachments.submission(request) as (body, uploads):
+        return await _submit(request, body, uploads, idempotency_key)
+
+
+async def _submit(request: Request, body, uploads, idempotency_key: str | None) -> dict[str, Any]:
     service = service_of(request)
-    print_ = idempotency_key and fingerprint(
-        body.model_dump_json(), *(hashlib.sha256(upload.data).hexdigest() for upload, _ in uploads))
+    digests = (upload.sha256() for upload, _ in uploads)
+    print_ = idempotency_key and fingerprint(body.model_dump_json(), *digests)
 
     async def work(claim: Claim | None) -> tuple[dict[str, Any], str]:
         runtime, now = service.runtime, now_utc()

@@ -85,7 +85,7 @@ async def read_documents(
         ]})
     checked = []
     for field, file in files.items():
-        upload = Upload(field, field, await file.read(max_bytes + 1))
+        upload = Upload(field, field, file.file)  # spooled by the parser; stored a segment at a time
         try:
             checked.append((upload, check(upload, ACCEPTED[field], max_bytes)))
         except DocumentError as exc:

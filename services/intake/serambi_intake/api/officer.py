@@ -8,12 +8,13 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile, status
-from fastapi.responses import Response
+from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from serambi_contracts.intake import GuestRegistered, IntakeChannel
 from serambi_kit.audit import record_access
 from serambi_kit.auth import Officer, require_roles
 from serambi_kit.bodylimit import ChecksFirstRoute, body_limit
+from serambi_kit.documents import DocumentErased
 from serambi_kit.idempotency import IdempotencyKey
 
 from .. import application, queries
@@ -132,7 +133,8 @@ async def download_document(
     document_id: Annotated[str, Field(pattern=r"^D[0-9a-f]{32}$")], request: Request, officer: Reader
 ) -> Response:
     """A request's document (request letter, identity document). Each download is recorded as
-    a PersonalDataAccessed audit event first (an identity document is personal data)."""
+    a PersonalDataAccessed audit event first (an identity document is personal data); a
+    document whose requester was erased is 410 Gone."""
     state = request.app.state
     document = await state.runtime.db["requests"].find_one(
         {"documents.document_id": document_id}, {"documents.$": 1}
@@ -140,11 +142,14 @@ async def download_document(
     if document is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no document {document_id}")
     [ref] = document["documents"]
+    try:
+        content = await state.documents.open(document_id)
+    except DocumentErased:
+        raise HTTPException(status.HTTP_410_GONE, f"document {document_id} was erased") from None
     await record_access(state.runtime.store, "intake", document["_id"], officer, [ref["kind"]],
                         "document download")
-    data = await state.documents.read(document_id)
-    return Response(data, media_type=ref["media_type"],
-                    headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"})
+    return StreamingResponse(content, media_type=ref["media_type"], headers={
+        "Content-Length": str(ref["size"]), "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"})
 
 
 @router.get("/requests/{tracking_code}/contact")

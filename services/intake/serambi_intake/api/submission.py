@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -34,7 +33,7 @@ async def submit(
     by = (recorded_by,) if recorded_by else ()
     print_ = idempotency_key and fingerprint(
         form.model_dump_json(), channel.value, str(received_at), *by,
-        *(hashlib.sha256(upload.data).hexdigest() for upload, _ in uploads))
+        *(upload.sha256() for upload, _ in uploads))
 
     async def work(claim: Claim | None) -> tuple[dict[str, Any], str]:
         due = state.answer_due(received_at or now)
@@ -52,7 +51,7 @@ async def submit(
                 access_token=sealed_token,
             )
 
-        kept: dict[str, Any] = {"token": token}
+        kept: dict[str, Any] = {"token": token, "subject_key": requester.name.key}
         if claim is not None:  # reuse what an earlier holder reserved; reserve before the append
             kept |= {"tracking_code": claim.tracking_code,
                      "reserve": partial(state.idempotency.reserve, claim, requester.name.key)}

@@ -1,0 +1,103 @@
+"""Documents sealed with their data subject's key, on SecantusDB: no plaintext in the stored
+chunks, unreadable once the subject is erased, tamper-evident, and clear documents stored
+before sealing still readable."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+import pytest
+from serambi_kit.documents import PDF, SEGMENT, DocumentErased, DocumentStore, Upload, check, sniff
+from serambi_kit.pii import Vault, VaultError
+
+MARKER = b"NIK 3171015505880003 KTP SCAN MARKER"
+
+
+@pytest.fixture
+async def vault(mongo_db) -> Vault:
+    return Vault(mongo_db, os.urandom(32), cache_seconds=0)
+
+
+@pytest.fixture
+async def store(mongo_db, vault) -> DocumentStore:
+    return DocumentStore(mongo_db, "documents", vault=vault)
+
+
+def pdf(size: int) -> bytes:
+    body = b"%PDF-1.4\n" + MARKER
+    return body + bytes(range(256)) * ((size - len(body)) // 256 + 1)
+
+
+async def raw_chunks(mongo_db, document_id: str) -> bytes:
+    chunks = mongo_db["documents.chunks"].find({"files_id": document_id}).sort("n", 1)
+    return b"".join([bytes(chunk["data"]) async for chunk in chunks])
+
+
+@pytest.mark.parametrize("size", [40, SEGMENT, SEGMENT + 1, 3 * SEGMENT, 1_000_000])
+async def test_a_document_reads_back_whole_while_its_stored_chunks_hold_no_plaintext(mongo_db, vault, store,
+                                                                                    size):
+    content = pdf(size)[:size] if size >= 64 else b"%PDF-1.4\n" + MARKER
+    ref = await store.put_pending(Upload("f", "request_letter", content), PDF, "s", await vault.new_subject())
+    assert await store.read(ref.document_id) == content
+    assert ref.size == len(content)
+    raw = await raw_chunks(mongo_db, ref.document_id)
+    assert MARKER not in raw and b"%PDF" not in raw
+    assert len(raw) == len(content) + 16 * -(-len(content) // SEGMENT)  # one tag per segment
+
+
+async def test_an_upload_spooled_to_a_file_is_stored_and_read_back_in_segments(vault, store):
+    content = pdf(2_500_000)
+    with tempfile.TemporaryFile() as spooled:
+        spooled.write(content)
+        upload = Upload("attachments.0", "attachment", spooled)
+        assert check(upload, frozenset({PDF}), 10_000_000) == PDF
+        ref = await store.put_pending(upload, PDF, "s", await vault.new_subject())
+    blocks = [block async for block in await store.open(ref.document_id)]
+    assert b"".join(blocks) == content and max(map(len, blocks)) == SEGMENT
+
+
+async def test_an_erased_subjects_document_cannot_be_read(mongo_db, vault, store):
+    key = await vault.new_subject(["dewi@example.id"])
+    ref = await store.put_pending(Upload("f", "identity_document", pdf(5000)), PDF, "s", key)
+    other = await store.put_pending(Upload("f", "identity_document", pdf(300)), PDF, "t", await vault.new_subject())
+    assert await vault.erase_person("dewi@example.id") == [key]
+    with pytest.raises(DocumentErased):
+        await store.open(ref.document_id)
+    assert MARKER not in await raw_chunks(mongo_db, ref.document_id)  # what a backup would hold
+    assert (await store.read(other.document_id)).startswith(b"%PDF")
+
+
+async def test_a_tampered_or_moved_segment_is_refused(mongo_db, vault, store):
+    key = await vault.new_subject()
+    ref = await store.put_pending(Upload("f", "k", pdf(3 * SEGMENT)), PDF, "s", key)
+    chunk = await mongo_db["documents.chunks"].find_one({"files_id": ref.document_id, "n": 0})
+    flipped = bytearray(chunk["data"])
+    flipped[10] ^= 1
+    await mongo_db["documents.chunks"].update_one({"_id": chunk["_id"]}, {"$set": {"data": bytes(flipped)}})
+    with pytest.raises(VaultError):
+        await store.read(ref.document_id)
+
+
+async def test_a_clear_document_stored_before_sealing_is_still_read(mongo_db, store):
+    await store.bucket.upload_from_stream_with_id("D" + "1" * 32, "old", b"%PDF-1.3 legacy" + MARKER, metadata={
+        "owner": "s", "kind": "request_letter", "media_type": PDF, "status": "attached"})
+    assert await store.read("D" + "1" * 32) == b"%PDF-1.3 legacy" + MARKER
+
+
+async def test_an_erased_key_cannot_seal_a_new_document(vault, store):
+    key = await vault.new_subject()
+    await vault.erase_subject(key)
+    with pytest.raises(VaultError):
+        await store.put_pending(Upload("f", "k", pdf(100)), PDF, "s", key)
+
+
+@pytest.mark.parametrize(("head", "media"), [
+    (b"\x00\x00\x00\x20ftypM4A \x00\x00\x00\x00M4A mp42isom\x00\x00", "audio/mp4"),
+    (b"\x00\x00\x00\x1cftypmp42\x00\x00\x00\x00isomM4A \x00\x00", "audio/mp4"),
+    (b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00isommp42", None),  # an MP4 video
+    (b"OggS\x00\x02" + bytes(20), "audio/ogg"),
+    (b"ID3\x03\x00", None),
+])
+def test_audio_notes_are_typed_by_their_magic_bytes(head, media):
+    assert sniff(head) == media
