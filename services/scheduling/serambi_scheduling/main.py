@@ -26,7 +26,7 @@ from serambi_kit.runtime import Runtime
 from serambi_kit.timers import Timers
 
 from . import queries, subscribers
-from .api import audiences, common, letters, resources
+from .api import audiences, common, letters, reports, resources
 from .application import reconcile, sla
 from .application import resources as resource_cases
 from .application.context import Catalog, Context, rules_from, utc_now
@@ -115,7 +115,7 @@ def create_app(settings: SchedulingSettings | None = None) -> FastAPI:
 
     app = create_service_app(
         service.runtime, title="Serambi scheduling",
-        routers=[audiences.router, resources.router, letters.router], on_started=on_started,
+        routers=[audiences.router, resources.router, letters.router, reports.router], on_started=on_started,
     )
     common.install_error_handlers(app)
     stop_before_runtime(app, service.rounds.stop)

@@ -211,3 +211,27 @@ def test_desk_officers_cannot_read_the_queue_or_act(hold):
     assert httpx.get(api(hold, "/queue"), headers=desk).status_code == 403
     assert httpx.post(api(hold, "/audiences/AUD-1/confirm"), headers=desk).status_code == 403
     assert httpx.get(api(hold, "/calendar/days/2031-01-06"), headers=desk).status_code == 403
+
+
+def test_the_audience_report_counts_an_answer_within_three_working_days_for_supervisors_only(hold):
+    month = wib(datetime.now(UTC)).strftime("%Y-%m")
+    supervisor = token("supervisor")
+
+    def report() -> dict:
+        response = httpx.get(api(hold, "/reports/audiences"), params={"month": month}, headers=supervisor)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    before = report()
+    answered = audience(hold, submit(hold)["tracking_code"], "proposed")
+    assert post(hold, f"/audiences/{answered['audience_id']}/decline", {"reason": "agenda penuh"}).status_code == 200
+    deadline = time.monotonic() + 15
+    while (after := report())["answered"] < before["answered"] + 1:
+        assert time.monotonic() < deadline, after
+        time.sleep(0.2)
+    assert after["submitted"] == before["submitted"] + 1
+    assert after["on_time"] == before["on_time"] + 1
+    assert after["on_time_rate"] == round(after["on_time"] / after["answered"], 4)
+    assert httpx.get(api(hold, "/reports/audiences"), params={"month": month}, headers=SCHEDULER).status_code == 403
+    refused = httpx.get(api(hold, "/reports/audiences"), params={"month": "2031-13"}, headers=supervisor)
+    assert refused.status_code == 422 and "month" in refused.text
