@@ -1,0 +1,247 @@
+"""The console's desk and scheduler screens in Debian's chromium, signed in through the development
+OpenID provider, against the real intake, scheduling, notifier and portal.
+
+One stack for the module (serambi_ops.stack, seeded with one room and one host). ``meja`` records
+a guest and submits a walk-in request for day D; a second request for D comes through intake's
+public API; both are booked on D. ``jadwal`` moves the second onto the first (the double booking
+is refused in words), then to the afternoon, and the requester gets the new invitation (.eml).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+from email import policy
+from email.parser import BytesParser
+from pathlib import Path
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from conftest import SAMPLE_PDF, SAMPLE_PNG, shot
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+from serambi_calendar import WIB, calendar_from_env
+from serambi_kit import localstack
+from serambi_ops.commands.demo import submit_request
+from serambi_ops.devidp.accounts import DEV_PASSWORD
+from serambi_ops.stack import LocalStack, local_stack, sample_request
+
+DESKTOP = {"width": 1366, "height": 768}
+TABLET = {"width": 768, "height": 1024}
+
+
+def audience_day() -> date:
+    """A working day two to four weeks ahead whose working time holds 09:00-10:30 and 13:30-14:30."""
+    calendar = calendar_from_env({})
+    day = date.today() + timedelta(days=14)
+    while True:
+        periods = [(a.astimezone(WIB).time(), b.astimezone(WIB).time()) for a, b in calendar.working_periods(day)]
+        morning = any(a <= datetime.strptime("09:00", "%H:%M").time() and b >= datetime.strptime(
+            "10:30", "%H:%M").time() for a, b in periods)
+        afternoon = any(a <= datetime.strptime("13:30", "%H:%M").time() and b >= datetime.strptime(
+            "14:30", "%H:%M").time() for a, b in periods)
+        if morning and afternoon:
+            return day
+        day += timedelta(days=1)
+
+
+DAY = audience_day()
+
+
+@pytest.fixture(scope="module")
+def provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = localstack.free_port()
+    log = tmp_path_factory.mktemp("oidc") / "oidc.log"
+    process = localstack.ManagedProcess(
+        "oidc", [sys.executable, "-m", "serambi_ops.devidp", "--port", str(port)], port, log,
+    ).start(ready_timeout=30)
+    yield f"http://127.0.0.1:{port}"
+    process.stop()
+
+
+@pytest.fixture(scope="module")
+def console(tmp_path_factory: pytest.TempPathFactory, provider: str) -> Iterator[LocalStack]:
+    env = {"SERAMBI_AUTH_ISSUER": provider, "SERAMBI_AUTH_JWKS_URL": f"{provider}/jwks",
+           "SERAMBI_OIDC_ISSUER": provider}
+    services = ("intake", "scheduling", "notifier", "web")
+    with local_stack(Path(tmp_path_factory.mktemp("desk")), services, env) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def recorded() -> dict[str, str]:
+    return {}
+
+
+@pytest.fixture(scope="module")
+def scans(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    directory = tmp_path_factory.mktemp("scans")
+    (directory / "surat.pdf").write_bytes(SAMPLE_PDF)
+    (directory / "ktp.png").write_bytes(SAMPLE_PNG)
+    return {"letter": directory / "surat.pdf", "id": directory / "ktp.png"}
+
+
+def signed_in(browser: Browser, web: str, username: str, path: str,
+              viewport: dict[str, int] = DESKTOP) -> tuple[BrowserContext, Page]:
+    context = browser.new_context(viewport=viewport, locale="id-ID", accept_downloads=True)
+    page = context.new_page()
+    page.goto(web + path)
+    page.get_by_label("Nama pengguna").fill(username)
+    page.get_by_label("Kata sandi").fill(DEV_PASSWORD)
+    page.get_by_role("button", name="Masuk").click()
+    page.wait_for_url(f"{web}{path}")
+    return context, page
+
+
+def no_serious_violations(page: Page, name: str) -> None:
+    results = Axe().run(page)
+    serious = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+    assert not serious, (name, [(v["id"], v["nodes"][0]["target"]) for v in serious])
+
+
+def until_status(page: Page, text: str, timeout: float = 20.0) -> None:
+    """Reload until the audience page shows ``text`` (the read models follow the events)."""
+    deadline = time.monotonic() + timeout
+    while page.locator("#status").count() == 0 or page.locator("#status").inner_text().strip() != text:
+        assert time.monotonic() < deadline, page.content()[:2000]
+        time.sleep(0.5)
+        page.reload()
+
+
+def mail_with_subject(stack: LocalStack, subject: str, to: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for path in stack.mail_dir.glob("**/*.eml"):
+            message = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
+            if str(message["subject"]).startswith(subject) and to in str(message["to"]):
+                return
+        time.sleep(0.3)
+    raise AssertionError(f"no e-mail '{subject}' to {to} in {stack.mail_dir}")
+
+
+def test_the_desk_registers_a_guest_and_submits_a_walk_in_request_with_a_printable_receipt(
+        console, browser, recorded, scans):
+    web = console.url("web")
+    context, page = signed_in(browser, web, "meja", "/petugas/meja/")
+    page.get_by_role("button", name="Catat tamu").click()  # nothing filled: the errors
+    expect(page.get_by_role("alert")).to_contain_text("Nama tamu wajib diisi.")
+    no_serious_violations(page, "tamu with errors")
+    page.get_by_label("Nama tamu").fill("Rahmat Hidayat")
+    page.get_by_label("Instansi", exact=True).fill("Dinas Koperasi Kabupaten Sambas")
+    page.get_by_label("Keperluan").fill("Mengajukan audiensi")
+    page.get_by_role("button", name="Catat tamu").click()
+    expect(page.get_by_role("status")).to_contain_text("Tamu telah dicatat di buku tamu.")
+    row = page.get_by_role("row").filter(has_text="Dinas Koperasi Kabupaten Sambas")
+    expect(row).to_contain_text("Mengajukan audiensi")
+    assert "Rahmat Hidayat" not in page.content()  # masked in the list
+    shot(page, "petugas-meja-tamu")
+    no_serious_violations(page, "tamu")
+
+    page.get_by_role("link", name="Ajukan permohonan").click()
+    no_serious_violations(page, "baru")
+    page.get_by_label("Nama lengkap").fill("Rahmat Hidayat")
+    page.get_by_label("Jabatan").fill("Kepala Bidang")
+    page.get_by_label("Nama instansi atau lembaga").fill("Dinas Koperasi Kabupaten Sambas")
+    page.get_by_label("Jenis instansi").select_option("local_government")
+    page.get_by_label("Email").fill("rahmat@example.go.id")
+    page.get_by_label("Topik").fill("Koperasi produsen lada")
+    page.get_by_label("Maksud dan tujuan").fill("Membahas dukungan pemasaran lada Sambas.")
+    page.get_by_label("Jumlah peserta").fill("4")
+    page.get_by_label("Tanggal usulan 1").fill(DAY.isoformat())
+    page.get_by_label("Surat permohonan").set_input_files(scans["letter"])
+    page.get_by_label("Tanda pengenal pemohon").set_input_files(scans["id"])
+    page.get_by_role("button", name="Kirim permohonan").click()
+    expect(page.get_by_role("heading", name="Tanda terima permohonan audiensi")).to_be_visible()
+    code = page.locator("#kode-lacak").inner_text().strip()
+    assert page.locator("#kode-akses").inner_text().strip()
+    recorded["first"] = code
+    shot(page, "petugas-meja-tanda-terima")
+    page.emulate_media(media="print")
+    expect(page.locator("header.kepala")).to_be_hidden()  # the receipt prints without the console
+    shot(page, "petugas-meja-tanda-terima-cetak")
+    page.emulate_media(media="screen")
+    no_serious_violations(page, "tanda-terima")
+
+    page.get_by_role("link", name="Catat pemohon di buku tamu").click()
+    expect(page.get_by_label("Kode permohonan")).to_have_value(code)
+    page.get_by_label("Nama tamu").fill("Rahmat Hidayat")
+    page.get_by_label("Instansi", exact=True).fill("Dinas Koperasi Kabupaten Sambas")
+    page.get_by_label("Keperluan").fill("Menyerahkan surat permohonan")
+    page.get_by_role("button", name="Catat tamu").click()
+    expect(page.get_by_role("row").filter(has_text=code)).to_contain_text("Menyerahkan surat permohonan")
+
+    page.goto(f"{web}/petugas/meja/permohonan?instansi=Dinas Koperasi Kabupaten Sambas")
+    expect(page.get_by_role("row").filter(has_text=code)).to_contain_text("Meja informasi")
+    shot(page, "petugas-meja-permohonan")
+    no_serious_violations(page, "permohonan")
+    page.set_viewport_size(TABLET)
+    page.goto(f"{web}/petugas/meja/permohonan?dari=bukan-tanggal")
+    expect(page.locator("#dari-galat")).to_contain_text("Isi tanggal yang benar")
+    no_serious_violations(page, "permohonan with errors, tablet")
+    page.goto(f"{web}/petugas/meja/")
+    shot(page, "petugas-meja-tamu-tablet")
+    no_serious_violations(page, "tamu, tablet")
+    assert page.goto(f"{web}/petugas/penjadwalan/").status == 403  # the desk does not schedule
+    context.close()
+
+
+def test_the_scheduler_sees_the_double_booking_refused_then_reschedules_and_the_requester_gets_the_invitation(
+        console, browser, recorded):
+    web = console.url("web")
+    first = recorded.get("first")
+    assert first, "the desk test submits the first request"
+    marker = f"jadwal{int(time.time())}"
+    body = {**sample_request(marker), "proposed_dates": DAY.isoformat()}
+    answer = submit_request(console.url("intake"), body)
+    assert answer.status_code == 201, answer.text
+    second = answer.json()["tracking_code"]
+
+    context, page = signed_in(browser, web, "jadwal", f"/petugas/penjadwalan/audiensi/{first}")
+    until_status(page, "Terjadwal")
+    page.goto(f"{web}/petugas/penjadwalan/audiensi/{second}")
+    until_status(page, "Terjadwal")
+    no_serious_violations(page, "audiensi")
+
+    form = page.locator("form[action$='/jadwal-ulang']")
+    form.get_by_label("Tanggal").fill(DAY.isoformat())
+    form.get_by_label("Jam mulai (WIB)").fill("09:30")  # over the other audience of the day
+    form.get_by_label("Alasan penjadwalan ulang").fill("Pejabat penerima ada rapat mendadak.")
+    form.get_by_role("button", name="Jadwalkan ulang").click()
+    expect(page.get_by_role("alert")).to_contain_text("Jadwal bentrok")
+    expect(page.get_by_role("alert")).to_contain_text("Pemesanan ganda tidak diizinkan")
+    shot(page, "petugas-penjadwalan-bentrok")
+    no_serious_violations(page, "audiensi, refusal")
+
+    form = page.locator("form[action$='/jadwal-ulang']")
+    expect(form.get_by_label("Alasan penjadwalan ulang")).to_have_value("Pejabat penerima ada rapat mendadak.")
+    form.get_by_label("Jam mulai (WIB)").fill("13:30")
+    form.get_by_role("button", name="Jadwalkan ulang").click()
+    expect(page.get_by_role("status")).to_contain_text("Audiensi telah dijadwalkan ulang.")
+    deadline = time.monotonic() + 20
+    while "13.30" not in page.locator("#jadwal").inner_text():
+        assert time.monotonic() < deadline, page.locator("#jadwal").inner_text()
+        time.sleep(0.5)
+        page.reload()
+    mail_with_subject(console, f"Perubahan jadwal audiensi {second}", body["requester"]["email"])
+
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Unduh surat jawaban (PDF)").click()
+    assert Path(download.value.path()).read_bytes().startswith(b"%PDF")
+
+    page.goto(f"{web}/petugas/penjadwalan/?minggu={DAY.isoformat()}")
+    expect(page.get_by_role("link", name="13.30–14.30")).to_have_count(2)  # the room's and the host's rows
+    shot(page, "petugas-penjadwalan-minggu")
+    no_serious_violations(page, "minggu")
+    page.goto(f"{web}/petugas/penjadwalan/antrean")
+    expect(page.get_by_role("heading", name="Permohonan yang menunggu keputusan")).to_be_visible()
+    shot(page, "petugas-penjadwalan-antrean")
+    no_serious_violations(page, "antrean")
+    page.set_viewport_size(TABLET)
+    page.goto(f"{web}/petugas/penjadwalan/?minggu={DAY.isoformat()}")
+    shot(page, "petugas-penjadwalan-minggu-tablet")
+    no_serious_violations(page, "minggu, tablet")
+    page.goto(f"{web}/petugas/penjadwalan/audiensi/{second}")
+    shot(page, "petugas-penjadwalan-audiensi-tablet")
+    no_serious_violations(page, "audiensi, tablet")
+    context.close()
