@@ -17,7 +17,7 @@ from serambi_kit.logging import get_logger
 
 from ..adapters.backend import BackendUnavailable
 from ..api.deps import checked_form, portal_of, render
-from . import meja, pengaduan, penjadwalan
+from . import admin, meja, pengaduan, penjadwalan, pimpinan
 from .access import (
     AREAS,
     ROLE_NAMES,
@@ -146,6 +146,8 @@ def _area_route(area: Area) -> None:
     router.add_api_route(f"/{area.slug}/", area_page, methods=["GET"], name=f"petugas_{area.slug}")
 
 
+router.include_router(pimpinan.router)  # before the placeholder pages it replaces
+router.include_router(admin.router)  # before the placeholder pages it replaces
 router.include_router(meja.router)  # before the placeholder pages it replaces
 router.include_router(penjadwalan.router)  # before the placeholder pages it replaces
 for _area in AREAS:
