@@ -47,8 +47,11 @@ def web(stack: LocalStack) -> str:
     return stack.url("web")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    # Per module, not per session: Playwright's sync API runs an event loop in this thread for
+    # as long as it is open, and every asyncio test after it would fail ("Runner.run() cannot
+    # be called from a running event loop").
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield launched
