@@ -144,7 +144,7 @@ async def test_a_service_pulls_and_acks_its_own_durable_consumers_only(
             try:
                 js = nc.jetstream()
                 for spec in declared_consumers[service]:
-                    await js.add_consumer(spec.stream, spec.config(max_deliver=5, ack_wait=30, replicas=3))
+                    await js.add_consumer(spec.stream, spec.config(ack_wait=30, replicas=3))
                     subject, writer = probe_subject(spec.filter_subjects[0])
                     await writers[writer].jetstream().publish(subject, b"{}")
                     subscription = await js.pull_subscribe_bind(durable=spec.durable, stream=spec.stream)
@@ -162,7 +162,7 @@ async def test_a_service_pulls_and_acks_its_own_durable_consumers_only(
                     await stolen.fetch(1, timeout=REFUSED)
                 with pytest.raises(asyncio.TimeoutError):
                     await js.add_consumer(
-                        foreign.stream, foreign.config(max_deliver=5, ack_wait=30, replicas=3), timeout=REFUSED
+                        foreign.stream, foreign.config(ack_wait=30, replicas=3), timeout=REFUSED
                     )
                 violations = await violations_after(errors, nc)
                 assert any(f"msg.next.{foreign.stream}.{foreign.durable}".lower() in v for v in violations)
