@@ -16,6 +16,7 @@ from .whatsapp_settings import WhatsAppSettings
 class ComplaintsSettings(ServiceSettings, IdempotencySettings, WhatsAppSettings):
     service: ClassVar[str] = "complaints"
     default_port: ClassVar[int] = 8003
+    outward_addresses: ClassVar[tuple[str, ...]] = (*ServiceSettings.outward_addresses, "lapor_base_url")
 
     reopen_window_days: int = Field(
         default=10, ge=1, le=60,
