@@ -13,7 +13,7 @@ from serambi_kit.auth import ROLES, issue_dev_token
 from serambi_kit.settings import ServiceSettings
 
 SERVICES = ("intake", "scheduling", "complaints", "notifier")
-OPERATIONS = {"/livez", "/readyz", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+OPERATIONS = {"/livez", "/readyz", "/metrics", "/openapi.json", "/docs", "/docs/assets/{name}", "/docs/oauth2-redirect", "/redoc"}
 # Public routes: citizens and institutions, authorised by their access token or a capability.
 PUBLIC = {
     ("intake", "POST", "/api/v1/requests"),
@@ -25,6 +25,8 @@ PUBLIC = {
     ("complaints", "GET", "/api/v1/complaints/{tracking_code}"),
     ("complaints", "POST", "/api/v1/complaints/{tracking_code}/dispute"),
     ("complaints", "POST", "/api/v1/complaints/{tracking_code}/resend-link"),
+    ("complaints", "GET", "/api/v1/channels/whatsapp/webhook"),  # Meta's verification handshake
+    ("complaints", "POST", "/api/v1/channels/whatsapp/webhook"),  # signed by Meta's app secret
     ("notifier", "POST", "/api/v1/sms/receipts/{provider}"),
 }
 
