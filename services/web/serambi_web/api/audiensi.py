@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from starlette.datastructures import FormData
@@ -19,18 +21,15 @@ DATE_INPUTS = 3
 
 
 def _page(request: Request, values: dict, errors: dict[str, str] | None = None, status_code: int = 200,
-          *, key: str | None = None, banner: str | None = None,
-          headers: dict[str, str] | None = None) -> HTMLResponse:
+          **shown: Any) -> HTMLResponse:
+    """The form; ``shown``: the key, banner and headers of ``relay.form_page``."""
     portal = request.app.state.runtime
     dates = list(values.get("proposed_dates", []))
-    response = render(request, "audiensi.html", {
-        "values": values, "errors": errors or {}, "banner": banner,
+    return relay.form_page(request, "audiensi.html", {
+        "values": values, "errors": errors or {},
         "dates": (dates + [""] * DATE_INPUTS)[:max(DATE_INPUTS, len(dates))],
         "max_mb": portal.settings.max_document_bytes // 1_000_000,
-        "idempotency": key or relay.new_key(),
-    }, status_code)
-    response.headers.update(headers or {})
-    return response
+    }, status_code, **shown)
 
 
 @router.get("/audiensi", response_class=HTMLResponse)
@@ -48,8 +47,7 @@ async def submit(request: Request, portal: PortalDep) -> HTMLResponse:
                                     if isinstance(d, str) and d.strip()]
         key = relay.key_of(posted)
         if (wait := await relay.throttled(request)) is not None:
-            return _page(request, values, status_code=429, key=key, banner=relay.BANNERS[429],
-                         headers={"Retry-After": wait})
+            return _page(request, values, key=key, **relay.again(429, {"Retry-After": wait}))
         files, missing, oversized = _documents(posted, max_bytes)
         if oversized:
             errors = {name: too_large(name, limit)[name] for name in oversized}
@@ -60,12 +58,8 @@ async def submit(request: Request, portal: PortalDep) -> HTMLResponse:
             answer = await portal.intake.submit_request(fields, files, headers=relay.key_header(key))
         except (ApiError, BackendUnavailable, Throttled) as error:
             if (retry := relay.retry_status(error)) is not None:
-                status, headers = retry
-                return _page(request, values, status_code=status, key=key, banner=relay.BANNERS[status],
-                             headers=headers)
-            if not isinstance(error, ApiError) or error.status not in (413, 415, 422):
-                raise
-            errors = field_errors(error, dict.fromkeys(DOCUMENTS, limit))
+                return _page(request, values, key=key, **relay.again(*retry))
+            errors = field_errors(relay.refused(error), dict.fromkeys(DOCUMENTS, limit))
             for name in missing:
                 errors.setdefault(name, f"Lampirkan {LABELS[name].lower()}.")
             return _page(request, values, errors, 422, key=key)

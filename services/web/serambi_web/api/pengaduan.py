@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
@@ -16,15 +18,13 @@ DISCLOSURES = ("named", "anonymous", "confidential")
 
 
 def _page(request: Request, values: dict, errors: dict[str, str] | None = None, status_code: int = 200,
-          *, key: str | None = None, banner: str | None = None,
-          headers: dict[str, str] | None = None) -> HTMLResponse:
+          **shown: Any) -> HTMLResponse:
+    """The form; ``shown``: the key, banner and headers of ``relay.form_page``."""
     settings = request.app.state.runtime.settings
-    response = render(request, "pengaduan.html", {
-        "values": values, "errors": errors or {}, "banner": banner, "idempotency": key or relay.new_key(),
+    return relay.form_page(request, "pengaduan.html", {
+        "values": values, "errors": errors or {},
         "max_files": settings.max_attachments, "max_mb": settings.max_attachment_bytes // 1_000_000,
-    }, status_code)
-    response.headers.update(headers or {})
-    return response
+    }, status_code, **shown)
 
 
 @router.get("/pengaduan", response_class=HTMLResponse)
@@ -41,8 +41,7 @@ async def submit(request: Request, portal: PortalDep) -> HTMLResponse:
             values["disclosure"] = "named"
         key = relay.key_of(posted)
         if (wait := await relay.throttled(request)) is not None:
-            return _page(request, values, status_code=429, key=key, banner=relay.BANNERS[429],
-                         headers={"Retry-After": wait})
+            return _page(request, values, key=key, **relay.again(429, {"Retry-After": wait}))
         chosen = uploads(posted, "attachments")
         limit = f"{settings.max_attachment_bytes // 1_000_000} MB"
         if len(chosen) > settings.max_attachments:
@@ -59,12 +58,9 @@ async def submit(request: Request, portal: PortalDep) -> HTMLResponse:
             answer = await portal.complaints.submit(fields, files, relay.key_header(key))
         except (ApiError, BackendUnavailable, Throttled) as error:
             if (retry := relay.retry_status(error)) is not None:
-                status, headers = retry
-                return _page(request, values, status_code=status, key=key, banner=relay.BANNERS[status],
-                             headers=headers)
-            if not isinstance(error, ApiError) or error.status not in (413, 415, 422):
-                raise
-            return _page(request, values, field_errors(error, {"attachments": limit}), 422, key=key)
+                return _page(request, values, key=key, **relay.again(*retry))
+            return _page(request, values, field_errors(relay.refused(error), {"attachments": limit}), 422,
+                         key=key)
     return render(request, "terkirim.html", {
         "kind": "pengaduan", "code": answer["tracking_code"], "token": answer["access_token"],
         "has_contact": bool(values["email"] or values["phone"]),

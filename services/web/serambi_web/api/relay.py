@@ -19,13 +19,15 @@ import asyncio
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import HTTPException, Request
+from fastapi.responses import HTMLResponse
 from serambi_kit.ratelimit import rate_limited
 from starlette.datastructures import FormData
 
 from ..adapters.backend import ApiError, BackendUnavailable, Throttled
-from .deps import checked_form, portal_of, text
+from .deps import checked_form, portal_of, render, text
 
 SUBMISSIONS = rate_limited("submissions")
 KEY_FIELD = "idempotency"
@@ -89,6 +91,30 @@ async def throttled(request: Request) -> str | None:
             raise
         return (exc.headers or {}).get("Retry-After", "60")
     return None
+
+
+def form_page(request: Request, template: str, context: dict[str, Any], status_code: int = 200, *,
+              key: str | None = None, banner: str | None = None,
+              headers: dict[str, str] | None = None) -> HTMLResponse:
+    """A form with files: ``context`` plus the banner above it and the key it is sent once with
+    (a new one when first shown, the same one when it comes back)."""
+    response = render(request, template, {**context, "banner": banner, "idempotency": key or new_key()},
+                      status_code)
+    response.headers.update(headers or {})
+    return response
+
+
+def again(status: int, headers: dict[str, str]) -> dict[str, Any]:
+    """The keywords of ``form_page`` for a form shown again after ``status`` (409, 429, 503)."""
+    return {"status_code": status, "banner": BANNERS[status], "headers": headers}
+
+
+def refused(error: Exception) -> ApiError:
+    """``error`` when it is the service refusing the fields or files (413, 415, 422); any other
+    error is raised again."""
+    if not isinstance(error, ApiError) or error.status not in (413, 415, 422):
+        raise error
+    return error
 
 
 def retry_status(error: Exception) -> tuple[int, dict[str, str]] | None:
