@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
-from serambi_ops.stack import LocalStack, local_stack
+from serambi_ops.stack import LocalStack, local_stack, oidc_provider
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -45,6 +45,13 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
 @pytest.fixture(scope="session")
 def web(stack: LocalStack) -> str:
     return stack.url("web")
+
+
+@pytest.fixture(scope="module")
+def provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The development OpenID provider the console modules sign in at (one per module)."""
+    with oidc_provider(tmp_path_factory.mktemp("oidc")) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

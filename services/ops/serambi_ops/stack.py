@@ -156,6 +156,26 @@ def local_stack(
         smtp.stop()
 
 
+@contextmanager
+def oidc_provider(base: Path) -> Iterator[str]:
+    """The development OpenID provider (serambi_ops.devidp) on a free port, its log in ``base``;
+    yields its URL. ``oidc_env`` points a console stack's services at it."""
+    port = localstack.free_port()
+    process = localstack.ManagedProcess(
+        "oidc", [sys.executable, "-m", "serambi_ops.devidp", "--port", str(port)], port, base / "oidc.log",
+    ).start(ready_timeout=30)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.stop()
+
+
+def oidc_env(provider: str) -> dict[str, str]:
+    """The settings that make the services trust ``provider``'s tokens and the console sign in there."""
+    return {"SERAMBI_AUTH_ISSUER": provider, "SERAMBI_AUTH_JWKS_URL": f"{provider}/jwks",
+            "SERAMBI_OIDC_ISSUER": provider}
+
+
 # -- sample cases for driving a stack -------------------------------------------------------------
 
 

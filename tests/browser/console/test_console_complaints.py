@@ -8,39 +8,22 @@ go to $SERAMBI_SHOTS (default /tmp/web-shots).
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from conftest import shot
-from playwright.sync_api import Browser, BrowserContext, Page, expect
-from serambi_kit import localstack
-from serambi_ops.devidp.accounts import DEV_PASSWORD
-from serambi_ops.stack import LocalStack, local_stack
+from console_support import DESKTOP, TABLET, no_serious_violations, signed_in
+from playwright.sync_api import Page, expect
+from serambi_ops.stack import LocalStack, local_stack, oidc_env
 
-DESKTOP = {"width": 1366, "height": 768}
-TABLET = {"width": 768, "height": 1024}
 ANSWER = "Lampu jalan di Jalan Merdeka sudah diperbaiki oleh dinas terkait pada hari ini."
 
 
 @pytest.fixture(scope="module")
-def provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = localstack.free_port()
-    log = tmp_path_factory.mktemp("oidc") / "oidc.log"
-    process = localstack.ManagedProcess(
-        "oidc", [sys.executable, "-m", "serambi_ops.devidp", "--port", str(port)], port, log,
-    ).start(ready_timeout=30)
-    yield f"http://127.0.0.1:{port}"
-    process.stop()
-
-
-@pytest.fixture(scope="module")
 def console(tmp_path_factory: pytest.TempPathFactory, provider: str) -> Iterator[LocalStack]:
-    env = {"SERAMBI_AUTH_ISSUER": provider, "SERAMBI_AUTH_JWKS_URL": f"{provider}/jwks",
-           "SERAMBI_OIDC_ISSUER": provider}
+    env = oidc_env(provider)
     with local_stack(Path(tmp_path_factory.mktemp("console")), ("complaints", "web"), env) as running:
         yield running
 
@@ -51,20 +34,6 @@ def recorded() -> dict[str, str]:
     return {}
 
 
-def signed_in(browser: Browser, web: str, username: str, path: str,
-              viewport: dict[str, int] = DESKTOP) -> tuple[BrowserContext, Page]:
-    """A new browser that opens ``path``, signs in on the provider's page and comes back."""
-    context = browser.new_context(viewport=viewport, locale="id-ID")
-    page = context.new_page()
-    page.goto(web + path)
-    expect(page.get_by_role("heading", name="Masuk ke Serambi")).to_be_visible()
-    page.get_by_label("Nama pengguna").fill(username)
-    page.get_by_label("Kata sandi").fill(DEV_PASSWORD)
-    page.get_by_role("button", name="Masuk").click()
-    page.wait_for_url(f"{web}{path}")
-    return context, page
-
-
 def until(page: Page, selector: str, text: str, timeout: float = 15.0) -> None:
     """Reload until the case page shows ``text`` (the read model follows the events)."""
     deadline = time.monotonic() + timeout
@@ -72,12 +41,6 @@ def until(page: Page, selector: str, text: str, timeout: float = 15.0) -> None:
         assert time.monotonic() < deadline, page.locator(selector).inner_text()
         time.sleep(0.3)
         page.reload()
-
-
-def no_serious_violations(page: Page, name: str) -> None:
-    results = Axe().run(page)
-    serious = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
-    assert not serious, (name, [(v["id"], v["nodes"][0]["target"]) for v in serious])
 
 
 def test_an_officer_records_classifies_and_assigns_a_phone_complaint_the_team_answers_and_the_portal_shows_it(

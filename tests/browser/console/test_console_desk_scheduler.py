@@ -9,7 +9,6 @@ is refused in words), then to the afternoon, and the requester gets the new invi
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
@@ -18,17 +17,12 @@ from email.parser import BytesParser
 from pathlib import Path
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from conftest import SAMPLE_PDF, SAMPLE_PNG, shot
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from console_support import TABLET, no_serious_violations, signed_in
+from playwright.sync_api import Page, expect
 from serambi_calendar import WIB, calendar_from_env
-from serambi_kit import localstack
 from serambi_ops.commands.demo import submit_request
-from serambi_ops.devidp.accounts import DEV_PASSWORD
-from serambi_ops.stack import LocalStack, local_stack, sample_request
-
-DESKTOP = {"width": 1366, "height": 768}
-TABLET = {"width": 768, "height": 1024}
+from serambi_ops.stack import LocalStack, local_stack, oidc_env, sample_request
 
 
 def audience_day() -> date:
@@ -50,20 +44,8 @@ DAY = audience_day()
 
 
 @pytest.fixture(scope="module")
-def provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = localstack.free_port()
-    log = tmp_path_factory.mktemp("oidc") / "oidc.log"
-    process = localstack.ManagedProcess(
-        "oidc", [sys.executable, "-m", "serambi_ops.devidp", "--port", str(port)], port, log,
-    ).start(ready_timeout=30)
-    yield f"http://127.0.0.1:{port}"
-    process.stop()
-
-
-@pytest.fixture(scope="module")
 def console(tmp_path_factory: pytest.TempPathFactory, provider: str) -> Iterator[LocalStack]:
-    env = {"SERAMBI_AUTH_ISSUER": provider, "SERAMBI_AUTH_JWKS_URL": f"{provider}/jwks",
-           "SERAMBI_OIDC_ISSUER": provider}
+    env = oidc_env(provider)
     services = ("intake", "scheduling", "notifier", "web")
     with local_stack(Path(tmp_path_factory.mktemp("desk")), services, env) as running:
         yield running
@@ -82,24 +64,6 @@ def scans(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return {"letter": directory / "surat.pdf", "id": directory / "ktp.png"}
 
 
-def signed_in(browser: Browser, web: str, username: str, path: str,
-              viewport: dict[str, int] = DESKTOP) -> tuple[BrowserContext, Page]:
-    context = browser.new_context(viewport=viewport, locale="id-ID", accept_downloads=True)
-    page = context.new_page()
-    page.goto(web + path)
-    page.get_by_label("Nama pengguna").fill(username)
-    page.get_by_label("Kata sandi").fill(DEV_PASSWORD)
-    page.get_by_role("button", name="Masuk").click()
-    page.wait_for_url(f"{web}{path}")
-    return context, page
-
-
-def no_serious_violations(page: Page, name: str) -> None:
-    results = Axe().run(page)
-    serious = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
-    assert not serious, (name, [(v["id"], v["nodes"][0]["target"]) for v in serious])
-
-
 def until_status(page: Page, text: str, timeout: float = 20.0) -> None:
     """Reload until the audience page shows ``text`` (the read models follow the events)."""
     deadline = time.monotonic() + timeout
@@ -107,7 +71,6 @@ def until_status(page: Page, text: str, timeout: float = 20.0) -> None:
         assert time.monotonic() < deadline, page.content()[:2000]
         time.sleep(0.5)
         page.reload()
-
 
 def mail_with_subject(stack: LocalStack, subject: str, to: str, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
@@ -118,7 +81,6 @@ def mail_with_subject(stack: LocalStack, subject: str, to: str, timeout: float =
                 return
         time.sleep(0.3)
     raise AssertionError(f"no e-mail '{subject}' to {to} in {stack.mail_dir}")
-
 
 def test_the_desk_registers_a_guest_and_submits_a_walk_in_request_with_a_printable_receipt(
         console, browser, recorded, scans):
@@ -184,7 +146,6 @@ def test_the_desk_registers_a_guest_and_submits_a_walk_in_request_with_a_printab
     no_serious_violations(page, "tamu, tablet")
     assert page.goto(f"{web}/petugas/penjadwalan/").status == 403  # the desk does not schedule
     context.close()
-
 
 def test_the_scheduler_sees_the_double_booking_refused_then_reschedules_and_the_requester_gets_the_invitation(
         console, browser, recorded):

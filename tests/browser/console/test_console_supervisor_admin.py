@@ -18,18 +18,15 @@ from pathlib import Path
 
 import pytest
 from conftest import shot
+from console_support import DESKTOP, TABLET, no_serious_violations, signed_in
 from playwright.sync_api import expect
 from serambi_calendar import WIB
-from serambi_ops.stack import LocalStack, local_stack
-from test_console_complaints import DESKTOP, TABLET, no_serious_violations, provider, signed_in
-
-__all__ = ["provider"]  # the module's OpenID provider fixture, shared
+from serambi_ops.stack import LocalStack, local_stack, oidc_env
 
 
 @pytest.fixture(scope="module")
 def console(tmp_path_factory: pytest.TempPathFactory, provider: str) -> Iterator[LocalStack]:
-    env = {"SERAMBI_AUTH_ISSUER": provider, "SERAMBI_AUTH_JWKS_URL": f"{provider}/jwks",
-           "SERAMBI_OIDC_ISSUER": provider}
+    env = oidc_env(provider)
     services = ("complaints", "scheduling", "web")
     with local_stack(Path(tmp_path_factory.mktemp("console-pimpinan")), services, env) as running:
         yield running
