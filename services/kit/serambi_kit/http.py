@@ -29,8 +29,7 @@ UNAVAILABLE_RETRY_AFTER = 5  # seconds
 
 def _field(location: Sequence[str | int]) -> str:
     parts = [str(part) for part in location]
-    named = parts[1:] if parts and parts[0] in ("body", "query", "path", "header") else parts
-    return ".".join(named) or (parts[0] if parts else "body")  # the whole body: unreadable JSON
+    return ".".join(parts[1:] if parts and parts[0] in ("body", "query", "path", "header") else parts)
 
 
 async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
