@@ -7,7 +7,7 @@ UV_VERSION := 0.13.9
 MEMBERS := $(wildcard contracts/pyproject.toml services/*/pyproject.toml)
 PYTEST_ARGS ?=
 
-.PHONY: run test test-faults test-all bench lint schemas asyncapi install chromium clean-var
+.PHONY: run test test-faults test-all bench lint schemas asyncapi install chromium dovecot clean-var
 
 # Install: a venv with a pinned uv, then the locked workspace (every service, contracts, the ops CLI, dev tools).
 $(UV):
@@ -29,7 +29,7 @@ run: install
 	$(BIN)/serambi dev up
 
 ## test: the default suite (unit, contract, integration, end-to-end, the portal in a browser)
-test: install chromium
+test: install chromium dovecot
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 ## chromium: Debian's browser for tests/browser (Playwright is launched with its path); installed
@@ -38,11 +38,16 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 chromium:
 	@command -v chromium >/dev/null || ($(SUDO) apt-get update && $(SUDO) apt-get install -y chromium)
 
+## dovecot: Debian's IMAP server, started by the e-mail channel's tests with a throwaway
+## configuration (tests/integration/complaints/dovecot_support.py); installed only when missing
+dovecot:
+	@test -x /usr/sbin/dovecot || command -v dovecot >/dev/null || ($(SUDO) apt-get update && $(SUDO) apt-get install -y dovecot-imapd)
+
 ## test-faults: fault-injection tests (slow)
 test-faults: install
 	$(BIN)/pytest -m faults $(PYTEST_ARGS)
 
-test-all: install chromium
+test-all: install chromium dovecot
 	$(BIN)/pytest -m "" $(PYTEST_ARGS)
 
 ## bench: every benchmark under bench/ (each prints its figures next to its same-run baseline)

@@ -19,6 +19,7 @@ from . import application, lapor, queries, subscribers, whatsapp, whatsapp_repli
 from .adapters.whatsapp_cloud import CloudWhatsApp
 from .clocks import ClockKeeper, revise_open
 from .domain import Rules
+from .mail import poller as mail_poller
 from .queries import Reader
 from .settings import ComplaintsSettings
 
@@ -71,6 +72,7 @@ class ComplaintsService:
         self._tasks: list[asyncio.Task] = []
         self.rounds = Rounds(lambda: self.runtime.db)  # the clock sweeps, one replica per round
         self._attachments: DocumentStore | None = None
+        self.mail = mail_poller.from_service(self)  # the e-mail channel, when configured
         subscribers.register(self)
 
     @property
@@ -116,6 +118,8 @@ class ComplaintsService:
         keeper, settings = self.keeper, self.settings
         self.rounds.start("complaints-sla-sweep", keeper.sweep, every=settings.sla_sweep_seconds)
         self.rounds.start("complaints-timer-rearm", keeper.rearm_missing, every=settings.timer_rearm_seconds)
+        if self.mail is not None:
+            self.rounds.start(mail_poller.JOB, self.mail.poll, every=settings.email_poll_seconds)
 
     async def _every(self, seconds: float, job: Callable[[], Awaitable[object]]) -> None:
         while True:

@@ -10,10 +10,11 @@ from pydantic import Field, SecretStr, model_validator
 from serambi_kit.idempotency import IdempotencySettings
 from serambi_kit.settings import ServiceSettings
 
+from .mail.settings import EmailChannelSettings
 from .whatsapp_settings import WhatsAppSettings
 
 
-class ComplaintsSettings(ServiceSettings, IdempotencySettings, WhatsAppSettings):
+class ComplaintsSettings(ServiceSettings, IdempotencySettings, WhatsAppSettings, EmailChannelSettings):
     service: ClassVar[str] = "complaints"
     default_port: ClassVar[int] = 8003
     outward_addresses: ClassVar[tuple[str, ...]] = (*ServiceSettings.outward_addresses, "lapor_base_url")

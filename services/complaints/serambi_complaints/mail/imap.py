@@ -1,0 +1,139 @@
+"""The complaint mailbox over IMAP with TLS: the standard library's imaplib, in a thread.
+
+A round opens one connection, makes sure the two destination folders exist, lists the messages
+in the inbox and, for each, fetches it (with the server's INTERNALDATE, the time it arrived),
+awaits the handler and moves the message to the folder the handler names. A message is moved
+only after its handler returned: a crash or an outage in between leaves it in the inbox for the
+next round (the handler is idempotent). Folder names use the server's hierarchy separator.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import imaplib
+import re
+import ssl
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal
+
+from serambi_kit.logging import get_logger
+
+log = get_logger(__name__)
+Handler = Callable[[bytes, datetime | None], Awaitable[str]]  # → the folder to move it to
+INTERNALDATE = re.compile(rb'INTERNALDATE "([^"]+)"')
+
+
+def arrived_at(response: bytes) -> datetime | None:
+    """The INTERNALDATE of a FETCH response, in UTC."""
+    found = INTERNALDATE.search(response)
+    parts = found and imaplib.Internaldate2tuple(b'INTERNALDATE "' + found.group(1) + b'"')
+    return datetime.fromtimestamp(time.mktime(parts), UTC) if parts else None  # local → UTC
+
+
+class MailboxError(Exception):
+    """The server refused a command (an outage or a configuration error): retried next round."""
+
+
+def quoted(name: str) -> str:
+    """An IMAP quoted string (the settings refuse quotes, backslashes and non-ASCII)."""
+    return f'"{name}"'
+
+
+@dataclass(frozen=True, slots=True)
+class ImapMailbox:
+    host: str
+    port: int
+    user: str
+    password: str
+    security: Literal["tls", "starttls"] = "tls"
+    ca_file: str | None = None
+    timeout: float = 30.0
+    inbox: str = "INBOX"
+
+    def _connect(self) -> imaplib.IMAP4:
+        context = ssl.create_default_context(cafile=self.ca_file)
+        if self.security == "tls":
+            connection = imaplib.IMAP4_SSL(self.host, self.port, ssl_context=context, timeout=self.timeout)
+        else:
+            connection = imaplib.IMAP4(self.host, self.port, timeout=self.timeout)
+            connection.starttls(context)
+        try:
+            connection.login(self.user, self.password)
+        except imaplib.IMAP4.error as exc:
+            connection.shutdown()
+            raise MailboxError(f"IMAP login refused: {exc}") from exc
+        return connection
+
+    @staticmethod
+    def _ok(result: tuple[str, list], what: str) -> list:
+        status, data = result
+        if status != "OK":
+            raise MailboxError(f"IMAP {what}: {status} {data!r}"[:300])
+        return data
+
+    def _prepare(self, connection: imaplib.IMAP4, folders: tuple[str, ...]) -> list[bytes]:
+        """Create the folders (an existing one is fine), select the inbox, list its UIDs."""
+        for folder in folders:
+            connection.create(quoted(folder))  # NO when it exists; a real failure shows at the move
+        self._ok(connection.select(quoted(self.inbox)), "select")
+        data = self._ok(connection.uid("SEARCH", "UNDELETED"), "search")
+        return data[0].split() if data and data[0] else []
+
+    def _fetch(self, connection: imaplib.IMAP4, uid: bytes) -> tuple[bytes, datetime | None] | None:
+        data = self._ok(connection.uid("FETCH", uid, "(INTERNALDATE BODY.PEEK[])"), "fetch")
+        for item in data:
+            if isinstance(item, tuple):
+                return item[1], arrived_at(item[0])
+        return None  # expunged meanwhile
+
+    def _move(self, connection: imaplib.IMAP4, uid: bytes, folder: str) -> None:
+        if "MOVE" in connection.capabilities:
+            self._ok(connection.uid("MOVE", uid, quoted(folder)), "move")
+            return
+        self._ok(connection.uid("COPY", uid, quoted(folder)), "copy")
+        self._ok(connection.uid("STORE", uid, "+FLAGS.SILENT", r"(\Deleted)"), "store")
+        if "UIDPLUS" in connection.capabilities:
+            self._ok(connection.uid("EXPUNGE", uid), "expunge")
+        else:
+            self._ok(connection.expunge(), "expunge")
+
+    @staticmethod
+    def _close(connection: imaplib.IMAP4) -> None:
+        try:
+            connection.logout()
+        except Exception:  # noqa: BLE001 — the connection is gone anyway
+            connection.shutdown()
+
+    async def poll(self, handle: Handler, folders: tuple[str, ...]) -> int:
+        """Hand every message of the inbox to ``handle`` and move it where it says; returns
+        how many were moved. Any failure ends the round (what is left stays in the inbox)."""
+        try:
+            connection = await asyncio.to_thread(self._connect)
+        except (OSError, imaplib.IMAP4.error) as exc:
+            raise MailboxError(f"IMAP {self.host}:{self.port} unreachable: {exc!r}") from exc
+        moved = 0
+        try:
+            uids = await asyncio.to_thread(self._prepare, connection, folders)
+            for uid in uids:
+                fetched = await asyncio.to_thread(self._fetch, connection, uid)
+                if fetched is None:
+                    continue
+                folder = await handle(*fetched)
+                await asyncio.to_thread(self._move, connection, uid, folder)
+                moved += 1
+        except asyncio.CancelledError:
+            # the service stops: close the socket under the thread still reading it (it then
+            # fails at once) rather than log out beside it — imaplib is not for two threads
+            connection.shutdown()
+            raise
+        except (OSError, imaplib.IMAP4.error) as exc:
+            await asyncio.to_thread(self._close, connection)
+            raise MailboxError(f"IMAP round interrupted: {exc!r}") from exc
+        except BaseException:
+            await asyncio.to_thread(self._close, connection)
+            raise
+        await asyncio.to_thread(self._close, connection)
+        return moved

@@ -1,0 +1,57 @@
+"""The e-mail channel's settings (``SERAMBI_EMAIL_*``), a part of ComplaintsSettings."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from serambi_kit.addresses import is_local_host
+
+
+class EmailChannelSettings(BaseSettings):
+    """Mixed into ComplaintsSettings."""
+
+    model_config = SettingsConfigDict(env_prefix="SERAMBI_", extra="ignore")
+    email_mode: Literal["off", "imap"] = Field(
+        default="off", description="imap: poll the complaint mailbox; off: nothing reads it",
+    )
+    email_imap_host: str | None = None
+    email_imap_port: int = Field(default=993, ge=1, le=65535)
+    email_imap_security: Literal["tls", "starttls"] = Field(
+        default="tls", description="tls: implicit TLS (993); starttls: upgrade a plain connection (143)",
+    )
+    email_imap_ca_file: str | None = Field(
+        default=None, description="CA bundle to verify the server with (default: the system's)",
+    )
+    email_imap_user: str | None = None
+    email_imap_password: SecretStr | None = None
+    email_inbox: str = Field(default="INBOX", description="the folder new mail arrives in")
+    email_processed_folder: str = Field(
+        default="Serambi/Diproses", description="recorded, duplicate and ignored mail is moved here",
+    )
+    email_rejected_folder: str = Field(
+        default="Serambi/Ditolak", description="mail that could not be read (a dead letter) goes here",
+    )
+    email_poll_seconds: float = Field(default=60.0, gt=0, description="one round per interval")
+    email_timeout_seconds: float = Field(default=30.0, gt=0, le=300)
+
+    @model_validator(mode="after")
+    def _email_is_configured(self) -> EmailChannelSettings:
+        for name in ("email_inbox", "email_processed_folder", "email_rejected_folder"):
+            value = getattr(self, name)
+            if not value.isascii() or not value.isprintable() or '"' in value or "\\" in value:
+                raise ValueError(f"SERAMBI_{name.upper()} must be printable ASCII without quotes "
+                                 "or backslashes")
+        if self.email_mode == "off":
+            return self
+        missing = [name for name in ("email_imap_host", "email_imap_user", "email_imap_password")
+                   if not getattr(self, name)]
+        if missing:
+            names = ", ".join(f"SERAMBI_{name.upper()}" for name in missing)
+            raise ValueError(f"SERAMBI_EMAIL_MODE=imap needs {names}")
+        if getattr(self, "environment", None) == "production" and is_local_host(
+                self.email_imap_host.strip().lower()):
+            raise ValueError("SERAMBI_EMAIL_IMAP_HOST points at this machine (loopback); production "
+                             "needs the mail server's address")
+        return self

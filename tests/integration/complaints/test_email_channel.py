@@ -1,0 +1,187 @@
+"""The e-mail channel against a real IMAP server (Dovecot, TLS, started by the test): mail is
+delivered into the mailbox, the poller turns it into complaints on real NATS and SecantusDB."""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+
+import dovecot_support
+import pytest
+from complaints_support import eventually, stream_events
+from serambi_complaints.mail.imap import MailboxError
+from serambi_complaints.mail.intake import CONSUMER, MESSAGES
+from serambi_contracts.complaints import ComplaintChannel, ComplaintReceived, Disclosure
+from serambi_kit.deadletters import DeadLetters
+
+PROCESSED, REJECTED = "Serambi/Diproses", "Serambi/Ditolak"
+PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+
+
+@pytest.fixture
+def dovecot():
+    server = dovecot_support.start()
+    yield server
+    dovecot_support.stop(server)
+
+
+def mail(message_id: str, *, subject: str = "Antrean loket perizinan", sender: str = "rina@example.id",
+         text: str | None = "Saya menunggu tiga jam di loket.", html: str | None = None,
+         headers: dict[str, str] | None = None, attachments: tuple = ()) -> bytes:
+    message = EmailMessage()
+    message["From"] = f"Rina Wati <{sender}>"
+    message["To"] = "kesra@kalbarprov.go.id"
+    message["Subject"] = subject
+    message["Message-ID"] = message_id
+    for name, value in (headers or {}).items():
+        message[name] = value
+    if text is not None:
+        message.set_content(text)
+    if html is not None:  # an alternative to the text, or the only body
+        (message.add_alternative if text is not None else message.set_content)(html, subtype="html")
+    for data, maintype, subtype, filename in attachments:
+        message.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
+    return bytes(message)
+
+
+async def code_of(service, message_id: str) -> str:
+    from serambi_complaints.mail.message import key_of
+    entry = await service.runtime.db[MESSAGES].find_one({"_id": key_of(message_id)})
+    assert entry is not None, f"{message_id} not recorded"
+    return entry["tracking_code"]
+
+
+async def test_a_new_mail_becomes_an_email_complaint_with_sealed_sender_text_and_attachments(
+    dovecot, start_service, nats_client
+):
+    service = await start_service(settings=dovecot.settings())
+    await dovecot.deliver(mail(
+        "<m1@mail.example.id>", text=None,
+        html="<html><head><style>p{color:red}</style><script>alert('x')</script></head>"
+             "<body><p>Saya menunggu <b>tiga&nbsp;jam</b> di loket.</p><p>Terima kasih</p></body></html>",
+        attachments=((PDF, "application", "pdf", "surat.pdf"),
+                     (b"PK\x03\x04docx", "application", "octet-stream", "surat.docx")),
+    ))
+    assert await service.mail.poll() == 1
+    code = await code_of(service, "<m1@mail.example.id>")
+    [received] = await stream_events(nats_client, code)
+    assert isinstance(received, ComplaintReceived)
+    assert received.channel is ComplaintChannel.EMAIL and received.disclosure is Disclosure.NAMED
+    assert received.triage_due_at is not None and received.tier is None
+    assert "rina@example.id" not in received.model_dump_json()
+    vault = service.runtime.vault
+    assert await vault.reveal(received.complainant_email) == "rina@example.id"
+    assert await vault.reveal(received.complainant_name) == "Rina Wati"
+    assert await vault.reveal(received.summary) == "Antrean loket perizinan"
+    assert await vault.reveal(received.description) == "Saya menunggu tiga jam di loket.\n\nTerima kasih"
+    [attachment] = received.attachments  # the .docx is not a type complaints accept
+    assert attachment.media_type == "application/pdf" and attachment.size == len(PDF)
+    assert await service.attachments.read(attachment.document_id) == PDF
+    assert await dovecot.count("INBOX") == 0 and await dovecot.count(PROCESSED) == 1
+
+
+async def test_a_reply_in_the_thread_stays_with_its_complaint_instead_of_opening_another(
+    dovecot, start_service, nats_client
+):
+    service = await start_service(settings=dovecot.settings())
+    await dovecot.deliver(mail("<first@mail.example.id>"))
+    await service.mail.poll()
+    code = await code_of(service, "<first@mail.example.id>")
+    await dovecot.deliver(mail("<second@mail.example.id>", subject="Re: Antrean loket perizinan",
+                         text="Nomor antrean saya 42.",
+                         headers={"In-Reply-To": "<first@mail.example.id>",
+                                  "References": "<first@mail.example.id>"}))
+    await dovecot.deliver(mail("<third@mail.example.id>", subject="Re: Re: Antrean", text="Sudah dilayani.",
+                         headers={"References": "<unknown@elsewhere> <second@mail.example.id>"}))
+    assert await service.mail.poll() == 2
+    assert len(await stream_events(nats_client, code)) == 1
+    replies = await service.runtime.db[MESSAGES].find({"role": "reply"}).sort("received_at").to_list()
+    assert [r["tracking_code"] for r in replies] == [code, code]
+    texts = {await service.runtime.vault.reveal(r["text"]) for r in replies}
+    assert texts == {"Re: Antrean loket perizinan\n\nNomor antrean saya 42.",
+                     "Re: Re: Antrean\n\nSudah dilayani."}
+    assert await service.runtime.db[MESSAGES].count_documents({"role": "complaint"}) == 1
+
+
+@pytest.mark.parametrize("header", [
+    ("Auto-Submitted", "auto-replied"), ("Precedence", "bulk"), ("Precedence", "list"),
+    ("Precedence", "junk"), ("Return-Path", "<>"), ("List-Id", "<warga.lists.example.id>"),
+])
+async def test_auto_replies_bounces_and_list_mail_are_moved_without_a_complaint(
+    dovecot, start_service, header
+):
+    service = await start_service(settings=dovecot.settings())
+    await dovecot.deliver(mail("<auto@mail.example.id>", headers=dict([header])))
+    await dovecot.deliver(mail("<human@mail.example.id>", headers={"Auto-Submitted": "no"}))
+    assert await service.mail.poll() == 2
+    entries = await service.runtime.db[MESSAGES].find().to_list()
+    assert [e["role"] for e in entries] == ["complaint"]  # only the person's, not the machine's
+    await code_of(service, "<human@mail.example.id>")
+    assert await dovecot.count("INBOX") == 0 and await dovecot.count(PROCESSED) == 2
+
+
+async def test_a_message_handled_again_after_a_crash_before_its_move_is_recorded_once(
+    dovecot, start_service, nats_client
+):
+    service = await start_service(settings=dovecot.settings())
+    raw = mail("<twice@mail.example.id>", attachments=((PDF, "application", "pdf", "a.pdf"),))
+    assert await service.mail.intake.handle(raw, None) == PROCESSED  # recorded, then "crashed"
+    await dovecot.deliver(raw)  # still in the inbox
+    await dovecot.deliver(raw)  # and delivered twice, for good measure
+    assert await service.mail.poll() == 2
+    code = await code_of(service, "<twice@mail.example.id>")
+    assert len(await stream_events(nats_client, code)) == 1
+    files = await service.runtime.db["attachments.files"].count_documents({})
+    assert files == 1  # the retries' copies were discarded
+    assert await dovecot.count(PROCESSED) == 2
+
+
+async def test_an_unreadable_message_is_a_dead_letter_without_personal_data_and_is_set_aside(
+    dovecot, start_service
+):
+    service = await start_service(settings=dovecot.settings())
+    await dovecot.deliver(b"From: Rina Wati\r\nSubject: rina@example.id 0812 3456 7890\r\n"
+                    b"Message-ID: <broken@mail.example.id>\r\n\r\nNIK 6171010101010001\r\n")
+    await dovecot.deliver(mail("<fine@mail.example.id>"))
+    assert await service.mail.poll() == 2
+    [letter] = await DeadLetters(service.runtime.db).list()
+    assert letter["consumer"] == CONSUMER and letter["reason"] == "unreadable e-mail: no sender address"
+    stored = repr(letter)
+    for personal in ("rina@example.id", "Rina", "0812", "6171010101010001"):
+        assert personal not in stored
+    assert await dovecot.count(REJECTED) == 1 and await dovecot.count(PROCESSED) == 1
+    await code_of(service, "<fine@mail.example.id>")
+
+
+async def test_an_imap_outage_fails_the_round_and_the_next_round_records_the_mail(
+    dovecot, start_service, nats_client
+):
+    service = await start_service(settings=dovecot.settings())
+    await dovecot.deliver(mail("<waiting@mail.example.id>"))
+    dovecot.process.stop()
+    with pytest.raises(MailboxError):
+        await service.mail.poll()
+    dovecot.process.start()
+    assert await service.mail.poll() == 1
+    code = await code_of(service, "<waiting@mail.example.id>")
+    assert len(await stream_events(nats_client, code)) == 1
+
+
+async def test_a_wrong_password_fails_the_round_and_touches_nothing(dovecot, start_service):
+    service = await start_service(settings=dovecot.settings(email_imap_password="salah"))
+    await dovecot.deliver(mail("<kept@mail.example.id>"))
+    with pytest.raises(MailboxError):
+        await service.mail.poll()
+    assert await dovecot.count("INBOX") == 1
+
+
+async def test_the_service_polls_the_mailbox_by_itself_in_leased_rounds(dovecot, start_service):
+    first = await start_service(settings=dovecot.settings(email_poll_seconds=0.3))
+    await start_service(settings=dovecot.settings(email_poll_seconds=0.3))  # a second replica
+    for n in range(3):
+        await dovecot.deliver(mail(f"<round-{n}@mail.example.id>"))
+
+    async def all_recorded() -> bool:
+        return await first.runtime.db[MESSAGES].count_documents({"role": "complaint"}) == 3
+
+    await eventually(all_recorded, timeout=20)
+    assert await dovecot.count(PROCESSED) == 3

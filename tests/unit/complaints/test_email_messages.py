@@ -1,0 +1,82 @@
+"""The e-mail channel's reading of a message and its settings, without a server."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+from serambi_complaints.mail.message import UnreadableMail, html_to_text, key_of, read
+from serambi_complaints.settings import ComplaintsSettings
+
+
+def raw(*headers: str, body: str = "Isi pengaduan.") -> bytes:
+    lines = ["From: Rina <rina@example.id>", "Subject: Loket", "Message-ID: <a@example.id>", *headers]
+    return ("\r\n".join(lines) + "\r\n\r\n" + body + "\r\n").encode()
+
+
+def test_html_is_reduced_to_its_text_without_scripts_styles_or_markup():
+    html = ("<html><head><title>t</title><style>p{}</style></head><body>"
+            "<script>document.cookie</script><p>Satu&nbsp;&amp; dua</p><div>tiga<br>empat</div>"
+            "<img src=x onerror=alert(1)></body></html>")
+    assert html_to_text(html) == "Satu & dua\n\ntiga\nempat"
+
+
+def test_a_reply_names_the_messages_it_answers_by_their_keys():
+    mail = read(raw("In-Reply-To: <first@example.id>", "References: <zero@example.id> <first@example.id>"))
+    assert mail.key == key_of("<a@example.id>")
+    assert mail.thread == (key_of("<first@example.id>"), key_of("<zero@example.id>"))
+    assert (mail.sender, mail.name, mail.subject, mail.text) == ("rina@example.id", "Rina", "Loket",
+                                                                 "Isi pengaduan.")
+
+
+@pytest.mark.parametrize("header, why", [
+    ("Auto-Submitted: auto-replied", "auto-submitted"),
+    ("Auto-Submitted: auto-generated", "auto-submitted"),
+    ("Precedence: bulk", "precedence"),
+    ("Precedence: JUNK", "precedence"),
+    ("Return-Path: <>", "null return path (a bounce)"),
+    ("List-Id: <warga.example.id>", "mailing list"),
+    ("X-Autoreply: yes", "auto-reply"),
+    ("Content-Type: multipart/report; report-type=delivery-status; boundary=x", "delivery report"),
+])
+def test_mail_sent_by_machines_is_recognised(header, why):
+    assert read(raw(header)).automatic == why
+
+
+def test_mail_a_person_sent_is_not_taken_for_a_machines():
+    assert read(raw("Auto-Submitted: no", "Precedence: first-class",
+                    "Return-Path: <rina@example.id>")).automatic is None
+
+
+def test_a_message_without_a_sender_address_is_unreadable_and_the_reason_names_nothing_personal():
+    with pytest.raises(UnreadableMail) as refused:
+        read(b"From: Rina rina at example.id\r\nSubject: 0812\r\n\r\nNIK 6171010101010001\r\n")
+    assert str(refused.value) == "unreadable e-mail: no sender address"
+
+
+def test_a_message_without_a_message_id_is_keyed_by_its_content():
+    first = read(b"From: r@example.id\r\n\r\nsatu\r\n")
+    assert first.key.startswith("raw-") and first.key == read(b"From: r@example.id\r\n\r\nsatu\r\n").key
+    assert first.key != read(b"From: r@example.id\r\n\r\ndua\r\n").key
+
+
+IMAP = {"email_mode": "imap", "email_imap_host": "imap.example.go.id", "email_imap_user": "pengaduan",
+        "email_imap_password": "secret"}
+
+
+def test_the_email_channel_needs_its_host_user_and_password_when_enabled():
+    with pytest.raises(ValidationError, match="SERAMBI_EMAIL_IMAP_PASSWORD"):
+        ComplaintsSettings(**{**IMAP, "email_imap_password": None})
+    assert ComplaintsSettings(**IMAP).email_processed_folder == "Serambi/Diproses"
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "::1"])
+def test_production_refuses_a_loopback_imap_host(host):
+    settings = ComplaintsSettings(**{**IMAP, "email_imap_host": host})  # fine outside production
+    assert settings.email_imap_host == host
+    with pytest.raises(ValidationError, match="SERAMBI_EMAIL_IMAP_HOST points at this machine"):
+        ComplaintsSettings.model_validate({**settings.model_dump(), "environment": "production"})
+
+
+def test_folder_names_with_quotes_are_refused():
+    with pytest.raises(ValidationError, match="SERAMBI_EMAIL_PROCESSED_FOLDER"):
+        ComplaintsSettings(email_processed_folder='Serambi/"x"')
