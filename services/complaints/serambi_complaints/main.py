@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
 from fastapi import FastAPI
 from faststream import FastStream
 from serambi_kit import asyncapi
 from serambi_kit.http import create_service_app
+from serambi_kit.periodic import stop_before_runtime
 from serambi_kit.runtime import Runtime
 
 from .api import officer_router, public_router
@@ -39,17 +37,7 @@ def create_app(
     )
     app.state.complaints = service
     app.add_exception_handler(ComplaintError, complaint_error)
-    kit_lifespan = app.router.lifespan_context
-
-    @asynccontextmanager
-    async def lifespan(application: FastAPI) -> AsyncIterator[None]:
-        async with kit_lifespan(application):
-            try:
-                yield
-            finally:
-                await service.stopping()  # before the kit's lifespan stops the runtime
-
-    app.router.lifespan_context = lifespan
+    stop_before_runtime(app, service.stopping)  # its rounds stop before the runtime does
     return app
 
 

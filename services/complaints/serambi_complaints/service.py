@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 from serambi_calendar import calendar_from_env, policy_from_env
 from serambi_kit.documents import DocumentStore
 from serambi_kit.idempotency import IdempotencyKeys
 from serambi_kit.logging import get_logger
-from serambi_kit.periodic import Rounds
+from serambi_kit.periodic import Rounds, run_guarded
 from serambi_kit.revisions import revise_when_changed
 from serambi_kit.runtime import Runtime
 
@@ -69,7 +66,6 @@ class ComplaintsService:
         self.whatsapp_replies = None if self.whatsapp is None else whatsapp_replies.WhatsAppReplies(
             self.whatsapp, settings, lambda: self.runtime.store, lambda: self.runtime.db,
             lambda: self.runtime.vault)
-        self._tasks: list[asyncio.Task] = []
         self.rounds = Rounds(lambda: self.runtime.db)  # the clock sweeps, one replica per round
         self._attachments: DocumentStore | None = None
         self.mail = mail_poller.from_service(self)  # the e-mail channel, when configured
@@ -96,44 +92,27 @@ class ComplaintsService:
         await queries.create_indexes(self.runtime.db)
         await self.keeper.create_indexes()
         await self.idempotency.ensure_indexes()
-        self._tasks.append(asyncio.create_task(self._after_start(), name="complaints-start-up"))
-        if self.lapor is not None and self.settings.lapor_poll_seconds > 0:
-            self._tasks.append(asyncio.create_task(
-                self._every(self.settings.lapor_poll_seconds, self.import_from_lapor), name="lapor-poll"))
+        self.rounds.once("complaints-start-up", self._after_start)
+        every = self.settings
+        if self.lapor is not None and every.lapor_poll_seconds > 0:
+            self.rounds.start("lapor-poll", self.import_from_lapor, every=every.lapor_poll_seconds)
         if self.lapor_pusher is not None:
-            self._tasks.append(asyncio.create_task(
-                self._every(self.settings.lapor_push_seconds, self.lapor_pusher.push_pending),
-                name="lapor-push"))
+            self.rounds.start("lapor-push", self.lapor_pusher.push_pending, every=every.lapor_push_seconds)
         if self.whatsapp_replies is not None:
-            self._tasks.append(asyncio.create_task(
-                self._every(self.settings.whatsapp_push_seconds, self.whatsapp_replies.send_pending),
-                name="whatsapp-replies"))
+            self.rounds.start("whatsapp-replies", self.whatsapp_replies.send_pending,
+                              every=every.whatsapp_push_seconds)
 
     async def _after_start(self) -> None:
-        await self._guarded("attachment sweep", self.sweep_attachments)
-        await self._guarded("calendar revision", self.revise_if_needed)
-        await self._guarded("SLA sweep", self.keeper.sweep)
+        await run_guarded("attachment sweep", self.sweep_attachments)
+        await run_guarded("calendar revision", self.revise_if_needed)
+        await run_guarded("SLA sweep", self.keeper.sweep)
         if self.settings.rearm_on_start:
-            await self._guarded("re-arm", self.keeper.rearm_missing)
+            await run_guarded("re-arm", self.keeper.rearm_missing)
         keeper, settings = self.keeper, self.settings
         self.rounds.start("complaints-sla-sweep", keeper.sweep, every=settings.sla_sweep_seconds)
         self.rounds.start("complaints-timer-rearm", keeper.rearm_missing, every=settings.timer_rearm_seconds)
         if self.mail is not None:
             self.rounds.start(mail_poller.JOB, self.mail.poll, every=settings.email_poll_seconds)
-
-    async def _every(self, seconds: float, job: Callable[[], Awaitable[object]]) -> None:
-        while True:
-            await asyncio.sleep(seconds)
-            await self._guarded(job.__name__, job)
-
-    async def _guarded(self, what: str, job: Callable[[], Awaitable[object]]) -> None:
-        try:
-            result = await job()
-            (log.info if result else log.debug)("complaints.task_done", task=what, result=str(result))
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # noqa: BLE001 — logged; the next round tries again
-            log.error("complaints.task_failed", task=what, error=repr(exc))
 
     async def revise_if_needed(self) -> int:
         """If the calendar revision or the clock durations changed since the last start, record
@@ -154,12 +133,6 @@ class ComplaintsService:
 
     async def stopping(self) -> None:
         await self.rounds.stop()
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
-        self._tasks.clear()
         for adapter in (self.lapor, self.whatsapp):
             close = getattr(adapter, "close", None)
             if close is not None:

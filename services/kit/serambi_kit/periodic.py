@@ -71,6 +71,10 @@ class Rounds:
         self.holder = uuid.uuid4().hex
         self.tasks: list[asyncio.Task] = []
 
+    def once(self, name: str, job: Job) -> None:
+        """Run ``job`` once in the background (start-up work), on every replica."""
+        self.tasks.append(asyncio.create_task(run_guarded(name, job), name=name))
+
     def start(self, name: str, job: Job, *, before: Job | None = None, every: float = 0,
               lease: bool = True) -> None:
         """Run ``before`` once (start-up work), then ``job`` every ``every`` seconds (0: never),
