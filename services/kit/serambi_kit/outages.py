@@ -15,10 +15,11 @@ from nats import errors as nats_errors
 from nats.js import errors as js_errors
 from pymongo import errors as mongo_errors
 
-from .eventstore.model import EventStoreUnavailable
+from .eventstore.model import EventStoreFull, EventStoreUnavailable
 
 OUTAGE_TYPES: tuple[type[BaseException], ...] = (
     EventStoreUnavailable,  # NATS did not answer an append or a read (AppendOutcomeUnknown too)
+    EventStoreFull,  # a full stream or disk: held until an operator makes room
     # MongoDB: no server to talk to, a connection that broke or timed out, a primary stepping down
     mongo_errors.ConnectionFailure,  # AutoReconnect, NetworkTimeout, ServerSelectionTimeoutError, …
     mongo_errors.WaitQueueTimeoutError,

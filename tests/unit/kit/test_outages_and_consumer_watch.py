@@ -7,7 +7,7 @@ from nats import errors as nats_errors
 from nats.js import errors as js_errors
 from pydantic import ValidationError
 from pymongo import errors as mongo_errors
-from serambi_kit.eventstore import EventStoreError
+from serambi_kit.eventstore import EventStoreError, EventStoreFull
 from serambi_kit.health import ConsumerWatch
 from serambi_kit.messaging import DeliveryPolicy
 from serambi_kit.outages import is_outage
@@ -25,6 +25,7 @@ from serambi_kit.topology import ConsumerSpec
     nats_errors.NoRespondersError(),
     js_errors.ServiceUnavailableError(),
     ConnectionRefusedError("refused"),
+    EventStoreFull("append to intake.request.X.RequestSubmitted refused: insufficient resources (10023)"),
 ])
 def test_a_dependency_that_is_down_is_an_outage(error: Exception) -> None:
     assert is_outage(error)

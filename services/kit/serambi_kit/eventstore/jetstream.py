@@ -33,6 +33,7 @@ from .model import (
     AppendOutcomeUnknown,
     ConcurrencyError,
     EventStoreError,
+    EventStoreFull,
     EventStoreUnavailable,
     History,
     RecordedEvent,
@@ -187,8 +188,11 @@ class JetStreamEventStore:
         except APIError as exc:
             if exc.err_code == WRONG_LAST_SEQUENCE:
                 raise ConcurrencyError(ref, expected, exc.description or "") from exc
-            if isinstance(exc, ServiceUnavailableError):
-                raise
+            if isinstance(exc, ServiceUnavailableError) and not exc.err_code:
+                raise  # no JetStream to answer: not taken, tried again
+            if isinstance(exc, ServiceUnavailableError):  # an answer: no room (stream or disk full)
+                refusal = f"{exc.description} ({exc.err_code})"
+                raise EventStoreFull(f"append to {subject} refused: {refusal}") from exc
             raise EventStoreError(f"append to {subject} refused: {exc}") from exc
         return Appended((ack.seq,), duplicate=bool(ack.duplicate))
 

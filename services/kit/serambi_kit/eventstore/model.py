@@ -35,6 +35,13 @@ class EventStoreUnavailable(EventStoreError):
     Try again later; the HTTP layer answers 503 with ``Retry-After``."""
 
 
+class EventStoreFull(EventStoreError):
+    """The stream refused the append for lack of room (JetStream 10077 maximum messages or
+    bytes, 10023 insufficient resources — a full disk): nothing was appended. It says which
+    limit; it lasts until an operator makes room, so callers treat it as an outage (503,
+    messages held), not as a bad request."""
+
+
 class AppendOutcomeUnknown(EventStoreUnavailable):
     """An append whose messages may have been stored — an acknowledgement was lost (time-out,
     connection lost after sending) and NATS could not be asked again in time. Neither assume
