@@ -93,7 +93,7 @@ class DeliveryPolicy:
 
     def outage_delay(self, attempt: int) -> float:
         """The pause before attempt ``attempt + 1`` while a dependency is down: doubling from
-        0.5 s, capped, and always well inside the ack wait (the message is renewed each time)."""
+        0.5 s, capped, and always well inside the ack wait (``Hold`` keeps renewing it)."""
         return min(0.5 * 2 ** min(attempt - 1, 16), self.outage_max_delay, self.ack_wait / 3)
 
     def delay(self, delivered: int, error: Exception | None = None) -> float:
