@@ -7,23 +7,22 @@ a rebuild does the same and never stops on one; a rebuild keeps the live collect
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import ClassVar
 
 import pytest
 from serambi_contracts import AggregateRef, encode_headers
 from serambi_contracts.sla import SLAWarning
-from serambi_kit.eventstore import RecordedEvent
 from serambi_kit.eventstore.model import make_envelopes
-from serambi_kit.projections import Change, Projection, projector_handler
+from serambi_kit.projections import Projection, projector_handler
 from serambi_kit.rebuild import rebuild
 from serambi_kit.runtime import Runtime
 from serambi_kit.settings import ServiceSettings
 from serambi_kit.topology import ConsumerSpec
+from test_projection_kit import eventually, on_warning  # the kit tests' helpers, not copied
 
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 UNKNOWN_TYPE = "id.go.kalbarprov.ekonomi.complaints.ComplaintEscalated.v9"
@@ -37,18 +36,6 @@ class SkipTestSettings(ServiceSettings):
 def warning(case_id: str, percent: int) -> SLAWarning:
     return SLAWarning(case_id=case_id, clock="ringan", threshold_percent=percent,
                       started_at=NOW, due_at=NOW, warned_at=NOW)
-
-
-def on_warning(event: SLAWarning, recorded: RecordedEvent) -> Change:
-    return Change(event.case_id, {"$push": {"warnings": event.threshold_percent}})
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 10.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not await check():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.05)
 
 
 @pytest.fixture
