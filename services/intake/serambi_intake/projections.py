@@ -31,7 +31,10 @@ WIB = ZoneInfo("Asia/Pontianak")
 
 
 def _entry(step: str, recorded: RecordedEvent, **details: object) -> dict:
-    return {"step": step, "at": recorded.envelope.time, **details}
+    """A timeline entry, pushed in order of time: the request's and the audience's events come
+    from two streams in any relative order, and the document must not depend on that order."""
+    return {"$each": [{"step": step, "at": recorded.envelope.time, **details}],
+            "$sort": {"at": 1, "step": 1}}
 
 
 def _letter(event) -> str | None:

@@ -58,3 +58,19 @@ async def test_the_tracking_view_shows_the_moved_deadline_whichever_stream_lands
     assert answer_due_of(document).replace(tzinfo=UTC) == MOVED
     [step] = [entry for entry in document["timeline"] if entry["step"] == "deadline_moved"]
     assert step["due_at"].replace(tzinfo=UTC) == MOVED
+
+
+async def test_the_request_document_does_not_depend_on_which_stream_lands_first(nc, mongo_db):
+    """The fault suite's rebuild check once failed on exactly this: after an outage the audience's
+    events landed first, and the timeline kept their arrival order instead of the order of time."""
+    code = f"AUD-2026-{uuid.uuid4().int % 10**9:09d}"
+    intake, scheduling = await recorded_events(nc, code)
+    documents = []
+    for name, order in (("in_order", [*intake, *scheduling]), ("reversed", [*scheduling, *intake])):
+        for recorded in order:
+            await apply_change(mongo_db[name], REQUEST_VIEWS.change_for(recorded), recorded)
+        # _sequence is bookkeeping (the last stream sequence applied, whichever stream), as in the
+        # fault suite's comparison; every business field and the per-source versions must agree
+        documents.append(await mongo_db[name].find_one({"_id": code}, {"_sequence": 0}))
+    assert documents[0] == documents[1]
+    assert [entry["step"] for entry in documents[1]["timeline"]] == ["submitted", "deadline_moved"]
