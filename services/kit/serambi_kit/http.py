@@ -11,7 +11,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .apidocs import serve_docs
 from .auth import TokenVerifier
@@ -70,6 +72,44 @@ def _dependency_unavailable(request: Request, exc: Exception) -> JSONResponse:
         status_code=503, headers={"Retry-After": str(UNAVAILABLE_RETRY_AFTER)})
 
 
+class RequestContext:
+    """Every request: its id (``X-Request-Id`` or a new one) as the cause of what it records,
+    a 503 instead of a 500 while a dependency is down, and the HTTP metrics.
+
+    A plain ASGI middleware: Starlette's ``BaseHTTPMiddleware`` (``@app.middleware("http")``)
+    runs each request in a task of its own and streams the answer through a memory channel, a
+    cost every GET paid (docs/performance.md)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = Headers(scope=scope).get("x-request-id", "")[:64] or new_id()
+        status: list[int] = []  # the answer's, once it has started
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status.append(message["status"])
+                MutableHeaders(scope=message)["x-request-id"] = request_id
+            await send(message)
+
+        started = time.perf_counter()
+        try:
+            with caused_by(request_id, request_id):
+                await self.app(scope, receive, send_with_id)
+        except Exception as exc:
+            if status or not is_outage(exc):
+                raise
+            await _dependency_unavailable(Request(scope), exc)(scope, receive, send_with_id)
+        finally:
+            route = getattr(scope.get("route"), "path", "unmatched")
+            REQUESTS.labels(scope["method"], route, status[0] if status else 500).inc()
+            LATENCY.labels(scope["method"], route).observe(time.perf_counter() - started)
+
+
 def create_service_app(
     runtime: Runtime,
     *,
@@ -109,22 +149,7 @@ def create_service_app(
     # request context, whose task group would wrap the 413 in an ExceptionGroup
     app.add_middleware(BodyLimit, limit=min(settings.max_body_bytes, settings.max_request_bytes))
 
-    @app.middleware("http")
-    async def request_context(request: Request, call_next):
-        request_id = request.headers.get("x-request-id", "")[:64] or new_id()
-        started = time.perf_counter()
-        with caused_by(request_id, request_id):
-            try:
-                response = await call_next(request)
-            except Exception as exc:
-                if not is_outage(exc):
-                    raise
-                response = _dependency_unavailable(request, exc)
-        route = getattr(request.scope.get("route"), "path", "unmatched")
-        REQUESTS.labels(request.method, route, response.status_code).inc()
-        LATENCY.labels(request.method, route).observe(time.perf_counter() - started)
-        response.headers["x-request-id"] = request_id
-        return response
+    app.add_middleware(RequestContext)
 
     @app.get("/livez", tags=["operations"])
     async def livez() -> dict[str, str]:

@@ -1,7 +1,5 @@
-import uvicorn
+from serambi_kit.http import serve
 
 from .main import create_app
 
-app = create_app()
-settings = app.state.runtime.settings
-uvicorn.run(app, host=settings.http_host, port=settings.port, log_config=None)
+serve(create_app())
