@@ -9,7 +9,9 @@ its key; from then on every copy of its data, replays included, is unreadable.
 Keyed hashes (HMAC-SHA256 with a key derived from the master key) of the subject's email, phone
 and NIK are kept beside the key so a person can be found for erasure without storing them.
 Processes cache unwrapped keys for ``cache_seconds`` (default 60): an erasure is complete in
-every process within that time.
+every process within that time. The cache holds at most ``cache_size`` keys (default 10,000; the
+least recently used goes first), so a process that reads many people's data — a rebuild, the
+notifier over a year of cases — keeps a bounded number of unwrapped keys in memory.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import hmac
 import os
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
@@ -28,6 +31,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from serambi_contracts.base import Sealed
 
 KEYS = "data_keys"
+DEFAULT_CACHE_SIZE = 10_000
 
 
 class VaultError(Exception):
@@ -53,12 +57,28 @@ def parse_master_key(text: str) -> bytes:
 
 
 class Vault:
-    def __init__(self, db: AsyncDatabase, master_key: bytes, cache_seconds: float = 60.0) -> None:
+    def __init__(self, db: AsyncDatabase, master_key: bytes, cache_seconds: float = 60.0,
+                 cache_size: int = DEFAULT_CACHE_SIZE) -> None:
         self.keys = db[KEYS]
         self._wrap = AESGCM(master_key)
         self._lookup_key = hmac.new(master_key, b"serambi-pii-lookup", hashlib.sha256).digest()
-        self._cache: dict[str, tuple[AESGCM, float]] = {}
+        # key id → (cipher, expiry), least recently used first
+        self._cache: OrderedDict[str, tuple[AESGCM, float]] = OrderedDict()
         self.cache_seconds = cache_seconds
+        self.cache_size = cache_size
+
+    def _remember(self, key_id: str, cipher: AESGCM) -> None:
+        if self.cache_size <= 0 or self.cache_seconds <= 0:
+            return
+        self._cache[key_id] = (cipher, time.monotonic() + self.cache_seconds)
+        self._cache.move_to_end(key_id)
+        while len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)
+
+    @property
+    def cached_keys(self) -> int:
+        """How many unwrapped data keys this process holds in memory now."""
+        return len(self._cache)
 
     def lookup_hash(self, identifier: str) -> str:
         """Keyed hash of an email, phone (E.164) or NIK, normalised to lower case."""
@@ -76,13 +96,15 @@ class Vault:
             "lookup": sorted({self.lookup_hash(i) for i in identifiers if i}),
             "created_at": datetime.now(UTC),
         })
-        self._cache[key_id] = (AESGCM(data_key), time.monotonic() + self.cache_seconds)
+        self._remember(key_id, AESGCM(data_key))
         return key_id
 
     async def _cipher(self, key_id: str) -> AESGCM | None:
         cached = self._cache.get(key_id)
         if cached and cached[1] > time.monotonic():
+            self._cache.move_to_end(key_id)
             return cached[0]
+        self._cache.pop(key_id, None)
         document = await self.keys.find_one({"_id": key_id})
         if document is None:
             self._cache.pop(key_id, None)
@@ -93,7 +115,7 @@ class Vault:
         except Exception as exc:  # noqa: BLE001 — InvalidTag: wrong master key or tampering
             raise VaultError(f"data key {key_id} cannot be unwrapped with this master key") from exc
         cipher = AESGCM(data_key)
-        self._cache[key_id] = (cipher, time.monotonic() + self.cache_seconds)
+        self._remember(key_id, cipher)
         return cipher
 
     async def data_cipher(self, key_id: str) -> AESGCM | None:

@@ -84,6 +84,7 @@ class Runtime:
             database(self._mongo, self.settings.vault_database),
             parse_master_key(self.settings.pii_master_key.get_secret_value()),
             cache_seconds=self.settings.pii_key_cache_seconds,
+            cache_size=self.settings.pii_key_cache_size,
         )
         await self.broker.start()
         if self.handlers:

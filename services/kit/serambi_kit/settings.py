@@ -109,6 +109,11 @@ class ServiceSettings(BaseSettings):
     pii_key_cache_seconds: float = Field(
         default=60.0, ge=0, le=3600, description="an erasure reaches every process within this"
     )
+    pii_key_cache_size: int = Field(
+        default=10_000, ge=0, le=1_000_000,
+        description="at most this many unwrapped data keys per process (least recently used "
+        "dropped first); 0: none kept",
+    )
     apply_streams: bool = Field(
         default=True,
         description="create/update streams at start-up; production sets false and runs "
