@@ -6,6 +6,7 @@ emits carries the correlation id of its case and the id of its cause.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -44,3 +45,18 @@ def caused_by(correlation_id: str | None, causation_id: str) -> Iterator[Cause]:
 
 def new_id() -> str:
     return str(uuid.uuid4())
+
+
+#: A caller's request id we keep: a UUID, a trace id, ``req-42``; nothing else reaches events.
+REQUEST_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
+
+
+def request_id_from(header: str | None) -> str:
+    """The id of an HTTP request: the caller's ``X-Request-Id`` if it is a plain id (letters,
+    digits, ``. _ : -``, at most 64 characters), else a new one. It becomes the correlation and
+    causation id of every event the request records and is bound into every log line, so a
+    value that is free text, long, or carries markup or control characters is replaced, never
+    passed on."""
+    if header and REQUEST_ID.match(header):
+        return header
+    return new_id()

@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .apidocs import serve_docs
 from .auth import TokenVerifier
 from .bodylimit import BodyLimit
-from .causation import caused_by, new_id
+from .causation import caused_by, request_id_from
 from .eventstore import AppendOutcomeUnknown, EventStoreUnavailable
 from .logging import configure_logging, get_logger
 from .metrics import LATENCY, REQUESTS
@@ -87,7 +87,7 @@ class RequestContext:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = Headers(scope=scope).get("x-request-id", "")[:64] or new_id()
+        request_id = request_id_from(Headers(scope=scope).get("x-request-id"))
         status: list[int] = []  # the answer's, once it has started
 
         async def send_with_id(message: Message) -> None:
