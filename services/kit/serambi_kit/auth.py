@@ -20,6 +20,8 @@ from typing import Annotated, Any
 import jwt
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security.utils import get_authorization_scheme_param
+from starlette.concurrency import run_in_threadpool
 
 from .settings import DEV_SIGNING_KEY, ServiceSettings
 
@@ -111,10 +113,37 @@ def issue_dev_token(
 
 
 _bearer = HTTPBearer(auto_error=False)
+VERIFIED = "serambi.officers"  # request scope: token → Officer, verified once per request
+
+
+def _unauthorized() -> HTTPException:
+    return HTTPException(status.HTTP_401_UNAUTHORIZED, "authentication required",
+                         headers={"WWW-Authenticate": "Bearer"})
+
+
+def _officer(request: Request, token: str | None, roles: tuple[str, ...]) -> Officer:
+    """The token's officer if it holds one of ``roles``: 401 without a valid token, 403 without
+    the role. A token is verified once per request (before the body, then as a dependency)."""
+    if not token:
+        raise _unauthorized()
+    verified: dict[str, Officer] = request.scope.setdefault(VERIFIED, {})
+    officer = verified.get(token)
+    if officer is None:
+        try:
+            officer = request.app.state.token_verifier.verify(token)
+        except AuthError:
+            raise _unauthorized() from None
+        verified[token] = officer
+    if not officer.roles & set(roles):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"requires role: {' or '.join(roles)}")
+    return officer
 
 
 def require_roles(*roles: str) -> Callable[..., Officer]:
-    """A FastAPI dependency: 401 without a valid token, 403 without one of ``roles``."""
+    """A FastAPI dependency: 401 without a valid token, 403 without one of ``roles``.
+
+    On a ``ChecksFirstRoute`` (``serambi_kit.bodylimit``) the check also runs before the body
+    is read, so an upload from someone who may not make it is refused unread."""
     unknown = set(roles) - set(ROLES)
     if unknown:
         raise ValueError(f"unknown roles {unknown}")
@@ -123,19 +152,16 @@ def require_roles(*roles: str) -> Callable[..., Officer]:
         request: Request,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> Officer:
-        unauthorized = HTTPException(
-            status.HTTP_401_UNAUTHORIZED, "authentication required",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-        if credentials is None:
-            raise unauthorized
-        try:
-            officer = request.app.state.token_verifier.verify(credentials.credentials)
-        except AuthError:
-            raise unauthorized from None
-        if not officer.roles & set(roles):
-            raise HTTPException(status.HTTP_403_FORBIDDEN, f"requires role: {' or '.join(roles)}")
-        return officer
+        return _officer(request, credentials.credentials if credentials else None, roles)
+
+    async def before_body(request: Request) -> None:
+        scheme, token = get_authorization_scheme_param(request.headers.get("authorization"))
+        token = token if scheme.lower() == "bearer" else None
+        if token and token in request.scope.get(VERIFIED, {}):
+            _officer(request, token, roles)
+        else:  # the JWKS may be fetched: not on the event loop
+            await run_in_threadpool(_officer, request, token, roles)
 
     dependency.roles = roles  # type: ignore[attr-defined]  # read by the role-matrix test
+    dependency.before_body = before_body  # type: ignore[attr-defined]  # run by ChecksFirstRoute
     return dependency

@@ -6,8 +6,9 @@ memory. The limit is ``SERAMBI_MAX_BODY_BYTES`` unless the route sets its own wi
 ``body_limit`` dependency (uploads: ``SERAMBI_MAX_REQUEST_BYTES``; complaints' public JSON: less).
 
 FastAPI reads a route's body before it runs the route's dependencies. Routes made with
-``ChecksFirstRoute`` run the dependencies marked ``before_body`` (the route's body limit and
-its rate limits) first, so a refused client's upload is never read nor spooled.
+``ChecksFirstRoute`` run the dependencies marked ``before_body`` (the route's body limit, its
+rate limits and its officer roles: ``serambi_kit.auth.require_roles``) first, so the upload of a
+refused client — rate-limited, anonymous or without the role — is never read nor spooled.
 """
 
 from __future__ import annotations
@@ -111,12 +112,19 @@ def body_limit(setting: str) -> Check:
     return before_body(dependency)
 
 
+def _first_check(call: Any) -> Check:
+    """What runs before the body: the dependency itself (``before_body``), or the check it
+    names (``require_roles``: its own dependency takes the parsed bearer credentials)."""
+    check = call.before_body
+    return check if callable(check) else call
+
+
 class ChecksFirstRoute(APIRoute):
     """An APIRoute running its ``before_body`` dependencies before FastAPI reads the body."""
 
     def get_route_handler(self) -> Callable[[Request], Awaitable[Any]]:
         handler = super().get_route_handler()
-        checks = [dependant.call for dependant in self.dependant.dependencies
+        checks = [_first_check(dependant.call) for dependant in self.dependant.dependencies
                   if getattr(dependant.call, "before_body", False)]
         if not checks:
             return handler
