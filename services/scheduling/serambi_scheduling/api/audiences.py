@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import Response
+from pydantic import Field
 
 from .. import queries
 from ..application import commands
@@ -41,7 +42,7 @@ class ReasonBody(Body):
 
 class HeldBody(Body):
     held_at: Instant | None = None
-    notes: str | None = None
+    notes: str | None = Field(default=None, max_length=2000)  # AudienceHeld's own limit
 
 
 @router.get("/audiences/{audience_id}")
