@@ -38,6 +38,7 @@ from serambi_kit.documents import DocumentStore
 from serambi_kit.eventstore import EventStore, RecordedEvent
 from serambi_kit.logging import get_logger
 from serambi_kit.outages import is_outage
+from serambi_kit.phones import phone_identifier
 from serambi_kit.pii import Vault
 
 from . import application, domain, lapor_attachments, lapor_letters
@@ -208,7 +209,9 @@ async def import_one(
     new = application.NewComplaint(
         channel=ComplaintChannel.SP4N_LAPOR, received_at=min(item.received_at, now),
         disclosure=item.disclosure, summary=item.title, description=item.description,
-        name=item.name, email=item.email, phone=item.phone, recorded_by="sp4n-lapor",
+        # LAPOR! writes numbers as the citizen typed them: kept (sealed) and hashed as Serambi
+        # writes them, so the notifier can use them and erasure by phone finds them
+        name=item.name, email=item.email, phone=phone_identifier(item.phone), recorded_by="sp4n-lapor",
         external_ref=item.lapor_id,
     )
     uploads = await lapor_attachments.fetch(gateway, item, max_attachment_bytes) if item.attachments else []

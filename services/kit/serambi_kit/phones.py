@@ -26,3 +26,18 @@ def to_e164(raw: str) -> str:
     if not national.isdigit() or not 8 <= len(national) <= 13 or not national.startswith("8"):
         raise PhoneNumberError("phone: an Indonesian mobile number starts with 08 and has 10-14 digits")
     return "+62" + national
+
+
+def phone_identifier(raw: str | None) -> str | None:
+    """A phone number as Serambi keeps it and finds it for erasure: E.164 for an Indonesian
+    mobile number (``0812-3456-7890`` → ``+6281234567890``), otherwise its digits without
+    separators (a landline, a foreign number). A number from another system (SP4N-LAPOR!) goes
+    through this before it is sealed and hashed, and ``serambi personal-data erase --phone``
+    uses the same rule, so any written form of the number finds the same person."""
+    if raw is None:
+        return None
+    try:
+        return to_e164(raw)
+    except PhoneNumberError:
+        number = _SEPARATORS.sub("", raw)
+        return number or None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Request, status
+from fastapi.responses import JSONResponse
 from serambi_contracts.complaints import ComplaintChannel, DisputeSource
 from serambi_kit.bodylimit import ChecksFirstRoute
 from serambi_kit.cases import link_resends, token_matches
@@ -20,6 +21,8 @@ router = APIRouter(prefix="/api/v1", tags=["complaints (public)"], route_class=C
 AccessToken = Annotated[str, Header(alias="X-Access-Token", min_length=16, max_length=128)]
 Code = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 NOT_FOUND = "no complaint with this code and token"
+ERASED = ("the complainant's personal data was erased on request: nothing of this complaint "
+          "can be shown or changed any more")
 LINK_RESENDS_PER_MINUTE = 5  # per client, unless SERAMBI_RATE_LIMITS names link_resends
 
 
@@ -69,21 +72,42 @@ async def _submit(request: Request, body, uploads, idempotency_key: str | None) 
     return await answer_once(service.idempotency, idempotency_key, print_, work)
 
 
-@router.get("/complaints/{tracking_code}", dependencies=[Depends(rate_limited("lookups"))])
-async def track_complaint(tracking_code: Code, token: AccessToken, request: Request) -> dict[str, Any]:
+@router.get("/complaints/{tracking_code}", dependencies=[Depends(rate_limited("lookups"))],
+            responses={410: {"description": "the complainant's personal data was erased"}})
+async def track_complaint(tracking_code: Code, token: AccessToken, request: Request) -> Any:
     """The complaint's status, deadline (due_at, WIB) and working time remaining. An unknown
-    code and a wrong token get the same 404. Confidential complaints show only status and due."""
-    view = await service_of(request).reader().tracking_view(tracking_code, token, now_utc())
+    code and a wrong token get the same 404. Confidential complaints show only status and due.
+    Once the complainant's personal data was erased, their link answers 410
+    (``personal_data_erased``)."""
+    reader = service_of(request).reader()
+    view = await reader.tracking_view(tracking_code, token, now_utc())
     if view is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND)
+    # a summary shown means the key is there; confidential views show none, so ask the vault
+    if view.get("summary") is None and await _erased(request, tracking_code):
+        return _gone(tracking_code)
     return wib(view)
 
 
+async def _erased(request: Request, tracking_code: str) -> bool:
+    """Was the complainant erased (their data key crypto-shredded)? Asked only once the token
+    matched, so an erased complaint is told apart from an unknown one only by its own link."""
+    document = await service_of(request).reader().find(tracking_code)
+    summary = (document or {}).get("summary")  # always sealed under the complainant's key
+    return bool(summary) and await service_of(request).runtime.vault.data_cipher(summary["key"]) is None
+
+
+def _gone(tracking_code: str) -> JSONResponse:
+    return JSONResponse({"error": "personal_data_erased", "detail": ERASED, "tracking_code": tracking_code},
+                        status_code=status.HTTP_410_GONE, headers={"Cache-Control": "no-store"})
+
+
 @router.post("/complaints/{tracking_code}/dispute",
-             dependencies=[Depends(rate_limited("submissions")), Depends(bounded_body)])
+             dependencies=[Depends(rate_limited("submissions")), Depends(bounded_body)],
+             responses={410: {"description": "the complainant's personal data was erased"}})
 async def dispute_answer(
     tracking_code: Code, token: AccessToken, body: DisputeIn, request: Request
-) -> dict[str, Any]:
+) -> Any:
     """Dispute the answer (within the window shown as ``dispute_until``): the complaint is
     reopened with a fresh deadline of its tier."""
     service = service_of(request)
@@ -94,6 +118,8 @@ async def dispute_answer(
         state = None
     if state is None or not token_matches(state.access_token_sha256, token):
         raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND)
+    if await _erased(request, tracking_code):
+        return _gone(tracking_code)
     outcome = await application.reopen(
         store, service.runtime.vault, service.rules, tracking_code, body.reason,
         DisputeSource.COMPLAINANT, None, now_utc(),

@@ -2,24 +2,26 @@
 
 Deletes every data-subject key whose keyed hashes match the email, phone or NIK given; every
 sealed copy of the person's data — streams, read models, backups, replays — becomes unreadable
-(within 60 s in running processes, their key cache's lifetime). Record the request in the
-bureau's register (docs/security.md).
+(within 60 s in running processes, their key cache's lifetime). Record the request and the key
+ids printed in the bureau's erasure register (docs/security.md): after a vault backup is restored,
+``--key`` repeats those erasures.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 
 import typer
 from serambi_kit.mongo import connect, database
-from serambi_kit.phones import PhoneNumberError, to_e164
+from serambi_kit.phones import phone_identifier
 from serambi_kit.pii import Vault, parse_master_key
 from serambi_kit.settings import ServiceSettings
 
 app = typer.Typer(no_args_is_help=True)
 
 
-async def erase(identifiers: list[str]) -> list[str]:
+async def erase(identifiers: list[str], key_ids: Iterable[str] = ()) -> list[str]:
     settings = ServiceSettings()
     mongo = connect(settings.mongo_url.get_secret_value())
     try:
@@ -28,6 +30,9 @@ async def erase(identifiers: list[str]) -> list[str]:
         erased: list[str] = []
         for identifier in identifiers:
             erased += await vault.erase_person(identifier)
+        for key_id in key_ids:
+            if await vault.erase_subject(key_id):
+                erased.append(key_id)
         return sorted(set(erased))
     finally:
         await mongo.close()
@@ -36,19 +41,21 @@ async def erase(identifiers: list[str]) -> list[str]:
 @app.command("erase")
 def erase_command(
     email: str | None = typer.Option(None, help="the person's email address"),
-    phone: str | None = typer.Option(None, help="the person's phone number (any Indonesian form)"),
+    phone: str | None = typer.Option(
+        None, help="the person's phone number (any written form: 0812-…, +62 812 …, 62812…)"),
     nik: str | None = typer.Option(None, help="the person's NIK (16 digits)"),
+    key: list[str] = typer.Option(
+        [], help="a data-subject key id printed by an earlier erasure (repeat the erasures of "
+        "the register after restoring a vault backup)"),
 ) -> None:
-    """Erase everything Serambi holds about a person, found by any of their identifiers."""
-    identifiers = [value for value in (email, nik) if value]
-    if phone:
-        try:
-            identifiers.append(to_e164(phone))
-        except PhoneNumberError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(2) from None
-    if not identifiers:
-        typer.echo("error: give --email, --phone or --nik", err=True)
+    """Erase everything Serambi holds about a person, found by any of their identifiers.
+    Prints the key ids erased: record them in the erasure register (they are random ids, not
+    personal data) so the erasure can be repeated after a vault backup is restored."""
+    identifiers = [value for value in (email, nik, phone_identifier(phone)) if value]
+    if not identifiers and not key:
+        typer.echo("error: give --email, --phone, --nik or --key", err=True)
         raise typer.Exit(2)
-    erased = asyncio.run(erase(identifiers))
+    erased = asyncio.run(erase(identifiers, key))
     typer.echo(f"erased {len(erased)} data-subject key(s)")
+    for key_id in erased:
+        typer.echo(key_id)

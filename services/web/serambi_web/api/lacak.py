@@ -36,15 +36,23 @@ TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,128}$")
 MISMATCH = "Kode lacak atau kode akses tidak cocok. Periksa kembali tautan atau kode dari email/SMS Anda."
 TOO_LONG = ("Alasan Anda terlalu panjang untuk dikirim. Perpendek alasan (paling banyak 5000 karakter; "
             "emoji dan huruf khusus memakan tempat lebih banyak), lalu kirim lagi.")
+ERASED = {"erased": True}  # the view of a case whose personal data was erased
 NOTICES = {"ditarik": "Permohonan Anda telah ditarik.",
            "disanggah": "Sanggahan Anda diterima. Pengaduan ditangani kembali."}
 
 
 async def _view(portal: Portal, kind: str, code: str, token: str) -> dict[str, Any] | None:
+    """The case as its service shows it; None for an unknown code or a wrong token; ``ERASED``
+    when the token is right but the complainant's personal data was erased (410)."""
     if not TOKEN.match(token):
         return None
     backend = portal.intake if kind == "audiensi" else portal.complaints
-    return await backend.track(code, token)
+    try:
+        return await backend.track(code, token)
+    except ApiError as exc:
+        if exc.status == 410:
+            return dict(ERASED)
+        raise
 
 
 def _case_url(kind: str, code: str, notice: str | None = None) -> str:
@@ -95,6 +103,8 @@ async def case(kind: Kind, code: Code, request: Request, portal: PortalDep) -> R
         if token:
             end_session(response, request, kind, code)
         return response
+    if view.get("erased"):  # the session stays: the page says so each time it is opened
+        return render(request, "lacak-dihapus.html", {"kind": kind, "code": code}, 410, private=True)
     notice = NOTICES.get(request.query_params.get("pesan", ""))
     return render(request, f"lacak-{kind}.html", {
         "kind": kind, "code": code, "view": view, "notice": notice, "errors": {}, "values": {},
@@ -135,7 +145,7 @@ async def dispute(code: Code, request: Request, portal: PortalDep) -> Response:
     token = session_token(request, "pengaduan", code)
     reason = text(posted, "reason")
     view = await _view(portal, "pengaduan", code, token) if token else None
-    if view is None:
+    if view is None or view.get("erased"):
         return RedirectResponse(_case_url("pengaduan", code), status_code=303)
     error = None
     if not reason:
@@ -146,6 +156,8 @@ async def dispute(code: Code, request: Request, portal: PortalDep) -> Response:
         try:
             await portal.complaints.dispute(code, token, reason)
         except ApiError as exc:
+            if exc.status == 410:  # erased meanwhile: the case page says so
+                return RedirectResponse(_case_url("pengaduan", code), status_code=303)
             error = _dispute_refused(exc)
         else:
             return RedirectResponse(_case_url("pengaduan", code, "disanggah"), status_code=303)
