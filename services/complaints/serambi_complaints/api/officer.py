@@ -16,6 +16,7 @@ from serambi_contracts.complaints import ComplaintChannel, ComplaintTier, Disput
 from serambi_kit.audit import record_access
 from serambi_kit.auth import Officer, require_roles
 from serambi_kit.documents import DOCUMENT_ID, EXTENSIONS, DocumentErased
+from serambi_kit.downloads import download_headers
 from serambi_kit.idempotency import Claim, IdempotencyKey, answer_once, fingerprint
 
 from .. import application, reports
@@ -158,7 +159,8 @@ async def download_attachment(
     tracking_code: Code, document_id: Annotated[str, Path(pattern=DOCUMENT_ID)], request: Request,
     officer: Handler,
 ) -> Response:
-    """A photo, PDF or audio note sent with the complaint. Each download is recorded as a
+    """A photo, PDF or audio note sent with the complaint, as a download in a sandbox
+    (``serambi_kit.downloads``). Each download is recorded as a
     PersonalDataAccessed audit event first (an attachment may show who complained); one whose
     complainant was erased is 410 Gone."""
     service = service_of(request)
@@ -175,9 +177,7 @@ async def download_attachment(
                         f"attachment {position} download")
     filename = f"{tracking_code}-lampiran-{position}.{EXTENSIONS.get(ref['media_type'], 'bin')}"
     return StreamingResponse(content, media_type=ref["media_type"], headers={
-        "Content-Disposition": f'attachment; filename="{filename}"', "Content-Length": str(ref["size"]),
-        "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store",
-    })
+        **download_headers(filename), "Content-Length": str(ref["size"])})
 
 
 @router.post("/complaints/{tracking_code}/classify")

@@ -14,7 +14,8 @@ from serambi_contracts.intake import GuestRegistered, IntakeChannel
 from serambi_kit.audit import record_access
 from serambi_kit.auth import Officer, require_roles
 from serambi_kit.bodylimit import ChecksFirstRoute, body_limit
-from serambi_kit.documents import DocumentErased
+from serambi_kit.documents import EXTENSIONS, DocumentErased
+from serambi_kit.downloads import download_headers
 from serambi_kit.idempotency import IdempotencyKey
 
 from .. import application, queries
@@ -132,9 +133,10 @@ async def list_requests(
 async def download_document(
     document_id: Annotated[str, Field(pattern=r"^D[0-9a-f]{32}$")], request: Request, officer: Reader
 ) -> Response:
-    """A request's document (request letter, identity document). Each download is recorded as
-    a PersonalDataAccessed audit event first (an identity document is personal data); a
-    document whose requester was erased is 410 Gone."""
+    """A request's document (request letter, identity document), as a download in a sandbox
+    (``serambi_kit.downloads``). Each download is recorded as a PersonalDataAccessed audit event
+    first (an identity document is personal data); a document whose requester was erased is
+    410 Gone."""
     state = request.app.state
     document = await state.runtime.db["requests"].find_one(
         {"documents.document_id": document_id}, {"documents.$": 1}
@@ -148,8 +150,9 @@ async def download_document(
         raise HTTPException(status.HTTP_410_GONE, f"document {document_id} was erased") from None
     await record_access(state.runtime.store, "intake", document["_id"], officer, [ref["kind"]],
                         "document download")
+    filename = f"{document['_id']}-{ref['kind']}.{EXTENSIONS.get(ref['media_type'], 'bin')}"
     return StreamingResponse(content, media_type=ref["media_type"], headers={
-        "Content-Length": str(ref["size"]), "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"})
+        **download_headers(filename), "Content-Length": str(ref["size"])})
 
 
 @router.get("/requests/{tracking_code}/contact")

@@ -2,7 +2,8 @@
 
 The document id is the capability (192 bits derived with the letter secret; see letters.py), so
 no login is asked: intake's tracking view links it for the requester. Unknown and malformed ids
-get the same 404. Responses are not cached by shared caches and send no referrer onwards.
+get the same 404. A letter is sent as a download in a sandbox (``serambi_kit.downloads``: not
+cached, no referrer onwards, nothing in it may run).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import re
 
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import Response
+from serambi_kit.downloads import download_headers
 
 from ..letters import LETTERS
 
@@ -27,11 +29,8 @@ async def letter_response(request: Request, document_id: str) -> Response:
     return Response(
         bytes(document["content"]), media_type=document["media_type"],
         headers={
-            "Content-Disposition": f'inline; filename="surat-jawaban-{document["audience_id"]}.pdf"',
-            "Cache-Control": "private, no-store",
-            "Referrer-Policy": "no-referrer",
+            **download_headers(f"surat-jawaban-{document['audience_id']}.pdf"),
             "X-Robots-Tag": "noindex",
-            "X-Content-Type-Options": "nosniff",
             "ETag": f'"{document["sha256"]}"',
         },
     )

@@ -37,7 +37,9 @@ class Guard:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status[0] = message["status"]
-                MutableHeaders(scope=message).update(HEADERS)
+                headers = MutableHeaders(scope=message)
+                for name, value in HEADERS.items():  # a download keeps its own, stricter policy
+                    headers.setdefault(name, value)
             await send(message)
 
         request = Request(scope)

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from serambi_kit.downloads import download_headers
 from serambi_kit.ratelimit import rate_limited
 
 from ..adapters.backend import ApiError
@@ -190,10 +191,7 @@ async def letter(code: Code, document_id: Annotated[str, Path(pattern=r"^[A-Za-z
         return render(request, "galat.html", {"title": "Surat tidak ditemukan",
                                               "message": "Surat ini tidak tersedia untuk sesi Anda."}, 404)
     content, media_type = found
-    return Response(content, media_type=media_type, headers={
-        "Content-Disposition": f'attachment; filename="surat-jawaban-{code}.pdf"',
-        "Cache-Control": "no-store",
-    })
+    return Response(content, media_type=media_type, headers=download_headers(f"surat-jawaban-{code}.pdf"))
 
 
 def _letters(view: dict[str, Any]) -> list[dict[str, Any]]:

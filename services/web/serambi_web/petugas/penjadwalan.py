@@ -16,6 +16,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from serambi_calendar import WIB
+from serambi_kit.downloads import download_headers
 
 from ..adapters.backend import ApiError
 from ..api.deps import checked_form, portal_of, render, text
@@ -138,9 +139,8 @@ async def letter(request: Request, officer: Scheduler, audience_id: str) -> Resp
         if exc.status == 404:
             raise HTTPException(404) from None
         raise
-    return Response(answer.content, media_type="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="surat-jawaban-{audience_id}.pdf"',
-        "X-Content-Type-Options": "nosniff"})
+    return Response(answer.content, media_type="application/pdf",
+                    headers=download_headers(f"surat-jawaban-{audience_id}.pdf"))
 
 
 SLOT_FIELDS = ("room_id", "host_id", "tanggal", "mulai", "selesai")
