@@ -3,11 +3,13 @@
 One aggregate per complaint, ``complaints.complaint.<tracking_code>``. The flow:
 ComplaintReceived → ComplaintClassified → ComplaintAssigned → ComplaintAnswered → ComplaintClosed,
 with ComplaintReopened (the complainant disputes the answer), ComplaintClockPaused /
-ComplaintClockResumed (waiting on the complainant) and ComplaintDeadlineMoved (a calendar or
-policy revision). SLAWarning and SLABreached (``sla`` context) are appended to the same aggregate.
+ComplaintClockResumed (waiting on the complainant), ComplaintDeadlineMoved (a calendar or
+policy revision) and ComplaintNoteAdded (more from the complainant: a reply in the e-mail thread,
+a later WhatsApp message). SLAWarning and SLABreached (``sla`` context) are appended to the same aggregate.
 
 Everything the complainant wrote or was told is personal data and travels sealed: their name,
-email and phone, the complaint's summary and description, the answer and a dispute's reason.
+email and phone, the complaint's summary and description, the answer, a dispute's reason and a
+note's text.
 Clear fields are operational (channel, tier, team, instants, officer ids).
 """
 
@@ -59,6 +61,11 @@ class Disclosure(StrEnum):
 class DisputeSource(StrEnum):
     COMPLAINANT = "complainant"  # through the public tracking endpoint, with the access token
     OFFICER = "officer"  # recorded by an officer (e.g. the complainant phoned)
+
+
+class NoteSource(StrEnum):
+    COMPLAINANT = "complainant"  # the complainant wrote again (a reply in the thread, a message)
+    OFFICER = "officer"  # an officer noted something about the complaint
 
 
 class ComplaintReceived(Event):
@@ -203,6 +210,30 @@ class ComplaintLinkRequested(Event):
     requested_at: datetime
 
 
+class ComplaintNoteAdded(Event):
+    """More about a complaint, kept with it: the complainant's reply in the e-mail thread, a
+    later WhatsApp message from the same number while the complaint is open. It changes neither
+    the status nor the clock; officers see it in the case's timeline."""
+
+    context: ClassVar[str] = "complaints"
+    tracking_code: AggregateId
+    added_at: datetime = Field(description="when it reached the bureau (the message's arrival)")
+    source: NoteSource
+    channel: ComplaintChannel | None = Field(default=None, description="the channel it came by")
+    recorded_by: OfficerId | None = Field(
+        default=None, description="officer id, or the channel's intake ('email', 'whatsapp')",
+    )
+    text: PersonalData
+    message_key: str | None = Field(
+        default=None, pattern=r"^[0-9a-f]{32,64}$",
+        description="a hash of the channel's message id: one message is noted once",
+    )
+    attachments: list[DocumentRef] = Field(
+        default_factory=list, max_length=5,
+        description="files that came with it (stored by complaints, like the complaint's own)",
+    )
+
+
 COMPLAINT_EVENTS: tuple[type[Event], ...] = (
     ComplaintReceived,
     ComplaintClassified,
@@ -214,4 +245,5 @@ COMPLAINT_EVENTS: tuple[type[Event], ...] = (
     ComplaintClockResumed,
     ComplaintDeadlineMoved,
     ComplaintLinkRequested,
+    ComplaintNoteAdded,
 )

@@ -13,10 +13,12 @@ from serambi_contracts import AggregateRef, Event
 from serambi_contracts.base import DocumentRef, Sealed
 from serambi_contracts.complaints import (
     ComplaintChannel,
+    ComplaintNoteAdded,
     ComplaintReceived,
     ComplaintTier,
     Disclosure,
     DisputeSource,
+    NoteSource,
 )
 from serambi_kit.cases import (
     MAX_CODE_ATTEMPTS,
@@ -196,10 +198,58 @@ async def _received_with_token(store: EventStore, code: str, token: str) -> Outc
 
 
 async def received_attachments(store: EventStore, code: str) -> list[str]:
-    """The document ids complaint ``code`` was received with, from its events."""
+    """The document ids complaint ``code`` references, from its events: those it was received
+    with and those of its notes."""
     payloads = (await store.load(complaint_ref(code))).payloads
-    first = payloads[0] if payloads else None
-    return [ref.document_id for ref in first.attachments] if isinstance(first, ComplaintReceived) else []
+    return [ref.document_id for event in payloads if isinstance(event, ComplaintReceived | ComplaintNoteAdded)
+            for ref in event.attachments]
+
+
+@dataclass(frozen=True, slots=True)
+class NewNote:
+    """More about a complaint, in clear (sealed with the complainant's key before it is stored)."""
+
+    text: str
+    added_at: datetime
+    channel: ComplaintChannel | None = None
+    recorded_by: str | None = None
+    message_key: str | None = None
+    source: NoteSource = NoteSource.COMPLAINANT
+
+
+async def add_note(
+    store: EventStore, vault: Vault, code: str, note: NewNote, *,
+    documents: DocumentStore | None = None, uploads: Sequence[tuple[Upload, str]] = (),
+) -> Outcome:
+    """Keep ``note`` with complaint ``code`` (once per ``message_key``). Its ``uploads`` are
+    stored sealed with the complainant's key, pending until the note is appended (discarded if
+    nothing is, e.g. the message was noted before)."""
+    state = await load(store, code)
+    sealed = await vault.seal(state.subject_key, note.text)
+    refs: list[DocumentRef] = []
+    owner = f"complaint-{code}"
+    try:
+        for upload, media_type in uploads:
+            assert documents is not None, "attachments need a document store"
+            refs.append(await documents.put_pending(upload, media_type, owner, state.subject_key))
+        if refs and documents is not None:
+            await documents.note_case([ref.document_id for ref in refs], code)
+        command = domain.AddNote(
+            tracking_code=code, added_at=note.added_at, text=sealed, source=note.source,
+            channel=note.channel, recorded_by=note.recorded_by, message_key=note.message_key,
+            attachments=tuple(refs),
+        )
+        outcome = await run(store, code, lambda h: domain.decide_note(h, command))
+    except BaseException as exc:
+        if refs and documents is not None and not isinstance(exc, AppendOutcomeUnknown):
+            await documents.discard(refs)
+        raise
+    if refs and documents is not None:
+        if outcome.events:
+            await documents.mark_attached([ref.document_id for ref in refs])
+        else:  # noted before: its own files are attached already
+            await documents.discard(refs)
+    return outcome
 
 
 async def request_link(

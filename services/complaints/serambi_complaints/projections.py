@@ -19,6 +19,7 @@ from serambi_contracts.complaints import (
     ComplaintClockResumed,
     ComplaintClosed,
     ComplaintDeadlineMoved,
+    ComplaintNoteAdded,
     ComplaintReceived,
     ComplaintReopened,
 )
@@ -165,6 +166,19 @@ def on_deadline_moved(event: ComplaintDeadlineMoved, recorded: RecordedEvent) ->
     })
 
 
+def on_note_added(event: ComplaintNoteAdded, recorded: RecordedEvent) -> Change:
+    """A note goes into the timeline (its text still sealed; officers' views reveal it), its
+    files join the complaint's attachments."""
+    entry = {"step": "note", "at": event.added_at, "source": event.source.value,
+             "channel": event.channel.value if event.channel else None, "by": event.recorded_by,
+             "text": event.text.model_dump(),
+             "attachments": [ref.document_id for ref in event.attachments]}
+    push: dict[str, Any] = {"timeline": entry}
+    if event.attachments:
+        push["attachments"] = {"$each": [ref.model_dump() for ref in event.attachments]}
+    return Change(event.tracking_code, {"$push": push, "$inc": {"note_count": 1}})
+
+
 def on_warning(event: SLAWarning, recorded: RecordedEvent) -> Change:
     warning = {"percent": event.threshold_percent, "due_at": event.due_at, "at": event.warned_at}
     return Change(event.case_id, {"$push": {"warnings": warning}})
@@ -197,6 +211,7 @@ TRACKING = Projection(
         ComplaintClockPaused: on_paused,
         ComplaintClockResumed: on_resumed,
         ComplaintDeadlineMoved: on_deadline_moved,
+        ComplaintNoteAdded: on_note_added,
         SLAWarning: on_warning,
         SLABreached: on_breached,
     },

@@ -173,8 +173,17 @@ class Reader:
             ],
             "warnings": document.get("warnings", []),
             "breaches": document.get("breaches", []),
-            "timeline": document.get("timeline", []),
+            "timeline": await self.officer_timeline(document),
         }
+
+    async def officer_timeline(self, document: dict[str, Any]) -> list[dict[str, Any]]:
+        """The case's steps in order; a note's text revealed (None once its writer was erased)."""
+        timeline = []
+        for entry in document.get("timeline", []):
+            if entry.get("step") == "note":
+                entry = {**entry, "text": await self.vault.reveal(entry.get("text"))}
+            timeline.append(entry)
+        return timeline
 
     async def row(self, document: dict[str, Any], now: datetime) -> dict[str, Any]:
         return {

@@ -63,6 +63,10 @@ class ComplaintsService:
         self.whatsapp = None
         if settings.whatsapp_enabled:
             self.whatsapp = whatsapp_sender or whatsapp_from_settings(settings)
+        self.whatsapp_intake = whatsapp.WhatsAppIntake(
+            lambda: self.runtime.store, lambda: self.runtime.db, lambda: self.runtime.vault, self.rules,
+            group_window=timedelta(minutes=settings.whatsapp_group_minutes),
+        )
         self.whatsapp_replies = None if self.whatsapp is None else whatsapp_replies.WhatsAppReplies(
             self.whatsapp, settings, lambda: self.runtime.store, lambda: self.runtime.db,
             lambda: self.runtime.vault)

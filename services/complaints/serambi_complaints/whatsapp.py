@@ -5,18 +5,24 @@
   HTTP adapter, ``FakeWhatsApp`` the in-memory one for tests. Both pass the same contract tests.
 - ``signature_valid`` checks Meta's ``X-Hub-Signature-256`` (HMAC-SHA256 of the raw body with the
   app secret); ``parse_delivery`` reads a webhook delivery's messages (status updates are ignored).
-- ``record`` turns one incoming message into a complaint with channel ``whatsapp``, once per
-  message id: ``whatsapp_messages`` maps the id to the tracking code before the complaint is
-  recorded, so a duplicate delivery (or a retry after a crash) records nothing more.
+- ``WhatsAppIntake.record`` turns one incoming message into a complaint with channel
+  ``whatsapp``, or a note on the number's current complaint (a follow-up), once per message id:
+  ``whatsapp_messages`` maps the id to its role and tracking code before anything is recorded, so
+  a duplicate delivery (or a retry after a crash) records nothing more. ``whatsapp_conversations``
+  holds, per number (by the vault's keyed hash, never the number), its current complaint and
+  last message; the messages of one number are handled one at a time under a short lease there.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
-from collections.abc import Sequence
+import uuid
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from pymongo.asynchronous.database import AsyncDatabase
@@ -33,6 +39,9 @@ from .domain import Rules
 
 log = get_logger(__name__)
 MESSAGES = "whatsapp_messages"
+CONVERSATIONS = "whatsapp_conversations"
+LEASE = timedelta(seconds=60)  # one number's message in hand (media download included)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 RECORDED_BY = "whatsapp"
 SUMMARY_MAX, DESCRIPTION_MAX, NAME_MAX = 300, 5000, 200
 WINDOW_CLOSED = 131047  # Cloud API: "Re-engagement message" — more than 24 hours since the user wrote
@@ -191,8 +200,7 @@ def complaint_of(message: IncomingMessage, now: datetime) -> application.NewComp
     summary = text.splitlines()[0][:SUMMARY_MAX]
     description = text[:DESCRIPTION_MAX]
     if message.media_id:  # kept for an officer to fetch; the file itself is not downloaded yet
-        note = f"\n\n[lampiran WhatsApp: {message.kind}, media id {message.media_id}]"
-        description = description[: DESCRIPTION_MAX - len(note)] + note
+        description = _with_media_marker(description, message)
     return application.NewComplaint(
         channel=ComplaintChannel.WHATSAPP, received_at=min(message.received_at, now),
         disclosure=Disclosure.NAMED, summary=summary, description=description,
@@ -200,25 +208,136 @@ def complaint_of(message: IncomingMessage, now: datetime) -> application.NewComp
     )
 
 
-async def record(
-    store: EventStore, db: AsyncDatabase, vault: Vault, rules: Rules, message: IncomingMessage,
-    now: datetime,
-) -> str | None:
-    """Record one incoming message as a complaint once. Returns its tracking code if recorded now."""
-    messages = db[MESSAGES]
-    mapping = await messages.find_one({"_id": message.message_id})
-    if mapping is None:
-        code = await application.next_tracking_code(db, "ADU", now.astimezone(WIB).year)
-        try:
-            await messages.insert_one({"_id": message.message_id, "tracking_code": code, "at": now})
-        except DuplicateKeyError:  # a concurrent delivery of the same message got there first
+class ConversationBusy(Exception):
+    """Another message of the same number is being recorded (or its complaint is not stored
+    yet): the delivery is answered 503 and Meta delivers it again."""
+
+
+def message_key(message_id: str) -> str:
+    """The message as its note carries it (ComplaintNoteAdded.message_key: 32 hex digits)."""
+    return hashlib.sha256(f"whatsapp:{message_id}".encode()).hexdigest()[:32]
+
+
+class WhatsAppIntake:
+    """Incoming messages recorded once each: the first of a number is a complaint; a later one
+    is a note on that complaint while the complaint is open, or — whatever its status — when it
+    comes within ``group_window`` of the number's previous message (a conversation in several
+    messages is one complaint); otherwise it opens a new complaint."""
+
+    def __init__(
+        self, store: Callable[[], EventStore], db: Callable[[], AsyncDatabase],
+        vault: Callable[[], Vault], rules: Rules, *, group_window: timedelta,
+        wait_seconds: float = 20.0,
+    ) -> None:
+        self.store, self.db, self.vault, self.rules = store, db, vault, rules
+        self.group_window, self.wait_seconds = group_window, wait_seconds
+
+    async def record(self, message: IncomingMessage, now: datetime) -> str | None:
+        """Record ``message``; returns its tracking code if something was recorded now."""
+        messages = self.db()[MESSAGES]
+        mapping = await messages.find_one({"_id": message.message_id})
+        if mapping is not None and mapping.get("recorded"):
+            return None  # a duplicate delivery
+        number = self.vault().lookup_hash(message.phone)
+        async with self._turn(number):
             mapping = await messages.find_one({"_id": message.message_id})
-    if mapping is not None:
-        code = mapping["tracking_code"]
-    try:
-        new = complaint_of(message, now)
-        await application.receive(store, db, vault, rules, new, now, tracking_code=code)
-    except domain.ComplaintExistsError:
-        return None
-    log.info("whatsapp.recorded", tracking_code=code, kind=message.kind)
-    return code
+            if mapping is None:
+                role, code = await self._place(number, message, now)
+                mapping = {"_id": message.message_id, "role": role, "tracking_code": code, "at": now}
+                try:
+                    await messages.insert_one(mapping)
+                except DuplicateKeyError:  # a lease ran out under a slow holder: take its choice
+                    mapping = await messages.find_one({"_id": message.message_id}) or mapping
+            role, code = mapping.get("role", "complaint"), mapping["tracking_code"]
+            if role == "note":
+                recorded = await self._note(code, message)
+            else:
+                recorded = await self._complaint(code, message, now)
+            await messages.update_one({"_id": message.message_id}, {"$set": {"recorded": True}})
+            await self._remember(number, role, code, message.received_at)
+        if recorded:
+            log.info("whatsapp.recorded", tracking_code=code, kind=message.kind, role=role)
+        return code if recorded else None
+
+    async def _remember(self, number: str, role: str, code: str, at: datetime) -> None:
+        """The number's last message, and its current complaint: the one its latest new
+        complaint opened (a late retry of an older one does not take the place back)."""
+        conversations = self.db()[CONVERSATIONS]
+        if role == "complaint":
+            await conversations.update_one(
+                {"_id": number, "$or": [{"opened_at": {"$exists": False}}, {"opened_at": {"$lte": at}}]},
+                {"$set": {"tracking_code": code, "opened_at": at}})
+        await conversations.update_one({"_id": number}, {"$max": {"last_message_at": at}})
+
+    async def _place(self, number: str, message: IncomingMessage, now: datetime) -> tuple[str, str]:
+        """("note", its complaint) for a follow-up, else ("complaint", a new tracking code)."""
+        conversation = await self.db()[CONVERSATIONS].find_one({"_id": number}) or {}
+        current, last = conversation.get("tracking_code"), conversation.get("last_message_at")
+        if current is not None:
+            within = last is not None and message.received_at - _aware(last) <= self.group_window
+            if within or await self._open(current):
+                return "note", current
+        return "complaint", await application.next_tracking_code(self.db(), "ADU", now.astimezone(WIB).year)
+
+    async def _open(self, code: str) -> bool:
+        try:
+            return (await application.load(self.store(), code)).is_open
+        except domain.UnknownComplaintError:
+            return False
+
+    async def _complaint(self, code: str, message: IncomingMessage, now: datetime) -> bool:
+        try:
+            new = complaint_of(message, now)
+            await application.receive(self.store(), self.db(), self.vault(), self.rules, new, now,
+                                      tracking_code=code)
+        except domain.ComplaintExistsError:
+            return False
+        return True
+
+    async def _note(self, code: str, message: IncomingMessage) -> bool:
+        text = message.text.strip() or f"(pesan WhatsApp {message.kind})"
+        if message.media_id:
+            text = _with_media_marker(text, message)
+        note = application.NewNote(
+            text=text[:DESCRIPTION_MAX], added_at=message.received_at, channel=ComplaintChannel.WHATSAPP,
+            recorded_by=RECORDED_BY, message_key=message_key(message.message_id),
+        )
+        try:
+            outcome = await application.add_note(self.store(), self.vault(), code, note)
+        except domain.UnknownComplaintError:  # its first message is still being recorded
+            raise ConversationBusy(f"complaint {code} is not recorded yet") from None
+        return bool(outcome.events)
+
+    @asynccontextmanager
+    async def _turn(self, number: str) -> AsyncIterator[None]:
+        """Hold the number's lease while one of its messages is recorded (waits for another)."""
+        conversations, holder = self.db()[CONVERSATIONS], uuid.uuid4().hex
+        try:
+            await conversations.insert_one({"_id": number, "lease_until": EPOCH})
+        except DuplicateKeyError:
+            pass
+        deadline = asyncio.get_running_loop().time() + self.wait_seconds
+        while True:
+            now = datetime.now(UTC)
+            taken = await conversations.find_one_and_update(
+                {"_id": number, "lease_until": {"$lt": now}},
+                {"$set": {"lease_until": now + LEASE, "holder": holder}})
+            if taken is not None:
+                break
+            if asyncio.get_running_loop().time() > deadline:
+                raise ConversationBusy("another message of this number is being recorded")
+            await asyncio.sleep(0.05)
+        try:
+            yield
+        finally:
+            await conversations.update_one({"_id": number, "holder": holder},
+                                           {"$set": {"lease_until": EPOCH}})
+
+
+def _with_media_marker(text: str, message: IncomingMessage) -> str:
+    note = f"\n\n[lampiran WhatsApp: {message.kind}, media id {message.media_id}]"
+    return text[: DESCRIPTION_MAX - len(note)] + note
+
+
+def _aware(instant: datetime) -> datetime:
+    return instant if instant.tzinfo else instant.replace(tzinfo=UTC)

@@ -8,7 +8,8 @@ from the complaint's message), else the approved template with the tracking code
 failure is retried with exponential backoff up to ``whatsapp_max_attempts``; a refusal, or the
 last attempt, marks the reply ``failed`` with the reason (without personal data). A free text
 refused because the window closed (error 131047) is sent again at once as the template. At least
-once: a crash between a send and its record repeats that one message.
+once: a crash between a send and its record repeats that one message. The window counts from the
+complainant's latest WhatsApp message on the complaint: its own, or a later one kept as a note.
 """
 
 from __future__ import annotations
@@ -16,7 +17,12 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
-from serambi_contracts.complaints import ComplaintAnswered, ComplaintChannel, ComplaintReceived
+from serambi_contracts.complaints import (
+    ComplaintAnswered,
+    ComplaintChannel,
+    ComplaintNoteAdded,
+    ComplaintReceived,
+)
 from serambi_kit.eventstore import RecordedEvent
 from serambi_kit.logging import get_logger
 
@@ -65,8 +71,10 @@ class WhatsAppReplies:
             if not isinstance(first, ComplaintReceived) or first.channel is not ComplaintChannel.WHATSAPP \
                     or first.complainant_phone is None:
                 return
+            later = [e.added_at for e in history[: recorded.version - 1] if isinstance(e, ComplaintNoteAdded)
+                     and e.channel is ComplaintChannel.WHATSAPP]
             entry = {"kind": "answer", "phone": first.complainant_phone.model_dump(),
-                     "answer": event.answer.model_dump(), "last_message_at": first.received_at}
+                     "answer": event.answer.model_dump(), "last_message_at": max([first.received_at, *later])}
         else:
             return
         await self.db()[OUTBOX].update_one({"_id": recorded.envelope.id}, {"$setOnInsert": {

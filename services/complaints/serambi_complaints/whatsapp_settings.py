@@ -33,6 +33,11 @@ class WhatsAppSettings(BaseSettings):
         description="approved template sent outside the 24-hour window ({{1}} = tracking code)",
     )
     whatsapp_template_language: str = Field(default="id", pattern=r"^[a-z]{2,3}(_[A-Z]{2})?$")
+    whatsapp_group_minutes: float = Field(
+        default=60.0, ge=0, le=7 * 24 * 60,
+        description="a message this soon after the number's previous one joins that complaint as "
+                    "a note, whatever its status (later ones: only while it is open)",
+    )
     whatsapp_push_seconds: float = Field(default=5.0, gt=0, description="how often replies are sent")
     whatsapp_max_attempts: int = Field(default=8, ge=1, le=50, description="tries of one reply")
     whatsapp_retry_seconds: float = Field(default=30.0, gt=0, description="first retry; doubles each time")

@@ -7,10 +7,16 @@ from email.message import EmailMessage
 
 import dovecot_support
 import pytest
-from complaints_support import eventually, stream_events
+from complaints_support import eventually, now, stream_events
 from serambi_complaints.mail.imap import MailboxError
 from serambi_complaints.mail.intake import CONSUMER, MESSAGES
-from serambi_contracts.complaints import ComplaintChannel, ComplaintReceived, Disclosure
+from serambi_contracts.complaints import (
+    ComplaintChannel,
+    ComplaintNoteAdded,
+    ComplaintReceived,
+    Disclosure,
+    NoteSource,
+)
 from serambi_kit.deadletters import DeadLetters
 
 PROCESSED, REJECTED = "Serambi/Diproses", "Serambi/Ditolak"
@@ -79,27 +85,44 @@ async def test_a_new_mail_becomes_an_email_complaint_with_sealed_sender_text_and
     assert await dovecot.count("INBOX") == 0 and await dovecot.count(PROCESSED) == 1
 
 
-async def test_a_reply_in_the_thread_stays_with_its_complaint_instead_of_opening_another(
+async def test_replies_in_the_thread_become_notes_on_its_complaint_which_officers_read(
     dovecot, start_service, nats_client
 ):
     service = await start_service(settings=dovecot.settings())
     await dovecot.deliver(mail("<first@mail.example.id>"))
     await service.mail.poll()
     code = await code_of(service, "<first@mail.example.id>")
-    await dovecot.deliver(mail("<second@mail.example.id>", subject="Re: Antrean loket perizinan",
-                         text="Nomor antrean saya 42.",
-                         headers={"In-Reply-To": "<first@mail.example.id>",
-                                  "References": "<first@mail.example.id>"}))
+    second = mail("<second@mail.example.id>", subject="Re: Antrean loket perizinan",
+                  text="Nomor antrean saya 42.", attachments=((PDF, "application", "pdf", "tiket.pdf"),),
+                  headers={"In-Reply-To": "<first@mail.example.id>", "References": "<first@mail.example.id>"})
+    await dovecot.deliver(second)
     await dovecot.deliver(mail("<third@mail.example.id>", subject="Re: Re: Antrean", text="Sudah dilayani.",
-                         headers={"References": "<unknown@elsewhere> <second@mail.example.id>"}))
+                               headers={"References": "<unknown@elsewhere> <second@mail.example.id>"}))
     assert await service.mail.poll() == 2
-    assert len(await stream_events(nats_client, code)) == 1
-    replies = await service.runtime.db[MESSAGES].find({"role": "reply"}).sort("received_at").to_list()
-    assert [r["tracking_code"] for r in replies] == [code, code]
-    texts = {await service.runtime.vault.reveal(r["text"]) for r in replies}
-    assert texts == {"Re: Antrean loket perizinan\n\nNomor antrean saya 42.",
-                     "Re: Re: Antrean\n\nSudah dilayani."}
+    assert await service.mail.intake.handle(second, None) == PROCESSED  # handled again: noted once
+    received, *notes = await stream_events(nats_client, code)
+    assert isinstance(received, ComplaintReceived)
+    assert [type(n) for n in notes] == [ComplaintNoteAdded, ComplaintNoteAdded]
+    assert all(n.channel is ComplaintChannel.EMAIL and n.source is NoteSource.COMPLAINANT for n in notes)
+    assert "antrean saya 42" not in notes[0].model_dump_json()  # the text travels sealed
+    vault = service.runtime.vault
+    assert [await vault.reveal(n.text) for n in notes] == [
+        "Re: Antrean loket perizinan\n\nNomor antrean saya 42.", "Re: Re: Antrean\n\nSudah dilayani."]
+    [ticket] = notes[0].attachments
+    assert ticket.media_type == "application/pdf" and await service.attachments.read(ticket.document_id) == PDF
     assert await service.runtime.db[MESSAGES].count_documents({"role": "complaint"}) == 1
+
+    async def officers_see_both() -> bool:
+        view = await service.reader().officer_view(code, now())
+        return len([e for e in view["timeline"] if e["step"] == "note"]) == 2
+
+    await eventually(officers_see_both)
+    view = await service.reader().officer_view(code, now())
+    shown = [e for e in view["timeline"] if e["step"] == "note"]
+    assert [e["text"] for e in shown] == ["Re: Antrean loket perizinan\n\nNomor antrean saya 42.",
+                                          "Re: Re: Antrean\n\nSudah dilayani."]
+    assert shown[0]["channel"] == "email" and shown[0]["attachments"] == [ticket.document_id]
+    assert ticket.document_id in [a["document_id"] for a in view["attachments"]]  # downloadable
 
 
 @pytest.mark.parametrize("header", [

@@ -5,7 +5,8 @@
 
 Both answer 404 while the channel is off. A bad or missing signature is 401, logged without the
 payload; a body over ``public_body_max_bytes`` is 413. A delivery is acknowledged (200) only
-after its messages are recorded, so Meta retries it otherwise — duplicates are recorded once.
+after its messages are recorded, so Meta retries it otherwise — duplicates are recorded once; a
+message whose sender's earlier message is still being recorded is answered 503 (retried too).
 """
 
 from __future__ import annotations
@@ -63,9 +64,12 @@ async def deliver(
         payload = json.loads(body)
     except ValueError:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "the body is not JSON") from None
-    service, recorded = service_of(request), 0
-    runtime = service.runtime
+    intake, recorded = service_of(request).whatsapp_intake, 0
     for message in whatsapp.parse_delivery(payload):
-        if await whatsapp.record(runtime.store, runtime.db, runtime.vault, service.rules, message, now_utc()):
-            recorded += 1
+        try:
+            if await intake.record(message, now_utc()):
+                recorded += 1
+        except whatsapp.ConversationBusy:  # Meta delivers it again; what was recorded stays once
+            raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "busy with this sender's "
+                                "earlier message; deliver again", headers={"Retry-After": "5"}) from None
     return {"recorded": recorded}

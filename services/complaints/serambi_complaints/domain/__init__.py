@@ -1,6 +1,7 @@
 """The complaint domain: state, rules, commands and SLA decisions. Pure, no I/O."""
 
 from .commands import (
+    AddNote,
     ComplaintError,
     ComplaintExistsError,
     ReceiveComplaint,
@@ -10,6 +11,7 @@ from .commands import (
     decide_classify,
     decide_close,
     decide_link,
+    decide_note,
     decide_pause,
     decide_receive,
     decide_reopen,
@@ -20,6 +22,7 @@ from .sla import BREACH, Threshold, check, decide_check, pending, revise_deadlin
 from .state import OPEN_STATUSES, TRIAGE, Complaint, Status, evolve, fold
 
 __all__ = [
+    "AddNote",
     "BREACH",
     "OPEN_STATUSES",
     "Complaint",
@@ -38,6 +41,7 @@ __all__ = [
     "decide_classify",
     "decide_close",
     "decide_link",
+    "decide_note",
     "decide_pause",
     "decide_receive",
     "decide_reopen",

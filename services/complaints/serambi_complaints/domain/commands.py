@@ -23,11 +23,13 @@ from serambi_contracts.complaints import (
     ComplaintClockResumed,
     ComplaintClosed,
     ComplaintLinkRequested,
+    ComplaintNoteAdded,
     ComplaintReceived,
     ComplaintReopened,
     ComplaintTier,
     Disclosure,
     DisputeSource,
+    NoteSource,
 )
 from serambi_kit.cases import LinkResends
 
@@ -66,6 +68,19 @@ class ReceiveComplaint:
     attachments: tuple[DocumentRef, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class AddNote:
+    """More about a complaint: ``text`` sealed with the complainant's key; ``message_key`` (a
+    hash of the channel's message id) makes a message noted once however often it is handled."""
+
+    tracking_code: str
+    added_at: datetime
+    text: Sealed
+    source: NoteSource = NoteSource.COMPLAINANT
+    channel: ComplaintChannel | None = None
+    recorded_by: str | None = None
+    message_key: str | None = None
+    attachments: tuple[DocumentRef, ...] = ()
 
 
 def _existing(events: Sequence[Event], code: str) -> Complaint:
@@ -196,6 +211,21 @@ def decide_resume(
     return [ComplaintClockResumed(
         tracking_code=code, paused_at=state.pauses[-1].paused_at, resumed_at=now, resumed_by=by,
         due_at=due,
+    )]
+
+
+def decide_note(events: Sequence[Event], note: AddNote) -> list[Event]:
+    """Keep a note with the complaint, whatever its status (a reply may come after the answer);
+    nothing when the same message was noted before."""
+    _existing(events, note.tracking_code)
+    if note.message_key is not None and any(
+        isinstance(event, ComplaintNoteAdded) and event.message_key == note.message_key for event in events
+    ):
+        return []
+    return [ComplaintNoteAdded(
+        tracking_code=note.tracking_code, added_at=note.added_at, source=note.source,
+        channel=note.channel, recorded_by=note.recorded_by, text=note.text,
+        message_key=note.message_key, attachments=list(note.attachments),
     )]
 
 

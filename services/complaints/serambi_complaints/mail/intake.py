@@ -1,14 +1,13 @@
 """Mail from the complaint mailbox recorded once: a new thread is a complaint (channel
-``email``), a reply in a known thread is kept with its complaint, machines' mail is ignored, and
-a message that cannot be read is a dead letter.
+``email``), a reply in a known thread becomes a note on its complaint (ComplaintNoteAdded),
+machines' mail is ignored, and a message that cannot be read is a dead letter.
 
 ``email_messages`` is the ledger, one document per message, keyed by its Message-ID's hash:
 ``role`` (``complaint`` or ``reply``), ``tracking_code``, ``received_at``. A new thread reserves
 its tracking code there before the complaint is recorded, so a message handled twice (a crash
 before it was moved) is recorded once, under the same code. Replies are found by the keys of
-their In-Reply-To and References. The complaint's domain has no notes yet: a reply's text is
-kept sealed under the complainant's data key in its ledger document (``text``), so erasing the
-person erases it — officers do not see it in the service's views yet (docs/complaints.md).
+their In-Reply-To and References — every message of the thread is in the ledger — and noted once
+(the note carries the message's key: a reply handled again appends nothing).
 """
 
 from __future__ import annotations
@@ -135,20 +134,21 @@ class MailIntake:
         return uploads
 
     async def _reply(self, mail: Mail, code: str, received_at: datetime) -> None:
+        """A reply in the thread of complaint ``code``: a note on it (its text sealed with the
+        complainant's key, its attachments stored like the complaint's), once per message."""
         messages = self.db()[MESSAGES]
-        if await messages.find_one({"_id": mail.key}, {"_id": 1}) is not None:
-            log.info("email.duplicate", message=mail.key, tracking_code=code)
-            return
-        complaint = await application.load(self.store(), code)
-        text = "\n\n".join(part for part in (mail.subject, mail.text) if part)[:5000] or NO_TEXT
-        sealed = await self.vault().seal(complaint.subject_key, text)
         try:
             await messages.insert_one({"_id": mail.key, "role": "reply", "tracking_code": code,
-                                       "received_at": received_at, "text": sealed.model_dump(),
-                                       "attachments_ignored": len(mail.attachments)})
-        except DuplicateKeyError:
-            return
-        log.info("email.reply", message=mail.key, tracking_code=code)
+                                       "received_at": received_at})
+        except DuplicateKeyError:  # handled before (a crash before the move?): the note is idempotent
+            entry = await messages.find_one({"_id": mail.key}) or {}
+            received_at = entry.get("received_at", received_at).replace(tzinfo=UTC)
+        text = "\n\n".join(part for part in (mail.subject, mail.text) if part)[:5000] or NO_TEXT
+        note = application.NewNote(text=text, added_at=received_at, channel=ComplaintChannel.EMAIL,
+                                   recorded_by="email", message_key=message.note_key(mail.key))
+        outcome = await application.add_note(self.store(), self.vault(), code, note,
+                                             documents=self.documents(), uploads=self._uploads(mail))
+        log.info("email.reply" if outcome.events else "email.duplicate", message=mail.key, tracking_code=code)
 
     @staticmethod
     def _reason(exc: Exception) -> str:

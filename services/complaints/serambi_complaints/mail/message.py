@@ -43,6 +43,11 @@ def key_of(message_id: str) -> str:
     return hashlib.sha256(message_id.encode()).hexdigest()[:32]
 
 
+def note_key(key: str) -> str:
+    """A message's key as its note carries it (ComplaintNoteAdded.message_key: 32 hex digits)."""
+    return hashlib.sha256(f"email:{key}".encode()).hexdigest()[:32]
+
+
 def raw_key(raw: bytes) -> str:
     """The key of a message without a Message-ID (or one that cannot be read): its content's."""
     return "raw-" + hashlib.sha256(raw).hexdigest()[:28]
