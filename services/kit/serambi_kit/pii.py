@@ -85,15 +85,23 @@ class Vault:
         normalised = identifier.strip().lower().encode()
         return hmac.new(self._lookup_key, normalised, hashlib.sha256).hexdigest()
 
-    async def new_subject(self, identifiers: Iterable[str | None] = ()) -> str:
-        """Create a data key for a new data subject; ``identifiers`` make it findable for erasure."""
+    async def new_subject(self, identifiers: Iterable[str | None] = (),
+                          found_with: Iterable[str] = ()) -> str:
+        """Create a data key for a new data subject; ``identifiers`` make it findable for erasure.
+        ``found_with``: key ids of the same person's other data (e.g. the request a guest came
+        for): whatever finds those finds this one too (their keyed hashes are copied; nothing
+        is revealed)."""
         key_id = "k" + uuid.uuid4().hex
         data_key = AESGCM.generate_key(256)
         nonce = os.urandom(12)
+        lookup = {self.lookup_hash(i) for i in identifiers if i}
+        for other in found_with:
+            document = await self.keys.find_one({"_id": other}, {"lookup": 1})
+            lookup.update((document or {}).get("lookup", ()))
         await self.keys.insert_one({
             "_id": key_id,
             "wrapped": nonce + self._wrap.encrypt(nonce, data_key, key_id.encode()),
-            "lookup": sorted({self.lookup_hash(i) for i in identifiers if i}),
+            "lookup": sorted(lookup),
             "created_at": datetime.now(UTC),
         })
         self._remember(key_id, AESGCM(data_key))

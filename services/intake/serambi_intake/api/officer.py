@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile, status
 from fastapi.responses import Response, StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 from serambi_contracts.intake import GuestRegistered, IntakeChannel
 from serambi_kit.audit import record_access
 from serambi_kit.auth import Officer, require_roles
@@ -17,6 +17,7 @@ from serambi_kit.bodylimit import ChecksFirstRoute, body_limit
 from serambi_kit.documents import EXTENSIONS, DocumentErased
 from serambi_kit.downloads import download_headers
 from serambi_kit.idempotency import IdempotencyKey
+from serambi_kit.phones import phone_identifier
 
 from .. import application, queries
 from .forms import WIB, RequestForm, invalid, read_documents
@@ -39,6 +40,17 @@ class GuestIn(BaseModel):
     purpose: str = Field(min_length=1, max_length=300)
     arrived_at: datetime | None = Field(default=None, description="default: now; naive = WIB")
     request_tracking_code: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    # Not stored: only their keyed hashes, beside the guest's data key, so that erasing the
+    # person (serambi personal-data erase) finds their guest-book entry too.
+    email: EmailStr | None = Field(default=None, max_length=254, description="the guest's, if given")
+    phone: str | None = Field(default=None, pattern=r"^\+?[0-9 ().-]{8,32}$",
+                              description="the guest's, if given")
+    identity_number: str | None = Field(default=None, pattern=r"^[0-9]{16}$", description="NIK, if given")
+
+    @field_validator("email", "phone", "identity_number", mode="before")
+    @classmethod
+    def _blank_is_absent(cls, value: Any) -> Any:
+        return None if value == "" else value
 
     @field_validator("arrived_at")
     @classmethod
@@ -50,9 +62,18 @@ class GuestIn(BaseModel):
 
 @router.post("/guests", status_code=status.HTTP_201_CREATED)
 async def register_guest(body: GuestIn, request: Request, officer: Desk) -> dict[str, Any]:
-    """Record a walk-in guest in the guest book (buku tamu)."""
+    """Record a walk-in guest in the guest book (buku tamu). The guest's email, phone or NIK,
+    if given, are not stored: they make the entry findable when the person asks for erasure.
+    A guest linked to a request is found by the requester's identifiers too."""
     runtime = request.app.state.runtime
-    key = await runtime.vault.new_subject()
+    linked = []
+    if body.request_tracking_code:
+        found = await runtime.db["requests"].find_one({"_id": body.request_tracking_code},
+                                                      {"requester.name.key": 1})
+        if found and found.get("requester"):
+            linked.append(found["requester"]["name"]["key"])
+    key = await runtime.vault.new_subject(
+        [body.email, phone_identifier(body.phone), body.identity_number], found_with=linked)
     guest = GuestRegistered(
         guest_id="G" + uuid.uuid4().hex[:20], guest_name=await runtime.vault.seal(key, body.name),
         institution=body.institution, purpose=body.purpose,
