@@ -5,8 +5,8 @@ Aggregates (subject ``scheduling.<aggregate>.<id>.<Event>``):
 
 - ``audience``, id = the request's tracking code: AudienceRequested, AudienceProposed,
   AudienceReferred, AudienceScheduled, AudienceRescheduled, AudienceDeclined, AudienceHeld,
-  AudienceCancelled, AudienceDeadlineMoved (and the audience_answer clock's SLAWarning /
-  SLABreached);
+  AudienceNoShow, AudienceCancelled, AudienceDeadlineMoved (and the audience_answer clock's
+  SLAWarning / SLABreached);
 - ``room`` / ``host``, id = the resource id: RoomRegistered, RoomChanged, HostRegistered,
   HostChanged, HostAvailabilitySet, HostLeaveRecorded, HostLeaveCancelled;
 - ``roomday`` / ``hostday``, id = ``<resource id>-<yyyymmdd>`` (WIB date): SlotBooked,
@@ -257,6 +257,18 @@ class AudienceHeld(_Scheduling):
     notes: str | None = Field(default=None, max_length=2000)
 
 
+class AudienceNoShow(_Scheduling):
+    """The requester did not come to the scheduled audience: it did not take place, and the
+    case ends (a final outcome, like AudienceHeld; not a cancellation: the slot was kept and
+    has passed)."""
+
+    audience_id: AggregateId
+    request_tracking_code: AggregateId
+    starts_at: datetime = Field(description="the start of the slot the requester missed")
+    recorded_by: ShortText
+    notes: str | None = Field(default=None, max_length=2000)
+
+
 class AudienceCancelled(_Scheduling):
     """The audience was cancelled: by an officer, or because the requester withdrew."""
 
@@ -287,6 +299,7 @@ AUDIENCE_EVENTS: tuple[type[Event], ...] = (
     AudienceRescheduled,
     AudienceDeclined,
     AudienceHeld,
+    AudienceNoShow,
     AudienceCancelled,
     AudienceDeadlineMoved,
 )

@@ -17,6 +17,7 @@ from serambi_contracts.scheduling import (
     AudienceDeadlineMoved,
     AudienceDeclined,
     AudienceHeld,
+    AudienceNoShow,
     AudienceProposed,
     AudienceReferred,
     AudienceRescheduled,
@@ -104,6 +105,14 @@ def on_audience_held(event: AudienceHeld, recorded: RecordedEvent) -> Change:
     })
 
 
+def on_audience_no_show(event: AudienceNoShow, recorded: RecordedEvent) -> Change:
+    """The requester did not come: the case ends as such (the slot stays shown: it was kept)."""
+    return Change(event.request_tracking_code, {
+        "$set": {"audience_status": "no_show"},
+        "$push": {"timeline": _entry("no_show", recorded)},
+    })
+
+
 def on_audience_cancelled(event: AudienceCancelled, recorded: RecordedEvent) -> Change:
     return Change(event.request_tracking_code, {
         "$set": {"audience_status": "cancelled", "schedule": None},
@@ -143,6 +152,7 @@ REQUEST_VIEWS = Projection(
         AudienceReferred: on_audience_in_review,
         AudienceDeclined: on_audience_declined,
         AudienceHeld: on_audience_held,
+        AudienceNoShow: on_audience_no_show,
         AudienceCancelled: on_audience_cancelled,
         AudienceDeadlineMoved: on_audience_deadline_moved,
     },

@@ -12,7 +12,8 @@ from serambi_kit.pii import Vault, mask_email, mask_name, mask_phone
 
 from .projections import GUESTS, REQUESTS, WIB
 
-STATUSES = ("submitted", "in_review", "scheduled", "declined", "held", "cancelled", "withdrawn")
+STATUSES = ("submitted", "in_review", "scheduled", "declined", "held", "no_show", "cancelled",
+            "withdrawn")
 
 
 def in_wib(value: Any) -> Any:

@@ -98,8 +98,11 @@ def on_audience_rescheduled(event: Any, recorded: RecordedEvent) -> Change:
     })
 
 
+CLOSED = {"AudienceCancelled": "cancelled", "AudienceDeclined": "declined", "AudienceNoShow": "no_show"}
+
+
 def on_audience_closed(event: Any, recorded: RecordedEvent) -> Change:
-    status = "cancelled" if type(event).__name__ == "AudienceCancelled" else "declined"
+    status = CLOSED[type(event).__name__]
     return Change(document_id(recorded), {"$set": {"status": status}})
 
 
@@ -148,6 +151,7 @@ PROJECTORS: dict[type, Any] = {
     s.AudienceDeclined: on_audience_closed,
     s.AudienceCancelled: on_audience_closed,
 }
+    s.AudienceNoShow: on_audience_closed,
 
 CASES_PROJECTION = Projection(
     collection=CASES,

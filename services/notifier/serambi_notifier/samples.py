@@ -99,6 +99,11 @@ def audience_cancelled(code: str, withdrawn: bool = False) -> s.AudienceCancelle
                                withdrawn=withdrawn)
 
 
+def audience_no_show(code: str, starts: datetime = STARTS) -> s.AudienceNoShow:
+    return s.AudienceNoShow(audience_id=code, request_tracking_code=code, starts_at=starts,
+                            recorded_by="penjadwal", notes="Tidak ada kabar dari pemohon")
+
+
 def audience_declined(code: str) -> s.AudienceDeclined:
     return s.AudienceDeclined(audience_id=code, request_tracking_code=code,
                               reason="Topik di luar kewenangan Biro Perekonomian",

@@ -16,6 +16,7 @@ from serambi_contracts.scheduling import (
     AudienceDeadlineMoved,
     AudienceDeclined,
     AudienceHeld,
+    AudienceNoShow,
     AudienceProposed,
     AudienceReferred,
     AudienceRequested,
@@ -116,6 +117,13 @@ def on_held(event: AudienceHeld, recorded: RecordedEvent) -> Change:
     })
 
 
+def on_no_show(event: AudienceNoShow, recorded: RecordedEvent) -> Change:
+    return Change(event.audience_id, {
+        "$set": {"status": "no_show", "notes": event.notes},
+        "$push": {"timeline": _entry("no_show", recorded, by=event.recorded_by)},
+    })
+
+
 def on_cancelled(event: AudienceCancelled, recorded: RecordedEvent) -> Change:
     return Change(event.audience_id, {
         "$set": {"status": "cancelled", "cancel_reason": event.reason,
@@ -156,7 +164,7 @@ AUDIENCE_DETAILS = Projection(
         AudienceRequested: on_requested, AudienceProposed: on_proposed,
         AudienceReferred: on_referred, AudienceScheduled: on_scheduled,
         AudienceRescheduled: on_rescheduled, AudienceDeclined: on_declined,
-        AudienceHeld: on_held, AudienceCancelled: on_cancelled,
+        AudienceHeld: on_held, AudienceNoShow: on_no_show, AudienceCancelled: on_cancelled,
         SLAWarning: on_warning, SLABreached: on_breached, AudienceDeadlineMoved: on_deadline_moved,
     },
 )

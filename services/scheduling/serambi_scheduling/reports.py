@@ -55,7 +55,7 @@ def recap(month: str, documents: Iterable[dict[str, Any]], now: datetime) -> dic
         figures["on_time"] += answer is not None and answer <= due
         figures["breached"] += bool((document.get("sla") or {}).get("breached_at"))
         figures["open_past_due"] += answer is None and due < now and document.get("status") not in (
-            "cancelled", "held")
+            "cancelled", "held", "no_show")
     answered = figures["answered"]
     rate = round(figures["on_time"] / answered, 4) if answered else None
     return {"month": month, **figures, "on_time_rate": rate}

@@ -5,10 +5,14 @@ One stack for the module (serambi_ops.stack, seeded with one room and one host).
 a guest and submits a walk-in request for day D; a second request for D comes through intake's
 public API; both are booked on D. ``jadwal`` moves the second onto the first (the double booking
 is refused in words), then to the afternoon, and the requester gets the new invitation (.eml).
+A third audience whose slot has passed is marked a no-show: the requester's tracking page says
+so, and the requester is told it did not take place (not that it was cancelled).
 """
 
 from __future__ import annotations
 
+import asyncio
+import threading
 import time
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
@@ -21,6 +25,9 @@ from conftest import SAMPLE_PDF, SAMPLE_PNG, shot
 from console_support import TABLET, no_serious_violations, signed_in
 from playwright.sync_api import Page, expect
 from serambi_calendar import WIB, calendar_from_env
+from serambi_contracts import AggregateRef
+from serambi_contracts.scheduling import AudienceRescheduled, AudienceScheduled
+from serambi_kit.eventstore import JetStreamEventStore, execute
 from serambi_ops.commands.demo import submit_request
 from serambi_ops.stack import LocalStack, local_stack, oidc_env, sample_request
 
@@ -211,3 +218,99 @@ def test_the_scheduler_sees_the_double_booking_refused_then_reschedules_and_the_
     shot(page, "petugas-penjadwalan-audiensi-tablet")
     no_serious_violations(page, "audiensi, tablet")
     context.close()
+
+
+def moved_into_the_past(stack: LocalStack, code: str) -> datetime:
+    """Moves a scheduled audience's slot to yesterday by appending AudienceRescheduled to its
+    stream — no officer can book a past slot, and a no-show needs one. In a thread of its own:
+    Playwright's sync API holds this thread's event loop."""
+    starts = datetime.combine(date.today() - timedelta(days=1), datetime.min.time().replace(hour=9), WIB)
+
+    def decide(history: list) -> list:
+        last = [e for e in history if isinstance(e, AudienceScheduled | AudienceRescheduled)][-1]
+        return [AudienceRescheduled(
+            audience_id=code, request_tracking_code=code, starts_at=starts, ends_at=starts + timedelta(hours=1),
+            room=last.room, host=last.host, room_id=last.room_id, host_id=last.host_id,
+            location=last.location, booking_id=last.booking_id, previous_starts_at=last.starts_at,
+            previous_ends_at=last.ends_at, reason="(uji) jadwal yang sudah lewat", rescheduled_by="test")]
+
+    async def append() -> None:
+        import nats
+
+        nc = await nats.connect(stack.env["SERAMBI_NATS_URL"])
+        try:
+            await execute(JetStreamEventStore(nc, "/serambi/test"), AggregateRef("scheduling", "audience", code),
+                          decide)
+        finally:
+            await nc.drain()
+
+    failure: list[BaseException] = []
+    thread = threading.Thread(target=lambda: _run(append, failure))
+    thread.start()
+    thread.join(30)
+    assert not failure, failure
+    return starts
+
+
+def _run(coroutine, failure: list[BaseException]) -> None:
+    try:
+        asyncio.run(coroutine())
+    except BaseException as exc:  # noqa: BLE001 — reported to the test's thread
+        failure.append(exc)
+
+
+def no_mail_with_subject(stack: LocalStack, subject: str, to: str) -> None:
+    for path in stack.mail_dir.glob("**/*.eml"):
+        message = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
+        assert not (str(message["subject"]).startswith(subject) and to in str(message["to"])), path
+
+
+def test_the_scheduler_marks_a_no_show_and_the_requesters_tracking_page_says_so(console, browser):
+    web = console.url("web")
+    marker = f"absen{int(time.time())}"
+    body = {**sample_request(marker), "proposed_dates": DAY.isoformat()}
+    answer = submit_request(console.url("intake"), body)
+    assert answer.status_code == 201, answer.text
+    code, token = answer.json()["tracking_code"], answer.json()["access_token"]
+
+    context, page = signed_in(browser, web, "jadwal", f"/petugas/penjadwalan/audiensi/{code}")
+    until_status(page, "Terjadwal")
+    form = page.locator("form[action$='/tidak-hadir']")
+    form.get_by_role("button", name="Tandai tidak hadir").click()  # the slot is still ahead
+    expect(page.get_by_role("alert")).to_contain_text("Audiensi belum dimulai")
+    no_serious_violations(page, "audiensi, no-show refused")
+
+    starts = moved_into_the_past(console, code)
+    deadline = time.monotonic() + 20
+    while f"{starts.day} " not in page.locator("#jadwal").inner_text():
+        assert time.monotonic() < deadline, page.locator("#jadwal").inner_text()
+        time.sleep(0.5)
+        page.goto(f"{web}/petugas/penjadwalan/audiensi/{code}")
+    form = page.locator("form[action$='/tidak-hadir']")
+    form.get_by_label("Catatan").fill("Tidak ada kabar dari pemohon.")
+    form.get_by_role("button", name="Tandai tidak hadir").click()
+    expect(page.get_by_role("status")).to_contain_text("pemohon tidak hadir")
+    until_status(page, "Pemohon tidak hadir")
+    expect(page.locator(".linimasa")).to_contain_text("Pemohon tidak hadir")
+    expect(page.get_by_role("button", name="Tandai tidak hadir")).to_have_count(0)  # final
+    shot(page, "petugas-penjadwalan-tidak-hadir")
+    no_serious_violations(page, "audiensi, no-show")
+    context.close()
+
+    mail_with_subject(console, f"Audiensi {code} tidak terlaksana", body["requester"]["email"])
+    no_mail_with_subject(console, f"Pembatalan audiensi {code}", body["requester"]["email"])
+
+    reader = browser.new_context(viewport={"width": 360, "height": 780}, locale="id-ID")
+    tracking = reader.new_page()
+    tracking.goto(f"{web}/lacak/audiensi/{code}#t={token}")
+    deadline = time.monotonic() + 20
+    while "pemohon tidak hadir" not in tracking.locator("#status").inner_text():
+        assert time.monotonic() < deadline, tracking.locator("#status").inner_text()
+        time.sleep(0.5)
+        tracking.reload()
+    expect(tracking.locator("#status")).to_have_text("Tidak terlaksana: pemohon tidak hadir")
+    expect(tracking.locator("#jadwal-mulai")).to_contain_text(f"{starts.day} ")
+    assert "Tidak ada kabar" not in tracking.content()
+    shot(tracking, "lacak-audiensi-tidak-hadir")
+    no_serious_violations(tracking, "lacak, no-show")
+    reader.close()

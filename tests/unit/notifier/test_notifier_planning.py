@@ -144,6 +144,23 @@ async def test_reschedules_raise_the_sequence_and_a_cancellation_cancels_the_las
     assert (method, vevent["SEQUENCE"], vevent["STATUS"]) == ("CANCEL", 2, "CANCELLED")
 
 
+async def test_a_no_show_tells_the_requester_the_audience_did_not_take_place_without_cancelling_it(
+        settings, vault, db):
+    await scheduled_case(vault, db)
+    no_show = recorded(AUDIENCE, samples.audience_no_show(CODE), version=3)
+    plans = await planner(settings, vault, db).plan(no_show, NOON)
+    assert sorted(p.channel for p in plans) == [Channel.EMAIL, Channel.SMS]
+    assert {p.notice for p in plans} == {"audience_no_show"}
+    composer = Composer(settings)
+    email = await composer.email(next(p for p in plans if p.channel is Channel.EMAIL), NOON)
+    assert email.subject == f"Audiensi {CODE} tidak terlaksana"
+    assert "Rabu, 4 Maret 2026 pukul 09.00 WIB" in email.text and "tidak hadir" in email.text
+    assert "dibatalkan" not in email.text.lower() and not email.attachments
+    assert "Tidak ada kabar" not in email.text  # the officer's notes stay with the bureau
+    sms = composer.sms(next(p for p in plans if p.channel is Channel.SMS)).parts
+    assert len(sms) == 1 and "tidak hadir" in sms[0]
+
+
 async def test_events_without_a_notice_cause_no_deliveries(settings, vault, db):
     from serambi_contracts.scheduling import AudienceHeld
 

@@ -30,7 +30,8 @@ async def every_event(vault, db, topic="Hilirisasi produk lada"):
               recorded(REQUEST, samples.request_link_requested(CODE), version=2)]
     audience = [samples.audience_requested(CODE, topic), samples.audience_scheduled(CODE),
                 samples.audience_rescheduled(CODE, samples.STARTS.replace(day=6)),
-                samples.audience_declined(CODE), samples.audience_cancelled(CODE)]
+                samples.audience_declined(CODE), samples.audience_cancelled(CODE),
+                samples.audience_no_show(CODE)]
     from serambi_contracts import scheduling as s
 
     proposed = s.AudienceProposed(
@@ -41,7 +42,7 @@ async def every_event(vault, db, topic="Hilirisasi produk lada"):
                                   reason="Semua ruang penuh", referred_by="auto")
     events += [recorded(AUDIENCE, e, version=n) for n, e in
                enumerate([*audience[:1], proposed, referred, *audience[1:]], start=1)]
-    events.append(recorded(AUDIENCE, samples.sla_warning(CODE, "audience_answer"), version=9))
+    events.append(recorded(AUDIENCE, samples.sla_warning(CODE, "audience_answer"), version=10))
     received = await samples.complaint_received(vault, COMPLAINT.id)
     key = received.complainant_email.key
     complaint = [received, samples.complaint_classified(COMPLAINT.id),

@@ -36,6 +36,9 @@ def history_in(status: Status) -> list:
     if status is Status.HELD:
         scheduled = [*opened, *steps[Status.SCHEDULED]]
         return [*scheduled, *a.mark_held(audience_of(scheduled), P.ends_at, "o", None, P.ends_at)]
+    if status is Status.NO_SHOW:
+        scheduled = [*opened, *steps[Status.SCHEDULED]]
+        return [*scheduled, *a.mark_no_show(audience_of(scheduled), "o", None, P.ends_at)]
     return [*opened, *steps[status]]
 
 
@@ -45,6 +48,7 @@ COMMANDS = {
     "reschedule": lambda s: a.reschedule(s, P, "moved", "o", None),
     "decline": lambda s: a.decline(s, "busy", "o", None),
     "held": lambda s: a.mark_held(s, P.ends_at, "o", None, P.ends_at),
+    "no_show": lambda s: a.mark_no_show(s, "o", None, P.starts_at + timedelta(minutes=30)),
     "cancel": lambda s: a.cancel(s, "no longer", "o"),
 }
 ALLOWED = {
@@ -53,6 +57,7 @@ ALLOWED = {
     "reschedule": {Status.SCHEDULED},
     "decline": {Status.REQUESTED, Status.REFERRED, Status.PROPOSED},
     "held": {Status.SCHEDULED},
+    "no_show": {Status.SCHEDULED},
     "cancel": {Status.REQUESTED, Status.REFERRED, Status.PROPOSED, Status.SCHEDULED},
 }
 
@@ -75,6 +80,19 @@ def test_an_audience_cannot_be_marked_held_before_it_starts_or_in_the_future():
         a.mark_held(state, P.starts_at - timedelta(minutes=1), "o", None, P.ends_at)
     with pytest.raises(StateError, match="future"):
         a.mark_held(state, P.ends_at, "o", None, P.starts_at)
+
+
+def test_a_no_show_is_a_final_outcome_of_its_own_recorded_only_once_the_slot_has_started():
+    state = audience_of(history_in(Status.SCHEDULED))
+    with pytest.raises(StateError, match="before it starts"):
+        a.mark_no_show(state, "o", None, P.starts_at - timedelta(minutes=1))
+    [event] = a.mark_no_show(state, "jadwal", "tidak ada kabar", P.starts_at)
+    assert type(event).__name__ == "AudienceNoShow"
+    assert (event.starts_at, event.recorded_by, event.notes) == (P.starts_at, "jadwal", "tidak ada kabar")
+    after = audience_of([*history_in(Status.SCHEDULED), event])
+    assert after.status is Status.NO_SHOW and after.status in a.FINAL
+    assert after.placement == P  # the slot has passed; it was kept, not released
+    assert a.cancel(after, "w", "requester", withdrawn=True) == []  # a late withdrawal changes nothing
 
 
 def test_a_withdrawal_after_the_end_changes_nothing_but_cancels_an_open_audience():

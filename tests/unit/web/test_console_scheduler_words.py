@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from serambi_web.adapters.backend import ApiError
-from serambi_web.petugas.penjadwalan import NO_SHOW, _body
+from serambi_web.petugas.penjadwalan import ACTIONS, _body
 from serambi_web.petugas.penjadwalan_tampilan import refusal
 
 NAMES = {"ruang-rapat-biro": "Ruang Rapat Biro", "kepala-biro": "Kepala Biro"}
@@ -53,6 +53,10 @@ def test_the_slot_form_becomes_instants_in_wib_and_missing_fields_are_named():
     assert body is None and set(errors) == {"room_id", "tanggal", "mulai"}
 
 
-def test_a_no_show_is_sent_as_a_cancellation_with_its_reason():
-    assert _body("tidak-hadir", {"reason": ""}) == ({"reason": NO_SHOW}, {})
+def test_a_no_show_is_its_own_step_with_optional_notes_not_a_cancellation():
+    assert ACTIONS["tidak-hadir"] == ("no-show", ("notes",))
+    assert _body("tidak-hadir", {"notes": ""}) == (None, {})  # sent as an empty body: {}
+    assert _body("tidak-hadir", {"notes": "tidak ada kabar"}) == ({"notes": "tidak ada kabar"}, {})
+    detail = "audience AUD-1 starts at 2031-03-04T09:00:00+07:00: it cannot be marked a no-show before it starts"
+    assert refusal(ApiError(409, [], detail))[0].startswith("Audiensi belum dimulai")
     assert _body("tolak", {"reason": ""})[1] == {"reason": "Tuliskan alasannya: alasan ini disampaikan kepada pemohon."}

@@ -45,6 +45,10 @@ class HeldBody(Body):
     notes: str | None = Field(default=None, max_length=2000)  # AudienceHeld's own limit
 
 
+class NoShowBody(Body):
+    notes: str | None = Field(default=None, max_length=2000)
+
+
 @router.get("/audiences/{audience_id}")
 async def audience_details(audience_id: AudienceId, request: Request, _: Scheduler) -> dict[str, Any]:
     document = await queries.audience_details(request.app.state.runtime.db, audience_id)
@@ -92,6 +96,14 @@ async def decline(audience_id: AudienceId, body: ReasonBody, ctx: Ctx, officer: 
 @router.post("/audiences/{audience_id}/held")
 async def mark_held(audience_id: AudienceId, body: HeldBody, ctx: Ctx, officer: Scheduler) -> dict[str, Any]:
     return summary(await commands.mark_held(ctx, audience_id, by(officer), body.held_at, body.notes))
+
+
+@router.post("/audiences/{audience_id}/no-show")
+async def mark_no_show(
+    audience_id: AudienceId, body: NoShowBody, ctx: Ctx, officer: Scheduler
+) -> dict[str, Any]:
+    """The requester did not come (once the slot has started): AudienceNoShow, a final outcome."""
+    return summary(await commands.mark_no_show(ctx, audience_id, by(officer), body.notes))
 
 
 @router.post("/audiences/{audience_id}/cancel")

@@ -187,6 +187,14 @@ async def mark_held(
     return await _done(ctx, await placement.run(ctx, audience_id, step))
 
 
+async def mark_no_show(ctx: Context, audience_id: str, by: str, notes: str | None) -> Audience:
+    async def step(state: Audience | None, version: int) -> Plan:
+        state = _found(state, audience_id)
+        return Plan(rules_of_audience.mark_no_show(state, by, notes, ctx.now()))
+
+    return await _done(ctx, await placement.run(ctx, audience_id, step))
+
+
 async def cancel(ctx: Context, audience_id: str, reason: str, by: str) -> Audience:
     async def step(state: Audience | None, version: int) -> Plan:
         state = _found(state, audience_id)

@@ -2,8 +2,8 @@
 
 Statuses: requested → proposed | referred | scheduled; proposed → scheduled | declined |
 cancelled; referred → scheduled | declined | cancelled; scheduled → (rescheduled) scheduled |
-held | cancelled. Declined, held and cancelled are final. A command in the wrong state raises
-StateError and appends nothing.
+held | no_show | cancelled. Declined, held, no_show and cancelled are final. A command in the
+wrong state raises StateError and appends nothing.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from serambi_contracts.scheduling import (
     AudienceDeadlineMoved,
     AudienceDeclined,
     AudienceHeld,
+    AudienceNoShow,
     AudienceProposed,
     AudienceReferred,
     AudienceRequested,
@@ -40,11 +41,12 @@ class Status(StrEnum):
     SCHEDULED = "scheduled"
     DECLINED = "declined"
     HELD = "held"
+    NO_SHOW = "no_show"
     CANCELLED = "cancelled"
 
 
 UNDECIDED = (Status.REQUESTED, Status.REFERRED, Status.PROPOSED)
-FINAL = (Status.DECLINED, Status.HELD, Status.CANCELLED)
+FINAL = (Status.DECLINED, Status.HELD, Status.NO_SHOW, Status.CANCELLED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +127,8 @@ def evolve(state: Audience | None, event: Event) -> Audience | None:
                            letter=event.answer_letter or state.letter)
         case AudienceHeld():
             return replace(state, status=Status.HELD)
+        case AudienceNoShow():
+            return replace(state, status=Status.NO_SHOW)
         case AudienceCancelled():
             return replace(state, status=Status.CANCELLED, placement=None)
         case SLAWarning():
@@ -239,6 +243,20 @@ def mark_held(
                          "it cannot have been held before that")
     return [AudienceHeld(audience_id=state.audience_id, held_at=held_at, recorded_by=by,
                          notes=notes, request_tracking_code=state.request.request_tracking_code)]
+
+
+def mark_no_show(state: Audience, by: str, notes: str | None, now: datetime) -> list[Event]:
+    """The requester did not come: only once the slot has started, and only for a scheduled
+    audience (the slot stays booked: it has passed)."""
+    require(state, (Status.SCHEDULED,), "mark as a no-show")
+    if state.placement is None:
+        raise StateError(f"audience {state.audience_id} holds no slot the requester could miss")
+    if now < state.placement.starts_at:
+        raise StateError(f"audience {state.audience_id} starts at {state.placement.starts_at.isoformat()}: "
+                         "it cannot be marked a no-show before it starts")
+    return [AudienceNoShow(audience_id=state.audience_id, starts_at=state.placement.starts_at,
+                           recorded_by=by, notes=notes,
+                           request_tracking_code=state.request.request_tracking_code)]
 
 
 def cancel(state: Audience, reason: str, by: str, *, withdrawn: bool = False) -> list[Event]:

@@ -19,14 +19,16 @@ STATUS = {
     # audience requests
     "submitted": "Diterima, menunggu peninjauan", "in_review": "Sedang ditinjau",
     "scheduled": "Terjadwal", "declined": "Tidak dapat difasilitasi", "held": "Telah dilaksanakan",
-    "cancelled": "Dibatalkan", "withdrawn": "Ditarik oleh pemohon",
+    "no_show": "Tidak terlaksana: pemohon tidak hadir", "cancelled": "Dibatalkan",
+    "withdrawn": "Ditarik oleh pemohon",
     # complaints
     "received": "Diterima", "classified": "Sudah diklasifikasi", "assigned": "Sedang ditangani",
     "answered": "Sudah dijawab", "closed": "Selesai", "reopened": "Ditangani kembali (sanggahan)",
 }
 STEPS = {
     "submitted": "Permohonan diterima", "scheduled": "Dijadwalkan", "rescheduled": "Jadwal diubah",
-    "declined": "Tidak dapat difasilitasi", "held": "Audiensi dilaksanakan", "cancelled": "Dibatalkan",
+    "declined": "Tidak dapat difasilitasi", "held": "Audiensi dilaksanakan",
+    "no_show": "Pemohon tidak hadir pada jadwal audiensi", "cancelled": "Dibatalkan",
     "withdrawn": "Ditarik oleh pemohon", "received": "Pengaduan diterima",
     "classified": "Diklasifikasi", "assigned": "Diteruskan ke tim pengelola",
     "paused": "Menunggu keterangan Anda",

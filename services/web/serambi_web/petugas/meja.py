@@ -30,8 +30,8 @@ BASE = f"{PATH}/meja"
 PAGE_SIZE = 25
 CODE = r"^[A-Za-z0-9_-]{1,64}$"
 STATUSES = {"submitted": "Diajukan", "in_review": "Sedang ditinjau", "scheduled": "Terjadwal",
-            "declined": "Ditolak", "held": "Terlaksana", "cancelled": "Dibatalkan",
-            "withdrawn": "Ditarik pemohon"}
+            "declined": "Ditolak", "held": "Terlaksana", "no_show": "Pemohon tidak hadir",
+            "cancelled": "Dibatalkan", "withdrawn": "Ditarik pemohon"}
 CHANNELS = {"online": "Portal daring", "desk": "Meja informasi", "letter": "Surat"}
 INSTITUTION_TYPES = {"government_agency": "Instansi pemerintah", "local_government": "Pemerintah daerah",
                      "other_institution": "Lembaga lain"}

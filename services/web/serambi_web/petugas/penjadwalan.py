@@ -147,9 +147,8 @@ SLOT_FIELDS = ("room_id", "host_id", "tanggal", "mulai", "selesai")
 ACTIONS = {  # console step → (API step, form fields)
     "jadwalkan": ("slot", SLOT_FIELDS), "jadwal-ulang": ("reschedule", (*SLOT_FIELDS, "reason")),
     "konfirmasi": ("confirm", ()), "tolak": ("decline", ("reason",)), "batalkan": ("cancel", ("reason",)),
-    "tidak-hadir": ("cancel", ("reason",)), "terlaksana": ("held", ("notes",)),
+    "tidak-hadir": ("no-show", ("notes",)), "terlaksana": ("held", ("notes",)),
 }
-NO_SHOW = "Pemohon tidak hadir pada jadwal audiensi"
 
 
 def _body(step: str, values: dict[str, str]) -> tuple[dict[str, Any] | None, dict[str, str]]:
@@ -170,9 +169,7 @@ def _body(step: str, values: dict[str, str]) -> tuple[dict[str, Any] | None, dic
                     f"{values['tanggal']}T{values['selesai']}").replace(tzinfo=WIB).isoformat()
         except ValueError:
             errors.setdefault("tanggal", "Isi tanggal dan jam yang benar, misalnya 2031-03-04 pukul 09.00.")
-    if step == "tidak-hadir":
-        body["reason"] = f"{NO_SHOW}: {values['reason']}" if values["reason"] else NO_SHOW
-    elif "reason" in values:
+    if "reason" in values:
         if not values["reason"]:
             errors["reason"] = "Tuliskan alasannya: alasan ini disampaikan kepada pemohon."
         body["reason"] = values["reason"]
@@ -195,7 +192,7 @@ async def act(request: Request, officer: Scheduler, audience_id: str, step: str)
     if not errors:
         try:
             await _api(request, officer, "POST", f"/audiences/{audience_id}/{api_step}",
-                       json=body if fields else None)
+                       json=(body or {}) if fields else None)
         except ApiError as exc:
             if exc.status == 401:
                 raise

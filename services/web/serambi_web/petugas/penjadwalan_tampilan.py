@@ -18,8 +18,8 @@ __all__ = ["MONTHS", "when"]
 
 STATUSES = {
     "requested": "Diajukan", "proposed": "Diusulkan (menunggu konfirmasi)", "referred": "Dirujuk ke petugas",
-    "scheduled": "Terjadwal", "declined": "Ditolak", "held": "Terlaksana", "cancelled": "Dibatalkan",
-    "pending": "Sedang dipindah",
+    "scheduled": "Terjadwal", "declined": "Ditolak", "held": "Terlaksana", "no_show": "Pemohon tidak hadir",
+    "cancelled": "Dibatalkan", "pending": "Sedang dipindah",
 }
 UNDECIDED = ("requested", "proposed", "referred")
 QUEUE_VIEWS = {"pending": "Semua yang belum diputuskan", "at_risk": "Mendekati tenggat",
@@ -28,7 +28,8 @@ QUEUE_LEVELS = {"pending": "Sesuai waktu", "at_risk": "Mendekati tenggat", "brea
 STEPS = {
     "requested": "Permohonan diterima", "proposed": "Jadwal diusulkan", "referred": "Dirujuk ke petugas",
     "scheduled": "Dijadwalkan", "rescheduled": "Dijadwalkan ulang", "declined": "Ditolak",
-    "held": "Terlaksana", "cancelled": "Dibatalkan", "sla_warning": "Peringatan tenggat",
+    "held": "Terlaksana", "no_show": "Pemohon tidak hadir", "cancelled": "Dibatalkan",
+    "sla_warning": "Peringatan tenggat",
     "sla_breached": "Tenggat terlewati", "deadline_moved": "Tenggat berubah",
 }
 DAYS = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
@@ -37,12 +38,13 @@ DONE = {
     "konfirmasi": "Usulan jadwal telah dikonfirmasi. Surat jawaban dikirim kepada pemohon.",
     "jadwal-ulang": "Audiensi telah dijadwalkan ulang. Undangan baru dikirim kepada pemohon.",
     "tolak": "Permohonan telah ditolak. Surat jawaban dikirim kepada pemohon.",
-    "batalkan": "Audiensi telah dibatalkan.", "tidak-hadir": "Audiensi dicatat: pemohon tidak hadir.",
+    "batalkan": "Audiensi telah dibatalkan.",
+    "tidak-hadir": "Audiensi dicatat tidak terlaksana: pemohon tidak hadir. Pemohon menerima pemberitahuan.",
     "terlaksana": "Audiensi dicatat telah terlaksana.",
 }
 SHOWN_AFTER = {  # console step → the status the read model shows once it follows
     "jadwalkan": "scheduled", "konfirmasi": "scheduled", "jadwal-ulang": "scheduled", "tolak": "declined",
-    "batalkan": "cancelled", "tidak-hadir": "cancelled", "terlaksana": "held",
+    "batalkan": "cancelled", "tidak-hadir": "no_show", "terlaksana": "held",
 }
 FIELDS = {"room_id": "Ruang", "host_id": "Pejabat penerima", "starts_at": "Waktu mulai",
           "ends_at": "Waktu selesai", "reason": "Alasan", "notes": "Catatan", "held_at": "Waktu terlaksana"}
@@ -91,6 +93,8 @@ REFUSALS = (  # scheduling's wording → what the officer reads; {0}… are the 
     (r"is not available then", "Pejabat itu tidak tersedia pada waktu itu (di luar jadwal mingguannya)."),
     (r"cannot be marked held in the future", "Audiensi belum dapat dicatat terlaksana sebelum waktunya."),
     (r"cannot have been held before", "Waktu terlaksana tidak boleh sebelum jadwal audiensi dimulai."),
+    (r"cannot be marked a no-show before it starts",
+     "Audiensi belum dimulai: pemohon baru dapat dicatat tidak hadir setelah jadwalnya tiba."),
     (r"holds no (?:booked )?slot to move", "Audiensi ini belum memiliki jadwal yang dapat dipindah."),
     (r"has no proposal to confirm", "Audiensi ini tidak memiliki usulan jadwal untuk dikonfirmasi."),
     (r"cannot .* audience \S+: it is (\w+)", "Langkah ini tidak dapat dilakukan: audiensi berstatus {0}."),
