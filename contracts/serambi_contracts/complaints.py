@@ -107,6 +107,12 @@ class ComplaintReceived(Event):
         default_factory=list, max_length=5,
         description="photos (JPEG, PNG) and PDFs sent with the complaint, stored by complaints",
     )
+    email_thread: PersonalData | None = Field(
+        default=None,
+        description="channel email: the complainant's message as a thread, sealed (a Message-ID "
+                    "names the sender's domain): the Message-IDs of its References, then its own, "
+                    "space-separated; the notifier answers in that thread (In-Reply-To, References)",
+    )
 
 
 class ComplaintClassified(Event):

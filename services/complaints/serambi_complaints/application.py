@@ -103,6 +103,7 @@ class NewComplaint:
     tier: ComplaintTier | None = None
     recorded_by: str | None = None
     external_ref: str | None = None
+    email_thread: str | None = None  # channel email: "<reference> … <message id>"
 
 
 async def receive(
@@ -129,7 +130,7 @@ async def receive(
     sealed = {
         "name": await seal(new.name), "email": await seal(new.email), "phone": await seal(new.phone),
         "summary": await seal(new.summary), "description": await seal(new.description),
-        "access_token": await seal(token),
+        "access_token": await seal(token), "email_thread": await seal(new.email_thread),
     }
     refs: list[DocumentRef] = []
     try:

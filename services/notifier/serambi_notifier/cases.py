@@ -32,6 +32,7 @@ CLOCK_LABELS = {
 }
 AUDIENCE_POSITION = "_applied.scheduling_audience"
 TOKEN = "access_token"  # noqa: S105 — the context path of the citizen's token (tracking links)
+THREAD = "email_thread"  # the context path of a complainant's e-mail thread (replies in it)
 
 
 @dataclass
@@ -42,7 +43,8 @@ class CaseInfo:
     context: dict[str, Any] = field(default_factory=dict)
     missing: str | None = None
     # sealed values the citizen's own messages may show (revealed for citizens only), by the
-    # context path they fill: "case.summary", "answer", "reason", "access_token" (the link's)
+    # context path they fill: "case.summary", "answer", "reason", "access_token" (the link's),
+    # "email_thread" (a complainant's e-mail, which their e-mails answer in its thread)
     sealed: dict[str, Any] = field(default_factory=dict)
     # who handles the case (complaints): the team and the officer assigned, if any
     handlers: tuple[str, ...] = ()
@@ -96,7 +98,8 @@ async def case_info(db: AsyncDatabase, recorded: RecordedEvent) -> CaseInfo:
                            tier=event.tier.value if event.tier else None, due_at=event.due_at,
                            received_at=event.received_at, disclosure=event.disclosure.value,
                            channel=event.channel.value)),
-            sealed={"case.summary": _dump(event.summary), TOKEN: _dump(event.access_token)},
+            sealed={"case.summary": _dump(event.summary), TOKEN: _dump(event.access_token),
+                    THREAD: _dump(event.email_thread)},
         )
     if isinstance(event, SLAWarning | SLABreached):
         return await _sla_info(db, recorded)
@@ -167,7 +170,8 @@ async def _complaint_info(db: AsyncDatabase, recorded: RecordedEvent) -> CaseInf
         value = getattr(event, key, None)
         if value is not None:
             case[key] = getattr(value, "value", value)
-    sealed = {"case.summary": doc.get("sealed_summary"), TOKEN: doc.get("sealed_token")}
+    sealed = {"case.summary": doc.get("sealed_summary"), TOKEN: doc.get("sealed_token"),
+              THREAD: doc.get("sealed_email_thread")}
     if isinstance(event, c.ComplaintAnswered):
         sealed["answer"] = _dump(event.answer)
     if isinstance(event, c.ComplaintReopened):

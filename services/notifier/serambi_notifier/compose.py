@@ -2,11 +2,14 @@
 parts of an SMS.
 
 The email's Message-ID is ``<delivery id@mail domain>`` on every attempt; an invitation's
-iCalendar UID is ``<audience id>@<mail domain>`` for the audience's whole life.
+iCalendar UID is ``<audience id>@<mail domain>`` for the audience's whole life. A complainant who
+wrote by e-mail gets each e-mail as a reply in their thread: In-Reply-To their message,
+References its thread, the subject ``Re: <their subject>``.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -14,7 +17,7 @@ from typing import Any
 from serambi_contracts.notifier import RecipientKind
 from serambi_kit.logging import get_logger
 
-from .cases import TOKEN
+from .cases import THREAD, TOKEN
 from .channels import TransientDeliveryError
 from .channels.email import Attachment, Email
 from .ics import Invitation, invitation_ics
@@ -25,6 +28,23 @@ from .settings import NotifierSettings
 
 log = get_logger(__name__)
 SUMMARY = {"id": "Audiensi Biro Perekonomian: {topic}", "en": "Audience, Bureau of Economy: {topic}"}
+MESSAGE_ID = re.compile(r"^<[^<>\s]{1,900}>$")
+NO_SUBJECT = "(tanpa subjek)"  # complaints' summary of an e-mail that had none
+
+
+def in_thread(value: str | None) -> list[str]:
+    """The Message-IDs of a complainant's e-mail thread (ComplaintReceived.email_thread, revealed:
+    its References, then its own Message-ID last); anything that is not one is left out."""
+    return [i for i in (value or "").split() if MESSAGE_ID.match(i)]
+
+
+def reply_subject(original: str | None) -> str | None:
+    """``Re: <the complainant's subject>``: mail programs that group by subject too (Gmail,
+    Outlook) keep the reply in the thread. None when the message had no subject."""
+    original = " ".join((original or "").split())
+    if not original or original == NO_SUBJECT:
+        return None
+    return original if original[:3].lower() == "re:" else f"Re: {original}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,13 +90,17 @@ class Composer:
         method = self._calendar_method(planned)
         if method is not None:
             attachments.append(self._calendar(planned, context, method, now))
+        subject, thread = content.subject, in_thread(planned.context.get(THREAD))
+        if thread:  # the complainant wrote by e-mail: a reply in their thread
+            subject = reply_subject(planned.context["case"].get("summary")) or subject
         return Email(
-            to=planned.address, subject=content.subject, text=content.text, html=content.html,
+            to=planned.address, subject=subject, text=content.text, html=content.html,
             message_id=self.message_id(planned.delivery_id), date=now,
             attachments=tuple(attachments),
             headers=(("X-Serambi-Delivery", planned.delivery_id),
                      ("X-Serambi-Notice", planned.notice),
-                     *((("X-Serambi-Case", planned.case_id),) if planned.case_id else ())),
+                     *((("X-Serambi-Case", planned.case_id),) if planned.case_id else ()),
+                     *((("In-Reply-To", thread[-1]), ("References", " ".join(thread))) if thread else ())),
         )
 
     def sms(self, planned: Planned) -> Sms:

@@ -18,7 +18,8 @@ from typing import Any
 from email_validator import EmailNotValidError, validate_email
 from pymongo.asynchronous.database import AsyncDatabase
 from serambi_contracts import Event
-from serambi_contracts.notifier import Channel, RecipientKind
+from serambi_contracts.complaints import ComplaintAnswered, ComplaintChannel, ComplaintReceived
+from serambi_contracts.notifier import Channel, FailureCategory, RecipientKind
 from serambi_contracts.sla import SLABreached, SLAWarning
 from serambi_kit.eventstore import RecordedEvent, deterministic_id
 from serambi_kit.messaging import OutOfOrderError
@@ -36,6 +37,9 @@ OFFICE = {
            "Biro Perekonomian Kalbar"),
 }
 ERASED = "recipient erased"
+#: What the complaints service's WhatsApp channel sends a WhatsApp complainant itself (the
+#: receipt with the tracking link, the answer): not sent again by SMS or e-mail.
+SENT_ON_WHATSAPP = (ComplaintReceived, ComplaintAnswered)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,9 +69,17 @@ class Planned:
     context: dict[str, Any] = field(repr=False)
     problem: str | None = None
     not_before: datetime | None = None
+    subject_key: str | None = None  # a citizen's data key: their delivery's errors are sealed with it
 
     def __repr__(self) -> str:  # never the clear address
         return f"Planned({self.delivery_id}, {self.notice}, {self.channel}, {self.recipient_masked})"
+
+    @property
+    def problem_category(self) -> FailureCategory | None:
+        """What may be shown and published of ``problem`` (its text may quote the address)."""
+        if self.problem is None:
+            return None
+        return FailureCategory.RECIPIENT_ERASED if self.problem == ERASED else FailureCategory.INVALID_ADDRESS
 
 
 class NotProjectedYetError(OutOfOrderError):
@@ -176,11 +188,21 @@ class Planner:
         return []
 
     # -- one delivery --------------------------------------------------------------------------
+    def _sent_on_whatsapp(self, recorded: RecordedEvent, person: Person, info: cases.CaseInfo) -> bool:
+        """Whether the complaints service sends this notice to this complainant on WhatsApp (its
+        channel is on, the complaint came by WhatsApp and has their number): then it goes once,
+        there, and neither SMS nor e-mail repeats it."""
+        return (self.settings.whatsapp_mode == "cloud" and person.kind is RecipientKind.CITIZEN
+                and person.phone is not None and isinstance(recorded.event, SENT_ON_WHATSAPP)
+                and info.context.get("case", {}).get("channel") == ComplaintChannel.WHATSAPP.value)
+
     def _delivery(
         self, subscription: Subscription, channel: Channel, person: Person,
         recorded: RecordedEvent, info: cases.CaseInfo, now: datetime,
         revealed: dict[str, str | None],
     ) -> Planned | None:
+        if self._sent_on_whatsapp(recorded, person, info):
+            return None
         raw = person.email if channel is Channel.EMAIL else person.phone
         problem = None
         if raw is None:
@@ -229,6 +251,7 @@ class Planner:
             context=context,
             problem=problem,
             not_before=not_before,
+            subject_key=(person.key or None) if person.kind is RecipientKind.CITIZEN else None,
         )
 
 

@@ -8,8 +8,8 @@ the events that carry them. One document per case, ``_id`` = ``<kind>:<id>``:
   answer due date, the sealed access token for tracking links (RequestSubmitted);
 - ``audience:<audience id>`` — its request, topic, the current slot, and the aggregate versions of
   its reschedules (the iCalendar SEQUENCE);
-- ``complaint:<tracking code>`` — the complainant, the summary and the access token (sealed),
-  tier, deadline, team and assignee.
+- ``complaint:<tracking code>`` — the complainant, the summary, the access token and, for an
+  e-mail, its thread (sealed), tier, deadline, team and assignee.
 
 Events of these aggregates without a projector still advance the document's position (kit rule).
 """
@@ -115,6 +115,7 @@ def on_complaint_received(event: c.ComplaintReceived, recorded: RecordedEvent) -
                     "phone": _sealed(event.complainant_phone)},
         "sealed_summary": _sealed(event.summary),
         "sealed_token": _sealed(event.access_token),
+        "sealed_email_thread": _sealed(event.email_thread),
         "channel": event.channel.value,
         "disclosure": event.disclosure.value,
         "tier": event.tier.value if event.tier else None,

@@ -102,6 +102,12 @@ class NotifierSettings(ServiceSettings):
     letter_fetch_attempts: int = Field(
         default=3, ge=1, le=50, description="attempts that wait for a letter before link-only"
     )
+    whatsapp_mode: Literal["off", "cloud"] = Field(
+        default="off",
+        description="the complaints service's WhatsApp channel (the same SERAMBI_WHATSAPP_MODE): "
+        "with cloud it sends a WhatsApp complainant's receipt and answer there, and the notifier "
+        "sends neither by SMS or e-mail",
+    )
     mail_domain: str = Field(
         default="serambi.kalbarprov.go.id",
         description="right-hand side of Message-IDs and iCalendar UIDs",

@@ -91,7 +91,9 @@ def wait_for(check: Callable[[], Any], timeout: float = 20.0, what: str = "condi
 
 
 @contextmanager
-def notifier_stack(base: Path, services: tuple[str, ...] = ("intake", "scheduling")) -> Iterator[NotifierStack]:
+def notifier_stack(base: Path, services: tuple[str, ...] = ("intake", "scheduling"),
+                   env: dict[str, str] | None = None) -> Iterator[NotifierStack]:
+    """The notifier with ``services``; ``env`` is added to every process's environment."""
     mail_dir, sms_dir = base / "var" / "mail", base / "var" / "sms"
     mailbox = KillingMailbox(mail_dir)
     smtp = Controller(mailbox, hostname="127.0.0.1", port=localstack.free_port())
@@ -99,14 +101,15 @@ def notifier_stack(base: Path, services: tuple[str, ...] = ("intake", "schedulin
     sms = sms_server(localstack.free_port(), sms_dir)
     threading.Thread(target=sms.serve_forever, daemon=True).start()
     try:
-        with e2e.running_stack(base, services) as stack:
+        with e2e.running_stack(base, services, env) as stack:
             port = localstack.free_port()
             env = {
                 **stack.env,
                 "SERAMBI_HTTP_PORT": str(port),
                 "SERAMBI_SMTP_PORT": str(smtp.port),
                 "SERAMBI_SMS_URL": f"http://127.0.0.1:{sms.server_address[1]}/json/messages",
-                "SERAMBI_LETTERS_BASE_URL": f"{stack.urls['scheduling']}/api/v1/letters",
+                **({"SERAMBI_LETTERS_BASE_URL": f"{stack.urls['scheduling']}/api/v1/letters"}
+                   if "scheduling" in stack.urls else {}),
                 "SERAMBI_QUIET_HOURS_START": "00:00",  # no quiet hours: tests run at any hour
                 "SERAMBI_QUIET_HOURS_END": "00:00",
                 "SERAMBI_DELIVERY_LEASE_SECONDS": "4",

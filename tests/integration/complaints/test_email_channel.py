@@ -79,6 +79,8 @@ async def test_a_new_mail_becomes_an_email_complaint_with_sealed_sender_text_and
     assert await vault.reveal(received.complainant_name) == "Rina Wati"
     assert await vault.reveal(received.summary) == "Antrean loket perizinan"
     assert await vault.reveal(received.description) == "Saya menunggu tiga jam di loket.\n\nTerima kasih"
+    assert await vault.reveal(received.email_thread) == "<m1@mail.example.id>"  # for the answer's headers
+    assert "m1@mail.example.id" not in received.model_dump_json()  # a Message-ID names the sender's domain
     [attachment] = received.attachments  # the .docx is not a type complaints accept
     assert attachment.media_type == "application/pdf" and attachment.size == len(PDF)
     assert await service.attachments.read(attachment.document_id) == PDF

@@ -80,3 +80,18 @@ def test_production_refuses_a_loopback_imap_host(host):
 def test_folder_names_with_quotes_are_refused():
     with pytest.raises(ValidationError, match="SERAMBI_EMAIL_PROCESSED_FOLDER"):
         ComplaintsSettings(email_processed_folder='Serambi/"x"')
+
+
+def test_a_new_thread_keeps_its_references_and_message_id_for_the_answer_in_that_thread():
+    raw = (b"From: Rina <rina@example.id>\r\nSubject: Antrean\r\nMessage-ID: <new@mail.example.id>\r\n"
+           b"In-Reply-To: <b@elsewhere.example>\r\nReferences: <a@elsewhere.example> <b@elsewhere.example>\r\n"
+           b"\r\nIsi\r\n")
+    assert read(raw).as_thread == "<a@elsewhere.example> <b@elsewhere.example> <new@mail.example.id>"
+    only_reply_to = raw.replace(b"References: <a@elsewhere.example> <b@elsewhere.example>\r\n", b"")
+    assert read(only_reply_to).as_thread == "<b@elsewhere.example> <new@mail.example.id>"
+    many = raw.replace(b"<a@elsewhere.example> <b@elsewhere.example>",
+                       b" ".join(b"<r%d@x.example>" % n for n in range(30)))
+    ids = read(many).as_thread.split()
+    assert len(ids) == 11 and ids[0] == "<r20@x.example>" and ids[-1] == "<new@mail.example.id>"
+    without_id = raw.replace(b"Message-ID: <new@mail.example.id>\r\n", b"")
+    assert read(without_id).as_thread is None

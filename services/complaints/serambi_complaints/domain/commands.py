@@ -66,6 +66,7 @@ class ReceiveComplaint:
     external_ref: str | None = None
     access_token: Sealed | None = None  # the token itself, sealed for the notifier's link
     attachments: tuple[DocumentRef, ...] = ()
+    email_thread: Sealed | None = None  # channel email: References and Message-ID, for the answer
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +112,7 @@ def decide_receive(events: Sequence[Event], command: ReceiveComplaint, rules: Ru
         description=command.description, tier=command.tier, due_at=due, triage_due_at=triage_due,
         recorded_by=command.recorded_by, access_token_sha256=command.access_token_sha256,
         external_ref=command.external_ref, access_token=command.access_token,
-        attachments=list(command.attachments),
+        attachments=list(command.attachments), email_thread=command.email_thread,
     )]
 
 

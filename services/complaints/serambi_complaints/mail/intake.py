@@ -105,6 +105,7 @@ class MailIntake:
             channel=ComplaintChannel.EMAIL, received_at=received_at, disclosure=Disclosure.NAMED,
             summary=mail.subject[:300] or NO_SUBJECT, description=mail.text[:5000] or NO_TEXT,
             name=mail.name[:200] if mail.name else None, email=mail.sender, recorded_by="email",
+            email_thread=mail.as_thread,
         )
         try:
             await application.receive(self.store(), self.db(), self.vault(), self.rules, new, now,

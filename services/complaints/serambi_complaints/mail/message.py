@@ -20,6 +20,7 @@ SKIPPED_TAGS = {"script", "style", "head", "title", "template", "noscript"}
 BLOCK_TAGS = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote",
               "pre", "table", "ul", "ol", "hr", "section", "article", "header", "footer"}
 LIST_PRECEDENCE = {"bulk", "list", "junk"}
+THREAD_REFERENCES, THREAD_MAX = 10, 2000  # what an answer's References keep of the thread
 
 
 class UnreadableMail(ValueError):
@@ -37,6 +38,18 @@ class Mail:
     text: str
     attachments: tuple[bytes, ...] = field(default=())
     automatic: str | None = None  # why it is an auto-reply, bounce or list mail
+    references: tuple[str, ...] = ()  # the Message-IDs of its References (else In-Reply-To), in order
+
+    @property
+    def as_thread(self) -> str | None:
+        """The message as the thread an answer continues: the last references (at most
+        ``THREAD_REFERENCES``), then its own Message-ID; None without a Message-ID."""
+        if self.message_id is None:
+            return None
+        ids = [*self.references[-THREAD_REFERENCES:], self.message_id]
+        while len(" ".join(ids)) > THREAD_MAX and len(ids) > 1:
+            ids.pop(0)
+        return " ".join(ids) if len(ids[-1]) <= THREAD_MAX else None
 
 
 def key_of(message_id: str) -> str:
@@ -141,7 +154,8 @@ def read(raw: bytes) -> Mail:
             raise UnreadableMail("unreadable e-mail: no sender address")
         ids = _ids(message.get("Message-ID"))
         message_id = ids[0] if ids else None
-        thread = [*_ids(message.get("In-Reply-To")), *_ids(message.get("References"))]
+        replied_to, references = _ids(message.get("In-Reply-To")), _ids(message.get("References"))
+        thread = [*replied_to, *references]
         reason = automatic(message)
         text = "" if reason else _body(message)
         return Mail(
@@ -150,6 +164,7 @@ def read(raw: bytes) -> Mail:
             sender=addresses[0].addr_spec.strip().lower(), name=addresses[0].display_name.strip() or None,
             subject=tidy(str(message.get("Subject", ""))), text=text,
             attachments=() if reason else _attachments(message), automatic=reason,
+            references=tuple(i for i in dict.fromkeys(references or replied_to) if i != message_id),
         )
     except UnreadableMail:
         raise

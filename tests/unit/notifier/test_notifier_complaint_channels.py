@@ -1,0 +1,92 @@
+"""A complainant is answered on the channel they used: an e-mail complainant's e-mails are replies
+in their thread; a WhatsApp complainant's receipt and answer go once, on WhatsApp (sent by the
+complaints service), not again by SMS or e-mail."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from notifier_fakes import project, recorded
+from serambi_contracts import AggregateRef
+from serambi_contracts.complaints import ComplaintChannel
+from serambi_contracts.notifier import Channel, RecipientKind
+from serambi_notifier import samples, subscriptions
+from serambi_notifier.compose import Composer
+from serambi_notifier.planning import Planner
+from serambi_notifier.rendering import TEMPLATES
+
+CODE = "ADU-2026-000011"
+NOON = datetime(2026, 3, 2, 5, 0, tzinfo=UTC)
+COMPLAINT = AggregateRef("complaints", "complaint", CODE)
+THREAD = "<a@elsewhere.example> <m1@mail.example.id>"
+
+
+def planner(settings, vault, db) -> Planner:
+    return Planner(settings, subscriptions.by_event(subscriptions.load(None, TEMPLATES)), vault, db)
+
+
+async def received(vault, db, channel: ComplaintChannel, **changes):
+    event = await samples.complaint_received(vault, CODE, email="rina@example.id", phone="081298765432")
+    key = event.summary.key
+    if channel is ComplaintChannel.EMAIL:
+        changes["email_thread"] = await vault.seal(key, THREAD)
+        changes["summary"] = await vault.seal(key, "Antrean loket perizinan")
+    event = event.model_copy(update={"channel": channel, **changes})
+    first = recorded(COMPLAINT, event)
+    project(db, first)
+    return first, key
+
+
+def citizens(plans):
+    return sorted((p.notice, p.channel.value) for p in plans if p.recipient_kind is RecipientKind.CITIZEN)
+
+
+async def test_an_email_complainant_gets_every_email_as_a_reply_in_their_thread(settings, vault, db):
+    first, key = await received(vault, db, ComplaintChannel.EMAIL)
+    answered = recorded(COMPLAINT, await samples.complaint_answered(vault, key, CODE), version=2)
+    composer = Composer(settings)
+    for event in (first, answered):
+        [plan] = [p for p in await planner(settings, vault, db).plan(event, NOON)
+                  if p.recipient_kind is RecipientKind.CITIZEN and p.channel is Channel.EMAIL]
+        email = await composer.email(plan, NOON)
+        headers = dict(email.headers)
+        assert headers["In-Reply-To"] == "<m1@mail.example.id>"
+        assert headers["References"] == THREAD
+        assert email.subject == "Re: Antrean loket perizinan"
+    officers = [p for p in await planner(settings, vault, db).plan(first, NOON)
+                if p.recipient_kind is RecipientKind.OFFICER]
+    officer_email = await composer.email(officers[0], NOON)
+    assert "In-Reply-To" not in dict(officer_email.headers)  # the thread is the complainant's only
+
+
+async def test_other_complainants_emails_are_not_replies(settings, vault, db):
+    first, _ = await received(vault, db, ComplaintChannel.ONLINE)
+    [plan] = [p for p in await planner(settings, vault, db).plan(first, NOON)
+              if p.recipient_kind is RecipientKind.CITIZEN and p.channel is Channel.EMAIL]
+    email = await Composer(settings).email(plan, NOON)
+    assert "In-Reply-To" not in dict(email.headers) and "References" not in dict(email.headers)
+    assert not email.subject.startswith("Re:")
+
+
+async def test_with_the_whatsapp_channel_on_a_whatsapp_complainant_gets_receipt_and_answer_there_only(
+    settings, vault, db
+):
+    on = settings.model_copy(update={"whatsapp_mode": "cloud"})
+    first, key = await received(vault, db, ComplaintChannel.WHATSAPP)
+    assert citizens(await planner(on, vault, db).plan(first, NOON)) == []
+    answered = recorded(COMPLAINT, await samples.complaint_answered(vault, key, CODE), version=2)
+    assert citizens(await planner(on, vault, db).plan(answered, NOON)) == []
+    classified = recorded(COMPLAINT, samples.complaint_classified(CODE), version=3)
+    assert citizens(await planner(on, vault, db).plan(classified, NOON)) == [  # WhatsApp sends no such notice
+        ("complaint_classified", "email"), ("complaint_classified", "sms")]
+    officers = [p for p in await planner(on, vault, db).plan(first, NOON) if p.recipient_kind is RecipientKind.OFFICER]
+    assert officers  # the officers are still told
+
+
+async def test_without_the_whatsapp_channel_or_a_number_the_notifier_still_sends_them(settings, vault, db):
+    first, _ = await received(vault, db, ComplaintChannel.WHATSAPP)
+    assert citizens(await planner(settings, vault, db).plan(first, NOON)) == [  # channel off: nobody else would
+        ("complaint_acknowledged", "email"), ("complaint_acknowledged", "sms")]
+    on = settings.model_copy(update={"whatsapp_mode": "cloud"})
+    no_number, _ = await received(vault, db, ComplaintChannel.WHATSAPP, complainant_phone=None)
+    assert citizens(await planner(on, vault, db).plan(no_number, NOON)) == [("complaint_acknowledged", "email")]
