@@ -6,7 +6,7 @@ from .audit import PersonalDataAccessed
 from .base import Event
 from .complaints import COMPLAINT_EVENTS
 from .intake import GuestRegistered, RequestLinkRequested, RequestSubmitted, RequestWithdrawn
-from .notifier import NotificationFailed, NotificationSent
+from .notifier import NotificationFailed, NotificationFailedV1, NotificationSent, NotificationSentV1
 from .scheduling import AUDIENCE_EVENTS, BOOKING_EVENTS, RESOURCE_EVENTS
 from .sla import ClockDue, SLABreached, SLAWarning
 
@@ -24,6 +24,8 @@ EVENTS: tuple[type[Event], ...] = (
     ClockDue,
     NotificationSent,
     NotificationFailed,
+    NotificationSentV1,  # read only: the events recorded before version 2
+    NotificationFailedV1,
     PersonalDataAccessed,
 )
 BY_TYPE: dict[str, type[Event]] = {event.event_type(): event for event in EVENTS}

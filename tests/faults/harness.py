@@ -312,11 +312,12 @@ def check(stack: FaultStack, cases: list[Case], *, notifications: bool = True,
                                              f"{letter['reason'][:200]}")
             report.add("dead_letters")
 
-    # notifier: exactly one NotificationSent per (cause, channel, recipient)
+    # notifier: exactly one NotificationSent per (cause, channel, recipient): per delivery, whose
+    # id is derived from the three (the events carry nothing of the recipient's address)
     if notifications:
         notices = stream_events(stack, "NOTIFIER", "notifier.delivery.*.*")
         ce_ids(notices, "NOTIFIER")
-        sent = Counter((b["cause_event_id"], b["channel"], b["recipient_hash"]) for h, b in notices
+        sent = Counter((b["cause_event_id"], b["channel"], b["delivery_id"]) for h, b in notices
                        if event_type(h) == "NotificationSent")
         for key, n in sent.items():
             if n > 1:

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, status
 from serambi_contracts.notifier import Channel
+from serambi_kit.audit import record_access
 from serambi_kit.auth import Officer, require_roles
 from serambi_kit.http import runtime_of
 from serambi_kit.logging import get_logger
@@ -21,6 +22,10 @@ from .channels.sms import normalise_status
 
 WIB = ZoneInfo("Asia/Pontianak")
 OFFICERS = ("desk", "scheduler", "complaint_officer", "complaint_team", "supervisor", "admin")
+#: who may search the log by an address or number, and see citizens' masked addresses and the
+#: providers' words: finding the deliveries to a contact can identify an anonymous complainant
+SEARCHERS = frozenset({"supervisor", "admin"})
+SEARCH_PURPOSE = "delivery log searched by email or phone"
 STATES = ("held", "sending", "retry", "sent", "failed")
 MAX_RECEIPT_BYTES = 16 * 1024
 ID_FIELDS = ("client_message_id", "clientMessageId", "message_id", "messageId", "id")
@@ -59,26 +64,51 @@ async def list_deliveries(
     page_size: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> dict[str, Any]:
     """The delivery log, newest first: who was told what, through which channel, and how it
-    went. Recipients are masked."""
+    went (the reason's category). Citizens' addresses are shown masked to supervisor and admin
+    only. Searching by ``recipient`` is for supervisor and admin, and audited: each case found is
+    recorded as a ``PersonalDataAccessed`` (field ``recipient``) before the answer."""
     app = request.app.state
+    runtime = runtime_of(request)
     recipient_hash = None
     if recipient:
-        recipient_hash = runtime_of(request).vault.lookup_hash(_normalise_recipient(recipient))
+        if not officer.roles & SEARCHERS:
+            raise HTTPException(status.HTTP_403_FORBIDDEN,
+                                "recipient: searching by email or phone requires role supervisor or admin")
+        recipient_hash = runtime.vault.lookup_hash(_normalise_recipient(recipient))
     where = queries.DeliveryFilter(
         case_id=case_id, cause_type=cause_type, notice=notice,
         channel=channel.value if channel else None, state=state, recipient_hash=recipient_hash,
         since=since, until=until,
     )
-    return _wib(await queries.deliveries(app.ledger, where, page, page_size))
+    found = await queries.deliveries(app.ledger, where, page, page_size,
+                                     masked_citizens=bool(officer.roles & SEARCHERS))
+    if recipient_hash:  # what links a contact to its cases is audited before it is shown
+        for case in sorted({item["case_id"] or item["delivery_id"] for item in found["items"]}):
+            await record_access(runtime.store, "notifier", case, officer, ["recipient"], SEARCH_PURPOSE)
+    return _wib(found)
 
 
 @router.get("/deliveries/{delivery_id}")
 async def get_delivery(delivery_id: Annotated[str, Path(max_length=64)], request: Request,
                        officer: OfficerDep) -> dict[str, Any]:
-    """One delivery of the log."""
-    found = await queries.delivery(request.app.state.ledger, delivery_id)
-    if found is None:
+    """One delivery of the log. For supervisor and admin also ``detail``: the provider's own
+    words (a bounce), revealed from their sealed copy — a ``PersonalDataAccessed`` (field
+    ``delivery_error``) is recorded first — or, for an officer's delivery, with addresses masked;
+    None once the citizen was erased."""
+    runtime = runtime_of(request)
+    searcher = bool(officer.roles & SEARCHERS)
+    document = await request.app.state.ledger.get(delivery_id)
+    if document is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such delivery")
+    found = queries.view(document, masked_citizens=searcher)
+    if searcher:
+        stored = document.get("detail") or {}
+        if stored.get("sealed"):
+            await record_access(runtime.store, "notifier", document.get("case_id") or delivery_id,
+                                officer, ["delivery_error"], "delivery problem")
+            found["detail"] = await runtime.vault.reveal(stored["sealed"])
+        else:
+            found["detail"] = stored.get("text")
     return _wib(found)
 
 

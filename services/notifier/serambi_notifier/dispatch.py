@@ -27,9 +27,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from prometheus_client import Counter, Histogram
-from serambi_contracts.notifier import Channel, RecipientKind
+from serambi_contracts.notifier import Channel, FailureCategory, RecipientKind
 from serambi_kit.eventstore import RecordedEvent, parse_stored, read_raw
-from serambi_kit.logging import get_logger
+from serambi_kit.logging import get_logger, redact
+from serambi_kit.pii import VaultError
 
 from .channels import ClaimLostError, PermanentDeliveryError, Receipt, TransientDeliveryError
 from .channels.email import SmtpChannel
@@ -99,8 +100,10 @@ class Dispatcher:
                      event_time=recorded.envelope.time.isoformat())
             return
         plans = await self.planner.plan(recorded, now)
+        details = {p.delivery_id: await self.stored_detail(p.subject_key, p.problem)
+                   for p in plans if p.problem}
         recorded_now = await self.ledger.record(
-            plans, Cause.of(recorded), now, self.owner, self.settings.delivery_lease_seconds)
+            plans, Cause.of(recorded), now, self.owner, self.settings.delivery_lease_seconds, details)
         # recorded before (redelivery, another replica): the ledger has it
         ours = [(recorded_now[p.delivery_id], p) for p in plans if recorded_now.get(p.delivery_id)]
         for document, _ in ours:
@@ -158,9 +161,8 @@ class Dispatcher:
         try:
             if planned is None:
                 planned = await self.replan(claimed)
-                if planned is None:
-                    reason = "no longer planned: the cause event or the subscriptions changed"
-                    await self.ledger.failed(claimed, now, reason)
+                if planned is None:  # the cause event or the subscriptions changed
+                    await self.ledger.failed(claimed, now, FailureCategory.NOT_PLANNED)
                     await self.publish(delivery_id)
                     return "failed"
             return await self._deliver(claimed, planned)
@@ -178,8 +180,9 @@ class Dispatcher:
     async def _attempt_held(self, claimed: dict[str, Any], planned: Planned) -> str:
         now = self.clock()
         delivery_id = claimed["_id"]
-        if planned.problem:
-            await self.ledger.failed(claimed, now, planned.problem)
+        if planned.problem_category:
+            await self.ledger.failed(claimed, now, planned.problem_category,
+                                     await self.stored_detail(planned.subject_key, planned.problem))
             await self.publish(delivery_id)
             return "failed"
         if self._quiet_now(planned, now):
@@ -195,11 +198,12 @@ class Dispatcher:
             OUTCOMES.labels(planned.channel.value, "superseded").inc()
             return "superseded"  # another replica took it over: it sends and records it
         except PermanentDeliveryError as exc:
-            outcome, reason = "failed", str(exc)[:300]
-            if await self.ledger.failed(claimed, self.clock(), reason):
-                final = {**claimed, "state": "failed", "reason": reason, "failed_at": self.clock()}
+            outcome, reason = "failed", FailureCategory.REFUSED
+            detail = await self.stored_detail(planned.subject_key, str(exc))
+            if await self.ledger.failed(claimed, self.clock(), reason, detail):
+                final = {**claimed, "state": "failed", "reason": reason.value, "failed_at": self.clock()}
         except TransientDeliveryError as exc:
-            outcome = await self._transient(claimed, planned, str(exc)[:300])
+            outcome = await self._transient(claimed, planned, exc)
             if outcome == "failed":
                 final = await self.ledger.final(delivery_id)
         else:
@@ -241,19 +245,36 @@ class Dispatcher:
         except (PermanentDeliveryError, TransientDeliveryError, ClaimLostError):
             raise
         except Exception as exc:  # noqa: BLE001 — a template or attachment bug: fix, then retry
-            raise TransientDeliveryError(f"{type(exc).__name__}: {exc}") from exc
+            raise TransientDeliveryError(f"{type(exc).__name__}: {exc}", "compose") from exc
 
-    async def _transient(self, claimed: dict[str, Any], planned: Planned, error: str) -> str:
+    async def _transient(self, claimed: dict[str, Any], planned: Planned,
+                         error: TransientDeliveryError) -> str:
         now = self.clock()
         attempts = claimed["attempts"]
         if attempts >= self.settings.delivery_max_attempts:
-            await self.ledger.failed(claimed, now, f"gave up after {attempts} attempts: {error}")
+            detail = await self.stored_detail(
+                planned.subject_key, f"gave up after {attempts} attempts: {error}")
+            await self.ledger.failed(claimed, now, FailureCategory.GAVE_UP, detail)
             return "failed"
         at = now + timedelta(seconds=self.backoff(attempts))
         if planned.channel is Channel.SMS and planned.recipient_kind is RecipientKind.CITIZEN:
             at = self.planner.quiet.release(at)
-        await self.ledger.retry(claimed, now, error, at)
+        await self.ledger.retry(claimed, now, error.category, at,
+                                await self.stored_detail(planned.subject_key, str(error)))
         return "retry"
+
+    async def stored_detail(self, subject_key: str | None, text: str | None) -> dict[str, Any] | None:
+        """A provider's words (a bounce may quote the address or number) as the ledger keeps
+        them: sealed with the citizen's data key — erasing the person erases them — or, for an
+        officer, with addresses, numbers and NIKs masked. None once the citizen was erased."""
+        if not text:
+            return None
+        if subject_key:
+            try:
+                return {"sealed": (await self.planner.vault.seal(subject_key, text[:1000])).model_dump()}
+            except VaultError:  # the person was erased meanwhile: nothing of theirs is kept
+                return None
+        return {"text": redact(text)[:300]}
 
     def backoff(self, attempts: int) -> float:
         """Seconds before attempt ``attempts + 1``: base·2^(n-1), capped, ±20 % jitter."""

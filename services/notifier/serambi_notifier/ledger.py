@@ -23,24 +23,32 @@ process that died (or lost the database for a whole lease): it is claimed again 
 ``event_published``: the NotificationSent/Failed event is appended after the state is written,
 and re-appended (idempotently) until it is marked.
 
-Stored: the recipient masked and hashed, never in clear; no message body.
+Stored: the recipient masked and hashed, never in clear; no message body. Why a delivery failed
+or waits is kept twice: its category in clear (``reason`` / ``last_error``: what the delivery
+log shows and NotificationFailed publishes) and the provider's own words — a bounce often quotes
+the address or number — in ``detail``: sealed with the citizen's data key (erasing the person
+erases it), or for an officer with addresses and numbers masked.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
+from serambi_contracts.notifier import FailureCategory, failure_category
 from serambi_kit.eventstore import RecordedEvent
 from serambi_kit.topology import stream_name
 
 from .planning import Planned
 
 DELIVERIES = "deliveries"
+MIGRATIONS = "notifier_migrations"
+#: ``last_error`` of a delivery waiting for its retry (TransientDeliveryError's categories)
+RETRY_CATEGORIES = ("deferred", "unreachable", "compose")
 DUE_STATES = ("held", "retry")
 FINAL_STATES = ("sent", "failed")
 DUPLICATE_KEY = 11000
@@ -90,14 +98,42 @@ class Ledger:
         await c.create_index([("case_id", ASCENDING), ("created_at", DESCENDING)])
         await c.create_index([("recipient_hash", ASCENDING)])
         await c.create_index([("created_at", DESCENDING)])
+        await self.categorise_old_reasons()
+
+    async def categorise_old_reasons(self) -> int:
+        """Once per database: a ledger written before failures were categorised holds the
+        providers' words in clear in ``reason`` and ``last_error``; they are replaced by their
+        categories (the words are dropped: they were never sealed). Returns how many changed."""
+        db = self._db() if callable(self._db) else self._db
+        done = db[MIGRATIONS]
+        if await done.find_one({"_id": "reason-categories"}):
+            return 0
+        categories = {category.value for category in FailureCategory}
+        changed = 0
+        async for document in self.collection.find({}, {"reason": 1, "last_error": 1}):
+            update = {}
+            if document.get("reason") and document["reason"] not in categories:
+                update["reason"] = failure_category(document["reason"]).value
+            if document.get("last_error") and document["last_error"] not in RETRY_CATEGORIES:
+                update["last_error"] = "deferred"
+            if update:
+                await self.collection.update_one({"_id": document["_id"]}, {"$set": update})
+                changed += 1
+        await done.update_one({"_id": "reason-categories"},
+                              {"$set": {"changed": changed, "at": datetime.now(UTC)}}, upsert=True)
+        return changed
 
     async def record(self, plans: list[Planned], cause: Cause, now: datetime, owner: str,
-                     lease: float) -> dict[str, dict[str, Any] | None]:
+                     lease: float, details: dict[str, Any] | None = None
+                     ) -> dict[str, dict[str, Any] | None]:
         """Record every planned delivery of a cause in one write: an intent already claimed by
         ``owner`` (state ``sending`` with a lease), ``held`` for quiet hours, or ``failed`` for a
-        planning problem. Returns, per delivery id, the document inserted — or None where the
-        delivery was already recorded (a redelivered event, another replica)."""
-        documents = [self._document(p, cause, now, owner, lease) for p in plans]
+        planning problem (``details``: its stored words, by delivery id). Returns, per delivery
+        id, the document inserted — or None where the delivery was already recorded (a
+        redelivered event, another replica)."""
+        details = details or {}
+        documents = [self._document(p, cause, now, owner, lease, details.get(p.delivery_id))
+                     for p in plans]
         if not documents:
             return {}
         inserted: dict[str, dict[str, Any] | None] = {d["_id"]: d for d in documents}
@@ -111,8 +147,8 @@ class Ledger:
         return inserted
 
     @staticmethod
-    def _document(planned: Planned, cause: Cause, now: datetime, owner: str, lease: float
-                  ) -> dict[str, Any]:
+    def _document(planned: Planned, cause: Cause, now: datetime, owner: str, lease: float,
+                  detail: dict[str, Any] | None = None) -> dict[str, Any]:
         document: dict[str, Any] = {
             "_id": planned.delivery_id,
             "cause": cause.document(),
@@ -124,6 +160,7 @@ class Ledger:
             "recipient_role": planned.recipient_role,
             "recipient_masked": planned.recipient_masked,
             "recipient_hash": planned.recipient_hash,
+            "subject_key": planned.subject_key,
             "language": planned.language,
             "attempts": 0,
             "created_at": now,
@@ -134,8 +171,9 @@ class Ledger:
             "receipt_rank": 0,
             "provider_message_ids": [],
         }
-        if planned.problem:
-            document.update(state="failed", reason=planned.problem, failed_at=now)
+        if planned.problem_category:
+            document.update(state="failed", reason=planned.problem_category.value, detail=detail,
+                            failed_at=now)
         elif planned.not_before and planned.not_before > now:
             document.update(state="held", next_attempt_at=planned.not_before,
                             held_until=planned.not_before)
@@ -206,10 +244,13 @@ class Ledger:
             "provider_message_ids": message_ids, "provider_status": status, "lease_until": None,
         }})
 
-    async def retry(self, claimed: dict[str, Any], now: datetime, error: str, at: datetime) -> bool:
+    async def retry(self, claimed: dict[str, Any], now: datetime, category: str, at: datetime,
+                    detail: dict[str, Any] | None = None) -> bool:
+        """Wait until ``at``; ``category`` is the error's (``RETRY_CATEGORIES``), ``detail``
+        its words as stored (sealed, or masked for an officer)."""
         return await self._finish(claimed, {"$set": {
-            "state": "retry", "next_attempt_at": at, "last_error": error, "updated_at": now,
-            "lease_until": None,
+            "state": "retry", "next_attempt_at": at, "last_error": category, "detail": detail,
+            "updated_at": now, "lease_until": None,
         }})
 
     async def hold(self, claimed: dict[str, Any], now: datetime, until: datetime) -> bool:
@@ -220,11 +261,15 @@ class Ledger:
             "$inc": {"attempts": -1},
         })
 
-    async def failed(self, claimed: dict[str, Any], now: datetime, reason: str) -> bool:
-        return await self._finish(claimed, {"$set": {
-            "state": "failed", "reason": reason, "failed_at": now, "updated_at": now,
-            "lease_until": None,
-        }})
+    async def failed(self, claimed: dict[str, Any], now: datetime, category: str,
+                     detail: dict[str, Any] | None = None) -> bool:
+        """Failed for good: ``category`` a :class:`FailureCategory`, ``detail`` the words as stored
+        (None keeps what the last retry stored)."""
+        update: dict[str, Any] = {"state": "failed", "reason": str(category), "failed_at": now,
+                                  "updated_at": now, "lease_until": None}
+        if detail is not None:
+            update["detail"] = detail
+        return await self._finish(claimed, {"$set": update})
 
     async def published(self, delivery_id: str) -> None:
         await self.collection.update_one({"_id": delivery_id}, {"$set": {"event_published": True}})

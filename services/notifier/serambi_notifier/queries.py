@@ -1,4 +1,5 @@
-"""Reads of the delivery log for officers: filters, paging, recipients masked."""
+"""Reads of the delivery log for officers: filters, paging, recipients masked (citizens' only
+for the roles that may see them), reasons as categories (the providers' words are sealed)."""
 
 from __future__ import annotations
 
@@ -43,27 +44,31 @@ class DeliveryFilter:
         return query
 
 
-def view(document: dict[str, Any]) -> dict[str, Any]:
-    """A delivery as officers see it (masked recipient; no hash, no internals)."""
+def view(document: dict[str, Any], masked_citizens: bool = False) -> dict[str, Any]:
+    """A delivery as officers see it (masked recipient — a citizen's only with
+    ``masked_citizens`` —; no hash, no internals, no sealed words)."""
     out = {"delivery_id": document["_id"], "cause_event_id": document["cause"]["event_id"]}
     out.update({field: document.get(field) for field in PUBLIC_FIELDS})
     out["recipient"] = out.pop("recipient_masked")
+    if out["recipient_kind"] == "citizen" and not masked_citizens:
+        out["recipient"] = None
     # the receipt from the gateway if any, else what the provider answered when it took it
     out["receipt_status"] = out["receipt_status"] or document.get("provider_status")
     out["lease_expiries"] = out["lease_expiries"] or 0
     return out
 
 
-async def deliveries(ledger: Ledger, where: DeliveryFilter, page: int, page_size: int
-                     ) -> dict[str, Any]:
+async def deliveries(ledger: Ledger, where: DeliveryFilter, page: int, page_size: int,
+                     masked_citizens: bool = False) -> dict[str, Any]:
     query = where.query()
     total = await ledger.collection.count_documents(query)
     cursor = (ledger.collection.find(query).sort([("created_at", DESCENDING), ("_id", DESCENDING)])
               .skip((page - 1) * page_size).limit(page_size))
-    items = [view(document) async for document in cursor]
+    items = [view(document, masked_citizens) async for document in cursor]
     return {"items": items, "page": page, "page_size": page_size, "total": total}
 
 
-async def delivery(ledger: Ledger, delivery_id: str) -> dict[str, Any] | None:
+async def delivery(ledger: Ledger, delivery_id: str, masked_citizens: bool = False
+                   ) -> dict[str, Any] | None:
     document = await ledger.get(delivery_id)
-    return view(document) if document else None
+    return view(document, masked_citizens) if document else None

@@ -4,6 +4,7 @@ types this version of the catalogue does not know (``ignore_unknown_types``)."""
 
 from __future__ import annotations
 
+from serambi_contracts.audit import PersonalDataAccessed
 from serambi_contracts.notifier import NotificationFailed, NotificationSent
 from serambi_kit.runtime import Runtime
 from serambi_kit.topology import ConsumerSpec
@@ -35,3 +36,4 @@ def register(runtime: Runtime, dispatcher: Dispatcher) -> None:
             ignore_unknown_types=True,
         )
     runtime.publishes("notifier", "delivery", NotificationSent, NotificationFailed)
+    runtime.publishes("notifier", "access", PersonalDataAccessed)  # the delivery log's searches

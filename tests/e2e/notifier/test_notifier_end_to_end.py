@@ -90,10 +90,13 @@ def test_the_delivery_log_is_for_officers_and_shows_recipients_masked(running):
     assert response.status_code == 200
     text = response.text
     assert "budi.log@" not in text and "81345678901" not in text
-    items = response.json()["items"]
+    assert {i["recipient"] for i in response.json()["items"]} == {None}  # citizens: supervisor only
+    items = deliveries(running, case_id=code)  # as supervisor
     assert {i["recipient"] for i in items} >= {"b***@example.go.id", mask_phone(PHONE)}
     mine = deliveries(running, recipient="Budi.Log@example.go.id")
     assert mine and {d["case_id"] for d in mine} == {code}
+    assert httpx.get(f"{running.url}/api/v1/deliveries", params={"recipient": "Budi.Log@example.go.id"},
+                     headers=officer_headers(running, "desk")).status_code == 403
     assert all(d["created_at"].endswith("+07:00") for d in items)
 
 

@@ -12,7 +12,7 @@ import httpx
 import icalendar
 from notifier_harness import code, handled
 from serambi_contracts import AggregateRef
-from serambi_contracts.notifier import NotificationFailed, NotificationSent
+from serambi_contracts.notifier import FailureCategory, NotificationFailed, NotificationSent
 from serambi_notifier import samples
 from serambi_notifier.letters import LetterFetcher
 from serambi_notifier.rendering import WIB
@@ -71,7 +71,8 @@ async def test_a_transient_smtp_refusal_is_retried_with_backoff_and_then_sent(ha
     dispatcher = harness.dispatcher()
     await handled(dispatcher, await submit(harness, tracking, phone=None))
     [delivery] = await harness.deliveries(tracking)
-    assert delivery["state"] == "retry" and delivery["last_error"].startswith("deferred: 451")
+    assert delivery["state"] == "retry" and delivery["last_error"] == "deferred"
+    assert (await harness.vault.reveal(delivery["detail"]["sealed"])).startswith("deferred: 451")
     assert timedelta(seconds=0.15) <= delivery["next_attempt_at"] - harness.clock() <= timedelta(seconds=0.25)
     assert await dispatcher.run_once() == 0  # not due yet
     harness.clock.fixed += timedelta(seconds=1)
@@ -98,9 +99,10 @@ async def test_a_gateway_outage_is_retried_and_a_refusal_is_not(harness):
     await handled(dispatcher, await submit(harness, other, email=None))
     [delivery] = await harness.deliveries(other)
     assert (delivery["state"], delivery["attempts"]) == ("failed", 1)
-    assert "HTTP 422" in delivery["reason"]
+    assert delivery["reason"] == "refused"
+    assert "HTTP 422" in await harness.vault.reveal(delivery["detail"]["sealed"])
     [event] = await harness.delivery_events(delivery["_id"])
-    assert isinstance(event, NotificationFailed) and "HTTP 422" in event.reason
+    assert isinstance(event, NotificationFailed) and event.category is FailureCategory.REFUSED
 
 
 async def test_a_refused_mailbox_fails_at_once_without_retrying(harness):
@@ -109,7 +111,8 @@ async def test_a_refused_mailbox_fails_at_once_without_retrying(harness):
     await handled(harness.dispatcher(), await submit(harness, tracking, email="nobody@example.go.id"))
     deliveries = {d["channel"]: d for d in await harness.deliveries(tracking)}
     assert deliveries["email"]["state"] == "failed" and deliveries["email"]["attempts"] == 1
-    assert "550" in deliveries["email"]["reason"]
+    assert deliveries["email"]["reason"] == "refused"
+    assert "550" in await harness.vault.reveal(deliveries["email"]["detail"]["sealed"])
     assert deliveries["sms"]["state"] == "sent"  # the other channel goes on
 
 
@@ -121,25 +124,28 @@ async def test_an_unreachable_smtp_server_is_retried_until_the_limit_then_failed
         harness.clock.fixed += timedelta(seconds=10)
         await dispatcher.run_once()
     [delivery] = await harness.deliveries(tracking)
-    assert delivery["state"] == "failed" and delivery["reason"].startswith("gave up after 3 attempts")
+    assert delivery["state"] == "failed" and delivery["reason"] == "gave_up"
+    assert (await harness.vault.reveal(delivery["detail"]["sealed"])).startswith("gave up after 3 attempts")
     [event] = await harness.delivery_events(delivery["_id"])
-    assert isinstance(event, NotificationFailed)
+    assert isinstance(event, NotificationFailed) and event.category is FailureCategory.GAVE_UP
 
 
 async def test_malformed_and_erased_recipients_end_in_notification_failed_with_the_reason(harness):
     bad = code()
     await handled(harness.dispatcher(), await submit(harness, bad, email="siti(at)example", phone="12345"))
-    reasons = sorted(d["reason"].split(":")[0] for d in await harness.deliveries(bad))
-    assert reasons == ["invalid email address", "invalid phone number"]
+    bad_ones = await harness.deliveries(bad)
+    assert {d["reason"] for d in bad_ones} == {"invalid_address"}
+    words = sorted([(await harness.vault.reveal(d["detail"]["sealed"])).split(":")[0] for d in bad_ones])
+    assert words == ["invalid email address", "invalid phone number"]
     erased = code()
     recorded = await submit(harness, erased)
     await harness.vault.erase_subject(recorded.event.requester.email.key)
     await handled(harness.dispatcher(), recorded)
     deliveries = await harness.deliveries(erased)
-    assert {(d["state"], d["reason"]) for d in deliveries} == {("failed", "recipient erased")}
+    assert {(d["state"], d["reason"]) for d in deliveries} == {("failed", "recipient_erased")}
     for delivery in deliveries:
         [event] = await harness.delivery_events(delivery["_id"])
-        assert isinstance(event, NotificationFailed) and event.reason == "recipient erased"
+        assert isinstance(event, NotificationFailed) and event.category is FailureCategory.RECIPIENT_ERASED
     assert harness.mailbox.for_case(erased) == []
 
 
@@ -270,7 +276,8 @@ async def test_a_declined_request_gets_its_answer_letter_attached_or_linked_when
         assert "Surat jawaban kesediaan dan jadwal kami lampirkan." in mail.get_body(("plain",)).get_content()
         assert harness.mailbox.for_case(declined[1]) == []  # first attempt: the letter is waited for
         [waiting] = await harness.deliveries(declined[1])
-        assert waiting["state"] == "retry" and "HTTP 503" in waiting["last_error"]
+        assert waiting["state"] == "retry" and waiting["last_error"] == "deferred"
+        assert "HTTP 503" in await harness.vault.reveal(waiting["detail"]["sealed"])
         harness.clock.fixed += timedelta(seconds=5)
         await dispatcher.run_once()
         [mail] = harness.mailbox.for_case(declined[1])  # second and last: the link instead

@@ -19,15 +19,29 @@ Ready = Callable[[], Awaitable[bool]]
 
 
 class DeliveryError(Exception):
-    """A message was not accepted."""
+    """A message was not accepted. Its text may quote the provider's answer (a bounce often
+    names the address), so it is stored sealed; ``category`` is what may be shown and published."""
+
+    category = "other"
+
+    def __init__(self, message: str, category: str | None = None) -> None:
+        super().__init__(message)
+        if category:
+            self.category = category
 
 
 class TransientDeliveryError(DeliveryError):
-    """Not accepted now; may be accepted later."""
+    """Not accepted now; may be accepted later. Categories: ``deferred`` (the server or gateway
+    answered: not now), ``unreachable`` (no answer: connection, timeout), ``compose`` (ours: a
+    template or attachment failed)."""
+
+    category = "deferred"
 
 
 class PermanentDeliveryError(DeliveryError):
-    """Will never be accepted as it is."""
+    """Will never be accepted as it is (category ``refused``)."""
+
+    category = "refused"
 
 
 class ClaimLostError(Exception):

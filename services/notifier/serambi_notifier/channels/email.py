@@ -85,7 +85,7 @@ def classify(exc: Exception) -> Exception:
         # authentication, sender or HELO refused: the configuration or the server, not this
         # message — retried, so fixing the configuration lets queued messages go out
         return TransientDeliveryError(f"SMTP {exc.code}: {exc.message}")
-    return TransientDeliveryError(f"{type(exc).__name__}: {exc}")
+    return TransientDeliveryError(f"{type(exc).__name__}: {exc}", "unreachable")
 
 
 class SmtpChannel:

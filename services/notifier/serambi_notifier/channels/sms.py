@@ -66,7 +66,7 @@ class _HttpProvider:
         try:
             response = await self.client.post(self.url, **kwargs)
         except httpx.HTTPError as exc:
-            raise TransientDeliveryError(f"gateway unreachable: {type(exc).__name__}") from exc
+            raise TransientDeliveryError(f"gateway unreachable: {type(exc).__name__}", "unreachable") from exc
         _check_status(response)
         return response
 
