@@ -24,16 +24,22 @@ SPOOL_BYTES = 1024 * 1024
 
 
 class AttachmentError(Exception):
-    """An attachment of a LAPOR! item that cannot be kept (the reason names it and the rule)."""
+    """An attachment of a LAPOR! item that cannot be kept (the reason names it and the rule);
+    ``status`` is the HTTP status of a download that was refused."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 async def download(client: httpx.AsyncClient, url: str, max_bytes: int) -> BinaryIO:
-    """GET ``url`` into a spooled file, at most ``max_bytes + 1`` bytes of it (``check`` refuses more)."""
+    """GET ``url`` into a spooled file, at most ``max_bytes + 1`` bytes of it (``check`` refuses
+    more). Also the WhatsApp adapter's media download."""
     spooled = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 — returned open
     try:
         async with client.stream("GET", url) as response:
             if response.status_code != 200:
-                raise AttachmentError(f"HTTP {response.status_code}")
+                raise AttachmentError(f"HTTP {response.status_code}", response.status_code)
             async for block in response.aiter_bytes():
                 spooled.write(block[: max_bytes + 1 - spooled.tell()])
                 if spooled.tell() > max_bytes:

@@ -66,6 +66,8 @@ class ComplaintsService:
         self.whatsapp_intake = whatsapp.WhatsAppIntake(
             lambda: self.runtime.store, lambda: self.runtime.db, lambda: self.runtime.vault, self.rules,
             group_window=timedelta(minutes=settings.whatsapp_group_minutes),
+            media=self.whatsapp if hasattr(self.whatsapp, "fetch_media") else None,
+            documents=lambda: self.attachments, max_attachment_bytes=settings.max_attachment_bytes,
         )
         self.whatsapp_replies = None if self.whatsapp is None else whatsapp_replies.WhatsAppReplies(
             self.whatsapp, settings, lambda: self.runtime.store, lambda: self.runtime.db,

@@ -18,23 +18,26 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import io
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, BinaryIO, Protocol
 
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 from serambi_calendar import WIB
 from serambi_contracts.complaints import ComplaintChannel, Disclosure
+from serambi_kit.documents import DocumentError, DocumentStore, Upload, check
 from serambi_kit.eventstore import EventStore
 from serambi_kit.logging import get_logger
 from serambi_kit.phones import PhoneNumberError, to_e164
 from serambi_kit.pii import Vault
 
 from . import application, domain
+from .api.attachments import OFFICER_ACCEPTED
 from .domain import Rules
 
 log = get_logger(__name__)
@@ -63,6 +66,11 @@ class PermanentWhatsAppError(WhatsAppError):
     """Refused (HTTP 4xx): retrying the same message cannot help. ``code`` is Meta's error code."""
 
 
+class MediaTooLarge(PermanentWhatsAppError):
+    """A citizen's media file over the attachment limit (by the size the Graph API gives): not
+    downloaded."""
+
+
 class WhatsAppSender(Protocol):
     async def send_text(self, to: str, text: str) -> str:
         """Send a free text to ``to`` (E.164); returns the message id (``wamid…``)."""
@@ -75,14 +83,34 @@ class WhatsAppSender(Protocol):
     async def close(self) -> None: ...
 
 
+class WhatsAppMedia(Protocol):
+    async def fetch_media(self, media_id: str, max_bytes: int) -> BinaryIO:
+        """The content of a citizen's media file (at most ``max_bytes + 1`` bytes of it, as a
+        seekable file): the Graph API's media id → its short-lived URL → the bytes, with the
+        access token. Transient or permanent WhatsAppError; MediaTooLarge without downloading."""
+        ...
+
+
 @dataclass
 class FakeWhatsApp:
-    """In memory: ``sent`` is what went out. ``fail_next`` transient failures come first;
-    ``window_closed`` refuses free text as the Cloud API does after 24 hours."""
+    """In memory: ``sent`` is what went out, ``media`` the files citizens sent (by media id).
+    ``fail_next`` transient failures come first; ``window_closed`` refuses free text as the
+    Cloud API does after 24 hours."""
 
     sent: list[dict[str, Any]] = field(default_factory=list)
     fail_next: int = 0
     window_closed: bool = False
+    media: dict[str, bytes] = field(default_factory=dict)
+
+    async def fetch_media(self, media_id: str, max_bytes: int) -> BinaryIO:
+        if self.fail_next > 0:
+            self.fail_next -= 1
+            raise TransientWhatsAppError("the Cloud API is unavailable (fake)")
+        if media_id not in self.media:
+            raise PermanentWhatsAppError(f"no media {media_id} (fake)", 100)
+        if len(self.media[media_id]) > max_bytes:
+            raise MediaTooLarge(f"media of {len(self.media[media_id])} bytes (fake)")
+        return io.BytesIO(self.media[media_id])
 
     async def send_text(self, to: str, text: str) -> str:
         self._check(to)
@@ -195,12 +223,14 @@ def e164(wa_id: str) -> str:
         return "+" + digits
 
 
-def complaint_of(message: IncomingMessage, now: datetime) -> application.NewComplaint:
+def complaint_of(
+    message: IncomingMessage, now: datetime, media_note: str | None = None,
+) -> application.NewComplaint:
+    """The complaint a message opens; ``media_note`` says what became of its file ("": stored;
+    None: not fetched, the media id kept for an officer)."""
     text = message.text.strip() or f"(pesan WhatsApp {message.kind})"
     summary = text.splitlines()[0][:SUMMARY_MAX]
-    description = text[:DESCRIPTION_MAX]
-    if message.media_id:  # kept for an officer to fetch; the file itself is not downloaded yet
-        description = _with_media_marker(description, message)
+    description = _with_media_note(text[:DESCRIPTION_MAX], message, media_note)
     return application.NewComplaint(
         channel=ComplaintChannel.WHATSAPP, received_at=min(message.received_at, now),
         disclosure=Disclosure.NAMED, summary=summary, description=description,
@@ -210,7 +240,8 @@ def complaint_of(message: IncomingMessage, now: datetime) -> application.NewComp
 
 class ConversationBusy(Exception):
     """Another message of the same number is being recorded (or its complaint is not stored
-    yet): the delivery is answered 503 and Meta delivers it again."""
+    yet), or its media could not be fetched for now: the delivery is answered 503 and Meta
+    delivers it again."""
 
 
 def message_key(message_id: str) -> str:
@@ -222,15 +253,22 @@ class WhatsAppIntake:
     """Incoming messages recorded once each: the first of a number is a complaint; a later one
     is a note on that complaint while the complaint is open, or — whatever its status — when it
     comes within ``group_window`` of the number's previous message (a conversation in several
-    messages is one complaint); otherwise it opens a new complaint."""
+    messages is one complaint); otherwise it opens a new complaint.
+
+    With ``media`` (the Cloud API adapter) an image, document or audio message's file is
+    downloaded, typed by its magic bytes, bounded by ``max_attachment_bytes`` and stored sealed
+    as an attachment of the complaint or note; a file that cannot be kept is named in the text
+    with the reason and its media id."""
 
     def __init__(
         self, store: Callable[[], EventStore], db: Callable[[], AsyncDatabase],
         vault: Callable[[], Vault], rules: Rules, *, group_window: timedelta,
-        wait_seconds: float = 20.0,
+        media: WhatsAppMedia | None = None, documents: Callable[[], DocumentStore] | None = None,
+        max_attachment_bytes: int = 10_000_000, wait_seconds: float = 20.0,
     ) -> None:
         self.store, self.db, self.vault, self.rules = store, db, vault, rules
         self.group_window, self.wait_seconds = group_window, wait_seconds
+        self.media, self.documents, self.max_bytes = media, documents, max_attachment_bytes
 
     async def record(self, message: IncomingMessage, now: datetime) -> str | None:
         """Record ``message``; returns its tracking code if something was recorded now."""
@@ -239,22 +277,27 @@ class WhatsAppIntake:
         if mapping is not None and mapping.get("recorded"):
             return None  # a duplicate delivery
         number = self.vault().lookup_hash(message.phone)
-        async with self._turn(number):
-            mapping = await messages.find_one({"_id": message.message_id})
-            if mapping is None:
-                role, code = await self._place(number, message, now)
-                mapping = {"_id": message.message_id, "role": role, "tracking_code": code, "at": now}
-                try:
-                    await messages.insert_one(mapping)
-                except DuplicateKeyError:  # a lease ran out under a slow holder: take its choice
-                    mapping = await messages.find_one({"_id": message.message_id}) or mapping
-            role, code = mapping.get("role", "complaint"), mapping["tracking_code"]
-            if role == "note":
-                recorded = await self._note(code, message)
-            else:
-                recorded = await self._complaint(code, message, now)
-            await messages.update_one({"_id": message.message_id}, {"$set": {"recorded": True}})
-            await self._remember(number, role, code, message.received_at)
+        uploads, media_note = await self._fetch_media(message)
+        try:
+            async with self._turn(number):
+                mapping = await messages.find_one({"_id": message.message_id})
+                if mapping is None:
+                    role, code = await self._place(number, message, now)
+                    mapping = {"_id": message.message_id, "role": role, "tracking_code": code, "at": now}
+                    try:
+                        await messages.insert_one(mapping)
+                    except DuplicateKeyError:  # a lease ran out under a slow holder: take its choice
+                        mapping = await messages.find_one({"_id": message.message_id}) or mapping
+                role, code = mapping.get("role", "complaint"), mapping["tracking_code"]
+                if role == "note":
+                    recorded = await self._note(code, message, uploads, media_note)
+                else:
+                    recorded = await self._complaint(code, message, now, uploads, media_note)
+                await messages.update_one({"_id": message.message_id}, {"$set": {"recorded": True}})
+                await self._remember(number, role, code, message.received_at)
+        finally:
+            for upload, _ in uploads:
+                upload.data.close()
         if recorded:
             log.info("whatsapp.recorded", tracking_code=code, kind=message.kind, role=role)
         return code if recorded else None
@@ -285,28 +328,58 @@ class WhatsAppIntake:
         except domain.UnknownComplaintError:
             return False
 
-    async def _complaint(self, code: str, message: IncomingMessage, now: datetime) -> bool:
+    async def _complaint(self, code: str, message: IncomingMessage, now: datetime,
+                         uploads: list[tuple[Upload, str]], media_note: str | None) -> bool:
         try:
-            new = complaint_of(message, now)
+            new = complaint_of(message, now, media_note)
             await application.receive(self.store(), self.db(), self.vault(), self.rules, new, now,
-                                      tracking_code=code)
+                                      tracking_code=code, documents=self._documents(uploads),
+                                      uploads=uploads)
         except domain.ComplaintExistsError:
             return False
         return True
 
-    async def _note(self, code: str, message: IncomingMessage) -> bool:
+    async def _note(self, code: str, message: IncomingMessage, uploads: list[tuple[Upload, str]],
+                    media_note: str | None) -> bool:
         text = message.text.strip() or f"(pesan WhatsApp {message.kind})"
-        if message.media_id:
-            text = _with_media_marker(text, message)
+        text = _with_media_note(text, message, media_note)
         note = application.NewNote(
             text=text[:DESCRIPTION_MAX], added_at=message.received_at, channel=ComplaintChannel.WHATSAPP,
             recorded_by=RECORDED_BY, message_key=message_key(message.message_id),
         )
         try:
-            outcome = await application.add_note(self.store(), self.vault(), code, note)
+            outcome = await application.add_note(self.store(), self.vault(), code, note,
+                                                 documents=self._documents(uploads), uploads=uploads)
         except domain.UnknownComplaintError:  # its first message is still being recorded
             raise ConversationBusy(f"complaint {code} is not recorded yet") from None
         return bool(outcome.events)
+
+    def _documents(self, uploads: list) -> DocumentStore | None:
+        return self.documents() if uploads and self.documents is not None else None
+
+    async def _fetch_media(self, message: IncomingMessage) -> tuple[list[tuple[Upload, str]], str | None]:
+        """(the checked upload, if the message's file is kept; what the text says of it: "" when
+        kept, the reason when not, None when nothing was fetched)."""
+        if not message.media_id or self.media is None or self.documents is None:
+            return [], None
+        if message.kind not in MEDIA_DOWNLOADED:
+            return [], media_not_kept(message, "unsupported_type")
+        try:
+            file = await self.media.fetch_media(message.media_id, self.max_bytes)
+        except MediaTooLarge:
+            return [], media_not_kept(message, "too_large")
+        except PermanentWhatsAppError as exc:
+            log.warning("whatsapp.media_unavailable", kind=message.kind, code=exc.code)
+            return [], media_not_kept(message, "unavailable")
+        except TransientWhatsAppError as exc:  # Meta delivers the message again later
+            raise ConversationBusy(f"media not fetched for now: {exc}") from exc
+        upload = Upload("attachments.0", "attachment", file)
+        try:
+            return [(upload, check(upload, OFFICER_ACCEPTED, self.max_bytes))], ""
+        except DocumentError as exc:
+            file.close()
+            log.warning("whatsapp.media_not_kept", kind=message.kind, rule=exc.rule)
+            return [], media_not_kept(message, exc.rule)
 
     @asynccontextmanager
     async def _turn(self, number: str) -> AsyncIterator[None]:
@@ -334,9 +407,23 @@ class WhatsAppIntake:
                                            {"$set": {"lease_until": EPOCH}})
 
 
-def _with_media_marker(text: str, message: IncomingMessage) -> str:
-    note = f"\n\n[lampiran WhatsApp: {message.kind}, media id {message.media_id}]"
-    return text[: DESCRIPTION_MAX - len(note)] + note
+def _with_media_note(text: str, message: IncomingMessage, media_note: str | None) -> str:
+    if not message.media_id or media_note == "":
+        return text
+    note = media_note or f"[lampiran WhatsApp: {message.kind}, media id {message.media_id}]"
+    return text[: DESCRIPTION_MAX - len(note) - 2] + "\n\n" + note
+
+
+MEDIA_DOWNLOADED = ("image", "document", "audio")  # video and stickers are no accepted type
+WHY_NOT_KEPT = {"unsupported_type": "jenis file tidak diterima", "too_large": "file terlalu besar",
+                "missing": "file kosong", "unavailable": "tidak dapat diunduh dari WhatsApp"}
+
+
+def media_not_kept(message: IncomingMessage, why: str) -> str:
+    """What an officer reads instead of a file that was not stored (with its media id, to fetch
+    it from Meta by hand while Meta keeps it)."""
+    return (f"[lampiran WhatsApp ({MEDIA_KINDS.get(message.kind, message.kind)}) tidak disimpan: "
+            f"{WHY_NOT_KEPT[why]}; media id {message.media_id}]")
 
 
 def _aware(instant: datetime) -> datetime:

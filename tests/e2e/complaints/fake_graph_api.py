@@ -1,8 +1,11 @@
-"""A local stand-in for Meta's Graph API (``POST /<version>/<phone number id>/messages``): real
-HTTP on a free loopback port, every request recorded, answers scripted by the test."""
+"""A local stand-in for Meta's Graph API (``POST /<version>/<phone number id>/messages``, and a
+citizen's media: ``GET /<version>/<media id>`` → its URL, ``GET`` that URL → the bytes, both with
+the access token): real HTTP on a free loopback port, every request recorded, answers scripted
+by the test."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 import time
@@ -16,6 +19,9 @@ class FakeGraphApi:
     def __init__(self) -> None:
         self.requests: list[dict[str, Any]] = []
         self.script: list[tuple[int, dict[str, Any]]] = []  # answers to give first, in order
+        self.media: dict[str, bytes] = {}  # media id → the file a citizen sent
+        self.media_script: list[int] = []  # statuses of the next media lookups (e.g. 503, 404)
+        self.token = "test-token"  # noqa: S105 — the access token media requests must carry
         self.port = localstack.free_port()
         self.url = f"http://127.0.0.1:{self.port}/v21.0"
         self._lock = threading.Lock()
@@ -52,10 +58,46 @@ class FakeGraphApi:
                                   "body": body, "status": status})
         return status, answer
 
+    def media_requests(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [r for r in self.requests if r.get("method") == "GET"]
+
+    def _media(self, path: str, headers: dict[str, str]) -> tuple[int, str, bytes]:
+        """A media lookup (JSON with the URL) or a download (the bytes)."""
+        with self._lock:
+            self.requests.append({"method": "GET", "path": path, "authorization": headers.get("authorization"),
+                                  "body": {}, "status": 0})
+            if headers.get("authorization") != f"Bearer {self.token}":
+                return 401, "application/json", b'{"error": {"message": "bad token", "code": 190}}'
+            if path.startswith("/files/"):
+                media_id = path.removeprefix("/files/")
+                return (200, "application/octet-stream", self.media[media_id]) if media_id in self.media \
+                    else (404, "text/plain", b"gone")
+            media_id = path.rsplit("/", 1)[-1]
+            status = self.media_script.pop(0) if self.media_script else 200
+            if status != 200 or media_id not in self.media:
+                status = status if status != 200 else 404
+                return status, "application/json", json.dumps(
+                    {"error": {"message": "media unavailable", "code": 100}}).encode()
+            content = self.media[media_id]
+            answer = {"messaging_product": "whatsapp", "url": f"http://127.0.0.1:{self.port}/files/{media_id}",
+                      "mime_type": "application/octet-stream", "sha256": hashlib.sha256(content).hexdigest(),
+                      "file_size": str(len(content)), "id": media_id}
+            return 200, "application/json", json.dumps(answer).encode()
+
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         graph = self
 
         class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 — http.server's naming
+                headers = {key.lower(): value for key, value in self.headers.items()}
+                status, content_type, data = graph._media(self.path, headers)
+                self.send_response(status)
+                self.send_header("content-type", content_type)
+                self.send_header("content-length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
             def do_POST(self) -> None:  # noqa: N802 — http.server's naming
                 raw = self.rfile.read(int(self.headers.get("content-length") or 0))
                 headers = {key.lower(): value for key, value in self.headers.items()}

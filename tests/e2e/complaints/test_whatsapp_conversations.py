@@ -1,7 +1,8 @@
-"""WhatsApp conversations end to end (the complaints service as a process on real nats-server and
-SecantusDB, Meta's signed webhook over HTTP, the Graph API stand-in): several messages of one
-number are one complaint with notes — within the grouping window whatever its status, after it
-while the complaint is open — and nothing the complainant wrote is lost."""
+"""WhatsApp conversations and media end to end (the complaints service as a process on real
+nats-server and SecantusDB, Meta's signed webhook over HTTP, the Graph API stand-in): several
+messages of one number are one complaint with notes — within the grouping window whatever its
+status, after it while the complaint is open — and the photos, documents and voice notes they
+send are downloaded through the Graph API and kept as attachments: nothing is lost."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
+import httpx
 import pytest
-from complaints_e2e import Client, events, now, running_stack
+from complaints_e2e import Client, events, headers, now, running_stack
 from fake_graph_api import FakeGraphApi
 from serambi_contracts.complaints import ComplaintChannel, ComplaintNoteAdded, ComplaintReceived
 from test_whatsapp_channel import (
@@ -143,3 +145,112 @@ def test_a_follow_up_reopens_the_24_hour_window_for_the_answer(api, graph) -> No
     sent = graph.wait_for(number, 2)[1]["body"]
     assert sent["type"] == "text"  # the follow-up is less than 24 hours old: free text is allowed
     assert sent["text"]["body"] == f"Jawaban atas pengaduan {code}:\n\nSurat Anda sudah ditemukan."
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(200)
+PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+OGG = b"OggS\x00\x02" + bytes(300)
+DOCX = b"PK\x03\x04" + bytes(100)
+MP4 = b"\x00\x00\x00\x18ftypmp42" + bytes(100)
+
+
+def media_delivery(number: str, kind: str, media_id: str, caption: str | None = None, *,
+                   message_id: str | None = None) -> dict:
+    """A delivery as Meta documents it for an incoming image, document, audio or video."""
+    media = {"mime_type": {"image": "image/jpeg", "document": "application/pdf", "audio": "audio/ogg; codecs=opus",
+                           "video": "video/mp4"}[kind], "sha256": "aGFzaA==", "id": media_id}
+    if caption:
+        media["caption"] = caption
+    if kind == "document":
+        media["filename"] = "surat.pdf"
+    delivery = text_delivery(number, "-", message_id=message_id)
+    message = delivery["entry"][0]["changes"][0]["value"]["messages"][0]
+    message.pop("text")
+    message.update({"type": kind, kind: media})
+    return delivery
+
+
+def new_media_id() -> str:
+    return str(uuid.uuid4().int)[:16]
+
+
+def download(api: Client, code: str, document_id: str) -> bytes:
+    response = httpx.get(f"{api.url}/api/v1/officer/complaints/{code}/attachments/{document_id}",
+                         headers=headers("officer"))
+    assert response.status_code == 200, response.text
+    return response.content
+
+
+def test_a_photo_is_downloaded_through_the_graph_api_and_kept_as_the_complaints_attachment(api, graph):
+    number, media_id = new_number(), new_media_id()
+    graph.media[media_id] = PNG
+    assert post(api, media_delivery(number, "image", media_id, "Foto antrean di loket")).json() == {"recorded": 1}
+    code = complaint_from(api, graph, number)
+    view = api.wait_for(code, lambda v: v.get("attachments"))
+    [attachment] = view["attachments"]
+    assert attachment["media_type"] == "image/png" and attachment["size"] == len(PNG)  # by its bytes
+    assert download(api, code, attachment["document_id"]) == PNG
+    assert view["summary"] == "Foto antrean di loket" and "tidak disimpan" not in view["description"]
+    asked = [r for r in graph.media_requests() if media_id in r["path"]]
+    assert [r["path"] for r in asked] == [f"/v21.0/{media_id}", f"/files/{media_id}"]
+    assert {r["authorization"] for r in asked} == {"Bearer test-token"}
+
+
+def test_a_document_and_a_voice_note_sent_later_are_kept_with_their_notes(api, graph):
+    number, pdf_id, voice_id = new_number(), new_media_id(), new_media_id()
+    graph.media.update({pdf_id: PDF, voice_id: OGG})
+    post(api, text_delivery(number, "Permohonan izin saya ditolak tanpa alasan."))
+    code = complaint_from(api, graph, number)
+    assert post(api, media_delivery(number, "document", pdf_id, "Surat penolakannya")).json() == {"recorded": 1}
+    assert post(api, media_delivery(number, "audio", voice_id)).json() == {"recorded": 1}
+    notes = notes_of(api, code, 2)
+    assert [n["text"] for n in notes] == ["Surat penolakannya", "(pesan suara lewat WhatsApp)"]
+    view = api.details(code).json()
+    kept = {a["document_id"]: a["media_type"] for a in view["attachments"]}
+    assert [kept[n["attachments"][0]] for n in notes] == ["application/pdf", "audio/ogg"]
+    assert download(api, code, notes[0]["attachments"][0]) == PDF
+    assert download(api, code, notes[1]["attachments"][0]) == OGG
+
+
+@pytest.mark.parametrize(("kind", "content", "why"), [
+    ("document", DOCX, "jenis file tidak diterima"),  # a Word file: typed by its bytes, refused
+    ("video", MP4, "jenis file tidak diterima"),  # not even downloaded
+    ("document", None, "tidak dapat diunduh dari WhatsApp"),  # Meta no longer has it
+])
+def test_media_that_cannot_be_kept_leave_the_complaint_recorded_with_the_reason_and_media_id(
+    api, graph, kind, content, why
+):
+    number, media_id = new_number(), new_media_id()
+    if content is not None:
+        graph.media[media_id] = content
+    assert post(api, media_delivery(number, kind, media_id, "Lampiran saya")).json() == {"recorded": 1}
+    code = complaint_from(api, graph, number)
+    view = api.wait_for(code, lambda v: v.get("channel") == "whatsapp")
+    assert view["attachments"] == []
+    assert f"tidak disimpan: {why}; media id {media_id}]" in view["description"]
+    downloads = [r for r in graph.media_requests() if r["path"] == f"/files/{media_id}"]
+    assert len(downloads) == (1 if kind == "document" and content else 0)
+
+
+def test_a_file_over_the_limit_is_not_downloaded_at_all(api, graph):
+    number, media_id = new_number(), new_media_id()
+    graph.media[media_id] = b"%PDF-" + bytes(10_000_000)  # one byte past... and more than 10 MB
+    post(api, media_delivery(number, "document", media_id, "Scan dokumen"))
+    code = complaint_from(api, graph, number)
+    view = api.wait_for(code, lambda v: v.get("channel") == "whatsapp")
+    assert view["attachments"] == [] and "tidak disimpan: file terlalu besar" in view["description"]
+    assert not [r for r in graph.media_requests() if r["path"] == f"/files/{media_id}"]
+
+
+def test_a_graph_api_outage_answers_503_and_the_redelivery_keeps_the_file(api, graph):
+    number, media_id = new_number(), new_media_id()
+    graph.media[media_id] = PNG
+    delivery = media_delivery(number, "image", media_id, "Foto", message_id=f"wamid.{uuid.uuid4().hex}")
+    graph.media_script.append(503)
+    first = post(api, delivery)
+    assert first.status_code == 503 and first.headers["Retry-After"]
+    assert graph.messages_to(number) == []  # nothing recorded, no receipt
+    assert post(api, delivery).json() == {"recorded": 1}  # Meta delivers it again
+    code = complaint_from(api, graph, number)
+    [attachment] = api.wait_for(code, lambda v: v.get("attachments"))["attachments"]
+    assert download(api, code, attachment["document_id"]) == PNG

@@ -11,6 +11,7 @@ from serambi_complaints.adapters.whatsapp_cloud import CloudWhatsApp
 from serambi_complaints.whatsapp import (
     WINDOW_CLOSED,
     FakeWhatsApp,
+    MediaTooLarge,
     PermanentWhatsAppError,
     TransientWhatsAppError,
 )
@@ -26,6 +27,7 @@ def graph() -> Iterator[FakeGraphApi]:
 
 @pytest.fixture(params=["fake", "cloud"])
 async def sender(request: pytest.FixtureRequest, graph: FakeGraphApi) -> AsyncIterator:
+    graph.token = "test-access-token"
     if request.param == "fake":
         fake = FakeWhatsApp()
         fake.graph = None
@@ -99,3 +101,52 @@ async def test_an_unreachable_api_is_a_transient_failure() -> None:
             await cloud.send_text(NUMBER, "halo")
     finally:
         await cloud.close()
+
+
+# -- media a citizen sent (the same port: the fake and the Cloud adapter) -------------------------
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(64)
+
+
+def media(sender, media_id: str, content: bytes) -> None:
+    (sender.media if sender.graph is None else sender.graph.media)[media_id] = content
+
+
+async def test_a_media_file_is_fetched_by_its_id(sender) -> None:
+    media(sender, "1479537139650973", PNG)
+    file = await sender.fetch_media("1479537139650973", 1_000)
+    assert file.read() == PNG
+
+
+async def test_a_media_id_meta_no_longer_has_is_a_permanent_failure(sender) -> None:
+    with pytest.raises(PermanentWhatsAppError):
+        await sender.fetch_media("999", 1_000)
+
+
+async def test_a_media_file_over_the_limit_is_refused_without_its_content(sender) -> None:
+    media(sender, "1479537139650974", PNG)
+    with pytest.raises(MediaTooLarge):
+        await sender.fetch_media("1479537139650974", len(PNG) - 1)
+
+
+async def test_an_unavailable_media_lookup_is_a_transient_failure(sender) -> None:
+    media(sender, "1479537139650975", PNG)
+    if sender.graph is None:
+        sender.fail_next = 1
+    else:
+        sender.graph.media_script.append(503)
+    with pytest.raises(TransientWhatsAppError):
+        await sender.fetch_media("1479537139650975", 1_000)
+    assert (await sender.fetch_media("1479537139650975", 1_000)).read() == PNG
+
+
+async def test_the_cloud_adapter_sends_the_token_to_the_lookup_and_the_download_only(graph) -> None:
+    graph.media["1479537139650976"] = PNG
+    cloud = CloudWhatsApp(graph.url, "1098765432", "test-token", timeout=5)
+    try:
+        assert (await cloud.fetch_media("1479537139650976", 1_000)).read() == PNG
+    finally:
+        await cloud.close()
+    assert [(r["path"], r["authorization"]) for r in graph.media_requests()] == [
+        ("/v21.0/1479537139650976", "Bearer test-token"), ("/files/1479537139650976", "Bearer test-token")]
+    assert not cloud._trusted("http://elsewhere.example/files/1")  # plain http elsewhere: no token
+    assert cloud._trusted("https://lookaside.fbsbx.com/whatsapp_business/attachments/?mid=1")

@@ -5,16 +5,23 @@
 answers ``{"messages": [{"id": "wamid…"}]}``. HTTP 429 and 5xx, timeouts and connection errors
 are transient; other 4xx are permanent, with Meta's ``error.code`` (131047: the 24-hour window
 has closed). The base URL includes the Graph API version (``https://graph.facebook.com/v21.0``).
+
+Media a citizen sent: ``GET {base}/{media id}`` (the same token) answers
+``{"url", "mime_type", "sha256", "file_size", "id"}``; ``GET <url>`` with the token gives the
+bytes, streamed into a spooled file and cut one byte past the limit. The URL is short-lived
+(minutes) and must be https (or on the API's own host: the tests' stand-in).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, BinaryIO
+from urllib.parse import urlsplit
 
 import httpx
 
-from ..whatsapp import PermanentWhatsAppError, TransientWhatsAppError
+from ..lapor_attachments import AttachmentError, download
+from ..whatsapp import MediaTooLarge, PermanentWhatsAppError, TransientWhatsAppError
 
 
 class CloudWhatsApp:
@@ -57,8 +64,46 @@ class CloudWhatsApp:
         except (KeyError, IndexError, TypeError):
             raise TransientWhatsAppError("Cloud API answered without a message id") from None
 
+    async def fetch_media(self, media_id: str, max_bytes: int) -> BinaryIO:
+        try:
+            response = await self.client.get(f"/{media_id}")
+        except httpx.HTTPError as exc:
+            raise TransientWhatsAppError(f"Cloud API unreachable: {type(exc).__name__}") from exc
+        _raise_for(response, "media")
+        info = _json(response)
+        url, size = info.get("url"), info.get("file_size")
+        if not isinstance(url, str) or not self._trusted(url):
+            raise PermanentWhatsAppError("Cloud API answered without a usable media URL")
+        if str(size or "").isdigit() and int(size) > max_bytes:
+            raise MediaTooLarge(f"media of {int(size)} bytes, more than {max_bytes}")
+        try:
+            file = await download(self.client, url, max_bytes)
+        except AttachmentError as exc:
+            if exc.status is not None and exc.status != 429 and exc.status < 500:
+                raise PermanentWhatsAppError(f"media download refused: HTTP {exc.status}") from exc
+            raise TransientWhatsAppError(f"media download failed: {exc}") from exc
+        except httpx.HTTPError as exc:
+            raise TransientWhatsAppError(f"media download failed: {type(exc).__name__}") from exc
+        file.seek(0)
+        return file
+
+    def _trusted(self, url: str) -> bool:
+        """Only https (or the API's own host) gets the access token."""
+        parts = urlsplit(url)
+        return parts.scheme == "https" or parts.netloc == self.client.base_url.netloc.decode()
+
     async def close(self) -> None:
         await self.client.aclose()
+
+
+def _raise_for(response: httpx.Response, what: str) -> None:
+    if response.status_code == 429 or response.status_code >= 500:
+        raise TransientWhatsAppError(f"Cloud API {what}: HTTP {response.status_code}")
+    if response.status_code >= 400:
+        error = _json(response).get("error")
+        code = error.get("code") if isinstance(error, dict) and isinstance(error.get("code"), int) else None
+        raise PermanentWhatsAppError(f"Cloud API {what} refused: HTTP {response.status_code} code {code}",
+                                     code)
 
 
 def _json(response: httpx.Response) -> dict[str, Any]:

@@ -6,7 +6,8 @@
 Both answer 404 while the channel is off. A bad or missing signature is 401, logged without the
 payload; a body over ``public_body_max_bytes`` is 413. A delivery is acknowledged (200) only
 after its messages are recorded, so Meta retries it otherwise — duplicates are recorded once; a
-message whose sender's earlier message is still being recorded is answered 503 (retried too).
+message whose sender's earlier message is still being recorded, or whose media the Graph API
+cannot hand out for now, is answered 503 (retried too).
 """
 
 from __future__ import annotations
@@ -70,6 +71,7 @@ async def deliver(
             if await intake.record(message, now_utc()):
                 recorded += 1
         except whatsapp.ConversationBusy:  # Meta delivers it again; what was recorded stays once
-            raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "busy with this sender's "
-                                "earlier message; deliver again", headers={"Retry-After": "5"}) from None
+            raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "not recorded for now (the "
+                                "sender's earlier message, or the media download); deliver again",
+                                headers={"Retry-After": "5"}) from None
     return {"recorded": recorded}
