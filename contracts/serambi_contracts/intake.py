@@ -84,12 +84,19 @@ class GuestRegistered(Event):
 
 
 class RequestWithdrawn(Event):
-    """The requester withdrew the request."""
+    """The requester withdrew the request; their reason, in their own words, travels sealed."""
 
     context: ClassVar[str] = "intake"
     tracking_code: AggregateId
     withdrawn_at: datetime
-    reason: str | None = Field(default=None, max_length=1000)
+    reason: str | None = Field(
+        default=None, max_length=1000,
+        description="no longer filled: the reason in clear, as events recorded before "
+                    "reason_sealed carried it",
+    )
+    reason_sealed: PersonalData | None = Field(
+        default=None, description="the requester's reason, sealed under their data key",
+    )
 
 
 class RequestLinkRequested(Event):

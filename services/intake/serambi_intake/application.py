@@ -148,10 +148,19 @@ async def submitted_with_token(store: EventStore, tracking_code: str, token: str
     return None
 
 
-async def withdraw_request(store: EventStore, command: domain.WithdrawRequest) -> None:
-    await execute(
-        store, request_ref(command.tracking_code), lambda history: domain.withdraw(history, command)
-    )
+async def withdraw_request(
+    store: EventStore, vault: Vault, tracking_code: str, now: datetime, reason: str | None = None,
+) -> None:
+    """Withdraw the request; the requester's reason is sealed under their data key (it is their
+    own words: erasing them erases it, and it never reaches a public event in clear)."""
+    sealed = None
+    if reason:
+        history = await store.load(request_ref(tracking_code))
+        first = history.payloads[0] if history.payloads else None
+        if isinstance(first, RequestSubmitted):
+            sealed = await vault.seal(first.requester.name.key, reason)
+    command = domain.WithdrawRequest(tracking_code, now, sealed)
+    await execute(store, request_ref(tracking_code), lambda history: domain.withdraw(history, command))
 
 
 async def request_link(

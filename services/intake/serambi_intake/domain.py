@@ -64,7 +64,7 @@ class SubmitRequest:
 class WithdrawRequest:
     tracking_code: str
     withdrawn_at: datetime
-    reason: str | None = None
+    reason: Sealed | None = None  # the requester's words, sealed under their data key
 
 
 def missing_documents(kinds: Sequence[str]) -> list[str]:
@@ -107,7 +107,7 @@ def withdraw(history: Sequence[Event], command: WithdrawRequest) -> list[Event]:
         RequestWithdrawn(
             tracking_code=command.tracking_code,
             withdrawn_at=command.withdrawn_at,
-            reason=command.reason,
+            reason_sealed=command.reason,
         )
     ]
 

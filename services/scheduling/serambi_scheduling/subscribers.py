@@ -61,7 +61,7 @@ def register(runtime: Runtime, context: Callable[[], Context | None], ready: asy
             if after is not None and after.clock_running:
                 await sla.arm(ctx, after)  # proposed or referred: an officer must answer
         elif isinstance(event, RequestWithdrawn):
-            await commands.withdraw(ctx, event.tracking_code, event.reason, recorded.envelope.id)
+            await commands.withdraw(ctx, event.tracking_code, recorded.envelope.id)
             await sla.disarm(ctx, event.tracking_code)
 
     async def on_timer(recorded: RecordedEvent) -> None:

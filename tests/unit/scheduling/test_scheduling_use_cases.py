@@ -172,12 +172,15 @@ async def test_declining_and_cancelling_free_the_slot_and_a_withdrawal_cancels_o
     assert active_bookings(ctx) == []
     await submit(ctx, "AUD-2026-000002")
     await commands.confirm(ctx, "AUD-2026-000002", "officer-1")
-    await commands.withdraw(ctx, "AUD-2026-000002", "jadwal bentrok", "w-1")
-    await commands.withdraw(ctx, "AUD-2026-000002", "jadwal bentrok", "w-1")
+    await commands.withdraw(ctx, "AUD-2026-000002", "w-1")
+    await commands.withdraw(ctx, "AUD-2026-000002", "w-1")
     assert names(ctx, id_="AUD-2026-000002").count("AudienceCancelled") == 1
+    [cancelled] = [e for e in (await ctx.store.load(placement.audience_ref("AUD-2026-000002"))).payloads
+                   if type(e).__name__ == "AudienceCancelled"]
+    assert cancelled.reason == "withdrawn by the requester"  # never the requester's own words
     assert active_bookings(ctx) == []
     with pytest.raises(commands.NotOpenedYetError):
-        await commands.withdraw(ctx, "AUD-2026-000099", None, "w-2")
+        await commands.withdraw(ctx, "AUD-2026-000099", "w-2")
 
 
 class InterleavingStore(InMemoryEventStore):

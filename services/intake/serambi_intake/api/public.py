@@ -13,7 +13,7 @@ from serambi_kit.cases import link_resends
 from serambi_kit.idempotency import IdempotencyKey
 from serambi_kit.ratelimit import rate_limited
 
-from .. import application, domain, queries
+from .. import application, queries
 from .forms import RequestForm, read_documents
 from .submission import submit
 
@@ -81,8 +81,9 @@ async def withdraw_request(
 ) -> dict[str, str]:
     """Withdraw the request (header ``X-Access-Token``)."""
     await _visible(request, tracking_code, token)
-    command = domain.WithdrawRequest(tracking_code, datetime.now(UTC), body.reason if body else None)
-    await application.withdraw_request(request.app.state.runtime.store, command)
+    runtime = request.app.state.runtime
+    await application.withdraw_request(runtime.store, runtime.vault, tracking_code, datetime.now(UTC),
+                                       body.reason if body else None)
     return {"tracking_code": tracking_code, "status": "withdrawn"}
 
 

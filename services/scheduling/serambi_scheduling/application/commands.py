@@ -208,14 +208,14 @@ class NotOpenedYetError(OutOfOrderError):
     """A withdrawal arrived before its request was opened here (retried later)."""
 
 
-async def withdraw(ctx: Context, tracking_code: str, reason: str | None, cause_id: str) -> None:
-    """The requester withdrew: cancel the audience and free its slot (once)."""
+async def withdraw(ctx: Context, tracking_code: str, cause_id: str) -> None:
+    """The requester withdrew: cancel the audience and free its slot (once). Their reason is
+    their own words, sealed in RequestWithdrawn: never copied into AudienceCancelled."""
 
     async def step(state: Audience | None, version: int) -> Plan:
         if state is None:
             raise NotOpenedYetError(f"audience {tracking_code} is not opened yet")
-        why = f"withdrawn by the requester: {reason}" if reason else "withdrawn by the requester"
-        events = rules_of_audience.cancel(state, why[:300], "requester", withdrawn=True)
+        events = rules_of_audience.cancel(state, "withdrawn by the requester", "requester", withdrawn=True)
         return Plan(events, frees=state.placement, free_reason="withdrawn",
                     event_ids=[deterministic_id(cause_id, "withdraw")])
 
