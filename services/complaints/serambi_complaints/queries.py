@@ -15,7 +15,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from serambi_calendar import Clock, Pause
 from serambi_contracts.complaints import Disclosure
 from serambi_kit.cases import token_matches
-from serambi_kit.pii import Vault
+from serambi_kit.pii import Vault, mask_email, mask_name, mask_phone
 
 from .domain import TRIAGE, Rules, Status
 from .projections import COMPLAINTS, FIRST_CLOSED_STAGE, STAGES, STATUS_OF_STAGE
@@ -29,6 +29,9 @@ async def create_indexes(db: AsyncDatabase) -> None:
     collection = db[COMPLAINTS]
     await collection.create_index([("stage", ASCENDING), ("due_sort", ASCENDING)])
     await collection.create_index([("due_sort", ASCENDING), ("received_at", ASCENDING)])
+    # "my cases": one member's cases in queue order, without scanning the others
+    await collection.create_index(
+        [("assignee", ASCENDING), ("due_sort", ASCENDING), ("received_at", ASCENDING)])
     for name in ("tier", "channel", "breached", "month", "team", "external_ref"):
         await collection.create_index(name)
 
@@ -135,12 +138,26 @@ class Reader:
         return view
 
     async def complainant(self, document: dict[str, Any]) -> dict[str, Any]:
-        """Identity for officers: revealed for named and confidential complaints; for anonymous
-        ones only which contact channels exist (the notifier uses them)."""
+        """Identity for officers, in clear, for named and confidential complaints; for anonymous
+        ones only which contact channels exist (the notifier uses them). The caller audits it."""
         sealed = document.get("complainant", {})
         if document["disclosure"] == Disclosure.ANONYMOUS:
             return {"anonymous": True, "has_email": "email" in sealed, "has_phone": "phone" in sealed}
         return {field: await self.vault.reveal(sealed.get(field)) for field in ("name", "email", "phone")}
+
+    async def masked_complainant(self, document: dict[str, Any]) -> dict[str, Any]:
+        """Identity as the case view shows it without an audited reveal: masked values
+        (``S*** R***``, ``s***@example.id``, ``+6281******142``), none for anonymous complaints."""
+        clear = await self.complainant(document)
+        if clear.get("anonymous"):
+            return clear
+        return {"anonymous": False, "masked": True, "name": mask_name(clear["name"]),
+                "email": mask_email(clear["email"]), "phone": mask_phone(clear["phone"])}
+
+    async def identity(self, code: str) -> dict[str, Any] | None:
+        """The complainant's identity in clear (anonymous: none), or None for an unknown code."""
+        document = await self.db[COMPLAINTS].find_one({"_id": code}, {"disclosure": 1, "complainant": 1})
+        return None if document is None else await self.complainant(document)
 
     async def attachment(self, code: str, document_id: str) -> tuple[int, dict[str, Any]] | None:
         """(position from 1, stored reference) of one of the complaint's attachments."""
@@ -156,7 +173,7 @@ class Reader:
             return None
         return {
             **await self.row(document, now),
-            "complainant": await self.complainant(document),
+            "complainant": await self.masked_complainant(document),
             "description": await self.vault.reveal(document.get("description")),
             "answer": await self.vault.reveal(document.get("answer")),
             "answered_at": _utc(document.get("answered_at")),
@@ -222,6 +239,7 @@ class QueueFilter:
     paused: bool | None = None
     open: bool | None = None
     team: str | None = None
+    assignee: str | None = None
 
     def query(self) -> dict[str, Any]:
         query: dict[str, Any] = {}
@@ -241,4 +259,6 @@ class QueueFilter:
             query["open_pause"] = {"$ne": None} if self.paused else None
         if self.team:
             query["team"] = self.team
+        if self.assignee:
+            query["assignee"] = self.assignee
         return query

@@ -101,6 +101,10 @@ class Client:
     def details(self, code: str, role: str = "officer") -> httpx.Response:
         return httpx.get(f"{self.url}/api/v1/officer/complaints/{code}", headers=headers(role))
 
+    def identity(self, code: str, role: str = "officer") -> httpx.Response:
+        """The complainant's identity in clear (audited)."""
+        return httpx.get(f"{self.url}/api/v1/officer/complaints/{code}/complainant", headers=headers(role))
+
     def queue(self, role: str = "officer", **params: Any) -> httpx.Response:
         return httpx.get(f"{self.url}/api/v1/officer/complaints", params=params, headers=headers(role))
 
@@ -122,6 +126,18 @@ def events(nats_url: str, code: str) -> list:
         nc = await nats.connect(nats_url)
         try:
             return [r.event async for r in read_stream(nc, "COMPLAINTS", f"complaints.complaint.{code}.*")]
+        finally:
+            await nc.drain()
+
+    return asyncio.run(read())
+
+
+def access_events(stack, code: str) -> list:
+    """The case's audit trail: complaints.access.<code> (PersonalDataAccessed)."""
+    async def read() -> list:
+        nc = await nats.connect(stack.env["SERAMBI_NATS_URL"])
+        try:
+            return [r.event async for r in read_stream(nc, "COMPLAINTS", f"complaints.access.{code}.*")]
         finally:
             await nc.drain()
 

@@ -4,7 +4,6 @@ real nats-server and SecantusDB."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import subprocess
 import sys
@@ -12,13 +11,11 @@ import time
 from pathlib import Path
 
 import httpx
-import nats
 import pytest
-from complaints_e2e import events, headers, of_type
+from complaints_e2e import access_events, events, headers, of_type
 from pymongo import MongoClient
 from serambi_contracts.audit import PersonalDataAccessed
 from serambi_contracts.complaints import ComplaintLinkRequested, ComplaintReceived
-from serambi_kit.eventstore import read_stream
 from serambi_ops.commands.demo import SAMPLE_PDF, SAMPLE_PNG
 
 JPEG = b"\xff\xd8\xff\xe0" + bytes(64)
@@ -209,14 +206,3 @@ def test_lost_link_is_rate_limited_per_client(api):
     statuses = [httpx.post(f"{api.url}/api/v1/complaints/ADU-1999-000001/resend-link") for _ in range(7)]
     limited = [r for r in statuses if r.status_code == 429]
     assert limited and int(limited[0].headers["retry-after"]) >= 1
-
-
-def access_events(stack, code: str) -> list:
-    async def read() -> list:
-        nc = await nats.connect(stack.env["SERAMBI_NATS_URL"])
-        try:
-            return [r.event async for r in read_stream(nc, "COMPLAINTS", f"complaints.access.{code}.*")]
-        finally:
-            await nc.drain()
-
-    return asyncio.run(read())

@@ -94,8 +94,9 @@ def test_anonymous_and_confidential_complaints_leak_nothing_in_public_views(real
         assert secret not in real_stack.log_text()
     for text in ("Rincian rahasia.", "Konflik kepentingan"):
         assert text.encode() not in stored and text not in str(public_confidential)
-    named = api.details(confidential["tracking_code"], "team").json()["complainant"]
-    assert named == {"name": IDENTITY["name"], "email": IDENTITY["email"], "phone": "+6281355550142"}
+    named = api.identity(confidential["tracking_code"], "team").json()
+    assert named == {"tracking_code": confidential["tracking_code"], "name": IDENTITY["name"],
+                     "email": IDENTITY["email"], "phone": "+6281355550142"}
 
 
 def test_the_flow_from_receipt_to_a_disputed_answer_and_back(real_stack, api):

@@ -115,7 +115,8 @@ def test_a_text_message_becomes_a_whatsapp_complaint_and_the_sender_gets_the_tra
     code = complaint_from(api, graph, number)
     view = api.wait_for(code, lambda v: v.get("channel") == "whatsapp")
     assert view["summary"] == "Izin usaha saya belum diproses sejak dua bulan."
-    assert view["complainant"] == {"name": "Siti Aminah", "email": None, "phone": "+" + number}
+    identity = api.identity(code).json()
+    assert identity == {"tracking_code": code, "name": "Siti Aminah", "email": None, "phone": "+" + number}
     assert view["recorded_by"] == "whatsapp"
     assert view["clock"] == "triage"
     received = events(wa_stack.env["SERAMBI_NATS_URL"], code)[0]

@@ -65,4 +65,5 @@ def test_queue_filters_combine_into_one_query(wib):
                      "team": "Tim"}
     assert QueueFilter(status="reopened", open=False).query() == {"stage": STAGES[Status.REOPENED]}
     assert QueueFilter(paused=True).query() == {"open_pause": {"$ne": None}}
+    assert QueueFilter(assignee="tim", open=True).query() == {"assignee": "tim", "stage": {"$lt": 4}}
     assert NO_DEADLINE.year == 9999

@@ -9,6 +9,8 @@ EXPECTED = {
     ("GET", "/api/v1/officer/complaints"): {"complaint_officer", "complaint_team", "supervisor", "admin"},
     ("GET", "/api/v1/officer/complaints/{tracking_code}"): {"complaint_officer", "complaint_team",
                                                              "supervisor", "admin"},
+    ("GET", "/api/v1/officer/complaints/{tracking_code}/complainant"): {
+        "complaint_officer", "complaint_team", "supervisor", "admin"},
     ("GET", "/api/v1/officer/complaints/{tracking_code}/attachments/{document_id}"): {
         "complaint_officer", "complaint_team", "supervisor", "admin"},
     ("POST", "/api/v1/officer/complaints/{tracking_code}/classify"): {"complaint_officer", "complaint_team",

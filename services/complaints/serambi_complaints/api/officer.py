@@ -125,6 +125,8 @@ async def complaint_queue(
     paused: bool | None = None,
     open_: Annotated[bool | None, Query(alias="open")] = None,
     team: str | None = Query(default=None, max_length=300),
+    assignee: str | None = Query(default=None, min_length=1, max_length=200,
+                                 description="the member's officer id, as given to assign ('my cases')"),
     page: int = Query(default=1, ge=1, le=10_000),
     page_size: int = Query(default=25, ge=1, le=100),
 ) -> dict[str, Any]:
@@ -134,24 +136,36 @@ async def complaint_queue(
     filters = QueueFilter(
         tier=tier.value if tier else None, status=status_.value if status_ else None,
         channel=channel.value if channel else None, due_before=due_before, breached=breached,
-        paused=paused, open=open_, team=team,
+        paused=paused, open=open_, team=team, assignee=assignee,
     )
     return wib(await service_of(request).reader().queue(filters, page, page_size, now_utc()))
 
 
 @router.get("/complaints/{tracking_code}")
-async def complaint_details(tracking_code: Code, request: Request, officer: Handler) -> dict[str, Any]:
-    """The complaint in full; the complainant's identity in clear unless anonymous — each such
-    view is recorded as a PersonalDataAccessed audit event first."""
-    service = service_of(request)
-    view = await service.reader().officer_view(tracking_code, now_utc())
+async def complaint_details(tracking_code: Code, request: Request, _: Handler) -> dict[str, Any]:
+    """The complaint in full, with the complainant's identity masked (``complainant.masked``;
+    anonymous: only which contacts exist). Not audited: it shows no personal data in clear —
+    ``GET …/{code}/complainant`` does, audited."""
+    view = await service_of(request).reader().officer_view(tracking_code, now_utc())
     if view is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no complaint {tracking_code}")
-    shown = [field for field in ("name", "email", "phone") if view["complainant"].get(field)]
+    return wib(view)
+
+
+@router.get("/complaints/{tracking_code}/complainant")
+async def complainant_identity(tracking_code: Code, request: Request, officer: Handler) -> dict[str, Any]:
+    """The complainant's name, email and phone in clear (an anonymous complainant's never: only
+    which contacts exist). Each view that shows any is recorded first as a PersonalDataAccessed
+    audit event (the fields shown, never their values)."""
+    service = service_of(request)
+    identity = await service.reader().identity(tracking_code)
+    if identity is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no complaint {tracking_code}")
+    shown = [field for field in ("name", "email", "phone") if identity.get(field)]
     if shown:
         await record_access(service.runtime.store, "complaints", tracking_code, officer, shown,
-                            "complaint details")
-    return wib(view)
+                            "complainant identity")
+    return {"tracking_code": tracking_code, **identity}
 
 
 @router.get("/complaints/{tracking_code}/attachments/{document_id}", response_class=Response)
