@@ -4,8 +4,8 @@
 the access token shortly before it expires, and gives the route an ``Officer`` whose access
 token the console relays to the services (which still enforce their own role matrix).
 ``ConsoleRoute`` turns "not signed in" into a redirect to sign-in (the page asked for comes
-back after it), "not allowed" into the 403 page, writes a renewed session cookie, and marks
-every console answer ``no-store``.
+back after it; a form posted meanwhile is kept, ``drafts``), "not allowed" into the 403 page,
+writes a renewed session cookie, and marks every console answer ``no-store``.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from serambi_kit.logging import get_logger
 
 from ..adapters.backend import ApiError
 from ..api.deps import render
+from . import drafts
 from .oidc import Provider, SignInFailed, Tokens
 from .session import PATH, TOUCH_SECONDS, OfficerSession, Sealer, cleared, read_session, session_cookies
 from .settings import ConsoleSettings
@@ -174,28 +175,48 @@ def write_session(response: Response, request: Request, session: OfficerSession 
                                 samesite="lax", secure=secure(request, console.settings))
 
 
-def sign_in_redirect(request: Request) -> RedirectResponse:
-    back = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    if request.method != "GET":
-        back = request.url.path
+def sign_in_redirect(request: Request, back: str | None = None) -> RedirectResponse:
+    """To sign-in, then back to ``back`` (default: this page; a post's own address)."""
+    if back is None:
+        back = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        if request.method != "GET":
+            back = request.url.path
     return RedirectResponse(f"{PATH}/masuk?next={quote(back, safe='/')}", status_code=303)
+
+
+async def sign_in_again(request: Request, endpoint: Callable[..., Any]) -> Response:
+    """The session is over: to sign-in. A post gets a page that moves on to sign-in by itself
+    (the strict CSP's ``form-action 'self'`` stops a form's redirect to the provider); a form
+    posted to a route marked ``drafts.form_on`` comes back on its page after sign-in, its text
+    kept in a sealed cookie until then."""
+    if request.method == "GET":
+        response: Response = sign_in_redirect(request)
+    else:
+        page = drafts.page_of(endpoint, request)
+        kept = await drafts.keep(request, page) if page is not None else None
+        target = sign_in_redirect(request, page).headers["location"]
+        response = render(request, "petugas/sesi-berakhir.html", {"next": target, "kept": kept is not None},
+                          private=True)
+        if kept is not None:
+            drafts.write(response, request, kept, secure(request, console_of(request).settings))
+    write_session(response, request, None)
+    return response
 
 
 class ConsoleRoute(APIRoute):
     def get_route_handler(self) -> Callable[[Request], Any]:
         handler = super().get_route_handler()
+        endpoint = self.endpoint
 
         async def route(request: Request) -> Response:
             try:
                 response = await handler(request)
             except SignInRequired:
-                response = sign_in_redirect(request)
-                write_session(response, request, None)
+                response = await sign_in_again(request, endpoint)
             except ApiError as exc:
                 if exc.status != 401:
                     raise
-                response = sign_in_redirect(request)  # a service no longer takes the token
-                write_session(response, request, None)
+                response = await sign_in_again(request, endpoint)  # a service no longer takes the token
             except Forbidden as exc:
                 response = render(request, "petugas/terlarang.html",
                                   {"officer": exc.officer, "area": exc.area}, 403)
@@ -203,6 +224,8 @@ class ConsoleRoute(APIRoute):
                 renewed = getattr(request.state, "petugas_session", None)
                 if renewed is not None:
                     write_session(response, request, renewed)
+                if getattr(request.state, "petugas_draft_spent", False):
+                    drafts.forget(response, request)  # a draft is shown once
             response.headers["Cache-Control"] = "no-store"
             return response
 

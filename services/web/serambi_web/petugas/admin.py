@@ -17,6 +17,7 @@ from serambi_calendar import CalendarError, calendar_from_env
 
 from ..adapters.backend import ApiError
 from ..api.deps import checked_form, portal_of, render, text
+from . import drafts
 from .access import AREAS, ROLE_NAMES, ConsoleRoute, Officer, allowed
 from .session import PATH
 
@@ -51,7 +52,8 @@ def _paged(items: list[dict[str, Any]], number: int) -> tuple[list[dict[str, Any
 @router.get("/")
 async def resources(request: Request, officer: Administrator, ruang: int = 1, pejabat: int = 1) -> Response:
     """Rooms and hosts (scheduling lists them whole; the screen pages them)."""
-    return await _resources(request, officer, ruang, pejabat)
+    kept = drafts.restored(request, officer.subject)  # a form posted after the session ended
+    return await _resources(request, officer, ruang, pejabat, values=kept.prefixed() if kept else None)
 
 
 async def _resources(request: Request, officer: Officer, ruang: int = 1, pejabat: int = 1, *,
@@ -85,6 +87,7 @@ def _refusal(error: ApiError, form: str) -> tuple[str, dict[str, str]]:
 
 
 @router.post("/{form}")
+@drafts.form_on(f"{BASE}/")
 async def register(request: Request, officer: Administrator, form: str) -> Response:
     posted = await checked_form(request, max_files=0)
     if form not in FORMS:

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from serambi_calendar import WIB
+from starlette.datastructures import FormData
 
 from ..adapters.backend import ApiError, BackendUnavailable, Throttled
 from ..adapters.services import _form
@@ -21,6 +22,7 @@ from ..api import relay
 from ..api.audiensi import DOCUMENTS, FIELDS, _documents
 from ..api.deps import checked_form, portal_of, render, text
 from ..api.messages import field_errors, too_large
+from . import drafts
 from . import penjadwalan_tampilan as pt
 from .access import AREAS, ROLE_NAMES, ConsoleRoute, Officer, allowed
 from .session import PATH
@@ -69,10 +71,14 @@ async def _guests_page(request: Request, officer: Officer, values: dict[str, str
 
 @router.get("/")
 async def guest_book(request: Request, officer: Desk, kode: str = "") -> Response:
-    return await _guests_page(request, officer, {"request_tracking_code": kode[:64]}, {})
+    values = {"request_tracking_code": kode[:64]}
+    if kept := drafts.restored(request, officer.subject):  # posted after the session ended
+        values |= kept.values()
+    return await _guests_page(request, officer, values, {})
 
 
 @router.post("/tamu")
+@drafts.form_on(f"{BASE}/")
 async def register_guest(request: Request, officer: Desk) -> Response:
     form = await checked_form(request, max_files=0)
     values = {name: text(form, name)[:300] for name in GUEST_FIELDS}
@@ -141,10 +147,15 @@ def _form_page(request: Request, officer: Officer, values: dict[str, Any],
 
 @router.get("/permohonan/baru")
 async def new_request(request: Request, officer: Desk) -> Response:
-    return _form_page(request, officer, {"participants": "1", "channel": "desk"})
+    values: dict[str, Any] = {"participants": "1", "channel": "desk"}
+    if not (kept := drafts.restored(request, officer.subject)):  # posted after the session ended?
+        return _form_page(request, officer, values)
+    values |= kept.values() | {"proposed_dates": kept.fields.get("proposed_dates", [])}
+    return _form_page(request, officer, values, key=relay.key_of(FormData(kept.values())))
 
 
 @router.post("/permohonan/baru")
+@drafts.form_on(f"{BASE}/permohonan/baru")
 async def submit_request(request: Request, officer: Desk) -> Response:
     """Relays the form and its scans to intake's officer route (multipart, Idempotency-Key)."""
     portal = portal_of(request)

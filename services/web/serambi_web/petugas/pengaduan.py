@@ -19,6 +19,7 @@ from serambi_calendar import WIB
 
 from ..adapters.backend import ApiError
 from ..api.deps import checked_form, portal_of, render, text
+from . import drafts
 from . import pengaduan_tampilan as t
 from .access import AREAS, ROLE_NAMES, Area, ConsoleRoute, Officer, allowed
 from .session import PATH
@@ -29,7 +30,6 @@ MINE = Area("pengaduan", "Kasus saya", ("complaint_team", "admin"))
 RECORDERS, DISPATCHERS = {"complaint_officer", "admin"}, {"complaint_officer", "supervisor", "admin"}
 ANSWERERS = {"complaint_team", "supervisor", "admin"}
 PAGE_SIZE = 25
-MINE_SCAN_PAGES, MINE_SCAN_SIZE = 4, 100  # "kasus saya" looks through the 400 most urgent open cases
 CODE = r"^[A-Za-z0-9_-]{1,64}$"
 BASE = f"{PATH}/pengaduan"
 
@@ -100,21 +100,15 @@ async def queue(request: Request, officer: Handler, halaman: int = 1) -> Respons
 
 
 @router.get("/saya")
-async def my_cases(request: Request, officer: TeamMember) -> Response:
-    """The open cases assigned to this officer, most urgent first (the API has no assignee
-    filter yet: the screen looks through a bounded number of the most urgent open cases)."""
-    mine: list[dict[str, Any]] = []
-    scanned = 0
-    for number in range(1, MINE_SCAN_PAGES + 1):
-        found = await _api(request, officer, "GET", "/complaints", params={
-            "open": "true", "page": str(number), "page_size": str(MINE_SCAN_SIZE)})
-        scanned += len(found["items"])
-        mine += [row for row in found["items"] if row.get("assignee") == officer.subject]
-        if scanned >= found["total"]:
-            break
+async def my_cases(request: Request, officer: TeamMember, halaman: int = 1) -> Response:
+    """The open cases assigned to this officer (the API's ``assignee`` filter: the officer id
+    assign was given), most urgent first, a page at a time."""
+    halaman = min(max(halaman, 1), 10_000)
+    found = await _api(request, officer, "GET", "/complaints", params={
+        "assignee": officer.subject, "open": "true", "page": str(halaman), "page_size": str(PAGE_SIZE)})
     return _page(request, "petugas/pengaduan/saya.html", {
-        "officer": officer, "rows": _rows(mine), "scanned": scanned,
-        "limit": MINE_SCAN_PAGES * MINE_SCAN_SIZE,
+        "officer": officer, "rows": _rows(found["items"]), "total": found["total"], "halaman": halaman,
+        "pages": max(1, -(-found["total"] // PAGE_SIZE)),
     })
 
 
@@ -124,9 +118,10 @@ def _now_wib() -> str:
 
 @router.get("/baru")
 async def new_complaint(request: Request, officer: Recorder) -> Response:
-    return _page(request, "petugas/pengaduan/baru.html", {
-        "officer": officer, "values": {"received_at": _now_wib(), "disclosure": "named",
-                                       "key": uuid.uuid4().hex}, "errors": {}})
+    values = {"received_at": _now_wib(), "disclosure": "named", "key": uuid.uuid4().hex}
+    if kept := drafts.restored(request, officer.subject):  # posted after the session ended
+        values |= kept.values()
+    return _page(request, "petugas/pengaduan/baru.html", {"officer": officer, "values": values, "errors": {}})
 
 
 def _complaint_body(values: dict[str, str]) -> dict[str, Any]:
@@ -143,6 +138,7 @@ def _complaint_body(values: dict[str, str]) -> dict[str, Any]:
 
 
 @router.post("/baru")
+@drafts.form_on(f"{BASE}/baru")
 async def record(request: Request, officer: Recorder) -> Response:
     form = await checked_form(request, max_files=0)
     names = ("channel", "received_at", "disclosure", "name", "email", "phone", "summary", "description",
@@ -170,8 +166,11 @@ async def record(request: Request, officer: Recorder) -> Response:
 async def _case(request: Request, officer: Officer, code: str, *, shown: bool = False,
                 errors: dict[str, str] | None = None, values: dict[str, str] | None = None,
                 problem: str | None = None, status_code: int = 200) -> Response:
+    """The case page; the complainant's identity is masked unless ``shown`` (the officer pressed
+    *Tampilkan identitas pelapor*: only then is the service's audited identity read)."""
     try:
         case = await _api(request, officer, "GET", f"/complaints/{code}")
+        identity = await _api(request, officer, "GET", f"/complaints/{code}/complainant") if shown else None
     except ApiError as exc:
         if exc.status == 404:
             raise HTTPException(404) from None
@@ -187,7 +186,7 @@ async def _case(request: Request, officer: Officer, code: str, *, shown: bool = 
         "close": status == "answered",
     }
     return _page(request, "petugas/pengaduan/kasus.html", {
-        "officer": officer, "case": case, "urgency": t.urgency(case), "may": may, "shown": shown,
+        "officer": officer, "case": case, "urgency": t.urgency(case), "may": may, "identity": identity,
         "errors": errors or {}, "values": values or {}, "problem": problem,
         "done": t.DONE.get(step := request.query_params.get("selesai", "")),
         "catching_up": bool(step) and not t.shows_step(case, step),
@@ -198,12 +197,15 @@ async def _case(request: Request, officer: Officer, code: str, *, shown: bool = 
 async def case_page(request: Request, officer: Handler, code: str) -> Response:
     if not _valid(code):
         raise HTTPException(404)
-    return await _case(request, officer, code)
+    kept = drafts.restored(request, officer.subject)  # a step posted after the session ended
+    return await _case(request, officer, code, values=kept.prefixed() if kept else None)
 
 
 @router.post("/{code}/tampilkan")
+@drafts.form_on(f"{BASE}/{{code}}")
 async def show_identity(request: Request, officer: Handler, code: str) -> Response:
-    """The complainant's identity in clear: an explicit action (the service audits the view)."""
+    """The complainant's identity in clear: an explicit action (a POST, so no link preview or
+    reload shows it by accident); the service audits the view."""
     await checked_form(request, max_files=0)
     if not _valid(code):
         raise HTTPException(404)
@@ -218,6 +220,7 @@ ACTIONS = {  # console step → (API step, form fields → body)
 
 
 @router.post("/{code}/{step}")
+@drafts.form_on(f"{BASE}/{{code}}")
 async def act(request: Request, officer: Handler, code: str, step: str) -> Response:
     form = await checked_form(request, max_files=0)
     if not _valid(code) or step not in ACTIONS:

@@ -20,6 +20,7 @@ from serambi_kit.downloads import download_headers
 
 from ..adapters.backend import ApiError
 from ..api.deps import checked_form, portal_of, render, text
+from . import drafts
 from . import penjadwalan_tampilan as t
 from .access import AREAS, ROLE_NAMES, ConsoleRoute, Officer, allowed
 from .session import PATH
@@ -125,7 +126,8 @@ async def _audience(request: Request, officer: Officer, audience_id: str, *, pro
 @router.get("/audiensi/{audience_id}")
 async def audience_page(request: Request, officer: Scheduler, audience_id: str) -> Response:
     _check(audience_id)
-    return await _audience(request, officer, audience_id)
+    kept = drafts.restored(request, officer.subject)  # a step posted after the session ended
+    return await _audience(request, officer, audience_id, values=kept.prefixed() if kept else None)
 
 
 @router.get("/audiensi/{audience_id}/surat")
@@ -179,6 +181,7 @@ def _body(step: str, values: dict[str, str]) -> tuple[dict[str, Any] | None, dic
 
 
 @router.post("/audiensi/{audience_id}/{step}")
+@drafts.form_on(f"{BASE}/audiensi/{{audience_id}}")
 async def act(request: Request, officer: Scheduler, audience_id: str, step: str) -> Response:
     form = await checked_form(request, max_files=0)
     _check(audience_id)

@@ -17,7 +17,7 @@ from serambi_kit.logging import get_logger
 
 from ..adapters.backend import BackendUnavailable
 from ..api.deps import checked_form, portal_of, render
-from . import admin, meja, pengaduan, penjadwalan, pimpinan
+from . import admin, drafts, meja, pengaduan, penjadwalan, pimpinan
 from .access import (
     AREAS,
     ROLE_NAMES,
@@ -109,6 +109,7 @@ async def sign_out(request: Request) -> Response:
         url = None
     response = page(request, "petugas/keluar.html", {"next": url or SIGNED_OUT})
     write_session(response, request, None)
+    drafts.forget(response, request)
     if session:
         log.info("console.signed_out", officer=session.subject)
     return response

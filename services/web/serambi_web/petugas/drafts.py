@@ -1,0 +1,174 @@
+"""A form in progress kept across a new sign-in.
+
+When a console form is posted after the session ended (idle or absolute timeout, or a service
+no longer takes the token), the officer is sent to sign in again (``access.sign_in_again``: a
+page that moves on by itself). If the post's CSRF token is this browser's, its text fields go
+with them in a sealed cookie (``serambi_petugas_draf_0``/``_1``:
+AES-GCM under the session's key with a purpose of its own, HttpOnly, SameSite=Lax,
+Path=/petugas, 15 minutes, at most two cookies). Never files, never the CSRF token. After
+sign-in the officer lands on the page that holds the form, which shows it filled in again with
+a notice that it was **not** sent; the officer presses the button again. The draft is bound to
+the officer whose session ended (when it is known), opened once, and then deleted.
+
+A POST route opts in with ``@form_on("/petugas/…/{param}")``: the page of its form, filled
+with the route's path parameters; its GET handler reads ``restored(request, officer)``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+from fastapi import Request
+from fastapi.responses import Response
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
+
+from ..api.deps import portal_of
+from .session import CHUNK, PATH, Sealer, read_session
+
+COOKIE = "serambi_petugas_draf"
+PURPOSE = "draft"
+SECONDS = 15 * 60
+MAX_CHUNKS = 2  # with the session's cookies, well under a server's 16 KiB request head
+MAX_VALUE = 5000  # characters: the longest field of any console form
+MAX_FIELDS = 40
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
+LABELS = {  # the fields long enough to be left out, as the notice names them
+    "description": "Uraian pengaduan", "answer": "Jawaban", "summary": "Ringkasan", "reason": "Alasan",
+    "notes": "Catatan", "topic": "Pokok bahasan", "purpose": "Keperluan",
+}
+
+
+@dataclass
+class Draft:
+    page: str  # where the form is, e.g. /petugas/pengaduan/ADU-2026-000001
+    action: str  # where it was posted, e.g. /petugas/pengaduan/ADU-2026-000001/jawab
+    fields: dict[str, list[str]]
+    subject: str | None  # the officer whose session ended, when known
+    at: float
+    dropped: list[str] = field(default_factory=list)  # too long to keep: to type again
+    had_files: bool = False
+
+    @property
+    def form(self) -> str:
+        """The form's name on a page of several: the last part of its address (``jawab``)."""
+        return self.action.rstrip("/").rsplit("/", 1)[-1]
+
+    def values(self, prefix: str = "") -> dict[str, str]:
+        """Each field's first value, named as the page's ``values`` name them."""
+        return {f"{prefix}{name}": items[0] for name, items in self.fields.items() if items}
+
+    @property
+    def dropped_labels(self) -> list[str]:
+        return [LABELS.get(name, "isian lain") for name in self.dropped]
+
+    def prefixed(self) -> dict[str, str]:
+        """For pages of several forms, whose ``values`` are ``<form>-<field>``."""
+        return self.values(f"{self.form}-")
+
+
+def form_on(page: str) -> Callable[[Endpoint], Endpoint]:
+    """Marks a POST route whose form lives on ``page`` (a format string over its path parameters):
+    a post there after the session ended keeps its fields and returns to ``page`` after sign-in."""
+    def mark(endpoint: Endpoint) -> Endpoint:
+        endpoint.form_page = page  # type: ignore[attr-defined]
+        return endpoint
+
+    return mark
+
+
+def page_of(endpoint: Callable[..., Any], request: Request) -> str | None:
+    page = getattr(endpoint, "form_page", None)
+    if page is None or request.method != "POST":
+        return None
+    return page.format(**{name: quote(str(value), safe="") for name, value in request.path_params.items()})
+
+
+def _sealer(request: Request) -> Sealer:
+    return request.app.state.console.sealer
+
+
+async def keep(request: Request, page: str) -> Draft | None:
+    """The posted form's text fields, to come back on ``page`` (None if the form cannot be read,
+    its CSRF token is not this browser's, or it holds no text)."""
+    try:  # the handler may have read it already: then this is that form
+        form = await request.form(max_files=8, max_fields=MAX_FIELDS, max_part_size=64 * 1024)
+    except (MultiPartException, HTTPException, ValueError):
+        return None  # more files or fields than a console form has: nothing is kept
+    secrets = portal_of(request).secrets
+    token = form.get("csrf")
+    nonce = request.cookies.get(secrets.csrf_cookie)
+    if not secrets.csrf_valid(nonce, token if isinstance(token, str) else None):
+        return None  # not posted from this browser's page: nothing of it is kept
+    fields: dict[str, list[str]] = {}
+    had_files = False
+    for name, value in form.multi_items():
+        if isinstance(value, UploadFile):
+            had_files = had_files or bool(value.filename or value.size)
+            await value.close()
+        elif name != "csrf" and value.strip():
+            fields.setdefault(name, []).append(value[:MAX_VALUE])
+    if not fields:
+        return None
+    ended = read_session(_sealer(request), request.cookies)  # timeouts do not matter here
+    return Draft(page, request.url.path, fields, ended.subject if ended else None, time.time(),
+                 had_files=had_files)
+
+
+def write(response: Response, request: Request, draft: Draft, secure: bool) -> None:
+    """Set the sealed draft's cookies on ``response``."""
+    chunks = _seal(_sealer(request), draft)
+    for i in range(MAX_CHUNKS):
+        if i < len(chunks):
+            response.set_cookie(f"{COOKIE}_{i}", chunks[i], max_age=SECONDS, path=PATH, httponly=True,
+                                samesite="lax", secure=secure)
+        elif f"{COOKIE}_{i}" in request.cookies:
+            response.delete_cookie(f"{COOKIE}_{i}", path=PATH)
+
+
+def _seal(sealer: Sealer, draft: Draft) -> list[str]:
+    """The sealed draft in at most MAX_CHUNKS cookies; the longest fields are left out (and
+    named in ``dropped``) until it fits."""
+    while True:
+        value = sealer.seal(PURPOSE, asdict(draft))
+        if len(value) <= CHUNK * MAX_CHUNKS:
+            return [value[i:i + CHUNK] for i in range(0, len(value), CHUNK)]
+        longest = max(draft.fields, key=lambda name: sum(len(v) for v in draft.fields[name]))
+        del draft.fields[longest]
+        draft.dropped.append(longest)
+
+
+def restored(request: Request, subject: str) -> Draft | None:
+    """The draft of the form on this page, for this officer, once (the answer deletes it); an
+    expired one, or another officer's, is deleted unseen."""
+    if not request.cookies.get(f"{COOKIE}_0"):
+        return None
+    draft = _open(request)
+    fresh = draft is not None and time.time() - draft.at <= SECONDS
+    if fresh and draft.page != request.url.path:
+        return None  # another page's form: it waits for its page until it expires
+    request.state.petugas_draft_spent = True  # ConsoleRoute deletes the cookies with this answer
+    if not fresh or draft.subject not in (None, subject):
+        return None
+    request.state.petugas_draft = draft  # the console's base page shows the notice
+    return draft
+
+
+def _open(request: Request) -> Draft | None:
+    value = "".join(request.cookies.get(f"{COOKIE}_{i}", "") for i in range(MAX_CHUNKS))
+    data = _sealer(request).open(PURPOSE, value)
+    try:
+        return Draft(**data) if data else None
+    except TypeError:  # sealed by an older layout
+        return None
+
+
+def forget(response: Response, request: Request) -> None:
+    for i in range(MAX_CHUNKS):
+        if f"{COOKIE}_{i}" in request.cookies:
+            response.delete_cookie(f"{COOKIE}_{i}", path=PATH)
