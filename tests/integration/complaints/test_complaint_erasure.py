@@ -73,3 +73,24 @@ async def test_an_erased_complainants_link_answers_410_saying_the_data_was_erase
     disputed = await client.post(f"{track}/dispute", json={"reason": "Belum selesai"},
                                  headers={"X-Access-Token": token})
     assert disputed.status_code == 410  # not a 500 from sealing under an erased key
+
+
+async def test_no_nats_subject_holds_the_complainants_name_contact_or_words(client, nats_client):
+    """Subjects are routing keys that every subscriber, mirror and monitoring page sees in clear
+    and that erasure cannot reach: they name contexts, cases and event types only."""
+    personal = {"name": "Siti Rahmawati", "email": "siti.subject@example.id", "phone": "0813 5555 0142",
+                "summary": "Antrian terlalu lama", "description": "Saya menunggu tiga jam."}
+    submitted = await client.post("/api/v1/complaints", json=personal)
+    assert submitted.status_code == 201, submitted.text
+    code, token = submitted.json()["tracking_code"], submitted.json()["access_token"]
+
+    async def tracked() -> bool:
+        return (await client.get(f"/api/v1/complaints/{code}", headers={"X-Access-Token": token})).status_code == 200
+
+    await eventually(tracked)
+    info = await nats_client.jetstream().stream_info("COMPLAINTS", subjects_filter=">")
+    subjects = list(info.state.subjects or {})
+    assert any(code in subject for subject in subjects)
+    forbidden = ["Siti", "Rahmawati", "siti.subject", "example.id", "0813", "81355550142", "Antrian"]
+    assert not [s for s in subjects for word in forbidden if word.lower() in s.lower()], subjects
+
