@@ -156,3 +156,12 @@ def test_a_draft_older_than_15_minutes_is_dropped(app, monkeypatch):
     client = restoring(app, officer(later), posted)
     page = client.get("/petugas/pengaduan/baru")
     assert DESCRIPTION not in page.text and "belum terkirim" not in page.text
+
+
+def test_a_post_without_any_session_keeps_nothing_since_whose_it_was_is_unknown(app):
+    """Past the absolute timeout the browser has dropped the session cookie: on a shared desk
+    computer, whoever signs in next must not be shown the text."""
+    client, csrf = browser(app, None)
+    answer = client.post("/petugas/pengaduan/baru", data={"csrf": csrf, "description": DESCRIPTION})
+    assert answer.status_code == 200 and "Sesi Anda telah berakhir" in answer.text
+    assert kept(app, answer) is None

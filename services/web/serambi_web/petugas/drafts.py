@@ -8,7 +8,9 @@ AES-GCM under the session's key with a purpose of its own, HttpOnly, SameSite=La
 Path=/petugas, 15 minutes, at most two cookies). Never files, never the CSRF token. After
 sign-in the officer lands on the page that holds the form, which shows it filled in again with
 a notice that it was **not** sent; the officer presses the button again. The draft is bound to
-the officer whose session ended (when it is known), opened once, and then deleted.
+the officer whose session ended, opened once, and then deleted; when the browser no longer
+holds the ended session (past the absolute timeout), whose it was is unknown and nothing is
+kept, since on a shared desk computer the next officer to sign in must not see it.
 
 A POST route opts in with ``@form_on("/petugas/…/{param}")``: the page of its form, filled
 with the route's path parameters; its GET handler reads ``restored(request, officer)``.
@@ -49,7 +51,7 @@ class Draft:
     page: str  # where the form is, e.g. /petugas/pengaduan/ADU-2026-000001
     action: str  # where it was posted, e.g. /petugas/pengaduan/ADU-2026-000001/jawab
     fields: dict[str, list[str]]
-    subject: str | None  # the officer whose session ended, when known
+    subject: str  # the officer whose session ended
     at: float
     dropped: list[str] = field(default_factory=list)  # too long to keep: to type again
     had_files: bool = False
@@ -113,11 +115,11 @@ async def keep(request: Request, page: str) -> Draft | None:
             await value.close()
         elif name != "csrf" and value.strip():
             fields.setdefault(name, []).append(value[:MAX_VALUE])
-    if not fields:
-        return None
     ended = read_session(_sealer(request), request.cookies)  # timeouts do not matter here
-    return Draft(page, request.url.path, fields, ended.subject if ended else None, time.time(),
-                 had_files=had_files)
+    if not fields or ended is None:
+        return None  # whose it was is unknown (the browser dropped the session): on a shared
+        # desk computer the next officer to sign in must not see it
+    return Draft(page, request.url.path, fields, ended.subject, time.time(), had_files=had_files)
 
 
 def write(response: Response, request: Request, draft: Draft, secure: bool) -> None:
@@ -153,7 +155,7 @@ def restored(request: Request, subject: str) -> Draft | None:
     if fresh and draft.page != request.url.path:
         return None  # another page's form: it waits for its page until it expires
     request.state.petugas_draft_spent = True  # ConsoleRoute deletes the cookies with this answer
-    if not fresh or draft.subject not in (None, subject):
+    if not fresh or draft.subject != subject:
         return None
     request.state.petugas_draft = draft  # the console's base page shows the notice
     return draft
