@@ -37,9 +37,25 @@ STATUSES = {"submitted": "Diajukan", "in_review": "Sedang ditinjau", "scheduled"
 CHANNELS = {"online": "Portal daring", "desk": "Meja informasi", "letter": "Surat"}
 INSTITUTION_TYPES = {"government_agency": "Instansi pemerintah", "local_government": "Pemerintah daerah",
                      "other_institution": "Lembaga lain"}
-GUEST_FIELDS = ("name", "institution", "purpose", "request_tracking_code")
+GUEST_FIELDS = ("name", "institution", "purpose", "request_tracking_code", "kontak", "identity_number")
 GUEST_LABELS = {"name": "Nama tamu", "institution": "Instansi", "purpose": "Keperluan",
-                "request_tracking_code": "Kode permohonan", "arrived_at": "Waktu datang"}
+                "request_tracking_code": "Kode permohonan", "arrived_at": "Waktu datang",
+                "kontak": "Nomor HP atau email tamu", "identity_number": "NIK tamu"}
+GUEST_FIELD_OF = {"email": "kontak", "phone": "kontak"}  # intake's field → the form's
+GUEST_RULES = {"request_tracking_code": "Kode permohonan hanya huruf, angka, - dan _.",
+               "identity_number": "NIK tamu terdiri dari 16 angka.",
+               "kontak": "Isi nomor HP (mis. 0812…) atau alamat email yang benar, atau kosongkan."}
+
+
+def guest_body(values: dict[str, str]) -> dict[str, str]:
+    """Intake's guest fields from the form's: the guest's phone or email (one field) goes to
+    ``phone`` or ``email``. With the NIK they are not stored: intake keeps only their keyed hashes
+    so that erasing the person finds this entry."""
+    body = {name: value for name, value in values.items() if value and name != "kontak"}
+    contact = values.get("kontak", "").strip()
+    if contact:
+        body["email" if "@" in contact else "phone"] = contact
+    return body
 RECEIVED = {  # intake's rules for received_at
     "missing": "Isi tanggal surat diterima.", "future": "Tanggal diterima tidak boleh di masa depan.",
     "too_old": "Surat yang diterima lebih dari 90 hari lalu tidak dicatat sebagai permohonan baru.",
@@ -85,7 +101,7 @@ async def register_guest(request: Request, officer: Desk) -> Response:
     errors = {name: f"{GUEST_LABELS[name]} wajib diisi." for name in ("name", "institution", "purpose")
               if not values[name]}
     if not errors:
-        body = {name: value for name, value in values.items() if value}
+        body = guest_body(values)
         try:
             await portal_of(request).intake.json("POST", "/api/v1/officer/guests", json=body,
                                                  headers=officer.bearer)
@@ -94,9 +110,9 @@ async def register_guest(request: Request, officer: Desk) -> Response:
                 raise
             for item in exc.errors:
                 field = str(item.get("field", "")).split(".")[-1]
+                field = GUEST_FIELD_OF.get(field, field)
                 label = GUEST_LABELS.get(field, "Isian")
-                message = ("Kode permohonan hanya huruf, angka, - dan _." if field == "request_tracking_code"
-                           else f"{label}: isian ini tidak dapat diterima. Periksa kembali.")
+                message = GUEST_RULES.get(field, f"{label}: isian ini tidak dapat diterima. Periksa kembali.")
                 errors.setdefault(field if field in GUEST_LABELS else "name", message)
             errors = errors or {"name": "Tamu belum dapat dicatat. Periksa kembali isian."}
         else:
