@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from serambi_kit.addresses import refuse_local
 
 SECRETS = ("whatsapp_access_token", "whatsapp_app_secret", "whatsapp_verify_token")
+PLACEHOLDER = "REPLACE_ME"  # deploy/k8s/overlays/prod/secrets.template.yaml's, never a real value
 
 
 class WhatsAppSettings(BaseSettings):
@@ -43,6 +44,12 @@ class WhatsAppSettings(BaseSettings):
     whatsapp_retry_seconds: float = Field(default=30.0, gt=0, description="first retry; doubles each time")
     whatsapp_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
 
+    @field_validator("whatsapp_phone_number_id", *SECRETS, mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        """An empty variable (compose's ``${X:-}``, an empty Secret key) means not set."""
+        return None if isinstance(value, str) and not value.strip() else value
+
     @property
     def whatsapp_enabled(self) -> bool:
         return self.whatsapp_mode == "cloud"
@@ -52,9 +59,10 @@ class WhatsAppSettings(BaseSettings):
         if not self.whatsapp_enabled:
             return self
         missing = [f"SERAMBI_{name.upper()}" for name in ("whatsapp_phone_number_id", *SECRETS)
-                   if not _value(getattr(self, name))]
+                   if _value(getattr(self, name)) in ("", PLACEHOLDER)]
         if missing:
-            raise ValueError(f"SERAMBI_WHATSAPP_MODE=cloud needs {', '.join(missing)}")
+            raise ValueError(f"SERAMBI_WHATSAPP_MODE=cloud needs {', '.join(missing)} (unset, empty or "
+                             f"{PLACEHOLDER}; docs/complaints.md, WhatsApp)")
         if getattr(self, "environment", None) == "production":
             if not self.whatsapp_api_base_url.startswith("https://"):
                 raise ValueError("SERAMBI_WHATSAPP_API_BASE_URL must be https in production")
