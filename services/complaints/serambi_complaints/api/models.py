@@ -81,7 +81,8 @@ class ClassifyIn(_Body):
 class AssignIn(_Body):
     team: Text300 = Field(description="the complaint team or unit, e.g. 'Tim Pengelola Pengaduan'")
     assignee: str | None = Field(default=None, min_length=1, max_length=200,
-                                 description="a member's officer id (role complaint_team)")
+                                 description="a team member (role complaint_team), by account name "
+                                             "(the identity provider's preferred_username)")
 
 
 class AnswerIn(_Body):

@@ -101,11 +101,12 @@ async def queue(request: Request, officer: Handler, halaman: int = 1) -> Respons
 
 @router.get("/saya")
 async def my_cases(request: Request, officer: TeamMember, halaman: int = 1) -> Response:
-    """The open cases assigned to this officer (the API's ``assignee`` filter: the officer id
-    assign was given), most urgent first, a page at a time."""
+    """The open cases assigned to this officer (the API's ``assignee`` filter), most urgent first,
+    a page at a time. A case is assigned by account name (the *Tugaskan* form asks for it), so
+    that is what is looked for: the provider's ``sub`` is a UUID on Keycloak, which nobody types."""
     halaman = min(max(halaman, 1), 10_000)
     found = await _api(request, officer, "GET", "/complaints", params={
-        "assignee": officer.subject, "open": "true", "page": str(halaman), "page_size": str(PAGE_SIZE)})
+        "assignee": officer.username, "open": "true", "page": str(halaman), "page_size": str(PAGE_SIZE)})
     return _page(request, "petugas/pengaduan/saya.html", {
         "officer": officer, "rows": _rows(found["items"]), "total": found["total"], "halaman": halaman,
         "pages": max(1, -(-found["total"] // PAGE_SIZE)),
