@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .audit import PersonalDataAccessed
+from .audit import PersonalDataAccessed, PersonalDataErased
 from .base import Event
 from .complaints import COMPLAINT_EVENTS
 from .intake import GuestRegistered, RequestLinkRequested, RequestSubmitted, RequestWithdrawn
@@ -27,6 +27,7 @@ EVENTS: tuple[type[Event], ...] = (
     NotificationSentV1,  # read only: the events recorded before version 2
     NotificationFailedV1,
     PersonalDataAccessed,
+    PersonalDataErased,
 )
 BY_TYPE: dict[str, type[Event]] = {event.event_type(): event for event in EVENTS}
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 from fastapi import FastAPI
 from faststream import FastStream
 from serambi_kit import asyncapi
+from serambi_kit.admin import erasure_router
 from serambi_kit.documents import DocumentStore
 from serambi_kit.http import create_service_app
 from serambi_kit.idempotency import IdempotencyKeys
@@ -45,7 +46,8 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         )
         log.info("documents.swept", deleted=swept)
 
-    app = create_service_app(runtime, title="Serambi intake", routers=ROUTERS, on_started=on_started)
+    app = create_service_app(runtime, title="Serambi intake", on_started=on_started,
+                             routers=[*ROUTERS, erasure_router("intake")])  # erasure: the admin's
     app.state.answer_due = answer_due()
     return app
 

@@ -1,7 +1,7 @@
 """Intake's consumers: its own events and scheduling's audience events, projected into the
 request views and the guest book."""
 
-from serambi_contracts.audit import PersonalDataAccessed
+from serambi_contracts.audit import PersonalDataAccessed, PersonalDataErased
 from serambi_contracts.intake import GuestRegistered, RequestLinkRequested, RequestSubmitted, RequestWithdrawn
 from serambi_kit.runtime import Runtime
 from serambi_kit.topology import ConsumerSpec
@@ -20,3 +20,4 @@ def register(runtime: Runtime) -> None:
     runtime.publishes("intake", "request", RequestSubmitted, RequestWithdrawn, RequestLinkRequested)
     runtime.publishes("intake", "guest", GuestRegistered)
     runtime.publishes("intake", "access", PersonalDataAccessed)
+    runtime.publishes("intake", "erasure", PersonalDataErased)  # serambi_kit.admin.erasure_router

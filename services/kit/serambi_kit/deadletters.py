@@ -60,10 +60,24 @@ class DeadLetters:
         document = letter.document()
         await self.collection.replace_one({"_id": document["_id"]}, document, upsert=True)
 
-    async def list(self, status: str | None = "open", limit: int = 100) -> list[dict[str, Any]]:
-        query = {"status": status} if status else {}
-        cursor = self.collection.find(query).sort("recorded_at", -1).limit(limit)
+    async def list(self, status: str | None = "open", limit: int = 100,
+                   before: tuple[datetime, str] | None = None) -> list[dict[str, Any]]:
+        """Newest first (by ``recorded_at``, then id); ``before`` = (recorded_at, id) of the last
+        record of the previous page: the records after it in that order."""
+        query: dict[str, Any] = {"status": status} if status else {}
+        if before is not None:
+            at, letter_id = before
+            query["$or"] = [{"recorded_at": {"$lt": at}}, {"recorded_at": at, "_id": {"$lt": letter_id}}]
+        cursor = self.collection.find(query).sort([("recorded_at", -1), ("_id", -1)]).limit(limit)
         return [document async for document in cursor]
+
+    async def count(self, status: str | None = "open") -> int:
+        return await self.collection.count_documents({"status": status} if status else {})
+
+    async def status_of(self, letter_id: str) -> str | None:
+        """The record's status, None when there is no such record."""
+        found = await self.collection.find_one({"_id": letter_id}, {"status": 1})
+        return found["status"] if found else None
 
     async def mark_for_redrive(self, letter_id: str | None = None) -> int:
         """Ask the consuming service to run the handler again on open records (one, or all).

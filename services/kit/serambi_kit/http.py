@@ -15,6 +15,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .admin import dead_letters_router
 from .apidocs import serve_docs
 from .auth import TokenVerifier
 from .bodylimit import BodyLimit
@@ -168,6 +169,7 @@ def create_service_app(
 
     for router in routers:
         app.include_router(router)
+    app.include_router(dead_letters_router())  # admin: this service's dead letters, redrive
     return app
 
 

@@ -156,10 +156,14 @@ class Vault:
         self._cache.pop(key_id, None)
         return (await self.keys.delete_one({"_id": key_id})).deleted_count == 1
 
+    async def subjects_of(self, identifier: str) -> list[str]:
+        """The key ids of every data subject an email, phone or NIK finds (nothing is erased)."""
+        digest = self.lookup_hash(identifier)
+        return [doc["_id"] async for doc in self.keys.find({"lookup": digest}, {"_id": 1})]
+
     async def erase_person(self, identifier: str) -> list[str]:
         """Erase every data subject found by an email, phone or NIK. Returns the erased key ids."""
-        digest = self.lookup_hash(identifier)
-        key_ids = [doc["_id"] async for doc in self.keys.find({"lookup": digest}, {"_id": 1})]
+        key_ids = await self.subjects_of(identifier)
         for key_id in key_ids:
             await self.erase_subject(key_id)
         return key_ids

@@ -95,7 +95,7 @@ class Supervisor:
                           ports.oidc, echo=False))
         web = f"http://127.0.0.1:{ports.services['web']}"
         backends = {f"SERAMBI_{name.upper()}_URL": f"http://127.0.0.1:{ports.services[name]}"
-                    for name in ("intake", "complaints", "scheduling")}
+                    for name in ("intake", "complaints", "scheduling", "notifier")}
         for name, port in ports.services.items():
             links = {"web": {**backends, "SERAMBI_OIDC_ISSUER": issuer},
                      "notifier": {"SERAMBI_PUBLIC_BASE_URL": web}}

@@ -88,7 +88,7 @@ def _link(name: str, processes: dict[str, localstack.ManagedProcess]) -> None:
         if "web" in ports:
             env["SERAMBI_PUBLIC_BASE_URL"] = f"http://127.0.0.1:{ports['web']}"
     if name == "web":
-        for backend in ("intake", "complaints", "scheduling"):
+        for backend in ("intake", "complaints", "scheduling", "notifier"):
             if backend in ports:
                 env[f"SERAMBI_{backend.upper()}_URL"] = f"http://127.0.0.1:{ports[backend]}"
 

@@ -15,7 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from serambi_kit.logging import configure_logging, get_logger
 
 from . import content, petugas
-from .adapters.backend import Pool
+from .adapters.backend import Backend, Pool
 from .adapters.services import Complaints, Intake, Scheduling
 from .api import ROUTERS, errors
 from .api.deps import Portal
@@ -39,6 +39,7 @@ def build_portal(settings: WebSettings, pool: Pool) -> Portal:
                         settings.secure_cookies),
         content=content.load(settings.content_file),
         uploads=asyncio.Semaphore(settings.max_concurrent_uploads),
+        notifier=Backend("notifier", pool, settings.notifier_url) if settings.notifier_url else None,
     )
 
 

@@ -22,7 +22,8 @@ class WebSettings(BaseSettings):
     default_port: ClassVar[int] = 8000
     # The services' APIs, reached from the portal's pod or container: production refuses
     # loopback there (the local defaults would leave every page saying "coba lagi").
-    outward_addresses: ClassVar[tuple[str, ...]] = ("intake_url", "complaints_url", "scheduling_url")
+    outward_addresses: ClassVar[tuple[str, ...]] = ("intake_url", "complaints_url", "scheduling_url",
+                                                    "notifier_url")
 
     environment: Literal["development", "test", "production"] = "development"
     http_host: str = "127.0.0.1"
@@ -34,6 +35,10 @@ class WebSettings(BaseSettings):
     backend_timeout_seconds: float = Field(default=15.0, gt=0, le=120)
     session_secret: SecretStr = Field(
         default=SecretStr(DEV_SESSION_SECRET),
+    notifier_url: str | None = Field(
+        default=None, description="notifier's API: only the console's dead-letter list reads it "
+        "(unset: the list says the notifier is not configured)",
+    )
         description="signs form (CSRF) tokens and encrypts tracking sessions; refused as default "
         "in production; the same on every replica",
     )

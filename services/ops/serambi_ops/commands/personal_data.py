@@ -4,7 +4,8 @@ Deletes every data-subject key whose keyed hashes match the email, phone or NIK 
 sealed copy of the person's data — streams, read models, backups, replays — becomes unreadable
 (within 60 s in running processes, their key cache's lifetime). Record the request and the key
 ids printed in the bureau's erasure register (docs/security.md): after a vault backup is restored,
-``--key`` repeats those erasures.
+``--key`` repeats those erasures. The admin console does the same through intake's
+``POST /api/v1/admin/personal-data/erase`` (``serambi_kit.erasure`` for both), audited.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ import asyncio
 from collections.abc import Iterable
 
 import typer
+from serambi_kit import erasure
 from serambi_kit.mongo import connect, database
-from serambi_kit.phones import phone_identifier
 from serambi_kit.pii import Vault, parse_master_key
 from serambi_kit.settings import ServiceSettings
 
@@ -27,13 +28,7 @@ async def erase(identifiers: list[str], key_ids: Iterable[str] = ()) -> list[str
     try:
         vault = Vault(database(mongo, settings.vault_database),
                       parse_master_key(settings.pii_master_key.get_secret_value()))
-        erased: list[str] = []
-        for identifier in identifiers:
-            erased += await vault.erase_person(identifier)
-        for key_id in key_ids:
-            if await vault.erase_subject(key_id):
-                erased.append(key_id)
-        return sorted(set(erased))
+        return await erasure.erase(vault, identifiers, key_ids)
     finally:
         await mongo.close()
 
@@ -51,7 +46,7 @@ def erase_command(
     """Erase everything Serambi holds about a person, found by any of their identifiers.
     Prints the key ids erased: record them in the erasure register (they are random ids, not
     personal data) so the erasure can be repeated after a vault backup is restored."""
-    identifiers = [value for value in (email, nik, phone_identifier(phone)) if value]
+    identifiers = erasure.identifiers(email, phone, nik)
     if not identifiers and not key:
         typer.echo("error: give --email, --phone, --nik or --key", err=True)
         raise typer.Exit(2)

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 from starlette.datastructures import FormData, UploadFile
 
+from ..adapters.backend import Backend
 from ..adapters.services import Complaints, Intake, Scheduling
 from ..settings import WebSettings
 from .security import Secrets
@@ -36,6 +37,8 @@ class Portal:
     content: dict[str, Any]
     #: slots for form posts with files (``relay.upload_form``); sized by the settings
     uploads: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(4))
+    #: the notifier's API, for the admin's dead letters (None: ``SERAMBI_NOTIFIER_URL`` unset)
+    notifier: Backend | None = None
 
 
 def portal_of(request: Request) -> Portal:

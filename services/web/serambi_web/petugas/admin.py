@@ -1,8 +1,7 @@
 """Administrasi (role admin): rooms and hosting officials over scheduling's admin API (listed
 and registered with the officer's own token), the working calendar of a year (read-only: a
-revision is a change of the override file, see docs/web.md), and where dead letters and
-personal-data erasure are handled today (the ``serambi`` command line; no service exposes
-them over HTTP).
+revision is a change of the override file, see docs/web.md); the dead letters and personal-data
+erasure are ``pemeliharaan``'s screens, included here.
 """
 
 from __future__ import annotations
@@ -17,7 +16,7 @@ from serambi_calendar import CalendarError, calendar_from_env
 
 from ..adapters.backend import ApiError
 from ..api.deps import checked_form, portal_of, render, text
-from . import drafts
+from . import drafts, pemeliharaan
 from .access import AREAS, ROLE_NAMES, ConsoleRoute, Officer, allowed
 from .session import PATH
 
@@ -135,5 +134,9 @@ async def working_calendar(request: Request, officer: Administrator, tahun: int 
 
 
 @router.get("/pemeliharaan")
-async def maintenance(request: Request, officer: Administrator) -> Response:
-    return _page(request, "petugas/admin/pemeliharaan.html", {"officer": officer})
+async def maintenance(officer: Administrator) -> Response:
+    """The former page of both: now the dead letters and the erasure have their own."""
+    return RedirectResponse(f"{BASE}/dead-letter", status_code=308)
+
+
+router.include_router(pemeliharaan.router)  # /admin/dead-letter…, /admin/penghapusan…

@@ -1,0 +1,162 @@
+"""The admin's dead-letter list and personal-data erasure in Debian's chromium, signed in through
+the development OpenID provider, against the real intake, scheduling, complaints, notifier and
+portal (serambi_ops.stack).
+
+Dead letters are written into two services' own databases as their consumers would (the kit's
+``DeadLetter`` record, for a consumer no replica runs, so a redrive stays marked); ``admin``
+pages through both services' records together and redrives one. A requester's personal data is
+then erased by NIK through the form and its confirmation, and their tracking link stops working.
+``jadwal`` gets the 403 page on both screens.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from conftest import shot
+from console_support import TABLET, no_serious_violations, signed_in
+from playwright.sync_api import expect
+from pymongo import MongoClient
+from serambi_kit.deadletters import DeadLetter
+from serambi_ops.commands.demo import submit_request
+from serambi_ops.stack import LocalStack, local_stack, oidc_env, sample_request
+
+NIK = "6171012301900002"
+
+
+@pytest.fixture(scope="module")
+def console(tmp_path_factory: pytest.TempPathFactory, provider: str) -> Iterator[LocalStack]:
+    env = oidc_env(provider)
+    services = ("intake", "scheduling", "complaints", "notifier", "web")
+    with local_stack(Path(tmp_path_factory.mktemp("console-admin")), services, env) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def letters(console) -> dict[str, list[str]]:
+    """20 dead letters in intake's database and 6 in the notifier's, one minute apart, newest
+    the notifier's; returns their ids per service, newest first."""
+    client = MongoClient(console.env["SERAMBI_MONGO_URL"], tz_aware=True)
+    now = datetime.now(UTC)
+    ids: dict[str, list[str]] = {"intake": [], "notifier": []}
+    try:
+        for n in range(26):
+            service = "notifier" if n < 6 else "intake"
+            letter = DeadLetter(
+                f"{service}-retired", service.upper(), f"{service}.case.C{n:02d}.Something", 500 + n, 5,
+                f"KeyError: 'contact' tidak ada (uji {n:02d})",
+                {"ce-type": f"id.go.kalbarprov.ekonomi.{service}.Something.v1"}, b"{}")
+            document = {**letter.document(), "recorded_at": now - timedelta(minutes=n)}
+            client[f"serambi_{service}"]["dead_letters"].insert_one(document)
+            ids[service].append(document["_id"])
+    finally:
+        client.close()
+    return ids
+
+
+def test_the_admin_pages_through_every_services_dead_letters_and_redrives_one(console, browser, letters):
+    web = console.url("web")
+    context, page = signed_in(browser, web, "admin", "/petugas/admin/dead-letter")
+    expect(page.get_by_role("heading", name="Dead letter: pesan yang gagal diproses")).to_be_visible()
+    expect(page.get_by_text("Penerimaan permohonan (intake): 20 terbuka")).to_be_visible()
+    expect(page.get_by_text("Pemberitahuan (notifier): 6 terbuka")).to_be_visible()
+    rows = page.locator("table.antrean tbody tr")
+    expect(rows).to_have_count(25)
+    expect(rows.first).to_contain_text("KeyError: 'contact' tidak ada (uji 00)")  # the newest, notifier's
+    expect(rows.first).to_contain_text("Pemberitahuan")
+    expect(rows.nth(6)).to_contain_text("Penerimaan permohonan")
+    shot(page, "petugas-admin-dead-letter")
+    no_serious_violations(page, "dead-letter")
+
+    page.get_by_role("link", name="Berikutnya ›").click()
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("(uji 25)")  # the oldest
+    expect(page.get_by_role("link", name="Berikutnya ›")).to_have_count(0)
+    page.get_by_role("link", name="‹ Terbaru").click()
+
+    target = letters["intake"][0]  # uji 06
+    page.get_by_role("button", name=f"Kirim ulang {target}").click()
+    expect(page.get_by_role("status")).to_contain_text("Dead letter ditandai untuk diproses ulang")
+    expect(page.get_by_text("Penerimaan permohonan (intake): 19 terbuka")).to_be_visible()
+    expect(page.get_by_role("button", name=f"Kirim ulang {target}")).to_have_count(0)
+    page.get_by_label("Keadaan").select_option("redrive")
+    page.get_by_label("Layanan").select_option("intake")
+    page.get_by_role("button", name="Tampilkan").click()
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("(uji 06)")
+    expect(rows.first).to_contain_text("Menunggu diproses ulang")
+    no_serious_violations(page, "dead-letter, redrive")
+
+    page.set_viewport_size(TABLET)
+    page.goto(f"{web}/petugas/admin/dead-letter")
+    shot(page, "petugas-admin-dead-letter-tablet")
+    no_serious_violations(page, "dead-letter, tablet")
+    assert page.goto(f"{web}/petugas/admin/pemeliharaan").url.endswith("/petugas/admin/dead-letter")
+    context.close()
+
+
+def test_the_admin_erases_a_requester_by_nik_after_a_confirmation_and_their_link_stops_working(
+        console, browser):
+    marker = f"hapus{int(time.time())}"
+    body = {**sample_request(marker)}
+    body["requester"] = {**body["requester"], "identity_number": NIK}
+    answer = submit_request(console.url("intake"), body)
+    assert answer.status_code == 201, answer.text
+    code, token = answer.json()["tracking_code"], answer.json()["access_token"]
+    track = f"{console.url('intake')}/api/v1/requests/{code}"
+    assert httpx.get(track, headers={"X-Access-Token": token}).status_code == 200
+
+    web = console.url("web")
+    context, page = signed_in(browser, web, "admin", "/petugas/admin/penghapusan")
+    page.get_by_role("button", name="Periksa sebelum menghapus").click()  # nothing filled
+    expect(page.get_by_role("alert")).to_contain_text("Isi sedikitnya satu pengenal")
+    expect(page.get_by_role("alert")).to_contain_text("Isi nomor register")
+    no_serious_violations(page, "penghapusan with errors")
+    page.get_by_label("NIK").fill("12345")
+    page.get_by_label("Nomor register").fill("REG-PDP/2026/021")
+    page.get_by_role("button", name="Periksa sebelum menghapus").click()
+    expect(page.locator("#nik-galat")).to_contain_text("NIK terdiri atas 16 angka.")
+    page.get_by_label("NIK").fill(NIK)
+    page.get_by_role("button", name="Periksa sebelum menghapus").click()
+
+    expect(page.get_by_role("heading", name="Konfirmasi penghapusan data pribadi")).to_be_visible()
+    expect(page.locator("main dl")).to_contain_text("6171********0002")
+    assert NIK not in page.locator("main dl").inner_text()
+    shot(page, "petugas-admin-penghapusan-konfirmasi")
+    no_serious_violations(page, "penghapusan, confirmation")
+    page.get_by_role("button", name="Hapus data pribadi").click()  # not confirmed: the browser stops it
+    expect(page.get_by_role("heading", name="Konfirmasi penghapusan data pribadi")).to_be_visible()
+    page.locator("#yakin").evaluate("box => box.required = false")  # without the browser's check
+    page.get_by_role("button", name="Hapus data pribadi").click()
+    expect(page.get_by_role("alert")).to_contain_text("Centang pernyataan ini")
+    no_serious_violations(page, "penghapusan, confirmation refused")
+    assert httpx.get(track, headers={"X-Access-Token": token}).status_code == 200  # nothing erased yet
+    page.get_by_label("Saya telah memastikan identitas pemohon").check()
+    page.get_by_role("button", name="Hapus data pribadi").click()
+
+    expect(page.get_by_role("status")).to_contain_text("Data pribadi telah dihapus.")
+    expect(page.locator("main")).to_contain_text("REG-PDP/2026/021")
+    assert page.locator(".kunci-data li").count() >= 1
+    shot(page, "petugas-admin-penghapusan-selesai")
+    no_serious_violations(page, "penghapusan, done")
+    deadline = time.monotonic() + 15  # intake's key cache lasts a few seconds in the test stack
+    while httpx.get(track, headers={"X-Access-Token": token}).status_code == 200:
+        assert time.monotonic() < deadline, "the requester's link still answers"
+        time.sleep(0.5)
+    page.goto(f"{web}/petugas/admin/penghapusan")
+    shot(page, "petugas-admin-penghapusan")
+    no_serious_violations(page, "penghapusan")
+    context.close()
+
+
+def test_an_officer_without_the_admin_role_gets_the_403_page_on_both_screens(console, browser):
+    web = console.url("web")
+    context, page = signed_in(browser, web, "jadwal", "/petugas/")
+    assert page.goto(f"{web}/petugas/admin/dead-letter").status == 403
+    assert page.goto(f"{web}/petugas/admin/penghapusan").status == 403
+    context.close()
