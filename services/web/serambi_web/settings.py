@@ -32,13 +32,13 @@ class WebSettings(BaseSettings):
     intake_url: str = Field(default="http://127.0.0.1:8001", description="intake's API, seen from here")
     complaints_url: str = Field(default="http://127.0.0.1:8003", description="complaints' API")
     scheduling_url: str = Field(default="http://127.0.0.1:8002", description="answer letters")
-    backend_timeout_seconds: float = Field(default=15.0, gt=0, le=120)
-    session_secret: SecretStr = Field(
-        default=SecretStr(DEV_SESSION_SECRET),
     notifier_url: str | None = Field(
         default=None, description="notifier's API: only the console's dead-letter list reads it "
         "(unset: the list says the notifier is not configured)",
     )
+    backend_timeout_seconds: float = Field(default=15.0, gt=0, le=120)
+    session_secret: SecretStr = Field(
+        default=SecretStr(DEV_SESSION_SECRET),
         description="signs form (CSRF) tokens and encrypts tracking sessions; refused as default "
         "in production; the same on every replica",
     )
