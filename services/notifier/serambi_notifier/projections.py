@@ -151,8 +151,8 @@ PROJECTORS: dict[type, Any] = {
     s.AudienceRescheduled: on_audience_rescheduled,
     s.AudienceDeclined: on_audience_closed,
     s.AudienceCancelled: on_audience_closed,
-}
     s.AudienceNoShow: on_audience_closed,
+}
 
 CASES_PROJECTION = Projection(
     collection=CASES,
