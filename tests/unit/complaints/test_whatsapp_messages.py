@@ -74,6 +74,16 @@ class ProductionWhatsApp(WhatsAppSettings):
 @pytest.mark.parametrize("url", ["https://127.0.0.1:8443/v21.0", "https://localhost/v21.0",
                                  "http://graph.facebook.com/v21.0"])
 def test_production_refuses_a_local_or_plain_http_graph_api(url: str) -> None:
+    # the environment given, not read: the test session's SERAMBI_ENVIRONMENT would win otherwise
     with pytest.raises(ValidationError, match="SERAMBI_WHATSAPP_API_BASE_URL"):
-        ProductionWhatsApp(**CONFIGURED, whatsapp_api_base_url=url)
-    assert ProductionWhatsApp(**CONFIGURED).whatsapp_enabled  # Meta's own address is accepted
+        ProductionWhatsApp(**CONFIGURED, whatsapp_api_base_url=url, environment="production")
+    assert ProductionWhatsApp(**CONFIGURED, environment="production").whatsapp_enabled  # Meta's own address
+
+
+def test_production_refuses_the_templates_placeholder_and_empty_values_as_missing() -> None:
+    values = {**CONFIGURED, "whatsapp_app_secret": "REPLACE_ME", "whatsapp_verify_token": " ",
+              "environment": "production"}
+    with pytest.raises(ValidationError, match="needs SERAMBI_WHATSAPP_APP_SECRET, SERAMBI_WHATSAPP_VERIFY_TOKEN"):
+        ProductionWhatsApp(**values)
+    off = ProductionWhatsApp(whatsapp_phone_number_id="", whatsapp_access_token="", environment="production")
+    assert not off.whatsapp_enabled and off.whatsapp_phone_number_id is None  # compose's empty ${X:-}
