@@ -126,7 +126,7 @@ async def complaint_queue(
     open_: Annotated[bool | None, Query(alias="open")] = None,
     team: str | None = Query(default=None, max_length=300),
     assignee: str | None = Query(default=None, min_length=1, max_length=200,
-                                 description="the member, as given to assign: their account name ('my cases')"),
+                                 description="the member as given to assign, by account name ('my cases')"),
     page: int = Query(default=1, ge=1, le=10_000),
     page_size: int = Query(default=25, ge=1, le=100),
 ) -> dict[str, Any]:
