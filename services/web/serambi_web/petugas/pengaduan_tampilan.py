@@ -43,6 +43,7 @@ STEPS = {
     "answered": "Dijawab", "closed": "Ditutup", "reopened": "Dibuka kembali", "paused": "Waktu dihentikan",
     "resumed": "Waktu dilanjutkan", "warning": "Peringatan tenggat", "breached": "Tenggat terlewati",
     "escalated": "Dieskalasi", "deadline_moved": "Tenggat berubah",
+    "note": "Catatan tambahan",
 }
 LEVELS = {  # css class, words (colour is never the only cue)
     "lewat": "Terlambat", "w3": "Hampir habis", "w2": "Mendesak", "w1": "Perlu perhatian",
