@@ -26,7 +26,7 @@ install: $(VENV)/.synced
 
 ## run: the whole local stack in the foreground (NATS, MongoDB-wire server, the four services, mail/SMS sinks)
 run: install
-	$(BIN)/serambi dev up
+	SERAMBI_ENVIRONMENT=development $(BIN)/serambi dev up
 
 ## test: the default suite (unit, contract, integration, end-to-end, the portal in a browser)
 test: install chromium dovecot

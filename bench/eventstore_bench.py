@@ -93,7 +93,7 @@ async def projection_rate(urls, count: int) -> tuple[float, float]:
     kind = "p" + uuid.uuid4().hex[:8]
     projection = Projection("bench_cases", (f"complaints.{kind}",), {SLAWarning: on_warning})
     settings = BenchSettings(nats_url=urls.nats_url, mongo_url=urls.mongo_url,
-                             mongo_database="bench_projection")
+                             mongo_database="bench_projection", environment="test")
     nc = await nats.connect(urls.nats_url)
     store = JetStreamEventStore(nc, "/bench")
     for number in range(count):

@@ -61,7 +61,7 @@ async def main(count: int, concurrency: int) -> int:
             "intake", [sys.executable, "-m", "serambi_intake"], port, Path(logs) / "intake.log",
             env={"SERAMBI_NATS_URL": urls.nats_url, "SERAMBI_MONGO_URL": urls.mongo_url,
                  "SERAMBI_HTTP_PORT": str(port), "SERAMBI_LOG_LEVEL": "WARNING",
-                 "PATH": os.environ["PATH"]},
+                 "SERAMBI_ENVIRONMENT": "test", "PATH": os.environ["PATH"]},
         ).start(ready_timeout=30)
         try:
             rate, latencies = await submissions(f"http://127.0.0.1:{port}", count, concurrency)

@@ -89,7 +89,7 @@ async def run(events: int, samples_wanted: int) -> None:
         port = localstack.free_port()
         env = {
             "SERAMBI_NATS_URL": srv.nats_url, "SERAMBI_MONGO_URL": srv.mongo_url,
-            "SERAMBI_HTTP_PORT": str(port), "SERAMBI_LOG_LEVEL": "WARNING",
+            "SERAMBI_HTTP_PORT": str(port), "SERAMBI_LOG_LEVEL": "WARNING", "SERAMBI_ENVIRONMENT": "test",
             "SERAMBI_SMTP_PORT": str(smtp.port),
             "SERAMBI_SMS_URL": f"http://127.0.0.1:{sms.server_address[1]}/json/messages",
             "SERAMBI_QUIET_HOURS_START": "00:00", "SERAMBI_QUIET_HOURS_END": "00:00",

@@ -100,7 +100,8 @@ async def main(clients: int) -> int:
             "intake", [sys.executable, "-m", "serambi_intake"], port, Path(logs) / "intake.log",
             env={"SERAMBI_NATS_URL": urls.nats_url, "SERAMBI_MONGO_URL": urls.mongo_url,
                  "SERAMBI_HTTP_PORT": str(port), "SERAMBI_LOG_LEVEL": "WARNING",
-                 "SERAMBI_RATE_LIMITS": '{"submissions": 100000}', "PATH": os.environ["PATH"]},
+                 "SERAMBI_ENVIRONMENT": "test", "SERAMBI_RATE_LIMITS": '{"submissions": 100000}',
+                 "PATH": os.environ["PATH"]},
         ).start(ready_timeout=30)
         url = f"http://127.0.0.1:{port}"
         try:

@@ -6,6 +6,7 @@ temporary directory. Tests isolate themselves by unique aggregate ids and databa
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 
@@ -15,6 +16,10 @@ from nats.aio.client import Client
 from pymongo import AsyncMongoClient
 from serambi_kit import localstack
 from serambi_kit.topology import apply_streams
+
+# Settings default to production, which refuses the development secrets the tests use: the test
+# stack chooses its environment explicitly (processes it starts inherit it).
+os.environ.setdefault("SERAMBI_ENVIRONMENT", "test")
 
 
 @pytest.fixture(scope="session")

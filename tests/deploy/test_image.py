@@ -65,5 +65,6 @@ def test_an_image_holds_its_service_and_none_of_the_others(service: str, tmp_pat
     else:
         assert installed - SHARED == {f"serambi_{service}"}
         check = [str(python), "-c", f"from serambi_{service}.main import create_app; create_app()"]
-    result = subprocess.run(check, capture_output=True, text=True, timeout=120, env={"PATH": "/usr/bin:/bin"})
+    result = subprocess.run(check, capture_output=True, text=True, timeout=120,
+                            env={"PATH": "/usr/bin:/bin", "SERAMBI_ENVIRONMENT": "test"})
     assert result.returncode == 0, f"serambi-{service} misses a declared dependency?\n{result.stderr[-2000:]}"

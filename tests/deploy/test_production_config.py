@@ -52,9 +52,11 @@ BIND_ADDRESSES = {"http_host"}  # where the process listens (0.0.0.0 in the imag
 # -- the environments ---------------------------------------------------------------------------
 
 def image_environment() -> dict[str, str]:
-    """The SERAMBI_* ENV of the Dockerfile's `service` stage (HTTP host and port)."""
-    stage = (DEPLOY / "Dockerfile").read_text().split("FROM runtime AS service", 1)[1]
-    return dict(re.findall(r"\b(SERAMBI_\w+)=([^\s\\$]+)", stage))
+    """The SERAMBI_* ENV of the Dockerfile's `runtime` stage (the environment: production) and
+    its `service` stage (HTTP host and ports)."""
+    stages = (DEPLOY / "Dockerfile").read_text().split("AS runtime", 1)[1].split("FROM runtime AS ops")
+    text = stages[0] + stages[1].split("FROM runtime AS service", 1)[1]
+    return dict(re.findall(r"\b(SERAMBI_\w+)=([^\s\\$]+)", text))
 
 
 def write_init_env(directory: Path) -> Path:

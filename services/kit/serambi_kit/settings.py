@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import ClassVar, Literal
+from urllib.parse import unquote
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -12,6 +13,56 @@ from .localstack import LOCAL_MONGO_OPTIONS
 
 DEV_SIGNING_KEY = "serambi-development-signing-key-not-for-production"
 DEV_PII_MASTER_KEY = "c2VyYW1iaS1kZXZlbG9wbWVudC1tYXN0ZXIta2V5ISE="  # base64 of a public 32-byte string
+Environment = Literal["development", "test", "production"]
+
+# Every secret value published in this repository, which therefore protects nothing: the code's
+# development defaults (each service's DEV_* constants), the development provider's password,
+# the development cluster's Secrets (deploy/k8s/overlays/dev) and the placeholders of
+# deploy/compose/.env.example. A production process refuses to start with any of them in any
+# secret setting (``refuse_development_secrets``); tests/deploy/test_development_secrets.py
+# keeps the list complete.
+DEVELOPMENT_SECRETS = frozenset({
+    DEV_SIGNING_KEY, DEV_PII_MASTER_KEY,
+    "serambi-development-letter-secret-not-for-production",  # scheduling's DEV_LETTER_SECRET
+    "serambi-development-receipt-secret", "serambi-development-sms-token",  # the notifier's
+    "serambi-development-web-secret-not-for-production",  # the portal's DEV_SESSION_SECRET
+    "serambi-web-development-secret",  # the console's client secret at the development provider
+    "serambi-dev",  # the development provider's password (and the development tokens' issuer)
+    # deploy/k8s/overlays/dev
+    "dev-intake-nats", "dev-intake-mongo", "dev-scheduling-nats", "dev-scheduling-mongo",
+    "dev-scheduling-letters", "dev-complaints-nats", "dev-complaints-mongo", "dev-notifier-nats",
+    "dev-notifier-mongo", "dev-notifier-sms", "dev-notifier-receipts", "dev-ops-nats", "dev-ops-mongo",
+    "dev-web-session-secret-not-for-production", "dev-route", "dev-bus", "dev-root-mongo",
+    "c2VyYW1iaS1kZXYtY2x1c3Rlci1tYXN0ZXIta2V5ISE=",
+    "ZGV2ZWxvcG1lbnRrZXlmaWxlZGV2ZWxvcG1lbnRrZXlmaWxlZGV2ZWxvcG1lbnQ",
+    # deploy/compose/.env.example
+    "placeholder-not-a-secret", "placeholder-not-a-secret-placeholder-not-a-secret",
+    "cGxhY2Vob2xkZXItbm90LWEtc2VjcmV0LXh4eHh4eHg=",
+})
+
+
+def _password_in(url: str) -> str:
+    """The password of ``scheme://user:password@hosts/…`` (empty when there is none)."""
+    credentials, at, _ = url.partition("://")[2].partition("/")[0].rpartition("@")
+    return unquote(credentials.partition(":")[2]) if at else ""
+
+
+def refuse_development_secrets(settings: BaseSettings, only: set[str] | None = None) -> None:
+    """Production: refuse a published secret (``DEVELOPMENT_SECRETS``) in any secret setting
+    (or in those named in ``only``) or in the password of ``SERAMBI_MONGO_URL``, naming the
+    variable, never the value."""
+    for name, value in settings:
+        if not isinstance(value, SecretStr) or (only is not None and name not in only):
+            continue
+        secret = value.get_secret_value()
+        if name == "mongo_url":
+            secret = _password_in(secret)
+        if secret.strip() in DEVELOPMENT_SECRETS:
+            raise ValueError(
+                f"SERAMBI_{name.upper()} must be set to a secret in production: it holds a value "
+                "published in the repository (a development default, the development cluster's or "
+                ".env.example's); generate one (docs/operations.md)"
+            )
 
 
 class ServiceSettings(BaseSettings):
@@ -29,7 +80,11 @@ class ServiceSettings(BaseSettings):
     outward_addresses: ClassVar[tuple[str, ...]] = ("auth_jwks_url", "public_base_url")
     needs_public_base_url: ClassVar[bool] = False  # services that send or show public links
 
-    environment: Literal["development", "test", "production"] = "development"
+    environment: Environment = Field(
+        default="production",
+        description="production unless development or test is chosen explicitly (`make run`, "
+        "`serambi dev up` and the test stacks do): production refuses every development secret",
+    )
     nats_url: str = "nats://127.0.0.1:4222"
     nats_user: str | None = None
     nats_password: SecretStr | None = None
@@ -89,6 +144,10 @@ class ServiceSettings(BaseSettings):
     readiness_timeout_seconds: float = Field(
         default=2.0, gt=0, description="a dependency that does not answer /readyz's check in time is down"
     )
+    calendar_refresh_seconds: float = Field(
+        default=30.0, ge=0, description="how often each replica reads new working-calendar revisions "
+        "(serambi_kit.calendars; 0: at start-up only)",
+    )
     auth_issuer: str = "serambi-dev"
     auth_audience: str = "serambi"
     auth_jwks_url: str | None = None
@@ -135,6 +194,7 @@ class ServiceSettings(BaseSettings):
             raise ValueError("SERAMBI_AUTH_JWKS_URL is required in production")
         if self.pii_master_key.get_secret_value() == DEV_PII_MASTER_KEY:
             raise ValueError("SERAMBI_PII_MASTER_KEY must be set to a secret key in production")
+        refuse_development_secrets(self)
         return self
 
     @model_validator(mode="after")

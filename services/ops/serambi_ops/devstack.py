@@ -76,6 +76,7 @@ class Supervisor:
                   ports.mongo, echo=False),
         ]
         env = {
+            "SERAMBI_ENVIRONMENT": "development",  # chosen here: unset means production
             "SERAMBI_NATS_URL": nats_url(ports.nats),
             "SERAMBI_MONGO_URL": mongo_url(ports.mongo),
             "SERAMBI_SMTP_PORT": str(ports.smtp),
@@ -92,7 +93,7 @@ class Supervisor:
         env.update(SERAMBI_AUTH_ISSUER=issuer, SERAMBI_AUTH_JWKS_URL=f"{issuer}/jwks")
         apps.append(Child("oidc", [py, "-m", "serambi_ops.devidp", "--port", str(ports.oidc),
                                    "--key-file", str(var / "oidc" / "signing-key.pem")],
-                          ports.oidc, echo=False))
+                          ports.oidc, echo=False, env={"SERAMBI_ENVIRONMENT": "development"}))
         web = f"http://127.0.0.1:{ports.services['web']}"
         backends = {f"SERAMBI_{name.upper()}_URL": f"http://127.0.0.1:{ports.services[name]}"
                     for name in ("intake", "complaints", "scheduling", "notifier")}
@@ -160,7 +161,7 @@ class Supervisor:
                 self._start(child)
             for child in infra:
                 await self._ready(child, 60)
-            settings = ServiceSettings(nats_url=nats_url(self.ports.nats))
+            settings = ServiceSettings(nats_url=nats_url(self.ports.nats), environment="development")
             for line in await apply_all(settings):
                 say(line)
             for child in apps:

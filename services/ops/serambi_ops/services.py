@@ -3,11 +3,41 @@
 from __future__ import annotations
 
 import importlib
+import os
 from dataclasses import dataclass
 from types import ModuleType
+from typing import TypeVar
 
 from serambi_kit.projections import Projection
 from serambi_kit.runtime import Runtime
+from serambi_kit.settings import ServiceSettings, refuse_development_secrets
+
+S = TypeVar("S", bound=ServiceSettings)
+ENVIRONMENTS = ("development", "test", "production")
+
+
+def operator_settings(settings_class: type[S] = ServiceSettings, *, vault: bool = False) -> S:
+    """A service's settings as an operator command uses them: addresses, credentials, database
+    names. The command serves nothing, so what production asks of a serving process (its
+    identity provider, its channels' secrets) is not asked of it. The environment is production
+    unless ``SERAMBI_ENVIRONMENT`` says otherwise, as for a service; in production a secret
+    published in the repository that the environment sets is refused, and a command that opens
+    the personal-data vault (``vault``) needs a master key of its own."""
+    environment = os.environ.get("SERAMBI_ENVIRONMENT") or "production"
+    if environment not in ENVIRONMENTS:
+        raise SystemExit(f"error: SERAMBI_ENVIRONMENT must be one of {', '.join(ENVIRONMENTS)}")
+    settings = settings_class(environment="test")  # the serving checks are production's
+    settings.environment = environment
+    if environment == "production":
+        settings.auth_dev_signing_key = None
+        try:
+            refuse_development_secrets(settings, settings.model_fields_set)
+        except ValueError as exc:
+            raise SystemExit(f"error: {exc}") from None
+        if vault and "pii_master_key" not in settings.model_fields_set:
+            raise SystemExit("error: SERAMBI_PII_MASTER_KEY is required in production (the "
+                             "personal-data vault's master key)")
+    return settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,9 +52,14 @@ class Service:
     def module(self, name: str) -> ModuleType:
         return importlib.import_module(f"{self.package}.{name}")
 
+    @property
+    def settings_class(self) -> type[ServiceSettings]:
+        return getattr(self.module("settings"), f"{self.name.capitalize()}Settings")
+
     def runtime(self) -> Runtime:
-        """The service's runtime as composed by its main module (not started)."""
-        return self.module("main").build_runtime()
+        """The service's runtime as composed by its main module (not started), with the
+        settings an operator command uses (``operator_settings``)."""
+        return self.module("main").build_runtime(operator_settings(self.settings_class))
 
     def projections(self) -> tuple[Projection, ...]:
         try:

@@ -163,6 +163,7 @@ def oidc_provider(base: Path) -> Iterator[str]:
     port = localstack.free_port()
     process = localstack.ManagedProcess(
         "oidc", [sys.executable, "-m", "serambi_ops.devidp", "--port", str(port)], port, base / "oidc.log",
+        env={"SERAMBI_ENVIRONMENT": "test"},
     ).start(ready_timeout=30)
     try:
         yield f"http://127.0.0.1:{port}"

@@ -11,6 +11,7 @@ from typing import ClassVar, Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from serambi_kit.addresses import refuse_local
+from serambi_kit.settings import Environment, refuse_development_secrets
 
 DEV_SESSION_SECRET = "serambi-development-web-secret-not-for-production"  # noqa: S105 — refused in production
 MIN_SESSION_SECRET = 32  # characters: the CSRF and session keys are derived from it
@@ -25,7 +26,9 @@ class WebSettings(BaseSettings):
     outward_addresses: ClassVar[tuple[str, ...]] = ("intake_url", "complaints_url", "scheduling_url",
                                                     "notifier_url")
 
-    environment: Literal["development", "test", "production"] = "development"
+    environment: Environment = Field(
+        default="production", description="production unless chosen explicitly (as the services')",
+    )
     http_host: str = "127.0.0.1"
     http_port: int | None = Field(default=None, description="default 8000")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
@@ -81,6 +84,7 @@ class WebSettings(BaseSettings):
             if not self.secure_cookies:
                 raise ValueError("SERAMBI_SECURE_COOKIES must be true in production (HTTPS only)")
             refuse_local(self, self.outward_addresses)
+            refuse_development_secrets(self)
         return self
 
     @property

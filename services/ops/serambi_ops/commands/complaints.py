@@ -26,6 +26,8 @@ from serambi_kit.eventstore import JetStreamEventStore
 from serambi_kit.mongo import connect, database
 from serambi_kit.pii import Vault, parse_master_key
 
+from ..services import operator_settings
+
 app = typer.Typer(no_args_is_help=True)
 
 
@@ -47,7 +49,7 @@ async def _connected() -> AsyncIterator[tuple[object, Parts]]:
 
     structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.stderr))  # stdout is the output
 
-    settings = ComplaintsSettings()
+    settings = operator_settings(ComplaintsSettings, vault=True)
     credentials = {}
     if settings.nats_user and settings.nats_password:
         credentials = {"user": settings.nats_user, "password": settings.nats_password.get_secret_value()}
@@ -130,12 +132,17 @@ def revise_calendar_command(
 ) -> None:
     """After a calendar revision (SKB 3 Menteri) or changed SLA durations: record the moved
     deadline of every open complaint (ComplaintDeadlineMoved); the running service re-arms the
-    timers. The service also does this at start-up when the calendar revision changed."""
+    timers. The service also does this at start-up when the calendar revision changed, and when
+    it reads a revision made in the console (the override file, then those revisions, here too)."""
     from serambi_complaints.service import revise_if_needed
+    from serambi_kit.calendars import STREAM, CalendarRevisions
+    from serambi_kit.eventstore import read_stream
 
     async def run() -> tuple[str, int]:
         async with _connected() as (settings, parts):
             rules = _rules(settings)
+            await CalendarRevisions(rules.calendar, lambda subjects, first: read_stream(
+                parts.store.nc, STREAM, subjects, from_sequence=first)).refresh()
             return rules.fingerprint, await revise_if_needed(parts.store, parts.db, rules, force=force)
 
     fingerprint, moved = asyncio.run(run())

@@ -17,13 +17,14 @@ import typer
 from serambi_kit import erasure
 from serambi_kit.mongo import connect, database
 from serambi_kit.pii import Vault, parse_master_key
-from serambi_kit.settings import ServiceSettings
+
+from ..services import operator_settings
 
 app = typer.Typer(no_args_is_help=True)
 
 
 async def erase(identifiers: list[str], key_ids: Iterable[str] = ()) -> list[str]:
-    settings = ServiceSettings()
+    settings = operator_settings(vault=True)
     mongo = connect(settings.mongo_url.get_secret_value())
     try:
         vault = Vault(database(mongo, settings.vault_database),

@@ -9,7 +9,7 @@ import typer
 from serambi_kit.settings import ServiceSettings
 from serambi_kit.topology import apply_consumers, apply_streams
 
-from ..services import SERVICES
+from ..services import SERVICES, operator_settings
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -33,5 +33,5 @@ async def apply_all(settings: ServiceSettings) -> list[str]:
 @app.command("apply")
 def apply_command() -> None:
     """Idempotent: safe to run at every deploy (services also run it at start-up)."""
-    for line in asyncio.run(apply_all(ServiceSettings())):
+    for line in asyncio.run(apply_all(operator_settings())):
         typer.echo(line)

@@ -1,6 +1,8 @@
 """``python -m serambi_ops.devidp --port 8010``: the development OpenID provider.
 
-Refuses to start when ``SERAMBI_ENVIRONMENT=production``: its accounts share a public password.
+Starts only when ``SERAMBI_ENVIRONMENT`` is ``development`` or ``test`` (``serambi dev up`` and the
+test stacks say so): its accounts share a public password, and an environment left unset is
+production.
 """
 
 from __future__ import annotations
@@ -27,9 +29,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--key-file", type=Path, help="keep the signing key here across restarts")
     parser.add_argument("--access-token-seconds", type=int, default=300)
     args = parser.parse_args(argv)
-    if os.environ.get("SERAMBI_ENVIRONMENT") == "production":
-        print("the development OpenID provider is refused in production: use the organisation's "
-              "identity provider (deploy/keycloak)", file=sys.stderr)
+    if os.environ.get("SERAMBI_ENVIRONMENT") not in ("development", "test"):
+        print("the development OpenID provider is refused in production (SERAMBI_ENVIRONMENT unset "
+              "or production): use the organisation's identity provider (deploy/keycloak), or set "
+              "SERAMBI_ENVIRONMENT=development on a developer's machine", file=sys.stderr)
         return 2
     issuer = args.issuer or f"http://{args.host}:{args.port}"
     secret = os.environ.get("SERAMBI_OIDC_CLIENT_SECRET", DEV_CLIENT_SECRET)

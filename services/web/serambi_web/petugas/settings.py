@@ -1,16 +1,16 @@
 """The officer console's settings: its OpenID Connect client and its session limits.
 
 Read from the same ``SERAMBI_*`` environment as the portal's (a class of its own so the two
-can change apart). Production refuses the development client secret and a loopback provider.
+can change apart). Production refuses the development client secret (and every other published
+secret) and a loopback provider.
 """
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from serambi_kit.addresses import is_local
+from serambi_kit.settings import Environment, refuse_development_secrets
 
 # the development provider's client secret (serambi_ops.devidp.accounts); refused in production
 DEV_OIDC_CLIENT_SECRET = "serambi-web-development-secret"  # noqa: S105
@@ -20,7 +20,9 @@ class ConsoleSettings(BaseSettings):
     # a refusal names the setting and the rule, never the values (the client secret is one)
     model_config = SettingsConfigDict(env_prefix="SERAMBI_", extra="ignore", hide_input_in_errors=True)
 
-    environment: Literal["development", "test", "production"] = "development"
+    environment: Environment = Field(
+        default="production", description="production unless chosen explicitly (as the services')",
+    )
     oidc_issuer: str = Field(
         default="http://127.0.0.1:8010",
         description="the identity provider's issuer; its discovery document is read from "
@@ -49,6 +51,7 @@ class ConsoleSettings(BaseSettings):
             if not value or not value.startswith("https://") or is_local(value):
                 raise ValueError(f"SERAMBI_{name.upper()} must be an https address other machines "
                                  "reach in production (not the development provider)")
+        refuse_development_secrets(self)
         return self
 
     @property
