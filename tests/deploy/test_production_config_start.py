@@ -1,5 +1,5 @@
 """The four services start as real processes with the compose production environment and
-answer /readyz (issue #14 §2).
+answer /readyz on their internal port, and only there (issue #14 §2, issue 19 item 9).
 
 The environment is `docker compose config`'s for each service, from a fresh `init-env.sh` .env
 and the operator's values, exactly as test_production_config builds it. The NATS cluster is
@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import httpx
 import pytest
 from serambi_kit import localstack
 
@@ -74,38 +75,44 @@ def test_every_service_starts_with_the_compose_environment_and_becomes_ready(
     assert applied.returncode == 0, applied.stdout + applied.stderr
     print(f"streams applied in {time.monotonic() - started:.1f}s")  # noqa: T201
 
-    processes = {}
+    processes, internal = {}, {}
     for service in SERVICE_NAMES:
-        port = localstack.free_port()
+        port, internal[service] = localstack.free_port(), localstack.free_port()
         environment = on_this_machine(
             compose_environment(rendered, service), nats_url, mongo_url, f"{prefix}_{service}"
         )
-        assert environment["SERAMBI_ENVIRONMENT"] == "production"
+        assert environment["SERAMBI_ENVIRONMENT"] == "production" and environment["SERAMBI_INTERNAL_PORT"]
         processes[service] = localstack.ManagedProcess(
             service, [sys.executable, "-m", f"serambi_{service}"], port, tmp_path / f"{service}.log",
-            env={**environment, "SERAMBI_HTTP_HOST": "127.0.0.1", "SERAMBI_HTTP_PORT": str(port)},
+            env={**environment, "SERAMBI_HTTP_HOST": "127.0.0.1", "SERAMBI_HTTP_PORT": str(port),
+                 "SERAMBI_INTERNAL_PORT": str(internal[service])},
         )
     started = time.monotonic()
     try:
         with ThreadPoolExecutor(len(processes)) as pool:
             failures = [
                 f"{service}: {error}"
-                for service, error in zip(processes, pool.map(start_until_ready, processes.values()), strict=True)
+                for service, error in zip(processes, pool.map(start_until_ready, processes.values(),
+                                                              internal.values()), strict=True)
                 if error
             ]
         assert failures == [], "\n".join(failures)
         assert all(process.alive() for process in processes.values())
+        for service, process in processes.items():  # the operations endpoints: internal port only
+            assert httpx.get(f"http://127.0.0.1:{process.port}/readyz").status_code == 404, service
+            assert httpx.get(f"http://127.0.0.1:{internal[service]}/metrics").status_code == 200, service
         print(f"four services ready {time.monotonic() - started:.1f}s after their start")  # noqa: T201
     finally:
         for process in processes.values():
             process.stop()
 
 
-def start_until_ready(process: localstack.ManagedProcess) -> str | None:
-    """None when the process listens and /readyz answers 200, else why not (with its log's end)."""
+def start_until_ready(process: localstack.ManagedProcess, internal_port: int) -> str | None:
+    """None when the process listens and /readyz answers 200 on its internal port, else why not
+    (with its log's end)."""
     try:
         process.start(ready_timeout=READY_SECONDS)
-        localstack.wait_ready(f"http://127.0.0.1:{process.port}", READY_SECONDS)
+        localstack.wait_ready(f"http://127.0.0.1:{internal_port}", READY_SECONDS)
     except localstack.StartError as error:
         return f"{error}\n{process.log_path.read_text(errors='replace')[-3000:]}"
     return None

@@ -21,6 +21,8 @@ from .auth import TokenVerifier
 from .bodylimit import BodyLimit
 from .causation import caused_by, request_id_from
 from .eventstore import AppendOutcomeUnknown, EventStoreUnavailable
+from .internal import InternalPort
+from .internal import serve as serve_on
 from .logging import configure_logging, get_logger
 from .metrics import LATENCY, REQUESTS
 from .outages import is_outage
@@ -151,6 +153,9 @@ def create_service_app(
     app.add_middleware(BodyLimit, limit=min(settings.max_body_bytes, settings.max_request_bytes))
 
     app.add_middleware(RequestContext)
+    # operations endpoints on SERAMBI_INTERNAL_PORT only (outermost: refused before anything)
+    app.add_middleware(InternalPort, internal_port=settings.internal_port,
+                       production=settings.environment == "production")
 
     @app.get("/livez", tags=["operations"])
     async def livez() -> dict[str, str]:
@@ -178,8 +183,7 @@ def runtime_of(request: Request) -> Runtime:
 
 
 def serve(app: FastAPI) -> None:
-    """Run ``app`` with uvicorn on the host and port of its settings (a service's __main__)."""
-    import uvicorn
-
+    """Run ``app`` with uvicorn on the host and port of its settings (a service's __main__),
+    and on its internal port if it has one (``serambi_kit.internal``)."""
     settings = app.state.runtime.settings
-    uvicorn.run(app, host=settings.http_host, port=settings.port, log_config=None)
+    serve_on(app, settings.http_host, settings.port, settings.internal_port)

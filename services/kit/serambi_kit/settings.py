@@ -92,6 +92,12 @@ class ServiceSettings(BaseSettings):
     mongo_database: str | None = Field(default=None, description="default: serambi_<service>")
     http_host: str = "127.0.0.1"
     http_port: int | None = Field(default=None, description="default: the service's own port")
+    internal_port: int | None = Field(
+        default=None, ge=1, le=65535,
+        description="where /metrics, /docs, /openapi.json, /readyz and /livez answer, and only "
+        "there (probes, Prometheus); the image sets 8090. Unset: all on the HTTP port outside "
+        "production; production then serves only /livez and /readyz of them (serambi_kit.internal)",
+    )
     max_request_bytes: int = Field(
         default=1_048_576, ge=1_000, description="413 above this: a body of a route taking uploads",
     )
@@ -195,6 +201,12 @@ class ServiceSettings(BaseSettings):
         if self.pii_master_key.get_secret_value() == DEV_PII_MASTER_KEY:
             raise ValueError("SERAMBI_PII_MASTER_KEY must be set to a secret key in production")
         refuse_development_secrets(self)
+        return self
+
+    @model_validator(mode="after")
+    def _internal_port_of_its_own(self) -> ServiceSettings:
+        if self.internal_port is not None and self.internal_port == self.port:
+            raise ValueError("SERAMBI_INTERNAL_PORT must differ from the HTTP port")
         return self
 
     @model_validator(mode="after")

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from serambi_kit.internal import InternalPort
 from serambi_kit.logging import configure_logging, get_logger
 
 from . import content, petugas
@@ -64,6 +65,9 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     errors.install(app)
 
     app.add_middleware(Guard, settings=settings)  # body limits, client address, metrics, headers
+    # /metrics, /readyz and /livez on SERAMBI_INTERNAL_PORT only (serambi_kit.internal)
+    app.add_middleware(InternalPort, internal_port=settings.internal_port,
+                       production=settings.environment == "production")
 
     @app.get("/livez", include_in_schema=False)
     async def livez() -> dict[str, str]:

@@ -31,6 +31,10 @@ class WebSettings(BaseSettings):
     )
     http_host: str = "127.0.0.1"
     http_port: int | None = Field(default=None, description="default 8000")
+    internal_port: int | None = Field(
+        default=None, ge=1, le=65535,
+        description="/metrics, /readyz and /livez only there (as the services'; serambi_kit.internal)",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     intake_url: str = Field(default="http://127.0.0.1:8001", description="intake's API, seen from here")
     complaints_url: str = Field(default="http://127.0.0.1:8003", description="complaints' API")
@@ -72,6 +76,12 @@ class WebSettings(BaseSettings):
     content_file: str | None = Field(
         default=None, description="the service information (TOML); default: the packaged layanan.toml"
     )
+
+    @model_validator(mode="after")
+    def _internal_port_of_its_own(self) -> WebSettings:
+        if self.internal_port is not None and self.internal_port == self.port:
+            raise ValueError("SERAMBI_INTERNAL_PORT must differ from the HTTP port")
+        return self
 
     @model_validator(mode="after")
     def _production_has_its_own_secret(self) -> WebSettings:

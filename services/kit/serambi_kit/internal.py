@@ -1,0 +1,72 @@
+"""The operations endpoints on a port of their own, never on the public one.
+
+``/metrics``, ``/docs`` (and its assets), ``/openapi.json``, ``/readyz`` and ``/livez`` tell an
+outsider what runs, how busy it is and which routes exist. With ``SERAMBI_INTERNAL_PORT`` set
+(the image sets 8090) a process listens on that port too, and:
+
+- the operations endpoints answer only on the internal port (Kubernetes probes, Prometheus's
+  scrape, an operator's port-forward), 404 on the public one;
+- the internal port answers nothing else (404), so it cannot be used to reach the API.
+
+Without an internal port, development and test serve everything on the one port (``make run``
+shows ``/docs`` there); production then hides ``/metrics``, ``/docs`` and ``/openapi.json``
+from everyone and keeps only ``/livez`` and ``/readyz``.
+
+The port a request arrived on is the server address of its connection (``scope["server"]``),
+which the client cannot choose by any header.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+PROBES = ("/livez", "/readyz")
+OPERATIONS = ("/metrics", "/openapi.json", *PROBES)
+DOCS = "/docs"
+
+
+def operational(path: str) -> bool:
+    return path in OPERATIONS or path == DOCS or path.startswith(DOCS + "/")
+
+
+class InternalPort:
+    """ASGI middleware: which port serves which paths (see the module's docstring)."""
+
+    def __init__(self, app: ASGIApp, internal_port: int | None, production: bool) -> None:
+        self.app, self.internal_port, self.production = app, internal_port, production
+
+    def allowed(self, path: str, port: Any) -> bool:
+        if self.internal_port is None:
+            return not self.production or not operational(path) or path in PROBES
+        return operational(path) == (port == self.internal_port)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            server = scope.get("server") or (None, None)
+            if not self.allowed(scope["path"], server[1]):
+                body = json.dumps({"error": "not found", "detail": "Not Found"}).encode()
+                await send({"type": "http.response.start", "status": 404, "headers": [
+                    (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)
+
+
+def serve(app: ASGIApp, host: str, port: int, internal_port: int | None) -> None:
+    """uvicorn on ``host:port`` and, when given, ``host:internal_port`` (one server, one event
+    loop, one app: the middleware tells the two apart)."""
+    import uvicorn
+
+    config = uvicorn.Config(app, host=host, port=port, log_config=None)
+    server = uvicorn.Server(config)
+    sockets = None
+    if internal_port is not None:
+        sockets = [config.bind_socket(),
+                   uvicorn.Config(app, host=host, port=internal_port, log_config=None).bind_socket()]
+    server.run(sockets=sockets)
+    if not server.started:
+        sys.exit(3)  # uvicorn's STARTUP_FAILURE
