@@ -6,8 +6,9 @@ The working calendar and SLA durations come from ``SERAMBI_CALENDAR_OVERRIDES``,
 
 from typing import ClassVar, Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from serambi_kit.idempotency import IdempotencySettings
+from serambi_kit.required import empty_is_unset, require
 from serambi_kit.settings import ServiceSettings
 
 from .mail.settings import EmailChannelSettings
@@ -72,10 +73,18 @@ class ComplaintsSettings(ServiceSettings, IdempotencySettings, WhatsAppSettings,
     )
     lapor_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
 
+    @field_validator("lapor_base_url", "lapor_token", mode="before")
+    @classmethod
+    def _lapor_empty_is_unset(cls, value: object) -> object:
+        return empty_is_unset(value)
+
     @model_validator(mode="after")
     def _lapor_is_configured(self) -> "ComplaintsSettings":
-        if self.lapor_mode == "http" and not (self.lapor_base_url and self.lapor_token):
-            raise ValueError(
-                "SERAMBI_LAPOR_MODE=http needs SERAMBI_LAPOR_BASE_URL and SERAMBI_LAPOR_TOKEN"
-            )
+        if self.lapor_mode == "off":
+            return self
+        require(self, "SERAMBI_LAPOR_MODE=http", ("lapor_base_url", "lapor_token"),
+                "docs/complaints.md, SP4N-LAPOR!")
+        # (a loopback address is refused with the other outward_addresses)
+        if self.environment == "production" and not self.lapor_base_url.startswith("https://"):
+            raise ValueError("SERAMBI_LAPOR_BASE_URL must be https in production")  # the token goes with it
         return self

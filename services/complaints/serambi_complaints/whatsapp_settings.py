@@ -10,9 +10,9 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from serambi_kit.addresses import refuse_local
+from serambi_kit.required import empty_is_unset, require
 
 SECRETS = ("whatsapp_access_token", "whatsapp_app_secret", "whatsapp_verify_token")
-PLACEHOLDER = "REPLACE_ME"  # deploy/k8s/overlays/prod/secrets.template.yaml's, never a real value
 
 
 class WhatsAppSettings(BaseSettings):
@@ -44,11 +44,11 @@ class WhatsAppSettings(BaseSettings):
     whatsapp_retry_seconds: float = Field(default=30.0, gt=0, description="first retry; doubles each time")
     whatsapp_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
 
+    # Each mixin's validator has a name of its own: of two with one name pydantic keeps only one.
     @field_validator("whatsapp_phone_number_id", *SECRETS, mode="before")
     @classmethod
-    def _empty_is_unset(cls, value: object) -> object:
-        """An empty variable (compose's ``${X:-}``, an empty Secret key) means not set."""
-        return None if isinstance(value, str) and not value.strip() else value
+    def _whatsapp_empty_is_unset(cls, value: object) -> object:
+        return empty_is_unset(value)
 
     @property
     def whatsapp_enabled(self) -> bool:
@@ -58,19 +58,11 @@ class WhatsAppSettings(BaseSettings):
     def _whatsapp_is_configured(self) -> WhatsAppSettings:
         if not self.whatsapp_enabled:
             return self
-        missing = [f"SERAMBI_{name.upper()}" for name in ("whatsapp_phone_number_id", *SECRETS)
-                   if _value(getattr(self, name)) in ("", PLACEHOLDER)]
-        if missing:
-            raise ValueError(f"SERAMBI_WHATSAPP_MODE=cloud needs {', '.join(missing)} (unset, empty or "
-                             f"{PLACEHOLDER}; docs/complaints.md, WhatsApp)")
+        require(self, "SERAMBI_WHATSAPP_MODE=cloud", ("whatsapp_phone_number_id", *SECRETS),
+                "docs/complaints.md, WhatsApp")
         if getattr(self, "environment", None) == "production":
             if not self.whatsapp_api_base_url.startswith("https://"):
                 raise ValueError("SERAMBI_WHATSAPP_API_BASE_URL must be https in production")
             refuse_local(self, ("whatsapp_api_base_url",))
         return self
 
-
-def _value(setting: SecretStr | str | None) -> str:
-    if isinstance(setting, SecretStr):
-        return setting.get_secret_value().strip()
-    return (setting or "").strip()

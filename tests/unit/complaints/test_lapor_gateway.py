@@ -97,6 +97,8 @@ async def test_the_fake_hands_out_complaints_from_the_cursor_and_records_pushes(
 
 
 def test_the_http_mode_needs_a_base_url_and_a_token():
-    with pytest.raises(ValidationError, match="SERAMBI_LAPOR_BASE_URL and SERAMBI_LAPOR_TOKEN"):
+    with pytest.raises(ValidationError, match=r"SERAMBI_LAPOR_MODE=http needs SERAMBI_LAPOR_TOKEN \("):
         ComplaintsSettings(lapor_mode="http", lapor_base_url="https://lapor.example")
+    with pytest.raises(ValidationError, match="needs SERAMBI_LAPOR_BASE_URL, SERAMBI_LAPOR_TOKEN"):
+        ComplaintsSettings(lapor_mode="http", lapor_base_url=" ", lapor_token="REPLACE_ME")
     assert ComplaintsSettings().lapor_mode == "off"

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from serambi_kit.addresses import is_local_host
+from serambi_kit.required import empty_is_unset, require
+
+REQUIRED = ("email_imap_host", "email_imap_user", "email_imap_password")  # with SERAMBI_EMAIL_MODE=imap
 
 
 class EmailChannelSettings(BaseSettings):
@@ -36,6 +39,11 @@ class EmailChannelSettings(BaseSettings):
     email_poll_seconds: float = Field(default=60.0, gt=0, description="one round per interval")
     email_timeout_seconds: float = Field(default=30.0, gt=0, le=300)
 
+    @field_validator(*REQUIRED, "email_imap_ca_file", mode="before")
+    @classmethod
+    def _email_empty_is_unset(cls, value: object) -> object:
+        return empty_is_unset(value)
+
     @model_validator(mode="after")
     def _email_is_configured(self) -> EmailChannelSettings:
         for name in ("email_inbox", "email_processed_folder", "email_rejected_folder"):
@@ -45,11 +53,7 @@ class EmailChannelSettings(BaseSettings):
                                  "or backslashes")
         if self.email_mode == "off":
             return self
-        missing = [name for name in ("email_imap_host", "email_imap_user", "email_imap_password")
-                   if not getattr(self, name)]
-        if missing:
-            names = ", ".join(f"SERAMBI_{name.upper()}" for name in missing)
-            raise ValueError(f"SERAMBI_EMAIL_MODE=imap needs {names}")
+        require(self, "SERAMBI_EMAIL_MODE=imap", REQUIRED, "docs/complaints.md, E-mail")
         if getattr(self, "environment", None) == "production" and is_local_host(
                 self.email_imap_host.strip().lower()):
             raise ValueError("SERAMBI_EMAIL_IMAP_HOST points at this machine (loopback); production "
