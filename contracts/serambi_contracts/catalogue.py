@@ -7,7 +7,7 @@ from .base import Event
 from .complaints import COMPLAINT_EVENTS
 from .intake import GuestRegistered, RequestLinkRequested, RequestSubmitted, RequestWithdrawn
 from .notifier import NotificationFailed, NotificationFailedV1, NotificationSent, NotificationSentV1
-from .scheduling import AUDIENCE_EVENTS, BOOKING_EVENTS, RESOURCE_EVENTS
+from .scheduling import AUDIENCE_EVENTS, BOOKING_EVENTS, CALENDAR_EVENTS, RESOURCE_EVENTS
 from .sla import ClockDue, SLABreached, SLAWarning
 
 EVENTS: tuple[type[Event], ...] = (
@@ -18,6 +18,7 @@ EVENTS: tuple[type[Event], ...] = (
     *AUDIENCE_EVENTS,
     *RESOURCE_EVENTS,
     *BOOKING_EVENTS,
+    *CALENDAR_EVENTS,
     *COMPLAINT_EVENTS,
     SLAWarning,
     SLABreached,

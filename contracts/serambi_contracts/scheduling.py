@@ -11,6 +11,8 @@ Aggregates (subject ``scheduling.<aggregate>.<id>.<Event>``):
   HostChanged, HostAvailabilitySet, HostLeaveRecorded, HostLeaveCancelled;
 - ``roomday`` / ``hostday``, id = ``<resource id>-<yyyymmdd>`` (WIB date): SlotBooked,
   SlotReleased. Appended with optimistic concurrency: a day's active bookings never overlap.
+- ``calendar``, id = ``working-days``: WorkingDayRevised — the working calendar's revisions
+  after the override file, which every owner of clocks applies (docs/calendar.md).
 
 Hosting officials' names and positions are published in their official capacity (they sign the
 answer letter); they are not a data subject's personal data in the sense of UU 27/2022.
@@ -20,7 +22,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 from enum import StrEnum
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
@@ -291,6 +293,23 @@ class AudienceDeadlineMoved(_Scheduling):
     calendar_revision: ShortText
 
 
+# -- the working calendar (calendar aggregate) -------------------------------------------------
+class WorkingDayRevised(_Scheduling):
+    """An administrator revised the working calendar after the override file (a new or moved
+    cuti bersama, a cancelled holiday), as an entry of its ``[[day]]`` table: ``add`` makes
+    ``day`` a non-working day, ``remove`` makes it a working day again, ``move`` moves it to
+    ``to``. ``revision`` counts the revisions (1, 2, …): later ones win for their dates. Every
+    owner of clocks applies it on top of the file and moves its open deadlines."""
+
+    revision: int = Field(ge=1)
+    action: Literal["add", "remove", "move"]
+    day: date
+    to: date | None = None
+    holiday_name: ShortText | None = Field(default=None, description="required for add")
+    decree: ShortText = Field(description="the decision it comes from, e.g. SKB 3 Menteri …")
+    revised_by: ShortText
+
+
 AUDIENCE_EVENTS: tuple[type[Event], ...] = (
     AudienceRequested,
     AudienceProposed,
@@ -313,3 +332,4 @@ RESOURCE_EVENTS: tuple[type[Event], ...] = (
     HostLeaveCancelled,
 )
 BOOKING_EVENTS: tuple[type[Event], ...] = (SlotBooked, SlotReleased)
+CALENDAR_EVENTS: tuple[type[Event], ...] = (WorkingDayRevised,)

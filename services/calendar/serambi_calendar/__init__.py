@@ -16,6 +16,14 @@ from serambi_calendar.errors import (
     UnknownClockError,
 )
 from serambi_calendar.instants import WIB, local
+from serambi_calendar.live import (
+    LiveCalendar,
+    RevisionError,
+    check_change,
+    live_calendar_from_env,
+    revised,
+    revision_change,
+)
 from serambi_calendar.overrides import Overrides, default_override_path, load_overrides, parse_overrides
 from serambi_calendar.policy import DEFAULT_CLOCKS, DEFAULT_WARNINGS, ClockKind, ClockSpec, SlaPolicy
 from serambi_calendar.profiles import RAMADAN, STANDARD, ProfilePeriod, WorkingProfile
@@ -48,11 +56,13 @@ __all__ = [
     "DayChange",
     "DayEntry",
     "DeadlineMoved",
+    "LiveCalendar",
     "NaiveDatetimeError",
     "OverrideFileError",
     "Overrides",
     "Pause",
     "ProfilePeriod",
+    "RevisionError",
     "SettingsError",
     "SlaPolicy",
     "SlaWarning",
@@ -61,14 +71,18 @@ __all__ = [
     "WorkingProfile",
     "calendar_from_env",
     "calendar_from_overrides",
+    "check_change",
     "default_override_path",
     "fingerprint",
     "fixed_source",
     "load_calendar",
+    "live_calendar_from_env",
     "load_overrides",
     "local",
     "package_days",
     "parse_overrides",
     "policy_from_env",
     "revise",
+    "revised",
+    "revision_change",
 ]

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from serambi_calendar import calendar_from_env, policy_from_env
+from serambi_calendar import live_calendar_from_env, policy_from_env
+from serambi_kit.calendars import STREAM, CalendarRevisions
 from serambi_kit.documents import DocumentStore
+from serambi_kit.eventstore import read_stream
 from serambi_kit.idempotency import IdempotencyKeys
 from serambi_kit.logging import get_logger
 from serambi_kit.periodic import Rounds, run_guarded
@@ -24,10 +26,12 @@ log = get_logger(__name__)
 
 
 def rules_from_env(settings: ComplaintsSettings) -> Rules:
-    """The calendar (this year and next compiled now: a broken calendar stops start-up) and the
-    SLA policy from the environment."""
+    """The calendar (this year and next compiled now: a broken calendar stops start-up; the
+    revisions made since the override file are read once the service runs) and the SLA policy
+    from the environment."""
     year = datetime.now(UTC).year
-    return Rules(calendar_from_env(years=[year, year + 1]), policy_from_env(), settings.reopen_window_days)
+    return Rules(live_calendar_from_env(years=[year, year + 1]), policy_from_env(),
+                 settings.reopen_window_days)
 
 
 def gateway_from_settings(settings: ComplaintsSettings) -> lapor.LaporGateway | None:
@@ -56,6 +60,9 @@ class ComplaintsService:
         self.rules = rules or rules_from_env(settings)
         self.runtime = Runtime(settings)
         self.keeper = ClockKeeper(self.runtime, self.rules)
+        self.calendar_revisions = CalendarRevisions(  # scheduling records them: read, never written
+            self.rules.calendar, lambda subjects, first: read_stream(self.runtime.nc, STREAM, subjects,
+                                                                     from_sequence=first))
         self.lapor = lapor_gateway or gateway_from_settings(settings)
         self.lapor_pusher = None if self.lapor is None else lapor.StatusPusher(
             self.lapor, lambda: self.runtime.store, lambda: self.runtime.db, lambda: self.runtime.vault
@@ -110,6 +117,7 @@ class ComplaintsService:
 
     async def _after_start(self) -> None:
         await run_guarded("attachment sweep", self.sweep_attachments)
+        await run_guarded("calendar revisions", self.calendar_revisions.refresh)
         await run_guarded("calendar revision", self.revise_if_needed)
         await run_guarded("SLA sweep", self.keeper.sweep)
         if self.settings.rearm_on_start:
@@ -117,6 +125,8 @@ class ComplaintsService:
         keeper, settings = self.keeper, self.settings
         self.rounds.start("complaints-sla-sweep", keeper.sweep, every=settings.sla_sweep_seconds)
         self.rounds.start("complaints-timer-rearm", keeper.rearm_missing, every=settings.timer_rearm_seconds)
+        self.rounds.start("complaints-calendar-refresh", self.refresh_calendar,
+                          every=settings.calendar_refresh_seconds, lease=False)  # every replica
         if self.mail is not None:
             self.rounds.start(mail_poller.JOB, self.mail.poll, every=settings.email_poll_seconds)
 
@@ -124,6 +134,14 @@ class ComplaintsService:
         """If the calendar revision or the clock durations changed since the last start, record
         the open deadlines they move (ComplaintDeadlineMoved) — the timers follow."""
         return await revise_if_needed(self.runtime.store, self.runtime.db, self.rules)
+
+    async def refresh_calendar(self) -> int:
+        """Read new calendar revisions (scheduling records them); when there were any, move the
+        open deadlines they change — forced: this replica may have counted with the old calendar
+        meanwhile. Returns how many moved."""
+        if not await self.calendar_revisions.refresh():
+            return 0
+        return await revise_if_needed(self.runtime.store, self.runtime.db, self.rules, force=True)
 
     async def sweep_attachments(self) -> int:
         older_than = timedelta(minutes=self.settings.pending_attachment_minutes)

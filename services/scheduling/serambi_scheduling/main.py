@@ -1,10 +1,12 @@
 """Scheduling's composition root: settings → runtime → consumers → HTTP app.
 
 Start-up (after the runtime connects): build the use-case context, seed the default room and
-host (development), revise the open answer deadlines if the calendar or the durations changed
-since the last start, run the SLA sweep and free orphaned bookings, then let the consumers work.
-The sweep and the release of orphans then run every ``SERAMBI_SLA_SWEEP_SECONDS``, one replica
-per round (``serambi_kit.periodic``).
+host (development), read the working calendar's revisions, revise the open answer deadlines if
+the calendar or the durations changed since the last start, run the SLA sweep and free orphaned
+bookings, then let the consumers work. The sweep and the release of orphans then run every
+``SERAMBI_SLA_SWEEP_SECONDS``, one replica per round (``serambi_kit.periodic``); every replica
+reads new calendar revisions every ``SERAMBI_CALENDAR_REFRESH_SECONDS`` and moves the deadlines
+they change.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 from faststream import FastStream
-from serambi_calendar import calendar_from_env, fingerprint, policy_from_env
+from serambi_calendar import fingerprint, live_calendar_from_env, policy_from_env
 from serambi_kit import asyncapi
+from serambi_kit.calendars import CalendarRevisions
 from serambi_kit.eventstore import RecordedEvent, read_stream
 from serambi_kit.http import create_service_app
 from serambi_kit.logging import get_logger
@@ -26,7 +29,7 @@ from serambi_kit.runtime import Runtime
 from serambi_kit.timers import Timers
 
 from . import queries, subscribers
-from .api import audiences, common, letters, reports, resources
+from .api import audiences, common, letters, reports, resources, working_days
 from .application import reconcile, sla
 from .application import resources as resource_cases
 from .application.context import Catalog, Context, rules_from, utc_now
@@ -42,9 +45,10 @@ class Scheduling:
 
     def __init__(self, settings: SchedulingSettings | None = None) -> None:
         self.settings = settings or SchedulingSettings()
-        self.calendar = calendar_from_env()
+        self.calendar = live_calendar_from_env()  # the override file, then the revisions
         self.policy = policy_from_env()
         self.runtime = Runtime(self.settings)
+        self.revisions = CalendarRevisions(self.calendar, self._fetch)
         self.ready = asyncio.Event()
         self.context: Context | None = None
         self.rounds = Rounds(lambda: self.runtime.db)
@@ -68,6 +72,7 @@ class Scheduling:
             rules=rules_from(settings),
             mode=settings.scheduling_mode,
             signatory=settings.letter_signatory,
+            vault=runtime.vault,
         )
 
     async def on_started(self) -> None:
@@ -75,12 +80,15 @@ class Scheduling:
         await queries.ensure_indexes(self.runtime.db)
         if self.settings.seeds:
             await resource_cases.seed(ctx, self.settings)
+        await self.revisions.refresh()
         await self.revise_if_needed(ctx)
         await sla.sweep(ctx)
         await release_orphans(ctx)
         self.context = ctx
         self.ready.set()
         self.rounds.start("scheduling-sweep", self.sweep, every=self.settings.sla_sweep_seconds)
+        self.rounds.start("scheduling-calendar-refresh", self.refresh_calendar,
+                          every=self.settings.calendar_refresh_seconds, lease=False)  # every replica
         log.info("scheduling.ready", mode=ctx.mode)
 
     async def revise_if_needed(self, ctx: Context, *, force: bool = False) -> int:
@@ -88,6 +96,14 @@ class Scheduling:
         answer deadline it moves, timers moved with it. Returns how many moved."""
         return await revise_when_changed(self.runtime.db, fingerprint(self.calendar, self.policy),
                                          lambda: sla.revise(ctx), force=force)
+
+    async def refresh_calendar(self) -> int:
+        """Read new calendar revisions; when there were any, move the open answer deadlines they
+        change (forced: this replica may have answered with the old calendar meanwhile).
+        Returns how many moved."""
+        if self.context is None or not await self.revisions.refresh():
+            return 0
+        return await self.revise_if_needed(self.context, force=True)
 
     async def sweep(self) -> int:
         """One round: overdue clocks, timers the server lost, bookings no audience holds.
@@ -112,10 +128,12 @@ def create_app(settings: SchedulingSettings | None = None) -> FastAPI:
     async def on_started() -> None:
         await service.on_started()
         app.state.scheduling = service.context
+        app.state.scheduling_service = service  # the calendar revisions (api/working_days.py)
 
     app = create_service_app(
         service.runtime, title="Serambi scheduling",
-        routers=[audiences.router, resources.router, letters.router, reports.router], on_started=on_started,
+        routers=[audiences.router, resources.router, letters.router, reports.router, working_days.router],
+        on_started=on_started,
     )
     common.install_error_handlers(app)
     stop_before_runtime(app, service.rounds.stop)

@@ -86,6 +86,7 @@ def declare_published(runtime: Runtime) -> None:
     runtime.publishes("scheduling", "room", events.RoomRegistered, events.RoomChanged)
     runtime.publishes("scheduling", "host", *events.RESOURCE_EVENTS[2:])
     runtime.publishes("scheduling", "roomday", *events.BOOKING_EVENTS)
+    runtime.publishes("scheduling", "calendar", *events.CALENDAR_EVENTS)  # api/working_days.py
     for event in events.BOOKING_EVENTS:  # same events on the host-day aggregate
         runtime.broker.publisher(
             f"scheduling.hostday.{{hostday_id}}.{event.name()}", schema=event,

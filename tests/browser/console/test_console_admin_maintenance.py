@@ -1,6 +1,10 @@
-"""The admin's dead-letter list and personal-data erasure in Debian's chromium, signed in through
-the development OpenID provider, against the real intake, scheduling, complaints, notifier and
-portal (serambi_ops.stack).
+"""The admin's working calendar, dead-letter list and personal-data erasure in Debian's chromium,
+signed in through the development OpenID provider, against the real intake, scheduling,
+complaints, notifier and portal (serambi_ops.stack).
+
+A cuti bersama added in the calendar form on the next working day moves the answer deadline of a
+waiting audience request (the requester's tracking page shows it), and intake counts new
+requests with it.
 
 Dead letters are written into two services' own databases as their consumers would (the kit's
 ``DeadLetter`` record, for a consumer no replica runs, so a redrive stays marked); ``admin``
@@ -13,7 +17,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -22,6 +27,7 @@ from conftest import shot
 from console_support import TABLET, no_serious_violations, signed_in
 from playwright.sync_api import expect
 from pymongo import MongoClient
+from serambi_calendar import WIB, Clock, LiveCalendar, SlaPolicy, load_overrides
 from serambi_kit.deadletters import DeadLetter
 from serambi_ops.commands.demo import submit_request
 from serambi_ops.stack import LocalStack, local_stack, oidc_env, sample_request
@@ -31,7 +37,7 @@ NIK = "6171012301900002"
 
 @pytest.fixture(scope="module")
 def console(tmp_path_factory: pytest.TempPathFactory, provider: str) -> Iterator[LocalStack]:
-    env = oidc_env(provider)
+    env = {**oidc_env(provider), "SERAMBI_CALENDAR_REFRESH_SECONDS": "1"}
     services = ("intake", "scheduling", "complaints", "notifier", "web")
     with local_stack(Path(tmp_path_factory.mktemp("console-admin")), services, env) as running:
         yield running
@@ -160,3 +166,77 @@ def test_an_officer_without_the_admin_role_gets_the_403_page_on_both_screens(con
     assert page.goto(f"{web}/petugas/admin/dead-letter").status == 403
     assert page.goto(f"{web}/petugas/admin/penghapusan").status == 403
     context.close()
+
+
+@dataclass
+class Revised:  # what LiveCalendar.revise reads of WorkingDayRevised
+    revision: int
+    action: str
+    day: date
+    holiday_name: str
+    decree: str
+    to: date | None = None
+
+
+def next_sunday() -> date:
+    day = date.today() + timedelta(days=7)
+    return day + timedelta(days=(6 - day.weekday()))
+
+
+def test_the_admin_adds_a_cuti_bersama_and_open_deadlines_and_new_requests_count_with_it(console, browser):
+    body = {**sample_request(f"kalender{int(time.time())}"), "proposed_dates": next_sunday().isoformat()}
+    answer = submit_request(console.url("intake"), body)  # only a Sunday proposed: referred, undecided
+    assert answer.status_code == 201, answer.text
+    code, token = answer.json()["tracking_code"], answer.json()["access_token"]
+    told = datetime.fromisoformat(answer.json()["answer_due_at"])
+    live = LiveCalendar(load_overrides(), years=[date.today().year, date.today().year + 1])
+    holiday = datetime.now(WIB).date() + timedelta(days=1)
+    while not live.working_periods(holiday):
+        holiday += timedelta(days=1)
+    assert holiday <= told.astimezone(WIB).date()  # inside the three working days
+
+    web = console.url("web")
+    context, page = signed_in(browser, web, "admin", f"/petugas/admin/kalender?tahun={holiday.year}")
+    expect(page.get_by_role("heading", name=f"Kalender kerja {holiday.year}")).to_be_visible()
+    page.get_by_label("Jenis perubahan").select_option("remove")  # the day is a working day: refused
+    page.get_by_label("Tanggal", exact=True).fill(holiday.isoformat())
+    page.get_by_label("Dasar perubahan").fill("SKB 3 Menteri, revisi uji")
+    page.get_by_role("button", name="Simpan revisi kalender").click()
+    expect(page.get_by_role("alert")).to_contain_text("bukan hari libur atau cuti bersama")
+    no_serious_violations(page, "kalender, refused")
+
+    page.get_by_label("Jenis perubahan").select_option("add")
+    page.get_by_label("Nama hari libur atau cuti bersama").fill("Cuti bersama (uji)")
+    page.get_by_role("button", name="Simpan revisi kalender").click()
+    expect(page.get_by_role("status")).to_contain_text("Revisi kalender 1 disimpan. Tenggat 1 audiensi")
+    row = page.get_by_role("row").filter(has_text="Cuti bersama (uji)")
+    expect(row.first).to_contain_text("revisi kalender")
+    expect(page.locator("main")).to_contain_text("+ revisi 1")
+    shot(page, "petugas-admin-kalender-revisi")
+    no_serious_violations(page, "kalender, revised")
+    context.close()
+
+    live.revise([Revised(1, "add", holiday, "Cuti bersama (uji)", "SKB 3 Menteri, revisi uji")])
+    policy = SlaPolicy()
+    track = f"{console.url('intake')}/api/v1/requests/{code}"
+    deadline = time.monotonic() + 20
+    while (view := httpx.get(track, headers={"X-Access-Token": token}).json())["answer_due_at"] == answer.json()[
+            "answer_due_at"]:
+        assert time.monotonic() < deadline, view
+        time.sleep(0.5)
+    moved = datetime.fromisoformat(view["answer_due_at"])
+    assert moved > told and "deadline_moved" in [step["step"] for step in view["timeline"]]
+
+    time.sleep(2)  # intake reads the revision within its refresh interval (1 s here)
+    later = submit_request(console.url("intake"), {**body, "topic": "Uji kalender baru"}).json()
+    submitted = datetime.fromisoformat(later["answer_due_at"])
+    expected = Clock("audience_answer", datetime.now(UTC)).deadline(live, policy)
+    assert submitted.astimezone(UTC) == expected, (submitted, expected)
+
+    reader = browser.new_context(viewport={"width": 360, "height": 780}, locale="id-ID")
+    tracking = reader.new_page()
+    tracking.goto(f"{web}/lacak/audiensi/{code}#t={token}")
+    expect(tracking.locator("main")).to_contain_text("Batas waktu disesuaikan")
+    no_serious_violations(tracking, "lacak, deadline moved")
+    shot(tracking, "lacak-audiensi-batas-disesuaikan")
+    reader.close()

@@ -1,31 +1,26 @@
 """Administrasi (role admin): rooms and hosting officials over scheduling's admin API (listed
-and registered with the officer's own token), the working calendar of a year (read-only: a
-revision is a change of the override file, see docs/web.md); the dead letters and personal-data
-erasure are ``pemeliharaan``'s screens, included here.
+and registered with the officer's own token). The working calendar and its revisions are
+``kalender``'s screens, the dead letters and personal-data erasure ``pemeliharaan``'s; both are
+included here.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
-from serambi_calendar import CalendarError, calendar_from_env
 
 from ..adapters.backend import ApiError
 from ..api.deps import checked_form, portal_of, render, text
-from . import drafts, pemeliharaan
+from . import drafts, kalender, pemeliharaan
 from .access import AREAS, ROLE_NAMES, ConsoleRoute, Officer, allowed
 from .session import PATH
 
 AREA = next(area for area in AREAS if area.slug == "admin")
 PAGE_SIZE = 25
 BASE = f"{PATH}/admin"
-WEEKDAYS = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
-MONTHS = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September",
-          "Oktober", "November", "Desember")
 FORMS = {  # form → (API path, its fields)
     "ruang": ("/api/v1/rooms", ("room_id", "name", "capacity", "location")),
     "pejabat": ("/api/v1/hosts", ("host_id", "name", "position")),
@@ -108,35 +103,11 @@ async def register(request: Request, officer: Administrator, form: str) -> Respo
     return RedirectResponse(f"{BASE}/?selesai={form}", status_code=303)
 
 
-def _days(year: int) -> tuple[str, list[dict[str, Any]], str | None]:
-    try:
-        calendar = calendar_from_env(years=(year,))
-    except CalendarError as exc:
-        return "", [], str(exc)
-    rows = []
-    for entry in calendar.days(year):
-        kind = "hari kerja (diubah)" if not entry.non_working else (
-            "cuti bersama" if "cuti bersama" in f"{entry.name} {entry.reference}".lower() else "libur")
-        rows.append({"date": entry.date, "text": f"{WEEKDAYS[entry.date.weekday()]}, {entry.date.day} "
-                     f"{MONTHS[entry.date.month - 1]} {entry.date.year}", "name": entry.name,
-                     "kind": kind, "source": "berkas penyesuaian" if entry.source == "override" else "bawaan",
-                     "reference": entry.reference})
-    return calendar.revision, rows, None
-
-
-@router.get("/kalender")
-async def working_calendar(request: Request, officer: Administrator, tahun: int | None = None) -> Response:
-    year = tahun if tahun and 1950 <= tahun <= 2200 else date.today().year
-    revision, rows, broken = _days(year)
-    return _page(request, "petugas/admin/kalender.html", {
-        "officer": officer, "year": year, "revision": revision, "rows": rows, "broken": broken,
-    })
-
-
 @router.get("/pemeliharaan")
 async def maintenance(officer: Administrator) -> Response:
     """The former page of both: now the dead letters and the erasure have their own."""
     return RedirectResponse(f"{BASE}/dead-letter", status_code=308)
 
 
+router.include_router(kalender.router)  # /admin/kalender, /admin/kalender/revisi
 router.include_router(pemeliharaan.router)  # /admin/dead-letter…, /admin/penghapusan…
