@@ -8,12 +8,15 @@ The calls go through aiohttp, one pooled session for all services: under 20 conc
 httpx GET cost the portal about 2.5 ms of CPU (its connection pool polls every idle socket on each
 request), an aiohttp GET about 0.2 ms (docs/performance.md). Keyword arguments follow httpx's
 (``headers``, ``json``, ``data``, ``files``, ``params``), and so does the answer (``Reply``).
+A file the console hands on (a complaint's attachment) is not read whole: ``Backend.download``
+gives a ``Download`` whose body is read 64 KiB at a time as the browser takes it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import AsyncIterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import IO, Any
@@ -100,6 +103,33 @@ class Pool:
         async with self.session().request(method, url, **options) as response:
             return Reply(response.status, response.headers, await response.read())
 
+    async def open(self, method: str, url: str, *, headers: dict[str, str] | None = None,
+                   timeout: float) -> aiohttp.ClientResponse:
+        """A response whose body is still to be read. No limit on the whole (a file going on to a
+        slow browser takes its time), but ``timeout`` to connect and for each read; aiohttp does
+        not count the time reading is paused because the browser has not taken the last chunk."""
+        limits = aiohttp.ClientTimeout(total=None, sock_connect=timeout, sock_read=timeout)
+        return await self.session().request(method, url, headers=headers, timeout=limits)
+
+
+class Download:
+    """A service's file (a 2xx answer) still on the wire: ``chunks()`` reads it 64 KiB at a
+    time; ``close()`` gives the connection back, or closes it if the body was not read to the
+    end (the browser went away)."""
+
+    CHUNK = 64 * 1024
+
+    def __init__(self, response: aiohttp.ClientResponse) -> None:
+        self.response = response
+        self.headers = response.headers
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        async for chunk in self.response.content.iter_chunked(self.CHUNK):
+            yield chunk
+
+    def close(self) -> None:
+        self.response.release()
+
 
 class _Stream(IOBasePayload):
     """An open file sent as a form part, its size measured up front: with every part's size
@@ -152,16 +182,48 @@ class Backend:
         try:
             response = await self.http.request(method, f"{self.base_url}{path}", **kwargs)
         except (TimeoutError, aiohttp.ClientError) as exc:
-            log.warning("backend.unreachable", service=self.name, error=type(exc).__name__)
-            raise BackendUnavailable(self.name, type(exc).__name__) from None
+            raise self._unreachable(exc) from None
+        if (failure := self._failure(response)) is not None:
+            raise failure
+        return response
+
+    async def download(self, path: str, headers: dict[str, str]) -> Download:
+        """A file the service answers with, streamed (``Download``: the caller closes it); a
+        failure raises as ``call``'s do, having read at most 64 KiB of the error's body."""
+        if (address := client_address.get()) is not None:
+            headers = {**headers, "X-Forwarded-For": address}
+        try:
+            response = await self.http.open("GET", f"{self.base_url}{path}", headers=headers,
+                                            timeout=self.http.timeout.total or 15.0)
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise self._unreachable(exc) from None
+        if response.status < 400:
+            return Download(response)
+        body, limit = b"", Download.CHUNK
+        try:
+            while len(body) < limit and (part := await response.content.read(limit - len(body))):
+                body += part
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise self._unreachable(exc) from None
+        finally:
+            response.release()
+        failed = Reply(response.status, response.headers, body)
+        raise self._failure(failed) or _error_of(failed)  # a 4xx or 5xx: never None here
+
+    def _unreachable(self, exc: Exception) -> BackendUnavailable:
+        log.warning("backend.unreachable", service=self.name, error=type(exc).__name__)
+        return BackendUnavailable(self.name, type(exc).__name__)
+
+    def _failure(self, response: Reply) -> Exception | None:
+        """What a 4xx or 5xx answer raises (as the module says); None for any other."""
         if response.status_code >= 500:
             log.warning("backend.failed", service=self.name, status=response.status_code)
-            raise BackendUnavailable(self.name, f"HTTP {response.status_code}")
+            return BackendUnavailable(self.name, f"HTTP {response.status_code}")
         if response.status_code == 429:
-            raise Throttled(response.headers.get("retry-after"))
+            return Throttled(response.headers.get("retry-after"))
         if response.status_code >= 400:
-            raise _error_of(response)
-        return response
+            return _error_of(response)
+        return None
 
     async def json(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         return (await self.call(method, path, **kwargs)).json()

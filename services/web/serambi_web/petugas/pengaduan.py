@@ -16,10 +16,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from serambi_calendar import WIB
+from serambi_kit.documents import DOCUMENT_ID
 
-from ..adapters.backend import ApiError
+from ..adapters.backend import ApiError, BackendUnavailable, Throttled
+from ..adapters.services import _form
+from ..api import relay
 from ..api.deps import checked_form, portal_of, render, text
 from . import drafts
+from . import pengaduan_lampiran as lampiran
 from . import pengaduan_tampilan as t
 from .access import AREAS, ROLE_NAMES, Area, ConsoleRoute, Officer, allowed
 from .session import PATH
@@ -117,12 +121,21 @@ def _now_wib() -> str:
     return datetime.now(WIB).strftime("%Y-%m-%dT%H:%M")
 
 
+def _form_page(request: Request, officer: Officer, values: dict[str, str], errors: dict[str, str],
+               status_code: int = 200, banner: str | None = None) -> Response:
+    settings = portal_of(request).settings
+    return _page(request, "petugas/pengaduan/baru.html", {
+        "officer": officer, "values": values, "errors": errors, "banner": banner, "lampiran": lampiran,
+        "max_files": settings.max_attachments, "max_mb": settings.max_attachment_bytes // 1_000_000,
+    }, status_code)
+
+
 @router.get("/baru")
 async def new_complaint(request: Request, officer: Recorder) -> Response:
     values = {"received_at": _now_wib(), "disclosure": "named", "key": uuid.uuid4().hex}
     if kept := drafts.restored(request, officer.subject):  # posted after the session ended
         values |= kept.values()
-    return _page(request, "petugas/pengaduan/baru.html", {"officer": officer, "values": values, "errors": {}})
+    return _form_page(request, officer, values, {})
 
 
 def _complaint_body(values: dict[str, str]) -> dict[str, Any]:
@@ -141,27 +154,41 @@ def _complaint_body(values: dict[str, str]) -> dict[str, Any]:
 @router.post("/baru")
 @drafts.form_on(f"{BASE}/baru")
 async def record(request: Request, officer: Recorder) -> Response:
-    form = await checked_form(request, max_files=0)
+    """Relays the form and its attachments to the officer API (multipart, streamed, one upload
+    slot held: ``pengaduan_lampiran``), sent once by the form's key."""
+    settings = portal_of(request).settings
     names = ("channel", "received_at", "disclosure", "name", "email", "phone", "summary", "description",
              "tier", "external_ref", "key")
-    values = {name: text(form, name) for name in names}
-    errors: dict[str, str] = {}
-    if values["channel"] not in t.OFFICER_CHANNELS:
-        errors["channel"] = "Pilih kanal tempat pengaduan diterima."
-    if not errors:
+    async with relay.upload_form(request, max_files=settings.max_attachments + 1) as form:
+        values = {name: text(form, name) for name in names}
+        errors: dict[str, str] = {}
+        if values["channel"] not in t.OFFICER_CHANNELS:
+            errors["channel"] = "Pilih kanal tempat pengaduan diterima."
+        files, file_names, too_many_or_large = lampiran.chosen(form, settings.max_attachments,
+                                                               settings.max_attachment_bytes)
+        errors |= too_many_or_large
+        if errors:
+            return _form_page(request, officer, values, errors, 422)
         key = values["key"] if 8 <= len(values["key"]) <= 128 else uuid.uuid4().hex
+        values["key"] = key
         try:
-            made = await _api(request, officer, "POST", "/complaints", json=_complaint_body(values),
-                              headers={"Idempotency-Key": f"console-{officer.subject}-{key}"[:128]})
-        except ApiError as exc:
-            if exc.status == 401:
+            made = await _api(request, officer, "POST", "/complaints", data=_form(list(
+                _complaint_body(values).items())), files=files,
+                headers={"Idempotency-Key": f"console-{officer.subject}-{key}"[:128]})
+        except (ApiError, BackendUnavailable, Throttled) as exc:
+            if isinstance(exc, ApiError) and exc.status == 401:
                 raise
-            message, errors = t.refusal(exc)
-            errors = errors or {"": message}
-        else:
-            return _page(request, "petugas/pengaduan/tercatat.html", {"officer": officer, "made": made}, 201)
-    return _page(request, "petugas/pengaduan/baru.html",
-                 {"officer": officer, "values": values, "errors": errors}, 422)
+            if (retry := relay.retry_status(exc)) is not None:  # perhaps recorded: the same key again
+                return _form_page(request, officer, values, {}, retry[0], relay.BANNERS[retry[0]])
+            if not isinstance(exc, ApiError):
+                raise
+            rest, errors = lampiran.refused(exc, file_names, settings.max_attachments,
+                                            settings.max_attachment_bytes)
+            if rest.errors or not errors:
+                message, fields = t.refusal(rest)
+                errors |= fields or {"": message}
+            return _form_page(request, officer, values, errors, 422)
+    return _page(request, "petugas/pengaduan/tercatat.html", {"officer": officer, "made": made}, 201)
 
 
 async def _case(request: Request, officer: Officer, code: str, *, shown: bool = False,
@@ -188,6 +215,7 @@ async def _case(request: Request, officer: Officer, code: str, *, shown: bool = 
     }
     return _page(request, "petugas/pengaduan/kasus.html", {
         "officer": officer, "case": case, "urgency": t.urgency(case), "may": may, "identity": identity,
+        "positions": {ref["document_id"]: n for n, ref in enumerate(case.get("attachments", []), start=1)},
         "errors": errors or {}, "values": values or {}, "problem": problem,
         "done": t.DONE.get(step := request.query_params.get("selesai", "")),
         "catching_up": bool(step) and not t.shows_step(case, step),
@@ -200,6 +228,26 @@ async def case_page(request: Request, officer: Handler, code: str) -> Response:
         raise HTTPException(404)
     kept = drafts.restored(request, officer.subject)  # a step posted after the session ended
     return await _case(request, officer, code, values=kept.prefixed() if kept else None)
+
+
+@router.get("/{code}/lampiran/{document_id}")
+async def attachment(request: Request, officer: Handler, code: str, document_id: str) -> Response:
+    """One attachment, relayed from the service as it arrives with the officer's own token: the
+    service checks the role and records the download (who, which case, which attachment)."""
+    if not _valid(code) or re.fullmatch(DOCUMENT_ID, document_id) is None:
+        raise HTTPException(404)
+    try:
+        download = await portal_of(request).complaints.download(
+            f"/api/v1/officer/complaints/{code}/attachments/{document_id}", officer.bearer)
+    except ApiError as exc:
+        if exc.status == 404:
+            raise HTTPException(404) from None
+        if exc.status in (403, 410):
+            problem = ("Lampiran ini telah dihapus bersama data pribadi pelapor." if exc.status == 410
+                       else "Peran Anda tidak mengizinkan mengunduh lampiran ini.")
+            return await _case(request, officer, code, problem=problem, status_code=exc.status)
+        raise
+    return lampiran.Relayed(download, code)
 
 
 @router.post("/{code}/tampilkan")

@@ -112,6 +112,26 @@ def duration(iso: str | None) -> str:
     return f"lewat {text}" if sign else text
 
 
+MEDIA = {  # an attachment's type (the service's, found by content) as the case page names it
+    "application/pdf": "Dokumen PDF", "image/png": "Gambar PNG", "image/jpeg": "Foto JPEG",
+    "audio/mp4": "Rekaman suara M4A", "audio/ogg": "Rekaman suara OGG",
+}
+
+
+def media(media_type: str | None) -> str:
+    return MEDIA.get(media_type or "", "Berkas")
+
+
+def size(count: int | None) -> str:
+    """``12345`` → ``12,3 KB`` (decimal units, a decimal comma)."""
+    if count is None:
+        return "—"
+    if count < 1000:
+        return f"{count} byte"
+    value, unit = (count / 1_000_000, "MB") if count >= 999_950 else (count / 1000, "KB")
+    return f"{value:.1f} {unit}".replace(".", ",")
+
+
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des")
 
 

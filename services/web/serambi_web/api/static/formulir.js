@@ -1,14 +1,29 @@
 // Enhancements only (every check is repeated on the server): warn about a file that is too
 // large or of the wrong type as soon as it is chosen; the warning is tied to its input by
 // aria-describedby while it shows.
+// The names accepted are the input's `accept` extensions, named in words by `data-jenis`;
+// `data-max-berkas` is how many files it takes.
 (function () {
   "use strict";
-  var ACCEPTED = /\.(pdf|png|jpe?g)$/i;
+  function extensions(input) {
+    return (input.getAttribute("accept") || "").split(",").map(function (item) {
+      return item.trim().toLowerCase();
+    }).filter(function (item) { return item.charAt(0) === "."; });
+  }
+  function accepted(input, name) {
+    var dot = name.lastIndexOf(".");
+    return dot >= 0 && extensions(input).indexOf(name.slice(dot).toLowerCase()) >= 0;
+  }
   function message(input) {
     var limit = Number(input.getAttribute("data-max-bytes")) || 0;
+    var most = Number(input.getAttribute("data-max-berkas")) || 0;
+    var kinds = input.getAttribute("data-jenis") || "PDF, PNG atau JPEG";
+    if (most && input.files.length > most) {
+      return "Paling banyak " + most + " berkas; Anda memilih " + input.files.length + ".";
+    }
     for (var i = 0; i < input.files.length; i += 1) {
       var file = input.files[i];
-      if (!ACCEPTED.test(file.name)) { return file.name + ": harus berupa berkas PDF, PNG atau JPEG."; }
+      if (!accepted(input, file.name)) { return file.name + ": harus berupa berkas " + kinds + "."; }
       if (limit && file.size > limit) {
         return file.name + ": terlalu besar (paling besar " + Math.round(limit / 1000000) + " MB).";
       }
