@@ -105,7 +105,7 @@ async def run(events: int, samples_wanted: int) -> None:
             async def append(code: str) -> None:
                 requester = await samples.requester(vault)
                 await store.append(AggregateRef("intake", "request", code),
-                                   [samples.request_submitted(code, requester)],
+                                   [await samples.request_submitted(vault, code, requester)],
                                    expected_sequence=0, expected_version=0)
 
             # (a) throughput from a backlog

@@ -42,6 +42,7 @@ from serambi_kit import localstack  # noqa: E402
 from serambi_kit.eventstore import JetStreamEventStore, read_stream  # noqa: E402
 from serambi_kit.logging import configure_logging  # noqa: E402
 from serambi_kit.mongo import connect, database  # noqa: E402
+from serambi_kit.pii import Vault  # noqa: E402
 from serambi_kit.projections import projector_handler  # noqa: E402
 from serambi_kit.topology import apply_streams  # noqa: E402
 from serambi_scheduling import queries  # noqa: E402
@@ -70,7 +71,7 @@ def request(code: str, now: datetime) -> RequestSubmitted:
         tracking_code=code, channel=IntakeChannel.ONLINE,
         requester=Requester(name=SEALED, position="Kepala Dinas", institution="Dinas Koperasi",
                             institution_type=InstitutionType.LOCAL_GOVERNMENT, email=SEALED),
-        topic="Pembiayaan UMKM", purpose="Audiensi.", participants=6, submitted_at=now,
+        topic=SEALED, purpose=SEALED, participants=6, submitted_at=now,
         answer_due_at=CALENDAR.add_working_days(now, 3), access_token_sha256="0" * 64,
     )
 
@@ -101,6 +102,7 @@ async def in_process(nats_url: str, mongo_url: str, existing: int, decisions: in
         bookings=queries.MongoBookingSource(db), letters=LetterStore(db, "bench-secret"),
         timers=NoTimers(), open_audiences=no_open, calendar=CALENDAR, policy=SlaPolicy(),
         rules=Rules(horizon_days=HORIZON),
+        vault=Vault(database(mongo, "serambi_vault"), os.urandom(32)),  # reveals each letter's topic
     )
     for n in range(RESOURCES):
         await resources.register_room(ctx, Room(f"room-{n:02d}", f"Ruang {n}", 10 + n, "Lt 2"), "bench")

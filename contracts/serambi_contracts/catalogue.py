@@ -5,9 +5,21 @@ from __future__ import annotations
 from .audit import PersonalDataAccessed, PersonalDataErased
 from .base import Event
 from .complaints import COMPLAINT_EVENTS
-from .intake import GuestRegistered, RequestLinkRequested, RequestSubmitted, RequestWithdrawn
+from .intake import (
+    GuestRegistered,
+    RequestLinkRequested,
+    RequestSubmitted,
+    RequestSubmittedV1,
+    RequestWithdrawn,
+)
 from .notifier import NotificationFailed, NotificationFailedV1, NotificationSent, NotificationSentV1
-from .scheduling import AUDIENCE_EVENTS, BOOKING_EVENTS, CALENDAR_EVENTS, RESOURCE_EVENTS
+from .scheduling import (
+    AUDIENCE_EVENTS,
+    BOOKING_EVENTS,
+    CALENDAR_EVENTS,
+    RESOURCE_EVENTS,
+    AudienceRequestedV1,
+)
 from .sla import ClockDue, SLABreached, SLAWarning
 
 EVENTS: tuple[type[Event], ...] = (
@@ -27,6 +39,8 @@ EVENTS: tuple[type[Event], ...] = (
     NotificationFailed,
     NotificationSentV1,  # read only: the events recorded before version 2
     NotificationFailedV1,
+    RequestSubmittedV1,  # read only: requests and audiences recorded before their version 2
+    AudienceRequestedV1,
     PersonalDataAccessed,
     PersonalDataErased,
 )

@@ -66,6 +66,12 @@ class DisputeSource(StrEnum):
 class NoteSource(StrEnum):
     COMPLAINANT = "complainant"  # the complainant wrote again (a reply in the thread, a message)
     OFFICER = "officer"  # an officer noted something about the complaint
+    THIRD_PARTY = "third_party"  # someone else wrote in the thread (another address than theirs)
+
+
+class ResumeCause(StrEnum):
+    OFFICER = "officer"  # an officer resumed the clock
+    COMPLAINANT_NOTE = "complainant_note"  # the complainant's note arrived while the bureau waited on them
 
 
 class ComplaintReceived(Event):
@@ -185,7 +191,9 @@ class ComplaintClockPaused(Event):
 
 
 class ComplaintClockResumed(Event):
-    """The clock runs again; the deadline moves by the working time spent paused."""
+    """The clock runs again; the deadline moves by the working time spent paused. An officer
+    resumes it, or the complainant's note does (``cause: complainant_note``, appended with the
+    ComplaintNoteAdded, ``resumed_by`` the channel's intake): the bureau waited on them."""
 
     context: ClassVar[str] = "complaints"
     tracking_code: AggregateId
@@ -193,6 +201,7 @@ class ComplaintClockResumed(Event):
     resumed_at: datetime
     resumed_by: OfficerId
     due_at: datetime | None = None
+    cause: ResumeCause = Field(default=ResumeCause.OFFICER, description="who or what resumed it")
 
 
 class ComplaintDeadlineMoved(Event):
@@ -218,8 +227,10 @@ class ComplaintLinkRequested(Event):
 
 class ComplaintNoteAdded(Event):
     """More about a complaint, kept with it: the complainant's reply in the e-mail thread, a
-    later WhatsApp message from the same number while the complaint is open. It changes neither
-    the status nor the clock; officers see it in the case's timeline."""
+    later WhatsApp message from the same number while the complaint is open, or a reply in the
+    thread from another address (``source: third_party``). It changes neither the status nor the
+    deadline — but the complainant's note on a paused complaint comes with a ComplaintClockResumed;
+    officers see it in the case's timeline and as "new" in the queue until their next step."""
 
     context: ClassVar[str] = "complaints"
     tracking_code: AggregateId
@@ -237,6 +248,16 @@ class ComplaintNoteAdded(Event):
     attachments: list[DocumentRef] = Field(
         default_factory=list, max_length=5,
         description="files that came with it (stored by complaints, like the complaint's own)",
+    )
+    sender: PersonalData | None = Field(
+        default=None,
+        description="the address it came from (e-mail), sealed: under the complainant's key when it "
+                    "is theirs, else under a key of its own that erasing either person finds",
+    )
+    after_close: bool = Field(
+        default=False,
+        description="the complaint was closed when it arrived: kept and flagged for officers (a "
+                    "dispute goes through the tracking page)",
     )
 
 

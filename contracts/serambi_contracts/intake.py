@@ -6,7 +6,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import ClassVar
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 # DocumentRef lives in base (complaints' attachments are documents too); imported from here as before
 from .base import AggregateId, DocumentRef, Event, LongText, PersonalData, ShortText, Value
@@ -42,14 +42,22 @@ class Requester(Value):
 
 
 class RequestSubmitted(Event):
-    """An institution asked for an audience; the 3-working-day answer clock starts."""
+    """An institution asked for an audience; the 3-working-day answer clock starts. Version 2:
+    the topic and purpose, the requester's own words, travel sealed under their data key."""
 
     context: ClassVar[str] = "intake"
+    version: ClassVar[int] = 2
     tracking_code: AggregateId
     channel: IntakeChannel
     requester: Requester
-    topic: ShortText
-    purpose: LongText
+    topic: PersonalData = Field(
+        description="the meeting's subject as the requester typed it (at most 300 characters), "
+                    "sealed under their data key (requester.name's key)",
+    )
+    purpose: PersonalData = Field(
+        description="the purpose as the requester typed it (at most 5,000 characters), sealed "
+                    "under their data key",
+    )
     participants: int = Field(ge=1, le=500)
     proposed_dates: list[date] = Field(default_factory=list, max_length=10)
     documents: list[DocumentRef] = Field(default_factory=list, max_length=10)
@@ -106,3 +114,45 @@ class RequestLinkRequested(Event):
     context: ClassVar[str] = "intake"
     tracking_code: AggregateId
     requested_at: datetime
+
+
+# -- version 1, read only (requests recorded before version 2) ---------------------------------
+class RequestSubmittedV1(Event):
+    """An institution asked for an audience; the 3-working-day answer clock starts."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", title="RequestSubmitted")
+    context: ClassVar[str] = "intake"
+    tracking_code: AggregateId
+    channel: IntakeChannel
+    requester: Requester
+    topic: ShortText
+    purpose: LongText
+    participants: int = Field(ge=1, le=500)
+    proposed_dates: list[date] = Field(default_factory=list, max_length=10)
+    documents: list[DocumentRef] = Field(default_factory=list, max_length=10)
+    submitted_at: datetime
+    answer_due_at: datetime
+    received_at: datetime | None = Field(
+        default=None, description="channel letter: when the bureau received the letter"
+    )
+    identity_number: PersonalData | None = Field(default=None, description="NIK, sealed")
+    recorded_by: str | None = Field(default=None, max_length=200, description="desk officer")
+    access_token_sha256: str = Field(
+        pattern=r"^[0-9a-f]{64}$",
+        description="SHA-256 of the requester's 256-bit random access token (never the token)",
+    )
+    access_token: PersonalData | None = Field(
+        default=None,
+        description="the access token, sealed: the notifier puts it in the tracking link it sends",
+    )
+
+    @classmethod
+    def name(cls) -> str:
+        return cls.__name__.removesuffix("V1")
+
+    def upcast(self) -> RequestSubmitted:
+        """Version 2 as it reads in memory: its topic and purpose stay the clear text version 1
+        recorded (they were published so; nothing can seal them without the vault). Readers
+        take either form through ``serambi_kit.pii.reveal_text``; only the events the services
+        append — always version 2, sealed — are ever serialized."""
+        return RequestSubmitted.model_construct(**dict(self))

@@ -24,9 +24,9 @@ from datetime import date, datetime, time
 from enum import StrEnum
 from typing import ClassVar, Literal
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
-from .base import AggregateId, Event, ShortText, Value
+from .base import AggregateId, Event, PersonalData, ShortText, Value
 from .intake import DocumentRef, InstitutionType
 
 
@@ -159,11 +159,14 @@ class SlotReleased(_Scheduling):
 
 # -- audiences ---------------------------------------------------------------------------------
 class AudienceRequested(_Scheduling):
-    """Scheduling opened the audience case for a submitted request (its answer clock runs)."""
+    """Scheduling opened the audience case for a submitted request (its answer clock runs).
+    Version 2: the topic, the requester's own words, travels sealed under their data key (the
+    key id scheduling seals the officers' notes with)."""
 
+    version: ClassVar[int] = 2
     audience_id: AggregateId
     request_tracking_code: AggregateId
-    topic: ShortText
+    topic: PersonalData = Field(description="the request's topic, sealed under the requester's data key")
     institution: ShortText
     institution_type: InstitutionType
     requester_position: ShortText
@@ -256,7 +259,14 @@ class AudienceHeld(_Scheduling):
     request_tracking_code: AggregateId
     held_at: datetime
     recorded_by: ShortText
-    notes: str | None = Field(default=None, max_length=2000)
+    notes: str | None = Field(
+        default=None, max_length=2000,
+        description="no longer filled: the notes in clear, as events recorded before "
+                    "notes_sealed carried them",
+    )
+    notes_sealed: PersonalData | None = Field(
+        default=None, description="the officer's notes on the meeting, sealed under the requester's data key",
+    )
 
 
 class AudienceNoShow(_Scheduling):
@@ -268,17 +278,30 @@ class AudienceNoShow(_Scheduling):
     request_tracking_code: AggregateId
     starts_at: datetime = Field(description="the start of the slot the requester missed")
     recorded_by: ShortText
-    notes: str | None = Field(default=None, max_length=2000)
+    notes: str | None = Field(
+        default=None, max_length=2000,
+        description="no longer filled: the notes in clear, as events recorded before "
+                    "notes_sealed carried them",
+    )
+    notes_sealed: PersonalData | None = Field(
+        default=None, description="the officer's notes, sealed under the requester's data key",
+    )
 
 
 class AudienceCancelled(_Scheduling):
-    """The audience was cancelled: by an officer, or because the requester withdrew."""
+    """The audience was cancelled: by an officer, or because the requester withdrew. ``reason``
+    says only which ("cancelled by the bureau", "withdrawn by the requester"); an officer's own
+    words travel sealed in ``reason_sealed`` (events recorded before it carried them in
+    ``reason``)."""
 
     audience_id: AggregateId
     request_tracking_code: AggregateId
     reason: ShortText
     cancelled_by: ShortText
     withdrawn: bool = False
+    reason_sealed: PersonalData | None = Field(
+        default=None, description="the officer's reason, sealed under the requester's data key",
+    )
 
 
 class AudienceDeadlineMoved(_Scheduling):
@@ -333,3 +356,33 @@ RESOURCE_EVENTS: tuple[type[Event], ...] = (
 )
 BOOKING_EVENTS: tuple[type[Event], ...] = (SlotBooked, SlotReleased)
 CALENDAR_EVENTS: tuple[type[Event], ...] = (WorkingDayRevised,)
+
+
+# -- version 1, read only (audiences opened before version 2) ----------------------------------
+class AudienceRequestedV1(_Scheduling):
+    """Scheduling opened the audience case for a submitted request (its answer clock runs)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", title="AudienceRequested")
+    audience_id: AggregateId
+    request_tracking_code: AggregateId
+    topic: ShortText
+    institution: ShortText
+    institution_type: InstitutionType
+    requester_position: ShortText
+    participants: int = Field(ge=1, le=500)
+    proposed_dates: list[date] = Field(default_factory=list, max_length=10)
+    submitted_at: datetime
+    answer_due_at: datetime
+    received_at: datetime | None = Field(
+        default=None, description="when the bureau received a request recorded later at the desk: "
+        "the answer clock started then (absent: at submitted_at)",
+    )
+
+    @classmethod
+    def name(cls) -> str:
+        return cls.__name__.removesuffix("V1")
+
+    def upcast(self) -> AudienceRequested:
+        """Version 2 as it reads in memory, its topic the clear text version 1 recorded (as
+        ``RequestSubmittedV1.upcast``; readers use ``serambi_kit.pii.reveal_text``)."""
+        return AudienceRequested.model_construct(**dict(self))

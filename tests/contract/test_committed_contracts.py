@@ -24,7 +24,7 @@ def test_a_committed_schema_with_a_field_the_model_lost_is_reported_as_breaking(
     committed["properties"]["priority"] = {"type": "integer"}
     (tmp_path / f"{RequestSubmitted.event_type()}.json").write_text(canonical(committed))
     problems, _ = schema_problems(tmp_path)
-    assert any("RequestSubmitted.v1 $.priority: removed" in p for p in problems)
+    assert any("RequestSubmitted.v2 $.priority: removed" in p for p in problems)
 
 
 def test_a_schema_file_without_an_event_in_the_catalogue_is_reported(tmp_path):

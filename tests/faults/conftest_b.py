@@ -42,7 +42,7 @@ def audience_request(code: str, due: datetime) -> RequestSubmitted:
         tracking_code=code, channel=IntakeChannel.ONLINE,
         requester=Requester(name=SEALED, position="Kepala Dinas", institution="Dinas Koperasi",
                             institution_type=InstitutionType.LOCAL_GOVERNMENT, email=SEALED),
-        topic="Pembiayaan UMKM", purpose="Audiensi.", participants=4,
+        topic=SEALED, purpose=SEALED, participants=4,
         proposed_dates=[proposed], submitted_at=now, answer_due_at=due,
         access_token_sha256="0" * 64,
     )

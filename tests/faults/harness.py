@@ -36,9 +36,11 @@ from pathlib import Path
 
 import httpx
 import nats
-from pymongo import MongoClient
+from pymongo import AsyncMongoClient, MongoClient
 from serambi_kit.deadletters import COLLECTION as DEAD_LETTERS
 from serambi_kit.eventstore import read_raw
+from serambi_kit.pii import Vault, parse_master_key
+from serambi_kit.settings import DEV_PII_MASTER_KEY
 from serambi_ops.commands.demo import SAMPLE_DOCUMENTS, request_form
 from serambi_ops.stack import LocalStack as FaultStack
 from serambi_ops.stack import local_stack as fault_stack  # noqa: F401 — the tests' name
@@ -152,6 +154,21 @@ def stream_events(stack: FaultStack, stream: str, subject: str) -> list[tuple[di
     return asyncio.run(_read(stack.env["SERAMBI_NATS_URL"], stream, subject))
 
 
+async def _reveal(stack: FaultStack, sealed: list[dict]) -> list[str | None]:
+    client: AsyncMongoClient = AsyncMongoClient(stack.env["SERAMBI_MONGO_URL"], serverSelectionTimeoutMS=20000)
+    try:
+        vault = Vault(client[stack.env.get("SERAMBI_VAULT_DATABASE", "serambi_vault")],
+                      parse_master_key(stack.env.get("SERAMBI_PII_MASTER_KEY", DEV_PII_MASTER_KEY)))
+        return [await vault.reveal(value) for value in sealed]
+    finally:
+        await client.close()
+
+
+def revealed(stack: FaultStack, sealed: list[dict]) -> list[str | None]:
+    """Sealed values (a request's topic) in clear, with the stack's vault."""
+    return asyncio.run(_reveal(stack, sealed))
+
+
 def event_type(headers: dict[str, str]) -> str:
     return headers["ce-type"].rsplit(".", 2)[-2]
 
@@ -254,8 +271,9 @@ def check(stack: FaultStack, cases: list[Case], *, notifications: bool = True,
     report.add("events_intake", len(intake))
     submitted = [(h, b) for h, b in intake if event_type(h) == "RequestSubmitted"]
     by_marker: dict[str, list[str]] = defaultdict(list)
-    for _, body in submitted:
-        by_marker[body["topic"].rsplit(" ", 1)[-1]].append(body["tracking_code"])
+    topics = revealed(stack, [body["topic"] for _, body in submitted])  # sealed since version 2
+    for (_, body), topic in zip(submitted, topics, strict=True):
+        by_marker[(topic or "").rsplit(" ", 1)[-1]].append(body["tracking_code"])
     request_markers = {c.marker: c for c in requests}
     for marker, codes in by_marker.items():
         if marker not in request_markers:

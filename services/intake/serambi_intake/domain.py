@@ -43,8 +43,8 @@ class SubmitRequest:
     tracking_code: str
     channel: IntakeChannel
     requester: Requester
-    topic: str
-    purpose: str
+    topic: Sealed  # the requester's own words, sealed under their data key
+    purpose: Sealed
     participants: int
     proposed_dates: tuple[date, ...]
     documents: tuple[DocumentRef, ...]

@@ -43,6 +43,12 @@ def _letter(event) -> str | None:
     return letter.document_id if letter else None
 
 
+def _text(value) -> dict | str | None:
+    """A sealed text as stored (revealed on read); the clear text of an event version before
+    sealing as it is; None as None."""
+    return value.model_dump() if hasattr(value, "model_dump") else value
+
+
 def on_request_submitted(event: RequestSubmitted, recorded: RecordedEvent) -> Change:
     return Change(event.tracking_code, {
         "$set": {
@@ -52,7 +58,7 @@ def on_request_submitted(event: RequestSubmitted, recorded: RecordedEvent) -> Ch
             "identity_number": event.identity_number.model_dump() if event.identity_number else None,
             "institution": event.requester.institution,
             "institution_type": event.requester.institution_type.value,
-            "topic": event.topic,
+            "topic": _text(event.topic),  # sealed: revealed for the requester and officers
             "participants": event.participants,
             "proposed_dates": [day.isoformat() for day in event.proposed_dates],
             "documents": [document.model_dump() for document in event.documents],
@@ -116,7 +122,8 @@ def on_audience_no_show(event: AudienceNoShow, recorded: RecordedEvent) -> Chang
 def on_audience_cancelled(event: AudienceCancelled, recorded: RecordedEvent) -> Change:
     return Change(event.request_tracking_code, {
         "$set": {"audience_status": "cancelled", "schedule": None},
-        "$push": {"timeline": _entry("cancelled", recorded, reason=event.reason)},
+        "$push": {"timeline": _entry("cancelled", recorded, reason=event.reason,  # who cancelled
+                                     reason_sealed=_text(event.reason_sealed or None))},
     })
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 from serambi_kit.cases import token_matches
-from serambi_kit.pii import Vault, mask_email, mask_name, mask_phone
+from serambi_kit.pii import Vault, mask_email, mask_name, mask_phone, reveal_text
 
 from .projections import GUESTS, REQUESTS, WIB
 
@@ -68,12 +68,15 @@ async def tracking_view(
         entry = dict(entry)
         if "letter" in entry:
             entry["letter"] = _letter_url(letters_base, entry["letter"])
+        sealed_reason = entry.pop("reason_sealed", None)
+        if sealed_reason:  # an officer's reason for cancelling, sealed under the requester's key
+            entry["reason"] = await reveal_text(vault, sealed_reason)
         timeline.append(entry)
     return {
         "tracking_code": document["tracking_code"],
         "status": status_of(document),
         "institution": document["institution"],
-        "topic": document["topic"],
+        "topic": await reveal_text(vault, document["topic"]),
         "submitted_at": document["submitted_at"],
         "answer_due_at": answer_due_of(document),
         "schedule": document.get("schedule"),
@@ -119,7 +122,7 @@ async def officer_list(
             "channel": document["channel"],
             "institution": document["institution"],
             "institution_type": document["institution_type"],
-            "topic": document["topic"],
+            "topic": await reveal_text(vault, document["topic"]),  # None once erased
             "participants": document["participants"],
             "submitted_at": document["submitted_at"],
             "answer_due_at": answer_due_of(document),

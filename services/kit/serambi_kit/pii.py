@@ -169,6 +169,15 @@ class Vault:
         return key_ids
 
 
+async def reveal_text(vault: Vault, value: Sealed | dict | str | None) -> str | None:
+    """A data subject's free text as events and read models hold it: sealed (revealed; None once
+    the subject was erased), or a clear ``str`` that an event version before sealing recorded
+    (returned as it is: it was published so). None when absent."""
+    if value is None or isinstance(value, str):
+        return value
+    return await vault.reveal(value)
+
+
 def mask_email(email: str | None) -> str | None:
     if not email or "@" not in email:
         return None if email is None else "***"

@@ -33,6 +33,7 @@ CLOCK_LABELS = {
 AUDIENCE_POSITION = "_applied.scheduling_audience"
 TOKEN = "access_token"  # noqa: S105 — the context path of the citizen's token (tracking links)
 THREAD = "email_thread"  # the context path of a complainant's e-mail thread (replies in it)
+TOPIC = "case.topic"  # a request's topic, the requester's own words (sealed)
 
 
 @dataclass
@@ -43,7 +44,8 @@ class CaseInfo:
     context: dict[str, Any] = field(default_factory=dict)
     missing: str | None = None
     # sealed values the citizen's own messages may show (revealed for citizens only), by the
-    # context path they fill: "case.summary", "answer", "reason", "access_token" (the link's),
+    # context path they fill: "case.summary", "case.topic", "answer", "reason" (a complaint's
+    # dispute, an audience's cancellation), "access_token" (the link's),
     # "email_thread" (a complainant's e-mail, which their e-mails answer in its thread)
     sealed: dict[str, Any] = field(default_factory=dict)
     # who handles the case (complaints): the team and the officer assigned, if any
@@ -81,13 +83,15 @@ async def case_info(db: AsyncDatabase, recorded: RecordedEvent) -> CaseInfo:
     event = recorded.event
     if isinstance(event, RequestSubmitted):
         r = event.requester
+        legacy = event.topic if isinstance(event.topic, str) else None  # recorded before sealing
         return CaseInfo(
             event.tracking_code, "requester",
             {"name": _dump(r.name), "email": _dump(r.email), "phone": _dump(r.phone)},
-            _context(_case(tracking_code=event.tracking_code, topic=event.topic,
+            _context(_case(tracking_code=event.tracking_code, topic=legacy,
                            institution=r.institution, answer_due_at=event.answer_due_at,
                            submitted_at=event.submitted_at)),
-            sealed={TOKEN: _dump(event.access_token)},
+            sealed={TOKEN: _dump(event.access_token),
+                    **({} if legacy else {TOPIC: _dump(event.topic)})},
         )
     if isinstance(event, c.ComplaintReceived):
         return CaseInfo(
@@ -116,6 +120,13 @@ def _dump(value: Any) -> dict | None:
     return None if value is None else value.model_dump(mode="json")
 
 
+def _topic_of(*docs: Mapping[str, Any]) -> dict[str, Any]:
+    """The sealed topic of the first document that has one (none for a request recorded before
+    sealing: its clear topic is already in ``case``)."""
+    sealed = next((doc["sealed_topic"] for doc in docs if doc.get("sealed_topic")), None)
+    return {TOPIC: sealed} if sealed else {}
+
+
 async def _request_info(db: AsyncDatabase, code: str) -> tuple[dict | None, dict[str, Any]]:
     doc = await _doc(db, "request", code)
     return doc, _case(doc, tracking_code=code)
@@ -128,7 +139,7 @@ async def _later_request_info(db: AsyncDatabase, recorded: RecordedEvent) -> Cas
     if request is None or "contact" not in request:
         return CaseInfo(code, missing=f"request {code} not projected yet")
     return CaseInfo(code, "requester", request["contact"], _context(case),
-                    sealed={TOKEN: request.get("sealed_token")})
+                    sealed={TOKEN: request.get("sealed_token"), **_topic_of(request)})
 
 
 async def _audience_info(db: AsyncDatabase, recorded: RecordedEvent) -> CaseInfo:
@@ -155,8 +166,13 @@ async def _audience_info(db: AsyncDatabase, recorded: RecordedEvent) -> CaseInfo
         context["sequence"] = len(earlier)
         context["was_scheduled"] = bool(audience.get("scheduled"))
     context["audience_id"] = recorded.ref.id
-    return CaseInfo(code, "requester", request["contact"], context,
-                    sealed={TOKEN: request.get("sealed_token")})
+    sealed = {TOKEN: request.get("sealed_token"), **_topic_of(request, audience)}
+    if isinstance(event, s.AudienceCancelled):
+        if event.reason_sealed is not None:  # an officer's words, for the requester's eyes only
+            sealed["reason"] = _dump(event.reason_sealed)
+        elif not event.withdrawn:
+            context["reason"] = event.reason  # recorded before reasons were sealed: in clear
+    return CaseInfo(code, "requester", request["contact"], context, sealed=sealed)
 
 
 async def _complaint_info(db: AsyncDatabase, recorded: RecordedEvent) -> CaseInfo:

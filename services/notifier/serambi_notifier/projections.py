@@ -4,9 +4,9 @@ Later events of a case do not carry the citizen's contact (AudienceScheduled nam
 so the notifier projects the contacts — still sealed — and the details its messages mention from
 the events that carry them. One document per case, ``_id`` = ``<kind>:<id>``:
 
-- ``request:<tracking code>`` — the requester (sealed name, email, phone), topic, institution,
-  answer due date, the sealed access token for tracking links (RequestSubmitted);
-- ``audience:<audience id>`` — its request, topic, the current slot, and the aggregate versions of
+- ``request:<tracking code>`` — the requester (sealed name, email, phone), the sealed topic,
+  institution, answer due date, the sealed access token for tracking links (RequestSubmitted);
+- ``audience:<audience id>`` — its request, sealed topic, the current slot, and the aggregate versions of
   its reschedules (the iCalendar SEQUENCE);
 - ``complaint:<tracking code>`` — the complainant, the summary, the access token and, for an
   e-mail, its thread (sealed), tier, deadline, team and assignee.
@@ -41,6 +41,12 @@ def _sealed(value: Any) -> dict | None:
     return None if value is None else value.model_dump(mode="json")
 
 
+def _topic(value: Any) -> dict[str, Any]:
+    """The topic, sealed under the requester's key (revealed only into the requester's own
+    messages); a request or audience recorded before sealing had it in clear."""
+    return {"topic": value} if isinstance(value, str) else {"sealed_topic": _sealed(value)}
+
+
 def on_request_submitted(event: RequestSubmitted, recorded: RecordedEvent) -> Change:
     requester = event.requester
     return Change(document_id(recorded), {"$set": {
@@ -50,7 +56,7 @@ def on_request_submitted(event: RequestSubmitted, recorded: RecordedEvent) -> Ch
                     "phone": _sealed(requester.phone)},
         "position": requester.position,
         "institution": requester.institution,
-        "topic": event.topic,
+        **_topic(event.topic),
         "submitted_at": event.submitted_at,
         "answer_due_at": event.answer_due_at,
         "sealed_token": _sealed(event.access_token),
@@ -66,7 +72,7 @@ def on_audience_requested(event: s.AudienceRequested, recorded: RecordedEvent) -
         "kind": "audience",
         "audience_id": event.audience_id,
         "request_tracking_code": event.request_tracking_code,
-        "topic": event.topic,
+        **_topic(event.topic),
         "institution": event.institution,
     }})
 

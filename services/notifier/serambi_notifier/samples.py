@@ -40,12 +40,15 @@ async def requester(vault: Any, *, name: str = "Siti Aminah", email: str | None 
     )
 
 
-def request_submitted(code: str, who: Requester, topic: str = "Hilirisasi produk lada",
-                      access_token: Sealed | None = None) -> RequestSubmitted:
-    """``access_token``: the token sealed (``await vault.seal(who.name.key, ACCESS_TOKEN)``)."""
+async def request_submitted(vault: Any, code: str, who: Requester, topic: str = "Hilirisasi produk lada",
+                            access_token: Sealed | None = None) -> RequestSubmitted:
+    """``access_token``: the token sealed (``await vault.seal(who.name.key, ACCESS_TOKEN)``); the
+    topic and purpose are sealed here under the requester's key, as intake seals them."""
     return RequestSubmitted(
-        tracking_code=code, channel=IntakeChannel.ONLINE, requester=who, topic=topic,
-        purpose="Audiensi program hilirisasi komoditas daerah.", participants=3,
+        tracking_code=code, channel=IntakeChannel.ONLINE, requester=who,
+        topic=await vault.seal(who.name.key, topic),
+        purpose=await vault.seal(who.name.key, "Audiensi program hilirisasi komoditas daerah."),
+        participants=3,
         submitted_at=SUBMITTED, answer_due_at=DUE, access_token_sha256="0" * 64,
         access_token=access_token,
     )
@@ -59,7 +62,8 @@ def complaint_link_requested(code: str) -> c.ComplaintLinkRequested:
     return c.ComplaintLinkRequested(tracking_code=code, requested_at=SUBMITTED + timedelta(days=1))
 
 
-def audience_requested(code: str, topic: str = "Hilirisasi produk lada") -> s.AudienceRequested:
+def audience_requested(code: str, topic: Sealed) -> s.AudienceRequested:
+    """``topic``: the request's sealed topic (its RequestSubmitted's), as scheduling copies it."""
     return s.AudienceRequested(
         audience_id=code, request_tracking_code=code, topic=topic,
         institution="Dinas Perindustrian Kota Singkawang",
@@ -93,15 +97,19 @@ def audience_rescheduled(code: str, starts: datetime, previous: datetime = START
     )
 
 
-def audience_cancelled(code: str, withdrawn: bool = False) -> s.AudienceCancelled:
+def audience_cancelled(code: str, withdrawn: bool = False,
+                       reason: Sealed | None = None) -> s.AudienceCancelled:
+    """``reason``: the officer's words, sealed under the requester's key (none: a withdrawal,
+    or an event recorded before reasons were sealed)."""
     return s.AudienceCancelled(audience_id=code, request_tracking_code=code,
-                               reason="Agenda pimpinan berubah", cancelled_by="penjadwal",
-                               withdrawn=withdrawn)
+                               reason="withdrawn by the requester" if withdrawn
+                               else "cancelled by the bureau",
+                               reason_sealed=reason, cancelled_by="penjadwal", withdrawn=withdrawn)
 
 
-def audience_no_show(code: str, starts: datetime = STARTS) -> s.AudienceNoShow:
+def audience_no_show(code: str, starts: datetime = STARTS, notes: Sealed | None = None) -> s.AudienceNoShow:
     return s.AudienceNoShow(audience_id=code, request_tracking_code=code, starts_at=starts,
-                            recorded_by="penjadwal", notes="Tidak ada kabar dari pemohon")
+                            recorded_by="penjadwal", notes_sealed=notes)
 
 
 def audience_declined(code: str) -> s.AudienceDeclined:

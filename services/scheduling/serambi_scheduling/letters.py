@@ -51,7 +51,7 @@ class LetterContent:
     issued_at: datetime
     institution: str
     requester_position: str
-    topic: str
+    topic: str | None  # None once the requester's personal data was erased: the letter omits it
     submitted_at: datetime
     participants: int
     signatory: str
@@ -73,7 +73,7 @@ def _body(c: LetterContent) -> list[str]:
     opening = (
         f"Menindaklanjuti surat permohonan fasilitasi rapat/audiensi dari {c.institution} "
         f"yang kami terima pada {long_date(c.submitted_at)} dengan nomor registrasi "
-        f"{c.reference}, perihal \"{c.topic}\", "
+        f"{c.reference}, " + (f"perihal \"{c.topic}\", " if c.topic else "")
     )
     if c.kind == "declined":
         return [opening + "dengan hormat kami sampaikan bahwa permohonan tersebut belum dapat "

@@ -72,6 +72,7 @@ class Scheduling:
             rules=rules_from(settings),
             mode=settings.scheduling_mode,
             signatory=settings.letter_signatory,
+            vault=runtime.vault,
         )
 
     async def on_started(self) -> None:

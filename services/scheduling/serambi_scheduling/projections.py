@@ -33,6 +33,12 @@ AUDIENCES = "audiences"
 RESOURCE_DAYS = "resource_days"
 
 
+def _text(value: Any) -> Any:
+    """A sealed text as stored (revealed on read, ``queries.revealed``); a clear one — recorded
+    by an event before sealing — as it is; None as None."""
+    return value.model_dump() if hasattr(value, "model_dump") else value
+
+
 def _entry(step: str, recorded: RecordedEvent, **details: Any) -> dict:
     return {"step": step, "at": recorded.envelope.time, **details}
 
@@ -51,7 +57,7 @@ def on_requested(event: AudienceRequested, recorded: RecordedEvent) -> Change:
             "audience_id": event.audience_id,
             "request_tracking_code": event.request_tracking_code,
             "status": "requested",
-            "topic": event.topic,
+            "topic": _text(event.topic),  # sealed under the requester's key
             "institution": event.institution,
             "institution_type": event.institution_type.value,
             "requester_position": event.requester_position,
@@ -112,23 +118,24 @@ def on_declined(event: AudienceDeclined, recorded: RecordedEvent) -> Change:
 
 def on_held(event: AudienceHeld, recorded: RecordedEvent) -> Change:
     return Change(event.audience_id, {
-        "$set": {"status": "held", "held_at": event.held_at, "notes": event.notes},
+        "$set": {"status": "held", "held_at": event.held_at,
+                 "notes": _text(event.notes_sealed or event.notes)},
         "$push": {"timeline": _entry("held", recorded, by=event.recorded_by)},
     })
 
 
 def on_no_show(event: AudienceNoShow, recorded: RecordedEvent) -> Change:
     return Change(event.audience_id, {
-        "$set": {"status": "no_show", "notes": event.notes},
+        "$set": {"status": "no_show", "notes": _text(event.notes_sealed or event.notes)},
         "$push": {"timeline": _entry("no_show", recorded, by=event.recorded_by)},
     })
 
 
 def on_cancelled(event: AudienceCancelled, recorded: RecordedEvent) -> Change:
+    reason = _text(event.reason_sealed or event.reason)  # an officer's words, sealed
     return Change(event.audience_id, {
-        "$set": {"status": "cancelled", "cancel_reason": event.reason,
-                 "withdrawn": event.withdrawn},
-        "$push": {"timeline": _entry("cancelled", recorded, by=event.cancelled_by, reason=event.reason)},
+        "$set": {"status": "cancelled", "cancel_reason": reason, "withdrawn": event.withdrawn},
+        "$push": {"timeline": _entry("cancelled", recorded, by=event.cancelled_by, reason=reason)},
     })
 
 

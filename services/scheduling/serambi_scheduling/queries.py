@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
+from serambi_kit.pii import Vault, reveal_text
 
 from .domain.audience import UNDECIDED
 from .domain.rules import BusyView
@@ -31,9 +32,27 @@ def _shown(value: Any) -> Any:
     return value
 
 
-async def audience_details(db: AsyncDatabase, audience_id: str) -> dict[str, Any] | None:
+SEALED_FIELDS = ("topic", "notes", "cancel_reason")  # the requester's key; None once erased
+
+
+async def revealed(vault: Vault, document: dict[str, Any]) -> dict[str, Any]:
+    """The document with its sealed texts — the requester's topic, the officers' notes and
+    cancellation reasons — in clear (None once the requester was erased)."""
+    out = dict(document)
+    for name in SEALED_FIELDS:
+        if name in out:
+            out[name] = await reveal_text(vault, out[name])
+    if "timeline" in out:
+        out["timeline"] = [
+            {**entry, "reason": await reveal_text(vault, entry["reason"])} if "reason" in entry else entry
+            for entry in out["timeline"]
+        ]
+    return out
+
+
+async def audience_details(db: AsyncDatabase, vault: Vault, audience_id: str) -> dict[str, Any] | None:
     document = await db[AUDIENCES].find_one({"_id": audience_id}, HIDDEN)
-    return _shown(document) if document else None
+    return _shown(await revealed(vault, document)) if document else None
 
 
 def queue_filter(view: str) -> dict[str, Any]:
@@ -53,13 +72,15 @@ def queue_category(document: dict[str, Any]) -> str:
     return "at_risk" if sla.get("warned_percent") else "pending"
 
 
-async def officer_queue(db: AsyncDatabase, view: str | None, limit: int = 200) -> list[dict[str, Any]]:
+async def officer_queue(
+    db: AsyncDatabase, vault: Vault, view: str | None, limit: int = 200
+) -> list[dict[str, Any]]:
     """Undecided audiences, the most urgent (earliest answer deadline) first."""
     fields = {**HIDDEN, "timeline": 0}
     cursor = db[AUDIENCES].find(queue_filter(view or "pending"), fields).sort("answer_due_at", 1)
     out = []
     async for document in cursor.limit(limit):
-        out.append({**_shown(document), "queue": queue_category(document)})
+        out.append({**_shown(await revealed(vault, document)), "queue": queue_category(document)})
     return out
 
 
@@ -74,7 +95,7 @@ def _days(first: date, last: date) -> dict[str, Any]:
 
 
 async def calendar(
-    db: AsyncDatabase, first: date, last: date, resource: str | None = None,
+    db: AsyncDatabase, vault: Vault, first: date, last: date, resource: str | None = None,
     resource_id: str | None = None,
 ) -> list[dict[str, Any]]:
     """Bookings (with their audience's topic, institution and status), by day and start."""
@@ -99,7 +120,8 @@ async def calendar(
         held = (audience.get("schedule") or {}).get("booking_id") == row["booking_id"]
         out.append(_shown({
             **{k: v for k, v in row.items() if k != "audience_version"},
-            "topic": audience.get("topic"), "institution": audience.get("institution"),
+            "topic": await reveal_text(vault, audience.get("topic")),
+            "institution": audience.get("institution"),
             "audience_status": audience.get("status") if held else "pending",
         }))
     return out

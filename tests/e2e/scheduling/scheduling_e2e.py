@@ -63,7 +63,7 @@ def request_event(code: str, *, proposed: list[date], participants: int = 4,
         tracking_code=code, channel=IntakeChannel.ONLINE,
         requester=Requester(name=SEALED, position="Kepala Dinas", institution="Dinas Koperasi",
                             institution_type=InstitutionType.LOCAL_GOVERNMENT, email=SEALED),
-        topic="Pembiayaan UMKM", purpose="Audiensi.", participants=participants,
+        topic=SEALED, purpose=SEALED, participants=participants,
         proposed_dates=proposed, submitted_at=now, answer_due_at=due or now + timedelta(days=5),
         access_token_sha256="0" * 64,
     )

@@ -74,7 +74,7 @@ def _command(token, documents):
         tracking_code="", channel=IntakeChannel.ONLINE,
         requester=Requester(name=sealed, position="p", institution="i", email=sealed,
                             institution_type=InstitutionType.OTHER_INSTITUTION),
-        topic="t", purpose="p", participants=1, proposed_dates=(), documents=documents,
+        topic=sealed, purpose=sealed, participants=1, proposed_dates=(), documents=documents,
         submitted_at=now, answer_due_at=now, access_token_sha256=token,
     )
 

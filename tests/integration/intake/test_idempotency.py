@@ -131,9 +131,11 @@ def post(nc, db, marker):
     return post
 
 
-async def submitted(nc, marker: str) -> list[RequestSubmitted]:
+async def submitted(nc, db, marker: str) -> list[RequestSubmitted]:
+    """This test's requests: their topic (sealed under the requester's key) reveals to ``marker``."""
+    vault = Vault(db, MASTER, cache_seconds=0)
     events = [r.event async for r in read_stream(nc, "INTAKE", "intake.request.*.*")]
-    return [e for e in events if isinstance(e, RequestSubmitted) and e.topic == marker]
+    return [e for e in events if isinstance(e, RequestSubmitted) and await vault.reveal(e.topic) == marker]
 
 
 async def documents_by_status(db) -> dict[str, int]:
@@ -152,7 +154,7 @@ async def test_a_retry_after_the_holder_died_before_the_append_takes_over_and_ap
 
     answer = await post("key-before-append")
     assert answer["tracking_code"] == left["tracking_code"]  # the reserved code, not a new one
-    [event] = await submitted(nc, marker)
+    [event] = await submitted(nc, db, marker)
     assert event.tracking_code == answer["tracking_code"]
     assert event.access_token_sha256 == hash_token(answer["access_token"])
     assert await post("key-before-append") == answer
@@ -163,7 +165,7 @@ async def test_a_retry_after_the_holder_died_before_the_append_takes_over_and_ap
 async def test_a_retry_after_the_holder_died_after_the_append_answers_with_its_code_and_token(post, db, nc, marker):
     with pytest.raises(Killed):
         await post("key-after-append", lease=SHORT, dies="before_complete")
-    [first] = await submitted(nc, marker)
+    [first] = await submitted(nc, db, marker)
     left = await db[COLLECTION].find_one({"_id": "key-after-append"})
     assert left["status"] == "in_progress" and left["tracking_code"] == first.tracking_code
     await asyncio.sleep(SHORT.total_seconds() + 0.1)
@@ -172,7 +174,7 @@ async def test_a_retry_after_the_holder_died_after_the_append_answers_with_its_c
     assert answer["tracking_code"] == first.tracking_code
     assert hash_token(answer["access_token"]) == first.access_token_sha256
     assert datetime.fromisoformat(answer["answer_due_at"]) == first.answer_due_at
-    assert await submitted(nc, marker) == [first]  # nothing appended by the retry
+    assert await submitted(nc, db, marker) == [first]  # nothing appended by the retry
     assert await post("key-after-append") == answer
     assert await documents_by_status(db) == {"attached": 2}  # the retry's copies were discarded
 
@@ -184,7 +186,7 @@ async def test_a_retry_while_the_lease_runs_gets_409_with_retry_after(post, db, 
         await post("key-live")
     assert refused.value.status_code == 409
     assert 1 <= int(refused.value.headers["Retry-After"]) <= 30
-    assert await submitted(nc, marker) == []
+    assert await submitted(nc, db, marker) == []
 
 
 async def test_two_concurrent_takeovers_store_one_request(post, db, nc, marker):
@@ -196,7 +198,7 @@ async def test_two_concurrent_takeovers_store_one_request(post, db, nc, marker):
     answers = [r for r in results if isinstance(r, dict)]
     assert answers and all(r.status_code == 409 for r in results if not isinstance(r, dict)), results
     assert len({a["tracking_code"] for a in answers}) == 1
-    [event] = await submitted(nc, marker)
+    [event] = await submitted(nc, db, marker)
     assert await post("key-race") == answers[0]
     assert event.tracking_code == answers[0]["tracking_code"]
 
@@ -241,12 +243,12 @@ async def test_a_failure_after_the_reservation_keeps_the_code_for_an_immediate_r
     assert left["status"] == "in_progress" and left["tracking_code"]
     answer = await post("key-failed")  # no wait: the failed holder gave its lease up
     assert answer["tracking_code"] == left["tracking_code"]
-    assert len(await submitted(nc, marker)) == 1
+    assert len(await submitted(nc, db, marker)) == 1
 
 
 async def test_a_lost_acknowledgement_is_resolved_into_one_request_with_its_documents(post, db, nc, marker):
     answer = await post("key-ack-lost", dies="ack_lost")
-    [event] = await submitted(nc, marker)
+    [event] = await submitted(nc, db, marker)
     assert event.tracking_code == answer["tracking_code"]
     assert event.access_token_sha256 == hash_token(answer["access_token"])
     assert await documents_by_status(db) == {"attached": 2}
@@ -258,7 +260,7 @@ async def test_a_stored_request_whose_ack_nats_never_gave_keeps_its_documents_an
 ):
     with pytest.raises(AppendOutcomeUnknown):  # the route answers 503 with Retry-After
         await post("key-nats-silent", dies="nats_silent")
-    [first] = await submitted(nc, marker)  # it was stored, in fact
+    [first] = await submitted(nc, db, marker)  # it was stored, in fact
     assert await documents_by_status(db) == {"pending": 2}  # kept: the request references them
     left = await db[COLLECTION].find_one({"_id": "key-nats-silent"})
     assert left["status"] == "in_progress" and left["tracking_code"] == first.tracking_code
@@ -266,7 +268,7 @@ async def test_a_stored_request_whose_ack_nats_never_gave_keeps_its_documents_an
     answer = await post("key-nats-silent")  # no wait: the lease was ended
     assert answer["tracking_code"] == first.tracking_code
     assert hash_token(answer["access_token"]) == first.access_token_sha256
-    assert await submitted(nc, marker) == [first]
+    assert await submitted(nc, db, marker) == [first]
     # the retry's copies were discarded, the stored request's documents marked attached
     assert await documents_by_status(db) == {"attached": 2}
     assert await post("key-nats-silent") == answer
@@ -275,7 +277,7 @@ async def test_a_stored_request_whose_ack_nats_never_gave_keeps_its_documents_an
 async def test_without_a_key_an_unconfirmed_request_keeps_its_documents_for_the_sweep(post, db, nc, marker):
     with pytest.raises(AppendOutcomeUnknown):
         await post(None, dies="nats_silent")
-    [event] = await submitted(nc, marker)
+    [event] = await submitted(nc, db, marker)
     assert await documents_by_status(db) == {"pending": 2}
     assert {d.document_id for d in event.documents} == {
         doc["_id"] async for doc in db["documents.files"].find({}, {"_id": 1})}

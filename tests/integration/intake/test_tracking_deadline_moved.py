@@ -28,7 +28,7 @@ async def recorded_events(nc, code: str) -> tuple[list, list]:
         tracking_code=code, channel=IntakeChannel.ONLINE,
         requester=Requester(name=SEALED, position="Kepala Dinas", institution="Dinas Koperasi",
                             institution_type=InstitutionType.LOCAL_GOVERNMENT, email=SEALED),
-        topic="Pembiayaan UMKM", purpose="Audiensi.", participants=4, proposed_dates=[],
+        topic=SEALED, purpose=SEALED, participants=4, proposed_dates=[],
         submitted_at=SUBMITTED, answer_due_at=TOLD, access_token_sha256="0" * 64,
     )
     audience = [

@@ -24,7 +24,8 @@ async def test_the_withdrawal_reason_is_sealed_with_the_requester_and_erased_wit
         "Yohanes Lim", "Ketua", "Kadin", InstitutionType.OTHER_INSTITUTION, "yohanes@example.org", None))
     submit = domain.SubmitRequest(
         tracking_code="AUD-2026-000001", channel=IntakeChannel.ONLINE, requester=requester,
-        topic="Forum investasi", purpose="Audiensi.", participants=2, proposed_dates=(),
+        topic=await vault.seal(requester.name.key, "Forum investasi"),
+        purpose=await vault.seal(requester.name.key, "Audiensi."), participants=2, proposed_dates=(),
         documents=tuple(DocumentRef(document_id=f"D{i}", kind=kind, media_type="application/pdf",
                                     sha256="0" * 64, size=1)
                         for i, kind in enumerate(("request_letter", "identity_document"))),

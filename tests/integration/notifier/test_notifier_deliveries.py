@@ -25,7 +25,7 @@ def request_ref(tracking_code: str) -> AggregateRef:
 async def submit(harness, tracking_code: str, **who):
     requester = await samples.requester(harness.vault, **who)
     return await harness.append(request_ref(tracking_code),
-                                samples.request_submitted(tracking_code, requester))
+                                await samples.request_submitted(harness.vault, tracking_code, requester))
 
 
 async def test_a_submitted_request_is_acknowledged_by_one_email_and_one_sms(harness):
@@ -200,9 +200,9 @@ async def test_a_sender_that_dies_mid_send_is_resent_once_with_the_same_message_
 
 async def test_a_scheduled_audience_sends_an_invitation_whose_ics_is_in_wib(harness):
     tracking = code()
-    await submit(harness, tracking)
+    request = await submit(harness, tracking)
     audience = AggregateRef("scheduling", "audience", tracking)
-    await harness.append(audience, samples.audience_requested(tracking))
+    await harness.append(audience, samples.audience_requested(tracking, request.event.topic))
     scheduled = await harness.append(audience, samples.audience_scheduled(tracking))
     dispatcher = harness.dispatcher()
     await handled(dispatcher, scheduled)
@@ -227,9 +227,9 @@ async def test_a_scheduled_audience_sends_an_invitation_whose_ics_is_in_wib(harn
 
 async def test_events_without_a_notice_are_handled_without_any_delivery(harness):
     tracking = code()
-    await submit(harness, tracking)
+    request = await submit(harness, tracking)
     audience = AggregateRef("scheduling", "audience", tracking)
-    requested = await harness.append(audience, samples.audience_requested(tracking))
+    requested = await harness.append(audience, samples.audience_requested(tracking, request.event.topic))
     await handled(harness.dispatcher(), requested)
     assert [d for d in await harness.deliveries(tracking) if d["cause_type"] != "RequestSubmitted"] == []
 
@@ -264,9 +264,9 @@ async def test_a_declined_request_gets_its_answer_letter_attached_or_linked_when
         declined = []
         for letter in (ref, ref.model_copy(update={"document_id": "Lmissing"})):
             tracking = code()
-            await submit(harness, tracking, phone=None)
+            request = await submit(harness, tracking, phone=None)
             audience = AggregateRef("scheduling", "audience", tracking)
-            await harness.append(audience, samples.audience_requested(tracking))
+            await harness.append(audience, samples.audience_requested(tracking, request.event.topic))
             event = samples.audience_declined(tracking).model_copy(update={"answer_letter": letter})
             await handled(dispatcher, await harness.append(audience, event))
             declined.append(tracking)

@@ -35,7 +35,7 @@ async def submitted(harness, count: int) -> list:
         tracking = code()
         requester = await samples.requester(harness.vault, phone=None)
         recorded.append(await harness.append(AggregateRef("intake", "request", tracking),
-                                             samples.request_submitted(tracking, requester)))
+                                             await samples.request_submitted(harness.vault, tracking, requester)))
     return recorded
 
 

@@ -93,7 +93,7 @@ async def test_a_revision_with_a_holiday_in_the_answer_window_moves_the_deadline
         tracking_code=code, channel=IntakeChannel.ONLINE,
         requester=Requester(name=SEALED, position="Kepala Dinas", institution="Dinas Koperasi",
                             institution_type=InstitutionType.LOCAL_GOVERNMENT, email=SEALED),
-        topic="Pembiayaan UMKM", purpose="Audiensi.", participants=4, proposed_dates=[],
+        topic=SEALED, purpose=SEALED, participants=4, proposed_dates=[],
         submitted_at=submitted_at, answer_due_at=due, access_token_sha256="0" * 64,
     )
 

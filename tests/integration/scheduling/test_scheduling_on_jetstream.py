@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from datetime import UTC, date, datetime, timedelta
 
 import nats
@@ -10,6 +11,7 @@ from serambi_calendar import WIB, SlaPolicy, load_calendar
 from serambi_contracts.base import Sealed
 from serambi_contracts.intake import InstitutionType, IntakeChannel, Requester, RequestSubmitted
 from serambi_kit.eventstore import JetStreamEventStore, read_stream
+from serambi_kit.pii import Vault
 from serambi_kit.projections import projector_handler
 from serambi_scheduling import queries
 from serambi_scheduling.application import commands, resources
@@ -47,6 +49,7 @@ def replica(nc, db) -> Context:
         store=store, catalog=Catalog(fetch), bookings=queries.MongoBookingSource(db),
         letters=LetterStore(db, "test-secret"), timers=NoTimers(), open_audiences=no_open,
         calendar=CALENDAR, policy=SlaPolicy(), rules=Rules(), now=lambda: NOW,
+        vault=Vault(db, os.urandom(32)),
     )
 
 
@@ -55,7 +58,7 @@ def request(code: str, day: date) -> RequestSubmitted:
         tracking_code=code, channel=IntakeChannel.ONLINE,
         requester=Requester(name=SEALED, position="Kepala Dinas", institution="Dinas Koperasi",
                             institution_type=InstitutionType.LOCAL_GOVERNMENT, email=SEALED),
-        topic="Pembiayaan UMKM", purpose="Audiensi.", participants=4, proposed_dates=[day],
+        topic=SEALED, purpose=SEALED, participants=4, proposed_dates=[day],
         submitted_at=NOW, answer_due_at=CALENDAR.add_working_days(NOW, 3),
         access_token_sha256="0" * 64,
     )
@@ -126,16 +129,16 @@ async def test_the_read_models_show_the_queue_the_calendars_and_the_booking_view
         if unique_id in recorded.ref.id:  # this test's aggregates only
             for handle in handlers:
                 await handle(recorded)
-    queue = await queries.officer_queue(mongo_db, "pending")
+    queue = await queries.officer_queue(mongo_db, ctx.vault, "pending")
     assert [item["audience_id"] for item in queue] == [referred.audience_id]
     assert queue[0]["queue"] == "pending" and queue[0]["status"] == "referred"
-    rows = await queries.calendar(mongo_db, date(2026, 2, 4), date(2026, 2, 4), "room", room)
+    rows = await queries.calendar(mongo_db, ctx.vault, date(2026, 2, 4), date(2026, 2, 4), "room", room)
     assert [(row["audience_id"], row["starts_at"], row["audience_status"]) for row in rows] == [
         (booked.audience_id, "2026-02-04T09:00:00+07:00", "scheduled")]
     view = await ctx.bookings.busy([date(2026, 2, 4)])
     assert view.of("host", host, date(2026, 2, 4)) == [
         (booked.placement.starts_at, booked.placement.ends_at, booked.audience_id)]
-    details = await queries.audience_details(mongo_db, booked.audience_id)
+    details = await queries.audience_details(mongo_db, ctx.vault, booked.audience_id)
     assert details["status"] == "scheduled" and details["answer_letter"]["media_type"] == "application/pdf"
     assert [step["step"] for step in details["timeline"]] == ["requested", "scheduled"]
 

@@ -46,7 +46,7 @@ def request(due: datetime) -> RequestSubmitted:
         tracking_code=f"AUD-2026-{uuid.uuid4().int % 10**9:09d}", channel=IntakeChannel.ONLINE,
         requester=Requester(name=SEALED, position="Kepala Dinas", institution="Dinas Koperasi",
                             institution_type=InstitutionType.LOCAL_GOVERNMENT, email=SEALED),
-        topic="Pembiayaan UMKM", purpose="Audiensi.", participants=4, proposed_dates=[],
+        topic=SEALED, purpose=SEALED, participants=4, proposed_dates=[],
         submitted_at=now - timedelta(hours=1), answer_due_at=due, access_token_sha256="0" * 64,
     )
 

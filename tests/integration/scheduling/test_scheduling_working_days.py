@@ -66,7 +66,7 @@ async def test_an_added_cuti_bersama_is_recorded_and_moves_an_open_answer_deadli
         tracking_code=code, channel=IntakeChannel.ONLINE,
         requester=Requester(name=SEALED, position="Kepala Dinas", institution="Dinas Koperasi",
                             institution_type=InstitutionType.LOCAL_GOVERNMENT, email=SEALED),
-        topic="Pembiayaan UMKM", purpose="Audiensi.", participants=4, proposed_dates=[],
+        topic=SEALED, purpose=SEALED, participants=4, proposed_dates=[],
         submitted_at=submitted_at, answer_due_at=due, access_token_sha256="0" * 64,
     )
     app = create_app(settings)

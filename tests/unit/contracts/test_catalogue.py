@@ -9,7 +9,7 @@ from serambi_contracts.intake import RequestSubmitted
 
 
 def test_event_types_are_reverse_dns_and_versioned():
-    assert RequestSubmitted.event_type() == "id.go.kalbarprov.ekonomi.intake.RequestSubmitted.v1"
+    assert RequestSubmitted.event_type() == "id.go.kalbarprov.ekonomi.intake.RequestSubmitted.v2"
     assert len({event.event_type() for event in EVENTS}) == len(EVENTS)
 
 

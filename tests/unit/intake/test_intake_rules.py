@@ -23,7 +23,7 @@ def command(*kinds: str) -> domain.SubmitRequest:
                           institution_type=InstitutionType.LOCAL_GOVERNMENT)
     return domain.SubmitRequest(
         tracking_code="AUD-2026-000001", channel=IntakeChannel.ONLINE, requester=requester,
-        topic="t", purpose="p", participants=2, proposed_dates=(), documents=documents,
+        topic=SEALED, purpose=SEALED, participants=2, proposed_dates=(), documents=documents,
         submitted_at=NOW, answer_due_at=NOW, access_token_sha256="a" * 64,
     )
 

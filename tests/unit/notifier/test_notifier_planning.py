@@ -28,13 +28,14 @@ def planner(settings, vault, db) -> Planner:
 
 
 async def submitted(vault, **who):
-    return recorded(REQUEST, samples.request_submitted(CODE, await samples.requester(vault, **who)))
+    return recorded(REQUEST, await samples.request_submitted(vault, CODE, await samples.requester(vault, **who)))
 
 
 async def scheduled_case(vault, db):
     """RequestSubmitted, AudienceRequested, AudienceScheduled — projected; returns the last."""
-    project(db, await submitted(vault))
-    project(db, recorded(AUDIENCE, samples.audience_requested(CODE), version=1))
+    request = await submitted(vault)
+    project(db, request)
+    project(db, recorded(AUDIENCE, samples.audience_requested(CODE, request.event.topic), version=1))
     event = recorded(AUDIENCE, samples.audience_scheduled(CODE), version=2)
     project(db, event)
     return event
@@ -147,7 +148,8 @@ async def test_reschedules_raise_the_sequence_and_a_cancellation_cancels_the_las
 async def test_a_no_show_tells_the_requester_the_audience_did_not_take_place_without_cancelling_it(
         settings, vault, db):
     await scheduled_case(vault, db)
-    no_show = recorded(AUDIENCE, samples.audience_no_show(CODE), version=3)
+    notes = await vault.seal("k1", "Tidak ada kabar dari pemohon")  # sealed, as scheduling keeps them
+    no_show = recorded(AUDIENCE, samples.audience_no_show(CODE, notes=notes), version=3)
     plans = await planner(settings, vault, db).plan(no_show, NOON)
     assert sorted(p.channel for p in plans) == [Channel.EMAIL, Channel.SMS]
     assert {p.notice for p in plans} == {"audience_no_show"}

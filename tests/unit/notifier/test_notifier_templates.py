@@ -26,9 +26,10 @@ async def every_event(vault, db, topic="Hilirisasi produk lada"):
     """One recorded event per subscribed type, with the read model projected before each."""
     who = await samples.requester(vault)
     token = await vault.seal(who.name.key, samples.ACCESS_TOKEN)
-    events = [recorded(REQUEST, samples.request_submitted(CODE, who, topic, token)),
+    request = await samples.request_submitted(vault, CODE, who, topic, token)
+    events = [recorded(REQUEST, request),
               recorded(REQUEST, samples.request_link_requested(CODE), version=2)]
-    audience = [samples.audience_requested(CODE, topic), samples.audience_scheduled(CODE),
+    audience = [samples.audience_requested(CODE, request.topic), samples.audience_scheduled(CODE),
                 samples.audience_rescheduled(CODE, samples.STARTS.replace(day=6)),
                 samples.audience_declined(CODE), samples.audience_cancelled(CODE),
                 samples.audience_no_show(CODE)]

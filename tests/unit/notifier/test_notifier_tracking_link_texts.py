@@ -30,7 +30,7 @@ def planner(settings, vault, db) -> Planner:
 async def submitted(vault, sealed_token: bool = True):
     who = await samples.requester(vault)
     token = await vault.seal(who.name.key, TOKEN) if sealed_token else None
-    return recorded(REQUEST, samples.request_submitted(CODE, who, access_token=token))
+    return recorded(REQUEST, await samples.request_submitted(vault, CODE, who, access_token=token))
 
 
 async def messages(settings, vault, db, event) -> dict[tuple[str, Channel], str]:

@@ -3,6 +3,7 @@ fake timers and letters, the packaged calendar and a fixed clock."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, date, datetime, timedelta
@@ -92,6 +93,31 @@ class FakeLetters:
                            media_type="application/pdf", sha256=digest, size=len(content))
 
 
+def fake_sealed(key: str, value: str) -> Sealed:
+    """A value 'sealed' reversibly (base64url, no secrecy) under ``key``, for FakeVault."""
+    return Sealed(key=key, nonce="A" * 16, data=base64.urlsafe_b64encode(value.encode()).decode().rstrip("="))
+
+
+class FakeVault:
+    """Seals reversibly under the key given; an erased key reveals nothing (None)."""
+
+    def __init__(self) -> None:
+        self.erased: set[str] = set()
+
+    async def seal(self, key: str, value: str) -> Sealed:
+        if key in self.erased:
+            raise KeyError(f"no data key {key} (erased?)")
+        return fake_sealed(key, value)
+
+    async def reveal(self, sealed: Sealed | dict | None) -> str | None:
+        if sealed is None:
+            return None
+        sealed = Sealed.model_validate(sealed)
+        if sealed.key in self.erased:
+            return None
+        return base64.urlsafe_b64decode(sealed.data + "=" * (-len(sealed.data) % 4)).decode()
+
+
 class Clock:
     def __init__(self, now: datetime) -> None:
         self.now = now.astimezone(UTC)
@@ -125,7 +151,7 @@ def make_context(calendar: WorkingCalendar, *, now: datetime = MONDAY, mode: str
         store=store, catalog=Catalog(memory_fetch(store)),
         bookings=MemoryBookings(store, stale), letters=FakeLetters(), timers=FakeTimers(),
         open_audiences=open_ids, calendar=calendar, policy=SlaPolicy(), rules=rules or Rules(),
-        mode=mode, now=Clock(now),
+        mode=mode, now=Clock(now), vault=FakeVault(),
     )
 
 
@@ -156,7 +182,8 @@ def submitted(code: str, *, participants: int = 5, proposed: tuple[date, ...] = 
         requester=Requester(name=SEALED, position="Sekretaris Dinas",
                             institution="Dinas Perindustrian Kota Singkawang",
                             institution_type=InstitutionType.LOCAL_GOVERNMENT, email=SEALED),
-        topic="Hilirisasi produk lada", purpose="Audiensi program hilirisasi.",
+        topic=fake_sealed("k1", "Hilirisasi produk lada"),
+        purpose=fake_sealed("k1", "Audiensi program hilirisasi."),
         participants=participants, proposed_dates=list(proposed), submitted_at=at,
         answer_due_at=due, access_token_sha256="0" * 64,
     )

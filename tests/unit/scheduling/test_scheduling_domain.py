@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scheduling_support import MONDAY, submitted, wib
+from scheduling_support import MONDAY, fake_sealed, submitted, wib
 from serambi_calendar import SlaPolicy
 from serambi_contracts.scheduling import ResourceKind, SlotBooked
 from serambi_contracts.sla import SLABreached, SLAWarning
@@ -31,7 +31,7 @@ def history_in(status: Status) -> list:
         Status.REFERRED: a.refer(state, "nothing fits", "auto"),
         Status.SCHEDULED: a.schedule(state, P, "auto", None),
         Status.DECLINED: a.decline(state, "no", "o", None),
-        Status.CANCELLED: a.cancel(state, "no", "o"),
+        Status.CANCELLED: a.cancel(state, None, "o"),
     }
     if status is Status.HELD:
         scheduled = [*opened, *steps[Status.SCHEDULED]]
@@ -49,7 +49,7 @@ COMMANDS = {
     "decline": lambda s: a.decline(s, "busy", "o", None),
     "held": lambda s: a.mark_held(s, P.ends_at, "o", None, P.ends_at),
     "no_show": lambda s: a.mark_no_show(s, "o", None, P.starts_at + timedelta(minutes=30)),
-    "cancel": lambda s: a.cancel(s, "no longer", "o"),
+    "cancel": lambda s: a.cancel(s, None, "o"),
 }
 ALLOWED = {
     "confirm": {Status.PROPOSED},
@@ -86,18 +86,20 @@ def test_a_no_show_is_a_final_outcome_of_its_own_recorded_only_once_the_slot_has
     state = audience_of(history_in(Status.SCHEDULED))
     with pytest.raises(StateError, match="before it starts"):
         a.mark_no_show(state, "o", None, P.starts_at - timedelta(minutes=1))
-    [event] = a.mark_no_show(state, "jadwal", "tidak ada kabar", P.starts_at)
+    notes = fake_sealed("k1", "tidak ada kabar")
+    [event] = a.mark_no_show(state, "jadwal", notes, P.starts_at)
     assert type(event).__name__ == "AudienceNoShow"
-    assert (event.starts_at, event.recorded_by, event.notes) == (P.starts_at, "jadwal", "tidak ada kabar")
+    assert (event.starts_at, event.recorded_by, event.notes_sealed, event.notes) == (
+        P.starts_at, "jadwal", notes, None)
     after = audience_of([*history_in(Status.SCHEDULED), event])
     assert after.status is Status.NO_SHOW and after.status in a.FINAL
     assert after.placement == P  # the slot has passed; it was kept, not released
-    assert a.cancel(after, "w", "requester", withdrawn=True) == []  # a late withdrawal changes nothing
+    assert a.cancel(after, None, "requester", withdrawn=True) == []  # a late withdrawal changes nothing
 
 
 def test_a_withdrawal_after_the_end_changes_nothing_but_cancels_an_open_audience():
-    assert a.cancel(audience_of(history_in(Status.DECLINED)), "w", "requester", withdrawn=True) == []
-    [cancelled] = a.cancel(audience_of(history_in(Status.SCHEDULED)), "w", "requester", withdrawn=True)
+    assert a.cancel(audience_of(history_in(Status.DECLINED)), None, "requester", withdrawn=True) == []
+    [cancelled] = a.cancel(audience_of(history_in(Status.SCHEDULED)), None, "requester", withdrawn=True)
     assert cancelled.withdrawn
 
 

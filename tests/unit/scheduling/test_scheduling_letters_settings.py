@@ -55,6 +55,12 @@ def test_the_declining_letter_gives_the_reason_and_no_schedule():
     assert "Hari, tanggal" not in text
 
 
+def test_a_letter_for_an_erased_requester_leaves_out_the_topic_it_can_no_longer_read():
+    assert 'perihal "Hilirisasi produk lada"' in text_of(render(content()))
+    text = text_of(render(content(kind="declined", placement=None, topic=None, reason="pimpinan dinas luar")))
+    assert "perihal" not in text and "None" not in text and "pimpinan dinas luar" in text
+
+
 def test_the_rescheduling_letter_names_the_old_time():
     text = text_of(render(content(kind="rescheduled", previous=(wib("2026-02-02 13:00"), wib("2026-02-02 14:00")),
                                   reason="permintaan pemohon")))

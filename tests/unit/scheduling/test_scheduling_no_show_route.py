@@ -59,7 +59,8 @@ async def test_a_no_show_is_refused_before_the_slot_starts_then_recorded_once_as
     assert answer.json()["status"] == "no_show"
     assert answer.json()["schedule"]["starts_at"]  # the missed slot stays on record
     [event] = [r.event for r in ctx.store.log if type(r.event).__name__ == "AudienceNoShow"]
-    assert (event.recorded_by, event.notes, event.starts_at) == ("jadwal", "Tidak ada kabar", slot.starts_at)
+    assert (event.recorded_by, event.notes, event.starts_at) == ("jadwal", None, slot.starts_at)
+    assert await ctx.vault.reveal(event.notes_sealed) == "Tidak ada kabar"  # sealed, the requester's key
     assert not [r for r in ctx.store.log if type(r.event).__name__ in ("AudienceCancelled", "SlotReleased")]
 
     again = await client.post(path, json={}, headers=bearer("admin"))

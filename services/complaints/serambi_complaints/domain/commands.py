@@ -30,6 +30,7 @@ from serambi_contracts.complaints import (
     Disclosure,
     DisputeSource,
     NoteSource,
+    ResumeCause,
 )
 from serambi_kit.cases import LinkResends
 
@@ -82,6 +83,7 @@ class AddNote:
     recorded_by: str | None = None
     message_key: str | None = None
     attachments: tuple[DocumentRef, ...] = ()
+    sender: Sealed | None = None  # the address it came from (e-mail), sealed
 
 
 def _existing(events: Sequence[Event], code: str) -> Complaint:
@@ -215,19 +217,38 @@ def decide_resume(
     )]
 
 
-def decide_note(events: Sequence[Event], note: AddNote) -> list[Event]:
+def decide_note(events: Sequence[Event], note: AddNote, rules: Rules | None = None) -> list[Event]:
     """Keep a note with the complaint, whatever its status (a reply may come after the answer);
-    nothing when the same message was noted before."""
-    _existing(events, note.tracking_code)
+    nothing when the same message was noted before.
+
+    - A note that reaches a **closed** complaint is kept and flagged (``after_close``): officers
+      see it as new; a dispute still goes through the tracking page.
+    - The **complainant's** note on a complaint whose clock is **paused** (the bureau waits on the
+      complainant, which is what a pause is for) resumes the clock: a ComplaintClockResumed with
+      ``cause: complainant_note`` follows the note, at its arrival (never before the pause),
+      by the channel's intake. A third party's note or an officer's resumes nothing. Without
+      ``rules`` (no calendar to move the deadline with) the clock is left paused."""
+    state = _existing(events, note.tracking_code)
     if note.message_key is not None and any(
         isinstance(event, ComplaintNoteAdded) and event.message_key == note.message_key for event in events
     ):
         return []
-    return [ComplaintNoteAdded(
+    new: list[Event] = [ComplaintNoteAdded(
         tracking_code=note.tracking_code, added_at=note.added_at, source=note.source,
         channel=note.channel, recorded_by=note.recorded_by, text=note.text,
-        message_key=note.message_key, attachments=list(note.attachments),
+        message_key=note.message_key, attachments=list(note.attachments), sender=note.sender,
+        after_close=state.status is Status.CLOSED,
     )]
+    if rules is not None and state.is_open and state.paused and note.source is NoteSource.COMPLAINANT:
+        paused_at = state.pauses[-1].paused_at
+        at = max(note.added_at, paused_at)
+        clock = state.clock()
+        new.append(ComplaintClockResumed(
+            tracking_code=note.tracking_code, paused_at=paused_at, resumed_at=at,
+            resumed_by=note.recorded_by or "system", due_at=rules.deadline(clock.resume(at)) if clock else None,
+            cause=ResumeCause.COMPLAINANT_NOTE,
+        ))
+    return new
 
 
 def decide_link(

@@ -40,11 +40,14 @@ async def submit(
         requester, identity_number = await application.seal_requester(runtime.vault, form.requester())
         token = (claim.token if claim else None) or new_access_token()
         sealed_token = await runtime.vault.seal(requester.name.key, token)  # for the notifier's link
+        # the topic and purpose are the requester's own words: sealed under their key too
+        topic = await runtime.vault.seal(requester.name.key, form.topic)
+        purpose = await runtime.vault.seal(requester.name.key, form.purpose)
 
         def command(token_sha256: str, documents: tuple[DocumentRef, ...]) -> domain.SubmitRequest:
             return domain.SubmitRequest(
-                tracking_code="", channel=channel, requester=requester, topic=form.topic,
-                purpose=form.purpose, participants=form.participants,
+                tracking_code="", channel=channel, requester=requester, topic=topic,
+                purpose=purpose, participants=form.participants,
                 proposed_dates=tuple(form.proposed_dates), documents=documents,
                 submitted_at=now, answer_due_at=due, access_token_sha256=token_sha256,
                 received_at=received_at, identity_number=identity_number, recorded_by=recorded_by,

@@ -147,8 +147,13 @@ def encode_event(event: Event) -> bytes:
 
 def decode_event(envelope: Envelope, data: bytes) -> Event:
     """The payload as its contract model (raises UnknownEventTypeError / ValidationError, also
-    for a body that is not JSON)."""
-    return event_class(envelope.type).model_validate_json(data)
+    for a body that is not JSON). An older version of an event type is upcast to the current
+    one (its class's ``upcast()``), so every reader — aggregates, projections, subscribers —
+    sees only the current version."""
+    event = event_class(envelope.type).model_validate_json(data)
+    while (upcast := getattr(event, "upcast", None)) is not None:
+        event = upcast()
+    return event
 
 
 def deterministic_id(*parts: str) -> str:

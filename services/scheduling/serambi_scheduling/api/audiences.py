@@ -15,7 +15,7 @@ from ..application.commands import SlotChoice
 from ..application.placement import audience_ref
 from ..domain.audience import audience_of
 from ..domain.time import wib_day
-from .common import AudienceId, Body, Ctx, Instant, ResourceId, Scheduler, Text, by, summary
+from .common import AudienceId, Body, Ctx, Instant, PublicText, ResourceId, Scheduler, Text, by, summary
 from .letters import letter_response
 
 router = APIRouter(prefix="/api/v1", tags=["audiences"])
@@ -33,11 +33,15 @@ class SlotBody(Body):
 
 
 class RescheduleBody(SlotBody):
-    reason: Text
+    reason: PublicText  # in the new answer letter, in clear in AudienceRescheduled
+
+
+class DeclineBody(Body):
+    reason: PublicText  # in the answer letter, in clear in AudienceDeclined
 
 
 class ReasonBody(Body):
-    reason: Text
+    reason: Text  # sealed under the requester's key in AudienceCancelled
 
 
 class HeldBody(Body):
@@ -51,7 +55,8 @@ class NoShowBody(Body):
 
 @router.get("/audiences/{audience_id}")
 async def audience_details(audience_id: AudienceId, request: Request, _: Scheduler) -> dict[str, Any]:
-    document = await queries.audience_details(request.app.state.runtime.db, audience_id)
+    runtime = request.app.state.runtime
+    document = await queries.audience_details(runtime.db, runtime.vault, audience_id)
     if document is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no audience {audience_id}")
     return document
@@ -89,7 +94,7 @@ async def reschedule(
 
 
 @router.post("/audiences/{audience_id}/decline")
-async def decline(audience_id: AudienceId, body: ReasonBody, ctx: Ctx, officer: Scheduler) -> dict[str, Any]:
+async def decline(audience_id: AudienceId, body: DeclineBody, ctx: Ctx, officer: Scheduler) -> dict[str, Any]:
     return summary(await commands.decline(ctx, audience_id, body.reason, by(officer)))
 
 
@@ -117,7 +122,8 @@ async def officer_queue(
     view: Literal["pending", "at_risk", "breached"] = "pending",
 ) -> dict[str, Any]:
     """Undecided audiences: all (pending), those past a warning (at_risk), past the deadline."""
-    items = await queries.officer_queue(request.app.state.runtime.db, view)
+    runtime = request.app.state.runtime
+    items = await queries.officer_queue(runtime.db, runtime.vault, view)
     return {"view": view, "count": len(items), "items": items}
 
 
@@ -136,7 +142,8 @@ async def room_calendar(
     day_from: date | None = Query(None, alias="from"), day_to: date | None = Query(None, alias="to"),
 ) -> dict[str, Any]:
     first, last = _range(day_from, day_to)
-    rows = await queries.calendar(request.app.state.runtime.db, first, last, "room", room_id)
+    runtime = request.app.state.runtime
+    rows = await queries.calendar(runtime.db, runtime.vault, first, last, "room", room_id)
     return {"room_id": room_id, "from": first.isoformat(), "to": last.isoformat(), "bookings": rows}
 
 
@@ -146,11 +153,13 @@ async def host_calendar(
     day_from: date | None = Query(None, alias="from"), day_to: date | None = Query(None, alias="to"),
 ) -> dict[str, Any]:
     first, last = _range(day_from, day_to)
-    rows = await queries.calendar(request.app.state.runtime.db, first, last, "host", host_id)
+    runtime = request.app.state.runtime
+    rows = await queries.calendar(runtime.db, runtime.vault, first, last, "host", host_id)
     return {"host_id": host_id, "from": first.isoformat(), "to": last.isoformat(), "bookings": rows}
 
 
 @router.get("/calendar/days/{day}")
 async def day_calendar(day: date, request: Request, _: Scheduler) -> dict[str, Any]:
-    rows = await queries.calendar(request.app.state.runtime.db, day, day)
+    runtime = request.app.state.runtime
+    rows = await queries.calendar(runtime.db, runtime.vault, day, day)
     return {"day": day.isoformat(), "bookings": rows}

@@ -6,8 +6,9 @@ from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Path, Request, status
 from fastapi.responses import JSONResponse
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 from serambi_kit.auth import Officer, require_roles
+from serambi_kit.logging import redact
 
 from ..application.context import Context
 from ..domain.audience import Audience
@@ -25,6 +26,19 @@ Admin = Annotated[Officer, Depends(require_roles("admin"))]
 ResourceId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 AudienceId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,128}$")]
 Text = Annotated[str, Field(min_length=1, max_length=300)]
+
+
+def _nothing_personal(text: str) -> str:
+    if redact(text) != text:
+        raise ValueError("must not hold an e-mail address, a phone number or a NIK: this reason "
+                         "is printed in the answer letter and published with the case in clear")
+    return text
+
+
+#: A decline or reschedule reason: the bureau's answer, printed in the answer letter and kept in
+#: clear in its event (docs/security.md, "Free text in public events"), so nothing shaped like a
+#: contact or an ID number is accepted in it.
+PublicText = Annotated[Text, AfterValidator(_nothing_personal)]
 Instant = AwareDatetime
 
 

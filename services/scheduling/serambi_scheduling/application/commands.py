@@ -5,10 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from serambi_contracts import AggregateRef
+from serambi_contracts.base import Sealed
 from serambi_contracts.intake import DocumentRef, RequestSubmitted
 from serambi_kit.eventstore import deterministic_id
 from serambi_kit.logging import get_logger
 from serambi_kit.messaging import OutOfOrderError
+from serambi_kit.pii import reveal_text
 
 from ..domain import audience as rules_of_audience
 from ..domain.audience import UNDECIDED, Audience, Placement, Status
@@ -33,7 +36,8 @@ async def letter(
     content = LetterContent(
         kind=kind, reference=request.request_tracking_code, issued_at=ctx.now(),
         institution=request.institution, requester_position=request.requester_position,
-        topic=request.topic, submitted_at=request.submitted_at,
+        topic=await reveal_text(ctx.vault, request.topic),  # None once the requester was erased
+        submitted_at=request.submitted_at,
         participants=request.participants, signatory=ctx.signatory, placement=p,
         previous=(previous.starts_at, previous.ends_at) if previous else None, reason=reason,
     )
@@ -41,7 +45,12 @@ async def letter(
 
 
 async def open_request(ctx: Context, request: RequestSubmitted, cause_id: str) -> Audience:
-    """Open the audience case for a submitted request (once, however often it arrives)."""
+    """Open the audience case for a submitted request (once, however often it arrives). Its
+    topic goes on sealed; a request recorded before RequestSubmitted version 2 had it in clear,
+    so that one is sealed here under the requester's key before it is copied."""
+    if isinstance(request.topic, str):
+        sealed = await ctx.vault.seal(request.requester.name.key, request.topic)
+        request = request.model_copy(update={"topic": sealed})
 
     async def step(state: Audience | None, version: int) -> Plan:
         events = rules_of_audience.open_case([] if state is None else [state.request], request)
@@ -160,7 +169,7 @@ async def reschedule(
         answer = await letter(ctx, state, "rescheduled", p=p, previous=state.placement,
                               reason=reason)
         return Plan(rules_of_audience.reschedule(state, p, reason, by, answer), booked=p,
-                    frees=state.placement, free_reason=f"rescheduled: {reason}"[:300])
+                    frees=state.placement, free_reason="rescheduled")
 
     return await _done(ctx, await placement.run(ctx, audience_id, step))
 
@@ -176,13 +185,37 @@ async def decline(ctx: Context, audience_id: str, reason: str, by: str) -> Audie
     return await _done(ctx, await placement.run(ctx, audience_id, step))
 
 
+async def requester_key(ctx: Context, state: Audience) -> str:
+    """The requester's data key id: their sealed topic's; for an audience opened before
+    AudienceRequested version 2, that of the request's sealed name (intake's RequestSubmitted)."""
+    if state.requester_key is not None:
+        return state.requester_key
+    code = state.request.request_tracking_code
+    history = await ctx.store.load(AggregateRef("intake", "request", code))
+    first = history.payloads[0] if history.payloads else None
+    if not isinstance(first, RequestSubmitted):
+        raise StateError(f"the requester of audience {state.audience_id} is not known here: "
+                         "nothing personal can be sealed for them")
+    return first.requester.name.key
+
+
+async def seal_for_requester(ctx: Context, state: Audience, text: str | None) -> Sealed | None:
+    """An officer's free text about the requester's case, sealed under the requester's key
+    (erasing the requester erases it); None for no text."""
+    if not text:
+        return None
+    return await ctx.vault.seal(await requester_key(ctx, state), text)
+
+
 async def mark_held(
     ctx: Context, audience_id: str, by: str, held_at: datetime | None, notes: str | None
 ) -> Audience:
     async def step(state: Audience | None, version: int) -> Plan:
         state = _found(state, audience_id)
         now = ctx.now()
-        return Plan(rules_of_audience.mark_held(state, held_at or now, by, notes, now))
+        rules_of_audience.require(state, (Status.SCHEDULED,), "mark as held")
+        sealed = await seal_for_requester(ctx, state, notes)
+        return Plan(rules_of_audience.mark_held(state, held_at or now, by, sealed, now))
 
     return await _done(ctx, await placement.run(ctx, audience_id, step))
 
@@ -190,16 +223,23 @@ async def mark_held(
 async def mark_no_show(ctx: Context, audience_id: str, by: str, notes: str | None) -> Audience:
     async def step(state: Audience | None, version: int) -> Plan:
         state = _found(state, audience_id)
-        return Plan(rules_of_audience.mark_no_show(state, by, notes, ctx.now()))
+        rules_of_audience.require(state, (Status.SCHEDULED,), "mark as a no-show")
+        sealed = await seal_for_requester(ctx, state, notes)
+        return Plan(rules_of_audience.mark_no_show(state, by, sealed, ctx.now()))
 
     return await _done(ctx, await placement.run(ctx, audience_id, step))
 
 
 async def cancel(ctx: Context, audience_id: str, reason: str, by: str) -> Audience:
+    """An officer cancels: their reason is sealed under the requester's key (it goes to the
+    requester in the notice, not in an answer letter); the public reason says only who."""
+
     async def step(state: Audience | None, version: int) -> Plan:
         state = _found(state, audience_id)
-        return Plan(rules_of_audience.cancel(state, reason, by), frees=state.placement,
-                    free_reason=f"cancelled: {reason}"[:300])
+        rules_of_audience.require(state, (*UNDECIDED, Status.SCHEDULED), "cancel")
+        sealed = await seal_for_requester(ctx, state, reason)
+        return Plan(rules_of_audience.cancel(state, sealed, by), frees=state.placement,
+                    free_reason="cancelled")
 
     return await _done(ctx, await placement.run(ctx, audience_id, step))
 
@@ -215,7 +255,7 @@ async def withdraw(ctx: Context, tracking_code: str, cause_id: str) -> None:
     async def step(state: Audience | None, version: int) -> Plan:
         if state is None:
             raise NotOpenedYetError(f"audience {tracking_code} is not opened yet")
-        events = rules_of_audience.cancel(state, "withdrawn by the requester", "requester", withdrawn=True)
+        events = rules_of_audience.cancel(state, None, "requester", withdrawn=True)
         return Plan(events, frees=state.placement, free_reason="withdrawn",
                     event_ids=[deterministic_id(cause_id, "withdraw")])
 

@@ -8,7 +8,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from serambi_calendar import SlaPolicy, WorkingCalendar
 from serambi_contracts.intake import DocumentRef
@@ -125,6 +125,9 @@ class Context:
     signatory: str = "Kepala Biro Perekonomian"
     now: Callable[[], datetime] = field(default=utc_now)
     recent: RecentBookings = field(default_factory=RecentBookings)
+    # the personal-data vault (serambi_kit.pii.Vault): the topic is revealed for answer letters,
+    # officers' notes and cancellation reasons are sealed under the requester's key
+    vault: Any = None
 
 
 def rules_from(settings: SchedulingSettings) -> Rules:

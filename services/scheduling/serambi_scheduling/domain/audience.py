@@ -14,6 +14,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from serambi_contracts import Event
+from serambi_contracts.base import Sealed
 from serambi_contracts.intake import DocumentRef, RequestSubmitted
 from serambi_contracts.scheduling import (
     AudienceCancelled,
@@ -32,6 +33,8 @@ from serambi_contracts.sla import SLABreached, SLAWarning
 from .errors import NotFoundError, StateError
 
 CLOCK = "audience_answer"
+CANCELLED_BY_BUREAU = "cancelled by the bureau"  # AudienceCancelled.reason; the words go sealed
+WITHDRAWN = "withdrawn by the requester"
 
 
 class Status(StrEnum):
@@ -78,6 +81,13 @@ class Audience:
     @property
     def audience_id(self) -> str:
         return self.request.audience_id
+
+    @property
+    def requester_key(self) -> str | None:
+        """The requester's data key id (their sealed topic's), or None for an audience opened
+        before AudienceRequested version 2 (its topic in clear)."""
+        topic = self.request.topic
+        return topic.key if isinstance(topic, Sealed) else None
 
     @property
     def started_at(self) -> datetime:
@@ -232,7 +242,7 @@ def decline(state: Audience, reason: str, by: str, letter: DocumentRef | None) -
 
 
 def mark_held(
-    state: Audience, held_at: datetime, by: str, notes: str | None, now: datetime
+    state: Audience, held_at: datetime, by: str, notes: Sealed | None, now: datetime
 ) -> list[Event]:
     require(state, (Status.SCHEDULED,), "mark as held")
     if held_at > now:
@@ -242,10 +252,10 @@ def mark_held(
         raise StateError(f"audience {state.audience_id} starts at {starts.isoformat()}: "
                          "it cannot have been held before that")
     return [AudienceHeld(audience_id=state.audience_id, held_at=held_at, recorded_by=by,
-                         notes=notes, request_tracking_code=state.request.request_tracking_code)]
+                         notes_sealed=notes, request_tracking_code=state.request.request_tracking_code)]
 
 
-def mark_no_show(state: Audience, by: str, notes: str | None, now: datetime) -> list[Event]:
+def mark_no_show(state: Audience, by: str, notes: Sealed | None, now: datetime) -> list[Event]:
     """The requester did not come: only once the slot has started, and only for a scheduled
     audience (the slot stays booked: it has passed)."""
     require(state, (Status.SCHEDULED,), "mark as a no-show")
@@ -255,14 +265,17 @@ def mark_no_show(state: Audience, by: str, notes: str | None, now: datetime) -> 
         raise StateError(f"audience {state.audience_id} starts at {state.placement.starts_at.isoformat()}: "
                          "it cannot be marked a no-show before it starts")
     return [AudienceNoShow(audience_id=state.audience_id, starts_at=state.placement.starts_at,
-                           recorded_by=by, notes=notes,
+                           recorded_by=by, notes_sealed=notes,
                            request_tracking_code=state.request.request_tracking_code)]
 
 
-def cancel(state: Audience, reason: str, by: str, *, withdrawn: bool = False) -> list[Event]:
+def cancel(state: Audience, reason: Sealed | None, by: str, *, withdrawn: bool = False) -> list[Event]:
+    """Cancel: the public ``reason`` says only who cancelled; the officer's own words (``reason``
+    here, sealed under the requester's key) go in ``reason_sealed``."""
     if withdrawn and state.status in FINAL:
         return []  # a withdrawal after the end changes nothing
     require(state, (*UNDECIDED, Status.SCHEDULED), "cancel")
-    return [AudienceCancelled(audience_id=state.audience_id, reason=reason, cancelled_by=by,
-                              withdrawn=withdrawn,
+    return [AudienceCancelled(audience_id=state.audience_id,
+                              reason=WITHDRAWN if withdrawn else CANCELLED_BY_BUREAU,
+                              reason_sealed=reason, cancelled_by=by, withdrawn=withdrawn,
                               request_tracking_code=state.request.request_tracking_code)]

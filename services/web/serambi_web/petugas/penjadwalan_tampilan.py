@@ -128,5 +128,8 @@ def refusal(error: ApiError, names: dict[str, str] | None = None) -> tuple[str, 
     for item in error.errors:
         field = str(item.get("field", "")).split(".")[-1]
         label = FIELDS.get(field, "Isian")
+        if "phone number or a NIK" in str(item.get("message", "")):  # a reason printed in the letter
+            fields.setdefault(field, f"{label}: jangan menuliskan alamat email, nomor HP, atau NIK. "
+                                     "Alasan ini dimuat dalam surat jawaban dan dicatat tanpa disegel.")
         fields.setdefault(field, f"{label}: isian ini tidak dapat diterima. Periksa kembali.")
     return "Langkah ini tidak dapat dilakukan. Periksa kembali isian Anda.", fields
