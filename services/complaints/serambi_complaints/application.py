@@ -208,7 +208,9 @@ async def received_attachments(store: EventStore, code: str) -> list[str]:
 
 @dataclass(frozen=True, slots=True)
 class NewNote:
-    """More about a complaint, in clear (sealed with the complainant's key before it is stored)."""
+    """More about a complaint, in clear (sealed with the complainant's key before it is stored).
+    ``sender``: the address it came from (e-mail); when the vault does not find the complainant
+    by it, the note is a third party's."""
 
     text: str
     added_at: datetime
@@ -216,17 +218,37 @@ class NewNote:
     recorded_by: str | None = None
     message_key: str | None = None
     source: NoteSource = NoteSource.COMPLAINANT
+    sender: str | None = None
+
+
+async def _sender(vault: Vault, state: Complaint, note: NewNote) -> tuple[NoteSource, Sealed | None]:
+    """The note's source and its sender sealed. The sender is compared with the complainant's
+    identifiers through the vault's keyed lookup hashes (never in clear): theirs is sealed under
+    the complainant's key; another address makes the note a third party's, its address sealed
+    under a key of its own that erasing the third party finds, and erasing the complainant too
+    (their lookup hashes are copied onto it)."""
+    if note.sender is None:
+        return note.source, None
+    if note.source is NoteSource.COMPLAINANT and state.subject_key in await vault.subjects_of(note.sender):
+        return note.source, await vault.seal(state.subject_key, note.sender)
+    key = await vault.new_subject([note.sender], found_with=[state.subject_key])
+    source = NoteSource.THIRD_PARTY if note.source is NoteSource.COMPLAINANT else note.source
+    return source, await vault.seal(key, note.sender)
 
 
 async def add_note(
     store: EventStore, vault: Vault, code: str, note: NewNote, *,
     documents: DocumentStore | None = None, uploads: Sequence[tuple[Upload, str]] = (),
+    rules: Rules | None = None,
 ) -> Outcome:
-    """Keep ``note`` with complaint ``code`` (once per ``message_key``). Its ``uploads`` are
-    stored sealed with the complainant's key, pending until the note is appended (discarded if
-    nothing is, e.g. the message was noted before)."""
+    """Keep ``note`` with complaint ``code`` (once per ``message_key``); the domain decides the
+    rest (``domain.decide_note``: the complainant's note resumes a paused clock — given the
+    ``rules`` to move its deadline with —, a note on a closed complaint is flagged). Its
+    ``uploads`` are stored sealed with the complainant's key, pending until the note is appended
+    (discarded if nothing is, e.g. the message was noted before)."""
     state = await load(store, code)
     sealed = await vault.seal(state.subject_key, note.text)
+    source, sender = await _sender(vault, state, note)
     refs: list[DocumentRef] = []
     owner = f"complaint-{code}"
     try:
@@ -236,11 +258,11 @@ async def add_note(
         if refs and documents is not None:
             await documents.note_case([ref.document_id for ref in refs], code)
         command = domain.AddNote(
-            tracking_code=code, added_at=note.added_at, text=sealed, source=note.source,
+            tracking_code=code, added_at=note.added_at, text=sealed, source=source,
             channel=note.channel, recorded_by=note.recorded_by, message_key=note.message_key,
-            attachments=tuple(refs),
+            attachments=tuple(refs), sender=sender,
         )
-        outcome = await run(store, code, lambda h: domain.decide_note(h, command))
+        outcome = await run(store, code, lambda h: domain.decide_note(h, command, rules))
     except BaseException as exc:
         if refs and documents is not None and not isinstance(exc, AppendOutcomeUnknown):
             await documents.discard(refs)

@@ -3,6 +3,11 @@
 Projectors are pure ``(event, recorded) -> Change``; the kit applies them once each, in order.
 The status is kept as a ``stage`` number so that an update never needs the current document:
 classification and assignment only raise it (``$max``), the other steps set it.
+
+``new_notes`` counts the notes from outside (the complainant's, a third party's) since an
+officer's last step on the complaint: every officer step (classify, assign, answer, close, an
+officer's reopening, pause or resumption, an officer's note) sets it back to 0; the queue,
+"Kasus saya" and the case page show it as *catatan baru*.
 """
 
 from __future__ import annotations
@@ -22,6 +27,10 @@ from serambi_contracts.complaints import (
     ComplaintNoteAdded,
     ComplaintReceived,
     ComplaintReopened,
+    ComplaintReplyFailed,
+    DisputeSource,
+    NoteSource,
+    ResumeCause,
 )
 from serambi_contracts.sla import SLABreached, SLAWarning
 from serambi_kit.eventstore import RecordedEvent
@@ -37,6 +46,7 @@ STAGES = {
 STATUS_OF_STAGE = {stage: status for status, stage in STAGES.items()}
 FIRST_CLOSED_STAGE = STAGES[Status.ANSWERED]  # stage < 4: the complaint is open
 NO_DEADLINE = datetime(9999, 12, 31, tzinfo=UTC)  # sorts complaints without a deadline last
+SEEN = {"new_notes": 0}  # an officer's step: the notes before it count as seen
 
 
 def _due(due_at: datetime | None) -> dict[str, Any]:
@@ -80,6 +90,8 @@ def on_received(event: ComplaintReceived, recorded: RecordedEvent) -> Change:
             "breach_count": 0,
             "triage_breach_count": 0,
             "answered_on_time": None,
+            "note_count": 0,
+            "new_notes": 0,
             **_due(event.due_at if event.tier else event.triage_due_at),
         },
         **_step("received", recorded, event.received_at, channel=event.channel.value),
@@ -96,7 +108,7 @@ def _clock_at_receipt(event: ComplaintReceived) -> str | None:
 
 def on_classified(event: ComplaintClassified, recorded: RecordedEvent) -> Change:
     return Change(event.tracking_code, {
-        "$set": {"tier": event.tier.value, "clock": event.tier.value, **_due(event.due_at)},
+        "$set": {"tier": event.tier.value, "clock": event.tier.value, **_due(event.due_at), **SEEN},
         "$max": {"stage": STAGES[Status.CLASSIFIED]},
         **_step("classified", recorded, tier=event.tier.value, by=event.classified_by),
     })
@@ -104,7 +116,7 @@ def on_classified(event: ComplaintClassified, recorded: RecordedEvent) -> Change
 
 def on_assigned(event: ComplaintAssigned, recorded: RecordedEvent) -> Change:
     return Change(event.tracking_code, {
-        "$set": {"team": event.team, "assignee": event.assignee},
+        "$set": {"team": event.team, "assignee": event.assignee, **SEEN},
         "$max": {"stage": STAGES[Status.ASSIGNED]},
         **_step("assigned", recorded, team=event.team, by=event.assigned_by),
     })
@@ -115,7 +127,7 @@ def on_answered(event: ComplaintAnswered, recorded: RecordedEvent) -> Change:
         "$set": {
             "stage": STAGES[Status.ANSWERED], "answered_at": event.answered_at,
             "answer": event.answer.model_dump(), "answered_on_time": event.on_time,
-            "open_pause": None,
+            "open_pause": None, **SEEN,
         },
         **_step("answered", recorded, event.answered_at, by=event.answered_by),
     })
@@ -123,7 +135,7 @@ def on_answered(event: ComplaintAnswered, recorded: RecordedEvent) -> Change:
 
 def on_closed(event: ComplaintClosed, recorded: RecordedEvent) -> Change:
     return Change(event.tracking_code, {
-        "$set": {"stage": STAGES[Status.CLOSED], "closed_at": event.closed_at},
+        "$set": {"stage": STAGES[Status.CLOSED], "closed_at": event.closed_at, **SEEN},
         **_step("closed", recorded, event.closed_at, by=event.closed_by),
     })
 
@@ -134,6 +146,7 @@ def on_reopened(event: ComplaintReopened, recorded: RecordedEvent) -> Change:
             "stage": STAGES[Status.REOPENED], "round": event.round,
             "clock_started_at": event.reopened_at, "pauses": [], "open_pause": None,
             "closed_at": None, "answered_on_time": None, **_due(event.due_at),
+            **(SEEN if event.source is DisputeSource.OFFICER else {}),
         },
         "$inc": {"reopen_count": 1},
         **_step("reopened", recorded, event.reopened_at, source=event.source.value,
@@ -143,17 +156,22 @@ def on_reopened(event: ComplaintReopened, recorded: RecordedEvent) -> Change:
 
 def on_paused(event: ComplaintClockPaused, recorded: RecordedEvent) -> Change:
     return Change(event.tracking_code, {
-        "$set": {"open_pause": {"paused_at": event.paused_at, "reason": event.reason}, **_due(None)},
+        "$set": {"open_pause": {"paused_at": event.paused_at, "reason": event.reason}, **_due(None), **SEEN},
         **_step("paused", recorded, event.paused_at, reason=event.reason, by=event.paused_by),
     })
 
 
 def on_resumed(event: ComplaintClockResumed, recorded: RecordedEvent) -> Change:
+    """Resumed by an officer (a step: the notes count as seen) or by the complainant's note (the
+    timeline says so: ``cause: complainant_note``)."""
+    by_officer = event.cause is ResumeCause.OFFICER
+    entry = {"step": "resumed", "at": event.resumed_at, "by": event.resumed_by,
+             **({} if by_officer else {"cause": event.cause.value})}
     return Change(event.tracking_code, {
-        "$set": {"open_pause": None, **_due(event.due_at)},
+        "$set": {"open_pause": None, **_due(event.due_at), **(SEEN if by_officer else {})},
         "$push": {
             "pauses": {"paused_at": event.paused_at, "resumed_at": event.resumed_at},
-            "timeline": {"step": "resumed", "at": event.resumed_at, "by": event.resumed_by},
+            "timeline": entry,
         },
     })
 
@@ -167,16 +185,31 @@ def on_deadline_moved(event: ComplaintDeadlineMoved, recorded: RecordedEvent) ->
 
 
 def on_note_added(event: ComplaintNoteAdded, recorded: RecordedEvent) -> Change:
-    """A note goes into the timeline (its text still sealed; officers' views reveal it), its
-    files join the complaint's attachments."""
+    """A note goes into the timeline (its text and sender still sealed; officers' views reveal
+    the text), its files join the complaint's attachments. A note from outside counts as new
+    (``new_notes``) until an officer's next step; an officer's own note is such a step."""
     entry = {"step": "note", "at": event.added_at, "source": event.source.value,
              "channel": event.channel.value if event.channel else None, "by": event.recorded_by,
              "text": event.text.model_dump(),
-             "attachments": [ref.document_id for ref in event.attachments]}
+             "attachments": [ref.document_id for ref in event.attachments],
+             **({"after_close": True} if event.after_close else {})}
     push: dict[str, Any] = {"timeline": entry}
     if event.attachments:
         push["attachments"] = {"$each": [ref.model_dump() for ref in event.attachments]}
-    return Change(event.tracking_code, {"$push": push, "$inc": {"note_count": 1}})
+    officer = event.source is NoteSource.OFFICER
+    return Change(event.tracking_code, {
+        "$push": push,
+        "$inc": {"note_count": 1, **({} if officer else {"new_notes": 1})},
+        "$set": {"last_note_at": event.added_at, **(SEEN if officer else {})},
+    })
+
+
+def on_reply_failed(event: ComplaintReplyFailed, recorded: RecordedEvent) -> Change:
+    """A reply that did not reach the complainant on their channel (the notifier sent it by SMS):
+    listed for officers (``failed_replies``)."""
+    failed = {"reply": event.reply.value, "channel": event.channel.value, "at": event.failed_at,
+              "reason": event.reason.value, "attempts": event.attempts, "error_code": event.error_code}
+    return Change(event.tracking_code, {"$push": {"failed_replies": failed}})
 
 
 def on_warning(event: SLAWarning, recorded: RecordedEvent) -> Change:
@@ -212,6 +245,7 @@ TRACKING = Projection(
         ComplaintClockResumed: on_resumed,
         ComplaintDeadlineMoved: on_deadline_moved,
         ComplaintNoteAdded: on_note_added,
+        ComplaintReplyFailed: on_reply_failed,
         SLAWarning: on_warning,
         SLABreached: on_breached,
     },

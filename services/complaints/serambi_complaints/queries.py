@@ -190,17 +190,24 @@ class Reader:
             ],
             "warnings": document.get("warnings", []),
             "breaches": document.get("breaches", []),
+            # receipts and answers the complainant's channel (WhatsApp) did not deliver (sent by SMS)
+            "failed_replies": [{**failed, "at": _utc(failed["at"])}
+                               for failed in document.get("failed_replies", [])],
             "timeline": await self.officer_timeline(document),
         }
 
     async def officer_timeline(self, document: dict[str, Any]) -> list[dict[str, Any]]:
-        """The case's steps in order; a note's text revealed (None once its writer was erased)."""
+        """The case's steps in order; a note's text revealed (None once its writer was erased),
+        the notes from outside since an officer's last step marked ``new``."""
         timeline = []
-        for entry in document.get("timeline", []):
+        unseen = document.get("new_notes", 0)
+        for entry in reversed(document.get("timeline", [])):
             if entry.get("step") == "note":
-                entry = {**entry, "text": await self.vault.reveal(entry.get("text"))}
+                entry = {**entry, "text": await self.vault.reveal(entry.get("text")), "new": False}
+                if unseen > 0 and entry.get("source") != "officer":
+                    entry["new"], unseen = True, unseen - 1
             timeline.append(entry)
-        return timeline
+        return timeline[::-1]
 
     async def row(self, document: dict[str, Any], now: datetime) -> dict[str, Any]:
         return {
@@ -216,6 +223,9 @@ class Reader:
             "round": document.get("round", 1),
             "breached": document.get("breached", False),
             "summary": await self.vault.reveal(document.get("summary")),
+            "note_count": document.get("note_count", 0),
+            "new_notes": document.get("new_notes", 0),  # from outside, since an officer's last step
+            "last_note_at": _utc(document.get("last_note_at")),
         }
 
     async def queue(self, filters: QueueFilter, page: int, page_size: int, now: datetime) -> dict[str, Any]:
@@ -240,6 +250,7 @@ class QueueFilter:
     open: bool | None = None
     team: str | None = None
     assignee: str | None = None
+    new_notes: bool | None = None  # notes from outside since an officer's last step (or none)
 
     def query(self) -> dict[str, Any]:
         query: dict[str, Any] = {}
@@ -261,4 +272,6 @@ class QueueFilter:
             query["team"] = self.team
         if self.assignee:
             query["assignee"] = self.assignee
+        if self.new_notes is not None:
+            query["new_notes"] = {"$gt": 0} if self.new_notes else {"$in": [0, None]}
         return query

@@ -14,6 +14,7 @@ from serambi_contracts.complaints import (
     ComplaintChannel,
     ComplaintNoteAdded,
     ComplaintReceived,
+    ComplaintTier,
     Disclosure,
     NoteSource,
 )
@@ -125,6 +126,91 @@ async def test_replies_in_the_thread_become_notes_on_its_complaint_which_officer
                                           "Re: Re: Antrean\n\nSudah dilayani."]
     assert shown[0]["channel"] == "email" and shown[0]["attachments"] == [ticket.document_id]
     assert ticket.document_id in [a["document_id"] for a in view["attachments"]]  # downloadable
+
+
+async def test_the_complainants_reply_resumes_a_paused_clock_and_officers_see_new_notes(
+    dovecot, start_service, nats_client
+):
+    """A complaint paused waiting on the complainant: their reply is a note and resumes the clock
+    (decided by the domain, by the e-mail intake); a reply from another address is a third
+    party's (its sender sealed, compared by the vault's lookup hash), resumes nothing; the
+    queue counts both as new until an officer's step."""
+    from serambi_complaints import application
+    from serambi_complaints.queries import QueueFilter
+    from serambi_contracts.complaints import ComplaintClockResumed, ResumeCause
+
+    service = await start_service(settings=dovecot.settings())
+    await dovecot.deliver(mail("<start@mail.example.id>", sender="Rina@Example.id"))
+    await service.mail.poll()
+    code = await code_of(service, "<start@mail.example.id>")
+    store, vault = service.runtime.store, service.runtime.vault
+    await application.pause(store, code, "Menunggu salinan KTP", "petugas-1", now())
+    await dovecot.deliver(mail("<reply@mail.example.id>", sender="rina@example.id", subject="Re: Antrean",
+                               text="Ini salinannya.", headers={"In-Reply-To": "<start@mail.example.id>"}))
+    await dovecot.deliver(mail("<other@mail.example.id>", sender="budi@example.id", subject="Re: Antrean",
+                               text="Saya tetangganya.", headers={"References": "<start@mail.example.id>"}))
+    assert await service.mail.poll() == 2
+    events = await stream_events(nats_client, code)
+    kinds = [type(e).__name__ for e in events]
+    assert kinds == ["ComplaintReceived", "ComplaintClockPaused", "ComplaintNoteAdded", "ComplaintClockResumed",
+                     "ComplaintNoteAdded"]
+    mine, resumed, theirs = events[2], events[3], events[4]
+    assert isinstance(resumed, ComplaintClockResumed) and resumed.cause is ResumeCause.COMPLAINANT_NOTE
+    assert resumed.resumed_by == "email" and resumed.due_at is not None
+    assert mine.source is NoteSource.COMPLAINANT and theirs.source is NoteSource.THIRD_PARTY
+    assert "budi@example.id" not in theirs.model_dump_json() and "rina" not in mine.model_dump_json().lower()
+    assert await vault.reveal(mine.sender) == "rina@example.id"
+    assert mine.sender.key == events[0].summary.key  # the complainant's own key
+    assert await vault.reveal(theirs.sender) == "budi@example.id"
+    assert theirs.sender.key != events[0].summary.key  # a key of its own ...
+    assert theirs.sender.key in await vault.subjects_of("budi@example.id")
+    assert theirs.sender.key in await vault.subjects_of("rina@example.id")  # ... erasing either finds
+    assert not (await application.load(store, code)).paused
+
+    async def counted() -> bool:
+        found = await service.reader().queue(QueueFilter(new_notes=True), 1, 25, now())
+        return [row["new_notes"] for row in found["items"]] == [2]
+
+    await eventually(counted)
+    view = await service.reader().officer_view(code, now())
+    notes = [e for e in view["timeline"] if e["step"] == "note"]
+    assert [(e["source"], e["new"]) for e in notes] == [("complainant", True), ("third_party", True)]
+    assert [e.get("cause") for e in view["timeline"] if e["step"] == "resumed"] == ["complainant_note"]
+    await application.classify(store, service.rules, code, ComplaintTier.RINGAN, "petugas-1")
+
+    async def seen() -> bool:
+        found = await service.reader().queue(QueueFilter(new_notes=False), 1, 25, now())
+        return [(row["new_notes"], row["note_count"]) for row in found["items"]] == [(0, 2)]
+
+    await eventually(seen)
+
+
+async def test_a_reply_on_a_closed_complaint_is_kept_as_a_note_flagged_for_officers(
+    dovecot, start_service, nats_client
+):
+    from serambi_complaints import application
+
+    service = await start_service(settings=dovecot.settings())
+    await dovecot.deliver(mail("<closed@mail.example.id>"))
+    await service.mail.poll()
+    code = await code_of(service, "<closed@mail.example.id>")
+    store, rules, vault = service.runtime.store, service.rules, service.runtime.vault
+    await application.classify(store, rules, code, ComplaintTier.RINGAN, "o")
+    await application.assign(store, code, "Tim Pengelola Pengaduan", "tim", "o")
+    await application.answer(store, vault, rules, code, "Sudah kami tindak lanjuti.", "tim", now())
+    await application.close(store, code, "tim", now())
+    await dovecot.deliver(mail("<late@mail.example.id>", subject="Re: Antrean", text="Belum beres!",
+                               headers={"In-Reply-To": "<closed@mail.example.id>"}))
+    assert await service.mail.poll() == 1
+    *_, late = await stream_events(nats_client, code)
+    assert isinstance(late, ComplaintNoteAdded) and late.after_close
+
+    async def flagged() -> bool:
+        view = await service.reader().officer_view(code, now())
+        notes = [e for e in view["timeline"] if e["step"] == "note"]
+        return view["status"] == "closed" and view["new_notes"] == 1 and notes and notes[-1].get("after_close")
+
+    await eventually(flagged)
 
 
 @pytest.mark.parametrize("header", [

@@ -75,3 +75,103 @@ def test_the_read_model_puts_the_note_sealed_in_the_timeline_and_its_files_with_
     assert entry["step"] == "note" and entry["text"] == sealed("Nomor antrean 42").model_dump()
     assert entry["attachments"] == [ref.document_id]
     assert change.update["$push"]["attachments"] == {"$each": [ref.model_dump()]}
+
+
+def paused_complaint(received, sealed, wib, rules):
+    """A ringan complaint received Monday 09:00, assigned, paused at 10:00 waiting on the
+    complainant (two of its three working hours left)."""
+    from serambi_complaints.domain import decide_pause
+
+    history = received(wib("2026-01-05 09:00"), ComplaintTier.RINGAN)
+    history += decide_assign(history, CODE, "Tim Pengelola Pengaduan", "tim", "o")
+    history += decide_pause(history, CODE, "Menunggu salinan surat", "o", wib("2026-01-05 10:00"))
+    return history
+
+
+def test_the_complainants_note_on_a_paused_complaint_resumes_its_clock_at_its_arrival(
+    received, sealed, wib, rules
+):
+    from serambi_contracts.complaints import ComplaintClockResumed, ResumeCause
+
+    history = paused_complaint(received, sealed, wib, rules)
+    assert fold(history).paused and fold(history).due_at is None
+    arrived = note(sealed, wib)  # 2026-01-05 10:00 — the pause's own minute
+    later = AddNote(**{**{f: getattr(arrived, f) for f in arrived.__dataclass_fields__},
+                       "added_at": wib("2026-01-05 13:00")})  # after the lunch break
+    noted, resumed = decide_note(history, later, rules)
+    assert isinstance(noted, ComplaintNoteAdded) and isinstance(resumed, ComplaintClockResumed)
+    assert resumed.cause is ResumeCause.COMPLAINANT_NOTE and resumed.resumed_by == "email"
+    assert resumed.paused_at == wib("2026-01-05 10:00") and resumed.resumed_at == wib("2026-01-05 13:00")
+    assert resumed.due_at == wib("2026-01-05 15:00")  # two working hours left, from 13:00
+    after = fold([*history, noted, resumed])
+    assert not after.paused and after.due_at == resumed.due_at
+
+
+def test_a_note_that_arrived_before_the_pause_resumes_it_at_the_pause_not_before(
+    received, sealed, wib, rules
+):
+    history = paused_complaint(received, sealed, wib, rules)
+    early = AddNote(tracking_code=CODE, added_at=wib("2026-01-05 09:30"), text=sealed("x"),
+                    channel=ComplaintChannel.EMAIL, recorded_by="email", message_key=KEY)
+    _, resumed = decide_note(history, early, rules)
+    assert resumed.resumed_at == wib("2026-01-05 10:00")
+
+
+@pytest.mark.parametrize("source", [NoteSource.THIRD_PARTY, NoteSource.OFFICER])
+def test_a_third_partys_or_an_officers_note_leaves_the_clock_paused(received, sealed, wib, rules, source):
+    history = paused_complaint(received, sealed, wib, rules)
+    [noted] = decide_note(history, note(sealed, wib, source=source), rules)
+    assert fold([*history, noted]).paused
+
+
+def test_without_rules_the_note_is_kept_and_the_clock_left_paused(received, sealed, wib, rules):
+    history = paused_complaint(received, sealed, wib, rules)
+    [noted] = decide_note(history, note(sealed, wib))
+    assert fold([*history, noted]).paused
+
+
+def test_a_note_on_a_closed_complaint_is_flagged_and_one_on_an_answered_complaint_is_not(
+    received, rules, sealed, wib
+):
+    history = received(wib("2026-01-05 09:00"), ComplaintTier.RINGAN)
+    history += decide_assign(history, CODE, "Tim Pengelola Pengaduan", None, "o")
+    history += decide_answer(history, CODE, sealed("jawaban"), "o", wib("2026-01-05 10:00"), rules)
+    [answered_note] = decide_note(history, note(sealed, wib), rules)
+    assert answered_note.after_close is False
+    history += decide_close(history, CODE, "o", wib("2026-01-05 11:00"))
+    [closed_note] = decide_note(history, note(sealed, wib, key="e" * 32), rules)
+    assert closed_note.after_close is True and fold([*history, closed_note]).status is Status.CLOSED
+    entry = on_note_added(closed_note, None).update["$push"]["timeline"]  # type: ignore[arg-type]
+    assert entry["after_close"] is True
+
+
+def test_notes_from_outside_count_as_new_until_an_officers_step_and_a_notes_resumption_is_none(
+    received, sealed, wib, rules
+):
+    """The read model's ``new_notes``: +1 for the complainant's or a third party's note; an
+    officer's step (here: the pause, a resumption, the answer) sets it back to 0; the clock the
+    complainant's note resumed is not an officer's step."""
+    from serambi_complaints import projections as p
+    from serambi_complaints.domain import decide_pause, decide_resume
+
+    history = paused_complaint(received, sealed, wib, rules)
+    noted, resumed = decide_note(history, note(sealed, wib), rules)
+    assert p.on_note_added(noted, None).update["$inc"] == {"note_count": 1, "new_notes": 1}
+    assert "new_notes" not in p.on_resumed(resumed, None).update["$set"]
+    assert p.on_resumed(resumed, None).update["$push"]["timeline"]["cause"] == "complainant_note"
+    history += [noted, resumed]
+    [third] = decide_note(history, note(sealed, wib, key="d" * 32, source=NoteSource.THIRD_PARTY), rules)
+    assert third.source is NoteSource.THIRD_PARTY
+    assert p.on_note_added(third, None).update["$inc"]["new_notes"] == 1
+    history.append(third)
+    [paused] = decide_pause(history, CODE, "Menunggu lagi", "o", wib("2026-01-05 14:00"))
+    assert p.on_paused(paused, None).update["$set"]["new_notes"] == 0
+    history.append(paused)
+    [resumed_by_officer] = decide_resume(history, CODE, "o", wib("2026-01-05 14:30"), rules)
+    assert p.on_resumed(resumed_by_officer, None).update["$set"]["new_notes"] == 0
+    [answered] = decide_answer([*history, resumed_by_officer], CODE, sealed("j"), "o", wib("2026-01-05 15:00"),
+                               rules)
+    assert p.on_answered(answered, None).update["$set"]["new_notes"] == 0
+    officer_note = decide_note(history, note(sealed, wib, key="c" * 32, source=NoteSource.OFFICER), rules)[0]
+    update = p.on_note_added(officer_note, None).update
+    assert update["$inc"] == {"note_count": 1} and update["$set"]["new_notes"] == 0

@@ -127,6 +127,8 @@ async def complaint_queue(
     team: str | None = Query(default=None, max_length=300),
     assignee: str | None = Query(default=None, min_length=1, max_length=200,
                                  description="the member as given to assign, by account name ('my cases')"),
+    new_notes: bool | None = Query(default=None, description="true: only complaints with notes from "
+                                   "outside since an officer's last step; false: only those without"),
     page: int = Query(default=1, ge=1, le=10_000),
     page_size: int = Query(default=25, ge=1, le=100),
 ) -> dict[str, Any]:
@@ -136,7 +138,7 @@ async def complaint_queue(
     filters = QueueFilter(
         tier=tier.value if tier else None, status=status_.value if status_ else None,
         channel=channel.value if channel else None, due_before=due_before, breached=breached,
-        paused=paused, open=open_, team=team, assignee=assignee,
+        paused=paused, open=open_, team=team, assignee=assignee, new_notes=new_notes,
     )
     return wib(await service_of(request).reader().queue(filters, page, page_size, now_utc()))
 

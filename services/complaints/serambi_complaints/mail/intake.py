@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 from serambi_calendar import WIB
-from serambi_contracts.complaints import ComplaintChannel, Disclosure
+from serambi_contracts.complaints import ComplaintChannel, ComplaintNoteAdded, Disclosure
 from serambi_kit.cases import next_tracking_code
 from serambi_kit.deadletters import DeadLetter, DeadLetters
 from serambi_kit.documents import JPEG, PDF, PNG, DocumentError, DocumentStore, Upload, check
@@ -136,7 +136,9 @@ class MailIntake:
 
     async def _reply(self, mail: Mail, code: str, received_at: datetime) -> None:
         """A reply in the thread of complaint ``code``: a note on it (its text sealed with the
-        complainant's key, its attachments stored like the complaint's), once per message."""
+        complainant's key, its attachments stored like the complaint's), once per message. The
+        sender goes along sealed: from another address than the complainant's the note is a third
+        party's; the complainant's resumes a paused clock (both decided by the domain)."""
         messages = self.db()[MESSAGES]
         try:
             await messages.insert_one({"_id": mail.key, "role": "reply", "tracking_code": code,
@@ -146,10 +148,13 @@ class MailIntake:
             received_at = entry.get("received_at", received_at).replace(tzinfo=UTC)
         text = "\n\n".join(part for part in (mail.subject, mail.text) if part)[:5000] or NO_TEXT
         note = application.NewNote(text=text, added_at=received_at, channel=ComplaintChannel.EMAIL,
-                                   recorded_by="email", message_key=message.note_key(mail.key))
-        outcome = await application.add_note(self.store(), self.vault(), code, note,
+                                   recorded_by="email", message_key=message.note_key(mail.key),
+                                   sender=mail.sender)
+        outcome = await application.add_note(self.store(), self.vault(), code, note, rules=self.rules,
                                              documents=self.documents(), uploads=self._uploads(mail))
-        log.info("email.reply" if outcome.events else "email.duplicate", message=mail.key, tracking_code=code)
+        noted = next((e for e in outcome.events if isinstance(e, ComplaintNoteAdded)), None)
+        log.info("email.reply" if noted else "email.duplicate", message=mail.key, tracking_code=code,
+                 source=noted.source.value if noted else None, resumed=len(outcome.events) > 1)
 
     @staticmethod
     def _reason(exc: Exception) -> str:
