@@ -4,8 +4,10 @@ One aggregate per complaint, ``complaints.complaint.<tracking_code>``. The flow:
 ComplaintReceived → ComplaintClassified → ComplaintAssigned → ComplaintAnswered → ComplaintClosed,
 with ComplaintReopened (the complainant disputes the answer), ComplaintClockPaused /
 ComplaintClockResumed (waiting on the complainant), ComplaintDeadlineMoved (a calendar or
-policy revision) and ComplaintNoteAdded (more from the complainant: a reply in the e-mail thread,
-a later WhatsApp message). SLAWarning and SLABreached (``sla`` context) are appended to the same aggregate.
+policy revision), ComplaintNoteAdded (more from the complainant: a reply in the e-mail thread,
+a later WhatsApp message) and ComplaintReplyFailed (a WhatsApp receipt or answer that could not
+be delivered: the notifier sends it by SMS). SLAWarning and SLABreached (``sla`` context) are
+appended to the same aggregate.
 
 Everything the complainant wrote or was told is personal data and travels sealed: their name,
 email and phone, the complaint's summary and description, the answer, a dispute's reason and a
@@ -261,6 +263,43 @@ class ComplaintNoteAdded(Event):
     )
 
 
+class ReplyKind(StrEnum):
+    """What the complaints service sends back on the complaint's own channel."""
+
+    RECEIPT = "receipt"  # the tracking code and link
+    ANSWER = "answer"
+
+
+class ReplyFailure(StrEnum):
+    REFUSED = "refused"  # the channel refused it for good (e.g. the number is not on WhatsApp)
+    UNAVAILABLE = "unavailable"  # every attempt failed (an outage, an expired access token)
+    OUTSIDE_WINDOW = "outside_window"  # over 24 hours since the complainant wrote, and no template for it
+
+
+class ComplaintReplyFailed(Event):
+    """A reply the complaints service sends on the complaint's own channel — on WhatsApp the
+    receipt with the tracking link, and the answer — could not be delivered; the notifier sends
+    that receipt or answer by SMS instead (its e-mail, if any, went with the complaint's event).
+    Nothing personal in clear: the answer, for that SMS, travels sealed."""
+
+    context: ClassVar[str] = "complaints"
+    tracking_code: AggregateId
+    channel: ComplaintChannel = Field(description="the channel the reply was meant for (whatsapp)")
+    reply: ReplyKind
+    cause_event_id: str = Field(
+        pattern=r"^[A-Za-z0-9_.:-]{1,128}$",
+        description="the id of the event replied to (its ComplaintReceived or ComplaintAnswered): "
+                    "one failure per reply",
+    )
+    failed_at: datetime
+    reason: ReplyFailure
+    attempts: int = Field(ge=0, le=1000, description="sending attempts made (0: none could be)")
+    error_code: int | None = Field(default=None, description="the channel's error code, if it gave one")
+    answer: PersonalData | None = Field(
+        default=None, description="reply answer: the answer, sealed, for the notifier's SMS",
+    )
+
+
 COMPLAINT_EVENTS: tuple[type[Event], ...] = (
     ComplaintReceived,
     ComplaintClassified,
@@ -273,4 +312,5 @@ COMPLAINT_EVENTS: tuple[type[Event], ...] = (
     ComplaintDeadlineMoved,
     ComplaintLinkRequested,
     ComplaintNoteAdded,
+    ComplaintReplyFailed,
 )
