@@ -63,7 +63,7 @@ def _rows(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def _filters(request: Request) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
     """(values to show, the API's query, errors) from the queue's query string."""
     query = request.query_params
-    names = ("tingkat", "status", "kanal", "tim", "tenggat")
+    names = ("tingkat", "status", "kanal", "tim", "tenggat", "catatan")
     values = {name: query.get(name, "").strip()[:300] for name in names}
     params: dict[str, str] = {}
     errors: dict[str, str] = {}
@@ -78,6 +78,10 @@ def _filters(request: Request) -> tuple[dict[str, str], dict[str, str], dict[str
         params["open"] = "true"
     if values["tim"]:
         params["team"] = values["tim"]
+    if values["catatan"] in t.NOTE_FILTERS:
+        params["new_notes"] = "true"
+    elif values["catatan"]:
+        errors["catatan"] = "Pilihan ini tidak dikenal."
     if values["tenggat"]:
         try:
             last_day = date.fromisoformat(values["tenggat"])

@@ -45,6 +45,11 @@ STEPS = {
     "escalated": "Dieskalasi", "deadline_moved": "Tenggat berubah",
     "note": "Catatan tambahan",
 }
+NOTE_SOURCES = {  # who a note came from, after "Catatan tambahan"
+    "complainant": " dari pelapor", "third_party": " dari pihak lain (bukan alamat pelapor)",
+    "officer": " dari petugas",
+}
+NOTE_FILTERS = {"baru": "Ada catatan baru (belum ditanggapi petugas)"}
 LEVELS = {  # css class, words (colour is never the only cue)
     "lewat": "Terlambat", "w3": "Hampir habis", "w2": "Mendesak", "w1": "Perlu perhatian",
     "aman": "Sesuai waktu", "henti": "Dihentikan sementara", "selesai": "Selesai",
@@ -214,3 +219,8 @@ def shows_step(case: dict[str, Any], step: str) -> bool:
         "tunda": bool(case.get("paused")), "lanjutkan": not case.get("paused"),
         "jawab": case.get("status") in ("answered", "closed"), "tutup": case.get("status") == "closed",
     }.get(step, True)
+
+
+def note_from(entry: dict[str, Any]) -> str:
+    """Who a timeline note came from, as the case page says it after *Catatan tambahan*."""
+    return NOTE_SOURCES.get(str(entry.get("source") or ""), "")
