@@ -14,6 +14,14 @@ kept, since on a shared desk computer the next officer to sign in must not see i
 
 A POST route opts in with ``@form_on("/petugas/…/{param}")``: the page of its form, filled
 with the route's path parameters; its GET handler reads ``restored(request, officer)``.
+
+Anyone can post to a console address, signed in or not, so nothing of a post is read before it
+is known to be worth keeping: without the ended session's cookie or the browser's CSRF cookie
+the body is not touched at all, and a body without ``Content-Length`` or above ``MAX_BODY``
+(256 KiB: every console form's text with room to spare; files are never kept) is not read
+either — it is read up to that bound only, outside the upload slots (``api/relay``), so it
+costs at most that much. A form the route already read (a service refused the token after it)
+is used as it is.
 """
 
 from __future__ import annotations
@@ -26,7 +34,7 @@ from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.responses import Response
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 
@@ -39,6 +47,7 @@ SECONDS = 15 * 60
 MAX_CHUNKS = 2  # with the session's cookies, well under a server's 16 KiB request head
 MAX_VALUE = 5000  # characters: the longest field of any console form
 MAX_FIELDS = 40
+MAX_BODY = 256 * 1024  # bytes of a post read to keep its text; a larger one keeps nothing
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
 LABELS = {  # the fields long enough to be left out, as the notice names them
     "description": "Uraian pengaduan", "answer": "Jawaban", "summary": "Ringkasan", "reason": "Alasan",
@@ -95,16 +104,52 @@ def _sealer(request: Request) -> Sealer:
     return request.app.state.console.sealer
 
 
-async def keep(request: Request, page: str) -> Draft | None:
-    """The posted form's text fields, to come back on ``page`` (None if the form cannot be read,
-    its CSRF token is not this browser's, or it holds no text)."""
-    try:  # the handler may have read it already: then this is that form
-        form = await request.form(max_files=8, max_fields=MAX_FIELDS, max_part_size=64 * 1024)
+async def _bounded_form(request: Request) -> FormData | None:
+    """The posted form read within ``MAX_BODY`` (the route's own reading when it did), or None:
+    no ``Content-Length``, a larger one, a body longer than it said, or a form that cannot be
+    read (more files or fields than a console form has)."""
+    cached = getattr(request, "_form", None)  # the route read it already: nothing more to read
+    if isinstance(cached, FormData):
+        return cached
+    length = request.headers.get("content-length", "")
+    if not length.isdigit() or int(length) > MAX_BODY:
+        return None
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY:
+            return None
+    sent = False
+
+    async def receive() -> dict[str, Any]:
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": bytes(body), "more_body": False}
+
+    try:
+        return await Request(request.scope, receive).form(
+            max_files=8, max_fields=MAX_FIELDS, max_part_size=64 * 1024)
     except (MultiPartException, HTTPException, ValueError):
-        return None  # more files or fields than a console form has: nothing is kept
+        return None
+
+
+async def keep(request: Request, page: str) -> Draft | None:
+    """The posted form's text fields, to come back on ``page`` (None if the browser no longer
+    holds the ended session or has no CSRF cookie — then the body is not read at all —, if the
+    body is unbounded or larger than ``MAX_BODY``, the form cannot be read, its CSRF token is not
+    this browser's, or it holds no text)."""
+    ended = read_session(_sealer(request), request.cookies)  # timeouts do not matter here
     secrets = portal_of(request).secrets
-    token = form.get("csrf")
     nonce = request.cookies.get(secrets.csrf_cookie)
+    if ended is None or not nonce:
+        return None  # whose it was is unknown (the browser dropped the session: on a shared desk
+        # computer the next officer to sign in must not see it), or not a page of this browser's
+    form = await _bounded_form(request)
+    if form is None:
+        return None
+    token = form.get("csrf")
     if not secrets.csrf_valid(nonce, token if isinstance(token, str) else None):
         return None  # not posted from this browser's page: nothing of it is kept
     fields: dict[str, list[str]] = {}
@@ -115,10 +160,8 @@ async def keep(request: Request, page: str) -> Draft | None:
             await value.close()
         elif name != "csrf" and value.strip():
             fields.setdefault(name, []).append(value[:MAX_VALUE])
-    ended = read_session(_sealer(request), request.cookies)  # timeouts do not matter here
-    if not fields or ended is None:
-        return None  # whose it was is unknown (the browser dropped the session): on a shared
-        # desk computer the next officer to sign in must not see it
+    if not fields:
+        return None
     return Draft(page, request.url.path, fields, ended.subject, time.time(), had_files=had_files)
 
 
