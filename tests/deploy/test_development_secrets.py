@@ -9,7 +9,8 @@ production process refuses every secret published in the repository.
 - Production refuses, in every secret setting of every settings class, each value listed in
   ``DEVELOPMENT_SECRETS``: the code's development defaults, the development cluster's Secrets
   (deploy/k8s/overlays/dev) and deploy/compose/.env.example's placeholders; the list is checked
-  against those sources here, so a new published secret must be added to it.
+  against those sources here, so a new published secret must be added to it. So are the
+  production template's REPLACE_ME and an empty secret (issue 19 review).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import yaml
 from pydantic import SecretStr, ValidationError
 from serambi_complaints.settings import ComplaintsSettings
 from serambi_intake.settings import IntakeSettings
+from serambi_kit.required import PLACEHOLDER
 from serambi_kit.settings import DEVELOPMENT_SECRETS, ServiceSettings
 from serambi_notifier.settings import NotifierSettings
 from serambi_scheduling.settings import SchedulingSettings
@@ -181,6 +183,91 @@ def test_a_secret_of_its_own_is_accepted_in_every_secret_setting():
     ServiceSettings(**SERVICE, mongo_url="mongodb://intake:a-generated-password@mongo-1:27017/")
 
 
+# -- the template's placeholder and empty secrets ------------------------------------------------
+
+def _placeholder_form(name: str, secret: str) -> str:
+    """``secret`` where a setting holds it: a MongoDB URL holds it as its password."""
+    return f"mongodb://intake:{secret}@mongo-1:27017/?authSource=admin" if name == "mongo_url" else secret
+
+
+@pytest.mark.parametrize(("settings_class", "name"), _secret_fields(),
+                         ids=lambda item: getattr(item, "__name__", item))
+def test_production_refuses_the_templates_placeholder_in_every_secret_setting_naming_it(settings_class, name):
+    """deploy/k8s/overlays/prod/secrets.template.yaml's REPLACE_ME (serambi_kit.required's
+    constant), left in a Secret, is refused like a published value — a channel that is off
+    included: its keys are to be left out, not left at the placeholder."""
+    value = _placeholder_form(name, PLACEHOLDER)
+    with pytest.raises(ValidationError, match=f"SERAMBI_{name.upper()} must be") as refused:
+        settings_class(**{**PRODUCTION[settings_class], name: value})
+    assert "mongo-1" not in str(refused.value)  # never the value (nor the URL around it)
+    settings_class(**{**PRODUCTION[settings_class], name: value, "environment": "development"})
+
+
+#: secret settings a process cannot do without: an empty value is refused, never taken as none
+NEEDED = {"pii_master_key", "nats_password", "letter_secret", "sms_receipt_secret", "session_secret",
+          "oidc_client_secret"}
+
+
+@pytest.mark.parametrize(("settings_class", "name"), _secret_fields(),
+                         ids=lambda item: getattr(item, "__name__", item))
+@pytest.mark.parametrize("empty", ["", "   "])
+def test_production_refuses_an_empty_secret_unless_empty_means_unset(settings_class, name, empty):
+    """An empty or blank secret protects nothing: refused by name. Only the optional secrets of
+    an integration (compose's ``${X:-}``, an empty Secret key) read an empty value as "not set"."""
+    if name == "auth_dev_signing_key":
+        return  # refused whatever its value
+    values = {**PRODUCTION[settings_class], name: _placeholder_form(name, empty)}
+    try:
+        settings = settings_class(**values)
+    except ValidationError as refused:
+        assert re.search(f"SERAMBI_{name.upper()}\\b[^,]* must be", str(refused)), str(refused)
+        return
+    assert name not in NEEDED and name != "mongo_url", f"{settings_class.__name__}.{name}: an empty secret accepted"
+    assert getattr(settings, name) is None  # read as not set
+
+
+def test_the_reviewed_configuration_left_at_replace_me_does_not_start(monkeypatch):
+    """The review's reproduction: every secret of the production template still REPLACE_ME."""
+    for name in [n for n in __import__("os").environ if n.startswith("SERAMBI_")]:
+        monkeypatch.delenv(name)
+    production = {
+        "SERAMBI_ENVIRONMENT": "production", "SERAMBI_AUTH_JWKS_URL": "https://sso.bureau.go.id/certs",
+        "SERAMBI_AUTH_ISSUER": "https://sso.bureau.go.id/realms/serambi",
+        "SERAMBI_PUBLIC_BASE_URL": "https://layanan.bureau.go.id",
+        "SERAMBI_PII_MASTER_KEY": "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LTEyMzQ=",
+        "SERAMBI_SMTP_HOST": "smtp.bureau.go.id", "SERAMBI_SMS_URL": "https://sms.bureau.go.id/api",
+        "SERAMBI_OFFICER_EMAILS": '{"desk":["desk@bureau.go.id"]}',
+    }
+    secrets = {"SERAMBI_NATS_PASSWORD": "x9" * 20, "SERAMBI_LETTER_SECRET": "l9" * 20,
+               "SERAMBI_SMS_RECEIPT_SECRET": "r9" * 20, "SERAMBI_SMS_TOKEN": "t9" * 20,
+               "SERAMBI_SMTP_USERNAME": "serambi", "SERAMBI_SMTP_PASSWORD": "p9" * 20,
+               "SERAMBI_MONGO_URL": "mongodb://scheduling:m9m9m9m9@mongo-0.mongo:27017/?replicaSet=rs0"}
+    for name, value in {**production, **secrets}.items():
+        monkeypatch.setenv(name, value)
+    SchedulingSettings(), NotifierSettings()  # with secrets of their own: accepted
+    left = {"SERAMBI_NATS_PASSWORD": (SchedulingSettings, NotifierSettings),
+            "SERAMBI_LETTER_SECRET": (SchedulingSettings,),
+            "SERAMBI_SMS_RECEIPT_SECRET": (NotifierSettings,), "SERAMBI_SMS_TOKEN": (NotifierSettings,),
+            "SERAMBI_SMTP_USERNAME": (NotifierSettings,), "SERAMBI_SMTP_PASSWORD": (NotifierSettings,),
+            "SERAMBI_MONGO_URL": (SchedulingSettings, NotifierSettings)}
+    for variable, classes in left.items():
+        placeholder = secrets[variable].replace("m9m9m9m9", PLACEHOLDER) if variable == "SERAMBI_MONGO_URL" \
+            else PLACEHOLDER
+        monkeypatch.setenv(variable, placeholder)
+        for settings_class in classes:
+            with pytest.raises(ValidationError, match=f"{variable} must be set to a secret in production: "
+                                                      f"it is still the production template's {PLACEHOLDER}"):
+                settings_class()
+        monkeypatch.setenv(variable, secrets[variable])
+
+
+def test_a_mongo_url_without_a_password_has_none_to_check_but_an_empty_one_is_refused():
+    ServiceSettings(**SERVICE, mongo_url="mongodb://mongo-1:27017/")  # no credentials (x.509, a local server)
+    ServiceSettings(**SERVICE, mongo_url="mongodb://intake@mongo-1:27017/?authMechanism=MONGODB-X509")
+    with pytest.raises(ValidationError, match="SERAMBI_MONGO_URL must be set to a secret in production: it is empty"):
+        ServiceSettings(**SERVICE, mongo_url="mongodb://intake:@mongo-1:27017/")
+
+
 # -- operator commands ---------------------------------------------------------------------------
 
 def test_an_operator_command_needs_no_identity_provider_but_refuses_a_published_secret(monkeypatch):
@@ -202,6 +289,10 @@ def test_an_operator_command_needs_no_identity_provider_but_refuses_a_published_
     monkeypatch.setenv("SERAMBI_NATS_PASSWORD", "dev-ops-nats")
     with pytest.raises(SystemExit, match="SERAMBI_NATS_PASSWORD must be set to a secret"):
         operator_settings()
+    for left in (PLACEHOLDER, ""):  # the template's placeholder, an empty Secret key
+        monkeypatch.setenv("SERAMBI_NATS_PASSWORD", left)
+        with pytest.raises(SystemExit, match="SERAMBI_NATS_PASSWORD must be set to a secret"):
+            operator_settings()
     monkeypatch.setenv("SERAMBI_ENVIRONMENT", "development")
     assert operator_settings(vault=True).environment == "development"
 

@@ -7,6 +7,7 @@ The working calendar and SLA durations come from ``SERAMBI_CALENDAR_OVERRIDES``,
 from typing import ClassVar, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 from serambi_kit.idempotency import IdempotencySettings
 from serambi_kit.required import empty_is_unset, require
 from serambi_kit.settings import ServiceSettings
@@ -15,7 +16,40 @@ from .mail.settings import EmailChannelSettings
 from .whatsapp_settings import WhatsAppSettings
 
 
-class ComplaintsSettings(ServiceSettings, IdempotencySettings, WhatsAppSettings, EmailChannelSettings):
+class LaporSettings(BaseSettings):
+    """SP4N-LAPOR!'s settings, mixed into ComplaintsSettings like the WhatsApp and e-mail
+    channels': a mixin's validators run before the kit's, so with the channel on a missing,
+    empty or REPLACE_ME value is named as the channel's (``require``) first."""
+
+    model_config = SettingsConfigDict(env_prefix="SERAMBI_", extra="ignore")
+
+    # SP4N-LAPOR! (https://www.lapor.go.id). Its API is documented only to registered
+    # institutions: see docs/complaints.md for what to ask for and how to map it.
+    lapor_mode: Literal["off", "http"] = "off"
+    lapor_base_url: str | None = None
+    lapor_token: SecretStr | None = None
+    lapor_poll_seconds: float = Field(default=300.0, ge=0, description="0: import only by command")
+    lapor_push_seconds: float = Field(
+        default=5.0, gt=0, description="how often pending status reports are pushed to LAPOR!",
+    )
+    lapor_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+
+    @field_validator("lapor_base_url", "lapor_token", mode="before")
+    @classmethod
+    def _lapor_empty_is_unset(cls, value: object) -> object:
+        return empty_is_unset(value)
+
+    @model_validator(mode="after")
+    def _lapor_is_configured(self) -> "LaporSettings":
+        if self.lapor_mode == "off":
+            return self
+        require(self, "SERAMBI_LAPOR_MODE=http", ("lapor_base_url", "lapor_token"),
+                "docs/complaints.md, SP4N-LAPOR!")
+        return self
+
+
+class ComplaintsSettings(ServiceSettings, IdempotencySettings, WhatsAppSettings, EmailChannelSettings,
+                         LaporSettings):
     service: ClassVar[str] = "complaints"
     default_port: ClassVar[int] = 8003
     outward_addresses: ClassVar[tuple[str, ...]] = (*ServiceSettings.outward_addresses, "lapor_base_url")
@@ -62,29 +96,10 @@ class ComplaintsSettings(ServiceSettings, IdempotencySettings, WhatsAppSettings,
         default=60, ge=1, description="attachments of a submission that died are swept after this",
     )
 
-    # SP4N-LAPOR! (https://www.lapor.go.id). Its API is documented only to registered
-    # institutions: see docs/complaints.md for what to ask for and how to map it.
-    lapor_mode: Literal["off", "http"] = "off"
-    lapor_base_url: str | None = None
-    lapor_token: SecretStr | None = None
-    lapor_poll_seconds: float = Field(default=300.0, ge=0, description="0: import only by command")
-    lapor_push_seconds: float = Field(
-        default=5.0, gt=0, description="how often pending status reports are pushed to LAPOR!",
-    )
-    lapor_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
-
-    @field_validator("lapor_base_url", "lapor_token", mode="before")
-    @classmethod
-    def _lapor_empty_is_unset(cls, value: object) -> object:
-        return empty_is_unset(value)
-
     @model_validator(mode="after")
-    def _lapor_is_configured(self) -> "ComplaintsSettings":
-        if self.lapor_mode == "off":
-            return self
-        require(self, "SERAMBI_LAPOR_MODE=http", ("lapor_base_url", "lapor_token"),
-                "docs/complaints.md, SP4N-LAPOR!")
-        # (a loopback address is refused with the other outward_addresses)
-        if self.environment == "production" and not self.lapor_base_url.startswith("https://"):
+    def _lapor_over_https(self) -> "ComplaintsSettings":
+        # after the kit's checks: a loopback address is refused with the other outward_addresses
+        if self.lapor_mode == "http" and self.environment == "production" \
+                and not self.lapor_base_url.startswith("https://"):
             raise ValueError("SERAMBI_LAPOR_BASE_URL must be https in production")  # the token goes with it
         return self

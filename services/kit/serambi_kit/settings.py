@@ -10,6 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .addresses import public_url, refuse_local
 from .localstack import LOCAL_MONGO_OPTIONS
+from .required import PLACEHOLDER
 
 DEV_SIGNING_KEY = "serambi-development-signing-key-not-for-production"
 DEV_PII_MASTER_KEY = "c2VyYW1iaS1kZXZlbG9wbWVudC1tYXN0ZXIta2V5ISE="  # base64 of a public 32-byte string
@@ -19,8 +20,9 @@ Environment = Literal["development", "test", "production"]
 # development defaults (each service's DEV_* constants), the development provider's password,
 # the development cluster's Secrets (deploy/k8s/overlays/dev) and the placeholders of
 # deploy/compose/.env.example. A production process refuses to start with any of them in any
-# secret setting (``refuse_development_secrets``); tests/deploy/test_development_secrets.py
-# keeps the list complete.
+# secret setting (``refuse_development_secrets``), and so with an empty secret or the production
+# template's placeholder (``serambi_kit.required.PLACEHOLDER``, REPLACE_ME);
+# tests/deploy/test_development_secrets.py keeps the list complete.
 DEVELOPMENT_SECRETS = frozenset({
     DEV_SIGNING_KEY, DEV_PII_MASTER_KEY,
     "serambi-development-letter-secret-not-for-production",  # scheduling's DEV_LETTER_SECRET
@@ -41,28 +43,47 @@ DEVELOPMENT_SECRETS = frozenset({
 })
 
 
-def _password_in(url: str) -> str:
-    """The password of ``scheme://user:password@hosts/…`` (empty when there is none)."""
+def _password_in(url: str) -> str | None:
+    """The password of ``scheme://user:password@hosts/…``: None when the URL gives none (no
+    credentials, or a user alone, e.g. for X.509), ``""`` for an empty one (``user:@``)."""
     credentials, at, _ = url.partition("://")[2].partition("/")[0].rpartition("@")
-    return unquote(credentials.partition(":")[2]) if at else ""
+    user, colon, password = credentials.partition(":")
+    return unquote(password) if at and colon else None
+
+
+def _not_a_secret(secret: str) -> str | None:
+    """Why a secret setting's value protects nothing, or None when it may be a secret."""
+    if not secret:
+        return "it is empty"
+    if secret == PLACEHOLDER:
+        return (f"it is still the production template's {PLACEHOLDER} "
+                "(deploy/k8s/overlays/prod/secrets.template.yaml)")
+    if secret in DEVELOPMENT_SECRETS:
+        return ("it holds a value published in the repository (a development default, the "
+                "development cluster's or .env.example's)")
+    return None
 
 
 def refuse_development_secrets(settings: BaseSettings, only: set[str] | None = None) -> None:
-    """Production: refuse a published secret (``DEVELOPMENT_SECRETS``) in any secret setting
-    (or in those named in ``only``) or in the password of ``SERAMBI_MONGO_URL``, naming the
-    variable, never the value."""
+    """Production: refuse, naming the variable and never the value, a secret setting (or one of
+    those named in ``only``) — or the password of ``SERAMBI_MONGO_URL`` — that is empty, still
+    the template's ``REPLACE_ME`` or a published secret (``DEVELOPMENT_SECRETS``), and any other
+    setting left at ``REPLACE_ME`` (the template's SMTP user name)."""
     for name, value in settings:
-        if not isinstance(value, SecretStr) or (only is not None and name not in only):
+        if only is not None and name not in only:
             continue
-        secret = value.get_secret_value()
-        if name == "mongo_url":
-            secret = _password_in(secret)
-        if secret.strip() in DEVELOPMENT_SECRETS:
-            raise ValueError(
-                f"SERAMBI_{name.upper()} must be set to a secret in production: it holds a value "
-                "published in the repository (a development default, the development cluster's or "
-                ".env.example's); generate one (docs/operations.md)"
-            )
+        if isinstance(value, SecretStr):
+            secret = value.get_secret_value()
+            if name == "mongo_url" and (secret := _password_in(secret)) is None:
+                continue  # no password in the URL: nothing to check
+            why = _not_a_secret(secret.strip())
+        elif isinstance(value, str) and value.strip() == PLACEHOLDER:
+            why = f"it is still the production template's {PLACEHOLDER}"
+        else:
+            continue
+        if why:
+            raise ValueError(f"SERAMBI_{name.upper()} must be set to a secret in production: {why}; "
+                             "generate one (docs/operations.md)")
 
 
 class ServiceSettings(BaseSettings):
