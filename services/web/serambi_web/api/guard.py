@@ -55,7 +55,8 @@ class Guard:
             await errors.page(request, refused)(scope, receive, send_with_headers)
             return
         started = time.perf_counter()
-        address = client_address.set(client_of(request, self.settings.trust_forwarded_for))
+        address = client_address.set(client_of(request, self.settings.trust_forwarded_for,
+                                               self.settings.trusted_proxy_hops))
         try:
             await self.app(scope, receive, send_with_headers)
         finally:
