@@ -56,6 +56,11 @@ async def exists(db: AsyncDatabase, lapor_id: str) -> bool:
     return found is not None
 
 
+MANUAL = ("an item of the SP4N-LAPOR! import, not a stream message (LAPOR! will not hand it out "
+          "again): read it in LAPOR! and record it by hand (channel sp4n_lapor, its LAPOR! id as "
+          "external_ref)")
+
+
 async def record(
     db: AsyncDatabase, lapor_id: str | None, why: str, received_at: datetime | None = None
 ) -> None:
@@ -68,5 +73,6 @@ async def record(
     await letters.record(DeadLetter(
         consumer=CONSUMER, stream=STREAM, subject=f"lapor.{lapor_id or 'unknown'}", sequence=0,
         deliveries=1, reason=why, headers={}, payload=json.dumps(payload).encode(), key=letter_id,
+        manual=MANUAL,
     ))
     log.error("lapor.dead_lettered", lapor_id=lapor_id, reason=why)

@@ -15,13 +15,14 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, status
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from serambi_contracts import AggregateRef
 from serambi_contracts.audit import PersonalDataErased
 
 from . import erasure
 from .auth import Officer, require_roles
-from .deadletters import DeadLetters
+from .deadletters import DeadLetters, not_redrivable
 from .eventstore import execute
 from .logging import get_logger
 
@@ -42,6 +43,8 @@ def _letter(document: dict[str, Any]) -> dict[str, Any]:
         "recorded_at": _utc(document.get("recorded_at")), "redrives": document.get("redrives", 0),
         "redrive_requested_at": _utc(document.get("redrive_requested_at")),
         "payload_bytes": len(document.get("payload") or b""),
+        "redrivable": not_redrivable(document) is None,
+        "not_redrivable": not_redrivable(document),  # why not, and what to do instead
     }
 
 
@@ -92,15 +95,21 @@ def dead_letters_router() -> APIRouter:
     async def redrive_dead_letter(
         request: Request, officer: Admin,
         letter_id: Annotated[str, Path(min_length=1, max_length=300)],
-    ) -> dict[str, Any]:
+    ) -> Any:
         """Mark an open record for the running service to handle again (``serambi dead-letters
-        redrive --id``): 404 without such a record, 409 when it is not open."""
+        redrive --id``): 404 without such a record; 409 when it is not open, or when a redrive
+        cannot take it (an item not read from a stream: ``errors[0].rule`` ``not_redrivable``,
+        the message saying what to do instead)."""
         letters = DeadLetters(request.app.state.runtime.db)
         if await letters.mark_for_redrive(letter_id) == 0:
-            current = await letters.status_of(letter_id)
+            current = await letters.collection.find_one({"_id": letter_id}, {"payload": 0})
             if current is None:
                 raise HTTPException(status.HTTP_404_NOT_FOUND, f"no dead letter {letter_id}")
-            raise HTTPException(status.HTTP_409_CONFLICT, f"dead letter {letter_id} is {current}, not open")
+            if (why := not_redrivable(current)) is not None:
+                return JSONResponse({"error": "not_redrivable", "detail": why, "errors": [
+                    {"field": "id", "rule": "not_redrivable", "message": why}]}, status.HTTP_409_CONFLICT)
+            raise HTTPException(status.HTTP_409_CONFLICT,
+                                f"dead letter {letter_id} is {current.get('status')}, not open")
         log.info("deadletter.redrive_requested", letter=letter_id, officer=officer.subject)
         return {"id": letter_id, "status": "redrive"}
 

@@ -3,6 +3,11 @@
 A record lives in the consuming service's own database (collection ``dead_letters``) with the
 stream, subject, sequence, delivery count, reason, headers and payload, so nothing is ever
 silently dropped and an operator can read and redrive it (``serambi dead-letters``).
+
+Only a stream message can be redriven: the consuming service reads it back from its stream by
+sequence. An item a service took from elsewhere — a mail from the complaint mailbox, an item of
+the SP4N-LAPOR! import — is recorded with sequence 0 and ``manual``, what to do instead; it is
+never marked for redrive (``redrivable``), and the admin API refuses it with 409.
 """
 
 from __future__ import annotations
@@ -33,6 +38,9 @@ class DeadLetter:
     payload: bytes
     #: the record's id when the item is not a stream message (e.g. an import's item id)
     key: str | None = None
+    #: for an item not read from a stream (sequence 0): why a redrive cannot take it and what
+    #: to do instead (English, no personal data)
+    manual: str | None = None
 
     def document(self) -> dict[str, Any]:
         return {
@@ -48,7 +56,21 @@ class DeadLetter:
             "payload_truncated": len(self.payload) > MAX_PAYLOAD_BYTES,
             "recorded_at": datetime.now(UTC),
             "status": "open",
+            **({"manual": self.manual} if self.manual else {}),
         }
+
+
+NOT_FROM_A_STREAM = "not a stream message: a redrive cannot read it back; handle it where it came from"
+
+
+def redrivable(document: dict[str, Any]) -> bool:
+    """Whether a redrive can take the record: a stream message (sequences start at 1)."""
+    return (document.get("sequence") or 0) > 0 and not document.get("manual")
+
+
+def not_redrivable(document: dict[str, Any]) -> str | None:
+    """Why the record cannot be redriven and what to do instead; None when it can be."""
+    return None if redrivable(document) else document.get("manual") or NOT_FROM_A_STREAM
 
 
 class DeadLetters:
@@ -80,9 +102,9 @@ class DeadLetters:
         return found["status"] if found else None
 
     async def mark_for_redrive(self, letter_id: str | None = None) -> int:
-        """Ask the consuming service to run the handler again on open records (one, or all).
-        Returns how many were marked."""
-        query: dict[str, Any] = {"status": "open"}
+        """Ask the consuming service to run the handler again on open records (one, or all) that
+        a redrive can take (``redrivable``: stream messages). Returns how many were marked."""
+        query: dict[str, Any] = {"status": "open", "sequence": {"$gt": 0}, "manual": None}
         if letter_id is not None:
             query["_id"] = letter_id
         update = {"$set": {"status": "redrive", "redrive_requested_at": datetime.now(UTC)}}

@@ -168,5 +168,8 @@ class MailIntake:
         await DeadLetters(self.db()).record(DeadLetter(
             consumer=CONSUMER, stream="IMAP", subject=f"email.{key}", sequence=0, deliveries=1,
             reason=reason, headers={}, payload=json.dumps(payload).encode(), key=f"{CONSUMER}:{key}",
+            manual=f"a mail of the complaint mailbox, not a stream message: read it in the folder "
+                   f"{self.rejected} and record it by hand (channel email), or move it back to the "
+                   f"inbox to try again",
         ))
         log.error("email.dead_lettered", message=key, reason=reason)

@@ -1,7 +1,8 @@
 """`serambi dead-letters list|redrive`: messages the services could not handle, with the reason.
 
 ``redrive`` marks open records (all of a service's, or one by id) for the running service to
-handle again: JetStream cannot redeliver an acknowledged message, so the service reads the
+handle again — stream messages only: an item taken from elsewhere (a mail, a LAPOR! item) says
+what to do instead: JetStream cannot redeliver an acknowledged message, so the service reads the
 original back from its stream by sequence and gives it to the same handler
 (``serambi_kit.messaging.redrive``, every ``Runtime.redrive_interval`` seconds). A record then
 becomes ``redriven``, or ``open`` again with the new reason (a malformed message stays open).
@@ -13,7 +14,7 @@ import asyncio
 import json
 
 import typer
-from serambi_kit.deadletters import DeadLetters
+from serambi_kit.deadletters import DeadLetters, not_redrivable
 from serambi_kit.mongo import connect, database
 
 from ..services import SERVICES, service_named
@@ -85,7 +86,9 @@ def redrive_command(
     marked = asyncio.run(mark_letters(service, letter_id))
     if letter_id is not None and marked == 0:
         found = asyncio.run(letter_status(service, letter_id))
-        state = f"its status is {found['status']!r}" if found else "no such record"
+        why = not_redrivable(found) if found else None
+        state = (f"it cannot be redriven ({why})" if why else f"its status is {found['status']!r}" if found
+                 else "no such record")
         typer.echo(f"{service}: {letter_id} not marked: {state}", err=True)
         raise typer.Exit(1)
     typer.echo(f"{service}: {marked} dead letter(s) marked for redrive; the running service "

@@ -46,6 +46,18 @@ DONE = "habis"  # a service's cursor once it has no more records
 ERASE_FIELDS = ("nik", "phone", "email", "reference")
 ERASE_LABELS = {"nik": "NIK", "phone": "Nomor telepon", "email": "Alamat email",
                 "reference": "Nomor register"}
+#: what to do instead with a dead letter a redrive cannot take (not a stream message), by consumer
+INSTEAD = {
+    "email-intake": "Ini surel dari kotak surat pengaduan, bukan pesan aliran, jadi tidak dapat dikirim "
+                    "ulang dari sini. Buka surelnya di folder surel yang ditolak (Serambi/Ditolak) pada "
+                    "kotak surat pengaduan, lalu catat pengaduannya lewat Catat pengaduan (kanal Email), "
+                    "atau pindahkan surel itu kembali ke Kotak Masuk agar dibaca ulang.",
+    "lapor-import": "Ini butir impor SP4N-LAPOR!, bukan pesan aliran, jadi tidak dapat dikirim ulang: "
+                    "LAPOR! tidak memberikannya lagi. Baca pengaduannya di LAPOR!, lalu catat lewat Catat "
+                    "pengaduan (kanal SP4N-LAPOR!, nomor LAPOR! sebagai nomor rujukan).",
+}
+INSTEAD_OTHER = ("Pesan ini tidak berasal dari aliran pesan, jadi tidak dapat dikirim ulang. Tangani di "
+                 "sumbernya; alasannya ada di kolom Alasan.")
 REDRIVEN = ("Dead letter ditandai untuk diproses ulang. Layanannya memprosesnya dalam beberapa detik; "
             "bila gagal lagi, ia kembali terbuka dengan alasan baru.")
 
@@ -88,7 +100,7 @@ async def _letters(request: Request, officer: Officer, status: str, only: str,
             raise answer
         else:
             results[name] = answer
-            found += [{**item, "service": name} for item in answer["items"]]
+            found += [{**item, "service": name, "instead": _instead(item)} for item in answer["items"]]
     found.sort(key=lambda item: (datetime.fromisoformat(item["recorded_at"]), item["id"]), reverse=True)
     shown, left = found[:PAGE_SIZE], found[PAGE_SIZE:]
     following = dict(cursors)
@@ -103,6 +115,13 @@ async def _letters(request: Request, officer: Officer, status: str, only: str,
     return {"rows": shown, "totals": {name: answer["total"] for name, answer in results.items()},
             "silent": silent, "unconfigured": [n for n in names if backends[n] is None],
             "next": following if more else None}
+
+
+def _instead(item: dict[str, Any]) -> str | None:
+    """What to do with a dead letter a redrive cannot take, in words; None when it can."""
+    if item.get("redrivable", True):  # a service that does not say: as before
+        return None
+    return INSTEAD.get(str(item.get("consumer")), INSTEAD_OTHER)
 
 
 def short_type(event_type: str | None) -> str:
@@ -166,6 +185,8 @@ async def redrive(request: Request, officer: Administrator) -> Response:
                        409: "Dead letter itu sudah tidak terbuka: sudah diminta diproses ulang atau sudah "
                             "berhasil. Muat ulang daftar untuk melihat keadaannya."}.get(
                 exc.status, "Permintaan tidak dapat diproses.")
+            if any(item.get("rule") == "not_redrivable" for item in exc.errors):  # not a stream message
+                problem = _instead({"redrivable": False, "consumer": letter_id.split(":")[0]})
     if problem is None:
         return RedirectResponse(f"{back}&selesai=1", status_code=303)
     query = QueryParams(back.partition("?")[2])
