@@ -21,7 +21,7 @@ from .auth import TokenVerifier
 from .bodylimit import BodyLimit
 from .causation import caused_by, request_id_from
 from .eventstore import AppendOutcomeUnknown, EventStoreUnavailable
-from .internal import InternalPort
+from .internal import LIVENESS, InternalPort
 from .internal import serve as serve_on
 from .logging import configure_logging, get_logger
 from .metrics import LATENCY, REQUESTS
@@ -153,9 +153,10 @@ def create_service_app(
     app.add_middleware(BodyLimit, limit=min(settings.max_body_bytes, settings.max_request_bytes))
 
     app.add_middleware(RequestContext)
-    # operations endpoints on SERAMBI_INTERNAL_PORT only (outermost: refused before anything)
+    # operations endpoints on SERAMBI_INTERNAL_PORT only (outermost: refused before anything),
+    # but /livez on the public port too: the portal's /readyz asks it there
     app.add_middleware(InternalPort, internal_port=settings.internal_port,
-                       production=settings.environment == "production")
+                       production=settings.environment == "production", public=LIVENESS)
 
     @app.get("/livez", tags=["operations"])
     async def livez() -> dict[str, str]:

@@ -12,6 +12,13 @@ Without an internal port, development and test serve everything on the one port 
 shows ``/docs`` there); production then hides ``/metrics``, ``/docs`` and ``/openapi.json``
 from everyone and keeps only ``/livez`` and ``/readyz``.
 
+A service also answers ``/livez`` on its public port (``public=LIVENESS``): ``{"status": "ok"}``
+says no more than any public route does, and it is what the portal's ``/readyz`` asks each
+service through the address it calls it at (the public port: the portal has no business on the
+internal one, which only Prometheus and the probes reach). The Ingress routes no ``/livez`` to a
+service. ``/readyz`` (its dependencies and consumers) stays internal. The portal keeps its own
+``/livez`` internal: nobody outside needs it.
+
 The port a request arrived on is the server address of its connection (``scope["server"]``),
 which the client cannot choose by any header.
 """
@@ -25,6 +32,7 @@ from typing import Any
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 PROBES = ("/livez", "/readyz")
+LIVENESS = ("/livez",)  # what a service also answers on its public port (the portal asks it)
 OPERATIONS = ("/metrics", "/openapi.json", *PROBES)
 DOCS = "/docs"
 
@@ -36,10 +44,15 @@ def operational(path: str) -> bool:
 class InternalPort:
     """ASGI middleware: which port serves which paths (see the module's docstring)."""
 
-    def __init__(self, app: ASGIApp, internal_port: int | None, production: bool) -> None:
+    def __init__(self, app: ASGIApp, internal_port: int | None, production: bool,
+                 public: tuple[str, ...] = ()) -> None:
+        """``public``: operations paths answered on both ports (a service's ``LIVENESS``)."""
         self.app, self.internal_port, self.production = app, internal_port, production
+        self.public = frozenset(public)
 
     def allowed(self, path: str, port: Any) -> bool:
+        if path in self.public:
+            return True
         if self.internal_port is None:
             return not self.production or not operational(path) or path in PROBES
         return operational(path) == (port == self.internal_port)

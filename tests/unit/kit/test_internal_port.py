@@ -1,7 +1,8 @@
 """The operations endpoints are not on the public port (issue 19 item 9): with
 SERAMBI_INTERNAL_PORT (the image's 8090) /metrics, /docs, /openapi.json, /readyz and /livez
 answer only there and the internal port answers nothing else; production without one hides
-/metrics and the API description from everyone.
+/metrics and the API description from everyone. A service answers /livez on its public port too
+(the portal's /readyz asks it there: tests/unit/web/test_portal_readiness.py); the portal does not.
 
 The services' own apps (intake's, the portal's) are called through the ASGI server address a
 connection arrived on; the portal also runs as its own process, listening on both ports."""
@@ -21,7 +22,7 @@ from serambi_kit import localstack
 from serambi_kit.settings import ServiceSettings
 
 PUBLIC, INTERNAL = 8000, 8090
-OPERATIONS = ("/metrics", "/docs", "/docs/assets/swagger-ui.css", "/openapi.json", "/livez")
+OPERATIONS = ("/metrics", "/docs", "/docs/assets/swagger-ui.css", "/openapi.json", "/readyz")
 
 
 def intake(**settings):
@@ -40,7 +41,11 @@ def test_with_an_internal_port_the_operations_endpoints_answer_only_there():
     public, internal = on(app, PUBLIC), on(app, INTERNAL)
     for path in OPERATIONS:
         assert public.get(path).status_code == 404, path
-        assert internal.get(path).status_code == 200, path
+        if path != "/readyz":  # (not started: its dependencies are down, 503)
+            assert internal.get(path).status_code == 200, path
+    assert internal.get("/readyz").json()["ready"] is False
+    for client in (public, internal):  # liveness on both: the portal asks it on the public port
+        assert client.get("/livez").json() == {"status": "ok"}
     assert internal.get("/metrics").headers["content-type"].startswith("text/plain")
     assert internal.get("/openapi.json").json()["info"]["title"] == "Serambi intake"
 
@@ -71,8 +76,8 @@ def test_production_without_an_internal_port_hides_metrics_and_the_api_descripti
 
 def test_development_without_an_internal_port_keeps_everything_on_its_one_port():
     client = on(intake(), PUBLIC)
-    for path in OPERATIONS:
-        assert client.get(path).status_code == 200, path
+    for path in (*OPERATIONS, "/livez"):
+        assert client.get(path).status_code in ((503,) if path == "/readyz" else (200,)), path
 
 
 def test_the_internal_port_must_be_a_port_of_its_own():
@@ -100,6 +105,7 @@ def test_the_portal_process_listens_on_both_ports_and_keeps_its_metrics_internal
         assert httpx.get(f"http://127.0.0.1:{internal}/").status_code == 404
         assert httpx.get(f"http://127.0.0.1:{port}/metrics").status_code == 404
         assert httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 404
+        assert httpx.get(f"http://127.0.0.1:{port}/livez").status_code == 404  # the portal's stays internal
         assert httpx.get(f"http://127.0.0.1:{port}/").status_code == 200  # the portal's front page
     finally:
         process.terminate()

@@ -238,6 +238,8 @@ class Backend:
             raise
 
     async def alive(self) -> str:
+        """The service's ``/livez`` at the address the portal calls it at (its public port, which
+        answers ``/livez`` too: ``serambi_kit.internal.LIVENESS``): "ok", or why not."""
         try:
             response = await self.http.request("GET", f"{self.base_url}/livez", timeout=2.0)
         except (TimeoutError, aiohttp.ClientError) as exc:
