@@ -66,12 +66,12 @@ class NoTimers:
     async def cancel(self, timer_id) -> None: ...
 
 
-def request(code: str, now: datetime) -> RequestSubmitted:
+def request(code: str, now: datetime, topic: Sealed = SEALED) -> RequestSubmitted:
     return RequestSubmitted(
         tracking_code=code, channel=IntakeChannel.ONLINE,
         requester=Requester(name=SEALED, position="Kepala Dinas", institution="Dinas Koperasi",
                             institution_type=InstitutionType.LOCAL_GOVERNMENT, email=SEALED),
-        topic=SEALED, purpose=SEALED, participants=6, submitted_at=now,
+        topic=topic, purpose=SEALED, participants=6, submitted_at=now,
         answer_due_at=CALENDAR.add_working_days(now, 3), access_token_sha256="0" * 64,
     )
 
@@ -97,12 +97,15 @@ async def in_process(nats_url: str, mongo_url: str, existing: int, decisions: in
     async def no_open() -> list[str]:
         return []
 
+    vault = Vault(database(mongo, "serambi_vault"), os.urandom(32))
+    requester = await vault.new_subject()  # each letter is sealed under the requester's key
+    topic = await vault.seal(requester, "Koordinasi program hilirisasi lada")
     ctx = Context(
         store=JetStreamEventStore(nc, "/serambi/scheduling"), catalog=Catalog(fetch),
-        bookings=queries.MongoBookingSource(db), letters=LetterStore(db, "bench-secret"),
+        bookings=queries.MongoBookingSource(db), letters=LetterStore(db, "bench-secret", vault),
         timers=NoTimers(), open_audiences=no_open, calendar=CALENDAR, policy=SlaPolicy(),
         rules=Rules(horizon_days=HORIZON),
-        vault=Vault(database(mongo, "serambi_vault"), os.urandom(32)),  # reveals each letter's topic
+        vault=vault,  # reveals each letter's topic and seals the letter
     )
     for n in range(RESOURCES):
         await resources.register_room(ctx, Room(f"room-{n:02d}", f"Ruang {n}", 10 + n, "Lt 2"), "bench")
@@ -113,7 +116,7 @@ async def in_process(nats_url: str, mongo_url: str, existing: int, decisions: in
     position = 0
 
     async def decide(code: str) -> Status:
-        await commands.open_request(ctx, request(code, now), f"bench-{code}")
+        await commands.open_request(ctx, request(code, now, topic), f"bench-{code}")
         state = await commands.place_automatically(ctx, code, f"bench-{code}")
         return state.status
 

@@ -73,7 +73,7 @@ def _scheduling(nc, mongo_db, vault, clock) -> Context:
 
     return Context(
         store=JetStreamEventStore(nc, "/serambi/scheduling"), catalog=Catalog(fetch),
-        bookings=scheduling_queries.MongoBookingSource(mongo_db), letters=LetterStore(mongo_db, "test-secret"),
+        bookings=scheduling_queries.MongoBookingSource(mongo_db), letters=LetterStore(mongo_db, "test-secret", vault),
         timers=NoTimers(), open_audiences=no_open, calendar=CALENDAR, policy=SlaPolicy(), rules=Rules(),
         now=lambda: clock[0], vault=vault,
     )

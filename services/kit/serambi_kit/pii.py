@@ -38,6 +38,10 @@ class VaultError(Exception):
     """The vault is misconfigured or a sealed value was tampered with."""
 
 
+class SubjectErased(VaultError):
+    """Nothing can be sealed for this data subject: their key was erased (or never existed)."""
+
+
 def _b64(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
@@ -133,7 +137,7 @@ class Vault:
     async def seal(self, key_id: str, value: str) -> Sealed:
         cipher = await self._cipher(key_id)
         if cipher is None:
-            raise VaultError(f"no data key {key_id} (erased?)")
+            raise SubjectErased(f"no data key {key_id} (erased?)")
         nonce = os.urandom(12)
         return Sealed(key=key_id, nonce=_b64(nonce),
                       data=_b64(cipher.encrypt(nonce, value.encode(), key_id.encode())))
@@ -151,6 +155,28 @@ class Vault:
             return cipher.decrypt(_unb64(sealed.nonce), _unb64(sealed.data), sealed.key.encode()).decode()
         except Exception as exc:  # noqa: BLE001 — InvalidTag
             raise VaultError(f"sealed value under {sealed.key} was tampered with") from exc
+
+    async def seal_bytes(self, key_id: str, data: bytes, associated: bytes) -> bytes:
+        """A small document (whole in memory: an answer letter) sealed under the subject's key:
+        a random 96-bit nonce, then the AES-256-GCM ciphertext and tag. ``associated`` (the
+        document's id) binds it to its place: :meth:`open_bytes` needs the same. Raises
+        :class:`SubjectErased` when the subject's key is gone. Large files are sealed in
+        segments instead (``serambi_kit.documents``)."""
+        cipher = await self._cipher(key_id)
+        if cipher is None:
+            raise SubjectErased(f"no data key {key_id} (erased?)")
+        nonce = os.urandom(12)
+        return nonce + cipher.encrypt(nonce, data, key_id.encode() + b"\x00" + associated)
+
+    async def open_bytes(self, key_id: str, sealed: bytes, associated: bytes) -> bytes | None:
+        """What :meth:`seal_bytes` sealed, or None once the subject was erased."""
+        cipher = await self._cipher(key_id)
+        if cipher is None:
+            return None
+        try:
+            return cipher.decrypt(sealed[:12], sealed[12:], key_id.encode() + b"\x00" + associated)
+        except Exception as exc:  # noqa: BLE001 — InvalidTag
+            raise VaultError(f"a document sealed under {key_id} was tampered with or moved") from exc
 
     async def erase_subject(self, key_id: str) -> bool:
         self._cache.pop(key_id, None)

@@ -1,4 +1,4 @@
-"""The answer letter (surat jawaban kesediaan dan jadwal): a PDF, stored, referenced by events.
+"""The answer letter (surat jawaban kesediaan dan jadwal): a PDF, stored sealed, referenced by events.
 
 - ``render`` makes the PDF from plain values (deterministic: same content, same bytes).
 - ``LetterStore`` keeps letters in scheduling's database (collection ``letters``) under an
@@ -6,6 +6,14 @@
   the PDF's digest) — 192 bits, derived, so a retried decision finds the letter it stored. The id
   is the capability of the public link ``GET /api/v1/letters/{document_id}`` that intake's
   tracking view shows the requester (docs/scheduling.md, "answer letters").
+- A letter names the requester's institution and position and the topic they typed: it is the
+  requester's personal data, so it is stored **sealed** under their data key (``key``; AES-256-GCM,
+  ``Vault.seal_bytes``, the letter's id as associated data) in ``sealed``. Once the requester is
+  erased it can no longer be read: :meth:`LetterStore.read` raises :class:`LetterErased` (410).
+  A decision taken after the erasure stores its letter's record with nothing to read.
+- Letters stored in clear before sealing (``content``) are still read; :func:`seal_stored_letters`
+  seals them at start-up under the requester's key, or records the key (then they answer 410 once
+  it is erased, and their bytes are left for the documented manual deletion).
 """
 
 from __future__ import annotations
@@ -13,6 +21,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -20,10 +29,13 @@ from fpdf import FPDF
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 from serambi_contracts.intake import DocumentRef
+from serambi_kit.logging import get_logger
+from serambi_kit.pii import SubjectErased, Vault
 
 from .domain.audience import Placement
 from .domain.time import wib
 
+log = get_logger(__name__)
 LETTERS = "letters"
 MEDIA_TYPE = "application/pdf"
 KIND = "answer_letter"
@@ -141,30 +153,114 @@ def render(c: LetterContent) -> bytes:
     return bytes(pdf.output())
 
 
-class LetterStore:
-    """Letters in MongoDB, under ids derived with a secret (unguessable, stable on retries)."""
+class LetterErased(Exception):
+    """The letter's requester was erased with their data key: it cannot be read (410 Gone)."""
 
-    def __init__(self, db: AsyncDatabase, secret: str) -> None:
+
+@dataclass(frozen=True, slots=True)
+class StoredLetter:
+    document_id: str
+    audience_id: str
+    media_type: str
+    sha256: str
+    content: bytes
+
+
+async def read_letter(db: AsyncDatabase, vault: Vault, document_id: str) -> StoredLetter | None:
+    """A stored letter opened, or None when there is no such letter. Raises :class:`LetterErased`
+    when its requester's key was erased. A letter stored in clear before sealing (``content``)
+    is returned as it is unless the key recorded for it since is gone."""
+    found = await db[LETTERS].find_one({"_id": document_id})
+    if found is None:
+        return None
+    key = found.get("key")
+    if "sealed" in found:
+        content = await vault.open_bytes(key, bytes(found["sealed"]), document_id.encode())
+    elif "content" in found:
+        content = bytes(found["content"])
+        if key and await vault.data_cipher(key) is None:  # recorded at start-up, erased since
+            content = None
+    else:  # stored after the requester's erasure: nothing was kept to read
+        content = None
+    if content is None:
+        raise LetterErased(document_id)
+    return StoredLetter(document_id, found["audience_id"], found["media_type"], found["sha256"], content)
+
+
+class LetterStore:
+    """Letters in MongoDB, under ids derived with a secret (unguessable, stable on retries),
+    sealed under the requester's data key from ``vault``."""
+
+    def __init__(self, db: AsyncDatabase, secret: str, vault: Vault) -> None:
+        self.db = db
         self.collection = db[LETTERS]
         self._secret = secret.encode()
+        self.vault = vault
 
     def document_id(self, audience_id: str, digest: str) -> str:
         mac = hmac.new(self._secret, f"{audience_id}:{digest}".encode(), hashlib.sha256).digest()
         return "L" + base64.urlsafe_b64encode(mac).decode()[:32]
 
-    async def put(self, audience_id: str, content: bytes, now: datetime) -> DocumentRef:
+    async def put(self, audience_id: str, content: bytes, now: datetime, key: str) -> DocumentRef:
+        """Store ``content`` sealed under the requester's data key ``key`` (once, however often a
+        decision is retried). After the requester's erasure only the record is kept (410)."""
         digest = hashlib.sha256(content).hexdigest()
         document_id = self.document_id(audience_id, digest)
+        record = {"_id": document_id, "audience_id": audience_id, "kind": KIND, "media_type": MEDIA_TYPE,
+                  "sha256": digest, "size": len(content), "key": key, "created_at": now}
         try:
-            await self.collection.insert_one({
-                "_id": document_id, "audience_id": audience_id, "kind": KIND,
-                "media_type": MEDIA_TYPE, "sha256": digest, "size": len(content),
-                "content": content, "created_at": now,
-            })
+            record["sealed"] = await self.vault.seal_bytes(key, content, document_id.encode())
+        except SubjectErased:
+            log.info("letter.requester_erased", audience_id=audience_id, document_id=document_id)
+        try:
+            await self.collection.insert_one(record)
         except DuplicateKeyError:
             pass  # the same letter, stored by an earlier attempt
         return DocumentRef(document_id=document_id, kind=KIND, media_type=MEDIA_TYPE,
                            sha256=digest, size=len(content))
 
     async def get(self, document_id: str) -> dict | None:
+        """The stored record as it is (sealed)."""
         return await self.collection.find_one({"_id": document_id})
+
+    async def read(self, document_id: str) -> StoredLetter | None:
+        return await read_letter(self.db, self.vault, document_id)
+
+
+async def seal_stored_letters(letters: LetterStore,
+                              key_of: Callable[[str], Awaitable[str | None]]) -> dict[str, int]:
+    """Seal every letter stored in clear before sealing (``content``, no ``key``) under its
+    requester's data key (``key_of(audience_id)``; None when it cannot be found). Run at start-up;
+    a letter is changed only while it is still in clear, so replicas may run it together.
+
+    - the key found and held → sealed, the clear bytes removed (``sealed``);
+    - the key found but already erased → the key recorded: the letter answers 410, its clear
+      bytes stay for the documented manual deletion (never removed automatically: a vault
+      misconfigured at start-up must not destroy letters);
+    - no key found → ``key: None`` recorded, so later starts skip it; it stays readable in clear.
+
+    Returns the counts per outcome."""
+    counts = {"sealed": 0, "erased": 0, "unknown": 0}
+    clear = {"content": {"$exists": True}, "key": {"$exists": False}}
+    waiting = [(found["_id"], found["audience_id"])
+               async for found in letters.collection.find(clear, {"_id": 1, "audience_id": 1})]
+    for document_id, audience_id in waiting:
+        key = await key_of(audience_id)
+        change: dict = {"$set": {"key": key}}
+        if key is None:
+            counts["unknown"] += 1
+        else:
+            found = await letters.collection.find_one({"_id": document_id, **clear}, {"content": 1})
+            if found is None:
+                continue  # sealed meanwhile by another replica
+            try:
+                sealed = await letters.vault.seal_bytes(key, bytes(found["content"]), document_id.encode())
+            except SubjectErased:
+                counts["erased"] += 1
+            else:
+                change = {"$set": {"key": key, "sealed": sealed}, "$unset": {"content": ""}}
+                counts["sealed"] += 1
+        await letters.collection.update_one({"_id": document_id, **clear}, change)
+    if any(counts.values()):
+        log.info("letters.sealed_at_start", **counts)
+    return counts

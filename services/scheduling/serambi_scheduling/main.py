@@ -2,8 +2,9 @@
 
 Start-up (after the runtime connects): build the use-case context, seed the default room and
 host (development), read the working calendar's revisions, revise the open answer deadlines if
-the calendar or the durations changed since the last start, run the SLA sweep and free orphaned
-bookings, then let the consumers work. The sweep and the release of orphans then run every
+the calendar or the durations changed since the last start, run the SLA sweep, free orphaned
+bookings and seal answer letters stored in clear before sealing (``letters.seal_stored_letters``),
+then let the consumers work. The sweep and the release of orphans then run every
 ``SERAMBI_SLA_SWEEP_SECONDS``, one replica per round (``serambi_kit.periodic``); every replica
 reads new calendar revisions every ``SERAMBI_CALENDAR_REFRESH_SECONDS`` and moves the deadlines
 they change.
@@ -30,11 +31,11 @@ from serambi_kit.timers import Timers
 
 from . import queries, subscribers
 from .api import audiences, common, letters, reports, resources, working_days
-from .application import reconcile, sla
+from .application import commands, reconcile, sla
 from .application import resources as resource_cases
 from .application.context import Catalog, Context, rules_from, utc_now
 from .domain.time import wib_day
-from .letters import LetterStore
+from .letters import LetterStore, seal_stored_letters
 from .settings import SchedulingSettings
 
 log = get_logger(__name__)
@@ -64,7 +65,7 @@ class Scheduling:
             store=runtime.store,
             catalog=Catalog(self._fetch),
             bookings=queries.MongoBookingSource(db),
-            letters=LetterStore(db, settings.letter_secret.get_secret_value()),
+            letters=LetterStore(db, settings.letter_secret.get_secret_value(), runtime.vault),
             timers=Timers(runtime.nc.jetstream(), "scheduling", runtime.source),
             open_audiences=lambda: queries.open_audience_ids(db),
             calendar=self.calendar,
@@ -84,6 +85,7 @@ class Scheduling:
         await self.revise_if_needed(ctx)
         await sla.sweep(ctx)
         await release_orphans(ctx)
+        await seal_stored_letters(ctx.letters, lambda audience: commands.requester_key_of(ctx, audience))
         self.context = ctx
         self.ready.set()
         self.rounds.start("scheduling-sweep", self.sweep, every=self.settings.sla_sweep_seconds)

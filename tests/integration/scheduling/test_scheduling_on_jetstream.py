@@ -45,11 +45,11 @@ def replica(nc, db) -> Context:
     async def no_open() -> list[str]:
         return []
 
+    vault = Vault(db, os.urandom(32))
     return Context(
         store=store, catalog=Catalog(fetch), bookings=queries.MongoBookingSource(db),
-        letters=LetterStore(db, "test-secret"), timers=NoTimers(), open_audiences=no_open,
-        calendar=CALENDAR, policy=SlaPolicy(), rules=Rules(), now=lambda: NOW,
-        vault=Vault(db, os.urandom(32)),
+        letters=LetterStore(db, "test-secret", vault), timers=NoTimers(), open_audiences=no_open,
+        calendar=CALENDAR, policy=SlaPolicy(), rules=Rules(), now=lambda: NOW, vault=vault,
     )
 
 
@@ -144,11 +144,13 @@ async def test_the_read_models_show_the_queue_the_calendars_and_the_booking_view
 
 
 async def test_a_letter_is_stored_once_under_an_unguessable_id(mongo_db):
-    store = LetterStore(mongo_db, "secret-1")
-    first = await store.put("AUD-1", b"%PDF-1.4 one", NOW)
-    again = await store.put("AUD-1", b"%PDF-1.4 one", NOW)
+    vault = Vault(mongo_db, os.urandom(32))
+    key = await vault.new_subject()
+    store = LetterStore(mongo_db, "secret-1", vault)
+    first = await store.put("AUD-1", b"%PDF-1.4 one", NOW, key)
+    again = await store.put("AUD-1", b"%PDF-1.4 one", NOW, key)
     assert first == again and first.document_id.startswith("L") and len(first.document_id) == 33
-    assert LetterStore(mongo_db, "secret-2").document_id("AUD-1", first.sha256) != first.document_id
-    stored = await store.get(first.document_id)
-    assert bytes(stored["content"]) == b"%PDF-1.4 one" and stored["audience_id"] == "AUD-1"
+    assert LetterStore(mongo_db, "secret-2", vault).document_id("AUD-1", first.sha256) != first.document_id
+    stored = await store.read(first.document_id)
+    assert stored.content == b"%PDF-1.4 one" and stored.audience_id == "AUD-1"
     assert await mongo_db["letters"].count_documents({}) == 1

@@ -130,7 +130,7 @@ def test_an_answer_letter_by_its_public_link_is_a_sandboxed_download():
 
     stored = {"_id": LETTER, "content": PDF, "media_type": "application/pdf", "audience_id": "AUD-2026-000007",
               "sha256": "c" * 64}
-    app = service_app(letters.router, runtime=SimpleNamespace(db={letters.LETTERS: Collection(stored)}))
+    app = service_app(letters.router, runtime=SimpleNamespace(db={letters.LETTERS: Collection(stored)}, vault=None))
     with TestClient(app) as client:
         answer = client.get(f"/api/v1/letters/{LETTER}")
     assert_sandboxed_download(answer, "surat-jawaban-AUD-2026-000007.pdf")

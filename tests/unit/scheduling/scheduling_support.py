@@ -84,11 +84,13 @@ class FakeTimers:
 class FakeLetters:
     def __init__(self) -> None:
         self.stored: dict[str, bytes] = {}
+        self.keys: dict[str, str] = {}  # document id → the data key it would be sealed under
 
-    async def put(self, audience_id: str, content: bytes, now: datetime) -> DocumentRef:
+    async def put(self, audience_id: str, content: bytes, now: datetime, key: str) -> DocumentRef:
         digest = hashlib.sha256(content).hexdigest()
         document_id = "L" + digest[:32]
         self.stored[document_id] = content
+        self.keys[document_id] = key
         return DocumentRef(document_id=document_id, kind="answer_letter",
                            media_type="application/pdf", sha256=digest, size=len(content))
 

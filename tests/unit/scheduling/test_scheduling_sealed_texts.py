@@ -43,6 +43,7 @@ async def test_the_topic_is_copied_sealed_and_revealed_only_into_the_answer_lett
     assert isinstance(requested.topic, Sealed) and requested.topic.key == "k1"  # the requester's key
     assert TOPIC not in clear_texts(ctx)
     assert f'perihal "{TOPIC}"' in text_of(ctx.letters.stored[state.letter.document_id])
+    assert ctx.letters.keys[state.letter.document_id] == "k1"  # the letter is sealed under it too
 
 
 async def test_notes_on_a_held_meeting_are_sealed_under_the_requesters_key(calendar):
@@ -92,6 +93,7 @@ async def test_an_audience_opened_before_sealing_seals_notes_with_the_key_of_int
     slot = SlotChoice("R1", "H1", request.submitted_at + timedelta(days=1, hours=2))  # Tuesday 10:00 WIB
     state = await commands.choose_slot(ctx, code, slot, "jadwal")
     assert f'perihal "{TOPIC}"' in text_of(ctx.letters.stored[state.letter.document_id])  # clear, as recorded
+    assert ctx.letters.keys[state.letter.document_id] == request.requester.name.key  # intake's request's key
     ctx.now.now = state.placement.starts_at
     await commands.mark_no_show(ctx, code, "jadwal", NOTES)
     [missed] = events(ctx, "AudienceNoShow")

@@ -16,7 +16,7 @@ from ..application.placement import audience_ref
 from ..domain.audience import audience_of
 from ..domain.time import wib_day
 from .common import AudienceId, Body, Ctx, Instant, PublicText, ResourceId, Scheduler, Text, by, summary
-from .letters import letter_response
+from .letters import GONE, letter_response
 
 router = APIRouter(prefix="/api/v1", tags=["audiences"])
 MAX_CALENDAR_DAYS = 62
@@ -62,9 +62,9 @@ async def audience_details(audience_id: AudienceId, request: Request, _: Schedul
     return document
 
 
-@router.get("/audiences/{audience_id}/letter", response_class=Response)
+@router.get("/audiences/{audience_id}/letter", response_class=Response, responses=GONE)
 async def audience_letter(audience_id: AudienceId, ctx: Ctx, request: Request, _: Scheduler) -> Response:
-    """The audience's latest answer letter (PDF)."""
+    """The audience's latest answer letter (PDF); 410 once the requester was erased."""
     state = audience_of((await ctx.store.load(audience_ref(audience_id))).payloads)
     if state is None or state.letter is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"audience {audience_id} has no answer letter")

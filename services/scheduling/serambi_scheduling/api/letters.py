@@ -3,7 +3,9 @@
 The document id is the capability (192 bits derived with the letter secret; see letters.py), so
 no login is asked: intake's tracking view links it for the requester. Unknown and malformed ids
 get the same 404. A letter is sent as a download in a sandbox (``serambi_kit.downloads``: not
-cached, no referrer onwards, nothing in it may run).
+cached, no referrer onwards, nothing in it may run). A letter is stored sealed under the
+requester's data key: once the requester is erased it answers **410 Gone**
+(``personal_data_erased``), here and on the officers' route.
 """
 
 from __future__ import annotations
@@ -11,32 +13,41 @@ from __future__ import annotations
 import re
 
 from fastapi import APIRouter, HTTPException, Request, status
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 from serambi_kit.downloads import download_headers
 
-from ..letters import LETTERS
+from ..letters import LETTERS, LetterErased, read_letter
+
+__all__ = ["LETTERS", "ERASED", "letter_response", "router"]
 
 router = APIRouter(prefix="/api/v1", tags=["letters"])
 _ID = re.compile(r"^L[A-Za-z0-9_-]{32}$")
+ERASED = "the answer letter was erased with the requester's personal data"
+GONE = {410: {"description": "the requester's personal data was erased, and the letter with it"}}
 
 
 async def letter_response(request: Request, document_id: str) -> Response:
-    document = None
-    if _ID.match(document_id):
-        document = await request.app.state.runtime.db[LETTERS].find_one({"_id": document_id})
-    if document is None:
+    runtime = request.app.state.runtime
+    letter = None
+    try:
+        if _ID.match(document_id):
+            letter = await read_letter(runtime.db, runtime.vault, document_id)
+    except LetterErased:
+        return JSONResponse({"error": "personal_data_erased", "detail": ERASED, "document_id": document_id},
+                            status_code=status.HTTP_410_GONE, headers={"Cache-Control": "no-store"})
+    if letter is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such letter")
     return Response(
-        bytes(document["content"]), media_type=document["media_type"],
+        letter.content, media_type=letter.media_type,
         headers={
-            **download_headers(f"surat-jawaban-{document['audience_id']}.pdf"),
+            **download_headers(f"surat-jawaban-{letter.audience_id}.pdf"),
             "X-Robots-Tag": "noindex",
-            "ETag": f'"{document["sha256"]}"',
+            "ETag": f'"{letter.sha256}"',
         },
     )
 
 
-@router.get("/letters/{document_id}", response_class=Response)
+@router.get("/letters/{document_id}", response_class=Response, responses=GONE)
 async def public_letter(document_id: str, request: Request) -> Response:
-    """An answer letter (PDF), for whoever holds its link."""
+    """An answer letter (PDF), for whoever holds its link; 410 once the requester was erased."""
     return await letter_response(request, document_id)

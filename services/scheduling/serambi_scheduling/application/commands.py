@@ -14,7 +14,7 @@ from serambi_kit.messaging import OutOfOrderError
 from serambi_kit.pii import reveal_text
 
 from ..domain import audience as rules_of_audience
-from ..domain.audience import UNDECIDED, Audience, Placement, Status
+from ..domain.audience import UNDECIDED, Audience, Placement, Status, audience_of
 from ..domain.errors import NotFoundError, SlotTakenError, StateError
 from ..domain.rules import BusyView, Request, Slot, check, find_slot
 from ..domain.time import wib_day
@@ -41,7 +41,8 @@ async def letter(
         participants=request.participants, signatory=ctx.signatory, placement=p,
         previous=(previous.starts_at, previous.ends_at) if previous else None, reason=reason,
     )
-    return await ctx.letters.put(state.audience_id, render(content), ctx.now())
+    key = await requester_key(ctx, state)  # the letter is sealed under it: erased with the requester
+    return await ctx.letters.put(state.audience_id, render(content), ctx.now(), key)
 
 
 async def open_request(ctx: Context, request: RequestSubmitted, cause_id: str) -> Audience:
@@ -197,6 +198,18 @@ async def requester_key(ctx: Context, state: Audience) -> str:
         raise StateError(f"the requester of audience {state.audience_id} is not known here: "
                          "nothing personal can be sealed for them")
     return first.requester.name.key
+
+
+async def requester_key_of(ctx: Context, audience_id: str) -> str | None:
+    """The requester's data key id of an audience, or None when the audience or (for one opened
+    before AudienceRequested version 2) intake's request is not found."""
+    state = audience_of((await ctx.store.load(placement.audience_ref(audience_id))).payloads)
+    if state is None:
+        return None
+    try:
+        return await requester_key(ctx, state)
+    except StateError:
+        return None
 
 
 async def seal_for_requester(ctx: Context, state: Audience, text: str | None) -> Sealed | None:

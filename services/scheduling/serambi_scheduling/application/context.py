@@ -87,7 +87,9 @@ class BookingSource(Protocol):
 
 
 class LetterPort(Protocol):
-    async def put(self, audience_id: str, content: bytes, now: datetime) -> DocumentRef: ...
+    async def put(self, audience_id: str, content: bytes, now: datetime, key: str) -> DocumentRef:
+        """Store a letter sealed under the requester's data key ``key``."""
+        ...
 
 
 class TimerPort(Protocol):

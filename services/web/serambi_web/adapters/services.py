@@ -52,6 +52,8 @@ class Complaints(Backend):
 
 class Scheduling(Backend):
     async def letter(self, document_id: str) -> tuple[bytes, str] | None:
+        """An answer letter and its media type; None for an unknown one (404). A letter erased with
+        the requester's personal data raises ``ApiError`` 410 (``personal_data_erased``)."""
         try:
             response = await self.call("GET", f"/api/v1/letters/{document_id}")
         except ApiError as exc:

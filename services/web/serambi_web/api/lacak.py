@@ -182,11 +182,21 @@ def _dispute_refused(error: ApiError) -> str:
 @router.get("/lacak/audiensi/{code}/surat/{document_id}")
 async def letter(code: Code, document_id: Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")],
                  request: Request, portal: PortalDep) -> Response:
-    """The answer letter, only for a session of the request whose timeline links it."""
+    """The answer letter, only for a session of the request whose timeline links it. Once the
+    requester's personal data was erased (scheduling answers 410) the page says the letter was
+    erased with it."""
     token = session_token(request, "audiensi", code)
     view = await _view(portal, "audiensi", code, token) if token else None
-    found = await portal.scheduling.letter(document_id) if view and document_id in {
-        item["id"] for item in _letters(view)} else None
+    found, erased = None, bool(view and view.get("erased"))
+    if view and not erased and document_id in {item["id"] for item in _letters(view)}:
+        try:
+            found = await portal.scheduling.letter(document_id)
+        except ApiError as exc:
+            if exc.status != 410:
+                raise
+            erased = True
+    if erased:
+        return render(request, "lacak-surat-dihapus.html", {"code": code}, 410, private=True)
     if found is None:
         return render(request, "galat.html", {"title": "Surat tidak ditemukan",
                                               "message": "Surat ini tidak tersedia untuk sesi Anda."}, 404)

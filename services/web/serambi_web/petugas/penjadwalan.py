@@ -132,7 +132,8 @@ async def audience_page(request: Request, officer: Scheduler, audience_id: str) 
 
 @router.get("/audiensi/{audience_id}/surat")
 async def letter(request: Request, officer: Scheduler, audience_id: str) -> Response:
-    """The audience's latest answer letter, fetched with the officer's token."""
+    """The audience's latest answer letter, fetched with the officer's token; once the requester
+    was erased (410) the audience's page says the letter was erased with their personal data."""
     _check(audience_id)
     try:
         answer = await portal_of(request).scheduling.call(
@@ -140,6 +141,8 @@ async def letter(request: Request, officer: Scheduler, audience_id: str) -> Resp
     except ApiError as exc:
         if exc.status == 404:
             raise HTTPException(404) from None
+        if exc.status == 410:
+            return await _audience(request, officer, audience_id, problem=t.LETTER_ERASED, status_code=410)
         raise
     return Response(answer.content, media_type="application/pdf",
                     headers=download_headers(f"surat-jawaban-{audience_id}.pdf"))

@@ -42,6 +42,8 @@ DONE = {
     "tidak-hadir": "Audiensi dicatat tidak terlaksana: pemohon tidak hadir. Pemohon menerima pemberitahuan.",
     "terlaksana": "Audiensi dicatat telah terlaksana.",
 }
+LETTER_ERASED = ("Surat jawaban ini telah dihapus bersama data pribadi pemohon (penghapusan data pribadi), "
+                 "sehingga tidak dapat diunduh lagi.")
 SHOWN_AFTER = {  # console step → the status the read model shows once it follows
     "jadwalkan": "scheduled", "konfirmasi": "scheduled", "jadwal-ulang": "scheduled", "tolak": "declined",
     "batalkan": "cancelled", "tidak-hadir": "no_show", "terlaksana": "held",
