@@ -129,8 +129,9 @@ class ErasureBody(BaseModel):
     key_ids: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,128}$")]] = Field(
         default_factory=list, max_length=100,
         description="data-subject keys an earlier erasure recorded (to repeat it after a restore)")
-    reference: str = Field(min_length=1, max_length=100,
-                           description="the bureau's erasure register entry for this request")
+    reference: str = Field(pattern=erasure.REFERENCE,
+                           description="the bureau's erasure register entry for this request: "
+                           + erasure.REFERENCE_RULE + " (it is kept in PersonalDataErased for ever)")
 
 
 def erasure_router(context: str) -> APIRouter:

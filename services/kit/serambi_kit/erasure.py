@@ -13,6 +13,13 @@ from collections.abc import Iterable
 from .phones import phone_identifier
 from .pii import Vault
 
+#: An erasure's register entry (``PersonalDataErased.reference``): the number of the request in
+#: the bureau's erasure register, e.g. ``REG-PDP/2026/014`` — never free text, since the event is
+#: mirrored to the integration bus and kept for ever (a name or a reason typed there could never
+#: be erased). The API, the console form and the tests use this one rule.
+REFERENCE = r"^[A-Za-z0-9./_-]{1,40}$"
+REFERENCE_RULE = "a register number: 1 to 40 letters, digits and . / _ - (no spaces), e.g. REG-PDP/2026/014"
+
 
 def identifiers(email: str | None = None, phone: str | None = None, nik: str | None = None) -> list[str]:
     """The identifiers as Serambi hashes them (a phone in its kept form), the empty ones left out."""

@@ -97,6 +97,9 @@ async def test_an_erasure_is_audited_without_the_identifiers_and_repeats_with_it
         assert empty.status_code == 422 and empty.json()["errors"][0]["rule"] == "identifier_required"
         bad = await client.post(url, json={"nik": "12345", "reference": "REG-1"}, headers=ADMIN)
         assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "nik"
+        for free_text in ("Budi Santoso, atas permintaannya", "REG 014"):  # kept for ever: a number only
+            refused = await client.post(url, json={**request, "reference": free_text}, headers=ADMIN)
+            assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "reference"
         headers = {**ADMIN, "Idempotency-Key": "console-erase-0001"}
         done = await client.post(url, json=request, headers=headers)
         assert done.status_code == 200, done.text

@@ -25,6 +25,7 @@ from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
+from serambi_kit.erasure import REFERENCE
 from serambi_kit.phones import phone_identifier
 from serambi_kit.pii import mask_email, mask_phone
 from starlette.datastructures import QueryParams
@@ -212,6 +213,10 @@ def _checked(values: dict[str, str]) -> dict[str, str]:
         errors["email"] = "Alamat email belum benar, misalnya nama@contoh.go.id."
     if not values["reference"]:
         errors["reference"] = "Isi nomor register permintaan penghapusan (catatan biro)."
+    elif not re.fullmatch(REFERENCE, values["reference"]):  # kept for ever in the audit event
+        errors["reference"] = ("Nomor register hanya huruf, angka dan tanda . / _ - tanpa spasi, "
+                               "paling banyak 40 karakter, misalnya REG-PDP/2026/014. "
+                               "Jangan tulis nama atau alasan.")
     return errors
 
 
