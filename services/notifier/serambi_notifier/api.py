@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, status
 from serambi_contracts.notifier import Channel
+from serambi_kit import erasure
 from serambi_kit.audit import record_access
 from serambi_kit.auth import Officer, require_roles
 from serambi_kit.http import runtime_of
@@ -56,8 +57,9 @@ async def list_deliveries(
     channel: Channel | None = None,
     state: Annotated[str | None, Query(pattern="^(" + "|".join(STATES) + ")$")] = None,
     recipient: Annotated[str | None, Query(
-        max_length=320, description="an email address or phone number: deliveries to it "
-        "(matched by keyed hash; never stored or logged in clear)")] = None,
+        max_length=320, description="an email address or phone number: deliveries to it — a "
+        "citizen's through the vault (the data keys it finds; none once the person was erased), "
+        "an officer's by keyed hash; never stored or logged in clear")] = None,
     since: datetime | None = None,
     until: datetime | None = None,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
@@ -65,24 +67,26 @@ async def list_deliveries(
 ) -> dict[str, Any]:
     """The delivery log, newest first: who was told what, through which channel, and how it
     went (the reason's category). Citizens' addresses are shown masked to supervisor and admin
-    only. Searching by ``recipient`` is for supervisor and admin, and audited: each case found is
-    recorded as a ``PersonalDataAccessed`` (field ``recipient``) before the answer."""
+    only, and not once the person was erased. Searching by ``recipient`` is for supervisor and
+    admin, and audited: each case found is recorded as a ``PersonalDataAccessed`` (field
+    ``recipient``) before the answer. A citizen is found through the vault, so after an erasure
+    the search finds nothing of theirs."""
     app = request.app.state
     runtime = runtime_of(request)
-    recipient_hash = None
+    search = None
     if recipient:
         if not officer.roles & SEARCHERS:
             raise HTTPException(status.HTTP_403_FORBIDDEN,
                                 "recipient: searching by email or phone requires role supervisor or admin")
-        recipient_hash = runtime.vault.lookup_hash(_normalise_recipient(recipient))
+        search = await _recipient_search(runtime.vault, recipient)
     where = queries.DeliveryFilter(
         case_id=case_id, cause_type=cause_type, notice=notice,
-        channel=channel.value if channel else None, state=state, recipient_hash=recipient_hash,
+        channel=channel.value if channel else None, state=state, recipient=search,
         since=since, until=until,
     )
     found = await queries.deliveries(app.ledger, where, page, page_size,
-                                     masked_citizens=bool(officer.roles & SEARCHERS))
-    if recipient_hash:  # what links a contact to its cases is audited before it is shown
+                                     masked_citizens=bool(officer.roles & SEARCHERS), vault=runtime.vault)
+    if search:  # what links a contact to its cases is audited before it is shown
         for case in sorted({item["case_id"] or item["delivery_id"] for item in found["items"]}):
             await record_access(runtime.store, "notifier", case, officer, ["recipient"], SEARCH_PURPOSE)
     return _wib(found)
@@ -100,7 +104,8 @@ async def get_delivery(delivery_id: Annotated[str, Path(max_length=64)], request
     document = await request.app.state.ledger.get(delivery_id)
     if document is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such delivery")
-    found = queries.view(document, masked_citizens=searcher)
+    citizen = await queries.revealed_recipient(runtime.vault, document) if searcher else None
+    found = queries.view(document, masked_citizens=searcher, citizen=citizen)
     if searcher:
         stored = document.get("detail") or {}
         if stored.get("sealed"):
@@ -112,14 +117,25 @@ async def get_delivery(delivery_id: Annotated[str, Path(max_length=64)], request
     return _wib(found)
 
 
-def _normalise_recipient(raw: str) -> str:
+async def _recipient_search(vault: Any, raw: str) -> queries.RecipientSearch:
+    """What a search by ``recipient`` matches: an e-mail address (e-mail deliveries) or a phone
+    number in any written form (SMS deliveries), normalised as the planner and the erasure
+    normalise them; a citizen by the data keys the vault finds (``erasure.subjects``, as the
+    erasure finds them), an officer by the keyed hash of their configured address. 422 for
+    anything else (a NIK, a name): the log is searched by contact only."""
     value = raw.strip()
     if "@" in value:
-        return value.lower()
-    try:
-        return to_e164(value)
-    except PhoneNumberError:
-        return value
+        contact, channel, found_by = value.lower(), Channel.EMAIL, erasure.identifiers(email=value)
+    else:
+        try:
+            contact = to_e164(value)
+        except PhoneNumberError:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, {"errors": [{
+                "field": "recipient", "rule": "email_or_phone",
+                "message": "recipient: an e-mail address or an Indonesian mobile number"}]}) from None
+        channel, found_by = Channel.SMS, [contact]
+    return queries.RecipientSearch(channel=channel.value, officer_hash=vault.lookup_hash(contact),
+                                   subject_keys=tuple(await erasure.subjects(vault, found_by)))
 
 
 @router.post("/sms/receipts/{provider}")

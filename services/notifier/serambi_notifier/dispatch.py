@@ -102,8 +102,10 @@ class Dispatcher:
         plans = await self.planner.plan(recorded, now)
         details = {p.delivery_id: await self.stored_detail(p.subject_key, p.problem)
                    for p in plans if p.problem}
+        recipients = {p.delivery_id: sealed for p in plans if (sealed := await self.sealed_recipient(p))}
         recorded_now = await self.ledger.record(
-            plans, Cause.of(recorded), now, self.owner, self.settings.delivery_lease_seconds, details)
+            plans, Cause.of(recorded), now, self.owner, self.settings.delivery_lease_seconds, details,
+            recipients)
         # recorded before (redelivery, another replica): the ledger has it
         ours = [(recorded_now[p.delivery_id], p) for p in plans if recorded_now.get(p.delivery_id)]
         for document, _ in ours:
@@ -217,7 +219,9 @@ class Dispatcher:
             asyncio.get_running_loop().time() - started)
         OUTCOMES.labels(planned.channel.value, outcome).inc()
         log.info("notification.attempt", delivery_id=delivery_id, notice=planned.notice,
-                 channel=planned.channel.value, recipient=planned.recipient_masked,
+                 channel=planned.channel.value, recipient_kind=planned.recipient_kind.value,
+                 recipient=planned.recipient_masked if planned.recipient_kind is RecipientKind.OFFICER
+                 else None,  # a citizen's not even masked: a log outlives their erasure
                  attempt=claimed["attempts"], outcome=outcome)
         if final is not None:
             await self._publish_document(final)
@@ -275,6 +279,18 @@ class Dispatcher:
             except VaultError:  # the person was erased meanwhile: nothing of theirs is kept
                 return None
         return {"text": redact(text)[:300]}
+
+    async def sealed_recipient(self, planned: Planned) -> dict[str, Any] | None:
+        """A citizen's masked address as the ledger keeps it — sealed under their data key, so the
+        delivery log shows it to supervisors while the person exists and never after an erasure
+        (None: an officer, whose masked address is kept as it is, or a citizen already erased)."""
+        if planned.recipient_kind is not RecipientKind.CITIZEN or not planned.subject_key \
+                or planned.address is None:
+            return None
+        try:
+            return (await self.planner.vault.seal(planned.subject_key, planned.recipient_masked)).model_dump()
+        except VaultError:  # erased meanwhile: nothing of theirs is kept
+            return None
 
     def backoff(self, attempts: int) -> float:
         """Seconds before attempt ``attempts + 1``: base·2^(n-1), capped, ±20 % jitter."""

@@ -23,7 +23,12 @@ process that died (or lost the database for a whole lease): it is claimed again 
 ``event_published``: the NotificationSent/Failed event is appended after the state is written,
 and re-appended (idempotently) until it is marked.
 
-Stored: the recipient masked and hashed, never in clear; no message body. Why a delivery failed
+Stored: never a clear address, no message body. An officer's delivery keeps their address
+masked and its keyed hash (``recipient_masked``, ``recipient_hash``: configuration, searchable).
+A citizen's keeps nothing derived from the address outside the vault's reach: ``subject_key``
+(their data key, by which the delivery log finds them through the vault while the key exists)
+and the masked address sealed under that key (``recipient_sealed``), so erasing the person cuts
+the log off from them (docs/notifier.md, "Delivery log"). Why a delivery failed
 or waits is kept twice: its category in clear (``reason`` / ``last_error``: what the delivery
 log shows and NotificationFailed publishes) and the provider's own words — a bounce often quotes
 the address or number — in ``detail``: sealed with the citizen's data key (erasing the person
@@ -39,11 +44,12 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
-from serambi_contracts.notifier import FailureCategory, failure_category
+from serambi_contracts.notifier import FailureCategory, RecipientKind, failure_category
 from serambi_kit.eventstore import RecordedEvent
 from serambi_kit.topology import stream_name
 
 from .planning import Planned
+from .projections import CASES, case_id
 
 DELIVERIES = "deliveries"
 MIGRATIONS = "notifier_migrations"
@@ -53,6 +59,11 @@ DUE_STATES = ("held", "retry")
 FINAL_STATES = ("sent", "failed")
 DUPLICATE_KEY = 11000
 RECEIPT_RANK = {"queued": 1, "sent": 2, "delivered": 3, "failed": 3}
+#: what a citizen's delivery no longer keeps (see ``forget_citizen_contacts``)
+CITIZEN_CONTACT_FIELDS = ("recipient_hash", "recipient_masked")
+#: deliveries an older replica may still record during a rolling upgrade are swept at the next
+#: start-up: those created this long before the previous sweep, and since
+SWEEP_OVERLAP = timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,8 +108,10 @@ class Ledger:
         await c.create_index([("provider_message_ids", ASCENDING)])
         await c.create_index([("case_id", ASCENDING), ("created_at", DESCENDING)])
         await c.create_index([("recipient_hash", ASCENDING)])
+        await c.create_index([("subject_key", ASCENDING)])
         await c.create_index([("created_at", DESCENDING)])
         await self.categorise_old_reasons()
+        await self.forget_citizen_contacts()
 
     async def categorise_old_reasons(self) -> int:
         """Once per database: a ledger written before failures were categorised holds the
@@ -123,17 +136,59 @@ class Ledger:
                               {"$set": {"changed": changed, "at": datetime.now(UTC)}}, upsert=True)
         return changed
 
+    async def forget_citizen_contacts(self) -> int:
+        """Citizens' deliveries written before erasure reached the delivery log kept the vault's
+        lookup hash of the address and the masked address in clear, which outlived an erasure
+        and let a search by e-mail or phone still find the person's cases. They are removed
+        (``$unset``) — once over the whole ledger, then at each start-up over what was recorded
+        since the previous sweep (less ``SWEEP_OVERLAP``: an older replica still writing them
+        during a rolling upgrade); running it again changes nothing. A delivery recorded before
+        the ledger kept ``subject_key`` gets it from the notifier's case (its contact's key), so
+        it can still be found through the vault while the person is not erased. Returns how
+        many deliveries changed."""
+        db = self._db() if callable(self._db) else self._db
+        done = db[MIGRATIONS]
+        now = datetime.now(UTC)
+        previous = await done.find_one({"_id": "citizen-contacts"})
+        kept = {"$or": [{name: {"$exists": True}} for name in CITIZEN_CONTACT_FIELDS]}
+        query: dict[str, Any] = {"recipient_kind": RecipientKind.CITIZEN.value, **kept}
+        if previous:
+            query["created_at"] = {"$gte": previous["at"].replace(tzinfo=UTC) - SWEEP_OVERLAP}
+        async for document in self.collection.find({**query, "subject_key": None}, {"case_id": 1}):
+            if key := await self._case_subject(db, document):
+                await self.collection.update_one({"_id": document["_id"]}, {"$set": {"subject_key": key}})
+        result = await self.collection.update_many(
+            query, {"$unset": dict.fromkeys(CITIZEN_CONTACT_FIELDS, "")})
+        changed = result.modified_count
+        await done.update_one({"_id": "citizen-contacts"},
+                              {"$set": {"at": now}, "$inc": {"changed": changed}}, upsert=True)
+        return changed
+
+    @staticmethod
+    async def _case_subject(db: Any, delivery: dict[str, Any]) -> str | None:
+        """The data key of the citizen of a delivery's case (as the planner takes it)."""
+        if not delivery.get("case_id"):
+            return None
+        for kind in ("request", "complaint"):
+            case = await db[CASES].find_one({"_id": case_id(kind, delivery["case_id"])}, {"contact": 1})
+            sealed = [value for value in ((case or {}).get("contact") or {}).values() if value]
+            if sealed:
+                return sealed[0].get("key")
+        return None
+
     async def record(self, plans: list[Planned], cause: Cause, now: datetime, owner: str,
-                     lease: float, details: dict[str, Any] | None = None
+                     lease: float, details: dict[str, Any] | None = None,
+                     recipients: dict[str, dict[str, Any]] | None = None,
                      ) -> dict[str, dict[str, Any] | None]:
         """Record every planned delivery of a cause in one write: an intent already claimed by
         ``owner`` (state ``sending`` with a lease), ``held`` for quiet hours, or ``failed`` for a
-        planning problem (``details``: its stored words, by delivery id). Returns, per delivery
-        id, the document inserted — or None where the delivery was already recorded (a
+        planning problem (``details``: its stored words, by delivery id). ``recipients``: a
+        citizen's masked address sealed under their data key, by delivery id. Returns, per
+        delivery id, the document inserted — or None where the delivery was already recorded (a
         redelivered event, another replica)."""
-        details = details or {}
-        documents = [self._document(p, cause, now, owner, lease, details.get(p.delivery_id))
-                     for p in plans]
+        details, recipients = details or {}, recipients or {}
+        documents = [self._document(p, cause, now, owner, lease, details.get(p.delivery_id),
+                                    recipients.get(p.delivery_id)) for p in plans]
         if not documents:
             return {}
         inserted: dict[str, dict[str, Any] | None] = {d["_id"]: d for d in documents}
@@ -148,7 +203,8 @@ class Ledger:
 
     @staticmethod
     def _document(planned: Planned, cause: Cause, now: datetime, owner: str, lease: float,
-                  detail: dict[str, Any] | None = None) -> dict[str, Any]:
+                  detail: dict[str, Any] | None = None, sealed_recipient: dict[str, Any] | None = None
+                  ) -> dict[str, Any]:
         document: dict[str, Any] = {
             "_id": planned.delivery_id,
             "cause": cause.document(),
@@ -158,8 +214,6 @@ class Ledger:
             "channel": planned.channel.value,
             "recipient_kind": planned.recipient_kind.value,
             "recipient_role": planned.recipient_role,
-            "recipient_masked": planned.recipient_masked,
-            "recipient_hash": planned.recipient_hash,
             "subject_key": planned.subject_key,
             "language": planned.language,
             "attempts": 0,
@@ -171,6 +225,10 @@ class Ledger:
             "receipt_rank": 0,
             "provider_message_ids": [],
         }
+        if planned.recipient_kind is RecipientKind.OFFICER:  # their configured address
+            document.update(recipient_masked=planned.recipient_masked, recipient_hash=planned.recipient_hash)
+        elif sealed_recipient:  # a citizen's: only under their key, gone with it
+            document["recipient_sealed"] = sealed_recipient
         if planned.problem_category:
             document.update(state="failed", reason=planned.problem_category.value, detail=detail,
                             failed_at=now)

@@ -5,7 +5,9 @@ re-planned from its cause (after a restart, for a retry) and finds the same deli
 ``uuid5(cause event id, channel, keyed hash of the address)``. Two subscriptions that reach the
 same address through the same channel make one delivery.
 
-Clear addresses exist only in memory, in a :class:`Planned`; what is stored is masked and hashed.
+Clear addresses exist only in memory, in a :class:`Planned`. The ledger keeps an officer's masked
+and hashed, a citizen's only as their data key and the mask sealed under it (``ledger.py``); the
+keyed hash still derives the delivery id (a retry re-planned finds the same one).
 """
 
 from __future__ import annotations

@@ -5,12 +5,15 @@ JetStream, SecantusDB, an SMTP server and the SMS sink:
   masked address, no keyed hash): two cases of one person cannot be linked through them;
 - a provider's bounce text is kept sealed with the citizen's data key (erasing the person erases
   it), an officer's with addresses masked, and the events publish only a category;
-- the delivery log is searched by email or phone only by supervisor and admin, audited.
+- the delivery log is searched by email or phone only by supervisor and admin, audited;
+- a citizen's delivery keeps no keyed hash or mask of the address (only their data key and the
+  mask sealed under it), so after an erasure a search by the contact finds nothing of theirs.
 """
 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from types import SimpleNamespace
 
 import httpx
@@ -22,9 +25,11 @@ from serambi_contracts.complaints import Disclosure
 from serambi_contracts.notifier import FailureCategory, NotificationFailed, NotificationSent
 from serambi_kit.auth import TokenVerifier, issue_dev_token
 from serambi_kit.eventstore import read_raw
+from serambi_kit.http import _http_error
 from serambi_kit.pii import mask_email, mask_phone
 from serambi_notifier import api, samples
 from serambi_notifier.ledger import Ledger
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 EMAIL, PHONE = "anonim.pelapor@example.com", "+6281298765432"
 GENERIC = {"cause_type", "notice", "channel", "recipient_kind", "recipient_role", "attempts", "provider",
@@ -100,6 +105,7 @@ async def test_an_officers_bounce_is_kept_with_addresses_and_numbers_masked(harn
 
 def log_app(harness) -> httpx.AsyncClient:
     app = FastAPI()
+    app.add_exception_handler(StarletteHTTPException, _http_error)  # the services' error bodies
     app.include_router(api.router)
     app.state.runtime = SimpleNamespace(vault=harness.vault, store=harness.store, settings=harness.settings)
     app.state.ledger = Ledger(harness.db)
@@ -174,3 +180,91 @@ async def test_a_ledger_written_before_keeps_only_the_categories_of_its_reasons(
                                                                                 "gave_up"]
     assert after["d-old-3"]["last_error"] == "deferred" and "6281345678901" not in str(after)
     assert await ledger.categorise_old_reasons() == 0  # once per database
+
+
+# -- erasure cuts the delivery log off from the person (issue 19 review, item 1) -----------------
+
+async def search(log, harness, contact: str) -> list[dict]:
+    found = await log.get("/api/v1/deliveries", params={"recipient": contact}, headers=as_role(harness, "supervisor"))
+    assert found.status_code == 200, found.text
+    return found.json()["items"]
+
+
+async def test_after_an_erasure_a_search_by_the_contact_finds_none_of_the_persons_deliveries(harness):
+    email, phone = "terhapus.pelapor@example.com", "+6281211112222"
+    first, second = code("ADU"), code("ADU")
+    dispatcher = harness.dispatcher()
+    for tracking in (first, second):
+        await handled(dispatcher, await anonymous_complaint(harness, tracking, email=email, phone=phone))
+    async with log_app(harness) as log:
+        by_email = await search(log, harness, email)
+        by_phone = await search(log, harness, "0812-1111-2222")  # any written form
+        assert {(i["case_id"], i["channel"]) for i in by_email} == {(first, "email"), (second, "email")}
+        assert {(i["case_id"], i["channel"]) for i in by_phone} == {(first, "sms"), (second, "sms")}
+        assert {i["recipient"] for i in by_email + by_phone} == {mask_email(email), mask_phone(phone)}
+        assert await harness.vault.erase_person(email)
+        for contact in (email, email.upper(), phone, "0812-1111-2222", "+62 812 1111 2222"):
+            assert await search(log, harness, contact) == [], contact
+        listed = await log.get("/api/v1/deliveries", params={"case_id": first}, headers=as_role(harness, "admin"))
+        citizens = [i for i in listed.json()["items"] if i["recipient_kind"] == "citizen"]
+        assert len(citizens) == 2 and all(i["recipient"] is None for i in citizens)  # not even masked
+        one = await log.get(f"/api/v1/deliveries/{citizens[0]['delivery_id']}", headers=as_role(harness, "admin"))
+        assert one.json()["recipient"] is None
+    derived = [email, mask_email(email), mask_phone(phone), phone, phone.removeprefix("+"),
+               harness.vault.lookup_hash(email), harness.vault.lookup_hash(phone)]
+    for tracking in (first, second):
+        for delivery in await harness.deliveries(tracking):
+            if delivery["recipient_kind"] == "citizen":
+                assert not [value for value in derived if value in str(delivery)], delivery
+
+
+async def test_a_citizens_delivery_keeps_no_hash_or_mask_an_officers_keeps_both(harness):
+    tracking = code("ADU")
+    received = await anonymous_complaint(harness, tracking, email="simpan.pelapor@example.com", phone=None)
+    await handled(harness.dispatcher(), received)
+    deliveries = await harness.deliveries(tracking)
+    [citizen] = [d for d in deliveries if d["recipient_kind"] == "citizen"]
+    assert {"recipient_hash", "recipient_masked"}.isdisjoint(citizen)
+    assert citizen["subject_key"] == citizen["recipient_sealed"]["key"] == received.event.summary.key
+    assert await harness.vault.reveal(citizen["recipient_sealed"]) == mask_email("simpan.pelapor@example.com")
+    [officer] = [d for d in deliveries if d["recipient_kind"] == "officer"]
+    assert officer["recipient_masked"] == mask_email("pengaduan@ekonomi.example")
+    assert officer["recipient_hash"] == harness.vault.lookup_hash("pengaduan@ekonomi.example")
+    async with log_app(harness) as log:  # an officer's own deliveries are still found by address
+        [found] = await search(log, harness, "Pengaduan@Ekonomi.example")
+        assert found["delivery_id"] == officer["_id"] and found["recipient"] == mask_email("pengaduan@ekonomi.example")
+        refused = await log.get("/api/v1/deliveries", params={"recipient": "6171012301900001"},
+                                headers=as_role(harness, "supervisor"))
+        assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "recipient"
+
+
+async def test_a_ledger_written_before_forgets_citizens_hashes_and_masks_once_and_sweeps_late_ones(harness):
+    ledger = Ledger(harness.db)
+    tracking = code("ADU")
+    await anonymous_complaint(harness, tracking, email="lama.pelapor@example.com")  # its case: contact, key
+    [case] = [c async for c in harness.db["cases"].find({"_id": f"complaint:{tracking}"})]
+    key = case["contact"]["email"]["key"]
+    at = datetime(2026, 3, 1, tzinfo=UTC)
+    old = [
+        {"_id": "d-citizen", "recipient_kind": "citizen", "case_id": tracking, "subject_key": key,
+         "recipient_masked": "l***@example.com", "recipient_hash": "a" * 64, "created_at": at},
+        {"_id": "d-citizen-before-keys", "recipient_kind": "citizen", "case_id": tracking,
+         "recipient_masked": "+6281******432", "recipient_hash": "b" * 64, "created_at": at},
+        {"_id": "d-officer", "recipient_kind": "officer", "case_id": tracking,
+         "recipient_masked": "p***@ekonomi.example", "recipient_hash": "c" * 64, "created_at": at},
+    ]
+    await harness.db["deliveries"].insert_many(old)
+    await harness.db["notifier_migrations"].delete_many({"_id": "citizen-contacts"})
+    assert await ledger.forget_citizen_contacts() == 2
+    after = {d["_id"]: d async for d in harness.db["deliveries"].find({"_id": {"$in": [d["_id"] for d in old]}})}
+    for name in ("d-citizen", "d-citizen-before-keys"):
+        assert {"recipient_masked", "recipient_hash"}.isdisjoint(after[name]), after[name]
+        assert after[name]["subject_key"] == key  # found through the vault while the person exists
+    assert (after["d-officer"]["recipient_masked"], after["d-officer"]["recipient_hash"]) == (
+        "p***@ekonomi.example", "c" * 64)
+    assert await ledger.forget_citizen_contacts() == 0  # again: nothing left to change
+    late = {"_id": "d-late", "recipient_kind": "citizen", "case_id": tracking, "subject_key": key,
+            "recipient_hash": "d" * 64, "created_at": datetime.now(UTC)}  # an older replica, mid-upgrade
+    await harness.db["deliveries"].insert_one(late)
+    assert await ledger.forget_citizen_contacts() == 1
+    assert "recipient_hash" not in await harness.db["deliveries"].find_one({"_id": "d-late"})
