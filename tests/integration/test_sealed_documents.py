@@ -4,8 +4,10 @@ before sealing still readable."""
 
 from __future__ import annotations
 
+import io
 import os
 import tempfile
+import tracemalloc
 
 import pytest
 from serambi_kit.documents import PDF, SEGMENT, DocumentErased, DocumentStore, Upload, check, sniff
@@ -101,3 +103,36 @@ async def test_an_erased_key_cannot_seal_a_new_document(vault, store):
 ])
 def test_audio_notes_are_typed_by_their_magic_bytes(head, media):
     assert sniff(head) == media
+
+
+async def test_storing_a_10_mb_document_holds_about_a_megabyte_of_it_in_memory(mongo_db, vault, store):
+    """pymongo's GridIn kept a whole file's chunks (and their BSON) in memory until it closed:
+    16 uploads of 2 x 10 MB took intake from 111 to 434 MiB (issue 19, docs/performance.md)."""
+    content = pdf(10_000_000)
+    key = await vault.new_subject()
+    with tempfile.TemporaryFile() as spooled:
+        spooled.write(content)
+        tracemalloc.start()
+        try:
+            ref = await store.put_pending(Upload("f", "request_letter", spooled), PDF, "s", key)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    assert peak < 2_000_000, f"{peak:,} bytes allocated at the peak while storing 10 MB"
+    assert await store.read(ref.document_id) == content
+    stored = await mongo_db["documents.files"].find_one({"_id": ref.document_id})
+    assert stored["length"] == len(await raw_chunks(mongo_db, ref.document_id))
+
+
+async def test_a_file_that_fails_half_way_leaves_neither_its_files_document_nor_chunks(mongo_db, vault, store):
+    class Failing(io.BytesIO):
+        def read(self, size: int = -1) -> bytes:
+            if self.tell() >= 6 * SEGMENT:
+                raise OSError("the spool file went away")
+            return super().read(size)
+
+    with pytest.raises(OSError, match="went away"):
+        await store.put_pending(Upload("f", "k", Failing(pdf(20 * SEGMENT))), PDF, "gone", await vault.new_subject())
+    assert await mongo_db["documents.files"].count_documents({"metadata.owner": "gone"}) == 0
+    files = [doc["_id"] async for doc in mongo_db["documents.files"].find({}, {"_id": 1})]
+    assert await mongo_db["documents.chunks"].count_documents({"files_id": {"$nin": files}}) == 0

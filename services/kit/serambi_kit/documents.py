@@ -12,11 +12,20 @@ flag, and the file's id is the associated data, so segments cannot be reordered,
 moved to another file. ``metadata.sealed`` holds the key id, the prefix and the segment size;
 once the key is erased the file (backups included) is unreadable and :meth:`open` raises
 :class:`DocumentErased`. A file stored before sealing has no ``metadata.sealed`` and is read
-as it is. Files are written and read a segment at a time, never whole in memory.
+as it is.
+
+Files are written and read a segment at a time, never whole in memory. The writer is ours, not
+pymongo's ``GridIn``: that one keeps a file's chunks in a list until 48 MB (a whole 10 MB
+document, then its BSON copy) before one ``insert_many``, which made 16 concurrent uploads cost
+intake 300 MB (docs/performance.md). Ours writes the GridFS layout itself — the ``files``
+document first (``pending``, so a crash half-way leaves nothing the sweep cannot find), then
+chunks of four sealed segments, ``CHUNKS_PER_INSERT`` at a time — and reads back through
+pymongo's bucket like any GridFS file.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import os
@@ -26,6 +35,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import BinaryIO
 
+from bson import Int64
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from gridfs import AsyncGridFSBucket
@@ -43,6 +53,8 @@ EXTENSIONS = {PDF: "pdf", PNG: "png", JPEG: "jpg", M4A: "m4a", OGG: "ogg"}
 DOCUMENT_ID = r"^D[0-9a-f]{32}$"
 SEGMENT = 64 * 1024  # plaintext bytes per sealed segment
 _TAG = 16  # AES-GCM tag after each segment
+CHUNK = 4 * (SEGMENT + _TAG)  # a GridFS chunk: four sealed segments (256 KiB and their tags)
+CHUNKS_PER_INSERT = 2  # at most 512 KiB of a file's chunks in memory while it is stored
 
 
 class DocumentError(ValueError):
@@ -134,22 +146,41 @@ class DocumentStore:
 
     def __init__(self, db: AsyncDatabase, bucket: str = "documents", *, vault: Vault) -> None:
         self.files = db[f"{bucket}.files"]
+        self.chunks = db[f"{bucket}.chunks"]
         self.bucket = AsyncGridFSBucket(db, bucket_name=bucket)
         self.vault = vault
+        self._indexed = False
 
     async def put_pending(self, upload: Upload, media_type: str, owner: str, key: str) -> DocumentRef:
-        """Store ``upload`` sealed with the data subject ``key``, segment by segment."""
+        """Store ``upload`` sealed with the data subject ``key``, segment by segment: at most
+        ``CHUNKS_PER_INSERT`` chunks of it in memory at once."""
         cipher = await self.vault.data_cipher(key)
         if cipher is None:
             raise VaultError(f"no data key {key} (erased?)")
+        await self._indexes()
         document_id, prefix = "D" + uuid.uuid4().hex, os.urandom(7)
-        stream = self.bucket.open_upload_stream_with_id(
-            document_id, f"{owner}-{upload.kind}",
-            metadata={"owner": owner, "kind": upload.kind, "media_type": media_type,
-                      "status": "pending", "stored_at": datetime.now(UTC),
-                      "sealed": {"key": key, "nonce": prefix, "segment": SEGMENT}},
-        )
+        plain = upload.size()
+        length = plain + max(1, -(-plain // SEGMENT)) * _TAG  # what the sealed segments take
+        await self.files.insert_one({
+            "_id": document_id, "filename": f"{owner}-{upload.kind}", "chunkSize": CHUNK,
+            "length": Int64(length), "uploadDate": datetime.now(UTC),
+            "metadata": {"owner": owner, "kind": upload.kind, "media_type": media_type,
+                         "status": "pending", "stored_at": datetime.now(UTC),
+                         "sealed": {"key": key, "nonce": prefix, "segment": SEGMENT}},
+        })
         digest, size, aad = hashlib.sha256(), 0, document_id.encode()
+        sealed, batch, number = bytearray(), [], 0
+
+        async def insert(final: bool) -> None:
+            nonlocal sealed, number
+            while len(sealed) >= CHUNK or (final and sealed):
+                batch.append({"files_id": document_id, "n": number, "data": bytes(sealed[:CHUNK])})
+                del sealed[:CHUNK]
+                number += 1
+            if batch and (final or len(batch) >= CHUNKS_PER_INSERT):
+                await self.chunks.insert_many(batch)
+                batch.clear()
+
         try:
             segments = upload.segments(SEGMENT)
             current, index = next(segments, b""), 0
@@ -157,16 +188,26 @@ class DocumentStore:
                 following = next(segments, None)
                 digest.update(current)
                 size += len(current)
-                await stream.write(cipher.encrypt(_nonce(prefix, index, following is None), current, aad))
+                sealed += cipher.encrypt(_nonce(prefix, index, following is None), current, aad)
+                await insert(final=following is None)
                 if following is None:
                     break
                 current, index = following, index + 1
-            await stream.close()
+            if size != plain:
+                raise ValueError(f"{upload.field}: the file changed while it was stored")
         except BaseException:
-            await stream.abort()
+            with contextlib.suppress(Exception):  # else left pending: the sweep removes it
+                await self.bucket.delete(document_id)  # the files document and chunks written
             raise
         return DocumentRef(document_id=document_id, kind=upload.kind, media_type=media_type,
                            sha256=digest.hexdigest(), size=size)
+
+    async def _indexes(self) -> None:
+        """GridFS's own indexes (as pymongo's writer makes them), once per process."""
+        if not self._indexed:
+            await self.chunks.create_index([("files_id", 1), ("n", 1)], unique=True)
+            await self.files.create_index([("filename", 1), ("uploadDate", 1)])
+            self._indexed = True
 
     async def discard(self, refs: list[DocumentRef]) -> None:
         for ref in refs:
