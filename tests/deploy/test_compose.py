@@ -115,7 +115,7 @@ def test_a_service_container_is_non_root_read_only_and_uses_its_own_credentials(
     service = rendered["services"][name]
     environment = service["environment"]
     assert service["user"] == "10001:10001" and service["read_only"] is True
-    assert service["tmpfs"] == ["/tmp"] and service["cap_drop"] == ["ALL"]  # noqa: S108
+    assert service["cap_drop"] == ["ALL"]  # /tmp: a sized tmpfs or a spool volume (test_upload_spool.py)
     assert service["build"]["target"] == "service" and service["build"]["args"] == {"SERVICE": name}
     assert environment["SERAMBI_NATS_USER"] == name
     assert environment["SERAMBI_NATS_PASSWORD"] == secrets[f"NATS_{name.upper()}_PASSWORD"]
@@ -138,7 +138,7 @@ def test_the_portal_container_is_non_root_read_only_and_holds_no_data_credential
     service = rendered["services"][PORTAL]
     environment = service["environment"]
     assert service["user"] == "10001:10001" and service["read_only"] is True
-    assert service["tmpfs"] == ["/tmp"] and service["cap_drop"] == ["ALL"]  # noqa: S108
+    assert service["tmpfs"] == ["/tmp:size=256m"] and service["cap_drop"] == ["ALL"]  # noqa: S108
     assert service["build"]["target"] == "service" and service["build"]["args"] == {"SERVICE": PORTAL}
     assert environment["SERAMBI_ENVIRONMENT"] == "production"
     assert environment["SERAMBI_SESSION_SECRET"] == secrets["SERAMBI_SESSION_SECRET"]

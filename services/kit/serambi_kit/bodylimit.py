@@ -8,13 +8,17 @@ memory. The limit is ``SERAMBI_MAX_BODY_BYTES`` unless the route sets its own wi
 FastAPI reads a route's body before it runs the route's dependencies. Routes made with
 ``ChecksFirstRoute`` run the dependencies marked ``before_body`` (the route's body limit, its
 rate limits and its officer roles: ``serambi_kit.auth.require_roles``) first, so the upload of a
-refused client — rate-limited, anonymous or without the role — is never read nor spooled.
+refused client — rate-limited, anonymous or without the role — is never read nor spooled. A
+``before_body`` dependency that yields (``serambi_kit.uploads.upload_slot``) is entered after
+all the others and held until the route returns.
 """
 
 from __future__ import annotations
 
+import inspect
 import json
 from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 from fastapi import Request
@@ -88,9 +92,10 @@ async def _json_413(send: Send, exc: BodyTooLarge) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def before_body(check: Check) -> Check:
-    """Mark a dependency (taking only the request) to run before the body is read."""
-    check.before_body = True  # type: ignore[attr-defined]
+def before_body(check: Any) -> Any:
+    """Mark a dependency (taking only the request) to run before the body is read; one that
+    yields is held until the route returns."""
+    check.before_body = True
     return check
 
 
@@ -126,12 +131,17 @@ class ChecksFirstRoute(APIRoute):
         handler = super().get_route_handler()
         checks = [_first_check(dependant.call) for dependant in self.dependant.dependencies
                   if getattr(dependant.call, "before_body", False)]
-        if not checks:
+        held = [asynccontextmanager(check) for check in checks if inspect.isasyncgenfunction(check)]
+        checks = [check for check in checks if not inspect.isasyncgenfunction(check)]
+        if not checks and not held:
             return handler
 
         async def checked(request: Request) -> Any:
             for check in checks:
                 await check(request)
-            return await handler(request)
+            async with AsyncExitStack() as stack:
+                for hold in held:
+                    await stack.enter_async_context(hold(request))
+                return await handler(request)
 
         return checked

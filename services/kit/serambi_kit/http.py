@@ -21,6 +21,7 @@ from .auth import TokenVerifier
 from .bodylimit import BodyLimit
 from .causation import caused_by, request_id_from
 from .eventstore import AppendOutcomeUnknown, EventStoreUnavailable
+from .forms import refusal, spool_files_early
 from .internal import LIVENESS, InternalPort
 from .internal import serve as serve_on
 from .logging import configure_logging, get_logger
@@ -47,7 +48,9 @@ async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResp
 
 async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
     """``{"error": message}``, or ``{"error": "invalid_request", "errors": [...]}`` when the
-    detail lists field errors in the validation-error shape."""
+    detail lists field errors in the validation-error shape (a form past its limits too:
+    ``serambi_kit.forms``)."""
+    exc = refusal(exc) or exc
     if isinstance(exc.detail, dict) and "errors" in exc.detail:
         body = {"error": "invalid_request", **exc.detail}
     else:
@@ -121,6 +124,7 @@ def create_service_app(
     on_started: Callable[[], Awaitable[None]] | None = None,
 ) -> FastAPI:
     settings = runtime.settings
+    spool_files_early()  # an uploaded file keeps 64 KiB in memory, the rest on the disk of /tmp
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -126,6 +126,12 @@ class ServiceSettings(BaseSettings):
         default=1_048_576, ge=1_000,
         description="413 above this: the body of any other route (counted as it streams in)",
     )
+    max_concurrent_uploads: int = Field(
+        default=16, ge=1, le=256,
+        description="multipart uploads parsed and stored at once by this process (more: 503 with "
+        "Retry-After): each may spool max_request_bytes to /tmp, so size /tmp from the two "
+        "(serambi_kit.uploads)",
+    )
     rate_limits: dict[str, int] = Field(
         default={"submissions": 20, "lookups": 120},
         description="requests per minute per client, by public limit name (JSON)",

@@ -3,9 +3,11 @@ may add an audio note of a phone call, M4A or OGG).
 
 Each attachment is typed by its content (magic bytes) and bounded in size; errors name the
 field (``attachments`` or ``attachments.<n>``, counted from 0 in the order sent) and the rule.
-An attachment stays in the multipart parser's spooled file (on disk past 1 MB) until the
+An attachment stays in the multipart parser's spooled file (on disk past 64 KiB) until the
 ``submission`` block ends: it is sealed and stored from there a segment at a time, never read
-whole into memory.
+whole into memory. The form may hold one file more than ``MAX_ATTACHMENTS`` (refused by count,
+naming how many were sent), ``MAX_FORM_FIELDS`` text fields of at most 64 KiB each; more is
+refused while it streams in (``serambi_kit.forms``).
 """
 
 from __future__ import annotations
@@ -19,8 +21,8 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from serambi_kit.bodylimit import before_body, set_body_limit
 from serambi_kit.documents import JPEG, M4A, OGG, PDF, PNG, DocumentError, Upload, check
+from serambi_kit.forms import FormLimits, read_form
 from starlette.datastructures import UploadFile
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .common import bounded_body, service_of
 from .models import ComplaintIn, OfficerComplaintIn
@@ -30,7 +32,8 @@ MAX_ATTACHMENTS = 5  # ComplaintReceived.attachments holds at most five
 ACCEPTED = frozenset({JPEG, PNG, PDF})
 OFFICER_ACCEPTED = ACCEPTED | {M4A, OGG}  # an audio note of a phone call
 FORMS = ("multipart/form-data", "application/x-www-form-urlencoded")
-MAX_FORM_FIELDS = 20
+MAX_FORM_FIELDS = 12  # an officer's complaint has ten
+LIMITS = FormLimits(max_files=MAX_ATTACHMENTS + 1, max_fields=MAX_FORM_FIELDS)
 
 
 def _error(status_code: int, field: str, rule: str, message: str) -> HTTPException:
@@ -94,20 +97,14 @@ async def _from_form(
     if content_type == "multipart/form-data" and "content-length" not in request.headers:
         raise HTTPException(status.HTTP_411_LENGTH_REQUIRED, "a multipart body needs a Content-Length")
     max_bytes = service_of(request).settings.max_attachment_bytes
-    try:
-        form = await request.form(max_files=MAX_FORM_FIELDS, max_fields=MAX_FORM_FIELDS)
-        fields = {key: value for key, value in form.multi_items() if key != FIELD and value != ""}
-        files = [(position, value) for position, value in enumerate(form.getlist(FIELD))
-                 if not _no_file_chosen(value)]
-        body = _validated(fields, model)
-        if len(files) > MAX_ATTACHMENTS:
-            raise _error(422, FIELD, "too_many",
-                         f"{FIELD}: at most {MAX_ATTACHMENTS} files ({len(files)} sent)")
-        return body, [_checked(position, value, max_bytes, accepted) for position, value in files]
-    except StarletteHTTPException as exc:
-        if exc.status_code == 400 and "Too many files" in str(exc.detail):
-            raise _error(422, FIELD, "too_many", f"{FIELD}: at most {MAX_ATTACHMENTS} files") from None
-        raise
+    form = await read_form(request, LIMITS, files_field=FIELD)
+    fields = {key: value for key, value in form.multi_items() if key != FIELD and value != ""}
+    files = [(position, value) for position, value in enumerate(form.getlist(FIELD))
+             if not _no_file_chosen(value)]
+    body = _validated(fields, model)
+    if len(files) > MAX_ATTACHMENTS:
+        raise _error(422, FIELD, "too_many", f"{FIELD}: at most {MAX_ATTACHMENTS} files ({len(files)} sent)")
+    return body, [_checked(position, value, max_bytes, accepted) for position, value in files]
 
 
 def _no_file_chosen(value: str | UploadFile) -> bool:

@@ -18,6 +18,7 @@ from serambi_kit.auth import Officer, require_roles
 from serambi_kit.documents import DOCUMENT_ID, EXTENSIONS, DocumentErased
 from serambi_kit.downloads import download_headers
 from serambi_kit.idempotency import Claim, IdempotencyKey, answer_once, fingerprint
+from serambi_kit.uploads import upload_slot
 
 from .. import application, reports
 from ..domain import Status
@@ -70,10 +71,12 @@ def _received_at(request: Request, given: datetime | None, now: datetime) -> dat
 @router.post("/complaints", status_code=status.HTTP_201_CREATED,
              dependencies=[Depends(attachments.submission_limit)], openapi_extra=attachments.OFFICER_OPENAPI,
              responses={409: {"description": "the same Idempotency-Key is still in progress"},
-                        413: {"description": "an attachment or the body is too large"},
-                        415: {"description": "an attachment's content is of no accepted type"}})
+                        413: {"description": "an attachment, a field or the body is too large"},
+                        415: {"description": "an attachment's content is of no accepted type"},
+                        503: {"description": "too many uploads at once: retry after Retry-After"}})
 async def record_complaint(
-    request: Request, officer: Recorder, idempotency_key: IdempotencyKey = None,
+    request: Request, officer: Recorder, _slot: Annotated[None, Depends(upload_slot)],
+    idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     """Record a complaint received at the desk, in the box, by WhatsApp, phone, fax, email or
     SP4N-LAPOR!, with its actual time of receipt and, if known, its tier: JSON, or

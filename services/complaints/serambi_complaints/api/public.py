@@ -11,6 +11,7 @@ from serambi_kit.bodylimit import ChecksFirstRoute
 from serambi_kit.cases import link_resends, token_matches
 from serambi_kit.idempotency import Claim, IdempotencyKey, answer_once, fingerprint
 from serambi_kit.ratelimit import rate_limited
+from serambi_kit.uploads import upload_slot
 
 from .. import application
 from . import attachments
@@ -27,11 +28,13 @@ LINK_RESENDS_PER_MINUTE = 5  # per client, unless SERAMBI_RATE_LIMITS names link
 
 
 @router.post("/complaints", status_code=status.HTTP_201_CREATED,
-             dependencies=[Depends(rate_limited("submissions")), Depends(attachments.submission_limit)],
+             dependencies=[Depends(rate_limited("submissions")), Depends(attachments.submission_limit),
+                           Depends(upload_slot)],
              openapi_extra=attachments.OPENAPI,
-             responses={413: {"description": "an attachment or the body is too large"},
+             responses={413: {"description": "an attachment, a field or the body is too large"},
                         415: {"description": "an attachment is not JPEG/PNG/PDF, or the body's type"},
-                        409: {"description": "the same Idempotency-Key is still in progress"}})
+                        409: {"description": "the same Idempotency-Key is still in progress"},
+                        503: {"description": "too many uploads at once: retry after Retry-After"}})
 async def submit_complaint(request: Request, idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
     """Submit a complaint online, as JSON or as multipart/form-data with up to five
     ``attachments`` (photos or PDFs, each at most 10 MB). Keep the tracking code and the access

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, mo
 from pydantic_core import PydanticCustomError
 from serambi_contracts.intake import InstitutionType
 from serambi_kit.documents import JPEG, PDF, PNG, DocumentError, Upload, check
+from serambi_kit.forms import FormLimits
 from serambi_kit.phones import to_e164
 
 from ..application import RequesterDetails
@@ -18,6 +19,7 @@ from ..application import RequesterDetails
 WIB = ZoneInfo("Asia/Pontianak")
 SEPARATE_PARTS = frozenset({"request_letter", "identity_document", "channel", "received_at"})
 ACCEPTED = {"request_letter": frozenset({PDF, PNG, JPEG}), "identity_document": frozenset({PNG, JPEG, PDF})}
+MAX_PROPOSED_DATES = 10
 
 
 class RequestForm(BaseModel):
@@ -34,7 +36,7 @@ class RequestForm(BaseModel):
     topic: str = Field(min_length=1, max_length=300)
     purpose: str = Field(min_length=1, max_length=5000)
     participants: int = Field(ge=1, le=500)
-    proposed_dates: list[date] = Field(default_factory=list, max_length=10)
+    proposed_dates: list[date] = Field(default_factory=list, max_length=MAX_PROPOSED_DATES)
 
     @model_validator(mode="before")
     @classmethod
@@ -66,6 +68,13 @@ class RequestForm(BaseModel):
             self.requester_name, self.requester_position, self.institution, self.institution_type,
             self.email, self.phone, self.identity_number,
         )
+
+
+# What a request form may hold: its two documents, each field once (the dates one part each);
+# the desk's form adds its channel and date of receipt. More is refused while it streams in.
+FORM_FIELDS = len(RequestForm.model_fields) - 1 + MAX_PROPOSED_DATES
+LIMITS = FormLimits(max_files=len(ACCEPTED), max_fields=FORM_FIELDS)
+OFFICER_LIMITS = FormLimits(max_files=len(ACCEPTED), max_fields=FORM_FIELDS + 2)
 
 
 def invalid(status: int, field: str, rule: str, message: str) -> HTTPException:

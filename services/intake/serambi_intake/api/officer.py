@@ -18,9 +18,10 @@ from serambi_kit.documents import EXTENSIONS, DocumentErased
 from serambi_kit.downloads import download_headers
 from serambi_kit.idempotency import IdempotencyKey
 from serambi_kit.phones import phone_identifier
+from serambi_kit.uploads import upload_slot
 
 from .. import application, queries
-from .forms import WIB, RequestForm, invalid, read_documents
+from .forms import OFFICER_LIMITS, WIB, RequestForm, invalid, read_documents
 from .submission import submit
 
 router = APIRouter(prefix="/api/v1/officer", tags=["information desk"], route_class=ChecksFirstRoute)
@@ -94,8 +95,10 @@ async def guestbook(request: Request, _: Reader, day: date | None = None) -> dic
 
 
 @router.post("/requests", status_code=status.HTTP_201_CREATED,
-             dependencies=[Depends(body_limit("max_request_bytes"))],
-             responses={409: {"description": "the same Idempotency-Key is still in progress"}})
+             dependencies=[Depends(body_limit("max_request_bytes")), Depends(upload_slot)],
+             form_limits=OFFICER_LIMITS.route(),
+             responses={409: {"description": "the same Idempotency-Key is still in progress"},
+                        503: {"description": "too many uploads at once: retry after Retry-After"}})
 async def submit_on_behalf(
     request: Request,
     officer: Desk,

@@ -12,9 +12,10 @@ from serambi_kit.bodylimit import ChecksFirstRoute, body_limit
 from serambi_kit.cases import link_resends
 from serambi_kit.idempotency import IdempotencyKey
 from serambi_kit.ratelimit import rate_limited
+from serambi_kit.uploads import upload_slot
 
 from .. import application, queries
-from .forms import RequestForm, read_documents
+from .forms import LIMITS, RequestForm, read_documents
 from .submission import submit
 
 router = APIRouter(prefix="/api/v1", tags=["requests"], route_class=ChecksFirstRoute)
@@ -36,10 +37,13 @@ class WithdrawIn(BaseModel):
 
 
 @router.post("/requests", status_code=status.HTTP_201_CREATED, response_model=SubmittedOut,
-             dependencies=[Depends(rate_limited("submissions")), Depends(body_limit("max_request_bytes"))],
-             responses={413: {"description": "a document is too large"},
+             dependencies=[Depends(rate_limited("submissions")), Depends(body_limit("max_request_bytes")),
+                           Depends(upload_slot)],
+             form_limits=LIMITS.route(),
+             responses={413: {"description": "a document, a field or the body is too large"},
                         415: {"description": "a document is not PDF/PNG/JPEG"},
-                        409: {"description": "the same Idempotency-Key is still in progress"}})
+                        409: {"description": "the same Idempotency-Key is still in progress"},
+                        503: {"description": "too many uploads at once: retry after Retry-After"}})
 async def submit_request(
     request: Request,
     form: Annotated[RequestForm, Form()],
