@@ -64,6 +64,11 @@ class WebSettings(BaseSettings):
     upload_queue_seconds: float = Field(
         default=10.0, ge=0, le=120, description="how long a post waits for a free upload slot; then 503",
     )
+    upload_read_seconds: float = Field(
+        default=120.0, gt=0, le=3600,
+        description="how long a post with files may take to arrive once it holds an upload slot; "
+        "then the slot is freed and the post gets 503 (52 MB in 120 s: about 3.5 Mbit/s)",
+    )
     rate_limits: dict[str, int] = Field(
         default={"submissions": 20, "lookups": 120, "link_resends": 5},
         description="form posts, tracking views and lost-link requests per minute per client (JSON)",

@@ -41,7 +41,7 @@ async def form(request: Request) -> HTMLResponse:
 async def submit(request: Request, portal: PortalDep) -> HTMLResponse:
     max_bytes = portal.settings.max_document_bytes
     limit = f"{max_bytes // 1_000_000} MB"
-    async with relay.upload_form(request, max_files=len(DOCUMENTS)) as posted:
+    async with relay.upload_form(request, max_files=len(DOCUMENTS), public=True) as posted:
         values = {name: text(posted, name) for name in FIELDS}
         values["proposed_dates"] = [d.strip() for d in posted.getlist("proposed_dates")
                                     if isinstance(d, str) and d.strip()]

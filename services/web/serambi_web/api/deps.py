@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -18,10 +20,36 @@ from .security import Secrets
 
 KINDS = ("audiensi", "pengaduan")
 CODE_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+MAX_FIELDS, FIELD_BYTES = 40, 64 * 1024  # a posted form's text fields, and the size of each
 
 
 class FormExpiredError(Exception):
     """The form's CSRF token does not match its cookie (expired, or posted from elsewhere)."""
+
+
+class OnePerClient:
+    """At most one upload slot per client address: a second post waits for the first."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}  # only addresses with posts in flight
+
+    @asynccontextmanager
+    async def hold(self, client: str) -> AsyncIterator[None]:
+        lock, users = self._locks.get(client) or (asyncio.Lock(), 0)
+        self._locks[client] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[client]
+            if users == 1:
+                del self._locks[client]
+            else:
+                self._locks[client] = (lock, users - 1)
+
+    def __len__(self) -> int:
+        """How many addresses have a post in flight."""
+        return len(self._locks)
 
 
 @dataclass
@@ -37,6 +65,8 @@ class Portal:
     content: dict[str, Any]
     #: slots for form posts with files (``relay.upload_form``); sized by the settings
     uploads: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(4))
+    #: a citizen's address holds one of them at most (``relay.upload_form(public=True)``)
+    per_client: OnePerClient = field(default_factory=OnePerClient)
     #: the notifier's API, for the admin's dead letters (None: ``SERAMBI_NOTIFIER_URL`` unset)
     notifier: Backend | None = None
 
@@ -75,7 +105,7 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
 
 async def checked_form(request: Request, max_files: int = 4) -> FormData:
     """The posted form, parsed within limits, after its CSRF token is checked."""
-    form = await request.form(max_files=max_files, max_fields=40, max_part_size=64 * 1024)
+    form = await request.form(max_files=max_files, max_fields=MAX_FIELDS, max_part_size=FIELD_BYTES)
     token = form.get("csrf")
     secrets = portal_of(request).secrets
     if not secrets.csrf_valid(

@@ -5,6 +5,15 @@
   Kubernetes), so the two settings bound what uploads can hold. A post that finds no free slot
   within ``SERAMBI_UPLOAD_QUEUE_SECONDS`` has its body read and dropped (never stored), then
   gets the "coba lagi" page (503).
+- **Not held by the slow or the refused** (the citizens' forms, ``public=True``): a post over
+  the ``submissions`` rate limit takes no slot — only its text fields are read (its files
+  dropped, never spooled) to give the form back filled in with the 429 banner; each client
+  address holds at most one slot at a time (a second post from it waits for the first); and
+  the form must arrive within ``SERAMBI_UPLOAD_READ_SECONDS`` of taking its slot, else the slot
+  is freed and the post gets the "coba lagi" page. Four stalled uploads from one address used
+  to take every slot for as long as they cared to (issue 19). The officers' console posts
+  (signed in before the form is read, several officers often behind one office address) hold
+  a slot under the same deadline, without the per-address rule.
 - **Streamed:** the files go on to the service from where the form parser spooled them, read in
   64 KiB chunks (``adapters.backend``), never whole in memory.
 - **Sent once:** each form carries an Idempotency-Key made when the form was first shown. After
@@ -18,18 +27,20 @@ from __future__ import annotations
 import asyncio
 import secrets
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager, suppress
 from typing import Any
 
 from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse
 from serambi_kit.ratelimit import rate_limited
 from starlette.datastructures import FormData
+from starlette.formparsers import MultiPartException, MultiPartParser
 
-from ..adapters.backend import ApiError, BackendUnavailable, Throttled
-from .deps import checked_form, portal_of, render, text
+from ..adapters.backend import ApiError, BackendUnavailable, Throttled, client_address
+from .deps import FIELD_BYTES, MAX_FIELDS, checked_form, portal_of, render, text
 
 SUBMISSIONS = rate_limited("submissions")
+THROTTLED = "serambi.upload_throttled"  # the Retry-After of a post refused before its slot
 KEY_FIELD = "idempotency"
 BANNERS = {
     409: "Kiriman Anda sebelumnya masih kami proses. Tunggu sebentar, lalu kirim lagi: kiriman "
@@ -44,6 +55,10 @@ BANNERS = {
 
 class UploadsBusy(Exception):
     """Every upload slot stayed taken for the queue's time."""
+
+
+class UploadTooSlow(UploadsBusy):
+    """The form did not arrive within ``SERAMBI_UPLOAD_READ_SECONDS`` of taking its slot."""
 
 
 def new_key() -> str:
@@ -61,29 +76,41 @@ def key_header(key: str) -> dict[str, str]:
 
 
 @asynccontextmanager
-async def upload_form(request: Request, max_files: int) -> AsyncIterator[FormData]:
+async def upload_form(request: Request, max_files: int, *, public: bool = False) -> AsyncIterator[FormData]:
     """The posted, CSRF-checked form while one upload slot is held; its files are closed (their
-    spool in /tmp removed) when the block ends."""
+    spool in /tmp removed) when the block ends. ``public``: a citizen's form — its rate limit is
+    checked first (over it: the text fields only, no slot; ``throttled`` then says so) and its
+    address holds one slot at most."""
     portal = portal_of(request)
-    try:
-        await asyncio.wait_for(portal.uploads.acquire(), portal.settings.upload_queue_seconds)
-    except TimeoutError:
-        async for _ in request.stream():  # read and dropped: the browser sees the page, not a reset
-            pass
-        raise UploadsBusy from None
-    try:
-        posted = await checked_form(request, max_files=max_files)
+    settings = portal.settings
+    if public and (wait := await _over_the_limit(request)) is not None:
+        request.scope[THROTTLED] = wait
+        yield await _fields_only(request, settings.upload_read_seconds)
+        return
+    async with AsyncExitStack() as slots:
+        try:
+            async with asyncio.timeout(settings.upload_queue_seconds):
+                if public:
+                    await slots.enter_async_context(portal.per_client.hold(client_address.get() or "unknown"))
+                await portal.uploads.acquire()
+                slots.callback(portal.uploads.release)
+        except TimeoutError:
+            await _drained(request, settings.upload_read_seconds)  # the browser sees the page, not a reset
+            raise UploadsBusy from None
+        try:
+            async with asyncio.timeout(settings.upload_read_seconds):
+                posted = await checked_form(request, max_files=max_files)
+        except TimeoutError:
+            raise UploadTooSlow from None
         try:
             yield posted
         finally:
             await posted.close()
-    finally:
-        portal.uploads.release()
 
 
-async def throttled(request: Request) -> str | None:
-    """The portal's own ``submissions`` limit, checked after the form was read so that a refused
-    form comes back filled in: the Retry-After seconds, or None to go on."""
+async def _over_the_limit(request: Request) -> str | None:
+    """The Retry-After seconds if the client is over its ``submissions`` limit, else None (the
+    check takes one of its tokens, once per request)."""
     try:
         await SUBMISSIONS(request)
     except HTTPException as exc:
@@ -91,6 +118,39 @@ async def throttled(request: Request) -> str | None:
             raise
         return (exc.headers or {}).get("Retry-After", "60")
     return None
+
+
+async def _fields_only(request: Request, seconds: float) -> FormData:
+    """The form's text fields up to its first file (the portal's forms put their files last),
+    the rest of the body read and dropped: nothing spooled, at most ``seconds`` spent."""
+    parser = MultiPartParser(request.headers, request.stream(), max_files=0, max_fields=MAX_FIELDS,
+                             max_part_size=FIELD_BYTES)
+    try:
+        async with asyncio.timeout(seconds):
+            try:
+                return await parser.parse()
+            except MultiPartException:  # the first file, or a malformed body: what came before
+                await _drained(request, seconds)
+    except TimeoutError:
+        pass
+    return FormData([(name, value) for name, value in parser.items if isinstance(value, str)])
+
+
+async def _drained(request: Request, seconds: float) -> None:
+    """The rest of the body read and dropped, for at most ``seconds``."""
+    with suppress(Exception):  # out of time, or the client went away
+        async with asyncio.timeout(seconds):
+            async for _ in request.stream():
+                pass
+
+
+async def throttled(request: Request) -> str | None:
+    """The portal's own ``submissions`` limit, checked after the form was read so that a refused
+    form comes back filled in (for ``upload_form(public=True)``, before: its verdict): the
+    Retry-After seconds, or None to go on."""
+    if THROTTLED in request.scope:
+        return request.scope[THROTTLED]
+    return await _over_the_limit(request)
 
 
 def form_page(request: Request, template: str, context: dict[str, Any], status_code: int = 200, *,
