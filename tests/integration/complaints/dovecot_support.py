@@ -48,18 +48,21 @@ class Dovecot:
         connection.login(USER, PASSWORD)
         return connection
 
-    async def deliver(self, raw: bytes, folder: str = "INBOX") -> None:
-        """Put a message into a folder (IMAP APPEND, as a delivery agent would file it), in a
-        thread: the service under test shares the event loop."""
-        await asyncio.to_thread(self._append, raw, folder)
+    async def deliver(self, raw: bytes, folder: str = "INBOX", arrived: float | None = None) -> None:
+        """Put a message into a folder (IMAP APPEND, as a delivery agent would file it; created
+        if missing), arrived now or at ``arrived`` (its INTERNALDATE), in a thread: the service
+        under test shares the event loop."""
+        await asyncio.to_thread(self._append, raw, folder, time.time() if arrived is None else arrived)
 
     async def count(self, folder: str) -> int:
         return await asyncio.to_thread(self._count, folder)
 
-    def _append(self, raw: bytes, folder: str) -> None:
+    def _append(self, raw: bytes, folder: str, arrived: float) -> None:
         connection = self.connect()
         try:
-            status, data = connection.append(f'"{folder}"', None, imaplib.Time2Internaldate(time.time()), raw)
+            if folder != "INBOX":
+                connection.create(f'"{folder}"')  # NO when it exists
+            status, data = connection.append(f'"{folder}"', None, imaplib.Time2Internaldate(arrived), raw)
             assert status == "OK", data
         finally:
             connection.logout()

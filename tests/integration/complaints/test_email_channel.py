@@ -3,6 +3,7 @@ delivered into the mailbox, the poller turns it into complaints on real NATS and
 
 from __future__ import annotations
 
+import time
 from email.message import EmailMessage
 
 import dovecot_support
@@ -211,6 +212,30 @@ async def test_a_reply_on_a_closed_complaint_is_kept_as_a_note_flagged_for_offic
         return view["status"] == "closed" and view["new_notes"] == 1 and notes and notes[-1].get("after_close")
 
     await eventually(flagged)
+
+
+async def test_handled_mail_is_expunged_from_the_mailbox_after_the_retention(dovecot, start_service):
+    """Erasure has to reach the mailbox: a handled mail (processed or rejected) that arrived more
+    than SERAMBI_EMAIL_RETENTION_DAYS ago is expunged by the round; a recent one stays."""
+    service = await start_service(settings=dovecot.settings(email_retention_days=30))
+    long_ago = time.time() - 40 * 86400
+    await dovecot.deliver(mail("<old@mail.example.id>"), PROCESSED, arrived=long_ago)
+    await dovecot.deliver(b"From: nobody\r\nSubject: x\r\n\r\nold\r\n", REJECTED, arrived=long_ago)
+    await dovecot.deliver(mail("<recent-handled@mail.example.id>"), PROCESSED, arrived=time.time() - 20 * 86400)
+    await dovecot.deliver(mail("<new@mail.example.id>"))
+    assert await service.mail.poll() == 1
+    await code_of(service, "<new@mail.example.id>")
+    assert await dovecot.count(PROCESSED) == 2  # the new one and the 20-day-old one
+    assert await dovecot.count(REJECTED) == 0 and await dovecot.count("INBOX") == 0
+
+
+async def test_with_no_retention_a_mail_is_gone_from_the_mailbox_once_recorded(dovecot, start_service, nats_client):
+    service = await start_service(settings=dovecot.settings(email_retention_days=0))
+    await dovecot.deliver(mail("<gone@mail.example.id>"))
+    assert await service.mail.poll() == 1
+    code = await code_of(service, "<gone@mail.example.id>")
+    assert len(await stream_events(nats_client, code)) == 1  # recorded first
+    assert await dovecot.count(PROCESSED) == 0 and await dovecot.count("INBOX") == 0
 
 
 @pytest.mark.parametrize("header", [

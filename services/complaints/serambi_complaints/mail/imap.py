@@ -5,6 +5,11 @@ in the inbox and, for each, fetches it (with the server's INTERNALDATE, the time
 awaits the handler and moves the message to the folder the handler names. A message is moved
 only after its handler returned: a crash or an outage in between leaves it in the inbox for the
 next round (the handler is idempotent). Folder names use the server's hierarchy separator.
+
+After the inbox, the round expunges from the destination folders every message that arrived
+more than ``retention_days`` ago (IMAP ``SEARCH BEFORE``, by the server's INTERNALDATE, which a
+move keeps; 0: everything handled, at once): a handled mail is recorded, sealed, in the event
+store, and its clear copy in the mailbox must not outlive an erasure by more than that.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import ssl
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
 from serambi_kit.logging import get_logger
@@ -24,6 +29,18 @@ from serambi_kit.logging import get_logger
 log = get_logger(__name__)
 Handler = Callable[[bytes, datetime | None], Awaitable[str]]  # → the folder to move it to
 INTERNALDATE = re.compile(rb'INTERNALDATE "([^"]+)"')
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def imap_date(day: date) -> str:
+    """An IMAP search date (``7-Dec-2026``), English whatever the locale."""
+    return f"{day.day}-{MONTHS[day.month - 1]}-{day.year}"
+
+
+def retention_cutoff(today: date, retention_days: int) -> date:
+    """``SEARCH BEFORE`` this date finds the messages that arrived more than ``retention_days``
+    days ago (by whole days; 0: every message, today's too)."""
+    return today + timedelta(days=1) - timedelta(days=retention_days)
 
 
 def arrived_at(response: bytes) -> datetime | None:
@@ -52,6 +69,7 @@ class ImapMailbox:
     ca_file: str | None = None
     timeout: float = 30.0
     inbox: str = "INBOX"
+    retention_days: int = 30  # handled mail is expunged from the destination folders after this
 
     def _connect(self) -> imaplib.IMAP4:
         context = ssl.create_default_context(cafile=self.ca_file)
@@ -94,11 +112,30 @@ class ImapMailbox:
             self._ok(connection.uid("MOVE", uid, quoted(folder)), "move")
             return
         self._ok(connection.uid("COPY", uid, quoted(folder)), "copy")
-        self._ok(connection.uid("STORE", uid, "+FLAGS.SILENT", r"(\Deleted)"), "store")
+        self._delete(connection, uid)
+
+    def _delete(self, connection: imaplib.IMAP4, uids: bytes) -> None:
+        """Flag ``uids`` (a UID set) deleted in the selected folder and expunge them (only them
+        where the server has UIDPLUS)."""
+        self._ok(connection.uid("STORE", uids, "+FLAGS.SILENT", r"(\Deleted)"), "store")
         if "UIDPLUS" in connection.capabilities:
-            self._ok(connection.uid("EXPUNGE", uid), "expunge")
+            self._ok(connection.uid("EXPUNGE", uids), "expunge")
         else:
             self._ok(connection.expunge(), "expunge")
+
+    def _expire(self, connection: imaplib.IMAP4, folders: tuple[str, ...], today: date) -> int:
+        """Expunge the messages of ``folders`` that arrived more than ``retention_days`` ago;
+        returns how many."""
+        before = imap_date(retention_cutoff(today, self.retention_days))
+        expunged = 0
+        for folder in folders:
+            self._ok(connection.select(quoted(folder)), "select")
+            data = self._ok(connection.uid("SEARCH", "BEFORE", before), "search")
+            uids = data[0].split() if data and data[0] else []
+            if uids:
+                self._delete(connection, b",".join(uids))
+                expunged += len(uids)
+        return expunged
 
     @staticmethod
     def _close(connection: imaplib.IMAP4) -> None:
@@ -124,6 +161,9 @@ class ImapMailbox:
                 folder = await handle(*fetched)
                 await asyncio.to_thread(self._move, connection, uid, folder)
                 moved += 1
+            today = datetime.now(UTC).date()
+            if expunged := await asyncio.to_thread(self._expire, connection, folders, today):
+                log.info("email.expunged", messages=expunged, retention_days=self.retention_days)
         except asyncio.CancelledError:
             # the service stops: close the socket under the thread still reading it (it then
             # fails at once) rather than log out beside it — imaplib is not for two threads

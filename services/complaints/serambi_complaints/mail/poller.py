@@ -39,6 +39,7 @@ def from_service(service: ComplaintsService) -> MailPoller | None:
         settings.email_imap_host, settings.email_imap_port, settings.email_imap_user,
         settings.email_imap_password.get_secret_value(), settings.email_imap_security,
         settings.email_imap_ca_file, settings.email_timeout_seconds, settings.email_inbox,
+        retention_days=settings.email_retention_days,
     )
     runtime = service.runtime
     intake = MailIntake(

@@ -37,6 +37,11 @@ class EmailChannelSettings(BaseSettings):
         default="Serambi/Ditolak", description="mail that could not be read (a dead letter) goes here",
     )
     email_poll_seconds: float = Field(default=60.0, gt=0, description="one round per interval")
+    email_retention_days: int = Field(
+        default=30, ge=0, le=3650,
+        description="handled mail (both destination folders) is expunged from the mailbox this many "
+                    "days after it arrived; 0: in the round that handled it",
+    )
     email_timeout_seconds: float = Field(default=30.0, gt=0, le=300)
 
     @field_validator(*REQUIRED, "email_imap_ca_file", mode="before")
