@@ -197,6 +197,20 @@ async def test_more_files_than_allowed_or_one_too_large_is_refused_before_anythi
     assert state.posts == []
 
 
+@pytest.mark.parametrize("count", [7, 9, 20])
+async def test_a_few_files_too_many_are_refused_in_words_with_the_typed_text_kept_not_a_bare_400(fake, count):
+    state, url = fake
+    _, client = console(url)
+    async with client:
+        csrf = await csrf_of(client)
+        answer = await client.post("/petugas/pengaduan/baru", data={"csrf": csrf, **FORM}, files=[
+            ("attachments", (f"foto-{n}.png", PNG, "image/png")) for n in range(count)])
+    assert answer.status_code == 422, answer.text[:300]
+    assert f"Paling banyak 5 lampiran; Anda memilih {count}." in answer.text
+    assert 'value="Budi Santoso"' in answer.text and "Sudah seminggu lampu jalan" in answer.text
+    assert state.posts == []
+
+
 async def test_the_case_page_lists_each_attachment_with_its_type_size_and_a_download_link(fake):
     _, url = fake
     _, client = console(url)

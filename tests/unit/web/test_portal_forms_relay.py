@@ -149,6 +149,19 @@ async def test_a_file_above_the_limit_is_refused_by_the_portal_with_the_form_kep
     assert fake.seen == []
 
 
+@pytest.mark.parametrize("count", [7, 9, 20])
+async def test_a_few_files_too_many_are_refused_in_words_with_the_form_kept_not_a_bare_400(service, count):
+    fake, url = service
+    async with portal(url) as client:
+        page = (await client.get("/pengaduan")).text
+        form = {"csrf": hidden(page, "csrf"), "idempotency": hidden(page, "idempotency"), **COMPLAINT}
+        answer = await post_complaint(client, form, [
+            ("attachments", (f"foto-{n}.png", PNG, "image/png")) for n in range(count)])
+    assert answer.status_code == 422 and 'id="attachments-galat"' in answer.text
+    assert "Paling banyak 5 lampiran." in answer.text and 'value="Antrean lama"' in answer.text
+    assert fake.seen == []
+
+
 async def test_when_every_upload_slot_stays_taken_the_post_gets_the_coba_lagi_page(service):
     fake, url = service
     async with portal(url, max_concurrent_uploads=1, upload_queue_seconds=0.2) as client:

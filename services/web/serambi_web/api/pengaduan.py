@@ -35,7 +35,7 @@ async def form(request: Request) -> HTMLResponse:
 @router.post("/pengaduan", response_class=HTMLResponse)
 async def submit(request: Request, portal: PortalDep) -> HTMLResponse:
     settings = portal.settings
-    async with relay.upload_form(request, max_files=settings.max_attachments + 1, public=True) as posted:
+    async with relay.upload_form(request, max_files=settings.max_attachments, public=True) as posted:
         values = {name: text(posted, name) for name in FIELDS}
         if values["disclosure"] not in DISCLOSURES:
             values["disclosure"] = "named"

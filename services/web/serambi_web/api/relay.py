@@ -40,6 +40,10 @@ from ..adapters.backend import ApiError, BackendUnavailable, Throttled, client_a
 from .deps import FIELD_BYTES, MAX_FIELDS, checked_form, portal_of, render, text
 
 SUBMISSIONS = rate_limited("submissions")
+#: files the parser reads of a form with files, whatever the form takes: a few more than it takes
+#: are refused by the form itself, in words beside the input with the typed text kept (the
+#: parser's own refusal is a bare 400 that loses everything); the bound still caps the parts read
+PARSED_FILES = 20
 THROTTLED = "serambi.upload_throttled"  # the Retry-After of a post refused before its slot
 KEY_FIELD = "idempotency"
 BANNERS = {
@@ -78,7 +82,9 @@ def key_header(key: str) -> dict[str, str]:
 @asynccontextmanager
 async def upload_form(request: Request, max_files: int, *, public: bool = False) -> AsyncIterator[FormData]:
     """The posted, CSRF-checked form while one upload slot is held; its files are closed (their
-    spool in /tmp removed) when the block ends. ``public``: a citizen's form — its rate limit is
+    spool in /tmp removed) when the block ends. ``max_files`` is what the form takes; up to
+    ``PARSED_FILES`` are parsed, so that the form can refuse a few too many in words with the
+    typed text kept. ``public``: a citizen's form — its rate limit is
     checked first (over it: the text fields only, no slot; ``throttled`` then says so) and its
     address holds one slot at most."""
     portal = portal_of(request)
@@ -99,7 +105,7 @@ async def upload_form(request: Request, max_files: int, *, public: bool = False)
             raise UploadsBusy from None
         try:
             async with asyncio.timeout(settings.upload_read_seconds):
-                posted = await checked_form(request, max_files=max_files)
+                posted = await checked_form(request, max_files=max(max_files, PARSED_FILES))
         except TimeoutError:
             raise UploadTooSlow from None
         try:

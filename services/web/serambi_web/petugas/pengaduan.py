@@ -163,7 +163,7 @@ async def record(request: Request, officer: Recorder) -> Response:
     settings = portal_of(request).settings
     names = ("channel", "received_at", "disclosure", "name", "email", "phone", "summary", "description",
              "tier", "external_ref", "key")
-    async with relay.upload_form(request, max_files=settings.max_attachments + 1) as form:
+    async with relay.upload_form(request, max_files=settings.max_attachments) as form:
         values = {name: text(form, name) for name in names}
         errors: dict[str, str] = {}
         if values["channel"] not in t.OFFICER_CHANNELS:
