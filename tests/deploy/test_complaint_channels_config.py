@@ -48,7 +48,8 @@ EMAIL = Channel(
     "SERAMBI_EMAIL_IMAP_PASSWORD", "email-imap-password",
     {"email_imap_port": 993, "email_imap_security": "tls", "email_imap_ca_file": None, "email_inbox": "INBOX",
      "email_processed_folder": "Serambi/Diproses", "email_rejected_folder": "Serambi/Ditolak",
-     "email_poll_seconds": 60.0, "email_timeout_seconds": 30.0, "email_retention_days": 30},
+     "email_poll_seconds": 60.0, "email_timeout_seconds": 30.0, "email_retention_days": 30,
+     "email_max_message_bytes": 60_000_000},
 )
 LAPOR = Channel(
     "SERAMBI_LAPOR_MODE", "http", {"SERAMBI_LAPOR_BASE_URL": "https://api.lapor.example.invalid/v1"},

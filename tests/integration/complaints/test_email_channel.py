@@ -238,6 +238,37 @@ async def test_with_no_retention_a_mail_is_gone_from_the_mailbox_once_recorded(d
     assert await dovecot.count(PROCESSED) == 0 and await dovecot.count("INBOX") == 0
 
 
+async def test_a_message_above_the_size_limit_is_a_dead_letter_and_is_never_downloaded(
+    dovecot, start_service, monkeypatch
+):
+    from serambi_complaints.mail import imap
+
+    downloaded: list[bytes] = []
+    original = imap.ImapMailbox._fetch
+
+    def fetch(self, connection, uid):
+        raw = original(self, connection, uid)
+        downloaded.append(raw)
+        return raw
+
+    monkeypatch.setattr(imap.ImapMailbox, "_fetch", fetch)
+    service = await start_service(settings=dovecot.settings(email_max_message_bytes=1_000_000))
+    big = mail("<big@mail.example.id>", attachments=((PDF + b"0" * 1_200_000, "application", "pdf", "besar.pdf"),))
+    await dovecot.deliver(big)
+    await dovecot.deliver(mail("<small@mail.example.id>"))
+    assert await service.mail.poll() == 2
+    assert len(downloaded) == 1 and b"<small@mail.example.id>" in downloaded[0]  # never the big one
+    [letter] = await DeadLetters(service.runtime.db).list()
+    assert letter["consumer"] == CONSUMER and letter["reason"].startswith("e-mail too large: ")
+    assert "above SERAMBI_EMAIL_MAX_MESSAGE_BYTES (1000000)" in letter["reason"]
+    assert "rina" not in repr(letter).lower()
+    from serambi_complaints.mail.message import key_of
+    assert letter["_id"] == f"{CONSUMER}:{key_of('<big@mail.example.id>')}"
+    assert await dovecot.count(REJECTED) == 1 and await dovecot.count(PROCESSED) == 1
+    await code_of(service, "<small@mail.example.id>")
+    assert await service.runtime.db[MESSAGES].count_documents({}) == 1
+
+
 @pytest.mark.parametrize("header", [
     ("Auto-Submitted", "auto-replied"), ("Precedence", "bulk"), ("Precedence", "list"),
     ("Precedence", "junk"), ("Return-Path", "<>"), ("List-Id", "<warga.lists.example.id>"),

@@ -95,3 +95,35 @@ def test_a_new_thread_keeps_its_references_and_message_id_for_the_answer_in_that
     assert len(ids) == 11 and ids[0] == "<r20@x.example>" and ids[-1] == "<new@mail.example.id>"
     without_id = raw.replace(b"Message-ID: <new@mail.example.id>\r\n", b"")
     assert read(without_id).as_thread is None
+
+
+def test_only_attachments_that_may_be_kept_are_decoded(monkeypatch):
+    """Of eight PDFs — one too large by its encoded text alone — the intake decodes the first five
+    it keeps and nothing else: neither the large one nor the two past the fifth."""
+    from email.message import EmailMessage
+
+    from serambi_complaints.mail import message as message_module
+    from serambi_complaints.mail.intake import MailIntake
+
+    pdf = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+    composed = EmailMessage()
+    composed["From"], composed["Subject"], composed["Message-ID"] = "rina@example.id", "Loket", "<p@example.id>"
+    composed.set_content("Terlampir.")
+    for n in range(8):
+        data = pdf + (b"0" * 3000 if n == 1 else b"")
+        composed.add_attachment(data, maintype="application", subtype="pdf", filename=f"{n}.pdf")
+    mail = read(bytes(composed))
+    assert len(mail.attachments) == 8 and mail.attachments[1].least_size() > 3000
+    decoded: list[int] = []
+    original = message_module.Attachment.decode
+
+    def decode(self):
+        decoded.append(mail.attachments.index(self))
+        return original(self)
+
+    monkeypatch.setattr(message_module.Attachment, "decode", decode)
+    intake = MailIntake(None, None, None, None, None, max_attachment_bytes=2000,  # type: ignore[arg-type]
+                        processed="P", rejected="R")
+    uploads = intake._uploads(mail)
+    assert [upload.field for upload, _ in uploads] == [f"attachments.{n}" for n in (0, 2, 3, 4, 5)]
+    assert decoded == [0, 2, 3, 4, 5]

@@ -1,8 +1,10 @@
 """The complaint mailbox over IMAP with TLS: the standard library's imaplib, in a thread.
 
 A round opens one connection, makes sure the two destination folders exist, lists the messages
-in the inbox and, for each, fetches it (with the server's INTERNALDATE, the time it arrived),
-awaits the handler and moves the message to the folder the handler names. A message is moved
+in the inbox and, for each, asks its size first (RFC822.SIZE, with the server's INTERNALDATE, the
+time it arrived): a message above ``max_message_bytes`` is never downloaded — only its
+Message-ID header goes to the ``too_large`` handler —, any other is fetched whole; it awaits the
+handler and moves the message to the folder the handler names. A message is moved
 only after its handler returned: a crash or an outage in between leaves it in the inbox for the
 next round (the handler is idempotent). Folder names use the server's hierarchy separator.
 
@@ -28,7 +30,10 @@ from serambi_kit.logging import get_logger
 
 log = get_logger(__name__)
 Handler = Callable[[bytes, datetime | None], Awaitable[str]]  # → the folder to move it to
+#: (its Message-ID header, its size, the limit, arrival) → the folder to move it to
+TooLarge = Callable[[bytes, int, int, datetime | None], Awaitable[str]]
 INTERNALDATE = re.compile(rb'INTERNALDATE "([^"]+)"')
+SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
@@ -70,6 +75,7 @@ class ImapMailbox:
     timeout: float = 30.0
     inbox: str = "INBOX"
     retention_days: int = 30  # handled mail is expunged from the destination folders after this
+    max_message_bytes: int = 60_000_000  # a larger message is never downloaded
 
     def _connect(self) -> imaplib.IMAP4:
         context = ssl.create_default_context(cafile=self.ca_file)
@@ -100,12 +106,27 @@ class ImapMailbox:
         data = self._ok(connection.uid("SEARCH", "UNDELETED"), "search")
         return data[0].split() if data and data[0] else []
 
-    def _fetch(self, connection: imaplib.IMAP4, uid: bytes) -> tuple[bytes, datetime | None] | None:
-        data = self._ok(connection.uid("FETCH", uid, "(INTERNALDATE BODY.PEEK[])"), "fetch")
+    def _size(self, connection: imaplib.IMAP4, uid: bytes) -> tuple[int, datetime | None] | None:
+        """The message's size and arrival, nothing of its content."""
+        data = self._ok(connection.uid("FETCH", uid, "(RFC822.SIZE INTERNALDATE)"), "fetch")
         for item in data:
-            if isinstance(item, tuple):
-                return item[1], arrived_at(item[0])
+            line = item[0] if isinstance(item, tuple) else item
+            if isinstance(line, bytes) and (found := SIZE.search(line)):
+                return int(found.group(1)), arrived_at(line)
         return None  # expunged meanwhile
+
+    def _literal(self, connection: imaplib.IMAP4, uid: bytes, item: str) -> bytes | None:
+        data = self._ok(connection.uid("FETCH", uid, f"({item})"), "fetch")
+        for part in data:
+            if isinstance(part, tuple):
+                return part[1]
+        return None  # expunged meanwhile
+
+    def _fetch(self, connection: imaplib.IMAP4, uid: bytes) -> bytes | None:
+        return self._literal(connection, uid, "BODY.PEEK[]")
+
+    def _message_id(self, connection: imaplib.IMAP4, uid: bytes) -> bytes | None:
+        return self._literal(connection, uid, "BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]")
 
     def _move(self, connection: imaplib.IMAP4, uid: bytes, folder: str) -> None:
         if "MOVE" in connection.capabilities:
@@ -144,9 +165,10 @@ class ImapMailbox:
         except Exception:  # noqa: BLE001 — the connection is gone anyway
             connection.shutdown()
 
-    async def poll(self, handle: Handler, folders: tuple[str, ...]) -> int:
-        """Hand every message of the inbox to ``handle`` and move it where it says; returns
-        how many were moved. Any failure ends the round (what is left stays in the inbox)."""
+    async def poll(self, handle: Handler, folders: tuple[str, ...], too_large: TooLarge) -> int:
+        """Hand every message of the inbox to ``handle`` (one above ``max_message_bytes``: its
+        Message-ID header to ``too_large``, the rest never downloaded) and move it where it says;
+        returns how many were moved. Any failure ends the round (what is left stays in the inbox)."""
         try:
             connection = await asyncio.to_thread(self._connect)
         except (OSError, imaplib.IMAP4.error) as exc:
@@ -155,10 +177,20 @@ class ImapMailbox:
         try:
             uids = await asyncio.to_thread(self._prepare, connection, folders)
             for uid in uids:
-                fetched = await asyncio.to_thread(self._fetch, connection, uid)
-                if fetched is None:
+                sized = await asyncio.to_thread(self._size, connection, uid)
+                if sized is None:
                     continue
-                folder = await handle(*fetched)
+                size, arrived = sized
+                if size > self.max_message_bytes:
+                    header = await asyncio.to_thread(self._message_id, connection, uid)
+                    if header is None:
+                        continue
+                    folder = await too_large(header, size, self.max_message_bytes, arrived)
+                else:
+                    raw = await asyncio.to_thread(self._fetch, connection, uid)
+                    if raw is None:
+                        continue
+                    folder = await handle(raw, arrived)
                 await asyncio.to_thread(self._move, connection, uid, folder)
                 moved += 1
             today = datetime.now(UTC).date()

@@ -79,6 +79,18 @@ class MailIntake:
             return self.rejected
         return self.processed
 
+    async def too_large(self, header: bytes, size: int, limit: int, arrived: datetime | None) -> str:
+        """A message above the mailbox's size limit, never downloaded: a dead letter under its
+        Message-ID's key (only that header was fetched), for an officer to read in the mailbox."""
+        now = self.now().replace(microsecond=0)
+        received_at = min(arrived.replace(microsecond=0), now) if arrived else now
+        ids = message.MESSAGE_ID.findall(header.decode("ascii", "replace"))
+        key = message.key_of(ids[0]) if ids else message.raw_key(header + str(size).encode())
+        reason = (f"e-mail too large: {size} bytes, above SERAMBI_EMAIL_MAX_MESSAGE_BYTES ({limit}); "
+                  "not downloaded")
+        await self._dead_letter(key, reason, received_at)
+        return self.rejected
+
     async def _thread_code(self, mail: Mail) -> str | None:
         """The complaint of the thread this message answers, if any."""
         own = await self.db()[MESSAGES].find_one({"_id": mail.key, "role": "reply"})
@@ -117,16 +129,18 @@ class MailIntake:
         log.info("email.complaint", message=mail.key, tracking_code=code)
 
     def _uploads(self, mail: Mail) -> list[tuple[Upload, str]]:
-        """The attachments of an accepted type and size (by content), the first five."""
+        """The attachments of an accepted type and size (by content), the first five. Only those
+        that may be kept are decoded: none once five are kept, none whose encoded text alone
+        says it is too large."""
         uploads, refused = [], 0
-        for position, data in enumerate(mail.attachments):
-            upload = Upload(f"attachments.{position}", "attachment", data)
+        for position, attachment in enumerate(mail.attachments):
+            if len(uploads) == MAX_ATTACHMENTS or attachment.least_size() > self.max_attachment_bytes:
+                refused += 1
+                continue
+            upload = Upload(f"attachments.{position}", "attachment", attachment.decode())
             try:
                 media = check(upload, ACCEPTED, self.max_attachment_bytes)
             except DocumentError:
-                refused += 1
-                continue
-            if len(uploads) == MAX_ATTACHMENTS:
                 refused += 1
                 continue
             uploads.append((upload, media))

@@ -3,6 +3,7 @@
 ``read`` raises ``UnreadableMail`` with a reason that holds no personal data (no address, no
 header value, no text: only what is wrong). HTML is reduced to text with the standard library's
 parser (scripts, styles and the head dropped, entities decoded, blocks as lines), never rendered.
+Attachments are left encoded (``Attachment``): the intake decodes only those it may keep.
 """
 
 from __future__ import annotations
@@ -27,6 +28,32 @@ class UnreadableMail(ValueError):
     """A message that cannot be turned into a complaint; the reason names no personal data."""
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class Attachment:
+    """An attachment as the message holds it, not decoded yet."""
+
+    part: EmailMessage
+
+    def _encoded(self) -> str:
+        payload = self.part.get_payload(decode=False)
+        return payload if isinstance(payload, str) else ""
+
+    def least_size(self) -> int:
+        """A lower bound of its decoded size, from the encoded text alone (nothing decoded)."""
+        encoded = self._encoded()
+        encoding = str(self.part.get("Content-Transfer-Encoding", "")).strip().lower()
+        if encoding == "base64":
+            characters = len(encoded) - sum(encoded.count(c) for c in "\r\n \t")
+            return max(characters * 3 // 4 - 2, 0)
+        if encoding == "quoted-printable":
+            return len(encoded) // 3
+        return len(encoded)
+
+    def decode(self) -> bytes:
+        payload = self.part.get_payload(decode=True)
+        return payload if isinstance(payload, bytes) else b""
+
+
 @dataclass(frozen=True, slots=True)
 class Mail:
     key: str  # from the Message-ID (or the content when it has none): the idempotency key
@@ -36,7 +63,7 @@ class Mail:
     name: str | None
     subject: str
     text: str
-    attachments: tuple[bytes, ...] = field(default=())
+    attachments: tuple[Attachment, ...] = field(default=())
     automatic: str | None = None  # why it is an auto-reply, bounce or list mail
     references: tuple[str, ...] = ()  # the Message-IDs of its References (else In-Reply-To), in order
 
@@ -133,15 +160,9 @@ def _body(message: EmailMessage) -> str:
     return html_to_text(content) if part.get_content_type() == "text/html" else tidy(content)
 
 
-def _attachments(message: EmailMessage) -> tuple[bytes, ...]:
-    found = []
-    for part in message.iter_attachments():
-        if part.is_multipart() or part.get_content_maintype() in ("text", "message"):
-            continue
-        payload = part.get_payload(decode=True)
-        if isinstance(payload, bytes):
-            found.append(payload)
-    return tuple(found)
+def _attachments(message: EmailMessage) -> tuple[Attachment, ...]:
+    return tuple(Attachment(part) for part in message.iter_attachments()  # type: ignore[arg-type]
+                 if not part.is_multipart() and part.get_content_maintype() not in ("text", "message"))
 
 
 def read(raw: bytes) -> Mail:

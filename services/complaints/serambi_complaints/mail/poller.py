@@ -27,7 +27,7 @@ class MailPoller:
     async def poll(self) -> int:
         """One round; returns how many messages were moved out of the inbox."""
         folders = (self.intake.processed, self.intake.rejected)
-        return await self.mailbox.poll(self.intake.handle, folders)
+        return await self.mailbox.poll(self.intake.handle, folders, self.intake.too_large)
 
 
 def from_service(service: ComplaintsService) -> MailPoller | None:
@@ -39,7 +39,7 @@ def from_service(service: ComplaintsService) -> MailPoller | None:
         settings.email_imap_host, settings.email_imap_port, settings.email_imap_user,
         settings.email_imap_password.get_secret_value(), settings.email_imap_security,
         settings.email_imap_ca_file, settings.email_timeout_seconds, settings.email_inbox,
-        retention_days=settings.email_retention_days,
+        retention_days=settings.email_retention_days, max_message_bytes=settings.email_max_message_bytes,
     )
     runtime = service.runtime
     intake = MailIntake(

@@ -43,6 +43,11 @@ class EmailChannelSettings(BaseSettings):
                     "days after it arrived; 0: in the round that handled it",
     )
     email_timeout_seconds: float = Field(default=30.0, gt=0, le=300)
+    email_max_message_bytes: int = Field(
+        default=60_000_000, ge=1_000_000,
+        description="a larger message (its RFC822.SIZE) is not downloaded: a dead letter, moved to the "
+                    "rejected folder",
+    )
 
     @field_validator(*REQUIRED, "email_imap_ca_file", mode="before")
     @classmethod
