@@ -243,10 +243,10 @@ def decide_note(events: Sequence[Event], note: AddNote, rules: Rules | None = No
         paused_at = state.pauses[-1].paused_at
         at = max(note.added_at, paused_at)
         clock = state.clock()
+        due = rules.deadline(clock.resume(at)) if clock else None
         new.append(ComplaintClockResumed(
             tracking_code=note.tracking_code, paused_at=paused_at, resumed_at=at,
-            resumed_by=note.recorded_by or "system", due_at=rules.deadline(clock.resume(at)) if clock else None,
-            cause=ResumeCause.COMPLAINANT_NOTE,
+            resumed_by=note.recorded_by or "system", due_at=due, cause=ResumeCause.COMPLAINANT_NOTE,
         ))
     return new
 
