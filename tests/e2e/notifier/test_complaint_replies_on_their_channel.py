@@ -115,7 +115,7 @@ def test_an_email_complainant_gets_the_answer_as_a_reply_in_their_thread_and_the
     address = f"rina.{uuid.uuid4().hex[:8]}@warga.example.id"
     original = f"<{uuid.uuid4().hex}@warga.example.id>"
     dovecot._append(complainant_mail(address, original, "Antrean loket perizinan",
-                                     "Saya menunggu tiga jam di loket."), "INBOX")
+                                     "Saya menunggu tiga jam di loket."), "INBOX", time.time())
     ack = mail_of(running, address, "complaint_acknowledged")
     code = ack["X-Serambi-Case"]
     assert ack["In-Reply-To"] == original and ack["Subject"] == "Re: Antrean loket perizinan"
@@ -131,7 +131,7 @@ def test_an_email_complainant_gets_the_answer_as_a_reply_in_their_thread_and_the
     dovecot._append(complainant_mail(
         address, f"<{uuid.uuid4().hex}@warga.example.id>", f"Re: {reply['Subject']}", "Terima kasih, sudah dibuka.",
         In_Reply_To=reply["Message-ID"], References=f"{reply['References']} {reply['Message-ID']}",
-    ), "INBOX")
+    ), "INBOX", time.time())
     url = f"{running.stack.urls['complaints']}/api/v1/officer/complaints/{code}"
 
     def noted():
