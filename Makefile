@@ -7,7 +7,7 @@ UV_VERSION := 0.13.9
 MEMBERS := $(wildcard contracts/pyproject.toml services/*/pyproject.toml)
 PYTEST_ARGS ?=
 
-.PHONY: run test test-faults test-all bench lint schemas asyncapi install chromium dovecot clean-var
+.PHONY: run test test-slow test-faults test-all bench lint schemas asyncapi install chromium dovecot clean-var
 
 # Install: a venv with a pinned uv, then the locked workspace (every service, contracts, the ops CLI, dev tools).
 $(UV):
@@ -42,6 +42,12 @@ chromium:
 ## configuration (tests/integration/complaints/dovecot_support.py); installed only when missing
 dovecot:
 	@test -x /usr/sbin/dovecot || command -v dovecot >/dev/null || ($(SUDO) apt-get update && $(SUDO) apt-get install -y dovecot-imapd)
+
+## test-slow: the long infrastructure tests (marker `slow`: NATS permissions and failover, the
+## images, production start-up, the dev stack, replicas, the fuzz, erasure and chunked bodies end
+## to end), kept out of `make test` so that it stays under 15 minutes; CI runs them after it
+test-slow: install chromium dovecot
+	$(BIN)/pytest -m slow $(PYTEST_ARGS)
 
 ## test-faults: fault-injection tests (slow)
 test-faults: install

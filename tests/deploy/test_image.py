@@ -20,6 +20,8 @@ from serambi_kit import localstack
 
 from .conftest import DEPLOY, DEPLOYED, ROOT, SERVICE_NAMES
 
+pytestmark = pytest.mark.slow  # make test-slow (CI runs it after make test)
+
 DOCKERFILE = (DEPLOY / "Dockerfile").read_text()
 SHARED = {"serambi_contracts", "serambi_kit", "serambi_calendar"}
 

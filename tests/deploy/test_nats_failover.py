@@ -17,6 +17,8 @@ from serambi_kit.topology import apply_streams
 
 from .conftest import NatsCluster, NatsNode, started_cluster
 
+pytestmark = pytest.mark.slow  # make test-slow (CI runs it after make test)
+
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsCluster]:

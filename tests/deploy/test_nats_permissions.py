@@ -24,6 +24,8 @@ from serambi_ops.commands.streams import apply_all
 
 from .conftest import SERVICE_NAMES, NatsCluster, violations_after
 
+pytestmark = pytest.mark.slow  # make test-slow (CI runs it after make test)
+
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 REFUSED = 0.5  # seconds to wait for an acknowledgement that must not come
 

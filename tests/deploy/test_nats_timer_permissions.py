@@ -20,6 +20,8 @@ from serambi_ops.commands.streams import apply_all
 
 from .conftest import SERVICE_NAMES, NatsCluster, violations_after
 
+pytestmark = pytest.mark.slow  # make test-slow (CI runs it after make test)
+
 REFUSED = 0.5  # seconds to wait for an answer that must not come
 
 

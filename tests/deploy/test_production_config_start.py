@@ -28,6 +28,8 @@ from serambi_kit import localstack
 from .conftest import SERVICE_NAMES, USERS, NatsCluster
 from .test_production_config import compose_config, compose_environment, env_file_values, write_init_env
 
+pytestmark = pytest.mark.slow  # make test-slow (CI runs it after make test)
+
 READY_SECONDS = 45
 
 

@@ -12,7 +12,10 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 from serambi_kit.localstack import free_port
+
+pytestmark = pytest.mark.slow  # make test-slow (CI runs it after make test)
 
 SERAMBI = Path(sys.executable).parent / "serambi"
 

@@ -6,10 +6,13 @@ strategies are driven directly.)
 
 from __future__ import annotations
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from serambi_kit.auth import issue_dev_token
 from serambi_kit.settings import ServiceSettings
+
+pytestmark = pytest.mark.slow  # make test-slow (CI runs it after make test)
 
 EXAMPLES_PER_OPERATION = 40
 

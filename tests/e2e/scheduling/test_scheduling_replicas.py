@@ -27,6 +27,8 @@ from serambi_scheduling.domain.resources import Host, Room
 from serambi_scheduling.domain.rules import BusyView, Request, Rules, find_slot
 from serambi_scheduling.domain.time import wib_day
 
+pytestmark = pytest.mark.slow  # make test-slow (CI runs it after make test)
+
 ROOMS = [("ruang-a", 10), ("ruang-b", 12), ("ruang-c", 30)]
 HOSTS = ["kabag-1", "kabag-2"]
 

@@ -9,6 +9,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+pytestmark = pytest.mark.slow  # make test-slow (CI runs it after make test)
+
 MB = 1024 * 1024
 GROWTH_BOUND_MB = 50  # a body was 658 MB (complaints) and 1140 MB (intake) of RSS before
 

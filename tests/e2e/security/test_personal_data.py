@@ -15,6 +15,8 @@ from serambi_kit.auth import issue_dev_token
 from serambi_kit.settings import ServiceSettings
 from serambi_ops.commands.demo import submit_request
 
+pytestmark = pytest.mark.slow  # make test-slow (CI runs it after make test)
+
 SERAMBI = Path(sys.executable).parent / "serambi"
 NIK = "6171015505880003"
 EMAIL, PHONE, PHONE_E164, NAME = "dewi.lestari@example.id", "0812 7777 3131", "+6281277773131", "Dewi Lestari"
