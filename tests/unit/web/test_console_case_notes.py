@@ -3,16 +3,8 @@ WhatsApp message) with its channel and text, and says so when the text went with
 
 from __future__ import annotations
 
-import time
-from collections.abc import AsyncIterator
-
-import httpx
-import pytest
 from aiohttp import web
-from serambi_kit import localstack
-from serambi_web.main import create_app
-from serambi_web.petugas.session import OfficerSession, session_cookies
-from serambi_web.settings import WebSettings
+from console_stand_in import officer, service_stand_in, signed_in
 
 CODE = "ADU-2026-000042"
 CASE = {
@@ -36,34 +28,12 @@ CASE = {
 }
 
 
-@pytest.fixture
-async def complaints() -> AsyncIterator[str]:
+async def test_the_case_page_shows_each_note_with_its_channel_and_text():
     async def case(request: web.Request) -> web.Response:
         return web.json_response(CASE)
 
-    app = web.Application()
-    app.router.add_get(f"/api/v1/officer/complaints/{CODE}", case)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = localstack.free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    yield f"http://127.0.0.1:{port}"
-    await runner.cleanup()
-
-
-async def test_the_case_page_shows_each_note_with_its_channel_and_text(complaints):
-    app = create_app(WebSettings(intake_url=complaints, complaints_url=complaints,
-                                 scheduling_url=complaints, backend_timeout_seconds=5))
-    now = time.time()
-    session = OfficerSession(
-        subject="f3a1", name="Petugas Pengaduan", username="aduan", roles=["complaint_officer"],
-        access_token="at", access_expires=now + 3600, refresh_token=None, id_token=None,
-        started=now - 60, seen=now - 60)
-    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 40000))
-    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
-        for name, value in session_cookies(app.state.console.sealer, session).items():
-            if value:
-                client.cookies.set(name, value, path="/petugas")
+    routes = {f"/api/v1/officer/complaints/{CODE}": case}
+    async with service_stand_in(routes) as url, signed_in(url, officer("aduan", ["complaint_officer"])) as client:
         page = await client.get(f"/petugas/pengaduan/{CODE}")
     assert page.status_code == 200, page.text[:800]
     assert page.text.count("Catatan tambahan") == 2

@@ -5,16 +5,12 @@ says when the complainant's note resumed the clock."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 from aiohttp import web
-from serambi_kit import localstack
-from serambi_web.main import create_app
-from serambi_web.petugas.session import OfficerSession, session_cookies
-from serambi_web.settings import WebSettings
+from console_stand_in import officer, service_stand_in, signed_in
 
 CODE = "ADU-2026-000077"
 ROW = {
@@ -58,30 +54,13 @@ async def complaints() -> AsyncIterator[tuple[list[dict[str, str]], str]]:
     async def case(request: web.Request) -> web.Response:
         return web.json_response(CASE)
 
-    app = web.Application()
-    app.router.add_get("/api/v1/officer/complaints", queue)
-    app.router.add_get(f"/api/v1/officer/complaints/{CODE}", case)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = localstack.free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    yield asked, f"http://127.0.0.1:{port}"
-    await runner.cleanup()
+    routes = {"/api/v1/officer/complaints": queue, f"/api/v1/officer/complaints/{CODE}": case}
+    async with service_stand_in(routes) as url:
+        yield asked, url
 
 
 async def get(url: str, path: str) -> httpx.Response:
-    app = create_app(WebSettings(intake_url=url, complaints_url=url, scheduling_url=url,
-                                 backend_timeout_seconds=5))
-    now = time.time()
-    session = OfficerSession(
-        subject="f3a1", name="Anggota Tim", username="tim", roles=["complaint_officer", "complaint_team"],
-        access_token="at", access_expires=now + 3600, refresh_token=None, id_token=None,
-        started=now - 60, seen=now - 60)
-    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 40000))
-    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
-        for name, value in session_cookies(app.state.console.sealer, session).items():
-            if value:
-                client.cookies.set(name, value, path="/petugas")
+    async with signed_in(url, officer("tim", ["complaint_officer", "complaint_team"])) as client:
         return await client.get(path)
 
 

@@ -4,18 +4,13 @@ a decline reason with a contact in it is refused in words (it is printed in clea
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator
 
-import httpx
 import pytest
 from aiohttp import web
-from serambi_kit import localstack
+from console_stand_in import officer, service_stand_in, signed_in
 from serambi_web.adapters.backend import ApiError
-from serambi_web.main import create_app
 from serambi_web.petugas.penjadwalan_tampilan import refusal
-from serambi_web.petugas.session import OfficerSession, session_cookies
-from serambi_web.settings import WebSettings
 
 CODE = "AUD-2026-000042"
 AUDIENCE = {
@@ -40,32 +35,14 @@ async def scheduling() -> AsyncIterator[str]:
     async def empty(request: web.Request) -> web.Response:
         return web.json_response([])
 
-    app = web.Application()
-    app.router.add_get(f"/api/v1/audiences/{CODE}", audience)
-    app.router.add_get("/api/v1/queue", queue)
-    app.router.add_get("/api/v1/rooms", empty)
-    app.router.add_get("/api/v1/hosts", empty)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = localstack.free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    yield f"http://127.0.0.1:{port}"
-    await runner.cleanup()
+    routes = {f"/api/v1/audiences/{CODE}": audience, "/api/v1/queue": queue,
+              "/api/v1/rooms": empty, "/api/v1/hosts": empty}
+    async with service_stand_in(routes) as url:
+        yield url
 
 
 async def test_an_erased_requesters_topic_is_shown_as_erased_on_the_audience_page_and_in_the_queue(scheduling):
-    app = create_app(WebSettings(intake_url=scheduling, complaints_url=scheduling,
-                                 scheduling_url=scheduling, backend_timeout_seconds=5))
-    now = time.time()
-    session = OfficerSession(
-        subject="f3a1", name="Penjadwal", username="jadwal", roles=["scheduler"],
-        access_token="at", access_expires=now + 3600, refresh_token=None, id_token=None,
-        started=now - 60, seen=now - 60)
-    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 40000))
-    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
-        for name, value in session_cookies(app.state.console.sealer, session).items():
-            if value:
-                client.cookies.set(name, value, path="/petugas")
+    async with signed_in(scheduling, officer("jadwal", ["scheduler"])) as client:
         page = await client.get(f"/petugas/penjadwalan/audiensi/{CODE}")
         queue = await client.get("/petugas/penjadwalan/antrean")
     for answer in (page, queue):
