@@ -44,8 +44,8 @@ dovecot:
 	@test -x /usr/sbin/dovecot || command -v dovecot >/dev/null || ($(SUDO) apt-get update && $(SUDO) apt-get install -y dovecot-imapd)
 
 ## test-slow: the long infrastructure tests (marker `slow`: NATS permissions and failover, the
-## images, production start-up, the dev stack, replicas, the fuzz, erasure and chunked bodies end
-## to end), kept out of `make test` so that it stays under 15 minutes; CI runs them after it
+## images, production start-up, the dev stack, replicas, the fuzz, the role matrix, WhatsApp,
+## free text, tracking links, erasure and chunked bodies end to end), kept out of `make test` so that it stays under 15 minutes; CI runs them after it
 test-slow: install chromium dovecot
 	$(BIN)/pytest -m slow $(PYTEST_ARGS)
 

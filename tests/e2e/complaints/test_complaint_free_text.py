@@ -9,6 +9,8 @@ import httpx
 import pytest
 from complaints_e2e import headers
 
+pytestmark = pytest.mark.slow  # make test-slow (CI runs it after make test)
+
 EMOJI, CURLY, CHINESE = "\U0001F621", "\u201cdilayani\u201d ", "\u6295\u8bc9"
 
 

@@ -18,6 +18,8 @@ from complaints_e2e import Client, events, now, running_stack
 from fake_graph_api import FakeGraphApi
 from serambi_contracts.complaints import ComplaintReceived
 
+pytestmark = pytest.mark.slow  # make test-slow (CI runs it after make test)
+
 APP_SECRET = "test-app-secret-0123456789abcdef"
 VERIFY_TOKEN = "test-verify-token"
 PHONE_NUMBER_ID = "1098765432"

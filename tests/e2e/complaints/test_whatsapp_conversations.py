@@ -30,6 +30,8 @@ from test_whatsapp_channel import (
     whatsapp_complaints,
 )
 
+pytestmark = pytest.mark.slow  # make test-slow (CI runs it after make test)
+
 HOUR = 3600
 
 

@@ -10,6 +10,8 @@ import pytest
 from notifier_stack import notifier_stack, wait_for
 from serambi_ops.commands.demo import DEMO_REQUEST, submit_request
 
+pytestmark = pytest.mark.slow  # make test-slow (CI runs it after make test)
+
 PORTAL = "http://127.0.0.1:8000"
 EMAIL, PHONE = "pelapor.link@example.id", "+6281344455566"
 

@@ -12,6 +12,8 @@ from fastapi.routing import APIRoute
 from serambi_kit.auth import ROLES, issue_dev_token
 from serambi_kit.settings import ServiceSettings
 
+pytestmark = pytest.mark.slow  # make test-slow (CI runs it after make test)
+
 SERVICES = ("intake", "scheduling", "complaints", "notifier")
 OPERATIONS = {"/livez", "/readyz", "/metrics", "/openapi.json", "/docs", "/docs/assets/{name}", "/docs/oauth2-redirect", "/redoc"}
 # Public routes: citizens and institutions, authorised by their access token or a capability.
