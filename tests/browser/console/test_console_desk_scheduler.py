@@ -79,6 +79,16 @@ def until_status(page: Page, text: str, timeout: float = 20.0) -> None:
         time.sleep(0.5)
         page.reload()
 
+def row_after_reloads(page: Page, text: str, timeout: float = 15.0):
+    """The table row holding ``text``, reloading while the read model behind the page lags."""
+    row = page.get_by_role("row").filter(has_text=text)
+    deadline = time.monotonic() + timeout
+    while row.count() == 0 and time.monotonic() < deadline:
+        time.sleep(0.5)
+        page.reload()
+    return row
+
+
 def mail_with_subject(stack: LocalStack, subject: str, to: str, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -101,13 +111,7 @@ def test_the_desk_registers_a_guest_and_submits_a_walk_in_request_with_a_printab
     page.get_by_label("Keperluan").fill("Mengajukan audiensi")
     page.get_by_role("button", name="Catat tamu").click()
     expect(page.get_by_role("status")).to_contain_text("Tamu telah dicatat di buku tamu.")
-    row = page.get_by_role("row").filter(has_text="Dinas Koperasi Kabupaten Sambas")
-    for _ in range(30):  # the guest list is a read model: it may lag the redirect by a moment
-        if row.count():
-            break
-        page.wait_for_timeout(500)
-        page.reload()
-    expect(row).to_contain_text("Mengajukan audiensi")
+    expect(row_after_reloads(page, "Dinas Koperasi Kabupaten Sambas")).to_contain_text("Mengajukan audiensi")
     assert "Rahmat Hidayat" not in page.content()  # masked in the list
     shot(page, "petugas-meja-tamu")
     no_serious_violations(page, "tamu")
@@ -143,10 +147,10 @@ def test_the_desk_registers_a_guest_and_submits_a_walk_in_request_with_a_printab
     page.get_by_label("Instansi", exact=True).fill("Dinas Koperasi Kabupaten Sambas")
     page.get_by_label("Keperluan").fill("Menyerahkan surat permohonan")
     page.get_by_role("button", name="Catat tamu").click()
-    expect(page.get_by_role("row").filter(has_text=code)).to_contain_text("Menyerahkan surat permohonan")
+    expect(row_after_reloads(page, code)).to_contain_text("Menyerahkan surat permohonan")
 
     page.goto(f"{web}/petugas/meja/permohonan?instansi=Dinas Koperasi Kabupaten Sambas")
-    expect(page.get_by_role("row").filter(has_text=code)).to_contain_text("Meja informasi")
+    expect(row_after_reloads(page, code)).to_contain_text("Meja informasi")
     shot(page, "petugas-meja-permohonan")
     no_serious_violations(page, "permohonan")
     page.set_viewport_size(TABLET)
