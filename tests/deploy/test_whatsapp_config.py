@@ -79,6 +79,26 @@ def test_the_channel_is_off_and_configured_alike_for_complaints_and_the_notifier
         assert complaints.whatsapp_api_base_url == "https://graph.facebook.com/v21.0", where
         assert (complaints.whatsapp_template, complaints.whatsapp_template_language) == (
             "serambi_jawaban_pengaduan", "id"), where
+        assert complaints.whatsapp_receipt_template is None, where  # none approved yet: late receipts by SMS
+
+
+def test_the_receipt_template_reaches_complaints_from_env_and_from_the_config_map(
+    compose_binary: Path, tmp_path: Path, prod_objects
+):
+    env_file = write_init_env(tmp_path)
+    assert env_file_values(env_file)["SERAMBI_WHATSAPP_RECEIPT_TEMPLATE"] == ""
+    env_file.write_text(env_file.read_text().replace(
+        "\nSERAMBI_WHATSAPP_RECEIPT_TEMPLATE=\n", "\nSERAMBI_WHATSAPP_RECEIPT_TEMPLATE=serambi_terima_pengaduan\n"))
+    rendered = compose_config(compose_binary, env_file)
+    complaints = production_settings("complaints", compose_environment(rendered, "complaints"))
+    assert complaints.whatsapp_receipt_template == "serambi_terima_pengaduan"
+    objects = json.loads(json.dumps(prod_objects))
+    for document in objects:
+        if document["kind"] == "ConfigMap" and document["metadata"]["name"].startswith("serambi-complaints-config"):
+            assert document["data"]["SERAMBI_WHATSAPP_RECEIPT_TEMPLATE"] == ""
+            document["data"]["SERAMBI_WHATSAPP_RECEIPT_TEMPLATE"] = "serambi_terima_pengaduan"
+    environment = kubernetes_environment(objects, "complaints", placeholder_secrets())
+    assert production_settings("complaints", environment).whatsapp_receipt_template == "serambi_terima_pengaduan"
 
 
 def test_compose_turns_the_channel_on_for_both_services_with_the_values_from_env(

@@ -105,6 +105,8 @@ class ComplaintsService:
         await queries.create_indexes(self.runtime.db)
         await self.keeper.create_indexes()
         await self.idempotency.ensure_indexes()
+        await self.whatsapp_intake.create_indexes()
+        await whatsapp.hash_message_ids(self.runtime.db)  # ids recorded in clear before (they hold numbers)
         self.rounds.once("complaints-start-up", self._after_start)
         every = self.settings
         if self.lapor is not None and every.lapor_poll_seconds > 0:

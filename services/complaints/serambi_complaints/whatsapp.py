@@ -7,15 +7,19 @@
   app secret); ``parse_delivery`` reads a webhook delivery's messages (status updates are ignored).
 - ``WhatsAppIntake.record`` turns one incoming message into a complaint with channel
   ``whatsapp``, or a note on the number's current complaint (a follow-up), once per message id:
-  ``whatsapp_messages`` maps the id to its role and tracking code before anything is recorded, so
+  ``whatsapp_messages`` maps the id — by ``message_key``, a hash: a ``wamid`` is a base64 record
+  that holds the sender's number — to its role and tracking code before anything is recorded, so
   a duplicate delivery (or a retry after a crash) records nothing more. ``whatsapp_conversations``
   holds, per number (by the vault's keyed hash, never the number), its current complaint and
   last message; the messages of one number are handled one at a time under a short lease there.
+  A current complaint whose complainant was erased is no conversation any more: the message
+  opens a new complaint.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import hmac
 import io
@@ -26,6 +30,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, BinaryIO, Protocol
 
+from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 from serambi_calendar import WIB
@@ -34,15 +39,18 @@ from serambi_kit.documents import DocumentError, DocumentStore, Upload, check
 from serambi_kit.eventstore import EventStore
 from serambi_kit.logging import get_logger
 from serambi_kit.phones import PhoneNumberError, to_e164
-from serambi_kit.pii import Vault
+from serambi_kit.pii import Vault, VaultError
 
 from . import application, domain
 from .api.attachments import OFFICER_ACCEPTED
 from .domain import Rules
 
 log = get_logger(__name__)
-MESSAGES = "whatsapp_messages"
+MESSAGES = "whatsapp_messages"  # by message_key(message id), never the id (it holds the number)
 CONVERSATIONS = "whatsapp_conversations"
+MEDIA_ATTEMPTS = "whatsapp_media_attempts"  # by message_key: failed fetches of a message's file
+MEDIA_MAX_ATTEMPTS = 10  # then, or MEDIA_GIVE_UP after the message was sent, it goes without its file
+MEDIA_GIVE_UP = timedelta(hours=24)
 LEASE = timedelta(seconds=60)  # one number's message in hand (media download included)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 RECORDED_BY = "whatsapp"
@@ -95,17 +103,20 @@ class WhatsAppMedia(Protocol):
 class FakeWhatsApp:
     """In memory: ``sent`` is what went out, ``media`` the files citizens sent (by media id).
     ``fail_next`` transient failures come first; ``window_closed`` refuses free text as the
-    Cloud API does after 24 hours."""
+    Cloud API does after 24 hours; ``token_expired`` fails everything as an expired access token
+    does (transient: an operator renews it); ``refusing`` refuses every message for good with
+    that Meta error code (e.g. 131026, not a WhatsApp number). Message ids are shaped like Meta's
+    (they hold the recipient's number)."""
 
     sent: list[dict[str, Any]] = field(default_factory=list)
     fail_next: int = 0
     window_closed: bool = False
+    token_expired: bool = False
+    refusing: int | None = None
     media: dict[str, bytes] = field(default_factory=dict)
 
     async def fetch_media(self, media_id: str, max_bytes: int) -> BinaryIO:
-        if self.fail_next > 0:
-            self.fail_next -= 1
-            raise TransientWhatsAppError("the Cloud API is unavailable (fake)")
+        self._available()
         if media_id not in self.media:
             raise PermanentWhatsAppError(f"no media {media_id} (fake)", 100)
         if len(self.media[media_id]) > max_bytes:
@@ -123,20 +134,40 @@ class FakeWhatsApp:
         return self._record({"to": to, "type": "template", "template": template, "language": language,
                              "parameters": list(parameters)})
 
-    def _check(self, to: str) -> None:
+    def _available(self) -> None:
+        if self.token_expired:
+            raise TransientWhatsAppError("the access token expired (fake)", TOKEN_EXPIRED)
         if self.fail_next > 0:
             self.fail_next -= 1
             raise TransientWhatsAppError("the Cloud API is unavailable (fake)")
+
+    def _check(self, to: str) -> None:
+        self._available()
         if not (to.startswith("+") and to[1:].isdigit()):
             raise PermanentWhatsAppError(f"not an E.164 number ({len(to)} characters)", 100)
+        if self.refusing is not None:
+            raise PermanentWhatsAppError(f"refused with code {self.refusing} (fake)", self.refusing)
 
     def _record(self, message: dict[str, Any]) -> str:
-        message_id = f"wamid.fake-{len(self.sent) + 1}"
+        message_id = example_wamid(message["to"], len(self.sent) + 1)
         self.sent.append({**message, "id": message_id})
         return message_id
 
     async def close(self) -> None:
         return None
+
+
+TOKEN_EXPIRED = 190  # Graph API: the access token expired or was revoked
+
+
+def example_wamid(number: str, serial: int = 1) -> str:
+    """A message id shaped like Meta's: ``wamid.`` and the base64 of a record holding the other
+    party's number and a message id (``wamid.HBgLMTY1MDUwNzY1MjAVAgARGBI5QTNDQTVCM0Q0Q0Q2RTY3RTcA``
+    holds 16505076520) — which is why Serambi keeps message ids only hashed."""
+    digits = "".join(ch for ch in number if ch.isdigit()).encode()
+    inner = hashlib.sha256(f"{number}:{serial}".encode()).hexdigest()[:18].upper().encode()
+    record = b"\x1c\x18" + bytes([len(digits)]) + digits + b"\x15\x02\x00\x11\x18\x12" + inner + b"\x00"
+    return "wamid." + base64.b64encode(record).decode()
 
 
 def signature_valid(app_secret: str, body: bytes, header: str | None) -> bool:
@@ -245,8 +276,29 @@ class ConversationBusy(Exception):
 
 
 def message_key(message_id: str) -> str:
-    """The message as its note carries it (ComplaintNoteAdded.message_key: 32 hex digits)."""
+    """The message as Serambi keeps it — its note (ComplaintNoteAdded.message_key),
+    ``whatsapp_messages``, a sent reply: 32 hex digits of SHA-256, never the id itself (a
+    ``wamid`` holds the number; the random part it also holds makes the hash unguessable)."""
     return hashlib.sha256(f"whatsapp:{message_id}".encode()).hexdigest()[:32]
+
+
+async def hash_message_ids(db: AsyncDatabase) -> int:
+    """Re-key what was recorded before message ids were hashed (``whatsapp_messages`` by the raw
+    ``wamid…``, ``whatsapp_outbox``'s ``message_id``). Idempotent; returns how many it changed."""
+    changed, messages = 0, db[MESSAGES]
+    async for document in messages.find({"_id": {"$gte": "wamid.", "$lt": "wamid/"}}):
+        try:
+            await messages.insert_one({**document, "_id": message_key(document["_id"])})
+        except DuplicateKeyError:
+            pass
+        await messages.delete_one({"_id": document["_id"]})
+        changed += 1
+    outbox = db["whatsapp_outbox"]
+    async for document in outbox.find({"message_id": {"$exists": True}}, {"message_id": 1}):
+        await outbox.update_one({"_id": document["_id"]}, {
+            "$set": {"message_key": message_key(str(document["message_id"]))}, "$unset": {"message_id": ""}})
+        changed += 1
+    return changed
 
 
 class WhatsAppIntake:
@@ -265,39 +317,56 @@ class WhatsAppIntake:
         vault: Callable[[], Vault], rules: Rules, *, group_window: timedelta,
         media: WhatsAppMedia | None = None, documents: Callable[[], DocumentStore] | None = None,
         max_attachment_bytes: int = 10_000_000, wait_seconds: float = 20.0,
+        media_max_attempts: int = MEDIA_MAX_ATTEMPTS, media_give_up: timedelta = MEDIA_GIVE_UP,
     ) -> None:
         self.store, self.db, self.vault, self.rules = store, db, vault, rules
         self.group_window, self.wait_seconds = group_window, wait_seconds
         self.media, self.documents, self.max_bytes = media, documents, max_attachment_bytes
+        self.media_max_attempts, self.media_give_up = media_max_attempts, media_give_up
+
+    async def create_indexes(self) -> None:
+        """A message's failed media fetches are forgotten a week after the first (Meta stops
+        delivering it again by then)."""
+        await self.db()[MEDIA_ATTEMPTS].create_index("first_at", expireAfterSeconds=7 * 24 * 3600)
 
     async def record(self, message: IncomingMessage, now: datetime) -> str | None:
         """Record ``message``; returns its tracking code if something was recorded now."""
-        messages = self.db()[MESSAGES]
-        mapping = await messages.find_one({"_id": message.message_id})
+        messages, key = self.db()[MESSAGES], message_key(message.message_id)
+        mapping = await messages.find_one({"_id": key})
         if mapping is not None and mapping.get("recorded"):
             return None  # a duplicate delivery
         number = self.vault().lookup_hash(message.phone)
-        uploads, media_note = await self._fetch_media(message)
+        uploads, media_note = await self._fetch_media(message, key, now)
         try:
             async with self._turn(number):
-                mapping = await messages.find_one({"_id": message.message_id})
+                mapping = await messages.find_one({"_id": key})
                 if mapping is None:
                     role, code = await self._place(number, message, now)
-                    mapping = {"_id": message.message_id, "role": role, "tracking_code": code, "at": now}
+                    mapping = {"_id": key, "role": role, "tracking_code": code, "at": now}
                     try:
                         await messages.insert_one(mapping)
                     except DuplicateKeyError:  # a lease ran out under a slow holder: take its choice
-                        mapping = await messages.find_one({"_id": message.message_id}) or mapping
+                        mapping = await messages.find_one({"_id": key}) or mapping
                 role, code = mapping.get("role", "complaint"), mapping["tracking_code"]
+                recorded: bool | None = None
                 if role == "note":
                     recorded = await self._note(code, message, uploads, media_note)
-                else:
+                    if recorded is None:  # its complainant was erased: the message opens a new one
+                        await self._forget(number)
+                        role, code = "complaint", await self._new_code(now)
+                        await messages.update_one({"_id": key},
+                                                  {"$set": {"role": role, "tracking_code": code}})
+                if role == "complaint":
                     recorded = await self._complaint(code, message, now, uploads, media_note)
-                await messages.update_one({"_id": message.message_id}, {"$set": {"recorded": True}})
+                # the conversation learns its complaint before the message counts as recorded: a
+                # retry after a failure here does both again (each is idempotent)
                 await self._remember(number, role, code, message.received_at)
+                await messages.update_one({"_id": key}, {"$set": {"recorded": True}})
         finally:
             for upload, _ in uploads:
                 upload.data.close()
+        if message.media_id:
+            await self.db()[MEDIA_ATTEMPTS].delete_one({"_id": key})
         if recorded:
             log.info("whatsapp.recorded", tracking_code=code, kind=message.kind, role=role)
         return code if recorded else None
@@ -312,21 +381,37 @@ class WhatsAppIntake:
                 {"$set": {"tracking_code": code, "opened_at": at}})
         await conversations.update_one({"_id": number}, {"$max": {"last_message_at": at}})
 
+    async def _forget(self, number: str) -> None:
+        """The number's conversation no longer has a complaint (its complainant was erased)."""
+        await self.db()[CONVERSATIONS].update_one(
+            {"_id": number}, {"$unset": {"tracking_code": "", "opened_at": "", "last_message_at": ""}})
+
     async def _place(self, number: str, message: IncomingMessage, now: datetime) -> tuple[str, str]:
         """("note", its complaint) for a follow-up, else ("complaint", a new tracking code)."""
         conversation = await self.db()[CONVERSATIONS].find_one({"_id": number}) or {}
         current, last = conversation.get("tracking_code"), conversation.get("last_message_at")
         if current is not None:
-            within = last is not None and message.received_at - _aware(last) <= self.group_window
-            if within or await self._open(current):
-                return "note", current
-        return "complaint", await application.next_tracking_code(self.db(), "ADU", now.astimezone(WIB).year)
+            state = await self._state(current)  # None: its first message is still being recorded
+            if state is not None and await self._erased(state):
+                await self._forget(number)
+            else:
+                within = last is not None and message.received_at - _aware(last) <= self.group_window
+                if within or (state is not None and state.is_open):
+                    return "note", current
+        return "complaint", await self._new_code(now)
 
-    async def _open(self, code: str) -> bool:
+    async def _new_code(self, now: datetime) -> str:
+        return await application.next_tracking_code(self.db(), "ADU", now.astimezone(WIB).year)
+
+    async def _state(self, code: str) -> domain.Complaint | None:
         try:
-            return (await application.load(self.store(), code)).is_open
+            return await application.load(self.store(), code)
         except domain.UnknownComplaintError:
-            return False
+            return None
+
+    async def _erased(self, state: domain.Complaint) -> bool:
+        """Whether the complaint's complainant was erased (their data key is gone)."""
+        return await self.vault().data_cipher(state.subject_key) is None
 
     async def _complaint(self, code: str, message: IncomingMessage, now: datetime,
                          uploads: list[tuple[Upload, str]], media_note: str | None) -> bool:
@@ -340,7 +425,14 @@ class WhatsAppIntake:
         return True
 
     async def _note(self, code: str, message: IncomingMessage, uploads: list[tuple[Upload, str]],
-                    media_note: str | None) -> bool:
+                    media_note: str | None) -> bool | None:
+        """True when noted now, False when noted before, None when the complaint's complainant
+        was erased (nothing can be sealed for it any more)."""
+        state = await self._state(code)
+        if state is None:  # its first message is still being recorded
+            raise ConversationBusy(f"complaint {code} is not recorded yet")
+        if await self._erased(state):
+            return None
         text = message.text.strip() or f"(pesan WhatsApp {message.kind})"
         text = _with_media_note(text, message, media_note)
         note = application.NewNote(
@@ -352,14 +444,23 @@ class WhatsAppIntake:
                                                  documents=self._documents(uploads), uploads=uploads)
         except domain.UnknownComplaintError:  # its first message is still being recorded
             raise ConversationBusy(f"complaint {code} is not recorded yet") from None
+        except VaultError:
+            if await self._erased(state):  # erased meanwhile
+                return None
+            raise
         return bool(outcome.events)
 
     def _documents(self, uploads: list) -> DocumentStore | None:
         return self.documents() if uploads and self.documents is not None else None
 
-    async def _fetch_media(self, message: IncomingMessage) -> tuple[list[tuple[Upload, str]], str | None]:
+    async def _fetch_media(
+        self, message: IncomingMessage, key: str, now: datetime,
+    ) -> tuple[list[tuple[Upload, str]], str | None]:
         """(the checked upload, if the message's file is kept; what the text says of it: "" when
-        kept, the reason when not, None when nothing was fetched)."""
+        kept, the reason when not, None when nothing was fetched). A Graph API that cannot hand
+        the file out for now makes the delivery wait (503, Meta delivers it again) — until the
+        ``media_max_attempts``-th failure or ``media_give_up`` after the message was sent: then
+        the message is recorded without it, its media id named for an officer."""
         if not message.media_id or self.media is None or self.documents is None:
             return [], None
         if message.kind not in MEDIA_DOWNLOADED:
@@ -372,7 +473,11 @@ class WhatsAppIntake:
             log.warning("whatsapp.media_unavailable", kind=message.kind, code=exc.code)
             return [], media_not_kept(message, "unavailable")
         except TransientWhatsAppError as exc:  # Meta delivers the message again later
-            raise ConversationBusy(f"media not fetched for now: {exc}") from exc
+            attempts = await self._media_failed(key, now)
+            if attempts < self.media_max_attempts and now - message.received_at < self.media_give_up:
+                raise ConversationBusy(f"media not fetched for now: {exc}") from exc
+            log.warning("whatsapp.media_given_up", kind=message.kind, attempts=attempts, code=exc.code)
+            return [], media_not_kept(message, "unavailable")
         upload = Upload("attachments.0", "attachment", file)
         try:
             return [(upload, check(upload, OFFICER_ACCEPTED, self.max_bytes))], ""
@@ -380,6 +485,13 @@ class WhatsAppIntake:
             file.close()
             log.warning("whatsapp.media_not_kept", kind=message.kind, rule=exc.rule)
             return [], media_not_kept(message, exc.rule)
+
+    async def _media_failed(self, key: str, now: datetime) -> int:
+        """Count a failed fetch of the message's file; returns how many there were."""
+        counted = await self.db()[MEDIA_ATTEMPTS].find_one_and_update(
+            {"_id": key}, {"$inc": {"attempts": 1}, "$setOnInsert": {"first_at": now}},
+            upsert=True, return_document=ReturnDocument.AFTER)
+        return int((counted or {}).get("attempts", 1))
 
     @asynccontextmanager
     async def _turn(self, number: str) -> AsyncIterator[None]:

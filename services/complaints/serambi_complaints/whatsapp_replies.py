@@ -2,14 +2,19 @@
 
 The consumer (``complaints-whatsapp-replies``) records one reply per event in ``whatsapp_outbox``
 (idempotent by the event id; the number, the link's token and the answer stay sealed under the
-complainant's key, so erasure removes them). ``send_pending`` sends what is due: a free text when
-the complainant wrote within the last 24 hours (the platform's customer-service window, counted
-from the complaint's message), else the approved template with the tracking code. A transient
-failure is retried with exponential backoff up to ``whatsapp_max_attempts``; a refusal, or the
-last attempt, marks the reply ``failed`` with the reason (without personal data). A free text
-refused because the window closed (error 131047) is sent again at once as the template. At least
-once: a crash between a send and its record repeats that one message. The window counts from the
-complainant's latest WhatsApp message on the complaint: its own, or a later one kept as a note.
+complainant's key, so erasure removes them; a sent message's id only as a hash — it holds the
+number). ``send_pending`` sends what is due: a free text when the complainant wrote within the
+last 24 hours (the platform's customer-service window), else the approved template of its kind
+with the tracking code — the answer's ``whatsapp_template``, the receipt's
+``whatsapp_receipt_template`` (without one, a receipt outside the window is not sent on WhatsApp).
+A transient failure (an outage, a rate limit, an expired access token) is retried with
+exponential backoff up to ``whatsapp_max_attempts``. A refusal, the last attempt, or no template
+to send marks the reply ``failed`` with the reason (without personal data) and records
+ComplaintReplyFailed on the complaint: the notifier sends that receipt or answer by SMS instead,
+and officers see it on the case. A free text refused because the window closed (error 131047) is
+sent again at once as the template. At least once: a crash between a send and its record repeats
+that one message. The window counts from the complainant's latest WhatsApp message on the
+complaint: its own, or a later one kept as a note.
 """
 
 from __future__ import annotations
@@ -17,17 +22,21 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
+from serambi_contracts.base import Sealed
 from serambi_contracts.complaints import (
     ComplaintAnswered,
     ComplaintChannel,
     ComplaintNoteAdded,
     ComplaintReceived,
+    ReplyFailure,
+    ReplyKind,
 )
 from serambi_kit.eventstore import RecordedEvent
 from serambi_kit.logging import get_logger
 
 from . import application
-from .whatsapp import WINDOW_CLOSED, PermanentWhatsAppError, WhatsAppError, WhatsAppSender
+from .domain.replies import ReplyFailed, decide_reply_failed, reply_failed_event_id
+from .whatsapp import WINDOW_CLOSED, PermanentWhatsAppError, WhatsAppError, WhatsAppSender, message_key
 
 log = get_logger(__name__)
 OUTBOX = "whatsapp_outbox"
@@ -93,6 +102,9 @@ class WhatsAppReplies:
                 {"$set": {"claimed_until": now + CLAIM}})
             if claimed is not None:
                 sent += await self._send(claimed, now)
+        # failures not recorded on their complaint yet (the event store was down): again
+        async for entry in outbox.find({"state": "failed", "reported": False}).sort("at", 1).limit(200):
+            await self._report(entry)
         return sent
 
     async def _send(self, entry: dict, now: datetime) -> int:
@@ -102,6 +114,7 @@ class WhatsAppReplies:
             await outbox.update_one({"_id": entry["_id"]}, {"$set": {"state": "dropped"}})
             return 0
         within = now - _aware(entry["last_message_at"]) < WINDOW
+        template = self._template_of(entry)
         try:
             if within:
                 try:
@@ -109,16 +122,26 @@ class WhatsAppReplies:
                 except PermanentWhatsAppError as exc:
                     if exc.code != WINDOW_CLOSED:
                         raise
-                    mode, message_id = "template", await self._template(phone, code)
+                    if template is None:
+                        return await self._undelivered(entry, now, ReplyFailure.OUTSIDE_WINDOW, exc)
+                    mode, message_id = "template", await self._template(phone, template, code)
+            elif template is None:  # no approved template says this: the notifier's SMS will
+                return await self._undelivered(entry, now, ReplyFailure.OUTSIDE_WINDOW)
             else:
-                mode, message_id = "template", await self._template(phone, code)
+                mode, message_id = "template", await self._template(phone, template, code)
         except WhatsAppError as exc:
             return await self._failed(entry, exc, now)
         await outbox.update_one({"_id": entry["_id"]}, {"$set": {
-            "state": "sent", "sent_at": now, "mode": mode, "message_id": message_id},
+            "state": "sent", "sent_at": now, "mode": mode, "message_key": message_key(message_id)},
             "$inc": {"attempts": 1}})
         log.info("whatsapp.reply_sent", tracking_code=code, kind=entry["kind"], mode=mode)
         return 1
+
+    def _template_of(self, entry: dict) -> str | None:
+        """The approved template of the reply's kind (None: the receipt has none)."""
+        if entry["kind"] == "answer":
+            return self.settings.whatsapp_template
+        return self.settings.whatsapp_receipt_template
 
     async def _text(self, entry: dict) -> str:
         code, vault = entry["tracking_code"], self.vault()
@@ -128,23 +151,59 @@ class WhatsAppReplies:
         base = self.settings.public_base_url
         return receipt_text(code, f"{base}/lacak/pengaduan/{code}#t={token}" if base and token else None)
 
-    async def _template(self, phone: str, code: str) -> str:
-        settings = self.settings
-        return await self.sender.send_template(phone, settings.whatsapp_template,
-                                               settings.whatsapp_template_language, [code])
+    async def _template(self, phone: str, template: str, code: str) -> str:
+        return await self.sender.send_template(phone, template, self.settings.whatsapp_template_language,
+                                               [code])
 
     async def _failed(self, entry: dict, exc: WhatsAppError, now: datetime) -> int:
         attempts = entry.get("attempts", 0) + 1
-        final = isinstance(exc, PermanentWhatsAppError) or attempts >= self.settings.whatsapp_max_attempts
+        if isinstance(exc, PermanentWhatsAppError):
+            return await self._undelivered(entry, now, ReplyFailure.REFUSED, exc, attempts)
+        if attempts >= self.settings.whatsapp_max_attempts:
+            return await self._undelivered(entry, now, ReplyFailure.UNAVAILABLE, exc, attempts)
         first = timedelta(seconds=self.settings.whatsapp_retry_seconds)
         delay = min(first * 2 ** (attempts - 1), MAX_BACKOFF)
         await self.db()[OUTBOX].update_one({"_id": entry["_id"]}, {"$set": {
-            "state": "failed" if final else "pending", "attempts": attempts, "claimed_until": EPOCH,
+            "state": "pending", "attempts": attempts, "claimed_until": EPOCH,
             "due_at": now + delay * random.uniform(0.8, 1.2), "last_error": str(exc)[:300]}})
-        (log.error if final else log.warning)(
-            "whatsapp.reply_failed", tracking_code=entry["tracking_code"], kind=entry["kind"],
-            attempts=attempts, final=final, error=type(exc).__name__, code=exc.code)
+        log.warning("whatsapp.reply_failed", tracking_code=entry["tracking_code"], kind=entry["kind"],
+                    attempts=attempts, final=False, error=type(exc).__name__, code=exc.code)
         return 0
+
+    async def _undelivered(self, entry: dict, now: datetime, reason: ReplyFailure,
+                           exc: WhatsAppError | None = None, attempts: int | None = None) -> int:
+        """The reply will not go on WhatsApp: marked ``failed``, then recorded on its complaint
+        (ComplaintReplyFailed: the notifier sends it by SMS, officers see it)."""
+        attempts = entry.get("attempts", 0) if attempts is None else attempts
+        code = exc.code if exc is not None else None
+        failed = {"state": "failed", "attempts": attempts, "claimed_until": EPOCH, "failed_at": now,
+                  "reason": reason.value, "error_code": code, "reported": False,
+                  "last_error": str(exc)[:300] if exc is not None else reason.value}
+        await self.db()[OUTBOX].update_one({"_id": entry["_id"]}, {"$set": failed})
+        log.error("whatsapp.reply_failed", tracking_code=entry["tracking_code"], kind=entry["kind"],
+                  attempts=attempts, final=True, reason=reason.value,
+                  error=type(exc).__name__ if exc is not None else None, code=code)
+        await self._report({**entry, **failed})
+        return 0
+
+    async def _report(self, entry: dict) -> None:
+        """Record a failed reply on its complaint, once (a failure here is tried again on the next
+        round: the entry stays ``reported: False``)."""
+        code = entry["tracking_code"]
+        command = ReplyFailed(
+            tracking_code=code, channel=ComplaintChannel.WHATSAPP, reply=ReplyKind(entry["kind"]),
+            cause_event_id=str(entry["_id"]), failed_at=_aware(entry["failed_at"]),
+            reason=ReplyFailure(entry["reason"]), attempts=entry.get("attempts", 0),
+            error_code=entry.get("error_code"),
+            answer=Sealed.model_validate(entry["answer"]) if entry.get("answer") else None,
+        )
+        try:
+            await application.run(self.store(), code, lambda history: decide_reply_failed(history, command),
+                                  event_ids=lambda events: [reply_failed_event_id(command)] * len(events))
+        except Exception as exc:  # noqa: BLE001 — the next round reports it
+            log.warning("whatsapp.failure_not_recorded", tracking_code=code, error=type(exc).__name__)
+            return
+        await self.db()[OUTBOX].update_one({"_id": entry["_id"]}, {"$set": {"reported": True}})
 
 
 def _aware(instant: datetime) -> datetime:

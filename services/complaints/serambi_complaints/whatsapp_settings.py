@@ -31,7 +31,13 @@ class WhatsAppSettings(BaseSettings):
     whatsapp_verify_token: SecretStr | None = None
     whatsapp_template: str = Field(
         default="serambi_jawaban_pengaduan", pattern=r"^[a-z0-9_]{1,512}$",
-        description="approved template sent outside the 24-hour window ({{1}} = tracking code)",
+        description="approved template of the answer, sent outside the 24-hour window "
+                    "({{1}} = tracking code)",
+    )
+    whatsapp_receipt_template: str | None = Field(
+        default=None, pattern=r"^[a-z0-9_]{1,512}$",
+        description="approved template of the receipt, sent outside the 24-hour window ({{1}} = "
+                    "tracking code); unset: such a receipt goes by SMS (the notifier) instead",
     )
     whatsapp_template_language: str = Field(default="id", pattern=r"^[a-z]{2,3}(_[A-Z]{2})?$")
     whatsapp_group_minutes: float = Field(
@@ -45,7 +51,7 @@ class WhatsAppSettings(BaseSettings):
     whatsapp_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
 
     # Each mixin's validator has a name of its own: of two with one name pydantic keeps only one.
-    @field_validator("whatsapp_phone_number_id", *SECRETS, mode="before")
+    @field_validator("whatsapp_phone_number_id", "whatsapp_receipt_template", *SECRETS, mode="before")
     @classmethod
     def _whatsapp_empty_is_unset(cls, value: object) -> object:
         return empty_is_unset(value)

@@ -1,10 +1,11 @@
 """A local stand-in for Meta's Graph API (``POST /<version>/<phone number id>/messages``, and a
 citizen's media: ``GET /<version>/<media id>`` → its URL, ``GET`` that URL → the bytes, both with
 the access token): real HTTP on a free loopback port, every request recorded, answers scripted
-by the test."""
+by the test. Message ids are shaped like Meta's: ``wamid.`` and base64 holding the number."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import threading
@@ -13,6 +14,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from serambi_kit import localstack
+
+
+def wamid(number: str, serial: int = 1) -> str:
+    """A message id as Meta makes them: ``wamid.HBgLMTY1MDUwNzY1MjAVAgARGBI5QTNDQTVCM0Q0Q0Q2RTY3RTcA``
+    is the base64 of a record holding the other party's number (16505076520) and an id."""
+    digits = "".join(ch for ch in number if ch.isdigit()).encode()
+    inner = hashlib.sha256(f"{number}:{serial}".encode()).hexdigest()[:18].upper().encode()
+    return "wamid." + base64.b64encode(b"\x1c\x18" + bytes([len(digits)]) + digits + b"\x15\x02\x00\x11\x18\x12"
+                                       + inner + b"\x00").decode()
 
 
 class FakeGraphApi:
@@ -53,9 +63,10 @@ class FakeGraphApi:
         with self._lock:
             status, answer = self.script.pop(0) if self.script else (
                 200, {"messaging_product": "whatsapp", "contacts": [{"input": body.get("to")}],
-                      "messages": [{"id": f"wamid.graph-{len(self.requests) + 1}"}]})
+                      "messages": [{"id": wamid(str(body.get("to")), len(self.requests) + 1)}]})
             self.requests.append({"path": path, "authorization": headers.get("authorization"),
-                                  "body": body, "status": status})
+                                  "body": body, "status": status,
+                                  "id": (answer.get("messages") or [{}])[0].get("id")})
         return status, answer
 
     def media_requests(self) -> list[dict[str, Any]]:

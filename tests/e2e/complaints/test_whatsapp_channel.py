@@ -4,6 +4,7 @@ ones, and the replies sent to a local stand-in of the Graph API (every request r
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -15,7 +16,8 @@ from typing import Any
 import httpx
 import pytest
 from complaints_e2e import Client, events, now, running_stack
-from fake_graph_api import FakeGraphApi
+from fake_graph_api import FakeGraphApi, wamid
+from pymongo import MongoClient
 from serambi_contracts.complaints import ComplaintReceived
 
 pytestmark = pytest.mark.slow  # make test-slow (CI runs it after make test)
@@ -24,6 +26,7 @@ APP_SECRET = "test-app-secret-0123456789abcdef"
 VERIFY_TOKEN = "test-verify-token"
 PHONE_NUMBER_ID = "1098765432"
 TEMPLATE = "serambi_jawaban_pengaduan"
+RECEIPT_TEMPLATE = "serambi_terima_pengaduan"
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +41,8 @@ def wa_stack(tmp_path_factory: pytest.TempPathFactory, graph: FakeGraphApi) -> I
         "SERAMBI_WHATSAPP_MODE": "cloud", "SERAMBI_WHATSAPP_API_BASE_URL": graph.url,
         "SERAMBI_WHATSAPP_PHONE_NUMBER_ID": PHONE_NUMBER_ID, "SERAMBI_WHATSAPP_ACCESS_TOKEN": "test-token",
         "SERAMBI_WHATSAPP_APP_SECRET": APP_SECRET, "SERAMBI_WHATSAPP_VERIFY_TOKEN": VERIFY_TOKEN,
-        "SERAMBI_WHATSAPP_TEMPLATE": TEMPLATE, "SERAMBI_WHATSAPP_PUSH_SECONDS": "0.2",
+        "SERAMBI_WHATSAPP_TEMPLATE": TEMPLATE, "SERAMBI_WHATSAPP_RECEIPT_TEMPLATE": RECEIPT_TEMPLATE,
+        "SERAMBI_WHATSAPP_PUSH_SECONDS": "0.2",
         "SERAMBI_WHATSAPP_RETRY_SECONDS": "0.3", "SERAMBI_PUBLIC_BASE_URL": "https://layanan.example.go.id",
     }
     with running_stack(tmp_path_factory.mktemp("whatsapp"), ("complaints",), env) as stack:
@@ -62,7 +66,7 @@ def text_delivery(number: str, text: str, *, message_id: str | None = None, at: 
             "messaging_product": "whatsapp",
             "metadata": {"display_phone_number": "6285828735503", "phone_number_id": PHONE_NUMBER_ID},
             "contacts": [{"profile": {"name": name}, "wa_id": number}],
-            "messages": [{"from": number, "id": message_id or f"wamid.{uuid.uuid4().hex}",
+            "messages": [{"from": number, "id": message_id or wamid(number, uuid.uuid4().int),
                           "timestamp": str(at or int(time.time())), "type": "text", "text": {"body": text}}],
         }}]}]}
 
@@ -129,6 +133,34 @@ def test_a_text_message_becomes_a_whatsapp_complaint_and_the_sender_gets_the_tra
     assert receipt["authorization"] == "Bearer test-token"
     assert f"https://layanan.example.go.id/lacak/pengaduan/{code}#t=" in receipt["body"]["text"]["body"]
     assert number not in wa_stack.log_text()
+
+
+def stored_text(stack) -> str:
+    """Every document of every database of the stack (the service's and the vault's), as JSON."""
+    with MongoClient(stack.env["SERAMBI_MONGO_URL"]) as client:
+        return "\n".join(json.dumps(document, default=str)
+                         for name in client.list_database_names() if name not in ("admin", "config", "local")
+                         for collection in client[name].list_collection_names()
+                         for document in client[name][collection].find())
+
+
+def test_message_ids_which_hold_the_number_are_kept_only_hashed(api, graph, wa_stack) -> None:
+    """A wamid is base64 holding the other party's number (Meta's example
+    wamid.HBgLMTY1MDUwNzY1MjAVAgARGBI5QTNDQTVCM0Q0Q0Q2RTY3RTcA holds 16505076520): neither the ids
+    of the complainant's messages nor those of our replies are kept, nor logged."""
+    number = new_number()
+    first, second = wamid(number, 1), wamid(number, 2)
+    assert number.encode() in base64.b64decode(first.removeprefix("wamid."))
+    post(api, text_delivery(number, "Lampu jalan di depan kantor mati.", message_id=first))
+    post(api, text_delivery(number, "Sudah seminggu.", message_id=second))
+    code = complaint_from(api, graph, number)
+    answer(api, code, "Lampu sudah diganti.")
+    sent = [r["id"] for r in graph.wait_for(number, 2)]
+    time.sleep(1)  # the outbox has recorded the answer as sent by now
+    stored, logged = stored_text(wa_stack), wa_stack.log_text()
+    for message_id in (first, second, *sent):
+        assert message_id not in stored and message_id not in logged
+    assert number not in stored and number not in logged
 
 
 def test_a_duplicate_delivery_of_the_same_message_is_recorded_once(api, graph) -> None:
@@ -201,7 +233,8 @@ def test_outside_the_24_hour_window_the_answer_goes_as_the_approved_template(api
 
 
 def complaint_of_template(graph: FakeGraphApi, number: str) -> str:
-    """The receipt of a message older than 24 hours goes as the template too (its code inside)."""
+    """The receipt of a message older than 24 hours goes as the receipt's own template (its code
+    inside), never the answer's."""
     receipt = graph.wait_for(number, 1)[0]["body"]
-    assert receipt["type"] == "template"
+    assert receipt["type"] == "template" and receipt["template"]["name"] == RECEIPT_TEMPLATE
     return receipt["template"]["components"][0]["parameters"][0]["text"]

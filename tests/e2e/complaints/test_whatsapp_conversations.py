@@ -19,6 +19,7 @@ from serambi_contracts.complaints import ComplaintChannel, ComplaintNoteAdded, C
 from test_whatsapp_channel import (
     APP_SECRET,
     PHONE_NUMBER_ID,
+    RECEIPT_TEMPLATE,
     TEMPLATE,
     VERIFY_TOKEN,
     answer,
@@ -47,7 +48,8 @@ def wa_stack(tmp_path_factory: pytest.TempPathFactory, graph: FakeGraphApi) -> I
         "SERAMBI_WHATSAPP_MODE": "cloud", "SERAMBI_WHATSAPP_API_BASE_URL": graph.url,
         "SERAMBI_WHATSAPP_PHONE_NUMBER_ID": PHONE_NUMBER_ID, "SERAMBI_WHATSAPP_ACCESS_TOKEN": "test-token",
         "SERAMBI_WHATSAPP_APP_SECRET": APP_SECRET, "SERAMBI_WHATSAPP_VERIFY_TOKEN": VERIFY_TOKEN,
-        "SERAMBI_WHATSAPP_TEMPLATE": TEMPLATE, "SERAMBI_WHATSAPP_PUSH_SECONDS": "0.2",
+        "SERAMBI_WHATSAPP_TEMPLATE": TEMPLATE, "SERAMBI_WHATSAPP_RECEIPT_TEMPLATE": RECEIPT_TEMPLATE,
+        "SERAMBI_WHATSAPP_PUSH_SECONDS": "0.2",
         "SERAMBI_WHATSAPP_RETRY_SECONDS": "0.3", "SERAMBI_WHATSAPP_GROUP_MINUTES": "60",
         "SERAMBI_PUBLIC_BASE_URL": "https://layanan.example.go.id",
     }

@@ -3,6 +3,7 @@ talking HTTP to a local stand-in of the Graph API."""
 
 from __future__ import annotations
 
+import base64
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
@@ -150,3 +151,52 @@ async def test_the_cloud_adapter_sends_the_token_to_the_lookup_and_the_download_
         ("/v21.0/1479537139650976", "Bearer test-token"), ("/files/1479537139650976", "Bearer test-token")]
     assert not cloud._trusted("http://elsewhere.example/files/1")  # plain http elsewhere: no token
     assert cloud._trusted("https://lookaside.fbsbx.com/whatsapp_business/attachments/?mid=1")
+
+
+# -- an expired access token is an operator's fix, not the message's fault: transient -------------
+def expire_token(sender) -> None:
+    if sender.graph is None:
+        sender.token_expired = True
+    else:  # the Graph API's answer to an expired or revoked token
+        sender.graph.token = "renewed-token"
+        sender.graph.script.append((401, {"error": {"message": "Error validating access token",
+                                                    "type": "OAuthException", "code": 190}}))
+
+
+async def test_an_expired_access_token_is_a_transient_failure_for_sending_and_for_media(sender) -> None:
+    media(sender, "1479537139650977", PNG)
+    expire_token(sender)
+    with pytest.raises(TransientWhatsAppError) as sending:
+        await sender.send_text(NUMBER, "halo")
+    with pytest.raises(TransientWhatsAppError) as fetching:
+        await sender.fetch_media("1479537139650977", 1_000)
+    assert sending.value.code == 190 and fetching.value.code == 190
+
+
+@pytest.mark.parametrize(("status", "code"), [(400, 190), (403, 10), (400, 130429), (400, 131056)])
+async def test_meta_s_token_permission_and_rate_limit_codes_are_transient(graph, status, code) -> None:
+    cloud = CloudWhatsApp(graph.url, "1098765432", "test-access-token", timeout=5)
+    graph.script.append((status, {"error": {"message": "try later", "code": code}}))
+    try:
+        with pytest.raises(TransientWhatsAppError):
+            await cloud.send_text(NUMBER, "halo")
+    finally:
+        await cloud.close()
+
+
+async def test_a_refusal_keeps_the_status_and_code_never_meta_s_text(graph) -> None:
+    cloud = CloudWhatsApp(graph.url, "1098765432", "test-access-token", timeout=5)
+    graph.script.append((400, {"error": {"message": f"(#131026) Message undeliverable to {NUMBER[1:]}",
+                                         "code": 131026}}))
+    try:
+        with pytest.raises(PermanentWhatsAppError) as refused:
+            await cloud.send_text(NUMBER, "halo")
+    finally:
+        await cloud.close()
+    assert refused.value.code == 131026 and NUMBER[1:] not in str(refused.value)
+
+
+async def test_message_ids_are_shaped_like_meta_s_and_hold_the_number(sender) -> None:
+    """Why Serambi keeps them only hashed (serambi_complaints.whatsapp.message_key)."""
+    message_id = await sender.send_text(NUMBER, "halo")
+    assert NUMBER[1:].encode() in base64.b64decode(message_id.removeprefix("wamid."))

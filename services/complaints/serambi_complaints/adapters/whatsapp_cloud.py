@@ -2,9 +2,13 @@
 
 ``POST {base}/{phone_number_id}/messages`` with ``Authorization: Bearer <access token>`` and
 ``{"messaging_product": "whatsapp", "to": "<digits>", "type": "text" | "template", …}``; a 2xx
-answers ``{"messages": [{"id": "wamid…"}]}``. HTTP 429 and 5xx, timeouts and connection errors
-are transient; other 4xx are permanent, with Meta's ``error.code`` (131047: the 24-hour window
-has closed). The base URL includes the Graph API version (``https://graph.facebook.com/v21.0``).
+answers ``{"messages": [{"id": "wamid…"}]}``. Timeouts, connection errors, HTTP 401, 403, 408,
+429 and 5xx, and Meta's error codes of an expired or revoked token (190), of a rate limit or of a
+service temporarily down (``TRANSIENT_CODES``) are transient — an operator renewing the token
+fixes them without the message changing; other 4xx are permanent, with Meta's ``error.code``
+(131047: the 24-hour window has closed). An error keeps the status and code only, never Meta's
+text (it may quote the number). The base URL includes the Graph API version
+(``https://graph.facebook.com/v21.0``).
 
 Media a citizen sent: ``GET {base}/{media id}`` (the same token) answers
 ``{"url", "mime_type", "sha256", "file_size", "id"}``; ``GET <url>`` with the token gives the
@@ -22,6 +26,18 @@ import httpx
 
 from ..lapor_attachments import AttachmentError, download
 from ..whatsapp import MediaTooLarge, PermanentWhatsAppError, TransientWhatsAppError
+
+#: Graph API error codes worth another try later: the service unavailable or failing for now
+#: (1, 2, 131000, 131016, 133004), rate limits (4, 17, 80007, 130429, 131048, 131056), the access
+#: token expired, revoked or short of a permission (190, 10, 200: an operator fixes those).
+TRANSIENT_CODES = frozenset({1, 2, 4, 10, 17, 190, 200, 80007, 130429, 131000, 131016, 131048, 131056,
+                             133004})
+TRANSIENT_STATUSES = frozenset({401, 403, 408, 429})
+
+
+def transient(status: int, code: int | None = None) -> bool:
+    """Whether an HTTP status (and Meta's error code) is worth another try later."""
+    return status >= 500 or status in TRANSIENT_STATUSES or code in TRANSIENT_CODES
 
 
 class CloudWhatsApp:
@@ -50,15 +66,8 @@ class CloudWhatsApp:
             response = await self.client.post(self.path, json=body)
         except httpx.HTTPError as exc:
             raise TransientWhatsAppError(f"Cloud API unreachable: {type(exc).__name__}") from exc
+        _raise_for(response, "message")
         answer = _json(response)
-        if response.status_code == 429 or response.status_code >= 500:
-            raise TransientWhatsAppError(f"Cloud API answered HTTP {response.status_code}")
-        if response.status_code >= 400:
-            error = answer.get("error") if isinstance(answer.get("error"), dict) else {}
-            code = error.get("code") if isinstance(error.get("code"), int) else None
-            raise PermanentWhatsAppError(
-                f"Cloud API refused: HTTP {response.status_code} code {code} "
-                f"{str(error.get('message') or '')[:200]}", code)
         try:
             return str(answer["messages"][0]["id"])
         except (KeyError, IndexError, TypeError):
@@ -79,7 +88,7 @@ class CloudWhatsApp:
         try:
             file = await download(self.client, url, max_bytes)
         except AttachmentError as exc:
-            if exc.status is not None and exc.status != 429 and exc.status < 500:
+            if exc.status is not None and not transient(exc.status):
                 raise PermanentWhatsAppError(f"media download refused: HTTP {exc.status}") from exc
             raise TransientWhatsAppError(f"media download failed: {exc}") from exc
         except httpx.HTTPError as exc:
@@ -97,13 +106,13 @@ class CloudWhatsApp:
 
 
 def _raise_for(response: httpx.Response, what: str) -> None:
-    if response.status_code == 429 or response.status_code >= 500:
-        raise TransientWhatsAppError(f"Cloud API {what}: HTTP {response.status_code}")
-    if response.status_code >= 400:
-        error = _json(response).get("error")
-        code = error.get("code") if isinstance(error, dict) and isinstance(error.get("code"), int) else None
-        raise PermanentWhatsAppError(f"Cloud API {what} refused: HTTP {response.status_code} code {code}",
-                                     code)
+    if response.status_code < 400:
+        return
+    error = _json(response).get("error")
+    code = error.get("code") if isinstance(error, dict) and isinstance(error.get("code"), int) else None
+    if transient(response.status_code, code):
+        raise TransientWhatsAppError(f"Cloud API {what}: HTTP {response.status_code} code {code}", code)
+    raise PermanentWhatsAppError(f"Cloud API {what} refused: HTTP {response.status_code} code {code}", code)
 
 
 def _json(response: httpx.Response) -> dict[str, Any]:

@@ -7,7 +7,9 @@ Both answer 404 while the channel is off. A bad or missing signature is 401, log
 payload; a body over ``public_body_max_bytes`` is 413. A delivery is acknowledged (200) only
 after its messages are recorded, so Meta retries it otherwise — duplicates are recorded once; a
 message whose sender's earlier message is still being recorded, or whose media the Graph API
-cannot hand out for now, is answered 503 (retried too).
+cannot hand out for now, is answered 503 (retried too). One message that cannot be recorded
+never stops the others of the delivery: each is tried (a sender's later messages wait for their
+earlier one, to keep their order), and the delivery is answered 503 if any was left — never 500.
 """
 
 from __future__ import annotations
@@ -65,13 +67,20 @@ async def deliver(
         payload = json.loads(body)
     except ValueError:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "the body is not JSON") from None
-    intake, recorded = service_of(request).whatsapp_intake, 0
+    intake, recorded, left = service_of(request).whatsapp_intake, 0, set()
     for message in whatsapp.parse_delivery(payload):
+        if message.phone in left:  # its sender's earlier message comes again first
+            continue
         try:
             if await intake.record(message, now_utc()):
                 recorded += 1
-        except whatsapp.ConversationBusy:  # Meta delivers it again; what was recorded stays once
-            raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "not recorded for now (the "
-                                "sender's earlier message, or the media download); deliver again",
-                                headers={"Retry-After": "5"}) from None
+        except whatsapp.ConversationBusy:
+            left.add(message.phone)
+        except Exception as exc:  # noqa: BLE001 — one message must not block the others
+            left.add(message.phone)
+            log.error("whatsapp.message_failed", kind=message.kind, error=type(exc).__name__)
+    if left:  # Meta delivers it again; what was recorded stays once
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "not all recorded for now (a sender's "
+                            "earlier message, the media download, or a failure); deliver again",
+                            headers={"Retry-After": "5"})
     return {"recorded": recorded}

@@ -1,0 +1,368 @@
+"""The WhatsApp channel when things go wrong, in-process on real NATS and SecantusDB (the webhook
+over ASGI with signed deliveries, the in-memory WhatsApp port): an erased complainant writing
+again, a message that fails beside others, a crash between recording and remembering, media the
+Graph API will not hand out, replies WhatsApp does not deliver — and message ids, which hold the
+sender's number, kept only hashed."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from complaints_support import eventually, stream_events
+from serambi_complaints import application, whatsapp_replies
+from serambi_complaints.main import create_app
+from serambi_complaints.whatsapp import MESSAGES, FakeWhatsApp, example_wamid, message_key
+from serambi_contracts.complaints import (
+    ComplaintChannel,
+    ComplaintNoteAdded,
+    ComplaintReceived,
+    ComplaintReplyFailed,
+    ComplaintTier,
+    Disclosure,
+    ReplyFailure,
+    ReplyKind,
+)
+from serambi_kit.erasure import erase, identifiers
+
+SECRET = "test-app-secret"
+WA = {"whatsapp_mode": "cloud", "whatsapp_phone_number_id": "1098765432", "whatsapp_access_token": "token",
+      "whatsapp_app_secret": SECRET, "whatsapp_verify_token": "verify", "whatsapp_push_seconds": 0.1,
+      "whatsapp_retry_seconds": 0.05, "public_base_url": "https://layanan.example.go.id"}
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(64)
+
+
+def new_number() -> str:
+    return "62812" + str(uuid.uuid4().int)[:8]
+
+
+def message(number: str, text: str, *, message_id: str | None = None, at: int | None = None,
+            media_id: str | None = None) -> dict:
+    """One message as Meta documents it, with an id shaped like Meta's (it holds the number)."""
+    item = {"from": number, "id": message_id or example_wamid(number, uuid.uuid4().int),
+            "timestamp": str(at or int(time.time())), "type": "text", "text": {"body": text}}
+    if media_id:
+        item.pop("text")
+        item.update({"type": "image", "image": {"id": media_id, "mime_type": "image/png", "caption": text}})
+    return item
+
+
+def delivery(*messages: dict) -> dict:
+    contacts = [{"wa_id": m["from"], "profile": {"name": "Budi Santoso"}} for m in messages]
+    return {"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages",
+            "value": {"messaging_product": "whatsapp", "contacts": contacts, "messages": list(messages)}}]}]}
+
+
+async def post(client: httpx.AsyncClient, payload: dict) -> httpx.Response:
+    body = json.dumps(payload).encode()
+    signature = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+    return await client.post("/api/v1/channels/whatsapp/webhook", content=body,
+                             headers={"X-Hub-Signature-256": signature, "Content-Type": "application/json"})
+
+
+@pytest.fixture
+async def wa(start_service):
+    async def start(**settings):
+        fake = FakeWhatsApp()
+        service = await start_service(settings={**WA, **settings}, whatsapp_sender=fake)
+        transport = httpx.ASGITransport(app=create_app(service=service), raise_app_exceptions=False)
+        client = httpx.AsyncClient(transport=transport, base_url="http://complaints")
+        client.service, client.fake = service, fake
+        started.append(client)
+        return client
+
+    started: list[httpx.AsyncClient] = []
+    yield start
+    for client in started:
+        await client.aclose()
+
+
+async def code_of(client, message_id: str) -> str:
+    mapping = await client.service.runtime.db[MESSAGES].find_one({"_id": message_key(message_id)})
+    return mapping["tracking_code"]
+
+
+async def view(client, code: str, check=lambda v: True) -> dict:
+    found: dict = {}
+
+    async def ready() -> bool:
+        nonlocal found
+        found = await client.service.reader().officer_view(code, datetime.now(UTC)) or {}
+        return bool(found) and check(found)
+
+    await eventually(ready)
+    return found
+
+
+# -- 1. an erased complainant writes again -------------------------------------------------------
+async def test_after_erasure_the_numbers_next_message_opens_a_new_complaint_not_a_500(wa, nats_client):
+    client = await wa()
+    number = new_number()
+    first = message(number, "Antrean loket perizinan panjang sekali")
+    assert (await post(client, delivery(first))).json() == {"recorded": 1}
+    erased_code = await code_of(client, first["id"])
+    assert await erase(client.service.runtime.vault, identifiers(phone="+" + number))
+
+    again = message(number, "Halo, ada kabar?")  # within the grouping window, the complaint still open
+    response = await post(client, delivery(again))
+    assert response.status_code == 200 and response.json() == {"recorded": 1}
+    new_code = await code_of(client, again["id"])
+    assert new_code != erased_code
+    assert (await view(client, new_code))["summary"] == "Halo, ada kabar?"
+    later = message(number, "Ini lanjutannya.")
+    assert (await post(client, delivery(later))).json() == {"recorded": 1}
+    assert await code_of(client, later["id"]) == new_code  # the new complaint is the conversation now
+    notes = [e for e in await stream_events(nats_client, new_code) if isinstance(e, ComplaintNoteAdded)]
+    assert len(notes) == 1
+    assert not [e for e in await stream_events(nats_client, erased_code) if isinstance(e, ComplaintNoteAdded)]
+
+
+async def test_a_note_placed_on_a_complaint_erased_since_becomes_a_new_complaint_on_redelivery(wa):
+    """What an earlier failure left: the message mapped as a note of a complaint whose key is gone."""
+    client = await wa()
+    number = new_number()
+    first = message(number, "Jalan rusak di depan kantor")
+    await post(client, delivery(first))
+    erased_code = await code_of(client, first["id"])
+    await erase(client.service.runtime.vault, identifiers(phone="+" + number))
+    again = message(number, "Sudah dua minggu.")
+    await client.service.runtime.db[MESSAGES].insert_one(
+        {"_id": message_key(again["id"]), "role": "note", "tracking_code": erased_code, "at": datetime.now(UTC)})
+    response = await post(client, delivery(again))
+    assert response.status_code == 200 and response.json() == {"recorded": 1}
+    mapping = await client.service.runtime.db[MESSAGES].find_one({"_id": message_key(again["id"])})
+    assert mapping["role"] == "complaint" and mapping["tracking_code"] != erased_code and mapping["recorded"]
+
+
+async def test_one_message_that_fails_does_not_block_the_others_of_the_delivery(wa, monkeypatch):
+    client = await wa()
+    broken, fine = new_number(), new_number()
+    intake = client.service.whatsapp_intake
+    complaint = intake._complaint
+
+    async def failing(code, incoming, *args):
+        if incoming.phone == "+" + broken:
+            raise RuntimeError("a bug")
+        return await complaint(code, incoming, *args)
+
+    monkeypatch.setattr(intake, "_complaint", failing)
+    first, second = message(broken, "Pesan yang gagal"), message(fine, "Pesan yang baik")
+    response = await post(client, delivery(first, second))
+    assert response.status_code == 503 and response.headers["Retry-After"]  # Meta delivers it again
+    assert (await view(client, await code_of(client, second["id"])))["summary"] == "Pesan yang baik"
+    monkeypatch.setattr(intake, "_complaint", complaint)
+    assert (await post(client, delivery(first, second))).json() == {"recorded": 1}  # the other, once
+
+
+# -- 6. recorded only once the conversation knows its complaint ----------------------------------
+async def test_a_failure_before_the_conversation_learns_its_complaint_is_redone_on_redelivery(wa, monkeypatch):
+    client = await wa()
+    number = new_number()
+    intake = client.service.whatsapp_intake
+    remember = intake._remember
+
+    async def once(*args):
+        monkeypatch.setattr(intake, "_remember", remember)
+        raise ConnectionError("MongoDB went away")
+
+    monkeypatch.setattr(intake, "_remember", once)
+    first = message(number, "Izin saya belum terbit")
+    assert (await post(client, delivery(first))).status_code == 503
+    assert (await post(client, delivery(first))).json() == {"recorded": 0}  # Meta's redelivery
+    code = await code_of(client, first["id"])
+    follow_up = message(number, "Nomor berkas 12/IU")
+    assert (await post(client, delivery(follow_up))).json() == {"recorded": 1}
+    assert await code_of(client, follow_up["id"]) == code  # a note on it, not a second complaint
+
+
+# -- 5. media the Graph API will not hand out ----------------------------------------------------
+async def test_an_expired_token_on_a_media_fetch_is_retried_not_the_file_dropped(wa):
+    client = await wa()
+    number, media_id = new_number(), str(uuid.uuid4().int)[:16]
+    client.fake.media[media_id] = PNG
+    client.fake.token_expired = True
+    photo = message(number, "Foto antrean", media_id=media_id)
+    assert (await post(client, delivery(photo))).status_code == 503
+    client.fake.token_expired = False  # an operator renewed it
+    assert (await post(client, delivery(photo))).json() == {"recorded": 1}
+    found = await view(client, await code_of(client, photo["id"]), lambda v: v["attachments"])
+    assert found["attachments"][0]["media_type"] == "image/png"
+
+
+async def test_media_failing_for_good_lets_the_message_through_after_the_attempts(wa):
+    client = await wa()
+    client.service.whatsapp_intake.media_max_attempts = 3
+    number, media_id = new_number(), str(uuid.uuid4().int)[:16]
+    client.fake.media[media_id] = PNG
+    client.fake.token_expired = True
+    photo = message(number, "Foto antrean", media_id=media_id)
+    assert [(await post(client, delivery(photo))).status_code for _ in range(2)] == [503, 503]
+    assert (await post(client, delivery(photo))).json() == {"recorded": 1}  # the third attempt
+    client.fake.token_expired = False
+    found = await view(client, await code_of(client, photo["id"]))
+    assert found["attachments"] == []
+    assert f"tidak dapat diunduh dari WhatsApp; media id {media_id}]" in found["description"]
+
+
+async def test_media_of_a_message_sent_over_a_day_ago_is_not_waited_for(wa):
+    client = await wa()
+    number, media_id = new_number(), str(uuid.uuid4().int)[:16]
+    client.fake.fail_next = 1  # the Graph API is down (HTTP 503)
+    photo = message(number, "Foto lama", media_id=media_id, at=int(time.time()) - 25 * 3600)
+    assert (await post(client, delivery(photo))).json() == {"recorded": 1}
+    found = await view(client, await code_of(client, photo["id"]))
+    assert f"media id {media_id}]" in found["description"]
+
+
+# -- 2. message ids hold the number: kept only hashed --------------------------------------------
+async def test_no_message_id_nor_number_is_kept_in_mongodb(wa, mongo_client):
+    client = await wa()
+    service, number = client.service, new_number()
+    first, second = message(number, "Lampu jalan mati"), message(number, "Sudah seminggu")
+    await post(client, delivery(first))
+    await post(client, delivery(second))
+    code = await code_of(client, first["id"])
+    store, vault, rules, now = service.runtime.store, service.runtime.vault, service.rules, datetime.now(UTC)
+    await application.classify(store, rules, code, ComplaintTier.RINGAN, "officer-1")
+    await application.assign(store, code, "tim-pengaduan", None, "officer-1")
+    await application.answer(store, vault, rules, code, "Lampu sudah diganti.", "officer-1", now)
+
+    async def both_sent() -> bool:
+        return len(client.fake.sent) == 2 and await service.runtime.db["whatsapp_outbox"].count_documents(
+            {"state": "sent"}) == 2
+
+    await eventually(both_sent)
+    ids = [first["id"], second["id"], *(m["id"] for m in client.fake.sent)]
+    assert all(number in base64.b64decode(i.removeprefix("wamid.")).decode("latin-1") for i in ids)
+    text = ""
+    for name in (service.settings.mongo_database, service.settings.vault_database):
+        database = mongo_client[name]
+        for collection in await database.list_collection_names():
+            async for document in database[collection].find():
+                text += json.dumps(document, default=str) + "\n"
+    assert number not in text
+    assert "wamid." not in text and not any(i.removeprefix("wamid.")[:12] in text for i in ids)
+
+
+async def test_ids_recorded_in_clear_before_are_rekeyed_at_start(start_service):
+    service = await start_service(settings=WA, whatsapp_sender=FakeWhatsApp())
+    db, raw = service.runtime.db, example_wamid("6281234567890")
+    await db[MESSAGES].insert_one({"_id": raw, "role": "complaint", "tracking_code": "ADU-2026-000001",
+                                   "recorded": True})
+    await db["whatsapp_outbox"].insert_one({"_id": "e1", "state": "sent", "message_id": raw})
+    await start_service(settings=WA, whatsapp_sender=FakeWhatsApp())  # a replica starting (a restart)
+    assert await db[MESSAGES].find_one({"_id": raw}) is None
+    assert (await db[MESSAGES].find_one({"_id": message_key(raw)}))["tracking_code"] == "ADU-2026-000001"
+    assert await db["whatsapp_outbox"].find_one({"_id": "e1"}) == {
+        "_id": "e1", "state": "sent", "message_key": message_key(raw)}
+
+
+# -- 3 and 4. replies WhatsApp does not deliver -------------------------------------------------
+async def officer_recorded(service, received_at: datetime) -> str:
+    new = application.NewComplaint(
+        channel=ComplaintChannel.WHATSAPP, received_at=received_at, disclosure=Disclosure.NAMED,
+        summary="Jalan rusak", description="Jalan rusak di depan kantor", name="Budi",
+        phone="+62812" + str(uuid.uuid4().int)[:8], recorded_by="officer-aduan")
+    outcome, _ = await application.receive(service.runtime.store, service.runtime.db, service.runtime.vault,
+                                           service.rules, new, received_at + timedelta(minutes=5))
+    return outcome.complaint.tracking_code
+
+
+async def failure_of(nats_client, code: str) -> ComplaintReplyFailed:
+    found: list = []
+
+    async def recorded() -> bool:
+        nonlocal found
+        found = [e for e in await stream_events(nats_client, code) if isinstance(e, ComplaintReplyFailed)]
+        return bool(found)
+
+    await eventually(recorded)
+    [failed] = found
+    return failed
+
+
+async def test_a_receipt_refused_for_good_is_recorded_for_the_notifiers_sms_and_shown_to_officers(
+    wa, nats_client
+):
+    client = await wa()
+    client.fake.refusing = 131026  # not a WhatsApp number
+    number = new_number()
+    first = message(number, "Pelayanan lambat")
+    await post(client, delivery(first))
+    code = await code_of(client, first["id"])
+    failed = await failure_of(nats_client, code)
+    assert (failed.reply, failed.reason, failed.error_code, failed.attempts) == (
+        ReplyKind.RECEIPT, ReplyFailure.REFUSED, 131026, 1)
+    received = (await stream_events(nats_client, code))[0]
+    assert isinstance(received, ComplaintReceived)
+    assert failed.cause_event_id and failed.answer is None and number not in failed.model_dump_json()
+    shown = (await view(client, code, lambda v: v["failed_replies"]))["failed_replies"]
+    assert [(f["reply"], f["reason"]) for f in shown] == [("receipt", "refused")]
+
+
+async def test_an_expired_token_is_retried_and_after_the_last_attempt_the_answer_goes_by_sms(
+    wa, nats_client
+):
+    client = await wa(whatsapp_max_attempts=3)
+    service, number = client.service, new_number()
+    first = message(number, "Lampu jalan mati")
+    await post(client, delivery(first))
+    code = await code_of(client, first["id"])
+    await eventually(lambda: _async(len(client.fake.sent) == 1))
+    client.fake.token_expired = True
+    store, vault, rules = service.runtime.store, service.runtime.vault, service.rules
+    await application.classify(store, rules, code, ComplaintTier.RINGAN, "officer-1")
+    await application.assign(store, code, "tim-pengaduan", None, "officer-1")
+    await application.answer(store, vault, rules, code, "Lampu sudah diganti.", "officer-1", datetime.now(UTC))
+    failed = await failure_of(nats_client, code)
+    assert (failed.reply, failed.reason, failed.error_code, failed.attempts) == (
+        ReplyKind.ANSWER, ReplyFailure.UNAVAILABLE, 190, 3)
+    assert await vault.reveal(failed.answer) == "Lampu sudah diganti."  # sealed, for the SMS
+
+
+async def _async(value):
+    return value
+
+
+async def test_an_officer_recorded_receipt_outside_the_window_is_not_sent_as_the_answer_template(
+    wa, nats_client
+):
+    client = await wa()
+    code = await officer_recorded(client.service, datetime.now(UTC).replace(microsecond=0) - timedelta(hours=30))
+    failed = await failure_of(nats_client, code)
+    assert (failed.reply, failed.reason, failed.attempts) == (ReplyKind.RECEIPT, ReplyFailure.OUTSIDE_WINDOW, 0)
+    assert client.fake.sent == []  # never "Pengaduan … sudah dijawab"
+
+
+async def test_with_a_receipt_template_a_late_receipt_goes_as_that_template(wa):
+    client = await wa(whatsapp_receipt_template="serambi_terima_pengaduan")
+    code = await officer_recorded(client.service, datetime.now(UTC).replace(microsecond=0) - timedelta(hours=30))
+    await eventually(lambda: _async(bool(client.fake.sent)))
+    [sent] = client.fake.sent
+    assert (sent["type"], sent["template"], sent["parameters"]) == ("template", "serambi_terima_pengaduan", [code])
+
+
+async def test_a_failure_the_event_store_did_not_take_is_recorded_on_a_later_round(wa, nats_client, monkeypatch):
+    client = await wa()
+    decide = whatsapp_replies.decide_reply_failed
+
+    def once(*args):
+        monkeypatch.setattr(whatsapp_replies, "decide_reply_failed", decide)
+        raise ConnectionError("NATS went away")
+
+    monkeypatch.setattr(whatsapp_replies, "decide_reply_failed", once)
+    client.fake.refusing = 131026
+    number = new_number()
+    first = message(number, "Pelayanan lambat")
+    await post(client, delivery(first))
+    failed = await failure_of(nats_client, await code_of(client, first["id"]))
+    assert failed.reason is ReplyFailure.REFUSED
+    outbox = client.service.runtime.db["whatsapp_outbox"]
+    await eventually(lambda: outbox.count_documents({"reported": True}))
