@@ -188,8 +188,8 @@ async def _complaint_info(db: AsyncDatabase, recorded: RecordedEvent) -> CaseInf
             case[key] = getattr(value, "value", value)
     sealed = {"case.summary": doc.get("sealed_summary"), TOKEN: doc.get("sealed_token"),
               THREAD: doc.get("sealed_email_thread")}
-    if isinstance(event, c.ComplaintAnswered):
-        sealed["answer"] = _dump(event.answer)
+    if isinstance(event, c.ComplaintAnswered | c.ComplaintReplyFailed) and event.answer is not None:
+        sealed["answer"] = _dump(event.answer)  # a reply failed on WhatsApp carries the answer again
     if isinstance(event, c.ComplaintReopened):
         sealed["reason"] = _dump(event.reason)
     if isinstance(event, c.ComplaintAssigned):

@@ -40,7 +40,8 @@ OFFICE = {
 }
 ERASED = "recipient erased"
 #: What the complaints service's WhatsApp channel sends a WhatsApp complainant itself (the
-#: receipt with the tracking link, the answer): not sent again by SMS or e-mail.
+#: receipt with the tracking link, the answer): not sent again by SMS — the e-mail, if they gave
+#: an address, still goes. If WhatsApp fails to deliver it, ComplaintReplyFailed brings the SMS.
 SENT_ON_WHATSAPP = (ComplaintReceived, ComplaintAnswered)
 
 
@@ -119,6 +120,8 @@ class Planner:
         revealed = {path: await self.vault.reveal(value) for path, value in info.sealed.items()}
         planned: dict[str, Planned] = {}
         for subscription in subscriptions:
+            if not subscription.applies_to(recorded.event):
+                continue
             for person in await self._people(subscription, recorded, info):
                 for channel in subscription.channels:
                     delivery = self._delivery(subscription, channel, person, recorded, info, now,
@@ -192,8 +195,9 @@ class Planner:
     # -- one delivery --------------------------------------------------------------------------
     def _sent_on_whatsapp(self, recorded: RecordedEvent, person: Person, info: cases.CaseInfo) -> bool:
         """Whether the complaints service sends this notice to this complainant on WhatsApp (its
-        channel is on, the complaint came by WhatsApp and has their number): then it goes once,
-        there, and neither SMS nor e-mail repeats it."""
+        channel is on, the complaint came by WhatsApp and has their number): then no SMS repeats
+        it on the same phone (their e-mail still goes; if WhatsApp cannot deliver it, the
+        complaints service records ComplaintReplyFailed and its subscription sends the SMS)."""
         return (self.settings.whatsapp_mode == "cloud" and person.kind is RecipientKind.CITIZEN
                 and person.phone is not None and isinstance(recorded.event, SENT_ON_WHATSAPP)
                 and info.context.get("case", {}).get("channel") == ComplaintChannel.WHATSAPP.value)
@@ -203,7 +207,7 @@ class Planner:
         recorded: RecordedEvent, info: cases.CaseInfo, now: datetime,
         revealed: dict[str, str | None],
     ) -> Planned | None:
-        if self._sent_on_whatsapp(recorded, person, info):
+        if channel is Channel.SMS and self._sent_on_whatsapp(recorded, person, info):
             return None
         raw = person.email if channel is Channel.EMAIL else person.phone
         problem = None

@@ -106,7 +106,8 @@ class NotifierSettings(ServiceSettings):
         default="off",
         description="the complaints service's WhatsApp channel (the same SERAMBI_WHATSAPP_MODE): "
         "with cloud it sends a WhatsApp complainant's receipt and answer there, and the notifier "
-        "sends neither by SMS or e-mail",
+        "sends them by e-mail only (by SMS too when WhatsApp could not deliver them: "
+        "ComplaintReplyFailed)",
     )
     mail_domain: str = Field(
         default="serambi.kalbarprov.go.id",

@@ -2,7 +2,8 @@
 
 They are configuration — ``subscriptions.toml`` in this package by default, or the file named by
 ``SERAMBI_SUBSCRIPTIONS_FILE`` — checked at start-up: events must be in the catalogue, recipients
-and attachments known, and every channel's templates present in every language.
+and attachments known, ``when`` to name fields of the event, and every channel's templates
+present in every language.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from serambi_contracts import EVENTS
+from serambi_contracts import EVENTS, Event
 from serambi_contracts.notifier import Channel
 
 DEFAULT_FILE = Path(__file__).with_name("subscriptions.toml")
@@ -21,6 +22,7 @@ RECIPIENTS = (*CITIZENS, "responsible", "escalation", "assignee")
 ATTACHMENTS = ("invitation", "cancellation", "answer_letter")
 LANGUAGES = ("id", "en")
 EVENT_NAMES = frozenset(event.name() for event in EVENTS)
+EVENT_TYPES = {event.name(): event for event in EVENTS}
 
 
 class SubscriptionError(ValueError):
@@ -34,6 +36,15 @@ class Subscription:
     recipients: tuple[str, ...]
     channels: tuple[Channel, ...]
     attach: tuple[str, ...] = ()
+    #: only events whose fields have these values (e.g. ComplaintReplyFailed's ``reply``)
+    when: tuple[tuple[str, str], ...] = ()
+
+    def applies_to(self, event: Event) -> bool:
+        for name, value in self.when:
+            actual = getattr(event, name, None)
+            if str(getattr(actual, "value", actual)) != value:  # an enum by its value
+                return False
+        return True
 
 
 def template_files(notice: str, channel: Channel) -> tuple[str, ...]:
@@ -44,7 +55,7 @@ def template_files(notice: str, channel: Channel) -> tuple[str, ...]:
 
 def _parse(entry: dict, number: int) -> Subscription:
     where = f"notice #{number}"
-    unknown = set(entry) - {"event", "notice", "recipients", "channels", "attach"}
+    unknown = set(entry) - {"event", "notice", "recipients", "channels", "attach", "when"}
     if unknown:
         raise SubscriptionError(f"{where}: unknown keys {sorted(unknown)}")
     try:
@@ -66,7 +77,14 @@ def _parse(entry: dict, number: int) -> Subscription:
             raise SubscriptionError(f"{where}: unknown attachment {attachment!r}")
     if not recipients or not channels:
         raise SubscriptionError(f"{where}: give at least one recipient and one channel")
-    return Subscription(event, notice, recipients, channels, attach)
+    when = entry.get("when", {})
+    if not isinstance(when, dict):
+        raise SubscriptionError(f"{where}: 'when' is a table of field = value")
+    for name in when:
+        if name not in EVENT_TYPES[event].model_fields:
+            raise SubscriptionError(f"{where}: 'when' names {name!r}, not a field of {event}")
+    conditions = tuple(sorted((str(name), str(value)) for name, value in when.items()))
+    return Subscription(event, notice, recipients, channels, attach, conditions)
 
 
 def parse(text: str, templates: Path | None = None) -> tuple[Subscription, ...]:

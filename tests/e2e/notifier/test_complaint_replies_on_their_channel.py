@@ -5,7 +5,8 @@ into the real SMTP sink (.eml files) and SMS sink.
 
 - An e-mail complainant's answer is a reply in their thread (In-Reply-To, References, Re:), and
   their reply to it becomes a note on the same complaint.
-- A WhatsApp complainant gets the receipt and the answer once, on WhatsApp — no SMS besides.
+- A WhatsApp complainant gets the receipt and the answer once, on WhatsApp — no SMS besides;
+  a receipt or answer WhatsApp does not deliver comes by SMS instead, and officers see it.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import hashlib
 import hmac
 import importlib.util
 import json
+import re
 import sys
 import time
 import uuid
@@ -156,7 +158,8 @@ def text_delivery(number: str, text: str) -> dict:
             "messaging_product": "whatsapp",
             "metadata": {"display_phone_number": "6285828735503", "phone_number_id": PHONE_NUMBER_ID},
             "contacts": [{"profile": {"name": "Siti Aminah"}, "wa_id": number}],
-            "messages": [{"from": number, "id": f"wamid.{uuid.uuid4().hex}", "timestamp": str(int(time.time())),
+            "messages": [{"from": number, "id": fake_graph_api.wamid(number, uuid.uuid4().int),
+                          "timestamp": str(int(time.time())),
                           "type": "text", "text": {"body": text}}],
         }}]}]}
 
@@ -182,3 +185,24 @@ def test_a_whatsapp_complainant_gets_the_receipt_and_the_answer_once_on_whatsapp
     assert not any("pengaduan Anda diterima" in t or "jawaban pengaduan" in t for t in texts)
     officers = {d["notice"] for d in deliveries(running, case_id=code) if d["recipient_kind"] == "officer"}
     assert "complaint_received_officer" in officers  # officers are still told
+
+
+def test_a_receipt_and_an_answer_whatsapp_does_not_deliver_come_by_sms_and_officers_see_it(running, graph):
+    number = "62812" + str(uuid.uuid4().int)[:8]
+    graph.script.append((400, {"error": {"message": "(#131026) Message undeliverable", "code": 131026}}))
+    assert signed_post(running, text_delivery(number, "Lampu jalan mati.")).json() == {"recorded": 1}
+
+    def texts() -> list[str]:
+        return [r["body"]["text"] for r in running.sms("+" + number)]
+
+    wait_for(lambda: any("pengaduan Anda diterima" in t for t in texts()), 40.0, "the receipt by SMS")
+    code = re.search(r"Kode (ADU-\d{4}-\d{6})", " ".join(texts())).group(1)
+    url = f"{running.stack.urls['complaints']}/api/v1/officer/complaints/{code}"
+    failed = wait_for(lambda: httpx.get(url, headers=officer_headers(running)).json()["failed_replies"],
+                      20.0, "the failed reply on the case")
+    assert [(f["reply"], f["reason"], f["error_code"]) for f in failed] == [("receipt", "refused", 131026)]
+
+    graph.script.append((400, {"error": {"message": "(#131026) Message undeliverable", "code": 131026}}))
+    answer(running, code, "Lampu sudah diganti.")
+    wait_for(lambda: any("Lampu sudah diganti." in t for t in texts()), 40.0, "the answer by SMS")
+    assert not graph.messages_to(number)  # WhatsApp delivered nothing
