@@ -237,13 +237,12 @@ async def _sender(vault: Vault, state: Complaint, note: NewNote) -> tuple[NoteSo
 
 
 async def add_note(
-    store: EventStore, vault: Vault, code: str, note: NewNote, *,
+    store: EventStore, vault: Vault, code: str, note: NewNote, *, rules: Rules,
     documents: DocumentStore | None = None, uploads: Sequence[tuple[Upload, str]] = (),
-    rules: Rules | None = None,
 ) -> Outcome:
     """Keep ``note`` with complaint ``code`` (once per ``message_key``); the domain decides the
-    rest (``domain.decide_note``: the complainant's note resumes a paused clock — given the
-    ``rules`` to move its deadline with —, a note on a closed complaint is flagged). Its
+    rest (``domain.decide_note``: the complainant's note resumes a paused clock, its deadline
+    moved by the ``rules``; a note on a closed complaint is flagged). Its
     ``uploads`` are stored sealed with the complainant's key, pending until the note is appended
     (discarded if nothing is, e.g. the message was noted before)."""
     state = await load(store, code)

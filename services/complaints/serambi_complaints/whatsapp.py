@@ -440,7 +440,7 @@ class WhatsAppIntake:
             recorded_by=RECORDED_BY, message_key=message_key(message.message_id),
         )
         try:
-            outcome = await application.add_note(self.store(), self.vault(), code, note,
+            outcome = await application.add_note(self.store(), self.vault(), code, note, rules=self.rules,
                                                  documents=self._documents(uploads), uploads=uploads)
         except domain.UnknownComplaintError:  # its first message is still being recorded
             raise ConversationBusy(f"complaint {code} is not recorded yet") from None

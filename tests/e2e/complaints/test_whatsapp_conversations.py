@@ -151,6 +151,20 @@ def test_a_follow_up_reopens_the_24_hour_window_for_the_answer(api, graph) -> No
     assert sent["text"]["body"] == f"Jawaban atas pengaduan {code}:\n\nSurat Anda sudah ditemukan."
 
 
+def test_the_complainants_follow_up_resumes_a_clock_paused_waiting_on_them(api, graph, wa_stack) -> None:
+    number = new_number()
+    post(api, text_delivery(number, "Bantuan modal usaha belum cair."))
+    code = complaint_from(api, graph, number)
+    assert api.act(code, "classify", tier="ringan").status_code == 200
+    assert api.act(code, "pause", reason="Menunggu nomor proposal").status_code == 200
+    assert post(api, text_delivery(number, "Nomor proposalnya 45/BM/2026.")).json() == {"recorded": 1}
+    view = api.wait_for(code, lambda case: any(e["step"] == "resumed" for e in case["timeline"]))
+    assert not view["paused"]
+    assert [e.get("cause") for e in view["timeline"] if e["step"] == "resumed"] == ["complainant_note"]
+    resumed = [e for e in events(wa_stack.env["SERAMBI_NATS_URL"], code) if type(e).__name__ == "ComplaintClockResumed"]
+    assert len(resumed) == 1 and resumed[0].resumed_by == "whatsapp" and resumed[0].due_at is not None
+
+
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(200)
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 OGG = b"OggS\x00\x02" + bytes(300)
