@@ -5,8 +5,8 @@ Aggregates (subject ``scheduling.<aggregate>.<id>.<Event>``):
 
 - ``audience``, id = the request's tracking code: AudienceRequested, AudienceProposed,
   AudienceReferred, AudienceScheduled, AudienceRescheduled, AudienceDeclined, AudienceHeld,
-  AudienceNoShow, AudienceCancelled, AudienceDeadlineMoved (and the audience_answer clock's
-  SLAWarning / SLABreached);
+  AudienceNoShow, AudienceCancelled, AudienceDeadlineMoved, AudienceReminderDue (and the
+  audience_answer clock's SLAWarning / SLABreached);
 - ``room`` / ``host``, id = the resource id: RoomRegistered, RoomChanged, HostRegistered,
   HostChanged, HostAvailabilitySet, HostLeaveRecorded, HostLeaveCancelled;
 - ``roomday`` / ``hostday``, id = ``<resource id>-<yyyymmdd>`` (WIB date): SlotBooked,
@@ -316,6 +316,29 @@ class AudienceDeadlineMoved(_Scheduling):
     calendar_revision: ShortText
 
 
+class ReminderKind(StrEnum):
+    DAY_BEFORE = "day_before"  # H-1: the working day before the audience, 09.00 WIB
+    SAME_DAY = "same_day"  # the morning of the audience, 07.00 WIB
+
+
+class AudienceReminderDue(_Scheduling):
+    """A reminder of a scheduled audience is due to its requester (the notifier sends it by
+    e-mail and SMS). Once per reminder kind and booking: a rescheduled audience is reminded of
+    its new slot, a cancelled or closed one is not reminded. Names only the slot (the room and
+    the hosting official in their official capacity), nothing of the requester."""
+
+    audience_id: AggregateId
+    request_tracking_code: AggregateId
+    reminder: ReminderKind
+    due_at: datetime = Field(description="when the reminder was due (its timer's instant)")
+    booking_id: AggregateId
+    starts_at: datetime
+    ends_at: datetime
+    room: ShortText
+    host: ShortText
+    location: ShortText | None = None
+
+
 # -- the working calendar (calendar aggregate) -------------------------------------------------
 class WorkingDayRevised(_Scheduling):
     """An administrator revised the working calendar after the override file (a new or moved
@@ -344,6 +367,7 @@ AUDIENCE_EVENTS: tuple[type[Event], ...] = (
     AudienceNoShow,
     AudienceCancelled,
     AudienceDeadlineMoved,
+    AudienceReminderDue,
 )
 RESOURCE_EVENTS: tuple[type[Event], ...] = (
     RoomRegistered,

@@ -2,12 +2,13 @@
 
 Start-up (after the runtime connects): build the use-case context, seed the default room and
 host (development), read the working calendar's revisions, revise the open answer deadlines if
-the calendar or the durations changed since the last start, run the SLA sweep, free orphaned
+the calendar or the durations changed since the last start, run the SLA sweep, arm the
+requester's reminders the server does not hold (``application/reminders.py``), free orphaned
 bookings and seal answer letters stored in clear before sealing (``letters.seal_stored_letters``),
 then let the consumers work. The sweep and the release of orphans then run every
 ``SERAMBI_SLA_SWEEP_SECONDS``, one replica per round (``serambi_kit.periodic``); every replica
 reads new calendar revisions every ``SERAMBI_CALENDAR_REFRESH_SECONDS`` and moves the deadlines
-they change.
+and reminders they change.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from serambi_kit.timers import Timers
 
 from . import queries, subscribers
 from .api import audiences, common, letters, reports, resources, working_days
-from .application import commands, reconcile, sla
+from .application import commands, reconcile, reminders, sla
 from .application import resources as resource_cases
 from .application.context import Catalog, Context, rules_from, utc_now
 from .domain.time import wib_day
@@ -68,6 +69,7 @@ class Scheduling:
             letters=LetterStore(db, settings.letter_secret.get_secret_value(), runtime.vault),
             timers=Timers(runtime.nc.jetstream(), "scheduling", runtime.source),
             open_audiences=lambda: queries.open_audience_ids(db),
+            upcoming_audiences=lambda: queries.upcoming_audience_ids(db, utc_now()),
             calendar=self.calendar,
             policy=self.policy,
             rules=rules_from(settings),
@@ -84,6 +86,7 @@ class Scheduling:
         await self.revisions.refresh()
         await self.revise_if_needed(ctx)
         await sla.sweep(ctx)
+        await reminders.sweep(ctx)
         await release_orphans(ctx)
         await seal_stored_letters(ctx.letters, lambda audience: commands.requester_key_of(ctx, audience))
         self.context = ctx
@@ -105,13 +108,16 @@ class Scheduling:
         Returns how many moved."""
         if self.context is None or not await self.revisions.refresh():
             return 0
-        return await self.revise_if_needed(self.context, force=True)
+        moved = await self.revise_if_needed(self.context, force=True)
+        await reminders.sweep(self.context)  # a reminder the revision moves (its day before)
+        return moved
 
     async def sweep(self) -> int:
         """One round: overdue clocks, timers the server lost, bookings no audience holds.
         Returns how many bookings it freed."""
         assert self.context is not None
         await sla.sweep(self.context, missing_only=True)
+        await reminders.sweep(self.context)
         return await release_orphans(self.context)
 
 

@@ -19,6 +19,7 @@ from serambi_contracts.scheduling import (
     AudienceNoShow,
     AudienceProposed,
     AudienceReferred,
+    AudienceReminderDue,
     AudienceRequested,
     AudienceRescheduled,
     AudienceScheduled,
@@ -164,6 +165,13 @@ def on_deadline_moved(event: AudienceDeadlineMoved, recorded: RecordedEvent) -> 
     })
 
 
+def on_reminder(event: AudienceReminderDue, recorded: RecordedEvent) -> Change:
+    return Change(event.audience_id, {
+        "$push": {"timeline": _entry("reminded", recorded, reminder=event.reminder.value,
+                                     starts_at=event.starts_at)},
+    })
+
+
 AUDIENCE_DETAILS = Projection(
     collection=AUDIENCES,
     sources=("scheduling.audience",),
@@ -173,6 +181,7 @@ AUDIENCE_DETAILS = Projection(
         AudienceRescheduled: on_rescheduled, AudienceDeclined: on_declined,
         AudienceHeld: on_held, AudienceNoShow: on_no_show, AudienceCancelled: on_cancelled,
         SLAWarning: on_warning, SLABreached: on_breached, AudienceDeadlineMoved: on_deadline_moved,
+        AudienceReminderDue: on_reminder,
     },
 )
 

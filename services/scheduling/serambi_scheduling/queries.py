@@ -90,6 +90,12 @@ async def open_audience_ids(db: AsyncDatabase) -> list[str]:
     return [document["_id"] async for document in cursor]
 
 
+async def upcoming_audience_ids(db: AsyncDatabase, now: datetime) -> list[str]:
+    """Audiences scheduled to start after ``now`` (their reminders may still be to come)."""
+    cursor = db[AUDIENCES].find({"status": "scheduled", "schedule.starts_at": {"$gt": now}}, {"_id": 1})
+    return [document["_id"] async for document in cursor]
+
+
 def _days(first: date, last: date) -> dict[str, Any]:
     return {"day": {"$gte": first.isoformat(), "$lte": last.isoformat()}}
 

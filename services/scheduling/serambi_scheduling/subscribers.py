@@ -2,7 +2,8 @@
 
 - ``scheduling-book-requests`` (INTAKE): RequestSubmitted opens and places the audience;
   RequestWithdrawn cancels it and frees its slot.
-- ``scheduling-timers`` (TIMERS_SCHEDULING): fired audience_answer timers → SLAWarning / SLABreached.
+- ``scheduling-timers`` (TIMERS_SCHEDULING): fired audience_answer timers → SLAWarning / SLABreached;
+  fired reminder timers → AudienceReminderDue.
 - ``scheduling-audience-details`` (SCHEDULING): the read models (audiences, resource_days).
 """
 
@@ -20,7 +21,7 @@ from serambi_kit.runtime import Runtime
 from serambi_kit.timers import due_consumer
 from serambi_kit.topology import ConsumerSpec
 
-from .application import commands, sla
+from .application import commands, reminders, sla
 from .application.context import Context
 from .projections import PROJECTIONS
 
@@ -60,14 +61,17 @@ def register(runtime: Runtime, context: Callable[[], Context | None], ready: asy
                 raise
             if after is not None and after.clock_running:
                 await sla.arm(ctx, after)  # proposed or referred: an officer must answer
+            await reminders.settle(ctx, after)  # booked at once: its reminders
         elif isinstance(event, RequestWithdrawn):
             await commands.withdraw(ctx, event.tracking_code, recorded.envelope.id)
             await sla.disarm(ctx, event.tracking_code)
+            await reminders.disarm(ctx, event.tracking_code)
 
     async def on_timer(recorded: RecordedEvent) -> None:
         ctx = await current()
         if isinstance(recorded.event, ClockDue):
             await sla.on_due(ctx, recorded.event)
+            await reminders.on_due(ctx, recorded.event)
 
     on_own_event = projector_handler(PROJECTIONS, lambda: runtime.db)
 
@@ -75,7 +79,8 @@ def register(runtime: Runtime, context: Callable[[], Context | None], ready: asy
                     "Opens and books (or proposes) an audience for every submitted request; "
                     "cancels it when the request is withdrawn.")
     runtime.consume(TIMERS, on_timer,
-                    "Re-checks an audience when its answer timer fires: SLAWarning / SLABreached.")
+                    "Re-checks an audience when its answer timer fires (SLAWarning / SLABreached) "
+                   "or a reminder timer fires (AudienceReminderDue).")
     runtime.consume(READ_MODELS, on_own_event,
                     "Projects scheduling's events into the audiences and resource_days read models.")
     declare_published(runtime)

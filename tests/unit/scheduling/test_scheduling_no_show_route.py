@@ -14,6 +14,7 @@ from serambi_kit.auth import TokenVerifier, issue_dev_token
 from serambi_kit.settings import ServiceSettings
 from serambi_scheduling.api import audiences, common
 from serambi_scheduling.application import commands
+from serambi_scheduling.domain.time import wib_day
 
 CODE = "AUD-2026-000031"
 
@@ -48,6 +49,11 @@ async def test_only_a_scheduler_or_admin_may_record_a_no_show(api):
 async def test_a_no_show_is_refused_before_the_slot_starts_then_recorded_once_as_its_own_outcome(api, ctx):
     client, slot = api
     path = f"/api/v1/audiences/{CODE}/no-show"
+    early = await client.post(path, json={}, headers=bearer("scheduler"))  # the day before
+    assert early.status_code == 409, early.text
+    assert early.json()["error"] == "too_early" and early.json()["rule"] == "before_audience_day"
+    assert early.json()["day"] == wib_day(slot.starts_at).isoformat()
+    ctx.now.now = slot.starts_at - timedelta(minutes=10)  # its day, before it starts
     early = await client.post(path, json={}, headers=bearer("scheduler"))
     assert early.status_code == 409 and "before it starts" in early.json()["detail"]
     too_long = await client.post(path, json={"notes": "x" * 2001}, headers=bearer("scheduler"))

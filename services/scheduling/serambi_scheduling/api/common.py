@@ -13,6 +13,7 @@ from serambi_kit.logging import redact
 from ..application.context import Context
 from ..domain.audience import Audience
 from ..domain.errors import (
+    AudienceDayError,
     NotFoundError,
     ResourceExistsError,
     SlotRuleError,
@@ -91,6 +92,9 @@ def install_error_handlers(app: FastAPI) -> None:
     async def wrong_state(_: Request, exc: StateError) -> JSONResponse:
         return _json(409, "wrong_state", str(exc))
 
+    async def too_early(_: Request, exc: AudienceDayError) -> JSONResponse:
+        return _json(409, "too_early", exc.message, rule=exc.rule, day=str(exc.day))
+
     async def exists(_: Request, exc: ResourceExistsError) -> JSONResponse:
         return _json(409, "exists", str(exc))
 
@@ -100,5 +104,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(SlotRuleError, slot_rule)
     app.add_exception_handler(SlotTakenError, slot_taken)
     app.add_exception_handler(StateError, wrong_state)
+    app.add_exception_handler(AudienceDayError, too_early)
     app.add_exception_handler(ResourceExistsError, exists)
     app.add_exception_handler(NotFoundError, not_found)

@@ -19,7 +19,7 @@ from ..domain.errors import NotFoundError, SlotTakenError, StateError
 from ..domain.rules import BusyView, Request, Slot, check, find_slot
 from ..domain.time import wib_day
 from ..letters import LetterContent, render
-from . import placement, sla
+from . import placement, reminders, sla
 from .context import Context
 from .placement import Plan, learned
 
@@ -277,12 +277,14 @@ async def withdraw(ctx: Context, tracking_code: str, cause_id: str) -> None:
 
 async def settle(ctx: Context, state: Audience) -> Audience:
     """Once answered or closed, the answer clock's timers are purged (best effort: a timer that
-    still fires finds the clock stopped and does nothing)."""
+    still fires finds the clock stopped and does nothing); the requester's reminders follow the
+    audience's slot: armed for a scheduled one (moved with a reschedule), purged otherwise."""
     if not state.clock_running:
         try:
             await sla.disarm(ctx, state.audience_id)
         except Exception as exc:  # noqa: BLE001
             log.warning("sla.disarm_failed", audience_id=state.audience_id, error=repr(exc))
+    await reminders.settle(ctx, state)
     return state
 
 

@@ -112,6 +112,10 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+async def no_audiences() -> list[str]:
+    return []
+
+
 @dataclass
 class Context:
     store: EventStore
@@ -130,6 +134,8 @@ class Context:
     # the personal-data vault (serambi_kit.pii.Vault): the topic is revealed for answer letters,
     # officers' notes and cancellation reasons are sealed under the requester's key
     vault: Any = None
+    # ids of audiences scheduled in the future (from the read model): their reminders' sweep
+    upcoming_audiences: OpenAudiences = no_audiences
 
 
 def rules_from(settings: SchedulingSettings) -> Rules:

@@ -24,13 +24,15 @@ from serambi_contracts.scheduling import (
     AudienceNoShow,
     AudienceProposed,
     AudienceReferred,
+    AudienceReminderDue,
     AudienceRequested,
     AudienceRescheduled,
     AudienceScheduled,
 )
 from serambi_contracts.sla import SLABreached, SLAWarning
 
-from .errors import NotFoundError, StateError
+from .errors import AudienceDayError, NotFoundError, StateError
+from .time import wib_day
 
 CLOCK = "audience_answer"
 CANCELLED_BY_BUREAU = "cancelled by the bureau"  # AudienceCancelled.reason; the words go sealed
@@ -77,6 +79,7 @@ class Audience:
     breaches: frozenset[datetime] = frozenset()  # due_at
     letter: DocumentRef | None = None  # the latest answer letter
     moved_due_at: datetime | None = None  # the deadline a calendar revision moved it to
+    reminded: frozenset[tuple[str, str]] = frozenset()  # (reminder kind, booking id) sent
 
     @property
     def audience_id(self) -> str:
@@ -147,6 +150,8 @@ def evolve(state: Audience | None, event: Event) -> Audience | None:
             return replace(state, breaches=state.breaches | {event.due_at})
         case AudienceDeadlineMoved():
             return replace(state, moved_due_at=event.due_at)
+        case AudienceReminderDue():
+            return replace(state, reminded=state.reminded | {(event.reminder, event.booking_id)})
     return state
 
 
@@ -241,10 +246,22 @@ def decline(state: Audience, reason: str, by: str, letter: DocumentRef | None) -
                              request_tracking_code=state.request.request_tracking_code)]
 
 
+def require_audience_day(state: Audience, now: datetime, action: str) -> None:
+    """Held and no-show are recorded from the audience's day on (WIB), never before it."""
+    if state.placement is not None and wib_day(now) < wib_day(state.placement.starts_at):
+        day = wib_day(state.placement.starts_at)
+        raise AudienceDayError(
+            "before_audience_day",
+            f"audience {state.audience_id} cannot be {action} before its day ({day.isoformat()} WIB)",
+            day,
+        )
+
+
 def mark_held(
     state: Audience, held_at: datetime, by: str, notes: Sealed | None, now: datetime
 ) -> list[Event]:
     require(state, (Status.SCHEDULED,), "mark as held")
+    require_audience_day(state, now, "marked held")
     if held_at > now:
         raise StateError(f"audience {state.audience_id} cannot be marked held in the future")
     starts = state.placement.starts_at if state.placement else None
@@ -259,6 +276,7 @@ def mark_no_show(state: Audience, by: str, notes: Sealed | None, now: datetime) 
     """The requester did not come: only once the slot has started, and only for a scheduled
     audience (the slot stays booked: it has passed)."""
     require(state, (Status.SCHEDULED,), "mark as a no-show")
+    require_audience_day(state, now, "marked a no-show")
     if state.placement is None:
         raise StateError(f"audience {state.audience_id} holds no slot the requester could miss")
     if now < state.placement.starts_at:

@@ -11,6 +11,17 @@ class StateError(SchedulingError):
     """A command the audience's (or resource's) current state does not allow (HTTP 409)."""
 
 
+class AudienceDayError(StateError):
+    """Held or no-show recorded before the audience's day (HTTP 409, ``rule``
+    ``before_audience_day``); ``day`` is the audience's WIB day."""
+
+    def __init__(self, rule: str, message: str, day: object) -> None:
+        super().__init__(message)
+        self.rule = rule
+        self.message = message
+        self.day = day
+
+
 class NotFoundError(SchedulingError):
     """No such audience, room or host (HTTP 404)."""
 
