@@ -156,7 +156,8 @@ async def _audience_info(db: AsyncDatabase, recorded: RecordedEvent) -> CaseInfo
         case[key] = case[key] or audience.get(key)
     earlier = [v for v in audience.get("reschedule_versions", []) if v < recorded.version]
     context = _context(case)
-    if isinstance(event, s.AudienceScheduled | s.AudienceRescheduled | s.AudienceProposed):
+    if isinstance(event, s.AudienceScheduled | s.AudienceRescheduled | s.AudienceProposed
+                  | s.AudienceReminderDue):  # the slot the event names (the read model may be ahead)
         context["slot"] = _slot_of(event)
     elif audience.get("slot"):
         context["slot"] = audience["slot"]

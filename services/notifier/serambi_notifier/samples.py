@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from serambi_contracts import complaints as c
 from serambi_contracts import scheduling as s
@@ -25,6 +26,7 @@ from serambi_contracts.sla import SLABreached, SLAWarning
 SUBMITTED = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # Monday 09:00 WIB
 DUE = datetime(2026, 3, 5, 9, 0, tzinfo=UTC)  # Thursday 16:00 WIB
 STARTS = datetime(2026, 3, 4, 2, 0, tzinfo=UTC)  # Wednesday 09:00 WIB
+WIB = ZoneInfo("Asia/Pontianak")
 ACCESS_TOKEN = "q7Rk2Lw9Xv4Tn8Ys1Pb6Hc3Jd5Mf0Gz-Ae_Uo2Ki7Wq"  # noqa: S105 — a sample, 43 URL-safe characters
 
 
@@ -94,6 +96,19 @@ def audience_rescheduled(code: str, starts: datetime, previous: datetime = START
         location="Kantor Gubernur Lt. 2", booking_id="B2", previous_starts_at=previous,
         previous_ends_at=previous + timedelta(hours=1), reason="Kepala Biro dinas luar",
         rescheduled_by="penjadwal",
+    )
+
+
+def audience_reminder_due(code: str, reminder: str = "day_before", starts: datetime = STARTS,
+                          booking_id: str = "B1") -> s.AudienceReminderDue:
+    local = starts.astimezone(WIB)
+    due = (local.replace(hour=7, minute=0) if reminder == "same_day"
+           else (local - timedelta(days=1)).replace(hour=9, minute=0))
+    return s.AudienceReminderDue(
+        audience_id=code, request_tracking_code=code, reminder=s.ReminderKind(reminder),
+        due_at=due.astimezone(UTC), booking_id=booking_id, starts_at=starts,
+        ends_at=starts + timedelta(hours=1), room="Ruang Rapat Biro Perekonomian",
+        host="Kepala Biro Perekonomian", location="Kantor Gubernur Lt. 2",
     )
 
 

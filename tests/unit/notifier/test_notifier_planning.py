@@ -261,3 +261,35 @@ async def test_a_reclassified_complaint_tells_the_complainant_the_new_deadline(s
     plans = await planner(settings, vault, db).plan(event, NOON)
     [sms] = Composer(settings).sms(next(p for p in plans if p.channel is Channel.SMS)).parts
     assert "09/03/2026 16.00 WIB" in sms
+
+
+async def test_a_reminder_goes_to_the_requester_by_email_and_sms_and_a_late_one_waits_out_quiet_hours(
+        settings, vault, db):
+    await scheduled_case(vault, db)  # Wednesday 4 March 2026, 09.00 WIB
+    reminder = recorded(AUDIENCE, samples.audience_reminder_due(CODE, "day_before"), version=3)
+    at_nine = datetime(2026, 3, 3, 2, 0, tzinfo=UTC)  # Tuesday 09.00 WIB, its instant
+    plans = await planner(settings, vault, db).plan(reminder, at_nine)
+    assert sorted(p.channel for p in plans) == [Channel.EMAIL, Channel.SMS]
+    assert {p.notice for p in plans} == {"audience_reminder"}
+    assert all(p.not_before is None for p in plans)
+    composer = Composer(settings)
+    email = await composer.email(next(p for p in plans if p.channel is Channel.EMAIL), at_nine)
+    assert email.subject == f"Pengingat audiensi {CODE}: Rabu, 4 Maret 2026"
+    assert "Rabu, 4 Maret 2026 pukul 09.00 WIB" in email.text and "Ruang Rapat Biro" in email.text
+    assert "Yth. Siti Aminah," in email.text and "Hilirisasi produk lada" in email.text
+    [sms] = composer.sms(next(p for p in plans if p.channel is Channel.SMS)).parts
+    assert "pengingat audiensi" in sms and CODE in sms and "hari ini" not in sms
+    # the same event planned again (a redelivery) finds the same deliveries: sent once
+    again = await planner(settings, vault, db).plan(reminder, at_nine)
+    assert {p.delivery_id for p in again} == {p.delivery_id for p in plans}
+
+    project(db, reminder)
+    # the timer fired late, in quiet hours (the service was down): the SMS waits until 06.00
+    same_day = recorded(AUDIENCE, samples.audience_reminder_due(CODE, "same_day"), version=4)
+    late = datetime(2026, 3, 3, 22, 30, tzinfo=UTC)  # Wednesday 05.30 WIB
+    plans = await planner(settings, vault, db).plan(same_day, late)
+    sms = next(p for p in plans if p.channel is Channel.SMS)
+    assert sms.not_before == datetime(2026, 3, 4, 6, 0, tzinfo=WIB)
+    assert next(p for p in plans if p.channel is Channel.EMAIL).not_before is None
+    [text] = Composer(settings).sms(sms).parts
+    assert "hari ini" in text

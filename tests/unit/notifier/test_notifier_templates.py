@@ -31,6 +31,7 @@ async def every_event(vault, db, topic="Hilirisasi produk lada"):
               recorded(REQUEST, samples.request_link_requested(CODE), version=2)]
     audience = [samples.audience_requested(CODE, request.topic), samples.audience_scheduled(CODE),
                 samples.audience_rescheduled(CODE, samples.STARTS.replace(day=6)),
+                samples.audience_reminder_due(CODE, "same_day", samples.STARTS.replace(day=6), "B2"),
                 samples.audience_declined(CODE), samples.audience_cancelled(CODE),
                 samples.audience_no_show(CODE)]
     from serambi_contracts import scheduling as s
