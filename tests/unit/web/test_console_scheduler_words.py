@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from serambi_web.adapters.backend import ApiError
 from serambi_web.petugas.penjadwalan import ACTIONS, _body
-from serambi_web.petugas.penjadwalan_tampilan import refusal
+from serambi_web.petugas.penjadwalan_tampilan import audience_day, refusal
 
 NAMES = {"ruang-rapat-biro": "Ruang Rapat Biro", "kepala-biro": "Kepala Biro"}
 
@@ -60,3 +62,17 @@ def test_a_no_show_is_its_own_step_with_optional_notes_not_a_cancellation():
     detail = "audience AUD-1 starts at 2031-03-04T09:00:00+07:00: it cannot be marked a no-show before it starts"
     assert refusal(ApiError(409, [], detail))[0].startswith("Audiensi belum dimulai")
     assert _body("tolak", {"reason": ""})[1] == {"reason": "Tuliskan alasannya: alasan ini disampaikan kepada pemohon."}
+
+
+def test_held_or_no_show_before_the_audience_day_is_refused_in_words_naming_the_day():
+    for action in ("held", "a no-show"):
+        detail = f"audience AUD-1 cannot be marked {action} before its day (2026-02-18 WIB)"
+        message, fields = refusal(ApiError(409, [], detail))
+        assert message == ("Audiensi belum dimulai: hasil audiensi (terlaksana atau pemohon tidak hadir) "
+                           "baru dapat dicatat mulai hari pelaksanaannya, Rabu, 18 Feb 2026.")
+        assert fields == {}
+
+
+def test_the_outcome_buttons_wait_for_the_audience_day():
+    assert audience_day({"starts_at": "2026-02-18T09:00:00+07:00"}) == date(2026, 2, 18)
+    assert audience_day(None) is None and audience_day({"starts_at": "?"}) is None

@@ -100,6 +100,10 @@ async def queue(request: Request, officer: Scheduler, tampilan: str = "pending",
     })
 
 
+def day_name_of(day: date | None) -> str | None:
+    return t.day_name(day) if day else None
+
+
 async def _audience(request: Request, officer: Officer, audience_id: str, *, problem: str | None = None,
                     errors: dict[str, str] | None = None, values: dict[str, str] | None = None,
                     status_code: int = 200) -> Response:
@@ -112,13 +116,16 @@ async def _audience(request: Request, officer: Officer, audience_id: str, *, pro
         raise
     status = audience["status"]
     step = request.query_params.get("selesai", "")
+    day = t.audience_day(audience.get("schedule"))
+    on_the_day = day is not None and day <= datetime.now(WIB).date()
     return _page(request, "petugas/penjadwalan/audiensi.html", {
         "officer": officer, "a": audience, "rooms": [r for r in rooms if r.get("active", True)],
         "hosts": [h for h in hosts if h.get("active", True)], "names": _names(rooms, hosts),
         "may": {"choose": status in t.UNDECIDED, "confirm": status == "proposed",
                 "decline": status in t.UNDECIDED, "reschedule": status == "scheduled",
-                "held": status == "scheduled", "cancel": status in (*t.UNDECIDED, "scheduled")},
+                "held": status == "scheduled" and on_the_day, "cancel": status in (*t.UNDECIDED, "scheduled")},
         "problem": problem, "errors": errors or {}, "values": values or {},
+        "outcome_from": day_name_of(day) if status == "scheduled" and not on_the_day else None,
         "done": t.DONE.get(step), "catching_up": bool(step) and t.SHOWN_AFTER.get(step) != status,
     }, status_code)
 

@@ -31,6 +31,7 @@ STEPS = {
     "held": "Terlaksana", "no_show": "Pemohon tidak hadir", "cancelled": "Dibatalkan",
     "sla_warning": "Peringatan tenggat",
     "sla_breached": "Tenggat terlewati", "deadline_moved": "Tenggat berubah",
+    "reminded": "Pengingat dikirim kepada pemohon",
 }
 DAYS = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
 DONE = {
@@ -59,6 +60,14 @@ def monday(day: date) -> date:
 
 def day_name(day: date) -> str:
     return f"{DAYS[day.weekday()]}, {day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+def audience_day(schedule: dict[str, Any] | None) -> date | None:
+    """The audience's WIB day (its schedule's ``starts_at`` is in WIB), or None without one."""
+    try:
+        return datetime.fromisoformat(schedule["starts_at"]).date() if schedule else None
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def hours(booking: dict[str, Any]) -> str:
@@ -93,6 +102,9 @@ REFUSALS = (  # scheduling's wording → what the officer reads; {0}… are the 
     (r"seats (\d+), the request has (\d+)", "Ruang itu hanya memuat {0} orang, peserta audiensi {1} orang."),
     (r"is on leave (\S+)\.\.(\S+)", "Pejabat itu sedang cuti ({0} sampai {1})."),
     (r"is not available then", "Pejabat itu tidak tersedia pada waktu itu (di luar jadwal mingguannya)."),
+    (r"cannot be marked (?:held|a no-show) before its day \((\S+) WIB\)",
+     "Audiensi belum dimulai: hasil audiensi (terlaksana atau pemohon tidak hadir) baru dapat "
+     "dicatat mulai hari pelaksanaannya, {0}."),
     (r"cannot be marked held in the future", "Audiensi belum dapat dicatat terlaksana sebelum waktunya."),
     (r"cannot have been held before", "Waktu terlaksana tidak boleh sebelum jadwal audiensi dimulai."),
     (r"cannot be marked a no-show before it starts",
@@ -106,6 +118,8 @@ REFUSALS = (  # scheduling's wording → what the officer reads; {0}… are the 
 def _word(group: str | None, names: dict[str, str]) -> str:
     if group is None:
         return ""
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", group):
+        return day_name(date.fromisoformat(group))
     if group in KINDS:
         return KINDS[group].lower()
     if group in STATUSES:
