@@ -17,6 +17,7 @@ from .scheduling import (
     AUDIENCE_EVENTS,
     BOOKING_EVENTS,
     CALENDAR_EVENTS,
+    DAYLIST_EVENTS,
     RESOURCE_EVENTS,
     AudienceRequestedV1,
 )
@@ -31,6 +32,7 @@ EVENTS: tuple[type[Event], ...] = (
     *RESOURCE_EVENTS,
     *BOOKING_EVENTS,
     *CALENDAR_EVENTS,
+    *DAYLIST_EVENTS,
     *COMPLAINT_EVENTS,
     SLAWarning,
     SLABreached,

@@ -11,6 +11,8 @@ Aggregates (subject ``scheduling.<aggregate>.<id>.<Event>``):
   HostChanged, HostAvailabilitySet, HostLeaveRecorded, HostLeaveCancelled;
 - ``roomday`` / ``hostday``, id = ``<resource id>-<yyyymmdd>`` (WIB date): SlotBooked,
   SlotReleased. Appended with optimistic concurrency: a day's active bookings never overlap.
+- ``daylist``, id = ``<host id>-<yyyymmdd>`` (WIB date): HostDayListDue — a host's audiences of
+  the day, each working morning.
 - ``calendar``, id = ``working-days``: WorkingDayRevised — the working calendar's revisions
   after the override file, which every owner of clocks applies (docs/calendar.md).
 
@@ -339,6 +341,31 @@ class AudienceReminderDue(_Scheduling):
     location: ShortText | None = None
 
 
+class DayListEntry(Value):
+    """One audience of a host's day list: when, where, and which institution comes."""
+
+    audience_id: AggregateId
+    request_tracking_code: AggregateId
+    starts_at: datetime
+    ends_at: datetime
+    room: ShortText
+    location: ShortText | None = None
+    institution: ShortText
+    participants: int = Field(ge=1, le=500)
+
+
+class HostDayListDue(_Scheduling):
+    """A working morning (07.00 WIB): the audiences a hosting official receives that day, for
+    the notifier to send them (once per host and day, only to a host with audiences). Names
+    institutions and slots, nothing of the requesters (the topics stay in the console)."""
+
+    host_id: AggregateId
+    host: ShortText
+    day: date
+    due_at: datetime
+    audiences: list[DayListEntry] = Field(min_length=1, max_length=50)
+
+
 # -- the working calendar (calendar aggregate) -------------------------------------------------
 class WorkingDayRevised(_Scheduling):
     """An administrator revised the working calendar after the override file (a new or moved
@@ -380,6 +407,7 @@ RESOURCE_EVENTS: tuple[type[Event], ...] = (
 )
 BOOKING_EVENTS: tuple[type[Event], ...] = (SlotBooked, SlotReleased)
 CALENDAR_EVENTS: tuple[type[Event], ...] = (WorkingDayRevised,)
+DAYLIST_EVENTS: tuple[type[Event], ...] = (HostDayListDue,)
 
 
 # -- version 1, read only (audiences opened before version 2) ----------------------------------

@@ -210,6 +210,7 @@ def test_a_refused_console_configuration_does_not_echo_the_client_secret(monkeyp
         ({"officer_emails": {"supervisor": ["pimpinan@kantor.test"]}}, "SERAMBI_OFFICER_EMAILS"),
         ({"officer_emails": {"supervisor": ["REPLACE_ME"]}}, "SERAMBI_OFFICER_EMAILS"),
         ({"assignee_emails": {"tim-a": ["tim-a@biro-perekonomian.example"]}}, "SERAMBI_ASSIGNEE_EMAILS"),
+        ({"host_emails": {"kepala-biro": ["kabiro@biro-perekonomian.example"]}}, "SERAMBI_HOST_EMAILS"),
     ],
 )
 def test_production_refuses_placeholder_officer_recipients_naming_the_variable(values, variable):

@@ -22,6 +22,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from serambi_contracts import Event
 from serambi_contracts.complaints import ComplaintAnswered, ComplaintChannel, ComplaintReceived
 from serambi_contracts.notifier import Channel, FailureCategory, RecipientKind
+from serambi_contracts.scheduling import HostDayListDue
 from serambi_contracts.sla import SLABreached, SLAWarning
 from serambi_kit.eventstore import RecordedEvent, deterministic_id
 from serambi_kit.messaging import OutOfOrderError
@@ -163,6 +164,12 @@ class Planner:
                 people += self._handlers(info.handlers) or self._officers("complaint_team")
             elif recipient == "escalation" and isinstance(recorded.event, SLABreached):
                 people += self._officers(recorded.event.escalate_to)
+            elif recipient == "host" and isinstance(recorded.event, HostDayListDue):
+                host = recorded.event.host_id
+                people += [Person(RecipientKind.OFFICER, "host", None, e, None)
+                           for e in self.settings.host_emails.get(host, [])]
+                people += [Person(RecipientKind.OFFICER, "host", None, None, p)
+                           for p in self.settings.host_phones.get(host, [])]
         return people
 
     async def _citizen(self, role: str, contact: dict[str, Any]) -> Person:

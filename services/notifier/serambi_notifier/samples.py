@@ -112,6 +112,20 @@ def audience_reminder_due(code: str, reminder: str = "day_before", starts: datet
     )
 
 
+def host_day_list_due(host_id: str = "H1", starts: datetime = STARTS,
+                      codes: tuple[str, ...] = ("AUD-2026-000011", "AUD-2026-000012")) -> s.HostDayListDue:
+    day = starts.astimezone(WIB).date()
+    return s.HostDayListDue(
+        host_id=host_id, host="Kepala Biro Perekonomian", day=day,
+        due_at=datetime.combine(day, datetime.min.time().replace(hour=7), WIB).astimezone(UTC),
+        audiences=[s.DayListEntry(
+            audience_id=code, request_tracking_code=code, starts_at=starts + timedelta(hours=2 * n),
+            ends_at=starts + timedelta(hours=2 * n + 1), room="Ruang Rapat Biro Perekonomian",
+            location="Kantor Gubernur Lt. 2", institution="Dinas Perindustrian Kota Singkawang",
+            participants=3 + n) for n, code in enumerate(codes)],
+    )
+
+
 def audience_cancelled(code: str, withdrawn: bool = False,
                        reason: Sealed | None = None) -> s.AudienceCancelled:
     """``reason``: the officer's words, sealed under the requester's key (none: a withdrawal,

@@ -76,6 +76,12 @@ class NotifierSettings(ServiceSettings):
         "unlisted: the complaint_team role",
     )
     assignee_phones: dict[str, list[str]] = Field(default_factory=dict)
+    host_emails: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="hosting official's id (scheduling's host id) → email addresses: their "
+        "day list (HostDayListDue); unlisted: nothing is sent",
+    )
+    host_phones: dict[str, list[str]] = Field(default_factory=dict)
     sla_responsible_roles: dict[str, str] = Field(
         default_factory=lambda: {"audience_answer": "scheduler"},
         description="clock → role answering for it; clocks not listed: complaint_officer",
@@ -217,7 +223,7 @@ class NotifierSettings(ServiceSettings):
 
     def _refuse_placeholder_recipients(self) -> None:
         """Officers' notices must reach real mailboxes: the local defaults are placeholders."""
-        for name in ("officer_emails", "assignee_emails"):
+        for name in ("officer_emails", "assignee_emails", "host_emails"):
             for who, addresses in getattr(self, name).items():
                 if any(placeholder(address) for address in addresses):
                     raise ValueError(

@@ -20,8 +20,11 @@ STREAMS = (
 CASE_CONSUMERS = tuple(
     ConsumerSpec("notifier", f"cases-{context}", context, (subject,)) for context, subject in STREAMS
 )
+#: what only the notices need (no case to project): the hosts' day lists
+NOTIFY_ONLY = {"scheduling": ("scheduling.daylist.*.HostDayListDue",)}
 NOTIFY_CONSUMERS = tuple(
-    ConsumerSpec("notifier", f"notify-{context}", context, (subject,)) for context, subject in STREAMS
+    ConsumerSpec("notifier", f"notify-{context}", context, (subject, *NOTIFY_ONLY.get(context, ())))
+    for context, subject in STREAMS
 )
 
 

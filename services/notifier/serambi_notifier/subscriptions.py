@@ -18,7 +18,7 @@ from serambi_contracts.notifier import Channel
 
 DEFAULT_FILE = Path(__file__).with_name("subscriptions.toml")
 CITIZENS = ("requester", "complainant")
-RECIPIENTS = (*CITIZENS, "responsible", "escalation", "assignee")
+RECIPIENTS = (*CITIZENS, "responsible", "escalation", "assignee", "host")
 ATTACHMENTS = ("invitation", "cancellation", "answer_letter")
 LANGUAGES = ("id", "en")
 EVENT_NAMES = frozenset(event.name() for event in EVENTS)

@@ -3,7 +3,8 @@
 Start-up (after the runtime connects): build the use-case context, seed the default room and
 host (development), read the working calendar's revisions, revise the open answer deadlines if
 the calendar or the durations changed since the last start, run the SLA sweep, arm the
-requester's reminders the server does not hold (``application/reminders.py``), free orphaned
+requester's reminders the server does not hold (``application/reminders.py``) and the hosts'
+day-list timer (``application/daylist.py``), free orphaned
 bookings and seal answer letters stored in clear before sealing (``letters.seal_stored_letters``),
 then let the consumers work. The sweep and the release of orphans then run every
 ``SERAMBI_SLA_SWEEP_SECONDS``, one replica per round (``serambi_kit.periodic``); every replica
@@ -32,7 +33,7 @@ from serambi_kit.timers import Timers
 
 from . import queries, subscribers
 from .api import audiences, common, letters, reports, resources, working_days
-from .application import commands, reconcile, reminders, sla
+from .application import commands, daylist, reconcile, reminders, sla
 from .application import resources as resource_cases
 from .application.context import Catalog, Context, rules_from, utc_now
 from .domain.time import wib_day
@@ -87,6 +88,7 @@ class Scheduling:
         await self.revise_if_needed(ctx)
         await sla.sweep(ctx)
         await reminders.sweep(ctx)
+        await daylist.arm(ctx)
         await release_orphans(ctx)
         await seal_stored_letters(ctx.letters, lambda audience: commands.requester_key_of(ctx, audience))
         self.context = ctx
@@ -110,6 +112,7 @@ class Scheduling:
             return 0
         moved = await self.revise_if_needed(self.context, force=True)
         await reminders.sweep(self.context)  # a reminder the revision moves (its day before)
+        await daylist.arm(self.context)  # the next working morning may have moved
         return moved
 
     async def sweep(self) -> int:
@@ -118,6 +121,7 @@ class Scheduling:
         assert self.context is not None
         await sla.sweep(self.context, missing_only=True)
         await reminders.sweep(self.context)
+        await daylist.arm(self.context)
         return await release_orphans(self.context)
 
 

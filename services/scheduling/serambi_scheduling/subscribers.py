@@ -3,7 +3,7 @@
 - ``scheduling-book-requests`` (INTAKE): RequestSubmitted opens and places the audience;
   RequestWithdrawn cancels it and frees its slot.
 - ``scheduling-timers`` (TIMERS_SCHEDULING): fired audience_answer timers → SLAWarning / SLABreached;
-  fired reminder timers → AudienceReminderDue.
+  fired reminder timers → AudienceReminderDue; the morning timer → HostDayListDue.
 - ``scheduling-audience-details`` (SCHEDULING): the read models (audiences, resource_days).
 """
 
@@ -21,7 +21,7 @@ from serambi_kit.runtime import Runtime
 from serambi_kit.timers import due_consumer
 from serambi_kit.topology import ConsumerSpec
 
-from .application import commands, reminders, sla
+from .application import commands, daylist, reminders, sla
 from .application.context import Context
 from .projections import PROJECTIONS
 
@@ -72,6 +72,7 @@ def register(runtime: Runtime, context: Callable[[], Context | None], ready: asy
         if isinstance(recorded.event, ClockDue):
             await sla.on_due(ctx, recorded.event)
             await reminders.on_due(ctx, recorded.event)
+            await daylist.on_due(ctx, recorded.event)
 
     on_own_event = projector_handler(PROJECTIONS, lambda: runtime.db)
 
@@ -80,7 +81,8 @@ def register(runtime: Runtime, context: Callable[[], Context | None], ready: asy
                     "cancels it when the request is withdrawn.")
     runtime.consume(TIMERS, on_timer,
                     "Re-checks an audience when its answer timer fires (SLAWarning / SLABreached) "
-                   "or a reminder timer fires (AudienceReminderDue).")
+                   "or a reminder timer fires (AudienceReminderDue), and each working morning "
+                   "makes the hosts' day lists (HostDayListDue).")
     runtime.consume(READ_MODELS, on_own_event,
                     "Projects scheduling's events into the audiences and resource_days read models.")
     declare_published(runtime)
@@ -92,6 +94,7 @@ def declare_published(runtime: Runtime) -> None:
     runtime.publishes("scheduling", "host", *events.RESOURCE_EVENTS[2:])
     runtime.publishes("scheduling", "roomday", *events.BOOKING_EVENTS)
     runtime.publishes("scheduling", "calendar", *events.CALENDAR_EVENTS)  # api/working_days.py
+    runtime.publishes("scheduling", "daylist", *events.DAYLIST_EVENTS)
     for event in events.BOOKING_EVENTS:  # same events on the host-day aggregate
         runtime.broker.publisher(
             f"scheduling.hostday.{{hostday_id}}.{event.name()}", schema=event,

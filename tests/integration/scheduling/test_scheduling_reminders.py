@@ -1,6 +1,8 @@
 """The requester's reminders in a running scheduling service on real NATS and SecantusDB: the
 server holds their timers at the H-1 and same-day instants, a reschedule moves them, a
-cancellation purges them, and a fired timer (delivered twice) appends AudienceReminderDue once."""
+cancellation purges them, and a fired timer (delivered twice) appends AudienceReminderDue once.
+The hosts' day list: its timer armed for the next working morning, and its morning making
+HostDayListDue once for the host."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from serambi_calendar import WIB
 from serambi_contracts import AggregateRef, encode_headers
 from serambi_contracts.base import Sealed
 from serambi_contracts.intake import InstitutionType, IntakeChannel, Requester, RequestSubmitted
-from serambi_contracts.scheduling import AudienceReminderDue, ReminderKind
+from serambi_contracts.scheduling import AudienceReminderDue, HostDayListDue, ReminderKind
 from serambi_contracts.sla import ClockDue
 from serambi_kit.eventstore.model import encode_event, make_envelopes
 from serambi_kit.timers import schedule_subject
@@ -22,6 +24,7 @@ from serambi_scheduling.application import commands, placement, resources
 from serambi_scheduling.application.commands import SlotChoice
 from serambi_scheduling.application.context import Context
 from serambi_scheduling.application.reminders import timer_id
+from serambi_scheduling.domain import daylist
 from serambi_scheduling.domain.reminders import reminder_instants, working_day_before
 from serambi_scheduling.domain.resources import Host, Room
 from serambi_scheduling.main import create_app
@@ -83,10 +86,13 @@ async def armed(ctx: Context, code: str) -> dict[ReminderKind, datetime | None]:
     return out
 
 
-async def fire_now(ctx: Context, code: str, due: ClockDue) -> None:
-    """The server fires ``due`` within a second or two, as if its instant had come (a schedule of its own
-    id, so a second call is a second delivery of the same timer)."""
-    ref = AggregateRef("timers", "scheduling", timer_id(code, ReminderKind(due.clock.removeprefix("reminder_"))))
+async def fire_now(ctx: Context, code: str | None, due: ClockDue) -> None:
+    """The server fires ``due`` within a second or two, as if its instant had come (a schedule of
+    its own id, so a second call is a second delivery of the same timer); ``code`` None: the day
+    list's timer."""
+    tid = (daylist.TIMER_ID if code is None
+           else timer_id(code, ReminderKind(due.clock.removeprefix("reminder_"))))
+    ref = AggregateRef("timers", "scheduling", tid)
     [envelope] = make_envelopes(ctx.timers.source, ref, [due], expected_version=0,
                                 event_ids=[uuid.uuid4().hex])
     at = (datetime.now(UTC) + timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -140,3 +146,30 @@ async def test_a_fired_reminder_delivered_twice_is_recorded_once_and_a_stale_one
 
 async def _has(recorded, n: int) -> bool:
     return len(await recorded()) >= n
+
+
+async def test_the_day_list_timer_waits_for_the_next_working_morning_and_lists_the_hosts_day_once(running):
+    ctx = running
+    armed_at = await ctx.timers.scheduled(daylist.TIMER_ID)  # armed at start-up
+    assert armed_at is not None
+    assert armed_at.due_at == daylist.next_list_instant(ctx.calendar, datetime.now(UTC))
+    code, room_id, host_id, choice = await scheduled(ctx, 3)
+    await commands.choose_slot(ctx, code, choice, "officer")
+    morning = daylist.list_instant(choice.starts_at.astimezone(WIB).date())
+    ctx.now = lambda: morning + timedelta(seconds=1)  # that morning has come
+    due = ClockDue(case_id=daylist.TIMER_ID, clock=daylist.CLOCK, due_at=morning)
+    ref = daylist.daylist_ref(host_id, morning.astimezone(WIB).date())
+
+    async def lists() -> list[HostDayListDue]:
+        return [e for e in (await ctx.store.load(ref)).payloads if isinstance(e, HostDayListDue)]
+
+    async def seen() -> bool:
+        return len(await lists()) >= 1
+
+    await fire_now(ctx, None, due)
+    await fire_now(ctx, None, due)
+    await eventually(seen)
+    await asyncio.sleep(1.5)
+    [event] = await lists()
+    assert [(a.audience_id, a.starts_at) for a in event.audiences] == [(code, choice.starts_at)]
+    assert (await ctx.timers.scheduled(daylist.TIMER_ID)).due_at > morning  # the next morning

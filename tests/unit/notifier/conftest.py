@@ -26,5 +26,7 @@ def settings() -> NotifierSettings:
                         "scheduler": ["jadwal@ekonomi.example"],
                         "complaint_team": ["tim@ekonomi.example"]},
         officer_phones={"supervisor": ["081211112222"]},
+        host_emails={"H1": ["kabiro.ekonomi@ekonomi.example"]},
+        host_phones={"H1": ["081233334444"]},
         contact_wait_seconds=0,
     )

@@ -293,3 +293,33 @@ async def test_a_reminder_goes_to_the_requester_by_email_and_sms_and_a_late_one_
     assert next(p for p in plans if p.channel is Channel.EMAIL).not_before is None
     [text] = Composer(settings).sms(sms).parts
     assert "hari ini" in text
+
+
+async def test_a_host_day_list_goes_to_the_hosts_addresses_by_email_and_sms(settings, vault, db):
+    daylist = AggregateRef("scheduling", "daylist", "H1-20260304")
+    event = recorded(daylist, samples.host_day_list_due("H1"), version=1)
+    seven = datetime(2026, 3, 4, 0, 0, tzinfo=UTC)  # Wednesday 07.00 WIB
+    plans = await planner(settings, vault, db).plan(event, seven)
+    assert sorted((p.channel, p.address) for p in plans) == [
+        (Channel.EMAIL, "kabiro.ekonomi@ekonomi.example"), (Channel.SMS, "+6281233334444")]
+    assert {p.notice for p in plans} == {"host_day_list"}
+    assert all(p.recipient_kind is RecipientKind.OFFICER for p in plans)
+    composer = Composer(settings)
+    email = await composer.email(next(p for p in plans if p.channel is Channel.EMAIL), seven)
+    assert email.subject == "Jadwal audiensi hari ini, Rabu, 4 Maret 2026: 2 audiensi"
+    assert "09.00–10.00 WIB, Ruang Rapat Biro Perekonomian" in email.text
+    assert "11.00–12.00 WIB" in email.text and "Dinas Perindustrian Kota Singkawang, 4 orang" in email.text
+    [sms] = composer.sms(next(p for p in plans if p.channel is Channel.SMS)).parts
+    assert sms.startswith("Biro Perekonomian Kalbar: 2 audiensi hari ini, mulai 09.00 WIB")
+    other = recorded(AggregateRef("scheduling", "daylist", "H9-20260304"),
+                     samples.host_day_list_due("H9"), version=1)
+    assert await planner(settings, vault, db).plan(other, seven) == []  # no address: nothing
+
+
+def test_the_notifier_hears_the_hosts_day_lists_without_projecting_them():
+    from serambi_notifier.subscribers import CASE_CONSUMERS, NOTIFY_CONSUMERS
+
+    [notify] = [c for c in NOTIFY_CONSUMERS if c.context == "scheduling"]
+    [cases] = [c for c in CASE_CONSUMERS if c.context == "scheduling"]
+    assert notify.filter_subjects == ("scheduling.audience.>", "scheduling.daylist.*.HostDayListDue")
+    assert cases.filter_subjects == ("scheduling.audience.>",)

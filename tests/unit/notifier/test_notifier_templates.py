@@ -56,6 +56,9 @@ async def every_event(vault, db, topic="Hilirisasi produk lada"):
     events += [recorded(COMPLAINT, e, version=n) for n, e in enumerate(complaint, start=1)]
     for event in events:
         project(db, event)
+    # the hosts' day lists have no case (the notifier projects nothing of them)
+    events.append(recorded(AggregateRef("scheduling", "daylist", "H1-20260304"),
+                           samples.host_day_list_due("H1"), version=1))
     return events
 
 

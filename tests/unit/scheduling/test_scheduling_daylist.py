@@ -1,0 +1,51 @@
+"""The host's day list: each working morning at 07.00 WIB (2026 dates of the packaged
+calendar), the audiences still scheduled with the host that day, once per host and day."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from scheduling_support import submitted, wib, with_resources
+from serambi_contracts.scheduling import HostDayListDue
+from serambi_contracts.sla import ClockDue
+from serambi_scheduling.application import commands, daylist
+from serambi_scheduling.application.commands import SlotChoice
+from serambi_scheduling.domain.daylist import CLOCK, TIMER_ID, due_on, next_list_instant
+
+
+def test_the_list_falls_at_seven_on_the_next_working_morning(calendar):
+    assert next_list_instant(calendar, wib("2026-02-03 06:59")) == wib("2026-02-03 07:00")
+    assert next_list_instant(calendar, wib("2026-02-03 07:00")) == wib("2026-02-04 07:00")
+    assert next_list_instant(calendar, wib("2026-02-06 08:00")) == wib("2026-02-09 07:00")  # weekend
+    # Friday 13 Feb 2026: Monday 16 (cuti bersama Imlek) and Tuesday 17 (Imlek) are off
+    assert next_list_instant(calendar, wib("2026-02-13 08:00")) == wib("2026-02-18 07:00")
+    assert due_on(calendar, wib("2026-02-18 07:00"), wib("2026-02-18 07:00:01")).isoformat() == "2026-02-18"
+    assert due_on(calendar, wib("2026-02-18 07:00"), wib("2026-02-19 07:00")) is None  # handled too late
+    assert due_on(calendar, wib("2026-02-17 07:00"), wib("2026-02-17 07:00")) is None  # a holiday
+
+
+def lists(ctx) -> list[HostDayListDue]:
+    return [r.event for r in ctx.store.log if isinstance(r.event, HostDayListDue)]
+
+
+async def test_each_host_gets_the_audiences_still_scheduled_that_day_once(ctx):
+    await with_resources(ctx)
+    for n, starts in enumerate(("2026-02-04 13:00", "2026-02-04 09:00", "2026-02-04 10:30", "2026-02-05 09:00")):
+        code = f"AUD-2026-00010{n}"
+        await commands.open_request(ctx, submitted(code, calendar=ctx.calendar), f"cause-{code}")
+        await commands.choose_slot(ctx, code, SlotChoice("R1", "H1", wib(starts)), "officer")
+    await commands.cancel(ctx, "AUD-2026-000102", "", "officer")  # 10.30: cancelled before the morning
+    await daylist.arm(ctx)
+    assert ctx.timers.armed[TIMER_ID].due_at == wib("2026-02-03 07:00")  # tomorrow: Tuesday
+    ctx.now.now = wib("2026-02-04 07:00:01")
+    due = ClockDue(case_id=TIMER_ID, clock=CLOCK, due_at=wib("2026-02-04 07:00"))
+    [event] = await daylist.on_due(ctx, due)
+    assert (event.host_id, event.host, event.day.isoformat()) == ("H1", "Ir. Budi", "2026-02-04")
+    assert [a.audience_id for a in event.audiences] == ["AUD-2026-000101", "AUD-2026-000100"]  # by start
+    assert event.audiences[0].institution == "Dinas Perindustrian Kota Singkawang"
+    assert "k1" not in event.model_dump_json()  # nothing sealed, nothing of the requester
+    assert await daylist.on_due(ctx, due) == []  # redelivered: once per host and day
+    assert len(lists(ctx)) == 1
+    assert ctx.timers.armed[TIMER_ID].due_at == wib("2026-02-05 07:00")  # the next morning
+    ctx.now.now += timedelta(days=1)  # handled a day late: no stale list
+    assert await daylist.on_due(ctx, due) == []
