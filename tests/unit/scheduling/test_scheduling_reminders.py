@@ -14,6 +14,8 @@ from serambi_scheduling.application.commands import SlotChoice
 from serambi_scheduling.domain import audience as rules_of_audience
 from serambi_scheduling.domain.errors import AudienceDayError
 from serambi_scheduling.domain.reminders import reminder_instants
+from serambi_kit.eventstore import model as eventstore_model
+from test_scheduling_revision import with_holiday
 
 DAY_BEFORE, SAME_DAY = ReminderKind.DAY_BEFORE, ReminderKind.SAME_DAY
 CODE = "AUD-2026-000077"
@@ -131,4 +133,92 @@ async def test_held_and_no_show_are_refused_before_the_audience_day(ctx):
     ctx.now.now = wib("2026-02-04 10:30")  # its day, after it started
     held = await commands.mark_held(ctx, CODE, "o", None, None)
     assert held.status.value == "held"
-    assert not [t for t in ctx.timers.armed if "-remind-" in t]  # a held audience is not reminded
+    # a held audience is not reminded (the schedules whose instants have passed fired already)
+    assert not [t for t, d in ctx.timers.armed.items() if "-remind-" in t and d.due_at > ctx.now()]
+
+
+@pytest.fixture
+def stamped(ctx, monkeypatch):
+    """The in-memory store stamps its envelopes with the test's clock (when a booking was made)."""
+
+    class Now(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return ctx.now()
+
+    monkeypatch.setattr(eventstore_model, "datetime", Now)
+    return ctx
+
+
+def upcoming(ctx, *codes):
+    async def ids():
+        return list(codes)
+
+    ctx.upcoming_audiences = ids
+
+
+async def test_a_revision_moving_h1_to_a_morning_already_gone_sends_it_at_once(stamped):
+    ctx = stamped
+    ctx.now.now = wib("2026-01-30 10:00")  # booked on Friday for Wednesday 4 February
+    await scheduled_on(ctx, wib("2026-02-04 09:00"))
+    upcoming(ctx, CODE)
+    tuesday = ctx.timers.armed[f"{CODE}-remind-day_before"]
+    assert tuesday.due_at == wib("2026-02-03 09:00")
+    ctx.now.now = wib("2026-02-02 10:00")
+    ctx.calendar = with_holiday("2026-02-03")  # Tuesday made a day off: H-1 is Monday 09.00, gone
+    await reminders.sweep(ctx)
+    [event] = reminders_of(ctx)
+    assert (event.reminder, event.due_at) == (DAY_BEFORE, wib("2026-02-02 09:00"))
+    assert f"{CODE}-remind-day_before" not in ctx.timers.armed  # the stale Tuesday timer
+    assert await reminders.on_due(ctx, tuesday) == []
+    await reminders.sweep(ctx)  # another round (or replica): nothing twice
+    assert len(reminders_of(ctx)) == 1
+    assert ctx.timers.armed[f"{CODE}-remind-same_day"].due_at == wib("2026-02-04 07:00")
+
+
+async def test_after_a_crash_the_sweep_rearms_a_lost_timer_and_catches_up_a_passed_one(stamped):
+    ctx = stamped
+    ctx.now.now = wib("2026-01-30 10:00")
+    await scheduled_on(ctx, wib("2026-02-04 09:00"))
+    upcoming(ctx, CODE)
+    ctx.timers.armed.clear()  # crashed between the append and the arming
+    ctx.now.now = wib("2026-02-02 10:00")
+    await reminders.sweep(ctx)  # back before H-1: both re-armed, nothing sent
+    assert {k: d.due_at for k, d in ctx.timers.armed.items()} == {
+        f"{CODE}-remind-day_before": wib("2026-02-03 09:00"),
+        f"{CODE}-remind-same_day": wib("2026-02-04 07:00")}
+    assert reminders_of(ctx) == []
+    ctx.timers.armed.clear()
+    ctx.now.now = wib("2026-02-03 11:00")  # back after H-1's instant: caught up
+    await reminders.sweep(ctx)
+    assert [(e.reminder, e.due_at) for e in reminders_of(ctx)] == [(DAY_BEFORE, wib("2026-02-03 09:00"))]
+    assert f"{CODE}-remind-same_day" in ctx.timers.armed
+
+
+async def test_after_an_overnight_outage_only_the_same_day_reminder_goes(stamped):
+    ctx = stamped
+    ctx.now.now = wib("2026-01-30 10:00")
+    await scheduled_on(ctx, wib("2026-02-04 09:00"))
+    upcoming(ctx, CODE)
+    day_before = ctx.timers.armed[f"{CODE}-remind-day_before"]
+    ctx.now.now = wib("2026-02-04 07:05")  # down from Tuesday 08.00 to Wednesday 07.05
+    assert await reminders.on_due(ctx, day_before) == []  # the late H-1 timer
+    await reminders.sweep(ctx)
+    assert [e.reminder for e in reminders_of(ctx)] == [SAME_DAY]
+
+
+async def test_a_reminder_gone_before_the_booking_is_not_caught_up(stamped):
+    ctx = stamped
+    ctx.now.now = wib("2026-02-03 10:00")  # booked after Tuesday's H-1 instant
+    await scheduled_on(ctx, wib("2026-02-04 09:00"))
+    upcoming(ctx, CODE)
+    await reminders.sweep(ctx)
+    assert reminders_of(ctx) == []
+
+
+async def test_a_schedule_about_to_fire_is_not_cancelled(ctx):
+    await scheduled_on(ctx, wib("2026-02-04 09:00"))
+    ctx.now.now = wib("2026-02-03 08:59")
+    await commands.cancel(ctx, CODE, "Pejabat dinas luar", "officer")
+    assert f"{CODE}-remind-day_before" in ctx.timers.armed  # fires and finds it cancelled
+    assert f"{CODE}-remind-same_day" not in ctx.timers.armed

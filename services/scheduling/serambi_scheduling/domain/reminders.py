@@ -7,8 +7,12 @@
 - ``same_day``: the morning of the audience, at 07.00 WIB (before the working day starts at
   07.30, so a requester travelling in for an early slot still reads it in time).
 
-A reminder whose instant has passed when the audience is (re)scheduled is not armed (the
-invitation has just gone); one whose instant is at or after the audience's start is never sent.
+A reminder whose instant has passed when the audience is (re)scheduled is not armed and never
+sent (the invitation has just gone); one whose instant is at or after the audience's start is
+never sent. A reminder whose instant passed *after* the booking without being recorded (its
+timer lost, a crash between the booking and the arming, or a calendar revision moving H-1 to a
+morning already gone) is caught up at once (``overdue``) while the audience has not started — the
+H-1 one only before the audience's day: on the day itself only the same-day reminder goes.
 Each is appended once per kind and booking (AudienceReminderDue): a rescheduled audience holds a
 new booking and is reminded again of its new slot; a cancelled, held or no-show audience is not
 reminded.
@@ -68,17 +72,36 @@ def wanted(state: Audience, calendar: WorkingCalendar, now: datetime) -> dict[Re
             if now < instant < p.starts_at and (kind, p.booking_id) not in state.reminded}
 
 
+def overdue(state: Audience, calendar: WorkingCalendar, now: datetime, booked_at: datetime | None
+            ) -> dict[ReminderKind, datetime]:
+    """The reminders of the audience's current slot whose instant has passed since it was booked
+    (``booked_at``) and that are not recorded: to append now, by kind."""
+    p = state.placement
+    if state.status is not Status.SCHEDULED or p is None or booked_at is None or now >= p.starts_at:
+        return {}
+    return {kind: instant
+            for kind, instant in reminder_instants(p.starts_at, calendar).items()
+            if booked_at < instant <= now and instant < p.starts_at
+            and (kind, p.booking_id) not in state.reminded and not _too_late(kind, p.starts_at, now)}
+
+
+def _too_late(kind: ReminderKind, starts_at: datetime, now: datetime) -> bool:
+    """H-1 is pointless once the audience's day has come (the same-day one goes then)."""
+    return kind is ReminderKind.DAY_BEFORE and wib_day(now) >= wib_day(starts_at)
+
+
 def remind(state: Audience | None, kind: ReminderKind, due_at: datetime, calendar: WorkingCalendar,
            now: datetime) -> list[Event]:
     """AudienceReminderDue when a reminder timer fired for the audience's current slot: nothing
     when the audience is no longer scheduled, the timer was for another slot or calendar (a
-    reschedule or revision re-armed it), the audience has started, or it was reminded already."""
+    reschedule or revision re-armed it), the audience has started, or it was reminded already;
+    nor H-1 once the audience's day has come (a timer handled late, after an outage)."""
     if state is None or state.status is not Status.SCHEDULED or state.placement is None:
         return []
     p = state.placement
     if reminder_instants(p.starts_at, calendar).get(kind) != due_at:
         return []
-    if now >= p.starts_at or (kind, p.booking_id) in state.reminded:
+    if now >= p.starts_at or (kind, p.booking_id) in state.reminded or _too_late(kind, p.starts_at, now):
         return []
     return [AudienceReminderDue(
         audience_id=state.audience_id, request_tracking_code=state.request.request_tracking_code,
