@@ -20,7 +20,7 @@ from serambi_contracts.scheduling import AudienceReminderDue, HostDayListDue, Re
 from serambi_contracts.sla import ClockDue
 from serambi_kit.eventstore.model import encode_event, make_envelopes
 from serambi_kit.timers import schedule_subject
-from serambi_scheduling.application import commands, placement, resources
+from serambi_scheduling.application import commands, placement, reminders, resources
 from serambi_scheduling.application.commands import SlotChoice
 from serambi_scheduling.application.context import Context
 from serambi_scheduling.application.reminders import timer_id
@@ -173,3 +173,31 @@ async def test_the_day_list_timer_waits_for_the_next_working_morning_and_lists_t
     [event] = await lists()
     assert [(a.audience_id, a.starts_at) for a in event.audiences] == [(code, choice.starts_at)]
     assert (await ctx.timers.scheduled(daylist.TIMER_ID)).due_at > morning  # the next morning
+
+
+async def test_the_sweep_rearms_a_lost_reminder_timer_and_catches_up_one_whose_instant_passed(running):
+    ctx = running
+    code, room_id, host_id, choice = await scheduled(ctx, 4)
+    await commands.choose_slot(ctx, code, choice, "officer")
+
+    async def upcoming() -> bool:
+        return code in await ctx.upcoming_audiences()  # the read model (queries.upcoming_audience_ids)
+
+    await eventually(upcoming)
+    for kind in ReminderKind:
+        await ctx.timers.cancel(timer_id(code, kind))  # lost (a crash before the arming)
+    assert await armed(ctx, code) == {DAY_BEFORE: None, SAME_DAY: None}
+    await reminders.sweep(ctx)
+    instants = reminder_instants(choice.starts_at, ctx.calendar)
+    assert await armed(ctx, code) == instants
+
+    await ctx.timers.cancel(timer_id(code, DAY_BEFORE))
+    ctx.now = lambda: instants[DAY_BEFORE] + timedelta(hours=2)  # back after H-1's instant
+    await reminders.sweep(ctx)
+    events = (await ctx.store.load(placement.audience_ref(code))).payloads
+    [event] = [e for e in events if isinstance(e, AudienceReminderDue)]
+    assert (event.reminder, event.due_at) == (DAY_BEFORE, instants[DAY_BEFORE])
+    await reminders.sweep(ctx)  # another round: not twice
+    events = (await ctx.store.load(placement.audience_ref(code))).payloads
+    assert len([e for e in events if isinstance(e, AudienceReminderDue)]) == 1
+    assert (await armed(ctx, code))[SAME_DAY] == instants[SAME_DAY]

@@ -222,3 +222,15 @@ async def test_a_schedule_about_to_fire_is_not_cancelled(ctx):
     await commands.cancel(ctx, CODE, "Pejabat dinas luar", "officer")
     assert f"{CODE}-remind-day_before" in ctx.timers.armed  # fires and finds it cancelled
     assert f"{CODE}-remind-same_day" not in ctx.timers.armed
+
+
+async def test_a_revision_moving_h1_to_a_morning_still_to_come_rearms_it_there(stamped):
+    ctx = stamped
+    ctx.now.now = wib("2026-01-30 10:00")
+    await scheduled_on(ctx, wib("2026-02-04 09:00"))
+    upcoming(ctx, CODE)
+    ctx.now.now = wib("2026-01-30 12:00")
+    ctx.calendar = with_holiday("2026-02-03")
+    await reminders.sweep(ctx)  # what the calendar refresh does after a revision
+    assert ctx.timers.armed[f"{CODE}-remind-day_before"].due_at == wib("2026-02-02 09:00")
+    assert reminders_of(ctx) == []
