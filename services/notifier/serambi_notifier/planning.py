@@ -232,7 +232,9 @@ class Planner:
         language = (self.settings.citizen_language if person.kind is RecipientKind.CITIZEN
                     else self.settings.officer_language)
         not_before = None
-        if channel is Channel.SMS and person.kind is RecipientKind.CITIZEN and self.quiet.contains(now):
+        # citizens and hosting officials (officers on their own phones) are not woken up
+        quiet = person.kind is RecipientKind.CITIZEN or person.role == "host"
+        if channel is Channel.SMS and quiet and self.quiet.contains(now):
             not_before = self.quiet.release(now)
         office, office_short = OFFICE[language]
         context = {

@@ -316,6 +316,14 @@ async def test_a_host_day_list_goes_to_the_hosts_addresses_by_email_and_sms(sett
     assert await planner(settings, vault, db).plan(other, seven) == []  # no address: nothing
 
 
+async def test_the_hosts_sms_waits_out_quiet_hours_and_the_email_does_not(settings, vault, db):
+    daylist = AggregateRef("scheduling", "daylist", "H1-20260304")
+    event = recorded(daylist, samples.host_day_list_due("H1"), version=1)
+    dawn = datetime(2026, 3, 3, 22, 30, tzinfo=UTC)  # Wednesday 05.30 WIB
+    held = {p.channel: p.not_before for p in await planner(settings, vault, db).plan(event, dawn)}
+    assert held == {Channel.EMAIL: None, Channel.SMS: datetime(2026, 3, 4, 6, 0, tzinfo=WIB)}
+
+
 def test_the_notifier_hears_the_hosts_day_lists_without_projecting_them():
     from serambi_notifier.subscribers import CASE_CONSUMERS, NOTIFY_CONSUMERS
 

@@ -49,3 +49,17 @@ async def test_each_host_gets_the_audiences_still_scheduled_that_day_once(ctx):
     assert ctx.timers.armed[TIMER_ID].due_at == wib("2026-02-05 07:00")  # the next morning
     ctx.now.now += timedelta(days=1)  # handled a day late: no stale list
     assert await daylist.on_due(ctx, due) == []
+
+
+async def test_a_list_decided_late_leaves_out_the_audiences_started_and_none_left_sends_nothing(ctx):
+    await with_resources(ctx)
+    for n, starts in enumerate(("2026-02-04 08:00", "2026-02-04 13:00")):
+        code = f"AUD-2026-00020{n}"
+        await commands.open_request(ctx, submitted(code, calendar=ctx.calendar), f"cause-{code}")
+        await commands.choose_slot(ctx, code, SlotChoice("R1", "H1", wib(starts)), "officer")
+    due = ClockDue(case_id=TIMER_ID, clock=CLOCK, due_at=wib("2026-02-04 07:00"))
+    ctx.now.now = wib("2026-02-04 22:30")  # scheduling back at night: both over
+    assert await daylist.on_due(ctx, due) == []
+    ctx.now.now = wib("2026-02-04 09:30")  # back mid-morning: only the one still to come
+    [event] = await daylist.on_due(ctx, due)
+    assert [a.audience_id for a in event.audiences] == ["AUD-2026-000201"]

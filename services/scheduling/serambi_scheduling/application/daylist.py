@@ -5,8 +5,9 @@ next working morning at 07.00 WIB).
   next working morning unless the server holds it at that instant already.
 - ``on_due``: the morning came — for every host with bookings that day, the audiences still
   scheduled on them make HostDayListDue (once per host and day: the daylist aggregate refuses a
-  second); then the next morning's timer is armed. A timer handled after its day is over sends
-  nothing (a stale list); a morning that a revision made a day off sends nothing.
+  second); then the next morning's timer is armed. A timer handled late lists only the audiences
+  not started yet (none left: no list); one handled after its day is over sends nothing; a
+  morning that a revision made a day off sends nothing.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ async def on_due(ctx: Context, due: ClockDue) -> list:
                 state = audience_of((await ctx.store.load(audience_ref(audience_id))).payloads)
                 if state is not None:
                     audiences.append((booking_id, state))
-            event = rules.day_list(host_id, day, due.due_at, audiences)
+            event = rules.day_list(host_id, day, due.due_at, audiences, ctx.now())
             if event is None:
                 continue
             emitted += await execute(

@@ -4,7 +4,9 @@ receives that day. Pure.
 The list is decided when its morning comes, from the audiences then scheduled on the host's
 bookings of the day: an audience cancelled or moved away before 07.00 is not in it, one moved
 onto the day is. One list per host and day (HostDayListDue on ``scheduling.daylist.<host>-<day>``),
-and only for a host with audiences that day.
+and only for a host with audiences that day. A list decided late (scheduling was down at 07.00)
+holds only the audiences that have not started yet, and is not sent when none is left: no list of
+audiences already over.
 """
 
 from __future__ import annotations
@@ -53,15 +55,17 @@ def due_on(calendar: WorkingCalendar, due_at: datetime, now: datetime) -> date |
     return day
 
 
-def day_list(host_id: str, day: date, due_at: datetime, audiences: Iterable[tuple[str, Audience]]
-             ) -> HostDayListDue | None:
+def day_list(host_id: str, day: date, due_at: datetime, audiences: Iterable[tuple[str, Audience]],
+             now: datetime | None = None) -> HostDayListDue | None:
     """The host's list from ``(booking id, audience)`` pairs of their bookings of the day: the
-    audiences still scheduled on that booking, by start. None when there are none."""
+    audiences still scheduled on that booking and not started at ``now``, by start. None when
+    there are none."""
     kept = sorted(
         (a for booking_id, a in audiences
          if a.status is Status.SCHEDULED and a.placement is not None
          and a.placement.booking_id == booking_id and a.placement.host_id == host_id
-         and wib_day(a.placement.starts_at) == day),
+         and wib_day(a.placement.starts_at) == day
+         and (now is None or a.placement.starts_at > now)),
         key=lambda a: a.placement.starts_at if a.placement else due_at,
     )
     if not kept:
