@@ -90,10 +90,16 @@ def placeholder_secrets() -> dict[str, dict[str, str]]:
     for document in yaml.safe_load_all((PROD / "secrets.template.yaml").read_text()):
         if document:
             created[document["metadata"]["name"]] = {
-                key: base64.b64encode(os.urandom(32)).decode() if key == "master-key" else secrets.token_hex(24)
+                key: JSON_SECRETS[key] if key in JSON_SECRETS
+                else base64.b64encode(os.urandom(32)).decode() if key == "master-key" else secrets.token_hex(24)
                 for key in document["stringData"]
             }
     return created
+
+
+#: Secret keys holding JSON (personal addresses), as the template's comment says to fill them
+JSON_SECRETS = {"host-emails": '{"kepala-biro": ["kabiro@ekonomi.kalbarprov.go.id"]}',
+                "host-phones": '{"kepala-biro": ["081233334444"]}'}
 
 
 def kustomize(kubectl: str, target: Path) -> list[dict]:
@@ -211,6 +217,19 @@ def test_the_notifier_gets_its_channels_and_secrets_from_configuration_in_both(c
     assert kubernetes_environment(prod_objects, "scheduling", created)["SERAMBI_LETTER_SECRET"] == (
         created["serambi-scheduling"]["letter-secret"]
     )
+
+
+def test_the_hosts_addresses_come_from_the_notifier_secret_not_a_config_map(prod_objects):
+    created = placeholder_secrets()
+    environment = kubernetes_environment(prod_objects, "notifier", created)
+    settings = production_settings("notifier", environment)
+    assert settings.host_emails == {"kepala-biro": ["kabiro@ekonomi.kalbarprov.go.id"]}
+    assert settings.host_phones == {"kepala-biro": ["081233334444"]}
+    config_maps = [o for o in prod_objects if o["kind"] == "ConfigMap"]
+    assert not any(key.startswith("SERAMBI_HOST_") for o in config_maps for key in o.get("data", {}))
+    left = {**created, "serambi-notifier": {**created["serambi-notifier"], "host-phones": "REPLACE_ME"}}
+    with pytest.raises(pytest.fail.Exception, match="SERAMBI_HOST_PHONES is still the template's REPLACE_ME"):
+        production_settings("notifier", kubernetes_environment(prod_objects, "notifier", left))
 
 
 def test_the_notifier_gets_the_officers_real_addresses_in_both(compose_rendered, prod_objects):

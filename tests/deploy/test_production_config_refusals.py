@@ -220,3 +220,40 @@ def test_production_refuses_placeholder_officer_recipients_naming_the_variable(v
     with pytest.raises(ValidationError, match=f"{variable} .* holds a placeholder address"):
         NotifierSettings(**settings)
     NotifierSettings(**{**settings, "environment": "development"})  # the local stack may
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"host_emails": {"kepala-biro": ["kabiro@ekonomi.go.id, wakil@ekonomi.go.id"]}},
+         "SERAMBI_HOST_EMAILS .'kepala-biro'. holds a value that is not one e-mail address"),
+        ({"host_emails": {"kepala-biro": ["kabiro@ekonomi..go.id"]}}, "SERAMBI_HOST_EMAILS .'kepala-biro'. holds a value"),
+        ({"host_phones": {"kepala-biro": ["12345"]}},
+         "SERAMBI_HOST_PHONES .'kepala-biro'. holds a value that is not an Indonesian mobile number"),
+        ({"host_phones": {"kepala-biro": ["REPLACE_ME"]}}, "SERAMBI_HOST_PHONES"),
+    ],
+)
+def test_production_refuses_malformed_host_addresses_naming_the_variable_not_the_value(values, message):
+    with pytest.raises(ValidationError, match=message) as refused:
+        NotifierSettings(**{**NOTIFIER, **values})
+    assert "wakil@" not in str(refused.value) and "12345" not in str(refused.value)
+    NotifierSettings(**{**NOTIFIER, **values, "environment": "development"})  # the local stack may
+    NotifierSettings(**{**NOTIFIER, "host_emails": {"kepala-biro": ["kabiro@ekonomi.kalbarprov.go.id"]},
+                        "host_phones": {"kepala-biro": ["0812 3333 4444"]}})
+
+
+@pytest.mark.parametrize("variable", ["SERAMBI_HOST_EMAILS", "SERAMBI_HOST_PHONES"])
+@pytest.mark.parametrize(("raw", "message"), [("REPLACE_ME", "is still the template's REPLACE_ME"),
+                                              ('{"kepala-biro": ["0812', "is not JSON")])
+def test_a_host_variable_left_at_the_template_or_not_json_is_refused_by_name(monkeypatch, variable, raw, message):
+    monkeypatch.setenv(variable, raw)
+    with pytest.raises(ValidationError, match=f"{variable} {message}") as refused:
+        NotifierSettings(**NOTIFIER)
+    assert "0812" not in str(refused.value)
+
+
+def test_the_refusal_of_a_placeholder_names_what_the_addresses_are_keyed_by():
+    with pytest.raises(ValidationError, match="per host id"):
+        NotifierSettings(**{**NOTIFIER, "host_emails": {"kepala-biro": ["kabiro@ekonomi.example"]}})
+    with pytest.raises(ValidationError, match="per role"):
+        NotifierSettings(**{**NOTIFIER, "officer_emails": {"desk": ["tata-usaha@ekonomi.example"]}})

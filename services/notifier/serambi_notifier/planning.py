@@ -25,6 +25,7 @@ from serambi_contracts.notifier import Channel, FailureCategory, RecipientKind
 from serambi_contracts.scheduling import HostDayListDue
 from serambi_contracts.sla import SLABreached, SLAWarning
 from serambi_kit.eventstore import RecordedEvent, deterministic_id
+from serambi_kit.logging import get_logger
 from serambi_kit.messaging import OutOfOrderError
 from serambi_kit.phones import PhoneNumberError, to_e164
 from serambi_kit.pii import Vault, mask_email, mask_phone
@@ -33,6 +34,8 @@ from . import cases
 from .quiet_hours import QuietHours
 from .settings import NotifierSettings
 from .subscriptions import Subscription
+
+log = get_logger(__name__)
 
 OFFICE = {
     "id": ("Biro Perekonomian Sekretariat Daerah Provinsi Kalimantan Barat", "Biro Perekonomian Kalbar"),
@@ -166,10 +169,13 @@ class Planner:
                 people += self._officers(recorded.event.escalate_to)
             elif recipient == "host" and isinstance(recorded.event, HostDayListDue):
                 host = recorded.event.host_id
-                people += [Person(RecipientKind.OFFICER, "host", None, e, None)
-                           for e in self.settings.host_emails.get(host, [])]
-                people += [Person(RecipientKind.OFFICER, "host", None, None, p)
-                           for p in self.settings.host_phones.get(host, [])]
+                emails = self.settings.host_emails.get(host, [])
+                phones = self.settings.host_phones.get(host, [])
+                if not emails and not phones:  # the host id only: no address is logged
+                    log.warning("notifier.host_without_addresses", host_id=host,
+                                hint="SERAMBI_HOST_EMAILS / SERAMBI_HOST_PHONES")
+                people += [Person(RecipientKind.OFFICER, "host", None, e, None) for e in emails]
+                people += [Person(RecipientKind.OFFICER, "host", None, None, p) for p in phones]
         return people
 
     async def _citizen(self, role: str, contact: dict[str, Any]) -> Person:

@@ -10,10 +10,15 @@ under a reserved example domain — the defaults' ``*@biro-perekonomian.example`
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from email_validator import EmailNotValidError, validate_email
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
+from pydantic_settings import NoDecode
+from serambi_kit.phones import PhoneNumberError, to_e164
+from serambi_kit.required import PLACEHOLDER
 from serambi_kit.settings import ServiceSettings
 
 Language = Literal["id", "en"]
@@ -76,12 +81,15 @@ class NotifierSettings(ServiceSettings):
         "unlisted: the complaint_team role",
     )
     assignee_phones: dict[str, list[str]] = Field(default_factory=dict)
-    host_emails: dict[str, list[str]] = Field(
+    # the hosting officials' own addresses and numbers (personal data: a Secret in Kubernetes)
+    host_emails: Annotated[dict[str, list[str]], NoDecode] = Field(
         default_factory=dict,
-        description="hosting official's id (scheduling's host id) → email addresses: their "
-        "day list (HostDayListDue); unlisted: nothing is sent",
+        description="hosting official's id (scheduling's host id) → email addresses, one per "
+        "value: their day list (HostDayListDue); unlisted: nothing is sent",
     )
-    host_phones: dict[str, list[str]] = Field(default_factory=dict)
+    host_phones: Annotated[dict[str, list[str]], NoDecode] = Field(
+        default_factory=dict, description="hosting official's id → mobile numbers (08… or +628…)",
+    )
     sla_responsible_roles: dict[str, str] = Field(
         default_factory=lambda: {"audience_answer": "scheduler"},
         description="clock → role answering for it; clocks not listed: complaint_officer",
@@ -199,6 +207,24 @@ class NotifierSettings(ServiceSettings):
         """An empty variable (compose's ``${X:-}``, an empty Secret key) means not set."""
         return None if value == "" else value
 
+    @field_validator("host_emails", "host_phones", mode="before")
+    @classmethod
+    def _host_json(cls, value: object, info: ValidationInfo) -> object:
+        """The variable's JSON, read here so that a refusal names it (never its value)."""
+        if not isinstance(value, str):
+            return value
+        variable = f"SERAMBI_{(info.field_name or '').upper()}"
+        text = value.strip()
+        if text == "":
+            return {}
+        if text == PLACEHOLDER:
+            raise ValueError(f"{variable} is still the template's {PLACEHOLDER}: set the hosts' "
+                             "addresses (JSON, host id → list), or '{}' for none")
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError:
+            raise ValueError(f"{variable} is not JSON (host id → list of addresses)") from None
+
     def derive_addresses(self) -> None:
         for name, path in PUBLIC_PATHS.items():
             if name not in self.model_fields_set and self.public_base_url:
@@ -217,17 +243,40 @@ class NotifierSettings(ServiceSettings):
                     "SERAMBI_SMS_PROVIDER=zenziva needs SERAMBI_SMS_USERKEY and SERAMBI_SMS_PASSKEY"
                 )
             self._refuse_placeholder_recipients()
+            self._refuse_malformed_host_addresses()
         if self.delivery_lease_seconds <= max(self.smtp_timeout_seconds, self.sms_timeout_seconds):
             raise ValueError("SERAMBI_DELIVERY_LEASE_SECONDS must exceed the SMTP and SMS timeouts")
         return self
 
     def _refuse_placeholder_recipients(self) -> None:
         """Officers' notices must reach real mailboxes: the local defaults are placeholders."""
-        for name in ("officer_emails", "assignee_emails", "host_emails"):
+        keyed = {"officer_emails": "role", "assignee_emails": "officer id or complaint team",
+                 "host_emails": "host id"}
+        for name, per in keyed.items():
             for who, addresses in getattr(self, name).items():
                 if any(placeholder(address) for address in addresses):
                     raise ValueError(
                         f"SERAMBI_{name.upper()} ({who!r}) holds a placeholder address (a reserved "
-                        "domain such as .example, or none): set the officers' real addresses per "
-                        "role in production (JSON; docs/operations.md)"
+                        f"domain such as .example, or none): set the real addresses per {per} in "
+                        "production (JSON; docs/operations.md)"
                     )
+
+    def _refuse_malformed_host_addresses(self) -> None:
+        """One valid address or Indonesian mobile number per value; the refusal names the
+        variable and the host, never the address."""
+        for who, addresses in self.host_emails.items():
+            for address in addresses:
+                try:
+                    validate_email(address, check_deliverability=False)
+                except EmailNotValidError:
+                    raise ValueError(
+                        f"SERAMBI_HOST_EMAILS ({who!r}) holds a value that is not one e-mail "
+                        "address (one address per value)") from None
+        for who, phones in self.host_phones.items():
+            for phone in phones:
+                try:
+                    to_e164(phone)
+                except PhoneNumberError:
+                    raise ValueError(
+                        f"SERAMBI_HOST_PHONES ({who!r}) holds a value that is not an Indonesian "
+                        "mobile number (08… or +628…, one per value)") from None

@@ -324,6 +324,18 @@ async def test_the_hosts_sms_waits_out_quiet_hours_and_the_email_does_not(settin
     assert held == {Channel.EMAIL: None, Channel.SMS: datetime(2026, 3, 4, 6, 0, tzinfo=WIB)}
 
 
+async def test_a_day_list_for_a_host_without_addresses_is_logged_by_host_id_only(settings, vault, db):
+    from structlog.testing import capture_logs
+
+    other = recorded(AggregateRef("scheduling", "daylist", "H9-20260304"),
+                     samples.host_day_list_due("H9"), version=1)
+    with capture_logs() as logs:
+        assert await planner(settings, vault, db).plan(other, datetime(2026, 3, 4, 0, 0, tzinfo=UTC)) == []
+    [warning] = [entry for entry in logs if entry["event"] == "notifier.host_without_addresses"]
+    assert warning["log_level"] == "warning" and warning["host_id"] == "H9"
+    assert "@" not in str(logs) and "+62" not in str(logs)
+
+
 def test_the_notifier_hears_the_hosts_day_lists_without_projecting_them():
     from serambi_notifier.subscribers import CASE_CONSUMERS, NOTIFY_CONSUMERS
 
