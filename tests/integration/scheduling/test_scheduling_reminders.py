@@ -90,7 +90,7 @@ async def fire_now(ctx: Context, code: str | None, due: ClockDue) -> None:
     """The server fires ``due`` within a second or two, as if its instant had come (a schedule of
     its own id, so a second call is a second delivery of the same timer); ``code`` None: the day
     list's timer."""
-    tid = (daylist.TIMER_ID if code is None
+    tid = (daylist.timer_id(due.due_at.astimezone(WIB).date()) if code is None
            else timer_id(code, ReminderKind(due.clock.removeprefix("reminder_"))))
     ref = AggregateRef("timers", "scheduling", tid)
     [envelope] = make_envelopes(ctx.timers.source, ref, [due], expected_version=0,
@@ -150,14 +150,16 @@ async def _has(recorded, n: int) -> bool:
 
 async def test_the_day_list_timer_waits_for_the_next_working_morning_and_lists_the_hosts_day_once(running):
     ctx = running
-    armed_at = await ctx.timers.scheduled(daylist.TIMER_ID)  # armed at start-up
-    assert armed_at is not None
-    assert armed_at.due_at == daylist.next_list_instant(ctx.calendar, datetime.now(UTC))
+    next_morning = daylist.next_list_instant(ctx.calendar, datetime.now(UTC))
+    armed_at = await ctx.timers.scheduled(daylist.timer_id(next_morning.astimezone(WIB).date()))
+    assert armed_at is not None  # armed at start-up
+    assert armed_at.due_at == next_morning
     code, room_id, host_id, choice = await scheduled(ctx, 3)
     await commands.choose_slot(ctx, code, choice, "officer")
     morning = daylist.list_instant(choice.starts_at.astimezone(WIB).date())
     ctx.now = lambda: morning + timedelta(seconds=1)  # that morning has come
-    due = ClockDue(case_id=daylist.TIMER_ID, clock=daylist.CLOCK, due_at=morning)
+    due = ClockDue(case_id=daylist.timer_id(morning.astimezone(WIB).date()), clock=daylist.CLOCK,
+                   due_at=morning)
     ref = daylist.daylist_ref(host_id, morning.astimezone(WIB).date())
 
     async def lists() -> list[HostDayListDue]:
@@ -172,7 +174,8 @@ async def test_the_day_list_timer_waits_for_the_next_working_morning_and_lists_t
     await asyncio.sleep(1.5)
     [event] = await lists()
     assert [(a.audience_id, a.starts_at) for a in event.audiences] == [(code, choice.starts_at)]
-    assert (await ctx.timers.scheduled(daylist.TIMER_ID)).due_at > morning  # the next morning
+    after = daylist.next_list_instant(ctx.calendar, morning + timedelta(seconds=1))
+    assert (await ctx.timers.scheduled(daylist.timer_id(after.astimezone(WIB).date()))).due_at == after
 
 
 async def test_the_sweep_rearms_a_lost_reminder_timer_and_catches_up_one_whose_instant_passed(running):

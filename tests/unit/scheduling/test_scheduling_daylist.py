@@ -10,7 +10,7 @@ from serambi_contracts.scheduling import HostDayListDue
 from serambi_contracts.sla import ClockDue
 from serambi_scheduling.application import commands, daylist
 from serambi_scheduling.application.commands import SlotChoice
-from serambi_scheduling.domain.daylist import CLOCK, TIMER_ID, due_on, next_list_instant
+from serambi_scheduling.domain.daylist import CLOCK, due_on, next_list_instant, timer_id
 
 
 def test_the_list_falls_at_seven_on_the_next_working_morning(calendar):
@@ -36,9 +36,9 @@ async def test_each_host_gets_the_audiences_still_scheduled_that_day_once(ctx):
         await commands.choose_slot(ctx, code, SlotChoice("R1", "H1", wib(starts)), "officer")
     await commands.cancel(ctx, "AUD-2026-000102", "", "officer")  # 10.30: cancelled before the morning
     await daylist.arm(ctx)
-    assert ctx.timers.armed[TIMER_ID].due_at == wib("2026-02-03 07:00")  # tomorrow: Tuesday
+    assert ctx.timers.armed["host-day-list-20260203"].due_at == wib("2026-02-03 07:00")  # tomorrow: Tuesday
     ctx.now.now = wib("2026-02-04 07:00:01")
-    due = ClockDue(case_id=TIMER_ID, clock=CLOCK, due_at=wib("2026-02-04 07:00"))
+    due = ClockDue(case_id="host-day-list-20260204", clock=CLOCK, due_at=wib("2026-02-04 07:00"))
     [event] = await daylist.on_due(ctx, due)
     assert (event.host_id, event.host, event.day.isoformat()) == ("H1", "Ir. Budi", "2026-02-04")
     assert [a.audience_id for a in event.audiences] == ["AUD-2026-000101", "AUD-2026-000100"]  # by start
@@ -46,7 +46,7 @@ async def test_each_host_gets_the_audiences_still_scheduled_that_day_once(ctx):
     assert "k1" not in event.model_dump_json()  # nothing sealed, nothing of the requester
     assert await daylist.on_due(ctx, due) == []  # redelivered: once per host and day
     assert len(lists(ctx)) == 1
-    assert ctx.timers.armed[TIMER_ID].due_at == wib("2026-02-05 07:00")  # the next morning
+    assert ctx.timers.armed["host-day-list-20260205"].due_at == wib("2026-02-05 07:00")  # the next morning
     ctx.now.now += timedelta(days=1)  # handled a day late: no stale list
     assert await daylist.on_due(ctx, due) == []
 
@@ -57,9 +57,19 @@ async def test_a_list_decided_late_leaves_out_the_audiences_started_and_none_lef
         code = f"AUD-2026-00020{n}"
         await commands.open_request(ctx, submitted(code, calendar=ctx.calendar), f"cause-{code}")
         await commands.choose_slot(ctx, code, SlotChoice("R1", "H1", wib(starts)), "officer")
-    due = ClockDue(case_id=TIMER_ID, clock=CLOCK, due_at=wib("2026-02-04 07:00"))
+    due = ClockDue(case_id="host-day-list-20260204", clock=CLOCK, due_at=wib("2026-02-04 07:00"))
     ctx.now.now = wib("2026-02-04 22:30")  # scheduling back at night: both over
     assert await daylist.on_due(ctx, due) == []
     ctx.now.now = wib("2026-02-04 09:30")  # back mid-morning: only the one still to come
     [event] = await daylist.on_due(ctx, due)
     assert [a.audience_id for a in event.audiences] == ["AUD-2026-000201"]
+
+
+async def test_arming_the_next_morning_at_seven_leaves_this_mornings_timer_to_fire(ctx):
+    ctx.now.now = wib("2026-02-03 06:00")
+    await daylist.arm(ctx)
+    ctx.now.now = wib("2026-02-03 07:00")  # a replica's sweep, before this morning's timer fired
+    await daylist.arm(ctx)
+    assert {t: d.due_at for t, d in ctx.timers.armed.items() if t.startswith("host-day-list")} == {
+        "host-day-list-20260203": wib("2026-02-03 07:00"), "host-day-list-20260204": wib("2026-02-04 07:00")}
+    assert timer_id(wib("2026-02-04 07:00").date()) == "host-day-list-20260204"

@@ -1,5 +1,6 @@
-"""The host's day list on a durable JetStream timer (one timer, ``host-day-list``, armed for the
-next working morning at 07.00 WIB).
+"""The host's day list on durable JetStream timers (one per morning, ``host-day-list-YYYYMMDD``,
+armed for the next working morning at 07.00 WIB; a replica arming tomorrow's at 07.00 leaves
+today's to fire).
 
 - ``arm``: at start-up, every sweep round and after a calendar revision, arm the timer for the
   next working morning unless the server holds it at that instant already.
@@ -18,6 +19,7 @@ from serambi_kit.logging import get_logger
 
 from ..domain import daylist as rules
 from ..domain.audience import audience_of
+from ..domain.time import wib_day
 from .context import Context
 from .placement import audience_ref
 
@@ -25,10 +27,11 @@ log = get_logger(__name__)
 
 
 async def arm(ctx: Context) -> ClockDue:
-    due = ClockDue(case_id=rules.TIMER_ID, clock=rules.CLOCK,
-                   due_at=rules.next_list_instant(ctx.calendar, ctx.now()))
-    if await ctx.timers.scheduled(rules.TIMER_ID) != due:
-        await ctx.timers.arm(rules.TIMER_ID, due)
+    instant = rules.next_list_instant(ctx.calendar, ctx.now())
+    tid = rules.timer_id(wib_day(instant))
+    due = ClockDue(case_id=tid, clock=rules.CLOCK, due_at=instant)
+    if await ctx.timers.scheduled(tid) != due:
+        await ctx.timers.arm(tid, due)
     return due
 
 

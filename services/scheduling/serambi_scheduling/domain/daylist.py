@@ -24,12 +24,18 @@ from .time import at, wib_day
 
 LIST_AT = time(7, 0)  # WIB
 CLOCK = "host_day_list"
-TIMER_ID = "host-day-list"
+TIMER_PREFIX = "host-day-list"
 SEARCH_DAYS = 31
 
 
 def daylist_ref(host_id: str, day: date) -> AggregateRef:
     return AggregateRef("scheduling", "daylist", f"{host_id}-{day:%Y%m%d}")
+
+
+def timer_id(day: date) -> str:
+    """One timer per morning (``host-day-list-YYYYMMDD``): arming the next morning's at 07.00
+    never replaces this morning's before it has fired."""
+    return f"{TIMER_PREFIX}-{day:%Y%m%d}"
 
 
 def list_instant(day: date) -> datetime:
