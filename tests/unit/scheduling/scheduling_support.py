@@ -198,3 +198,20 @@ async def with_resources(ctx: Context, rooms: Iterable[Room] = (), hosts: Iterab
         await resources.register_room(ctx, room, "admin")
     for host in hosts or [Host("H1", "Ir. Budi", "Kepala Biro Perekonomian")]:
         await resources.register_host(ctx, host, "admin")
+
+
+#: names of fields that would carry a requester's personal data
+PERSONAL_NAMES = ("requester", "name", "email", "phone", "nik", "topic", "purpose", "address")
+
+
+def personal_fields(event_class: type) -> list[str]:
+    """What in an event's schema (nested models included) could hold personal data: a sealed
+    value, or a field named like one. Empty for an event fit for a public subject."""
+    import json as _json
+
+    schema = event_class.model_json_schema()
+    found = ["Sealed"] if "Sealed" in _json.dumps(schema) else []
+    models = [schema, *schema.get("$defs", {}).values()]
+    found += sorted({name for model in models for name in model.get("properties", {})
+                     if name in PERSONAL_NAMES})
+    return found
