@@ -13,13 +13,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
+from serambi_calendar import WIB  # noqa: F401 — re-exported (rendering.WIB)
 
 from . import gsm7
 
-WIB = ZoneInfo("Asia/Pontianak")
 _BLANK_LINES = re.compile(r"\n[ \t]*(?:\n[ \t]*)+\n")
 TEMPLATES = Path(__file__).with_name("templates")
 DAYS = {

@@ -8,8 +8,8 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from serambi_calendar import WIB
 from serambi_contracts import complaints as c
 from serambi_contracts import scheduling as s
 from serambi_contracts.base import Sealed
@@ -26,7 +26,6 @@ from serambi_contracts.sla import SLABreached, SLAWarning
 SUBMITTED = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # Monday 09:00 WIB
 DUE = datetime(2026, 3, 5, 9, 0, tzinfo=UTC)  # Thursday 16:00 WIB
 STARTS = datetime(2026, 3, 4, 2, 0, tzinfo=UTC)  # Wednesday 09:00 WIB
-WIB = ZoneInfo("Asia/Pontianak")
 ACCESS_TOKEN = "q7Rk2Lw9Xv4Tn8Ys1Pb6Hc3Jd5Mf0Gz-Ae_Uo2Ki7Wq"  # noqa: S105 — a sample, 43 URL-safe characters
 
 

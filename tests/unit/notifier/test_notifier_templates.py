@@ -134,3 +134,10 @@ def test_the_packaged_subscriptions_are_valid():
 def test_invalid_subscriptions_are_refused_with_the_reason(toml, message):
     with pytest.raises(SubscriptionError, match=message):
         subscriptions.parse(toml, TEMPLATES)
+
+
+def test_one_wib_zone_for_rendering_and_samples():
+    import serambi_calendar
+    from serambi_notifier import rendering, samples
+
+    assert samples.WIB is rendering.WIB is serambi_calendar.WIB

@@ -9,12 +9,12 @@ from datetime import datetime, timedelta
 import pytest
 from scheduling_support import personal_fields, submitted, wib, with_resources
 from serambi_contracts.scheduling import AudienceReminderDue, AudienceRequested, ReminderKind
+from serambi_kit.eventstore import model as eventstore_model
 from serambi_scheduling.application import commands, reminders
 from serambi_scheduling.application.commands import SlotChoice
 from serambi_scheduling.domain import audience as rules_of_audience
 from serambi_scheduling.domain.errors import AudienceDayError
 from serambi_scheduling.domain.reminders import reminder_instants
-from serambi_kit.eventstore import model as eventstore_model
 from test_scheduling_revision import with_holiday
 
 DAY_BEFORE, SAME_DAY = ReminderKind.DAY_BEFORE, ReminderKind.SAME_DAY
@@ -235,3 +235,13 @@ async def test_a_revision_moving_h1_to_a_morning_still_to_come_rearms_it_there(s
     await reminders.sweep(ctx)  # what the calendar refresh does after a revision
     assert ctx.timers.armed[f"{CODE}-remind-day_before"].due_at == wib("2026-02-02 09:00")
     assert reminders_of(ctx) == []
+
+
+async def test_the_sweeps_rearm_only_a_timer_the_server_does_not_hold(ctx):
+    from serambi_contracts.sla import ClockDue
+    from serambi_scheduling.application.timers import rearm_if_missing
+
+    due = ClockDue(case_id=CODE, clock="reminder_same_day", due_at=wib("2026-02-04 07:00"))
+    assert await rearm_if_missing(ctx, f"{CODE}-remind-same_day", due, kind="reminder") is True
+    assert ctx.timers.armed[f"{CODE}-remind-same_day"] == due
+    assert await rearm_if_missing(ctx, f"{CODE}-remind-same_day", due, kind="reminder") is False

@@ -31,6 +31,7 @@ from ..domain import reminders as rules
 from ..domain.audience import Audience, audience_of
 from .context import Context
 from .placement import audience_ref
+from .timers import rearm_if_missing
 
 log = get_logger(__name__)
 
@@ -67,10 +68,8 @@ async def sync(ctx: Context, state: Audience | None, *, missing_only: bool = Fal
             booking = state.placement.booking_id if state.placement else ""
             await ctx.timers.arm(tid, due, event_id=deterministic_id(
                 "reminder-timer", tid, booking, due.due_at.isoformat()))
-        elif await ctx.timers.scheduled(tid) != due:
-            await ctx.timers.arm(tid, due, event_id=deterministic_id(
-                "reminder-rearm", tid, due.due_at.isoformat(), ctx.now().isoformat()))
-            log.warning("reminder.timer_rearmed", timer_id=tid)
+        else:
+            await rearm_if_missing(ctx, tid, due, kind="reminder")
     return len(wanted)
 
 

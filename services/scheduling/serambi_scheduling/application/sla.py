@@ -27,6 +27,7 @@ from ..domain.audience import CLOCK, Audience, audience_of
 from ..domain.sla import due_events, event_key, revise_deadline, schedule_of
 from .context import Context
 from .placement import audience_ref
+from .timers import rearm_if_missing
 
 log = get_logger(__name__)
 
@@ -53,11 +54,8 @@ async def arm(ctx: Context, state: Audience, *, missing_only: bool = False) -> b
     for timer_id, due in wanted:
         if not missing_only:
             await ctx.timers.arm(timer_id, due)
-        elif await ctx.timers.scheduled(timer_id) != due:
-            # a fresh id: the lost schedule's own id may still be in the duplicate window
-            await ctx.timers.arm(timer_id, due, event_id=deterministic_id(
-                "rearm", timer_id, due.due_at.isoformat(), ctx.now().isoformat()))
-            log.warning("sla.timer_rearmed", timer_id=timer_id)
+        else:
+            await rearm_if_missing(ctx, timer_id, due, kind="sla")
     return True
 
 
