@@ -1,29 +1,49 @@
-"""The audience answer report: of the requests submitted in a month (WIB), how many got their
-answer (scheduled or declined) by the deadline the requester was told, three working days
-(``answer_due_at``, moved by a calendar revision when one applies). Read from the audiences
-read model; the answer's time is the first ``scheduled`` or ``declined`` timeline entry.
+"""The audience report the bureau sends upward, for the requests submitted in a month (WIB),
+read from the audiences read model (``projections.AUDIENCES``):
 
-- submitted: audiences whose request was submitted in the month;
-- answered: of those, answered by now; on_time: answered at or before ``answer_due_at``;
-- on_time_rate: on_time / answered (null when nothing was answered);
-- breached: those with a standing SLA breach; open_past_due: unanswered past the deadline now.
+- submitted, per channel (``online``, ``desk``, ``letter``: intake's RequestSubmitted channel,
+  carried on AudienceRequested; ``unknown`` for audiences opened before it was);
+- answered: answered by now (the answer's time is the first ``scheduled`` or ``declined``
+  timeline entry); on_time: answered at or before the deadline the requester was told, three
+  working days (``answer_due_at``, moved by a calendar revision when one applies);
+  on_time_rate: on_time / answered (null when nothing was answered);
+- late: each request answered after its deadline, or unanswered and past it now (code, channel,
+  submitted, due, answered or null);
+- breached: those with a standing SLA breach; open_past_due: unanswered past the deadline now;
+- outcomes: where each request stands now — pending (requested, proposed or referred),
+  scheduled, declined, held, no_show, withdrawn (by the requester), cancelled (by the bureau);
+- median_answer_working_hours / _days: the median working time from the answer clock's start
+  (``received_at`` when the desk recorded a letter later, else ``submitted_at``) to the answer,
+  on the bureau's working calendar (``serambi_calendar``), breaks and holidays excluded; a
+  working day counts as 7.5 working hours (37.5 a week, Perpres 21/2023).
+
+``tables`` turns a report into the CSV/XLSX tables (``serambi_kit.tabular``), ``charts`` into
+SVG bar charts.
 """
 
 from __future__ import annotations
 
 import re
+import statistics
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
-from serambi_calendar import WIB
+from serambi_calendar import WIB, WorkingCalendar
+from serambi_kit.tabular import Bar, Column, Kind, Table, bar_chart_svg
 
 from .projections import AUDIENCES
 
 MONTH = re.compile(r"^(19|20|21)\d\d-(0[1-9]|1[0-2])$")
 ANSWERS = ("scheduled", "declined")
 FIGURES = ("submitted", "answered", "on_time", "on_time_rate", "breached", "open_past_due")
+CHANNELS = {"online": "Daring", "desk": "Meja layanan", "letter": "Surat", "unknown": "Tidak tercatat"}
+OUTCOMES = {"pending": "Belum dijawab / menunggu", "scheduled": "Dijadwalkan", "declined": "Ditolak",
+            "held": "Terlaksana", "no_show": "Tidak hadir", "withdrawn": "Ditarik pemohon",
+            "cancelled": "Dibatalkan biro"}
+WORKING_DAY_HOURS = 7.5
+_PENDING = ("requested", "proposed", "referred")
 
 
 def _aware(instant: datetime) -> datetime:
@@ -45,8 +65,23 @@ def answered_at(document: dict[str, Any]) -> datetime | None:
     return min(times) if times else None
 
 
-def recap(month: str, documents: Iterable[dict[str, Any]], now: datetime) -> dict[str, Any]:
+def outcome(document: dict[str, Any]) -> str:
+    status = document.get("status") or "requested"
+    if status in _PENDING:
+        return "pending"
+    if status == "cancelled":
+        return "withdrawn" if document.get("withdrawn") else "cancelled"
+    return status
+
+
+def recap(month: str, documents: Iterable[dict[str, Any]], now: datetime,
+          calendar: WorkingCalendar | None = None) -> dict[str, Any]:
+    """The month's figures (module docstring). Without a calendar the medians are null."""
     figures = dict.fromkeys(("submitted", "answered", "on_time", "breached", "open_past_due"), 0)
+    channels = dict.fromkeys(CHANNELS, 0)
+    outcomes = dict.fromkeys(OUTCOMES, 0)
+    late: list[dict[str, Any]] = []
+    hours: list[float] = []
     for document in documents:
         due = _aware(document["answer_due_at"])
         answer = answered_at(document)
@@ -54,16 +89,82 @@ def recap(month: str, documents: Iterable[dict[str, Any]], now: datetime) -> dic
         figures["answered"] += answer is not None
         figures["on_time"] += answer is not None and answer <= due
         figures["breached"] += bool((document.get("sla") or {}).get("breached_at"))
-        figures["open_past_due"] += answer is None and due < now and document.get("status") not in (
+        past_due = answer is None and due < now and document.get("status") not in (
             "cancelled", "held", "no_show")
+        figures["open_past_due"] += past_due
+        channel = document.get("channel") or "unknown"
+        channels[channel if channel in CHANNELS else "unknown"] += 1
+        outcomes[outcome(document)] += 1
+        submitted = _aware(document["submitted_at"])
+        if (answer is not None and answer > due) or past_due:
+            late.append({"code": document.get("request_tracking_code") or document.get("_id"),
+                         "channel": channel, "submitted_at": submitted, "answer_due_at": due,
+                         "answered_at": answer})
+        if answer is not None and calendar is not None:
+            start = _aware(document.get("received_at") or submitted)
+            hours.append(max(calendar.working_time_between(start, answer).total_seconds(), 0) / 3600)
     answered = figures["answered"]
     rate = round(figures["on_time"] / answered, 4) if answered else None
-    return {"month": month, **figures, "on_time_rate": rate}
+    median = round(statistics.median(hours), 2) if hours else None
+    return {
+        "month": month, **figures, "on_time_rate": rate, "channels": channels, "outcomes": outcomes,
+        "late": sorted(late, key=lambda row: (row["submitted_at"], row["code"])),
+        "median_answer_working_hours": median,
+        "median_answer_working_days": None if median is None else round(median / WORKING_DAY_HOURS, 2),
+    }
 
 
-async def monthly(db: AsyncDatabase, month: str, now: datetime) -> dict[str, Any]:
+async def monthly(db: AsyncDatabase, month: str, now: datetime,
+                  calendar: WorkingCalendar | None = None) -> dict[str, Any]:
     first, after = month_bounds(month)
     cursor = db[AUDIENCES].find(
         {"submitted_at": {"$gte": first.astimezone(UTC), "$lt": after.astimezone(UTC)}},
-        {"answer_due_at": 1, "timeline.step": 1, "timeline.at": 1, "sla.breached_at": 1, "status": 1})
-    return recap(month, [document async for document in cursor], now)
+        {"answer_due_at": 1, "timeline.step": 1, "timeline.at": 1, "sla.breached_at": 1, "status": 1,
+         "withdrawn": 1, "channel": 1, "submitted_at": 1, "received_at": 1, "request_tracking_code": 1})
+    return recap(month, [document async for document in cursor], now, calendar)
+
+
+def tables(report: dict[str, Any]) -> list[Table]:
+    """The report as the downloads' tables: summary, channels, outcomes, the late ones."""
+    month = report["month"]
+    summary = Table("ringkasan", f"Audiensi {month}", (
+        Column("month", "Bulan"), Column("submitted", "Permohonan", Kind.INTEGER),
+        Column("answered", "Dijawab", Kind.INTEGER),
+        Column("on_time", "Dijawab dalam 3 hari kerja", Kind.INTEGER),
+        Column("on_time_rate", "Tingkat tepat waktu", Kind.RATIO),
+        Column("late", "Terlambat", Kind.INTEGER),
+        Column("breached", "Melewati tenggat (SLA)", Kind.INTEGER),
+        Column("open_past_due", "Belum dijawab, lewat tenggat", Kind.INTEGER),
+        Column("median_answer_working_hours", "Median waktu jawab (jam kerja)", Kind.DECIMAL),
+        Column("median_answer_working_days", "Median waktu jawab (hari kerja)", Kind.DECIMAL),
+    ), [{**report, "late": len(report["late"])}])
+    channels = Table("kanal", "Permohonan per kanal", (
+        Column("month", "Bulan"), Column("channel", "Kanal"), Column("count", "Permohonan", Kind.INTEGER),
+    ), [{"month": month, "channel": CHANNELS[key], "count": count}
+        for key, count in report["channels"].items()])
+    outcomes = Table("hasil", "Hasil permohonan", (
+        Column("month", "Bulan"), Column("outcome", "Hasil"), Column("count", "Permohonan", Kind.INTEGER),
+    ), [{"month": month, "outcome": OUTCOMES[key], "count": count}
+        for key, count in report["outcomes"].items()])
+    late = Table("terlambat", "Jawaban terlambat", (
+        Column("code", "Kode permohonan", width=24), Column("channel", "Kanal"),
+        Column("submitted_at", "Diajukan (WIB)", Kind.DATETIME, 18),
+        Column("answer_due_at", "Tenggat (WIB)", Kind.DATETIME, 18),
+        Column("answered_at", "Dijawab (WIB)", Kind.DATETIME, 18),
+    ), [{**row, "channel": CHANNELS.get(row["channel"], row["channel"])} for row in report["late"]])
+    return [summary, channels, outcomes, late]
+
+
+def charts(report: dict[str, Any]) -> dict[str, str]:
+    """SVG bar charts of the month: requests per channel, outcomes."""
+    month = report["month"]
+    return {
+        "kanal": bar_chart_svg(
+            "audiensi-kanal", f"Permohonan audiensi per kanal, {month}",
+            "Batang: jumlah permohonan audiensi yang diajukan bulan ini per kanal.",
+            [Bar(CHANNELS[key], count, f"{count} permohonan") for key, count in report["channels"].items()]),
+        "hasil": bar_chart_svg(
+            "audiensi-hasil", f"Hasil permohonan audiensi, {month}",
+            "Batang: jumlah permohonan audiensi bulan ini menurut keadaannya sekarang.",
+            [Bar(OUTCOMES[key], count, f"{count} permohonan") for key, count in report["outcomes"].items()]),
+    }
