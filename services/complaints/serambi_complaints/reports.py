@@ -1,5 +1,6 @@
 """The monthly recap the bureau reports upward: complaints received in a month (WIB), by
-channel, tier and status, with answers, the on-time rate and breaches. JSON and CSV.
+channel, tier, status and team, with answers, the on-time rates and breaches, and the reopened
+complaints. JSON, CSV and XLSX (``tables`` for ``serambi_kit.tabular``).
 
 - received: complaints received in the month (their ``received_at``, WIB);
 - answered: of those, answered by now (status answered or closed);
@@ -8,7 +9,15 @@ channel, tier and status, with answers, the on-time rate and breaches. JSON and 
 - breached: complaints with at least one SLABreached of their tier's clock; breaches: those
   SLABreached events;
 - triage_breached, triage_breaches: the same for the triage clock (a complaint left
-  unclassified past its triage deadline), counted apart.
+  unclassified past its triage deadline), counted apart;
+- classified: complaints given a tier; triage_on_time: of those, classified without a triage
+  breach; triage_on_time_rate: triage_on_time / classified (null when none was classified);
+- reopened: complaints reopened at least once (a dispute of the answer), and ``reopened`` at the
+  top level lists them (code, channel, team, tier, received, times reopened, status).
+
+``on_time_rate`` is the tier on-time rate (the answer within its tier's deadline). Dimensions:
+``channel``, ``tier`` (``unclassified`` when none yet), ``status`` and ``team`` (the team the
+complaint is assigned to, ``unassigned`` when none).
 """
 
 from __future__ import annotations
@@ -17,24 +26,29 @@ import csv
 import io
 import re
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 from serambi_contracts.complaints import ComplaintChannel, ComplaintTier
+from serambi_kit.tabular import Column, Kind, Table
 
 from .domain import Status
 from .projections import COMPLAINTS, FIRST_CLOSED_STAGE, STATUS_OF_STAGE
 
 MONTH = re.compile(r"^(19|20|21)\d\d-(0[1-9]|1[0-2])$")
-DIMENSIONS = ("channel", "tier", "status")
+DIMENSIONS = ("channel", "tier", "status", "team")
 FIGURES = ("received", "answered", "on_time", "on_time_rate", "breached", "breaches",
-           "triage_breached", "triage_breaches")
+           "triage_breached", "triage_breaches", "classified", "triage_on_time",
+           "triage_on_time_rate", "reopened")
 UNCLASSIFIED = "unclassified"
+UNASSIGNED = "unassigned"
 
 
 def _empty() -> dict[str, Any]:
     return {"received": 0, "answered": 0, "on_time": 0, "breached": 0, "breaches": 0,
-            "triage_breached": 0, "triage_breaches": 0}
+            "triage_breached": 0, "triage_breaches": 0, "classified": 0, "triage_on_time": 0,
+            "reopened": 0}
 
 
 def _add(figures: dict[str, Any], document: dict[str, Any]) -> None:
@@ -48,11 +62,19 @@ def _add(figures: dict[str, Any], document: dict[str, Any]) -> None:
     triage = int(document.get("triage_breach_count", 0))
     figures["triage_breached"] += triage > 0
     figures["triage_breaches"] += triage
+    classified = bool(document.get("tier"))
+    figures["classified"] += classified
+    figures["triage_on_time"] += classified and triage == 0
+    figures["reopened"] += int(document.get("reopen_count", 0)) > 0
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
 
 
 def _rate(figures: dict[str, Any]) -> dict[str, Any]:
-    answered = figures["answered"]
-    return {**figures, "on_time_rate": round(figures["on_time"] / answered, 4) if answered else None}
+    return {**figures, "on_time_rate": _ratio(figures["on_time"], figures["answered"]),
+            "triage_on_time_rate": _ratio(figures["triage_on_time"], figures["classified"])}
 
 
 def recap(month: str, documents: Iterable[dict[str, Any]]) -> dict[str, Any]:
@@ -62,22 +84,36 @@ def recap(month: str, documents: Iterable[dict[str, Any]]) -> dict[str, Any]:
         "channel": {c.value: _empty() for c in ComplaintChannel},
         "tier": {**{t.value: _empty() for t in ComplaintTier}, UNCLASSIFIED: _empty()},
         "status": {s.value: _empty() for s in Status},
+        "team": {},
     }
     total = _empty()
+    reopened: list[dict[str, Any]] = []
     for document in documents:
         keys = {
             "channel": document["channel"],
             "tier": document.get("tier") or UNCLASSIFIED,
             "status": STATUS_OF_STAGE[document["stage"]].value,
+            "team": document.get("team") or UNASSIGNED,
         }
         for dimension, key in keys.items():
             _add(groups[dimension].setdefault(key, _empty()), document)
         _add(total, document)
+        if int(document.get("reopen_count", 0)) > 0:
+            reopened.append({"tracking_code": document.get("tracking_code") or document.get("_id"),
+                             "channel": keys["channel"], "team": document.get("team"),
+                             "tier": document.get("tier"), "received_at": _aware(document.get("received_at")),
+                             "reopen_count": int(document["reopen_count"]), "status": keys["status"]})
+    groups["team"] = dict(sorted(groups["team"].items()))
     return {
         "month": month,
         "total": _rate(total),
         **{dimension: {key: _rate(f) for key, f in rows.items()} for dimension, rows in groups.items()},
+        "reopened": sorted(reopened, key=lambda row: str(row["tracking_code"])),
     }
+
+
+def _aware(instant: datetime | None) -> datetime | None:
+    return instant.replace(tzinfo=UTC) if instant is not None and instant.tzinfo is None else instant
 
 
 def to_csv(report: dict[str, Any]) -> str:
@@ -89,9 +125,10 @@ def to_csv(report: dict[str, Any]) -> str:
             for key, figures in report[dimension].items()]
     rows.append(("total", "all", report["total"]))
     for dimension, key, figures in rows:
-        rate = figures["on_time_rate"]
         values = [figures[name] for name in FIGURES]
-        values[FIGURES.index("on_time_rate")] = "" if rate is None else f"{rate:.4f}"
+        for name in ("on_time_rate", "triage_on_time_rate"):
+            rate = figures[name]
+            values[FIGURES.index(name)] = "" if rate is None else f"{rate:.4f}"
         writer.writerow([report["month"], dimension, key, *values])
     return out.getvalue()
 
@@ -100,6 +137,55 @@ async def monthly(db: AsyncDatabase, month: str) -> dict[str, Any]:
     if not MONTH.match(month):
         raise ValueError(f"month {month!r} is not YYYY-MM")
     fields = {"channel": 1, "tier": 1, "stage": 1, "answered_on_time": 1, "breach_count": 1,
-              "triage_breach_count": 1}
+              "triage_breach_count": 1, "team": 1, "reopen_count": 1, "tracking_code": 1,
+              "received_at": 1}
     cursor = db[COMPLAINTS].find({"month": month}, fields)
     return recap(month, [document async for document in cursor])
+
+
+DIMENSION_NAMES = {"channel": "Kanal", "tier": "Tingkat", "status": "Status", "team": "Tim"}
+NAMES = {  # the values as the console names them (services/web .../pengaduan_tampilan.py)
+    "channel": {"face_to_face": "Tatap muka (loket)", "complaint_box": "Kotak pengaduan",
+                "whatsapp": "WhatsApp", "telephone": "Telepon", "fax": "Faksimile", "email": "Email",
+                "sp4n_lapor": "SP4N-LAPOR!", "online": "Portal daring"},
+    "tier": {"ringan": "Ringan", "normatif": "Normatif",
+             "tidak_berkadar_pengawasan": "Tidak berkadar pengawasan",
+             "berkadar_pengawasan": "Berkadar pengawasan", UNCLASSIFIED: "Belum diklasifikasi"},
+    "status": {"received": "Diterima", "classified": "Diklasifikasi", "assigned": "Ditugaskan",
+               "answered": "Dijawab", "closed": "Ditutup", "reopened": "Dibuka kembali"},
+    "team": {UNASSIGNED: "Belum ditugaskan"},
+}
+_HEADINGS = {
+    "received": ("Diterima", Kind.INTEGER), "answered": ("Dijawab", Kind.INTEGER),
+    "on_time": ("Dijawab tepat waktu", Kind.INTEGER),
+    "on_time_rate": ("Tingkat tepat waktu (tenggat tingkat)", Kind.RATIO),
+    "breached": ("Melewati tenggat", Kind.INTEGER), "breaches": ("Pelanggaran tenggat", Kind.INTEGER),
+    "triage_breached": ("Lewat tenggat klasifikasi", Kind.INTEGER),
+    "triage_breaches": ("Pelanggaran tenggat klasifikasi", Kind.INTEGER),
+    "classified": ("Diklasifikasi", Kind.INTEGER),
+    "triage_on_time": ("Diklasifikasi tepat waktu", Kind.INTEGER),
+    "triage_on_time_rate": ("Tingkat klasifikasi tepat waktu", Kind.RATIO),
+    "reopened": ("Dibuka kembali", Kind.INTEGER),
+}
+
+
+def tables(report: dict[str, Any]) -> list[Table]:
+    """The recap for the XLSX (``serambi_kit.tabular``): one row per dimension value and the
+    total, then the reopened complaints, values by their Indonesian names."""
+    names = NAMES
+    recap_columns = (Column("month", "Bulan"), Column("dimension", "Dimensi"),
+                     Column("value", "Nilai", width=30),
+                     *(Column(name, title, kind) for name, (title, kind) in _HEADINGS.items()))
+    rows = [{"month": report["month"], "dimension": DIMENSION_NAMES[dimension],
+             "value": names.get(dimension, {}).get(key, key), **figures}
+            for dimension in DIMENSIONS for key, figures in report[dimension].items()]
+    rows.append({"month": report["month"], "dimension": "Jumlah", "value": "Semua", **report["total"]})
+    reopened = Table("dibuka-kembali", "Pengaduan dibuka kembali", (
+        Column("tracking_code", "Kode pengaduan", width=24), Column("channel", "Kanal"),
+        Column("team", "Tim"),
+        Column("tier", "Tingkat"), Column("received_at", "Diterima (WIB)", Kind.DATETIME, 18),
+        Column("reopen_count", "Kali dibuka kembali", Kind.INTEGER), Column("status", "Status"),
+    ), [{**row, "channel": NAMES["channel"].get(row["channel"], row["channel"]),
+         "tier": NAMES["tier"].get(row["tier"] or UNCLASSIFIED), "status": NAMES["status"].get(row["status"])}
+        for row in report["reopened"]])
+    return [Table("rekap", f"Pengaduan {report['month']}", recap_columns, rows), reopened]
