@@ -292,5 +292,5 @@ async def monthly_report(
             headers={"Content-Disposition": f'attachment; filename="pengaduan-{month}.csv"'},
         )
     if fmt == "json":
-        return report
+        return wib(report)
     return tabular.respond(reports.tables(report), fmt, f"pengaduan-{month}", only=table)
