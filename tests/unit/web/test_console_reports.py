@@ -65,6 +65,7 @@ async def test_the_reports_page_shows_each_section_with_charts_and_download_link
     assert "AUD-2026-000007" in text and "2 Nov 2026 08.00 WIB" in text and "Belum dijawab" in text
     assert text.count('role="img"') == 5 and '<title id="laporan-audiensi-kanal-judul">' in text
     assert "Kanal: Meja layanan" in text and "Hasil: Ditarik pemohon" in text
+    assert "<figcaption>Tingkat tepat waktu per tim</figcaption>" in text
     assert "Tim Pengaduan A" in text and "ADU-2026-000012" in text and "3 Nov 2026 09.00 WIB" in text
     assert "Faksimile" not in text.split("pengaduan-channel")[1].split("</table>")[0]  # nothing received
     assert "Jumlah tamu bulan ini: <strong>3</strong>" in text and "M*** W***" not in text

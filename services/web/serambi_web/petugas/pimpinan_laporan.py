@@ -73,11 +73,13 @@ async def _json(request: Request, officer: Officer, name: str, month: str) -> di
         return None
 
 
-def _chart(ident: str, title: str, description: str, bars: list[Bar], scale: float | None = None) -> Markup:
-    return Markup(bar_chart_svg(ident, title, description, bars, scale))  # noqa: S704 - escaped by the kit
+def _chart(ident: str, title: str, description: str, bars: list[Bar],
+           scale: float | None = None) -> tuple[str, Markup]:
+    """(title, SVG markup): the title is shown above the chart too."""
+    return title, Markup(bar_chart_svg(ident, title, description, bars, scale))  # noqa: S704 - escaped by the kit
 
 
-def audience_charts(report: dict[str, Any]) -> list[Markup]:
+def audience_charts(report: dict[str, Any]) -> list[tuple[str, Markup]]:
     return [
         _chart("laporan-audiensi-kanal", "Permohonan audiensi per kanal",
                "Batang: jumlah permohonan audiensi bulan ini per kanal. Angkanya ada di tabel berikut.",
@@ -89,7 +91,8 @@ def audience_charts(report: dict[str, Any]) -> list[Markup]:
     ]
 
 
-def complaint_chart(report: dict[str, Any], dimension: str, heading: str, names: dict[str, str]) -> Markup:
+def complaint_chart(report: dict[str, Any], dimension: str, heading: str,
+                    names: dict[str, str]) -> tuple[str, Markup]:
     bars = [Bar(names.get(key, key), (f["on_time_rate"] or 0.0) * 100,
                 f"{p.percent(f['on_time_rate'])} dari {f['answered']}")
             for key, f in report.get(dimension, {}).items() if f["received"]]
