@@ -7,7 +7,7 @@ value of its column's kind:
 ==========  =======================  ==================  ===================================
 kind        Python value             CSV                 XLSX cell
 ==========  =======================  ==================  ===================================
-text        str                      as is               string
+text        str                      as is (see below)   string, always (never a formula)
 integer     int                      ``12``              number, format ``0``
 decimal     int / float              ``1.5`` (dot)       number, format ``0.00``
 ratio       float in 0..1            ``0.8333`` (dot)    number, format ``0.0%``
@@ -23,6 +23,10 @@ Choices, made once here:
   file is data for programs — people who want formatted figures take the XLSX.
 - Several tables in one CSV: each starts with a one-cell row holding its title, then its header
   and rows, tables separated by an empty row. ``only=`` picks one table for a plain CSV.
+- Text is never a formula (CWE-1236, "CSV injection"): a CSV text cell starting with ``=``,
+  ``+``, ``-``, ``@``, TAB or CR gets a leading ``'`` (what OWASP advises; spreadsheets then show
+  it as text), and every XLSX text cell is written with the string type and the quote prefix, so
+  a guest's institution ``=HYPERLINK(...)`` or a masked ``=***`` stays the text it is.
 - XLSX has no time zones: date-times are written as wall-clock WIB (Asia/Pontianak, UTC+7, no
   daylight saving), and the column title says so (``… (WIB)``, the caller's words). The header
   row is bold and frozen; each table is its own sheet.
@@ -122,6 +126,17 @@ def _text(kind: Kind, value: Any) -> str:
     return str(value)
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_text(kind: Kind, value: Any) -> str:
+    """A CSV cell: text that a spreadsheet would run as a formula gets a leading ``'``."""
+    text = _text(kind, value)
+    if kind is Kind.TEXT and text.startswith(_FORMULA_START):
+        return "'" + text
+    return text
+
+
 def to_json(table: Table) -> dict[str, Any]:
     """The table as JSON-ready data (dates as ISO 8601 strings, numbers as numbers)."""
     def cell(column: Column, value: Any) -> Any:
@@ -149,7 +164,7 @@ def to_csv(tables: Sequence[Table], only: str | None = None) -> bytes:
             writer.writerow([table.title])
         writer.writerow([column.title for column in table.columns])
         for row in table.rows:
-            writer.writerow([_text(c.kind, v) for c, v in zip(table.columns, table.values(row), strict=True)])
+            writer.writerow([_csv_text(c.kind, v) for c, v in zip(table.columns, table.values(row), strict=True)])
     return out.getvalue().encode("utf-8-sig")
 
 
@@ -164,15 +179,19 @@ def to_xlsx(tables: Sequence[Table]) -> bytes:
     for table in tables:
         title = _sheet_title(table.title, used)
         sheet = book.create_sheet(title)
-        sheet.append([column.title for column in table.columns])
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
-        for row in table.rows:
-            values = [_xlsx_value(c.kind, v) for c, v in zip(table.columns, table.values(row), strict=True)]
-            sheet.append(values)
-            for column, cell in zip(table.columns, sheet[sheet.max_row], strict=True):
-                if column.kind in _NUMBER_FORMATS and cell.value is not None:
-                    cell.number_format = _NUMBER_FORMATS[column.kind]
+        for index, column in enumerate(table.columns, start=1):
+            _text_cell(sheet.cell(1, index), column.title).font = Font(bold=True)
+        for number, row in enumerate(table.rows, start=2):
+            values = table.values(row)
+            for index, (column, value) in enumerate(zip(table.columns, values, strict=True), start=1):
+                cell = sheet.cell(number, index)
+                if value is None:
+                    continue
+                if column.kind is Kind.TEXT:
+                    _text_cell(cell, value)
+                    continue
+                cell.value = _xlsx_value(column.kind, value)
+                cell.number_format = _NUMBER_FORMATS[column.kind]
         for index, column in enumerate(table.columns, start=1):
             letter = sheet.cell(1, index).column_letter
             sheet.column_dimensions[letter].width = column.width or max(10, min(40, len(column.title) + 2))
@@ -182,6 +201,15 @@ def to_xlsx(tables: Sequence[Table]) -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def _text_cell(cell: Any, text: str) -> Any:
+    """A string cell that no spreadsheet evaluates: openpyxl would store ``=…`` as a formula, so
+    the type is set after the value, and the quote prefix marks it as text when edited."""
+    cell.value = text
+    cell.data_type = "s"
+    cell.quotePrefix = True
+    return cell
 
 
 def _xlsx_value(kind: Kind, value: Any) -> Any:

@@ -93,3 +93,24 @@ def test_the_format_comes_from_the_parameter_then_accept():
     assert negotiate(None, None) == "json"
     with pytest.raises(Exception, match="422"):
         negotiate("pdf", None)
+
+
+HOSTILE = ["=HYPERLINK(\"http://x\",\"klik\")", "=***", "+62 812", "-1+1", "@SUM(A1)", "\tx", "\rx", "Budi"]
+TEXTS = Table("tamu", "Buku tamu", (Column("name", "Nama"), Column("n", "Jumlah", Kind.INTEGER)),
+              [{"name": text, "n": -1} for text in HOSTILE])
+
+
+def test_xlsx_text_cells_are_strings_never_formulas():
+    sheet = load_workbook(io.BytesIO(to_xlsx([TEXTS])))["Buku tamu"]
+    cells = [row[0] for row in sheet.iter_rows(min_row=2)]
+    assert [cell.value for cell in cells] == [text.replace("\r", "\n") for text in HOSTILE]  # XML's line ends
+    assert all(cell.data_type == "s" and cell.quotePrefix for cell in cells)
+    assert all(row[1].value == -1 and row[1].data_type == "n" for row in sheet.iter_rows(min_row=2))
+
+
+def test_csv_text_cells_that_a_spreadsheet_would_run_get_a_leading_quote():
+    import csv
+
+    rows = list(csv.reader(io.StringIO(to_csv([TEXTS]).decode("utf-8-sig"), newline="")))
+    assert [row[0] for row in rows[1:]] == ["'" + text for text in HOSTILE[:-1]] + ["Budi"]
+    assert {row[1] for row in rows[1:]} == {"-1"}  # numbers stay numbers
