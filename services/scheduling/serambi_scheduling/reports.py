@@ -6,7 +6,11 @@ read from the audiences read model (``projections.AUDIENCES``):
 - answered: answered by now (the answer's time is the first ``scheduled`` or ``declined``
   timeline entry); on_time: answered at or before the deadline the requester was told, three
   working days (``answer_due_at``, moved by a calendar revision when one applies);
-  on_time_rate: on_time / answered (null when nothing was answered);
+  due: the requests the deadline applies to by now — answered, or past their deadline
+  unanswered (still waiting, or withdrawn/cancelled only after it), leaving out the ones
+  withdrawn or cancelled unanswered before their deadline and the ones not yet due;
+  on_time_rate: on_time / due (null when none is due), so an unanswered request past its
+  deadline counts as late;
 - late: each request answered after its deadline, or unanswered and past it now (code, channel,
   submitted, due, answered or null);
 - breached: those with a standing SLA breach; open_past_due: unanswered past the deadline now;
@@ -37,7 +41,7 @@ from .projections import AUDIENCES
 
 MONTH = re.compile(r"^(19|20|21)\d\d-(0[1-9]|1[0-2])$")
 ANSWERS = ("scheduled", "declined")
-FIGURES = ("submitted", "answered", "on_time", "on_time_rate", "breached", "open_past_due")
+FIGURES = ("submitted", "answered", "due", "on_time", "on_time_rate", "breached", "open_past_due")
 CHANNELS = {"online": "Daring", "desk": "Meja layanan", "letter": "Surat", "unknown": "Tidak tercatat"}
 OUTCOMES = {"pending": "Belum dijawab / menunggu", "scheduled": "Dijadwalkan", "declined": "Ditolak",
             "held": "Terlaksana", "no_show": "Tidak hadir", "withdrawn": "Ditarik pemohon",
@@ -65,6 +69,16 @@ def answered_at(document: dict[str, Any]) -> datetime | None:
     return min(times) if times else None
 
 
+def ended_at(document: dict[str, Any]) -> datetime | None:
+    """When a request was withdrawn or cancelled (its ``cancelled`` timeline entry), else None;
+    a cancelled request without that entry counts as ended at once."""
+    if document.get("status") != "cancelled":
+        return None
+    times = [_aware(entry["at"]) for entry in document.get("timeline") or []
+             if entry.get("step") == "cancelled" and entry.get("at")]
+    return min(times) if times else datetime.min.replace(tzinfo=UTC)
+
+
 def outcome(document: dict[str, Any]) -> str:
     status = document.get("status") or "requested"
     if status in _PENDING:
@@ -77,7 +91,7 @@ def outcome(document: dict[str, Any]) -> str:
 def recap(month: str, documents: Iterable[dict[str, Any]], now: datetime,
           calendar: WorkingCalendar | None = None) -> dict[str, Any]:
     """The month's figures (module docstring). Without a calendar the medians are null."""
-    figures = dict.fromkeys(("submitted", "answered", "on_time", "breached", "open_past_due"), 0)
+    figures = dict.fromkeys(("submitted", "answered", "due", "on_time", "breached", "open_past_due"), 0)
     channels = dict.fromkeys(CHANNELS, 0)
     outcomes = dict.fromkeys(OUTCOMES, 0)
     late: list[dict[str, Any]] = []
@@ -92,19 +106,21 @@ def recap(month: str, documents: Iterable[dict[str, Any]], now: datetime,
         past_due = answer is None and due < now and document.get("status") not in (
             "cancelled", "held", "no_show")
         figures["open_past_due"] += past_due
+        ended = ended_at(document)
+        late_unanswered = answer is None and due < now and (ended is None or ended > due)
+        figures["due"] += answer is not None or late_unanswered
         channel = document.get("channel") or "unknown"
         channels[channel if channel in CHANNELS else "unknown"] += 1
         outcomes[outcome(document)] += 1
         submitted = _aware(document["submitted_at"])
-        if (answer is not None and answer > due) or past_due:
+        if (answer is not None and answer > due) or late_unanswered:
             late.append({"code": document.get("request_tracking_code") or document.get("_id"),
                          "channel": channel, "submitted_at": submitted, "answer_due_at": due,
                          "answered_at": answer})
         if answer is not None and calendar is not None:
             start = _aware(document.get("received_at") or submitted)
             hours.append(max(calendar.working_time_between(start, answer).total_seconds(), 0) / 3600)
-    answered = figures["answered"]
-    rate = round(figures["on_time"] / answered, 4) if answered else None
+    rate = round(figures["on_time"] / figures["due"], 4) if figures["due"] else None
     median = round(statistics.median(hours), 2) if hours else None
     return {
         "month": month, **figures, "on_time_rate": rate, "channels": channels, "outcomes": outcomes,
@@ -130,8 +146,9 @@ def tables(report: dict[str, Any]) -> list[Table]:
     summary = Table("ringkasan", f"Audiensi {month}", (
         Column("month", "Bulan"), Column("submitted", "Permohonan", Kind.INTEGER),
         Column("answered", "Dijawab", Kind.INTEGER),
+        Column("due", "Wajib dijawab (dijawab atau lewat tenggat)", Kind.INTEGER),
         Column("on_time", "Dijawab dalam 3 hari kerja", Kind.INTEGER),
-        Column("on_time_rate", "Tingkat tepat waktu", Kind.RATIO),
+        Column("on_time_rate", "Tingkat tepat waktu (dari yang wajib dijawab)", Kind.RATIO),
         Column("late", "Terlambat", Kind.INTEGER),
         Column("breached", "Melewati tenggat (SLA)", Kind.INTEGER),
         Column("open_past_due", "Belum dijawab, lewat tenggat", Kind.INTEGER),

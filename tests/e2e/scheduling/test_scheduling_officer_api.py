@@ -234,7 +234,7 @@ def test_the_audience_report_counts_an_answer_within_three_working_days_for_supe
         time.sleep(0.2)
     assert after["submitted"] == before["submitted"] + 1
     assert after["on_time"] == before["on_time"] + 1
-    assert after["on_time_rate"] == round(after["on_time"] / after["answered"], 4)
+    assert after["on_time_rate"] == round(after["on_time"] / after["due"], 4)
     assert sum(after["channels"].values()) == after["submitted"] and after["outcomes"]["declined"] >= 1
     xlsx = httpx.get(api(hold, "/reports/audiences"), params={"month": month, "format": "xlsx"},
                      headers=supervisor)

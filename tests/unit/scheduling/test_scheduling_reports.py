@@ -30,17 +30,48 @@ def test_the_first_answer_decides_and_unanswered_past_due_audiences_are_counted_
         audience([-timedelta(hours=1), timedelta(days=2)]),  # answered in time, rescheduled later
         audience([timedelta(minutes=1)], breached=True),  # one minute late
         audience([], status="requested", breached=True),  # still waiting
-        audience([], status="cancelled"),  # withdrawn: not waiting for an answer
+        cancelled_at(audience([], status="cancelled"), -timedelta(days=1)),  # withdrawn before its deadline
     ], NOW)
-    figures = {key: report[key] for key in ("month", "submitted", "answered", "on_time", "on_time_rate",
+    figures = {key: report[key] for key in ("month", "submitted", "answered", "due", "on_time", "on_time_rate",
                                             "breached", "open_past_due")}
-    assert figures == {"month": "2031-03", "submitted": 4, "answered": 2, "on_time": 1, "on_time_rate": 0.5,
-                       "breached": 2, "open_past_due": 1}
+    assert figures == {"month": "2031-03", "submitted": 4, "answered": 2, "due": 3, "on_time": 1,
+                       "on_time_rate": 0.3333, "breached": 2, "open_past_due": 1}
     assert [(row["code"], row["answered_at"], row["answer_due_at"]) for row in report["late"]] == [
         ("AUD-0", None, DUE), ("AUD-1", DUE + timedelta(minutes=1), DUE)]  # by submission, then code
     assert report["channels"] == {"online": 0, "desk": 0, "letter": 0, "unknown": 4}
     assert report["outcomes"]["scheduled"] == 2 and report["outcomes"]["pending"] == 1
     assert report["outcomes"]["cancelled"] == 1 and report["median_answer_working_hours"] is None
+
+
+def cancelled_at(document: dict, offset: timedelta) -> dict:
+    """The audience cancelled ``offset`` after its deadline (negative: before)."""
+    entry = {"step": "cancelled", "at": (DUE + offset).replace(tzinfo=None)}
+    return {**document, "status": "cancelled", "timeline": [*document["timeline"], entry]}
+
+
+def test_unanswered_requests_past_their_deadline_count_as_late():
+    """10 requests, 1 answered on time, 9 unanswered past the deadline: 10 %, not 100 %."""
+    report = recap("2031-03", [audience([-timedelta(hours=1)]), *[audience([], status="requested")] * 9], NOW)
+    assert (report["answered"], report["due"], report["on_time"], report["on_time_rate"]) == (1, 10, 1, 0.1)
+    assert len(report["late"]) == 9
+
+
+def test_the_deadline_is_inclusive_and_withdrawals_count_by_when_they_happened():
+    report = recap("2031-03", [
+        audience([timedelta(0)]),  # answered at exactly answer_due_at: on time
+        audience([timedelta(seconds=1)]),  # a second after: late
+        cancelled_at(audience([], status="cancelled"), -timedelta(seconds=1)),  # withdrawn in time: out
+        cancelled_at(audience([], status="cancelled"), timedelta(hours=2)),  # withdrawn after it: late
+    ], NOW)
+    assert (report["answered"], report["due"], report["on_time"], report["on_time_rate"]) == (2, 3, 1, 0.3333)
+    assert sorted(str(row["answered_at"]) for row in report["late"]) == ["2031-03-07 09:00:01+00:00", "None"]
+
+
+def test_a_request_at_17_30_utc_on_the_months_last_day_is_the_next_months_in_wib():
+    instant = datetime(2031, 3, 31, 17, 30, tzinfo=UTC)  # 1 April 00.30 WIB
+    march, april = month_bounds("2031-03"), month_bounds("2031-04")
+    assert not march[0] <= instant < march[1] and april[0] <= instant < april[1]
+    assert instant.astimezone(WIB).isoformat() == "2031-04-01T00:30:00+07:00"
 
 
 def test_a_month_without_answers_has_no_rate():
@@ -88,9 +119,9 @@ def test_the_reports_xlsx_holds_typed_cells():
     assert book.sheetnames == ["Audiensi 2031-03", "Permohonan per kanal", "Hasil permohonan",
                                "Jawaban terlambat"]
     summary = book["Audiensi 2031-03"]
-    month, submitted, answered_, on_time, rate, late, *_, hours, days = (cell.value for cell in summary[2])
-    assert (month, submitted, answered_, on_time, late) == ("2031-03", 5, 4, 3, 1)
-    assert type(submitted) is int and isinstance(rate, float) and summary.cell(2, 5).number_format == "0.0%"
+    month, submitted, answered_, due, on_time, rate, late, *_, hours, days = (cell.value for cell in summary[2])
+    assert (month, submitted, answered_, due, on_time, late) == ("2031-03", 5, 4, 4, 3, 1)
+    assert type(submitted) is int and isinstance(rate, float) and summary.cell(2, 6).number_format == "0.0%"
     assert isinstance(hours, float) and isinstance(days, float)
     code, channel, submitted_at, due, answer = (cell.value for cell in book["Jawaban terlambat"][2])
     assert isinstance(submitted_at, datetime) and isinstance(due, datetime) and isinstance(answer, datetime)

@@ -14,7 +14,7 @@ FIGURES = {"received": 3, "answered": 2, "on_time": 1, "on_time_rate": 0.5, "bre
 NONE = {**FIGURES, "received": 0, "answered": 0, "on_time": 0, "on_time_rate": None, "classified": 0,
         "triage_on_time": 0, "triage_on_time_rate": None, "reopened": 0}
 AUDIENCES = {
-    "month": "2026-11", "submitted": 4, "answered": 3, "on_time": 2, "on_time_rate": 0.6667, "breached": 1,
+    "month": "2026-11", "submitted": 4, "answered": 3, "due": 3, "on_time": 2, "on_time_rate": 0.6667, "breached": 1,
     "open_past_due": 1, "channels": {"online": 2, "desk": 1, "letter": 1, "unknown": 0},
     "outcomes": {"pending": 1, "scheduled": 1, "declined": 1, "held": 1, "no_show": 0, "withdrawn": 0,
                  "cancelled": 0},
