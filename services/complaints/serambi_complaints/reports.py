@@ -5,13 +5,19 @@ complaints. JSON, CSV and XLSX (``tables`` for ``serambi_kit.tabular``).
 - received: complaints received in the month (their ``received_at``, WIB);
 - answered: of those, answered by now (status answered or closed);
 - on_time: answered, every answer within its deadline and no SLA breach;
-- on_time_rate: on_time / answered (null when nothing was answered);
+- due: the complaints the tier deadline applies to by now — answered, or open with a tier and
+  past its deadline (``due_at`` before now, or a breach recorded);
+- on_time_rate: on_time / due (null when none is due): an open complaint past its tier
+  deadline counts as late;
 - breached: complaints with at least one SLABreached of their tier's clock; breaches: those
   SLABreached events;
 - triage_breached, triage_breaches: the same for the triage clock (a complaint left
   unclassified past its triage deadline), counted apart;
-- classified: complaints given a tier; triage_on_time: of those, classified without a triage
-  breach; triage_on_time_rate: triage_on_time / classified (null when none was classified);
+- classified: complaints given a tier; triage_due: the complaints that ran a triage clock
+  (received unclassified with a triage deadline, ``triage_due_at``) and were classified since, or
+  are still unclassified past that deadline (late); triage_on_time: of those, classified by the
+  deadline without a triage breach; triage_on_time_rate: triage_on_time / triage_due (null when
+  none). Complaints classified at receipt never ran a triage clock and are left out;
 - reopened: complaints reopened at least once (a dispute of the answer), and ``reopened`` at the
   top level lists them (code, channel, team, tier, received, times reopened, status).
 
@@ -33,14 +39,14 @@ from pymongo.asynchronous.database import AsyncDatabase
 from serambi_contracts.complaints import ComplaintChannel, ComplaintTier
 from serambi_kit.tabular import Column, Kind, Table
 
-from .domain import Status
+from .domain import TRIAGE, Status
 from .projections import COMPLAINTS, FIRST_CLOSED_STAGE, STATUS_OF_STAGE
 
 MONTH = re.compile(r"^(19|20|21)\d\d-(0[1-9]|1[0-2])$")
 DIMENSIONS = ("channel", "tier", "status", "team")
 FIGURES = ("received", "answered", "on_time", "on_time_rate", "breached", "breaches",
            "triage_breached", "triage_breaches", "classified", "triage_on_time",
-           "triage_on_time_rate", "reopened")
+           "triage_on_time_rate", "reopened", "due", "triage_due")  # new columns go last (machine CSV)
 UNCLASSIFIED = "unclassified"
 UNASSIGNED = "unassigned"
 
@@ -48,23 +54,38 @@ UNASSIGNED = "unassigned"
 def _empty() -> dict[str, Any]:
     return {"received": 0, "answered": 0, "on_time": 0, "breached": 0, "breaches": 0,
             "triage_breached": 0, "triage_breaches": 0, "classified": 0, "triage_on_time": 0,
-            "reopened": 0}
+            "reopened": 0, "due": 0, "triage_due": 0}
 
 
-def _add(figures: dict[str, Any], document: dict[str, Any]) -> None:
+def _classified_at(document: dict[str, Any]) -> datetime | None:
+    times = [_aware(entry["at"]) for entry in document.get("timeline") or []
+             if entry.get("step") == "classified" and entry.get("at")]
+    return min(times) if times else None
+
+
+def _add(figures: dict[str, Any], document: dict[str, Any], now: datetime) -> None:
     answered = document["stage"] >= FIRST_CLOSED_STAGE
     breaches = int(document.get("breach_count", 0))
+    classified = bool(document.get("tier"))
+    due_at = _aware(document.get("due_at"))
     figures["received"] += 1
     figures["answered"] += answered
+    figures["due"] += answered or (classified and (breaches > 0 or (due_at is not None and due_at < now)))
     figures["on_time"] += answered and bool(document.get("answered_on_time")) and breaches == 0
     figures["breached"] += breaches > 0
     figures["breaches"] += breaches
     triage = int(document.get("triage_breach_count", 0))
     figures["triage_breached"] += triage > 0
     figures["triage_breaches"] += triage
-    classified = bool(document.get("tier"))
     figures["classified"] += classified
-    figures["triage_on_time"] += classified and triage == 0
+    triage_due_at = _aware(document.get("triage_due_at"))
+    if triage_due_at is None and not classified and document.get("clock") == TRIAGE:
+        triage_due_at = due_at  # an unclassified complaint's running deadline is the triage one
+    if triage_due_at is not None or triage > 0:  # it ran a triage clock
+        at = _classified_at(document)
+        in_time = classified and triage == 0 and (at is None or triage_due_at is None or at <= triage_due_at)
+        figures["triage_due"] += classified or triage > 0 or (triage_due_at is not None and triage_due_at < now)
+        figures["triage_on_time"] += in_time
     figures["reopened"] += int(document.get("reopen_count", 0)) > 0
 
 
@@ -73,11 +94,11 @@ def _ratio(part: int, whole: int) -> float | None:
 
 
 def _rate(figures: dict[str, Any]) -> dict[str, Any]:
-    return {**figures, "on_time_rate": _ratio(figures["on_time"], figures["answered"]),
-            "triage_on_time_rate": _ratio(figures["triage_on_time"], figures["classified"])}
+    return {**figures, "on_time_rate": _ratio(figures["on_time"], figures["due"]),
+            "triage_on_time_rate": _ratio(figures["triage_on_time"], figures["triage_due"])}
 
 
-def recap(month: str, documents: Iterable[dict[str, Any]]) -> dict[str, Any]:
+def recap(month: str, documents: Iterable[dict[str, Any]], now: datetime | None = None) -> dict[str, Any]:
     """The recap of ``documents`` (read-model documents of complaints received in ``month``).
     Every channel, tier and status appears, with zeros where nothing happened."""
     groups: dict[str, dict[str, dict[str, Any]]] = {
@@ -88,6 +109,7 @@ def recap(month: str, documents: Iterable[dict[str, Any]]) -> dict[str, Any]:
     }
     total = _empty()
     reopened: list[dict[str, Any]] = []
+    now = now or datetime.now(UTC)
     for document in documents:
         keys = {
             "channel": document["channel"],
@@ -96,8 +118,8 @@ def recap(month: str, documents: Iterable[dict[str, Any]]) -> dict[str, Any]:
             "team": document.get("team") or UNASSIGNED,
         }
         for dimension, key in keys.items():
-            _add(groups[dimension].setdefault(key, _empty()), document)
-        _add(total, document)
+            _add(groups[dimension].setdefault(key, _empty()), document, now)
+        _add(total, document, now)
         if int(document.get("reopen_count", 0)) > 0:
             reopened.append({"tracking_code": document.get("tracking_code") or document.get("_id"),
                              "channel": keys["channel"], "team": document.get("team"),
@@ -133,14 +155,15 @@ def to_csv(report: dict[str, Any]) -> str:
     return out.getvalue()
 
 
-async def monthly(db: AsyncDatabase, month: str) -> dict[str, Any]:
+async def monthly(db: AsyncDatabase, month: str, now: datetime | None = None) -> dict[str, Any]:
     if not MONTH.match(month):
         raise ValueError(f"month {month!r} is not YYYY-MM")
     fields = {"channel": 1, "tier": 1, "stage": 1, "answered_on_time": 1, "breach_count": 1,
               "triage_breach_count": 1, "team": 1, "reopen_count": 1, "tracking_code": 1,
-              "received_at": 1}
+              "received_at": 1, "due_at": 1, "clock": 1, "triage_due_at": 1, "timeline.step": 1,
+              "timeline.at": 1}
     cursor = db[COMPLAINTS].find({"month": month}, fields)
-    return recap(month, [document async for document in cursor])
+    return recap(month, [document async for document in cursor], now)
 
 
 DIMENSION_NAMES = {"channel": "Kanal", "tier": "Tingkat", "status": "Status", "team": "Tim"}
@@ -157,14 +180,16 @@ NAMES = {  # the values as the console names them (services/web .../pengaduan_ta
 }
 _HEADINGS = {
     "received": ("Diterima", Kind.INTEGER), "answered": ("Dijawab", Kind.INTEGER),
+    "due": ("Wajib dijawab (dijawab atau lewat tenggat)", Kind.INTEGER),
     "on_time": ("Dijawab tepat waktu", Kind.INTEGER),
-    "on_time_rate": ("Tingkat tepat waktu (tenggat tingkat)", Kind.RATIO),
+    "on_time_rate": ("Tingkat tepat waktu (tenggat tingkat, dari yang wajib dijawab)", Kind.RATIO),
     "breached": ("Melewati tenggat", Kind.INTEGER), "breaches": ("Pelanggaran tenggat", Kind.INTEGER),
     "triage_breached": ("Lewat tenggat klasifikasi", Kind.INTEGER),
     "triage_breaches": ("Pelanggaran tenggat klasifikasi", Kind.INTEGER),
     "classified": ("Diklasifikasi", Kind.INTEGER),
+    "triage_due": ("Wajib diklasifikasi (berjam klasifikasi)", Kind.INTEGER),
     "triage_on_time": ("Diklasifikasi tepat waktu", Kind.INTEGER),
-    "triage_on_time_rate": ("Tingkat klasifikasi tepat waktu", Kind.RATIO),
+    "triage_on_time_rate": ("Tingkat klasifikasi tepat waktu (dari yang wajib)", Kind.RATIO),
     "reopened": ("Dibuka kembali", Kind.INTEGER),
 }
 

@@ -8,7 +8,7 @@ from aiohttp import web
 from console_stand_in import officer, service_stand_in, signed_in
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-FIGURES = {"received": 3, "answered": 2, "on_time": 1, "on_time_rate": 0.5, "breached": 1, "breaches": 1,
+FIGURES = {"received": 3, "answered": 2, "due": 2, "triage_due": 2, "on_time": 1, "on_time_rate": 0.5, "breached": 1, "breaches": 1,
            "triage_breached": 0, "triage_breaches": 0, "classified": 3, "triage_on_time": 3,
            "triage_on_time_rate": 1.0, "reopened": 1}
 NONE = {**FIGURES, "received": 0, "answered": 0, "on_time": 0, "on_time_rate": None, "classified": 0,

@@ -94,11 +94,11 @@ def audience_charts(report: dict[str, Any]) -> list[tuple[str, Markup]]:
 def complaint_chart(report: dict[str, Any], dimension: str, heading: str,
                     names: dict[str, str]) -> tuple[str, Markup]:
     bars = [Bar(names.get(key, key), (f["on_time_rate"] or 0.0) * 100,
-                f"{p.percent(f['on_time_rate'])} dari {f['answered']}")
+                f"{p.percent(f['on_time_rate'])} dari {f['due']}")
             for key, f in report.get(dimension, {}).items() if f["received"]]
     return _chart(f"laporan-pengaduan-{dimension}", f"Tingkat tepat waktu per {heading}",
                   f"Batang: persentase pengaduan yang dijawab dalam tenggat tingkatnya, dari yang sudah "
-                  f"dijawab, per {heading}. Angkanya ada di tabel berikut.", bars, 100.0)
+                  f"dijawab atau sudah lewat tenggat, per {heading}. Angkanya ada di tabel berikut.", bars, 100.0)
 
 
 def guest_days(book: dict[str, Any]) -> list[tuple[str, int]]:
