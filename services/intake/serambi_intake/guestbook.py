@@ -1,11 +1,10 @@
 """The guest book export (buku tamu) for a day or a month (WIB), from the ``guests`` read model.
 
-Names are masked (``serambi_kit.pii.mask_name``) unless the export asks for them in clear and
-the officer may see intake's personal data in clear: Serambi has no separate "personal-data"
-role, so the rule is the one intake already applies to a requester's contact (``GET
-/api/v1/officer/requests/{code}/contact``, the console's audited "tampilkan") — roles desk,
-scheduler and admin, the view recorded first as a PersonalDataAccessed audit event. A
-supervisor exports the guest book with names masked.
+Names are masked (``serambi_kit.pii.mask_name``) unless the export asks for them in clear by a
+role that keeps the guest book: the desk, which records the guests, and admin — the view
+recorded first as a PersonalDataAccessed audit event. The scheduler, who may see a requester's
+contact to arrange an audience, has no need of a month of guests' names, and a supervisor
+exports the guest book with names masked too.
 """
 
 from __future__ import annotations
@@ -19,8 +18,8 @@ from serambi_kit.tabular import Column, Kind, Table
 
 from .projections import GUESTS
 
-#: The roles that may see intake's personal data in clear (audited).
-CLEAR_NAME_ROLES = frozenset({"desk", "scheduler", "admin"})
+#: The roles that may export guests' names in clear (audited).
+CLEAR_NAME_ROLES = frozenset({"desk", "admin"})
 
 
 def period(day: date | None, month: str | None) -> tuple[str, str, str]:

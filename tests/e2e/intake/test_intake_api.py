@@ -200,8 +200,14 @@ def test_the_desk_registers_a_guest_who_then_appears_in_the_days_guest_book(stac
     masked = httpx.get(export, params={"month": month}, headers=bearer("supervisor")).json()
     row = next(r for r in masked["rows"] if r["arrived_at"].startswith(day))
     assert masked["names"] == "masked" and row["name"] == "M*** W***" and row["day"] == day
-    refused = httpx.get(export, params={"month": month, "names": "clear"}, headers=bearer("supervisor"))
-    assert refused.status_code == 403 and refused.json()["errors"][0]["field"] == "names"
+    assert "no-store" in httpx.get(export, params={"month": month}, headers=bearer("supervisor")).headers[
+        "cache-control"]
+    for role in ("supervisor", "scheduler"):
+        refused = httpx.get(export, params={"month": month, "names": "clear"}, headers=bearer(role))
+        assert refused.status_code == 403 and refused.json()["errors"][0]["field"] == "names"
+    as_json = httpx.get(export, params={"day": day, "names": "clear"}, headers=bearer("desk"))
+    assert as_json.headers["cache-control"] == "private, no-store"
+    assert any(r["name"] == guest["name"] for r in as_json.json()["rows"])
     clear = httpx.get(export, params={"day": day, "names": "clear", "format": "xlsx"}, headers=bearer("desk"))
     assert clear.status_code == 200 and "attachment" in clear.headers["content-disposition"]
     sheet = load_workbook(io.BytesIO(clear.content)).worksheets[0]

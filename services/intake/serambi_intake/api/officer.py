@@ -26,7 +26,13 @@ from .. import guestbook as guest_export
 from .forms import OFFICER_LIMITS, WIB, RequestForm, invalid, read_documents
 from .submission import submit
 
-router = APIRouter(prefix="/api/v1/officer", tags=["information desk"], route_class=ChecksFirstRoute)
+def _private(response: Response) -> None:
+    """Officer answers carry personal data (guests, requesters' contact): no cache keeps them."""
+    response.headers["Cache-Control"] = "private, no-store"
+
+
+router = APIRouter(prefix="/api/v1/officer", tags=["information desk"], route_class=ChecksFirstRoute,
+                   dependencies=[Depends(_private)])
 Desk = Annotated[Officer, Depends(require_roles("desk", "admin"))]
 Reader = Annotated[Officer, Depends(require_roles("desk", "scheduler", "admin"))]
 Exporter = Annotated[Officer, Depends(require_roles("desk", "scheduler", "supervisor", "admin"))]
@@ -108,7 +114,7 @@ async def guestbook_export(
         alias="format",
         description="json (default), csv or xlsx; without it, the Accept header decides")] = None,
     names: Literal["masked", "clear"] = Query(
-        "masked", description="clear: names in clear, for roles desk, scheduler, admin (audited)"),
+        "masked", description="clear: names in clear, for roles desk and admin (audited)"),
 ) -> dict[str, Any] | Response:
     """The guest book of a day or a month, names masked unless asked in clear by a role that
     may see them (``guestbook.py``); a clear export is recorded first as PersonalDataAccessed."""
@@ -118,7 +124,7 @@ async def guestbook_export(
     clear = names == "clear"
     if clear and not officer.roles & guest_export.CLEAR_NAME_ROLES:
         raise invalid(status.HTTP_403_FORBIDDEN, "names", "role",
-                      "names in clear are for roles desk, scheduler and admin; ask with names=masked")
+                      "names in clear are for roles desk and admin; ask with names=masked")
     fmt = tabular.negotiate(format_, request.headers.get("accept"))
     runtime = request.app.state.runtime
     first, after, label = guest_export.period(day, month)
