@@ -18,8 +18,10 @@ complaints. JSON, CSV and XLSX (``tables`` for ``serambi_kit.tabular``).
   are still unclassified past that deadline (late); triage_on_time: of those, classified by the
   deadline without a triage breach; triage_on_time_rate: triage_on_time / triage_due (null when
   none). Complaints classified at receipt never ran a triage clock and are left out;
-- reopened: complaints reopened at least once (a dispute of the answer), and ``reopened`` at the
-  top level lists them (code, channel, team, tier, received, times reopened, status).
+- reopened: complaints **reopened in the month** (a dispute of the answer; the ``reopened``
+  timeline entries' times, WIB), whatever month they were received in, counted under their
+  channel, tier, status and team; ``reopened`` at the top level lists them (code, channel, team,
+  tier, received, reopened in the month, times reopened in all, status).
 
 ``on_time_rate`` is the tier on-time rate (the answer within its tier's deadline). Dimensions:
 ``channel``, ``tier`` (``unclassified`` when none yet), ``status`` and ``team`` (the team the
@@ -37,6 +39,7 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 from serambi_contracts.complaints import ComplaintChannel, ComplaintTier
+from serambi_calendar import WIB
 from serambi_kit.tabular import Column, Kind, Table
 
 from .domain import TRIAGE, Status
@@ -55,6 +58,13 @@ def _empty() -> dict[str, Any]:
     return {"received": 0, "answered": 0, "on_time": 0, "breached": 0, "breaches": 0,
             "triage_breached": 0, "triage_breaches": 0, "classified": 0, "triage_on_time": 0,
             "reopened": 0, "due": 0, "triage_due": 0}
+
+
+def reopened_in(document: dict[str, Any], first: datetime, after: datetime) -> list[datetime]:
+    """The times the complaint was reopened within [first, after)."""
+    return sorted(at for entry in document.get("timeline") or []
+                  if entry.get("step") == "reopened" and entry.get("at")
+                  and first <= (at := _aware(entry["at"])) < after)
 
 
 def _classified_at(document: dict[str, Any]) -> datetime | None:
@@ -86,7 +96,6 @@ def _add(figures: dict[str, Any], document: dict[str, Any], now: datetime) -> No
         in_time = classified and triage == 0 and (at is None or triage_due_at is None or at <= triage_due_at)
         figures["triage_due"] += classified or triage > 0 or (triage_due_at is not None and triage_due_at < now)
         figures["triage_on_time"] += in_time
-    figures["reopened"] += int(document.get("reopen_count", 0)) > 0
 
 
 def _ratio(part: int, whole: int) -> float | None:
@@ -98,9 +107,27 @@ def _rate(figures: dict[str, Any]) -> dict[str, Any]:
             "triage_on_time_rate": _ratio(figures["triage_on_time"], figures["triage_due"])}
 
 
-def recap(month: str, documents: Iterable[dict[str, Any]], now: datetime | None = None) -> dict[str, Any]:
-    """The recap of ``documents`` (read-model documents of complaints received in ``month``).
-    Every channel, tier and status appears, with zeros where nothing happened."""
+def month_bounds(month: str) -> tuple[datetime, datetime]:
+    year, number = int(month[:4]), int(month[5:])
+    return (datetime(year, number, 1, tzinfo=WIB),
+            datetime(year + number // 12, number % 12 + 1, 1, tzinfo=WIB))
+
+
+def _keys(document: dict[str, Any]) -> dict[str, str]:
+    return {
+        "channel": document["channel"],
+        "tier": document.get("tier") or UNCLASSIFIED,
+        "status": STATUS_OF_STAGE[document["stage"]].value,
+        "team": document.get("team") or UNASSIGNED,
+    }
+
+
+def recap(month: str, documents: Iterable[dict[str, Any]], now: datetime | None = None,
+          reopened_documents: Iterable[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The recap of ``documents`` (read-model documents of complaints received in ``month``);
+    ``reopened_documents``: complaints reopened at some time (any receipt month), of which
+    those reopened in ``month`` count (default: ``documents``). Every channel, tier and status
+    appears, with zeros where nothing happened."""
     groups: dict[str, dict[str, dict[str, Any]]] = {
         "channel": {c.value: _empty() for c in ComplaintChannel},
         "tier": {**{t.value: _empty() for t in ComplaintTier}, UNCLASSIFIED: _empty()},
@@ -110,21 +137,25 @@ def recap(month: str, documents: Iterable[dict[str, Any]], now: datetime | None 
     total = _empty()
     reopened: list[dict[str, Any]] = []
     now = now or datetime.now(UTC)
+    documents = list(documents)
     for document in documents:
-        keys = {
-            "channel": document["channel"],
-            "tier": document.get("tier") or UNCLASSIFIED,
-            "status": STATUS_OF_STAGE[document["stage"]].value,
-            "team": document.get("team") or UNASSIGNED,
-        }
-        for dimension, key in keys.items():
+        for dimension, key in _keys(document).items():
             _add(groups[dimension].setdefault(key, _empty()), document, now)
         _add(total, document, now)
-        if int(document.get("reopen_count", 0)) > 0:
-            reopened.append({"tracking_code": document.get("tracking_code") or document.get("_id"),
-                             "channel": keys["channel"], "team": document.get("team"),
-                             "tier": document.get("tier"), "received_at": _aware(document.get("received_at")),
-                             "reopen_count": int(document["reopen_count"]), "status": keys["status"]})
+    first, after = month_bounds(month)
+    for document in documents if reopened_documents is None else reopened_documents:
+        times = reopened_in(document, first, after)
+        if not times:
+            continue
+        keys = _keys(document)
+        for dimension, key in keys.items():
+            groups[dimension].setdefault(key, _empty())["reopened"] += 1
+        total["reopened"] += 1
+        reopened.append({"tracking_code": document.get("tracking_code") or document.get("_id"),
+                         "channel": keys["channel"], "team": document.get("team"),
+                         "tier": document.get("tier"), "received_at": _aware(document.get("received_at")),
+                         "reopened_at": times[0], "reopen_count": int(document.get("reopen_count", 0)),
+                         "status": keys["status"]})
     groups["team"] = dict(sorted(groups["team"].items()))
     return {
         "month": month,
@@ -163,7 +194,9 @@ async def monthly(db: AsyncDatabase, month: str, now: datetime | None = None) ->
               "received_at": 1, "due_at": 1, "clock": 1, "triage_due_at": 1, "timeline.step": 1,
               "timeline.at": 1}
     cursor = db[COMPLAINTS].find({"month": month}, fields)
-    return recap(month, [document async for document in cursor], now)
+    received = [document async for document in cursor]
+    reopened = db[COMPLAINTS].find({"reopen_count": {"$gt": 0}}, fields)  # few; filtered by month in recap
+    return recap(month, received, now, [document async for document in reopened])
 
 
 DIMENSION_NAMES = {"channel": "Kanal", "tier": "Tingkat", "status": "Status", "team": "Tim"}
@@ -190,7 +223,7 @@ _HEADINGS = {
     "triage_due": ("Wajib diklasifikasi (berjam klasifikasi)", Kind.INTEGER),
     "triage_on_time": ("Diklasifikasi tepat waktu", Kind.INTEGER),
     "triage_on_time_rate": ("Tingkat klasifikasi tepat waktu (dari yang wajib)", Kind.RATIO),
-    "reopened": ("Dibuka kembali", Kind.INTEGER),
+    "reopened": ("Dibuka kembali bulan ini", Kind.INTEGER),
 }
 
 
@@ -209,7 +242,8 @@ def tables(report: dict[str, Any]) -> list[Table]:
         Column("tracking_code", "Kode pengaduan", width=24), Column("channel", "Kanal"),
         Column("team", "Tim"),
         Column("tier", "Tingkat"), Column("received_at", "Diterima (WIB)", Kind.DATETIME, 18),
-        Column("reopen_count", "Kali dibuka kembali", Kind.INTEGER), Column("status", "Status"),
+        Column("reopened_at", "Dibuka kembali bulan ini (WIB)", Kind.DATETIME, 18),
+        Column("reopen_count", "Kali dibuka kembali (seluruhnya)", Kind.INTEGER), Column("status", "Status"),
     ), [{**row, "channel": NAMES["channel"].get(row["channel"], row["channel"]),
          "tier": NAMES["tier"].get(row["tier"] or UNCLASSIFIED), "status": NAMES["status"].get(row["status"])}
         for row in report["reopened"]])

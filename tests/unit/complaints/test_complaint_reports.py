@@ -113,7 +113,9 @@ def test_triage_breaches_are_counted_apart_from_the_tier_deadlines():
 REOPENED_AND_TEAMS = [
     doc("whatsapp", "ringan", Status.CLOSED, on_time=True, team="Tim A"),
     doc("whatsapp", "normatif", Status.REOPENED, on_time=True, team="Tim A", reopen_count=2,
-        tracking_code="ADU-2", received_at=datetime(2026, 3, 2, 1, 0)),
+        tracking_code="ADU-2", received_at=datetime(2026, 3, 2, 1, 0),
+        timeline=[{"step": "reopened", "at": datetime(2026, 3, 10, 3, 0)},
+                  {"step": "reopened", "at": datetime(2026, 3, 31, 17, 30)}]),  # 1 April 00.30 WIB
     doc("email", "normatif", Status.ASSIGNED, team="Tim B", triage_breaches=1),
     doc("email", None, Status.RECEIVED, triage_breaches=1),
 ]
@@ -129,7 +131,22 @@ def test_triage_and_tier_rates_per_channel_and_team_and_the_reopened_ones():
     assert report["total"]["reopened"] == 1
     assert report["reopened"] == [{"tracking_code": "ADU-2", "channel": "whatsapp", "team": "Tim A",
                                    "tier": "normatif", "received_at": datetime(2026, 3, 2, 1, 0, tzinfo=UTC),
+                                   "reopened_at": datetime(2026, 3, 10, 3, 0, tzinfo=UTC),
                                    "reopen_count": 2, "status": "reopened"}]
+
+
+def test_reopened_complaints_count_in_the_month_they_were_reopened_in_wib():
+    february = doc("email", "ringan", Status.REOPENED, reopen_count=1, tracking_code="ADU-FEB",
+                   received_at=datetime(2026, 2, 20, tzinfo=UTC), team="Tim B",
+                   timeline=[{"step": "reopened", "at": datetime(2026, 3, 3, tzinfo=UTC)}])
+    april = doc("email", "ringan", Status.REOPENED, reopen_count=1, tracking_code="ADU-APR",
+                received_at=datetime(2026, 3, 5, tzinfo=UTC),
+                timeline=[{"step": "reopened", "at": datetime(2026, 3, 31, 17, 30, tzinfo=UTC)}])  # April in WIB
+    march = recap("2026-03", [april], NOW, [february, april])
+    assert march["total"]["received"] == 1 and march["total"]["reopened"] == 1
+    assert [row["tracking_code"] for row in march["reopened"]] == ["ADU-FEB"]
+    assert march["team"]["Tim B"]["reopened"] == 1 and march["team"]["Tim B"]["received"] == 0
+    assert recap("2026-04", [], NOW, [february, april])["total"]["reopened"] == 1
 
 
 def test_the_recap_xlsx_has_typed_cells_and_the_reopened_sheet():
@@ -141,7 +158,7 @@ def test_the_recap_xlsx_has_typed_cells_and_the_reopened_sheet():
     assert team_a[7].value == 1 and not isinstance(team_a[7].value, str) and team_a[7].number_format == "0.0%"
     assert rows[("Kanal", "WhatsApp")][3].value == 2 and rows[("Jumlah", "Semua")][3].value == 4
     assert rows[("Tim", "Belum ditugaskan")][3].value == 1
-    code, channel, team, tier, received, count, status = (cell.value for cell in reopened[2])
+    code, channel, team, tier, received, _, count, status = (cell.value for cell in reopened[2])
     assert (code, channel, team, tier, count, status) == ("ADU-2", "WhatsApp", "Tim A", "Normatif", 2,
                                                           "Dibuka kembali")
     assert received == datetime(2026, 3, 2, 8, 0)  # WIB wall clock, a real date-time cell
