@@ -18,8 +18,9 @@ read from the audiences read model (``projections.AUDIENCES``):
   scheduled, declined, held, no_show, withdrawn (by the requester), cancelled (by the bureau);
 - median_answer_working_hours / _days: the median working time from the answer clock's start
   (``received_at`` when the desk recorded a letter later, else ``submitted_at``) to the answer,
-  on the bureau's working calendar (``serambi_calendar``), breaks and holidays excluded; a
-  working day counts as 7.5 working hours (37.5 a week, Perpres 21/2023).
+  on the bureau's working calendar (``serambi_calendar``), breaks and holidays excluded; in
+  working days, each calendar day counts the share of its own working time that lies between the
+  two (so a Ramadan or otherwise shortened day counts whole when spanned, whatever its hours).
 
 ``tables`` turns a report into the CSV/XLSX tables (``serambi_kit.tabular``), ``charts`` into
 SVG bar charts.
@@ -30,7 +31,7 @@ from __future__ import annotations
 import re
 import statistics
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
@@ -46,7 +47,6 @@ CHANNELS = {"online": "Daring", "desk": "Meja layanan", "letter": "Surat", "unkn
 OUTCOMES = {"pending": "Belum dijawab / menunggu", "scheduled": "Dijadwalkan", "declined": "Ditolak",
             "held": "Terlaksana", "no_show": "Tidak hadir", "withdrawn": "Ditarik pemohon",
             "cancelled": "Dibatalkan biro"}
-WORKING_DAY_HOURS = 7.5
 _PENDING = ("requested", "proposed", "referred")
 
 
@@ -79,6 +79,21 @@ def ended_at(document: dict[str, Any]) -> datetime | None:
     return min(times) if times else datetime.min.replace(tzinfo=UTC)
 
 
+def working_days_between(calendar: WorkingCalendar, start: datetime, end: datetime) -> float:
+    """Working days from ``start`` to ``end``: for each local day, the share of that day's
+    working periods (its own profile, holidays off) that lies between the two."""
+    total, day, last = 0.0, start.astimezone(WIB).date(), end.astimezone(WIB).date()
+    while day <= last:
+        periods = calendar.working_periods(day)
+        length = sum((until - since).total_seconds() for since, until in periods)
+        if length > 0:
+            inside = sum(max((min(until, end) - max(since, start)).total_seconds(), 0.0)
+                         for since, until in periods)
+            total += inside / length
+        day += timedelta(days=1)
+    return total
+
+
 def outcome(document: dict[str, Any]) -> str:
     status = document.get("status") or "requested"
     if status in _PENDING:
@@ -96,6 +111,7 @@ def recap(month: str, documents: Iterable[dict[str, Any]], now: datetime,
     outcomes = dict.fromkeys(OUTCOMES, 0)
     late: list[dict[str, Any]] = []
     hours: list[float] = []
+    days: list[float] = []
     for document in documents:
         due = _aware(document["answer_due_at"])
         answer = answered_at(document)
@@ -120,13 +136,15 @@ def recap(month: str, documents: Iterable[dict[str, Any]], now: datetime,
         if answer is not None and calendar is not None:
             start = _aware(document.get("received_at") or submitted)
             hours.append(max(calendar.working_time_between(start, answer).total_seconds(), 0) / 3600)
+            days.append(working_days_between(calendar, start, answer))
     rate = round(figures["on_time"] / figures["due"], 4) if figures["due"] else None
     median = round(statistics.median(hours), 2) if hours else None
+    median_days = round(statistics.median(days), 2) if days else None
     return {
         "month": month, **figures, "on_time_rate": rate, "channels": channels, "outcomes": outcomes,
         "late": sorted(late, key=lambda row: (row["submitted_at"], row["code"])),
         "median_answer_working_hours": median,
-        "median_answer_working_days": None if median is None else round(median / WORKING_DAY_HOURS, 2),
+        "median_answer_working_days": median_days,
     }
 
 

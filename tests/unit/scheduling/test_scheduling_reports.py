@@ -4,12 +4,13 @@ listed; per channel and outcome; the median working time to answer on the bureau
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from openpyxl import load_workbook
 from serambi_calendar import WIB, WorkingCalendar
 from serambi_calendar.days import fixed_source
+from serambi_calendar.profiles import ProfilePeriod
 from serambi_kit.tabular import to_xlsx
 from serambi_scheduling.reports import charts, month_bounds, recap, tables
 
@@ -111,6 +112,13 @@ def test_channels_outcomes_and_the_median_working_time_follow_the_calendar():
                                   "withdrawn": 1, "cancelled": 0}
     assert report["median_answer_working_hours"] == 3.0 and report["median_answer_working_days"] == 0.4
     assert report["late"] == []
+
+
+def test_working_days_are_counted_on_the_calendar_so_a_shortened_day_counts_whole():
+    ramadan = WorkingCalendar(fixed_source({}), profile_periods=[ProfilePeriod("ramadan", date(2031, 3, 1),
+                                                                               date(2031, 3, 31))])
+    report = recap("2031-03", [answered(at(3, 8), at(4, 8), "online")], NOW, ramadan)  # Mon 08.00 → Tue 08.00
+    assert report["median_answer_working_hours"] == 6.5 and report["median_answer_working_days"] == 1.0
 
 
 def test_the_reports_xlsx_holds_typed_cells():
