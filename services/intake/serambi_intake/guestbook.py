@@ -51,6 +51,15 @@ async def guests(db: AsyncDatabase, vault: Vault, first: str, after: str, *,
     return rows
 
 
+async def counts(db: AsyncDatabase, first: str, after: str) -> list[dict[str, Any]]:
+    """The number of guests per WIB day in [first, after), reading only each guest's day (no
+    name is fetched or decrypted)."""
+    tally: dict[str, int] = {}
+    async for guest in db[GUESTS].find({"day": {"$gte": first, "$lt": after}}, {"day": 1, "_id": 0}):
+        tally[guest["day"]] = tally.get(guest["day"], 0) + 1
+    return [{"day": day, "count": n} for day, n in sorted(tally.items())]
+
+
 def table(label: str, rows: list[dict[str, Any]]) -> Table:
     return Table("buku-tamu", f"Buku tamu {label}", (
         Column("day", "Tanggal", Kind.DATE, 12), Column("arrived_at", "Datang (WIB)", Kind.DATETIME, 18),

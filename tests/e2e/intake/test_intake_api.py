@@ -217,6 +217,10 @@ def test_the_desk_registers_a_guest_who_then_appears_in_the_days_guest_book(stac
     assert isinstance(names[guest["name"]][1].value, datetime)  # a date-time cell, not text
     as_csv = httpx.get(export, params={"day": day}, headers={**bearer("desk"), "Accept": "text/csv"})
     assert as_csv.content.startswith(b"\xef\xbb\xbfTanggal,") and guest["name"].encode() not in as_csv.content
+    counts = httpx.get(f"{url}/guestbook/counts", params={"month": month}, headers=bearer("supervisor"))
+    assert counts.status_code == 200 and counts.headers["cache-control"] == "private, no-store"
+    assert next(row["count"] for row in counts.json()["days"] if row["day"] == day) >= 1
+    assert counts.json()["total"] == len(masked["rows"]) and "name" not in counts.text
     both = httpx.get(export, params={"day": day, "month": month}, headers=bearer("desk"))
     assert both.status_code == 422 and both.json()["errors"][0]["field"] == "month"
     assert httpx.post(f"{url}/guests", json=guest, headers=bearer("scheduler")).status_code == 403

@@ -32,6 +32,8 @@ COMPLAINTS = {
 BOOK = {"period": "2026-11", "names": "masked", "columns": [], "rows": [
     {"day": "2026-11-02", "name": "M*** W***"}, {"day": "2026-11-02", "name": "S*** A***"},
     {"day": "2026-11-04", "name": "B*** K***"}]}
+COUNTS = {"month": "2026-11", "total": 3, "days": [{"day": "2026-11-02", "count": 2},
+                                                   {"day": "2026-11-04", "count": 1}]}
 
 
 def stand_in(seen: list, *, scheduling_fails: bool = False) -> dict:
@@ -50,7 +52,8 @@ def stand_in(seen: list, *, scheduling_fails: bool = False) -> dict:
 
     return {"/api/v1/reports/audiences": answer(AUDIENCES, scheduling_fails),
             "/api/v1/officer/reports/monthly": answer(COMPLAINTS),
-            "/api/v1/officer/guestbook/export": answer(BOOK)}
+            "/api/v1/officer/guestbook/export": answer(BOOK),
+            "/api/v1/officer/guestbook/counts": answer(COUNTS)}
 
 
 async def test_the_reports_page_shows_each_section_with_charts_and_download_links():
@@ -72,7 +75,7 @@ async def test_the_reports_page_shows_each_section_with_charts_and_download_link
     for name in ("audiensi", "pengaduan", "buku-tamu"):
         for ext in ("csv", "xlsx"):
             assert f'href="/petugas/pimpinan/laporan/{name}.{ext}?bulan=2026-11" download' in text
-    assert {path for path, _, _ in seen} == set(stand_in([]))
+    assert {path for path, _, _ in seen} == set(stand_in([])) - {"/api/v1/officer/guestbook/export"}  # counts
     assert all(query == {"month": "2026-11"} and token == "Bearer at" for _, query, token in seen)
 
 

@@ -139,6 +139,18 @@ async def guestbook_export(
     return tabular.respond([table], fmt, f"buku-tamu-{label}")
 
 
+@router.get("/guestbook/counts")
+async def guestbook_counts(
+    request: Request, _: Exporter,
+    month: str = Query(pattern=r"^(19|20|21)\d\d-(0[1-9]|1[0-2])$", description="YYYY-MM (WIB)"),
+) -> dict[str, Any]:
+    """The number of guests per day of a month (WIB), for the supervisor's reports page: counts
+    only, no names read."""
+    first, after, _label = guest_export.period(None, month)
+    days = await guest_export.counts(request.app.state.runtime.db, first, after)
+    return {"month": month, "total": sum(row["count"] for row in days), "days": days}
+
+
 @router.post("/requests", status_code=status.HTTP_201_CREATED,
              dependencies=[Depends(body_limit("max_request_bytes")), Depends(upload_slot)],
              form_limits=OFFICER_LIMITS.route(),

@@ -6,15 +6,18 @@ downloads relayed from the services with the officer's own token:
 
 - scheduling ``GET /api/v1/reports/audiences``;
 - complaints ``GET /api/v1/officer/reports/monthly``;
-- intake ``GET /api/v1/officer/guestbook/export`` (names masked: a supervisor may not ask for
-  them in clear).
+- intake ``GET /api/v1/officer/guestbook/counts`` for the page (guests per day, no names read)
+  and ``GET /api/v1/officer/guestbook/export`` for the files (names masked: a supervisor may not
+  ask for them in clear).
+
+The three services are asked at once (``asyncio.gather``).
 
 A section whose service does not answer says so; the others still show.
 """
 
 from __future__ import annotations
 
-from collections import Counter
+import asyncio
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -60,8 +63,10 @@ def hours(value: float | None) -> str:
     return "—" if value is None else f"{value:.1f}".replace(".", ",")
 
 
-async def _json(request: Request, officer: Officer, name: str, month: str) -> dict[str, Any] | None:
-    service, path, _ = SOURCES[name]
+async def _json(request: Request, officer: Officer, name: str, month: str,
+                path: str | None = None) -> dict[str, Any] | None:
+    service, source, _ = SOURCES[name]
+    path = path or source
     backend = getattr(portal_of(request), service)
     try:
         return await backend.json("GET", path, headers=officer.bearer, params={"month": month})
@@ -101,16 +106,19 @@ def complaint_chart(report: dict[str, Any], dimension: str, heading: str,
                   f"dijawab atau sudah lewat tenggat, per {heading}. Angkanya ada di tabel berikut.", bars, 100.0)
 
 
+GUEST_COUNTS = "/api/v1/officer/guestbook/counts"
+
+
 def guest_days(book: dict[str, Any]) -> list[tuple[str, int]]:
-    return sorted(Counter(row["day"] for row in book["rows"]).items())
+    return [(row["day"], row["count"]) for row in book["days"]]
 
 
 @router.get("/laporan")
 async def reports_page(request: Request, officer: Supervisor) -> Response:
     month, error = _month(request)
-    audiences = await _json(request, officer, "audiensi", month)
-    complaints = await _json(request, officer, "pengaduan", month)
-    book = await _json(request, officer, "buku-tamu", month)
+    audiences, complaints, book = await asyncio.gather(
+        _json(request, officer, "audiensi", month), _json(request, officer, "pengaduan", month),
+        _json(request, officer, "buku-tamu", month, GUEST_COUNTS))
     days = guest_days(book) if book else []
     return _page(request, "petugas/pimpinan/laporan.html", {
         "officer": officer, "month": month, "error": error, "ROLE_NAMES": ROLE_NAMES, "FILES": FILES,
