@@ -162,6 +162,7 @@ def recap(month: str, documents: Iterable[dict[str, Any]], now: datetime | None 
         "total": _rate(total),
         **{dimension: {key: _rate(f) for key, f in rows.items()} for dimension, rows in groups.items()},
         "reopened": sorted(reopened, key=lambda row: str(row["tracking_code"])),
+        "labels": {"dimensions": dict(DIMENSION_NAMES), **{key: dict(names) for key, names in NAMES.items()}},
     }
 
 

@@ -43,9 +43,12 @@ from .projections import AUDIENCES
 MONTH = re.compile(r"^(19|20|21)\d\d-(0[1-9]|1[0-2])$")
 ANSWERS = ("scheduled", "declined")
 FIGURES = ("submitted", "answered", "due", "on_time", "on_time_rate", "breached", "open_past_due")
-CHANNELS = {"online": "Daring", "desk": "Meja layanan", "letter": "Surat", "unknown": "Tidak tercatat"}
-OUTCOMES = {"pending": "Belum dijawab / menunggu", "scheduled": "Dijadwalkan", "declined": "Ditolak",
-            "held": "Terlaksana", "no_show": "Tidak hadir", "withdrawn": "Ditarik pemohon",
+# The values' Indonesian names, as the console already names them (services/web petugas/meja.py),
+# handed out in the JSON (``labels``) so the console renders them rather than keeping a copy.
+CHANNELS = {"online": "Portal daring", "desk": "Meja informasi", "letter": "Surat",
+            "unknown": "Tidak tercatat"}
+OUTCOMES = {"pending": "Belum dijawab / menunggu", "scheduled": "Terjadwal", "declined": "Ditolak",
+            "held": "Terlaksana", "no_show": "Pemohon tidak hadir", "withdrawn": "Ditarik pemohon",
             "cancelled": "Dibatalkan biro"}
 _PENDING = ("requested", "proposed", "referred")
 
@@ -145,6 +148,7 @@ def recap(month: str, documents: Iterable[dict[str, Any]], now: datetime,
         "late": sorted(late, key=lambda row: (row["submitted_at"], row["code"])),
         "median_answer_working_hours": median,
         "median_answer_working_days": median_days,
+        "labels": {"channels": dict(CHANNELS), "outcomes": dict(OUTCOMES)},
     }
 
 

@@ -139,5 +139,5 @@ def test_the_reports_xlsx_holds_typed_cells():
 
 def test_the_charts_name_every_channel_and_outcome():
     svg = charts(recap("2031-03", MONTH_OF, NOW, CALENDAR))
-    assert "<title" in svg["kanal"] and "Meja layanan" in svg["kanal"] and "2 permohonan" in svg["kanal"]
+    assert "<title" in svg["kanal"] and "Meja informasi" in svg["kanal"] and "2 permohonan" in svg["kanal"]
     assert "Ditarik pemohon" in svg["hasil"]

@@ -6,21 +6,28 @@ from __future__ import annotations
 
 from aiohttp import web
 from console_stand_in import officer, service_stand_in, signed_in
+from serambi_complaints import reports as complaint_reports
+from serambi_scheduling import reports as audience_reports
+from serambi_web.petugas import meja
+from serambi_web.petugas import pengaduan_tampilan as complaint_views
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-FIGURES = {"received": 3, "answered": 2, "due": 2, "triage_due": 2, "on_time": 1, "on_time_rate": 0.5, "breached": 1, "breaches": 1,
+FIGURES = {"received": 3, "answered": 2, "due": 2, "triage_due": 2, "on_time": 1, "on_time_rate": 0.5,
+           "breached": 1, "breaches": 1,
            "triage_breached": 0, "triage_breaches": 0, "classified": 3, "triage_on_time": 3,
            "triage_on_time_rate": 1.0, "reopened": 1}
 NONE = {**FIGURES, "received": 0, "answered": 0, "on_time": 0, "on_time_rate": None, "classified": 0,
         "triage_on_time": 0, "triage_on_time_rate": None, "reopened": 0}
 AUDIENCES = {
-    "month": "2026-11", "submitted": 4, "answered": 3, "due": 3, "on_time": 2, "on_time_rate": 0.6667, "breached": 1,
+    "month": "2026-11", "submitted": 4, "answered": 3, "due": 3, "on_time": 2, "on_time_rate": 0.6667,
+    "breached": 1,
     "open_past_due": 1, "channels": {"online": 2, "desk": 1, "letter": 1, "unknown": 0},
     "outcomes": {"pending": 1, "scheduled": 1, "declined": 1, "held": 1, "no_show": 0, "withdrawn": 0,
                  "cancelled": 0},
     "late": [{"code": "AUD-2026-000007", "channel": "online", "submitted_at": "2026-11-02T01:00:00Z",
               "answer_due_at": "2026-11-05T09:00:00Z", "answered_at": None}],
     "median_answer_working_hours": 9.25, "median_answer_working_days": 1.23,
+    "labels": {"channels": audience_reports.CHANNELS, "outcomes": audience_reports.OUTCOMES},
 }
 COMPLAINTS = {
     "month": "2026-11", "total": FIGURES, "channel": {"whatsapp": FIGURES, "fax": NONE},
@@ -28,7 +35,16 @@ COMPLAINTS = {
     "reopened": [{"tracking_code": "ADU-2026-000012", "channel": "whatsapp", "team": "Tim Pengaduan A",
                   "tier": "ringan", "received_at": "2026-11-03T02:00:00Z", "reopen_count": 2,
                   "status": "reopened"}],
+    "labels": complaint_reports.recap("2026-11", [])["labels"],
 }
+
+
+def test_the_reports_name_channels_and_outcomes_as_the_console_does():
+    for key, name in meja.CHANNELS.items():
+        assert audience_reports.CHANNELS[key] == name
+    for key, name in meja.STATUSES.items():
+        assert audience_reports.OUTCOMES.get(key, name) == name or key == "cancelled"  # the bureau's, apart
+    assert complaint_reports.NAMES["channel"] == complaint_views.CHANNELS
 BOOK = {"period": "2026-11", "names": "masked", "columns": [], "rows": [
     {"day": "2026-11-02", "name": "M*** W***"}, {"day": "2026-11-02", "name": "S*** A***"},
     {"day": "2026-11-04", "name": "B*** K***"}]}
@@ -67,7 +83,7 @@ async def test_the_reports_page_shows_each_section_with_charts_and_download_link
     assert "<strong>9,2</strong> jam kerja" in text and "<strong>1,2</strong> hari kerja" in text
     assert "AUD-2026-000007" in text and "2 Nov 2026 08.00 WIB" in text and "Belum dijawab" in text
     assert text.count('role="img"') == 5 and '<title id="laporan-audiensi-kanal-judul">' in text
-    assert "Kanal: Meja layanan" in text and "Hasil: Ditarik pemohon" in text
+    assert "Kanal: Meja informasi" in text and "Hasil: Ditarik pemohon" in text
     assert "<figcaption>Tingkat tepat waktu per tim</figcaption>" in text
     assert "Tim Pengaduan A" in text and "ADU-2026-000012" in text and "3 Nov 2026 09.00 WIB" in text
     assert "Faksimile" not in text.split("pengaduan-channel")[1].split("</table>")[0]  # nothing received

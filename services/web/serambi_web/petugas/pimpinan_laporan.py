@@ -10,7 +10,8 @@ downloads relayed from the services with the officer's own token:
   and ``GET /api/v1/officer/guestbook/export`` for the files (names masked: a supervisor may not
   ask for them in clear).
 
-The three services are asked at once (``asyncio.gather``).
+The three services are asked at once (``asyncio.gather``). The values' Indonesian names
+(channels, outcomes, tiers, teams) come with each report (``labels``): the page keeps no copy.
 
 A section whose service does not answer says so; the others still show.
 """
@@ -44,11 +45,6 @@ SOURCES = {  # file name → (service, path, title)
     "pengaduan": ("complaints", "/api/v1/officer/reports/monthly", "Pengaduan"),
     "buku-tamu": ("intake", "/api/v1/officer/guestbook/export", "Buku tamu"),
 }
-CHANNELS = {"online": "Daring", "desk": "Meja layanan", "letter": "Surat", "unknown": "Tidak tercatat"}
-OUTCOMES = {"pending": "Belum dijawab / menunggu", "scheduled": "Dijadwalkan", "declined": "Ditolak",
-            "held": "Terlaksana", "no_show": "Tidak hadir", "withdrawn": "Ditarik pemohon",
-            "cancelled": "Dibatalkan biro"}
-TEAMS = {"unassigned": "Belum ditugaskan"}
 FILES = {"csv": "CSV", "xlsx": "XLSX"}
 
 
@@ -84,20 +80,26 @@ def _chart(ident: str, title: str, description: str, bars: list[Bar],
     return title, Markup(bar_chart_svg(ident, title, description, bars, scale))  # noqa: S704 - escaped by the kit
 
 
+def labels(report: dict[str, Any] | None, key: str) -> dict[str, str]:
+    """The service's names of a report's values (``labels``); a key without one shows as is."""
+    return ((report or {}).get("labels") or {}).get(key) or {}
+
+
 def audience_charts(report: dict[str, Any]) -> list[tuple[str, Markup]]:
+    channels, outcomes = labels(report, "channels"), labels(report, "outcomes")
     return [
         _chart("laporan-audiensi-kanal", "Permohonan audiensi per kanal",
                "Batang: jumlah permohonan audiensi bulan ini per kanal. Angkanya ada di tabel berikut.",
-               [Bar(CHANNELS.get(k, k), n, f"{n} permohonan") for k, n in report["channels"].items()]),
+               [Bar(channels.get(k, k), n, f"{n} permohonan") for k, n in report["channels"].items()]),
         _chart("laporan-audiensi-hasil", "Hasil permohonan audiensi",
                "Batang: jumlah permohonan audiensi bulan ini menurut keadaannya sekarang. "
                "Angkanya ada di tabel berikut.",
-               [Bar(OUTCOMES.get(k, k), n, f"{n} permohonan") for k, n in report["outcomes"].items()]),
+               [Bar(outcomes.get(k, k), n, f"{n} permohonan") for k, n in report["outcomes"].items()]),
     ]
 
 
-def complaint_chart(report: dict[str, Any], dimension: str, heading: str,
-                    names: dict[str, str]) -> tuple[str, Markup]:
+def complaint_chart(report: dict[str, Any], dimension: str, heading: str) -> tuple[str, Markup]:
+    names = labels(report, dimension)
     bars = [Bar(names.get(key, key), (f["on_time_rate"] or 0.0) * 100,
                 f"{p.percent(f['on_time_rate'])} dari {f['due']}")
             for key, f in report.get(dimension, {}).items() if f["received"]]
@@ -124,13 +126,13 @@ async def reports_page(request: Request, officer: Supervisor) -> Response:
         "officer": officer, "month": month, "error": error, "ROLE_NAMES": ROLE_NAMES, "FILES": FILES,
         "audiences": audiences, "complaints": complaints, "book": book, "days": days,
         "audience_charts": audience_charts(audiences) if audiences else [],
-        "complaint_charts": [complaint_chart(complaints, "channel", "kanal", t.CHANNELS),
-                             complaint_chart(complaints, "team", "tim", TEAMS)] if complaints else [],
+        "complaint_charts": [complaint_chart(complaints, "channel", "kanal"),
+                             complaint_chart(complaints, "team", "tim")] if complaints else [],
         "guest_chart": _chart("laporan-buku-tamu", "Tamu per hari",
                               "Batang: jumlah tamu yang mengisi buku tamu pada tiap hari bulan ini yang ada "
                               "tamunya. Angkanya ada di tabel berikut.",
                               [Bar(day, n, f"{n} tamu") for day, n in days]) if book else None,
-        "CHANNELS": CHANNELS, "OUTCOMES": OUTCOMES, "TEAMS": TEAMS, "wib": wib, "hours": hours,
+        "labels": labels, "wib": wib, "hours": hours,
     }, 422 if error else 200)
 
 
