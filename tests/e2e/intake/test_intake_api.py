@@ -221,6 +221,8 @@ def test_the_desk_registers_a_guest_who_then_appears_in_the_days_guest_book(stac
     assert counts.status_code == 200 and counts.headers["cache-control"] == "private, no-store"
     assert next(row["count"] for row in counts.json()["days"] if row["day"] == day) >= 1
     assert counts.json()["total"] == len(masked["rows"]) and "name" not in counts.text
+    last = httpx.get(export, params={"day": "9999-12-31"}, headers=bearer("desk"))
+    assert last.status_code == 422 and last.json()["errors"][0]["field"] == "day"
     both = httpx.get(export, params={"day": day, "month": month}, headers=bearer("desk"))
     assert both.status_code == 422 and both.json()["errors"][0]["field"] == "month"
     assert httpx.post(f"{url}/guests", json=guest, headers=bearer("scheduler")).status_code == 403

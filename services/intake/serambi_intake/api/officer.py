@@ -121,6 +121,8 @@ async def guestbook_export(
     if (day is None) == (month is None):
         raise invalid(status.HTTP_422_UNPROCESSABLE_ENTITY, "day" if day is None else "month", "one_of",
                       "give either day (YYYY-MM-DD) or month (YYYY-MM), not both")
+    if day is not None and day >= date.max:  # the day after it has no date
+        raise invalid(status.HTTP_422_UNPROCESSABLE_ENTITY, "day", "range", "day must be before 9999-12-31")
     clear = names == "clear"
     if clear and not officer.roles & guest_export.CLEAR_NAME_ROLES:
         raise invalid(status.HTTP_403_FORBIDDEN, "names", "role",
