@@ -244,6 +244,13 @@ def negotiate(format_param: str | None, accept: str | None) -> str:
     return "json"
 
 
+def only_for_csv(table: str | None, fmt: str) -> None:
+    """``table=`` picks one table of a CSV; with another format it is a 422 naming it."""
+    if table is not None and fmt != "csv":
+        raise HTTPException(422, detail=[{"loc": ["query", "table"], "type": "csv_only",
+                                          "msg": "table is for format=csv only"}])
+
+
 def respond(tables: Sequence[Table], fmt: str, stem: str, only: str | None = None) -> Response:
     """A CSV or XLSX download of ``tables`` named ``<stem>.csv`` / ``<stem>.xlsx``."""
     if fmt == "csv":

@@ -255,6 +255,12 @@ def test_the_monthly_recap_counts_march_by_channel_tier_and_status(real_stack, a
     sheet = load_workbook(io.BytesIO(as_xlsx.content)).worksheets[0]
     received = next(row[3].value for row in sheet.iter_rows(min_row=2) if row[1].value == "Jumlah")
     assert type(received) is int and received >= report["total"]["received"]
+    monthly = f"{api.url}/api/v1/officer/reports/monthly"
+    one_table = httpx.get(monthly, params={"month": "2026-03", "table": "dibuka-kembali"},
+                          headers=headers("supervisor"))  # JSON by default
+    assert one_table.status_code == 422 and "table" in one_table.text
+    month = httpx.get(monthly, params={"month": "2026-13"}, headers=headers("supervisor"))
+    assert month.status_code == 422 and "month" in month.text and "YYYY-MM" in month.text
 
 
 def test_an_unchanged_calendar_moves_no_deadline_from_the_command_line(real_stack):

@@ -7,6 +7,7 @@ import io
 from datetime import UTC, date, datetime
 
 import pytest
+from fastapi import HTTPException
 from openpyxl import load_workbook
 from serambi_kit.tabular import (
     Bar,
@@ -15,6 +16,7 @@ from serambi_kit.tabular import (
     Table,
     bar_chart_svg,
     negotiate,
+    only_for_csv,
     to_csv,
     to_json,
     to_xlsx,
@@ -114,3 +116,11 @@ def test_csv_text_cells_that_a_spreadsheet_would_run_get_a_leading_quote():
     rows = list(csv.reader(io.StringIO(to_csv([TEXTS]).decode("utf-8-sig"), newline="")))
     assert [row[0] for row in rows[1:]] == ["'" + text for text in HOSTILE[:-1]] + ["Budi"]
     assert {row[1] for row in rows[1:]} == {"-1"}  # numbers stay numbers
+
+
+def test_a_table_of_one_csv_is_refused_with_another_format_naming_it():
+    only_for_csv("kanal", "csv")
+    only_for_csv(None, "xlsx")
+    with pytest.raises(HTTPException) as refused:
+        only_for_csv("kanal", "json")
+    assert refused.value.status_code == 422 and refused.value.detail[0]["loc"] == ["query", "table"]

@@ -284,8 +284,10 @@ async def monthly_report(
     try:
         report = await reports.monthly(service_of(request).runtime.db, month)
     except ValueError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from None
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, detail=[
+            {"loc": ["query", "month"], "type": "month", "msg": str(exc)}]) from None
     fmt = tabular.negotiate(format_, request.headers.get("accept"))
+    tabular.only_for_csv(table, fmt)
     if fmt == "csv" and table is None:  # the recap's machine CSV, as the CLI writes it
         return PlainTextResponse(
             reports.to_csv(report), media_type="text/csv; charset=utf-8",
