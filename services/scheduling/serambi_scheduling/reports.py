@@ -22,8 +22,7 @@ read from the audiences read model (``projections.AUDIENCES``):
   working days, each calendar day counts the share of its own working time that lies between the
   two (so a Ramadan or otherwise shortened day counts whole when spanned, whatever its hours).
 
-``tables`` turns a report into the CSV/XLSX tables (``serambi_kit.tabular``), ``charts`` into
-SVG bar charts.
+``tables`` turns a report into the CSV/XLSX tables (``serambi_kit.tabular``).
 """
 
 from __future__ import annotations
@@ -36,7 +35,7 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 from serambi_calendar import WIB, WorkingCalendar
-from serambi_kit.tabular import Bar, Column, Kind, Table, bar_chart_svg
+from serambi_kit.tabular import Column, Kind, Table
 
 from .projections import AUDIENCES
 
@@ -192,18 +191,3 @@ def tables(report: dict[str, Any]) -> list[Table]:
         Column("answered_at", "Dijawab (WIB)", Kind.DATETIME, 18),
     ), [{**row, "channel": CHANNELS.get(row["channel"], row["channel"])} for row in report["late"]])
     return [summary, channels, outcomes, late]
-
-
-def charts(report: dict[str, Any]) -> dict[str, str]:
-    """SVG bar charts of the month: requests per channel, outcomes."""
-    month = report["month"]
-    return {
-        "kanal": bar_chart_svg(
-            "audiensi-kanal", f"Permohonan audiensi per kanal, {month}",
-            "Batang: jumlah permohonan audiensi yang diajukan bulan ini per kanal.",
-            [Bar(CHANNELS[key], count, f"{count} permohonan") for key, count in report["channels"].items()]),
-        "hasil": bar_chart_svg(
-            "audiensi-hasil", f"Hasil permohonan audiensi, {month}",
-            "Batang: jumlah permohonan audiensi bulan ini menurut keadaannya sekarang.",
-            [Bar(OUTCOMES[key], count, f"{count} permohonan") for key, count in report["outcomes"].items()]),
-    }

@@ -12,7 +12,7 @@ from serambi_calendar import WIB, WorkingCalendar
 from serambi_calendar.days import fixed_source
 from serambi_calendar.profiles import ProfilePeriod
 from serambi_kit.tabular import to_xlsx
-from serambi_scheduling.reports import charts, month_bounds, recap, tables
+from serambi_scheduling.reports import month_bounds, recap, tables
 
 DUE = datetime(2031, 3, 7, 9, 0, tzinfo=UTC)
 NOW = datetime(2031, 3, 20, tzinfo=UTC)
@@ -135,9 +135,3 @@ def test_the_reports_xlsx_holds_typed_cells():
     assert isinstance(submitted_at, datetime) and isinstance(due, datetime) and isinstance(answer, datetime)
     assert due == DUE.astimezone(WIB).replace(tzinfo=None) and channel == "Tidak tercatat"
     assert [row[2].value for row in book["Permohonan per kanal"].iter_rows(min_row=2)] == [2, 1, 1, 1]
-
-
-def test_the_charts_name_every_channel_and_outcome():
-    svg = charts(recap("2031-03", MONTH_OF, NOW, CALENDAR))
-    assert "<title" in svg["kanal"] and "Meja informasi" in svg["kanal"] and "2 permohonan" in svg["kanal"]
-    assert "Ditarik pemohon" in svg["hasil"]

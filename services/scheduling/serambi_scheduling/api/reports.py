@@ -1,5 +1,5 @@
 """Reports (roles supervisor, admin): the audience report of a month as JSON, CSV or XLSX
-(``format=`` or ``Accept``), and its SVG charts (``reports.py``)."""
+(``format=`` or ``Accept``; ``reports.py``). The console draws its own charts."""
 
 from __future__ import annotations
 
@@ -33,17 +33,8 @@ async def audience_report(
     deadline (the late ones listed), outcomes, the median working time to answer."""
     report = await reports.monthly(request.app.state.runtime.db, month, datetime.now(UTC), ctx.calendar)
     fmt = tabular.negotiate(format, request.headers.get("accept"))
+    tabular.only_for_csv(table, fmt)
     if fmt == "json":  # the late ones' instants in WIB, as the other officer routes show them
         return {**report, "late": [{key: wib(value) if isinstance(value, datetime) else value
                                     for key, value in row.items()} for row in report["late"]]}
     return tabular.respond(reports.tables(report), fmt, f"audiensi-{month}", only=table)
-
-
-@router.get("/reports/audiences/{chart}.svg", response_class=Response,
-            responses={200: {"content": {"image/svg+xml": {}}}})
-async def audience_chart(request: Request, _: Reporter, ctx: Ctx, month: Month,
-                         chart: Literal["kanal", "hasil"]) -> Response:
-    """One chart of the month's report as SVG (``kanal``: requests per channel; ``hasil``: outcomes)."""
-    report = await reports.monthly(request.app.state.runtime.db, month, datetime.now(UTC), ctx.calendar)
-    return Response(reports.charts(report)[chart], media_type="image/svg+xml",
-                    headers={"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"})
