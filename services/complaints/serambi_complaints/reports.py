@@ -38,8 +38,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
-from serambi_contracts.complaints import ComplaintChannel, ComplaintTier
 from serambi_calendar import WIB
+from serambi_contracts.complaints import ComplaintChannel, ComplaintTier
 from serambi_kit.tabular import Column, Kind, Table
 
 from .domain import TRIAGE, Status
@@ -94,7 +94,8 @@ def _add(figures: dict[str, Any], document: dict[str, Any], now: datetime) -> No
     if triage_due_at is not None or triage > 0:  # it ran a triage clock
         at = _classified_at(document)
         in_time = classified and triage == 0 and (at is None or triage_due_at is None or at <= triage_due_at)
-        figures["triage_due"] += classified or triage > 0 or (triage_due_at is not None and triage_due_at < now)
+        overdue = triage_due_at is not None and triage_due_at < now
+        figures["triage_due"] += classified or triage > 0 or overdue
         figures["triage_on_time"] += in_time
 
 

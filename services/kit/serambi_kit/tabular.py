@@ -164,7 +164,8 @@ def to_csv(tables: Sequence[Table], only: str | None = None) -> bytes:
             writer.writerow([table.title])
         writer.writerow([column.title for column in table.columns])
         for row in table.rows:
-            writer.writerow([_csv_text(c.kind, v) for c, v in zip(table.columns, table.values(row), strict=True)])
+            values = zip(table.columns, table.values(row), strict=True)
+            writer.writerow([_csv_text(c.kind, v) for c, v in values])
     return out.getvalue().encode("utf-8-sig")
 
 

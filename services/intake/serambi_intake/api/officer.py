@@ -26,6 +26,7 @@ from .. import guestbook as guest_export
 from .forms import OFFICER_LIMITS, WIB, RequestForm, invalid, read_documents
 from .submission import submit
 
+
 def _private(response: Response) -> None:
     """Officer answers carry personal data (guests, requesters' contact): no cache keeps them."""
     response.headers["Cache-Control"] = "private, no-store"

@@ -105,7 +105,8 @@ def complaint_chart(report: dict[str, Any], dimension: str, heading: str) -> tup
             for key, f in report.get(dimension, {}).items() if f["received"]]
     return _chart(f"laporan-pengaduan-{dimension}", f"Tingkat tepat waktu per {heading}",
                   f"Batang: persentase pengaduan yang dijawab dalam tenggat tingkatnya, dari yang sudah "
-                  f"dijawab atau sudah lewat tenggat, per {heading}. Angkanya ada di tabel berikut.", bars, 100.0)
+                  f"dijawab atau sudah lewat tenggat, per {heading}. Angkanya ada di tabel berikut.",
+                  bars, 100.0)
 
 
 GUEST_COUNTS = "/api/v1/officer/guestbook/counts"
