@@ -29,7 +29,7 @@ from typing import ClassVar, Literal
 from pydantic import ConfigDict, Field, model_validator
 
 from .base import AggregateId, Event, PersonalData, ShortText, Value
-from .intake import DocumentRef, InstitutionType
+from .intake import DocumentRef, InstitutionType, IntakeChannel
 
 
 class ResourceKind(StrEnum):
@@ -179,6 +179,10 @@ class AudienceRequested(_Scheduling):
     received_at: datetime | None = Field(
         default=None, description="when the bureau received a request recorded later at the desk: "
         "the answer clock started then (absent: at submitted_at)",
+    )
+    channel: IntakeChannel | None = Field(
+        default=None, description="how the request reached the bureau (intake's RequestSubmitted "
+        "channel: online, desk, letter); absent on audiences opened before it was recorded",
     )
 
 

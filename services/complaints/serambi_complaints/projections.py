@@ -79,6 +79,7 @@ def on_received(event: ComplaintReceived, recorded: RecordedEvent) -> Change:
             "attachments": [ref.model_dump() for ref in event.attachments],
             "tier": event.tier.value if event.tier else None,
             "clock": _clock_at_receipt(event),
+            "triage_due_at": None if event.tier else event.triage_due_at,  # a triage clock ran (reports)
             "stage": STAGES[Status.CLASSIFIED if event.tier else Status.RECEIVED],
             "round": 1,
             "clock_started_at": event.received_at,

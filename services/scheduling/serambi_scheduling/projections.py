@@ -66,6 +66,8 @@ def on_requested(event: AudienceRequested, recorded: RecordedEvent) -> Change:
             "proposed_dates": [day.isoformat() for day in event.proposed_dates],
             "submitted_at": event.submitted_at,
             "answer_due_at": event.answer_due_at,
+            "received_at": event.received_at,  # the answer clock's start when set (reports)
+            "channel": event.channel.value if event.channel else None,  # None: opened before
             "answered": False,
             "schedule": None,
         },

@@ -196,3 +196,4 @@ async def ensure_indexes(db: AsyncDatabase) -> None:
     await db[RESOURCE_DAYS].create_index("day")
     await db[RESOURCE_DAYS].create_index("_sequence")
     await db[AUDIENCES].create_index([("status", 1), ("answer_due_at", 1)])
+    await db[AUDIENCES].create_index("submitted_at")  # the monthly audience report

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from conftest import shot
 from console_support import DESKTOP, TABLET, no_serious_violations, signed_in
+from openpyxl import load_workbook
 from playwright.sync_api import expect
 from serambi_calendar import WIB
 from serambi_ops.stack import LocalStack, local_stack, oidc_env
@@ -27,7 +28,7 @@ from serambi_ops.stack import LocalStack, local_stack, oidc_env
 @pytest.fixture(scope="module")
 def console(tmp_path_factory: pytest.TempPathFactory, provider: str) -> Iterator[LocalStack]:
     env = oidc_env(provider)
-    services = ("complaints", "scheduling", "web")
+    services = ("intake", "complaints", "scheduling", "web")
     with local_stack(Path(tmp_path_factory.mktemp("console-pimpinan")), services, env) as running:
         yield running
 
@@ -82,6 +83,29 @@ def test_the_supervisor_sees_the_breach_of_a_past_due_complaint_and_downloads_th
     context.close()
 
 
+def test_the_supervisor_reads_the_reports_page_with_charts_and_downloads_a_typed_xlsx(console, browser, past_due):
+    web, month = console.url("web"), past_due["month"]
+    context, page = signed_in(browser, web, "pimpinan", f"/petugas/pimpinan/laporan?bulan={month}")
+    deadline = time.monotonic() + 20
+    while "tidak tersedia" in page.locator("main").inner_text():  # every section from its service
+        assert time.monotonic() < deadline, page.locator("main").inner_text()
+        time.sleep(0.5)
+        page.reload()
+    assert page.locator("svg[role=img]").count() == 5  # audiences 2, complaints 2, guest book 1
+    no_serious_violations(page, "laporan")
+    shot(page, "petugas-pimpinan-laporan")
+    with page.expect_download() as workbook:
+        page.get_by_role("link", name=f"Laporan pengaduan {month} (XLSX)").click()
+    assert workbook.value.suggested_filename == f"pengaduan-{month}.xlsx"
+    sheet = load_workbook(io.BytesIO(Path(workbook.value.path()).read_bytes())).worksheets[0]
+    total = next(row for row in sheet.iter_rows(min_row=2) if row[1].value == "Jumlah")
+    assert type(total[3].value) is int and total[3].value >= 1  # received, a number cell
+    with page.expect_download() as audiences:
+        page.get_by_role("link", name=f"Laporan audiensi {month} (CSV)").click()
+    assert Path(audiences.value.path()).read_bytes().startswith(b"\xef\xbb\xbf")
+    context.close()
+
+
 def test_the_admin_registers_a_room_and_a_host_and_sees_them(console, browser):
     web = console.url("web")
     context, page = signed_in(browser, web, "admin", "/petugas/admin/")
@@ -116,7 +140,8 @@ def test_every_supervisor_and_admin_screen_passes_axe_and_others_get_403(console
         context, page = signed_in(browser, web, "admin", "/petugas/admin/", viewport)
         for path in ("/petugas/admin/", "/petugas/admin/kalender", "/petugas/admin/kalender?tahun=2026",
                      "/petugas/admin/pemeliharaan", "/petugas/pimpinan/", "/petugas/pimpinan/?semua=1",
-                     f"/petugas/pimpinan/rekap?bulan={past_due['month']}", "/petugas/pimpinan/rekap?bulan=2031-13"):
+                     f"/petugas/pimpinan/rekap?bulan={past_due['month']}", "/petugas/pimpinan/rekap?bulan=2031-13",
+                     f"/petugas/pimpinan/laporan?bulan={past_due['month']}", "/petugas/pimpinan/laporan?bulan=2031-13"):
             page.goto(web + path)
             no_serious_violations(page, path)
         if viewport is TABLET:

@@ -14,8 +14,10 @@ from pathlib import Path
 import httpx
 import pytest
 from complaints_e2e import events, headers, raw_events
+from openpyxl import load_workbook
 from serambi_contracts.complaints import ComplaintClassified, ComplaintReceived
 from serambi_contracts.sla import SLABreached
+from serambi_kit.tabular import XLSX_TYPE as XLSX
 
 MONDAY_IN_RAMADAN = "2026-03-02T08:00:00+07:00"
 SERAMBI = Path(sys.executable).parent / "serambi"
@@ -246,6 +248,19 @@ def test_the_monthly_recap_counts_march_by_channel_tier_and_status(real_stack, a
     assert cli.returncode == 0, cli.stderr
     assert cli.stdout == as_csv.text
     assert [e for e in events(real_stack.env["SERAMBI_NATS_URL"], code) if isinstance(e, SLABreached)]
+    assert report["team"]["unassigned"]["received"] >= 1 and "triage_on_time_rate" in report["total"]
+    as_xlsx = httpx.get(f"{api.url}/api/v1/officer/reports/monthly", params={"month": "2026-03"},
+                        headers={**headers("supervisor"), "Accept": XLSX})
+    assert as_xlsx.status_code == 200 and as_xlsx.headers["content-type"] == XLSX
+    sheet = load_workbook(io.BytesIO(as_xlsx.content)).worksheets[0]
+    received = next(row[3].value for row in sheet.iter_rows(min_row=2) if row[1].value == "Jumlah")
+    assert type(received) is int and received >= report["total"]["received"]
+    monthly = f"{api.url}/api/v1/officer/reports/monthly"
+    one_table = httpx.get(monthly, params={"month": "2026-03", "table": "dibuka-kembali"},
+                          headers=headers("supervisor"))  # JSON by default
+    assert one_table.status_code == 422 and "table" in one_table.text
+    month = httpx.get(monthly, params={"month": "2026-13"}, headers=headers("supervisor"))
+    assert month.status_code == 422 and "month" in month.text and "YYYY-MM" in month.text
 
 
 def test_an_unchanged_calendar_moves_no_deadline_from_the_command_line(real_stack):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import os
 import socket
 import subprocess
@@ -14,6 +15,7 @@ from pathlib import Path
 import httpx
 import nats
 import pytest
+from openpyxl import load_workbook
 from pymongo import MongoClient
 from serambi_calendar import Clock, load_calendar
 from serambi_calendar.policy import SlaPolicy
@@ -193,6 +195,36 @@ def test_the_desk_registers_a_guest_who_then_appears_in_the_days_guest_book(stac
         time.sleep(0.1)
     entry = next(g for g in book["guests"] if g["guest_id"] == created.json()["guest_id"])
     assert entry["name"] == "M*** W***" and entry["institution"] == "Bank Kalbar"
+    export = f"{url}/guestbook/export"
+    month = day[:7]
+    masked = httpx.get(export, params={"month": month}, headers=bearer("supervisor")).json()
+    row = next(r for r in masked["rows"] if r["arrived_at"].startswith(day))
+    assert masked["names"] == "masked" and row["name"] == "M*** W***" and row["day"] == day
+    assert "no-store" in httpx.get(export, params={"month": month}, headers=bearer("supervisor")).headers[
+        "cache-control"]
+    for role in ("supervisor", "scheduler"):
+        refused = httpx.get(export, params={"month": month, "names": "clear"}, headers=bearer(role))
+        assert refused.status_code == 403 and refused.json()["errors"][0]["field"] == "names"
+    as_json = httpx.get(export, params={"day": day, "names": "clear"}, headers=bearer("desk"))
+    assert as_json.headers["cache-control"] == "private, no-store"
+    assert any(r["name"] == guest["name"] for r in as_json.json()["rows"])
+    clear = httpx.get(export, params={"day": day, "names": "clear", "format": "xlsx"}, headers=bearer("desk"))
+    assert clear.status_code == 200 and "attachment" in clear.headers["content-disposition"]
+    sheet = load_workbook(io.BytesIO(clear.content)).worksheets[0]
+    names = {r[2].value: r for r in sheet.iter_rows(min_row=2)}
+    audited = asyncio.run(stored_messages(stack, f"intake.access.guestbook-{day}.*"))
+    assert audited and b'"fields":["guest_name"]' in audited[-1][1] and b"Made" not in audited[-1][1]
+    assert isinstance(names[guest["name"]][1].value, datetime)  # a date-time cell, not text
+    as_csv = httpx.get(export, params={"day": day}, headers={**bearer("desk"), "Accept": "text/csv"})
+    assert as_csv.content.startswith(b"\xef\xbb\xbfTanggal,") and guest["name"].encode() not in as_csv.content
+    counts = httpx.get(f"{url}/guestbook/counts", params={"month": month}, headers=bearer("supervisor"))
+    assert counts.status_code == 200 and counts.headers["cache-control"] == "private, no-store"
+    assert next(row["count"] for row in counts.json()["days"] if row["day"] == day) >= 1
+    assert counts.json()["total"] == len(masked["rows"]) and "name" not in counts.text
+    last = httpx.get(export, params={"day": "9999-12-31"}, headers=bearer("desk"))
+    assert last.status_code == 422 and last.json()["errors"][0]["field"] == "day"
+    both = httpx.get(export, params={"day": day, "month": month}, headers=bearer("desk"))
+    assert both.status_code == 422 and both.json()["errors"][0]["field"] == "month"
     assert httpx.post(f"{url}/guests", json=guest, headers=bearer("scheduler")).status_code == 403
     missing = httpx.post(f"{url}/guests", json={"name": "X"}, headers=bearer("desk"))
     assert missing.status_code == 422

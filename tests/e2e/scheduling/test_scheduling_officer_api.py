@@ -3,14 +3,17 @@ Resources (admin), proposals confirmed or replaced, refusals that say why, lette
 
 from __future__ import annotations
 
+import io
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from openpyxl import load_workbook
 from scheduling_e2e import ADMIN, SCHEDULER, Stack, running_stack, token
 from serambi_calendar import load_calendar
+from serambi_kit import tabular
 from serambi_ops.commands.demo import submit_request
 from serambi_scheduling.domain.time import wib
 
@@ -231,7 +234,25 @@ def test_the_audience_report_counts_an_answer_within_three_working_days_for_supe
         time.sleep(0.2)
     assert after["submitted"] == before["submitted"] + 1
     assert after["on_time"] == before["on_time"] + 1
-    assert after["on_time_rate"] == round(after["on_time"] / after["answered"], 4)
+    assert after["on_time_rate"] == round(after["on_time"] / after["due"], 4)
+    assert sum(after["channels"].values()) == after["submitted"] and after["outcomes"]["declined"] >= 1
+    xlsx = httpx.get(api(hold, "/reports/audiences"), params={"month": month, "format": "xlsx"},
+                     headers=supervisor)
+    assert xlsx.status_code == 200 and xlsx.headers["content-type"] == tabular.XLSX_TYPE
+    summary = load_workbook(io.BytesIO(xlsx.content)).worksheets[0]
+    assert summary.cell(2, 2).value >= after["submitted"] and type(summary.cell(2, 2).value) is int
+    csv = httpx.get(api(hold, "/reports/audiences"), params={"month": month, "table": "kanal"},
+                    headers={**supervisor, "Accept": "text/csv"})
+    assert csv.status_code == 200 and csv.content.startswith(b"\xef\xbb\xbfBulan,Kanal,Permohonan\r\n")
+    assert "attachment" in csv.headers["content-disposition"]
+    svg = httpx.get(api(hold, "/reports/audiences/kanal.svg"), params={"month": month}, headers=supervisor)
+    assert svg.status_code == 404  # no chart route: the console draws its own
+    one_table = httpx.get(api(hold, "/reports/audiences"), params={"month": month, "table": "kanal",
+                                                                   "format": "xlsx"}, headers=supervisor)
+    assert one_table.status_code == 422 and "table" in one_table.text
+    wrong = httpx.get(api(hold, "/reports/audiences"), params={"month": month, "format": "pdf"},
+                      headers=supervisor)
+    assert wrong.status_code == 422 and "format" in wrong.text
     assert httpx.get(api(hold, "/reports/audiences"), params={"month": month}, headers=SCHEDULER).status_code == 403
     refused = httpx.get(api(hold, "/reports/audiences"), params={"month": "2031-13"}, headers=supervisor)
     assert refused.status_code == 422 and "month" in refused.text

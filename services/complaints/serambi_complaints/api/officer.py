@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
 from fastapi.responses import PlainTextResponse, Response, StreamingResponse
 from serambi_contracts.complaints import ComplaintChannel, ComplaintTier, DisputeSource
+from serambi_kit import tabular
 from serambi_kit.audit import record_access
 from serambi_kit.auth import Officer, require_roles
 from serambi_kit.documents import DOCUMENT_ID, EXTENSIONS, DocumentErased
@@ -266,21 +267,32 @@ async def reopen(
     return _summary(request, outcome, now)
 
 
-@router.get("/reports/monthly", response_model=None)
+@router.get("/reports/monthly", response_model=None,
+            responses={200: {"content": {"application/json": {}, "text/csv": {}, tabular.XLSX_TYPE: {}}}})
 async def monthly_report(
     request: Request, _: Reporter,
     month: str = Query(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM (WIB)"),
-    format_: Annotated[Literal["json", "csv"], Query(alias="format")] = "json",
+    format_: Annotated[Literal["json", "csv", "xlsx"] | None, Query(
+        alias="format", description="json (default), csv or xlsx; without it, the Accept header decides",
+    )] = None,
+    table: Annotated[Literal["dibuka-kembali"] | None, Query(
+        description="csv only: the reopened complaints (UTF-8 with BOM) instead of the recap",
+    )] = None,
 ) -> Response | dict[str, Any]:
-    """Complaints received in the month by channel, tier and status: answered, on time,
-    on-time rate, breaches."""
+    """Complaints received in the month by channel, tier, status and team: answered, tier and
+    triage on-time rates, breaches, reopened; and the reopened complaints."""
     try:
         report = await reports.monthly(service_of(request).runtime.db, month)
     except ValueError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from None
-    if format_ == "csv":
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, detail=[
+            {"loc": ["query", "month"], "type": "month", "msg": str(exc)}]) from None
+    fmt = tabular.negotiate(format_, request.headers.get("accept"))
+    tabular.only_for_csv(table, fmt)
+    if fmt == "csv" and table is None:  # the recap's machine CSV, as the CLI writes it
         return PlainTextResponse(
             reports.to_csv(report), media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="pengaduan-{month}.csv"'},
         )
-    return report
+    if fmt == "json":
+        return wib(report)
+    return tabular.respond(reports.tables(report), fmt, f"pengaduan-{month}", only=table)

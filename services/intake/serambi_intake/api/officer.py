@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Reques
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 from serambi_contracts.intake import GuestRegistered, IntakeChannel
+from serambi_kit import tabular
 from serambi_kit.audit import record_access
 from serambi_kit.auth import Officer, require_roles
 from serambi_kit.bodylimit import ChecksFirstRoute, body_limit
@@ -21,12 +22,21 @@ from serambi_kit.phones import phone_identifier
 from serambi_kit.uploads import upload_slot
 
 from .. import application, queries
+from .. import guestbook as guest_export
 from .forms import OFFICER_LIMITS, WIB, RequestForm, invalid, read_documents
 from .submission import submit
 
-router = APIRouter(prefix="/api/v1/officer", tags=["information desk"], route_class=ChecksFirstRoute)
+
+def _private(response: Response) -> None:
+    """Officer answers carry personal data (guests, requesters' contact): no cache keeps them."""
+    response.headers["Cache-Control"] = "private, no-store"
+
+
+router = APIRouter(prefix="/api/v1/officer", tags=["information desk"], route_class=ChecksFirstRoute,
+                   dependencies=[Depends(_private)])
 Desk = Annotated[Officer, Depends(require_roles("desk", "admin"))]
 Reader = Annotated[Officer, Depends(require_roles("desk", "scheduler", "admin"))]
+Exporter = Annotated[Officer, Depends(require_roles("desk", "scheduler", "supervisor", "admin"))]
 MAX_LETTER_AGE = timedelta(days=90)
 
 
@@ -92,6 +102,56 @@ async def guestbook(request: Request, _: Reader, day: date | None = None) -> dic
     day = day or datetime.now(WIB).date()
     guests = await queries.guest_book(runtime.db, runtime.vault, day)
     return queries.in_wib({"day": day.isoformat(), "guests": guests})
+
+
+@router.get("/guestbook/export", response_model=None,
+            responses={200: {"content": {"application/json": {}, tabular.CSV_TYPE: {},
+                                         tabular.XLSX_TYPE: {}}}})
+async def guestbook_export(
+    request: Request, officer: Exporter,
+    day: date | None = Query(None, description="one day (WIB), YYYY-MM-DD"),
+    month: str | None = Query(None, pattern=r"^(19|20|21)\d\d-(0[1-9]|1[0-2])$", description="YYYY-MM (WIB)"),
+    format_: Annotated[Literal["json", "csv", "xlsx"] | None, Query(
+        alias="format",
+        description="json (default), csv or xlsx; without it, the Accept header decides")] = None,
+    names: Literal["masked", "clear"] = Query(
+        "masked", description="clear: names in clear, for roles desk and admin (audited)"),
+) -> dict[str, Any] | Response:
+    """The guest book of a day or a month, names masked unless asked in clear by a role that
+    may see them (``guestbook.py``); a clear export is recorded first as PersonalDataAccessed."""
+    if (day is None) == (month is None):
+        raise invalid(status.HTTP_422_UNPROCESSABLE_ENTITY, "day" if day is None else "month", "one_of",
+                      "give either day (YYYY-MM-DD) or month (YYYY-MM), not both")
+    if day is not None and day >= date.max:  # the day after it has no date
+        raise invalid(status.HTTP_422_UNPROCESSABLE_ENTITY, "day", "range", "day must be before 9999-12-31")
+    clear = names == "clear"
+    if clear and not officer.roles & guest_export.CLEAR_NAME_ROLES:
+        raise invalid(status.HTTP_403_FORBIDDEN, "names", "role",
+                      "names in clear are for roles desk and admin; ask with names=masked")
+    fmt = tabular.negotiate(format_, request.headers.get("accept"))
+    runtime = request.app.state.runtime
+    first, after, label = guest_export.period(day, month)
+    if clear:
+        await record_access(runtime.store, "intake", f"guestbook-{label}", officer, ["guest_name"],
+                            f"guest book export {fmt}")
+    rows = await guest_export.guests(runtime.db, runtime.vault, first, after, clear=clear)
+    table = guest_export.table(label, rows)
+    if fmt == "json":
+        return {"period": label, "names": names, **{k: v for k, v in tabular.to_json(table).items()
+                                                     if k in ("columns", "rows")}}
+    return tabular.respond([table], fmt, f"buku-tamu-{label}")
+
+
+@router.get("/guestbook/counts")
+async def guestbook_counts(
+    request: Request, _: Exporter,
+    month: str = Query(pattern=r"^(19|20|21)\d\d-(0[1-9]|1[0-2])$", description="YYYY-MM (WIB)"),
+) -> dict[str, Any]:
+    """The number of guests per day of a month (WIB), for the supervisor's reports page: counts
+    only, no names read."""
+    first, after, _label = guest_export.period(None, month)
+    days = await guest_export.counts(request.app.state.runtime.db, first, after)
+    return {"month": month, "total": sum(row["count"] for row in days), "days": days}
 
 
 @router.post("/requests", status_code=status.HTTP_201_CREATED,

@@ -74,14 +74,21 @@ def _rules(settings):
         _fail(f"broken calendar or SLA settings, refusing to count: {exc}")
 
 
+def _iso(value: object) -> str:
+    """Instants in the recap (the reopened complaints' receipt) as ISO 8601."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
 @app.command("report")
 def report_command(
     month: Annotated[str, typer.Option(help="YYYY-MM (WIB)")],
     format_: Annotated[str, typer.Option("--format", help="json or csv")] = "json",
     output: Annotated[Path | None, typer.Option(help="write to this file instead of stdout")] = None,
 ) -> None:
-    """The monthly recap per channel, tier and status: received, answered, on time, on-time
-    rate, breaches (the figures the bureau reports upward)."""
+    """The monthly recap per channel, tier, status and team: received, answered, tier and
+    triage on-time rates, breaches, reopened (the figures the bureau reports upward)."""
     from serambi_complaints import reports
 
     if format_ not in ("json", "csv"):
@@ -94,7 +101,7 @@ def report_command(
             return await reports.monthly(parts.db, month)
 
     recap = asyncio.run(run())
-    text = reports.to_csv(recap) if format_ == "csv" else json.dumps(recap, indent=2) + "\n"
+    text = reports.to_csv(recap) if format_ == "csv" else json.dumps(recap, indent=2, default=_iso) + "\n"
     if output:
         output.write_text(text)
         typer.echo(f"wrote {output}")

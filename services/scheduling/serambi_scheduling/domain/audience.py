@@ -190,6 +190,7 @@ def open_case(history: Sequence[Event], request: RequestSubmitted) -> list[Event
             requester_position=request.requester.position, participants=request.participants,
             proposed_dates=request.proposed_dates, submitted_at=request.submitted_at,
             answer_due_at=request.answer_due_at, received_at=request.received_at,
+            channel=request.channel,
         )
     ]
 
