@@ -75,7 +75,8 @@ CATEGORIES = (
     (Decimal("65.00"), "C", "Kurang Baik"),
     (Decimal("25.00"), "D", "Tidak Baik"),
 )
-#: how many of the lowest elements are flagged as priorities for improvement (ties included)
+#: how many of the lowest elements are flagged as priorities for improvement: ties at the cut
+#: are included, an element at the highest NRR never is (all equal: no priority)
 PRIORITIES = 3
 
 # Krejcie & Morgan (1970): chi-square for 1 degree of freedom at 95 %, the population
@@ -94,7 +95,8 @@ def check_scores(scores: Mapping[str, int]) -> dict[str, int]:
     missing = [code for code in CODES if code not in scores]
     unknown = sorted(set(scores) - set(CODES))
     if missing or unknown:
-        raise InvalidAnswersError(f"scores: answer every element U1–U9 (missing {missing}, unknown {unknown})")
+        raise InvalidAnswersError(
+            f"scores: answer every element U1–U9 (missing {missing}, unknown {unknown})")
     wrong = [code for code in CODES if scores[code] not in SCALE]
     if wrong:
         raise InvalidAnswersError(f"scores: {', '.join(wrong)} must be 1, 2, 3 or 4")
@@ -161,9 +163,10 @@ def compute(responses: Iterable[Mapping[str, int]], priorities: int = PRIORITIES
                                 for e in ELEMENTS), None)
     nrr = {code: Fraction(totals[code], count) for code in CODES}
     cut = sorted(nrr.values())[min(priorities, len(CODES)) - 1] if priorities > 0 else None
+    best = max(nrr.values())
     elements = tuple(
         ElementFigure(e.code, e.name, nrr[e.code], nrr[e.code] * Fraction(1, 9),
-                      cut is not None and nrr[e.code] <= cut)
+                      cut is not None and nrr[e.code] <= cut and nrr[e.code] < best)
         for e in ELEMENTS
     )
     ikm = sum((element.weighted for element in elements), Fraction(0)) * 25

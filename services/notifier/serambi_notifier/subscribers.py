@@ -20,8 +20,10 @@ STREAMS = (
 CASE_CONSUMERS = tuple(
     ConsumerSpec("notifier", f"cases-{context}", context, (subject,)) for context, subject in STREAMS
 )
-NOTIFY_CONSUMERS = tuple(
-    ConsumerSpec("notifier", f"notify-{context}", context, (subject,)) for context, subject in STREAMS
+NOTIFY_CONSUMERS = (
+    *(ConsumerSpec("notifier", f"notify-{context}", context, (subject,)) for context, subject in STREAMS),
+    # the satisfaction survey's invitations (intake), to the case's citizen
+    ConsumerSpec("notifier", "notify-survey", "intake", ("intake.survey.>",)),
 )
 
 

@@ -26,7 +26,7 @@ CASES = [
         # respondent answering 4 to every element: NRR 4 per element, NRR tertimbang 0.44 per
         # element (shown rounded; 4 × 1/9 = 0.444…), Σ = 4, IKM = 4 × 25 = 100, "Sangat Baik".
         answers("444444444"),
-        ["4.00"] * 9, "100.00", ("A", "Sangat Baik"), CODES,
+        ["4.00"] * 9, "100.00", ("A", "Sangat Baik"), (),  # all equal: no priority
         id="published-tubaba-2023-s1",
     ),
     pytest.param(
@@ -51,6 +51,15 @@ CASES = [
         ["3.00", "2.67", "2.67", "3.00", "3.00", "3.00", "2.67", "2.33", "2.67"],
         "69.44", ("C", "Kurang Baik"), ("U2", "U3", "U7", "U8", "U9"),
         id="hand-three-respondents-thirds",
+    ),
+    pytest.param(
+        # Two respondents, 4 everywhere but U3 (2, 3) and U8 (3, 4): NRR U3 2.50, U8 3.50, others
+        # 4.00; Σ NRR = 7 × 4 + 2.5 + 3.5 = 34; IKM = 34 / 9 × 25 = 94.444… → 94.44 → A.
+        # The third lowest is 4.00, the highest: only U3 and U8 are priorities.
+        answers("442444434", "443444444"),
+        ["4.00", "4.00", "2.50", "4.00", "4.00", "4.00", "4.00", "3.50", "4.00"],
+        "94.44", ("A", "Sangat Baik"), ("U3", "U8"),
+        id="hand-two-low-elements",
     ),
     pytest.param(
         # Everyone 2 but U7 = 3: Σ NRR = 8 × 2 + 3 = 19; IKM = 19 / 9 × 25 = 52.777… → 52.78 → D

@@ -1,0 +1,200 @@
+"""The satisfaction survey's use cases: invite once per case, answer once per invitation, record
+a paper questionnaire, and the report's figures (the pure parts are in ``survey``).
+
+Once per case: the invitation is the case's aggregate ``intake.survey.<case code>`` (a second
+invitation finds it and records nothing). Once per invitation: the answer's aggregate
+``intake.response.<id>`` takes its id from the token (a keyed-free SHA-256 under its own
+prefix, different from the invitation's ``token_sha256``), so a second answer finds it taken —
+the event store's expected version decides, even for two answers at the same instant. Nothing
+in the answer names the case: linking them needs the token itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pymongo.asynchronous.database import AsyncDatabase
+from serambi_contracts import AggregateRef, Event
+from serambi_contracts.survey import (
+    RespondentProfile,
+    SurveyAnswered,
+    SurveyChannel,
+    SurveyInvited,
+    SurveyScores,
+    SurveyService,
+)
+from serambi_kit.cases import hash_token, new_access_token
+from serambi_kit.eventstore import EventStore, deterministic_id, execute
+from serambi_kit.logging import redact
+from serambi_kit.pii import Vault
+
+from . import survey
+
+WIB = ZoneInfo("Asia/Pontianak")
+INVITATIONS = "survey_invitations"
+RESPONSES = "survey_responses"
+
+
+class SurveyError(Exception):
+    """A survey command the invitation's state does not allow."""
+
+
+class AlreadyAnsweredError(SurveyError):
+    """This invitation (this case) has its answer already."""
+
+
+class NoInvitationError(SurveyError):
+    """No invitation for this token or case."""
+
+
+def invitation_ref(case_code: str) -> AggregateRef:
+    return AggregateRef("intake", "survey", case_code)
+
+
+def response_ref(response_id: str) -> AggregateRef:
+    return AggregateRef("intake", "response", response_id)
+
+
+def response_id_for(token: str) -> str:
+    """The answer's id for an invitation's token: not the invitation's hash, nor derivable from
+    the case code."""
+    return "R" + hashlib.sha256(b"serambi-survey-response:" + token.encode()).hexdigest()[:40]
+
+
+def scrub(text: str | None) -> str | None:
+    """A suggestion without e-mail addresses, phone numbers and NIKs (names cannot be found
+    by pattern: the form asks not to write them)."""
+    if text is None:
+        return None
+    cleaned = redact(text.strip())
+    return cleaned[:2000] or None
+
+
+# -- invitations -----------------------------------------------------------------------------
+def decide_invitation(history: Sequence[Event], invitation: SurveyInvited) -> list[Event]:
+    return [] if history else [invitation]  # once per case, whatever is redelivered
+
+
+async def invite(
+    store: EventStore, vault: Vault, service: SurveyService, case_code: str, now: datetime,
+) -> bool:
+    """Invite the case's citizen to the survey, once. True if this call recorded it."""
+    ref = invitation_ref(case_code)
+    if (await store.load(ref)).payloads:
+        return False
+    token = new_access_token()
+    key = await vault.new_subject()  # the token's own key: it is no one's personal data
+    invitation = SurveyInvited(
+        case_code=case_code, service=service, invited_at=now,
+        token_sha256=hash_token(token), token=await vault.seal(key, token),
+    )
+    appended = await execute(store, ref, lambda history: decide_invitation(history, invitation),
+                             event_ids=lambda _: [deterministic_id("survey-invited", case_code)])
+    return bool(appended)
+
+
+async def invitation_by_token(db: AsyncDatabase, token: str) -> dict[str, Any] | None:
+    return await db[INVITATIONS].find_one({"token_sha256": hash_token(token)})
+
+
+async def answered(store: EventStore, response_id: str) -> bool:
+    return bool((await store.load(response_ref(response_id))).payloads)
+
+
+# -- answers ---------------------------------------------------------------------------------
+def decide_answer(history: Sequence[Event], answer: SurveyAnswered) -> list[Event]:
+    if history:
+        raise AlreadyAnsweredError(f"response {answer.response_id} exists already")
+    return [answer]
+
+
+def build_answer(
+    response_id: str, service: SurveyService, channel: SurveyChannel, scores: dict[str, int],
+    profile: RespondentProfile, suggestion: str | None, now: datetime,
+) -> SurveyAnswered:
+    checked = survey.check_scores(scores)
+    return SurveyAnswered(
+        response_id=response_id, service=service, channel=channel,
+        answered_on=now.astimezone(WIB).date(),
+        scores=SurveyScores(**{code.lower(): value for code, value in checked.items()}),
+        profile=profile, suggestion=scrub(suggestion),
+    )
+
+
+async def answer_online(
+    store: EventStore, db: AsyncDatabase, token: str, scores: dict[str, int],
+    profile: RespondentProfile, suggestion: str | None, now: datetime,
+) -> SurveyAnswered:
+    invitation = await invitation_by_token(db, token)
+    if invitation is None:
+        raise NoInvitationError("no survey with this token")
+    response_id = response_id_for(token)
+    answer = build_answer(response_id, SurveyService(invitation["service"]), SurveyChannel.ONLINE,
+                          scores, profile, suggestion, now)
+    await execute(store, response_ref(response_id), lambda history: decide_answer(history, answer))
+    return answer
+
+
+async def answer_on_paper(
+    store: EventStore, db: AsyncDatabase, vault: Vault, service: SurveyService | None,
+    case_code: str | None, scores: dict[str, int], profile: RespondentProfile,
+    suggestion: str | None, now: datetime,
+) -> SurveyAnswered:
+    """A paper questionnaire typed in at the desk. With the case's code it counts as that case's
+    one answer (its invitation's, refused if the citizen answered online already); without, it
+    stands alone (a random id) for ``service``."""
+    if case_code is None:
+        if service is None:
+            raise SurveyError("service: required without a case code")
+        response_id = "P" + uuid.uuid4().hex
+    else:
+        invitation = await db[INVITATIONS].find_one({"_id": case_code})
+        token = await vault.reveal(invitation["token"]) if invitation else None
+        if invitation is None or token is None:
+            raise NoInvitationError(f"no survey invitation for case {case_code}")
+        service = SurveyService(invitation["service"])
+        response_id = response_id_for(token)
+    answer = build_answer(response_id, service, SurveyChannel.PAPER, scores, profile, suggestion, now)
+    await execute(store, response_ref(response_id), lambda history: decide_answer(history, answer))
+    return answer
+
+
+# -- the report ------------------------------------------------------------------------------
+async def report(db: AsyncDatabase, service: SurveyService, period: str) -> dict[str, Any]:
+    """The figures of one service and period (``YYYY``, ``YYYY-S1``/``S2``, ``YYYY-MM``).
+
+    The population is the number of cases invited in the period (one invitation per ended case:
+    audiences held, complaints closed); the sample size is Krejcie–Morgan's for it."""
+    months = survey.months_of(period)
+    where = {"service": service.value, "month": {"$in": months}}
+    population = await db[INVITATIONS].count_documents(where)
+    responses = [doc async for doc in db[RESPONSES].find(where).sort("answered_on", 1)]
+    figures = survey.compute(doc["scores"] for doc in responses)
+    profile: dict[str, dict[str, int]] = {}
+    for doc in responses:
+        for field, value in (doc.get("profile") or {}).items():
+            if value:
+                profile.setdefault(field, {})
+                profile[field][value] = profile[field].get(value, 0) + 1
+    return {
+        "service": service.value,
+        "period": period,
+        "population": population,
+        "population_basis": "cases invited in the period (audiences held, complaints closed)",
+        "sample_size": survey.sample_size(population),
+        **survey.figures_json(figures),
+        "channels": {channel.value: sum(1 for d in responses if d.get("channel") == channel.value)
+                     for channel in SurveyChannel},
+        "profile": profile,
+        "suggestions": [{"answered_on": doc["answered_on"], "text": doc["suggestion"]}
+                        for doc in responses if doc.get("suggestion")],
+    }
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
