@@ -1,0 +1,71 @@
+"""The survey's once-only rules on real nats-server and SecantusDB: a case ending redelivered, or
+handled by two replicas at once, records one invitation; an invitation takes one answer, even two
+at the same instant; the report counts what the read models hold."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from serambi_contracts.survey import RespondentProfile, SurveyService
+from serambi_intake import surveys
+from serambi_intake.projections import SURVEY_INVITATIONS, SURVEY_RESPONSES
+from serambi_kit.eventstore import JetStreamEventStore
+from serambi_kit.pii import Vault
+from serambi_kit.projections import apply_change
+
+NOW = datetime(2026, 3, 10, 3, 0, tzinfo=UTC)  # 10:00 WIB
+ALL_FOUR = {f"U{n}": 4 for n in range(1, 10)}
+
+
+@pytest.fixture
+def vault(mongo_db) -> Vault:
+    return Vault(mongo_db, os.urandom(32), cache_seconds=0)
+
+
+async def project(store, mongo_db, ref, projection) -> None:
+    for recorded in (await store.load(ref)).events:
+        await apply_change(mongo_db[projection.collection], projection.change_for(recorded), recorded)
+
+
+async def test_a_case_is_invited_once_however_often_its_ending_arrives(nc, mongo_db, vault):
+    store = JetStreamEventStore(nc, "/serambi/test")
+    code = f"ADU-2026-{uuid.uuid4().int % 10**9:09d}"
+    first = await asyncio.gather(*(surveys.invite(store, vault, SurveyService.PENGADUAN, code, NOW)
+                                   for _ in range(3)))  # replicas racing
+    again = await surveys.invite(store, vault, SurveyService.PENGADUAN, code, NOW)  # redelivered
+    assert sorted(first) == [False, False, True] and again is False
+    assert len((await store.load(surveys.invitation_ref(code))).payloads) == 1
+
+
+async def test_an_invitation_takes_one_answer_and_the_report_counts_it(nc, mongo_db, vault):
+    store = JetStreamEventStore(nc, "/serambi/test")
+    code = f"AUD-2026-{uuid.uuid4().int % 10**9:09d}"
+    assert await surveys.invite(store, vault, SurveyService.AUDIENSI, code, NOW)
+    await project(store, mongo_db, surveys.invitation_ref(code), SURVEY_INVITATIONS)
+    invitation = await mongo_db[surveys.INVITATIONS].find_one({"_id": code})
+    token = await vault.reveal(invitation["token"])
+    assert token and invitation["month"] == "2026-03"
+
+    scores = {**ALL_FOUR, "U3": 2}
+    results = await asyncio.gather(
+        *(surveys.answer_online(store, mongo_db, token, scores, RespondentProfile(), None, NOW)
+          for _ in range(2)), return_exceptions=True)
+    assert sum(isinstance(r, surveys.AlreadyAnsweredError) for r in results) == 1
+    with pytest.raises(surveys.AlreadyAnsweredError):  # on paper, with the case's code
+        await surveys.answer_on_paper(store, mongo_db, vault, None, code, ALL_FOUR, RespondentProfile(),
+                                      None, NOW)
+    with pytest.raises(surveys.NoInvitationError):
+        await surveys.answer_online(store, mongo_db, "y" * 43, scores, RespondentProfile(), None, NOW)
+
+    answered = next(r for r in results if not isinstance(r, Exception))
+    assert code not in answered.response_id and token not in answered.model_dump_json()
+    await project(store, mongo_db, surveys.response_ref(answered.response_id), SURVEY_RESPONSES)
+    report = await surveys.report(mongo_db, SurveyService.AUDIENSI, "2026-S1")
+    assert report["population"] == 1 and report["respondents"] == 1 and report["sample_size"] == 1
+    # NRR 4 everywhere but U3 = 2: Σ = 34; IKM = 34 / 9 × 25 = 94.444… → 94.44, A
+    assert report["ikm"] == 94.44 and report["category"] == "A" and report["priorities"] == ["U3"]
+    assert (await surveys.report(mongo_db, SurveyService.PENGADUAN, "2026-S1"))["respondents"] == 0
