@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse
 from serambi_kit.ratelimit import rate_limited
+from starlette.datastructures import FormData
 
 from ..adapters.backend import ApiError
 from .deps import PortalDep, checked_form, render, text
@@ -36,6 +37,26 @@ PROFILE = {
 SERVICES = {"audiensi": "fasilitasi audiensi", "pengaduan": "pengaduan"}
 ALREADY = "Survei untuk layanan ini sudah diisi. Setiap layanan hanya dapat dinilai satu kali. Terima kasih."
 MAX_SUGGESTION = 2000
+
+
+def read_answers(posted: FormData, elements: list[dict[str, Any]],
+                 extra: tuple[str, ...] = ()) -> tuple[dict[str, str], dict[str, str], dict[str, Any]]:
+    """The posted questionnaire: (values as typed, errors in Indonesian, intake's JSON body)."""
+    values = {name: text(posted, name) for name in (*CODES, *PROFILE, "suggestion", *extra)}
+    names = {element["code"]: element["name"] for element in elements}
+    errors = {code: f"{code} ({names.get(code, code)}): pilih salah satu jawaban." for code in CODES
+              if values[code] not in ("1", "2", "3", "4")}
+    for name, (label, options) in PROFILE.items():
+        if values[name] and values[name] not in dict(options):
+            errors[name] = f"{label}: pilih salah satu pilihan."
+    if len(values["suggestion"]) > MAX_SUGGESTION:
+        errors["suggestion"] = f"Saran paling banyak {MAX_SUGGESTION} karakter."
+    body = {
+        "scores": {code: int(values[code]) for code in CODES if values[code] in ("1", "2", "3", "4")},
+        "profile": {name: values[name] for name in PROFILE if values[name] and not errors.get(name)},
+        "suggestion": re.sub(r"\s+\n", "\n", values["suggestion"]) or None,
+    }
+    return values, errors, body
 
 
 def _page(request: Request, token: str, survey: dict[str, Any], values: dict[str, str],
@@ -67,22 +88,9 @@ async def answer(token: Token, request: Request, portal: PortalDep) -> HTMLRespo
     survey = await portal.intake.survey(token)
     if survey is None:
         return render(request, "survei-tidak-ada.html", {}, 404, private=True)
-    values = {name: text(posted, name) for name in (*CODES, *PROFILE, "suggestion")}
-    names = {element["code"]: element["name"] for element in survey["elements"]}
-    errors = {code: f"{code} ({names.get(code, code)}): pilih salah satu jawaban." for code in CODES
-              if values[code] not in ("1", "2", "3", "4")}
-    for name, (label, options) in PROFILE.items():
-        if values[name] and values[name] not in dict(options):
-            errors[name] = f"{label}: pilih salah satu pilihan."
-    if len(values["suggestion"]) > MAX_SUGGESTION:
-        errors["suggestion"] = f"Saran paling banyak {MAX_SUGGESTION} karakter."
+    values, errors, body = read_answers(posted, survey["elements"])
     if errors:
         return _page(request, token, survey, values, errors, 422)
-    body = {
-        "scores": {code: int(values[code]) for code in CODES},
-        "profile": {name: values[name] for name in PROFILE if values[name]},
-        "suggestion": re.sub(r"\s+\n", "\n", values["suggestion"]) or None,
-    }
     try:
         await portal.intake.answer_survey(token, body)
     except ApiError as exc:

@@ -1,0 +1,113 @@
+"""The survey in the console, against an intake stand-in: the supervisor's figures page and the
+desk's paper questionnaire (its errors, intake's refusals in Indonesian, the body it sends)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+
+import pytest
+from aiohttp import web
+from console_stand_in import officer, signed_in
+from serambi_kit import localstack
+
+ELEMENTS = [{"code": f"U{n}", "name": f"Unsur {n}", "question": f"Pertanyaan {n}?",
+             "answers": [{"score": s, "label": f"Jawaban {n}.{s}"} for s in range(1, 5)]}
+            for n in range(1, 10)]
+REPORT = {
+    "service": "pengaduan", "period": "2026-S1", "population": 100, "sample_size": 80, "respondents": 2,
+    "elements": [{"code": f"U{n}", "name": f"Unsur {n}", "nrr": 2.5 if n == 3 else 4.0,
+                  "weighted_nrr": 0.278 if n == 3 else 0.444, "priority": n == 3} for n in range(1, 10)],
+    "ikm": 94.44, "category": "A", "category_label": "Sangat Baik", "priorities": ["U3"],
+    "channels": {"online": 1, "paper": 1}, "profile": {"sex": {"perempuan": 1}},
+    "suggestions": [{"answered_on": "2026-03-10", "text": "Perbarui papan jadwal."}],
+}
+
+
+class Intake:
+    def __init__(self) -> None:
+        self.asked: list[dict[str, str]] = []
+        self.posted: list[dict] = []
+        self.answer = 201
+
+    async def instrument(self, _: web.Request) -> web.Response:
+        return web.json_response({"elements": ELEMENTS})
+
+    async def report(self, request: web.Request) -> web.Response:
+        self.asked.append({**request.query, "auth": request.headers.get("Authorization", "")})
+        return web.json_response(REPORT)
+
+    async def paper(self, request: web.Request) -> web.Response:
+        self.posted.append(await request.json())
+        if self.answer == 409:
+            return web.json_response({"error": "invalid_request", "errors": [
+                {"field": "case_code", "rule": "already_answered", "message": "sudah"}]}, status=409)
+        return web.json_response({"status": "answered"}, status=self.answer)
+
+
+@pytest.fixture
+async def intake() -> AsyncIterator[tuple[Intake, str]]:
+    state = Intake()
+    app = web.Application()
+    app.router.add_get("/api/v1/survey/instrument", state.instrument)
+    app.router.add_get("/api/v1/officer/survey/report", state.report)
+    app.router.add_post("/api/v1/officer/survey/paper", state.paper)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = localstack.free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    yield state, f"http://127.0.0.1:{port}"
+    await runner.cleanup()
+
+
+async def test_the_supervisor_sees_the_figures_of_the_service_and_period_asked_for(intake):
+    state, url = intake
+    async with signed_in(url, officer("pimpinan", ["supervisor"])) as client:
+        page = await client.get("/petugas/pimpinan/survei", params={"layanan": "pengaduan", "periode": "2026-S1"})
+        wrong = await client.get("/petugas/pimpinan/survei", params={"periode": "2026-S3"})
+    assert page.status_code == 200, page.text[:500]
+    assert state.asked[0]["service"] == "pengaduan" and state.asked[0]["period"] == "2026-S1"
+    assert state.asked[0]["auth"] == "Bearer at"  # the officer's own token
+    text = page.text
+    assert "semester 1 tahun 2026" in text and 'id="ikm">94,44<' in text and "A (Sangat Baik)" in text
+    assert 'id="sampel">80<' in text and "belum terpenuhi" in text
+    assert re.search(r"U3 Unsur 3</th><td>2,50</td><td>0,278</td>\s*<td><strong>Ya</strong>", text)
+    assert "Perbarui papan jadwal." in text and "perempuan 1" in text
+    assert wrong.status_code == 422 and "Isi periode" in wrong.text
+
+
+async def test_the_desk_form_names_what_is_missing_and_sends_the_answers_once_filled(intake):
+    state, url = intake
+    async with signed_in(url, officer("meja", ["desk"])) as client:
+        form = await client.get("/petugas/meja/survei")
+        assert form.status_code == 200, form.text[:500]
+        assert "Pertanyaan 9?" in form.text and "Jawaban 4.4" in form.text
+        [csrf] = re.findall(r'name="csrf" value="([^"]+)"', form.text)[-1:]
+        empty = await client.post("/petugas/meja/survei", data={"csrf": csrf, "U1": "4"})
+        assert empty.status_code == 422
+        assert "U2 (Unsur 2): pilih salah satu jawaban." in empty.text and "Pilih layanan" in empty.text
+        assert state.posted == []
+
+        answers = {f"U{n}": "3" for n in range(1, 10)}
+        done = await client.post("/petugas/meja/survei", data={
+            "csrf": csrf, **answers, "case_code": "ADU-2026-000045", "sex": "laki_laki",
+            "suggestion": "Antrean lebih tertib."}, follow_redirects=False)
+        assert done.status_code == 303 and done.headers["location"].endswith("/petugas/meja/survei?selesai=survei")
+        assert state.posted[-1] == {"scores": {f"U{n}": 3 for n in range(1, 10)}, "case_code": "ADU-2026-000045",
+                                    "profile": {"sex": "laki_laki"}, "suggestion": "Antrean lebih tertib."}
+
+        state.answer = 409
+        again = await client.post("/petugas/meja/survei", data={"csrf": csrf, **answers,
+                                                                "case_code": "ADU-2026-000045"})
+        assert again.status_code == 422 and "sudah diisi" in again.text
+        loose = await client.post("/petugas/meja/survei", data={"csrf": csrf, **answers, "service": "audiensi"},
+                                  follow_redirects=False)
+        assert state.posted[-1]["service"] == "audiensi" and "case_code" not in state.posted[-1]
+        assert loose.status_code == 422  # the stand-in still refuses: the message is shown again
+
+
+async def test_other_roles_do_not_reach_the_survey_screens(intake):
+    _, url = intake
+    async with signed_in(url, officer("tim", ["complaint_team"])) as client:
+        assert (await client.get("/petugas/pimpinan/survei")).status_code == 403
+        assert (await client.get("/petugas/meja/survei")).status_code == 403
