@@ -75,8 +75,7 @@ CATEGORIES = (
     (Decimal("65.00"), "C", "Kurang Baik"),
     (Decimal("25.00"), "D", "Tidak Baik"),
 )
-#: how many of the lowest elements are flagged as priorities for improvement: ties at the cut
-#: are included, an element at the highest NRR never is (all equal: no priority)
+#: how many of the lowest elements are flagged as priorities for improvement (see _priorities)
 PRIORITIES = 3
 
 # Krejcie & Morgan (1970): chi-square for 1 degree of freedom at 95 %, the population
@@ -162,15 +161,30 @@ def compute(responses: Iterable[Mapping[str, int]], priorities: int = PRIORITIES
         return Figures(0, tuple(ElementFigure(e.code, e.name, Fraction(0), Fraction(0), False)
                                 for e in ELEMENTS), None)
     nrr = {code: Fraction(totals[code], count) for code in CODES}
-    cut = sorted(nrr.values())[min(priorities, len(CODES)) - 1] if priorities > 0 else None
-    best = max(nrr.values())
+    flagged = _priorities(nrr, priorities)
     elements = tuple(
-        ElementFigure(e.code, e.name, nrr[e.code], nrr[e.code] * Fraction(1, 9),
-                      cut is not None and nrr[e.code] <= cut and nrr[e.code] < best)
+        ElementFigure(e.code, e.name, nrr[e.code], nrr[e.code] * Fraction(1, 9), e.code in flagged)
         for e in ELEMENTS
     )
     ikm = sum((element.weighted for element in elements), Fraction(0)) * 25
     return Figures(count, elements, ikm)
+
+
+def _priorities(nrr: Mapping[str, Fraction], count: int) -> set[str]:
+    """The (up to) ``count`` lowest elements. Elements tied at the cut that would make more than
+    ``count`` are left out — unless that leaves none: then the lowest, tied, are the priorities.
+    An element at the highest NRR never is (all equal: no priority)."""
+    if count <= 0:
+        return set()
+    best = max(nrr.values())
+    cut = sorted(nrr.values())[min(count, len(nrr)) - 1]
+    chosen = {code for code, value in nrr.items() if value <= cut and value < best}
+    if len(chosen) > count:
+        chosen = {code for code, value in nrr.items() if value < cut}
+        if not chosen:
+            lowest = min(nrr.values())
+            chosen = {code for code, value in nrr.items() if value == lowest and value < best}
+    return chosen
 
 
 def sample_size(population: int) -> int:

@@ -191,8 +191,9 @@ async def report(db: AsyncDatabase, service: SurveyService, period: str) -> dict
         "channels": {channel.value: sum(1 for d in responses if d.get("channel") == channel.value)
                      for channel in SurveyChannel},
         "profile": profile,
-        "suggestions": [{"answered_on": doc["answered_on"], "text": doc["suggestion"]}
-                        for doc in responses if doc.get("suggestion")],
+        # the texts alone, in alphabetical order: neither a day nor the order of answering,
+        # which could point a reader to the case answered that day
+        "suggestions": sorted(doc["suggestion"] for doc in responses if doc.get("suggestion")),
     }
 
 

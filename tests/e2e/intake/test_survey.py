@@ -192,7 +192,7 @@ def test_one_invitation_per_case_one_answer_per_invitation_and_the_report(intake
     # Σ NRR = 7 × 4 + 2.5 + 3.5 = 34; IKM = 34 / 9 × 25 = 94.444… → 94.44, A
     assert report["ikm"] == 94.44 and report["category"] == "A"
     assert report["priorities"] == ["U3", "U8"]
-    assert report["suggestions"][0]["text"].startswith("Mohon dipercepat")
+    assert report["suggestions"][0].startswith("Mohon dipercepat")
     assert report["profile"]["sex"] == {"perempuan": 1}
     assert httpx.get(report_url, params={"service": "audiensi", "period": period},
                      headers=officer("desk")).status_code == 403

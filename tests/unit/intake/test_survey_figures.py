@@ -35,10 +35,11 @@ CASES = [
         # totals U1..U9 = 14 13 10 16 12 14 16 10 12 (Σ 117)
         # NRR = total / 4 = 3.50 3.25 2.50 4.00 3.00 3.50 4.00 2.50 3.00
         # weighted = NRR / 9; Σ weighted = (117 / 4) / 9 = 3.25; IKM = 3.25 × 25 = 81.25 → B
-        # lowest three NRR: 2.50, 2.50, 3.00 → U3, U8 and every element at 3.00 (U5, U9)
+        # lowest three NRR: 2.50, 2.50, 3.00 — but U5 and U9 tie at 3.00, which would make four:
+        # the priorities are U3 and U8
         answers("443433423", "333434433", "432433424", "332434432"),
         ["3.50", "3.25", "2.50", "4.00", "3.00", "3.50", "4.00", "2.50", "3.00"],
-        "81.25", ("B", "Baik"), ("U3", "U5", "U8", "U9"),
+        "81.25", ("B", "Baik"), ("U3", "U8"),
         id="hand-four-respondents",
     ),
     pytest.param(
@@ -46,10 +47,10 @@ CASES = [
         # totals U1..U9 = 9 8 8 9 9 9 8 7 8 (Σ 75); NRR = total / 3 =
         # 3.00 2.67 2.67 3.00 3.00 3.00 2.67 2.33 2.67; Σ NRR = 75 / 3 = 25;
         # IKM = 25 / 9 × 25 = 69.444… → 69.44 → C (65.00–76.60)
-        # lowest three: 2.33 (U8), then 2.67 (U2, U3, U7, U9: ties)
+        # lowest three: 2.33 (U8), then 2.67 (U2, U3, U7, U9: four tied, too many) → U8 alone
         answers("333333333", "322333323", "333333222"),
         ["3.00", "2.67", "2.67", "3.00", "3.00", "3.00", "2.67", "2.33", "2.67"],
-        "69.44", ("C", "Kurang Baik"), ("U2", "U3", "U7", "U8", "U9"),
+        "69.44", ("C", "Kurang Baik"), ("U8",),
         id="hand-three-respondents-thirds",
     ),
     pytest.param(
@@ -62,7 +63,8 @@ CASES = [
         id="hand-two-low-elements",
     ),
     pytest.param(
-        # Everyone 2 but U7 = 3: Σ NRR = 8 × 2 + 3 = 19; IKM = 19 / 9 × 25 = 52.777… → 52.78 → D
+        # Everyone 2 but U7 = 3: Σ NRR = 8 × 2 + 3 = 19; IKM = 19 / 9 × 25 = 52.777… → 52.78 → D;
+        # eight tied lowest, none below them: those eight are the priorities
         answers("222222322", "222222322"),
         ["2.00"] * 6 + ["3.00"] + ["2.00"] * 2, "52.78", ("D", "Tidak Baik"),
         ("U1", "U2", "U3", "U4", "U5", "U6", "U8", "U9"),

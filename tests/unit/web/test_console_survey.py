@@ -20,7 +20,7 @@ REPORT = {
                   "weighted_nrr": 0.278 if n == 3 else 0.444, "priority": n == 3} for n in range(1, 10)],
     "ikm": 94.44, "category": "A", "category_label": "Sangat Baik", "priorities": ["U3"],
     "channels": {"online": 1, "paper": 1}, "profile": {"sex": {"perempuan": 1}},
-    "suggestions": [{"answered_on": "2026-03-10", "text": "Perbarui papan jadwal."}],
+    "suggestions": ["Perbarui papan jadwal."],
 }
 
 
