@@ -2,7 +2,7 @@
 request views and the guest book; the survey's invitations (an audience held, a complaint
 closed) and the survey's read models."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from serambi_contracts.audit import PersonalDataAccessed, PersonalDataErased
 from serambi_contracts.complaints import ComplaintClosed
@@ -28,15 +28,17 @@ RESPONSE_EVENTS = ConsumerSpec("intake", "survey-responses", "intake", ("intake.
 
 
 def register(runtime: Runtime) -> None:
+    max_age = timedelta(days=runtime.settings.survey_max_age_days)
+
     async def on_case_ended(recorded: RecordedEvent) -> None:
         event = recorded.event
         now = datetime.now(UTC)
         if isinstance(event, AudienceHeld):
             await surveys.invite(runtime.store, runtime.vault, SurveyService.AUDIENSI,
-                                 event.request_tracking_code, now)
+                                 event.request_tracking_code, event.held_at, now=now, max_age=max_age)
         elif isinstance(event, ComplaintClosed):
             await surveys.invite(runtime.store, runtime.vault, SurveyService.PENGADUAN,
-                                 event.tracking_code, now)
+                                 event.tracking_code, event.closed_at, now=now, max_age=max_age)
 
     runtime.project(REQUEST_EVENTS, REQUEST_VIEWS)
     runtime.project(AUDIENCE_EVENTS, REQUEST_VIEWS)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -38,6 +38,7 @@ from . import survey
 WIB = ZoneInfo("Asia/Pontianak")
 INVITATIONS = "survey_invitations"
 RESPONSES = "survey_responses"
+DEFAULT_MAX_AGE = timedelta(days=7)  # IntakeSettings.survey_max_age_days
 
 
 class SurveyError(Exception):
@@ -81,16 +82,24 @@ def decide_invitation(history: Sequence[Event], invitation: SurveyInvited) -> li
 
 
 async def invite(
-    store: EventStore, vault: Vault, service: SurveyService, case_code: str, now: datetime,
+    store: EventStore, vault: Vault, service: SurveyService, case_code: str, ended_at: datetime,
+    *, now: datetime | None = None, max_age: timedelta = DEFAULT_MAX_AGE,
 ) -> bool:
-    """Invite the case's citizen to the survey, once. True if this call recorded it."""
+    """Invite the case's citizen to the survey, once. True if this call recorded it.
+
+    ``ended_at`` is the case's own ending (the audience's ``held_at``, the complaint's
+    ``closed_at``): the invitation's time and so its period. An ending older than ``max_age``
+    (before ``now``) is not invited: a consumer deployed for the first time reads its stream from
+    the start, and years of past cases must not be sent a survey."""
+    if (now or now_utc()) - ended_at > max_age:
+        return False
     ref = invitation_ref(case_code)
     if (await store.load(ref)).payloads:
         return False
     token = new_access_token()
     key = await vault.new_subject()  # the token's own key: it is no one's personal data
     invitation = SurveyInvited(
-        case_code=case_code, service=service, invited_at=now,
+        case_code=case_code, service=service, invited_at=ended_at,
         token_sha256=hash_token(token), token=await vault.seal(key, token),
     )
     appended = await execute(store, ref, lambda history: decide_invitation(history, invitation),

@@ -34,9 +34,9 @@ async def project(store, mongo_db, ref, projection) -> None:
 async def test_a_case_is_invited_once_however_often_its_ending_arrives(nc, mongo_db, vault):
     store = JetStreamEventStore(nc, "/serambi/test")
     code = f"ADU-2026-{uuid.uuid4().int % 10**9:09d}"
-    first = await asyncio.gather(*(surveys.invite(store, vault, SurveyService.PENGADUAN, code, NOW)
+    first = await asyncio.gather(*(surveys.invite(store, vault, SurveyService.PENGADUAN, code, NOW, now=NOW)
                                    for _ in range(3)))  # replicas racing
-    again = await surveys.invite(store, vault, SurveyService.PENGADUAN, code, NOW)  # redelivered
+    again = await surveys.invite(store, vault, SurveyService.PENGADUAN, code, NOW, now=NOW)  # redelivered
     assert sorted(first) == [False, False, True] and again is False
     assert len((await store.load(surveys.invitation_ref(code))).payloads) == 1
 
@@ -44,7 +44,7 @@ async def test_a_case_is_invited_once_however_often_its_ending_arrives(nc, mongo
 async def test_an_invitation_takes_one_answer_and_the_report_counts_it(nc, mongo_db, vault):
     store = JetStreamEventStore(nc, "/serambi/test")
     code = f"AUD-2026-{uuid.uuid4().int % 10**9:09d}"
-    assert await surveys.invite(store, vault, SurveyService.AUDIENSI, code, NOW)
+    assert await surveys.invite(store, vault, SurveyService.AUDIENSI, code, NOW, now=NOW)
     await project(store, mongo_db, surveys.invitation_ref(code), SURVEY_INVITATIONS)
     invitation = await mongo_db[surveys.INVITATIONS].find_one({"_id": code})
     token = await vault.reveal(invitation["token"])
@@ -69,3 +69,21 @@ async def test_an_invitation_takes_one_answer_and_the_report_counts_it(nc, mongo
     # NRR 4 everywhere but U3 = 2: Σ = 34; IKM = 34 / 9 × 25 = 94.444… → 94.44, A
     assert report["ikm"] == 94.44 and report["category"] == "A" and report["priorities"] == ["U3"]
     assert (await surveys.report(mongo_db, SurveyService.PENGADUAN, "2026-S1"))["respondents"] == 0
+
+
+async def test_a_case_ended_long_ago_is_not_invited_and_the_invitation_keeps_the_ending_time(nc, mongo_db, vault):
+    """A consumer deployed for the first time reads its stream from the start: an audience held
+    or a complaint closed in 2024 is not invited; a recent one is, at its own ending's time."""
+    store = JetStreamEventStore(nc, "/serambi/test")
+    today = datetime(2026, 12, 7, 3, 0, tzinfo=UTC)
+    for service, prefix in ((SurveyService.AUDIENSI, "AUD"), (SurveyService.PENGADUAN, "ADU")):
+        old = f"{prefix}-2024-{uuid.uuid4().int % 10**9:09d}"
+        ended = datetime(2024, 5, 2, 2, 0, tzinfo=UTC)
+        assert await surveys.invite(store, vault, service, old, ended, now=today) is False
+        assert not (await store.load(surveys.invitation_ref(old))).payloads
+
+    recent = f"ADU-2026-{uuid.uuid4().int % 10**9:09d}"
+    ended = datetime(2026, 12, 3, 16, 30, tzinfo=UTC)  # 4 December, 00:30 WIB
+    assert await surveys.invite(store, vault, SurveyService.PENGADUAN, recent, ended, now=today)
+    [invitation] = (await store.load(surveys.invitation_ref(recent))).payloads
+    assert invitation.invited_at == ended
