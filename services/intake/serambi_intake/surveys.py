@@ -29,7 +29,7 @@ from serambi_contracts.survey import (
     SurveyService,
 )
 from serambi_kit.cases import hash_token, new_access_token
-from serambi_kit.eventstore import EventStore, deterministic_id, execute
+from serambi_kit.eventstore import EventStore, deterministic_id, execute, retry_on_conflict
 from serambi_kit.logging import redact
 from serambi_kit.pii import Vault
 
@@ -102,9 +102,18 @@ async def invite(
         case_code=case_code, service=service, invited_at=ended_at,
         token_sha256=hash_token(token), token=await vault.seal(key, token),
     )
-    appended = await execute(store, ref, lambda history: decide_invitation(history, invitation),
-                             event_ids=lambda _: [deterministic_id("survey-invited", case_code)])
-    return bool(appended)
+    event_id = deterministic_id("survey-invited", case_code)
+
+    async def attempt() -> bool:
+        history = await store.load(ref)
+        if not decide_invitation(history.payloads, invitation):
+            return False
+        appended = await store.append(ref, [invitation], expected_sequence=history.last_sequence,
+                                      expected_version=history.version, event_ids=[event_id])
+        # a replica racing with the same event id: JetStream drops it as a duplicate, silently
+        return not appended.duplicate
+
+    return await retry_on_conflict(attempt)
 
 
 async def invitation_by_token(db: AsyncDatabase, token: str) -> dict[str, Any] | None:
