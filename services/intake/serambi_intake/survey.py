@@ -77,6 +77,10 @@ CATEGORIES = (
 )
 #: how many of the lowest elements are flagged as priorities for improvement (see _priorities)
 PRIORITIES = 3
+# Below this many respondents in a report, its per-element figures, IKM, profile and suggestions
+# would be one or a few people's own answers: they are withheld (the count is still shown).
+MIN_RESPONDENTS = 5
+WITHHELD = "terlalu sedikit responden untuk ditampilkan tanpa mengenali orangnya"
 
 # Krejcie & Morgan (1970): chi-square for 1 degree of freedom at 95 %, the population
 # proportion and the margin of error.
@@ -215,6 +219,19 @@ def figures_json(figures: Figures) -> dict:
         "category": letter_label[0] if letter_label else None,
         "category_label": letter_label[1] if letter_label else None,
         "priorities": figures.priorities,
+    }
+
+
+def withheld(report: dict) -> dict:
+    """A report with fewer than :data:`MIN_RESPONDENTS` (and more than none): what could be a
+    person's own answers removed; the respondents, population and sample size stay."""
+    return {
+        **report,
+        "elements": [{**e, "nrr": None, "weighted_nrr": None, "priority": False} for e in report["elements"]],
+        "ikm": None, "category": None, "category_label": None, "priorities": [],
+        "profile": {}, "suggestions": [],
+        "withheld": True,
+        "withheld_reason": f"{WITHHELD} (kurang dari {MIN_RESPONDENTS} responden)",
     }
 
 

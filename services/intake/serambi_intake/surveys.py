@@ -199,7 +199,7 @@ async def report(db: AsyncDatabase, service: SurveyService, period: str) -> dict
             if value:
                 profile.setdefault(field, {})
                 profile[field][value] = profile[field].get(value, 0) + 1
-    return {
+    shown = {
         "service": service.value,
         "period": period,
         "population": population,
@@ -212,7 +212,12 @@ async def report(db: AsyncDatabase, service: SurveyService, period: str) -> dict
         # the texts alone, in alphabetical order: neither a day nor the order of answering,
         # which could point a reader to the case answered that day
         "suggestions": sorted(doc["suggestion"] for doc in responses if doc.get("suggestion")),
+        "min_respondents": survey.MIN_RESPONDENTS,
+        "withheld": False,
     }
+    if 0 < figures.respondents < survey.MIN_RESPONDENTS:
+        return survey.withheld(shown)
+    return shown
 
 
 def now_utc() -> datetime:

@@ -66,8 +66,32 @@ async def test_an_invitation_takes_one_answer_and_the_report_counts_it(nc, mongo
     await project(store, mongo_db, surveys.response_ref(answered.response_id), SURVEY_RESPONSES)
     report = await surveys.report(mongo_db, SurveyService.AUDIENSI, "2026-S1")
     assert report["population"] == 1 and report["respondents"] == 1 and report["sample_size"] == 1
-    # NRR 4 everywhere but U3 = 2: Σ = 34; IKM = 34 / 9 × 25 = 94.444… → 94.44, A
-    assert report["ikm"] == 94.44 and report["category"] == "A" and report["priorities"] == ["U3"]
+    # one respondent: the figures would be that person's answers — withheld
+    assert report["withheld"] and "tanpa mengenali orangnya" in report["withheld_reason"]
+    assert report["ikm"] is None and report["priorities"] == [] and report["suggestions"] == []
+    assert report["profile"] == {} and {e["nrr"] for e in report["elements"]} == {None}
+
+
+async def test_the_report_shows_figures_from_five_respondents_and_withholds_them_below(nc, mongo_db, vault):
+    store = JetStreamEventStore(nc, "/serambi/test")
+    period = "2025-11"  # a month of its own in this database
+    when = datetime(2025, 11, 12, 3, 0, tzinfo=UTC)
+    for number in range(5):
+        code = f"AUD-2025-{uuid.uuid4().int % 10**9:09d}"
+        assert await surveys.invite(store, vault, SurveyService.AUDIENSI, code, when, now=when)
+        await project(store, mongo_db, surveys.invitation_ref(code), SURVEY_INVITATIONS)
+        invitation = await mongo_db[surveys.INVITATIONS].find_one({"_id": code})
+        token = await vault.reveal(invitation["token"])
+        scores = {**ALL_FOUR, "U3": 2} if number == 0 else ALL_FOUR
+        answered = await surveys.answer_online(store, mongo_db, token, scores,
+                                               RespondentProfile(sex="perempuan"), f"Saran {number}", when)
+        await project(store, mongo_db, surveys.response_ref(answered.response_id), SURVEY_RESPONSES)
+        report = await surveys.report(mongo_db, SurveyService.AUDIENSI, period)
+        assert report["respondents"] == number + 1 and report["withheld"] is (number < 4)
+        assert (report["ikm"] is None) is (number < 4) and bool(report["suggestions"]) is (number == 4)
+    # U3: (2 + 4 × 4) / 5 = 3.6; Σ NRR = 8 × 4 + 3.6 = 35.6; IKM = 35.6 / 9 × 25 = 98.888… → 98.89, A
+    assert report["ikm"] == 98.89 and report["category"] == "A" and report["priorities"] == ["U3"]
+    assert report["profile"] == {"sex": {"perempuan": 5}} and len(report["suggestions"]) == 5
     assert (await surveys.report(mongo_db, SurveyService.PENGADUAN, "2026-S1"))["respondents"] == 0
 
 

@@ -15,12 +15,18 @@ ELEMENTS = [{"code": f"U{n}", "name": f"Unsur {n}", "question": f"Pertanyaan {n}
              "answers": [{"score": s, "label": f"Jawaban {n}.{s}"} for s in range(1, 5)]}
             for n in range(1, 10)]
 REPORT = {
-    "service": "pengaduan", "period": "2026-S1", "population": 100, "sample_size": 80, "respondents": 2,
+    "service": "pengaduan", "period": "2026-S1", "population": 100, "sample_size": 80, "respondents": 5,
     "elements": [{"code": f"U{n}", "name": f"Unsur {n}", "nrr": 2.5 if n == 3 else 4.0,
                   "weighted_nrr": 0.278 if n == 3 else 0.444, "priority": n == 3} for n in range(1, 10)],
     "ikm": 94.44, "category": "A", "category_label": "Sangat Baik", "priorities": ["U3"],
     "channels": {"online": 1, "paper": 1}, "profile": {"sex": {"perempuan": 1}},
-    "suggestions": ["Perbarui papan jadwal."],
+    "suggestions": ["Perbarui papan jadwal."], "min_respondents": 5, "withheld": False,
+}
+WITHHELD = {  # intake's report below five respondents
+    **REPORT, "respondents": 2, "ikm": None, "category": None, "category_label": None, "priorities": [],
+    "elements": [{**e, "nrr": None, "weighted_nrr": None, "priority": False} for e in REPORT["elements"]],
+    "profile": {}, "suggestions": [], "withheld": True,
+    "withheld_reason": "terlalu sedikit responden untuk ditampilkan tanpa mengenali orangnya (kurang dari 5 responden)",
 }
 
 
@@ -29,13 +35,14 @@ class Intake:
         self.asked: list[dict[str, str]] = []
         self.posted: list[dict] = []
         self.answer = 201
+        self.figures = REPORT
 
     async def instrument(self, _: web.Request) -> web.Response:
         return web.json_response({"elements": ELEMENTS})
 
     async def report(self, request: web.Request) -> web.Response:
         self.asked.append({**request.query, "auth": request.headers.get("Authorization", "")})
-        return web.json_response(REPORT)
+        return web.json_response(self.figures)
 
     async def paper(self, request: web.Request) -> web.Response:
         self.posted.append(await request.json())
@@ -74,6 +81,17 @@ async def test_the_supervisor_sees_the_figures_of_the_service_and_period_asked_f
     assert re.search(r"U3 Unsur 3</th><td>2,50</td><td>0,278</td>\s*<td><strong>Ya</strong>", text)
     assert "Perbarui papan jadwal." in text and "perempuan 1" in text
     assert wrong.status_code == 422 and "Isi periode" in wrong.text
+
+
+async def test_the_supervisor_is_told_why_the_figures_of_few_respondents_are_withheld(intake):
+    state, url = intake
+    state.figures = WITHHELD
+    async with signed_in(url, officer("pimpinan", ["supervisor"])) as client:
+        page = await client.get("/petugas/pimpinan/survei", params={"layanan": "pengaduan", "periode": "2026-S1"})
+    text = page.text
+    assert page.status_code == 200 and 'id="responden">2<' in text and 'id="sampel">80<' in text
+    assert "terlalu sedikit responden untuk ditampilkan tanpa mengenali orangnya" in text
+    assert 'id="ikm"' not in text and "Belum ada jawaban" not in text
 
 
 async def test_the_desk_form_names_what_is_missing_and_sends_the_answers_once_filled(intake):
