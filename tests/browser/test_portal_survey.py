@@ -70,6 +70,12 @@ def test_a_closed_complaint_is_surveyed_once_from_the_emailed_link(stack, web, p
 
     page.goto(link)
     expect(page.get_by_role("heading", name="Survei Kepuasan Masyarakat")).to_be_visible()
+    # the token was exchanged for an HttpOnly cookie: the address bar and history lose it
+    token = link.rsplit("/", 1)[1]
+    assert page.url.endswith("/survei") and token not in page.url
+    [cookie] = [c for c in page.context.cookies() if "serambi_survei" in c["name"]]
+    assert cookie["httpOnly"] and cookie["path"] == "/survei" and cookie["sameSite"] == "Lax"
+    assert token not in cookie["value"]
     expect(page.locator("main")).to_contain_text("layanan pengaduan")
     expect(page.locator("main")).not_to_contain_text(code)  # the page names no case
     no_serious_violation(page)
@@ -131,6 +137,7 @@ def test_the_survey_form_works_without_javascript_and_refuses_a_second_answer(st
     again = page.context.new_page()
     again.goto(link)
     page.goto(link)
+    assert page.url.endswith("/survei")
     answer_all(page)
     page.get_by_role("button", name="Kirim survei").click()
     expect(page.get_by_role("heading", name="Terima kasih")).to_be_visible()

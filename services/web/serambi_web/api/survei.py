@@ -1,9 +1,11 @@
 """Survei Kepuasan Masyarakat: the questionnaire an invitation's link opens, answered once.
 
-The link is ``/survei/{token}`` (the notifier's ``SERAMBI_SURVEY_URL``): the token opens only
-this anonymous, one-time questionnaire and shows nothing about the case, so unlike a tracking
-link it is in the path — the form works without JavaScript. Pages are ``no-store`` and the
-portal sends ``Referrer-Policy: no-referrer``.
+The link is ``/survei/{token}`` (the notifier's ``SERAMBI_SURVEY_URL``). Its first GET exchanges
+the token for a cookie — sealed like the tracking sessions (``Secrets.seal``, bound to
+``survei``), HttpOnly, SameSite=Lax, Secure over HTTPS, Path ``/survei`` — and answers 303 to
+``/survei``: the token leaves the address bar, the history and the requests the ingress logs
+afterwards. The form (``/survei``) works from the cookie, without JavaScript. Pages are
+``no-store`` and the portal sends ``Referrer-Policy: no-referrer``.
 """
 
 from __future__ import annotations
@@ -12,12 +14,12 @@ import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from serambi_kit.ratelimit import rate_limited
 from starlette.datastructures import FormData
 
 from ..adapters.backend import ApiError
-from .deps import PortalDep, checked_form, render, text
+from .deps import PortalDep, checked_form, portal_of, render, text
 
 router = APIRouter(dependencies=[Depends(rate_limited("lookups"))])
 Token = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{16,128}$")]
@@ -59,10 +61,24 @@ def read_answers(posted: FormData, elements: list[dict[str, Any]],
     return values, errors, body
 
 
-def _page(request: Request, token: str, survey: dict[str, Any], values: dict[str, str],
+SURVEY_PATH = "/survei"
+SURVEY_CASE = "survei"  # what the sealed cookie is bound to
+SURVEY_COOKIE = "serambi_survei"
+
+
+def _cookie_name(request: Request) -> str:
+    # Path=/survei rules out __Host-; over HTTPS __Secure- (a plain-HTTP page cannot set it)
+    return f"__Secure-{SURVEY_COOKIE}" if portal_of(request).secrets.secure else SURVEY_COOKIE
+
+
+def _token(request: Request) -> str | None:
+    return portal_of(request).secrets.open(SURVEY_CASE, request.cookies.get(_cookie_name(request)))
+
+
+def _page(request: Request, survey: dict[str, Any], values: dict[str, str],
           errors: dict[str, str], status_code: int = 200) -> HTMLResponse:
     return render(request, "survei.html", {
-        "token": token, "survey": survey, "service": SERVICES.get(survey["service"], survey["service"]),
+        "survey": survey, "service": SERVICES.get(survey["service"], survey["service"]),
         "values": values, "errors": errors, "profile": PROFILE, "max_suggestion": MAX_SUGGESTION,
     }, status_code, private=True)
 
@@ -72,31 +88,49 @@ def _done(request: Request, status_code: int, already: bool) -> HTMLResponse:
                   status_code, private=True)
 
 
-@router.get("/survei/{token}", response_class=HTMLResponse)
-async def questionnaire(token: Token, request: Request, portal: PortalDep) -> HTMLResponse:
-    survey = await portal.intake.survey(token)
+def _unknown(request: Request) -> HTMLResponse:
+    return render(request, "survei-tidak-ada.html", {}, 404, private=True)
+
+
+@router.get("/survei/{token}")
+async def open_link(token: Token, request: Request) -> Response:
+    """The invitation's link: the token goes into the survey cookie, the browser to ``/survei``."""
+    secrets = portal_of(request).secrets
+    response = RedirectResponse(SURVEY_PATH, status_code=303)
+    response.set_cookie(_cookie_name(request), secrets.seal(SURVEY_CASE, token),
+                        max_age=secrets.session_seconds, path=SURVEY_PATH,
+                        httponly=True, samesite="lax", secure=secrets.secure)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@router.get(SURVEY_PATH, response_class=HTMLResponse)
+async def questionnaire(request: Request, portal: PortalDep) -> HTMLResponse:
+    token = _token(request)
+    survey = await portal.intake.survey(token) if token else None
     if survey is None:
-        return render(request, "survei-tidak-ada.html", {}, 404, private=True)
+        return _unknown(request)
     if survey["answered"]:
         return _done(request, 409, already=True)
-    return _page(request, token, survey, {}, {})
+    return _page(request, survey, {}, {})
 
 
-@router.post("/survei/{token}", response_class=HTMLResponse)
-async def answer(token: Token, request: Request, portal: PortalDep) -> HTMLResponse:
+@router.post(SURVEY_PATH, response_class=HTMLResponse)
+async def answer(request: Request, portal: PortalDep) -> HTMLResponse:
     posted = await checked_form(request, max_files=0)
-    survey = await portal.intake.survey(token)
-    if survey is None:
-        return render(request, "survei-tidak-ada.html", {}, 404, private=True)
+    token = _token(request)
+    survey = await portal.intake.survey(token) if token else None
+    if token is None or survey is None:
+        return _unknown(request)
     values, errors, body = read_answers(posted, survey["elements"])
     if errors:
-        return _page(request, token, survey, values, errors, 422)
+        return _page(request, survey, values, errors, 422)
     try:
         await portal.intake.answer_survey(token, body)
     except ApiError as exc:
         if exc.status == 409:
             return _done(request, 409, already=True)
         if exc.status == 404:
-            return render(request, "survei-tidak-ada.html", {}, 404, private=True)
+            return _unknown(request)
         raise
     return _done(request, 201, already=False)
