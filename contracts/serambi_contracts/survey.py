@@ -83,15 +83,18 @@ class SurveyScores(Value):
 
 class SurveyInvited(Event):
     """A case ended (an audience held, a complaint closed): its citizen is invited, once, to
-    answer the survey. The token travels only sealed (for the notifier's link) and hashed (to
-    recognise it); the aggregate is the case (``intake.survey.<case code>``)."""
+    answer the survey. The token travels only sealed (for the notifier's link) and as a keyed
+    hash (to recognise it: someone holding the link cannot compute it to find the case); the
+    aggregate is the case (``intake.survey.<case code>``)."""
 
     context: ClassVar[str] = "intake"
     case_code: AggregateId = Field(description="the request's or the complaint's tracking code")
     service: SurveyService
     invited_at: datetime
-    token_sha256: str = Field(pattern=r"^[0-9a-f]{64}$",
-                              description="SHA-256 of the 256-bit random survey token")
+    token_hmac: str = Field(pattern=r"^[0-9a-f]{64}$",
+                            description="HMAC-SHA-256 of the 256-bit random survey token under a key "
+                                        "derived from the PII master key (not a plain hash: a link "
+                                        "holder cannot find the case with it)")
     token: PersonalData = Field(description="the survey token, sealed: the notifier's link holds it")
 
 

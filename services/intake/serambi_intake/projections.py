@@ -173,14 +173,14 @@ GUEST_BOOK = Projection(
 
 
 def on_survey_invited(event: SurveyInvited, recorded: RecordedEvent) -> Change:
-    """An invitation: the report's population (by month, WIB) and the token's hash to find it;
-    the sealed token for a paper questionnaire given with the case's code."""
+    """An invitation: the report's population (by month, WIB) and the token's keyed hash to find
+    it. Not the sealed token: intake never needs it back, and holding it would link every answer
+    to its case."""
     return Change(event.case_code, {"$set": {
         "service": event.service.value,
         "invited_at": event.invited_at,
         "month": event.invited_at.astimezone(WIB).strftime("%Y-%m"),
-        "token_sha256": event.token_sha256,
-        "token": event.token.model_dump(),
+        "token_hmac": event.token_hmac,
     }})
 
 
@@ -204,6 +204,6 @@ PROJECTIONS = (REQUEST_VIEWS, GUEST_BOOK, SURVEY_INVITATIONS, SURVEY_RESPONSES)
 INDEXES = {
     REQUESTS: ["submitted_at", "institution", "audience_status", "withdrawn_at", "documents.document_id"],
     GUESTS: ["day"],
-    SURVEY_INVITATIONS_COLLECTION: ["token_sha256", "month"],
+    SURVEY_INVITATIONS_COLLECTION: ["token_hmac", "month"],
     SURVEY_RESPONSES_COLLECTION: ["month"],
 }

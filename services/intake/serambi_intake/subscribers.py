@@ -34,8 +34,10 @@ def register(runtime: Runtime) -> None:
         event = recorded.event
         now = datetime.now(UTC)
         if isinstance(event, AudienceHeld):
-            await surveys.invite(runtime.store, runtime.vault, SurveyService.AUDIENSI,
-                                 event.request_tracking_code, event.held_at, now=now, max_age=max_age)
+            code = event.request_tracking_code
+            await surveys.invite(runtime.store, runtime.vault, SurveyService.AUDIENSI, code,
+                                 event.held_at, now=now, max_age=max_age,
+                                 found_with=await surveys.request_subject_keys(runtime.db, code))
         elif isinstance(event, ComplaintClosed):
             await surveys.invite(runtime.store, runtime.vault, SurveyService.PENGADUAN,
                                  event.tracking_code, event.closed_at, now=now, max_age=max_age)

@@ -3,15 +3,15 @@ a paper questionnaire, and the report's figures (the pure parts are in ``survey`
 
 Once per case: the invitation is the case's aggregate ``intake.survey.<case code>`` (a second
 invitation finds it and records nothing). Once per invitation: the answer's aggregate
-``intake.response.<id>`` takes its id from the token (a keyed-free SHA-256 under its own
-prefix, different from the invitation's ``token_sha256``), so a second answer finds it taken —
-the event store's expected version decides, even for two answers at the same instant. Nothing
-in the answer names the case: linking them needs the token itself.
+``intake.response.<id>`` takes its id from the token, keyed (HMAC under a key derived from the PII
+master key, a purpose of its own, different from the invitation's ``token_hmac``), so a second
+answer finds it taken — the event store's expected version decides, even for two answers at the
+same instant. Nothing in the answer names the case, and intake keeps no copy of the token: linking
+an answer to its case needs the token itself (the citizen's link) and the master key.
 """
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -28,16 +28,18 @@ from serambi_contracts.survey import (
     SurveyScores,
     SurveyService,
 )
-from serambi_kit.cases import hash_token, new_access_token
+from serambi_kit.cases import new_access_token
 from serambi_kit.eventstore import EventStore, deterministic_id, execute, retry_on_conflict
 from serambi_kit.logging import redact
 from serambi_kit.pii import Vault
 
 from . import survey
+from .projections import REQUESTS, SURVEY_INVITATIONS_COLLECTION, SURVEY_RESPONSES_COLLECTION
 
 WIB = ZoneInfo("Asia/Pontianak")
-INVITATIONS = "survey_invitations"
-RESPONSES = "survey_responses"
+INVITATIONS = SURVEY_INVITATIONS_COLLECTION
+RESPONSES = SURVEY_RESPONSES_COLLECTION
+PAPER_ENTRIES = "survey_paper_entries"  # who typed in which paper questionnaire (audit, intake only)
 DEFAULT_MAX_AGE = timedelta(days=7)  # IntakeSettings.survey_max_age_days
 
 
@@ -61,10 +63,15 @@ def response_ref(response_id: str) -> AggregateRef:
     return AggregateRef("intake", "response", response_id)
 
 
-def response_id_for(token: str) -> str:
-    """The answer's id for an invitation's token: not the invitation's hash, nor derivable from
-    the case code."""
-    return "R" + hashlib.sha256(b"serambi-survey-response:" + token.encode()).hexdigest()[:40]
+def token_hmac(vault: Vault, token: str) -> str:
+    """The invitation's fingerprint of its token (``SurveyInvited.token_hmac``)."""
+    return vault.keyed_digest("survey-token", token)
+
+
+def response_id_for(vault: Vault, token: str) -> str:
+    """The answer's id for an invitation's token: keyed (a link holder cannot compute it), not
+    the invitation's fingerprint, nor derivable from the case code."""
+    return "R" + vault.keyed_digest("survey-response", token)[:40]
 
 
 def scrub(text: str | None) -> str | None:
@@ -84,23 +91,27 @@ def decide_invitation(history: Sequence[Event], invitation: SurveyInvited) -> li
 async def invite(
     store: EventStore, vault: Vault, service: SurveyService, case_code: str, ended_at: datetime,
     *, now: datetime | None = None, max_age: timedelta = DEFAULT_MAX_AGE,
+    found_with: Sequence[str] = (),
 ) -> bool:
     """Invite the case's citizen to the survey, once. True if this call recorded it.
 
     ``ended_at`` is the case's own ending (the audience's ``held_at``, the complaint's
     ``closed_at``): the invitation's time and so its period. An ending older than ``max_age``
     (before ``now``) is not invited: a consumer deployed for the first time reads its stream from
-    the start, and years of past cases must not be sent a survey."""
+    the start, and years of past cases must not be sent a survey.
+
+    The token is sealed under a data key of its own, found with ``found_with`` (the case's
+    person's data keys): erasing that person (``Vault.erase_person``) shreds the token too."""
     if (now or now_utc()) - ended_at > max_age:
         return False
     ref = invitation_ref(case_code)
     if (await store.load(ref)).payloads:
         return False
     token = new_access_token()
-    key = await vault.new_subject()  # the token's own key: it is no one's personal data
+    key = await vault.new_subject(found_with=found_with)
     invitation = SurveyInvited(
         case_code=case_code, service=service, invited_at=ended_at,
-        token_sha256=hash_token(token), token=await vault.seal(key, token),
+        token_hmac=token_hmac(vault, token), token=await vault.seal(key, token),
     )
     event_id = deterministic_id("survey-invited", case_code)
 
@@ -113,11 +124,30 @@ async def invite(
         # a replica racing with the same event id: JetStream drops it as a duplicate, silently
         return not appended.duplicate
 
-    return await retry_on_conflict(attempt)
+    recorded = await retry_on_conflict(attempt)
+    if not recorded:  # another replica's invitation holds its own token and key
+        await vault.erase_subject(key)
+    return recorded
 
 
-async def invitation_by_token(db: AsyncDatabase, token: str) -> dict[str, Any] | None:
-    return await db[INVITATIONS].find_one({"token_sha256": hash_token(token)})
+def _sealed_keys(value: Any) -> set[str]:
+    if isinstance(value, dict):
+        if {"key", "nonce", "data"} <= value.keys() and isinstance(value["key"], str):
+            return {value["key"]}
+        return set().union(*(_sealed_keys(v) for v in value.values()))
+    if isinstance(value, list):
+        return set().union(*(_sealed_keys(v) for v in value))
+    return set()
+
+
+async def request_subject_keys(db: AsyncDatabase, tracking_code: str) -> list[str]:
+    """The data keys of a request's requester (what their erasure shreds), from the request view."""
+    doc = await db[REQUESTS].find_one({"_id": tracking_code}, {"requester": 1, "identity_number": 1})
+    return sorted(_sealed_keys(doc or {}))
+
+
+async def invitation_by_token(db: AsyncDatabase, vault: Vault, token: str) -> dict[str, Any] | None:
+    return await db[INVITATIONS].find_one({"token_hmac": token_hmac(vault, token)})
 
 
 async def answered(store: EventStore, response_id: str) -> bool:
@@ -145,13 +175,13 @@ def build_answer(
 
 
 async def answer_online(
-    store: EventStore, db: AsyncDatabase, token: str, scores: dict[str, int],
+    store: EventStore, db: AsyncDatabase, vault: Vault, token: str, scores: dict[str, int],
     profile: RespondentProfile, suggestion: str | None, now: datetime,
 ) -> SurveyAnswered:
-    invitation = await invitation_by_token(db, token)
+    invitation = await invitation_by_token(db, vault, token)
     if invitation is None:
         raise NoInvitationError("no survey with this token")
-    response_id = response_id_for(token)
+    response_id = response_id_for(vault, token)
     answer = build_answer(response_id, SurveyService(invitation["service"]), SurveyChannel.ONLINE,
                           scores, profile, suggestion, now)
     await execute(store, response_ref(response_id), lambda history: decide_answer(history, answer))
@@ -159,25 +189,16 @@ async def answer_online(
 
 
 async def answer_on_paper(
-    store: EventStore, db: AsyncDatabase, vault: Vault, service: SurveyService | None,
-    case_code: str | None, scores: dict[str, int], profile: RespondentProfile,
-    suggestion: str | None, now: datetime,
+    store: EventStore, db: AsyncDatabase, service: SurveyService, officer: str,
+    scores: dict[str, int], profile: RespondentProfile, suggestion: str | None, now: datetime,
 ) -> SurveyAnswered:
-    """A paper questionnaire typed in at the desk. With the case's code it counts as that case's
-    one answer (its invitation's, refused if the citizen answered online already); without, it
-    stands alone (a random id) for ``service``."""
-    if case_code is None:
-        if service is None:
-            raise SurveyError("service: required without a case code")
-        response_id = "P" + uuid.uuid4().hex
-    else:
-        invitation = await db[INVITATIONS].find_one({"_id": case_code})
-        token = await vault.reveal(invitation["token"]) if invitation else None
-        if invitation is None or token is None:
-            raise NoInvitationError(f"no survey invitation for case {case_code}")
-        service = SurveyService(invitation["service"])
-        response_id = response_id_for(token)
+    """A paper questionnaire typed in at the desk, for ``service``: it stands alone (a random id)
+    and never takes a case's online invitation, so the desk can neither answer nor block a
+    citizen's survey, nor learn whether one answered. Who typed it (``officer``, the subject) is
+    kept in intake's own ``survey_paper_entries``, not in the public answer."""
+    response_id = "P" + uuid.uuid4().hex
     answer = build_answer(response_id, service, SurveyChannel.PAPER, scores, profile, suggestion, now)
+    await db[PAPER_ENTRIES].insert_one({"_id": response_id, "officer": officer, "recorded_at": now})
     await execute(store, response_ref(response_id), lambda history: decide_answer(history, answer))
     return answer
 

@@ -183,5 +183,5 @@ async def survey_invited(vault: Any, code: str, service: SurveyService,
                          token: str = SURVEY_TOKEN) -> SurveyInvited:
     key = await vault.new_subject()
     return SurveyInvited(case_code=code, service=service, invited_at=SUBMITTED + timedelta(days=3),
-                         token_sha256=hashlib.sha256(token.encode()).hexdigest(),
+                         token_hmac=hashlib.sha256(b"sample-hmac:" + token.encode()).hexdigest(),
                          token=await vault.seal(key, token))

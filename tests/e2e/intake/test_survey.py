@@ -176,16 +176,15 @@ def test_one_invitation_per_case_one_answer_per_invitation_and_the_report(intake
     bad = answer(intake, token, {"scores": {**ALL_FOUR, "U4": 5}})
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "scores"
 
-    # the complaint's survey answered on paper at the desk, with the case's code: its one answer
-    paper = {"case_code": complaint_code, "scores": {**ALL_FOUR, "U1": 3}}
+    # a paper questionnaire is the service's, never a case's: a case code is refused (the desk
+    # can neither answer nor block a citizen's survey, nor learn whether one answered)
     url = f"{intake.urls['intake']}/api/v1/officer/survey/paper"
-    assert httpx.post(url, json=paper, headers=officer("desk")).status_code == 201
-    assert httpx.post(url, json=paper, headers=officer("desk")).status_code == 409
-    complaint_token = asyncio.run(reveal_token(intake, complaint_invitation))
-    assert answer(intake, complaint_token, {"scores": ALL_FOUR}).status_code == 409
-    # a paper questionnaire without a case
+    coded = {"case_code": complaint_code, "service": "pengaduan", "scores": {**ALL_FOUR, "U1": 3}}
+    assert httpx.post(url, json=coded, headers=officer("desk")).status_code == 422
     loose = {"service": "audiensi", "scores": {**ALL_FOUR, "U3": 3}}
     assert httpx.post(url, json=loose, headers=officer("desk")).status_code == 201
+    complaint_token = asyncio.run(reveal_token(intake, complaint_invitation))
+    assert answer(intake, complaint_token, {"scores": ALL_FOUR}).status_code == 201
     assert httpx.post(url, json={"scores": ALL_FOUR}, headers=officer("desk")).status_code == 422
     assert httpx.post(url, json=loose, headers=officer("supervisor")).status_code == 403
 

@@ -46,9 +46,8 @@ class Intake:
 
     async def paper(self, request: web.Request) -> web.Response:
         self.posted.append(await request.json())
-        if self.answer == 409:
-            return web.json_response({"error": "invalid_request", "errors": [
-                {"field": "case_code", "rule": "already_answered", "message": "sudah"}]}, status=409)
+        if self.answer >= 400:
+            return web.json_response({"error": "unavailable"}, status=self.answer)
         return web.json_response({"status": "answered"}, status=self.answer)
 
 
@@ -107,21 +106,23 @@ async def test_the_desk_form_names_what_is_missing_and_sends_the_answers_once_fi
         assert state.posted == []
 
         answers = {f"U{n}": "3" for n in range(1, 10)}
+        # a case code is not asked for: without a service the questionnaire is refused
+        coded = await client.post("/petugas/meja/survei", data={
+            "csrf": csrf, **answers, "case_code": "ADU-2026-000045"})
+        assert coded.status_code == 422 and "Pilih layanan" in coded.text and state.posted == []
+        assert 'name="case_code"' not in form.text
         done = await client.post("/petugas/meja/survei", data={
-            "csrf": csrf, **answers, "case_code": "ADU-2026-000045", "sex": "laki_laki",
+            "csrf": csrf, **answers, "service": "pengaduan", "sex": "laki_laki",
             "suggestion": "Antrean lebih tertib."}, follow_redirects=False)
         assert done.status_code == 303 and done.headers["location"].endswith("/petugas/meja/survei?selesai=survei")
-        assert state.posted[-1] == {"scores": {f"U{n}": 3 for n in range(1, 10)}, "case_code": "ADU-2026-000045",
+        assert state.posted[-1] == {"scores": {f"U{n}": 3 for n in range(1, 10)}, "service": "pengaduan",
                                     "profile": {"sex": "laki_laki"}, "suggestion": "Antrean lebih tertib."}
 
-        state.answer = 409
-        again = await client.post("/petugas/meja/survei", data={"csrf": csrf, **answers,
-                                                                "case_code": "ADU-2026-000045"})
-        assert again.status_code == 422 and "sudah diisi" in again.text
-        loose = await client.post("/petugas/meja/survei", data={"csrf": csrf, **answers, "service": "audiensi"},
-                                  follow_redirects=False)
+        state.answer = 422
+        refused = await client.post("/petugas/meja/survei", data={"csrf": csrf, **answers, "service": "audiensi"},
+                                    follow_redirects=False)
         assert state.posted[-1]["service"] == "audiensi" and "case_code" not in state.posted[-1]
-        assert loose.status_code == 422  # the stand-in still refuses: the message is shown again
+        assert refused.status_code == 422 and "belum dapat dicatat" in refused.text
 
 
 async def test_other_roles_do_not_reach_the_survey_screens(intake):

@@ -65,9 +65,7 @@ class AnswerIn(BaseModel):
 
 
 class PaperIn(AnswerIn):
-    service: SurveyService | None = Field(default=None, description="required without case_code")
-    case_code: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,64}$",
-                                  description="the case's tracking code: counts as its one answer")
+    service: SurveyService = Field(description="the service the questionnaire rates")
 
 
 def instrument() -> list[dict[str, Any]]:
@@ -87,10 +85,10 @@ async def get_survey(token: SurveyToken, request: Request) -> dict[str, Any]:
     """The survey an invitation's token opens (header ``X-Survey-Token``): its service, whether
     it was answered, and the questionnaire."""
     runtime = request.app.state.runtime
-    invitation = await surveys.invitation_by_token(runtime.db, token)
+    invitation = await surveys.invitation_by_token(runtime.db, runtime.vault, token)
     if invitation is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, UNKNOWN)
-    done = await surveys.answered(runtime.store, surveys.response_id_for(token))
+    done = await surveys.answered(runtime.store, surveys.response_id_for(runtime.vault, token))
     return {"service": invitation["service"], "answered": done, "elements": instrument()}
 
 
@@ -104,7 +102,7 @@ async def answer_survey(token: SurveyToken, body: AnswerIn, request: Request) ->
     runtime = request.app.state.runtime
     try:
         answer = await surveys.answer_online(
-            runtime.store, runtime.db, token, body.scores, RespondentProfile(**body.profile.model_dump()),
+            runtime.store, runtime.db, runtime.vault, token, body.scores, RespondentProfile(**body.profile.model_dump()),
             body.suggestion, surveys.now_utc())
     except surveys.NoInvitationError:
         raise HTTPException(status.HTTP_404_NOT_FOUND, UNKNOWN) from None
@@ -113,24 +111,14 @@ async def answer_survey(token: SurveyToken, body: AnswerIn, request: Request) ->
     return {"status": "answered", "service": answer.service.value}
 
 
-@router.post("/officer/survey/paper", status_code=status.HTTP_201_CREATED,
-             responses={404: {"description": "no invitation for case_code"},
-                        409: {"description": "the case's survey was answered already"}})
-async def record_paper(body: PaperIn, request: Request, _: Desk) -> dict[str, Any]:
-    """Record a paper questionnaire (role desk). With ``case_code`` it is that case's one answer;
-    without, give ``service``."""
+@router.post("/officer/survey/paper", status_code=status.HTTP_201_CREATED)
+async def record_paper(body: PaperIn, request: Request, officer: Desk) -> dict[str, Any]:
+    """Record a paper questionnaire (role desk) for ``service``: an answer of its own, never a
+    case's online invitation. The officer who typed it is kept for audit, not in the answer."""
     runtime = request.app.state.runtime
-    if body.case_code is None and body.service is None:
-        raise _error(422, "service", "missing", "service: wajib diisi bila tanpa kode kasus")
-    try:
-        answer = await surveys.answer_on_paper(
-            runtime.store, runtime.db, runtime.vault, body.service, body.case_code, body.scores,
-            RespondentProfile(**body.profile.model_dump()), body.suggestion, surveys.now_utc())
-    except surveys.NoInvitationError:
-        raise _error(404, "case_code", "no_invitation",
-                     "case_code: belum ada undangan survei untuk kasus ini") from None
-    except surveys.AlreadyAnsweredError:
-        raise _error(409, "case_code", "already_answered", ALREADY) from None
+    answer = await surveys.answer_on_paper(
+        runtime.store, runtime.db, body.service, officer.subject, body.scores,
+        RespondentProfile(**body.profile.model_dump()), body.suggestion, surveys.now_utc())
     return {"status": "answered", "service": answer.service.value, "channel": "paper"}
 
 

@@ -23,11 +23,6 @@ DESK = next(area for area in AREAS if area.slug == "meja")
 SUPERVISOR = next(area for area in AREAS if area.slug == "pimpinan")
 SERVICES = {"audiensi": "Fasilitasi audiensi", "pengaduan": "Pengaduan"}
 PERIOD = r"^(19|20|21)\d\d(-(0[1-9]|1[0-2]|S[12]))?$"
-CODE = r"^[A-Za-z0-9_-]{1,64}$"
-REFUSED = {
-    404: "Belum ada undangan survei untuk kode lacak ini (kasusnya belum selesai?).",
-    409: "Survei untuk kasus ini sudah diisi: setiap kasus hanya dinilai satu kali.",
-}
 CATEGORIES = {"A": "Sangat Baik", "B": "Baik", "C": "Kurang Baik", "D": "Tidak Baik"}
 
 desk_router = APIRouter(prefix="/meja", route_class=ConsoleRoute)
@@ -57,15 +52,11 @@ async def paper_form(request: Request, officer: Desk) -> Response:
 @desk_router.post("/survei")
 async def record_paper(request: Request, officer: Desk) -> Response:
     posted = await checked_form(request, max_files=0)
-    values, errors, body = read_answers(posted, await _instrument(request), ("service", "case_code"))
-    if values["case_code"]:
-        if not re.fullmatch(CODE, values["case_code"]):
-            errors["case_code"] = "Kode lacak hanya huruf, angka, - dan _ (mis. ADU-2026-000123)."
-        body["case_code"] = values["case_code"]
-    elif values["service"] in SERVICES:
+    values, errors, body = read_answers(posted, await _instrument(request), ("service",))
+    if values["service"] in SERVICES:
         body["service"] = values["service"]
     else:
-        errors["service"] = "Pilih layanan yang dinilai, atau isi kode lacak kasusnya."
+        errors["service"] = "Pilih layanan yang dinilai."
     if not errors:
         try:
             await portal_of(request).intake.json("POST", "/api/v1/officer/survey/paper", json=body,
@@ -73,10 +64,7 @@ async def record_paper(request: Request, officer: Desk) -> Response:
         except ApiError as exc:
             if exc.status in (401, 403):
                 raise
-            if exc.status in REFUSED:
-                errors["case_code"] = REFUSED[exc.status]
-            else:
-                errors["formulir"] = "Kuesioner belum dapat dicatat. Periksa kembali isian."
+            errors["formulir"] = "Kuesioner belum dapat dicatat. Periksa kembali isian."
         else:
             return RedirectResponse(f"{PATH}/meja/survei?selesai=survei", status_code=303)
     return await _paper_page(request, officer, values, errors, 422)
