@@ -16,7 +16,6 @@ reader sees). The sample size is Krejcie and Morgan's, which the regulation refe
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -192,14 +191,15 @@ def _priorities(nrr: Mapping[str, Fraction], count: int) -> set[str]:
 
 
 def sample_size(population: int) -> int:
-    """Krejcie–Morgan: s = X²·N·P(1−P) / (d²(N−1) + X²·P(1−P)), rounded up (N = 0: 0)."""
+    """Krejcie–Morgan: s = X²·N·P(1−P) / (d²(N−1) + X²·P(1−P)), rounded half up as their
+    published table is (15 → 14, 50 → 44, 500 → 217); N = 0: 0."""
     if population < 0:
         raise ValueError("population: cannot be negative")
     if population == 0:
         return 0
     spread = CHI_SQUARE * PROPORTION * (1 - PROPORTION)
     size = spread * population / (MARGIN * MARGIN * (population - 1) + spread)
-    return math.ceil(size)
+    return int(size.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 def figures_json(figures: Figures) -> dict:

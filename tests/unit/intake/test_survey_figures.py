@@ -99,11 +99,11 @@ def test_ikm_is_rounded_half_up_before_the_category() -> None:
 
 
 @pytest.mark.parametrize(("population", "size"), [
-    # s = 3.841·N·0.25 / (0.0025·(N−1) + 3.841·0.25), rounded up. Krejcie & Morgan's published
-    # table agrees for 10, 100, 200, 1,000 and 10,000; it rounds to nearest where the exact
-    # value is just above a whole number (50: 44.34 → table 44, here 45; 500: 217.4 → 217/218).
-    (0, 0), (1, 1), (10, 10), (50, 45), (100, 80), (200, 132), (500, 218), (1000, 278),
-    (10_000, 370), (1_000_000, 384),
+    # s = 3.841·N·0.25 / (0.0025·(N−1) + 3.841·0.25), rounded half up: Krejcie & Morgan's
+    # published table (1970) row by row — 15: 14.47 → 14, 50: 44.34 → 44, 500: 217.47 → 217
+    # (rounding up would give 15, 45 and 218), 100: 79.51 → 80
+    (0, 0), (1, 1), (10, 10), (15, 14), (20, 19), (50, 44), (100, 80), (200, 132), (500, 217),
+    (1000, 278), (10_000, 370), (1_000_000, 384),
 ])
 def test_krejcie_morgan(population: int, size: int) -> None:
     assert survey.sample_size(population) == size
