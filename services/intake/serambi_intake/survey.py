@@ -93,16 +93,18 @@ class InvalidAnswersError(ValueError):
 
 
 def check_scores(scores: Mapping[str, int]) -> dict[str, int]:
-    """The nine scores in order U1–U9; every element answered, each 1–4."""
+    """The nine scores in order U1–U9; every element answered, each 1–4 (an integer: not
+    ``true``, not ``4.0``). Errors in Indonesian, for the person who answered."""
     missing = [code for code in CODES if code not in scores]
     unknown = sorted(set(scores) - set(CODES))
-    if missing or unknown:
-        raise InvalidAnswersError(
-            f"scores: answer every element U1–U9 (missing {missing}, unknown {unknown})")
-    wrong = [code for code in CODES if scores[code] not in SCALE]
+    if missing:
+        raise InvalidAnswersError(f"Jawab semua unsur U1–U9: belum dijawab {', '.join(missing)}.")
+    if unknown:
+        raise InvalidAnswersError(f"Unsur yang tidak dikenal: {', '.join(unknown)} (hanya U1–U9).")
+    wrong = [code for code in CODES if type(scores[code]) is not int or scores[code] not in SCALE]
     if wrong:
-        raise InvalidAnswersError(f"scores: {', '.join(wrong)} must be 1, 2, 3 or 4")
-    return {code: int(scores[code]) for code in CODES}
+        raise InvalidAnswersError(f"Nilai {', '.join(wrong)} harus bilangan bulat 1, 2, 3 atau 4.")
+    return {code: scores[code] for code in CODES}
 
 
 def round2(value: Fraction | Decimal) -> Decimal:
@@ -210,7 +212,8 @@ def figures_json(figures: Figures) -> dict:
         "elements": [
             {"code": e.code, "name": e.name,
              "nrr": float(e.nrr_shown) if figures.respondents else None,
-             "weighted_nrr": float(round(Decimal(e.weighted.numerator) / Decimal(e.weighted.denominator), 3))
+             "weighted_nrr": float((Decimal(e.weighted.numerator) / Decimal(e.weighted.denominator))
+                                   .quantize(Decimal("0.001"), rounding=ROUND_HALF_UP))
              if figures.respondents else None,
              "priority": e.priority}
             for e in figures.elements

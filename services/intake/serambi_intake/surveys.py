@@ -43,6 +43,9 @@ PAPER_ENTRIES = "survey_paper_entries"  # who typed in which paper questionnaire
 DEFAULT_MAX_AGE = timedelta(days=7)  # IntakeSettings.survey_max_age_days
 
 
+MAX_SUGGESTION = 2000  # characters, counted after scrubbing (SurveyAnswered.suggestion)
+
+
 class SurveyError(Exception):
     """A survey command the invitation's state does not allow."""
 
@@ -79,8 +82,8 @@ def scrub(text: str | None) -> str | None:
     by pattern: the form asks not to write them)."""
     if text is None:
         return None
-    cleaned = redact(text.strip())
-    return cleaned[:2000] or None
+    cleaned = redact(text.replace("\r\n", "\n").strip())
+    return cleaned or None
 
 
 # -- invitations -----------------------------------------------------------------------------

@@ -175,6 +175,10 @@ def test_one_invitation_per_case_one_answer_per_invitation_and_the_report(intake
     assert answer(intake, "x" * 43, {"scores": ALL_FOUR}).status_code == 404
     bad = answer(intake, token, {"scores": {**ALL_FOUR, "U4": 5}})
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "scores"
+    truthy = answer(intake, token, {"scores": {**ALL_FOUR, "U4": True}})
+    assert truthy.status_code == 422 and truthy.json()["errors"][0]["field"].startswith("scores")
+    # a survey answer is small: 16 KiB at most (SERAMBI_MAX_SURVEY_BYTES)
+    assert answer(intake, token, {"scores": ALL_FOUR, "suggestion": "x" * 20_000}).status_code == 413
 
     # a paper questionnaire is the service's, never a case's: a case code is refused (the desk
     # can neither answer nor block a citizen's survey, nor learn whether one answered)

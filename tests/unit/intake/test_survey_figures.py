@@ -140,3 +140,40 @@ def test_instrument_has_the_regulation_wording() -> None:
 def test_periods(day: str, kind: str, period: str) -> None:
     assert survey.period_of(day, kind) == period
     assert day[:7] in survey.months_of(period)
+
+
+def test_scores_are_integers_and_errors_are_in_indonesian() -> None:
+    from pydantic import ValidationError
+    from serambi_intake.api.survey import AnswerIn
+
+    all_four = {f"U{n}": 4 for n in range(1, 10)}
+    for wrong in (True, 4.0, "4"):
+        with pytest.raises(ValidationError):  # JSON true is not the score 1
+            AnswerIn.model_validate({"scores": {**all_four, "U1": wrong}})
+    with pytest.raises(survey.InvalidAnswersError, match=r"^Nilai U2 harus bilangan bulat 1, 2, 3 atau 4\.$"):
+        survey.check_scores({**all_four, "U2": True})
+    with pytest.raises(survey.InvalidAnswersError, match=r"belum dijawab U9"):
+        survey.check_scores({f"U{n}": 4 for n in range(1, 9)})
+
+
+def test_the_suggestion_is_scrubbed_first_then_counted() -> None:
+    from pydantic import ValidationError
+    from serambi_intake.api.survey import AnswerIn
+
+    all_four = {f"U{n}": 4 for n in range(1, 10)}
+    # 2,006 characters typed, 1,997 once the e-mail address is replaced: accepted
+    shrinking = "a" * 1980 + " siti.rahayu@example.go.id"
+    assert len(AnswerIn.model_validate({"scores": all_four, "suggestion": shrinking}).suggestion) == 1997
+    # 1,999 typed, 2,009 once scrubbed: refused, not cut silently
+    with pytest.raises(ValidationError, match="Saran paling banyak 2000 karakter"):
+        AnswerIn.model_validate({"scores": all_four, "suggestion": "x" * 1992 + " a@b.id"})
+    assert AnswerIn.model_validate({"scores": all_four, "suggestion": "a\r\nb"}).suggestion == "a\nb"
+
+
+def test_the_weighted_nrr_is_rounded_half_up() -> None:
+    # 399 × 2 and one 3 on U1: NRR = 801 / 400 = 2.0025, weighted = 0.2225 exactly → 0.223
+    # (round-half-even would show 0.222)
+    responses = [{**{f"U{n}": 4 for n in range(1, 10)}, "U1": 2} for _ in range(399)]
+    responses.append({**{f"U{n}": 4 for n in range(1, 10)}, "U1": 3})
+    [u1, *_] = survey.figures_json(survey.compute(responses))["elements"]
+    assert u1["weighted_nrr"] == 0.223

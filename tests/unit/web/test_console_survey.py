@@ -78,7 +78,7 @@ async def test_the_supervisor_sees_the_figures_of_the_service_and_period_asked_f
     assert "semester 1 tahun 2026" in text and 'id="ikm">94,44<' in text and "A (Sangat Baik)" in text
     assert 'id="sampel">80<' in text and "belum terpenuhi" in text
     assert re.search(r"U3 Unsur 3</th><td>2,50</td><td>0,278</td>\s*<td><strong>Ya</strong>", text)
-    assert "Perbarui papan jadwal." in text and "perempuan 1" in text
+    assert "Perbarui papan jadwal." in text and "Jenis kelamin:\n    Perempuan 1" in text
     assert wrong.status_code == 422 and "Isi periode" in wrong.text
 
 
@@ -130,3 +130,15 @@ async def test_other_roles_do_not_reach_the_survey_screens(intake):
     async with signed_in(url, officer("tim", ["complaint_team"])) as client:
         assert (await client.get("/petugas/pimpinan/survei")).status_code == 403
         assert (await client.get("/petugas/meja/survei")).status_code == 403
+
+
+def test_the_portal_counts_a_suggestions_line_breaks_as_one_character_each() -> None:
+    """A browser posts a textarea's line breaks as CRLF; its maxlength counted each as one."""
+    from serambi_web.api.survei import MAX_SUGGESTION, read_answers
+    from starlette.datastructures import FormData
+
+    lines = "\r\n".join(["a" * 99] * 20)  # 1,980 letters and 19 breaks: 1,999 characters typed
+    posted = FormData([*((f"U{n}", "4") for n in range(1, 10)), ("suggestion", lines)])
+    values, errors, body = read_answers(posted, ELEMENTS)
+    assert errors == {} and len(body["suggestion"]) == 1999 <= MAX_SUGGESTION
+    assert "\r" not in body["suggestion"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, status
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
 from serambi_contracts.survey import (
     AgeBand,
     Education,
@@ -16,7 +16,7 @@ from serambi_contracts.survey import (
     SurveyService,
 )
 from serambi_kit.auth import Officer, require_roles
-from serambi_kit.bodylimit import ChecksFirstRoute
+from serambi_kit.bodylimit import ChecksFirstRoute, body_limit
 from serambi_kit.ratelimit import rate_limited
 
 from .. import survey, surveys
@@ -50,10 +50,18 @@ class ProfileIn(BaseModel):
 
 class AnswerIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    scores: dict[str, int] = Field(description="U1..U9, each 1-4")
+    scores: dict[str, StrictInt] = Field(description="U1..U9, each the integer 1-4 (not true, not 4.0)")
     profile: ProfileIn = Field(default_factory=ProfileIn)
-    suggestion: str | None = Field(default=None, max_length=2000,
-                                   description="saran; e-mail addresses, phone numbers and NIKs are removed")
+    suggestion: str | None = Field(default=None, description="saran, at most 2,000 characters once "
+                                   "e-mail addresses, phone numbers and NIKs are removed")
+
+    @field_validator("suggestion")
+    @classmethod
+    def _scrubbed_then_counted(cls, value: str | None) -> str | None:
+        cleaned = surveys.scrub(value)
+        if cleaned is not None and len(cleaned) > surveys.MAX_SUGGESTION:
+            raise ValueError(f"Saran paling banyak {surveys.MAX_SUGGESTION} karakter.")
+        return cleaned
 
     @field_validator("scores")
     @classmethod
@@ -93,7 +101,7 @@ async def get_survey(token: SurveyToken, request: Request) -> dict[str, Any]:
 
 
 @router.post("/survey", status_code=status.HTTP_201_CREATED,
-             dependencies=[Depends(rate_limited("submissions"))],
+             dependencies=[Depends(rate_limited("submissions")), Depends(body_limit("max_survey_bytes"))],
              responses={404: {"description": "no survey with this token"},
                         409: {"description": "this case's survey was answered already"}})
 async def answer_survey(token: SurveyToken, body: AnswerIn, request: Request) -> dict[str, Any]:
@@ -111,7 +119,8 @@ async def answer_survey(token: SurveyToken, body: AnswerIn, request: Request) ->
     return {"status": "answered", "service": answer.service.value}
 
 
-@router.post("/officer/survey/paper", status_code=status.HTTP_201_CREATED)
+@router.post("/officer/survey/paper", status_code=status.HTTP_201_CREATED,
+             dependencies=[Depends(body_limit("max_survey_bytes"))])
 async def record_paper(body: PaperIn, request: Request, officer: Desk) -> dict[str, Any]:
     """Record a paper questionnaire (role desk) for ``service``: an answer of its own, never a
     case's online invitation. The officer who typed it is kept for audit, not in the answer."""

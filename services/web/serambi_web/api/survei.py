@@ -45,6 +45,8 @@ def read_answers(posted: FormData, elements: list[dict[str, Any]],
                  extra: tuple[str, ...] = ()) -> tuple[dict[str, str], dict[str, str], dict[str, Any]]:
     """The posted questionnaire: (values as typed, errors in Indonesian, intake's JSON body)."""
     values = {name: text(posted, name) for name in (*CODES, *PROFILE, "suggestion", *extra)}
+    # a browser posts a textarea's line breaks as CRLF; its maxlength counted each as one
+    values["suggestion"] = values["suggestion"].replace("\r\n", "\n")
     names = {element["code"]: element["name"] for element in elements}
     errors = {code: f"{code} ({names.get(code, code)}): pilih salah satu jawaban." for code in CODES
               if values[code] not in ("1", "2", "3", "4")}

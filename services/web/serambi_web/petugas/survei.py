@@ -106,6 +106,6 @@ async def figures(request: Request, officer: Supervisor) -> Response:
         params={"service": service, "period": period})
     return render(request, "petugas/pimpinan/survei.html", {
         "ROLE_NAMES": ROLE_NAMES, "area": SUPERVISOR, "officer": officer, "report": report,
-        "service": service, "period": period, "services": SERVICES, "errors": errors,
+        "service": service, "period": period, "services": SERVICES, "errors": errors, "profile": PROFILE,
         "label": period_label(period), "number": number, "CATEGORIES": CATEGORIES,
     }, 422 if errors else 200, private=True)
