@@ -16,7 +16,8 @@ reader sees). The sample size is Krejcie and Morgan's, which the regulation refe
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
@@ -76,6 +77,8 @@ CATEGORIES = (
 )
 #: how many of the lowest elements are flagged as priorities for improvement (see _priorities)
 PRIORITIES = 3
+#: a report's period: a year, a semester or a month
+PERIOD = r"^[0-9]{4}(-(0[1-9]|1[0-2]|S[12]))?$"
 # Below this many respondents in a report, its per-element figures, IKM, profile and suggestions
 # would be one or a few people's own answers: they are withheld (the count is still shown).
 MIN_RESPONDENTS = 5
@@ -238,30 +241,13 @@ def withheld(report: dict) -> dict:
     }
 
 
-def period_of(day_iso: str, kind: str) -> str:
-    """The period key of a day (``YYYY-MM-DD``): month ``2026-03``, semester ``2026-S1``,
-    year ``2026``."""
-    year, month = day_iso[:4], int(day_iso[5:7])
-    if kind == "month":
-        return day_iso[:7]
-    if kind == "semester":
-        return f"{year}-S{1 if month <= 6 else 2}"
-    if kind == "year":
-        return year
-    raise ValueError(f"period: month, semester or year, not {kind!r}")
-
-
 def months_of(period: str) -> list[str]:
-    """The months (``YYYY-MM``) of a period key."""
-    if len(period) == 7 and period[4] == "-" and period[5:].isdigit():
-        return [period]
-    if len(period) == 7 and period[5] == "S" and period[6] in "12":
+    """The months (``YYYY-MM``) of a period key (:data:`PERIOD`)."""
+    if not re.fullmatch(PERIOD, period):
+        raise ValueError(f"period: YYYY, YYYY-S1, YYYY-S2 or YYYY-MM, not {period!r}")
+    if len(period) == 4:
+        return [f"{period}-{m:02d}" for m in range(1, 13)]
+    if period[5] == "S":
         first = 1 if period[6] == "1" else 7
         return [f"{period[:4]}-{m:02d}" for m in range(first, first + 6)]
-    if len(period) == 4 and period.isdigit():
-        return [f"{period}-{m:02d}" for m in range(1, 13)]
-    raise ValueError(f"period: YYYY, YYYY-S1, YYYY-S2 or YYYY-MM, not {period!r}")
-
-
-def lowest(figures: Figures) -> Sequence[ElementFigure]:
-    return sorted(figures.elements, key=lambda e: (e.nrr, e.code))
+    return [period]

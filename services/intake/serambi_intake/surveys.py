@@ -16,9 +16,9 @@ import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from pymongo.asynchronous.database import AsyncDatabase
+from serambi_calendar import WIB
 from serambi_contracts import AggregateRef, Event
 from serambi_contracts.survey import (
     RespondentProfile,
@@ -36,9 +36,6 @@ from serambi_kit.pii import Vault
 from . import survey
 from .projections import REQUESTS, SURVEY_INVITATIONS_COLLECTION, SURVEY_RESPONSES_COLLECTION
 
-WIB = ZoneInfo("Asia/Pontianak")
-INVITATIONS = SURVEY_INVITATIONS_COLLECTION
-RESPONSES = SURVEY_RESPONSES_COLLECTION
 PAPER_ENTRIES = "survey_paper_entries"  # who typed in which paper questionnaire (audit, intake only)
 DEFAULT_MAX_AGE = timedelta(days=7)  # IntakeSettings.survey_max_age_days
 
@@ -150,7 +147,7 @@ async def request_subject_keys(db: AsyncDatabase, tracking_code: str) -> list[st
 
 
 async def invitation_by_token(db: AsyncDatabase, vault: Vault, token: str) -> dict[str, Any] | None:
-    return await db[INVITATIONS].find_one({"token_hmac": token_hmac(vault, token)})
+    return await db[SURVEY_INVITATIONS_COLLECTION].find_one({"token_hmac": token_hmac(vault, token)})
 
 
 async def answered(store: EventStore, response_id: str) -> bool:
@@ -214,8 +211,8 @@ async def report(db: AsyncDatabase, service: SurveyService, period: str) -> dict
     audiences held, complaints closed); the sample size is Krejcie–Morgan's for it."""
     months = survey.months_of(period)
     where = {"service": service.value, "month": {"$in": months}}
-    population = await db[INVITATIONS].count_documents(where)
-    responses = [doc async for doc in db[RESPONSES].find(where).sort("answered_on", 1)]
+    population = await db[SURVEY_INVITATIONS_COLLECTION].count_documents(where)
+    responses = [doc async for doc in db[SURVEY_RESPONSES_COLLECTION].find(where).sort("answered_on", 1)]
     figures = survey.compute(doc["scores"] for doc in responses)
     profile: dict[str, dict[str, int]] = {}
     for doc in responses:

@@ -171,6 +171,7 @@ def test_one_invitation_per_case_one_answer_per_invitation_and_the_report(intake
     assert again.status_code == 409
     assert again.json()["errors"][0]["message"].startswith("Survei untuk layanan ini sudah diisi")
     assert survey(intake, token).json()["answered"] is True
+    assert survey(intake, token).json()["message"].startswith("Survei untuk layanan ini sudah diisi")
     assert survey(intake, "x" * 43).status_code == 404
     assert answer(intake, "x" * 43, {"scores": ALL_FOUR}).status_code == 404
     bad = answer(intake, token, {"scores": {**ALL_FOUR, "U4": 5}})

@@ -13,7 +13,12 @@ from datetime import UTC, datetime
 import pytest
 from serambi_contracts.survey import RespondentProfile, SurveyService
 from serambi_intake import surveys
-from serambi_intake.projections import REQUESTS, SURVEY_INVITATIONS, SURVEY_RESPONSES
+from serambi_intake.projections import (
+    REQUESTS,
+    SURVEY_INVITATIONS,
+    SURVEY_INVITATIONS_COLLECTION,
+    SURVEY_RESPONSES,
+)
 from serambi_kit.eventstore import JetStreamEventStore
 from serambi_kit.pii import Vault
 from serambi_kit.projections import apply_change
@@ -47,7 +52,7 @@ async def test_an_invitation_takes_one_answer_and_the_report_counts_it(nc, mongo
     code = f"AUD-2026-{uuid.uuid4().int % 10**9:09d}"
     assert await surveys.invite(store, vault, SurveyService.AUDIENSI, code, NOW, now=NOW)
     await project(store, mongo_db, surveys.invitation_ref(code), SURVEY_INVITATIONS)
-    invitation = await mongo_db[surveys.INVITATIONS].find_one({"_id": code})
+    invitation = await mongo_db[SURVEY_INVITATIONS_COLLECTION].find_one({"_id": code})
     assert invitation["month"] == "2026-03" and "token" not in invitation  # intake keeps no token
     [event] = (await store.load(surveys.invitation_ref(code))).payloads
     token = await vault.reveal(event.token)  # the notifier's link

@@ -133,13 +133,18 @@ def test_instrument_has_the_regulation_wording() -> None:
     assert all(len(e.answers) == 4 for e in survey.ELEMENTS)
 
 
-@pytest.mark.parametrize(("day", "kind", "period"), [
-    ("2026-03-31", "month", "2026-03"), ("2026-06-30", "semester", "2026-S1"),
-    ("2026-07-01", "semester", "2026-S2"), ("2026-12-07", "year", "2026"),
+@pytest.mark.parametrize(("period", "months"), [
+    ("2026-03", ["2026-03"]), ("2026-S1", [f"2026-{m:02d}" for m in range(1, 7)]),
+    ("2026-S2", [f"2026-{m:02d}" for m in range(7, 13)]), ("2026", [f"2026-{m:02d}" for m in range(1, 13)]),
 ])
-def test_periods(day: str, kind: str, period: str) -> None:
-    assert survey.period_of(day, kind) == period
-    assert day[:7] in survey.months_of(period)
+def test_periods(period: str, months: list[str]) -> None:
+    assert survey.months_of(period) == months
+
+
+@pytest.mark.parametrize("period", ["2026-13", "2026-S3", "26", "2026-3", "2026-00"])
+def test_a_period_outside_the_pattern_is_refused(period: str) -> None:
+    with pytest.raises(ValueError, match="period"):
+        survey.months_of(period)
 
 
 def test_scores_are_integers_and_errors_are_in_indonesian() -> None:

@@ -28,7 +28,7 @@ Desk = Annotated[Officer, Depends(require_roles("desk", "admin"))]
 Supervisor = Annotated[Officer, Depends(require_roles("supervisor", "admin"))]
 ALREADY = "Survei untuk layanan ini sudah diisi. Setiap layanan hanya dapat dinilai satu kali. Terima kasih."
 UNKNOWN = "Survei tidak ditemukan. Periksa kembali tautan dari email atau SMS Anda."
-PERIOD = r"^[0-9]{4}(-(0[1-9]|1[0-2]|S[12]))?$"
+PERIOD = survey.PERIOD
 
 
 def _error(code: int, field: str, rule: str, message: str) -> HTTPException:
@@ -97,7 +97,8 @@ async def get_survey(token: SurveyToken, request: Request) -> dict[str, Any]:
     if invitation is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, UNKNOWN)
     done = await surveys.answered(runtime.store, surveys.response_id_for(runtime.vault, token))
-    return {"service": invitation["service"], "answered": done, "elements": instrument()}
+    return {"service": invitation["service"], "answered": done, "elements": instrument(),
+            **({"message": ALREADY} if done else {})}
 
 
 @router.post("/survey", status_code=status.HTTP_201_CREATED,
@@ -110,8 +111,8 @@ async def answer_survey(token: SurveyToken, body: AnswerIn, request: Request) ->
     runtime = request.app.state.runtime
     try:
         answer = await surveys.answer_online(
-            runtime.store, runtime.db, runtime.vault, token, body.scores, RespondentProfile(**body.profile.model_dump()),
-            body.suggestion, surveys.now_utc())
+            runtime.store, runtime.db, runtime.vault, token, body.scores,
+            RespondentProfile(**body.profile.model_dump()), body.suggestion, surveys.now_utc())
     except surveys.NoInvitationError:
         raise HTTPException(status.HTTP_404_NOT_FOUND, UNKNOWN) from None
     except surveys.AlreadyAnsweredError:

@@ -37,7 +37,6 @@ PROFILE = {
         ("wirausaha", "Wirausaha"), ("lainnya", "Lainnya")]),
 }
 SERVICES = {"audiensi": "fasilitasi audiensi", "pengaduan": "pengaduan"}
-ALREADY = "Survei untuk layanan ini sudah diisi. Setiap layanan hanya dapat dinilai satu kali. Terima kasih."
 MAX_SUGGESTION = 2000
 
 
@@ -85,8 +84,9 @@ def _page(request: Request, survey: dict[str, Any], values: dict[str, str],
     }, status_code, private=True)
 
 
-def _done(request: Request, status_code: int, already: bool) -> HTMLResponse:
-    return render(request, "survei-selesai.html", {"already": already, "message": ALREADY},
+def _done(request: Request, status_code: int, message: str | None = None) -> HTMLResponse:
+    """Thanks (201), or intake's own "already answered" message relayed (409)."""
+    return render(request, "survei-selesai.html", {"already": message is not None, "message": message},
                   status_code, private=True)
 
 
@@ -113,7 +113,7 @@ async def questionnaire(request: Request, portal: PortalDep) -> HTMLResponse:
     if survey is None:
         return _unknown(request)
     if survey["answered"]:
-        return _done(request, 409, already=True)
+        return _done(request, 409, survey.get("message", ""))
     return _page(request, survey, {}, {})
 
 
@@ -131,8 +131,8 @@ async def answer(request: Request, portal: PortalDep) -> HTMLResponse:
         await portal.intake.answer_survey(token, body)
     except ApiError as exc:
         if exc.status == 409:
-            return _done(request, 409, already=True)
+            return _done(request, 409, exc.errors[0]["message"] if exc.errors else exc.detail)
         if exc.status == 404:
             return _unknown(request)
         raise
-    return _done(request, 201, already=False)
+    return _done(request, 201)

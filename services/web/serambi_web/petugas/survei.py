@@ -22,7 +22,7 @@ from .session import PATH
 DESK = next(area for area in AREAS if area.slug == "meja")
 SUPERVISOR = next(area for area in AREAS if area.slug == "pimpinan")
 SERVICES = {"audiensi": "Fasilitasi audiensi", "pengaduan": "Pengaduan"}
-PERIOD = r"^(19|20|21)\d\d(-(0[1-9]|1[0-2]|S[12]))?$"
+PERIOD = r"^[0-9]{4}(-(0[1-9]|1[0-2]|S[12]))?$"  # intake's survey.PERIOD
 CATEGORIES = {"A": "Sangat Baik", "B": "Baik", "C": "Kurang Baik", "D": "Tidak Baik"}
 
 desk_router = APIRouter(prefix="/meja", route_class=ConsoleRoute)
