@@ -22,12 +22,14 @@ from .scheduling import (
     AudienceRequestedV1,
 )
 from .sla import ClockDue, SLABreached, SLAWarning
+from .survey import SURVEY_EVENTS
 
 EVENTS: tuple[type[Event], ...] = (
     GuestRegistered,
     RequestSubmitted,
     RequestWithdrawn,
     RequestLinkRequested,
+    *SURVEY_EVENTS,
     *AUDIENCE_EVENTS,
     *RESOURCE_EVENTS,
     *BOOKING_EVENTS,

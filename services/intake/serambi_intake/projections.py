@@ -23,11 +23,14 @@ from serambi_contracts.scheduling import (
     AudienceRescheduled,
     AudienceScheduled,
 )
+from serambi_contracts.survey import SurveyAnswered, SurveyInvited
 from serambi_kit.eventstore import RecordedEvent
 from serambi_kit.projections import Change, Projection
 
 REQUESTS = "requests"
 GUESTS = "guests"
+SURVEY_INVITATIONS_COLLECTION = "survey_invitations"
+SURVEY_RESPONSES_COLLECTION = "survey_responses"
 WIB = ZoneInfo("Asia/Pontianak")
 
 
@@ -167,8 +170,40 @@ REQUEST_VIEWS = Projection(
 GUEST_BOOK = Projection(
     collection=GUESTS, sources=("intake.guest",), projectors={GuestRegistered: on_guest_registered}
 )
-PROJECTIONS = (REQUEST_VIEWS, GUEST_BOOK)
+
+
+def on_survey_invited(event: SurveyInvited, recorded: RecordedEvent) -> Change:
+    """An invitation: the report's population (by month, WIB) and the token's keyed hash to find
+    it. Not the sealed token: intake never needs it back, and holding it would link every answer
+    to its case."""
+    return Change(event.case_code, {"$set": {
+        "service": event.service.value,
+        "invited_at": event.invited_at,
+        "month": event.invited_at.astimezone(WIB).strftime("%Y-%m"),
+        "token_hmac": event.token_hmac,
+    }})
+
+
+def on_survey_answered(event: SurveyAnswered, recorded: RecordedEvent) -> Change:
+    return Change(event.response_id, {"$set": {
+        "service": event.service.value,
+        "channel": event.channel.value,
+        "answered_on": event.answered_on.isoformat(),
+        "month": event.answered_on.isoformat()[:7],
+        "scores": event.scores.by_code(),
+        "profile": event.profile.model_dump(mode="json"),
+        "suggestion": event.suggestion,
+    }})
+
+
+SURVEY_INVITATIONS = Projection(collection=SURVEY_INVITATIONS_COLLECTION, sources=("intake.survey",),
+                                projectors={SurveyInvited: on_survey_invited})
+SURVEY_RESPONSES = Projection(collection=SURVEY_RESPONSES_COLLECTION, sources=("intake.response",),
+                              projectors={SurveyAnswered: on_survey_answered})
+PROJECTIONS = (REQUEST_VIEWS, GUEST_BOOK, SURVEY_INVITATIONS, SURVEY_RESPONSES)
 INDEXES = {
     REQUESTS: ["submitted_at", "institution", "audience_status", "withdrawn_at", "documents.document_id"],
     GUESTS: ["day"],
+    SURVEY_INVITATIONS_COLLECTION: ["token_hmac", "month"],
+    SURVEY_RESPONSES_COLLECTION: ["month"],
 }

@@ -24,6 +24,13 @@ class IntakeSettings(ServiceSettings, IdempotencySettings):
         "default: SERAMBI_PUBLIC_BASE_URL when set",
     )
     pending_document_minutes: int = Field(default=60, ge=1, description="sweep after this long")
+    max_survey_bytes: int = Field(default=16_384, ge=1_000,
+                                  description="a survey answer's body (POST /api/v1/survey, paper)")
+    survey_max_age_days: int = Field(
+        default=7, ge=1,
+        description="an audience held or a complaint closed longer ago than this is not invited to "
+        "the satisfaction survey (the consumers read their streams from the start when first deployed)",
+    )
 
     def derive_addresses(self) -> None:
         if "scheduling_public_url" not in self.model_fields_set and self.public_base_url:

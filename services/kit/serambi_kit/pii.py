@@ -89,6 +89,13 @@ class Vault:
         normalised = identifier.strip().lower().encode()
         return hmac.new(self._lookup_key, normalised, hashlib.sha256).hexdigest()
 
+    def keyed_digest(self, purpose: str, value: str) -> str:
+        """HMAC-SHA-256 of ``value`` as it is (not normalised) for ``purpose``, under a key
+        derived from the master key: a secret's public fingerprint that someone holding the
+        secret cannot compute (a survey token's, in the survey's public event)."""
+        message = purpose.encode() + b"\0" + value.encode()
+        return hmac.new(self._lookup_key, message, hashlib.sha256).hexdigest()
+
     async def new_subject(self, identifiers: Iterable[str | None] = (),
                           found_with: Iterable[str] = ()) -> str:
         """Create a data key for a new data subject; ``identifiers`` make it findable for erasure.

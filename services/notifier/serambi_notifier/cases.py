@@ -17,6 +17,7 @@ from serambi_contracts import complaints as c
 from serambi_contracts import scheduling as s
 from serambi_contracts.intake import RequestSubmitted
 from serambi_contracts.sla import SLABreached, SLAWarning
+from serambi_contracts.survey import SurveyInvited, SurveyService
 from serambi_kit.eventstore import RecordedEvent
 
 from .projections import CASES, case_id
@@ -33,6 +34,7 @@ CLOCK_LABELS = {
 AUDIENCE_POSITION = "_applied.scheduling_audience"
 TOKEN = "access_token"  # noqa: S105 — the context path of the citizen's token (tracking links)
 THREAD = "email_thread"  # the context path of a complainant's e-mail thread (replies in it)
+SURVEY_TOKEN = "survey_token"  # noqa: S105 — the context path of a survey invitation's token
 TOPIC = "case.topic"  # a request's topic, the requester's own words (sealed)
 
 
@@ -107,6 +109,8 @@ async def case_info(db: AsyncDatabase, recorded: RecordedEvent) -> CaseInfo:
         )
     if isinstance(event, SLAWarning | SLABreached):
         return await _sla_info(db, recorded)
+    if isinstance(event, SurveyInvited):
+        return await _survey_info(db, event)
     if recorded.ref.key == "scheduling.audience":
         return await _audience_info(db, recorded)
     if recorded.ref.key == "intake.request":
@@ -214,3 +218,21 @@ async def _sla_info(db: AsyncDatabase, recorded: RecordedEvent) -> CaseInfo:
     label = CLOCK_LABELS.get(event.clock, event.clock.replace("_", " "))
     handlers = tuple(h for h in (doc.get("assignee"), doc.get("team")) if h)
     return CaseInfo(event.case_id, context=_context(case, clock_label=label), handlers=handlers)
+
+
+async def _survey_info(db: AsyncDatabase, event: SurveyInvited) -> CaseInfo:
+    """A survey invitation goes to the case's citizen: the requester of an audience, the
+    complainant of a complaint (an anonymous one without contact gets nothing)."""
+    code = event.case_code
+    if event.service is SurveyService.AUDIENSI:
+        doc, case = await _request_info(db, code)
+        role, sealed = "requester", _topic_of(doc or {})
+    else:
+        doc = await _doc(db, "complaint", code)
+        case, role, sealed = _case(doc), "complainant", {}
+    if doc is None or "contact" not in doc:
+        return CaseInfo(code, missing=f"{event.service.value} {code} not projected yet")
+    case["tracking_code"] = code
+    context = _context(case, service=event.service.value)
+    return CaseInfo(code, role, doc["contact"], context,
+                    sealed={**sealed, SURVEY_TOKEN: _dump(event.token)})

@@ -17,7 +17,7 @@ from typing import Any
 from serambi_contracts.notifier import RecipientKind
 from serambi_kit.logging import get_logger
 
-from .cases import THREAD, TOKEN
+from .cases import SURVEY_TOKEN, THREAD, TOKEN
 from .channels import TransientDeliveryError
 from .channels.email import Attachment, Email
 from .ics import Invitation, invitation_ics
@@ -66,7 +66,7 @@ class Composer:
     def context(self, planned: Planned) -> dict[str, Any]:
         """The template context with the attachment flags decided."""
         context = dict(planned.context)
-        context["links"] = {"status": self._status_link(planned)}
+        context["links"] = {"status": self._status_link(planned), "survey": self._survey_link(planned)}
         context["invitation"] = self._calendar_method(planned) is not None
         letter = getattr(context["event"], "answer_letter", None)
         context["letter"] = {
@@ -165,6 +165,13 @@ class Composer:
     def _letter_url(self, document_id: str) -> str | None:
         base = self.settings.letters_base_url
         return f"{base.rstrip('/')}/{document_id}" if base else None
+
+    def _survey_link(self, planned: Planned) -> str | None:
+        """The survey page of an invitation (SurveyInvited), with its token; None otherwise."""
+        token = planned.context.get(SURVEY_TOKEN)
+        if planned.recipient_kind is not RecipientKind.CITIZEN or not token or not self.settings.survey_url:
+            return None
+        return self.settings.survey_url.format(token=token)
 
     def _status_link(self, planned: Planned) -> str | None:
         """The citizen's tracking page, with their access token in the fragment (``#t=…``:

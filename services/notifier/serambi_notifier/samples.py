@@ -22,10 +22,12 @@ from serambi_contracts.intake import (
     RequestSubmitted,
 )
 from serambi_contracts.sla import SLABreached, SLAWarning
+from serambi_contracts.survey import SurveyInvited, SurveyService
 
 SUBMITTED = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # Monday 09:00 WIB
 DUE = datetime(2026, 3, 5, 9, 0, tzinfo=UTC)  # Thursday 16:00 WIB
 STARTS = datetime(2026, 3, 4, 2, 0, tzinfo=UTC)  # Wednesday 09:00 WIB
+SURVEY_TOKEN = "Sv3yT0k3n-Aq9Wx2Lp7Rn4Bm8Kc1Hd6Jf5Gz0Ue_Ty3Io"  # noqa: S105 — a sample
 ACCESS_TOKEN = "q7Rk2Lw9Xv4Tn8Ys1Pb6Hc3Jd5Mf0Gz-Ae_Uo2Ki7Wq"  # noqa: S105 — a sample, 43 URL-safe characters
 
 
@@ -203,3 +205,11 @@ def sla_breached(case_id: str, clock: str = "ringan") -> SLABreached:
     return SLABreached(case_id=case_id, clock=clock, started_at=SUBMITTED,
                        due_at=SUBMITTED + timedelta(hours=3),
                        breached_at=SUBMITTED + timedelta(hours=3))
+
+
+async def survey_invited(vault: Any, code: str, service: SurveyService,
+                         token: str = SURVEY_TOKEN) -> SurveyInvited:
+    key = await vault.new_subject()
+    return SurveyInvited(case_code=code, service=service, invited_at=SUBMITTED + timedelta(days=3),
+                         token_hmac=hashlib.sha256(b"sample-hmac:" + token.encode()).hexdigest(),
+                         token=await vault.seal(key, token))

@@ -31,6 +31,7 @@ PUBLIC_PATHS = {
     "request_status_url": "/lacak/audiensi/{tracking_code}",
     "complaint_status_url": "/lacak/pengaduan/{tracking_code}",
     "letters_base_url": "/api/v1/letters",
+    "survey_url": "/survei/{token}",
 }
 LOCAL_PORTAL = "http://127.0.0.1:8000"
 
@@ -104,6 +105,11 @@ class NotifierSettings(ServiceSettings):
         default=f"{LOCAL_PORTAL}{PUBLIC_PATHS['complaint_status_url']}",
         description="the portal page where a complainant follows the complaint (the access token "
         "is added as #t=…); default: under SERAMBI_PUBLIC_BASE_URL when set; empty: no link",
+    )
+    survey_url: str | None = Field(
+        default=f"{LOCAL_PORTAL}{PUBLIC_PATHS['survey_url']}",
+        description="the portal page where a citizen answers the satisfaction survey ({token}: "
+        "the invitation's survey token); default: under SERAMBI_PUBLIC_BASE_URL when set; empty: no link",
     )
     letters_base_url: str | None = Field(
         default=f"http://127.0.0.1:8002{PUBLIC_PATHS['letters_base_url']}",

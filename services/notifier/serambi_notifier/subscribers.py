@@ -22,9 +22,11 @@ CASE_CONSUMERS = tuple(
 )
 #: what only the notices need (no case to project): the hosts' day lists
 NOTIFY_ONLY = {"scheduling": ("scheduling.daylist.*.HostDayListDue",)}
-NOTIFY_CONSUMERS = tuple(
-    ConsumerSpec("notifier", f"notify-{context}", context, (subject, *NOTIFY_ONLY.get(context, ())))
-    for context, subject in STREAMS
+NOTIFY_CONSUMERS = (
+    *(ConsumerSpec("notifier", f"notify-{context}", context, (subject, *NOTIFY_ONLY.get(context, ())))
+      for context, subject in STREAMS),
+    # the satisfaction survey's invitations (intake), to the case's citizen
+    ConsumerSpec("notifier", "notify-survey", "intake", ("intake.survey.>",)),
 )
 
 

@@ -8,6 +8,7 @@ import pytest
 from notifier_fakes import project, recorded
 from serambi_contracts import AggregateRef
 from serambi_contracts.notifier import Channel
+from serambi_contracts.survey import SurveyService
 from serambi_notifier import gsm7, samples, subscriptions
 from serambi_notifier.compose import Composer
 from serambi_notifier.planning import Planner
@@ -19,7 +20,7 @@ CODE = "AUD-2026-000011"
 COMPLAINT = AggregateRef("complaints", "complaint", "ADU-2026-000011")
 REQUEST = AggregateRef("intake", "request", CODE)
 AUDIENCE = AggregateRef("scheduling", "audience", CODE)
-WITH_LINK = {"request_acknowledged", "complaint_acknowledged", "tracking_link"}
+WITH_LINK = {"request_acknowledged", "complaint_acknowledged", "tracking_link", "survey_invitation"}
 
 
 async def every_event(vault, db, topic="Hilirisasi produk lada"):
@@ -59,7 +60,9 @@ async def every_event(vault, db, topic="Hilirisasi produk lada"):
     # the hosts' day lists have no case (the notifier projects nothing of them)
     events.append(recorded(AggregateRef("scheduling", "daylist", "H1-20260304"),
                            samples.host_day_list_due("H1"), version=1))
-    return events
+    return events + [  # the notifier keeps no read model of invitations
+        recorded(AggregateRef("intake", "survey", code), await samples.survey_invited(vault, code, service))
+        for code, service in ((CODE, SurveyService.AUDIENSI), (COMPLAINT.id, SurveyService.PENGADUAN))]
 
 
 @pytest.mark.parametrize("language", ["id", "en"])

@@ -1,5 +1,5 @@
-"""Intake's HTTP API: the public routes and the information desk's."""
+"""Intake's HTTP API: the public routes, the information desk's and the satisfaction survey's."""
 
-from . import officer, public
+from . import officer, public, survey
 
-ROUTERS = (public.router, officer.router)
+ROUTERS = (public.router, officer.router, survey.router)

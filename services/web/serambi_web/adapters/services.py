@@ -31,6 +31,14 @@ class Intake(Backend):
     async def resend_link(self, code: str) -> None:
         await _resend(self, f"/api/v1/requests/{code}/resend-link")
 
+    async def survey(self, token: str) -> dict[str, Any] | None:
+        """The satisfaction survey an invitation's token opens; None for an unknown token."""
+        return await self.found("GET", "/api/v1/survey", headers={"X-Survey-Token": token})
+
+    async def answer_survey(self, token: str, answer: dict[str, Any]) -> dict[str, Any]:
+        """Raises ``ApiError`` 409 when the survey was answered already, 404 for an unknown token."""
+        return await self.json("POST", "/api/v1/survey", headers={"X-Survey-Token": token}, json=answer)
+
 
 class Complaints(Backend):
     async def submit(self, fields: list[tuple[str, str]], files: Files,

@@ -17,7 +17,7 @@ from serambi_kit.logging import get_logger
 
 from ..adapters.backend import BackendUnavailable
 from ..api.deps import checked_form, portal_of, render
-from . import admin, drafts, meja, pengaduan, penjadwalan, pimpinan, pimpinan_laporan
+from . import admin, drafts, meja, pengaduan, penjadwalan, pimpinan, pimpinan_laporan, survei
 from .access import (
     AREAS,
     ROLE_NAMES,
@@ -149,6 +149,8 @@ def _area_route(area: Area) -> None:
 
 router.include_router(pimpinan.router)  # before the placeholder pages it replaces
 router.include_router(pimpinan_laporan.router)
+router.include_router(survei.supervisor_router)
+router.include_router(survei.desk_router)
 router.include_router(admin.router)  # before the placeholder pages it replaces
 router.include_router(meja.router)  # before the placeholder pages it replaces
 router.include_router(penjadwalan.router)  # before the placeholder pages it replaces

@@ -1,0 +1,144 @@
+"""The satisfaction survey's API: the public questionnaire (by the invitation's token), the
+desk's paper questionnaires and the supervisor's report."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, status
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
+from serambi_contracts.survey import (
+    AgeBand,
+    Education,
+    Occupation,
+    RespondentProfile,
+    Sex,
+    SurveyService,
+)
+from serambi_kit.auth import Officer, require_roles
+from serambi_kit.bodylimit import ChecksFirstRoute, body_limit
+from serambi_kit.ratelimit import rate_limited
+
+from .. import survey, surveys
+
+router = APIRouter(prefix="/api/v1", tags=["survey"], route_class=ChecksFirstRoute)
+SurveyToken = Annotated[str, Header(alias="X-Survey-Token", min_length=16, max_length=128,
+                                    pattern=r"^[A-Za-z0-9_-]+$")]
+Desk = Annotated[Officer, Depends(require_roles("desk", "admin"))]
+Supervisor = Annotated[Officer, Depends(require_roles("supervisor", "admin"))]
+ALREADY = "Survei untuk layanan ini sudah diisi. Setiap layanan hanya dapat dinilai satu kali. Terima kasih."
+UNKNOWN = "Survei tidak ditemukan. Periksa kembali tautan dari email atau SMS Anda."
+PERIOD = survey.PERIOD
+
+
+def _error(code: int, field: str, rule: str, message: str) -> HTTPException:
+    return HTTPException(code, {"errors": [{"field": field, "rule": rule, "message": message}]})
+
+
+class ProfileIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    age_band: AgeBand | None = None
+    sex: Sex | None = None
+    education: Education | None = None
+    occupation: Occupation | None = None
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _blank_is_absent(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+
+class AnswerIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    scores: dict[str, StrictInt] = Field(description="U1..U9, each the integer 1-4 (not true, not 4.0)")
+    profile: ProfileIn = Field(default_factory=ProfileIn)
+    suggestion: str | None = Field(default=None, description="saran, at most 2,000 characters once "
+                                   "e-mail addresses, phone numbers and NIKs are removed")
+
+    @field_validator("suggestion")
+    @classmethod
+    def _scrubbed_then_counted(cls, value: str | None) -> str | None:
+        cleaned = surveys.scrub(value)
+        if cleaned is not None and len(cleaned) > surveys.MAX_SUGGESTION:
+            raise ValueError(f"Saran paling banyak {surveys.MAX_SUGGESTION} karakter.")
+        return cleaned
+
+    @field_validator("scores")
+    @classmethod
+    def _nine_scores(cls, value: dict[str, int]) -> dict[str, int]:
+        try:
+            return survey.check_scores(value)
+        except survey.InvalidAnswersError as exc:
+            raise ValueError(str(exc)) from None
+
+
+class PaperIn(AnswerIn):
+    service: SurveyService = Field(description="the service the questionnaire rates")
+
+
+def instrument() -> list[dict[str, Any]]:
+    return [{"code": e.code, "name": e.name, "question": e.question,
+             "answers": [{"score": n, "label": label} for n, label in enumerate(e.answers, 1)]}
+            for e in survey.ELEMENTS]
+
+
+@router.get("/survey/instrument")
+async def get_instrument() -> dict[str, Any]:
+    """The questionnaire: the nine elements, each with its four answers (PermenPANRB 14/2017)."""
+    return {"elements": instrument()}
+
+
+@router.get("/survey", dependencies=[Depends(rate_limited("lookups"))])
+async def get_survey(token: SurveyToken, request: Request) -> dict[str, Any]:
+    """The survey an invitation's token opens (header ``X-Survey-Token``): its service, whether
+    it was answered, and the questionnaire."""
+    runtime = request.app.state.runtime
+    invitation = await surveys.invitation_by_token(runtime.db, runtime.vault, token)
+    if invitation is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, UNKNOWN)
+    done = await surveys.answered(runtime.store, surveys.response_id_for(runtime.vault, token))
+    return {"service": invitation["service"], "answered": done, "elements": instrument(),
+            **({"message": ALREADY} if done else {})}
+
+
+@router.post("/survey", status_code=status.HTTP_201_CREATED,
+             dependencies=[Depends(rate_limited("submissions")), Depends(body_limit("max_survey_bytes"))],
+             responses={404: {"description": "no survey with this token"},
+                        409: {"description": "this case's survey was answered already"}})
+async def answer_survey(token: SurveyToken, body: AnswerIn, request: Request) -> dict[str, Any]:
+    """Answer the survey once (header ``X-Survey-Token``). Anonymous: the answer does not name
+    the case or the person. A second answer is 409."""
+    runtime = request.app.state.runtime
+    try:
+        answer = await surveys.answer_online(
+            runtime.store, runtime.db, runtime.vault, token, body.scores,
+            RespondentProfile(**body.profile.model_dump()), body.suggestion, surveys.now_utc())
+    except surveys.NoInvitationError:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, UNKNOWN) from None
+    except surveys.AlreadyAnsweredError:
+        raise _error(409, "token", "already_answered", ALREADY) from None
+    return {"status": "answered", "service": answer.service.value}
+
+
+@router.post("/officer/survey/paper", status_code=status.HTTP_201_CREATED,
+             dependencies=[Depends(body_limit("max_survey_bytes"))])
+async def record_paper(body: PaperIn, request: Request, officer: Desk) -> dict[str, Any]:
+    """Record a paper questionnaire (role desk) for ``service``: an answer of its own, never a
+    case's online invitation. The officer who typed it is kept for audit, not in the answer."""
+    runtime = request.app.state.runtime
+    answer = await surveys.answer_on_paper(
+        runtime.store, runtime.db, body.service, officer.subject, body.scores,
+        RespondentProfile(**body.profile.model_dump()), body.suggestion, surveys.now_utc())
+    return {"status": "answered", "service": answer.service.value, "channel": "paper"}
+
+
+@router.get("/officer/survey/report")
+async def survey_report(
+    request: Request, _: Supervisor,
+    service: SurveyService,
+    period: Annotated[str, Query(pattern=PERIOD, description="YYYY, YYYY-S1, YYYY-S2 or YYYY-MM")],
+) -> dict[str, Any]:
+    """The survey's figures for a service and a period (roles supervisor, admin): respondents,
+    the Krejcie–Morgan sample size for the period's population (the cases invited in it), NRR
+    per element with the lowest flagged as priorities, IKM and category, suggestions."""
+    return await surveys.report(request.app.state.runtime.db, service, period)
