@@ -21,6 +21,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
+from typing import Any
+
+from serambi_kit.tabular import Column, Kind, Table
 
 SCALE = (1, 2, 3, 4)
 
@@ -251,3 +254,56 @@ def months_of(period: str) -> list[str]:
         first = 1 if period[6] == "1" else 7
         return [f"{period[:4]}-{m:02d}" for m in range(first, first + 6)]
     return [period]
+
+
+# -- the downloads (CSV / XLSX through serambi_kit.tabular) -----------------------------------
+SERVICE_NAMES = {"audiensi": "Fasilitasi audiensi", "pengaduan": "Pengaduan"}
+#: the profile's questions and answers as the questionnaire words them (the console's form too)
+PROFILE_LABELS: dict[str, tuple[str, dict[str, str]]] = {
+    "age_band": ("Usia", {
+        "under_20": "Di bawah 20 tahun", "20_29": "20–29 tahun", "30_39": "30–39 tahun",
+        "40_49": "40–49 tahun", "50_59": "50–59 tahun", "60_plus": "60 tahun ke atas"}),
+    "sex": ("Jenis kelamin", {"laki_laki": "Laki-laki", "perempuan": "Perempuan"}),
+    "education": ("Pendidikan terakhir", {
+        "sd": "SD", "smp": "SMP", "sma": "SMA/sederajat", "diploma": "D1–D4", "s1": "S1", "s2": "S2",
+        "s3": "S3"}),
+    "occupation": ("Pekerjaan", {
+        "pns": "PNS", "tni": "TNI", "polri": "POLRI", "swasta": "Pegawai swasta",
+        "wirausaha": "Wirausaha", "lainnya": "Lainnya"}),
+}
+
+
+def tables(report: dict[str, Any]) -> list[Table]:
+    """The report (``surveys.report``'s JSON, withheld or not) as the downloads' tables: summary,
+    elements, profile counts, suggestions. They carry what the JSON carries and nothing more: a
+    withheld report's files have the counts, empty figures, no profile, no suggestions."""
+    withheld = report.get("withheld", False)
+    summary = Table("ringkasan", "Ringkasan SKM", (
+        Column("service", "Layanan", width=20), Column("period", "Periode"),
+        Column("respondents", "Responden", Kind.INTEGER),
+        Column("population", "Populasi (kasus yang diundang)", Kind.INTEGER),
+        Column("sample_size", "Sampel minimal (Krejcie-Morgan)", Kind.INTEGER),
+        Column("ikm", "IKM", Kind.DECIMAL), Column("category", "Mutu pelayanan"),
+        Column("category_label", "Kinerja unit pelayanan", width=16),
+        Column("note", "Keterangan", width=40),
+    ), [{"service": SERVICE_NAMES.get(report["service"], report["service"]), "period": report["period"],
+         "respondents": report["respondents"], "population": report["population"],
+         "sample_size": report["sample_size"], "ikm": report["ikm"], "category": report["category"],
+         "category_label": report["category_label"],
+         "note": report.get("withheld_reason") if withheld else None}])
+    elements = Table("unsur", "Nilai per unsur", (
+        Column("code", "Kode"), Column("name", "Unsur", width=40),
+        Column("nrr", "NRR", Kind.DECIMAL), Column("weighted_nrr", "NRR tertimbang", Kind.DECIMAL),
+        Column("priority", "Prioritas perbaikan"),
+    ), [{"code": e["code"], "name": e["name"], "nrr": e["nrr"], "weighted_nrr": e["weighted_nrr"],
+         "priority": None if withheld or e["nrr"] is None else ("Ya" if e["priority"] else "Tidak")}
+        for e in report["elements"]])
+    profile = Table("profil", "Profil responden", (
+        Column("question", "Data diri", width=20), Column("answer", "Pilihan", width=20),
+        Column("count", "Responden", Kind.INTEGER),
+    ), [{"question": PROFILE_LABELS.get(field, (field, {}))[0],
+         "answer": PROFILE_LABELS.get(field, (field, {}))[1].get(value, value), "count": count}
+        for field, counts in report["profile"].items() for value, count in counts.items()])
+    suggestions = Table("saran", "Saran dan masukan", (Column("text", "Saran", width=80),),
+                        [{"text": text} for text in report["suggestions"]])
+    return [summary, elements, profile, suggestions]

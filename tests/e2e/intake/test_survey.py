@@ -7,6 +7,7 @@ the answer's event names neither the case nor its token."""
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import time
 import uuid
@@ -16,6 +17,7 @@ import httpx
 import nats
 import pytest
 from nats.js.errors import NotFoundError
+from openpyxl import load_workbook
 from serambi_contracts import AggregateRef
 from serambi_contracts.complaints import ComplaintClosed, ComplaintReopened, DisputeSource
 from serambi_contracts.scheduling import AudienceHeld
@@ -219,6 +221,20 @@ def test_one_invitation_per_case_one_answer_per_invitation_and_the_report(intake
     # tests/integration/intake/test_survey_once.py)
     assert set(nrr.values()) == {None} and report["ikm"] is None and report["withheld"] is True
     assert report["priorities"] == [] and report["suggestions"] == [] and report["profile"] == {}
+    # the files withhold the same: counts, no figures, no profile, no suggestion
+    xlsx = httpx.get(report_url, params={"service": "audiensi", "period": period, "format": "xlsx"},
+                     headers=officer("supervisor"))
+    assert xlsx.status_code == 200 and f'survei-audiensi-{period}.xlsx' in xlsx.headers["content-disposition"]
+    book = load_workbook(io.BytesIO(xlsx.content))
+    summary = list(book["Ringkasan SKM"].iter_rows(values_only=True))[1]
+    assert summary[2:6] == (2, 1, 1, None) and "kurang dari 5 responden" in summary[8]
+    assert all(row[2:] == (None, None, None) for row in book["Nilai per unsur"].iter_rows(min_row=2, values_only=True))
+    assert book["Profil responden"].max_row == 1 and book["Saran dan masukan"].max_row == 1
+    csv = httpx.get(report_url, params={"service": "audiensi", "period": period, "format": "csv", "table": "saran"},
+                    headers=officer("supervisor"))
+    assert csv.status_code == 200 and csv.content == "\ufeffSaran\r\n".encode()
+    assert httpx.get(report_url, params={"service": "audiensi", "period": period, "format": "xlsx",
+                                         "table": "saran"}, headers=officer("supervisor")).status_code == 422
     assert httpx.get(report_url, params={"service": "audiensi", "period": period},
                      headers=officer("desk")).status_code == 403
     assert httpx.get(report_url, params={"service": "audiensi", "period": "2026-13"},

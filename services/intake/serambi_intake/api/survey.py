@@ -3,9 +3,10 @@ desk's paper questionnaires and the supervisor's report."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, status
+from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
 from serambi_contracts.survey import (
     AgeBand,
@@ -15,6 +16,7 @@ from serambi_contracts.survey import (
     Sex,
     SurveyService,
 )
+from serambi_kit import tabular
 from serambi_kit.auth import Officer, require_roles
 from serambi_kit.bodylimit import ChecksFirstRoute, body_limit
 from serambi_kit.ratelimit import rate_limited
@@ -132,13 +134,26 @@ async def record_paper(body: PaperIn, request: Request, officer: Desk) -> dict[s
     return {"status": "answered", "service": answer.service.value, "channel": "paper"}
 
 
-@router.get("/officer/survey/report")
+FILES = {200: {"content": {"application/json": {}, tabular.CSV_TYPE: {}, tabular.XLSX_TYPE: {}}}}
+
+
+@router.get("/officer/survey/report", response_model=None, responses=FILES)
 async def survey_report(
     request: Request, _: Supervisor,
     service: SurveyService,
     period: Annotated[str, Query(pattern=PERIOD, description="YYYY, YYYY-S1, YYYY-S2 or YYYY-MM")],
-) -> dict[str, Any]:
+    format: Literal["json", "csv", "xlsx"] | None = Query(  # noqa: A002 - the parameter's public name
+        None, description="json (default), csv or xlsx; without it, the Accept header decides"),
+    table: Literal["ringkasan", "unsur", "profil", "saran"] | None = Query(
+        None, description="csv only: that one table as a plain CSV (default: every table, titled)"),
+) -> dict[str, Any] | Response:
     """The survey's figures for a service and a period (roles supervisor, admin): respondents,
     the Krejcie–Morgan sample size for the period's population (the cases invited in it), NRR
-    per element with the lowest flagged as priorities, IKM and category, suggestions."""
-    return await surveys.report(request.app.state.runtime.db, service, period)
+    per element with the lowest flagged as priorities, IKM and category, suggestions — as JSON,
+    CSV or XLSX (``survey.tables``; a withheld report's files withhold the same)."""
+    fmt = tabular.negotiate(format, request.headers.get("accept"))
+    tabular.only_for_csv(table, fmt)
+    report = await surveys.report(request.app.state.runtime.db, service, period)
+    if fmt == "json":
+        return report
+    return tabular.respond(survey.tables(report), fmt, f"survei-{service.value}-{period}", only=table)
