@@ -11,6 +11,7 @@ from aiohttp import web
 from console_stand_in import officer, signed_in
 from serambi_kit import localstack
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ELEMENTS = [{"code": f"U{n}", "name": f"Unsur {n}", "question": f"Pertanyaan {n}?",
              "answers": [{"score": s, "label": f"Jawaban {n}.{s}"} for s in range(1, 5)]}
             for n in range(1, 10)]
@@ -42,6 +43,10 @@ class Intake:
 
     async def report(self, request: web.Request) -> web.Response:
         self.asked.append({**request.query, "auth": request.headers.get("Authorization", "")})
+        if request.query.get("format") == "xlsx":
+            return web.Response(body=b"PK\x03\x04survei", content_type=XLSX)
+        if request.query.get("format") == "csv":
+            return web.Response(body="\ufeffRingkasan SKM\r\n".encode(), content_type="text/csv", charset="utf-8")
         return web.json_response(self.figures)
 
     async def paper(self, request: web.Request) -> web.Response:
@@ -91,6 +96,44 @@ async def test_the_supervisor_is_told_why_the_figures_of_few_respondents_are_wit
     assert page.status_code == 200 and 'id="responden">2<' in text and 'id="sampel">80<' in text
     assert "terlalu sedikit responden untuk ditampilkan tanpa mengenali orangnya" in text
     assert 'id="ikm"' not in text and "Belum ada jawaban" not in text
+
+
+async def test_the_figures_download_as_csv_and_xlsx_relayed_from_intake_with_the_officers_token(intake):
+    state, url = intake
+    async with signed_in(url, officer("pimpinan", ["supervisor"])) as client:
+        page = await client.get("/petugas/pimpinan/survei", params={"layanan": "pengaduan", "periode": "2026-S1"})
+        xlsx = await client.get("/petugas/pimpinan/survei.xlsx", params={"layanan": "pengaduan", "periode": "2026-S1"})
+        csv = await client.get("/petugas/pimpinan/survei.csv", params={"layanan": "audiensi", "periode": "2026-03"})
+        wrong = await client.get("/petugas/pimpinan/survei.xlsx", params={"periode": "2026-S3"})
+        other = await client.get("/petugas/pimpinan/survei.pdf")
+    for ext in ("csv", "xlsx"):
+        assert f'href="/petugas/pimpinan/survei.{ext}?layanan=pengaduan&amp;periode=2026-S1" download' in page.text
+    assert "belum tersedia" not in page.text
+    assert xlsx.status_code == 200 and xlsx.content == b"PK\x03\x04survei" and xlsx.headers["content-type"] == XLSX
+    assert 'filename="survei-pengaduan-2026-S1.xlsx"' in xlsx.headers["content-disposition"]
+    assert csv.status_code == 200 and csv.content.startswith(b"\xef\xbb\xbfRingkasan SKM")
+    assert "attachment" in csv.headers["content-disposition"] and "survei-audiensi-2026-03.csv" in csv.headers[
+        "content-disposition"]
+    files = [asked for asked in state.asked if "format" in asked]
+    assert files == [{"service": "pengaduan", "period": "2026-S1", "format": "xlsx", "auth": "Bearer at"},
+                     {"service": "audiensi", "period": "2026-03", "format": "csv", "auth": "Bearer at"}]
+    assert wrong.status_code == 422 and other.status_code in (404, 422)
+
+
+async def test_the_download_is_for_supervisors_only(intake):
+    state, url = intake
+    async with signed_in(url, officer("meja", ["desk"])) as client:
+        assert (await client.get("/petugas/pimpinan/survei.xlsx")).status_code == 403
+    assert state.asked == []
+
+
+def test_the_files_name_the_profile_as_the_console_form_does() -> None:
+    from serambi_intake import survey
+    from serambi_web.api.survei import PROFILE
+    from serambi_web.petugas.survei import SERVICES
+
+    assert {field: (label, dict(options)) for field, (label, options) in PROFILE.items()} == survey.PROFILE_LABELS
+    assert survey.SERVICE_NAMES == SERVICES
 
 
 async def test_the_desk_form_names_what_is_missing_and_sends_the_answers_once_filled(intake):

@@ -10,6 +10,8 @@ downloads relayed from the services with the officer's own token:
   and ``GET /api/v1/officer/guestbook/export`` for the files (names masked: a supervisor may not
   ask for them in clear).
 
+``relay_file`` is the one way a report file reaches the console (the survey page uses it too).
+
 The three services are asked at once (``asyncio.gather``). The values' Indonesian names
 (channels, outcomes, tiers, teams) come with each report (``labels``): the page keeps no copy.
 
@@ -148,7 +150,15 @@ async def report_file(
     if error:
         raise HTTPException(422, error)
     service, path, _ = SOURCES[name]
+    return await relay_file(request, officer, service, path, {"month": month, "format": ext},
+                            f"{name}-{month}.{ext}")
+
+
+async def relay_file(request: Request, officer: Officer, service: str, path: str,
+                     params: dict[str, str], filename: str) -> Response:
+    """A service's CSV/XLSX (asked with the officer's own token) relayed as a download named
+    ``filename``; the survey page's files come through here too (``survei.py``)."""
     backend = getattr(portal_of(request), service)
-    reply = await backend.call("GET", path, headers=officer.bearer, params={"month": month, "format": ext})
+    reply = await backend.call("GET", path, headers=officer.bearer, params=params)
     return Response(reply.content, media_type=reply.headers.get("content-type", "application/octet-stream"),
-                    headers=download_headers(f"{name}-{month}.{ext}"))
+                    headers=download_headers(filename))

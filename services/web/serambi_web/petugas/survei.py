@@ -9,7 +9,7 @@ import re
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Request
 from fastapi.responses import RedirectResponse, Response
 from serambi_calendar import WIB
 
@@ -17,6 +17,7 @@ from ..adapters.backend import ApiError
 from ..api.deps import checked_form, portal_of, render
 from ..api.survei import MAX_SUGGESTION, PROFILE, read_answers
 from .access import AREAS, ROLE_NAMES, ConsoleRoute, Officer, allowed
+from .pimpinan_laporan import FILES, relay_file
 from .session import PATH
 
 DESK = next(area for area in AREAS if area.slug == "meja")
@@ -90,8 +91,8 @@ def number(value: float | None, places: int = 2) -> str:
     return "—" if value is None else f"{value:.{places}f}".replace(".", ",")
 
 
-@supervisor_router.get("/survei")
-async def figures(request: Request, officer: Supervisor) -> Response:
+def _chosen(request: Request) -> tuple[str, str, dict[str, str]]:
+    """(service, period, errors) from ``layanan`` and ``periode``; a wrong one falls back."""
     query = request.query_params
     service = query.get("layanan", "audiensi")
     period = query.get("periode", "").strip()[:10] or _default_period()
@@ -101,11 +102,30 @@ async def figures(request: Request, officer: Supervisor) -> Response:
     if not re.fullmatch(PERIOD, period):
         errors["periode"] = "Isi periode: tahun (2026), semester (2026-S1) atau bulan (2026-03)."
         period = _default_period()
+    return service, period, errors
+
+
+@supervisor_router.get("/survei")
+async def figures(request: Request, officer: Supervisor) -> Response:
+    service, period, errors = _chosen(request)
     report = await portal_of(request).intake.json(
         "GET", "/api/v1/officer/survey/report", headers=officer.bearer,
         params={"service": service, "period": period})
     return render(request, "petugas/pimpinan/survei.html", {
         "ROLE_NAMES": ROLE_NAMES, "area": SUPERVISOR, "officer": officer, "report": report,
         "service": service, "period": period, "services": SERVICES, "errors": errors, "profile": PROFILE,
-        "label": period_label(period), "number": number, "CATEGORIES": CATEGORIES,
+        "label": period_label(period), "number": number, "CATEGORIES": CATEGORIES, "FILES": FILES,
     }, 422 if errors else 200, private=True)
+
+
+@supervisor_router.get("/survei.{ext}")
+async def figures_file(request: Request, officer: Supervisor,
+                       ext: Annotated[str, Path(pattern=r"^(csv|xlsx)$")]) -> Response:
+    """The figures as CSV or XLSX, from intake (the officer's token; what intake withholds below
+    five respondents is withheld from the file too), relayed as a download."""
+    service, period, errors = _chosen(request)
+    if errors:
+        raise HTTPException(422, " ".join(errors.values()))
+    return await relay_file(request, officer, "intake", "/api/v1/officer/survey/report",
+                            {"service": service, "period": period, "format": ext},
+                            f"survei-{service}-{period}.{ext}")
