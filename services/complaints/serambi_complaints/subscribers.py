@@ -10,6 +10,7 @@ from serambi_contracts.sla import SLABreached, SLAWarning
 from serambi_kit import timers
 from serambi_kit.topology import ConsumerSpec
 
+from .clocks import open_clocks
 from .projections import TRACKING
 
 if TYPE_CHECKING:
@@ -45,4 +46,5 @@ def register(service: ComplaintsService) -> None:
         runtime.consume(WHATSAPP_REPLIES, service.whatsapp_replies.on_event,
                         "Records the tracking link and the answer to send back to a WhatsApp complainant.")
     runtime.publishes("complaints", "complaint", *COMPLAINT_EVENTS, SLAWarning, SLABreached)
+    runtime.gauges.add("open_clocks", open_clocks)
     runtime.publishes("complaints", "access", PersonalDataAccessed)

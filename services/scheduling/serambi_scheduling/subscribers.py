@@ -20,6 +20,7 @@ from serambi_kit.runtime import Runtime
 from serambi_kit.timers import due_consumer
 from serambi_kit.topology import ConsumerSpec
 
+from . import reports
 from .application import commands, sla
 from .application.context import Context
 from .projections import PROJECTIONS
@@ -79,6 +80,7 @@ def register(runtime: Runtime, context: Callable[[], Context | None], ready: asy
     runtime.consume(READ_MODELS, on_own_event,
                     "Projects scheduling's events into the audiences and resource_days read models.")
     declare_published(runtime)
+    runtime.gauges.add("audiences", reports.refresh_metrics)
 
 
 def declare_published(runtime: Runtime) -> None:

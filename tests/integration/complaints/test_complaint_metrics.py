@@ -1,0 +1,44 @@
+"""Complaints' SLA metrics against real servers: a breach is counted once, by its tier and the
+complaint's channel, however many keepers check it; the open clocks come from the read model,
+and no tracking code ever appears in /metrics."""
+
+from __future__ import annotations
+
+import asyncio
+
+from complaints_support import eventually, now, received_for, stream_events
+from prometheus_client import REGISTRY, generate_latest
+from serambi_complaints.clocks import ClockKeeper
+from serambi_contracts.complaints import ComplaintChannel
+from serambi_contracts.sla import SLABreached
+from test_complaint_clocks import RINGAN, record
+
+
+def breaches(channel: str) -> float:
+    return REGISTRY.get_sample_value("serambi_sla_breaches_total", {"clock": "ringan", "channel": channel}) or 0.0
+
+
+async def test_a_breach_is_counted_once_by_tier_and_channel_and_no_tracking_code_is_a_label(
+    start_service, nats_client
+):
+    service = await start_service()
+    before = breaches("email")
+    complaint = await record(service, RINGAN, received_at=received_for(1), channel=ComplaintChannel.EMAIL)
+    code = complaint.tracking_code
+
+    async def breached() -> bool:
+        return any(isinstance(e, SLABreached) for e in await stream_events(nats_client, code))
+
+    await eventually(breached, timeout=5)
+    keepers = [service.keeper, ClockKeeper(service.runtime, service.rules)]
+    await asyncio.gather(*(keepers[i % 2].check(code, now()) for i in range(6)))
+    assert breaches("email") == before + 1
+
+    async def projected() -> bool:
+        return bool(await service.runtime.db["complaints"].find_one({"_id": code, "breached": True}))
+
+    await eventually(projected, timeout=5)
+    await service.runtime.gauges.refresh(service.runtime.db)
+    assert REGISTRY.get_sample_value("serambi_sla_open_clocks", {"clock": "ringan", "state": "running"}) == 1
+    assert REGISTRY.get_sample_value("serambi_dependency_up", {"dependency": "mongodb"}) == 1
+    assert code not in generate_latest().decode()
