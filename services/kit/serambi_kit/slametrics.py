@@ -65,6 +65,16 @@ def count_sla_events(events: Iterable[Any], channel: str | None = None) -> None:
             BREACHES.labels(event.clock, channel or NO_CHANNEL).inc()
 
 
+def declare_sla_series(clocks: Iterable[str], channels: Iterable[str] = (NO_CHANNEL,)) -> None:
+    """Export every (clock, channel) warning and breach series at 0 from the start: a counter
+    series born at 1 hides its first increment from ``increase()``, and the breach alert with it."""
+    channels = tuple(channels)
+    for clock in clocks:
+        for channel in channels:
+            WARNINGS.labels(clock, channel)
+            BREACHES.labels(clock, channel)
+
+
 def reason_class(document: dict[str, Any]) -> str:
     """A dead letter's reason as one of a few classes (its text names errors, never a label)."""
     reason = str(document.get("reason") or "")
