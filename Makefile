@@ -7,7 +7,7 @@ UV_VERSION := 0.13.9
 MEMBERS := $(wildcard contracts/pyproject.toml services/*/pyproject.toml)
 PYTEST_ARGS ?=
 
-.PHONY: run test test-slow test-faults test-all bench lint schemas asyncapi install chromium dovecot clean-var
+.PHONY: run test test-slow test-faults test-all bench lint schemas asyncapi install chromium dovecot promtool clean-var
 
 # Install: a venv with a pinned uv, then the locked workspace (every service, contracts, the ops CLI, dev tools).
 $(UV):
@@ -29,7 +29,7 @@ run: install
 	SERAMBI_ENVIRONMENT=development $(BIN)/serambi dev up
 
 ## test: the default suite (unit, contract, integration, end-to-end, the portal in a browser)
-test: install chromium dovecot
+test: install chromium dovecot promtool
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 ## chromium: Debian's browser for tests/browser (Playwright is launched with its path); installed
@@ -43,17 +43,22 @@ chromium:
 dovecot:
 	@test -x /usr/sbin/dovecot || command -v dovecot >/dev/null || ($(SUDO) apt-get update && $(SUDO) apt-get install -y dovecot-imapd)
 
+## promtool: Prometheus' rule checker (Debian's prometheus package), used by tests/deploy to
+## check deploy/observability's alert rules; installed only when missing
+promtool:
+	@command -v promtool >/dev/null || ($(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends prometheus)
+
 ## test-slow: the long infrastructure tests (marker `slow`: NATS permissions and failover, the
 ## images, production start-up, the dev stack, replicas, the fuzz, the role matrix, WhatsApp,
 ## free text, tracking links, erasure and chunked bodies end to end), kept out of `make test` so that it stays under 15 minutes; CI runs them after it
-test-slow: install chromium dovecot
+test-slow: install chromium dovecot promtool
 	$(BIN)/pytest -m slow $(PYTEST_ARGS)
 
 ## test-faults: fault-injection tests (slow)
 test-faults: install
 	$(BIN)/pytest -m faults $(PYTEST_ARGS)
 
-test-all: install chromium dovecot
+test-all: install chromium dovecot promtool
 	$(BIN)/pytest -m "" $(PYTEST_ARGS)
 
 ## bench: every benchmark under bench/ (each prints its figures next to its same-run baseline)

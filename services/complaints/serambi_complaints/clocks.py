@@ -43,6 +43,7 @@ from serambi_kit.eventstore import EventStore, RecordedEvent, deterministic_id
 from serambi_kit.logging import get_logger
 from serambi_kit.messaging import OutOfOrderError
 from serambi_kit.runtime import Runtime
+from serambi_kit.slametrics import OPEN_CLOCKS, count_sla_events, replace
 from serambi_kit.timers import Timers
 
 from . import application, domain
@@ -156,6 +157,7 @@ class ClockKeeper:
         except domain.UnknownComplaintError:
             log.warning("clock.unknown_complaint", tracking_code=code)
             return []
+        count_sla_events(outcome.events, outcome.complaint.channel.value)
         for event in outcome.events:
             log.info("clock.reported", tracking_code=code, kind=event.name(),
                      due_at=event.due_at.isoformat())
@@ -216,6 +218,18 @@ async def revise_open(store: EventStore, db: AsyncDatabase, rules: Rules) -> int
         cursor, lambda document: application.revise_deadline(store, rules, document["_id"])
     )
     return sum(len(events) for events in moved)
+
+
+async def open_clocks(db: AsyncDatabase) -> None:
+    """``serambi_sla_open_clocks``: open complaints on a clock (triage or their tier), running
+    or paused, from the read model (``/metrics``, cached: serambi_kit.slametrics)."""
+    counts: dict[tuple[str, str], int] = {}
+    cursor = db["complaints"].find({"stage": {"$lt": 4}, "clock": {"$ne": None}},
+                                   {"clock": 1, "open_pause": 1})
+    async for document in cursor:
+        key = (str(document["clock"]), "paused" if document.get("open_pause") else "running")
+        counts[key] = counts.get(key, 0) + 1
+    replace(OPEN_CLOCKS, counts)
 
 
 def _worth_arming(thresholds: list[Threshold], now: datetime) -> list[Threshold]:

@@ -5,11 +5,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from serambi_contracts.audit import PersonalDataAccessed
-from serambi_contracts.complaints import COMPLAINT_EVENTS
+from serambi_contracts.complaints import COMPLAINT_EVENTS, ComplaintChannel, ComplaintTier
 from serambi_contracts.sla import SLABreached, SLAWarning
 from serambi_kit import timers
+from serambi_kit.slametrics import declare_sla_series
 from serambi_kit.topology import ConsumerSpec
 
+from .clocks import open_clocks
+from .domain import TRIAGE
 from .projections import TRACKING
 
 if TYPE_CHECKING:
@@ -45,4 +48,6 @@ def register(service: ComplaintsService) -> None:
         runtime.consume(WHATSAPP_REPLIES, service.whatsapp_replies.on_event,
                         "Records the tracking link and the answer to send back to a WhatsApp complainant.")
     runtime.publishes("complaints", "complaint", *COMPLAINT_EVENTS, SLAWarning, SLABreached)
+    runtime.gauges.add("open_clocks", open_clocks)
+    declare_sla_series([TRIAGE, *(tier.value for tier in ComplaintTier)], [c.value for c in ComplaintChannel])
     runtime.publishes("complaints", "access", PersonalDataAccessed)

@@ -175,6 +175,8 @@ def create_service_app(
 
     @app.get("/metrics", tags=["operations"], include_in_schema=False)
     async def metrics() -> Response:
+        if runtime.mongo_connected:  # started: the read-model gauges, cached (slametrics)
+            await runtime.gauges.refresh(runtime.db)
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     for router in routers:

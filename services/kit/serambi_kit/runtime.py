@@ -27,6 +27,7 @@ from .mongo import connect, database
 from .pii import Vault, parse_master_key
 from .projections import Projection, apply_batch, projector_handler
 from .settings import ServiceSettings
+from .slametrics import DEPENDENCY_UP, ScrapeGauges
 from .topology import ConsumerSpec, apply_consumers, apply_streams, require_streams
 
 log = get_logger(__name__)
@@ -57,6 +58,9 @@ class Runtime:
             settings.consumer_ack_wait_seconds, settings.outage_retry_max_seconds,
         )
         self.watch = ConsumerWatch(self.consumers, settings.consumer_stall_seconds)
+        #: gauges read from the read models when /metrics is scraped (serambi_kit.slametrics)
+        self.gauges = ScrapeGauges()
+        self.gauges.add("dependencies", lambda _db: self._dependencies_metric())
         self._watch_task: asyncio.Task | None = None
         self._nc: Client | None = None
         self._mongo: AsyncMongoClient | None = None
@@ -130,6 +134,10 @@ class Runtime:
         if self._store is None:
             raise NotStartedError("the event store is not connected yet")
         return self._store
+
+    @property
+    def mongo_connected(self) -> bool:
+        return self._mongo is not None
 
     @property
     def db(self) -> AsyncDatabase:
@@ -208,6 +216,10 @@ class Runtime:
         nats_state, mongo_state = await asyncio.gather(  # at once: one timeout, not two in a row
             check(lambda: self.nc.jetstream().account_info()), check(lambda: self.db.command("ping")))
         return {"nats": nats_state, "mongodb": mongo_state}
+
+    async def _dependencies_metric(self) -> None:
+        for dependency, state in (await self.readiness()).items():
+            DEPENDENCY_UP.labels(dependency).set(1 if state == "ok" else 0)
 
     def consumer_health(self) -> dict[str, str]:
         """Each consumer's last verdict (``ok``, ``stalled: …``): detail for operators, not a

@@ -35,8 +35,10 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 from serambi_calendar import WIB, WorkingCalendar
+from serambi_kit.slametrics import ANSWERED, ON_TIME_RATIO, OPEN_CLOCKS, replace
 from serambi_kit.tabular import Column, Kind, Table
 
+from .domain.audience import CLOCK, UNDECIDED
 from .projections import AUDIENCES
 
 MONTH = re.compile(r"^(19|20|21)\d\d-(0[1-9]|1[0-2])$")
@@ -191,3 +193,29 @@ def tables(report: dict[str, Any]) -> list[Table]:
         Column("answered_at", "Dijawab (WIB)", Kind.DATETIME, 18),
     ), [{**row, "channel": CHANNELS.get(row["channel"], row["channel"])} for row in report["late"]])
     return [summary, channels, outcomes, late]
+
+
+def previous_month(month: str) -> str:
+    year, number = int(month[:4]), int(month[5:])
+    return f"{year - 1}-12" if number == 1 else f"{year}-{number - 1:02d}"
+
+
+async def refresh_metrics(db: AsyncDatabase, now: datetime | None = None) -> None:
+    """The scheduling gauges (``/metrics``, cached: serambi_kit.slametrics): open audience answer
+    clocks, and this and last month's answers and on-time ratio (``month``: ``current`` or
+    ``previous``, WIB; no ratio while nothing was answered)."""
+    now = now or datetime.now(UTC)
+    waiting = await db[AUDIENCES].count_documents(
+        {"status": {"$in": [status.value for status in UNDECIDED]}, "answered": {"$ne": True}})
+    replace(OPEN_CLOCKS, {(CLOCK, "running"): waiting})
+    current = now.astimezone(WIB).strftime("%Y-%m")
+    ratios: dict[tuple[str, ...], float] = {}
+    answers: dict[tuple[str, ...], float] = {}
+    for slot, month in (("current", current), ("previous", previous_month(current))):
+        figures = await monthly(db, month, now)
+        answers[(slot, "on_time")] = figures["on_time"]
+        answers[(slot, "late")] = figures["due"] - figures["on_time"]
+        if figures["on_time_rate"] is not None:
+            ratios[(slot,)] = figures["on_time_rate"]
+    replace(ON_TIME_RATIO, ratios)
+    replace(ANSWERED, answers)

@@ -18,9 +18,11 @@ from serambi_contracts.sla import ClockDue, SLABreached, SLAWarning
 from serambi_kit.eventstore import RecordedEvent
 from serambi_kit.projections import projector_handler
 from serambi_kit.runtime import Runtime
+from serambi_kit.slametrics import declare_sla_series
 from serambi_kit.timers import due_consumer
 from serambi_kit.topology import ConsumerSpec
 
+from . import reports
 from .application import commands, daylist, reminders, sla
 from .application.context import Context
 from .projections import PROJECTIONS
@@ -86,6 +88,8 @@ def register(runtime: Runtime, context: Callable[[], Context | None], ready: asy
     runtime.consume(READ_MODELS, on_own_event,
                     "Projects scheduling's events into the audiences and resource_days read models.")
     declare_published(runtime)
+    runtime.gauges.add("audiences", reports.refresh_metrics)
+    declare_sla_series([sla.CLOCK])  # an audience request has no channel
 
 
 def declare_published(runtime: Runtime) -> None:

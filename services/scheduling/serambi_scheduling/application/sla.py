@@ -22,6 +22,7 @@ from datetime import datetime
 from serambi_contracts.sla import ClockDue
 from serambi_kit.eventstore import deterministic_id, execute
 from serambi_kit.logging import get_logger
+from serambi_kit.slametrics import count_sla_events
 
 from ..domain.audience import CLOCK, Audience, audience_of
 from ..domain.sla import due_events, event_key, revise_deadline, schedule_of
@@ -73,10 +74,12 @@ async def evaluate(ctx: Context, audience_id: str, at: datetime) -> list:
             return []
         return due_events(state, schedule_of(state, ctx.calendar, ctx.policy), at)
 
-    return await execute(
+    appended = await execute(
         ctx.store, audience_ref(audience_id), decide,
         event_ids=lambda events: [deterministic_id("sla", event_key(e)) for e in events],
     )
+    count_sla_events(appended)  # an audience request has no channel
+    return appended
 
 
 async def on_due(ctx: Context, due: ClockDue) -> list:
