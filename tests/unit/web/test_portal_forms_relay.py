@@ -5,6 +5,7 @@ cookie names over HTTPS, and the services' error codes as Indonesian messages.""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 import tempfile
@@ -15,7 +16,7 @@ import httpx
 import pytest
 from aiohttp import web
 from serambi_kit import localstack
-from serambi_web.adapters.backend import ApiError, Pool
+from serambi_web.adapters.backend import ApiError, Pool, _Stream
 from serambi_web.adapters.services import Complaints
 from serambi_web.api.messages import field_errors
 from serambi_web.main import create_app
@@ -280,3 +281,14 @@ def test_the_services_errors_are_read_by_their_codes_not_their_wording():
     assert field_errors(error({"field": "reason", "rule": "string_too_long", "message": ""}))[
         "reason"] == "Alasan terlalu panjang."
     assert field_errors(error(status=413)) == {"": "Formulir: isian ini tidak dapat diterima. Periksa kembali."}
+
+
+async def test_a_streamed_file_part_is_left_open_for_the_form_to_close() -> None:
+    """aiohttp closes a file part in a worker thread it does not wait for; the form closes its
+    files too, and the two raced (a 500 after the service had accepted the complaint)."""
+    with tempfile.TemporaryFile() as file:
+        file.write(PNG)
+        part = _Stream(file, "image/png")
+        await part.close()
+        await asyncio.sleep(0.1)  # what aiohttp would have closed is closed by now
+        assert not file.closed
