@@ -106,6 +106,8 @@ class ComplaintsService:
         await self.keeper.create_indexes()
         await self.idempotency.ensure_indexes()
         await self.whatsapp_intake.create_indexes()
+        if self.whatsapp_replies is not None:
+            await self.whatsapp_replies.create_indexes()
         await whatsapp.hash_message_ids(self.runtime.db)  # ids recorded in clear before (they hold numbers)
         self.rounds.once("complaints-start-up", self._after_start)
         every = self.settings

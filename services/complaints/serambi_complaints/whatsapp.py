@@ -4,7 +4,9 @@
   customer-service window, an approved template outside it); ``adapters.whatsapp_cloud`` is the
   HTTP adapter, ``FakeWhatsApp`` the in-memory one for tests. Both pass the same contract tests.
 - ``signature_valid`` checks Meta's ``X-Hub-Signature-256`` (HMAC-SHA256 of the raw body with the
-  app secret); ``parse_delivery`` reads a webhook delivery's messages (status updates are ignored).
+  app secret); ``parse_delivery`` reads a webhook delivery's messages, ``parse_failures`` the
+  status updates reporting that a message sent earlier was not delivered (``failed``; sent,
+  delivered and read are ignored).
 - ``WhatsAppIntake.record`` turns one incoming message into a complaint with channel
   ``whatsapp``, or a note on the number's current complaint (a follow-up), once per message id:
   ``whatsapp_messages`` maps the id — by ``message_key``, a hash: a ``wamid`` is a base64 record
@@ -212,6 +214,34 @@ def parse_delivery(payload: Any) -> list[IncomingMessage]:
                 except (KeyError, TypeError, ValueError, AttributeError) as exc:
                     kind = message.get("type") if isinstance(message, dict) else None
                     log.warning("whatsapp.unreadable_message", kind=str(kind)[:32], error=type(exc).__name__)
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryFailure:
+    """Meta's later report that a message it accepted (``message_id``) was not delivered, with
+    its error code (131026 undeliverable, 131047 the 24-hour window closed, ...)."""
+
+    message_id: str
+    code: int | None
+
+
+def parse_failures(payload: Any) -> list[DeliveryFailure]:
+    """The ``failed`` status updates of a webhook delivery (``value.statuses[]``); other statuses
+    (sent, delivered, read) and unreadable items are left out."""
+    if not isinstance(payload, dict) or payload.get("object") != "whatsapp_business_account":
+        return []
+    found = []
+    for entry in _list(payload.get("entry")):
+        for change in _list(entry.get("changes") if isinstance(entry, dict) else None):
+            value = change.get("value") if isinstance(change, dict) else None
+            for status in _list(value.get("statuses") if isinstance(value, dict) else None):
+                if not isinstance(status, dict) or status.get("status") != "failed" \
+                        or not isinstance(status.get("id"), str):
+                    continue
+                errors = [e for e in _list(status.get("errors")) if isinstance(e, dict)]
+                code = errors[0].get("code") if errors else None
+                found.append(DeliveryFailure(status["id"], code if isinstance(code, int) else None))
     return found
 
 

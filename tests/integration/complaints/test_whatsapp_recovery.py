@@ -366,3 +366,49 @@ async def test_a_failure_the_event_store_did_not_take_is_recorded_on_a_later_rou
     assert failed.reason is ReplyFailure.REFUSED
     outbox = client.service.runtime.db["whatsapp_outbox"]
     await eventually(lambda: outbox.count_documents({"reported": True}))
+
+
+# -- 5. a reply Meta accepted, then reported not delivered (a status webhook) --------------------
+def status(message_id: str, state: str, code: int | None = None) -> dict:
+    item = {"id": message_id, "status": state, "timestamp": str(int(time.time())), "recipient_id": "0"}
+    if code is not None:
+        item["errors"] = [{"code": code, "title": "Message undeliverable"}]
+    return {"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages",
+            "value": {"messaging_product": "whatsapp", "statuses": [item]}}]}]}
+
+
+async def test_a_reply_reported_failed_later_is_recorded_once_for_the_sms(wa, nats_client):
+    client = await wa()
+    number = new_number()
+    first = message(number, "Pelayanan lambat")
+    await post(client, delivery(first))
+    code = await code_of(client, first["id"])
+    outbox = client.service.runtime.db["whatsapp_outbox"]
+    await eventually(lambda: outbox.count_documents({"tracking_code": code, "state": "sent"}))
+    [sent] = client.fake.sent
+    for state in ("sent", "delivered", "read"):
+        assert (await post(client, status(sent["id"], state))).status_code == 200
+    assert await outbox.count_documents({"tracking_code": code, "state": "sent"}) == 1
+    for _ in range(2):  # Meta delivers the status again
+        assert (await post(client, status(sent["id"], "failed", 131026))).status_code == 200
+    failed = await failure_of(nats_client, code)  # exactly one
+    assert (failed.reply, failed.reason, failed.error_code) == (ReplyKind.RECEIPT, ReplyFailure.REFUSED, 131026)
+    assert (await outbox.find_one({"tracking_code": code}))["state"] == "failed"
+
+
+async def test_a_free_text_reported_failed_for_the_closed_window_goes_again_as_the_template(wa, nats_client):
+    client = await wa(whatsapp_receipt_template="serambi_terima_pengaduan")
+    number = new_number()
+    first = message(number, "Pelayanan lambat")
+    await post(client, delivery(first))
+    code = await code_of(client, first["id"])
+    await eventually(lambda: _async(len(client.fake.sent) == 1))
+    [text] = client.fake.sent
+    assert text["type"] == "text"
+    assert (await post(client, status(text["id"], "failed", 131047))).status_code == 200
+    assert (await post(client, status(text["id"], "failed", 131047))).status_code == 200
+    assert [(m["type"], m.get("template")) for m in client.fake.sent] == [
+        ("text", None), ("template", "serambi_terima_pengaduan")]
+    entry = await client.service.runtime.db["whatsapp_outbox"].find_one({"tracking_code": code})
+    assert (entry["state"], entry["mode"]) == ("sent", "template")
+    assert not [e for e in await stream_events(nats_client, code) if isinstance(e, ComplaintReplyFailed)]

@@ -10,6 +10,8 @@ message whose sender's earlier message is still being recorded, or whose media t
 cannot hand out for now, is answered 503 (retried too). One message that cannot be recorded
 never stops the others of the delivery: each is tried (a sender's later messages wait for their
 earlier one, to keep their order), and the delivery is answered 503 if any was left — never 500.
+A ``failed`` status update (a reply Meta accepted, then could not deliver) goes to
+``WhatsAppReplies.on_failure``; sent, delivered and read are acknowledged and ignored.
 """
 
 from __future__ import annotations
@@ -79,6 +81,13 @@ async def deliver(
         except Exception as exc:  # noqa: BLE001 — one message must not block the others
             left.add(message.phone)
             log.error("whatsapp.message_failed", kind=message.kind, error=type(exc).__name__)
+    replies = service_of(request).whatsapp_replies
+    for failure in whatsapp.parse_failures(payload) if replies is not None else []:
+        try:
+            await replies.on_failure(failure, now_utc())
+        except Exception as exc:  # noqa: BLE001 — Meta delivers the status again
+            left.add(failure.message_id)
+            log.error("whatsapp.status_failed", code=failure.code, error=type(exc).__name__)
     if left:  # Meta delivers it again; what was recorded stays once
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "not all recorded for now (a sender's "
                             "earlier message, the media download, or a failure); deliver again",
