@@ -193,10 +193,16 @@ class IncomingMessage:
     media_id: str | None = None
 
 
-def parse_delivery(payload: Any) -> list[IncomingMessage]:
+CLOCK_SKEW = timedelta(minutes=5)  # a message's timestamp later than now by more is cut to now + this
+
+
+def parse_delivery(payload: Any, now: datetime | None = None) -> list[IncomingMessage]:
     """The messages of a webhook delivery (``object: whatsapp_business_account``). Status
     updates (sent, delivered, read) and kinds without content (reactions) are left out; an item
-    that cannot be read is logged by its kind only and skipped."""
+    that cannot be read — a timestamp that is no time (too large, negative) included — is logged
+    by its kind only and skipped. A timestamp in the future counts as at most ``now`` plus
+    ``CLOCK_SKEW``."""
+    latest = (now or datetime.now(UTC)) + CLOCK_SKEW
     if not isinstance(payload, dict) or payload.get("object") != "whatsapp_business_account":
         return []
     found = []
@@ -209,9 +215,9 @@ def parse_delivery(payload: Any) -> list[IncomingMessage]:
                      for c in _list(value.get("contacts")) if isinstance(c, dict)}
             for message in _list(value.get("messages")):
                 try:
-                    if (parsed := _message(message, names)) is not None:
+                    if (parsed := _message(message, names, latest)) is not None:
                         found.append(parsed)
-                except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                except (KeyError, TypeError, ValueError, AttributeError, OverflowError, OSError) as exc:
                     kind = message.get("type") if isinstance(message, dict) else None
                     log.warning("whatsapp.unreadable_message", kind=str(kind)[:32], error=type(exc).__name__)
     return found
@@ -249,10 +255,10 @@ MEDIA_KINDS = {"image": "gambar", "document": "dokumen", "audio": "pesan suara",
                "sticker": "stiker"}
 
 
-def _message(message: dict[str, Any], names: dict[str, Any]) -> IncomingMessage | None:
+def _message(message: dict[str, Any], names: dict[str, Any], latest: datetime) -> IncomingMessage | None:
     kind = message["type"]
     sender = str(message["from"])
-    received_at = datetime.fromtimestamp(int(message["timestamp"]), UTC)
+    received_at = min(datetime.fromtimestamp(int(message["timestamp"]), UTC), latest)
     media_id = None
     if kind == "text":
         text = str(message["text"]["body"])

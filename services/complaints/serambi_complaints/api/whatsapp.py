@@ -70,7 +70,7 @@ async def deliver(
     except ValueError:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "the body is not JSON") from None
     intake, recorded, left = service_of(request).whatsapp_intake, 0, set()
-    for message in whatsapp.parse_delivery(payload):
+    for message in whatsapp.parse_delivery(payload, now_utc()):
         if message.phone in left:  # its sender's earlier message comes again first
             continue
         try:
