@@ -25,6 +25,7 @@ import base64
 import hashlib
 import hmac
 import io
+import re
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -330,11 +331,18 @@ async def hash_message_ids(db: AsyncDatabase) -> int:
         await messages.delete_one({"_id": document["_id"]})
         changed += 1
     outbox = db["whatsapp_outbox"]
-    async for document in outbox.find({"message_id": {"$exists": True}}, {"message_id": 1}):
-        await outbox.update_one({"_id": document["_id"]}, {
-            "$set": {"message_key": message_key(str(document["message_id"]))}, "$unset": {"message_id": ""}})
+    async for document in outbox.find({"message_id": {"$exists": True}}, {"message_id": 1, "last_error": 1}):
+        kept = {"message_key": message_key(str(document["message_id"]))}
+        if "last_error" in document:  # the old text may quote the number: its status and code only
+            kept["last_error"] = safe_error(document["last_error"])
+        await outbox.update_one({"_id": document["_id"]}, {"$set": kept, "$unset": {"message_id": ""}})
         changed += 1
     return changed
+
+
+def safe_error(text: object) -> str:
+    """An old ``last_error`` cut to what may be kept: the HTTP status and Meta's code."""
+    return " ".join(re.findall(r"HTTP \d{3}|code \d+", str(text or ""))) or "error"
 
 
 class WhatsAppIntake:

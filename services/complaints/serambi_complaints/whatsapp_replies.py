@@ -47,6 +47,7 @@ from .whatsapp import (
     WhatsAppError,
     WhatsAppSender,
     message_key,
+    safe_error,
 )
 
 log = get_logger(__name__)
@@ -83,6 +84,22 @@ class WhatsAppReplies:
         await outbox.create_index("message_key")
         await outbox.create_index([("state", 1), ("due_at", 1)])
         await outbox.create_index([("state", 1), ("reported", 1)])
+
+    async def report_legacy_failures(self, now: datetime) -> int:
+        """Start-up: replies marked ``failed`` before failures were recorded on their complaint
+        (no ``reported`` field) get ``reported: False``, a reason and ``failed_at`` — the rounds
+        then record them as ComplaintReplyFailed — and ``last_error`` cut to the HTTP status and
+        Meta's code (the old text may quote the number). Idempotent; returns how many changed."""
+        outbox, changed = self.db()[OUTBOX], 0
+        async for entry in outbox.find({"state": "failed", "reported": {"$exists": False}}):
+            code = entry.get("error_code")
+            reason = ReplyFailure.REFUSED if code is not None else ReplyFailure.UNAVAILABLE
+            await outbox.update_one({"_id": entry["_id"], "reported": {"$exists": False}}, {"$set": {
+                "reported": False, "reason": entry.get("reason") or reason.value, "error_code": code,
+                "failed_at": entry.get("failed_at") or entry.get("due_at") or entry.get("at") or now,
+                "last_error": safe_error(entry.get("last_error"))}})
+            changed += 1
+        return changed
 
     async def on_failure(self, failure: DeliveryFailure, now: datetime) -> None:
         """Meta reported that a reply it had accepted was not delivered. A free text refused
@@ -240,19 +257,20 @@ class WhatsAppReplies:
     async def _report(self, entry: dict) -> None:
         """Record a failed reply on its complaint, once (a failure here is tried again on the next
         round: the entry stays ``reported: False``)."""
-        code = entry["tracking_code"]
-        command = ReplyFailed(
-            tracking_code=code, channel=ComplaintChannel.WHATSAPP, reply=ReplyKind(entry["kind"]),
-            cause_event_id=str(entry["_id"]), failed_at=_aware(entry["failed_at"]),
-            reason=ReplyFailure(entry["reason"]), attempts=entry.get("attempts", 0),
-            error_code=entry.get("error_code"),
-            answer=Sealed.model_validate(entry["answer"]) if entry.get("answer") else None,
-        )
-        try:
+        code = entry.get("tracking_code")
+        try:  # a malformed entry is logged and skipped, never stalling the others
+            command = ReplyFailed(
+                tracking_code=code, channel=ComplaintChannel.WHATSAPP, reply=ReplyKind(entry["kind"]),
+                cause_event_id=str(entry["_id"]), failed_at=_aware(entry["failed_at"]),
+                reason=ReplyFailure(entry["reason"]), attempts=entry.get("attempts", 0),
+                error_code=entry.get("error_code"),
+                answer=Sealed.model_validate(entry["answer"]) if entry.get("answer") else None,
+            )
             await application.run(self.store(), code, lambda history: decide_reply_failed(history, command),
                                   event_ids=lambda events: [reply_failed_event_id(command)] * len(events))
         except Exception as exc:  # noqa: BLE001 — the next round reports it
-            log.warning("whatsapp.failure_not_recorded", tracking_code=code, error=type(exc).__name__)
+            log.warning("whatsapp.failure_not_recorded", tracking_code=str(code)[:40],
+                        error=type(exc).__name__)
             return
         await self.db()[OUTBOX].update_one({"_id": entry["_id"]}, {"$set": {"reported": True}})
 

@@ -256,12 +256,13 @@ async def test_ids_recorded_in_clear_before_are_rekeyed_at_start(start_service):
     db, raw = service.runtime.db, example_wamid("6281234567890")
     await db[MESSAGES].insert_one({"_id": raw, "role": "complaint", "tracking_code": "ADU-2026-000001",
                                    "recorded": True})
-    await db["whatsapp_outbox"].insert_one({"_id": "e1", "state": "sent", "message_id": raw})
+    await db["whatsapp_outbox"].insert_one({"_id": "e1", "state": "sent", "message_id": raw,
+                                            "last_error": "Cloud API send: HTTP 503 code 2 +6281234567890"})
     await start_service(settings=WA, whatsapp_sender=FakeWhatsApp())  # a replica starting (a restart)
     assert await db[MESSAGES].find_one({"_id": raw}) is None
     assert (await db[MESSAGES].find_one({"_id": message_key(raw)}))["tracking_code"] == "ADU-2026-000001"
     assert await db["whatsapp_outbox"].find_one({"_id": "e1"}) == {
-        "_id": "e1", "state": "sent", "message_key": message_key(raw)}
+        "_id": "e1", "state": "sent", "message_key": message_key(raw), "last_error": "HTTP 503 code 2"}
 
 
 # -- 3 and 4. replies WhatsApp does not deliver -------------------------------------------------
@@ -412,3 +413,37 @@ async def test_a_free_text_reported_failed_for_the_closed_window_goes_again_as_t
     entry = await client.service.runtime.db["whatsapp_outbox"].find_one({"tracking_code": code})
     assert (entry["state"], entry["mode"]) == ("sent", "template")
     assert not [e for e in await stream_events(nats_client, code) if isinstance(e, ComplaintReplyFailed)]
+
+
+async def test_a_reply_failed_before_failures_were_reported_is_reported_after_a_restart(wa, nats_client):
+    client = await wa()
+    code = await officer_recorded(client.service, datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1))
+    outbox = client.service.runtime.db["whatsapp_outbox"]
+    await eventually(lambda: outbox.count_documents({"tracking_code": code, "state": "sent"}))
+    entry = await outbox.find_one({"tracking_code": code})
+    await outbox.update_one({"_id": entry["_id"]}, {  # as an earlier version left a refusal
+        "$set": {"state": "failed", "error_code": 131026, "last_error": "refused: +6281234567890 is not on WA"},
+        "$unset": {"reported": "", "reason": "", "failed_at": ""}})
+    await wa()  # a restart
+    failed = await failure_of(nats_client, code)
+    assert (failed.reply, failed.reason, failed.error_code) == (ReplyKind.RECEIPT, ReplyFailure.REFUSED, 131026)
+    await eventually(lambda: outbox.count_documents({"tracking_code": code, "reported": True}))
+    assert (await outbox.find_one({"tracking_code": code}))["last_error"] == "error"
+
+
+async def test_one_malformed_failed_entry_does_not_stall_the_reports_of_the_others(wa, nats_client):
+    client = await wa()
+    outbox = client.service.runtime.db["whatsapp_outbox"]
+    await outbox.insert_one({"_id": "broken", "state": "failed", "reported": False, "kind": "receipt",
+                             "at": datetime(2000, 1, 1, tzinfo=UTC)})  # no tracking code nor reason
+    client.fake.refusing = 131026
+    number = new_number()
+    first = message(number, "Pelayanan lambat")
+    await post(client, delivery(first))
+    code = await code_of(client, first["id"])
+    await eventually(lambda: outbox.count_documents({"tracking_code": code, "reported": True}))
+    await outbox.update_many({"tracking_code": code}, {"$set": {"reported": False}})  # as if not taken
+    await client.service.whatsapp_replies.send_pending()  # the broken one comes first (oldest)
+    failed = await failure_of(nats_client, code)
+    assert failed.reason is ReplyFailure.REFUSED
+    assert await outbox.count_documents({"tracking_code": code, "reported": True}) == 1
