@@ -386,25 +386,35 @@ class WhatsAppIntake:
                 mapping = await messages.find_one({"_id": key})
                 if mapping is None:
                     role, code = await self._place(number, message, now)
-                    mapping = {"_id": key, "role": role, "tracking_code": code, "at": now}
+                    mapping = {"_id": key, "role": role, "at": now}
+                    if code is not None:
+                        mapping["tracking_code"] = code
                     try:
                         await messages.insert_one(mapping)
                     except DuplicateKeyError:  # a lease ran out under a slow holder: take its choice
                         mapping = await messages.find_one({"_id": key}) or mapping
-                role, code = mapping.get("role", "complaint"), mapping["tracking_code"]
+                role, code = mapping.get("role", "complaint"), mapping.get("tracking_code")
                 recorded: bool | None = None
                 if role == "note":
                     recorded = await self._note(code, message, uploads, media_note)
-                    if recorded is None:  # its complainant was erased: the message opens a new one
-                        await self._forget(number)
-                        role, code = "complaint", await self._new_code(now)
-                        await messages.update_one({"_id": key},
-                                                  {"$set": {"role": role, "tracking_code": code}})
+                    if recorded is None:  # its complainant was erased: sent before, it is dropped;
+                        erased_at = await self._forget(number, code)  # after, it opens a new one
+                        if _before(message, erased_at):
+                            role, code = "erased", None
+                            await messages.update_one({"_id": key}, {"$set": {"role": role},
+                                                                     "$unset": {"tracking_code": ""}})
+                        else:
+                            role, code = "complaint", await self._new_code(now)
+                            await messages.update_one({"_id": key},
+                                                      {"$set": {"role": role, "tracking_code": code}})
                 if role == "complaint":
                     recorded = await self._complaint(code, message, now, uploads, media_note)
                 # the conversation learns its complaint before the message counts as recorded: a
                 # retry after a failure here does both again (each is idempotent)
-                await self._remember(number, role, code, message.received_at)
+                if role == "erased":
+                    log.info("whatsapp.sent_before_erasure", kind=message.kind)
+                else:
+                    await self._remember(number, role, code, message.received_at)
                 await messages.update_one({"_id": key}, {"$set": {"recorded": True}})
         finally:
             for upload, _ in uploads:
@@ -425,19 +435,31 @@ class WhatsAppIntake:
                 {"$set": {"tracking_code": code, "opened_at": at}})
         await conversations.update_one({"_id": number}, {"$max": {"last_message_at": at}})
 
-    async def _forget(self, number: str) -> None:
-        """The number's conversation no longer has a complaint (its complainant was erased)."""
-        await self.db()[CONVERSATIONS].update_one(
-            {"_id": number}, {"$unset": {"tracking_code": "", "opened_at": "", "last_message_at": ""}})
+    async def _forget(self, number: str, code: str | None) -> datetime | None:
+        """The number's conversation no longer has a complaint (its complainant was erased); it
+        keeps only when that was (the vault's ``erased_at``, if known), which it returns: a
+        message sent before then, delivered again later, must not bring the data back."""
+        state = await self._state(code) if code is not None else None
+        erased_at = await self.vault().erased_at(state.subject_key) if state is not None else None
+        change: dict[str, Any] = {"$unset": {"tracking_code": "", "opened_at": "", "last_message_at": ""}}
+        if erased_at is not None:
+            change["$max"] = {"erased_at": erased_at}
+        await self.db()[CONVERSATIONS].update_one({"_id": number}, change)
+        return erased_at
 
-    async def _place(self, number: str, message: IncomingMessage, now: datetime) -> tuple[str, str]:
-        """("note", its complaint) for a follow-up, else ("complaint", a new tracking code)."""
+    async def _place(self, number: str, message: IncomingMessage, now: datetime) -> tuple[str, str | None]:
+        """("note", its complaint) for a follow-up, ("erased", None) for a message sent before
+        the number's complainant was erased, else ("complaint", a new tracking code)."""
         conversation = await self.db()[CONVERSATIONS].find_one({"_id": number}) or {}
         current, last = conversation.get("tracking_code"), conversation.get("last_message_at")
+        erased_at = conversation.get("erased_at")
+        if _before(message, _aware(erased_at) if erased_at is not None else None):
+            return "erased", None
         if current is not None:
             state = await self._state(current)  # None: its first message is still being recorded
             if state is not None and await self._erased(state):
-                await self._forget(number)
+                if _before(message, await self._forget(number, current)):
+                    return "erased", None
             else:
                 within = last is not None and message.received_at - _aware(last) <= self.group_window
                 if within or (state is not None and state.is_open):
@@ -580,6 +602,12 @@ def media_not_kept(message: IncomingMessage, why: str) -> str:
     it from Meta by hand while Meta keeps it)."""
     return (f"[lampiran WhatsApp ({MEDIA_KINDS.get(message.kind, message.kind)}) tidak disimpan: "
             f"{WHY_NOT_KEPT[why]}; media id {message.media_id}]")
+
+
+def _before(message: IncomingMessage, erased_at: datetime | None) -> bool:
+    """Whether the message was sent before its sender's erasure (Meta's seconds: same second
+    counts as before)."""
+    return erased_at is not None and message.received_at < erased_at
 
 
 def _aware(instant: datetime) -> datetime:

@@ -110,13 +110,14 @@ async def test_after_erasure_the_numbers_next_message_opens_a_new_complaint_not_
     erased_code = await code_of(client, first["id"])
     assert await erase(client.service.runtime.vault, identifiers(phone="+" + number))
 
-    again = message(number, "Halo, ada kabar?")  # within the grouping window, the complaint still open
+    # within the grouping window, the complaint still open; sent after the erasure
+    again = message(number, "Halo, ada kabar?", at=int(time.time()) + 1)
     response = await post(client, delivery(again))
     assert response.status_code == 200 and response.json() == {"recorded": 1}
     new_code = await code_of(client, again["id"])
     assert new_code != erased_code
     assert (await view(client, new_code))["summary"] == "Halo, ada kabar?"
-    later = message(number, "Ini lanjutannya.")
+    later = message(number, "Ini lanjutannya.", at=int(time.time()) + 2)
     assert (await post(client, delivery(later))).json() == {"recorded": 1}
     assert await code_of(client, later["id"]) == new_code  # the new complaint is the conversation now
     notes = [e for e in await stream_events(nats_client, new_code) if isinstance(e, ComplaintNoteAdded)]
@@ -132,13 +133,39 @@ async def test_a_note_placed_on_a_complaint_erased_since_becomes_a_new_complaint
     await post(client, delivery(first))
     erased_code = await code_of(client, first["id"])
     await erase(client.service.runtime.vault, identifiers(phone="+" + number))
-    again = message(number, "Sudah dua minggu.")
+    again = message(number, "Sudah dua minggu.", at=int(time.time()) + 1)
     await client.service.runtime.db[MESSAGES].insert_one(
         {"_id": message_key(again["id"]), "role": "note", "tracking_code": erased_code, "at": datetime.now(UTC)})
     response = await post(client, delivery(again))
     assert response.status_code == 200 and response.json() == {"recorded": 1}
     mapping = await client.service.runtime.db[MESSAGES].find_one({"_id": message_key(again["id"])})
     assert mapping["role"] == "complaint" and mapping["tracking_code"] != erased_code and mapping["recorded"]
+
+
+async def test_a_message_sent_before_the_erasure_and_delivered_again_after_stores_nothing(wa, nats_client):
+    client = await wa()
+    db, number = client.service.runtime.db, new_number()
+    sent_at = int(time.time()) - 60
+    first = message(number, "Jalan rusak di depan kantor", at=sent_at)
+    await post(client, delivery(first))
+    erased_code = await code_of(client, first["id"])
+    mapped = message(number, "Nama saya Budi, rumah saya di Jalan Melati 5", at=sent_at + 10)
+    await db[MESSAGES].insert_one(  # what an earlier failure left: mapped as its note, not recorded
+        {"_id": message_key(mapped["id"]), "role": "note", "tracking_code": erased_code, "at": datetime.now(UTC)})
+    unmapped = message(number, "Nomor KTP saya menyusul", at=sent_at + 20)
+    await erase(client.service.runtime.vault, identifiers(phone="+" + number))
+    for redelivered in (mapped, unmapped, unmapped):  # Meta retries for days
+        response = await post(client, delivery(redelivered))
+        assert response.status_code == 200 and response.json() == {"recorded": 0}
+    for redelivered in (mapped, unmapped):
+        kept = await db[MESSAGES].find_one({"_id": message_key(redelivered["id"])})
+        assert kept["recorded"] and kept["role"] == "erased" and "tracking_code" not in kept
+    conversation = await db["whatsapp_conversations"].find_one({})  # the number's, by its hash
+    assert await db["whatsapp_conversations"].count_documents({"tracking_code": erased_code}) == 0
+    assert conversation is None or "erased_at" in conversation or conversation.get("tracking_code") != erased_code
+    after = message(number, "Saya menulis lagi", at=int(time.time()) + 1)  # after it: a new complaint
+    assert (await post(client, delivery(after))).json() == {"recorded": 1}
+    assert await code_of(client, after["id"]) != erased_code
 
 
 async def test_one_message_that_fails_does_not_block_the_others_of_the_delivery(wa, monkeypatch):
