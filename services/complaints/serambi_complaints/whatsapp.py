@@ -25,6 +25,7 @@ import base64
 import hashlib
 import hmac
 import io
+import json
 import re
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -38,6 +39,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 from serambi_calendar import WIB
 from serambi_contracts.complaints import ComplaintChannel, Disclosure
+from serambi_kit.deadletters import DeadLetter, DeadLetters
 from serambi_kit.documents import DocumentError, DocumentStore, Upload, check
 from serambi_kit.eventstore import EventStore
 from serambi_kit.logging import get_logger
@@ -54,6 +56,10 @@ CONVERSATIONS = "whatsapp_conversations"
 MEDIA_ATTEMPTS = "whatsapp_media_attempts"  # by message_key: failed fetches of a message's file
 MEDIA_MAX_ATTEMPTS = 10  # then, or MEDIA_GIVE_UP after the message was sent, it goes without its file
 MEDIA_GIVE_UP = timedelta(hours=24)
+FAILURES = "whatsapp_failures"  # by message_key: a message's failed recordings
+FAILURE_MAX_ATTEMPTS = 10  # then, or FAILURE_GIVE_UP after the message was sent, a dead letter
+FAILURE_GIVE_UP = timedelta(hours=24)
+DEAD_LETTER_CONSUMER = "complaints-whatsapp-intake"
 LEASE = timedelta(seconds=60)  # one number's message in hand (media download included)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 RECORDED_BY = "whatsapp"
@@ -372,6 +378,7 @@ class WhatsAppIntake:
         """A message's failed media fetches are forgotten a week after the first (Meta stops
         delivering it again by then)."""
         await self.db()[MEDIA_ATTEMPTS].create_index("first_at", expireAfterSeconds=7 * 24 * 3600)
+        await self.db()[FAILURES].create_index("first_at", expireAfterSeconds=7 * 24 * 3600)
 
     async def record(self, message: IncomingMessage, now: datetime) -> str | None:
         """Record ``message``; returns its tracking code if something was recorded now."""
@@ -424,6 +431,36 @@ class WhatsAppIntake:
         if recorded:
             log.info("whatsapp.recorded", tracking_code=code, kind=message.kind, role=role)
         return code if recorded else None
+
+    async def failed(self, message: IncomingMessage, exc: Exception, now: datetime) -> bool:
+        """Count a failed recording of ``message``; True when it was given up: at the
+        ``FAILURE_MAX_ATTEMPTS``-th failure, or ``FAILURE_GIVE_UP`` after it was sent, it becomes a
+        dead letter (its key, kind and the error's class — never its content nor number, which
+        are not kept) and is marked recorded, so a redelivery is acknowledged."""
+        key = message_key(message.message_id)
+        counted = await self.db()[FAILURES].find_one_and_update(
+            {"_id": key}, {"$inc": {"attempts": 1}, "$setOnInsert": {"first_at": now}},
+            upsert=True, return_document=ReturnDocument.AFTER)
+        attempts = int((counted or {}).get("attempts", 1))
+        if attempts < FAILURE_MAX_ATTEMPTS and now - message.received_at < FAILURE_GIVE_UP:
+            return False
+        reason = f"WhatsApp message could not be recorded: {type(exc).__name__}"
+        payload = {"message_key": key, "kind": message.kind, "error": type(exc).__name__,
+                   "attempts": attempts, "received_at": message.received_at.isoformat()}
+        await DeadLetters(self.db()).record(DeadLetter(
+            consumer=DEAD_LETTER_CONSUMER, stream="WHATSAPP", subject=f"whatsapp.{key}", sequence=0,
+            deliveries=attempts, reason=reason, headers={}, payload=json.dumps(payload).encode(),
+            key=f"{DEAD_LETTER_CONSUMER}:{key}",
+            manual="a WhatsApp webhook message, not a stream message: its content and number are not "
+                   "kept; fix the cause, then ask the complainant (by the time received) to write again",
+        ))
+        await self.db()[MESSAGES].update_one(
+            {"_id": key}, {"$set": {"recorded": True, "dead_letter": True},
+                           "$setOnInsert": {"role": "dead_letter", "at": now}}, upsert=True)
+        await self.db()[FAILURES].delete_one({"_id": key})
+        log.error("whatsapp.dead_lettered", message_key=key, kind=message.kind, error=type(exc).__name__,
+                  attempts=attempts)
+        return True
 
     async def _remember(self, number: str, role: str, code: str, at: datetime) -> None:
         """The number's last message, and its current complaint: the one its latest new

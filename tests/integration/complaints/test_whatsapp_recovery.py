@@ -474,3 +474,28 @@ async def test_one_malformed_failed_entry_does_not_stall_the_reports_of_the_othe
     failed = await failure_of(nats_client, code)
     assert failed.reason is ReplyFailure.REFUSED
     assert await outbox.count_documents({"tracking_code": code, "reported": True}) == 1
+
+
+async def test_a_message_that_always_fails_becomes_a_dead_letter_without_its_content_and_is_acknowledged(
+    wa, monkeypatch
+):
+    client = await wa()
+    number = new_number()
+    intake = client.service.whatsapp_intake
+
+    async def failing(*args):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(intake, "_complaint", failing)
+    poison = message(number, "Pesan yang selalu gagal")
+    answers = [(await post(client, delivery(poison))).status_code for _ in range(10)]
+    assert answers == [503] * 9 + [200]
+    assert (await post(client, delivery(poison))).status_code == 200  # acknowledged from now on
+    letters = [d async for d in client.service.runtime.db["dead_letters"].find()]
+    [letter] = letters
+    content = json.loads(letter["payload"])
+    assert (letter["sequence"], letter["status"], content["kind"], content["error"]) == (
+        0, "open", "text", "RuntimeError")
+    assert content["message_key"] == message_key(poison["id"]) and letter["manual"]
+    text = json.dumps(letters, default=str)
+    assert number not in text and "gagal" not in text and poison["id"] not in text
