@@ -106,7 +106,11 @@ class ComplaintsService:
         await self.keeper.create_indexes()
         await self.idempotency.ensure_indexes()
         await self.whatsapp_intake.create_indexes()
+        if self.whatsapp_replies is not None:
+            await self.whatsapp_replies.create_indexes()
         await whatsapp.hash_message_ids(self.runtime.db)  # ids recorded in clear before (they hold numbers)
+        if self.whatsapp_replies is not None:  # failures from before they were reported
+            await self.whatsapp_replies.report_legacy_failures(datetime.now(UTC))
         self.rounds.once("complaints-start-up", self._after_start)
         every = self.settings
         if self.lapor is not None and every.lapor_poll_seconds > 0:

@@ -4,7 +4,9 @@
   customer-service window, an approved template outside it); ``adapters.whatsapp_cloud`` is the
   HTTP adapter, ``FakeWhatsApp`` the in-memory one for tests. Both pass the same contract tests.
 - ``signature_valid`` checks Meta's ``X-Hub-Signature-256`` (HMAC-SHA256 of the raw body with the
-  app secret); ``parse_delivery`` reads a webhook delivery's messages (status updates are ignored).
+  app secret); ``parse_delivery`` reads a webhook delivery's messages, ``parse_failures`` the
+  status updates reporting that a message sent earlier was not delivered (``failed``; sent,
+  delivered and read are ignored).
 - ``WhatsAppIntake.record`` turns one incoming message into a complaint with channel
   ``whatsapp``, or a note on the number's current complaint (a follow-up), once per message id:
   ``whatsapp_messages`` maps the id — by ``message_key``, a hash: a ``wamid`` is a base64 record
@@ -23,6 +25,8 @@ import base64
 import hashlib
 import hmac
 import io
+import json
+import re
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -35,6 +39,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 from serambi_calendar import WIB
 from serambi_contracts.complaints import ComplaintChannel, Disclosure
+from serambi_kit.deadletters import DeadLetter, DeadLetters
 from serambi_kit.documents import DocumentError, DocumentStore, Upload, check
 from serambi_kit.eventstore import EventStore
 from serambi_kit.logging import get_logger
@@ -51,6 +56,10 @@ CONVERSATIONS = "whatsapp_conversations"
 MEDIA_ATTEMPTS = "whatsapp_media_attempts"  # by message_key: failed fetches of a message's file
 MEDIA_MAX_ATTEMPTS = 10  # then, or MEDIA_GIVE_UP after the message was sent, it goes without its file
 MEDIA_GIVE_UP = timedelta(hours=24)
+FAILURES = "whatsapp_failures"  # by message_key: a message's failed recordings
+FAILURE_MAX_ATTEMPTS = 10  # then, or FAILURE_GIVE_UP after the message was sent, a dead letter
+FAILURE_GIVE_UP = timedelta(hours=24)
+DEAD_LETTER_CONSUMER = "complaints-whatsapp-intake"
 LEASE = timedelta(seconds=60)  # one number's message in hand (media download included)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 RECORDED_BY = "whatsapp"
@@ -191,10 +200,16 @@ class IncomingMessage:
     media_id: str | None = None
 
 
-def parse_delivery(payload: Any) -> list[IncomingMessage]:
+CLOCK_SKEW = timedelta(minutes=5)  # a message's timestamp later than now by more is cut to now + this
+
+
+def parse_delivery(payload: Any, now: datetime | None = None) -> list[IncomingMessage]:
     """The messages of a webhook delivery (``object: whatsapp_business_account``). Status
     updates (sent, delivered, read) and kinds without content (reactions) are left out; an item
-    that cannot be read is logged by its kind only and skipped."""
+    that cannot be read — a timestamp that is no time (too large, negative) included — is logged
+    by its kind only and skipped. A timestamp in the future counts as at most ``now`` plus
+    ``CLOCK_SKEW``."""
+    latest = (now or datetime.now(UTC)) + CLOCK_SKEW
     if not isinstance(payload, dict) or payload.get("object") != "whatsapp_business_account":
         return []
     found = []
@@ -207,11 +222,39 @@ def parse_delivery(payload: Any) -> list[IncomingMessage]:
                      for c in _list(value.get("contacts")) if isinstance(c, dict)}
             for message in _list(value.get("messages")):
                 try:
-                    if (parsed := _message(message, names)) is not None:
+                    if (parsed := _message(message, names, latest)) is not None:
                         found.append(parsed)
-                except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                except (KeyError, TypeError, ValueError, AttributeError, OverflowError, OSError) as exc:
                     kind = message.get("type") if isinstance(message, dict) else None
                     log.warning("whatsapp.unreadable_message", kind=str(kind)[:32], error=type(exc).__name__)
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryFailure:
+    """Meta's later report that a message it accepted (``message_id``) was not delivered, with
+    its error code (131026 undeliverable, 131047 the 24-hour window closed, ...)."""
+
+    message_id: str
+    code: int | None
+
+
+def parse_failures(payload: Any) -> list[DeliveryFailure]:
+    """The ``failed`` status updates of a webhook delivery (``value.statuses[]``); other statuses
+    (sent, delivered, read) and unreadable items are left out."""
+    if not isinstance(payload, dict) or payload.get("object") != "whatsapp_business_account":
+        return []
+    found = []
+    for entry in _list(payload.get("entry")):
+        for change in _list(entry.get("changes") if isinstance(entry, dict) else None):
+            value = change.get("value") if isinstance(change, dict) else None
+            for status in _list(value.get("statuses") if isinstance(value, dict) else None):
+                if not isinstance(status, dict) or status.get("status") != "failed" \
+                        or not isinstance(status.get("id"), str):
+                    continue
+                errors = [e for e in _list(status.get("errors")) if isinstance(e, dict)]
+                code = errors[0].get("code") if errors else None
+                found.append(DeliveryFailure(status["id"], code if isinstance(code, int) else None))
     return found
 
 
@@ -219,10 +262,10 @@ MEDIA_KINDS = {"image": "gambar", "document": "dokumen", "audio": "pesan suara",
                "sticker": "stiker"}
 
 
-def _message(message: dict[str, Any], names: dict[str, Any]) -> IncomingMessage | None:
+def _message(message: dict[str, Any], names: dict[str, Any], latest: datetime) -> IncomingMessage | None:
     kind = message["type"]
     sender = str(message["from"])
-    received_at = datetime.fromtimestamp(int(message["timestamp"]), UTC)
+    received_at = min(datetime.fromtimestamp(int(message["timestamp"]), UTC), latest)
     media_id = None
     if kind == "text":
         text = str(message["text"]["body"])
@@ -294,11 +337,18 @@ async def hash_message_ids(db: AsyncDatabase) -> int:
         await messages.delete_one({"_id": document["_id"]})
         changed += 1
     outbox = db["whatsapp_outbox"]
-    async for document in outbox.find({"message_id": {"$exists": True}}, {"message_id": 1}):
-        await outbox.update_one({"_id": document["_id"]}, {
-            "$set": {"message_key": message_key(str(document["message_id"]))}, "$unset": {"message_id": ""}})
+    async for document in outbox.find({"message_id": {"$exists": True}}, {"message_id": 1, "last_error": 1}):
+        kept = {"message_key": message_key(str(document["message_id"]))}
+        if "last_error" in document:  # the old text may quote the number: its status and code only
+            kept["last_error"] = safe_error(document["last_error"])
+        await outbox.update_one({"_id": document["_id"]}, {"$set": kept, "$unset": {"message_id": ""}})
         changed += 1
     return changed
+
+
+def safe_error(text: object) -> str:
+    """An old ``last_error`` cut to what may be kept: the HTTP status and Meta's code."""
+    return " ".join(re.findall(r"HTTP \d{3}|code \d+", str(text or ""))) or "error"
 
 
 class WhatsAppIntake:
@@ -328,6 +378,7 @@ class WhatsAppIntake:
         """A message's failed media fetches are forgotten a week after the first (Meta stops
         delivering it again by then)."""
         await self.db()[MEDIA_ATTEMPTS].create_index("first_at", expireAfterSeconds=7 * 24 * 3600)
+        await self.db()[FAILURES].create_index("first_at", expireAfterSeconds=7 * 24 * 3600)
 
     async def record(self, message: IncomingMessage, now: datetime) -> str | None:
         """Record ``message``; returns its tracking code if something was recorded now."""
@@ -342,25 +393,35 @@ class WhatsAppIntake:
                 mapping = await messages.find_one({"_id": key})
                 if mapping is None:
                     role, code = await self._place(number, message, now)
-                    mapping = {"_id": key, "role": role, "tracking_code": code, "at": now}
+                    mapping = {"_id": key, "role": role, "at": now}
+                    if code is not None:
+                        mapping["tracking_code"] = code
                     try:
                         await messages.insert_one(mapping)
                     except DuplicateKeyError:  # a lease ran out under a slow holder: take its choice
                         mapping = await messages.find_one({"_id": key}) or mapping
-                role, code = mapping.get("role", "complaint"), mapping["tracking_code"]
+                role, code = mapping.get("role", "complaint"), mapping.get("tracking_code")
                 recorded: bool | None = None
                 if role == "note":
                     recorded = await self._note(code, message, uploads, media_note)
-                    if recorded is None:  # its complainant was erased: the message opens a new one
-                        await self._forget(number)
-                        role, code = "complaint", await self._new_code(now)
-                        await messages.update_one({"_id": key},
-                                                  {"$set": {"role": role, "tracking_code": code}})
+                    if recorded is None:  # its complainant was erased: sent before, it is dropped;
+                        erased_at = await self._forget(number, code)  # after, it opens a new one
+                        if _before(message, erased_at):
+                            role, code = "erased", None
+                            await messages.update_one({"_id": key}, {"$set": {"role": role},
+                                                                     "$unset": {"tracking_code": ""}})
+                        else:
+                            role, code = "complaint", await self._new_code(now)
+                            await messages.update_one({"_id": key},
+                                                      {"$set": {"role": role, "tracking_code": code}})
                 if role == "complaint":
                     recorded = await self._complaint(code, message, now, uploads, media_note)
                 # the conversation learns its complaint before the message counts as recorded: a
                 # retry after a failure here does both again (each is idempotent)
-                await self._remember(number, role, code, message.received_at)
+                if role == "erased":
+                    log.info("whatsapp.sent_before_erasure", kind=message.kind)
+                else:
+                    await self._remember(number, role, code, message.received_at)
                 await messages.update_one({"_id": key}, {"$set": {"recorded": True}})
         finally:
             for upload, _ in uploads:
@@ -370,6 +431,36 @@ class WhatsAppIntake:
         if recorded:
             log.info("whatsapp.recorded", tracking_code=code, kind=message.kind, role=role)
         return code if recorded else None
+
+    async def failed(self, message: IncomingMessage, exc: Exception, now: datetime) -> bool:
+        """Count a failed recording of ``message``; True when it was given up: at the
+        ``FAILURE_MAX_ATTEMPTS``-th failure, or ``FAILURE_GIVE_UP`` after it was sent, it becomes a
+        dead letter (its key, kind and the error's class — never its content nor number, which
+        are not kept) and is marked recorded, so a redelivery is acknowledged."""
+        key = message_key(message.message_id)
+        counted = await self.db()[FAILURES].find_one_and_update(
+            {"_id": key}, {"$inc": {"attempts": 1}, "$setOnInsert": {"first_at": now}},
+            upsert=True, return_document=ReturnDocument.AFTER)
+        attempts = int((counted or {}).get("attempts", 1))
+        if attempts < FAILURE_MAX_ATTEMPTS and now - message.received_at < FAILURE_GIVE_UP:
+            return False
+        reason = f"WhatsApp message could not be recorded: {type(exc).__name__}"
+        payload = {"message_key": key, "kind": message.kind, "error": type(exc).__name__,
+                   "attempts": attempts, "received_at": message.received_at.isoformat()}
+        await DeadLetters(self.db()).record(DeadLetter(
+            consumer=DEAD_LETTER_CONSUMER, stream="WHATSAPP", subject=f"whatsapp.{key}", sequence=0,
+            deliveries=attempts, reason=reason, headers={}, payload=json.dumps(payload).encode(),
+            key=f"{DEAD_LETTER_CONSUMER}:{key}",
+            manual="a WhatsApp webhook message, not a stream message: its content and number are not "
+                   "kept; fix the cause, then ask the complainant (by the time received) to write again",
+        ))
+        await self.db()[MESSAGES].update_one(
+            {"_id": key}, {"$set": {"recorded": True, "dead_letter": True},
+                           "$setOnInsert": {"role": "dead_letter", "at": now}}, upsert=True)
+        await self.db()[FAILURES].delete_one({"_id": key})
+        log.error("whatsapp.dead_lettered", message_key=key, kind=message.kind, error=type(exc).__name__,
+                  attempts=attempts)
+        return True
 
     async def _remember(self, number: str, role: str, code: str, at: datetime) -> None:
         """The number's last message, and its current complaint: the one its latest new
@@ -381,19 +472,31 @@ class WhatsAppIntake:
                 {"$set": {"tracking_code": code, "opened_at": at}})
         await conversations.update_one({"_id": number}, {"$max": {"last_message_at": at}})
 
-    async def _forget(self, number: str) -> None:
-        """The number's conversation no longer has a complaint (its complainant was erased)."""
-        await self.db()[CONVERSATIONS].update_one(
-            {"_id": number}, {"$unset": {"tracking_code": "", "opened_at": "", "last_message_at": ""}})
+    async def _forget(self, number: str, code: str | None) -> datetime | None:
+        """The number's conversation no longer has a complaint (its complainant was erased); it
+        keeps only when that was (the vault's ``erased_at``, if known), which it returns: a
+        message sent before then, delivered again later, must not bring the data back."""
+        state = await self._state(code) if code is not None else None
+        erased_at = await self.vault().erased_at(state.subject_key) if state is not None else None
+        change: dict[str, Any] = {"$unset": {"tracking_code": "", "opened_at": "", "last_message_at": ""}}
+        if erased_at is not None:
+            change["$max"] = {"erased_at": erased_at}
+        await self.db()[CONVERSATIONS].update_one({"_id": number}, change)
+        return erased_at
 
-    async def _place(self, number: str, message: IncomingMessage, now: datetime) -> tuple[str, str]:
-        """("note", its complaint) for a follow-up, else ("complaint", a new tracking code)."""
+    async def _place(self, number: str, message: IncomingMessage, now: datetime) -> tuple[str, str | None]:
+        """("note", its complaint) for a follow-up, ("erased", None) for a message sent before
+        the number's complainant was erased, else ("complaint", a new tracking code)."""
         conversation = await self.db()[CONVERSATIONS].find_one({"_id": number}) or {}
         current, last = conversation.get("tracking_code"), conversation.get("last_message_at")
+        erased_at = conversation.get("erased_at")
+        if _before(message, _aware(erased_at) if erased_at is not None else None):
+            return "erased", None
         if current is not None:
             state = await self._state(current)  # None: its first message is still being recorded
             if state is not None and await self._erased(state):
-                await self._forget(number)
+                if _before(message, await self._forget(number, current)):
+                    return "erased", None
             else:
                 within = last is not None and message.received_at - _aware(last) <= self.group_window
                 if within or (state is not None and state.is_open):
@@ -536,6 +639,12 @@ def media_not_kept(message: IncomingMessage, why: str) -> str:
     it from Meta by hand while Meta keeps it)."""
     return (f"[lampiran WhatsApp ({MEDIA_KINDS.get(message.kind, message.kind)}) tidak disimpan: "
             f"{WHY_NOT_KEPT[why]}; media id {message.media_id}]")
+
+
+def _before(message: IncomingMessage, erased_at: datetime | None) -> bool:
+    """Whether the message was sent before its sender's erasure (Meta's seconds: same second
+    counts as before)."""
+    return erased_at is not None and message.received_at < erased_at
 
 
 def _aware(instant: datetime) -> datetime:

@@ -12,7 +12,11 @@ exponential backoff up to ``whatsapp_max_attempts``. A refusal, the last attempt
 to send marks the reply ``failed`` with the reason (without personal data) and records
 ComplaintReplyFailed on the complaint: the notifier sends that receipt or answer by SMS instead,
 and officers see it on the case. A free text refused because the window closed (error 131047) is
-sent again at once as the template. At least once: a crash between a send and its record repeats
+sent again at once as the template. Meta may also accept a message and report later, in a
+status webhook, that it was not delivered (``on_failure``): the sent reply is found by its
+message key; a free text refused for the closed window (131047) goes again as the template if
+there is one, anything else is marked ``failed`` and recorded as ComplaintReplyFailed as above.
+At least once: a crash between a send and its record repeats
 that one message. The window counts from the complainant's latest WhatsApp message on the
 complaint: its own, or a later one kept as a note.
 """
@@ -36,7 +40,15 @@ from serambi_kit.logging import get_logger
 
 from . import application
 from .domain.replies import ReplyFailed, decide_reply_failed, reply_failed_event_id
-from .whatsapp import WINDOW_CLOSED, PermanentWhatsAppError, WhatsAppError, WhatsAppSender, message_key
+from .whatsapp import (
+    WINDOW_CLOSED,
+    DeliveryFailure,
+    PermanentWhatsAppError,
+    WhatsAppError,
+    WhatsAppSender,
+    message_key,
+    safe_error,
+)
 
 log = get_logger(__name__)
 OUTBOX = "whatsapp_outbox"
@@ -65,6 +77,62 @@ class WhatsAppReplies:
     def __init__(self, sender: WhatsAppSender, settings, store, db, vault, now=None) -> None:
         self.sender, self.settings, self.store, self.db, self.vault = sender, settings, store, db, vault
         self.now = now or (lambda: datetime.now(UTC))
+
+    async def create_indexes(self) -> None:
+        """The fields the rounds and the status webhook look replies up by."""
+        outbox = self.db()[OUTBOX]
+        await outbox.create_index("message_key")
+        await outbox.create_index([("state", 1), ("due_at", 1)])
+        await outbox.create_index([("state", 1), ("reported", 1)])
+
+    async def report_legacy_failures(self, now: datetime) -> int:
+        """Start-up: replies marked ``failed`` before failures were recorded on their complaint
+        (no ``reported`` field) get ``reported: False``, a reason and ``failed_at`` — the rounds
+        then record them as ComplaintReplyFailed — and ``last_error`` cut to the HTTP status and
+        Meta's code (the old text may quote the number). Idempotent; returns how many changed."""
+        outbox, changed = self.db()[OUTBOX], 0
+        async for entry in outbox.find({"state": "failed", "reported": {"$exists": False}}):
+            code = entry.get("error_code")
+            reason = ReplyFailure.REFUSED if code is not None else ReplyFailure.UNAVAILABLE
+            await outbox.update_one({"_id": entry["_id"], "reported": {"$exists": False}}, {"$set": {
+                "reported": False, "reason": entry.get("reason") or reason.value, "error_code": code,
+                "failed_at": entry.get("failed_at") or entry.get("due_at") or entry.get("at") or now,
+                "last_error": safe_error(entry.get("last_error"))}})
+            changed += 1
+        return changed
+
+    async def on_failure(self, failure: DeliveryFailure, now: datetime) -> None:
+        """Meta reported that a reply it had accepted was not delivered. A free text refused
+        because the 24-hour window closed goes again as the template of its kind (if there is
+        one); otherwise the reply is undelivered: ``failed`` and recorded on its complaint, once
+        (a status delivered again finds it failed already)."""
+        outbox = self.db()[OUTBOX]
+        entry = await outbox.find_one({"message_key": message_key(failure.message_id),
+                                       "state": {"$in": ["sent", "bouncing"]}})
+        if entry is None:  # not ours, already handled, or the person was erased
+            return
+        await outbox.update_one({"_id": entry["_id"]}, {"$set": {"state": "bouncing"}})
+        exc = PermanentWhatsAppError("not delivered (status webhook)", failure.code)
+        template = self._template_of(entry)
+        if failure.code == WINDOW_CLOSED and entry.get("mode") == "text":
+            phone = await self.vault().reveal(entry["phone"])
+            if phone is None:
+                await outbox.update_one({"_id": entry["_id"]}, {"$set": {"state": "dropped"}})
+                return
+            if template is None:
+                await self._undelivered(entry, now, ReplyFailure.OUTSIDE_WINDOW, exc)
+                return
+            try:
+                message_id = await self._template(phone, template, entry["tracking_code"])
+            except PermanentWhatsAppError as error:
+                await self._undelivered(entry, now, ReplyFailure.REFUSED, error)
+                return  # a transient error goes up: the status is delivered again (503)
+            await outbox.update_one({"_id": entry["_id"]}, {"$set": {
+                "state": "sent", "sent_at": now, "mode": "template", "message_key": message_key(message_id)}})
+            log.info("whatsapp.reply_sent", tracking_code=entry["tracking_code"], kind=entry["kind"],
+                     mode="template", after="window_closed")
+            return
+        await self._undelivered(entry, now, ReplyFailure.REFUSED, exc)
 
     async def on_event(self, recorded: RecordedEvent) -> None:
         event = recorded.event
@@ -189,19 +257,20 @@ class WhatsAppReplies:
     async def _report(self, entry: dict) -> None:
         """Record a failed reply on its complaint, once (a failure here is tried again on the next
         round: the entry stays ``reported: False``)."""
-        code = entry["tracking_code"]
-        command = ReplyFailed(
-            tracking_code=code, channel=ComplaintChannel.WHATSAPP, reply=ReplyKind(entry["kind"]),
-            cause_event_id=str(entry["_id"]), failed_at=_aware(entry["failed_at"]),
-            reason=ReplyFailure(entry["reason"]), attempts=entry.get("attempts", 0),
-            error_code=entry.get("error_code"),
-            answer=Sealed.model_validate(entry["answer"]) if entry.get("answer") else None,
-        )
-        try:
+        code = entry.get("tracking_code")
+        try:  # a malformed entry is logged and skipped, never stalling the others
+            command = ReplyFailed(
+                tracking_code=code, channel=ComplaintChannel.WHATSAPP, reply=ReplyKind(entry["kind"]),
+                cause_event_id=str(entry["_id"]), failed_at=_aware(entry["failed_at"]),
+                reason=ReplyFailure(entry["reason"]), attempts=entry.get("attempts", 0),
+                error_code=entry.get("error_code"),
+                answer=Sealed.model_validate(entry["answer"]) if entry.get("answer") else None,
+            )
             await application.run(self.store(), code, lambda history: decide_reply_failed(history, command),
                                   event_ids=lambda events: [reply_failed_event_id(command)] * len(events))
         except Exception as exc:  # noqa: BLE001 — the next round reports it
-            log.warning("whatsapp.failure_not_recorded", tracking_code=code, error=type(exc).__name__)
+            log.warning("whatsapp.failure_not_recorded", tracking_code=str(code)[:40],
+                        error=type(exc).__name__)
             return
         await self.db()[OUTBOX].update_one({"_id": entry["_id"]}, {"$set": {"reported": True}})
 

@@ -31,6 +31,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from serambi_contracts.base import Sealed
 
 KEYS = "data_keys"
+ERASURES = "data_key_erasures"  # key id → when it was erased (random ids, no personal data)
 DEFAULT_CACHE_SIZE = 10_000
 
 
@@ -64,6 +65,7 @@ class Vault:
     def __init__(self, db: AsyncDatabase, master_key: bytes, cache_seconds: float = 60.0,
                  cache_size: int = DEFAULT_CACHE_SIZE) -> None:
         self.keys = db[KEYS]
+        self._db = db
         self._wrap = AESGCM(master_key)
         self._lookup_key = hmac.new(master_key, b"serambi-pii-lookup", hashlib.sha256).digest()
         # key id → (cipher, expiry), least recently used first
@@ -186,8 +188,18 @@ class Vault:
             raise VaultError(f"a document sealed under {key_id} was tampered with or moved") from exc
 
     async def erase_subject(self, key_id: str) -> bool:
-        self._cache.pop(key_id, None)
-        return (await self.keys.delete_one({"_id": key_id})).deleted_count == 1
+        """Delete the subject's key; the first erasure's time is kept (``erased_at``)."""
+        await self._db[ERASURES].update_one(
+            {"_id": key_id}, {"$setOnInsert": {"erased_at": datetime.now(UTC)}}, upsert=True)
+        deleted = (await self.keys.delete_one({"_id": key_id})).deleted_count == 1
+        self._cache.pop(key_id, None)  # after the delete: a read meanwhile may have cached it again
+        return deleted
+
+    async def erased_at(self, key_id: str) -> datetime | None:
+        """When the subject's key was erased (None: not erased, or erased before this was kept)."""
+        found = await self._db[ERASURES].find_one({"_id": key_id})
+        at = found.get("erased_at") if found else None
+        return at if at is None or at.tzinfo else at.replace(tzinfo=UTC)
 
     async def subjects_of(self, identifier: str) -> list[str]:
         """The key ids of every data subject an email, phone or NIK finds (nothing is erased)."""

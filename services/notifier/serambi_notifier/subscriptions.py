@@ -9,8 +9,10 @@ present in every language.
 from __future__ import annotations
 
 import tomllib
+import typing
 from collections.abc import Iterable
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 
 from serambi_contracts import EVENTS, Event
@@ -83,8 +85,19 @@ def _parse(entry: dict, number: int) -> Subscription:
     for name in when:
         if name not in EVENT_TYPES[event].model_fields:
             raise SubscriptionError(f"{where}: 'when' names {name!r}, not a field of {event}")
+        allowed = _enum_values(EVENT_TYPES[event].model_fields[name].annotation)
+        if allowed and str(when[name]) not in allowed:
+            raise SubscriptionError(f"{where}: 'when' {name} = {str(when[name])[:40]!r} is none of "
+                                    f"{', '.join(sorted(allowed))}")
     conditions = tuple(sorted((str(name), str(value)) for name, value in when.items()))
     return Subscription(event, notice, recipients, channels, attach, conditions)
+
+
+def _enum_values(annotation: object) -> set[str]:
+    """The values a field of an enumeration (or an optional one) can take; empty for others."""
+    kinds = (annotation, *typing.get_args(annotation))
+    return {str(member.value) for kind in kinds if isinstance(kind, type) and issubclass(kind, Enum)
+            for member in kind}
 
 
 def parse(text: str, templates: Path | None = None) -> tuple[Subscription, ...]:

@@ -110,13 +110,14 @@ async def test_after_erasure_the_numbers_next_message_opens_a_new_complaint_not_
     erased_code = await code_of(client, first["id"])
     assert await erase(client.service.runtime.vault, identifiers(phone="+" + number))
 
-    again = message(number, "Halo, ada kabar?")  # within the grouping window, the complaint still open
+    # within the grouping window, the complaint still open; sent after the erasure
+    again = message(number, "Halo, ada kabar?", at=int(time.time()) + 1)
     response = await post(client, delivery(again))
     assert response.status_code == 200 and response.json() == {"recorded": 1}
     new_code = await code_of(client, again["id"])
     assert new_code != erased_code
     assert (await view(client, new_code))["summary"] == "Halo, ada kabar?"
-    later = message(number, "Ini lanjutannya.")
+    later = message(number, "Ini lanjutannya.", at=int(time.time()) + 2)
     assert (await post(client, delivery(later))).json() == {"recorded": 1}
     assert await code_of(client, later["id"]) == new_code  # the new complaint is the conversation now
     notes = [e for e in await stream_events(nats_client, new_code) if isinstance(e, ComplaintNoteAdded)]
@@ -132,13 +133,39 @@ async def test_a_note_placed_on_a_complaint_erased_since_becomes_a_new_complaint
     await post(client, delivery(first))
     erased_code = await code_of(client, first["id"])
     await erase(client.service.runtime.vault, identifiers(phone="+" + number))
-    again = message(number, "Sudah dua minggu.")
+    again = message(number, "Sudah dua minggu.", at=int(time.time()) + 1)
     await client.service.runtime.db[MESSAGES].insert_one(
         {"_id": message_key(again["id"]), "role": "note", "tracking_code": erased_code, "at": datetime.now(UTC)})
     response = await post(client, delivery(again))
     assert response.status_code == 200 and response.json() == {"recorded": 1}
     mapping = await client.service.runtime.db[MESSAGES].find_one({"_id": message_key(again["id"])})
     assert mapping["role"] == "complaint" and mapping["tracking_code"] != erased_code and mapping["recorded"]
+
+
+async def test_a_message_sent_before_the_erasure_and_delivered_again_after_stores_nothing(wa, nats_client):
+    client = await wa()
+    db, number = client.service.runtime.db, new_number()
+    sent_at = int(time.time()) - 60
+    first = message(number, "Jalan rusak di depan kantor", at=sent_at)
+    await post(client, delivery(first))
+    erased_code = await code_of(client, first["id"])
+    mapped = message(number, "Nama saya Budi, rumah saya di Jalan Melati 5", at=sent_at + 10)
+    await db[MESSAGES].insert_one(  # what an earlier failure left: mapped as its note, not recorded
+        {"_id": message_key(mapped["id"]), "role": "note", "tracking_code": erased_code, "at": datetime.now(UTC)})
+    unmapped = message(number, "Nomor KTP saya menyusul", at=sent_at + 20)
+    await erase(client.service.runtime.vault, identifiers(phone="+" + number))
+    for redelivered in (mapped, unmapped, unmapped):  # Meta retries for days
+        response = await post(client, delivery(redelivered))
+        assert response.status_code == 200 and response.json() == {"recorded": 0}
+    for redelivered in (mapped, unmapped):
+        kept = await db[MESSAGES].find_one({"_id": message_key(redelivered["id"])})
+        assert kept["recorded"] and kept["role"] == "erased" and "tracking_code" not in kept
+    conversation = await db["whatsapp_conversations"].find_one({})  # the number's, by its hash
+    assert await db["whatsapp_conversations"].count_documents({"tracking_code": erased_code}) == 0
+    assert conversation is None or "erased_at" in conversation or conversation.get("tracking_code") != erased_code
+    after = message(number, "Saya menulis lagi", at=int(time.time()) + 1)  # after it: a new complaint
+    assert (await post(client, delivery(after))).json() == {"recorded": 1}
+    assert await code_of(client, after["id"]) != erased_code
 
 
 async def test_one_message_that_fails_does_not_block_the_others_of_the_delivery(wa, monkeypatch):
@@ -256,12 +283,13 @@ async def test_ids_recorded_in_clear_before_are_rekeyed_at_start(start_service):
     db, raw = service.runtime.db, example_wamid("6281234567890")
     await db[MESSAGES].insert_one({"_id": raw, "role": "complaint", "tracking_code": "ADU-2026-000001",
                                    "recorded": True})
-    await db["whatsapp_outbox"].insert_one({"_id": "e1", "state": "sent", "message_id": raw})
+    await db["whatsapp_outbox"].insert_one({"_id": "e1", "state": "sent", "message_id": raw,
+                                            "last_error": "Cloud API send: HTTP 503 code 2 +6281234567890"})
     await start_service(settings=WA, whatsapp_sender=FakeWhatsApp())  # a replica starting (a restart)
     assert await db[MESSAGES].find_one({"_id": raw}) is None
     assert (await db[MESSAGES].find_one({"_id": message_key(raw)}))["tracking_code"] == "ADU-2026-000001"
     assert await db["whatsapp_outbox"].find_one({"_id": "e1"}) == {
-        "_id": "e1", "state": "sent", "message_key": message_key(raw)}
+        "_id": "e1", "state": "sent", "message_key": message_key(raw), "last_error": "HTTP 503 code 2"}
 
 
 # -- 3 and 4. replies WhatsApp does not deliver -------------------------------------------------
@@ -366,3 +394,108 @@ async def test_a_failure_the_event_store_did_not_take_is_recorded_on_a_later_rou
     assert failed.reason is ReplyFailure.REFUSED
     outbox = client.service.runtime.db["whatsapp_outbox"]
     await eventually(lambda: outbox.count_documents({"reported": True}))
+
+
+# -- 5. a reply Meta accepted, then reported not delivered (a status webhook) --------------------
+def status(message_id: str, state: str, code: int | None = None) -> dict:
+    item = {"id": message_id, "status": state, "timestamp": str(int(time.time())), "recipient_id": "0"}
+    if code is not None:
+        item["errors"] = [{"code": code, "title": "Message undeliverable"}]
+    return {"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages",
+            "value": {"messaging_product": "whatsapp", "statuses": [item]}}]}]}
+
+
+async def test_a_reply_reported_failed_later_is_recorded_once_for_the_sms(wa, nats_client):
+    client = await wa()
+    number = new_number()
+    first = message(number, "Pelayanan lambat")
+    await post(client, delivery(first))
+    code = await code_of(client, first["id"])
+    outbox = client.service.runtime.db["whatsapp_outbox"]
+    await eventually(lambda: outbox.count_documents({"tracking_code": code, "state": "sent"}))
+    [sent] = client.fake.sent
+    for state in ("sent", "delivered", "read"):
+        assert (await post(client, status(sent["id"], state))).status_code == 200
+    assert await outbox.count_documents({"tracking_code": code, "state": "sent"}) == 1
+    for _ in range(2):  # Meta delivers the status again
+        assert (await post(client, status(sent["id"], "failed", 131026))).status_code == 200
+    failed = await failure_of(nats_client, code)  # exactly one
+    assert (failed.reply, failed.reason, failed.error_code) == (ReplyKind.RECEIPT, ReplyFailure.REFUSED, 131026)
+    assert (await outbox.find_one({"tracking_code": code}))["state"] == "failed"
+
+
+async def test_a_free_text_reported_failed_for_the_closed_window_goes_again_as_the_template(wa, nats_client):
+    client = await wa(whatsapp_receipt_template="serambi_terima_pengaduan")
+    number = new_number()
+    first = message(number, "Pelayanan lambat")
+    await post(client, delivery(first))
+    code = await code_of(client, first["id"])
+    await eventually(lambda: _async(len(client.fake.sent) == 1))
+    [text] = client.fake.sent
+    assert text["type"] == "text"
+    assert (await post(client, status(text["id"], "failed", 131047))).status_code == 200
+    assert (await post(client, status(text["id"], "failed", 131047))).status_code == 200
+    assert [(m["type"], m.get("template")) for m in client.fake.sent] == [
+        ("text", None), ("template", "serambi_terima_pengaduan")]
+    entry = await client.service.runtime.db["whatsapp_outbox"].find_one({"tracking_code": code})
+    assert (entry["state"], entry["mode"]) == ("sent", "template")
+    assert not [e for e in await stream_events(nats_client, code) if isinstance(e, ComplaintReplyFailed)]
+
+
+async def test_a_reply_failed_before_failures_were_reported_is_reported_after_a_restart(wa, nats_client):
+    client = await wa()
+    code = await officer_recorded(client.service, datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1))
+    outbox = client.service.runtime.db["whatsapp_outbox"]
+    await eventually(lambda: outbox.count_documents({"tracking_code": code, "state": "sent"}))
+    entry = await outbox.find_one({"tracking_code": code})
+    await outbox.update_one({"_id": entry["_id"]}, {  # as an earlier version left a refusal
+        "$set": {"state": "failed", "error_code": 131026, "last_error": "refused: +6281234567890 is not on WA"},
+        "$unset": {"reported": "", "reason": "", "failed_at": ""}})
+    await wa()  # a restart
+    failed = await failure_of(nats_client, code)
+    assert (failed.reply, failed.reason, failed.error_code) == (ReplyKind.RECEIPT, ReplyFailure.REFUSED, 131026)
+    await eventually(lambda: outbox.count_documents({"tracking_code": code, "reported": True}))
+    assert (await outbox.find_one({"tracking_code": code}))["last_error"] == "error"
+
+
+async def test_one_malformed_failed_entry_does_not_stall_the_reports_of_the_others(wa, nats_client):
+    client = await wa()
+    outbox = client.service.runtime.db["whatsapp_outbox"]
+    await outbox.insert_one({"_id": "broken", "state": "failed", "reported": False, "kind": "receipt",
+                             "at": datetime(2000, 1, 1, tzinfo=UTC)})  # no tracking code nor reason
+    client.fake.refusing = 131026
+    number = new_number()
+    first = message(number, "Pelayanan lambat")
+    await post(client, delivery(first))
+    code = await code_of(client, first["id"])
+    await eventually(lambda: outbox.count_documents({"tracking_code": code, "reported": True}))
+    await outbox.update_many({"tracking_code": code}, {"$set": {"reported": False}})  # as if not taken
+    await client.service.whatsapp_replies.send_pending()  # the broken one comes first (oldest)
+    failed = await failure_of(nats_client, code)
+    assert failed.reason is ReplyFailure.REFUSED
+    assert await outbox.count_documents({"tracking_code": code, "reported": True}) == 1
+
+
+async def test_a_message_that_always_fails_becomes_a_dead_letter_without_its_content_and_is_acknowledged(
+    wa, monkeypatch
+):
+    client = await wa()
+    number = new_number()
+    intake = client.service.whatsapp_intake
+
+    async def failing(*args):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(intake, "_complaint", failing)
+    poison = message(number, "Pesan yang selalu gagal")
+    answers = [(await post(client, delivery(poison))).status_code for _ in range(10)]
+    assert answers == [503] * 9 + [200]
+    assert (await post(client, delivery(poison))).status_code == 200  # acknowledged from now on
+    letters = [d async for d in client.service.runtime.db["dead_letters"].find()]
+    [letter] = letters
+    content = json.loads(letter["payload"])
+    assert (letter["sequence"], letter["status"], content["kind"], content["error"]) == (
+        0, "open", "text", "RuntimeError")
+    assert content["message_key"] == message_key(poison["id"]) and letter["manual"]
+    text = json.dumps(letters, default=str)
+    assert number not in text and "gagal" not in text and poison["id"] not in text

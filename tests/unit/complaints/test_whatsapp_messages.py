@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from pydantic import ValidationError
@@ -87,3 +87,18 @@ def test_production_refuses_the_templates_placeholder_and_empty_values_as_missin
         ProductionWhatsApp(**values)
     off = ProductionWhatsApp(whatsapp_phone_number_id="", whatsapp_access_token="", environment="production")
     assert not off.whatsapp_enabled and off.whatsapp_phone_number_id is None  # compose's empty ${X:-}
+
+
+def test_a_timestamp_that_is_no_time_skips_the_item_and_a_future_one_is_cut_to_now() -> None:
+    now = datetime(2026, 12, 7, 3, 0, tzinfo=UTC)
+
+    def text(number: str, timestamp: str) -> dict:
+        return {"from": number, "id": "wamid." + number, "timestamp": timestamp, "type": "text",
+                "text": {"body": "Halo"}}
+
+    huge, negative = text("6281200000001", str(10**20)), text("6281200000002", str(-10**14))
+    future, fine = text("6281200000003", str(10**10)), text("6281200000004", "1796605200")
+    found = parse_delivery(delivery(huge, negative, future, fine), now)
+    assert [m.phone for m in found] == ["+6281200000003", "+6281200000004"]
+    assert found[0].received_at == now + timedelta(minutes=5)
+    assert found[1].received_at == datetime.fromtimestamp(1796605200, UTC)

@@ -128,6 +128,19 @@ channels = ["sms"]
         subscriptions.parse(toml, TEMPLATES)
 
 
+def test_a_subscription_condition_must_be_a_value_of_its_fields_enumeration():
+    toml = """[[notice]]
+event = "ComplaintReplyFailed"
+when = { reply = "answers" }
+notice = "complaint_answered"
+recipients = ["complainant"]
+channels = ["sms"]
+"""
+    with pytest.raises(subscriptions.SubscriptionError, match="'answers' is none of answer, receipt"):
+        subscriptions.parse(toml, TEMPLATES)
+    assert subscriptions.parse(toml.replace('"answers"', '"answer"'), TEMPLATES)
+
+
 async def test_without_the_whatsapp_channel_or_a_number_the_notifier_still_sends_them(settings, vault, db):
     first, _ = await received(vault, db, ComplaintChannel.WHATSAPP)
     assert citizens(await planner(settings, vault, db).plan(first, NOON)) == [  # channel off: nobody else would

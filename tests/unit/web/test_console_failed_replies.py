@@ -41,7 +41,9 @@ async def test_a_failed_whatsapp_reply_is_shown_on_the_case():
                "reason": "unavailable", "attempts": 8, "error_code": 190}]
     text = await page_of({**CASE, "failed_replies": failed})
     assert "Balasan WhatsApp gagal" in text
-    assert "Tanda terima tidak terkirim (ditolak WhatsApp, 1 Des 2026 09.05 WIB); dialihkan ke SMS" in text
+    assert ("Tanda terima tidak terkirim (ditolak WhatsApp, 1 Des 2026 09.05 WIB); diteruskan untuk dikirim "
+            "lewat SMS, status SMS tidak tercatat di sini") in text
+    assert "dialihkan ke SMS" not in text
     assert "Jawaban tidak terkirim (WhatsApp tidak dapat dihubungi, 3 Des 2026 10.00 WIB)" in text
 
 

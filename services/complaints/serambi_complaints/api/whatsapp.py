@@ -10,6 +10,9 @@ message whose sender's earlier message is still being recorded, or whose media t
 cannot hand out for now, is answered 503 (retried too). One message that cannot be recorded
 never stops the others of the delivery: each is tried (a sender's later messages wait for their
 earlier one, to keep their order), and the delivery is answered 503 if any was left — never 500.
+A message failing 10 times, or a day after it was sent, becomes a dead letter (no content) and
+is acknowledged. A ``failed`` status update (a reply Meta accepted, then could not deliver) goes to
+``WhatsAppReplies.on_failure``; sent, delivered and read are acknowledged and ignored.
 """
 
 from __future__ import annotations
@@ -68,7 +71,7 @@ async def deliver(
     except ValueError:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "the body is not JSON") from None
     intake, recorded, left = service_of(request).whatsapp_intake, 0, set()
-    for message in whatsapp.parse_delivery(payload):
+    for message in whatsapp.parse_delivery(payload, now_utc()):
         if message.phone in left:  # its sender's earlier message comes again first
             continue
         try:
@@ -77,8 +80,20 @@ async def deliver(
         except whatsapp.ConversationBusy:
             left.add(message.phone)
         except Exception as exc:  # noqa: BLE001 — one message must not block the others
-            left.add(message.phone)
             log.error("whatsapp.message_failed", kind=message.kind, error=type(exc).__name__)
+            try:
+                if not await intake.failed(message, exc, now_utc()):  # given up: a dead letter
+                    left.add(message.phone)
+            except Exception as error:  # noqa: BLE001 — the database is down too: Meta retries
+                left.add(message.phone)
+                log.error("whatsapp.failure_not_counted", error=type(error).__name__)
+    replies = service_of(request).whatsapp_replies
+    for failure in whatsapp.parse_failures(payload) if replies is not None else []:
+        try:
+            await replies.on_failure(failure, now_utc())
+        except Exception as exc:  # noqa: BLE001 — Meta delivers the status again
+            left.add(failure.message_id)
+            log.error("whatsapp.status_failed", code=failure.code, error=type(exc).__name__)
     if left:  # Meta delivers it again; what was recorded stays once
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "not all recorded for now (a sender's "
                             "earlier message, the media download, or a failure); deliver again",
