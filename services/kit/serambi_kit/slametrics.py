@@ -38,9 +38,12 @@ BREACHES = Counter("serambi_sla_breaches_total", "SLA breaches this process appe
 OPEN_CLOCKS = Gauge("serambi_sla_open_clocks", "Open SLA clocks in the read model (running or paused)",
                     ["clock", "state"])
 ON_TIME_RATIO = Gauge("serambi_audience_answer_on_time_ratio",
-                      "Audience requests of the month (WIB) answered by their deadline, of those due (answered or past it)",
+                      "Audience requests of the month (WIB) answered by their deadline, "
+                      "of those due (answered or past it)",
                       ["month"])
-ANSWERED = Gauge("serambi_audience_answers", "Audience requests of the month (WIB) due: answered on time, or late (answered late or unanswered past the deadline)",
+ANSWERED = Gauge("serambi_audience_answers",
+                 "Audience requests of the month (WIB) due: answered on time, "
+                 "or late (answered late or unanswered past the deadline)",
                  ["month", "timeliness"])
 DEAD_LETTERS_OPEN = Gauge("serambi_dead_letters_open",
                           "Dead letters not yet redriven, by consumer and reason class",
