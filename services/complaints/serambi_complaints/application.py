@@ -51,6 +51,8 @@ class Outcome:
 
     complaint: Complaint
     events: list[Event]
+    #: the store already held these events (same ids: a racing keeper or replica appended them)
+    duplicate: bool = False
 
 
 async def run(
@@ -66,15 +68,17 @@ async def run(
         history = await store.load(ref)
         events = history.payloads
         new = list(decide(events))
+        duplicate = False
         if new:
-            await store.append(
+            appended = await store.append(
                 ref, new, expected_sequence=history.last_sequence, expected_version=history.version,
                 event_ids=event_ids(new) if event_ids else None,
             )
+            duplicate = appended.duplicate
         state = domain.fold([*events, *new])
         if state is None:
             raise domain.UnknownComplaintError(f"no complaint {tracking_code}")
-        return Outcome(state, new)
+        return Outcome(state, new, duplicate)
 
     return await retry_on_conflict(attempt)
 

@@ -157,7 +157,8 @@ class ClockKeeper:
         except domain.UnknownComplaintError:
             log.warning("clock.unknown_complaint", tracking_code=code)
             return []
-        count_sla_events(outcome.events, outcome.complaint.channel.value)
+        if not outcome.duplicate:  # counted by the keeper whose append was stored
+            count_sla_events(outcome.events, outcome.complaint.channel.value)
         for event in outcome.events:
             log.info("clock.reported", tracking_code=code, kind=event.name(),
                      due_at=event.due_at.isoformat())

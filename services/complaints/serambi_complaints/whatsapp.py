@@ -43,6 +43,7 @@ from serambi_kit.deadletters import DeadLetter, DeadLetters
 from serambi_kit.documents import DocumentError, DocumentStore, Upload, check
 from serambi_kit.eventstore import EventStore
 from serambi_kit.logging import get_logger
+from serambi_kit.outages import is_outage
 from serambi_kit.phones import PhoneNumberError, to_e164
 from serambi_kit.pii import Vault, VaultError
 
@@ -57,7 +58,7 @@ MEDIA_ATTEMPTS = "whatsapp_media_attempts"  # by message_key: failed fetches of 
 MEDIA_MAX_ATTEMPTS = 10  # then, or MEDIA_GIVE_UP after the message was sent, it goes without its file
 MEDIA_GIVE_UP = timedelta(hours=24)
 FAILURES = "whatsapp_failures"  # by message_key: a message's failed recordings
-FAILURE_MAX_ATTEMPTS = 10  # then, or FAILURE_GIVE_UP after the message was sent, a dead letter
+FAILURE_MAX_ATTEMPTS = 10  # then, or FAILURE_GIVE_UP after its first failure, a dead letter
 FAILURE_GIVE_UP = timedelta(hours=24)
 DEAD_LETTER_CONSUMER = "complaints-whatsapp-intake"
 LEASE = timedelta(seconds=60)  # one number's message in hand (media download included)
@@ -434,15 +435,21 @@ class WhatsAppIntake:
 
     async def failed(self, message: IncomingMessage, exc: Exception, now: datetime) -> bool:
         """Count a failed recording of ``message``; True when it was given up: at the
-        ``FAILURE_MAX_ATTEMPTS``-th failure, or ``FAILURE_GIVE_UP`` after it was sent, it becomes a
-        dead letter (its key, kind and the error's class — never its content nor number, which
-        are not kept) and is marked recorded, so a redelivery is acknowledged."""
+        ``FAILURE_MAX_ATTEMPTS``-th failure, or ``FAILURE_GIVE_UP`` after its first failure, it
+        becomes a dead letter (its key, kind and the error's class — never its content nor
+        number, which are not kept) and is marked recorded, so a redelivery is acknowledged.
+        A failure because a dependency is down (NATS, MongoDB, the Graph API for now) is not
+        counted: Meta delivers the message again, for as long as the outage lasts."""
+        if is_outage(exc) or isinstance(exc, TransientWhatsAppError):
+            return False
         key = message_key(message.message_id)
         counted = await self.db()[FAILURES].find_one_and_update(
             {"_id": key}, {"$inc": {"attempts": 1}, "$setOnInsert": {"first_at": now}},
             upsert=True, return_document=ReturnDocument.AFTER)
         attempts = int((counted or {}).get("attempts", 1))
-        if attempts < FAILURE_MAX_ATTEMPTS and now - message.received_at < FAILURE_GIVE_UP:
+        first_at = (counted or {}).get("first_at", now)
+        first_at = first_at if first_at.tzinfo else first_at.replace(tzinfo=UTC)
+        if attempts < FAILURE_MAX_ATTEMPTS and now - first_at < FAILURE_GIVE_UP:
             return False
         reason = f"WhatsApp message could not be recorded: {type(exc).__name__}"
         payload = {"message_key": key, "kind": message.kind, "error": type(exc).__name__,

@@ -476,6 +476,30 @@ async def test_one_malformed_failed_entry_does_not_stall_the_reports_of_the_othe
     assert await outbox.count_documents({"tracking_code": code, "reported": True}) == 1
 
 
+async def test_a_message_failing_because_a_dependency_is_down_is_never_given_up(wa, monkeypatch):
+    """An outage (here the event store not answering) is not the message's fault: however often
+    Meta delivers it during the outage, it is not dead-lettered, and it is recorded once the
+    store is back."""
+    from serambi_kit.eventstore import EventStoreUnavailable
+
+    client = await wa()
+    number = new_number()
+    intake = client.service.whatsapp_intake
+    complaint = intake._complaint
+
+    async def down(*args):
+        raise EventStoreUnavailable("no JetStream answer")
+
+    monkeypatch.setattr(intake, "_complaint", down)
+    waiting = message(number, "Pesan saat server gangguan")
+    answers = [(await post(client, delivery(waiting))).status_code for _ in range(15)]
+    assert answers == [503] * 15
+    assert await client.service.runtime.db["dead_letters"].count_documents({}) == 0
+    monkeypatch.setattr(intake, "_complaint", complaint)
+    assert (await post(client, delivery(waiting))).status_code == 200
+    assert await client.service.runtime.db["dead_letters"].count_documents({}) == 0
+
+
 async def test_a_message_that_always_fails_becomes_a_dead_letter_without_its_content_and_is_acknowledged(
     wa, monkeypatch
 ):
