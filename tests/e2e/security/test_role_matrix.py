@@ -22,6 +22,9 @@ PUBLIC = {
     ("intake", "GET", "/api/v1/requests/{tracking_code}"),
     ("intake", "POST", "/api/v1/requests/{tracking_code}/withdraw"),
     ("intake", "POST", "/api/v1/requests/{tracking_code}/resend-link"),
+    ("intake", "GET", "/api/v1/survey/instrument"),  # the nine questions and their answers
+    ("intake", "GET", "/api/v1/survey"),  # the survey token (X-Survey-Token) opens it
+    ("intake", "POST", "/api/v1/survey"),  # answered once with that token
     ("scheduling", "GET", "/api/v1/letters/{document_id}"),
     ("complaints", "POST", "/api/v1/complaints"),
     ("complaints", "GET", "/api/v1/complaints/{tracking_code}"),
