@@ -58,9 +58,12 @@ async def test_the_audience_answer_on_time_ratio_of_this_and_last_month_and_the_
     ])
     await refresh_metrics(mongo_db, NOW)
     assert value("serambi_sla_open_clocks", clock="audience_answer", state="running") == 2
-    assert value("serambi_audience_answer_on_time_ratio", month="current") == 2 / 3
+    # the report's rule: of the five due (three answered, two unanswered past their deadline —
+    # the cancelled one left out), two were answered in time
+    assert value("serambi_audience_answer_on_time_ratio", month="current") == 2 / 5
     assert value("serambi_audience_answer_on_time_ratio", month="previous") == 0
-    assert value("serambi_audience_answers", month="current", timeliness="late") == 1
+    assert value("serambi_audience_answers", month="current", timeliness="on_time") == 2
+    assert value("serambi_audience_answers", month="current", timeliness="late") == 3
     await refresh_metrics(mongo_db, NOW + timedelta(days=40))  # May: nothing answered yet
     assert value("serambi_audience_answer_on_time_ratio", month="current") is None
     assert "AUD-2031" not in generate_latest().decode()
