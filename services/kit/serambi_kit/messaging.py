@@ -143,6 +143,9 @@ async def deliver(
         recorded = _reader(handle)(msg)
         with caused_by(recorded.envelope.correlationid, recorded.envelope.id):
             await hold.until_done(lambda: handle(recorded))
+    except ShuttingDown as exc:
+        log.info("message.left_for_redelivery", subject=msg.subject, consumer=consumer, reason=str(exc))
+        return "left"
     except UnknownEventTypeError as exc:
         if not ignore_unknown_types:
             await _dead_letter(msg, consumer, dead_letters, describe(exc), hold)
@@ -165,6 +168,16 @@ async def deliver(
     log.debug("message.handled", subject=msg.subject, consumer=consumer, delivered=delivered,
               correlation_id=recorded.envelope.correlationid, causation_id=recorded.envelope.id)
     return "handled"
+
+
+class ShuttingDown(Exception):
+    """This process's NATS connection is draining or closed: a held message is left un-acked
+    (the server redelivers it, to this replica once back or to another), never dead-lettered."""
+
+
+def _connection_closing(msg: Msg) -> bool:
+    client = getattr(msg, "_client", None)
+    return bool(client is not None and (client.is_draining or client.is_closed))
 
 
 class Hold:
@@ -198,6 +211,9 @@ class Hold:
                 except Exception as exc:
                     if isinstance(exc, PERMANENT) or not is_outage(exc):
                         raise
+                    if self.msgs and _connection_closing(self.msgs[0]):
+                        # the service is stopping: waiting would hold its drain up for ever
+                        raise ShuttingDown(describe(exc)[:300]) from exc
                     attempt += 1
                     if attempt == 1:
                         WAITING.labels(self.consumer).inc()
@@ -307,6 +323,9 @@ async def deliver_batch(
 
     try:
         await hold.until_done(apply_all)  # an outage waits here for the whole batch
+    except ShuttingDown:
+        outcomes["left"] = outcomes.get("left", 0) + len(valid)  # redelivered, none acked
+        return outcomes
     except Exception as exc:  # noqa: BLE001 — the slow path below retries message by message
         log.info("batch.fallback", consumer=consumer, size=len(valid), error=repr(exc))
     for index, (msg, _) in enumerate(valid):

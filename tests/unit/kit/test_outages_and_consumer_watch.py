@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from types import SimpleNamespace
+
 import pytest
 from nats import errors as nats_errors
 from nats.js import errors as js_errors
@@ -9,7 +12,7 @@ from pydantic import ValidationError
 from pymongo import errors as mongo_errors
 from serambi_kit.eventstore import EventStoreError, EventStoreFull
 from serambi_kit.health import ConsumerWatch
-from serambi_kit.messaging import DeliveryPolicy
+from serambi_kit.messaging import DeliveryPolicy, deliver
 from serambi_kit.outages import is_outage
 from serambi_kit.topology import ConsumerSpec
 
@@ -113,3 +116,48 @@ def test_a_refused_setting_names_the_variable_and_rule_but_not_the_value_given(m
         ServiceSettings()
     assert "stream_replicas" in str(caught.value) and "int_parsing" in str(caught.value)
     assert "pasted-secret" not in str(caught.value)
+
+
+class _Client:
+    is_draining, is_closed = True, False
+
+
+class _Msg:
+    """A held message of a process whose NATS connection is draining (the service is stopping)."""
+
+    subject = "complaints.complaint.ADU-2026-000001.ComplaintReceived"
+    _client = _Client()
+    metadata = SimpleNamespace(num_delivered=5, stream="COMPLAINTS", sequence=SimpleNamespace(stream=1))
+
+    def __init__(self) -> None:
+        self.settled: list[str] = []
+
+    async def ack_sync(self) -> None:
+        self.settled.append("ack")
+
+    async def nak(self, delay: float | None = None) -> None:
+        self.settled.append("nak")
+
+    async def in_progress(self) -> None:
+        pass
+
+
+async def test_a_stopping_service_leaves_a_message_held_by_an_outage_for_redelivery() -> None:
+    """NATS draining during shutdown looks like an outage; waiting it out would hold the drain
+    up for ever (a stop that never ends). The message is left un-acked — not dead-lettered, even
+    on its last delivery — and the server gives it again."""
+    recorded = SimpleNamespace(envelope=SimpleNamespace(correlationid="c", id="i"))
+
+    async def handle(_: object) -> None:
+        raise nats_errors.ConnectionDrainingError()
+
+    handle.parse = lambda msg: recorded  # type: ignore[attr-defined]
+
+    class NoDeadLetters:
+        async def record(self, letter: object) -> None:
+            raise AssertionError("dead-lettered on shutdown")
+
+    msg = _Msg()
+    outcome = await asyncio.wait_for(
+        deliver(msg, "cases", handle, NoDeadLetters(), DeliveryPolicy(5, (0.05,))), timeout=5)
+    assert (outcome, msg.settled) == ("left", [])
