@@ -28,7 +28,7 @@ import io
 import json
 import re
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -211,24 +211,30 @@ def parse_delivery(payload: Any, now: datetime | None = None) -> list[IncomingMe
     by its kind only and skipped. A timestamp in the future counts as at most ``now`` plus
     ``CLOCK_SKEW``."""
     latest = (now or datetime.now(UTC)) + CLOCK_SKEW
-    if not isinstance(payload, dict) or payload.get("object") != "whatsapp_business_account":
-        return []
     found = []
+    for value in _values(payload):
+        names = {c.get("wa_id"): (c.get("profile") or {}).get("name")
+                 for c in _list(value.get("contacts")) if isinstance(c, dict)}
+        for message in _list(value.get("messages")):
+            try:
+                if (parsed := _message(message, names, latest)) is not None:
+                    found.append(parsed)
+            except (KeyError, TypeError, ValueError, AttributeError, OverflowError, OSError) as exc:
+                kind = message.get("type") if isinstance(message, dict) else None
+                log.warning("whatsapp.unreadable_message", kind=str(kind)[:32], error=type(exc).__name__)
+    return found
+
+
+def _values(payload: Any) -> Iterator[dict]:
+    """Each ``entry[].changes[].value`` of a webhook delivery (``object:
+    whatsapp_business_account``) that is an object; anything else yields nothing."""
+    if not isinstance(payload, dict) or payload.get("object") != "whatsapp_business_account":
+        return
     for entry in _list(payload.get("entry")):
         for change in _list(entry.get("changes") if isinstance(entry, dict) else None):
             value = change.get("value") if isinstance(change, dict) else None
-            if not isinstance(value, dict):
-                continue
-            names = {c.get("wa_id"): (c.get("profile") or {}).get("name")
-                     for c in _list(value.get("contacts")) if isinstance(c, dict)}
-            for message in _list(value.get("messages")):
-                try:
-                    if (parsed := _message(message, names, latest)) is not None:
-                        found.append(parsed)
-                except (KeyError, TypeError, ValueError, AttributeError, OverflowError, OSError) as exc:
-                    kind = message.get("type") if isinstance(message, dict) else None
-                    log.warning("whatsapp.unreadable_message", kind=str(kind)[:32], error=type(exc).__name__)
-    return found
+            if isinstance(value, dict):
+                yield value
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,19 +249,15 @@ class DeliveryFailure:
 def parse_failures(payload: Any) -> list[DeliveryFailure]:
     """The ``failed`` status updates of a webhook delivery (``value.statuses[]``); other statuses
     (sent, delivered, read) and unreadable items are left out."""
-    if not isinstance(payload, dict) or payload.get("object") != "whatsapp_business_account":
-        return []
     found = []
-    for entry in _list(payload.get("entry")):
-        for change in _list(entry.get("changes") if isinstance(entry, dict) else None):
-            value = change.get("value") if isinstance(change, dict) else None
-            for status in _list(value.get("statuses") if isinstance(value, dict) else None):
-                if not isinstance(status, dict) or status.get("status") != "failed" \
-                        or not isinstance(status.get("id"), str):
-                    continue
-                errors = [e for e in _list(status.get("errors")) if isinstance(e, dict)]
-                code = errors[0].get("code") if errors else None
-                found.append(DeliveryFailure(status["id"], code if isinstance(code, int) else None))
+    for value in _values(payload):
+        for status in _list(value.get("statuses")):
+            if not isinstance(status, dict) or status.get("status") != "failed" \
+                    or not isinstance(status.get("id"), str):
+                continue
+            errors = [e for e in _list(status.get("errors")) if isinstance(e, dict)]
+            code = errors[0].get("code") if errors else None
+            found.append(DeliveryFailure(status["id"], code if isinstance(code, int) else None))
     return found
 
 
