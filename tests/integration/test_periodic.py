@@ -106,3 +106,22 @@ async def test_a_failing_round_is_logged_and_the_next_one_runs(mongo_db):
     await asyncio.sleep(0.5)
     await rounds.stop()
     assert len(calls) >= 3
+
+
+async def test_stopping_while_a_round_winds_down_its_heartbeat_ends_the_loop(mongo_db):
+    """The stop's cancellation lands while the round waits for its heartbeat to end: it must
+    end the loop, not be taken for the heartbeat's own cancellation (a stop that waited for
+    ever held up a service's shutdown, and a CI teardown for 300 s)."""
+    rounds = Rounds(lambda: mongo_db)
+    rounds_done: list[int] = []
+
+    async def job() -> None:
+        rounds_done.append(1)
+        if len(rounds_done) == 1:  # queued before the heartbeat's own cancellation step
+            asyncio.get_running_loop().call_soon(rounds.tasks[0].cancel)
+
+    rounds.start("sweep", job, every=0.05)
+    loop = rounds.tasks[0]
+    done, _ = await asyncio.wait({loop}, timeout=2)
+    assert done == {loop} and loop.cancelled()
+    assert len(rounds_done) == 1

@@ -28,7 +28,6 @@ not acked: the limit is the kit's own (``DeliveryPolicy.max_deliver``).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -54,6 +53,7 @@ from .deadletters import DeadLetter, DeadLetters
 from .eventstore import RecordedEvent, decode_event
 from .logging import get_logger
 from .outages import is_outage
+from .tasks import cancel_and_wait
 from .topology import ConsumerSpec
 
 log = get_logger(__name__)
@@ -225,9 +225,7 @@ class Hold:
                         error=describe(exc)[:300])
                 await asyncio.sleep(self.policy.outage_delay(attempt))
         finally:
-            renewer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await renewer
+            await cancel_and_wait(renewer)
             if attempt:
                 WAITING.labels(self.consumer).dec()
                 log.info("message.dependency_back", consumer=self.consumer, attempts=attempt,

@@ -15,7 +15,6 @@ by id.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -26,6 +25,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from .logging import get_logger
+from .tasks import cancel_and_wait
 
 log = get_logger(__name__)
 LEASES = "leases"
@@ -98,9 +98,7 @@ class Rounds:
         try:
             await run_guarded(name, job)
         finally:
-            heartbeat.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await heartbeat
+            await cancel_and_wait(heartbeat)
             try:
                 await release(self.db(), name, self.holder, max(interval_ends, datetime.now(UTC)))
             except Exception as exc:  # noqa: BLE001 — the lease then runs out by itself
@@ -121,11 +119,7 @@ class Rounds:
             return False
 
     async def stop(self) -> None:
-        for task in self.tasks:
-            task.cancel()
-        for task in self.tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await cancel_and_wait(*self.tasks)
         self.tasks.clear()
 
 

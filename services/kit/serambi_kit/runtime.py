@@ -7,7 +7,6 @@ stops it. Start-up applies the streams and the service's consumers (idempotent).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -28,6 +27,7 @@ from .pii import Vault, parse_master_key
 from .projections import Projection, apply_batch, projector_handler
 from .settings import ServiceSettings
 from .slametrics import DEPENDENCY_UP, ScrapeGauges
+from .tasks import cancel_and_wait
 from .topology import ConsumerSpec, apply_consumers, apply_streams, require_streams
 
 log = get_logger(__name__)
@@ -111,11 +111,7 @@ class Runtime:
             await asyncio.sleep(self.settings.consumer_watch_seconds)
 
     async def stop(self) -> None:
-        for task in (self._redrive_task, self._watch_task):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        await cancel_and_wait(self._redrive_task, self._watch_task)
         self._redrive_task = self._watch_task = None
         await self.broker.stop()
         if self._nc is not None:

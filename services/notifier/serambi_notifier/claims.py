@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from serambi_kit.logging import get_logger
+from serambi_kit.tasks import cancel_and_wait
 
 from .ledger import Ledger
 
@@ -58,6 +59,5 @@ class HeldClaims:
 
     async def close(self) -> None:
         if self._renewer is not None:
-            self._renewer.cancel()
-            await asyncio.gather(self._renewer, return_exceptions=True)
+            await cancel_and_wait(self._renewer)
             self._renewer = None

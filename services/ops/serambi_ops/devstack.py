@@ -21,6 +21,7 @@ from pathlib import Path
 
 from serambi_kit.localstack import find_binary, mongo_url, nats_url, wait_for_port
 from serambi_kit.settings import ServiceSettings
+from serambi_kit.tasks import cancel_and_wait
 
 from .commands.streams import apply_all
 from .services import SERVICES
@@ -196,9 +197,7 @@ class Supervisor:
         say("stopping…")
         await _stop_all(list(reversed(apps)))
         await _stop_all(list(reversed(infra)))
-        for task in self.tasks:
-            task.cancel()
-        await asyncio.gather(*self.tasks, return_exceptions=True)
+        await cancel_and_wait(*self.tasks)
         say("stopped")
 
 
