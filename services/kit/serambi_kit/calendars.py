@@ -11,6 +11,7 @@ twice: the moves have deterministic ids and expected versions.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 
 from serambi_contracts import AggregateRef
@@ -35,12 +36,19 @@ class CalendarRevisions:
         self.fetch = fetch
         self.events: list[WorkingDayRevised] = []
         self.last_sequence = 0
+        self._reading = asyncio.Lock()
 
     async def refresh(self) -> bool:
-        """Read what is new; True when the calendar changed (then it counts with the new one)."""
+        """Read what is new; True when the calendar changed (then it counts with the new one).
+        One read at a time: two at once (the start-up read and a round, or a caller's) would both
+        take the same new revisions and apply them twice."""
         revise = getattr(self.calendar, "revise", None)
         if revise is None:
             return False
+        async with self._reading:
+            return await self._read_new(revise)
+
+    async def _read_new(self, revise: Callable[[list[WorkingDayRevised]], object]) -> bool:
         new = []
         async for recorded in self.fetch(SUBJECTS, self.last_sequence + 1):
             if isinstance(recorded.event, WorkingDayRevised):
