@@ -52,6 +52,9 @@ from .whatsapp import (
 
 log = get_logger(__name__)
 OUTBOX = "whatsapp_outbox"
+# an erased complainant's reply keeps only its id (the event's), kind, state and times
+SHREDDED = ("phone", "token", "answer", "tracking_code", "message_key", "last_message_at", "last_error",
+            "mode", "error_code", "reason")
 WINDOW = timedelta(hours=24)
 CLAIM = timedelta(seconds=60)
 MAX_BACKOFF = timedelta(hours=1)
@@ -117,7 +120,7 @@ class WhatsAppReplies:
         if failure.code == WINDOW_CLOSED and entry.get("mode") == "text":
             phone = await self.vault().reveal(entry["phone"])
             if phone is None:
-                await outbox.update_one({"_id": entry["_id"]}, {"$set": {"state": "dropped"}})
+                await shred(outbox, {"_id": entry["_id"]})
                 return
             if template is None:
                 await self._undelivered(entry, now, ReplyFailure.OUTSIDE_WINDOW, exc)
@@ -179,7 +182,7 @@ class WhatsAppReplies:
         outbox, code = self.db()[OUTBOX], entry["tracking_code"]
         phone = await self.vault().reveal(entry["phone"])
         if phone is None:  # the person was erased: nothing to send, nobody to send it to
-            await outbox.update_one({"_id": entry["_id"]}, {"$set": {"state": "dropped"}})
+            await shred(outbox, {"_id": entry["_id"]})
             return 0
         within = now - _aware(entry["last_message_at"]) < WINDOW
         template = self._template_of(entry)
@@ -199,7 +202,8 @@ class WhatsAppReplies:
                 mode, message_id = "template", await self._template(phone, template, code)
         except WhatsAppError as exc:
             return await self._failed(entry, exc, now)
-        await outbox.update_one({"_id": entry["_id"]}, {"$set": {
+        # not if its complainant was erased meanwhile (the entry is no longer pending)
+        await outbox.update_one({"_id": entry["_id"], "state": "pending"}, {"$set": {
             "state": "sent", "sent_at": now, "mode": mode, "message_key": message_key(message_id)},
             "$inc": {"attempts": 1}})
         log.info("whatsapp.reply_sent", tracking_code=code, kind=entry["kind"], mode=mode)
@@ -231,7 +235,7 @@ class WhatsAppReplies:
             return await self._undelivered(entry, now, ReplyFailure.UNAVAILABLE, exc, attempts)
         first = timedelta(seconds=self.settings.whatsapp_retry_seconds)
         delay = min(first * 2 ** (attempts - 1), MAX_BACKOFF)
-        await self.db()[OUTBOX].update_one({"_id": entry["_id"]}, {"$set": {
+        await self.db()[OUTBOX].update_one({"_id": entry["_id"], "state": {"$ne": "erased"}}, {"$set": {
             "state": "pending", "attempts": attempts, "claimed_until": EPOCH,
             "due_at": now + delay * random.uniform(0.8, 1.2), "last_error": str(exc)[:300]}})
         log.warning("whatsapp.reply_failed", tracking_code=entry["tracking_code"], kind=entry["kind"],
@@ -247,7 +251,10 @@ class WhatsAppReplies:
         failed = {"state": "failed", "attempts": attempts, "claimed_until": EPOCH, "failed_at": now,
                   "reason": reason.value, "error_code": code, "reported": False,
                   "last_error": str(exc)[:300] if exc is not None else reason.value}
-        await self.db()[OUTBOX].update_one({"_id": entry["_id"]}, {"$set": failed})
+        changed = await self.db()[OUTBOX].update_one({"_id": entry["_id"], "state": {"$ne": "erased"}},
+                                                     {"$set": failed})
+        if changed.matched_count == 0:  # its complainant was erased meanwhile: nothing to report
+            return 0
         log.error("whatsapp.reply_failed", tracking_code=entry["tracking_code"], kind=entry["kind"],
                   attempts=attempts, final=True, reason=reason.value,
                   error=type(exc).__name__ if exc is not None else None, code=code)
@@ -273,6 +280,14 @@ class WhatsAppReplies:
                         error=type(exc).__name__)
             return
         await self.db()[OUTBOX].update_one({"_id": entry["_id"]}, {"$set": {"reported": True}})
+
+
+async def shred(outbox, query: dict) -> int:
+    """Keep of the replies ``query`` finds only what says nothing of their person (``state:
+    erased``): their complainant was erased. Returns how many."""
+    changed = await outbox.update_many(query, {"$set": {"state": "erased", "claimed_until": EPOCH},
+                                               "$unset": dict.fromkeys(SHREDDED, "")})
+    return changed.modified_count
 
 
 def _aware(instant: datetime) -> datetime:
