@@ -52,6 +52,9 @@ from .whatsapp import (
 
 log = get_logger(__name__)
 OUTBOX = "whatsapp_outbox"
+STATUSES = "whatsapp_reply_statuses"  # by message_key: a ``failed`` status not applied yet
+STATUS_KEPT = timedelta(days=1)  # a status of a message that is not ours is forgotten then
+STATUS_EARLY = timedelta(hours=1)  # the rounds look for the sent reply of statuses this young
 # an erased complainant's reply keeps only its id (the event's), kind, state and times
 SHREDDED = ("phone", "token", "answer", "tracking_code", "message_key", "last_message_at", "last_error",
             "mode", "error_code", "reason")
@@ -87,6 +90,7 @@ class WhatsAppReplies:
         await outbox.create_index("message_key")
         await outbox.create_index([("state", 1), ("due_at", 1)])
         await outbox.create_index([("state", 1), ("reported", 1)])
+        await self.db()[STATUSES].create_index("at", expireAfterSeconds=int(STATUS_KEPT.total_seconds()))
 
     async def report_legacy_failures(self, now: datetime) -> int:
         """Start-up: replies marked ``failed`` before failures were recorded on their complaint
@@ -105,19 +109,48 @@ class WhatsAppReplies:
         return changed
 
     async def on_failure(self, failure: DeliveryFailure, now: datetime) -> None:
-        """Meta reported that a reply it had accepted was not delivered. A free text refused
+        """Meta reported that a reply it had accepted was not delivered. The status is kept
+        (``whatsapp_reply_statuses``, by message key) before the reply is looked for, so one that
+        comes before the send is recorded is applied when it is (``_apply_failure`` after the
+        send, and on the rounds); then it is applied once (see ``_apply_failure``)."""
+        key = message_key(failure.message_id)
+        await self.db()[STATUSES].update_one(
+            {"_id": key}, {"$setOnInsert": {"code": failure.code, "at": now}}, upsert=True)
+        await self._apply_failure(key, now)
+
+    async def _apply_failure(self, key: str, now: datetime) -> bool:
+        """Apply a kept ``failed`` status to the sent reply it is about, once: the reply is
+        claimed (``sent`` → ``bouncing``, atomically) so that two copies of the status — Meta
+        delivers them again, possibly at once — cannot both act on it. A free text refused
         because the 24-hour window closed goes again as the template of its kind (if there is
-        one); otherwise the reply is undelivered: ``failed`` and recorded on its complaint, once
-        (a status delivered again finds it failed already)."""
+        one); otherwise the reply is undelivered: ``failed`` and recorded on its complaint. The
+        status is forgotten once applied. False: no sent reply has that key (not sent yet,
+        another copy is applying it, already handled, not ours, or its person was erased)."""
+        statuses, outbox = self.db()[STATUSES], self.db()[OUTBOX]
+        status = await statuses.find_one({"_id": key})
+        if status is None:
+            return False
+        entry = await outbox.find_one_and_update(
+            {"message_key": key, "$or": [{"state": "sent"},
+                                         {"state": "bouncing", "claimed_until": {"$lt": now}}]},
+            {"$set": {"state": "bouncing", "claimed_until": now + CLAIM}})
+        if entry is None:
+            return False
+        code = status.get("code")
+        try:
+            await self._bounce(entry, code, now)
+        except BaseException:  # a template send failing for now: the reply can be claimed again
+            await outbox.update_one({"_id": entry["_id"], "state": "bouncing"},
+                                    {"$set": {"state": "sent", "claimed_until": EPOCH}})
+            raise
+        await statuses.delete_one({"_id": key})
+        return True
+
+    async def _bounce(self, entry: dict, code: int | None, now: datetime) -> None:
         outbox = self.db()[OUTBOX]
-        entry = await outbox.find_one({"message_key": message_key(failure.message_id),
-                                       "state": {"$in": ["sent", "bouncing"]}})
-        if entry is None:  # not ours, already handled, or the person was erased
-            return
-        await outbox.update_one({"_id": entry["_id"]}, {"$set": {"state": "bouncing"}})
-        exc = PermanentWhatsAppError("not delivered (status webhook)", failure.code)
+        exc = PermanentWhatsAppError("not delivered (status webhook)", code)
         template = self._template_of(entry)
-        if failure.code == WINDOW_CLOSED and entry.get("mode") == "text":
+        if code == WINDOW_CLOSED and entry.get("mode") == "text":
             phone = await self.vault().reveal(entry["phone"])
             if phone is None:
                 await shred(outbox, {"_id": entry["_id"]})
@@ -130,12 +163,25 @@ class WhatsAppReplies:
             except PermanentWhatsAppError as error:
                 await self._undelivered(entry, now, ReplyFailure.REFUSED, error)
                 return  # a transient error goes up: the status is delivered again (503)
-            await outbox.update_one({"_id": entry["_id"]}, {"$set": {
+            await outbox.update_one({"_id": entry["_id"], "state": "bouncing"}, {"$set": {
                 "state": "sent", "sent_at": now, "mode": "template", "message_key": message_key(message_id)}})
             log.info("whatsapp.reply_sent", tracking_code=entry["tracking_code"], kind=entry["kind"],
                      mode="template", after="window_closed")
             return
         await self._undelivered(entry, now, ReplyFailure.REFUSED, exc)
+
+    async def apply_early_failures(self, now: datetime) -> int:
+        """The rounds: kept statuses (younger than ``STATUS_EARLY``) whose reply is sent now are
+        applied — a status that came before its send was recorded, and one whose application
+        was cut short. Returns how many were applied."""
+        applied = 0
+        young = self.db()[STATUSES].find({"at": {"$gte": now - STATUS_EARLY}}).sort("at", 1).limit(200)
+        async for status in young:
+            try:
+                applied += await self._apply_failure(status["_id"], now)
+            except Exception as exc:  # noqa: BLE001 — the next round tries again
+                log.warning("whatsapp.status_not_applied", error=type(exc).__name__)
+        return applied
 
     async def on_event(self, recorded: RecordedEvent) -> None:
         event = recorded.event
@@ -176,6 +222,7 @@ class WhatsAppReplies:
         # failures not recorded on their complaint yet (the event store was down): again
         async for entry in outbox.find({"state": "failed", "reported": False}).sort("at", 1).limit(200):
             await self._report(entry)
+        await self.apply_early_failures(now)
         return sent
 
     async def _send(self, entry: dict, now: datetime) -> int:
@@ -207,6 +254,10 @@ class WhatsAppReplies:
             "state": "sent", "sent_at": now, "mode": mode, "message_key": message_key(message_id)},
             "$inc": {"attempts": 1}})
         log.info("whatsapp.reply_sent", tracking_code=code, kind=entry["kind"], mode=mode)
+        try:  # its failed status may have come already
+            await self._apply_failure(message_key(message_id), now)
+        except Exception as exc:  # noqa: BLE001 — kept: the rounds apply it again
+            log.warning("whatsapp.status_not_applied", error=type(exc).__name__)
         return 1
 
     def _template_of(self, entry: dict) -> str | None:

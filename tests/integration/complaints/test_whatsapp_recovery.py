@@ -6,6 +6,7 @@ sender's number, kept only hashed."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -611,3 +612,47 @@ async def test_a_message_mapped_to_a_new_complaint_before_the_erasure_opens_none
     kept = await db[MESSAGES].find_one({"_id": message_key(mapped["id"])})
     assert (kept["role"], kept["recorded"], "tracking_code" in kept) == ("erased", True, False)
 
+
+# -- 8. failed statuses: early, and delivered twice at once --------------------------------------
+async def test_a_failed_status_arriving_before_the_send_is_recorded_still_leads_to_the_sms(
+    wa, nats_client, monkeypatch
+):
+    client = await wa()
+    send_text = client.fake.send_text
+
+    async def reported_at_once(to: str, text: str) -> str:  # Meta's status overtakes the outbox's record
+        message_id = await send_text(to, text)
+        assert (await post(client, status(message_id, "failed", 131026))).status_code == 200
+        return message_id
+
+    monkeypatch.setattr(client.fake, "send_text", reported_at_once)
+    first = message(new_number(), "Pelayanan lambat")
+    assert (await post(client, delivery(first))).json() == {"recorded": 1}
+    code = await code_of(client, first["id"])
+    failed = await failure_of(nats_client, code)
+    assert (failed.reply, failed.reason, failed.error_code) == (ReplyKind.RECEIPT, ReplyFailure.REFUSED, 131026)
+    db = client.service.runtime.db
+    assert (await db["whatsapp_outbox"].find_one({"tracking_code": code}))["state"] == "failed"
+    assert await db[whatsapp_replies.STATUSES].count_documents({}) == 0  # applied, then forgotten
+
+
+async def test_two_copies_of_a_closed_window_status_at_once_send_the_template_once(wa, nats_client, monkeypatch):
+    client = await wa(whatsapp_receipt_template="serambi_terima_pengaduan")
+    first = message(new_number(), "Pelayanan lambat")
+    await post(client, delivery(first))
+    await eventually(lambda: _async(len(client.fake.sent) == 1))
+    [text] = client.fake.sent
+    send_template = client.fake.send_template
+
+    async def slow(*args):  # the Graph API takes its time: both copies are in hand meanwhile
+        await asyncio.sleep(0.3)
+        return await send_template(*args)
+
+    monkeypatch.setattr(client.fake, "send_template", slow)
+    copies = await asyncio.gather(*(post(client, status(text["id"], "failed", 131047)) for _ in range(2)))
+    assert [response.status_code for response in copies] == [200, 200]
+    await asyncio.sleep(0.5)  # a round could apply a kept status too
+    assert [(m["type"], m.get("template")) for m in client.fake.sent] == [
+        ("text", None), ("template", "serambi_terima_pengaduan")]
+    code = await code_of(client, first["id"])
+    assert not [e for e in await stream_events(nats_client, code) if isinstance(e, ComplaintReplyFailed)]
