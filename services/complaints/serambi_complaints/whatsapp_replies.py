@@ -13,9 +13,12 @@ to send marks the reply ``failed`` with the reason (without personal data) and r
 ComplaintReplyFailed on the complaint: the notifier sends that receipt or answer by SMS instead,
 and officers see it on the case. A free text refused because the window closed (error 131047) is
 sent again at once as the template. Meta may also accept a message and report later, in a
-status webhook, that it was not delivered (``on_failure``): the sent reply is found by its
-message key; a free text refused for the closed window (131047) goes again as the template if
-there is one, anything else is marked ``failed`` and recorded as ComplaintReplyFailed as above.
+status webhook, that it was not delivered (``on_failure``): the status is kept
+(``whatsapp_reply_statuses``) — it may come before the send is recorded, and is applied then —
+and the sent reply, found by its message key, is claimed once; a free text refused for the
+closed window (131047) goes again as the template if there is one, anything else is marked
+``failed`` and recorded as ComplaintReplyFailed as above. An erased complainant's replies are
+shredded (``shred``, ``whatsapp_erasure``).
 At least once: a crash between a send and its record repeats
 that one message. The window counts from the complainant's latest WhatsApp message on the
 complaint: its own, or a later one kept as a note.
