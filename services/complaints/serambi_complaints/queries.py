@@ -32,7 +32,8 @@ async def create_indexes(db: AsyncDatabase) -> None:
     # "my cases": one member's cases in queue order, without scanning the others
     await collection.create_index(
         [("assignee", ASCENDING), ("due_sort", ASCENDING), ("received_at", ASCENDING)])
-    for name in ("tier", "channel", "breached", "month", "team", "external_ref"):
+    # a data subject's complaints, by their key id (the WhatsApp channel forgets an erased one's)
+    for name in ("tier", "channel", "breached", "month", "team", "external_ref", "summary.key"):
         await collection.create_index(name)
 
 

@@ -14,7 +14,7 @@ from serambi_kit.periodic import Rounds, run_guarded
 from serambi_kit.revisions import revise_when_changed
 from serambi_kit.runtime import Runtime
 
-from . import application, lapor, queries, subscribers, whatsapp, whatsapp_replies
+from . import application, lapor, queries, subscribers, whatsapp, whatsapp_erasure, whatsapp_replies
 from .adapters.whatsapp_cloud import CloudWhatsApp
 from .clocks import ClockKeeper, revise_open
 from .domain import Rules
@@ -79,6 +79,9 @@ class ComplaintsService:
         self.whatsapp_replies = None if self.whatsapp is None else whatsapp_replies.WhatsAppReplies(
             self.whatsapp, settings, lambda: self.runtime.store, lambda: self.runtime.db,
             lambda: self.runtime.vault)
+        # erased complainants' conversations, messages and replies forgotten (with the channel off too)
+        self.whatsapp_erasures = whatsapp_erasure.WhatsAppErasures(lambda: self.runtime.db,
+                                                                   lambda: self.runtime.vault)
         self.rounds = Rounds(lambda: self.runtime.db)  # the clock sweeps, one replica per round
         self._attachments: DocumentStore | None = None
         self.mail = mail_poller.from_service(self)  # the e-mail channel, when configured
@@ -106,6 +109,7 @@ class ComplaintsService:
         await self.keeper.create_indexes()
         await self.idempotency.ensure_indexes()
         await self.whatsapp_intake.create_indexes()
+        await self.whatsapp_erasures.create_indexes()
         if self.whatsapp_replies is not None:
             await self.whatsapp_replies.create_indexes()
         await whatsapp.hash_message_ids(self.runtime.db)  # ids recorded in clear before (they hold numbers)
@@ -120,6 +124,8 @@ class ComplaintsService:
         if self.whatsapp_replies is not None:
             self.rounds.start("whatsapp-replies", self.whatsapp_replies.send_pending,
                               every=every.whatsapp_push_seconds)
+        self.rounds.start("whatsapp-erasures", self.whatsapp_erasures.forget_erased,
+                          every=every.whatsapp_erasure_seconds)
 
     async def _after_start(self) -> None:
         await run_guarded("attachment sweep", self.sweep_attachments)

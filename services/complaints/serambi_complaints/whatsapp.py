@@ -418,7 +418,15 @@ class WhatsAppIntake:
                             await messages.update_one({"_id": key},
                                                       {"$set": {"role": role, "tracking_code": code}})
                 if role == "complaint":
-                    recorded = await self._complaint(code, message, now, uploads, media_note)
+                    state = await self._state(code)
+                    if await self._erased_before(number, code, state, message):
+                        role, code = "erased", None
+                        await messages.update_one({"_id": key}, {"$set": {"role": role},
+                                                                 "$unset": {"tracking_code": ""}})
+                    elif state is None:
+                        recorded = await self._complaint(code, message, now, uploads, media_note)
+                    else:  # recorded before a crash kept it from being marked: nothing is sealed again
+                        recorded = False
                 # the conversation learns its complaint before the message counts as recorded: a
                 # retry after a failure here does both again (each is idempotent)
                 if role == "erased":
@@ -487,11 +495,35 @@ class WhatsAppIntake:
         message sent before then, delivered again later, must not bring the data back."""
         state = await self._state(code) if code is not None else None
         erased_at = await self.vault().erased_at(state.subject_key) if state is not None else None
-        change: dict[str, Any] = {"$unset": {"tracking_code": "", "opened_at": "", "last_message_at": ""}}
+        conversations = self.db()[CONVERSATIONS]
         if erased_at is not None:
-            change["$max"] = {"erased_at": erased_at}
-        await self.db()[CONVERSATIONS].update_one({"_id": number}, change)
+            await conversations.update_one({"_id": number}, {"$max": {"erased_at": erased_at}})
+        await conversations.update_one(  # not a later complaint the number has opened since
+            {"_id": number, "tracking_code": code},
+            {"$unset": {"tracking_code": "", "opened_at": "", "last_message_at": ""}})
         return erased_at
+
+    async def _erased_before(self, number: str, code: str, state: domain.Complaint | None,
+                             message: IncomingMessage) -> bool:
+        """Whether a message mapped as opening complaint ``code`` (``state``: as stored, None when
+        not recorded yet) must store nothing — checked before anything is written, since
+        receiving it creates a data key findable by the number again: the complaint was
+        recorded and its complainant erased since, or, not recorded, the message was sent before
+        the number's complainant was erased (the conversation's ``erased_at``, learnt from its
+        current complaint if the erasure round has not come yet)."""
+        if state is not None:
+            if await self._erased(state):
+                await self._forget(number, code)
+                return True
+            return False
+        conversation = await self.db()[CONVERSATIONS].find_one({"_id": number}) or {}
+        erased_at = conversation.get("erased_at")
+        current = conversation.get("tracking_code")
+        if current is not None and current != code:
+            current_state = await self._state(current)
+            if current_state is not None and await self._erased(current_state):
+                erased_at = await self._forget(number, current) or erased_at
+        return _before(message, _aware(erased_at) if erased_at is not None else None)
 
     async def _place(self, number: str, message: IncomingMessage, now: datetime) -> tuple[str, str | None]:
         """("note", its complaint) for a follow-up, ("erased", None) for a message sent before

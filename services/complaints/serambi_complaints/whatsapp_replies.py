@@ -13,9 +13,12 @@ to send marks the reply ``failed`` with the reason (without personal data) and r
 ComplaintReplyFailed on the complaint: the notifier sends that receipt or answer by SMS instead,
 and officers see it on the case. A free text refused because the window closed (error 131047) is
 sent again at once as the template. Meta may also accept a message and report later, in a
-status webhook, that it was not delivered (``on_failure``): the sent reply is found by its
-message key; a free text refused for the closed window (131047) goes again as the template if
-there is one, anything else is marked ``failed`` and recorded as ComplaintReplyFailed as above.
+status webhook, that it was not delivered (``on_failure``): the status is kept
+(``whatsapp_reply_statuses``) — it may come before the send is recorded, and is applied then —
+and the sent reply, found by its message key, is claimed once; a free text refused for the
+closed window (131047) goes again as the template if there is one, anything else is marked
+``failed`` and recorded as ComplaintReplyFailed as above. An erased complainant's replies are
+shredded (``shred``, ``whatsapp_erasure``).
 At least once: a crash between a send and its record repeats
 that one message. The window counts from the complainant's latest WhatsApp message on the
 complaint: its own, or a later one kept as a note.
@@ -52,6 +55,12 @@ from .whatsapp import (
 
 log = get_logger(__name__)
 OUTBOX = "whatsapp_outbox"
+STATUSES = "whatsapp_reply_statuses"  # by message_key: a ``failed`` status not applied yet
+STATUS_KEPT = timedelta(days=1)  # a status of a message that is not ours is forgotten then
+STATUS_EARLY = timedelta(hours=1)  # the rounds look for the sent reply of statuses this young
+# an erased complainant's reply keeps only its id (the event's), kind, state and times
+SHREDDED = ("phone", "token", "answer", "tracking_code", "message_key", "last_message_at", "last_error",
+            "mode", "error_code", "reason")
 WINDOW = timedelta(hours=24)
 CLAIM = timedelta(seconds=60)
 MAX_BACKOFF = timedelta(hours=1)
@@ -84,6 +93,7 @@ class WhatsAppReplies:
         await outbox.create_index("message_key")
         await outbox.create_index([("state", 1), ("due_at", 1)])
         await outbox.create_index([("state", 1), ("reported", 1)])
+        await self.db()[STATUSES].create_index("at", expireAfterSeconds=int(STATUS_KEPT.total_seconds()))
 
     async def report_legacy_failures(self, now: datetime) -> int:
         """Start-up: replies marked ``failed`` before failures were recorded on their complaint
@@ -102,22 +112,51 @@ class WhatsAppReplies:
         return changed
 
     async def on_failure(self, failure: DeliveryFailure, now: datetime) -> None:
-        """Meta reported that a reply it had accepted was not delivered. A free text refused
+        """Meta reported that a reply it had accepted was not delivered. The status is kept
+        (``whatsapp_reply_statuses``, by message key) before the reply is looked for, so one that
+        comes before the send is recorded is applied when it is (``_apply_failure`` after the
+        send, and on the rounds); then it is applied once (see ``_apply_failure``)."""
+        key = message_key(failure.message_id)
+        await self.db()[STATUSES].update_one(
+            {"_id": key}, {"$setOnInsert": {"code": failure.code, "at": now}}, upsert=True)
+        await self._apply_failure(key, now)
+
+    async def _apply_failure(self, key: str, now: datetime) -> bool:
+        """Apply a kept ``failed`` status to the sent reply it is about, once: the reply is
+        claimed (``sent`` → ``bouncing``, atomically) so that two copies of the status — Meta
+        delivers them again, possibly at once — cannot both act on it. A free text refused
         because the 24-hour window closed goes again as the template of its kind (if there is
-        one); otherwise the reply is undelivered: ``failed`` and recorded on its complaint, once
-        (a status delivered again finds it failed already)."""
+        one); otherwise the reply is undelivered: ``failed`` and recorded on its complaint. The
+        status is forgotten once applied. False: no sent reply has that key (not sent yet,
+        another copy is applying it, already handled, not ours, or its person was erased)."""
+        statuses, outbox = self.db()[STATUSES], self.db()[OUTBOX]
+        status = await statuses.find_one({"_id": key})
+        if status is None:
+            return False
+        entry = await outbox.find_one_and_update(
+            {"message_key": key, "$or": [{"state": "sent"},
+                                         {"state": "bouncing", "claimed_until": {"$lt": now}}]},
+            {"$set": {"state": "bouncing", "claimed_until": now + CLAIM}})
+        if entry is None:
+            return False
+        code = status.get("code")
+        try:
+            await self._bounce(entry, code, now)
+        except BaseException:  # a template send failing for now: the reply can be claimed again
+            await outbox.update_one({"_id": entry["_id"], "state": "bouncing"},
+                                    {"$set": {"state": "sent", "claimed_until": EPOCH}})
+            raise
+        await statuses.delete_one({"_id": key})
+        return True
+
+    async def _bounce(self, entry: dict, code: int | None, now: datetime) -> None:
         outbox = self.db()[OUTBOX]
-        entry = await outbox.find_one({"message_key": message_key(failure.message_id),
-                                       "state": {"$in": ["sent", "bouncing"]}})
-        if entry is None:  # not ours, already handled, or the person was erased
-            return
-        await outbox.update_one({"_id": entry["_id"]}, {"$set": {"state": "bouncing"}})
-        exc = PermanentWhatsAppError("not delivered (status webhook)", failure.code)
+        exc = PermanentWhatsAppError("not delivered (status webhook)", code)
         template = self._template_of(entry)
-        if failure.code == WINDOW_CLOSED and entry.get("mode") == "text":
+        if code == WINDOW_CLOSED and entry.get("mode") == "text":
             phone = await self.vault().reveal(entry["phone"])
             if phone is None:
-                await outbox.update_one({"_id": entry["_id"]}, {"$set": {"state": "dropped"}})
+                await shred(outbox, {"_id": entry["_id"]})
                 return
             if template is None:
                 await self._undelivered(entry, now, ReplyFailure.OUTSIDE_WINDOW, exc)
@@ -127,12 +166,25 @@ class WhatsAppReplies:
             except PermanentWhatsAppError as error:
                 await self._undelivered(entry, now, ReplyFailure.REFUSED, error)
                 return  # a transient error goes up: the status is delivered again (503)
-            await outbox.update_one({"_id": entry["_id"]}, {"$set": {
+            await outbox.update_one({"_id": entry["_id"], "state": "bouncing"}, {"$set": {
                 "state": "sent", "sent_at": now, "mode": "template", "message_key": message_key(message_id)}})
             log.info("whatsapp.reply_sent", tracking_code=entry["tracking_code"], kind=entry["kind"],
                      mode="template", after="window_closed")
             return
         await self._undelivered(entry, now, ReplyFailure.REFUSED, exc)
+
+    async def apply_early_failures(self, now: datetime) -> int:
+        """The rounds: kept statuses (younger than ``STATUS_EARLY``) whose reply is sent now are
+        applied — a status that came before its send was recorded, and one whose application
+        was cut short. Returns how many were applied."""
+        applied = 0
+        young = self.db()[STATUSES].find({"at": {"$gte": now - STATUS_EARLY}}).sort("at", 1).limit(200)
+        async for status in young:
+            try:
+                applied += await self._apply_failure(status["_id"], now)
+            except Exception as exc:  # noqa: BLE001 — the next round tries again
+                log.warning("whatsapp.status_not_applied", error=type(exc).__name__)
+        return applied
 
     async def on_event(self, recorded: RecordedEvent) -> None:
         event = recorded.event
@@ -173,13 +225,14 @@ class WhatsAppReplies:
         # failures not recorded on their complaint yet (the event store was down): again
         async for entry in outbox.find({"state": "failed", "reported": False}).sort("at", 1).limit(200):
             await self._report(entry)
+        await self.apply_early_failures(now)
         return sent
 
     async def _send(self, entry: dict, now: datetime) -> int:
         outbox, code = self.db()[OUTBOX], entry["tracking_code"]
         phone = await self.vault().reveal(entry["phone"])
         if phone is None:  # the person was erased: nothing to send, nobody to send it to
-            await outbox.update_one({"_id": entry["_id"]}, {"$set": {"state": "dropped"}})
+            await shred(outbox, {"_id": entry["_id"]})
             return 0
         within = now - _aware(entry["last_message_at"]) < WINDOW
         template = self._template_of(entry)
@@ -199,10 +252,15 @@ class WhatsAppReplies:
                 mode, message_id = "template", await self._template(phone, template, code)
         except WhatsAppError as exc:
             return await self._failed(entry, exc, now)
-        await outbox.update_one({"_id": entry["_id"]}, {"$set": {
+        # not if its complainant was erased meanwhile (the entry is no longer pending)
+        await outbox.update_one({"_id": entry["_id"], "state": "pending"}, {"$set": {
             "state": "sent", "sent_at": now, "mode": mode, "message_key": message_key(message_id)},
             "$inc": {"attempts": 1}})
         log.info("whatsapp.reply_sent", tracking_code=code, kind=entry["kind"], mode=mode)
+        try:  # its failed status may have come already
+            await self._apply_failure(message_key(message_id), now)
+        except Exception as exc:  # noqa: BLE001 — kept: the rounds apply it again
+            log.warning("whatsapp.status_not_applied", error=type(exc).__name__)
         return 1
 
     def _template_of(self, entry: dict) -> str | None:
@@ -231,7 +289,7 @@ class WhatsAppReplies:
             return await self._undelivered(entry, now, ReplyFailure.UNAVAILABLE, exc, attempts)
         first = timedelta(seconds=self.settings.whatsapp_retry_seconds)
         delay = min(first * 2 ** (attempts - 1), MAX_BACKOFF)
-        await self.db()[OUTBOX].update_one({"_id": entry["_id"]}, {"$set": {
+        await self.db()[OUTBOX].update_one({"_id": entry["_id"], "state": {"$ne": "erased"}}, {"$set": {
             "state": "pending", "attempts": attempts, "claimed_until": EPOCH,
             "due_at": now + delay * random.uniform(0.8, 1.2), "last_error": str(exc)[:300]}})
         log.warning("whatsapp.reply_failed", tracking_code=entry["tracking_code"], kind=entry["kind"],
@@ -247,7 +305,10 @@ class WhatsAppReplies:
         failed = {"state": "failed", "attempts": attempts, "claimed_until": EPOCH, "failed_at": now,
                   "reason": reason.value, "error_code": code, "reported": False,
                   "last_error": str(exc)[:300] if exc is not None else reason.value}
-        await self.db()[OUTBOX].update_one({"_id": entry["_id"]}, {"$set": failed})
+        changed = await self.db()[OUTBOX].update_one({"_id": entry["_id"], "state": {"$ne": "erased"}},
+                                                     {"$set": failed})
+        if changed.matched_count == 0:  # its complainant was erased meanwhile: nothing to report
+            return 0
         log.error("whatsapp.reply_failed", tracking_code=entry["tracking_code"], kind=entry["kind"],
                   attempts=attempts, final=True, reason=reason.value,
                   error=type(exc).__name__ if exc is not None else None, code=code)
@@ -273,6 +334,14 @@ class WhatsAppReplies:
                         error=type(exc).__name__)
             return
         await self.db()[OUTBOX].update_one({"_id": entry["_id"]}, {"$set": {"reported": True}})
+
+
+async def shred(outbox, query: dict) -> int:
+    """Keep of the replies ``query`` finds only what says nothing of their person (``state:
+    erased``): their complainant was erased. Returns how many."""
+    changed = await outbox.update_many(query, {"$set": {"state": "erased", "claimed_until": EPOCH},
+                                               "$unset": dict.fromkeys(SHREDDED, "")})
+    return changed.modified_count
 
 
 def _aware(instant: datetime) -> datetime:

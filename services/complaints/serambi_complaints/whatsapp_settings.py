@@ -49,6 +49,11 @@ class WhatsAppSettings(BaseSettings):
     whatsapp_max_attempts: int = Field(default=8, ge=1, le=50, description="tries of one reply")
     whatsapp_retry_seconds: float = Field(default=30.0, gt=0, description="first retry; doubles each time")
     whatsapp_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    whatsapp_erasure_seconds: float = Field(
+        default=60.0, gt=0, le=3600,
+        description="how often the channel forgets the conversations, messages and replies of "
+                    "erased complainants",
+    )
 
     # Each mixin's validator has a name of its own: of two with one name pydantic keeps only one.
     @field_validator("whatsapp_phone_number_id", "whatsapp_receipt_template", *SECRETS, mode="before")

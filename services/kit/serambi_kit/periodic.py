@@ -60,7 +60,19 @@ async def run_guarded(name: str, job: Job) -> None:
     except asyncio.CancelledError:
         raise
     except Exception as exc:  # noqa: BLE001 — logged; the next round tries again
+        if _cancelled():  # the job's library turned our cancellation into its own error
+            raise asyncio.CancelledError from exc
         log.error("periodic.failed", job=name, error=repr(exc))
+    if _cancelled():  # ... or swallowed it: the job ended, but we are being stopped
+        raise asyncio.CancelledError
+
+
+def _cancelled() -> bool:
+    """Whether the running task has a cancellation pending that something below swallowed or
+    turned into another exception (pymongo's async driver can, closing its connection): without
+    this a periodic loop would go on for ever while its owner waits for it to stop."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
 
 
 class Rounds:

@@ -201,6 +201,14 @@ class Vault:
         at = found.get("erased_at") if found else None
         return at if at is None or at.tzinfo else at.replace(tzinfo=UTC)
 
+    async def erasures_since(self, since: datetime) -> list[tuple[str, datetime]]:
+        """The (key id, ``erased_at``) of the erasures recorded at or after ``since``, oldest
+        first: a service that keeps links of its own to a subject's data (not sealed, e.g. a
+        channel's conversation state) follows them to forget those links."""
+        found = self._db[ERASURES].find({"erased_at": {"$gte": since}}).sort("erased_at", 1)
+        return [(doc["_id"], doc["erased_at"] if doc["erased_at"].tzinfo else
+                 doc["erased_at"].replace(tzinfo=UTC)) async for doc in found]
+
     async def subjects_of(self, identifier: str) -> list[str]:
         """The key ids of every data subject an email, phone or NIK finds (nothing is erased)."""
         digest = self.lookup_hash(identifier)

@@ -251,3 +251,48 @@ def complaint_of_template(graph: FakeGraphApi, number: str) -> str:
     receipt = graph.wait_for(number, 1)[0]["body"]
     assert receipt["type"] == "template" and receipt["template"]["name"] == RECEIPT_TEMPLATE
     return receipt["template"]["components"][0]["parameters"][0]["text"]
+
+
+def failed_status(number: str, message_id: str, code: int) -> dict[str, Any]:
+    """Meta's later report that a message it accepted was not delivered (as documented for the
+    24-hour window: error 131047, "Re-engagement message")."""
+    return {"object": "whatsapp_business_account", "entry": [{"id": "102290129340398", "changes": [{
+        "field": "messages", "value": {
+            "messaging_product": "whatsapp",
+            "metadata": {"display_phone_number": "6285828735503", "phone_number_id": PHONE_NUMBER_ID},
+            "statuses": [{"id": message_id, "status": "failed", "timestamp": str(int(time.time())),
+                          "recipient_id": number, "errors": [{
+                              "code": code, "title": "Re-engagement message",
+                              "message": "Re-engagement message", "error_data": {"details": (
+                                  "Message failed to send because more than 24 hours have passed since "
+                                  "the customer last replied to this number.")}}]}],
+        }}]}]}
+
+
+def test_a_free_text_refused_for_the_closed_window_goes_again_at_once_as_the_receipt_template(
+    api, graph,
+) -> None:
+    number = new_number()
+    graph.script.append((400, {"error": {"message": "(#131047) Re-engagement message", "type": "OAuthException",
+                                         "code": 131047, "fbtrace_id": "A1b2C3"}}))
+    post(api, text_delivery(number, "Antrean KTP sangat panjang"))
+    [sent] = graph.wait_for(number, 1)
+    assert sent["body"]["type"] == "template" and sent["body"]["template"]["name"] == RECEIPT_TEMPLATE
+    refused = [r for r in graph.requests if r["status"] == 400 and r["body"].get("to") == number]
+    assert [r["body"]["type"] for r in refused] == ["text"]
+
+
+def test_a_free_text_reported_failed_for_the_closed_window_goes_again_as_the_template_once(api, graph) -> None:
+    number = new_number()
+    post(api, text_delivery(number, "Pelayanan tidak ramah"))
+    [text] = graph.wait_for(number, 1)
+    assert text["body"]["type"] == "text"
+    for _ in range(2):  # Meta delivers the status again
+        response = post(api, failed_status(number, text["id"], 131047))
+        assert response.status_code == 200 and response.json() == {"recorded": 0}
+    template = graph.wait_for(number, 2)[1]["body"]
+    assert template["type"] == "template" and template["template"]["name"] == RECEIPT_TEMPLATE
+    code = template["template"]["components"][0]["parameters"][0]["text"]
+    assert code.startswith("ADU-") and code in text["body"]["text"]["body"]
+    time.sleep(1.0)  # the replies round (every 0.2 s) sends nothing more either
+    assert len(graph.messages_to(number)) == 2
