@@ -9,6 +9,8 @@ from typing import Any
 
 import structlog
 
+from .accesslog import not_logged_yet
+
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 _NIK = re.compile(r"(?<![0-9])[0-9]{16}(?![0-9])")
 _PHONE = re.compile(r"(?<![\w+-])(?:\+62|62|0)8[0-9](?:[ .-]?[0-9]){6,11}(?![0-9])")
@@ -59,8 +61,13 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("uvicorn.access",):
+    # uvicorn's access lines and httpx's "HTTP Request: GET <url>" carry concrete paths and
+    # query strings (a tracking code, a token): serambi_kit.accesslog writes the request's line
+    for noisy in ("uvicorn.access", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    uvicorn_errors = logging.getLogger("uvicorn.error")
+    if not_logged_yet not in uvicorn_errors.filters:  # a traceback once, with the request's ids
+        uvicorn_errors.addFilter(not_logged_yet)
 
 
 def get_logger(name: str | None = None) -> structlog.stdlib.BoundLogger:

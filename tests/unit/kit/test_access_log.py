@@ -1,0 +1,198 @@
+"""One access log line per HTTP request (method, route template, status, duration, request id,
+trace id) in every service and the portal, and the request's trace id on every line it causes;
+never a path, a query string, a token or a header (issue 22, part 2)."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import re
+from collections.abc import Iterator
+
+import pytest
+import structlog
+from fastapi import APIRouter, HTTPException
+from fastapi.testclient import TestClient
+from serambi_kit.accesslog import not_logged_yet, trace_id_from
+from serambi_kit.http import create_service_app
+from serambi_kit.runtime import Runtime
+from serambi_kit.settings import ServiceSettings
+
+TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
+TRACEPARENT = f"00-{TRACE}-00f067aa0ba902b7-01"
+CODE, TOKEN, SECRET = "REQ-2031-000123", "tok-9f8e7d6c5b4a39281706", "s3cr3t-query-token"
+
+router = APIRouter()
+
+
+@router.get("/track/{code}/{token}")
+async def track(code: str, token: str) -> dict[str, str]:
+    structlog.get_logger("test").info("handler.ran")
+    return {"ok": "yes"}
+
+
+@router.get("/refused/{code}")
+async def refused(code: str) -> None:
+    raise HTTPException(403, "not yours")
+
+
+@router.get("/boom/{code}")
+async def boom(code: str) -> None:
+    structlog.get_logger("test").info("handler.ran")
+    raise RuntimeError("broken")
+
+
+@pytest.fixture
+def logs() -> Iterator[list[dict]]:
+    """Every line, debug included, with the context a real line merges (``configure_logging``
+    may have cached loggers at INFO in an earlier test: the middleware's logger is its own)."""
+    saved = structlog.get_config()
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG),
+                        cache_logger_on_first_use=False)
+    try:
+        with structlog.testing.capture_logs(processors=[structlog.contextvars.merge_contextvars]) as entries:
+            yield entries
+    finally:
+        structlog.configure(**saved)
+
+
+def client() -> TestClient:
+    app = create_service_app(Runtime(ServiceSettings()), title="test", routers=[router])  # not started
+    return TestClient(app, raise_server_exceptions=False)
+
+
+def access(entries: list[dict]) -> list[dict]:
+    return [entry for entry in entries if entry["event"] == "http.request"]
+
+
+def test_one_line_per_request_with_the_route_template_never_the_path_or_query(logs):
+    response = client().get(f"/track/{CODE}/{TOKEN}?token={SECRET}&email=siti@example.go.id",
+                            headers={"X-Request-Id": "req-42", "Authorization": f"Bearer {SECRET}"})
+    assert response.status_code == 200
+    [line] = access(logs)
+    assert line["method"] == "GET" and line["route"] == "/track/{code}/{token}" and line["status"] == 200
+    assert isinstance(line["duration_ms"], float) and line["duration_ms"] >= 0
+    assert line["request_id"] == "req-42" == response.headers["x-request-id"]
+    assert re.fullmatch("[0-9a-f]{32}", line["trace_id"]) and line["log_level"] == "info"
+    text = repr(logs)
+    for secret in (CODE, TOKEN, SECRET, "siti@example.go.id", "Bearer", "?"):
+        assert secret not in text
+
+
+def test_a_valid_traceparent_gives_its_trace_id_to_the_access_line_and_every_line_inside(logs):
+    client().get(f"/track/{CODE}/{TOKEN}", headers={"traceparent": TRACEPARENT})
+    handler = [entry for entry in logs if entry["event"] == "handler.ran"]
+    assert [entry["trace_id"] for entry in handler + access(logs)] == [TRACE, TRACE]
+    assert handler[0]["request_id"] == access(logs)[0]["request_id"]
+    assert "trace_id" not in structlog.contextvars.get_contextvars()  # unbound afterwards
+    assert "request_id" not in structlog.contextvars.get_contextvars()
+
+
+@pytest.mark.parametrize("bad", [
+    "", "garbage", f"00-{TRACE}-00f067aa0ba902b7",  # no flags
+    f"00-{TRACE.upper()}-00f067aa0ba902b7-01",  # uppercase
+    f"00-{'0' * 32}-00f067aa0ba902b7-01",  # all-zero trace id
+    f"00-{TRACE}-{'0' * 16}-01",  # all-zero parent id
+    f"ff-{TRACE}-00f067aa0ba902b7-01",  # forbidden version
+    f"00-{TRACE}-00f067aa0ba902b7-01-extra",  # version 00 has nothing after the flags
+    f"00-{TRACE}0-00f067aa0ba902b7-01",  # 33 digits
+])
+def test_an_invalid_traceparent_is_replaced_by_a_new_trace_id(logs, bad):
+    client().get(f"/track/{CODE}/{TOKEN}", headers={"traceparent": bad})
+    trace_ids = {entry["trace_id"] for entry in logs}
+    assert len(trace_ids) == 1
+    [given] = trace_ids
+    assert re.fullmatch("[0-9a-f]{32}", given) and given != TRACE
+
+
+def test_the_traceparent_rule_itself():
+    assert trace_id_from(TRACEPARENT) == TRACE
+    assert trace_id_from(f"01-{TRACE}-00f067aa0ba902b7-01-later-fields") == TRACE  # a later version
+    assert trace_id_from(None) != trace_id_from(None)
+
+
+def test_unmatched_paths_and_refusals_are_logged_with_their_status_and_a_fixed_route(logs):
+    c = client()
+    assert c.get(f"/no/such/{CODE}?token={SECRET}").status_code == 404
+    assert c.get(f"/refused/{CODE}").status_code == 403
+    assert c.get(f"/track/{CODE}").status_code == 404
+    lines = [(line["route"], line["status"], line["log_level"]) for line in access(logs)]
+    assert lines == [("unmatched", 404, "info"), ("/refused/{code}", 403, "info"), ("unmatched", 404, "info")]
+    assert CODE not in repr(logs) and SECRET not in repr(logs)
+
+
+def test_a_crash_is_logged_once_as_a_500_with_its_traceback_and_the_request_ids(logs):
+    response = client().get(f"/boom/{CODE}", headers={"traceparent": TRACEPARENT})
+    assert response.status_code == 500
+    [line] = access(logs)
+    assert (line["route"], line["status"], line["log_level"], line["error"]) == (
+        "/boom/{code}", 500, "error", "RuntimeError")
+    assert line["trace_id"] == TRACE and line["exc_info"].args == ("broken",)
+    # uvicorn's own "Exception in ASGI application" for it is dropped: logged already
+    record = logging.LogRecord("uvicorn.error", logging.ERROR, "", 0, "Exception", (),
+                               (RuntimeError, line["exc_info"], None))
+    assert not not_logged_yet(record)
+    other = RuntimeError("elsewhere")
+    assert not_logged_yet(logging.LogRecord("uvicorn.error", logging.ERROR, "", 0, "x", (),
+                                            (RuntimeError, other, None)))
+
+
+def test_probes_and_metrics_are_logged_at_debug(logs):
+    c = client()
+    for path in ("/livez", "/metrics"):
+        c.get(path)
+    assert [(line["route"], line["log_level"]) for line in access(logs)] == [
+        ("/livez", "debug"), ("/metrics", "debug")]
+
+
+SERVICES = ("intake", "scheduling", "complaints", "notifier")
+
+
+def service_app(name: str):
+    if name == "web":
+        from serambi_web.main import create_app
+        from serambi_web.settings import WebSettings
+
+        url = "http://127.0.0.1:9"  # never called
+        return create_app(WebSettings(intake_url=url, complaints_url=url, scheduling_url=url))
+    return importlib.import_module(f"serambi_{name}.main").create_app()  # not started
+
+
+@pytest.mark.parametrize("name", [*SERVICES, "web"])
+def test_every_service_and_the_portal_write_the_access_line(logs, name):
+    c = TestClient(service_app(name), raise_server_exceptions=False)
+    path = f"/survei/{TOKEN}" if name == "web" else "/docs/assets/swagger-ui.css"
+    route = "/survei/{token}" if name == "web" else "/docs/assets/{name}"
+    first = c.get(f"{path}?token={SECRET}", headers={"traceparent": TRACEPARENT}, follow_redirects=False)
+    second = c.get(f"/api/v1/no-such-thing/{CODE}?token={SECRET}")
+    assert second.status_code == 404
+    lines = [(line["method"], line["route"], line["status"]) for line in access(logs)]
+    assert lines == [("GET", route, first.status_code), ("GET", "unmatched", 404)]
+    assert access(logs)[0]["trace_id"] == TRACE and "request_id" in access(logs)[1]
+    assert TOKEN not in repr(logs) and SECRET not in repr(logs) and CODE not in repr(logs)
+
+
+def test_the_service_logging_pipeline_writes_the_line_as_json_with_the_ids(capsys):
+    import json
+
+    from serambi_kit.logging import configure_logging
+
+    saved = structlog.get_config()
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        configure_logging("test-service", "INFO")
+        c = client()
+        c.get(f"/track/{CODE}/{TOKEN}?token={SECRET}", headers={"traceparent": TRACEPARENT})
+        c.get("/livez")  # debug: not written at INFO
+        lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    finally:
+        structlog.configure(**saved)
+        root.handlers[:], root.level = handlers, level
+        structlog.contextvars.clear_contextvars()
+    [line] = [line for line in lines if line["event"] == "http.request"]
+    assert line["service"] == "test-service" and line["trace_id"] == TRACE and line["request_id"]
+    assert (line["route"], line["status"], line["level"]) == ("/track/{code}/{token}", 200, "info")
+    assert [entry["trace_id"] for entry in lines if entry["event"] == "handler.ran"] == [TRACE]
+    assert not_logged_yet in logging.getLogger("uvicorn.error").filters
+    assert TOKEN not in repr(lines) and SECRET not in repr(lines) and CODE not in repr(lines)
