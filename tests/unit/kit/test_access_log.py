@@ -4,10 +4,16 @@ never a path, a query string, a token or a header (issue 22, part 2)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import importlib
+import io
+import json
 import logging
 import re
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable, Iterator
+from unittest.mock import AsyncMock
 
 import pytest
 import structlog
@@ -15,12 +21,14 @@ from fastapi import APIRouter, HTTPException
 from fastapi.testclient import TestClient
 from serambi_kit.accesslog import not_logged_yet, trace_id_from
 from serambi_kit.http import create_service_app
+from serambi_kit.logging import configure_logging, redact
 from serambi_kit.runtime import Runtime
 from serambi_kit.settings import ServiceSettings
 
 TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
 TRACEPARENT = f"00-{TRACE}-00f067aa0ba902b7-01"
 CODE, TOKEN, SECRET = "REQ-2031-000123", "tok-9f8e7d6c5b4a39281706", "s3cr3t-query-token"
+NIK = "6171012345670001"
 
 router = APIRouter()
 
@@ -172,27 +180,83 @@ def test_every_service_and_the_portal_write_the_access_line(logs, name):
     assert TOKEN not in repr(logs) and SECRET not in repr(logs) and CODE not in repr(logs)
 
 
-def test_the_service_logging_pipeline_writes_the_line_as_json_with_the_ids(capsys):
-    import json
-
-    from serambi_kit.logging import configure_logging
-
+@pytest.fixture
+def pipeline(monkeypatch) -> Iterator[Callable[[], list[dict]]]:
+    """The services' real pipeline (``configure_logging``), on a stdout of its own; gives the
+    JSON lines written so far."""
     saved = structlog.get_config()
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
+    out = io.StringIO()
+    monkeypatch.setattr(sys, "stdout", out)
+    configure_logging("test-service", "INFO")
     try:
-        configure_logging("test-service", "INFO")
-        c = client()
-        c.get(f"/track/{CODE}/{TOKEN}?token={SECRET}", headers={"traceparent": TRACEPARENT})
-        c.get("/livez")  # debug: not written at INFO
-        lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+        yield lambda: [json.loads(line) for line in out.getvalue().splitlines()]
     finally:
         structlog.configure(**saved)
         root.handlers[:], root.level = handlers, level
-        structlog.contextvars.clear_contextvars()
+
+
+def test_the_service_logging_pipeline_writes_the_line_as_json_with_the_ids(pipeline):
+    c = client()
+    c.get(f"/track/{CODE}/{TOKEN}?token={SECRET}", headers={"traceparent": TRACEPARENT})
+    c.get("/livez")  # debug: not written at INFO
+    lines = pipeline()
     [line] = [line for line in lines if line["event"] == "http.request"]
     assert line["service"] == "test-service" and line["trace_id"] == TRACE and line["request_id"]
     assert (line["route"], line["status"], line["level"]) == ("/track/{code}/{token}", 200, "info")
     assert [entry["trace_id"] for entry in lines if entry["event"] == "handler.ran"] == [TRACE]
     assert not_logged_yet in logging.getLogger("uvicorn.error").filters
     assert TOKEN not in repr(lines) and SECRET not in repr(lines) and CODE not in repr(lines)
+
+
+def test_a_trace_id_with_sixteen_digits_in_a_row_is_not_taken_for_a_nik(pipeline):
+    """About 0.17 % of random trace ids hold 16 decimal digits between two letters."""
+    shaped = "260dc915eb9415583676506742eb2a71"
+    c = client()
+    c.get(f"/track/{CODE}/{TOKEN}", headers={"traceparent": f"00-{shaped}-00f067aa0ba902b7-01",
+                                             "X-Request-Id": shaped})
+    c.get(f"/track/{CODE}/{TOKEN}", headers={"X-Request-Id": NIK})  # a caller's id is no id shape
+    first, second = [line for line in pipeline() if line["event"] == "http.request"]
+    assert (first["trace_id"], first["request_id"]) == (shaped, shaped)
+    assert second["request_id"] == "[redacted-nik]" and NIK not in json.dumps(second)
+    assert redact(f"trace {shaped}") != f"trace {shaped}"  # elsewhere the pattern still masks it
+
+
+async def test_every_line_names_the_service_even_from_a_task_that_never_saw_the_lifespan(pipeline):
+    """uvicorn runs each request in a task whose context is not the lifespan's: the service is
+    not a context variable bound there, but a processor."""
+
+    async def request_task() -> None:
+        structlog.get_logger("test").info("in.request.task")
+        logging.getLogger("some.library").warning("from the standard library")
+
+    await asyncio.create_task(request_task(), context=contextvars.Context())
+    lines = {line["event"]: line for line in pipeline()}
+    assert lines["in.request.task"]["service"] == "test-service"
+    assert lines["from the standard library"]["service"] == "test-service"
+
+
+def test_the_real_lifespan_names_the_service_in_the_request_lines(monkeypatch):
+    class Settings(ServiceSettings):
+        service = "lifespan-service"
+
+    saved = structlog.get_config()
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    out = io.StringIO()
+    monkeypatch.setattr(sys, "stdout", out)
+    runtime = Runtime(Settings())
+    monkeypatch.setattr(runtime, "start", AsyncMock())  # no NATS, no database: only the logging
+    monkeypatch.setattr(runtime, "stop", AsyncMock())
+    app = create_service_app(runtime, title="test", routers=[router])
+    try:
+        with TestClient(app) as c:  # runs the lifespan, then each request in a context of its own
+            c.get(f"/track/{CODE}/{TOKEN}")
+    finally:
+        structlog.configure(**saved)
+        root.handlers[:], root.level = handlers, level
+    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert {line["event"]: line["service"] for line in lines} == {
+        "service.ready": "lifespan-service", "handler.ran": "lifespan-service",
+        "http.request": "lifespan-service"}
