@@ -27,6 +27,7 @@ from typing import Any
 import structlog
 from fastapi import FastAPI
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .causation import request_id_from
@@ -35,6 +36,9 @@ from .causation import request_id_from
 UNMATCHED = "unmatched"
 #: Logged at debug: the probes every few seconds and Prometheus's scrape.
 QUIET = frozenset({"/livez", "/readyz", "/metrics"})
+#: The status of a request cancelled before it answered (the client went away, the server
+#: stopped): nginx's "client closed request"; never sent, only logged.
+CANCELLED = 499
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 REQUEST_ID = "serambi.request_id"  # the scope key other middlewares read it from
 _TRACEPARENT = re.compile(r"^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$")
@@ -42,8 +46,18 @@ _LOGGED = "_serambi_logged"  # set on an exception the access line has logged
 
 
 def route_of(scope: Scope) -> str:
-    """The template of the route that matched (``/api/v1/requests/{tracking_code}``), never the path."""
-    return getattr(scope.get("route"), "path", None) or UNMATCHED
+    """The template of the route that matched (``/api/v1/requests/{tracking_code}``), or the
+    path of the ``Mount`` that did (``/static``: FastAPI's router names no route for a mount),
+    never the path."""
+    template = getattr(scope.get("route"), "path", None)
+    if template:
+        return template
+    endpoint = scope.get("endpoint")  # what the matching route handed the request to
+    if endpoint is not None:
+        for route in getattr(scope.get("router"), "routes", ()):
+            if isinstance(route, Mount) and route.app is endpoint:
+                return route.path or "/"
+    return UNMATCHED
 
 
 def request_id_of(scope: Scope) -> str:
@@ -94,21 +108,28 @@ class AccessLog:
             except Exception as exc:
                 self.write(scope, status[0] if status else 500, started, exc)
                 raise
+            except BaseException as exc:  # cancelled (CancelledError), or the process stopping
+                self.write(scope, status[0] if status else CANCELLED, started, exc)
+                raise
             self.write(scope, status[0] if status else 500, started)
 
-    def write(self, scope: Scope, status: int, started: float, exc: Exception | None = None) -> None:
+    def write(self, scope: Scope, status: int, started: float, exc: BaseException | None = None) -> None:
         route = route_of(scope)
         method = scope["method"] if scope["method"] in METHODS else "OTHER"
         fields: dict[str, Any] = {"method": method, "route": route, "status": status,
                                   "duration_ms": round((time.perf_counter() - started) * 1000, 1)}
-        if exc is not None:  # the traceback here, in the request's context; uvicorn's is dropped
+        if isinstance(exc, Exception):  # the traceback here, in the request's context; uvicorn's is dropped
             try:
                 setattr(exc, _LOGGED, True)
             except AttributeError:
                 pass
             self.log.error("http.request", **fields, error=type(exc).__name__, exc_info=exc)
+        elif exc is not None:  # not a fault of the request: no traceback
+            self.log.warning("http.request", **fields, error=type(exc).__name__)
         elif route in QUIET:
             self.log.debug("http.request", **fields)
+        elif status == 503:  # a dependency down, the uploads busy: the outage alerts tell
+            self.log.warning("http.request", **fields)
         elif status >= 500:
             self.log.error("http.request", **fields)
         else:

@@ -19,8 +19,9 @@ import httpx
 import pytest
 import structlog
 from fastapi import APIRouter, HTTPException
+from fastapi.responses import JSONResponse
 from fastapi.testclient import TestClient
-from serambi_kit.accesslog import not_logged_yet, trace_id_from
+from serambi_kit.accesslog import AccessLog, not_logged_yet, trace_id_from
 from serambi_kit.http import create_service_app
 from serambi_kit.logging import configure_logging, redact
 from serambi_kit.runtime import Runtime
@@ -43,6 +44,11 @@ async def track(code: str, token: str) -> dict[str, str]:
 @router.get("/refused/{code}")
 async def refused(code: str) -> None:
     raise HTTPException(403, "not yours")
+
+
+@router.get("/answer/{status}")
+async def answer(status: int) -> JSONResponse:
+    return JSONResponse({"detail": "as asked"}, status_code=status)
 
 
 @router.get("/boom/{code}")
@@ -275,3 +281,48 @@ def test_the_real_lifespan_names_the_service_in_the_request_lines(monkeypatch):
     assert {line["event"]: line["service"] for line in lines} == {
         "service.ready": "lifespan-service", "handler.ran": "lifespan-service",
         "http.request": "lifespan-service"}
+
+
+@pytest.mark.parametrize(("status", "level"), [(503, "warning"), (502, "error"), (500, "error"), (429, "info")])
+def test_a_503_is_a_warning_other_5xx_errors_and_4xx_info(logs, status, level):
+    assert client().get(f"/answer/{status}").status_code == status
+    [line] = access(logs)
+    assert (line["route"], line["status"], line["log_level"]) == ("/answer/{status}", status, level)
+
+
+def test_the_portals_static_files_log_the_mount_path(logs):
+    c = TestClient(service_app("web"))
+    assert c.get("/static/serambi.css").status_code == 200
+    assert c.get(f"/static/{CODE}.css").status_code == 404
+    assert c.get(f"/staticky/{CODE}").status_code == 404
+    assert [(line["route"], line["status"]) for line in access(logs)] == [
+        ("/static", 200), ("/static", 404), ("unmatched", 404)]
+    assert CODE not in repr(logs)
+
+
+@pytest.mark.parametrize("raised", [asyncio.CancelledError, KeyboardInterrupt])
+async def test_a_cancelled_request_still_writes_its_line_as_a_499(logs, raised):
+    async def app(scope, receive, send) -> None:
+        structlog.get_logger("test").info("handler.ran")
+        raise raised
+
+    scope = {"type": "http", "method": "GET", "path": f"/track/{CODE}", "headers": [
+        (b"traceparent", TRACEPARENT.encode())], "query_string": b""}
+    with pytest.raises(raised):
+        await AccessLog(app)(scope, AsyncMock(), AsyncMock())
+    [line] = access(logs)
+    assert (line["route"], line["status"], line["log_level"], line["error"]) == (
+        "unmatched", 499, "warning", raised.__name__)
+    assert line["trace_id"] == TRACE and "exc_info" not in line
+
+
+async def test_a_request_cancelled_after_its_answer_began_logs_the_status_sent(logs):
+    async def app(scope, receive, send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        raise asyncio.CancelledError
+
+    with pytest.raises(asyncio.CancelledError):
+        await AccessLog(app)({"type": "http", "method": "GET", "path": "/", "headers": []},
+                             AsyncMock(), AsyncMock())
+    [line] = access(logs)
+    assert (line["status"], line["log_level"], line["error"]) == (200, "warning", "CancelledError")
