@@ -90,6 +90,21 @@ def test_the_stack_has_three_nats_nodes_a_mongo_replica_set_the_services_and_a_m
     assert rendered["services"]["streams-apply"]["environment"]["SERAMBI_STREAM_REPLICAS"] == "3"
 
 
+def test_every_container_rotates_its_log_with_the_json_file_driver(rendered, compose_binary, env_file):
+    """A busy or failing container cannot fill the host's disk: every one, the one-shot jobs and
+    the tools included, keeps at most max-file files of max-size (docs/operations.md)."""
+    for name, service in rendered["services"].items():
+        assert service.get("logging") == {
+            "driver": "json-file", "options": {"max-size": "20m", "max-file": "5", "compress": "true"},
+        }, name
+    result = compose(compose_binary, "--profile", "tools", "config", "--format", "json", env_file=env_file,
+                     env={**OPERATOR, "SERAMBI_LOG_MAX_SIZE": "50m", "SERAMBI_LOG_MAX_FILES": "3"})
+    assert result.returncode == 0, result.stderr
+    options = {name: service["logging"]["options"] for name, service in json.loads(result.stdout)["services"].items()}
+    assert set(options) == set(rendered["services"])
+    assert all(option["max-size"] == "50m" and option["max-file"] == "3" for option in options.values())
+
+
 @pytest.mark.parametrize("node", ["nats-1", "nats-2", "nats-3"])
 def test_each_nats_node_runs_the_deploy_config_and_knows_every_users_password(rendered, env_file, node):
     service = rendered["services"][node]

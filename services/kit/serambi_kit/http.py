@@ -11,15 +11,15 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .accesslog import LoggedApp, request_id_of, route_of
 from .admin import dead_letters_router
 from .apidocs import serve_docs
 from .auth import TokenVerifier
 from .bodylimit import BodyLimit
-from .causation import caused_by, request_id_from
+from .causation import caused_by
 from .eventstore import AppendOutcomeUnknown, EventStoreUnavailable
 from .forms import refusal, spool_files_early
 from .internal import LIVENESS, InternalPort
@@ -62,7 +62,8 @@ async def _event_store_unavailable(request: Request, exc: EventStoreUnavailable)
     """503 with ``Retry-After`` when NATS did not answer. An append whose outcome is unknown may
     have been stored: its documents and Idempotency-Key are kept, so a retry finds out."""
     maybe = isinstance(exc, AppendOutcomeUnknown)
-    log.warning("http.event_store_unavailable", route=request.url.path, maybe_stored=maybe, error=str(exc))
+    log.warning("http.event_store_unavailable", route=route_of(request.scope), maybe_stored=maybe,
+                error=str(exc))
     detail = ("not confirmed: it may have been recorded; retry with the same Idempotency-Key"
               if maybe else "the event store did not answer; try again")
     return JSONResponse({"error": "service_unavailable", "detail": detail}, status_code=503,
@@ -72,15 +73,15 @@ async def _event_store_unavailable(request: Request, exc: EventStoreUnavailable)
 def _dependency_unavailable(request: Request, exc: Exception) -> JSONResponse:
     """503 with ``Retry-After`` when MongoDB or NATS is down (``outages.is_outage``), never a
     500. A write that may have taken effect is retried safely with an Idempotency-Key."""
-    log.warning("http.dependency_unavailable", route=request.url.path, error=type(exc).__name__)
+    log.warning("http.dependency_unavailable", route=route_of(request.scope), error=type(exc).__name__)
     return JSONResponse(
         {"error": "service_unavailable", "detail": "a database or the event store is unavailable; try again"},
         status_code=503, headers={"Retry-After": str(UNAVAILABLE_RETRY_AFTER)})
 
 
 class RequestContext:
-    """Every request: its id (``X-Request-Id`` or a new one) as the cause of what it records,
-    a 503 instead of a 500 while a dependency is down, and the HTTP metrics.
+    """Every request: its id (``AccessLog``'s) as the cause of what it records, a 503 instead of
+    a 500 while a dependency is down, and the HTTP metrics.
 
     A plain ASGI middleware: Starlette's ``BaseHTTPMiddleware`` (``@app.middleware("http")``)
     runs each request in a task of its own and streams the answer through a memory channel, a
@@ -93,25 +94,24 @@ class RequestContext:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = request_id_from(Headers(scope=scope).get("x-request-id"))
+        request_id = request_id_of(scope)
         status: list[int] = []  # the answer's, once it has started
 
-        async def send_with_id(message: Message) -> None:
+        async def send_with_status(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status.append(message["status"])
-                MutableHeaders(scope=message)["x-request-id"] = request_id
             await send(message)
 
         started = time.perf_counter()
         try:
             with caused_by(request_id, request_id):
-                await self.app(scope, receive, send_with_id)
+                await self.app(scope, receive, send_with_status)
         except Exception as exc:
             if status or not is_outage(exc):
                 raise
-            await _dependency_unavailable(Request(scope), exc)(scope, receive, send_with_id)
+            await _dependency_unavailable(Request(scope), exc)(scope, receive, send_with_status)
         finally:
-            route = getattr(scope.get("route"), "path", "unmatched")
+            route = route_of(scope)
             REQUESTS.labels(scope["method"], route, status[0] if status else 500).inc()
             LATENCY.labels(scope["method"], route).observe(time.perf_counter() - started)
 
@@ -136,7 +136,8 @@ def create_service_app(
         yield
         await runtime.stop()
 
-    app = FastAPI(title=title, version="1", lifespan=lifespan, docs_url=None, redoc_url=None)
+    # the access log and the request's ids around everything (serambi_kit.accesslog)
+    app = LoggedApp(title=title, version="1", lifespan=lifespan, docs_url=None, redoc_url=None)
     serve_docs(app, title)  # Swagger UI's assets from the service itself, no CDN
     app.state.runtime = runtime
     app.state.rate_limits = {}

@@ -9,6 +9,8 @@ from typing import Any
 
 import structlog
 
+from .accesslog import not_logged_yet
+
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 _NIK = re.compile(r"(?<![0-9])[0-9]{16}(?![0-9])")
 _PHONE = re.compile(r"(?<![\w+-])(?:\+62|62|0)8[0-9](?:[ .-]?[0-9]){6,11}(?![0-9])")
@@ -23,17 +25,40 @@ def redact(text: str) -> str:
     return _PHONE.sub("[redacted-phone]", _NIK.sub("[redacted-nik]", text))
 
 
+#: Fields holding an id: a value of an id's shape there is kept as it is. A trace id is 32
+#: random hex digits, and about 0.17 % of them hold a run of 16 decimal digits between two
+#: letters, which the NIK pattern would mask ("260dc915eb[redacted-nik]eb2a71").
+ID_FIELDS = frozenset({"request_id", "trace_id", "span_id", "correlation_id", "causation_id",
+                       "event_id", "message_id"})
+#: The shapes kept there: 32 hex digits (a trace id, a UUID without its hyphens) or a UUID.
+#: Anything else is redacted like any string: a caller's ``X-Request-Id`` (which becomes the
+#: request, correlation and causation id) may be any plain id, a bare NIK included.
+_ID_SHAPE = re.compile(r"^(?:[0-9a-fA-F]{32}|[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12})$")
+
+
 def _redact_processor(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
     for key, value in event_dict.items():
-        if isinstance(value, str):
+        if isinstance(value, str) and not (key in ID_FIELDS and _ID_SHAPE.match(value)):
             event_dict[key] = redact(value)
     return event_dict
+
+
+def _add_service(service: str) -> Any:
+    """A processor naming the process on every line. Not a context variable: one bound in the
+    lifespan's task is not in the tasks uvicorn runs the requests in."""
+
+    def add_service(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+        event_dict.setdefault("service", service)
+        return event_dict
+
+    return add_service
 
 
 def configure_logging(service: str, level: str = "INFO") -> None:
     """JSON lines on stdout; the standard library's loggers go through the same pipeline."""
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
+        _add_service(service),
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.processors.format_exc_info,
@@ -45,7 +70,6 @@ def configure_logging(service: str, level: str = "INFO") -> None:
         logger_factory=structlog.PrintLoggerFactory(sys.stdout),
         cache_logger_on_first_use=True,
     )
-    structlog.contextvars.bind_contextvars(service=service)
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
@@ -59,8 +83,13 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("uvicorn.access",):
+    # uvicorn's access lines and httpx's "HTTP Request: GET <url>" carry concrete paths and
+    # query strings (a tracking code, a token): serambi_kit.accesslog writes the request's line
+    for noisy in ("uvicorn.access", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    uvicorn_errors = logging.getLogger("uvicorn.error")
+    if not_logged_yet not in uvicorn_errors.filters:  # a traceback once, with the request's ids
+        uvicorn_errors.addFilter(not_logged_yet)
 
 
 def get_logger(name: str | None = None) -> structlog.stdlib.BoundLogger:

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from serambi_kit.accesslog import LoggedApp
 from serambi_kit.internal import InternalPort
 from serambi_kit.logging import configure_logging, get_logger
 
@@ -59,7 +60,8 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         await pool.aclose()
         await http.aclose()
 
-    app = FastAPI(title="Serambi web", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    # the access log and the request's ids around everything (serambi_kit.accesslog)
+    app = LoggedApp(title="Serambi web", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.runtime = portal
     app.state.rate_limits = {}
     errors.install(app)

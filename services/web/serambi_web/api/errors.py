@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse
+from serambi_kit.accesslog import route_of
 from serambi_kit.logging import get_logger
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -58,7 +59,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(UploadsBusy)
     async def busy(request: Request, _: UploadsBusy) -> HTMLResponse:
-        log.warning("web.uploads_busy", path=request.url.path)
+        log.warning("web.uploads_busy", route=route_of(request.scope))
         return page(request, 503, {"Retry-After": "30"})
 
     @app.exception_handler(BackendUnavailable)
@@ -72,5 +73,5 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def crashed(request: Request, exc: Exception) -> HTMLResponse:
-        log.error("web.unhandled", error=type(exc).__name__, exc_info=exc)
+        # logged once, by the access line (serambi_kit.accesslog): the traceback, with the ids
         return page(request, 500)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from urllib.parse import urlsplit
 
+from serambi_kit.accesslog import route_of
 from serambi_kit.metrics import LATENCY, REQUESTS
 from serambi_kit.ratelimit import client_of
 from starlette.datastructures import MutableHeaders
@@ -61,7 +62,7 @@ class Guard:
             await self.app(scope, receive, send_with_headers)
         finally:
             client_address.reset(address)
-            route = getattr(scope.get("route"), "path", "unmatched")
+            route = route_of(scope)
             REQUESTS.labels(request.method, route, status[0]).inc()
             LATENCY.labels(request.method, route).observe(time.perf_counter() - started)
 
