@@ -53,7 +53,7 @@ from .deadletters import DeadLetter, DeadLetters
 from .eventstore import RecordedEvent, decode_event
 from .logging import get_logger
 from .outages import is_outage
-from .tasks import cancel_and_wait
+from .tasks import cancel_and_wait, cancel_requested
 from .topology import ConsumerSpec
 
 log = get_logger(__name__)
@@ -209,6 +209,8 @@ class Hold:
                     await step()
                     return
                 except Exception as exc:
+                    if cancel_requested():  # the service is stopping this handler: no retry
+                        raise asyncio.CancelledError from exc
                     if isinstance(exc, PERMANENT) or not is_outage(exc):
                         raise
                     if self.msgs and _connection_closing(self.msgs[0]):

@@ -25,7 +25,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from .logging import get_logger
-from .tasks import cancel_and_wait
+from .tasks import cancel_and_wait, cancel_requested
 
 log = get_logger(__name__)
 LEASES = "leases"
@@ -60,19 +60,11 @@ async def run_guarded(name: str, job: Job) -> None:
     except asyncio.CancelledError:
         raise
     except Exception as exc:  # noqa: BLE001 — logged; the next round tries again
-        if _cancelled():  # the job's library turned our cancellation into its own error
+        if cancel_requested():  # the job's library turned our cancellation into its own error
             raise asyncio.CancelledError from exc
         log.error("periodic.failed", job=name, error=repr(exc))
-    if _cancelled():  # ... or swallowed it: the job ended, but we are being stopped
+    if cancel_requested():  # ... or swallowed it: the job ended, but we are being stopped
         raise asyncio.CancelledError
-
-
-def _cancelled() -> bool:
-    """Whether the running task has a cancellation pending that something below swallowed or
-    turned into another exception (pymongo's async driver can, closing its connection): without
-    this a periodic loop would go on for ever while its owner waits for it to stop."""
-    task = asyncio.current_task()
-    return task is not None and task.cancelling() > 0
 
 
 class Rounds:

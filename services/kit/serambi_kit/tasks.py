@@ -16,3 +16,12 @@ async def cancel_and_wait(*tasks: asyncio.Task | None) -> None:
     for task in running:
         task.cancel()
     await asyncio.gather(*running, return_exceptions=True)
+
+
+def cancel_requested() -> bool:
+    """Whether the running task is being cancelled although no ``CancelledError`` reached the
+    caller: a library below swallowed it or turned it into an error of its own (pymongo's async
+    driver can, closing its connection). A loop that retries or runs again must then stop, or
+    its owner waits for it for ever."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
