@@ -125,3 +125,31 @@ async def test_stopping_while_a_round_winds_down_its_heartbeat_ends_the_loop(mon
     done, _ = await asyncio.wait({loop}, timeout=2)
     assert done == {loop} and loop.cancelled()
     assert len(rounds_done) == 1
+
+
+async def test_a_heartbeat_whose_cancellation_the_driver_turned_into_an_error_still_ends(mongo_db, monkeypatch):
+    """pymongo's async driver can answer a cancellation with AutoReconnect; the heartbeat's
+    claim takes any error for "no database" and went on renewing for ever, so the round, and
+    the service's stop, waited for it (seen as 300 s teardown hangs)."""
+    from pymongo.errors import AutoReconnect
+    from serambi_kit import periodic
+
+    in_claim = asyncio.Event()
+
+    async def claim_cancelled_into_an_error(db, job, holder, seconds):
+        if "heartbeat" not in asyncio.current_task().get_name():
+            return True
+        in_claim.set()
+        try:
+            await asyncio.sleep(10)
+        except asyncio.CancelledError:
+            raise AutoReconnect("connection closed") from None
+        return True
+
+    monkeypatch.setattr(periodic, "claim", claim_cancelled_into_an_error)
+    rounds = Rounds(lambda: mongo_db)
+    heartbeat = asyncio.create_task(rounds._renew("sweep", 0.03), name="heartbeat")  # noqa: SLF001
+    await in_claim.wait()
+    heartbeat.cancel()
+    done, _ = await asyncio.wait({heartbeat}, timeout=2)
+    assert done == {heartbeat}, "the heartbeat went on after its cancellation"

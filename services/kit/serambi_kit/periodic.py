@@ -88,7 +88,7 @@ class Rounds:
     async def _loop(self, name: str, job: Job, before: Job | None, every: float, lease: bool) -> None:
         if before is not None:
             await run_guarded(f"{name} (start-up)", before)
-        while every > 0:
+        while every > 0 and not cancel_requested():
             await asyncio.sleep(every)
             if not lease:
                 await run_guarded(name, job)
@@ -110,7 +110,7 @@ class Rounds:
 
     async def _renew(self, name: str, every: float) -> None:
         """The heartbeat: keep the lease for another interval, every third of one."""
-        while True:
+        while not cancel_requested():  # _claim takes a cancellation pymongo turned into an error
             await asyncio.sleep(every / 3)
             if not await self._claim(name, every):
                 log.warning("periodic.lease_lost", job=name)  # the round goes on (jobs are idempotent)

@@ -27,7 +27,7 @@ from .pii import Vault, parse_master_key
 from .projections import Projection, apply_batch, projector_handler
 from .settings import ServiceSettings
 from .slametrics import DEPENDENCY_UP, ScrapeGauges
-from .tasks import cancel_and_wait
+from .tasks import cancel_and_wait, cancel_requested
 from .topology import ConsumerSpec, apply_consumers, apply_streams, require_streams
 
 log = get_logger(__name__)
@@ -98,7 +98,7 @@ class Runtime:
         log.info("runtime.started", nats=self.settings.nats_url, database=self.settings.database)
 
     async def _redrive_loop(self) -> None:
-        while True:
+        while not cancel_requested():  # a driver may turn the stop's cancellation into an error
             await asyncio.sleep(self.redrive_interval)
             try:
                 await redrive(self.nc.jetstream(), self.dead_letters(), self.handlers)

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from serambi_kit.logging import get_logger
-from serambi_kit.tasks import cancel_and_wait
+from serambi_kit.tasks import cancel_and_wait, cancel_requested
 
 from .ledger import Ledger
 
@@ -45,7 +45,7 @@ class HeldClaims:
             del self._held[claimed["_id"]]
 
     async def _renew(self) -> None:
-        while self._held:
+        while self._held and not cancel_requested():  # a cancellation the driver turned into an error
             await asyncio.sleep(self.lease / RENEWALS_PER_LEASE)
             held = list(self._held)
             try:

@@ -31,6 +31,7 @@ from serambi_contracts.notifier import Channel, FailureCategory, RecipientKind
 from serambi_kit.eventstore import RecordedEvent, parse_stored, read_raw
 from serambi_kit.logging import get_logger, redact
 from serambi_kit.pii import VaultError
+from serambi_kit.tasks import cancel_requested
 
 from .channels import ClaimLostError, PermanentDeliveryError, Receipt, TransientDeliveryError
 from .channels.email import SmtpChannel
@@ -345,7 +346,7 @@ class Dispatcher:
         return len(due)
 
     async def run(self) -> None:
-        while not self._stopping.is_set():
+        while not self._stopping.is_set() and not cancel_requested():
             try:
                 busy = await self.run_once()
             except Exception as exc:  # noqa: BLE001 — database blip: try again next round
