@@ -50,7 +50,8 @@ promtool:
 
 ## test-slow: the long infrastructure tests (marker `slow`: NATS permissions and failover, the
 ## images, production start-up, the dev stack, replicas, the fuzz, the role matrix, WhatsApp,
-## free text, tracking links, erasure and chunked bodies end to end), kept out of `make test` so that it stays under 15 minutes; CI runs them after it
+## free text, tracking links, erasure and chunked bodies end to end, the survey pages and the
+## longest console flows in the browser), kept out of `make test` so that it stays under 15 minutes; CI runs them after it
 test-slow: install chromium dovecot promtool
 	$(BIN)/pytest -m slow $(PYTEST_ARGS)
 

@@ -32,6 +32,8 @@ from serambi_kit.deadletters import DeadLetter
 from serambi_ops.commands.demo import submit_request
 from serambi_ops.stack import LocalStack, local_stack, oidc_env, sample_request
 
+pytestmark = pytest.mark.slow  # a long browser flow: `make test-slow`, which CI also runs
+
 NIK = "6171012301900002"
 
 

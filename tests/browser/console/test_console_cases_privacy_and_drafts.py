@@ -30,6 +30,8 @@ from serambi_kit.settings import ServiceSettings
 from serambi_ops.stack import LocalStack, local_stack, oidc_env
 from serambi_web.petugas.session import COOKIE, Sealer, read_session, session_cookies
 
+pytestmark = pytest.mark.slow  # a long browser flow: `make test-slow`, which CI also runs
+
 SECRET = "console-drafts-test-secret-0123456789abcdef"
 ANSWER = ("Yth. Bapak Budi, lampu jalan di Jalan Merdeka telah diperbaiki oleh Dinas Perhubungan "
           "pada hari Senin. Terima kasih atas laporan Anda.")

@@ -24,6 +24,8 @@ from serambi_kit.eventstore import read_stream
 from serambi_ops.devidp.accounts import DEV_PASSWORD
 from serambi_ops.stack import LocalStack, local_stack, oidc_env
 
+pytestmark = pytest.mark.slow  # a long browser flow: `make test-slow`, which CI also runs
+
 # an Ogg page header (capture pattern, version, "first page", granule, serial, sequence, CRC,
 # one segment) with a Vorbis identification header: what the service's sniffing calls audio/ogg
 OGG = (b"OggS\x00\x02" + bytes(8) + b"\x01\x00\x00\x00" + bytes(8) + b"\x01\x1e"

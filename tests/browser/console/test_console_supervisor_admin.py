@@ -24,6 +24,8 @@ from playwright.sync_api import expect
 from serambi_calendar import WIB
 from serambi_ops.stack import LocalStack, local_stack, oidc_env
 
+pytestmark = pytest.mark.slow  # a long browser flow: `make test-slow`, which CI also runs
+
 
 @pytest.fixture(scope="module")
 def console(tmp_path_factory: pytest.TempPathFactory, provider: str) -> Iterator[LocalStack]:
