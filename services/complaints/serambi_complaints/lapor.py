@@ -40,6 +40,7 @@ from serambi_kit.logging import get_logger
 from serambi_kit.outages import is_outage
 from serambi_kit.phones import phone_identifier
 from serambi_kit.pii import Vault
+from serambi_kit.tasks import raise_if_cancel_requested
 
 from . import application, domain, lapor_attachments, lapor_letters
 from .domain import Rules
@@ -314,6 +315,7 @@ class StatusPusher:
                 message = await self.vault().reveal(entry.get("answer"))
                 await self.gateway.push_status(entry["lapor_id"], entry["status"], message, entry["at"])
             except Exception as exc:  # noqa: BLE001 — retried next round, in order
+                raise_if_cancel_requested(exc)  # the service is stopping: not a failed push
                 blocked.add(code)
                 await outbox.update_one({"_id": entry["_id"]}, {
                     "$set": {"claimed_until": EPOCH, "last_error": f"{type(exc).__name__}: {exc}"[:500]},

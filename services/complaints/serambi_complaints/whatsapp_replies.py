@@ -40,6 +40,7 @@ from serambi_contracts.complaints import (
 )
 from serambi_kit.eventstore import RecordedEvent
 from serambi_kit.logging import get_logger
+from serambi_kit.tasks import raise_if_cancel_requested
 
 from . import application
 from .domain.replies import ReplyFailed, decide_reply_failed, reply_failed_event_id
@@ -183,6 +184,7 @@ class WhatsAppReplies:
             try:
                 applied += await self._apply_failure(status["_id"], now)
             except Exception as exc:  # noqa: BLE001 — the next round tries again
+                raise_if_cancel_requested(exc)
                 log.warning("whatsapp.status_not_applied", error=type(exc).__name__)
         return applied
 

@@ -49,11 +49,12 @@ class CalendarRevisions:
             return await self._read_new(revise)
 
     async def _read_new(self, revise: Callable[[list[WorkingDayRevised]], object]) -> bool:
-        new = []
+        new, last = [], self.last_sequence
         async for recorded in self.fetch(SUBJECTS, self.last_sequence + 1):
             if isinstance(recorded.event, WorkingDayRevised):
                 new.append(recorded.event)
-            self.last_sequence = recorded.sequence
+            last = recorded.sequence
+        self.last_sequence = last  # only after a whole read: one cut short is read again
         if not new:
             return False
         self.events += new

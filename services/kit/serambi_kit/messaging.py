@@ -53,7 +53,7 @@ from .deadletters import DeadLetter, DeadLetters
 from .eventstore import RecordedEvent, decode_event
 from .logging import get_logger
 from .outages import is_outage
-from .tasks import cancel_and_wait, cancel_requested
+from .tasks import cancel_and_wait, raise_if_cancel_requested
 from .topology import ConsumerSpec
 
 log = get_logger(__name__)
@@ -209,8 +209,7 @@ class Hold:
                     await step()
                     return
                 except Exception as exc:
-                    if cancel_requested():  # the service is stopping this handler: no retry
-                        raise asyncio.CancelledError from exc
+                    raise_if_cancel_requested(exc)  # the service is stopping this handler: no retry
                     if isinstance(exc, PERMANENT) or not is_outage(exc):
                         raise
                     if self.msgs and _connection_closing(self.msgs[0]):
@@ -280,6 +279,7 @@ async def redrive(js, dead_letters: DeadLetters, handlers: dict[str, Handler],
             with caused_by(envelope.correlationid, envelope.id):
                 await handlers[letter["consumer"]](recorded)
         except Exception as exc:  # noqa: BLE001 — kept open with the new reason
+            raise_if_cancel_requested(exc)  # stopping: the letter's claim lapses, it is taken again
             if is_outage(exc):  # not the letter's fault: its claim lapses and it is taken again
                 log.warning("message.redrive_deferred", letter=letter["_id"], error=describe(exc)[:300])
                 outcomes["redrive_deferred"] = outcomes.get("redrive_deferred", 0) + 1

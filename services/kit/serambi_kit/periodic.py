@@ -25,7 +25,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from .logging import get_logger
-from .tasks import cancel_and_wait, cancel_requested
+from .tasks import cancel_and_wait, cancel_requested, raise_if_cancel_requested
 
 log = get_logger(__name__)
 LEASES = "leases"
@@ -60,11 +60,9 @@ async def run_guarded(name: str, job: Job) -> None:
     except asyncio.CancelledError:
         raise
     except Exception as exc:  # noqa: BLE001 — logged; the next round tries again
-        if cancel_requested():  # the job's library turned our cancellation into its own error
-            raise asyncio.CancelledError from exc
+        raise_if_cancel_requested(exc)  # the job's library turned our cancellation into its own error
         log.error("periodic.failed", job=name, error=repr(exc))
-    if cancel_requested():  # ... or swallowed it: the job ended, but we are being stopped
-        raise asyncio.CancelledError
+    raise_if_cancel_requested()  # ... or swallowed it: the job ended, but we are being stopped
 
 
 class Rounds:

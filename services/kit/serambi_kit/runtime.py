@@ -106,7 +106,7 @@ class Runtime:
                 log.warning("redrive.unavailable", error=repr(exc))
 
     async def _watch_loop(self) -> None:
-        while True:
+        while not cancel_requested():
             await self.watch.check(self.nc.jetstream())
             await asyncio.sleep(self.settings.consumer_watch_seconds)
 
