@@ -656,3 +656,58 @@ async def test_two_copies_of_a_closed_window_status_at_once_send_the_template_on
         ("text", None), ("template", "serambi_terima_pengaduan")]
     code = await code_of(client, first["id"])
     assert not [e for e in await stream_events(nats_client, code) if isinstance(e, ComplaintReplyFailed)]
+
+
+async def test_a_bounce_claimed_by_a_late_round_is_not_taken_again_by_a_copy(wa, monkeypatch):
+    """A round's ``now`` may be minutes old when it applies a status (its sends took that long):
+    the claim counts from the clock, and lasts longer than a send, so a copy of the status
+    arriving while the template is being sent does not send it a second time."""
+    client = await wa(whatsapp_receipt_template="serambi_terima_pengaduan", whatsapp_push_seconds=3600)
+    db = client.service.runtime.db
+    first = message(new_number(), "Pelayanan lambat")
+    await post(client, delivery(first))
+    await client.service.whatsapp_replies.send_pending()
+    await eventually(lambda: _async(len(client.fake.sent) == 1))
+    [text] = client.fake.sent
+    send_template = client.fake.send_template
+
+    async def slow(*args):
+        await asyncio.sleep(0.3)
+        return await send_template(*args)
+
+    monkeypatch.setattr(client.fake, "send_template", slow)
+    key = message_key(text["id"])
+    await db[whatsapp_replies.STATUSES].insert_one({"_id": key, "code": 131047, "at": datetime.now(UTC)})
+    stale = datetime.now(UTC) - timedelta(seconds=90)  # a round's `now` after 90 s of sends
+
+    async def webhook_copy():
+        await asyncio.sleep(0.05)
+        return await post(client, status(text["id"], "failed", 131047))
+
+    await asyncio.gather(client.service.whatsapp_replies._apply_failure(key, stale), webhook_copy())
+    sent = [(m["type"], m.get("template")) for m in client.fake.sent]
+    assert sent.count(("template", "serambi_terima_pengaduan")) == 1
+
+
+async def test_a_bounce_cut_short_is_resumed_by_the_rounds(wa):
+    """A process that ended mid-bounce leaves the reply ``bouncing``: once its lease is over, the
+    rounds give it its failure back and apply it (here: the template), even after the kept
+    status was forgotten."""
+    client = await wa(whatsapp_receipt_template="serambi_terima_pengaduan", whatsapp_push_seconds=3600)
+    db, replies = client.service.runtime.db, client.service.whatsapp_replies
+    first = message(new_number(), "Lampu jalan mati")
+    await post(client, delivery(first))
+    await replies.send_pending()
+    await eventually(lambda: _async(len(client.fake.sent) == 1))
+    [text] = client.fake.sent
+    key = message_key(text["id"])
+    await db[whatsapp_replies.OUTBOX].update_one(  # what a crash mid-bounce leaves, the status gone
+        {"message_key": key},
+        {"$set": {"state": "bouncing", "bounce_code": 131047,
+                  "claimed_until": datetime.now(UTC) - timedelta(seconds=1)}})
+    await replies.send_pending()
+    sent = [(m["type"], m.get("template")) for m in client.fake.sent]
+    assert sent.count(("template", "serambi_terima_pengaduan")) == 1
+    [reply] = await db[whatsapp_replies.OUTBOX].find({"tracking_code": await code_of(client, first["id"])}).to_list()
+    assert (reply["state"], reply["mode"]) == ("sent", "template")
+    assert await db[whatsapp_replies.STATUSES].count_documents({"_id": key}) == 0
