@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 from complaints_support import eventually, stream_events
-from serambi_complaints import application, whatsapp_replies
+from serambi_complaints import application, whatsapp, whatsapp_replies
 from serambi_complaints.main import create_app
 from serambi_complaints.whatsapp import MESSAGES, FakeWhatsApp, example_wamid, message_key
 from serambi_contracts.complaints import (
@@ -163,7 +163,7 @@ async def test_a_message_sent_before_the_erasure_and_delivered_again_after_store
         assert kept["recorded"] and kept["role"] == "erased" and "tracking_code" not in kept
     conversation = await db["whatsapp_conversations"].find_one({})  # the number's, by its hash
     assert await db["whatsapp_conversations"].count_documents({"tracking_code": erased_code}) == 0
-    assert conversation is None or "erased_at" in conversation or conversation.get("tracking_code") != erased_code
+    assert conversation is None or conversation.get("tracking_code") != erased_code
     after = message(number, "Saya menulis lagi", at=int(time.time()) + 1)  # after it: a new complaint
     assert (await post(client, delivery(after))).json() == {"recorded": 1}
     assert await code_of(client, after["id"]) != erased_code
@@ -557,7 +557,8 @@ async def test_after_erasure_no_whatsapp_record_links_the_number_to_the_complain
 
     await eventually(forgotten)
     conversation = await db["whatsapp_conversations"].find_one({"_id": vault.lookup_hash("+" + number)})
-    assert set(conversation) <= {"_id", "erased_at", "lease_until", "holder"} and conversation["erased_at"]
+    assert set(conversation) <= {"_id", "lease_until", "holder"}
+    assert await db["whatsapp_erased_numbers"].count_documents({"_id": vault.lookup_hash("+" + number)}) == 1
     for sent in (first, follow_up):  # a redelivery is still recorded once, and stores nothing
         kept = await db[MESSAGES].find_one({"_id": message_key(sent["id"])})
         assert (kept["role"], kept["recorded"], "tracking_code" in kept) == ("erased", True, False)
@@ -711,3 +712,68 @@ async def test_a_bounce_cut_short_is_resumed_by_the_rounds(wa):
     [reply] = await db[whatsapp_replies.OUTBOX].find({"tracking_code": await code_of(client, first["id"])}).to_list()
     assert (reply["state"], reply["mode"]) == ("sent", "template")
     assert await db[whatsapp_replies.STATUSES].count_documents({"_id": key}) == 0
+
+
+async def test_an_erasure_from_before_the_register_is_forgotten_at_start_up(wa):
+    """A key erased before the vault kept ``data_key_erasures`` is in no register the rounds
+    follow: the start-up backfill finds the complaints the channel still links whose key is gone,
+    and forgets them the same way (idempotent). An exact ``erased_at`` an earlier version kept on
+    a conversation moves to the shifted marker."""
+    client = await wa(whatsapp_erasure_seconds=3600)
+    db, vault, number = client.service.runtime.db, client.service.runtime.vault, new_number()
+    first = message(number, "Pungutan liar", at=int(time.time()) - 30)
+    await post(client, delivery(first))
+    code = await code_of(client, first["id"])
+    await eventually(lambda: db["whatsapp_outbox"].count_documents({"tracking_code": code, "state": "sent"}))
+    await view(client, code)
+    await client.service.whatsapp_erasures.forget_erased()  # the rounds' cursor exists
+    [key] = await vault.subjects_of("+" + number)
+    assert await erase(vault, identifiers(phone="+" + number))
+    await vault._db["data_key_erasures"].delete_one({"_id": key})  # erased before the register existed
+    await client.service.whatsapp_erasures.forget_erased()
+    assert await db[MESSAGES].count_documents({"tracking_code": code}) == 1  # the rounds cannot see it
+    old = vault.lookup_hash("+" + new_number())  # what an earlier version kept on a forgotten conversation
+    exact = datetime.now(UTC).replace(microsecond=123000) - timedelta(days=1)
+    await db["whatsapp_conversations"].insert_one({"_id": old, "erased_at": exact})
+
+    assert await client.service.whatsapp_erasures.backfill() == 1
+    for name in ("whatsapp_conversations", "whatsapp_messages", "whatsapp_outbox"):
+        assert not [d for d in await db[name].find().to_list() if _links(d, code)], name
+    assert await db["whatsapp_erased_numbers"].count_documents({"_id": vault.lookup_hash("+" + number)}) == 1
+    assert "erased_at" not in await db["whatsapp_conversations"].find_one({"_id": old})
+    assert await whatsapp.erased_at_of(db, vault, old) == exact
+    assert await client.service.whatsapp_erasures.backfill() == 0  # idempotent
+    assert (await post(client, delivery(first))).json() == {"recorded": 0}  # a redelivery stores nothing
+
+
+async def test_the_erasure_time_kept_for_a_number_does_not_join_the_vaults_register_and_expires(wa):
+    """The number's erasure marker keeps the time shifted by a keyed offset (no exact join with
+    ``data_key_erasures``), in its own collection whose TTL index forgets it after Meta's
+    redelivery horizon; the service still undoes the shift exactly (a message sent just before
+    the erasure stores nothing, one just after opens a new complaint)."""
+    client = await wa(whatsapp_erasure_seconds=3600)
+    db, vault, number = client.service.runtime.db, client.service.runtime.vault, new_number()
+    first = message(number, "Jalan rusak", at=int(time.time()) - 30)
+    await post(client, delivery(first))
+    code = await code_of(client, first["id"])
+    await view(client, code)
+    [key] = await vault.subjects_of("+" + number)
+    just_before = message(number, "Alamat saya menyusul", at=int(time.time()) - 1)
+    assert await erase(vault, identifiers(phone="+" + number))
+    await client.service.whatsapp_erasures.forget_erased()
+    erased_at = await vault.erased_at(key)
+    hashed = vault.lookup_hash("+" + number)
+    assert "erased_at" not in await db["whatsapp_conversations"].find_one({"_id": hashed})
+    marker = await db["whatsapp_erased_numbers"].find_one({"_id": hashed})
+    assert set(marker) == {"_id", "shifted_at", "forget_at"}
+    assert await vault._db["data_key_erasures"].count_documents({"erased_at": marker["shifted_at"]}) == 0
+    assert erased_at <= marker["shifted_at"].replace(tzinfo=UTC) < erased_at + timedelta(hours=1)
+    assert marker["forget_at"] - marker["shifted_at"] == timedelta(days=7)
+    ttl = [i for i in (await db["whatsapp_erased_numbers"].index_information()).values()
+           if i["key"] == [("forget_at", 1)]]
+    assert ttl and ttl[0]["expireAfterSeconds"] == 0
+    assert await whatsapp.erased_at_of(db, vault, hashed) == erased_at
+    assert (await post(client, delivery(just_before))).json() == {"recorded": 0}
+    after = message(number, "Saya menulis lagi", at=int(time.time()) + 1)
+    assert (await post(client, delivery(after))).json() == {"recorded": 1}
+    assert await code_of(client, after["id"]) != code
