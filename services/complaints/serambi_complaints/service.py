@@ -128,6 +128,7 @@ class ComplaintsService:
                           every=every.whatsapp_erasure_seconds)
 
     async def _after_start(self) -> None:
+        await run_guarded("WhatsApp erasure backfill", self.whatsapp_erasures.backfill)
         await run_guarded("attachment sweep", self.sweep_attachments)
         await run_guarded("calendar revisions", self.calendar_revisions.refresh)
         await run_guarded("calendar revision", self.revise_if_needed)

@@ -54,6 +54,12 @@ from .domain import Rules
 log = get_logger(__name__)
 MESSAGES = "whatsapp_messages"  # by message_key(message id), never the id (it holds the number)
 CONVERSATIONS = "whatsapp_conversations"
+# by the number's keyed hash: when its complainant was erased, shifted by a keyed offset under an
+# hour (the exact time would join the vault's data_key_erasures back to the key and its
+# complaint), forgotten after Meta's redelivery horizon (a TTL index on ``forget_at``)
+ERASED_NUMBERS = "whatsapp_erased_numbers"
+ERASURE_SHIFT = timedelta(hours=1)
+REDELIVERY = timedelta(days=7)  # Meta stops delivering a message again by then
 MEDIA_ATTEMPTS = "whatsapp_media_attempts"  # by message_key: failed fetches of a message's file
 MEDIA_MAX_ATTEMPTS = 10  # then, or MEDIA_GIVE_UP after the message was sent, it goes without its file
 MEDIA_GIVE_UP = timedelta(hours=24)
@@ -382,6 +388,7 @@ class WhatsAppIntake:
         delivering it again by then)."""
         await self.db()[MEDIA_ATTEMPTS].create_index("first_at", expireAfterSeconds=7 * 24 * 3600)
         await self.db()[FAILURES].create_index("first_at", expireAfterSeconds=7 * 24 * 3600)
+        await self.db()[ERASED_NUMBERS].create_index("forget_at", expireAfterSeconds=0)
 
     async def record(self, message: IncomingMessage, now: datetime) -> str | None:
         """Record ``message``; returns its tracking code if something was recorded now."""
@@ -497,7 +504,7 @@ class WhatsAppIntake:
         erased_at = await self.vault().erased_at(state.subject_key) if state is not None else None
         conversations = self.db()[CONVERSATIONS]
         if erased_at is not None:
-            await conversations.update_one({"_id": number}, {"$max": {"erased_at": erased_at}})
+            erased_at = await mark_erased(self.db(), self.vault(), number, erased_at)
         await conversations.update_one(  # not a later complaint the number has opened since
             {"_id": number, "tracking_code": code},
             {"$unset": {"tracking_code": "", "opened_at": "", "last_message_at": ""}})
@@ -517,21 +524,20 @@ class WhatsAppIntake:
                 return True
             return False
         conversation = await self.db()[CONVERSATIONS].find_one({"_id": number}) or {}
-        erased_at = conversation.get("erased_at")
+        erased_at = await erased_at_of(self.db(), self.vault(), number)
         current = conversation.get("tracking_code")
         if current is not None and current != code:
             current_state = await self._state(current)
             if current_state is not None and await self._erased(current_state):
                 erased_at = await self._forget(number, current) or erased_at
-        return _before(message, _aware(erased_at) if erased_at is not None else None)
+        return _before(message, erased_at)
 
     async def _place(self, number: str, message: IncomingMessage, now: datetime) -> tuple[str, str | None]:
         """("note", its complaint) for a follow-up, ("erased", None) for a message sent before
         the number's complainant was erased, else ("complaint", a new tracking code)."""
         conversation = await self.db()[CONVERSATIONS].find_one({"_id": number}) or {}
         current, last = conversation.get("tracking_code"), conversation.get("last_message_at")
-        erased_at = conversation.get("erased_at")
-        if _before(message, _aware(erased_at) if erased_at is not None else None):
+        if _before(message, await erased_at_of(self.db(), self.vault(), number)):
             return "erased", None
         if current is not None:
             state = await self._state(current)  # None: its first message is still being recorded
@@ -680,6 +686,32 @@ def media_not_kept(message: IncomingMessage, why: str) -> str:
     it from Meta by hand while Meta keeps it)."""
     return (f"[lampiran WhatsApp ({MEDIA_KINDS.get(message.kind, message.kind)}) tidak disimpan: "
             f"{WHY_NOT_KEPT[why]}; media id {message.media_id}]")
+
+
+def _erasure_offset(vault: Vault, number: str) -> timedelta:
+    """The number's own shift of its erasure time, under 0-1 hour, derived from the vault's key:
+    the service undoes it, a reader of the database cannot."""
+    digest = vault.keyed_digest("whatsapp-erasure-offset", number)
+    # whole milliseconds, as MongoDB keeps times: undone exactly
+    return timedelta(milliseconds=int(digest[:12], 16) % int(ERASURE_SHIFT / timedelta(milliseconds=1)))
+
+
+async def mark_erased(db: AsyncDatabase, vault: Vault, number: str, erased_at: datetime) -> datetime:
+    """Keep that the number's complainant was erased at ``erased_at`` — shifted later by the
+    number's keyed offset, so it does not equal the vault's ``erased_at`` — until ``REDELIVERY``
+    after it; returns ``erased_at`` (the latest kept, exact)."""
+    shifted = _aware(erased_at) + _erasure_offset(vault, number)
+    kept = await db[ERASED_NUMBERS].find_one_and_update(
+        {"_id": number}, {"$max": {"shifted_at": shifted, "forget_at": shifted + REDELIVERY}},
+        upsert=True, return_document=ReturnDocument.AFTER)
+    return _aware(kept["shifted_at"]) - _erasure_offset(vault, number)
+
+
+async def erased_at_of(db: AsyncDatabase, vault: Vault, number: str) -> datetime | None:
+    """When the number's complainant was erased, exact (None: none kept, or past
+    ``REDELIVERY``)."""
+    marker = await db[ERASED_NUMBERS].find_one({"_id": number})
+    return _aware(marker["shifted_at"]) - _erasure_offset(vault, number) if marker is not None else None
 
 
 def _before(message: IncomingMessage, erased_at: datetime | None) -> bool:

@@ -63,7 +63,7 @@ STATUS_EARLY = timedelta(hours=1)  # the rounds look for the sent reply of statu
 SHREDDED = ("phone", "token", "answer", "tracking_code", "message_key", "last_message_at", "last_error",
             "mode", "error_code", "reason")
 WINDOW = timedelta(hours=24)
-CLAIM = timedelta(seconds=60)
+LEASE_MARGIN = timedelta(seconds=60)  # a claim lasts twice the send timeout plus this
 MAX_BACKOFF = timedelta(hours=1)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -87,6 +87,12 @@ class WhatsAppReplies:
     def __init__(self, sender: WhatsAppSender, settings, store, db, vault, now=None) -> None:
         self.sender, self.settings, self.store, self.db, self.vault = sender, settings, store, db, vault
         self.now = now or (lambda: datetime.now(UTC))
+
+    @property
+    def lease(self) -> timedelta:
+        """How long a claimed reply is held: longer than any send (two sends at most, each up to
+        ``whatsapp_timeout_seconds``), so no other copy or round takes it while one is under way."""
+        return 2 * timedelta(seconds=self.settings.whatsapp_timeout_seconds) + LEASE_MARGIN
 
     async def create_indexes(self) -> None:
         """The fields the rounds and the status webhook look replies up by."""
@@ -134,10 +140,12 @@ class WhatsAppReplies:
         status = await statuses.find_one({"_id": key})
         if status is None:
             return False
+        claimed = self.now()  # not the round's ``now``: a round's sends may have taken minutes
         entry = await outbox.find_one_and_update(
             {"message_key": key, "$or": [{"state": "sent"},
-                                         {"state": "bouncing", "claimed_until": {"$lt": now}}]},
-            {"$set": {"state": "bouncing", "claimed_until": now + CLAIM}})
+                                         {"state": "bouncing", "claimed_until": {"$lt": claimed}}]},
+            {"$set": {"state": "bouncing", "claimed_until": claimed + self.lease,
+                      "bounce_code": status.get("code")}})
         if entry is None:
             return False
         code = status.get("code")
@@ -219,16 +227,37 @@ class WhatsAppReplies:
         now = self.now()
         cursor = outbox.find({"state": "pending", "due_at": {"$lte": now}}).sort("at", 1).limit(200)
         async for entry in cursor:
+            at = self.now()  # not the round's ``now``: earlier sends in the round took time
             claimed = await outbox.find_one_and_update(
-                {"_id": entry["_id"], "state": "pending", "claimed_until": {"$lt": now}},
-                {"$set": {"claimed_until": now + CLAIM}})
+                {"_id": entry["_id"], "state": "pending", "claimed_until": {"$lt": at}},
+                {"$set": {"claimed_until": at + self.lease}})
             if claimed is not None:
                 sent += await self._send(claimed, now)
         # failures not recorded on their complaint yet (the event store was down): again
         async for entry in outbox.find({"state": "failed", "reported": False}).sort("at", 1).limit(200):
             await self._report(entry)
+        await self.resume_bounces()
         await self.apply_early_failures(now)
         return sent
+
+    async def resume_bounces(self) -> int:
+        """The rounds: a reply left ``bouncing`` past its lease (its process ended mid-bounce, the
+        status perhaps forgotten since) gets its failure back (``whatsapp_reply_statuses``, from
+        the code kept when it was claimed) and it is applied again — at least once: a template
+        sent just before the crash goes again. Returns how many were applied."""
+        outbox, statuses, applied = self.db()[OUTBOX], self.db()[STATUSES], 0
+        stuck = outbox.find({"state": "bouncing", "claimed_until": {"$lt": self.now()}}).limit(200)
+        for entry in await stuck.to_list():
+            key = entry.get("message_key")
+            if key is None:
+                continue
+            await statuses.update_one({"_id": key}, {"$setOnInsert": {
+                "code": entry.get("bounce_code"), "at": self.now()}}, upsert=True)
+            try:
+                applied += await self._apply_failure(key, self.now())
+            except Exception as exc:  # noqa: BLE001 — the next round tries again
+                log.warning("whatsapp.status_not_applied", error=type(exc).__name__)
+        return applied
 
     async def _send(self, entry: dict, now: datetime) -> int:
         outbox, code = self.db()[OUTBOX], entry["tracking_code"]

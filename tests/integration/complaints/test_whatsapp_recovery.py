@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 from complaints_support import eventually, stream_events
-from serambi_complaints import application, whatsapp_replies
+from serambi_complaints import application, whatsapp, whatsapp_replies
 from serambi_complaints.main import create_app
 from serambi_complaints.whatsapp import MESSAGES, FakeWhatsApp, example_wamid, message_key
 from serambi_contracts.complaints import (
@@ -163,7 +163,7 @@ async def test_a_message_sent_before_the_erasure_and_delivered_again_after_store
         assert kept["recorded"] and kept["role"] == "erased" and "tracking_code" not in kept
     conversation = await db["whatsapp_conversations"].find_one({})  # the number's, by its hash
     assert await db["whatsapp_conversations"].count_documents({"tracking_code": erased_code}) == 0
-    assert conversation is None or "erased_at" in conversation or conversation.get("tracking_code") != erased_code
+    assert conversation is None or conversation.get("tracking_code") != erased_code
     after = message(number, "Saya menulis lagi", at=int(time.time()) + 1)  # after it: a new complaint
     assert (await post(client, delivery(after))).json() == {"recorded": 1}
     assert await code_of(client, after["id"]) != erased_code
@@ -557,7 +557,8 @@ async def test_after_erasure_no_whatsapp_record_links_the_number_to_the_complain
 
     await eventually(forgotten)
     conversation = await db["whatsapp_conversations"].find_one({"_id": vault.lookup_hash("+" + number)})
-    assert set(conversation) <= {"_id", "erased_at", "lease_until", "holder"} and conversation["erased_at"]
+    assert set(conversation) <= {"_id", "lease_until", "holder"}
+    assert await db["whatsapp_erased_numbers"].count_documents({"_id": vault.lookup_hash("+" + number)}) == 1
     for sent in (first, follow_up):  # a redelivery is still recorded once, and stores nothing
         kept = await db[MESSAGES].find_one({"_id": message_key(sent["id"])})
         assert (kept["role"], kept["recorded"], "tracking_code" in kept) == ("erased", True, False)
@@ -656,3 +657,123 @@ async def test_two_copies_of_a_closed_window_status_at_once_send_the_template_on
         ("text", None), ("template", "serambi_terima_pengaduan")]
     code = await code_of(client, first["id"])
     assert not [e for e in await stream_events(nats_client, code) if isinstance(e, ComplaintReplyFailed)]
+
+
+async def test_a_bounce_claimed_by_a_late_round_is_not_taken_again_by_a_copy(wa, monkeypatch):
+    """A round's ``now`` may be minutes old when it applies a status (its sends took that long):
+    the claim counts from the clock, and lasts longer than a send, so a copy of the status
+    arriving while the template is being sent does not send it a second time."""
+    client = await wa(whatsapp_receipt_template="serambi_terima_pengaduan", whatsapp_push_seconds=3600)
+    db = client.service.runtime.db
+    first = message(new_number(), "Pelayanan lambat")
+    await post(client, delivery(first))
+    await client.service.whatsapp_replies.send_pending()
+    await eventually(lambda: _async(len(client.fake.sent) == 1))
+    [text] = client.fake.sent
+    send_template = client.fake.send_template
+
+    async def slow(*args):
+        await asyncio.sleep(0.3)
+        return await send_template(*args)
+
+    monkeypatch.setattr(client.fake, "send_template", slow)
+    key = message_key(text["id"])
+    await db[whatsapp_replies.STATUSES].insert_one({"_id": key, "code": 131047, "at": datetime.now(UTC)})
+    stale = datetime.now(UTC) - timedelta(seconds=90)  # a round's `now` after 90 s of sends
+
+    async def webhook_copy():
+        await asyncio.sleep(0.05)
+        return await post(client, status(text["id"], "failed", 131047))
+
+    await asyncio.gather(client.service.whatsapp_replies._apply_failure(key, stale), webhook_copy())
+    sent = [(m["type"], m.get("template")) for m in client.fake.sent]
+    assert sent.count(("template", "serambi_terima_pengaduan")) == 1
+
+
+async def test_a_bounce_cut_short_is_resumed_by_the_rounds(wa):
+    """A process that ended mid-bounce leaves the reply ``bouncing``: once its lease is over, the
+    rounds give it its failure back and apply it (here: the template), even after the kept
+    status was forgotten."""
+    client = await wa(whatsapp_receipt_template="serambi_terima_pengaduan", whatsapp_push_seconds=3600)
+    db, replies = client.service.runtime.db, client.service.whatsapp_replies
+    first = message(new_number(), "Lampu jalan mati")
+    await post(client, delivery(first))
+    await replies.send_pending()
+    await eventually(lambda: _async(len(client.fake.sent) == 1))
+    [text] = client.fake.sent
+    key = message_key(text["id"])
+    await db[whatsapp_replies.OUTBOX].update_one(  # what a crash mid-bounce leaves, the status gone
+        {"message_key": key},
+        {"$set": {"state": "bouncing", "bounce_code": 131047,
+                  "claimed_until": datetime.now(UTC) - timedelta(seconds=1)}})
+    await replies.send_pending()
+    sent = [(m["type"], m.get("template")) for m in client.fake.sent]
+    assert sent.count(("template", "serambi_terima_pengaduan")) == 1
+    [reply] = await db[whatsapp_replies.OUTBOX].find({"tracking_code": await code_of(client, first["id"])}).to_list()
+    assert (reply["state"], reply["mode"]) == ("sent", "template")
+    assert await db[whatsapp_replies.STATUSES].count_documents({"_id": key}) == 0
+
+
+async def test_an_erasure_from_before_the_register_is_forgotten_at_start_up(wa):
+    """A key erased before the vault kept ``data_key_erasures`` is in no register the rounds
+    follow: the start-up backfill finds the complaints the channel still links whose key is gone,
+    and forgets them the same way (idempotent). An exact ``erased_at`` an earlier version kept on
+    a conversation moves to the shifted marker."""
+    client = await wa(whatsapp_erasure_seconds=3600)
+    db, vault, number = client.service.runtime.db, client.service.runtime.vault, new_number()
+    first = message(number, "Pungutan liar", at=int(time.time()) - 30)
+    await post(client, delivery(first))
+    code = await code_of(client, first["id"])
+    await eventually(lambda: db["whatsapp_outbox"].count_documents({"tracking_code": code, "state": "sent"}))
+    await view(client, code)
+    await client.service.whatsapp_erasures.forget_erased()  # the rounds' cursor exists
+    [key] = await vault.subjects_of("+" + number)
+    assert await erase(vault, identifiers(phone="+" + number))
+    await vault._db["data_key_erasures"].delete_one({"_id": key})  # erased before the register existed
+    await client.service.whatsapp_erasures.forget_erased()
+    assert await db[MESSAGES].count_documents({"tracking_code": code}) == 1  # the rounds cannot see it
+    old = vault.lookup_hash("+" + new_number())  # what an earlier version kept on a forgotten conversation
+    exact = datetime.now(UTC).replace(microsecond=123000) - timedelta(days=1)
+    await db["whatsapp_conversations"].insert_one({"_id": old, "erased_at": exact})
+
+    assert await client.service.whatsapp_erasures.backfill() == 1
+    for name in ("whatsapp_conversations", "whatsapp_messages", "whatsapp_outbox"):
+        assert not [d for d in await db[name].find().to_list() if _links(d, code)], name
+    assert await db["whatsapp_erased_numbers"].count_documents({"_id": vault.lookup_hash("+" + number)}) == 1
+    assert "erased_at" not in await db["whatsapp_conversations"].find_one({"_id": old})
+    assert await whatsapp.erased_at_of(db, vault, old) == exact
+    assert await client.service.whatsapp_erasures.backfill() == 0  # idempotent
+    assert (await post(client, delivery(first))).json() == {"recorded": 0}  # a redelivery stores nothing
+
+
+async def test_the_erasure_time_kept_for_a_number_does_not_join_the_vaults_register_and_expires(wa):
+    """The number's erasure marker keeps the time shifted by a keyed offset (no exact join with
+    ``data_key_erasures``), in its own collection whose TTL index forgets it after Meta's
+    redelivery horizon; the service still undoes the shift exactly (a message sent just before
+    the erasure stores nothing, one just after opens a new complaint)."""
+    client = await wa(whatsapp_erasure_seconds=3600)
+    db, vault, number = client.service.runtime.db, client.service.runtime.vault, new_number()
+    first = message(number, "Jalan rusak", at=int(time.time()) - 30)
+    await post(client, delivery(first))
+    code = await code_of(client, first["id"])
+    await view(client, code)
+    [key] = await vault.subjects_of("+" + number)
+    just_before = message(number, "Alamat saya menyusul", at=int(time.time()) - 1)
+    assert await erase(vault, identifiers(phone="+" + number))
+    await client.service.whatsapp_erasures.forget_erased()
+    erased_at = await vault.erased_at(key)
+    hashed = vault.lookup_hash("+" + number)
+    assert "erased_at" not in await db["whatsapp_conversations"].find_one({"_id": hashed})
+    marker = await db["whatsapp_erased_numbers"].find_one({"_id": hashed})
+    assert set(marker) == {"_id", "shifted_at", "forget_at"}
+    assert await vault._db["data_key_erasures"].count_documents({"erased_at": marker["shifted_at"]}) == 0
+    assert erased_at <= marker["shifted_at"].replace(tzinfo=UTC) < erased_at + timedelta(hours=1)
+    assert marker["forget_at"] - marker["shifted_at"] == timedelta(days=7)
+    ttl = [i for i in (await db["whatsapp_erased_numbers"].index_information()).values()
+           if i["key"] == [("forget_at", 1)]]
+    assert ttl and ttl[0]["expireAfterSeconds"] == 0
+    assert await whatsapp.erased_at_of(db, vault, hashed) == erased_at
+    assert (await post(client, delivery(just_before))).json() == {"recorded": 0}
+    after = message(number, "Saya menulis lagi", at=int(time.time()) + 1)
+    assert (await post(client, delivery(after))).json() == {"recorded": 1}
+    assert await code_of(client, after["id"]) != code
