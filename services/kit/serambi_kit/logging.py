@@ -43,22 +43,24 @@ def _redact_processor(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, 
     return event_dict
 
 
-def _add_service(service: str) -> Any:
-    """A processor naming the process on every line. Not a context variable: one bound in the
-    lifespan's task is not in the tasks uvicorn runs the requests in."""
+_process = {"service": ""}  # set by configure_logging
 
-    def add_service(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
-        event_dict.setdefault("service", service)
-        return event_dict
 
-    return add_service
+def _add_service(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    """Names the process on every line. Not a context variable: one bound in the lifespan's task
+    is not in the tasks uvicorn runs the requests in. Read at each line, not fixed in the
+    processor: loggers cached on first use keep their processors across a reconfiguration."""
+    if _process["service"]:
+        event_dict.setdefault("service", _process["service"])
+    return event_dict
 
 
 def configure_logging(service: str, level: str = "INFO") -> None:
     """JSON lines on stdout; the standard library's loggers go through the same pipeline."""
+    _process["service"] = service
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
-        _add_service(service),
+        _add_service,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.processors.format_exc_info,

@@ -21,6 +21,7 @@ import structlog
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import JSONResponse
 from fastapi.testclient import TestClient
+from serambi_kit import http as http_module
 from serambi_kit.accesslog import AccessLog, not_logged_yet, trace_id_from
 from serambi_kit.http import create_service_app
 from serambi_kit.logging import configure_logging, redact
@@ -267,6 +268,10 @@ def test_the_real_lifespan_names_the_service_in_the_request_lines(monkeypatch):
     handlers, level = root.handlers[:], root.level
     out = io.StringIO()
     monkeypatch.setattr(sys, "stdout", out)
+    configure_logging("an-earlier-app")  # another app of this test process logged first: its
+    http_module.log.info("warm.up")  # loggers were cached with its configuration (on first use)
+    out.truncate(0)
+    out.seek(0)
     runtime = Runtime(Settings())
     monkeypatch.setattr(runtime, "start", AsyncMock())  # no NATS, no database: only the logging
     monkeypatch.setattr(runtime, "stop", AsyncMock())
