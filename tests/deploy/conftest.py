@@ -110,14 +110,15 @@ class NatsCluster:
             env=self.environment(node),
         ).start()
 
-    def start_all(self, timeout: float = 30.0) -> None:
+    def start_all(self, timeout: float = 60.0) -> None:
         for node in self.nodes:
             self.start(node)
         self.wait_healthy(self.nodes, timeout)
 
     @staticmethod
-    def wait_healthy(nodes: list[NatsNode], timeout: float = 30.0) -> None:
-        """Until every node reports healthy: routes up, JetStream meta leader elected."""
+    def wait_healthy(nodes: list[NatsNode], timeout: float = 60.0) -> None:
+        """Until every node reports healthy: routes up, JetStream meta leader elected (30 s was
+        not always enough on a loaded 2-core machine)."""
         import time
 
         deadline = time.monotonic() + timeout

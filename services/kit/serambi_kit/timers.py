@@ -75,10 +75,14 @@ class Timers:
         await self.js.purge_stream(timers_stream(self.owner), subject=schedule_subject(self.owner, timer_id))
 
     async def scheduled(self, timer_id: str) -> ClockDue | None:
-        """What the timer will fire, or None when no schedule waits (fired, cancelled, lost)."""
+        """What the timer will fire, or None when no schedule waits (fired, cancelled, lost).
+
+        Asked of the stream's leader, not by direct get: any replica answers a direct get, and a
+        follower a moment behind would show a schedule just cancelled (so it is not armed again)
+        or miss one just armed (seen in CI on a three-node cluster)."""
         try:
             message = await self.js.get_last_msg(
-                timers_stream(self.owner), schedule_subject(self.owner, timer_id), direct=True)
+                timers_stream(self.owner), schedule_subject(self.owner, timer_id))
         except NotFoundError:
             return None
         return ClockDue.model_validate_json(message.data)
