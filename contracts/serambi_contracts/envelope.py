@@ -20,6 +20,9 @@ HEADER_PREFIX = "ce-"
 REQUIRED = ("specversion", "id", "source", "type")
 OPTIONAL = ("time", "subject", "datacontenttype", "dataschema")
 SERAMBI_EXTENSIONS = ("correlationid", "causationid", "aggregateversion")
+#: CloudEvents' distributed-tracing extension: the W3C trace context of the span that appended
+#: the event, carried in ``extensions`` (headers ``ce-traceparent``, ``ce-tracestate``).
+TRACING_EXTENSIONS = ("traceparent", "tracestate")
 KNOWN = (*REQUIRED, *OPTIONAL, *SERAMBI_EXTENSIONS)
 _EXTENSION_NAME = re.compile(r"^[a-z0-9]{1,20}$")
 _SAFE = "".join(c for c in string.printable[:94] if c not in '"%')  # printable ASCII minus " and %
@@ -36,6 +39,7 @@ class Envelope:
     Serambi's extensions: ``correlationid`` (the case's conversation), ``causationid`` (the id of
     the event or request that caused this one) and ``aggregateversion`` (1 for an aggregate's first
     event, +1 for each next one), which lets readers apply one aggregate's events in order.
+    ``extensions`` holds any other, such as ``TRACING_EXTENSIONS``.
     """
 
     id: str

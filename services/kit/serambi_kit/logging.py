@@ -10,6 +10,7 @@ from typing import Any
 import structlog
 
 from .accesslog import not_logged_yet
+from .tracing import current_trace_id
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 _NIK = re.compile(r"(?<![0-9])[0-9]{16}(?![0-9])")
@@ -55,12 +56,20 @@ def _add_service(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
     return event_dict
 
 
+def _add_trace(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    """The trace id of the current span (a request's, a message's) on every line it causes."""
+    if "trace_id" not in event_dict and (trace_id := current_trace_id()):
+        event_dict["trace_id"] = trace_id
+    return event_dict
+
+
 def configure_logging(service: str, level: str = "INFO") -> None:
     """JSON lines on stdout; the standard library's loggers go through the same pipeline."""
     _process["service"] = service
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         _add_service,
+        _add_trace,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.processors.format_exc_info,
@@ -86,8 +95,9 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     # uvicorn's access lines and httpx's "HTTP Request: GET <url>" carry concrete paths and
-    # query strings (a tracking code, a token): serambi_kit.accesslog writes the request's line
-    for noisy in ("uvicorn.access", "httpx"):
+    # query strings (a tracking code, a token): serambi_kit.accesslog writes the request's line;
+    # pymongo's debug lines carry the commands' filters and documents and the replies
+    for noisy in ("uvicorn.access", "httpx", "pymongo"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     uvicorn_errors = logging.getLogger("uvicorn.error")
     if not_logged_yet not in uvicorn_errors.filters:  # a traceback once, with the request's ids
