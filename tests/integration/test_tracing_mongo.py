@@ -15,12 +15,12 @@ NIK = "6171012345670001"
 
 
 async def test_a_command_in_a_span_is_its_child_and_holds_no_data(mongo_url):
-    client = connect(mongo_url)
+    client = connect(mongo_url, traced=True)
     name = f"test_{uuid.uuid4().hex[:12]}"
     exporter = InMemorySpanExporter()
     try:
-        await client[name]["guests"].insert_one({"nik": "outside any span"})
         with recording_into(exporter):
+            await client[name]["guests"].insert_one({"nik": "outside any span"})
             with tracer.start_as_current_span("a handler") as handler:
                 await client[name]["guests"].insert_one({"nik": NIK})
                 assert await client[name]["guests"].find_one({"nik": NIK}) is not None

@@ -27,6 +27,9 @@ from typing import Any
 
 import structlog
 from fastapi import FastAPI
+from opentelemetry._logs import NoOpLoggerProvider
+from opentelemetry.metrics import NoOpMeterProvider
+from opentelemetry.trace import NoOpTracerProvider
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -104,7 +107,7 @@ class AccessLog:
 
         started = time.perf_counter()
         method = scope["method"] if scope["method"] in METHODS else "OTHER"
-        with server_span(method, headers) as span, structlog.contextvars.bound_contextvars(
+        with server_span(method, headers, scope["path"]) as span, structlog.contextvars.bound_contextvars(
                 request_id=request_id,
                 trace_id=current_trace_id() or trace_id_from(headers.get("traceparent"))):
             try:
@@ -145,7 +148,10 @@ class AccessLog:
 #: FastAPI's own OpenTelemetry spans are off: its server span records the path and the query
 #: (``url.path``, ``url.query``), where tracking codes and tokens live, and exceptions with
 #: their messages. ``AccessLog``'s server span names the route template instead.
-NO_NATIVE_TELEMETRY = {"tracing": False, "metrics": False, "logs": False, "operation_spans": False}
+#: Its providers are no-op ones too, so a switch a later FastAPI adds records nothing either.
+NO_NATIVE_TELEMETRY = {"tracing": False, "metrics": False, "logs": False, "operation_spans": False,
+                       "tracer_provider": NoOpTracerProvider(), "meter_provider": NoOpMeterProvider(),
+                       "logger_provider": NoOpLoggerProvider()}
 
 
 class LoggedApp(FastAPI):

@@ -135,9 +135,11 @@ def create_service_app(
         if on_started is not None:
             await on_started()
         log.info("service.ready", port=settings.port)
-        yield
-        await runtime.stop()
-        flush_tracing()
+        try:
+            yield
+            await runtime.stop()
+        finally:
+            await flush_tracing()
 
     # the access log and the request's ids around everything (serambi_kit.accesslog)
     app = LoggedApp(title=title, version="1", lifespan=lifespan, docs_url=None, redoc_url=None)

@@ -340,10 +340,11 @@ async def deliver_batch(
         done = bool(valid) and await fast_path([recorded for _, recorded in valid])
 
     try:
-        one = valid[0][0] if len(valid) == 1 else None  # a lone message continues its trace
-        with (consumer_span(consumer, one.subject, one.headers) if one
-              else batch_span(consumer, [msg.headers for msg, _ in valid])):
-            await hold.until_done(apply_all)  # an outage waits here for the whole batch
+        if valid:
+            one = valid[0][0] if len(valid) == 1 else None  # a lone message continues its trace
+            with (consumer_span(consumer, one.subject, one.headers) if one
+                  else batch_span(consumer, [msg.headers for msg, _ in valid])):
+                await hold.until_done(apply_all)  # an outage waits here for the whole batch
     except ShuttingDown:
         outcomes["left"] = outcomes.get("left", 0) + len(valid)  # redelivered, none acked
         return outcomes

@@ -3,11 +3,13 @@ every consumer the events it caused reach, with the database and SMTP/SMS calls 
 
 How the context travels:
 
-- **HTTP in**: ``AccessLog`` opens a server span per request, the child of the caller's W3C
-  ``traceparent`` when it sends a valid one (the portal does, to the services).
-- **Events**: the event store writes the current span's ``traceparent`` and ``tracestate`` into
-  each new event as CloudEvents extensions (the distributed-tracing extension: headers
-  ``ce-traceparent``, ``ce-tracestate``), so the integration bus's mirror carries them too.
+- **HTTP in**: ``AccessLog`` opens a server span per request (none for the probes and the
+  scrape), the child of the caller's W3C ``traceparent`` when it sends a valid one (the portal
+  does, to the services). A ``tracestate`` is neither read nor passed on: it is up to 512
+  characters of the caller's free text, which the events would keep for ever.
+- **Events**: the event store writes the current span's ``traceparent`` into each new event as
+  the CloudEvents distributed-tracing extension (header ``ce-traceparent``), so the integration
+  bus's mirror carries it too.
 - **Consumers**: ``messaging.deliver`` opens a consumer span per message, the child of the
   event's ``traceparent``; what the handler writes to MongoDB, appends to a stream or sends
   hangs under it.
@@ -25,10 +27,12 @@ consumer names, MongoDB command and collection names (never a filter or a docume
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any, Literal
+from urllib.parse import unquote
 
 import structlog
 from opentelemetry import context as otel_context
@@ -41,15 +45,17 @@ from opentelemetry.sdk.trace.export import (
     SpanExporter,
     SpanExportResult,
 )
-from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ALWAYS_ON, ParentBased, Sampler, SamplingResult
-from opentelemetry.trace import Link, Span, SpanKind, Status, StatusCode
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ALWAYS_ON, Sampler, SamplingResult
+from opentelemetry.trace import INVALID_SPAN, Link, Span, SpanKind, Status, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from pymongo import monitoring
-from serambi_contracts.envelope import TRACING_EXTENSIONS
 
 TracingMode = Literal["off", "log", "otlp"]
+#: Paths whose requests are no span: the probes and Prometheus's scrape.
+UNTRACED = frozenset({"/livez", "/readyz", "/metrics"})
+EXPORT_TIMEOUT_SECONDS = 5
 _PROPAGATOR = TraceContextTextMapPropagator()
 tracer = trace.get_tracer("serambi")
 
@@ -66,16 +72,17 @@ class TracingSettings(BaseSettings):
 
 
 class _Switch(Sampler):
-    """Records (honouring a sampled-out parent) once a mode that exports is on; otherwise every
-    span is a non-recording one that still has its ids, so they propagate at almost no cost."""
+    """Records every span once a mode that exports is on; otherwise every span is a
+    non-recording one that still has its ids, so they propagate at almost no cost. A parent's
+    sampled flag is not followed: events stored while tracing was off carry "not sampled",
+    and work continuing from them (a timer, a retried send) would otherwise never be recorded."""
 
     def __init__(self) -> None:
         self.recording = False
-        self._on = ParentBased(ALWAYS_ON)
 
     def should_sample(self, parent_context, trace_id, name, kind=None, attributes=None, links=None,
                       trace_state=None) -> SamplingResult:
-        sampler = self._on if self.recording else ALWAYS_OFF
+        sampler = ALWAYS_ON if self.recording else ALWAYS_OFF
         return sampler.should_sample(parent_context, trace_id, name, kind, attributes, links, trace_state)
 
     def get_description(self) -> str:
@@ -117,7 +124,8 @@ def configure_tracing(service: str, settings: TracingSettings) -> None:
     else:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
-        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=settings.otlp_endpoint)))
+        provider.add_span_processor(BatchSpanProcessor(
+            OTLPSpanExporter(endpoint=settings.otlp_endpoint, timeout=EXPORT_TIMEOUT_SECONDS)))
     _process.sampler.recording = True
 
 
@@ -154,10 +162,15 @@ class _Relay(SpanProcessor):
         return True
 
 
-def flush_tracing(timeout_seconds: float = 5.0) -> None:
-    """Send what the exporters still hold (a service stopping)."""
+async def flush_tracing(timeout_seconds: float = 5.0) -> None:
+    """Send what the exporters still hold (a service stopping), for at most ``timeout_seconds``:
+    the SDK's flush exports in the calling thread and ignores its own time-out, so it runs in a
+    thread of its own and is left behind when a collector does not answer."""
     if _process.provider is not None:
-        _process.provider.force_flush(int(timeout_seconds * 1000))
+        try:
+            await asyncio.wait_for(asyncio.to_thread(_process.provider.force_flush), timeout_seconds)
+        except TimeoutError:
+            structlog.get_logger("serambi.tracing").warning("tracing.flush_timed_out")
 
 
 class LogSpanExporter(SpanExporter):
@@ -192,25 +205,25 @@ def current_trace_id() -> str | None:
     return _hex(context.trace_id, 32) if context.is_valid else None
 
 
-def inject(headers: Mapping[str, str] | None = None) -> dict[str, str]:
-    """``headers`` plus the current span's ``traceparent`` (and ``tracestate``) for a call out."""
-    carrier = dict(headers or {})
+def _traceparent() -> dict[str, str]:
+    carrier: dict[str, str] = {}
     _PROPAGATOR.inject(carrier)
-    return carrier
+    return {"traceparent": carrier["traceparent"]} if "traceparent" in carrier else {}
+
+
+def inject(headers: Mapping[str, str] | None = None) -> dict[str, str]:
+    """``headers`` plus the current span's ``traceparent`` for a call out."""
+    return {**(headers or {}), **_traceparent()}
 
 
 def event_extensions() -> dict[str, str]:
     """The distributed-tracing extension of an event appended now (empty outside any span)."""
-    carrier: dict[str, str] = {}
-    _PROPAGATOR.inject(carrier)
-    return {name: carrier[name] for name in TRACING_EXTENSIONS if carrier.get(name)}
+    return _traceparent()  # serambi_contracts.envelope.TRACING_EXTENSIONS: no tracestate
 
 
-def remote_parent(traceparent: str | None, tracestate: str | None = None) -> otel_context.Context:
+def remote_parent(traceparent: str | None) -> otel_context.Context:
     """A context whose parent is the span ``traceparent`` names (an invalid one: a new trace)."""
     carrier = {"traceparent": traceparent} if traceparent else {}
-    if traceparent and tracestate:
-        carrier["tracestate"] = tracestate
     return _PROPAGATOR.extract(carrier, context=otel_context.Context())
 
 
@@ -223,10 +236,11 @@ def continuing(traceparent: str | None) -> otel_context.Context | None:
 
 
 def event_parent(headers: Mapping[str, str] | None) -> otel_context.Context:
-    """The parent a consumer's span takes from a message's ``ce-traceparent``/``ce-tracestate``
-    (the values are plain ASCII: the envelope's percent-encoding leaves them as they are)."""
+    """The parent a consumer's span takes from a message's ``ce-traceparent`` (percent-decoded as
+    the envelope encodes it; a valid one has nothing to decode)."""
     found = {key.lower(): value for key, value in (headers or {}).items()}
-    return remote_parent(found.get("ce-traceparent"), found.get("ce-tracestate"))
+    raw = found.get("ce-traceparent")
+    return remote_parent(unquote(raw) if raw else None)
 
 
 @contextmanager
@@ -244,11 +258,14 @@ def _span(name: str, kind: SpanKind, parent: otel_context.Context | None,
             raise
 
 
-def server_span(method: str, headers: Mapping[str, str]):
+def server_span(method: str, headers: Mapping[str, str], path: str):
     """The span of an HTTP request, child of the caller's ``traceparent`` when valid; named by
-    ``answered`` once the route is known (a span never holds the path: tokens live there)."""
-    parent = remote_parent(headers.get("traceparent"), headers.get("tracestate"))
-    return _span(method, SpanKind.SERVER, parent, {"http.request.method": method})
+    ``answered`` once the route is known (a span never holds the path: tokens live there). The
+    probes and the scrape (``UNTRACED``), every few seconds, get none."""
+    if path in UNTRACED:
+        return nullcontext(INVALID_SPAN)
+    return _span(method, SpanKind.SERVER, remote_parent(headers.get("traceparent")),
+                 {"http.request.method": method})
 
 
 def answered(span: Span, method: str, route: str, status: int) -> None:

@@ -58,10 +58,12 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         configure_logging(settings.service, settings.log_level)
         configure_tracing(settings.service, settings)
         log.info("service.ready", port=settings.port)
-        yield
-        await pool.aclose()
-        await http.aclose()
-        flush_tracing()
+        try:
+            yield
+            await pool.aclose()
+            await http.aclose()
+        finally:
+            await flush_tracing()
 
     # the access log and the request's ids around everything (serambi_kit.accesslog)
     app = LoggedApp(title="Serambi web", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)

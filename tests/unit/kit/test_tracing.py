@@ -106,7 +106,8 @@ def submitting_app(store: InMemoryEventStore) -> TestClient:
 def test_one_trace_runs_from_the_request_through_its_event_to_the_consumer_and_on(spans):
     received, answered = InMemoryEventStore(), InMemoryEventStore()
     response = submitting_app(received).post(
-        "/complaints/ADU-2026-000001", headers={"traceparent": f"00-{TRACE}-{CALLER_SPAN}-01"})
+        "/complaints/ADU-2026-000001", headers={"traceparent": f"00-{TRACE}-{CALLER_SPAN}-01",
+                                                "tracestate": "vendor=free text of the caller"})
     assert response.status_code == 200
     [event] = received.log
 
@@ -127,6 +128,7 @@ def test_one_trace_runs_from_the_request_through_its_event_to_the_consumer_and_o
     # the event carries the request's span; its consumer's span is that span's child
     assert event.envelope.extensions["traceparent"].startswith(f"00-{TRACE}-{server.context.span_id:016x}-")
     assert msg.headers["ce-traceparent"] == event.envelope.extensions["traceparent"]
+    assert set(event.envelope.extensions) == {"traceparent"}  # a caller's tracestate is not kept
     assert consumer.parent.span_id == server.context.span_id
     assert consumer.name == "notifier process"
     assert consumer.attributes["messaging.destination.name"] == msg.subject
@@ -214,3 +216,31 @@ def test_the_drivers_and_clients_own_request_lines_are_not_written_even_at_debug
     logging.getLogger("httpx").info("HTTP Request: GET http://intake/api/v1/requests/AUD-1?token=t")
     logging.getLogger("some.library").debug("kept")
     assert [line["event"] for line in lines()] == ["kept"]
+
+
+def test_an_event_stored_while_tracing_was_off_is_traced_once_it_is_on(spans):
+    async def handle(recorded) -> None: ...
+
+    recorded = asyncio.run(_appended())
+    msg = Msg(recorded)
+    msg.headers["ce-traceparent"] = f"00-{TRACE}-{CALLER_SPAN}-00"  # "not sampled", as off marks it
+    asyncio.run(deliver(msg, "notifier", handle, NoDeadLetters(), POLICY))
+    [consumer] = spans.get_finished_spans()
+    assert consumer.context.trace_id == int(TRACE, 16) and consumer.parent.span_id == int(CALLER_SPAN, 16)
+
+
+def test_the_probes_and_the_scrape_are_no_spans(spans):
+    app = LoggedApp()
+
+    @app.get("/livez")
+    async def livez() -> dict[str, str]:
+        return {"status": "ok"}
+
+    assert TestClient(app).get("/livez").status_code == 200
+    assert spans.get_finished_spans() == ()
+
+
+def test_span_ids_in_the_log_are_never_masked_as_a_nik_or_a_phone(lines):
+    structlog.get_logger("test").info("span", span_id="1234567890123456", parent_span_id="0812345678abcdef")
+    [line] = [line for line in lines() if line["event"] == "span"]
+    assert (line["span_id"], line["parent_span_id"]) == ("1234567890123456", "0812345678abcdef")
