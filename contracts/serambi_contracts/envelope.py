@@ -20,6 +20,10 @@ HEADER_PREFIX = "ce-"
 REQUIRED = ("specversion", "id", "source", "type")
 OPTIONAL = ("time", "subject", "datacontenttype", "dataschema")
 SERAMBI_EXTENSIONS = ("correlationid", "causationid", "aggregateversion")
+#: CloudEvents' distributed-tracing extension: the W3C ``traceparent`` of the span that appended
+#: the event, carried in ``extensions`` (header ``ce-traceparent``). Its ``tracestate`` is never
+#: written: free text of up to 512 characters a caller could send, kept for ever in the streams.
+TRACING_EXTENSIONS = ("traceparent",)
 KNOWN = (*REQUIRED, *OPTIONAL, *SERAMBI_EXTENSIONS)
 _EXTENSION_NAME = re.compile(r"^[a-z0-9]{1,20}$")
 _SAFE = "".join(c for c in string.printable[:94] if c not in '"%')  # printable ASCII minus " and %
@@ -36,6 +40,7 @@ class Envelope:
     Serambi's extensions: ``correlationid`` (the case's conversation), ``causationid`` (the id of
     the event or request that caused this one) and ``aggregateversion`` (1 for an aggregate's first
     event, +1 for each next one), which lets readers apply one aggregate's events in order.
+    ``extensions`` holds any other, such as ``TRACING_EXTENSIONS``.
     """
 
     id: str

@@ -12,8 +12,9 @@ Never the path, the query string or a header: tracking codes and tokens live in 
 are inside the request's context too. A plain ASGI middleware: ``BaseHTTPMiddleware`` runs each
 request in a task of its own (docs/performance.md).
 
-The trace id comes from the header alone until the services carry OpenTelemetry (issue 22,
-part 1); then ``trace_id_from`` gives way to the current span's.
+Each request is a server span (``serambi_kit.tracing.server_span``), the child of a valid
+``traceparent``; the trace id logged is that span's. ``trace_id_from`` stands in where no tracer
+provider is installed (an app built without the kit's lifespan, in tests).
 """
 
 from __future__ import annotations
@@ -26,11 +27,15 @@ from typing import Any
 
 import structlog
 from fastapi import FastAPI
+from opentelemetry._logs import NoOpLoggerProvider
+from opentelemetry.metrics import NoOpMeterProvider
+from opentelemetry.trace import NoOpTracerProvider
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .causation import request_id_from
+from .tracing import Span, answered, current_trace_id, server_span
 
 #: The route of a request no route matched (the metrics' label too).
 UNMATCHED = "unmatched"
@@ -101,21 +106,25 @@ class AccessLog:
             await send(message)
 
         started = time.perf_counter()
-        with structlog.contextvars.bound_contextvars(
-                request_id=request_id, trace_id=trace_id_from(headers.get("traceparent"))):
+        method = scope["method"] if scope["method"] in METHODS else "OTHER"
+        with server_span(method, headers, scope["path"]) as span, structlog.contextvars.bound_contextvars(
+                request_id=request_id,
+                trace_id=current_trace_id() or trace_id_from(headers.get("traceparent"))):
             try:
                 await self.app(scope, receive, send_with_id)
             except Exception as exc:
-                self.write(scope, status[0] if status else 500, started, exc)
+                self.write(scope, span, status[0] if status else 500, started, exc)
                 raise
             except BaseException as exc:  # cancelled (CancelledError), or the process stopping
-                self.write(scope, status[0] if status else CANCELLED, started, exc)
+                self.write(scope, span, status[0] if status else CANCELLED, started, exc)
                 raise
-            self.write(scope, status[0] if status else 500, started)
+            self.write(scope, span, status[0] if status else 500, started)
 
-    def write(self, scope: Scope, status: int, started: float, exc: BaseException | None = None) -> None:
+    def write(self, scope: Scope, span: Span, status: int, started: float,
+              exc: BaseException | None = None) -> None:
         route = route_of(scope)
         method = scope["method"] if scope["method"] in METHODS else "OTHER"
+        answered(span, method, route, status)
         fields: dict[str, Any] = {"method": method, "route": route, "status": status,
                                   "duration_ms": round((time.perf_counter() - started) * 1000, 1)}
         if isinstance(exc, Exception):  # the traceback here, in the request's context; uvicorn's is dropped
@@ -136,8 +145,20 @@ class AccessLog:
             self.log.info("http.request", **fields)
 
 
+#: FastAPI's own OpenTelemetry spans are off: its server span records the path and the query
+#: (``url.path``, ``url.query``), where tracking codes and tokens live, and exceptions with
+#: their messages. ``AccessLog``'s server span names the route template instead.
+#: Its providers are no-op ones too, so a switch a later FastAPI adds records nothing either.
+NO_NATIVE_TELEMETRY = {"tracing": False, "metrics": False, "logs": False, "operation_spans": False,
+                       "tracer_provider": NoOpTracerProvider(), "meter_provider": NoOpMeterProvider(),
+                       "logger_provider": NoOpLoggerProvider()}
+
+
 class LoggedApp(FastAPI):
     """A ``FastAPI`` whose whole middleware stack runs inside ``AccessLog``."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**{"telemetry": NO_NATIVE_TELEMETRY, **kwargs})
 
     def build_middleware_stack(self) -> ASGIApp:
         return AccessLog(super().build_middleware_stack())

@@ -28,6 +28,7 @@ from .logging import configure_logging, get_logger
 from .metrics import LATENCY, REQUESTS
 from .outages import is_outage
 from .runtime import Runtime
+from .tracing import configure_tracing, flush_tracing
 
 log = get_logger(__name__)
 UNAVAILABLE_RETRY_AFTER = 5  # seconds
@@ -129,12 +130,16 @@ def create_service_app(
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         configure_logging(settings.service, settings.log_level)
+        configure_tracing(settings.service, settings)
         await runtime.start()
         if on_started is not None:
             await on_started()
         log.info("service.ready", port=settings.port)
-        yield
-        await runtime.stop()
+        try:
+            yield
+            await runtime.stop()
+        finally:
+            await flush_tracing()
 
     # the access log and the request's ids around everything (serambi_kit.accesslog)
     app = LoggedApp(title=title, version="1", lifespan=lifespan, docs_url=None, redoc_url=None)

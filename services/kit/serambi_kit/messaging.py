@@ -55,6 +55,7 @@ from .logging import get_logger
 from .outages import is_outage
 from .tasks import cancel_and_wait, raise_if_cancel_requested
 from .topology import ConsumerSpec
+from .tracing import batch_span, consumer_span, failed_here
 
 log = get_logger(__name__)
 CONSUMED = Counter(
@@ -136,7 +137,20 @@ async def deliver(
     few known types and must not alarm on the others (the notifier).
     ``held``: other messages this process holds meanwhile (the rest of a batch), whose ack wait
     is renewed with this one's while a dependency is down.
+
+    All of it runs in a consumer span, the child of the event's ``traceparent``.
     """
+    with consumer_span(consumer, msg.subject, msg.headers) as span:
+        outcome = await _settle(msg, consumer, handle, dead_letters, policy,
+                                ignore_unknown_types=ignore_unknown_types, held=held)
+        span.set_attribute("serambi.outcome", outcome)
+        return outcome
+
+
+async def _settle(
+    msg: Msg, consumer: str, handle: Handler, dead_letters: DeadLetters, policy: DeliveryPolicy,
+    *, ignore_unknown_types: bool, held: Sequence[Msg],
+) -> str:
     delivered = msg.metadata.num_delivered
     hold = Hold(consumer, policy, (msg, *held))
     try:
@@ -148,15 +162,18 @@ async def deliver(
         return "left"
     except UnknownEventTypeError as exc:
         if not ignore_unknown_types:
+            failed_here(exc)
             await _dead_letter(msg, consumer, dead_letters, describe(exc), hold)
             return "dead_lettered"
         log.info("message.ignored", subject=msg.subject, consumer=consumer, reason=str(exc))
         await msg.ack_sync()
         return "ignored"
     except PERMANENT as exc:
+        failed_here(exc)
         await _dead_letter(msg, consumer, dead_letters, describe(exc), hold)
         return "dead_lettered"
     except Exception as exc:  # noqa: BLE001 — every other failure is retried, then dead-lettered
+        failed_here(exc)
         if delivered >= policy.max_deliver:
             reason = f"failed {delivered} deliveries; last: {describe(exc)}"
             await _dead_letter(msg, consumer, dead_letters, reason, hold)
@@ -276,7 +293,8 @@ async def redrive(js, dead_letters: DeadLetters, handlers: dict[str, Handler],
             envelope = decode_headers(stored.headers)
             ref, _ = parse_subject(stored.subject)
             recorded = RecordedEvent(ref, decode_event(envelope, stored.data), envelope, stored.seq)
-            with caused_by(envelope.correlationid, envelope.id):
+            with (consumer_span(letter["consumer"], stored.subject, stored.headers),
+                  caused_by(envelope.correlationid, envelope.id)):
                 await handlers[letter["consumer"]](recorded)
         except Exception as exc:  # noqa: BLE001 — kept open with the new reason
             raise_if_cancel_requested(exc)  # stopping: the letter's claim lapses, it is taken again
@@ -322,7 +340,11 @@ async def deliver_batch(
         done = bool(valid) and await fast_path([recorded for _, recorded in valid])
 
     try:
-        await hold.until_done(apply_all)  # an outage waits here for the whole batch
+        if valid:
+            one = valid[0][0] if len(valid) == 1 else None  # a lone message continues its trace
+            with (consumer_span(consumer, one.subject, one.headers) if one
+                  else batch_span(consumer, [msg.headers for msg, _ in valid])):
+                await hold.until_done(apply_all)  # an outage waits here for the whole batch
     except ShuttingDown:
         outcomes["left"] = outcomes.get("left", 0) + len(valid)  # redelivered, none acked
         return outcomes

@@ -82,7 +82,8 @@ class Runtime:
             js, tuple(self.consumers), ack_wait=self.settings.consumer_ack_wait_seconds, replicas=replicas,
         )
         self._store = JetStreamEventStore(self._nc, self.source)
-        self._mongo = connect(self.settings.mongo_url.get_secret_value())
+        self._mongo = connect(self.settings.mongo_url.get_secret_value(),
+                              traced=self.settings.tracing != "off")
         await self._mongo.admin.command("ping")
         self._vault = Vault(
             database(self._mongo, self.settings.vault_database),

@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from .addresses import public_url, refuse_local
 from .localstack import LOCAL_MONGO_OPTIONS
 from .required import PLACEHOLDER
+from .tracing import TracingSettings
 
 DEV_SIGNING_KEY = "serambi-development-signing-key-not-for-production"
 DEV_PII_MASTER_KEY = "c2VyYW1iaS1kZXZlbG9wbWVudC1tYXN0ZXIta2V5ISE="  # base64 of a public 32-byte string
@@ -86,7 +87,7 @@ def refuse_development_secrets(settings: BaseSettings, only: set[str] | None = N
                              "generate one (docs/operations.md)")
 
 
-class ServiceSettings(BaseSettings):
+class ServiceSettings(TracingSettings):
     """What every Serambi process reads from its environment.
 
     Each field maps to ``SERAMBI_<FIELD>``; e.g. ``SERAMBI_NATS_URL``, ``SERAMBI_HTTP_PORT``.

@@ -32,6 +32,7 @@ from serambi_kit.eventstore import RecordedEvent, parse_stored, read_raw
 from serambi_kit.logging import get_logger, redact
 from serambi_kit.pii import VaultError
 from serambi_kit.tasks import cancel_requested
+from serambi_kit.tracing import client_span, continuing
 
 from .channels import ClaimLostError, PermanentDeliveryError, Receipt, TransientDeliveryError
 from .channels.email import SmtpChannel
@@ -173,10 +174,17 @@ class Dispatcher:
             self.claims.release(claimed)
 
     async def _deliver(self, claimed: dict[str, Any], planned: Planned) -> str:
-        """Send a delivery we hold the claim of, record the outcome, append its event."""
+        """Send a delivery we hold the claim of, record the outcome, append its event — in a
+        span of the cause event's trace (under the consumer's span when sent at once)."""
         self.claims.hold(claimed)
         try:
-            return await self._attempt_held(claimed, planned)
+            with client_span(f"{planned.channel.value} send", {
+                    "serambi.notice": planned.notice, "serambi.channel": planned.channel.value,
+                    "serambi.attempt": claimed["attempts"]},
+                    continuing(claimed["cause"].get("traceparent"))) as span:
+                outcome = await self._attempt_held(claimed, planned)
+                span.set_attribute("serambi.outcome", outcome)
+                return outcome
         finally:
             self.claims.release(claimed)
 

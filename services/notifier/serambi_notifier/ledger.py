@@ -75,6 +75,7 @@ class Cause:
     subject: str
     sequence: int
     correlation_id: str | None
+    traceparent: str | None = None  # the event's: a send retried later continues its trace
 
     @classmethod
     def of(cls, recorded: RecordedEvent) -> Cause:
@@ -83,12 +84,13 @@ class Cause:
             name=type(recorded.event).name(), stream=stream_name(recorded.ref.context),
             subject=recorded.ref.subject(type(recorded.event).name()),
             sequence=recorded.sequence, correlation_id=recorded.envelope.correlationid,
+            traceparent=recorded.envelope.extensions.get("traceparent"),
         )
 
     def document(self) -> dict[str, Any]:
         return {"event_id": self.event_id, "type": self.type, "name": self.name,
                 "stream": self.stream, "subject": self.subject, "sequence": self.sequence,
-                "correlation_id": self.correlation_id}
+                "correlation_id": self.correlation_id, "traceparent": self.traceparent}
 
 
 class Ledger:

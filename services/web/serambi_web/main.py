@@ -15,6 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from serambi_kit.accesslog import LoggedApp
 from serambi_kit.internal import InternalPort
 from serambi_kit.logging import configure_logging, get_logger
+from serambi_kit.tracing import configure_tracing, flush_tracing
 
 from . import content, petugas
 from .adapters.backend import Backend, Pool
@@ -55,10 +56,14 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         configure_logging(settings.service, settings.log_level)
+        configure_tracing(settings.service, settings)
         log.info("service.ready", port=settings.port)
-        yield
-        await pool.aclose()
-        await http.aclose()
+        try:
+            yield
+            await pool.aclose()
+            await http.aclose()
+        finally:
+            await flush_tracing()
 
     # the access log and the request's ids around everything (serambi_kit.accesslog)
     app = LoggedApp(title="Serambi web", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)

@@ -9,15 +9,16 @@ from __future__ import annotations
 from typing import ClassVar, Literal
 
 from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 from serambi_kit.addresses import refuse_local
 from serambi_kit.settings import Environment, refuse_development_secrets
+from serambi_kit.tracing import TracingSettings
 
 DEV_SESSION_SECRET = "serambi-development-web-secret-not-for-production"  # noqa: S105 — refused in production
 MIN_SESSION_SECRET = 32  # characters: the CSRF and session keys are derived from it
 
 
-class WebSettings(BaseSettings):
+class WebSettings(TracingSettings):
     model_config = SettingsConfigDict(env_prefix="SERAMBI_", extra="ignore", hide_input_in_errors=True)
     service: ClassVar[str] = "web"
     default_port: ClassVar[int] = 8000

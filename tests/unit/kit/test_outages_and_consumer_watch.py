@@ -126,6 +126,7 @@ class _Msg:
     """A held message of a process whose NATS connection is draining (the service is stopping)."""
 
     subject = "complaints.complaint.ADU-2026-000001.ComplaintReceived"
+    headers = None
     _client = _Client()
     metadata = SimpleNamespace(num_delivered=5, stream="COMPLAINTS", sequence=SimpleNamespace(stream=1))
 

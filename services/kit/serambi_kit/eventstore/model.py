@@ -13,6 +13,7 @@ from typing import Protocol, TypeVar
 from serambi_contracts import AggregateRef, Envelope, Event, event_class
 
 from ..causation import current_cause
+from ..tracing import event_extensions
 
 T = TypeVar("T")
 
@@ -122,6 +123,7 @@ def make_envelopes(
         raise ValueError("event_ids must match events one to one")
     cause = current_cause()
     instant = now or datetime.now(UTC)
+    tracing = event_extensions()  # the current span's traceparent: consumers continue its trace
     envelopes = []
     for index, event in enumerate(events):
         event_id = event_ids[index] if event_ids else str(uuid.uuid4())
@@ -136,6 +138,7 @@ def make_envelopes(
                 correlationid=cause.correlation_id if cause else event_id,
                 causationid=cause.causation_id if cause else None,
                 aggregateversion=expected_version + index + 1,
+                extensions=tracing,
             )
         )
     return envelopes

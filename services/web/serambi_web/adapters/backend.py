@@ -25,6 +25,7 @@ import aiohttp
 from aiohttp.payload import IOBasePayload
 from multidict import CIMultiDictProxy
 from serambi_kit.logging import get_logger
+from serambi_kit.tracing import inject
 
 log = get_logger(__name__)
 #: the citizen's address, sent on as X-Forwarded-For (the services trust it only when told to)
@@ -175,6 +176,15 @@ def _error_of(response: Reply) -> ApiError:
                     str(detail or (body.get("error") if isinstance(body, dict) else "") or ""))
 
 
+def _forwarded(headers: dict[str, str] | None) -> dict[str, str]:
+    """``headers`` plus what a service learns of the request the portal is answering: the
+    citizen's address (``X-Forwarded-For``) and the trace (``traceparent``)."""
+    headers = inject(headers)
+    if (address := client_address.get()) is not None:
+        headers["X-Forwarded-For"] = address
+    return headers
+
+
 class Backend:
     """A service's API at ``base_url`` through one shared connection pool."""
 
@@ -183,8 +193,7 @@ class Backend:
 
     async def call(self, method: str, path: str, **kwargs: Any) -> Reply:
         """The response of a 2xx; raises as the module says otherwise."""
-        if (address := client_address.get()) is not None:
-            kwargs["headers"] = {**kwargs.get("headers", {}), "X-Forwarded-For": address}
+        kwargs["headers"] = _forwarded(kwargs.get("headers"))
         try:
             response = await self.http.request(method, f"{self.base_url}{path}", **kwargs)
         except (TimeoutError, aiohttp.ClientError) as exc:
@@ -196,8 +205,7 @@ class Backend:
     async def download(self, path: str, headers: dict[str, str]) -> Download:
         """A file the service answers with, streamed (``Download``: the caller closes it); a
         failure raises as ``call``'s do, having read at most 64 KiB of the error's body."""
-        if (address := client_address.get()) is not None:
-            headers = {**headers, "X-Forwarded-For": address}
+        headers = _forwarded(headers)
         try:
             response = await self.http.open("GET", f"{self.base_url}{path}", headers=headers,
                                             timeout=self.http.timeout.total or 15.0)
