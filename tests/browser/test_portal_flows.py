@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from datetime import date, datetime, timedelta
@@ -15,12 +16,13 @@ from serambi_kit.auth import issue_dev_token
 from serambi_kit.settings import ServiceSettings
 
 
-def fill_request(page: Page, files: dict, *, email: str = "siti.aminah@example.go.id") -> None:
+def fill_request(page: Page, files: dict, *, email: str = "siti.aminah@example.go.id", phone: str = "") -> None:
     page.get_by_label("Nama lengkap").fill("Siti Aminah")
     page.get_by_label("Jabatan").fill("Sekretaris Dinas")
     page.get_by_label("Nama instansi atau lembaga").fill("Dinas Perindustrian Kota Singkawang")
     page.get_by_label("Jenis instansi").select_option("local_government")
     page.get_by_label("Email").fill(email)
+    page.get_by_label("Nomor HP").fill(phone)
     page.get_by_label("Topik").fill("Hilirisasi komoditas daerah")
     page.get_by_label("Maksud dan tujuan").fill("Audiensi program hilirisasi komoditas daerah.")
     page.get_by_label("Jumlah peserta").fill("3")
@@ -186,3 +188,41 @@ def test_a_wrong_token_opens_nothing_and_a_lost_link_is_answered_alike_for_any_c
     link = mailed_link(stack, code, "audiensi", after=1)  # the acknowledgement, then the re-send
     page.goto(link)
     expect(page.get_by_role("heading", name=f"Permohonan audiensi {code}")).to_be_visible()
+
+
+def texted_link(stack, number: str, code: str, timeout: float = 20.0) -> str:
+    """The tracking link in the SMS the sink received for ``number`` (its parts joined in order:
+    a long link may straddle two)."""
+    pattern = re.compile(rf"https?://[^\s\"<>]+/lacak/audiensi/{re.escape(code)}#t=[A-Za-z0-9_-]+")
+    log = stack.base / "sms" / "sms.jsonl"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        records = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+        parts = sorted((r["body"]["client_message_id"], r["body"]["text"]) for r in records
+                       if r["body"].get("to") == number and not r.get("duplicate"))
+        found = pattern.search("".join(text for _, text in parts))
+        if found:
+            return found.group(0)
+        time.sleep(0.3)
+    raise AssertionError(f"no SMS to {number} with a link to audiensi/{code} in {log}")
+
+
+def test_a_request_with_only_a_phone_number_is_opened_from_the_link_in_its_sms(stack, web, page, files, browser):
+    page.goto(f"{web}/audiensi")
+    fill_request(page, files, email="", phone="0813 4567 8901")
+    page.get_by_role("button", name="Kirim permohonan").click()
+    expect(page.get_by_role("heading", name="Permohonan audiensi terkirim")).to_be_visible()
+    code = page.locator("#kode-lacak").inner_text().strip()
+    token = page.locator("#kode-akses").inner_text().strip()
+
+    link = texted_link(stack, "+6281345678901", code)
+    assert link.startswith(web) and link.endswith(f"#t={token}")
+    phone = browser.new_context(viewport={"width": 360, "height": 780})  # a phone's browser
+    tracking = phone.new_page()
+    tracking.goto(link)
+    expect(tracking.get_by_role("heading", name=f"Permohonan audiensi {code}")).to_be_visible()
+    expect(tracking).not_to_have_url(re.compile("#t="))
+    assert token not in tracking.url
+    no_serious_violation(tracking)
+    shot(tracking, "lacak-dari-sms")
+    phone.close()
