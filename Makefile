@@ -73,7 +73,7 @@ lint: install
 schemas: install
 	$(BIN)/serambi contracts schemas --write
 
-## asyncapi: regenerate docs/asyncapi/*.json from the FastStream apps
+## asyncapi: regenerate contracts/asyncapi/*.json from the FastStream apps
 asyncapi: install
 	$(BIN)/serambi contracts asyncapi --write
 

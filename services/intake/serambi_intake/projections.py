@@ -9,8 +9,7 @@ see queries.answer_due_of).
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
+from serambi_calendar import WIB
 from serambi_contracts.intake import GuestRegistered, RequestSubmitted, RequestWithdrawn
 from serambi_contracts.scheduling import (
     AudienceCancelled,
@@ -31,7 +30,6 @@ REQUESTS = "requests"
 GUESTS = "guests"
 SURVEY_INVITATIONS_COLLECTION = "survey_invitations"
 SURVEY_RESPONSES_COLLECTION = "survey_responses"
-WIB = ZoneInfo("Asia/Pontianak")
 
 
 def _entry(step: str, recorded: RecordedEvent, **details: object) -> dict:

@@ -7,10 +7,11 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
+from serambi_calendar import WIB
 from serambi_kit.cases import token_matches
 from serambi_kit.pii import Vault, mask_email, mask_name, mask_phone, reveal_text
 
-from .projections import GUESTS, REQUESTS, WIB
+from .projections import GUESTS, REQUESTS
 
 STATUSES = ("submitted", "in_review", "scheduled", "declined", "held", "no_show", "cancelled",
             "withdrawn")

@@ -7,9 +7,9 @@ import json
 from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import parse_qs
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, status
+from serambi_calendar import WIB
 from serambi_contracts.notifier import Channel
 from serambi_kit import erasure
 from serambi_kit.audit import record_access
@@ -21,7 +21,6 @@ from serambi_kit.phones import PhoneNumberError, to_e164
 from . import queries
 from .channels.sms import normalise_status
 
-WIB = ZoneInfo("Asia/Pontianak")
 OFFICERS = ("desk", "scheduler", "complaint_officer", "complaint_team", "supervisor", "admin")
 #: who may search the log by an address or number, and see citizens' masked addresses and the
 #: providers' words: finding the deliveries to a contact can identify an anonymous complainant

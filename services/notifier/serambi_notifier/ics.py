@@ -14,11 +14,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from email.utils import parseaddr
 from typing import Literal
-from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, vCalAddress, vText
+from serambi_calendar import WIB
 
-WIB = ZoneInfo("Asia/Pontianak")
 PRODID = "-//Biro Perekonomian Provinsi Kalimantan Barat//Serambi//ID"
 
 

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
-WIB = ZoneInfo("Asia/Pontianak")
+from serambi_calendar import WIB
 
 
 def parse_clock(text: str) -> time:

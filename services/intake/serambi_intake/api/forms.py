@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from fastapi import HTTPException, UploadFile
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
@@ -16,7 +15,6 @@ from serambi_kit.phones import to_e164
 
 from ..application import RequesterDetails
 
-WIB = ZoneInfo("Asia/Pontianak")
 SEPARATE_PARTS = frozenset({"request_letter", "identity_document", "channel", "received_at"})
 ACCEPTED = {"request_letter": frozenset({PDF, PNG, JPEG}), "identity_document": frozenset({PNG, JPEG, PDF})}
 MAX_PROPOSED_DATES = 10

@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile, status
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+from serambi_calendar import WIB
 from serambi_contracts.intake import GuestRegistered, IntakeChannel
 from serambi_kit import tabular
 from serambi_kit.audit import record_access
@@ -23,7 +24,7 @@ from serambi_kit.uploads import upload_slot
 
 from .. import application, queries
 from .. import guestbook as guest_export
-from .forms import OFFICER_LIMITS, WIB, RequestForm, invalid, read_documents
+from .forms import OFFICER_LIMITS, RequestForm, invalid, read_documents
 from .submission import submit
 
 

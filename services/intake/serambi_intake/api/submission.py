@@ -7,13 +7,14 @@ from functools import partial
 from typing import Any
 
 from fastapi import Request
+from serambi_calendar import WIB
 from serambi_contracts.intake import DocumentRef, IntakeChannel
 from serambi_kit.cases import new_access_token
 from serambi_kit.documents import Upload
 from serambi_kit.idempotency import Claim, answer_once, fingerprint
 
 from .. import application, domain
-from .forms import WIB, RequestForm
+from .forms import RequestForm
 
 
 async def submit(
