@@ -21,6 +21,7 @@ import structlog
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import JSONResponse
 from fastapi.testclient import TestClient
+from kit_log_pipeline import real_pipeline
 from serambi_kit import http as http_module
 from serambi_kit.accesslog import AccessLog, not_logged_yet, trace_id_from
 from serambi_kit.http import create_service_app
@@ -206,17 +207,8 @@ def test_every_service_and_the_portal_write_the_access_line(logs, name):
 def pipeline(monkeypatch) -> Iterator[Callable[[], list[dict]]]:
     """The services' real pipeline (``configure_logging``), on a stdout of its own; gives the
     JSON lines written so far."""
-    saved = structlog.get_config()
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    out = io.StringIO()
-    monkeypatch.setattr(sys, "stdout", out)
-    configure_logging("test-service", "INFO")
-    try:
-        yield lambda: [json.loads(line) for line in out.getvalue().splitlines()]
-    finally:
-        structlog.configure(**saved)
-        root.handlers[:], root.level = handlers, level
+    with real_pipeline(monkeypatch, "test-service", "INFO") as lines:
+        yield lines
 
 
 def test_the_service_logging_pipeline_writes_the_line_as_json_with_the_ids(pipeline):

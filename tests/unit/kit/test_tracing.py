@@ -5,10 +5,7 @@ no personal data; with tracing off nothing is recorded, yet the trace ids still 
 from __future__ import annotations
 
 import asyncio
-import io
-import json
 import logging
-import sys
 from collections.abc import Callable, Iterator
 from types import SimpleNamespace
 
@@ -16,13 +13,13 @@ import pytest
 import structlog
 from fastapi import APIRouter
 from fastapi.testclient import TestClient
+from kit_log_pipeline import real_pipeline
 from opentelemetry import trace
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
 from serambi_contracts import AggregateRef, encode_headers
 from serambi_kit.accesslog import LoggedApp
 from serambi_kit.eventstore import InMemoryEventStore
-from serambi_kit.logging import configure_logging
 from serambi_kit.messaging import DeliveryPolicy, deliver
 from serambi_kit.tracing import (
     TracingSettings,
@@ -77,17 +74,8 @@ def spans() -> Iterator[InMemorySpanExporter]:
 def lines(monkeypatch) -> Iterator[Callable[[], list[dict]]]:
     """The services' real log pipeline, at debug, on a stdout of its own; gives the lines
     written so far."""
-    saved = structlog.get_config()
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    out = io.StringIO()
-    monkeypatch.setattr(sys, "stdout", out)
-    configure_logging("tracing-test", "DEBUG")
-    try:
-        yield lambda: [json.loads(line) for line in out.getvalue().splitlines()]
-    finally:
-        structlog.configure(**saved)
-        root.handlers[:], root.level = handlers, level
+    with real_pipeline(monkeypatch, "tracing-test", "DEBUG") as written:
+        yield written
 
 
 def submitting_app(store: InMemoryEventStore) -> TestClient:
