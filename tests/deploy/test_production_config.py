@@ -17,6 +17,7 @@ exactly that environment: any refusal fails, and so does any setting still namin
 from __future__ import annotations
 
 import base64
+import ipaddress
 import json
 import os
 import re
@@ -272,13 +273,19 @@ def test_compose_needs_the_mail_relay_and_never_falls_back_to_the_mail_catcher(
     assert (settings.smtp_host, settings.smtp_port, settings.smtp_tls) == ("smtp.example.invalid", 587, "starttls")
 
 
-@pytest.mark.parametrize("service", ["intake", "scheduling", "complaints"])
+@pytest.mark.parametrize("service", ["intake", "scheduling", "complaints", "web"])
 def test_the_services_the_portal_calls_count_each_citizen_apart_in_both(compose_rendered, prod_objects, service):
-    """The portal sends the citizen's address as X-Forwarded-For and the proxy in front replaces
-    any a client sent: without trusting it every portal call would count against the portal."""
-    for where, environment in (("compose", compose_environment(compose_rendered, service)),
-                               ("kubernetes", kubernetes_environment(prod_objects, service, placeholder_secrets()))):
-        assert production_settings(service, environment).trust_forwarded_for, where
+    """The portal sends the citizen's address as X-Forwarded-For, and so does the proxy in front
+    of the portal: each must trust the network those callers are in, or every portal call would
+    count against the portal. Compose names its network's subnet, Kubernetes private ranges."""
+    subnet = ipaddress.ip_network(compose_rendered["networks"]["default"]["ipam"]["config"][0]["subnet"])
+    compose = production_settings(service, compose_environment(compose_rendered, service))
+    assert [ipaddress.ip_network(entry) for entry in compose.forwarded_allow_ips] == [subnet]
+    kubernetes = production_settings(service, kubernetes_environment(prod_objects, service, placeholder_secrets()))
+    pod = ipaddress.ip_address("10.244.1.17")  # a pod of the usual pod networks, e.g. the Ingress controller
+    assert any(pod in ipaddress.ip_network(entry) for entry in kubernetes.forwarded_allow_ips)
+    assert not any(ipaddress.ip_address("203.0.113.7") in ipaddress.ip_network(entry)
+                   for entry in compose.forwarded_allow_ips + kubernetes.forwarded_allow_ips)
 
 
 def test_the_portal_gets_its_session_secret_and_secure_cookies_in_both(compose_rendered, prod_objects):
@@ -287,7 +294,7 @@ def test_the_portal_gets_its_session_secret_and_secure_cookies_in_both(compose_r
     kubernetes_env = kubernetes_environment(prod_objects, "web", created)
     for where, environment in (("compose", compose_env), ("kubernetes", kubernetes_env)):
         settings = production_settings("web", environment)
-        assert settings.secure_cookies and settings.trust_forwarded_for, where
+        assert settings.secure_cookies, where
         assert settings.session_secret.get_secret_value() == environment["SERAMBI_SESSION_SECRET"], where
     assert kubernetes_env["SERAMBI_SESSION_SECRET"] == created["serambi-web"]["session-secret"]
 

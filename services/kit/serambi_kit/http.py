@@ -199,4 +199,4 @@ def serve(app: FastAPI) -> None:
     """Run ``app`` with uvicorn on the host and port of its settings (a service's __main__),
     and on its internal port if it has one (``serambi_kit.internal``)."""
     settings = app.state.runtime.settings
-    serve_on(app, settings.http_host, settings.port, settings.internal_port)
+    serve_on(app, settings.http_host, settings.port, settings.internal_port, settings.forwarded_allow_ips)

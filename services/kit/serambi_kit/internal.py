@@ -69,17 +69,28 @@ class InternalPort:
         await self.app(scope, receive, send)
 
 
-def serve(app: ASGIApp, host: str, port: int, internal_port: int | None) -> None:
+def uvicorn_config(app: ASGIApp, host: str, port: int, forwarded_allow_ips: list[str]) -> Any:
+    """uvicorn's configuration for ``app`` on ``host:port``: no logging set-up of its own (the
+    kit's), and the client resolved through the proxies ``forwarded_allow_ips`` trusts
+    (``serambi_kit.proxies``)."""
+    import uvicorn
+
+    return uvicorn.Config(app, host=host, port=port, log_config=None, proxy_headers=True,
+                          forwarded_allow_ips=forwarded_allow_ips)
+
+
+def serve(app: ASGIApp, host: str, port: int, internal_port: int | None,
+          forwarded_allow_ips: list[str]) -> None:
     """uvicorn on ``host:port`` and, when given, ``host:internal_port`` (one server, one event
     loop, one app: the middleware tells the two apart)."""
     import uvicorn
 
-    config = uvicorn.Config(app, host=host, port=port, log_config=None)
-    server = uvicorn.Server(config)
+    public = uvicorn_config(app, host, port, forwarded_allow_ips)
+    server = uvicorn.Server(public)
     sockets = None
     if internal_port is not None:
-        sockets = [config.bind_socket(),
-                   uvicorn.Config(app, host=host, port=internal_port, log_config=None).bind_socket()]
+        internal = uvicorn_config(app, host, internal_port, forwarded_allow_ips)
+        sockets = [public.bind_socket(), internal.bind_socket()]
     server.run(sockets=sockets)
     if not server.started:
         sys.exit(3)  # uvicorn's STARTUP_FAILURE

@@ -2,10 +2,8 @@
 
 A token bucket per (client, limit name) in the process's memory: each replica enforces the
 limit on what reaches it, so a cluster-wide limit belongs at the ingress as well
-(docs/operations.md). The client is the connection's address or, when
-``SERAMBI_TRUST_FORWARDED_FOR`` says trusted proxies stand in front, the ``X-Forwarded-For``
-hop ``SERAMBI_TRUSTED_PROXY_HOPS`` places from the right: the address the outermost trusted
-proxy added. Hops further left were written by the client and are never used.
+(docs/operations.md). The client is the address the server resolved through the proxies
+``SERAMBI_FORWARDED_ALLOW_IPS`` trusts (``serambi_kit.proxies``): a client cannot choose it.
 
 Each limit is checked before FastAPI reads the body (``bodylimit.ChecksFirstRoute``), so a
 refused upload is not spooled.
@@ -21,6 +19,7 @@ from collections.abc import Awaitable, Callable
 from fastapi import HTTPException, Request, status
 
 from .bodylimit import before_body
+from .proxies import client_of
 
 MAX_CLIENTS = 100_000
 
@@ -43,16 +42,6 @@ class TokenBuckets:
         return wait
 
 
-def client_of(request: Request, trust_forwarded_for: bool, trusted_hops: int = 1) -> str:
-    """The connection's address, or the right-most ``X-Forwarded-For`` hop not added by one of
-    the ``trusted_hops`` proxies (each appends the address it received the request from)."""
-    hops = [hop.strip() for hop in request.headers.get("x-forwarded-for", "").split(",")]
-    hops = [hop for hop in hops if hop]
-    if trust_forwarded_for and hops:
-        return hops[-min(trusted_hops, len(hops))]
-    return request.client.host if request.client else "unknown"
-
-
 def rate_limited(name: str, per_minute: int = 60) -> Callable[[Request], Awaitable[None]]:
     """A FastAPI dependency enforcing the limit ``name`` configured in the app's settings
     (``SERAMBI_RATE_LIMITS``, per minute; ``per_minute`` when it names no such limit).
@@ -67,7 +56,7 @@ def rate_limited(name: str, per_minute: int = 60) -> Callable[[Request], Awaitab
         limits: dict[str, TokenBuckets] = request.app.state.rate_limits
         settings = request.app.state.runtime.settings
         bucket = limits.setdefault(name, TokenBuckets(settings.rate_limits.get(name, per_minute)))
-        wait = bucket.take(client_of(request, settings.trust_forwarded_for, settings.trusted_proxy_hops))
+        wait = bucket.take(client_of(request))
         if wait > 0:
             raise HTTPException(
                 status.HTTP_429_TOO_MANY_REQUESTS, f"too many requests ({name}); retry later",

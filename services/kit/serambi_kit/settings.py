@@ -10,6 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .addresses import public_url, refuse_local
 from .localstack import LOCAL_MONGO_OPTIONS
+from .proxies import ProxySettings
 from .required import PLACEHOLDER
 from .tracing import TracingSettings
 
@@ -87,7 +88,7 @@ def refuse_development_secrets(settings: BaseSettings, only: set[str] | None = N
                              "generate one (docs/operations.md)")
 
 
-class ServiceSettings(TracingSettings):
+class ServiceSettings(TracingSettings, ProxySettings):
     """What every Serambi process reads from its environment.
 
     Each field maps to ``SERAMBI_<FIELD>``; e.g. ``SERAMBI_NATS_URL``, ``SERAMBI_HTTP_PORT``.
@@ -136,14 +137,6 @@ class ServiceSettings(TracingSettings):
     rate_limits: dict[str, int] = Field(
         default={"submissions": 20, "lookups": 120},
         description="requests per minute per client, by public limit name (JSON)",
-    )
-    trust_forwarded_for: bool = Field(
-        default=False, description="take the client from X-Forwarded-For (behind a trusted proxy)"
-    )
-    trusted_proxy_hops: int = Field(
-        default=1, ge=1, le=10,
-        description="trusted proxies in front that each append to X-Forwarded-For: the client "
-                    "is the hop this many places from the right (hops to its left are the client's own)",
     )
     link_resends_per_day: int = Field(
         default=3, ge=1, le=24, description="a case's lost link is sent again at most this often a day",

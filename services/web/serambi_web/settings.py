@@ -11,6 +11,7 @@ from typing import ClassVar, Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 from serambi_kit.addresses import refuse_local
+from serambi_kit.proxies import ProxySettings
 from serambi_kit.settings import Environment, refuse_development_secrets
 from serambi_kit.tracing import TracingSettings
 
@@ -18,7 +19,7 @@ DEV_SESSION_SECRET = "serambi-development-web-secret-not-for-production"  # noqa
 MIN_SESSION_SECRET = 32  # characters: the CSRF and session keys are derived from it
 
 
-class WebSettings(TracingSettings):
+class WebSettings(TracingSettings, ProxySettings):
     model_config = SettingsConfigDict(env_prefix="SERAMBI_", extra="ignore", hide_input_in_errors=True)
     service: ClassVar[str] = "web"
     default_port: ClassVar[int] = 8000
@@ -73,11 +74,6 @@ class WebSettings(TracingSettings):
     rate_limits: dict[str, int] = Field(
         default={"submissions": 20, "lookups": 120, "link_resends": 5},
         description="form posts, tracking views and lost-link requests per minute per client (JSON)",
-    )
-    trust_forwarded_for: bool = Field(default=False, description="behind a trusted proxy")
-    trusted_proxy_hops: int = Field(
-        default=1, ge=1, le=10,
-        description="trusted proxies in front that each append to X-Forwarded-For (as the services')",
     )
     content_file: str | None = Field(
         default=None, description="the service information (TOML); default: the packaged layanan.toml"

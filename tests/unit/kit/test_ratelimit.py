@@ -27,8 +27,7 @@ def test_the_dependency_answers_429_with_retry_after_from_the_event_loop():
 
     app = FastAPI()
     app.state.rate_limits = {}
-    app.state.runtime = SimpleNamespace(settings=SimpleNamespace(rate_limits={"lookups": 2}, trusted_proxy_hops=1,
-                                                                  trust_forwarded_for=False))
+    app.state.runtime = SimpleNamespace(settings=SimpleNamespace(rate_limits={"lookups": 2}))
     limited = rate_limited("lookups")
     assert inspect.iscoroutinefunction(limited)  # a plain def would run in the thread pool
 

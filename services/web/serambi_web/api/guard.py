@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from serambi_kit.accesslog import route_of
 from serambi_kit.metrics import LATENCY, REQUESTS
-from serambi_kit.ratelimit import client_of
+from serambi_kit.proxies import client_of
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -56,8 +56,7 @@ class Guard:
             await errors.page(request, refused)(scope, receive, send_with_headers)
             return
         started = time.perf_counter()
-        address = client_address.set(client_of(request, self.settings.trust_forwarded_for,
-                                               self.settings.trusted_proxy_hops))
+        address = client_address.set(client_of(request))
         try:
             await self.app(scope, receive, send_with_headers)
         finally:
@@ -69,15 +68,15 @@ class Guard:
     def cross_site(self, request: Request) -> bool:
         """A post a browser sends from another site, or another host of this site: its
         ``Sec-Fetch-Site`` says so, or its ``Origin`` is not this portal's (the Host it was asked
-        for, or the proxy's X-Forwarded-Host when the proxy is trusted). ``Origin: null`` says
-        nothing: under ``Referrer-Policy: no-referrer`` browsers send it for the portal's own
-        forms too. Clients that send neither header are left to the CSRF token."""
+        for, or X-Forwarded-Host when proxies are trusted: no browser can send that header).
+        ``Origin: null`` says nothing: under ``Referrer-Policy: no-referrer`` browsers send it for
+        the portal's own forms too. Clients that send neither header are left to the CSRF token."""
         if request.headers.get("sec-fetch-site") in ("cross-site", "same-site"):
             return True
         origin = request.headers.get("origin")
         if origin is None or origin == "null":
             return False
         host = request.headers.get("host", "")
-        if self.settings.trust_forwarded_for:
+        if self.settings.forwarded_allow_ips:  # a browser cannot set it: no way around the check
             host = request.headers.get("x-forwarded-host", host).split(",")[0].strip()
         return urlsplit(origin).netloc.lower() != host.lower()
