@@ -68,6 +68,7 @@ bench: install
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 ## schemas: regenerate contracts/schemas (refuses backward-incompatible changes)
 schemas: install

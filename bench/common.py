@@ -51,14 +51,18 @@ def percentile(samples: list[float], p: float) -> float:
 def report(name: str, rate: float, baseline_name: str, baseline: float, goal: float) -> bool:
     ratio = rate / baseline
     verdict = "meets" if ratio >= goal else "BELOW"
-    print(f"{name:<44} {rate:>10.0f}/s   {baseline_name:<34} {baseline:>10.0f}/s   "
-          f"ratio {ratio:5.2f} (goal ≥ {goal}) {verdict}")
+    print(
+        f"{name:<44} {rate:>10.0f}/s   {baseline_name:<34} {baseline:>10.0f}/s   "
+        f"ratio {ratio:5.2f} (goal ≥ {goal}) {verdict}"
+    )
     return ratio >= goal
 
 
 def summary(latencies_ms: list[float]) -> str:
-    return (f"p50 {percentile(latencies_ms, 50):.2f} ms, p99 {percentile(latencies_ms, 99):.2f} ms, "
-            f"mean {statistics.fmean(latencies_ms):.2f} ms")
+    return (
+        f"p50 {percentile(latencies_ms, 50):.2f} ms, p99 {percentile(latencies_ms, 99):.2f} ms, "
+        f"mean {statistics.fmean(latencies_ms):.2f} ms"
+    )
 
 
 # -- processes, read from /proc (Linux) ------------------------------------------------------

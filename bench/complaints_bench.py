@@ -63,8 +63,11 @@ def always_working(path: Path) -> Path:
 def start_service(number: int, env: dict[str, str], logs: Path) -> localstack.ManagedProcess:
     port = localstack.free_port()
     process = localstack.ManagedProcess(
-        f"complaints-{number}", [sys.executable, "-m", "serambi_complaints"], port,
-        logs / f"complaints-{number}.log", env={**env, "SERAMBI_HTTP_PORT": str(port)},
+        f"complaints-{number}",
+        [sys.executable, "-m", "serambi_complaints"],
+        port,
+        logs / f"complaints-{number}.log",
+        env={**env, "SERAMBI_HTTP_PORT": str(port)},
     ).start(ready_timeout=60)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -90,14 +93,24 @@ async def append_complaints(nats_url: str, first: int, dues: list[datetime | Non
         code = f"ADU-BENCH-{number:07d}"
         tier = ComplaintTier.RINGAN if due else ComplaintTier.NORMATIF
         event = ComplaintReceived(
-            tracking_code=code, channel=ComplaintChannel.TELEPHONE,
-            received_at=due - CLOCK if due else now, disclosure=Disclosure.ANONYMOUS,
-            summary=SEALED, description=SEALED, tier=tier, due_at=due, recorded_by="bench",
+            tracking_code=code,
+            channel=ComplaintChannel.TELEPHONE,
+            received_at=due - CLOCK if due else now,
+            disclosure=Disclosure.ANONYMOUS,
+            summary=SEALED,
+            description=SEALED,
+            tier=tier,
+            due_at=due,
+            recorded_by="bench",
             access_token_sha256="0" * 64,
         )
         async with semaphore:
-            await store.append(AggregateRef("complaints", "complaint", code), [event],
-                               expected_sequence=0, expected_version=0)
+            await store.append(
+                AggregateRef("complaints", "complaint", code),
+                [event],
+                expected_sequence=0,
+                expected_version=0,
+            )
 
     await asyncio.gather(*(one(first + number, due) for number, due in enumerate(dues)))
     await nc.drain()
@@ -114,12 +127,16 @@ async def wait_armed(mongo_url: str, count: int, due: int, pids: list[int], star
         while True:
             armed = await database["clock_timers"].count_documents({"rank": {"$gte": 1}})
             warned = await database["complaints"].count_documents(
-                {"$or": [{"warnings.0": {"$exists": True}}, {"breached": True}]})
+                {"$or": [{"warnings.0": {"$exists": True}}, {"breached": True}]}
+            )
             if (armed, warned) != last:
                 rss = [round(rss_mb(pid)) for pid in pids]
                 samples.append((round(time.perf_counter() - started), armed, rss))
-                print(f"  set-up: {armed:>7}/{count} clocks armed, {warned:>6}/{due} past warnings "
-                      f"reported, RSS {samples[-1][2]} MB", flush=True)
+                print(
+                    f"  set-up: {armed:>7}/{count} clocks armed, {warned:>6}/{due} past warnings "
+                    f"reported, RSS {samples[-1][2]} MB",
+                    flush=True,
+                )
                 last = (armed, warned)
             if armed >= count and warned >= due:
                 return samples
@@ -164,13 +181,18 @@ async def read_breaches(nats_url: str) -> dict[str, list[float]]:
 def main() -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the servers are stopped
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--count", type=int, default=100_000, help="open complaints (default 100000)")
     parser.add_argument("--due", type=int, default=3000, help="of those, due within the window")
     parser.add_argument("--window", type=float, default=120, help="seconds the deadlines spread over")
-    parser.add_argument("--lead", type=float, default=None,
-                        help="seconds from the second set-up phase to the first deadline "
-                        "(default: twice what the first phase's arming rate needs, + 30)")
+    parser.add_argument(
+        "--lead",
+        type=float,
+        default=None,
+        help="seconds from the second set-up phase to the first deadline "
+        "(default: twice what the first phase's arming rate needs, + 30)",
+    )
     parser.add_argument("--replicas", type=int, default=1)
     args = parser.parse_args()
     due_count = min(args.due, args.count)
@@ -179,18 +201,24 @@ def main() -> int:
     with servers() as infra, tempfile.TemporaryDirectory(prefix="serambi-bench-complaints-") as tmp:
         base = Path(tmp)
         env = {
-            "SERAMBI_NATS_URL": infra.nats_url, "SERAMBI_MONGO_URL": infra.mongo_url,
-            "SERAMBI_ENVIRONMENT": "test", "SERAMBI_LOG_LEVEL": "WARNING",
+            "SERAMBI_NATS_URL": infra.nats_url,
+            "SERAMBI_MONGO_URL": infra.mongo_url,
+            "SERAMBI_ENVIRONMENT": "test",
+            "SERAMBI_LOG_LEVEL": "WARNING",
             "SERAMBI_CALENDAR_OVERRIDES": str(always_working(base / "always.toml")),
-            "SERAMBI_SLA_SWEEP_SECONDS": "600", "SERAMBI_SLA_WARNINGS": "99",
+            "SERAMBI_SLA_SWEEP_SECONDS": "600",
+            "SERAMBI_SLA_WARNINGS": "99",
         }
         processes = [start_service(number, env, base) for number in range(1, args.replicas + 1)]
         pids = [p.pid for p in processes]
         try:
             idle = [round(rss_mb(pid)) for pid in pids]
             later = args.count - due_count
-            print(f"{args.count} open complaints: {later} due in days, then {due_count} due within "
-                  f"{args.window:.0f} s; {args.replicas} replica(s); idle RSS {idle} MB", flush=True)
+            print(
+                f"{args.count} open complaints: {later} due in days, then {due_count} due within "
+                f"{args.window:.0f} s; {args.replicas} replica(s); idle RSS {idle} MB",
+                flush=True,
+            )
             started = time.perf_counter()
             append_seconds = asyncio.run(append_complaints(infra.nats_url, due_count, [None] * later))
             print(f"  appended {later} ComplaintReceived in {append_seconds:.1f} s", flush=True)
@@ -220,23 +248,43 @@ def main() -> int:
     missing = due_count - len([code for code in latencies if int(code.rsplit("-", 1)[1]) < due_count])
     unexpected = len([code for code in latencies if int(code.rsplit("-", 1)[1]) >= due_count])
     result = {
-        "open_complaints": args.count, "due_in_window": due_count, "replicas": args.replicas,
-        "window_s": args.window, "breaches_per_s": round(due_count / args.window, 1),
-        "setup_s": round(setup, 1), "setup_per_s": round(args.count / setup),
+        "open_complaints": args.count,
+        "due_in_window": due_count,
+        "replicas": args.replicas,
+        "window_s": args.window,
+        "breaches_per_s": round(due_count / args.window, 1),
+        "setup_s": round(setup, 1),
+        "setup_per_s": round(args.count / setup),
         "deadlines_before_setup_done": early,
-        "breach_latency_s": {"p50": round(percentile(firsts, 50), 3), "p99": round(percentile(firsts, 99), 3),
-                             "max": round(max(firsts), 3), "min": round(min(firsts), 3)} if firsts else None,
-        "duplicates": duplicates, "missing": missing, "unexpected": unexpected,
-        "rss_mb": {"idle": idle, "armed": armed_rss, "after": final_rss,
-                   "during_setup": [f"{t} s: {armed} clocks armed, {rss} MB"
-                                    for t, armed, rss in samples[:: max(1, len(samples) // 12)]]},
+        "breach_latency_s": {
+            "p50": round(percentile(firsts, 50), 3),
+            "p99": round(percentile(firsts, 99), 3),
+            "max": round(max(firsts), 3),
+            "min": round(min(firsts), 3),
+        }
+        if firsts
+        else None,
+        "duplicates": duplicates,
+        "missing": missing,
+        "unexpected": unexpected,
+        "rss_mb": {
+            "idle": idle,
+            "armed": armed_rss,
+            "after": final_rss,
+            "during_setup": [
+                f"{t} s: {armed} clocks armed, {rss} MB"
+                for t, armed, rss in samples[:: max(1, len(samples) // 12)]
+            ],
+        },
         "cpus": os.cpu_count(),
     }
     print(json.dumps(result, indent=2))
     on_time = [x for x in firsts if x <= 1.0]
-    print(f"breaches {len(firsts)}/{due_count}, within 1 s: {len(on_time)} "
-          f"({100 * len(on_time) / max(len(firsts), 1):.2f} %), duplicates {duplicates}, missing {missing}, "
-          f"unexpected {unexpected}")
+    print(
+        f"breaches {len(firsts)}/{due_count}, within 1 s: {len(on_time)} "
+        f"({100 * len(on_time) / max(len(firsts), 1):.2f} %), duplicates {duplicates}, missing {missing}, "
+        f"unexpected {unexpected}"
+    )
     return 0 if duplicates == missing == unexpected == 0 else 1
 
 

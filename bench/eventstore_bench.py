@@ -39,8 +39,9 @@ AGGREGATES = 100
 
 
 def warning(case: str, percent: int) -> SLAWarning:
-    return SLAWarning(case_id=case, clock="ringan", threshold_percent=percent,
-                      started_at=NOW, due_at=NOW, warned_at=NOW)
+    return SLAWarning(
+        case_id=case, clock="ringan", threshold_percent=percent, started_at=NOW, due_at=NOW, warned_at=NOW
+    )
 
 
 async def raw_publish_rate(js, count: int) -> float:
@@ -49,8 +50,9 @@ async def raw_publish_rate(js, count: int) -> float:
     body = encode_event(warning("r", 50))
     clock = Stopwatch()
     for number in range(count):
-        [envelope] = make_envelopes("/bench", ref, [warning("r", 50)], expected_version=number,
-                                    event_ids=None)
+        [envelope] = make_envelopes(
+            "/bench", ref, [warning("r", 50)], expected_version=number, event_ids=None
+        )
         headers = {**encode_headers(envelope), "Nats-Msg-Id": envelope.id}
         await js.publish(ref.subject("SLAWarning"), body, headers=headers)
     return count / clock.seconds
@@ -64,8 +66,9 @@ async def append_rate(store: JetStreamEventStore, count: int) -> float:
     clock = Stopwatch()
     for number in range(count):
         ref = refs[number % AGGREGATES]
-        appended = await store.append(ref, [warning(ref.id, 50)], expected_sequence=last[ref],
-                                      expected_version=versions[ref])
+        appended = await store.append(
+            ref, [warning(ref.id, 50)], expected_sequence=last[ref], expected_version=versions[ref]
+        )
         last[ref] = appended.sequences[-1]
         versions[ref] += 1
     return count / clock.seconds
@@ -92,14 +95,22 @@ async def projection_rate(urls, count: int) -> tuple[float, float]:
     """(projection events/s through the durable consumer, raw bulk-write docs/s)."""
     kind = "p" + uuid.uuid4().hex[:8]
     projection = Projection("bench_cases", (f"complaints.{kind}",), {SLAWarning: on_warning})
-    settings = BenchSettings(nats_url=urls.nats_url, mongo_url=urls.mongo_url,
-                             mongo_database="bench_projection", environment="test")
+    settings = BenchSettings(
+        nats_url=urls.nats_url,
+        mongo_url=urls.mongo_url,
+        mongo_database="bench_projection",
+        environment="test",
+    )
     nc = await nats.connect(urls.nats_url)
     store = JetStreamEventStore(nc, "/bench")
     for number in range(count):
         ref = AggregateRef("complaints", kind, f"d{number % AGGREGATES}")
-        await store.append(ref, [warning(ref.id, 50)], expected_sequence=0 if number < AGGREGATES else
-                           (await store.load(ref)).last_sequence, expected_version=number // AGGREGATES)
+        await store.append(
+            ref,
+            [warning(ref.id, 50)],
+            expected_sequence=0 if number < AGGREGATES else (await store.load(ref)).last_sequence,
+            expected_version=number // AGGREGATES,
+        )
     runtime = Runtime(settings)
     runtime.project(ConsumerSpec("bench", "cases", "complaints", (f"complaints.{kind}.>",)), projection)
     clock = Stopwatch()
@@ -118,7 +129,7 @@ async def projection_rate(urls, count: int) -> tuple[float, float]:
     ]
     clock = Stopwatch()
     for start in range(0, count, 256):
-        await raw.bulk_write(operations[start:start + 256], ordered=True)
+        await raw.bulk_write(operations[start : start + 256], ordered=True)
     raw_rate = count / clock.seconds
     await mongo.close()
     await nc.drain()
@@ -144,13 +155,15 @@ async def main(events: int) -> int:
         ok = report("(a) append, expected sequence known", appended, raw_publish, baseline, 0.8)
         ok &= report("(b) command: load → decide → append", commanded, raw_publish, baseline, 0.4)
         projected, raw_writes = await projection_rate(urls, events)
-        ok &= report("(c) projection into a read model", projected, "raw bulk upserts, same documents",
-                     raw_writes, 0.7)
+        ok &= report(
+            "(c) projection into a read model", projected, "raw bulk upserts, same documents", raw_writes, 0.7
+        )
     return 0 if ok else 1
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--events", type=int, default=3000)
     sys.exit(asyncio.run(main(parser.parse_args().events)))

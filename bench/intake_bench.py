@@ -39,15 +39,17 @@ async def submissions(url: str, count: int, concurrency: int) -> tuple[float, li
         while not queue.empty():
             queue.get_nowait()
             started = time.perf_counter()
-            response = await client.post("/api/v1/requests", data=request_form(DEMO_REQUEST),
-                                         files=SAMPLE_DOCUMENTS)
+            response = await client.post(
+                "/api/v1/requests", data=request_form(DEMO_REQUEST), files=SAMPLE_DOCUMENTS
+            )
             response.raise_for_status()
             latencies.append((time.perf_counter() - started) * 1000)
 
     async with httpx.AsyncClient(base_url=url, timeout=30) as client:
         for _ in range(10):  # warm-up
-            (await client.post("/api/v1/requests", data=request_form(DEMO_REQUEST),
-                               files=SAMPLE_DOCUMENTS)).raise_for_status()
+            (
+                await client.post("/api/v1/requests", data=request_form(DEMO_REQUEST), files=SAMPLE_DOCUMENTS)
+            ).raise_for_status()
         clock = Stopwatch()
         await asyncio.gather(*(worker(client) for _ in range(concurrency)))
         return count / clock.seconds, latencies
@@ -58,10 +60,18 @@ async def main(count: int, concurrency: int) -> int:
     with servers() as urls, tempfile.TemporaryDirectory() as logs:
         port = localstack.free_port()
         intake = localstack.ManagedProcess(
-            "intake", [sys.executable, "-m", "serambi_intake"], port, Path(logs) / "intake.log",
-            env={"SERAMBI_NATS_URL": urls.nats_url, "SERAMBI_MONGO_URL": urls.mongo_url,
-                 "SERAMBI_HTTP_PORT": str(port), "SERAMBI_LOG_LEVEL": "WARNING",
-                 "SERAMBI_ENVIRONMENT": "test", "PATH": os.environ["PATH"]},
+            "intake",
+            [sys.executable, "-m", "serambi_intake"],
+            port,
+            Path(logs) / "intake.log",
+            env={
+                "SERAMBI_NATS_URL": urls.nats_url,
+                "SERAMBI_MONGO_URL": urls.mongo_url,
+                "SERAMBI_HTTP_PORT": str(port),
+                "SERAMBI_LOG_LEVEL": "WARNING",
+                "SERAMBI_ENVIRONMENT": "test",
+                "PATH": os.environ["PATH"],
+            },
         ).start(ready_timeout=30)
         try:
             rate, latencies = await submissions(f"http://127.0.0.1:{port}", count, concurrency)
@@ -71,16 +81,18 @@ async def main(count: int, concurrency: int) -> int:
         await apply_streams(nc.jetstream())
         raw = await raw_publish_rate(nc.jetstream(), count)
         await nc.drain()
-    print(f"submissions ({concurrency} concurrent clients, 2 documents each): {rate:.0f}/s; "
-          f"latency {summary(latencies)}")
-    print(f"raw JetStream append (same run):                      {raw:.0f}/s; "
-          f"ratio {rate / raw:.3f}")
+    print(
+        f"submissions ({concurrency} concurrent clients, 2 documents each): {rate:.0f}/s; "
+        f"latency {summary(latencies)}"
+    )
+    print(f"raw JetStream append (same run):                      {raw:.0f}/s; ratio {rate / raw:.3f}")
     return 0
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--requests", type=int, default=500)
     parser.add_argument("--concurrency", type=int, default=8)
     args = parser.parse_args()

@@ -128,10 +128,13 @@ class Client:
                 response = await self.http.post(
                     f"{self.stack.url('intake')}/api/v1/requests",
                     data=request_form(sample_request(f"L{case.number}")),
-                    files=dict(SAMPLE_DOCUMENTS) if self.documents else None)
+                    files=dict(SAMPLE_DOCUMENTS) if self.documents else None,
+                )
             else:
-                response = await self.http.post(f"{self.stack.url('complaints')}/api/v1/complaints",
-                                                json=sample_complaint(f"L{case.number}"))
+                response = await self.http.post(
+                    f"{self.stack.url('complaints')}/api/v1/complaints",
+                    json=sample_complaint(f"L{case.number}"),
+                )
         except httpx.HTTPError as exc:
             case.error = f"{type(exc).__name__}: {exc}"
             return
@@ -178,18 +181,24 @@ class Meter:
         self.seconds = time.perf_counter() - self.started
         self.stop_sampling.set()
         self.thread.join()
-        self.cpu = {name: 100 * (cpu_seconds(pid) - self.cpu_start[name]) / self.seconds
-                    for name, pid in self.pids.items()}
+        self.cpu = {
+            name: 100 * (cpu_seconds(pid) - self.cpu_start[name]) / self.seconds
+            for name, pid in self.pids.items()
+        }
 
     def cpu_ms_per_case(self, name: str, cases: int) -> float:
         return self.cpu[name] / 100 * self.seconds / cases * 1000
 
     def lines(self) -> list[str]:
-        out = [f"    {name:<22} CPU {self.cpu[name]:5.0f}%   peak RSS {self.peak[name]:6.0f} MB"
-               for name in self.pids]
+        out = [
+            f"    {name:<22} CPU {self.cpu[name]:5.0f}%   peak RSS {self.peak[name]:6.0f} MB"
+            for name in self.pids
+        ]
         cpu = sum(v for k, v in self.cpu.items() if k != GENERATOR)
-        out.append(f"    {'the stack (all but the generator)':<22} CPU {cpu:5.0f}%   peak RSS "
-                   f"{self.peak['stack']:6.0f} MB (goal ≤ 700 MB)")
+        out.append(
+            f"    {'the stack (all but the generator)':<22} CPU {cpu:5.0f}%   peak RSS "
+            f"{self.peak['stack']:6.0f} MB (goal ≤ 700 MB)"
+        )
         return out
 
 
@@ -218,10 +227,12 @@ class Work:
     def per_case(self, before: Work, cases: int, meter: Meter) -> str:
         ops = {k: (v - before.mongo.get(k, 0)) / cases for k, v in self.mongo.items()}
         detail = ", ".join(f"{k} {v:.1f}" for k, v in ops.items() if v >= 0.05)
-        return (f"    per case: {sum(ops.values()):.1f} MongoDB-wire operations ({detail}) costing "
-                f"{meter.cpu_ms_per_case('secantusdb', cases):.0f} ms of SecantusDB CPU; "
-                f"{(self.messages - before.messages) / cases:.1f} JetStream messages stored "
-                f"(events, bus mirrors, timers)")
+        return (
+            f"    per case: {sum(ops.values()):.1f} MongoDB-wire operations ({detail}) costing "
+            f"{meter.cpu_ms_per_case('secantusdb', cases):.0f} ms of SecantusDB CPU; "
+            f"{(self.messages - before.messages) / cases:.1f} JetStream messages stored "
+            f"(events, bus mirrors, timers)"
+        )
 
 
 # -- the phases ---------------------------------------------------------------------------------
@@ -259,8 +270,9 @@ async def fixed_rate(client: Client, rate: float, seconds: float, first: int) ->
     return cases
 
 
-async def saturation(client: Client, clients: int, seconds: float, first: int
-                     ) -> tuple[list[Case], float, float]:
+async def saturation(
+    client: Client, clients: int, seconds: float, first: int
+) -> tuple[list[Case], float, float]:
     cases: list[Case] = []
     start = time.time()
     end = start + seconds
@@ -276,8 +288,13 @@ async def saturation(client: Client, clients: int, seconds: float, first: int
 
 
 def latencies(cases: list[Case], bus: Bus) -> dict[str, list[float]]:
-    found: dict[str, list[float]] = {"submitted": [], "scheduled": [], "notified": [],
-                                     "received": [], "acknowledged": []}
+    found: dict[str, list[float]] = {
+        "submitted": [],
+        "scheduled": [],
+        "notified": [],
+        "received": [],
+        "acknowledged": [],
+    }
     for case in cases:
         if not case.code:
             continue
@@ -298,8 +315,11 @@ def latencies(cases: list[Case], bus: Bus) -> dict[str, list[float]]:
 
 def problems(cases: list[Case], bus: Bus) -> list[str]:
     out = [f"{c.kind} {c.number}: {c.error}" for c in cases if c.error]
-    out += [f"{c.kind} {c.code}: not decided/acknowledged and notified" for c in cases
-            if c.code and not _complete(c, bus)]
+    out += [
+        f"{c.kind} {c.code}: not decided/acknowledged and notified"
+        for c in cases
+        if c.code and not _complete(c, bus)
+    ]
     return out
 
 
@@ -307,8 +327,10 @@ def print_latencies(found: dict[str, list[float]]) -> None:
     for stage, samples in found.items():
         if samples:
             ms = [1000 * s for s in samples]
-            print(f"    {stage:<13} n={len(ms):5d}   p50 {percentile(ms, 50):7.0f} ms   "
-                  f"p99 {percentile(ms, 99):7.0f} ms   max {max(ms):7.0f} ms")
+            print(
+                f"    {stage:<13} n={len(ms):5d}   p50 {percentile(ms, 50):7.0f} ms   "
+                f"p99 {percentile(ms, 99):7.0f} ms   max {max(ms):7.0f} ms"
+            )
 
 
 # -- baselines -----------------------------------------------------------------------------------
@@ -335,8 +357,9 @@ async def raw_jetstream(nats_url: str, workers: int, count: int) -> float:
     async def publish(number: int) -> None:
         ref = AggregateRef("complaints", "raw", f"r{number}")
         [envelope] = make_envelopes("/bench", ref, [warning(ref.id, 50)], expected_version=0, event_ids=None)
-        await js.publish(ref.subject("SLAWarning"), body,
-                         headers={**encode_headers(envelope), "Nats-Msg-Id": envelope.id})
+        await js.publish(
+            ref.subject("SLAWarning"), body, headers={**encode_headers(envelope), "Nats-Msg-Id": envelope.id}
+        )
 
     try:
         return await concurrently(workers, count, publish)
@@ -347,8 +370,13 @@ async def raw_jetstream(nats_url: str, workers: int, count: int) -> float:
 async def raw_mongo(mongo_url: str, workers: int, count: int, retry_writes: bool = False) -> float:
     client: AsyncMongoClient = AsyncMongoClient(mongo_url, retryWrites=retry_writes)
     collection = client["bench_raw"]["writes"]
-    document = {"topic": "Uji beban", "purpose": "Audiensi program hilirisasi komoditas daerah.",
-                "status": "submitted", "participants": 3, "timeline": [{"event": "submitted"}]}
+    document = {
+        "topic": "Uji beban",
+        "purpose": "Audiensi program hilirisasi komoditas daerah.",
+        "status": "submitted",
+        "participants": 3,
+        "timeline": [{"event": "submitted"}],
+    }
 
     async def insert(number: int) -> None:
         await collection.insert_one({**document})
@@ -376,8 +404,10 @@ async def run(args: argparse.Namespace, stack: LocalStack) -> bool:
         await asyncio.gather(*(client.send(case) for case in warm))
         await settle(warm, bus, 60)
 
-        print(f"\n1. fixed rate: {args.rate:g} requests/s (+ {args.rate / 4:g} complaints/s) for "
-              f"{args.seconds:g} s, open loop")
+        print(
+            f"\n1. fixed rate: {args.rate:g} requests/s (+ {args.rate / 4:g} complaints/s) for "
+            f"{args.seconds:g} s, open loop"
+        )
         before = await Work.now(mongo, nc.jetstream())
         with Meter(pids) as meter:
             cases = await fixed_rate(client, args.rate, args.seconds, 0)
@@ -387,8 +417,9 @@ async def run(args: argparse.Namespace, stack: LocalStack) -> bool:
         print((await Work.now(mongo, nc.jetstream())).per_case(before, len(cases), meter))
         trouble = problems(cases, bus)
 
-        print(f"\n2. saturation: {args.clients} clients submitting requests back to back for "
-              f"{args.seconds:g} s")
+        print(
+            f"\n2. saturation: {args.clients} clients submitting requests back to back for {args.seconds:g} s"
+        )
         before = await Work.now(mongo, nc.jetstream())
         with Meter(pids) as meter:
             burst, start, end = await saturation(client, args.clients, args.seconds, 100_000)
@@ -398,10 +429,14 @@ async def run(args: argparse.Namespace, stack: LocalStack) -> bool:
         in_window = [c for c in answered if bus.decided_seen.get(c.code, float("inf")) <= end]
         window = end - start
         print(f"    submitted        {len(answered) / window:7.1f}/s   ({len(answered)} in {window:.0f} s)")
-        print(f"    submitted and scheduled within the window (sustained) "
-              f"{len(in_window) / window:7.1f}/s   (goal ≥ 300/s)")
-        print(f"    backlog at the end of the window: {len(answered) - len(in_window)} requests, "
-              f"all decided and notified {settled - end:.1f} s later")
+        print(
+            f"    submitted and scheduled within the window (sustained) "
+            f"{len(in_window) / window:7.1f}/s   (goal ≥ 300/s)"
+        )
+        print(
+            f"    backlog at the end of the window: {len(answered) - len(in_window)} requests, "
+            f"all decided and notified {settled - end:.1f} s later"
+        )
         print_latencies({k: v for k, v in latencies(burst, bus).items() if v})
         print("\n".join(meter.lines()))
         print(work)
@@ -420,8 +455,10 @@ async def run(args: argparse.Namespace, stack: LocalStack) -> bool:
 
 async def baselines(args: argparse.Namespace, stack: LocalStack, when: str) -> None:
     count = args.baseline_events
-    print(f"\n{when}: baselines on the stack's own servers, {args.clients} concurrent writers, "
-          f"{count} writes each:")
+    print(
+        f"\n{when}: baselines on the stack's own servers, {args.clients} concurrent writers, "
+        f"{count} writes each:"
+    )
     rate = await raw_jetstream(stack.env["SERAMBI_NATS_URL"], args.clients, count)
     print(f"    raw JetStream publish (event + CloudEvents headers + msg id)   {rate:8.0f}/s")
     rate = await raw_mongo(stack.env["SERAMBI_MONGO_URL"], args.clients, count)
@@ -433,14 +470,17 @@ async def baselines(args: argparse.Namespace, stack: LocalStack, when: str) -> N
 def peer(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="serambi-peer-") as directory:
         result = peer_eventsourcing.submit_and_schedule(args.peer_requests, Path(directory))
-    print(f"    peer: eventsourcing on SQLite, submit + schedule, one thread    {result.rate:8.0f}/s   "
-          f"(submit p99 {percentile(result.submit_ms, 99):.2f} ms, "
-          f"schedule p99 {percentile(result.schedule_ms, 99):.2f} ms)")
+    print(
+        f"    peer: eventsourcing on SQLite, submit + schedule, one thread    {result.rate:8.0f}/s   "
+        f"(submit p99 {percentile(result.submit_ms, 99):.2f} ms, "
+        f"schedule p99 {percentile(result.schedule_ms, 99):.2f} ms)"
+    )
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rate", type=float, default=20.0, help="requests/s in the fixed-rate phase")
     parser.add_argument("--seconds", type=float, default=30.0, help="length of each phase")
     parser.add_argument("--clients", type=int, default=16, help="concurrent clients at saturation")
@@ -451,8 +491,10 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="serambi-load-") as tmp:
         started = time.monotonic()
         with local_stack(Path(tmp), SERVICES, QUIET) as stack:
-            print(f"stack ready in {time.monotonic() - started:.1f} s "
-                  f"({', '.join(SERVICES)}, nats-server, SecantusDB, sinks)")
+            print(
+                f"stack ready in {time.monotonic() - started:.1f} s "
+                f"({', '.join(SERVICES)}, nats-server, SecantusDB, sinks)"
+            )
             asyncio.run(baselines(args, stack, "before the load"))
             ok = asyncio.run(run(args, stack))
             asyncio.run(baselines(args, stack, "\n3. after the load (same servers, now holding its data)"))

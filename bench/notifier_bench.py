@@ -73,8 +73,9 @@ class TimedSms(SmsSink):
 
 
 def notifier_process(env: dict[str, str], port: int, logs: Path) -> localstack.ManagedProcess:
-    return localstack.ManagedProcess("notifier", [sys.executable, "-m", "serambi_notifier"], port,
-                                     logs / "notifier.log", env=env)
+    return localstack.ManagedProcess(
+        "notifier", [sys.executable, "-m", "serambi_notifier"], port, logs / "notifier.log", env=env
+    )
 
 
 async def run(events: int, samples_wanted: int) -> None:
@@ -88,11 +89,15 @@ async def run(events: int, samples_wanted: int) -> None:
         threading.Thread(target=sms.serve_forever, daemon=True).start()
         port = localstack.free_port()
         env = {
-            "SERAMBI_NATS_URL": srv.nats_url, "SERAMBI_MONGO_URL": srv.mongo_url,
-            "SERAMBI_HTTP_PORT": str(port), "SERAMBI_LOG_LEVEL": "WARNING", "SERAMBI_ENVIRONMENT": "test",
+            "SERAMBI_NATS_URL": srv.nats_url,
+            "SERAMBI_MONGO_URL": srv.mongo_url,
+            "SERAMBI_HTTP_PORT": str(port),
+            "SERAMBI_LOG_LEVEL": "WARNING",
+            "SERAMBI_ENVIRONMENT": "test",
             "SERAMBI_SMTP_PORT": str(smtp.port),
             "SERAMBI_SMS_URL": f"http://127.0.0.1:{sms.server_address[1]}/json/messages",
-            "SERAMBI_QUIET_HOURS_START": "00:00", "SERAMBI_QUIET_HOURS_END": "00:00",
+            "SERAMBI_QUIET_HOURS_START": "00:00",
+            "SERAMBI_QUIET_HOURS_END": "00:00",
             "SERAMBI_LETTERS_BASE_URL": "",
         }
         nc = await nats.connect(srv.nats_url)
@@ -104,9 +109,12 @@ async def run(events: int, samples_wanted: int) -> None:
 
             async def append(code: str) -> None:
                 requester = await samples.requester(vault)
-                await store.append(AggregateRef("intake", "request", code),
-                                   [await samples.request_submitted(vault, code, requester)],
-                                   expected_sequence=0, expected_version=0)
+                await store.append(
+                    AggregateRef("intake", "request", code),
+                    [await samples.request_submitted(vault, code, requester)],
+                    expected_sequence=0,
+                    expected_version=0,
+                )
 
             # (a) throughput from a backlog
             for n in range(events):
@@ -122,8 +130,10 @@ async def run(events: int, samples_wanted: int) -> None:
                 arrivals = sorted([*mailbox.arrivals.values(), *sms_sink.arrivals.values()])
                 elapsed = arrivals[-1] - arrivals[0]
                 rate = (total - 1) / elapsed if elapsed > 0 else float("inf")
-                print(f"(a) backlog of {events} events → {total} messages (email + SMS) "
-                      f"in {elapsed:.2f} s: {rate:.0f} notifications/s")
+                print(
+                    f"(a) backlog of {events} events → {total} messages (email + SMS) "
+                    f"in {elapsed:.2f} s: {rate:.0f} notifications/s"
+                )
 
                 # (b) latency, one event at a time
                 latencies = []
@@ -137,9 +147,11 @@ async def run(events: int, samples_wanted: int) -> None:
                     latencies.append((mailbox.arrivals[code] - appended) * 1000)
                     latest_sms = max(sms_sink.arrivals.values())
                     latencies.append((latest_sms - appended) * 1000)
-                print(f"(b) event → sink latency over {samples_wanted} events "
-                      f"({len(latencies)} messages): p50 {percentile(latencies, 50):.1f} ms, "
-                      f"p99 {percentile(latencies, 99):.1f} ms, max {max(latencies):.1f} ms")
+                print(
+                    f"(b) event → sink latency over {samples_wanted} events "
+                    f"({len(latencies)} messages): p50 {percentile(latencies, 50):.1f} ms, "
+                    f"p99 {percentile(latencies, 99):.1f} ms, max {max(latencies):.1f} ms"
+                )
             finally:
                 process.stop()
         finally:
@@ -150,8 +162,10 @@ async def run(events: int, samples_wanted: int) -> None:
             smtp.stop()
         kept = len(list((base / "mail").glob("*.eml")))
         lines = (base / "sms.jsonl").read_text().count("\n")
-        print(f"sinks: {kept} .eml files, {lines} SMS requests (the acknowledgement with its tracking "
-              f"link is two parts; expected {events + samples_wanted} messages of each kind)")
+        print(
+            f"sinks: {kept} .eml files, {lines} SMS requests (the acknowledgement with its tracking "
+            f"link is two parts; expected {events + samples_wanted} messages of each kind)"
+        )
 
 
 def main() -> None:

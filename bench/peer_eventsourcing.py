@@ -71,8 +71,15 @@ class SlotTakenError(Exception):
 
 class AudienceRequest(Aggregate):
     @event("Submitted")
-    def __init__(self, tracking_code: str, requester: str, topic: str, purpose: str,
-                 participants: list[str], proposed_dates: list[str]) -> None:
+    def __init__(
+        self,
+        tracking_code: str,
+        requester: str,
+        topic: str,
+        purpose: str,
+        participants: list[str],
+        proposed_dates: list[str],
+    ) -> None:
         self.tracking_code = tracking_code
         self.requester = requester
         self.topic = topic
@@ -124,11 +131,17 @@ class RoomDay(Aggregate):
 class Audiences(Application[UUID]):
     roomday_loads = 0  # RoomDay aggregates loaded (or opened) by schedule(), for the report
 
-    def submit(self, *, requester: str, topic: str, purpose: str, participants: list[str],
-               proposed_dates: list[str]) -> UUID:
-        request = AudienceRequest(tracking_code=f"AUD-{secrets.token_hex(4).upper()}",
-                                  requester=requester, topic=topic, purpose=purpose,
-                                  participants=participants, proposed_dates=proposed_dates)
+    def submit(
+        self, *, requester: str, topic: str, purpose: str, participants: list[str], proposed_dates: list[str]
+    ) -> UUID:
+        request = AudienceRequest(
+            tracking_code=f"AUD-{secrets.token_hex(4).upper()}",
+            requester=requester,
+            topic=topic,
+            purpose=purpose,
+            participants=participants,
+            proposed_dates=proposed_dates,
+        )
         self.save(request)
         return request.id
 
@@ -178,21 +191,25 @@ def submit_and_schedule(count: int, directory: Path) -> PeerResult:
     total = WARMUP + count
     horizon = working_days(math.ceil(total / (OCCUPANCY * len(ROOMS) * len(SLOTS))) + PROPOSED)
     rng = random.Random(20260302)
-    app = Audiences(env={"PERSISTENCE_MODULE": "eventsourcing.sqlite",
-                         "SQLITE_DBNAME": str(directory / DB_FILE)})
+    app = Audiences(
+        env={"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(directory / DB_FILE)}
+    )
     submitted: list[UUID] = []
     submit_ms: list[float] = []
     schedule_ms: list[float] = []
 
     def one(number: int, timed: bool) -> None:
         start = rng.randrange(len(horizon) - PROPOSED + 1)
-        proposed = horizon[start:start + PROPOSED]
-        fallback = horizon[start + PROPOSED:] + horizon[:start]
+        proposed = horizon[start : start + PROPOSED]
+        fallback = horizon[start + PROPOSED :] + horizon[:start]
         began = time.perf_counter()
         request_id = app.submit(
-            requester=f"Dinas {number % 37:02d} Kabupaten Kubu Raya", topic="Audiensi rencana investasi",
+            requester=f"Dinas {number % 37:02d} Kabupaten Kubu Raya",
+            topic="Audiensi rencana investasi",
             purpose="Pemaparan rencana kerja sama pengembangan kawasan industri",
-            participants=[f"peserta-{number}-{k}" for k in range(3)], proposed_dates=proposed)
+            participants=[f"peserta-{number}-{k}" for k in range(3)],
+            proposed_dates=proposed,
+        )
         submitted_at = time.perf_counter()
         app.schedule(request_id, fallback)
         done = time.perf_counter()
@@ -213,8 +230,10 @@ def submit_and_schedule(count: int, directory: Path) -> PeerResult:
         verify(app, submitted)
     finally:
         app.close()
-    print(f"  RoomDay loads per schedule: {loads / count:.2f}; horizon {len(horizon)} working days, "
-          f"{total} bookings in {len(horizon) * len(ROOMS) * len(SLOTS)} slots")
+    print(
+        f"  RoomDay loads per schedule: {loads / count:.2f}; horizon {len(horizon)} working days, "
+        f"{total} bookings in {len(horizon) * len(ROOMS) * len(SLOTS)} slots"
+    )
     return PeerResult(count, seconds, count / seconds, submit_ms, schedule_ms)
 
 
@@ -232,8 +251,11 @@ def verify(app: Audiences, request_ids: list[UUID]) -> None:
         room_day: RoomDay = app.repository.get(RoomDay.create_id(request.room, request.day))
         if room_day.bookings.get(request.slot) != request_id:
             raise RuntimeError(f"{key} is booked for {room_day.bookings.get(request.slot)}, not {request_id}")
-    booked = {(r, d, s) for r, d in {(k[0], k[1]) for k in held}
-              for s in app.repository.get(RoomDay.create_id(r, d)).bookings}
+    booked = {
+        (r, d, s)
+        for r, d in {(k[0], k[1]) for k in held}
+        for s in app.repository.get(RoomDay.create_id(r, d)).bookings
+    }
     if booked != set(held):
         raise RuntimeError(f"RoomDays hold {len(booked)} bookings for {len(held)} scheduled requests")
 
@@ -245,7 +267,8 @@ def sqlite_durability(db_file: Path) -> str:
     try:
         journal = connection.execute("PRAGMA journal_mode").fetchone()[0]
         synchronous = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}[
-            connection.execute("PRAGMA synchronous").fetchone()[0]]
+            connection.execute("PRAGMA synchronous").fetchone()[0]
+        ]
     finally:
         connection.close()
     return f"SQLite {sqlite3.sqlite_version}, journal_mode={journal}, synchronous={synchronous}"
@@ -256,16 +279,20 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="serambi-peer-") as tmp:
-        print(f"eventsourcing peer: {args.requests} requests submitted and scheduled (after {WARMUP} "
-              "warm-up), one thread")
+        print(
+            f"eventsourcing peer: {args.requests} requests submitted and scheduled (after {WARMUP} "
+            "warm-up), one thread"
+        )
         result = submit_and_schedule(args.requests, Path(tmp))
         print(f"  {sqlite_durability(Path(tmp) / DB_FILE)}")
     print(f"  rate     {result.rate:>8.0f} requests/s (submitted and scheduled) in {result.seconds:.2f} s")
     print(f"  submit   {summary(result.submit_ms)}")
     print(f"  schedule {summary(result.schedule_ms)}")
     both = [a + b for a, b in zip(result.submit_ms, result.schedule_ms, strict=True)]
-    print(f"  both     p50 {percentile(both, 50):.2f} ms, p99 {percentile(both, 99):.2f} ms, "
-          f"mean {statistics.fmean(both):.2f} ms")
+    print(
+        f"  both     p50 {percentile(both, 50):.2f} ms, p99 {percentile(both, 99):.2f} ms, "
+        f"mean {statistics.fmean(both):.2f} ms"
+    )
     print("  check    every request scheduled, every slot held once: ok")
 
 

@@ -68,11 +68,21 @@ class NoTimers:
 
 def request(code: str, now: datetime, topic: Sealed = SEALED) -> RequestSubmitted:
     return RequestSubmitted(
-        tracking_code=code, channel=IntakeChannel.ONLINE,
-        requester=Requester(name=SEALED, position="Kepala Dinas", institution="Dinas Koperasi",
-                            institution_type=InstitutionType.LOCAL_GOVERNMENT, email=SEALED),
-        topic=topic, purpose=SEALED, participants=6, submitted_at=now,
-        answer_due_at=CALENDAR.add_working_days(now, 3), access_token_sha256="0" * 64,
+        tracking_code=code,
+        channel=IntakeChannel.ONLINE,
+        requester=Requester(
+            name=SEALED,
+            position="Kepala Dinas",
+            institution="Dinas Koperasi",
+            institution_type=InstitutionType.LOCAL_GOVERNMENT,
+            email=SEALED,
+        ),
+        topic=topic,
+        purpose=SEALED,
+        participants=6,
+        submitted_at=now,
+        answer_due_at=CALENDAR.add_working_days(now, 3),
+        access_token_sha256="0" * 64,
     )
 
 
@@ -101,9 +111,14 @@ async def in_process(nats_url: str, mongo_url: str, existing: int, decisions: in
     requester = await vault.new_subject()  # each letter is sealed under the requester's key
     topic = await vault.seal(requester, "Koordinasi program hilirisasi lada")
     ctx = Context(
-        store=JetStreamEventStore(nc, "/serambi/scheduling"), catalog=Catalog(fetch),
-        bookings=queries.MongoBookingSource(db), letters=LetterStore(db, "bench-secret", vault),
-        timers=NoTimers(), open_audiences=no_open, calendar=CALENDAR, policy=SlaPolicy(),
+        store=JetStreamEventStore(nc, "/serambi/scheduling"),
+        catalog=Catalog(fetch),
+        bookings=queries.MongoBookingSource(db),
+        letters=LetterStore(db, "bench-secret", vault),
+        timers=NoTimers(),
+        open_audiences=no_open,
+        calendar=CALENDAR,
+        policy=SlaPolicy(),
         rules=Rules(horizon_days=HORIZON),
         vault=vault,  # reveals each letter's topic and seals the letter
     )
@@ -126,12 +141,15 @@ async def in_process(nats_url: str, mongo_url: str, existing: int, decisions: in
         if n % 50 == 49:
             position = await project_new(nc, db, handlers, position)
     position = await project_new(nc, db, handlers, position)
-    print(f"setup: {existing} audiences booked over {HORIZON} working days, "
-          f"{RESOURCES} rooms x {RESOURCES} hosts, in {started.seconds:.1f} s")
+    print(
+        f"setup: {existing} audiences booked over {HORIZON} working days, "
+        f"{RESOURCES} rooms x {RESOURCES} hosts, in {started.seconds:.1f} s"
+    )
 
     # (a) the rule alone, over an in-memory view of every booking
     view: BusyView = await ctx.bookings.busy(
-        [(now + timedelta(days=d)).date() for d in range(HORIZON * 2 + 14)])
+        [(now + timedelta(days=d)).date() for d in range(HORIZON * 2 + 14)]
+    )
     booked = sum(len(v) for v in view.intervals.values()) // 2
     rooms, hosts = list(ctx.catalog.rooms.values()), list(ctx.catalog.hosts.values())
     timer = Stopwatch()
@@ -139,8 +157,10 @@ async def in_process(nats_url: str, mongo_url: str, existing: int, decisions: in
     while timer.seconds < 2.0:
         find_slot(Request(6), rooms, hosts, view, CALENDAR, ctx.rules, now)
         searches += 1
-    print(f"(a) earliest-slot search over {booked} bookings: {searches / timer.seconds:,.0f} searches/s "
-          f"({timer.seconds / searches * 1e6:.0f} µs each)")
+    print(
+        f"(a) earliest-slot search over {booked} bookings: {searches / timer.seconds:,.0f} searches/s "
+        f"({timer.seconds / searches * 1e6:.0f} µs each)"
+    )
 
     # (b) full decisions, sequential then 8 at a time
     latencies = []
@@ -157,7 +177,7 @@ async def in_process(nats_url: str, mongo_url: str, existing: int, decisions: in
     timer = Stopwatch()
     codes = [f"PAR-{n:05d}" for n in range(decisions)]
     for chunk in range(0, decisions, 8):
-        results = await asyncio.gather(*(decide(code) for code in codes[chunk:chunk + 8]))
+        results = await asyncio.gather(*(decide(code) for code in codes[chunk : chunk + 8]))
         assert set(results) == {Status.SCHEDULED}
         if chunk % 40 == 32:
             position = await project_new(nc, db, handlers, position)
@@ -182,8 +202,12 @@ async def latency(stack_env: dict[str, str], count: int, rate: float, prefix: st
     sent: dict[str, float] = {}
     for n in range(count):
         code = f"{prefix}-{n:05d}"
-        await store.append(AggregateRef("intake", "request", code), [request(code, datetime.now(UTC))],
-                           expected_sequence=0, expected_version=0)
+        await store.append(
+            AggregateRef("intake", "request", code),
+            [request(code, datetime.now(UTC))],
+            expected_sequence=0,
+            expected_version=0,
+        )
         sent[code] = time.perf_counter()
         await asyncio.sleep(1 / rate)
     try:
@@ -193,8 +217,10 @@ async def latency(stack_env: dict[str, str], count: int, rate: float, prefix: st
     await subscription.unsubscribe()
     await nc.drain()
     samples = [(arrived[c] - sent[c]) * 1000 for c in sent if c in arrived]
-    print(f"(c) RequestSubmitted → AudienceScheduled via the service process at {rate:g}/s, "
-          f"{len(samples)}/{count}: {summary(samples)}, max {max(samples):.1f} ms")
+    print(
+        f"(c) RequestSubmitted → AudienceScheduled via the service process at {rate:g}/s, "
+        f"{len(samples)}/{count}: {summary(samples)}, max {max(samples):.1f} ms"
+    )
     if len(samples) < count:
         print("    some requests were not scheduled within 30 s", file=sys.stderr)
     assert percentile(samples, 50) > 0
@@ -203,12 +229,17 @@ async def latency(stack_env: dict[str, str], count: int, rate: float, prefix: st
 def run_service(servers_, base: Path) -> localstack.ManagedProcess:
     port = localstack.free_port()
     env = {
-        "SERAMBI_NATS_URL": servers_.nats_url, "SERAMBI_MONGO_URL": servers_.mongo_url,
-        "SERAMBI_ENVIRONMENT": "test", "SERAMBI_LOG_LEVEL": "WARNING", "SERAMBI_HTTP_PORT": str(port),
-        "SERAMBI_HORIZON_WORKING_DAYS": str(HORIZON), "SERAMBI_SEED_RESOURCES": "false",
+        "SERAMBI_NATS_URL": servers_.nats_url,
+        "SERAMBI_MONGO_URL": servers_.mongo_url,
+        "SERAMBI_ENVIRONMENT": "test",
+        "SERAMBI_LOG_LEVEL": "WARNING",
+        "SERAMBI_HTTP_PORT": str(port),
+        "SERAMBI_HORIZON_WORKING_DAYS": str(HORIZON),
+        "SERAMBI_SEED_RESOURCES": "false",
     }
-    process = localstack.ManagedProcess("scheduling", [sys.executable, "-m", "serambi_scheduling"],
-                                        port, base / "scheduling.log", env=env)
+    process = localstack.ManagedProcess(
+        "scheduling", [sys.executable, "-m", "serambi_scheduling"], port, base / "scheduling.log", env=env
+    )
     return process.start(ready_timeout=30)
 
 

@@ -74,8 +74,11 @@ async def main(quick: bool) -> None:
             with recording_into(Dropping()):
                 recording.append(await per_request_us(client, count))
     print(f"{count} requests x {rounds} rounds, median µs per request:")
-    for name, value in (("baseline (no tracer)", baseline), ("tracing off", statistics.median(off)),
-                        ("recording", statistics.median(recording))):
+    for name, value in (
+        ("baseline (no tracer)", baseline),
+        ("tracing off", statistics.median(off)),
+        ("recording", statistics.median(recording)),
+    ):
         print(f"  {name:22} {value:8.1f} µs   ratio {value / baseline:.2f}")
 
 

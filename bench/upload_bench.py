@@ -68,8 +68,10 @@ async def upload_body(document_bytes: int) -> AsyncIterator[bytes]:
     for name, value in request_form(DEMO_REQUEST).items():
         for item in value if isinstance(value, list) else [value]:
             yield _part(name) + str(item).encode() + b"\r\n"
-    for name, filename, media, magic in (("request_letter", "surat.pdf", "application/pdf", SAMPLE_PDF),
-                                         ("identity_document", "ktp.png", "image/png", SAMPLE_PNG)):
+    for name, filename, media, magic in (
+        ("request_letter", "surat.pdf", "application/pdf", SAMPLE_PDF),
+        ("identity_document", "ktp.png", "image/png", SAMPLE_PNG),
+    ):
         yield _part(name, filename, media)
         async for chunk in _document(magic, document_bytes):
             yield chunk
@@ -101,10 +103,16 @@ async def uploads(url: str, clients: int, document_bytes: int | None) -> Counter
     """``clients`` forms at once: both documents ``document_bytes`` long, or (None) many parts."""
     headers = {"content-type": f"multipart/form-data; boundary={BOUNDARY}"}
     async with httpx.AsyncClient(base_url=url, timeout=120) as client:
-        answers = await asyncio.gather(*(
-            client.post("/api/v1/requests", headers=headers, content=many_parts_body()
-                        if document_bytes is None else upload_body(document_bytes))
-            for _ in range(clients)))
+        answers = await asyncio.gather(
+            *(
+                client.post(
+                    "/api/v1/requests",
+                    headers=headers,
+                    content=many_parts_body() if document_bytes is None else upload_body(document_bytes),
+                )
+                for _ in range(clients)
+            )
+        )
     return Counter(answer.status_code for answer in answers)
 
 
@@ -112,11 +120,19 @@ async def main(clients: int) -> int:
     with servers() as urls, tempfile.TemporaryDirectory() as logs:
         port = localstack.free_port()
         intake = localstack.ManagedProcess(
-            "intake", [sys.executable, "-m", "serambi_intake"], port, Path(logs) / "intake.log",
-            env={"SERAMBI_NATS_URL": urls.nats_url, "SERAMBI_MONGO_URL": urls.mongo_url,
-                 "SERAMBI_HTTP_PORT": str(port), "SERAMBI_LOG_LEVEL": "WARNING",
-                 "SERAMBI_ENVIRONMENT": "test", "SERAMBI_RATE_LIMITS": '{"submissions": 100000}',
-                 "PATH": os.environ["PATH"]},
+            "intake",
+            [sys.executable, "-m", "serambi_intake"],
+            port,
+            Path(logs) / "intake.log",
+            env={
+                "SERAMBI_NATS_URL": urls.nats_url,
+                "SERAMBI_MONGO_URL": urls.mongo_url,
+                "SERAMBI_HTTP_PORT": str(port),
+                "SERAMBI_LOG_LEVEL": "WARNING",
+                "SERAMBI_ENVIRONMENT": "test",
+                "SERAMBI_RATE_LIMITS": '{"submissions": 100000}',
+                "PATH": os.environ["PATH"],
+            },
         ).start(ready_timeout=30)
         url = f"http://127.0.0.1:{port}"
         try:
@@ -147,15 +163,20 @@ async def main(clients: int) -> int:
     ):
         ratio = peak / idle
         ok = ok and ratio <= GOAL
-        print(f"{label:<58} answers {dict(answers)}  peak RSS {peak:.0f} MiB  "
-              f"ratio {ratio:.2f} (goal ≤ {GOAL}) {'meets' if ratio <= GOAL else 'ABOVE'}")
-    print(f"the {clients} accepted uploads took {stored_in:.1f} s "
-          f"({clients * 2 * DOCUMENT_BYTES / stored_in / 1e6:.0f} MB/s of documents)")
+        print(
+            f"{label:<58} answers {dict(answers)}  peak RSS {peak:.0f} MiB  "
+            f"ratio {ratio:.2f} (goal ≤ {GOAL}) {'meets' if ratio <= GOAL else 'ABOVE'}"
+        )
+    print(
+        f"the {clients} accepted uploads took {stored_in:.1f} s "
+        f"({clients * 2 * DOCUMENT_BYTES / stored_in / 1e6:.0f} MB/s of documents)"
+    )
     return 0 if ok else 1
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--clients", type=int, default=16)
     sys.exit(asyncio.run(main(parser.parse_args().clients)))

@@ -53,8 +53,9 @@ def tracking_session(web: str, code: str, token: str) -> httpx.Cookies:
         return client.cookies
 
 
-async def run(web: str, intake: str, code: str, token: str, cookies: httpx.Cookies,
-              rounds: int, clients: int) -> dict[str, list[float]]:
+async def run(
+    web: str, intake: str, code: str, token: str, cookies: httpx.Cookies, rounds: int, clients: int
+) -> dict[str, list[float]]:
     """The clients are aiohttp sessions: the load generator shares the machine's two cores with
     the stack, and an aiohttp GET costs a tenth of httpx's CPU (docs/performance.md)."""
     cookie = "; ".join(f"{name}={value}" for name, value in cookies.items())
@@ -68,8 +69,9 @@ async def run(web: str, intake: str, code: str, token: str, cookies: httpx.Cooki
 
     async def client_loop() -> None:
         connector = aiohttp.TCPConnector(limit=4)
-        async with aiohttp.ClientSession(connector=connector, headers={"Cookie": cookie},
-                                         timeout=aiohttp.ClientTimeout(total=10)) as client:
+        async with aiohttp.ClientSession(
+            connector=connector, headers={"Cookie": cookie}, timeout=aiohttp.ClientTimeout(total=10)
+        ) as client:
             for _ in range(rounds):
                 for name, (url, headers) in targets.items():
                     started = time.perf_counter()
@@ -89,8 +91,10 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=50)
     parser.add_argument("--clients", type=int, default=20)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="serambi-web-bench-") as tmp, \
-            local_stack(Path(tmp), ("intake", "scheduling", "complaints", "web")) as stack:
+    with (
+        tempfile.TemporaryDirectory(prefix="serambi-web-bench-") as tmp,
+        local_stack(Path(tmp), ("intake", "scheduling", "complaints", "web")) as stack,
+    ):
         web, intake = stack.url("web"), stack.url("intake")
         submitted = submit_request(intake, DEMO_REQUEST)
         submitted.raise_for_status()
@@ -107,13 +111,17 @@ def main() -> int:
         after = rss_mb(pid)
     print(f"portal pages, {args.clients} concurrent clients × {args.rounds} rounds (one GET of each a round)")
     for name, samples in latencies.items():
-        print(f"  {name:<32} p50 {percentile(samples, 50):7.1f} ms   p99 {percentile(samples, 99):7.1f} ms"
-              f"   ({len(samples)} requests)")
+        print(
+            f"  {name:<32} p50 {percentile(samples, 50):7.1f} ms   p99 {percentile(samples, 99):7.1f} ms"
+            f"   ({len(samples)} requests)"
+        )
     print(f"  web RSS: {before:.0f} MB after warm-up, {after:.0f} MB after the run")
     requests = args.rounds * args.clients  # of each page
-    print(f"  CPU per round: web {web_cpu / requests:.1f} ms for its 3 pages, intake "
-          f"{intake_cpu / requests:.1f} ms for its 2 GETs (the tracking page's and the direct one), "
-          f"the bench's clients {client_cpu / requests:.1f} ms for their 4")
+    print(
+        f"  CPU per round: web {web_cpu / requests:.1f} ms for its 3 pages, intake "
+        f"{intake_cpu / requests:.1f} ms for its 2 GETs (the tracking page's and the direct one), "
+        f"the bench's clients {client_cpu / requests:.1f} ms for their 4"
+    )
     p99 = percentile(latencies["tracking (/lacak/audiensi/…)"], 99)
     verdict = "meets" if p99 <= GOAL_MS else "ABOVE"
     print(f"tracking page p99 {p99:.1f} ms (goal ≤ {GOAL_MS:.0f} ms) {verdict}")

@@ -31,13 +31,10 @@ class Sealed(Value):
     in streams, read models and replays — is unreadable (crypto-shredding).
     """
 
-    model_config = ConfigDict(
-        frozen=True, extra="ignore", json_schema_extra={"x-personal-data": True}
-    )
+    model_config = ConfigDict(frozen=True, extra="ignore", json_schema_extra={"x-personal-data": True})
     key: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$", description="the data subject's key id")
     nonce: str = Field(pattern=r"^[A-Za-z0-9_-]{16}$", description="base64url, 12 bytes")
-    data: str = Field(max_length=SEALED_DATA_MAX_CHARS, pattern=r"^[A-Za-z0-9_-]+$",
-                      description="base64url")
+    data: str = Field(max_length=SEALED_DATA_MAX_CHARS, pattern=r"^[A-Za-z0-9_-]+$", description="base64url")
 
 
 #: A person's name, email address, phone number (E.164) or ID number (NIK): always sealed.

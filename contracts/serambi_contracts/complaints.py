@@ -95,8 +95,8 @@ class ComplaintReceived(Event):
     triage_due_at: datetime | None = Field(
         default=None,
         description="without a tier: the deadline of the triage clock (SLA clock 'triage', counted "
-                    "from received_at) that classification stops; None on complaints received "
-                    "before triage clocks existed",
+        "from received_at) that classification stops; None on complaints received "
+        "before triage clocks existed",
     )
     recorded_by: OfficerId | None = Field(default=None, description="officer id; None: online")
     access_token_sha256: str = Field(
@@ -104,7 +104,8 @@ class ComplaintReceived(Event):
         description="SHA-256 of the complainant's 256-bit random access token (never the token)",
     )
     external_ref: str | None = Field(
-        default=None, pattern=r"^[A-Za-z0-9_.:/-]{1,64}$",
+        default=None,
+        pattern=r"^[A-Za-z0-9_.:/-]{1,64}$",
         description="the complaint's id in SP4N-LAPOR! (channel sp4n_lapor)",
     )
     access_token: PersonalData | None = Field(
@@ -112,14 +113,15 @@ class ComplaintReceived(Event):
         description="the access token, sealed: the notifier puts it in the tracking link it sends",
     )
     attachments: list[DocumentRef] = Field(
-        default_factory=list, max_length=5,
+        default_factory=list,
+        max_length=5,
         description="photos (JPEG, PNG) and PDFs sent with the complaint, stored by complaints",
     )
     email_thread: PersonalData | None = Field(
         default=None,
         description="channel email: the complainant's message as a thread, sealed (a Message-ID "
-                    "names the sender's domain): the Message-IDs of its References, then its own, "
-                    "space-separated; the notifier answers in that thread (In-Reply-To, References)",
+        "names the sender's domain): the Message-IDs of its References, then its own, "
+        "space-separated; the notifier answers in that thread (In-Reply-To, References)",
     )
 
 
@@ -240,26 +242,29 @@ class ComplaintNoteAdded(Event):
     source: NoteSource
     channel: ComplaintChannel | None = Field(default=None, description="the channel it came by")
     recorded_by: OfficerId | None = Field(
-        default=None, description="officer id, or the channel's intake ('email', 'whatsapp')",
+        default=None,
+        description="officer id, or the channel's intake ('email', 'whatsapp')",
     )
     text: PersonalData
     message_key: str | None = Field(
-        default=None, pattern=r"^[0-9a-f]{32,64}$",
+        default=None,
+        pattern=r"^[0-9a-f]{32,64}$",
         description="a hash of the channel's message id: one message is noted once",
     )
     attachments: list[DocumentRef] = Field(
-        default_factory=list, max_length=5,
+        default_factory=list,
+        max_length=5,
         description="files that came with it (stored by complaints, like the complaint's own)",
     )
     sender: PersonalData | None = Field(
         default=None,
         description="the address it came from (e-mail), sealed: under the complainant's key when it "
-                    "is theirs, else under a key of its own that erasing either person finds",
+        "is theirs, else under a key of its own that erasing either person finds",
     )
     after_close: bool = Field(
         default=False,
         description="the complaint was closed when it arrived: kept and flagged for officers (a "
-                    "dispute goes through the tracking page)",
+        "dispute goes through the tracking page)",
     )
 
 
@@ -289,14 +294,15 @@ class ComplaintReplyFailed(Event):
     cause_event_id: str = Field(
         pattern=r"^[A-Za-z0-9_.:-]{1,128}$",
         description="the id of the event replied to (its ComplaintReceived or ComplaintAnswered): "
-                    "one failure per reply",
+        "one failure per reply",
     )
     failed_at: datetime
     reason: ReplyFailure
     attempts: int = Field(ge=0, le=1000, description="sending attempts made (0: none could be)")
     error_code: int | None = Field(default=None, description="the channel's error code, if it gave one")
     answer: PersonalData | None = Field(
-        default=None, description="reply answer: the answer, sealed, for the notifier's SMS",
+        default=None,
+        description="reply answer: the answer, sealed, for the notifier's SMS",
     )
 
 

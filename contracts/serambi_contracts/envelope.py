@@ -105,15 +105,11 @@ def encode_headers(envelope: Envelope) -> dict[str, str]:
         "dataschema": envelope.dataschema,
         "correlationid": envelope.correlationid,
         "causationid": envelope.causationid,
-        "aggregateversion": (
-            None if envelope.aggregateversion is None else str(envelope.aggregateversion)
-        ),
+        "aggregateversion": (None if envelope.aggregateversion is None else str(envelope.aggregateversion)),
         **envelope.extensions,
     }
     return {
-        HEADER_PREFIX + name: _encode_value(value)
-        for name, value in attributes.items()
-        if value is not None
+        HEADER_PREFIX + name: _encode_value(value) for name, value in attributes.items() if value is not None
     }
 
 
@@ -129,9 +125,7 @@ def decode_headers(headers: Mapping[str, str] | None) -> Envelope:
     if missing:
         raise EnvelopeError(f"missing required CloudEvents attribute(s): {', '.join(missing)}")
     if attributes["specversion"] != SPEC_VERSION:
-        raise EnvelopeError(
-            f"ce-specversion: {attributes['specversion']!r} is not supported (expected 1.0)"
-        )
+        raise EnvelopeError(f"ce-specversion: {attributes['specversion']!r} is not supported (expected 1.0)")
     if "time" not in attributes:
         raise EnvelopeError("ce-time: required by Serambi's contracts")
     extensions = {k: v for k, v in attributes.items() if k not in KNOWN}

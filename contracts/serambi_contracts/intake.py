@@ -52,11 +52,11 @@ class RequestSubmitted(Event):
     requester: Requester
     topic: PersonalData = Field(
         description="the meeting's subject as the requester typed it (at most 300 characters), "
-                    "sealed under their data key (requester.name's key)",
+        "sealed under their data key (requester.name's key)",
     )
     purpose: PersonalData = Field(
         description="the purpose as the requester typed it (at most 5,000 characters), sealed "
-                    "under their data key",
+        "under their data key",
     )
     participants: int = Field(ge=1, le=500)
     proposed_dates: list[date] = Field(default_factory=list, max_length=10)
@@ -98,12 +98,14 @@ class RequestWithdrawn(Event):
     tracking_code: AggregateId
     withdrawn_at: datetime
     reason: str | None = Field(
-        default=None, max_length=1000,
+        default=None,
+        max_length=1000,
         description="no longer filled: the reason in clear, as events recorded before "
-                    "reason_sealed carried it",
+        "reason_sealed carried it",
     )
     reason_sealed: PersonalData | None = Field(
-        default=None, description="the requester's reason, sealed under their data key",
+        default=None,
+        description="the requester's reason, sealed under their data key",
     )
 
 

@@ -49,10 +49,12 @@ def failure_category(reason: str | None) -> FailureCategory:
     text = (reason or "").strip().lower()
     if text in FailureCategory.__members__.values():
         return FailureCategory(text)
-    for prefix, category in (("recipient erased", FailureCategory.RECIPIENT_ERASED),
-                             ("invalid ", FailureCategory.INVALID_ADDRESS),
-                             ("gave up", FailureCategory.GAVE_UP),
-                             ("no longer planned", FailureCategory.NOT_PLANNED)):
+    for prefix, category in (
+        ("recipient erased", FailureCategory.RECIPIENT_ERASED),
+        ("invalid ", FailureCategory.INVALID_ADDRESS),
+        ("gave up", FailureCategory.GAVE_UP),
+        ("no longer planned", FailureCategory.NOT_PLANNED),
+    ):
         if text.startswith(prefix):
             return category
     return FailureCategory.REFUSED if text else FailureCategory.OTHER
@@ -101,9 +103,7 @@ class _DeliveryV1(Event):
     recipient_kind: RecipientKind
     recipient_role: ShortText = Field(description="requester, complainant, supervisor, …")
     recipient_masked: str = Field(max_length=300, description="masked address; never the clear one")
-    recipient_hash: str = Field(
-        pattern=r"^[0-9a-f]{64}$", description="keyed hash of the normalised address"
-    )
+    recipient_hash: str = Field(pattern=r"^[0-9a-f]{64}$", description="keyed hash of the normalised address")
     attempts: int = Field(ge=0)
 
     @classmethod
@@ -135,5 +135,6 @@ class NotificationFailedV1(_DeliveryV1):
 
     def upcast(self) -> NotificationFailed:
         common = self._common()
-        return NotificationFailed(**{k: v for k, v in common.items() if k != "reason"},
-                                  category=failure_category(self.reason))
+        return NotificationFailed(
+            **{k: v for k, v in common.items() if k != "reason"}, category=failure_category(self.reason)
+        )

@@ -177,11 +177,13 @@ class AudienceRequested(_Scheduling):
     submitted_at: datetime
     answer_due_at: datetime
     received_at: datetime | None = Field(
-        default=None, description="when the bureau received a request recorded later at the desk: "
+        default=None,
+        description="when the bureau received a request recorded later at the desk: "
         "the answer clock started then (absent: at submitted_at)",
     )
     channel: IntakeChannel | None = Field(
-        default=None, description="how the request reached the bureau (intake's RequestSubmitted "
+        default=None,
+        description="how the request reached the bureau (intake's RequestSubmitted "
         "channel: online, desk, letter); absent on audiences opened before it was recorded",
     )
 
@@ -266,12 +268,14 @@ class AudienceHeld(_Scheduling):
     held_at: datetime
     recorded_by: ShortText
     notes: str | None = Field(
-        default=None, max_length=2000,
+        default=None,
+        max_length=2000,
         description="no longer filled: the notes in clear, as events recorded before "
-                    "notes_sealed carried them",
+        "notes_sealed carried them",
     )
     notes_sealed: PersonalData | None = Field(
-        default=None, description="the officer's notes on the meeting, sealed under the requester's data key",
+        default=None,
+        description="the officer's notes on the meeting, sealed under the requester's data key",
     )
 
 
@@ -285,12 +289,14 @@ class AudienceNoShow(_Scheduling):
     starts_at: datetime = Field(description="the start of the slot the requester missed")
     recorded_by: ShortText
     notes: str | None = Field(
-        default=None, max_length=2000,
+        default=None,
+        max_length=2000,
         description="no longer filled: the notes in clear, as events recorded before "
-                    "notes_sealed carried them",
+        "notes_sealed carried them",
     )
     notes_sealed: PersonalData | None = Field(
-        default=None, description="the officer's notes, sealed under the requester's data key",
+        default=None,
+        description="the officer's notes, sealed under the requester's data key",
     )
 
 
@@ -306,7 +312,8 @@ class AudienceCancelled(_Scheduling):
     cancelled_by: ShortText
     withdrawn: bool = False
     reason_sealed: PersonalData | None = Field(
-        default=None, description="the officer's reason, sealed under the requester's data key",
+        default=None,
+        description="the officer's reason, sealed under the requester's data key",
     )
 
 
@@ -430,7 +437,8 @@ class AudienceRequestedV1(_Scheduling):
     submitted_at: datetime
     answer_due_at: datetime
     received_at: datetime | None = Field(
-        default=None, description="when the bureau received a request recorded later at the desk: "
+        default=None,
+        description="when the bureau received a request recorded later at the desk: "
         "the answer clock started then (absent: at submitted_at)",
     )
 

@@ -91,10 +91,12 @@ class SurveyInvited(Event):
     case_code: AggregateId = Field(description="the request's or the complaint's tracking code")
     service: SurveyService
     invited_at: datetime
-    token_hmac: str = Field(pattern=r"^[0-9a-f]{64}$",
-                            description="HMAC-SHA-256 of the 256-bit random survey token under a key "
-                                        "derived from the PII master key (not a plain hash: a link "
-                                        "holder cannot find the case with it)")
+    token_hmac: str = Field(
+        pattern=r"^[0-9a-f]{64}$",
+        description="HMAC-SHA-256 of the 256-bit random survey token under a key "
+        "derived from the PII master key (not a plain hash: a link "
+        "holder cannot find the case with it)",
+    )
     token: PersonalData = Field(description="the survey token, sealed: the notifier's link holds it")
 
 
@@ -111,8 +113,9 @@ class SurveyAnswered(Event):
     answered_on: date = Field(description="the day (WIB) it was answered; the period follows from it")
     scores: SurveyScores
     profile: RespondentProfile = Field(default_factory=RespondentProfile)
-    suggestion: str | None = Field(default=None, max_length=2000,
-                                   description="saran, scrubbed of personal data")
+    suggestion: str | None = Field(
+        default=None, max_length=2000, description="saran, scrubbed of personal data"
+    )
 
 
 SURVEY_EVENTS: tuple[type[Event], ...] = (SurveyInvited, SurveyAnswered)

@@ -21,8 +21,15 @@ from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 from serambi_ops.stack import LocalStack, local_stack, oidc_provider
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 SHOTS = Path(os.environ.get("SERAMBI_SHOTS", "/tmp/web-shots"))  # noqa: S108 — screenshots to look at
 PHONE = {"width": 360, "height": 780}
 SAMPLE_PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -81,10 +88,14 @@ def page(context: BrowserContext) -> Page:
 def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Documents on disk for the file inputs."""
     directory = tmp_path_factory.mktemp("files")
-    made = {"letter": ("surat-permohonan.pdf", SAMPLE_PDF), "id": ("ktp.png", SAMPLE_PNG),
-            "photo": ("foto-loket.png", SAMPLE_PNG), "text": ("catatan.pdf", b"bukan pdf sungguhan"),
-            "largest": ("surat-10mb.pdf", SAMPLE_PDF + b"0" * (10_000_000 - len(SAMPLE_PDF))),
-            "too_large": ("surat-besar.pdf", SAMPLE_PDF + b"0" * 10_000_001)}
+    made = {
+        "letter": ("surat-permohonan.pdf", SAMPLE_PDF),
+        "id": ("ktp.png", SAMPLE_PNG),
+        "photo": ("foto-loket.png", SAMPLE_PNG),
+        "text": ("catatan.pdf", b"bukan pdf sungguhan"),
+        "largest": ("surat-10mb.pdf", SAMPLE_PDF + b"0" * (10_000_000 - len(SAMPLE_PDF))),
+        "too_large": ("surat-besar.pdf", SAMPLE_PDF + b"0" * 10_000_001),
+    }
     paths = {}
     for key, (name, data) in made.items():
         paths[key] = directory / name

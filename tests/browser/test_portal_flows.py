@@ -16,7 +16,9 @@ from serambi_kit.auth import issue_dev_token
 from serambi_kit.settings import ServiceSettings
 
 
-def fill_request(page: Page, files: dict, *, email: str = "siti.aminah@example.go.id", phone: str = "") -> None:
+def fill_request(
+    page: Page, files: dict, *, email: str = "siti.aminah@example.go.id", phone: str = ""
+) -> None:
     page.get_by_label("Nama lengkap").fill("Siti Aminah")
     page.get_by_label("Jabatan").fill("Sekretaris Dinas")
     page.get_by_label("Nama instansi atau lembaga").fill("Dinas Perindustrian Kota Singkawang")
@@ -64,7 +66,8 @@ def officer(role: str) -> dict[str, str]:
 
 
 def test_a_request_sent_with_two_files_is_followed_from_the_emailed_link_until_it_is_scheduled(
-        stack, web, page, files, browser):
+    stack, web, page, files, browser
+):
     page.goto(f"{web}/audiensi")
     fill_request(page, files)
     for number, day in enumerate(proposable_days(), start=1):
@@ -123,7 +126,9 @@ def test_a_request_sent_with_two_files_is_followed_from_the_emailed_link_until_i
     assert token not in (stack.base / "logs" / "web.log").read_text()
 
 
-def test_an_anonymous_complaint_with_a_photo_is_tracked_answered_and_disputed_from_the_page(stack, web, page, files):
+def test_an_anonymous_complaint_with_a_photo_is_tracked_answered_and_disputed_from_the_page(
+    stack, web, page, files
+):
     page.goto(f"{web}/pengaduan")
     page.get_by_label("Anonim").check()
     page.get_by_label("Ringkasan").fill("Antrean loket terlalu lama")
@@ -142,9 +147,11 @@ def test_an_anonymous_complaint_with_a_photo_is_tracked_answered_and_disputed_fr
     shot(page, "lacak-pengaduan-diterima")
 
     api = stack.url("complaints") + f"/api/v1/officer/complaints/{code}"
-    for action, role, body in (("classify", "complaint_officer", {"tier": "normatif"}),
-                               ("assign", "complaint_officer", {"team": "Tim Pengelola Pengaduan"}),
-                               ("answer", "complaint_team", {"answer": "Loket kini dibuka pukul 07.30."})):
+    for action, role, body in (
+        ("classify", "complaint_officer", {"tier": "normatif"}),
+        ("assign", "complaint_officer", {"team": "Tim Pengelola Pengaduan"}),
+        ("answer", "complaint_team", {"answer": "Loket kini dibuka pukul 07.30."}),
+    ):
         response = httpx.post(f"{api}/{action}", json=body, headers=officer(role), timeout=10)
         assert response.status_code == 200, response.text
     wait_for_text(page, "#status", "Sudah dijawab")
@@ -205,7 +212,9 @@ def texted_link(stack, number: str, code: str, timeout: float = 20.0) -> str:
     raise AssertionError(f"no SMS to {number} with a link to audiensi/{code} in {log}")
 
 
-def test_a_request_with_only_a_phone_number_is_opened_from_the_link_in_its_sms(stack, web, page, files, browser):
+def test_a_request_with_only_a_phone_number_is_opened_from_the_link_in_its_sms(
+    stack, web, page, files, browser
+):
     page.goto(f"{web}/audiensi")
     fill_request(page, files, email="", phone="0813 4567 8901")
     page.get_by_role("button", name="Kirim permohonan").click()

@@ -30,9 +30,14 @@ def test_the_request_form_names_each_wrong_field_in_indonesian_and_keeps_what_wa
     summary = page.locator(".ringkasan-galat")
     expect(summary).to_be_visible()
     expect(summary).to_be_focused()
-    for field, words in (("requester_position", "Jabatan wajib diisi"), ("identity_number", "16 angka"),
-                         ("phone", "nomor HP Indonesia"), ("participants", "1 sampai 500"),
-                         ("institution_type", "Pilih jenis instansi"), ("topic", "Topik wajib diisi")):
+    for field, words in (
+        ("requester_position", "Jabatan wajib diisi"),
+        ("identity_number", "16 angka"),
+        ("phone", "nomor HP Indonesia"),
+        ("participants", "1 sampai 500"),
+        ("institution_type", "Pilih jenis instansi"),
+        ("topic", "Topik wajib diisi"),
+    ):
         expect(page.locator(f"#{field}-galat")).to_contain_text(words)
         expect(page.locator(f"#{field}")).to_have_attribute("aria-invalid", "true")
     expect(page.get_by_label("Nama lengkap")).to_have_value("Siti Aminah")
@@ -63,7 +68,9 @@ def test_the_request_form_warns_about_a_file_too_large_before_sending_it(web, pa
     described = page.locator("#request_letter").get_attribute("aria-describedby") or ""
     assert "request_letter-periksa" in described.split() and "request_letter-petunjuk" in described.split()
     page.get_by_label("Surat permohonan fasilitasi rapat/audiensi").set_input_files(files["letter"])
-    assert "request_letter-periksa" not in (page.locator("#request_letter").get_attribute("aria-describedby") or "")
+    assert "request_letter-periksa" not in (
+        page.locator("#request_letter").get_attribute("aria-describedby") or ""
+    )
 
 
 def test_the_server_refuses_a_file_too_large_that_the_script_let_through_and_keeps_the_text(web, page, files):
@@ -77,7 +84,8 @@ def test_the_server_refuses_a_file_too_large_that_the_script_let_through_and_kee
 
 
 def test_the_complaint_form_asks_a_named_complainant_for_a_name_and_refuses_a_file_that_is_no_image(
-        web, page, files):
+    web, page, files
+):
     page.goto(f"{web}/pengaduan")
     page.get_by_label("Ringkasan").fill("Petugas tidak ramah")
     page.get_by_role("button", name="Kirim pengaduan").click()
@@ -122,8 +130,10 @@ def test_every_page_is_strict_about_scripts_referrers_and_size(web):
             assert response.headers["x-content-type-options"] == "nosniff"
             assert response.headers["referrer-policy"] == "no-referrer"
             assert "<script>" not in response.text and " style=" not in response.text
-            assets = sum(len(client.get(asset).content) for asset in
-                         ("/static/serambi.css", "/static/formulir.js", "/static/lacak.js"))
+            assets = sum(
+                len(client.get(asset).content)
+                for asset in ("/static/serambi.css", "/static/formulir.js", "/static/lacak.js")
+            )
             assert len(response.content) + assets < 150_000
         missing = client.get("/tidak-ada")
         assert missing.status_code == 404 and "Halaman tidak ditemukan" in missing.text
@@ -139,8 +149,11 @@ def test_each_page_has_no_serious_or_critical_accessibility_violation(web, page,
 
 
 def test_each_page_with_errors_has_no_serious_or_critical_accessibility_violation(web, page):
-    for path, button in (("/audiensi", "Kirim permohonan"), ("/pengaduan", "Kirim pengaduan"),
-                         ("/lacak", "Lacak")):
+    for path, button in (
+        ("/audiensi", "Kirim permohonan"),
+        ("/pengaduan", "Kirim pengaduan"),
+        ("/lacak", "Lacak"),
+    ):
         page.goto(f"{web}{path}")
         page.get_by_role("button", name=button).click()
         expect(page.locator(".ringkasan-galat")).to_be_visible()
@@ -160,7 +173,7 @@ def test_both_forms_work_without_javascript_even_with_the_largest_allowed_docume
     code = page.locator("#kode-lacak").inner_text().strip()
     token = page.locator("#kode-akses").inner_text().strip()
     page.get_by_role("link", name="Buka halaman lacak").click()  # the fragment needs the script:
-    page.get_by_label("Kode akses").fill(token)                  # without it the person types it
+    page.get_by_label("Kode akses").fill(token)  # without it the person types it
     page.get_by_role("button", name="Buka").click()
     expect(page.get_by_role("heading", name=f"Permohonan audiensi {code}")).to_be_visible()
     shot(page, "tanpa-js-lacak")
@@ -186,16 +199,22 @@ def error_pages(web: str) -> dict[int, str]:
         pages[404] = client.get("/tidak-ada").text
     address = urlsplit(web)
     with socket.create_connection((address.hostname, address.port), timeout=10) as raw:
-        raw.sendall(b"POST /audiensi HTTP/1.1\r\nHost: x\r\nContent-Length: 999999999\r\n"
-                    b"Content-Type: multipart/form-data; boundary=x\r\nConnection: close\r\n\r\n")
+        raw.sendall(
+            b"POST /audiensi HTTP/1.1\r\nHost: x\r\nContent-Length: 999999999\r\n"
+            b"Content-Type: multipart/form-data; boundary=x\r\nConnection: close\r\n\r\n"
+        )
         answer = b""
         while chunk := raw.recv(65536):
             answer += chunk
     assert answer.startswith(b"HTTP/1.1 413"), answer[:100]
     pages[413] = answer.split(b"\r\n\r\n", 1)[1].decode()
     dead = f"http://127.0.0.1:{localstack.free_port()}"
-    settings = WebSettings(intake_url=dead, complaints_url=dead, scheduling_url=dead,
-                           rate_limits={"submissions": 20, "lookups": 120, "link_resends": 1})
+    settings = WebSettings(
+        intake_url=dead,
+        complaints_url=dead,
+        scheduling_url=dead,
+        rate_limits={"submissions": 20, "lookups": 120, "link_resends": 1},
+    )
     with TestClient(create_app(settings)) as local:
         csrf = local.get("/lupa-tautan").text.split('name="csrf" value="')[1].split('"')[0]
         form = {"csrf": csrf, "kind": "audiensi", "code": "AUD-2026-000001"}
@@ -209,12 +228,18 @@ def error_pages(web: str) -> dict[int, str]:
 def serve(html: str, status: int) -> Callable[[Route], None]:
     def handler(route: Route) -> None:
         route.fulfill(status=status, body=html, content_type="text/html; charset=utf-8")
+
     return handler
 
 
 def test_each_error_page_says_what_to_do_and_has_no_serious_accessibility_violation(web, page: Page):
-    titles = {403: "Formulir kedaluwarsa", 404: "Halaman tidak ditemukan", 413: "Berkas terlalu besar",
-              429: "Terlalu banyak permintaan", 503: "coba lagi"}
+    titles = {
+        403: "Formulir kedaluwarsa",
+        404: "Halaman tidak ditemukan",
+        413: "Berkas terlalu besar",
+        429: "Terlalu banyak permintaan",
+        503: "coba lagi",
+    }
     for status, html in error_pages(web).items():
         # served at the portal's own address, so that its stylesheet applies as it would
         page.route(f"{web}/uji-galat-{status}", serve(html, status))

@@ -18,9 +18,17 @@ from test_portal_flows import no_serious_violation, officer
 
 pytestmark = pytest.mark.slow
 
-ANSWERS = {"U1": "Sesuai", "U2": "Mudah", "U3": "Kurang cepat", "U4": "Gratis", "U5": "Sesuai",
-           "U6": "Sangat kompeten", "U7": "Sangat sopan dan ramah", "U8": "Dikelola dengan baik",
-           "U9": "Baik"}
+ANSWERS = {
+    "U1": "Sesuai",
+    "U2": "Mudah",
+    "U3": "Kurang cepat",
+    "U4": "Gratis",
+    "U5": "Sesuai",
+    "U6": "Sangat kompeten",
+    "U7": "Sangat sopan dan ramah",
+    "U8": "Dikelola dengan baik",
+    "U9": "Baik",
+}
 
 
 def mailed_survey_link(stack, code: str, timeout: float = 30.0) -> str:
@@ -56,10 +64,12 @@ def test_a_closed_complaint_is_surveyed_once_from_the_emailed_link(stack, web, p
     code = page.locator("#kode-lacak").inner_text().strip()
 
     api = stack.url("complaints") + f"/api/v1/officer/complaints/{code}"
-    for action, role, body in (("classify", "complaint_officer", {"tier": "ringan"}),
-                               ("assign", "complaint_officer", {"team": "Tim Pengelola Pengaduan"}),
-                               ("answer", "complaint_team", {"answer": "Jadwal di situs sudah diperbarui."}),
-                               ("close", "complaint_officer", None)):
+    for action, role, body in (
+        ("classify", "complaint_officer", {"tier": "ringan"}),
+        ("assign", "complaint_officer", {"team": "Tim Pengelola Pengaduan"}),
+        ("answer", "complaint_team", {"answer": "Jadwal di situs sudah diperbarui."}),
+        ("close", "complaint_officer", None),
+    ):
         response = httpx.post(f"{api}/{action}", json=body, headers=officer(role), timeout=10)
         assert response.status_code == 200, (action, response.text)
 
@@ -85,7 +95,9 @@ def test_a_closed_complaint_is_surveyed_once_from_the_emailed_link(stack, web, p
     page.get_by_role("button", name="Kirim survei").click()
     summary = page.locator(".ringkasan-galat")
     expect(summary).to_be_focused()
-    expect(page.locator("#U2-galat")).to_contain_text("U2 (Sistem, mekanisme, dan prosedur): pilih salah satu jawaban")
+    expect(page.locator("#U2-galat")).to_contain_text(
+        "U2 (Sistem, mekanisme, dan prosedur): pilih salah satu jawaban"
+    )
     expect(page.locator("#U1").get_by_label("Sesuai", exact=True)).to_be_checked()  # kept
     no_serious_violation(page)
     shot(page, "survei-galat")
@@ -128,10 +140,12 @@ def test_the_survey_form_works_without_javascript_and_refuses_a_second_answer(st
     page.get_by_role("button", name="Kirim pengaduan").click()
     code = page.locator("#kode-lacak").inner_text().strip()
     api = stack.url("complaints") + f"/api/v1/officer/complaints/{code}"
-    for action, role, body in (("classify", "complaint_officer", {"tier": "ringan"}),
-                               ("assign", "complaint_officer", {"team": "Tim Pengelola Pengaduan"}),
-                               ("answer", "complaint_team", {"answer": "Pendingin sudah diperbaiki."}),
-                               ("close", "complaint_officer", None)):
+    for action, role, body in (
+        ("classify", "complaint_officer", {"tier": "ringan"}),
+        ("assign", "complaint_officer", {"team": "Tim Pengelola Pengaduan"}),
+        ("answer", "complaint_team", {"answer": "Pendingin sudah diperbaiki."}),
+        ("close", "complaint_officer", None),
+    ):
         assert httpx.post(f"{api}/{action}", json=body, headers=officer(role), timeout=10).status_code == 200
     link = mailed_survey_link(stack, code)
     again = page.context.new_page()

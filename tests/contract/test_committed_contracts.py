@@ -34,8 +34,6 @@ def test_a_schema_file_without_an_event_in_the_catalogue_is_reported(tmp_path):
 
 
 def test_the_asyncapi_document_is_version_3_and_documents_the_published_payloads():
-    document = json.loads(
-        (asyncapi_changes.__globals__["ASYNCAPI_DIR"] / "intake.json").read_text()
-    )
+    document = json.loads((asyncapi_changes.__globals__["ASYNCAPI_DIR"] / "intake.json").read_text())
     assert document["asyncapi"].startswith("3.")
     assert "RequestSubmitted" in document["components"]["schemas"]

@@ -21,8 +21,12 @@ NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 
 def warning(case_id: str, percent: int = 50) -> SLAWarning:
     return SLAWarning(
-        case_id=case_id, clock="ringan", threshold_percent=percent,
-        started_at=NOW, due_at=NOW, warned_at=NOW,
+        case_id=case_id,
+        clock="ringan",
+        threshold_percent=percent,
+        started_at=NOW,
+        due_at=NOW,
+        warned_at=NOW,
     )
 
 
@@ -51,8 +55,10 @@ async def test_appended_events_load_back_in_order_with_versions(store, ref):
     await store.append(ref, [warning(ref.id, 50)], expected_sequence=0, expected_version=0)
     first = await store.load(ref)
     await store.append(
-        ref, [warning(ref.id, 75), breach(ref.id)],
-        expected_sequence=first.last_sequence, expected_version=1,
+        ref,
+        [warning(ref.id, 75), breach(ref.id)],
+        expected_sequence=first.last_sequence,
+        expected_version=1,
     )
     history = await store.load(ref)
     assert [type(e).__name__ for e in history.payloads] == ["SLAWarning", "SLAWarning", "SLABreached"]
@@ -122,8 +128,10 @@ async def test_a_long_history_loads_whole_across_read_batches(store, ref):
     last = 0
     for chunk in range(3):
         appended = await store.append(
-            ref, [warning(ref.id, 1 + (i % 98)) for i in range(100)],
-            expected_sequence=last, expected_version=chunk * 100,
+            ref,
+            [warning(ref.id, 1 + (i % 98)) for i in range(100)],
+            expected_sequence=last,
+            expected_version=chunk * 100,
         )
         last = appended.sequences[-1]
     history = await store.load(ref)

@@ -144,8 +144,13 @@ class NatsCluster:
 
         options.setdefault("servers", self.urls())
         return await nats.connect(
-            user=user, password=self.passwords[user], error_cb=on_error,
-            connect_timeout=2, max_reconnect_attempts=-1, reconnect_time_wait=0.2, **options,
+            user=user,
+            password=self.passwords[user],
+            error_cb=on_error,
+            connect_timeout=2,
+            max_reconnect_attempts=-1,
+            reconnect_time_wait=0.2,
+            **options,
         )
 
 

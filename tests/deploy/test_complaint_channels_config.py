@@ -43,22 +43,37 @@ class Channel:
 
 
 EMAIL = Channel(
-    "SERAMBI_EMAIL_MODE", "imap",
+    "SERAMBI_EMAIL_MODE",
+    "imap",
     {"SERAMBI_EMAIL_IMAP_HOST": "imap.kalbarprov.example.invalid", "SERAMBI_EMAIL_IMAP_USER": "kesra"},
-    "SERAMBI_EMAIL_IMAP_PASSWORD", "email-imap-password",
-    {"email_imap_port": 993, "email_imap_security": "tls", "email_imap_ca_file": None, "email_inbox": "INBOX",
-     "email_processed_folder": "Serambi/Diproses", "email_rejected_folder": "Serambi/Ditolak",
-     "email_poll_seconds": 60.0, "email_timeout_seconds": 30.0, "email_retention_days": 30,
-     "email_max_message_bytes": 60_000_000},
+    "SERAMBI_EMAIL_IMAP_PASSWORD",
+    "email-imap-password",
+    {
+        "email_imap_port": 993,
+        "email_imap_security": "tls",
+        "email_imap_ca_file": None,
+        "email_inbox": "INBOX",
+        "email_processed_folder": "Serambi/Diproses",
+        "email_rejected_folder": "Serambi/Ditolak",
+        "email_poll_seconds": 60.0,
+        "email_timeout_seconds": 30.0,
+        "email_retention_days": 30,
+        "email_max_message_bytes": 60_000_000,
+    },
 )
 LAPOR = Channel(
-    "SERAMBI_LAPOR_MODE", "http", {"SERAMBI_LAPOR_BASE_URL": "https://api.lapor.example.invalid/v1"},
-    "SERAMBI_LAPOR_TOKEN", "lapor-token",
+    "SERAMBI_LAPOR_MODE",
+    "http",
+    {"SERAMBI_LAPOR_BASE_URL": "https://api.lapor.example.invalid/v1"},
+    "SERAMBI_LAPOR_TOKEN",
+    "lapor-token",
     {"lapor_poll_seconds": 300.0, "lapor_push_seconds": 5.0, "lapor_timeout_seconds": 10.0},
 )
 CHANNELS = {"email": EMAIL, "lapor": LAPOR}
-FROM_OPERATOR = {"SERAMBI_EMAIL_IMAP_PASSWORD": "mailbox-password-of-the-bureau",
-                 "SERAMBI_LAPOR_TOKEN": "token-lapor-issued-to-the-bureau"}
+FROM_OPERATOR = {
+    "SERAMBI_EMAIL_IMAP_PASSWORD": "mailbox-password-of-the-bureau",
+    "SERAMBI_LAPOR_TOKEN": "token-lapor-issued-to-the-bureau",
+}
 
 
 def setting(variable: str) -> str:
@@ -79,14 +94,22 @@ def turned_on(objects: list[dict], channel: Channel, values: dict[str, str]) -> 
     """The prod overlay as an operator turns ``channel`` on (its mode and ``values``)."""
     objects = json.loads(json.dumps(objects))
     for document in objects:
-        if document["kind"] == "ConfigMap" and document["metadata"]["name"].startswith("serambi-complaints-config"):
+        if document["kind"] == "ConfigMap" and document["metadata"]["name"].startswith(
+            "serambi-complaints-config"
+        ):
             document["data"].update({channel.mode: channel.on, **values})
     return objects
 
 
 def compose_rendered(compose_binary: Path, tmp_path: Path, **env: str) -> dict:
-    result = compose(compose_binary, "config", "--format", "json", env_file=write_init_env(tmp_path),
-                     env={**OPERATOR, **env})
+    result = compose(
+        compose_binary,
+        "config",
+        "--format",
+        "json",
+        env_file=write_init_env(tmp_path),
+        env={**OPERATOR, **env},
+    )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
@@ -95,8 +118,10 @@ def test_both_channels_are_off_with_the_same_settings_in_compose_and_kubernetes(
     compose_binary: Path, tmp_path: Path, prod_objects
 ):
     rendered = compose_config(compose_binary, write_init_env(tmp_path))
-    environments = {"compose": compose_environment(rendered, "complaints"),
-                    "kubernetes": kubernetes_environment(prod_objects, "complaints", placeholder_secrets())}
+    environments = {
+        "compose": compose_environment(rendered, "complaints"),
+        "kubernetes": kubernetes_environment(prod_objects, "complaints", placeholder_secrets()),
+    }
     for where, environment in environments.items():
         settings = production_settings("complaints", environment)
         assert (settings.email_mode, settings.lapor_mode) == ("off", "off"), where
@@ -119,8 +144,9 @@ def test_compose_turns_the_channel_on_with_the_values_from_env(compose_binary: P
         assert f"\n{variable}=\n" in text
         text = text.replace(f"\n{variable}=\n", f"\n{variable}={value}\n")
     env_file.write_text(text)
-    settings = production_settings("complaints", compose_environment(compose_config(compose_binary, env_file),
-                                                                     "complaints"))
+    settings = production_settings(
+        "complaints", compose_environment(compose_config(compose_binary, env_file), "complaints")
+    )
     assert getattr(settings, setting(channel.mode)) == channel.on
     for variable, value in {**channel.operator, channel.secret: FROM_OPERATOR[channel.secret]}.items():
         assert value_of(settings, variable) == value
@@ -132,17 +158,24 @@ def test_compose_with_the_channel_on_but_nothing_filled_in_is_refused_naming_eac
     compose_binary: Path, tmp_path: Path, name
 ):
     channel = CHANNELS[name]
-    why = refusal(compose_environment(compose_rendered(compose_binary, tmp_path, **{channel.mode: channel.on}),
-                                      "complaints"))
-    assert f"{channel.mode}={channel.on} needs {', '.join(channel.required)} (unset, empty or REPLACE_ME" in why
+    why = refusal(
+        compose_environment(
+            compose_rendered(compose_binary, tmp_path, **{channel.mode: channel.on}), "complaints"
+        )
+    )
+    assert (
+        f"{channel.mode}={channel.on} needs {', '.join(channel.required)} (unset, empty or REPLACE_ME" in why
+    )
 
 
 @pytest.mark.parametrize("name", CHANNELS)
 def test_kubernetes_takes_the_channels_secret_from_the_complaints_secret(prod_objects, name):
     channel = CHANNELS[name]
     created = placeholder_secrets()
-    settings = production_settings("complaints", kubernetes_environment(
-        turned_on(prod_objects, channel, channel.operator), "complaints", created))
+    settings = production_settings(
+        "complaints",
+        kubernetes_environment(turned_on(prod_objects, channel, channel.operator), "complaints", created),
+    )
     assert getattr(settings, setting(channel.mode)) == channel.on
     assert value_of(settings, channel.secret) == created["serambi-complaints"][channel.key]
     for variable, value in channel.operator.items():
@@ -168,27 +201,45 @@ def test_kubernetes_with_the_channel_on_and_its_secret_missing_empty_or_a_placeh
         keys[channel.key] = "" if how == "empty" else "REPLACE_ME"
     why = refusal(kubernetes_environment(objects, "complaints", created))
     assert f"{channel.mode}={channel.on} needs {channel.secret} (" in why
-    assert not [value for value in keys.values() if value not in ("", "REPLACE_ME") and value in why]  # never shown
+    assert not [
+        value for value in keys.values() if value not in ("", "REPLACE_ME") and value in why
+    ]  # never shown
 
 
 @pytest.mark.parametrize("name", CHANNELS)
-def test_kubernetes_with_the_channel_on_but_the_overlays_empty_values_is_refused_naming_them(prod_objects, name):
+def test_kubernetes_with_the_channel_on_but_the_overlays_empty_values_is_refused_naming_them(
+    prod_objects, name
+):
     channel = CHANNELS[name]
-    why = refusal(kubernetes_environment(turned_on(prod_objects, channel, {}), "complaints", placeholder_secrets()))
+    why = refusal(
+        kubernetes_environment(turned_on(prod_objects, channel, {}), "complaints", placeholder_secrets())
+    )
     assert f"{channel.mode}={channel.on} needs {', '.join(channel.operator)} (" in why
 
 
 def test_the_secret_keys_are_optional_so_a_deployment_without_the_channels_needs_neither(prod_objects):
-    deployment = next(o for o in prod_objects if o["kind"] == "Deployment" and o["metadata"]["name"] == "complaints")
-    references = {v["name"]: v["valueFrom"]["secretKeyRef"] for v in deployment["spec"]["template"]["spec"]
-                  ["containers"][0]["env"] if v["name"] in (EMAIL.secret, LAPOR.secret)}
-    assert references == {channel.secret: {"name": "serambi-complaints", "key": channel.key, "optional": True}
-                          for channel in CHANNELS.values()}
+    deployment = next(
+        o for o in prod_objects if o["kind"] == "Deployment" and o["metadata"]["name"] == "complaints"
+    )
+    references = {
+        v["name"]: v["valueFrom"]["secretKeyRef"]
+        for v in deployment["spec"]["template"]["spec"]["containers"][0]["env"]
+        if v["name"] in (EMAIL.secret, LAPOR.secret)
+    }
+    assert references == {
+        channel.secret: {"name": "serambi-complaints", "key": channel.key, "optional": True}
+        for channel in CHANNELS.values()
+    }
 
 
 def test_production_refuses_a_lapor_address_without_tls(prod_objects):
-    why = refusal(kubernetes_environment(turned_on(prod_objects, LAPOR, {
-        "SERAMBI_LAPOR_BASE_URL": "http://api.lapor.example.invalid/v1"}), "complaints", placeholder_secrets()))
+    why = refusal(
+        kubernetes_environment(
+            turned_on(prod_objects, LAPOR, {"SERAMBI_LAPOR_BASE_URL": "http://api.lapor.example.invalid/v1"}),
+            "complaints",
+            placeholder_secrets(),
+        )
+    )
     assert "SERAMBI_LAPOR_BASE_URL must be https in production" in why
 
 
@@ -201,8 +252,13 @@ def test_the_service_does_not_start_in_production_with_the_channel_on_and_no_sec
     rendered = compose_rendered(compose_binary, tmp_path, **{channel.mode: channel.on}, **channel.operator)
     environment = {**compose_environment(rendered, "complaints"), "PATH": "/usr/bin:/bin"}
     assert environment["SERAMBI_ENVIRONMENT"] == "production"
-    started = subprocess.run([sys.executable, "-m", "serambi_complaints"], env=environment,
-                             capture_output=True, text=True, timeout=60)
+    started = subprocess.run(
+        [sys.executable, "-m", "serambi_complaints"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert started.returncode != 0
     output = started.stdout + started.stderr
     assert f"{channel.mode}={channel.on} needs {channel.secret} (unset, empty or REPLACE_ME" in output

@@ -31,7 +31,7 @@ OPERATOR = {
     "SERAMBI_SMS_TOKEN": "token-the-gateway-issued",
     "SERAMBI_SMTP_HOST": "smtp.example.invalid",
     "SERAMBI_OFFICER_EMAILS": '{"desk": ["tata-usaha@ekonomi.example.invalid"], '
-                              '"supervisor": ["pimpinan@ekonomi.example.invalid"]}',
+    '"supervisor": ["pimpinan@ekonomi.example.invalid"]}',
 }
 
 
@@ -40,7 +40,10 @@ def compose(binary: Path, *args: str, env_file: Path | None = None, env: dict | 
     if env_file is not None:
         command += ["--env-file", str(env_file)]
     return subprocess.run(
-        [*command, *args], capture_output=True, text=True, timeout=60,
+        [*command, *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
         env={"PATH": "/usr/bin:/bin", "HOME": "/nonexistent", **(env or {})},
     )
 
@@ -55,8 +58,9 @@ def env_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def rendered(compose_binary: Path, env_file: Path) -> dict:
-    result = compose(compose_binary, "--profile", "tools", "config", "--format", "json",
-                     env_file=env_file, env=OPERATOR)
+    result = compose(
+        compose_binary, "--profile", "tools", "config", "--format", "json", env_file=env_file, env=OPERATOR
+    )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
@@ -76,15 +80,29 @@ def test_the_stack_refuses_to_start_without_its_secrets_or_identity_provider(
 ):
     without_secrets = compose(compose_binary, "config", "-q", env=OPERATOR)
     assert without_secrets.returncode != 0 and "init-env.sh" in without_secrets.stderr
-    without_auth = compose(compose_binary, "config", "-q", env_file=env_file,
-                           env={k: v for k, v in OPERATOR.items() if k not in AUTH})
+    without_auth = compose(
+        compose_binary,
+        "config",
+        "-q",
+        env_file=env_file,
+        env={k: v for k, v in OPERATOR.items() if k not in AUTH},
+    )
     assert without_auth.returncode != 0 and "SERAMBI_AUTH_" in without_auth.stderr
 
 
 def test_the_stack_has_three_nats_nodes_a_mongo_replica_set_the_services_and_a_mail_catcher(rendered):
     assert set(rendered["services"]) == {
-        "nats-1", "nats-2", "nats-3", "mongo-1", "mongo-2", "mongo-3", "mongo-init",
-        "streams-apply", "ops", "mailpit", *DEPLOYED,
+        "nats-1",
+        "nats-2",
+        "nats-3",
+        "mongo-1",
+        "mongo-2",
+        "mongo-3",
+        "mongo-init",
+        "streams-apply",
+        "ops",
+        "mailpit",
+        *DEPLOYED,
     }
     assert rendered["services"]["streams-apply"]["command"] == ["streams", "apply"]
     assert rendered["services"]["streams-apply"]["environment"]["SERAMBI_STREAM_REPLICAS"] == "3"
@@ -95,12 +113,23 @@ def test_every_container_rotates_its_log_with_the_json_file_driver(rendered, com
     the tools included, keeps at most max-file files of max-size (docs/operations.md)."""
     for name, service in rendered["services"].items():
         assert service.get("logging") == {
-            "driver": "json-file", "options": {"max-size": "20m", "max-file": "5", "compress": "true"},
+            "driver": "json-file",
+            "options": {"max-size": "20m", "max-file": "5", "compress": "true"},
         }, name
-    result = compose(compose_binary, "--profile", "tools", "config", "--format", "json", env_file=env_file,
-                     env={**OPERATOR, "SERAMBI_LOG_MAX_SIZE": "50m", "SERAMBI_LOG_MAX_FILES": "3"})
+    result = compose(
+        compose_binary,
+        "--profile",
+        "tools",
+        "config",
+        "--format",
+        "json",
+        env_file=env_file,
+        env={**OPERATOR, "SERAMBI_LOG_MAX_SIZE": "50m", "SERAMBI_LOG_MAX_FILES": "3"},
+    )
     assert result.returncode == 0, result.stderr
-    options = {name: service["logging"]["options"] for name, service in json.loads(result.stdout)["services"].items()}
+    options = {
+        name: service["logging"]["options"] for name, service in json.loads(result.stdout)["services"].items()
+    }
     assert set(options) == set(rendered["services"])
     assert all(option["max-size"] == "50m" and option["max-file"] == "3" for option in options.values())
 
@@ -116,9 +145,9 @@ def test_each_nats_node_runs_the_deploy_config_and_knows_every_users_password(re
     passwords = {name for name in needed if name.endswith("_PASSWORD")}
     assert {name: environment[name] for name in passwords} == {name: secrets[name] for name in passwords}
     assert environment["NATS_SERVER_NAME"] == node
-    assert [host for host in ("nats-1", "nats-2", "nats-3") if f"@{host}:6222" in environment["NATS_ROUTES"]] == [
-        "nats-1", "nats-2", "nats-3"
-    ]
+    assert [
+        host for host in ("nats-1", "nats-2", "nats-3") if f"@{host}:6222" in environment["NATS_ROUTES"]
+    ] == ["nats-1", "nats-2", "nats-3"]
     assert service["command"] == ["-c", "/etc/nats/nats.conf"]
     mount = next(v for v in service["volumes"] if v["target"] == "/etc/nats")
     assert Path(mount["source"]) == DEPLOY / "nats" and mount["read_only"]
@@ -173,8 +202,9 @@ def test_the_officer_console_gets_a_valid_production_sign_in_configuration(rende
 
     secrets = dict(line.split("=", 1) for line in env_file.read_text().splitlines() if "=" in line)
     environment = rendered["services"][PORTAL]["environment"]
-    settings = ConsoleSettings(**{k.removeprefix("SERAMBI_").lower(): v for k, v in environment.items()
-                                  if k.startswith("SERAMBI_")})
+    settings = ConsoleSettings(
+        **{k.removeprefix("SERAMBI_").lower(): v for k, v in environment.items() if k.startswith("SERAMBI_")}
+    )
     assert settings.environment == "production"
     assert settings.oidc_issuer == OPERATOR["SERAMBI_AUTH_ISSUER"] == environment["SERAMBI_OIDC_ISSUER"]
     assert settings.oidc_client_secret.get_secret_value() == secrets["SERAMBI_OIDC_CLIENT_SECRET"]

@@ -50,11 +50,26 @@ def test_an_image_holds_its_service_and_none_of_the_others(service: str, tmp_pat
     # uv caches a built workspace package keyed on its pyproject.toml only: rebuild them from the
     # current sources, as a fresh image build does.
     members = [ROOT / "contracts" / "pyproject.toml", *ROOT.glob("services/*/pyproject.toml")]
-    rebuild = [arg for p in members for arg in ("--reinstall-package", tomllib.loads(p.read_text())["project"]["name"])]
+    rebuild = [
+        arg
+        for p in members
+        for arg in ("--reinstall-package", tomllib.loads(p.read_text())["project"]["name"])
+    ]
     subprocess.run(
-        [localstack.find_binary("uv"), "sync", *sync_flags(), "--package", f"serambi-{service}",
-         *rebuild, "--python", sys.executable, "--quiet"],
-        cwd=ROOT, check=True, env={**os.environ, "UV_PROJECT_ENVIRONMENT": str(environment)},
+        [
+            localstack.find_binary("uv"),
+            "sync",
+            *sync_flags(),
+            "--package",
+            f"serambi-{service}",
+            *rebuild,
+            "--python",
+            sys.executable,
+            "--quiet",
+        ],
+        cwd=ROOT,
+        check=True,
+        env={**os.environ, "UV_PROJECT_ENVIRONMENT": str(environment)},
         timeout=240,
     )
     site = next(environment.glob("lib/python*/site-packages"))
@@ -67,6 +82,11 @@ def test_an_image_holds_its_service_and_none_of_the_others(service: str, tmp_pat
     else:
         assert installed - SHARED == {f"serambi_{service}"}
         check = [str(python), "-c", f"from serambi_{service}.main import create_app; create_app()"]
-    result = subprocess.run(check, capture_output=True, text=True, timeout=120,
-                            env={"PATH": "/usr/bin:/bin", "SERAMBI_ENVIRONMENT": "test"})
+    result = subprocess.run(
+        check,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PATH": "/usr/bin:/bin", "SERAMBI_ENVIRONMENT": "test"},
+    )
     assert result.returncode == 0, f"serambi-{service} misses a declared dependency?\n{result.stderr[-2000:]}"

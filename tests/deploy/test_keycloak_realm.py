@@ -30,7 +30,9 @@ def test_the_console_client_is_confidential_code_flow_only_with_pkce_s256():
     assert not web["directAccessGrantsEnabled"] and not web["serviceAccountsEnabled"]
     assert web["attributes"]["pkce.code.challenge.method"] == "S256"
     assert web["redirectUris"] == ["${SERAMBI_PUBLIC_BASE_URL}/petugas/masuk/kembali"]
-    assert web["attributes"]["post.logout.redirect.uris"] == "${SERAMBI_PUBLIC_BASE_URL}/petugas/keluar/selesai"
+    assert (
+        web["attributes"]["post.logout.redirect.uris"] == "${SERAMBI_PUBLIC_BASE_URL}/petugas/keluar/selesai"
+    )
 
 
 def test_tokens_carry_the_roles_claim_and_the_services_audience():

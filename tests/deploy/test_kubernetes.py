@@ -78,7 +78,9 @@ def test_the_production_secrets_template_is_valid_and_covers_every_secret_the_ma
         assert set(document["stringData"].values()) == {"REPLACE_ME"}
     provided = {(d["metadata"]["name"], key) for d in template for key in d["stringData"]}
     assert secret_references(rendered["overlays/prod"]) <= provided
-    dev = {(d["metadata"]["name"], key) for d in of_kind(rendered["overlays/dev"], "Secret") for key in d["data"]}
+    dev = {
+        (d["metadata"]["name"], key) for d in of_kind(rendered["overlays/dev"], "Secret") for key in d["data"]
+    }
     assert provided == dev  # development generates exactly the Secrets production must create
 
 
@@ -105,7 +107,9 @@ def secret_references(objects: list[dict]) -> set[tuple[str, str]]:
                     references.add((ref["name"], ref["key"]))
         for volume in spec.get("volumes", []):
             if "secret" in volume:
-                references |= {(volume["secret"]["secretName"], item["key"]) for item in volume["secret"]["items"]}
+                references |= {
+                    (volume["secret"]["secretName"], item["key"]) for item in volume["secret"]["items"]
+                }
     return references
 
 
@@ -145,25 +149,34 @@ def test_every_service_and_disruption_budget_selects_pods(rendered, target):
     pod_labels = [w["spec"]["template"]["metadata"]["labels"] for w in of_kind(rendered[target], *WORKLOADS)]
     for selector_owner in of_kind(rendered[target], "Service", "PodDisruptionBudget"):
         spec = selector_owner["spec"]
-        selector = spec["selector"] if selector_owner["kind"] == "Service" else spec["selector"]["matchLabels"]
+        selector = (
+            spec["selector"] if selector_owner["kind"] == "Service" else spec["selector"]["matchLabels"]
+        )
         assert any(selector.items() <= labels.items() for labels in pod_labels), selector_owner["metadata"]
     pdbs = {p["metadata"]["name"] for p in of_kind(rendered[target], "PodDisruptionBudget")}
     assert {*DEPLOYED, "nats", "mongo"} <= pdbs
 
 
 @pytest.mark.parametrize("target", TARGETS)
-def test_each_service_scales_on_the_lag_of_each_of_its_own_durable_consumers(rendered, target, declared_consumers):
+def test_each_service_scales_on_the_lag_of_each_of_its_own_durable_consumers(
+    rendered, target, declared_consumers
+):
     objects = rendered[target]
     namespace = next(of_kind(objects, "Namespace"))["metadata"]["name"]
     for service in SERVICE_NAMES:
         scaled = named(objects, "ScaledObject", service)
-        assert scaled["spec"]["scaleTargetRef"]["name"] == named(objects, "Deployment", service)["metadata"]["name"]
+        assert (
+            scaled["spec"]["scaleTargetRef"]["name"]
+            == named(objects, "Deployment", service)["metadata"]["name"]
+        )
         nats_triggers = [t["metadata"] for t in scaled["spec"]["triggers"] if t["type"] == "nats-jetstream"]
         assert {(t["stream"], t["consumer"]) for t in nats_triggers} == {
             (spec.stream, spec.durable) for spec in declared_consumers[service]
         }, f"{service}: one nats-jetstream trigger per durable consumer"
         for trigger in nats_triggers:
-            assert trigger["natsServerMonitoringEndpoint"] == f"nats-headless.{namespace}.svc.cluster.local:8222"
+            assert (
+                trigger["natsServerMonitoringEndpoint"] == f"nats-headless.{namespace}.svc.cluster.local:8222"
+            )
             assert trigger["account"] == "SERAMBI"
 
 
@@ -197,8 +210,13 @@ def service_environment(objects: list[dict], service: str) -> dict[str, str]:
 def test_the_development_overlay_configures_valid_development_settings(rendered):
     for service in SERVICE_NAMES:
         environment = service_environment(rendered["overlays/dev"], service)
-        settings = ServiceSettings(**{k.removeprefix("SERAMBI_").lower(): v for k, v in environment.items()
-                                      if k.startswith("SERAMBI_")})
+        settings = ServiceSettings(
+            **{
+                k.removeprefix("SERAMBI_").lower(): v
+                for k, v in environment.items()
+                if k.startswith("SERAMBI_")
+            }
+        )
         assert settings.environment == "development" and settings.stream_replicas == 3
         assert settings.nats_user == service
 
@@ -206,16 +224,25 @@ def test_the_development_overlay_configures_valid_development_settings(rendered)
 def test_the_production_overlay_configures_valid_production_settings(rendered):
     for service in SERVICE_NAMES:
         environment = service_environment(rendered["overlays/prod"], service)
-        settings = ServiceSettings(**{k.removeprefix("SERAMBI_").lower(): v for k, v in environment.items()
-                                      if k.startswith("SERAMBI_")})
+        settings = ServiceSettings(
+            **{
+                k.removeprefix("SERAMBI_").lower(): v
+                for k, v in environment.items()
+                if k.startswith("SERAMBI_")
+            }
+        )
         assert settings.environment == "production" and settings.auth_jwks_url
 
 
 @pytest.mark.parametrize("target", TARGETS)
-def test_the_portal_scales_on_its_cpu_and_reaches_each_service_through_its_kubernetes_service(rendered, target):
+def test_the_portal_scales_on_its_cpu_and_reaches_each_service_through_its_kubernetes_service(
+    rendered, target
+):
     objects = rendered[target]
     scaled = named(objects, "ScaledObject", PORTAL)
-    assert scaled["spec"]["scaleTargetRef"]["name"] == named(objects, "Deployment", PORTAL)["metadata"]["name"]
+    assert (
+        scaled["spec"]["scaleTargetRef"]["name"] == named(objects, "Deployment", PORTAL)["metadata"]["name"]
+    )
     assert [t["type"] for t in scaled["spec"]["triggers"]] == ["cpu"]  # it consumes no stream
     assert scaled["spec"]["minReplicaCount"] >= (1 if target == "overlays/dev" else 2)
     environment = service_environment(objects, PORTAL)
@@ -230,8 +257,9 @@ def test_the_portal_scales_on_its_cpu_and_reaches_each_service_through_its_kuber
 
 def test_the_development_overlay_configures_valid_development_settings_for_the_portal(rendered):
     environment = service_environment(rendered["overlays/dev"], PORTAL)
-    settings = WebSettings(**{k.removeprefix("SERAMBI_").lower(): v for k, v in environment.items()
-                              if k.startswith("SERAMBI_")})
+    settings = WebSettings(
+        **{k.removeprefix("SERAMBI_").lower(): v for k, v in environment.items() if k.startswith("SERAMBI_")}
+    )
     assert settings.environment == "development" and settings.secure_cookies
     assert settings.intake_url == "http://intake"
 
@@ -243,8 +271,9 @@ def test_the_production_portal_signs_officers_in_at_the_realm_with_its_client_se
     container = pod_spec(named(rendered["overlays/prod"], "Deployment", PORTAL))["containers"][0]
     secret = next(v for v in container["env"] if v["name"] == "SERAMBI_OIDC_CLIENT_SECRET")
     assert secret["valueFrom"]["secretKeyRef"] == {"name": "serambi-web", "key": "oidc-client-secret"}
-    settings = ConsoleSettings(**{k.removeprefix("SERAMBI_").lower(): v for k, v in environment.items()
-                                  if k.startswith("SERAMBI_")})
+    settings = ConsoleSettings(
+        **{k.removeprefix("SERAMBI_").lower(): v for k, v in environment.items() if k.startswith("SERAMBI_")}
+    )
     assert settings.environment == "production" and settings.oidc_client_id == "serambi-web"
     assert settings.oidc_issuer == environment["SERAMBI_AUTH_ISSUER"]
     template = (K8S / "overlays" / "prod" / "secrets.template.yaml").read_text()
@@ -258,14 +287,17 @@ def mebibytes(quantity: str) -> float:
 
 @pytest.mark.parametrize("target", TARGETS)
 def test_the_portals_tmp_holds_its_concurrent_uploads_and_its_memory_limit_holds_tmp_and_the_process(
-        rendered, target):
+    rendered, target
+):
     """The portal's tmp volume is memory-backed: uploads spooled there count against the limit."""
     web = named(rendered[target], "Deployment", "web")
     spec = pod_spec(web)
     container = next(c for c in spec["containers"] if c["name"] == "web")
     env = {item["name"]: item["value"] for item in container["env"] if "value" in item}
-    settings = WebSettings(max_concurrent_uploads=env["SERAMBI_MAX_CONCURRENT_UPLOADS"],
-                           max_request_bytes=env["SERAMBI_MAX_REQUEST_BYTES"])
+    settings = WebSettings(
+        max_concurrent_uploads=env["SERAMBI_MAX_CONCURRENT_UPLOADS"],
+        max_request_bytes=env["SERAMBI_MAX_REQUEST_BYTES"],
+    )
     tmp = next(v for v in spec["volumes"] if v["name"] == "tmp")["emptyDir"]
     uploads = settings.max_concurrent_uploads * settings.max_request_bytes / 2**20
     assert tmp["medium"] == "Memory" and mebibytes(tmp["sizeLimit"]) >= uploads

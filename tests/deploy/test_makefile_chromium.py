@@ -25,16 +25,31 @@ def _make_chromium(tmp_path: Path, uid: int, has_chromium: bool) -> list[str]:
     _tool(tools, "apt-get", f'echo "apt-get $*" >> {log}')
     if has_chromium:
         _tool(tools, "chromium", "exit 0")
-    subprocess.run(["/usr/bin/make", "-s", "-C", str(ROOT), "chromium"], check=True, timeout=30,
-                   env={"PATH": str(tools), "HOME": str(tmp_path)}, capture_output=True)
+    subprocess.run(
+        ["/usr/bin/make", "-s", "-C", str(ROOT), "chromium"],
+        check=True,
+        timeout=30,
+        env={"PATH": str(tools), "HOME": str(tmp_path)},
+        capture_output=True,
+    )
     return log.read_text().splitlines() if log.exists() else []
 
 
-@pytest.mark.parametrize(("uid", "expected"), [
-    (1000, ["sudo apt-get update", "apt-get update", "sudo apt-get install -y chromium",
-            "apt-get install -y chromium"]),
-    (0, ["apt-get update", "apt-get install -y chromium"]),
-])
+@pytest.mark.parametrize(
+    ("uid", "expected"),
+    [
+        (
+            1000,
+            [
+                "sudo apt-get update",
+                "apt-get update",
+                "sudo apt-get install -y chromium",
+                "apt-get install -y chromium",
+            ],
+        ),
+        (0, ["apt-get update", "apt-get install -y chromium"]),
+    ],
+)
 def test_a_missing_chromium_is_installed_with_sudo_unless_root(tmp_path, uid, expected):
     assert _make_chromium(tmp_path, uid, has_chromium=False) == expected
 

@@ -53,7 +53,10 @@ def test_every_durable_consumer_a_service_declares_is_granted_to_that_service(se
 def test_no_user_is_granted_a_consumer_of_another_service():
     for user, subjects in publish_allowed().items():
         for subject in subjects:
-            match = re.match(r"\$JS\.(?:API\.CONSUMER\.(?:DURABLE\.CREATE|CREATE|INFO|MSG\.NEXT)|ACK)\.(\w+)\.([^.]+)", subject)
+            match = re.match(
+                r"\$JS\.(?:API\.CONSUMER\.(?:DURABLE\.CREATE|CREATE|INFO|MSG\.NEXT)|ACK)\.(\w+)\.([^.]+)",
+                subject,
+            )
             if not match or user == "ops":
                 continue
             stream, consumer = match.groups()

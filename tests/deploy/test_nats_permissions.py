@@ -42,8 +42,10 @@ def case_events(case_id: str) -> list:
 async def applied(nats_cluster: NatsCluster, ops_nc) -> list[str]:
     """`serambi streams apply` (streams, timers, bus mirrors) as the ops user, twice: idempotent."""
     settings = ServiceSettings(
-        nats_url=nats_cluster.urls()[0], nats_user="ops",
-        nats_password=nats_cluster.passwords["ops"], stream_replicas=3,
+        nats_url=nats_cluster.urls()[0],
+        nats_user="ops",
+        nats_password=nats_cluster.passwords["ops"],
+        stream_replicas=3,
     )
     await apply_all(settings)
     lines = await apply_all(settings)
@@ -241,8 +243,14 @@ async def test_the_integration_user_cannot_publish_or_touch_the_event_streams(
     errors: list[Exception] = []
     bus = await nats_cluster.connect("bus", errors)
     try:
-        hijack = {"stream_name": spec.stream, "config": {"name": spec.durable, "ack_policy": "explicit",
-                                                         "filter_subjects": [f"{spec.context}.nothing.>"]}}
+        hijack = {
+            "stream_name": spec.stream,
+            "config": {
+                "name": spec.durable,
+                "ack_policy": "explicit",
+                "filter_subjects": [f"{spec.context}.nothing.>"],
+            },
+        }
         refused = [
             *(f"{context}.case.C-1.SLAWarning" for context in CONTEXTS),
             f"$JS.API.CONSUMER.CREATE.{spec.stream}",  # the legacy ephemeral form: would update
@@ -276,13 +284,20 @@ async def test_no_one_can_delete_an_event_stream_or_purge_or_delete_its_events(
         stored = await writer.jetstream().publish("intake.request.R-keep.RequestSubmitted", b"{}")
         js = ops.jetstream(timeout=REFUSED)
         results = await asyncio.gather(
-            js.delete_stream("INTAKE"), js.purge_stream("INTAKE"), js.delete_msg("INTAKE", stored.seq),
-            js.purge_stream("BUS_INTAKE"), return_exceptions=True,
+            js.delete_stream("INTAKE"),
+            js.purge_stream("INTAKE"),
+            js.delete_msg("INTAKE", stored.seq),
+            js.purge_stream("BUS_INTAKE"),
+            return_exceptions=True,
         )
         assert all(isinstance(result, asyncio.TimeoutError) for result in results), results
         refused = {v.split('"')[1] for v in await violations_after(errors, ops)}
-        assert {"$js.api.stream.delete.intake", "$js.api.stream.purge.intake",
-                "$js.api.stream.msg.delete.intake", "$js.api.stream.purge.bus_intake"} <= refused
+        assert {
+            "$js.api.stream.delete.intake",
+            "$js.api.stream.purge.intake",
+            "$js.api.stream.msg.delete.intake",
+            "$js.api.stream.purge.bus_intake",
+        } <= refused
         assert (await js.get_msg("INTAKE", stored.seq)).subject == "intake.request.R-keep.RequestSubmitted"
     finally:
         await writer.close()
@@ -296,9 +311,12 @@ async def test_a_service_starts_and_is_ready_as_its_own_nats_user(
     from serambi_ops.services import SERVICES
 
     for name, value in {
-        "SERAMBI_NATS_URL": nats_cluster.urls()[0], "SERAMBI_NATS_USER": service,
-        "SERAMBI_NATS_PASSWORD": nats_cluster.passwords[service], "SERAMBI_MONGO_URL": mongo_url,
-        "SERAMBI_STREAM_REPLICAS": "3", "SERAMBI_APPLY_STREAMS": "false",
+        "SERAMBI_NATS_URL": nats_cluster.urls()[0],
+        "SERAMBI_NATS_USER": service,
+        "SERAMBI_NATS_PASSWORD": nats_cluster.passwords[service],
+        "SERAMBI_MONGO_URL": mongo_url,
+        "SERAMBI_STREAM_REPLICAS": "3",
+        "SERAMBI_APPLY_STREAMS": "false",
     }.items():
         monkeypatch.setenv(name, value)
     logs = sorted(nats_cluster.directory.glob("*.log"))

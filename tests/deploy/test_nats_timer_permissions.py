@@ -27,10 +27,14 @@ REFUSED = 0.5  # seconds to wait for an answer that must not come
 
 @pytest.fixture(scope="module")
 async def applied(nats_cluster: NatsCluster) -> None:
-    await apply_all(ServiceSettings(
-        nats_url=nats_cluster.urls()[0], nats_user="ops",
-        nats_password=nats_cluster.passwords["ops"], stream_replicas=3,
-    ))
+    await apply_all(
+        ServiceSettings(
+            nats_url=nats_cluster.urls()[0],
+            nats_user="ops",
+            nats_password=nats_cluster.passwords["ops"],
+            stream_replicas=3,
+        )
+    )
 
 
 def in_a_day(case_id: str) -> ClockDue:
@@ -81,13 +85,17 @@ async def test_no_other_user_can_purge_or_delete_an_owners_timers(nats_cluster, 
         try:
             js = nc.jetstream(timeout=REFUSED)
             results = await asyncio.gather(
-                js.purge_stream(stream, subject=subject), js.purge_stream(stream), js.delete_msg(stream, 1),
+                js.purge_stream(stream, subject=subject),
+                js.purge_stream(stream),
+                js.delete_msg(stream, 1),
                 return_exceptions=True,
             )
             assert all(isinstance(result, asyncio.TimeoutError) for result in results), (user, results)
             refused = {v.split('"')[1] for v in await violations_after(errors, nc)}
-            assert {f"$js.api.stream.purge.{stream}".lower(),
-                    f"$js.api.stream.msg.delete.{stream}".lower()} <= refused, (user, refused)
+            assert {
+                f"$js.api.stream.purge.{stream}".lower(),
+                f"$js.api.stream.msg.delete.{stream}".lower(),
+            } <= refused, (user, refused)
         finally:
             await nc.close()
     assert await still_scheduled(nats_cluster, owner, timer_id)
@@ -114,7 +122,9 @@ async def test_a_rollup_on_an_owners_own_subject_reaches_only_its_own_timers(nat
     theirs = await arm_as_owner(nats_cluster, "complaints")
     nc = await nats_cluster.connect("scheduling")
     try:
-        await nc.jetstream().publish(schedule_subject("scheduling", "wipe"), b"", headers={"Nats-Rollup": "all"})
+        await nc.jetstream().publish(
+            schedule_subject("scheduling", "wipe"), b"", headers={"Nats-Rollup": "all"}
+        )
     finally:
         await nc.close()
     assert await still_scheduled(nats_cluster, "complaints", theirs)

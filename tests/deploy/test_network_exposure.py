@@ -36,8 +36,9 @@ INTERNAL = int(image_environment()["SERAMBI_INTERNAL_PORT"])
 def rendered(kubectl_binary: str) -> dict[str, list[dict]]:
     objects = {}
     for target in TARGETS:
-        result = subprocess.run([kubectl_binary, "kustomize", str(K8S / target)], capture_output=True,
-                                text=True, timeout=60)
+        result = subprocess.run(
+            [kubectl_binary, "kustomize", str(K8S / target)], capture_output=True, text=True, timeout=60
+        )
         assert result.returncode == 0, result.stderr
         objects[target] = [doc for doc in yaml.safe_load_all(result.stdout) if doc]
     return objects
@@ -53,6 +54,7 @@ def container(objects: list[dict], name: str) -> dict:
 
 
 # -- the internal port ----------------------------------------------------------------------------
+
 
 def test_the_image_gives_every_http_process_an_internal_port_and_checks_its_health_there():
     assert INTERNAL != int(image_environment()["SERAMBI_HTTP_PORT"])
@@ -72,7 +74,9 @@ def test_probes_and_the_prometheus_scrape_use_the_internal_port_which_no_service
         for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
             assert main[probe]["httpGet"]["port"] == "internal", (name, probe)
         annotations = pod["metadata"]["annotations"]
-        assert annotations["prometheus.io/scrape"] == "true" and annotations["prometheus.io/path"] == "/metrics"
+        assert (
+            annotations["prometheus.io/scrape"] == "true" and annotations["prometheus.io/path"] == "/metrics"
+        )
         assert int(annotations["prometheus.io/port"]) == INTERNAL, name
         service = named(objects, "Service", name)
         assert [p["targetPort"] for p in service["spec"]["ports"]] == ["http"], name
@@ -94,6 +98,7 @@ def test_compose_publishes_no_internal_port(compose_binary, tmp_path):
 
 # -- network policies ------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Peer:
     """A connection's source: a pod's labels in a namespace, or a namespace's outsider."""
@@ -103,8 +108,12 @@ class Peer:
 
 
 def pod(name: str, namespace: str = NAMESPACE, **labels: str) -> Peer:
-    return Peer(namespace, {"app.kubernetes.io/name": name, "app.kubernetes.io/part-of": "serambi", **labels}
-                if namespace == NAMESPACE else {"app.kubernetes.io/name": name, **labels})
+    return Peer(
+        namespace,
+        {"app.kubernetes.io/name": name, "app.kubernetes.io/part-of": "serambi", **labels}
+        if namespace == NAMESPACE
+        else {"app.kubernetes.io/name": name, **labels},
+    )
 
 
 def _matches(selector: dict | None, labels: dict) -> bool:
@@ -137,19 +146,28 @@ def _peer_matches(peer_rule: dict, source: Peer) -> bool:
 
 def reaches(objects: list[dict], source: Peer, target: str, port_name: str) -> bool:
     """Whether ``source`` may open a connection to the ``port_name`` port of ``target``'s pods."""
-    workload = next(o for o in objects if o["kind"] in ("Deployment", "StatefulSet")
-                    and o["metadata"]["name"] == target)
+    workload = next(
+        o for o in objects if o["kind"] in ("Deployment", "StatefulSet") and o["metadata"]["name"] == target
+    )
     labels = workload["spec"]["template"]["metadata"]["labels"]
-    ports = {p["name"]: p["containerPort"] for p in workload["spec"]["template"]["spec"]["containers"][0]["ports"]}
-    policies = [p for p in objects if p["kind"] == "NetworkPolicy" and "Ingress" in p["spec"]["policyTypes"]
-                and _matches(p["spec"]["podSelector"], labels)]
+    ports = {
+        p["name"]: p["containerPort"] for p in workload["spec"]["template"]["spec"]["containers"][0]["ports"]
+    }
+    policies = [
+        p
+        for p in objects
+        if p["kind"] == "NetworkPolicy"
+        and "Ingress" in p["spec"]["policyTypes"]
+        and _matches(p["spec"]["podSelector"], labels)
+    ]
     if not policies:
         return True
     for policy in policies:
         for rule in policy["spec"].get("ingress", []):
             peers_ok = "from" not in rule or any(_peer_matches(peer, source) for peer in rule["from"])
             ports_ok = "ports" not in rule or any(
-                p["port"] in (port_name, ports[port_name]) for p in rule["ports"])
+                p["port"] in (port_name, ports[port_name]) for p in rule["ports"]
+            )
             if peers_ok and ports_ok:
                 return True
     return False
@@ -158,13 +176,18 @@ def reaches(objects: list[dict], source: Peer, target: str, port_name: str) -> b
 INGRESS = Peer("ingress-nginx", {"app.kubernetes.io/name": "ingress-nginx"})
 PROMETHEUS = Peer("monitoring", {"app.kubernetes.io/name": "prometheus"})
 KEDA = Peer("keda", {"app.kubernetes.io/name": "keda-operator"})
-OUTSIDERS = [Peer("default", {"app": "anything"}), Peer("other-team", {"app.kubernetes.io/name": "intake"}),
-             Peer("keda", {"app.kubernetes.io/name": "keda-metrics-apiserver"})]
+OUTSIDERS = [
+    Peer("default", {"app": "anything"}),
+    Peer("other-team", {"app.kubernetes.io/name": "intake"}),
+    Peer("keda", {"app.kubernetes.io/name": "keda-metrics-apiserver"}),
+]
 CLIENTS = [*SERVICE_NAMES, "ops", "streams-apply"]
 
 
 @pytest.mark.parametrize("target", TARGETS)
-def test_only_the_ingress_reaches_the_portal_and_only_the_ingress_and_the_portal_the_services(rendered, target):
+def test_only_the_ingress_reaches_the_portal_and_only_the_ingress_and_the_portal_the_services(
+    rendered, target
+):
     objects = rendered[target]
     assert reaches(objects, INGRESS, "web", "http")
     for service in SERVICE_NAMES:
@@ -193,7 +216,9 @@ def test_only_the_services_and_the_ops_jobs_reach_nats_and_mongodb(rendered, tar
         assert reaches(objects, pod(client), "nats", "client"), client
     for client in [*SERVICE_NAMES, "ops", "mongo-init"]:
         assert reaches(objects, pod(client), "mongo", "mongo"), client
-    assert reaches(objects, pod("nats"), "nats", "cluster") and reaches(objects, pod("mongo"), "mongo", "mongo")
+    assert reaches(objects, pod("nats"), "nats", "cluster") and reaches(
+        objects, pod("mongo"), "mongo", "mongo"
+    )
     for stranger in (pod("web"), INGRESS, PROMETHEUS, KEDA, *OUTSIDERS):
         assert not reaches(objects, stranger, "nats", "client"), stranger
         assert not reaches(objects, stranger, "mongo", "mongo"), stranger
@@ -207,8 +232,12 @@ def test_the_nats_monitoring_port_is_closed_to_other_namespaces_but_kedas_operat
     for other in (INGRESS, PROMETHEUS, *OUTSIDERS, *[pod(c) for c in CLIENTS], pod("web")):
         assert not reaches(objects, other, "nats", "monitor"), other
     scaled = [o for o in objects if o["kind"] == "ScaledObject"]
-    endpoints = {t["metadata"]["natsServerMonitoringEndpoint"] for o in scaled for t in o["spec"]["triggers"]
-                 if t["type"] == "nats-jetstream"}
+    endpoints = {
+        t["metadata"]["natsServerMonitoringEndpoint"]
+        for o in scaled
+        for t in o["spec"]["triggers"]
+        if t["type"] == "nats-jetstream"
+    }
     assert endpoints == {f"nats-headless.{NAMESPACE}.svc.cluster.local:8222"}
 
 
@@ -221,16 +250,24 @@ def test_the_check_of_the_policies_can_fail(rendered):
 
 # -- the Ingress -----------------------------------------------------------------------------------
 
-PUBLIC_PATHS = {"/": "web", "/api/v1/letters": "scheduling", "/api/v1/requests": "intake",
-                "/api/v1/complaints": "complaints", "/api/v1/channels/whatsapp": "complaints",
-                "/api/v1/sms/receipts": "notifier"}
+PUBLIC_PATHS = {
+    "/": "web",
+    "/api/v1/letters": "scheduling",
+    "/api/v1/requests": "intake",
+    "/api/v1/complaints": "complaints",
+    "/api/v1/channels/whatsapp": "complaints",
+    "/api/v1/sms/receipts": "notifier",
+}
 
 
 def test_production_has_an_ingress_with_tls_for_the_public_address_routing_only_the_public_paths(rendered):
     objects = rendered["overlays/prod"]
     [ingress] = [o for o in objects if o["kind"] == "Ingress"]
-    config = next(o["data"] for o in objects if o["kind"] == "ConfigMap"
-                  and o["metadata"]["name"].startswith("serambi-config"))
+    config = next(
+        o["data"]
+        for o in objects
+        if o["kind"] == "ConfigMap" and o["metadata"]["name"].startswith("serambi-config")
+    )
     host = urlsplit(config["SERAMBI_PUBLIC_BASE_URL"]).hostname
     assert [(tls["hosts"], tls["secretName"]) for tls in ingress["spec"]["tls"]] == [([host], "serambi-tls")]
     assert ingress["metadata"]["annotations"]["nginx.ingress.kubernetes.io/force-ssl-redirect"] == "true"
@@ -238,8 +275,11 @@ def test_production_has_an_ingress_with_tls_for_the_public_address_routing_only_
     assert rule["host"] == host
     routes = {p["path"]: p["backend"]["service"] for p in rule["http"]["paths"]}
     assert {path: backend["name"] for path, backend in routes.items()} == PUBLIC_PATHS
-    services = {o["metadata"]["name"]: {p["name"] for p in o["spec"]["ports"]}
-                for o in objects if o["kind"] == "Service"}
+    services = {
+        o["metadata"]["name"]: {p["name"] for p in o["spec"]["ports"]}
+        for o in objects
+        if o["kind"] == "Service"
+    }
     for path, backend in routes.items():
         assert backend["port"] == {"name": "http"} and "http" in services[backend["name"]], path
     assert not any("officer" in path or "admin" in path for path in routes)

@@ -27,8 +27,12 @@ def test_the_deployed_content_file_is_the_packaged_default_and_loads():
 
 @pytest.mark.parametrize("target", ["base", "overlays/dev", "overlays/prod"])
 def test_kubernetes_mounts_the_content_config_map_where_the_portal_reads_it(kubectl_binary, target):
-    result = subprocess.run([kubectl_binary, "kustomize", str(DEPLOY / "k8s" / target)],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [kubectl_binary, "kustomize", str(DEPLOY / "k8s" / target)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     objects = [doc for doc in yaml.safe_load_all(result.stdout) if doc]
     portal = next(o for o in objects if o["kind"] == "Deployment" and o["metadata"]["name"] == PORTAL)

@@ -41,8 +41,11 @@ from .conftest import DEPLOY, DEPLOYED
 from .test_compose import COMPOSE_DIR, OPERATOR, compose
 
 SETTINGS: dict[str, type[ServiceSettings] | type[WebSettings]] = {
-    "intake": IntakeSettings, "scheduling": SchedulingSettings,
-    "complaints": ComplaintsSettings, "notifier": NotifierSettings, "web": WebSettings,
+    "intake": IntakeSettings,
+    "scheduling": SchedulingSettings,
+    "complaints": ComplaintsSettings,
+    "notifier": NotifierSettings,
+    "web": WebSettings,
 }
 #: settings a deployed process reads besides its own class (the portal's officer console)
 ALSO_READ: dict[str, tuple[type[ConsoleSettings], ...]] = {"web": (ConsoleSettings,)}
@@ -51,6 +54,7 @@ BIND_ADDRESSES = {"http_host"}  # where the process listens (0.0.0.0 in the imag
 
 
 # -- the environments ---------------------------------------------------------------------------
+
 
 def image_environment() -> dict[str, str]:
     """The SERAMBI_* ENV of the Dockerfile's `runtime` stage (the environment: production) and
@@ -81,7 +85,9 @@ def compose_config(binary: Path, env_file: Path) -> dict:
 
 def compose_environment(config: dict, service: str) -> dict[str, str]:
     """What the container sees: the image's ENV, then the service's (env_file resolved by compose)."""
-    environment = {k: v for k, v in config["services"][service].get("environment", {}).items() if v is not None}
+    environment = {
+        k: v for k, v in config["services"][service].get("environment", {}).items() if v is not None
+    }
     return {**image_environment(), **environment}
 
 
@@ -91,16 +97,21 @@ def placeholder_secrets() -> dict[str, dict[str, str]]:
     for document in yaml.safe_load_all((PROD / "secrets.template.yaml").read_text()):
         if document:
             created[document["metadata"]["name"]] = {
-                key: JSON_SECRETS[key] if key in JSON_SECRETS
-                else base64.b64encode(os.urandom(32)).decode() if key == "master-key" else secrets.token_hex(24)
+                key: JSON_SECRETS[key]
+                if key in JSON_SECRETS
+                else base64.b64encode(os.urandom(32)).decode()
+                if key == "master-key"
+                else secrets.token_hex(24)
                 for key in document["stringData"]
             }
     return created
 
 
 #: Secret keys holding JSON (personal addresses), as the template's comment says to fill them
-JSON_SECRETS = {"host-emails": '{"kepala-biro": ["kabiro@ekonomi.kalbarprov.go.id"]}',
-                "host-phones": '{"kepala-biro": ["081233334444"]}'}
+JSON_SECRETS = {
+    "host-emails": '{"kepala-biro": ["kabiro@ekonomi.kalbarprov.go.id"]}',
+    "host-phones": '{"kepala-biro": ["081233334444"]}',
+}
 
 
 def kustomize(kubectl: str, target: Path) -> list[dict]:
@@ -109,7 +120,9 @@ def kustomize(kubectl: str, target: Path) -> list[dict]:
     return [document for document in yaml.safe_load_all(result.stdout) if document]
 
 
-def kubernetes_environment(objects: list[dict], service: str, created: dict[str, dict[str, str]]) -> dict[str, str]:
+def kubernetes_environment(
+    objects: list[dict], service: str, created: dict[str, dict[str, str]]
+) -> dict[str, str]:
     """The container's environment as the kubelet builds it: image ENV, envFrom, then env."""
     config_maps = {o["metadata"]["name"]: o.get("data", {}) for o in objects if o["kind"] == "ConfigMap"}
     deployment = next(o for o in objects if o["kind"] == "Deployment" and o["metadata"]["name"] == service)
@@ -134,8 +147,10 @@ def kubernetes_environment(objects: list[dict], service: str, created: dict[str,
 
 # -- the check ----------------------------------------------------------------------------------
 
-def production_settings(service: str, environment: dict[str, str], settings_class: type | None = None
-                        ) -> ServiceSettings | WebSettings:
+
+def production_settings(
+    service: str, environment: dict[str, str], settings_class: type | None = None
+) -> ServiceSettings | WebSettings:
     """The service's settings (or ``settings_class``) from exactly ``environment`` (nothing of
     this process's)."""
     assert environment.get("SERAMBI_ENVIRONMENT") == "production", f"{service}: not a production environment"
@@ -178,14 +193,18 @@ def prod_objects(kubectl_binary: str) -> list[dict]:
 def test_each_service_builds_production_settings_from_the_compose_environment(compose_rendered, service):
     environment = compose_environment(compose_rendered, service)
     for settings_class in (SETTINGS[service], *ALSO_READ.get(service, ())):
-        assert local_addresses(production_settings(service, environment, settings_class)) == [], settings_class
+        assert local_addresses(production_settings(service, environment, settings_class)) == [], (
+            settings_class
+        )
 
 
 @pytest.mark.parametrize("service", DEPLOYED)
 def test_each_service_builds_production_settings_from_the_kubernetes_prod_overlay(prod_objects, service):
     environment = kubernetes_environment(prod_objects, service, placeholder_secrets())
     for settings_class in (SETTINGS[service], *ALSO_READ.get(service, ())):
-        assert local_addresses(production_settings(service, environment, settings_class)) == [], settings_class
+        assert local_addresses(production_settings(service, environment, settings_class)) == [], (
+            settings_class
+        )
 
 
 def test_the_public_links_are_built_from_the_public_base_url_in_both_configurations(
@@ -206,7 +225,9 @@ def test_the_public_links_are_built_from_the_public_base_url_in_both_configurati
         assert intake.scheduling_public_url == base, where
 
 
-def test_the_notifier_gets_its_channels_and_secrets_from_configuration_in_both(compose_rendered, prod_objects):
+def test_the_notifier_gets_its_channels_and_secrets_from_configuration_in_both(
+    compose_rendered, prod_objects
+):
     created = placeholder_secrets()
     compose_env = compose_environment(compose_rendered, "notifier")
     kubernetes_env = kubernetes_environment(prod_objects, "notifier", created)
@@ -215,8 +236,9 @@ def test_the_notifier_gets_its_channels_and_secrets_from_configuration_in_both(c
         assert settings.smtp_host and settings.sms_url.startswith("https://"), where
         assert settings.sms_token is not None, where
     assert kubernetes_env["SERAMBI_SMS_RECEIPT_SECRET"] == created["serambi-notifier"]["sms-receipt-secret"]
-    assert kubernetes_environment(prod_objects, "scheduling", created)["SERAMBI_LETTER_SECRET"] == (
-        created["serambi-scheduling"]["letter-secret"]
+    assert (
+        kubernetes_environment(prod_objects, "scheduling", created)["SERAMBI_LETTER_SECRET"]
+        == (created["serambi-scheduling"]["letter-secret"])
     )
 
 
@@ -235,13 +257,16 @@ def test_the_hosts_addresses_come_from_the_notifier_secret_not_a_config_map(prod
 
 def test_the_notifier_gets_the_officers_real_addresses_in_both(compose_rendered, prod_objects):
     created = placeholder_secrets()
-    for where, environment in (("compose", compose_environment(compose_rendered, "notifier")),
-                               ("kubernetes", kubernetes_environment(prod_objects, "notifier", created))):
+    for where, environment in (
+        ("compose", compose_environment(compose_rendered, "notifier")),
+        ("kubernetes", kubernetes_environment(prod_objects, "notifier", created)),
+    ):
         settings = production_settings("notifier", environment)
         addresses = [a for role in settings.officer_emails.values() for a in role]
         assert addresses and not any(a.endswith("@biro-perekonomian.example") for a in addresses), where
-    assert compose_environment(compose_rendered, "notifier")["SERAMBI_OFFICER_EMAILS"] == (
-        OPERATOR["SERAMBI_OFFICER_EMAILS"]
+    assert (
+        compose_environment(compose_rendered, "notifier")["SERAMBI_OFFICER_EMAILS"]
+        == (OPERATOR["SERAMBI_OFFICER_EMAILS"])
     )
 
 
@@ -254,8 +279,9 @@ def test_compose_needs_the_officers_addresses_and_reads_them_as_init_env_shows(
     assert refused.returncode != 0 and "SERAMBI_OFFICER_EMAILS" in refused.stderr
     filled = """SERAMBI_OFFICER_EMAILS='{"desk": ["tata-usaha@ekonomi.example.invalid"]}'"""
     env_file.write_text(env_file.read_text().replace("\nSERAMBI_OFFICER_EMAILS=\n", f"\n{filled}\n"))
-    rendered = json.loads(compose(compose_binary, "config", "--format", "json", env_file=env_file,
-                                  env=operator).stdout)
+    rendered = json.loads(
+        compose(compose_binary, "config", "--format", "json", env_file=env_file, env=operator).stdout
+    )
     settings = production_settings("notifier", compose_environment(rendered, "notifier"))
     assert settings.officer_emails == {"desk": ["tata-usaha@ekonomi.example.invalid"]}
     assert settings.assignee_emails == {} and settings.officer_phones == {}
@@ -270,22 +296,32 @@ def test_compose_needs_the_mail_relay_and_never_falls_back_to_the_mail_catcher(
     assert refused.returncode != 0 and "SERAMBI_SMTP_HOST" in refused.stderr
     rendered = compose_config(compose_binary, env_file)
     settings = production_settings("notifier", compose_environment(rendered, "notifier"))
-    assert (settings.smtp_host, settings.smtp_port, settings.smtp_tls) == ("smtp.example.invalid", 587, "starttls")
+    assert (settings.smtp_host, settings.smtp_port, settings.smtp_tls) == (
+        "smtp.example.invalid",
+        587,
+        "starttls",
+    )
 
 
 @pytest.mark.parametrize("service", ["intake", "scheduling", "complaints", "web"])
-def test_the_services_the_portal_calls_count_each_citizen_apart_in_both(compose_rendered, prod_objects, service):
+def test_the_services_the_portal_calls_count_each_citizen_apart_in_both(
+    compose_rendered, prod_objects, service
+):
     """The portal sends the citizen's address as X-Forwarded-For, and so does the proxy in front
     of the portal: each must trust the network those callers are in, or every portal call would
     count against the portal. Compose names its network's subnet, Kubernetes private ranges."""
     subnet = ipaddress.ip_network(compose_rendered["networks"]["default"]["ipam"]["config"][0]["subnet"])
     compose = production_settings(service, compose_environment(compose_rendered, service))
     assert [ipaddress.ip_network(entry) for entry in compose.forwarded_allow_ips] == [subnet]
-    kubernetes = production_settings(service, kubernetes_environment(prod_objects, service, placeholder_secrets()))
+    kubernetes = production_settings(
+        service, kubernetes_environment(prod_objects, service, placeholder_secrets())
+    )
     pod = ipaddress.ip_address("10.244.1.17")  # a pod of the usual pod networks, e.g. the Ingress controller
     assert any(pod in ipaddress.ip_network(entry) for entry in kubernetes.forwarded_allow_ips)
-    assert not any(ipaddress.ip_address("203.0.113.7") in ipaddress.ip_network(entry)
-                   for entry in compose.forwarded_allow_ips + kubernetes.forwarded_allow_ips)
+    assert not any(
+        ipaddress.ip_address("203.0.113.7") in ipaddress.ip_network(entry)
+        for entry in compose.forwarded_allow_ips + kubernetes.forwarded_allow_ips
+    )
 
 
 def test_the_portal_gets_its_session_secret_and_secure_cookies_in_both(compose_rendered, prod_objects):
@@ -303,11 +339,20 @@ def test_init_env_generates_fresh_values_for_every_secret_the_services_need(tmp_
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
     first, second = (env_file_values(write_init_env(tmp_path / d)) for d in ("a", "b"))
-    for name in ("SERAMBI_LETTER_SECRET", "SERAMBI_SMS_RECEIPT_SECRET", "SERAMBI_PII_MASTER_KEY",
-                 "SERAMBI_SESSION_SECRET"):
+    for name in (
+        "SERAMBI_LETTER_SECRET",
+        "SERAMBI_SMS_RECEIPT_SECRET",
+        "SERAMBI_PII_MASTER_KEY",
+        "SERAMBI_SESSION_SECRET",
+    ):
         assert len(first[name]) >= 32 and first[name] != second[name], name
 
 
 def test_the_check_finds_a_loopback_address_the_validation_lets_through(compose_rendered):
-    environment = {**compose_environment(compose_rendered, "intake"), "SERAMBI_NATS_URL": "nats://127.0.0.1:4222"}
-    assert local_addresses(production_settings("intake", environment)) == ["SERAMBI_NATS_URL=nats://127.0.0.1:4222"]
+    environment = {
+        **compose_environment(compose_rendered, "intake"),
+        "SERAMBI_NATS_URL": "nats://127.0.0.1:4222",
+    }
+    assert local_addresses(production_settings("intake", environment)) == [
+        "SERAMBI_NATS_URL=nats://127.0.0.1:4222"
+    ]

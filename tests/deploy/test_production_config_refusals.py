@@ -15,12 +15,17 @@ from serambi_web.settings import DEV_SESSION_SECRET, WebSettings
 
 PUBLIC = "https://layanan.example.go.id"
 PRODUCTION = {
-    "environment": "production", "auth_jwks_url": "https://sso.example.go.id/certs",
-    "pii_master_key": "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LTEyMzQ=", "public_base_url": PUBLIC,
+    "environment": "production",
+    "auth_jwks_url": "https://sso.example.go.id/certs",
+    "pii_master_key": "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LTEyMzQ=",
+    "public_base_url": PUBLIC,
 }
 NOTIFIER = {
-    **PRODUCTION, "smtp_host": "smtp.example.go.id", "sms_url": "https://sms.example.go.id/send",
-    "sms_token": "gateway-token", "sms_receipt_secret": "receipt-secret",
+    **PRODUCTION,
+    "smtp_host": "smtp.example.go.id",
+    "sms_url": "https://sms.example.go.id/send",
+    "sms_token": "gateway-token",
+    "sms_receipt_secret": "receipt-secret",
     "officer_emails": {"supervisor": ["pimpinan@ekonomi.example.go.id"]},
 }
 
@@ -42,12 +47,19 @@ def test_every_public_link_is_built_from_the_public_base_url():
 
 
 def test_a_link_set_explicitly_wins_over_the_public_base_url_and_none_means_no_link():
-    notifier = NotifierSettings(public_base_url=PUBLIC, letters_base_url=None,
-                                complaint_status_url="https://lapor.example.go.id/{tracking_code}")
+    notifier = NotifierSettings(
+        public_base_url=PUBLIC,
+        letters_base_url=None,
+        complaint_status_url="https://lapor.example.go.id/{tracking_code}",
+    )
     assert notifier.letters_base_url is None
     assert notifier.complaint_status_url == "https://lapor.example.go.id/{tracking_code}"
-    assert IntakeSettings(public_base_url=PUBLIC, scheduling_public_url="https://surat.example.go.id")\
-        .scheduling_public_url == "https://surat.example.go.id"
+    assert (
+        IntakeSettings(
+            public_base_url=PUBLIC, scheduling_public_url="https://surat.example.go.id"
+        ).scheduling_public_url
+        == "https://surat.example.go.id"
+    )
 
 
 def test_a_complete_production_configuration_is_accepted():
@@ -77,16 +89,28 @@ def test_services_without_public_links_do_not_need_it():
         (NotifierSettings, {"smtp_host": "127.0.0.1"}, "SERAMBI_SMTP_HOST"),
         (NotifierSettings, {"smtp_host": "localhost"}, "SERAMBI_SMTP_HOST"),
         (NotifierSettings, {"sms_url": "http://localhost:8025/json/messages"}, "SERAMBI_SMS_URL"),
-        (NotifierSettings, {"request_status_url": "http://[::1]:8001/r/{tracking_code}"},
-         "SERAMBI_REQUEST_STATUS_URL"),
-        (NotifierSettings, {"complaint_status_url": "http://0.0.0.0:8003/{tracking_code}"},
-         "SERAMBI_COMPLAINT_STATUS_URL"),
-        (NotifierSettings, {"letters_base_url": "http://127.0.0.1:8002/api/v1/letters"},
-         "SERAMBI_LETTERS_BASE_URL"),
+        (
+            NotifierSettings,
+            {"request_status_url": "http://[::1]:8001/r/{tracking_code}"},
+            "SERAMBI_REQUEST_STATUS_URL",
+        ),
+        (
+            NotifierSettings,
+            {"complaint_status_url": "http://0.0.0.0:8003/{tracking_code}"},
+            "SERAMBI_COMPLAINT_STATUS_URL",
+        ),
+        (
+            NotifierSettings,
+            {"letters_base_url": "http://127.0.0.1:8002/api/v1/letters"},
+            "SERAMBI_LETTERS_BASE_URL",
+        ),
         (NotifierSettings, {"auth_jwks_url": "http://keycloak.localhost/certs"}, "SERAMBI_AUTH_JWKS_URL"),
         (IntakeSettings, {"scheduling_public_url": "http://127.0.0.1:8002"}, "SERAMBI_SCHEDULING_PUBLIC_URL"),
-        (ComplaintsSettings, {"lapor_mode": "http", "lapor_token": "t",
-                              "lapor_base_url": "http://127.0.0.2/api"}, "SERAMBI_LAPOR_BASE_URL"),
+        (
+            ComplaintsSettings,
+            {"lapor_mode": "http", "lapor_token": "t", "lapor_base_url": "http://127.0.0.2/api"},
+            "SERAMBI_LAPOR_BASE_URL",
+        ),
     ],
 )
 def test_production_refuses_an_address_of_this_machine_by_its_variable(settings_class, values, variable):
@@ -111,16 +135,27 @@ def test_production_refuses_a_notifier_without_its_gateway_credentials(values, m
 
 
 def test_zenziva_needs_no_token_and_an_empty_smtp_login_means_none():
-    settings = NotifierSettings(**{**NOTIFIER, "sms_provider": "zenziva", "sms_token": "",
-                                   "sms_userkey": "u", "sms_passkey": "p",
-                                   "smtp_username": "", "smtp_password": ""})
+    settings = NotifierSettings(
+        **{
+            **NOTIFIER,
+            "sms_provider": "zenziva",
+            "sms_token": "",
+            "sms_userkey": "u",
+            "sms_passkey": "p",
+            "smtp_username": "",
+            "smtp_password": "",
+        }
+    )
     assert settings.sms_token is None and settings.smtp_username is None and settings.smtp_password is None
 
 
 @pytest.mark.parametrize(
     ("address", "named"),
     [
-        ("mongodb://u:p@mongo-1:27017,mongo-2:27017,mongo-3:27017/?replicaSet=rs0", ["mongo-1", "mongo-2", "mongo-3"]),
+        (
+            "mongodb://u:p@mongo-1:27017,mongo-2:27017,mongo-3:27017/?replicaSet=rs0",
+            ["mongo-1", "mongo-2", "mongo-3"],
+        ),
         ("nats://nats:4222", ["nats"]),
         ("http://[::1]:8000/x", ["::1"]),
         ("smtp.example.go.id", ["smtp.example.go.id"]),
@@ -137,8 +172,12 @@ def test_only_addresses_of_this_machine_count_as_local():
 
 
 WEB = {
-    "environment": "production", "session_secret": "s" * 64, "secure_cookies": True,
-    "intake_url": "http://intake", "complaints_url": "http://complaints", "scheduling_url": "http://scheduling",
+    "environment": "production",
+    "session_secret": "s" * 64,
+    "secure_cookies": True,
+    "intake_url": "http://intake",
+    "complaints_url": "http://complaints",
+    "scheduling_url": "http://scheduling",
 }
 
 
@@ -166,8 +205,10 @@ def test_production_refuses_a_portal_with_a_development_secret_insecure_cookies_
 
 
 CONSOLE = {
-    "environment": "production", "oidc_issuer": "https://sso.example.go.id/realms/serambi",
-    "oidc_client_secret": "the-client-secret-from-the-provider", "public_base_url": PUBLIC,
+    "environment": "production",
+    "oidc_issuer": "https://sso.example.go.id/realms/serambi",
+    "oidc_client_secret": "the-client-secret-from-the-provider",
+    "public_base_url": PUBLIC,
 }
 
 
@@ -178,7 +219,10 @@ def test_a_complete_production_configuration_of_the_officer_console_is_accepted(
 @pytest.mark.parametrize(
     ("values", "message"),
     [
-        ({"oidc_client_secret": DEV_OIDC_CLIENT_SECRET}, "SERAMBI_OIDC_CLIENT_SECRET must be the client's secret"),
+        (
+            {"oidc_client_secret": DEV_OIDC_CLIENT_SECRET},
+            "SERAMBI_OIDC_CLIENT_SECRET must be the client's secret",
+        ),
         ({"oidc_issuer": "http://127.0.0.1:8010"}, "SERAMBI_OIDC_ISSUER must be an https address"),
         ({"public_base_url": None}, "SERAMBI_PUBLIC_BASE_URL must be an https address"),
     ],
@@ -203,9 +247,14 @@ def test_a_refused_console_configuration_does_not_echo_the_client_secret(monkeyp
 @pytest.mark.parametrize(
     ("values", "variable"),
     [
-        ({"officer_emails": None}, "SERAMBI_OFFICER_EMAILS"),  # the local default: *@biro-perekonomian.example
-        ({"officer_emails": {"desk": ["tata-usaha@ekonomi.example.go.id", "kabiro@ekonomi.example"]}},
-         "SERAMBI_OFFICER_EMAILS"),
+        (
+            {"officer_emails": None},
+            "SERAMBI_OFFICER_EMAILS",
+        ),  # the local default: *@biro-perekonomian.example
+        (
+            {"officer_emails": {"desk": ["tata-usaha@ekonomi.example.go.id", "kabiro@ekonomi.example"]}},
+            "SERAMBI_OFFICER_EMAILS",
+        ),
         ({"officer_emails": {"supervisor": ["pimpinan@example.com"]}}, "SERAMBI_OFFICER_EMAILS"),
         ({"officer_emails": {"supervisor": ["pimpinan@kantor.test"]}}, "SERAMBI_OFFICER_EMAILS"),
         ({"officer_emails": {"supervisor": ["REPLACE_ME"]}}, "SERAMBI_OFFICER_EMAILS"),
@@ -225,11 +274,18 @@ def test_production_refuses_placeholder_officer_recipients_naming_the_variable(v
 @pytest.mark.parametrize(
     ("values", "message"),
     [
-        ({"host_emails": {"kepala-biro": ["kabiro@ekonomi.go.id, wakil@ekonomi.go.id"]}},
-         "SERAMBI_HOST_EMAILS .'kepala-biro'. holds a value that is not one e-mail address"),
-        ({"host_emails": {"kepala-biro": ["kabiro@ekonomi..go.id"]}}, "SERAMBI_HOST_EMAILS .'kepala-biro'. holds a value"),
-        ({"host_phones": {"kepala-biro": ["12345"]}},
-         "SERAMBI_HOST_PHONES .'kepala-biro'. holds a value that is not an Indonesian mobile number"),
+        (
+            {"host_emails": {"kepala-biro": ["kabiro@ekonomi.go.id, wakil@ekonomi.go.id"]}},
+            "SERAMBI_HOST_EMAILS .'kepala-biro'. holds a value that is not one e-mail address",
+        ),
+        (
+            {"host_emails": {"kepala-biro": ["kabiro@ekonomi..go.id"]}},
+            "SERAMBI_HOST_EMAILS .'kepala-biro'. holds a value",
+        ),
+        (
+            {"host_phones": {"kepala-biro": ["12345"]}},
+            "SERAMBI_HOST_PHONES .'kepala-biro'. holds a value that is not an Indonesian mobile number",
+        ),
         ({"host_phones": {"kepala-biro": ["REPLACE_ME"]}}, "SERAMBI_HOST_PHONES"),
     ],
 )
@@ -238,14 +294,23 @@ def test_production_refuses_malformed_host_addresses_naming_the_variable_not_the
         NotifierSettings(**{**NOTIFIER, **values})
     assert "wakil@" not in str(refused.value) and "12345" not in str(refused.value)
     NotifierSettings(**{**NOTIFIER, **values, "environment": "development"})  # the local stack may
-    NotifierSettings(**{**NOTIFIER, "host_emails": {"kepala-biro": ["kabiro@ekonomi.kalbarprov.go.id"]},
-                        "host_phones": {"kepala-biro": ["0812 3333 4444"]}})
+    NotifierSettings(
+        **{
+            **NOTIFIER,
+            "host_emails": {"kepala-biro": ["kabiro@ekonomi.kalbarprov.go.id"]},
+            "host_phones": {"kepala-biro": ["0812 3333 4444"]},
+        }
+    )
 
 
 @pytest.mark.parametrize("variable", ["SERAMBI_HOST_EMAILS", "SERAMBI_HOST_PHONES"])
-@pytest.mark.parametrize(("raw", "message"), [("REPLACE_ME", "is still the template's REPLACE_ME"),
-                                              ('{"kepala-biro": ["0812', "is not JSON")])
-def test_a_host_variable_left_at_the_template_or_not_json_is_refused_by_name(monkeypatch, variable, raw, message):
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [("REPLACE_ME", "is still the template's REPLACE_ME"), ('{"kepala-biro": ["0812', "is not JSON")],
+)
+def test_a_host_variable_left_at_the_template_or_not_json_is_refused_by_name(
+    monkeypatch, variable, raw, message
+):
     monkeypatch.setenv(variable, raw)
     with pytest.raises(ValidationError, match=f"{variable} {message}") as refused:
         NotifierSettings(**NOTIFIER)

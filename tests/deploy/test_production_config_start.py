@@ -53,11 +53,16 @@ def cluster(tmp_path_factory: pytest.TempPathFactory, rendered_with_env) -> Iter
         cluster.stop_all()
 
 
-def on_this_machine(environment: dict[str, str], nats_url: str, mongo_url: str, database: str) -> dict[str, str]:
+def on_this_machine(
+    environment: dict[str, str], nats_url: str, mongo_url: str, database: str
+) -> dict[str, str]:
     """A container's environment with the addresses of the test's servers."""
     return {
-        **environment, "SERAMBI_NATS_URL": nats_url, "SERAMBI_MONGO_URL": mongo_url,
-        "SERAMBI_MONGO_DATABASE": database, "SERAMBI_VAULT_DATABASE": f"{database}_vault",
+        **environment,
+        "SERAMBI_NATS_URL": nats_url,
+        "SERAMBI_MONGO_URL": mongo_url,
+        "SERAMBI_MONGO_DATABASE": database,
+        "SERAMBI_VAULT_DATABASE": f"{database}_vault",
     }
 
 
@@ -72,7 +77,9 @@ def test_every_service_starts_with_the_compose_environment_and_becomes_ready(
     applied = subprocess.run(
         [localstack.find_binary("serambi"), *rendered["services"]["streams-apply"]["command"]],
         env={"PATH": "/usr/bin:/bin", **on_this_machine(ops_env, nats_url, mongo_url, f"{prefix}_ops")},
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert applied.returncode == 0, applied.stdout + applied.stderr
     print(f"streams applied in {time.monotonic() - started:.1f}s")  # noqa: T201
@@ -85,17 +92,25 @@ def test_every_service_starts_with_the_compose_environment_and_becomes_ready(
         )
         assert environment["SERAMBI_ENVIRONMENT"] == "production" and environment["SERAMBI_INTERNAL_PORT"]
         processes[service] = localstack.ManagedProcess(
-            service, [sys.executable, "-m", f"serambi_{service}"], port, tmp_path / f"{service}.log",
-            env={**environment, "SERAMBI_HTTP_HOST": "127.0.0.1", "SERAMBI_HTTP_PORT": str(port),
-                 "SERAMBI_INTERNAL_PORT": str(internal[service])},
+            service,
+            [sys.executable, "-m", f"serambi_{service}"],
+            port,
+            tmp_path / f"{service}.log",
+            env={
+                **environment,
+                "SERAMBI_HTTP_HOST": "127.0.0.1",
+                "SERAMBI_HTTP_PORT": str(port),
+                "SERAMBI_INTERNAL_PORT": str(internal[service]),
+            },
         )
     started = time.monotonic()
     try:
         with ThreadPoolExecutor(len(processes)) as pool:
             failures = [
                 f"{service}: {error}"
-                for service, error in zip(processes, pool.map(start_until_ready, processes.values(),
-                                                              internal.values()), strict=True)
+                for service, error in zip(
+                    processes, pool.map(start_until_ready, processes.values(), internal.values()), strict=True
+                )
                 if error
             ]
         assert failures == [], "\n".join(failures)

@@ -17,28 +17,40 @@ from serambi_intake.settings import IntakeSettings
 from .conftest import DEPLOY
 from .test_compose import OPERATOR, compose
 
-GI = 1024 ** 3
+GI = 1024**3
 SPOOLING = {"intake": IntakeSettings, "complaints": ComplaintsSettings}
-TMPFS_BYTES = {"m": 2 ** 20, "g": 2 ** 30}
+TMPFS_BYTES = {"m": 2**20, "g": 2**30}
 
 
 def _settings(service: str, env: dict[str, str]):
     """The service's settings as its deployment's environment makes them (defaults otherwise)."""
-    names = {"SERAMBI_MAX_CONCURRENT_UPLOADS": "max_concurrent_uploads",
-             "SERAMBI_MAX_REQUEST_BYTES": "max_request_bytes"}
-    return SPOOLING[service].model_construct(**{
-        field: int(env[name]) if name in env else SPOOLING[service].model_fields[field].default
-        for name, field in names.items()})
+    names = {
+        "SERAMBI_MAX_CONCURRENT_UPLOADS": "max_concurrent_uploads",
+        "SERAMBI_MAX_REQUEST_BYTES": "max_request_bytes",
+    }
+    return SPOOLING[service].model_construct(
+        **{
+            field: int(env[name]) if name in env else SPOOLING[service].model_fields[field].default
+            for name, field in names.items()
+        }
+    )
 
 
 @pytest.mark.parametrize("overlay", ["dev", "prod"])
 @pytest.mark.parametrize("service", list(SPOOLING))
 def test_uploads_spool_to_a_bounded_disk_backed_tmp(kubectl_binary, service, overlay):
-    result = subprocess.run([kubectl_binary, "kustomize", str(DEPLOY / "k8s" / "overlays" / overlay)],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [kubectl_binary, "kustomize", str(DEPLOY / "k8s" / "overlays" / overlay)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
-    deployment = next(doc for doc in yaml.safe_load_all(result.stdout)
-                      if doc and doc["kind"] == "Deployment" and doc["metadata"]["name"] == service)
+    deployment = next(
+        doc
+        for doc in yaml.safe_load_all(result.stdout)
+        if doc and doc["kind"] == "Deployment" and doc["metadata"]["name"] == service
+    )
     spec = deployment["spec"]["template"]["spec"]
     [container] = [c for c in spec["containers"] if c["name"] == service]
     [mount] = [m for m in container["volumeMounts"] if m["mountPath"] == "/tmp"]  # noqa: S108
@@ -53,9 +65,12 @@ def test_uploads_spool_to_a_bounded_disk_backed_tmp(kubectl_binary, service, ove
 
 def test_compose_spools_uploads_to_disk_and_gives_every_tmpfs_a_size(compose_binary, tmp_path):
     env_file = tmp_path / ".env"
-    subprocess.run(["sh", str(DEPLOY / "compose" / "init-env.sh"), str(env_file)], check=True, capture_output=True)
-    result = compose(compose_binary, "--profile", "tools", "config", "--format", "yaml",
-                     env_file=env_file, env=OPERATOR)
+    subprocess.run(
+        ["sh", str(DEPLOY / "compose" / "init-env.sh"), str(env_file)], check=True, capture_output=True
+    )
+    result = compose(
+        compose_binary, "--profile", "tools", "config", "--format", "yaml", env_file=env_file, env=OPERATOR
+    )
     assert result.returncode == 0, result.stderr
     rendered = yaml.safe_load(result.stdout)
     for name in SPOOLING:

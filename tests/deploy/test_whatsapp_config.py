@@ -29,8 +29,11 @@ from .test_production_config import (
 )
 
 SECRETS = ("SERAMBI_WHATSAPP_ACCESS_TOKEN", "SERAMBI_WHATSAPP_APP_SECRET", "SERAMBI_WHATSAPP_VERIFY_TOKEN")
-FROM_META = {"SERAMBI_WHATSAPP_PHONE_NUMBER_ID": "106540352242922",
-             "SERAMBI_WHATSAPP_ACCESS_TOKEN": "EAAG-system-user-token", "SERAMBI_WHATSAPP_APP_SECRET": "a1b2c3"}
+FROM_META = {
+    "SERAMBI_WHATSAPP_PHONE_NUMBER_ID": "106540352242922",
+    "SERAMBI_WHATSAPP_ACCESS_TOKEN": "EAAG-system-user-token",
+    "SERAMBI_WHATSAPP_APP_SECRET": "a1b2c3",
+}
 
 
 def refusal(environment: dict[str, str]) -> str:
@@ -61,7 +64,9 @@ def enabled(objects: list[dict], phone_number_id: str) -> list[dict]:
     for document in objects:
         if document["kind"] == "ConfigMap" and document["metadata"]["name"].startswith("serambi-config"):
             document["data"]["SERAMBI_WHATSAPP_MODE"] = "cloud"
-        if document["kind"] == "ConfigMap" and document["metadata"]["name"].startswith("serambi-complaints-config"):
+        if document["kind"] == "ConfigMap" and document["metadata"]["name"].startswith(
+            "serambi-complaints-config"
+        ):
             document["data"]["SERAMBI_WHATSAPP_PHONE_NUMBER_ID"] = phone_number_id
     return objects
 
@@ -71,14 +76,18 @@ def test_the_channel_is_off_and_configured_alike_for_complaints_and_the_notifier
 ):
     rendered = compose_config(compose_binary, write_init_env(tmp_path))
     created = placeholder_secrets()
-    for where, environment in (("compose", lambda s: compose_environment(rendered, s)),
-                               ("kubernetes", lambda s: kubernetes_environment(prod_objects, s, created))):
+    for where, environment in (
+        ("compose", lambda s: compose_environment(rendered, s)),
+        ("kubernetes", lambda s: kubernetes_environment(prod_objects, s, created)),
+    ):
         complaints = production_settings("complaints", environment("complaints"))
         notifier = production_settings("notifier", environment("notifier"))
         assert complaints.whatsapp_mode == notifier.whatsapp_mode == "off", where
         assert complaints.whatsapp_api_base_url == "https://graph.facebook.com/v21.0", where
         assert (complaints.whatsapp_template, complaints.whatsapp_template_language) == (
-            "serambi_jawaban_pengaduan", "id"), where
+            "serambi_jawaban_pengaduan",
+            "id",
+        ), where
         assert complaints.whatsapp_receipt_template is None, where  # none approved yet: late receipts by SMS
 
 
@@ -87,18 +96,26 @@ def test_the_receipt_template_reaches_complaints_from_env_and_from_the_config_ma
 ):
     env_file = write_init_env(tmp_path)
     assert env_file_values(env_file)["SERAMBI_WHATSAPP_RECEIPT_TEMPLATE"] == ""
-    env_file.write_text(env_file.read_text().replace(
-        "\nSERAMBI_WHATSAPP_RECEIPT_TEMPLATE=\n", "\nSERAMBI_WHATSAPP_RECEIPT_TEMPLATE=serambi_terima_pengaduan\n"))
+    env_file.write_text(
+        env_file.read_text().replace(
+            "\nSERAMBI_WHATSAPP_RECEIPT_TEMPLATE=\n",
+            "\nSERAMBI_WHATSAPP_RECEIPT_TEMPLATE=serambi_terima_pengaduan\n",
+        )
+    )
     rendered = compose_config(compose_binary, env_file)
     complaints = production_settings("complaints", compose_environment(rendered, "complaints"))
     assert complaints.whatsapp_receipt_template == "serambi_terima_pengaduan"
     objects = json.loads(json.dumps(prod_objects))
     for document in objects:
-        if document["kind"] == "ConfigMap" and document["metadata"]["name"].startswith("serambi-complaints-config"):
+        if document["kind"] == "ConfigMap" and document["metadata"]["name"].startswith(
+            "serambi-complaints-config"
+        ):
             assert document["data"]["SERAMBI_WHATSAPP_RECEIPT_TEMPLATE"] == ""
             document["data"]["SERAMBI_WHATSAPP_RECEIPT_TEMPLATE"] = "serambi_terima_pengaduan"
     environment = kubernetes_environment(objects, "complaints", placeholder_secrets())
-    assert production_settings("complaints", environment).whatsapp_receipt_template == "serambi_terima_pengaduan"
+    assert (
+        production_settings("complaints", environment).whatsapp_receipt_template == "serambi_terima_pengaduan"
+    )
 
 
 def test_compose_turns_the_channel_on_for_both_services_with_the_values_from_env(
@@ -123,10 +140,22 @@ def test_compose_turns_the_channel_on_for_both_services_with_the_values_from_env
 def test_compose_with_the_channel_on_but_its_secrets_unset_is_refused_naming_them(
     compose_binary: Path, tmp_path: Path
 ):
-    rendered = json.loads(compose(compose_binary, "config", "--format", "json", env_file=write_init_env(tmp_path),
-                                  env={**OPERATOR, "SERAMBI_WHATSAPP_MODE": "cloud"}).stdout)
+    rendered = json.loads(
+        compose(
+            compose_binary,
+            "config",
+            "--format",
+            "json",
+            env_file=write_init_env(tmp_path),
+            env={**OPERATOR, "SERAMBI_WHATSAPP_MODE": "cloud"},
+        ).stdout
+    )
     why = refusal(compose_environment(rendered, "complaints"))
-    for name in ("SERAMBI_WHATSAPP_PHONE_NUMBER_ID", "SERAMBI_WHATSAPP_ACCESS_TOKEN", "SERAMBI_WHATSAPP_APP_SECRET"):
+    for name in (
+        "SERAMBI_WHATSAPP_PHONE_NUMBER_ID",
+        "SERAMBI_WHATSAPP_ACCESS_TOKEN",
+        "SERAMBI_WHATSAPP_APP_SECRET",
+    ):
         assert name in why
     assert "SERAMBI_WHATSAPP_VERIFY_TOKEN" not in why  # init-env.sh wrote one
 
@@ -145,7 +174,9 @@ def test_kubernetes_takes_the_channels_secrets_from_the_complaints_secret(prod_o
 
 
 @pytest.mark.parametrize("how", ["absent", "empty", "REPLACE_ME"])
-def test_kubernetes_with_the_channel_on_and_a_secret_missing_empty_or_a_placeholder_is_refused(prod_objects, how):
+def test_kubernetes_with_the_channel_on_and_a_secret_missing_empty_or_a_placeholder_is_refused(
+    prod_objects, how
+):
     created = placeholder_secrets()
     keys = created["serambi-complaints"]
     if how == "absent":  # the keys are optional: the variable is then not set at all
@@ -161,14 +192,23 @@ def test_kubernetes_with_the_channel_on_and_a_secret_missing_empty_or_a_placehol
     why = refusal(kubernetes_environment(objects, "complaints", created))
     assert "SERAMBI_WHATSAPP_MODE=cloud needs SERAMBI_WHATSAPP_APP_SECRET" in why
     assert keys.get("whatsapp-access-token", "") not in why  # a refusal names, never shows, a value
-    assert refusal(kubernetes_environment(enabled(prod_objects, ""), "complaints", placeholder_secrets()))\
-        .count("SERAMBI_WHATSAPP_PHONE_NUMBER_ID") == 1  # the overlay's empty id is no id
+    assert (
+        refusal(kubernetes_environment(enabled(prod_objects, ""), "complaints", placeholder_secrets())).count(
+            "SERAMBI_WHATSAPP_PHONE_NUMBER_ID"
+        )
+        == 1
+    )  # the overlay's empty id is no id
 
 
 def test_the_secret_keys_are_optional_so_a_deployment_without_whatsapp_needs_none(prod_objects):
-    deployment = next(o for o in prod_objects if o["kind"] == "Deployment" and o["metadata"]["name"] == "complaints")
-    references = {v["name"]: v["valueFrom"]["secretKeyRef"] for v in deployment["spec"]["template"]["spec"]
-                  ["containers"][0]["env"] if v["name"] in SECRETS}
+    deployment = next(
+        o for o in prod_objects if o["kind"] == "Deployment" and o["metadata"]["name"] == "complaints"
+    )
+    references = {
+        v["name"]: v["valueFrom"]["secretKeyRef"]
+        for v in deployment["spec"]["template"]["spec"]["containers"][0]["env"]
+        if v["name"] in SECRETS
+    }
     assert set(references) == set(SECRETS)
     assert all(ref["name"] == "serambi-complaints" and ref["optional"] is True for ref in references.values())
 
@@ -177,13 +217,32 @@ def test_the_service_does_not_start_in_production_with_the_channel_on_and_no_sec
     compose_binary: Path, tmp_path: Path
 ):
     """The process itself: it exits at once, naming what is missing (and never a value)."""
-    rendered = json.loads(compose(compose_binary, "config", "--format", "json", env_file=write_init_env(tmp_path),
-                                  env={**OPERATOR, "SERAMBI_WHATSAPP_MODE": "cloud",
-                                       "SERAMBI_WHATSAPP_PHONE_NUMBER_ID": "106540352242922"}).stdout)
+    rendered = json.loads(
+        compose(
+            compose_binary,
+            "config",
+            "--format",
+            "json",
+            env_file=write_init_env(tmp_path),
+            env={
+                **OPERATOR,
+                "SERAMBI_WHATSAPP_MODE": "cloud",
+                "SERAMBI_WHATSAPP_PHONE_NUMBER_ID": "106540352242922",
+            },
+        ).stdout
+    )
     environment = {**compose_environment(rendered, "complaints"), "PATH": "/usr/bin:/bin"}
-    started = subprocess.run([sys.executable, "-m", "serambi_complaints"], env=environment,
-                             capture_output=True, text=True, timeout=60)
+    started = subprocess.run(
+        [sys.executable, "-m", "serambi_complaints"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert started.returncode != 0
     output = started.stdout + started.stderr
-    assert "SERAMBI_WHATSAPP_MODE=cloud needs SERAMBI_WHATSAPP_ACCESS_TOKEN, SERAMBI_WHATSAPP_APP_SECRET" in output
+    assert (
+        "SERAMBI_WHATSAPP_MODE=cloud needs SERAMBI_WHATSAPP_ACCESS_TOKEN, SERAMBI_WHATSAPP_APP_SECRET"
+        in output
+    )
     assert environment["SERAMBI_WHATSAPP_VERIFY_TOKEN"] not in output

@@ -29,11 +29,12 @@ class Stack:
         return "\n".join(p.read_text(errors="replace") for p in self.logs.glob("*.log"))
 
 
-
-
 def service_process(name: str, port: int, env: dict[str, str], logs: Path) -> localstack.ManagedProcess:
     return localstack.ManagedProcess(
-        name, [sys.executable, "-m", f"serambi_{name}"], port, logs / f"{name}.log",
+        name,
+        [sys.executable, "-m", f"serambi_{name}"],
+        port,
+        logs / f"{name}.log",
         env={**env, "SERAMBI_HTTP_PORT": str(port)},
     )
 
@@ -73,7 +74,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """Intake and scheduling, for the audience slice."""
     with running_stack(tmp_path_factory.mktemp("stack"), ("intake", "scheduling")) as running:
         yield running
-
 
 
 @pytest.fixture(scope="session")

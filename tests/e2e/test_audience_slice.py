@@ -69,7 +69,8 @@ def test_a_withdrawn_request_shows_as_withdrawn(stack):
     answer = submit(stack)
     response = httpx.post(
         f"{stack.urls['intake']}{answer['status_url']}/withdraw",
-        headers={"X-Access-Token": answer["access_token"]}, json={"reason": "jadwal bentrok"},
+        headers={"X-Access-Token": answer["access_token"]},
+        json={"reason": "jadwal bentrok"},
     )
     assert response.status_code == 202
     view = wait_for_status(stack, answer, "withdrawn")
@@ -148,7 +149,8 @@ async def test_events_and_logs_carry_the_correlation_id_of_the_request_that_caus
     assert all(r.envelope.correlationid == request_id for r in audience)
     assert scheduled.envelope.causationid == submitted.envelope.id
     handled = [
-        json.loads(line) for line in (stack.logs / "scheduling.log").read_text().splitlines()
+        json.loads(line)
+        for line in (stack.logs / "scheduling.log").read_text().splitlines()
         if line.startswith("{") and '"message.handled"' in line
     ]
     assert any(
@@ -167,8 +169,12 @@ def test_no_log_line_of_any_process_holds_the_requesters_email_or_phone(stack):
 
 def run_cli(stack, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [str(SERAMBI), *args], env={**os.environ, **stack.env}, capture_output=True, text=True,
-        timeout=60, check=False,
+        [str(SERAMBI), *args],
+        env={**os.environ, **stack.env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
 

@@ -47,17 +47,47 @@ def processes_using(path: Path) -> list[int]:
 
 
 def test_the_dev_stack_runs_the_demo_restarts_a_dead_service_and_stops_cleanly(tmp_path):
-    ports = {name: free_port() for name in
-             ("nats", "monitor", "mongo", "smtp", "sms", "oidc", "intake", "scheduling", "complaints", "notifier", "web")}
+    ports = {
+        name: free_port()
+        for name in (
+            "nats",
+            "monitor",
+            "mongo",
+            "smtp",
+            "sms",
+            "oidc",
+            "intake",
+            "scheduling",
+            "complaints",
+            "notifier",
+            "web",
+        )
+    }
     var = tmp_path / "var"
-    args = [str(SERAMBI), "dev", "up", "--var", str(var), "--nats-port", str(ports["nats"]),
-            "--nats-monitor-port", str(ports["monitor"]), "--mongo-port", str(ports["mongo"]),
-            "--smtp-port", str(ports["smtp"]), "--sms-port", str(ports["sms"]),
-            "--oidc-port", str(ports["oidc"])]
+    args = [
+        str(SERAMBI),
+        "dev",
+        "up",
+        "--var",
+        str(var),
+        "--nats-port",
+        str(ports["nats"]),
+        "--nats-monitor-port",
+        str(ports["monitor"]),
+        "--mongo-port",
+        str(ports["mongo"]),
+        "--smtp-port",
+        str(ports["smtp"]),
+        "--sms-port",
+        str(ports["sms"]),
+        "--oidc-port",
+        str(ports["oidc"]),
+    ]
     for service in ("intake", "scheduling", "complaints", "notifier", "web"):
         args += ["--service-port", f"{service}={ports[service]}"]
-    stack = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                             env=os.environ.copy())
+    stack = subprocess.Popen(
+        args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=os.environ.copy()
+    )
     lines: list[str] = []
     reader = threading.Thread(target=lambda: lines.extend(stack.stdout), daemon=True)
     reader.start()
@@ -68,8 +98,13 @@ def test_the_dev_stack_runs_the_demo_restarts_a_dead_service_and_stops_cleanly(t
             assert time.monotonic() < deadline, "".join(lines[-30:])
             time.sleep(0.2)
         intake = f"http://127.0.0.1:{ports['intake']}"
-        demo = subprocess.run([str(SERAMBI), "demo", "--intake-url", intake],
-                              capture_output=True, text=True, timeout=60, check=False)
+        demo = subprocess.run(
+            [str(SERAMBI), "demo", "--intake-url", intake],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
         assert demo.returncode == 0, demo.stderr
         assert "scheduled" in demo.stdout
 
@@ -82,8 +117,9 @@ def test_the_dev_stack_runs_the_demo_restarts_a_dead_service_and_stops_cleanly(t
         assert console.status_code == 303 and console.headers["location"].startswith(f"{provider}/authorize?")
         portal = httpx.get(f"http://127.0.0.1:{ports['web']}/", timeout=5)
         assert portal.status_code == 200 and "Informasi layanan" in portal.text
-        scheduling_pid = next(pid for pid in children if b"serambi_scheduling" in
-                              Path(f"/proc/{pid}/cmdline").read_bytes())
+        scheduling_pid = next(
+            pid for pid in children if b"serambi_scheduling" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        )
         os.kill(scheduling_pid, signal.SIGKILL)
         deadline = time.monotonic() + 30
         while not any("scheduling" in line and "restart #1" in line for line in lines):

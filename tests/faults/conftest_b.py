@@ -26,8 +26,14 @@ SEALED = Sealed(key="k1", nonce="AAAAAAAAAAAAAAAA", data="AAAA")
 
 
 def probe_event(number: int) -> SLAWarning:
-    return SLAWarning(case_id=f"probe-{number}", clock="ringan", threshold_percent=50,
-                      started_at=NOW, due_at=NOW, warned_at=NOW)
+    return SLAWarning(
+        case_id=f"probe-{number}",
+        clock="ringan",
+        threshold_percent=50,
+        started_at=NOW,
+        due_at=NOW,
+        warned_at=NOW,
+    )
 
 
 def probe_ref(kind: str, number: int) -> AggregateRef:
@@ -39,11 +45,21 @@ def audience_request(code: str, due: datetime) -> RequestSubmitted:
     now = datetime.now(UTC)
     proposed: date = (now + timedelta(days=10)).astimezone(WIB).date()
     return RequestSubmitted(
-        tracking_code=code, channel=IntakeChannel.ONLINE,
-        requester=Requester(name=SEALED, position="Kepala Dinas", institution="Dinas Koperasi",
-                            institution_type=InstitutionType.LOCAL_GOVERNMENT, email=SEALED),
-        topic=SEALED, purpose=SEALED, participants=4,
-        proposed_dates=[proposed], submitted_at=now, answer_due_at=due,
+        tracking_code=code,
+        channel=IntakeChannel.ONLINE,
+        requester=Requester(
+            name=SEALED,
+            position="Kepala Dinas",
+            institution="Dinas Koperasi",
+            institution_type=InstitutionType.LOCAL_GOVERNMENT,
+            email=SEALED,
+        ),
+        topic=SEALED,
+        purpose=SEALED,
+        participants=4,
+        proposed_dates=[proposed],
+        submitted_at=now,
+        answer_due_at=due,
         access_token_sha256="0" * 64,
     )
 
@@ -91,8 +107,10 @@ class Cluster:
 
     def start(self, node: Node) -> None:
         node.process = localstack.ManagedProcess(
-            node.name, [localstack.find_binary("nats-server"), "-c", str(self.config(node))],
-            node.port, self.directory / f"{node.name}.log",
+            node.name,
+            [localstack.find_binary("nats-server"), "-c", str(self.config(node))],
+            node.port,
+            self.directory / f"{node.name}.log",
         ).start()
 
     def start_all(self) -> None:

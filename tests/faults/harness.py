@@ -80,14 +80,25 @@ class Driver:
 
     async def _request(self, client: httpx.AsyncClient, case: Case) -> None:
         form = request_form(sample_request(case.marker))
-        await self._submit(case, lambda: client.post(
-            f"{self.stack.url(self.intake)}/api/v1/requests", data=form, files=dict(SAMPLE_DOCUMENTS),
-            headers={"Idempotency-Key": f"fault-{case.marker}"}))
+        await self._submit(
+            case,
+            lambda: client.post(
+                f"{self.stack.url(self.intake)}/api/v1/requests",
+                data=form,
+                files=dict(SAMPLE_DOCUMENTS),
+                headers={"Idempotency-Key": f"fault-{case.marker}"},
+            ),
+        )
 
     async def _complaint(self, client: httpx.AsyncClient, case: Case) -> None:
-        await self._submit(case, lambda: client.post(
-            f"{self.stack.url(self.complaints)}/api/v1/complaints", json=sample_complaint(case.marker),
-            headers={"Idempotency-Key": f"fault-{case.marker}"}))
+        await self._submit(
+            case,
+            lambda: client.post(
+                f"{self.stack.url(self.complaints)}/api/v1/complaints",
+                json=sample_complaint(case.marker),
+                headers={"Idempotency-Key": f"fault-{case.marker}"},
+            ),
+        )
 
     async def _submit(self, case: Case, send) -> None:
         """Send until a definite answer; the Idempotency-Key makes every retry safe."""
@@ -102,7 +113,11 @@ class Driver:
                 continue
             if response.status_code == 201:
                 answer = response.json()
-                case.outcome, case.code, case.token = "accepted", answer["tracking_code"], answer["access_token"]
+                case.outcome, case.code, case.token = (
+                    "accepted",
+                    answer["tracking_code"],
+                    answer["access_token"],
+                )
                 return
             case.last = f"{response.status_code} {response.text[:200]}"
             if response.status_code in RETRYABLE or response.status_code >= 500:
@@ -155,10 +170,14 @@ def stream_events(stack: FaultStack, stream: str, subject: str) -> list[tuple[di
 
 
 async def _reveal(stack: FaultStack, sealed: list[dict]) -> list[str | None]:
-    client: AsyncMongoClient = AsyncMongoClient(stack.env["SERAMBI_MONGO_URL"], serverSelectionTimeoutMS=20000)
+    client: AsyncMongoClient = AsyncMongoClient(
+        stack.env["SERAMBI_MONGO_URL"], serverSelectionTimeoutMS=20000
+    )
     try:
-        vault = Vault(client[stack.env.get("SERAMBI_VAULT_DATABASE", "serambi_vault")],
-                      parse_master_key(stack.env.get("SERAMBI_PII_MASTER_KEY", DEV_PII_MASTER_KEY)))
+        vault = Vault(
+            client[stack.env.get("SERAMBI_VAULT_DATABASE", "serambi_vault")],
+            parse_master_key(stack.env.get("SERAMBI_PII_MASTER_KEY", DEV_PII_MASTER_KEY)),
+        )
         return [await vault.reveal(value) for value in sealed]
     finally:
         await client.close()
@@ -207,7 +226,9 @@ async def _views(url: str, path: str, cases: list[Case], ready) -> dict[str, dic
     async def one(client: httpx.AsyncClient, case: Case) -> None:
         async with semaphore:
             try:
-                response = await client.get(f"{url}{path}/{case.code}", headers={"X-Access-Token": case.token})
+                response = await client.get(
+                    f"{url}{path}/{case.code}", headers={"X-Access-Token": case.token}
+                )
                 views[case.marker] = response.json() if response.status_code == 200 else None
             except httpx.HTTPError:
                 views[case.marker] = None
@@ -217,8 +238,13 @@ async def _views(url: str, path: str, cases: list[Case], ready) -> dict[str, dic
     return views
 
 
-def wait_final(stack: FaultStack, cases: list[Case], timeout: float, intake: str = "intake",
-               complaints: str = "complaints") -> dict[str, int]:
+def wait_final(
+    stack: FaultStack,
+    cases: list[Case],
+    timeout: float,
+    intake: str = "intake",
+    complaints: str = "complaints",
+) -> dict[str, int]:
     """Until every accepted request shows ``scheduled`` and every accepted complaint is visible
     (polling only the ones not there yet); returns how many are not there at the end."""
     done: set[str] = set()
@@ -232,7 +258,9 @@ def wait_final(stack: FaultStack, cases: list[Case], timeout: float, intake: str
             wanted = [c for c in cases if c.kind == kind and c.outcome == "accepted"]
             if service not in stack.services:
                 continue
-            views = asyncio.run(_views(stack.url(service), path, wanted, lambda c, seen=done: c.marker in seen))
+            views = asyncio.run(
+                _views(stack.url(service), path, wanted, lambda c, seen=done: c.marker in seen)
+            )
             done |= {marker for marker, view in views.items() if good(view)}
             pending[kind] = sum(1 for c in wanted if c.marker not in done)
         if not any(pending.values()):
@@ -241,8 +269,9 @@ def wait_final(stack: FaultStack, cases: list[Case], timeout: float, intake: str
     return pending
 
 
-def check(stack: FaultStack, cases: list[Case], *, notifications: bool = True,
-          pending: dict[str, int] | None = None) -> Report:
+def check(
+    stack: FaultStack, cases: list[Case], *, notifications: bool = True, pending: dict[str, int] | None = None
+) -> Report:
     """Accounts for every submitted case and every stored event (see the module docstring)."""
     report = Report()
     requests = [c for c in cases if c.kind == "request"]
@@ -279,7 +308,9 @@ def check(stack: FaultStack, cases: list[Case], *, notifications: bool = True,
         if marker not in request_markers:
             report.add("unexpected", problem=f"RequestSubmitted for unknown case {marker}: {codes}")
         elif len(codes) > 1:
-            report.add("duplicated", len(codes) - 1, problem=f"{marker}: RequestSubmitted x{len(codes)} {codes}")
+            report.add(
+                "duplicated", len(codes) - 1, problem=f"{marker}: RequestSubmitted x{len(codes)} {codes}"
+            )
     for case in requests:
         codes = by_marker.get(case.marker, [])
         if case.outcome == "accepted" and case.code not in codes:
@@ -319,15 +350,20 @@ def check(stack: FaultStack, cases: list[Case], *, notifications: bool = True,
         maybe = sum(1 for c in complaints if c.outcome == "maybe")
         report.add("complaint_maybe_stored", len(extra))
         if len(extra) > maybe:
-            report.add("unexpected", len(extra) - maybe,
-                       problem=f"{len(extra)} stored complaints not acknowledged, only {maybe} maybe")
+            report.add(
+                "unexpected",
+                len(extra) - maybe,
+                problem=f"{len(extra)} stored complaints not acknowledged, only {maybe} maybe",
+            )
 
     # dead letters: in a run without poison every message must take effect; one set aside for an
     # operator's redrive is an acknowledged event whose effect is missing
     for service in sorted({name.split("-")[0] for name in stack.services}):
         for letter in snapshot(stack, f"serambi_{service}", DEAD_LETTERS):
-            report.add("unexpected", problem=f"dead letter in {service}: {letter['subject']}: "
-                                             f"{letter['reason'][:200]}")
+            report.add(
+                "unexpected",
+                problem=f"dead letter in {service}: {letter['subject']}: {letter['reason'][:200]}",
+            )
             report.add("dead_letters")
 
     # notifier: exactly one NotificationSent per (cause, channel, recipient): per delivery, whose
@@ -335,8 +371,11 @@ def check(stack: FaultStack, cases: list[Case], *, notifications: bool = True,
     if notifications:
         notices = stream_events(stack, "NOTIFIER", "notifier.delivery.*.*")
         ce_ids(notices, "NOTIFIER")
-        sent = Counter((b["cause_event_id"], b["channel"], b["delivery_id"]) for h, b in notices
-                       if event_type(h) == "NotificationSent")
+        sent = Counter(
+            (b["cause_event_id"], b["channel"], b["delivery_id"])
+            for h, b in notices
+            if event_type(h) == "NotificationSent"
+        )
         for key, n in sent.items():
             if n > 1:
                 report.add("duplicated", n - 1, problem=f"NotificationSent x{n} for {key}")
@@ -378,7 +417,9 @@ def rebuild_differences(before: list[dict], after: list[dict]) -> list[str]:
             lines.append(f"{doc['_id']}: missing from the rebuild")
         elif other != doc:
             keys = sorted(k for k in {*doc, *other} if doc.get(k) != other.get(k))
-            lines.append(f"{doc['_id']}: " + "; ".join(f"{k}: {doc.get(k)!r} -> {other.get(k)!r}" for k in keys))
+            lines.append(
+                f"{doc['_id']}: " + "; ".join(f"{k}: {doc.get(k)!r} -> {other.get(k)!r}" for k in keys)
+            )
     lines += [f"{key}: only in the rebuild" for key in rebuilt]
     return lines
 
@@ -392,8 +433,13 @@ def rebuild_matches(stack: FaultStack, service: str, collection: str) -> tuple[i
     database = f"serambi_{service}"
     before = snapshot(stack, database, collection)
     env = {**os.environ, **stack.env}
-    done = subprocess.run([str(SERAMBI), "projections", "rebuild", service], env=env,
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [str(SERAMBI), "projections", "rebuild", service],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     differences = rebuild_differences(before, snapshot(stack, database, collection))
     LAST_DIFFERENCES[:] = differences
@@ -402,12 +448,17 @@ def rebuild_matches(stack: FaultStack, service: str, collection: str) -> tuple[i
     return len(before), len(differences)
 
 
-def compare_with_rebuilds(stack: FaultStack, report: Report, read_models: tuple[tuple[str, str], ...]) -> None:
+def compare_with_rebuilds(
+    stack: FaultStack, report: Report, read_models: tuple[tuple[str, str], ...]
+) -> None:
     """Each (service, collection) read model against its rebuild: documents counted, every one
     that differs unexpected."""
     for service, collection in read_models:
         documents, differ = rebuild_matches(stack, service, collection)
         report.add(f"{service}_{collection}_docs", documents)
         if differ:
-            report.add("unexpected", differ,
-                       problem=f"{service}.{collection}: {differ} documents differ from a rebuild")
+            report.add(
+                "unexpected",
+                differ,
+                problem=f"{service}.{collection}: {differ} documents differ from a rebuild",
+            )

@@ -39,26 +39,33 @@ LEAD = 15.0  # seconds of normal flow before the outage
 TAIL = 30.0  # seconds of flow after it
 TIER = "normatif"  # 5 working days: its warning and deadline are always ahead, so armed
 # the services notice an outage within seconds, and report stalled consumers soon after
-ENV = {"SERAMBI_CONSUMER_WATCH_SECONDS": "2", "SERAMBI_CONSUMER_STALL_SECONDS": "20",
-       "SERAMBI_IDEMPOTENCY_LEASE_SECONDS": "5"}
+ENV = {
+    "SERAMBI_CONSUMER_WATCH_SECONDS": "2",
+    "SERAMBI_CONSUMER_STALL_SECONDS": "20",
+    "SERAMBI_IDEMPOTENCY_LEASE_SECONDS": "5",
+}
 
 
-async def classify_all(stack: harness.FaultStack, cases: list[harness.Case], flowing: threading.Event,
-                       deadline: float) -> set[str]:
+async def classify_all(
+    stack: harness.FaultStack, cases: list[harness.Case], flowing: threading.Event, deadline: float
+) -> set[str]:
     """Classify every accepted complaint as it comes (during the outage too), retrying each
     until it is taken; returns the codes classified."""
     token = issue_dev_token(ServiceSettings(environment="test"), ["complaint_officer"])
     done: set[str] = set()
     async with httpx.AsyncClient(timeout=10.0, headers={"Authorization": f"Bearer {token}"}) as client:
         while time.monotonic() < deadline:
-            waiting = [c for c in cases if c.kind == "complaint" and c.outcome == "accepted" and c.code not in done]
+            waiting = [
+                c for c in cases if c.kind == "complaint" and c.outcome == "accepted" and c.code not in done
+            ]
             if not waiting and not flowing.is_set():
                 break
             for case in waiting:
                 try:
                     response = await client.post(
                         f"{stack.url('complaints')}/api/v1/officer/complaints/{case.code}/classify",
-                        json={"tier": TIER})
+                        json={"tier": TIER},
+                    )
                 except httpx.HTTPError:
                     continue
                 if response.status_code == 200:
@@ -95,8 +102,7 @@ def run_with_outage(stack: harness.FaultStack, name: str, outage, seconds: float
 
     thread = threading.Thread(target=injector, daemon=True)
     thread.start()
-    driver = harness.Driver(stack, concurrency=6, max_attempts=20, case_deadline=25.0,
-                            pace=span / len(cases))
+    driver = harness.Driver(stack, concurrency=6, max_attempts=20, case_deadline=25.0, pace=span / len(cases))
     flowing = threading.Event()
     flowing.set()
 
@@ -113,12 +119,15 @@ def run_with_outage(stack: harness.FaultStack, name: str, outage, seconds: float
     thread.join(seconds + 120)
     assert not errors, errors
     report = settle(stack, cases, timeout=240.0)
-    harness.compare_with_rebuilds(stack, report, (("intake", "requests"), ("complaints", "complaints"),
-                                                  ("scheduling", "audiences")))
+    harness.compare_with_rebuilds(
+        stack, report, (("intake", "requests"), ("complaints", "complaints"), ("scheduling", "audiences"))
+    )
     accepted_complaints = {c.code for c in cases if c.kind == "complaint" and c.outcome == "accepted"}
     unclassified = accepted_complaints - classified
     if unclassified:
-        report.add("lost", len(unclassified), problem=f"complaints never classified: {sorted(unclassified)[:5]}")
+        report.add(
+            "lost", len(unclassified), problem=f"complaints never classified: {sorted(unclassified)[:5]}"
+        )
     deadline = time.monotonic() + 60
     while True:  # classification arms the timers asynchronously
         unarmed = classified - asyncio.run(armed_timers(stack.env["SERAMBI_NATS_URL"], classified))
@@ -126,7 +135,9 @@ def run_with_outage(stack: harness.FaultStack, name: str, outage, seconds: float
             break
         time.sleep(2.0)
     if unarmed:
-        report.add("lost", len(unarmed), problem=f"classified complaints without timers: {sorted(unarmed)[:5]}")
+        report.add(
+            "lost", len(unarmed), problem=f"classified complaints without timers: {sorted(unarmed)[:5]}"
+        )
     report.add("complaints_with_timers", len(classified) - len(unarmed))
     report.add("load_seconds", int(load_seconds))
     for key, value in observed.items():
@@ -154,7 +165,8 @@ def freeze_mongo(stack: harness.FaultStack, seconds: float, observed: dict) -> N
         during = {name: readiness(stack, name) for name in KILLABLE}
         observed["unready_during_outage"] = sum(1 for r in during.values() if r.get("status") == 503)
         observed["stalled_consumers_seen"] = sum(
-            1 for r in during.values() for v in r.get("consumers", {}).values() if v.startswith("stalled"))
+            1 for r in during.values() for v in r.get("consumers", {}).values() if v.startswith("stalled")
+        )
         stack.note(f"readiness during the outage: {during}")
         time.sleep(max(0.0, seconds - min(30.0, seconds / 2)))
     finally:

@@ -48,16 +48,20 @@ def account(acked: dict[str, int], stored: list[tuple[str, int]]) -> dict[str, i
     }
 
 
-async def append_with_retries(store: JetStreamEventStore, kind: str, number: int,
-                              acked: dict[str, int], stats: Counter) -> None:
+async def append_with_retries(
+    store: JetStreamEventStore, kind: str, number: int, acked: dict[str, int], stats: Counter
+) -> None:
     """Append event ``number`` (its own aggregate) until acknowledged, always with the same id."""
     event_id = deterministic_id("fault", str(number))
     deadline = time.monotonic() + RETRY_FOR_SECONDS
     while True:
         try:
             appended = await store.append(
-                probe_ref(kind, number), [probe_event(number)], expected_sequence=0,
-                expected_version=0, event_ids=[event_id],
+                probe_ref(kind, number),
+                [probe_event(number)],
+                expected_sequence=0,
+                expected_version=0,
+                event_ids=[event_id],
             )
         except Exception as exc:  # noqa: BLE001 — any failure is retried with the same id
             stats[type(exc).__name__] += 1
@@ -80,8 +84,9 @@ async def stored_ids(nc, stream: str, kind: str) -> list[tuple[str, int]]:
 async def test_a_restarted_nats_server_loses_no_acknowledged_event(tmp_path: Path) -> None:
     port = localstack.free_port()
     server = localstack.nats_server(tmp_path / "nats", port).start()
-    nc = await nats.connect(localstack.nats_url(port), max_reconnect_attempts=-1,
-                            reconnect_time_wait=0.1, connect_timeout=2)
+    nc = await nats.connect(
+        localstack.nats_url(port), max_reconnect_attempts=-1, reconnect_time_wait=0.1, connect_timeout=2
+    )
     try:
         js = nc.jetstream()
         await js.add_stream(stream_config("intake", 1))
@@ -94,8 +99,7 @@ async def test_a_restarted_nats_server_loses_no_acknowledged_event(tmp_path: Pat
         for number in range(EVENTS):
             if number in (30, 80):  # restart mid-run: same port, same store directory
                 server.stop()
-                restart = asyncio.get_running_loop().call_later(
-                    1.0, lambda: server.start(ready_timeout=20))
+                restart = asyncio.get_running_loop().call_later(1.0, lambda: server.start(ready_timeout=20))
                 await append_with_retries(store, kind, number, acked, stats)
                 restart.cancel()
                 continue
@@ -107,8 +111,9 @@ async def test_a_restarted_nats_server_loses_no_acknowledged_event(tmp_path: Pat
         assert result == {"lost": 0, "duplicated": 0, "unexpected": 0, "mismatched": 0}
         resent = REGISTRY.get_sample_value(RESENT_METRIC, {"stream": "INTAKE"}) or 0
         errors = sum(v for k, v in stats.items() if k not in ("acks", "duplicate_acks"))
-        assert errors + resent - resent_before > 0, \
+        assert errors + resent - resent_before > 0, (
             "the restarts caused no publish error and no re-sent append: the fault was not exercised"
+        )
     finally:
         await nc.close()
         server.stop()
@@ -119,8 +124,9 @@ async def test_killing_the_r3_stream_leader_loses_no_acknowledged_event(tmp_path
     cluster.start_all()
     nc = None
     try:
-        nc = await nats.connect(servers=cluster.urls(), max_reconnect_attempts=-1,
-                                reconnect_time_wait=0.1, connect_timeout=2)
+        nc = await nats.connect(
+            servers=cluster.urls(), max_reconnect_attempts=-1, reconnect_time_wait=0.1, connect_timeout=2
+        )
         js = nc.jetstream(timeout=5)
 
         async def created() -> bool:
@@ -161,8 +167,10 @@ async def test_killing_the_r3_stream_leader_loses_no_acknowledged_event(tmp_path
 
         await wait_until(current, 30)
         result = account(acked, await stored_ids(nc, "INTAKE", kind))
-        print(f"R3 leader kill -9 x{len(kills)} ({kills}): {len(acked)} acked in {elapsed:.1f}s, "
-              f"{dict(stats)}, {result}")
+        print(
+            f"R3 leader kill -9 x{len(kills)} ({kills}): {len(acked)} acked in {elapsed:.1f}s, "
+            f"{dict(stats)}, {result}"
+        )
         assert len(kills) == 3
         assert len(acked) == EVENTS
         assert result == {"lost": 0, "duplicated": 0, "unexpected": 0, "mismatched": 0}
@@ -183,8 +191,14 @@ async def lone_nats(tmp_path: Path):
 
 async def test_a_full_stream_refuses_without_false_acknowledgements_and_recovers(lone_nats) -> None:
     js = lone_nats.jetstream(timeout=5)
-    config = StreamConfig(name="FAULTLIMIT", subjects=["faultlimit.>"], storage=StorageType.FILE,
-                          max_msgs=40, max_bytes=64 * 1024, discard=DiscardPolicy.NEW)
+    config = StreamConfig(
+        name="FAULTLIMIT",
+        subjects=["faultlimit.>"],
+        storage=StorageType.FILE,
+        max_msgs=40,
+        max_bytes=64 * 1024,
+        discard=DiscardPolicy.NEW,
+    )
     await js.add_stream(config)
     acked: dict[int, bytes] = {}
     refused: Counter = Counter()
@@ -222,8 +236,10 @@ async def test_a_full_stream_refuses_without_false_acknowledgements_and_recovers
     for seq, body in acked.items():
         assert (await js.get_msg("FAULTLIMIT", seq)).data == body
     info = await js.stream_info("FAULTLIMIT")
-    print(f"stream limits: {len(acked)} acked (all read back), refused by code {dict(refused)}, "
-          f"state {info.state.messages} msgs / {info.state.bytes} bytes")
+    print(
+        f"stream limits: {len(acked)} acked (all read back), refused by code {dict(refused)}, "
+        f"state {info.state.messages} msgs / {info.state.bytes} bytes"
+    )
     assert bytes_refused == 5
     assert info.state.messages == len(acked) + 1
 
@@ -235,19 +251,20 @@ async def test_the_event_store_reports_a_full_stream_as_a_clear_error(lone_nats)
     await js.add_stream(config)
     store = JetStreamEventStore(lone_nats, "/faults", timeout=2.0)
     for number in range(3):
-        await store.append(probe_ref("full", number), [probe_event(number)],
-                           expected_sequence=0, expected_version=0)
+        await store.append(
+            probe_ref("full", number), [probe_event(number)], expected_sequence=0, expected_version=0
+        )
     with pytest.raises(EventStoreError) as refused:
-        await store.append(probe_ref("full", 3), [probe_event(3)],
-                           expected_sequence=0, expected_version=0)
+        await store.append(probe_ref("full", 3), [probe_event(3)], expected_sequence=0, expected_version=0)
     message = str(refused.value)
     print(f"event store error: {message}")
     assert "intake.full.p3" in message and "maximum messages exceeded" in message
     assert (await js.stream_info("INTAKE")).state.messages == 3
     config.max_msgs = 10
     await js.update_stream(config)
-    appended = await store.append(probe_ref("full", 3), [probe_event(3)],
-                                  expected_sequence=0, expected_version=0)
+    appended = await store.append(
+        probe_ref("full", 3), [probe_event(3)], expected_sequence=0, expected_version=0
+    )
     assert appended.sequences == (4,)
 
 
@@ -256,10 +273,14 @@ async def test_a_full_disk_refuses_without_false_acknowledgements_and_recovers(t
     get 10023 "insufficient resources", the event store says so, and freeing space recovers."""
     port = localstack.free_port()
     config = tmp_path / "nats.conf"
-    config.write_text(f'listen: "127.0.0.1:{port}"\n'
-                      f'jetstream {{ store_dir: "{tmp_path / "js"}", max_file_store: 1MB }}\n')
+    config.write_text(
+        f'listen: "127.0.0.1:{port}"\njetstream {{ store_dir: "{tmp_path / "js"}", max_file_store: 1MB }}\n'
+    )
     server = localstack.ManagedProcess(
-        "nats", [localstack.find_binary("nats-server"), "-c", str(config)], port, tmp_path / "nats.log",
+        "nats",
+        [localstack.find_binary("nats-server"), "-c", str(config)],
+        port,
+        tmp_path / "nats.log",
     ).start()
     nc = await nats.connect(localstack.nats_url(port), connect_timeout=2)
     try:
@@ -282,16 +303,20 @@ async def test_a_full_disk_refuses_without_false_acknowledgements_and_recovers(t
         assert refused and set(refused) == {(10023, "insufficient resources")}
         store = JetStreamEventStore(nc, "/faults", timeout=2.0)
         with pytest.raises(EventStoreError) as full:
-            await store.append(probe_ref("disk", 0), [probe_event(0)],
-                               expected_sequence=0, expected_version=0)
+            await store.append(
+                probe_ref("disk", 0), [probe_event(0)], expected_sequence=0, expected_version=0
+            )
         assert "insufficient resources" in str(full.value)
         assert (await js.stream_info("INTAKE")).state.messages == 0
         await js.delete_stream("FILLER")  # space returns
-        appended = await store.append(probe_ref("disk", 0), [probe_event(0)],
-                                      expected_sequence=0, expected_version=0)
+        appended = await store.append(
+            probe_ref("disk", 0), [probe_event(0)], expected_sequence=0, expected_version=0
+        )
         assert appended.sequences == (1,)
-        print(f"disk limit: {len(acked)} acked (all read back), refused {dict(refused)}; "
-              f"event store: {full.value}")
+        print(
+            f"disk limit: {len(acked)} acked (all read back), refused {dict(refused)}; "
+            f"event store: {full.value}"
+        )
     finally:
         await nc.close()
         server.stop()

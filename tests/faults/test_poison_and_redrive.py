@@ -78,8 +78,13 @@ def concrete(pattern: str, aggregate_id: str) -> str:
 
 def poison_messages(subject: str) -> dict[str, tuple[dict[str, str], bytes]]:
     context, aggregate, aggregate_id, _ = subject.split(".")
-    [envelope] = make_envelopes("/faults", AggregateRef(context, aggregate, aggregate_id),
-                                [probe_event(0)], expected_version=0, event_ids=None)
+    [envelope] = make_envelopes(
+        "/faults",
+        AggregateRef(context, aggregate, aggregate_id),
+        [probe_event(0)],
+        expected_version=0,
+        event_ids=None,
+    )
     good = encode_headers(envelope)
     body = probe_event(0).model_dump_json().encode()
     return {
@@ -94,11 +99,15 @@ def officer() -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-
-
 def run_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(SERAMBI), *args], env={**os.environ, **env}, capture_output=True,
-                          text=True, timeout=60, check=False)
+    return subprocess.run(
+        [str(SERAMBI), *args],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 async def eventually(check, timeout: float, what: str):
@@ -139,8 +148,12 @@ def four_services(tmp_path_factory: pytest.TempPathFactory):
         for name in SERVICES:
             port = localstack.free_port()
             processes[name] = localstack.ManagedProcess(
-                name, [sys.executable, "-m", f"serambi_{name}"], port, base / "logs" / f"{name}.log",
-                env={**env, "SERAMBI_HTTP_PORT": str(port)}).start(ready_timeout=40)
+                name,
+                [sys.executable, "-m", f"serambi_{name}"],
+                port,
+                base / "logs" / f"{name}.log",
+                env={**env, "SERAMBI_HTTP_PORT": str(port)},
+            ).start(ready_timeout=40)
         for process in processes.values():
             wait_ready(f"http://127.0.0.1:{process.port}", 40)
         yield env, {name: f"http://127.0.0.1:{p.port}" for name, p in processes.items()}
@@ -172,16 +185,26 @@ async def test_poison_messages_on_every_consumer_are_dead_lettered_and_valid_cas
                     ack = await js.publish(subject, body, headers=headers, stream=stream)
                     published.append((stream, subject, ack.seq, fault))
                 # valid traffic between the poison: a complaint, and an audience request
-                response = await http.post("/api/v1/officer/complaints", json={
-                    "channel": "telephone", "summary": "Layanan lambat", "description": "Belum dijawab.",
-                    "disclosure": "anonymous", "tier": "ringan"})
+                response = await http.post(
+                    "/api/v1/officer/complaints",
+                    json={
+                        "channel": "telephone",
+                        "summary": "Layanan lambat",
+                        "description": "Belum dijawab.",
+                        "disclosure": "anonymous",
+                        "tier": "ringan",
+                    },
+                )
                 assert response.status_code == 201, response.text
                 codes.append(response.json()["tracking_code"])
         audiences = [f"FAULT-OK-{n}" for n in range(VALID_CASES)]
         for code in audiences:
-            await store.append(AggregateRef("intake", "request", code),
-                               [audience_request(code, datetime.now(UTC) + timedelta(days=3))],
-                               expected_sequence=0, expected_version=0)
+            await store.append(
+                AggregateRef("intake", "request", code),
+                [audience_request(code, datetime.now(UTC) + timedelta(days=3))],
+                expected_sequence=0,
+                expected_version=0,
+            )
         expected: dict[str, str] = {}  # letter id → reason prefix
         ignored = 0
         for spec in specs:
@@ -212,8 +235,10 @@ async def test_poison_messages_on_every_consumer_are_dead_lettered_and_valid_cas
                     view = await http.get(f"/api/v1/officer/complaints/{code}")
                     if view.status_code != 200:
                         return False
-            referred = {headers["Nats-Subject"].split(".")[2] async for headers, _ in
-                        read_raw(nc, "SCHEDULING", "scheduling.audience.*.*")}  # poison there too
+            referred = {
+                headers["Nats-Subject"].split(".")[2]
+                async for headers, _ in read_raw(nc, "SCHEDULING", "scheduling.audience.*.*")
+            }  # poison there too
             return set(audiences) <= referred
 
         await eventually(valid_done, 60, "every valid case completed")
@@ -223,11 +248,13 @@ async def test_poison_messages_on_every_consumer_are_dead_lettered_and_valid_cas
         unexpected = sorted(set(found) - set(expected))
         wrong_reason = sorted(i for i in expected if not found[i]["reason"].startswith(expected[i]))
         counts = Counter(found[i]["service"] for i in expected)
-        print(f"poison: {len(published)} poison messages on {len(patterns)} filters → "
-              f"{len(expected)} dead letters {dict(counts)}, {ignored} ignored by notifier policy; "
-              f"{len(codes)} complaints + {len(audiences)} audiences completed; lost {len(lost)}, "
-              f"unexpected {len(unexpected)}, wrong reason {len(wrong_reason)}; "
-              f"{time.monotonic() - started:.1f}s")
+        print(
+            f"poison: {len(published)} poison messages on {len(patterns)} filters → "
+            f"{len(expected)} dead letters {dict(counts)}, {ignored} ignored by notifier policy; "
+            f"{len(codes)} complaints + {len(audiences)} audiences completed; lost {len(lost)}, "
+            f"unexpected {len(unexpected)}, wrong reason {len(wrong_reason)}; "
+            f"{time.monotonic() - started:.1f}s"
+        )
         assert (lost, unexpected, wrong_reason) == ([], [], [])
         assert all(found[i]["deliveries"] == 1 and found[i]["status"] == "open" for i in expected)
         for spec in specs:  # nothing stuck: every consumer has settled every message
@@ -262,7 +289,9 @@ class ComplaintsProbeSettings(ServiceSettings):
     service: ClassVar[str] = "complaints"
 
 
-async def test_a_failure_dead_lettered_takes_effect_after_its_cause_is_fixed_and_it_is_redriven(nats_url, mongo_url, mongo_db, nc):
+async def test_a_failure_dead_lettered_takes_effect_after_its_cause_is_fixed_and_it_is_redriven(
+    nats_url, mongo_url, mongo_db, nc
+):
     kind = "f" + uuid.uuid4().hex[:8]
     spec = ConsumerSpec("complaints", f"probe-{kind}", "complaints", (f"complaints.{kind}.>",))
     broken = True
@@ -274,8 +303,12 @@ async def test_a_failure_dead_lettered_takes_effect_after_its_cause_is_fixed_and
         handled.append(recorded.ref.id)
 
     settings = ComplaintsProbeSettings(
-        nats_url=nats_url, mongo_url=mongo_url, mongo_database=mongo_db.name,
-        consumer_max_deliver=3, retry_delays_seconds=(0.05, 0.05, 0.05))
+        nats_url=nats_url,
+        mongo_url=mongo_url,
+        mongo_database=mongo_db.name,
+        consumer_max_deliver=3,
+        retry_delays_seconds=(0.05, 0.05, 0.05),
+    )
     runtime = Runtime(settings)
     runtime.redrive_interval = 0.3
     runtime.consume(spec, handler, "fault test: fails while broken")
@@ -283,8 +316,12 @@ async def test_a_failure_dead_lettered_takes_effect_after_its_cause_is_fixed_and
     try:
         store = JetStreamEventStore(nc, "/faults")
         for case in ("a", "b"):
-            await store.append(AggregateRef("complaints", kind, case), [probe_event(0)],
-                               expected_sequence=0, expected_version=0)
+            await store.append(
+                AggregateRef("complaints", kind, case),
+                [probe_event(0)],
+                expected_sequence=0,
+                expected_version=0,
+            )
 
         async def dead_lettered():
             letters = await runtime.dead_letters().list()
@@ -294,16 +331,22 @@ async def test_a_failure_dead_lettered_takes_effect_after_its_cause_is_fixed_and
         assert all(x["reason"].startswith("failed 3 deliveries; last: RuntimeError") for x in letters)
         assert handled == []
         broken = False  # the fixed release runs
-        env = {"SERAMBI_MONGO_URL": mongo_url, "SERAMBI_MONGO_DATABASE": mongo_db.name,
-               "SERAMBI_NATS_URL": nats_url, "SERAMBI_ENVIRONMENT": "test"}
+        env = {
+            "SERAMBI_MONGO_URL": mongo_url,
+            "SERAMBI_MONGO_DATABASE": mongo_db.name,
+            "SERAMBI_NATS_URL": nats_url,
+            "SERAMBI_ENVIRONMENT": "test",
+        }
         [first] = [x for x in letters if x["subject"].endswith(".a.SLAWarning")]
         result = run_cli(env, "dead-letters", "redrive", "--service", "complaints", "--id", first["_id"])
         assert result.returncode == 0, result.stderr
         assert "1 dead letter(s) marked" in result.stdout
 
         async def redriven():
-            return handled == ["a"] and (await mongo_db.dead_letters.find_one({"_id": first["_id"]}))[
-                "status"] == "redriven"
+            return (
+                handled == ["a"]
+                and (await mongo_db.dead_letters.find_one({"_id": first["_id"]}))["status"] == "redriven"
+            )
 
         await eventually(redriven, 20, "the marked letter redriven")
         again = run_cli(env, "dead-letters", "redrive", "--service", "complaints", "--id", first["_id"])
@@ -317,7 +360,9 @@ async def test_a_failure_dead_lettered_takes_effect_after_its_cause_is_fixed_and
         await eventually(all_redriven, 20, "every letter redriven")
         listed = run_cli(env, "dead-letters", "list", "--service", "complaints")
         assert "no open dead letters" in listed.stdout
-        print(f"redrive: 2 transiently failed messages dead-lettered after 3 deliveries, "
-              f"handled once each after redrive: {sorted(handled)}")
+        print(
+            f"redrive: 2 transiently failed messages dead-lettered after 3 deliveries, "
+            f"handled once each after redrive: {sorted(handled)}"
+        )
     finally:
         await runtime.stop()

@@ -25,8 +25,9 @@ SMALL = int(os.environ.get("SERAMBI_FAULT_SMALL", "300"))
 KILLABLE = ("intake", "scheduling", "complaints", "notifier")
 
 
-def settle(stack: harness.FaultStack, cases: list[harness.Case], timeout: float,
-           notifications: bool = True) -> harness.Report:
+def settle(
+    stack: harness.FaultStack, cases: list[harness.Case], timeout: float, notifications: bool = True
+) -> harness.Report:
     """Wait for every case's final state, then re-check until the notifier has caught up."""
     pending = harness.wait_final(stack, cases, timeout)
     deadline = time.monotonic() + timeout
@@ -38,8 +39,10 @@ def settle(stack: harness.FaultStack, cases: list[harness.Case], timeout: float,
 
 
 def print_report(name: str, report: harness.Report, seconds: float, stack: harness.FaultStack) -> None:
-    print(f"\n[{name}] {seconds:.0f}s lost={report.lost} duplicated={report.duplicated} "
-          f"unexpected={report.unexpected} | {report.line()}")
+    print(
+        f"\n[{name}] {seconds:.0f}s lost={report.lost} duplicated={report.duplicated} "
+        f"unexpected={report.unexpected} | {report.line()}"
+    )
     print(f"[{name}] faults: {len(stack.events)}; first ones: {stack.events[:8]}")
     for problem in report.problems:
         print(f"[{name}] problem: {problem}")
@@ -47,7 +50,9 @@ def print_report(name: str, report: harness.Report, seconds: float, stack: harne
 
 def assert_clean(report: harness.Report, stack: harness.FaultStack) -> None:
     assert (report.lost, report.duplicated, report.unexpected) == (0, 0, 0), (
-        report.problems, stack.log_tail(1500))
+        report.problems,
+        stack.log_tail(1500),
+    )
 
 
 @pytest.mark.timeout(900)
@@ -92,7 +97,9 @@ def test_kill_9_of_every_service_at_random_moments_loses_and_duplicates_nothing(
         report.add("load_seconds", int(load_seconds))
         print_report("kill-9", report, time.monotonic() - started, stack)
         accepted = report.counts.get("request_accepted", 0) + report.counts.get("complaint_accepted", 0)
-        sent = len(cases) - report.counts.get("request_not_sent", 0) - report.counts.get("complaint_not_sent", 0)
+        sent = (
+            len(cases) - report.counts.get("request_not_sent", 0) - report.counts.get("complaint_not_sent", 0)
+        )
         # on a loaded machine the 540 s budget may run out before every case is sent (reported as
         # *_not_sent); of those sent, the ones without a definite answer are requests whose
         # attempts ran out while intake was down or a killed intake's key was still leased (409
@@ -123,8 +130,9 @@ def test_the_mongodb_wire_server_restarted_mid_run_projections_resume_and_conver
             done.set()
             thread.join(120)
         report = settle(stack, cases, timeout=150.0)
-        harness.compare_with_rebuilds(stack, report, (("intake", "requests"), ("complaints", "complaints"),
-                                                      ("scheduling", "audiences")))
+        harness.compare_with_rebuilds(
+            stack, report, (("intake", "requests"), ("complaints", "complaints"), ("scheduling", "audiences"))
+        )
         report.add("load_seconds", int(load_seconds))
         print_report("mongo-restart", report, time.monotonic() - started, stack)
         assert sum(1 for e in stack.events if e.endswith("mongo started")) >= 1
@@ -178,20 +186,32 @@ def test_a_retry_after_intake_died_holding_the_idempotency_key_gets_an_answer(tm
 
     body = harness.sample_request("X00001")
     form = RequestForm.model_validate(request_form(body))
-    print_ = fingerprint(form.model_dump_json(), "online", "None",
-                         *(hashlib.sha256(part[1]).hexdigest() for part in SAMPLE_DOCUMENTS.values()))
+    print_ = fingerprint(
+        form.model_dump_json(),
+        "online",
+        "None",
+        *(hashlib.sha256(part[1]).hexdigest() for part in SAMPLE_DOCUMENTS.values()),
+    )
     key = "fault-X00001"
     lease = 6
-    with harness.fault_stack(tmp_path, ("intake",), {"SERAMBI_IDEMPOTENCY_LEASE_SECONDS": str(lease)}) as stack:
+    with harness.fault_stack(
+        tmp_path, ("intake",), {"SERAMBI_IDEMPOTENCY_LEASE_SECONDS": str(lease)}
+    ) as stack:
         # exactly what an intake SIGKILLed right after IdempotencyKeys.begin() leaves behind (a
         # kill after the reservation or the append is covered by tests/integration/intake)
         client: MongoClient = MongoClient(stack.env["SERAMBI_MONGO_URL"])
         now = datetime.now(UTC)
         try:
-            client["serambi_intake"]["idempotency_keys"].insert_one({
-                "_id": key, "fingerprint": print_, "status": "in_progress",
-                "expires_at": now + timedelta(hours=24), "holder": "killed-holder",
-                "lease_until": now + timedelta(seconds=lease)})
+            client["serambi_intake"]["idempotency_keys"].insert_one(
+                {
+                    "_id": key,
+                    "fingerprint": print_,
+                    "status": "in_progress",
+                    "expires_at": now + timedelta(hours=24),
+                    "holder": "killed-holder",
+                    "lease_until": now + timedelta(seconds=lease),
+                }
+            )
         finally:
             client.close()
         stack.kill9("intake")
@@ -200,8 +220,12 @@ def test_a_retry_after_intake_died_holding_the_idempotency_key_gets_an_answer(tm
         deadline = time.monotonic() + 15.0
         while time.monotonic() < deadline and len(statuses) < 30:
             response = httpx.post(
-                f"{stack.url('intake')}/api/v1/requests", data=request_form(body),
-                files=dict(SAMPLE_DOCUMENTS), headers={"Idempotency-Key": key}, timeout=10.0)
+                f"{stack.url('intake')}/api/v1/requests",
+                data=request_form(body),
+                files=dict(SAMPLE_DOCUMENTS),
+                headers={"Idempotency-Key": key},
+                timeout=10.0,
+            )
             statuses.append(response.status_code)
             if response.status_code == 422:
                 raise RuntimeError(f"the test's fingerprint does not match intake's: {response.text}")
@@ -210,6 +234,11 @@ def test_a_retry_after_intake_died_holding_the_idempotency_key_gets_an_answer(tm
             time.sleep(0.5)
         print(f"\n[stuck-key] retries: {len(statuses)} statuses: {sorted(set(statuses))}")
         assert statuses[-1] == 201, f"still {statuses[-1]} after {len(statuses)} retries over 15 s"
-        again = httpx.post(f"{stack.url('intake')}/api/v1/requests", data=request_form(body),
-                           files=dict(SAMPLE_DOCUMENTS), headers={"Idempotency-Key": key}, timeout=10.0)
+        again = httpx.post(
+            f"{stack.url('intake')}/api/v1/requests",
+            data=request_form(body),
+            files=dict(SAMPLE_DOCUMENTS),
+            headers={"Idempotency-Key": key},
+            timeout=10.0,
+        )
         assert again.status_code == 201 and again.json() == response.json()

@@ -43,8 +43,13 @@ def always_working_overrides(path: Path) -> Path:
     lines += [f'{day} = ["00:00-24:00"]' for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")]
     year = datetime.now(WIB).year
     for entry in (*package_days(year), *package_days(year + 1)):
-        lines += ["", "[[day]]", 'action = "remove"', f"date = {entry.date.isoformat()}",
-                  'decree = "fault tests: every day is a working day"']
+        lines += [
+            "",
+            "[[day]]",
+            'action = "remove"',
+            f"date = {entry.date.isoformat()}",
+            'decree = "fault tests: every day is a working day"',
+        ]
     path.write_text("\n".join(lines) + "\n")
     return path
 
@@ -52,8 +57,6 @@ def always_working_overrides(path: Path) -> Path:
 def officer() -> dict[str, str]:
     token = issue_dev_token(ServiceSettings(), ["complaint_officer"], subject="officer-1")
     return {"Authorization": f"Bearer {token}"}
-
-
 
 
 class WholeStack:
@@ -77,8 +80,12 @@ class WholeStack:
         for name in self.SERVICES:
             port = localstack.free_port()
             self.services[name] = localstack.ManagedProcess(
-                name, [sys.executable, "-m", f"serambi_{name}"], port, base / "logs" / f"{name}.log",
-                env={**self.env, "SERAMBI_HTTP_PORT": str(port)})
+                name,
+                [sys.executable, "-m", f"serambi_{name}"],
+                port,
+                base / "logs" / f"{name}.log",
+                env={**self.env, "SERAMBI_HTTP_PORT": str(port)},
+            )
 
     def url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.services[name].port}"
@@ -128,10 +135,17 @@ async def test_every_overdue_clock_breaches_exactly_once_after_a_whole_stack_out
                 overdue = number < COMPLAINTS
                 lead = LEAD_SECONDS + number % 3 if overdue else 3600  # the last: due in an hour
                 received = now - timedelta(hours=3) + timedelta(seconds=lead)
-                response = await http.post("/api/v1/officer/complaints", json={
-                    "channel": "telephone", "summary": "Layanan lambat", "description": "Belum dijawab.",
-                    "disclosure": "anonymous", "tier": "ringan",
-                    "received_at": received.astimezone(WIB).isoformat()})
+                response = await http.post(
+                    "/api/v1/officer/complaints",
+                    json={
+                        "channel": "telephone",
+                        "summary": "Layanan lambat",
+                        "description": "Belum dijawab.",
+                        "disclosure": "anonymous",
+                        "tier": "ringan",
+                        "received_at": received.astimezone(WIB).isoformat(),
+                    },
+                )
                 assert response.status_code == 201, response.text
                 body = response.json()
                 codes.append(body["tracking_code"])
@@ -146,15 +160,21 @@ async def test_every_overdue_clock_breaches_exactly_once_after_a_whole_stack_out
         try:
             store = JetStreamEventStore(nc, "/serambi/intake")
             for code, due in zip(audiences, audience_dues, strict=True):
-                await store.append(AggregateRef("intake", "request", code),
-                                   [audience_request(code, due)], expected_sequence=0, expected_version=0)
+                await store.append(
+                    AggregateRef("intake", "request", code),
+                    [audience_request(code, due)],
+                    expected_sequence=0,
+                    expected_version=0,
+                )
         finally:
             await nc.drain()
         control_audience = audiences.pop()
         audience_dues.pop()
 
         async def clocks_running() -> bool:
-            started_audiences = {r.ref.id for r in await read(nats_url, "SCHEDULING", "scheduling.audience.*.*")}
+            started_audiences = {
+                r.ref.id for r in await read(nats_url, "SCHEDULING", "scheduling.audience.*.*")
+            }
             return set(audiences) | {control_audience} <= started_audiences
 
         deadline = time.monotonic() + 20
@@ -188,9 +208,11 @@ async def test_every_overdue_clock_breaches_exactly_once_after_a_whole_stack_out
         lost = sum(1 for key in expected if found[key] == 0)
         duplicated = sum(1 for key in expected if found[key] > 1)
         unexpected = found[control_code] + found[control_audience]
-        print(f"SLA across a whole-stack outage: {len(codes)} complaint and {len(audiences)} audience "
-              f"clocks overdue; lost {lost}, duplicated {duplicated}, unexpected {unexpected}; "
-              f"{time.monotonic() - started:.1f}s")
+        print(
+            f"SLA across a whole-stack outage: {len(codes)} complaint and {len(audiences)} audience "
+            f"clocks overdue; lost {lost}, duplicated {duplicated}, unexpected {unexpected}; "
+            f"{time.monotonic() - started:.1f}s"
+        )
         assert {key: found[key] for key in expected} == expected
         assert (lost, duplicated, unexpected) == (0, 0, 0)
     finally:

@@ -26,8 +26,9 @@ NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 
 
 def events(case_id: str, count: int) -> list:
-    warning = SLAWarning(case_id=case_id, clock="ringan", threshold_percent=50,
-                         started_at=NOW, due_at=NOW, warned_at=NOW)
+    warning = SLAWarning(
+        case_id=case_id, clock="ringan", threshold_percent=50, started_at=NOW, due_at=NOW, warned_at=NOW
+    )
     breach = SLABreached(case_id=case_id, clock="ringan", started_at=NOW, due_at=NOW, breached_at=NOW)
     return [warning, breach][:count]
 
@@ -80,18 +81,22 @@ async def test_an_append_whose_acknowledgement_was_lost_is_stored_once_and_retur
     kept = await stored(nc, ref)
     assert len(kept) == count and store.attempts == 2
     assert appended.sequences == tuple(sequence for _, sequence in kept)
-    assert [type(e).__name__ for e in (await store.load(ref)).payloads] == ["SLAWarning", "SLABreached"][:count]
+    assert [type(e).__name__ for e in (await store.load(ref)).payloads] == ["SLAWarning", "SLABreached"][
+        :count
+    ]
 
 
 async def test_an_append_whose_acknowledgement_stays_lost_is_reported_as_maybe_stored(nc, ref):
     store = LosingAcks(nc, lost=1, down=True)
     with pytest.raises(AppendOutcomeUnknown):
-        await store.append(ref, events(ref.id, 1), expected_sequence=0, expected_version=0,
-                           event_ids=[f"e-{ref.id}"])
+        await store.append(
+            ref, events(ref.id, 1), expected_sequence=0, expected_version=0, event_ids=[f"e-{ref.id}"]
+        )
     assert store.attempts >= 2  # it kept asking until its resolve time ran out
     [(event_id, sequence)] = await stored(nc, ref)  # it was stored, in fact
     again = await JetStreamEventStore(nc, "/serambi/test").append(
-        ref, events(ref.id, 1), expected_sequence=0, expected_version=0, event_ids=[f"e-{ref.id}"])
+        ref, events(ref.id, 1), expected_sequence=0, expected_version=0, event_ids=[f"e-{ref.id}"]
+    )
     assert again.sequences == (sequence,) and again.duplicate
     assert await stored(nc, ref) == [(event_id, sequence)]
 
@@ -116,15 +121,17 @@ async def test_an_append_during_a_nats_outage_is_unresolved_and_its_retry_stores
         store = JetStreamEventStore(nc, "/serambi/test", timeout=0.5, resolve_seconds=0.5)
         server.stop()
         with pytest.raises(AppendOutcomeUnknown):
-            await store.append(ref, events(ref.id, 1), expected_sequence=0, expected_version=0,
-                               event_ids=[f"e-{ref.id}"])
+            await store.append(
+                ref, events(ref.id, 1), expected_sequence=0, expected_version=0, event_ids=[f"e-{ref.id}"]
+            )
         server.start()
         for _ in range(100):
             if nc.is_connected:
                 break
             await asyncio.sleep(0.1)
-        retried = await store.append(ref, events(ref.id, 1), expected_sequence=0, expected_version=0,
-                                     event_ids=[f"e-{ref.id}"])
+        retried = await store.append(
+            ref, events(ref.id, 1), expected_sequence=0, expected_version=0, event_ids=[f"e-{ref.id}"]
+        )
         assert await stored(nc, ref) == [(f"e-{ref.id}", retried.sequences[0])]
     finally:
         await nc.close()

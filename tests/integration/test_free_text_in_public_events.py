@@ -36,10 +36,18 @@ EMAIL = "yohanes.lim@example.id"
 TOPIC = "Rencana pabrik pengolahan lada milik keluarga Lim di Sungai Kakap"
 PURPOSE = "Kami ingin membahas utang koperasi kami sebesar Rp 2,3 miliar kepada Bank Kalbar."
 NOTES = "Pak Yohanes menyampaikan bahwa istrinya sedang dirawat; tindak lanjut lewat putranya."
-WORDS = ("pengolahan lada milik keluarga", "Sungai Kakap", "utang koperasi", "2,3 miliar",
-         "istrinya sedang dirawat", "lewat putranya")
-UPLOADS = [(Upload("request_letter", "request_letter", b"%PDF-1.4 letter"), PDF),
-           (Upload("identity_document", "identity_document", b"\x89PNG\r\n\x1a\nid"), PNG)]
+WORDS = (
+    "pengolahan lada milik keluarga",
+    "Sungai Kakap",
+    "utang koperasi",
+    "2,3 miliar",
+    "istrinya sedang dirawat",
+    "lewat putranya",
+)
+UPLOADS = [
+    (Upload("request_letter", "request_letter", b"%PDF-1.4 letter"), PDF),
+    (Upload("identity_document", "identity_document", b"\x89PNG\r\n\x1a\nid"), PNG),
+]
 
 
 class NoTimers:
@@ -52,15 +60,26 @@ class NoTimers:
 
 
 async def _submitted(nc, mongo_db, vault) -> tuple[str, str]:
-    form = RequestForm(requester_name="Yohanes Lim", requester_position="Ketua", institution="Kadin Kubu Raya",
-                       institution_type=InstitutionType.OTHER_INSTITUTION, email=EMAIL, topic=TOPIC,
-                       purpose=PURPOSE, participants=3, proposed_dates=[date(2026, 2, 4)])
-    state = SimpleNamespace(runtime=SimpleNamespace(store=JetStreamEventStore(nc, "/serambi/intake"),
-                                                    db=mongo_db, vault=vault),
-                            idempotency=None, documents=DocumentStore(mongo_db, vault=vault),
-                            answer_due=lambda instant: CALENDAR.add_working_days(instant, 3))
-    answer = await submit(SimpleNamespace(app=SimpleNamespace(state=state)), form, list(UPLOADS),
-                          IntakeChannel.ONLINE, NOW)
+    form = RequestForm(
+        requester_name="Yohanes Lim",
+        requester_position="Ketua",
+        institution="Kadin Kubu Raya",
+        institution_type=InstitutionType.OTHER_INSTITUTION,
+        email=EMAIL,
+        topic=TOPIC,
+        purpose=PURPOSE,
+        participants=3,
+        proposed_dates=[date(2026, 2, 4)],
+    )
+    state = SimpleNamespace(
+        runtime=SimpleNamespace(store=JetStreamEventStore(nc, "/serambi/intake"), db=mongo_db, vault=vault),
+        idempotency=None,
+        documents=DocumentStore(mongo_db, vault=vault),
+        answer_due=lambda instant: CALENDAR.add_working_days(instant, 3),
+    )
+    answer = await submit(
+        SimpleNamespace(app=SimpleNamespace(state=state)), form, list(UPLOADS), IntakeChannel.ONLINE, NOW
+    )
     return answer["tracking_code"], answer["access_token"]
 
 
@@ -72,18 +91,28 @@ def _scheduling(nc, mongo_db, vault, clock) -> Context:
         return []
 
     return Context(
-        store=JetStreamEventStore(nc, "/serambi/scheduling"), catalog=Catalog(fetch),
-        bookings=scheduling_queries.MongoBookingSource(mongo_db), letters=LetterStore(mongo_db, "test-secret", vault),
-        timers=NoTimers(), open_audiences=no_open, calendar=CALENDAR, policy=SlaPolicy(), rules=Rules(),
-        now=lambda: clock[0], vault=vault,
+        store=JetStreamEventStore(nc, "/serambi/scheduling"),
+        catalog=Catalog(fetch),
+        bookings=scheduling_queries.MongoBookingSource(mongo_db),
+        letters=LetterStore(mongo_db, "test-secret", vault),
+        timers=NoTimers(),
+        open_audiences=no_open,
+        calendar=CALENDAR,
+        policy=SlaPolicy(),
+        rules=Rules(),
+        now=lambda: clock[0],
+        vault=vault,
     )
 
 
 async def _raw(nc, stream: str, subject: str, within: str = "") -> list[bytes]:
     """Each stored message of ``subject`` (whose subject holds ``within``) as published: its
     headers and body."""
-    return [repr(sorted(headers.items())).encode() + data
-            async for headers, data in read_raw(nc, stream, subject) if within in headers["Nats-Subject"]]
+    return [
+        repr(sorted(headers.items())).encode() + data
+        async for headers, data in read_raw(nc, stream, subject)
+        if within in headers["Nats-Subject"]
+    ]
 
 
 async def test_the_typed_topic_purpose_and_notes_never_travel_in_clear_through_submit_schedule_held(
@@ -113,10 +142,12 @@ async def test_the_typed_topic_purpose_and_notes_never_travel_in_clear_through_s
     held = await commands.mark_held(ctx, code, "jadwal", None, NOTES)
     assert held.status is Status.HELD
 
-    published = [*await _raw(nc, "INTAKE", f"intake.request.{code}.*"),
-                 *await _raw(nc, "SCHEDULING", f"scheduling.audience.{code}.*"),
-                 *await _raw(nc, "SCHEDULING", "scheduling.roomday.*.*", f".{room}-"),
-                 *await _raw(nc, "SCHEDULING", "scheduling.hostday.*.*", f".{host}-")]
+    published = [
+        *await _raw(nc, "INTAKE", f"intake.request.{code}.*"),
+        *await _raw(nc, "SCHEDULING", f"scheduling.audience.{code}.*"),
+        *await _raw(nc, "SCHEDULING", "scheduling.roomday.*.*", f".{room}-"),
+        *await _raw(nc, "SCHEDULING", "scheduling.hostday.*.*", f".{host}-"),
+    ]
     # RequestSubmitted; AudienceRequested, AudienceScheduled, AudienceHeld; SlotBooked on each day
     assert len(published) == 6
     for message in published:
@@ -126,7 +157,10 @@ async def test_the_typed_topic_purpose_and_notes_never_travel_in_clear_through_s
     # …yet every reader still has them: the requester's tracking view, scheduling's details
     for projection in (*intake_projections.PROJECTIONS, *scheduling_projections.PROJECTIONS):
         handle = projector_handler(projection, lambda: mongo_db)
-        for stream, subject in (("INTAKE", f"intake.request.{code}.*"), ("SCHEDULING", f"scheduling.audience.{code}.*")):
+        for stream, subject in (
+            ("INTAKE", f"intake.request.{code}.*"),
+            ("SCHEDULING", f"scheduling.audience.{code}.*"),
+        ):
             async for recorded in read_stream(nc, stream, subject):
                 await handle(recorded)
     tracked = await intake_queries.tracking_view(mongo_db, vault, code, token, "http://scheduling")
@@ -156,7 +190,10 @@ async def test_an_officers_reason_for_cancelling_is_sealed_and_shown_to_the_requ
     for message in await _raw(nc, "SCHEDULING", f"scheduling.audience.{code}.*"):
         assert b"Gubernur" not in message and b"0812-3456-7890" not in message
     handle = projector_handler(intake_projections.REQUEST_VIEWS, lambda: mongo_db)
-    for stream, subject in (("INTAKE", f"intake.request.{code}.*"), ("SCHEDULING", f"scheduling.audience.{code}.*")):
+    for stream, subject in (
+        ("INTAKE", f"intake.request.{code}.*"),
+        ("SCHEDULING", f"scheduling.audience.{code}.*"),
+    ):
         async for recorded in read_stream(nc, stream, subject):
             await handle(recorded)
     tracked = await intake_queries.tracking_view(mongo_db, vault, code, token, "http://scheduling")

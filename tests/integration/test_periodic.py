@@ -127,7 +127,9 @@ async def test_stopping_while_a_round_winds_down_its_heartbeat_ends_the_loop(mon
     assert len(rounds_done) == 1
 
 
-async def test_a_heartbeat_whose_cancellation_the_driver_turned_into_an_error_still_ends(mongo_db, monkeypatch):
+async def test_a_heartbeat_whose_cancellation_the_driver_turned_into_an_error_still_ends(
+    mongo_db, monkeypatch
+):
     """pymongo's async driver can answer a cancellation with AutoReconnect; the heartbeat's
     claim takes any error for "no database" and went on renewing for ever, so the round, and
     the service's stop, waited for it (seen as 300 s teardown hangs)."""

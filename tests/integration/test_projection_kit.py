@@ -29,8 +29,9 @@ class KitTestSettings(ServiceSettings):
 
 
 def warning(case_id: str, percent: int) -> SLAWarning:
-    return SLAWarning(case_id=case_id, clock="ringan", threshold_percent=percent,
-                      started_at=NOW, due_at=NOW, warned_at=NOW)
+    return SLAWarning(
+        case_id=case_id, clock="ringan", threshold_percent=percent, started_at=NOW, due_at=NOW, warned_at=NOW
+    )
 
 
 def on_warning(event: SLAWarning, recorded: RecordedEvent) -> Change:
@@ -58,7 +59,8 @@ def kind() -> str:
 @pytest.fixture
 def projection(kind: str) -> Projection:
     return Projection(
-        collection="cases", sources=(f"complaints.{kind}",),
+        collection="cases",
+        sources=(f"complaints.{kind}",),
         projectors={SLAWarning: on_warning, SLABreached: on_breach},
     )
 
@@ -69,8 +71,12 @@ async def start_runtime(nats_url, mongo_url, mongo_db):
 
     async def start(register: Callable[[Runtime], None], **overrides) -> Runtime:
         settings = KitTestSettings(
-            nats_url=nats_url, mongo_url=mongo_url, mongo_database=mongo_db.name,
-            consumer_max_deliver=3, retry_delays_seconds=(0.05, 0.05, 0.05), **overrides,
+            nats_url=nats_url,
+            mongo_url=mongo_url,
+            mongo_database=mongo_db.name,
+            consumer_max_deliver=3,
+            retry_delays_seconds=(0.05, 0.05, 0.05),
+            **overrides,
         )
         runtime = Runtime(settings)
         register(runtime)
@@ -154,7 +160,9 @@ async def test_poison_messages_are_dead_lettered_with_the_reason_and_the_rest_ke
     await eventually(settled)
     reasons = sorted(letter["reason"].split(":")[0] for letter in await runtime.dead_letters().list())
     assert reasons == ["EnvelopeError", "UnknownEventTypeError", "ValidationError", "ValidationError"]
-    letter = next(x for x in await runtime.dead_letters().list() if x["subject"].endswith("poison0.SLAWarning"))
+    letter = next(
+        x for x in await runtime.dead_letters().list() if x["subject"].endswith("poison0.SLAWarning")
+    )
     assert letter["stream"] == "COMPLAINTS" and letter["sequence"] > 0 and letter["payload"] == body
 
 
@@ -175,18 +183,26 @@ async def test_an_outage_is_waited_out_and_a_persistent_failure_dead_lettered(
             raise RuntimeError("handler bug")  # not an outage: the delivery budget applies
 
     # an outage of 3 ack waits: the held message's ack wait must be renewed, not run out
-    runtime = await start_runtime(lambda r: r.consume(spec(kind, "flaky"), flaky, "test"),
-                                  consumer_ack_wait_seconds=1.5, outage_retry_max_seconds=0.3,
-                                  consumer_stall_seconds=2.0, consumer_watch_seconds=0.5)
+    runtime = await start_runtime(
+        lambda r: r.consume(spec(kind, "flaky"), flaky, "test"),
+        consumer_ack_wait_seconds=1.5,
+        outage_retry_max_seconds=0.3,
+        consumer_stall_seconds=2.0,
+        consumer_watch_seconds=0.5,
+    )
     for case in ("twice", "bug"):
-        await execute(runtime.store, AggregateRef("complaints", kind, case), lambda _h, c=case: [warning(c, 50)])
+        await execute(
+            runtime.store, AggregateRef("complaints", kind, case), lambda _h, c=case: [warning(c, 50)]
+        )
 
     async def settled() -> bool:
         return attempts.get("twice") == 3 and len(await runtime.dead_letters().list()) == 1
 
     await eventually(settled, timeout=30)
     # a consumer whose dependency is down holds its message and takes no other meanwhile
-    await execute(runtime.store, AggregateRef("complaints", kind, "outage"), lambda _h: [warning("outage", 50)])
+    await execute(
+        runtime.store, AggregateRef("complaints", kind, "outage"), lambda _h: [warning("outage", 50)]
+    )
     await asyncio.sleep(4.5)
     assert attempts["outage"] >= 6
     [letter] = await runtime.dead_letters().list()
@@ -216,8 +232,13 @@ async def test_a_rebuilt_read_model_equals_the_live_one(nc, mongo_db, kind, proj
     for case in ("r1", "r2"):
         ref = AggregateRef("complaints", kind, case)
         await execute(runtime.store, ref, lambda _h, c=case: [warning(c, 50), warning(c, 75)])
-        await execute(runtime.store, ref, lambda _h, c=case: [SLABreached(
-            case_id=c, clock="ringan", started_at=NOW, due_at=NOW, breached_at=NOW)])
+        await execute(
+            runtime.store,
+            ref,
+            lambda _h, c=case: [
+                SLABreached(case_id=c, clock="ringan", started_at=NOW, due_at=NOW, breached_at=NOW)
+            ],
+        )
 
     async def live_done() -> bool:
         return await mongo_db.cases.count_documents({"breached": True}) == 2

@@ -34,8 +34,9 @@ class SkipTestSettings(ServiceSettings):
 
 
 def warning(case_id: str, percent: int) -> SLAWarning:
-    return SLAWarning(case_id=case_id, clock="ringan", threshold_percent=percent,
-                      started_at=NOW, due_at=NOW, warned_at=NOW)
+    return SLAWarning(
+        case_id=case_id, clock="ringan", threshold_percent=percent, started_at=NOW, due_at=NOW, warned_at=NOW
+    )
 
 
 @pytest.fixture
@@ -45,8 +46,9 @@ def kind() -> str:
 
 @pytest.fixture
 def projection(kind: str) -> Projection:
-    return Projection(collection="cases", sources=(f"complaints.{kind}",),
-                      projectors={SLAWarning: on_warning})
+    return Projection(
+        collection="cases", sources=(f"complaints.{kind}",), projectors={SLAWarning: on_warning}
+    )
 
 
 def spec(kind: str) -> ConsumerSpec:
@@ -58,10 +60,15 @@ async def start_runtime(nats_url, mongo_url, mongo_db):
     runtimes: list[Runtime] = []
 
     async def start(register: Callable[[Runtime], None]) -> Runtime:
-        runtime = Runtime(SkipTestSettings(
-            nats_url=nats_url, mongo_url=mongo_url, mongo_database=mongo_db.name,
-            consumer_max_deliver=3, retry_delays_seconds=(0.05, 0.05, 0.05),
-        ))
+        runtime = Runtime(
+            SkipTestSettings(
+                nats_url=nats_url,
+                mongo_url=mongo_url,
+                mongo_database=mongo_db.name,
+                consumer_max_deliver=3,
+                retry_delays_seconds=(0.05, 0.05, 0.05),
+            )
+        )
         register(runtime)
         await runtime.start()
         runtimes.append(runtime)
@@ -85,9 +92,11 @@ class Case:
         [envelope] = make_envelopes("/t", self.ref, [event], expected_version=self.version, event_ids=None)
         headers = encode_headers(envelope) | ({"ce-type": type_} if type_ else {})
         self.version += 1
-        ack = await self.js.publish(f"complaints.{self.ref.aggregate}.{self.ref.id}.SLAWarning",
-                                    body if body is not None else event.model_dump_json().encode(),
-                                    headers=headers)
+        ack = await self.js.publish(
+            f"complaints.{self.ref.aggregate}.{self.ref.id}.SLAWarning",
+            body if body is not None else event.model_dump_json().encode(),
+            headers=headers,
+        )
         return ack.seq
 
     async def good(self, percent: int) -> int:
@@ -176,8 +185,9 @@ async def test_a_rebuild_moves_past_unreadable_events_records_them_and_equals_th
     headless = Case(nc, kind, "headless")
     headless_sequence = await headless.unknown()
     orphan_sequence = await headless.good(60)  # its predecessor was never applied
-    malformed = await nc.jetstream().publish(f"complaints.{kind}.bad.SLAWarning", b"{}",
-                                             headers={"ce-id": "x"})
+    malformed = await nc.jetstream().publish(
+        f"complaints.{kind}.bad.SLAWarning", b"{}", headers={"ce-id": "x"}
+    )
 
     async def live_done() -> bool:
         document = await mongo_db.cases.find_one({"_id": "mid"})
@@ -191,8 +201,9 @@ async def test_a_rebuild_moves_past_unreadable_events_records_them_and_equals_th
     assert await mongo_db.cases.find_one({"_id": "mid"}) == live
     assert await mongo_db.cases.find_one({"_id": "headless"}) is None
     skipped = {item.sequence: item.reason for item in report.skipped}
-    assert sorted(skipped) == sorted([unknown_sequence, invalid_sequence, headless_sequence,
-                                      orphan_sequence, malformed.seq])
+    assert sorted(skipped) == sorted(
+        [unknown_sequence, invalid_sequence, headless_sequence, orphan_sequence, malformed.seq]
+    )
     assert skipped[unknown_sequence].startswith("UnknownEventTypeError: ")
     assert skipped[invalid_sequence].startswith("ValidationError: clock: Field required")
     assert skipped[orphan_sequence].startswith("its predecessor was never applied")
@@ -200,9 +211,7 @@ async def test_a_rebuild_moves_past_unreadable_events_records_them_and_equals_th
     assert not any(PHONE in reason for reason in skipped.values())  # no payload values
 
 
-async def test_a_rebuild_keeps_the_live_collection_s_secondary_indexes(
-    nc, mongo_db, kind, projection
-):
+async def test_a_rebuild_keeps_the_live_collection_s_secondary_indexes(nc, mongo_db, kind, projection):
     await Case(nc, kind, "c1").good(50)
     cases = mongo_db.cases
     await cases.insert_one({"_id": "seed"})

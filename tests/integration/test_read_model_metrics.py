@@ -19,13 +19,15 @@ def value(name: str, **labels: str) -> float | None:
 
 
 async def test_open_complaint_clocks_are_counted_per_clock_running_or_paused(mongo_db):
-    await mongo_db["complaints"].insert_many([
-        {"_id": "PGD-2031-000001", "stage": 0, "clock": "triage", "open_pause": None},
-        {"_id": "PGD-2031-000002", "stage": 3, "clock": "ringan", "open_pause": None},
-        {"_id": "PGD-2031-000003", "stage": 3, "clock": "ringan", "open_pause": {"reason": "x"}},
-        {"_id": "PGD-2031-000004", "stage": 4, "clock": "ringan"},  # answered: no clock
-        {"_id": "PGD-2031-000005", "stage": 1, "clock": None},
-    ])
+    await mongo_db["complaints"].insert_many(
+        [
+            {"_id": "PGD-2031-000001", "stage": 0, "clock": "triage", "open_pause": None},
+            {"_id": "PGD-2031-000002", "stage": 3, "clock": "ringan", "open_pause": None},
+            {"_id": "PGD-2031-000003", "stage": 3, "clock": "ringan", "open_pause": {"reason": "x"}},
+            {"_id": "PGD-2031-000004", "stage": 4, "clock": "ringan"},  # answered: no clock
+            {"_id": "PGD-2031-000005", "stage": 1, "clock": None},
+        ]
+    )
     await open_clocks(mongo_db)
     assert value("serambi_sla_open_clocks", clock="triage", state="running") == 1
     assert value("serambi_sla_open_clocks", clock="ringan", state="running") == 1
@@ -41,21 +43,29 @@ def audience(code: str, submitted: datetime, answered_after: timedelta | None, s
     timeline = [{"step": "requested", "at": submitted}]
     if answered_after is not None:
         timeline.append({"step": "scheduled", "at": submitted + answered_after})
-    return {"_id": code, "submitted_at": submitted, "answer_due_at": due, "timeline": timeline,
-            "status": status, "answered": answered_after is not None}
+    return {
+        "_id": code,
+        "submitted_at": submitted,
+        "answer_due_at": due,
+        "timeline": timeline,
+        "status": status,
+        "answered": answered_after is not None,
+    }
 
 
 async def test_the_audience_answer_on_time_ratio_of_this_and_last_month_and_the_open_answer_clocks(mongo_db):
     march, february = datetime(2031, 3, 3, 2, tzinfo=UTC), datetime(2031, 2, 10, 2, tzinfo=UTC)
-    await mongo_db["audiences"].insert_many([
-        audience("AUD-2031-000001", march, timedelta(days=1), "scheduled"),
-        audience("AUD-2031-000002", march, timedelta(days=1), "scheduled"),
-        audience("AUD-2031-000003", march, timedelta(days=5), "scheduled"),  # late
-        audience("AUD-2031-000004", march, None, "referred"),  # its clock runs
-        audience("AUD-2031-000005", march, None, "requested"),
-        audience("AUD-2031-000006", march, None, "cancelled"),
-        audience("AUD-2031-000007", february, timedelta(days=4), "declined"),
-    ])
+    await mongo_db["audiences"].insert_many(
+        [
+            audience("AUD-2031-000001", march, timedelta(days=1), "scheduled"),
+            audience("AUD-2031-000002", march, timedelta(days=1), "scheduled"),
+            audience("AUD-2031-000003", march, timedelta(days=5), "scheduled"),  # late
+            audience("AUD-2031-000004", march, None, "referred"),  # its clock runs
+            audience("AUD-2031-000005", march, None, "requested"),
+            audience("AUD-2031-000006", march, None, "cancelled"),
+            audience("AUD-2031-000007", february, timedelta(days=4), "declined"),
+        ]
+    )
     await refresh_metrics(mongo_db, NOW)
     assert value("serambi_sla_open_clocks", clock="audience_answer", state="running") == 2
     # the report's rule: of the five due (three answered, two unanswered past their deadline —
@@ -71,13 +81,25 @@ async def test_the_audience_answer_on_time_ratio_of_this_and_last_month_and_the_
 
 async def test_open_dead_letters_per_consumer_and_reason_class_refreshed_at_most_every_ttl(mongo_db):
     letters = mongo_db["dead_letters"]
-    await letters.insert_many([
-        {"_id": "a", "consumer": "notifier-dispatch", "status": "open", "reason": "ValidationError: x"},
-        {"_id": "b", "consumer": "notifier-dispatch", "status": "open",
-         "reason": "failed 5 deliveries; last: TimeoutError"},
-        {"_id": "c", "consumer": "complaints-email", "status": "open", "reason": "y", "manual": "read it"},
-        {"_id": "d", "consumer": "notifier-dispatch", "status": "redriven", "reason": "z"},
-    ])
+    await letters.insert_many(
+        [
+            {"_id": "a", "consumer": "notifier-dispatch", "status": "open", "reason": "ValidationError: x"},
+            {
+                "_id": "b",
+                "consumer": "notifier-dispatch",
+                "status": "open",
+                "reason": "failed 5 deliveries; last: TimeoutError",
+            },
+            {
+                "_id": "c",
+                "consumer": "complaints-email",
+                "status": "open",
+                "reason": "y",
+                "manual": "read it",
+            },
+            {"_id": "d", "consumer": "notifier-dispatch", "status": "redriven", "reason": "z"},
+        ]
+    )
     now = [100.0]
     gauges = ScrapeGauges(ttl=15, clock=lambda: now[0])
     await gauges.refresh(mongo_db)

@@ -37,8 +37,9 @@ async def raw_chunks(mongo_db, document_id: str) -> bytes:
 
 
 @pytest.mark.parametrize("size", [40, SEGMENT, SEGMENT + 1, 3 * SEGMENT, 1_000_000])
-async def test_a_document_reads_back_whole_while_its_stored_chunks_hold_no_plaintext(mongo_db, vault, store,
-                                                                                    size):
+async def test_a_document_reads_back_whole_while_its_stored_chunks_hold_no_plaintext(
+    mongo_db, vault, store, size
+):
     content = pdf(size)[:size] if size >= 64 else b"%PDF-1.4\n" + MARKER
     ref = await store.put_pending(Upload("f", "request_letter", content), PDF, "s", await vault.new_subject())
     assert await store.read(ref.document_id) == content
@@ -62,7 +63,9 @@ async def test_an_upload_spooled_to_a_file_is_stored_and_read_back_in_segments(v
 async def test_an_erased_subjects_document_cannot_be_read(mongo_db, vault, store):
     key = await vault.new_subject(["dewi@example.id"])
     ref = await store.put_pending(Upload("f", "identity_document", pdf(5000)), PDF, "s", key)
-    other = await store.put_pending(Upload("f", "identity_document", pdf(300)), PDF, "t", await vault.new_subject())
+    other = await store.put_pending(
+        Upload("f", "identity_document", pdf(300)), PDF, "t", await vault.new_subject()
+    )
     assert await vault.erase_person("dewi@example.id") == [key]
     with pytest.raises(DocumentErased):
         await store.open(ref.document_id)
@@ -82,8 +85,12 @@ async def test_a_tampered_or_moved_segment_is_refused(mongo_db, vault, store):
 
 
 async def test_a_clear_document_stored_before_sealing_is_still_read(mongo_db, store):
-    await store.bucket.upload_from_stream_with_id("D" + "1" * 32, "old", b"%PDF-1.3 legacy" + MARKER, metadata={
-        "owner": "s", "kind": "request_letter", "media_type": PDF, "status": "attached"})
+    await store.bucket.upload_from_stream_with_id(
+        "D" + "1" * 32,
+        "old",
+        b"%PDF-1.3 legacy" + MARKER,
+        metadata={"owner": "s", "kind": "request_letter", "media_type": PDF, "status": "attached"},
+    )
     assert await store.read("D" + "1" * 32) == b"%PDF-1.3 legacy" + MARKER
 
 
@@ -94,13 +101,16 @@ async def test_an_erased_key_cannot_seal_a_new_document(vault, store):
         await store.put_pending(Upload("f", "k", pdf(100)), PDF, "s", key)
 
 
-@pytest.mark.parametrize(("head", "media"), [
-    (b"\x00\x00\x00\x20ftypM4A \x00\x00\x00\x00M4A mp42isom\x00\x00", "audio/mp4"),
-    (b"\x00\x00\x00\x1cftypmp42\x00\x00\x00\x00isomM4A \x00\x00", "audio/mp4"),
-    (b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00isommp42", None),  # an MP4 video
-    (b"OggS\x00\x02" + bytes(20), "audio/ogg"),
-    (b"ID3\x03\x00", None),
-])
+@pytest.mark.parametrize(
+    ("head", "media"),
+    [
+        (b"\x00\x00\x00\x20ftypM4A \x00\x00\x00\x00M4A mp42isom\x00\x00", "audio/mp4"),
+        (b"\x00\x00\x00\x1cftypmp42\x00\x00\x00\x00isomM4A \x00\x00", "audio/mp4"),
+        (b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00isommp42", None),  # an MP4 video
+        (b"OggS\x00\x02" + bytes(20), "audio/ogg"),
+        (b"ID3\x03\x00", None),
+    ],
+)
 def test_audio_notes_are_typed_by_their_magic_bytes(head, media):
     assert sniff(head) == media
 
@@ -124,7 +134,9 @@ async def test_storing_a_10_mb_document_holds_about_a_megabyte_of_it_in_memory(m
     assert stored["length"] == len(await raw_chunks(mongo_db, ref.document_id))
 
 
-async def test_a_file_that_fails_half_way_leaves_neither_its_files_document_nor_chunks(mongo_db, vault, store):
+async def test_a_file_that_fails_half_way_leaves_neither_its_files_document_nor_chunks(
+    mongo_db, vault, store
+):
     class Failing(io.BytesIO):
         def read(self, size: int = -1) -> bytes:
             if self.tell() >= 6 * SEGMENT:
@@ -132,7 +144,9 @@ async def test_a_file_that_fails_half_way_leaves_neither_its_files_document_nor_
             return super().read(size)
 
     with pytest.raises(OSError, match="went away"):
-        await store.put_pending(Upload("f", "k", Failing(pdf(20 * SEGMENT))), PDF, "gone", await vault.new_subject())
+        await store.put_pending(
+            Upload("f", "k", Failing(pdf(20 * SEGMENT))), PDF, "gone", await vault.new_subject()
+        )
     assert await mongo_db["documents.files"].count_documents({"metadata.owner": "gone"}) == 0
     files = [doc["_id"] async for doc in mongo_db["documents.files"].find({}, {"_id": 1})]
     assert await mongo_db["documents.chunks"].count_documents({"files_id": {"$nin": files}}) == 0

@@ -36,8 +36,10 @@ async def owner(nc) -> AsyncIterator[str]:
 
 async def fired(nc, owner: str, seconds: float) -> list[tuple[str, ClockDue]]:
     """Every ClockDue fired for ``owner`` within ``seconds``."""
-    return [(msg.subject.split(".")[2], ClockDue.model_validate_json(msg.data))
-            for msg in await fired_messages(nc, owner, seconds)]
+    return [
+        (msg.subject.split(".")[2], ClockDue.model_validate_json(msg.data))
+        for msg in await fired_messages(nc, owner, seconds)
+    ]
 
 
 async def fired_messages(nc, owner: str, seconds: float) -> list:
@@ -59,8 +61,12 @@ async def fired_messages(nc, owner: str, seconds: float) -> list:
 
 
 def due(case: str, seconds: float, percent: int | None = None) -> ClockDue:
-    return ClockDue(case_id=case, clock="ringan", threshold_percent=percent,
-                    due_at=datetime.now(UTC) + timedelta(seconds=seconds))
+    return ClockDue(
+        case_id=case,
+        clock="ringan",
+        threshold_percent=percent,
+        due_at=datetime.now(UTC) + timedelta(seconds=seconds),
+    )
 
 
 async def test_a_timer_fires_at_its_time_and_a_past_one_fires_at_once(nc, owner):

@@ -33,6 +33,10 @@ async def test_a_command_in_a_span_is_its_child_and_holds_no_data(mongo_url):
         span = spans[f"{command} guests"]
         assert span.kind is SpanKind.CLIENT
         assert span.parent.span_id == handler.get_span_context().span_id
-        assert dict(span.attributes) == {"db.system.name": "mongodb", "db.namespace": name,
-                                         "db.operation.name": command, "db.collection.name": "guests"}
+        assert dict(span.attributes) == {
+            "db.system.name": "mongodb",
+            "db.namespace": name,
+            "db.operation.name": command,
+            "db.collection.name": "guests",
+        }
     assert NIK not in "".join(span.to_json() for span in spans.values())

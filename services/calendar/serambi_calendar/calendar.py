@@ -99,9 +99,7 @@ class WorkingCalendar:
         if table is not None and table.covers(first, last):
             return table
         if last - first > MAX_YEARS:
-            raise CalendarRangeError(
-                f"computation spans more than {MAX_YEARS} years ({first}..{last})"
-            )
+            raise CalendarRangeError(f"computation spans more than {MAX_YEARS} years ({first}..{last})")
         with self._lock:
             if table is not None:  # grow the cached table unless that makes it too long
                 lo, hi = min(first, table.first_year), max(last, table.last_year)

@@ -50,8 +50,7 @@ class Clock:
     def __post_init__(self) -> None:
         object.__setattr__(self, "started_at", _utc(self.started_at, "clock start"))
         pauses = tuple(
-            Pause(_utc(p.paused_at, "pause"),
-                  None if p.resumed_at is None else _utc(p.resumed_at, "resume"))
+            Pause(_utc(p.paused_at, "pause"), None if p.resumed_at is None else _utc(p.resumed_at, "resume"))
             for p in self.pauses
         )
         last = self.started_at
@@ -126,9 +125,7 @@ class Clock:
         out.append((cursor, None))
         return out
 
-    def _instant_at(
-        self, calendar: WorkingCalendar, spec: ClockSpec, share: Fraction
-    ) -> datetime | None:
+    def _instant_at(self, calendar: WorkingCalendar, spec: ClockSpec, share: Fraction) -> datetime | None:
         """When the clock has counted `share` of its duration; None if paused before that."""
         hours = spec.kind is ClockKind.HOURS
         granule = 1 if share == 1 else 1_000_000  # warnings fall on whole seconds

@@ -55,9 +55,7 @@ def package_days(year: int) -> tuple[DayEntry, ...]:
     return tuple(sorted(out.values(), key=lambda e: e.date))
 
 
-def apply_changes(
-    base: Iterable[DayEntry], changes: Iterable[DayChange], year: int
-) -> dict[date, DayEntry]:
+def apply_changes(base: Iterable[DayEntry], changes: Iterable[DayChange], year: int) -> dict[date, DayEntry]:
     """The days of `year` after the override entries, which win over the package."""
     days = {e.date: e for e in base}
     for change in changes:

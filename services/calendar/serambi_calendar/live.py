@@ -36,26 +36,38 @@ class RevisionError(ValueError):
         self.field, self.rule, self.message = field, rule, message
 
 
-def revision_change(number: int, action: Action, day: date, name: str | None, decree: str,
-                    to: date | None = None) -> DayChange:
+def revision_change(
+    number: int, action: Action, day: date, name: str | None, decree: str, to: date | None = None
+) -> DayChange:
     """Revision ``number`` (1, 2, …) as a day change, its reference naming the decree and it."""
     return DayChange(action, day, (name or "").strip(), f"{decree.strip()} [revisi {number}]", to)
 
 
-def revised(overrides: Overrides, revisions: Sequence[DayChange],
-            years: Iterable[int] = ()) -> WorkingCalendar:
+def revised(
+    overrides: Overrides, revisions: Sequence[DayChange], years: Iterable[int] = ()
+) -> WorkingCalendar:
     """The override file's calendar with ``revisions`` applied after its own day changes."""
     label = f"{Path(overrides.path).name} v{overrides.version}"
     if revisions:
         label += f" + revisi {len(revisions)}"
-    calendar = WorkingCalendar(combined_source((*overrides.changes, *revisions)), overrides.profiles,
-                               overrides.profile_periods, revision=label)
+    calendar = WorkingCalendar(
+        combined_source((*overrides.changes, *revisions)),
+        overrides.profiles,
+        overrides.profile_periods,
+        revision=label,
+    )
     calendar.precompile(years)
     return calendar
 
 
-def check_change(calendar: WorkingCalendar, action: Action, day: date, name: str | None,
-                 decree: str, to: date | None = None) -> None:
+def check_change(
+    calendar: WorkingCalendar,
+    action: Action,
+    day: date,
+    name: str | None,
+    decree: str,
+    to: date | None = None,
+) -> None:
     """Refuse a change that would mean nothing or something else than asked (RevisionError)."""
     if not decree.strip():
         raise RevisionError("decree", "missing", "decree: name the decision this change comes from")
@@ -91,8 +103,10 @@ class LiveCalendar:
         """Count with the file and these revisions from now on: all of them, each a record with
         ``revision``, ``action``, ``day``, ``to``, ``holiday_name`` and ``decree`` (the event
         ``WorkingDayRevised``), applied in the order of their numbers."""
-        changes = tuple(revision_change(r.revision, r.action, r.day, r.holiday_name, r.decree, r.to)
-                        for r in sorted(revisions, key=lambda r: r.revision))
+        changes = tuple(
+            revision_change(r.revision, r.action, r.day, r.holiday_name, r.decree, r.to)
+            for r in sorted(revisions, key=lambda r: r.revision)
+        )
         calendar = revised(self.overrides, changes, self.years)
         self.revisions = changes
         self.current = calendar

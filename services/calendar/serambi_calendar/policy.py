@@ -36,8 +36,7 @@ class ClockSpec:
         match = _DURATION.match(text) if isinstance(text, str) else None
         if match is None:
             raise SettingsError(
-                f"clock {name!r}: duration {text!r} is not like '3h' (working hours) "
-                "or '5d' (working days)"
+                f"clock {name!r}: duration {text!r} is not like '3h' (working hours) or '5d' (working days)"
             )
         kind = ClockKind.HOURS if match.group(2) == "h" else ClockKind.DAYS
         return cls(name, kind, int(match.group(1)))
@@ -78,8 +77,11 @@ class SlaPolicy:
 
     @classmethod
     def from_mapping(
-        cls, durations: Mapping[str, str], warnings: Iterable[int] = DEFAULT_WARNINGS,
-        *, keep_defaults: bool = True,
+        cls,
+        durations: Mapping[str, str],
+        warnings: Iterable[int] = DEFAULT_WARNINGS,
+        *,
+        keep_defaults: bool = True,
     ) -> SlaPolicy:
         """Clocks from `{"ringan": "3h", "normatif": "5d"}`, on top of the defaults unless told."""
         texts = {**(DEFAULT_CLOCKS if keep_defaults else {}), **durations}

@@ -43,9 +43,7 @@ class WorkingProfile:
         for weekday, spans in zip(WEEKDAYS, self.week, strict=True):
             for (s1, e1), (s2, _) in zip(spans, spans[1:], strict=False):
                 if s2 < e1 or s1 >= e1:
-                    raise ValueError(
-                        f"profile {self.name!r}: {weekday} periods overlap or are out of order"
-                    )
+                    raise ValueError(f"profile {self.name!r}: {weekday} periods overlap or are out of order")
         if not any(self.week):
             raise ValueError(f"profile {self.name!r} has no working time at all")
 
@@ -93,13 +91,25 @@ _RAMADAN_MON_THU = ["08:00-12:00", "12:30-15:00"]
 
 #: Perpres 21/2023, five-day week: 37.5 h net of breaks.
 STANDARD = WorkingProfile.from_texts(
-    "standard", {"mon": _MON_THU, "tue": _MON_THU, "wed": _MON_THU, "thu": _MON_THU,
-                 "fri": ["07:30-11:30", "13:00-16:30"]},
+    "standard",
+    {
+        "mon": _MON_THU,
+        "tue": _MON_THU,
+        "wed": _MON_THU,
+        "thu": _MON_THU,
+        "fri": ["07:30-11:30", "13:00-16:30"],
+    },
 )
 #: Ramadan, five-day week: 32.5 h net of breaks.
 RAMADAN = WorkingProfile.from_texts(
-    "ramadan", {"mon": _RAMADAN_MON_THU, "tue": _RAMADAN_MON_THU, "wed": _RAMADAN_MON_THU,
-                "thu": _RAMADAN_MON_THU, "fri": ["08:00-11:30", "12:30-15:30"]},
+    "ramadan",
+    {
+        "mon": _RAMADAN_MON_THU,
+        "tue": _RAMADAN_MON_THU,
+        "wed": _RAMADAN_MON_THU,
+        "thu": _RAMADAN_MON_THU,
+        "fri": ["08:00-11:30", "12:30-15:30"],
+    },
 )
 DEFAULT_PROFILES = {STANDARD.name: STANDARD, RAMADAN.name: RAMADAN}
 

@@ -33,9 +33,7 @@ def calendar_from_overrides(overrides: Overrides) -> WorkingCalendar:
     )
 
 
-def load_calendar(
-    override_path: Path | str | None = None, years: Iterable[int] = ()
-) -> WorkingCalendar:
+def load_calendar(override_path: Path | str | None = None, years: Iterable[int] = ()) -> WorkingCalendar:
     """The calendar from an override file (default: the packaged one); `years` are compiled now
     so a broken calendar fails at start-up. Raises OverrideFileError."""
     calendar = calendar_from_overrides(load_overrides(override_path))

@@ -22,8 +22,19 @@ class Beyond(Exception):  # noqa: N818 - internal control flow, not an error
 class Table:
     """Working periods of the years [first_year, last_year] in cumulative form."""
 
-    __slots__ = ("first_year", "last_year", "end_us", "p_start", "p_end", "p_cum_end", "p_day",
-                 "d_ord", "d_cum_start", "d_len", "d_end_us")
+    __slots__ = (
+        "first_year",
+        "last_year",
+        "end_us",
+        "p_start",
+        "p_end",
+        "p_cum_end",
+        "p_day",
+        "d_ord",
+        "d_cum_start",
+        "d_len",
+        "d_end_us",
+    )
 
     def __init__(self, first_year: int, last_year: int, end_us: int, days: Iterable[WorkingDay]):
         self.first_year, self.last_year, self.end_us = first_year, last_year, end_us

@@ -43,8 +43,6 @@ def complaint_ref(tracking_code: str) -> AggregateRef:
     return AggregateRef("complaints", "complaint", tracking_code)
 
 
-
-
 @dataclass(frozen=True, slots=True)
 class Outcome:
     """The complaint after the command, and the events the command appended."""
@@ -71,7 +69,10 @@ async def run(
         duplicate = False
         if new:
             appended = await store.append(
-                ref, new, expected_sequence=history.last_sequence, expected_version=history.version,
+                ref,
+                new,
+                expected_sequence=history.last_sequence,
+                expected_version=history.version,
                 event_ids=event_ids(new) if event_ids else None,
             )
             duplicate = appended.duplicate
@@ -88,8 +89,6 @@ async def load(store: EventStore, tracking_code: str) -> Complaint:
     if state is None:
         raise domain.UnknownComplaintError(f"no complaint {tracking_code}")
     return state
-
-
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,10 +110,19 @@ class NewComplaint:
 
 
 async def receive(
-    store: EventStore, db: AsyncDatabase, vault: Vault, rules: Rules, new: NewComplaint,
-    now: datetime, tracking_code: str | None = None, *,
-    documents: DocumentStore | None = None, uploads: Sequence[tuple[Upload, str]] = (),
-    token: str | None = None, reserved_code: str | None = None, reserve: Reserve | None = None,
+    store: EventStore,
+    db: AsyncDatabase,
+    vault: Vault,
+    rules: Rules,
+    new: NewComplaint,
+    now: datetime,
+    tracking_code: str | None = None,
+    *,
+    documents: DocumentStore | None = None,
+    uploads: Sequence[tuple[Upload, str]] = (),
+    token: str | None = None,
+    reserved_code: str | None = None,
+    reserve: Reserve | None = None,
 ) -> tuple[Outcome, str]:
     """Record a new complaint; returns the outcome and the complainant's access token.
     A tracking code already taken in the event store is skipped. ``uploads`` (upload, checked
@@ -132,9 +140,13 @@ async def receive(
         return await vault.seal(key, value) if value else None
 
     sealed = {
-        "name": await seal(new.name), "email": await seal(new.email), "phone": await seal(new.phone),
-        "summary": await seal(new.summary), "description": await seal(new.description),
-        "access_token": await seal(token), "email_thread": await seal(new.email_thread),
+        "name": await seal(new.name),
+        "email": await seal(new.email),
+        "phone": await seal(new.phone),
+        "summary": await seal(new.summary),
+        "description": await seal(new.description),
+        "access_token": await seal(token),
+        "email_thread": await seal(new.email_thread),
     }
     refs: list[DocumentRef] = []
     try:
@@ -149,8 +161,19 @@ async def receive(
             if refs and documents is not None:  # the sweep asks this case's events about them
                 await documents.note_case([ref.document_id for ref in refs], code)
 
-        outcome = await _receive(store, db, rules, new, now, tracking_code, token, sealed, tuple(refs),
-                                 reserved_code, before_append)
+        outcome = await _receive(
+            store,
+            db,
+            rules,
+            new,
+            now,
+            tracking_code,
+            token,
+            sealed,
+            tuple(refs),
+            reserved_code,
+            before_append,
+        )
     except BaseException as exc:
         if refs and documents is not None and not isinstance(exc, AppendOutcomeUnknown):
             await documents.discard(refs)
@@ -166,9 +189,16 @@ async def receive(
 
 
 async def _receive(
-    store: EventStore, db: AsyncDatabase, rules: Rules, new: NewComplaint, now: datetime,
-    tracking_code: str | None, token: str, sealed: dict[str, Sealed | None],
-    attachments: tuple[DocumentRef, ...], reserved_code: str | None = None,
+    store: EventStore,
+    db: AsyncDatabase,
+    rules: Rules,
+    new: NewComplaint,
+    now: datetime,
+    tracking_code: str | None,
+    token: str,
+    sealed: dict[str, Sealed | None],
+    attachments: tuple[DocumentRef, ...],
+    reserved_code: str | None = None,
     reserve: Callable[[str, str], Awaitable[None]] | None = None,
 ) -> Outcome:
     for _ in range(MAX_CODE_ATTEMPTS):
@@ -176,9 +206,15 @@ async def _receive(
         if reserve:
             await reserve(code, token)
         command = domain.ReceiveComplaint(
-            tracking_code=code, channel=new.channel, received_at=new.received_at,
-            disclosure=new.disclosure, access_token_sha256=hash_token(token), tier=new.tier,
-            recorded_by=new.recorded_by, external_ref=new.external_ref, attachments=attachments,
+            tracking_code=code,
+            channel=new.channel,
+            received_at=new.received_at,
+            disclosure=new.disclosure,
+            access_token_sha256=hash_token(token),
+            tier=new.tier,
+            recorded_by=new.recorded_by,
+            external_ref=new.external_ref,
+            attachments=attachments,
             **sealed,
         )
         try:
@@ -206,8 +242,12 @@ async def received_attachments(store: EventStore, code: str) -> list[str]:
     """The document ids complaint ``code`` references, from its events: those it was received
     with and those of its notes."""
     payloads = (await store.load(complaint_ref(code))).payloads
-    return [ref.document_id for event in payloads if isinstance(event, ComplaintReceived | ComplaintNoteAdded)
-            for ref in event.attachments]
+    return [
+        ref.document_id
+        for event in payloads
+        if isinstance(event, ComplaintReceived | ComplaintNoteAdded)
+        for ref in event.attachments
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,8 +281,14 @@ async def _sender(vault: Vault, state: Complaint, note: NewNote) -> tuple[NoteSo
 
 
 async def add_note(
-    store: EventStore, vault: Vault, code: str, note: NewNote, *, rules: Rules,
-    documents: DocumentStore | None = None, uploads: Sequence[tuple[Upload, str]] = (),
+    store: EventStore,
+    vault: Vault,
+    code: str,
+    note: NewNote,
+    *,
+    rules: Rules,
+    documents: DocumentStore | None = None,
+    uploads: Sequence[tuple[Upload, str]] = (),
 ) -> Outcome:
     """Keep ``note`` with complaint ``code`` (once per ``message_key``); the domain decides the
     rest (``domain.decide_note``: the complainant's note resumes a paused clock, its deadline
@@ -261,9 +307,15 @@ async def add_note(
         if refs and documents is not None:
             await documents.note_case([ref.document_id for ref in refs], code)
         command = domain.AddNote(
-            tracking_code=code, added_at=note.added_at, text=sealed, source=source,
-            channel=note.channel, recorded_by=note.recorded_by, message_key=note.message_key,
-            attachments=tuple(refs), sender=sender,
+            tracking_code=code,
+            added_at=note.added_at,
+            text=sealed,
+            source=source,
+            channel=note.channel,
+            recorded_by=note.recorded_by,
+            message_key=note.message_key,
+            attachments=tuple(refs),
+            sender=sender,
         )
         outcome = await run(store, code, lambda h: domain.decide_note(h, command, rules))
     except BaseException as exc:
@@ -279,7 +331,10 @@ async def add_note(
 
 
 async def request_link(
-    store: EventStore, code: str, now: datetime, policy: LinkResends = LinkResends(),
+    store: EventStore,
+    code: str,
+    now: datetime,
+    policy: LinkResends = LinkResends(),
 ) -> bool:
     """Record that the tracking link is to be sent again; False when nothing was recorded."""
     ref = complaint_ref(code)
@@ -288,8 +343,9 @@ async def request_link(
         history = await store.load(ref)
         new = domain.decide_link(history.payloads, code, now, policy)
         if new:
-            await store.append(ref, new, expected_sequence=history.last_sequence,
-                               expected_version=history.version)
+            await store.append(
+                ref, new, expected_sequence=history.last_sequence, expected_version=history.version
+            )
         return bool(new)
 
     return await retry_on_conflict(attempt)
@@ -334,14 +390,18 @@ async def close(store: EventStore, code: str, by: str, now: datetime) -> Outcome
 
 
 async def reopen(
-    store: EventStore, vault: Vault, rules: Rules, code: str, reason: str, source: DisputeSource,
-    by: str | None, now: datetime,
+    store: EventStore,
+    vault: Vault,
+    rules: Rules,
+    code: str,
+    reason: str,
+    source: DisputeSource,
+    by: str | None,
+    now: datetime,
 ) -> Outcome:
     state = await load(store, code)
     sealed = await vault.seal(state.subject_key, reason)
-    return await run(
-        store, code, lambda h: domain.decide_reopen(h, code, sealed, source, by, now, rules)
-    )
+    return await run(store, code, lambda h: domain.decide_reopen(h, code, sealed, source, by, now, rules))
 
 
 async def pause(store: EventStore, code: str, reason: str, by: str, now: datetime) -> Outcome:
@@ -355,7 +415,9 @@ async def resume(store: EventStore, rules: Rules, code: str, by: str, now: datet
 async def check_clock(store: EventStore, rules: Rules, code: str, now: datetime) -> Outcome:
     """Append the SLA warning or breach due at ``now``, at most once per clock and deadline."""
     return await run(
-        store, code, lambda h: domain.decide_check(h, rules, now),
+        store,
+        code,
+        lambda h: domain.decide_check(h, rules, now),
         event_ids=lambda events: [domain.sla_event_id(code, e) for e in events],
     )
 

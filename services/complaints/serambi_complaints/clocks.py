@@ -55,8 +55,14 @@ OWNER = "complaints"
 CONCURRENCY = 32
 #: The events that start, move, stop or restart a clock (the others leave its timers alone).
 CLOCK_EVENTS = (
-    ComplaintReceived, ComplaintClassified, ComplaintClockPaused, ComplaintClockResumed,
-    ComplaintAnswered, ComplaintClosed, ComplaintReopened, ComplaintDeadlineMoved,
+    ComplaintReceived,
+    ComplaintClassified,
+    ComplaintClockPaused,
+    ComplaintClockResumed,
+    ComplaintAnswered,
+    ComplaintClosed,
+    ComplaintReopened,
+    ComplaintDeadlineMoved,
 )
 
 
@@ -113,7 +119,8 @@ class ClockKeeper:
                 await self.collection.insert_one({"_id": code, **fields, "rank": 1})
             else:
                 await self.collection.update_one(
-                    {"_id": code, "rank": rank - 1}, {"$set": {**fields, "rank": rank}})
+                    {"_id": code, "rank": rank - 1}, {"$set": {**fields, "rank": rank}}
+                )
         except DuplicateKeyError:
             pass  # recorded before (a redelivery, or another replica)
 
@@ -138,7 +145,9 @@ class ClockKeeper:
     async def _arm(self, state: Complaint, threshold: Threshold, event_id: str) -> None:
         assert state.clock_name is not None
         due = ClockDue(
-            case_id=state.tracking_code, clock=state.clock_name, due_at=threshold.at,
+            case_id=state.tracking_code,
+            clock=state.clock_name,
+            due_at=threshold.at,
             threshold_percent=threshold.percent,
         )
         await self.timers.arm(timer_id(state.tracking_code, threshold.name), due, event_id=event_id)
@@ -160,8 +169,7 @@ class ClockKeeper:
         if not outcome.duplicate:  # counted by the keeper whose append was stored
             count_sla_events(outcome.events, outcome.complaint.channel.value)
         for event in outcome.events:
-            log.info("clock.reported", tracking_code=code, kind=event.name(),
-                     due_at=event.due_at.isoformat())
+            log.info("clock.reported", tracking_code=code, kind=event.name(), due_at=event.due_at.isoformat())
         if outcome.events:
             later = [t.at for t in domain.pending(outcome.complaint, self.rules) if t.at > now]
             await self.collection.update_one({"_id": code}, {"$set": {"next_at": min(later, default=None)}})
@@ -225,8 +233,9 @@ async def open_clocks(db: AsyncDatabase) -> None:
     """``serambi_sla_open_clocks``: open complaints on a clock (triage or their tier), running
     or paused, from the read model (``/metrics``, cached: serambi_kit.slametrics)."""
     counts: dict[tuple[str, str], int] = {}
-    cursor = db["complaints"].find({"stage": {"$lt": 4}, "clock": {"$ne": None}},
-                                   {"clock": 1, "open_pause": 1})
+    cursor = db["complaints"].find(
+        {"stage": {"$lt": 4}, "clock": {"$ne": None}}, {"clock": 1, "open_pause": 1}
+    )
     async for document in cursor:
         key = (str(document["clock"]), "paused" if document.get("open_pause") else "running")
         counts[key] = counts.get(key, 0) + 1

@@ -127,10 +127,17 @@ class HttpLaporGateway:
     LIST_PATH = "/complaints"
     STATUS_PATH = "/complaints/{lapor_id}/followups"
 
-    def __init__(self, base_url: str, token: str, timeout: float = 10.0,
-                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        timeout: float = 10.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
         self.client = httpx.AsyncClient(
-            base_url=base_url, timeout=timeout, transport=transport,
+            base_url=base_url,
+            timeout=timeout,
+            transport=transport,
             headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
         )
 
@@ -153,8 +160,10 @@ class HttpLaporGateway:
             return cls._parse(item)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             lapor_id = item.get("tracking_id") if isinstance(item, dict) else None
-            return LaporUnreadable(lapor_letters.reason(exc, "unreadable LAPOR! item"),
-                                   None if lapor_id is None else str(lapor_id))
+            return LaporUnreadable(
+                lapor_letters.reason(exc, "unreadable LAPOR! item"),
+                None if lapor_id is None else str(lapor_id),
+            )
 
     @staticmethod
     def _parse(item: dict[str, Any]) -> LaporComplaint:
@@ -173,7 +182,9 @@ class HttpLaporGateway:
             title=str(item["title"])[:300],
             description=str(item["content"])[:5000],
             disclosure=disclosure,
-            name=reporter.get("name"), email=reporter.get("email"), phone=reporter.get("phone"),
+            name=reporter.get("name"),
+            email=reporter.get("email"),
+            phone=reporter.get("phone"),
             attachments=tuple(str(a["url"]) for a in item.get("attachments") or ()),
         )
 
@@ -191,8 +202,14 @@ class HttpLaporGateway:
 
 
 async def import_one(
-    store: EventStore, db: AsyncDatabase, vault: Vault, rules: Rules, item: LaporComplaint,
-    now: datetime, gateway: LaporGateway | None = None, documents: DocumentStore | None = None,
+    store: EventStore,
+    db: AsyncDatabase,
+    vault: Vault,
+    rules: Rules,
+    item: LaporComplaint,
+    now: datetime,
+    gateway: LaporGateway | None = None,
+    documents: DocumentStore | None = None,
     max_attachment_bytes: int = 10_000_000,
 ) -> str | None:
     """Record one LAPOR! complaint once, with its attachments fetched from ``gateway``. Returns
@@ -208,17 +225,24 @@ async def import_one(
     if mapping is not None:
         code = mapping["tracking_code"]
     new = application.NewComplaint(
-        channel=ComplaintChannel.SP4N_LAPOR, received_at=min(item.received_at, now),
-        disclosure=item.disclosure, summary=item.title, description=item.description,
+        channel=ComplaintChannel.SP4N_LAPOR,
+        received_at=min(item.received_at, now),
+        disclosure=item.disclosure,
+        summary=item.title,
+        description=item.description,
         # LAPOR! writes numbers as the citizen typed them: kept (sealed) and hashed as Serambi
         # writes them, so the notifier can use them and erasure by phone finds them
-        name=item.name, email=item.email, phone=phone_identifier(item.phone), recorded_by="sp4n-lapor",
+        name=item.name,
+        email=item.email,
+        phone=phone_identifier(item.phone),
+        recorded_by="sp4n-lapor",
         external_ref=item.lapor_id,
     )
     uploads = await lapor_attachments.fetch(gateway, item, max_attachment_bytes) if item.attachments else []
     try:
-        await application.receive(store, db, vault, rules, new, now, tracking_code=code,
-                                  documents=documents, uploads=uploads)
+        await application.receive(
+            store, db, vault, rules, new, now, tracking_code=code, documents=documents, uploads=uploads
+        )
     except domain.ComplaintExistsError:
         return None
     finally:
@@ -229,8 +253,14 @@ async def import_one(
 
 
 async def import_new(
-    gateway: LaporGateway, store: EventStore, db: AsyncDatabase, vault: Vault, rules: Rules,
-    now: datetime, documents: DocumentStore | None = None, max_attachment_bytes: int = 10_000_000,
+    gateway: LaporGateway,
+    store: EventStore,
+    db: AsyncDatabase,
+    vault: Vault,
+    rules: Rules,
+    now: datetime,
+    documents: DocumentStore | None = None,
+    max_attachment_bytes: int = 10_000_000,
 ) -> list[str]:
     """Fetch what LAPOR! has since the last import and record it; returns the new codes.
 
@@ -246,8 +276,9 @@ async def import_new(
     for item in items:
         if not await lapor_letters.exists(db, item.lapor_id):
             try:
-                if code := await import_one(store, db, vault, rules, item, now, gateway, documents,
-                                            max_attachment_bytes):
+                if code := await import_one(
+                    store, db, vault, rules, item, now, gateway, documents, max_attachment_bytes
+                ):
                     recorded.append(code)
             except Exception as exc:
                 if is_outage(exc):
@@ -289,11 +320,22 @@ class StatusPusher:
         if state.channel is not ComplaintChannel.SP4N_LAPOR or not state.external_ref:
             return
         answer = recorded.event.answer.model_dump() if isinstance(recorded.event, ComplaintAnswered) else None
-        await self.db()[OUTBOX].update_one({"_id": recorded.envelope.id}, {"$setOnInsert": {
-            "tracking_code": state.tracking_code, "lapor_id": state.external_ref, "status": status,
-            "answer": answer, "at": recorded.envelope.time, "version": recorded.version,
-            "pushed": False, "claimed_until": EPOCH,
-        }}, upsert=True)
+        await self.db()[OUTBOX].update_one(
+            {"_id": recorded.envelope.id},
+            {
+                "$setOnInsert": {
+                    "tracking_code": state.tracking_code,
+                    "lapor_id": state.external_ref,
+                    "status": status,
+                    "answer": answer,
+                    "at": recorded.envelope.time,
+                    "version": recorded.version,
+                    "pushed": False,
+                    "claimed_until": EPOCH,
+                }
+            },
+            upsert=True,
+        )
 
     async def push_pending(self) -> int:
         """Push what is due, in order per complaint. Returns how many were pushed."""
@@ -317,9 +359,13 @@ class StatusPusher:
             except Exception as exc:  # noqa: BLE001 — retried next round, in order
                 raise_if_cancel_requested(exc)  # the service is stopping: not a failed push
                 blocked.add(code)
-                await outbox.update_one({"_id": entry["_id"]}, {
-                    "$set": {"claimed_until": EPOCH, "last_error": f"{type(exc).__name__}: {exc}"[:500]},
-                    "$inc": {"attempts": 1}})
+                await outbox.update_one(
+                    {"_id": entry["_id"]},
+                    {
+                        "$set": {"claimed_until": EPOCH, "last_error": f"{type(exc).__name__}: {exc}"[:500]},
+                        "$inc": {"attempts": 1},
+                    },
+                )
                 log.warning("lapor.push_failed", tracking_code=code, status=entry["status"], error=repr(exc))
                 continue
             await outbox.update_one({"_id": entry["_id"]}, {"$set": {"pushed": True, "pushed_at": now}})

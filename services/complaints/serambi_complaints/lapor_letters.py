@@ -56,9 +56,11 @@ async def exists(db: AsyncDatabase, lapor_id: str) -> bool:
     return found is not None
 
 
-MANUAL = ("an item of the SP4N-LAPOR! import, not a stream message (LAPOR! will not hand it out "
-          "again): read it in LAPOR! and record it by hand (channel sp4n_lapor, its LAPOR! id as "
-          "external_ref)")
+MANUAL = (
+    "an item of the SP4N-LAPOR! import, not a stream message (LAPOR! will not hand it out "
+    "again): read it in LAPOR! and record it by hand (channel sp4n_lapor, its LAPOR! id as "
+    "external_ref)"
+)
 
 
 async def record(
@@ -70,9 +72,18 @@ async def record(
     if await letters.collection.find_one({"_id": letter_id}, {"_id": 1}) is not None:
         return
     payload = {"lapor_id": lapor_id, "received_at": received_at.isoformat() if received_at else None}
-    await letters.record(DeadLetter(
-        consumer=CONSUMER, stream=STREAM, subject=f"lapor.{lapor_id or 'unknown'}", sequence=0,
-        deliveries=1, reason=why, headers={}, payload=json.dumps(payload).encode(), key=letter_id,
-        manual=MANUAL,
-    ))
+    await letters.record(
+        DeadLetter(
+            consumer=CONSUMER,
+            stream=STREAM,
+            subject=f"lapor.{lapor_id or 'unknown'}",
+            sequence=0,
+            deliveries=1,
+            reason=why,
+            headers={},
+            payload=json.dumps(payload).encode(),
+            key=letter_id,
+            manual=MANUAL,
+        )
+    )
     log.error("lapor.dead_lettered", lapor_id=lapor_id, reason=why)

@@ -32,7 +32,9 @@ def create_app(
 ) -> FastAPI:
     service = service or build_service(settings)
     app = create_service_app(
-        service.runtime, title=TITLE, routers=[public_router, officer_router, whatsapp_router],
+        service.runtime,
+        title=TITLE,
+        routers=[public_router, officer_router, whatsapp_router],
         on_started=service.started,
     )
     app.state.complaints = service

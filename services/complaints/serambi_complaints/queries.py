@@ -20,8 +20,17 @@ from serambi_kit.pii import Vault, mask_email, mask_name, mask_phone
 from .domain import TRIAGE, Rules, Status
 from .projections import COMPLAINTS, FIRST_CLOSED_STAGE, STAGES, STATUS_OF_STAGE
 
-PUBLIC_STEPS = ("received", "classified", "assigned", "paused", "resumed", "answered", "closed",
-                "reopened", "deadline_moved")
+PUBLIC_STEPS = (
+    "received",
+    "classified",
+    "assigned",
+    "paused",
+    "resumed",
+    "answered",
+    "closed",
+    "reopened",
+    "deadline_moved",
+)
 PUBLIC_DETAILS = ("tier", "reason", "due_at")
 
 
@@ -31,7 +40,8 @@ async def create_indexes(db: AsyncDatabase) -> None:
     await collection.create_index([("due_sort", ASCENDING), ("received_at", ASCENDING)])
     # "my cases": one member's cases in queue order, without scanning the others
     await collection.create_index(
-        [("assignee", ASCENDING), ("due_sort", ASCENDING), ("received_at", ASCENDING)])
+        [("assignee", ASCENDING), ("due_sort", ASCENDING), ("received_at", ASCENDING)]
+    )
     # a data subject's complaints, by their key id (the WhatsApp channel forgets an erased one's)
     for name in ("tier", "channel", "breached", "month", "team", "external_ref", "summary.key"):
         await collection.create_index(name)
@@ -116,26 +126,31 @@ class Reader:
         if document["disclosure"] == Disclosure.CONFIDENTIAL:
             return view
         answered = document.get("answered_at") and document["stage"] >= FIRST_CLOSED_STAGE
-        view.update({
-            "clock": sla["clock"],  # the tier's, or "triage" until classification
-            "channel": document["channel"],
-            "received_at": _utc(document["received_at"]),
-            "tier": document.get("tier"),
-            "paused": sla["paused"],
-            "summary": await self.vault.reveal(document.get("summary")),
-            "attachment_count": len(document.get("attachments", [])),
-            "answered_at": _utc(document.get("answered_at")) if answered else None,
-            "answer": await self.vault.reveal(document.get("answer")) if answered else None,
-            "dispute_until": (
-                self.rules.reopen_until(_utc(document["answered_at"])) if answered else None
-            ),
-            "timeline": [
-                {"step": entry["step"], "at": _utc(entry["at"]),
-                 **{k: entry[k] for k in PUBLIC_DETAILS if entry.get(k) is not None}}
-                for entry in document.get("timeline", [])  # in the order of the events
-                if entry["step"] in PUBLIC_STEPS
-            ],
-        })
+        view.update(
+            {
+                "clock": sla["clock"],  # the tier's, or "triage" until classification
+                "channel": document["channel"],
+                "received_at": _utc(document["received_at"]),
+                "tier": document.get("tier"),
+                "paused": sla["paused"],
+                "summary": await self.vault.reveal(document.get("summary")),
+                "attachment_count": len(document.get("attachments", [])),
+                "answered_at": _utc(document.get("answered_at")) if answered else None,
+                "answer": await self.vault.reveal(document.get("answer")) if answered else None,
+                "dispute_until": (
+                    self.rules.reopen_until(_utc(document["answered_at"])) if answered else None
+                ),
+                "timeline": [
+                    {
+                        "step": entry["step"],
+                        "at": _utc(entry["at"]),
+                        **{k: entry[k] for k in PUBLIC_DETAILS if entry.get(k) is not None},
+                    }
+                    for entry in document.get("timeline", [])  # in the order of the events
+                    if entry["step"] in PUBLIC_STEPS
+                ],
+            }
+        )
         return view
 
     async def complainant(self, document: dict[str, Any]) -> dict[str, Any]:
@@ -152,8 +167,13 @@ class Reader:
         clear = await self.complainant(document)
         if clear.get("anonymous"):
             return clear
-        return {"anonymous": False, "masked": True, "name": mask_name(clear["name"]),
-                "email": mask_email(clear["email"]), "phone": mask_phone(clear["phone"])}
+        return {
+            "anonymous": False,
+            "masked": True,
+            "name": mask_name(clear["name"]),
+            "email": mask_email(clear["email"]),
+            "phone": mask_phone(clear["phone"]),
+        }
 
     async def identity(self, code: str) -> dict[str, Any] | None:
         """The complainant's identity in clear (anonymous: none), or None for an unknown code."""
@@ -185,15 +205,20 @@ class Reader:
             "external_ref": document.get("external_ref"),
             "pause_reason": (document.get("open_pause") or {}).get("reason"),
             "attachments": [
-                {"document_id": ref["document_id"], "media_type": ref["media_type"], "size": ref["size"],
-                 "url": f"/api/v1/officer/complaints/{code}/attachments/{ref['document_id']}"}
+                {
+                    "document_id": ref["document_id"],
+                    "media_type": ref["media_type"],
+                    "size": ref["size"],
+                    "url": f"/api/v1/officer/complaints/{code}/attachments/{ref['document_id']}",
+                }
                 for ref in document.get("attachments", [])
             ],
             "warnings": document.get("warnings", []),
             "breaches": document.get("breaches", []),
             # receipts and answers the complainant's channel (WhatsApp) did not deliver (sent by SMS)
-            "failed_replies": [{**failed, "at": _utc(failed["at"])}
-                               for failed in document.get("failed_replies", [])],
+            "failed_replies": [
+                {**failed, "at": _utc(failed["at"])} for failed in document.get("failed_replies", [])
+            ],
             "timeline": await self.officer_timeline(document),
         }
 
@@ -233,9 +258,12 @@ class Reader:
         query = filters.query()
         collection = self.db[COMPLAINTS]
         total = await collection.count_documents(query)
-        cursor = (collection.find(query, {"description": 0, "answer": 0, "timeline": 0, "attachments": 0})
-                  .sort([("due_sort", ASCENDING), ("received_at", ASCENDING)])
-                  .skip((page - 1) * page_size).limit(page_size))
+        cursor = (
+            collection.find(query, {"description": 0, "answer": 0, "timeline": 0, "attachments": 0})
+            .sort([("due_sort", ASCENDING), ("received_at", ASCENDING)])
+            .skip((page - 1) * page_size)
+            .limit(page_size)
+        )
         items = [await self.row(document, now) async for document in cursor]
         return {"items": items, "page": page, "page_size": page_size, "total": total}
 

@@ -47,29 +47,60 @@ from .projections import COMPLAINTS, FIRST_CLOSED_STAGE, STATUS_OF_STAGE
 
 MONTH = re.compile(r"^(19|20|21)\d\d-(0[1-9]|1[0-2])$")
 DIMENSIONS = ("channel", "tier", "status", "team")
-FIGURES = ("received", "answered", "on_time", "on_time_rate", "breached", "breaches",
-           "triage_breached", "triage_breaches", "classified", "triage_on_time",
-           "triage_on_time_rate", "reopened", "due", "triage_due")  # new columns go last (machine CSV)
+FIGURES = (
+    "received",
+    "answered",
+    "on_time",
+    "on_time_rate",
+    "breached",
+    "breaches",
+    "triage_breached",
+    "triage_breaches",
+    "classified",
+    "triage_on_time",
+    "triage_on_time_rate",
+    "reopened",
+    "due",
+    "triage_due",
+)  # new columns go last (machine CSV)
 UNCLASSIFIED = "unclassified"
 UNASSIGNED = "unassigned"
 
 
 def _empty() -> dict[str, Any]:
-    return {"received": 0, "answered": 0, "on_time": 0, "breached": 0, "breaches": 0,
-            "triage_breached": 0, "triage_breaches": 0, "classified": 0, "triage_on_time": 0,
-            "reopened": 0, "due": 0, "triage_due": 0}
+    return {
+        "received": 0,
+        "answered": 0,
+        "on_time": 0,
+        "breached": 0,
+        "breaches": 0,
+        "triage_breached": 0,
+        "triage_breaches": 0,
+        "classified": 0,
+        "triage_on_time": 0,
+        "reopened": 0,
+        "due": 0,
+        "triage_due": 0,
+    }
 
 
 def reopened_in(document: dict[str, Any], first: datetime, after: datetime) -> list[datetime]:
     """The times the complaint was reopened within [first, after)."""
-    return sorted(at for entry in document.get("timeline") or []
-                  if entry.get("step") == "reopened" and entry.get("at")
-                  and first <= (at := _aware(entry["at"])) < after)
+    return sorted(
+        at
+        for entry in document.get("timeline") or []
+        if entry.get("step") == "reopened"
+        and entry.get("at")
+        and first <= (at := _aware(entry["at"])) < after
+    )
 
 
 def _classified_at(document: dict[str, Any]) -> datetime | None:
-    times = [_aware(entry["at"]) for entry in document.get("timeline") or []
-             if entry.get("step") == "classified" and entry.get("at")]
+    times = [
+        _aware(entry["at"])
+        for entry in document.get("timeline") or []
+        if entry.get("step") == "classified" and entry.get("at")
+    ]
     return min(times) if times else None
 
 
@@ -104,14 +135,19 @@ def _ratio(part: int, whole: int) -> float | None:
 
 
 def _rate(figures: dict[str, Any]) -> dict[str, Any]:
-    return {**figures, "on_time_rate": _ratio(figures["on_time"], figures["due"]),
-            "triage_on_time_rate": _ratio(figures["triage_on_time"], figures["triage_due"])}
+    return {
+        **figures,
+        "on_time_rate": _ratio(figures["on_time"], figures["due"]),
+        "triage_on_time_rate": _ratio(figures["triage_on_time"], figures["triage_due"]),
+    }
 
 
 def month_bounds(month: str) -> tuple[datetime, datetime]:
     year, number = int(month[:4]), int(month[5:])
-    return (datetime(year, number, 1, tzinfo=WIB),
-            datetime(year + number // 12, number % 12 + 1, 1, tzinfo=WIB))
+    return (
+        datetime(year, number, 1, tzinfo=WIB),
+        datetime(year + number // 12, number % 12 + 1, 1, tzinfo=WIB),
+    )
 
 
 def _keys(document: dict[str, Any]) -> dict[str, str]:
@@ -123,8 +159,12 @@ def _keys(document: dict[str, Any]) -> dict[str, str]:
     }
 
 
-def recap(month: str, documents: Iterable[dict[str, Any]], now: datetime | None = None,
-          reopened_documents: Iterable[dict[str, Any]] | None = None) -> dict[str, Any]:
+def recap(
+    month: str,
+    documents: Iterable[dict[str, Any]],
+    now: datetime | None = None,
+    reopened_documents: Iterable[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     """The recap of ``documents`` (read-model documents of complaints received in ``month``);
     ``reopened_documents``: complaints reopened at some time (any receipt month), of which
     those reopened in ``month`` count (default: ``documents``). Every channel, tier and status
@@ -152,11 +192,18 @@ def recap(month: str, documents: Iterable[dict[str, Any]], now: datetime | None 
         for dimension, key in keys.items():
             groups[dimension].setdefault(key, _empty())["reopened"] += 1
         total["reopened"] += 1
-        reopened.append({"tracking_code": document.get("tracking_code") or document.get("_id"),
-                         "channel": keys["channel"], "team": document.get("team"),
-                         "tier": document.get("tier"), "received_at": _aware(document.get("received_at")),
-                         "reopened_at": times[0], "reopen_count": int(document.get("reopen_count", 0)),
-                         "status": keys["status"]})
+        reopened.append(
+            {
+                "tracking_code": document.get("tracking_code") or document.get("_id"),
+                "channel": keys["channel"],
+                "team": document.get("team"),
+                "tier": document.get("tier"),
+                "received_at": _aware(document.get("received_at")),
+                "reopened_at": times[0],
+                "reopen_count": int(document.get("reopen_count", 0)),
+                "status": keys["status"],
+            }
+        )
     groups["team"] = dict(sorted(groups["team"].items()))
     return {
         "month": month,
@@ -176,8 +223,9 @@ def to_csv(report: dict[str, Any]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["month", "dimension", "value", *FIGURES])
-    rows = [(dimension, key, figures) for dimension in DIMENSIONS
-            for key, figures in report[dimension].items()]
+    rows = [
+        (dimension, key, figures) for dimension in DIMENSIONS for key, figures in report[dimension].items()
+    ]
     rows.append(("total", "all", report["total"]))
     for dimension, key, figures in rows:
         values = [figures[name] for name in FIGURES]
@@ -191,10 +239,23 @@ def to_csv(report: dict[str, Any]) -> str:
 async def monthly(db: AsyncDatabase, month: str, now: datetime | None = None) -> dict[str, Any]:
     if not MONTH.match(month):
         raise ValueError(f"month {month!r} is not YYYY-MM")
-    fields = {"channel": 1, "tier": 1, "stage": 1, "answered_on_time": 1, "breach_count": 1,
-              "triage_breach_count": 1, "team": 1, "reopen_count": 1, "tracking_code": 1,
-              "received_at": 1, "due_at": 1, "clock": 1, "triage_due_at": 1, "timeline.step": 1,
-              "timeline.at": 1}
+    fields = {
+        "channel": 1,
+        "tier": 1,
+        "stage": 1,
+        "answered_on_time": 1,
+        "breach_count": 1,
+        "triage_breach_count": 1,
+        "team": 1,
+        "reopen_count": 1,
+        "tracking_code": 1,
+        "received_at": 1,
+        "due_at": 1,
+        "clock": 1,
+        "triage_due_at": 1,
+        "timeline.step": 1,
+        "timeline.at": 1,
+    }
     cursor = db[COMPLAINTS].find({"month": month}, fields)
     received = [document async for document in cursor]
     reopened = db[COMPLAINTS].find({"reopen_count": {"$gt": 0}}, fields)  # few; filtered by month in recap
@@ -203,22 +264,41 @@ async def monthly(db: AsyncDatabase, month: str, now: datetime | None = None) ->
 
 DIMENSION_NAMES = {"channel": "Kanal", "tier": "Tingkat", "status": "Status", "team": "Tim"}
 NAMES = {  # the values as the console names them (services/web .../pengaduan_tampilan.py)
-    "channel": {"face_to_face": "Tatap muka (loket)", "complaint_box": "Kotak pengaduan",
-                "whatsapp": "WhatsApp", "telephone": "Telepon", "fax": "Faksimile", "email": "Email",
-                "sp4n_lapor": "SP4N-LAPOR!", "online": "Portal daring"},
-    "tier": {"ringan": "Ringan", "normatif": "Normatif",
-             "tidak_berkadar_pengawasan": "Tidak berkadar pengawasan",
-             "berkadar_pengawasan": "Berkadar pengawasan", UNCLASSIFIED: "Belum diklasifikasi"},
-    "status": {"received": "Diterima", "classified": "Diklasifikasi", "assigned": "Ditugaskan",
-               "answered": "Dijawab", "closed": "Ditutup", "reopened": "Dibuka kembali"},
+    "channel": {
+        "face_to_face": "Tatap muka (loket)",
+        "complaint_box": "Kotak pengaduan",
+        "whatsapp": "WhatsApp",
+        "telephone": "Telepon",
+        "fax": "Faksimile",
+        "email": "Email",
+        "sp4n_lapor": "SP4N-LAPOR!",
+        "online": "Portal daring",
+    },
+    "tier": {
+        "ringan": "Ringan",
+        "normatif": "Normatif",
+        "tidak_berkadar_pengawasan": "Tidak berkadar pengawasan",
+        "berkadar_pengawasan": "Berkadar pengawasan",
+        UNCLASSIFIED: "Belum diklasifikasi",
+    },
+    "status": {
+        "received": "Diterima",
+        "classified": "Diklasifikasi",
+        "assigned": "Ditugaskan",
+        "answered": "Dijawab",
+        "closed": "Ditutup",
+        "reopened": "Dibuka kembali",
+    },
     "team": {UNASSIGNED: "Belum ditugaskan"},
 }
 _HEADINGS = {
-    "received": ("Diterima", Kind.INTEGER), "answered": ("Dijawab", Kind.INTEGER),
+    "received": ("Diterima", Kind.INTEGER),
+    "answered": ("Dijawab", Kind.INTEGER),
     "due": ("Wajib dijawab (dijawab atau lewat tenggat)", Kind.INTEGER),
     "on_time": ("Dijawab tepat waktu", Kind.INTEGER),
     "on_time_rate": ("Tingkat tepat waktu (tenggat tingkat, dari yang wajib dijawab)", Kind.RATIO),
-    "breached": ("Melewati tenggat", Kind.INTEGER), "breaches": ("Pelanggaran tenggat", Kind.INTEGER),
+    "breached": ("Melewati tenggat", Kind.INTEGER),
+    "breaches": ("Pelanggaran tenggat", Kind.INTEGER),
     "triage_breached": ("Lewat tenggat klasifikasi", Kind.INTEGER),
     "triage_breaches": ("Pelanggaran tenggat klasifikasi", Kind.INTEGER),
     "classified": ("Diklasifikasi", Kind.INTEGER),
@@ -233,20 +313,44 @@ def tables(report: dict[str, Any]) -> list[Table]:
     """The recap for the XLSX (``serambi_kit.tabular``): one row per dimension value and the
     total, then the reopened complaints, values by their Indonesian names."""
     names = NAMES
-    recap_columns = (Column("month", "Bulan"), Column("dimension", "Dimensi"),
-                     Column("value", "Nilai", width=30),
-                     *(Column(name, title, kind) for name, (title, kind) in _HEADINGS.items()))
-    rows = [{"month": report["month"], "dimension": DIMENSION_NAMES[dimension],
-             "value": names.get(dimension, {}).get(key, key), **figures}
-            for dimension in DIMENSIONS for key, figures in report[dimension].items()]
+    recap_columns = (
+        Column("month", "Bulan"),
+        Column("dimension", "Dimensi"),
+        Column("value", "Nilai", width=30),
+        *(Column(name, title, kind) for name, (title, kind) in _HEADINGS.items()),
+    )
+    rows = [
+        {
+            "month": report["month"],
+            "dimension": DIMENSION_NAMES[dimension],
+            "value": names.get(dimension, {}).get(key, key),
+            **figures,
+        }
+        for dimension in DIMENSIONS
+        for key, figures in report[dimension].items()
+    ]
     rows.append({"month": report["month"], "dimension": "Jumlah", "value": "Semua", **report["total"]})
-    reopened = Table("dibuka-kembali", "Pengaduan dibuka kembali", (
-        Column("tracking_code", "Kode pengaduan", width=24), Column("channel", "Kanal"),
-        Column("team", "Tim"),
-        Column("tier", "Tingkat"), Column("received_at", "Diterima (WIB)", Kind.DATETIME, 18),
-        Column("reopened_at", "Dibuka kembali bulan ini (WIB)", Kind.DATETIME, 18),
-        Column("reopen_count", "Kali dibuka kembali (seluruhnya)", Kind.INTEGER), Column("status", "Status"),
-    ), [{**row, "channel": NAMES["channel"].get(row["channel"], row["channel"]),
-         "tier": NAMES["tier"].get(row["tier"] or UNCLASSIFIED), "status": NAMES["status"].get(row["status"])}
-        for row in report["reopened"]])
+    reopened = Table(
+        "dibuka-kembali",
+        "Pengaduan dibuka kembali",
+        (
+            Column("tracking_code", "Kode pengaduan", width=24),
+            Column("channel", "Kanal"),
+            Column("team", "Tim"),
+            Column("tier", "Tingkat"),
+            Column("received_at", "Diterima (WIB)", Kind.DATETIME, 18),
+            Column("reopened_at", "Dibuka kembali bulan ini (WIB)", Kind.DATETIME, 18),
+            Column("reopen_count", "Kali dibuka kembali (seluruhnya)", Kind.INTEGER),
+            Column("status", "Status"),
+        ),
+        [
+            {
+                **row,
+                "channel": NAMES["channel"].get(row["channel"], row["channel"]),
+                "tier": NAMES["tier"].get(row["tier"] or UNCLASSIFIED),
+                "status": NAMES["status"].get(row["status"]),
+            }
+            for row in report["reopened"]
+        ],
+    )
     return [Table("rekap", f"Pengaduan {report['month']}", recap_columns, rows), reopened]

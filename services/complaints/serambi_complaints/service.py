@@ -30,15 +30,17 @@ def rules_from_env(settings: ComplaintsSettings) -> Rules:
     revisions made since the override file are read once the service runs) and the SLA policy
     from the environment."""
     year = datetime.now(UTC).year
-    return Rules(live_calendar_from_env(years=[year, year + 1]), policy_from_env(),
-                 settings.reopen_window_days)
+    return Rules(
+        live_calendar_from_env(years=[year, year + 1]), policy_from_env(), settings.reopen_window_days
+    )
 
 
 def gateway_from_settings(settings: ComplaintsSettings) -> lapor.LaporGateway | None:
     if settings.lapor_mode == "http":
         assert settings.lapor_base_url and settings.lapor_token
-        return lapor.HttpLaporGateway(settings.lapor_base_url, settings.lapor_token.get_secret_value(),
-                                      settings.lapor_timeout_seconds)
+        return lapor.HttpLaporGateway(
+            settings.lapor_base_url, settings.lapor_token.get_secret_value(), settings.lapor_timeout_seconds
+        )
     return None
 
 
@@ -46,13 +48,20 @@ def whatsapp_from_settings(settings: ComplaintsSettings) -> whatsapp.WhatsAppSen
     if not settings.whatsapp_enabled:
         return None
     assert settings.whatsapp_phone_number_id and settings.whatsapp_access_token
-    return CloudWhatsApp(settings.whatsapp_api_base_url, settings.whatsapp_phone_number_id,
-                         settings.whatsapp_access_token.get_secret_value(), settings.whatsapp_timeout_seconds)
+    return CloudWhatsApp(
+        settings.whatsapp_api_base_url,
+        settings.whatsapp_phone_number_id,
+        settings.whatsapp_access_token.get_secret_value(),
+        settings.whatsapp_timeout_seconds,
+    )
 
 
 class ComplaintsService:
     def __init__(
-        self, settings: ComplaintsSettings, *, rules: Rules | None = None,
+        self,
+        settings: ComplaintsSettings,
+        *,
+        rules: Rules | None = None,
         lapor_gateway: lapor.LaporGateway | None = None,
         whatsapp_sender: whatsapp.WhatsAppSender | None = None,
     ) -> None:
@@ -61,27 +70,45 @@ class ComplaintsService:
         self.runtime = Runtime(settings)
         self.keeper = ClockKeeper(self.runtime, self.rules)
         self.calendar_revisions = CalendarRevisions(  # scheduling records them: read, never written
-            self.rules.calendar, lambda subjects, first: read_stream(self.runtime.nc, STREAM, subjects,
-                                                                     from_sequence=first))
+            self.rules.calendar,
+            lambda subjects, first: read_stream(self.runtime.nc, STREAM, subjects, from_sequence=first),
+        )
         self.lapor = lapor_gateway or gateway_from_settings(settings)
-        self.lapor_pusher = None if self.lapor is None else lapor.StatusPusher(
-            self.lapor, lambda: self.runtime.store, lambda: self.runtime.db, lambda: self.runtime.vault
+        self.lapor_pusher = (
+            None
+            if self.lapor is None
+            else lapor.StatusPusher(
+                self.lapor, lambda: self.runtime.store, lambda: self.runtime.db, lambda: self.runtime.vault
+            )
         )
         self.whatsapp = None
         if settings.whatsapp_enabled:
             self.whatsapp = whatsapp_sender or whatsapp_from_settings(settings)
         self.whatsapp_intake = whatsapp.WhatsAppIntake(
-            lambda: self.runtime.store, lambda: self.runtime.db, lambda: self.runtime.vault, self.rules,
+            lambda: self.runtime.store,
+            lambda: self.runtime.db,
+            lambda: self.runtime.vault,
+            self.rules,
             group_window=timedelta(minutes=settings.whatsapp_group_minutes),
             media=self.whatsapp if hasattr(self.whatsapp, "fetch_media") else None,
-            documents=lambda: self.attachments, max_attachment_bytes=settings.max_attachment_bytes,
+            documents=lambda: self.attachments,
+            max_attachment_bytes=settings.max_attachment_bytes,
         )
-        self.whatsapp_replies = None if self.whatsapp is None else whatsapp_replies.WhatsAppReplies(
-            self.whatsapp, settings, lambda: self.runtime.store, lambda: self.runtime.db,
-            lambda: self.runtime.vault)
+        self.whatsapp_replies = (
+            None
+            if self.whatsapp is None
+            else whatsapp_replies.WhatsAppReplies(
+                self.whatsapp,
+                settings,
+                lambda: self.runtime.store,
+                lambda: self.runtime.db,
+                lambda: self.runtime.vault,
+            )
+        )
         # erased complainants' conversations, messages and replies forgotten (with the channel off too)
-        self.whatsapp_erasures = whatsapp_erasure.WhatsAppErasures(lambda: self.runtime.db,
-                                                                   lambda: self.runtime.vault)
+        self.whatsapp_erasures = whatsapp_erasure.WhatsAppErasures(
+            lambda: self.runtime.db, lambda: self.runtime.vault
+        )
         self.rounds = Rounds(lambda: self.runtime.db)  # the clock sweeps, one replica per round
         self._attachments: DocumentStore | None = None
         self.mail = mail_poller.from_service(self)  # the e-mail channel, when configured
@@ -122,10 +149,12 @@ class ComplaintsService:
         if self.lapor_pusher is not None:
             self.rounds.start("lapor-push", self.lapor_pusher.push_pending, every=every.lapor_push_seconds)
         if self.whatsapp_replies is not None:
-            self.rounds.start("whatsapp-replies", self.whatsapp_replies.send_pending,
-                              every=every.whatsapp_push_seconds)
-        self.rounds.start("whatsapp-erasures", self.whatsapp_erasures.forget_erased,
-                          every=every.whatsapp_erasure_seconds)
+            self.rounds.start(
+                "whatsapp-replies", self.whatsapp_replies.send_pending, every=every.whatsapp_push_seconds
+            )
+        self.rounds.start(
+            "whatsapp-erasures", self.whatsapp_erasures.forget_erased, every=every.whatsapp_erasure_seconds
+        )
 
     async def _after_start(self) -> None:
         await run_guarded("WhatsApp erasure backfill", self.whatsapp_erasures.backfill)
@@ -138,8 +167,12 @@ class ComplaintsService:
         keeper, settings = self.keeper, self.settings
         self.rounds.start("complaints-sla-sweep", keeper.sweep, every=settings.sla_sweep_seconds)
         self.rounds.start("complaints-timer-rearm", keeper.rearm_missing, every=settings.timer_rearm_seconds)
-        self.rounds.start("complaints-calendar-refresh", self.refresh_calendar,
-                          every=settings.calendar_refresh_seconds, lease=False)  # every replica
+        self.rounds.start(
+            "complaints-calendar-refresh",
+            self.refresh_calendar,
+            every=settings.calendar_refresh_seconds,
+            lease=False,
+        )  # every replica
         if self.mail is not None:
             self.rounds.start(mail_poller.JOB, self.mail.poll, every=settings.email_poll_seconds)
 
@@ -158,15 +191,23 @@ class ComplaintsService:
 
     async def sweep_attachments(self) -> int:
         older_than = timedelta(minutes=self.settings.pending_attachment_minutes)
-        return await application.sweep_attachments(self.attachments, self.runtime.db, self.runtime.store,
-                                                   older_than)
+        return await application.sweep_attachments(
+            self.attachments, self.runtime.db, self.runtime.store, older_than
+        )
 
     async def import_from_lapor(self) -> list[str]:
         assert self.lapor is not None
         runtime = self.runtime
-        return await lapor.import_new(self.lapor, runtime.store, runtime.db, runtime.vault, self.rules,
-                                      datetime.now(UTC).replace(microsecond=0), self.attachments,
-                                      self.settings.max_attachment_bytes)
+        return await lapor.import_new(
+            self.lapor,
+            runtime.store,
+            runtime.db,
+            runtime.vault,
+            self.rules,
+            datetime.now(UTC).replace(microsecond=0),
+            self.attachments,
+            self.settings.max_attachment_bytes,
+        )
 
     async def stopping(self) -> None:
         await self.rounds.stop()
@@ -179,5 +220,6 @@ class ComplaintsService:
 async def revise_if_needed(store, db, rules: Rules, force: bool = False) -> int:
     """Revise open deadlines when the rules' fingerprint differs from the recorded one (or
     ``force``), then record it (``serambi_kit.revisions``). Returns how many deadlines moved."""
-    return await revise_when_changed(db, rules.fingerprint, lambda: revise_open(store, db, rules),
-                                     force=force)
+    return await revise_when_changed(
+        db, rules.fingerprint, lambda: revise_open(store, db, rules), force=force
+    )

@@ -31,22 +31,30 @@ def register(service: ComplaintsService) -> None:
     runtime.project(TRACKING_EVENTS, TRACKING)
     settings = service.settings
     runtime.consume(
-        CLOCK_EVENTS, service.keeper.on_complaint_event,
+        CLOCK_EVENTS,
+        service.keeper.on_complaint_event,
         "Arms, moves and cancels each complaint's SLA timers as its events happen.",
         workers=settings.clock_workers,
     )
     runtime.consume(
-        FIRED_TIMERS, service.keeper.on_clock_due,
+        FIRED_TIMERS,
+        service.keeper.on_clock_due,
         "Checks a complaint when one of its SLA timers fires; appends SLAWarning or SLABreached.",
         workers=settings.timer_workers,
     )
     if service.lapor is not None:
         pusher = service.lapor_pusher
-        runtime.consume(LAPOR_STATUS, pusher.on_event,
-                        "Records each step of an SP4N-LAPOR! complaint to report back to LAPOR!.")
+        runtime.consume(
+            LAPOR_STATUS,
+            pusher.on_event,
+            "Records each step of an SP4N-LAPOR! complaint to report back to LAPOR!.",
+        )
     if service.whatsapp_replies is not None:
-        runtime.consume(WHATSAPP_REPLIES, service.whatsapp_replies.on_event,
-                        "Records the tracking link and the answer to send back to a WhatsApp complainant.")
+        runtime.consume(
+            WHATSAPP_REPLIES,
+            service.whatsapp_replies.on_event,
+            "Records the tracking link and the answer to send back to a WhatsApp complainant.",
+        )
     runtime.publishes("complaints", "complaint", *COMPLAINT_EVENTS, SLAWarning, SLABreached)
     runtime.gauges.add("open_clocks", open_clocks)
     declare_sla_series([TRIAGE, *(tier.value for tier in ComplaintTier)], [c.value for c in ComplaintChannel])

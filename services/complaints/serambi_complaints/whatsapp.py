@@ -147,8 +147,15 @@ class FakeWhatsApp:
 
     async def send_template(self, to: str, template: str, language: str, parameters: Sequence[str]) -> str:
         self._check(to)
-        return self._record({"to": to, "type": "template", "template": template, "language": language,
-                             "parameters": list(parameters)})
+        return self._record(
+            {
+                "to": to,
+                "type": "template",
+                "template": template,
+                "language": language,
+                "parameters": list(parameters),
+            }
+        )
 
     def _available(self) -> None:
         if self.token_expired:
@@ -219,8 +226,11 @@ def parse_delivery(payload: Any, now: datetime | None = None) -> list[IncomingMe
     latest = (now or datetime.now(UTC)) + CLOCK_SKEW
     found = []
     for value in _values(payload):
-        names = {c.get("wa_id"): (c.get("profile") or {}).get("name")
-                 for c in _list(value.get("contacts")) if isinstance(c, dict)}
+        names = {
+            c.get("wa_id"): (c.get("profile") or {}).get("name")
+            for c in _list(value.get("contacts"))
+            if isinstance(c, dict)
+        }
         for message in _list(value.get("messages")):
             try:
                 if (parsed := _message(message, names, latest)) is not None:
@@ -258,8 +268,11 @@ def parse_failures(payload: Any) -> list[DeliveryFailure]:
     found = []
     for value in _values(payload):
         for status in _list(value.get("statuses")):
-            if not isinstance(status, dict) or status.get("status") != "failed" \
-                    or not isinstance(status.get("id"), str):
+            if (
+                not isinstance(status, dict)
+                or status.get("status") != "failed"
+                or not isinstance(status.get("id"), str)
+            ):
                 continue
             errors = [e for e in _list(status.get("errors")) if isinstance(e, dict)]
             code = errors[0].get("code") if errors else None
@@ -267,8 +280,13 @@ def parse_failures(payload: Any) -> list[DeliveryFailure]:
     return found
 
 
-MEDIA_KINDS = {"image": "gambar", "document": "dokumen", "audio": "pesan suara", "video": "video",
-               "sticker": "stiker"}
+MEDIA_KINDS = {
+    "image": "gambar",
+    "document": "dokumen",
+    "audio": "pesan suara",
+    "video": "video",
+    "sticker": "stiker",
+}
 
 
 def _message(message: dict[str, Any], names: dict[str, Any], latest: datetime) -> IncomingMessage | None:
@@ -286,8 +304,15 @@ def _message(message: dict[str, Any], names: dict[str, Any], latest: datetime) -
     else:  # reactions, locations, contacts, buttons, unsupported: nothing to record
         return None
     name = names.get(sender)
-    return IncomingMessage(str(message["id"]), e164(sender), received_at, text, kind,
-                           str(name)[:NAME_MAX] if name else None, media_id)
+    return IncomingMessage(
+        str(message["id"]),
+        e164(sender),
+        received_at,
+        text,
+        kind,
+        str(name)[:NAME_MAX] if name else None,
+        media_id,
+    )
 
 
 def _list(value: Any) -> list[Any]:
@@ -307,7 +332,9 @@ def e164(wa_id: str) -> str:
 
 
 def complaint_of(
-    message: IncomingMessage, now: datetime, media_note: str | None = None,
+    message: IncomingMessage,
+    now: datetime,
+    media_note: str | None = None,
 ) -> application.NewComplaint:
     """The complaint a message opens; ``media_note`` says what became of its file ("": stored;
     None: not fetched, the media id kept for an officer)."""
@@ -315,9 +342,14 @@ def complaint_of(
     summary = text.splitlines()[0][:SUMMARY_MAX]
     description = _with_media_note(text[:DESCRIPTION_MAX], message, media_note)
     return application.NewComplaint(
-        channel=ComplaintChannel.WHATSAPP, received_at=min(message.received_at, now),
-        disclosure=Disclosure.NAMED, summary=summary, description=description,
-        name=message.name or "Pengguna WhatsApp", phone=message.phone, recorded_by=RECORDED_BY,
+        channel=ComplaintChannel.WHATSAPP,
+        received_at=min(message.received_at, now),
+        disclosure=Disclosure.NAMED,
+        summary=summary,
+        description=description,
+        name=message.name or "Pengguna WhatsApp",
+        phone=message.phone,
+        recorded_by=RECORDED_BY,
     )
 
 
@@ -372,11 +404,19 @@ class WhatsAppIntake:
     with the reason and its media id."""
 
     def __init__(
-        self, store: Callable[[], EventStore], db: Callable[[], AsyncDatabase],
-        vault: Callable[[], Vault], rules: Rules, *, group_window: timedelta,
-        media: WhatsAppMedia | None = None, documents: Callable[[], DocumentStore] | None = None,
-        max_attachment_bytes: int = 10_000_000, wait_seconds: float = 20.0,
-        media_max_attempts: int = MEDIA_MAX_ATTEMPTS, media_give_up: timedelta = MEDIA_GIVE_UP,
+        self,
+        store: Callable[[], EventStore],
+        db: Callable[[], AsyncDatabase],
+        vault: Callable[[], Vault],
+        rules: Rules,
+        *,
+        group_window: timedelta,
+        media: WhatsAppMedia | None = None,
+        documents: Callable[[], DocumentStore] | None = None,
+        max_attachment_bytes: int = 10_000_000,
+        wait_seconds: float = 20.0,
+        media_max_attempts: int = MEDIA_MAX_ATTEMPTS,
+        media_give_up: timedelta = MEDIA_GIVE_UP,
     ) -> None:
         self.store, self.db, self.vault, self.rules = store, db, vault, rules
         self.group_window, self.wait_seconds = group_window, wait_seconds
@@ -418,18 +458,21 @@ class WhatsAppIntake:
                         erased_at = await self._forget(number, code)  # after, it opens a new one
                         if _before(message, erased_at):
                             role, code = "erased", None
-                            await messages.update_one({"_id": key}, {"$set": {"role": role},
-                                                                     "$unset": {"tracking_code": ""}})
+                            await messages.update_one(
+                                {"_id": key}, {"$set": {"role": role}, "$unset": {"tracking_code": ""}}
+                            )
                         else:
                             role, code = "complaint", await self._new_code(now)
-                            await messages.update_one({"_id": key},
-                                                      {"$set": {"role": role, "tracking_code": code}})
+                            await messages.update_one(
+                                {"_id": key}, {"$set": {"role": role, "tracking_code": code}}
+                            )
                 if role == "complaint":
                     state = await self._state(code)
                     if await self._erased_before(number, code, state, message):
                         role, code = "erased", None
-                        await messages.update_one({"_id": key}, {"$set": {"role": role},
-                                                                 "$unset": {"tracking_code": ""}})
+                        await messages.update_one(
+                            {"_id": key}, {"$set": {"role": role}, "$unset": {"tracking_code": ""}}
+                        )
                     elif state is None:
                         recorded = await self._complaint(code, message, now, uploads, media_note)
                     else:  # recorded before a crash kept it from being marked: nothing is sealed again
@@ -461,29 +504,55 @@ class WhatsAppIntake:
             return False
         key = message_key(message.message_id)
         counted = await self.db()[FAILURES].find_one_and_update(
-            {"_id": key}, {"$inc": {"attempts": 1}, "$setOnInsert": {"first_at": now}},
-            upsert=True, return_document=ReturnDocument.AFTER)
+            {"_id": key},
+            {"$inc": {"attempts": 1}, "$setOnInsert": {"first_at": now}},
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+        )
         attempts = int((counted or {}).get("attempts", 1))
         first_at = (counted or {}).get("first_at", now)
         first_at = first_at if first_at.tzinfo else first_at.replace(tzinfo=UTC)
         if attempts < FAILURE_MAX_ATTEMPTS and now - first_at < FAILURE_GIVE_UP:
             return False
         reason = f"WhatsApp message could not be recorded: {type(exc).__name__}"
-        payload = {"message_key": key, "kind": message.kind, "error": type(exc).__name__,
-                   "attempts": attempts, "received_at": message.received_at.isoformat()}
-        await DeadLetters(self.db()).record(DeadLetter(
-            consumer=DEAD_LETTER_CONSUMER, stream="WHATSAPP", subject=f"whatsapp.{key}", sequence=0,
-            deliveries=attempts, reason=reason, headers={}, payload=json.dumps(payload).encode(),
-            key=f"{DEAD_LETTER_CONSUMER}:{key}",
-            manual="a WhatsApp webhook message, not a stream message: its content and number are not "
-                   "kept; fix the cause, then ask the complainant (by the time received) to write again",
-        ))
+        payload = {
+            "message_key": key,
+            "kind": message.kind,
+            "error": type(exc).__name__,
+            "attempts": attempts,
+            "received_at": message.received_at.isoformat(),
+        }
+        await DeadLetters(self.db()).record(
+            DeadLetter(
+                consumer=DEAD_LETTER_CONSUMER,
+                stream="WHATSAPP",
+                subject=f"whatsapp.{key}",
+                sequence=0,
+                deliveries=attempts,
+                reason=reason,
+                headers={},
+                payload=json.dumps(payload).encode(),
+                key=f"{DEAD_LETTER_CONSUMER}:{key}",
+                manual="a WhatsApp webhook message, not a stream message: its content and number are not "
+                "kept; fix the cause, then ask the complainant (by the time received) to write again",
+            )
+        )
         await self.db()[MESSAGES].update_one(
-            {"_id": key}, {"$set": {"recorded": True, "dead_letter": True},
-                           "$setOnInsert": {"role": "dead_letter", "at": now}}, upsert=True)
+            {"_id": key},
+            {
+                "$set": {"recorded": True, "dead_letter": True},
+                "$setOnInsert": {"role": "dead_letter", "at": now},
+            },
+            upsert=True,
+        )
         await self.db()[FAILURES].delete_one({"_id": key})
-        log.error("whatsapp.dead_lettered", message_key=key, kind=message.kind, error=type(exc).__name__,
-                  attempts=attempts)
+        log.error(
+            "whatsapp.dead_lettered",
+            message_key=key,
+            kind=message.kind,
+            error=type(exc).__name__,
+            attempts=attempts,
+        )
         return True
 
     async def _remember(self, number: str, role: str, code: str, at: datetime) -> None:
@@ -493,7 +562,8 @@ class WhatsAppIntake:
         if role == "complaint":
             await conversations.update_one(
                 {"_id": number, "$or": [{"opened_at": {"$exists": False}}, {"opened_at": {"$lte": at}}]},
-                {"$set": {"tracking_code": code, "opened_at": at}})
+                {"$set": {"tracking_code": code, "opened_at": at}},
+            )
         await conversations.update_one({"_id": number}, {"$max": {"last_message_at": at}})
 
     async def _forget(self, number: str, code: str | None) -> datetime | None:
@@ -507,11 +577,13 @@ class WhatsAppIntake:
             erased_at = await mark_erased(self.db(), self.vault(), number, erased_at)
         await conversations.update_one(  # not a later complaint the number has opened since
             {"_id": number, "tracking_code": code},
-            {"$unset": {"tracking_code": "", "opened_at": "", "last_message_at": ""}})
+            {"$unset": {"tracking_code": "", "opened_at": "", "last_message_at": ""}},
+        )
         return erased_at
 
-    async def _erased_before(self, number: str, code: str, state: domain.Complaint | None,
-                             message: IncomingMessage) -> bool:
+    async def _erased_before(
+        self, number: str, code: str, state: domain.Complaint | None, message: IncomingMessage
+    ) -> bool:
         """Whether a message mapped as opening complaint ``code`` (``state``: as stored, None when
         not recorded yet) must store nothing — checked before anything is written, since
         receiving it creates a data key findable by the number again: the complaint was
@@ -563,19 +635,34 @@ class WhatsAppIntake:
         """Whether the complaint's complainant was erased (their data key is gone)."""
         return await self.vault().data_cipher(state.subject_key) is None
 
-    async def _complaint(self, code: str, message: IncomingMessage, now: datetime,
-                         uploads: list[tuple[Upload, str]], media_note: str | None) -> bool:
+    async def _complaint(
+        self,
+        code: str,
+        message: IncomingMessage,
+        now: datetime,
+        uploads: list[tuple[Upload, str]],
+        media_note: str | None,
+    ) -> bool:
         try:
             new = complaint_of(message, now, media_note)
-            await application.receive(self.store(), self.db(), self.vault(), self.rules, new, now,
-                                      tracking_code=code, documents=self._documents(uploads),
-                                      uploads=uploads)
+            await application.receive(
+                self.store(),
+                self.db(),
+                self.vault(),
+                self.rules,
+                new,
+                now,
+                tracking_code=code,
+                documents=self._documents(uploads),
+                uploads=uploads,
+            )
         except domain.ComplaintExistsError:
             return False
         return True
 
-    async def _note(self, code: str, message: IncomingMessage, uploads: list[tuple[Upload, str]],
-                    media_note: str | None) -> bool | None:
+    async def _note(
+        self, code: str, message: IncomingMessage, uploads: list[tuple[Upload, str]], media_note: str | None
+    ) -> bool | None:
         """True when noted now, False when noted before, None when the complaint's complainant
         was erased (nothing can be sealed for it any more)."""
         state = await self._state(code)
@@ -586,12 +673,22 @@ class WhatsAppIntake:
         text = message.text.strip() or f"(pesan WhatsApp {message.kind})"
         text = _with_media_note(text, message, media_note)
         note = application.NewNote(
-            text=text[:DESCRIPTION_MAX], added_at=message.received_at, channel=ComplaintChannel.WHATSAPP,
-            recorded_by=RECORDED_BY, message_key=message_key(message.message_id),
+            text=text[:DESCRIPTION_MAX],
+            added_at=message.received_at,
+            channel=ComplaintChannel.WHATSAPP,
+            recorded_by=RECORDED_BY,
+            message_key=message_key(message.message_id),
         )
         try:
-            outcome = await application.add_note(self.store(), self.vault(), code, note, rules=self.rules,
-                                                 documents=self._documents(uploads), uploads=uploads)
+            outcome = await application.add_note(
+                self.store(),
+                self.vault(),
+                code,
+                note,
+                rules=self.rules,
+                documents=self._documents(uploads),
+                uploads=uploads,
+            )
         except domain.UnknownComplaintError:  # its first message is still being recorded
             raise ConversationBusy(f"complaint {code} is not recorded yet") from None
         except VaultError:
@@ -604,7 +701,10 @@ class WhatsAppIntake:
         return self.documents() if uploads and self.documents is not None else None
 
     async def _fetch_media(
-        self, message: IncomingMessage, key: str, now: datetime,
+        self,
+        message: IncomingMessage,
+        key: str,
+        now: datetime,
     ) -> tuple[list[tuple[Upload, str]], str | None]:
         """(the checked upload, if the message's file is kept; what the text says of it: "" when
         kept, the reason when not, None when nothing was fetched). A Graph API that cannot hand
@@ -639,8 +739,11 @@ class WhatsAppIntake:
     async def _media_failed(self, key: str, now: datetime) -> int:
         """Count a failed fetch of the message's file; returns how many there were."""
         counted = await self.db()[MEDIA_ATTEMPTS].find_one_and_update(
-            {"_id": key}, {"$inc": {"attempts": 1}, "$setOnInsert": {"first_at": now}},
-            upsert=True, return_document=ReturnDocument.AFTER)
+            {"_id": key},
+            {"$inc": {"attempts": 1}, "$setOnInsert": {"first_at": now}},
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+        )
         return int((counted or {}).get("attempts", 1))
 
     @asynccontextmanager
@@ -656,7 +759,8 @@ class WhatsAppIntake:
             now = datetime.now(UTC)
             taken = await conversations.find_one_and_update(
                 {"_id": number, "lease_until": {"$lt": now}},
-                {"$set": {"lease_until": now + LEASE, "holder": holder}})
+                {"$set": {"lease_until": now + LEASE, "holder": holder}},
+            )
             if taken is not None:
                 break
             if asyncio.get_running_loop().time() > deadline:
@@ -665,8 +769,9 @@ class WhatsAppIntake:
         try:
             yield
         finally:
-            await conversations.update_one({"_id": number, "holder": holder},
-                                           {"$set": {"lease_until": EPOCH}})
+            await conversations.update_one(
+                {"_id": number, "holder": holder}, {"$set": {"lease_until": EPOCH}}
+            )
 
 
 def _with_media_note(text: str, message: IncomingMessage, media_note: str | None) -> str:
@@ -677,15 +782,21 @@ def _with_media_note(text: str, message: IncomingMessage, media_note: str | None
 
 
 MEDIA_DOWNLOADED = ("image", "document", "audio")  # video and stickers are no accepted type
-WHY_NOT_KEPT = {"unsupported_type": "jenis file tidak diterima", "too_large": "file terlalu besar",
-                "missing": "file kosong", "unavailable": "tidak dapat diunduh dari WhatsApp"}
+WHY_NOT_KEPT = {
+    "unsupported_type": "jenis file tidak diterima",
+    "too_large": "file terlalu besar",
+    "missing": "file kosong",
+    "unavailable": "tidak dapat diunduh dari WhatsApp",
+}
 
 
 def media_not_kept(message: IncomingMessage, why: str) -> str:
     """What an officer reads instead of a file that was not stored (with its media id, to fetch
     it from Meta by hand while Meta keeps it)."""
-    return (f"[lampiran WhatsApp ({MEDIA_KINDS.get(message.kind, message.kind)}) tidak disimpan: "
-            f"{WHY_NOT_KEPT[why]}; media id {message.media_id}]")
+    return (
+        f"[lampiran WhatsApp ({MEDIA_KINDS.get(message.kind, message.kind)}) tidak disimpan: "
+        f"{WHY_NOT_KEPT[why]}; media id {message.media_id}]"
+    )
 
 
 def _erasure_offset(vault: Vault, number: str) -> timedelta:
@@ -702,8 +813,11 @@ async def mark_erased(db: AsyncDatabase, vault: Vault, number: str, erased_at: d
     after it; returns ``erased_at`` (the latest kept, exact)."""
     shifted = _aware(erased_at) + _erasure_offset(vault, number)
     kept = await db[ERASED_NUMBERS].find_one_and_update(
-        {"_id": number}, {"$max": {"shifted_at": shifted, "forget_at": shifted + REDELIVERY}},
-        upsert=True, return_document=ReturnDocument.AFTER)
+        {"_id": number},
+        {"$max": {"shifted_at": shifted, "forget_at": shifted + REDELIVERY}},
+        upsert=True,
+        return_document=ReturnDocument.AFTER,
+    )
     return _aware(kept["shifted_at"]) - _erasure_offset(vault, number)
 
 

@@ -64,8 +64,9 @@ class WhatsAppErasures:
         erased = dict(await self.vault().erasures_since(since))
         forgotten = 0
         if erased:
-            found = db[COMPLAINTS].find({"summary.key": {"$in": sorted(erased)}},
-                                        {"tracking_code": 1, "summary.key": 1})
+            found = db[COMPLAINTS].find(
+                {"summary.key": {"$in": sorted(erased)}}, {"tracking_code": 1, "summary.key": 1}
+            )
             for complaint in await found.to_list():
                 erased_at = erased[complaint["summary"]["key"]]
                 forgotten += await forget(db, self.vault(), complaint["_id"], erased_at)
@@ -108,15 +109,17 @@ async def forget(db: AsyncDatabase, vault: Vault, code: str, erased_at: datetime
     async for conversation in db[CONVERSATIONS].find({"tracking_code": code}, {"_id": 1}):
         await mark_erased(db, vault, conversation["_id"], erased_at)  # before the link goes (a crash)
     conversations = await db[CONVERSATIONS].update_many(
-        {"tracking_code": code},
-        {"$unset": {"tracking_code": "", "opened_at": "", "last_message_at": ""}})
+        {"tracking_code": code}, {"$unset": {"tracking_code": "", "opened_at": "", "last_message_at": ""}}
+    )
     messages = db[MESSAGES]
     unrecorded = await messages.delete_many({"tracking_code": code, "recorded": {"$ne": True}})
-    recorded = await messages.update_many({"tracking_code": code},
-                                          {"$set": {"role": "erased"}, "$unset": {"tracking_code": ""}})
+    recorded = await messages.update_many(
+        {"tracking_code": code}, {"$set": {"role": "erased"}, "$unset": {"tracking_code": ""}}
+    )
     replies = await shred(db[OUTBOX], {"tracking_code": code})
-    return bool(conversations.modified_count or unrecorded.deleted_count or recorded.modified_count
-                or replies)
+    return bool(
+        conversations.modified_count or unrecorded.deleted_count or recorded.modified_count or replies
+    )
 
 
 def _aware(instant: datetime) -> datetime:

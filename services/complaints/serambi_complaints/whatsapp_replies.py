@@ -60,8 +60,18 @@ STATUSES = "whatsapp_reply_statuses"  # by message_key: a ``failed`` status not 
 STATUS_KEPT = timedelta(days=1)  # a status of a message that is not ours is forgotten then
 STATUS_EARLY = timedelta(hours=1)  # the rounds look for the sent reply of statuses this young
 # an erased complainant's reply keeps only its id (the event's), kind, state and times
-SHREDDED = ("phone", "token", "answer", "tracking_code", "message_key", "last_message_at", "last_error",
-            "mode", "error_code", "reason")
+SHREDDED = (
+    "phone",
+    "token",
+    "answer",
+    "tracking_code",
+    "message_key",
+    "last_message_at",
+    "last_error",
+    "mode",
+    "error_code",
+    "reason",
+)
 WINDOW = timedelta(hours=24)
 LEASE_MARGIN = timedelta(seconds=60)  # a claim lasts twice the send timeout plus this
 MAX_BACKOFF = timedelta(hours=1)
@@ -111,10 +121,18 @@ class WhatsAppReplies:
         async for entry in outbox.find({"state": "failed", "reported": {"$exists": False}}):
             code = entry.get("error_code")
             reason = ReplyFailure.REFUSED if code is not None else ReplyFailure.UNAVAILABLE
-            await outbox.update_one({"_id": entry["_id"], "reported": {"$exists": False}}, {"$set": {
-                "reported": False, "reason": entry.get("reason") or reason.value, "error_code": code,
-                "failed_at": entry.get("failed_at") or entry.get("due_at") or entry.get("at") or now,
-                "last_error": safe_error(entry.get("last_error"))}})
+            await outbox.update_one(
+                {"_id": entry["_id"], "reported": {"$exists": False}},
+                {
+                    "$set": {
+                        "reported": False,
+                        "reason": entry.get("reason") or reason.value,
+                        "error_code": code,
+                        "failed_at": entry.get("failed_at") or entry.get("due_at") or entry.get("at") or now,
+                        "last_error": safe_error(entry.get("last_error")),
+                    }
+                },
+            )
             changed += 1
         return changed
 
@@ -125,7 +143,8 @@ class WhatsAppReplies:
         send, and on the rounds); then it is applied once (see ``_apply_failure``)."""
         key = message_key(failure.message_id)
         await self.db()[STATUSES].update_one(
-            {"_id": key}, {"$setOnInsert": {"code": failure.code, "at": now}}, upsert=True)
+            {"_id": key}, {"$setOnInsert": {"code": failure.code, "at": now}}, upsert=True
+        )
         await self._apply_failure(key, now)
 
     async def _apply_failure(self, key: str, now: datetime) -> bool:
@@ -142,18 +161,28 @@ class WhatsAppReplies:
             return False
         claimed = self.now()  # not the round's ``now``: a round's sends may have taken minutes
         entry = await outbox.find_one_and_update(
-            {"message_key": key, "$or": [{"state": "sent"},
-                                         {"state": "bouncing", "claimed_until": {"$lt": claimed}}]},
-            {"$set": {"state": "bouncing", "claimed_until": claimed + self.lease,
-                      "bounce_code": status.get("code")}})
+            {
+                "message_key": key,
+                "$or": [{"state": "sent"}, {"state": "bouncing", "claimed_until": {"$lt": claimed}}],
+            },
+            {
+                "$set": {
+                    "state": "bouncing",
+                    "claimed_until": claimed + self.lease,
+                    "bounce_code": status.get("code"),
+                }
+            },
+        )
         if entry is None:
             return False
         code = status.get("code")
         try:
             await self._bounce(entry, code, now)
         except BaseException:  # a template send failing for now: the reply can be claimed again
-            await outbox.update_one({"_id": entry["_id"], "state": "bouncing"},
-                                    {"$set": {"state": "sent", "claimed_until": EPOCH}})
+            await outbox.update_one(
+                {"_id": entry["_id"], "state": "bouncing"},
+                {"$set": {"state": "sent", "claimed_until": EPOCH}},
+            )
             raise
         await statuses.delete_one({"_id": key})
         return True
@@ -175,10 +204,24 @@ class WhatsAppReplies:
             except PermanentWhatsAppError as error:
                 await self._undelivered(entry, now, ReplyFailure.REFUSED, error)
                 return  # a transient error goes up: the status is delivered again (503)
-            await outbox.update_one({"_id": entry["_id"], "state": "bouncing"}, {"$set": {
-                "state": "sent", "sent_at": now, "mode": "template", "message_key": message_key(message_id)}})
-            log.info("whatsapp.reply_sent", tracking_code=entry["tracking_code"], kind=entry["kind"],
-                     mode="template", after="window_closed")
+            await outbox.update_one(
+                {"_id": entry["_id"], "state": "bouncing"},
+                {
+                    "$set": {
+                        "state": "sent",
+                        "sent_at": now,
+                        "mode": "template",
+                        "message_key": message_key(message_id),
+                    }
+                },
+            )
+            log.info(
+                "whatsapp.reply_sent",
+                tracking_code=entry["tracking_code"],
+                kind=entry["kind"],
+                mode="template",
+                after="window_closed",
+            )
             return
         await self._undelivered(entry, now, ReplyFailure.REFUSED, exc)
 
@@ -201,25 +244,49 @@ class WhatsAppReplies:
         if isinstance(event, ComplaintReceived):
             if event.channel is not ComplaintChannel.WHATSAPP or event.complainant_phone is None:
                 return
-            entry = {"kind": "receipt", "phone": event.complainant_phone.model_dump(),
-                     "token": event.access_token.model_dump() if event.access_token else None,
-                     "last_message_at": event.received_at}
+            entry = {
+                "kind": "receipt",
+                "phone": event.complainant_phone.model_dump(),
+                "token": event.access_token.model_dump() if event.access_token else None,
+                "last_message_at": event.received_at,
+            }
         elif isinstance(event, ComplaintAnswered):
             history = (await self.store().load(application.complaint_ref(event.tracking_code))).payloads
             first = history[0] if history else None
-            if not isinstance(first, ComplaintReceived) or first.channel is not ComplaintChannel.WHATSAPP \
-                    or first.complainant_phone is None:
+            if (
+                not isinstance(first, ComplaintReceived)
+                or first.channel is not ComplaintChannel.WHATSAPP
+                or first.complainant_phone is None
+            ):
                 return
-            later = [e.added_at for e in history[: recorded.version - 1] if isinstance(e, ComplaintNoteAdded)
-                     and e.channel is ComplaintChannel.WHATSAPP]
-            entry = {"kind": "answer", "phone": first.complainant_phone.model_dump(),
-                     "answer": event.answer.model_dump(), "last_message_at": max([first.received_at, *later])}
+            later = [
+                e.added_at
+                for e in history[: recorded.version - 1]
+                if isinstance(e, ComplaintNoteAdded) and e.channel is ComplaintChannel.WHATSAPP
+            ]
+            entry = {
+                "kind": "answer",
+                "phone": first.complainant_phone.model_dump(),
+                "answer": event.answer.model_dump(),
+                "last_message_at": max([first.received_at, *later]),
+            }
         else:
             return
-        await self.db()[OUTBOX].update_one({"_id": recorded.envelope.id}, {"$setOnInsert": {
-            **entry, "tracking_code": event.tracking_code, "state": "pending", "attempts": 0,
-            "due_at": EPOCH, "claimed_until": EPOCH, "at": recorded.envelope.time,
-        }}, upsert=True)
+        await self.db()[OUTBOX].update_one(
+            {"_id": recorded.envelope.id},
+            {
+                "$setOnInsert": {
+                    **entry,
+                    "tracking_code": event.tracking_code,
+                    "state": "pending",
+                    "attempts": 0,
+                    "due_at": EPOCH,
+                    "claimed_until": EPOCH,
+                    "at": recorded.envelope.time,
+                }
+            },
+            upsert=True,
+        )
 
     async def send_pending(self) -> int:
         """Send the replies that are due. Returns how many were sent."""
@@ -230,7 +297,8 @@ class WhatsAppReplies:
             at = self.now()  # not the round's ``now``: earlier sends in the round took time
             claimed = await outbox.find_one_and_update(
                 {"_id": entry["_id"], "state": "pending", "claimed_until": {"$lt": at}},
-                {"$set": {"claimed_until": at + self.lease}})
+                {"$set": {"claimed_until": at + self.lease}},
+            )
             if claimed is not None:
                 sent += await self._send(claimed, now)
         # failures not recorded on their complaint yet (the event store was down): again
@@ -251,8 +319,11 @@ class WhatsAppReplies:
             key = entry.get("message_key")
             if key is None:
                 continue
-            await statuses.update_one({"_id": key}, {"$setOnInsert": {
-                "code": entry.get("bounce_code"), "at": self.now()}}, upsert=True)
+            await statuses.update_one(
+                {"_id": key},
+                {"$setOnInsert": {"code": entry.get("bounce_code"), "at": self.now()}},
+                upsert=True,
+            )
             try:
                 applied += await self._apply_failure(key, self.now())
             except Exception as exc:  # noqa: BLE001 — the next round tries again
@@ -284,9 +355,18 @@ class WhatsAppReplies:
         except WhatsAppError as exc:
             return await self._failed(entry, exc, now)
         # not if its complainant was erased meanwhile (the entry is no longer pending)
-        await outbox.update_one({"_id": entry["_id"], "state": "pending"}, {"$set": {
-            "state": "sent", "sent_at": now, "mode": mode, "message_key": message_key(message_id)},
-            "$inc": {"attempts": 1}})
+        await outbox.update_one(
+            {"_id": entry["_id"], "state": "pending"},
+            {
+                "$set": {
+                    "state": "sent",
+                    "sent_at": now,
+                    "mode": mode,
+                    "message_key": message_key(message_id),
+                },
+                "$inc": {"attempts": 1},
+            },
+        )
         log.info("whatsapp.reply_sent", tracking_code=code, kind=entry["kind"], mode=mode)
         try:  # its failed status may have come already
             await self._apply_failure(message_key(message_id), now)
@@ -309,8 +389,9 @@ class WhatsAppReplies:
         return receipt_text(code, f"{base}/lacak/pengaduan/{code}#t={token}" if base and token else None)
 
     async def _template(self, phone: str, template: str, code: str) -> str:
-        return await self.sender.send_template(phone, template, self.settings.whatsapp_template_language,
-                                               [code])
+        return await self.sender.send_template(
+            phone, template, self.settings.whatsapp_template_language, [code]
+        )
 
     async def _failed(self, entry: dict, exc: WhatsAppError, now: datetime) -> int:
         attempts = entry.get("attempts", 0) + 1
@@ -320,29 +401,66 @@ class WhatsAppReplies:
             return await self._undelivered(entry, now, ReplyFailure.UNAVAILABLE, exc, attempts)
         first = timedelta(seconds=self.settings.whatsapp_retry_seconds)
         delay = min(first * 2 ** (attempts - 1), MAX_BACKOFF)
-        await self.db()[OUTBOX].update_one({"_id": entry["_id"], "state": {"$ne": "erased"}}, {"$set": {
-            "state": "pending", "attempts": attempts, "claimed_until": EPOCH,
-            "due_at": now + delay * random.uniform(0.8, 1.2), "last_error": str(exc)[:300]}})
-        log.warning("whatsapp.reply_failed", tracking_code=entry["tracking_code"], kind=entry["kind"],
-                    attempts=attempts, final=False, error=type(exc).__name__, code=exc.code)
+        await self.db()[OUTBOX].update_one(
+            {"_id": entry["_id"], "state": {"$ne": "erased"}},
+            {
+                "$set": {
+                    "state": "pending",
+                    "attempts": attempts,
+                    "claimed_until": EPOCH,
+                    "due_at": now + delay * random.uniform(0.8, 1.2),
+                    "last_error": str(exc)[:300],
+                }
+            },
+        )
+        log.warning(
+            "whatsapp.reply_failed",
+            tracking_code=entry["tracking_code"],
+            kind=entry["kind"],
+            attempts=attempts,
+            final=False,
+            error=type(exc).__name__,
+            code=exc.code,
+        )
         return 0
 
-    async def _undelivered(self, entry: dict, now: datetime, reason: ReplyFailure,
-                           exc: WhatsAppError | None = None, attempts: int | None = None) -> int:
+    async def _undelivered(
+        self,
+        entry: dict,
+        now: datetime,
+        reason: ReplyFailure,
+        exc: WhatsAppError | None = None,
+        attempts: int | None = None,
+    ) -> int:
         """The reply will not go on WhatsApp: marked ``failed``, then recorded on its complaint
         (ComplaintReplyFailed: the notifier sends it by SMS, officers see it)."""
         attempts = entry.get("attempts", 0) if attempts is None else attempts
         code = exc.code if exc is not None else None
-        failed = {"state": "failed", "attempts": attempts, "claimed_until": EPOCH, "failed_at": now,
-                  "reason": reason.value, "error_code": code, "reported": False,
-                  "last_error": str(exc)[:300] if exc is not None else reason.value}
-        changed = await self.db()[OUTBOX].update_one({"_id": entry["_id"], "state": {"$ne": "erased"}},
-                                                     {"$set": failed})
+        failed = {
+            "state": "failed",
+            "attempts": attempts,
+            "claimed_until": EPOCH,
+            "failed_at": now,
+            "reason": reason.value,
+            "error_code": code,
+            "reported": False,
+            "last_error": str(exc)[:300] if exc is not None else reason.value,
+        }
+        changed = await self.db()[OUTBOX].update_one(
+            {"_id": entry["_id"], "state": {"$ne": "erased"}}, {"$set": failed}
+        )
         if changed.matched_count == 0:  # its complainant was erased meanwhile: nothing to report
             return 0
-        log.error("whatsapp.reply_failed", tracking_code=entry["tracking_code"], kind=entry["kind"],
-                  attempts=attempts, final=True, reason=reason.value,
-                  error=type(exc).__name__ if exc is not None else None, code=code)
+        log.error(
+            "whatsapp.reply_failed",
+            tracking_code=entry["tracking_code"],
+            kind=entry["kind"],
+            attempts=attempts,
+            final=True,
+            reason=reason.value,
+            error=type(exc).__name__ if exc is not None else None,
+            code=code,
+        )
         await self._report({**entry, **failed})
         return 0
 
@@ -352,17 +470,26 @@ class WhatsAppReplies:
         code = entry.get("tracking_code")
         try:  # a malformed entry is logged and skipped, never stalling the others
             command = ReplyFailed(
-                tracking_code=code, channel=ComplaintChannel.WHATSAPP, reply=ReplyKind(entry["kind"]),
-                cause_event_id=str(entry["_id"]), failed_at=_aware(entry["failed_at"]),
-                reason=ReplyFailure(entry["reason"]), attempts=entry.get("attempts", 0),
+                tracking_code=code,
+                channel=ComplaintChannel.WHATSAPP,
+                reply=ReplyKind(entry["kind"]),
+                cause_event_id=str(entry["_id"]),
+                failed_at=_aware(entry["failed_at"]),
+                reason=ReplyFailure(entry["reason"]),
+                attempts=entry.get("attempts", 0),
                 error_code=entry.get("error_code"),
                 answer=Sealed.model_validate(entry["answer"]) if entry.get("answer") else None,
             )
-            await application.run(self.store(), code, lambda history: decide_reply_failed(history, command),
-                                  event_ids=lambda events: [reply_failed_event_id(command)] * len(events))
+            await application.run(
+                self.store(),
+                code,
+                lambda history: decide_reply_failed(history, command),
+                event_ids=lambda events: [reply_failed_event_id(command)] * len(events),
+            )
         except Exception as exc:  # noqa: BLE001 — the next round reports it
-            log.warning("whatsapp.failure_not_recorded", tracking_code=str(code)[:40],
-                        error=type(exc).__name__)
+            log.warning(
+                "whatsapp.failure_not_recorded", tracking_code=str(code)[:40], error=type(exc).__name__
+            )
             return
         await self.db()[OUTBOX].update_one({"_id": entry["_id"]}, {"$set": {"reported": True}})
 
@@ -370,8 +497,9 @@ class WhatsAppReplies:
 async def shred(outbox, query: dict) -> int:
     """Keep of the replies ``query`` finds only what says nothing of their person (``state:
     erased``): their complainant was erased. Returns how many."""
-    changed = await outbox.update_many(query, {"$set": {"state": "erased", "claimed_until": EPOCH},
-                                               "$unset": dict.fromkeys(SHREDDED, "")})
+    changed = await outbox.update_many(
+        query, {"$set": {"state": "erased", "claimed_until": EPOCH}, "$unset": dict.fromkeys(SHREDDED, "")}
+    )
     return changed.modified_count
 
 

@@ -41,8 +41,6 @@ def guest_ref(guest_id: str) -> AggregateRef:
     return AggregateRef("intake", "guest", guest_id)
 
 
-
-
 @dataclass(frozen=True, slots=True)
 class RequesterDetails:
     """The requester as typed in, before sealing."""
@@ -72,8 +70,6 @@ async def seal_requester(vault: Vault, details: RequesterDetails) -> tuple[Reque
         phone=await seal(details.phone),
     )
     return requester, await seal(details.identity_number)
-
-
 
 
 async def submit_request(
@@ -116,8 +112,9 @@ async def submit_request(
                 await reserve(code, token)
             submission = draft.with_code(code)
             try:
-                [submitted] = await execute(store, request_ref(code),
-                                            lambda history, c=submission: domain.submit(history, c))
+                [submitted] = await execute(
+                    store, request_ref(code), lambda history, c=submission: domain.submit(history, c)
+                )
             except domain.RequestExistsError:
                 stored = await submitted_with_token(store, code, token)
                 if stored is None:
@@ -149,7 +146,11 @@ async def submitted_with_token(store: EventStore, tracking_code: str, token: str
 
 
 async def withdraw_request(
-    store: EventStore, vault: Vault, tracking_code: str, now: datetime, reason: str | None = None,
+    store: EventStore,
+    vault: Vault,
+    tracking_code: str,
+    now: datetime,
+    reason: str | None = None,
 ) -> None:
     """Withdraw the request; the requester's reason is sealed under their data key (it is their
     own words: erasing them erases it, and it never reaches a public event in clear)."""
@@ -164,13 +165,19 @@ async def withdraw_request(
 
 
 async def request_link(
-    store: EventStore, tracking_code: str, now: datetime, policy: LinkResends = LinkResends(),
+    store: EventStore,
+    tracking_code: str,
+    now: datetime,
+    policy: LinkResends = LinkResends(),
 ) -> bool:
     """Record that the tracking link is to be sent again; False when nothing was recorded."""
-    return bool(await execute(
-        store, request_ref(tracking_code),
-        lambda history: domain.request_link(history, tracking_code, now, policy),
-    ))
+    return bool(
+        await execute(
+            store,
+            request_ref(tracking_code),
+            lambda history: domain.request_link(history, tracking_code, now, policy),
+        )
+    )
 
 
 async def register_guest(store: EventStore, guest: GuestRegistered) -> None:

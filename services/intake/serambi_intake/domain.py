@@ -113,7 +113,10 @@ def withdraw(history: Sequence[Event], command: WithdrawRequest) -> list[Event]:
 
 
 def request_link(
-    history: Sequence[Event], tracking_code: str, now: datetime, policy: LinkResends = LinkResends(),
+    history: Sequence[Event],
+    tracking_code: str,
+    now: datetime,
+    policy: LinkResends = LinkResends(),
 ) -> list[Event]:
     """Send the tracking link again: nothing for an unknown request, nor when ``policy`` refuses
     (too soon, too often today, withdrawn long ago); the caller answers the same either way."""

@@ -32,8 +32,9 @@ def period(day: date | None, month: str | None) -> tuple[str, str, str]:
     return f"{month}-01", after.isoformat(), month
 
 
-async def guests(db: AsyncDatabase, vault: Vault, first: str, after: str, *,
-                 clear: bool) -> list[dict[str, Any]]:
+async def guests(
+    db: AsyncDatabase, vault: Vault, first: str, after: str, *, clear: bool
+) -> list[dict[str, Any]]:
     """The guests whose WIB day is in [first, after), by arrival; names masked unless ``clear``
     (an erased guest's name reads as null)."""
     rows = []
@@ -41,13 +42,18 @@ async def guests(db: AsyncDatabase, vault: Vault, first: str, after: str, *,
     async for guest in cursor:
         name = await vault.reveal(guest["name"])
         arrived = guest["arrived_at"]
-        rows.append({
-            "guest_id": guest["guest_id"], "day": date.fromisoformat(guest["day"]),
-            "arrived_at": arrived if arrived.tzinfo else arrived.replace(tzinfo=UTC),
-            "name": name if clear else mask_name(name), "institution": guest["institution"],
-            "purpose": guest["purpose"], "recorded_by": guest["recorded_by"],
-            "request_tracking_code": guest.get("request_tracking_code"),
-        })
+        rows.append(
+            {
+                "guest_id": guest["guest_id"],
+                "day": date.fromisoformat(guest["day"]),
+                "arrived_at": arrived if arrived.tzinfo else arrived.replace(tzinfo=UTC),
+                "name": name if clear else mask_name(name),
+                "institution": guest["institution"],
+                "purpose": guest["purpose"],
+                "recorded_by": guest["recorded_by"],
+                "request_tracking_code": guest.get("request_tracking_code"),
+            }
+        )
     return rows
 
 
@@ -61,10 +67,17 @@ async def counts(db: AsyncDatabase, first: str, after: str) -> list[dict[str, An
 
 
 def table(label: str, rows: list[dict[str, Any]]) -> Table:
-    return Table("buku-tamu", f"Buku tamu {label}", (
-        Column("day", "Tanggal", Kind.DATE, 12), Column("arrived_at", "Datang (WIB)", Kind.DATETIME, 18),
-        Column("name", "Nama", width=28), Column("institution", "Instansi", width=30),
-        Column("purpose", "Keperluan", width=40),
-        Column("request_tracking_code", "Kode permohonan", width=24),
-        Column("recorded_by", "Dicatat oleh", width=24),
-    ), rows)
+    return Table(
+        "buku-tamu",
+        f"Buku tamu {label}",
+        (
+            Column("day", "Tanggal", Kind.DATE, 12),
+            Column("arrived_at", "Datang (WIB)", Kind.DATETIME, 18),
+            Column("name", "Nama", width=28),
+            Column("institution", "Instansi", width=30),
+            Column("purpose", "Keperluan", width=40),
+            Column("request_tracking_code", "Kode permohonan", width=24),
+            Column("recorded_by", "Dicatat oleh", width=24),
+        ),
+        rows,
+    )

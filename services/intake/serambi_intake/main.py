@@ -37,8 +37,9 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     runtime = build_runtime(settings)
     settings = runtime.settings
     calendar = live_calendar_from_env()  # new requests' deadlines: the override file and its revisions
-    revisions = CalendarRevisions(calendar, lambda subjects, first: read_stream(
-        runtime.nc, STREAM, subjects, from_sequence=first))
+    revisions = CalendarRevisions(
+        calendar, lambda subjects, first: read_stream(runtime.nc, STREAM, subjects, from_sequence=first)
+    )
     rounds = Rounds(lambda: runtime.db)
 
     async def on_started() -> None:
@@ -54,11 +55,13 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         )
         log.info("documents.swept", deleted=swept)
         await run_guarded("calendar revisions", revisions.refresh)
-        rounds.start("intake-calendar-refresh", revisions.refresh, every=settings.calendar_refresh_seconds,
-                     lease=False)  # every replica
+        rounds.start(
+            "intake-calendar-refresh", revisions.refresh, every=settings.calendar_refresh_seconds, lease=False
+        )  # every replica
 
-    app = create_service_app(runtime, title="Serambi intake", on_started=on_started,
-                             routers=[*ROUTERS, erasure_router("intake")])  # erasure: the admin's
+    app = create_service_app(
+        runtime, title="Serambi intake", on_started=on_started, routers=[*ROUTERS, erasure_router("intake")]
+    )  # erasure: the admin's
     app.state.answer_due = answer_due(calendar)
     app.state.calendar_revisions = revisions
     stop_before_runtime(app, rounds.stop)

@@ -35,8 +35,7 @@ SURVEY_RESPONSES_COLLECTION = "survey_responses"
 def _entry(step: str, recorded: RecordedEvent, **details: object) -> dict:
     """A timeline entry, pushed in order of time: the request's and the audience's events come
     from two streams in any relative order, and the document must not depend on that order."""
-    return {"$each": [{"step": step, "at": recorded.envelope.time, **details}],
-            "$sort": {"at": 1, "step": 1}}
+    return {"$each": [{"step": step, "at": recorded.envelope.time, **details}], "$sort": {"at": 1, "step": 1}}
 
 
 def _letter(event) -> str | None:
@@ -51,47 +50,59 @@ def _text(value) -> dict | str | None:
 
 
 def on_request_submitted(event: RequestSubmitted, recorded: RecordedEvent) -> Change:
-    return Change(event.tracking_code, {
-        "$set": {
-            "tracking_code": event.tracking_code,
-            "channel": event.channel.value,
-            "requester": event.requester.model_dump(mode="json"),
-            "identity_number": event.identity_number.model_dump() if event.identity_number else None,
-            "institution": event.requester.institution,
-            "institution_type": event.requester.institution_type.value,
-            "topic": _text(event.topic),  # sealed: revealed for the requester and officers
-            "participants": event.participants,
-            "proposed_dates": [day.isoformat() for day in event.proposed_dates],
-            "documents": [document.model_dump() for document in event.documents],
-            "submitted_at": event.submitted_at,
-            "received_at": event.received_at,
-            "answer_due_at": event.answer_due_at,
-            "recorded_by": event.recorded_by,
-            "access_token_sha256": event.access_token_sha256,
+    return Change(
+        event.tracking_code,
+        {
+            "$set": {
+                "tracking_code": event.tracking_code,
+                "channel": event.channel.value,
+                "requester": event.requester.model_dump(mode="json"),
+                "identity_number": event.identity_number.model_dump() if event.identity_number else None,
+                "institution": event.requester.institution,
+                "institution_type": event.requester.institution_type.value,
+                "topic": _text(event.topic),  # sealed: revealed for the requester and officers
+                "participants": event.participants,
+                "proposed_dates": [day.isoformat() for day in event.proposed_dates],
+                "documents": [document.model_dump() for document in event.documents],
+                "submitted_at": event.submitted_at,
+                "received_at": event.received_at,
+                "answer_due_at": event.answer_due_at,
+                "recorded_by": event.recorded_by,
+                "access_token_sha256": event.access_token_sha256,
+            },
+            "$push": {"timeline": _entry("submitted", recorded)},
         },
-        "$push": {"timeline": _entry("submitted", recorded)},
-    })
+    )
 
 
 def on_request_withdrawn(event: RequestWithdrawn, recorded: RecordedEvent) -> Change:
-    return Change(event.tracking_code, {
-        "$set": {"withdrawn_at": event.withdrawn_at},
-        "$push": {"timeline": _entry("withdrawn", recorded)},
-    })
+    return Change(
+        event.tracking_code,
+        {
+            "$set": {"withdrawn_at": event.withdrawn_at},
+            "$push": {"timeline": _entry("withdrawn", recorded)},
+        },
+    )
 
 
 def _schedule(event) -> dict:
-    return {"starts_at": event.starts_at, "ends_at": event.ends_at, "room": event.room,
-            "host": event.host}
+    return {"starts_at": event.starts_at, "ends_at": event.ends_at, "room": event.room, "host": event.host}
 
 
 def on_audience_scheduled(event: AudienceScheduled | AudienceRescheduled, recorded: RecordedEvent) -> Change:
     step = "scheduled" if isinstance(event, AudienceScheduled) else "rescheduled"
     schedule = _schedule(event)
-    return Change(event.request_tracking_code, {
-        "$set": {"audience_status": "scheduled", "schedule": schedule, "answered_at": recorded.envelope.time},
-        "$push": {"timeline": _entry(step, recorded, **schedule, letter=_letter(event))},
-    })
+    return Change(
+        event.request_tracking_code,
+        {
+            "$set": {
+                "audience_status": "scheduled",
+                "schedule": schedule,
+                "answered_at": recorded.envelope.time,
+            },
+            "$push": {"timeline": _entry(step, recorded, **schedule, letter=_letter(event))},
+        },
+    )
 
 
 def on_audience_in_review(event: AudienceProposed | AudienceReferred, recorded: RecordedEvent) -> Change:
@@ -99,53 +110,79 @@ def on_audience_in_review(event: AudienceProposed | AudienceReferred, recorded: 
 
 
 def on_audience_declined(event: AudienceDeclined, recorded: RecordedEvent) -> Change:
-    return Change(event.request_tracking_code, {
-        "$set": {"audience_status": "declined", "schedule": None, "answered_at": recorded.envelope.time},
-        "$push": {"timeline": _entry("declined", recorded, reason=event.reason, letter=_letter(event))},
-    })
+    return Change(
+        event.request_tracking_code,
+        {
+            "$set": {"audience_status": "declined", "schedule": None, "answered_at": recorded.envelope.time},
+            "$push": {"timeline": _entry("declined", recorded, reason=event.reason, letter=_letter(event))},
+        },
+    )
 
 
 def on_audience_held(event: AudienceHeld, recorded: RecordedEvent) -> Change:
-    return Change(event.request_tracking_code, {
-        "$set": {"audience_status": "held"},
-        "$push": {"timeline": _entry("held", recorded)},
-    })
+    return Change(
+        event.request_tracking_code,
+        {
+            "$set": {"audience_status": "held"},
+            "$push": {"timeline": _entry("held", recorded)},
+        },
+    )
 
 
 def on_audience_no_show(event: AudienceNoShow, recorded: RecordedEvent) -> Change:
     """The requester did not come: the case ends as such (the slot stays shown: it was kept)."""
-    return Change(event.request_tracking_code, {
-        "$set": {"audience_status": "no_show"},
-        "$push": {"timeline": _entry("no_show", recorded)},
-    })
+    return Change(
+        event.request_tracking_code,
+        {
+            "$set": {"audience_status": "no_show"},
+            "$push": {"timeline": _entry("no_show", recorded)},
+        },
+    )
 
 
 def on_audience_cancelled(event: AudienceCancelled, recorded: RecordedEvent) -> Change:
-    return Change(event.request_tracking_code, {
-        "$set": {"audience_status": "cancelled", "schedule": None},
-        "$push": {"timeline": _entry("cancelled", recorded, reason=event.reason,  # who cancelled
-                                     reason_sealed=_text(event.reason_sealed or None))},
-    })
+    return Change(
+        event.request_tracking_code,
+        {
+            "$set": {"audience_status": "cancelled", "schedule": None},
+            "$push": {
+                "timeline": _entry(
+                    "cancelled",
+                    recorded,
+                    reason=event.reason,  # who cancelled
+                    reason_sealed=_text(event.reason_sealed or None),
+                )
+            },
+        },
+    )
 
 
 def on_audience_deadline_moved(event: AudienceDeadlineMoved, recorded: RecordedEvent) -> Change:
-    return Change(event.request_tracking_code, {
-        "$set": {"audience_answer_due_at": event.due_at},
-        "$push": {"timeline": _entry("deadline_moved", recorded, due_at=event.due_at)},
-    })
+    return Change(
+        event.request_tracking_code,
+        {
+            "$set": {"audience_answer_due_at": event.due_at},
+            "$push": {"timeline": _entry("deadline_moved", recorded, due_at=event.due_at)},
+        },
+    )
 
 
 def on_guest_registered(event: GuestRegistered, recorded: RecordedEvent) -> Change:
-    return Change(event.guest_id, {"$set": {
-        "guest_id": event.guest_id,
-        "name": event.guest_name.model_dump(),
-        "institution": event.institution,
-        "purpose": event.purpose,
-        "arrived_at": event.arrived_at,
-        "day": event.arrived_at.astimezone(WIB).date().isoformat(),
-        "recorded_by": event.recorded_by,
-        "request_tracking_code": event.request_tracking_code,
-    }})
+    return Change(
+        event.guest_id,
+        {
+            "$set": {
+                "guest_id": event.guest_id,
+                "name": event.guest_name.model_dump(),
+                "institution": event.institution,
+                "purpose": event.purpose,
+                "arrived_at": event.arrived_at,
+                "day": event.arrived_at.astimezone(WIB).date().isoformat(),
+                "recorded_by": event.recorded_by,
+                "request_tracking_code": event.request_tracking_code,
+            }
+        },
+    )
 
 
 REQUEST_VIEWS = Projection(
@@ -174,30 +211,46 @@ def on_survey_invited(event: SurveyInvited, recorded: RecordedEvent) -> Change:
     """An invitation: the report's population (by month, WIB) and the token's keyed hash to find
     it. Not the sealed token: intake never needs it back, and holding it would link every answer
     to its case."""
-    return Change(event.case_code, {"$set": {
-        "service": event.service.value,
-        "invited_at": event.invited_at,
-        "month": event.invited_at.astimezone(WIB).strftime("%Y-%m"),
-        "token_hmac": event.token_hmac,
-    }})
+    return Change(
+        event.case_code,
+        {
+            "$set": {
+                "service": event.service.value,
+                "invited_at": event.invited_at,
+                "month": event.invited_at.astimezone(WIB).strftime("%Y-%m"),
+                "token_hmac": event.token_hmac,
+            }
+        },
+    )
 
 
 def on_survey_answered(event: SurveyAnswered, recorded: RecordedEvent) -> Change:
-    return Change(event.response_id, {"$set": {
-        "service": event.service.value,
-        "channel": event.channel.value,
-        "answered_on": event.answered_on.isoformat(),
-        "month": event.answered_on.isoformat()[:7],
-        "scores": event.scores.by_code(),
-        "profile": event.profile.model_dump(mode="json"),
-        "suggestion": event.suggestion,
-    }})
+    return Change(
+        event.response_id,
+        {
+            "$set": {
+                "service": event.service.value,
+                "channel": event.channel.value,
+                "answered_on": event.answered_on.isoformat(),
+                "month": event.answered_on.isoformat()[:7],
+                "scores": event.scores.by_code(),
+                "profile": event.profile.model_dump(mode="json"),
+                "suggestion": event.suggestion,
+            }
+        },
+    )
 
 
-SURVEY_INVITATIONS = Projection(collection=SURVEY_INVITATIONS_COLLECTION, sources=("intake.survey",),
-                                projectors={SurveyInvited: on_survey_invited})
-SURVEY_RESPONSES = Projection(collection=SURVEY_RESPONSES_COLLECTION, sources=("intake.response",),
-                              projectors={SurveyAnswered: on_survey_answered})
+SURVEY_INVITATIONS = Projection(
+    collection=SURVEY_INVITATIONS_COLLECTION,
+    sources=("intake.survey",),
+    projectors={SurveyInvited: on_survey_invited},
+)
+SURVEY_RESPONSES = Projection(
+    collection=SURVEY_RESPONSES_COLLECTION,
+    sources=("intake.response",),
+    projectors={SurveyAnswered: on_survey_answered},
+)
 PROJECTIONS = (REQUEST_VIEWS, GUEST_BOOK, SURVEY_INVITATIONS, SURVEY_RESPONSES)
 INDEXES = {
     REQUESTS: ["submitted_at", "institution", "audience_status", "withdrawn_at", "documents.document_id"],

@@ -13,8 +13,7 @@ from serambi_kit.pii import Vault, mask_email, mask_name, mask_phone, reveal_tex
 
 from .projections import GUESTS, REQUESTS
 
-STATUSES = ("submitted", "in_review", "scheduled", "declined", "held", "no_show", "cancelled",
-            "withdrawn")
+STATUSES = ("submitted", "in_review", "scheduled", "declined", "held", "no_show", "cancelled", "withdrawn")
 
 
 def in_wib(value: Any) -> Any:
@@ -100,7 +99,8 @@ class RequestFilter:
             query["institution"] = self.institution
         if self.submitted_from or self.submitted_to:
             query["submitted_at"] = {
-                key: value for key, value in (("$gte", self.submitted_from), ("$lt", self.submitted_to))
+                key: value
+                for key, value in (("$gte", self.submitted_from), ("$lt", self.submitted_to))
                 if value is not None
             }
         return query
@@ -117,26 +117,30 @@ async def officer_list(
     items = []
     async for document in cursor:
         requester = document["requester"]
-        items.append({
-            "tracking_code": document["tracking_code"],
-            "status": status_of(document),
-            "channel": document["channel"],
-            "institution": document["institution"],
-            "institution_type": document["institution_type"],
-            "topic": await reveal_text(vault, document["topic"]),  # None once erased
-            "participants": document["participants"],
-            "submitted_at": document["submitted_at"],
-            "answer_due_at": answer_due_of(document),
-            "schedule": document.get("schedule"),
-            "requester": {
-                "name": mask_name(await vault.reveal(requester["name"])),
-                "position": requester["position"],
-                "email": mask_email(await vault.reveal(requester.get("email"))),
-                "phone": mask_phone(await vault.reveal(requester.get("phone"))),
-            },
-            "documents": [{k: d[k] for k in ("document_id", "kind", "media_type", "size")}
-                          for d in document.get("documents", [])],
-        })
+        items.append(
+            {
+                "tracking_code": document["tracking_code"],
+                "status": status_of(document),
+                "channel": document["channel"],
+                "institution": document["institution"],
+                "institution_type": document["institution_type"],
+                "topic": await reveal_text(vault, document["topic"]),  # None once erased
+                "participants": document["participants"],
+                "submitted_at": document["submitted_at"],
+                "answer_due_at": answer_due_of(document),
+                "schedule": document.get("schedule"),
+                "requester": {
+                    "name": mask_name(await vault.reveal(requester["name"])),
+                    "position": requester["position"],
+                    "email": mask_email(await vault.reveal(requester.get("email"))),
+                    "phone": mask_phone(await vault.reveal(requester.get("phone"))),
+                },
+                "documents": [
+                    {k: d[k] for k in ("document_id", "kind", "media_type", "size")}
+                    for d in document.get("documents", [])
+                ],
+            }
+        )
     return {"page": page, "size": size, "total": total, "items": items}
 
 
@@ -153,13 +157,15 @@ async def guest_book(db: AsyncDatabase, vault: Vault, day: date) -> list[dict[st
     """The guests of one day (WIB), in arrival order, names masked."""
     guests = []
     async for guest in db[GUESTS].find({"day": day.isoformat()}).sort("arrived_at", 1):
-        guests.append({
-            "guest_id": guest["guest_id"],
-            "name": mask_name(await vault.reveal(guest["name"])),
-            "institution": guest["institution"],
-            "purpose": guest["purpose"],
-            "arrived_at": guest["arrived_at"],
-            "recorded_by": guest["recorded_by"],
-            "request_tracking_code": guest.get("request_tracking_code"),
-        })
+        guests.append(
+            {
+                "guest_id": guest["guest_id"],
+                "name": mask_name(await vault.reveal(guest["name"])),
+                "institution": guest["institution"],
+                "purpose": guest["purpose"],
+                "arrived_at": guest["arrived_at"],
+                "recorded_by": guest["recorded_by"],
+                "request_tracking_code": guest.get("request_tracking_code"),
+            }
+        )
     return guests

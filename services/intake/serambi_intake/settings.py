@@ -14,7 +14,8 @@ class IntakeSettings(ServiceSettings, IdempotencySettings):
     default_port: ClassVar[int] = 8001
     needs_public_base_url: ClassVar[bool] = True
     outward_addresses: ClassVar[tuple[str, ...]] = (
-        *ServiceSettings.outward_addresses, "scheduling_public_url",
+        *ServiceSettings.outward_addresses,
+        "scheduling_public_url",
     )
     max_document_bytes: int = Field(default=10_000_000, ge=1_000, description="per file")
     max_request_bytes: int = Field(default=25_000_000, ge=1_000, description="a whole request")
@@ -24,10 +25,12 @@ class IntakeSettings(ServiceSettings, IdempotencySettings):
         "default: SERAMBI_PUBLIC_BASE_URL when set",
     )
     pending_document_minutes: int = Field(default=60, ge=1, description="sweep after this long")
-    max_survey_bytes: int = Field(default=16_384, ge=1_000,
-                                  description="a survey answer's body (POST /api/v1/survey, paper)")
+    max_survey_bytes: int = Field(
+        default=16_384, ge=1_000, description="a survey answer's body (POST /api/v1/survey, paper)"
+    )
     survey_max_age_days: int = Field(
-        default=7, ge=1,
+        default=7,
+        ge=1,
         description="an audience held or a complaint closed longer ago than this is not invited to "
         "the satisfaction survey (the consumers read their streams from the start when first deployed)",
     )

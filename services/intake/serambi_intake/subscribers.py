@@ -19,10 +19,12 @@ from .projections import GUEST_BOOK, REQUEST_VIEWS, SURVEY_INVITATIONS, SURVEY_R
 REQUEST_EVENTS = ConsumerSpec("intake", "tracking-requests", "intake", ("intake.request.>",))
 AUDIENCE_EVENTS = ConsumerSpec("intake", "tracking-audiences", "scheduling", ("scheduling.audience.>",))
 GUEST_EVENTS = ConsumerSpec("intake", "guestbook", "intake", ("intake.guest.>",))
-HELD_AUDIENCES = ConsumerSpec("intake", "survey-audiences", "scheduling",
-                              ("scheduling.audience.*.AudienceHeld",))
-CLOSED_COMPLAINTS = ConsumerSpec("intake", "survey-complaints", "complaints",
-                                 ("complaints.complaint.*.ComplaintClosed",))
+HELD_AUDIENCES = ConsumerSpec(
+    "intake", "survey-audiences", "scheduling", ("scheduling.audience.*.AudienceHeld",)
+)
+CLOSED_COMPLAINTS = ConsumerSpec(
+    "intake", "survey-complaints", "complaints", ("complaints.complaint.*.ComplaintClosed",)
+)
 INVITATION_EVENTS = ConsumerSpec("intake", "survey-invitations", "intake", ("intake.survey.>",))
 RESPONSE_EVENTS = ConsumerSpec("intake", "survey-responses", "intake", ("intake.response.>",))
 
@@ -35,22 +37,42 @@ def register(runtime: Runtime) -> None:
         now = datetime.now(UTC)
         if isinstance(event, AudienceHeld):
             code = event.request_tracking_code
-            await surveys.invite(runtime.store, runtime.vault, SurveyService.AUDIENSI, code,
-                                 event.held_at, now=now, max_age=max_age,
-                                 found_with=await surveys.request_subject_keys(runtime.db, code))
+            await surveys.invite(
+                runtime.store,
+                runtime.vault,
+                SurveyService.AUDIENSI,
+                code,
+                event.held_at,
+                now=now,
+                max_age=max_age,
+                found_with=await surveys.request_subject_keys(runtime.db, code),
+            )
         elif isinstance(event, ComplaintClosed):
-            await surveys.invite(runtime.store, runtime.vault, SurveyService.PENGADUAN,
-                                 event.tracking_code, event.closed_at, now=now, max_age=max_age)
+            await surveys.invite(
+                runtime.store,
+                runtime.vault,
+                SurveyService.PENGADUAN,
+                event.tracking_code,
+                event.closed_at,
+                now=now,
+                max_age=max_age,
+            )
 
     runtime.project(REQUEST_EVENTS, REQUEST_VIEWS)
     runtime.project(AUDIENCE_EVENTS, REQUEST_VIEWS)
     runtime.project(GUEST_EVENTS, GUEST_BOOK)
     runtime.project(INVITATION_EVENTS, SURVEY_INVITATIONS)
     runtime.project(RESPONSE_EVENTS, SURVEY_RESPONSES)
-    runtime.consume(HELD_AUDIENCES, on_case_ended,
-                    "Invites the requester of a held audience to the satisfaction survey (once).")
-    runtime.consume(CLOSED_COMPLAINTS, on_case_ended,
-                    "Invites the complainant of a closed complaint to the satisfaction survey (once).")
+    runtime.consume(
+        HELD_AUDIENCES,
+        on_case_ended,
+        "Invites the requester of a held audience to the satisfaction survey (once).",
+    )
+    runtime.consume(
+        CLOSED_COMPLAINTS,
+        on_case_ended,
+        "Invites the complainant of a closed complaint to the satisfaction survey (once).",
+    )
     runtime.publishes("intake", "request", RequestSubmitted, RequestWithdrawn, RequestLinkRequested)
     runtime.publishes("intake", "guest", GuestRegistered)
     runtime.publishes("intake", "survey", SurveyInvited)

@@ -37,37 +37,62 @@ class Element:
 
 
 ELEMENTS: tuple[Element, ...] = (
-    Element("U1", "Persyaratan",
-            "Bagaimana pendapat Saudara tentang kesesuaian persyaratan pelayanan dengan jenis pelayanannya?",
-            ("Tidak sesuai", "Kurang sesuai", "Sesuai", "Sangat sesuai")),
-    Element("U2", "Sistem, mekanisme, dan prosedur",
-            "Bagaimana pemahaman Saudara tentang kemudahan prosedur pelayanan di unit ini?",
-            ("Tidak mudah", "Kurang mudah", "Mudah", "Sangat mudah")),
-    Element("U3", "Waktu penyelesaian",
-            "Bagaimana pendapat Saudara tentang kecepatan waktu dalam memberikan pelayanan?",
-            ("Tidak cepat", "Kurang cepat", "Cepat", "Sangat cepat")),
-    Element("U4", "Biaya/tarif",
-            "Bagaimana pendapat Saudara tentang kewajaran biaya/tarif dalam pelayanan?",
-            ("Sangat mahal", "Cukup mahal", "Murah", "Gratis")),
-    Element("U5", "Produk spesifikasi jenis pelayanan",
-            "Bagaimana pendapat Saudara tentang kesesuaian produk pelayanan antara yang tercantum "
-            "dalam standar pelayanan dengan hasil yang diberikan?",
-            ("Tidak sesuai", "Kurang sesuai", "Sesuai", "Sangat sesuai")),
-    Element("U6", "Kompetensi pelaksana",
-            "Bagaimana pendapat Saudara tentang kompetensi/kemampuan petugas dalam pelayanan?",
-            ("Tidak kompeten", "Kurang kompeten", "Kompeten", "Sangat kompeten")),
-    Element("U7", "Perilaku pelaksana",
-            "Bagaimana pendapat Saudara tentang perilaku petugas dalam pelayanan terkait kesopanan "
-            "dan keramahan?",
-            ("Tidak sopan dan ramah", "Kurang sopan dan ramah", "Sopan dan ramah",
-             "Sangat sopan dan ramah")),
-    Element("U8", "Penanganan pengaduan, saran dan masukan",
-            "Bagaimana pendapat Saudara tentang penanganan pengaduan pengguna layanan?",
-            ("Tidak ada", "Ada tetapi tidak berfungsi", "Berfungsi kurang maksimal",
-             "Dikelola dengan baik")),
-    Element("U9", "Sarana dan prasarana",
-            "Bagaimana pendapat Saudara tentang kualitas sarana dan prasarana?",
-            ("Buruk", "Cukup", "Baik", "Sangat baik")),
+    Element(
+        "U1",
+        "Persyaratan",
+        "Bagaimana pendapat Saudara tentang kesesuaian persyaratan pelayanan dengan jenis pelayanannya?",
+        ("Tidak sesuai", "Kurang sesuai", "Sesuai", "Sangat sesuai"),
+    ),
+    Element(
+        "U2",
+        "Sistem, mekanisme, dan prosedur",
+        "Bagaimana pemahaman Saudara tentang kemudahan prosedur pelayanan di unit ini?",
+        ("Tidak mudah", "Kurang mudah", "Mudah", "Sangat mudah"),
+    ),
+    Element(
+        "U3",
+        "Waktu penyelesaian",
+        "Bagaimana pendapat Saudara tentang kecepatan waktu dalam memberikan pelayanan?",
+        ("Tidak cepat", "Kurang cepat", "Cepat", "Sangat cepat"),
+    ),
+    Element(
+        "U4",
+        "Biaya/tarif",
+        "Bagaimana pendapat Saudara tentang kewajaran biaya/tarif dalam pelayanan?",
+        ("Sangat mahal", "Cukup mahal", "Murah", "Gratis"),
+    ),
+    Element(
+        "U5",
+        "Produk spesifikasi jenis pelayanan",
+        "Bagaimana pendapat Saudara tentang kesesuaian produk pelayanan antara yang tercantum "
+        "dalam standar pelayanan dengan hasil yang diberikan?",
+        ("Tidak sesuai", "Kurang sesuai", "Sesuai", "Sangat sesuai"),
+    ),
+    Element(
+        "U6",
+        "Kompetensi pelaksana",
+        "Bagaimana pendapat Saudara tentang kompetensi/kemampuan petugas dalam pelayanan?",
+        ("Tidak kompeten", "Kurang kompeten", "Kompeten", "Sangat kompeten"),
+    ),
+    Element(
+        "U7",
+        "Perilaku pelaksana",
+        "Bagaimana pendapat Saudara tentang perilaku petugas dalam pelayanan terkait kesopanan "
+        "dan keramahan?",
+        ("Tidak sopan dan ramah", "Kurang sopan dan ramah", "Sopan dan ramah", "Sangat sopan dan ramah"),
+    ),
+    Element(
+        "U8",
+        "Penanganan pengaduan, saran dan masukan",
+        "Bagaimana pendapat Saudara tentang penanganan pengaduan pengguna layanan?",
+        ("Tidak ada", "Ada tetapi tidak berfungsi", "Berfungsi kurang maksimal", "Dikelola dengan baik"),
+    ),
+    Element(
+        "U9",
+        "Sarana dan prasarana",
+        "Bagaimana pendapat Saudara tentang kualitas sarana dan prasarana?",
+        ("Buruk", "Cukup", "Baik", "Sangat baik"),
+    ),
 )
 CODES = tuple(element.code for element in ELEMENTS)
 
@@ -169,8 +194,9 @@ def compute(responses: Iterable[Mapping[str, int]], priorities: int = PRIORITIES
             totals[code] += scores[code]
         count += 1
     if count == 0:
-        return Figures(0, tuple(ElementFigure(e.code, e.name, Fraction(0), Fraction(0), False)
-                                for e in ELEMENTS), None)
+        return Figures(
+            0, tuple(ElementFigure(e.code, e.name, Fraction(0), Fraction(0), False) for e in ELEMENTS), None
+        )
     nrr = {code: Fraction(totals[code], count) for code in CODES}
     flagged = _priorities(nrr, priorities)
     elements = tuple(
@@ -216,12 +242,19 @@ def figures_json(figures: Figures) -> dict:
     return {
         "respondents": figures.respondents,
         "elements": [
-            {"code": e.code, "name": e.name,
-             "nrr": float(e.nrr_shown) if figures.respondents else None,
-             "weighted_nrr": float((Decimal(e.weighted.numerator) / Decimal(e.weighted.denominator))
-                                   .quantize(Decimal("0.001"), rounding=ROUND_HALF_UP))
-             if figures.respondents else None,
-             "priority": e.priority}
+            {
+                "code": e.code,
+                "name": e.name,
+                "nrr": float(e.nrr_shown) if figures.respondents else None,
+                "weighted_nrr": float(
+                    (Decimal(e.weighted.numerator) / Decimal(e.weighted.denominator)).quantize(
+                        Decimal("0.001"), rounding=ROUND_HALF_UP
+                    )
+                )
+                if figures.respondents
+                else None,
+                "priority": e.priority,
+            }
             for e in figures.elements
         ],
         "ikm": float(figures.ikm) if figures.ikm is not None else None,
@@ -237,8 +270,12 @@ def withheld(report: dict) -> dict:
     return {
         **report,
         "elements": [{**e, "nrr": None, "weighted_nrr": None, "priority": False} for e in report["elements"]],
-        "ikm": None, "category": None, "category_label": None, "priorities": [],
-        "profile": {}, "suggestions": [],
+        "ikm": None,
+        "category": None,
+        "category_label": None,
+        "priorities": [],
+        "profile": {},
+        "suggestions": [],
         "withheld": True,
         "withheld_reason": f"{WITHHELD} (kurang dari {MIN_RESPONDENTS} responden)",
     }
@@ -260,16 +297,41 @@ def months_of(period: str) -> list[str]:
 SERVICE_NAMES = {"audiensi": "Fasilitasi audiensi", "pengaduan": "Pengaduan"}
 #: the profile's questions and answers as the questionnaire words them (the console's form too)
 PROFILE_LABELS: dict[str, tuple[str, dict[str, str]]] = {
-    "age_band": ("Usia", {
-        "under_20": "Di bawah 20 tahun", "20_29": "20–29 tahun", "30_39": "30–39 tahun",
-        "40_49": "40–49 tahun", "50_59": "50–59 tahun", "60_plus": "60 tahun ke atas"}),
+    "age_band": (
+        "Usia",
+        {
+            "under_20": "Di bawah 20 tahun",
+            "20_29": "20–29 tahun",
+            "30_39": "30–39 tahun",
+            "40_49": "40–49 tahun",
+            "50_59": "50–59 tahun",
+            "60_plus": "60 tahun ke atas",
+        },
+    ),
     "sex": ("Jenis kelamin", {"laki_laki": "Laki-laki", "perempuan": "Perempuan"}),
-    "education": ("Pendidikan terakhir", {
-        "sd": "SD", "smp": "SMP", "sma": "SMA/sederajat", "diploma": "D1–D4", "s1": "S1", "s2": "S2",
-        "s3": "S3"}),
-    "occupation": ("Pekerjaan", {
-        "pns": "PNS", "tni": "TNI", "polri": "POLRI", "swasta": "Pegawai swasta",
-        "wirausaha": "Wirausaha", "lainnya": "Lainnya"}),
+    "education": (
+        "Pendidikan terakhir",
+        {
+            "sd": "SD",
+            "smp": "SMP",
+            "sma": "SMA/sederajat",
+            "diploma": "D1–D4",
+            "s1": "S1",
+            "s2": "S2",
+            "s3": "S3",
+        },
+    ),
+    "occupation": (
+        "Pekerjaan",
+        {
+            "pns": "PNS",
+            "tni": "TNI",
+            "polri": "POLRI",
+            "swasta": "Pegawai swasta",
+            "wirausaha": "Wirausaha",
+            "lainnya": "Lainnya",
+        },
+    ),
 }
 
 
@@ -278,32 +340,77 @@ def tables(report: dict[str, Any]) -> list[Table]:
     elements, profile counts, suggestions. They carry what the JSON carries and nothing more: a
     withheld report's files have the counts, empty figures, no profile, no suggestions."""
     withheld = report.get("withheld", False)
-    summary = Table("ringkasan", "Ringkasan SKM", (
-        Column("service", "Layanan", width=20), Column("period", "Periode"),
-        Column("respondents", "Responden", Kind.INTEGER),
-        Column("population", "Populasi (kasus yang diundang)", Kind.INTEGER),
-        Column("sample_size", "Sampel minimal (Krejcie-Morgan)", Kind.INTEGER),
-        Column("ikm", "IKM", Kind.DECIMAL), Column("category", "Mutu pelayanan"),
-        Column("category_label", "Kinerja unit pelayanan", width=16),
-        Column("note", "Keterangan", width=40),
-    ), [{"service": SERVICE_NAMES.get(report["service"], report["service"]), "period": report["period"],
-         "respondents": report["respondents"], "population": report["population"],
-         "sample_size": report["sample_size"], "ikm": report["ikm"], "category": report["category"],
-         "category_label": report["category_label"],
-         "note": report.get("withheld_reason") if withheld else None}])
-    elements = Table("unsur", "Nilai per unsur", (
-        Column("code", "Kode"), Column("name", "Unsur", width=40),
-        Column("nrr", "NRR", Kind.DECIMAL), Column("weighted_nrr", "NRR tertimbang", Kind.DECIMAL),
-        Column("priority", "Prioritas perbaikan"),
-    ), [{"code": e["code"], "name": e["name"], "nrr": e["nrr"], "weighted_nrr": e["weighted_nrr"],
-         "priority": None if withheld or e["nrr"] is None else ("Ya" if e["priority"] else "Tidak")}
-        for e in report["elements"]])
-    profile = Table("profil", "Profil responden", (
-        Column("question", "Data diri", width=20), Column("answer", "Pilihan", width=20),
-        Column("count", "Responden", Kind.INTEGER),
-    ), [{"question": PROFILE_LABELS.get(field, (field, {}))[0],
-         "answer": PROFILE_LABELS.get(field, (field, {}))[1].get(value, value), "count": count}
-        for field, counts in report["profile"].items() for value, count in counts.items()])
-    suggestions = Table("saran", "Saran dan masukan", (Column("text", "Saran", width=80),),
-                        [{"text": text} for text in report["suggestions"]])
+    summary = Table(
+        "ringkasan",
+        "Ringkasan SKM",
+        (
+            Column("service", "Layanan", width=20),
+            Column("period", "Periode"),
+            Column("respondents", "Responden", Kind.INTEGER),
+            Column("population", "Populasi (kasus yang diundang)", Kind.INTEGER),
+            Column("sample_size", "Sampel minimal (Krejcie-Morgan)", Kind.INTEGER),
+            Column("ikm", "IKM", Kind.DECIMAL),
+            Column("category", "Mutu pelayanan"),
+            Column("category_label", "Kinerja unit pelayanan", width=16),
+            Column("note", "Keterangan", width=40),
+        ),
+        [
+            {
+                "service": SERVICE_NAMES.get(report["service"], report["service"]),
+                "period": report["period"],
+                "respondents": report["respondents"],
+                "population": report["population"],
+                "sample_size": report["sample_size"],
+                "ikm": report["ikm"],
+                "category": report["category"],
+                "category_label": report["category_label"],
+                "note": report.get("withheld_reason") if withheld else None,
+            }
+        ],
+    )
+    elements = Table(
+        "unsur",
+        "Nilai per unsur",
+        (
+            Column("code", "Kode"),
+            Column("name", "Unsur", width=40),
+            Column("nrr", "NRR", Kind.DECIMAL),
+            Column("weighted_nrr", "NRR tertimbang", Kind.DECIMAL),
+            Column("priority", "Prioritas perbaikan"),
+        ),
+        [
+            {
+                "code": e["code"],
+                "name": e["name"],
+                "nrr": e["nrr"],
+                "weighted_nrr": e["weighted_nrr"],
+                "priority": None if withheld or e["nrr"] is None else ("Ya" if e["priority"] else "Tidak"),
+            }
+            for e in report["elements"]
+        ],
+    )
+    profile = Table(
+        "profil",
+        "Profil responden",
+        (
+            Column("question", "Data diri", width=20),
+            Column("answer", "Pilihan", width=20),
+            Column("count", "Responden", Kind.INTEGER),
+        ),
+        [
+            {
+                "question": PROFILE_LABELS.get(field, (field, {}))[0],
+                "answer": PROFILE_LABELS.get(field, (field, {}))[1].get(value, value),
+                "count": count,
+            }
+            for field, counts in report["profile"].items()
+            for value, count in counts.items()
+        ],
+    )
+    suggestions = Table(
+        "saran",
+        "Saran dan masukan",
+        (Column("text", "Saran", width=80),),
+        [{"text": text} for text in report["suggestions"]],
+    )
     return [summary, elements, profile, suggestions]

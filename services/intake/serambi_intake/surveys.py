@@ -89,8 +89,14 @@ def decide_invitation(history: Sequence[Event], invitation: SurveyInvited) -> li
 
 
 async def invite(
-    store: EventStore, vault: Vault, service: SurveyService, case_code: str, ended_at: datetime,
-    *, now: datetime | None = None, max_age: timedelta = DEFAULT_MAX_AGE,
+    store: EventStore,
+    vault: Vault,
+    service: SurveyService,
+    case_code: str,
+    ended_at: datetime,
+    *,
+    now: datetime | None = None,
+    max_age: timedelta = DEFAULT_MAX_AGE,
     found_with: Sequence[str] = (),
 ) -> bool:
     """Invite the case's citizen to the survey, once. True if this call recorded it.
@@ -110,8 +116,11 @@ async def invite(
     token = new_access_token()
     key = await vault.new_subject(found_with=found_with)
     invitation = SurveyInvited(
-        case_code=case_code, service=service, invited_at=ended_at,
-        token_hmac=token_hmac(vault, token), token=await vault.seal(key, token),
+        case_code=case_code,
+        service=service,
+        invited_at=ended_at,
+        token_hmac=token_hmac(vault, token),
+        token=await vault.seal(key, token),
     )
     event_id = deterministic_id("survey-invited", case_code)
 
@@ -119,8 +128,13 @@ async def invite(
         history = await store.load(ref)
         if not decide_invitation(history.payloads, invitation):
             return False
-        appended = await store.append(ref, [invitation], expected_sequence=history.last_sequence,
-                                      expected_version=history.version, event_ids=[event_id])
+        appended = await store.append(
+            ref,
+            [invitation],
+            expected_sequence=history.last_sequence,
+            expected_version=history.version,
+            event_ids=[event_id],
+        )
         # a replica racing with the same event id: JetStream drops it as a duplicate, silently
         return not appended.duplicate
 
@@ -162,35 +176,62 @@ def decide_answer(history: Sequence[Event], answer: SurveyAnswered) -> list[Even
 
 
 def build_answer(
-    response_id: str, service: SurveyService, channel: SurveyChannel, scores: dict[str, int],
-    profile: RespondentProfile, suggestion: str | None, now: datetime,
+    response_id: str,
+    service: SurveyService,
+    channel: SurveyChannel,
+    scores: dict[str, int],
+    profile: RespondentProfile,
+    suggestion: str | None,
+    now: datetime,
 ) -> SurveyAnswered:
     checked = survey.check_scores(scores)
     return SurveyAnswered(
-        response_id=response_id, service=service, channel=channel,
+        response_id=response_id,
+        service=service,
+        channel=channel,
         answered_on=now.astimezone(WIB).date(),
         scores=SurveyScores(**{code.lower(): value for code, value in checked.items()}),
-        profile=profile, suggestion=scrub(suggestion),
+        profile=profile,
+        suggestion=scrub(suggestion),
     )
 
 
 async def answer_online(
-    store: EventStore, db: AsyncDatabase, vault: Vault, token: str, scores: dict[str, int],
-    profile: RespondentProfile, suggestion: str | None, now: datetime,
+    store: EventStore,
+    db: AsyncDatabase,
+    vault: Vault,
+    token: str,
+    scores: dict[str, int],
+    profile: RespondentProfile,
+    suggestion: str | None,
+    now: datetime,
 ) -> SurveyAnswered:
     invitation = await invitation_by_token(db, vault, token)
     if invitation is None:
         raise NoInvitationError("no survey with this token")
     response_id = response_id_for(vault, token)
-    answer = build_answer(response_id, SurveyService(invitation["service"]), SurveyChannel.ONLINE,
-                          scores, profile, suggestion, now)
+    answer = build_answer(
+        response_id,
+        SurveyService(invitation["service"]),
+        SurveyChannel.ONLINE,
+        scores,
+        profile,
+        suggestion,
+        now,
+    )
     await execute(store, response_ref(response_id), lambda history: decide_answer(history, answer))
     return answer
 
 
 async def answer_on_paper(
-    store: EventStore, db: AsyncDatabase, service: SurveyService, officer: str,
-    scores: dict[str, int], profile: RespondentProfile, suggestion: str | None, now: datetime,
+    store: EventStore,
+    db: AsyncDatabase,
+    service: SurveyService,
+    officer: str,
+    scores: dict[str, int],
+    profile: RespondentProfile,
+    suggestion: str | None,
+    now: datetime,
 ) -> SurveyAnswered:
     """A paper questionnaire typed in at the desk, for ``service``: it stands alone (a random id)
     and never takes a case's online invitation, so the desk can neither answer nor block a
@@ -227,8 +268,10 @@ async def report(db: AsyncDatabase, service: SurveyService, period: str) -> dict
         "population_basis": "cases invited in the period (audiences held, complaints closed)",
         "sample_size": survey.sample_size(population),
         **survey.figures_json(figures),
-        "channels": {channel.value: sum(1 for d in responses if d.get("channel") == channel.value)
-                     for channel in SurveyChannel},
+        "channels": {
+            channel.value: sum(1 for d in responses if d.get("channel") == channel.value)
+            for channel in SurveyChannel
+        },
         "profile": profile,
         # the texts alone, in alphabetical order: neither a day nor the order of answering,
         # which could point a reader to the case answered that day

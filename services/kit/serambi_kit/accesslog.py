@@ -77,8 +77,12 @@ def trace_id_from(traceparent: str | None) -> str:
     match = _TRACEPARENT.match(traceparent.strip()) if traceparent else None
     if match:
         version, trace_id, parent_id, _, rest = match.groups()
-        valid = (version != "ff" and (version != "00" or rest is None)
-                 and trace_id != "0" * 32 and parent_id != "0" * 16)
+        valid = (
+            version != "ff"
+            and (version != "00" or rest is None)
+            and trace_id != "0" * 32
+            and parent_id != "0" * 16
+        )
         if valid:
             return trace_id
     return secrets.token_hex(16)
@@ -107,9 +111,13 @@ class AccessLog:
 
         started = time.perf_counter()
         method = scope["method"] if scope["method"] in METHODS else "OTHER"
-        with server_span(method, headers, scope["path"]) as span, structlog.contextvars.bound_contextvars(
+        with (
+            server_span(method, headers, scope["path"]) as span,
+            structlog.contextvars.bound_contextvars(
                 request_id=request_id,
-                trace_id=current_trace_id() or trace_id_from(headers.get("traceparent"))):
+                trace_id=current_trace_id() or trace_id_from(headers.get("traceparent")),
+            ),
+        ):
             try:
                 await self.app(scope, receive, send_with_id)
             except Exception as exc:
@@ -120,13 +128,18 @@ class AccessLog:
                 raise
             self.write(scope, span, status[0] if status else 500, started)
 
-    def write(self, scope: Scope, span: Span, status: int, started: float,
-              exc: BaseException | None = None) -> None:
+    def write(
+        self, scope: Scope, span: Span, status: int, started: float, exc: BaseException | None = None
+    ) -> None:
         route = route_of(scope)
         method = scope["method"] if scope["method"] in METHODS else "OTHER"
         answered(span, method, route, status)
-        fields: dict[str, Any] = {"method": method, "route": route, "status": status,
-                                  "duration_ms": round((time.perf_counter() - started) * 1000, 1)}
+        fields: dict[str, Any] = {
+            "method": method,
+            "route": route,
+            "status": status,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+        }
         if isinstance(exc, Exception):  # the traceback here, in the request's context; uvicorn's is dropped
             try:
                 setattr(exc, _LOGGED, True)
@@ -149,9 +162,15 @@ class AccessLog:
 #: (``url.path``, ``url.query``), where tracking codes and tokens live, and exceptions with
 #: their messages. ``AccessLog``'s server span names the route template instead.
 #: Its providers are no-op ones too, so a switch a later FastAPI adds records nothing either.
-NO_NATIVE_TELEMETRY = {"tracing": False, "metrics": False, "logs": False, "operation_spans": False,
-                       "tracer_provider": NoOpTracerProvider(), "meter_provider": NoOpMeterProvider(),
-                       "logger_provider": NoOpLoggerProvider()}
+NO_NATIVE_TELEMETRY = {
+    "tracing": False,
+    "metrics": False,
+    "logs": False,
+    "operation_spans": False,
+    "tracer_provider": NoOpTracerProvider(),
+    "meter_provider": NoOpMeterProvider(),
+    "logger_provider": NoOpLoggerProvider(),
+}
 
 
 class LoggedApp(FastAPI):

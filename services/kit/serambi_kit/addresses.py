@@ -70,5 +70,7 @@ def public_url(value: str, name: str) -> str:
     """An http(s) URL with a host, without a trailing slash; ValueError naming the variable."""
     parts = urlsplit(value.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"SERAMBI_{name.upper()} must be an http(s) URL with a host, e.g. https://layanan.example.go.id")
+        raise ValueError(
+            f"SERAMBI_{name.upper()} must be an http(s) URL with a host, e.g. https://layanan.example.go.id"
+        )
     return value.strip().rstrip("/")

@@ -36,11 +36,17 @@ def _letter(document: dict[str, Any]) -> dict[str, Any]:
     """A record as the API shows it: without the payload (the command line's ``--json`` has it)."""
     headers = document.get("headers") or {}
     return {
-        "id": document["_id"], "consumer": document.get("consumer"), "stream": document.get("stream"),
-        "subject": document.get("subject"), "sequence": document.get("sequence"),
-        "type": headers.get("ce-type"), "deliveries": document.get("deliveries"),
-        "reason": document.get("reason"), "status": document.get("status"),
-        "recorded_at": _utc(document.get("recorded_at")), "redrives": document.get("redrives", 0),
+        "id": document["_id"],
+        "consumer": document.get("consumer"),
+        "stream": document.get("stream"),
+        "subject": document.get("subject"),
+        "sequence": document.get("sequence"),
+        "type": headers.get("ce-type"),
+        "deliveries": document.get("deliveries"),
+        "reason": document.get("reason"),
+        "status": document.get("status"),
+        "recorded_at": _utc(document.get("recorded_at")),
+        "redrives": document.get("redrives", 0),
         "redrive_requested_at": _utc(document.get("redrive_requested_at")),
         "payload_bytes": len(document.get("payload") or b""),
         "redrivable": not_redrivable(document) is None,
@@ -64,8 +70,18 @@ def _cursor(text: str | None) -> tuple[datetime, str] | None:
     except ValueError:
         moment = None
     if moment is None or moment.tzinfo is None or not letter_id:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, {"errors": [{
-            "field": "before", "rule": "cursor", "message": "before: the next_before of a previous page"}]})
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_ENTITY,
+            {
+                "errors": [
+                    {
+                        "field": "before",
+                        "rule": "cursor",
+                        "message": "before: the next_before of a previous page",
+                    }
+                ]
+            },
+        )
     return moment.astimezone(UTC), letter_id
 
 
@@ -74,7 +90,8 @@ def dead_letters_router() -> APIRouter:
 
     @router.get("")
     async def list_dead_letters(
-        request: Request, _: Admin,
+        request: Request,
+        _: Admin,
         status_: Annotated[Literal[STATUSES] | None, Query(alias="status")] = "open",  # type: ignore[valid-type]
         limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = 25,
         before: Annotated[str | None, Query(max_length=300)] = None,
@@ -86,14 +103,17 @@ def dead_letters_router() -> APIRouter:
         page = found[:limit]
         last = page[-1] if page and len(found) > limit else None
         return {
-            "service": request.app.state.runtime.settings.service, "status": status_,
-            "total": await letters.count(status_), "items": [_letter(d) for d in page],
+            "service": request.app.state.runtime.settings.service,
+            "status": status_,
+            "total": await letters.count(status_),
+            "items": [_letter(d) for d in page],
             "next_before": f"{_utc(last['recorded_at'])}|{last['_id']}" if last else None,
         }
 
     @router.post("/{letter_id:path}/redrive")
     async def redrive_dead_letter(
-        request: Request, officer: Admin,
+        request: Request,
+        officer: Admin,
         letter_id: Annotated[str, Path(min_length=1, max_length=300)],
     ) -> Any:
         """Mark an open record for the running service to handle again (``serambi dead-letters
@@ -106,10 +126,17 @@ def dead_letters_router() -> APIRouter:
             if current is None:
                 raise HTTPException(status.HTTP_404_NOT_FOUND, f"no dead letter {letter_id}")
             if (why := not_redrivable(current)) is not None:
-                return JSONResponse({"error": "not_redrivable", "detail": why, "errors": [
-                    {"field": "id", "rule": "not_redrivable", "message": why}]}, status.HTTP_409_CONFLICT)
-            raise HTTPException(status.HTTP_409_CONFLICT,
-                                f"dead letter {letter_id} is {current.get('status')}, not open")
+                return JSONResponse(
+                    {
+                        "error": "not_redrivable",
+                        "detail": why,
+                        "errors": [{"field": "id", "rule": "not_redrivable", "message": why}],
+                    },
+                    status.HTTP_409_CONFLICT,
+                )
+            raise HTTPException(
+                status.HTTP_409_CONFLICT, f"dead letter {letter_id} is {current.get('status')}, not open"
+            )
         log.info("deadletter.redrive_requested", letter=letter_id, officer=officer.subject)
         return {"id": letter_id, "status": "redrive"}
 
@@ -127,11 +154,16 @@ class ErasureBody(BaseModel):
     phone: str | None = Field(default=None, max_length=32, pattern=PHONE)
     nik: str | None = Field(default=None, pattern=NIK)
     key_ids: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,128}$")]] = Field(
-        default_factory=list, max_length=100,
-        description="data-subject keys an earlier erasure recorded (to repeat it after a restore)")
-    reference: str = Field(pattern=erasure.REFERENCE,
-                           description="the bureau's erasure register entry for this request: "
-                           + erasure.REFERENCE_RULE + " (it is kept in PersonalDataErased for ever)")
+        default_factory=list,
+        max_length=100,
+        description="data-subject keys an earlier erasure recorded (to repeat it after a restore)",
+    )
+    reference: str = Field(
+        pattern=erasure.REFERENCE,
+        description="the bureau's erasure register entry for this request: "
+        + erasure.REFERENCE_RULE
+        + " (it is kept in PersonalDataErased for ever)",
+    )
 
 
 def erasure_router(context: str) -> APIRouter:
@@ -143,25 +175,47 @@ def erasure_router(context: str) -> APIRouter:
 
     @router.post("/erase")
     async def erase_person(
-        request: Request, body: ErasureBody, officer: Admin,
-        idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", min_length=8,
-                                                      max_length=128)] = None,
+        request: Request,
+        body: ErasureBody,
+        officer: Admin,
+        idempotency_key: Annotated[
+            str | None, Header(alias="Idempotency-Key", min_length=8, max_length=128)
+        ] = None,
     ) -> dict[str, Any]:
         kinds = [kind for kind in ("email", "phone", "nik") if getattr(body, kind)]
         kinds += ["key"] if body.key_ids else []
         if not kinds:
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, {"errors": [{
-                "field": "email", "rule": "identifier_required",
-                "message": "give an email, a phone number, a NIK or key ids"}]})
+            raise HTTPException(
+                status.HTTP_422_UNPROCESSABLE_ENTITY,
+                {
+                    "errors": [
+                        {
+                            "field": "email",
+                            "rule": "identifier_required",
+                            "message": "give an email, a phone number, a NIK or key ids",
+                        }
+                    ]
+                },
+            )
         runtime = request.app.state.runtime
-        erasure_id = ("e" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:32] if idempotency_key
-                      else "e" + uuid.uuid4().hex)
+        erasure_id = (
+            "e" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:32]
+            if idempotency_key
+            else "e" + uuid.uuid4().hex
+        )
         ref = AggregateRef(context, "erasure", erasure_id)
         key_ids = await erasure.subjects(
-            runtime.vault, erasure.identifiers(body.email, body.phone, body.nik), body.key_ids)
+            runtime.vault, erasure.identifiers(body.email, body.phone, body.nik), body.key_ids
+        )
         event = PersonalDataErased(
-            erasure_id=erasure_id, officer=officer.subject[:300], roles=sorted(officer.roles),
-            identifiers=kinds, reference=body.reference, key_ids=key_ids, requested_at=datetime.now(UTC))
+            erasure_id=erasure_id,
+            officer=officer.subject[:300],
+            roles=sorted(officer.roles),
+            identifiers=kinds,
+            reference=body.reference,
+            key_ids=key_ids,
+            requested_at=datetime.now(UTC),
+        )
 
         def decide(history: list) -> list:
             return [] if history else [event]
@@ -171,10 +225,22 @@ def erasure_router(context: str) -> APIRouter:
             recorded = (await runtime.store.load(ref)).payloads[0]
             key_ids, event = recorded.key_ids, recorded
         erased = await erasure.erase_keys(runtime.vault, key_ids)
-        log.info("personal_data.erased", erasure=erasure_id, officer=officer.subject, identifiers=kinds,
-                 keys=len(key_ids), repeated=not appended)
-        return {"erasure_id": erasure_id, "key_ids": key_ids, "erased_now": len(erased),
-                "identifiers": event.identifiers, "reference": event.reference,
-                "requested_at": event.requested_at.isoformat(), "repeated": not appended}
+        log.info(
+            "personal_data.erased",
+            erasure=erasure_id,
+            officer=officer.subject,
+            identifiers=kinds,
+            keys=len(key_ids),
+            repeated=not appended,
+        )
+        return {
+            "erasure_id": erasure_id,
+            "key_ids": key_ids,
+            "erased_now": len(erased),
+            "identifiers": event.identifiers,
+            "reference": event.reference,
+            "requested_at": event.requested_at.isoformat(),
+            "repeated": not appended,
+        }
 
     return router

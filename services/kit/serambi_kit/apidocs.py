@@ -15,8 +15,11 @@ from fastapi.responses import FileResponse, HTMLResponse
 from swagger_ui_bundle import swagger_ui_path
 
 ASSETS = "/docs/assets"
-FILES = {"swagger-ui-bundle.js": "text/javascript", "swagger-ui.css": "text/css",
-         "favicon-32x32.png": "image/png"}
+FILES = {
+    "swagger-ui-bundle.js": "text/javascript",
+    "swagger-ui.css": "text/css",
+    "favicon-32x32.png": "image/png",
+}
 
 
 def serve_docs(app: FastAPI, title: str) -> None:
@@ -26,13 +29,17 @@ def serve_docs(app: FastAPI, title: str) -> None:
     async def asset(name: str) -> FileResponse:
         if name not in FILES:
             raise HTTPException(404, "not found")
-        return FileResponse(Path(swagger_ui_path) / name, media_type=FILES[name],
-                            headers={"Cache-Control": "public, max-age=86400"})
+        return FileResponse(
+            Path(swagger_ui_path) / name,
+            media_type=FILES[name],
+            headers={"Cache-Control": "public, max-age=86400"},
+        )
 
     @app.get("/docs", include_in_schema=False)
     async def docs() -> HTMLResponse:
         return get_swagger_ui_html(
-            openapi_url=app.openapi_url or "/openapi.json", title=f"{title} — API",
+            openapi_url=app.openapi_url or "/openapi.json",
+            title=f"{title} — API",
             swagger_js_url=f"{ASSETS}/swagger-ui-bundle.js",
             swagger_css_url=f"{ASSETS}/swagger-ui.css",
             swagger_favicon_url=f"{ASSETS}/favicon-32x32.png",

@@ -14,7 +14,10 @@ from .runtime import Runtime
 def application(runtime: Runtime, title: str) -> FastStream:
     """For ``faststream docs gen --factory serambi_<service>.main:asyncapi_app``."""
     spec = AsyncAPI(
-        runtime.broker, title=title, version="1", schema_version="3.0.0",
+        runtime.broker,
+        title=title,
+        version="1",
+        schema_version="3.0.0",
         description=f"{title}: events consumed and published over NATS JetStream "
         "(CloudEvents 1.0 binary mode, ce-* headers).",
     )

@@ -16,7 +16,11 @@ async def record_access(
 ) -> None:
     """Append PersonalDataAccessed to ``<context>.access.<case_id>`` before the data is shown."""
     event = PersonalDataAccessed(
-        case_id=case_id, officer=officer.subject, roles=sorted(officer.roles), fields=fields,
-        purpose=purpose, accessed_at=datetime.now(UTC),
+        case_id=case_id,
+        officer=officer.subject,
+        roles=sorted(officer.roles),
+        fields=fields,
+        purpose=purpose,
+        accessed_at=datetime.now(UTC),
     )
     await execute(store, AggregateRef(context, "access", case_id), lambda _history: [event])

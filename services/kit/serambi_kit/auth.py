@@ -84,18 +84,26 @@ class TokenVerifier:
             else:
                 raise AuthError("no identity provider configured (SERAMBI_AUTH_JWKS_URL)")
             claims = jwt.decode(
-                token, key, algorithms=algorithms, audience=self.audience, issuer=issuer,
+                token,
+                key,
+                algorithms=algorithms,
+                audience=self.audience,
+                issuer=issuer,
                 options={"require": ["exp", "iat", "sub", "iss"]},
             )
         except (jwt.PyJWTError, ValueError) as exc:
             raise AuthError(str(exc)) from exc
-        return Officer(claims["sub"], claims.get("name") or claims.get("preferred_username"),
-                       roles_of(claims))
+        return Officer(
+            claims["sub"], claims.get("name") or claims.get("preferred_username"), roles_of(claims)
+        )
 
 
 def issue_dev_token(
-    settings: ServiceSettings, roles: list[str], subject: str = "dev-officer",
-    ttl_seconds: int = 8 * 3600, now: float | None = None,
+    settings: ServiceSettings,
+    roles: list[str],
+    subject: str = "dev-officer",
+    ttl_seconds: int = 8 * 3600,
+    now: float | None = None,
 ) -> str:
     """A development token; refused in production and for unknown roles."""
     key = dev_signing_key(settings)
@@ -106,8 +114,13 @@ def issue_dev_token(
         raise AuthError(f"unknown role(s) {unknown}; known: {', '.join(ROLES)}")
     issued = int(now if now is not None else time.time())
     claims = {
-        "sub": subject, "name": subject, "roles": roles, "iss": DEV_ISSUER,
-        "aud": settings.auth_audience, "iat": issued, "exp": issued + ttl_seconds,
+        "sub": subject,
+        "name": subject,
+        "roles": roles,
+        "iss": DEV_ISSUER,
+        "aud": settings.auth_audience,
+        "iat": issued,
+        "exp": issued + ttl_seconds,
     }
     return jwt.encode(claims, key, algorithm="HS256")
 
@@ -117,8 +130,9 @@ VERIFIED = "serambi.officers"  # request scope: token → Officer, verified once
 
 
 def _unauthorized() -> HTTPException:
-    return HTTPException(status.HTTP_401_UNAUTHORIZED, "authentication required",
-                         headers={"WWW-Authenticate": "Bearer"})
+    return HTTPException(
+        status.HTTP_401_UNAUTHORIZED, "authentication required", headers={"WWW-Authenticate": "Bearer"}
+    )
 
 
 def _officer(request: Request, token: str | None, roles: tuple[str, ...]) -> Officer:

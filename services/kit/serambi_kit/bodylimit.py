@@ -87,8 +87,13 @@ class BodyLimit:
 
 async def _json_413(send: Send, exc: BodyTooLarge) -> None:
     body = json.dumps({"error": exc.detail, "detail": exc.detail}).encode()
-    await send({"type": "http.response.start", "status": 413, "headers": [
-        (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
@@ -129,8 +134,11 @@ class ChecksFirstRoute(APIRoute):
 
     def get_route_handler(self) -> Callable[[Request], Awaitable[Any]]:
         handler = super().get_route_handler()
-        checks = [_first_check(dependant.call) for dependant in self.dependant.dependencies
-                  if getattr(dependant.call, "before_body", False)]
+        checks = [
+            _first_check(dependant.call)
+            for dependant in self.dependant.dependencies
+            if getattr(dependant.call, "before_body", False)
+        ]
         held = [asynccontextmanager(check) for check in checks if inspect.isasyncgenfunction(check)]
         checks = [check for check in checks if not inspect.isasyncgenfunction(check)]
         if not checks and not held:

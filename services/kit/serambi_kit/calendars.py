@@ -59,6 +59,9 @@ class CalendarRevisions:
             return False
         self.events += new
         revise(self.events)
-        log.info("calendar.revisions_read", revisions=len(self.events),
-                 revision=getattr(self.calendar, "revision", None))
+        log.info(
+            "calendar.revisions_read",
+            revisions=len(self.events),
+            revision=getattr(self.calendar, "revision", None),
+        )
         return True

@@ -49,8 +49,9 @@ class LinkResends:
 def link_resends(settings: Any) -> LinkResends:
     """The policy a service's settings set (``SERAMBI_LINK_RESENDS_PER_DAY``,
     ``SERAMBI_LINK_RESEND_DAYS_AFTER_END``)."""
-    return LinkResends(per_day=settings.link_resends_per_day,
-                       days_after_end=settings.link_resend_days_after_end)
+    return LinkResends(
+        per_day=settings.link_resends_per_day, days_after_end=settings.link_resend_days_after_end
+    )
 
 
 def token_matches(expected_sha256: str | None, token: str) -> bool:
@@ -65,7 +66,9 @@ async def next_tracking_code(db: AsyncDatabase, prefix: str, year: int) -> str:
     for _ in range(5):
         try:
             counter = await db["counters"].find_one_and_update(
-                {"_id": f"{prefix}-{year}"}, {"$inc": {"value": 1}}, upsert=True,
+                {"_id": f"{prefix}-{year}"},
+                {"$inc": {"value": 1}},
+                upsert=True,
                 return_document=ReturnDocument.AFTER,
             )
         except DuplicateKeyError:  # two first upserts raced; the counter exists now

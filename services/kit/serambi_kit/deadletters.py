@@ -82,8 +82,9 @@ class DeadLetters:
         document = letter.document()
         await self.collection.replace_one({"_id": document["_id"]}, document, upsert=True)
 
-    async def list(self, status: str | None = "open", limit: int = 100,
-                   before: tuple[datetime, str] | None = None) -> list[dict[str, Any]]:
+    async def list(
+        self, status: str | None = "open", limit: int = 100, before: tuple[datetime, str] | None = None
+    ) -> list[dict[str, Any]]:
         """Newest first (by ``recorded_at``, then id); ``before`` = (recorded_at, id) of the last
         record of the previous page: the records after it in that order."""
         query: dict[str, Any] = {"status": status} if status else {}
@@ -122,7 +123,8 @@ class DeadLetters:
             ],
         }
         return await self.collection.find_one_and_update(
-            query, {"$set": {"status": "redriving", "claimed_at": now}})
+            query, {"$set": {"status": "redriving", "claimed_at": now}}
+        )
 
     async def settle_redrive(self, letter_id: str, reason: str | None) -> None:
         """``reason`` None: the handler took effect (``redriven``); else ``open`` with the reason."""
@@ -130,6 +132,8 @@ class DeadLetters:
         if reason is None:
             update = {"$set": {"status": "redriven", "redriven_at": now}, "$inc": {"redrives": 1}}
         else:
-            update = {"$set": {"status": "open", "reason": reason[:2000], "redrive_failed_at": now},
-                      "$inc": {"redrives": 1}}
+            update = {
+                "$set": {"status": "open", "reason": reason[:2000], "redrive_failed_at": now},
+                "$inc": {"redrives": 1},
+            }
         await self.collection.update_one({"_id": letter_id}, update)

@@ -109,7 +109,7 @@ def _is_m4a(data: bytes) -> bool:
     if data[4:8] != b"ftyp":
         return False
     end = min(int.from_bytes(data[:4], "big"), len(data))
-    brands = [data[8:12]] + [data[i:i + 4] for i in range(16, end - 3, 4)]
+    brands = [data[8:12]] + [data[i : i + 4] for i in range(16, end - 3, 4)]
     return any(brand in _M4A_BRANDS for brand in brands)
 
 
@@ -126,13 +126,15 @@ def check(upload: Upload, accepted: frozenset[str], max_bytes: int) -> str:
     if not size:
         raise DocumentError(upload.field, "missing", f"{upload.field}: the file is empty", 422)
     if size > max_bytes:
-        raise DocumentError(upload.field, "too_large",
-                            f"{upload.field}: larger than {max_bytes // 1_000_000} MB", 413)
+        raise DocumentError(
+            upload.field, "too_large", f"{upload.field}: larger than {max_bytes // 1_000_000} MB", 413
+        )
     media = sniff(upload.head())
     if media not in accepted:
         names = ", ".join(sorted(accepted))
-        raise DocumentError(upload.field, "unsupported_type",
-                            f"{upload.field}: the content is not one of {names}", 415)
+        raise DocumentError(
+            upload.field, "unsupported_type", f"{upload.field}: the content is not one of {names}", 415
+        )
     return media
 
 
@@ -161,13 +163,23 @@ class DocumentStore:
         document_id, prefix = "D" + uuid.uuid4().hex, os.urandom(7)
         plain = upload.size()
         length = plain + max(1, -(-plain // SEGMENT)) * _TAG  # what the sealed segments take
-        await self.files.insert_one({
-            "_id": document_id, "filename": f"{owner}-{upload.kind}", "chunkSize": CHUNK,
-            "length": Int64(length), "uploadDate": datetime.now(UTC),
-            "metadata": {"owner": owner, "kind": upload.kind, "media_type": media_type,
-                         "status": "pending", "stored_at": datetime.now(UTC),
-                         "sealed": {"key": key, "nonce": prefix, "segment": SEGMENT}},
-        })
+        await self.files.insert_one(
+            {
+                "_id": document_id,
+                "filename": f"{owner}-{upload.kind}",
+                "chunkSize": CHUNK,
+                "length": Int64(length),
+                "uploadDate": datetime.now(UTC),
+                "metadata": {
+                    "owner": owner,
+                    "kind": upload.kind,
+                    "media_type": media_type,
+                    "status": "pending",
+                    "stored_at": datetime.now(UTC),
+                    "sealed": {"key": key, "nonce": prefix, "segment": SEGMENT},
+                },
+            }
+        )
         digest, size, aad = hashlib.sha256(), 0, document_id.encode()
         sealed, batch, number = bytearray(), [], 0
 
@@ -199,8 +211,13 @@ class DocumentStore:
             with contextlib.suppress(Exception):  # else left pending: the sweep removes it
                 await self.bucket.delete(document_id)  # the files document and chunks written
             raise
-        return DocumentRef(document_id=document_id, kind=upload.kind, media_type=media_type,
-                           sha256=digest.hexdigest(), size=size)
+        return DocumentRef(
+            document_id=document_id,
+            kind=upload.kind,
+            media_type=media_type,
+            sha256=digest.hexdigest(),
+            size=size,
+        )
 
     async def _indexes(self) -> None:
         """GridFS's own indexes (as pymongo's writer makes them), once per process."""
@@ -258,8 +275,9 @@ class DocumentStore:
             yield block
 
     @staticmethod
-    async def _unsealed(stored: AsyncGridOut, cipher: AESGCM, prefix: bytes, segment: int
-                        ) -> AsyncIterator[bytes]:
+    async def _unsealed(
+        stored: AsyncGridOut, cipher: AESGCM, prefix: bytes, segment: int
+    ) -> AsyncIterator[bytes]:
         block, aad = segment + _TAG, str(stored._id).encode()
         count = max(1, -(-stored.length // block))
         for index in range(count):

@@ -27,9 +27,12 @@ PART_BYTES = 64 * 1024  # a text field: a 5,000-character text in any script is 
 SPOOL_BYTES = 64 * 1024  # of a file, in memory before the rest is spooled to disk
 FIELD = "form"
 # Starlette's messages (formparsers.MultiPartParser), by the start that tells them apart
-RULES = (("Too many files", 422, "too_many_files"), ("Too many fields", 422, "too_many_fields"),
-         ("Part exceeded maximum size", 413, "part_too_large"),
-         ("Field exceeded maximum size", 413, "part_too_large"))
+RULES = (
+    ("Too many files", 422, "too_many_files"),
+    ("Too many fields", 422, "too_many_fields"),
+    ("Part exceeded maximum size", 413, "part_too_large"),
+    ("Field exceeded maximum size", 413, "part_too_large"),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,8 +45,11 @@ class FormLimits:
 
     def route(self) -> dict[str, int]:
         """For FastAPI's ``form_limits=`` of a route declaring ``Form()``/``File()`` parameters."""
-        return {"max_files": self.max_files, "max_fields": self.max_fields,
-                "max_part_size": self.max_part_size}
+        return {
+            "max_files": self.max_files,
+            "max_fields": self.max_fields,
+            "max_part_size": self.max_part_size,
+        }
 
 
 def spool_files_early() -> None:
@@ -60,8 +66,10 @@ def refusal(exc: StarletteHTTPException, files_field: str | None = None) -> HTTP
     if exc.status_code != 400 or not isinstance(exc.__context__, MultiPartException):
         return None
     message = str(exc.detail)
-    status, rule = next(((status, rule) for start, status, rule in RULES if message.startswith(start)),
-                        (400, "invalid_multipart"))
+    status, rule = next(
+        ((status, rule) for start, status, rule in RULES if message.startswith(start)),
+        (400, "invalid_multipart"),
+    )
     field = FIELD
     if files_field and rule == "too_many_files":
         field, rule = files_field, "too_many"
@@ -77,4 +85,3 @@ async def read_form(request: Request, limits: FormLimits, files_field: str | Non
         if (refused := refusal(exc, files_field)) is not None:
             raise refused from None
         raise
-

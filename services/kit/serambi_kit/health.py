@@ -20,12 +20,17 @@ from .topology import ConsumerSpec
 
 PENDING = Gauge("serambi_consumer_pending", "Messages not yet delivered to the consumer", ["consumer"])
 ACK_PENDING = Gauge("serambi_consumer_ack_pending", "Messages delivered, not yet acknowledged", ["consumer"])
-REDELIVERED = Gauge("serambi_consumer_redelivered", "Messages delivered more than once, not yet acknowledged",
-                    ["consumer"])
-STALLED = Gauge("serambi_consumer_stalled", "1 when the consumer has work and its ack floor stands still",
-                ["consumer"])
-SINCE_PROGRESS = Gauge("serambi_consumer_seconds_since_progress",
-                       "Seconds since the ack floor last moved (0 without work)", ["consumer"])
+REDELIVERED = Gauge(
+    "serambi_consumer_redelivered", "Messages delivered more than once, not yet acknowledged", ["consumer"]
+)
+STALLED = Gauge(
+    "serambi_consumer_stalled", "1 when the consumer has work and its ack floor stands still", ["consumer"]
+)
+SINCE_PROGRESS = Gauge(
+    "serambi_consumer_seconds_since_progress",
+    "Seconds since the ack floor last moved (0 without work)",
+    ["consumer"],
+)
 
 
 @dataclass
@@ -36,8 +41,12 @@ class _Progress:
 
 
 class ConsumerWatch:
-    def __init__(self, consumers: list[ConsumerSpec], stall_after: float,  # the runtime's own list
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        consumers: list[ConsumerSpec],
+        stall_after: float,  # the runtime's own list
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.consumers = consumers
         self.stall_after = stall_after
         self.clock = clock
@@ -60,13 +69,19 @@ class ConsumerWatch:
             except Exception as exc:  # noqa: BLE001 — NATS down: said so, retried next round
                 progress.verdict = f"unknown: {type(exc).__name__}"
                 continue
-            self.observe(spec.durable, info.num_pending or 0, info.num_ack_pending or 0,
-                         info.num_redelivered or 0, info.ack_floor.consumer_seq if info.ack_floor else 0,
-                         now)
+            self.observe(
+                spec.durable,
+                info.num_pending or 0,
+                info.num_ack_pending or 0,
+                info.num_redelivered or 0,
+                info.ack_floor.consumer_seq if info.ack_floor else 0,
+                now,
+            )
         return self.verdicts()
 
-    def observe(self, durable: str, pending: int, ack_pending: int, redelivered: int,
-                ack_floor: int, now: float) -> str:
+    def observe(
+        self, durable: str, pending: int, ack_pending: int, redelivered: int, ack_floor: int, now: float
+    ) -> str:
         progress = self._of(durable)
         if ack_floor != progress.ack_floor:
             progress.ack_floor, progress.moved_at = ack_floor, now

@@ -63,12 +63,19 @@ async def _event_store_unavailable(request: Request, exc: EventStoreUnavailable)
     """503 with ``Retry-After`` when NATS did not answer. An append whose outcome is unknown may
     have been stored: its documents and Idempotency-Key are kept, so a retry finds out."""
     maybe = isinstance(exc, AppendOutcomeUnknown)
-    log.warning("http.event_store_unavailable", route=route_of(request.scope), maybe_stored=maybe,
-                error=str(exc))
-    detail = ("not confirmed: it may have been recorded; retry with the same Idempotency-Key"
-              if maybe else "the event store did not answer; try again")
-    return JSONResponse({"error": "service_unavailable", "detail": detail}, status_code=503,
-                        headers={"Retry-After": str(UNAVAILABLE_RETRY_AFTER)})
+    log.warning(
+        "http.event_store_unavailable", route=route_of(request.scope), maybe_stored=maybe, error=str(exc)
+    )
+    detail = (
+        "not confirmed: it may have been recorded; retry with the same Idempotency-Key"
+        if maybe
+        else "the event store did not answer; try again"
+    )
+    return JSONResponse(
+        {"error": "service_unavailable", "detail": detail},
+        status_code=503,
+        headers={"Retry-After": str(UNAVAILABLE_RETRY_AFTER)},
+    )
 
 
 def _dependency_unavailable(request: Request, exc: Exception) -> JSONResponse:
@@ -77,7 +84,9 @@ def _dependency_unavailable(request: Request, exc: Exception) -> JSONResponse:
     log.warning("http.dependency_unavailable", route=route_of(request.scope), error=type(exc).__name__)
     return JSONResponse(
         {"error": "service_unavailable", "detail": "a database or the event store is unavailable; try again"},
-        status_code=503, headers={"Retry-After": str(UNAVAILABLE_RETRY_AFTER)})
+        status_code=503,
+        headers={"Retry-After": str(UNAVAILABLE_RETRY_AFTER)},
+    )
 
 
 class RequestContext:
@@ -148,10 +157,12 @@ def create_service_app(
     app.state.rate_limits = {}
     if settings.cors_allowed_origins:  # strict: only listed origins, no credentials
         app.add_middleware(
-            CORSMiddleware, allow_origins=settings.cors_allowed_origins,
+            CORSMiddleware,
+            allow_origins=settings.cors_allowed_origins,
             allow_methods=["GET", "POST", "PUT", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "X-Access-Token", "Idempotency-Key"],
-            allow_credentials=False, max_age=600,
+            allow_credentials=False,
+            max_age=600,
         )
     app.state.token_verifier = TokenVerifier(settings)
     app.add_exception_handler(RequestValidationError, _validation_error)
@@ -165,8 +176,12 @@ def create_service_app(
     app.add_middleware(RequestContext)
     # operations endpoints on SERAMBI_INTERNAL_PORT only (outermost: refused before anything),
     # but /livez on the public port too: the portal's /readyz asks it there
-    app.add_middleware(InternalPort, internal_port=settings.internal_port,
-                       production=settings.environment == "production", public=LIVENESS)
+    app.add_middleware(
+        InternalPort,
+        internal_port=settings.internal_port,
+        production=settings.environment == "production",
+        public=LIVENESS,
+    )
 
     @app.get("/livez", tags=["operations"])
     async def livez() -> dict[str, str]:

@@ -86,13 +86,19 @@ def lease_left(record: dict[str, Any], now: datetime) -> float:
 
 
 def _still_running(seconds: float) -> IdempotencyError:
-    return IdempotencyError(409, "Idempotency-Key: the first request is still being processed",
-                            retry_after=max(1, math.ceil(seconds)))
+    return IdempotencyError(
+        409,
+        "Idempotency-Key: the first request is still being processed",
+        retry_after=max(1, math.ceil(seconds)),
+    )
 
 
 class IdempotencyKeys:
     def __init__(
-        self, db: AsyncDatabase, vault: Vault, ttl: timedelta = timedelta(hours=24),
+        self,
+        db: AsyncDatabase,
+        vault: Vault,
+        ttl: timedelta = timedelta(hours=24),
         lease: timedelta = timedelta(seconds=30),
     ) -> None:
         self.collection = db[COLLECTION]
@@ -102,8 +108,12 @@ class IdempotencyKeys:
 
     @classmethod
     def from_settings(cls, db: AsyncDatabase, vault: Vault, settings: IdempotencySettings) -> IdempotencyKeys:
-        return cls(db, vault, timedelta(hours=settings.idempotency_hours),
-                   timedelta(seconds=settings.idempotency_lease_seconds))
+        return cls(
+            db,
+            vault,
+            timedelta(hours=settings.idempotency_hours),
+            timedelta(seconds=settings.idempotency_lease_seconds),
+        )
 
     async def ensure_indexes(self) -> None:
         await self.collection.create_index("expires_at", expireAfterSeconds=0)
@@ -114,8 +124,15 @@ class IdempotencyKeys:
         now = datetime.now(UTC)
         lease = {"holder": secrets.token_hex(8), "lease_until": now + self.lease}
         try:
-            await self.collection.insert_one({"_id": key, "fingerprint": print_, "status": "in_progress",
-                                              "expires_at": now + self.ttl, **lease})
+            await self.collection.insert_one(
+                {
+                    "_id": key,
+                    "fingerprint": print_,
+                    "status": "in_progress",
+                    "expires_at": now + self.ttl,
+                    **lease,
+                }
+            )
             return Claim(key, lease["holder"])
         except DuplicateKeyError:
             pass
@@ -133,7 +150,8 @@ class IdempotencyKeys:
         # its holder died or is stuck: take the key over, unless another retry just did; the
         # reservation is read in the same step (the old holder may have reserved meanwhile)
         taken = await self.collection.find_one_and_update(
-            {"_id": key, "status": "in_progress", "holder": record.get("holder")}, {"$set": lease},
+            {"_id": key, "status": "in_progress", "holder": record.get("holder")},
+            {"$set": lease},
             return_document=ReturnDocument.AFTER,
         )
         if taken is None:
@@ -149,8 +167,9 @@ class IdempotencyKeys:
             self._held(claim), {"$set": {"tracking_code": tracking_code, "token": sealed.model_dump()}}
         )
         if reserved.matched_count == 0:
-            raise IdempotencyError(409, "Idempotency-Key: taken over by a retry of this request",
-                                   retry_after=1)
+            raise IdempotencyError(
+                409, "Idempotency-Key: taken over by a retry of this request", retry_after=1
+            )
 
     async def complete(self, claim: Claim, subject_key: str, response: dict[str, Any]) -> None:
         sealed = await self.vault.seal(subject_key, json.dumps(response, default=str))

@@ -44,8 +44,9 @@ def operational(path: str) -> bool:
 class InternalPort:
     """ASGI middleware: which port serves which paths (see the module's docstring)."""
 
-    def __init__(self, app: ASGIApp, internal_port: int | None, production: bool,
-                 public: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, app: ASGIApp, internal_port: int | None, production: bool, public: tuple[str, ...] = ()
+    ) -> None:
         """``public``: operations paths answered on both ports (a service's ``LIVENESS``)."""
         self.app, self.internal_port, self.production = app, internal_port, production
         self.public = frozenset(public)
@@ -62,8 +63,16 @@ class InternalPort:
             server = scope.get("server") or (None, None)
             if not self.allowed(scope["path"], server[1]):
                 body = json.dumps({"error": "not found", "detail": "Not Found"}).encode()
-                await send({"type": "http.response.start", "status": 404, "headers": [
-                    (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 404,
+                        "headers": [
+                            (b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode()),
+                        ],
+                    }
+                )
                 await send({"type": "http.response.body", "body": body})
                 return
         await self.app(scope, receive, send)
@@ -75,12 +84,19 @@ def uvicorn_config(app: ASGIApp, host: str, port: int, forwarded_allow_ips: list
     (``serambi_kit.proxies``)."""
     import uvicorn
 
-    return uvicorn.Config(app, host=host, port=port, log_config=None, proxy_headers=True,
-                          forwarded_allow_ips=forwarded_allow_ips)
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_config=None,
+        proxy_headers=True,
+        forwarded_allow_ips=forwarded_allow_ips,
+    )
 
 
-def serve(app: ASGIApp, host: str, port: int, internal_port: int | None,
-          forwarded_allow_ips: list[str]) -> None:
+def serve(
+    app: ASGIApp, host: str, port: int, internal_port: int | None, forwarded_allow_ips: list[str]
+) -> None:
     """uvicorn on ``host:port`` and, when given, ``host:internal_port`` (one server, one event
     loop, one app: the middleware tells the two apart)."""
     import uvicorn

@@ -29,8 +29,7 @@ def redact(text: str) -> str:
 #: Fields holding an id: a value of an id's shape there is kept as it is. A trace id is 32
 #: random hex digits, and about 0.17 % of them hold a run of 16 decimal digits between two
 #: letters, which the NIK pattern would mask ("260dc915eb[redacted-nik]eb2a71").
-ID_FIELDS = frozenset({"request_id", "trace_id", "correlation_id", "causation_id", "event_id",
-                       "message_id"})
+ID_FIELDS = frozenset({"request_id", "trace_id", "correlation_id", "causation_id", "event_id", "message_id"})
 #: The shapes kept there: 32 hex digits (a trace id, a UUID without its hyphens) or a UUID.
 #: Anything else is redacted like any string: a caller's ``X-Request-Id`` (which becomes the
 #: request, correlation and causation id) may be any plain id, a bare NIK included.
@@ -44,8 +43,12 @@ _SPAN_ID_SHAPE = re.compile(r"^[0-9a-f]{16}$")
 
 def _redact_processor(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
     for key, value in event_dict.items():
-        if isinstance(value, str) and not (key in ID_FIELDS and _ID_SHAPE.match(value)
-                                           or key in SPAN_ID_FIELDS and _SPAN_ID_SHAPE.match(value)):
+        if isinstance(value, str) and not (
+            key in ID_FIELDS
+            and _ID_SHAPE.match(value)
+            or key in SPAN_ID_FIELDS
+            and _SPAN_ID_SHAPE.match(value)
+        ):
             event_dict[key] = redact(value)
     return event_dict
 

@@ -58,9 +58,7 @@ from .topology import ConsumerSpec
 from .tracing import batch_span, consumer_span, failed_here
 
 log = get_logger(__name__)
-CONSUMED = Counter(
-    "serambi_messages_consumed_total", "Messages consumed", ["consumer", "outcome"]
-)
+CONSUMED = Counter("serambi_messages_consumed_total", "Messages consumed", ["consumer", "outcome"])
 HANDLE_SECONDS = Histogram("serambi_message_handle_seconds", "Handler time", ["consumer"])
 OUTAGE_RETRIES = Counter(
     "serambi_consumer_outage_retries_total",
@@ -69,7 +67,8 @@ OUTAGE_RETRIES = Counter(
 )
 WAITING = Gauge(
     "serambi_consumer_waiting_for_dependency",
-    "Messages this process holds until a dependency is back", ["consumer"],
+    "Messages this process holds until a dependency is back",
+    ["consumer"],
 )
 Handler = Callable[[RecordedEvent], Awaitable[None]]
 
@@ -109,7 +108,8 @@ def describe(error: Exception) -> str:
     if isinstance(error, ValidationError):
         problems = error.errors(include_input=False, include_url=False)
         return "ValidationError: " + "; ".join(
-            f"{'.'.join(map(str, problem['loc'])) or 'payload'}: {problem['msg']}" for problem in problems)
+            f"{'.'.join(map(str, problem['loc'])) or 'payload'}: {problem['msg']}" for problem in problems
+        )
     return f"{type(error).__name__}: {error}"
 
 
@@ -127,8 +127,14 @@ def _reader(handle: Handler) -> Callable[[Msg], RecordedEvent]:
 
 
 async def deliver(
-    msg: Msg, consumer: str, handle: Handler, dead_letters: DeadLetters, policy: DeliveryPolicy,
-    *, ignore_unknown_types: bool = False, held: Sequence[Msg] = (),
+    msg: Msg,
+    consumer: str,
+    handle: Handler,
+    dead_letters: DeadLetters,
+    policy: DeliveryPolicy,
+    *,
+    ignore_unknown_types: bool = False,
+    held: Sequence[Msg] = (),
 ) -> str:
     """Handle one message and settle it (ack / nak / dead-letter). Returns the outcome.
 
@@ -141,15 +147,22 @@ async def deliver(
     All of it runs in a consumer span, the child of the event's ``traceparent``.
     """
     with consumer_span(consumer, msg.subject, msg.headers) as span:
-        outcome = await _settle(msg, consumer, handle, dead_letters, policy,
-                                ignore_unknown_types=ignore_unknown_types, held=held)
+        outcome = await _settle(
+            msg, consumer, handle, dead_letters, policy, ignore_unknown_types=ignore_unknown_types, held=held
+        )
         span.set_attribute("serambi.outcome", outcome)
         return outcome
 
 
 async def _settle(
-    msg: Msg, consumer: str, handle: Handler, dead_letters: DeadLetters, policy: DeliveryPolicy,
-    *, ignore_unknown_types: bool, held: Sequence[Msg],
+    msg: Msg,
+    consumer: str,
+    handle: Handler,
+    dead_letters: DeadLetters,
+    policy: DeliveryPolicy,
+    *,
+    ignore_unknown_types: bool,
+    held: Sequence[Msg],
 ) -> str:
     delivered = msg.metadata.num_delivered
     hold = Hold(consumer, policy, (msg, *held))
@@ -182,8 +195,14 @@ async def _settle(
         await msg.nak(delay=policy.delay(delivered, exc))
         return "retried"
     await msg.ack_sync()
-    log.debug("message.handled", subject=msg.subject, consumer=consumer, delivered=delivered,
-              correlation_id=recorded.envelope.correlationid, causation_id=recorded.envelope.id)
+    log.debug(
+        "message.handled",
+        subject=msg.subject,
+        consumer=consumer,
+        delivered=delivered,
+        correlation_id=recorded.envelope.correlationid,
+        causation_id=recorded.envelope.id,
+    )
     return "handled"
 
 
@@ -238,16 +257,24 @@ class Hold:
                     OUTAGE_RETRIES.labels(self.consumer).inc()
                     waited = time.monotonic() - started
                     (log.error if waited > self.LONG_WAIT_SECONDS else log.warning)(
-                        "message.dependency_down", consumer=self.consumer, attempt=attempt,
-                        waited_seconds=round(waited), subject=self.msgs[0].subject,
-                        error=describe(exc)[:300])
+                        "message.dependency_down",
+                        consumer=self.consumer,
+                        attempt=attempt,
+                        waited_seconds=round(waited),
+                        subject=self.msgs[0].subject,
+                        error=describe(exc)[:300],
+                    )
                 await asyncio.sleep(self.policy.outage_delay(attempt))
         finally:
             await cancel_and_wait(renewer)
             if attempt:
                 WAITING.labels(self.consumer).dec()
-                log.info("message.dependency_back", consumer=self.consumer, attempts=attempt,
-                         subject=self.msgs[0].subject)
+                log.info(
+                    "message.dependency_back",
+                    consumer=self.consumer,
+                    attempts=attempt,
+                    subject=self.msgs[0].subject,
+                )
 
     async def _keep_renewed(self) -> None:
         while True:
@@ -259,8 +286,7 @@ class Hold:
                     break
 
 
-async def _dead_letter(msg: Msg, consumer: str, dead_letters: DeadLetters, reason: str,
-                       hold: Hold) -> None:
+async def _dead_letter(msg: Msg, consumer: str, dead_letters: DeadLetters, reason: str, hold: Hold) -> None:
     metadata = msg.metadata
     letter = DeadLetter(
         consumer=consumer,
@@ -277,8 +303,9 @@ async def _dead_letter(msg: Msg, consumer: str, dead_letters: DeadLetters, reaso
     await msg.ack_sync()
 
 
-async def redrive(js, dead_letters: DeadLetters, handlers: dict[str, Handler],
-                  limit: int = 100) -> dict[str, int]:
+async def redrive(
+    js, dead_letters: DeadLetters, handlers: dict[str, Handler], limit: int = 100
+) -> dict[str, int]:
     """Run the handler again on dead letters an operator marked for redrive (``serambi
     dead-letters redrive``). JetStream cannot redeliver an acknowledged message, so the original
     is read back from its stream by sequence and handed to the same handler; handlers are
@@ -293,8 +320,10 @@ async def redrive(js, dead_letters: DeadLetters, handlers: dict[str, Handler],
             envelope = decode_headers(stored.headers)
             ref, _ = parse_subject(stored.subject)
             recorded = RecordedEvent(ref, decode_event(envelope, stored.data), envelope, stored.seq)
-            with (consumer_span(letter["consumer"], stored.subject, stored.headers),
-                  caused_by(envelope.correlationid, envelope.id)):
+            with (
+                consumer_span(letter["consumer"], stored.subject, stored.headers),
+                caused_by(envelope.correlationid, envelope.id),
+            ):
                 await handlers[letter["consumer"]](recorded)
         except Exception as exc:  # noqa: BLE001 — kept open with the new reason
             raise_if_cancel_requested(exc)  # stopping: the letter's claim lapses, it is taken again
@@ -318,8 +347,12 @@ BatchFastPath = Callable[[list[RecordedEvent]], Awaitable[bool]]
 
 
 async def deliver_batch(
-    msgs: list[Msg], consumer: str, fast_path: BatchFastPath, handle: Handler,
-    dead_letters: DeadLetters, policy: DeliveryPolicy,
+    msgs: list[Msg],
+    consumer: str,
+    fast_path: BatchFastPath,
+    handle: Handler,
+    dead_letters: DeadLetters,
+    policy: DeliveryPolicy,
 ) -> dict[str, int]:
     """Settle a fetched batch: ``fast_path`` applies all valid events at once and returns True
     if every one took effect; otherwise (or if it raises) each message goes through
@@ -342,8 +375,11 @@ async def deliver_batch(
     try:
         if valid:
             one = valid[0][0] if len(valid) == 1 else None  # a lone message continues its trace
-            with (consumer_span(consumer, one.subject, one.headers) if one
-                  else batch_span(consumer, [msg.headers for msg, _ in valid])):
+            with (
+                consumer_span(consumer, one.subject, one.headers)
+                if one
+                else batch_span(consumer, [msg.headers for msg, _ in valid])
+            ):
                 await hold.until_done(apply_all)  # an outage waits here for the whole batch
     except ShuttingDown:
         outcomes["left"] = outcomes.get("left", 0) + len(valid)  # redelivered, none acked
@@ -355,7 +391,7 @@ async def deliver_batch(
             await msg.ack()  # the batch's effect is durable; a lost ack only redelivers a no-op
             outcome = "handled"
         else:
-            later = [other for other, _ in valid[index + 1:]]
+            later = [other for other, _ in valid[index + 1 :]]
             outcome = await deliver(msg, consumer, handle, dead_letters, policy, held=later)
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
     return outcomes
@@ -424,8 +460,14 @@ def subscribe_batches(
     _subscriber(broker, spec, policy, PullSub(batch_size=1, timeout=5.0), description)(on_message)
 
 
-def _subscriber(broker: NatsBroker, spec: ConsumerSpec, policy: DeliveryPolicy, pull: PullSub,
-                description: str, workers: int = 1):
+def _subscriber(
+    broker: NatsBroker,
+    spec: ConsumerSpec,
+    policy: DeliveryPolicy,
+    pull: PullSub,
+    description: str,
+    workers: int = 1,
+):
     return broker.subscriber(
         spec.filter_subjects[0] if len(spec.filter_subjects) == 1 else f"{spec.context}.>",
         stream=JStream(spec.stream, declare=False),
@@ -458,10 +500,17 @@ def subscribe(
 
     async def on_message(message: NatsMessage) -> None:
         started = time.perf_counter()
-        outcome = await deliver(message.raw_message, spec.durable, handle, dead_letters(), policy,
-                                ignore_unknown_types=ignore_unknown_types)
+        outcome = await deliver(
+            message.raw_message,
+            spec.durable,
+            handle,
+            dead_letters(),
+            policy,
+            ignore_unknown_types=ignore_unknown_types,
+        )
         CONSUMED.labels(spec.durable, outcome).inc()
         HANDLE_SECONDS.labels(spec.durable).observe(time.perf_counter() - started)
 
-    _subscriber(broker, spec, policy, PullSub(batch_size=batch_size, timeout=5.0), description,
-                workers)(on_message)
+    _subscriber(broker, spec, policy, PullSub(batch_size=batch_size, timeout=5.0), description, workers)(
+        on_message
+    )

@@ -17,8 +17,14 @@ def connect(url: str, *, traced: bool = False) -> AsyncMongoClient:
     ``traced``: its commands are spans of the trace they run in (``serambi_kit.tracing.
     MONGO_SPANS``); only when tracing records, since any listener costs pymongo its fast path."""
     options = {} if "sockettimeoutms" in url.lower() else {"socketTimeoutMS": 30_000}
-    return AsyncMongoClient(url, w="majority", serverSelectionTimeoutMS=5000, tz_aware=True,
-                            event_listeners=[MONGO_SPANS] if traced else [], **options)
+    return AsyncMongoClient(
+        url,
+        w="majority",
+        serverSelectionTimeoutMS=5000,
+        tz_aware=True,
+        event_listeners=[MONGO_SPANS] if traced else [],
+        **options,
+    )
 
 
 def database(client: AsyncMongoClient, name: str) -> AsyncDatabase:

@@ -39,7 +39,8 @@ async def claim(db: AsyncDatabase, job: str, holder: str, seconds: float) -> boo
     try:
         await db[LEASES].update_one(
             {"_id": job, "$or": [{"until": {"$lte": now}}, {"holder": holder}]},
-            {"$set": {"holder": holder, "until": until}}, upsert=True,
+            {"$set": {"holder": holder, "until": until}},
+            upsert=True,
         )
     except DuplicateKeyError:
         return False  # another replica holds it
@@ -48,8 +49,9 @@ async def claim(db: AsyncDatabase, job: str, holder: str, seconds: float) -> boo
 
 async def release(db: AsyncDatabase, job: str, holder: str, until: datetime) -> None:
     """Shorten our lease on ``job`` to ``until`` (no later than it is; another's is left alone)."""
-    await db[LEASES].update_one({"_id": job, "holder": holder, "until": {"$gt": until}},
-                                {"$set": {"until": until}})
+    await db[LEASES].update_one(
+        {"_id": job, "holder": holder, "until": {"$gt": until}}, {"$set": {"until": until}}
+    )
 
 
 async def run_guarded(name: str, job: Job) -> None:
@@ -77,8 +79,9 @@ class Rounds:
         """Run ``job`` once in the background (start-up work), on every replica."""
         self.tasks.append(asyncio.create_task(run_guarded(name, job), name=name))
 
-    def start(self, name: str, job: Job, *, before: Job | None = None, every: float = 0,
-              lease: bool = True) -> None:
+    def start(
+        self, name: str, job: Job, *, before: Job | None = None, every: float = 0, lease: bool = True
+    ) -> None:
         """Run ``before`` once (start-up work), then ``job`` every ``every`` seconds (0: never),
         by one replica per round when ``lease``."""
         self.tasks.append(asyncio.create_task(self._loop(name, job, before, every, lease), name=name))

@@ -62,8 +62,13 @@ def parse_master_key(text: str) -> bytes:
 
 
 class Vault:
-    def __init__(self, db: AsyncDatabase, master_key: bytes, cache_seconds: float = 60.0,
-                 cache_size: int = DEFAULT_CACHE_SIZE) -> None:
+    def __init__(
+        self,
+        db: AsyncDatabase,
+        master_key: bytes,
+        cache_seconds: float = 60.0,
+        cache_size: int = DEFAULT_CACHE_SIZE,
+    ) -> None:
         self.keys = db[KEYS]
         self._db = db
         self._wrap = AESGCM(master_key)
@@ -98,8 +103,9 @@ class Vault:
         message = purpose.encode() + b"\0" + value.encode()
         return hmac.new(self._lookup_key, message, hashlib.sha256).hexdigest()
 
-    async def new_subject(self, identifiers: Iterable[str | None] = (),
-                          found_with: Iterable[str] = ()) -> str:
+    async def new_subject(
+        self, identifiers: Iterable[str | None] = (), found_with: Iterable[str] = ()
+    ) -> str:
         """Create a data key for a new data subject; ``identifiers`` make it findable for erasure.
         ``found_with``: key ids of the same person's other data (e.g. the request a guest came
         for): whatever finds those finds this one too (their keyed hashes are copied; nothing
@@ -111,12 +117,14 @@ class Vault:
         for other in found_with:
             document = await self.keys.find_one({"_id": other}, {"lookup": 1})
             lookup.update((document or {}).get("lookup", ()))
-        await self.keys.insert_one({
-            "_id": key_id,
-            "wrapped": nonce + self._wrap.encrypt(nonce, data_key, key_id.encode()),
-            "lookup": sorted(lookup),
-            "created_at": datetime.now(UTC),
-        })
+        await self.keys.insert_one(
+            {
+                "_id": key_id,
+                "wrapped": nonce + self._wrap.encrypt(nonce, data_key, key_id.encode()),
+                "lookup": sorted(lookup),
+                "created_at": datetime.now(UTC),
+            }
+        )
         self._remember(key_id, AESGCM(data_key))
         return key_id
 
@@ -148,8 +156,9 @@ class Vault:
         if cipher is None:
             raise SubjectErased(f"no data key {key_id} (erased?)")
         nonce = os.urandom(12)
-        return Sealed(key=key_id, nonce=_b64(nonce),
-                      data=_b64(cipher.encrypt(nonce, value.encode(), key_id.encode())))
+        return Sealed(
+            key=key_id, nonce=_b64(nonce), data=_b64(cipher.encrypt(nonce, value.encode(), key_id.encode()))
+        )
 
     async def reveal(self, sealed: Sealed | dict | None) -> str | None:
         """The clear value, or None when absent or its subject was erased."""
@@ -190,7 +199,8 @@ class Vault:
     async def erase_subject(self, key_id: str) -> bool:
         """Delete the subject's key; the first erasure's time is kept (``erased_at``)."""
         await self._db[ERASURES].update_one(
-            {"_id": key_id}, {"$setOnInsert": {"erased_at": datetime.now(UTC)}}, upsert=True)
+            {"_id": key_id}, {"$setOnInsert": {"erased_at": datetime.now(UTC)}}, upsert=True
+        )
         deleted = (await self.keys.delete_one({"_id": key_id})).deleted_count == 1
         self._cache.pop(key_id, None)  # after the delete: a read meanwhile may have cached it again
         return deleted
@@ -206,8 +216,13 @@ class Vault:
         first: a service that keeps links of its own to a subject's data (not sealed, e.g. a
         channel's conversation state) follows them to forget those links."""
         found = self._db[ERASURES].find({"erased_at": {"$gte": since}}).sort("erased_at", 1)
-        return [(doc["_id"], doc["erased_at"] if doc["erased_at"].tzinfo else
-                 doc["erased_at"].replace(tzinfo=UTC)) async for doc in found]
+        return [
+            (
+                doc["_id"],
+                doc["erased_at"] if doc["erased_at"].tzinfo else doc["erased_at"].replace(tzinfo=UTC),
+            )
+            async for doc in found
+        ]
 
     async def subjects_of(self, identifier: str) -> list[str]:
         """The key ids of every data subject an email, phone or NIK finds (nothing is erased)."""

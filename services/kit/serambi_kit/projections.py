@@ -127,8 +127,9 @@ class Unreadable:
     error: Exception
 
 
-def read_leniently(headers: Mapping[str, str] | None, subject: str, data: bytes, sequence: int
-                   ) -> RecordedEvent:
+def read_leniently(
+    headers: Mapping[str, str] | None, subject: str, data: bytes, sequence: int
+) -> RecordedEvent:
     """The message as a recorded event, its payload :class:`Unreadable` if only the payload is
     wrong. A malformed envelope or subject (no known position) raises as ``parse_message`` does."""
     envelope = decode_headers(headers)

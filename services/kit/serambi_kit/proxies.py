@@ -32,7 +32,7 @@ class ProxySettings(BaseSettings):
         description="addresses or networks of the proxies whose X-Forwarded-For names the client "
         "(the reverse proxy or Ingress, and the portal in front of the services), as a JSON list "
         "or separated by commas as uvicorn's --forwarded-allow-ips: 10.0.0.0/8,127.0.0.1; empty "
-        "trusts none; \"*\" (any) is refused in production",
+        'trusts none; "*" (any) is refused in production',
     )
 
     @field_validator("forwarded_allow_ips", mode="before")
@@ -60,8 +60,10 @@ class ProxySettings(BaseSettings):
     @model_validator(mode="after")
     def _no_wildcard_in_production(self) -> ProxySettings:
         if "*" in self.forwarded_allow_ips and getattr(self, "environment", "production") == "production":
-            raise ValueError("SERAMBI_FORWARDED_ALLOW_IPS must not contain \"*\" in production: any "
-                             "client could then name its own address; list the proxies' addresses")
+            raise ValueError(
+                'SERAMBI_FORWARDED_ALLOW_IPS must not contain "*" in production: any '
+                "client could then name its own address; list the proxies' addresses"
+            )
         return self
 
 

@@ -59,7 +59,8 @@ def rate_limited(name: str, per_minute: int = 60) -> Callable[[Request], Awaitab
         wait = bucket.take(client_of(request))
         if wait > 0:
             raise HTTPException(
-                status.HTTP_429_TOO_MANY_REQUESTS, f"too many requests ({name}); retry later",
+                status.HTTP_429_TOO_MANY_REQUESTS,
+                f"too many requests ({name}); retry later",
                 headers={"Retry-After": str(math.ceil(wait))},
             )
 

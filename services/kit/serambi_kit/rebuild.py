@@ -49,12 +49,21 @@ class RebuildReport:
 
     def skip(self, subject: str, sequence: int, reason: str) -> None:
         self.skipped.append(Skipped(subject, sequence, reason))
-        log.warning("projection.rebuild_skipped", collection=self.collection, subject=subject,
-                    sequence=sequence, reason=reason)
+        log.warning(
+            "projection.rebuild_skipped",
+            collection=self.collection,
+            subject=subject,
+            sequence=sequence,
+            reason=reason,
+        )
 
 
 async def _replay(
-    nc: Client, db: AsyncDatabase, target: str, projection: Projection, from_sequences: dict[str, int],
+    nc: Client,
+    db: AsyncDatabase,
+    target: str,
+    projection: Projection,
+    from_sequences: dict[str, int],
     report: RebuildReport,
 ) -> dict[str, int]:
     """Apply the sources' events to ``target``; returns the next sequence per source."""
@@ -62,7 +71,9 @@ async def _replay(
     for source in projection.sources:
         context, aggregate = source.split(".")
         async for headers, data in read_raw(
-            nc, stream_name(context), f"{context}.{aggregate}.*.*",
+            nc,
+            stream_name(context),
+            f"{context}.{aggregate}.*.*",
             from_sequence=from_sequences.get(source, 1),
         ):
             subject, sequence = headers.get("Nats-Subject", ""), int(headers["Nats-Sequence"])
@@ -102,10 +113,17 @@ async def rebuild(nc: Client, db: AsyncDatabase, projection: Projection) -> Rebu
     upto = await _replay(nc, db, staging, projection, {}, report)
     report.indexes = await copy_indexes(db, projection.collection, staging)
     await db.client.admin.command(
-        "renameCollection", f"{db.name}.{staging}", to=f"{db.name}.{projection.collection}",
+        "renameCollection",
+        f"{db.name}.{staging}",
+        to=f"{db.name}.{projection.collection}",
         dropTarget=True,
     )
     await _replay(nc, db, projection.collection, projection, upto, report)
-    log.info("projection.rebuilt", collection=projection.collection, applied=report.applied,
-             skipped=report.skipped_invalid, indexes=report.indexes)
+    log.info(
+        "projection.rebuilt",
+        collection=projection.collection,
+        applied=report.applied,
+        skipped=report.skipped_invalid,
+        indexes=report.indexes,
+    )
     return report

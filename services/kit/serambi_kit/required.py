@@ -25,8 +25,9 @@ def empty_is_unset(value: object) -> object:
 
 def missing(settings: object, names: Iterable[str]) -> list[str]:
     """``SERAMBI_<NAME>`` of each of ``names`` that is unset, empty or ``REPLACE_ME``."""
-    return [f"SERAMBI_{name.upper()}" for name in names
-            if _value(getattr(settings, name)) in ("", PLACEHOLDER)]
+    return [
+        f"SERAMBI_{name.upper()}" for name in names if _value(getattr(settings, name)) in ("", PLACEHOLDER)
+    ]
 
 
 def require(settings: object, switch: str, names: Iterable[str], where: str) -> None:

@@ -37,6 +37,5 @@ async def revise_when_changed(
         return 0
     moved = await revise()
     await db[META].update_one({"_id": CALENDAR}, {"$set": {"fingerprint": fingerprint}}, upsert=True)
-    log.info("calendar.revised", database=db.name, fingerprint=fingerprint, previous=previous,
-             moved=moved)
+    log.info("calendar.revised", database=db.name, fingerprint=fingerprint, previous=previous, moved=moved)
     return moved

@@ -49,13 +49,17 @@ class Runtime:
         self.source = f"/serambi/{settings.service}"
         credentials = settings.nats_options()
         self.broker = NatsBroker(
-            settings.nats_url, logger=logging.getLogger("serambi.faststream"), log_level=logging.DEBUG,
+            settings.nats_url,
+            logger=logging.getLogger("serambi.faststream"),
+            log_level=logging.DEBUG,
             max_reconnect_attempts=-1,  # an outage of minutes ends in a reconnect, never a give-up
             security=NatsUserPassword(credentials["user"], credentials["password"]) if credentials else None,
         )
         self.policy = DeliveryPolicy(
-            settings.consumer_max_deliver, settings.retry_delays_seconds,
-            settings.consumer_ack_wait_seconds, settings.outage_retry_max_seconds,
+            settings.consumer_max_deliver,
+            settings.retry_delays_seconds,
+            settings.consumer_ack_wait_seconds,
+            settings.outage_retry_max_seconds,
         )
         self.watch = ConsumerWatch(self.consumers, settings.consumer_stall_seconds)
         #: gauges read from the read models when /metrics is scraped (serambi_kit.slametrics)
@@ -69,8 +73,10 @@ class Runtime:
 
     async def start(self) -> None:
         self._nc = await nats.connect(
-            self.settings.nats_url, name=f"serambi-{self.settings.service}",
-            max_reconnect_attempts=-1, **self.settings.nats_options(),
+            self.settings.nats_url,
+            name=f"serambi-{self.settings.service}",
+            max_reconnect_attempts=-1,
+            **self.settings.nats_options(),
         )
         js = self._nc.jetstream()
         replicas = self.settings.stream_replicas
@@ -79,11 +85,15 @@ class Runtime:
         else:
             await require_streams(js)
         await apply_consumers(
-            js, tuple(self.consumers), ack_wait=self.settings.consumer_ack_wait_seconds, replicas=replicas,
+            js,
+            tuple(self.consumers),
+            ack_wait=self.settings.consumer_ack_wait_seconds,
+            replicas=replicas,
         )
         self._store = JetStreamEventStore(self._nc, self.source)
-        self._mongo = connect(self.settings.mongo_url.get_secret_value(),
-                              traced=self.settings.tracing != "off")
+        self._mongo = connect(
+            self.settings.mongo_url.get_secret_value(), traced=self.settings.tracing != "off"
+        )
         await self._mongo.admin.command("ping")
         self._vault = Vault(
             database(self._mongo, self.settings.vault_database),
@@ -148,8 +158,13 @@ class Runtime:
         self.consumers.append(spec)
 
     def consume(
-        self, spec: ConsumerSpec, handle: Handler, description: str, *,
-        ignore_unknown_types: bool = False, workers: int = 1,
+        self,
+        spec: ConsumerSpec,
+        handle: Handler,
+        description: str,
+        *,
+        ignore_unknown_types: bool = False,
+        workers: int = 1,
     ) -> None:
         """Run ``handle`` for every message of the durable consumer ``spec``.
 
@@ -158,9 +173,15 @@ class Runtime:
         self._claim(spec)
         self.handlers[spec.durable] = handle
         subscribe(
-            self.broker, spec, handle, dead_letters=self.dead_letters, policy=self.policy,
-            batch_size=self.settings.consumer_batch_size, description=description,
-            ignore_unknown_types=ignore_unknown_types, workers=workers,
+            self.broker,
+            spec,
+            handle,
+            dead_letters=self.dead_letters,
+            policy=self.policy,
+            batch_size=self.settings.consumer_batch_size,
+            description=description,
+            ignore_unknown_types=ignore_unknown_types,
+            workers=workers,
         )
 
     def project(self, spec: ConsumerSpec, projection: Projection) -> None:
@@ -173,9 +194,13 @@ class Runtime:
             return await apply_batch(self.db[projection.collection], projection, batch)
 
         subscribe_batches(
-            self.broker, spec, fast_path, projector_handler(projection, lambda: self.db),
+            self.broker,
+            spec,
+            fast_path,
+            projector_handler(projection, lambda: self.db),
             backlog=Backlog(lambda: self.nc, spec),
-            dead_letters=self.dead_letters, policy=self.policy,
+            dead_letters=self.dead_letters,
+            policy=self.policy,
             batch_size=self.settings.projection_batch_size,
             description=f"Projects {', '.join(projection.sources)} into read model "
             f"{projection.collection!r}.",
@@ -186,7 +211,8 @@ class Runtime:
         for event in events:
             self.broker.publisher(
                 f"{context}.{aggregate}.{{{aggregate}_id}}.{event.name()}",
-                schema=event, title=event.event_type(),
+                schema=event,
+                title=event.event_type(),
                 description=(event.__doc__ or "").strip(),
             )
 
@@ -203,6 +229,7 @@ class Runtime:
         """Each dependency's state: ``ok`` or the reason it is not. A dependency that does not
         answer within ``readiness_timeout_seconds`` (a stopped server holds connections open)
         is unavailable too."""
+
         async def check(probe: Callable[[], Awaitable[object]]) -> str:
             try:
                 await asyncio.wait_for(probe(), self.settings.readiness_timeout_seconds)
@@ -211,7 +238,8 @@ class Runtime:
             return "ok"
 
         nats_state, mongo_state = await asyncio.gather(  # at once: one timeout, not two in a row
-            check(lambda: self.nc.jetstream().account_info()), check(lambda: self.db.command("ping")))
+            check(lambda: self.nc.jetstream().account_info()), check(lambda: self.db.command("ping"))
+        )
         return {"nats": nats_state, "mongodb": mongo_state}
 
     async def _dependencies_metric(self) -> None:

@@ -25,24 +25,42 @@ Environment = Literal["development", "test", "production"]
 # secret setting (``refuse_development_secrets``), and so with an empty secret or the production
 # template's placeholder (``serambi_kit.required.PLACEHOLDER``, REPLACE_ME);
 # tests/deploy/test_development_secrets.py keeps the list complete.
-DEVELOPMENT_SECRETS = frozenset({
-    DEV_SIGNING_KEY, DEV_PII_MASTER_KEY,
-    "serambi-development-letter-secret-not-for-production",  # scheduling's DEV_LETTER_SECRET
-    "serambi-development-receipt-secret", "serambi-development-sms-token",  # the notifier's
-    "serambi-development-web-secret-not-for-production",  # the portal's DEV_SESSION_SECRET
-    "serambi-web-development-secret",  # the console's client secret at the development provider
-    "serambi-dev",  # the development provider's password (and the development tokens' issuer)
-    # deploy/k8s/overlays/dev
-    "dev-intake-nats", "dev-intake-mongo", "dev-scheduling-nats", "dev-scheduling-mongo",
-    "dev-scheduling-letters", "dev-complaints-nats", "dev-complaints-mongo", "dev-notifier-nats",
-    "dev-notifier-mongo", "dev-notifier-sms", "dev-notifier-receipts", "dev-ops-nats", "dev-ops-mongo",
-    "dev-web-session-secret-not-for-production", "dev-route", "dev-bus", "dev-root-mongo",
-    "c2VyYW1iaS1kZXYtY2x1c3Rlci1tYXN0ZXIta2V5ISE=",
-    "ZGV2ZWxvcG1lbnRrZXlmaWxlZGV2ZWxvcG1lbnRrZXlmaWxlZGV2ZWxvcG1lbnQ",
-    # deploy/compose/.env.example
-    "placeholder-not-a-secret", "placeholder-not-a-secret-placeholder-not-a-secret",
-    "cGxhY2Vob2xkZXItbm90LWEtc2VjcmV0LXh4eHh4eHg=",
-})
+DEVELOPMENT_SECRETS = frozenset(
+    {
+        DEV_SIGNING_KEY,
+        DEV_PII_MASTER_KEY,
+        "serambi-development-letter-secret-not-for-production",  # scheduling's DEV_LETTER_SECRET
+        "serambi-development-receipt-secret",
+        "serambi-development-sms-token",  # the notifier's
+        "serambi-development-web-secret-not-for-production",  # the portal's DEV_SESSION_SECRET
+        "serambi-web-development-secret",  # the console's client secret at the development provider
+        "serambi-dev",  # the development provider's password (and the development tokens' issuer)
+        # deploy/k8s/overlays/dev
+        "dev-intake-nats",
+        "dev-intake-mongo",
+        "dev-scheduling-nats",
+        "dev-scheduling-mongo",
+        "dev-scheduling-letters",
+        "dev-complaints-nats",
+        "dev-complaints-mongo",
+        "dev-notifier-nats",
+        "dev-notifier-mongo",
+        "dev-notifier-sms",
+        "dev-notifier-receipts",
+        "dev-ops-nats",
+        "dev-ops-mongo",
+        "dev-web-session-secret-not-for-production",
+        "dev-route",
+        "dev-bus",
+        "dev-root-mongo",
+        "c2VyYW1iaS1kZXYtY2x1c3Rlci1tYXN0ZXIta2V5ISE=",
+        "ZGV2ZWxvcG1lbnRrZXlmaWxlZGV2ZWxvcG1lbnRrZXlmaWxlZGV2ZWxvcG1lbnQ",
+        # deploy/compose/.env.example
+        "placeholder-not-a-secret",
+        "placeholder-not-a-secret-placeholder-not-a-secret",
+        "cGxhY2Vob2xkZXItbm90LWEtc2VjcmV0LXh4eHh4eHg=",
+    }
+)
 
 
 def _password_in(url: str) -> str | None:
@@ -58,11 +76,15 @@ def _not_a_secret(secret: str) -> str | None:
     if not secret:
         return "it is empty"
     if secret == PLACEHOLDER:
-        return (f"it is still the production template's {PLACEHOLDER} "
-                "(deploy/k8s/overlays/prod/secrets.template.yaml)")
+        return (
+            f"it is still the production template's {PLACEHOLDER} "
+            "(deploy/k8s/overlays/prod/secrets.template.yaml)"
+        )
     if secret in DEVELOPMENT_SECRETS:
-        return ("it holds a value published in the repository (a development default, the "
-                "development cluster's or .env.example's)")
+        return (
+            "it holds a value published in the repository (a development default, the "
+            "development cluster's or .env.example's)"
+        )
     return None
 
 
@@ -84,8 +106,10 @@ def refuse_development_secrets(settings: BaseSettings, only: set[str] | None = N
         else:
             continue
         if why:
-            raise ValueError(f"SERAMBI_{name.upper()} must be set to a secret in production: {why}; "
-                             "generate one (docs/operations.md)")
+            raise ValueError(
+                f"SERAMBI_{name.upper()} must be set to a secret in production: {why}; "
+                "generate one (docs/operations.md)"
+            )
 
 
 class ServiceSettings(TracingSettings, ProxySettings):
@@ -116,20 +140,27 @@ class ServiceSettings(TracingSettings, ProxySettings):
     http_host: str = "127.0.0.1"
     http_port: int | None = Field(default=None, description="default: the service's own port")
     internal_port: int | None = Field(
-        default=None, ge=1, le=65535,
+        default=None,
+        ge=1,
+        le=65535,
         description="where /metrics, /docs, /openapi.json, /readyz and /livez answer, and only "
         "there (probes, Prometheus); the image sets 8090. Unset: all on the HTTP port outside "
         "production; production then serves only /livez and /readyz of them (serambi_kit.internal)",
     )
     max_request_bytes: int = Field(
-        default=1_048_576, ge=1_000, description="413 above this: a body of a route taking uploads",
+        default=1_048_576,
+        ge=1_000,
+        description="413 above this: a body of a route taking uploads",
     )
     max_body_bytes: int = Field(
-        default=1_048_576, ge=1_000,
+        default=1_048_576,
+        ge=1_000,
         description="413 above this: the body of any other route (counted as it streams in)",
     )
     max_concurrent_uploads: int = Field(
-        default=16, ge=1, le=256,
+        default=16,
+        ge=1,
+        le=256,
         description="multipart uploads parsed and stored at once by this process (more: 503 with "
         "Retry-After): each may spool max_request_bytes to /tmp, so size /tmp from the two "
         "(serambi_kit.uploads)",
@@ -139,10 +170,15 @@ class ServiceSettings(TracingSettings, ProxySettings):
         description="requests per minute per client, by public limit name (JSON)",
     )
     link_resends_per_day: int = Field(
-        default=3, ge=1, le=24, description="a case's lost link is sent again at most this often a day",
+        default=3,
+        ge=1,
+        le=24,
+        description="a case's lost link is sent again at most this often a day",
     )
     link_resend_days_after_end: int = Field(
-        default=30, ge=0, description="no lost link sent again this many days after a case ended",
+        default=30,
+        ge=0,
+        description="no lost link sent again this many days after a case ended",
     )
     cors_allowed_origins: list[str] = Field(
         default_factory=list, description="browser origins allowed to call the API (JSON list)"
@@ -158,11 +194,13 @@ class ServiceSettings(TracingSettings, ProxySettings):
     projection_batch_size: int = Field(default=256, ge=1, le=1000)
     retry_delays_seconds: tuple[float, ...] = (0.5, 2.0, 5.0, 15.0)
     outage_retry_max_seconds: float = Field(
-        default=10.0, gt=0,
+        default=10.0,
+        gt=0,
         description="longest pause between two attempts of a message while MongoDB or NATS is down",
     )
     consumer_stall_seconds: float = Field(
-        default=120.0, gt=0,
+        default=120.0,
+        gt=0,
         description="a consumer with work whose ack floor stands still this long is reported stalled",
     )
     consumer_watch_seconds: float = Field(
@@ -172,7 +210,9 @@ class ServiceSettings(TracingSettings, ProxySettings):
         default=2.0, gt=0, description="a dependency that does not answer /readyz's check in time is down"
     )
     calendar_refresh_seconds: float = Field(
-        default=30.0, ge=0, description="how often each replica reads new working-calendar revisions "
+        default=30.0,
+        ge=0,
+        description="how often each replica reads new working-calendar revisions "
         "(serambi_kit.calendars; 0: at start-up only)",
     )
     auth_issuer: str = "serambi-dev"
@@ -196,7 +236,9 @@ class ServiceSettings(TracingSettings, ProxySettings):
         default=60.0, ge=0, le=3600, description="an erasure reaches every process within this"
     )
     pii_key_cache_size: int = Field(
-        default=10_000, ge=0, le=1_000_000,
+        default=10_000,
+        ge=0,
+        le=1_000_000,
         description="at most this many unwrapped data keys per process (least recently used "
         "dropped first); 0: none kept",
     )

@@ -31,28 +31,37 @@ from .logging import get_logger
 
 log = get_logger(__name__)
 
-WARNINGS = Counter("serambi_sla_warnings_total", "SLA warnings this process appended",
-                   ["clock", "channel"])
-BREACHES = Counter("serambi_sla_breaches_total", "SLA breaches this process appended",
-                   ["clock", "channel"])
-OPEN_CLOCKS = Gauge("serambi_sla_open_clocks", "Open SLA clocks in the read model (running or paused)",
-                    ["clock", "state"])
-ON_TIME_RATIO = Gauge("serambi_audience_answer_on_time_ratio",
-                      "Audience requests of the month (WIB) answered by their deadline, "
-                      "of those due (answered or past it)",
-                      ["month"])
-ANSWERED = Gauge("serambi_audience_answers",
-                 "Audience requests of the month (WIB) due: answered on time, "
-                 "or late (answered late or unanswered past the deadline)",
-                 ["month", "timeliness"])
-DEAD_LETTERS_OPEN = Gauge("serambi_dead_letters_open",
-                          "Dead letters not yet redriven, by consumer and reason class",
-                          ["consumer", "reason"])
-DEPENDENCY_UP = Gauge("serambi_dependency_up",
-                      "1 when the process reaches the dependency (as /readyz checks it), else 0",
-                      ["dependency"])
-SCRAPE_ERRORS = Counter("serambi_read_model_metrics_errors_total",
-                        "Read-model metric refreshes that failed (the previous values stay)", ["source"])
+WARNINGS = Counter("serambi_sla_warnings_total", "SLA warnings this process appended", ["clock", "channel"])
+BREACHES = Counter("serambi_sla_breaches_total", "SLA breaches this process appended", ["clock", "channel"])
+OPEN_CLOCKS = Gauge(
+    "serambi_sla_open_clocks", "Open SLA clocks in the read model (running or paused)", ["clock", "state"]
+)
+ON_TIME_RATIO = Gauge(
+    "serambi_audience_answer_on_time_ratio",
+    "Audience requests of the month (WIB) answered by their deadline, of those due (answered or past it)",
+    ["month"],
+)
+ANSWERED = Gauge(
+    "serambi_audience_answers",
+    "Audience requests of the month (WIB) due: answered on time, "
+    "or late (answered late or unanswered past the deadline)",
+    ["month", "timeliness"],
+)
+DEAD_LETTERS_OPEN = Gauge(
+    "serambi_dead_letters_open",
+    "Dead letters not yet redriven, by consumer and reason class",
+    ["consumer", "reason"],
+)
+DEPENDENCY_UP = Gauge(
+    "serambi_dependency_up",
+    "1 when the process reaches the dependency (as /readyz checks it), else 0",
+    ["dependency"],
+)
+SCRAPE_ERRORS = Counter(
+    "serambi_read_model_metrics_errors_total",
+    "Read-model metric refreshes that failed (the previous values stay)",
+    ["source"],
+)
 NO_CHANNEL = "none"  # an SLA clock whose case has no channel (an audience request)
 
 Source = Callable[[AsyncDatabase], Awaitable[None]]
@@ -93,8 +102,9 @@ def reason_class(document: dict[str, Any]) -> str:
 async def dead_letters_source(db: AsyncDatabase) -> None:
     """Open dead letters (``open`` or marked for redrive) per consumer and reason class."""
     counts: dict[tuple[str, str], int] = {}
-    cursor = db[DEAD_LETTERS].find({"status": {"$in": ["open", "redrive", "redriving"]}},
-                                   {"consumer": 1, "reason": 1, "manual": 1})
+    cursor = db[DEAD_LETTERS].find(
+        {"status": {"$in": ["open", "redrive", "redriving"]}}, {"consumer": 1, "reason": 1, "manual": 1}
+    )
     async for document in cursor:
         key = (str(document.get("consumer") or "unknown"), reason_class(document))
         counts[key] = counts.get(key, 0) + 1
@@ -113,8 +123,9 @@ class ScrapeGauges:
     """Gauges read from a service's read models when ``/metrics`` is scraped, at most every
     ``ttl`` seconds (a scrape in between shows the last values)."""
 
-    def __init__(self, ttl: float = 15.0, timeout: float = 5.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, ttl: float = 15.0, timeout: float = 5.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.ttl = ttl
         self.timeout = timeout
         self.clock = clock

@@ -73,8 +73,13 @@ class Kind(StrEnum):
     DATETIME = "datetime"
 
 
-_NUMBER_FORMATS = {Kind.INTEGER: "0", Kind.DECIMAL: "0.00", Kind.RATIO: "0.0%",
-                   Kind.DATE: "yyyy-mm-dd", Kind.DATETIME: "yyyy-mm-dd hh:mm"}
+_NUMBER_FORMATS = {
+    Kind.INTEGER: "0",
+    Kind.DECIMAL: "0.00",
+    Kind.RATIO: "0.0%",
+    Kind.DATE: "yyyy-mm-dd",
+    Kind.DATETIME: "yyyy-mm-dd hh:mm",
+}
 
 
 @dataclass(frozen=True)
@@ -139,16 +144,20 @@ def _csv_text(kind: Kind, value: Any) -> str:
 
 def to_json(table: Table) -> dict[str, Any]:
     """The table as JSON-ready data (dates as ISO 8601 strings, numbers as numbers)."""
+
     def cell(column: Column, value: Any) -> Any:
         if value is None or column.kind not in (Kind.DATE, Kind.DATETIME):
             return value
         return _text(column.kind, value)
 
     return {
-        "name": table.name, "title": table.title,
+        "name": table.name,
+        "title": table.title,
         "columns": [{"key": c.key, "title": c.title, "kind": c.kind.value} for c in table.columns],
-        "rows": [{c.key: cell(c, v) for c, v in zip(table.columns, table.values(row), strict=True)}
-                 for row in table.rows],
+        "rows": [
+            {c.key: cell(c, v) for c, v in zip(table.columns, table.values(row), strict=True)}
+            for row in table.rows
+        ],
     }
 
 
@@ -235,8 +244,16 @@ def negotiate(format_param: str | None, accept: str | None) -> str:
     else JSON. An unknown ``format`` is a 422 naming the parameter."""
     if format_param:
         if format_param not in FORMATS:
-            raise HTTPException(422, detail=[{"loc": ["query", "format"], "type": "enum",
-                                              "msg": f"format must be one of {', '.join(FORMATS)}"}])
+            raise HTTPException(
+                422,
+                detail=[
+                    {
+                        "loc": ["query", "format"],
+                        "type": "enum",
+                        "msg": f"format must be one of {', '.join(FORMATS)}",
+                    }
+                ],
+            )
         return format_param
     for part in (accept or "").split(","):
         wanted = _ACCEPT.get(part.split(";")[0].strip().lower())
@@ -248,8 +265,10 @@ def negotiate(format_param: str | None, accept: str | None) -> str:
 def only_for_csv(table: str | None, fmt: str) -> None:
     """``table=`` picks one table of a CSV; with another format it is a 422 naming it."""
     if table is not None and fmt != "csv":
-        raise HTTPException(422, detail=[{"loc": ["query", "table"], "type": "csv_only",
-                                          "msg": "table is for format=csv only"}])
+        raise HTTPException(
+            422,
+            detail=[{"loc": ["query", "table"], "type": "csv_only", "msg": "table is for format=csv only"}],
+        )
 
 
 def respond(tables: Sequence[Table], fmt: str, stem: str, only: str | None = None) -> Response:
@@ -272,8 +291,9 @@ class Bar:
 BAR_HEIGHT, GAP, LABEL_WIDTH, PLOT_WIDTH, VALUE_WIDTH = 22, 10, 200, 340, 130
 
 
-def bar_chart_svg(ident: str, title: str, description: str, bars: Sequence[Bar],
-                  scale: float | None = None) -> str:
+def bar_chart_svg(
+    ident: str, title: str, description: str, bars: Sequence[Bar], scale: float | None = None
+) -> str:
     """A horizontal bar chart as inline SVG markup (escaped; safe to embed). ``scale`` is the
     value of a full-width bar (default: the largest value). ``ident`` ([A-Za-z0-9_-]) makes the
     ids of ``<title>``/``<desc>`` unique on the page."""

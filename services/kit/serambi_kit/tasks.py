@@ -33,8 +33,9 @@ async def cancel_and_wait(*tasks: asyncio.Task | None, within: float = STOP_WAIT
     for task in pending:
         stack = io.StringIO()
         task.print_stack(file=stack)
-        log.error("task.did_not_stop", task=task.get_name(), waited_seconds=within,
-                  stack=stack.getvalue()[-2000:])
+        log.error(
+            "task.did_not_stop", task=task.get_name(), waited_seconds=within, stack=stack.getvalue()[-2000:]
+        )
 
 
 def cancel_requested() -> bool:

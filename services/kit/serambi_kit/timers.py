@@ -59,9 +59,7 @@ class Timers:
         """
         ref = _ref(self.owner, timer_id)
         event_id = event_id or deterministic_id("timer", self.owner, timer_id, due.due_at.isoformat())
-        [envelope] = make_envelopes(
-            self.source, ref, [due], expected_version=0, event_ids=[event_id]
-        )
+        [envelope] = make_envelopes(self.source, ref, [due], expected_version=0, event_ids=[event_id])
         fire_at = due.due_at.replace(microsecond=0) + timedelta(seconds=bool(due.due_at.microsecond))
         headers = {
             **encode_headers(envelope),
@@ -82,7 +80,8 @@ class Timers:
         or miss one just armed (seen in CI on a three-node cluster)."""
         try:
             message = await self.js.get_last_msg(
-                timers_stream(self.owner), schedule_subject(self.owner, timer_id))
+                timers_stream(self.owner), schedule_subject(self.owner, timer_id)
+            )
         except NotFoundError:
             return None
         return ClockDue.model_validate_json(message.data)

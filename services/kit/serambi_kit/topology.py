@@ -39,9 +39,15 @@ def stream_name(context: str) -> str:
 def _permanent_record(replicas: int) -> dict:
     """What every copy of the event record shares: on disk, never expiring, nothing deletable."""
     return {
-        "retention": RetentionPolicy.LIMITS, "storage": StorageType.FILE, "num_replicas": replicas,
-        "max_age": 0, "max_msgs": -1, "max_bytes": -1,
-        "deny_delete": True, "deny_purge": True, "allow_direct": True,
+        "retention": RetentionPolicy.LIMITS,
+        "storage": StorageType.FILE,
+        "num_replicas": replicas,
+        "max_age": 0,
+        "max_msgs": -1,
+        "max_bytes": -1,
+        "deny_delete": True,
+        "deny_purge": True,
+        "allow_direct": True,
     }
 
 
@@ -178,7 +184,8 @@ async def _retire_legacy_timers(js: JetStreamContext) -> list[str]:
     except TimeoutError:  # a permissions violation gets no answer
         raise RuntimeError(
             f"stream {LEGACY_TIMERS} (timers of an earlier version) must be deleted first, by a "
-            "user allowed to delete streams: see docs/operations.md") from None
+            "user allowed to delete streams: see docs/operations.md"
+        ) from None
     owners = ", ".join(map(timers_stream, TIMER_OWNERS))
     return [f"stream {LEGACY_TIMERS}: deleted (timers now live on {owners})"]
 

@@ -65,10 +65,13 @@ class TracingSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="SERAMBI_", extra="ignore")
     tracing: TracingMode = Field(
-        default="off", description="off: trace ids in the logs only; log: spans as log lines; "
-        "otlp: spans to SERAMBI_OTLP_ENDPOINT")
+        default="off",
+        description="off: trace ids in the logs only; log: spans as log lines; "
+        "otlp: spans to SERAMBI_OTLP_ENDPOINT",
+    )
     otlp_endpoint: str = Field(
-        default="http://127.0.0.1:4318/v1/traces", description="an OTLP/HTTP collector's traces URL")
+        default="http://127.0.0.1:4318/v1/traces", description="an OTLP/HTTP collector's traces URL"
+    )
 
 
 class _Switch(Sampler):
@@ -80,8 +83,9 @@ class _Switch(Sampler):
     def __init__(self) -> None:
         self.recording = False
 
-    def should_sample(self, parent_context, trace_id, name, kind=None, attributes=None, links=None,
-                      trace_state=None) -> SamplingResult:
+    def should_sample(
+        self, parent_context, trace_id, name, kind=None, attributes=None, links=None, trace_state=None
+    ) -> SamplingResult:
         sampler = ALWAYS_ON if self.recording else ALWAYS_OFF
         return sampler.should_sample(parent_context, trace_id, name, kind, attributes, links, trace_state)
 
@@ -103,8 +107,9 @@ class _Process:
     def ensure(self, service: str) -> TracerProvider:
         with self.lock:
             if self.provider is None:
-                self.provider = TracerProvider(resource=Resource.create({"service.name": service}),
-                                               sampler=self.sampler)
+                self.provider = TracerProvider(
+                    resource=Resource.create({"service.name": service}), sampler=self.sampler
+                )
                 trace.set_tracer_provider(self.provider)
             return self.provider
 
@@ -124,8 +129,11 @@ def configure_tracing(service: str, settings: TracingSettings) -> None:
     else:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
-        provider.add_span_processor(BatchSpanProcessor(
-            OTLPSpanExporter(endpoint=settings.otlp_endpoint, timeout=EXPORT_TIMEOUT_SECONDS)))
+        provider.add_span_processor(
+            BatchSpanProcessor(
+                OTLPSpanExporter(endpoint=settings.otlp_endpoint, timeout=EXPORT_TIMEOUT_SECONDS)
+            )
+        )
     _process.sampler.recording = True
 
 
@@ -183,12 +191,17 @@ class LogSpanExporter(SpanExporter):
         for span in spans:
             context = span.get_span_context()
             self.log.info(
-                "span", name=span.name, kind=span.kind.name.lower(),
-                trace_id=_hex(context.trace_id, 32), span_id=_hex(context.span_id, 16),
+                "span",
+                name=span.name,
+                kind=span.kind.name.lower(),
+                trace_id=_hex(context.trace_id, 32),
+                span_id=_hex(context.span_id, 16),
                 parent_span_id=_hex(span.parent.span_id, 16) if span.parent else None,
                 duration_ms=round(((span.end_time or 0) - (span.start_time or 0)) / 1e6, 2),
-                status=span.status.status_code.name.lower(), attributes=dict(span.attributes or {}),
-                links=[_hex(link.context.span_id, 16) for link in span.links])
+                status=span.status.status_code.name.lower(),
+                attributes=dict(span.attributes or {}),
+                links=[_hex(link.context.span_id, 16) for link in span.links],
+            )
         return SpanExportResult.SUCCESS
 
     def shutdown(self) -> None:
@@ -244,13 +257,24 @@ def event_parent(headers: Mapping[str, str] | None) -> otel_context.Context:
 
 
 @contextmanager
-def _span(name: str, kind: SpanKind, parent: otel_context.Context | None,
-          attributes: Mapping[str, Any], links: Sequence[Link] = ()) -> Iterator[Span]:
+def _span(
+    name: str,
+    kind: SpanKind,
+    parent: otel_context.Context | None,
+    attributes: Mapping[str, Any],
+    links: Sequence[Link] = (),
+) -> Iterator[Span]:
     """A current span that, on an exception, records only the exception's type: its message
     may hold what a person typed (OpenTelemetry's default records message and stack)."""
-    with tracer.start_as_current_span(name, context=parent, kind=kind, attributes=dict(attributes),
-                                      links=links, record_exception=False,
-                                      set_status_on_exception=False) as span:
+    with tracer.start_as_current_span(
+        name,
+        context=parent,
+        kind=kind,
+        attributes=dict(attributes),
+        links=links,
+        record_exception=False,
+        set_status_on_exception=False,
+    ) as span:
         try:
             yield span
         except Exception as exc:
@@ -264,8 +288,9 @@ def server_span(method: str, headers: Mapping[str, str], path: str):
     probes and the scrape (``UNTRACED``), every few seconds, get none."""
     if path in UNTRACED:
         return nullcontext(INVALID_SPAN)
-    return _span(method, SpanKind.SERVER, remote_parent(headers.get("traceparent")),
-                 {"http.request.method": method})
+    return _span(
+        method, SpanKind.SERVER, remote_parent(headers.get("traceparent")), {"http.request.method": method}
+    )
 
 
 def answered(span: Span, method: str, route: str, status: int) -> None:
@@ -278,22 +303,37 @@ def answered(span: Span, method: str, route: str, status: int) -> None:
 
 
 def _consuming(consumer: str) -> dict[str, Any]:
-    return {"messaging.system": "nats", "messaging.operation.type": "process",
-            "messaging.consumer.group.name": consumer}
+    return {
+        "messaging.system": "nats",
+        "messaging.operation.type": "process",
+        "messaging.consumer.group.name": consumer,
+    }
 
 
 def consumer_span(consumer: str, subject: str, headers: Mapping[str, str] | None):
     """The span of one message handled by ``consumer``, child of the event's trace."""
-    return _span(f"{consumer} process", SpanKind.CONSUMER, event_parent(headers),
-                 {**_consuming(consumer), "messaging.destination.name": subject})
+    return _span(
+        f"{consumer} process",
+        SpanKind.CONSUMER,
+        event_parent(headers),
+        {**_consuming(consumer), "messaging.destination.name": subject},
+    )
 
 
 def batch_span(consumer: str, headers: Sequence[Mapping[str, str] | None]):
     """The span of a batch applied at once: a trace of its own, linked to each message's."""
-    links = [Link(context) for h in headers
-             if (context := trace.get_current_span(event_parent(h)).get_span_context()).is_valid]
-    return _span(f"{consumer} process", SpanKind.CONSUMER, otel_context.Context(),
-                 {**_consuming(consumer), "messaging.batch.message_count": len(headers)}, links)
+    links = [
+        Link(context)
+        for h in headers
+        if (context := trace.get_current_span(event_parent(h)).get_span_context()).is_valid
+    ]
+    return _span(
+        f"{consumer} process",
+        SpanKind.CONSUMER,
+        otel_context.Context(),
+        {**_consuming(consumer), "messaging.batch.message_count": len(headers)},
+        links,
+    )
 
 
 def client_span(name: str, attributes: Mapping[str, Any], parent: otel_context.Context | None = None):
@@ -322,13 +362,17 @@ class MongoSpans(monitoring.CommandListener):
         if not trace.get_current_span().is_recording():
             return
         collection = event.command.get(event.command_name)
-        attributes = {"db.system.name": "mongodb", "db.namespace": event.database_name,
-                      "db.operation.name": event.command_name}
+        attributes = {
+            "db.system.name": "mongodb",
+            "db.namespace": event.database_name,
+            "db.operation.name": event.command_name,
+        }
         if isinstance(collection, str):
             attributes["db.collection.name"] = collection
         name = f"{event.command_name} {collection}" if isinstance(collection, str) else event.command_name
         self._open[(event.request_id, event.connection_id)] = tracer.start_span(
-            name, kind=SpanKind.CLIENT, attributes=attributes)
+            name, kind=SpanKind.CLIENT, attributes=attributes
+        )
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
         span = self._open.pop((event.request_id, event.connection_id), None)
@@ -338,8 +382,12 @@ class MongoSpans(monitoring.CommandListener):
     def failed(self, event: monitoring.CommandFailedEvent) -> None:
         span = self._open.pop((event.request_id, event.connection_id), None)
         if span is not None:
-            mark_failed(span, type(event.failure).__name__ if not isinstance(event.failure, Mapping)
-                   else f"code {event.failure.get('code')}")
+            mark_failed(
+                span,
+                type(event.failure).__name__
+                if not isinstance(event.failure, Mapping)
+                else f"code {event.failure.get('code')}",
+            )
             span.end()
 
 

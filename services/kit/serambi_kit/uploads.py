@@ -65,7 +65,8 @@ async def upload_slot(request: Request) -> AsyncIterator[None]:
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE,
             f"{slots.size} uploads are in progress on this server, its most at once; retry shortly",
-            headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
     request.scope[SCOPE_KEY] = True
     try:
         yield

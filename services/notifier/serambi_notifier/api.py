@@ -55,10 +55,15 @@ async def list_deliveries(
     notice: Annotated[str | None, Query(max_length=100)] = None,
     channel: Channel | None = None,
     state: Annotated[str | None, Query(pattern="^(" + "|".join(STATES) + ")$")] = None,
-    recipient: Annotated[str | None, Query(
-        max_length=320, description="an email address or phone number: deliveries to it — a "
-        "citizen's through the vault (the data keys it finds; none once the person was erased), "
-        "an officer's by keyed hash; never stored or logged in clear")] = None,
+    recipient: Annotated[
+        str | None,
+        Query(
+            max_length=320,
+            description="an email address or phone number: deliveries to it — a "
+            "citizen's through the vault (the data keys it finds; none once the person was erased), "
+            "an officer's by keyed hash; never stored or logged in clear",
+        ),
+    ] = None,
     since: datetime | None = None,
     until: datetime | None = None,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
@@ -75,16 +80,29 @@ async def list_deliveries(
     search = None
     if recipient:
         if not officer.roles & SEARCHERS:
-            raise HTTPException(status.HTTP_403_FORBIDDEN,
-                                "recipient: searching by email or phone requires role supervisor or admin")
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN,
+                "recipient: searching by email or phone requires role supervisor or admin",
+            )
         search = await _recipient_search(runtime.vault, recipient)
     where = queries.DeliveryFilter(
-        case_id=case_id, cause_type=cause_type, notice=notice,
-        channel=channel.value if channel else None, state=state, recipient=search,
-        since=since, until=until,
+        case_id=case_id,
+        cause_type=cause_type,
+        notice=notice,
+        channel=channel.value if channel else None,
+        state=state,
+        recipient=search,
+        since=since,
+        until=until,
     )
-    found = await queries.deliveries(app.ledger, where, page, page_size,
-                                     masked_citizens=bool(officer.roles & SEARCHERS), vault=runtime.vault)
+    found = await queries.deliveries(
+        app.ledger,
+        where,
+        page,
+        page_size,
+        masked_citizens=bool(officer.roles & SEARCHERS),
+        vault=runtime.vault,
+    )
     if search:  # what links a contact to its cases is audited before it is shown
         for case in sorted({item["case_id"] or item["delivery_id"] for item in found["items"]}):
             await record_access(runtime.store, "notifier", case, officer, ["recipient"], SEARCH_PURPOSE)
@@ -92,8 +110,9 @@ async def list_deliveries(
 
 
 @router.get("/deliveries/{delivery_id}")
-async def get_delivery(delivery_id: Annotated[str, Path(max_length=64)], request: Request,
-                       officer: OfficerDep) -> dict[str, Any]:
+async def get_delivery(
+    delivery_id: Annotated[str, Path(max_length=64)], request: Request, officer: OfficerDep
+) -> dict[str, Any]:
     """One delivery of the log. For supervisor and admin also ``detail``: the provider's own
     words (a bounce), revealed from their sealed copy — a ``PersonalDataAccessed`` (field
     ``delivery_error``) is recorded first — or, for an officer's delivery, with addresses masked;
@@ -108,8 +127,14 @@ async def get_delivery(delivery_id: Annotated[str, Path(max_length=64)], request
     if searcher:
         stored = document.get("detail") or {}
         if stored.get("sealed"):
-            await record_access(runtime.store, "notifier", document.get("case_id") or delivery_id,
-                                officer, ["delivery_error"], "delivery problem")
+            await record_access(
+                runtime.store,
+                "notifier",
+                document.get("case_id") or delivery_id,
+                officer,
+                ["delivery_error"],
+                "delivery problem",
+            )
             found["detail"] = await runtime.vault.reveal(stored["sealed"])
         else:
             found["detail"] = stored.get("text")
@@ -129,12 +154,24 @@ async def _recipient_search(vault: Any, raw: str) -> queries.RecipientSearch:
         try:
             contact = to_e164(value)
         except PhoneNumberError:
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, {"errors": [{
-                "field": "recipient", "rule": "email_or_phone",
-                "message": "recipient: an e-mail address or an Indonesian mobile number"}]}) from None
+            raise HTTPException(
+                status.HTTP_422_UNPROCESSABLE_ENTITY,
+                {
+                    "errors": [
+                        {
+                            "field": "recipient",
+                            "rule": "email_or_phone",
+                            "message": "recipient: an e-mail address or an Indonesian mobile number",
+                        }
+                    ]
+                },
+            ) from None
         channel, found_by = Channel.SMS, [contact]
-    return queries.RecipientSearch(channel=channel.value, officer_hash=vault.lookup_hash(contact),
-                                   subject_keys=tuple(await erasure.subjects(vault, found_by)))
+    return queries.RecipientSearch(
+        channel=channel.value,
+        officer_hash=vault.lookup_hash(contact),
+        subject_keys=tuple(await erasure.subjects(vault, found_by)),
+    )
 
 
 @router.post("/sms/receipts/{provider}")
@@ -162,10 +199,12 @@ async def sms_receipt(
     raw_status = next((str(fields[k]) for k in STATUS_FIELDS if fields.get(k)), None)
     receipt_status = normalise_status(raw_status)
     if not message_id or receipt_status is None:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY,
-                            "a receipt needs a message id and a known status")
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_ENTITY, "a receipt needs a message id and a known status"
+        )
     outcome = await request.app.state.ledger.apply_receipt(
-        message_id[:100], receipt_status, datetime.now(UTC))
+        message_id[:100], receipt_status, datetime.now(UTC)
+    )
     log.info("sms.receipt", provider=provider, outcome=outcome, status=receipt_status)
     if outcome == "unknown":
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no delivery with this message id")

@@ -22,8 +22,20 @@ from serambi_kit.eventstore import RecordedEvent
 
 from .projections import CASES, case_id
 
-CASE_FIELDS = ("tracking_code", "topic", "institution", "summary", "tier", "answer_due_at",
-               "due_at", "received_at", "submitted_at", "disclosure", "channel", "team")
+CASE_FIELDS = (
+    "tracking_code",
+    "topic",
+    "institution",
+    "summary",
+    "tier",
+    "answer_due_at",
+    "due_at",
+    "received_at",
+    "submitted_at",
+    "disclosure",
+    "channel",
+    "team",
+)
 CLOCK_LABELS = {
     "audience_answer": "jawaban permohonan audiensi",
     "ringan": "pengaduan ringan",
@@ -67,9 +79,17 @@ def _case(source: Mapping[str, Any] | None = None, **values: Any) -> dict[str, A
 
 
 def _context(case: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    return {"case": case, "slot": None, "sequence": 0, "invitation": False,
-            "letter": {"attached": False, "url": None}, "clock_label": "", "answer": None,
-            "reason": None, **extra}
+    return {
+        "case": case,
+        "slot": None,
+        "sequence": 0,
+        "invitation": False,
+        "letter": {"attached": False, "url": None},
+        "clock_label": "",
+        "answer": None,
+        "reason": None,
+        **extra,
+    }
 
 
 async def _doc(db: AsyncDatabase, kind: str, identifier: str) -> dict[str, Any] | None:
@@ -77,8 +97,13 @@ async def _doc(db: AsyncDatabase, kind: str, identifier: str) -> dict[str, Any] 
 
 
 def _slot_of(event: Any) -> dict[str, Any]:
-    return {"starts_at": event.starts_at, "ends_at": event.ends_at, "room": event.room,
-            "host": event.host, "location": getattr(event, "location", None)}
+    return {
+        "starts_at": event.starts_at,
+        "ends_at": event.ends_at,
+        "room": event.room,
+        "host": event.host,
+        "location": getattr(event, "location", None),
+    }
 
 
 async def case_info(db: AsyncDatabase, recorded: RecordedEvent) -> CaseInfo:
@@ -87,25 +112,44 @@ async def case_info(db: AsyncDatabase, recorded: RecordedEvent) -> CaseInfo:
         r = event.requester
         legacy = event.topic if isinstance(event.topic, str) else None  # recorded before sealing
         return CaseInfo(
-            event.tracking_code, "requester",
+            event.tracking_code,
+            "requester",
             {"name": _dump(r.name), "email": _dump(r.email), "phone": _dump(r.phone)},
-            _context(_case(tracking_code=event.tracking_code, topic=legacy,
-                           institution=r.institution, answer_due_at=event.answer_due_at,
-                           submitted_at=event.submitted_at)),
-            sealed={TOKEN: _dump(event.access_token),
-                    **({} if legacy else {TOPIC: _dump(event.topic)})},
+            _context(
+                _case(
+                    tracking_code=event.tracking_code,
+                    topic=legacy,
+                    institution=r.institution,
+                    answer_due_at=event.answer_due_at,
+                    submitted_at=event.submitted_at,
+                )
+            ),
+            sealed={TOKEN: _dump(event.access_token), **({} if legacy else {TOPIC: _dump(event.topic)})},
         )
     if isinstance(event, c.ComplaintReceived):
         return CaseInfo(
-            event.tracking_code, "complainant",
-            {"name": _dump(event.complainant_name), "email": _dump(event.complainant_email),
-             "phone": _dump(event.complainant_phone)},
-            _context(_case(tracking_code=event.tracking_code,
-                           tier=event.tier.value if event.tier else None, due_at=event.due_at,
-                           received_at=event.received_at, disclosure=event.disclosure.value,
-                           channel=event.channel.value)),
-            sealed={"case.summary": _dump(event.summary), TOKEN: _dump(event.access_token),
-                    THREAD: _dump(event.email_thread)},
+            event.tracking_code,
+            "complainant",
+            {
+                "name": _dump(event.complainant_name),
+                "email": _dump(event.complainant_email),
+                "phone": _dump(event.complainant_phone),
+            },
+            _context(
+                _case(
+                    tracking_code=event.tracking_code,
+                    tier=event.tier.value if event.tier else None,
+                    due_at=event.due_at,
+                    received_at=event.received_at,
+                    disclosure=event.disclosure.value,
+                    channel=event.channel.value,
+                )
+            ),
+            sealed={
+                "case.summary": _dump(event.summary),
+                TOKEN: _dump(event.access_token),
+                THREAD: _dump(event.email_thread),
+            },
         )
     if isinstance(event, SLAWarning | SLABreached):
         return await _sla_info(db, recorded)
@@ -142,8 +186,13 @@ async def _later_request_info(db: AsyncDatabase, recorded: RecordedEvent) -> Cas
     request, case = await _request_info(db, code)
     if request is None or "contact" not in request:
         return CaseInfo(code, missing=f"request {code} not projected yet")
-    return CaseInfo(code, "requester", request["contact"], _context(case),
-                    sealed={TOKEN: request.get("sealed_token"), **_topic_of(request)})
+    return CaseInfo(
+        code,
+        "requester",
+        request["contact"],
+        _context(case),
+        sealed={TOKEN: request.get("sealed_token"), **_topic_of(request)},
+    )
 
 
 async def _audience_info(db: AsyncDatabase, recorded: RecordedEvent) -> CaseInfo:
@@ -160,8 +209,9 @@ async def _audience_info(db: AsyncDatabase, recorded: RecordedEvent) -> CaseInfo
         case[key] = case[key] or audience.get(key)
     earlier = [v for v in audience.get("reschedule_versions", []) if v < recorded.version]
     context = _context(case)
-    if isinstance(event, s.AudienceScheduled | s.AudienceRescheduled | s.AudienceProposed
-                  | s.AudienceReminderDue):  # the slot the event names (the read model may be ahead)
+    if isinstance(
+        event, s.AudienceScheduled | s.AudienceRescheduled | s.AudienceProposed | s.AudienceReminderDue
+    ):  # the slot the event names (the read model may be ahead)
         context["slot"] = _slot_of(event)
     elif audience.get("slot"):
         context["slot"] = audience["slot"]
@@ -191,8 +241,11 @@ async def _complaint_info(db: AsyncDatabase, recorded: RecordedEvent) -> CaseInf
         value = getattr(event, key, None)
         if value is not None:
             case[key] = getattr(value, "value", value)
-    sealed = {"case.summary": doc.get("sealed_summary"), TOKEN: doc.get("sealed_token"),
-              THREAD: doc.get("sealed_email_thread")}
+    sealed = {
+        "case.summary": doc.get("sealed_summary"),
+        TOKEN: doc.get("sealed_token"),
+        THREAD: doc.get("sealed_email_thread"),
+    }
     if isinstance(event, c.ComplaintAnswered | c.ComplaintReplyFailed) and event.answer is not None:
         sealed["answer"] = _dump(event.answer)  # a reply failed on WhatsApp carries the answer again
     if isinstance(event, c.ComplaintReopened):
@@ -201,15 +254,17 @@ async def _complaint_info(db: AsyncDatabase, recorded: RecordedEvent) -> CaseInf
         handlers = tuple(h for h in (event.assignee, event.team) if h)
     else:
         handlers = tuple(h for h in (doc.get("assignee"), doc.get("team")) if h)
-    return CaseInfo(code, "complainant", doc["contact"], _context(case), sealed=sealed,
-                    handlers=handlers)
+    return CaseInfo(code, "complainant", doc["contact"], _context(case), sealed=sealed, handlers=handlers)
 
 
 async def _sla_info(db: AsyncDatabase, recorded: RecordedEvent) -> CaseInfo:
     """Officer notices: the case's details if known (never waited for)."""
     event: Any = recorded.event
-    kind = {"scheduling.audience": "audience", "intake.request": "request",
-            "complaints.complaint": "complaint"}.get(recorded.ref.key)
+    kind = {
+        "scheduling.audience": "audience",
+        "intake.request": "request",
+        "complaints.complaint": "complaint",
+    }.get(recorded.ref.key)
     doc = (await _doc(db, kind, recorded.ref.id) if kind else None) or {}
     if kind == "audience" and doc.get("request_tracking_code"):
         request = await _doc(db, "request", doc["request_tracking_code"]) or {}
@@ -234,5 +289,4 @@ async def _survey_info(db: AsyncDatabase, event: SurveyInvited) -> CaseInfo:
         return CaseInfo(code, missing=f"{event.service.value} {code} not projected yet")
     case["tracking_code"] = code
     context = _context(case, service=event.service.value)
-    return CaseInfo(code, role, doc["contact"], context,
-                    sealed={**sealed, SURVEY_TOKEN: _dump(event.token)})
+    return CaseInfo(code, role, doc["contact"], context, sealed={**sealed, SURVEY_TOKEN: _dump(event.token)})

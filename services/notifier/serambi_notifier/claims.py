@@ -24,8 +24,7 @@ RENEWALS_PER_LEASE = 4
 
 
 class HeldClaims:
-    def __init__(self, ledger: Ledger, owner: str, lease: float,
-                 clock: Callable[[], datetime]) -> None:
+    def __init__(self, ledger: Ledger, owner: str, lease: float, clock: Callable[[], datetime]) -> None:
         self.ledger, self.owner, self.lease, self.clock = ledger, owner, lease, clock
         self._held: dict[str, int] = {}  # delivery id → the attempt our claim is
         self._renewer: asyncio.Task | None = None
@@ -51,8 +50,9 @@ class HeldClaims:
             try:
                 holding = await self.ledger.renew(held, self.owner, self.clock(), self.lease)
             except Exception as exc:  # noqa: BLE001 — a database blip: the next round retries
-                log.warning("notification.lease_renewal_failed", held=len(held),
-                            error=f"{type(exc).__name__}: {exc}")
+                log.warning(
+                    "notification.lease_renewal_failed", held=len(held), error=f"{type(exc).__name__}: {exc}"
+                )
                 continue
             if holding < len(held):  # outcomes written meanwhile, or claims taken over
                 log.info("notification.leases_renewed", held=len(held), holding=holding)

@@ -54,8 +54,12 @@ class Sms:
 
 
 class Composer:
-    def __init__(self, settings: NotifierSettings, renderer: Renderer | None = None,
-                 letters: LetterFetcher | None = None) -> None:
+    def __init__(
+        self,
+        settings: NotifierSettings,
+        renderer: Renderer | None = None,
+        letters: LetterFetcher | None = None,
+    ) -> None:
         self.settings = settings
         self.renderer = renderer or Renderer()
         self.letters = letters
@@ -71,7 +75,8 @@ class Composer:
         letter = getattr(context["event"], "answer_letter", None)
         context["letter"] = {
             "attached": False,
-            "url": self._letter_url(letter.document_id) if letter and "answer_letter" in planned.attach
+            "url": self._letter_url(letter.document_id)
+            if letter and "answer_letter" in planned.attach
             else None,
         }
         return context
@@ -94,19 +99,26 @@ class Composer:
         if thread:  # the complainant wrote by e-mail: a reply in their thread
             subject = reply_subject(planned.context["case"].get("summary")) or subject
         return Email(
-            to=planned.address, subject=subject, text=content.text, html=content.html,
-            message_id=self.message_id(planned.delivery_id), date=now,
+            to=planned.address,
+            subject=subject,
+            text=content.text,
+            html=content.html,
+            message_id=self.message_id(planned.delivery_id),
+            date=now,
             attachments=tuple(attachments),
-            headers=(("X-Serambi-Delivery", planned.delivery_id),
-                     ("X-Serambi-Notice", planned.notice),
-                     *((("X-Serambi-Case", planned.case_id),) if planned.case_id else ()),
-                     *((("In-Reply-To", thread[-1]), ("References", " ".join(thread))) if thread else ())),
+            headers=(
+                ("X-Serambi-Delivery", planned.delivery_id),
+                ("X-Serambi-Notice", planned.notice),
+                *((("X-Serambi-Case", planned.case_id),) if planned.case_id else ()),
+                *((("In-Reply-To", thread[-1]), ("References", " ".join(thread))) if thread else ()),
+            ),
         )
 
     def sms(self, planned: Planned) -> Sms:
         assert planned.address is not None
-        parts = self.renderer.sms(planned.language, planned.notice, self.context(planned),
-                                  self.settings.sms_max_parts)
+        parts = self.renderer.sms(
+            planned.language, planned.notice, self.context(planned), self.settings.sms_max_parts
+        )
         return Sms(planned.address, tuple(parts))
 
     # -- attachments ---------------------------------------------------------------------------
@@ -120,8 +132,7 @@ class Composer:
             return "CANCEL"
         return None
 
-    def _calendar(self, planned: Planned, context: dict[str, Any], method: str, now: datetime
-                  ) -> Attachment:
+    def _calendar(self, planned: Planned, context: dict[str, Any], method: str, now: datetime) -> Attachment:
         slot, case = context["slot"], context["case"]
         topic = case.get("topic") or case.get("tracking_code") or ""
         invitation = Invitation(
@@ -141,7 +152,9 @@ class Composer:
         return Attachment(
             filename="undangan.ics" if method == "REQUEST" else "pembatalan.ics",
             content=invitation_ics(invitation, self.settings.mail_domain),
-            maintype="text", subtype="calendar", params={"method": method, "charset": "UTF-8"},
+            maintype="text",
+            subtype="calendar",
+            params={"method": method, "charset": "UTF-8"},
         )
 
     async def _letter(self, planned: Planned, attempt: int) -> Attachment | None:
@@ -159,8 +172,12 @@ class Composer:
             log.error("letter.mismatch", delivery_id=planned.delivery_id, reason=str(exc))
             return None
         maintype, _, subtype = ref.media_type.partition("/")
-        return Attachment(f"surat-jawaban-{planned.case_id or ref.document_id}.pdf", content,
-                          maintype or "application", subtype or "pdf")
+        return Attachment(
+            f"surat-jawaban-{planned.case_id or ref.document_id}.pdf",
+            content,
+            maintype or "application",
+            subtype or "pdf",
+        )
 
     def _letter_url(self, document_id: str) -> str | None:
         base = self.settings.letters_base_url
@@ -178,8 +195,11 @@ class Composer:
         never sent to a server, so never in access logs or a Referer) when it is known."""
         if planned.recipient_kind is not RecipientKind.CITIZEN or not planned.case_id:
             return None
-        template = (self.settings.request_status_url if planned.recipient_role == "requester"
-                    else self.settings.complaint_status_url)
+        template = (
+            self.settings.request_status_url
+            if planned.recipient_role == "requester"
+            else self.settings.complaint_status_url
+        )
         if not template:
             return None
         link = template.format(tracking_code=planned.case_id)

@@ -46,8 +46,7 @@ from .settings import NotifierSettings
 
 log = get_logger(__name__)
 OUTCOMES = Counter("serambi_notifications_total", "Delivery attempts", ["channel", "outcome"])
-SEND_SECONDS = Histogram("serambi_notification_send_seconds", "Time to hand a message over",
-                         ["channel"])
+SEND_SECONDS = Histogram("serambi_notification_send_seconds", "Time to hand a message over", ["channel"])
 Clock = Callable[[], datetime]
 BATCH = 100
 
@@ -58,8 +57,16 @@ def utcnow() -> datetime:
 
 class Dispatcher:
     def __init__(
-        self, settings: NotifierSettings, planner: Planner, composer: Composer, ledger: Ledger,
-        email: SmtpChannel, sms: SmsProvider, store: Any, nc: Any, clock: Clock = utcnow,
+        self,
+        settings: NotifierSettings,
+        planner: Planner,
+        composer: Composer,
+        ledger: Ledger,
+        email: SmtpChannel,
+        sms: SmsProvider,
+        store: Any,
+        nc: Any,
+        clock: Clock = utcnow,
     ) -> None:
         self.settings = settings
         self.planner = planner
@@ -98,16 +105,26 @@ class Dispatcher:
             return
         now = self.clock()
         if self._stale(recorded, now):
-            log.info("notification.stale", subject=recorded.ref.subject(type(recorded.event).name()),
-                     event_time=recorded.envelope.time.isoformat())
+            log.info(
+                "notification.stale",
+                subject=recorded.ref.subject(type(recorded.event).name()),
+                event_time=recorded.envelope.time.isoformat(),
+            )
             return
         plans = await self.planner.plan(recorded, now)
-        details = {p.delivery_id: await self.stored_detail(p.subject_key, p.problem)
-                   for p in plans if p.problem}
+        details = {
+            p.delivery_id: await self.stored_detail(p.subject_key, p.problem) for p in plans if p.problem
+        }
         recipients = {p.delivery_id: sealed for p in plans if (sealed := await self.sealed_recipient(p))}
         recorded_now = await self.ledger.record(
-            plans, Cause.of(recorded), now, self.owner, self.settings.delivery_lease_seconds, details,
-            recipients)
+            plans,
+            Cause.of(recorded),
+            now,
+            self.owner,
+            self.settings.delivery_lease_seconds,
+            details,
+            recipients,
+        )
         # recorded before (redelivery, another replica): the ledger has it
         ours = [(recorded_now[p.delivery_id], p) for p in plans if recorded_now.get(p.delivery_id)]
         for document, _ in ours:
@@ -157,8 +174,7 @@ class Dispatcher:
     async def attempt(self, delivery_id: str, planned: Planned | None = None) -> str | None:
         """Claim a due delivery and deliver it. Returns the outcome, None if not claimed."""
         now = self.clock()
-        claimed = await self.ledger.claim(delivery_id, now, self.owner,
-                                          self.settings.delivery_lease_seconds)
+        claimed = await self.ledger.claim(delivery_id, now, self.owner, self.settings.delivery_lease_seconds)
         if claimed is None:
             return None
         self.claims.hold(claimed)
@@ -178,10 +194,15 @@ class Dispatcher:
         span of the cause event's trace (under the consumer's span when sent at once)."""
         self.claims.hold(claimed)
         try:
-            with client_span(f"{planned.channel.value} send", {
-                    "serambi.notice": planned.notice, "serambi.channel": planned.channel.value,
-                    "serambi.attempt": claimed["attempts"]},
-                    continuing(claimed["cause"].get("traceparent"))) as span:
+            with client_span(
+                f"{planned.channel.value} send",
+                {
+                    "serambi.notice": planned.notice,
+                    "serambi.channel": planned.channel.value,
+                    "serambi.attempt": claimed["attempts"],
+                },
+                continuing(claimed["cause"].get("traceparent")),
+            ) as span:
                 outcome = await self._attempt_held(claimed, planned)
                 span.set_attribute("serambi.outcome", outcome)
                 return outcome
@@ -192,8 +213,12 @@ class Dispatcher:
         now = self.clock()
         delivery_id = claimed["_id"]
         if planned.problem_category:
-            await self.ledger.failed(claimed, now, planned.problem_category,
-                                     await self.stored_detail(planned.subject_key, planned.problem))
+            await self.ledger.failed(
+                claimed,
+                now,
+                planned.problem_category,
+                await self.stored_detail(planned.subject_key, planned.problem),
+            )
             await self.publish(delivery_id)
             return "failed"
         if self._quiet_now(planned, now):
@@ -204,8 +229,12 @@ class Dispatcher:
         try:
             receipt = await self._send(planned, now, claimed)
         except ClaimLostError:
-            log.info("notification.claim_lost", delivery_id=delivery_id,
-                     channel=planned.channel.value, attempt=claimed["attempts"])
+            log.info(
+                "notification.claim_lost",
+                delivery_id=delivery_id,
+                channel=planned.channel.value,
+                attempt=claimed["attempts"],
+            )
             OUTCOMES.labels(planned.channel.value, "superseded").inc()
             return "superseded"  # another replica took it over: it sends and records it
         except PermanentDeliveryError as exc:
@@ -222,30 +251,43 @@ class Dispatcher:
             ids = [i for i in (receipt.message_id or "").split(",") if i]
             at = self.clock()
             if await self.ledger.sent(claimed, at, receipt.provider, ids, receipt.status):
-                final = {**claimed, "state": "sent", "sent_at": at, "provider": receipt.provider,
-                         "provider_message_ids": ids}
-        SEND_SECONDS.labels(planned.channel.value).observe(
-            asyncio.get_running_loop().time() - started)
+                final = {
+                    **claimed,
+                    "state": "sent",
+                    "sent_at": at,
+                    "provider": receipt.provider,
+                    "provider_message_ids": ids,
+                }
+        SEND_SECONDS.labels(planned.channel.value).observe(asyncio.get_running_loop().time() - started)
         OUTCOMES.labels(planned.channel.value, outcome).inc()
-        log.info("notification.attempt", delivery_id=delivery_id, notice=planned.notice,
-                 channel=planned.channel.value, recipient_kind=planned.recipient_kind.value,
-                 recipient=planned.recipient_masked if planned.recipient_kind is RecipientKind.OFFICER
-                 else None,  # a citizen's not even masked: a log outlives their erasure
-                 attempt=claimed["attempts"], outcome=outcome)
+        log.info(
+            "notification.attempt",
+            delivery_id=delivery_id,
+            notice=planned.notice,
+            channel=planned.channel.value,
+            recipient_kind=planned.recipient_kind.value,
+            recipient=planned.recipient_masked
+            if planned.recipient_kind is RecipientKind.OFFICER
+            else None,  # a citizen's not even masked: a log outlives their erasure
+            attempt=claimed["attempts"],
+            outcome=outcome,
+        )
         if final is not None:
             await self._publish_document(final)
         return outcome
 
     def _quiet_now(self, planned: Planned, now: datetime) -> bool:
-        return (planned.channel is Channel.SMS and planned.recipient_kind is RecipientKind.CITIZEN
-                and self.planner.quiet.contains(now))
+        return (
+            planned.channel is Channel.SMS
+            and planned.recipient_kind is RecipientKind.CITIZEN
+            and self.planner.quiet.contains(now)
+        )
 
     async def _send(self, planned: Planned, now: datetime, claimed: dict[str, Any]) -> Receipt:
         """Compose and hand over — only if, right before, the claim is still ours."""
 
         async def ready() -> bool:
-            return await self.ledger.fence(claimed, self.clock(),
-                                           self.settings.delivery_lease_seconds)
+            return await self.ledger.fence(claimed, self.clock(), self.settings.delivery_lease_seconds)
 
         try:
             if planned.channel is Channel.EMAIL:
@@ -260,20 +302,23 @@ class Dispatcher:
         except Exception as exc:  # noqa: BLE001 — a template or attachment bug: fix, then retry
             raise TransientDeliveryError(f"{type(exc).__name__}: {exc}", "compose") from exc
 
-    async def _transient(self, claimed: dict[str, Any], planned: Planned,
-                         error: TransientDeliveryError) -> str:
+    async def _transient(
+        self, claimed: dict[str, Any], planned: Planned, error: TransientDeliveryError
+    ) -> str:
         now = self.clock()
         attempts = claimed["attempts"]
         if attempts >= self.settings.delivery_max_attempts:
             detail = await self.stored_detail(
-                planned.subject_key, f"gave up after {attempts} attempts: {error}")
+                planned.subject_key, f"gave up after {attempts} attempts: {error}"
+            )
             await self.ledger.failed(claimed, now, FailureCategory.GAVE_UP, detail)
             return "failed"
         at = now + timedelta(seconds=self.backoff(attempts))
         if planned.channel is Channel.SMS and planned.recipient_kind is RecipientKind.CITIZEN:
             at = self.planner.quiet.release(at)
-        await self.ledger.retry(claimed, now, error.category, at,
-                                await self.stored_detail(planned.subject_key, str(error)))
+        await self.ledger.retry(
+            claimed, now, error.category, at, await self.stored_detail(planned.subject_key, str(error))
+        )
         return "retry"
 
     async def stored_detail(self, subject_key: str | None, text: str | None) -> dict[str, Any] | None:
@@ -293,8 +338,11 @@ class Dispatcher:
         """A citizen's masked address as the ledger keeps it — sealed under their data key, so the
         delivery log shows it to supervisors while the person exists and never after an erasure
         (None: an officer, whose masked address is kept as it is, or a citizen already erased)."""
-        if planned.recipient_kind is not RecipientKind.CITIZEN or not planned.subject_key \
-                or planned.address is None:
+        if (
+            planned.recipient_kind is not RecipientKind.CITIZEN
+            or not planned.subject_key
+            or planned.address is None
+        ):
             return None
         try:
             return (await self.planner.vault.seal(planned.subject_key, planned.recipient_masked)).model_dump()
@@ -304,8 +352,7 @@ class Dispatcher:
     def backoff(self, attempts: int) -> float:
         """Seconds before attempt ``attempts + 1``: base·2^(n-1), capped, ±20 % jitter."""
         s = self.settings
-        delay = min(s.delivery_backoff_base_seconds * 2 ** (attempts - 1),
-                    s.delivery_backoff_max_seconds)
+        delay = min(s.delivery_backoff_base_seconds * 2 ** (attempts - 1), s.delivery_backoff_max_seconds)
         return delay * random.uniform(0.8, 1.2)
 
     # -- events out ----------------------------------------------------------------------------
@@ -322,8 +369,9 @@ class Dispatcher:
     async def replan(self, document: dict[str, Any]) -> Planned | None:
         """The delivery re-planned from its cause event, read back from its stream."""
         cause = document["cause"]
-        async for headers, data in read_raw(self.nc, cause["stream"], cause["subject"],
-                                            from_sequence=cause["sequence"]):
+        async for headers, data in read_raw(
+            self.nc, cause["stream"], cause["subject"], from_sequence=cause["sequence"]
+        ):
             recorded = parse_stored(headers, data)
             if recorded.envelope.id != cause["event_id"]:
                 return None
@@ -347,8 +395,11 @@ class Dispatcher:
                         await self.attempt(document["_id"])
                     await self.publish(document["_id"])
                 except Exception as exc:  # noqa: BLE001 — one bad delivery never stops the loop
-                    log.warning("notification.dispatch_error", delivery_id=document["_id"],
-                                error=f"{type(exc).__name__}: {exc}")
+                    log.warning(
+                        "notification.dispatch_error",
+                        delivery_id=document["_id"],
+                        error=f"{type(exc).__name__}: {exc}",
+                    )
 
         await asyncio.gather(*(one(document) for document in due))
         return len(due)

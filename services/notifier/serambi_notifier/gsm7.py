@@ -21,9 +21,29 @@ SINGLE_SMS = 160
 _BASIC = frozenset(BASIC) - {"\x1b"}
 _EXTENSION = frozenset(EXTENSION)
 _REPLACEMENTS = {
-    "‘": "'", "’": "'", "‚": "'", "‛": "'", "“": '"', "”": '"', "„": '"', "«": '"', "»": '"',
-    "–": "-", "—": "-", "‒": "-", "−": "-", "…": "...", "•": "-", "·": "-", "\t": " ",
-    "\u00a0": " ", "\u2009": " ", "\u202f": " ", "×": "x", "`": "'", "´": "'",
+    "‘": "'",
+    "’": "'",
+    "‚": "'",
+    "‛": "'",
+    "“": '"',
+    "”": '"',
+    "„": '"',
+    "«": '"',
+    "»": '"',
+    "–": "-",
+    "—": "-",
+    "‒": "-",
+    "−": "-",
+    "…": "...",
+    "•": "-",
+    "·": "-",
+    "\t": " ",
+    "\u00a0": " ",
+    "\u2009": " ",
+    "\u202f": " ",
+    "×": "x",
+    "`": "'",
+    "´": "'",
 }
 
 
@@ -53,9 +73,7 @@ def to_gsm7(text: str) -> str:
         elif char in _REPLACEMENTS:
             out.append(_REPLACEMENTS[char])
         else:
-            stripped = "".join(
-                c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c)
-            )
+            stripped = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
             out.append(stripped if stripped and is_gsm7(stripped) else "?")
     return "".join(out)
 
@@ -78,7 +96,7 @@ def _take(words: list[str], budget: int) -> tuple[str, list[str]]:
                     break
                 cut.append(char)
                 size += septets(char)
-            words[0] = word[len(cut):]
+            words[0] = word[len(cut) :]
             return "".join(cut), words
         break
     return " ".join(taken), words

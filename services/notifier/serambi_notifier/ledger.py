@@ -80,17 +80,27 @@ class Cause:
     @classmethod
     def of(cls, recorded: RecordedEvent) -> Cause:
         return cls(
-            event_id=recorded.envelope.id, type=recorded.envelope.type,
-            name=type(recorded.event).name(), stream=stream_name(recorded.ref.context),
+            event_id=recorded.envelope.id,
+            type=recorded.envelope.type,
+            name=type(recorded.event).name(),
+            stream=stream_name(recorded.ref.context),
             subject=recorded.ref.subject(type(recorded.event).name()),
-            sequence=recorded.sequence, correlation_id=recorded.envelope.correlationid,
+            sequence=recorded.sequence,
+            correlation_id=recorded.envelope.correlationid,
             traceparent=recorded.envelope.extensions.get("traceparent"),
         )
 
     def document(self) -> dict[str, Any]:
-        return {"event_id": self.event_id, "type": self.type, "name": self.name,
-                "stream": self.stream, "subject": self.subject, "sequence": self.sequence,
-                "correlation_id": self.correlation_id, "traceparent": self.traceparent}
+        return {
+            "event_id": self.event_id,
+            "type": self.type,
+            "name": self.name,
+            "stream": self.stream,
+            "subject": self.subject,
+            "sequence": self.sequence,
+            "correlation_id": self.correlation_id,
+            "traceparent": self.traceparent,
+        }
 
 
 class Ledger:
@@ -134,8 +144,9 @@ class Ledger:
             if update:
                 await self.collection.update_one({"_id": document["_id"]}, {"$set": update})
                 changed += 1
-        await done.update_one({"_id": "reason-categories"},
-                              {"$set": {"changed": changed, "at": datetime.now(UTC)}}, upsert=True)
+        await done.update_one(
+            {"_id": "reason-categories"}, {"$set": {"changed": changed, "at": datetime.now(UTC)}}, upsert=True
+        )
         return changed
 
     async def forget_citizen_contacts(self) -> int:
@@ -160,10 +171,12 @@ class Ledger:
             if key := await self._case_subject(db, document):
                 await self.collection.update_one({"_id": document["_id"]}, {"$set": {"subject_key": key}})
         result = await self.collection.update_many(
-            query, {"$unset": dict.fromkeys(CITIZEN_CONTACT_FIELDS, "")})
+            query, {"$unset": dict.fromkeys(CITIZEN_CONTACT_FIELDS, "")}
+        )
         changed = result.modified_count
-        await done.update_one({"_id": "citizen-contacts"},
-                              {"$set": {"at": now}, "$inc": {"changed": changed}}, upsert=True)
+        await done.update_one(
+            {"_id": "citizen-contacts"}, {"$set": {"at": now}, "$inc": {"changed": changed}}, upsert=True
+        )
         return changed
 
     @staticmethod
@@ -178,10 +191,16 @@ class Ledger:
                 return sealed[0].get("key")
         return None
 
-    async def record(self, plans: list[Planned], cause: Cause, now: datetime, owner: str,
-                     lease: float, details: dict[str, Any] | None = None,
-                     recipients: dict[str, dict[str, Any]] | None = None,
-                     ) -> dict[str, dict[str, Any] | None]:
+    async def record(
+        self,
+        plans: list[Planned],
+        cause: Cause,
+        now: datetime,
+        owner: str,
+        lease: float,
+        details: dict[str, Any] | None = None,
+        recipients: dict[str, dict[str, Any]] | None = None,
+    ) -> dict[str, dict[str, Any] | None]:
         """Record every planned delivery of a cause in one write: an intent already claimed by
         ``owner`` (state ``sending`` with a lease), ``held`` for quiet hours, or ``failed`` for a
         planning problem (``details``: its stored words, by delivery id). ``recipients``: a
@@ -189,8 +208,12 @@ class Ledger:
         delivery id, the document inserted — or None where the delivery was already recorded (a
         redelivered event, another replica)."""
         details, recipients = details or {}, recipients or {}
-        documents = [self._document(p, cause, now, owner, lease, details.get(p.delivery_id),
-                                    recipients.get(p.delivery_id)) for p in plans]
+        documents = [
+            self._document(
+                p, cause, now, owner, lease, details.get(p.delivery_id), recipients.get(p.delivery_id)
+            )
+            for p in plans
+        ]
         if not documents:
             return {}
         inserted: dict[str, dict[str, Any] | None] = {d["_id"]: d for d in documents}
@@ -204,9 +227,15 @@ class Ledger:
         return inserted
 
     @staticmethod
-    def _document(planned: Planned, cause: Cause, now: datetime, owner: str, lease: float,
-                  detail: dict[str, Any] | None = None, sealed_recipient: dict[str, Any] | None = None
-                  ) -> dict[str, Any]:
+    def _document(
+        planned: Planned,
+        cause: Cause,
+        now: datetime,
+        owner: str,
+        lease: float,
+        detail: dict[str, Any] | None = None,
+        sealed_recipient: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
         document: dict[str, Any] = {
             "_id": planned.delivery_id,
             "cause": cause.document(),
@@ -232,28 +261,32 @@ class Ledger:
         elif sealed_recipient:  # a citizen's: only under their key, gone with it
             document["recipient_sealed"] = sealed_recipient
         if planned.problem_category:
-            document.update(state="failed", reason=planned.problem_category.value, detail=detail,
-                            failed_at=now)
+            document.update(
+                state="failed", reason=planned.problem_category.value, detail=detail, failed_at=now
+            )
         elif planned.not_before and planned.not_before > now:
-            document.update(state="held", next_attempt_at=planned.not_before,
-                            held_until=planned.not_before)
+            document.update(state="held", next_attempt_at=planned.not_before, held_until=planned.not_before)
         else:  # recorded as claimed by its planner: the intent and the claim in one write
-            document.update(state="sending", attempts=1, claimed_by=owner,
-                            lease_until=now + timedelta(seconds=lease))
+            document.update(
+                state="sending", attempts=1, claimed_by=owner, lease_until=now + timedelta(seconds=lease)
+            )
         return document
 
     async def get(self, delivery_id: str) -> dict[str, Any] | None:
         return await self.collection.find_one({"_id": delivery_id})
 
-    async def claim(self, delivery_id: str, now: datetime, owner: str, lease: float
-                    ) -> dict[str, Any] | None:
+    async def claim(self, delivery_id: str, now: datetime, owner: str, lease: float) -> dict[str, Any] | None:
         """Reserve a due delivery for sending (atomic). None if it is not due or someone has it.
 
         A delivery still ``sending`` after its lease ran out is claimed again and counted in
         ``lease_expiries``: its sender died between claiming and recording the outcome.
         """
-        reserve = {"state": "sending", "lease_until": now + timedelta(seconds=lease),
-                   "claimed_by": owner, "updated_at": now}
+        reserve = {
+            "state": "sending",
+            "lease_until": now + timedelta(seconds=lease),
+            "claimed_by": owner,
+            "updated_at": now,
+        }
         claimed = await self.collection.find_one_and_update(
             {"_id": delivery_id, "state": {"$in": list(DUE_STATES)}, "next_attempt_at": {"$lte": now}},
             {"$set": reserve, "$inc": {"attempts": 1}},
@@ -267,8 +300,7 @@ class Ledger:
             )
         return claimed
 
-    async def renew(self, delivery_ids: list[str], owner: str, now: datetime, lease: float
-                    ) -> int:
+    async def renew(self, delivery_ids: list[str], owner: str, now: datetime, lease: float) -> int:
         """Extend the leases of deliveries ``owner`` still holds; returns how many it holds."""
         if not delivery_ids:
             return 0
@@ -282,8 +314,12 @@ class Ledger:
         """Right before handing a message over: True if the claim is still ours (same owner and
         attempt — nobody claimed it since), and then its lease starts afresh now."""
         result = await self.collection.update_one(
-            {"_id": claimed["_id"], "state": "sending", "claimed_by": claimed["claimed_by"],
-             "attempts": claimed["attempts"]},
+            {
+                "_id": claimed["_id"],
+                "state": "sending",
+                "claimed_by": claimed["claimed_by"],
+                "attempts": claimed["attempts"],
+            },
             {"$set": {"lease_until": now + timedelta(seconds=lease), "send_started_at": now}},
         )
         return result.matched_count == 1
@@ -291,42 +327,86 @@ class Ledger:
     async def _finish(self, claimed: dict[str, Any], update: dict[str, Any]) -> bool:
         """Write an outcome if we still hold the claim (same owner and attempt)."""
         result = await self.collection.update_one(
-            {"_id": claimed["_id"], "state": "sending", "claimed_by": claimed["claimed_by"],
-             "attempts": claimed["attempts"]},
+            {
+                "_id": claimed["_id"],
+                "state": "sending",
+                "claimed_by": claimed["claimed_by"],
+                "attempts": claimed["attempts"],
+            },
             update,
         )
         return result.modified_count == 1
 
-    async def sent(self, claimed: dict[str, Any], now: datetime, provider: str,
-                   message_ids: list[str], status: str) -> bool:
-        return await self._finish(claimed, {"$set": {
-            "state": "sent", "sent_at": now, "updated_at": now, "provider": provider,
-            "provider_message_ids": message_ids, "provider_status": status, "lease_until": None,
-        }})
+    async def sent(
+        self, claimed: dict[str, Any], now: datetime, provider: str, message_ids: list[str], status: str
+    ) -> bool:
+        return await self._finish(
+            claimed,
+            {
+                "$set": {
+                    "state": "sent",
+                    "sent_at": now,
+                    "updated_at": now,
+                    "provider": provider,
+                    "provider_message_ids": message_ids,
+                    "provider_status": status,
+                    "lease_until": None,
+                }
+            },
+        )
 
-    async def retry(self, claimed: dict[str, Any], now: datetime, category: str, at: datetime,
-                    detail: dict[str, Any] | None = None) -> bool:
+    async def retry(
+        self,
+        claimed: dict[str, Any],
+        now: datetime,
+        category: str,
+        at: datetime,
+        detail: dict[str, Any] | None = None,
+    ) -> bool:
         """Wait until ``at``; ``category`` is the error's (``RETRY_CATEGORIES``), ``detail``
         its words as stored (sealed, or masked for an officer)."""
-        return await self._finish(claimed, {"$set": {
-            "state": "retry", "next_attempt_at": at, "last_error": category, "detail": detail,
-            "updated_at": now, "lease_until": None,
-        }})
+        return await self._finish(
+            claimed,
+            {
+                "$set": {
+                    "state": "retry",
+                    "next_attempt_at": at,
+                    "last_error": category,
+                    "detail": detail,
+                    "updated_at": now,
+                    "lease_until": None,
+                }
+            },
+        )
 
     async def hold(self, claimed: dict[str, Any], now: datetime, until: datetime) -> bool:
         """Back to waiting until ``until`` (quiet hours); the claim does not count as an attempt."""
-        return await self._finish(claimed, {
-            "$set": {"state": "held", "next_attempt_at": until, "held_until": until,
-                     "updated_at": now, "lease_until": None},
-            "$inc": {"attempts": -1},
-        })
+        return await self._finish(
+            claimed,
+            {
+                "$set": {
+                    "state": "held",
+                    "next_attempt_at": until,
+                    "held_until": until,
+                    "updated_at": now,
+                    "lease_until": None,
+                },
+                "$inc": {"attempts": -1},
+            },
+        )
 
-    async def failed(self, claimed: dict[str, Any], now: datetime, category: str,
-                     detail: dict[str, Any] | None = None) -> bool:
+    async def failed(
+        self, claimed: dict[str, Any], now: datetime, category: str, detail: dict[str, Any] | None = None
+    ) -> bool:
         """Failed for good: ``category`` a :class:`FailureCategory`, ``detail`` the words as stored
         (None keeps what the last retry stored)."""
-        update: dict[str, Any] = {"state": "failed", "reason": str(category), "failed_at": now,
-                                  "updated_at": now, "lease_until": None}
+        update: dict[str, Any] = {
+            "state": "failed",
+            "reason": str(category),
+            "failed_at": now,
+            "updated_at": now,
+            "lease_until": None,
+        }
         if detail is not None:
             update["detail"] = detail
         return await self._finish(claimed, {"$set": update})
@@ -337,7 +417,8 @@ class Ledger:
     async def final(self, delivery_id: str) -> dict[str, Any] | None:
         """The delivery if it is final and its event still to be appended."""
         return await self.collection.find_one(
-            {"_id": delivery_id, "state": {"$in": list(FINAL_STATES)}, "event_published": False})
+            {"_id": delivery_id, "state": {"$in": list(FINAL_STATES)}, "event_published": False}
+        )
 
     async def due(self, now: datetime, limit: int = 100) -> list[dict[str, Any]]:
         """Deliveries to attempt now, and final ones whose event is still to be appended."""

@@ -23,24 +23,32 @@ from .settings import NotifierSettings
 def sms_provider(settings: NotifierSettings) -> SmsProvider:
     if settings.sms_provider == "zenziva":
         return ZenzivaProvider(
-            settings.sms_url, settings.sms_userkey,
+            settings.sms_url,
+            settings.sms_userkey,
             settings.sms_passkey.get_secret_value() if settings.sms_passkey else None,
             settings.sms_timeout_seconds,
         )
     return JsonProvider(
-        settings.sms_url, settings.sms_token.get_secret_value() if settings.sms_token else None,
-        settings.sms_sender, settings.sms_timeout_seconds,
+        settings.sms_url,
+        settings.sms_token.get_secret_value() if settings.sms_token else None,
+        settings.sms_sender,
+        settings.sms_timeout_seconds,
     )
 
 
 def smtp_channel(settings: NotifierSettings) -> SmtpChannel:
     return SmtpChannel(
-        host=settings.smtp_host, port=settings.smtp_port, tls=settings.smtp_tls,
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        tls=settings.smtp_tls,
         username=settings.smtp_username,
         password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
-        sender=settings.mail_from, timeout=settings.smtp_timeout_seconds,
-        connections=settings.smtp_connections, validate_certs=settings.smtp_validate_certs,
-        cert_bundle=settings.smtp_cert_bundle, send_timeout=settings.smtp_send_timeout_seconds,
+        sender=settings.mail_from,
+        timeout=settings.smtp_timeout_seconds,
+        connections=settings.smtp_connections,
+        validate_certs=settings.smtp_validate_certs,
+        cert_bundle=settings.smtp_cert_bundle,
+        send_timeout=settings.smtp_send_timeout_seconds,
     )
 
 
@@ -69,11 +77,20 @@ def build_runtime(settings: NotifierSettings | None = None) -> NotifierRuntime:
     runtime = NotifierRuntime(settings)
     table = subscriptions.by_event(subscriptions.load(settings.subscriptions_file, TEMPLATES))
     planner = Planner(settings, table, lambda: runtime.vault, lambda: runtime.db)
-    letters = (LetterFetcher(settings.letters_base_url, settings.sms_timeout_seconds)
-               if settings.attach_letters and settings.letters_base_url else None)
+    letters = (
+        LetterFetcher(settings.letters_base_url, settings.sms_timeout_seconds)
+        if settings.attach_letters and settings.letters_base_url
+        else None
+    )
     runtime.dispatcher = Dispatcher(
-        settings, planner, Composer(settings, Renderer(), letters), Ledger(lambda: runtime.db),
-        smtp_channel(settings), sms_provider(settings), lambda: runtime.store, lambda: runtime.nc,
+        settings,
+        planner,
+        Composer(settings, Renderer(), letters),
+        Ledger(lambda: runtime.db),
+        smtp_channel(settings),
+        sms_provider(settings),
+        lambda: runtime.store,
+        lambda: runtime.nc,
     )
     subscribers.register(runtime, runtime.dispatcher)
     return runtime

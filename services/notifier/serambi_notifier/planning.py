@@ -39,8 +39,7 @@ log = get_logger(__name__)
 
 OFFICE = {
     "id": ("Biro Perekonomian Sekretariat Daerah Provinsi Kalimantan Barat", "Biro Perekonomian Kalbar"),
-    "en": ("Bureau of Economy, Regional Secretariat of West Kalimantan Province",
-           "Biro Perekonomian Kalbar"),
+    "en": ("Bureau of Economy, Regional Secretariat of West Kalimantan Province", "Biro Perekonomian Kalbar"),
 }
 ERASED = "recipient erased"
 #: What the complaints service's WhatsApp channel sends a WhatsApp complainant itself (the
@@ -96,8 +95,11 @@ class NotProjectedYetError(OutOfOrderError):
 
 class Planner:
     def __init__(
-        self, settings: NotifierSettings, table: dict[str, tuple[Subscription, ...]],
-        vault: Any, db: Any,
+        self,
+        settings: NotifierSettings,
+        table: dict[str, tuple[Subscription, ...]],
+        vault: Any,
+        db: Any,
     ) -> None:
         self.settings = settings
         self.table = table
@@ -128,8 +130,7 @@ class Planner:
                 continue
             for person in await self._people(subscription, recorded, info):
                 for channel in subscription.channels:
-                    delivery = self._delivery(subscription, channel, person, recorded, info, now,
-                                              revealed)
+                    delivery = self._delivery(subscription, channel, person, recorded, info, now, revealed)
                     if delivery is not None and delivery.delivery_id not in planned:
                         planned[delivery.delivery_id] = delivery
         return list(planned.values())
@@ -172,8 +173,11 @@ class Planner:
                 emails = self.settings.host_emails.get(host, [])
                 phones = self.settings.host_phones.get(host, [])
                 if not emails and not phones:  # the host id only: no address is logged
-                    log.warning("notifier.host_without_addresses", host_id=host,
-                                hint="SERAMBI_HOST_EMAILS / SERAMBI_HOST_PHONES")
+                    log.warning(
+                        "notifier.host_without_addresses",
+                        host_id=host,
+                        hint="SERAMBI_HOST_EMAILS / SERAMBI_HOST_PHONES",
+                    )
                 people += [Person(RecipientKind.OFFICER, "host", None, e, None) for e in emails]
                 people += [Person(RecipientKind.OFFICER, "host", None, None, p) for p in phones]
         return people
@@ -183,8 +187,13 @@ class Planner:
         revealed = {name: await self.vault.reveal(value) for name, value in contact.items()}
         erased = any(contact.get(name) and revealed[name] is None for name in ("email", "phone"))
         return Person(
-            RecipientKind.CITIZEN, role, revealed.get("name"), revealed.get("email"),
-            revealed.get("phone"), erased=erased, key=sealed[0]["key"] if sealed else "",
+            RecipientKind.CITIZEN,
+            role,
+            revealed.get("name"),
+            revealed.get("email"),
+            revealed.get("phone"),
+            erased=erased,
+            key=sealed[0]["key"] if sealed else "",
         )
 
     def _officers(self, role: str) -> list[Person]:
@@ -201,8 +210,7 @@ class Planner:
             phones = self.settings.assignee_phones.get(handler, [])
             if emails or phones:
                 people = [Person(RecipientKind.OFFICER, "assignee", None, e, None) for e in emails]
-                return people + [Person(RecipientKind.OFFICER, "assignee", None, None, p)
-                                 for p in phones]
+                return people + [Person(RecipientKind.OFFICER, "assignee", None, None, p) for p in phones]
         return []
 
     # -- one delivery --------------------------------------------------------------------------
@@ -211,13 +219,22 @@ class Planner:
         channel is on, the complaint came by WhatsApp and has their number): then no SMS repeats
         it on the same phone (their e-mail still goes; if WhatsApp cannot deliver it, the
         complaints service records ComplaintReplyFailed and its subscription sends the SMS)."""
-        return (self.settings.whatsapp_mode == "cloud" and person.kind is RecipientKind.CITIZEN
-                and person.phone is not None and isinstance(recorded.event, SENT_ON_WHATSAPP)
-                and info.context.get("case", {}).get("channel") == ComplaintChannel.WHATSAPP.value)
+        return (
+            self.settings.whatsapp_mode == "cloud"
+            and person.kind is RecipientKind.CITIZEN
+            and person.phone is not None
+            and isinstance(recorded.event, SENT_ON_WHATSAPP)
+            and info.context.get("case", {}).get("channel") == ComplaintChannel.WHATSAPP.value
+        )
 
     def _delivery(
-        self, subscription: Subscription, channel: Channel, person: Person,
-        recorded: RecordedEvent, info: cases.CaseInfo, now: datetime,
+        self,
+        subscription: Subscription,
+        channel: Channel,
+        person: Person,
+        recorded: RecordedEvent,
+        info: cases.CaseInfo,
+        now: datetime,
         revealed: dict[str, str | None],
     ) -> Planned | None:
         if channel is Channel.SMS and self._sent_on_whatsapp(recorded, person, info):
@@ -235,8 +252,11 @@ class Planner:
             address, problem = _normalise(channel, raw)
             masked = (mask_email(address) if channel is Channel.EMAIL else mask_phone(address)) or "***"
             digest = self.vault.lookup_hash(address)
-        language = (self.settings.citizen_language if person.kind is RecipientKind.CITIZEN
-                    else self.settings.officer_language)
+        language = (
+            self.settings.citizen_language
+            if person.kind is RecipientKind.CITIZEN
+            else self.settings.officer_language
+        )
         not_before = None
         # citizens and hosting officials (officers on their own phones) are not woken up
         quiet = person.kind is RecipientKind.CITIZEN or person.role == "host"
@@ -287,4 +307,3 @@ def _normalise(channel: Channel, raw: str) -> tuple[str, str | None]:
         return to_e164(raw), None
     except PhoneNumberError as exc:
         return raw.strip(), f"invalid phone number: {exc}"
-

@@ -25,8 +25,7 @@ from serambi_kit.eventstore import RecordedEvent
 from serambi_kit.projections import Change, Projection
 
 CASES = "cases"
-KINDS = {"intake.request": "request", "scheduling.audience": "audience",
-         "complaints.complaint": "complaint"}
+KINDS = {"intake.request": "request", "scheduling.audience": "audience", "complaints.complaint": "complaint"}
 
 
 def case_id(kind: str, identifier: str) -> str:
@@ -49,18 +48,26 @@ def _topic(value: Any) -> dict[str, Any]:
 
 def on_request_submitted(event: RequestSubmitted, recorded: RecordedEvent) -> Change:
     requester = event.requester
-    return Change(document_id(recorded), {"$set": {
-        "kind": "request",
-        "tracking_code": event.tracking_code,
-        "contact": {"name": _sealed(requester.name), "email": _sealed(requester.email),
-                    "phone": _sealed(requester.phone)},
-        "position": requester.position,
-        "institution": requester.institution,
-        **_topic(event.topic),
-        "submitted_at": event.submitted_at,
-        "answer_due_at": event.answer_due_at,
-        "sealed_token": _sealed(event.access_token),
-    }})
+    return Change(
+        document_id(recorded),
+        {
+            "$set": {
+                "kind": "request",
+                "tracking_code": event.tracking_code,
+                "contact": {
+                    "name": _sealed(requester.name),
+                    "email": _sealed(requester.email),
+                    "phone": _sealed(requester.phone),
+                },
+                "position": requester.position,
+                "institution": requester.institution,
+                **_topic(event.topic),
+                "submitted_at": event.submitted_at,
+                "answer_due_at": event.answer_due_at,
+                "sealed_token": _sealed(event.access_token),
+            }
+        },
+    )
 
 
 def on_request_withdrawn(event: RequestWithdrawn, recorded: RecordedEvent) -> Change:
@@ -68,13 +75,18 @@ def on_request_withdrawn(event: RequestWithdrawn, recorded: RecordedEvent) -> Ch
 
 
 def on_audience_requested(event: s.AudienceRequested, recorded: RecordedEvent) -> Change:
-    return Change(document_id(recorded), {"$set": {
-        "kind": "audience",
-        "audience_id": event.audience_id,
-        "request_tracking_code": event.request_tracking_code,
-        **_topic(event.topic),
-        "institution": event.institution,
-    }})
+    return Change(
+        document_id(recorded),
+        {
+            "$set": {
+                "kind": "audience",
+                "audience_id": event.audience_id,
+                "request_tracking_code": event.request_tracking_code,
+                **_topic(event.topic),
+                "institution": event.institution,
+            }
+        },
+    )
 
 
 def _slot(event: Any) -> dict[str, Any]:
@@ -88,20 +100,28 @@ def _slot(event: Any) -> dict[str, Any]:
 
 
 def on_audience_scheduled(event: Any, recorded: RecordedEvent) -> Change:
-    return Change(document_id(recorded), {"$set": {
-        "kind": "audience",
-        "audience_id": event.audience_id,
-        "request_tracking_code": event.request_tracking_code,
-        "slot": _slot(event),
-        "scheduled": True,
-    }})
+    return Change(
+        document_id(recorded),
+        {
+            "$set": {
+                "kind": "audience",
+                "audience_id": event.audience_id,
+                "request_tracking_code": event.request_tracking_code,
+                "slot": _slot(event),
+                "scheduled": True,
+            }
+        },
+    )
 
 
 def on_audience_rescheduled(event: Any, recorded: RecordedEvent) -> Change:
-    return Change(document_id(recorded), {
-        "$set": {"slot": _slot(event), "scheduled": True},
-        "$push": {"reschedule_versions": recorded.version},
-    })
+    return Change(
+        document_id(recorded),
+        {
+            "$set": {"slot": _slot(event), "scheduled": True},
+            "$push": {"reschedule_versions": recorded.version},
+        },
+    )
 
 
 CLOSED = {"AudienceCancelled": "cancelled", "AudienceDeclined": "declined", "AudienceNoShow": "no_show"}
@@ -113,21 +133,28 @@ def on_audience_closed(event: Any, recorded: RecordedEvent) -> Change:
 
 
 def on_complaint_received(event: c.ComplaintReceived, recorded: RecordedEvent) -> Change:
-    return Change(document_id(recorded), {"$set": {
-        "kind": "complaint",
-        "tracking_code": event.tracking_code,
-        "contact": {"name": _sealed(event.complainant_name),
+    return Change(
+        document_id(recorded),
+        {
+            "$set": {
+                "kind": "complaint",
+                "tracking_code": event.tracking_code,
+                "contact": {
+                    "name": _sealed(event.complainant_name),
                     "email": _sealed(event.complainant_email),
-                    "phone": _sealed(event.complainant_phone)},
-        "sealed_summary": _sealed(event.summary),
-        "sealed_token": _sealed(event.access_token),
-        "sealed_email_thread": _sealed(event.email_thread),
-        "channel": event.channel.value,
-        "disclosure": event.disclosure.value,
-        "tier": event.tier.value if event.tier else None,
-        "due_at": event.due_at,
-        "received_at": event.received_at,
-    }})
+                    "phone": _sealed(event.complainant_phone),
+                },
+                "sealed_summary": _sealed(event.summary),
+                "sealed_token": _sealed(event.access_token),
+                "sealed_email_thread": _sealed(event.email_thread),
+                "channel": event.channel.value,
+                "disclosure": event.disclosure.value,
+                "tier": event.tier.value if event.tier else None,
+                "due_at": event.due_at,
+                "received_at": event.received_at,
+            }
+        },
+    )
 
 
 def on_complaint_classified(event: c.ComplaintClassified, recorded: RecordedEvent) -> Change:

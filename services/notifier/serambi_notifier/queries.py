@@ -19,10 +19,27 @@ from serambi_kit.pii import Vault
 from .ledger import Ledger
 
 PUBLIC_FIELDS = (
-    "case_id", "cause_type", "notice", "channel", "recipient_kind", "recipient_role",
-    "state", "attempts", "created_at", "updated_at", "next_attempt_at",
-    "held_until", "sent_at", "failed_at", "reason", "last_error", "provider", "receipt_status",
-    "receipt_at", "lease_expiries", "language",
+    "case_id",
+    "cause_type",
+    "notice",
+    "channel",
+    "recipient_kind",
+    "recipient_role",
+    "state",
+    "attempts",
+    "created_at",
+    "updated_at",
+    "next_attempt_at",
+    "held_until",
+    "sent_at",
+    "failed_at",
+    "reason",
+    "last_error",
+    "provider",
+    "receipt_status",
+    "receipt_at",
+    "lease_expiries",
+    "language",
 )
 
 
@@ -37,8 +54,13 @@ class RecipientSearch:
     def query(self) -> dict[str, Any]:
         ways: list[dict[str, Any]] = [{"recipient_kind": "officer", "recipient_hash": self.officer_hash}]
         if self.subject_keys:
-            ways.append({"recipient_kind": "citizen", "channel": self.channel,
-                         "subject_key": {"$in": list(self.subject_keys)}})
+            ways.append(
+                {
+                    "recipient_kind": "citizen",
+                    "channel": self.channel,
+                    "subject_key": {"$in": list(self.subject_keys)},
+                }
+            )
         return {"$or": ways}
 
 
@@ -55,10 +77,15 @@ class DeliveryFilter:
 
     def query(self) -> dict[str, Any]:
         query: dict[str, Any] = {
-            key: value for key, value in (
-                ("case_id", self.case_id), ("cause_type", self.cause_type), ("notice", self.notice),
-                ("channel", self.channel), ("state", self.state),
-            ) if value is not None
+            key: value
+            for key, value in (
+                ("case_id", self.case_id),
+                ("cause_type", self.cause_type),
+                ("notice", self.notice),
+                ("channel", self.channel),
+                ("state", self.state),
+            )
+            if value is not None
         }
         if self.recipient is not None:
             query.update(self.recipient.query())
@@ -68,8 +95,9 @@ class DeliveryFilter:
         return query
 
 
-def view(document: dict[str, Any], masked_citizens: bool = False,
-         citizen: str | None = None) -> dict[str, Any]:
+def view(
+    document: dict[str, Any], masked_citizens: bool = False, citizen: str | None = None
+) -> dict[str, Any]:
     """A delivery as officers see it (masked recipient — a citizen's, ``citizen`` as revealed
     from its sealed copy, only with ``masked_citizens`` —; no hash, no internals, no sealed
     words)."""
@@ -91,20 +119,34 @@ async def revealed_recipient(vault: Vault | None, document: dict[str, Any]) -> s
     return await vault.reveal(sealed) if vault is not None and sealed else None
 
 
-async def deliveries(ledger: Ledger, where: DeliveryFilter, page: int, page_size: int,
-                     masked_citizens: bool = False, vault: Vault | None = None) -> dict[str, Any]:
+async def deliveries(
+    ledger: Ledger,
+    where: DeliveryFilter,
+    page: int,
+    page_size: int,
+    masked_citizens: bool = False,
+    vault: Vault | None = None,
+) -> dict[str, Any]:
     query = where.query()
     total = await ledger.collection.count_documents(query)
-    cursor = (ledger.collection.find(query).sort([("created_at", DESCENDING), ("_id", DESCENDING)])
-              .skip((page - 1) * page_size).limit(page_size))
-    items = [view(document, masked_citizens,
-                  await revealed_recipient(vault, document) if masked_citizens else None)
-             async for document in cursor]
+    cursor = (
+        ledger.collection.find(query)
+        .sort([("created_at", DESCENDING), ("_id", DESCENDING)])
+        .skip((page - 1) * page_size)
+        .limit(page_size)
+    )
+    items = [
+        view(
+            document, masked_citizens, await revealed_recipient(vault, document) if masked_citizens else None
+        )
+        async for document in cursor
+    ]
     return {"items": items, "page": page, "page_size": page_size, "total": total}
 
 
-async def delivery(ledger: Ledger, delivery_id: str, masked_citizens: bool = False,
-                   vault: Vault | None = None) -> dict[str, Any] | None:
+async def delivery(
+    ledger: Ledger, delivery_id: str, masked_citizens: bool = False, vault: Vault | None = None
+) -> dict[str, Any] | None:
     document = await ledger.get(delivery_id)
     if document is None:
         return None

@@ -26,10 +26,34 @@ DAYS = {
     "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
 }
 MONTHS = {
-    "id": ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September",
-           "Oktober", "November", "Desember"),
-    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September",
-           "October", "November", "December"),
+    "id": (
+        "Januari",
+        "Februari",
+        "Maret",
+        "April",
+        "Mei",
+        "Juni",
+        "Juli",
+        "Agustus",
+        "September",
+        "Oktober",
+        "November",
+        "Desember",
+    ),
+    "en": (
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ),
 }
 
 
@@ -43,8 +67,7 @@ def _clock(value: datetime, language: str) -> str:
 
 def format_date(value: date | datetime, language: str) -> str:
     day = _local(value).date() if isinstance(value, datetime) else value
-    return (f"{DAYS[language][day.weekday()]}, {day.day} {MONTHS[language][day.month - 1]} "
-            f"{day.year}")
+    return f"{DAYS[language][day.weekday()]}, {day.day} {MONTHS[language][day.month - 1]} {day.year}"
 
 
 def format_wib(value: datetime, language: str) -> str:
@@ -103,8 +126,7 @@ class Renderer:
         subject = " ".join(self._render(language, notice, "subject.txt", context).split())
         return EmailContent(
             subject=subject,
-            text=_BLANK_LINES.sub("\n\n", self._render(language, notice, "body.txt", context)).strip()
-            + "\n",
+            text=_BLANK_LINES.sub("\n\n", self._render(language, notice, "body.txt", context)).strip() + "\n",
             html=self._render(language, notice, "body.html", context),
         )
 

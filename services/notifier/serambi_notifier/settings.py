@@ -44,8 +44,10 @@ PLACEHOLDER_DOMAINS = ("example", "example.com", "example.net", "example.org", "
 def placeholder(address: str) -> bool:
     """Whether ``address`` is no real mailbox: no domain, or one under a reserved name."""
     domain = address.rpartition("@")[2].strip().rstrip(".").lower()
-    return "@" not in address or not domain or any(
-        domain == name or domain.endswith("." + name) for name in PLACEHOLDER_DOMAINS
+    return (
+        "@" not in address
+        or not domain
+        or any(domain == name or domain.endswith("." + name) for name in PLACEHOLDER_DOMAINS)
     )
 
 
@@ -65,7 +67,10 @@ class NotifierSettings(ServiceSettings):
     default_port: ClassVar[int] = 8004
     needs_public_base_url: ClassVar[bool] = True
     outward_addresses: ClassVar[tuple[str, ...]] = (
-        *ServiceSettings.outward_addresses, *PUBLIC_PATHS, "smtp_host", "sms_url",
+        *ServiceSettings.outward_addresses,
+        *PUBLIC_PATHS,
+        "smtp_host",
+        "sms_url",
     )
 
     # -- what to send -----------------------------------------------------------------------
@@ -89,7 +94,8 @@ class NotifierSettings(ServiceSettings):
         "value: their day list (HostDayListDue); unlisted: nothing is sent",
     )
     host_phones: Annotated[dict[str, list[str]], NoDecode] = Field(
-        default_factory=dict, description="hosting official's id → mobile numbers (08… or +628…)",
+        default_factory=dict,
+        description="hosting official's id → mobile numbers (08… or +628…)",
     )
     sla_responsible_roles: dict[str, str] = Field(
         default_factory=lambda: {"audience_answer": "scheduler"},
@@ -146,7 +152,8 @@ class NotifierSettings(ServiceSettings):
         default=20.0, gt=0, description="connecting and the session's commands (EHLO, AUTH, NOOP)"
     )
     smtp_send_timeout_seconds: float = Field(
-        default=600.0, gt=0,
+        default=600.0,
+        gt=0,
         description="waiting for the relay's answer to each command of a message (MAIL, RCPT, "
         "DATA and its end): a relay that has taken a message may answer late, and giving up "
         "then would send it twice (RFC 5321 asks for 10 minutes)",
@@ -183,7 +190,8 @@ class NotifierSettings(ServiceSettings):
     delivery_backoff_base_seconds: float = Field(default=2.0, gt=0)
     delivery_backoff_max_seconds: float = Field(default=900.0, gt=0)
     delivery_lease_seconds: float = Field(
-        default=120.0, gt=0,
+        default=120.0,
+        gt=0,
         description="how long a claim on a delivery lasts unless renewed; its holder renews it "
         "every quarter of this while the delivery waits and is sent, so this is how soon the "
         "deliveries of a replica that died are taken over — not a bound on a send",
@@ -191,7 +199,8 @@ class NotifierSettings(ServiceSettings):
     dispatch_poll_seconds: float = Field(default=1.0, gt=0)
     dispatch_concurrency: int = Field(default=32, ge=1, le=1000, description="sends in flight")
     notify_max_age_hours: float = Field(
-        default=168.0, ge=0,
+        default=168.0,
+        ge=0,
         description="events older than this (by ce-time) cause no notice; 0: no limit",
     )
     contact_wait_seconds: float = Field(
@@ -206,8 +215,9 @@ class NotifierSettings(ServiceSettings):
             raise ValueError("use HH:MM (24-hour clock, WIB)")
         return f"{int(hours):02d}:{int(minutes):02d}"
 
-    @field_validator("smtp_username", "smtp_password", "sms_token", "sms_userkey", "sms_passkey",
-                     mode="before")
+    @field_validator(
+        "smtp_username", "smtp_password", "sms_token", "sms_userkey", "sms_passkey", mode="before"
+    )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         """An empty variable (compose's ``${X:-}``, an empty Secret key) means not set."""
@@ -224,8 +234,10 @@ class NotifierSettings(ServiceSettings):
         if text == "":
             return {}
         if text == PLACEHOLDER:
-            raise ValueError(f"{variable} is still the template's {PLACEHOLDER}: set the hosts' "
-                             "addresses (JSON, host id → list), or '{}' for none")
+            raise ValueError(
+                f"{variable} is still the template's {PLACEHOLDER}: set the hosts' "
+                "addresses (JSON, host id → list), or '{}' for none"
+            )
         try:
             return json.loads(text)
         except json.JSONDecodeError:
@@ -256,8 +268,11 @@ class NotifierSettings(ServiceSettings):
 
     def _refuse_placeholder_recipients(self) -> None:
         """Officers' notices must reach real mailboxes: the local defaults are placeholders."""
-        keyed = {"officer_emails": "role", "assignee_emails": "officer id or complaint team",
-                 "host_emails": "host id"}
+        keyed = {
+            "officer_emails": "role",
+            "assignee_emails": "officer id or complaint team",
+            "host_emails": "host id",
+        }
         for name, per in keyed.items():
             for who, addresses in getattr(self, name).items():
                 if any(placeholder(address) for address in addresses):
@@ -277,7 +292,8 @@ class NotifierSettings(ServiceSettings):
                 except EmailNotValidError:
                     raise ValueError(
                         f"SERAMBI_HOST_EMAILS ({who!r}) holds a value that is not one e-mail "
-                        "address (one address per value)") from None
+                        "address (one address per value)"
+                    ) from None
         for who, phones in self.host_phones.items():
             for phone in phones:
                 try:
@@ -285,4 +301,5 @@ class NotifierSettings(ServiceSettings):
                 except PhoneNumberError:
                     raise ValueError(
                         f"SERAMBI_HOST_PHONES ({who!r}) holds a value that is not an Indonesian "
-                        "mobile number (08… or +628…, one per value)") from None
+                        "mobile number (08… or +628…, one per value)"
+                    ) from None

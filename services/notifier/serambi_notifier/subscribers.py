@@ -23,8 +23,10 @@ CASE_CONSUMERS = tuple(
 #: what only the notices need (no case to project): the hosts' day lists
 NOTIFY_ONLY = {"scheduling": ("scheduling.daylist.*.HostDayListDue",)}
 NOTIFY_CONSUMERS = (
-    *(ConsumerSpec("notifier", f"notify-{context}", context, (subject, *NOTIFY_ONLY.get(context, ())))
-      for context, subject in STREAMS),
+    *(
+        ConsumerSpec("notifier", f"notify-{context}", context, (subject, *NOTIFY_ONLY.get(context, ())))
+        for context, subject in STREAMS
+    ),
     # the satisfaction survey's invitations (intake), to the case's citizen
     ConsumerSpec("notifier", "notify-survey", "intake", ("intake.survey.>",)),
 )
@@ -35,7 +37,8 @@ def register(runtime: Runtime, dispatcher: Dispatcher) -> None:
         runtime.project(spec, CASES_PROJECTION)
     for spec in NOTIFY_CONSUMERS:
         runtime.consume(
-            spec, dispatcher.handle,
+            spec,
+            dispatcher.handle,
             f"Sends the email and SMS notices of {spec.context} events (one delivery per cause "
             "event, channel and recipient).",
             ignore_unknown_types=True,

@@ -87,8 +87,9 @@ def _parse(entry: dict, number: int) -> Subscription:
             raise SubscriptionError(f"{where}: 'when' names {name!r}, not a field of {event}")
         allowed = _enum_values(EVENT_TYPES[event].model_fields[name].annotation)
         if allowed and str(when[name]) not in allowed:
-            raise SubscriptionError(f"{where}: 'when' {name} = {str(when[name])[:40]!r} is none of "
-                                    f"{', '.join(sorted(allowed))}")
+            raise SubscriptionError(
+                f"{where}: 'when' {name} = {str(when[name])[:40]!r} is none of {', '.join(sorted(allowed))}"
+            )
     conditions = tuple(sorted((str(name), str(value)) for name, value in when.items()))
     return Subscription(event, notice, recipients, channels, attach, conditions)
 
@@ -96,8 +97,12 @@ def _parse(entry: dict, number: int) -> Subscription:
 def _enum_values(annotation: object) -> set[str]:
     """The values a field of an enumeration (or an optional one) can take; empty for others."""
     kinds = (annotation, *typing.get_args(annotation))
-    return {str(member.value) for kind in kinds if isinstance(kind, type) and issubclass(kind, Enum)
-            for member in kind}
+    return {
+        str(member.value)
+        for kind in kinds
+        if isinstance(kind, type) and issubclass(kind, Enum)
+        for member in kind
+    }
 
 
 def parse(text: str, templates: Path | None = None) -> tuple[Subscription, ...]:

@@ -12,8 +12,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-TIGHTER = {"maxLength": "lt", "maxItems": "lt", "maximum": "lt", "minLength": "gt",
-           "minItems": "gt", "minimum": "gt"}
+TIGHTER = {
+    "maxLength": "lt",
+    "maxItems": "lt",
+    "maximum": "lt",
+    "minLength": "gt",
+    "minItems": "gt",
+    "minimum": "gt",
+}
 
 
 def _inline(schema: Any, defs: dict[str, Any]) -> Any:
@@ -70,9 +76,7 @@ def _compare(old: dict[str, Any], new: dict[str, Any], path: str) -> list[str]:
 
 def breaking_changes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     """Human-readable reasons why ``new`` cannot replace ``old`` (empty: compatible)."""
-    return _compare(
-        _inline(old, old.get("$defs", {})), _inline(new, new.get("$defs", {})), "$"
-    )
+    return _compare(_inline(old, old.get("$defs", {})), _inline(new, new.get("$defs", {})), "$")
 
 
 def canonical(data: Any) -> str:

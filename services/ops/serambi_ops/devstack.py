@@ -39,7 +39,8 @@ class Ports:
     sms: int = 8025
     oidc: int = 8010  # the development OpenID provider (serambi_ops.devidp)
     services: dict[str, int] = field(
-        default_factory=lambda: {**{s.name: s.port for s in SERVICES.values()}, "web": WEB_PORT})
+        default_factory=lambda: {**{s.name: s.port for s in SERVICES.values()}, "web": WEB_PORT}
+    )
 
 
 @dataclass
@@ -69,12 +70,41 @@ class Supervisor:
         """(infrastructure, applications), in start order."""
         py, var, ports = sys.executable, self.var, self.ports
         infra = [
-            Child("nats", [find_binary("nats-server"), "-js", "-a", "127.0.0.1", "-p", str(ports.nats),
-                           "-m", str(ports.nats_monitor), "-sd", str(var / "nats"), "-n", "serambi-dev"],
-                  ports.nats, echo=False),
-            Child("mongodb", [find_binary("secantusd-py"), "--host", "127.0.0.1", "--port", str(ports.mongo),
-                              "--storage-path", str(var / "mongo"), "--log-level", "WARNING"],
-                  ports.mongo, echo=False),
+            Child(
+                "nats",
+                [
+                    find_binary("nats-server"),
+                    "-js",
+                    "-a",
+                    "127.0.0.1",
+                    "-p",
+                    str(ports.nats),
+                    "-m",
+                    str(ports.nats_monitor),
+                    "-sd",
+                    str(var / "nats"),
+                    "-n",
+                    "serambi-dev",
+                ],
+                ports.nats,
+                echo=False,
+            ),
+            Child(
+                "mongodb",
+                [
+                    find_binary("secantusd-py"),
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(ports.mongo),
+                    "--storage-path",
+                    str(var / "mongo"),
+                    "--log-level",
+                    "WARNING",
+                ],
+                ports.mongo,
+                echo=False,
+            ),
         ]
         env = {
             "SERAMBI_ENVIRONMENT": "development",  # chosen here: unset means production
@@ -85,25 +115,76 @@ class Supervisor:
             "SERAMBI_SCHEDULING_PUBLIC_URL": f"http://127.0.0.1:{ports.services['scheduling']}",
         }
         apps = [
-            Child("smtp-sink", [py, "-m", "serambi_ops.sinks", "smtp", "--port", str(ports.smtp),
-                                "--directory", str(var / "mail")], ports.smtp, echo=True),
-            Child("sms-sink", [py, "-m", "serambi_ops.sinks", "sms", "--port", str(ports.sms),
-                               "--directory", str(var / "sms")], ports.sms, echo=True),
+            Child(
+                "smtp-sink",
+                [
+                    py,
+                    "-m",
+                    "serambi_ops.sinks",
+                    "smtp",
+                    "--port",
+                    str(ports.smtp),
+                    "--directory",
+                    str(var / "mail"),
+                ],
+                ports.smtp,
+                echo=True,
+            ),
+            Child(
+                "sms-sink",
+                [
+                    py,
+                    "-m",
+                    "serambi_ops.sinks",
+                    "sms",
+                    "--port",
+                    str(ports.sms),
+                    "--directory",
+                    str(var / "sms"),
+                ],
+                ports.sms,
+                echo=True,
+            ),
         ]
         issuer = f"http://127.0.0.1:{ports.oidc}"
         env.update(SERAMBI_AUTH_ISSUER=issuer, SERAMBI_AUTH_JWKS_URL=f"{issuer}/jwks")
-        apps.append(Child("oidc", [py, "-m", "serambi_ops.devidp", "--port", str(ports.oidc),
-                                   "--key-file", str(var / "oidc" / "signing-key.pem")],
-                          ports.oidc, echo=False, env={"SERAMBI_ENVIRONMENT": "development"}))
+        apps.append(
+            Child(
+                "oidc",
+                [
+                    py,
+                    "-m",
+                    "serambi_ops.devidp",
+                    "--port",
+                    str(ports.oidc),
+                    "--key-file",
+                    str(var / "oidc" / "signing-key.pem"),
+                ],
+                ports.oidc,
+                echo=False,
+                env={"SERAMBI_ENVIRONMENT": "development"},
+            )
+        )
         web = f"http://127.0.0.1:{ports.services['web']}"
-        backends = {f"SERAMBI_{name.upper()}_URL": f"http://127.0.0.1:{ports.services[name]}"
-                    for name in ("intake", "complaints", "scheduling", "notifier")}
+        backends = {
+            f"SERAMBI_{name.upper()}_URL": f"http://127.0.0.1:{ports.services[name]}"
+            for name in ("intake", "complaints", "scheduling", "notifier")
+        }
         for name, port in ports.services.items():
-            links = {"web": {**backends, "SERAMBI_OIDC_ISSUER": issuer},
-                     "notifier": {"SERAMBI_PUBLIC_BASE_URL": web}}
+            links = {
+                "web": {**backends, "SERAMBI_OIDC_ISSUER": issuer},
+                "notifier": {"SERAMBI_PUBLIC_BASE_URL": web},
+            }
             extra = links.get(name, {})
-            apps.append(Child(name, [py, "-m", f"serambi_{name}"], port, echo=True,
-                              env={**env, **extra, "SERAMBI_HTTP_PORT": str(port)}))
+            apps.append(
+                Child(
+                    name,
+                    [py, "-m", f"serambi_{name}"],
+                    port,
+                    echo=True,
+                    env={**env, **extra, "SERAMBI_HTTP_PORT": str(port)},
+                )
+            )
         return infra, apps
 
     async def _pump(self, child: Child, stream: asyncio.StreamReader) -> None:
@@ -119,8 +200,11 @@ class Supervisor:
         while not self.stopping.is_set():
             started = time.monotonic()
             child.process = await asyncio.create_subprocess_exec(
-                *child.args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-                env={**os.environ, **child.env}, start_new_session=True,
+                *child.args,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.STDOUT,
+                env={**os.environ, **child.env},
+                start_new_session=True,
             )
             assert child.process.stdout is not None
             pump = asyncio.create_task(self._pump(child, child.process.stdout))
@@ -131,8 +215,10 @@ class Supervisor:
             if time.monotonic() - started > 60:
                 delay = 1.0
             child.restarts += 1
-            say(f"{child.name} (pid {child.process.pid}) exited with {code}; "
-                f"restart #{child.restarts} in {delay:.0f}s")
+            say(
+                f"{child.name} (pid {child.process.pid}) exited with {code}; "
+                f"restart #{child.restarts} in {delay:.0f}s"
+            )
             try:
                 await asyncio.wait_for(self.stopping.wait(), delay)
             except TimeoutError:

@@ -35,8 +35,10 @@ def operator_settings(settings_class: type[S] = ServiceSettings, *, vault: bool 
         except ValueError as exc:
             raise SystemExit(f"error: {exc}") from None
         if vault and "pii_master_key" not in settings.model_fields_set:
-            raise SystemExit("error: SERAMBI_PII_MASTER_KEY is required in production (the "
-                             "personal-data vault's master key)")
+            raise SystemExit(
+                "error: SERAMBI_PII_MASTER_KEY is required in production (the "
+                "personal-data vault's master key)"
+            )
     return settings
 
 

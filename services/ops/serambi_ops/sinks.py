@@ -137,8 +137,11 @@ def sms_handler(sink: SmsSink | Path) -> type[BaseHTTPRequestHandler]:
             raw = self.rfile.read(length).decode("utf-8", "replace")
             kind = self.headers.get("Content-Type", "")
             try:
-                body = json.loads(raw or "{}") if "json" in kind else {
-                    k: v[0] if len(v) == 1 else v for k, v in parse_qs(raw).items()}
+                body = (
+                    json.loads(raw or "{}")
+                    if "json" in kind
+                    else {k: v[0] if len(v) == 1 else v for k, v in parse_qs(raw).items()}
+                )
             except ValueError:
                 self._reply(400, {"error": "body is not JSON"})
                 return
@@ -148,8 +151,12 @@ def sms_handler(sink: SmsSink | Path) -> type[BaseHTTPRequestHandler]:
                 self._reply(200, {"queued_failures": len(state.failures)})
                 return
             shown = {k: "***" if k in SECRET_FIELDS else v for k, v in body.items()}
-            record = {"received_at": datetime.now(UTC).isoformat(), "path": self.path,
-                      "content_type": kind, "body": shown}
+            record = {
+                "received_at": datetime.now(UTC).isoformat(),
+                "path": self.path,
+                "content_type": kind,
+                "body": shown,
+            }
             failure = state.next_failure()
             if failure is not None:
                 state.record({**record, "answered": failure})
@@ -173,8 +180,11 @@ def sms_handler(sink: SmsSink | Path) -> type[BaseHTTPRequestHandler]:
                 number = str(body.get("to", ""))
                 if not _ZENZIVA_NUMBER.match(number):
                     return 200, {"status": "0", "text": "Nomor tujuan tidak valid", "to": number}, False
-                return 200, {"messageId": uuid.uuid4().hex[:12], "to": number, "status": "1",
-                             "text": "Success"}, False
+                return (
+                    200,
+                    {"messageId": uuid.uuid4().hex[:12], "to": number, "status": "1", "text": "Success"},
+                    False,
+                )
             return 200, {"status": "ok", "message_id": uuid.uuid4().hex}, False
 
         def log_message(self, *_: object) -> None:

@@ -74,7 +74,10 @@ class LocalStack:
 def _service(name: str, module: str, env: dict[str, str], logs: Path) -> localstack.ManagedProcess:
     port = localstack.free_port()
     return localstack.ManagedProcess(
-        name, [sys.executable, "-m", f"serambi_{module}"], port, logs / f"{name}.log",
+        name,
+        [sys.executable, "-m", f"serambi_{module}"],
+        port,
+        logs / f"{name}.log",
         env={**env, "SERAMBI_HTTP_PORT": str(port)},
     )
 
@@ -162,7 +165,10 @@ def oidc_provider(base: Path) -> Iterator[str]:
     yields its URL. ``oidc_env`` points a console stack's services at it."""
     port = localstack.free_port()
     process = localstack.ManagedProcess(
-        "oidc", [sys.executable, "-m", "serambi_ops.devidp", "--port", str(port)], port, base / "oidc.log",
+        "oidc",
+        [sys.executable, "-m", "serambi_ops.devidp", "--port", str(port)],
+        port,
+        base / "oidc.log",
         env={"SERAMBI_ENVIRONMENT": "test"},
     ).start(ready_timeout=30)
     try:
@@ -173,8 +179,11 @@ def oidc_provider(base: Path) -> Iterator[str]:
 
 def oidc_env(provider: str) -> dict[str, str]:
     """The settings that make the services trust ``provider``'s tokens and the console sign in there."""
-    return {"SERAMBI_AUTH_ISSUER": provider, "SERAMBI_AUTH_JWKS_URL": f"{provider}/jwks",
-            "SERAMBI_OIDC_ISSUER": provider}
+    return {
+        "SERAMBI_AUTH_ISSUER": provider,
+        "SERAMBI_AUTH_JWKS_URL": f"{provider}/jwks",
+        "SERAMBI_OIDC_ISSUER": provider,
+    }
 
 
 # -- sample cases for driving a stack -------------------------------------------------------------
@@ -185,9 +194,12 @@ def sample_request(marker: str) -> dict[str, Any]:
     and whose addresses are the marker's own."""
     return {
         "requester": {
-            "name": "Siti Aminah", "position": "Sekretaris Dinas",
-            "institution": "Dinas Perindustrian Kota Singkawang", "institution_type": "local_government",
-            "email": f"{marker.lower()}@example.go.id", "phone": "0813 4567 8901",
+            "name": "Siti Aminah",
+            "position": "Sekretaris Dinas",
+            "institution": "Dinas Perindustrian Kota Singkawang",
+            "institution_type": "local_government",
+            "email": f"{marker.lower()}@example.go.id",
+            "phone": "0813 4567 8901",
         },
         "topic": f"Uji {marker}",
         "purpose": "Audiensi program hilirisasi komoditas daerah.",
@@ -198,6 +210,9 @@ def sample_request(marker: str) -> dict[str, Any]:
 def sample_complaint(marker: str) -> dict[str, Any]:
     """A named complaint whose summary ends with ``marker`` and whose address is the marker's own."""
     return {
-        "disclosure": "named", "name": "Budi Santoso", "email": f"{marker.lower()}@example.id",
-        "summary": f"Layanan lambat {marker}", "description": "Permohonan saya belum dijawab.",
+        "disclosure": "named",
+        "name": "Budi Santoso",
+        "email": f"{marker.lower()}@example.id",
+        "summary": f"Layanan lambat {marker}",
+        "description": "Permohonan saya belum dijawab.",
     }

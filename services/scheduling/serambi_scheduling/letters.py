@@ -50,10 +50,32 @@ ADDRESS = (
     "Telepon (0561) 736541 - Pos-el biroekonomi@kalbarprov.go.id",
 )
 DAYS = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
-MONTHS = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
-          "September", "Oktober", "November", "Desember")
-_PLAIN = str.maketrans({"\u2013": "-", "\u2014": "-", "\u2018": "'", "\u2019": "'",
-                        "\u201c": '"', "\u201d": '"', "\u2026": "...", "\u00a0": " "})
+MONTHS = (
+    "Januari",
+    "Februari",
+    "Maret",
+    "April",
+    "Mei",
+    "Juni",
+    "Juli",
+    "Agustus",
+    "September",
+    "Oktober",
+    "November",
+    "Desember",
+)
+_PLAIN = str.maketrans(
+    {
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u2026": "...",
+        "\u00a0": " ",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,18 +107,24 @@ def _body(c: LetterContent) -> list[str]:
     opening = (
         f"Menindaklanjuti surat permohonan fasilitasi rapat/audiensi dari {c.institution} "
         f"yang kami terima pada {long_date(c.submitted_at)} dengan nomor registrasi "
-        f"{c.reference}, " + (f"perihal \"{c.topic}\", " if c.topic else "")
+        f"{c.reference}, " + (f'perihal "{c.topic}", ' if c.topic else "")
     )
     if c.kind == "declined":
-        return [opening + "dengan hormat kami sampaikan bahwa permohonan tersebut belum dapat "
-                f"kami penuhi, dengan alasan: {c.reason}.",
-                "Saudara dapat mengajukan permohonan baru pada waktu yang lain."]
+        return [
+            opening + "dengan hormat kami sampaikan bahwa permohonan tersebut belum dapat "
+            f"kami penuhi, dengan alasan: {c.reason}.",
+            "Saudara dapat mengajukan permohonan baru pada waktu yang lain.",
+        ]
     if c.kind == "rescheduled" and c.previous:
-        moved = (f"jadwal audiensi yang semula {long_date(c.previous[0])} pukul "
-                 f"{wib(c.previous[0]):%H.%M} WIB diubah ({c.reason}) menjadi:")
+        moved = (
+            f"jadwal audiensi yang semula {long_date(c.previous[0])} pukul "
+            f"{wib(c.previous[0]):%H.%M} WIB diubah ({c.reason}) menjadi:"
+        )
         return [opening + moved]
-    return [opening + "dengan ini kami sampaikan bahwa Biro Perekonomian Sekretariat Daerah "
-            "Provinsi Kalimantan Barat bersedia menerima audiensi tersebut pada:"]
+    return [
+        opening + "dengan ini kami sampaikan bahwa Biro Perekonomian Sekretariat Daerah "
+        "Provinsi Kalimantan Barat bersedia menerima audiensi tersebut pada:"
+    ]
 
 
 def render(c: LetterContent) -> bytes:
@@ -115,10 +143,15 @@ def render(c: LetterContent) -> bytes:
     pdf.line(20, pdf.get_y() + 2, 190, pdf.get_y() + 2)
     pdf.ln(6)
     pdf.set_font("Helvetica", size=10)
-    pdf.cell(0, 5, f"Pontianak, {long_date(c.issued_at).split(', ')[1]}", align="R",
-             new_x="LMARGIN", new_y="NEXT")
-    for label, value in (("Nomor", f"{c.reference}/AUD/BIRO-EKON"), ("Sifat", "Biasa"),
-                         ("Lampiran", "-"), ("Perihal", "Jawaban Permohonan Audiensi")):
+    pdf.cell(
+        0, 5, f"Pontianak, {long_date(c.issued_at).split(', ')[1]}", align="R", new_x="LMARGIN", new_y="NEXT"
+    )
+    for label, value in (
+        ("Nomor", f"{c.reference}/AUD/BIRO-EKON"),
+        ("Sifat", "Biasa"),
+        ("Lampiran", "-"),
+        ("Perihal", "Jawaban Permohonan Audiensi"),
+    ):
         pdf.cell(25, 5, label)
         pdf.cell(0, 5, _plain(f": {value}"), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
@@ -130,26 +163,35 @@ def render(c: LetterContent) -> bytes:
         pdf.ln(2)
     if c.placement is not None and c.kind != "declined":
         p = c.placement
-        rows = (("Hari, tanggal", long_date(p.starts_at)),
-                ("Waktu", f"{wib(p.starts_at):%H.%M} - {wib(p.ends_at):%H.%M} WIB"),
-                ("Tempat", f"{p.room}, {p.location}" if p.location else p.room),
-                ("Diterima oleh", p.host),
-                ("Peserta", f"paling banyak {c.participants} orang"))
+        rows = (
+            ("Hari, tanggal", long_date(p.starts_at)),
+            ("Waktu", f"{wib(p.starts_at):%H.%M} - {wib(p.ends_at):%H.%M} WIB"),
+            ("Tempat", f"{p.room}, {p.location}" if p.location else p.room),
+            ("Diterima oleh", p.host),
+            ("Peserta", f"paling banyak {c.participants} orang"),
+        )
         for label, value in rows:
             pdf.set_x(30)
             pdf.cell(32, 5, label)
             pdf.multi_cell(0, 5, _plain(f": {value}"), new_x="LMARGIN", new_y="NEXT")
         pdf.ln(2)
-        pdf.multi_cell(0, 5, "Mohon hadir 15 menit sebelum acara dengan membawa surat permohonan "
-                       "dan tanda pengenal. Layanan ini tidak dipungut biaya.",
-                       new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(
+            0,
+            5,
+            "Mohon hadir 15 menit sebelum acara dengan membawa surat permohonan "
+            "dan tanda pengenal. Layanan ini tidak dipungut biaya.",
+            new_x="LMARGIN",
+            new_y="NEXT",
+        )
     pdf.ln(2)
-    pdf.multi_cell(0, 5, "Demikian disampaikan, atas perhatiannya diucapkan terima kasih.",
-                   new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(
+        0, 5, "Demikian disampaikan, atas perhatiannya diucapkan terima kasih.", new_x="LMARGIN", new_y="NEXT"
+    )
     pdf.ln(8)
     pdf.set_x(120)
-    pdf.multi_cell(0, 5, _plain(f"{c.signatory},\n\n\n(ditandatangani secara elektronik)"),
-                   new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(
+        0, 5, _plain(f"{c.signatory},\n\n\n(ditandatangani secara elektronik)"), new_x="LMARGIN", new_y="NEXT"
+    )
     return bytes(pdf.output())
 
 
@@ -206,8 +248,16 @@ class LetterStore:
         decision is retried). After the requester's erasure only the record is kept (410)."""
         digest = hashlib.sha256(content).hexdigest()
         document_id = self.document_id(audience_id, digest)
-        record = {"_id": document_id, "audience_id": audience_id, "kind": KIND, "media_type": MEDIA_TYPE,
-                  "sha256": digest, "size": len(content), "key": key, "created_at": now}
+        record = {
+            "_id": document_id,
+            "audience_id": audience_id,
+            "kind": KIND,
+            "media_type": MEDIA_TYPE,
+            "sha256": digest,
+            "size": len(content),
+            "key": key,
+            "created_at": now,
+        }
         try:
             record["sealed"] = await self.vault.seal_bytes(key, content, document_id.encode())
         except SubjectErased:
@@ -216,8 +266,9 @@ class LetterStore:
             await self.collection.insert_one(record)
         except DuplicateKeyError:
             pass  # the same letter, stored by an earlier attempt
-        return DocumentRef(document_id=document_id, kind=KIND, media_type=MEDIA_TYPE,
-                           sha256=digest, size=len(content))
+        return DocumentRef(
+            document_id=document_id, kind=KIND, media_type=MEDIA_TYPE, sha256=digest, size=len(content)
+        )
 
     async def get(self, document_id: str) -> dict | None:
         """The stored record as it is (sealed)."""
@@ -227,8 +278,9 @@ class LetterStore:
         return await read_letter(self.db, self.vault, document_id)
 
 
-async def seal_stored_letters(letters: LetterStore,
-                              key_of: Callable[[str], Awaitable[str | None]]) -> dict[str, int]:
+async def seal_stored_letters(
+    letters: LetterStore, key_of: Callable[[str], Awaitable[str | None]]
+) -> dict[str, int]:
     """Seal every letter stored in clear before sealing (``content``, no ``key``) under its
     requester's data key (``key_of(audience_id)``; None when it cannot be found). Run at start-up;
     a letter is changed only while it is still in clear, so replicas may run it together.
@@ -242,8 +294,10 @@ async def seal_stored_letters(letters: LetterStore,
     Returns the counts per outcome."""
     counts = {"sealed": 0, "erased": 0, "unknown": 0}
     clear = {"content": {"$exists": True}, "key": {"$exists": False}}
-    waiting = [(found["_id"], found["audience_id"])
-               async for found in letters.collection.find(clear, {"_id": 1, "audience_id": 1})]
+    waiting = [
+        (found["_id"], found["audience_id"])
+        async for found in letters.collection.find(clear, {"_id": 1, "audience_id": 1})
+    ]
     for document_id, audience_id in waiting:
         key = await key_of(audience_id)
         change: dict = {"$set": {"key": key}}

@@ -94,15 +94,20 @@ class Scheduling:
         self.context = ctx
         self.ready.set()
         self.rounds.start("scheduling-sweep", self.sweep, every=self.settings.sla_sweep_seconds)
-        self.rounds.start("scheduling-calendar-refresh", self.refresh_calendar,
-                          every=self.settings.calendar_refresh_seconds, lease=False)  # every replica
+        self.rounds.start(
+            "scheduling-calendar-refresh",
+            self.refresh_calendar,
+            every=self.settings.calendar_refresh_seconds,
+            lease=False,
+        )  # every replica
         log.info("scheduling.ready", mode=ctx.mode)
 
     async def revise_if_needed(self, ctx: Context, *, force: bool = False) -> int:
         """After a calendar revision (or changed durations): AudienceDeadlineMoved for every open
         answer deadline it moves, timers moved with it. Returns how many moved."""
-        return await revise_when_changed(self.runtime.db, fingerprint(self.calendar, self.policy),
-                                         lambda: sla.revise(ctx), force=force)
+        return await revise_when_changed(
+            self.runtime.db, fingerprint(self.calendar, self.policy), lambda: sla.revise(ctx), force=force
+        )
 
     async def refresh_calendar(self) -> int:
         """Read new calendar revisions; when there were any, move the open answer deadlines they
@@ -143,7 +148,8 @@ def create_app(settings: SchedulingSettings | None = None) -> FastAPI:
         app.state.scheduling_service = service  # the calendar revisions (api/working_days.py)
 
     app = create_service_app(
-        service.runtime, title="Serambi scheduling",
+        service.runtime,
+        title="Serambi scheduling",
         routers=[audiences.router, resources.router, letters.router, reports.router, working_days.router],
         on_started=on_started,
     )

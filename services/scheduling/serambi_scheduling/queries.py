@@ -60,8 +60,7 @@ def queue_filter(view: str) -> dict[str, Any]:
     if view == "breached":
         return {**pending, "sla.breached_at": {"$exists": True}}
     if view == "at_risk":
-        return {**pending, "sla.warned_percent": {"$exists": True},
-                "sla.breached_at": {"$exists": False}}
+        return {**pending, "sla.warned_percent": {"$exists": True}, "sla.breached_at": {"$exists": False}}
     return pending
 
 
@@ -85,8 +84,7 @@ async def officer_queue(
 
 
 async def open_audience_ids(db: AsyncDatabase) -> list[str]:
-    cursor = db[AUDIENCES].find({"status": {"$in": UNDECIDED_VALUES}, "answered": {"$ne": True}},
-                                {"_id": 1})
+    cursor = db[AUDIENCES].find({"status": {"$in": UNDECIDED_VALUES}, "answered": {"$ne": True}}, {"_id": 1})
     return [document["_id"] async for document in cursor]
 
 
@@ -101,7 +99,11 @@ def _days(first: date, last: date) -> dict[str, Any]:
 
 
 async def calendar(
-    db: AsyncDatabase, vault: Vault, first: date, last: date, resource: str | None = None,
+    db: AsyncDatabase,
+    vault: Vault,
+    first: date,
+    last: date,
+    resource: str | None = None,
     resource_id: str | None = None,
 ) -> list[dict[str, Any]]:
     """Bookings (with their audience's topic, institution and status), by day and start."""
@@ -113,23 +115,35 @@ async def calendar(
     rows = []
     async for document in db[RESOURCE_DAYS].find(query, {"_applied": 0, "_sequence": 0}):
         for booking in (document.get("bookings") or {}).values():
-            rows.append({"resource": document["resource"], "resource_id": document["resource_id"],
-                         "day": document["day"], **booking})
+            rows.append(
+                {
+                    "resource": document["resource"],
+                    "resource_id": document["resource_id"],
+                    "day": document["day"],
+                    **booking,
+                }
+            )
     ids = sorted({row["audience_id"] for row in rows})
     audiences = {
-        a["_id"]: a async for a in db[AUDIENCES].find(
-            {"_id": {"$in": ids}}, {"topic": 1, "institution": 1, "status": 1, "schedule": 1})
+        a["_id"]: a
+        async for a in db[AUDIENCES].find(
+            {"_id": {"$in": ids}}, {"topic": 1, "institution": 1, "status": 1, "schedule": 1}
+        )
     }
     out = []
     for row in sorted(rows, key=lambda r: (r["day"], r["starts_at"], r["resource"], r["resource_id"])):
         audience = audiences.get(row["audience_id"], {})
         held = (audience.get("schedule") or {}).get("booking_id") == row["booking_id"]
-        out.append(_shown({
-            **{k: v for k, v in row.items() if k != "audience_version"},
-            "topic": await reveal_text(vault, audience.get("topic")),
-            "institution": audience.get("institution"),
-            "audience_status": audience.get("status") if held else "pending",
-        }))
+        out.append(
+            _shown(
+                {
+                    **{k: v for k, v in row.items() if k != "audience_version"},
+                    "topic": await reveal_text(vault, audience.get("topic")),
+                    "institution": audience.get("institution"),
+                    "audience_status": audience.get("status") if held else "pending",
+                }
+            )
+        )
     return out
 
 
@@ -167,8 +181,10 @@ class MongoBookingSource:
             async for document in self.db[RESOURCE_DAYS].find(query, fields):
                 day = document["day"]
                 key = (document["resource"], document["resource_id"], date.fromisoformat(day))
-                intervals = [(aware(b["starts_at"]), aware(b["ends_at"]), b["audience_id"])
-                             for b in (document.get("bookings") or {}).values()]
+                intervals = [
+                    (aware(b["starts_at"]), aware(b["ends_at"]), b["audience_id"])
+                    for b in (document.get("bookings") or {}).values()
+                ]
                 self._days[document["_id"]] = (day, key, intervals)
                 self._high = max(self._high, document.get("_sequence", 0))
 
@@ -185,10 +201,15 @@ class MongoBookingSource:
         out = []
         async for document in self.db[RESOURCE_DAYS].find(_days(first, last)):
             for booking in (document.get("bookings") or {}).values():
-                out.append({"resource": document["resource"],
-                            "resource_id": document["resource_id"], **booking,
-                            "starts_at": aware(booking["starts_at"]),
-                            "ends_at": aware(booking["ends_at"])})
+                out.append(
+                    {
+                        "resource": document["resource"],
+                        "resource_id": document["resource_id"],
+                        **booking,
+                        "starts_at": aware(booking["starts_at"]),
+                        "ends_at": aware(booking["ends_at"]),
+                    }
+                )
         return out
 
 

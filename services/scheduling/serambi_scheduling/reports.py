@@ -46,11 +46,21 @@ ANSWERS = ("scheduled", "declined")
 FIGURES = ("submitted", "answered", "due", "on_time", "on_time_rate", "breached", "open_past_due")
 # The values' Indonesian names, as the console already names them (services/web petugas/meja.py),
 # handed out in the JSON (``labels``) so the console renders them rather than keeping a copy.
-CHANNELS = {"online": "Portal daring", "desk": "Meja informasi", "letter": "Surat",
-            "unknown": "Tidak tercatat"}
-OUTCOMES = {"pending": "Belum dijawab / menunggu", "scheduled": "Terjadwal", "declined": "Ditolak",
-            "held": "Terlaksana", "no_show": "Pemohon tidak hadir", "withdrawn": "Ditarik pemohon",
-            "cancelled": "Dibatalkan biro"}
+CHANNELS = {
+    "online": "Portal daring",
+    "desk": "Meja informasi",
+    "letter": "Surat",
+    "unknown": "Tidak tercatat",
+}
+OUTCOMES = {
+    "pending": "Belum dijawab / menunggu",
+    "scheduled": "Terjadwal",
+    "declined": "Ditolak",
+    "held": "Terlaksana",
+    "no_show": "Pemohon tidak hadir",
+    "withdrawn": "Ditarik pemohon",
+    "cancelled": "Dibatalkan biro",
+}
 _PENDING = ("requested", "proposed", "referred")
 
 
@@ -68,8 +78,11 @@ def month_bounds(month: str) -> tuple[datetime, datetime]:
 
 
 def answered_at(document: dict[str, Any]) -> datetime | None:
-    times = [_aware(entry["at"]) for entry in document.get("timeline") or []
-             if entry.get("step") in ANSWERS and entry.get("at")]
+    times = [
+        _aware(entry["at"])
+        for entry in document.get("timeline") or []
+        if entry.get("step") in ANSWERS and entry.get("at")
+    ]
     return min(times) if times else None
 
 
@@ -78,8 +91,11 @@ def ended_at(document: dict[str, Any]) -> datetime | None:
     a cancelled request without that entry counts as ended at once."""
     if document.get("status") != "cancelled":
         return None
-    times = [_aware(entry["at"]) for entry in document.get("timeline") or []
-             if entry.get("step") == "cancelled" and entry.get("at")]
+    times = [
+        _aware(entry["at"])
+        for entry in document.get("timeline") or []
+        if entry.get("step") == "cancelled" and entry.get("at")
+    ]
     return min(times) if times else datetime.min.replace(tzinfo=UTC)
 
 
@@ -91,8 +107,9 @@ def working_days_between(calendar: WorkingCalendar, start: datetime, end: dateti
         periods = calendar.working_periods(day)
         length = sum((until - since).total_seconds() for since, until in periods)
         if length > 0:
-            inside = sum(max((min(until, end) - max(since, start)).total_seconds(), 0.0)
-                         for since, until in periods)
+            inside = sum(
+                max((min(until, end) - max(since, start)).total_seconds(), 0.0) for since, until in periods
+            )
             total += inside / length
         day += timedelta(days=1)
     return total
@@ -107,8 +124,9 @@ def outcome(document: dict[str, Any]) -> str:
     return status
 
 
-def recap(month: str, documents: Iterable[dict[str, Any]], now: datetime,
-          calendar: WorkingCalendar | None = None) -> dict[str, Any]:
+def recap(
+    month: str, documents: Iterable[dict[str, Any]], now: datetime, calendar: WorkingCalendar | None = None
+) -> dict[str, Any]:
     """The month's figures (module docstring). Without a calendar the medians are null."""
     figures = dict.fromkeys(("submitted", "answered", "due", "on_time", "breached", "open_past_due"), 0)
     channels = dict.fromkeys(CHANNELS, 0)
@@ -123,8 +141,9 @@ def recap(month: str, documents: Iterable[dict[str, Any]], now: datetime,
         figures["answered"] += answer is not None
         figures["on_time"] += answer is not None and answer <= due
         figures["breached"] += bool((document.get("sla") or {}).get("breached_at"))
-        past_due = answer is None and due < now and document.get("status") not in (
-            "cancelled", "held", "no_show")
+        past_due = (
+            answer is None and due < now and document.get("status") not in ("cancelled", "held", "no_show")
+        )
         figures["open_past_due"] += past_due
         ended = ended_at(document)
         late_unanswered = answer is None and due < now and (ended is None or ended > due)
@@ -134,9 +153,15 @@ def recap(month: str, documents: Iterable[dict[str, Any]], now: datetime,
         outcomes[outcome(document)] += 1
         submitted = _aware(document["submitted_at"])
         if (answer is not None and answer > due) or late_unanswered:
-            late.append({"code": document.get("request_tracking_code") or document.get("_id"),
-                         "channel": channel, "submitted_at": submitted, "answer_due_at": due,
-                         "answered_at": answer})
+            late.append(
+                {
+                    "code": document.get("request_tracking_code") or document.get("_id"),
+                    "channel": channel,
+                    "submitted_at": submitted,
+                    "answer_due_at": due,
+                    "answered_at": answer,
+                }
+            )
         if answer is not None and calendar is not None:
             start = _aware(document.get("received_at") or submitted)
             hours.append(max(calendar.working_time_between(start, answer).total_seconds(), 0) / 3600)
@@ -145,7 +170,11 @@ def recap(month: str, documents: Iterable[dict[str, Any]], now: datetime,
     median = round(statistics.median(hours), 2) if hours else None
     median_days = round(statistics.median(days), 2) if days else None
     return {
-        "month": month, **figures, "on_time_rate": rate, "channels": channels, "outcomes": outcomes,
+        "month": month,
+        **figures,
+        "on_time_rate": rate,
+        "channels": channels,
+        "outcomes": outcomes,
         "late": sorted(late, key=lambda row: (row["submitted_at"], row["code"])),
         "median_answer_working_hours": median,
         "median_answer_working_days": median_days,
@@ -153,45 +182,87 @@ def recap(month: str, documents: Iterable[dict[str, Any]], now: datetime,
     }
 
 
-async def monthly(db: AsyncDatabase, month: str, now: datetime,
-                  calendar: WorkingCalendar | None = None) -> dict[str, Any]:
+async def monthly(
+    db: AsyncDatabase, month: str, now: datetime, calendar: WorkingCalendar | None = None
+) -> dict[str, Any]:
     first, after = month_bounds(month)
     cursor = db[AUDIENCES].find(
         {"submitted_at": {"$gte": first.astimezone(UTC), "$lt": after.astimezone(UTC)}},
-        {"answer_due_at": 1, "timeline.step": 1, "timeline.at": 1, "sla.breached_at": 1, "status": 1,
-         "withdrawn": 1, "channel": 1, "submitted_at": 1, "received_at": 1, "request_tracking_code": 1})
+        {
+            "answer_due_at": 1,
+            "timeline.step": 1,
+            "timeline.at": 1,
+            "sla.breached_at": 1,
+            "status": 1,
+            "withdrawn": 1,
+            "channel": 1,
+            "submitted_at": 1,
+            "received_at": 1,
+            "request_tracking_code": 1,
+        },
+    )
     return recap(month, [document async for document in cursor], now, calendar)
 
 
 def tables(report: dict[str, Any]) -> list[Table]:
     """The report as the downloads' tables: summary, channels, outcomes, the late ones."""
     month = report["month"]
-    summary = Table("ringkasan", f"Audiensi {month}", (
-        Column("month", "Bulan"), Column("submitted", "Permohonan", Kind.INTEGER),
-        Column("answered", "Dijawab", Kind.INTEGER),
-        Column("due", "Wajib dijawab (dijawab atau lewat tenggat)", Kind.INTEGER),
-        Column("on_time", "Dijawab dalam 3 hari kerja", Kind.INTEGER),
-        Column("on_time_rate", "Tingkat tepat waktu (dari yang wajib dijawab)", Kind.RATIO),
-        Column("late", "Terlambat", Kind.INTEGER),
-        Column("breached", "Melewati tenggat (SLA)", Kind.INTEGER),
-        Column("open_past_due", "Belum dijawab, lewat tenggat", Kind.INTEGER),
-        Column("median_answer_working_hours", "Median waktu jawab (jam kerja)", Kind.DECIMAL),
-        Column("median_answer_working_days", "Median waktu jawab (hari kerja)", Kind.DECIMAL),
-    ), [{**report, "late": len(report["late"])}])
-    channels = Table("kanal", "Permohonan per kanal", (
-        Column("month", "Bulan"), Column("channel", "Kanal"), Column("count", "Permohonan", Kind.INTEGER),
-    ), [{"month": month, "channel": CHANNELS[key], "count": count}
-        for key, count in report["channels"].items()])
-    outcomes = Table("hasil", "Hasil permohonan", (
-        Column("month", "Bulan"), Column("outcome", "Hasil"), Column("count", "Permohonan", Kind.INTEGER),
-    ), [{"month": month, "outcome": OUTCOMES[key], "count": count}
-        for key, count in report["outcomes"].items()])
-    late = Table("terlambat", "Jawaban terlambat", (
-        Column("code", "Kode permohonan", width=24), Column("channel", "Kanal"),
-        Column("submitted_at", "Diajukan (WIB)", Kind.DATETIME, 18),
-        Column("answer_due_at", "Tenggat (WIB)", Kind.DATETIME, 18),
-        Column("answered_at", "Dijawab (WIB)", Kind.DATETIME, 18),
-    ), [{**row, "channel": CHANNELS.get(row["channel"], row["channel"])} for row in report["late"]])
+    summary = Table(
+        "ringkasan",
+        f"Audiensi {month}",
+        (
+            Column("month", "Bulan"),
+            Column("submitted", "Permohonan", Kind.INTEGER),
+            Column("answered", "Dijawab", Kind.INTEGER),
+            Column("due", "Wajib dijawab (dijawab atau lewat tenggat)", Kind.INTEGER),
+            Column("on_time", "Dijawab dalam 3 hari kerja", Kind.INTEGER),
+            Column("on_time_rate", "Tingkat tepat waktu (dari yang wajib dijawab)", Kind.RATIO),
+            Column("late", "Terlambat", Kind.INTEGER),
+            Column("breached", "Melewati tenggat (SLA)", Kind.INTEGER),
+            Column("open_past_due", "Belum dijawab, lewat tenggat", Kind.INTEGER),
+            Column("median_answer_working_hours", "Median waktu jawab (jam kerja)", Kind.DECIMAL),
+            Column("median_answer_working_days", "Median waktu jawab (hari kerja)", Kind.DECIMAL),
+        ),
+        [{**report, "late": len(report["late"])}],
+    )
+    channels = Table(
+        "kanal",
+        "Permohonan per kanal",
+        (
+            Column("month", "Bulan"),
+            Column("channel", "Kanal"),
+            Column("count", "Permohonan", Kind.INTEGER),
+        ),
+        [
+            {"month": month, "channel": CHANNELS[key], "count": count}
+            for key, count in report["channels"].items()
+        ],
+    )
+    outcomes = Table(
+        "hasil",
+        "Hasil permohonan",
+        (
+            Column("month", "Bulan"),
+            Column("outcome", "Hasil"),
+            Column("count", "Permohonan", Kind.INTEGER),
+        ),
+        [
+            {"month": month, "outcome": OUTCOMES[key], "count": count}
+            for key, count in report["outcomes"].items()
+        ],
+    )
+    late = Table(
+        "terlambat",
+        "Jawaban terlambat",
+        (
+            Column("code", "Kode permohonan", width=24),
+            Column("channel", "Kanal"),
+            Column("submitted_at", "Diajukan (WIB)", Kind.DATETIME, 18),
+            Column("answer_due_at", "Tenggat (WIB)", Kind.DATETIME, 18),
+            Column("answered_at", "Dijawab (WIB)", Kind.DATETIME, 18),
+        ),
+        [{**row, "channel": CHANNELS.get(row["channel"], row["channel"])} for row in report["late"]],
+    )
     return [summary, channels, outcomes, late]
 
 
@@ -206,7 +277,8 @@ async def refresh_metrics(db: AsyncDatabase, now: datetime | None = None) -> Non
     ``previous``, WIB; no ratio while nothing was answered)."""
     now = now or datetime.now(UTC)
     waiting = await db[AUDIENCES].count_documents(
-        {"status": {"$in": [status.value for status in UNDECIDED]}, "answered": {"$ne": True}})
+        {"status": {"$in": [status.value for status in UNDECIDED]}, "answered": {"$ne": True}}
+    )
     replace(OPEN_CLOCKS, {(CLOCK, "running"): waiting})
     current = now.astimezone(WIB).strftime("%Y-%m")
     ratios: dict[tuple[str, ...], float] = {}

@@ -54,7 +54,8 @@ class SchedulingSettings(ServiceSettings):
     letter_secret: SecretStr = SecretStr(DEV_LETTER_SECRET)
     letter_signatory: str = "Kepala Biro Perekonomian"
     sla_sweep_seconds: float = Field(
-        default=60.0, ge=0,
+        default=60.0,
+        ge=0,
         description="how often to sweep clocks, timers and orphaned bookings (0: start-up only)",
     )
 

@@ -28,7 +28,9 @@ from .application.context import Context
 from .projections import PROJECTIONS
 
 REQUESTS = ConsumerSpec(
-    "scheduling", "book-requests", "intake",
+    "scheduling",
+    "book-requests",
+    "intake",
     ("intake.request.*.RequestSubmitted", "intake.request.*.RequestWithdrawn"),
 )
 READ_MODELS = ConsumerSpec("scheduling", "audience-details", "scheduling", ("scheduling.>",))
@@ -56,8 +58,7 @@ def register(runtime: Runtime, context: Callable[[], Context | None], ready: asy
         if isinstance(event, RequestSubmitted):
             state = await commands.open_request(ctx, event, recorded.envelope.id)
             try:
-                after = await commands.place_automatically(ctx, state.audience_id,
-                                                           recorded.envelope.id)
+                after = await commands.place_automatically(ctx, state.audience_id, recorded.envelope.id)
             except Exception:
                 await sla.arm(ctx, state)  # the clock runs while the placement is retried
                 raise
@@ -78,15 +79,24 @@ def register(runtime: Runtime, context: Callable[[], Context | None], ready: asy
 
     on_own_event = projector_handler(PROJECTIONS, lambda: runtime.db)
 
-    runtime.consume(REQUESTS, on_request,
-                    "Opens and books (or proposes) an audience for every submitted request; "
-                    "cancels it when the request is withdrawn.")
-    runtime.consume(TIMERS, on_timer,
-                    "Re-checks an audience when its answer timer fires (SLAWarning / SLABreached) "
-                   "or a reminder timer fires (AudienceReminderDue), and each working morning "
-                   "makes the hosts' day lists (HostDayListDue).")
-    runtime.consume(READ_MODELS, on_own_event,
-                    "Projects scheduling's events into the audiences and resource_days read models.")
+    runtime.consume(
+        REQUESTS,
+        on_request,
+        "Opens and books (or proposes) an audience for every submitted request; "
+        "cancels it when the request is withdrawn.",
+    )
+    runtime.consume(
+        TIMERS,
+        on_timer,
+        "Re-checks an audience when its answer timer fires (SLAWarning / SLABreached) "
+        "or a reminder timer fires (AudienceReminderDue), and each working morning "
+        "makes the hosts' day lists (HostDayListDue).",
+    )
+    runtime.consume(
+        READ_MODELS,
+        on_own_event,
+        "Projects scheduling's events into the audiences and resource_days read models.",
+    )
     declare_published(runtime)
     runtime.gauges.add("audiences", reports.refresh_metrics)
     declare_sla_series([sla.CLOCK])  # an audience request has no channel
@@ -101,6 +111,8 @@ def declare_published(runtime: Runtime) -> None:
     runtime.publishes("scheduling", "daylist", *events.DAYLIST_EVENTS)
     for event in events.BOOKING_EVENTS:  # same events on the host-day aggregate
         runtime.broker.publisher(
-            f"scheduling.hostday.{{hostday_id}}.{event.name()}", schema=event,
-            title=f"{event.event_type()} (hostday)", description=(event.__doc__ or "").strip(),
+            f"scheduling.hostday.{{hostday_id}}.{event.name()}",
+            schema=event,
+            title=f"{event.event_type()} (hostday)",
+            description=(event.__doc__ or "").strip(),
         )

@@ -38,8 +38,11 @@ def build_portal(settings: WebSettings, pool: Pool) -> Portal:
         complaints=Complaints("complaints", pool, settings.complaints_url),
         scheduling=Scheduling("scheduling", pool, settings.scheduling_url),
         templates=templates(),
-        secrets=Secrets(settings.session_secret.get_secret_value(), settings.tracking_session_minutes * 60,
-                        settings.secure_cookies),
+        secrets=Secrets(
+            settings.session_secret.get_secret_value(),
+            settings.tracking_session_minutes * 60,
+            settings.secure_cookies,
+        ),
         content=content.load(settings.content_file),
         uploads=asyncio.Semaphore(settings.max_concurrent_uploads),
         notifier=Backend("notifier", pool, settings.notifier_url) if settings.notifier_url else None,
@@ -48,8 +51,10 @@ def build_portal(settings: WebSettings, pool: Pool) -> Portal:
 
 def create_app(settings: WebSettings | None = None) -> FastAPI:
     settings = settings or WebSettings()
-    http = httpx.AsyncClient(timeout=settings.backend_timeout_seconds,
-                             limits=httpx.Limits(max_connections=200, max_keepalive_connections=50))
+    http = httpx.AsyncClient(
+        timeout=settings.backend_timeout_seconds,
+        limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+    )
     pool = Pool(settings.backend_timeout_seconds)  # the services' APIs (httpx: the console's OpenID)
     portal = build_portal(settings, pool)
 
@@ -73,8 +78,9 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
 
     app.add_middleware(Guard, settings=settings)  # body limits, client address, metrics, headers
     # /metrics, /readyz and /livez on SERAMBI_INTERNAL_PORT only (serambi_kit.internal)
-    app.add_middleware(InternalPort, internal_port=settings.internal_port,
-                       production=settings.environment == "production")
+    app.add_middleware(
+        InternalPort, internal_port=settings.internal_port, production=settings.environment == "production"
+    )
 
     @app.get("/livez", include_in_schema=False)
     async def livez() -> dict[str, str]:
@@ -84,8 +90,10 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     async def readyz() -> JSONResponse:
         """Ready when it can render; the services' state is reported, not required (a page
         says "coba lagi" while one is down, which beats no answer)."""
-        checks = {backend.name: await backend.alive()
-                  for backend in (portal.intake, portal.complaints, portal.scheduling)}
+        checks = {
+            backend.name: await backend.alive()
+            for backend in (portal.intake, portal.complaints, portal.scheduling)
+        }
         return JSONResponse({"ready": True, "checks": checks})
 
     @app.get("/metrics", include_in_schema=False)

@@ -25,16 +25,23 @@ class WebSettings(TracingSettings, ProxySettings):
     default_port: ClassVar[int] = 8000
     # The services' APIs, reached from the portal's pod or container: production refuses
     # loopback there (the local defaults would leave every page saying "coba lagi").
-    outward_addresses: ClassVar[tuple[str, ...]] = ("intake_url", "complaints_url", "scheduling_url",
-                                                    "notifier_url")
+    outward_addresses: ClassVar[tuple[str, ...]] = (
+        "intake_url",
+        "complaints_url",
+        "scheduling_url",
+        "notifier_url",
+    )
 
     environment: Environment = Field(
-        default="production", description="production unless chosen explicitly (as the services')",
+        default="production",
+        description="production unless chosen explicitly (as the services')",
     )
     http_host: str = "127.0.0.1"
     http_port: int | None = Field(default=None, description="default 8000")
     internal_port: int | None = Field(
-        default=None, ge=1, le=65535,
+        default=None,
+        ge=1,
+        le=65535,
         description="/metrics, /readyz and /livez only there (as the services'; serambi_kit.internal)",
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
@@ -42,7 +49,8 @@ class WebSettings(TracingSettings, ProxySettings):
     complaints_url: str = Field(default="http://127.0.0.1:8003", description="complaints' API")
     scheduling_url: str = Field(default="http://127.0.0.1:8002", description="answer letters")
     notifier_url: str | None = Field(
-        default=None, description="notifier's API: only the console's dead-letter list reads it "
+        default=None,
+        description="notifier's API: only the console's dead-letter list reads it "
         "(unset: the list says the notifier is not configured)",
     )
     backend_timeout_seconds: float = Field(default=15.0, gt=0, le=120)
@@ -58,16 +66,23 @@ class WebSettings(TracingSettings, ProxySettings):
     max_attachments: int = Field(default=5, ge=0, le=10, description="as complaints'")
     max_request_bytes: int = Field(default=52_000_000, ge=10_000, description="413 above this")
     max_concurrent_uploads: int = Field(
-        default=4, ge=1, le=64,
+        default=4,
+        ge=1,
+        le=64,
         description="form posts with files parsed and relayed at once per replica: each may spool "
         "up to max_request_bytes in /tmp (memory in Kubernetes); size /tmp and the memory limit "
         "from it (deploy/k8s/base/web.yaml)",
     )
     upload_queue_seconds: float = Field(
-        default=10.0, ge=0, le=120, description="how long a post waits for a free upload slot; then 503",
+        default=10.0,
+        ge=0,
+        le=120,
+        description="how long a post waits for a free upload slot; then 503",
     )
     upload_read_seconds: float = Field(
-        default=120.0, gt=0, le=3600,
+        default=120.0,
+        gt=0,
+        le=3600,
         description="how long a post with files may take to arrive once it holds an upload slot; "
         "then the slot is freed and the post gets 503 (52 MB in 120 s: about 3.5 Mbit/s)",
     )
@@ -91,8 +106,10 @@ class WebSettings(TracingSettings, ProxySettings):
             if self.session_secret.get_secret_value() == DEV_SESSION_SECRET:
                 raise ValueError("SERAMBI_SESSION_SECRET must be set to a secret in production")
             if len(self.session_secret.get_secret_value()) < MIN_SESSION_SECRET:
-                raise ValueError(f"SERAMBI_SESSION_SECRET must be at least {MIN_SESSION_SECRET} "
-                                 "characters in production (openssl rand -hex 32)")
+                raise ValueError(
+                    f"SERAMBI_SESSION_SECRET must be at least {MIN_SESSION_SECRET} "
+                    "characters in production (openssl rand -hex 32)"
+                )
             if not self.secure_cookies:
                 raise ValueError("SERAMBI_SECURE_COOKIES must be true in production (HTTPS only)")
             refuse_local(self, self.outward_addresses)

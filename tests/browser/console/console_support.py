@@ -12,8 +12,9 @@ DESKTOP = {"width": 1366, "height": 768}
 TABLET = {"width": 768, "height": 1024}
 
 
-def signed_in(browser: Browser, web: str, username: str, path: str,
-              viewport: dict[str, int] = DESKTOP) -> tuple[BrowserContext, Page]:
+def signed_in(
+    browser: Browser, web: str, username: str, path: str, viewport: dict[str, int] = DESKTOP
+) -> tuple[BrowserContext, Page]:
     """A new browser that opens ``path``, signs in on the provider's page and comes back."""
     context = browser.new_context(viewport=viewport, locale="id-ID", accept_downloads=True)
     page = context.new_page()

@@ -56,9 +56,15 @@ def letters(console) -> dict[str, list[str]]:
         for n in range(26):
             service = "notifier" if n < 6 else "intake"
             letter = DeadLetter(
-                f"{service}-retired", service.upper(), f"{service}.case.C{n:02d}.Something", 500 + n, 5,
+                f"{service}-retired",
+                service.upper(),
+                f"{service}.case.C{n:02d}.Something",
+                500 + n,
+                5,
                 f"KeyError: 'contact' tidak ada (uji {n:02d})",
-                {"ce-type": f"id.go.kalbarprov.ekonomi.{service}.Something.v1"}, b"{}")
+                {"ce-type": f"id.go.kalbarprov.ekonomi.{service}.Something.v1"},
+                b"{}",
+            )
             document = {**letter.document(), "recorded_at": now - timedelta(minutes=n)}
             client[f"serambi_{service}"]["dead_letters"].insert_one(document)
             ids[service].append(document["_id"])
@@ -109,7 +115,8 @@ def test_the_admin_pages_through_every_services_dead_letters_and_redrives_one(co
 
 
 def test_the_admin_erases_a_requester_by_nik_after_a_confirmation_and_their_link_stops_working(
-        console, browser):
+    console, browser
+):
     marker = f"hapus{int(time.time())}"
     body = {**sample_request(marker)}
     body["requester"] = {**body["requester"], "identity_number": NIK}
@@ -222,8 +229,9 @@ def test_the_admin_adds_a_cuti_bersama_and_open_deadlines_and_new_requests_count
     policy = SlaPolicy()
     track = f"{console.url('intake')}/api/v1/requests/{code}"
     deadline = time.monotonic() + 20
-    while (view := httpx.get(track, headers={"X-Access-Token": token}).json())["answer_due_at"] == answer.json()[
-            "answer_due_at"]:
+    while (view := httpx.get(track, headers={"X-Access-Token": token}).json())[
+        "answer_due_at"
+    ] == answer.json()["answer_due_at"]:
         assert time.monotonic() < deadline, view
         time.sleep(0.5)
     moved = datetime.fromisoformat(view["answer_due_at"])

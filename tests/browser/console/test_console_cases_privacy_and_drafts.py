@@ -33,8 +33,10 @@ from serambi_web.petugas.session import COOKIE, Sealer, read_session, session_co
 pytestmark = pytest.mark.slow  # a long browser flow: `make test-slow`, which CI also runs
 
 SECRET = "console-drafts-test-secret-0123456789abcdef"
-ANSWER = ("Yth. Bapak Budi, lampu jalan di Jalan Merdeka telah diperbaiki oleh Dinas Perhubungan "
-          "pada hari Senin. Terima kasih atas laporan Anda.")
+ANSWER = (
+    "Yth. Bapak Budi, lampu jalan di Jalan Merdeka telah diperbaiki oleh Dinas Perhubungan "
+    "pada hari Senin. Terima kasih atas laporan Anda."
+)
 
 
 @pytest.fixture(scope="module")
@@ -44,23 +46,42 @@ def console(tmp_path_factory: pytest.TempPathFactory, provider: str) -> Iterator
         yield running
 
 
-def api(console: LocalStack, method: str, path: str, role: str = "complaint_officer", **kwargs) -> httpx.Response:
+def api(
+    console: LocalStack, method: str, path: str, role: str = "complaint_officer", **kwargs
+) -> httpx.Response:
     token = issue_dev_token(ServiceSettings(), [role], subject="script")
-    return httpx.request(method, f"{console.url('complaints')}/api/v1/officer{path}",
-                         headers={"Authorization": f"Bearer {token}"}, timeout=10, **kwargs)
+    return httpx.request(
+        method,
+        f"{console.url('complaints')}/api/v1/officer{path}",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+        **kwargs,
+    )
 
 
 def recorded(console: LocalStack, **body) -> str:
-    body = {"channel": "telephone", "tier": "normatif", "disclosure": "named", "name": "Budi Santoso",
-            "phone": "0812 3456 7890", "summary": "Lampu jalan padam", "description": "Jalan gelap.", **body}
+    body = {
+        "channel": "telephone",
+        "tier": "normatif",
+        "disclosure": "named",
+        "name": "Budi Santoso",
+        "phone": "0812 3456 7890",
+        "summary": "Lampu jalan padam",
+        "description": "Jalan gelap.",
+        **body,
+    }
     answer = api(console, "POST", "/complaints", json=body)
     assert answer.status_code == 201, answer.text
     return answer.json()["tracking_code"]
 
 
 def assigned(console: LocalStack, code: str, assignee: str) -> None:
-    answer = api(console, "POST", f"/complaints/{code}/assign",
-                 json={"team": "Tim Pengelola Pengaduan", "assignee": assignee})
+    answer = api(
+        console,
+        "POST",
+        f"/complaints/{code}/assign",
+        json={"team": "Tim Pengelola Pengaduan", "assignee": assignee},
+    )
     assert answer.status_code == 200, answer.text
 
 
@@ -94,8 +115,13 @@ def end_session_idle(context: BrowserContext, web: str, at_provider_too: bool) -
     session = read_session(sealer, {name: c["value"] for name, c in cookies.items()})
     assert session is not None and f"{COOKIE}_0" in cookies
     resealed = session_cookies(sealer, replace(session, seen=time.time() - 31 * 60))
-    context.add_cookies([{**cookies[f"{COOKIE}_0"], "name": name, "value": value}
-                         for name, value in resealed.items() if value])
+    context.add_cookies(
+        [
+            {**cookies[f"{COOKIE}_0"], "name": name, "value": value}
+            for name, value in resealed.items()
+            if value
+        ]
+    )
 
 
 def sign_in_on_provider(page: Page, username: str) -> None:
@@ -112,8 +138,14 @@ def test_my_cases_page_through_the_cases_assigned_to_the_member_only(console, br
     for code in mine:
         assigned(console, code, "tim")
     assigned(console, others, "anggota-lain")
-    eventually(lambda: api(console, "GET", "/complaints", "complaint_team",
-                           params={"assignee": "tim", "open": "true"}).json()["total"] == 27)
+    eventually(
+        lambda: (
+            api(
+                console, "GET", "/complaints", "complaint_team", params={"assignee": "tim", "open": "true"}
+            ).json()["total"]
+            == 27
+        )
+    )
 
     context, page = signed_in(browser, web, "tim", "/petugas/pengaduan/saya")
     expect(page.get_by_text("paling mendesak di atas: 27 pengaduan")).to_be_visible()
@@ -161,8 +193,11 @@ def test_the_case_page_shows_the_identity_masked_unaudited_and_tampilkan_shows_i
     no_serious_violations(page, "case, identity shown")
     shot(page, "petugas-pengaduan-kasus-identitas")
     [audit] = audit_of(console, code)
-    assert (audit.officer, audit.fields, audit.purpose) == ("aduan", ["name", "email", "phone"],
-                                                            "complainant identity")
+    assert (audit.officer, audit.fields, audit.purpose) == (
+        "aduan",
+        ["name", "email", "phone"],
+        "complainant identity",
+    )
     context.close()
 
 
@@ -195,7 +230,8 @@ def test_a_form_in_progress_comes_back_filled_after_the_session_ended_and_signin
     expect(page.get_by_label("Nomor HP pelapor")).to_have_value("0813 1111 2222")
     expect(page.get_by_label("Ringkasan")).to_have_value("Trotoar rusak di depan pasar")
     expect(page.get_by_label("Uraian pengaduan")).to_have_value(
-        "Trotoar berlubang sejak bulan lalu; dua pejalan kaki jatuh.")
+        "Trotoar berlubang sejak bulan lalu; dua pejalan kaki jatuh."
+    )
     no_serious_violations(page, "baru, restored")
     shot(page, "petugas-pengaduan-baru-dipulihkan")
     queue = api(console, "GET", "/complaints", params={"channel": "whatsapp", "page_size": 100}).json()

@@ -28,24 +28,37 @@ pytestmark = pytest.mark.slow  # a long browser flow: `make test-slow`, which CI
 
 # an Ogg page header (capture pattern, version, "first page", granule, serial, sequence, CRC,
 # one segment) with a Vorbis identification header: what the service's sniffing calls audio/ogg
-OGG = (b"OggS\x00\x02" + bytes(8) + b"\x01\x00\x00\x00" + bytes(8) + b"\x01\x1e"
-       + b"\x01vorbis\x00\x00\x00\x00\x01\x44\xac\x00\x00" + bytes(12) + b"\xb8\x01")
+OGG = (
+    b"OggS\x00\x02"
+    + bytes(8)
+    + b"\x01\x00\x00\x00"
+    + bytes(8)
+    + b"\x01\x1e"
+    + b"\x01vorbis\x00\x00\x00\x00\x01\x44\xac\x00\x00"
+    + bytes(12)
+    + b"\xb8\x01"
+)
 LABEL = "Foto, dokumen atau rekaman suara"
 
 
 @pytest.fixture(scope="module")
 def console(tmp_path_factory: pytest.TempPathFactory, provider: str) -> Iterator[LocalStack]:
     env = oidc_env(provider)
-    with local_stack(Path(tmp_path_factory.mktemp("console-lampiran")), ("complaints", "web"), env) as running:
+    with local_stack(
+        Path(tmp_path_factory.mktemp("console-lampiran")), ("complaints", "web"), env
+    ) as running:
         yield running
 
 
 @pytest.fixture(scope="module")
 def chosen(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     directory = tmp_path_factory.mktemp("lampiran")
-    made = {"audio": ("rekaman-telepon.ogg", OGG), "photo": ("foto-lampu.png", SAMPLE_PNG),
-            "text_as_png": ("catatan.png", b"ini hanya teks, bukan gambar"),
-            "text": ("catatan.txt", b"ini hanya teks")}
+    made = {
+        "audio": ("rekaman-telepon.ogg", OGG),
+        "photo": ("foto-lampu.png", SAMPLE_PNG),
+        "text_as_png": ("catatan.png", b"ini hanya teks, bukan gambar"),
+        "text": ("catatan.txt", b"ini hanya teks"),
+    }
     paths = {}
     for key, (name, data) in made.items():
         paths[key] = directory / name
@@ -55,8 +68,9 @@ def chosen(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 def fill_phone_complaint(page: Page, summary: str) -> None:
     page.get_by_label("Kanal").select_option("telephone")
-    page.get_by_label("Waktu diterima (WIB)").fill(time.strftime("%Y-%m-%dT%H:%M", time.gmtime(
-        time.time() + 7 * 3600 - 900)))  # a quarter of an hour ago, in WIB
+    page.get_by_label("Waktu diterima (WIB)").fill(
+        time.strftime("%Y-%m-%dT%H:%M", time.gmtime(time.time() + 7 * 3600 - 900))
+    )  # a quarter of an hour ago, in WIB
     page.get_by_label("Nama pelapor").fill("Siti Rahma")
     page.get_by_label("Nomor HP pelapor").fill("0813 1111 2222")
     page.get_by_label("Ringkasan").fill(summary)
@@ -77,7 +91,8 @@ def audit_of(console: LocalStack, code: str) -> list[PersonalDataAccessed]:
 
 
 def test_an_officer_records_a_phone_complaint_with_an_audio_note_and_a_photo_and_downloads_one(
-        console, browser, chosen):
+    console, browser, chosen
+):
     web = console.url("web")
     context, page = signed_in(browser, web, "aduan", "/petugas/pengaduan/baru")
     no_serious_violations(page, "baru")
@@ -102,7 +117,9 @@ def test_an_officer_records_a_phone_complaint_with_an_audio_note_and_a_photo_and
     download = started.value
     assert Path(download.path()).read_bytes() == OGG
     assert download.suggested_filename == f"{code}-lampiran-1.ogg"
-    answer = context.request.get(web + page.get_by_role("link", name="Unduh lampiran 2").get_attribute("href"))
+    answer = context.request.get(
+        web + page.get_by_role("link", name="Unduh lampiran 2").get_attribute("href")
+    )
     assert answer.status == 200 and answer.body() == SAMPLE_PNG
     headers = answer.headers
     assert headers["content-disposition"] == f'attachment; filename="{code}-lampiran-2.png"'
@@ -120,14 +137,16 @@ def test_an_officer_records_a_phone_complaint_with_an_audio_note_and_a_photo_and
 
 
 def test_a_file_of_no_accepted_type_is_refused_beside_the_file_input_with_the_typed_text_kept(
-        console, browser, chosen):
+    console, browser, chosen
+):
     web = console.url("web")
     context, page = signed_in(browser, web, "aduan", "/petugas/pengaduan/baru", DESKTOP)
     fill_phone_complaint(page, "Lampiran salah jenis")
     files = page.get_by_label(LABEL)
     files.set_input_files(chosen["text"])  # the script's hint, at once, by the name
     expect(page.locator("#attachments-periksa")).to_have_text(
-        "catatan.txt: harus berupa berkas PDF, PNG, JPEG, atau rekaman suara M4A atau OGG.")
+        "catatan.txt: harus berupa berkas PDF, PNG, JPEG, atau rekaman suara M4A atau OGG."
+    )
 
     # a name the script lets through: the service reads the content and refuses it (415)
     files.set_input_files([chosen["audio"], chosen["text_as_png"]])
@@ -135,8 +154,10 @@ def test_a_file_of_no_accepted_type_is_refused_beside_the_file_input_with_the_ty
     page.get_by_role("button", name="Catat pengaduan").click()
     expect(page.get_by_role("heading", name="Pengaduan belum tercatat")).to_be_visible()
     error = page.locator("#attachments-galat")
-    expect(error).to_contain_text("Lampiran ke-2 (catatan.png) bukan berkas yang diterima. Pilih berkas PDF, "
-                                  "PNG, JPEG, atau rekaman suara M4A atau OGG.")
+    expect(error).to_contain_text(
+        "Lampiran ke-2 (catatan.png) bukan berkas yang diterima. Pilih berkas PDF, "
+        "PNG, JPEG, atau rekaman suara M4A atau OGG."
+    )
     expect(page.get_by_label(LABEL)).to_have_attribute("aria-invalid", "true")
     expect(page.get_by_label("Ringkasan")).to_have_value("Lampiran salah jenis")
     expect(page.get_by_label("Nama pelapor")).to_have_value("Siti Rahma")
@@ -144,7 +165,9 @@ def test_a_file_of_no_accepted_type_is_refused_beside_the_file_input_with_the_ty
     expect(page.get_by_text("pilih ulang berkasnya")).to_be_visible()
     no_serious_violations(page, "baru with a refused file")
     shot(page, "petugas-pengaduan-baru-lampiran-ditolak")
-    expect(page.get_by_role("link", name="Lampiran ke-2 (catatan.png)")).to_have_attribute("href", "#attachments")
+    expect(page.get_by_role("link", name="Lampiran ke-2 (catatan.png)")).to_have_attribute(
+        "href", "#attachments"
+    )
     context.close()
 
 

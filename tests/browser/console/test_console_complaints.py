@@ -44,13 +44,15 @@ def until(page: Page, selector: str, text: str, timeout: float = 15.0) -> None:
 
 
 def test_an_officer_records_classifies_and_assigns_a_phone_complaint_the_team_answers_and_the_portal_shows_it(
-        console, browser, recorded):
+    console, browser, recorded
+):
     web = console.url("web")
     context, page = signed_in(browser, web, "aduan", "/petugas/pengaduan/baru")
     page.get_by_label("Kanal").select_option("telephone")
     expect(page.get_by_label("Waktu diterima (WIB)")).not_to_have_value("")
-    page.get_by_label("Waktu diterima (WIB)").fill(time.strftime("%Y-%m-%dT%H:%M", time.gmtime(
-        time.time() + 7 * 3600 - 600)))  # ten minutes ago, in WIB
+    page.get_by_label("Waktu diterima (WIB)").fill(
+        time.strftime("%Y-%m-%dT%H:%M", time.gmtime(time.time() + 7 * 3600 - 600))
+    )  # ten minutes ago, in WIB
     page.get_by_label("Nama pelapor").fill("Budi Santoso")
     page.get_by_label("Nomor HP pelapor").fill("0812 3456 7890")
     page.get_by_label("Ringkasan").fill("Lampu jalan padam di Jalan Merdeka")
@@ -114,8 +116,13 @@ def test_every_complaint_screen_passes_axe_at_both_sizes(console, browser, recor
     assert code, "the flow test records the complaint these screens show"
     for viewport in (DESKTOP, TABLET):
         context, page = signed_in(browser, web, "aduan", "/petugas/pengaduan/", viewport)
-        for path in ("/petugas/", "/petugas/pengaduan/", "/petugas/pengaduan/?tenggat=bukan-tanggal",
-                     "/petugas/pengaduan/baru", f"/petugas/pengaduan/{code}"):
+        for path in (
+            "/petugas/",
+            "/petugas/pengaduan/",
+            "/petugas/pengaduan/?tenggat=bukan-tanggal",
+            "/petugas/pengaduan/baru",
+            f"/petugas/pengaduan/{code}",
+        ):
             page.goto(web + path)
             no_serious_violations(page, path)
         page.goto(f"{web}/petugas/pengaduan/baru")
@@ -130,7 +137,8 @@ def test_every_complaint_screen_passes_axe_at_both_sizes(console, browser, recor
 
 
 def test_an_officer_without_a_complaint_role_gets_the_403_page_and_a_team_member_cannot_record(
-        console, browser):
+    console, browser
+):
     web = console.url("web")
     context, page = signed_in(browser, web, "meja", "/petugas/")
     answer = page.goto(f"{web}/petugas/pengaduan/")

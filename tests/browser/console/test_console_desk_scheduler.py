@@ -37,11 +37,19 @@ def audience_day() -> date:
     calendar = calendar_from_env({})
     day = date.today() + timedelta(days=14)
     while True:
-        periods = [(a.astimezone(WIB).time(), b.astimezone(WIB).time()) for a, b in calendar.working_periods(day)]
-        morning = any(a <= datetime.strptime("09:00", "%H:%M").time() and b >= datetime.strptime(
-            "10:30", "%H:%M").time() for a, b in periods)
-        afternoon = any(a <= datetime.strptime("13:30", "%H:%M").time() and b >= datetime.strptime(
-            "14:30", "%H:%M").time() for a, b in periods)
+        periods = [
+            (a.astimezone(WIB).time(), b.astimezone(WIB).time()) for a, b in calendar.working_periods(day)
+        ]
+        morning = any(
+            a <= datetime.strptime("09:00", "%H:%M").time()
+            and b >= datetime.strptime("10:30", "%H:%M").time()
+            for a, b in periods
+        )
+        afternoon = any(
+            a <= datetime.strptime("13:30", "%H:%M").time()
+            and b >= datetime.strptime("14:30", "%H:%M").time()
+            for a, b in periods
+        )
         if morning and afternoon:
             return day
         day += timedelta(days=1)
@@ -79,6 +87,7 @@ def until_status(page: Page, text: str, timeout: float = 20.0) -> None:
         time.sleep(0.5)
         page.reload()
 
+
 def row_after_reloads(page: Page, text: str, timeout: float = 15.0):
     """The table row holding ``text``, reloading while the read model behind the page lags."""
     row = page.get_by_role("row").filter(has_text=text)
@@ -99,8 +108,10 @@ def mail_with_subject(stack: LocalStack, subject: str, to: str, timeout: float =
         time.sleep(0.3)
     raise AssertionError(f"no e-mail '{subject}' to {to} in {stack.mail_dir}")
 
+
 def test_the_desk_registers_a_guest_and_submits_a_walk_in_request_with_a_printable_receipt(
-        console, browser, recorded, scans):
+    console, browser, recorded, scans
+):
     web = console.url("web")
     context, page = signed_in(browser, web, "meja", "/petugas/meja/")
     page.get_by_role("button", name="Catat tamu").click()  # nothing filled: the errors
@@ -163,8 +174,10 @@ def test_the_desk_registers_a_guest_and_submits_a_walk_in_request_with_a_printab
     assert page.goto(f"{web}/petugas/penjadwalan/").status == 403  # the desk does not schedule
     context.close()
 
+
 def test_the_scheduler_sees_the_double_booking_refused_then_reschedules_and_the_requester_gets_the_invitation(
-        console, browser, recorded):
+    console, browser, recorded
+):
     web = console.url("web")
     first = recorded.get("first")
     assert first, "the desk test submits the first request"
@@ -191,7 +204,9 @@ def test_the_scheduler_sees_the_double_booking_refused_then_reschedules_and_the_
     no_serious_violations(page, "audiensi, refusal")
 
     form = page.locator("form[action$='/jadwal-ulang']")
-    expect(form.get_by_label("Alasan penjadwalan ulang")).to_have_value("Pejabat penerima ada rapat mendadak.")
+    expect(form.get_by_label("Alasan penjadwalan ulang")).to_have_value(
+        "Pejabat penerima ada rapat mendadak."
+    )
     form.get_by_label("Jam mulai (WIB)").fill("13:30")
     form.get_by_role("button", name="Jadwalkan ulang").click()
     expect(page.get_by_role("status")).to_contain_text("Audiensi telah dijadwalkan ulang.")
@@ -232,19 +247,33 @@ def moved_into_the_past(stack: LocalStack, code: str) -> datetime:
 
     def decide(history: list) -> list:
         last = [e for e in history if isinstance(e, AudienceScheduled | AudienceRescheduled)][-1]
-        return [AudienceRescheduled(
-            audience_id=code, request_tracking_code=code, starts_at=starts, ends_at=starts + timedelta(hours=1),
-            room=last.room, host=last.host, room_id=last.room_id, host_id=last.host_id,
-            location=last.location, booking_id=last.booking_id, previous_starts_at=last.starts_at,
-            previous_ends_at=last.ends_at, reason="(uji) jadwal yang sudah lewat", rescheduled_by="test")]
+        return [
+            AudienceRescheduled(
+                audience_id=code,
+                request_tracking_code=code,
+                starts_at=starts,
+                ends_at=starts + timedelta(hours=1),
+                room=last.room,
+                host=last.host,
+                room_id=last.room_id,
+                host_id=last.host_id,
+                location=last.location,
+                booking_id=last.booking_id,
+                previous_starts_at=last.starts_at,
+                previous_ends_at=last.ends_at,
+                reason="(uji) jadwal yang sudah lewat",
+                rescheduled_by="test",
+            )
+        ]
 
     async def append() -> None:
         import nats
 
         nc = await nats.connect(stack.env["SERAMBI_NATS_URL"])
         try:
-            await execute(JetStreamEventStore(nc, "/serambi/test"), AggregateRef("scheduling", "audience", code),
-                          decide)
+            await execute(
+                JetStreamEventStore(nc, "/serambi/test"), AggregateRef("scheduling", "audience", code), decide
+            )
         finally:
             await nc.drain()
 

@@ -54,7 +54,8 @@ def past_due(console, browser) -> dict[str, str]:
 
 
 def test_the_supervisor_sees_the_breach_of_a_past_due_complaint_and_downloads_the_recap_csv(
-        console, browser, past_due):
+    console, browser, past_due
+):
     web, code = console.url("web"), past_due["code"]
     context, page = signed_in(browser, web, "pimpinan", "/petugas/pimpinan/")
     deadline = time.monotonic() + 20
@@ -85,7 +86,9 @@ def test_the_supervisor_sees_the_breach_of_a_past_due_complaint_and_downloads_th
     context.close()
 
 
-def test_the_supervisor_reads_the_reports_page_with_charts_and_downloads_a_typed_xlsx(console, browser, past_due):
+def test_the_supervisor_reads_the_reports_page_with_charts_and_downloads_a_typed_xlsx(
+    console, browser, past_due
+):
     web, month = console.url("web"), past_due["month"]
     context, page = signed_in(browser, web, "pimpinan", f"/petugas/pimpinan/laporan?bulan={month}")
     deadline = time.monotonic() + 20
@@ -140,10 +143,18 @@ def test_every_supervisor_and_admin_screen_passes_axe_and_others_get_403(console
     web = console.url("web")
     for viewport in (DESKTOP, TABLET):
         context, page = signed_in(browser, web, "admin", "/petugas/admin/", viewport)
-        for path in ("/petugas/admin/", "/petugas/admin/kalender", "/petugas/admin/kalender?tahun=2026",
-                     "/petugas/admin/pemeliharaan", "/petugas/pimpinan/", "/petugas/pimpinan/?semua=1",
-                     f"/petugas/pimpinan/rekap?bulan={past_due['month']}", "/petugas/pimpinan/rekap?bulan=2031-13",
-                     f"/petugas/pimpinan/laporan?bulan={past_due['month']}", "/petugas/pimpinan/laporan?bulan=2031-13"):
+        for path in (
+            "/petugas/admin/",
+            "/petugas/admin/kalender",
+            "/petugas/admin/kalender?tahun=2026",
+            "/petugas/admin/pemeliharaan",
+            "/petugas/pimpinan/",
+            "/petugas/pimpinan/?semua=1",
+            f"/petugas/pimpinan/rekap?bulan={past_due['month']}",
+            "/petugas/pimpinan/rekap?bulan=2031-13",
+            f"/petugas/pimpinan/laporan?bulan={past_due['month']}",
+            "/petugas/pimpinan/laporan?bulan=2031-13",
+        ):
             page.goto(web + path)
             no_serious_violations(page, path)
         if viewport is TABLET:

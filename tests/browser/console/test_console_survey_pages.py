@@ -21,8 +21,9 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def console(tmp_path_factory: pytest.TempPathFactory, provider: str) -> Iterator[LocalStack]:
-    with local_stack(Path(tmp_path_factory.mktemp("console-survei")), ("intake", "web"),
-                     oidc_env(provider)) as running:
+    with local_stack(
+        Path(tmp_path_factory.mktemp("console-survei")), ("intake", "web"), oidc_env(provider)
+    ) as running:
         yield running
 
 
@@ -37,9 +38,17 @@ def test_a_paper_questionnaire_typed_in_at_the_desk_shows_in_the_supervisors_fig
     shot(page, "petugas-meja-survei-galat")
 
     page.get_by_label("Fasilitasi audiensi").check()
-    for code, label in (("U1", "Sesuai"), ("U2", "Mudah"), ("U3", "Kurang cepat"), ("U4", "Gratis"),
-                        ("U5", "Sesuai"), ("U6", "Kompeten"), ("U7", "Sopan dan ramah"),
-                        ("U8", "Berfungsi kurang maksimal"), ("U9", "Baik")):
+    for code, label in (
+        ("U1", "Sesuai"),
+        ("U2", "Mudah"),
+        ("U3", "Kurang cepat"),
+        ("U4", "Gratis"),
+        ("U5", "Sesuai"),
+        ("U6", "Kompeten"),
+        ("U7", "Sopan dan ramah"),
+        ("U8", "Berfungsi kurang maksimal"),
+        ("U9", "Baik"),
+    ):
         page.locator(f"#{code}").get_by_label(label, exact=True).check()
     page.get_by_label("Pekerjaan").select_option("wirausaha")
     page.get_by_label("Saran dan masukan").fill("Sediakan formulir kertas di ruang tunggu.")
@@ -59,7 +68,9 @@ def test_a_paper_questionnaire_typed_in_at_the_desk_shows_in_the_supervisors_fig
         page.reload()
     # one respondent: the figures would be that person's own answers, so they are withheld
     # (figures from five respondents on: tests/integration/intake/test_survey_once.py)
-    expect(page.locator("#ditahan")).to_contain_text("terlalu sedikit responden untuk ditampilkan tanpa mengenali orangnya")
+    expect(page.locator("#ditahan")).to_contain_text(
+        "terlalu sedikit responden untuk ditampilkan tanpa mengenali orangnya"
+    )
     expect(page.locator("#ikm")).to_have_count(0)
     expect(page.get_by_role("row", name="U3 Waktu penyelesaian")).not_to_contain_text("Ya")
     expect(page.locator("main")).not_to_contain_text("Sediakan formulir kertas di ruang tunggu.")

@@ -64,8 +64,13 @@ def always_working_overrides(path: Path) -> Path:
     lines += [f'{day} = ["00:00-24:00"]' for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")]
     year = datetime.now(WIB).year
     for entry in (*package_days(year), *package_days(year + 1)):
-        lines += ["", "[[day]]", 'action = "remove"', f"date = {entry.date.isoformat()}",
-                  'decree = "end-to-end tests: every day is a working day"']
+        lines += [
+            "",
+            "[[day]]",
+            'action = "remove"',
+            f"date = {entry.date.isoformat()}",
+            'decree = "end-to-end tests: every day is a working day"',
+        ]
     path.write_text("\n".join(lines) + "\n")
     return path
 
@@ -95,8 +100,9 @@ class Client:
         return response.json()
 
     def act(self, code: str, action: str, role: str = "supervisor", **body: Any) -> httpx.Response:
-        return httpx.post(f"{self.url}/api/v1/officer/complaints/{code}/{action}", json=body or None,
-                          headers=headers(role))
+        return httpx.post(
+            f"{self.url}/api/v1/officer/complaints/{code}/{action}", json=body or None, headers=headers(role)
+        )
 
     def details(self, code: str, role: str = "officer") -> httpx.Response:
         return httpx.get(f"{self.url}/api/v1/officer/complaints/{code}", headers=headers(role))
@@ -134,6 +140,7 @@ def events(nats_url: str, code: str) -> list:
 
 def access_events(stack, code: str) -> list:
     """The case's audit trail: complaints.access.<code> (PersonalDataAccessed)."""
+
     async def read() -> list:
         nc = await nats.connect(stack.env["SERAMBI_NATS_URL"])
         try:

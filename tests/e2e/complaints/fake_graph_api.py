@@ -21,8 +21,12 @@ def wamid(number: str, serial: int = 1) -> str:
     is the base64 of a record holding the other party's number (16505076520) and an id."""
     digits = "".join(ch for ch in number if ch.isdigit()).encode()
     inner = hashlib.sha256(f"{number}:{serial}".encode()).hexdigest()[:18].upper().encode()
-    return "wamid." + base64.b64encode(b"\x1c\x18" + bytes([len(digits)]) + digits + b"\x15\x02\x00\x11\x18\x12"
-                                       + inner + b"\x00").decode()
+    return (
+        "wamid."
+        + base64.b64encode(
+            b"\x1c\x18" + bytes([len(digits)]) + digits + b"\x15\x02\x00\x11\x18\x12" + inner + b"\x00"
+        ).decode()
+    )
 
 
 class FakeGraphApi:
@@ -56,17 +60,33 @@ class FakeGraphApi:
             if len(found := self.messages_to(number)) >= count:
                 return found
             time.sleep(0.1)
-        raise AssertionError(f"{len(self.messages_to(number))} messages to {number}, expected {count}: "
-                             f"{self.requests}")
+        raise AssertionError(
+            f"{len(self.messages_to(number))} messages to {number}, expected {count}: {self.requests}"
+        )
 
     def _answer(self, path: str, headers: dict[str, str], body: dict[str, Any]) -> tuple[int, dict]:
         with self._lock:
-            status, answer = self.script.pop(0) if self.script else (
-                200, {"messaging_product": "whatsapp", "contacts": [{"input": body.get("to")}],
-                      "messages": [{"id": wamid(str(body.get("to")), len(self.requests) + 1)}]})
-            self.requests.append({"path": path, "authorization": headers.get("authorization"),
-                                  "body": body, "status": status,
-                                  "id": (answer.get("messages") or [{}])[0].get("id")})
+            status, answer = (
+                self.script.pop(0)
+                if self.script
+                else (
+                    200,
+                    {
+                        "messaging_product": "whatsapp",
+                        "contacts": [{"input": body.get("to")}],
+                        "messages": [{"id": wamid(str(body.get("to")), len(self.requests) + 1)}],
+                    },
+                )
+            )
+            self.requests.append(
+                {
+                    "path": path,
+                    "authorization": headers.get("authorization"),
+                    "body": body,
+                    "status": status,
+                    "id": (answer.get("messages") or [{}])[0].get("id"),
+                }
+            )
         return status, answer
 
     def media_requests(self) -> list[dict[str, Any]]:
@@ -76,24 +96,42 @@ class FakeGraphApi:
     def _media(self, path: str, headers: dict[str, str]) -> tuple[int, str, bytes]:
         """A media lookup (JSON with the URL) or a download (the bytes)."""
         with self._lock:
-            self.requests.append({"method": "GET", "path": path, "authorization": headers.get("authorization"),
-                                  "body": {}, "status": 0})
+            self.requests.append(
+                {
+                    "method": "GET",
+                    "path": path,
+                    "authorization": headers.get("authorization"),
+                    "body": {},
+                    "status": 0,
+                }
+            )
             if headers.get("authorization") != f"Bearer {self.token}":
                 return 401, "application/json", b'{"error": {"message": "bad token", "code": 190}}'
             if path.startswith("/files/"):
                 media_id = path.removeprefix("/files/")
-                return (200, "application/octet-stream", self.media[media_id]) if media_id in self.media \
+                return (
+                    (200, "application/octet-stream", self.media[media_id])
+                    if media_id in self.media
                     else (404, "text/plain", b"gone")
+                )
             media_id = path.rsplit("/", 1)[-1]
             status = self.media_script.pop(0) if self.media_script else 200
             if status != 200 or media_id not in self.media:
                 status = status if status != 200 else 404
-                return status, "application/json", json.dumps(
-                    {"error": {"message": "media unavailable", "code": 100}}).encode()
+                return (
+                    status,
+                    "application/json",
+                    json.dumps({"error": {"message": "media unavailable", "code": 100}}).encode(),
+                )
             content = self.media[media_id]
-            answer = {"messaging_product": "whatsapp", "url": f"http://127.0.0.1:{self.port}/files/{media_id}",
-                      "mime_type": "application/octet-stream", "sha256": hashlib.sha256(content).hexdigest(),
-                      "file_size": str(len(content)), "id": media_id}
+            answer = {
+                "messaging_product": "whatsapp",
+                "url": f"http://127.0.0.1:{self.port}/files/{media_id}",
+                "mime_type": "application/octet-stream",
+                "sha256": hashlib.sha256(content).hexdigest(),
+                "file_size": str(len(content)),
+                "id": media_id,
+            }
             return 200, "application/json", json.dumps(answer).encode()
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:

@@ -25,8 +25,12 @@ M4A_NOTE = b"\x00\x00\x00\x1cftypM4A \x00\x00\x00\x00M4A isom" + bytes(2000)
 OGG_NOTE = b"OggS\x00\x02" + bytes(2000)
 MP4_VIDEO = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00isommp42" + bytes(2000)
 SERAMBI = Path(sys.executable).parent / "serambi"
-FIELDS = {"disclosure": "anonymous", "summary": "Jalan rusak di depan kantor",
-          "description": "Lubang besar, foto terlampir.", "email": "pelapor@example.id"}
+FIELDS = {
+    "disclosure": "anonymous",
+    "summary": "Jalan rusak di depan kantor",
+    "description": "Lubang besar, foto terlampir.",
+    "email": "pelapor@example.id",
+}
 
 
 def submit(api, files: list[tuple[str, tuple[str, bytes, str]]], **fields: str) -> httpx.Response:
@@ -36,20 +40,29 @@ def submit(api, files: list[tuple[str, tuple[str, bytes, str]]], **fields: str) 
 def record(api, files: list[tuple[str, tuple[str, bytes, str]]], **fields: str) -> httpx.Response:
     """An officer records a phone call with its attachments (multipart)."""
     body = {**FIELDS, "channel": "telephone", **fields}
-    return httpx.post(f"{api.url}/api/v1/officer/complaints", data=body, files=files, headers=headers("officer"),
-                      timeout=60)
+    return httpx.post(
+        f"{api.url}/api/v1/officer/complaints", data=body, files=files, headers=headers("officer"), timeout=60
+    )
 
 
 def raw_chunks(stack, document_id: str) -> bytes:
     """What GridFS holds of a file (and what a backup of the database would hold)."""
     with MongoClient(stack.env["SERAMBI_MONGO_URL"]) as client:
-        chunks = client["serambi_complaints"]["attachments.chunks"].find({"files_id": document_id}).sort("n", 1)
+        chunks = (
+            client["serambi_complaints"]["attachments.chunks"].find({"files_id": document_id}).sort("n", 1)
+        )
         return b"".join(bytes(chunk["data"]) for chunk in chunks)
 
 
 def erase(stack, *identifier: str) -> None:
-    done = subprocess.run([str(SERAMBI), "personal-data", "erase", *identifier], env={**os.environ, **stack.env},
-                          capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(
+        [str(SERAMBI), "personal-data", "erase", *identifier],
+        env={**os.environ, **stack.env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0 and not done.stdout.startswith("erased 0"), done.stdout + done.stderr
 
 
@@ -62,14 +75,18 @@ def stored_attachments(stack) -> dict[str, int]:
         return statuses
 
 
-def test_a_complaint_with_a_photo_and_a_pdf_stores_both_and_an_officer_downloads_them_audited(real_stack, api):
+def test_a_complaint_with_a_photo_and_a_pdf_stores_both_and_an_officer_downloads_them_audited(
+    real_stack, api
+):
     photo, pdf = ("jalan.jpg", JPEG, "image/jpeg"), ("surat.pdf", SAMPLE_PDF, "application/pdf")
     response = submit(api, [("attachments", photo), ("attachments", pdf)])
     assert response.status_code == 201, response.text
     answer = response.json()
     code = answer["tracking_code"]
     assert [(a["media_type"], a["size"]) for a in answer["attachments"]] == [
-        ("image/jpeg", len(JPEG)), ("application/pdf", len(SAMPLE_PDF))]
+        ("image/jpeg", len(JPEG)),
+        ("application/pdf", len(SAMPLE_PDF)),
+    ]
     [received] = of_type(events(real_stack.env["SERAMBI_NATS_URL"], code), ComplaintReceived)
     assert [a.document_id for a in received.attachments] == [a["document_id"] for a in answer["attachments"]]
     assert received.access_token is not None  # sealed: the notifier builds the tracking link from it
@@ -96,16 +113,36 @@ def test_an_attachment_is_for_complaint_officers_only(api):
     assert httpx.get(other, headers=headers("team")).status_code == 404
 
 
-@pytest.mark.parametrize(("files", "status", "field", "rule"), [
-    ([("attachments", (f"{n}.png", SAMPLE_PNG, "image/png")) for n in range(6)], 422, "attachments", "too_many"),
-    ([("attachments", ("ok.png", SAMPLE_PNG, "image/png")),
-      ("attachments", ("big.jpg", JPEG + bytes(10_000_000), "image/jpeg"))], 413, "attachments.1", "too_large"),
-    ([("attachments", ("foto.jpg", b"MZ\x90\x00 an executable", "image/jpeg"))], 415, "attachments.0",
-     "unsupported_type"),
-    ([("attachments", ("kosong.pdf", b"", "application/pdf"))], 422, "attachments.0", "missing"),
-])
-def test_an_attachment_over_a_limit_is_refused_naming_it_and_nothing_is_kept(real_stack, api, files, status,
-                                                                              field, rule):
+@pytest.mark.parametrize(
+    ("files", "status", "field", "rule"),
+    [
+        (
+            [("attachments", (f"{n}.png", SAMPLE_PNG, "image/png")) for n in range(6)],
+            422,
+            "attachments",
+            "too_many",
+        ),
+        (
+            [
+                ("attachments", ("ok.png", SAMPLE_PNG, "image/png")),
+                ("attachments", ("big.jpg", JPEG + bytes(10_000_000), "image/jpeg")),
+            ],
+            413,
+            "attachments.1",
+            "too_large",
+        ),
+        (
+            [("attachments", ("foto.jpg", b"MZ\x90\x00 an executable", "image/jpeg"))],
+            415,
+            "attachments.0",
+            "unsupported_type",
+        ),
+        ([("attachments", ("kosong.pdf", b"", "application/pdf"))], 422, "attachments.0", "missing"),
+    ],
+)
+def test_an_attachment_over_a_limit_is_refused_naming_it_and_nothing_is_kept(
+    real_stack, api, files, status, field, rule
+):
     before = stored_attachments(real_stack)
     response = submit(api, files)
     assert response.status_code == status, response.text
@@ -115,7 +152,9 @@ def test_an_attachment_over_a_limit_is_refused_naming_it_and_nothing_is_kept(rea
 
 
 def test_an_attachment_of_exactly_ten_megabytes_is_accepted(api):
-    response = submit(api, [("attachments", ("besar.jpg", JPEG + bytes(10_000_000 - len(JPEG)), "image/jpeg"))])
+    response = submit(
+        api, [("attachments", ("besar.jpg", JPEG + bytes(10_000_000 - len(JPEG)), "image/jpeg"))]
+    )
     assert response.status_code == 201, response.text
     assert response.json()["attachments"][0]["size"] == 10_000_000
 
@@ -132,20 +171,28 @@ def test_the_form_encoding_validates_its_fields_like_json_and_ignores_an_empty_f
 def test_json_still_works_and_another_body_type_is_415(api):
     response = api.submit(summary="Tanpa lampiran", description="Lewat JSON.", disclosure="anonymous")
     assert response.status_code == 201 and response.json()["attachments"] == []
-    other = httpx.post(f"{api.url}/api/v1/complaints", content=b"summary=x", headers={"content-type": "text/plain"})
+    other = httpx.post(
+        f"{api.url}/api/v1/complaints", content=b"summary=x", headers={"content-type": "text/plain"}
+    )
     assert other.status_code == 415
 
 
 def test_an_officer_records_a_phone_call_with_its_audio_note_and_a_letter_and_downloads_them_audited(
-        real_stack, api):
-    files = [("attachments", ("rekaman.m4a", M4A_NOTE, "application/octet-stream")),
-             ("attachments", ("pesan.ogg", OGG_NOTE, "audio/ogg")),
-             ("attachments", ("surat.pdf", MARKED_PDF, "application/pdf"))]
+    real_stack, api
+):
+    files = [
+        ("attachments", ("rekaman.m4a", M4A_NOTE, "application/octet-stream")),
+        ("attachments", ("pesan.ogg", OGG_NOTE, "audio/ogg")),
+        ("attachments", ("surat.pdf", MARKED_PDF, "application/pdf")),
+    ]
     response = record(api, files, disclosure="named", name="Budi Santoso", email="budi.santoso@example.id")
     assert response.status_code == 201, response.text
     code, stored = response.json()["tracking_code"], response.json()["attachments"]
     assert [(a["media_type"], a["size"]) for a in stored] == [
-        ("audio/mp4", len(M4A_NOTE)), ("audio/ogg", len(OGG_NOTE)), ("application/pdf", len(MARKED_PDF))]
+        ("audio/mp4", len(M4A_NOTE)),
+        ("audio/ogg", len(OGG_NOTE)),
+        ("application/pdf", len(MARKED_PDF)),
+    ]
     assert MARKER not in raw_chunks(real_stack, stored[2]["document_id"])
     view = api.wait_for(code, lambda v: len(v.get("attachments", [])) == 3)
     note = httpx.get(f"{api.url}{view['attachments'][0]['url']}", headers=headers("team"))
@@ -155,14 +202,18 @@ def test_an_officer_records_a_phone_call_with_its_audio_note_and_a_letter_and_do
     assert letter.status_code == 200 and letter.content == MARKED_PDF
     audit = of_type(access_events(real_stack, code), PersonalDataAccessed)
     assert [(a.officer, a.purpose) for a in audit if a.fields == ["attachment"]] == [
-        ("team-1", "attachment 1 download"), ("supervisor-1", "attachment 3 download")]
+        ("team-1", "attachment 1 download"),
+        ("supervisor-1", "attachment 3 download"),
+    ]
 
 
 def test_an_officers_attachment_of_another_type_or_an_audio_note_sent_online_is_refused(real_stack, api):
     before = stored_attachments(real_stack)
     video = record(api, [("attachments", ("video.m4a", MP4_VIDEO, "audio/mp4"))])
     assert video.status_code == 415, video.text
-    assert [(e["field"], e["rule"]) for e in video.json()["errors"]] == [("attachments.0", "unsupported_type")]
+    assert [(e["field"], e["rule"]) for e in video.json()["errors"]] == [
+        ("attachments.0", "unsupported_type")
+    ]
     online = submit(api, [("attachments", ("rekaman.ogg", OGG_NOTE, "audio/ogg"))])
     assert online.status_code == 415 and online.json()["errors"][0]["rule"] == "unsupported_type"
     too_many = record(api, [("attachments", (f"{n}.png", SAMPLE_PNG, "image/png")) for n in range(6)])
@@ -173,8 +224,13 @@ def test_an_officers_attachment_of_another_type_or_an_audio_note_sent_online_is_
 
 
 def test_an_erased_complainants_attachments_are_gone_and_their_chunks_never_held_the_content(real_stack, api):
-    response = submit(api, [("attachments", ("surat.pdf", MARKED_PDF, "application/pdf"))],
-                      disclosure="named", name="Sari Dewi", email="sari.dewi.hapus@example.id")
+    response = submit(
+        api,
+        [("attachments", ("surat.pdf", MARKED_PDF, "application/pdf"))],
+        disclosure="named",
+        name="Sari Dewi",
+        email="sari.dewi.hapus@example.id",
+    )
     assert response.status_code == 201, response.text
     code, [stored] = response.json()["tracking_code"], response.json()["attachments"]
     view = api.wait_for(code, lambda v: len(v.get("attachments", [])) == 1)
@@ -192,9 +248,12 @@ def test_an_erased_complainants_attachments_are_gone_and_their_chunks_never_held
 
 
 def test_lost_link_answers_the_same_for_any_code_and_records_one_request_per_quarter_hour(real_stack, api):
-    code = api.submit(summary="Tautan hilang", description="d", disclosure="anonymous",
-                      email="lupa@example.id").json()["tracking_code"]
-    answers = [httpx.post(f"{api.url}/api/v1/complaints/{c}/resend-link") for c in (code, "ADU-1999-999999", code)]
+    code = api.submit(
+        summary="Tautan hilang", description="d", disclosure="anonymous", email="lupa@example.id"
+    ).json()["tracking_code"]
+    answers = [
+        httpx.post(f"{api.url}/api/v1/complaints/{c}/resend-link") for c in (code, "ADU-1999-999999", code)
+    ]
     assert {(a.status_code, a.json()["status"]) for a in answers} == {(202, "accepted")}
     requested = of_type(events(real_stack.env["SERAMBI_NATS_URL"], code), ComplaintLinkRequested)
     assert len(requested) == 1  # the second within 15 minutes sends nothing

@@ -40,8 +40,12 @@ def test_my_cases_are_the_queue_filtered_by_assignee_paged_and_indexed(real_stac
     assert {row["assignee"] for row in first["items"] + second["items"]} == {member}
     everything = api.queue("team", assignee=member, page_size=100).json()
     assert everything["total"] == 4 and answered in [row["tracking_code"] for row in everything["items"]]
-    assert api.queue("team", assignee="nobody-here").json() == {"items": [], "page": 1, "page_size": 25,
-                                                                 "total": 0}
+    assert api.queue("team", assignee="nobody-here").json() == {
+        "items": [],
+        "page": 1,
+        "page_size": 25,
+        "total": 0,
+    }
     for bad in ("", "x" * 201):
         refused = api.queue("team", assignee=bad)
         assert refused.status_code == 422 and "assignee" in refused.text
@@ -52,24 +56,38 @@ def test_my_cases_are_the_queue_filtered_by_assignee_paged_and_indexed(real_stac
 
 
 def test_the_case_view_masks_the_identity_unaudited_and_the_identity_endpoint_shows_it_audited(
-        real_stack, api):
+    real_stack, api
+):
     code = api.recorded(channel="whatsapp", disclosure="named", **IDENTITY)["tracking_code"]
     view = api.wait_for(code, lambda v: v["status"] == "received")
     for role in ("officer", "team", "supervisor"):
         again = api.details(code, role)
         assert again.status_code == 200
         assert not [secret for secret in SECRETS if secret in again.text]
-    assert view["complainant"] == {"anonymous": False, "masked": True, "name": "S*** R***",
-                                   "email": "s***@example.id", "phone": "+6281******142"}
+    assert view["complainant"] == {
+        "anonymous": False,
+        "masked": True,
+        "name": "S*** R***",
+        "email": "s***@example.id",
+        "phone": "+6281******142",
+    }
     assert access_events(real_stack, code) == []  # looking at the case shows no one in clear
 
     shown = api.identity(code, "team")
     assert shown.status_code == 200 and shown.headers["content-type"] == "application/json"
-    assert shown.json() == {"tracking_code": code, "name": IDENTITY["name"], "email": IDENTITY["email"],
-                            "phone": "+6281355550142"}
+    assert shown.json() == {
+        "tracking_code": code,
+        "name": IDENTITY["name"],
+        "email": IDENTITY["email"],
+        "phone": "+6281355550142",
+    }
     [audit] = of_type(access_events(real_stack, code), PersonalDataAccessed)
     assert (audit.officer, audit.roles, audit.fields, audit.purpose) == (
-        "team-1", ["complaint_team"], ["name", "email", "phone"], "complainant identity")
+        "team-1",
+        ["complaint_team"],
+        ["name", "email", "phone"],
+        "complainant identity",
+    )
     assert not [secret for secret in SECRETS if secret in audit.model_dump_json()]
 
     assert api.identity(code, "desk").status_code == 403
@@ -77,7 +95,9 @@ def test_the_case_view_masks_the_identity_unaudited_and_the_identity_endpoint_sh
 
 
 def test_an_anonymous_complainant_is_never_shown_and_nothing_is_audited(real_stack, api):
-    code = api.recorded(channel="complaint_box", disclosure="anonymous", email=IDENTITY["email"])["tracking_code"]
+    code = api.recorded(channel="complaint_box", disclosure="anonymous", email=IDENTITY["email"])[
+        "tracking_code"
+    ]
     view = api.wait_for(code, lambda v: v["status"] == "received")
     assert view["complainant"] == {"anonymous": True, "has_email": True, "has_phone": False}
     shown = api.identity(code, "supervisor")

@@ -88,15 +88,19 @@ def test_the_breach_fires_exactly_once_across_a_service_restart(sla_stack, sla_a
 def test_two_replicas_report_each_breach_exactly_once(sla_stack, sla_api):
     port = localstack.free_port()
     replica = localstack.ManagedProcess(
-        "complaints-2", stack_module.service_process("complaints", port, sla_stack.env, sla_stack.logs).args,
-        port, sla_stack.logs / "complaints-2.log", env={**sla_stack.env, "SERAMBI_HTTP_PORT": str(port)},
+        "complaints-2",
+        stack_module.service_process("complaints", port, sla_stack.env, sla_stack.logs).args,
+        port,
+        sla_stack.logs / "complaints-2.log",
+        env={**sla_stack.env, "SERAMBI_HTTP_PORT": str(port)},
     ).start(ready_timeout=30)
     try:
         wait_ready(f"http://127.0.0.1:{port}")
         second = Client(f"http://127.0.0.1:{port}")
         codes = [
             (sla_api if number % 2 else second).recorded(
-                tier="ringan", received_at=iso(received_for(2 + number % 3)))["tracking_code"]
+                tier="ringan", received_at=iso(received_for(2 + number % 3))
+            )["tracking_code"]
             for number in range(12)
         ]
         time.sleep(4.5)

@@ -31,14 +31,16 @@ def wait_for_breach(stack, code: str, timeout: float = 10.0) -> SLABreached:
 
 
 def recap(api, month: str) -> dict:
-    response = httpx.get(f"{api.url}/api/v1/officer/reports/monthly", params={"month": month},
-                         headers=headers("supervisor"))
+    response = httpx.get(
+        f"{api.url}/api/v1/officer/reports/monthly", params={"month": month}, headers=headers("supervisor")
+    )
     assert response.status_code == 200, response.text
     return response.json()
 
 
 def test_an_unclassified_complaint_breaches_its_triage_clock_exactly_once_and_the_recap_counts_it(
-        sla_stack, sla_api):
+    sla_stack, sla_api
+):
     received_at = received_for(2)  # its 3-hour triage clock runs out 2 seconds from now
     month = received_at.astimezone(WIB).strftime("%Y-%m")
     before = recap(sla_api, month)["total"]
@@ -62,11 +64,23 @@ def test_an_unclassified_complaint_breaches_its_triage_clock_exactly_once_and_th
     assert after["total"]["triage_breaches"] == before["triage_breaches"] + 1
     assert after["total"]["triage_breached"] == before["triage_breached"] + 1
     assert after["total"]["breaches"] == before["breaches"]  # the tier deadlines' count is apart
-    row = next(line for line in csv.DictReader(io.StringIO(httpx.get(
-        f"{sla_api.url}/api/v1/officer/reports/monthly", params={"month": month, "format": "csv"},
-        headers=headers("supervisor")).text)) if line["dimension"] == "total")
+    row = next(
+        line
+        for line in csv.DictReader(
+            io.StringIO(
+                httpx.get(
+                    f"{sla_api.url}/api/v1/officer/reports/monthly",
+                    params={"month": month, "format": "csv"},
+                    headers=headers("supervisor"),
+                ).text
+            )
+        )
+        if line["dimension"] == "total"
+    )
     assert (int(row["triage_breached"]), int(row["triage_breaches"])) == (
-        after["total"]["triage_breached"], after["total"]["triage_breaches"])
+        after["total"]["triage_breached"],
+        after["total"]["triage_breaches"],
+    )
 
 
 def test_classification_stops_the_triage_clock_and_the_tier_counts_from_receipt(sla_stack, sla_api):
@@ -83,8 +97,9 @@ def test_classification_stops_the_triage_clock_and_the_tier_counts_from_receipt(
 
 
 def test_the_tracking_view_and_the_queue_show_the_triage_deadline_until_classification(sla_stack, sla_api):
-    submitted = sla_api.submit(disclosure="anonymous", summary="Antrean lama",
-                               description="Saya menunggu dua jam.")
+    submitted = sla_api.submit(
+        disclosure="anonymous", summary="Antrean lama", description="Saya menunggu dua jam."
+    )
     assert submitted.status_code in (200, 201), submitted.text
     body = submitted.json()
     code, token = body["tracking_code"], body["access_token"]

@@ -38,12 +38,17 @@ def graph() -> Iterator[FakeGraphApi]:
 @pytest.fixture(scope="module")
 def wa_stack(tmp_path_factory: pytest.TempPathFactory, graph: FakeGraphApi) -> Iterator:
     env = {
-        "SERAMBI_WHATSAPP_MODE": "cloud", "SERAMBI_WHATSAPP_API_BASE_URL": graph.url,
-        "SERAMBI_WHATSAPP_PHONE_NUMBER_ID": PHONE_NUMBER_ID, "SERAMBI_WHATSAPP_ACCESS_TOKEN": "test-token",
-        "SERAMBI_WHATSAPP_APP_SECRET": APP_SECRET, "SERAMBI_WHATSAPP_VERIFY_TOKEN": VERIFY_TOKEN,
-        "SERAMBI_WHATSAPP_TEMPLATE": TEMPLATE, "SERAMBI_WHATSAPP_RECEIPT_TEMPLATE": RECEIPT_TEMPLATE,
+        "SERAMBI_WHATSAPP_MODE": "cloud",
+        "SERAMBI_WHATSAPP_API_BASE_URL": graph.url,
+        "SERAMBI_WHATSAPP_PHONE_NUMBER_ID": PHONE_NUMBER_ID,
+        "SERAMBI_WHATSAPP_ACCESS_TOKEN": "test-token",
+        "SERAMBI_WHATSAPP_APP_SECRET": APP_SECRET,
+        "SERAMBI_WHATSAPP_VERIFY_TOKEN": VERIFY_TOKEN,
+        "SERAMBI_WHATSAPP_TEMPLATE": TEMPLATE,
+        "SERAMBI_WHATSAPP_RECEIPT_TEMPLATE": RECEIPT_TEMPLATE,
         "SERAMBI_WHATSAPP_PUSH_SECONDS": "0.2",
-        "SERAMBI_WHATSAPP_RETRY_SECONDS": "0.3", "SERAMBI_PUBLIC_BASE_URL": "https://layanan.example.go.id",
+        "SERAMBI_WHATSAPP_RETRY_SECONDS": "0.3",
+        "SERAMBI_PUBLIC_BASE_URL": "https://layanan.example.go.id",
     }
     with running_stack(tmp_path_factory.mktemp("whatsapp"), ("complaints",), env) as stack:
         yield stack
@@ -58,36 +63,88 @@ def new_number() -> str:
     return "62812" + str(uuid.uuid4().int)[:8]
 
 
-def text_delivery(number: str, text: str, *, message_id: str | None = None, at: int | None = None,
-                  name: str = "Siti Aminah") -> dict[str, Any]:
+def text_delivery(
+    number: str, text: str, *, message_id: str | None = None, at: int | None = None, name: str = "Siti Aminah"
+) -> dict[str, Any]:
     """A delivery as Meta documents it for an incoming text message."""
-    return {"object": "whatsapp_business_account", "entry": [{"id": "102290129340398", "changes": [{
-        "field": "messages", "value": {
-            "messaging_product": "whatsapp",
-            "metadata": {"display_phone_number": "6285828735503", "phone_number_id": PHONE_NUMBER_ID},
-            "contacts": [{"profile": {"name": name}, "wa_id": number}],
-            "messages": [{"from": number, "id": message_id or wamid(number, uuid.uuid4().int),
-                          "timestamp": str(at or int(time.time())), "type": "text", "text": {"body": text}}],
-        }}]}]}
+    return {
+        "object": "whatsapp_business_account",
+        "entry": [
+            {
+                "id": "102290129340398",
+                "changes": [
+                    {
+                        "field": "messages",
+                        "value": {
+                            "messaging_product": "whatsapp",
+                            "metadata": {
+                                "display_phone_number": "6285828735503",
+                                "phone_number_id": PHONE_NUMBER_ID,
+                            },
+                            "contacts": [{"profile": {"name": name}, "wa_id": number}],
+                            "messages": [
+                                {
+                                    "from": number,
+                                    "id": message_id or wamid(number, uuid.uuid4().int),
+                                    "timestamp": str(at or int(time.time())),
+                                    "type": "text",
+                                    "text": {"body": text},
+                                }
+                            ],
+                        },
+                    }
+                ],
+            }
+        ],
+    }
 
 
 def status_delivery(number: str) -> dict[str, Any]:
     """A delivery of a status update (our message was delivered): nothing to record."""
-    return {"object": "whatsapp_business_account", "entry": [{"id": "102290129340398", "changes": [{
-        "field": "messages", "value": {
-            "messaging_product": "whatsapp",
-            "metadata": {"display_phone_number": "6285828735503", "phone_number_id": PHONE_NUMBER_ID},
-            "statuses": [{"id": "wamid.out-1", "status": "delivered", "timestamp": str(int(time.time())),
-                          "recipient_id": number, "conversation": {"id": "c1", "origin": {"type": "service"}},
-                          "pricing": {"billable": True, "pricing_model": "CBP", "category": "service"}}],
-        }}]}]}
+    return {
+        "object": "whatsapp_business_account",
+        "entry": [
+            {
+                "id": "102290129340398",
+                "changes": [
+                    {
+                        "field": "messages",
+                        "value": {
+                            "messaging_product": "whatsapp",
+                            "metadata": {
+                                "display_phone_number": "6285828735503",
+                                "phone_number_id": PHONE_NUMBER_ID,
+                            },
+                            "statuses": [
+                                {
+                                    "id": "wamid.out-1",
+                                    "status": "delivered",
+                                    "timestamp": str(int(time.time())),
+                                    "recipient_id": number,
+                                    "conversation": {"id": "c1", "origin": {"type": "service"}},
+                                    "pricing": {
+                                        "billable": True,
+                                        "pricing_model": "CBP",
+                                        "category": "service",
+                                    },
+                                }
+                            ],
+                        },
+                    }
+                ],
+            }
+        ],
+    }
 
 
 def post(api: Client, payload: dict[str, Any], secret: str = APP_SECRET, **headers: str) -> httpx.Response:
     body = json.dumps(payload).encode()
     signature = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    return httpx.post(f"{api.url}/api/v1/channels/whatsapp/webhook", content=body,
-                      headers={"Content-Type": "application/json", "X-Hub-Signature-256": signature, **headers})
+    return httpx.post(
+        f"{api.url}/api/v1/channels/whatsapp/webhook",
+        content=body,
+        headers={"Content-Type": "application/json", "X-Hub-Signature-256": signature, **headers},
+    )
 
 
 def whatsapp_complaints(api: Client) -> list[dict]:
@@ -105,18 +162,25 @@ def complaint_from(api: Client, graph: FakeGraphApi, number: str) -> str:
 
 def test_meta_s_verification_handshake_echoes_the_challenge_only_with_the_verify_token(api) -> None:
     url = f"{api.url}/api/v1/channels/whatsapp/webhook"
-    good = httpx.get(url, params={"hub.mode": "subscribe", "hub.verify_token": VERIFY_TOKEN,
-                                  "hub.challenge": "1158201444"})
+    good = httpx.get(
+        url, params={"hub.mode": "subscribe", "hub.verify_token": VERIFY_TOKEN, "hub.challenge": "1158201444"}
+    )
     assert good.status_code == 200 and good.text == "1158201444"
-    wrong = httpx.get(url, params={"hub.mode": "subscribe", "hub.verify_token": "guess", "hub.challenge": "1"})
+    wrong = httpx.get(
+        url, params={"hub.mode": "subscribe", "hub.verify_token": "guess", "hub.challenge": "1"}
+    )
     assert wrong.status_code == 403
 
 
 def test_a_text_message_becomes_a_whatsapp_complaint_and_the_sender_gets_the_tracking_link(
-    api, graph, wa_stack,
+    api,
+    graph,
+    wa_stack,
 ) -> None:
     number = new_number()
-    response = post(api, text_delivery(number, "Izin usaha saya belum diproses sejak dua bulan.\nMohon dibantu."))
+    response = post(
+        api, text_delivery(number, "Izin usaha saya belum diproses sejak dua bulan.\nMohon dibantu.")
+    )
     assert response.status_code == 200 and response.json() == {"recorded": 1}
     code = complaint_from(api, graph, number)
     view = api.wait_for(code, lambda v: v.get("channel") == "whatsapp")
@@ -138,10 +202,13 @@ def test_a_text_message_becomes_a_whatsapp_complaint_and_the_sender_gets_the_tra
 def stored_text(stack) -> str:
     """Every document of every database of the stack (the service's and the vault's), as JSON."""
     with MongoClient(stack.env["SERAMBI_MONGO_URL"]) as client:
-        return "\n".join(json.dumps(document, default=str)
-                         for name in client.list_database_names() if name not in ("admin", "config", "local")
-                         for collection in client[name].list_collection_names()
-                         for document in client[name][collection].find())
+        return "\n".join(
+            json.dumps(document, default=str)
+            for name in client.list_database_names()
+            if name not in ("admin", "config", "local")
+            for collection in client[name].list_collection_names()
+            for document in client[name][collection].find()
+        )
 
 
 def sent_replies(stack, code: str, count: int, timeout: float = 15.0) -> None:
@@ -149,8 +216,11 @@ def sent_replies(stack, code: str, count: int, timeout: float = 15.0) -> None:
     deadline = time.monotonic() + timeout
     with MongoClient(stack.env["SERAMBI_MONGO_URL"]) as client:
         while True:
-            found = sum(client[name]["whatsapp_outbox"].count_documents({"tracking_code": code, "state": "sent"})
-                        for name in client.list_database_names() if name not in ("admin", "config", "local"))
+            found = sum(
+                client[name]["whatsapp_outbox"].count_documents({"tracking_code": code, "state": "sent"})
+                for name in client.list_database_names()
+                if name not in ("admin", "config", "local")
+            )
             if found >= count:
                 return
             assert time.monotonic() < deadline, f"{found} of {count} replies of {code} marked sent"
@@ -193,7 +263,9 @@ def test_a_bad_signature_is_refused_with_401_and_logged_without_the_payload(api,
     secret_text = f"rahasia-{uuid.uuid4().hex}"
     before = len(whatsapp_complaints(api))
     assert post(api, text_delivery(number, secret_text), secret="not-the-app-secret").status_code == 401
-    unsigned = httpx.post(f"{api.url}/api/v1/channels/whatsapp/webhook", json=text_delivery(number, secret_text))
+    unsigned = httpx.post(
+        f"{api.url}/api/v1/channels/whatsapp/webhook", json=text_delivery(number, secret_text)
+    )
     assert unsigned.status_code == 401
     assert len(whatsapp_complaints(api)) == before
     log = wa_stack.log_text()
@@ -214,8 +286,11 @@ def test_a_body_over_the_limit_is_refused_with_413(api) -> None:
 
 
 def answer(api: Client, code: str, text: str) -> None:
-    for action, body in (("classify", {"tier": "ringan"}), ("assign", {"team": "tim-pengaduan"}),
-                         ("answer", {"answer": text})):
+    for action, body in (
+        ("classify", {"tier": "ringan"}),
+        ("assign", {"team": "tim-pengaduan"}),
+        ("answer", {"answer": text}),
+    ):
         response = api.act(code, action, **body)
         assert response.status_code == 200, response.text
 
@@ -241,8 +316,11 @@ def test_outside_the_24_hour_window_the_answer_goes_as_the_approved_template(api
     answer(api, code, "Petugas sudah ditegur.")
     sent = graph.wait_for(number, 2)[1]["body"]
     assert sent["type"] == "template"
-    assert sent["template"] == {"name": TEMPLATE, "language": {"code": "id"}, "components": [
-        {"type": "body", "parameters": [{"type": "text", "text": code}]}]}
+    assert sent["template"] == {
+        "name": TEMPLATE,
+        "language": {"code": "id"},
+        "components": [{"type": "body", "parameters": [{"type": "text", "text": code}]}],
+    }
 
 
 def complaint_of_template(graph: FakeGraphApi, number: str) -> str:
@@ -256,25 +334,67 @@ def complaint_of_template(graph: FakeGraphApi, number: str) -> str:
 def failed_status(number: str, message_id: str, code: int) -> dict[str, Any]:
     """Meta's later report that a message it accepted was not delivered (as documented for the
     24-hour window: error 131047, "Re-engagement message")."""
-    return {"object": "whatsapp_business_account", "entry": [{"id": "102290129340398", "changes": [{
-        "field": "messages", "value": {
-            "messaging_product": "whatsapp",
-            "metadata": {"display_phone_number": "6285828735503", "phone_number_id": PHONE_NUMBER_ID},
-            "statuses": [{"id": message_id, "status": "failed", "timestamp": str(int(time.time())),
-                          "recipient_id": number, "errors": [{
-                              "code": code, "title": "Re-engagement message",
-                              "message": "Re-engagement message", "error_data": {"details": (
-                                  "Message failed to send because more than 24 hours have passed since "
-                                  "the customer last replied to this number.")}}]}],
-        }}]}]}
+    return {
+        "object": "whatsapp_business_account",
+        "entry": [
+            {
+                "id": "102290129340398",
+                "changes": [
+                    {
+                        "field": "messages",
+                        "value": {
+                            "messaging_product": "whatsapp",
+                            "metadata": {
+                                "display_phone_number": "6285828735503",
+                                "phone_number_id": PHONE_NUMBER_ID,
+                            },
+                            "statuses": [
+                                {
+                                    "id": message_id,
+                                    "status": "failed",
+                                    "timestamp": str(int(time.time())),
+                                    "recipient_id": number,
+                                    "errors": [
+                                        {
+                                            "code": code,
+                                            "title": "Re-engagement message",
+                                            "message": "Re-engagement message",
+                                            "error_data": {
+                                                "details": (
+                                                    "Message failed to send because more than 24 hours have passed since "
+                                                    "the customer last replied to this number."
+                                                )
+                                            },
+                                        }
+                                    ],
+                                }
+                            ],
+                        },
+                    }
+                ],
+            }
+        ],
+    }
 
 
 def test_a_free_text_refused_for_the_closed_window_goes_again_at_once_as_the_receipt_template(
-    api, graph,
+    api,
+    graph,
 ) -> None:
     number = new_number()
-    graph.script.append((400, {"error": {"message": "(#131047) Re-engagement message", "type": "OAuthException",
-                                         "code": 131047, "fbtrace_id": "A1b2C3"}}))
+    graph.script.append(
+        (
+            400,
+            {
+                "error": {
+                    "message": "(#131047) Re-engagement message",
+                    "type": "OAuthException",
+                    "code": 131047,
+                    "fbtrace_id": "A1b2C3",
+                }
+            },
+        )
+    )
     post(api, text_delivery(number, "Antrean KTP sangat panjang"))
     [sent] = graph.wait_for(number, 1)
     assert sent["body"]["type"] == "template" and sent["body"]["template"]["name"] == RECEIPT_TEMPLATE
@@ -282,7 +402,9 @@ def test_a_free_text_refused_for_the_closed_window_goes_again_at_once_as_the_rec
     assert [r["body"]["type"] for r in refused] == ["text"]
 
 
-def test_a_free_text_reported_failed_for_the_closed_window_goes_again_as_the_template_once(api, graph) -> None:
+def test_a_free_text_reported_failed_for_the_closed_window_goes_again_as_the_template_once(
+    api, graph
+) -> None:
     number = new_number()
     post(api, text_delivery(number, "Pelayanan tidak ramah"))
     [text] = graph.wait_for(number, 1)

@@ -45,12 +45,17 @@ def graph() -> Iterator[FakeGraphApi]:
 @pytest.fixture(scope="module")
 def wa_stack(tmp_path_factory: pytest.TempPathFactory, graph: FakeGraphApi) -> Iterator:
     env = {
-        "SERAMBI_WHATSAPP_MODE": "cloud", "SERAMBI_WHATSAPP_API_BASE_URL": graph.url,
-        "SERAMBI_WHATSAPP_PHONE_NUMBER_ID": PHONE_NUMBER_ID, "SERAMBI_WHATSAPP_ACCESS_TOKEN": "test-token",
-        "SERAMBI_WHATSAPP_APP_SECRET": APP_SECRET, "SERAMBI_WHATSAPP_VERIFY_TOKEN": VERIFY_TOKEN,
-        "SERAMBI_WHATSAPP_TEMPLATE": TEMPLATE, "SERAMBI_WHATSAPP_RECEIPT_TEMPLATE": RECEIPT_TEMPLATE,
+        "SERAMBI_WHATSAPP_MODE": "cloud",
+        "SERAMBI_WHATSAPP_API_BASE_URL": graph.url,
+        "SERAMBI_WHATSAPP_PHONE_NUMBER_ID": PHONE_NUMBER_ID,
+        "SERAMBI_WHATSAPP_ACCESS_TOKEN": "test-token",
+        "SERAMBI_WHATSAPP_APP_SECRET": APP_SECRET,
+        "SERAMBI_WHATSAPP_VERIFY_TOKEN": VERIFY_TOKEN,
+        "SERAMBI_WHATSAPP_TEMPLATE": TEMPLATE,
+        "SERAMBI_WHATSAPP_RECEIPT_TEMPLATE": RECEIPT_TEMPLATE,
         "SERAMBI_WHATSAPP_PUSH_SECONDS": "0.2",
-        "SERAMBI_WHATSAPP_RETRY_SECONDS": "0.3", "SERAMBI_WHATSAPP_GROUP_MINUTES": "60",
+        "SERAMBI_WHATSAPP_RETRY_SECONDS": "0.3",
+        "SERAMBI_WHATSAPP_GROUP_MINUTES": "60",
         "SERAMBI_PUBLIC_BASE_URL": "https://layanan.example.go.id",
     }
     with running_stack(tmp_path_factory.mktemp("whatsapp-conversations"), ("complaints",), env) as stack:
@@ -80,15 +85,25 @@ def notes_of(api: Client, code: str, count: int) -> list[dict]:
 
 def test_messages_within_the_window_are_one_complaint_and_the_later_ones_its_notes(api, graph, wa_stack):
     number = new_number()
-    assert post(api, text_delivery(number, "Izin usaha saya belum terbit.", at=ago(300))).json() == {"recorded": 1}
-    assert post(api, text_delivery(number, "Nomor berkasnya 123/IU/2026.", at=ago(200))).json() == {"recorded": 1}
+    assert post(api, text_delivery(number, "Izin usaha saya belum terbit.", at=ago(300))).json() == {
+        "recorded": 1
+    }
+    assert post(api, text_delivery(number, "Nomor berkasnya 123/IU/2026.", at=ago(200))).json() == {
+        "recorded": 1
+    }
     assert post(api, text_delivery(number, "Mohon segera dibantu.", at=ago(100))).json() == {"recorded": 1}
     code = complaint_from(api, graph, number)
     time.sleep(1)  # a second receipt would have been sent by now
     assert len(graph.messages_to(number)) == 1  # one complaint, one receipt
-    assert [n["text"] for n in notes_of(api, code, 2)] == ["Nomor berkasnya 123/IU/2026.", "Mohon segera dibantu."]
-    assert not [c for c in whatsapp_complaints(api) if c["summary"] in ("Nomor berkasnya 123/IU/2026.",
-                                                                      "Mohon segera dibantu.")]
+    assert [n["text"] for n in notes_of(api, code, 2)] == [
+        "Nomor berkasnya 123/IU/2026.",
+        "Mohon segera dibantu.",
+    ]
+    assert not [
+        c
+        for c in whatsapp_complaints(api)
+        if c["summary"] in ("Nomor berkasnya 123/IU/2026.", "Mohon segera dibantu.")
+    ]
     received, *notes = events(wa_stack.env["SERAMBI_NATS_URL"], code)
     assert isinstance(received, ComplaintReceived)
     assert [type(n) for n in notes] == [ComplaintNoteAdded, ComplaintNoteAdded]
@@ -111,8 +126,9 @@ def test_after_the_window_a_message_is_a_note_while_open_and_a_new_complaint_onc
     number = new_number()
     post(api, text_delivery(number, "Pelayanan di loket B lambat.", at=ago(4 * HOUR)))
     code = complaint_from(api, graph, number)
-    assert post(api, text_delivery(number, "Sampai sekarang belum ada kabar.", at=ago(2 * HOUR))).json() \
-        == {"recorded": 1}
+    assert post(api, text_delivery(number, "Sampai sekarang belum ada kabar.", at=ago(2 * HOUR))).json() == {
+        "recorded": 1
+    }
     assert [n["text"] for n in notes_of(api, code, 1)] == ["Sampai sekarang belum ada kabar."]
     answer(api, code, "Petugas loket B sudah ditambah.")
     graph.wait_for(number, 2)  # the receipt, the answer
@@ -161,7 +177,11 @@ def test_the_complainants_follow_up_resumes_a_clock_paused_waiting_on_them(api, 
     view = api.wait_for(code, lambda case: any(e["step"] == "resumed" for e in case["timeline"]))
     assert not view["paused"]
     assert [e.get("cause") for e in view["timeline"] if e["step"] == "resumed"] == ["complainant_note"]
-    resumed = [e for e in events(wa_stack.env["SERAMBI_NATS_URL"], code) if type(e).__name__ == "ComplaintClockResumed"]
+    resumed = [
+        e
+        for e in events(wa_stack.env["SERAMBI_NATS_URL"], code)
+        if type(e).__name__ == "ComplaintClockResumed"
+    ]
     assert len(resumed) == 1 and resumed[0].resumed_by == "whatsapp" and resumed[0].due_at is not None
 
 
@@ -172,11 +192,20 @@ DOCX = b"PK\x03\x04" + bytes(100)
 MP4 = b"\x00\x00\x00\x18ftypmp42" + bytes(100)
 
 
-def media_delivery(number: str, kind: str, media_id: str, caption: str | None = None, *,
-                   message_id: str | None = None) -> dict:
+def media_delivery(
+    number: str, kind: str, media_id: str, caption: str | None = None, *, message_id: str | None = None
+) -> dict:
     """A delivery as Meta documents it for an incoming image, document, audio or video."""
-    media = {"mime_type": {"image": "image/jpeg", "document": "application/pdf", "audio": "audio/ogg; codecs=opus",
-                           "video": "video/mp4"}[kind], "sha256": "aGFzaA==", "id": media_id}
+    media = {
+        "mime_type": {
+            "image": "image/jpeg",
+            "document": "application/pdf",
+            "audio": "audio/ogg; codecs=opus",
+            "video": "video/mp4",
+        }[kind],
+        "sha256": "aGFzaA==",
+        "id": media_id,
+    }
     if caption:
         media["caption"] = caption
     if kind == "document":
@@ -193,8 +222,9 @@ def new_media_id() -> str:
 
 
 def download(api: Client, code: str, document_id: str) -> bytes:
-    response = httpx.get(f"{api.url}/api/v1/officer/complaints/{code}/attachments/{document_id}",
-                         headers=headers("officer"))
+    response = httpx.get(
+        f"{api.url}/api/v1/officer/complaints/{code}/attachments/{document_id}", headers=headers("officer")
+    )
     assert response.status_code == 200, response.text
     return response.content
 
@@ -202,7 +232,9 @@ def download(api: Client, code: str, document_id: str) -> bytes:
 def test_a_photo_is_downloaded_through_the_graph_api_and_kept_as_the_complaints_attachment(api, graph):
     number, media_id = new_number(), new_media_id()
     graph.media[media_id] = PNG
-    assert post(api, media_delivery(number, "image", media_id, "Foto antrean di loket")).json() == {"recorded": 1}
+    assert post(api, media_delivery(number, "image", media_id, "Foto antrean di loket")).json() == {
+        "recorded": 1
+    }
     code = complaint_from(api, graph, number)
     view = api.wait_for(code, lambda v: v.get("attachments"))
     [attachment] = view["attachments"]
@@ -219,7 +251,9 @@ def test_a_document_and_a_voice_note_sent_later_are_kept_with_their_notes(api, g
     graph.media.update({pdf_id: PDF, voice_id: OGG})
     post(api, text_delivery(number, "Permohonan izin saya ditolak tanpa alasan."))
     code = complaint_from(api, graph, number)
-    assert post(api, media_delivery(number, "document", pdf_id, "Surat penolakannya")).json() == {"recorded": 1}
+    assert post(api, media_delivery(number, "document", pdf_id, "Surat penolakannya")).json() == {
+        "recorded": 1
+    }
     assert post(api, media_delivery(number, "audio", voice_id)).json() == {"recorded": 1}
     notes = notes_of(api, code, 2)
     assert [n["text"] for n in notes] == ["Surat penolakannya", "(pesan suara lewat WhatsApp)"]
@@ -230,11 +264,14 @@ def test_a_document_and_a_voice_note_sent_later_are_kept_with_their_notes(api, g
     assert download(api, code, notes[1]["attachments"][0]) == OGG
 
 
-@pytest.mark.parametrize(("kind", "content", "why"), [
-    ("document", DOCX, "jenis file tidak diterima"),  # a Word file: typed by its bytes, refused
-    ("video", MP4, "jenis file tidak diterima"),  # not even downloaded
-    ("document", None, "tidak dapat diunduh dari WhatsApp"),  # Meta no longer has it
-])
+@pytest.mark.parametrize(
+    ("kind", "content", "why"),
+    [
+        ("document", DOCX, "jenis file tidak diterima"),  # a Word file: typed by its bytes, refused
+        ("video", MP4, "jenis file tidak diterima"),  # not even downloaded
+        ("document", None, "tidak dapat diunduh dari WhatsApp"),  # Meta no longer has it
+    ],
+)
 def test_media_that_cannot_be_kept_leave_the_complaint_recorded_with_the_reason_and_media_id(
     api, graph, kind, content, why
 ):

@@ -85,12 +85,18 @@ async def test_the_cloud_adapter_posts_meta_s_documented_shapes_with_the_bearer_
     text, template = graph.requests
     assert text["path"] == template["path"] == "/v21.0/1098765432/messages"
     assert text["authorization"] == "Bearer test-access-token"
-    assert text["body"] == {"messaging_product": "whatsapp", "recipient_type": "individual",
-                            "to": "6281234567890", "type": "text",
-                            "text": {"preview_url": False, "body": "Jawaban"}}
+    assert text["body"] == {
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": "6281234567890",
+        "type": "text",
+        "text": {"preview_url": False, "body": "Jawaban"},
+    }
     assert template["body"]["template"] == {
-        "name": "serambi_jawaban_pengaduan", "language": {"code": "id"},
-        "components": [{"type": "body", "parameters": [{"type": "text", "text": "ADU-2026-000001"}]}]}
+        "name": "serambi_jawaban_pengaduan",
+        "language": {"code": "id"},
+        "components": [{"type": "body", "parameters": [{"type": "text", "text": "ADU-2026-000001"}]}],
+    }
 
 
 async def test_an_unreachable_api_is_a_transient_failure() -> None:
@@ -148,7 +154,9 @@ async def test_the_cloud_adapter_sends_the_token_to_the_lookup_and_the_download_
     finally:
         await cloud.close()
     assert [(r["path"], r["authorization"]) for r in graph.media_requests()] == [
-        ("/v21.0/1479537139650976", "Bearer test-token"), ("/files/1479537139650976", "Bearer test-token")]
+        ("/v21.0/1479537139650976", "Bearer test-token"),
+        ("/files/1479537139650976", "Bearer test-token"),
+    ]
     assert not cloud._trusted("http://elsewhere.example/files/1")  # plain http elsewhere: no token
     assert cloud._trusted("https://lookaside.fbsbx.com/whatsapp_business/attachments/?mid=1")
 
@@ -159,8 +167,18 @@ def expire_token(sender) -> None:
         sender.token_expired = True
     else:  # the Graph API's answer to an expired or revoked token
         sender.graph.token = "renewed-token"
-        sender.graph.script.append((401, {"error": {"message": "Error validating access token",
-                                                    "type": "OAuthException", "code": 190}}))
+        sender.graph.script.append(
+            (
+                401,
+                {
+                    "error": {
+                        "message": "Error validating access token",
+                        "type": "OAuthException",
+                        "code": 190,
+                    }
+                },
+            )
+        )
 
 
 async def test_an_expired_access_token_is_a_transient_failure_for_sending_and_for_media(sender) -> None:
@@ -186,8 +204,9 @@ async def test_meta_s_token_permission_and_rate_limit_codes_are_transient(graph,
 
 async def test_a_refusal_keeps_the_status_and_code_never_meta_s_text(graph) -> None:
     cloud = CloudWhatsApp(graph.url, "1098765432", "test-access-token", timeout=5)
-    graph.script.append((400, {"error": {"message": f"(#131026) Message undeliverable to {NUMBER[1:]}",
-                                         "code": 131026}}))
+    graph.script.append(
+        (400, {"error": {"message": f"(#131026) Message undeliverable to {NUMBER[1:]}", "code": 131026}})
+    )
     try:
         with pytest.raises(PermanentWhatsAppError) as refused:
             await cloud.send_text(NUMBER, "halo")

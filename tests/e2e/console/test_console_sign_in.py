@@ -43,8 +43,14 @@ def session_cookies(browser: httpx.Client) -> list[str]:
     return [c.name for c in browser.cookies.jar if re.fullmatch(r"serambi_petugas_\d", c.name)]
 
 
-def sign_in(browser: httpx.Client, web: str, provider: str, username: str, path: str = "/petugas/",
-            password: str = DEV_PASSWORD) -> httpx.Response:
+def sign_in(
+    browser: httpx.Client,
+    web: str,
+    provider: str,
+    username: str,
+    path: str = "/petugas/",
+    password: str = DEV_PASSWORD,
+) -> httpx.Response:
     """Open ``path`` signed out, follow to the provider's form, sign in, and come back."""
     answer = browser.get(web + path)
     assert answer.status_code == 303

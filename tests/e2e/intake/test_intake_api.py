@@ -28,11 +28,16 @@ SERAMBI = Path(sys.executable).parent / "serambi"
 NIK = "6171011203900007"
 REQUEST = {
     "requester": {
-        "name": "Yohanes Lim", "position": "Ketua", "institution": "Kadin Kota Pontianak",
-        "institution_type": "other_institution", "email": "yohanes.lim@example.org",
-        "phone": "081256781234", "identity_number": NIK,
+        "name": "Yohanes Lim",
+        "position": "Ketua",
+        "institution": "Kadin Kota Pontianak",
+        "institution_type": "other_institution",
+        "email": "yohanes.lim@example.org",
+        "phone": "081256781234",
+        "identity_number": NIK,
     },
-    "topic": "Forum investasi daerah", "purpose": "Audiensi persiapan forum investasi.",
+    "topic": "Forum investasi daerah",
+    "purpose": "Audiensi persiapan forum investasi.",
     "participants": 6,
 }
 
@@ -66,7 +71,9 @@ def test_a_request_without_its_request_letter_is_refused_and_stores_nothing(stac
 
 def test_a_document_over_the_size_limit_is_413(stack):
     big = SAMPLE_PDF + bytes(10_000_001)
-    response = submit_request(stack.urls["intake"], REQUEST, files={"request_letter": ("big.pdf", big, "application/pdf")})
+    response = submit_request(
+        stack.urls["intake"], REQUEST, files={"request_letter": ("big.pdf", big, "application/pdf")}
+    )
     assert response.status_code == 413
     assert response.json()["errors"][0]["field"] == "request_letter"
 
@@ -76,7 +83,8 @@ def test_a_document_is_typed_by_its_content_not_its_name(stack):
     response = submit_request(stack.urls["intake"], REQUEST, files={"identity_document": fake})
     assert response.status_code == 415
     assert response.json()["errors"][0] == {
-        "field": "identity_document", "rule": "unsupported_type",
+        "field": "identity_document",
+        "rule": "unsupported_type",
         "message": "identity_document: the content is not one of application/pdf, image/jpeg, image/png",
     }
     jpeg = ("ktp.bin", b"\xff\xd8\xff\xe0" + bytes(32), "application/octet-stream")
@@ -104,8 +112,14 @@ def test_a_desk_retry_with_the_same_idempotency_key_gets_the_same_answer_and_one
     assert again.json() == first.json()
     code = first.json()["tracking_code"]
     assert len(asyncio.run(stored_messages(stack, f"intake.request.{code}.*"))) == 1
-    letter = submit_request(stack.urls["intake"], REQUEST, headers=desk, path="/api/v1/officer/requests",
-                            channel="letter", received_at=datetime.now(UTC).isoformat())
+    letter = submit_request(
+        stack.urls["intake"],
+        REQUEST,
+        headers=desk,
+        path="/api/v1/officer/requests",
+        channel="letter",
+        received_at=datetime.now(UTC).isoformat(),
+    )
     assert letter.status_code == 422 and "different request" in letter.json()["error"]
 
 
@@ -122,19 +136,26 @@ def test_the_desk_lists_requests_with_masked_contacts_and_reads_their_documents(
     url = f"{stack.urls['intake']}/api/v1/officer/requests"
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        page = httpx.get(url, params={"institution": "Kadin Kota Pontianak", "size": 200}, headers=bearer("desk")).json()
+        page = httpx.get(
+            url, params={"institution": "Kadin Kota Pontianak", "size": 200}, headers=bearer("desk")
+        ).json()
         mine = [item for item in page["items"] if item["tracking_code"] == code]
         if mine:
             break
         time.sleep(0.1)
     [item] = mine
-    assert item["requester"] == {"name": "Y*** L***", "position": "Ketua",
-                                 "email": "y***@example.org", "phone": "+6281******234"}
+    assert item["requester"] == {
+        "name": "Y*** L***",
+        "position": "Ketua",
+        "email": "y***@example.org",
+        "phone": "+6281******234",
+    }
     assert item["submitted_at"].endswith("+07:00")
     assert NIK not in str(page)
     letter = next(d for d in item["documents"] if d["kind"] == "request_letter")
-    download = httpx.get(f"{stack.urls['intake']}/api/v1/officer/documents/{letter['document_id']}",
-                         headers=bearer("desk"))
+    download = httpx.get(
+        f"{stack.urls['intake']}/api/v1/officer/documents/{letter['document_id']}", headers=bearer("desk")
+    )
     assert download.status_code == 200 and download.content == SAMPLE_PDF
     assert httpx.get(url, headers=bearer("complaint_team")).status_code == 403
     assert httpx.get(url).status_code == 401
@@ -143,12 +164,16 @@ def test_the_desk_lists_requests_with_masked_contacts_and_reads_their_documents(
 def test_the_request_list_filters_by_status(stack):
     url = f"{stack.urls['intake']}/api/v1/officer/requests"
     withdrawn = submit_request(stack.urls["intake"], REQUEST).json()
-    httpx.post(f"{stack.urls['intake']}{withdrawn['status_url']}/withdraw",
-               headers={"X-Access-Token": withdrawn["access_token"]})
+    httpx.post(
+        f"{stack.urls['intake']}{withdrawn['status_url']}/withdraw",
+        headers={"X-Access-Token": withdrawn["access_token"]},
+    )
     deadline = time.monotonic() + 10
     codes: set[str] = set()
     while time.monotonic() < deadline and withdrawn["tracking_code"] not in codes:
-        items = httpx.get(url, params={"status": "withdrawn", "size": 200}, headers=bearer("desk")).json()["items"]
+        items = httpx.get(url, params={"status": "withdrawn", "size": 200}, headers=bearer("desk")).json()[
+            "items"
+        ]
         codes = {item["tracking_code"] for item in items}
         time.sleep(0.1)
     assert withdrawn["tracking_code"] in codes
@@ -160,8 +185,12 @@ def test_the_request_list_filters_by_status(stack):
 def test_a_letter_request_starts_its_clock_at_the_date_of_receipt(stack):
     received = (datetime.now(UTC) - timedelta(days=2)).replace(microsecond=0)
     response = submit_request(
-        stack.urls["intake"], REQUEST, headers=bearer("desk"), path="/api/v1/officer/requests",
-        channel="letter", received_at=received.isoformat(),
+        stack.urls["intake"],
+        REQUEST,
+        headers=bearer("desk"),
+        path="/api/v1/officer/requests",
+        channel="letter",
+        received_at=received.isoformat(),
     )
     assert response.status_code == 201, response.text
     expected = Clock("audience_answer", received).deadline(load_calendar(), SlaPolicy())
@@ -174,8 +203,9 @@ def test_a_letter_request_starts_its_clock_at_the_date_of_receipt(stack):
 )
 def test_a_letter_request_needs_a_plausible_date_of_receipt(stack, received_at, rule):
     fields = {"channel": "letter", **({"received_at": received_at} if received_at else {})}
-    response = submit_request(stack.urls["intake"], REQUEST, headers=bearer("desk"),
-                              path="/api/v1/officer/requests", **fields)
+    response = submit_request(
+        stack.urls["intake"], REQUEST, headers=bearer("desk"), path="/api/v1/officer/requests", **fields
+    )
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "received_at"
     assert response.json()["errors"][0]["rule"] == rule
@@ -200,8 +230,10 @@ def test_the_desk_registers_a_guest_who_then_appears_in_the_days_guest_book(stac
     masked = httpx.get(export, params={"month": month}, headers=bearer("supervisor")).json()
     row = next(r for r in masked["rows"] if r["arrived_at"].startswith(day))
     assert masked["names"] == "masked" and row["name"] == "M*** W***" and row["day"] == day
-    assert "no-store" in httpx.get(export, params={"month": month}, headers=bearer("supervisor")).headers[
-        "cache-control"]
+    assert (
+        "no-store"
+        in httpx.get(export, params={"month": month}, headers=bearer("supervisor")).headers["cache-control"]
+    )
     for role in ("supervisor", "scheduler"):
         refused = httpx.get(export, params={"month": month, "names": "clear"}, headers=bearer(role))
         assert refused.status_code == 403 and refused.json()["errors"][0]["field"] == "names"
@@ -234,8 +266,10 @@ def test_the_desk_registers_a_guest_who_then_appears_in_the_days_guest_book(stac
 def test_a_body_over_the_request_limit_is_refused_before_it_is_read(stack):
     port = stack.processes["intake"].port
     with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
-        sock.sendall(b"POST /api/v1/requests HTTP/1.1\r\nHost: x\r\nContent-Length: 26000000\r\n"
-                     b"Content-Type: multipart/form-data; boundary=x\r\n\r\n")
+        sock.sendall(
+            b"POST /api/v1/requests HTTP/1.1\r\nHost: x\r\nContent-Length: 26000000\r\n"
+            b"Content-Type: multipart/form-data; boundary=x\r\n\r\n"
+        )
         status_line = sock.recv(4096).split(b"\r\n", 1)[0]
     assert status_line == b"HTTP/1.1 413 Request Entity Too Large"
 
@@ -245,6 +279,7 @@ def test_a_png_identity_document_and_pdf_letter_are_stored_with_their_digests(st
     [(_, body)] = asyncio.run(stored_messages(stack, f"intake.request.{code}.*"))
     import hashlib
     import json
+
     documents = {d["kind"]: d for d in json.loads(body)["documents"]}
     assert documents["request_letter"]["sha256"] == hashlib.sha256(SAMPLE_PDF).hexdigest()
     assert documents["identity_document"]["media_type"] == "image/png"
@@ -256,8 +291,10 @@ def test_the_tracking_view_links_the_answer_letter_which_the_requester_can_fetch
     deadline = time.monotonic() + 15
     view = {}
     while time.monotonic() < deadline and view.get("status") != "scheduled":
-        view = httpx.get(f"{stack.urls['intake']}{answer['status_url']}",
-                         headers={"X-Access-Token": answer["access_token"]}).json()
+        view = httpx.get(
+            f"{stack.urls['intake']}{answer['status_url']}",
+            headers={"X-Access-Token": answer["access_token"]},
+        ).json()
         time.sleep(0.1)
     [scheduled] = [entry for entry in view["timeline"] if entry["step"] == "scheduled"]
     assert scheduled["letter"].startswith("http://127.0.0.1:8002/api/v1/letters/L")
@@ -267,21 +304,35 @@ def test_the_tracking_view_links_the_answer_letter_which_the_requester_can_fetch
 
 
 def test_an_erased_persons_tracking_link_answers_like_an_unknown_one(stack):
-    body = {**REQUEST, "requester": {**REQUEST["requester"], "email": "erase.me@example.org",
-                                     "phone": "081399990000", "identity_number": None}}
+    body = {
+        **REQUEST,
+        "requester": {
+            **REQUEST["requester"],
+            "email": "erase.me@example.org",
+            "phone": "081399990000",
+            "identity_number": None,
+        },
+    }
     answer = submit_request(stack.urls["intake"], body).json()
     track = f"{stack.urls['intake']}{answer['status_url']}"
     deadline = time.monotonic() + 10
     while httpx.get(track, headers={"X-Access-Token": answer["access_token"]}).status_code != 200:
         assert time.monotonic() < deadline
         time.sleep(0.1)
-    erased = subprocess.run([str(SERAMBI), "personal-data", "erase", "--phone", "0813-9999-0000"],
-                            env={**os.environ, **stack.env}, capture_output=True, text=True, timeout=60)
+    erased = subprocess.run(
+        [str(SERAMBI), "personal-data", "erase", "--phone", "0813-9999-0000"],
+        env={**os.environ, **stack.env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert erased.returncode == 0 and "erased 1 data-subject key(s)" in erased.stdout, erased.stderr
     time.sleep(1)  # the stack's processes keep unwrapped keys for 0.5 s (60 s by default)
     after = httpx.get(track, headers={"X-Access-Token": answer["access_token"]})
-    unknown = httpx.get(f"{stack.urls['intake']}/api/v1/requests/AUD-1999-000001",
-                        headers={"X-Access-Token": answer["access_token"]})
+    unknown = httpx.get(
+        f"{stack.urls['intake']}/api/v1/requests/AUD-1999-000001",
+        headers={"X-Access-Token": answer["access_token"]},
+    )
     assert after.status_code == unknown.status_code == 404 and after.json() == unknown.json()
 
 
@@ -292,8 +343,12 @@ def test_seeing_a_requesters_contact_in_clear_is_recorded_as_an_audit_event(stac
     while (response := httpx.get(url, headers=bearer("desk"))).status_code == 404:
         assert time.monotonic() < deadline
         time.sleep(0.1)
-    assert response.json() == {"tracking_code": code, "name": "Yohanes Lim",
-                               "email": "yohanes.lim@example.org", "phone": "+6281256781234"}
+    assert response.json() == {
+        "tracking_code": code,
+        "name": "Yohanes Lim",
+        "email": "yohanes.lim@example.org",
+        "phone": "+6281256781234",
+    }
     [(headers, body)] = asyncio.run(stored_messages(stack, f"intake.access.{code}.*"))
     assert headers["ce-type"].endswith("audit.PersonalDataAccessed.v1")
     assert b'"fields":["name","email","phone"]' in body and b"yohanes" not in body

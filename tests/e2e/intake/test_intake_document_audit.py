@@ -53,7 +53,11 @@ def test_downloading_an_identity_document_appends_personal_data_accessed_first(s
     assert response.headers["x-content-type-options"] == "nosniff"
     [access] = asyncio.run(events(stack, f"intake.access.{code}.*"))
     assert isinstance(access, PersonalDataAccessed)
-    assert (access.officer, access.fields, access.purpose) == ("desk-7", ["identity_document"], "document download")
+    assert (access.officer, access.fields, access.purpose) == (
+        "desk-7",
+        ["identity_document"],
+        "document download",
+    )
 
 
 def download(stack, document_id: str) -> httpx.Response:
@@ -67,11 +71,17 @@ def download(stack, document_id: str) -> httpx.Response:
 
 
 def test_an_erased_requesters_documents_are_gone_and_were_never_stored_in_clear(stack):
-    requester = {**DEMO_REQUEST["requester"], "email": "hapus.dokumen@example.go.id",
-                 "identity_number": "6171015505880777"}
+    requester = {
+        **DEMO_REQUEST["requester"],
+        "email": "hapus.dokumen@example.go.id",
+        "identity_number": "6171015505880777",
+    }
     scan = b"%PDF-1.4\n" + MARKER + bytes(200_000)
-    answer = submit_request(stack.urls["intake"], {**DEMO_REQUEST, "requester": requester},
-                            files={"identity_document": ("ktp.pdf", scan, "application/pdf")})
+    answer = submit_request(
+        stack.urls["intake"],
+        {**DEMO_REQUEST, "requester": requester},
+        files={"identity_document": ("ktp.pdf", scan, "application/pdf")},
+    )
     assert answer.status_code == 201, answer.text
     code = answer.json()["tracking_code"]
     [submitted] = asyncio.run(events(stack, f"intake.request.{code}.*"))
@@ -80,12 +90,21 @@ def test_an_erased_requesters_documents_are_gone_and_were_never_stored_in_clear(
     with MongoClient(stack.env["SERAMBI_MONGO_URL"]) as client:
         chunks = client["serambi_intake"]["documents.chunks"].find({"files_id": identity.document_id})
         assert MARKER not in b"".join(bytes(chunk["data"]) for chunk in chunks)
-    erased = subprocess.run([str(SERAMBI), "personal-data", "erase", "--nik", "6171015505880777"],
-                            env={**os.environ, **stack.env}, capture_output=True, text=True, timeout=120)
+    erased = subprocess.run(
+        [str(SERAMBI), "personal-data", "erase", "--nik", "6171015505880777"],
+        env={**os.environ, **stack.env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert erased.returncode == 0 and not erased.stdout.startswith("erased 0"), erased.stderr
     time.sleep(1)  # processes keep unwrapped keys 0.5 s in this stack
     for document in submitted.documents:
         gone = download(stack, document.document_id)
         assert gone.status_code == 410, gone.text
-    accesses = [e for e in asyncio.run(events(stack, f"intake.access.{code}.*")) if isinstance(e, PersonalDataAccessed)]
+    accesses = [
+        e
+        for e in asyncio.run(events(stack, f"intake.access.{code}.*"))
+        if isinstance(e, PersonalDataAccessed)
+    ]
     assert [a.fields for a in accesses] == [["identity_document"]]  # a 410 shows nothing: not audited

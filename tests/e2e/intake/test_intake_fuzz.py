@@ -27,14 +27,19 @@ def test_no_generated_input_gets_a_server_error_on_any_operation(stack):
     for operation in operations:
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None,
-                  suppress_health_check=list(HealthCheck), database=None)
+        @settings(
+            max_examples=EXAMPLES_PER_OPERATION,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            database=None,
+        )
         def exercise(case) -> None:
             response = case.call(headers=headers, timeout=10)
             statuses.append(response.status_code)
             if response.status_code >= 500:
-                failures.append(f"{case.method} {case.formatted_path}: {response.status_code} "
-                                f"{response.text[:200]}")
+                failures.append(
+                    f"{case.method} {case.formatted_path}: {response.status_code} {response.text[:200]}"
+                )
 
         exercise()
     assert failures == []

@@ -9,8 +9,10 @@ from serambi_ops.commands.demo import DEMO_REQUEST, submit_request
 
 @pytest.fixture(scope="module")
 def limited(tmp_path_factory, stack_of):
-    env = {"SERAMBI_RATE_LIMITS": '{"submissions": 2, "lookups": 3}',
-           "SERAMBI_CORS_ALLOWED_ORIGINS": '["https://layanan.kalbarprov.go.id"]'}
+    env = {
+        "SERAMBI_RATE_LIMITS": '{"submissions": 2, "lookups": 3}',
+        "SERAMBI_CORS_ALLOWED_ORIGINS": '["https://layanan.kalbarprov.go.id"]',
+    }
     with stack_of(tmp_path_factory.mktemp("limited"), ("intake",), env) as stack:
         yield stack
 
@@ -30,9 +32,11 @@ def test_lookups_have_their_own_limit(limited):
 
 def test_only_the_configured_origin_may_call_from_a_browser(limited):
     url = f"{limited.urls['intake']}/api/v1/requests"
-    allowed = httpx.options(url, headers={"Origin": "https://layanan.kalbarprov.go.id",
-                                          "Access-Control-Request-Method": "POST"})
-    other = httpx.options(url, headers={"Origin": "https://evil.example",
-                                        "Access-Control-Request-Method": "POST"})
+    allowed = httpx.options(
+        url, headers={"Origin": "https://layanan.kalbarprov.go.id", "Access-Control-Request-Method": "POST"}
+    )
+    other = httpx.options(
+        url, headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"}
+    )
     assert allowed.headers.get("access-control-allow-origin") == "https://layanan.kalbarprov.go.id"
     assert "access-control-allow-origin" not in other.headers

@@ -50,8 +50,9 @@ async def append(stack, ref: AggregateRef, events: list) -> None:
     try:
         store = JetStreamEventStore(nc, "/serambi/test")
         history = await store.load(ref)
-        await store.append(ref, events, expected_sequence=history.last_sequence,
-                           expected_version=history.version)
+        await store.append(
+            ref, events, expected_sequence=history.last_sequence, expected_version=history.version
+        )
     finally:
         await nc.drain()
 
@@ -67,7 +68,9 @@ async def invitations(stack, code: str) -> list[SurveyInvited]:
 async def answers_raw(stack) -> list[tuple[str, bytes]]:
     nc = await nats.connect(stack.env["SERAMBI_NATS_URL"])
     try:
-        return [(json.dumps(headers), body) async for headers, body in read_raw(nc, "INTAKE", "intake.response.>")]
+        return [
+            (json.dumps(headers), body) async for headers, body in read_raw(nc, "INTAKE", "intake.response.>")
+        ]
     finally:
         await nc.drain()
 
@@ -127,8 +130,9 @@ def answer(stack, token: str, body: dict) -> httpx.Response:
 def test_one_invitation_per_case_one_answer_per_invitation_and_the_report(intake):
     audience_code = f"AUD-2026-{uuid.uuid4().int % 10**6:06d}"
     complaint_code = f"ADU-2026-{uuid.uuid4().int % 10**6:06d}"
-    held = AudienceHeld(audience_id=audience_code, request_tracking_code=audience_code, held_at=NOW,
-                        recorded_by="penjadwal")
+    held = AudienceHeld(
+        audience_id=audience_code, request_tracking_code=audience_code, held_at=NOW, recorded_by="penjadwal"
+    )
     asyncio.run(append(intake, AggregateRef("scheduling", "audience", audience_code), [held]))
     closed = ComplaintClosed(tracking_code=complaint_code, closed_at=NOW, closed_by="officer-1")
     complaint = AggregateRef("complaints", "complaint", complaint_code)
@@ -140,17 +144,43 @@ def test_one_invitation_per_case_one_answer_per_invitation_and_the_report(intake
     # complaint reopened and closed again: still one invitation each
     asyncio.run(delete_consumer(intake, "SCHEDULING", "intake-survey-audiences"))
     intake.restart("intake")
-    reopened = ComplaintReopened.model_validate({
-        "tracking_code": complaint_code, "reopened_at": NOW, "reason": SEALED,
-        "source": DisputeSource.COMPLAINANT.value, "round": 2})
+    reopened = ComplaintReopened.model_validate(
+        {
+            "tracking_code": complaint_code,
+            "reopened_at": NOW,
+            "reason": SEALED,
+            "source": DisputeSource.COMPLAINANT.value,
+            "round": 2,
+        }
+    )
     asyncio.run(append(intake, complaint, [reopened, closed]))
     # endings of 2024 (a first deployment reads the streams from the start): not invited
-    old_audience, old_complaint = f"AUD-2024-{uuid.uuid4().int % 10**6:06d}", f"ADU-2024-{uuid.uuid4().int % 10**6:06d}"
+    old_audience, old_complaint = (
+        f"AUD-2024-{uuid.uuid4().int % 10**6:06d}",
+        f"ADU-2024-{uuid.uuid4().int % 10**6:06d}",
+    )
     long_ago = datetime(2024, 5, 2, 2, 0, tzinfo=UTC)
-    asyncio.run(append(intake, AggregateRef("scheduling", "audience", old_audience), [AudienceHeld(
-        audience_id=old_audience, request_tracking_code=old_audience, held_at=long_ago, recorded_by="penjadwal")]))
-    asyncio.run(append(intake, AggregateRef("complaints", "complaint", old_complaint), [ComplaintClosed(
-        tracking_code=old_complaint, closed_at=long_ago, closed_by="officer-1")]))
+    asyncio.run(
+        append(
+            intake,
+            AggregateRef("scheduling", "audience", old_audience),
+            [
+                AudienceHeld(
+                    audience_id=old_audience,
+                    request_tracking_code=old_audience,
+                    held_at=long_ago,
+                    recorded_by="penjadwal",
+                )
+            ],
+        )
+    )
+    asyncio.run(
+        append(
+            intake,
+            AggregateRef("complaints", "complaint", old_complaint),
+            [ComplaintClosed(tracking_code=old_complaint, closed_at=long_ago, closed_by="officer-1")],
+        )
+    )
     wait_for(lambda: asyncio.run(caught_up(intake, "SCHEDULING", "intake-survey-audiences")))
     wait_for(lambda: asyncio.run(caught_up(intake, "COMPLAINTS", "intake-survey-complaints")))
     assert not asyncio.run(invitations(intake, old_audience))
@@ -164,9 +194,11 @@ def test_one_invitation_per_case_one_answer_per_invitation_and_the_report(intake
     assert opened.json()["service"] == "audiensi" and opened.json()["answered"] is False
     assert len(opened.json()["elements"]) == 9
 
-    body = {"scores": {**ALL_FOUR, "U3": 2, "U8": 3},
-            "profile": {"age_band": "30_39", "sex": "perempuan", "education": "s1", "occupation": "pns"},
-            "suggestion": "Mohon dipercepat. Hubungi saya di siti@example.go.id atau 081345678901."}
+    body = {
+        "scores": {**ALL_FOUR, "U3": 2, "U8": 3},
+        "profile": {"age_band": "30_39", "sex": "perempuan", "education": "s1", "occupation": "pns"},
+        "suggestion": "Mohon dipercepat. Hubungi saya di siti@example.go.id atau 081345678901.",
+    }
     first = answer(intake, token, body)
     assert first.status_code == 201, first.text
     again = answer(intake, token, {"scores": ALL_FOUR})
@@ -210,8 +242,9 @@ def test_one_invitation_per_case_one_answer_per_invitation_and_the_report(intake
     report_url = f"{intake.urls['intake']}/api/v1/officer/survey/report"
 
     def figures():
-        r = httpx.get(report_url, params={"service": "audiensi", "period": period},
-                      headers=officer("supervisor"))
+        r = httpx.get(
+            report_url, params={"service": "audiensi", "period": period}, headers=officer("supervisor")
+        )
         return r.json() if r.status_code == 200 and r.json()["respondents"] == 2 else None
 
     report = wait_for(figures)
@@ -222,20 +255,43 @@ def test_one_invitation_per_case_one_answer_per_invitation_and_the_report(intake
     assert set(nrr.values()) == {None} and report["ikm"] is None and report["withheld"] is True
     assert report["priorities"] == [] and report["suggestions"] == [] and report["profile"] == {}
     # the files withhold the same: counts, no figures, no profile, no suggestion
-    xlsx = httpx.get(report_url, params={"service": "audiensi", "period": period, "format": "xlsx"},
-                     headers=officer("supervisor"))
-    assert xlsx.status_code == 200 and f'survei-audiensi-{period}.xlsx' in xlsx.headers["content-disposition"]
+    xlsx = httpx.get(
+        report_url,
+        params={"service": "audiensi", "period": period, "format": "xlsx"},
+        headers=officer("supervisor"),
+    )
+    assert xlsx.status_code == 200 and f"survei-audiensi-{period}.xlsx" in xlsx.headers["content-disposition"]
     book = load_workbook(io.BytesIO(xlsx.content))
     summary = list(book["Ringkasan SKM"].iter_rows(values_only=True))[1]
     assert summary[2:6] == (2, 1, 1, None) and "kurang dari 5 responden" in summary[8]
-    assert all(row[2:] == (None, None, None) for row in book["Nilai per unsur"].iter_rows(min_row=2, values_only=True))
+    assert all(
+        row[2:] == (None, None, None)
+        for row in book["Nilai per unsur"].iter_rows(min_row=2, values_only=True)
+    )
     assert book["Profil responden"].max_row == 1 and book["Saran dan masukan"].max_row == 1
-    csv = httpx.get(report_url, params={"service": "audiensi", "period": period, "format": "csv", "table": "saran"},
-                    headers=officer("supervisor"))
+    csv = httpx.get(
+        report_url,
+        params={"service": "audiensi", "period": period, "format": "csv", "table": "saran"},
+        headers=officer("supervisor"),
+    )
     assert csv.status_code == 200 and csv.content == "\ufeffSaran\r\n".encode()
-    assert httpx.get(report_url, params={"service": "audiensi", "period": period, "format": "xlsx",
-                                         "table": "saran"}, headers=officer("supervisor")).status_code == 422
-    assert httpx.get(report_url, params={"service": "audiensi", "period": period},
-                     headers=officer("desk")).status_code == 403
-    assert httpx.get(report_url, params={"service": "audiensi", "period": "2026-13"},
-                     headers=officer("supervisor")).status_code == 422
+    assert (
+        httpx.get(
+            report_url,
+            params={"service": "audiensi", "period": period, "format": "xlsx", "table": "saran"},
+            headers=officer("supervisor"),
+        ).status_code
+        == 422
+    )
+    assert (
+        httpx.get(
+            report_url, params={"service": "audiensi", "period": period}, headers=officer("desk")
+        ).status_code
+        == 403
+    )
+    assert (
+        httpx.get(
+            report_url, params={"service": "audiensi", "period": "2026-13"}, headers=officer("supervisor")
+        ).status_code
+        == 422
+    )

@@ -26,7 +26,8 @@ from serambi_kit import localstack
 from serambi_ops.sinks import MailboxHandler, sms_server
 
 _spec = importlib.util.spec_from_file_location(
-    "serambi_e2e_stack", Path(__file__).resolve().parents[1] / "conftest.py")
+    "serambi_e2e_stack", Path(__file__).resolve().parents[1] / "conftest.py"
+)
 e2e = sys.modules.setdefault("serambi_e2e_stack", importlib.util.module_from_spec(_spec))  # type: ignore[arg-type]
 if not hasattr(e2e, "running_stack"):
     _spec.loader.exec_module(e2e)  # type: ignore[union-attr]
@@ -64,8 +65,9 @@ class NotifierStack:
 
     def mails(self, case_id: str, duplicates: bool = False) -> list[EmailMessage]:
         directory = self.mail_dir / "duplicates" if duplicates else self.mail_dir
-        found = [message_from_bytes(p.read_bytes(), policy=policy.default)
-                 for p in sorted(directory.glob("*.eml"))]
+        found = [
+            message_from_bytes(p.read_bytes(), policy=policy.default) for p in sorted(directory.glob("*.eml"))
+        ]
         return [m for m in found if m.get("X-Serambi-Case") == case_id]
 
     def sms(self, number: str) -> list[dict[str, Any]]:
@@ -91,8 +93,9 @@ def wait_for(check: Callable[[], Any], timeout: float = 20.0, what: str = "condi
 
 
 @contextmanager
-def notifier_stack(base: Path, services: tuple[str, ...] = ("intake", "scheduling"),
-                   env: dict[str, str] | None = None) -> Iterator[NotifierStack]:
+def notifier_stack(
+    base: Path, services: tuple[str, ...] = ("intake", "scheduling"), env: dict[str, str] | None = None
+) -> Iterator[NotifierStack]:
     """The notifier with ``services``; ``env`` is added to every process's environment."""
     mail_dir, sms_dir = base / "var" / "mail", base / "var" / "sms"
     mailbox = KillingMailbox(mail_dir)
@@ -108,8 +111,11 @@ def notifier_stack(base: Path, services: tuple[str, ...] = ("intake", "schedulin
                 "SERAMBI_HTTP_PORT": str(port),
                 "SERAMBI_SMTP_PORT": str(smtp.port),
                 "SERAMBI_SMS_URL": f"http://127.0.0.1:{sms.server_address[1]}/json/messages",
-                **({"SERAMBI_LETTERS_BASE_URL": f"{stack.urls['scheduling']}/api/v1/letters"}
-                   if "scheduling" in stack.urls else {}),
+                **(
+                    {"SERAMBI_LETTERS_BASE_URL": f"{stack.urls['scheduling']}/api/v1/letters"}
+                    if "scheduling" in stack.urls
+                    else {}
+                ),
                 "SERAMBI_QUIET_HOURS_START": "00:00",  # no quiet hours: tests run at any hour
                 "SERAMBI_QUIET_HOURS_END": "00:00",
                 "SERAMBI_DELIVERY_LEASE_SECONDS": "4",
@@ -119,8 +125,11 @@ def notifier_stack(base: Path, services: tuple[str, ...] = ("intake", "schedulin
                 "SERAMBI_CONTACT_WAIT_SECONDS": "2",
             }
             notifier = localstack.ManagedProcess(
-                "notifier", [sys.executable, "-m", "serambi_notifier"], port,
-                stack.logs / "notifier.log", env=env,
+                "notifier",
+                [sys.executable, "-m", "serambi_notifier"],
+                port,
+                stack.logs / "notifier.log",
+                env=env,
             ).start(ready_timeout=30)
             url = f"http://127.0.0.1:{port}"
             try:
@@ -142,7 +151,6 @@ def officer_headers(stack: NotifierStack, role: str = "supervisor") -> dict[str,
 
 
 def deliveries(stack: NotifierStack, **params: Any) -> list[dict[str, Any]]:
-    response = httpx.get(f"{stack.url}/api/v1/deliveries", params=params,
-                         headers=officer_headers(stack))
+    response = httpx.get(f"{stack.url}/api/v1/deliveries", params=params, headers=officer_headers(stack))
     assert response.status_code == 200, response.text
     return response.json()["items"]

@@ -31,11 +31,16 @@ PHONE = "+6281345678901"
 
 def request_body(email: str = EMAIL) -> dict:
     return {
-        "requester": {"name": "Siti Aminah", "position": "Sekretaris Dinas",
-                      "institution": "Dinas Perindustrian Kota Singkawang",
-                      "institution_type": "local_government", "email": email,
-                      "phone": "0813 4567 8901"},
-        "topic": "Hilirisasi produk lada", "purpose": "Audiensi program hilirisasi.",
+        "requester": {
+            "name": "Siti Aminah",
+            "position": "Sekretaris Dinas",
+            "institution": "Dinas Perindustrian Kota Singkawang",
+            "institution_type": "local_government",
+            "email": email,
+            "phone": "0813 4567 8901",
+        },
+        "topic": "Hilirisasi produk lada",
+        "purpose": "Audiensi program hilirisasi.",
         "participants": 3,
     }
 
@@ -58,8 +63,9 @@ def notices(mails) -> list[str]:
 
 def test_a_request_is_acknowledged_then_invited_with_an_ics_in_wib_and_the_answer_letter(running):
     code = submit(running)
-    mails = wait_for(lambda: len(running.mails(code)) == 2 and running.mails(code),
-                     what="acknowledgement and invitation")
+    mails = wait_for(
+        lambda: len(running.mails(code)) == 2 and running.mails(code), what="acknowledgement and invitation"
+    )
     assert notices(mails) == ["audience_invitation", "request_acknowledged"]
     ack = next(m for m in mails if m["X-Serambi-Notice"] == "request_acknowledged")
     assert ack["To"] == EMAIL and code in ack.get_body(("plain",)).get_content()
@@ -72,8 +78,9 @@ def test_a_request_is_acknowledged_then_invited_with_an_ics_in_wib_and_the_answe
     assert starts.utcoffset().total_seconds() == 7 * 3600 and 9 <= starts.hour < 15
     letter = attachments["application/pdf"].get_content()
     assert letter.startswith(b"%PDF")
-    [scheduled] = [d for d in deliveries(running, case_id=code, channel="email")
-                   if d["notice"] == "audience_invitation"]
+    [scheduled] = [
+        d for d in deliveries(running, case_id=code, channel="email") if d["notice"] == "audience_invitation"
+    ]
     assert scheduled["state"] == "sent"
     sms = wait_for(lambda: len(running.sms(PHONE)) >= 2 and running.sms(PHONE), what="two SMS")
     assert all(len(r["body"]["text"]) <= 160 for r in sms)
@@ -82,11 +89,14 @@ def test_a_request_is_acknowledged_then_invited_with_an_ics_in_wib_and_the_answe
 
 def test_the_delivery_log_is_for_officers_and_shows_recipients_masked(running):
     code = submit(running, "budi.log@example.go.id")
-    wait_for(lambda: len([d for d in deliveries(running, case_id=code) if d["state"] == "sent"]) >= 2,
-             what="deliveries sent")
+    wait_for(
+        lambda: len([d for d in deliveries(running, case_id=code) if d["state"] == "sent"]) >= 2,
+        what="deliveries sent",
+    )
     assert httpx.get(f"{running.url}/api/v1/deliveries").status_code == 401
-    response = httpx.get(f"{running.url}/api/v1/deliveries", params={"case_id": code},
-                         headers=officer_headers(running, "desk"))
+    response = httpx.get(
+        f"{running.url}/api/v1/deliveries", params={"case_id": code}, headers=officer_headers(running, "desk")
+    )
     assert response.status_code == 200
     text = response.text
     assert "budi.log@" not in text and "81345678901" not in text
@@ -95,16 +105,27 @@ def test_the_delivery_log_is_for_officers_and_shows_recipients_masked(running):
     assert {i["recipient"] for i in items} >= {"b***@example.go.id", mask_phone(PHONE)}
     mine = deliveries(running, recipient="Budi.Log@example.go.id")
     assert mine and {d["case_id"] for d in mine} == {code}
-    assert httpx.get(f"{running.url}/api/v1/deliveries", params={"recipient": "Budi.Log@example.go.id"},
-                     headers=officer_headers(running, "desk")).status_code == 403
+    assert (
+        httpx.get(
+            f"{running.url}/api/v1/deliveries",
+            params={"recipient": "Budi.Log@example.go.id"},
+            headers=officer_headers(running, "desk"),
+        ).status_code
+        == 403
+    )
     assert all(d["created_at"].endswith("+07:00") for d in items)
 
 
 def test_delivery_receipts_need_the_secret_are_idempotent_and_only_move_forward(running):
     code = submit(running, "receipt@example.go.id")
-    [sms] = wait_for(lambda: [d for d in deliveries(running, case_id=code, channel="sms")
-                              if d["notice"] == "request_acknowledged" and d["state"] == "sent"],
-                     what="the acknowledgement SMS")
+    [sms] = wait_for(
+        lambda: [
+            d
+            for d in deliveries(running, case_id=code, channel="sms")
+            if d["notice"] == "request_acknowledged" and d["state"] == "sent"
+        ],
+        what="the acknowledgement SMS",
+    )
     url = f"{running.url}/api/v1/sms/receipts/json"
     receipt = {"client_message_id": sms["delivery_id"], "status": "DELIVRD"}
     assert httpx.post(url, json=receipt, headers={"X-Receipt-Secret": "wrong"}).status_code == 401
@@ -114,24 +135,38 @@ def test_delivery_receipts_need_the_secret_are_idempotent_and_only_move_forward(
     assert httpx.post(url, json=receipt, headers=secret).json()["result"] == "ignored"
     older = {"client_message_id": sms["delivery_id"], "status": "sent"}
     assert httpx.post(url, json=older, headers=secret).json()["result"] == "ignored"
-    as_form = httpx.post(f"{url}?secret=serambi-development-receipt-secret",
-                         data={"messageId": sms["delivery_id"], "status": "failed"})
+    as_form = httpx.post(
+        f"{url}?secret=serambi-development-receipt-secret",
+        data={"messageId": sms["delivery_id"], "status": "failed"},
+    )
     assert as_form.json()["result"] == "ignored"  # delivered is final
     unknown = {"client_message_id": str(uuid.uuid4()), "status": "delivered"}
     assert httpx.post(url, json=unknown, headers=secret).status_code == 404
-    [after] = [d for d in deliveries(running, case_id=code, channel="sms")
-               if d["delivery_id"] == sms["delivery_id"]]
+    [after] = [
+        d for d in deliveries(running, case_id=code, channel="sms") if d["delivery_id"] == sms["delivery_id"]
+    ]
     assert after["receipt_status"] == "delivered"
 
 
 async def _publish_raw(running, subject: str, event_type: str) -> None:
     client = await nats.connect(running.stack.env["SERAMBI_NATS_URL"])
     try:
-        [envelope] = make_envelopes("/e2e", AggregateRef("intake", "request", "AUD-X1"),
-                                    [SLAWarning(case_id="AUD-X1", clock="x", threshold_percent=50,
-                                                started_at=samples.SUBMITTED, due_at=samples.DUE,
-                                                warned_at=samples.SUBMITTED)],
-                                    expected_version=0, event_ids=None)
+        [envelope] = make_envelopes(
+            "/e2e",
+            AggregateRef("intake", "request", "AUD-X1"),
+            [
+                SLAWarning(
+                    case_id="AUD-X1",
+                    clock="x",
+                    threshold_percent=50,
+                    started_at=samples.SUBMITTED,
+                    due_at=samples.DUE,
+                    warned_at=samples.SUBMITTED,
+                )
+            ],
+            expected_version=0,
+            event_ids=None,
+        )
         headers = {**encode_headers(envelope), "ce-type": event_type}
         await client.jetstream().publish(subject, json.dumps({"x": 1}).encode(), headers=headers)
     finally:
@@ -143,11 +178,13 @@ async def _complaint(running, code: str) -> None:
     client = await nats.connect(running.stack.env["SERAMBI_NATS_URL"])
     try:
         vault = Vault(database(mongo, "serambi_vault"), parse_master_key(DEV_PII_MASTER_KEY))
-        received = await samples.complaint_received(vault, code, email="pengadu@example.com",
-                                                    phone="081298765432")
+        received = await samples.complaint_received(
+            vault, code, email="pengadu@example.com", phone="081298765432"
+        )
         store = JetStreamEventStore(client, "/serambi/complaints")
-        await store.append(AggregateRef("complaints", "complaint", code), [received],
-                           expected_sequence=0, expected_version=0)
+        await store.append(
+            AggregateRef("complaints", "complaint", code), [received], expected_sequence=0, expected_version=0
+        )
     finally:
         await client.drain()
         await mongo.close()
@@ -162,12 +199,16 @@ async def _dead_letters(running) -> list[dict]:
 
 
 async def test_an_unknown_event_type_is_acked_and_ignored_and_the_next_events_still_notify(running):
-    await _publish_raw(running, "complaints.complaint.ADU-X9.Unheard",
-                       "id.go.kalbarprov.ekonomi.complaints.ComplaintUnheard.v1")
+    await _publish_raw(
+        running,
+        "complaints.complaint.ADU-X9.Unheard",
+        "id.go.kalbarprov.ekonomi.complaints.ComplaintUnheard.v1",
+    )
     code = f"ADU-E{uuid.uuid4().hex[:8]}"
     await _complaint(running, code)
     mails = await asyncio.to_thread(
-        wait_for, lambda: len(running.mails(code)) == 2 and running.mails(code), 20.0, "complaint mails")
+        wait_for, lambda: len(running.mails(code)) == 2 and running.mails(code), 20.0, "complaint mails"
+    )
     assert notices(mails) == ["complaint_acknowledged", "complaint_received_officer"]
     letters = [d for d in await _dead_letters(running) if d["consumer"].startswith("notifier-notify")]
     assert letters == []
@@ -184,18 +225,22 @@ async def test_a_notifier_killed_between_sending_and_recording_delivers_one_emai
     await asyncio.to_thread(wait_for, lambda: not running.notifier.alive(), 10.0, "the kill")
     await asyncio.to_thread(running.restart_notifier)
     duplicates = await asyncio.to_thread(
-        wait_for, lambda: running.mails(code, duplicates=True), 20.0, "the resend after the lease")
+        wait_for, lambda: running.mails(code, duplicates=True), 20.0, "the resend after the lease"
+    )
     kept = running.mails(code)
     acks = [m for m in kept if m["X-Serambi-Notice"] == "request_acknowledged"]
     assert len(acks) == 1 and len(duplicates) == 1
     assert duplicates[0]["Message-ID"] == acks[0]["Message-ID"]
-    [delivery] = [d for d in deliveries(running, case_id=code, channel="email")
-                  if d["notice"] == "request_acknowledged"]
+    [delivery] = [
+        d for d in deliveries(running, case_id=code, channel="email") if d["notice"] == "request_acknowledged"
+    ]
     assert (delivery["state"], delivery["lease_expiries"]) == ("sent", 1)
     client = await nats.connect(running.stack.env["SERAMBI_NATS_URL"])
     try:
-        events = [r.event async for r in read_stream(
-            client, "NOTIFIER", f"notifier.delivery.{delivery['delivery_id']}.*")]
+        events = [
+            r.event
+            async for r in read_stream(client, "NOTIFIER", f"notifier.delivery.{delivery['delivery_id']}.*")
+        ]
     finally:
         await client.drain()
     assert len(events) == 1 and isinstance(events[0], NotificationSent)

@@ -18,7 +18,9 @@ EMAIL, PHONE = "pelapor.link@example.id", "+6281344455566"
 
 @pytest.fixture(scope="module")
 def running(tmp_path_factory):
-    with notifier_stack(tmp_path_factory.mktemp("links-e2e"), ("intake", "scheduling", "complaints")) as stack:
+    with notifier_stack(
+        tmp_path_factory.mktemp("links-e2e"), ("intake", "scheduling", "complaints")
+    ) as stack:
         yield stack
 
 
@@ -27,18 +29,30 @@ def text_of(mail) -> str:
 
 
 def of_notice(running, code: str, notice: str, count: int = 1) -> list:
-    return wait_for(lambda: len(found := [m for m in running.mails(code) if m["X-Serambi-Notice"] == notice])
-                    >= count and found, 30.0, f"{notice} for {code}")
+    return wait_for(
+        lambda: (
+            len(found := [m for m in running.mails(code) if m["X-Serambi-Notice"] == notice]) >= count
+            and found
+        ),
+        30.0,
+        f"{notice} for {code}",
+    )
 
 
 def sms_contains(running, number: str, needle: str) -> bool:
-    return wait_for(lambda: any(needle in r["body"]["text"] for r in running.sms(number)), 30.0,
-                    f"an SMS with {needle}")
+    return wait_for(
+        lambda: any(needle in r["body"]["text"] for r in running.sms(number)), 30.0, f"an SMS with {needle}"
+    )
 
 
 def test_a_requester_gets_the_portal_link_with_their_token_and_lost_link_sends_it_again(running):
-    answer = submit_request(running.stack.urls["intake"], {**DEMO_REQUEST, "requester": {
-        **DEMO_REQUEST["requester"], "email": EMAIL, "phone": "0813 4445 5566"}}).json()
+    answer = submit_request(
+        running.stack.urls["intake"],
+        {
+            **DEMO_REQUEST,
+            "requester": {**DEMO_REQUEST["requester"], "email": EMAIL, "phone": "0813 4445 5566"},
+        },
+    ).json()
     code, token = answer["tracking_code"], answer["access_token"]
     link = f"{PORTAL}/lacak/audiensi/{code}#t={token}"
     [ack] = of_notice(running, code, "request_acknowledged")
@@ -52,10 +66,16 @@ def test_a_requester_gets_the_portal_link_with_their_token_and_lost_link_sends_i
 
 def test_a_complainant_gets_the_complaint_page_link_and_lost_link_sends_it_again(running):
     complaints = running.stack.urls["complaints"]
-    answer = httpx.post(f"{complaints}/api/v1/complaints", data={
-        "disclosure": "anonymous", "summary": "Lampu jalan mati", "description": "Sudah seminggu.",
-        "email": "anonim.link@example.id"}, files=[("attachments", ("foto.jpg", b"\xff\xd8\xff\xe0" + bytes(64),
-                                                                    "image/jpeg"))]).json()
+    answer = httpx.post(
+        f"{complaints}/api/v1/complaints",
+        data={
+            "disclosure": "anonymous",
+            "summary": "Lampu jalan mati",
+            "description": "Sudah seminggu.",
+            "email": "anonim.link@example.id",
+        },
+        files=[("attachments", ("foto.jpg", b"\xff\xd8\xff\xe0" + bytes(64), "image/jpeg"))],
+    ).json()
     code, token = answer["tracking_code"], answer["access_token"]
     link = f"{PORTAL}/lacak/pengaduan/{code}#t={token}"
     [ack] = of_notice(running, code, "complaint_acknowledged")
@@ -66,4 +86,3 @@ def test_a_complainant_gets_the_complaint_page_link_and_lost_link_sends_it_again
     assert link in text_of(again) and again["To"] == "anonim.link@example.id"
     officer = [m for m in running.mails(code) if m["X-Serambi-Notice"] == "complaint_received_officer"]
     assert officer and all(token not in text_of(m) for m in officer)
-

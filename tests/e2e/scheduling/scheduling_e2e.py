@@ -22,7 +22,8 @@ from serambi_kit.eventstore import JetStreamEventStore, read_stream
 from serambi_kit.settings import ServiceSettings
 
 _spec = importlib.util.spec_from_file_location(
-    "serambi_e2e_stack", Path(__file__).resolve().parents[1] / "conftest.py")
+    "serambi_e2e_stack", Path(__file__).resolve().parents[1] / "conftest.py"
+)
 _stack = sys.modules.setdefault("serambi_e2e_stack", importlib.util.module_from_spec(_spec))
 _spec.loader.exec_module(_stack)
 Stack, running_stack, wait_ready = _stack.Stack, _stack.running_stack, _stack.wait_ready
@@ -42,7 +43,10 @@ def extra_scheduler(stack: Stack, name: str) -> localstack.ManagedProcess:
     """Another replica of scheduling on the same NATS and database."""
     port = localstack.free_port()
     process = localstack.ManagedProcess(
-        name, [sys.executable, "-m", "serambi_scheduling"], port, stack.logs / f"{name}.log",
+        name,
+        [sys.executable, "-m", "serambi_scheduling"],
+        port,
+        stack.logs / f"{name}.log",
         env={**stack.env, "SERAMBI_HTTP_PORT": str(port)},
     )
     process.start(ready_timeout=30)
@@ -56,15 +60,26 @@ def scheduling_stack(base: Path, services: tuple[str, ...], env: dict[str, str])
         yield stack
 
 
-def request_event(code: str, *, proposed: list[date], participants: int = 4,
-                  due: datetime | None = None) -> RequestSubmitted:
+def request_event(
+    code: str, *, proposed: list[date], participants: int = 4, due: datetime | None = None
+) -> RequestSubmitted:
     now = datetime.now(UTC)
     return RequestSubmitted(
-        tracking_code=code, channel=IntakeChannel.ONLINE,
-        requester=Requester(name=SEALED, position="Kepala Dinas", institution="Dinas Koperasi",
-                            institution_type=InstitutionType.LOCAL_GOVERNMENT, email=SEALED),
-        topic=SEALED, purpose=SEALED, participants=participants,
-        proposed_dates=proposed, submitted_at=now, answer_due_at=due or now + timedelta(days=5),
+        tracking_code=code,
+        channel=IntakeChannel.ONLINE,
+        requester=Requester(
+            name=SEALED,
+            position="Kepala Dinas",
+            institution="Dinas Koperasi",
+            institution_type=InstitutionType.LOCAL_GOVERNMENT,
+            email=SEALED,
+        ),
+        topic=SEALED,
+        purpose=SEALED,
+        participants=participants,
+        proposed_dates=proposed,
+        submitted_at=now,
+        answer_due_at=due or now + timedelta(days=5),
         access_token_sha256="0" * 64,
     )
 
@@ -74,11 +89,17 @@ async def submit_directly(nats_url: str, events: list[RequestSubmitted]) -> None
     nc = await nats.connect(nats_url)
     try:
         store = JetStreamEventStore(nc, "/serambi/intake")
-        await asyncio.gather(*(
-            store.append(AggregateRef("intake", "request", e.tracking_code), [e],
-                         expected_sequence=0, expected_version=0)
-            for e in events
-        ))
+        await asyncio.gather(
+            *(
+                store.append(
+                    AggregateRef("intake", "request", e.tracking_code),
+                    [e],
+                    expected_sequence=0,
+                    expected_version=0,
+                )
+                for e in events
+            )
+        )
     finally:
         await nc.drain()
 

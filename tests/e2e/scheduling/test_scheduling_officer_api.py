@@ -19,9 +19,16 @@ from serambi_scheduling.domain.time import wib
 
 CALENDAR = load_calendar()
 REQUEST = {
-    "requester": {"name": "Rudi Hartono", "position": "Kepala Bidang", "institution": "Bappeda Kabupaten Sambas",
-                  "institution_type": "local_government", "email": "rudi@example.go.id"},
-    "topic": "Sinkronisasi program ekonomi", "purpose": "Audiensi perencanaan.", "participants": 4,
+    "requester": {
+        "name": "Rudi Hartono",
+        "position": "Kepala Bidang",
+        "institution": "Bappeda Kabupaten Sambas",
+        "institution_type": "local_government",
+        "email": "rudi@example.go.id",
+    },
+    "topic": "Sinkronisasi program ekonomi",
+    "purpose": "Audiensi perencanaan.",
+    "participants": 4,
 }
 
 
@@ -94,17 +101,23 @@ def test_a_proposal_waits_in_the_queue_is_confirmed_and_the_requester_gets_the_l
     confirmed = post(hold, f"/audiences/{code}/confirm")
     assert confirmed.status_code == 200, confirmed.text
     body = confirmed.json()
-    assert body["status"] == "scheduled" and body["schedule"]["starts_at"] == proposed["schedule"]["starts_at"]
+    assert (
+        body["status"] == "scheduled" and body["schedule"]["starts_at"] == proposed["schedule"]["starts_at"]
+    )
     letter = httpx.get(f"{hold.urls['scheduling']}{body['answer_letter']['url']}")
     assert letter.status_code == 200 and letter.headers["content-type"] == "application/pdf"
     assert letter.content.startswith(b"%PDF-") and letter.headers["cache-control"] == "private, no-store"
     assert len(letter.content) == body["answer_letter"]["size"]
-    guessed = body["answer_letter"]["document_id"][:-1] + ("A" if body["answer_letter"]["document_id"][-1] != "A" else "B")
+    guessed = body["answer_letter"]["document_id"][:-1] + (
+        "A" if body["answer_letter"]["document_id"][-1] != "A" else "B"
+    )
     assert httpx.get(api(hold, f"/letters/{guessed}")).status_code == 404
     assert httpx.get(api(hold, f"/audiences/{code}/letter"), headers=SCHEDULER).content == letter.content
     again = post(hold, f"/audiences/{code}/confirm")
     assert again.status_code == 409 and "it is scheduled" in again.json()["detail"]
-    assert code not in [i["audience_id"] for i in httpx.get(api(hold, "/queue"), headers=SCHEDULER).json()["items"]]
+    assert code not in [
+        i["audience_id"] for i in httpx.get(api(hold, "/queue"), headers=SCHEDULER).json()["items"]
+    ]
     tracked = _tracking(hold, answer, "scheduled")
     assert tracked["schedule"]["starts_at"] == proposed["schedule"]["starts_at"]
 
@@ -112,8 +125,10 @@ def test_a_proposal_waits_in_the_queue_is_confirmed_and_the_requester_gets_the_l
 def _tracking(stack: Stack, answer: dict, status: str) -> dict:
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
-        view = httpx.get(f"{stack.urls['intake']}/api/v1/requests/{answer['tracking_code']}",
-                         headers={"X-Access-Token": answer["access_token"]}).json()
+        view = httpx.get(
+            f"{stack.urls['intake']}/api/v1/requests/{answer['tracking_code']}",
+            headers={"X-Access-Token": answer["access_token"]},
+        ).json()
         if view.get("status") == status:
             return view
         time.sleep(0.1)
@@ -122,7 +137,9 @@ def _tracking(stack: Stack, answer: dict, status: str) -> dict:
 
 def _next_saturday() -> datetime:
     today = wib(datetime.now(UTC))
-    return (today + timedelta(days=(5 - today.weekday()) % 7 + 7)).replace(hour=9, minute=0, second=0, microsecond=0)
+    return (today + timedelta(days=(5 - today.weekday()) % 7 + 7)).replace(
+        hour=9, minute=0, second=0, microsecond=0
+    )
 
 
 def test_an_officers_slot_is_refused_with_the_rule_it_breaks_and_nothing_changes(hold):
@@ -131,21 +148,52 @@ def test_an_officers_slot_is_refused_with_the_rule_it_breaks_and_nothing_changes
     taken = datetime.fromisoformat(first["schedule"]["starts_at"])
     weekday_at_7 = taken.replace(hour=7, minute=0)
     cases = [
-        ({"room_id": "ruang-rapat-biro", "host_id": "kepala-biro", "starts_at": _next_saturday().isoformat()},
-         422, "non_working_day"),
-        ({"room_id": "ruang-rapat-biro", "host_id": "kepala-biro", "starts_at": weekday_at_7.isoformat()},
-         422, "working_time"),
-        ({"room_id": "ruang-rapat-biro", "host_id": "kepala-biro", "starts_at": "2020-01-06T09:00:00+07:00"},
-         422, "in_past"),
-        ({"room_id": "gudang", "host_id": "kepala-biro", "starts_at": taken.isoformat()}, 422, "unknown_room"),
-        ({"room_id": first["schedule"]["room_id"], "host_id": first["schedule"]["host_id"],
-          "starts_at": (taken + timedelta(minutes=30)).isoformat()}, 409, "room_overlap"),
+        (
+            {
+                "room_id": "ruang-rapat-biro",
+                "host_id": "kepala-biro",
+                "starts_at": _next_saturday().isoformat(),
+            },
+            422,
+            "non_working_day",
+        ),
+        (
+            {"room_id": "ruang-rapat-biro", "host_id": "kepala-biro", "starts_at": weekday_at_7.isoformat()},
+            422,
+            "working_time",
+        ),
+        (
+            {
+                "room_id": "ruang-rapat-biro",
+                "host_id": "kepala-biro",
+                "starts_at": "2020-01-06T09:00:00+07:00",
+            },
+            422,
+            "in_past",
+        ),
+        (
+            {"room_id": "gudang", "host_id": "kepala-biro", "starts_at": taken.isoformat()},
+            422,
+            "unknown_room",
+        ),
+        (
+            {
+                "room_id": first["schedule"]["room_id"],
+                "host_id": first["schedule"]["host_id"],
+                "starts_at": (taken + timedelta(minutes=30)).isoformat(),
+            },
+            409,
+            "room_overlap",
+        ),
     ]
     for body, status, rule in cases:
         response = post(hold, f"/audiences/{second['audience_id']}/slot", body)
         assert (response.status_code, response.json().get("rule")) == (status, rule), response.text
-    naive = post(hold, f"/audiences/{second['audience_id']}/slot",
-                 {"room_id": "ruang-rapat-biro", "host_id": "kepala-biro", "starts_at": "2031-01-06T09:00:00"})
+    naive = post(
+        hold,
+        f"/audiences/{second['audience_id']}/slot",
+        {"room_id": "ruang-rapat-biro", "host_id": "kepala-biro", "starts_at": "2031-01-06T09:00:00"},
+    )
     assert naive.status_code == 422
     held = post(hold, f"/audiences/{second['audience_id']}/held")
     assert held.status_code == 409 and "it is proposed" in held.json()["detail"]
@@ -161,9 +209,16 @@ def test_reschedule_decline_and_cancel_move_and_free_slots(hold):
     later = (start + timedelta(days=7)).replace(hour=14, minute=0)
     while not CALENDAR.working_periods(later.date()):
         later += timedelta(days=1)
-    moved = post(hold, f"/audiences/{a['audience_id']}/reschedule",
-                 {"room_id": "ruang-rapat-biro", "host_id": "kepala-biro", "starts_at": later.isoformat(),
-                  "reason": "permintaan pemohon"})
+    moved = post(
+        hold,
+        f"/audiences/{a['audience_id']}/reschedule",
+        {
+            "room_id": "ruang-rapat-biro",
+            "host_id": "kepala-biro",
+            "starts_at": later.isoformat(),
+            "reason": "permintaan pemohon",
+        },
+    )
     assert moved.status_code == 200, moved.text
     assert moved.json()["schedule"]["starts_at"] == later.isoformat()
     assert moved.json()["answer_letter"]["document_id"] != a.get("answer_letter", {}).get("document_id")
@@ -174,20 +229,26 @@ def test_reschedule_decline_and_cancel_move_and_free_slots(hold):
     _eventually_listed(hold, day, a)
     everything = httpx.get(api(hold, f"/calendar/days/{day}"), headers=SCHEDULER).json()["bookings"]
     assert {(row["resource"], row["audience_id"]) for row in everything} >= {
-        ("room", a["audience_id"]), ("host", a["audience_id"])}
-    cancelled = post(hold, f"/audiences/{a['audience_id']}/cancel", {"reason": "ruang dipakai acara gubernur"})
+        ("room", a["audience_id"]),
+        ("host", a["audience_id"]),
+    }
+    cancelled = post(
+        hold, f"/audiences/{a['audience_id']}/cancel", {"reason": "ruang dipakai acara gubernur"}
+    )
     assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
     assert post(hold, f"/audiences/{a['audience_id']}/cancel", {"reason": "lagi"}).status_code == 409
     assert post(hold, f"/audiences/{a['audience_id']}/cancel", {}).status_code == 422
     _eventually_listed(hold, day, a, listed=False)
 
 
-def _eventually_listed(stack: Stack, day: str, a: dict, listed: bool = True,
-                       room: str = "ruang-rapat-biro") -> None:
+def _eventually_listed(
+    stack: Stack, day: str, a: dict, listed: bool = True, room: str = "ruang-rapat-biro"
+) -> None:
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        rows = httpx.get(api(stack, f"/calendar/rooms/{room}?from={day}&to={day}"),
-                         headers=SCHEDULER).json()["bookings"]
+        rows = httpx.get(api(stack, f"/calendar/rooms/{room}?from={day}&to={day}"), headers=SCHEDULER).json()[
+            "bookings"
+        ]
         if (a["audience_id"] in [row["audience_id"] for row in rows]) == listed:
             return
         time.sleep(0.1)
@@ -199,8 +260,11 @@ def test_a_withdrawal_in_intake_cancels_the_audience_and_frees_its_slot(hold):
     proposed = audience(hold, answer["tracking_code"], "proposed")
     day, room = proposed["schedule"]["starts_at"][:10], proposed["schedule"]["room_id"]
     _eventually_listed(hold, day, proposed, room=room)
-    response = httpx.post(f"{hold.urls['intake']}{answer['status_url']}/withdraw",
-                          headers={"X-Access-Token": answer["access_token"]}, json={"reason": "batal"})
+    response = httpx.post(
+        f"{hold.urls['intake']}{answer['status_url']}/withdraw",
+        headers={"X-Access-Token": answer["access_token"]},
+        json={"reason": "batal"},
+    )
     assert response.status_code == 202
     cancelled = audience(hold, answer["tracking_code"], "cancelled")
     assert cancelled["withdrawn"] is True
@@ -227,7 +291,10 @@ def test_the_audience_report_counts_an_answer_within_three_working_days_for_supe
 
     before = report()
     answered = audience(hold, submit(hold)["tracking_code"], "proposed")
-    assert post(hold, f"/audiences/{answered['audience_id']}/decline", {"reason": "agenda penuh"}).status_code == 200
+    assert (
+        post(hold, f"/audiences/{answered['audience_id']}/decline", {"reason": "agenda penuh"}).status_code
+        == 200
+    )
     deadline = time.monotonic() + 15
     while (after := report())["answered"] < before["answered"] + 1:
         assert time.monotonic() < deadline, after
@@ -236,23 +303,34 @@ def test_the_audience_report_counts_an_answer_within_three_working_days_for_supe
     assert after["on_time"] == before["on_time"] + 1
     assert after["on_time_rate"] == round(after["on_time"] / after["due"], 4)
     assert sum(after["channels"].values()) == after["submitted"] and after["outcomes"]["declined"] >= 1
-    xlsx = httpx.get(api(hold, "/reports/audiences"), params={"month": month, "format": "xlsx"},
-                     headers=supervisor)
+    xlsx = httpx.get(
+        api(hold, "/reports/audiences"), params={"month": month, "format": "xlsx"}, headers=supervisor
+    )
     assert xlsx.status_code == 200 and xlsx.headers["content-type"] == tabular.XLSX_TYPE
     summary = load_workbook(io.BytesIO(xlsx.content)).worksheets[0]
     assert summary.cell(2, 2).value >= after["submitted"] and type(summary.cell(2, 2).value) is int
-    csv = httpx.get(api(hold, "/reports/audiences"), params={"month": month, "table": "kanal"},
-                    headers={**supervisor, "Accept": "text/csv"})
+    csv = httpx.get(
+        api(hold, "/reports/audiences"),
+        params={"month": month, "table": "kanal"},
+        headers={**supervisor, "Accept": "text/csv"},
+    )
     assert csv.status_code == 200 and csv.content.startswith(b"\xef\xbb\xbfBulan,Kanal,Permohonan\r\n")
     assert "attachment" in csv.headers["content-disposition"]
     svg = httpx.get(api(hold, "/reports/audiences/kanal.svg"), params={"month": month}, headers=supervisor)
     assert svg.status_code == 404  # no chart route: the console draws its own
-    one_table = httpx.get(api(hold, "/reports/audiences"), params={"month": month, "table": "kanal",
-                                                                   "format": "xlsx"}, headers=supervisor)
+    one_table = httpx.get(
+        api(hold, "/reports/audiences"),
+        params={"month": month, "table": "kanal", "format": "xlsx"},
+        headers=supervisor,
+    )
     assert one_table.status_code == 422 and "table" in one_table.text
-    wrong = httpx.get(api(hold, "/reports/audiences"), params={"month": month, "format": "pdf"},
-                      headers=supervisor)
+    wrong = httpx.get(
+        api(hold, "/reports/audiences"), params={"month": month, "format": "pdf"}, headers=supervisor
+    )
     assert wrong.status_code == 422 and "format" in wrong.text
-    assert httpx.get(api(hold, "/reports/audiences"), params={"month": month}, headers=SCHEDULER).status_code == 403
+    assert (
+        httpx.get(api(hold, "/reports/audiences"), params={"month": month}, headers=SCHEDULER).status_code
+        == 403
+    )
     refused = httpx.get(api(hold, "/reports/audiences"), params={"month": "2031-13"}, headers=supervisor)
     assert refused.status_code == 422 and "month" in refused.text

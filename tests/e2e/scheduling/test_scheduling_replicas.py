@@ -61,8 +61,10 @@ async def test_fifty_simultaneous_requests_for_one_day_on_two_replicas_never_dou
     calendar = load_calendar()
     day = wib_day(calendar.add_working_days(datetime.now(UTC), 2))
     codes = [f"CC-{n:03d}" for n in range(50)]
-    await submit_directly(replicas.env["SERAMBI_NATS_URL"],
-                          [request_event(code, proposed=[day], participants=8) for code in codes])
+    await submit_directly(
+        replicas.env["SERAMBI_NATS_URL"],
+        [request_event(code, proposed=[day], participants=8) for code in codes],
+    )
 
     async def decided():
         events = await scheduling_events(replicas.env["SERAMBI_NATS_URL"], "scheduling.audience.*.*")
@@ -85,14 +87,16 @@ async def test_fifty_simultaneous_requests_for_one_day_on_two_replicas_never_dou
             active[f"{recorded.ref.aggregate}:{recorded.event.booking_id}"] = recorded.event
         elif isinstance(recorded.event, SlotReleased):
             active.pop(f"{recorded.ref.aggregate}:{recorded.event.booking_id}", None)
-    assert sorted(b.booking_id for b in active.values() if b.resource.value == "room") == \
-        sorted(e.booking_id for e in scheduled)
+    assert sorted(b.booking_id for b in active.values() if b.resource.value == "room") == sorted(
+        e.booking_id for e in scheduled
+    )
     # And the day is as full as the rules allow: no slot was lost to the race.
     view, capacity = BusyView(), 0
     rooms = [Room(room_id, room_id, seats, "Lt 2") for room_id, seats in ROOMS]
     hosts = [Host(host_id, host_id, "Kepala Bagian") for host_id in HOSTS]
-    while not isinstance(slot := find_slot(Request(8, (day,)), rooms, hosts, view, calendar,
-                                           Rules(), datetime.now(UTC)), str):
+    while not isinstance(
+        slot := find_slot(Request(8, (day,)), rooms, hosts, view, calendar, Rules(), datetime.now(UTC)), str
+    ):
         view.add("room", slot.room.room_id, slot.starts_at, slot.ends_at)
         view.add("host", slot.host.host_id, slot.starts_at, slot.ends_at)
         capacity += 1
@@ -129,5 +133,3 @@ async def test_the_answer_clock_breaches_exactly_once_across_a_restart(replicas)
     sla = [r.event for r in events if isinstance(r.event, SLAWarning | SLABreached)]
     assert [getattr(e, "threshold_percent", "breach") for e in sla] == [50, 75, 90, "breach"]
     assert sla[-1].due_at == due and sla[-1].case_id == "SLA-001"
-
-

@@ -42,9 +42,16 @@ async def record_letters(stack, count: int) -> list[str]:
         ids = []
         for n in range(count):
             # a consumer intake no longer runs: no replica claims the redrive, so it stays marked
-            letter = DeadLetter("intake-retired", "INTAKE", f"intake.guest.G{n}.GuestRegistered", 100 + n, 5,
-                                f"ValidationError: guest_name missing ({n})",
-                                {"ce-type": "id.go.kalbarprov.ekonomi.intake.GuestRegistered.v1"}, b"{}")
+            letter = DeadLetter(
+                "intake-retired",
+                "INTAKE",
+                f"intake.guest.G{n}.GuestRegistered",
+                100 + n,
+                5,
+                f"ValidationError: guest_name missing ({n})",
+                {"ce-type": "id.go.kalbarprov.ekonomi.intake.GuestRegistered.v1"},
+                b"{}",
+            )
             await letters.record(letter)
             ids.append(letter.document()["_id"])
             await asyncio.sleep(0.01)  # distinct recorded_at
@@ -65,8 +72,9 @@ async def test_the_dead_letters_are_paged_newest_first_and_one_is_redriven(intak
         item = first["items"][0]
         assert item["reason"].startswith("ValidationError") and item["type"].endswith("GuestRegistered.v1")
         assert item["deliveries"] == 5 and "payload" not in item
-        second = (await client.get(url, params={"limit": 2, "before": first["next_before"]},
-                                    headers=ADMIN)).json()
+        second = (
+            await client.get(url, params={"limit": 2, "before": first["next_before"]}, headers=ADMIN)
+        ).json()
         assert [item["id"] for item in second["items"]] == [ids[0]] and second["next_before"] is None
         bad = await client.get(url, params={"before": "yesterday"}, headers=ADMIN)
         assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "before"
@@ -106,8 +114,9 @@ async def test_an_erasure_is_audited_without_the_identifiers_and_repeats_with_it
         erased = done.json()
         assert erased["key_ids"] and erased["identifiers"] == ["phone"] and not erased["repeated"]
         assert erased["erased_now"] == len(erased["key_ids"])
-        tracked = await client.get(f"{intake.urls['intake']}/api/v1/requests/{code}",
-                                   headers={"X-Access-Token": token})
+        tracked = await client.get(
+            f"{intake.urls['intake']}/api/v1/requests/{code}", headers={"X-Access-Token": token}
+        )
         assert tracked.status_code in (404, 410)  # the requester is gone
         repeat = (await client.post(url, json=request, headers=headers)).json()
         assert repeat["repeated"] and repeat["erasure_id"] == erased["erasure_id"]
@@ -115,7 +124,9 @@ async def test_an_erasure_is_audited_without_the_identifiers_and_repeats_with_it
 
     nc = await nats.connect(intake.env["SERAMBI_NATS_URL"])
     try:
-        history = await JetStreamEventStore(nc, "/test").load(AggregateRef("intake", "erasure", erased["erasure_id"]))
+        history = await JetStreamEventStore(nc, "/test").load(
+            AggregateRef("intake", "erasure", erased["erasure_id"])
+        )
     finally:
         await nc.drain()
     [audit] = history.payloads

@@ -38,13 +38,18 @@ async def _chunks(total: int, head: bytes = b"", chunk: int = 64 * 1024):
 
 async def _post_chunked(url: str, content_type: str, total: int, head: bytes = b"") -> httpx.Response:
     async with httpx.AsyncClient(timeout=60) as client:
-        return await client.post(url, content=_chunks(total, head),
-                                 headers={"content-type": content_type, "X-Access-Token": "t" * 43})
+        return await client.post(
+            url,
+            content=_chunks(total, head),
+            headers={"content-type": content_type, "X-Access-Token": "t" * 43},
+        )
 
 
 def _upload_head(boundary: str) -> bytes:
-    return (f'--{boundary}\r\nContent-Disposition: form-data; name="request_letter"; '
-            f'filename="a.pdf"\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.4\n').encode()
+    return (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="request_letter"; '
+        f'filename="a.pdf"\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.4\n'
+    ).encode()
 
 
 def test_a_chunked_json_body_of_200_mb_is_413_and_the_withdrawal_route_stays_flat(limits_stack):
@@ -72,8 +77,9 @@ def test_sixteen_concurrent_chunked_uploads_past_the_limit_are_413_and_intake_st
     content_type = "multipart/form-data; boundary=bound"
 
     async def uploads() -> list[httpx.Response]:
-        return await asyncio.gather(*(_post_chunked(url, content_type, 40 * MB, _upload_head("bound"))
-                                      for _ in range(16)))
+        return await asyncio.gather(
+            *(_post_chunked(url, content_type, 40 * MB, _upload_head("bound")) for _ in range(16))
+        )
 
     answers = asyncio.run(uploads())
     assert {answer.status_code for answer in answers} == {413}
@@ -84,27 +90,41 @@ def test_sixteen_concurrent_chunked_uploads_past_the_limit_are_413_and_intake_st
 def _many_parts(boundary: str, field: str, parts: int = 23, size: int = MB) -> bytes:
     """The review's body (issue 19): many files of 1 MiB, under the request limit, each of which
     Starlette's defaults (1,000 files) kept whole in memory — 27 MB a request."""
-    one = (f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; filename="a.pdf"\r\n'
-           f"Content-Type: application/pdf\r\n\r\n").encode() + b"%PDF-" + b"a" * (size - 5) + b"\r\n"
+    one = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; filename="a.pdf"\r\n'
+            f"Content-Type: application/pdf\r\n\r\n"
+        ).encode()
+        + b"%PDF-"
+        + b"a" * (size - 5)
+        + b"\r\n"
+    )
     return one * parts + f"--{boundary}--\r\n".encode()
 
 
 async def _post_parts(url: str, body: bytes, chunked: bool) -> httpx.Response:
     async def chunks():
         for at in range(0, len(body), 64 * 1024):
-            yield body[at:at + 64 * 1024]
+            yield body[at : at + 64 * 1024]
 
     async with httpx.AsyncClient(timeout=60) as client:
-        return await client.post(url, content=chunks() if chunked else body,
-                                 headers={"content-type": "multipart/form-data; boundary=bound"})
+        return await client.post(
+            url,
+            content=chunks() if chunked else body,
+            headers={"content-type": "multipart/form-data; boundary=bound"},
+        )
 
 
-@pytest.mark.parametrize(("service", "path", "field", "chunked", "rule"), [
-    ("intake", "/api/v1/requests", "request_letter", True, "too_many_files"),
-    ("complaints", "/api/v1/complaints", "attachments", False, "too_many"),  # multipart needs a length
-])
+@pytest.mark.parametrize(
+    ("service", "path", "field", "chunked", "rule"),
+    [
+        ("intake", "/api/v1/requests", "request_letter", True, "too_many_files"),
+        ("complaints", "/api/v1/complaints", "attachments", False, "too_many"),  # multipart needs a length
+    ],
+)
 def test_sixteen_concurrent_forms_of_many_small_files_are_refused_and_the_service_stays_flat(
-        limits_stack, service, path, field, chunked, rule):
+    limits_stack, service, path, field, chunked, rule
+):
     pid = limits_stack.processes[service].pid
     before = rss_mb(pid)
     body = _many_parts("bound", field)

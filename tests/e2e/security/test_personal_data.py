@@ -21,18 +21,33 @@ SERAMBI = Path(sys.executable).parent / "serambi"
 NIK = "6171015505880003"
 EMAIL, PHONE, PHONE_E164, NAME = "dewi.lestari@example.id", "0812 7777 3131", "+6281277773131", "Dewi Lestari"
 REQUEST = {
-    "requester": {"name": NAME, "position": "Bendahara", "institution": "Koperasi Tani Makmur",
-                  "institution_type": "other_institution", "email": EMAIL, "phone": PHONE,
-                  "identity_number": NIK},
-    "topic": "Akses pembiayaan", "purpose": "Audiensi akses pembiayaan koperasi.", "participants": 2,
+    "requester": {
+        "name": NAME,
+        "position": "Bendahara",
+        "institution": "Koperasi Tani Makmur",
+        "institution_type": "other_institution",
+        "email": EMAIL,
+        "phone": PHONE,
+        "identity_number": NIK,
+    },
+    "topic": "Akses pembiayaan",
+    "purpose": "Audiensi akses pembiayaan koperasi.",
+    "participants": 2,
 }
-COMPLAINT = {"name": NAME, "email": EMAIL, "phone": PHONE, "summary": "Layanan lambat",
-             "description": f"Saya {NAME}, hubungi {EMAIL} atau {PHONE}."}
+COMPLAINT = {
+    "name": NAME,
+    "email": EMAIL,
+    "phone": PHONE,
+    "summary": "Layanan lambat",
+    "description": f"Saya {NAME}, hubungi {EMAIL} atau {PHONE}.",
+}
 
 
 @pytest.fixture(scope="module")
 def everything(tmp_path_factory, stack_of):
-    with stack_of(tmp_path_factory.mktemp("pdp"), ("intake", "scheduling", "complaints", "notifier")) as stack:
+    with stack_of(
+        tmp_path_factory.mktemp("pdp"), ("intake", "scheduling", "complaints", "notifier")
+    ) as stack:
         yield stack
 
 
@@ -47,8 +62,14 @@ def eventually(check, timeout: float = 20.0):
 
 
 def serambi(stack, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(SERAMBI), *args], env={**os.environ, **stack.env},
-                          capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run(
+        [str(SERAMBI), *args],
+        env={**os.environ, **stack.env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def test_no_log_line_of_any_process_holds_the_nik_phone_or_email(everything):
@@ -56,8 +77,12 @@ def test_no_log_line_of_any_process_holds_the_nik_phone_or_email(everything):
     complaint = httpx.post(f"{everything.urls['complaints']}/api/v1/complaints", json=COMPLAINT)
     assert complaint.status_code == 201, complaint.text
     track = f"{everything.urls['intake']}{answer['status_url']}"
-    eventually(lambda: httpx.get(track, headers={"X-Access-Token": answer["access_token"]}).json()
-               .get("status") == "scheduled")
+    eventually(
+        lambda: (
+            httpx.get(track, headers={"X-Access-Token": answer["access_token"]}).json().get("status")
+            == "scheduled"
+        )
+    )
     time.sleep(2)  # the notifier tries (and retries) to deliver to the absent mail server
     logs = everything.log_text()
     assert '"service": "notifier"' in logs and '"service": "complaints"' in logs
@@ -84,6 +109,8 @@ def test_an_erased_person_is_unreadable_everywhere_even_after_every_read_model_i
     time.sleep(1)  # processes keep unwrapped keys 0.5 s in this stack
     requester = eventually(mine)["requester"]
     assert requester["name"] is None and requester["email"] is None and requester["phone"] is None
-    tracked = httpx.get(f"{everything.urls['intake']}{answer['status_url']}",
-                        headers={"X-Access-Token": answer["access_token"]})
+    tracked = httpx.get(
+        f"{everything.urls['intake']}{answer['status_url']}",
+        headers={"X-Access-Token": answer["access_token"]},
+    )
     assert tracked.status_code == 404

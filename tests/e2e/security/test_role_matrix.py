@@ -15,7 +15,16 @@ from serambi_kit.settings import ServiceSettings
 pytestmark = pytest.mark.slow  # make test-slow (CI runs it after make test)
 
 SERVICES = ("intake", "scheduling", "complaints", "notifier")
-OPERATIONS = {"/livez", "/readyz", "/metrics", "/openapi.json", "/docs", "/docs/assets/{name}", "/docs/oauth2-redirect", "/redoc"}
+OPERATIONS = {
+    "/livez",
+    "/readyz",
+    "/metrics",
+    "/openapi.json",
+    "/docs",
+    "/docs/assets/{name}",
+    "/docs/oauth2-redirect",
+    "/redoc",
+}
 # Public routes: citizens and institutions, authorised by their access token or a capability.
 PUBLIC = {
     ("intake", "POST", "/api/v1/requests"),
@@ -97,9 +106,14 @@ def tokens() -> dict[str, str]:
 def test_the_route_answers_each_role_as_declared(everything, tokens, service, method, path, roles):
     url = everything.urls[service] + re.sub(r"\{[^}]+\}", "X1", path)
     assert httpx.request(method, url, timeout=10).status_code == 401
-    assert httpx.request(method, url, headers={"Authorization": "Bearer tampered"}, timeout=10).status_code == 401
+    assert (
+        httpx.request(method, url, headers={"Authorization": "Bearer tampered"}, timeout=10).status_code
+        == 401
+    )
     for role, token in tokens.items():
-        status = httpx.request(method, url, headers={"Authorization": f"Bearer {token}"}, timeout=10).status_code
+        status = httpx.request(
+            method, url, headers={"Authorization": f"Bearer {token}"}, timeout=10
+        ).status_code
         if role in roles:
             assert status not in (401, 403), (role, status)
         else:

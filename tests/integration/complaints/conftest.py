@@ -41,9 +41,15 @@ async def start_service(own_nats, mongo_url, mongo_client) -> AsyncIterator:
 
     async def start(rules: Rules | None = None, **options) -> ComplaintsService:
         settings = ComplaintsSettings(
-            nats_url=own_nats, mongo_url=mongo_url, mongo_database=name, vault_database=f"{name}_vault",
-            consumer_max_deliver=5, retry_delays_seconds=(0.05, 0.1, 0.2, 0.5),
-            sla_sweep_seconds=0, rearm_on_start=False, received_at_max_age_days=3650,
+            nats_url=own_nats,
+            mongo_url=mongo_url,
+            mongo_database=name,
+            vault_database=f"{name}_vault",
+            consumer_max_deliver=5,
+            retry_delays_seconds=(0.05, 0.1, 0.2, 0.5),
+            sla_sweep_seconds=0,
+            rearm_on_start=False,
+            received_at_max_age_days=3650,
             **options.pop("settings", {}),
         )
         service = build_service(settings, rules=rules or always_rules(), **options)
@@ -57,5 +63,3 @@ async def start_service(own_nats, mongo_url, mongo_client) -> AsyncIterator:
         await stop(service)
     await mongo_client.drop_database(name)
     await mongo_client.drop_database(f"{name}_vault")
-
-

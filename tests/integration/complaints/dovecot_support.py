@@ -38,9 +38,15 @@ class Dovecot:
         return str(self.root / "cert.pem")
 
     def settings(self, **overrides) -> dict:
-        return {"email_mode": "imap", "email_imap_host": "127.0.0.1", "email_imap_port": self.port,
-                "email_imap_user": USER, "email_imap_password": PASSWORD,
-                "email_imap_ca_file": self.ca_file, **overrides}
+        return {
+            "email_mode": "imap",
+            "email_imap_host": "127.0.0.1",
+            "email_imap_port": self.port,
+            "email_imap_user": USER,
+            "email_imap_password": PASSWORD,
+            "email_imap_ca_file": self.ca_file,
+            **overrides,
+        }
 
     def connect(self) -> imaplib.IMAP4_SSL:
         context = ssl.create_default_context(cafile=self.ca_file)
@@ -78,10 +84,26 @@ class Dovecot:
 
 def _certificate(root: Path) -> None:
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-         "-keyout", str(root / "key.pem"), "-out", str(root / "cert.pem"), "-subj", "/CN=127.0.0.1",
-         "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
-        check=True, capture_output=True,
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-keyout",
+            str(root / "key.pem"),
+            "-out",
+            str(root / "cert.pem"),
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1,DNS:localhost",
+        ],
+        check=True,
+        capture_output=True,
     )
 
 
@@ -151,7 +173,10 @@ def start(port: int | None = None) -> Dovecot:
         nobody = pwd.getpwnam("nobody")
         os.chown(home, nobody.pw_uid, nobody.pw_gid)
     process = localstack.ManagedProcess(
-        "dovecot", [binary, "-F", "-c", str(root / "dovecot.conf")], port, root / "stdout.log",
+        "dovecot",
+        [binary, "-F", "-c", str(root / "dovecot.conf")],
+        port,
+        root / "stdout.log",
     ).start()
     return Dovecot(root, port, process)
 

@@ -20,10 +20,16 @@ from serambi_kit.idempotency import COLLECTION, IdempotencyKeys
 from serambi_ops.commands.demo import SAMPLE_PDF, SAMPLE_PNG
 
 SHORT = timedelta(seconds=0.3)
-FIELDS = {"disclosure": "anonymous", "summary": "Jalan rusak di depan kantor",
-          "description": "Lubang besar, foto terlampir.", "email": "pelapor@example.id"}
-FILES = [("attachments", ("foto.png", SAMPLE_PNG, "image/png")),
-         ("attachments", ("surat.pdf", SAMPLE_PDF, "application/pdf"))]
+FIELDS = {
+    "disclosure": "anonymous",
+    "summary": "Jalan rusak di depan kantor",
+    "description": "Lubang besar, foto terlampir.",
+    "email": "pelapor@example.id",
+}
+FILES = [
+    ("attachments", ("foto.png", SAMPLE_PNG, "image/png")),
+    ("attachments", ("surat.pdf", SAMPLE_PDF, "application/pdf")),
+]
 
 
 class Killed(BaseException):
@@ -40,8 +46,11 @@ class KilledKeys(IdempotencyKeys):
 @pytest.fixture
 async def service(start_service, monkeypatch) -> ComplaintsService:
     service = await start_service()
-    monkeypatch.setattr(ComplaintsService, "idempotency",
-                        property(lambda self: KilledKeys(self.runtime.db, self.runtime.vault, lease=SHORT)))
+    monkeypatch.setattr(
+        ComplaintsService,
+        "idempotency",
+        property(lambda self: KilledKeys(self.runtime.db, self.runtime.vault, lease=SHORT)),
+    )
     return service
 
 
@@ -70,8 +79,10 @@ async def submit_killed(client, **headers: str) -> None:
 
 async def statuses(documents: DocumentStore) -> dict[str, tuple[str, str | None]]:
     """document id → (status, noted case)."""
-    return {doc["_id"]: (doc["metadata"]["status"], doc["metadata"].get("case"))
-            async for doc in documents.files.find({})}
+    return {
+        doc["_id"]: (doc["metadata"]["status"], doc["metadata"].get("case"))
+        async for doc in documents.files.find({})
+    }
 
 
 async def the_complaint(service: ComplaintsService, code: str) -> ComplaintReceived:
@@ -90,8 +101,11 @@ async def test_a_retry_that_takes_over_marks_the_earlier_holders_attachments_att
     code = (await service.runtime.db[COLLECTION].find_one({"_id": key["Idempotency-Key"]}))["tracking_code"]
     assert sorted(status for status, _ in (await statuses(documents)).values()) == ["pending", "pending"]
     monkeypatch.undo()
-    monkeypatch.setattr(ComplaintsService, "idempotency",
-                        property(lambda self: KilledKeys(self.runtime.db, self.runtime.vault, lease=SHORT)))
+    monkeypatch.setattr(
+        ComplaintsService,
+        "idempotency",
+        property(lambda self: KilledKeys(self.runtime.db, self.runtime.vault, lease=SHORT)),
+    )
     await asyncio.sleep(SHORT.total_seconds() + 0.1)
 
     answer = await client.post("/api/v1/complaints", data=FIELDS, files=FILES, headers=key)

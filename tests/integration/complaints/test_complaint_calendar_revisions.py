@@ -17,7 +17,8 @@ from serambi_kit.eventstore import JetStreamEventStore
 
 # every hour of every day is working time, so the clocks run while the test does
 ALWAYS = 'version = "live.1"\n[profiles.standard]\n' + "".join(
-    f'{day} = ["00:00-24:00"]\n' for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun"))
+    f'{day} = ["00:00-24:00"]\n' for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+)
 
 
 async def test_a_revision_recorded_by_scheduling_moves_an_open_complaints_deadline_while_it_runs(
@@ -29,25 +30,44 @@ async def test_a_revision_recorded_by_scheduling_moves_an_open_complaints_deadli
     # would leave the test's own read nothing to count (seen once in CI)
     service = await start_service(Rules(live, SlaPolicy()), settings={"calendar_refresh_seconds": 0})
     new = application.NewComplaint(
-        channel=ComplaintChannel.TELEPHONE, received_at=now(), disclosure=Disclosure.NAMED,
-        summary="Layanan lambat", description="Belum ada jawaban.", name="Rina", phone="+6281234567890",
-        tier=ComplaintTier.NORMATIF, recorded_by="officer-1")
+        channel=ComplaintChannel.TELEPHONE,
+        received_at=now(),
+        disclosure=Disclosure.NAMED,
+        summary="Layanan lambat",
+        description="Belum ada jawaban.",
+        name="Rina",
+        phone="+6281234567890",
+        tier=ComplaintTier.NORMATIF,
+        recorded_by="officer-1",
+    )
     runtime = service.runtime
-    outcome, _ = await application.receive(runtime.store, runtime.db, runtime.vault, service.rules, new, now())
+    outcome, _ = await application.receive(
+        runtime.store, runtime.db, runtime.vault, service.rules, new, now()
+    )
     complaint = outcome.complaint
     assert await service.refresh_calendar() == 0  # nothing revised yet
 
     day = (complaint.received_at.astimezone(WIB) + timedelta(days=2)).date()
     while day.weekday() >= 5 or not live.working_periods(day):  # a working day of the file's calendar
         day += timedelta(days=1)
-    revision = WorkingDayRevised(revision=1, action="add", day=day, holiday_name="Cuti bersama (uji)",
-                                 decree="SKB 3 Menteri, revisi uji", revised_by="admin-1")
-    await JetStreamEventStore(nats_client, "/test").append(CALENDAR, [revision], expected_sequence=0,
-                                                           expected_version=0)
+    revision = WorkingDayRevised(
+        revision=1,
+        action="add",
+        day=day,
+        holiday_name="Cuti bersama (uji)",
+        decree="SKB 3 Menteri, revisi uji",
+        revised_by="admin-1",
+    )
+    await JetStreamEventStore(nats_client, "/test").append(
+        CALENDAR, [revision], expected_sequence=0, expected_version=0
+    )
 
     assert await service.refresh_calendar() == 1
-    [moved] = [e for e in await stream_events(nats_client, complaint.tracking_code)
-               if isinstance(e, ComplaintDeadlineMoved)]
+    [moved] = [
+        e
+        for e in await stream_events(nats_client, complaint.tracking_code)
+        if isinstance(e, ComplaintDeadlineMoved)
+    ]
     assert moved.previous_due_at == complaint.due_at
     assert moved.due_at == complaint.due_at + timedelta(days=1)
     assert moved.calendar_revision == "overrides-live.toml vlive.1 + revisi 1"

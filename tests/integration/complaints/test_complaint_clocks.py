@@ -19,21 +19,33 @@ from serambi_kit.topology import timers_stream
 
 RINGAN, NORMATIF = ComplaintTier.RINGAN, ComplaintTier.NORMATIF
 
+
 async def record(service, tier=RINGAN, received_at=None, **details):
     runtime = service.runtime
     new = application.NewComplaint(
-        channel=details.pop("channel", ComplaintChannel.TELEPHONE), received_at=received_at or now(),
-        disclosure=Disclosure.NAMED, summary="Layanan lambat", description="Belum ada jawaban.",
-        name="Rina", phone="+6281234567890", tier=tier, recorded_by="officer-1", **details,
+        channel=details.pop("channel", ComplaintChannel.TELEPHONE),
+        received_at=received_at or now(),
+        disclosure=Disclosure.NAMED,
+        summary="Layanan lambat",
+        description="Belum ada jawaban.",
+        name="Rina",
+        phone="+6281234567890",
+        tier=tier,
+        recorded_by="officer-1",
+        **details,
     )
-    outcome, _ = await application.receive(runtime.store, runtime.db, runtime.vault, service.rules, new, now())
+    outcome, _ = await application.receive(
+        runtime.store, runtime.db, runtime.vault, service.rules, new, now()
+    )
     return outcome.complaint
 
 
 async def scheduled_at(nc, code: str, threshold: str) -> str | None:
     """The `@at` instant of an armed timer, or None if it is not armed."""
     try:
-        message = await nc.jetstream().get_last_msg(timers_stream("complaints"), schedule_subject("complaints", f"{code}-{threshold}"))
+        message = await nc.jetstream().get_last_msg(
+            timers_stream("complaints"), schedule_subject("complaints", f"{code}-{threshold}")
+        )
     except NotFoundError:
         return None
     return message.headers["Nats-Schedule"].removeprefix("@at ")
@@ -65,7 +77,9 @@ async def test_a_classified_complaint_arms_its_warnings_and_deadline_and_reclass
     due = complaint.due_at
     assert due == complaint.received_at + timedelta(hours=3)
     assert await scheduled_at(nats_client, code, "breach") == at_text(due)
-    assert await scheduled_at(nats_client, code, "w50") == at_text(complaint.received_at + timedelta(minutes=90))
+    assert await scheduled_at(nats_client, code, "w50") == at_text(
+        complaint.received_at + timedelta(minutes=90)
+    )
     assert await scheduled_at(nats_client, code, "w90") is not None
 
     outcome = await application.classify(service.runtime.store, service.rules, code, NORMATIF, "o")
@@ -84,7 +98,8 @@ async def test_an_unclassified_complaint_arms_its_triage_timers_and_classificati
     assert complaint.clock_name == "triage" and complaint.due_at == complaint.received_at + timedelta(hours=3)
     assert await scheduled_at(nats_client, code, "triage-breach") == at_text(complaint.due_at)
     assert await scheduled_at(nats_client, code, "triage-w50") == at_text(
-        complaint.received_at + timedelta(minutes=90))
+        complaint.received_at + timedelta(minutes=90)
+    )
     assert await scheduled_at(nats_client, code, "breach") is None
 
     outcome = await application.classify(service.runtime.store, service.rules, code, NORMATIF, "o")
@@ -135,7 +150,9 @@ async def test_the_sweep_reports_a_deadline_whose_timer_was_lost(start_service, 
     complaint = await record(service, RINGAN, received_at=received_for(2))
     code = complaint.tracking_code
     await armed(service, code, 1)
-    await nats_client.jetstream().purge_stream(timers_stream("complaints"), subject=f"timers.complaints.{code}-breach.Schedule")
+    await nats_client.jetstream().purge_stream(
+        timers_stream("complaints"), subject=f"timers.complaints.{code}-breach.Schedule"
+    )
     await asyncio.sleep(3)
     assert not [e for e in await stream_events(nats_client, code) if isinstance(e, SLABreached)]
     assert await service.keeper.sweep() == 1
@@ -149,8 +166,12 @@ async def test_missing_future_timers_are_armed_again(start_service, nats_client)
     code = complaint.tracking_code
     await armed(service, code, 1)
     before = {t: await scheduled_at(nats_client, code, t) for t in ("w50", "w75", "w90", "breach")}
-    await nats_client.jetstream().purge_stream(timers_stream("complaints"), subject=f"timers.complaints.{code}-w75.Schedule")
-    await nats_client.jetstream().purge_stream(timers_stream("complaints"), subject=f"timers.complaints.{code}-breach.Schedule")
+    await nats_client.jetstream().purge_stream(
+        timers_stream("complaints"), subject=f"timers.complaints.{code}-w75.Schedule"
+    )
+    await nats_client.jetstream().purge_stream(
+        timers_stream("complaints"), subject=f"timers.complaints.{code}-breach.Schedule"
+    )
     assert await service.keeper.rearm_missing() == 2
     assert {t: await scheduled_at(nats_client, code, t) for t in before} == before
     assert await service.keeper.rearm_missing() == 0
@@ -163,7 +184,8 @@ async def test_a_periodic_round_arms_a_lost_timer_again(start_service, nats_clie
     await armed(service, code, 1)
     before = await scheduled_at(nats_client, code, "breach")
     await nats_client.jetstream().purge_stream(
-        timers_stream("complaints"), subject=f"timers.complaints.{code}-breach.Schedule")
+        timers_stream("complaints"), subject=f"timers.complaints.{code}-breach.Schedule"
+    )
     assert await scheduled_at(nats_client, code, "breach") is None
 
     async def rearmed() -> bool:
@@ -191,8 +213,11 @@ async def test_a_calendar_revision_at_start_up_moves_open_deadlines_and_their_ti
     assert moved.calendar_revision == "always v2"
     await armed(revised, code, 2)
     assert await scheduled_at(nats_client, code, "breach") == at_text(moved.due_at)
-    assert not [e for e in await stream_events(nats_client, other.tracking_code)
-                if isinstance(e, ComplaintDeadlineMoved)]  # 3 working hours do not cross that day
+    assert not [
+        e
+        for e in await stream_events(nats_client, other.tracking_code)
+        if isinstance(e, ComplaintDeadlineMoved)
+    ]  # 3 working hours do not cross that day
     assert await revised.revise_if_needed() == 0
 
 

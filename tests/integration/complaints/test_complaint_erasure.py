@@ -16,11 +16,21 @@ from serambi_kit.phones import phone_identifier
 
 
 @pytest.mark.parametrize("written", ["0812-3456-7890", "+62 812 3456 7890", "(0812) 3456.7890"])
-async def test_a_lapor_phone_number_as_the_citizen_wrote_it_is_found_by_erasure(start_service, nats_client,
-                                                                                 written):
-    fake = FakeLaporGateway(inbox=[LaporComplaint(
-        "LAP-PHONE", now() - timedelta(minutes=5), "Perizinan lambat", "Belum diproses.",
-        name="Rina", phone=written)])
+async def test_a_lapor_phone_number_as_the_citizen_wrote_it_is_found_by_erasure(
+    start_service, nats_client, written
+):
+    fake = FakeLaporGateway(
+        inbox=[
+            LaporComplaint(
+                "LAP-PHONE",
+                now() - timedelta(minutes=5),
+                "Perizinan lambat",
+                "Belum diproses.",
+                name="Rina",
+                phone=written,
+            )
+        ]
+    )
     service = await start_service(lapor_gateway=fake)
     [code] = await service.import_from_lapor()
     [received] = await stream_events(nats_client, code)
@@ -51,9 +61,16 @@ async def client(start_service):
 
 @pytest.mark.parametrize("disclosure", ["named", "confidential"])
 async def test_an_erased_complainants_link_answers_410_saying_the_data_was_erased(client, disclosure):
-    submitted = await client.post("/api/v1/complaints", json={
-        "name": "Siti Rahmawati", "email": "siti.erase@example.id", "summary": "Antrian terlalu lama",
-        "description": "Saya menunggu tiga jam.", "disclosure": disclosure})
+    submitted = await client.post(
+        "/api/v1/complaints",
+        json={
+            "name": "Siti Rahmawati",
+            "email": "siti.erase@example.id",
+            "summary": "Antrian terlalu lama",
+            "description": "Saya menunggu tiga jam.",
+            "disclosure": disclosure,
+        },
+    )
     assert submitted.status_code == 201, submitted.text
     code, token = submitted.json()["tracking_code"], submitted.json()["access_token"]
     track = f"/api/v1/complaints/{code}"
@@ -70,22 +87,30 @@ async def test_an_erased_complainants_link_answers_410_saying_the_data_was_erase
     # a wrong token still cannot tell an erased complaint from an unknown one
     wrong = await client.get(track, headers={"X-Access-Token": "x" * 43})
     assert wrong.status_code == 404
-    disputed = await client.post(f"{track}/dispute", json={"reason": "Belum selesai"},
-                                 headers={"X-Access-Token": token})
+    disputed = await client.post(
+        f"{track}/dispute", json={"reason": "Belum selesai"}, headers={"X-Access-Token": token}
+    )
     assert disputed.status_code == 410  # not a 500 from sealing under an erased key
 
 
 async def test_no_nats_subject_holds_the_complainants_name_contact_or_words(client, nats_client):
     """Subjects are routing keys that every subscriber, mirror and monitoring page sees in clear
     and that erasure cannot reach: they name contexts, cases and event types only."""
-    personal = {"name": "Siti Rahmawati", "email": "siti.subject@example.id", "phone": "0813 5555 0142",
-                "summary": "Antrian terlalu lama", "description": "Saya menunggu tiga jam."}
+    personal = {
+        "name": "Siti Rahmawati",
+        "email": "siti.subject@example.id",
+        "phone": "0813 5555 0142",
+        "summary": "Antrian terlalu lama",
+        "description": "Saya menunggu tiga jam.",
+    }
     submitted = await client.post("/api/v1/complaints", json=personal)
     assert submitted.status_code == 201, submitted.text
     code, token = submitted.json()["tracking_code"], submitted.json()["access_token"]
 
     async def tracked() -> bool:
-        return (await client.get(f"/api/v1/complaints/{code}", headers={"X-Access-Token": token})).status_code == 200
+        return (
+            await client.get(f"/api/v1/complaints/{code}", headers={"X-Access-Token": token})
+        ).status_code == 200
 
     await eventually(tracked)
     info = await nats_client.jetstream().stream_info("COMPLAINTS", subjects_filter=">")
@@ -93,4 +118,3 @@ async def test_no_nats_subject_holds_the_complainants_name_contact_or_words(clie
     assert any(code in subject for subject in subjects)
     forbidden = ["Siti", "Rahmawati", "siti.subject", "example.id", "0813", "81355550142", "Antrian"]
     assert not [s for s in subjects for word in forbidden if word.lower() in s.lower()], subjects
-

@@ -58,8 +58,13 @@ async def client(service):
 
 
 def complaint(marker: str, **changes) -> dict:
-    return {"name": "Siti Rahmawati", "email": f"{marker}@example.id", "summary": "Antrian terlalu lama",
-            "description": "Saya menunggu tiga jam.", **changes}
+    return {
+        "name": "Siti Rahmawati",
+        "email": f"{marker}@example.id",
+        "summary": "Antrian terlalu lama",
+        "description": "Saya menunggu tiga jam.",
+        **changes,
+    }
 
 
 def officer(service: ComplaintsService, subject: str = "officer-1") -> dict[str, str]:
@@ -114,8 +119,9 @@ async def test_an_officer_retry_with_the_same_key_gets_the_same_answer_and_anoth
     assert first.status_code == again.status_code == 201, first.text
     assert again.json() == first.json()
     assert len(await received(nats_client, first.json())) == 1
-    colleague = await client.post("/api/v1/officer/complaints", json=body,
-                                  headers={**key, **officer(service, "officer-2")})
+    colleague = await client.post(
+        "/api/v1/officer/complaints", json=body, headers={**key, **officer(service, "officer-2")}
+    )
     assert colleague.status_code == 422
 
 

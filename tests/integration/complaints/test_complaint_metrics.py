@@ -17,7 +17,10 @@ from test_complaint_clocks import RINGAN, record
 
 
 def breaches(channel: str) -> float:
-    return REGISTRY.get_sample_value("serambi_sla_breaches_total", {"clock": "ringan", "channel": channel}) or 0.0
+    return (
+        REGISTRY.get_sample_value("serambi_sla_breaches_total", {"clock": "ringan", "channel": channel})
+        or 0.0
+    )
 
 
 async def test_a_breach_is_counted_once_by_tier_and_channel_and_no_tracking_code_is_a_label(
@@ -25,7 +28,10 @@ async def test_a_breach_is_counted_once_by_tier_and_channel_and_no_tracking_code
 ):
     service = await start_service()
     # every tier and channel is exported from the start (increase() sees a first breach)
-    assert REGISTRY.get_sample_value("serambi_sla_breaches_total", {"clock": "triage", "channel": "fax"}) is not None
+    assert (
+        REGISTRY.get_sample_value("serambi_sla_breaches_total", {"clock": "triage", "channel": "fax"})
+        is not None
+    )
     before = breaches("email")
     complaint = await record(service, RINGAN, received_at=received_for(1), channel=ComplaintChannel.EMAIL)
     code = complaint.tracking_code
@@ -44,7 +50,9 @@ async def test_a_breach_is_counted_once_by_tier_and_channel_and_no_tracking_code
     await eventually(projected, timeout=5)
     # /metrics of a started service reads the read-model gauges (its own kit app, this loop)
     app = create_service_app(service.runtime, title="complaints")
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://complaints") as client:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://complaints"
+    ) as client:
         exposition = (await client.get("/metrics")).text
     assert 'serambi_sla_open_clocks{clock="ringan",state="running"} 1.0' in exposition
     assert 'serambi_dependency_up{dependency="mongodb"} 1.0' in exposition

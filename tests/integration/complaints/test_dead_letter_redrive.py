@@ -26,22 +26,39 @@ async def service(start_service):
 async def admin(service):
     transport = httpx.ASGITransport(app=create_app(service=service))
     token = issue_dev_token(service.settings, ["admin"], subject="admin-1")
-    async with httpx.AsyncClient(transport=transport, base_url="http://complaints",
-                                 headers={"Authorization": f"Bearer {token}"}) as client:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://complaints", headers={"Authorization": f"Bearer {token}"}
+    ) as client:
         yield client
 
 
 async def test_mail_and_lapor_dead_letters_are_not_redrivable_and_their_redrive_is_refused(service, admin):
     db = service.runtime.db
     unreadable = b"From: Rina Wati\r\nSubject: halo\r\nMessage-ID: <broken@mail.example.id>\r\n\r\nisi\r\n"
-    intake = MailIntake(lambda: service.runtime.store, lambda: db, lambda: service.runtime.vault, service.rules,
-                        lambda: service.attachments, max_attachment_bytes=10_000_000,
-                        processed="Serambi/Diproses", rejected="Serambi/Ditolak")
+    intake = MailIntake(
+        lambda: service.runtime.store,
+        lambda: db,
+        lambda: service.runtime.vault,
+        service.rules,
+        lambda: service.attachments,
+        max_attachment_bytes=10_000_000,
+        processed="Serambi/Diproses",
+        rejected="Serambi/Ditolak",
+    )
     assert await intake.handle(unreadable, None) == "Serambi/Ditolak"
     await lapor_letters.record(db, "LAP-123", "attachments.0: too_large", datetime.now(UTC))
-    await DeadLetters(db).record(DeadLetter(
-        "complaints-retired", "COMPLAINTS", "complaints.complaint.ADU-2026-000001.ComplaintReceived", 7, 5,
-        "KeyError", {}, json.dumps({}).encode()))
+    await DeadLetters(db).record(
+        DeadLetter(
+            "complaints-retired",
+            "COMPLAINTS",
+            "complaints.complaint.ADU-2026-000001.ComplaintReceived",
+            7,
+            5,
+            "KeyError",
+            {},
+            json.dumps({}).encode(),
+        )
+    )
 
     listed = (await admin.get("/api/v1/admin/dead-letters")).json()["items"]
     by_consumer = {item["consumer"]: item for item in listed}

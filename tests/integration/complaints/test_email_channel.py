@@ -32,9 +32,16 @@ def dovecot():
     dovecot_support.stop(server)
 
 
-def mail(message_id: str, *, subject: str = "Antrean loket perizinan", sender: str = "rina@example.id",
-         text: str | None = "Saya menunggu tiga jam di loket.", html: str | None = None,
-         headers: dict[str, str] | None = None, attachments: tuple = ()) -> bytes:
+def mail(
+    message_id: str,
+    *,
+    subject: str = "Antrean loket perizinan",
+    sender: str = "rina@example.id",
+    text: str | None = "Saya menunggu tiga jam di loket.",
+    html: str | None = None,
+    headers: dict[str, str] | None = None,
+    attachments: tuple = (),
+) -> bytes:
     message = EmailMessage()
     message["From"] = f"Rina Wati <{sender}>"
     message["To"] = "kesra@kalbarprov.go.id"
@@ -53,6 +60,7 @@ def mail(message_id: str, *, subject: str = "Antrean loket perizinan", sender: s
 
 async def code_of(service, message_id: str) -> str:
     from serambi_complaints.mail.message import key_of
+
     entry = await service.runtime.db[MESSAGES].find_one({"_id": key_of(message_id)})
     assert entry is not None, f"{message_id} not recorded"
     return entry["tracking_code"]
@@ -62,13 +70,18 @@ async def test_a_new_mail_becomes_an_email_complaint_with_sealed_sender_text_and
     dovecot, start_service, nats_client
 ):
     service = await start_service(settings=dovecot.settings())
-    await dovecot.deliver(mail(
-        "<m1@mail.example.id>", text=None,
-        html="<html><head><style>p{color:red}</style><script>alert('x')</script></head>"
-             "<body><p>Saya menunggu <b>tiga&nbsp;jam</b> di loket.</p><p>Terima kasih</p></body></html>",
-        attachments=((PDF, "application", "pdf", "surat.pdf"),
-                     (b"PK\x03\x04docx", "application", "octet-stream", "surat.docx")),
-    ))
+    await dovecot.deliver(
+        mail(
+            "<m1@mail.example.id>",
+            text=None,
+            html="<html><head><style>p{color:red}</style><script>alert('x')</script></head>"
+            "<body><p>Saya menunggu <b>tiga&nbsp;jam</b> di loket.</p><p>Terima kasih</p></body></html>",
+            attachments=(
+                (PDF, "application", "pdf", "surat.pdf"),
+                (b"PK\x03\x04docx", "application", "octet-stream", "surat.docx"),
+            ),
+        )
+    )
     assert await service.mail.poll() == 1
     code = await code_of(service, "<m1@mail.example.id>")
     [received] = await stream_events(nats_client, code)
@@ -96,12 +109,22 @@ async def test_replies_in_the_thread_become_notes_on_its_complaint_which_officer
     await dovecot.deliver(mail("<first@mail.example.id>"))
     await service.mail.poll()
     code = await code_of(service, "<first@mail.example.id>")
-    second = mail("<second@mail.example.id>", subject="Re: Antrean loket perizinan",
-                  text="Nomor antrean saya 42.", attachments=((PDF, "application", "pdf", "tiket.pdf"),),
-                  headers={"In-Reply-To": "<first@mail.example.id>", "References": "<first@mail.example.id>"})
+    second = mail(
+        "<second@mail.example.id>",
+        subject="Re: Antrean loket perizinan",
+        text="Nomor antrean saya 42.",
+        attachments=((PDF, "application", "pdf", "tiket.pdf"),),
+        headers={"In-Reply-To": "<first@mail.example.id>", "References": "<first@mail.example.id>"},
+    )
     await dovecot.deliver(second)
-    await dovecot.deliver(mail("<third@mail.example.id>", subject="Re: Re: Antrean", text="Sudah dilayani.",
-                               headers={"References": "<unknown@elsewhere> <second@mail.example.id>"}))
+    await dovecot.deliver(
+        mail(
+            "<third@mail.example.id>",
+            subject="Re: Re: Antrean",
+            text="Sudah dilayani.",
+            headers={"References": "<unknown@elsewhere> <second@mail.example.id>"},
+        )
+    )
     assert await service.mail.poll() == 2
     assert await service.mail.intake.handle(second, None) == PROCESSED  # handled again: noted once
     received, *notes = await stream_events(nats_client, code)
@@ -111,9 +134,13 @@ async def test_replies_in_the_thread_become_notes_on_its_complaint_which_officer
     assert "antrean saya 42" not in notes[0].model_dump_json()  # the text travels sealed
     vault = service.runtime.vault
     assert [await vault.reveal(n.text) for n in notes] == [
-        "Re: Antrean loket perizinan\n\nNomor antrean saya 42.", "Re: Re: Antrean\n\nSudah dilayani."]
+        "Re: Antrean loket perizinan\n\nNomor antrean saya 42.",
+        "Re: Re: Antrean\n\nSudah dilayani.",
+    ]
     [ticket] = notes[0].attachments
-    assert ticket.media_type == "application/pdf" and await service.attachments.read(ticket.document_id) == PDF
+    assert (
+        ticket.media_type == "application/pdf" and await service.attachments.read(ticket.document_id) == PDF
+    )
     assert await service.runtime.db[MESSAGES].count_documents({"role": "complaint"}) == 1
 
     async def officers_see_both() -> bool:
@@ -123,8 +150,10 @@ async def test_replies_in_the_thread_become_notes_on_its_complaint_which_officer
     await eventually(officers_see_both)
     view = await service.reader().officer_view(code, now())
     shown = [e for e in view["timeline"] if e["step"] == "note"]
-    assert [e["text"] for e in shown] == ["Re: Antrean loket perizinan\n\nNomor antrean saya 42.",
-                                          "Re: Re: Antrean\n\nSudah dilayani."]
+    assert [e["text"] for e in shown] == [
+        "Re: Antrean loket perizinan\n\nNomor antrean saya 42.",
+        "Re: Re: Antrean\n\nSudah dilayani.",
+    ]
     assert shown[0]["channel"] == "email" and shown[0]["attachments"] == [ticket.document_id]
     assert ticket.document_id in [a["document_id"] for a in view["attachments"]]  # downloadable
 
@@ -146,15 +175,34 @@ async def test_the_complainants_reply_resumes_a_paused_clock_and_officers_see_ne
     code = await code_of(service, "<start@mail.example.id>")
     store, vault = service.runtime.store, service.runtime.vault
     await application.pause(store, code, "Menunggu salinan KTP", "petugas-1", now())
-    await dovecot.deliver(mail("<reply@mail.example.id>", sender="rina@example.id", subject="Re: Antrean",
-                               text="Ini salinannya.", headers={"In-Reply-To": "<start@mail.example.id>"}))
-    await dovecot.deliver(mail("<other@mail.example.id>", sender="budi@example.id", subject="Re: Antrean",
-                               text="Saya tetangganya.", headers={"References": "<start@mail.example.id>"}))
+    await dovecot.deliver(
+        mail(
+            "<reply@mail.example.id>",
+            sender="rina@example.id",
+            subject="Re: Antrean",
+            text="Ini salinannya.",
+            headers={"In-Reply-To": "<start@mail.example.id>"},
+        )
+    )
+    await dovecot.deliver(
+        mail(
+            "<other@mail.example.id>",
+            sender="budi@example.id",
+            subject="Re: Antrean",
+            text="Saya tetangganya.",
+            headers={"References": "<start@mail.example.id>"},
+        )
+    )
     assert await service.mail.poll() == 2
     events = await stream_events(nats_client, code)
     kinds = [type(e).__name__ for e in events]
-    assert kinds == ["ComplaintReceived", "ComplaintClockPaused", "ComplaintNoteAdded", "ComplaintClockResumed",
-                     "ComplaintNoteAdded"]
+    assert kinds == [
+        "ComplaintReceived",
+        "ComplaintClockPaused",
+        "ComplaintNoteAdded",
+        "ComplaintClockResumed",
+        "ComplaintNoteAdded",
+    ]
     mine, resumed, theirs = events[2], events[3], events[4]
     assert isinstance(resumed, ComplaintClockResumed) and resumed.cause is ResumeCause.COMPLAINANT_NOTE
     assert resumed.resumed_by == "email" and resumed.due_at is not None
@@ -200,8 +248,14 @@ async def test_a_reply_on_a_closed_complaint_is_kept_as_a_note_flagged_for_offic
     await application.assign(store, code, "Tim Pengelola Pengaduan", "tim", "o")
     await application.answer(store, vault, rules, code, "Sudah kami tindak lanjuti.", "tim", now())
     await application.close(store, code, "tim", now())
-    await dovecot.deliver(mail("<late@mail.example.id>", subject="Re: Antrean", text="Belum beres!",
-                               headers={"In-Reply-To": "<closed@mail.example.id>"}))
+    await dovecot.deliver(
+        mail(
+            "<late@mail.example.id>",
+            subject="Re: Antrean",
+            text="Belum beres!",
+            headers={"In-Reply-To": "<closed@mail.example.id>"},
+        )
+    )
     assert await service.mail.poll() == 1
     *_, late = await stream_events(nats_client, code)
     assert isinstance(late, ComplaintNoteAdded) and late.after_close
@@ -209,7 +263,9 @@ async def test_a_reply_on_a_closed_complaint_is_kept_as_a_note_flagged_for_offic
     async def flagged() -> bool:
         view = await service.reader().officer_view(code, now())
         notes = [e for e in view["timeline"] if e["step"] == "note"]
-        return view["status"] == "closed" and view["new_notes"] == 1 and notes and notes[-1].get("after_close")
+        return (
+            view["status"] == "closed" and view["new_notes"] == 1 and notes and notes[-1].get("after_close")
+        )
 
     await eventually(flagged)
 
@@ -221,7 +277,9 @@ async def test_handled_mail_is_expunged_from_the_mailbox_after_the_retention(dov
     long_ago = time.time() - 40 * 86400
     await dovecot.deliver(mail("<old@mail.example.id>"), PROCESSED, arrived=long_ago)
     await dovecot.deliver(b"From: nobody\r\nSubject: x\r\n\r\nold\r\n", REJECTED, arrived=long_ago)
-    await dovecot.deliver(mail("<recent-handled@mail.example.id>"), PROCESSED, arrived=time.time() - 20 * 86400)
+    await dovecot.deliver(
+        mail("<recent-handled@mail.example.id>"), PROCESSED, arrived=time.time() - 20 * 86400
+    )
     await dovecot.deliver(mail("<new@mail.example.id>"))
     assert await service.mail.poll() == 1
     await code_of(service, "<new@mail.example.id>")
@@ -229,7 +287,9 @@ async def test_handled_mail_is_expunged_from_the_mailbox_after_the_retention(dov
     assert await dovecot.count(REJECTED) == 0 and await dovecot.count("INBOX") == 0
 
 
-async def test_with_no_retention_a_mail_is_gone_from_the_mailbox_once_recorded(dovecot, start_service, nats_client):
+async def test_with_no_retention_a_mail_is_gone_from_the_mailbox_once_recorded(
+    dovecot, start_service, nats_client
+):
     service = await start_service(settings=dovecot.settings(email_retention_days=0))
     await dovecot.deliver(mail("<gone@mail.example.id>"))
     assert await service.mail.poll() == 1
@@ -253,7 +313,9 @@ async def test_a_message_above_the_size_limit_is_a_dead_letter_and_is_never_down
 
     monkeypatch.setattr(imap.ImapMailbox, "_fetch", fetch)
     service = await start_service(settings=dovecot.settings(email_max_message_bytes=1_000_000))
-    big = mail("<big@mail.example.id>", attachments=((PDF + b"0" * 1_200_000, "application", "pdf", "besar.pdf"),))
+    big = mail(
+        "<big@mail.example.id>", attachments=((PDF + b"0" * 1_200_000, "application", "pdf", "besar.pdf"),)
+    )
     await dovecot.deliver(big)
     await dovecot.deliver(mail("<small@mail.example.id>"))
     assert await service.mail.poll() == 2
@@ -263,16 +325,24 @@ async def test_a_message_above_the_size_limit_is_a_dead_letter_and_is_never_down
     assert "above SERAMBI_EMAIL_MAX_MESSAGE_BYTES (1000000)" in letter["reason"]
     assert "rina" not in repr(letter).lower()
     from serambi_complaints.mail.message import key_of
+
     assert letter["_id"] == f"{CONSUMER}:{key_of('<big@mail.example.id>')}"
     assert await dovecot.count(REJECTED) == 1 and await dovecot.count(PROCESSED) == 1
     await code_of(service, "<small@mail.example.id>")
     assert await service.runtime.db[MESSAGES].count_documents({}) == 1
 
 
-@pytest.mark.parametrize("header", [
-    ("Auto-Submitted", "auto-replied"), ("Precedence", "bulk"), ("Precedence", "list"),
-    ("Precedence", "junk"), ("Return-Path", "<>"), ("List-Id", "<warga.lists.example.id>"),
-])
+@pytest.mark.parametrize(
+    "header",
+    [
+        ("Auto-Submitted", "auto-replied"),
+        ("Precedence", "bulk"),
+        ("Precedence", "list"),
+        ("Precedence", "junk"),
+        ("Return-Path", "<>"),
+        ("List-Id", "<warga.lists.example.id>"),
+    ],
+)
 async def test_auto_replies_bounces_and_list_mail_are_moved_without_a_complaint(
     dovecot, start_service, header
 ):
@@ -306,8 +376,10 @@ async def test_an_unreadable_message_is_a_dead_letter_without_personal_data_and_
     dovecot, start_service
 ):
     service = await start_service(settings=dovecot.settings())
-    await dovecot.deliver(b"From: Rina Wati\r\nSubject: rina@example.id 0812 3456 7890\r\n"
-                    b"Message-ID: <broken@mail.example.id>\r\n\r\nNIK 6171010101010001\r\n")
+    await dovecot.deliver(
+        b"From: Rina Wati\r\nSubject: rina@example.id 0812 3456 7890\r\n"
+        b"Message-ID: <broken@mail.example.id>\r\n\r\nNIK 6171010101010001\r\n"
+    )
     await dovecot.deliver(mail("<fine@mail.example.id>"))
     assert await service.mail.poll() == 2
     [letter] = await DeadLetters(service.runtime.db).list()

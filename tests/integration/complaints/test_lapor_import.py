@@ -15,15 +15,22 @@ from serambi_kit.deadletters import DeadLetters
 
 
 def lapor_complaint(lapor_id: str, minutes_ago: int = 30, **details) -> LaporComplaint:
-    return LaporComplaint(lapor_id, now() - timedelta(minutes=minutes_ago), "Perizinan lambat",
-                          "Permohonan saya belum diproses.", **details)
+    return LaporComplaint(
+        lapor_id,
+        now() - timedelta(minutes=minutes_ago),
+        "Perizinan lambat",
+        "Permohonan saya belum diproses.",
+        **details,
+    )
 
 
 async def test_importing_twice_records_each_lapor_complaint_once(start_service, nats_client):
-    fake = FakeLaporGateway(inbox=[
-        lapor_complaint("LAP-1", 40, name="Rina", email="rina@example.id"),
-        lapor_complaint("LAP-2", 20, disclosure=Disclosure.CONFIDENTIAL),
-    ])
+    fake = FakeLaporGateway(
+        inbox=[
+            lapor_complaint("LAP-1", 40, name="Rina", email="rina@example.id"),
+            lapor_complaint("LAP-2", 20, disclosure=Disclosure.CONFIDENTIAL),
+        ]
+    )
     service = await start_service(lapor_gateway=fake)
     codes = await service.import_from_lapor()
     assert len(codes) == 2
@@ -66,7 +73,10 @@ async def test_each_step_of_an_imported_complaint_is_pushed_to_lapor_once_even_a
 
     await eventually(pushed_all)
     assert [(p["lapor_id"], p["status"]) for p in fake.pushed] == [
-        ("LAP-5", "verified"), ("LAP-5", "in_progress"), ("LAP-5", "answered")]
+        ("LAP-5", "verified"),
+        ("LAP-5", "in_progress"),
+        ("LAP-5", "answered"),
+    ]
     assert fake.pushed[2]["message"] == "Izin sudah terbit."
 
 
@@ -75,10 +85,17 @@ async def test_complaints_from_other_channels_are_not_pushed(start_service):
     service = await start_service(lapor_gateway=fake, settings={"lapor_push_seconds": 0.1})
     runtime = service.runtime
     new = application.NewComplaint(
-        channel=ComplaintChannel.FAX, received_at=now(), disclosure=Disclosure.ANONYMOUS,
-        summary="s", description="d", tier=ComplaintTier.RINGAN, recorded_by="o",
+        channel=ComplaintChannel.FAX,
+        received_at=now(),
+        disclosure=Disclosure.ANONYMOUS,
+        summary="s",
+        description="d",
+        tier=ComplaintTier.RINGAN,
+        recorded_by="o",
     )
-    outcome, _ = await application.receive(runtime.store, runtime.db, runtime.vault, service.rules, new, now())
+    outcome, _ = await application.receive(
+        runtime.store, runtime.db, runtime.vault, service.rules, new, now()
+    )
     code = outcome.complaint.tracking_code
     await application.assign(runtime.store, code, "Tim", None, "o")
 
@@ -93,15 +110,22 @@ async def test_complaints_from_other_channels_are_not_pushed(start_service):
 async def test_a_lapor_item_that_cannot_be_recorded_is_dead_lettered_and_the_next_is_imported(
     start_service, nats_client
 ):
-    fake = FakeLaporGateway(inbox=[
-        lapor_complaint("LAP-11", 40),
-        lapor_complaint("LAP 12/bad id", 30, name="Rina", email="rina@example.id"),  # no valid external_ref
-        lapor_complaint("LAP-13", 20),
-    ])
+    fake = FakeLaporGateway(
+        inbox=[
+            lapor_complaint("LAP-11", 40),
+            lapor_complaint(
+                "LAP 12/bad id", 30, name="Rina", email="rina@example.id"
+            ),  # no valid external_ref
+            lapor_complaint("LAP-13", 20),
+        ]
+    )
     service = await start_service(lapor_gateway=fake)
     codes = await service.import_from_lapor()
     assert len(codes) == 2
-    assert [(await stream_events(nats_client, code))[0].external_ref for code in codes] == ["LAP-11", "LAP-13"]
+    assert [(await stream_events(nats_client, code))[0].external_ref for code in codes] == [
+        "LAP-11",
+        "LAP-13",
+    ]
     [letter] = await DeadLetters(service.runtime.db).list()
     assert letter["_id"] == "lapor-import:LAP 12/bad id" and letter["consumer"] == "lapor-import"
     assert "external_ref" in letter["reason"] and "string_pattern_mismatch" in letter["reason"]
@@ -119,18 +143,29 @@ async def test_an_unreadable_item_in_lapors_list_is_dead_lettered_and_the_rest_i
     start_service, nats_client
 ):
     def lapor(request: httpx.Request) -> httpx.Response:
-        item = {"created_at": (now() - timedelta(minutes=9)).isoformat(), "title": "Perizinan lambat",
-                "content": "Permohonan saya belum diproses."}
-        return httpx.Response(200, json={"data": [
-            {**item, "tracking_id": "4417021"},
-            {**item, "tracking_id": "4417022", "created_at": "kemarin sore"},
-            {**item, "tracking_id": "4417023", "content": "\U0001F621" * 5000},
-        ]})
+        item = {
+            "created_at": (now() - timedelta(minutes=9)).isoformat(),
+            "title": "Perizinan lambat",
+            "content": "Permohonan saya belum diproses.",
+        }
+        return httpx.Response(
+            200,
+            json={
+                "data": [
+                    {**item, "tracking_id": "4417021"},
+                    {**item, "tracking_id": "4417022", "created_at": "kemarin sore"},
+                    {**item, "tracking_id": "4417023", "content": "\U0001f621" * 5000},
+                ]
+            },
+        )
 
     gateway = HttpLaporGateway("https://lapor.example/api/v1", "token", transport=httpx.MockTransport(lapor))
     service = await start_service(lapor_gateway=gateway)
     codes = await service.import_from_lapor()
-    assert [(await stream_events(nats_client, code))[0].external_ref for code in codes] == ["4417021", "4417023"]
+    assert [(await stream_events(nats_client, code))[0].external_ref for code in codes] == [
+        "4417021",
+        "4417023",
+    ]
     [letter] = await DeadLetters(service.runtime.db).list()
     assert letter["_id"] == "lapor-import:4417022" and "kemarin sore" in letter["reason"]
     state = await application.load(service.runtime.store, codes[1])
@@ -141,40 +176,63 @@ LETTER = b"%PDF-1.4\nLAPOR LAMPIRAN RAHASIA 6171015505880003\n" + bytes(150_000)
 PHOTO = b"\xff\xd8\xff\xe0" + bytes(5000)
 
 
-async def test_a_lapor_complaint_keeps_its_attachments_typed_by_content_and_sealed(start_service, nats_client):
+async def test_a_lapor_complaint_keeps_its_attachments_typed_by_content_and_sealed(
+    start_service, nats_client
+):
     fake = FakeLaporGateway(
-        inbox=[lapor_complaint("LAP-21", 10, name="Rina", email="rina.lampiran@example.id",
-                               attachments=("lapor://f/1", "lapor://f/2"))],
+        inbox=[
+            lapor_complaint(
+                "LAP-21",
+                10,
+                name="Rina",
+                email="rina.lampiran@example.id",
+                attachments=("lapor://f/1", "lapor://f/2"),
+            )
+        ],
         files={"lapor://f/1": LETTER, "lapor://f/2": PHOTO},
     )
     service = await start_service(lapor_gateway=fake)
     [code] = await service.import_from_lapor()
     [received] = await stream_events(nats_client, code)
     assert [(a.media_type, a.size) for a in received.attachments] == [
-        ("application/pdf", len(LETTER)), ("image/jpeg", len(PHOTO))]
+        ("application/pdf", len(LETTER)),
+        ("image/jpeg", len(PHOTO)),
+    ]
     letter = received.attachments[0].document_id
     assert await service.attachments.read(letter) == LETTER
     chunks = service.runtime.db["attachments.chunks"].find({"files_id": letter})
     assert b"LAPOR LAMPIRAN" not in b"".join([bytes(c["data"]) async for c in chunks])
     stored = await service.runtime.db["attachments.files"].find_one({"_id": letter})
-    assert stored["metadata"]["status"] == "attached" and stored["metadata"]["sealed"]["key"] == received.summary.key
+    assert (
+        stored["metadata"]["status"] == "attached"
+        and stored["metadata"]["sealed"]["key"] == received.summary.key
+    )
 
 
-@pytest.mark.parametrize(("files", "rule"), [
-    ({"lapor://x": b"MZ\x90\x00 not a photo"}, "unsupported_type"),
-    ({"lapor://x": PHOTO + bytes(10_000_000)}, "too_large"),
-    ({}, "could not be fetched"),
-])
+@pytest.mark.parametrize(
+    ("files", "rule"),
+    [
+        ({"lapor://x": b"MZ\x90\x00 not a photo"}, "unsupported_type"),
+        ({"lapor://x": PHOTO + bytes(10_000_000)}, "too_large"),
+        ({}, "could not be fetched"),
+    ],
+)
 async def test_a_lapor_item_whose_attachment_cannot_be_kept_is_dead_lettered_naming_it(
     start_service, nats_client, files, rule
 ):
-    fake = FakeLaporGateway(inbox=[lapor_complaint("LAP-31", 20, attachments=("lapor://x",)),
-                                   lapor_complaint("LAP-32", 10)], files=files)
+    fake = FakeLaporGateway(
+        inbox=[lapor_complaint("LAP-31", 20, attachments=("lapor://x",)), lapor_complaint("LAP-32", 10)],
+        files=files,
+    )
     service = await start_service(lapor_gateway=fake)
     [code] = await service.import_from_lapor()
     assert (await stream_events(nats_client, code))[0].external_ref == "LAP-32"
     [letter] = await DeadLetters(service.runtime.db).list()
-    assert letter["_id"] == "lapor-import:LAP-31" and "attachments.0" in letter["reason"] and rule in letter["reason"]
+    assert (
+        letter["_id"] == "lapor-import:LAP-31"
+        and "attachments.0" in letter["reason"]
+        and rule in letter["reason"]
+    )
     assert await service.runtime.db["attachments.files"].count_documents({}) == 0
 
 
@@ -182,9 +240,13 @@ async def test_the_http_gateway_fetches_each_attachment_of_an_item(start_service
     def lapor(request: httpx.Request) -> httpx.Response:
         if request.url.path.endswith("/files/77.pdf"):
             return httpx.Response(200, content=LETTER)
-        item = {"tracking_id": "4417031", "created_at": (now() - timedelta(minutes=9)).isoformat(),
-                "title": "Perizinan lambat", "content": "Terlampir surat.",
-                "attachments": [{"url": "https://lapor.example/files/77.pdf"}]}
+        item = {
+            "tracking_id": "4417031",
+            "created_at": (now() - timedelta(minutes=9)).isoformat(),
+            "title": "Perizinan lambat",
+            "content": "Terlampir surat.",
+            "attachments": [{"url": "https://lapor.example/files/77.pdf"}],
+        }
         return httpx.Response(200, json={"data": [item]})
 
     gateway = HttpLaporGateway("https://lapor.example/api/v1", "token", transport=httpx.MockTransport(lapor))

@@ -34,9 +34,16 @@ from serambi_contracts.complaints import (
 from serambi_kit.erasure import erase, identifiers
 
 SECRET = "test-app-secret"
-WA = {"whatsapp_mode": "cloud", "whatsapp_phone_number_id": "1098765432", "whatsapp_access_token": "token",
-      "whatsapp_app_secret": SECRET, "whatsapp_verify_token": "verify", "whatsapp_push_seconds": 0.1,
-      "whatsapp_retry_seconds": 0.05, "public_base_url": "https://layanan.example.go.id"}
+WA = {
+    "whatsapp_mode": "cloud",
+    "whatsapp_phone_number_id": "1098765432",
+    "whatsapp_access_token": "token",
+    "whatsapp_app_secret": SECRET,
+    "whatsapp_verify_token": "verify",
+    "whatsapp_push_seconds": 0.1,
+    "whatsapp_retry_seconds": 0.05,
+    "public_base_url": "https://layanan.example.go.id",
+}
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(64)
 
 
@@ -44,11 +51,22 @@ def new_number() -> str:
     return "62812" + str(uuid.uuid4().int)[:8]
 
 
-def message(number: str, text: str, *, message_id: str | None = None, at: int | None = None,
-            media_id: str | None = None) -> dict:
+def message(
+    number: str,
+    text: str,
+    *,
+    message_id: str | None = None,
+    at: int | None = None,
+    media_id: str | None = None,
+) -> dict:
     """One message as Meta documents it, with an id shaped like Meta's (it holds the number)."""
-    item = {"from": number, "id": message_id or example_wamid(number, uuid.uuid4().int),
-            "timestamp": str(at or int(time.time())), "type": "text", "text": {"body": text}}
+    item = {
+        "from": number,
+        "id": message_id or example_wamid(number, uuid.uuid4().int),
+        "timestamp": str(at or int(time.time())),
+        "type": "text",
+        "text": {"body": text},
+    }
     if media_id:
         item.pop("text")
         item.update({"type": "image", "image": {"id": media_id, "mime_type": "image/png", "caption": text}})
@@ -57,15 +75,34 @@ def message(number: str, text: str, *, message_id: str | None = None, at: int | 
 
 def delivery(*messages: dict) -> dict:
     contacts = [{"wa_id": m["from"], "profile": {"name": "Budi Santoso"}} for m in messages]
-    return {"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages",
-            "value": {"messaging_product": "whatsapp", "contacts": contacts, "messages": list(messages)}}]}]}
+    return {
+        "object": "whatsapp_business_account",
+        "entry": [
+            {
+                "id": "1",
+                "changes": [
+                    {
+                        "field": "messages",
+                        "value": {
+                            "messaging_product": "whatsapp",
+                            "contacts": contacts,
+                            "messages": list(messages),
+                        },
+                    }
+                ],
+            }
+        ],
+    }
 
 
 async def post(client: httpx.AsyncClient, payload: dict) -> httpx.Response:
     body = json.dumps(payload).encode()
     signature = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
-    return await client.post("/api/v1/channels/whatsapp/webhook", content=body,
-                             headers={"X-Hub-Signature-256": signature, "Content-Type": "application/json"})
+    return await client.post(
+        "/api/v1/channels/whatsapp/webhook",
+        content=body,
+        headers={"X-Hub-Signature-256": signature, "Content-Type": "application/json"},
+    )
 
 
 @pytest.fixture
@@ -136,7 +173,13 @@ async def test_a_note_placed_on_a_complaint_erased_since_becomes_a_new_complaint
     await erase(client.service.runtime.vault, identifiers(phone="+" + number))
     again = message(number, "Sudah dua minggu.", at=int(time.time()) + 1)
     await client.service.runtime.db[MESSAGES].insert_one(
-        {"_id": message_key(again["id"]), "role": "note", "tracking_code": erased_code, "at": datetime.now(UTC)})
+        {
+            "_id": message_key(again["id"]),
+            "role": "note",
+            "tracking_code": erased_code,
+            "at": datetime.now(UTC),
+        }
+    )
     response = await post(client, delivery(again))
     assert response.status_code == 200 and response.json() == {"recorded": 1}
     mapping = await client.service.runtime.db[MESSAGES].find_one({"_id": message_key(again["id"])})
@@ -152,7 +195,13 @@ async def test_a_message_sent_before_the_erasure_and_delivered_again_after_store
     erased_code = await code_of(client, first["id"])
     mapped = message(number, "Nama saya Budi, rumah saya di Jalan Melati 5", at=sent_at + 10)
     await db[MESSAGES].insert_one(  # what an earlier failure left: mapped as its note, not recorded
-        {"_id": message_key(mapped["id"]), "role": "note", "tracking_code": erased_code, "at": datetime.now(UTC)})
+        {
+            "_id": message_key(mapped["id"]),
+            "role": "note",
+            "tracking_code": erased_code,
+            "at": datetime.now(UTC),
+        }
+    )
     unmapped = message(number, "Nomor KTP saya menyusul", at=sent_at + 20)
     await erase(client.service.runtime.vault, identifiers(phone="+" + number))
     for redelivered in (mapped, unmapped, unmapped):  # Meta retries for days
@@ -190,7 +239,9 @@ async def test_one_message_that_fails_does_not_block_the_others_of_the_delivery(
 
 
 # -- 6. recorded only once the conversation knows its complaint ----------------------------------
-async def test_a_failure_before_the_conversation_learns_its_complaint_is_redone_on_redelivery(wa, monkeypatch):
+async def test_a_failure_before_the_conversation_learns_its_complaint_is_redone_on_redelivery(
+    wa, monkeypatch
+):
     client = await wa()
     number = new_number()
     intake = client.service.whatsapp_intake
@@ -263,8 +314,10 @@ async def test_no_message_id_nor_number_is_kept_in_mongodb(wa, mongo_client):
     await application.answer(store, vault, rules, code, "Lampu sudah diganti.", "officer-1", now)
 
     async def both_sent() -> bool:
-        return len(client.fake.sent) == 2 and await service.runtime.db["whatsapp_outbox"].count_documents(
-            {"state": "sent"}) == 2
+        return (
+            len(client.fake.sent) == 2
+            and await service.runtime.db["whatsapp_outbox"].count_documents({"state": "sent"}) == 2
+        )
 
     await eventually(both_sent)
     ids = [first["id"], second["id"], *(m["id"] for m in client.fake.sent)]
@@ -282,25 +335,48 @@ async def test_no_message_id_nor_number_is_kept_in_mongodb(wa, mongo_client):
 async def test_ids_recorded_in_clear_before_are_rekeyed_at_start(start_service):
     service = await start_service(settings=WA, whatsapp_sender=FakeWhatsApp())
     db, raw = service.runtime.db, example_wamid("6281234567890")
-    await db[MESSAGES].insert_one({"_id": raw, "role": "complaint", "tracking_code": "ADU-2026-000001",
-                                   "recorded": True})
-    await db["whatsapp_outbox"].insert_one({"_id": "e1", "state": "sent", "message_id": raw,
-                                            "last_error": "Cloud API send: HTTP 503 code 2 +6281234567890"})
+    await db[MESSAGES].insert_one(
+        {"_id": raw, "role": "complaint", "tracking_code": "ADU-2026-000001", "recorded": True}
+    )
+    await db["whatsapp_outbox"].insert_one(
+        {
+            "_id": "e1",
+            "state": "sent",
+            "message_id": raw,
+            "last_error": "Cloud API send: HTTP 503 code 2 +6281234567890",
+        }
+    )
     await start_service(settings=WA, whatsapp_sender=FakeWhatsApp())  # a replica starting (a restart)
     assert await db[MESSAGES].find_one({"_id": raw}) is None
     assert (await db[MESSAGES].find_one({"_id": message_key(raw)}))["tracking_code"] == "ADU-2026-000001"
     assert await db["whatsapp_outbox"].find_one({"_id": "e1"}) == {
-        "_id": "e1", "state": "sent", "message_key": message_key(raw), "last_error": "HTTP 503 code 2"}
+        "_id": "e1",
+        "state": "sent",
+        "message_key": message_key(raw),
+        "last_error": "HTTP 503 code 2",
+    }
 
 
 # -- 3 and 4. replies WhatsApp does not deliver -------------------------------------------------
 async def officer_recorded(service, received_at: datetime) -> str:
     new = application.NewComplaint(
-        channel=ComplaintChannel.WHATSAPP, received_at=received_at, disclosure=Disclosure.NAMED,
-        summary="Jalan rusak", description="Jalan rusak di depan kantor", name="Budi",
-        phone="+62812" + str(uuid.uuid4().int)[:8], recorded_by="officer-aduan")
-    outcome, _ = await application.receive(service.runtime.store, service.runtime.db, service.runtime.vault,
-                                           service.rules, new, received_at + timedelta(minutes=5))
+        channel=ComplaintChannel.WHATSAPP,
+        received_at=received_at,
+        disclosure=Disclosure.NAMED,
+        summary="Jalan rusak",
+        description="Jalan rusak di depan kantor",
+        name="Budi",
+        phone="+62812" + str(uuid.uuid4().int)[:8],
+        recorded_by="officer-aduan",
+    )
+    outcome, _ = await application.receive(
+        service.runtime.store,
+        service.runtime.db,
+        service.runtime.vault,
+        service.rules,
+        new,
+        received_at + timedelta(minutes=5),
+    )
     return outcome.complaint.tracking_code
 
 
@@ -328,7 +404,11 @@ async def test_a_receipt_refused_for_good_is_recorded_for_the_notifiers_sms_and_
     code = await code_of(client, first["id"])
     failed = await failure_of(nats_client, code)
     assert (failed.reply, failed.reason, failed.error_code, failed.attempts) == (
-        ReplyKind.RECEIPT, ReplyFailure.REFUSED, 131026, 1)
+        ReplyKind.RECEIPT,
+        ReplyFailure.REFUSED,
+        131026,
+        1,
+    )
     received = (await stream_events(nats_client, code))[0]
     assert isinstance(received, ComplaintReceived)
     assert failed.cause_event_id and failed.answer is None and number not in failed.model_dump_json()
@@ -336,9 +416,7 @@ async def test_a_receipt_refused_for_good_is_recorded_for_the_notifiers_sms_and_
     assert [(f["reply"], f["reason"]) for f in shown] == [("receipt", "refused")]
 
 
-async def test_an_expired_token_is_retried_and_after_the_last_attempt_the_answer_goes_by_sms(
-    wa, nats_client
-):
+async def test_an_expired_token_is_retried_and_after_the_last_attempt_the_answer_goes_by_sms(wa, nats_client):
     client = await wa(whatsapp_max_attempts=3)
     service, number = client.service, new_number()
     first = message(number, "Lampu jalan mati")
@@ -349,10 +427,16 @@ async def test_an_expired_token_is_retried_and_after_the_last_attempt_the_answer
     store, vault, rules = service.runtime.store, service.runtime.vault, service.rules
     await application.classify(store, rules, code, ComplaintTier.RINGAN, "officer-1")
     await application.assign(store, code, "tim-pengaduan", None, "officer-1")
-    await application.answer(store, vault, rules, code, "Lampu sudah diganti.", "officer-1", datetime.now(UTC))
+    await application.answer(
+        store, vault, rules, code, "Lampu sudah diganti.", "officer-1", datetime.now(UTC)
+    )
     failed = await failure_of(nats_client, code)
     assert (failed.reply, failed.reason, failed.error_code, failed.attempts) == (
-        ReplyKind.ANSWER, ReplyFailure.UNAVAILABLE, 190, 3)
+        ReplyKind.ANSWER,
+        ReplyFailure.UNAVAILABLE,
+        190,
+        3,
+    )
     assert await vault.reveal(failed.answer) == "Lampu sudah diganti."  # sealed, for the SMS
 
 
@@ -364,21 +448,35 @@ async def test_an_officer_recorded_receipt_outside_the_window_is_not_sent_as_the
     wa, nats_client
 ):
     client = await wa()
-    code = await officer_recorded(client.service, datetime.now(UTC).replace(microsecond=0) - timedelta(hours=30))
+    code = await officer_recorded(
+        client.service, datetime.now(UTC).replace(microsecond=0) - timedelta(hours=30)
+    )
     failed = await failure_of(nats_client, code)
-    assert (failed.reply, failed.reason, failed.attempts) == (ReplyKind.RECEIPT, ReplyFailure.OUTSIDE_WINDOW, 0)
+    assert (failed.reply, failed.reason, failed.attempts) == (
+        ReplyKind.RECEIPT,
+        ReplyFailure.OUTSIDE_WINDOW,
+        0,
+    )
     assert client.fake.sent == []  # never "Pengaduan … sudah dijawab"
 
 
 async def test_with_a_receipt_template_a_late_receipt_goes_as_that_template(wa):
     client = await wa(whatsapp_receipt_template="serambi_terima_pengaduan")
-    code = await officer_recorded(client.service, datetime.now(UTC).replace(microsecond=0) - timedelta(hours=30))
+    code = await officer_recorded(
+        client.service, datetime.now(UTC).replace(microsecond=0) - timedelta(hours=30)
+    )
     await eventually(lambda: _async(bool(client.fake.sent)))
     [sent] = client.fake.sent
-    assert (sent["type"], sent["template"], sent["parameters"]) == ("template", "serambi_terima_pengaduan", [code])
+    assert (sent["type"], sent["template"], sent["parameters"]) == (
+        "template",
+        "serambi_terima_pengaduan",
+        [code],
+    )
 
 
-async def test_a_failure_the_event_store_did_not_take_is_recorded_on_a_later_round(wa, nats_client, monkeypatch):
+async def test_a_failure_the_event_store_did_not_take_is_recorded_on_a_later_round(
+    wa, nats_client, monkeypatch
+):
     client = await wa()
     decide = whatsapp_replies.decide_reply_failed
 
@@ -402,8 +500,17 @@ def status(message_id: str, state: str, code: int | None = None) -> dict:
     item = {"id": message_id, "status": state, "timestamp": str(int(time.time())), "recipient_id": "0"}
     if code is not None:
         item["errors"] = [{"code": code, "title": "Message undeliverable"}]
-    return {"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages",
-            "value": {"messaging_product": "whatsapp", "statuses": [item]}}]}]}
+    return {
+        "object": "whatsapp_business_account",
+        "entry": [
+            {
+                "id": "1",
+                "changes": [
+                    {"field": "messages", "value": {"messaging_product": "whatsapp", "statuses": [item]}}
+                ],
+            }
+        ],
+    }
 
 
 async def test_a_reply_reported_failed_later_is_recorded_once_for_the_sms(wa, nats_client):
@@ -421,7 +528,11 @@ async def test_a_reply_reported_failed_later_is_recorded_once_for_the_sms(wa, na
     for _ in range(2):  # Meta delivers the status again
         assert (await post(client, status(sent["id"], "failed", 131026))).status_code == 200
     failed = await failure_of(nats_client, code)  # exactly one
-    assert (failed.reply, failed.reason, failed.error_code) == (ReplyKind.RECEIPT, ReplyFailure.REFUSED, 131026)
+    assert (failed.reply, failed.reason, failed.error_code) == (
+        ReplyKind.RECEIPT,
+        ReplyFailure.REFUSED,
+        131026,
+    )
     assert (await outbox.find_one({"tracking_code": code}))["state"] == "failed"
 
 
@@ -437,7 +548,9 @@ async def test_a_free_text_reported_failed_for_the_closed_window_goes_again_as_t
     assert (await post(client, status(text["id"], "failed", 131047))).status_code == 200
     assert (await post(client, status(text["id"], "failed", 131047))).status_code == 200
     assert [(m["type"], m.get("template")) for m in client.fake.sent] == [
-        ("text", None), ("template", "serambi_terima_pengaduan")]
+        ("text", None),
+        ("template", "serambi_terima_pengaduan"),
+    ]
     entry = await client.service.runtime.db["whatsapp_outbox"].find_one({"tracking_code": code})
     assert (entry["state"], entry["mode"]) == ("sent", "template")
     assert not [e for e in await stream_events(nats_client, code) if isinstance(e, ComplaintReplyFailed)]
@@ -445,16 +558,30 @@ async def test_a_free_text_reported_failed_for_the_closed_window_goes_again_as_t
 
 async def test_a_reply_failed_before_failures_were_reported_is_reported_after_a_restart(wa, nats_client):
     client = await wa()
-    code = await officer_recorded(client.service, datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1))
+    code = await officer_recorded(
+        client.service, datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+    )
     outbox = client.service.runtime.db["whatsapp_outbox"]
     await eventually(lambda: outbox.count_documents({"tracking_code": code, "state": "sent"}))
     entry = await outbox.find_one({"tracking_code": code})
-    await outbox.update_one({"_id": entry["_id"]}, {  # as an earlier version left a refusal
-        "$set": {"state": "failed", "error_code": 131026, "last_error": "refused: +6281234567890 is not on WA"},
-        "$unset": {"reported": "", "reason": "", "failed_at": ""}})
+    await outbox.update_one(
+        {"_id": entry["_id"]},
+        {  # as an earlier version left a refusal
+            "$set": {
+                "state": "failed",
+                "error_code": 131026,
+                "last_error": "refused: +6281234567890 is not on WA",
+            },
+            "$unset": {"reported": "", "reason": "", "failed_at": ""},
+        },
+    )
     await wa()  # a restart
     failed = await failure_of(nats_client, code)
-    assert (failed.reply, failed.reason, failed.error_code) == (ReplyKind.RECEIPT, ReplyFailure.REFUSED, 131026)
+    assert (failed.reply, failed.reason, failed.error_code) == (
+        ReplyKind.RECEIPT,
+        ReplyFailure.REFUSED,
+        131026,
+    )
     await eventually(lambda: outbox.count_documents({"tracking_code": code, "reported": True}))
     assert (await outbox.find_one({"tracking_code": code}))["last_error"] == "error"
 
@@ -462,8 +589,15 @@ async def test_a_reply_failed_before_failures_were_reported_is_reported_after_a_
 async def test_one_malformed_failed_entry_does_not_stall_the_reports_of_the_others(wa, nats_client):
     client = await wa()
     outbox = client.service.runtime.db["whatsapp_outbox"]
-    await outbox.insert_one({"_id": "broken", "state": "failed", "reported": False, "kind": "receipt",
-                             "at": datetime(2000, 1, 1, tzinfo=UTC)})  # no tracking code nor reason
+    await outbox.insert_one(
+        {
+            "_id": "broken",
+            "state": "failed",
+            "reported": False,
+            "kind": "receipt",
+            "at": datetime(2000, 1, 1, tzinfo=UTC),
+        }
+    )  # no tracking code nor reason
     client.fake.refusing = 131026
     number = new_number()
     first = message(number, "Pelayanan lambat")
@@ -520,7 +654,11 @@ async def test_a_message_that_always_fails_becomes_a_dead_letter_without_its_con
     [letter] = letters
     content = json.loads(letter["payload"])
     assert (letter["sequence"], letter["status"], content["kind"], content["error"]) == (
-        0, "open", "text", "RuntimeError")
+        0,
+        "open",
+        "text",
+        "RuntimeError",
+    )
     assert content["message_key"] == message_key(poison["id"]) and letter["manual"]
     text = json.dumps(letters, default=str)
     assert number not in text and "gagal" not in text and poison["id"] not in text
@@ -603,8 +741,14 @@ async def test_a_message_mapped_to_a_new_complaint_before_the_erasure_opens_none
     await post(client, delivery(first))
     mapped = message(number, "Nama saya Budi, KTP saya 3271010101010001", at=sent_at + 10)
     new_code = await client.service.whatsapp_intake._new_code(datetime.now(UTC))
-    await db[MESSAGES].insert_one({"_id": message_key(mapped["id"]), "role": "complaint",
-                                   "tracking_code": new_code, "at": datetime.now(UTC)})
+    await db[MESSAGES].insert_one(
+        {
+            "_id": message_key(mapped["id"]),
+            "role": "complaint",
+            "tracking_code": new_code,
+            "at": datetime.now(UTC),
+        }
+    )
     assert await erase(vault, identifiers(phone="+" + number))
     response = await post(client, delivery(mapped))
     assert response.status_code == 200 and response.json() == {"recorded": 0}
@@ -631,13 +775,19 @@ async def test_a_failed_status_arriving_before_the_send_is_recorded_still_leads_
     assert (await post(client, delivery(first))).json() == {"recorded": 1}
     code = await code_of(client, first["id"])
     failed = await failure_of(nats_client, code)
-    assert (failed.reply, failed.reason, failed.error_code) == (ReplyKind.RECEIPT, ReplyFailure.REFUSED, 131026)
+    assert (failed.reply, failed.reason, failed.error_code) == (
+        ReplyKind.RECEIPT,
+        ReplyFailure.REFUSED,
+        131026,
+    )
     db = client.service.runtime.db
     assert (await db["whatsapp_outbox"].find_one({"tracking_code": code}))["state"] == "failed"
     assert await db[whatsapp_replies.STATUSES].count_documents({}) == 0  # applied, then forgotten
 
 
-async def test_two_copies_of_a_closed_window_status_at_once_send_the_template_once(wa, nats_client, monkeypatch):
+async def test_two_copies_of_a_closed_window_status_at_once_send_the_template_once(
+    wa, nats_client, monkeypatch
+):
     client = await wa(whatsapp_receipt_template="serambi_terima_pengaduan")
     first = message(new_number(), "Pelayanan lambat")
     await post(client, delivery(first))
@@ -654,7 +804,9 @@ async def test_two_copies_of_a_closed_window_status_at_once_send_the_template_on
     assert [response.status_code for response in copies] == [200, 200]
     await asyncio.sleep(0.5)  # a round could apply a kept status too
     assert [(m["type"], m.get("template")) for m in client.fake.sent] == [
-        ("text", None), ("template", "serambi_terima_pengaduan")]
+        ("text", None),
+        ("template", "serambi_terima_pengaduan"),
+    ]
     code = await code_of(client, first["id"])
     assert not [e for e in await stream_events(nats_client, code) if isinstance(e, ComplaintReplyFailed)]
 
@@ -704,12 +856,22 @@ async def test_a_bounce_cut_short_is_resumed_by_the_rounds(wa):
     key = message_key(text["id"])
     await db[whatsapp_replies.OUTBOX].update_one(  # what a crash mid-bounce leaves, the status gone
         {"message_key": key},
-        {"$set": {"state": "bouncing", "bounce_code": 131047,
-                  "claimed_until": datetime.now(UTC) - timedelta(seconds=1)}})
+        {
+            "$set": {
+                "state": "bouncing",
+                "bounce_code": 131047,
+                "claimed_until": datetime.now(UTC) - timedelta(seconds=1),
+            }
+        },
+    )
     await replies.send_pending()
     sent = [(m["type"], m.get("template")) for m in client.fake.sent]
     assert sent.count(("template", "serambi_terima_pengaduan")) == 1
-    [reply] = await db[whatsapp_replies.OUTBOX].find({"tracking_code": await code_of(client, first["id"])}).to_list()
+    [reply] = (
+        await db[whatsapp_replies.OUTBOX]
+        .find({"tracking_code": await code_of(client, first["id"])})
+        .to_list()
+    )
     assert (reply["state"], reply["mode"]) == ("sent", "template")
     assert await db[whatsapp_replies.STATUSES].count_documents({"_id": key}) == 0
 
@@ -769,8 +931,11 @@ async def test_the_erasure_time_kept_for_a_number_does_not_join_the_vaults_regis
     assert await vault._db["data_key_erasures"].count_documents({"erased_at": marker["shifted_at"]}) == 0
     assert erased_at <= marker["shifted_at"].replace(tzinfo=UTC) < erased_at + timedelta(hours=1)
     assert marker["forget_at"] - marker["shifted_at"] == timedelta(days=7)
-    ttl = [i for i in (await db["whatsapp_erased_numbers"].index_information()).values()
-           if i["key"] == [("forget_at", 1)]]
+    ttl = [
+        i
+        for i in (await db["whatsapp_erased_numbers"].index_information()).values()
+        if i["key"] == [("forget_at", 1)]
+    ]
     assert ttl and ttl[0]["expireAfterSeconds"] == 0
     assert await whatsapp.erased_at_of(db, vault, hashed) == erased_at
     assert (await post(client, delivery(just_before))).json() == {"recorded": 0}

@@ -35,7 +35,9 @@ async def test_a_document_left_pending_by_a_dead_submission_is_swept(mongo_db, v
     assert await sweep_documents(store, mongo_db, timedelta(0)) == 1
     assert await store.read(kept.document_id) == b"%PDF-2"
     assert await mongo_db["documents.files"].count_documents({"_id": orphan.document_id}) == 0
-    assert (await mongo_db["documents.files"].find_one({"_id": kept.document_id}))["metadata"]["status"] == "attached"
+    assert (await mongo_db["documents.files"].find_one({"_id": kept.document_id}))["metadata"][
+        "status"
+    ] == "attached"
 
 
 async def test_recent_pending_documents_are_left_alone(mongo_db, vault, key):
@@ -56,13 +58,20 @@ async def test_a_submission_that_fails_part_way_leaves_no_document_behind(mongo_
         async def append(self, *args, **kwargs):
             raise EventStoreError("stream unavailable")
 
-    uploads = [(Upload("request_letter", "request_letter", b"%PDF-1"), PDF),
-               (Upload("identity_document", "identity_document", b"\x89PNG\r\n\x1a\n"), PNG)]
+    uploads = [
+        (Upload("request_letter", "request_letter", b"%PDF-1"), PDF),
+        (Upload("identity_document", "identity_document", b"\x89PNG\r\n\x1a\n"), PNG),
+    ]
 
     with pytest.raises(EventStoreError):
         await application.submit_request(
-            BrokenStore(), mongo_db, DocumentStore(mongo_db, vault=vault), uploads,
-            lambda token, documents: _command(token, documents), datetime.now(UTC), subject_key=key,
+            BrokenStore(),
+            mongo_db,
+            DocumentStore(mongo_db, vault=vault),
+            uploads,
+            lambda token, documents: _command(token, documents),
+            datetime.now(UTC),
+            subject_key=key,
         )
     assert await mongo_db["documents.files"].count_documents({}) == 0
 
@@ -71,11 +80,23 @@ def _command(token, documents):
     sealed = Sealed(key="k1", nonce="AAAAAAAAAAAAAAAA", data="AAAA")
     now = datetime.now(UTC)
     return domain.SubmitRequest(
-        tracking_code="", channel=IntakeChannel.ONLINE,
-        requester=Requester(name=sealed, position="p", institution="i", email=sealed,
-                            institution_type=InstitutionType.OTHER_INSTITUTION),
-        topic=sealed, purpose=sealed, participants=1, proposed_dates=(), documents=documents,
-        submitted_at=now, answer_due_at=now, access_token_sha256=token,
+        tracking_code="",
+        channel=IntakeChannel.ONLINE,
+        requester=Requester(
+            name=sealed,
+            position="p",
+            institution="i",
+            email=sealed,
+            institution_type=InstitutionType.OTHER_INSTITUTION,
+        ),
+        topic=sealed,
+        purpose=sealed,
+        participants=1,
+        proposed_dates=(),
+        documents=documents,
+        submitted_at=now,
+        answer_due_at=now,
+        access_token_sha256=token,
     )
 
 
@@ -84,13 +105,20 @@ async def test_a_stored_request_keeps_its_documents_when_marking_them_attached_f
         async def mark_attached(self, document_ids):
             raise AutoReconnect("primary stepped down")
 
-    uploads = [(Upload("request_letter", "request_letter", b"%PDF-1"), PDF),
-               (Upload("identity_document", "identity_document", b"\x89PNG\r\n\x1a\n"), PNG)]
+    uploads = [
+        (Upload("request_letter", "request_letter", b"%PDF-1"), PDF),
+        (Upload("identity_document", "identity_document", b"\x89PNG\r\n\x1a\n"), PNG),
+    ]
     events = InMemoryEventStore()
     with pytest.raises(AutoReconnect):  # answered 503; a retry with the key or the sweep attaches
         await application.submit_request(
-            events, mongo_db, DatabaseGoneAfterTheAppend(mongo_db, vault=vault), uploads,
-            lambda token, documents: _command(token, documents), datetime.now(UTC), subject_key=key,
+            events,
+            mongo_db,
+            DatabaseGoneAfterTheAppend(mongo_db, vault=vault),
+            uploads,
+            lambda token, documents: _command(token, documents),
+            datetime.now(UTC),
+            subject_key=key,
         )
     [submitted] = events.log
     files = [doc async for doc in mongo_db["documents.files"].find({})]

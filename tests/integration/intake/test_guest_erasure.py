@@ -24,8 +24,14 @@ GUEST = {"name": "Made Wirawan", "institution": "Bank Kalbar", "purpose": "Antar
 async def intake(tmp_path, mongo_url, mongo_client):
     process = localstack.nats_server(tmp_path / "nats", localstack.free_port()).start()
     name = f"test_intake_{uuid.uuid4().hex[:10]}"
-    settings = IntakeSettings(_env_file=None, nats_url=localstack.nats_url(process.port), mongo_url=mongo_url,
-                              mongo_database=name, vault_database=f"{name}_vault", pii_key_cache_seconds=0)
+    settings = IntakeSettings(
+        _env_file=None,
+        nats_url=localstack.nats_url(process.port),
+        mongo_url=mongo_url,
+        mongo_database=name,
+        vault_database=f"{name}_vault",
+        pii_key_cache_seconds=0,
+    )
     app = create_app(settings)
     try:
         async with app.router.lifespan_context(app):
@@ -52,11 +58,14 @@ async def listed(client: httpx.AsyncClient, guest_id: str) -> dict:
     raise AssertionError(f"guest {guest_id} never reached the guest book")
 
 
-@pytest.mark.parametrize(("given", "erase_by"), [
-    ({"phone": "0812-3456-7890"}, phone_identifier("+62 812 3456 7890")),
-    ({"email": "Made.Wirawan@Example.go.id"}, "made.wirawan@example.go.id"),
-    ({"identity_number": "6171011203900007"}, "6171011203900007"),
-])
+@pytest.mark.parametrize(
+    ("given", "erase_by"),
+    [
+        ({"phone": "0812-3456-7890"}, phone_identifier("+62 812 3456 7890")),
+        ({"email": "Made.Wirawan@Example.go.id"}, "made.wirawan@example.go.id"),
+        ({"identity_number": "6171011203900007"}, "6171011203900007"),
+    ],
+)
 async def test_a_guest_who_gave_a_contact_or_nik_is_found_and_erased_by_it(intake, given, erase_by):
     created = await intake.post("/api/v1/officer/guests", json={**GUEST, **given})
     assert created.status_code == 201, created.text
@@ -72,9 +81,11 @@ async def test_a_guest_linked_to_a_request_is_found_by_the_requesters_identifier
     code = f"AUD-T{uuid.uuid4().hex[:10]}"
     # the request as intake's read model holds it (its requester sealed under their key)
     await intake.runtime.db["requests"].insert_one(
-        {"_id": code, "requester": {"name": (await vault.seal(requester_key, "Yohanes Lim")).model_dump()}})
-    created = await intake.post("/api/v1/officer/guests",
-                                json={**GUEST, "name": "Yohanes Lim", "request_tracking_code": code})
+        {"_id": code, "requester": {"name": (await vault.seal(requester_key, "Yohanes Lim")).model_dump()}}
+    )
+    created = await intake.post(
+        "/api/v1/officer/guests", json={**GUEST, "name": "Yohanes Lim", "request_tracking_code": code}
+    )
     assert created.status_code == 201, created.text
     assert (await listed(intake, created.json()["guest_id"]))["name"] == "Y*** L***"
     erased = await vault.erase_person("+6281256781234")

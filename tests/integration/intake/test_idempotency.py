@@ -25,8 +25,10 @@ from serambi_kit.pii import Vault
 
 MASTER = os.urandom(32)
 LIVE, SHORT = timedelta(seconds=30), timedelta(seconds=0.3)
-UPLOADS = [(Upload("request_letter", "request_letter", b"%PDF-1.4 letter"), PDF),
-           (Upload("identity_document", "identity_document", b"\x89PNG\r\n\x1a\nid"), PNG)]
+UPLOADS = [
+    (Upload("request_letter", "request_letter", b"%PDF-1.4 letter"), PDF),
+    (Upload("identity_document", "identity_document", b"\x89PNG\r\n\x1a\nid"), PNG),
+]
 
 
 class Killed(BaseException):
@@ -89,8 +91,9 @@ async def db(mongo_url):
     name = f"test_{secrets.token_hex(6)}"
     database = client[name]
     # a counter of its own, so the tests' tracking codes rarely meet in the shared stream
-    await database["counters"].insert_one({"_id": f"AUD-{datetime.now(UTC).year}",
-                                           "value": 100_000 + secrets.randbelow(800_000)})
+    await database["counters"].insert_one(
+        {"_id": f"AUD-{datetime.now(UTC).year}", "value": 100_000 + secrets.randbelow(800_000)}
+    )
     yield database
     await client.drop_database(name)
     await client.close()
@@ -104,9 +107,16 @@ def marker(unique_id) -> str:
 @pytest.fixture
 def post(nc, db, marker):
     """``post(key, lease=…, dies=…)``: one intake process submits the request with ``key``."""
-    form = RequestForm(requester_name="Rina Wati", requester_position="Kabid", institution="Dinas PU",
-                       institution_type=InstitutionType.LOCAL_GOVERNMENT, email="rina@example.go.id",
-                       topic=marker, purpose="Audiensi.", participants=3)
+    form = RequestForm(
+        requester_name="Rina Wati",
+        requester_position="Kabid",
+        institution="Dinas PU",
+        institution_type=InstitutionType.LOCAL_GOVERNMENT,
+        email="rina@example.go.id",
+        topic=marker,
+        purpose="Audiensi.",
+        participants=3,
+    )
 
     async def post(key: str | None, *, lease: timedelta = LIVE, dies: str | None = None) -> dict:
         vault = Vault(db, MASTER, cache_seconds=0)
@@ -121,12 +131,16 @@ def post(nc, db, marker):
         else:
             store = JetStreamEventStore(nc, "/serambi/intake")
             keys, documents = IdempotencyKeys(db, vault, lease=lease), DocumentStore(db, vault=vault)
-        state = SimpleNamespace(runtime=SimpleNamespace(store=store, db=db, vault=vault),
-                                idempotency=keys, documents=documents,
-                                answer_due=lambda instant: instant + timedelta(days=3))
+        state = SimpleNamespace(
+            runtime=SimpleNamespace(store=store, db=db, vault=vault),
+            idempotency=keys,
+            documents=documents,
+            answer_due=lambda instant: instant + timedelta(days=3),
+        )
         request = SimpleNamespace(app=SimpleNamespace(state=state))
-        return await submit(request, form, list(UPLOADS), IntakeChannel.ONLINE, datetime.now(UTC),
-                            idempotency_key=key)
+        return await submit(
+            request, form, list(UPLOADS), IntakeChannel.ONLINE, datetime.now(UTC), idempotency_key=key
+        )
 
     return post
 
@@ -145,7 +159,9 @@ async def documents_by_status(db) -> dict[str, int]:
     return counts
 
 
-async def test_a_retry_after_the_holder_died_before_the_append_takes_over_and_appends_once(post, db, nc, marker):
+async def test_a_retry_after_the_holder_died_before_the_append_takes_over_and_appends_once(
+    post, db, nc, marker
+):
     with pytest.raises(Killed):
         await post("key-before-append", lease=SHORT, dies="before_append")
     left = await db[COLLECTION].find_one({"_id": "key-before-append"})
@@ -162,7 +178,9 @@ async def test_a_retry_after_the_holder_died_before_the_append_takes_over_and_ap
     assert await documents_by_status(db) == {"pending": 2, "attached": 2}
 
 
-async def test_a_retry_after_the_holder_died_after_the_append_answers_with_its_code_and_token(post, db, nc, marker):
+async def test_a_retry_after_the_holder_died_after_the_append_answers_with_its_code_and_token(
+    post, db, nc, marker
+):
     with pytest.raises(Killed):
         await post("key-after-append", lease=SHORT, dies="before_complete")
     [first] = await submitted(nc, db, marker)
@@ -207,8 +225,9 @@ async def test_only_one_of_two_retries_takes_an_expired_key_over(db):
     keys = IdempotencyKeys(db, Vault(db, MASTER, cache_seconds=0), lease=SHORT)
     assert isinstance(await keys.begin("key-begin-race", "print"), Claim)
     await asyncio.sleep(SHORT.total_seconds() + 0.1)
-    results = await asyncio.gather(keys.begin("key-begin-race", "print"), keys.begin("key-begin-race", "print"),
-                                   return_exceptions=True)
+    results = await asyncio.gather(
+        keys.begin("key-begin-race", "print"), keys.begin("key-begin-race", "print"), return_exceptions=True
+    )
     assert sorted(type(r).__name__ for r in results) == ["Claim", "IdempotencyError"], results
 
 
@@ -228,8 +247,14 @@ async def test_a_holder_that_outlived_its_lease_changes_nothing(db):
 
 
 async def test_a_key_claimed_by_older_code_without_a_lease_is_taken_over(db):
-    await db[COLLECTION].insert_one({"_id": "key-old", "fingerprint": "print", "status": "in_progress",
-                                     "expires_at": datetime.now(UTC) + timedelta(hours=24)})
+    await db[COLLECTION].insert_one(
+        {
+            "_id": "key-old",
+            "fingerprint": "print",
+            "status": "in_progress",
+            "expires_at": datetime.now(UTC) + timedelta(hours=24),
+        }
+    )
     keys = IdempotencyKeys(db, Vault(db, MASTER, cache_seconds=0))
     claim = await keys.begin("key-old", "print")
     assert isinstance(claim, Claim) and claim.tracking_code is None and claim.token is None
@@ -280,4 +305,5 @@ async def test_without_a_key_an_unconfirmed_request_keeps_its_documents_for_the_
     [event] = await submitted(nc, db, marker)
     assert await documents_by_status(db) == {"pending": 2}
     assert {d.document_id for d in event.documents} == {
-        doc["_id"] async for doc in db["documents.files"].find({}, {"_id": 1})}
+        doc["_id"] async for doc in db["documents.files"].find({}, {"_id": 1})
+    }

@@ -40,8 +40,9 @@ async def project(store, mongo_db, ref, projection) -> None:
 async def test_a_case_is_invited_once_however_often_its_ending_arrives(nc, mongo_db, vault):
     store = JetStreamEventStore(nc, "/serambi/test")
     code = f"ADU-2026-{uuid.uuid4().int % 10**9:09d}"
-    first = await asyncio.gather(*(surveys.invite(store, vault, SurveyService.PENGADUAN, code, NOW, now=NOW)
-                                   for _ in range(8)))  # replicas racing
+    first = await asyncio.gather(
+        *(surveys.invite(store, vault, SurveyService.PENGADUAN, code, NOW, now=NOW) for _ in range(8))
+    )  # replicas racing
     again = await surveys.invite(store, vault, SurveyService.PENGADUAN, code, NOW, now=NOW)  # redelivered
     assert sorted(first) == [False] * 7 + [True] and again is False
     assert len((await store.load(surveys.invitation_ref(code))).payloads) == 1
@@ -61,12 +62,17 @@ async def test_an_invitation_takes_one_answer_and_the_report_counts_it(nc, mongo
 
     scores = {**ALL_FOUR, "U3": 2}
     results = await asyncio.gather(
-        *(surveys.answer_online(store, mongo_db, vault, token, scores, RespondentProfile(), None, NOW)
-          for _ in range(2)), return_exceptions=True)
+        *(
+            surveys.answer_online(store, mongo_db, vault, token, scores, RespondentProfile(), None, NOW)
+            for _ in range(2)
+        ),
+        return_exceptions=True,
+    )
     assert sum(isinstance(r, surveys.AlreadyAnsweredError) for r in results) == 1
     # a paper questionnaire never takes the invitation: it stands alone, and says who typed it
-    paper = await surveys.answer_on_paper(store, mongo_db, SurveyService.AUDIENSI, "petugas-meja-1",
-                                          ALL_FOUR, RespondentProfile(), None, NOW)
+    paper = await surveys.answer_on_paper(
+        store, mongo_db, SurveyService.AUDIENSI, "petugas-meja-1", ALL_FOUR, RespondentProfile(), None, NOW
+    )
     assert paper.response_id.startswith("P") and "petugas-meja-1" not in paper.model_dump_json()
     entry = await mongo_db[surveys.PAPER_ENTRIES].find_one({"_id": paper.response_id})
     assert entry["officer"] == "petugas-meja-1"
@@ -99,8 +105,9 @@ async def test_the_report_shows_figures_from_five_respondents_and_withholds_them
         [event] = (await store.load(surveys.invitation_ref(code))).payloads
         token = await vault.reveal(event.token)
         scores = {**ALL_FOUR, "U3": 2} if number == 0 else ALL_FOUR
-        answered = await surveys.answer_online(store, mongo_db, vault, token, scores,
-                                               RespondentProfile(sex="perempuan"), f"Saran {number}", when)
+        answered = await surveys.answer_online(
+            store, mongo_db, vault, token, scores, RespondentProfile(sex="perempuan"), f"Saran {number}", when
+        )
         await project(store, mongo_db, surveys.response_ref(answered.response_id), SURVEY_RESPONSES)
         report = await surveys.report(mongo_db, SurveyService.AUDIENSI, period)
         assert report["respondents"] == number + 1 and report["withheld"] is (number < 4)
@@ -111,7 +118,9 @@ async def test_the_report_shows_figures_from_five_respondents_and_withholds_them
     assert (await surveys.report(mongo_db, SurveyService.PENGADUAN, "2026-S1"))["respondents"] == 0
 
 
-async def test_a_case_ended_long_ago_is_not_invited_and_the_invitation_keeps_the_ending_time(nc, mongo_db, vault):
+async def test_a_case_ended_long_ago_is_not_invited_and_the_invitation_keeps_the_ending_time(
+    nc, mongo_db, vault
+):
     """A consumer deployed for the first time reads its stream from the start: an audience held
     or a complaint closed in 2024 is not invited; a recent one is, at its own ending's time."""
     store = JetStreamEventStore(nc, "/serambi/test")
@@ -136,10 +145,19 @@ async def test_erasing_the_requester_shreds_the_survey_token(nc, mongo_db, vault
     email = f"rina.{uuid.uuid4().hex[:8]}@example.go.id"
     requester_key = await vault.new_subject([email])
     name = await vault.seal(requester_key, "Rina")
-    await mongo_db[REQUESTS].insert_one({"_id": code, "requester": {"name": name.model_dump(), "institution": "X"}})
+    await mongo_db[REQUESTS].insert_one(
+        {"_id": code, "requester": {"name": name.model_dump(), "institution": "X"}}
+    )
     assert await surveys.request_subject_keys(mongo_db, code) == [requester_key]
-    assert await surveys.invite(store, vault, SurveyService.AUDIENSI, code, NOW, now=NOW,
-                                found_with=await surveys.request_subject_keys(mongo_db, code))
+    assert await surveys.invite(
+        store,
+        vault,
+        SurveyService.AUDIENSI,
+        code,
+        NOW,
+        now=NOW,
+        found_with=await surveys.request_subject_keys(mongo_db, code),
+    )
     [event] = (await store.load(surveys.invitation_ref(code))).payloads
     assert await vault.reveal(event.token)
     erased = await vault.erase_person(email)

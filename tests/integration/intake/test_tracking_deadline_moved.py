@@ -25,19 +25,43 @@ MOVED = TOLD + timedelta(days=1)
 async def recorded_events(nc, code: str) -> tuple[list, list]:
     store = JetStreamEventStore(nc, "/serambi/test")
     request = RequestSubmitted(
-        tracking_code=code, channel=IntakeChannel.ONLINE,
-        requester=Requester(name=SEALED, position="Kepala Dinas", institution="Dinas Koperasi",
-                            institution_type=InstitutionType.LOCAL_GOVERNMENT, email=SEALED),
-        topic=SEALED, purpose=SEALED, participants=4, proposed_dates=[],
-        submitted_at=SUBMITTED, answer_due_at=TOLD, access_token_sha256="0" * 64,
+        tracking_code=code,
+        channel=IntakeChannel.ONLINE,
+        requester=Requester(
+            name=SEALED,
+            position="Kepala Dinas",
+            institution="Dinas Koperasi",
+            institution_type=InstitutionType.LOCAL_GOVERNMENT,
+            email=SEALED,
+        ),
+        topic=SEALED,
+        purpose=SEALED,
+        participants=4,
+        proposed_dates=[],
+        submitted_at=SUBMITTED,
+        answer_due_at=TOLD,
+        access_token_sha256="0" * 64,
     )
     audience = [
-        AudienceRequested(audience_id=code, request_tracking_code=code, topic=request.topic,
-                          institution="Dinas Koperasi", institution_type=InstitutionType.LOCAL_GOVERNMENT,
-                          requester_position="Kepala Dinas", participants=4, submitted_at=SUBMITTED,
-                          answer_due_at=TOLD),
-        AudienceDeadlineMoved(audience_id=code, request_tracking_code=code, clock="audience_answer",
-                              previous_due_at=TOLD, due_at=MOVED, calendar_revision="overrides.toml v2"),
+        AudienceRequested(
+            audience_id=code,
+            request_tracking_code=code,
+            topic=request.topic,
+            institution="Dinas Koperasi",
+            institution_type=InstitutionType.LOCAL_GOVERNMENT,
+            requester_position="Kepala Dinas",
+            participants=4,
+            submitted_at=SUBMITTED,
+            answer_due_at=TOLD,
+        ),
+        AudienceDeadlineMoved(
+            audience_id=code,
+            request_tracking_code=code,
+            clock="audience_answer",
+            previous_due_at=TOLD,
+            due_at=MOVED,
+            calendar_revision="overrides.toml v2",
+        ),
     ]
     refs = AggregateRef("intake", "request", code), AggregateRef("scheduling", "audience", code)
     await store.append(refs[0], [request], expected_sequence=0, expected_version=0)

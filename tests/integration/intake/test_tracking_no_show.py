@@ -25,22 +25,51 @@ STARTS = SUBMITTED + timedelta(days=2)
 async def recorded_events(nc, code: str) -> tuple[list, list]:
     store = JetStreamEventStore(nc, "/serambi/test")
     request = RequestSubmitted(
-        tracking_code=code, channel=IntakeChannel.ONLINE,
-        requester=Requester(name=SEALED, position="Kepala Dinas", institution="Dinas Koperasi",
-                            institution_type=InstitutionType.LOCAL_GOVERNMENT, email=SEALED),
-        topic=SEALED, purpose=SEALED, participants=4, proposed_dates=[],
-        submitted_at=SUBMITTED, answer_due_at=SUBMITTED + timedelta(days=3), access_token_sha256="0" * 64,
+        tracking_code=code,
+        channel=IntakeChannel.ONLINE,
+        requester=Requester(
+            name=SEALED,
+            position="Kepala Dinas",
+            institution="Dinas Koperasi",
+            institution_type=InstitutionType.LOCAL_GOVERNMENT,
+            email=SEALED,
+        ),
+        topic=SEALED,
+        purpose=SEALED,
+        participants=4,
+        proposed_dates=[],
+        submitted_at=SUBMITTED,
+        answer_due_at=SUBMITTED + timedelta(days=3),
+        access_token_sha256="0" * 64,
     )
     audience = [
-        AudienceRequested(audience_id=code, request_tracking_code=code, topic=request.topic,
-                          institution="Dinas Koperasi", institution_type=InstitutionType.LOCAL_GOVERNMENT,
-                          requester_position="Kepala Dinas", participants=4, submitted_at=SUBMITTED,
-                          answer_due_at=request.answer_due_at),
-        AudienceScheduled(audience_id=code, request_tracking_code=code, starts_at=STARTS,
-                          ends_at=STARTS + timedelta(hours=1), room="Ruang Rapat", host="Kepala Biro",
-                          scheduled_by="scheduling"),
-        AudienceNoShow(audience_id=code, request_tracking_code=code, starts_at=STARTS,
-                       recorded_by="jadwal", notes="tidak ada kabar"),
+        AudienceRequested(
+            audience_id=code,
+            request_tracking_code=code,
+            topic=request.topic,
+            institution="Dinas Koperasi",
+            institution_type=InstitutionType.LOCAL_GOVERNMENT,
+            requester_position="Kepala Dinas",
+            participants=4,
+            submitted_at=SUBMITTED,
+            answer_due_at=request.answer_due_at,
+        ),
+        AudienceScheduled(
+            audience_id=code,
+            request_tracking_code=code,
+            starts_at=STARTS,
+            ends_at=STARTS + timedelta(hours=1),
+            room="Ruang Rapat",
+            host="Kepala Biro",
+            scheduled_by="scheduling",
+        ),
+        AudienceNoShow(
+            audience_id=code,
+            request_tracking_code=code,
+            starts_at=STARTS,
+            recorded_by="jadwal",
+            notes="tidak ada kabar",
+        ),
     ]
     refs = AggregateRef("intake", "request", code), AggregateRef("scheduling", "audience", code)
     await store.append(refs[0], [request], expected_sequence=0, expected_version=0)

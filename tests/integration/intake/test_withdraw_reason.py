@@ -20,16 +20,28 @@ WORDS = "Jadwal bentrok; hubungi Budi Santoso 081234567890"
 async def test_the_withdrawal_reason_is_sealed_with_the_requester_and_erased_with_them(mongo_db):
     vault = Vault(mongo_db, os.urandom(32), cache_seconds=0)
     store = InMemoryEventStore()
-    requester, _ = await seal_requester(vault, RequesterDetails(
-        "Yohanes Lim", "Ketua", "Kadin", InstitutionType.OTHER_INSTITUTION, "yohanes@example.org", None))
+    requester, _ = await seal_requester(
+        vault,
+        RequesterDetails(
+            "Yohanes Lim", "Ketua", "Kadin", InstitutionType.OTHER_INSTITUTION, "yohanes@example.org", None
+        ),
+    )
     submit = domain.SubmitRequest(
-        tracking_code="AUD-2026-000001", channel=IntakeChannel.ONLINE, requester=requester,
+        tracking_code="AUD-2026-000001",
+        channel=IntakeChannel.ONLINE,
+        requester=requester,
         topic=await vault.seal(requester.name.key, "Forum investasi"),
-        purpose=await vault.seal(requester.name.key, "Audiensi."), participants=2, proposed_dates=(),
-        documents=tuple(DocumentRef(document_id=f"D{i}", kind=kind, media_type="application/pdf",
-                                    sha256="0" * 64, size=1)
-                        for i, kind in enumerate(("request_letter", "identity_document"))),
-        submitted_at=NOW, answer_due_at=NOW, access_token_sha256="a" * 64)
+        purpose=await vault.seal(requester.name.key, "Audiensi."),
+        participants=2,
+        proposed_dates=(),
+        documents=tuple(
+            DocumentRef(document_id=f"D{i}", kind=kind, media_type="application/pdf", sha256="0" * 64, size=1)
+            for i, kind in enumerate(("request_letter", "identity_document"))
+        ),
+        submitted_at=NOW,
+        answer_due_at=NOW,
+        access_token_sha256="a" * 64,
+    )
     await execute(store, request_ref("AUD-2026-000001"), lambda history: domain.submit(history, submit))
     await application.withdraw_request(store, vault, "AUD-2026-000001", NOW, WORDS)
     [_, withdrawn] = (await store.load(request_ref("AUD-2026-000001"))).payloads

@@ -137,15 +137,28 @@ class Harness:
     def dispatcher(self, **overrides: Any) -> Dispatcher:
         settings = self.settings.model_copy(update=overrides) if overrides else self.settings
         table = subscriptions.by_event(subscriptions.load(None, TEMPLATES))
-        email = SmtpChannel(host="127.0.0.1", port=settings.smtp_port, tls="none", username=None,
-                            password=None, sender=settings.mail_from,
-                            timeout=settings.smtp_timeout_seconds,
-                            send_timeout=settings.smtp_send_timeout_seconds,
-                            connections=settings.smtp_connections)
+        email = SmtpChannel(
+            host="127.0.0.1",
+            port=settings.smtp_port,
+            tls="none",
+            username=None,
+            password=None,
+            sender=settings.mail_from,
+            timeout=settings.smtp_timeout_seconds,
+            send_timeout=settings.smtp_send_timeout_seconds,
+            connections=settings.smtp_connections,
+        )
         sms = JsonProvider(settings.sms_url, TOKEN, "BIROEKONOMI", settings.sms_timeout_seconds)
         dispatcher = Dispatcher(
-            settings, Planner(settings, table, self.vault, self.db), Composer(settings),
-            Ledger(self.db), email, sms, self.store, self.nc, clock=self.clock,
+            settings,
+            Planner(settings, table, self.vault, self.db),
+            Composer(settings),
+            Ledger(self.db),
+            email,
+            sms,
+            self.store,
+            self.nc,
+            clock=self.clock,
         )
         self.dispatchers.append(dispatcher)
         return dispatcher
@@ -153,8 +166,9 @@ class Harness:
     async def append(self, ref: AggregateRef, event: Event) -> RecordedEvent:
         """Append for real, read it back, project it into the notifier's read model."""
         history = await self.store.load(ref)
-        await self.store.append(ref, [event], expected_sequence=history.last_sequence,
-                                expected_version=history.version)
+        await self.store.append(
+            ref, [event], expected_sequence=history.last_sequence, expected_version=history.version
+        )
         recorded = (await self.store.load(ref)).events[-1]
         await apply_change(self.db[CASES], CASES_PROJECTION.change_for(recorded), recorded)
         return recorded
@@ -179,19 +193,30 @@ async def harness(nc, tz_mongo, mailbox, sms_sink) -> Any:
     mongo_client = tz_mongo
     name = f"test_notifier_{uuid.uuid4().hex[:10]}"
     settings = NotifierSettings(
-        _env_file=None, smtp_port=mailbox.port, sms_url=f"{sms_sink.url}/json/messages",
-        quiet_hours_start="21:00", quiet_hours_end="06:00", contact_wait_seconds=0.5,
-        delivery_backoff_base_seconds=0.2, delivery_max_attempts=3, delivery_lease_seconds=5,
-        smtp_timeout_seconds=2, sms_timeout_seconds=2, letters_base_url=None,
-        officer_emails={"supervisor": ["kabiro@ekonomi.example"],
-                        "complaint_officer": ["pengaduan@ekonomi.example"]},
+        _env_file=None,
+        smtp_port=mailbox.port,
+        sms_url=f"{sms_sink.url}/json/messages",
+        quiet_hours_start="21:00",
+        quiet_hours_end="06:00",
+        contact_wait_seconds=0.5,
+        delivery_backoff_base_seconds=0.2,
+        delivery_max_attempts=3,
+        delivery_lease_seconds=5,
+        smtp_timeout_seconds=2,
+        sms_timeout_seconds=2,
+        letters_base_url=None,
+        officer_emails={
+            "supervisor": ["kabiro@ekonomi.example"],
+            "complaint_officer": ["pengaduan@ekonomi.example"],
+        },
     )
     db = database(mongo_client, name)
     vault = Vault(database(mongo_client, f"{name}_vault"), MASTER, cache_seconds=0)
     clock = Clock()
     clock.fixed = datetime(2026, 3, 2, 5, 0, tzinfo=UTC)  # Monday 12:00 WIB, outside quiet hours
-    h = Harness(settings, db, vault, JetStreamEventStore(nc, "/serambi/test-notifier"), nc, clock,
-                mailbox, sms_sink)
+    h = Harness(
+        settings, db, vault, JetStreamEventStore(nc, "/serambi/test-notifier"), nc, clock, mailbox, sms_sink
+    )
     await Ledger(db).ensure_indexes()
     yield h
     for dispatcher in h.dispatchers:

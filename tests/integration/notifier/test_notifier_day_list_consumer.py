@@ -16,14 +16,23 @@ from serambi_notifier.settings import NotifierSettings
 
 
 async def test_the_notify_consumer_receives_a_host_day_list_over_nats(
-        nats_url, mongo_url, mongo_client, nc, mailbox, sms_sink):
+    nats_url, mongo_url, mongo_client, nc, mailbox, sms_sink
+):
     name = f"test_notifier_{uuid.uuid4().hex[:10]}"
     host = f"H{code()[-8:]}"
     address = f"pejabat-{host.lower()}@ekonomi.example"
     settings = NotifierSettings(
-        _env_file=None, nats_url=nats_url, mongo_url=mongo_url, mongo_database=name,
-        vault_database=f"{name}_vault", smtp_port=mailbox.port, sms_url=f"{sms_sink.url}/json/messages",
-        letters_base_url=None, notify_max_age_hours=0, smtp_timeout_seconds=2, sms_timeout_seconds=2,
+        _env_file=None,
+        nats_url=nats_url,
+        mongo_url=mongo_url,
+        mongo_database=name,
+        vault_database=f"{name}_vault",
+        smtp_port=mailbox.port,
+        sms_url=f"{sms_sink.url}/json/messages",
+        letters_base_url=None,
+        notify_max_age_hours=0,
+        smtp_timeout_seconds=2,
+        sms_timeout_seconds=2,
         host_emails={host: [address]},
     )
     app = create_app(settings)

@@ -24,8 +24,9 @@ def request_ref(tracking_code: str) -> AggregateRef:
 
 async def submit(harness, tracking_code: str, **who):
     requester = await samples.requester(harness.vault, **who)
-    return await harness.append(request_ref(tracking_code),
-                                await samples.request_submitted(harness.vault, tracking_code, requester))
+    return await harness.append(
+        request_ref(tracking_code), await samples.request_submitted(harness.vault, tracking_code, requester)
+    )
 
 
 async def test_a_submitted_request_is_acknowledged_by_one_email_and_one_sms(harness):
@@ -45,8 +46,9 @@ async def test_a_submitted_request_is_acknowledged_by_one_email_and_one_sms(harn
     assert {d["state"] for d in deliveries} == {"sent"}
     assert "siti@" not in str(deliveries) and "6281345678901" not in str(deliveries)
     assert mail["Message-ID"] in {f"<{d['_id']}@{harness.settings.mail_domain}>" for d in deliveries}
-    assert {part["body"]["client_message_id"] for part in parts} <= {f"{d['_id']}-{n}" for d in deliveries
-                                                                      for n in (1, 2)}
+    assert {part["body"]["client_message_id"] for part in parts} <= {
+        f"{d['_id']}-{n}" for d in deliveries for n in (1, 2)
+    }
     for delivery in deliveries:
         [event] = await harness.delivery_events(delivery["_id"])
         assert isinstance(event, NotificationSent) and event.cause_event_id == recorded.envelope.id
@@ -213,14 +215,18 @@ async def test_a_scheduled_audience_sends_an_invitation_whose_ics_is_in_wib(harn
     [vevent] = calendar.walk("VEVENT")
     assert vevent.decoded("DTSTART").astimezone(WIB).strftime("%Y-%m-%d %H:%M") == "2026-03-04 09:00"
     assert (str(vevent["UID"]), vevent["SEQUENCE"]) == (f"{tracking}@{harness.settings.mail_domain}", 0)
-    moved = await harness.append(audience, samples.audience_rescheduled(
-        tracking, samples.STARTS + timedelta(days=2)))
+    moved = await harness.append(
+        audience, samples.audience_rescheduled(tracking, samples.STARTS + timedelta(days=2))
+    )
     await handled(dispatcher, moved)
     cancelled = await harness.append(audience, samples.audience_cancelled(tracking))
     await handled(dispatcher, cancelled)
-    calendars = [icalendar.Calendar.from_ical(p.get_content())
-                 for m in harness.mailbox.for_case(tracking) for p in m.iter_attachments()
-                 if p.get_content_type() == "text/calendar"]
+    calendars = [
+        icalendar.Calendar.from_ical(p.get_content())
+        for m in harness.mailbox.for_case(tracking)
+        for p in m.iter_attachments()
+        if p.get_content_type() == "text/calendar"
+    ]
     summary = [(str(c["METHOD"]), c.walk("VEVENT")[0]["SEQUENCE"]) for c in calendars]
     assert summary == [("REQUEST", 0), ("REQUEST", 1), ("CANCEL", 1)]
 
@@ -253,7 +259,8 @@ class _LetterServer(BaseHTTPRequestHandler):
 async def test_a_declined_request_gets_its_answer_letter_attached_or_linked_when_unavailable(harness):
     pdf = b"%PDF-1.4 surat jawaban: belum dapat dipenuhi"
     ref = samples.letter("Lready").model_copy(
-        update={"sha256": hashlib.sha256(pdf).hexdigest(), "size": len(pdf)})
+        update={"sha256": hashlib.sha256(pdf).hexdigest(), "size": len(pdf)}
+    )
     _LetterServer.letters = {"Lready": pdf}
     server = ThreadingHTTPServer(("127.0.0.1", 0), _LetterServer)
     threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -32,8 +32,18 @@ from serambi_notifier.ledger import Ledger
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 EMAIL, PHONE = "anonim.pelapor@example.com", "+6281298765432"
-GENERIC = {"cause_type", "notice", "channel", "recipient_kind", "recipient_role", "attempts", "provider",
-           "sent_at", "failed_at", "category"}
+GENERIC = {
+    "cause_type",
+    "notice",
+    "channel",
+    "recipient_kind",
+    "recipient_role",
+    "attempts",
+    "provider",
+    "sent_at",
+    "failed_at",
+    "category",
+}
 
 
 async def anonymous_complaint(harness, tracking: str, email: str = EMAIL, phone: str | None = PHONE):
@@ -51,8 +61,15 @@ async def test_public_delivery_events_carry_nothing_that_links_a_case_to_the_con
     first, second = code("ADU"), code("ADU")
     for tracking in (first, second):
         await handled(dispatcher, await anonymous_complaint(harness, tracking))
-    derived = [EMAIL, "anonim.pelapor", mask_email(EMAIL), mask_phone(PHONE), PHONE.removeprefix("+"),
-               harness.vault.lookup_hash(EMAIL), harness.vault.lookup_hash(PHONE)]
+    derived = [
+        EMAIL,
+        "anonim.pelapor",
+        mask_email(EMAIL),
+        mask_phone(PHONE),
+        PHONE.removeprefix("+"),
+        harness.vault.lookup_hash(EMAIL),
+        harness.vault.lookup_hash(PHONE),
+    ]
     events: dict[str, dict[str, dict]] = {}  # case → channel → the citizen's event
     for tracking in (first, second):
         for delivery in await harness.deliveries(tracking):
@@ -64,8 +81,9 @@ async def test_public_delivery_events_carry_nothing_that_links_a_case_to_the_con
                 events.setdefault(tracking, {})[event.channel] = json.loads(raw)
     assert set(events[first]) == set(events[second]) == {"email", "sms"}
     for channel in ("email", "sms"):
-        shared = {key for key, value in events[first][channel].items()
-                  if events[second][channel].get(key) == value}
+        shared = {
+            key for key, value in events[first][channel].items() if events[second][channel].get(key) == value
+        }
         assert shared <= GENERIC, f"{channel}: {shared - GENERIC} links the two cases"
     assert {"recipient_masked", "recipient_hash"}.isdisjoint(NotificationSent.model_fields)
 
@@ -95,12 +113,14 @@ async def test_a_bounce_quoting_the_address_is_sealed_with_the_citizens_key_and_
 async def test_an_officers_bounce_is_kept_with_addresses_and_numbers_masked(harness):
     tracking = code("ADU")
     harness.mailbox.refuse_rcpt["pengaduan@ekonomi.example"] = (
-        "550 5.2.2 <pengaduan@ekonomi.example> full; call 081234567890")
+        "550 5.2.2 <pengaduan@ekonomi.example> full; call 081234567890"
+    )
     await handled(harness.dispatcher(), await anonymous_complaint(harness, tracking, phone=None))
     [officer] = [d for d in await harness.deliveries(tracking) if d["recipient_kind"] == "officer"]
     assert officer["reason"] == "refused" and "sealed" not in officer["detail"]
     assert officer["detail"]["text"] == (
-        "recipient refused: 550 5.2.2 <[redacted-email]> full; call [redacted-phone]")
+        "recipient refused: 550 5.2.2 <[redacted-email]> full; call [redacted-phone]"
+    )
 
 
 def log_app(harness) -> httpx.AsyncClient:
@@ -130,16 +150,21 @@ async def test_only_supervisor_and_admin_search_the_log_by_contact_and_every_cas
         await handled(dispatcher, await anonymous_complaint(harness, tracking, email=searched, phone=None))
     async with log_app(harness) as log:
         for role in ("desk", "scheduler", "complaint_officer", "complaint_team"):
-            refused = await log.get("/api/v1/deliveries", params={"recipient": searched},
-                                    headers=as_role(harness, role))
+            refused = await log.get(
+                "/api/v1/deliveries", params={"recipient": searched}, headers=as_role(harness, role)
+            )
             assert refused.status_code == 403 and "recipient" in refused.text, role
-            listed = await log.get("/api/v1/deliveries", params={"case_id": first},
-                                   headers=as_role(harness, role))
+            listed = await log.get(
+                "/api/v1/deliveries", params={"case_id": first}, headers=as_role(harness, role)
+            )
             citizens = [i for i in listed.json()["items"] if i["recipient_kind"] == "citizen"]
             assert citizens and all(i["recipient"] is None for i in citizens)  # not even masked
         assert await accesses(harness, first) == []
-        found = await log.get("/api/v1/deliveries", params={"recipient": searched.upper()},
-                              headers=as_role(harness, "supervisor"))
+        found = await log.get(
+            "/api/v1/deliveries",
+            params={"recipient": searched.upper()},
+            headers=as_role(harness, "supervisor"),
+        )
         assert found.status_code == 200
         assert {i["case_id"] for i in found.json()["items"]} == {first, second}
         assert {i["recipient"] for i in found.json()["items"]} == {mask_email(searched)}
@@ -153,14 +178,19 @@ async def test_the_bounce_text_is_shown_to_supervisors_only_and_audited(harness)
     tracking = code("ADU")
     bounced = "lihat.bounce@example.com"
     harness.mailbox.refuse_rcpt[bounced] = f"550 <{bounced}> unknown"
-    await handled(harness.dispatcher(), await anonymous_complaint(harness, tracking, email=bounced, phone=None))
+    await handled(
+        harness.dispatcher(), await anonymous_complaint(harness, tracking, email=bounced, phone=None)
+    )
     [delivery] = [d for d in await harness.deliveries(tracking) if d["recipient_kind"] == "citizen"]
     async with log_app(harness) as log:
-        desk = (await log.get(f"/api/v1/deliveries/{delivery['_id']}", headers=as_role(harness, "desk"))).json()
+        desk = (
+            await log.get(f"/api/v1/deliveries/{delivery['_id']}", headers=as_role(harness, "desk"))
+        ).json()
         assert desk["reason"] == "refused" and "detail" not in desk and desk["recipient"] is None
         assert await accesses(harness, tracking) == []
-        shown = (await log.get(f"/api/v1/deliveries/{delivery['_id']}",
-                               headers=as_role(harness, "admin"))).json()
+        shown = (
+            await log.get(f"/api/v1/deliveries/{delivery['_id']}", headers=as_role(harness, "admin"))
+        ).json()
         assert bounced in shown["detail"] and shown["recipient"] == mask_email(bounced)
     [audit] = await accesses(harness, tracking)
     assert audit.fields == ["delivery_error"] and audit.officer == "admin-1"
@@ -168,24 +198,34 @@ async def test_the_bounce_text_is_shown_to_supervisors_only_and_audited(harness)
 
 async def test_a_ledger_written_before_keeps_only_the_categories_of_its_reasons(harness):
     ledger = Ledger(harness.db)
-    old = [{"_id": "d-old-1", "state": "failed", "reason": "recipient refused: 550 <siti@example.go.id>"},
-           {"_id": "d-old-2", "state": "failed", "reason": "recipient erased"},
-           {"_id": "d-old-3", "state": "retry", "last_error": "deferred: 451 <+6281345678901> later"},
-           {"_id": "d-new", "state": "failed", "reason": "gave_up", "last_error": "unreachable"}]
+    old = [
+        {"_id": "d-old-1", "state": "failed", "reason": "recipient refused: 550 <siti@example.go.id>"},
+        {"_id": "d-old-2", "state": "failed", "reason": "recipient erased"},
+        {"_id": "d-old-3", "state": "retry", "last_error": "deferred: 451 <+6281345678901> later"},
+        {"_id": "d-new", "state": "failed", "reason": "gave_up", "last_error": "unreachable"},
+    ]
     await harness.db["deliveries"].insert_many(old)
     await harness.db["notifier_migrations"].delete_many({})
     assert await ledger.categorise_old_reasons() == 3
-    after = {d["_id"]: d async for d in harness.db["deliveries"].find({"_id": {"$in": [d["_id"] for d in old]}})}
-    assert [after[i].get("reason") for i in ("d-old-1", "d-old-2", "d-new")] == ["refused", "recipient_erased",
-                                                                                "gave_up"]
+    after = {
+        d["_id"]: d async for d in harness.db["deliveries"].find({"_id": {"$in": [d["_id"] for d in old]}})
+    }
+    assert [after[i].get("reason") for i in ("d-old-1", "d-old-2", "d-new")] == [
+        "refused",
+        "recipient_erased",
+        "gave_up",
+    ]
     assert after["d-old-3"]["last_error"] == "deferred" and "6281345678901" not in str(after)
     assert await ledger.categorise_old_reasons() == 0  # once per database
 
 
 # -- erasure cuts the delivery log off from the person (issue 19 review, item 1) -----------------
 
+
 async def search(log, harness, contact: str) -> list[dict]:
-    found = await log.get("/api/v1/deliveries", params={"recipient": contact}, headers=as_role(harness, "supervisor"))
+    found = await log.get(
+        "/api/v1/deliveries", params={"recipient": contact}, headers=as_role(harness, "supervisor")
+    )
     assert found.status_code == 200, found.text
     return found.json()["items"]
 
@@ -205,13 +245,24 @@ async def test_after_an_erasure_a_search_by_the_contact_finds_none_of_the_person
         assert await harness.vault.erase_person(email)
         for contact in (email, email.upper(), phone, "0812-1111-2222", "+62 812 1111 2222"):
             assert await search(log, harness, contact) == [], contact
-        listed = await log.get("/api/v1/deliveries", params={"case_id": first}, headers=as_role(harness, "admin"))
+        listed = await log.get(
+            "/api/v1/deliveries", params={"case_id": first}, headers=as_role(harness, "admin")
+        )
         citizens = [i for i in listed.json()["items"] if i["recipient_kind"] == "citizen"]
         assert len(citizens) == 2 and all(i["recipient"] is None for i in citizens)  # not even masked
-        one = await log.get(f"/api/v1/deliveries/{citizens[0]['delivery_id']}", headers=as_role(harness, "admin"))
+        one = await log.get(
+            f"/api/v1/deliveries/{citizens[0]['delivery_id']}", headers=as_role(harness, "admin")
+        )
         assert one.json()["recipient"] is None
-    derived = [email, mask_email(email), mask_phone(phone), phone, phone.removeprefix("+"),
-               harness.vault.lookup_hash(email), harness.vault.lookup_hash(phone)]
+    derived = [
+        email,
+        mask_email(email),
+        mask_phone(phone),
+        phone,
+        phone.removeprefix("+"),
+        harness.vault.lookup_hash(email),
+        harness.vault.lookup_hash(phone),
+    ]
     for tracking in (first, second):
         for delivery in await harness.deliveries(tracking):
             if delivery["recipient_kind"] == "citizen":
@@ -232,9 +283,14 @@ async def test_a_citizens_delivery_keeps_no_hash_or_mask_an_officers_keeps_both(
     assert officer["recipient_hash"] == harness.vault.lookup_hash("pengaduan@ekonomi.example")
     async with log_app(harness) as log:  # an officer's own deliveries are still found by address
         [found] = await search(log, harness, "Pengaduan@Ekonomi.example")
-        assert found["delivery_id"] == officer["_id"] and found["recipient"] == mask_email("pengaduan@ekonomi.example")
-        refused = await log.get("/api/v1/deliveries", params={"recipient": "6171012301900001"},
-                                headers=as_role(harness, "supervisor"))
+        assert found["delivery_id"] == officer["_id"] and found["recipient"] == mask_email(
+            "pengaduan@ekonomi.example"
+        )
+        refused = await log.get(
+            "/api/v1/deliveries",
+            params={"recipient": "6171012301900001"},
+            headers=as_role(harness, "supervisor"),
+        )
         assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "recipient"
 
 
@@ -246,25 +302,54 @@ async def test_a_ledger_written_before_forgets_citizens_hashes_and_masks_once_an
     key = case["contact"]["email"]["key"]
     at = datetime(2026, 3, 1, tzinfo=UTC)
     old = [
-        {"_id": "d-citizen", "recipient_kind": "citizen", "case_id": tracking, "subject_key": key,
-         "recipient_masked": "l***@example.com", "recipient_hash": "a" * 64, "created_at": at},
-        {"_id": "d-citizen-before-keys", "recipient_kind": "citizen", "case_id": tracking,
-         "recipient_masked": "+6281******432", "recipient_hash": "b" * 64, "created_at": at},
-        {"_id": "d-officer", "recipient_kind": "officer", "case_id": tracking,
-         "recipient_masked": "p***@ekonomi.example", "recipient_hash": "c" * 64, "created_at": at},
+        {
+            "_id": "d-citizen",
+            "recipient_kind": "citizen",
+            "case_id": tracking,
+            "subject_key": key,
+            "recipient_masked": "l***@example.com",
+            "recipient_hash": "a" * 64,
+            "created_at": at,
+        },
+        {
+            "_id": "d-citizen-before-keys",
+            "recipient_kind": "citizen",
+            "case_id": tracking,
+            "recipient_masked": "+6281******432",
+            "recipient_hash": "b" * 64,
+            "created_at": at,
+        },
+        {
+            "_id": "d-officer",
+            "recipient_kind": "officer",
+            "case_id": tracking,
+            "recipient_masked": "p***@ekonomi.example",
+            "recipient_hash": "c" * 64,
+            "created_at": at,
+        },
     ]
     await harness.db["deliveries"].insert_many(old)
     await harness.db["notifier_migrations"].delete_many({"_id": "citizen-contacts"})
     assert await ledger.forget_citizen_contacts() == 2
-    after = {d["_id"]: d async for d in harness.db["deliveries"].find({"_id": {"$in": [d["_id"] for d in old]}})}
+    after = {
+        d["_id"]: d async for d in harness.db["deliveries"].find({"_id": {"$in": [d["_id"] for d in old]}})
+    }
     for name in ("d-citizen", "d-citizen-before-keys"):
         assert {"recipient_masked", "recipient_hash"}.isdisjoint(after[name]), after[name]
         assert after[name]["subject_key"] == key  # found through the vault while the person exists
     assert (after["d-officer"]["recipient_masked"], after["d-officer"]["recipient_hash"]) == (
-        "p***@ekonomi.example", "c" * 64)
+        "p***@ekonomi.example",
+        "c" * 64,
+    )
     assert await ledger.forget_citizen_contacts() == 0  # again: nothing left to change
-    late = {"_id": "d-late", "recipient_kind": "citizen", "case_id": tracking, "subject_key": key,
-            "recipient_hash": "d" * 64, "created_at": datetime.now(UTC)}  # an older replica, mid-upgrade
+    late = {
+        "_id": "d-late",
+        "recipient_kind": "citizen",
+        "case_id": tracking,
+        "subject_key": key,
+        "recipient_hash": "d" * 64,
+        "created_at": datetime.now(UTC),
+    }  # an older replica, mid-upgrade
     await harness.db["deliveries"].insert_one(late)
     assert await ledger.forget_citizen_contacts() == 1
     assert "recipient_hash" not in await harness.db["deliveries"].find_one({"_id": "d-late"})

@@ -18,8 +18,10 @@ PHONE = "+6281345678901"
 async def scheduled(harness, tracking: str) -> AggregateRef:
     """A request and its audience, scheduled on Wednesday 4 March 2026 at 09.00 WIB."""
     requester = await samples.requester(harness.vault)
-    request = await harness.append(AggregateRef("intake", "request", tracking),
-                                   await samples.request_submitted(harness.vault, tracking, requester))
+    request = await harness.append(
+        AggregateRef("intake", "request", tracking),
+        await samples.request_submitted(harness.vault, tracking, requester),
+    )
     audience = AggregateRef("scheduling", "audience", tracking)
     await harness.append(audience, samples.audience_requested(tracking, request.event.topic))
     await harness.append(audience, samples.audience_scheduled(tracking))
@@ -72,19 +74,28 @@ async def test_the_sms_of_a_reminder_handled_in_quiet_hours_waits_until_they_end
 
 async def test_a_host_day_list_delivered_twice_sends_the_host_one_email_and_one_sms(harness):
     host = f"H{code()[-8:]}"
-    overrides = {"host_emails": {host: ["kabiro.ekonomi@ekonomi.example"]},
-                 "host_phones": {host: ["081233334444"]}}
+    overrides = {
+        "host_emails": {host: ["kabiro.ekonomi@ekonomi.example"]},
+        "host_phones": {host: ["081233334444"]},
+    }
     harness.clock.fixed = datetime(2026, 3, 4, 0, 0, 5, tzinfo=UTC)  # Wednesday 07.00 WIB
     ref = AggregateRef("scheduling", "daylist", f"{host}-20260304")  # no case: nothing projected
     history = await harness.store.load(ref)
-    await harness.store.append(ref, [samples.host_day_list_due(host)], expected_sequence=history.last_sequence,
-                               expected_version=history.version)
+    await harness.store.append(
+        ref,
+        [samples.host_day_list_due(host)],
+        expected_sequence=history.last_sequence,
+        expected_version=history.version,
+    )
     day_list = (await harness.store.load(ref)).events[-1]
     first, second = harness.dispatcher(**overrides), harness.dispatcher(**overrides)
     await asyncio.gather(*(handled(d, day_list) for d in (first, second, first)))
     await first.run_once()
-    mails = [m for m in harness.mailbox.messages if m["To"] == "kabiro.ekonomi@ekonomi.example"
-             and m["Subject"].startswith("Jadwal audiensi hari ini")]
+    mails = [
+        m
+        for m in harness.mailbox.messages
+        if m["To"] == "kabiro.ekonomi@ekonomi.example" and m["Subject"].startswith("Jadwal audiensi hari ini")
+    ]
     assert len(mails) == 1 and "2 audiensi" in mails[0]["Subject"]
     assert "Dinas Perindustrian Kota Singkawang" in mails[0].get_body(("plain",)).get_content()
     [sms] = harness.sms.to("+6281233334444")

@@ -21,9 +21,13 @@ SCALE = 40
 RELAY_SECONDS = 40 / SCALE
 DEFAULTS = NotifierSettings(_env_file=None)
 SCALED = dict(
-    {name: getattr(DEFAULTS, name) / SCALE for name in (
-        "delivery_lease_seconds", "smtp_timeout_seconds", "smtp_send_timeout_seconds")},
-    smtp_connections=1, dispatch_poll_seconds=0.1, quiet_hours_start="00:00",
+    {
+        name: getattr(DEFAULTS, name) / SCALE
+        for name in ("delivery_lease_seconds", "smtp_timeout_seconds", "smtp_send_timeout_seconds")
+    },
+    smtp_connections=1,
+    dispatch_poll_seconds=0.1,
+    quiet_hours_start="00:00",
     quiet_hours_end="00:00",
 )
 
@@ -34,8 +38,12 @@ async def submitted(harness, count: int) -> list:
     for _ in range(count):
         tracking = code()
         requester = await samples.requester(harness.vault, phone=None)
-        recorded.append(await harness.append(AggregateRef("intake", "request", tracking),
-                                             await samples.request_submitted(harness.vault, tracking, requester)))
+        recorded.append(
+            await harness.append(
+                AggregateRef("intake", "request", tracking),
+                await samples.request_submitted(harness.vault, tracking, requester),
+            )
+        )
     return recorded
 
 
@@ -45,7 +53,8 @@ async def settled(harness, cases: list[str], timeout: float = 40.0) -> list[dict
     while True:
         deliveries = [d for case in cases for d in await harness.deliveries(case)]
         if len(deliveries) == len(cases) and all(
-                d["state"] in ("sent", "failed") and d["event_published"] for d in deliveries):
+            d["state"] in ("sent", "failed") and d["event_published"] for d in deliveries
+        ):
             return deliveries
         assert time.monotonic() < deadline, f"not settled: {[d['state'] for d in deliveries]}"
         await asyncio.sleep(0.1)

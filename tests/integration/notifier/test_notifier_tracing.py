@@ -20,8 +20,10 @@ async def test_a_retried_send_joins_the_trace_of_its_cause(harness):
     with recording_into(exporter):
         requester = await samples.requester(harness.vault, phone=None)
         with tracer.start_as_current_span("intake's submission") as submission:
-            recorded = await harness.append(AggregateRef("intake", "request", tracking),
-                                            await samples.request_submitted(harness.vault, tracking, requester))
+            recorded = await harness.append(
+                AggregateRef("intake", "request", tracking),
+                await samples.request_submitted(harness.vault, tracking, requester),
+            )
         await handled(dispatcher, recorded)  # the first send is refused for now (451)
         harness.clock.fixed += timedelta(seconds=1)
         await dispatcher.run_once()  # the loop: in no span

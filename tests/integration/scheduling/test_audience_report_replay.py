@@ -29,8 +29,13 @@ MONTH = "2025-05"  # a month no other test submits in
 @pytest.fixture
 async def running(nats_url, mongo_url, mongo_client) -> AsyncIterator[tuple[Context, Any]]:
     name = f"test_{uuid.uuid4().hex[:10]}"
-    settings = SchedulingSettings(nats_url=nats_url, mongo_url=mongo_url, mongo_database=name,
-                                  vault_database=f"{name}_vault", sla_sweep_seconds=3600)
+    settings = SchedulingSettings(
+        nats_url=nats_url,
+        mongo_url=mongo_url,
+        mongo_database=name,
+        vault_database=f"{name}_vault",
+        sla_sweep_seconds=3600,
+    )
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         yield app.state.scheduling, app.state.runtime
@@ -38,15 +43,27 @@ async def running(nats_url, mongo_url, mongo_client) -> AsyncIterator[tuple[Cont
     await mongo_client.drop_database(f"{name}_vault")
 
 
-async def opened(ctx: Context, channel: IntakeChannel, submitted: datetime, due: datetime,
-                 received: datetime | None = None) -> str:
+async def opened(
+    ctx: Context, channel: IntakeChannel, submitted: datetime, due: datetime, received: datetime | None = None
+) -> str:
     code = f"AUD-2025-{uuid.uuid4().int % 10**9:09d}"
     request = RequestSubmitted(
-        tracking_code=code, channel=channel,
-        requester=Requester(name=SEALED, position="Kepala Dinas", institution="Dinas Koperasi",
-                            institution_type=InstitutionType.LOCAL_GOVERNMENT, email=SEALED),
-        topic=SEALED, purpose=SEALED, participants=4, submitted_at=submitted, answer_due_at=due,
-        received_at=received, access_token_sha256="0" * 64,
+        tracking_code=code,
+        channel=channel,
+        requester=Requester(
+            name=SEALED,
+            position="Kepala Dinas",
+            institution="Dinas Koperasi",
+            institution_type=InstitutionType.LOCAL_GOVERNMENT,
+            email=SEALED,
+        ),
+        topic=SEALED,
+        purpose=SEALED,
+        participants=4,
+        submitted_at=submitted,
+        answer_due_at=due,
+        received_at=received,
+        access_token_sha256="0" * 64,
     )
     await commands.open_request(ctx, request, f"cause-{code}")
     return code
@@ -65,9 +82,12 @@ async def replayed(ctx: Context, nc: Any, codes: set[str], now: datetime) -> dic
             continue
         case = cases.setdefault(code, {"answer": None, "status": "requested", "breached": False})
         if kind == "AudienceRequested":
-            case.update(submitted=event.submitted_at, due=event.answer_due_at,
-                        start=event.received_at or event.submitted_at,
-                        channel=event.channel.value if event.channel else "unknown")
+            case.update(
+                submitted=event.submitted_at,
+                due=event.answer_due_at,
+                start=event.received_at or event.submitted_at,
+                channel=event.channel.value if event.channel else "unknown",
+            )
         elif kind in ("AudienceScheduled", "AudienceDeclined"):
             case["answer"] = case["answer"] or recorded.envelope.time
             case["status"] = "scheduled" if kind == "AudienceScheduled" else "declined"
@@ -83,16 +103,30 @@ async def replayed(ctx: Context, nc: Any, codes: set[str], now: datetime) -> dic
     first, after = reports.month_bounds(MONTH)
     month = [case for case in cases.values() if first <= case["submitted"] < after]
     answered = [case for case in month if case["answer"]]
-    late = [case for case in month if (case["answer"] and case["answer"] > case["due"])
-            or (not case["answer"] and case["due"] < now and case["status"] == "requested")]
-    due = [case for case in month if case["answer"] or (
-        case["due"] < now and (case.get("ended") is None or case["ended"] > case["due"]))]
-    hours = [ctx.calendar.working_time_between(c["start"], c["answer"]).total_seconds() / 3600 for c in answered]
+    late = [
+        case
+        for case in month
+        if (case["answer"] and case["answer"] > case["due"])
+        or (not case["answer"] and case["due"] < now and case["status"] == "requested")
+    ]
+    due = [
+        case
+        for case in month
+        if case["answer"]
+        or (case["due"] < now and (case.get("ended") is None or case["ended"] > case["due"]))
+    ]
+    hours = [
+        ctx.calendar.working_time_between(c["start"], c["answer"]).total_seconds() / 3600 for c in answered
+    ]
     return {
-        "submitted": len(month), "answered": len(answered), "due": len(due),
+        "submitted": len(month),
+        "answered": len(answered),
+        "due": len(due),
         "on_time": sum(case["answer"] <= case["due"] for case in answered),
         "channels": {ch: sum(case["channel"] == ch for case in month) for ch in reports.CHANNELS},
-        "outcomes": {o: sum(case["status"] == o for case in month) for o in reports.OUTCOMES if o != "pending"},
+        "outcomes": {
+            o: sum(case["status"] == o for case in month) for o in reports.OUTCOMES if o != "pending"
+        },
         "late": sorted(case["submitted"] for case in late),
         "median": round(statistics.median(hours), 2) if hours else None,
     }

@@ -29,8 +29,11 @@ SEALED = Sealed(key="k1", nonce="AAAAAAAAAAAAAAAA", data="AAAA")
 
 def overrides(path: Path, version: str, *holidays: date) -> Path:
     """An override file: the packaged days plus ``holidays`` (a revised SKB)."""
-    days = "".join(f'\n[[day]]\naction = "add"\ndate = {day.isoformat()}\nname = "Cuti bersama (revisi)"\n'
-                   f'decree = "SKB 3 Menteri, revisi {version}"\n' for day in holidays)
+    days = "".join(
+        f'\n[[day]]\naction = "add"\ndate = {day.isoformat()}\nname = "Cuti bersama (revisi)"\n'
+        f'decree = "SKB 3 Menteri, revisi {version}"\n'
+        for day in holidays
+    )
     path.write_text(f'version = "{version}"\n{days}')
     return path
 
@@ -62,8 +65,13 @@ class Service:
 @pytest.fixture
 async def service(nats_url, mongo_url, mongo_client, monkeypatch, tmp_path) -> AsyncIterator[Service]:
     name = f"test_{uuid.uuid4().hex[:10]}"
-    settings = SchedulingSettings(nats_url=nats_url, mongo_url=mongo_url, mongo_database=name,
-                                  vault_database=f"{name}_vault", sla_sweep_seconds=0)
+    settings = SchedulingSettings(
+        nats_url=nats_url,
+        mongo_url=mongo_url,
+        mongo_database=name,
+        vault_database=f"{name}_vault",
+        sla_sweep_seconds=0,
+    )
     yield Service(settings, mongo_client[name], tmp_path, monkeypatch)
     await mongo_client.drop_database(name)
     await mongo_client.drop_database(f"{name}_vault")
@@ -90,11 +98,22 @@ async def test_a_revision_with_a_holiday_in_the_answer_window_moves_the_deadline
     assert holiday <= due.astimezone(WIB).date()  # inside the three working days
     code = f"AUD-2026-{uuid.uuid4().int % 10**9:09d}"
     request = RequestSubmitted(
-        tracking_code=code, channel=IntakeChannel.ONLINE,
-        requester=Requester(name=SEALED, position="Kepala Dinas", institution="Dinas Koperasi",
-                            institution_type=InstitutionType.LOCAL_GOVERNMENT, email=SEALED),
-        topic=SEALED, purpose=SEALED, participants=4, proposed_dates=[],
-        submitted_at=submitted_at, answer_due_at=due, access_token_sha256="0" * 64,
+        tracking_code=code,
+        channel=IntakeChannel.ONLINE,
+        requester=Requester(
+            name=SEALED,
+            position="Kepala Dinas",
+            institution="Dinas Koperasi",
+            institution_type=InstitutionType.LOCAL_GOVERNMENT,
+            email=SEALED,
+        ),
+        topic=SEALED,
+        purpose=SEALED,
+        participants=4,
+        proposed_dates=[],
+        submitted_at=submitted_at,
+        answer_due_at=due,
+        access_token_sha256="0" * 64,
     )
 
     async with service.run("it.1") as ctx:

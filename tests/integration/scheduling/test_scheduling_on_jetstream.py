@@ -47,19 +47,37 @@ def replica(nc, db) -> Context:
 
     vault = Vault(db, os.urandom(32))
     return Context(
-        store=store, catalog=Catalog(fetch), bookings=queries.MongoBookingSource(db),
-        letters=LetterStore(db, "test-secret", vault), timers=NoTimers(), open_audiences=no_open,
-        calendar=CALENDAR, policy=SlaPolicy(), rules=Rules(), now=lambda: NOW, vault=vault,
+        store=store,
+        catalog=Catalog(fetch),
+        bookings=queries.MongoBookingSource(db),
+        letters=LetterStore(db, "test-secret", vault),
+        timers=NoTimers(),
+        open_audiences=no_open,
+        calendar=CALENDAR,
+        policy=SlaPolicy(),
+        rules=Rules(),
+        now=lambda: NOW,
+        vault=vault,
     )
 
 
 def request(code: str, day: date) -> RequestSubmitted:
     return RequestSubmitted(
-        tracking_code=code, channel=IntakeChannel.ONLINE,
-        requester=Requester(name=SEALED, position="Kepala Dinas", institution="Dinas Koperasi",
-                            institution_type=InstitutionType.LOCAL_GOVERNMENT, email=SEALED),
-        topic=SEALED, purpose=SEALED, participants=4, proposed_dates=[day],
-        submitted_at=NOW, answer_due_at=CALENDAR.add_working_days(NOW, 3),
+        tracking_code=code,
+        channel=IntakeChannel.ONLINE,
+        requester=Requester(
+            name=SEALED,
+            position="Kepala Dinas",
+            institution="Dinas Koperasi",
+            institution_type=InstitutionType.LOCAL_GOVERNMENT,
+            email=SEALED,
+        ),
+        topic=SEALED,
+        purpose=SEALED,
+        participants=4,
+        proposed_dates=[day],
+        submitted_at=NOW,
+        answer_due_at=CALENDAR.add_working_days(NOW, 3),
         access_token_sha256="0" * 64,
     )
 
@@ -86,9 +104,9 @@ async def test_two_replicas_racing_for_one_day_never_double_book_a_room_or_host(
             ctx.catalog.refresh = _frozen(ctx.catalog)
         day = date(2026, 2, 4)
         codes = [f"AUD-{unique_id}-{n:03d}" for n in range(20)]
-        results = await asyncio.gather(*(
-            place(one if n % 2 else two, request(code, day)) for n, code in enumerate(codes)
-        ))
+        results = await asyncio.gather(
+            *(place(one if n % 2 else two, request(code, day)) for n, code in enumerate(codes))
+        )
     finally:
         await other.drain()
     scheduled = [r for r in results if r.status is Status.SCHEDULED]
@@ -96,11 +114,15 @@ async def test_two_replicas_racing_for_one_day_never_double_book_a_room_or_host(
     assert len(scheduled) == 3  # 09:00, 10:30, 13:00: the day is full, and nothing overlaps
     held = {}
     for kind, resource in (("roomday", room), ("hostday", host)):
-        events = [r.event async for r in read_stream(nc, "SCHEDULING",
-                                                     f"scheduling.{kind}.{resource}-20260204.*")]
+        events = [
+            r.event async for r in read_stream(nc, "SCHEDULING", f"scheduling.{kind}.{resource}-20260204.*")
+        ]
         held[kind] = sorted((b.starts_at, b.ends_at) for b in bookings.active(events).values())
-    assert held["roomday"] == held["hostday"] == sorted((r.placement.starts_at, r.placement.ends_at)
-                                                         for r in scheduled)
+    assert (
+        held["roomday"]
+        == held["hostday"]
+        == sorted((r.placement.starts_at, r.placement.ends_at) for r in scheduled)
+    )
     for (_, end), (start, _) in zip(held["roomday"], held["roomday"][1:], strict=False):
         assert end + timedelta(minutes=15) <= start
 
@@ -112,9 +134,7 @@ def _frozen(catalog: Catalog):
     return refresh
 
 
-async def test_the_read_models_show_the_queue_the_calendars_and_the_booking_view(
-    nc, mongo_db, unique_id
-):
+async def test_the_read_models_show_the_queue_the_calendars_and_the_booking_view(nc, mongo_db, unique_id):
     ctx = replica(nc, mongo_db)
     room, host = f"R{unique_id}", f"H{unique_id}"
     await resources.register_room(ctx, Room(room, "Ruang", 20, "Lt 2"), "admin")
@@ -134,10 +154,12 @@ async def test_the_read_models_show_the_queue_the_calendars_and_the_booking_view
     assert queue[0]["queue"] == "pending" and queue[0]["status"] == "referred"
     rows = await queries.calendar(mongo_db, ctx.vault, date(2026, 2, 4), date(2026, 2, 4), "room", room)
     assert [(row["audience_id"], row["starts_at"], row["audience_status"]) for row in rows] == [
-        (booked.audience_id, "2026-02-04T09:00:00+07:00", "scheduled")]
+        (booked.audience_id, "2026-02-04T09:00:00+07:00", "scheduled")
+    ]
     view = await ctx.bookings.busy([date(2026, 2, 4)])
     assert view.of("host", host, date(2026, 2, 4)) == [
-        (booked.placement.starts_at, booked.placement.ends_at, booked.audience_id)]
+        (booked.placement.starts_at, booked.placement.ends_at, booked.audience_id)
+    ]
     details = await queries.audience_details(mongo_db, ctx.vault, booked.audience_id)
     assert details["status"] == "scheduled" and details["answer_letter"]["media_type"] == "application/pdf"
     assert [step["step"] for step in details["timeline"]] == ["requested", "scheduled"]

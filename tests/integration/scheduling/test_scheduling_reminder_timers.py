@@ -37,8 +37,9 @@ DAY_BEFORE, SAME_DAY = ReminderKind.DAY_BEFORE, ReminderKind.SAME_DAY
 @pytest.fixture
 async def running(nats_url, mongo_url, mongo_client) -> AsyncIterator[Context]:
     name = f"test_{uuid.uuid4().hex[:10]}"
-    settings = SchedulingSettings(nats_url=nats_url, mongo_url=mongo_url, mongo_database=name,
-                                  vault_database=f"{name}_vault")
+    settings = SchedulingSettings(
+        nats_url=nats_url, mongo_url=mongo_url, mongo_database=name, vault_database=f"{name}_vault"
+    )
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         yield app.state.scheduling
@@ -59,18 +60,33 @@ async def scheduled(ctx: Context, working_days_ahead: int):
     now = datetime.now(UTC)
     code = f"AUD-2026-{uuid.uuid4().int % 10**9:09d}"
     request = RequestSubmitted(
-        tracking_code=code, channel=IntakeChannel.ONLINE,
-        requester=Requester(name=SEALED, position="Kepala Dinas", institution="Dinas Koperasi",
-                            institution_type=InstitutionType.LOCAL_GOVERNMENT, email=SEALED),
-        topic=SEALED, purpose=SEALED, participants=4, proposed_dates=[],
-        submitted_at=now - timedelta(hours=1), answer_due_at=now + timedelta(days=3),
+        tracking_code=code,
+        channel=IntakeChannel.ONLINE,
+        requester=Requester(
+            name=SEALED,
+            position="Kepala Dinas",
+            institution="Dinas Koperasi",
+            institution_type=InstitutionType.LOCAL_GOVERNMENT,
+            email=SEALED,
+        ),
+        topic=SEALED,
+        purpose=SEALED,
+        participants=4,
+        proposed_dates=[],
+        submitted_at=now - timedelta(hours=1),
+        answer_due_at=now + timedelta(days=3),
         access_token_sha256="0" * 64,
     )
     await commands.open_request(ctx, request, f"cause-{code}")
     suffix = uuid.uuid4().hex[:8]
     room = await resources.register_room(ctx, Room(f"ruang-{suffix}", "Ruang uji", 10, "Lantai 2"), "test")
     host = await resources.register_host(ctx, Host(f"tuan-{suffix}", "Tuan rumah uji", "Kepala"), "test")
-    return code, room.room_id, host.host_id, await slot_in(ctx, room.room_id, host.host_id, working_days_ahead)
+    return (
+        code,
+        room.room_id,
+        host.host_id,
+        await slot_in(ctx, room.room_id, host.host_id, working_days_ahead),
+    )
 
 
 async def slot_in(ctx: Context, room_id: str, host_id: str, working_days_ahead: int) -> SlotChoice:
@@ -90,14 +106,22 @@ async def fire_now(ctx: Context, code: str | None, due: ClockDue) -> None:
     """The server fires ``due`` within a second or two, as if its instant had come (a schedule of
     its own id, so a second call is a second delivery of the same timer); ``code`` None: the day
     list's timer."""
-    tid = (daylist.timer_id(due.due_at.astimezone(WIB).date()) if code is None
-           else timer_id(code, ReminderKind(due.clock.removeprefix("reminder_"))))
+    tid = (
+        daylist.timer_id(due.due_at.astimezone(WIB).date())
+        if code is None
+        else timer_id(code, ReminderKind(due.clock.removeprefix("reminder_")))
+    )
     ref = AggregateRef("timers", "scheduling", tid)
-    [envelope] = make_envelopes(ctx.timers.source, ref, [due], expected_version=0,
-                                event_ids=[uuid.uuid4().hex])
+    [envelope] = make_envelopes(
+        ctx.timers.source, ref, [due], expected_version=0, event_ids=[uuid.uuid4().hex]
+    )
     at = (datetime.now(UTC) + timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    headers = {**encode_headers(envelope), "Nats-Schedule": f"@at {at}",
-               "Nats-Schedule-Target": ref.subject(ClockDue.name()), "Nats-Schedule-TTL": "3600s"}
+    headers = {
+        **encode_headers(envelope),
+        "Nats-Schedule": f"@at {at}",
+        "Nats-Schedule-Target": ref.subject(ClockDue.name()),
+        "Nats-Schedule-TTL": "3600s",
+    }
     await ctx.timers.js.publish(schedule_subject("scheduling", ref.id), encode_event(due), headers=headers)
 
 
@@ -108,7 +132,8 @@ async def test_reminders_are_armed_moved_by_a_reschedule_and_purged_by_a_cancell
     first = reminder_instants(choice.starts_at, ctx.calendar)
     assert await armed(ctx, code) == first
     assert first[DAY_BEFORE].astimezone(WIB).date() == working_day_before(
-        ctx.calendar, choice.starts_at.astimezone(WIB).date())
+        ctx.calendar, choice.starts_at.astimezone(WIB).date()
+    )
 
     moved = await slot_in(ctx, room_id, host_id, 6)
     await commands.reschedule(ctx, code, moved, "Pejabat dinas luar", "officer")
@@ -158,8 +183,9 @@ async def test_the_day_list_timer_waits_for_the_next_working_morning_and_lists_t
     await commands.choose_slot(ctx, code, choice, "officer")
     morning = daylist.list_instant(choice.starts_at.astimezone(WIB).date())
     ctx.now = lambda: morning + timedelta(seconds=1)  # that morning has come
-    due = ClockDue(case_id=daylist.timer_id(morning.astimezone(WIB).date()), clock=daylist.CLOCK,
-                   due_at=morning)
+    due = ClockDue(
+        case_id=daylist.timer_id(morning.astimezone(WIB).date()), clock=daylist.CLOCK, due_at=morning
+    )
     ref = daylist.daylist_ref(host_id, morning.astimezone(WIB).date())
 
     async def lists() -> list[HostDayListDue]:

@@ -30,7 +30,10 @@ ROUND = 0.3  # seconds between sweeps
 async def running(nats_url, mongo_url, mongo_client) -> AsyncIterator[Context]:
     name = f"test_{uuid.uuid4().hex[:10]}"
     settings = SchedulingSettings(
-        nats_url=nats_url, mongo_url=mongo_url, mongo_database=name, vault_database=f"{name}_vault",
+        nats_url=nats_url,
+        mongo_url=mongo_url,
+        mongo_database=name,
+        vault_database=f"{name}_vault",
         sla_sweep_seconds=ROUND,
     )
     app = create_app(settings)
@@ -43,11 +46,22 @@ async def running(nats_url, mongo_url, mongo_client) -> AsyncIterator[Context]:
 def request(due: datetime) -> RequestSubmitted:
     now = datetime.now(UTC)
     return RequestSubmitted(
-        tracking_code=f"AUD-2026-{uuid.uuid4().int % 10**9:09d}", channel=IntakeChannel.ONLINE,
-        requester=Requester(name=SEALED, position="Kepala Dinas", institution="Dinas Koperasi",
-                            institution_type=InstitutionType.LOCAL_GOVERNMENT, email=SEALED),
-        topic=SEALED, purpose=SEALED, participants=4, proposed_dates=[],
-        submitted_at=now - timedelta(hours=1), answer_due_at=due, access_token_sha256="0" * 64,
+        tracking_code=f"AUD-2026-{uuid.uuid4().int % 10**9:09d}",
+        channel=IntakeChannel.ONLINE,
+        requester=Requester(
+            name=SEALED,
+            position="Kepala Dinas",
+            institution="Dinas Koperasi",
+            institution_type=InstitutionType.LOCAL_GOVERNMENT,
+            email=SEALED,
+        ),
+        topic=SEALED,
+        purpose=SEALED,
+        participants=4,
+        proposed_dates=[],
+        submitted_at=now - timedelta(hours=1),
+        answer_due_at=due,
+        access_token_sha256="0" * 64,
     )
 
 

@@ -45,17 +45,27 @@ def own_nats(tmp_path) -> Iterator[str]:
 
 
 @pytest.fixture
-async def settings(own_nats, mongo_url, mongo_client, monkeypatch, tmp_path) -> AsyncIterator[SchedulingSettings]:
+async def settings(
+    own_nats, mongo_url, mongo_client, monkeypatch, tmp_path
+) -> AsyncIterator[SchedulingSettings]:
     name = f"test_{uuid.uuid4().hex[:10]}"
     (tmp_path / "overrides-wd.toml").write_text('version = "wd.1"\n')
     monkeypatch.setenv("SERAMBI_CALENDAR_OVERRIDES", str(tmp_path / "overrides-wd.toml"))
-    yield SchedulingSettings(nats_url=own_nats, mongo_url=mongo_url, mongo_database=name,
-                             vault_database=f"{name}_vault", sla_sweep_seconds=0, calendar_refresh_seconds=0)
+    yield SchedulingSettings(
+        nats_url=own_nats,
+        mongo_url=mongo_url,
+        mongo_database=name,
+        vault_database=f"{name}_vault",
+        sla_sweep_seconds=0,
+        calendar_refresh_seconds=0,
+    )
     await mongo_client.drop_database(name)
     await mongo_client.drop_database(f"{name}_vault")
 
 
-async def test_an_added_cuti_bersama_is_recorded_and_moves_an_open_answer_deadline_at_once(settings, tmp_path):
+async def test_an_added_cuti_bersama_is_recorded_and_moves_an_open_answer_deadline_at_once(
+    settings, tmp_path
+):
     policy = SlaPolicy()
     submitted_at = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)
     first = load_calendar(tmp_path / "overrides-wd.toml")
@@ -63,11 +73,22 @@ async def test_an_added_cuti_bersama_is_recorded_and_moves_an_open_answer_deadli
     holiday = first_working_day_after(first, submitted_at)
     code = f"AUD-2026-{uuid.uuid4().int % 10**9:09d}"
     request = RequestSubmitted(
-        tracking_code=code, channel=IntakeChannel.ONLINE,
-        requester=Requester(name=SEALED, position="Kepala Dinas", institution="Dinas Koperasi",
-                            institution_type=InstitutionType.LOCAL_GOVERNMENT, email=SEALED),
-        topic=SEALED, purpose=SEALED, participants=4, proposed_dates=[],
-        submitted_at=submitted_at, answer_due_at=due, access_token_sha256="0" * 64,
+        tracking_code=code,
+        channel=IntakeChannel.ONLINE,
+        requester=Requester(
+            name=SEALED,
+            position="Kepala Dinas",
+            institution="Dinas Koperasi",
+            institution_type=InstitutionType.LOCAL_GOVERNMENT,
+            email=SEALED,
+        ),
+        topic=SEALED,
+        purpose=SEALED,
+        participants=4,
+        proposed_dates=[],
+        submitted_at=submitted_at,
+        answer_due_at=due,
+        access_token_sha256="0" * 64,
     )
     app = create_app(settings)
     async with app.router.lifespan_context(app):
@@ -75,8 +96,12 @@ async def test_an_added_cuti_bersama_is_recorded_and_moves_an_open_answer_deadli
         await commands.open_request(ctx, request, f"cause-{code}")  # undecided: the clock runs
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://scheduling") as client:
-            body = {"action": "add", "day": holiday.isoformat(), "holiday_name": "Cuti bersama (uji)",
-                    "decree": "SKB 3 Menteri, revisi uji"}
+            body = {
+                "action": "add",
+                "day": holiday.isoformat(),
+                "holiday_name": "Cuti bersama (uji)",
+                "decree": "SKB 3 Menteri, revisi uji",
+            }
             assert (await client.post(URL, json=body)).status_code == 401
             assert (await client.post(URL, json=body, headers=bearer("scheduler"))).status_code == 403
             wrong = await client.post(URL, json={**body, "action": "remove"}, headers=bearer("admin"))
@@ -90,13 +115,18 @@ async def test_an_added_cuti_bersama_is_recorded_and_moves_an_open_answer_deadli
             assert answer["revision"] == 1 and answer["moved"] == 1
             assert answer["calendar_revision"] == "overrides-wd.toml vwd.1 + revisi 1"
 
-            listed = (await client.get(URL, params={"year": holiday.year}, headers=bearer("scheduler"))).json()
+            listed = (
+                await client.get(URL, params={"year": holiday.year}, headers=bearer("scheduler"))
+            ).json()
             [day] = [d for d in listed["days"] if d["date"] == holiday.isoformat()]
             assert day["non_working"] and day["reference"] == "SKB 3 Menteri, revisi uji [revisi 1]"
             assert [r["revision"] for r in listed["revisions"]] == [1]
 
-        [moved] = [e for e in (await ctx.store.load(placement.audience_ref(code))).payloads
-                   if isinstance(e, AudienceDeadlineMoved)]
+        [moved] = [
+            e
+            for e in (await ctx.store.load(placement.audience_ref(code))).payloads
+            if isinstance(e, AudienceDeadlineMoved)
+        ]
         assert moved.previous_due_at == due and moved.due_at > due
         assert moved.calendar_revision == "overrides-wd.toml vwd.1 + revisi 1"
         [revised] = (await ctx.store.load(CALENDAR)).payloads
@@ -107,6 +137,9 @@ async def test_an_added_cuti_bersama_is_recorded_and_moves_an_open_answer_deadli
         ctx = again.state.scheduling
         assert ctx.calendar.revision == "overrides-wd.toml vwd.1 + revisi 1"
         assert not ctx.calendar.working_periods(holiday)
-        moves = [e for e in (await ctx.store.load(placement.audience_ref(code))).payloads
-                 if isinstance(e, AudienceDeadlineMoved)]
+        moves = [
+            e
+            for e in (await ctx.store.load(placement.audience_ref(code))).payloads
+            if isinstance(e, AudienceDeadlineMoved)
+        ]
         assert len(moves) == 1

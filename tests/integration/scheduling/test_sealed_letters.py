@@ -65,7 +65,9 @@ def text_of(pdf: bytes) -> str:
 
 async def raw_letters(mongo_db) -> list[bytes]:
     """Every stored letter record, as the database (and a backup of it) holds it."""
-    collection = mongo_db.get_collection("letters", codec_options=CodecOptions(document_class=RawBSONDocument))
+    collection = mongo_db.get_collection(
+        "letters", codec_options=CodecOptions(document_class=RawBSONDocument)
+    )
     return [document.raw async for document in collection.find({})]
 
 
@@ -82,10 +84,17 @@ async def scheduled(nc, mongo_db, unique_id: str) -> tuple[Context, str]:
         return []
 
     ctx = Context(
-        store=JetStreamEventStore(nc, "/serambi/scheduling"), catalog=Catalog(fetch),
-        bookings=queries.MongoBookingSource(mongo_db), letters=LetterStore(mongo_db, "test-secret", vault),
-        timers=NoTimers(), open_audiences=no_open, calendar=CALENDAR, policy=SlaPolicy(), rules=Rules(),
-        now=lambda: NOW, vault=vault,
+        store=JetStreamEventStore(nc, "/serambi/scheduling"),
+        catalog=Catalog(fetch),
+        bookings=queries.MongoBookingSource(mongo_db),
+        letters=LetterStore(mongo_db, "test-secret", vault),
+        timers=NoTimers(),
+        open_audiences=no_open,
+        calendar=CALENDAR,
+        policy=SlaPolicy(),
+        rules=Rules(),
+        now=lambda: NOW,
+        vault=vault,
     )
     room, host = f"R{unique_id}", f"H{unique_id}"
     await resources.register_room(ctx, Room(room, "Ruang Rapat", 20, "Lt 2"), "admin")
@@ -100,11 +109,22 @@ async def scheduled(nc, mongo_db, unique_id: str) -> tuple[Context, str]:
     name = await vault.seal(key, "Yohanes Lim")
     code = f"AUD-{unique_id}"
     request = RequestSubmitted(
-        tracking_code=code, channel=IntakeChannel.ONLINE,
-        requester=Requester(name=name, position="Ketua", institution="Kadin Kubu Raya",
-                            institution_type=InstitutionType.OTHER_INSTITUTION, email=name),
-        topic=await vault.seal(key, TOPIC), purpose=name, participants=3, proposed_dates=[date(2026, 2, 4)],
-        submitted_at=NOW, answer_due_at=CALENDAR.add_working_days(NOW, 3), access_token_sha256="0" * 64,
+        tracking_code=code,
+        channel=IntakeChannel.ONLINE,
+        requester=Requester(
+            name=name,
+            position="Ketua",
+            institution="Kadin Kubu Raya",
+            institution_type=InstitutionType.OTHER_INSTITUTION,
+            email=name,
+        ),
+        topic=await vault.seal(key, TOPIC),
+        purpose=name,
+        participants=3,
+        proposed_dates=[date(2026, 2, 4)],
+        submitted_at=NOW,
+        answer_due_at=CALENDAR.add_working_days(NOW, 3),
+        access_token_sha256="0" * 64,
     )
     await commands.open_request(ctx, request, f"cause-{code}")
     booked = await commands.place_automatically(ctx, code, f"cause-{code}")
@@ -179,9 +199,16 @@ async def test_a_letter_stored_in_clear_before_sealing_still_downloads_and_is_se
     key = await commands.requester_key_of(ctx, code)
     await ctx.letters.collection.delete_many({})
     older = render_older(code)
-    legacy = {"_id": ctx.letters.document_id(code, hashlib.sha256(older).hexdigest()), "audience_id": code,
-              "kind": "answer_letter", "media_type": "application/pdf",
-              "sha256": hashlib.sha256(older).hexdigest(), "size": len(older), "content": older, "created_at": NOW}
+    legacy = {
+        "_id": ctx.letters.document_id(code, hashlib.sha256(older).hexdigest()),
+        "audience_id": code,
+        "kind": "answer_letter",
+        "media_type": "application/pdf",
+        "sha256": hashlib.sha256(older).hexdigest(),
+        "size": len(older),
+        "content": older,
+        "created_at": NOW,
+    }
     unknown = {**legacy, "_id": "L" + "u" * 32, "audience_id": f"AUD-{unique_id}-elsewhere"}
     await ctx.letters.collection.insert_many([legacy, unknown])
 
@@ -189,13 +216,16 @@ async def test_a_letter_stored_in_clear_before_sealing_still_downloads_and_is_se
         before = await api.get(f"/api/v1/letters/{legacy['_id']}")
         assert before.status_code == 200 and before.content == older  # the read path takes clear letters
 
-        counts = await seal_stored_letters(ctx.letters, lambda audience: commands.requester_key_of(ctx, audience))
+        counts = await seal_stored_letters(
+            ctx.letters, lambda audience: commands.requester_key_of(ctx, audience)
+        )
         assert counts == {"sealed": 1, "erased": 0, "unknown": 1}
         sealed = await ctx.letters.get(legacy["_id"])
         assert "content" not in sealed and sealed["key"] == key and b"%PDF" not in bytes(sealed["sealed"])
         assert (await ctx.letters.get(unknown["_id"]))["key"] is None  # not looked up again
-        assert await seal_stored_letters(ctx.letters, lambda audience: commands.requester_key_of(ctx, audience)) \
-            == {"sealed": 0, "erased": 0, "unknown": 0}
+        assert await seal_stored_letters(
+            ctx.letters, lambda audience: commands.requester_key_of(ctx, audience)
+        ) == {"sealed": 0, "erased": 0, "unknown": 0}
         after = await api.get(f"/api/v1/letters/{legacy['_id']}")
         assert after.status_code == 200 and after.content == older
 
@@ -203,7 +233,9 @@ async def test_a_letter_stored_in_clear_before_sealing_still_downloads_and_is_se
         await ctx.vault.erase_subject(key)
         late = {**legacy, "_id": "L" + "e" * 32}
         await ctx.letters.collection.insert_one(late)
-        counts = await seal_stored_letters(ctx.letters, lambda audience: commands.requester_key_of(ctx, audience))
+        counts = await seal_stored_letters(
+            ctx.letters, lambda audience: commands.requester_key_of(ctx, audience)
+        )
         assert counts == {"sealed": 0, "erased": 1, "unknown": 0}
         for document_id in (legacy["_id"], late["_id"]):
             gone = await api.get(f"/api/v1/letters/{document_id}")
@@ -212,8 +244,9 @@ async def test_a_letter_stored_in_clear_before_sealing_still_downloads_and_is_se
         assert (await api.get(f"/api/v1/letters/{unknown['_id']}")).status_code == 200
 
         # the manual step of the erasure procedure (docs/security.md, "Erasure") leaves no clear bytes
-        await ctx.letters.collection.update_many({"content": {"$exists": True}, "key": {"$type": "string"}},
-                                                 {"$unset": {"content": ""}})
+        await ctx.letters.collection.update_many(
+            {"content": {"$exists": True}, "key": {"$type": "string"}}, {"$unset": {"content": ""}}
+        )
         assert (await api.get(f"/api/v1/letters/{late['_id']}")).status_code == 410
     held = [raw for raw in await raw_letters(mongo_db) if b"%PDF" in raw]
     assert held == [bson.encode(await ctx.letters.get(unknown["_id"]))]  # only the unknown one
@@ -233,7 +266,17 @@ async def test_a_sealed_letter_moved_to_another_id_or_altered_is_refused(nc, mon
 
 def render_older(code: str) -> bytes:
     """A letter as an earlier version stored it (in clear), naming the topic."""
-    return render(LetterContent(kind="declined", reference=code, issued_at=NOW, institution="Kadin Kubu Raya",
-                                requester_position="Ketua", topic=TOPIC, submitted_at=NOW, participants=3,
-                                signatory="Kepala Biro Perekonomian", reason="pimpinan dinas luar"))
-
+    return render(
+        LetterContent(
+            kind="declined",
+            reference=code,
+            issued_at=NOW,
+            institution="Kadin Kubu Raya",
+            requester_position="Ketua",
+            topic=TOPIC,
+            submitted_at=NOW,
+            participants=3,
+            signatory="Kepala Biro Perekonomian",
+            reason="pimpinan dinas luar",
+        )
+    )

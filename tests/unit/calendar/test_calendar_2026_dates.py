@@ -22,23 +22,35 @@ DEADLINES = [
     ("2026-01-05 15:59", "audience_answer", "2026-01-08 16:00", "a minute before closing"),
     ("2026-01-05 16:00", "audience_answer", "2026-01-09 16:30", "16:00 is after hours"),
     ("2026-01-15 10:00", "audience_answer", "2026-01-21 16:00", "Fri 16 Jan Isra Mikraj"),
-    ("2026-02-13 10:00", "audience_answer", "2026-02-20 15:30",
-     "16 Feb cuti bersama, 17 Feb Imlek; 19-20 Feb Ramadan hours"),
+    (
+        "2026-02-13 10:00",
+        "audience_answer",
+        "2026-02-20 15:30",
+        "16 Feb cuti bersama, 17 Feb Imlek; 19-20 Feb Ramadan hours",
+    ),
     ("2026-02-13 15:00", "ringan", "2026-02-18 09:00", "Imlek days skipped; 18 Feb not Ramadan"),
     ("2026-03-02 09:00", "ringan", "2026-03-02 12:00", "Ramadan morning ends 12:00"),
     ("2026-03-02 11:00", "ringan", "2026-03-02 14:30", "Ramadan break 12:00-12:30"),
     ("2026-03-06 11:00", "ringan", "2026-03-06 15:00", "Ramadan Friday 12:30-15:30"),
     ("2026-03-06 17:00", "audience_answer", "2026-03-12 15:00", "Ramadan Thursday ends 15:00"),
-    ("2026-03-17 10:00", "audience_answer", "2026-03-27 16:30",
-     "18-24 Mar Nyepi, Idul Fitri and cuti bersama; standard hours again"),
+    (
+        "2026-03-17 10:00",
+        "audience_answer",
+        "2026-03-27 16:30",
+        "18-24 Mar Nyepi, Idul Fitri and cuti bersama; standard hours again",
+    ),
     ("2026-03-17 14:00", "ringan", "2026-03-25 09:30", "1 h in Ramadan, 2 h after Lebaran"),
     ("2026-05-13 10:00", "normatif", "2026-05-22 16:30", "14 May Kenaikan, 15 May cuti"),
     ("2026-05-26 10:00", "normatif", "2026-06-05 16:30", "27-28 May Idul Adha, 1 Jun Pancasila"),
     ("2026-12-23 10:00", "audience_answer", "2026-12-30 16:00", "24 cuti, 25 Natal"),
     ("2026-12-30 10:00", "audience_answer", "2027-01-06 16:00", "1 Jan and 5 Jan 2027 off"),
     ("2026-01-05 09:00", "tidak_berkadar_pengawasan", "2026-01-26 16:00", "14 working days"),
-    ("2026-01-05 09:00", "berkadar_pengawasan", "2026-04-10 16:30",
-     "60 working days across Imlek, Ramadan, Lebaran and Good Friday"),
+    (
+        "2026-01-05 09:00",
+        "berkadar_pengawasan",
+        "2026-04-10 16:30",
+        "60 working days across Imlek, Ramadan, Lebaran and Good Friday",
+    ),
 ]
 
 
@@ -114,8 +126,16 @@ def test_2026_non_working_days_are_the_skb_with_cuti_bersama_pinned_by_the_overr
     days = calendar.non_working_days(2026)
     assert len(days) == 25  # SKB 3 Menteri 2026: 17 libur nasional + 8 cuti bersama
     pinned = sorted(d.date.isoformat() for d in days if d.source == "override")
-    assert pinned == ["2026-02-16", "2026-03-18", "2026-03-20", "2026-03-23", "2026-03-24",
-                      "2026-05-15", "2026-05-28", "2026-12-24"]
+    assert pinned == [
+        "2026-02-16",
+        "2026-03-18",
+        "2026-03-20",
+        "2026-03-23",
+        "2026-03-24",
+        "2026-05-15",
+        "2026-05-28",
+        "2026-12-24",
+    ]
     assert all("SKB 3 Menteri 2026" in d.reference for d in days if d.source == "override")
     assert all(d.reference.startswith("holidays ") for d in days if d.source == "package")
 

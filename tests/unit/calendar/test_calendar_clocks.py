@@ -121,8 +121,11 @@ def test_a_pause_before_the_start_is_refused(wib):
     with pytest.raises(ClockStateError, match="in order"):
         Clock("ringan", wib("2026-01-05 09:00")).pause(wib("2026-01-05 08:00"))
     with pytest.raises(ClockStateError, match="only the last"):
-        Clock("ringan", wib("2026-01-05 09:00"),
-              (Pause(wib("2026-01-05 10:00")), Pause(wib("2026-01-05 11:00"))))
+        Clock(
+            "ringan",
+            wib("2026-01-05 09:00"),
+            (Pause(wib("2026-01-05 10:00")), Pause(wib("2026-01-05 11:00"))),
+        )
 
 
 def test_clock_instants_are_stored_in_utc(wib):

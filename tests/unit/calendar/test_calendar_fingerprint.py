@@ -22,4 +22,5 @@ def test_the_fingerprint_names_the_revision_and_changes_with_it_and_with_the_dur
 
 def test_the_warning_thresholds_do_not_change_the_fingerprint():
     assert fingerprint(calendar("2026.1"), SlaPolicy(warnings=(50, 75, 90))) == fingerprint(
-        calendar("2026.1"), SlaPolicy(warnings=(80,)))
+        calendar("2026.1"), SlaPolicy(warnings=(80,))
+    )

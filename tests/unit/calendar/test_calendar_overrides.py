@@ -47,9 +47,13 @@ def day(action: str, date: str, extra: str = "") -> str:
         (day("add", "2026-05-01", "dat = 2026-05-02"), 3, "unknown key(s) dat"),
         (day("add", "2026-05-01T08:00:00"), 3, "must be a date"),
         ('\n[[day]]\naction = "add"\ndate = 2026-05-01\nname = "x"\n', 3, "missing 'decree'"),
-        (RAMADAN_2026 + RAMADAN_2026.replace("2026-02-19", "2026-03-10").replace(
-            "2026-03-20", "2026-04-01"), 9, "profile_period[2] (2026-03-10..2026-04-01) overlaps "
-         "profile_period[1] (2026-02-19..2026-03-20, line 3)"),
+        (
+            RAMADAN_2026
+            + RAMADAN_2026.replace("2026-02-19", "2026-03-10").replace("2026-03-20", "2026-04-01"),
+            9,
+            "profile_period[2] (2026-03-10..2026-04-01) overlaps "
+            "profile_period[1] (2026-02-19..2026-03-20, line 3)",
+        ),
         (RAMADAN_2026.replace("2026-02-19", "2026-03-21"), 3, "last 2026-03-20 is before first"),
         (RAMADAN_2026.replace('"ramadan"', '"puasa"'), 3, "unknown profile 'puasa'"),
         ('\n[profiles.standard]\nmon = ["07:30-25:00"]\n', 3, "impossible time"),
@@ -86,8 +90,10 @@ def test_the_packaged_override_file_is_valid_and_shipped_inside_the_package():
 
 
 def test_added_removed_and_moved_days_override_the_package_and_name_their_source(tmp_path, wib):
-    path = write(tmp_path, day("add", "2026-01-07") + day("remove", "2026-01-16")
-                 + day("move", "2026-05-01", "to = 2026-05-04"))
+    path = write(
+        tmp_path,
+        day("add", "2026-01-07") + day("remove", "2026-01-16") + day("move", "2026-05-01", "to = 2026-05-04"),
+    )
     calendar = load_calendar(path)
     days = {d.date.isoformat(): d for d in calendar.days(2026)}
     assert not calendar.is_working(wib("2026-01-07 09:00"))
@@ -133,4 +139,3 @@ def test_a_revision_that_removes_a_cuti_bersama_brings_deadlines_forward(tmp_pat
     clock = Clock("normatif", wib("2026-05-13 10:00"))
     (move,) = revise([clock], old, new, policy)
     assert (move.old, move.new) == (wib("2026-05-22 16:30"), wib("2026-05-21 16:00"))
-

@@ -28,9 +28,7 @@ def is_working_or_period_end(calendar, instant: datetime) -> bool:
 
 @SETTINGS
 @given(start=instants, hours=positive)
-def test_an_hours_deadline_is_a_working_instant_or_the_end_of_a_working_period(
-    calendar, start, hours
-):
+def test_an_hours_deadline_is_a_working_instant_or_the_end_of_a_working_period(calendar, start, hours):
     assert is_working_or_period_end(calendar, calendar.add_working_time(start, hours))
 
 

@@ -32,8 +32,14 @@ def test_due_accepts_utc_and_answers_in_wib():
 
 
 def test_due_uses_durations_from_the_environment():
-    result = run("due", "--start", "2026-01-05T09:00:00+07:00", "--clock", "ringan",
-                 env={"SERAMBI_SLA_CLOCKS": '{"ringan": "1h"}'})
+    result = run(
+        "due",
+        "--start",
+        "2026-01-05T09:00:00+07:00",
+        "--clock",
+        "ringan",
+        env={"SERAMBI_SLA_CLOCKS": '{"ringan": "1h"}'},
+    )
     assert result.stdout.splitlines()[0] == "2026-01-05T10:00:00+07:00"
 
 
@@ -41,11 +47,15 @@ def test_due_uses_durations_from_the_environment():
     ("args", "problem"),
     [
         (("due", "--start", "2026-01-05T09:00:00", "--clock", "ringan"), "has no time zone offset"),
-        (("due", "--start", "2026-01-05T09:00+07:00", "--clock", "urgent"),
-         "unknown clock 'urgent'; known clocks: audience_answer"),
+        (
+            ("due", "--start", "2026-01-05T09:00+07:00", "--clock", "urgent"),
+            "unknown clock 'urgent'; known clocks: audience_answer",
+        ),
         (("due", "--start", "kemarin", "--clock", "ringan"), "--start 'kemarin' is not an ISO 8601"),
-        (("elapsed", "--from", "2026-01-05T09:00", "--to", "2026-01-06T09:00+07:00"),
-         "from 2026-01-05T09:00:00 has no time zone offset"),
+        (
+            ("elapsed", "--from", "2026-01-05T09:00", "--to", "2026-01-06T09:00+07:00"),
+            "from 2026-01-05T09:00:00 has no time zone offset",
+        ),
     ],
 )
 def test_bad_input_exits_2_with_a_message_and_no_traceback(args, problem):
@@ -57,10 +67,18 @@ def test_bad_input_exits_2_with_a_message_and_no_traceback(args, problem):
 
 def test_a_broken_override_file_stops_the_cli_naming_file_and_line(tmp_path: Path):
     path = tmp_path / "overrides.toml"
-    path.write_text('version = "x"\n\n[[day]]\naction = "add"\ndate = "2026-02-30"\n'
-                    'name = "x"\ndecree = "x"\n', encoding="utf-8")
-    result = run("due", "--start", "2026-01-05T09:00+07:00", "--clock", "ringan",
-                 env={"SERAMBI_CALENDAR_OVERRIDES": str(path)})
+    path.write_text(
+        'version = "x"\n\n[[day]]\naction = "add"\ndate = "2026-02-30"\nname = "x"\ndecree = "x"\n',
+        encoding="utf-8",
+    )
+    result = run(
+        "due",
+        "--start",
+        "2026-01-05T09:00+07:00",
+        "--clock",
+        "ringan",
+        env={"SERAMBI_CALENDAR_OVERRIDES": str(path)},
+    )
     assert result.exit_code == 2
     assert f"broken calendar, refusing to count: {path}:3: day[1]: bad date" in result.stderr
 
@@ -76,10 +94,14 @@ def test_show_lists_the_non_working_days_with_their_source():
     result = run("show", "2026")
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert any(line.startswith("2026-01-01 Thu libur  Tahun Baru Masehi  [package: holidays ")
-               for line in lines)
-    assert any(line.startswith("2026-02-16 Mon libur  Cuti Bersama Tahun Baru Imlek")
-               and "[override: SKB 3 Menteri 2026" in line for line in lines)
+    assert any(
+        line.startswith("2026-01-01 Thu libur  Tahun Baru Masehi  [package: holidays ") for line in lines
+    )
+    assert any(
+        line.startswith("2026-02-16 Mon libur  Cuti Bersama Tahun Baru Imlek")
+        and "[override: SKB 3 Menteri 2026" in line
+        for line in lines
+    )
     assert any(line.startswith("profile ramadan 2026-02-19..2026-03-20") for line in lines)
     assert sum(" libur " in line for line in lines) == 25
 
@@ -87,9 +109,19 @@ def test_show_lists_the_non_working_days_with_their_source():
 def test_the_installed_serambi_script_prints_the_deadline_first():
     script = Path(sys.executable).parent / "serambi"
     result = subprocess.run(
-        [str(script), "calendar", "due", "--start", "2026-01-10T10:00:00+07:00",
-         "--clock", "audience_answer"],
-        capture_output=True, text=True, timeout=60, check=False,
+        [
+            str(script),
+            "calendar",
+            "due",
+            "--start",
+            "2026-01-10T10:00:00+07:00",
+            "--clock",
+            "audience_answer",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[0] == "2026-01-15T16:00:00+07:00"

@@ -40,12 +40,22 @@ def wib() -> Callable[[str], datetime]:
 def received(rules: Rules):
     """The events of a complaint received at `at` (WIB text), with or without a tier."""
 
-    def build(at: datetime, tier: ComplaintTier | None = None, code: str = "ADU-2026-000001",
-              disclosure: Disclosure = Disclosure.NAMED) -> list:
+    def build(
+        at: datetime,
+        tier: ComplaintTier | None = None,
+        code: str = "ADU-2026-000001",
+        disclosure: Disclosure = Disclosure.NAMED,
+    ) -> list:
         command = ReceiveComplaint(
-            tracking_code=code, channel=ComplaintChannel.COMPLAINT_BOX, received_at=at,
-            disclosure=disclosure, summary=_sealed("s"), description=_sealed("d"),
-            access_token_sha256=TOKEN_SHA256, tier=tier, recorded_by="officer-1",
+            tracking_code=code,
+            channel=ComplaintChannel.COMPLAINT_BOX,
+            received_at=at,
+            disclosure=disclosure,
+            summary=_sealed("s"),
+            description=_sealed("d"),
+            access_token_sha256=TOKEN_SHA256,
+            tier=tier,
+            recorded_by="officer-1",
         )
         return decide_receive([], command, rules)
 

@@ -119,8 +119,9 @@ def test_closing_needs_an_answer_and_a_closed_complaint_takes_no_more_steps(rece
 def test_a_dispute_within_the_window_starts_a_new_round_with_a_fresh_deadline(received, rules, wib, sealed):
     history = assigned(received, rules, wib)
     history = step(history, decide_answer(history, CODE, sealed(), "t", wib("2026-01-06 09:00"), rules))
-    [reopened] = decide_reopen(history, CODE, sealed("tidak puas"), DisputeSource.COMPLAINANT, None,
-                               wib("2026-01-08 10:00"), rules)
+    [reopened] = decide_reopen(
+        history, CODE, sealed("tidak puas"), DisputeSource.COMPLAINANT, None, wib("2026-01-08 10:00"), rules
+    )
     assert isinstance(reopened, ComplaintReopened) and reopened.round == 2
     assert reopened.due_at == wib("2026-01-15 16:00")  # normatif again, from the dispute
     state = fold([*history, reopened])
@@ -180,8 +181,12 @@ def test_steps_on_an_unknown_complaint_say_so(rules, wib):
 def test_the_same_tracking_code_cannot_be_received_twice(received, rules, wib, sealed):
     history = received(wib("2026-01-05 09:00"))
     command = ReceiveComplaint(
-        tracking_code=CODE, channel=history[0].channel, received_at=wib("2026-01-05 10:00"),
-        disclosure=history[0].disclosure, summary=sealed(), description=sealed(),
+        tracking_code=CODE,
+        channel=history[0].channel,
+        received_at=wib("2026-01-05 10:00"),
+        disclosure=history[0].disclosure,
+        summary=sealed(),
+        description=sealed(),
         access_token_sha256="cd" * 32,
     )
     with pytest.raises(ComplaintExistsError):

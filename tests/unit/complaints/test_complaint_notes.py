@@ -23,8 +23,15 @@ KEY = "0123456789abcdef0123456789abcdef"
 
 
 def note(sealed, wib, key: str | None = KEY, **extra) -> AddNote:
-    return AddNote(tracking_code=CODE, added_at=wib("2026-01-05 10:00"), text=sealed("Nomor antrean 42"),
-                   channel=ComplaintChannel.EMAIL, recorded_by="email", message_key=key, **extra)
+    return AddNote(
+        tracking_code=CODE,
+        added_at=wib("2026-01-05 10:00"),
+        text=sealed("Nomor antrean 42"),
+        channel=ComplaintChannel.EMAIL,
+        recorded_by="email",
+        message_key=key,
+        **extra,
+    )
 
 
 def test_a_note_is_kept_without_moving_the_status_or_the_deadline(received, sealed, wib):
@@ -66,8 +73,9 @@ def test_a_note_on_an_unknown_complaint_is_refused():
 def test_the_read_model_puts_the_note_sealed_in_the_timeline_and_its_files_with_the_attachments(
     received, sealed, wib
 ):
-    ref = DocumentRef(document_id="D" + "a" * 32, kind="attachment", media_type="application/pdf",
-                      sha256="b" * 64, size=10)
+    ref = DocumentRef(
+        document_id="D" + "a" * 32, kind="attachment", media_type="application/pdf", sha256="b" * 64, size=10
+    )
     history = received(wib("2026-01-05 09:00"))
     [event] = decide_note(history, note(sealed, wib, attachments=(ref,)))
     change = on_note_added(event, None)  # type: ignore[arg-type] — the projector reads the event only
@@ -96,8 +104,12 @@ def test_the_complainants_note_on_a_paused_complaint_resumes_its_clock_at_its_ar
     history = paused_complaint(received, sealed, wib, rules)
     assert fold(history).paused and fold(history).due_at is None
     arrived = note(sealed, wib)  # 2026-01-05 10:00 — the pause's own minute
-    later = AddNote(**{**{f: getattr(arrived, f) for f in arrived.__dataclass_fields__},
-                       "added_at": wib("2026-01-05 13:00")})  # after the lunch break
+    later = AddNote(
+        **{
+            **{f: getattr(arrived, f) for f in arrived.__dataclass_fields__},
+            "added_at": wib("2026-01-05 13:00"),
+        }
+    )  # after the lunch break
     noted, resumed = decide_note(history, later, rules)
     assert isinstance(noted, ComplaintNoteAdded) and isinstance(resumed, ComplaintClockResumed)
     assert resumed.cause is ResumeCause.COMPLAINANT_NOTE and resumed.resumed_by == "email"
@@ -111,8 +123,14 @@ def test_a_note_that_arrived_before_the_pause_resumes_it_at_the_pause_not_before
     received, sealed, wib, rules
 ):
     history = paused_complaint(received, sealed, wib, rules)
-    early = AddNote(tracking_code=CODE, added_at=wib("2026-01-05 09:30"), text=sealed("x"),
-                    channel=ComplaintChannel.EMAIL, recorded_by="email", message_key=KEY)
+    early = AddNote(
+        tracking_code=CODE,
+        added_at=wib("2026-01-05 09:30"),
+        text=sealed("x"),
+        channel=ComplaintChannel.EMAIL,
+        recorded_by="email",
+        message_key=KEY,
+    )
     _, resumed = decide_note(history, early, rules)
     assert resumed.resumed_at == wib("2026-01-05 10:00")
 
@@ -169,8 +187,9 @@ def test_notes_from_outside_count_as_new_until_an_officers_step_and_a_notes_resu
     history.append(paused)
     [resumed_by_officer] = decide_resume(history, CODE, "o", wib("2026-01-05 14:30"), rules)
     assert p.on_resumed(resumed_by_officer, None).update["$set"]["new_notes"] == 0
-    [answered] = decide_answer([*history, resumed_by_officer], CODE, sealed("j"), "o", wib("2026-01-05 15:00"),
-                               rules)
+    [answered] = decide_answer(
+        [*history, resumed_by_officer], CODE, sealed("j"), "o", wib("2026-01-05 15:00"), rules
+    )
     assert p.on_answered(answered, None).update["$set"]["new_notes"] == 0
     officer_note = decide_note(history, note(sealed, wib, key="c" * 32, source=NoteSource.OFFICER), rules)[0]
     update = p.on_note_added(officer_note, None).update

@@ -38,12 +38,26 @@ def run_until(history, rules, moments):
 
 def test_each_warning_and_the_breach_are_reported_once_at_their_instants(received, rules, wib):
     history = received(wib("2026-01-05 09:00"), RINGAN)  # due 12:00; 50/75/90 % at 10:30, 11:15, 11:42
-    moments = [wib(t) for t in ("2026-01-05 10:29:59", "2026-01-05 10:30", "2026-01-05 10:31",
-                                "2026-01-05 11:15", "2026-01-05 11:42", "2026-01-05 11:59:59",
-                                "2026-01-05 12:00", "2026-01-05 12:00:01", "2026-01-06 09:00")]
+    moments = [
+        wib(t)
+        for t in (
+            "2026-01-05 10:29:59",
+            "2026-01-05 10:30",
+            "2026-01-05 10:31",
+            "2026-01-05 11:15",
+            "2026-01-05 11:42",
+            "2026-01-05 11:59:59",
+            "2026-01-05 12:00",
+            "2026-01-05 12:00:01",
+            "2026-01-06 09:00",
+        )
+    ]
     _, emitted = run_until(history, rules, moments)
     assert [(type(e).__name__, getattr(e, "threshold_percent", None)) for e in emitted] == [
-        ("SLAWarning", 50), ("SLAWarning", 75), ("SLAWarning", 90), ("SLABreached", None),
+        ("SLAWarning", 50),
+        ("SLAWarning", 75),
+        ("SLAWarning", 90),
+        ("SLABreached", None),
     ]
     breach = emitted[-1]
     assert breach.due_at == wib("2026-01-05 12:00") and breach.breached_at == wib("2026-01-05 12:00")

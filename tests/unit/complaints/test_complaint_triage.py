@@ -37,11 +37,23 @@ def run_until(history, rules, moments):
 
 def test_an_unclassified_complaint_warns_and_breaches_its_triage_clock_exactly_once(received, rules, wib):
     history = received(wib("2026-01-05 09:00"))  # triage due 12:00; 50/75/90 % at 10:30, 11:15, 11:42
-    moments = [wib(t) for t in ("2026-01-05 10:30", "2026-01-05 11:15", "2026-01-05 11:42",
-                                "2026-01-05 12:00", "2026-01-05 12:00:01", "2026-01-09 09:00")]
+    moments = [
+        wib(t)
+        for t in (
+            "2026-01-05 10:30",
+            "2026-01-05 11:15",
+            "2026-01-05 11:42",
+            "2026-01-05 12:00",
+            "2026-01-05 12:00:01",
+            "2026-01-09 09:00",
+        )
+    ]
     history, emitted = run_until(history, rules, moments)
     assert [(type(e).__name__, getattr(e, "threshold_percent", None)) for e in emitted] == [
-        ("SLAWarning", 50), ("SLAWarning", 75), ("SLAWarning", 90), ("SLABreached", None),
+        ("SLAWarning", 50),
+        ("SLAWarning", 75),
+        ("SLAWarning", 90),
+        ("SLABreached", None),
     ]
     assert {e.clock for e in emitted} == {TRIAGE}
     breach = emitted[-1]
@@ -70,7 +82,8 @@ def test_classification_stops_the_triage_clock_and_counts_the_tier_from_receipt(
 
 
 def test_a_ringan_complaint_classified_after_its_triage_breach_breaches_its_own_clock_too(
-        received, rules, wib):
+    received, rules, wib
+):
     history, first = run_until(received(wib("2026-01-05 09:00")), rules, [wib("2026-01-05 12:30")])
     assert [(type(e), e.clock) for e in first] == [(SLABreached, TRIAGE)]
     history = [*history, *decide_classify(history, CODE, ComplaintTier.RINGAN, "o", rules)]
@@ -90,11 +103,19 @@ def test_a_paused_triage_clock_does_not_breach_and_moves_on_resume(received, rul
 
 def test_the_triage_duration_is_configurable(sealed, wib):
     four_hours = Rules(load_calendar(years=[2026]), SlaPolicy.from_mapping({"triage": "4h"}))
-    [event] = decide_receive([], ReceiveComplaint(
-        tracking_code=CODE, channel=ComplaintChannel.ONLINE, received_at=wib("2026-01-05 09:00"),
-        disclosure=Disclosure.ANONYMOUS, summary=sealed(), description=sealed(),
-        access_token_sha256="ab" * 32,
-    ), four_hours)
+    [event] = decide_receive(
+        [],
+        ReceiveComplaint(
+            tracking_code=CODE,
+            channel=ComplaintChannel.ONLINE,
+            received_at=wib("2026-01-05 09:00"),
+            disclosure=Disclosure.ANONYMOUS,
+            summary=sealed(),
+            description=sealed(),
+            access_token_sha256="ab" * 32,
+        ),
+        four_hours,
+    )
     assert event.triage_due_at == wib("2026-01-05 14:00")  # 12:00-13:00 is the lunch break
 
 
@@ -109,7 +130,8 @@ def test_a_calendar_revision_moves_the_triage_deadline(received, wib):
 def test_an_unclassified_complaint_received_before_triage_clocks_folds_unchanged(received, rules, wib):
     [event] = received(wib("2026-01-05 09:00"))
     older = ComplaintReceived.model_validate_json(
-        event.model_copy(update={"triage_due_at": None}).model_dump_json(exclude={"triage_due_at"}))
+        event.model_copy(update={"triage_due_at": None}).model_dump_json(exclude={"triage_due_at"})
+    )
     state = fold([older])
     assert state.clock_name is None and state.clock() is None and state.due_at is None
     assert pending(state, rules) == [] and check(state, rules, wib("2026-06-01 09:00")) == []

@@ -14,19 +14,37 @@ from serambi_contracts.complaints import Disclosure
 
 SINCE = datetime(2026, 3, 1, tzinfo=UTC)
 ITEMS = [
-    {"tracking_id": 4417001, "created_at": "2026-03-02T08:15:00+07:00", "title": "Izin usaha lambat",
-     "content": "Permohonan saya belum diproses.", "is_anonymous": False, "is_secret": False,
-     "reporter": {"name": "Rina", "email": "rina@example.id", "phone": "+6281234567890"}},
-    {"tracking_id": "4417002", "created_at": "2026-03-02T09:00:00+07:00", "title": "Anonim",
-     "content": "Isi", "is_anonymous": True},
-    {"tracking_id": "4417003", "created_at": "2026-03-02T10:00:00+07:00", "title": "Rahasia",
-     "content": "Isi", "is_secret": True, "is_anonymous": True},
+    {
+        "tracking_id": 4417001,
+        "created_at": "2026-03-02T08:15:00+07:00",
+        "title": "Izin usaha lambat",
+        "content": "Permohonan saya belum diproses.",
+        "is_anonymous": False,
+        "is_secret": False,
+        "reporter": {"name": "Rina", "email": "rina@example.id", "phone": "+6281234567890"},
+    },
+    {
+        "tracking_id": "4417002",
+        "created_at": "2026-03-02T09:00:00+07:00",
+        "title": "Anonim",
+        "content": "Isi",
+        "is_anonymous": True,
+    },
+    {
+        "tracking_id": "4417003",
+        "created_at": "2026-03-02T10:00:00+07:00",
+        "title": "Rahasia",
+        "content": "Isi",
+        "is_secret": True,
+        "is_anonymous": True,
+    },
 ]
 
 
 def gateway(handler) -> HttpLaporGateway:
-    return HttpLaporGateway("https://lapor.example/api/v1", "secret-token",
-                            transport=httpx.MockTransport(handler))
+    return HttpLaporGateway(
+        "https://lapor.example/api/v1", "secret-token", transport=httpx.MockTransport(handler)
+    )
 
 
 async def test_the_http_gateway_lists_complaints_since_the_cursor_with_the_token():
@@ -55,27 +73,38 @@ async def test_the_http_gateway_posts_a_follow_up_and_reports_refusals():
 
     client = gateway(handler)
     await client.push_status("4417001", "answered", "Sudah diproses.", SINCE)
-    assert bodies[0] == ("/api/v1/complaints/4417001/followups",
-                         {"status": "answered", "content": "Sudah diproses.",
-                          "created_at": "2026-03-01T00:00:00+00:00"})
+    assert bodies[0] == (
+        "/api/v1/complaints/4417001/followups",
+        {"status": "answered", "content": "Sudah diproses.", "created_at": "2026-03-01T00:00:00+00:00"},
+    )
     with pytest.raises(LaporError, match="HTTP 403"):
         await client.push_status("4417009", "closed", None, SINCE)
 
 
-@pytest.mark.parametrize("response", [httpx.Response(500), httpx.Response(200, json={"items": []}),
-                                      httpx.Response(200, json={"data": {"title": "no list"}}),
-                                      httpx.Response(200, content=b"<html>")])
+@pytest.mark.parametrize(
+    "response",
+    [
+        httpx.Response(500),
+        httpx.Response(200, json={"items": []}),
+        httpx.Response(200, json={"data": {"title": "no list"}}),
+        httpx.Response(200, content=b"<html>"),
+    ],
+)
 async def test_an_unreadable_list_is_an_error_not_an_empty_import(response):
     with pytest.raises(LaporError):
         await gateway(lambda _: response).fetch_new(None)
 
 
 async def test_one_unreadable_item_is_handed_out_as_such_and_the_others_are_read():
-    bad = [{"title": "no id"}, {"tracking_id": "4417009", "created_at": "kemarin", "title": "t",
-                                "content": "c"},
-           {"tracking_id": "4417010", "created_at": "2026-03-02T10:00:00", "title": "t", "content": "c"},
-           "not an object"]
-    items = await gateway(lambda _: httpx.Response(200, json={"data": [ITEMS[0], *bad, ITEMS[1]]})).fetch_new(None)
+    bad = [
+        {"title": "no id"},
+        {"tracking_id": "4417009", "created_at": "kemarin", "title": "t", "content": "c"},
+        {"tracking_id": "4417010", "created_at": "2026-03-02T10:00:00", "title": "t", "content": "c"},
+        "not an object",
+    ]
+    items = await gateway(lambda _: httpx.Response(200, json={"data": [ITEMS[0], *bad, ITEMS[1]]})).fetch_new(
+        None
+    )
     assert [type(i).__name__ for i in items] == ["LaporComplaint", *["LaporUnreadable"] * 4, "LaporComplaint"]
     no_id, no_date, naive, not_object = items[1:5]
     assert no_id.lapor_id is None and "missing field 'created_at'" in no_id.reason
@@ -85,10 +114,13 @@ async def test_one_unreadable_item_is_handed_out_as_such_and_the_others_are_read
 
 
 async def test_the_fake_hands_out_complaints_from_the_cursor_and_records_pushes():
-    fake = FakeLaporGateway(inbox=[
-        LaporComplaint("a", datetime(2026, 3, 1, tzinfo=UTC), "t", "d"),
-        LaporComplaint("b", datetime(2026, 3, 2, tzinfo=UTC), "t", "d"),
-    ], fail_pushes=1)
+    fake = FakeLaporGateway(
+        inbox=[
+            LaporComplaint("a", datetime(2026, 3, 1, tzinfo=UTC), "t", "d"),
+            LaporComplaint("b", datetime(2026, 3, 2, tzinfo=UTC), "t", "d"),
+        ],
+        fail_pushes=1,
+    )
     assert [c.lapor_id for c in await fake.fetch_new(datetime(2026, 3, 2, tzinfo=UTC))] == ["b"]
     with pytest.raises(LaporError):
         await fake.push_status("a", "verified", None, SINCE)

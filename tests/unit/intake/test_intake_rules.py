@@ -19,12 +19,25 @@ def command(*kinds: str) -> domain.SubmitRequest:
         DocumentRef(document_id=f"D{i}", kind=kind, media_type=PDF, sha256="0" * 64, size=1)
         for i, kind in enumerate(kinds)
     )
-    requester = Requester(name=SEALED, position="Kabag", institution="Dinas", email=SEALED,
-                          institution_type=InstitutionType.LOCAL_GOVERNMENT)
+    requester = Requester(
+        name=SEALED,
+        position="Kabag",
+        institution="Dinas",
+        email=SEALED,
+        institution_type=InstitutionType.LOCAL_GOVERNMENT,
+    )
     return domain.SubmitRequest(
-        tracking_code="AUD-2026-000001", channel=IntakeChannel.ONLINE, requester=requester,
-        topic=SEALED, purpose=SEALED, participants=2, proposed_dates=(), documents=documents,
-        submitted_at=NOW, answer_due_at=NOW, access_token_sha256="a" * 64,
+        tracking_code="AUD-2026-000001",
+        channel=IntakeChannel.ONLINE,
+        requester=requester,
+        topic=SEALED,
+        purpose=SEALED,
+        participants=2,
+        proposed_dates=(),
+        documents=documents,
+        submitted_at=NOW,
+        answer_due_at=NOW,
+        access_token_sha256="a" * 64,
     )
 
 
@@ -33,10 +46,13 @@ def test_a_complete_request_is_submitted_with_both_documents():
     assert [d.kind for d in event.documents] == ["request_letter", "identity_document"]
 
 
-@pytest.mark.parametrize(("kinds", "missing"), [
-    (("request_letter",), ["identity_document"]),
-    ((), ["request_letter", "identity_document"]),
-])
+@pytest.mark.parametrize(
+    ("kinds", "missing"),
+    [
+        (("request_letter",), ["identity_document"]),
+        ((), ["request_letter", "identity_document"]),
+    ],
+)
 def test_an_incomplete_request_names_what_is_missing(kinds, missing):
     with pytest.raises(domain.IncompleteRequestError) as error:
         domain.submit([], command(*kinds))
@@ -57,10 +73,17 @@ def test_withdrawing_twice_changes_nothing():
     assert domain.withdraw([*history, withdrawn], withdraw) == []
 
 
-@pytest.mark.parametrize(("data", "media"), [
-    (b"%PDF-1.7\n...", PDF), (b"\x89PNG\r\n\x1a\n....", PNG), (b"\xff\xd8\xff\xe1....", JPEG),
-    (b"GIF89a....", None), (b"<html>", None), (b"", None),
-])
+@pytest.mark.parametrize(
+    ("data", "media"),
+    [
+        (b"%PDF-1.7\n...", PDF),
+        (b"\x89PNG\r\n\x1a\n....", PNG),
+        (b"\xff\xd8\xff\xe1....", JPEG),
+        (b"GIF89a....", None),
+        (b"<html>", None),
+        (b"", None),
+    ],
+)
 def test_documents_are_typed_by_their_magic_bytes(data, media):
     assert sniff(data) == media
 
@@ -68,7 +91,11 @@ def test_documents_are_typed_by_their_magic_bytes(data, media):
 def test_a_document_check_names_the_field_and_the_rule():
     with pytest.raises(DocumentError) as error:
         check(Upload("identity_document", "identity_document", b"GIF89a"), frozenset({PNG}), 100)
-    assert (error.value.field, error.value.rule, error.value.status) == ("identity_document", "unsupported_type", 415)
+    assert (error.value.field, error.value.rule, error.value.status) == (
+        "identity_document",
+        "unsupported_type",
+        415,
+    )
     with pytest.raises(DocumentError) as error:
         check(Upload("request_letter", "request_letter", b"%PDF-" + bytes(200)), frozenset({PDF}), 100)
     assert (error.value.rule, error.value.status) == ("too_large", 413)

@@ -26,7 +26,10 @@ CASES = [
         # respondent answering 4 to every element: NRR 4 per element, NRR tertimbang 0.44 per
         # element (shown rounded; 4 × 1/9 = 0.444…), Σ = 4, IKM = 4 × 25 = 100, "Sangat Baik".
         answers("444444444"),
-        ["4.00"] * 9, "100.00", ("A", "Sangat Baik"), (),  # all equal: no priority
+        ["4.00"] * 9,
+        "100.00",
+        ("A", "Sangat Baik"),
+        (),  # all equal: no priority
         id="published-tubaba-2023-s1",
     ),
     pytest.param(
@@ -39,7 +42,9 @@ CASES = [
         # the priorities are U3 and U8
         answers("443433423", "333434433", "432433424", "332434432"),
         ["3.50", "3.25", "2.50", "4.00", "3.00", "3.50", "4.00", "2.50", "3.00"],
-        "81.25", ("B", "Baik"), ("U3", "U8"),
+        "81.25",
+        ("B", "Baik"),
+        ("U3", "U8"),
         id="hand-four-respondents",
     ),
     pytest.param(
@@ -50,7 +55,9 @@ CASES = [
         # lowest three: 2.33 (U8), then 2.67 (U2, U3, U7, U9: four tied, too many) → U8 alone
         answers("333333333", "322333323", "333333222"),
         ["3.00", "2.67", "2.67", "3.00", "3.00", "3.00", "2.67", "2.33", "2.67"],
-        "69.44", ("C", "Kurang Baik"), ("U8",),
+        "69.44",
+        ("C", "Kurang Baik"),
+        ("U8",),
         id="hand-three-respondents-thirds",
     ),
     pytest.param(
@@ -59,14 +66,18 @@ CASES = [
         # The third lowest is 4.00, the highest: only U3 and U8 are priorities.
         answers("442444434", "443444444"),
         ["4.00", "4.00", "2.50", "4.00", "4.00", "4.00", "4.00", "3.50", "4.00"],
-        "94.44", ("A", "Sangat Baik"), ("U3", "U8"),
+        "94.44",
+        ("A", "Sangat Baik"),
+        ("U3", "U8"),
         id="hand-two-low-elements",
     ),
     pytest.param(
         # Everyone 2 but U7 = 3: Σ NRR = 8 × 2 + 3 = 19; IKM = 19 / 9 × 25 = 52.777… → 52.78 → D;
         # eight tied lowest, none below them: those eight are the priorities
         answers("222222322", "222222322"),
-        ["2.00"] * 6 + ["3.00"] + ["2.00"] * 2, "52.78", ("D", "Tidak Baik"),
+        ["2.00"] * 6 + ["3.00"] + ["2.00"] * 2,
+        "52.78",
+        ("D", "Tidak Baik"),
         ("U1", "U2", "U3", "U4", "U5", "U6", "U8", "U9"),
         id="hand-mostly-two",
     ),
@@ -85,10 +96,19 @@ def test_figures(responses, nrr, ikm, category, priorities) -> None:
     assert tuple(figures.priorities) == tuple(priorities)
 
 
-@pytest.mark.parametrize(("ikm", "letter"), [
-    ("100.00", "A"), ("88.31", "A"), ("88.30", "B"), ("76.61", "B"), ("76.60", "C"),
-    ("65.00", "C"), ("64.99", "D"), ("25.00", "D"),
-])
+@pytest.mark.parametrize(
+    ("ikm", "letter"),
+    [
+        ("100.00", "A"),
+        ("88.31", "A"),
+        ("88.30", "B"),
+        ("76.61", "B"),
+        ("76.60", "C"),
+        ("65.00", "C"),
+        ("64.99", "D"),
+        ("25.00", "D"),
+    ],
+)
 def test_category_bounds(ikm: str, letter: str) -> None:
     assert survey.category(Decimal(ikm))[0] == letter
 
@@ -98,13 +118,26 @@ def test_ikm_is_rounded_half_up_before_the_category() -> None:
     assert survey.category(survey.round2(Fraction(7660500, 100000)))[0] == "B"
 
 
-@pytest.mark.parametrize(("population", "size"), [
-    # s = 3.841·N·0.25 / (0.0025·(N−1) + 3.841·0.25), rounded half up: Krejcie & Morgan's
-    # published table (1970) row by row — 15: 14.47 → 14, 50: 44.34 → 44, 500: 217.47 → 217
-    # (rounding up would give 15, 45 and 218), 100: 79.51 → 80
-    (0, 0), (1, 1), (10, 10), (15, 14), (20, 19), (50, 44), (100, 80), (200, 132), (500, 217),
-    (1000, 278), (10_000, 370), (1_000_000, 384),
-])
+@pytest.mark.parametrize(
+    ("population", "size"),
+    [
+        # s = 3.841·N·0.25 / (0.0025·(N−1) + 3.841·0.25), rounded half up: Krejcie & Morgan's
+        # published table (1970) row by row — 15: 14.47 → 14, 50: 44.34 → 44, 500: 217.47 → 217
+        # (rounding up would give 15, 45 and 218), 100: 79.51 → 80
+        (0, 0),
+        (1, 1),
+        (10, 10),
+        (15, 14),
+        (20, 19),
+        (50, 44),
+        (100, 80),
+        (200, 132),
+        (500, 217),
+        (1000, 278),
+        (10_000, 370),
+        (1_000_000, 384),
+    ],
+)
 def test_krejcie_morgan(population: int, size: int) -> None:
     assert survey.sample_size(population) == size
 
@@ -133,10 +166,15 @@ def test_instrument_has_the_regulation_wording() -> None:
     assert all(len(e.answers) == 4 for e in survey.ELEMENTS)
 
 
-@pytest.mark.parametrize(("period", "months"), [
-    ("2026-03", ["2026-03"]), ("2026-S1", [f"2026-{m:02d}" for m in range(1, 7)]),
-    ("2026-S2", [f"2026-{m:02d}" for m in range(7, 13)]), ("2026", [f"2026-{m:02d}" for m in range(1, 13)]),
-])
+@pytest.mark.parametrize(
+    ("period", "months"),
+    [
+        ("2026-03", ["2026-03"]),
+        ("2026-S1", [f"2026-{m:02d}" for m in range(1, 7)]),
+        ("2026-S2", [f"2026-{m:02d}" for m in range(7, 13)]),
+        ("2026", [f"2026-{m:02d}" for m in range(1, 13)]),
+    ],
+)
 def test_periods(period: str, months: list[str]) -> None:
     assert survey.months_of(period) == months
 

@@ -64,8 +64,9 @@ def logs() -> Iterator[list[dict]]:
     """Every line, debug included, with the context a real line merges (``configure_logging``
     may have cached loggers at INFO in an earlier test: the middleware's logger is its own)."""
     saved = structlog.get_config()
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG),
-                        cache_logger_on_first_use=False)
+    structlog.configure(
+        wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG), cache_logger_on_first_use=False
+    )
     try:
         with structlog.testing.capture_logs(processors=[structlog.contextvars.merge_contextvars]) as entries:
             yield entries
@@ -83,8 +84,10 @@ def access(entries: list[dict]) -> list[dict]:
 
 
 def test_one_line_per_request_with_the_route_template_never_the_path_or_query(logs):
-    response = client().get(f"/track/{CODE}/{TOKEN}?token={SECRET}&email=siti@example.go.id",
-                            headers={"X-Request-Id": "req-42", "Authorization": f"Bearer {SECRET}"})
+    response = client().get(
+        f"/track/{CODE}/{TOKEN}?token={SECRET}&email=siti@example.go.id",
+        headers={"X-Request-Id": "req-42", "Authorization": f"Bearer {SECRET}"},
+    )
     assert response.status_code == 200
     [line] = access(logs)
     assert line["method"] == "GET" and line["route"] == "/track/{code}/{token}" and line["status"] == 200
@@ -119,15 +122,20 @@ async def test_the_ids_are_unbound_once_the_request_is_answered(logs):
         structlog.contextvars.unbind_contextvars("before")
 
 
-@pytest.mark.parametrize("bad", [
-    "", "garbage", f"00-{TRACE}-00f067aa0ba902b7",  # no flags
-    f"00-{TRACE.upper()}-00f067aa0ba902b7-01",  # uppercase
-    f"00-{'0' * 32}-00f067aa0ba902b7-01",  # all-zero trace id
-    f"00-{TRACE}-{'0' * 16}-01",  # all-zero parent id
-    f"ff-{TRACE}-00f067aa0ba902b7-01",  # forbidden version
-    f"00-{TRACE}-00f067aa0ba902b7-01-extra",  # version 00 has nothing after the flags
-    f"00-{TRACE}0-00f067aa0ba902b7-01",  # 33 digits
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "",
+        "garbage",
+        f"00-{TRACE}-00f067aa0ba902b7",  # no flags
+        f"00-{TRACE.upper()}-00f067aa0ba902b7-01",  # uppercase
+        f"00-{'0' * 32}-00f067aa0ba902b7-01",  # all-zero trace id
+        f"00-{TRACE}-{'0' * 16}-01",  # all-zero parent id
+        f"ff-{TRACE}-00f067aa0ba902b7-01",  # forbidden version
+        f"00-{TRACE}-00f067aa0ba902b7-01-extra",  # version 00 has nothing after the flags
+        f"00-{TRACE}0-00f067aa0ba902b7-01",  # 33 digits
+    ],
+)
 def test_an_invalid_traceparent_is_replaced_by_a_new_trace_id(logs, bad):
     client().get(f"/track/{CODE}/{TOKEN}", headers={"traceparent": bad})
     trace_ids = {entry["trace_id"] for entry in logs}
@@ -157,15 +165,21 @@ def test_a_crash_is_logged_once_as_a_500_with_its_traceback_and_the_request_ids(
     assert response.status_code == 500
     [line] = access(logs)
     assert (line["route"], line["status"], line["log_level"], line["error"]) == (
-        "/boom/{code}", 500, "error", "RuntimeError")
+        "/boom/{code}",
+        500,
+        "error",
+        "RuntimeError",
+    )
     assert line["trace_id"] == TRACE and line["exc_info"].args == ("broken",)
     # uvicorn's own "Exception in ASGI application" for it is dropped: logged already
-    record = logging.LogRecord("uvicorn.error", logging.ERROR, "", 0, "Exception", (),
-                               (RuntimeError, line["exc_info"], None))
+    record = logging.LogRecord(
+        "uvicorn.error", logging.ERROR, "", 0, "Exception", (), (RuntimeError, line["exc_info"], None)
+    )
     assert not not_logged_yet(record)
     other = RuntimeError("elsewhere")
-    assert not_logged_yet(logging.LogRecord("uvicorn.error", logging.ERROR, "", 0, "x", (),
-                                            (RuntimeError, other, None)))
+    assert not_logged_yet(
+        logging.LogRecord("uvicorn.error", logging.ERROR, "", 0, "x", (), (RuntimeError, other, None))
+    )
 
 
 def test_probes_and_metrics_are_logged_at_debug(logs):
@@ -173,7 +187,9 @@ def test_probes_and_metrics_are_logged_at_debug(logs):
     for path in ("/livez", "/metrics"):
         c.get(path)
     assert [(line["route"], line["log_level"]) for line in access(logs)] == [
-        ("/livez", "debug"), ("/metrics", "debug")]
+        ("/livez", "debug"),
+        ("/metrics", "debug"),
+    ]
 
 
 SERVICES = ("intake", "scheduling", "complaints", "notifier")
@@ -228,8 +244,10 @@ def test_a_trace_id_with_sixteen_digits_in_a_row_is_not_taken_for_a_nik(pipeline
     """About 0.17 % of random trace ids hold 16 decimal digits between two letters."""
     shaped = "260dc915eb9415583676506742eb2a71"
     c = client()
-    c.get(f"/track/{CODE}/{TOKEN}", headers={"traceparent": f"00-{shaped}-00f067aa0ba902b7-01",
-                                             "X-Request-Id": shaped})
+    c.get(
+        f"/track/{CODE}/{TOKEN}",
+        headers={"traceparent": f"00-{shaped}-00f067aa0ba902b7-01", "X-Request-Id": shaped},
+    )
     c.get(f"/track/{CODE}/{TOKEN}", headers={"X-Request-Id": NIK})  # a caller's id is no id shape
     first, second = [line for line in pipeline() if line["event"] == "http.request"]
     assert (first["trace_id"], first["request_id"]) == (shaped, shaped)
@@ -276,11 +294,15 @@ def test_the_real_lifespan_names_the_service_in_the_request_lines(monkeypatch):
         root.handlers[:], root.level = handlers, level
     lines = [json.loads(line) for line in out.getvalue().splitlines()]
     assert {line["event"]: line["service"] for line in lines} == {
-        "service.ready": "lifespan-service", "handler.ran": "lifespan-service",
-        "http.request": "lifespan-service"}
+        "service.ready": "lifespan-service",
+        "handler.ran": "lifespan-service",
+        "http.request": "lifespan-service",
+    }
 
 
-@pytest.mark.parametrize(("status", "level"), [(503, "warning"), (502, "error"), (500, "error"), (429, "info")])
+@pytest.mark.parametrize(
+    ("status", "level"), [(503, "warning"), (502, "error"), (500, "error"), (429, "info")]
+)
 def test_a_503_is_a_warning_other_5xx_errors_and_4xx_info(logs, status, level):
     assert client().get(f"/answer/{status}").status_code == status
     [line] = access(logs)
@@ -293,7 +315,10 @@ def test_the_portals_static_files_log_the_mount_path(logs):
     assert c.get(f"/static/{CODE}.css").status_code == 404
     assert c.get(f"/staticky/{CODE}").status_code == 404
     assert [(line["route"], line["status"]) for line in access(logs)] == [
-        ("/static", 200), ("/static", 404), ("unmatched", 404)]
+        ("/static", 200),
+        ("/static", 404),
+        ("unmatched", 404),
+    ]
     assert CODE not in repr(logs)
 
 
@@ -303,13 +328,22 @@ async def test_a_cancelled_request_still_writes_its_line_as_a_499(logs, raised):
         structlog.get_logger("test").info("handler.ran")
         raise raised
 
-    scope = {"type": "http", "method": "GET", "path": f"/track/{CODE}", "headers": [
-        (b"traceparent", TRACEPARENT.encode())], "query_string": b""}
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": f"/track/{CODE}",
+        "headers": [(b"traceparent", TRACEPARENT.encode())],
+        "query_string": b"",
+    }
     with pytest.raises(raised):
         await AccessLog(app)(scope, AsyncMock(), AsyncMock())
     [line] = access(logs)
     assert (line["route"], line["status"], line["log_level"], line["error"]) == (
-        "unmatched", 499, "warning", raised.__name__)
+        "unmatched",
+        499,
+        "warning",
+        raised.__name__,
+    )
     assert line["trace_id"] == TRACE and "exc_info" not in line
 
 
@@ -319,7 +353,8 @@ async def test_a_request_cancelled_after_its_answer_began_logs_the_status_sent(l
         raise asyncio.CancelledError
 
     with pytest.raises(asyncio.CancelledError):
-        await AccessLog(app)({"type": "http", "method": "GET", "path": "/", "headers": []},
-                             AsyncMock(), AsyncMock())
+        await AccessLog(app)(
+            {"type": "http", "method": "GET", "path": "/", "headers": []}, AsyncMock(), AsyncMock()
+        )
     [line] = access(logs)
     assert (line["status"], line["log_level"], line["error"]) == (200, "warning", "CancelledError")

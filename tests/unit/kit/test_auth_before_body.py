@@ -39,8 +39,10 @@ def _post(app: FastAPI, path: str, authorization: bytes | None) -> tuple[int, in
         nonlocal read
         read += 1
         if read == 1:
-            body = (b'--x\r\nContent-Disposition: form-data; name="identity_document"; '
-                    b'filename="ktp.pdf"\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.4\n')
+            body = (
+                b'--x\r\nContent-Disposition: form-data; name="identity_document"; '
+                b'filename="ktp.pdf"\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.4\n'
+            )
         else:
             body = b"\0" * CHUNK
         return {"type": "http.request", "body": body, "more_body": read < CHUNKS}
@@ -52,9 +54,19 @@ def _post(app: FastAPI, path: str, authorization: bytes | None) -> tuple[int, in
     headers = [(b"content-type", b"multipart/form-data; boundary=x"), (b"transfer-encoding", b"chunked")]
     if authorization is not None:
         headers.append((b"authorization", authorization))
-    scope = {"type": "http", "method": "POST", "path": path, "raw_path": path.encode(),
-             "root_path": "", "query_string": b"", "scheme": "http", "http_version": "1.1",
-             "server": ("test", 80), "client": ("192.0.2.1", 1234), "headers": headers}
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "scheme": "http",
+        "http_version": "1.1",
+        "server": ("test", 80),
+        "client": ("192.0.2.1", 1234),
+        "headers": headers,
+    }
     asyncio.run(app(scope, receive, send))
     return statuses[0], read
 
@@ -66,17 +78,23 @@ def service(request) -> tuple[FastAPI, str]:
 
 
 @pytest.mark.parametrize("authorization", [None, b"Bearer not-a-token", b"Basic b2ZmaWNlcjpwYXNz"])
-def test_an_unauthenticated_chunked_upload_is_refused_with_401_before_its_body_is_read(service, authorization):
+def test_an_unauthenticated_chunked_upload_is_refused_with_401_before_its_body_is_read(
+    service, authorization
+):
     app, path = service
     assert _post(app, path, authorization) == (401, 0)
 
 
 def test_an_upload_by_an_officer_without_the_role_is_refused_with_403_before_its_body_is_read(service):
     app, path = service
-    assert _post(app, path, _bearer(["scheduler"] if "complaints" in path else ["complaint_team"])) == (403, 0)
+    assert _post(app, path, _bearer(["scheduler"] if "complaints" in path else ["complaint_team"])) == (
+        403,
+        0,
+    )
 
 
 # -- the kit's mechanism, on a small app --------------------------------------------------------
+
 
 def _app() -> FastAPI:
     app = FastAPI()
@@ -93,8 +111,9 @@ def _app() -> FastAPI:
     app.state.token_verifier.verify = counting
 
     @router.post("/uploads")
-    async def uploads(officer: Annotated[Officer, Depends(require_roles("desk"))],
-                      file: Annotated[UploadFile, File()]) -> dict:
+    async def uploads(
+        officer: Annotated[Officer, Depends(require_roles("desk"))], file: Annotated[UploadFile, File()]
+    ) -> dict:
         return {"officer": officer.subject, "size": len(await file.read())}
 
     app.include_router(router)
@@ -105,8 +124,11 @@ def _app() -> FastAPI:
 def test_an_officer_with_the_role_uploads_and_the_token_is_verified_once():
     app = _app()
     with TestClient(app) as client:
-        answer = client.post("/uploads", files={"file": ("a.bin", b"y" * 5000)},
-                             headers={"Authorization": _bearer(["desk"]).decode()})
+        answer = client.post(
+            "/uploads",
+            files={"file": ("a.bin", b"y" * 5000)},
+            headers={"Authorization": _bearer(["desk"]).decode()},
+        )
     assert answer.status_code == 200 and answer.json() == {"officer": "officer-9", "size": 5000}
     assert len(app.state.verified) == 1
 

@@ -24,17 +24,18 @@ class Note(BaseModel):
 def _app(rate_per_minute: int = 1000) -> FastAPI:
     app = FastAPI()
     app.state.rate_limits = {}
-    app.state.runtime = SimpleNamespace(settings=SimpleNamespace(
-        rate_limits={"tight": rate_per_minute},
-        max_request_bytes=UPLOADS))
+    app.state.runtime = SimpleNamespace(
+        settings=SimpleNamespace(rate_limits={"tight": rate_per_minute}, max_request_bytes=UPLOADS)
+    )
     router = APIRouter(route_class=ChecksFirstRoute)
 
     @router.post("/notes")
     async def notes(note: Note) -> dict:
         return {"length": len(note.text)}
 
-    @router.post("/uploads", dependencies=[Depends(rate_limited("tight")),
-                                           Depends(body_limit("max_request_bytes"))])
+    @router.post(
+        "/uploads", dependencies=[Depends(rate_limited("tight")), Depends(body_limit("max_request_bytes"))]
+    )
     async def uploads(file: Annotated[UploadFile, File()]) -> dict:
         return {"size": len(await file.read())}
 
@@ -61,15 +62,18 @@ def test_a_chunked_body_over_the_limit_is_refused_with_413_as_json():
 
 def test_a_declared_length_over_the_limit_is_refused_before_reading():
     with TestClient(_app()) as client:
-        answer = client.post("/notes", content=json.dumps({"text": "y" * 2_000}),
-                             headers={"content-type": "application/json"})
+        answer = client.post(
+            "/notes", content=json.dumps({"text": "y" * 2_000}), headers={"content-type": "application/json"}
+        )
     assert answer.status_code == 413
 
 
 def test_an_upload_route_has_its_own_larger_limit_counted_while_streaming():
     boundary = "b0undary"
-    head = (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.bin"\r\n'
-            "Content-Type: application/octet-stream\r\n\r\n").encode()
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.bin"\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n"
+    ).encode()
     tail = f"\r\n--{boundary}--\r\n".encode()
 
     def form(size: int):
@@ -99,10 +103,19 @@ def _call(app: FastAPI, path: str, chunks: int) -> tuple[int, int]:
         if message["type"] == "http.response.start":
             statuses.append(message["status"])
 
-    scope = {"type": "http", "method": "POST", "path": path, "raw_path": path.encode(),
-             "root_path": "", "query_string": b"", "scheme": "http", "http_version": "1.1",
-             "server": ("test", 80), "client": ("192.0.2.1", 1234),
-             "headers": [(b"content-type", b"multipart/form-data; boundary=x")]}
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "scheme": "http",
+        "http_version": "1.1",
+        "server": ("test", 80),
+        "client": ("192.0.2.1", 1234),
+        "headers": [(b"content-type", b"multipart/form-data; boundary=x")],
+    }
     asyncio.run(app(scope, receive, send))
     return statuses[0], read
 

@@ -22,8 +22,14 @@ class Calendar:
 async def test_two_reads_at_once_apply_a_new_revision_once():
     """The start-up read and a round (or a caller) overlapping used to both take the revision:
     the calendar counted "revisi 2" for one recorded revision."""
-    revision = WorkingDayRevised(revision=1, action="add", day=date(2026, 12, 24), holiday_name="Cuti bersama",
-                                 decree="SKB 3 Menteri", revised_by="admin-1")
+    revision = WorkingDayRevised(
+        revision=1,
+        action="add",
+        day=date(2026, 12, 24),
+        holiday_name="Cuti bersama",
+        decree="SKB 3 Menteri",
+        revised_by="admin-1",
+    )
     stored = [SimpleNamespace(event=revision, sequence=7)]
 
     async def fetch(subjects: str, from_sequence: int):
@@ -43,8 +49,14 @@ async def test_two_reads_at_once_apply_a_new_revision_once():
 async def test_a_read_cut_short_is_read_again_from_where_it_started():
     """A read that failed after yielding a revision used to move past it: the revision was lost
     in that process until it restarted."""
-    revision = WorkingDayRevised(revision=1, action="add", day=date(2026, 12, 24), holiday_name="Cuti bersama",
-                                 decree="SKB 3 Menteri", revised_by="admin-1")
+    revision = WorkingDayRevised(
+        revision=1,
+        action="add",
+        day=date(2026, 12, 24),
+        holiday_name="Cuti bersama",
+        decree="SKB 3 Menteri",
+        revised_by="admin-1",
+    )
     failing = [True]
 
     async def fetch(subjects: str, from_sequence: int):

@@ -9,8 +9,9 @@ from serambi_kit.settings import ServiceSettings
 
 def default_policy() -> DeliveryPolicy:
     settings = ServiceSettings()
-    return DeliveryPolicy(settings.consumer_max_deliver, settings.retry_delays_seconds,
-                          settings.consumer_ack_wait_seconds)
+    return DeliveryPolicy(
+        settings.consumer_max_deliver, settings.retry_delays_seconds, settings.consumer_ack_wait_seconds
+    )
 
 
 def test_an_ordinary_failure_backs_off_along_the_configured_delays():

@@ -67,12 +67,14 @@ class Files:
             self.log.append("streamed")
             yield self.content[:8]
             yield self.content[8:]
+
         return blocks()
 
 
 def audited(log: list[str]):
     async def record_access(_store, context, case, officer, fields, purpose) -> None:
         log.append(f"audited {context} {case} {officer.subject} {fields} {purpose}")
+
     return record_access
 
 
@@ -91,15 +93,18 @@ def test_an_identity_document_is_a_sandboxed_download_audited_before_it_is_sent(
     log: list[str] = []
     monkeypatch.setattr(officer, "record_access", audited(log))
     ref = {"document_id": DOCUMENT, "kind": "identity_document", "media_type": "image/png", "size": len(PNG)}
-    runtime = SimpleNamespace(db={"requests": Collection({"_id": "AUD-2026-000007", "documents": [ref]})},
-                              store=None)
+    runtime = SimpleNamespace(
+        db={"requests": Collection({"_id": "AUD-2026-000007", "documents": [ref]})}, store=None
+    )
     app = service_app(officer.router, runtime=runtime, documents=Files(PNG, log))
     with TestClient(app) as client:
         answer = client.get(f"/api/v1/officer/documents/{DOCUMENT}", headers=bearer(["desk"]))
     assert_sandboxed_download(answer, "AUD-2026-000007-identity_document.png")
     assert answer.content == PNG and answer.headers["content-type"] == "image/png"
-    assert log == ["audited intake AUD-2026-000007 petugas-3 ['identity_document'] document download",
-                   "streamed"]
+    assert log == [
+        "audited intake AUD-2026-000007 petugas-3 ['identity_document'] document download",
+        "streamed",
+    ]
 
 
 def test_a_complaint_attachment_is_a_sandboxed_download_audited_before_it_is_sent(monkeypatch):
@@ -110,15 +115,21 @@ def test_a_complaint_attachment_is_a_sandboxed_download_audited_before_it_is_sen
     ref = {"document_id": DOCUMENT, "media_type": "application/pdf", "size": len(PDF)}
     complaints = SimpleNamespace(
         reader=lambda: SimpleNamespace(attachment=lambda code, document_id: _found((2, ref))),
-        attachments=Files(PDF, log), runtime=SimpleNamespace(store=None))
+        attachments=Files(PDF, log),
+        runtime=SimpleNamespace(store=None),
+    )
     app = service_app(officer.router, complaints=complaints)
     with TestClient(app) as client:
-        answer = client.get(f"/api/v1/officer/complaints/ADU-2026-000003/attachments/{DOCUMENT}",
-                            headers=bearer(["complaint_officer"]))
+        answer = client.get(
+            f"/api/v1/officer/complaints/ADU-2026-000003/attachments/{DOCUMENT}",
+            headers=bearer(["complaint_officer"]),
+        )
     assert_sandboxed_download(answer, "ADU-2026-000003-lampiran-2.pdf")
     assert answer.content == PDF
-    assert log == ["audited complaints ADU-2026-000003 petugas-3 ['attachment'] attachment 2 download",
-                   "streamed"]
+    assert log == [
+        "audited complaints ADU-2026-000003 petugas-3 ['attachment'] attachment 2 download",
+        "streamed",
+    ]
 
 
 async def _found(value):
@@ -128,9 +139,16 @@ async def _found(value):
 def test_an_answer_letter_by_its_public_link_is_a_sandboxed_download():
     from serambi_scheduling.api import letters
 
-    stored = {"_id": LETTER, "content": PDF, "media_type": "application/pdf", "audience_id": "AUD-2026-000007",
-              "sha256": "c" * 64}
-    app = service_app(letters.router, runtime=SimpleNamespace(db={letters.LETTERS: Collection(stored)}, vault=None))
+    stored = {
+        "_id": LETTER,
+        "content": PDF,
+        "media_type": "application/pdf",
+        "audience_id": "AUD-2026-000007",
+        "sha256": "c" * 64,
+    }
+    app = service_app(
+        letters.router, runtime=SimpleNamespace(db={letters.LETTERS: Collection(stored)}, vault=None)
+    )
     with TestClient(app) as client:
         answer = client.get(f"/api/v1/letters/{LETTER}")
     assert_sandboxed_download(answer, "surat-jawaban-AUD-2026-000007.pdf")
@@ -139,13 +157,26 @@ def test_an_answer_letter_by_its_public_link_is_a_sandboxed_download():
 
 # -- the portal's and the console's relays -------------------------------------------------------
 
+
 @pytest.fixture
 async def backends() -> AsyncIterator[str]:
     """Intake's tracking view (its timeline links a letter) and scheduling's letters, on loopback."""
+
     async def track(request: web.Request) -> web.Response:
         code = request.match_info["code"]
-        return web.json_response({"tracking_code": code, "status": "scheduled", "timeline": [
-            {"at": "2026-03-02T09:00:00+07:00", "step": "scheduled", "letter": f"/api/v1/letters/{LETTER}"}]})
+        return web.json_response(
+            {
+                "tracking_code": code,
+                "status": "scheduled",
+                "timeline": [
+                    {
+                        "at": "2026-03-02T09:00:00+07:00",
+                        "step": "scheduled",
+                        "letter": f"/api/v1/letters/{LETTER}",
+                    }
+                ],
+            }
+        )
 
     async def letter(_request: web.Request) -> web.Response:
         return web.Response(body=PDF, content_type="application/pdf")
@@ -173,7 +204,9 @@ async def test_the_portal_relays_an_answer_letter_as_a_sandboxed_download(backen
     app = portal_app(backends)
     code = "AUD-2026-000007"
     cookie = app.state.runtime.secrets.seal(f"audiensi:{code}", "t" * 43)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://portal.test") as client:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://portal.test"
+    ) as client:
         client.cookies.set(app.state.runtime.secrets.session_cookie, cookie, path=f"/lacak/audiensi/{code}")
         answer = await client.get(f"/lacak/audiensi/{code}/surat/{LETTER}")
     assert_sandboxed_download(answer, f"surat-jawaban-{code}.pdf")
@@ -185,10 +218,21 @@ async def test_the_console_relays_an_answer_letter_as_a_sandboxed_download(backe
 
     app = portal_app(backends)
     now = time.time()
-    session = OfficerSession(subject="s1", name="Petugas Penjadwalan", username="jadwal", roles=["scheduler"],
-                             access_token="at", access_expires=now + 3600, refresh_token="rt", id_token="it",
-                             started=now - 60, seen=now - 5)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1") as client:
+    session = OfficerSession(
+        subject="s1",
+        name="Petugas Penjadwalan",
+        username="jadwal",
+        roles=["scheduler"],
+        access_token="at",
+        access_expires=now + 3600,
+        refresh_token="rt",
+        id_token="it",
+        started=now - 60,
+        seen=now - 5,
+    )
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1"
+    ) as client:
         for name, value in session_cookies(app.state.console.sealer, session).items():
             if value:
                 client.cookies.set(name, value, path="/petugas")
@@ -198,7 +242,8 @@ async def test_the_console_relays_an_answer_letter_as_a_sandboxed_download(backe
 
 
 async def test_the_portal_pages_keep_their_own_policy(backends):
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=portal_app(backends)),
-                                 base_url="http://portal.test") as client:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=portal_app(backends)), base_url="http://portal.test"
+    ) as client:
         page = await client.get("/lacak")
     assert page.status_code == 200 and "script-src 'self'" in page.headers["content-security-policy"]

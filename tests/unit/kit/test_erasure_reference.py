@@ -44,8 +44,11 @@ async def api():
 
 @pytest.mark.parametrize("reference", FREE_TEXT)
 async def test_free_text_as_the_register_entry_is_refused_naming_the_field(api, reference):
-    answer = await api.post("/api/v1/admin/personal-data/erase",
-                            json={"email": "siti@example.go.id", "reference": reference}, headers=ADMIN)
+    answer = await api.post(
+        "/api/v1/admin/personal-data/erase",
+        json={"email": "siti@example.go.id", "reference": reference},
+        headers=ADMIN,
+    )
     assert answer.status_code == 422
     [error] = answer.json()["errors"]
     assert error["field"] == "reference" and error["rule"] == "string_pattern_mismatch"

@@ -59,12 +59,15 @@ def service_app(per_minute: int = 1000) -> FastAPI:
     return app
 
 
-@pytest.mark.parametrize(("trusted", "expected"), [
-    (["127.0.0.1", "::1"], "203.0.113.7"),  # one proxy: the hop it added, not the client's own
-    (["127.0.0.1", "203.0.113.0/24"], "6.6.6.6"),  # the edge is trusted too: the hop before it
-    ([], "127.0.0.1"),  # no proxy trusted: the connection
-    (["10.0.0.0/8"], "127.0.0.1"),  # this connection is not from a trusted proxy
-])
+@pytest.mark.parametrize(
+    ("trusted", "expected"),
+    [
+        (["127.0.0.1", "::1"], "203.0.113.7"),  # one proxy: the hop it added, not the client's own
+        (["127.0.0.1", "203.0.113.0/24"], "6.6.6.6"),  # the edge is trusted too: the hop before it
+        ([], "127.0.0.1"),  # no proxy trusted: the connection
+        (["10.0.0.0/8"], "127.0.0.1"),  # this connection is not from a trusted proxy
+    ],
+)
 async def test_the_client_is_the_first_hop_from_the_right_that_no_trusted_proxy_added(trusted, expected):
     async with served(service_app(), trusted) as client:
         answer = await client.get("/whoami", headers={"X-Forwarded-For": SPOOFED})
@@ -73,15 +76,19 @@ async def test_the_client_is_the_first_hop_from_the_right_that_no_trusted_proxy_
 
 async def test_a_client_not_behind_a_trusted_proxy_cannot_buy_a_fresh_bucket_per_request():
     async with served(service_app(per_minute=2), ["10.0.0.0/8"]) as client:
-        statuses = [(await client.get("/whoami", headers={"X-Forwarded-For": f"6.6.6.{n}"})).status_code
-                    for n in range(3)]
+        statuses = [
+            (await client.get("/whoami", headers={"X-Forwarded-For": f"6.6.6.{n}"})).status_code
+            for n in range(3)
+        ]
     assert statuses == [200, 200, 429]
 
 
 async def test_behind_a_trusted_proxy_each_citizen_has_a_bucket_of_their_own():
     async with served(service_app(per_minute=1), ["127.0.0.1"]) as client:
-        statuses = [(await client.get("/whoami", headers={"X-Forwarded-For": f"198.51.100.{n}"})).status_code
-                    for n in range(3)]
+        statuses = [
+            (await client.get("/whoami", headers={"X-Forwarded-For": f"198.51.100.{n}"})).status_code
+            for n in range(3)
+        ]
     assert statuses == [200, 200, 200]
 
 
@@ -110,7 +117,9 @@ def test_trusting_every_address_is_refused_in_production_only(settings):
     assert settings(environment="test", forwarded_allow_ips=["*"]).forwarded_allow_ips == ["*"]
 
 
-@pytest.mark.parametrize("written", ['["10.0.0.0/8", "127.0.0.1"]', "10.0.0.0/8, 127.0.0.1", "10.0.0.0/8,127.0.0.1"])
+@pytest.mark.parametrize(
+    "written", ['["10.0.0.0/8", "127.0.0.1"]', "10.0.0.0/8, 127.0.0.1", "10.0.0.0/8,127.0.0.1"]
+)
 def test_the_setting_reads_a_json_list_or_uvicorns_comma_separated_form(monkeypatch, written):
     monkeypatch.setenv("SERAMBI_FORWARDED_ALLOW_IPS", written)
     assert ServiceSettings(environment="test").forwarded_allow_ips == ["10.0.0.0/8", "127.0.0.1"]

@@ -24,8 +24,11 @@ async def test_a_cancellation_turned_into_an_outage_error_is_not_retried():
         except asyncio.CancelledError:
             raise AutoReconnect("connection closed") from None  # what the driver does
 
-    msg = SimpleNamespace(subject="complaints.x", _client=SimpleNamespace(is_draining=False, is_closed=False),
-                          in_progress=lambda: asyncio.sleep(0))
+    msg = SimpleNamespace(
+        subject="complaints.x",
+        _client=SimpleNamespace(is_draining=False, is_closed=False),
+        in_progress=lambda: asyncio.sleep(0),
+    )
     hold = Hold("complaints-test", DeliveryPolicy(max_deliver=5, retry_delays=(0.01,)), [msg])
     handler = asyncio.create_task(hold.until_done(step))
     await started.wait()

@@ -59,15 +59,21 @@ def test_the_internal_port_answers_nothing_but_the_operations_endpoints():
 
 def test_a_header_cannot_move_a_request_to_the_internal_port():
     public = on(intake(internal_port=INTERNAL), PUBLIC)
-    for headers in ({"Host": f"intake:{INTERNAL}"}, {"X-Forwarded-Port": str(INTERNAL)},
-                    {"X-Forwarded-Host": f"intake:{INTERNAL}"}):
+    for headers in (
+        {"Host": f"intake:{INTERNAL}"},
+        {"X-Forwarded-Port": str(INTERNAL)},
+        {"X-Forwarded-Host": f"intake:{INTERNAL}"},
+    ):
         assert public.get("/metrics", headers=headers).status_code == 404
 
 
 def test_production_without_an_internal_port_hides_metrics_and_the_api_description_from_everyone():
-    app = intake(environment="production", auth_jwks_url="https://sso.example.go.id/certs",
-                 pii_master_key="c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LTEyMzQ=",
-                 public_base_url="https://layanan.example.go.id")
+    app = intake(
+        environment="production",
+        auth_jwks_url="https://sso.example.go.id/certs",
+        pii_master_key="c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LTEyMzQ=",
+        public_base_url="https://layanan.example.go.id",
+    )
     client = on(app, PUBLIC)
     for path in ("/metrics", "/docs", "/docs/assets/swagger-ui.css", "/openapi.json"):
         assert client.get(path).status_code == 404, path
@@ -88,9 +94,16 @@ def test_the_internal_port_must_be_a_port_of_its_own():
 def test_the_portal_process_listens_on_both_ports_and_keeps_its_metrics_internal(tmp_path: Path):
     port, internal = localstack.free_port(), localstack.free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "serambi_web"], stdout=(tmp_path / "web.log").open("wb"), stderr=subprocess.STDOUT,
-        env={"PATH": "/usr/bin:/bin", "SERAMBI_ENVIRONMENT": "test", "SERAMBI_HTTP_PORT": str(port),
-             "SERAMBI_INTERNAL_PORT": str(internal)})
+        [sys.executable, "-m", "serambi_web"],
+        stdout=(tmp_path / "web.log").open("wb"),
+        stderr=subprocess.STDOUT,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "SERAMBI_ENVIRONMENT": "test",
+            "SERAMBI_HTTP_PORT": str(port),
+            "SERAMBI_INTERNAL_PORT": str(internal),
+        },
+    )
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -98,7 +111,9 @@ def test_the_portal_process_listens_on_both_ports_and_keeps_its_metrics_internal
                 ready = httpx.get(f"http://127.0.0.1:{internal}/readyz", timeout=2)
                 break
             except httpx.TransportError:
-                assert process.poll() is None and time.monotonic() < deadline, (tmp_path / "web.log").read_text()
+                assert process.poll() is None and time.monotonic() < deadline, (
+                    tmp_path / "web.log"
+                ).read_text()
                 time.sleep(0.2)
         assert ready.status_code == 200
         assert httpx.get(f"http://127.0.0.1:{internal}/metrics").status_code == 200

@@ -21,7 +21,13 @@ def test_personal_data_is_masked(text, hidden):
 
 @pytest.mark.parametrize(
     "text",
-    ["AUD-2026-000123", "ADU-2026-000045", "2026-11-28T12:22:43.685937Z", "sequence 1234567", "req-1795868112"],
+    [
+        "AUD-2026-000123",
+        "ADU-2026-000045",
+        "2026-11-28T12:22:43.685937Z",
+        "sequence 1234567",
+        "req-1795868112",
+    ],
 )
 def test_case_references_times_and_counters_are_kept(text):
     assert redact(text) == text

@@ -17,19 +17,22 @@ from serambi_kit.outages import is_outage
 from serambi_kit.topology import ConsumerSpec
 
 
-@pytest.mark.parametrize("error", [
-    mongo_errors.ServerSelectionTimeoutError("no servers"),
-    mongo_errors.AutoReconnect("connection reset"),
-    mongo_errors.NetworkTimeout("timed out"),
-    mongo_errors.NotPrimaryError("stepped down"),
-    mongo_errors.OperationFailure("shutting down", code=91),
-    nats_errors.TimeoutError(),
-    nats_errors.ConnectionClosedError(),
-    nats_errors.NoRespondersError(),
-    js_errors.ServiceUnavailableError(),
-    ConnectionRefusedError("refused"),
-    EventStoreFull("append to intake.request.X.RequestSubmitted refused: insufficient resources (10023)"),
-])
+@pytest.mark.parametrize(
+    "error",
+    [
+        mongo_errors.ServerSelectionTimeoutError("no servers"),
+        mongo_errors.AutoReconnect("connection reset"),
+        mongo_errors.NetworkTimeout("timed out"),
+        mongo_errors.NotPrimaryError("stepped down"),
+        mongo_errors.OperationFailure("shutting down", code=91),
+        nats_errors.TimeoutError(),
+        nats_errors.ConnectionClosedError(),
+        nats_errors.NoRespondersError(),
+        js_errors.ServiceUnavailableError(),
+        ConnectionRefusedError("refused"),
+        EventStoreFull("append to intake.request.X.RequestSubmitted refused: insufficient resources (10023)"),
+    ],
+)
 def test_a_dependency_that_is_down_is_an_outage(error: Exception) -> None:
     assert is_outage(error)
 
@@ -44,13 +47,16 @@ def test_an_outage_wrapped_by_the_event_store_is_still_an_outage() -> None:
         assert is_outage(wrapped)
 
 
-@pytest.mark.parametrize("error", [
-    ValueError("bad value"),
-    KeyError("missing"),
-    mongo_errors.DuplicateKeyError("E11000 duplicate key"),
-    mongo_errors.OperationFailure("bad query", code=2),
-    EventStoreError("append refused: wrong last sequence"),
-])
+@pytest.mark.parametrize(
+    "error",
+    [
+        ValueError("bad value"),
+        KeyError("missing"),
+        mongo_errors.DuplicateKeyError("E11000 duplicate key"),
+        mongo_errors.OperationFailure("bad query", code=2),
+        EventStoreError("append refused: wrong last sequence"),
+    ],
+)
 def test_a_wrong_message_or_a_bug_is_not_an_outage(error: Exception) -> None:
     assert not is_outage(error)
 
@@ -160,5 +166,6 @@ async def test_a_stopping_service_leaves_a_message_held_by_an_outage_for_redeliv
 
     msg = _Msg()
     outcome = await asyncio.wait_for(
-        deliver(msg, "cases", handle, NoDeadLetters(), DeliveryPolicy(5, (0.05,))), timeout=5)
+        deliver(msg, "cases", handle, NoDeadLetters(), DeliveryPolicy(5, (0.05,))), timeout=5
+    )
     assert (outcome, msg.settled) == ("left", [])

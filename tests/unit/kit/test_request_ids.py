@@ -27,24 +27,28 @@ def client() -> TestClient:
     return TestClient(create_service_app(Runtime(ServiceSettings()), title="test", routers=[router]))
 
 
-@pytest.mark.parametrize("kept", ["req-42", "4bf92f3577b34da6a3ce929d0e0e4736",
-                                  str(uuid.uuid4()), "web:01HZX.7", "a" * 64])
+@pytest.mark.parametrize(
+    "kept", ["req-42", "4bf92f3577b34da6a3ce929d0e0e4736", str(uuid.uuid4()), "web:01HZX.7", "a" * 64]
+)
 def test_a_plain_request_id_is_kept_as_the_cause_of_what_the_request_records(kept):
     response = client().get("/cause", headers={"X-Request-Id": kept})
     assert response.json() == {"correlation": kept, "causation": kept}
     assert response.headers["x-request-id"] == kept
 
 
-@pytest.mark.parametrize("bad", [
-    "a" * 65,  # too long (it was cut to 64 before, and kept)
-    "<script>alert(1)</script>",
-    "siti@example.go.id",  # personal data must not become every event's correlation id
-    "Budi Santoso 081234567890",
-    "id with spaces",
-    "-leading-dash",
-    "ünïcode",
-    "x;drop",
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "a" * 65,  # too long (it was cut to 64 before, and kept)
+        "<script>alert(1)</script>",
+        "siti@example.go.id",  # personal data must not become every event's correlation id
+        "Budi Santoso 081234567890",
+        "id with spaces",
+        "-leading-dash",
+        "ünïcode",
+        "x;drop",
+    ],
+)
 def test_any_other_request_id_is_replaced_by_a_new_one(bad):
     response = client().get("/cause", headers={"X-Request-Id": bad.encode()})  # raw bytes
     given = response.json()["correlation"]

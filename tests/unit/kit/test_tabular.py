@@ -22,22 +22,42 @@ from serambi_kit.tabular import (
     to_xlsx,
 )
 
-TABLE = Table("terlambat", "Jawaban terlambat", (
-    Column("code", "Kode"), Column("count", "Jumlah", Kind.INTEGER),
-    Column("hours", "Jam kerja", Kind.DECIMAL), Column("rate", "Tepat waktu", Kind.RATIO),
-    Column("day", "Tanggal", Kind.DATE), Column("at", "Dijawab (WIB)", Kind.DATETIME),
-), [
-    {"code": "AUD-1 Ça", "count": 3, "hours": 7.5, "rate": 0.8333, "day": date(2026, 3, 2),
-     "at": datetime(2026, 3, 2, 2, 30, tzinfo=UTC)},
-    {"code": "AUD-2", "count": 0, "hours": None, "rate": None, "day": None, "at": None},
-])
+TABLE = Table(
+    "terlambat",
+    "Jawaban terlambat",
+    (
+        Column("code", "Kode"),
+        Column("count", "Jumlah", Kind.INTEGER),
+        Column("hours", "Jam kerja", Kind.DECIMAL),
+        Column("rate", "Tepat waktu", Kind.RATIO),
+        Column("day", "Tanggal", Kind.DATE),
+        Column("at", "Dijawab (WIB)", Kind.DATETIME),
+    ),
+    [
+        {
+            "code": "AUD-1 Ça",
+            "count": 3,
+            "hours": 7.5,
+            "rate": 0.8333,
+            "day": date(2026, 3, 2),
+            "at": datetime(2026, 3, 2, 2, 30, tzinfo=UTC),
+        },
+        {"code": "AUD-2", "count": 0, "hours": None, "rate": None, "day": None, "at": None},
+    ],
+)
 
 
 def test_the_xlsx_holds_numbers_as_numbers_and_dates_as_dates_with_formats():
     book = load_workbook(io.BytesIO(to_xlsx([TABLE])))
     sheet = book["Jawaban terlambat"]
-    assert [cell.value for cell in sheet[1]] == ["Kode", "Jumlah", "Jam kerja", "Tepat waktu", "Tanggal",
-                                                 "Dijawab (WIB)"]
+    assert [cell.value for cell in sheet[1]] == [
+        "Kode",
+        "Jumlah",
+        "Jam kerja",
+        "Tepat waktu",
+        "Tanggal",
+        "Dijawab (WIB)",
+    ]
     assert sheet["A1"].font.bold and sheet.freeze_panes == "A2"
     code, count, hours, rate, day, at = sheet[2]
     assert code.value == "AUD-1 Ça"
@@ -69,8 +89,14 @@ def test_several_tables_in_one_csv_are_titled_sections_and_only_picks_one():
 def test_json_keeps_numbers_and_writes_dates_in_iso():
     data = to_json(TABLE)
     assert data["columns"][3] == {"key": "rate", "title": "Tepat waktu", "kind": "ratio"}
-    assert data["rows"][0] == {"code": "AUD-1 Ça", "count": 3, "hours": 7.5, "rate": 0.8333,
-                               "day": "2026-03-02", "at": "2026-03-02T09:30:00+07:00"}
+    assert data["rows"][0] == {
+        "code": "AUD-1 Ça",
+        "count": 3,
+        "hours": 7.5,
+        "rate": 0.8333,
+        "day": "2026-03-02",
+        "at": "2026-03-02T09:30:00+07:00",
+    }
 
 
 def test_a_value_of_the_wrong_kind_is_refused():
@@ -80,8 +106,12 @@ def test_a_value_of_the_wrong_kind_is_refused():
 
 
 def test_the_chart_is_labelled_escaped_and_scaled():
-    svg = bar_chart_svg("kanal", "Per kanal <bulan>", "Batang: jumlah", [
-        Bar("Daring", 4, "4 permohonan"), Bar("Meja & surat", 2, "2 permohonan")])
+    svg = bar_chart_svg(
+        "kanal",
+        "Per kanal <bulan>",
+        "Batang: jumlah",
+        [Bar("Daring", 4, "4 permohonan"), Bar("Meja & surat", 2, "2 permohonan")],
+    )
     assert 'role="img"' in svg and 'aria-labelledby="kanal-judul kanal-uraian"' in svg
     assert '<title id="kanal-judul">Per kanal &lt;bulan&gt;</title>' in svg
     assert "Meja &amp; surat" in svg and "<script" not in svg and "style=" not in svg
@@ -97,9 +127,13 @@ def test_the_format_comes_from_the_parameter_then_accept():
         negotiate("pdf", None)
 
 
-HOSTILE = ["=HYPERLINK(\"http://x\",\"klik\")", "=***", "+62 812", "-1+1", "@SUM(A1)", "\tx", "\rx", "Budi"]
-TEXTS = Table("tamu", "Buku tamu", (Column("name", "Nama"), Column("n", "Jumlah", Kind.INTEGER)),
-              [{"name": text, "n": -1} for text in HOSTILE])
+HOSTILE = ['=HYPERLINK("http://x","klik")', "=***", "+62 812", "-1+1", "@SUM(A1)", "\tx", "\rx", "Budi"]
+TEXTS = Table(
+    "tamu",
+    "Buku tamu",
+    (Column("name", "Nama"), Column("n", "Jumlah", Kind.INTEGER)),
+    [{"name": text, "n": -1} for text in HOSTILE],
+)
 
 
 def test_xlsx_text_cells_are_strings_never_formulas():

@@ -42,11 +42,15 @@ def test_a_tracking_token_is_compared_in_constant_time_by_its_hash(compared):
 def test_the_sms_gateways_receipt_secret_is_compared_in_constant_time(compared):
     app = FastAPI()
     app.include_router(notifier_api.router)
-    settings = SimpleNamespace(sms_receipt_secret=SecretStr("receipt-secret-for-this-test"),
-                               sms_provider="json")
+    settings = SimpleNamespace(
+        sms_receipt_secret=SecretStr("receipt-secret-for-this-test"), sms_provider="json"
+    )
     app.state.runtime = SimpleNamespace(settings=settings)
     client = TestClient(app)
-    refused = client.post("/api/v1/sms/receipts/json", json={"id": "x", "status": "DELIVRD"},
-                          headers={"X-Receipt-Secret": "wrong"})
+    refused = client.post(
+        "/api/v1/sms/receipts/json",
+        json={"id": "x", "status": "DELIVRD"},
+        headers={"X-Receipt-Secret": "wrong"},
+    )
     assert refused.status_code == 401
     assert compared == [(b"wrong", b"receipt-secret-for-this-test")]

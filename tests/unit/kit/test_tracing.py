@@ -45,8 +45,9 @@ class Msg:
         self.headers = encode_headers(recorded.envelope)
         self.subject = REF.subject("SLABreached")
         self.data = recorded.event.model_dump_json().encode()
-        self.metadata = SimpleNamespace(num_delivered=1, stream="COMPLAINTS",
-                                        sequence=SimpleNamespace(stream=recorded.sequence))
+        self.metadata = SimpleNamespace(
+            num_delivered=1, stream="COMPLAINTS", sequence=SimpleNamespace(stream=recorded.sequence)
+        )
         self.settled: list[str] = []
 
     async def ack_sync(self) -> None:
@@ -94,8 +95,12 @@ def submitting_app(store: InMemoryEventStore) -> TestClient:
 def test_one_trace_runs_from_the_request_through_its_event_to_the_consumer_and_on(spans):
     received, answered = InMemoryEventStore(), InMemoryEventStore()
     response = submitting_app(received).post(
-        "/complaints/ADU-2026-000001", headers={"traceparent": f"00-{TRACE}-{CALLER_SPAN}-01",
-                                                "tracestate": "vendor=free text of the caller"})
+        "/complaints/ADU-2026-000001",
+        headers={
+            "traceparent": f"00-{TRACE}-{CALLER_SPAN}-01",
+            "tracestate": "vendor=free text of the caller",
+        },
+    )
     assert response.status_code == 200
     [event] = received.log
 
@@ -123,7 +128,9 @@ def test_one_trace_runs_from_the_request_through_its_event_to_the_consumer_and_o
     assert consumer.attributes["serambi.outcome"] == "handled"
     # and the event the consumer appends continues the trace from the consumer's span
     [caused] = answered.log
-    assert caused.envelope.extensions["traceparent"].startswith(f"00-{TRACE}-{consumer.context.span_id:016x}-")
+    assert caused.envelope.extensions["traceparent"].startswith(
+        f"00-{TRACE}-{consumer.context.span_id:016x}-"
+    )
 
 
 def test_a_failure_is_recorded_by_its_kind_never_by_its_message(spans):
@@ -174,8 +181,9 @@ def test_with_tracing_off_nothing_is_recorded_yet_the_trace_travels_into_the_eve
     async def check() -> None:
         recording.append(trace.get_current_span().is_recording())
 
-    submitting_app(store).post("/complaints/ADU-2026-000001",
-                               headers={"traceparent": f"00-{TRACE}-{CALLER_SPAN}-01"})
+    submitting_app(store).post(
+        "/complaints/ADU-2026-000001", headers={"traceparent": f"00-{TRACE}-{CALLER_SPAN}-01"}
+    )
     traceparent = store.log[0].envelope.extensions["traceparent"]
     assert traceparent.startswith(f"00-{TRACE}-") and not traceparent.endswith(CALLER_SPAN + "-00")
     assert traceparent.endswith("-00")  # not sampled: the consumers record nothing either

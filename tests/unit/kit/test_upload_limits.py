@@ -43,20 +43,30 @@ def files(field: str, count: int, size: int) -> list[bytes]:
 def body_of(parts: list[bytes]) -> list[bytes]:
     """The body in 64 KiB chunks."""
     data = b"".join(parts) + f"--{BOUNDARY}--\r\n".encode()
-    return [data[at:at + 64 * 1024] for at in range(0, len(data), 64 * 1024)]
+    return [data[at : at + 64 * 1024] for at in range(0, len(data), 64 * 1024)]
 
 
 class Post:
     """One POST through ASGI: its status, answer and the bytes the app read. ``stall`` makes the
     body stop after its first chunk until the event is set (then the client goes away)."""
 
-    def __init__(self, app: FastAPI, path: str, chunks: list[bytes], *, roles: list[str] | None = None,
-                 client: str = "192.0.2.1", stall: asyncio.Event | None = None,
-                 content_type: str = f"multipart/form-data; boundary={BOUNDARY}") -> None:
+    def __init__(
+        self,
+        app: FastAPI,
+        path: str,
+        chunks: list[bytes],
+        *,
+        roles: list[str] | None = None,
+        client: str = "192.0.2.1",
+        stall: asyncio.Event | None = None,
+        content_type: str = f"multipart/form-data; boundary={BOUNDARY}",
+    ) -> None:
         self.app, self.path, self.chunks, self.stall = app, path, list(chunks), stall
         self.status, self.read, self.body, self.stalled = 0, 0, b"", asyncio.Event()
-        self.headers = [(b"content-type", content_type.encode()),
-                        (b"content-length", str(sum(map(len, chunks))).encode())]
+        self.headers = [
+            (b"content-type", content_type.encode()),
+            (b"content-length", str(sum(map(len, chunks))).encode()),
+        ]
         if roles is not None:
             token = issue_dev_token(ServiceSettings(), roles, subject="officer-9")
             self.headers.append((b"authorization", f"Bearer {token}".encode()))
@@ -80,9 +90,19 @@ class Post:
             self.body += message.get("body", b"")
 
     async def __call__(self) -> Post:
-        scope = {"type": "http", "method": "POST", "path": self.path, "raw_path": self.path.encode(),
-                 "root_path": "", "query_string": b"", "scheme": "http", "http_version": "1.1",
-                 "server": ("test", 80), "client": (self.client, 1234), "headers": self.headers}
+        scope = {
+            "type": "http",
+            "method": "POST",
+            "path": self.path,
+            "raw_path": self.path.encode(),
+            "root_path": "",
+            "query_string": b"",
+            "scheme": "http",
+            "http_version": "1.1",
+            "server": ("test", 80),
+            "client": (self.client, 1234),
+            "headers": self.headers,
+        }
         await self.app(scope, self.receive, self.send)
         return self
 
@@ -118,11 +138,18 @@ def test_a_form_of_many_small_files_is_refused_while_it_streams_naming_the_rule(
 @pytest.mark.parametrize("path", list(ROUTES))
 def test_a_form_of_many_text_fields_or_a_large_one_is_refused_naming_the_rule(apps, path):
     service, roles, _ = ROUTES[path]
-    many = asyncio.run(Post(apps[service], path, body_of([part(f"f{n}", b"a" * 1000) for n in range(40)]),
-                            roles=roles)())
+    many = asyncio.run(
+        Post(apps[service], path, body_of([part(f"f{n}", b"a" * 1000) for n in range(40)]), roles=roles)()
+    )
     assert many.status == 422 and many.errors()[0]["rule"] == "too_many_fields", many.body
-    large = asyncio.run(Post(apps[service], path, body_of([part("topic" if service == "intake" else "summary",
-                                                                  b"a" * MIB)]), roles=roles)())
+    large = asyncio.run(
+        Post(
+            apps[service],
+            path,
+            body_of([part("topic" if service == "intake" else "summary", b"a" * MIB)]),
+            roles=roles,
+        )()
+    )
     assert large.status == 413, large.body
     assert large.errors()[0] | {"message": ""} == {"field": "form", "rule": "part_too_large", "message": ""}
     assert large.read < 2 * 64 * 1024 + 1024  # stopped at the 64 KiB limit of a text part
@@ -131,21 +158,53 @@ def test_a_form_of_many_text_fields_or_a_large_one_is_refused_naming_the_rule(ap
 def test_the_limits_leave_room_for_every_field_of_the_forms(apps):
     """A complete request form with ten proposed dates passes the parser (it fails later, on a
     document's content, without a database), and so does an officer's complaint."""
-    fields = [part(name, b"x") for name in ("requester_name", "requester_position", "institution",
-                                            "institution_type", "email", "phone", "identity_number",
-                                            "topic", "purpose", "participants")]
+    fields = [
+        part(name, b"x")
+        for name in (
+            "requester_name",
+            "requester_position",
+            "institution",
+            "institution_type",
+            "email",
+            "phone",
+            "identity_number",
+            "topic",
+            "purpose",
+            "participants",
+        )
+    ]
     fields += [part("proposed_dates", f"2031-01-{day:02d}".encode()) for day in range(1, 11)]
     documents = [part("request_letter", b"not a pdf", "a.pdf"), part("identity_document", b"nor", "b.png")]
     officer = fields + [part("channel", b"desk"), part("received_at", b"")]
     public = asyncio.run(Post(apps["intake"], "/api/v1/requests", body_of(fields + documents))())
-    desk = asyncio.run(Post(apps["intake"], "/api/v1/officer/requests", body_of(officer + documents),
-                            roles=["desk"])())
+    desk = asyncio.run(
+        Post(apps["intake"], "/api/v1/officer/requests", body_of(officer + documents), roles=["desk"])()
+    )
     for post in (public, desk):
         assert post.status == 422 and "form" not in {error["field"] for error in post.errors()}, post.body
-    complaint = [part(name, b"x") for name in ("disclosure", "name", "email", "phone", "summary", "description",
-                                               "channel", "received_at", "tier", "external_ref")]
-    recorded = asyncio.run(Post(apps["complaints"], "/api/v1/officer/complaints",
-                                body_of(complaint + files("attachments", 6, 100)), roles=["complaint_officer"])())
+    complaint = [
+        part(name, b"x")
+        for name in (
+            "disclosure",
+            "name",
+            "email",
+            "phone",
+            "summary",
+            "description",
+            "channel",
+            "received_at",
+            "tier",
+            "external_ref",
+        )
+    ]
+    recorded = asyncio.run(
+        Post(
+            apps["complaints"],
+            "/api/v1/officer/complaints",
+            body_of(complaint + files("attachments", 6, 100)),
+            roles=["complaint_officer"],
+        )()
+    )
     assert recorded.status == 422, recorded.body
     assert {error["field"] for error in recorded.errors()} != {"form"}
 
@@ -157,7 +216,9 @@ def test_with_every_upload_slot_taken_an_upload_is_503_before_its_body_is_read(p
 
     async def scenario() -> tuple[Post, Post, Post, Post]:
         released = asyncio.Event()
-        held = Post(app, path, body_of(files(field, 1, 300_000)), roles=roles, client="192.0.2.1", stall=released)
+        held = Post(
+            app, path, body_of(files(field, 1, 300_000)), roles=roles, client="192.0.2.1", stall=released
+        )
         holding = asyncio.create_task(held())
         await held.stalled.wait()  # its slot taken, its body being read
         refused = await Post(app, path, body_of(files(field, 1, 300_000)), roles=roles, client="192.0.2.2")()
@@ -179,6 +240,7 @@ def test_with_every_upload_slot_taken_an_upload_is_503_before_its_body_is_read(p
 def test_a_json_complaint_takes_no_upload_slot():
     app = app_of("complaints", max_concurrent_uploads=1)
     assert slots_of(app).take()  # every slot taken
-    answer = asyncio.run(Post(app, "/api/v1/complaints", [b'{"summary": ""}'],
-                              content_type="application/json")())
+    answer = asyncio.run(
+        Post(app, "/api/v1/complaints", [b'{"summary": ""}'], content_type="application/json")()
+    )
     assert answer.status == 422 and any(error["field"] == "summary" for error in answer.errors())

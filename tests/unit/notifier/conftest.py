@@ -21,10 +21,12 @@ def db() -> FakeDb:
 def settings() -> NotifierSettings:
     return NotifierSettings(
         _env_file=None,
-        officer_emails={"supervisor": ["kabiro@ekonomi.example"],
-                        "complaint_officer": ["pengaduan@ekonomi.example"],
-                        "scheduler": ["jadwal@ekonomi.example"],
-                        "complaint_team": ["tim@ekonomi.example"]},
+        officer_emails={
+            "supervisor": ["kabiro@ekonomi.example"],
+            "complaint_officer": ["pengaduan@ekonomi.example"],
+            "scheduler": ["jadwal@ekonomi.example"],
+            "complaint_team": ["tim@ekonomi.example"],
+        },
         officer_phones={"supervisor": ["081211112222"]},
         host_emails={"H1": ["kabiro.ekonomi@ekonomi.example"]},
         host_phones={"H1": ["081233334444"]},

@@ -58,8 +58,6 @@ def recorded(ref: AggregateRef, event: Event, version: int = 1, sequence: int = 
     return RecordedEvent(ref, event, envelope, sequence)
 
 
-
-
 def project(db: FakeDb, recorded_event: RecordedEvent) -> None:
     """Apply the notifier's cases projection to the in-memory read model ($set, $push)."""
     from serambi_notifier.projections import CASES, CASES_PROJECTION

@@ -48,23 +48,32 @@ async def test_an_email_complainant_gets_every_email_as_a_reply_in_their_thread(
     answered = recorded(COMPLAINT, await samples.complaint_answered(vault, key, CODE), version=2)
     composer = Composer(settings)
     for event in (first, answered):
-        [plan] = [p for p in await planner(settings, vault, db).plan(event, NOON)
-                  if p.recipient_kind is RecipientKind.CITIZEN and p.channel is Channel.EMAIL]
+        [plan] = [
+            p
+            for p in await planner(settings, vault, db).plan(event, NOON)
+            if p.recipient_kind is RecipientKind.CITIZEN and p.channel is Channel.EMAIL
+        ]
         email = await composer.email(plan, NOON)
         headers = dict(email.headers)
         assert headers["In-Reply-To"] == "<m1@mail.example.id>"
         assert headers["References"] == THREAD
         assert email.subject == "Re: Antrean loket perizinan"
-    officers = [p for p in await planner(settings, vault, db).plan(first, NOON)
-                if p.recipient_kind is RecipientKind.OFFICER]
+    officers = [
+        p
+        for p in await planner(settings, vault, db).plan(first, NOON)
+        if p.recipient_kind is RecipientKind.OFFICER
+    ]
     officer_email = await composer.email(officers[0], NOON)
     assert "In-Reply-To" not in dict(officer_email.headers)  # the thread is the complainant's only
 
 
 async def test_other_complainants_emails_are_not_replies(settings, vault, db):
     first, _ = await received(vault, db, ComplaintChannel.ONLINE)
-    [plan] = [p for p in await planner(settings, vault, db).plan(first, NOON)
-              if p.recipient_kind is RecipientKind.CITIZEN and p.channel is Channel.EMAIL]
+    [plan] = [
+        p
+        for p in await planner(settings, vault, db).plan(first, NOON)
+        if p.recipient_kind is RecipientKind.CITIZEN and p.channel is Channel.EMAIL
+    ]
     email = await Composer(settings).email(plan, NOON)
     assert "In-Reply-To" not in dict(email.headers) and "References" not in dict(email.headers)
     assert not email.subject.startswith("Re:")
@@ -76,21 +85,33 @@ async def test_with_the_whatsapp_channel_on_a_whatsapp_complainant_gets_no_sms_o
     on = settings.model_copy(update={"whatsapp_mode": "cloud"})
     first, key = await received(vault, db, ComplaintChannel.WHATSAPP)
     assert citizens(await planner(on, vault, db).plan(first, NOON)) == [  # the e-mail still goes
-        ("complaint_acknowledged", "email")]
+        ("complaint_acknowledged", "email")
+    ]
     answered = recorded(COMPLAINT, await samples.complaint_answered(vault, key, CODE), version=2)
     assert citizens(await planner(on, vault, db).plan(answered, NOON)) == [("complaint_answered", "email")]
     classified = recorded(COMPLAINT, samples.complaint_classified(CODE), version=3)
     assert citizens(await planner(on, vault, db).plan(classified, NOON)) == [  # WhatsApp sends no such notice
-        ("complaint_classified", "email"), ("complaint_classified", "sms")]
-    officers = [p for p in await planner(on, vault, db).plan(first, NOON) if p.recipient_kind is RecipientKind.OFFICER]
+        ("complaint_classified", "email"),
+        ("complaint_classified", "sms"),
+    ]
+    officers = [
+        p for p in await planner(on, vault, db).plan(first, NOON) if p.recipient_kind is RecipientKind.OFFICER
+    ]
     assert officers  # the officers are still told
 
 
 def reply_failed(reply: ReplyKind, answer=None) -> ComplaintReplyFailed:
     return ComplaintReplyFailed(
-        tracking_code=CODE, channel=ComplaintChannel.WHATSAPP, reply=reply,
-        cause_event_id="5b0e2c52-4a52-4c0e-9f0e-3f8f0a6a1c11", failed_at=NOON,
-        reason=ReplyFailure.REFUSED, attempts=1, error_code=131026, answer=answer)
+        tracking_code=CODE,
+        channel=ComplaintChannel.WHATSAPP,
+        reply=reply,
+        cause_event_id="5b0e2c52-4a52-4c0e-9f0e-3f8f0a6a1c11",
+        failed_at=NOON,
+        reason=ReplyFailure.REFUSED,
+        attempts=1,
+        error_code=131026,
+        answer=answer,
+    )
 
 
 @pytest.mark.parametrize("mode", ["cloud", "off"])
@@ -110,8 +131,11 @@ async def test_an_answer_whatsapp_did_not_deliver_goes_by_sms_with_the_answer(se
     _, key = await received(vault, db, ComplaintChannel.WHATSAPP)
     sealed = await vault.seal(key, "Loket tambahan dibuka mulai Senin.")
     failed = recorded(COMPLAINT, reply_failed(ReplyKind.ANSWER, sealed), version=3)
-    [plan] = [p for p in await planner(on, vault, db).plan(failed, NOON)
-              if p.recipient_kind is RecipientKind.CITIZEN]
+    [plan] = [
+        p
+        for p in await planner(on, vault, db).plan(failed, NOON)
+        if p.recipient_kind is RecipientKind.CITIZEN
+    ]
     assert (plan.notice, plan.channel) == ("complaint_answered", Channel.SMS)
     assert "Loket tambahan dibuka mulai Senin." in "".join(Composer(on).sms(plan).parts)
 
@@ -143,8 +167,14 @@ channels = ["sms"]
 
 async def test_without_the_whatsapp_channel_or_a_number_the_notifier_still_sends_them(settings, vault, db):
     first, _ = await received(vault, db, ComplaintChannel.WHATSAPP)
-    assert citizens(await planner(settings, vault, db).plan(first, NOON)) == [  # channel off: nobody else would
-        ("complaint_acknowledged", "email"), ("complaint_acknowledged", "sms")]
+    assert citizens(
+        await planner(settings, vault, db).plan(first, NOON)
+    ) == [  # channel off: nobody else would
+        ("complaint_acknowledged", "email"),
+        ("complaint_acknowledged", "sms"),
+    ]
     on = settings.model_copy(update={"whatsapp_mode": "cloud"})
     no_number, _ = await received(vault, db, ComplaintChannel.WHATSAPP, complainant_phone=None)
-    assert citizens(await planner(on, vault, db).plan(no_number, NOON)) == [("complaint_acknowledged", "email")]
+    assert citizens(await planner(on, vault, db).plan(no_number, NOON)) == [
+        ("complaint_acknowledged", "email")
+    ]

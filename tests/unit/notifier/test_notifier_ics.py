@@ -12,11 +12,17 @@ STAMP = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 
 def invitation(**overrides) -> Invitation:
     values = dict(
-        audience_id="AUD-2026-000042", sequence=0,
-        starts_at=datetime(2026, 3, 4, 2, 0, tzinfo=UTC), ends_at=datetime(2026, 3, 4, 3, 30, tzinfo=UTC),
-        summary="Audiensi: Hilirisasi lada", location="Ruang Rapat, Kantor Gubernur",
-        description="AUD-2026-000042", organizer="Biro Perekonomian <no-reply@serambi.example>",
-        attendee="siti@example.go.id", attendee_name="Siti Aminah", stamp=STAMP,
+        audience_id="AUD-2026-000042",
+        sequence=0,
+        starts_at=datetime(2026, 3, 4, 2, 0, tzinfo=UTC),
+        ends_at=datetime(2026, 3, 4, 3, 30, tzinfo=UTC),
+        summary="Audiensi: Hilirisasi lada",
+        location="Ruang Rapat, Kantor Gubernur",
+        description="AUD-2026-000042",
+        organizer="Biro Perekonomian <no-reply@serambi.example>",
+        attendee="siti@example.go.id",
+        attendee_name="Siti Aminah",
+        stamp=STAMP,
     )
     values.update(overrides)
     return Invitation(**values)
@@ -43,9 +49,16 @@ def test_an_invitation_is_a_request_with_its_times_in_wib():
 
 def test_the_uid_is_stable_and_the_sequence_grows_with_each_reschedule():
     _, first = parse(invitation_ics(invitation(), "serambi.example"))
-    _, moved = parse(invitation_ics(invitation(sequence=2, starts_at=datetime(2026, 3, 5, 7, 0, tzinfo=UTC),
-                                               ends_at=datetime(2026, 3, 5, 8, 0, tzinfo=UTC)),
-                                    "serambi.example"))
+    _, moved = parse(
+        invitation_ics(
+            invitation(
+                sequence=2,
+                starts_at=datetime(2026, 3, 5, 7, 0, tzinfo=UTC),
+                ends_at=datetime(2026, 3, 5, 8, 0, tzinfo=UTC),
+            ),
+            "serambi.example",
+        )
+    )
     assert str(first["UID"]) == str(moved["UID"]) == "AUD-2026-000042@serambi.example"
     assert moved["SEQUENCE"] == 2
     assert moved.decoded("DTSTART").astimezone(WIB).time() == time(14, 0)

@@ -28,7 +28,9 @@ def planner(settings, vault, db) -> Planner:
 
 
 async def submitted(vault, **who):
-    return recorded(REQUEST, await samples.request_submitted(vault, CODE, await samples.requester(vault, **who)))
+    return recorded(
+        REQUEST, await samples.request_submitted(vault, CODE, await samples.requester(vault, **who))
+    )
 
 
 async def scheduled_case(vault, db):
@@ -60,7 +62,8 @@ async def test_the_acknowledgement_states_the_tracking_code_and_the_due_date_in_
     assert "Kamis, 5 Maret 2026 pukul 16.00 WIB" in email.text
     assert "Yth. Siti Aminah," in email.text and "Siti Aminah" in email.html
     assert email.message_id == f"<{plans[0].delivery_id}@{settings.mail_domain}>" or any(
-        email.message_id == f"<{p.delivery_id}@{settings.mail_domain}>" for p in plans)
+        email.message_id == f"<{p.delivery_id}@{settings.mail_domain}>" for p in plans
+    )
     parts = composer.sms(next(p for p in plans if p.channel is Channel.SMS)).parts
     sms = "".join(parts)  # two parts with the tracking link
     assert CODE in sms and "05/03/2026 16.00 WIB" in sms
@@ -83,7 +86,8 @@ async def test_a_requester_with_only_an_email_gets_no_sms(settings, vault, db):
 
 async def test_malformed_addresses_are_planned_as_failures_with_the_reason(settings, vault, db):
     plans = await planner(settings, vault, db).plan(
-        await submitted(vault, email="siti at example", phone="+6221555"), NOON)
+        await submitted(vault, email="siti at example", phone="+6221555"), NOON
+    )
     problems = {p.channel: p.problem for p in plans}
     assert problems[Channel.EMAIL].startswith("invalid email address")
     assert problems[Channel.SMS].startswith("invalid phone number")
@@ -107,7 +111,7 @@ async def test_an_invitation_carries_an_ics_request_with_sequence_zero_in_wib(se
     event = await scheduled_case(vault, db)
     plans = await planner(settings, vault, db).plan(event, NOON)
     email_plan = next(p for p in plans if p.channel is Channel.EMAIL)
-    email = (await Composer(settings).email(email_plan, NOON))
+    email = await Composer(settings).email(email_plan, NOON)
     [attachment] = email.attachments
     calendar = icalendar.Calendar.from_ical(attachment.content)
     [vevent] = calendar.walk("VEVENT")
@@ -137,7 +141,9 @@ async def test_reschedules_raise_the_sequence_and_a_cancellation_cancels_the_las
     method, vevent = await calendar_of(moved)
     assert (method, vevent["SEQUENCE"]) == ("REQUEST", 1)
     assert vevent.decoded("DTSTART").astimezone(WIB).hour == 14
-    again = recorded(AUDIENCE, samples.audience_rescheduled(CODE, later + timedelta(days=1), later), version=4)
+    again = recorded(
+        AUDIENCE, samples.audience_rescheduled(CODE, later + timedelta(days=1), later), version=4
+    )
     project(db, again)
     assert (await calendar_of(again))[1]["SEQUENCE"] == 2
     cancelled = recorded(AUDIENCE, samples.audience_cancelled(CODE), version=5)
@@ -146,7 +152,8 @@ async def test_reschedules_raise_the_sequence_and_a_cancellation_cancels_the_las
 
 
 async def test_a_no_show_tells_the_requester_the_audience_did_not_take_place_without_cancelling_it(
-        settings, vault, db):
+    settings, vault, db
+):
     await scheduled_case(vault, db)
     notes = await vault.seal("k1", "Tidak ada kabar dari pemohon")  # sealed, as scheduling keeps them
     no_show = recorded(AUDIENCE, samples.audience_no_show(CODE, notes=notes), version=3)
@@ -177,8 +184,9 @@ async def test_sms_to_citizens_is_held_in_quiet_hours_but_email_and_officers_are
     assert held[Channel.EMAIL] is None
     assert held[Channel.SMS] == datetime(2026, 3, 3, 6, 0, tzinfo=WIB)
     breach = recorded(COMPLAINT, samples.sla_breached(COMPLAINT.id), version=2)
-    officer_sms = [p for p in await planner(settings, vault, db).plan(breach, night)
-                   if p.channel is Channel.SMS]
+    officer_sms = [
+        p for p in await planner(settings, vault, db).plan(breach, night) if p.channel is Channel.SMS
+    ]
     assert officer_sms and all(p.not_before is None for p in officer_sms)
 
 
@@ -197,8 +205,11 @@ async def test_a_complaint_is_acknowledged_with_its_deadline_and_the_officer_is_
     event = recorded(COMPLAINT, await samples.complaint_received(vault, COMPLAINT.id))
     plans = await planner(settings, vault, db).plan(event, NOON)
     by_notice = {(p.notice, p.channel) for p in plans}
-    assert by_notice == {("complaint_acknowledged", Channel.EMAIL), ("complaint_acknowledged", Channel.SMS),
-                         ("complaint_received_officer", Channel.EMAIL)}
+    assert by_notice == {
+        ("complaint_acknowledged", Channel.EMAIL),
+        ("complaint_acknowledged", Channel.SMS),
+        ("complaint_received_officer", Channel.EMAIL),
+    }
     ack = next(p for p in plans if p.notice == "complaint_acknowledged" and p.channel is Channel.EMAIL)
     text = (await Composer(settings).email(ack, NOON)).text
     assert COMPLAINT.id in text and "Senin, 2 Maret 2026 pukul 12.00 WIB" in text
@@ -210,7 +221,9 @@ async def complaint_case(vault, db):
     return received
 
 
-async def test_a_complaints_answer_reaches_the_complainant_and_a_long_one_is_split_for_sms(settings, vault, db):
+async def test_a_complaints_answer_reaches_the_complainant_and_a_long_one_is_split_for_sms(
+    settings, vault, db
+):
     received = await complaint_case(vault, db)
     key = received.event.complainant_email.key
     answer = "Terima kasih atas pengaduan Anda. " + "Kami telah menambah petugas loket. " * 12
@@ -241,7 +254,9 @@ async def test_officer_notices_never_show_what_the_complainant_wrote(settings, v
     officers = [x for x in plans if x.recipient_kind is RecipientKind.OFFICER]
     assert sorted(x.address for x in officers) == ["kabiro@ekonomi.example", "petugas7@ekonomi.example"]
     assert all(["belum dibuka" not in (await composer.email(x, NOON)).text for x in officers])
-    citizen = next(x for x in plans if x.recipient_kind is RecipientKind.CITIZEN and x.channel is Channel.EMAIL)
+    citizen = next(
+        x for x in plans if x.recipient_kind is RecipientKind.CITIZEN and x.channel is Channel.EMAIL
+    )
     assert "Loket tambahan belum dibuka." in (await composer.email(citizen, NOON)).text
 
 
@@ -252,7 +267,9 @@ async def test_a_breach_of_an_assigned_complaint_goes_to_its_assignee(settings, 
     breach = recorded(COMPLAINT, samples.sla_breached(COMPLAINT.id), version=3)
     plans = await planner(settings, vault, db).plan(breach, NOON)
     assert sorted(p.address for p in plans if p.channel is Channel.EMAIL) == [
-        "kabiro@ekonomi.example", "tim@ekonomi.example"]
+        "kabiro@ekonomi.example",
+        "tim@ekonomi.example",
+    ]
 
 
 async def test_a_reclassified_complaint_tells_the_complainant_the_new_deadline(settings, vault, db):
@@ -264,7 +281,8 @@ async def test_a_reclassified_complaint_tells_the_complainant_the_new_deadline(s
 
 
 async def test_a_reminder_goes_to_the_requester_by_email_and_sms_and_a_late_one_waits_out_quiet_hours(
-        settings, vault, db):
+    settings, vault, db
+):
     await scheduled_case(vault, db)  # Wednesday 4 March 2026, 09.00 WIB
     reminder = recorded(AUDIENCE, samples.audience_reminder_due(CODE, "day_before"), version=3)
     at_nine = datetime(2026, 3, 3, 2, 0, tzinfo=UTC)  # Tuesday 09.00 WIB, its instant
@@ -301,7 +319,9 @@ async def test_a_host_day_list_goes_to_the_hosts_addresses_by_email_and_sms(sett
     seven = datetime(2026, 3, 4, 0, 0, tzinfo=UTC)  # Wednesday 07.00 WIB
     plans = await planner(settings, vault, db).plan(event, seven)
     assert sorted((p.channel, p.address) for p in plans) == [
-        (Channel.EMAIL, "kabiro.ekonomi@ekonomi.example"), (Channel.SMS, "+6281233334444")]
+        (Channel.EMAIL, "kabiro.ekonomi@ekonomi.example"),
+        (Channel.SMS, "+6281233334444"),
+    ]
     assert {p.notice for p in plans} == {"host_day_list"}
     assert all(p.recipient_kind is RecipientKind.OFFICER for p in plans)
     composer = Composer(settings)
@@ -311,8 +331,9 @@ async def test_a_host_day_list_goes_to_the_hosts_addresses_by_email_and_sms(sett
     assert "11.00–12.00 WIB" in email.text and "Dinas Perindustrian Kota Singkawang, 4 orang" in email.text
     [sms] = composer.sms(next(p for p in plans if p.channel is Channel.SMS)).parts
     assert sms.startswith("Biro Perekonomian Kalbar: 2 audiensi hari ini, mulai 09.00 WIB")
-    other = recorded(AggregateRef("scheduling", "daylist", "H9-20260304"),
-                     samples.host_day_list_due("H9"), version=1)
+    other = recorded(
+        AggregateRef("scheduling", "daylist", "H9-20260304"), samples.host_day_list_due("H9"), version=1
+    )
     assert await planner(settings, vault, db).plan(other, seven) == []  # no address: nothing
 
 
@@ -327,8 +348,9 @@ async def test_the_hosts_sms_waits_out_quiet_hours_and_the_email_does_not(settin
 async def test_a_day_list_for_a_host_without_addresses_is_logged_by_host_id_only(settings, vault, db):
     from structlog.testing import capture_logs
 
-    other = recorded(AggregateRef("scheduling", "daylist", "H9-20260304"),
-                     samples.host_day_list_due("H9"), version=1)
+    other = recorded(
+        AggregateRef("scheduling", "daylist", "H9-20260304"), samples.host_day_list_due("H9"), version=1
+    )
     with capture_logs() as logs:
         assert await planner(settings, vault, db).plan(other, datetime(2026, 3, 4, 0, 0, tzinfo=UTC)) == []
     [warning] = [entry for entry in logs if entry["event"] == "notifier.host_without_addresses"]

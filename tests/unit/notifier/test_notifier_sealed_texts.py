@@ -31,7 +31,9 @@ async def emails(settings, vault, db, event) -> dict[RecipientKind, list[str]]:
     out: dict[RecipientKind, list[str]] = {}
     for planned in await planner(settings, vault, db).plan(event, NOON):
         if planned.channel is Channel.EMAIL:
-            out.setdefault(planned.recipient_kind, []).append((await Composer(settings).email(planned, NOON)).text)
+            out.setdefault(planned.recipient_kind, []).append(
+                (await Composer(settings).email(planned, NOON)).text
+            )
     return out
 
 

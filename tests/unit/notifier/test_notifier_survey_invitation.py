@@ -27,7 +27,9 @@ def planner(settings, vault, db) -> Planner:
 
 
 async def invitation(vault, code: str, service: SurveyService):
-    return recorded(AggregateRef("intake", "survey", code), await samples.survey_invited(vault, code, service))
+    return recorded(
+        AggregateRef("intake", "survey", code), await samples.survey_invited(vault, code, service)
+    )
 
 
 async def sent(settings, vault, db, event) -> dict[Channel, tuple[str, str]]:
@@ -45,8 +47,10 @@ async def sent(settings, vault, db, event) -> dict[Channel, tuple[str, str]]:
 
 async def test_a_held_audience_invites_the_requester_by_email_and_sms(settings, vault, db):
     who = await samples.requester(vault)
-    project(db, recorded(AggregateRef("intake", "request", CODE),
-                         await samples.request_submitted(vault, CODE, who)))
+    project(
+        db,
+        recorded(AggregateRef("intake", "request", CODE), await samples.request_submitted(vault, CODE, who)),
+    )
     out = await sent(settings, vault, db, await invitation(vault, CODE, SurveyService.AUDIENSI))
     assert set(out) == {Channel.EMAIL, Channel.SMS}
     assert out[Channel.EMAIL][0] == "siti@example.go.id" and out[Channel.SMS][0] == "+6281345678901"
@@ -63,8 +67,12 @@ async def test_a_closed_complaint_invites_the_complainant(settings, vault, db):
 
 
 async def test_an_anonymous_complainant_without_contact_gets_nothing(settings, vault, db):
-    project(db, recorded(COMPLAINT, await samples.complaint_received(vault, COMPLAINT.id, email=None, phone=None)))
-    assert await sent(settings, vault, db, await invitation(vault, COMPLAINT.id, SurveyService.PENGADUAN)) == {}
+    project(
+        db, recorded(COMPLAINT, await samples.complaint_received(vault, COMPLAINT.id, email=None, phone=None))
+    )
+    assert (
+        await sent(settings, vault, db, await invitation(vault, COMPLAINT.id, SurveyService.PENGADUAN)) == {}
+    )
 
 
 async def test_the_invitation_waits_for_the_case_to_be_projected(settings, vault, db):
@@ -75,8 +83,10 @@ async def test_the_invitation_waits_for_the_case_to_be_projected(settings, vault
 
 async def test_the_same_invitation_plans_the_same_deliveries(settings, vault, db):
     who = await samples.requester(vault)
-    project(db, recorded(AggregateRef("intake", "request", CODE),
-                         await samples.request_submitted(vault, CODE, who)))
+    project(
+        db,
+        recorded(AggregateRef("intake", "request", CODE), await samples.request_submitted(vault, CODE, who)),
+    )
     event = await invitation(vault, CODE, SurveyService.AUDIENSI)
     first = {p.delivery_id for p in await planner(settings, vault, db).plan(event, NOON)}
     again = {p.delivery_id for p in await planner(settings, vault, db).plan(event, NOON)}

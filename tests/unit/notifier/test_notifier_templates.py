@@ -28,41 +28,64 @@ async def every_event(vault, db, topic="Hilirisasi produk lada"):
     who = await samples.requester(vault)
     token = await vault.seal(who.name.key, samples.ACCESS_TOKEN)
     request = await samples.request_submitted(vault, CODE, who, topic, token)
-    events = [recorded(REQUEST, request),
-              recorded(REQUEST, samples.request_link_requested(CODE), version=2)]
-    audience = [samples.audience_requested(CODE, request.topic), samples.audience_scheduled(CODE),
-                samples.audience_rescheduled(CODE, samples.STARTS.replace(day=6)),
-                samples.audience_reminder_due(CODE, "same_day", samples.STARTS.replace(day=6), "B2"),
-                samples.audience_declined(CODE), samples.audience_cancelled(CODE),
-                samples.audience_no_show(CODE)]
+    events = [recorded(REQUEST, request), recorded(REQUEST, samples.request_link_requested(CODE), version=2)]
+    audience = [
+        samples.audience_requested(CODE, request.topic),
+        samples.audience_scheduled(CODE),
+        samples.audience_rescheduled(CODE, samples.STARTS.replace(day=6)),
+        samples.audience_reminder_due(CODE, "same_day", samples.STARTS.replace(day=6), "B2"),
+        samples.audience_declined(CODE),
+        samples.audience_cancelled(CODE),
+        samples.audience_no_show(CODE),
+    ]
     from serambi_contracts import scheduling as s
 
     proposed = s.AudienceProposed(
-        audience_id=CODE, request_tracking_code=CODE, starts_at=samples.STARTS,
-        ends_at=samples.STARTS.replace(hour=3), room="Ruang Rapat", host="Kepala Biro",
-        room_id="R1", host_id="H1", location="Lt. 2", booking_id="B9", proposed_by="auto")
-    referred = s.AudienceReferred(audience_id=CODE, request_tracking_code=CODE,
-                                  reason="Semua ruang penuh", referred_by="auto")
-    events += [recorded(AUDIENCE, e, version=n) for n, e in
-               enumerate([*audience[:1], proposed, referred, *audience[1:]], start=1)]
+        audience_id=CODE,
+        request_tracking_code=CODE,
+        starts_at=samples.STARTS,
+        ends_at=samples.STARTS.replace(hour=3),
+        room="Ruang Rapat",
+        host="Kepala Biro",
+        room_id="R1",
+        host_id="H1",
+        location="Lt. 2",
+        booking_id="B9",
+        proposed_by="auto",
+    )
+    referred = s.AudienceReferred(
+        audience_id=CODE, request_tracking_code=CODE, reason="Semua ruang penuh", referred_by="auto"
+    )
+    events += [
+        recorded(AUDIENCE, e, version=n)
+        for n, e in enumerate([*audience[:1], proposed, referred, *audience[1:]], start=1)
+    ]
     events.append(recorded(AUDIENCE, samples.sla_warning(CODE, "audience_answer"), version=10))
     received = await samples.complaint_received(vault, COMPLAINT.id)
     key = received.complainant_email.key
-    complaint = [received, samples.complaint_classified(COMPLAINT.id),
-                 samples.complaint_assigned(COMPLAINT.id),
-                 await samples.complaint_answered(vault, key, COMPLAINT.id),
-                 await samples.complaint_reopened(vault, key, COMPLAINT.id),
-                 samples.sla_warning(COMPLAINT.id), samples.sla_breached(COMPLAINT.id),
-                 samples.complaint_link_requested(COMPLAINT.id)]
+    complaint = [
+        received,
+        samples.complaint_classified(COMPLAINT.id),
+        samples.complaint_assigned(COMPLAINT.id),
+        await samples.complaint_answered(vault, key, COMPLAINT.id),
+        await samples.complaint_reopened(vault, key, COMPLAINT.id),
+        samples.sla_warning(COMPLAINT.id),
+        samples.sla_breached(COMPLAINT.id),
+        samples.complaint_link_requested(COMPLAINT.id),
+    ]
     events += [recorded(COMPLAINT, e, version=n) for n, e in enumerate(complaint, start=1)]
     for event in events:
         project(db, event)
     # the hosts' day lists have no case (the notifier projects nothing of them)
-    events.append(recorded(AggregateRef("scheduling", "daylist", "H1-20260304"),
-                           samples.host_day_list_due("H1"), version=1))
+    events.append(
+        recorded(
+            AggregateRef("scheduling", "daylist", "H1-20260304"), samples.host_day_list_due("H1"), version=1
+        )
+    )
     return events + [  # the notifier keeps no read model of invitations
         recorded(AggregateRef("intake", "survey", code), await samples.survey_invited(vault, code, service))
-        for code, service in ((CODE, SurveyService.AUDIENSI), (COMPLAINT.id, SurveyService.PENGADUAN))]
+        for code, service in ((CODE, SurveyService.AUDIENSI), (COMPLAINT.id, SurveyService.PENGADUAN))
+    ]
 
 
 @pytest.mark.parametrize("language", ["id", "en"])
@@ -76,7 +99,7 @@ async def test_every_subscribed_notice_renders_as_email_and_sms(settings, vault,
         for planned in await planner.plan(event, NOON):
             seen.add(planned.notice)
             if planned.channel is Channel.EMAIL:
-                email = (await composer.email(planned, NOON))
+                email = await composer.email(planned, NOON)
                 assert email.subject and "None" not in email.subject
                 assert email.text.strip() and "<html" in email.html
                 assert "{{" not in email.text and "{%" not in email.html
@@ -104,7 +127,7 @@ async def test_html_is_escaped_and_plain_text_is_not(settings, vault, db):
     planner = Planner(settings, table, vault, db)
     [event, *_] = await every_event(vault, db, topic="Lada <b>putih</b> & hitam")
     planned = next(p for p in await planner.plan(event, NOON) if p.channel is Channel.EMAIL)
-    email = (await Composer(settings).email(planned, NOON))
+    email = await Composer(settings).email(planned, NOON)
     assert "Lada &lt;b&gt;putih&lt;/b&gt; &amp; hitam" in email.html
     assert "Lada <b>putih</b> & hitam" in email.text
 
@@ -124,16 +147,27 @@ def test_the_packaged_subscriptions_are_valid():
     assert subscriptions.load(None, TEMPLATES)
 
 
-@pytest.mark.parametrize(("toml", "message"), [
-    ('[[notice]]\nevent = "Nope"\nnotice = "x"\nrecipients = ["requester"]\nchannels = ["email"]',
-     "not an event"),
-    ('[[notice]]\nevent = "RequestSubmitted"\nnotice = "x"\nrecipients = ["mayor"]\nchannels = ["email"]',
-     "unknown recipient"),
-    ('[[notice]]\nevent = "RequestSubmitted"\nnotice = "x"\nrecipients = ["requester"]\nchannels = ["fax"]',
-     "fax"),
-    ('[[notice]]\nevent = "RequestSubmitted"\nnotice = "nowhere"\nrecipients = ["requester"]\nchannels = ["sms"]',
-     "missing templates: en/nowhere/sms.txt, id/nowhere/sms.txt"),
-])
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        (
+            '[[notice]]\nevent = "Nope"\nnotice = "x"\nrecipients = ["requester"]\nchannels = ["email"]',
+            "not an event",
+        ),
+        (
+            '[[notice]]\nevent = "RequestSubmitted"\nnotice = "x"\nrecipients = ["mayor"]\nchannels = ["email"]',
+            "unknown recipient",
+        ),
+        (
+            '[[notice]]\nevent = "RequestSubmitted"\nnotice = "x"\nrecipients = ["requester"]\nchannels = ["fax"]',
+            "fax",
+        ),
+        (
+            '[[notice]]\nevent = "RequestSubmitted"\nnotice = "nowhere"\nrecipients = ["requester"]\nchannels = ["sms"]',
+            "missing templates: en/nowhere/sms.txt, id/nowhere/sms.txt",
+        ),
+    ],
+)
 def test_invalid_subscriptions_are_refused_with_the_reason(toml, message):
     with pytest.raises(SubscriptionError, match=message):
         subscriptions.parse(toml, TEMPLATES)

@@ -45,7 +45,9 @@ async def messages(settings, vault, db, event) -> dict[tuple[str, Channel], str]
     return sent
 
 
-async def test_the_acknowledgement_links_to_the_portal_page_with_the_token_by_email_and_sms(settings, vault, db):
+async def test_the_acknowledgement_links_to_the_portal_page_with_the_token_by_email_and_sms(
+    settings, vault, db
+):
     sent = await messages(settings, vault, db, await submitted(vault))
     assert REQUEST_LINK in sent["request_acknowledged", Channel.EMAIL]
     assert f'<a href="{REQUEST_LINK}">' in sent["request_acknowledged", Channel.EMAIL]
@@ -53,7 +55,8 @@ async def test_the_acknowledgement_links_to_the_portal_page_with_the_token_by_em
 
 
 async def test_a_complaint_acknowledgement_links_to_the_complaint_page_and_the_officer_gets_no_token(
-        settings, vault, db):
+    settings, vault, db
+):
     event = recorded(COMPLAINT, await samples.complaint_received(vault, COMPLAINT.id))
     sent = await messages(settings, vault, db, event)
     assert COMPLAINT_LINK in sent["complaint_acknowledged", Channel.EMAIL]
@@ -67,7 +70,8 @@ async def test_lost_link_sends_the_request_link_again_by_email_and_sms(settings,
     plans = await planner(settings, vault, db).plan(event, NOON)
     assert {(p.notice, p.channel, p.recipient_kind) for p in plans} == {
         ("tracking_link", Channel.EMAIL, RecipientKind.CITIZEN),
-        ("tracking_link", Channel.SMS, RecipientKind.CITIZEN)}
+        ("tracking_link", Channel.SMS, RecipientKind.CITIZEN),
+    }
     sent = await messages(settings, vault, db, event)
     assert REQUEST_LINK in sent["tracking_link", Channel.EMAIL]
     assert "permohonan audiensi" in sent["tracking_link", Channel.EMAIL]
@@ -79,7 +83,10 @@ async def test_lost_link_sends_the_complaint_link_again(settings, vault, db):
     event = recorded(COMPLAINT, samples.complaint_link_requested(COMPLAINT.id), version=2)
     sent = await messages(settings, vault, db, event)
     assert set(sent) == {("tracking_link", Channel.EMAIL), ("tracking_link", Channel.SMS)}
-    assert COMPLAINT_LINK in sent["tracking_link", Channel.EMAIL] and "pengaduan" in sent["tracking_link", Channel.SMS]
+    assert (
+        COMPLAINT_LINK in sent["tracking_link", Channel.EMAIL]
+        and "pengaduan" in sent["tracking_link", Channel.SMS]
+    )
 
 
 async def test_lost_link_waits_for_the_request_to_be_projected(settings, vault, db):
@@ -99,8 +106,12 @@ async def test_a_case_submitted_without_a_sealed_token_gets_the_page_without_a_f
 
 
 async def test_the_links_follow_the_public_base_url(vault, db):
-    settings = NotifierSettings(_env_file=None, public_base_url="https://layanan.example.go.id",
-                                contact_wait_seconds=0)
+    settings = NotifierSettings(
+        _env_file=None, public_base_url="https://layanan.example.go.id", contact_wait_seconds=0
+    )
     sent = await messages(settings, vault, db, await submitted(vault))
     link = f"https://layanan.example.go.id/lacak/audiensi/{CODE}#t={TOKEN}"
-    assert link in sent["request_acknowledged", Channel.EMAIL] and link in sent["request_acknowledged", Channel.SMS]
+    assert (
+        link in sent["request_acknowledged", Channel.EMAIL]
+        and link in sent["request_acknowledged", Channel.SMS]
+    )

@@ -22,8 +22,9 @@ class FakeMsg:
         self.headers = headers
         self.subject = "complaints.complaint.ADU-1.SLABreached"
         self.data = event.event.model_dump_json().encode()
-        self.metadata = SimpleNamespace(num_delivered=1, stream="COMPLAINTS",
-                                        sequence=SimpleNamespace(stream=7))
+        self.metadata = SimpleNamespace(
+            num_delivered=1, stream="COMPLAINTS", sequence=SimpleNamespace(stream=7)
+        )
         self.settled: list[str] = []
 
     async def ack_sync(self) -> None:
@@ -47,8 +48,9 @@ async def test_an_unknown_type_is_acked_and_ignored_by_the_notifiers_consumers()
     async def handle(event):
         handled.append(event)
 
-    outcome = await deliver(msg, "notifier-notify-complaints", handle, dead, POLICY,
-                            ignore_unknown_types=True)
+    outcome = await deliver(
+        msg, "notifier-notify-complaints", handle, dead, POLICY, ignore_unknown_types=True
+    )
     assert (outcome, msg.settled, dead.letters, handled) == ("ignored", ["ack"], [], [])
 
 

@@ -45,8 +45,11 @@ class MemoryBookings:
         for recorded in self.store.log:
             if recorded.ref.aggregate in ("roomday", "hostday"):
                 by_ref.setdefault(recorded.ref, []).append(recorded.event)
-        return [(ref.aggregate[:-3], ref.id[:-9], b) for ref, events in by_ref.items()
-                for b in bookings.active(events).values()]
+        return [
+            (ref.aggregate[:-3], ref.id[:-9], b)
+            for ref, events in by_ref.items()
+            for b in bookings.active(events).values()
+        ]
 
     async def busy(self, days: Iterable[date]) -> BusyView:
         view = BusyView()
@@ -58,9 +61,15 @@ class MemoryBookings:
 
     async def bookings(self, first: date, last: date) -> list[dict]:
         return [
-            {"resource": kind, "resource_id": resource_id, "booking_id": b.booking_id,
-             "audience_id": b.audience_id, "audience_version": b.audience_version,
-             "starts_at": b.starts_at, "ends_at": b.ends_at}
+            {
+                "resource": kind,
+                "resource_id": resource_id,
+                "booking_id": b.booking_id,
+                "audience_id": b.audience_id,
+                "audience_version": b.audience_version,
+                "starts_at": b.starts_at,
+                "ends_at": b.ends_at,
+            }
             for kind, resource_id, b in self._active()
         ]
 
@@ -91,8 +100,13 @@ class FakeLetters:
         document_id = "L" + digest[:32]
         self.stored[document_id] = content
         self.keys[document_id] = key
-        return DocumentRef(document_id=document_id, kind="answer_letter",
-                           media_type="application/pdf", sha256=digest, size=len(content))
+        return DocumentRef(
+            document_id=document_id,
+            kind="answer_letter",
+            media_type="application/pdf",
+            sha256=digest,
+            size=len(content),
+        )
 
 
 def fake_sealed(key: str, value: str) -> Sealed:
@@ -145,15 +159,29 @@ def memory_fetch(store: InMemoryEventStore):
     return fetch
 
 
-def make_context(calendar: WorkingCalendar, *, now: datetime = MONDAY, mode: str = "book",
-                 stale: bool = False, rules: Rules | None = None) -> Context:
+def make_context(
+    calendar: WorkingCalendar,
+    *,
+    now: datetime = MONDAY,
+    mode: str = "book",
+    stale: bool = False,
+    rules: Rules | None = None,
+) -> Context:
     store = InMemoryEventStore()
     open_ids = lambda: _open(store)  # noqa: E731
     return Context(
-        store=store, catalog=Catalog(memory_fetch(store)),
-        bookings=MemoryBookings(store, stale), letters=FakeLetters(), timers=FakeTimers(),
-        open_audiences=open_ids, calendar=calendar, policy=SlaPolicy(), rules=rules or Rules(),
-        mode=mode, now=Clock(now), vault=FakeVault(),
+        store=store,
+        catalog=Catalog(memory_fetch(store)),
+        bookings=MemoryBookings(store, stale),
+        letters=FakeLetters(),
+        timers=FakeTimers(),
+        open_audiences=open_ids,
+        calendar=calendar,
+        policy=SlaPolicy(),
+        rules=rules or Rules(),
+        mode=mode,
+        now=Clock(now),
+        vault=FakeVault(),
     )
 
 
@@ -163,8 +191,9 @@ async def _open(store: InMemoryEventStore) -> list[str]:
     ids = {r.ref.id for r in store.log if r.ref.aggregate == "audience"}
     out = []
     for audience_id in sorted(ids):
-        state = audience_of([r.event for r in store.log if r.ref.aggregate == "audience"
-                             and r.ref.id == audience_id])
+        state = audience_of(
+            [r.event for r in store.log if r.ref.aggregate == "audience" and r.ref.id == audience_id]
+        )
         if state is not None and state.clock_running:
             out.append(audience_id)
     return out
@@ -173,21 +202,35 @@ async def _open(store: InMemoryEventStore) -> list[str]:
 SEALED = Sealed(key="k1", nonce="AAAAAAAAAAAAAAAA", data="AAAA")
 
 
-def submitted(code: str, *, participants: int = 5, proposed: tuple[date, ...] = (),
-              at: datetime = MONDAY, calendar: WorkingCalendar | None = None,
-              due: datetime | None = None) -> RequestSubmitted:
+def submitted(
+    code: str,
+    *,
+    participants: int = 5,
+    proposed: tuple[date, ...] = (),
+    at: datetime = MONDAY,
+    calendar: WorkingCalendar | None = None,
+    due: datetime | None = None,
+) -> RequestSubmitted:
     if due is None:
         cal = calendar or load_calendar()
         due = cal.add_working_days(at, 3)
     return RequestSubmitted(
-        tracking_code=code, channel=IntakeChannel.ONLINE,
-        requester=Requester(name=SEALED, position="Sekretaris Dinas",
-                            institution="Dinas Perindustrian Kota Singkawang",
-                            institution_type=InstitutionType.LOCAL_GOVERNMENT, email=SEALED),
+        tracking_code=code,
+        channel=IntakeChannel.ONLINE,
+        requester=Requester(
+            name=SEALED,
+            position="Sekretaris Dinas",
+            institution="Dinas Perindustrian Kota Singkawang",
+            institution_type=InstitutionType.LOCAL_GOVERNMENT,
+            email=SEALED,
+        ),
         topic=fake_sealed("k1", "Hilirisasi produk lada"),
         purpose=fake_sealed("k1", "Audiensi program hilirisasi."),
-        participants=participants, proposed_dates=list(proposed), submitted_at=at,
-        answer_due_at=due, access_token_sha256="0" * 64,
+        participants=participants,
+        proposed_dates=list(proposed),
+        submitted_at=at,
+        answer_due_at=due,
+        access_token_sha256="0" * 64,
     )
 
 
@@ -212,6 +255,7 @@ def personal_fields(event_class: type) -> list[str]:
     schema = event_class.model_json_schema()
     found = ["Sealed"] if "Sealed" in _json.dumps(schema) else []
     models = [schema, *schema.get("$defs", {}).values()]
-    found += sorted({name for model in models for name in model.get("properties", {})
-                     if name in PERSONAL_NAMES})
+    found += sorted(
+        {name for model in models for name in model.get("properties", {}) if name in PERSONAL_NAMES}
+    )
     return found

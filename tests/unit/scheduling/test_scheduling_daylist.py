@@ -30,7 +30,9 @@ def lists(ctx) -> list[HostDayListDue]:
 
 async def test_each_host_gets_the_audiences_still_scheduled_that_day_once(ctx):
     await with_resources(ctx)
-    for n, starts in enumerate(("2026-02-04 13:00", "2026-02-04 09:00", "2026-02-04 10:30", "2026-02-05 09:00")):
+    for n, starts in enumerate(
+        ("2026-02-04 13:00", "2026-02-04 09:00", "2026-02-04 10:30", "2026-02-05 09:00")
+    ):
         code = f"AUD-2026-00010{n}"
         await commands.open_request(ctx, submitted(code, calendar=ctx.calendar), f"cause-{code}")
         await commands.choose_slot(ctx, code, SlotChoice("R1", "H1", wib(starts)), "officer")
@@ -71,5 +73,7 @@ async def test_arming_the_next_morning_at_seven_leaves_this_mornings_timer_to_fi
     ctx.now.now = wib("2026-02-03 07:00")  # a replica's sweep, before this morning's timer fired
     await daylist.arm(ctx)
     assert {t: d.due_at for t, d in ctx.timers.armed.items() if t.startswith("host-day-list")} == {
-        "host-day-list-20260203": wib("2026-02-03 07:00"), "host-day-list-20260204": wib("2026-02-04 07:00")}
+        "host-day-list-20260203": wib("2026-02-03 07:00"),
+        "host-day-list-20260204": wib("2026-02-04 07:00"),
+    }
     assert timer_id(wib("2026-02-04 07:00").date()) == "host-day-list-20260204"

@@ -18,8 +18,9 @@ from serambi_scheduling.domain.bookings import Booking
 from serambi_scheduling.domain.errors import SlotTakenError, StateError
 from serambi_scheduling.domain.sla import due_events, schedule_of
 
-P = Placement("b1", wib("2026-02-03 09:00"), wib("2026-02-03 10:00"), "R1", "Ruang 1", "H1",
-              "Ir. Budi", "Lantai 2")
+P = Placement(
+    "b1", wib("2026-02-03 09:00"), wib("2026-02-03 10:00"), "R1", "Ruang 1", "H1", "Ir. Budi", "Lantai 2"
+)
 
 
 def history_in(status: Status) -> list:
@@ -90,7 +91,11 @@ def test_a_no_show_is_a_final_outcome_of_its_own_recorded_only_once_the_slot_has
     [event] = a.mark_no_show(state, "jadwal", notes, P.starts_at)
     assert type(event).__name__ == "AudienceNoShow"
     assert (event.starts_at, event.recorded_by, event.notes_sealed, event.notes) == (
-        P.starts_at, "jadwal", notes, None)
+        P.starts_at,
+        "jadwal",
+        notes,
+        None,
+    )
     after = audience_of([*history_in(Status.SCHEDULED), event])
     assert after.status is Status.NO_SHOW and after.status in a.FINAL
     assert after.placement == P  # the slot has passed; it was kept, not released
@@ -123,14 +128,18 @@ BUFFER = timedelta(minutes=15)
 
 
 def test_a_booking_overlapping_another_audience_or_its_buffer_is_refused():
-    day = bookings.book([], ResourceKind.ROOM, "R1", booking("b1", "2026-02-03 09:00", "2026-02-03 10:00"), BUFFER)
+    day = bookings.book(
+        [], ResourceKind.ROOM, "R1", booking("b1", "2026-02-03 09:00", "2026-02-03 10:00"), BUFFER
+    )
     with pytest.raises(SlotTakenError) as taken:
-        bookings.book(day, ResourceKind.ROOM, "R1",
-                      booking("b2", "2026-02-03 10:10", "2026-02-03 11:00", "A2"), BUFFER)
+        bookings.book(
+            day, ResourceKind.ROOM, "R1", booking("b2", "2026-02-03 10:10", "2026-02-03 11:00", "A2"), BUFFER
+        )
     assert taken.value.rule == "room_overlap"
     assert [b.booking_id for b in taken.value.bookings] == ["b1"]
-    assert bookings.book(day, ResourceKind.ROOM, "R1",
-                         booking("b2", "2026-02-03 10:15", "2026-02-03 11:00", "A2"), BUFFER)
+    assert bookings.book(
+        day, ResourceKind.ROOM, "R1", booking("b2", "2026-02-03 10:15", "2026-02-03 11:00", "A2"), BUFFER
+    )
 
 
 def test_a_released_booking_frees_its_time_and_a_retried_booking_is_a_no_op():
@@ -139,14 +148,17 @@ def test_a_released_booking_frees_its_time_and_a_retried_booking_is_a_no_op():
     assert bookings.book(day, ResourceKind.HOST, "H1", b1, BUFFER) == []
     day += bookings.release(day, ResourceKind.HOST, "H1", date(2026, 2, 3), "b1", "cancelled")
     assert bookings.release(day, ResourceKind.HOST, "H1", date(2026, 2, 3), "b1", "again") == []
-    assert bookings.book(day, ResourceKind.HOST, "H1", booking("b2", "2026-02-03 09:00", "2026-02-03 10:00", "A2"), BUFFER)
+    assert bookings.book(
+        day, ResourceKind.HOST, "H1", booking("b2", "2026-02-03 09:00", "2026-02-03 10:00", "A2"), BUFFER
+    )
     with pytest.raises(SlotTakenError):  # a released booking id is never booked again
         bookings.book(day, ResourceKind.HOST, "H1", b1, BUFFER)
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 30), st.integers(1, 8), st.integers(0, 4),
-                          st.booleans()), max_size=40))
+@given(
+    st.lists(st.tuples(st.integers(0, 30), st.integers(1, 8), st.integers(0, 4), st.booleans()), max_size=40)
+)
 def test_whatever_is_booked_and_released_the_active_bookings_of_a_day_never_overlap(operations):
     day: list = []
     for number, (start_slot, length, audience, release) in enumerate(operations):
@@ -162,7 +174,7 @@ def test_whatever_is_booked_and_released_the_active_bookings_of_a_day_never_over
                 day += bookings.release(day, ResourceKind.ROOM, "R1", victim.day, victim.booking_id, "x")
     held = list(bookings.active(day).values())
     for i, x in enumerate(held):
-        for y in held[i + 1:]:
+        for y in held[i + 1 :]:
             if x.audience_id != y.audience_id:
                 assert not bookings.overlaps(x.starts_at, x.ends_at, y.starts_at, y.ends_at, BUFFER)
 
@@ -176,8 +188,10 @@ def test_warnings_fall_before_the_deadline_and_each_is_emitted_once(calendar):
     first = due_events(state, schedule, schedule.warnings[1][1])
     assert [e.threshold_percent for e in first] == [50, 75]
     later = audience_of([*history_in(Status.REFERRED), *first])
-    assert [type(e).__name__ for e in due_events(later, schedule, schedule.due_at)] == \
-        ["SLAWarning", "SLABreached"]
+    assert [type(e).__name__ for e in due_events(later, schedule, schedule.due_at)] == [
+        "SLAWarning",
+        "SLABreached",
+    ]
     done = audience_of([*history_in(Status.REFERRED), *due_events(state, schedule, schedule.due_at)])
     assert due_events(done, schedule, schedule.due_at + timedelta(days=9)) == []
 

@@ -13,8 +13,16 @@ from serambi_scheduling.domain.audience import Placement
 from serambi_scheduling.letters import LetterContent, long_date, render
 from serambi_scheduling.settings import SchedulingSettings
 
-P = Placement("b1", wib("2026-02-03 09:00"), wib("2026-02-03 10:00"), "R1", "Ruang Rapat Biro",
-              "H1", "Ir. Budi Santoso", "Lantai 2 Kantor Gubernur")
+P = Placement(
+    "b1",
+    wib("2026-02-03 09:00"),
+    wib("2026-02-03 10:00"),
+    "R1",
+    "Ruang Rapat Biro",
+    "H1",
+    "Ir. Budi Santoso",
+    "Lantai 2 Kantor Gubernur",
+)
 
 
 def text_of(pdf: bytes) -> str:
@@ -30,11 +38,18 @@ def text_of(pdf: bytes) -> str:
 
 
 def content(**changes) -> LetterContent:
-    values = dict(kind="scheduled", reference="AUD-2026-000042", issued_at=wib("2026-02-02 10:00"),
-                  institution="Dinas Perindustrian Kota Singkawang",
-                  requester_position="Sekretaris Dinas", topic="Hilirisasi produk lada",
-                  submitted_at=wib("2026-02-02 08:00"), participants=5,
-                  signatory="Kepala Biro Perekonomian", placement=P)
+    values = dict(
+        kind="scheduled",
+        reference="AUD-2026-000042",
+        issued_at=wib("2026-02-02 10:00"),
+        institution="Dinas Perindustrian Kota Singkawang",
+        requester_position="Sekretaris Dinas",
+        topic="Hilirisasi produk lada",
+        submitted_at=wib("2026-02-02 08:00"),
+        participants=5,
+        signatory="Kepala Biro Perekonomian",
+        placement=P,
+    )
     return LetterContent(**{**values, **changes})
 
 
@@ -42,10 +57,18 @@ def test_the_scheduled_letter_has_the_letterhead_reference_and_schedule():
     pdf = render(content())
     assert pdf.startswith(b"%PDF-")
     text = text_of(pdf)
-    for expected in ("BIRO PEREKONOMIAN", "PEMERINTAH PROVINSI KALIMANTAN BARAT",
-                     "AUD-2026-000042", "Jawaban Permohonan Audiensi", "bersedia menerima",
-                     "Selasa, 3 Februari 2026", "09.00 - 10.00 WIB", "Ruang Rapat Biro",
-                     "Ir. Budi Santoso", "Sekretaris Dinas"):
+    for expected in (
+        "BIRO PEREKONOMIAN",
+        "PEMERINTAH PROVINSI KALIMANTAN BARAT",
+        "AUD-2026-000042",
+        "Jawaban Permohonan Audiensi",
+        "bersedia menerima",
+        "Selasa, 3 Februari 2026",
+        "09.00 - 10.00 WIB",
+        "Ruang Rapat Biro",
+        "Ir. Budi Santoso",
+        "Sekretaris Dinas",
+    ):
         assert expected in text, expected
 
 
@@ -62,8 +85,15 @@ def test_a_letter_for_an_erased_requester_leaves_out_the_topic_it_can_no_longer_
 
 
 def test_the_rescheduling_letter_names_the_old_time():
-    text = text_of(render(content(kind="rescheduled", previous=(wib("2026-02-02 13:00"), wib("2026-02-02 14:00")),
-                                  reason="permintaan pemohon")))
+    text = text_of(
+        render(
+            content(
+                kind="rescheduled",
+                previous=(wib("2026-02-02 13:00"), wib("2026-02-02 14:00")),
+                reason="permintaan pemohon",
+            )
+        )
+    )
     assert "semula Senin, 2 Februari 2026 pukul 13.00 WIB" in text
 
 
@@ -86,8 +116,13 @@ def test_settings_have_documented_defaults_and_parse_the_rules():
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("scheduling_mode", "maybe"), ("audience_hours", "15:00-09:00"), ("audience_hours", "9-15"),
-     ("minimum_notice", "3 days"), ("buffer_minutes", -5)],
+    [
+        ("scheduling_mode", "maybe"),
+        ("audience_hours", "15:00-09:00"),
+        ("audience_hours", "9-15"),
+        ("minimum_notice", "3 days"),
+        ("buffer_minutes", -5),
+    ],
 )
 def test_bad_settings_are_refused_by_name(field, value):
     with pytest.raises(ValidationError, match=field):
@@ -96,10 +131,16 @@ def test_bad_settings_are_refused_by_name(field, value):
 
 def test_production_needs_its_own_letter_secret():
     with pytest.raises(ValidationError, match="SERAMBI_LETTER_SECRET"):
-        SchedulingSettings(environment="production", auth_dev_signing_key=None,
-                           auth_jwks_url="https://idp.example/certs",
-                           pii_master_key="c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LTEyMzQ=")
-    assert not SchedulingSettings(environment="production", auth_dev_signing_key=None,
-                                  auth_jwks_url="https://idp.example/certs",
-                                  pii_master_key="c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LTEyMzQ=",
-                                  letter_secret="x" * 40).seeds
+        SchedulingSettings(
+            environment="production",
+            auth_dev_signing_key=None,
+            auth_jwks_url="https://idp.example/certs",
+            pii_master_key="c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LTEyMzQ=",
+        )
+    assert not SchedulingSettings(
+        environment="production",
+        auth_dev_signing_key=None,
+        auth_jwks_url="https://idp.example/certs",
+        pii_master_key="c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LTEyMzQ=",
+        letter_secret="x" * 40,
+    ).seeds

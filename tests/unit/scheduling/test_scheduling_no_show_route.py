@@ -34,7 +34,9 @@ async def api(ctx):
     await commands.open_request(ctx, submitted(CODE, calendar=ctx.calendar), "cause")
     state = await commands.place_automatically(ctx, CODE, "cause")
     assert state.status.value == "scheduled"
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://scheduling") as client:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://scheduling"
+    ) as client:
         yield client, state.placement
 
 
@@ -71,5 +73,7 @@ async def test_a_no_show_is_refused_before_the_slot_starts_then_recorded_once_as
 
     again = await client.post(path, json={}, headers=bearer("admin"))
     assert again.status_code == 409 and "it is no_show" in again.json()["detail"]
-    cancel = await client.post(f"/api/v1/audiences/{CODE}/cancel", json={"reason": "x"}, headers=bearer("admin"))
+    cancel = await client.post(
+        f"/api/v1/audiences/{CODE}/cancel", json={"reason": "x"}, headers=bearer("admin")
+    )
     assert cancel.status_code == 409

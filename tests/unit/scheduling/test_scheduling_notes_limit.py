@@ -19,8 +19,9 @@ def client() -> tuple[TestClient, dict[str, str]]:
 
 def test_held_notes_over_2000_characters_are_a_422_naming_the_field():
     http, officer = client()
-    response = http.post("/api/v1/audiences/AUD-2026-000001/held", json={"notes": "x" * 2001},
-                         headers=officer)
+    response = http.post(
+        "/api/v1/audiences/AUD-2026-000001/held", json={"notes": "x" * 2001}, headers=officer
+    )
     assert response.status_code == 422, response.text
     [error] = response.json()["errors"]
     assert error["field"] == "notes" and "2000" in error["message"]

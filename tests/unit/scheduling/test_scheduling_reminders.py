@@ -21,18 +21,21 @@ DAY_BEFORE, SAME_DAY = ReminderKind.DAY_BEFORE, ReminderKind.SAME_DAY
 CODE = "AUD-2026-000077"
 
 
-@pytest.mark.parametrize(("starts", "day_before"), [
-    ("2026-02-03 10:00", "2026-02-02 09:00"),  # Tuesday → Monday
-    ("2026-02-09 09:00", "2026-02-06 09:00"),  # Monday → Friday (the weekend)
-    # Wednesday 18 Feb: Tue 17 is Tahun Baru Imlek, Mon 16 its cuti bersama → Friday 13
-    ("2026-02-18 09:00", "2026-02-13 09:00"),
-    # Wednesday 25 Mar: 18 (cuti Nyepi), 19 (Nyepi), 20 (cuti Idul Fitri), the weekend of Idul
-    # Fitri, 23 and 24 (cuti bersama) are all off → Tuesday 17
-    ("2026-03-25 13:00", "2026-03-17 09:00"),
-    ("2026-05-04 09:00", "2026-04-30 09:00"),  # Monday 4 May: Friday 1 May is Hari Buruh → Thursday
-    ("2026-08-18 10:00", "2026-08-14 09:00"),  # Tuesday 18 Aug: Monday 17 is Hari Kemerdekaan
-    ("2026-12-28 09:00", "2026-12-23 09:00"),  # Monday 28 Dec: 24 (cuti bersama), 25 (Natal) off
-])
+@pytest.mark.parametrize(
+    ("starts", "day_before"),
+    [
+        ("2026-02-03 10:00", "2026-02-02 09:00"),  # Tuesday → Monday
+        ("2026-02-09 09:00", "2026-02-06 09:00"),  # Monday → Friday (the weekend)
+        # Wednesday 18 Feb: Tue 17 is Tahun Baru Imlek, Mon 16 its cuti bersama → Friday 13
+        ("2026-02-18 09:00", "2026-02-13 09:00"),
+        # Wednesday 25 Mar: 18 (cuti Nyepi), 19 (Nyepi), 20 (cuti Idul Fitri), the weekend of Idul
+        # Fitri, 23 and 24 (cuti bersama) are all off → Tuesday 17
+        ("2026-03-25 13:00", "2026-03-17 09:00"),
+        ("2026-05-04 09:00", "2026-04-30 09:00"),  # Monday 4 May: Friday 1 May is Hari Buruh → Thursday
+        ("2026-08-18 10:00", "2026-08-14 09:00"),  # Tuesday 18 Aug: Monday 17 is Hari Kemerdekaan
+        ("2026-12-28 09:00", "2026-12-23 09:00"),  # Monday 28 Dec: 24 (cuti bersama), 25 (Natal) off
+    ],
+)
 def test_reminders_fall_at_their_times_and_skip_holidays(calendar, starts, day_before):
     at = reminder_instants(wib(starts), calendar)
     assert at[DAY_BEFORE] == wib(day_before)
@@ -59,7 +62,11 @@ async def test_a_scheduled_audience_arms_both_reminders_and_each_fires_once(ctx)
     ctx.now.now = day_before.due_at
     [event] = await reminders.on_due(ctx, day_before)
     assert (event.reminder, event.starts_at, event.room, event.booking_id) == (
-        DAY_BEFORE, state.placement.starts_at, "Ruang Rapat 1", state.placement.booking_id)
+        DAY_BEFORE,
+        state.placement.starts_at,
+        "Ruang Rapat 1",
+        state.placement.booking_id,
+    )
     assert await reminders.on_due(ctx, day_before) == []  # redelivered: nothing twice
     ctx.now.now = same_day.due_at + timedelta(minutes=3)
     assert [e.reminder for e in await reminders.on_due(ctx, same_day)] == [SAME_DAY]
@@ -74,8 +81,9 @@ async def test_a_reschedule_moves_the_reminders_and_the_old_timer_sends_nothing(
     await scheduled_on(ctx, wib("2026-02-04 09:00"))
     old = ctx.timers.armed[f"{CODE}-remind-day_before"]
     assert old.due_at == wib("2026-02-03 09:00")
-    moved = await commands.reschedule(ctx, CODE, SlotChoice("R1", "H1", wib("2026-02-18 10:00")),
-                                      "Pejabat berhalangan", "officer")
+    moved = await commands.reschedule(
+        ctx, CODE, SlotChoice("R1", "H1", wib("2026-02-18 10:00")), "Pejabat berhalangan", "officer"
+    )
     assert ctx.timers.armed[f"{CODE}-remind-day_before"].due_at == wib("2026-02-13 09:00")
     assert ctx.timers.armed[f"{CODE}-remind-same_day"].due_at == wib("2026-02-18 07:00")
     ctx.now.now = old.due_at  # the old timer had fired before it was replaced
@@ -187,7 +195,8 @@ async def test_after_a_crash_the_sweep_rearms_a_lost_timer_and_catches_up_a_pass
     await reminders.sweep(ctx)  # back before H-1: both re-armed, nothing sent
     assert {k: d.due_at for k, d in ctx.timers.armed.items()} == {
         f"{CODE}-remind-day_before": wib("2026-02-03 09:00"),
-        f"{CODE}-remind-same_day": wib("2026-02-04 07:00")}
+        f"{CODE}-remind-same_day": wib("2026-02-04 07:00"),
+    }
     assert reminders_of(ctx) == []
     ctx.timers.armed.clear()
     ctx.now.now = wib("2026-02-03 11:00")  # back after H-1's instant: caught up

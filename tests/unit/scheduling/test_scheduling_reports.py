@@ -21,24 +21,56 @@ NOW = datetime(2031, 3, 20, tzinfo=UTC)
 def audience(answers: list[timedelta], status: str = "scheduled", breached: bool = False) -> dict:
     timeline = [{"step": "requested", "at": (DUE - timedelta(days=3)).replace(tzinfo=None)}]
     timeline += [{"step": "scheduled", "at": (DUE + offset).replace(tzinfo=None)} for offset in answers]
-    return {"answer_due_at": DUE.replace(tzinfo=None), "timeline": timeline, "status": status,
-            "sla": {"breached_at": DUE} if breached else {}, "request_tracking_code": f"AUD-{len(answers)}",
-            "submitted_at": (DUE - timedelta(days=3)).replace(tzinfo=None)}
+    return {
+        "answer_due_at": DUE.replace(tzinfo=None),
+        "timeline": timeline,
+        "status": status,
+        "sla": {"breached_at": DUE} if breached else {},
+        "request_tracking_code": f"AUD-{len(answers)}",
+        "submitted_at": (DUE - timedelta(days=3)).replace(tzinfo=None),
+    }
 
 
 def test_the_first_answer_decides_and_unanswered_past_due_audiences_are_counted_apart():
-    report = recap("2031-03", [
-        audience([-timedelta(hours=1), timedelta(days=2)]),  # answered in time, rescheduled later
-        audience([timedelta(minutes=1)], breached=True),  # one minute late
-        audience([], status="requested", breached=True),  # still waiting
-        cancelled_at(audience([], status="cancelled"), -timedelta(days=1)),  # withdrawn before its deadline
-    ], NOW)
-    figures = {key: report[key] for key in ("month", "submitted", "answered", "due", "on_time", "on_time_rate",
-                                            "breached", "open_past_due")}
-    assert figures == {"month": "2031-03", "submitted": 4, "answered": 2, "due": 3, "on_time": 1,
-                       "on_time_rate": 0.3333, "breached": 2, "open_past_due": 1}
+    report = recap(
+        "2031-03",
+        [
+            audience([-timedelta(hours=1), timedelta(days=2)]),  # answered in time, rescheduled later
+            audience([timedelta(minutes=1)], breached=True),  # one minute late
+            audience([], status="requested", breached=True),  # still waiting
+            cancelled_at(
+                audience([], status="cancelled"), -timedelta(days=1)
+            ),  # withdrawn before its deadline
+        ],
+        NOW,
+    )
+    figures = {
+        key: report[key]
+        for key in (
+            "month",
+            "submitted",
+            "answered",
+            "due",
+            "on_time",
+            "on_time_rate",
+            "breached",
+            "open_past_due",
+        )
+    }
+    assert figures == {
+        "month": "2031-03",
+        "submitted": 4,
+        "answered": 2,
+        "due": 3,
+        "on_time": 1,
+        "on_time_rate": 0.3333,
+        "breached": 2,
+        "open_past_due": 1,
+    }
     assert [(row["code"], row["answered_at"], row["answer_due_at"]) for row in report["late"]] == [
-        ("AUD-0", None, DUE), ("AUD-1", DUE + timedelta(minutes=1), DUE)]  # by submission, then code
+        ("AUD-0", None, DUE),
+        ("AUD-1", DUE + timedelta(minutes=1), DUE),
+    ]  # by submission, then code
     assert report["channels"] == {"online": 0, "desk": 0, "letter": 0, "unknown": 4}
     assert report["outcomes"]["scheduled"] == 2 and report["outcomes"]["pending"] == 1
     assert report["outcomes"]["cancelled"] == 1 and report["median_answer_working_hours"] is None
@@ -58,12 +90,16 @@ def test_unanswered_requests_past_their_deadline_count_as_late():
 
 
 def test_the_deadline_is_inclusive_and_withdrawals_count_by_when_they_happened():
-    report = recap("2031-03", [
-        audience([timedelta(0)]),  # answered at exactly answer_due_at: on time
-        audience([timedelta(seconds=1)]),  # a second after: late
-        cancelled_at(audience([], status="cancelled"), -timedelta(seconds=1)),  # withdrawn in time: out
-        cancelled_at(audience([], status="cancelled"), timedelta(hours=2)),  # withdrawn after it: late
-    ], NOW)
+    report = recap(
+        "2031-03",
+        [
+            audience([timedelta(0)]),  # answered at exactly answer_due_at: on time
+            audience([timedelta(seconds=1)]),  # a second after: late
+            cancelled_at(audience([], status="cancelled"), -timedelta(seconds=1)),  # withdrawn in time: out
+            cancelled_at(audience([], status="cancelled"), timedelta(hours=2)),  # withdrawn after it: late
+        ],
+        NOW,
+    )
     assert (report["answered"], report["due"], report["on_time"], report["on_time_rate"]) == (2, 3, 1, 0.3333)
     assert sorted(str(row["answered_at"]) for row in report["late"]) == ["2031-03-07 09:00:01+00:00", "None"]
 
@@ -76,12 +112,16 @@ def test_a_request_at_17_30_utc_on_the_months_last_day_is_the_next_months_in_wib
 
 
 def test_a_month_without_answers_has_no_rate():
-    assert recap("2031-03", [audience([], status="requested")], DUE - timedelta(days=1))["on_time_rate"] is None
+    assert (
+        recap("2031-03", [audience([], status="requested")], DUE - timedelta(days=1))["on_time_rate"] is None
+    )
 
 
 def test_a_month_runs_from_its_first_to_the_next_months_first_day_in_wib():
     first, after = month_bounds("2031-12")
-    assert first.isoformat() == "2031-12-01T00:00:00+07:00" and after.isoformat() == "2032-01-01T00:00:00+07:00"
+    assert (
+        first.isoformat() == "2031-12-01T00:00:00+07:00" and after.isoformat() == "2032-01-01T00:00:00+07:00"
+    )
     with pytest.raises(ValueError, match="YYYY-MM"):
         month_bounds("2031-13")
 
@@ -91,8 +131,14 @@ def at(day: int, hour: int, minute: int = 0) -> datetime:
 
 
 def answered(submitted: datetime, answer: datetime, channel: str, status: str = "scheduled", **extra) -> dict:
-    return {"answer_due_at": at(20, 16), "submitted_at": submitted, "status": status, "channel": channel,
-            "timeline": [{"step": "declined" if status == "declined" else "scheduled", "at": answer}], **extra}
+    return {
+        "answer_due_at": at(20, 16),
+        "submitted_at": submitted,
+        "status": status,
+        "channel": channel,
+        "timeline": [{"step": "declined" if status == "declined" else "scheduled", "at": answer}],
+        **extra,
+    }
 
 
 CALENDAR = WorkingCalendar(fixed_source({}))  # Mon-Thu 07.30-16.00, Fri 07.30-16.30, breaks out
@@ -108,15 +154,23 @@ MONTH_OF = [
 def test_channels_outcomes_and_the_median_working_time_follow_the_calendar():
     report = recap("2031-03", MONTH_OF, NOW, CALENDAR)
     assert report["channels"] == {"online": 2, "desk": 1, "letter": 1, "unknown": 0}
-    assert report["outcomes"] == {"pending": 0, "scheduled": 1, "declined": 1, "held": 1, "no_show": 0,
-                                  "withdrawn": 1, "cancelled": 0}
+    assert report["outcomes"] == {
+        "pending": 0,
+        "scheduled": 1,
+        "declined": 1,
+        "held": 1,
+        "no_show": 0,
+        "withdrawn": 1,
+        "cancelled": 0,
+    }
     assert report["median_answer_working_hours"] == 3.0 and report["median_answer_working_days"] == 0.4
     assert report["late"] == []
 
 
 def test_working_days_are_counted_on_the_calendar_so_a_shortened_day_counts_whole():
-    ramadan = WorkingCalendar(fixed_source({}), profile_periods=[ProfilePeriod("ramadan", date(2031, 3, 1),
-                                                                               date(2031, 3, 31))])
+    ramadan = WorkingCalendar(
+        fixed_source({}), profile_periods=[ProfilePeriod("ramadan", date(2031, 3, 1), date(2031, 3, 31))]
+    )
     report = recap("2031-03", [answered(at(3, 8), at(4, 8), "online")], NOW, ramadan)  # Mon 08.00 → Tue 08.00
     assert report["median_answer_working_hours"] == 6.5 and report["median_answer_working_days"] == 1.0
 
@@ -124,10 +178,16 @@ def test_working_days_are_counted_on_the_calendar_so_a_shortened_day_counts_whol
 def test_the_reports_xlsx_holds_typed_cells():
     report = recap("2031-03", [*MONTH_OF, audience([timedelta(hours=5)])], NOW, CALENDAR)
     book = load_workbook(io.BytesIO(to_xlsx(tables(report))))
-    assert book.sheetnames == ["Audiensi 2031-03", "Permohonan per kanal", "Hasil permohonan",
-                               "Jawaban terlambat"]
+    assert book.sheetnames == [
+        "Audiensi 2031-03",
+        "Permohonan per kanal",
+        "Hasil permohonan",
+        "Jawaban terlambat",
+    ]
     summary = book["Audiensi 2031-03"]
-    month, submitted, answered_, due, on_time, rate, late, *_, hours, days = (cell.value for cell in summary[2])
+    month, submitted, answered_, due, on_time, rate, late, *_, hours, days = (
+        cell.value for cell in summary[2]
+    )
     assert (month, submitted, answered_, due, on_time, late) == ("2031-03", 5, 4, 4, 3, 1)
     assert type(submitted) is int and isinstance(rate, float) and summary.cell(2, 6).number_format == "0.0%"
     assert isinstance(hours, float) and isinstance(days, float)

@@ -21,8 +21,10 @@ POLICY = SlaPolicy()
 
 def with_holiday(day: str, version: str = "test.2") -> WorkingCalendar:
     """The packaged days plus one more non-working day (a revised SKB)."""
-    text = (f'version = "{version}"\n[[day]]\naction = "add"\ndate = {day}\n'
-            'name = "Cuti bersama (revisi)"\ndecree = "SKB 3 Menteri 2026, revisi"\n')
+    text = (
+        f'version = "{version}"\n[[day]]\naction = "add"\ndate = {day}\n'
+        'name = "Cuti bersama (revisi)"\ndecree = "SKB 3 Menteri 2026, revisi"\n'
+    )
     return calendar_from_overrides(parse_overrides(text, "overrides.toml"))
 
 
@@ -52,8 +54,9 @@ def test_a_holiday_added_inside_the_answer_window_moves_the_deadline_one_working
 def test_a_holiday_outside_the_window_or_an_answered_audience_moves_nothing(calendar, revised):
     assert revise_deadline(audience_of(opened(calendar)), with_holiday("2026-02-20"), POLICY) == []
     state = audience_of(opened(calendar))
-    placement = a.Placement("b1", wib("2026-02-03 09:00"), wib("2026-02-03 10:00"), "R1", "Ruang 1",
-                            "H1", "Ir. Budi", "Lantai 2")
+    placement = a.Placement(
+        "b1", wib("2026-02-03 09:00"), wib("2026-02-03 10:00"), "R1", "Ruang 1", "H1", "Ir. Budi", "Lantai 2"
+    )
     answered = audience_of([*opened(calendar), *a.schedule(state, placement, "auto", None)])
     assert answered.status is Status.SCHEDULED
     assert revise_deadline(answered, revised, POLICY) == []
@@ -106,6 +109,11 @@ async def test_revising_to_an_earlier_deadline_that_has_passed_reports_the_breac
     assert await sla.revise(ctx) == 1
     events = (await ctx.store.load(placement.audience_ref(code))).payloads
     assert [type(e).__name__ for e in events][1:] == [
-        "AudienceDeadlineMoved", "SLAWarning", "SLAWarning", "SLAWarning", "SLABreached"]
+        "AudienceDeadlineMoved",
+        "SLAWarning",
+        "SLAWarning",
+        "SLAWarning",
+        "SLABreached",
+    ]
     assert events[-1].due_at == wib("2026-02-05 16:00")
     assert not ctx.timers.armed  # nothing left to fire

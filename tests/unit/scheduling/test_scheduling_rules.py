@@ -20,11 +20,31 @@ HOST = Host("H1", "Ir. Budi", "Kepala Biro")
 RULES = Rules()
 
 
-def refused(calendar, start: str, end: str, *, room=ROOM, host=HOST, participants=5,
-            busy: BusyView | None = None, now=MONDAY) -> str | None:
+def refused(
+    calendar,
+    start: str,
+    end: str,
+    *,
+    room=ROOM,
+    host=HOST,
+    participants=5,
+    busy: BusyView | None = None,
+    now=MONDAY,
+) -> str | None:
     try:
-        check(wib(start), wib(end), room, host, participants, room_id="R1", host_id="H1",
-              calendar=calendar, busy=busy or BusyView(), buffer=RULES.buffer, now=now)
+        check(
+            wib(start),
+            wib(end),
+            room,
+            host,
+            participants,
+            room_id="R1",
+            host_id="H1",
+            calendar=calendar,
+            busy=busy or BusyView(),
+            buffer=RULES.buffer,
+            now=now,
+        )
     except (SlotRuleError, SlotTakenError) as exc:
         return exc.rule
     return None
@@ -51,20 +71,42 @@ def busy_at(kind: str, resource: str, start: str, end: str, audience: str = "AUD
         ("2026-02-03 09:00", "2026-02-03 10:00", {"room": None}, "unknown_room"),
         ("2026-02-03 09:00", "2026-02-03 10:00", {"host": None}, "unknown_host"),
         ("2026-02-03 09:00", "2026-02-03 10:00", {"participants": 11}, "room_capacity"),
-        ("2026-02-03 09:00", "2026-02-03 10:00",
-         {"room": Room("R1", "x", 10, "y", active=False)}, "inactive_room"),
-        ("2026-02-03 09:00", "2026-02-03 10:00",
-         {"host": Host("H1", "x", "y", leaves=(Leave("l", date(2026, 2, 3), date(2026, 2, 4)),))},
-         "host_leave"),
-        ("2026-02-03 09:00", "2026-02-03 10:00",
-         {"host": Host("H1", "x", "y", weekly=(WeeklyWindow(weekday=3, starts=time(8), ends=time(12)),))},
-         "host_availability"),
-        ("2026-02-03 09:00", "2026-02-03 10:00",
-         {"busy": busy_at("room", "R1", "2026-02-03 09:30", "2026-02-03 10:30")}, "room_overlap"),
-        ("2026-02-03 09:00", "2026-02-03 10:00",
-         {"busy": busy_at("host", "H1", "2026-02-03 08:00", "2026-02-03 08:50")}, "host_overlap"),
-        ("2026-02-03 09:00", "2026-02-03 10:00",
-         {"busy": busy_at("host", "H1", "2026-02-03 07:30", "2026-02-03 08:45")}, None),
+        (
+            "2026-02-03 09:00",
+            "2026-02-03 10:00",
+            {"room": Room("R1", "x", 10, "y", active=False)},
+            "inactive_room",
+        ),
+        (
+            "2026-02-03 09:00",
+            "2026-02-03 10:00",
+            {"host": Host("H1", "x", "y", leaves=(Leave("l", date(2026, 2, 3), date(2026, 2, 4)),))},
+            "host_leave",
+        ),
+        (
+            "2026-02-03 09:00",
+            "2026-02-03 10:00",
+            {"host": Host("H1", "x", "y", weekly=(WeeklyWindow(weekday=3, starts=time(8), ends=time(12)),))},
+            "host_availability",
+        ),
+        (
+            "2026-02-03 09:00",
+            "2026-02-03 10:00",
+            {"busy": busy_at("room", "R1", "2026-02-03 09:30", "2026-02-03 10:30")},
+            "room_overlap",
+        ),
+        (
+            "2026-02-03 09:00",
+            "2026-02-03 10:00",
+            {"busy": busy_at("host", "H1", "2026-02-03 08:00", "2026-02-03 08:50")},
+            "host_overlap",
+        ),
+        (
+            "2026-02-03 09:00",
+            "2026-02-03 10:00",
+            {"busy": busy_at("host", "H1", "2026-02-03 07:30", "2026-02-03 08:45")},
+            None,
+        ),
     ],
 )
 def test_a_slot_is_refused_by_the_rule_it_breaks(calendar, start, end, options, rule):
@@ -73,8 +115,19 @@ def test_a_slot_is_refused_by_the_rule_it_breaks(calendar, start, end, options, 
 
 def test_a_refusal_says_which_holiday_the_day_is(calendar):
     with pytest.raises(SlotRuleError, match="Imlek"):
-        check(wib("2026-02-17 09:00"), wib("2026-02-17 10:00"), ROOM, HOST, 1, room_id="R1",
-              host_id="H1", calendar=calendar, busy=BusyView(), buffer=RULES.buffer, now=MONDAY)
+        check(
+            wib("2026-02-17 09:00"),
+            wib("2026-02-17 10:00"),
+            ROOM,
+            HOST,
+            1,
+            room_id="R1",
+            host_id="H1",
+            calendar=calendar,
+            busy=BusyView(),
+            buffer=RULES.buffer,
+            now=MONDAY,
+        )
 
 
 def test_the_earliest_slot_is_09_00_on_the_next_working_day(calendar):
@@ -108,8 +161,7 @@ def test_proposed_dates_are_respected_even_after_earlier_free_days(calendar):
 
 
 def test_when_no_proposed_date_has_room_the_search_says_so(calendar):
-    result = find_slot(Request(5, (date(2026, 2, 7),)), [ROOM], [HOST], BusyView(), calendar,
-                       RULES, MONDAY)
+    result = find_slot(Request(5, (date(2026, 2, 7),)), [ROOM], [HOST], BusyView(), calendar, RULES, MONDAY)
     assert result == "no free slot on the proposed dates 2026-02-07"
 
 
@@ -126,8 +178,13 @@ def test_without_a_fitting_room_or_any_host_there_is_no_slot(calendar, rooms, ho
 
 
 def test_a_host_on_leave_or_outside_availability_is_skipped(calendar):
-    away = Host("H1", "x", "y", leaves=(Leave("l", date(2026, 2, 3), date(2026, 2, 3)),),
-                weekly=tuple(WeeklyWindow(weekday=d, starts=time(13), ends=time(16)) for d in range(1, 6)))
+    away = Host(
+        "H1",
+        "x",
+        "y",
+        leaves=(Leave("l", date(2026, 2, 3), date(2026, 2, 3)),),
+        weekly=tuple(WeeklyWindow(weekday=d, starts=time(13), ends=time(16)) for d in range(1, 6)),
+    )
     slot = find_slot(Request(5), [ROOM], [away], BusyView(), calendar, RULES, MONDAY)
     assert to_wib(slot.starts_at) == wib("2026-02-04 13:00")
 
@@ -144,13 +201,21 @@ instants = st.datetimes(
     min_value=MONDAY.replace(tzinfo=None) - timedelta(days=30),
     max_value=MONDAY.replace(tzinfo=None) + timedelta(days=400),
 ).map(lambda naive: naive.replace(tzinfo=MONDAY.tzinfo))
-rooms_st = st.lists(st.builds(Room, st.sampled_from(["R1", "R2", "R3"]), st.just("r"),
-                              st.integers(1, 40), st.just("l")), min_size=1, max_size=3,
-                    unique_by=lambda r: r.room_id)
-hosts_st = st.lists(st.builds(Host, st.sampled_from(["H1", "H2"]), st.just("h"), st.just("p")),
-                    min_size=1, max_size=2, unique_by=lambda h: h.host_id)
+rooms_st = st.lists(
+    st.builds(Room, st.sampled_from(["R1", "R2", "R3"]), st.just("r"), st.integers(1, 40), st.just("l")),
+    min_size=1,
+    max_size=3,
+    unique_by=lambda r: r.room_id,
+)
+hosts_st = st.lists(
+    st.builds(Host, st.sampled_from(["H1", "H2"]), st.just("h"), st.just("p")),
+    min_size=1,
+    max_size=2,
+    unique_by=lambda h: h.host_id,
+)
 rules_st = st.builds(
-    Rules, meeting=st.sampled_from([timedelta(minutes=m) for m in (30, 60, 90, 120)]),
+    Rules,
+    meeting=st.sampled_from([timedelta(minutes=m) for m in (30, 60, 90, 120)]),
     buffer=st.sampled_from([timedelta(minutes=m) for m in (0, 10, 15, 30)]),
     step=st.sampled_from([timedelta(minutes=m) for m in (15, 30, 60)]),
     notice=st.sampled_from([("d", 0), ("d", 1), ("d", 2), ("h", 3)]),
@@ -161,9 +226,14 @@ rules_st = st.builds(
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(now=instants, rooms=rooms_st, hosts=hosts_st, rules=rules_st,
-       sizes=st.lists(st.integers(1, 40), min_size=1, max_size=25),
-       proposed=st.lists(st.dates(date(2026, 1, 1), date(2027, 3, 1)), max_size=3))
+@given(
+    now=instants,
+    rooms=rooms_st,
+    hosts=hosts_st,
+    rules=rules_st,
+    sizes=st.lists(st.integers(1, 40), min_size=1, max_size=25),
+    proposed=st.lists(st.dates(date(2026, 1, 1), date(2027, 3, 1)), max_size=3),
+)
 def test_slots_found_one_after_another_never_overlap_and_stay_in_working_time(
     calendar, now, rooms, hosts, rules, sizes, proposed
 ):
@@ -182,14 +252,26 @@ def test_slots_found_one_after_another_never_overlap_and_stay_in_working_time(
         if proposed:
             assert day in proposed
         # the slot is valid by the same rules an officer's slot is checked with
-        check(slot.starts_at, slot.ends_at, slot.room, slot.host, participants,
-              room_id=slot.room.room_id, host_id=slot.host.host_id, calendar=calendar, busy=view,
-              buffer=rules.buffer, now=now)
+        check(
+            slot.starts_at,
+            slot.ends_at,
+            slot.room,
+            slot.host,
+            participants,
+            room_id=slot.room.room_id,
+            host_id=slot.host.host_id,
+            calendar=calendar,
+            busy=view,
+            buffer=rules.buffer,
+            now=now,
+        )
         for other in taken:
             for resource in ("room", "host"):
                 same = getattr(other, resource) == getattr(slot, resource)
-                assert not same or (other.ends_at + rules.buffer <= slot.starts_at
-                                    or slot.ends_at + rules.buffer <= other.starts_at)
+                assert not same or (
+                    other.ends_at + rules.buffer <= slot.starts_at
+                    or slot.ends_at + rules.buffer <= other.starts_at
+                )
         taken.append(slot)
         view.add("room", slot.room.room_id, slot.starts_at, slot.ends_at, f"A{len(taken)}")
         view.add("host", slot.host.host_id, slot.starts_at, slot.ends_at, f"A{len(taken)}")
@@ -201,8 +283,19 @@ def test_every_slot_check_accepts_is_inside_one_working_period_of_a_working_day(
     start = start.replace(second=0, microsecond=0)
     end = start + timedelta(minutes=minutes)
     try:
-        check(start, end, BIG, HOST, 1, room_id="R2", host_id="H1", calendar=calendar,
-              busy=BusyView(), buffer=RULES.buffer, now=start - timedelta(days=400))
+        check(
+            start,
+            end,
+            BIG,
+            HOST,
+            1,
+            room_id="R2",
+            host_id="H1",
+            calendar=calendar,
+            busy=BusyView(),
+            buffer=RULES.buffer,
+            now=start - timedelta(days=400),
+        )
     except SlotRuleError as refusal:
         assert refusal.rule in ("non_working_day", "working_time")
         inside = any(a <= start and end <= b for a, b in calendar.working_periods(to_wib(start).date()))

@@ -18,7 +18,11 @@ from serambi_scheduling.application.commands import SlotChoice
 from serambi_scheduling.domain.audience import Status
 from test_scheduling_letters_settings import text_of
 
-TOPIC, NOTES, WHY = "Hilirisasi produk lada", "Pemohon membawa proposal; kontak Yohanes 081234567890", "Agenda pimpinan berubah"
+TOPIC, NOTES, WHY = (
+    "Hilirisasi produk lada",
+    "Pemohon membawa proposal; kontak Yohanes 081234567890",
+    "Agenda pimpinan berubah",
+)
 
 
 def events(ctx, name: str, code: str = "AUD-2026-000001") -> list:
@@ -86,9 +90,16 @@ async def test_an_audience_opened_before_sealing_seals_notes_with_the_key_of_int
     request = submitted(code, calendar=ctx.calendar)
     await execute(ctx.store, AggregateRef("intake", "request", code), lambda history: [request])
     old = AudienceRequestedV1(
-        audience_id=code, request_tracking_code=code, topic=TOPIC, institution="Dinas",
-        institution_type="local_government", requester_position="Kepala", participants=2,
-        submitted_at=request.submitted_at, answer_due_at=request.answer_due_at).upcast()
+        audience_id=code,
+        request_tracking_code=code,
+        topic=TOPIC,
+        institution="Dinas",
+        institution_type="local_government",
+        requester_position="Kepala",
+        participants=2,
+        submitted_at=request.submitted_at,
+        answer_due_at=request.answer_due_at,
+    ).upcast()
     await execute(ctx.store, placement.audience_ref(code), lambda history: [old])
     slot = SlotChoice("R1", "H1", request.submitted_at + timedelta(days=1, hours=2))  # Tuesday 10:00 WIB
     state = await commands.choose_slot(ctx, code, slot, "jadwal")
@@ -109,7 +120,6 @@ async def test_an_answer_letter_for_an_erased_requester_leaves_the_topic_out(cal
     assert "perihal" not in text and TOPIC not in text and "pimpinan dinas luar" in text
 
 
-
 async def test_a_decline_or_reschedule_reason_holding_a_contact_or_nik_is_refused_naming_the_field(ctx):
     import httpx
     from fastapi import FastAPI
@@ -122,14 +132,26 @@ async def test_a_decline_or_reschedule_reason_holding_a_contact_or_nik_is_refuse
     common.install_error_handlers(app)
     app.state.scheduling, app.state.token_verifier = ctx, TokenVerifier(ServiceSettings())
     state = await scheduled(ctx)
-    headers = {"Authorization": f"Bearer {issue_dev_token(ServiceSettings(), ['scheduler'], subject='jadwal')}"}
+    headers = {
+        "Authorization": f"Bearer {issue_dev_token(ServiceSettings(), ['scheduler'], subject='jadwal')}"
+    }
     path = f"/api/v1/audiences/{state.audience_id}"
-    slot = {"room_id": "R1", "host_id": "H1", "starts_at": (state.placement.starts_at + timedelta(hours=2)).isoformat()}
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://scheduling") as client:
+    slot = {
+        "room_id": "R1",
+        "host_id": "H1",
+        "starts_at": (state.placement.starts_at + timedelta(hours=2)).isoformat(),
+    }
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://scheduling"
+    ) as client:
         for step, body in (("decline", {}), ("reschedule", slot)):
             for words in ("hubungi 0812-3456-7890", "tulis ke yohanes@example.id", "NIK 6171015505880003"):
                 refused = await client.post(f"{path}/{step}", json={**body, "reason": words}, headers=headers)
-                assert refused.status_code == 422 and refused.json()["detail"][0]["loc"][-1] == "reason", words
-        cancelled = await client.post(f"{path}/cancel", json={"reason": "hubungi 0812-3456-7890"}, headers=headers)
+                assert refused.status_code == 422 and refused.json()["detail"][0]["loc"][-1] == "reason", (
+                    words
+                )
+        cancelled = await client.post(
+            f"{path}/cancel", json={"reason": "hubungi 0812-3456-7890"}, headers=headers
+        )
     assert cancelled.status_code == 200  # a cancellation's reason is sealed: nothing to refuse
     assert "0812-3456-7890" not in clear_texts(ctx)

@@ -37,7 +37,9 @@ async def test_a_periodic_sweep_arms_again_only_lost_or_misplaced_timers(ctx):
     assert counting.armed_ids == []  # every timer is where it should be
     await counting.cancel(f"{code}-w75")
     wrong = counting.inner.armed[f"{code}-breach"]
-    counting.inner.armed[f"{code}-breach"] = wrong.model_copy(update={"due_at": wrong.due_at + timedelta(days=1)})
+    counting.inner.armed[f"{code}-breach"] = wrong.model_copy(
+        update={"due_at": wrong.due_at + timedelta(days=1)}
+    )
     await sla.sweep(ctx, missing_only=True)
     assert sorted(counting.armed_ids) == [f"{code}-breach", f"{code}-w75"]
     assert counting.inner.armed[f"{code}-breach"] == wrong

@@ -35,8 +35,11 @@ async def submit(ctx, code: str, **options) -> object:
 
 
 def names(ctx, aggregate: str = "audience", id_: str | None = None) -> list[str]:
-    return [type(r.event).__name__ for r in ctx.store.log
-            if r.ref.aggregate == aggregate and (id_ is None or r.ref.id == id_)]
+    return [
+        type(r.event).__name__
+        for r in ctx.store.log
+        if r.ref.aggregate == aggregate and (id_ is None or r.ref.id == id_)
+    ]
 
 
 def active_bookings(ctx) -> list[tuple[str, str, bookings.Booking]]:
@@ -44,17 +47,21 @@ def active_bookings(ctx) -> list[tuple[str, str, bookings.Booking]]:
     for recorded in ctx.store.log:
         if recorded.ref.aggregate in ("roomday", "hostday"):
             by_ref.setdefault(recorded.ref, []).append(recorded.event)
-    return [(ref.aggregate, ref.id[:-9], b) for ref, events in by_ref.items()
-            for b in bookings.active(events).values()]
+    return [
+        (ref.aggregate, ref.id[:-9], b)
+        for ref, events in by_ref.items()
+        for b in bookings.active(events).values()
+    ]
 
 
 def assert_no_double_booking(ctx) -> None:
     held = active_bookings(ctx)
     for i, (kind, resource, x) in enumerate(held):
-        for other_kind, other_resource, y in held[i + 1:]:
+        for other_kind, other_resource, y in held[i + 1 :]:
             if (kind, resource) == (other_kind, other_resource) and x.audience_id != y.audience_id:
-                assert not bookings.overlaps(x.starts_at, x.ends_at, y.starts_at, y.ends_at,
-                                             ctx.rules.buffer), (x, y)
+                assert not bookings.overlaps(
+                    x.starts_at, x.ends_at, y.starts_at, y.ends_at, ctx.rules.buffer
+                ), (x, y)
 
 
 async def test_a_submitted_request_is_booked_at_nine_the_next_working_day_with_a_letter(ctx):
@@ -67,7 +74,10 @@ async def test_a_submitted_request_is_booked_at_nine_the_next_working_day_with_a
     assert scheduled.room_id == "R1" and scheduled.host_id == "H1"
     assert scheduled.answer_letter.media_type == "application/pdf"
     assert scheduled.answer_letter.document_id in ctx.letters.stored
-    assert {(kind, resource) for kind, resource, _ in active_bookings(ctx)} == {("roomday", "R1"), ("hostday", "H1")}
+    assert {(kind, resource) for kind, resource, _ in active_bookings(ctx)} == {
+        ("roomday", "R1"),
+        ("hostday", "H1"),
+    }
 
 
 async def test_a_redelivered_request_changes_nothing(ctx):
@@ -102,7 +112,8 @@ async def test_when_nothing_fits_the_request_is_referred_and_an_officer_chooses_
     big = Room("AULA", "Aula", 80, "Lantai 1")
     await with_resources(ctx, rooms=[big], hosts=[Host("H2", "Dra. Sari", "Kabag")])
     chosen = await commands.choose_slot(
-        ctx, "AUD-2026-000001", SlotChoice("AULA", "H2", wib("2026-02-04 13:00")), "officer-1")
+        ctx, "AUD-2026-000001", SlotChoice("AULA", "H2", wib("2026-02-04 13:00")), "officer-1"
+    )
     assert chosen.status is Status.SCHEDULED
     assert to_wib(chosen.placement.ends_at) == wib("2026-02-04 14:00")
 
@@ -147,7 +158,9 @@ async def test_a_command_in_the_wrong_state_is_refused_without_side_effects(ctx)
     with pytest.raises(StateError, match="it is scheduled"):
         await commands.decline(ctx, "AUD-2026-000001", "busy", "officer-1")
     with pytest.raises(StateError, match="it is scheduled"):
-        await commands.choose_slot(ctx, "AUD-2026-000001", SlotChoice("R1", "H1", wib("2026-02-05 09:00")), "o")
+        await commands.choose_slot(
+            ctx, "AUD-2026-000001", SlotChoice("R1", "H1", wib("2026-02-05 09:00")), "o"
+        )
     assert ctx.store.log == before
 
 
@@ -155,8 +168,12 @@ async def test_rescheduling_moves_the_booking_and_frees_the_old_slot(ctx):
     await with_resources(ctx)
     first = await submit(ctx, "AUD-2026-000001")
     moved = await commands.reschedule(
-        ctx, "AUD-2026-000001", SlotChoice("R1", "H1", first.placement.starts_at + timedelta(minutes=30)),
-        "permintaan pemohon", "officer-1")
+        ctx,
+        "AUD-2026-000001",
+        SlotChoice("R1", "H1", first.placement.starts_at + timedelta(minutes=30)),
+        "permintaan pemohon",
+        "officer-1",
+    )
     assert moved.placement.starts_at == first.placement.starts_at + timedelta(minutes=30)
     assert {b.booking_id for _, _, b in active_bookings(ctx)} == {moved.placement.booking_id}
     second = await submit(ctx, "AUD-2026-000002")
@@ -175,8 +192,11 @@ async def test_declining_and_cancelling_free_the_slot_and_a_withdrawal_cancels_o
     await commands.withdraw(ctx, "AUD-2026-000002", "w-1")
     await commands.withdraw(ctx, "AUD-2026-000002", "w-1")
     assert names(ctx, id_="AUD-2026-000002").count("AudienceCancelled") == 1
-    [cancelled] = [e for e in (await ctx.store.load(placement.audience_ref("AUD-2026-000002"))).payloads
-                   if type(e).__name__ == "AudienceCancelled"]
+    [cancelled] = [
+        e
+        for e in (await ctx.store.load(placement.audience_ref("AUD-2026-000002"))).payloads
+        if type(e).__name__ == "AudienceCancelled"
+    ]
     assert cancelled.reason == "withdrawn by the requester"  # never the requester's own words
     assert active_bookings(ctx) == []
     with pytest.raises(commands.NotOpenedYetError):
@@ -212,8 +232,11 @@ async def test_concurrent_placements_for_the_same_day_never_double_book(calendar
     ctx = make_context(calendar, stale=True)  # the read model has seen none of the bookings
     ctx.store = InterleavingStore(seed)
     ctx.catalog._fetch = __import__("scheduling_support").memory_fetch(ctx.store)
-    await with_resources(ctx, rooms=[Room("R1", "a", 30, "l"), Room("R2", "b", 30, "l")],
-                         hosts=[Host("H1", "x", "y"), Host("H2", "z", "w")])
+    await with_resources(
+        ctx,
+        rooms=[Room("R1", "a", 30, "l"), Room("R2", "b", 30, "l")],
+        hosts=[Host("H1", "x", "y"), Host("H2", "z", "w")],
+    )
     codes = [f"AUD-2026-{n:06d}" for n in range(1, 41)]
     results = await asyncio.gather(*(submit(ctx, code, proposed=(date(2026, 2, 4),)) for code in codes))
     statuses = [r.status for r in results]
@@ -232,7 +255,9 @@ async def test_an_orphaned_booking_is_released_but_one_still_in_flight_is_kept(c
     state = audience_of((await ctx.store.load(placement.audience_ref("AUD-2026-000001"))).payloads)
     from serambi_scheduling.domain.rules import Slot
 
-    slot = Slot(wib("2026-02-05 09:00"), wib("2026-02-05 10:00"), ctx.catalog.rooms["R1"], ctx.catalog.hosts["H1"])
+    slot = Slot(
+        wib("2026-02-05 09:00"), wib("2026-02-05 10:00"), ctx.catalog.rooms["R1"], ctx.catalog.hosts["H1"]
+    )
     in_flight = await placement.book(ctx, state, slot)  # crash: the audience never took it
     assert await reconcile.release_orphans(ctx, date(2026, 2, 1), date(2026, 2, 28)) == 0
     await commands.place_automatically(ctx, "AUD-2026-000001", "c1")  # redelivery places anew
@@ -279,9 +304,14 @@ async def test_the_start_up_sweep_catches_a_missed_deadline_and_rearms_the_rest(
 async def test_every_event_opens_with_the_request_details(ctx):
     await with_resources(ctx)
     await submit(ctx, "AUD-2026-000001", proposed=(date(2026, 2, 5),))
-    opened = ctx.store.log[-3].event if False else next(
-        r.event for r in ctx.store.log if isinstance(r.event, AudienceRequested))
+    opened = (
+        ctx.store.log[-3].event
+        if False
+        else next(r.event for r in ctx.store.log if isinstance(r.event, AudienceRequested))
+    )
     assert opened.participants == 5 and opened.proposed_dates == [date(2026, 2, 5)]
     assert opened.institution == "Dinas Perindustrian Kota Singkawang"
-    assert [e for e in ctx.store.log if isinstance(e.event, SlotBooked)][0].event.resource is ResourceKind.ROOM
+    assert [e for e in ctx.store.log if isinstance(e.event, SlotBooked)][
+        0
+    ].event.resource is ResourceKind.ROOM
     assert not [e for e in ctx.store.log if isinstance(e.event, AudienceProposed)]

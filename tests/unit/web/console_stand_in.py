@@ -38,16 +38,31 @@ def officer(username: str, roles: list[str], **changes) -> OfficerSession:
     """A live session (signed in a minute ago) of ``username`` with ``roles``."""
     now = time.time()
     session = OfficerSession(
-        subject="f3a1", name=username.title(), username=username, roles=roles, access_token="at",
-        access_expires=now + 3600, refresh_token=None, id_token=None, started=now - 60, seen=now - 60)
+        subject="f3a1",
+        name=username.title(),
+        username=username,
+        roles=roles,
+        access_token="at",
+        access_expires=now + 3600,
+        refresh_token=None,
+        id_token=None,
+        started=now - 60,
+        seen=now - 60,
+    )
     return replace(session, **changes)
 
 
 @asynccontextmanager
 async def signed_in(services_url: str, session: OfficerSession) -> AsyncIterator[httpx.AsyncClient]:
     """A client of the portal (every service at ``services_url``) carrying ``session``."""
-    app = create_app(WebSettings(intake_url=services_url, complaints_url=services_url,
-                                 scheduling_url=services_url, backend_timeout_seconds=5))
+    app = create_app(
+        WebSettings(
+            intake_url=services_url,
+            complaints_url=services_url,
+            scheduling_url=services_url,
+            backend_timeout_seconds=5,
+        )
+    )
     transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 40000))
     async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
         for name, value in session_cookies(app.state.console.sealer, session).items():

@@ -24,23 +24,40 @@ def fields(content_type: str, body: bytes) -> list[tuple[str, str | None, str | 
     if content_type.startswith("application/x-www-form-urlencoded"):
         return [(name, None, None, value) for name, value in parse_qsl(body.decode())]
     message = BytesParser(policy=policy.default).parsebytes(
-        f"Content-Type: {content_type}\r\n\r\n".encode() + body)
-    return [(part.get_param("name", header="content-disposition"), part.get_filename(),
-             part.get_content_type() if part.get_filename() else None,
-             part.get_payload(decode=True) if part.get_filename() else part.get_content())
-            for part in message.iter_parts()]
+        f"Content-Type: {content_type}\r\n\r\n".encode() + body
+    )
+    return [
+        (
+            part.get_param("name", header="content-disposition"),
+            part.get_filename(),
+            part.get_content_type() if part.get_filename() else None,
+            part.get_payload(decode=True) if part.get_filename() else part.get_content(),
+        )
+        for part in message.iter_parts()
+    ]
 
 
 async def record(request: web.Request) -> web.Response:
     body = await request.read()
-    SEEN.append({"path": request.path, "headers": dict(request.headers), "body": body,
-                 "form": fields(request.headers.get("Content-Type", ""), body)})
+    SEEN.append(
+        {
+            "path": request.path,
+            "headers": dict(request.headers),
+            "body": body,
+            "form": fields(request.headers.get("Content-Type", ""), body),
+        }
+    )
     status = int(request.query.get("status", "200"))
     if status == 429:
         return web.json_response({"error": "slow down"}, status=429, headers={"Retry-After": "7"})
     if status == 422:
-        return web.json_response({"error": "invalid_request", "errors": [
-            {"field": "email", "rule": "value_error", "message": "not an e-mail address"}]}, status=422)
+        return web.json_response(
+            {
+                "error": "invalid_request",
+                "errors": [{"field": "email", "rule": "value_error", "message": "not an e-mail address"}],
+            },
+            status=422,
+        )
     return web.json_response({"ok": True, "path": request.path}, status=status)
 
 
@@ -75,10 +92,15 @@ async def test_a_form_without_files_goes_urlencoded_and_one_with_files_as_multip
     await complaints.submit([("name", "Siti"), ("channel", "web"), ("channel", "sms")], [])
     plain = SEEN[-1]
     assert plain["headers"]["Content-Type"] == "application/x-www-form-urlencoded"
-    assert plain["form"] == [("name", None, None, "Siti"), ("channel", None, None, "web"),
-                             ("channel", None, None, "sms")]
-    files = [("attachments", ("foto.png", b"\x89PNG\r\n\x1a\n" + b"0" * 100, "image/png")),
-             ("attachments", ("surat.pdf", b"%PDF-1.7 x", "application/pdf"))]
+    assert plain["form"] == [
+        ("name", None, None, "Siti"),
+        ("channel", None, None, "web"),
+        ("channel", None, None, "sms"),
+    ]
+    files = [
+        ("attachments", ("foto.png", b"\x89PNG\r\n\x1a\n" + b"0" * 100, "image/png")),
+        ("attachments", ("surat.pdf", b"%PDF-1.7 x", "application/pdf")),
+    ]
     await complaints.submit([("name", "Siti")], files)
     multipart = SEEN[-1]
     assert multipart["headers"]["Content-Type"].startswith("multipart/form-data; boundary=")
@@ -93,7 +115,10 @@ async def test_a_form_without_files_goes_urlencoded_and_one_with_files_as_multip
 async def test_the_citizens_address_and_the_access_token_are_passed_on(service, pool):
     address = client_address.set("203.0.113.9")
     try:
-        assert await Intake("intake", pool, service).track("AUD-1", "t" * 20) == {"ok": True, "path": "/api/v1/requests/AUD-1"}
+        assert await Intake("intake", pool, service).track("AUD-1", "t" * 20) == {
+            "ok": True,
+            "path": "/api/v1/requests/AUD-1",
+        }
     finally:
         client_address.reset(address)
     assert SEEN[-1]["headers"]["X-Forwarded-For"] == "203.0.113.9"

@@ -29,24 +29,68 @@ AUDIO, PHOTO, ERASED = "D" + "a" * 32, "D" + "b" * 32, "D" + "c" * 32
 OGG = b"OggS\x00\x02" + bytes(22) + b"\x01\x1e\x01vorbis" + bytes(40)
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(60)
 MAGIC = (b"OggS", b"\x89PNG", b"%PDF-", b"\xff\xd8\xff")
-FORM = {"channel": "telephone", "received_at": "2026-12-01T09:15", "disclosure": "named",
-        "name": "Budi Santoso", "phone": "0812 3456 7890", "summary": "Lampu jalan padam",
-        "description": "Sudah seminggu lampu jalan di Jalan Merdeka padam.", "key": "k" * 32}
+FORM = {
+    "channel": "telephone",
+    "received_at": "2026-12-01T09:15",
+    "disclosure": "named",
+    "name": "Budi Santoso",
+    "phone": "0812 3456 7890",
+    "summary": "Lampu jalan padam",
+    "description": "Sudah seminggu lampu jalan di Jalan Merdeka padam.",
+    "key": "k" * 32,
+}
 CASE = {
-    "tracking_code": CODE, "status": "received", "channel": "telephone", "disclosure": "named",
-    "tier": None, "received_at": "2026-12-01T09:15:00+07:00", "clock": "triage",
-    "due_at": "2026-12-01T12:15:00+07:00", "working_time_remaining": "PT2H", "working_seconds_remaining": 7200,
-    "paused": False, "overdue": False, "team": None, "assignee": None, "round": 1, "breached": False,
-    "summary": "Lampu jalan padam", "complainant": {"anonymous": False, "masked": True, "name": "B*** S***",
-                                                    "email": None, "phone": "0812****7890"},
-    "description": "Jalan gelap.", "answer": None, "answered_at": None, "answered_on_time": None,
-    "closed_at": None, "recorded_by": "f3a1", "recorded_at": None, "external_ref": None, "pause_reason": None,
-    "attachments": [{"document_id": AUDIO, "media_type": "audio/ogg", "size": 12_345},
-                    {"document_id": PHOTO, "media_type": "image/png", "size": 2_400_000}],
-    "warnings": [], "breaches": [],
-    "timeline": [{"step": "received", "at": "2026-12-01T09:15:00+07:00", "by": "aduan"},
-                 {"step": "note", "at": "2026-12-02T10:00:00+07:00", "source": "complainant",
-                  "channel": "whatsapp", "by": None, "text": "Foto tambahan.", "attachments": [PHOTO]}],
+    "tracking_code": CODE,
+    "status": "received",
+    "channel": "telephone",
+    "disclosure": "named",
+    "tier": None,
+    "received_at": "2026-12-01T09:15:00+07:00",
+    "clock": "triage",
+    "due_at": "2026-12-01T12:15:00+07:00",
+    "working_time_remaining": "PT2H",
+    "working_seconds_remaining": 7200,
+    "paused": False,
+    "overdue": False,
+    "team": None,
+    "assignee": None,
+    "round": 1,
+    "breached": False,
+    "summary": "Lampu jalan padam",
+    "complainant": {
+        "anonymous": False,
+        "masked": True,
+        "name": "B*** S***",
+        "email": None,
+        "phone": "0812****7890",
+    },
+    "description": "Jalan gelap.",
+    "answer": None,
+    "answered_at": None,
+    "answered_on_time": None,
+    "closed_at": None,
+    "recorded_by": "f3a1",
+    "recorded_at": None,
+    "external_ref": None,
+    "pause_reason": None,
+    "attachments": [
+        {"document_id": AUDIO, "media_type": "audio/ogg", "size": 12_345},
+        {"document_id": PHOTO, "media_type": "image/png", "size": 2_400_000},
+    ],
+    "warnings": [],
+    "breaches": [],
+    "timeline": [
+        {"step": "received", "at": "2026-12-01T09:15:00+07:00", "by": "aduan"},
+        {
+            "step": "note",
+            "at": "2026-12-02T10:00:00+07:00",
+            "source": "complainant",
+            "channel": "whatsapp",
+            "by": None,
+            "text": "Foto tambahan.",
+            "attachments": [PHOTO],
+        },
+    ],
 }
 DOWNLOAD = OGG + bytes(range(256)) * 4000  # about 1 MB
 
@@ -61,35 +105,73 @@ class Fake:
         body = await request.read()
         content_type = request.headers.get("Content-Type", "")
         message = BytesParser(policy=policy.default).parsebytes(
-            f"Content-Type: {content_type}\r\n\r\n".encode() + body)
-        parts = [(part.get_param("name", header="content-disposition"), part.get_filename(),
-                  part.get_payload(decode=True)) for part in message.iter_parts()] if message.is_multipart() else []
+            f"Content-Type: {content_type}\r\n\r\n".encode() + body
+        )
+        parts = (
+            [
+                (
+                    part.get_param("name", header="content-disposition"),
+                    part.get_filename(),
+                    part.get_payload(decode=True),
+                )
+                for part in message.iter_parts()
+            ]
+            if message.is_multipart()
+            else []
+        )
         self.posts.append({"headers": dict(request.headers), "parts": parts, "content_type": content_type})
         files = [data for name, filename, data in parts if name == "attachments"]
         for position, data in enumerate(files):
             if not data.startswith(MAGIC):
-                return web.json_response({"detail": "unsupported", "errors": [
-                    {"field": f"attachments.{position}", "rule": "unsupported_type",
-                     "message": f"attachments.{position}: the content is not one of ..."}]}, status=415)
-        return web.json_response({"tracking_code": CODE, "access_token": "a" * 43, "status": "received",
-                                  "received_at": "2026-12-01T09:15:00+07:00", "due_at": None,
-                                  "tier": None, "attachments": []}, status=201)
+                return web.json_response(
+                    {
+                        "detail": "unsupported",
+                        "errors": [
+                            {
+                                "field": f"attachments.{position}",
+                                "rule": "unsupported_type",
+                                "message": f"attachments.{position}: the content is not one of ...",
+                            }
+                        ],
+                    },
+                    status=415,
+                )
+        return web.json_response(
+            {
+                "tracking_code": CODE,
+                "access_token": "a" * 43,
+                "status": "received",
+                "received_at": "2026-12-01T09:15:00+07:00",
+                "due_at": None,
+                "tier": None,
+                "attachments": [],
+            },
+            status=201,
+        )
 
     async def case(self, _: web.Request) -> web.Response:
         return web.json_response(CASE)
 
     async def attachment(self, request: web.Request) -> web.StreamResponse:
-        self.downloads.append({"authorization": request.headers.get("Authorization"),
-                               "document": request.match_info["document"]})
+        self.downloads.append(
+            {
+                "authorization": request.headers.get("Authorization"),
+                "document": request.match_info["document"],
+            }
+        )
         document = request.match_info["document"]
         if document == ERASED:
             return web.json_response({"detail": "erased"}, status=410)
         if document not in (AUDIO, PHOTO):
             return web.json_response({"detail": "no attachment"}, status=404)
         size = self.big or len(DOWNLOAD)
-        response = web.StreamResponse(headers={
-            "Content-Type": "audio/ogg", "Content-Length": str(size),
-            "Content-Disposition": f'attachment; filename="{CODE}-lampiran-1.ogg"'})
+        response = web.StreamResponse(
+            headers={
+                "Content-Type": "audio/ogg",
+                "Content-Length": str(size),
+                "Content-Disposition": f'attachment; filename="{CODE}-lampiran-1.ogg"',
+            }
+        )
         await response.prepare(request)
         if self.big:
             block = OGG + bytes(64 * 1024 - len(OGG))
@@ -117,15 +199,27 @@ async def fake() -> AsyncIterator[tuple[Fake, str]]:
 
 
 def console(url: str, **settings) -> tuple[object, httpx.AsyncClient]:
-    app = create_app(WebSettings(intake_url=url, complaints_url=url, scheduling_url=url,
-                                 backend_timeout_seconds=5, **settings))
+    app = create_app(
+        WebSettings(
+            intake_url=url, complaints_url=url, scheduling_url=url, backend_timeout_seconds=5, **settings
+        )
+    )
     now = time.time()
     session = OfficerSession(
-        subject="f3a1", name="Petugas Pengaduan", username="aduan", roles=["complaint_officer"],
-        access_token="officer-token", access_expires=now + 3600, refresh_token=None, id_token=None,
-        started=now - 60, seen=now - 60)
-    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=("127.0.0.1", 40000)),
-                               base_url="http://127.0.0.1")
+        subject="f3a1",
+        name="Petugas Pengaduan",
+        username="aduan",
+        roles=["complaint_officer"],
+        access_token="officer-token",
+        access_expires=now + 3600,
+        refresh_token=None,
+        id_token=None,
+        started=now - 60,
+        seen=now - 60,
+    )
+    client = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app, client=("127.0.0.1", 40000)), base_url="http://127.0.0.1"
+    )
     for name, value in session_cookies(app.state.console.sealer, session).items():
         if value:
             client.cookies.set(name, value, path="/petugas")
@@ -140,13 +234,21 @@ async def csrf_of(client: httpx.AsyncClient) -> str:
     return token
 
 
-async def test_the_files_go_on_to_the_officer_api_as_multipart_with_the_officers_token_and_the_forms_key(fake):
+async def test_the_files_go_on_to_the_officer_api_as_multipart_with_the_officers_token_and_the_forms_key(
+    fake,
+):
     state, url = fake
     _, client = console(url)
     async with client:
         csrf = await csrf_of(client)
-        answer = await client.post("/petugas/pengaduan/baru", data={"csrf": csrf, **FORM}, files=[
-            ("attachments", ("telepon.ogg", OGG, "audio/ogg")), ("attachments", ("foto.png", PNG, "image/png"))])
+        answer = await client.post(
+            "/petugas/pengaduan/baru",
+            data={"csrf": csrf, **FORM},
+            files=[
+                ("attachments", ("telepon.ogg", OGG, "audio/ogg")),
+                ("attachments", ("foto.png", PNG, "image/png")),
+            ],
+        )
     assert answer.status_code == 201, answer.text[:800]
     assert CODE in answer.text
     [post] = state.posts
@@ -156,17 +258,26 @@ async def test_the_files_go_on_to_the_officer_api_as_multipart_with_the_officers
     fields = {name: data.decode() for name, filename, data in post["parts"] if filename is None}
     assert fields["channel"] == "telephone" and fields["received_at"] == "2026-12-01T09:15:00+07:00"
     assert [(filename, data) for name, filename, data in post["parts"] if name == "attachments"] == [
-        ("telepon.ogg", OGG), ("foto.png", PNG)]
+        ("telepon.ogg", OGG),
+        ("foto.png", PNG),
+    ]
 
 
-async def test_a_refused_file_type_comes_back_beside_the_file_input_in_indonesian_with_the_typed_text_kept(fake):
+async def test_a_refused_file_type_comes_back_beside_the_file_input_in_indonesian_with_the_typed_text_kept(
+    fake,
+):
     state, url = fake
     _, client = console(url)
     async with client:
         csrf = await csrf_of(client)
-        answer = await client.post("/petugas/pengaduan/baru", data={"csrf": csrf, **FORM}, files=[
-            ("attachments", ("telepon.ogg", OGG, "audio/ogg")),
-            ("attachments", ("catatan.png", b"hanya teks, bukan gambar", "image/png"))])
+        answer = await client.post(
+            "/petugas/pengaduan/baru",
+            data={"csrf": csrf, **FORM},
+            files=[
+                ("attachments", ("telepon.ogg", OGG, "audio/ogg")),
+                ("attachments", ("catatan.png", b"hanya teks, bukan gambar", "image/png")),
+            ],
+        )
     assert answer.status_code == 422 and len(state.posts) == 1
     page = answer.text
     error = re.search(r'<p class="galat" id="attachments-galat">(.*?)</p>', page, re.S)
@@ -186,11 +297,19 @@ async def test_more_files_than_allowed_or_one_too_large_is_refused_before_anythi
     _, client = console(url, max_attachment_bytes=1_000_000)
     async with client:
         csrf = await csrf_of(client)
-        many = await client.post("/petugas/pengaduan/baru", data={"csrf": csrf, **FORM}, files=[
-            ("attachments", (f"foto-{n}.png", PNG, "image/png")) for n in range(6)])
-        large = await client.post("/petugas/pengaduan/baru", data={"csrf": csrf, **FORM}, files=[
-            ("attachments", ("foto.png", PNG, "image/png")),
-            ("attachments", ("besar.png", PNG + bytes(1_000_000), "image/png"))])
+        many = await client.post(
+            "/petugas/pengaduan/baru",
+            data={"csrf": csrf, **FORM},
+            files=[("attachments", (f"foto-{n}.png", PNG, "image/png")) for n in range(6)],
+        )
+        large = await client.post(
+            "/petugas/pengaduan/baru",
+            data={"csrf": csrf, **FORM},
+            files=[
+                ("attachments", ("foto.png", PNG, "image/png")),
+                ("attachments", ("besar.png", PNG + bytes(1_000_000), "image/png")),
+            ],
+        )
     assert many.status_code == 422 and "Paling banyak 5 lampiran; Anda memilih 6." in many.text
     assert large.status_code == 422
     assert "Lampiran ke-2 (besar.png) terlalu besar. Ukuran paling besar 1 MB." in large.text
@@ -203,8 +322,11 @@ async def test_a_few_files_too_many_are_refused_in_words_with_the_typed_text_kep
     _, client = console(url)
     async with client:
         csrf = await csrf_of(client)
-        answer = await client.post("/petugas/pengaduan/baru", data={"csrf": csrf, **FORM}, files=[
-            ("attachments", (f"foto-{n}.png", PNG, "image/png")) for n in range(count)])
+        answer = await client.post(
+            "/petugas/pengaduan/baru",
+            data={"csrf": csrf, **FORM},
+            files=[("attachments", (f"foto-{n}.png", PNG, "image/png")) for n in range(count)],
+        )
     assert answer.status_code == 422, answer.text[:300]
     assert f"Paling banyak 5 lampiran; Anda memilih {count}." in answer.text
     assert 'value="Budi Santoso"' in answer.text and "Sudah seminggu lampu jalan" in answer.text

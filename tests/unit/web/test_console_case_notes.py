@@ -8,22 +8,62 @@ from console_stand_in import officer, service_stand_in, signed_in
 
 CODE = "ADU-2026-000042"
 CASE = {
-    "tracking_code": CODE, "status": "assigned", "channel": "email", "disclosure": "named",
-    "tier": "normatif", "received_at": "2026-12-01T02:00:00Z", "clock": "normatif",
-    "due_at": "2026-12-08T09:00:00Z", "working_time_remaining": "PT20H",
-    "working_seconds_remaining": 72000, "paused": False, "overdue": False,
-    "team": "Tim Pengelola Pengaduan", "assignee": "tim", "round": 1, "breached": False,
-    "summary": "Izin usaha", "complainant": {"anonymous": False, "masked": True, "name": "S*** R***",
-                                             "email": "s***@example.id", "phone": None},
-    "description": "Izin usaha belum terbit.", "answer": None, "answered_at": None,
-    "answered_on_time": None, "closed_at": None, "recorded_by": "imap", "recorded_at": None,
-    "external_ref": None, "pause_reason": None, "attachments": [], "warnings": [], "breaches": [],
+    "tracking_code": CODE,
+    "status": "assigned",
+    "channel": "email",
+    "disclosure": "named",
+    "tier": "normatif",
+    "received_at": "2026-12-01T02:00:00Z",
+    "clock": "normatif",
+    "due_at": "2026-12-08T09:00:00Z",
+    "working_time_remaining": "PT20H",
+    "working_seconds_remaining": 72000,
+    "paused": False,
+    "overdue": False,
+    "team": "Tim Pengelola Pengaduan",
+    "assignee": "tim",
+    "round": 1,
+    "breached": False,
+    "summary": "Izin usaha",
+    "complainant": {
+        "anonymous": False,
+        "masked": True,
+        "name": "S*** R***",
+        "email": "s***@example.id",
+        "phone": None,
+    },
+    "description": "Izin usaha belum terbit.",
+    "answer": None,
+    "answered_at": None,
+    "answered_on_time": None,
+    "closed_at": None,
+    "recorded_by": "imap",
+    "recorded_at": None,
+    "external_ref": None,
+    "pause_reason": None,
+    "attachments": [],
+    "warnings": [],
+    "breaches": [],
     "timeline": [
         {"step": "received", "at": "2026-12-01T02:00:00Z"},
-        {"step": "note", "at": "2026-12-02T03:00:00Z", "source": "complainant", "channel": "email",
-         "by": None, "text": "Saya lampirkan surat pengantar.", "attachments": ["d1"]},
-        {"step": "note", "at": "2026-12-03T03:00:00Z", "source": "complainant", "channel": "whatsapp",
-         "by": None, "text": None, "attachments": []},
+        {
+            "step": "note",
+            "at": "2026-12-02T03:00:00Z",
+            "source": "complainant",
+            "channel": "email",
+            "by": None,
+            "text": "Saya lampirkan surat pengantar.",
+            "attachments": ["d1"],
+        },
+        {
+            "step": "note",
+            "at": "2026-12-03T03:00:00Z",
+            "source": "complainant",
+            "channel": "whatsapp",
+            "by": None,
+            "text": None,
+            "attachments": [],
+        },
     ],
 }
 
@@ -33,7 +73,10 @@ async def test_the_case_page_shows_each_note_with_its_channel_and_text():
         return web.json_response(CASE)
 
     routes = {f"/api/v1/officer/complaints/{CODE}": case}
-    async with service_stand_in(routes) as url, signed_in(url, officer("aduan", ["complaint_officer"])) as client:
+    async with (
+        service_stand_in(routes) as url,
+        signed_in(url, officer("aduan", ["complaint_officer"])) as client,
+    ):
         page = await client.get(f"/petugas/pengaduan/{CODE}")
     assert page.status_code == 200, page.text[:800]
     assert page.text.count("Catatan tambahan") == 2

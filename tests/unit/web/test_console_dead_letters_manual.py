@@ -17,17 +17,30 @@ from serambi_web.settings import WebSettings
 
 
 def letter(letter_id: str, consumer: str, sequence: int, redrivable: bool, minute: int) -> dict:
-    return {"id": letter_id, "consumer": consumer, "stream": "IMAP" if not redrivable else "COMPLAINTS",
-            "subject": f"x.{letter_id}", "sequence": sequence, "type": None, "deliveries": 1,
-            "reason": "e-mail could not be recorded: VaultError", "status": "open",
-            "recorded_at": f"2026-12-01T02:{minute:02d}:00+00:00", "redrives": 0,
-            "redrive_requested_at": None, "payload_bytes": 10, "redrivable": redrivable,
-            "not_redrivable": None if redrivable else "read it in the mailbox"}
+    return {
+        "id": letter_id,
+        "consumer": consumer,
+        "stream": "IMAP" if not redrivable else "COMPLAINTS",
+        "subject": f"x.{letter_id}",
+        "sequence": sequence,
+        "type": None,
+        "deliveries": 1,
+        "reason": "e-mail could not be recorded: VaultError",
+        "status": "open",
+        "recorded_at": f"2026-12-01T02:{minute:02d}:00+00:00",
+        "redrives": 0,
+        "redrive_requested_at": None,
+        "payload_bytes": 10,
+        "redrivable": redrivable,
+        "not_redrivable": None if redrivable else "read it in the mailbox",
+    }
 
 
-ITEMS = [letter("email-intake:abc", "email-intake", 0, False, 3),
-         letter("lapor-import:LAP-1", "lapor-import", 0, False, 2),
-         letter("complaints-x:COMPLAINTS:7", "complaints-x", 7, True, 1)]
+ITEMS = [
+    letter("email-intake:abc", "email-intake", 0, False, 3),
+    letter("lapor-import:LAP-1", "lapor-import", 0, False, 2),
+    letter("complaints-x:COMPLAINTS:7", "complaints-x", 7, True, 1),
+]
 
 
 @pytest.fixture
@@ -35,16 +48,25 @@ async def services() -> AsyncIterator[tuple[str, str, list[str]]]:
     posted: list[str] = []
 
     async def complaints_list(request: web.Request) -> web.Response:
-        return web.json_response({"service": "complaints", "status": "open", "total": 3, "items": ITEMS,
-                                  "next_before": None})
+        return web.json_response(
+            {"service": "complaints", "status": "open", "total": 3, "items": ITEMS, "next_before": None}
+        )
 
     async def empty_list(request: web.Request) -> web.Response:
-        return web.json_response({"service": "x", "status": "open", "total": 0, "items": [], "next_before": None})
+        return web.json_response(
+            {"service": "x", "status": "open", "total": 0, "items": [], "next_before": None}
+        )
 
     async def redrive(request: web.Request) -> web.Response:
         posted.append(request.match_info["letter"])
-        return web.json_response({"error": "not_redrivable", "detail": "read it in the mailbox", "errors": [
-            {"field": "id", "rule": "not_redrivable", "message": "read it in the mailbox"}]}, status=409)
+        return web.json_response(
+            {
+                "error": "not_redrivable",
+                "detail": "read it in the mailbox",
+                "errors": [{"field": "id", "rule": "not_redrivable", "message": "read it in the mailbox"}],
+            },
+            status=409,
+        )
 
     urls = []
     runners = []
@@ -64,14 +86,27 @@ async def services() -> AsyncIterator[tuple[str, str, list[str]]]:
 
 
 def client_of(complaints: str, others: str) -> tuple[httpx.AsyncClient, str]:
-    app = create_app(WebSettings(intake_url=others, complaints_url=complaints, scheduling_url=others,
-                                 backend_timeout_seconds=5))
+    app = create_app(
+        WebSettings(
+            intake_url=others, complaints_url=complaints, scheduling_url=others, backend_timeout_seconds=5
+        )
+    )
     now = time.time()
     session = OfficerSession(
-        subject="a1", name="Admin", username="admin", roles=["admin"], access_token="at",
-        access_expires=now + 3600, refresh_token=None, id_token=None, started=now - 60, seen=now - 60)
-    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=("127.0.0.1", 40000)),
-                               base_url="http://127.0.0.1")
+        subject="a1",
+        name="Admin",
+        username="admin",
+        roles=["admin"],
+        access_token="at",
+        access_expires=now + 3600,
+        refresh_token=None,
+        id_token=None,
+        started=now - 60,
+        seen=now - 60,
+    )
+    client = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app, client=("127.0.0.1", 40000)), base_url="http://127.0.0.1"
+    )
     for name, value in session_cookies(app.state.console.sealer, session).items():
         if value:
             client.cookies.set(name, value, path="/petugas")
@@ -97,9 +132,15 @@ async def test_a_redrive_the_service_refuses_as_not_redrivable_is_worded_with_wh
     complaints, others, posted = services
     client, csrf = client_of(complaints, others)
     async with client:
-        answer = await client.post("/petugas/admin/dead-letter/kirim-ulang", data={
-            "csrf": csrf, "layanan": "complaints", "id": "email-intake:abc",
-            "kembali": "/petugas/admin/dead-letter?status=open&layanan=complaints"})
+        answer = await client.post(
+            "/petugas/admin/dead-letter/kirim-ulang",
+            data={
+                "csrf": csrf,
+                "layanan": "complaints",
+                "id": "email-intake:abc",
+                "kembali": "/petugas/admin/dead-letter?status=open&layanan=complaints",
+            },
+        )
     assert posted == ["email-intake:abc"]
     assert answer.status_code == 409
     assert "Langkah tidak dapat dilakukan" in answer.text and "kotak surat pengaduan" in answer.text

@@ -24,9 +24,17 @@ def app():
 
 def officer(now: float, **changes) -> OfficerSession:
     session = OfficerSession(
-        subject="f3a1", name="Petugas Pengaduan", username="aduan", roles=["complaint_officer"],
-        access_token="at", access_expires=now + HOUR, refresh_token="rt", id_token="it",
-        started=now - HOUR, seen=now - MINUTE)
+        subject="f3a1",
+        name="Petugas Pengaduan",
+        username="aduan",
+        roles=["complaint_officer"],
+        access_token="at",
+        access_expires=now + HOUR,
+        refresh_token="rt",
+        id_token="it",
+        started=now - HOUR,
+        seen=now - MINUTE,
+    )
     return replace(session, **changes)
 
 
@@ -64,8 +72,11 @@ def expired_post(app, path: str, data: dict, **kwargs):
 
 
 def test_a_form_posted_after_the_idle_timeout_is_kept_sealed_and_the_officer_signs_in_back_to_it(app):
-    _, answer = expired_post(app, "/petugas/pengaduan/baru", {
-        "channel": "telephone", "name": "Budi Santoso", "description": DESCRIPTION, "key": "k" * 32})
+    _, answer = expired_post(
+        app,
+        "/petugas/pengaduan/baru",
+        {"channel": "telephone", "name": "Budi Santoso", "description": DESCRIPTION, "key": "k" * 32},
+    )
     assert sign_in_target(answer) == "/petugas/masuk?next=/petugas/pengaduan/baru"
     assert "Isiannya disimpan sementara" in answer.text
     cookie = next(c for c in answer.headers.get_list("set-cookie") if c.startswith(f"{drafts.COOKIE}_0="))
@@ -74,10 +85,17 @@ def test_a_form_posted_after_the_idle_timeout_is_kept_sealed_and_the_officer_sig
     assert "max-age=900" in attributes
     assert "Budi" not in cookie and "lampu" not in cookie  # sealed
     draft = kept(app, answer)
-    assert draft.fields == {"channel": ["telephone"], "name": ["Budi Santoso"], "description": [DESCRIPTION],
-                            "key": ["k" * 32]}  # never the CSRF token
-    assert (draft.page, draft.action, draft.subject) == ("/petugas/pengaduan/baru", "/petugas/pengaduan/baru",
-                                                         "f3a1")
+    assert draft.fields == {
+        "channel": ["telephone"],
+        "name": ["Budi Santoso"],
+        "description": [DESCRIPTION],
+        "key": ["k" * 32],
+    }  # never the CSRF token
+    assert (draft.page, draft.action, draft.subject) == (
+        "/petugas/pengaduan/baru",
+        "/petugas/pengaduan/baru",
+        "f3a1",
+    )
 
 
 def test_a_step_on_a_case_page_returns_to_the_case_page_named_by_its_form(app):
@@ -96,8 +114,12 @@ def test_a_post_whose_form_token_is_not_this_browsers_keeps_nothing(app):
 
 
 def test_files_are_never_kept_and_the_notice_will_say_so(app):
-    _, answer = expired_post(app, "/petugas/meja/permohonan/baru", {"requester_name": "Rina"},
-                             files={"request_letter": ("surat.pdf", b"%PDF-1.4 rahasia", "application/pdf")})
+    _, answer = expired_post(
+        app,
+        "/petugas/meja/permohonan/baru",
+        {"requester_name": "Rina"},
+        files={"request_letter": ("surat.pdf", b"%PDF-1.4 rahasia", "application/pdf")},
+    )
     draft = kept(app, answer)
     assert draft.fields == {"requester_name": ["Rina"]} and draft.had_files
     assert sign_in_target(answer) == "/petugas/masuk?next=/petugas/meja/permohonan/baru"
@@ -105,8 +127,9 @@ def test_files_are_never_kept_and_the_notice_will_say_so(app):
 
 def test_a_draft_too_large_for_two_cookies_leaves_out_its_longest_fields_and_names_them(app):
     noise = "".join(chr(0x4E00 + (i * 7919) % 20000) for i in range(5000))  # hardly compresses
-    _, answer = expired_post(app, "/petugas/pengaduan/baru", {
-        "summary": "Ringkas", "description": noise, "name": noise[:4000]})
+    _, answer = expired_post(
+        app, "/petugas/pengaduan/baru", {"summary": "Ringkas", "description": noise, "name": noise[:4000]}
+    )
     draft = kept(app, answer)
     assert draft.fields == {"summary": ["Ringkas"]} and draft.dropped == ["description", "name"]
     assert sum(len(v) for k, v in answer.cookies.items() if k.startswith(drafts.COOKIE)) <= 2 * 3500
@@ -127,8 +150,11 @@ def restoring(app, session: OfficerSession, answer) -> TestClient:
 
 
 def test_after_sign_in_the_form_comes_back_filled_once_with_a_notice_that_it_was_not_sent(app):
-    _, posted = expired_post(app, "/petugas/pengaduan/baru", {
-        "channel": "telephone", "name": "Budi Santoso", "description": DESCRIPTION})
+    _, posted = expired_post(
+        app,
+        "/petugas/pengaduan/baru",
+        {"channel": "telephone", "name": "Budi Santoso", "description": DESCRIPTION},
+    )
     client = restoring(app, officer(time.time()), posted)
     page = client.get("/petugas/pengaduan/baru")
     assert page.status_code == 200

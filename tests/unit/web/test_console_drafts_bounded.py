@@ -26,10 +26,20 @@ def app():
 def ended_session_cookies(app) -> dict[str, str]:
     now = time.time()
     session = OfficerSession(
-        subject="f3a1", name="Petugas Pengaduan", username="aduan", roles=["complaint_officer"],
-        access_token="at", access_expires=now + 3600, refresh_token="rt", id_token="it",
-        started=now - 3600, seen=now - 31 * 60)
-    return {name: value for name, value in session_cookies(app.state.console.sealer, session).items() if value}
+        subject="f3a1",
+        name="Petugas Pengaduan",
+        username="aduan",
+        roles=["complaint_officer"],
+        access_token="at",
+        access_expires=now + 3600,
+        refresh_token="rt",
+        id_token="it",
+        started=now - 3600,
+        seen=now - 31 * 60,
+    )
+    return {
+        name: value for name, value in session_cookies(app.state.console.sealer, session).items() if value
+    }
 
 
 def csrf(app) -> tuple[dict[str, str], str]:
@@ -37,14 +47,23 @@ def csrf(app) -> tuple[dict[str, str], str]:
     return {secrets.csrf_cookie: "nonce-of-this-browser"}, secrets.csrf_token("nonce-of-this-browser")
 
 
-async def post(app, path: str, size: int, cookies: dict[str, str], token: str = "", *,
-               length: int | None | str = "actual") -> tuple[int, int, list[str]]:
+async def post(
+    app,
+    path: str,
+    size: int,
+    cookies: dict[str, str],
+    token: str = "",
+    *,
+    length: int | None | str = "actual",
+) -> tuple[int, int, list[str]]:
     """POST a multipart form of ``size`` bytes of file in 64 KiB chunks; returns (status, bytes
     the app asked for, Set-Cookie headers)."""
-    head = (f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{token}\r\n"
-            f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"description\"\r\n\r\nLampu padam\r\n"
-            f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"attachments\"; filename=\"a.pdf\"\r\n"
-            "Content-Type: application/pdf\r\n\r\n").encode()
+    head = (
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="csrf"\r\n\r\n{token}\r\n'
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="description"\r\n\r\nLampu padam\r\n'
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="attachments"; filename="a.pdf"\r\n'
+        "Content-Type: application/pdf\r\n\r\n"
+    ).encode()
     tail = f"\r\n--{BOUNDARY}--\r\n".encode()
     parts = [head] + [b"%" * CHUNK] * (size // CHUNK) + [tail]
     total = sum(map(len, parts))
@@ -64,18 +83,32 @@ async def post(app, path: str, size: int, cookies: dict[str, str], token: str = 
         if message["type"] == "http.response.start":
             started.append(message)
 
-    headers = [(b"host", b"127.0.0.1"),
-               (b"content-type", f"multipart/form-data; boundary={BOUNDARY}".encode())]
+    headers = [
+        (b"host", b"127.0.0.1"),
+        (b"content-type", f"multipart/form-data; boundary={BOUNDARY}".encode()),
+    ]
     if length == "actual":
         headers.append((b"content-length", str(total).encode()))
     elif length is not None:
         headers.append((b"content-length", str(length).encode()))
     if cookies:
         headers.append((b"cookie", "; ".join(f"{k}={v}" for k, v in cookies.items()).encode()))
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
-             "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
-             "root_path": "", "headers": headers, "client": ("127.0.0.1", 1234),
-             "server": ("127.0.0.1", 80), "state": {}, "app": app}
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": headers,
+        "client": ("127.0.0.1", 1234),
+        "server": ("127.0.0.1", 80),
+        "state": {},
+        "app": app,
+    }
     await app(scope, receive, send)
     [start] = started
     cookies_set = [v.decode() for k, v in start["headers"] if k == b"set-cookie"]
@@ -92,8 +125,9 @@ async def test_an_anonymous_40_mb_post_is_answered_without_reading_its_body(app)
 
 
 async def test_an_ended_session_without_this_browsers_csrf_cookie_reads_nothing(app):
-    status, consumed, cookies_set = await post(app, "/petugas/pengaduan/baru", 40 << 20,
-                                               ended_session_cookies(app))
+    status, consumed, cookies_set = await post(
+        app, "/petugas/pengaduan/baru", 40 << 20, ended_session_cookies(app)
+    )
     assert status == 200 and consumed == 0 and not kept(cookies_set)
 
 
@@ -101,16 +135,18 @@ async def test_an_ended_sessions_post_above_the_bound_or_without_a_length_reads_
     nonce, token = csrf(app)
     cookies = {**ended_session_cookies(app), **nonce}
     for length, answer in (("actual", 200), (None, 411)):  # 411: the portal's own body limits
-        status, consumed, cookies_set = await post(app, "/petugas/pengaduan/baru", 40 << 20, cookies, token,
-                                                   length=length)
+        status, consumed, cookies_set = await post(
+            app, "/petugas/pengaduan/baru", 40 << 20, cookies, token, length=length
+        )
         assert status == answer and consumed == 0 and not kept(cookies_set)
 
 
 async def test_a_body_longer_than_its_length_says_is_read_no_further_than_the_bound(app):
     nonce, token = csrf(app)
     cookies = {**ended_session_cookies(app), **nonce}
-    status, consumed, cookies_set = await post(app, "/petugas/pengaduan/baru", 40 << 20, cookies, token,
-                                               length=1000)
+    status, consumed, cookies_set = await post(
+        app, "/petugas/pengaduan/baru", 40 << 20, cookies, token, length=1000
+    )
     assert status == 200 and consumed <= drafts.MAX_BODY + 2 * CHUNK and not kept(cookies_set)
 
 
@@ -122,4 +158,3 @@ async def test_a_small_post_of_an_ended_session_is_still_kept_without_its_file(a
     value = next(c for c in cookies_set if c.startswith(f"{drafts.COOKIE}_0=")).split(";")[0].split("=", 1)[1]
     draft = drafts.Draft(**app.state.console.sealer.open(drafts.PURPOSE, value))
     assert draft.fields == {"description": ["Lampu padam"]} and draft.had_files
-

@@ -5,14 +5,22 @@ from __future__ import annotations
 
 from serambi_web.petugas.meja import GUEST_FIELD_OF, GUEST_RULES, guest_body
 
-BASE = {"name": "Made Wirawan", "institution": "Bank Kalbar", "purpose": "Antar surat",
-        "request_tracking_code": "", "kontak": "", "identity_number": ""}
+BASE = {
+    "name": "Made Wirawan",
+    "institution": "Bank Kalbar",
+    "purpose": "Antar surat",
+    "request_tracking_code": "",
+    "kontak": "",
+    "identity_number": "",
+}
 
 
 def test_a_phone_number_goes_to_phone_and_an_address_to_email():
     assert guest_body({**BASE, "kontak": "0812-3456-7890"})["phone"] == "0812-3456-7890"
     assert guest_body({**BASE, "kontak": " made@example.id "})["email"] == "made@example.id"
-    assert guest_body({**BASE, "identity_number": "6171011203900007"})["identity_number"] == "6171011203900007"
+    assert (
+        guest_body({**BASE, "identity_number": "6171011203900007"})["identity_number"] == "6171011203900007"
+    )
 
 
 def test_nothing_given_sends_nothing_and_the_form_field_is_never_sent_as_such():

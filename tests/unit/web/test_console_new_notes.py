@@ -14,31 +14,87 @@ from console_stand_in import officer, service_stand_in, signed_in
 
 CODE = "ADU-2026-000077"
 ROW = {
-    "tracking_code": CODE, "status": "assigned", "channel": "email", "disclosure": "named",
-    "tier": "normatif", "received_at": "2026-12-01T02:00:00Z", "clock": "normatif",
-    "due_at": "2026-12-08T09:00:00Z", "working_time_remaining": "PT20H",
-    "working_seconds_remaining": 72000, "paused": False, "overdue": False,
-    "team": "Tim Pengelola Pengaduan", "assignee": "tim", "round": 1, "breached": False,
-    "summary": "Izin usaha", "note_count": 3, "new_notes": 2, "last_note_at": "2026-12-03T03:00:00Z",
+    "tracking_code": CODE,
+    "status": "assigned",
+    "channel": "email",
+    "disclosure": "named",
+    "tier": "normatif",
+    "received_at": "2026-12-01T02:00:00Z",
+    "clock": "normatif",
+    "due_at": "2026-12-08T09:00:00Z",
+    "working_time_remaining": "PT20H",
+    "working_seconds_remaining": 72000,
+    "paused": False,
+    "overdue": False,
+    "team": "Tim Pengelola Pengaduan",
+    "assignee": "tim",
+    "round": 1,
+    "breached": False,
+    "summary": "Izin usaha",
+    "note_count": 3,
+    "new_notes": 2,
+    "last_note_at": "2026-12-03T03:00:00Z",
 }
 QUIET = {**ROW, "tracking_code": "ADU-2026-000078", "new_notes": 0, "note_count": 1}
 CASE = {
-    **ROW, "status": "closed", "complainant": {"anonymous": False, "masked": True, "name": "S*** R***",
-                                               "email": "s***@example.id", "phone": None},
-    "description": "Izin usaha belum terbit.", "answer": "Sudah terbit.", "answered_at": "2026-12-02T02:00:00Z",
-    "answered_on_time": True, "closed_at": "2026-12-02T03:00:00Z", "recorded_by": "email", "recorded_at": None,
-    "external_ref": None, "pause_reason": None, "attachments": [], "warnings": [], "breaches": [],
+    **ROW,
+    "status": "closed",
+    "complainant": {
+        "anonymous": False,
+        "masked": True,
+        "name": "S*** R***",
+        "email": "s***@example.id",
+        "phone": None,
+    },
+    "description": "Izin usaha belum terbit.",
+    "answer": "Sudah terbit.",
+    "answered_at": "2026-12-02T02:00:00Z",
+    "answered_on_time": True,
+    "closed_at": "2026-12-02T03:00:00Z",
+    "recorded_by": "email",
+    "recorded_at": None,
+    "external_ref": None,
+    "pause_reason": None,
+    "attachments": [],
+    "warnings": [],
+    "breaches": [],
     "timeline": [
         {"step": "received", "at": "2026-12-01T02:00:00Z"},
         {"step": "paused", "at": "2026-12-01T03:00:00Z", "reason": "Menunggu salinan KTP", "by": "aduan"},
-        {"step": "note", "at": "2026-12-01T04:00:00Z", "source": "complainant", "channel": "email",
-         "by": "email", "text": "Ini salinan KTP saya.", "attachments": [], "new": False},
+        {
+            "step": "note",
+            "at": "2026-12-01T04:00:00Z",
+            "source": "complainant",
+            "channel": "email",
+            "by": "email",
+            "text": "Ini salinan KTP saya.",
+            "attachments": [],
+            "new": False,
+        },
         {"step": "resumed", "at": "2026-12-01T04:00:00Z", "by": "email", "cause": "complainant_note"},
         {"step": "closed", "at": "2026-12-02T03:00:00Z", "by": "tim"},
-        {"step": "note", "at": "2026-12-03T02:00:00Z", "source": "third_party", "channel": "email",
-         "by": "email", "text": "Saya tetangganya.", "attachments": [], "new": True, "after_close": True},
-        {"step": "note", "at": "2026-12-03T03:00:00Z", "source": "complainant", "channel": "email",
-         "by": "email", "text": "Belum beres!", "attachments": [], "new": True, "after_close": True},
+        {
+            "step": "note",
+            "at": "2026-12-03T02:00:00Z",
+            "source": "third_party",
+            "channel": "email",
+            "by": "email",
+            "text": "Saya tetangganya.",
+            "attachments": [],
+            "new": True,
+            "after_close": True,
+        },
+        {
+            "step": "note",
+            "at": "2026-12-03T03:00:00Z",
+            "source": "complainant",
+            "channel": "email",
+            "by": "email",
+            "text": "Belum beres!",
+            "attachments": [],
+            "new": True,
+            "after_close": True,
+        },
     ],
 }
 
@@ -69,7 +125,9 @@ async def test_queue_and_my_cases_rows_carry_the_new_notes_marker(complaints, pa
     _, url = complaints
     page = await get(url, path)
     assert page.status_code == 200, page.text[:500]
-    assert page.text.count('class="catatan-baru"') == 1 and "2 catatan baru" in page.text  # the quiet row: none
+    assert (
+        page.text.count('class="catatan-baru"') == 1 and "2 catatan baru" in page.text
+    )  # the quiet row: none
 
 
 async def test_the_queue_filters_complaints_with_new_notes(complaints):

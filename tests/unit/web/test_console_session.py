@@ -37,9 +37,17 @@ def client_with(app, session: OfficerSession | None, base_url: str = "http://127
 
 def officer(now: float, **changes) -> OfficerSession:
     session = OfficerSession(
-        subject="f3a1", name="Petugas Pengaduan", username="aduan", roles=["complaint_officer"],
-        access_token="at", access_expires=now + HOUR, refresh_token="rt", id_token="it",
-        started=now - HOUR, seen=now - MINUTE)
+        subject="f3a1",
+        name="Petugas Pengaduan",
+        username="aduan",
+        roles=["complaint_officer"],
+        access_token="at",
+        access_expires=now + HOUR,
+        refresh_token="rt",
+        id_token="it",
+        started=now - HOUR,
+        seen=now - MINUTE,
+    )
     return replace(session, **changes)
 
 
@@ -65,13 +73,17 @@ def test_a_session_in_use_stays_and_its_last_use_is_renewed_in_a_locked_down_coo
     cookie = answer.headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Path=/petugas" in cookie
     assert "Secure" not in cookie  # a browser on this machine over plain HTTP
-    renewed = read_session(app.state.console.sealer, {"serambi_petugas_0": answer.cookies["serambi_petugas_0"]})
+    renewed = read_session(
+        app.state.console.sealer, {"serambi_petugas_0": answer.cookies["serambi_petugas_0"]}
+    )
     assert renewed.seen >= now and renewed.started == pytest.approx(now - HOUR)
 
 
 def test_cookies_are_secure_outside_localhost(app):
     now = time.time()
-    answer = client_with(app, officer(now, seen=now - 5 * MINUTE), "https://petugas.example.go.id").get("/petugas/")
+    answer = client_with(app, officer(now, seen=now - 5 * MINUTE), "https://petugas.example.go.id").get(
+        "/petugas/"
+    )
     assert answer.status_code == 200 and "Secure" in answer.headers["set-cookie"]
 
 
@@ -87,7 +99,9 @@ def test_a_forged_cookie_or_one_sealed_for_another_purpose_is_no_session(app, va
 
 def test_tokens_too_large_for_one_cookie_are_split_and_read_back():
     sealer = Sealer("a-secret")
-    session = officer(time.time(), access_token=secrets.token_urlsafe(4000), id_token=secrets.token_urlsafe(2000))
+    session = officer(
+        time.time(), access_token=secrets.token_urlsafe(4000), id_token=secrets.token_urlsafe(2000)
+    )
     cookies = session_cookies(sealer, session)
     used = {name: value for name, value in cookies.items() if value}
     assert len(used) == 3 and all(len(value) <= 3500 for value in used.values())
@@ -96,13 +110,23 @@ def test_tokens_too_large_for_one_cookie_are_split_and_read_back():
 
 
 def test_roles_come_from_the_access_tokens_claim_as_the_services_read_them():
-    claims = {"sub": "f3a1", "preferred_username": "pimpinan", "exp": 1,
-              "realm_access": {"roles": ["supervisor", "offline_access", "uma_authorization"]}}
+    claims = {
+        "sub": "f3a1",
+        "preferred_username": "pimpinan",
+        "exp": 1,
+        "realm_access": {"roles": ["supervisor", "offline_access", "uma_authorization"]},
+    }
     session = new_session(Tokens("at", 1.0, "rt", "it", claims), now=100.0)
-    assert (session.roles, session.username, session.started, session.seen) == (["supervisor"], "pimpinan",
-                                                                                 100.0, 100.0)
+    assert (session.roles, session.username, session.started, session.seen) == (
+        ["supervisor"],
+        "pimpinan",
+        100.0,
+        100.0,
+    )
     assert new_session(Tokens("at", 1.0, None, None, {**claims, "roles": ["desk", "admin"]}), 0).roles == [
-        "admin", "desk"]
+        "admin",
+        "desk",
+    ]
 
 
 def test_an_officer_with_no_serambi_role_gets_the_403_page(app):
@@ -122,7 +146,9 @@ def test_an_access_token_about_to_expire_is_refreshed_and_a_refused_refresh_sign
 
     monkeypatch.setattr(provider, "refresh", refresh)
     answer = client_with(app, officer(now, access_expires=now + 10)).get("/petugas/")
-    renewed = read_session(app.state.console.sealer, {"serambi_petugas_0": answer.cookies["serambi_petugas_0"]})
+    renewed = read_session(
+        app.state.console.sealer, {"serambi_petugas_0": answer.cookies["serambi_petugas_0"]}
+    )
     assert answer.status_code == 200 and calls == ["rt"]
     assert (renewed.access_token, renewed.refresh_token) == ("at-2", "rt-2")
 
@@ -133,11 +159,18 @@ def test_an_access_token_about_to_expire_is_refreshed_and_a_refused_refresh_sign
     assert client_with(app, officer(now, access_expires=now + 10)).get("/petugas/").status_code == 303
 
 
-@pytest.mark.parametrize(("target", "kept"), [
-    ("/petugas/pengaduan/?status=open", True), ("/petugas/", True), ("https://evil.example/petugas/", False),
-    ("//evil.example/petugas/", False), ("/lacak/", False), ("/petugas/masuk/kembali?code=x", False),
-    ("/petugas/\\evil", False),
-])
+@pytest.mark.parametrize(
+    ("target", "kept"),
+    [
+        ("/petugas/pengaduan/?status=open", True),
+        ("/petugas/", True),
+        ("https://evil.example/petugas/", False),
+        ("//evil.example/petugas/", False),
+        ("/lacak/", False),
+        ("/petugas/masuk/kembali?code=x", False),
+        ("/petugas/\\evil", False),
+    ],
+)
 def test_the_page_to_return_to_after_sign_in_stays_inside_the_console(target, kept):
     assert (safe_next(target) == target) is kept
 
@@ -145,14 +178,23 @@ def test_the_page_to_return_to_after_sign_in_stays_inside_the_console(target, ke
 def test_production_refuses_the_development_client_and_a_loopback_provider():
     assert DEV_OIDC_CLIENT_SECRET == DEV_CLIENT_SECRET  # the development provider's client
     with pytest.raises(ValidationError, match="SERAMBI_OIDC_CLIENT_SECRET"):
-        ConsoleSettings(environment="production", oidc_issuer="https://sso.example.go.id/realms/serambi",
-                        public_base_url="https://layanan.example.go.id")
+        ConsoleSettings(
+            environment="production",
+            oidc_issuer="https://sso.example.go.id/realms/serambi",
+            public_base_url="https://layanan.example.go.id",
+        )
     with pytest.raises(ValidationError, match="SERAMBI_OIDC_ISSUER"):
-        ConsoleSettings(environment="production", oidc_client_secret="s3cr3t",
-                        public_base_url="https://layanan.example.go.id")
-    settings = ConsoleSettings(environment="production", oidc_client_secret="s3cr3t",
-                               oidc_issuer="https://sso.example.go.id/realms/serambi",
-                               public_base_url="https://layanan.example.go.id")
+        ConsoleSettings(
+            environment="production",
+            oidc_client_secret="s3cr3t",
+            public_base_url="https://layanan.example.go.id",
+        )
+    settings = ConsoleSettings(
+        environment="production",
+        oidc_client_secret="s3cr3t",
+        oidc_issuer="https://sso.example.go.id/realms/serambi",
+        public_base_url="https://layanan.example.go.id",
+    )
     assert (settings.idle_seconds, settings.absolute_seconds) == (30 * MINUTE, 10 * HOUR)
 
 

@@ -12,21 +12,52 @@ from console_stand_in import officer, signed_in
 from serambi_kit import localstack
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-ELEMENTS = [{"code": f"U{n}", "name": f"Unsur {n}", "question": f"Pertanyaan {n}?",
-             "answers": [{"score": s, "label": f"Jawaban {n}.{s}"} for s in range(1, 5)]}
-            for n in range(1, 10)]
+ELEMENTS = [
+    {
+        "code": f"U{n}",
+        "name": f"Unsur {n}",
+        "question": f"Pertanyaan {n}?",
+        "answers": [{"score": s, "label": f"Jawaban {n}.{s}"} for s in range(1, 5)],
+    }
+    for n in range(1, 10)
+]
 REPORT = {
-    "service": "pengaduan", "period": "2026-S1", "population": 100, "sample_size": 80, "respondents": 5,
-    "elements": [{"code": f"U{n}", "name": f"Unsur {n}", "nrr": 2.5 if n == 3 else 4.0,
-                  "weighted_nrr": 0.278 if n == 3 else 0.444, "priority": n == 3} for n in range(1, 10)],
-    "ikm": 94.44, "category": "A", "category_label": "Sangat Baik", "priorities": ["U3"],
-    "channels": {"online": 1, "paper": 1}, "profile": {"sex": {"perempuan": 1}},
-    "suggestions": ["Perbarui papan jadwal."], "min_respondents": 5, "withheld": False,
+    "service": "pengaduan",
+    "period": "2026-S1",
+    "population": 100,
+    "sample_size": 80,
+    "respondents": 5,
+    "elements": [
+        {
+            "code": f"U{n}",
+            "name": f"Unsur {n}",
+            "nrr": 2.5 if n == 3 else 4.0,
+            "weighted_nrr": 0.278 if n == 3 else 0.444,
+            "priority": n == 3,
+        }
+        for n in range(1, 10)
+    ],
+    "ikm": 94.44,
+    "category": "A",
+    "category_label": "Sangat Baik",
+    "priorities": ["U3"],
+    "channels": {"online": 1, "paper": 1},
+    "profile": {"sex": {"perempuan": 1}},
+    "suggestions": ["Perbarui papan jadwal."],
+    "min_respondents": 5,
+    "withheld": False,
 }
 WITHHELD = {  # intake's report below five respondents
-    **REPORT, "respondents": 2, "ikm": None, "category": None, "category_label": None, "priorities": [],
+    **REPORT,
+    "respondents": 2,
+    "ikm": None,
+    "category": None,
+    "category_label": None,
+    "priorities": [],
     "elements": [{**e, "nrr": None, "weighted_nrr": None, "priority": False} for e in REPORT["elements"]],
-    "profile": {}, "suggestions": [], "withheld": True,
+    "profile": {},
+    "suggestions": [],
+    "withheld": True,
     "withheld_reason": "terlalu sedikit responden untuk ditampilkan tanpa mengenali orangnya (kurang dari 5 responden)",
 }
 
@@ -46,7 +77,9 @@ class Intake:
         if request.query.get("format") == "xlsx":
             return web.Response(body=b"PK\x03\x04survei", content_type=XLSX)
         if request.query.get("format") == "csv":
-            return web.Response(body="\ufeffRingkasan SKM\r\n".encode(), content_type="text/csv", charset="utf-8")
+            return web.Response(
+                body="\ufeffRingkasan SKM\r\n".encode(), content_type="text/csv", charset="utf-8"
+            )
         return web.json_response(self.figures)
 
     async def paper(self, request: web.Request) -> web.Response:
@@ -74,7 +107,9 @@ async def intake() -> AsyncIterator[tuple[Intake, str]]:
 async def test_the_supervisor_sees_the_figures_of_the_service_and_period_asked_for(intake):
     state, url = intake
     async with signed_in(url, officer("pimpinan", ["supervisor"])) as client:
-        page = await client.get("/petugas/pimpinan/survei", params={"layanan": "pengaduan", "periode": "2026-S1"})
+        page = await client.get(
+            "/petugas/pimpinan/survei", params={"layanan": "pengaduan", "periode": "2026-S1"}
+        )
         wrong = await client.get("/petugas/pimpinan/survei", params={"periode": "2026-S3"})
     assert page.status_code == 200, page.text[:500]
     assert state.asked[0]["service"] == "pengaduan" and state.asked[0]["period"] == "2026-S1"
@@ -91,7 +126,9 @@ async def test_the_supervisor_is_told_why_the_figures_of_few_respondents_are_wit
     state, url = intake
     state.figures = WITHHELD
     async with signed_in(url, officer("pimpinan", ["supervisor"])) as client:
-        page = await client.get("/petugas/pimpinan/survei", params={"layanan": "pengaduan", "periode": "2026-S1"})
+        page = await client.get(
+            "/petugas/pimpinan/survei", params={"layanan": "pengaduan", "periode": "2026-S1"}
+        )
     text = page.text
     assert page.status_code == 200 and 'id="responden">2<' in text and 'id="sampel">80<' in text
     assert "terlalu sedikit responden untuk ditampilkan tanpa mengenali orangnya" in text
@@ -101,22 +138,39 @@ async def test_the_supervisor_is_told_why_the_figures_of_few_respondents_are_wit
 async def test_the_figures_download_as_csv_and_xlsx_relayed_from_intake_with_the_officers_token(intake):
     state, url = intake
     async with signed_in(url, officer("pimpinan", ["supervisor"])) as client:
-        page = await client.get("/petugas/pimpinan/survei", params={"layanan": "pengaduan", "periode": "2026-S1"})
-        xlsx = await client.get("/petugas/pimpinan/survei.xlsx", params={"layanan": "pengaduan", "periode": "2026-S1"})
-        csv = await client.get("/petugas/pimpinan/survei.csv", params={"layanan": "audiensi", "periode": "2026-03"})
+        page = await client.get(
+            "/petugas/pimpinan/survei", params={"layanan": "pengaduan", "periode": "2026-S1"}
+        )
+        xlsx = await client.get(
+            "/petugas/pimpinan/survei.xlsx", params={"layanan": "pengaduan", "periode": "2026-S1"}
+        )
+        csv = await client.get(
+            "/petugas/pimpinan/survei.csv", params={"layanan": "audiensi", "periode": "2026-03"}
+        )
         wrong = await client.get("/petugas/pimpinan/survei.xlsx", params={"periode": "2026-S3"})
         other = await client.get("/petugas/pimpinan/survei.pdf")
     for ext in ("csv", "xlsx"):
-        assert f'href="/petugas/pimpinan/survei.{ext}?layanan=pengaduan&amp;periode=2026-S1" download' in page.text
+        assert (
+            f'href="/petugas/pimpinan/survei.{ext}?layanan=pengaduan&amp;periode=2026-S1" download'
+            in page.text
+        )
     assert "belum tersedia" not in page.text
-    assert xlsx.status_code == 200 and xlsx.content == b"PK\x03\x04survei" and xlsx.headers["content-type"] == XLSX
+    assert (
+        xlsx.status_code == 200
+        and xlsx.content == b"PK\x03\x04survei"
+        and xlsx.headers["content-type"] == XLSX
+    )
     assert 'filename="survei-pengaduan-2026-S1.xlsx"' in xlsx.headers["content-disposition"]
     assert csv.status_code == 200 and csv.content.startswith(b"\xef\xbb\xbfRingkasan SKM")
-    assert "attachment" in csv.headers["content-disposition"] and "survei-audiensi-2026-03.csv" in csv.headers[
-        "content-disposition"]
+    assert (
+        "attachment" in csv.headers["content-disposition"]
+        and "survei-audiensi-2026-03.csv" in csv.headers["content-disposition"]
+    )
     files = [asked for asked in state.asked if "format" in asked]
-    assert files == [{"service": "pengaduan", "period": "2026-S1", "format": "xlsx", "auth": "Bearer at"},
-                     {"service": "audiensi", "period": "2026-03", "format": "csv", "auth": "Bearer at"}]
+    assert files == [
+        {"service": "pengaduan", "period": "2026-S1", "format": "xlsx", "auth": "Bearer at"},
+        {"service": "audiensi", "period": "2026-03", "format": "csv", "auth": "Bearer at"},
+    ]
     assert wrong.status_code == 422 and other.status_code in (404, 422)
 
 
@@ -132,7 +186,9 @@ def test_the_files_name_the_profile_as_the_console_form_does() -> None:
     from serambi_web.api.survei import PROFILE
     from serambi_web.petugas.survei import SERVICES
 
-    assert {field: (label, dict(options)) for field, (label, options) in PROFILE.items()} == survey.PROFILE_LABELS
+    assert {
+        field: (label, dict(options)) for field, (label, options) in PROFILE.items()
+    } == survey.PROFILE_LABELS
     assert survey.SERVICE_NAMES == SERVICES
 
 
@@ -150,20 +206,38 @@ async def test_the_desk_form_names_what_is_missing_and_sends_the_answers_once_fi
 
         answers = {f"U{n}": "3" for n in range(1, 10)}
         # a case code is not asked for: without a service the questionnaire is refused
-        coded = await client.post("/petugas/meja/survei", data={
-            "csrf": csrf, **answers, "case_code": "ADU-2026-000045"})
+        coded = await client.post(
+            "/petugas/meja/survei", data={"csrf": csrf, **answers, "case_code": "ADU-2026-000045"}
+        )
         assert coded.status_code == 422 and "Pilih layanan" in coded.text and state.posted == []
         assert 'name="case_code"' not in form.text
-        done = await client.post("/petugas/meja/survei", data={
-            "csrf": csrf, **answers, "service": "pengaduan", "sex": "laki_laki",
-            "suggestion": "Antrean lebih tertib."}, follow_redirects=False)
-        assert done.status_code == 303 and done.headers["location"].endswith("/petugas/meja/survei?selesai=survei")
-        assert state.posted[-1] == {"scores": {f"U{n}": 3 for n in range(1, 10)}, "service": "pengaduan",
-                                    "profile": {"sex": "laki_laki"}, "suggestion": "Antrean lebih tertib."}
+        done = await client.post(
+            "/petugas/meja/survei",
+            data={
+                "csrf": csrf,
+                **answers,
+                "service": "pengaduan",
+                "sex": "laki_laki",
+                "suggestion": "Antrean lebih tertib.",
+            },
+            follow_redirects=False,
+        )
+        assert done.status_code == 303 and done.headers["location"].endswith(
+            "/petugas/meja/survei?selesai=survei"
+        )
+        assert state.posted[-1] == {
+            "scores": {f"U{n}": 3 for n in range(1, 10)},
+            "service": "pengaduan",
+            "profile": {"sex": "laki_laki"},
+            "suggestion": "Antrean lebih tertib.",
+        }
 
         state.answer = 422
-        refused = await client.post("/petugas/meja/survei", data={"csrf": csrf, **answers, "service": "audiensi"},
-                                    follow_redirects=False)
+        refused = await client.post(
+            "/petugas/meja/survei",
+            data={"csrf": csrf, **answers, "service": "audiensi"},
+            follow_redirects=False,
+        )
         assert state.posted[-1]["service"] == "audiensi" and "case_code" not in state.posted[-1]
         assert refused.status_code == 422 and "belum dapat dicatat" in refused.text
 

@@ -22,13 +22,25 @@ CODE = "AUD-2026-000042"
 ERASED_CODE = "AUD-2026-000043"  # intake too answers 410 for this one's tracking
 LETTER = "L" + "b" * 32
 AUDIENCE = {
-    "audience_id": CODE, "request_tracking_code": CODE, "status": "scheduled", "topic": None,
-    "institution": "Kadin Kota Pontianak", "institution_type": "other_institution",
-    "requester_position": "Ketua", "participants": 3, "proposed_dates": [],
-    "submitted_at": "2026-03-02T09:00:00+07:00", "answer_due_at": "2026-03-05T09:00:00+07:00",
-    "answered": True, "schedule": None, "timeline": [{"step": "requested", "at": "2026-03-02T09:00:00+07:00"}],
+    "audience_id": CODE,
+    "request_tracking_code": CODE,
+    "status": "scheduled",
+    "topic": None,
+    "institution": "Kadin Kota Pontianak",
+    "institution_type": "other_institution",
+    "requester_position": "Ketua",
+    "participants": 3,
+    "proposed_dates": [],
+    "submitted_at": "2026-03-02T09:00:00+07:00",
+    "answer_due_at": "2026-03-05T09:00:00+07:00",
+    "answered": True,
+    "schedule": None,
+    "timeline": [{"step": "requested", "at": "2026-03-02T09:00:00+07:00"}],
 }
-GONE = {"error": "personal_data_erased", "detail": "the answer letter was erased with the requester's personal data"}
+GONE = {
+    "error": "personal_data_erased",
+    "detail": "the answer letter was erased with the requester's personal data",
+}
 
 
 @pytest.fixture
@@ -40,8 +52,19 @@ async def backends() -> AsyncIterator[tuple[str, list[str]]]:
         code = request.match_info["code"]
         if code == ERASED_CODE:
             return web.json_response({"error": "personal_data_erased"}, status=410)
-        return web.json_response({"tracking_code": code, "status": "scheduled", "timeline": [
-            {"at": "2026-03-02T09:00:00+07:00", "step": "scheduled", "letter": f"/api/v1/letters/{LETTER}"}]})
+        return web.json_response(
+            {
+                "tracking_code": code,
+                "status": "scheduled",
+                "timeline": [
+                    {
+                        "at": "2026-03-02T09:00:00+07:00",
+                        "step": "scheduled",
+                        "letter": f"/api/v1/letters/{LETTER}",
+                    }
+                ],
+            }
+        )
 
     async def gone(request: web.Request) -> web.Response:
         calls.append(request.path)
@@ -69,18 +92,23 @@ async def backends() -> AsyncIterator[tuple[str, list[str]]]:
 
 
 def web_app(url: str):
-    return create_app(WebSettings(intake_url=url, complaints_url=url, scheduling_url=url,
-                                  backend_timeout_seconds=5))
+    return create_app(
+        WebSettings(intake_url=url, complaints_url=url, scheduling_url=url, backend_timeout_seconds=5)
+    )
 
 
 async def test_the_portal_says_an_erased_requesters_letter_was_erased_with_their_personal_data(backends):
     url, calls = backends
     app = web_app(url)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://portal.test") as client:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://portal.test"
+    ) as client:
         pages = []
         for code in (CODE, ERASED_CODE):
             cookie = app.state.runtime.secrets.seal(f"audiensi:{code}", "t" * 43)
-            client.cookies.set(app.state.runtime.secrets.session_cookie, cookie, path=f"/lacak/audiensi/{code}")
+            client.cookies.set(
+                app.state.runtime.secrets.session_cookie, cookie, path=f"/lacak/audiensi/{code}"
+            )
             pages.append(await client.get(f"/lacak/audiensi/{code}/surat/{LETTER}"))
     assert calls == [f"/api/v1/letters/{LETTER}"]  # asked once: the erased request links nothing
     for page in pages:
@@ -94,10 +122,21 @@ async def test_the_console_says_an_erased_requesters_letter_was_erased_on_the_au
     url, calls = backends
     app = web_app(url)
     now = time.time()
-    session = OfficerSession(subject="s1", name="Petugas Penjadwalan", username="jadwal", roles=["scheduler"],
-                             access_token="at", access_expires=now + 3600, refresh_token="rt", id_token="it",
-                             started=now - 60, seen=now - 5)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1") as client:
+    session = OfficerSession(
+        subject="s1",
+        name="Petugas Penjadwalan",
+        username="jadwal",
+        roles=["scheduler"],
+        access_token="at",
+        access_expires=now + 3600,
+        refresh_token="rt",
+        id_token="it",
+        started=now - 60,
+        seen=now - 5,
+    )
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1"
+    ) as client:
         for name, value in session_cookies(app.state.console.sealer, session).items():
             if value:
                 client.cookies.set(name, value, path="/petugas")

@@ -27,8 +27,14 @@ async def complaints() -> AsyncIterator[tuple[list[str], str]]:
         calls.append(f"{request.method} {request.path}")
         if request.headers.get("X-Access-Token") != TOKEN:
             return web.json_response({"error": "no complaint with this code and token"}, status=404)
-        return web.json_response({"error": "personal_data_erased", "detail": "erased",
-                                  "tracking_code": request.match_info["code"]}, status=410)
+        return web.json_response(
+            {
+                "error": "personal_data_erased",
+                "detail": "erased",
+                "tracking_code": request.match_info["code"],
+            },
+            status=410,
+        )
 
     app = web.Application()
     app.router.add_get("/api/v1/complaints/{code}", gone)
@@ -42,8 +48,9 @@ async def complaints() -> AsyncIterator[tuple[list[str], str]]:
 
 
 def portal(url: str) -> httpx.AsyncClient:
-    app = create_app(WebSettings(intake_url=url, complaints_url=url, scheduling_url=url,
-                                 backend_timeout_seconds=5))
+    app = create_app(
+        WebSettings(intake_url=url, complaints_url=url, scheduling_url=url, backend_timeout_seconds=5)
+    )
     transport = httpx.ASGITransport(app=app, client=("198.51.100.7", 40000))
     return httpx.AsyncClient(transport=transport, base_url="http://portal.test")
 
@@ -58,8 +65,9 @@ async def test_the_tracking_link_of_an_erased_complaint_says_the_data_was_erased
     calls, url = complaints
     async with portal(url) as client:
         opening = await client.get(f"/lacak/pengaduan/{CODE}")  # the e-mailed link, fragment unsent
-        opened = await client.post(f"/lacak/pengaduan/{CODE}",
-                                   data={"csrf": hidden(opening.text, "csrf"), "token": TOKEN})
+        opened = await client.post(
+            f"/lacak/pengaduan/{CODE}", data={"csrf": hidden(opening.text, "csrf"), "token": TOKEN}
+        )
         assert opened.status_code == 303
         page = await client.get(opened.headers["location"])
         assert page.status_code == 410
@@ -67,8 +75,10 @@ async def test_the_tracking_link_of_an_erased_complaint_says_the_data_was_erased
         assert "tidak dapat ditampilkan lagi" in page.text and "tidak dapat disanggah" in page.text
         assert 'name="token"' not in page.text  # not the form asking for the code again
         # a dispute posted from an older tab goes back to the same page, not to a 500
-        disputed = await client.post(f"/lacak/pengaduan/{CODE}/sanggah",
-                                     data={"csrf": hidden(page.text, "csrf"), "reason": "Belum selesai"})
+        disputed = await client.post(
+            f"/lacak/pengaduan/{CODE}/sanggah",
+            data={"csrf": hidden(page.text, "csrf"), "reason": "Belum selesai"},
+        )
         assert disputed.status_code == 303 and disputed.headers["location"] == f"/lacak/pengaduan/{CODE}"
     assert not any(call.startswith("POST") for call in calls)  # nothing was sent to be recorded
 
@@ -77,6 +87,7 @@ async def test_a_wrong_token_for_an_erased_complaint_still_looks_like_an_unknown
     _, url = complaints
     async with portal(url) as client:
         opening = await client.get(f"/lacak/pengaduan/{CODE}")
-        refused = await client.post(f"/lacak/pengaduan/{CODE}",
-                                    data={"csrf": hidden(opening.text, "csrf"), "token": "w" * 43})
+        refused = await client.post(
+            f"/lacak/pengaduan/{CODE}", data={"csrf": hidden(opening.text, "csrf"), "token": "w" * 43}
+        )
     assert refused.status_code == 404 and "dihapus" not in refused.text

@@ -35,9 +35,15 @@ class FakeService:
         self.seen: list[dict] = []
 
     async def view(self, request: web.Request) -> web.Response:
-        return web.json_response({"tracking_code": request.match_info["code"], "status": "answered",
-                                  "answer": "Sudah diperbaiki.", "dispute_until": "2031-01-01T00:00:00+07:00",
-                                  "timeline": []})
+        return web.json_response(
+            {
+                "tracking_code": request.match_info["code"],
+                "status": "answered",
+                "answer": "Sudah diperbaiki.",
+                "dispute_until": "2031-01-01T00:00:00+07:00",
+                "timeline": [],
+            }
+        )
 
     async def submit(self, request: web.Request) -> web.Response:
         digest, size = hashlib.sha256(), 0
@@ -49,12 +55,18 @@ class FakeService:
         if status == 429:
             return web.json_response({"error": "slow down"}, status=429, headers={"Retry-After": "9"})
         if status == 422:
-            return web.json_response({"error": "invalid_request", "errors": [
-                {"field": "", "rule": "contact_required", "message": "any wording"}]}, status=422)
+            return web.json_response(
+                {
+                    "error": "invalid_request",
+                    "errors": [{"field": "", "rule": "contact_required", "message": "any wording"}],
+                },
+                status=422,
+            )
         if status != 201:
             return web.json_response({"error": "x"}, status=status)
-        return web.json_response({"tracking_code": "ADU-2026-000001", "access_token": "a" * 43,
-                                  "answer_due_at": None}, status=201)
+        return web.json_response(
+            {"tracking_code": "ADU-2026-000001", "access_token": "a" * 43, "answer_due_at": None}, status=201
+        )
 
 
 @pytest.fixture
@@ -74,8 +86,11 @@ async def service() -> AsyncIterator[tuple[FakeService, str]]:
 
 
 def portal(url: str, **settings: object) -> httpx.AsyncClient:
-    app = create_app(WebSettings(intake_url=url, complaints_url=url, scheduling_url=url,
-                                 backend_timeout_seconds=5, **settings))
+    app = create_app(
+        WebSettings(
+            intake_url=url, complaints_url=url, scheduling_url=url, backend_timeout_seconds=5, **settings
+        )
+    )
     transport = httpx.ASGITransport(app=app, client=("198.51.100.7", 40000))
     base = "https://portal.test" if settings.get("secure_cookies") else "http://portal.test"
     return httpx.AsyncClient(transport=transport, base_url=base)
@@ -87,12 +102,17 @@ def hidden(page: str, name: str) -> str:
     return found.group(1)
 
 
-async def post_complaint(client: httpx.AsyncClient, form: dict[str, str], files: list | None = None
-                         ) -> httpx.Response:
-    return await client.post("/pengaduan", data=form, files=files or [("attachments", ("", b"", "application/octet-stream"))])
+async def post_complaint(
+    client: httpx.AsyncClient, form: dict[str, str], files: list | None = None
+) -> httpx.Response:
+    return await client.post(
+        "/pengaduan", data=form, files=files or [("attachments", ("", b"", "application/octet-stream"))]
+    )
 
 
-async def test_a_complaint_given_back_after_a_503_keeps_what_was_typed_and_its_key_and_a_resend_is_one_case(service):
+async def test_a_complaint_given_back_after_a_503_keeps_what_was_typed_and_its_key_and_a_resend_is_one_case(
+    service,
+):
     fake, url = service
     fake.script = [503, 409]
     async with portal(url) as client:
@@ -117,10 +137,16 @@ async def test_the_request_form_sends_its_key_and_comes_back_filled_in_after_the
     async with portal(url) as client:
         page = (await client.get("/audiensi")).text
         key = hidden(page, "idempotency")
-        form = {"csrf": hidden(page, "csrf"), "idempotency": key, "requester_name": "Siti Aminah",
-                "topic": "Hilirisasi"}
-        files = [("request_letter", ("surat.pdf", b"%PDF-1.4 x", "application/pdf")),
-                 ("identity_document", ("ktp.png", PNG, "image/png"))]
+        form = {
+            "csrf": hidden(page, "csrf"),
+            "idempotency": key,
+            "requester_name": "Siti Aminah",
+            "topic": "Hilirisasi",
+        }
+        files = [
+            ("request_letter", ("surat.pdf", b"%PDF-1.4 x", "application/pdf")),
+            ("identity_document", ("ktp.png", PNG, "image/png")),
+        ]
         answer = await client.post("/audiensi", data=form, files=files)
     assert answer.status_code == 429 and answer.headers["retry-after"] == "9"
     assert 'value="Siti Aminah"' in answer.text and hidden(answer.text, "idempotency") == key
@@ -144,7 +170,9 @@ async def test_a_file_above_the_limit_is_refused_by_the_portal_with_the_form_kep
     async with portal(url, max_attachment_bytes=10_000) as client:
         page = (await client.get("/pengaduan")).text
         form = {"csrf": hidden(page, "csrf"), "idempotency": hidden(page, "idempotency"), **COMPLAINT}
-        answer = await post_complaint(client, form, [("attachments", ("foto.png", PNG + b"0" * 10_000, "image/png"))])
+        answer = await post_complaint(
+            client, form, [("attachments", ("foto.png", PNG + b"0" * 10_000, "image/png"))]
+        )
     assert answer.status_code == 422 and 'id="attachments-galat"' in answer.text
     assert "terlalu besar" in answer.text and 'value="Antrean lama"' in answer.text
     assert fake.seen == []
@@ -156,8 +184,9 @@ async def test_a_few_files_too_many_are_refused_in_words_with_the_form_kept_not_
     async with portal(url) as client:
         page = (await client.get("/pengaduan")).text
         form = {"csrf": hidden(page, "csrf"), "idempotency": hidden(page, "idempotency"), **COMPLAINT}
-        answer = await post_complaint(client, form, [
-            ("attachments", (f"foto-{n}.png", PNG, "image/png")) for n in range(count)])
+        answer = await post_complaint(
+            client, form, [("attachments", (f"foto-{n}.png", PNG, "image/png")) for n in range(count)]
+        )
     assert answer.status_code == 422 and 'id="attachments-galat"' in answer.text
     assert "Paling banyak 5 lampiran." in answer.text and 'value="Antrean lama"' in answer.text
     assert fake.seen == []
@@ -192,8 +221,9 @@ async def test_the_complaint_form_passes_its_files_on_as_open_files_not_bytes(se
         page = (await client.get("/pengaduan")).text
         form = {"csrf": hidden(page, "csrf"), "idempotency": hidden(page, "idempotency"), **COMPLAINT}
         big = PNG + b"0" * 2_000_000  # above the parser's 1 MB in memory: spooled to /tmp
-        assert (await post_complaint(client, form, [("attachments", ("foto.png", big, "image/png"))])
-                ).status_code == 201
+        assert (
+            await post_complaint(client, form, [("attachments", ("foto.png", big, "image/png"))])
+        ).status_code == 201
     assert len(passed) == 1 and not isinstance(passed[0], bytes) and hasattr(passed[0], "read")
     assert fake.seen[0]["sha256"] != hashlib.sha256(b"").hexdigest() and fake.seen[0]["size"] > len(big)
 
@@ -213,7 +243,9 @@ async def test_uploads_are_streamed_to_the_service_never_held_whole_in_memory(se
     complaints = Complaints("complaints", pool, url)
     tracemalloc.start()
     try:
-        await complaints.submit([("summary", "x")], [("attachments", ("foto.png", f, "image/png")) for f in spooled])
+        await complaints.submit(
+            [("summary", "x")], [("attachments", ("foto.png", f, "image/png")) for f in spooled]
+        )
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -230,12 +262,17 @@ async def test_a_post_from_another_site_is_refused_before_its_form_is_read(servi
     async with portal(url) as client:
         page = (await client.get("/lacak")).text
         form = {"csrf": hidden(page, "csrf"), "kind": "audiensi", "code": "AUD-1", "token": "t" * 20}
-        for headers in ({"Sec-Fetch-Site": "cross-site"}, {"Origin": "https://penipu.example"},
-                        {"Sec-Fetch-Site": "same-site", "Origin": "null"}):
+        for headers in (
+            {"Sec-Fetch-Site": "cross-site"},
+            {"Origin": "https://penipu.example"},
+            {"Sec-Fetch-Site": "same-site", "Origin": "null"},
+        ):
             refused = await client.post("/lacak", data=form, headers=headers)
             assert refused.status_code == 403 and "Formulir kedaluwarsa" in refused.text, headers
-        for headers in ({"Origin": "http://portal.test", "Sec-Fetch-Site": "same-origin"},
-                        {"Origin": "null", "Sec-Fetch-Site": "same-origin"}):  # as under no-referrer
+        for headers in (
+            {"Origin": "http://portal.test", "Sec-Fetch-Site": "same-origin"},
+            {"Origin": "null", "Sec-Fetch-Site": "same-origin"},
+        ):  # as under no-referrer
             same = await client.post("/lacak", data={**form, "code": ""}, headers=headers)
             assert same.status_code == 422 and "code-galat" in same.text  # read and checked
 
@@ -247,8 +284,11 @@ async def test_over_https_the_cookies_carry_the_host_and_secure_prefixes(service
         cookie = answer.headers["set-cookie"]
         assert cookie.startswith("__Host-serambi_csrf=") and "Secure" in cookie and "Path=/" in cookie
         assert "Domain" not in cookie
-        form = {"csrf": hidden(answer.text, "csrf"), "idempotency": hidden(answer.text, "idempotency"),
-                **COMPLAINT}
+        form = {
+            "csrf": hidden(answer.text, "csrf"),
+            "idempotency": hidden(answer.text, "idempotency"),
+            **COMPLAINT,
+        }
         assert (await post_complaint(client, form)).status_code == 201  # the prefixed cookie is read
     async with portal(url) as plain:
         assert (await plain.get("/pengaduan")).headers["set-cookie"].startswith("serambi_csrf=")
@@ -260,11 +300,16 @@ async def test_a_dispute_the_service_finds_too_large_keeps_its_text_with_an_indo
     reason = "\N{GRINNING FACE}" * 5000
     async with portal(url) as client:
         app = client._transport.app  # type: ignore[attr-defined]
-        client.cookies.set("serambi_lacak", app.state.runtime.secrets.seal("pengaduan:ADU-1", "t" * 43),
-                           domain="portal.test", path="/lacak/pengaduan/ADU-1")
+        client.cookies.set(
+            "serambi_lacak",
+            app.state.runtime.secrets.seal("pengaduan:ADU-1", "t" * 43),
+            domain="portal.test",
+            path="/lacak/pengaduan/ADU-1",
+        )
         page = (await client.get("/lacak/pengaduan/ADU-1")).text
-        answer = await client.post("/lacak/pengaduan/ADU-1/sanggah", data={"csrf": hidden(page, "csrf"),
-                                                                           "reason": reason})
+        answer = await client.post(
+            "/lacak/pengaduan/ADU-1/sanggah", data={"csrf": hidden(page, "csrf"), "reason": reason}
+        )
     assert answer.status_code == 422 and "terlalu panjang untuk dikirim" in answer.text
     assert f">{reason}</textarea>" in answer.text
 
@@ -274,13 +319,19 @@ def test_the_services_errors_are_read_by_their_codes_not_their_wording():
         return ApiError(status, list(items), "")
 
     assert field_errors(error({"field": "", "rule": "contact_required", "message": "?"})) == {
-        "email": "Isi alamat email atau nomor HP agar kami dapat mengirim kabar."}
+        "email": "Isi alamat email atau nomor HP agar kami dapat mengirim kabar."
+    }
     assert "nama Anda" in field_errors(error({"field": "", "rule": "name_required", "message": "?"}))["name"]
     assert field_errors(error({"field": "email", "rule": "value_error", "message": "an email address"}))[
-        "email"].startswith("Isi alamat email yang benar")
-    assert field_errors(error({"field": "reason", "rule": "string_too_long", "message": ""}))[
-        "reason"] == "Alasan terlalu panjang."
-    assert field_errors(error(status=413)) == {"": "Formulir: isian ini tidak dapat diterima. Periksa kembali."}
+        "email"
+    ].startswith("Isi alamat email yang benar")
+    assert (
+        field_errors(error({"field": "reason", "rule": "string_too_long", "message": ""}))["reason"]
+        == "Alasan terlalu panjang."
+    )
+    assert field_errors(error(status=413)) == {
+        "": "Formulir: isian ini tidak dapat diterima. Periksa kembali."
+    }
 
 
 async def test_a_streamed_file_part_is_left_open_for_the_form_to_close() -> None:

@@ -18,10 +18,12 @@ import uvicorn
 from serambi_kit import localstack
 
 PRODUCTION = {
-    "environment": "production", "auth_jwks_url": "https://sso.example.go.id/certs",
+    "environment": "production",
+    "auth_jwks_url": "https://sso.example.go.id/certs",
     "auth_issuer": "https://sso.example.go.id/realms/serambi",
     "pii_master_key": "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LTEyMzQ=",
-    "public_base_url": "https://layanan.example.go.id", "internal_port": 8090,
+    "public_base_url": "https://layanan.example.go.id",
+    "internal_port": 8090,
 }
 
 
@@ -33,9 +35,11 @@ def production_apps() -> dict:
     from serambi_scheduling.main import create_app as scheduling
     from serambi_scheduling.settings import SchedulingSettings
 
-    return {"intake": intake(IntakeSettings(**PRODUCTION)),
-            "complaints": complaints(ComplaintsSettings(**PRODUCTION)),
-            "scheduling": scheduling(SchedulingSettings(**PRODUCTION, letter_secret="l9" * 20))}
+    return {
+        "intake": intake(IntakeSettings(**PRODUCTION)),
+        "complaints": complaints(ComplaintsSettings(**PRODUCTION)),
+        "scheduling": scheduling(SchedulingSettings(**PRODUCTION, letter_secret="l9" * 20)),
+    }
 
 
 @pytest.fixture
@@ -44,8 +48,9 @@ async def services() -> AsyncIterator[dict[str, str]]:
     servers, tasks, urls = [], [], {}
     for name, app in production_apps().items():
         port = localstack.free_port()
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off",
-                                               log_config=None))
+        server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_config=None)
+        )
         servers.append(server)
         tasks.append(asyncio.create_task(server.serve()))
         urls[name] = f"http://127.0.0.1:{port}"
@@ -63,8 +68,15 @@ async def test_the_portals_readyz_finds_the_production_services_alive(services):
     from serambi_web.main import create_app
     from serambi_web.settings import WebSettings
 
-    portal = create_app(WebSettings(environment="test", internal_port=8091, intake_url=services["intake"],
-                                    complaints_url=services["complaints"], scheduling_url=services["scheduling"]))
+    portal = create_app(
+        WebSettings(
+            environment="test",
+            internal_port=8091,
+            intake_url=services["intake"],
+            complaints_url=services["complaints"],
+            scheduling_url=services["scheduling"],
+        )
+    )
     transport = httpx.ASGITransport(app=portal)
     async with httpx.AsyncClient(transport=transport, base_url="http://web:8091") as internal:
         ready = await internal.get("/readyz")

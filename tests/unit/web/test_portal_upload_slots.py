@@ -31,8 +31,9 @@ async def service() -> AsyncIterator[tuple[list[int], str]]:
 
     async def submit(request: web.Request) -> web.Response:
         received.append(len(await request.read()))
-        return web.json_response({"tracking_code": "ADU-2026-000001", "access_token": "a" * 43,
-                                  "answer_due_at": None}, status=201)
+        return web.json_response(
+            {"tracking_code": "ADU-2026-000001", "access_token": "a" * 43, "answer_due_at": None}, status=201
+        )
 
     app = web.Application(client_max_size=60_000_000)
     app.router.add_post("/api/v1/complaints", submit)
@@ -46,10 +47,17 @@ async def service() -> AsyncIterator[tuple[list[int], str]]:
 
 def clients(url: str, *addresses: str, **settings: object) -> list[httpx.AsyncClient]:
     """One client per address, all on the same portal app."""
-    app = create_app(WebSettings(intake_url=url, complaints_url=url, scheduling_url=url,
-                                 backend_timeout_seconds=5, **settings))
-    return [httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=(address, 40000)),
-                              base_url="http://portal.test") for address in addresses]
+    app = create_app(
+        WebSettings(
+            intake_url=url, complaints_url=url, scheduling_url=url, backend_timeout_seconds=5, **settings
+        )
+    )
+    return [
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app, client=(address, 40000)), base_url="http://portal.test"
+        )
+        for address in addresses
+    ]
 
 
 def hidden(page: str, name: str) -> str:
@@ -63,33 +71,55 @@ async def form_of(client: httpx.AsyncClient) -> dict[str, str]:
     return {"csrf": hidden(page, "csrf"), "idempotency": hidden(page, "idempotency"), **COMPLAINT}
 
 
-async def stalled_post(client: httpx.AsyncClient, form: dict[str, str], until: asyncio.Event) -> httpx.Response:
+async def stalled_post(
+    client: httpx.AsyncClient, form: dict[str, str], until: asyncio.Event
+) -> httpx.Response:
     """The form's fields and the start of a 5 MB attachment, then nothing until ``until``."""
-    head = b"".join(f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
-                    for name, value in form.items())
-    head += (f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="attachments"; filename="foto.png"\r\n'
-             "Content-Type: image/png\r\n\r\n").encode() + b"\x89PNG\r\n\x1a\n" + bytes(100_000)
+    head = b"".join(
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+        for name, value in form.items()
+    )
+    head += (
+        (
+            f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="attachments"; filename="foto.png"\r\n'
+            "Content-Type: image/png\r\n\r\n"
+        ).encode()
+        + b"\x89PNG\r\n\x1a\n"
+        + bytes(100_000)
+    )
 
     async def body() -> AsyncIterator[bytes]:
         yield head
         await until.wait()
         raise httpx.ReadError("the citizen's connection dropped")
 
-    return await client.post("/pengaduan", content=body(), headers={
-        "content-type": f"multipart/form-data; boundary={BOUNDARY}", "content-length": "5000000"})
+    return await client.post(
+        "/pengaduan",
+        content=body(),
+        headers={"content-type": f"multipart/form-data; boundary={BOUNDARY}", "content-length": "5000000"},
+    )
 
 
 async def post(client: httpx.AsyncClient, form: dict[str, str]) -> httpx.Response:
-    return await client.post("/pengaduan", data=form,
-                             files=[("attachments", ("foto.png", b"\x89PNG\r\n\x1a\n" + bytes(64), "image/png"))])
+    return await client.post(
+        "/pengaduan",
+        data=form,
+        files=[("attachments", ("foto.png", b"\x89PNG\r\n\x1a\n" + bytes(64), "image/png"))],
+    )
 
 
 async def test_four_stalled_uploads_from_one_address_do_not_block_another_addresss_complaint(service):
     """The review's attack: four posts that stall after their first bytes took the portal's four
     slots, and every citizen's form with files waited, then got "coba lagi"."""
     received, url = service
-    slow, citizen = clients(url, "203.0.113.7", "198.51.100.20", max_concurrent_uploads=4,
-                            upload_queue_seconds=2, upload_read_seconds=60)
+    slow, citizen = clients(
+        url,
+        "203.0.113.7",
+        "198.51.100.20",
+        max_concurrent_uploads=4,
+        upload_queue_seconds=2,
+        upload_read_seconds=60,
+    )
     release = asyncio.Event()  # never set: they stall until they go away
     async with slow, citizen:
         forms = [await form_of(slow) for _ in range(4)]
@@ -113,8 +143,14 @@ async def test_four_stalled_uploads_from_one_address_do_not_block_another_addres
 
 async def test_a_stalled_upload_loses_its_slot_after_the_read_deadline_with_the_coba_lagi_page(service):
     received, url = service
-    slow, citizen = clients(url, "203.0.113.7", "198.51.100.20", max_concurrent_uploads=1,
-                            upload_queue_seconds=5, upload_read_seconds=0.5)
+    slow, citizen = clients(
+        url,
+        "203.0.113.7",
+        "198.51.100.20",
+        max_concurrent_uploads=1,
+        upload_queue_seconds=5,
+        upload_read_seconds=0.5,
+    )
     release = asyncio.Event()
     async with slow, citizen:
         started = time.monotonic()
@@ -131,8 +167,13 @@ async def test_a_stalled_upload_loses_its_slot_after_the_read_deadline_with_the_
 
 async def test_a_client_over_its_rate_limit_gets_its_form_back_without_taking_a_slot(service):
     received, url = service
-    [client] = clients(url, "198.51.100.7", rate_limits={"submissions": 1, "lookups": 100, "link_resends": 5},
-                       max_concurrent_uploads=1, upload_queue_seconds=3)
+    [client] = clients(
+        url,
+        "198.51.100.7",
+        rate_limits={"submissions": 1, "lookups": 100, "link_resends": 5},
+        max_concurrent_uploads=1,
+        upload_queue_seconds=3,
+    )
     async with client:
         form = await form_of(client)
         assert (await post(client, form)).status_code == 201
@@ -144,5 +185,7 @@ async def test_a_client_over_its_rate_limit_gets_its_form_back_without_taking_a_
         slots.release()
     assert refused.status_code == 429 and int(refused.headers["retry-after"]) > 0 and took < 1
     assert "Terlalu banyak kiriman" in refused.text and ">Dua jam menunggu.</textarea>" in refused.text
-    assert 'value="Antrean lama"' in refused.text and hidden(refused.text, "idempotency") == form["idempotency"]
+    assert (
+        'value="Antrean lama"' in refused.text and hidden(refused.text, "idempotency") == form["idempotency"]
+    )
     assert len(received) == 1

@@ -30,8 +30,9 @@ from ..whatsapp import MediaTooLarge, PermanentWhatsAppError, TransientWhatsAppE
 #: Graph API error codes worth another try later: the service unavailable or failing for now
 #: (1, 2, 131000, 131016, 133004), rate limits (4, 17, 80007, 130429, 131048, 131056), the access
 #: token expired, revoked or short of a permission (190, 10, 200: an operator fixes those).
-TRANSIENT_CODES = frozenset({1, 2, 4, 10, 17, 190, 200, 80007, 130429, 131000, 131016, 131048, 131056,
-                             133004})
+TRANSIENT_CODES = frozenset(
+    {1, 2, 4, 10, 17, 190, 200, 80007, 130429, 131000, 131016, 131048, 131056, 133004}
+)
 TRANSIENT_STATUSES = frozenset({401, 403, 408, 429})
 
 
@@ -41,11 +42,19 @@ def transient(status: int, code: int | None = None) -> bool:
 
 
 class CloudWhatsApp:
-    def __init__(self, base_url: str, phone_number_id: str, access_token: str, timeout: float = 10.0,
-                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        phone_number_id: str,
+        access_token: str,
+        timeout: float = 10.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
         self.path = f"/{phone_number_id}/messages"
         self.client = httpx.AsyncClient(
-            base_url=base_url.rstrip("/"), timeout=timeout, transport=transport,
+            base_url=base_url.rstrip("/"),
+            timeout=timeout,
+            transport=transport,
             headers={"Authorization": f"Bearer {access_token}", "Accept": "application/json"},
         )
 
@@ -55,13 +64,18 @@ class CloudWhatsApp:
     async def send_template(self, to: str, template: str, language: str, parameters: Sequence[str]) -> str:
         body: dict[str, Any] = {"name": template, "language": {"code": language}}
         if parameters:
-            body["components"] = [{"type": "body", "parameters": [
-                {"type": "text", "text": value} for value in parameters]}]
+            body["components"] = [
+                {"type": "body", "parameters": [{"type": "text", "text": value} for value in parameters]}
+            ]
         return await self._send(to, {"type": "template", "template": body})
 
     async def _send(self, to: str, message: dict[str, Any]) -> str:
-        body = {"messaging_product": "whatsapp", "recipient_type": "individual",
-                "to": to.removeprefix("+"), **message}
+        body = {
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            "to": to.removeprefix("+"),
+            **message,
+        }
         try:
             response = await self.client.post(self.path, json=body)
         except httpx.HTTPError as exc:

@@ -66,7 +66,9 @@ def _content_type(request: Request) -> str:
 
 @asynccontextmanager
 async def submission(
-    request: Request, model: type[ComplaintIn] = ComplaintIn, accepted: frozenset[str] = ACCEPTED,
+    request: Request,
+    model: type[ComplaintIn] = ComplaintIn,
+    accepted: frozenset[str] = ACCEPTED,
 ) -> AsyncIterator[tuple[Any, list[tuple[Upload, str]]]]:
     """The complaint's fields and its checked attachments (upload, media type), whose spooled
     files are open until the block ends."""
@@ -77,7 +79,9 @@ async def submission(
 
 
 async def read_submission(
-    request: Request, model: type[ComplaintIn] = ComplaintIn, accepted: frozenset[str] = ACCEPTED,
+    request: Request,
+    model: type[ComplaintIn] = ComplaintIn,
+    accepted: frozenset[str] = ACCEPTED,
 ) -> tuple[Any, list[tuple[Upload, str]]]:
     """The complaint's fields and its checked attachments; ``request.close()`` closes their
     files (``submission`` does)."""
@@ -85,22 +89,28 @@ async def read_submission(
     if content_type in FORMS:
         return await _from_form(request, content_type, model, accepted)
     if content_type and content_type != "application/json" and not content_type.endswith("+json"):
-        raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
-                            "send application/json, or multipart/form-data with attachments")
+        raise HTTPException(
+            status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+            "send application/json, or multipart/form-data with attachments",
+        )
     await bounded_body(request)
     return _validated(await request.body(), model), []
 
 
 async def _from_form(
-    request: Request, content_type: str, model: type[ComplaintIn], accepted: frozenset[str],
+    request: Request,
+    content_type: str,
+    model: type[ComplaintIn],
+    accepted: frozenset[str],
 ) -> tuple[ComplaintIn, list[tuple[Upload, str]]]:
     if content_type == "multipart/form-data" and "content-length" not in request.headers:
         raise HTTPException(status.HTTP_411_LENGTH_REQUIRED, "a multipart body needs a Content-Length")
     max_bytes = service_of(request).settings.max_attachment_bytes
     form = await read_form(request, LIMITS, files_field=FIELD)
     fields = {key: value for key, value in form.multi_items() if key != FIELD and value != ""}
-    files = [(position, value) for position, value in enumerate(form.getlist(FIELD))
-             if not _no_file_chosen(value)]
+    files = [
+        (position, value) for position, value in enumerate(form.getlist(FIELD)) if not _no_file_chosen(value)
+    ]
     body = _validated(fields, model)
     if len(files) > MAX_ATTACHMENTS:
         raise _error(422, FIELD, "too_many", f"{FIELD}: at most {MAX_ATTACHMENTS} files ({len(files)} sent)")
@@ -114,8 +124,9 @@ def _no_file_chosen(value: str | UploadFile) -> bool:
     return not value.filename and not value.size
 
 
-def _checked(position: int, value: str | UploadFile, max_bytes: int, accepted: frozenset[str]
-             ) -> tuple[Upload, str]:
+def _checked(
+    position: int, value: str | UploadFile, max_bytes: int, accepted: frozenset[str]
+) -> tuple[Upload, str]:
     field = f"{FIELD}.{position}"
     if isinstance(value, str):
         raise _error(422, field, "not_a_file", f"{field}: send a file (multipart/form-data)")
@@ -146,7 +157,8 @@ def _inline(schema: dict[str, Any]) -> dict[str, Any]:
 def _form_schema(model: type[ComplaintIn], described: str) -> dict[str, Any]:
     schema = _inline(model.model_json_schema())
     schema["properties"][FIELD] = {
-        "type": "array", "maxItems": MAX_ATTACHMENTS,
+        "type": "array",
+        "maxItems": MAX_ATTACHMENTS,
         "items": {"type": "string", "format": "binary"},
         "description": f"{described}, typed by content, each at most 10 MB",
     }
@@ -155,13 +167,23 @@ def _form_schema(model: type[ComplaintIn], described: str) -> dict[str, Any]:
 
 def openapi(model: type[ComplaintIn], accepted: frozenset[str], described: str) -> dict[str, Any]:
     """The request body of a route taking ``model`` as JSON or as a form with attachments."""
-    return {"requestBody": {"required": True, "content": {
-        "application/json": {"schema": _inline(model.model_json_schema())},
-        "multipart/form-data": {"schema": _form_schema(model, described),
-                                "encoding": {FIELD: {"contentType": ", ".join(sorted(accepted))}}},
-    }}}
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": _inline(model.model_json_schema())},
+                "multipart/form-data": {
+                    "schema": _form_schema(model, described),
+                    "encoding": {FIELD: {"contentType": ", ".join(sorted(accepted))}},
+                },
+            },
+        }
+    }
 
 
 OPENAPI = openapi(ComplaintIn, ACCEPTED, "photos (JPEG, PNG) or PDFs")
-OFFICER_OPENAPI = openapi(OfficerComplaintIn, OFFICER_ACCEPTED,
-                          "photos (JPEG, PNG), PDFs or an audio note of a phone call (M4A, OGG)")
+OFFICER_OPENAPI = openapi(
+    OfficerComplaintIn,
+    OFFICER_ACCEPTED,
+    "photos (JPEG, PNG), PDFs or an audio note of a phone call (M4A, OGG)",
+)

@@ -44,8 +44,11 @@ def reusing(service: ComplaintsService, claim: Claim | None) -> dict[str, Any]:
     append, and reuse what an earlier holder reserved."""
     if claim is None:
         return {}
-    return {"token": claim.token, "reserved_code": claim.tracking_code,
-            "reserve": partial(service.idempotency.reserve, claim)}
+    return {
+        "token": claim.token,
+        "reserved_code": claim.tracking_code,
+        "reserve": partial(service.idempotency.reserve, claim),
+    }
 
 
 def invalid(field: str, rule: str, message: str) -> RequestValidationError:

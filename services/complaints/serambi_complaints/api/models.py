@@ -39,11 +39,15 @@ class ComplaintIn(_Body):
         if self.disclosure is Disclosure.NAMED:
             # rules over several fields: their codes (the error's ``rule``) name them
             if not self.name:
-                raise PydanticCustomError("name_required", "a named complaint needs the complainant's "
-                                          "name (or choose disclosure anonymous or confidential)")
+                raise PydanticCustomError(
+                    "name_required",
+                    "a named complaint needs the complainant's "
+                    "name (or choose disclosure anonymous or confidential)",
+                )
             if not self.email and not self.phone:
-                raise PydanticCustomError("contact_required",
-                                          "a named complaint needs an email address or a mobile number")
+                raise PydanticCustomError(
+                    "contact_required", "a named complaint needs an email address or a mobile number"
+                )
         return self
 
 
@@ -53,7 +57,8 @@ class OfficerComplaintIn(ComplaintIn):
 
     channel: ComplaintChannel
     received_at: AwareDatetime | None = Field(
-        default=None, description="actual time of receipt (ISO 8601 with offset); default now",
+        default=None,
+        description="actual time of receipt (ISO 8601 with offset); default now",
     )
     tier: ComplaintTier | None = None
     external_ref: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.:/-]{1,64}$")
@@ -80,9 +85,13 @@ class ClassifyIn(_Body):
 
 class AssignIn(_Body):
     team: Text300 = Field(description="the complaint team or unit, e.g. 'Tim Pengelola Pengaduan'")
-    assignee: str | None = Field(default=None, min_length=1, max_length=200,
-                                 description="a team member (role complaint_team), by account name "
-                                             "(the identity provider's preferred_username)")
+    assignee: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="a team member (role complaint_team), by account name "
+        "(the identity provider's preferred_username)",
+    )
 
 
 class AnswerIn(_Body):

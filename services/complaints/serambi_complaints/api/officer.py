@@ -42,14 +42,19 @@ Reporter = Annotated[Officer, Depends(require_roles("supervisor", "admin"))]
 def _summary(request: Request, outcome: application.Outcome, now: datetime) -> dict[str, Any]:
     state = outcome.complaint
     remaining = service_of(request).rules.remaining(state.clock(), now) if state.is_open else None
-    return wib({
-        "tracking_code": state.tracking_code, "status": state.status.value,
-        "tier": state.tier.value if state.tier else None, "team": state.team,
-        "clock": state.clock_name if state.is_open else None,
-        "paused": state.paused, "due_at": state.due_at if state.is_open else None,
-        "working_time_remaining": iso_duration(remaining) if remaining is not None else None,
-        "round": state.round,
-    })
+    return wib(
+        {
+            "tracking_code": state.tracking_code,
+            "status": state.status.value,
+            "tier": state.tier.value if state.tier else None,
+            "team": state.team,
+            "clock": state.clock_name if state.is_open else None,
+            "paused": state.paused,
+            "due_at": state.due_at if state.is_open else None,
+            "working_time_remaining": iso_duration(remaining) if remaining is not None else None,
+            "round": state.round,
+        }
+    )
 
 
 def _received_at(request: Request, given: datetime | None, now: datetime) -> datetime:
@@ -59,24 +64,38 @@ def _received_at(request: Request, given: datetime | None, now: datetime) -> dat
         return now
     received = given.astimezone(UTC).replace(microsecond=0)
     if received > now + timedelta(seconds=settings.received_at_tolerance_seconds):
-        raise invalid("received_at", "received_at_in_future",
-                      f"received_at {given.isoformat()} is in the future; give the actual time of receipt")
+        raise invalid(
+            "received_at",
+            "received_at_in_future",
+            f"received_at {given.isoformat()} is in the future; give the actual time of receipt",
+        )
     oldest = now - timedelta(days=settings.received_at_max_age_days)
     if received < oldest:
-        raise invalid("received_at", "received_at_too_old",
-                      f"received_at {given.isoformat()} is more than {settings.received_at_max_age_days} "
-                      "days ago; such old receipts are not recorded as new complaints")
+        raise invalid(
+            "received_at",
+            "received_at_too_old",
+            f"received_at {given.isoformat()} is more than {settings.received_at_max_age_days} "
+            "days ago; such old receipts are not recorded as new complaints",
+        )
     return min(received, now)
 
 
-@router.post("/complaints", status_code=status.HTTP_201_CREATED,
-             dependencies=[Depends(attachments.submission_limit)], openapi_extra=attachments.OFFICER_OPENAPI,
-             responses={409: {"description": "the same Idempotency-Key is still in progress"},
-                        413: {"description": "an attachment, a field or the body is too large"},
-                        415: {"description": "an attachment's content is of no accepted type"},
-                        503: {"description": "too many uploads at once: retry after Retry-After"}})
+@router.post(
+    "/complaints",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[Depends(attachments.submission_limit)],
+    openapi_extra=attachments.OFFICER_OPENAPI,
+    responses={
+        409: {"description": "the same Idempotency-Key is still in progress"},
+        413: {"description": "an attachment, a field or the body is too large"},
+        415: {"description": "an attachment's content is of no accepted type"},
+        503: {"description": "too many uploads at once: retry after Retry-After"},
+    },
+)
 async def record_complaint(
-    request: Request, officer: Recorder, _slot: Annotated[None, Depends(upload_slot)],
+    request: Request,
+    officer: Recorder,
+    _slot: Annotated[None, Depends(upload_slot)],
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     """Record a complaint received at the desk, in the box, by WhatsApp, phone, fax, email or
@@ -89,38 +108,60 @@ async def record_complaint(
         return await _record(request, officer, *submitted, idempotency_key)
 
 
-async def _record(request: Request, officer: Officer, body: OfficerComplaintIn, uploads: list,
-                  idempotency_key: str | None) -> dict[str, Any]:
+async def _record(
+    request: Request, officer: Officer, body: OfficerComplaintIn, uploads: list, idempotency_key: str | None
+) -> dict[str, Any]:
     service = service_of(request)
     runtime, now = service.runtime, now_utc()
     received_at = _received_at(request, body.received_at, now)
     # the officer who records it is part of the request: another officer's same key is refused
-    print_ = idempotency_key and fingerprint(body.model_dump_json(), officer.subject,
-                                             *(upload.sha256() for upload, _ in uploads))
+    print_ = idempotency_key and fingerprint(
+        body.model_dump_json(), officer.subject, *(upload.sha256() for upload, _ in uploads)
+    )
 
     async def work(claim: Claim | None) -> tuple[dict[str, Any], str]:
         new = application.NewComplaint(
-            channel=body.channel, received_at=received_at,
-            disclosure=body.disclosure, summary=body.summary, description=body.description,
-            name=body.name, email=str(body.email) if body.email else None, phone=body.phone,
-            tier=body.tier, recorded_by=officer.subject, external_ref=body.external_ref,
+            channel=body.channel,
+            received_at=received_at,
+            disclosure=body.disclosure,
+            summary=body.summary,
+            description=body.description,
+            name=body.name,
+            email=str(body.email) if body.email else None,
+            phone=body.phone,
+            tier=body.tier,
+            recorded_by=officer.subject,
+            external_ref=body.external_ref,
         )
         outcome, token = await application.receive(
-            runtime.store, runtime.db, runtime.vault, service.rules, new, now,
-            documents=service.attachments, uploads=uploads, **reusing(service, claim),
+            runtime.store,
+            runtime.db,
+            runtime.vault,
+            service.rules,
+            new,
+            now,
+            documents=service.attachments,
+            uploads=uploads,
+            **reusing(service, claim),
         )
         stored = outcome.events[0].attachments if outcome.events else []
-        return {**_summary(request, outcome, now), "access_token": token,
-                "received_at": wib(outcome.complaint.received_at),
-                "attachments": [{"document_id": ref.document_id, "media_type": ref.media_type,
-                                 "size": ref.size} for ref in stored]}, outcome.complaint.subject_key
+        return {
+            **_summary(request, outcome, now),
+            "access_token": token,
+            "received_at": wib(outcome.complaint.received_at),
+            "attachments": [
+                {"document_id": ref.document_id, "media_type": ref.media_type, "size": ref.size}
+                for ref in stored
+            ],
+        }, outcome.complaint.subject_key
 
     return await answer_once(service.idempotency, idempotency_key, print_, work)
 
 
 @router.get("/complaints")
 async def complaint_queue(
-    request: Request, _: Handler,
+    request: Request,
+    _: Handler,
     tier: ComplaintTier | None = None,
     status_: Annotated[Status | None, Query(alias="status")] = None,
     channel: ComplaintChannel | None = None,
@@ -129,10 +170,17 @@ async def complaint_queue(
     paused: bool | None = None,
     open_: Annotated[bool | None, Query(alias="open")] = None,
     team: str | None = Query(default=None, max_length=300),
-    assignee: str | None = Query(default=None, min_length=1, max_length=200,
-                                 description="the member as given to assign, by account name ('my cases')"),
-    new_notes: bool | None = Query(default=None, description="true: only complaints with notes from "
-                                   "outside since an officer's last step; false: only those without"),
+    assignee: str | None = Query(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="the member as given to assign, by account name ('my cases')",
+    ),
+    new_notes: bool | None = Query(
+        default=None,
+        description="true: only complaints with notes from "
+        "outside since an officer's last step; false: only those without",
+    ),
     page: int = Query(default=1, ge=1, le=10_000),
     page_size: int = Query(default=25, ge=1, le=100),
 ) -> dict[str, Any]:
@@ -140,9 +188,16 @@ async def complaint_queue(
     if due_before is not None and due_before.tzinfo is None:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "due_before needs a UTC offset")
     filters = QueueFilter(
-        tier=tier.value if tier else None, status=status_.value if status_ else None,
-        channel=channel.value if channel else None, due_before=due_before, breached=breached,
-        paused=paused, open=open_, team=team, assignee=assignee, new_notes=new_notes,
+        tier=tier.value if tier else None,
+        status=status_.value if status_ else None,
+        channel=channel.value if channel else None,
+        due_before=due_before,
+        breached=breached,
+        paused=paused,
+        open=open_,
+        team=team,
+        assignee=assignee,
+        new_notes=new_notes,
     )
     return wib(await service_of(request).reader().queue(filters, page, page_size, now_utc()))
 
@@ -169,14 +224,17 @@ async def complainant_identity(tracking_code: Code, request: Request, officer: H
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no complaint {tracking_code}")
     shown = [field for field in ("name", "email", "phone") if identity.get(field)]
     if shown:
-        await record_access(service.runtime.store, "complaints", tracking_code, officer, shown,
-                            "complainant identity")
+        await record_access(
+            service.runtime.store, "complaints", tracking_code, officer, shown, "complainant identity"
+        )
     return {"tracking_code": tracking_code, **identity}
 
 
 @router.get("/complaints/{tracking_code}/attachments/{document_id}", response_class=Response)
 async def download_attachment(
-    tracking_code: Code, document_id: Annotated[str, Path(pattern=DOCUMENT_ID)], request: Request,
+    tracking_code: Code,
+    document_id: Annotated[str, Path(pattern=DOCUMENT_ID)],
+    request: Request,
     officer: Handler,
 ) -> Response:
     """A photo, PDF or audio note sent with the complaint, as a download in a sandbox
@@ -186,18 +244,28 @@ async def download_attachment(
     service = service_of(request)
     found = await service.reader().attachment(tracking_code, document_id)
     if found is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND,
-                            f"no attachment {document_id} of complaint {tracking_code}")
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND, f"no attachment {document_id} of complaint {tracking_code}"
+        )
     position, ref = found
     try:
         content = await service.attachments.open(document_id)
     except DocumentErased:
         raise HTTPException(status.HTTP_410_GONE, f"attachment {document_id} was erased") from None
-    await record_access(service.runtime.store, "complaints", tracking_code, officer, ["attachment"],
-                        f"attachment {position} download")
+    await record_access(
+        service.runtime.store,
+        "complaints",
+        tracking_code,
+        officer,
+        ["attachment"],
+        f"attachment {position} download",
+    )
     filename = f"{tracking_code}-lampiran-{position}.{EXTENSIONS.get(ref['media_type'], 'bin')}"
-    return StreamingResponse(content, media_type=ref["media_type"], headers={
-        **download_headers(filename), "Content-Length": str(ref["size"])})
+    return StreamingResponse(
+        content,
+        media_type=ref["media_type"],
+        headers={**download_headers(filename), "Content-Length": str(ref["size"])},
+    )
 
 
 @router.post("/complaints/{tracking_code}/classify")
@@ -206,8 +274,9 @@ async def classify(
 ) -> dict[str, Any]:
     """Set or change the tier; the deadline is counted from the clock's original start."""
     service = service_of(request)
-    outcome = await application.classify(service.runtime.store, service.rules, tracking_code, body.tier,
-                                         officer.subject)
+    outcome = await application.classify(
+        service.runtime.store, service.rules, tracking_code, body.tier, officer.subject
+    )
     return _summary(request, outcome, now_utc())
 
 
@@ -215,8 +284,9 @@ async def classify(
 async def assign(
     tracking_code: Code, body: AssignIn, request: Request, officer: Dispatcher
 ) -> dict[str, Any]:
-    outcome = await application.assign(service_of(request).runtime.store, tracking_code, body.team,
-                                       body.assignee, officer.subject)
+    outcome = await application.assign(
+        service_of(request).runtime.store, tracking_code, body.team, body.assignee, officer.subject
+    )
     return _summary(request, outcome, now_utc())
 
 
@@ -224,8 +294,15 @@ async def assign(
 async def answer(tracking_code: Code, body: AnswerIn, request: Request, officer: Answerer) -> dict[str, Any]:
     """Record the answer sent to the complainant; the clock stops."""
     service, now = service_of(request), now_utc()
-    outcome = await application.answer(service.runtime.store, service.runtime.vault, service.rules,
-                                       tracking_code, body.answer, officer.subject, now)
+    outcome = await application.answer(
+        service.runtime.store,
+        service.runtime.vault,
+        service.rules,
+        tracking_code,
+        body.answer,
+        officer.subject,
+        now,
+    )
     return _summary(request, outcome, now)
 
 
@@ -240,8 +317,9 @@ async def close(tracking_code: Code, request: Request, officer: Handler) -> dict
 async def pause(tracking_code: Code, body: PauseIn, request: Request, officer: Handler) -> dict[str, Any]:
     """Stop the clock while waiting on the complainant (the reason is shown to them)."""
     now = now_utc()
-    outcome = await application.pause(service_of(request).runtime.store, tracking_code, body.reason,
-                                      officer.subject, now)
+    outcome = await application.pause(
+        service_of(request).runtime.store, tracking_code, body.reason, officer.subject, now
+    )
     return _summary(request, outcome, now)
 
 
@@ -261,36 +339,56 @@ async def reopen(
     """Record a dispute of the answer that reached an officer (e.g. by phone)."""
     service, now = service_of(request), now_utc()
     outcome = await application.reopen(
-        service.runtime.store, service.runtime.vault, service.rules, tracking_code, body.reason,
-        DisputeSource.OFFICER, officer.subject, now,
+        service.runtime.store,
+        service.runtime.vault,
+        service.rules,
+        tracking_code,
+        body.reason,
+        DisputeSource.OFFICER,
+        officer.subject,
+        now,
     )
     return _summary(request, outcome, now)
 
 
-@router.get("/reports/monthly", response_model=None,
-            responses={200: {"content": {"application/json": {}, "text/csv": {}, tabular.XLSX_TYPE: {}}}})
+@router.get(
+    "/reports/monthly",
+    response_model=None,
+    responses={200: {"content": {"application/json": {}, "text/csv": {}, tabular.XLSX_TYPE: {}}}},
+)
 async def monthly_report(
-    request: Request, _: Reporter,
+    request: Request,
+    _: Reporter,
     month: str = Query(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM (WIB)"),
-    format_: Annotated[Literal["json", "csv", "xlsx"] | None, Query(
-        alias="format", description="json (default), csv or xlsx; without it, the Accept header decides",
-    )] = None,
-    table: Annotated[Literal["dibuka-kembali"] | None, Query(
-        description="csv only: the reopened complaints (UTF-8 with BOM) instead of the recap",
-    )] = None,
+    format_: Annotated[
+        Literal["json", "csv", "xlsx"] | None,
+        Query(
+            alias="format",
+            description="json (default), csv or xlsx; without it, the Accept header decides",
+        ),
+    ] = None,
+    table: Annotated[
+        Literal["dibuka-kembali"] | None,
+        Query(
+            description="csv only: the reopened complaints (UTF-8 with BOM) instead of the recap",
+        ),
+    ] = None,
 ) -> Response | dict[str, Any]:
     """Complaints received in the month by channel, tier, status and team: answered, tier and
     triage on-time rates, breaches, reopened; and the reopened complaints."""
     try:
         report = await reports.monthly(service_of(request).runtime.db, month)
     except ValueError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, detail=[
-            {"loc": ["query", "month"], "type": "month", "msg": str(exc)}]) from None
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_ENTITY,
+            detail=[{"loc": ["query", "month"], "type": "month", "msg": str(exc)}],
+        ) from None
     fmt = tabular.negotiate(format_, request.headers.get("accept"))
     tabular.only_for_csv(table, fmt)
     if fmt == "csv" and table is None:  # the recap's machine CSV, as the CLI writes it
         return PlainTextResponse(
-            reports.to_csv(report), media_type="text/csv; charset=utf-8",
+            reports.to_csv(report),
+            media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="pengaduan-{month}.csv"'},
         )
     if fmt == "json":

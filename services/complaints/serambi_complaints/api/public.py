@@ -22,19 +22,29 @@ router = APIRouter(prefix="/api/v1", tags=["complaints (public)"], route_class=C
 AccessToken = Annotated[str, Header(alias="X-Access-Token", min_length=16, max_length=128)]
 Code = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 NOT_FOUND = "no complaint with this code and token"
-ERASED = ("the complainant's personal data was erased on request: nothing of this complaint "
-          "can be shown or changed any more")
+ERASED = (
+    "the complainant's personal data was erased on request: nothing of this complaint "
+    "can be shown or changed any more"
+)
 LINK_RESENDS_PER_MINUTE = 5  # per client, unless SERAMBI_RATE_LIMITS names link_resends
 
 
-@router.post("/complaints", status_code=status.HTTP_201_CREATED,
-             dependencies=[Depends(rate_limited("submissions")), Depends(attachments.submission_limit),
-                           Depends(upload_slot)],
-             openapi_extra=attachments.OPENAPI,
-             responses={413: {"description": "an attachment, a field or the body is too large"},
-                        415: {"description": "an attachment is not JPEG/PNG/PDF, or the body's type"},
-                        409: {"description": "the same Idempotency-Key is still in progress"},
-                        503: {"description": "too many uploads at once: retry after Retry-After"}})
+@router.post(
+    "/complaints",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[
+        Depends(rate_limited("submissions")),
+        Depends(attachments.submission_limit),
+        Depends(upload_slot),
+    ],
+    openapi_extra=attachments.OPENAPI,
+    responses={
+        413: {"description": "an attachment, a field or the body is too large"},
+        415: {"description": "an attachment is not JPEG/PNG/PDF, or the body's type"},
+        409: {"description": "the same Idempotency-Key is still in progress"},
+        503: {"description": "too many uploads at once: retry after Retry-After"},
+    },
+)
 async def submit_complaint(request: Request, idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
     """Submit a complaint online, as JSON or as multipart/form-data with up to five
     ``attachments`` (photos or PDFs, each at most 10 MB). Keep the tracking code and the access
@@ -54,29 +64,52 @@ async def _submit(request: Request, body, uploads, idempotency_key: str | None) 
     async def work(claim: Claim | None) -> tuple[dict[str, Any], str]:
         runtime, now = service.runtime, now_utc()
         new = application.NewComplaint(
-            channel=ComplaintChannel.ONLINE, received_at=now, disclosure=body.disclosure,
-            summary=body.summary, description=body.description, name=body.name,
-            email=str(body.email) if body.email else None, phone=body.phone,
+            channel=ComplaintChannel.ONLINE,
+            received_at=now,
+            disclosure=body.disclosure,
+            summary=body.summary,
+            description=body.description,
+            name=body.name,
+            email=str(body.email) if body.email else None,
+            phone=body.phone,
         )
         outcome, token = await application.receive(
-            runtime.store, runtime.db, runtime.vault, service.rules, new, now,
-            documents=service.attachments, uploads=uploads, **reusing(service, claim),
+            runtime.store,
+            runtime.db,
+            runtime.vault,
+            service.rules,
+            new,
+            now,
+            documents=service.attachments,
+            uploads=uploads,
+            **reusing(service, claim),
         )
         code = outcome.complaint.tracking_code
         stored = outcome.events[0].attachments if outcome.events else []
-        return wib({
-            "tracking_code": code, "access_token": token, "status": outcome.complaint.status.value,
-            "received_at": outcome.complaint.received_at, "clock": outcome.complaint.clock_name,
-            "due_at": outcome.complaint.due_at, "status_url": f"/api/v1/complaints/{code}",
-            "attachments": [{"document_id": ref.document_id, "media_type": ref.media_type, "size": ref.size}
-                            for ref in stored],
-        }), outcome.complaint.subject_key
+        return wib(
+            {
+                "tracking_code": code,
+                "access_token": token,
+                "status": outcome.complaint.status.value,
+                "received_at": outcome.complaint.received_at,
+                "clock": outcome.complaint.clock_name,
+                "due_at": outcome.complaint.due_at,
+                "status_url": f"/api/v1/complaints/{code}",
+                "attachments": [
+                    {"document_id": ref.document_id, "media_type": ref.media_type, "size": ref.size}
+                    for ref in stored
+                ],
+            }
+        ), outcome.complaint.subject_key
 
     return await answer_once(service.idempotency, idempotency_key, print_, work)
 
 
-@router.get("/complaints/{tracking_code}", dependencies=[Depends(rate_limited("lookups"))],
-            responses={410: {"description": "the complainant's personal data was erased"}})
+@router.get(
+    "/complaints/{tracking_code}",
+    dependencies=[Depends(rate_limited("lookups"))],
+    responses={410: {"description": "the complainant's personal data was erased"}},
+)
 async def track_complaint(tracking_code: Code, token: AccessToken, request: Request) -> Any:
     """The complaint's status, deadline (due_at, WIB) and working time remaining. An unknown
     code and a wrong token get the same 404. Confidential complaints show only status and due.
@@ -101,16 +134,19 @@ async def _erased(request: Request, tracking_code: str) -> bool:
 
 
 def _gone(tracking_code: str) -> JSONResponse:
-    return JSONResponse({"error": "personal_data_erased", "detail": ERASED, "tracking_code": tracking_code},
-                        status_code=status.HTTP_410_GONE, headers={"Cache-Control": "no-store"})
+    return JSONResponse(
+        {"error": "personal_data_erased", "detail": ERASED, "tracking_code": tracking_code},
+        status_code=status.HTTP_410_GONE,
+        headers={"Cache-Control": "no-store"},
+    )
 
 
-@router.post("/complaints/{tracking_code}/dispute",
-             dependencies=[Depends(rate_limited("submissions")), Depends(bounded_body)],
-             responses={410: {"description": "the complainant's personal data was erased"}})
-async def dispute_answer(
-    tracking_code: Code, token: AccessToken, body: DisputeIn, request: Request
-) -> Any:
+@router.post(
+    "/complaints/{tracking_code}/dispute",
+    dependencies=[Depends(rate_limited("submissions")), Depends(bounded_body)],
+    responses={410: {"description": "the complainant's personal data was erased"}},
+)
+async def dispute_answer(tracking_code: Code, token: AccessToken, body: DisputeIn, request: Request) -> Any:
     """Dispute the answer (within the window shown as ``dispute_until``): the complaint is
     reopened with a fresh deadline of its tier."""
     service = service_of(request)
@@ -124,15 +160,29 @@ async def dispute_answer(
     if await _erased(request, tracking_code):
         return _gone(tracking_code)
     outcome = await application.reopen(
-        store, service.runtime.vault, service.rules, tracking_code, body.reason,
-        DisputeSource.COMPLAINANT, None, now_utc(),
+        store,
+        service.runtime.vault,
+        service.rules,
+        tracking_code,
+        body.reason,
+        DisputeSource.COMPLAINANT,
+        None,
+        now_utc(),
     )
-    return wib({"tracking_code": tracking_code, "status": outcome.complaint.status.value,
-                "due_at": outcome.complaint.due_at})
+    return wib(
+        {
+            "tracking_code": tracking_code,
+            "status": outcome.complaint.status.value,
+            "due_at": outcome.complaint.due_at,
+        }
+    )
 
 
-@router.post("/complaints/{tracking_code}/resend-link", status_code=status.HTTP_202_ACCEPTED,
-             dependencies=[Depends(rate_limited("link_resends", LINK_RESENDS_PER_MINUTE))])
+@router.post(
+    "/complaints/{tracking_code}/resend-link",
+    status_code=status.HTTP_202_ACCEPTED,
+    dependencies=[Depends(rate_limited("link_resends", LINK_RESENDS_PER_MINUTE))],
+)
 async def resend_link(tracking_code: Code, request: Request) -> dict[str, str]:
     """Lost your link? The tracking link is sent again to the email address and mobile number
     on file for the complaint (at most once every 15 minutes and 3 times a day, and not once

@@ -54,11 +54,14 @@ async def verify(
     return PlainTextResponse(challenge)
 
 
-@router.post("/webhook", dependencies=[Depends(bounded_body)],
-             responses={401: {"description": "bad X-Hub-Signature-256"},
-                        413: {"description": "body too large"}})
+@router.post(
+    "/webhook",
+    dependencies=[Depends(bounded_body)],
+    responses={401: {"description": "bad X-Hub-Signature-256"}, 413: {"description": "body too large"}},
+)
 async def deliver(
-    request: Request, signature: Annotated[str | None, Header(alias="X-Hub-Signature-256")] = None,
+    request: Request,
+    signature: Annotated[str | None, Header(alias="X-Hub-Signature-256")] = None,
 ) -> dict[str, int]:
     """A delivery of Meta's webhook: each new message becomes a complaint (channel ``whatsapp``)."""
     settings = _settings(request)
@@ -95,7 +98,10 @@ async def deliver(
             left.add(failure.message_id)
             log.error("whatsapp.status_failed", code=failure.code, error=type(exc).__name__)
     if left:  # Meta delivers it again; what was recorded stays once
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "not all recorded for now (a sender's "
-                            "earlier message, the media download, or a failure); deliver again",
-                            headers={"Retry-After": "5"})
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            "not all recorded for now (a sender's "
+            "earlier message, the media download, or a failure); deliver again",
+            headers={"Retry-After": "5"},
+        )
     return {"recorded": recorded}

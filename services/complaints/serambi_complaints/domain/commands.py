@@ -106,16 +106,28 @@ def decide_receive(events: Sequence[Event], command: ReceiveComplaint, rules: Ru
         due = rules.deadline(Clock(command.tier.value, command.received_at))
     else:  # the triage clock runs until classification
         triage_due = rules.deadline(Clock(TRIAGE, command.received_at))
-    return [ComplaintReceived(
-        tracking_code=command.tracking_code, channel=command.channel,
-        received_at=command.received_at, disclosure=command.disclosure,
-        complainant_name=command.name, complainant_email=command.email,
-        complainant_phone=command.phone, summary=command.summary,
-        description=command.description, tier=command.tier, due_at=due, triage_due_at=triage_due,
-        recorded_by=command.recorded_by, access_token_sha256=command.access_token_sha256,
-        external_ref=command.external_ref, access_token=command.access_token,
-        attachments=list(command.attachments), email_thread=command.email_thread,
-    )]
+    return [
+        ComplaintReceived(
+            tracking_code=command.tracking_code,
+            channel=command.channel,
+            received_at=command.received_at,
+            disclosure=command.disclosure,
+            complainant_name=command.name,
+            complainant_email=command.email,
+            complainant_phone=command.phone,
+            summary=command.summary,
+            description=command.description,
+            tier=command.tier,
+            due_at=due,
+            triage_due_at=triage_due,
+            recorded_by=command.recorded_by,
+            access_token_sha256=command.access_token_sha256,
+            external_ref=command.external_ref,
+            access_token=command.access_token,
+            attachments=list(command.attachments),
+            email_thread=command.email_thread,
+        )
+    ]
 
 
 def decide_classify(
@@ -128,10 +140,16 @@ def decide_classify(
     clock = state.clock()
     started = clock.started_at if clock else state.clock_started_at or state.received_at
     new_clock = Clock(tier.value, started, clock.pauses if clock else ())
-    return [ComplaintClassified(
-        tracking_code=code, tier=tier, previous_tier=state.tier, clock_started_at=started,
-        due_at=rules.deadline(new_clock), classified_by=by,
-    )]
+    return [
+        ComplaintClassified(
+            tracking_code=code,
+            tier=tier,
+            previous_tier=state.tier,
+            clock_started_at=started,
+            due_at=rules.deadline(new_clock),
+            classified_by=by,
+        )
+    ]
 
 
 def decide_assign(
@@ -143,9 +161,15 @@ def decide_assign(
         raise ComplaintError(f"classify complaint {code} before assigning it (its tier sets the deadline)")
     if (state.team, state.assignee) == (team, assignee):
         raise ComplaintError(f"complaint {code} is already assigned to {team}")
-    return [ComplaintAssigned(
-        tracking_code=code, team=team, assignee=assignee, previous_team=state.team, assigned_by=by,
-    )]
+    return [
+        ComplaintAssigned(
+            tracking_code=code,
+            team=team,
+            assignee=assignee,
+            previous_team=state.team,
+            assigned_by=by,
+        )
+    ]
 
 
 def decide_answer(
@@ -159,10 +183,16 @@ def decide_answer(
     if clock is not None and clock.paused:
         clock = clock.resume(now)  # answering ends the wait on the complainant
     due = rules.deadline(clock)
-    return [ComplaintAnswered(
-        tracking_code=code, answered_at=now, answer=answer, answered_by=by, due_at=due,
-        on_time=due is None or now <= due,
-    )]
+    return [
+        ComplaintAnswered(
+            tracking_code=code,
+            answered_at=now,
+            answer=answer,
+            answered_by=by,
+            due_at=due,
+            on_time=due is None or now <= due,
+        )
+    ]
 
 
 def decide_close(events: Sequence[Event], code: str, by: str, now: datetime) -> list[Event]:
@@ -173,8 +203,13 @@ def decide_close(events: Sequence[Event], code: str, by: str, now: datetime) -> 
 
 
 def decide_reopen(
-    events: Sequence[Event], code: str, reason: Sealed, source: DisputeSource, by: str | None,
-    now: datetime, rules: Rules,
+    events: Sequence[Event],
+    code: str,
+    reason: Sealed,
+    source: DisputeSource,
+    by: str | None,
+    now: datetime,
+    rules: Rules,
 ) -> list[Event]:
     state = _existing(events, code)
     if state.status not in (Status.ANSWERED, Status.CLOSED) or state.answered_at is None:
@@ -186,15 +221,20 @@ def decide_reopen(
             f"{rules.reopen_window_days} working days ended at {until.astimezone(WIB).isoformat()}"
         )
     due = rules.deadline(Clock(state.tier.value, now)) if state.tier else None
-    return [ComplaintReopened(
-        tracking_code=code, reopened_at=now, reason=reason, source=source, recorded_by=by,
-        round=state.round + 1, due_at=due,
-    )]
+    return [
+        ComplaintReopened(
+            tracking_code=code,
+            reopened_at=now,
+            reason=reason,
+            source=source,
+            recorded_by=by,
+            round=state.round + 1,
+            due_at=due,
+        )
+    ]
 
 
-def decide_pause(
-    events: Sequence[Event], code: str, reason: str, by: str, now: datetime
-) -> list[Event]:
+def decide_pause(events: Sequence[Event], code: str, reason: str, by: str, now: datetime) -> list[Event]:
     state = _existing(events, code)
     _refuse_unless_open(state, "pause the clock of")
     if state.paused:
@@ -202,19 +242,22 @@ def decide_pause(
     return [ComplaintClockPaused(tracking_code=code, paused_at=now, reason=reason, paused_by=by)]
 
 
-def decide_resume(
-    events: Sequence[Event], code: str, by: str, now: datetime, rules: Rules
-) -> list[Event]:
+def decide_resume(events: Sequence[Event], code: str, by: str, now: datetime, rules: Rules) -> list[Event]:
     state = _existing(events, code)
     _refuse_unless_open(state, "resume the clock of")
     if not state.paused:
         raise ComplaintError(f"the clock of complaint {code} is not paused")
     clock = state.clock()
     due = rules.deadline(clock.resume(now)) if clock else None
-    return [ComplaintClockResumed(
-        tracking_code=code, paused_at=state.pauses[-1].paused_at, resumed_at=now, resumed_by=by,
-        due_at=due,
-    )]
+    return [
+        ComplaintClockResumed(
+            tracking_code=code,
+            paused_at=state.pauses[-1].paused_at,
+            resumed_at=now,
+            resumed_by=by,
+            due_at=due,
+        )
+    ]
 
 
 def decide_note(events: Sequence[Event], note: AddNote, rules: Rules | None = None) -> list[Event]:
@@ -233,26 +276,43 @@ def decide_note(events: Sequence[Event], note: AddNote, rules: Rules | None = No
         isinstance(event, ComplaintNoteAdded) and event.message_key == note.message_key for event in events
     ):
         return []
-    new: list[Event] = [ComplaintNoteAdded(
-        tracking_code=note.tracking_code, added_at=note.added_at, source=note.source,
-        channel=note.channel, recorded_by=note.recorded_by, text=note.text,
-        message_key=note.message_key, attachments=list(note.attachments), sender=note.sender,
-        after_close=state.status is Status.CLOSED,
-    )]
+    new: list[Event] = [
+        ComplaintNoteAdded(
+            tracking_code=note.tracking_code,
+            added_at=note.added_at,
+            source=note.source,
+            channel=note.channel,
+            recorded_by=note.recorded_by,
+            text=note.text,
+            message_key=note.message_key,
+            attachments=list(note.attachments),
+            sender=note.sender,
+            after_close=state.status is Status.CLOSED,
+        )
+    ]
     if rules is not None and state.is_open and state.paused and note.source is NoteSource.COMPLAINANT:
         paused_at = state.pauses[-1].paused_at
         at = max(note.added_at, paused_at)
         clock = state.clock()
         due = rules.deadline(clock.resume(at)) if clock else None
-        new.append(ComplaintClockResumed(
-            tracking_code=note.tracking_code, paused_at=paused_at, resumed_at=at,
-            resumed_by=note.recorded_by or "system", due_at=due, cause=ResumeCause.COMPLAINANT_NOTE,
-        ))
+        new.append(
+            ComplaintClockResumed(
+                tracking_code=note.tracking_code,
+                paused_at=paused_at,
+                resumed_at=at,
+                resumed_by=note.recorded_by or "system",
+                due_at=due,
+                cause=ResumeCause.COMPLAINANT_NOTE,
+            )
+        )
     return new
 
 
 def decide_link(
-    events: Sequence[Event], code: str, now: datetime, policy: LinkResends = LinkResends(),
+    events: Sequence[Event],
+    code: str,
+    now: datetime,
+    policy: LinkResends = LinkResends(),
 ) -> list[Event]:
     """Send the tracking link again: nothing for an unknown complaint, nor when ``policy``
     refuses (too soon, too often today, closed long ago); the caller answers the same."""

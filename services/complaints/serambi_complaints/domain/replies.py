@@ -32,14 +32,24 @@ def decide_reply_failed(events: Sequence[Event], command: ReplyFailed) -> list[E
     """Record the failure once per reply (its cause event), whatever the complaint's status."""
     if fold(events) is None:
         raise UnknownComplaintError(f"no complaint {command.tracking_code}")
-    if any(isinstance(event, ComplaintReplyFailed) and event.cause_event_id == command.cause_event_id
-           for event in events):
+    if any(
+        isinstance(event, ComplaintReplyFailed) and event.cause_event_id == command.cause_event_id
+        for event in events
+    ):
         return []
-    return [ComplaintReplyFailed(
-        tracking_code=command.tracking_code, channel=command.channel, reply=command.reply,
-        cause_event_id=command.cause_event_id, failed_at=command.failed_at, reason=command.reason,
-        attempts=command.attempts, error_code=command.error_code, answer=command.answer,
-    )]
+    return [
+        ComplaintReplyFailed(
+            tracking_code=command.tracking_code,
+            channel=command.channel,
+            reply=command.reply,
+            cause_event_id=command.cause_event_id,
+            failed_at=command.failed_at,
+            reason=command.reason,
+            attempts=command.attempts,
+            error_code=command.error_code,
+            answer=command.answer,
+        )
+    ]
 
 
 def reply_failed_event_id(command: ReplyFailed) -> str:

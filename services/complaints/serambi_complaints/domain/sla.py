@@ -40,8 +40,10 @@ def schedule(state: Complaint, rules: Rules) -> list[Threshold]:
     assert due is not None  # a running clock has a deadline
     warnings = clock.warning_instants(rules.calendar, rules.policy)
     prefix = f"{TRIAGE}-" if clock.name == TRIAGE else ""
-    return [*(Threshold(f"{prefix}w{w.percent}", w.percent, w.at) for w in warnings),
-            Threshold(prefix + BREACH, None, due)]
+    return [
+        *(Threshold(f"{prefix}w{w.percent}", w.percent, w.at) for w in warnings),
+        Threshold(prefix + BREACH, None, due),
+    ]
 
 
 def pending(state: Complaint, rules: Rules) -> list[Threshold]:
@@ -73,15 +75,27 @@ def check(state: Complaint | None, rules: Rules, now: datetime) -> list[Event]:
     assert clock is not None
     deadline = thresholds[-1]
     if deadline.at <= now:
-        return [SLABreached(
-            case_id=state.tracking_code, clock=clock.name, started_at=clock.started_at,
-            due_at=deadline.at, breached_at=now, escalate_to="supervisor",
-        )]
+        return [
+            SLABreached(
+                case_id=state.tracking_code,
+                clock=clock.name,
+                started_at=clock.started_at,
+                due_at=deadline.at,
+                breached_at=now,
+                escalate_to="supervisor",
+            )
+        ]
     top = max(due_now, key=lambda t: t.percent or 0)
-    return [SLAWarning(
-        case_id=state.tracking_code, clock=clock.name, threshold_percent=top.percent,
-        started_at=clock.started_at, due_at=deadline.at, warned_at=now,
-    )]
+    return [
+        SLAWarning(
+            case_id=state.tracking_code,
+            clock=clock.name,
+            threshold_percent=top.percent,
+            started_at=clock.started_at,
+            due_at=deadline.at,
+            warned_at=now,
+        )
+    ]
 
 
 def decide_check(events: Sequence[Event], rules: Rules, now: datetime) -> list[Event]:
@@ -107,7 +121,12 @@ def revise_deadline(events: Sequence[Event], rules: Rules) -> list[Event]:
     due = rules.deadline(state.clock())
     if due == state.due_at:
         return []
-    return [ComplaintDeadlineMoved(
-        tracking_code=state.tracking_code, clock=state.clock_name, previous_due_at=state.due_at,
-        due_at=due, calendar_revision=rules.calendar.revision or "unknown",
-    )]
+    return [
+        ComplaintDeadlineMoved(
+            tracking_code=state.tracking_code,
+            clock=state.clock_name,
+            previous_due_at=state.due_at,
+            due_at=due,
+            calendar_revision=rules.calendar.revision or "unknown",
+        )
+    ]

@@ -27,6 +27,7 @@ from serambi_contracts.sla import SLABreached, SLAWarning
 
 TRIAGE = "triage"  # the SLA clock of a complaint waiting to be classified
 
+
 class Status(StrEnum):
     RECEIVED = "received"  # not classified yet: the triage clock runs
     CLASSIFIED = "classified"
@@ -119,12 +120,20 @@ def evolve(state: Complaint, event: Event) -> Complaint:  # noqa: C901 — one b
         return replace(state, status=Status.CLOSED, closed_at=event.closed_at)
     if isinstance(event, ComplaintReopened):
         return replace(
-            state, status=Status.REOPENED, round=event.round, clock_started_at=event.reopened_at,
-            pauses=(), pause_reason=None, due_at=event.due_at, closed_at=None,
+            state,
+            status=Status.REOPENED,
+            round=event.round,
+            clock_started_at=event.reopened_at,
+            pauses=(),
+            pause_reason=None,
+            due_at=event.due_at,
+            closed_at=None,
         )
     if isinstance(event, ComplaintClockPaused):
         return replace(
-            state, pauses=(*state.pauses, Pause(event.paused_at)), pause_reason=event.reason,
+            state,
+            pauses=(*state.pauses, Pause(event.paused_at)),
+            pause_reason=event.reason,
             due_at=None,
         )
     if isinstance(event, ComplaintClockResumed):

@@ -44,9 +44,16 @@ NO_SUBJECT, NO_TEXT = "(tanpa subjek)", "(tanpa isi)"
 
 class MailIntake:
     def __init__(
-        self, store: Callable[[], EventStore], db: Callable[[], AsyncDatabase],
-        vault: Callable[[], Vault], rules: Rules, documents: Callable[[], DocumentStore], *,
-        max_attachment_bytes: int, processed: str, rejected: str,
+        self,
+        store: Callable[[], EventStore],
+        db: Callable[[], AsyncDatabase],
+        vault: Callable[[], Vault],
+        rules: Rules,
+        documents: Callable[[], DocumentStore],
+        *,
+        max_attachment_bytes: int,
+        processed: str,
+        rejected: str,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.store, self.db, self.vault, self.documents = store, db, vault, documents
@@ -86,8 +93,9 @@ class MailIntake:
         received_at = min(arrived.replace(microsecond=0), now) if arrived else now
         ids = message.MESSAGE_ID.findall(header.decode("ascii", "replace"))
         key = message.key_of(ids[0]) if ids else message.raw_key(header + str(size).encode())
-        reason = (f"e-mail too large: {size} bytes, above SERAMBI_EMAIL_MAX_MESSAGE_BYTES ({limit}); "
-                  "not downloaded")
+        reason = (
+            f"e-mail too large: {size} bytes, above SERAMBI_EMAIL_MAX_MESSAGE_BYTES ({limit}); not downloaded"
+        )
         await self._dead_letter(key, reason, received_at)
         return self.rejected
 
@@ -107,22 +115,36 @@ class MailIntake:
         if entry is None:
             code = await next_tracking_code(self.db(), "ADU", now.astimezone(WIB).year)
             try:
-                await messages.insert_one({"_id": mail.key, "role": "complaint", "tracking_code": code,
-                                           "received_at": received_at})
+                await messages.insert_one(
+                    {"_id": mail.key, "role": "complaint", "tracking_code": code, "received_at": received_at}
+                )
             except DuplicateKeyError:  # another replica got there first: use its code
                 entry = await messages.find_one({"_id": mail.key})
         if entry is not None:
             code, received_at = entry["tracking_code"], entry["received_at"].replace(tzinfo=UTC)
         new = application.NewComplaint(
-            channel=ComplaintChannel.EMAIL, received_at=received_at, disclosure=Disclosure.NAMED,
-            summary=mail.subject[:300] or NO_SUBJECT, description=mail.text[:5000] or NO_TEXT,
-            name=mail.name[:200] if mail.name else None, email=mail.sender, recorded_by="email",
+            channel=ComplaintChannel.EMAIL,
+            received_at=received_at,
+            disclosure=Disclosure.NAMED,
+            summary=mail.subject[:300] or NO_SUBJECT,
+            description=mail.text[:5000] or NO_TEXT,
+            name=mail.name[:200] if mail.name else None,
+            email=mail.sender,
+            recorded_by="email",
             email_thread=mail.as_thread,
         )
         try:
-            await application.receive(self.store(), self.db(), self.vault(), self.rules, new, now,
-                                      tracking_code=code, documents=self.documents(),
-                                      uploads=self._uploads(mail))
+            await application.receive(
+                self.store(),
+                self.db(),
+                self.vault(),
+                self.rules,
+                new,
+                now,
+                tracking_code=code,
+                documents=self.documents(),
+                uploads=self._uploads(mail),
+            )
         except domain.ComplaintExistsError:
             log.info("email.duplicate", message=mail.key, tracking_code=code)
             return
@@ -155,20 +177,38 @@ class MailIntake:
         party's; the complainant's resumes a paused clock (both decided by the domain)."""
         messages = self.db()[MESSAGES]
         try:
-            await messages.insert_one({"_id": mail.key, "role": "reply", "tracking_code": code,
-                                       "received_at": received_at})
+            await messages.insert_one(
+                {"_id": mail.key, "role": "reply", "tracking_code": code, "received_at": received_at}
+            )
         except DuplicateKeyError:  # handled before (a crash before the move?): the note is idempotent
             entry = await messages.find_one({"_id": mail.key}) or {}
             received_at = entry.get("received_at", received_at).replace(tzinfo=UTC)
         text = "\n\n".join(part for part in (mail.subject, mail.text) if part)[:5000] or NO_TEXT
-        note = application.NewNote(text=text, added_at=received_at, channel=ComplaintChannel.EMAIL,
-                                   recorded_by="email", message_key=message.note_key(mail.key),
-                                   sender=mail.sender)
-        outcome = await application.add_note(self.store(), self.vault(), code, note, rules=self.rules,
-                                             documents=self.documents(), uploads=self._uploads(mail))
+        note = application.NewNote(
+            text=text,
+            added_at=received_at,
+            channel=ComplaintChannel.EMAIL,
+            recorded_by="email",
+            message_key=message.note_key(mail.key),
+            sender=mail.sender,
+        )
+        outcome = await application.add_note(
+            self.store(),
+            self.vault(),
+            code,
+            note,
+            rules=self.rules,
+            documents=self.documents(),
+            uploads=self._uploads(mail),
+        )
         noted = next((e for e in outcome.events if isinstance(e, ComplaintNoteAdded)), None)
-        log.info("email.reply" if noted else "email.duplicate", message=mail.key, tracking_code=code,
-                 source=noted.source.value if noted else None, resumed=len(outcome.events) > 1)
+        log.info(
+            "email.reply" if noted else "email.duplicate",
+            message=mail.key,
+            tracking_code=code,
+            source=noted.source.value if noted else None,
+            resumed=len(outcome.events) > 1,
+        )
 
     @staticmethod
     def _reason(exc: Exception) -> str:
@@ -179,11 +219,20 @@ class MailIntake:
     async def _dead_letter(self, key: str, reason: str, received_at: datetime) -> None:
         """Keep the record (no personal data: the message's key, the reason, the arrival)."""
         payload = {"message": key, "received_at": received_at.isoformat()}
-        await DeadLetters(self.db()).record(DeadLetter(
-            consumer=CONSUMER, stream="IMAP", subject=f"email.{key}", sequence=0, deliveries=1,
-            reason=reason, headers={}, payload=json.dumps(payload).encode(), key=f"{CONSUMER}:{key}",
-            manual=f"a mail of the complaint mailbox, not a stream message: read it in the folder "
-                   f"{self.rejected} and record it by hand (channel email), or move it back to the "
-                   f"inbox to try again",
-        ))
+        await DeadLetters(self.db()).record(
+            DeadLetter(
+                consumer=CONSUMER,
+                stream="IMAP",
+                subject=f"email.{key}",
+                sequence=0,
+                deliveries=1,
+                reason=reason,
+                headers={},
+                payload=json.dumps(payload).encode(),
+                key=f"{CONSUMER}:{key}",
+                manual=f"a mail of the complaint mailbox, not a stream message: read it in the folder "
+                f"{self.rejected} and record it by hand (channel email), or move it back to the "
+                f"inbox to try again",
+            )
+        )
         log.error("email.dead_lettered", message=key, reason=reason)

@@ -18,8 +18,29 @@ from html.parser import HTMLParser
 
 MESSAGE_ID = re.compile(r"<[^<>\s]+>")
 SKIPPED_TAGS = {"script", "style", "head", "title", "template", "noscript"}
-BLOCK_TAGS = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote",
-              "pre", "table", "ul", "ol", "hr", "section", "article", "header", "footer"}
+BLOCK_TAGS = {
+    "p",
+    "div",
+    "br",
+    "li",
+    "tr",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "blockquote",
+    "pre",
+    "table",
+    "ul",
+    "ol",
+    "hr",
+    "section",
+    "article",
+    "header",
+    "footer",
+}
 LIST_PRECEDENCE = {"bulk", "list", "junk"}
 THREAD_REFERENCES, THREAD_MAX = 10, 2000  # what an answer's References keep of the thread
 
@@ -161,8 +182,11 @@ def _body(message: EmailMessage) -> str:
 
 
 def _attachments(message: EmailMessage) -> tuple[Attachment, ...]:
-    return tuple(Attachment(part) for part in message.iter_attachments()  # type: ignore[arg-type]
-                 if not part.is_multipart() and part.get_content_maintype() not in ("text", "message"))
+    return tuple(
+        Attachment(part)
+        for part in message.iter_attachments()  # type: ignore[arg-type]
+        if not part.is_multipart() and part.get_content_maintype() not in ("text", "message")
+    )
 
 
 def read(raw: bytes) -> Mail:
@@ -181,10 +205,14 @@ def read(raw: bytes) -> Mail:
         text = "" if reason else _body(message)
         return Mail(
             key=key_of(message_id) if message_id else raw_key(raw),
-            message_id=message_id, thread=tuple(dict.fromkeys(key_of(i) for i in thread if i != message_id)),
-            sender=addresses[0].addr_spec.strip().lower(), name=addresses[0].display_name.strip() or None,
-            subject=tidy(str(message.get("Subject", ""))), text=text,
-            attachments=() if reason else _attachments(message), automatic=reason,
+            message_id=message_id,
+            thread=tuple(dict.fromkeys(key_of(i) for i in thread if i != message_id)),
+            sender=addresses[0].addr_spec.strip().lower(),
+            name=addresses[0].display_name.strip() or None,
+            subject=tidy(str(message.get("Subject", ""))),
+            text=text,
+            attachments=() if reason else _attachments(message),
+            automatic=reason,
             references=tuple(i for i in dict.fromkeys(references or replied_to) if i != message_id),
         )
     except UnreadableMail:

@@ -36,15 +36,26 @@ def from_service(service: ComplaintsService) -> MailPoller | None:
         return None
     assert settings.email_imap_host and settings.email_imap_user and settings.email_imap_password
     mailbox = ImapMailbox(
-        settings.email_imap_host, settings.email_imap_port, settings.email_imap_user,
-        settings.email_imap_password.get_secret_value(), settings.email_imap_security,
-        settings.email_imap_ca_file, settings.email_timeout_seconds, settings.email_inbox,
-        retention_days=settings.email_retention_days, max_message_bytes=settings.email_max_message_bytes,
+        settings.email_imap_host,
+        settings.email_imap_port,
+        settings.email_imap_user,
+        settings.email_imap_password.get_secret_value(),
+        settings.email_imap_security,
+        settings.email_imap_ca_file,
+        settings.email_timeout_seconds,
+        settings.email_inbox,
+        retention_days=settings.email_retention_days,
+        max_message_bytes=settings.email_max_message_bytes,
     )
     runtime = service.runtime
     intake = MailIntake(
-        lambda: runtime.store, lambda: runtime.db, lambda: runtime.vault, service.rules,
-        lambda: service.attachments, max_attachment_bytes=settings.max_attachment_bytes,
-        processed=settings.email_processed_folder, rejected=settings.email_rejected_folder,
+        lambda: runtime.store,
+        lambda: runtime.db,
+        lambda: runtime.vault,
+        service.rules,
+        lambda: service.attachments,
+        max_attachment_bytes=settings.max_attachment_bytes,
+        processed=settings.email_processed_folder,
+        rejected=settings.email_rejected_folder,
     )
     return MailPoller(mailbox, intake)

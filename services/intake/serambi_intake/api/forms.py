@@ -63,8 +63,13 @@ class RequestForm(BaseModel):
 
     def requester(self) -> RequesterDetails:
         return RequesterDetails(
-            self.requester_name, self.requester_position, self.institution, self.institution_type,
-            self.email, self.phone, self.identity_number,
+            self.requester_name,
+            self.requester_position,
+            self.institution,
+            self.institution_type,
+            self.email,
+            self.phone,
+            self.identity_number,
         )
 
 
@@ -80,16 +85,19 @@ def invalid(status: int, field: str, rule: str, message: str) -> HTTPException:
     return HTTPException(status, {"errors": [{"field": field, "rule": rule, "message": message}]})
 
 
-async def read_documents(
-    files: dict[str, UploadFile | None], max_bytes: int
-) -> list[tuple[Upload, str]]:
+async def read_documents(files: dict[str, UploadFile | None], max_bytes: int) -> list[tuple[Upload, str]]:
     """Both requirements present, each within the size limit and of an accepted type."""
     missing = [field for field, file in files.items() if file is None]
     if missing:
-        raise HTTPException(422, {"errors": [
-            {"field": field, "rule": "missing", "message": f"{field}: required document"}
-            for field in missing
-        ]})
+        raise HTTPException(
+            422,
+            {
+                "errors": [
+                    {"field": field, "rule": "missing", "message": f"{field}: required document"}
+                    for field in missing
+                ]
+            },
+        )
     checked = []
     for field, file in files.items():
         upload = Upload(field, field, file.file)  # spooled by the parser; stored a segment at a time

@@ -33,8 +33,12 @@ def _private(response: Response) -> None:
     response.headers["Cache-Control"] = "private, no-store"
 
 
-router = APIRouter(prefix="/api/v1/officer", tags=["information desk"], route_class=ChecksFirstRoute,
-                   dependencies=[Depends(_private)])
+router = APIRouter(
+    prefix="/api/v1/officer",
+    tags=["information desk"],
+    route_class=ChecksFirstRoute,
+    dependencies=[Depends(_private)],
+)
 Desk = Annotated[Officer, Depends(require_roles("desk", "admin"))]
 Reader = Annotated[Officer, Depends(require_roles("desk", "scheduler", "admin"))]
 Exporter = Annotated[Officer, Depends(require_roles("desk", "scheduler", "supervisor", "admin"))]
@@ -55,8 +59,9 @@ class GuestIn(BaseModel):
     # Not stored: only their keyed hashes, beside the guest's data key, so that erasing the
     # person (serambi personal-data erase) finds their guest-book entry too.
     email: EmailStr | None = Field(default=None, max_length=254, description="the guest's, if given")
-    phone: str | None = Field(default=None, pattern=r"^\+?[0-9 ().-]{8,32}$",
-                              description="the guest's, if given")
+    phone: str | None = Field(
+        default=None, pattern=r"^\+?[0-9 ().-]{8,32}$", description="the guest's, if given"
+    )
     identity_number: str | None = Field(default=None, pattern=r"^[0-9]{16}$", description="NIK, if given")
 
     @field_validator("email", "phone", "identity_number", mode="before")
@@ -80,17 +85,22 @@ async def register_guest(body: GuestIn, request: Request, officer: Desk) -> dict
     runtime = request.app.state.runtime
     linked = []
     if body.request_tracking_code:
-        found = await runtime.db["requests"].find_one({"_id": body.request_tracking_code},
-                                                      {"requester.name.key": 1})
+        found = await runtime.db["requests"].find_one(
+            {"_id": body.request_tracking_code}, {"requester.name.key": 1}
+        )
         if found and found.get("requester"):
             linked.append(found["requester"]["name"]["key"])
     key = await runtime.vault.new_subject(
-        [body.email, phone_identifier(body.phone), body.identity_number], found_with=linked)
+        [body.email, phone_identifier(body.phone), body.identity_number], found_with=linked
+    )
     guest = GuestRegistered(
-        guest_id="G" + uuid.uuid4().hex[:20], guest_name=await runtime.vault.seal(key, body.name),
-        institution=body.institution, purpose=body.purpose,
+        guest_id="G" + uuid.uuid4().hex[:20],
+        guest_name=await runtime.vault.seal(key, body.name),
+        institution=body.institution,
+        purpose=body.purpose,
         arrived_at=_aware(body.arrived_at) if body.arrived_at else datetime.now(UTC),
-        recorded_by=officer.subject, request_tracking_code=body.request_tracking_code,
+        recorded_by=officer.subject,
+        request_tracking_code=body.request_tracking_code,
     )
     await application.register_guest(runtime.store, guest)
     return {"guest_id": guest.guest_id, "arrived_at": guest.arrived_at.astimezone(WIB)}
@@ -105,47 +115,67 @@ async def guestbook(request: Request, _: Reader, day: date | None = None) -> dic
     return queries.in_wib({"day": day.isoformat(), "guests": guests})
 
 
-@router.get("/guestbook/export", response_model=None,
-            responses={200: {"content": {"application/json": {}, tabular.CSV_TYPE: {},
-                                         tabular.XLSX_TYPE: {}}}})
+@router.get(
+    "/guestbook/export",
+    response_model=None,
+    responses={200: {"content": {"application/json": {}, tabular.CSV_TYPE: {}, tabular.XLSX_TYPE: {}}}},
+)
 async def guestbook_export(
-    request: Request, officer: Exporter,
+    request: Request,
+    officer: Exporter,
     day: date | None = Query(None, description="one day (WIB), YYYY-MM-DD"),
     month: str | None = Query(None, pattern=r"^(19|20|21)\d\d-(0[1-9]|1[0-2])$", description="YYYY-MM (WIB)"),
-    format_: Annotated[Literal["json", "csv", "xlsx"] | None, Query(
-        alias="format",
-        description="json (default), csv or xlsx; without it, the Accept header decides")] = None,
+    format_: Annotated[
+        Literal["json", "csv", "xlsx"] | None,
+        Query(
+            alias="format", description="json (default), csv or xlsx; without it, the Accept header decides"
+        ),
+    ] = None,
     names: Literal["masked", "clear"] = Query(
-        "masked", description="clear: names in clear, for roles desk and admin (audited)"),
+        "masked", description="clear: names in clear, for roles desk and admin (audited)"
+    ),
 ) -> dict[str, Any] | Response:
     """The guest book of a day or a month, names masked unless asked in clear by a role that
     may see them (``guestbook.py``); a clear export is recorded first as PersonalDataAccessed."""
     if (day is None) == (month is None):
-        raise invalid(status.HTTP_422_UNPROCESSABLE_ENTITY, "day" if day is None else "month", "one_of",
-                      "give either day (YYYY-MM-DD) or month (YYYY-MM), not both")
+        raise invalid(
+            status.HTTP_422_UNPROCESSABLE_ENTITY,
+            "day" if day is None else "month",
+            "one_of",
+            "give either day (YYYY-MM-DD) or month (YYYY-MM), not both",
+        )
     if day is not None and day >= date.max:  # the day after it has no date
         raise invalid(status.HTTP_422_UNPROCESSABLE_ENTITY, "day", "range", "day must be before 9999-12-31")
     clear = names == "clear"
     if clear and not officer.roles & guest_export.CLEAR_NAME_ROLES:
-        raise invalid(status.HTTP_403_FORBIDDEN, "names", "role",
-                      "names in clear are for roles desk and admin; ask with names=masked")
+        raise invalid(
+            status.HTTP_403_FORBIDDEN,
+            "names",
+            "role",
+            "names in clear are for roles desk and admin; ask with names=masked",
+        )
     fmt = tabular.negotiate(format_, request.headers.get("accept"))
     runtime = request.app.state.runtime
     first, after, label = guest_export.period(day, month)
     if clear:
-        await record_access(runtime.store, "intake", f"guestbook-{label}", officer, ["guest_name"],
-                            f"guest book export {fmt}")
+        await record_access(
+            runtime.store, "intake", f"guestbook-{label}", officer, ["guest_name"], f"guest book export {fmt}"
+        )
     rows = await guest_export.guests(runtime.db, runtime.vault, first, after, clear=clear)
     table = guest_export.table(label, rows)
     if fmt == "json":
-        return {"period": label, "names": names, **{k: v for k, v in tabular.to_json(table).items()
-                                                     if k in ("columns", "rows")}}
+        return {
+            "period": label,
+            "names": names,
+            **{k: v for k, v in tabular.to_json(table).items() if k in ("columns", "rows")},
+        }
     return tabular.respond([table], fmt, f"buku-tamu-{label}")
 
 
 @router.get("/guestbook/counts")
 async def guestbook_counts(
-    request: Request, _: Exporter,
+    request: Request,
+    _: Exporter,
     month: str = Query(pattern=r"^(19|20|21)\d\d-(0[1-9]|1[0-2])$", description="YYYY-MM (WIB)"),
 ) -> dict[str, Any]:
     """The number of guests per day of a month (WIB), for the supervisor's reports page: counts
@@ -155,11 +185,16 @@ async def guestbook_counts(
     return {"month": month, "total": sum(row["count"] for row in days), "days": days}
 
 
-@router.post("/requests", status_code=status.HTTP_201_CREATED,
-             dependencies=[Depends(body_limit("max_request_bytes")), Depends(upload_slot)],
-             form_limits=OFFICER_LIMITS.route(),
-             responses={409: {"description": "the same Idempotency-Key is still in progress"},
-                        503: {"description": "too many uploads at once: retry after Retry-After"}})
+@router.post(
+    "/requests",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[Depends(body_limit("max_request_bytes")), Depends(upload_slot)],
+    form_limits=OFFICER_LIMITS.route(),
+    responses={
+        409: {"description": "the same Idempotency-Key is still in progress"},
+        503: {"description": "too many uploads at once: retry after Retry-After"},
+    },
+)
 async def submit_on_behalf(
     request: Request,
     officer: Desk,
@@ -188,9 +223,16 @@ async def submit_on_behalf(
         {"request_letter": request_letter, "identity_document": identity_document},
         request.app.state.runtime.settings.max_document_bytes,
     )
-    return await submit(request, form, uploads, IntakeChannel(channel), now,
-                        received_at=received_at, recorded_by=officer.subject,
-                        idempotency_key=idempotency_key)
+    return await submit(
+        request,
+        form,
+        uploads,
+        IntakeChannel(channel),
+        now,
+        received_at=received_at,
+        recorded_by=officer.subject,
+        idempotency_key=idempotency_key,
+    )
 
 
 @router.get("/requests")
@@ -207,7 +249,8 @@ async def list_requests(
     """Requests, newest first, filtered by status, institution and submission time."""
     runtime = request.app.state.runtime
     where = queries.RequestFilter(
-        status_, institution,
+        status_,
+        institution,
         _aware(submitted_from) if submitted_from else None,
         _aware(submitted_to) if submitted_to else None,
     )
@@ -233,16 +276,21 @@ async def download_document(
         content = await state.documents.open(document_id)
     except DocumentErased:
         raise HTTPException(status.HTTP_410_GONE, f"document {document_id} was erased") from None
-    await record_access(state.runtime.store, "intake", document["_id"], officer, [ref["kind"]],
-                        "document download")
+    await record_access(
+        state.runtime.store, "intake", document["_id"], officer, [ref["kind"]], "document download"
+    )
     filename = f"{document['_id']}-{ref['kind']}.{EXTENSIONS.get(ref['media_type'], 'bin')}"
-    return StreamingResponse(content, media_type=ref["media_type"], headers={
-        **download_headers(filename), "Content-Length": str(ref["size"])})
+    return StreamingResponse(
+        content,
+        media_type=ref["media_type"],
+        headers={**download_headers(filename), "Content-Length": str(ref["size"])},
+    )
 
 
 @router.get("/requests/{tracking_code}/contact")
 async def requester_contact(
-    tracking_code: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")], request: Request,
+    tracking_code: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")],
+    request: Request,
     officer: Reader,
 ) -> dict[str, Any]:
     """The requester's name, email and phone in clear, to contact them. Each view is recorded

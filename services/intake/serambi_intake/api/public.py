@@ -36,14 +36,23 @@ class WithdrawIn(BaseModel):
     reason: str | None = Field(default=None, max_length=1000)
 
 
-@router.post("/requests", status_code=status.HTTP_201_CREATED, response_model=SubmittedOut,
-             dependencies=[Depends(rate_limited("submissions")), Depends(body_limit("max_request_bytes")),
-                           Depends(upload_slot)],
-             form_limits=LIMITS.route(),
-             responses={413: {"description": "a document, a field or the body is too large"},
-                        415: {"description": "a document is not PDF/PNG/JPEG"},
-                        409: {"description": "the same Idempotency-Key is still in progress"},
-                        503: {"description": "too many uploads at once: retry after Retry-After"}})
+@router.post(
+    "/requests",
+    status_code=status.HTTP_201_CREATED,
+    response_model=SubmittedOut,
+    dependencies=[
+        Depends(rate_limited("submissions")),
+        Depends(body_limit("max_request_bytes")),
+        Depends(upload_slot),
+    ],
+    form_limits=LIMITS.route(),
+    responses={
+        413: {"description": "a document, a field or the body is too large"},
+        415: {"description": "a document is not PDF/PNG/JPEG"},
+        409: {"description": "the same Idempotency-Key is still in progress"},
+        503: {"description": "too many uploads at once: retry after Retry-After"},
+    },
+)
 async def submit_request(
     request: Request,
     form: Annotated[RequestForm, Form()],
@@ -58,8 +67,9 @@ async def submit_request(
         {"request_letter": request_letter, "identity_document": identity_document},
         settings.max_document_bytes,
     )
-    return await submit(request, form, uploads, IntakeChannel.ONLINE, datetime.now(UTC),
-                        idempotency_key=idempotency_key)
+    return await submit(
+        request, form, uploads, IntakeChannel.ONLINE, datetime.now(UTC), idempotency_key=idempotency_key
+    )
 
 
 async def _visible(request: Request, tracking_code: str, token: str) -> dict[str, Any]:
@@ -78,26 +88,37 @@ async def track_request(tracking_code: TrackingCode, token: AccessToken, request
     return queries.in_wib(await _visible(request, tracking_code, token))
 
 
-@router.post("/requests/{tracking_code}/withdraw", status_code=status.HTTP_202_ACCEPTED,
-             dependencies=[Depends(rate_limited("lookups"))])
+@router.post(
+    "/requests/{tracking_code}/withdraw",
+    status_code=status.HTTP_202_ACCEPTED,
+    dependencies=[Depends(rate_limited("lookups"))],
+)
 async def withdraw_request(
-    tracking_code: TrackingCode, token: AccessToken, request: Request, body: WithdrawIn | None = None,
+    tracking_code: TrackingCode,
+    token: AccessToken,
+    request: Request,
+    body: WithdrawIn | None = None,
 ) -> dict[str, str]:
     """Withdraw the request (header ``X-Access-Token``)."""
     await _visible(request, tracking_code, token)
     runtime = request.app.state.runtime
-    await application.withdraw_request(runtime.store, runtime.vault, tracking_code, datetime.now(UTC),
-                                       body.reason if body else None)
+    await application.withdraw_request(
+        runtime.store, runtime.vault, tracking_code, datetime.now(UTC), body.reason if body else None
+    )
     return {"tracking_code": tracking_code, "status": "withdrawn"}
 
 
-@router.post("/requests/{tracking_code}/resend-link", status_code=status.HTTP_202_ACCEPTED,
-             dependencies=[Depends(rate_limited("link_resends", LINK_RESENDS_PER_MINUTE))])
+@router.post(
+    "/requests/{tracking_code}/resend-link",
+    status_code=status.HTTP_202_ACCEPTED,
+    dependencies=[Depends(rate_limited("link_resends", LINK_RESENDS_PER_MINUTE))],
+)
 async def resend_link(tracking_code: TrackingCode, request: Request) -> dict[str, str]:
     """Lost your link? The tracking link is sent again to the email address and mobile number
     on file for the request (at most once every 15 minutes and 3 times a day, and not once the
     request was withdrawn long ago). The answer is the same whether the code exists or not."""
     runtime = request.app.state.runtime
-    await application.request_link(runtime.store, tracking_code, datetime.now(UTC),
-                                   link_resends(runtime.settings))
+    await application.request_link(
+        runtime.store, tracking_code, datetime.now(UTC), link_resends(runtime.settings)
+    )
     return {"tracking_code": tracking_code, "status": "accepted"}

@@ -33,8 +33,12 @@ async def submit(
     # the officer who records it is part of the request: another officer's same key is refused
     by = (recorded_by,) if recorded_by else ()
     print_ = idempotency_key and fingerprint(
-        form.model_dump_json(), channel.value, str(received_at), *by,
-        *(upload.sha256() for upload, _ in uploads))
+        form.model_dump_json(),
+        channel.value,
+        str(received_at),
+        *by,
+        *(upload.sha256() for upload, _ in uploads),
+    )
 
     async def work(claim: Claim | None) -> tuple[dict[str, Any], str]:
         due = state.answer_due(received_at or now)
@@ -47,18 +51,29 @@ async def submit(
 
         def command(token_sha256: str, documents: tuple[DocumentRef, ...]) -> domain.SubmitRequest:
             return domain.SubmitRequest(
-                tracking_code="", channel=channel, requester=requester, topic=topic,
-                purpose=purpose, participants=form.participants,
-                proposed_dates=tuple(form.proposed_dates), documents=documents,
-                submitted_at=now, answer_due_at=due, access_token_sha256=token_sha256,
-                received_at=received_at, identity_number=identity_number, recorded_by=recorded_by,
+                tracking_code="",
+                channel=channel,
+                requester=requester,
+                topic=topic,
+                purpose=purpose,
+                participants=form.participants,
+                proposed_dates=tuple(form.proposed_dates),
+                documents=documents,
+                submitted_at=now,
+                answer_due_at=due,
+                access_token_sha256=token_sha256,
+                received_at=received_at,
+                identity_number=identity_number,
+                recorded_by=recorded_by,
                 access_token=sealed_token,
             )
 
         kept: dict[str, Any] = {"token": token, "subject_key": requester.name.key}
         if claim is not None:  # reuse what an earlier holder reserved; reserve before the append
-            kept |= {"tracking_code": claim.tracking_code,
-                     "reserve": partial(state.idempotency.reserve, claim, requester.name.key)}
+            kept |= {
+                "tracking_code": claim.tracking_code,
+                "reserve": partial(state.idempotency.reserve, claim, requester.name.key),
+            }
         submitted, token = await application.submit_request(
             runtime.store, runtime.db, state.documents, uploads, command, now, **kept
         )

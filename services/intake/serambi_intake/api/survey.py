@@ -24,8 +24,9 @@ from serambi_kit.ratelimit import rate_limited
 from .. import survey, surveys
 
 router = APIRouter(prefix="/api/v1", tags=["survey"], route_class=ChecksFirstRoute)
-SurveyToken = Annotated[str, Header(alias="X-Survey-Token", min_length=16, max_length=128,
-                                    pattern=r"^[A-Za-z0-9_-]+$")]
+SurveyToken = Annotated[
+    str, Header(alias="X-Survey-Token", min_length=16, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")
+]
 Desk = Annotated[Officer, Depends(require_roles("desk", "admin"))]
 Supervisor = Annotated[Officer, Depends(require_roles("supervisor", "admin"))]
 ALREADY = "Survei untuk layanan ini sudah diisi. Setiap layanan hanya dapat dinilai satu kali. Terima kasih."
@@ -54,8 +55,11 @@ class AnswerIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     scores: dict[str, StrictInt] = Field(description="U1..U9, each the integer 1-4 (not true, not 4.0)")
     profile: ProfileIn = Field(default_factory=ProfileIn)
-    suggestion: str | None = Field(default=None, description="saran, at most 2,000 characters once "
-                                   "e-mail addresses, phone numbers and NIKs are removed")
+    suggestion: str | None = Field(
+        default=None,
+        description="saran, at most 2,000 characters once "
+        "e-mail addresses, phone numbers and NIKs are removed",
+    )
 
     @field_validator("suggestion")
     @classmethod
@@ -79,9 +83,15 @@ class PaperIn(AnswerIn):
 
 
 def instrument() -> list[dict[str, Any]]:
-    return [{"code": e.code, "name": e.name, "question": e.question,
-             "answers": [{"score": n, "label": label} for n, label in enumerate(e.answers, 1)]}
-            for e in survey.ELEMENTS]
+    return [
+        {
+            "code": e.code,
+            "name": e.name,
+            "question": e.question,
+            "answers": [{"score": n, "label": label} for n, label in enumerate(e.answers, 1)],
+        }
+        for e in survey.ELEMENTS
+    ]
 
 
 @router.get("/survey/instrument")
@@ -99,22 +109,38 @@ async def get_survey(token: SurveyToken, request: Request) -> dict[str, Any]:
     if invitation is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, UNKNOWN)
     done = await surveys.answered(runtime.store, surveys.response_id_for(runtime.vault, token))
-    return {"service": invitation["service"], "answered": done, "elements": instrument(),
-            **({"message": ALREADY} if done else {})}
+    return {
+        "service": invitation["service"],
+        "answered": done,
+        "elements": instrument(),
+        **({"message": ALREADY} if done else {}),
+    }
 
 
-@router.post("/survey", status_code=status.HTTP_201_CREATED,
-             dependencies=[Depends(rate_limited("submissions")), Depends(body_limit("max_survey_bytes"))],
-             responses={404: {"description": "no survey with this token"},
-                        409: {"description": "this case's survey was answered already"}})
+@router.post(
+    "/survey",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[Depends(rate_limited("submissions")), Depends(body_limit("max_survey_bytes"))],
+    responses={
+        404: {"description": "no survey with this token"},
+        409: {"description": "this case's survey was answered already"},
+    },
+)
 async def answer_survey(token: SurveyToken, body: AnswerIn, request: Request) -> dict[str, Any]:
     """Answer the survey once (header ``X-Survey-Token``). Anonymous: the answer does not name
     the case or the person. A second answer is 409."""
     runtime = request.app.state.runtime
     try:
         answer = await surveys.answer_online(
-            runtime.store, runtime.db, runtime.vault, token, body.scores,
-            RespondentProfile(**body.profile.model_dump()), body.suggestion, surveys.now_utc())
+            runtime.store,
+            runtime.db,
+            runtime.vault,
+            token,
+            body.scores,
+            RespondentProfile(**body.profile.model_dump()),
+            body.suggestion,
+            surveys.now_utc(),
+        )
     except surveys.NoInvitationError:
         raise HTTPException(status.HTTP_404_NOT_FOUND, UNKNOWN) from None
     except surveys.AlreadyAnsweredError:
@@ -122,15 +148,25 @@ async def answer_survey(token: SurveyToken, body: AnswerIn, request: Request) ->
     return {"status": "answered", "service": answer.service.value}
 
 
-@router.post("/officer/survey/paper", status_code=status.HTTP_201_CREATED,
-             dependencies=[Depends(body_limit("max_survey_bytes"))])
+@router.post(
+    "/officer/survey/paper",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[Depends(body_limit("max_survey_bytes"))],
+)
 async def record_paper(body: PaperIn, request: Request, officer: Desk) -> dict[str, Any]:
     """Record a paper questionnaire (role desk) for ``service``: an answer of its own, never a
     case's online invitation. The officer who typed it is kept for audit, not in the answer."""
     runtime = request.app.state.runtime
     answer = await surveys.answer_on_paper(
-        runtime.store, runtime.db, body.service, officer.subject, body.scores,
-        RespondentProfile(**body.profile.model_dump()), body.suggestion, surveys.now_utc())
+        runtime.store,
+        runtime.db,
+        body.service,
+        officer.subject,
+        body.scores,
+        RespondentProfile(**body.profile.model_dump()),
+        body.suggestion,
+        surveys.now_utc(),
+    )
     return {"status": "answered", "service": answer.service.value, "channel": "paper"}
 
 
@@ -139,13 +175,16 @@ FILES = {200: {"content": {"application/json": {}, tabular.CSV_TYPE: {}, tabular
 
 @router.get("/officer/survey/report", response_model=None, responses=FILES)
 async def survey_report(
-    request: Request, _: Supervisor,
+    request: Request,
+    _: Supervisor,
     service: SurveyService,
     period: Annotated[str, Query(pattern=PERIOD, description="YYYY, YYYY-S1, YYYY-S2 or YYYY-MM")],
     format: Literal["json", "csv", "xlsx"] | None = Query(  # noqa: A002 - the parameter's public name
-        None, description="json (default), csv or xlsx; without it, the Accept header decides"),
+        None, description="json (default), csv or xlsx; without it, the Accept header decides"
+    ),
     table: Literal["ringkasan", "unsur", "profil", "saran"] | None = Query(
-        None, description="csv only: that one table as a plain CSV (default: every table, titled)"),
+        None, description="csv only: that one table as a plain CSV (default: every table, titled)"
+    ),
 ) -> dict[str, Any] | Response:
     """The survey's figures for a service and a period (roles supervisor, admin): respondents,
     the Krejcie–Morgan sample size for the period's population (the cases invited in it), NRR

@@ -44,15 +44,25 @@ from .reading import DirectReader, parse_stored
 
 WRONG_LAST_SEQUENCE = 10071
 BATCH_DUPLICATE_MSG_ID = 10201
-RESENT = Counter("serambi_event_store_appends_resent_total",
-                 "Appends sent again because NATS did not answer (ack lost, no connection)", ["stream"])
-UNRESOLVED = Counter("serambi_event_store_appends_unresolved_total",
-                     "Appends given up on with their outcome unknown (maybe stored)", ["stream"])
+RESENT = Counter(
+    "serambi_event_store_appends_resent_total",
+    "Appends sent again because NATS did not answer (ack lost, no connection)",
+    ["stream"],
+)
+UNRESOLVED = Counter(
+    "serambi_event_store_appends_unresolved_total",
+    "Appends given up on with their outcome unknown (maybe stored)",
+    ["stream"],
+)
 # NATS did not take the message (this attempt stored nothing); a time-out is not among them
 NOT_TAKEN = (
-    nats_errors.ConnectionClosedError, nats_errors.ConnectionReconnectingError,
-    nats_errors.ConnectionDrainingError, nats_errors.OutboundBufferLimitError,
-    nats_errors.StaleConnectionError, nats_errors.NoRespondersError, NoStreamResponseError,
+    nats_errors.ConnectionClosedError,
+    nats_errors.ConnectionReconnectingError,
+    nats_errors.ConnectionDrainingError,
+    nats_errors.OutboundBufferLimitError,
+    nats_errors.StaleConnectionError,
+    nats_errors.NoRespondersError,
+    NoStreamResponseError,
     ServiceUnavailableError,
 )
 
@@ -62,7 +72,11 @@ class JetStreamEventStore:
     aggregate again reads only what was appended since: usually one empty direct get."""
 
     def __init__(
-        self, nc: Client, source: str, timeout: float = 5.0, cached_aggregates: int = 10_000,
+        self,
+        nc: Client,
+        source: str,
+        timeout: float = 5.0,
+        cached_aggregates: int = 10_000,
         resolve_seconds: float | None = None,
     ) -> None:
         self.nc = nc

@@ -63,8 +63,11 @@ def build_message(email: Email, sender: str) -> EmailMessage:
     message.add_alternative(email.html, subtype="html")
     for attachment in email.attachments:
         message.add_attachment(
-            attachment.content, maintype=attachment.maintype, subtype=attachment.subtype,
-            filename=attachment.filename, params=attachment.params or None,
+            attachment.content,
+            maintype=attachment.maintype,
+            subtype=attachment.subtype,
+            filename=attachment.filename,
+            params=attachment.params or None,
         )
     return message
 
@@ -92,9 +95,19 @@ class SmtpChannel:
     provider = "smtp"
 
     def __init__(
-        self, *, host: str, port: int, tls: str, username: str | None, password: str | None,
-        sender: str, timeout: float, connections: int = 2, validate_certs: bool = True,
-        cert_bundle: str | None = None, send_timeout: float = 600.0,
+        self,
+        *,
+        host: str,
+        port: int,
+        tls: str,
+        username: str | None,
+        password: str | None,
+        sender: str,
+        timeout: float,
+        connections: int = 2,
+        validate_certs: bool = True,
+        cert_bundle: str | None = None,
+        send_timeout: float = 600.0,
     ) -> None:
         self.host, self.port, self.tls = host, port, tls
         self.username, self.password = username, password
@@ -110,10 +123,15 @@ class SmtpChannel:
 
     def _client(self) -> aiosmtplib.SMTP:
         return aiosmtplib.SMTP(
-            hostname=self.host, port=self.port, timeout=self.timeout,
-            use_tls=self.tls == "tls", start_tls=self.tls == "starttls",
-            validate_certs=self.validate_certs, cert_bundle=self.cert_bundle,
-            username=self.username, password=self.password,
+            hostname=self.host,
+            port=self.port,
+            timeout=self.timeout,
+            use_tls=self.tls == "tls",
+            start_tls=self.tls == "starttls",
+            validate_certs=self.validate_certs,
+            cert_bundle=self.cert_bundle,
+            username=self.username,
+            password=self.password,
         )
 
     async def _usable(self, client: aiosmtplib.SMTP | None) -> aiosmtplib.SMTP:

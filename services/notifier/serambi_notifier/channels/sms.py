@@ -40,9 +40,7 @@ def _check_status(response: httpx.Response) -> None:
     if response.status_code == 429 or response.status_code >= 500:
         raise TransientDeliveryError(f"gateway answered HTTP {response.status_code}")
     if response.status_code >= 400:
-        raise PermanentDeliveryError(
-            f"gateway refused: HTTP {response.status_code} {response.text[:200]}"
-        )
+        raise PermanentDeliveryError(f"gateway refused: HTTP {response.status_code} {response.text[:200]}")
 
 
 def _json(response: httpx.Response) -> dict:
@@ -125,10 +123,24 @@ def normalise_status(raw: str | None) -> str | None:
     """A gateway's status word as one of ``RECEIPT_STATUSES`` (None if unknown)."""
     word = (raw or "").strip().lower()
     aliases = {
-        "queued": "queued", "accepted": "queued", "pending": "queued", "ok": "queued", "1": "queued",
-        "sent": "sent", "submitted": "sent", "enroute": "sent",
-        "delivered": "delivered", "delivrd": "delivered", "success": "delivered",
-        "failed": "failed", "undelivered": "failed", "undeliv": "failed", "rejected": "failed",
-        "rejectd": "failed", "expired": "failed", "expird": "failed", "error": "failed",
+        "queued": "queued",
+        "accepted": "queued",
+        "pending": "queued",
+        "ok": "queued",
+        "1": "queued",
+        "sent": "sent",
+        "submitted": "sent",
+        "enroute": "sent",
+        "delivered": "delivered",
+        "delivrd": "delivered",
+        "success": "delivered",
+        "failed": "failed",
+        "undelivered": "failed",
+        "undeliv": "failed",
+        "rejected": "failed",
+        "rejectd": "failed",
+        "expired": "failed",
+        "expird": "failed",
+        "error": "failed",
     }
     return aliases.get(word)

@@ -111,4 +111,3 @@ def elapsed(
         _fail(str(exc))
     typer.echo(iso_duration(worked))
     typer.echo(f"{worked / timedelta(hours=1):.2f} working hours, calendar {calendar.revision}")
-

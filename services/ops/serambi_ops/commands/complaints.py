@@ -56,8 +56,10 @@ async def _connected() -> AsyncIterator[tuple[object, Parts]]:
     nc = await nats.connect(settings.nats_url, name="serambi-ops-complaints", **credentials)
     mongo = connect(settings.mongo_url.get_secret_value())
     try:
-        vault = Vault(database(mongo, settings.vault_database),
-                      parse_master_key(settings.pii_master_key.get_secret_value()))
+        vault = Vault(
+            database(mongo, settings.vault_database),
+            parse_master_key(settings.pii_master_key.get_secret_value()),
+        )
         store = JetStreamEventStore(nc, "/serambi/ops")
         yield settings, Parts(store, database(mongo, settings.database), vault)
     finally:
@@ -122,8 +124,14 @@ def lapor_import_command() -> None:
             if gateway is None:
                 _fail("SP4N-LAPOR! is not configured (SERAMBI_LAPOR_MODE=http, _BASE_URL, _TOKEN)")
             try:
-                return await lapor.import_new(gateway, parts.store, parts.db, parts.vault, _rules(settings),
-                                              datetime.now(UTC).replace(microsecond=0))
+                return await lapor.import_new(
+                    gateway,
+                    parts.store,
+                    parts.db,
+                    parts.vault,
+                    _rules(settings),
+                    datetime.now(UTC).replace(microsecond=0),
+                )
             except lapor.LaporError as exc:
                 _fail(str(exc))
             finally:
@@ -148,8 +156,10 @@ def revise_calendar_command(
     async def run() -> tuple[str, int]:
         async with _connected() as (settings, parts):
             rules = _rules(settings)
-            await CalendarRevisions(rules.calendar, lambda subjects, first: read_stream(
-                parts.store.nc, STREAM, subjects, from_sequence=first)).refresh()
+            await CalendarRevisions(
+                rules.calendar,
+                lambda subjects, first: read_stream(parts.store.nc, STREAM, subjects, from_sequence=first),
+            ).refresh()
             return rules.fingerprint, await revise_if_needed(parts.store, parts.db, rules, force=force)
 
     fingerprint, moved = asyncio.run(run())

@@ -48,8 +48,7 @@ async def letter_status(name: str, letter_id: str) -> dict | None:
     settings = service_named(name).runtime().settings
     mongo = connect(settings.mongo_url.get_secret_value())
     try:
-        return await DeadLetters(database(mongo, settings.database)).collection.find_one(
-            {"_id": letter_id})
+        return await DeadLetters(database(mongo, settings.database)).collection.find_one({"_id": letter_id})
     finally:
         await mongo.close()
 
@@ -80,16 +79,24 @@ def list_command(
 def redrive_command(
     service: str = typer.Option(..., help="the service whose dead letters to redrive"),
     letter_id: str | None = typer.Option(
-        None, "--id", help="only this record: <consumer>:<STREAM>:<sequence>"),
+        None, "--id", help="only this record: <consumer>:<STREAM>:<sequence>"
+    ),
 ) -> None:
     """Mark open dead letters for the running service to handle again."""
     marked = asyncio.run(mark_letters(service, letter_id))
     if letter_id is not None and marked == 0:
         found = asyncio.run(letter_status(service, letter_id))
         why = not_redrivable(found) if found else None
-        state = (f"it cannot be redriven ({why})" if why else f"its status is {found['status']!r}" if found
-                 else "no such record")
+        state = (
+            f"it cannot be redriven ({why})"
+            if why
+            else f"its status is {found['status']!r}"
+            if found
+            else "no such record"
+        )
         typer.echo(f"{service}: {letter_id} not marked: {state}", err=True)
         raise typer.Exit(1)
-    typer.echo(f"{service}: {marked} dead letter(s) marked for redrive; the running service "
-               "handles them within seconds (`serambi dead-letters list` shows any that fail again)")
+    typer.echo(
+        f"{service}: {marked} dead letter(s) marked for redrive; the running service "
+        "handles them within seconds (`serambi dead-letters list` shows any that fail again)"
+    )

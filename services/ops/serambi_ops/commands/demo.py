@@ -49,15 +49,21 @@ def request_form(body: dict) -> dict:
 
 
 def submit_request(
-    intake_url: str, body: dict, files: dict | None = None, headers: dict | None = None,
-    path: str = "/api/v1/requests", **fields: str,
+    intake_url: str,
+    body: dict,
+    files: dict | None = None,
+    headers: dict | None = None,
+    path: str = "/api/v1/requests",
+    **fields: str,
 ) -> httpx.Response:
     """POST a request with its two documents (``files`` overrides them; a None entry drops one)."""
     chosen = {**SAMPLE_DOCUMENTS, **(files or {})}
     return httpx.post(
-        f"{intake_url}{path}", data={**request_form(body), **fields},
+        f"{intake_url}{path}",
+        data={**request_form(body), **fields},
         files={name: part for name, part in chosen.items() if part is not None},
-        headers=headers, timeout=10.0,
+        headers=headers,
+        timeout=10.0,
     )
 
 
@@ -88,6 +94,9 @@ def demo_command(
         typer.echo(f"demo failed: {exc} — is the stack running (`make run`)?", err=True)
         raise typer.Exit(1) from None
     for entry in timeline:
-        details = "".join(f"  {key}={value}" for key, value in entry.items()
-                          if key not in ("step", "at") and value is not None)
+        details = "".join(
+            f"  {key}={value}"
+            for key, value in entry.items()
+            if key not in ("step", "at") and value is not None
+        )
         typer.echo(f"{entry['at']}  {entry['step']:<12}{details}")

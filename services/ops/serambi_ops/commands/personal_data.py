@@ -27,8 +27,10 @@ async def erase(identifiers: list[str], key_ids: Iterable[str] = ()) -> list[str
     settings = operator_settings(vault=True)
     mongo = connect(settings.mongo_url.get_secret_value())
     try:
-        vault = Vault(database(mongo, settings.vault_database),
-                      parse_master_key(settings.pii_master_key.get_secret_value()))
+        vault = Vault(
+            database(mongo, settings.vault_database),
+            parse_master_key(settings.pii_master_key.get_secret_value()),
+        )
         return await erasure.erase(vault, identifiers, key_ids)
     finally:
         await mongo.close()
@@ -38,11 +40,14 @@ async def erase(identifiers: list[str], key_ids: Iterable[str] = ()) -> list[str
 def erase_command(
     email: str | None = typer.Option(None, help="the person's email address"),
     phone: str | None = typer.Option(
-        None, help="the person's phone number (any written form: 0812-…, +62 812 …, 62812…)"),
+        None, help="the person's phone number (any written form: 0812-…, +62 812 …, 62812…)"
+    ),
     nik: str | None = typer.Option(None, help="the person's NIK (16 digits)"),
     key: list[str] = typer.Option(
-        [], help="a data-subject key id printed by an earlier erasure (repeat the erasures of "
-        "the register after restoring a vault backup)"),
+        [],
+        help="a data-subject key id printed by an earlier erasure (repeat the erasures of "
+        "the register after restoring a vault backup)",
+    ),
 ) -> None:
     """Erase everything Serambi holds about a person, found by any of their identifiers.
     Prints the key ids erased: record them in the erasure register (they are random ids, not

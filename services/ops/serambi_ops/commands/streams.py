@@ -21,7 +21,8 @@ async def apply_all(settings: ServiceSettings) -> list[str]:
         done = await apply_streams(js, settings.stream_replicas)
         for service in SERVICES.values():
             done += await apply_consumers(
-                js, tuple(service.runtime().consumers),
+                js,
+                tuple(service.runtime().consumers),
                 ack_wait=settings.consumer_ack_wait_seconds,
                 replicas=settings.stream_replicas,
             )

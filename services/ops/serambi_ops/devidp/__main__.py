@@ -30,14 +30,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--access-token-seconds", type=int, default=300)
     args = parser.parse_args(argv)
     if os.environ.get("SERAMBI_ENVIRONMENT") not in ("development", "test"):
-        print("the development OpenID provider is refused in production (SERAMBI_ENVIRONMENT unset "
-              "or production): use the organisation's identity provider (deploy/keycloak), or set "
-              "SERAMBI_ENVIRONMENT=development on a developer's machine", file=sys.stderr)
+        print(
+            "the development OpenID provider is refused in production (SERAMBI_ENVIRONMENT unset "
+            "or production): use the organisation's identity provider (deploy/keycloak), or set "
+            "SERAMBI_ENVIRONMENT=development on a developer's machine",
+            file=sys.stderr,
+        )
         return 2
     issuer = args.issuer or f"http://{args.host}:{args.port}"
     secret = os.environ.get("SERAMBI_OIDC_CLIENT_SECRET", DEV_CLIENT_SECRET)
-    app = create_app(issuer, signing_key(args.key_file), secret,
-                     access_seconds=args.access_token_seconds)
+    app = create_app(issuer, signing_key(args.key_file), secret, access_seconds=args.access_token_seconds)
     server = make_server(args.host, args.port, app, threaded=True)
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
     print(f"development OpenID provider {issuer} (accounts: see README.md)", flush=True)

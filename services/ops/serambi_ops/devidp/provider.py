@@ -152,9 +152,15 @@ class CodeGrant(grants.AuthorizationCodeGrant):
             if data.get("nonce"):
                 store.nonces.add(data["nonce"])
             store.codes[code] = Code(
-                code, request.client.get_client_id(), request.payload.redirect_uri, request.scope,
-                request.user.username, data.get("nonce"), data.get("code_challenge"),
-                data.get("code_challenge_method"), int(flask.session.get("auth_time", time.time())),
+                code,
+                request.client.get_client_id(),
+                request.payload.redirect_uri,
+                request.scope,
+                request.user.username,
+                data.get("nonce"),
+                data.get("code_challenge"),
+                data.get("code_challenge_method"),
+                int(flask.session.get("auth_time", time.time())),
                 time.time() + CODE_SECONDS,
             )
 
@@ -189,8 +195,12 @@ class RefreshGrant(grants.RefreshTokenGrant):
 
 
 def user_claims(account: Account) -> dict[str, Any]:
-    return {"sub": account.username, "name": account.name, "preferred_username": account.username,
-            "roles": list(account.roles)}
+    return {
+        "sub": account.username,
+        "name": account.name,
+        "preferred_username": account.username,
+        "roles": list(account.roles),
+    }
 
 
 class OpenID(OpenIDCode):
@@ -205,8 +215,7 @@ class OpenID(OpenIDCode):
         return self.keys
 
     def get_client_claims(self, client: Client) -> dict[str, Any]:
-        return {"iss": self.issuer, "aud": [client.get_client_id()],
-                "exp": int(time.time()) + self.seconds}
+        return {"iss": self.issuer, "aud": [client.get_client_id()], "exp": int(time.time()) + self.seconds}
 
     def generate_user_info(self, user: Account, scope: str) -> UserInfo:
         return UserInfo(user_claims(user))
@@ -216,8 +225,11 @@ class AccessTokens(JWTBearerTokenGenerator):
     """RFC 9068 access tokens, as the services verify them: ``aud`` serambi, ``roles``."""
 
     def __init__(self, keys: KeySet, issuer: str, seconds: int) -> None:
-        super().__init__(issuer, refresh_token_generator=lambda **_: secrets.token_urlsafe(32),
-                         expires_generator=lambda client, grant_type: seconds)
+        super().__init__(
+            issuer,
+            refresh_token_generator=lambda **_: secrets.token_urlsafe(32),
+            expires_generator=lambda client, grant_type: seconds,
+        )
         self.keys = keys
 
     def get_jwks(self) -> KeySet:
@@ -230,43 +242,61 @@ class AccessTokens(JWTBearerTokenGenerator):
         return {**user_claims(user), "azp": client.get_client_id()}
 
 
-def create_app(issuer: str, key: RSAKey, client_secret: str, *, access_seconds: int = 300,
-               session_seconds: int = 10 * 3600) -> flask.Flask:
+def create_app(
+    issuer: str,
+    key: RSAKey,
+    client_secret: str,
+    *,
+    access_seconds: int = 300,
+    session_seconds: int = 10 * 3600,
+) -> flask.Flask:
     keys = KeySet([key])
     client = Client(CLIENT_ID, client_secret)
     app = flask.Flask(__name__)
     app.secret_key = secrets.token_bytes(32)
-    app.config.update(SESSION_COOKIE_NAME="serambi_devidp", SESSION_COOKIE_SAMESITE="Lax",
-                      SESSION_COOKIE_HTTPONLY=True)
+    app.config.update(
+        SESSION_COOKIE_NAME="serambi_devidp", SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_HTTPONLY=True
+    )
     app.extensions["serambi_devidp"] = store = Store()
 
     def save_token(token: dict[str, Any], request: Any) -> None:
         if "refresh_token" in token:
             with store.lock:
                 store.refreshes[token["refresh_token"]] = Refresh(
-                    token["refresh_token"], request.client.get_client_id(), token.get("scope", ""),
-                    request.user.username, time.time() + session_seconds)
+                    token["refresh_token"],
+                    request.client.get_client_id(),
+                    token.get("scope", ""),
+                    request.user.username,
+                    time.time() + session_seconds,
+                )
 
     server = AuthorizationServer(
-        app, query_client=lambda client_id: client if client_id == CLIENT_ID else None,
-        save_token=save_token)
+        app, query_client=lambda client_id: client if client_id == CLIENT_ID else None, save_token=save_token
+    )
     server.register_token_generator("default", AccessTokens(keys, issuer, access_seconds))
     server.register_grant(CodeGrant, [CodeChallenge(required=True), OpenID(keys, issuer, access_seconds)])
     server.register_grant(RefreshGrant)
 
     @app.get("/.well-known/openid-configuration")
     def discovery() -> flask.Response:
-        return flask.jsonify({
-            "issuer": issuer, "authorization_endpoint": f"{issuer}/authorize",
-            "token_endpoint": f"{issuer}/token", "userinfo_endpoint": f"{issuer}/userinfo",
-            "jwks_uri": f"{issuer}/jwks", "end_session_endpoint": f"{issuer}/logout",
-            "response_types_supported": ["code"], "grant_types_supported": ["authorization_code",
-                                                                          "refresh_token"],
-            "code_challenge_methods_supported": ["S256"], "scopes_supported": list(SCOPES),
-            "subject_types_supported": ["public"], "id_token_signing_alg_values_supported": ["RS256"],
-            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-            "claims_supported": ["sub", "name", "preferred_username", "roles"],
-        })
+        return flask.jsonify(
+            {
+                "issuer": issuer,
+                "authorization_endpoint": f"{issuer}/authorize",
+                "token_endpoint": f"{issuer}/token",
+                "userinfo_endpoint": f"{issuer}/userinfo",
+                "jwks_uri": f"{issuer}/jwks",
+                "end_session_endpoint": f"{issuer}/logout",
+                "response_types_supported": ["code"],
+                "grant_types_supported": ["authorization_code", "refresh_token"],
+                "code_challenge_methods_supported": ["S256"],
+                "scopes_supported": list(SCOPES),
+                "subject_types_supported": ["public"],
+                "id_token_signing_alg_values_supported": ["RS256"],
+                "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+                "claims_supported": ["sub", "name", "preferred_username", "roles"],
+            }
+        )
 
     @app.get("/jwks")
     def jwks() -> flask.Response:
@@ -305,8 +335,11 @@ def create_app(issuer: str, key: RSAKey, client_secret: str, *, access_seconds: 
         if claims.get("iss") != issuer or claims.get("exp", 0) < time.time():
             return flask.jsonify({"error": "invalid_token"}), 401
         account = ACCOUNTS.get(claims.get("sub", ""))
-        return (flask.jsonify(user_claims(account)) if account
-                else (flask.jsonify({"error": "invalid_token"}), 401))
+        return (
+            flask.jsonify(user_claims(account))
+            if account
+            else (flask.jsonify({"error": "invalid_token"}), 401)
+        )
 
     @app.route("/logout", methods=["GET", "POST"])
     def end_session() -> Any:
@@ -317,8 +350,7 @@ def create_app(issuer: str, key: RSAKey, client_secret: str, *, access_seconds: 
             try:
                 jwt.decode(hint, keys)
             except (JoseError, ValueError):
-                return flask.render_template("galat.html", error=OAuth2Error(
-                    "invalid id_token_hint")), 400
+                return flask.render_template("galat.html", error=OAuth2Error("invalid id_token_hint")), 400
         flask.session.clear()
         target = values.get("post_logout_redirect_uri")
         if target and client.allows_logout_redirect(target):

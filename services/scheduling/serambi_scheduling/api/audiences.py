@@ -118,7 +118,8 @@ async def cancel(audience_id: AudienceId, body: ReasonBody, ctx: Ctx, officer: S
 
 @router.get("/queue")
 async def officer_queue(
-    request: Request, _: Scheduler,
+    request: Request,
+    _: Scheduler,
     view: Literal["pending", "at_risk", "breached"] = "pending",
 ) -> dict[str, Any]:
     """Undecided audiences: all (pending), those past a warning (at_risk), past the deadline."""
@@ -131,15 +132,20 @@ def _range(day_from: date | None, day_to: date | None) -> tuple[date, date]:
     first = day_from or wib_day(datetime.now(UTC))
     last = day_to or first
     if last < first or (last - first) > timedelta(days=MAX_CALENDAR_DAYS):
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY,
-                            f"from..to must be ordered and at most {MAX_CALENDAR_DAYS} days apart")
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_ENTITY,
+            f"from..to must be ordered and at most {MAX_CALENDAR_DAYS} days apart",
+        )
     return first, last
 
 
 @router.get("/calendar/rooms/{room_id}")
 async def room_calendar(
-    room_id: str, request: Request, _: Scheduler,
-    day_from: date | None = Query(None, alias="from"), day_to: date | None = Query(None, alias="to"),
+    room_id: str,
+    request: Request,
+    _: Scheduler,
+    day_from: date | None = Query(None, alias="from"),
+    day_to: date | None = Query(None, alias="to"),
 ) -> dict[str, Any]:
     first, last = _range(day_from, day_to)
     runtime = request.app.state.runtime
@@ -149,8 +155,11 @@ async def room_calendar(
 
 @router.get("/calendar/hosts/{host_id}")
 async def host_calendar(
-    host_id: str, request: Request, _: Scheduler,
-    day_from: date | None = Query(None, alias="from"), day_to: date | None = Query(None, alias="to"),
+    host_id: str,
+    request: Request,
+    _: Scheduler,
+    day_from: date | None = Query(None, alias="from"),
+    day_to: date | None = Query(None, alias="to"),
 ) -> dict[str, Any]:
     first, last = _range(day_from, day_to)
     runtime = request.app.state.runtime

@@ -31,8 +31,10 @@ Text = Annotated[str, Field(min_length=1, max_length=300)]
 
 def _nothing_personal(text: str) -> str:
     if redact(text) != text:
-        raise ValueError("must not hold an e-mail address, a phone number or a NIK: this reason "
-                         "is printed in the answer letter and published with the case in clear")
+        raise ValueError(
+            "must not hold an e-mail address, a phone number or a NIK: this reason "
+            "is printed in the answer letter and published with the case in clear"
+        )
     return text
 
 
@@ -66,12 +68,20 @@ def summary(state: Audience) -> dict[str, Any]:
     return {
         "audience_id": state.audience_id,
         "status": state.status.value,
-        "schedule": None if p is None else {
-            "starts_at": wib(p.starts_at).isoformat(), "ends_at": wib(p.ends_at).isoformat(),
-            "room_id": p.room_id, "room": p.room, "host_id": p.host_id, "host": p.host,
+        "schedule": None
+        if p is None
+        else {
+            "starts_at": wib(p.starts_at).isoformat(),
+            "ends_at": wib(p.ends_at).isoformat(),
+            "room_id": p.room_id,
+            "room": p.room,
+            "host_id": p.host_id,
+            "host": p.host,
             "location": p.location,
         },
-        "answer_letter": None if state.letter is None else {
+        "answer_letter": None
+        if state.letter is None
+        else {
             **state.letter.model_dump(mode="json"),
             "url": f"/api/v1/letters/{state.letter.document_id}",
         },

@@ -33,12 +33,16 @@ async def letter_response(request: Request, document_id: str) -> Response:
         if _ID.match(document_id):
             letter = await read_letter(runtime.db, runtime.vault, document_id)
     except LetterErased:
-        return JSONResponse({"error": "personal_data_erased", "detail": ERASED, "document_id": document_id},
-                            status_code=status.HTTP_410_GONE, headers={"Cache-Control": "no-store"})
+        return JSONResponse(
+            {"error": "personal_data_erased", "detail": ERASED, "document_id": document_id},
+            status_code=status.HTTP_410_GONE,
+            headers={"Cache-Control": "no-store"},
+        )
     if letter is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such letter")
     return Response(
-        letter.content, media_type=letter.media_type,
+        letter.content,
+        media_type=letter.media_type,
         headers={
             **download_headers(f"surat-jawaban-{letter.audience_id}.pdf"),
             "X-Robots-Tag": "noindex",

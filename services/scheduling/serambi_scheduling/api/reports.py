@@ -23,11 +23,16 @@ FILES = {200: {"content": {"application/json": {}, tabular.CSV_TYPE: {}, tabular
 
 @router.get("/reports/audiences", response_model=None, responses=FILES)
 async def audience_report(
-    request: Request, _: Reporter, ctx: Ctx, month: Month,
+    request: Request,
+    _: Reporter,
+    ctx: Ctx,
+    month: Month,
     format: Literal["json", "csv", "xlsx"] | None = Query(  # noqa: A002 - the parameter's public name
-        None, description="json (default), csv or xlsx; without it, the Accept header decides"),
+        None, description="json (default), csv or xlsx; without it, the Accept header decides"
+    ),
     table: Literal["ringkasan", "kanal", "hasil", "terlambat"] | None = Query(
-        None, description="csv only: that one table as a plain CSV (default: every table, titled)"),
+        None, description="csv only: that one table as a plain CSV (default: every table, titled)"
+    ),
 ) -> dict[str, Any] | Response:
     """Audiences requested in the month: per channel, answered within the 3-working-day
     deadline (the late ones listed), outcomes, the median working time to answer."""
@@ -35,6 +40,11 @@ async def audience_report(
     fmt = tabular.negotiate(format, request.headers.get("accept"))
     tabular.only_for_csv(table, fmt)
     if fmt == "json":  # the late ones' instants in WIB, as the other officer routes show them
-        return {**report, "late": [{key: wib(value) if isinstance(value, datetime) else value
-                                    for key, value in row.items()} for row in report["late"]]}
+        return {
+            **report,
+            "late": [
+                {key: wib(value) if isinstance(value, datetime) else value for key, value in row.items()}
+                for row in report["late"]
+            ],
+        }
     return tabular.respond(reports.tables(report), fmt, f"audiensi-{month}", only=table)

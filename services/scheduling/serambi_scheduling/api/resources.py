@@ -68,11 +68,19 @@ def room_json(room: Room) -> dict[str, Any]:
 
 def host_json(host: Host) -> dict[str, Any]:
     return {
-        "host_id": host.host_id, "name": host.name, "position": host.position,
+        "host_id": host.host_id,
+        "name": host.name,
+        "position": host.position,
         "active": host.active,
         "weekly": None if host.weekly is None else [w.model_dump(mode="json") for w in host.weekly],
-        "leaves": [{**asdict(leave), "first_day": leave.first_day.isoformat(),
-                    "last_day": leave.last_day.isoformat()} for leave in host.leaves],
+        "leaves": [
+            {
+                **asdict(leave),
+                "first_day": leave.first_day.isoformat(),
+                "last_day": leave.last_day.isoformat(),
+            }
+            for leave in host.leaves
+        ],
     }
 
 
@@ -118,8 +126,9 @@ async def _known_host(ctx, host_id: str) -> None:
 @router.put("/hosts/{host_id}")
 async def change_host(host_id: str, body: HostUpdate, ctx: Ctx, officer: Admin) -> dict[str, Any]:
     await _known_host(ctx, host_id)
-    return host_json(await resources.change_host(ctx, host_id, body.name, body.position,
-                                                 body.active, by(officer)))
+    return host_json(
+        await resources.change_host(ctx, host_id, body.name, body.position, body.active, by(officer))
+    )
 
 
 @router.put("/hosts/{host_id}/availability")

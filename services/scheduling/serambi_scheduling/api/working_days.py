@@ -39,8 +39,9 @@ class RevisionBody(Body):
         this_year = datetime.now(UTC).year
         for value in filter(None, (self.day, self.to)):
             if not this_year - 1 <= value.year <= this_year + 2:
-                raise ValueError(f"{value} is outside the years a revision may change "
-                                 f"({this_year - 1}-{this_year + 2})")
+                raise ValueError(
+                    f"{value} is outside the years a revision may change ({this_year - 1}-{this_year + 2})"
+                )
         return self
 
 
@@ -52,8 +53,13 @@ def _service(request: Request) -> Any:
 
 
 def _entry(day: Any) -> dict[str, Any]:
-    return {"date": day.date.isoformat(), "name": day.name, "source": day.source,
-            "reference": day.reference, "non_working": day.non_working}
+    return {
+        "date": day.date.isoformat(),
+        "name": day.name,
+        "source": day.source,
+        "reference": day.reference,
+        "non_working": day.non_working,
+    }
 
 
 @router.get("")
@@ -64,10 +70,14 @@ async def working_days(request: Request, year: Year, _: Scheduler) -> dict[str, 
     await service.revisions.refresh()
     calendar = service.calendar
     return {
-        "year": year, "revision": calendar.revision,
+        "year": year,
+        "revision": calendar.revision,
         "days": [_entry(day) for day in calendar.days(year)],
-        "revisions": [event.model_dump(mode="json") for event in service.revisions.events
-                      if year in (event.day.year, event.to.year if event.to else None)],
+        "revisions": [
+            event.model_dump(mode="json")
+            for event in service.revisions.events
+            if year in (event.day.year, event.to.year if event.to else None)
+        ],
     }
 
 
@@ -80,16 +90,29 @@ async def revise_calendar(request: Request, body: RevisionBody, officer: Admin) 
     try:
         check_change(service.calendar, body.action, body.day, body.holiday_name, body.decree, body.to)
     except RevisionError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, {"errors": [
-            {"field": exc.field, "rule": exc.rule, "message": exc.message}]}) from None
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_ENTITY,
+            {"errors": [{"field": exc.field, "rule": exc.rule, "message": exc.message}]},
+        ) from None
 
     def decide(history: list) -> list:
-        return [WorkingDayRevised(
-            revision=len(history) + 1, action=body.action, day=body.day, to=body.to,
-            holiday_name=(body.holiday_name or "").strip() or None, decree=body.decree.strip(),
-            revised_by=by(officer))]
+        return [
+            WorkingDayRevised(
+                revision=len(history) + 1,
+                action=body.action,
+                day=body.day,
+                to=body.to,
+                holiday_name=(body.holiday_name or "").strip() or None,
+                decree=body.decree.strip(),
+                revised_by=by(officer),
+            )
+        ]
 
     [event] = await execute(service.context.store, CALENDAR, decide)
     moved = await service.refresh_calendar()
-    return {"revision": event.revision, "calendar_revision": service.calendar.revision,
-            "moved": moved, "revised": event.model_dump(mode="json")}
+    return {
+        "revision": event.revision,
+        "calendar_revision": service.calendar.revision,
+        "moved": moved,
+        "revised": event.model_dump(mode="json"),
+    }

@@ -29,17 +29,28 @@ MAX_SEARCHES = 200
 
 
 async def letter(
-    ctx: Context, state: Audience, kind: str, *, p: Placement | None = None,
-    previous: Placement | None = None, reason: str | None = None,
+    ctx: Context,
+    state: Audience,
+    kind: str,
+    *,
+    p: Placement | None = None,
+    previous: Placement | None = None,
+    reason: str | None = None,
 ) -> DocumentRef:
     request = state.request
     content = LetterContent(
-        kind=kind, reference=request.request_tracking_code, issued_at=ctx.now(),
-        institution=request.institution, requester_position=request.requester_position,
+        kind=kind,
+        reference=request.request_tracking_code,
+        issued_at=ctx.now(),
+        institution=request.institution,
+        requester_position=request.requester_position,
         topic=await reveal_text(ctx.vault, request.topic),  # None once the requester was erased
         submitted_at=request.submitted_at,
-        participants=request.participants, signatory=ctx.signatory, placement=p,
-        previous=(previous.starts_at, previous.ends_at) if previous else None, reason=reason,
+        participants=request.participants,
+        signatory=ctx.signatory,
+        placement=p,
+        previous=(previous.starts_at, previous.ends_at) if previous else None,
+        reason=reason,
     )
     key = await requester_key(ctx, state)  # the letter is sealed under it: erased with the requester
     return await ctx.letters.put(state.audience_id, render(content), ctx.now(), key)
@@ -84,8 +95,15 @@ async def place_automatically(ctx: Context, audience_id: str, cause_id: str) -> 
         ids = [deterministic_id(cause_id, "place", str(version))]
         request = Request(state.request.participants, tuple(state.request.proposed_dates))
         for _ in range(MAX_SEARCHES):
-            found = find_slot(request, ctx.catalog.rooms.values(), ctx.catalog.hosts.values(),
-                              view, ctx.calendar, ctx.rules, ctx.now())
+            found = find_slot(
+                request,
+                ctx.catalog.rooms.values(),
+                ctx.catalog.hosts.values(),
+                view,
+                ctx.calendar,
+                ctx.rules,
+                ctx.now(),
+            )
             if isinstance(found, str):
                 return Plan(rules_of_audience.refer(state, found, SYSTEM), event_ids=ids)
             try:
@@ -96,8 +114,7 @@ async def place_automatically(ctx: Context, audience_id: str, cause_id: str) -> 
             if ctx.mode == "hold":
                 return Plan(rules_of_audience.propose(state, p, SYSTEM), booked=p, event_ids=ids)
             answer = await letter(ctx, state, "scheduled", p=p)
-            return Plan(rules_of_audience.schedule(state, p, SYSTEM, answer), booked=p,
-                        event_ids=ids)
+            return Plan(rules_of_audience.schedule(state, p, SYSTEM, answer), booked=p, event_ids=ids)
         raise RuntimeError(f"no bookable slot for {audience_id} after {MAX_SEARCHES} searches")
 
     state, _ = await placement.run(ctx, audience_id, step)
@@ -119,9 +136,20 @@ async def _checked_slot(ctx: Context, state: Audience, choice: SlotChoice) -> Sl
     room = ctx.catalog.rooms.get(choice.room_id)
     host = ctx.catalog.hosts.get(choice.host_id)
     view = await ctx.bookings.busy([wib_day(choice.starts_at)])
-    check(choice.starts_at, ends, room, host, state.request.participants, room_id=choice.room_id,
-          host_id=choice.host_id, calendar=ctx.calendar, busy=view, buffer=ctx.rules.buffer,
-          now=ctx.now(), audience_id=state.audience_id)
+    check(
+        choice.starts_at,
+        ends,
+        room,
+        host,
+        state.request.participants,
+        room_id=choice.room_id,
+        host_id=choice.host_id,
+        calendar=ctx.calendar,
+        busy=view,
+        buffer=ctx.rules.buffer,
+        now=ctx.now(),
+        audience_id=state.audience_id,
+    )
     assert room is not None and host is not None
     return Slot(choice.starts_at, ends, room, host)
 
@@ -151,15 +179,17 @@ async def choose_slot(ctx: Context, audience_id: str, choice: SlotChoice, by: st
         slot = await _checked_slot(ctx, state, choice)
         p = await placement.book(ctx, state, slot)
         answer = await letter(ctx, state, "scheduled", p=p)
-        return Plan(rules_of_audience.schedule(state, p, by, answer), booked=p,
-                    frees=state.placement, free_reason="another slot was chosen")
+        return Plan(
+            rules_of_audience.schedule(state, p, by, answer),
+            booked=p,
+            frees=state.placement,
+            free_reason="another slot was chosen",
+        )
 
     return await _done(ctx, await placement.run(ctx, audience_id, step))
 
 
-async def reschedule(
-    ctx: Context, audience_id: str, choice: SlotChoice, reason: str, by: str
-) -> Audience:
+async def reschedule(ctx: Context, audience_id: str, choice: SlotChoice, reason: str, by: str) -> Audience:
     async def step(state: Audience | None, version: int) -> Plan:
         state = _found(state, audience_id)
         rules_of_audience.require(state, (Status.SCHEDULED,), "reschedule")
@@ -167,10 +197,13 @@ async def reschedule(
             raise StateError(f"audience {audience_id} holds no booked slot to move")
         slot = await _checked_slot(ctx, state, choice)
         p = await placement.book(ctx, state, slot)
-        answer = await letter(ctx, state, "rescheduled", p=p, previous=state.placement,
-                              reason=reason)
-        return Plan(rules_of_audience.reschedule(state, p, reason, by, answer), booked=p,
-                    frees=state.placement, free_reason="rescheduled")
+        answer = await letter(ctx, state, "rescheduled", p=p, previous=state.placement, reason=reason)
+        return Plan(
+            rules_of_audience.reschedule(state, p, reason, by, answer),
+            booked=p,
+            frees=state.placement,
+            free_reason="rescheduled",
+        )
 
     return await _done(ctx, await placement.run(ctx, audience_id, step))
 
@@ -180,8 +213,11 @@ async def decline(ctx: Context, audience_id: str, reason: str, by: str) -> Audie
         state = _found(state, audience_id)
         rules_of_audience.require(state, UNDECIDED, "decline")
         answer = await letter(ctx, state, "declined", reason=reason)
-        return Plan(rules_of_audience.decline(state, reason, by, answer), frees=state.placement,
-                    free_reason="declined")
+        return Plan(
+            rules_of_audience.decline(state, reason, by, answer),
+            frees=state.placement,
+            free_reason="declined",
+        )
 
     return await _done(ctx, await placement.run(ctx, audience_id, step))
 
@@ -195,8 +231,10 @@ async def requester_key(ctx: Context, state: Audience) -> str:
     history = await ctx.store.load(AggregateRef("intake", "request", code))
     first = history.payloads[0] if history.payloads else None
     if not isinstance(first, RequestSubmitted):
-        raise StateError(f"the requester of audience {state.audience_id} is not known here: "
-                         "nothing personal can be sealed for them")
+        raise StateError(
+            f"the requester of audience {state.audience_id} is not known here: "
+            "nothing personal can be sealed for them"
+        )
     return first.requester.name.key
 
 
@@ -251,8 +289,9 @@ async def cancel(ctx: Context, audience_id: str, reason: str, by: str) -> Audien
         state = _found(state, audience_id)
         rules_of_audience.require(state, (*UNDECIDED, Status.SCHEDULED), "cancel")
         sealed = await seal_for_requester(ctx, state, reason)
-        return Plan(rules_of_audience.cancel(state, sealed, by), frees=state.placement,
-                    free_reason="cancelled")
+        return Plan(
+            rules_of_audience.cancel(state, sealed, by), frees=state.placement, free_reason="cancelled"
+        )
 
     return await _done(ctx, await placement.run(ctx, audience_id, step))
 
@@ -269,8 +308,12 @@ async def withdraw(ctx: Context, tracking_code: str, cause_id: str) -> None:
         if state is None:
             raise NotOpenedYetError(f"audience {tracking_code} is not opened yet")
         events = rules_of_audience.cancel(state, None, "requester", withdrawn=True)
-        return Plan(events, frees=state.placement, free_reason="withdrawn",
-                    event_ids=[deterministic_id(cause_id, "withdraw")])
+        return Plan(
+            events,
+            frees=state.placement,
+            free_reason="withdrawn",
+            event_ids=[deterministic_id(cause_id, "withdraw")],
+        )
 
     await placement.run(ctx, tracking_code, step)
 

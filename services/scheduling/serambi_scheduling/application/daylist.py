@@ -45,7 +45,8 @@ async def on_due(ctx: Context, due: ClockDue) -> list:
         for booking in await ctx.bookings.bookings(day, day):
             if booking["resource"] == "host":
                 by_host.setdefault(booking["resource_id"], []).append(
-                    (booking["booking_id"], booking["audience_id"]))
+                    (booking["booking_id"], booking["audience_id"])
+                )
         for host_id, held in sorted(by_host.items()):
             audiences = []
             for booking_id, audience_id in held:
@@ -56,7 +57,9 @@ async def on_due(ctx: Context, due: ClockDue) -> list:
             if event is None:
                 continue
             emitted += await execute(
-                ctx.store, rules.daylist_ref(host_id, day), lambda h, e=event: rules.decide(h, e),
+                ctx.store,
+                rules.daylist_ref(host_id, day),
+                lambda h, e=event: rules.decide(h, e),
                 event_ids=lambda _, h=host_id: [deterministic_id("daylist", h, day.isoformat())],
             )
         log.info("daylist.due", day=day.isoformat(), hosts=len(emitted))

@@ -61,8 +61,9 @@ async def _book_day(ctx: Context, kind: ResourceKind, resource_id: str, booking:
 
     async def attempt() -> None:
         history = await ctx.store.load(ref)
-        current = [(b.starts_at, b.ends_at, b.audience_id)
-                   for b in bookings.active(history.payloads).values()]
+        current = [
+            (b.starts_at, b.ends_at, b.audience_id) for b in bookings.active(history.payloads).values()
+        ]
         try:
             events = bookings.book(history.payloads, kind, resource_id, booking, ctx.rules.buffer)
         except SlotTakenError:
@@ -70,7 +71,9 @@ async def _book_day(ctx: Context, kind: ResourceKind, resource_id: str, booking:
             raise
         if events:
             await ctx.store.append(
-                ref, events, expected_sequence=history.last_sequence,
+                ref,
+                events,
+                expected_sequence=history.last_sequence,
                 expected_version=history.version,
                 event_ids=[deterministic_id("book", kind.value, booking.booking_id)],
             )
@@ -88,12 +91,19 @@ async def _release_day(
     async def attempt() -> None:
         history = await ctx.store.load(ref)
         events = bookings.release(history.payloads, kind, resource_id, day, booking_id, reason)
-        ctx.recent.remember((kind.value, resource_id, day), [
-            (b.starts_at, b.ends_at, b.audience_id)
-            for b in bookings.active(history.payloads).values() if b.booking_id != booking_id])
+        ctx.recent.remember(
+            (kind.value, resource_id, day),
+            [
+                (b.starts_at, b.ends_at, b.audience_id)
+                for b in bookings.active(history.payloads).values()
+                if b.booking_id != booking_id
+            ],
+        )
         if events:
             await ctx.store.append(
-                ref, events, expected_sequence=history.last_sequence,
+                ref,
+                events,
+                expected_sequence=history.last_sequence,
                 expected_version=history.version,
                 event_ids=[deterministic_id("release", kind.value, booking_id)],
             )
@@ -103,10 +113,12 @@ async def _release_day(
 
 async def release(ctx: Context, placement: Placement, reason: str) -> None:
     """Free the room and the host of a placement (idempotent)."""
-    await _release_day(ctx, ResourceKind.HOST, placement.host_id, placement.booking_id,
-                       placement.starts_at, reason)
-    await _release_day(ctx, ResourceKind.ROOM, placement.room_id, placement.booking_id,
-                       placement.starts_at, reason)
+    await _release_day(
+        ctx, ResourceKind.HOST, placement.host_id, placement.booking_id, placement.starts_at, reason
+    )
+    await _release_day(
+        ctx, ResourceKind.ROOM, placement.room_id, placement.booking_id, placement.starts_at, reason
+    )
 
 
 async def book(ctx: Context, state: Audience, slot: Slot) -> Placement:
@@ -114,14 +126,23 @@ async def book(ctx: Context, state: Audience, slot: Slot) -> Placement:
     half of it)."""
     booking_id = f"{state.audience_id}_{state.version}_{secrets.token_hex(4)}"
     booking = Booking(booking_id, state.audience_id, state.version, slot.starts_at, slot.ends_at)
-    placement = Placement(booking_id, slot.starts_at, slot.ends_at, slot.room.room_id,
-                          slot.room.name, slot.host.host_id, slot.host.name, slot.room.location)
+    placement = Placement(
+        booking_id,
+        slot.starts_at,
+        slot.ends_at,
+        slot.room.room_id,
+        slot.room.name,
+        slot.host.host_id,
+        slot.host.name,
+        slot.room.location,
+    )
     await _book_day(ctx, ResourceKind.ROOM, slot.room.room_id, booking)
     try:
         await _book_day(ctx, ResourceKind.HOST, slot.host.host_id, booking)
     except Exception:
-        await _release_day(ctx, ResourceKind.ROOM, slot.room.room_id, booking_id,
-                           slot.starts_at, "host not available")
+        await _release_day(
+            ctx, ResourceKind.ROOM, slot.room.room_id, booking_id, slot.starts_at, "host not available"
+        )
         raise
     return placement
 
@@ -141,16 +162,20 @@ async def run(ctx: Context, audience_id: str, step: Step) -> tuple[Audience | No
             return state, plan
         try:
             await ctx.store.append(
-                ref, plan.events, expected_sequence=history.last_sequence,
-                expected_version=history.version, event_ids=plan.event_ids,
+                ref,
+                plan.events,
+                expected_sequence=history.last_sequence,
+                expected_version=history.version,
+                event_ids=plan.event_ids,
             )
         except ConcurrencyError:
             if plan.booked is not None:
                 await release(ctx, plan.booked, "superseded: the audience changed meanwhile")
             log.info("audience.retry", audience_id=audience_id)
             continue
-        if plan.frees is not None and (plan.booked is None
-                                       or plan.frees.booking_id != plan.booked.booking_id):
+        if plan.frees is not None and (
+            plan.booked is None or plan.frees.booking_id != plan.booked.booking_id
+        ):
             await release(ctx, plan.frees, plan.free_reason or "no longer needed")
         return audience_of([*history.payloads, *plan.events]), plan
     raise ConcurrencyError(ref, -1, f"gave up after {AUDIENCE_ATTEMPTS} attempts")

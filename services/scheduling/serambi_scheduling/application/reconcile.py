@@ -32,12 +32,16 @@ async def release_orphans(ctx: Context, first: date, last: date) -> int:
     for booking in await ctx.bookings.bookings(first, last):
         audience_id = booking["audience_id"]
         if audience_id not in states:
-            states[audience_id] = audience_of(
-                (await ctx.store.load(audience_ref(audience_id))).payloads)
+            states[audience_id] = audience_of((await ctx.store.load(audience_ref(audience_id))).payloads)
         if orphaned(booking, states[audience_id]):
-            await _release_day(ctx, ResourceKind(booking["resource"]), booking["resource_id"],
-                               booking["booking_id"], booking["starts_at"],
-                               "not held by its audience")
+            await _release_day(
+                ctx,
+                ResourceKind(booking["resource"]),
+                booking["resource_id"],
+                booking["booking_id"],
+                booking["starts_at"],
+                "not held by its audience",
+            )
             released += 1
     if released:
         log.warning("bookings.orphans_released", count=released)

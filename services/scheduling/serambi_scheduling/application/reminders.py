@@ -66,8 +66,9 @@ async def sync(ctx: Context, state: Audience | None, *, missing_only: bool = Fal
             # the id names the booking: a slot moved A → B → A arms again within the server's
             # duplicate window
             booking = state.placement.booking_id if state.placement else ""
-            await ctx.timers.arm(tid, due, event_id=deterministic_id(
-                "reminder-timer", tid, booking, due.due_at.isoformat()))
+            await ctx.timers.arm(
+                tid, due, event_id=deterministic_id("reminder-timer", tid, booking, due.due_at.isoformat())
+            )
         else:
             await rearm_if_missing(ctx, tid, due, kind="reminder")
     return len(wanted)
@@ -92,7 +93,9 @@ async def _remind(ctx: Context, audience_id: str, kind: ReminderKind, due_at: da
         return rules.remind(audience_of(history), kind, due_at, ctx.calendar, ctx.now())
 
     emitted = await execute(
-        ctx.store, audience_ref(audience_id), decide,
+        ctx.store,
+        audience_ref(audience_id),
+        decide,
         event_ids=lambda events: [deterministic_id("reminder", rules.event_key(e)) for e in events],
     )
     for event in emitted:

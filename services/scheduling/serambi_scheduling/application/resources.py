@@ -51,15 +51,14 @@ async def register_host(ctx: Context, host: Host, by: str) -> Host:
     return ctx.catalog.hosts[host.host_id]
 
 
-async def change_host(ctx: Context, host_id: str, name: str, position: str, active: bool,
-                      by: str) -> Host:
-    await _run(ctx, host_ref(host_id),
-               lambda h: resources.change_host(h, host_id, name, position, active, by))
+async def change_host(ctx: Context, host_id: str, name: str, position: str, active: bool, by: str) -> Host:
+    await _run(
+        ctx, host_ref(host_id), lambda h: resources.change_host(h, host_id, name, position, active, by)
+    )
     return ctx.catalog.hosts[host_id]
 
 
-async def set_availability(ctx: Context, host_id: str, weekly: Sequence[WeeklyWindow],
-                           by: str) -> Host:
+async def set_availability(ctx: Context, host_id: str, weekly: Sequence[WeeklyWindow], by: str) -> Host:
     await _run(ctx, host_ref(host_id), lambda h: resources.set_availability(h, host_id, weekly, by))
     return ctx.catalog.hosts[host_id]
 
@@ -80,13 +79,21 @@ async def seed(ctx: Context, settings: SchedulingSettings) -> list[str]:
     seeded = []
     try:
         if not ctx.catalog.rooms:
-            await register_room(ctx, Room(DEFAULT_ROOM, settings.default_room_name,
-                                          settings.default_room_capacity,
-                                          settings.default_room_location), "seed")
+            await register_room(
+                ctx,
+                Room(
+                    DEFAULT_ROOM,
+                    settings.default_room_name,
+                    settings.default_room_capacity,
+                    settings.default_room_location,
+                ),
+                "seed",
+            )
             seeded.append(DEFAULT_ROOM)
         if not ctx.catalog.hosts:
-            await register_host(ctx, Host(DEFAULT_HOST, settings.default_host_name,
-                                          settings.default_host_position), "seed")
+            await register_host(
+                ctx, Host(DEFAULT_HOST, settings.default_host_name, settings.default_host_position), "seed"
+            )
             seeded.append(DEFAULT_HOST)
     except ResourceExistsError:
         await ctx.catalog.refresh()  # another replica seeded at the same moment

@@ -46,12 +46,19 @@ async def arm(ctx: Context, state: Audience, *, missing_only: bool = False) -> b
     if schedule.due_at in state.breaches:
         return False
     wanted = [
-        (f"{state.audience_id}-w{percent}",
-         ClockDue(case_id=state.audience_id, clock=CLOCK, due_at=at, threshold_percent=percent))
-        for percent, at in schedule.warnings if percent not in state.warned_percents
+        (
+            f"{state.audience_id}-w{percent}",
+            ClockDue(case_id=state.audience_id, clock=CLOCK, due_at=at, threshold_percent=percent),
+        )
+        for percent, at in schedule.warnings
+        if percent not in state.warned_percents
     ]
-    wanted.append((f"{state.audience_id}-breach",
-                   ClockDue(case_id=state.audience_id, clock=CLOCK, due_at=schedule.due_at)))
+    wanted.append(
+        (
+            f"{state.audience_id}-breach",
+            ClockDue(case_id=state.audience_id, clock=CLOCK, due_at=schedule.due_at),
+        )
+    )
     for timer_id, due in wanted:
         if not missing_only:
             await ctx.timers.arm(timer_id, due)
@@ -75,7 +82,9 @@ async def evaluate(ctx: Context, audience_id: str, at: datetime) -> list:
         return due_events(state, schedule_of(state, ctx.calendar, ctx.policy), at)
 
     appended = await execute(
-        ctx.store, audience_ref(audience_id), decide,
+        ctx.store,
+        audience_ref(audience_id),
+        decide,
         event_ids=lambda events: [deterministic_id("sla", event_key(e)) for e in events],
     )
     count_sla_events(appended)  # an audience request has no channel
@@ -117,13 +126,19 @@ async def revise(ctx: Context) -> int:
     moved = 0
     for audience_id in await ctx.open_audiences():
         events = await execute(
-            ctx.store, audience_ref(audience_id),
+            ctx.store,
+            audience_ref(audience_id),
             lambda history: revise_deadline(audience_of(history), ctx.calendar, ctx.policy),
             event_ids=lambda events: [deterministic_id("sla", event_key(e)) for e in events],
         )
         for event in events:
-            log.info("sla.deadline_moved", case_id=audience_id, previous=event.previous_due_at.isoformat(),
-                     due_at=event.due_at.isoformat(), calendar_revision=event.calendar_revision)
+            log.info(
+                "sla.deadline_moved",
+                case_id=audience_id,
+                previous=event.previous_due_at.isoformat(),
+                due_at=event.due_at.isoformat(),
+                calendar_revision=event.calendar_revision,
+            )
         if events:
             moved += 1
             # the timers held for the old instants are replaced (a fresh id for each: an

@@ -18,7 +18,10 @@ async def rearm_if_missing(ctx: Context, timer_id: str, due: ClockDue, *, kind: 
     if await ctx.timers.scheduled(timer_id) == due:
         return False
     prefix = "rearm" if kind == "sla" else f"{kind}-rearm"
-    await ctx.timers.arm(timer_id, due, event_id=deterministic_id(
-        prefix, timer_id, due.due_at.isoformat(), ctx.now().isoformat()))
+    await ctx.timers.arm(
+        timer_id,
+        due,
+        event_id=deterministic_id(prefix, timer_id, due.due_at.isoformat(), ctx.now().isoformat()),
+    )
     log.warning(f"{kind}.timer_rearmed", timer_id=timer_id)
     return True

@@ -117,8 +117,16 @@ class Audience:
 def _placement(event: AudienceProposed | AudienceScheduled | AudienceRescheduled) -> Placement | None:
     if event.booking_id is None or event.room_id is None or event.host_id is None:
         return None  # scheduled before bookings existed (thin slice)
-    return Placement(event.booking_id, event.starts_at, event.ends_at, event.room_id, event.room,
-                     event.host_id, event.host, event.location or "")
+    return Placement(
+        event.booking_id,
+        event.starts_at,
+        event.ends_at,
+        event.room_id,
+        event.room,
+        event.host_id,
+        event.host,
+        event.location or "",
+    )
 
 
 def evolve(state: Audience | None, event: Event) -> Audience | None:
@@ -133,11 +141,21 @@ def evolve(state: Audience | None, event: Event) -> Audience | None:
         case AudienceReferred():
             return replace(state, status=Status.REFERRED)
         case AudienceScheduled() | AudienceRescheduled():
-            return replace(state, status=Status.SCHEDULED, placement=_placement(event),
-                           answered=True, letter=event.answer_letter or state.letter)
+            return replace(
+                state,
+                status=Status.SCHEDULED,
+                placement=_placement(event),
+                answered=True,
+                letter=event.answer_letter or state.letter,
+            )
         case AudienceDeclined():
-            return replace(state, status=Status.DECLINED, placement=None, answered=True,
-                           letter=event.answer_letter or state.letter)
+            return replace(
+                state,
+                status=Status.DECLINED,
+                placement=None,
+                answered=True,
+                letter=event.answer_letter or state.letter,
+            )
         case AudienceHeld():
             return replace(state, status=Status.HELD)
         case AudienceNoShow():
@@ -184,12 +202,17 @@ def open_case(history: Sequence[Event], request: RequestSubmitted) -> list[Event
         return []
     return [
         AudienceRequested(
-            audience_id=request.tracking_code, request_tracking_code=request.tracking_code,
-            topic=request.topic, institution=request.requester.institution,
+            audience_id=request.tracking_code,
+            request_tracking_code=request.tracking_code,
+            topic=request.topic,
+            institution=request.requester.institution,
             institution_type=request.requester.institution_type,
-            requester_position=request.requester.position, participants=request.participants,
-            proposed_dates=request.proposed_dates, submitted_at=request.submitted_at,
-            answer_due_at=request.answer_due_at, received_at=request.received_at,
+            requester_position=request.requester.position,
+            participants=request.participants,
+            proposed_dates=request.proposed_dates,
+            submitted_at=request.submitted_at,
+            answer_due_at=request.answer_due_at,
+            received_at=request.received_at,
             channel=request.channel,
         )
     ]
@@ -197,9 +220,16 @@ def open_case(history: Sequence[Event], request: RequestSubmitted) -> list[Event
 
 def _slot_fields(state: Audience, p: Placement) -> dict:
     return dict(
-        audience_id=state.audience_id, request_tracking_code=state.request.request_tracking_code,
-        starts_at=p.starts_at, ends_at=p.ends_at, room=p.room, host=p.host, room_id=p.room_id,
-        host_id=p.host_id, location=p.location, booking_id=p.booking_id,
+        audience_id=state.audience_id,
+        request_tracking_code=state.request.request_tracking_code,
+        starts_at=p.starts_at,
+        ends_at=p.ends_at,
+        room=p.room,
+        host=p.host,
+        room_id=p.room_id,
+        host_id=p.host_id,
+        location=p.location,
+        booking_id=p.booking_id,
     )
 
 
@@ -210,8 +240,14 @@ def propose(state: Audience, p: Placement, by: str) -> list[Event]:
 
 def refer(state: Audience, reason: str, by: str) -> list[Event]:
     require(state, (Status.REQUESTED,), "refer")
-    return [AudienceReferred(audience_id=state.audience_id, reason=reason[:300], referred_by=by,
-                             request_tracking_code=state.request.request_tracking_code)]
+    return [
+        AudienceReferred(
+            audience_id=state.audience_id,
+            reason=reason[:300],
+            referred_by=by,
+            request_tracking_code=state.request.request_tracking_code,
+        )
+    ]
 
 
 def schedule(state: Audience, p: Placement, by: str, letter: DocumentRef | None) -> list[Event]:
@@ -234,17 +270,29 @@ def reschedule(
     previous = state.placement
     if previous is None:
         raise StateError(f"audience {state.audience_id} holds no slot to move")
-    return [AudienceRescheduled(
-        **_slot_fields(state, p), previous_starts_at=previous.starts_at,
-        previous_ends_at=previous.ends_at, reason=reason, rescheduled_by=by, answer_letter=letter,
-    )]
+    return [
+        AudienceRescheduled(
+            **_slot_fields(state, p),
+            previous_starts_at=previous.starts_at,
+            previous_ends_at=previous.ends_at,
+            reason=reason,
+            rescheduled_by=by,
+            answer_letter=letter,
+        )
+    ]
 
 
 def decline(state: Audience, reason: str, by: str, letter: DocumentRef | None) -> list[Event]:
     require(state, UNDECIDED, "decline")
-    return [AudienceDeclined(audience_id=state.audience_id, reason=reason, declined_by=by,
-                             answer_letter=letter,
-                             request_tracking_code=state.request.request_tracking_code)]
+    return [
+        AudienceDeclined(
+            audience_id=state.audience_id,
+            reason=reason,
+            declined_by=by,
+            answer_letter=letter,
+            request_tracking_code=state.request.request_tracking_code,
+        )
+    ]
 
 
 def require_audience_day(state: Audience, now: datetime, action: str) -> None:
@@ -267,10 +315,19 @@ def mark_held(
         raise StateError(f"audience {state.audience_id} cannot be marked held in the future")
     starts = state.placement.starts_at if state.placement else None
     if starts is not None and held_at < starts:
-        raise StateError(f"audience {state.audience_id} starts at {starts.isoformat()}: "
-                         "it cannot have been held before that")
-    return [AudienceHeld(audience_id=state.audience_id, held_at=held_at, recorded_by=by,
-                         notes_sealed=notes, request_tracking_code=state.request.request_tracking_code)]
+        raise StateError(
+            f"audience {state.audience_id} starts at {starts.isoformat()}: "
+            "it cannot have been held before that"
+        )
+    return [
+        AudienceHeld(
+            audience_id=state.audience_id,
+            held_at=held_at,
+            recorded_by=by,
+            notes_sealed=notes,
+            request_tracking_code=state.request.request_tracking_code,
+        )
+    ]
 
 
 def mark_no_show(state: Audience, by: str, notes: Sealed | None, now: datetime) -> list[Event]:
@@ -281,11 +338,19 @@ def mark_no_show(state: Audience, by: str, notes: Sealed | None, now: datetime) 
     if state.placement is None:
         raise StateError(f"audience {state.audience_id} holds no slot the requester could miss")
     if now < state.placement.starts_at:
-        raise StateError(f"audience {state.audience_id} starts at {state.placement.starts_at.isoformat()}: "
-                         "it cannot be marked a no-show before it starts")
-    return [AudienceNoShow(audience_id=state.audience_id, starts_at=state.placement.starts_at,
-                           recorded_by=by, notes_sealed=notes,
-                           request_tracking_code=state.request.request_tracking_code)]
+        raise StateError(
+            f"audience {state.audience_id} starts at {state.placement.starts_at.isoformat()}: "
+            "it cannot be marked a no-show before it starts"
+        )
+    return [
+        AudienceNoShow(
+            audience_id=state.audience_id,
+            starts_at=state.placement.starts_at,
+            recorded_by=by,
+            notes_sealed=notes,
+            request_tracking_code=state.request.request_tracking_code,
+        )
+    ]
 
 
 def cancel(state: Audience, reason: Sealed | None, by: str, *, withdrawn: bool = False) -> list[Event]:
@@ -294,7 +359,13 @@ def cancel(state: Audience, reason: Sealed | None, by: str, *, withdrawn: bool =
     if withdrawn and state.status in FINAL:
         return []  # a withdrawal after the end changes nothing
     require(state, (*UNDECIDED, Status.SCHEDULED), "cancel")
-    return [AudienceCancelled(audience_id=state.audience_id,
-                              reason=WITHDRAWN if withdrawn else CANCELLED_BY_BUREAU,
-                              reason_sealed=reason, cancelled_by=by, withdrawn=withdrawn,
-                              request_tracking_code=state.request.request_tracking_code)]
+    return [
+        AudienceCancelled(
+            audience_id=state.audience_id,
+            reason=WITHDRAWN if withdrawn else CANCELLED_BY_BUREAU,
+            reason_sealed=reason,
+            cancelled_by=by,
+            withdrawn=withdrawn,
+            request_tracking_code=state.request.request_tracking_code,
+        )
+    ]

@@ -36,8 +36,9 @@ def day_ref(kind: ResourceKind, resource_id: str, day: date) -> AggregateRef:
     return AggregateRef("scheduling", f"{kind.value}day", day_id(resource_id, day))
 
 
-def overlaps(a_start: datetime, a_end: datetime, b_start: datetime, b_end: datetime,
-             buffer: timedelta) -> bool:
+def overlaps(
+    a_start: datetime, a_end: datetime, b_start: datetime, b_end: datetime, buffer: timedelta
+) -> bool:
     """Two meetings conflict unless ``buffer`` separates them."""
     return a_start < b_end + buffer and b_start < a_end + buffer
 
@@ -47,8 +48,9 @@ def active(history: Iterable[Event]) -> dict[str, Booking]:
     out: dict[str, Booking] = {}
     for event in history:
         if isinstance(event, SlotBooked):
-            out[event.booking_id] = Booking(event.booking_id, event.audience_id,
-                                            event.audience_version, event.starts_at, event.ends_at)
+            out[event.booking_id] = Booking(
+                event.booking_id, event.audience_id, event.audience_version, event.starts_at, event.ends_at
+            )
         elif isinstance(event, SlotReleased):
             out.pop(event.booking_id, None)
     return out
@@ -59,7 +61,10 @@ def released_ids(history: Iterable[Event]) -> set[str]:
 
 
 def book(
-    history: Sequence[Event], kind: ResourceKind, resource_id: str, booking: Booking,
+    history: Sequence[Event],
+    kind: ResourceKind,
+    resource_id: str,
+    booking: Booking,
     buffer: timedelta,
 ) -> list[Event]:
     """Book ``booking`` on its day, or raise SlotTakenError (with the day's active bookings)."""
@@ -69,8 +74,10 @@ def book(
     if mine is not None and (mine.starts_at, mine.ends_at) == (booking.starts_at, booking.ends_at):
         return []  # already booked: a retried append
     conflicts = [
-        b for b in current.values()
-        if b.booking_id != booking.booking_id and b.audience_id != booking.audience_id
+        b
+        for b in current.values()
+        if b.booking_id != booking.booking_id
+        and b.audience_id != booking.audience_id
         and overlaps(b.starts_at, b.ends_at, booking.starts_at, booking.ends_at, buffer)
     ]
     if conflicts or mine is not None or booking.booking_id in released_ids(history):
@@ -80,19 +87,29 @@ def book(
             f"the {kind.value} {resource_id} is booked from {_hm(first)} (audience "
             f"{first.audience_id if first else '?'}), overlapping {_hm(booking)} "
             f"with its buffer of {int(buffer.total_seconds() // 60)} minutes",
-            (kind.value, resource_id, day), tuple(current.values()),
+            (kind.value, resource_id, day),
+            tuple(current.values()),
         )
     return [
         SlotBooked(
-            resource=kind, resource_id=resource_id, day=day, booking_id=booking.booking_id,
-            audience_id=booking.audience_id, audience_version=booking.audience_version,
-            starts_at=booking.starts_at, ends_at=booking.ends_at,
+            resource=kind,
+            resource_id=resource_id,
+            day=day,
+            booking_id=booking.booking_id,
+            audience_id=booking.audience_id,
+            audience_version=booking.audience_version,
+            starts_at=booking.starts_at,
+            ends_at=booking.ends_at,
         )
     ]
 
 
 def release(
-    history: Sequence[Event], kind: ResourceKind, resource_id: str, day: date, booking_id: str,
+    history: Sequence[Event],
+    kind: ResourceKind,
+    resource_id: str,
+    day: date,
+    booking_id: str,
     reason: str,
 ) -> list[Event]:
     """Free a booking; nothing if it is not active (released twice changes nothing)."""
@@ -100,8 +117,14 @@ def release(
     if held is None:
         return []
     return [
-        SlotReleased(resource=kind, resource_id=resource_id, day=day, booking_id=booking_id,
-                     audience_id=held.audience_id, reason=reason)
+        SlotReleased(
+            resource=kind,
+            resource_id=resource_id,
+            day=day,
+            booking_id=booking_id,
+            audience_id=held.audience_id,
+            reason=reason,
+        )
     ]
 
 

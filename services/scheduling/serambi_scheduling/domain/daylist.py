@@ -61,17 +61,27 @@ def due_on(calendar: WorkingCalendar, due_at: datetime, now: datetime) -> date |
     return day
 
 
-def day_list(host_id: str, day: date, due_at: datetime, audiences: Iterable[tuple[str, Audience]],
-             now: datetime | None = None) -> HostDayListDue | None:
+def day_list(
+    host_id: str,
+    day: date,
+    due_at: datetime,
+    audiences: Iterable[tuple[str, Audience]],
+    now: datetime | None = None,
+) -> HostDayListDue | None:
     """The host's list from ``(booking id, audience)`` pairs of their bookings of the day: the
     audiences still scheduled on that booking and not started at ``now``, by start. None when
     there are none."""
     kept = sorted(
-        (a for booking_id, a in audiences
-         if a.status is Status.SCHEDULED and a.placement is not None
-         and a.placement.booking_id == booking_id and a.placement.host_id == host_id
-         and wib_day(a.placement.starts_at) == day
-         and (now is None or a.placement.starts_at > now)),
+        (
+            a
+            for booking_id, a in audiences
+            if a.status is Status.SCHEDULED
+            and a.placement is not None
+            and a.placement.booking_id == booking_id
+            and a.placement.host_id == host_id
+            and wib_day(a.placement.starts_at) == day
+            and (now is None or a.placement.starts_at > now)
+        ),
         key=lambda a: a.placement.starts_at if a.placement else due_at,
     )
     if not kept:
@@ -80,13 +90,21 @@ def day_list(host_id: str, day: date, due_at: datetime, audiences: Iterable[tupl
     for a in kept:
         p = a.placement
         assert p is not None
-        entries.append(DayListEntry(
-            audience_id=a.audience_id, request_tracking_code=a.request.request_tracking_code,
-            starts_at=p.starts_at, ends_at=p.ends_at, room=p.room, location=p.location or None,
-            institution=a.request.institution, participants=a.request.participants,
-        ))
-    return HostDayListDue(host_id=host_id, host=kept[0].placement.host, day=day, due_at=due_at,
-                          audiences=entries[:50])
+        entries.append(
+            DayListEntry(
+                audience_id=a.audience_id,
+                request_tracking_code=a.request.request_tracking_code,
+                starts_at=p.starts_at,
+                ends_at=p.ends_at,
+                room=p.room,
+                location=p.location or None,
+                institution=a.request.institution,
+                participants=a.request.participants,
+            )
+        )
+    return HostDayListDue(
+        host_id=host_id, host=kept[0].placement.host, day=day, due_at=due_at, audiences=entries[:50]
+    )
 
 
 def decide(history: Sequence[Event], event: HostDayListDue) -> list[Event]:

@@ -46,8 +46,9 @@ class SlotTakenError(SchedulingError):
     search can learn them and try the next slot.
     """
 
-    def __init__(self, rule: str, message: str, key: tuple[str, str, object] | None = None,
-                 bookings: tuple = ()) -> None:
+    def __init__(
+        self, rule: str, message: str, key: tuple[str, str, object] | None = None, bookings: tuple = ()
+    ) -> None:
         super().__init__(message)
         self.rule = rule
         self.message = message

@@ -67,22 +67,29 @@ def wanted(state: Audience, calendar: WorkingCalendar, now: datetime) -> dict[Re
     p = state.placement
     if state.status is not Status.SCHEDULED or p is None:
         return {}
-    return {kind: instant
-            for kind, instant in reminder_instants(p.starts_at, calendar).items()
-            if now < instant < p.starts_at and (kind, p.booking_id) not in state.reminded}
+    return {
+        kind: instant
+        for kind, instant in reminder_instants(p.starts_at, calendar).items()
+        if now < instant < p.starts_at and (kind, p.booking_id) not in state.reminded
+    }
 
 
-def overdue(state: Audience, calendar: WorkingCalendar, now: datetime, booked_at: datetime | None
-            ) -> dict[ReminderKind, datetime]:
+def overdue(
+    state: Audience, calendar: WorkingCalendar, now: datetime, booked_at: datetime | None
+) -> dict[ReminderKind, datetime]:
     """The reminders of the audience's current slot whose instant has passed since it was booked
     (``booked_at``) and that are not recorded: to append now, by kind."""
     p = state.placement
     if state.status is not Status.SCHEDULED or p is None or booked_at is None or now >= p.starts_at:
         return {}
-    return {kind: instant
-            for kind, instant in reminder_instants(p.starts_at, calendar).items()
-            if booked_at < instant <= now and instant < p.starts_at
-            and (kind, p.booking_id) not in state.reminded and not _too_late(kind, p.starts_at, now)}
+    return {
+        kind: instant
+        for kind, instant in reminder_instants(p.starts_at, calendar).items()
+        if booked_at < instant <= now
+        and instant < p.starts_at
+        and (kind, p.booking_id) not in state.reminded
+        and not _too_late(kind, p.starts_at, now)
+    }
 
 
 def _too_late(kind: ReminderKind, starts_at: datetime, now: datetime) -> bool:
@@ -90,8 +97,9 @@ def _too_late(kind: ReminderKind, starts_at: datetime, now: datetime) -> bool:
     return kind is ReminderKind.DAY_BEFORE and wib_day(now) >= wib_day(starts_at)
 
 
-def remind(state: Audience | None, kind: ReminderKind, due_at: datetime, calendar: WorkingCalendar,
-           now: datetime) -> list[Event]:
+def remind(
+    state: Audience | None, kind: ReminderKind, due_at: datetime, calendar: WorkingCalendar, now: datetime
+) -> list[Event]:
     """AudienceReminderDue when a reminder timer fired for the audience's current slot: nothing
     when the audience is no longer scheduled, the timer was for another slot or calendar (a
     reschedule or revision re-armed it), the audience has started, or it was reminded already;
@@ -103,11 +111,20 @@ def remind(state: Audience | None, kind: ReminderKind, due_at: datetime, calenda
         return []
     if now >= p.starts_at or (kind, p.booking_id) in state.reminded or _too_late(kind, p.starts_at, now):
         return []
-    return [AudienceReminderDue(
-        audience_id=state.audience_id, request_tracking_code=state.request.request_tracking_code,
-        reminder=kind, due_at=due_at, booking_id=p.booking_id, starts_at=p.starts_at,
-        ends_at=p.ends_at, room=p.room, host=p.host, location=p.location or None,
-    )]
+    return [
+        AudienceReminderDue(
+            audience_id=state.audience_id,
+            request_tracking_code=state.request.request_tracking_code,
+            reminder=kind,
+            due_at=due_at,
+            booking_id=p.booking_id,
+            starts_at=p.starts_at,
+            ends_at=p.ends_at,
+            room=p.room,
+            host=p.host,
+            location=p.location or None,
+        )
+    ]
 
 
 def event_key(event: AudienceReminderDue) -> str:

@@ -106,8 +106,15 @@ def host_of(history: Iterable[Event]) -> Host | None:
 def register_room(history: Sequence[Event], room: Room, by: str) -> list[Event]:
     if room_of(history) is not None:
         raise ResourceExistsError(f"room {room.room_id} is already registered")
-    return [RoomRegistered(room_id=room.room_id, room_name=room.name, capacity=room.capacity,
-                           location=room.location, registered_by=by)]
+    return [
+        RoomRegistered(
+            room_id=room.room_id,
+            room_name=room.name,
+            capacity=room.capacity,
+            location=room.location,
+            registered_by=by,
+        )
+    ]
 
 
 def change_room(history: Sequence[Event], room: Room, by: str) -> list[Event]:
@@ -116,15 +123,24 @@ def change_room(history: Sequence[Event], room: Room, by: str) -> list[Event]:
         raise NotFoundError(f"no room {room.room_id}")
     if current == room:
         return []
-    return [RoomChanged(room_id=room.room_id, room_name=room.name, capacity=room.capacity,
-                        location=room.location, active=room.active, changed_by=by)]
+    return [
+        RoomChanged(
+            room_id=room.room_id,
+            room_name=room.name,
+            capacity=room.capacity,
+            location=room.location,
+            active=room.active,
+            changed_by=by,
+        )
+    ]
 
 
 def register_host(history: Sequence[Event], host: Host, by: str) -> list[Event]:
     if host_of(history) is not None:
         raise ResourceExistsError(f"host {host.host_id} is already registered")
-    return [HostRegistered(host_id=host.host_id, host_name=host.name, position=host.position,
-                           registered_by=by)]
+    return [
+        HostRegistered(host_id=host.host_id, host_name=host.name, position=host.position, registered_by=by)
+    ]
 
 
 def _existing_host(history: Sequence[Event], host_id: str) -> Host:
@@ -140,8 +156,7 @@ def change_host(
     current = _existing_host(history, host_id)
     if (current.name, current.position, current.active) == (name, position, active):
         return []
-    return [HostChanged(host_id=host_id, host_name=name, position=position, active=active,
-                        changed_by=by)]
+    return [HostChanged(host_id=host_id, host_name=name, position=position, active=active, changed_by=by)]
 
 
 def set_availability(
@@ -157,8 +172,16 @@ def record_leave(history: Sequence[Event], host_id: str, leave: Leave, by: str) 
     current = _existing_host(history, host_id)
     if any(x.leave_id == leave.leave_id for x in current.leaves):
         raise ResourceExistsError(f"leave {leave.leave_id} of host {host_id} exists already")
-    return [HostLeaveRecorded(host_id=host_id, leave_id=leave.leave_id, first_day=leave.first_day,
-                              last_day=leave.last_day, reason=leave.reason, recorded_by=by)]
+    return [
+        HostLeaveRecorded(
+            host_id=host_id,
+            leave_id=leave.leave_id,
+            first_day=leave.first_day,
+            last_day=leave.last_day,
+            reason=leave.reason,
+            recorded_by=by,
+        )
+    ]
 
 
 def cancel_leave(history: Sequence[Event], host_id: str, leave_id: str, by: str) -> list[Event]:

@@ -69,8 +69,7 @@ class BusyView:
     def of(self, kind: str, resource_id: str, day: date) -> Sequence[Busy]:
         return self.intervals.get((kind, resource_id, day), ())
 
-    def add(self, kind: str, resource_id: str, start: datetime, end: datetime,
-            audience_id: str = "") -> None:
+    def add(self, kind: str, resource_id: str, start: datetime, end: datetime, audience_id: str = "") -> None:
         key = (kind, resource_id, wib_day(start))
         self.intervals.setdefault(key, []).append((start, end, audience_id))
         self._stamps.pop(key, None)
@@ -84,12 +83,21 @@ class BusyView:
         self.intervals[key] = list(intervals)
         self._stamps.pop(key, None)
 
-    def free(self, kind: str, resource_id: str, start: datetime, end: datetime,
-             buffer: timedelta, ignore: str | None = None) -> bool:
+    def free(
+        self,
+        kind: str,
+        resource_id: str,
+        start: datetime,
+        end: datetime,
+        buffer: timedelta,
+        ignore: str | None = None,
+    ) -> bool:
         """No booking (of another audience than ``ignore``) overlaps, buffer included."""
-        return not any(overlaps(s, e, start, end, buffer)
-                       for s, e, owner in self.of(kind, resource_id, wib_day(start))
-                       if ignore is None or owner != ignore)
+        return not any(
+            overlaps(s, e, start, end, buffer)
+            for s, e, owner in self.of(kind, resource_id, wib_day(start))
+            if ignore is None or owner != ignore
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,9 +128,19 @@ def period_of(calendar: WorkingCalendar, start: datetime, end: datetime) -> Inte
 
 
 def check(
-    slot_start: datetime, slot_end: datetime, room: Room | None, host: Host | None,
-    participants: int, *, room_id: str, host_id: str, calendar: WorkingCalendar,
-    busy: BusyView, buffer: timedelta, now: datetime, audience_id: str | None = None,
+    slot_start: datetime,
+    slot_end: datetime,
+    room: Room | None,
+    host: Host | None,
+    participants: int,
+    *,
+    room_id: str,
+    host_id: str,
+    calendar: WorkingCalendar,
+    busy: BusyView,
+    buffer: timedelta,
+    now: datetime,
+    audience_id: str | None = None,
 ) -> None:
     """Raise SlotRuleError (422) or SlotTakenError (409) when the slot breaks a rule."""
     if slot_end <= slot_start:
@@ -155,13 +173,17 @@ def check(
         )
     if (leave := host.on_leave(day)) is not None:
         raise SlotRuleError(
-            "host_leave", f"host {host.host_id} is on leave {leave.first_day}..{leave.last_day}")
+            "host_leave", f"host {host.host_id} is on leave {leave.first_day}..{leave.last_day}"
+        )
     if not host.available(wib(slot_start), wib(slot_end)):
         raise SlotRuleError("host_availability", f"host {host.host_id} is not available then")
     for kind, resource_id in (("room", room.room_id), ("host", host.host_id)):
         if not busy.free(kind, resource_id, slot_start, slot_end, buffer, ignore=audience_id):
-            raise SlotTakenError(f"{kind}_overlap", f"the {kind} {resource_id} is booked at an "
-                                 f"overlapping time (buffer {int(buffer.total_seconds() // 60)} min)")
+            raise SlotTakenError(
+                f"{kind}_overlap",
+                f"the {kind} {resource_id} is booked at an "
+                f"overlapping time (buffer {int(buffer.total_seconds() // 60)} min)",
+            )
 
 
 def _days(
@@ -180,9 +202,7 @@ def _days(
     return out
 
 
-def _starts(
-    day: date, periods: Sequence[Interval], earliest: datetime, rules: Rules
-) -> Iterator[Interval]:
+def _starts(day: date, periods: Sequence[Interval], earliest: datetime, rules: Rules) -> Iterator[Interval]:
     """Candidate (start, end) on the day's grid, inside audience hours and one working period."""
     grid0 = datetime.combine(day, rules.day_start, tzinfo=WIB)
     window_end = datetime.combine(day, rules.day_end, tzinfo=WIB)
@@ -205,12 +225,19 @@ def _clear(intervals: Sequence[tuple[float, float]], start: float, end: float) -
 
 
 def find_slot(
-    request: Request, rooms: Iterable[Room], hosts: Iterable[Host], busy: BusyView,
-    calendar: WorkingCalendar, rules: Rules, now: datetime,
+    request: Request,
+    rooms: Iterable[Room],
+    hosts: Iterable[Host],
+    busy: BusyView,
+    calendar: WorkingCalendar,
+    rules: Rules,
+    now: datetime,
 ) -> Slot | str:
     """The earliest valid slot (proposed dates first when given), or why there is none."""
-    fitting = sorted((r for r in rooms if r.active and r.capacity >= request.participants),
-                     key=lambda r: (r.capacity, r.room_id))
+    fitting = sorted(
+        (r for r in rooms if r.active and r.capacity >= request.participants),
+        key=lambda r: (r.capacity, r.room_id),
+    )
     active_hosts = sorted((h for h in hosts if h.active), key=lambda h: h.host_id)
     if not fitting:
         return f"no room in use seats {request.participants} participants"
@@ -228,11 +255,13 @@ def find_slot(
             room = next((r for r, taken in room_busy if _clear(taken, lo, hi)), None)
             if room is None:
                 continue
-            host = next((h for h, taken in host_busy if _clear(taken, lo, hi)
-                         and h.available(start, end)), None)
+            host = next(
+                (h for h, taken in host_busy if _clear(taken, lo, hi) and h.available(start, end)), None
+            )
             if host is not None:
                 return Slot(start.astimezone(UTC), end.astimezone(UTC), room, host)
     if request.proposed_dates:
         return "no free slot on the proposed dates " + ", ".join(
-            d.isoformat() for d in sorted(set(request.proposed_dates)))
+            d.isoformat() for d in sorted(set(request.proposed_dates))
+        )
     return f"no free slot in the next {rules.horizon_days} working days"

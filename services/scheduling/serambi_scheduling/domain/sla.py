@@ -37,8 +37,12 @@ def schedule_of(state: Audience, calendar: WorkingCalendar, policy: SlaPolicy) -
         start = calendar.next_working_instant(started)
         working = calendar.working_time_between(start, due) if due > start else None
         warnings = tuple(
-            (p, calendar.add_working_time(start, working * p / 100) if working
-             else started + (due - started) * p / 100)
+            (
+                p,
+                calendar.add_working_time(start, working * p / 100)
+                if working
+                else started + (due - started) * p / 100,
+            )
             for p in policy.warnings
         )
     return Schedule(started, due, tuple((p, at) for p, at in warnings if at < due))
@@ -51,13 +55,26 @@ def due_events(state: Audience, schedule: Schedule, now: datetime) -> list[Event
     out: list[Event] = []
     for percent, at in schedule.warnings:
         if at <= now and percent not in state.warned_percents:
-            out.append(SLAWarning(case_id=state.audience_id, clock=CLOCK, threshold_percent=percent,
-                                  started_at=schedule.started_at, due_at=schedule.due_at,
-                                  warned_at=now))
+            out.append(
+                SLAWarning(
+                    case_id=state.audience_id,
+                    clock=CLOCK,
+                    threshold_percent=percent,
+                    started_at=schedule.started_at,
+                    due_at=schedule.due_at,
+                    warned_at=now,
+                )
+            )
     if schedule.due_at <= now:
-        out.append(SLABreached(case_id=state.audience_id, clock=CLOCK,
-                               started_at=schedule.started_at, due_at=schedule.due_at,
-                               breached_at=now))
+        out.append(
+            SLABreached(
+                case_id=state.audience_id,
+                clock=CLOCK,
+                started_at=schedule.started_at,
+                due_at=schedule.due_at,
+                breached_at=now,
+            )
+        )
     return out
 
 
@@ -70,11 +87,16 @@ def revise_deadline(state: Audience | None, calendar: WorkingCalendar, policy: S
     due = Clock(CLOCK, state.started_at).deadline(calendar, policy)
     if due is None or due == state.due_at:
         return []
-    return [AudienceDeadlineMoved(
-        audience_id=state.audience_id, request_tracking_code=state.request.request_tracking_code,
-        clock=CLOCK, previous_due_at=state.due_at, due_at=due,
-        calendar_revision=calendar.revision or "unknown",
-    )]
+    return [
+        AudienceDeadlineMoved(
+            audience_id=state.audience_id,
+            request_tracking_code=state.request.request_tracking_code,
+            clock=CLOCK,
+            previous_due_at=state.due_at,
+            due_at=due,
+            calendar_revision=calendar.revision or "unknown",
+        )
+    ]
 
 
 def event_key(event: Event) -> str:

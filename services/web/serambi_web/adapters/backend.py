@@ -83,8 +83,9 @@ class Pool:
         loop = asyncio.get_running_loop()
         if self._session is None or self._session.closed or self._loop is not loop:
             self._loop = loop
-            connector = aiohttp.TCPConnector(limit=self.max_connections,
-                                             keepalive_timeout=self.KEEPALIVE_SECONDS)
+            connector = aiohttp.TCPConnector(
+                limit=self.max_connections, keepalive_timeout=self.KEEPALIVE_SECONDS
+            )
             self._session = aiohttp.ClientSession(connector=connector, timeout=self.timeout)
         return self._session
 
@@ -92,10 +93,18 @@ class Pool:
         if self._session is not None:
             await self._session.close()
 
-    async def request(self, method: str, url: str, *, headers: dict[str, str] | None = None,
-                      json: Any = None, data: dict[str, list[str]] | None = None,
-                      files: Files | None = None,
-                      params: dict[str, str] | None = None, timeout: float | None = None) -> Reply:
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: dict[str, str] | None = None,
+        json: Any = None,
+        data: dict[str, list[str]] | None = None,
+        files: Files | None = None,
+        params: dict[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> Reply:
         options: dict[str, Any] = {"headers": headers, "json": json, "params": params}
         if data is not None or files:
             options["data"] = _form(data, files)
@@ -104,8 +113,9 @@ class Pool:
         async with self.session().request(method, url, **options) as response:
             return Reply(response.status, response.headers, await response.read())
 
-    async def open(self, method: str, url: str, *, headers: dict[str, str] | None = None,
-                   timeout: float) -> aiohttp.ClientResponse:
+    async def open(
+        self, method: str, url: str, *, headers: dict[str, str] | None = None, timeout: float
+    ) -> aiohttp.ClientResponse:
         """A response whose body is still to be read. No limit on the whole (a file going on to a
         slow browser takes its time), but ``timeout`` to connect and for each read; aiohttp does
         not count the time reading is paused because the browser has not taken the last chunk."""
@@ -172,8 +182,11 @@ def _error_of(response: Reply) -> ApiError:
         body = {}
     errors = body.get("errors") if isinstance(body, dict) else None
     detail = body.get("detail") if isinstance(body, dict) else None
-    return ApiError(response.status_code, errors if isinstance(errors, list) else [],
-                    str(detail or (body.get("error") if isinstance(body, dict) else "") or ""))
+    return ApiError(
+        response.status_code,
+        errors if isinstance(errors, list) else [],
+        str(detail or (body.get("error") if isinstance(body, dict) else "") or ""),
+    )
 
 
 def _forwarded(headers: dict[str, str] | None) -> dict[str, str]:
@@ -207,8 +220,9 @@ class Backend:
         failure raises as ``call``'s do, having read at most 64 KiB of the error's body."""
         headers = _forwarded(headers)
         try:
-            response = await self.http.open("GET", f"{self.base_url}{path}", headers=headers,
-                                            timeout=self.http.timeout.total or 15.0)
+            response = await self.http.open(
+                "GET", f"{self.base_url}{path}", headers=headers, timeout=self.http.timeout.total or 15.0
+            )
         except (TimeoutError, aiohttp.ClientError) as exc:
             raise self._unreachable(exc) from None
         if response.status < 400:

@@ -16,17 +16,23 @@ def _form(fields: list[tuple[str, str]]) -> dict[str, list[str]]:
 
 
 class Intake(Backend):
-    async def submit_request(self, fields: list[tuple[str, str]], files: Files,
-                             headers: dict[str, str] | None = None) -> dict[str, Any]:
-        return await self.json("POST", "/api/v1/requests", data=_form(fields), files=files,
-                               headers=headers or {})
+    async def submit_request(
+        self, fields: list[tuple[str, str]], files: Files, headers: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        return await self.json(
+            "POST", "/api/v1/requests", data=_form(fields), files=files, headers=headers or {}
+        )
 
     async def track(self, code: str, token: str) -> dict[str, Any] | None:
         return await self.found("GET", f"/api/v1/requests/{code}", headers={"X-Access-Token": token})
 
     async def withdraw(self, code: str, token: str, reason: str | None) -> dict[str, Any] | None:
-        return await self.found("POST", f"/api/v1/requests/{code}/withdraw",
-                                headers={"X-Access-Token": token}, json={"reason": reason or None})
+        return await self.found(
+            "POST",
+            f"/api/v1/requests/{code}/withdraw",
+            headers={"X-Access-Token": token},
+            json={"reason": reason or None},
+        )
 
     async def resend_link(self, code: str) -> None:
         await _resend(self, f"/api/v1/requests/{code}/resend-link")
@@ -41,18 +47,24 @@ class Intake(Backend):
 
 
 class Complaints(Backend):
-    async def submit(self, fields: list[tuple[str, str]], files: Files,
-                     headers: dict[str, str] | None = None) -> dict[str, Any]:
+    async def submit(
+        self, fields: list[tuple[str, str]], files: Files, headers: dict[str, str] | None = None
+    ) -> dict[str, Any]:
         """multipart with the attachments, or a urlencoded form without any."""
-        return await self.json("POST", "/api/v1/complaints", data=_form(fields), files=files or None,
-                               headers=headers or {})
+        return await self.json(
+            "POST", "/api/v1/complaints", data=_form(fields), files=files or None, headers=headers or {}
+        )
 
     async def track(self, code: str, token: str) -> dict[str, Any] | None:
         return await self.found("GET", f"/api/v1/complaints/{code}", headers={"X-Access-Token": token})
 
     async def dispute(self, code: str, token: str, reason: str) -> dict[str, Any] | None:
-        return await self.found("POST", f"/api/v1/complaints/{code}/dispute",
-                                headers={"X-Access-Token": token}, json={"reason": reason})
+        return await self.found(
+            "POST",
+            f"/api/v1/complaints/{code}/dispute",
+            headers={"X-Access-Token": token},
+            json={"reason": reason},
+        )
 
     async def resend_link(self, code: str) -> None:
         await _resend(self, f"/api/v1/complaints/{code}/resend-link")

@@ -14,22 +14,40 @@ from .deps import PortalDep, render, text, uploads
 from .messages import LABELS, field_errors, too_large
 
 router = APIRouter()
-FIELDS = ("requester_name", "requester_position", "institution", "institution_type", "email", "phone",
-          "identity_number", "topic", "purpose", "participants")
+FIELDS = (
+    "requester_name",
+    "requester_position",
+    "institution",
+    "institution_type",
+    "email",
+    "phone",
+    "identity_number",
+    "topic",
+    "purpose",
+    "participants",
+)
 DOCUMENTS = ("request_letter", "identity_document")
 DATE_INPUTS = 3
 
 
-def _page(request: Request, values: dict, errors: dict[str, str] | None = None, status_code: int = 200,
-          **shown: Any) -> HTMLResponse:
+def _page(
+    request: Request, values: dict, errors: dict[str, str] | None = None, status_code: int = 200, **shown: Any
+) -> HTMLResponse:
     """The form; ``shown``: the key, banner and headers of ``relay.form_page``."""
     portal = request.app.state.runtime
     dates = list(values.get("proposed_dates", []))
-    return relay.form_page(request, "audiensi.html", {
-        "values": values, "errors": errors or {},
-        "dates": (dates + [""] * DATE_INPUTS)[:max(DATE_INPUTS, len(dates))],
-        "max_mb": portal.settings.max_document_bytes // 1_000_000,
-    }, status_code, **shown)
+    return relay.form_page(
+        request,
+        "audiensi.html",
+        {
+            "values": values,
+            "errors": errors or {},
+            "dates": (dates + [""] * DATE_INPUTS)[: max(DATE_INPUTS, len(dates))],
+            "max_mb": portal.settings.max_document_bytes // 1_000_000,
+        },
+        status_code,
+        **shown,
+    )
 
 
 @router.get("/audiensi", response_class=HTMLResponse)
@@ -43,8 +61,9 @@ async def submit(request: Request, portal: PortalDep) -> HTMLResponse:
     limit = f"{max_bytes // 1_000_000} MB"
     async with relay.upload_form(request, max_files=len(DOCUMENTS), public=True) as posted:
         values = {name: text(posted, name) for name in FIELDS}
-        values["proposed_dates"] = [d.strip() for d in posted.getlist("proposed_dates")
-                                    if isinstance(d, str) and d.strip()]
+        values["proposed_dates"] = [
+            d.strip() for d in posted.getlist("proposed_dates") if isinstance(d, str) and d.strip()
+        ]
         key = relay.key_of(posted)
         if (wait := await relay.throttled(request)) is not None:
             return _page(request, values, key=key, **relay.again(429, {"Retry-After": wait}))
@@ -63,10 +82,18 @@ async def submit(request: Request, portal: PortalDep) -> HTMLResponse:
             for name in missing:
                 errors.setdefault(name, f"Lampirkan {LABELS[name].lower()}.")
             return _page(request, values, errors, 422, key=key)
-    return render(request, "terkirim.html", {
-        "kind": "audiensi", "code": answer["tracking_code"], "token": answer["access_token"],
-        "due": answer.get("answer_due_at"),
-    }, 201, private=True)
+    return render(
+        request,
+        "terkirim.html",
+        {
+            "kind": "audiensi",
+            "code": answer["tracking_code"],
+            "token": answer["access_token"],
+            "due": answer.get("answer_due_at"),
+        },
+        201,
+        private=True,
+    )
 
 
 def _documents(posted: FormData, max_bytes: int) -> tuple[Files, list[str], list[str]]:

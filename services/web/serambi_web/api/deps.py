@@ -82,8 +82,14 @@ async def _portal(request: Request) -> Portal:
 PortalDep = Annotated[Portal, Depends(_portal)]
 
 
-def render(request: Request, template: str, context: dict[str, Any] | None = None,
-           status_code: int = 200, *, private: bool = False) -> HTMLResponse:
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    status_code: int = 200,
+    *,
+    private: bool = False,
+) -> HTMLResponse:
     """A page; forms on it get a CSRF token bound to this browser's cookie (set if missing)."""
     portal = portal_of(request)
     nonce = request.cookies.get(portal.secrets.csrf_cookie)
@@ -91,13 +97,20 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
     if fresh:
         nonce = Secrets.new_nonce()
     response = portal.templates.TemplateResponse(
-        request, template,
+        request,
+        template,
         {"csrf": portal.secrets.csrf_token(nonce), "content": portal.content, **(context or {})},
         status_code=status_code,
     )
     if fresh:
-        response.set_cookie(portal.secrets.csrf_cookie, nonce, httponly=True, samesite="lax", path="/",
-                            secure=portal.secrets.secure)
+        response.set_cookie(
+            portal.secrets.csrf_cookie,
+            nonce,
+            httponly=True,
+            samesite="lax",
+            path="/",
+            secure=portal.secrets.secure,
+        )
     if private:  # carries a tracking secret or a person's case
         response.headers["Cache-Control"] = "no-store"
     return response
@@ -122,8 +135,9 @@ def text(form: FormData, name: str) -> str:
 
 def uploads(form: FormData, name: str) -> list[UploadFile]:
     """The files chosen in ``name`` (a browser sends an empty part when none is chosen)."""
-    return [item for item in form.getlist(name)
-            if isinstance(item, UploadFile) and (item.filename or item.size)]
+    return [
+        item for item in form.getlist(name) if isinstance(item, UploadFile) and (item.filename or item.size)
+    ]
 
 
 def session_token(request: Request, kind: str, code: str) -> str | None:
@@ -134,13 +148,22 @@ def session_token(request: Request, kind: str, code: str) -> str | None:
 def start_session(response: Response, request: Request, kind: str, code: str, token: str) -> None:
     portal = portal_of(request)
     response.set_cookie(
-        portal.secrets.session_cookie, portal.secrets.seal(f"{kind}:{code}", token),
-        max_age=portal.secrets.session_seconds, path=f"/lacak/{kind}/{code}",
-        httponly=True, samesite="lax", secure=portal.secrets.secure,
+        portal.secrets.session_cookie,
+        portal.secrets.seal(f"{kind}:{code}", token),
+        max_age=portal.secrets.session_seconds,
+        path=f"/lacak/{kind}/{code}",
+        httponly=True,
+        samesite="lax",
+        secure=portal.secrets.secure,
     )
 
 
 def end_session(response: Response, request: Request, kind: str, code: str) -> None:
     secrets = portal_of(request).secrets
-    response.delete_cookie(secrets.session_cookie, path=f"/lacak/{kind}/{code}", secure=secrets.secure,
-                           httponly=True, samesite="lax")
+    response.delete_cookie(
+        secrets.session_cookie,
+        path=f"/lacak/{kind}/{code}",
+        secure=secrets.secure,
+        httponly=True,
+        samesite="lax",
+    )

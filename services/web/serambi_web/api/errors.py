@@ -17,25 +17,30 @@ from .security import HEADERS
 log = get_logger(__name__)
 PAGES = {
     400: ("Permintaan tidak dapat diproses", "Periksa kembali isian Anda, lalu coba lagi."),
-    403: ("Formulir kedaluwarsa",
-          "Formulir ini sudah tidak berlaku. Muat ulang halaman, isi lagi, lalu kirim."),
+    403: (
+        "Formulir kedaluwarsa",
+        "Formulir ini sudah tidak berlaku. Muat ulang halaman, isi lagi, lalu kirim.",
+    ),
     404: ("Halaman tidak ditemukan", "Alamat yang Anda buka tidak ada. Periksa kembali tautannya."),
     405: ("Halaman tidak ditemukan", "Alamat yang Anda buka tidak ada. Periksa kembali tautannya."),
     411: ("Permintaan tidak dapat diproses", "Kirim ulang formulir dari halaman ini."),
     413: ("Berkas terlalu besar", "Kiriman Anda melebihi batas ukuran. Perkecil berkas, lalu kirim lagi."),
     429: ("Terlalu banyak permintaan", "Tunggu sebentar, lalu coba lagi."),
-    503: ("Layanan sedang sibuk, coba lagi",
-          "Maaf, layanan kami sedang tidak dapat dihubungi. Isian Anda belum terkirim. "
-          "Coba lagi dalam beberapa menit."),
-    500: ("Terjadi kesalahan, coba lagi",
-          "Maaf, terjadi kesalahan pada layanan kami. Coba lagi dalam beberapa menit."),
+    503: (
+        "Layanan sedang sibuk, coba lagi",
+        "Maaf, layanan kami sedang tidak dapat dihubungi. Isian Anda belum terkirim. "
+        "Coba lagi dalam beberapa menit.",
+    ),
+    500: (
+        "Terjadi kesalahan, coba lagi",
+        "Maaf, terjadi kesalahan pada layanan kami. Coba lagi dalam beberapa menit.",
+    ),
 }
 
 
 def page(request: Request, status: int, headers: dict[str, str] | None = None) -> HTMLResponse:
     title, message = PAGES.get(status, PAGES[500] if status >= 500 else PAGES[400])
-    response = render(request, "galat.html", {"title": title, "message": message, "status": status},
-                      status)
+    response = render(request, "galat.html", {"title": title, "message": message, "status": status}, status)
     response.headers.update({**HEADERS, **(headers or {})})
     return response
 

@@ -35,11 +35,15 @@ Kind = Annotated[str, Path(pattern="^(audiensi|pengaduan)$")]
 Code = Annotated[str, Path(pattern=CODE_PATTERN)]
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,128}$")
 MISMATCH = "Kode lacak atau kode akses tidak cocok. Periksa kembali tautan atau kode dari email/SMS Anda."
-TOO_LONG = ("Alasan Anda terlalu panjang untuk dikirim. Perpendek alasan (paling banyak 5000 karakter; "
-            "emoji dan huruf khusus memakan tempat lebih banyak), lalu kirim lagi.")
+TOO_LONG = (
+    "Alasan Anda terlalu panjang untuk dikirim. Perpendek alasan (paling banyak 5000 karakter; "
+    "emoji dan huruf khusus memakan tempat lebih banyak), lalu kirim lagi."
+)
 ERASED = {"erased": True}  # the view of a case whose personal data was erased
-NOTICES = {"ditarik": "Permohonan Anda telah ditarik.",
-           "disanggah": "Sanggahan Anda diterima. Pengaduan ditangani kembali."}
+NOTICES = {
+    "ditarik": "Permohonan Anda telah ditarik.",
+    "disanggah": "Sanggahan Anda diterima. Pengaduan ditangani kembali.",
+}
 
 
 async def _view(portal: Portal, kind: str, code: str, token: str) -> dict[str, Any] | None:
@@ -81,8 +85,13 @@ async def lookup(request: Request, portal: PortalDep) -> Response:
         if response is not None:
             return response
         errors["token"] = MISMATCH
-    return render(request, "lacak.html", {"values": {**values, "token": ""}, "errors": errors},
-                  404 if "token" in errors and len(errors) == 1 else 422, private=True)
+    return render(
+        request,
+        "lacak.html",
+        {"values": {**values, "token": ""}, "errors": errors},
+        404 if "token" in errors and len(errors) == 1 else 422,
+        private=True,
+    )
 
 
 async def _open(request: Request, portal: Portal, kind: str, code: str, token: str) -> Response | None:
@@ -99,18 +108,29 @@ async def case(kind: Kind, code: Code, request: Request, portal: PortalDep) -> R
     token = session_token(request, kind, code)
     view = await _view(portal, kind, code, token) if token else None
     if view is None:
-        response = render(request, "lacak-buka.html", {"kind": kind, "code": code, "error": None},
-                          private=True)
+        response = render(
+            request, "lacak-buka.html", {"kind": kind, "code": code, "error": None}, private=True
+        )
         if token:
             end_session(response, request, kind, code)
         return response
     if view.get("erased"):  # the session stays: the page says so each time it is opened
         return render(request, "lacak-dihapus.html", {"kind": kind, "code": code}, 410, private=True)
     notice = NOTICES.get(request.query_params.get("pesan", ""))
-    return render(request, f"lacak-{kind}.html", {
-        "kind": kind, "code": code, "view": view, "notice": notice, "errors": {}, "values": {},
-        "letters": _letters(view) if kind == "audiensi" else [],
-    }, private=True)
+    return render(
+        request,
+        f"lacak-{kind}.html",
+        {
+            "kind": kind,
+            "code": code,
+            "view": view,
+            "notice": notice,
+            "errors": {},
+            "values": {},
+            "letters": _letters(view) if kind == "audiensi" else [],
+        },
+        private=True,
+    )
 
 
 @router.post("/lacak/{kind}/{code}", response_class=HTMLResponse)
@@ -118,8 +138,9 @@ async def open_case(kind: Kind, code: Code, request: Request, portal: PortalDep)
     token = text(await checked_form(request, max_files=0), "token")
     response = await _open(request, portal, kind, code, token) if token else None
     if response is None:
-        return render(request, "lacak-buka.html", {"kind": kind, "code": code, "error": MISMATCH},
-                      404, private=True)
+        return render(
+            request, "lacak-buka.html", {"kind": kind, "code": code, "error": MISMATCH}, 404, private=True
+        )
     return response
 
 
@@ -162,10 +183,20 @@ async def dispute(code: Code, request: Request, portal: PortalDep) -> Response:
             error = _dispute_refused(exc)
         else:
             return RedirectResponse(_case_url("pengaduan", code, "disanggah"), status_code=303)
-    return render(request, "lacak-pengaduan.html", {
-        "kind": "pengaduan", "code": code, "view": view, "notice": None,
-        "errors": {"reason": error}, "values": {"reason": reason},
-    }, 422, private=True)
+    return render(
+        request,
+        "lacak-pengaduan.html",
+        {
+            "kind": "pengaduan",
+            "code": code,
+            "view": view,
+            "notice": None,
+            "errors": {"reason": error},
+            "values": {"reason": reason},
+        },
+        422,
+        private=True,
+    )
 
 
 def _dispute_refused(error: ApiError) -> str:
@@ -180,8 +211,12 @@ def _dispute_refused(error: ApiError) -> str:
 
 
 @router.get("/lacak/audiensi/{code}/surat/{document_id}")
-async def letter(code: Code, document_id: Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")],
-                 request: Request, portal: PortalDep) -> Response:
+async def letter(
+    code: Code,
+    document_id: Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")],
+    request: Request,
+    portal: PortalDep,
+) -> Response:
     """The answer letter, only for a session of the request whose timeline links it. Once the
     requester's personal data was erased (scheduling answers 410) the page says the letter was
     erased with it."""
@@ -198,8 +233,12 @@ async def letter(code: Code, document_id: Annotated[str, Path(pattern=r"^[A-Za-z
     if erased:
         return render(request, "lacak-surat-dihapus.html", {"code": code}, 410, private=True)
     if found is None:
-        return render(request, "galat.html", {"title": "Surat tidak ditemukan",
-                                              "message": "Surat ini tidak tersedia untuk sesi Anda."}, 404)
+        return render(
+            request,
+            "galat.html",
+            {"title": "Surat tidak ditemukan", "message": "Surat ini tidak tersedia untuk sesi Anda."},
+            404,
+        )
     content, media_type = found
     return Response(content, media_type=media_type, headers=download_headers(f"surat-jawaban-{code}.pdf"))
 

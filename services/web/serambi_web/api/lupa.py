@@ -18,8 +18,9 @@ async def form(request: Request) -> HTMLResponse:
     return render(request, "lupa-tautan.html", {"values": {"kind": "audiensi"}, "errors": {}})
 
 
-@router.post("/lupa-tautan", response_class=HTMLResponse,
-             dependencies=[Depends(rate_limited("link_resends"))])
+@router.post(
+    "/lupa-tautan", response_class=HTMLResponse, dependencies=[Depends(rate_limited("link_resends"))]
+)
 async def resend(request: Request, portal: PortalDep) -> HTMLResponse:
     posted = await checked_form(request, max_files=0)
     values = {"kind": text(posted, "kind"), "code": text(posted, "code")}

@@ -48,12 +48,12 @@ THROTTLED = "serambi.upload_throttled"  # the Retry-After of a post refused befo
 KEY_FIELD = "idempotency"
 BANNERS = {
     409: "Kiriman Anda sebelumnya masih kami proses. Tunggu sebentar, lalu kirim lagi: kiriman "
-         "yang sama tidak akan tercatat dua kali.",
+    "yang sama tidak akan tercatat dua kali.",
     429: "Terlalu banyak kiriman dalam waktu singkat. Tunggu sebentar, lalu kirim lagi. Isian Anda "
-         "masih ada di bawah ini.",
+    "masih ada di bawah ini.",
     503: "Layanan kami sedang tidak dapat dihubungi, jadi kiriman Anda mungkin belum tercatat. "
-         "Isian Anda masih ada di bawah ini: kirim lagi dalam beberapa menit. Kiriman ulang tidak "
-         "akan tercatat dua kali.",
+    "Isian Anda masih ada di bawah ini: kirim lagi dalam beberapa menit. Kiriman ulang tidak "
+    "akan tercatat dua kali.",
 }
 
 
@@ -129,8 +129,9 @@ async def _over_the_limit(request: Request) -> str | None:
 async def _fields_only(request: Request, seconds: float) -> FormData:
     """The form's text fields up to its first file (the portal's forms put their files last),
     the rest of the body read and dropped: nothing spooled, at most ``seconds`` spent."""
-    parser = MultiPartParser(request.headers, request.stream(), max_files=0, max_fields=MAX_FIELDS,
-                             max_part_size=FIELD_BYTES)
+    parser = MultiPartParser(
+        request.headers, request.stream(), max_files=0, max_fields=MAX_FIELDS, max_part_size=FIELD_BYTES
+    )
     try:
         async with asyncio.timeout(seconds):
             try:
@@ -159,13 +160,21 @@ async def throttled(request: Request) -> str | None:
     return await _over_the_limit(request)
 
 
-def form_page(request: Request, template: str, context: dict[str, Any], status_code: int = 200, *,
-              key: str | None = None, banner: str | None = None,
-              headers: dict[str, str] | None = None) -> HTMLResponse:
+def form_page(
+    request: Request,
+    template: str,
+    context: dict[str, Any],
+    status_code: int = 200,
+    *,
+    key: str | None = None,
+    banner: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
     """A form with files: ``context`` plus the banner above it and the key it is sent once with
     (a new one when first shown, the same one when it comes back)."""
-    response = render(request, template, {**context, "banner": banner, "idempotency": key or new_key()},
-                      status_code)
+    response = render(
+        request, template, {**context, "banner": banner, "idempotency": key or new_key()}, status_code
+    )
     response.headers.update(headers or {})
     return response
 

@@ -25,30 +25,59 @@ router = APIRouter(dependencies=[Depends(rate_limited("lookups"))])
 Token = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{16,128}$")]
 CODES = tuple(f"U{n}" for n in range(1, 10))
 PROFILE = {
-    "age_band": ("Usia", [
-        ("under_20", "Di bawah 20 tahun"), ("20_29", "20–29 tahun"), ("30_39", "30–39 tahun"),
-        ("40_49", "40–49 tahun"), ("50_59", "50–59 tahun"), ("60_plus", "60 tahun ke atas")]),
+    "age_band": (
+        "Usia",
+        [
+            ("under_20", "Di bawah 20 tahun"),
+            ("20_29", "20–29 tahun"),
+            ("30_39", "30–39 tahun"),
+            ("40_49", "40–49 tahun"),
+            ("50_59", "50–59 tahun"),
+            ("60_plus", "60 tahun ke atas"),
+        ],
+    ),
     "sex": ("Jenis kelamin", [("laki_laki", "Laki-laki"), ("perempuan", "Perempuan")]),
-    "education": ("Pendidikan terakhir", [
-        ("sd", "SD"), ("smp", "SMP"), ("sma", "SMA/sederajat"), ("diploma", "D1–D4"), ("s1", "S1"),
-        ("s2", "S2"), ("s3", "S3")]),
-    "occupation": ("Pekerjaan", [
-        ("pns", "PNS"), ("tni", "TNI"), ("polri", "POLRI"), ("swasta", "Pegawai swasta"),
-        ("wirausaha", "Wirausaha"), ("lainnya", "Lainnya")]),
+    "education": (
+        "Pendidikan terakhir",
+        [
+            ("sd", "SD"),
+            ("smp", "SMP"),
+            ("sma", "SMA/sederajat"),
+            ("diploma", "D1–D4"),
+            ("s1", "S1"),
+            ("s2", "S2"),
+            ("s3", "S3"),
+        ],
+    ),
+    "occupation": (
+        "Pekerjaan",
+        [
+            ("pns", "PNS"),
+            ("tni", "TNI"),
+            ("polri", "POLRI"),
+            ("swasta", "Pegawai swasta"),
+            ("wirausaha", "Wirausaha"),
+            ("lainnya", "Lainnya"),
+        ],
+    ),
 }
 SERVICES = {"audiensi": "fasilitasi audiensi", "pengaduan": "pengaduan"}
 MAX_SUGGESTION = 2000
 
 
-def read_answers(posted: FormData, elements: list[dict[str, Any]],
-                 extra: tuple[str, ...] = ()) -> tuple[dict[str, str], dict[str, str], dict[str, Any]]:
+def read_answers(
+    posted: FormData, elements: list[dict[str, Any]], extra: tuple[str, ...] = ()
+) -> tuple[dict[str, str], dict[str, str], dict[str, Any]]:
     """The posted questionnaire: (values as typed, errors in Indonesian, intake's JSON body)."""
     values = {name: text(posted, name) for name in (*CODES, *PROFILE, "suggestion", *extra)}
     # a browser posts a textarea's line breaks as CRLF; its maxlength counted each as one
     values["suggestion"] = values["suggestion"].replace("\r\n", "\n")
     names = {element["code"]: element["name"] for element in elements}
-    errors = {code: f"{code} ({names.get(code, code)}): pilih salah satu jawaban." for code in CODES
-              if values[code] not in ("1", "2", "3", "4")}
+    errors = {
+        code: f"{code} ({names.get(code, code)}): pilih salah satu jawaban."
+        for code in CODES
+        if values[code] not in ("1", "2", "3", "4")
+    }
     for name, (label, options) in PROFILE.items():
         if values[name] and values[name] not in dict(options):
             errors[name] = f"{label}: pilih salah satu pilihan."
@@ -76,18 +105,38 @@ def _token(request: Request) -> str | None:
     return portal_of(request).secrets.open(SURVEY_CASE, request.cookies.get(_cookie_name(request)))
 
 
-def _page(request: Request, survey: dict[str, Any], values: dict[str, str],
-          errors: dict[str, str], status_code: int = 200) -> HTMLResponse:
-    return render(request, "survei.html", {
-        "survey": survey, "service": SERVICES.get(survey["service"], survey["service"]),
-        "values": values, "errors": errors, "profile": PROFILE, "max_suggestion": MAX_SUGGESTION,
-    }, status_code, private=True)
+def _page(
+    request: Request,
+    survey: dict[str, Any],
+    values: dict[str, str],
+    errors: dict[str, str],
+    status_code: int = 200,
+) -> HTMLResponse:
+    return render(
+        request,
+        "survei.html",
+        {
+            "survey": survey,
+            "service": SERVICES.get(survey["service"], survey["service"]),
+            "values": values,
+            "errors": errors,
+            "profile": PROFILE,
+            "max_suggestion": MAX_SUGGESTION,
+        },
+        status_code,
+        private=True,
+    )
 
 
 def _done(request: Request, status_code: int, message: str | None = None) -> HTMLResponse:
     """Thanks (201), or intake's own "already answered" message relayed (409)."""
-    return render(request, "survei-selesai.html", {"already": message is not None, "message": message},
-                  status_code, private=True)
+    return render(
+        request,
+        "survei-selesai.html",
+        {"already": message is not None, "message": message},
+        status_code,
+        private=True,
+    )
 
 
 def _unknown(request: Request) -> HTMLResponse:
@@ -99,9 +148,15 @@ async def open_link(token: Token, request: Request) -> Response:
     """The invitation's link: the token goes into the survey cookie, the browser to ``/survei``."""
     secrets = portal_of(request).secrets
     response = RedirectResponse(SURVEY_PATH, status_code=303)
-    response.set_cookie(_cookie_name(request), secrets.seal(SURVEY_CASE, token),
-                        max_age=secrets.session_seconds, path=SURVEY_PATH,
-                        httponly=True, samesite="lax", secure=secrets.secure)
+    response.set_cookie(
+        _cookie_name(request),
+        secrets.seal(SURVEY_CASE, token),
+        max_age=secrets.session_seconds,
+        path=SURVEY_PATH,
+        httponly=True,
+        samesite="lax",
+        secure=secrets.secure,
+    )
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -12,30 +12,60 @@ from fastapi.templating import Jinja2Templates
 from serambi_calendar import WIB
 
 DAYS = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
-MONTHS = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September",
-          "Oktober", "November", "Desember")
+MONTHS = (
+    "Januari",
+    "Februari",
+    "Maret",
+    "April",
+    "Mei",
+    "Juni",
+    "Juli",
+    "Agustus",
+    "September",
+    "Oktober",
+    "November",
+    "Desember",
+)
 STATUS = {
     # audience requests
-    "submitted": "Diterima, menunggu peninjauan", "in_review": "Sedang ditinjau",
-    "scheduled": "Terjadwal", "declined": "Tidak dapat difasilitasi", "held": "Telah dilaksanakan",
-    "no_show": "Tidak terlaksana: pemohon tidak hadir", "cancelled": "Dibatalkan",
+    "submitted": "Diterima, menunggu peninjauan",
+    "in_review": "Sedang ditinjau",
+    "scheduled": "Terjadwal",
+    "declined": "Tidak dapat difasilitasi",
+    "held": "Telah dilaksanakan",
+    "no_show": "Tidak terlaksana: pemohon tidak hadir",
+    "cancelled": "Dibatalkan",
     "withdrawn": "Ditarik oleh pemohon",
     # complaints
-    "received": "Diterima", "classified": "Sudah diklasifikasi", "assigned": "Sedang ditangani",
-    "answered": "Sudah dijawab", "closed": "Selesai", "reopened": "Ditangani kembali (sanggahan)",
+    "received": "Diterima",
+    "classified": "Sudah diklasifikasi",
+    "assigned": "Sedang ditangani",
+    "answered": "Sudah dijawab",
+    "closed": "Selesai",
+    "reopened": "Ditangani kembali (sanggahan)",
 }
 STEPS = {
-    "submitted": "Permohonan diterima", "scheduled": "Dijadwalkan", "rescheduled": "Jadwal diubah",
-    "declined": "Tidak dapat difasilitasi", "held": "Audiensi dilaksanakan",
-    "no_show": "Pemohon tidak hadir pada jadwal audiensi", "cancelled": "Dibatalkan",
-    "withdrawn": "Ditarik oleh pemohon", "received": "Pengaduan diterima",
-    "classified": "Diklasifikasi", "assigned": "Diteruskan ke tim pengelola",
+    "submitted": "Permohonan diterima",
+    "scheduled": "Dijadwalkan",
+    "rescheduled": "Jadwal diubah",
+    "declined": "Tidak dapat difasilitasi",
+    "held": "Audiensi dilaksanakan",
+    "no_show": "Pemohon tidak hadir pada jadwal audiensi",
+    "cancelled": "Dibatalkan",
+    "withdrawn": "Ditarik oleh pemohon",
+    "received": "Pengaduan diterima",
+    "classified": "Diklasifikasi",
+    "assigned": "Diteruskan ke tim pengelola",
     "paused": "Menunggu keterangan Anda",
-    "resumed": "Penanganan dilanjutkan", "answered": "Dijawab", "closed": "Selesai",
-    "reopened": "Dibuka kembali", "deadline_moved": "Batas waktu disesuaikan",
+    "resumed": "Penanganan dilanjutkan",
+    "answered": "Dijawab",
+    "closed": "Selesai",
+    "reopened": "Dibuka kembali",
+    "deadline_moved": "Batas waktu disesuaikan",
 }
 TIERS = {
-    "ringan": "Ringan (3 jam kerja)", "normatif": "Bersifat normatif (5 hari kerja)",
+    "ringan": "Ringan (3 jam kerja)",
+    "normatif": "Bersifat normatif (5 hari kerja)",
     "tidak_berkadar_pengawasan": "Tidak berkadar pengawasan (14 hari kerja)",
     "berkadar_pengawasan": "Berkadar pengawasan (60 hari kerja)",
 }

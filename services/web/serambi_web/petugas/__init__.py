@@ -16,8 +16,9 @@ from .session import Sealer
 from .settings import ConsoleSettings
 
 
-def install(app: FastAPI, http: httpx.AsyncClient, session_secret: str,
-            settings: ConsoleSettings | None = None) -> Console:
+def install(
+    app: FastAPI, http: httpx.AsyncClient, session_secret: str, settings: ConsoleSettings | None = None
+) -> Console:
     settings = settings or ConsoleSettings()
     console = Console(settings, Provider(settings, http), Sealer(session_secret))
     app.state.console = console

@@ -49,8 +49,12 @@ AREAS = (
     Area("admin", "Administrasi", ("admin",)),
 )
 ROLE_NAMES = {
-    "desk": "Meja informasi", "scheduler": "Penjadwalan", "complaint_officer": "Petugas pengaduan",
-    "complaint_team": "Tim pengelola pengaduan", "supervisor": "Pimpinan", "admin": "Administrator",
+    "desk": "Meja informasi",
+    "scheduler": "Penjadwalan",
+    "complaint_officer": "Petugas pengaduan",
+    "complaint_team": "Tim pengelola pengaduan",
+    "supervisor": "Pimpinan",
+    "admin": "Administrator",
 }
 assert set(ROLE_NAMES) == set(ROLES)
 
@@ -100,11 +104,16 @@ def console_of(request: Request) -> Console:
 def new_session(tokens: Tokens, now: float) -> OfficerSession:
     claims = tokens.claims
     return OfficerSession(
-        subject=claims["sub"], name=str(claims.get("name") or claims.get("preferred_username") or ""),
+        subject=claims["sub"],
+        name=str(claims.get("name") or claims.get("preferred_username") or ""),
         username=str(claims.get("preferred_username") or claims["sub"]),
-        roles=sorted(roles_of(claims)), access_token=tokens.access_token,
-        access_expires=tokens.access_expires, refresh_token=tokens.refresh_token,
-        id_token=tokens.id_token, started=now, seen=now,
+        roles=sorted(roles_of(claims)),
+        access_token=tokens.access_token,
+        access_expires=tokens.access_expires,
+        refresh_token=tokens.refresh_token,
+        id_token=tokens.id_token,
+        started=now,
+        seen=now,
     )
 
 
@@ -113,8 +122,9 @@ async def current_session(request: Request, now: float | None = None) -> Officer
     console = console_of(request)
     now = time.time() if now is None else now
     session = read_session(console.sealer, request.cookies)
-    if session is None or session.expired(now, console.settings.idle_seconds,
-                                          console.settings.absolute_seconds):
+    if session is None or session.expired(
+        now, console.settings.idle_seconds, console.settings.absolute_seconds
+    ):
         raise SignInRequired
     changed = now - session.seen >= TOUCH_SECONDS
     session.seen = now
@@ -137,8 +147,9 @@ async def current_session(request: Request, now: float | None = None) -> Officer
 
 async def signed_in(request: Request) -> Officer:
     session = await current_session(request)
-    officer = Officer(session.subject, session.name, session.username, frozenset(session.roles),
-                      session.access_token)
+    officer = Officer(
+        session.subject, session.name, session.username, frozenset(session.roles), session.access_token
+    )
     if not officer.roles:
         raise Forbidden(officer, None)
     return officer
@@ -171,8 +182,15 @@ def write_session(response: Response, request: Request, session: OfficerSession 
             if name in request.cookies or session is None:
                 response.delete_cookie(name, path=PATH)
         else:
-            response.set_cookie(name, value, max_age=max(max_age, 0), path=PATH, httponly=True,
-                                samesite="lax", secure=secure(request, console.settings))
+            response.set_cookie(
+                name,
+                value,
+                max_age=max(max_age, 0),
+                path=PATH,
+                httponly=True,
+                samesite="lax",
+                secure=secure(request, console.settings),
+            )
 
 
 def sign_in_redirect(request: Request, back: str | None = None) -> RedirectResponse:
@@ -195,8 +213,9 @@ async def sign_in_again(request: Request, endpoint: Callable[..., Any]) -> Respo
         page = drafts.page_of(endpoint, request)
         kept = await drafts.keep(request, page) if page is not None else None
         target = sign_in_redirect(request, page).headers["location"]
-        response = render(request, "petugas/sesi-berakhir.html", {"next": target, "kept": kept is not None},
-                          private=True)
+        response = render(
+            request, "petugas/sesi-berakhir.html", {"next": target, "kept": kept is not None}, private=True
+        )
         if kept is not None:
             drafts.write(response, request, kept, secure(request, console_of(request).settings))
     write_session(response, request, None)
@@ -218,8 +237,9 @@ class ConsoleRoute(APIRoute):
                     raise
                 response = await sign_in_again(request, endpoint)  # a service no longer takes the token
             except Forbidden as exc:
-                response = render(request, "petugas/terlarang.html",
-                                  {"officer": exc.officer, "area": exc.area}, 403)
+                response = render(
+                    request, "petugas/terlarang.html", {"officer": exc.officer, "area": exc.area}, 403
+                )
             else:
                 renewed = getattr(request.state, "petugas_session", None)
                 if renewed is not None:

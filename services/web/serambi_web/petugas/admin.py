@@ -25,22 +25,29 @@ FORMS = {  # form → (API path, its fields)
     "ruang": ("/api/v1/rooms", ("room_id", "name", "capacity", "location")),
     "pejabat": ("/api/v1/hosts", ("host_id", "name", "position")),
 }
-FIELDS = {"room_id": "Kode ruang", "host_id": "Kode pejabat", "name": "Nama", "capacity": "Kapasitas",
-          "location": "Lokasi", "position": "Jabatan"}
+FIELDS = {
+    "room_id": "Kode ruang",
+    "host_id": "Kode pejabat",
+    "name": "Nama",
+    "capacity": "Kapasitas",
+    "location": "Lokasi",
+    "position": "Jabatan",
+}
 
 router = APIRouter(prefix="/admin", route_class=ConsoleRoute)  # inside the console's
 Administrator = Annotated[Officer, Depends(allowed(AREA))]
 
 
 def _page(request: Request, template: str, context: dict[str, Any], status_code: int = 200) -> Response:
-    return render(request, template, {"ROLE_NAMES": ROLE_NAMES, "area": AREA, **context}, status_code,
-                  private=True)
+    return render(
+        request, template, {"ROLE_NAMES": ROLE_NAMES, "area": AREA, **context}, status_code, private=True
+    )
 
 
 def _paged(items: list[dict[str, Any]], number: int) -> tuple[list[dict[str, Any]], int, int]:
     pages = max(1, -(-len(items) // PAGE_SIZE))
     number = min(max(number, 1), pages)
-    return items[(number - 1) * PAGE_SIZE:number * PAGE_SIZE], number, pages
+    return items[(number - 1) * PAGE_SIZE : number * PAGE_SIZE], number, pages
 
 
 @router.get("/")
@@ -50,21 +57,44 @@ async def resources(request: Request, officer: Administrator, ruang: int = 1, pe
     return await _resources(request, officer, ruang, pejabat, values=kept.prefixed() if kept else None)
 
 
-async def _resources(request: Request, officer: Officer, ruang: int = 1, pejabat: int = 1, *,
-                     errors: dict[str, str] | None = None, values: dict[str, str] | None = None,
-                     problem: str | None = None, status_code: int = 200) -> Response:
+async def _resources(
+    request: Request,
+    officer: Officer,
+    ruang: int = 1,
+    pejabat: int = 1,
+    *,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    problem: str | None = None,
+    status_code: int = 200,
+) -> Response:
     scheduling = portal_of(request).scheduling
     rooms = (await scheduling.call("GET", "/api/v1/rooms", headers=officer.bearer)).json()
     hosts = (await scheduling.call("GET", "/api/v1/hosts", headers=officer.bearer)).json()
     room_rows, ruang, room_pages = _paged(rooms, ruang)
     host_rows, pejabat, host_pages = _paged(hosts, pejabat)
-    return _page(request, "petugas/admin/ruang.html", {
-        "officer": officer, "rooms": room_rows, "room_total": len(rooms), "ruang": ruang,
-        "room_pages": room_pages, "hosts": host_rows, "host_total": len(hosts), "pejabat": pejabat,
-        "host_pages": host_pages, "errors": errors or {}, "values": values or {}, "problem": problem,
-        "done": {"ruang": "Ruang telah didaftarkan.", "pejabat": "Pejabat telah didaftarkan."}.get(
-            request.query_params.get("selesai", "")),
-    }, status_code)
+    return _page(
+        request,
+        "petugas/admin/ruang.html",
+        {
+            "officer": officer,
+            "rooms": room_rows,
+            "room_total": len(rooms),
+            "ruang": ruang,
+            "room_pages": room_pages,
+            "hosts": host_rows,
+            "host_total": len(hosts),
+            "pejabat": pejabat,
+            "host_pages": host_pages,
+            "errors": errors or {},
+            "values": values or {},
+            "problem": problem,
+            "done": {"ruang": "Ruang telah didaftarkan.", "pejabat": "Pejabat telah didaftarkan."}.get(
+                request.query_params.get("selesai", "")
+            ),
+        },
+        status_code,
+    )
 
 
 def _refusal(error: ApiError, form: str) -> tuple[str, dict[str, str]]:
@@ -75,8 +105,11 @@ def _refusal(error: ApiError, form: str) -> tuple[str, dict[str, str]]:
     fields = {}
     for item in error.errors:
         field = str(item.get("field", "")).split(".")[-1]
-        fields.setdefault(f"{form}-{field}", f"{FIELDS.get(field, 'Isian')} belum benar: periksa kembali "
-                                            "(kode hanya huruf, angka, - dan _; kapasitas 1 sampai 1000).")
+        fields.setdefault(
+            f"{form}-{field}",
+            f"{FIELDS.get(field, 'Isian')} belum benar: periksa kembali "
+            "(kode hanya huruf, angka, - dan _; kapasitas 1 sampai 1000).",
+        )
     return "Isian belum dapat diterima. Periksa kembali.", fields
 
 
@@ -97,9 +130,14 @@ async def register(request: Request, officer: Administrator, form: str) -> Respo
         if exc.status == 401:
             raise
         problem, errors = _refusal(exc, form)
-        return await _resources(request, officer, errors=errors, problem=problem,
-                               values={f"{form}-{k}": v for k, v in values.items()},
-                               status_code=exc.status if exc.status in (403, 409, 422) else 400)
+        return await _resources(
+            request,
+            officer,
+            errors=errors,
+            problem=problem,
+            values={f"{form}-{k}": v for k, v in values.items()},
+            status_code=exc.status if exc.status in (403, 409, 422) else 400,
+        )
     return RedirectResponse(f"{BASE}/?selesai={form}", status_code=303)
 
 

@@ -50,8 +50,13 @@ MAX_FIELDS = 40
 MAX_BODY = 256 * 1024  # bytes of a post read to keep its text; a larger one keeps nothing
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
 LABELS = {  # the fields long enough to be left out, as the notice names them
-    "description": "Uraian pengaduan", "answer": "Jawaban", "summary": "Ringkasan", "reason": "Alasan",
-    "notes": "Catatan", "topic": "Pokok bahasan", "purpose": "Keperluan",
+    "description": "Uraian pengaduan",
+    "answer": "Jawaban",
+    "summary": "Ringkasan",
+    "reason": "Alasan",
+    "notes": "Catatan",
+    "topic": "Pokok bahasan",
+    "purpose": "Keperluan",
 }
 
 
@@ -86,6 +91,7 @@ class Draft:
 def form_on(page: str) -> Callable[[Endpoint], Endpoint]:
     """Marks a POST route whose form lives on ``page`` (a format string over its path parameters):
     a post there after the session ended keeps its fields and returns to ``page`` after sign-in."""
+
     def mark(endpoint: Endpoint) -> Endpoint:
         endpoint.form_page = page  # type: ignore[attr-defined]
         return endpoint
@@ -130,7 +136,8 @@ async def _bounded_form(request: Request) -> FormData | None:
 
     try:
         return await Request(request.scope, receive).form(
-            max_files=8, max_fields=MAX_FIELDS, max_part_size=64 * 1024)
+            max_files=8, max_fields=MAX_FIELDS, max_part_size=64 * 1024
+        )
     except (MultiPartException, HTTPException, ValueError):
         return None
 
@@ -170,8 +177,15 @@ def write(response: Response, request: Request, draft: Draft, secure: bool) -> N
     chunks = _seal(_sealer(request), draft)
     for i in range(MAX_CHUNKS):
         if i < len(chunks):
-            response.set_cookie(f"{COOKIE}_{i}", chunks[i], max_age=SECONDS, path=PATH, httponly=True,
-                                samesite="lax", secure=secure)
+            response.set_cookie(
+                f"{COOKIE}_{i}",
+                chunks[i],
+                max_age=SECONDS,
+                path=PATH,
+                httponly=True,
+                samesite="lax",
+                secure=secure,
+            )
         elif f"{COOKIE}_{i}" in request.cookies:
             response.delete_cookie(f"{COOKIE}_{i}", path=PATH)
 
@@ -182,7 +196,7 @@ def _seal(sealer: Sealer, draft: Draft) -> list[str]:
     while True:
         value = sealer.seal(PURPOSE, asdict(draft))
         if len(value) <= CHUNK * MAX_CHUNKS:
-            return [value[i:i + CHUNK] for i in range(0, len(value), CHUNK)]
+            return [value[i : i + CHUNK] for i in range(0, len(value), CHUNK)]
         longest = max(draft.fields, key=lambda name: sum(len(v) for v in draft.fields[name]))
         del draft.fields[longest]
         draft.dropped.append(longest)

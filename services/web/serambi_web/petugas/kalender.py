@@ -25,14 +25,32 @@ from .session import PATH
 AREA = next(area for area in AREAS if area.slug == "admin")
 BASE = f"{PATH}/admin/kalender"
 WEEKDAYS = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
-MONTHS = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September",
-          "Oktober", "November", "Desember")
-ACTIONS = {"add": "Tambah hari libur atau cuti bersama", "remove": "Jadikan hari kerja kembali",
-           "move": "Pindahkan hari libur ke tanggal lain"}
+MONTHS = (
+    "Januari",
+    "Februari",
+    "Maret",
+    "April",
+    "Mei",
+    "Juni",
+    "Juli",
+    "Agustus",
+    "September",
+    "Oktober",
+    "November",
+    "Desember",
+)
+ACTIONS = {
+    "add": "Tambah hari libur atau cuti bersama",
+    "remove": "Jadikan hari kerja kembali",
+    "move": "Pindahkan hari libur ke tanggal lain",
+}
 FIELDS = ("action", "day", "to", "holiday_name", "decree")
 REFUSALS = {  # (field, rule) from scheduling → what the officer reads
-    ("date", "not_a_holiday"): ("day", "Tanggal itu bukan hari libur atau cuti bersama: tidak ada yang "
-                                       "dapat dijadikan hari kerja atau dipindah."),
+    ("date", "not_a_holiday"): (
+        "day",
+        "Tanggal itu bukan hari libur atau cuti bersama: tidak ada yang "
+        "dapat dijadikan hari kerja atau dipindah.",
+    ),
     ("date", "weekend"): ("day", "Tanggal itu hari Sabtu atau Minggu: sudah bukan hari kerja."),
     ("to", "missing"): ("to", "Isi tanggal tujuan pemindahan."),
     ("to", "same_day"): ("to", "Tanggal tujuan sama dengan tanggal asalnya."),
@@ -54,22 +72,50 @@ def _rows(days: list[dict[str, Any]]) -> list[dict[str, Any]]:
     rows = []
     for entry in days:
         day = date.fromisoformat(entry["date"])
-        kind = "hari kerja (diubah)" if not entry["non_working"] else (
-            "cuti bersama" if "cuti bersama" in f"{entry['name']} {entry['reference']}".lower() else "libur")
-        source = ("revisi kalender" if "[revisi " in entry["reference"] else
-                  "berkas penyesuaian" if entry["source"] == "override" else "bawaan")
-        rows.append({"date": day, "text": day_text(day), "name": entry["name"], "kind": kind,
-                     "source": source, "reference": entry["reference"]})
+        kind = (
+            "hari kerja (diubah)"
+            if not entry["non_working"]
+            else (
+                "cuti bersama"
+                if "cuti bersama" in f"{entry['name']} {entry['reference']}".lower()
+                else "libur"
+            )
+        )
+        source = (
+            "revisi kalender"
+            if "[revisi " in entry["reference"]
+            else "berkas penyesuaian"
+            if entry["source"] == "override"
+            else "bawaan"
+        )
+        rows.append(
+            {
+                "date": day,
+                "text": day_text(day),
+                "name": entry["name"],
+                "kind": kind,
+                "source": source,
+                "reference": entry["reference"],
+            }
+        )
     return rows
 
 
-async def _page(request: Request, officer: Officer, year: int, *, values: dict[str, str] | None = None,
-                errors: dict[str, str] | None = None, problem: str | None = None,
-                status_code: int = 200) -> Response:
+async def _page(
+    request: Request,
+    officer: Officer,
+    year: int,
+    *,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    problem: str | None = None,
+    status_code: int = 200,
+) -> Response:
     found, broken = None, None
     try:
         found = await portal_of(request).scheduling.json(
-            "GET", "/api/v1/calendar/working-days", params={"year": year}, headers=officer.bearer)
+            "GET", "/api/v1/calendar/working-days", params={"year": year}, headers=officer.bearer
+        )
     except ApiError as exc:
         if exc.status == 401:
             raise
@@ -77,15 +123,32 @@ async def _page(request: Request, officer: Officer, year: int, *, values: dict[s
     done = None
     if revision := request.query_params.get("revisi", ""):
         moved = request.query_params.get("dipindah", "0")
-        done = (f"Revisi kalender {revision} disimpan. Tenggat {moved} audiensi yang masih menunggu jawaban "
-                "dihitung ulang sekarang; pengaduan dan permohonan baru mengikuti dalam setengah menit.")
-    return render(request, "petugas/admin/kalender.html", {
-        "ROLE_NAMES": ROLE_NAMES, "area": AREA, "officer": officer, "year": year,
-        "revision": (found or {}).get("revision", ""), "rows": _rows((found or {}).get("days", [])),
-        "revisions": (found or {}).get("revisions", []), "broken": broken, "ACTIONS": ACTIONS,
-        "values": values or {"action": "add"}, "errors": errors or {}, "problem": problem, "done": done,
-        "day_text": lambda text: day_text(date.fromisoformat(text)) if text else "—",
-    }, status_code, private=True)
+        done = (
+            f"Revisi kalender {revision} disimpan. Tenggat {moved} audiensi yang masih menunggu jawaban "
+            "dihitung ulang sekarang; pengaduan dan permohonan baru mengikuti dalam setengah menit."
+        )
+    return render(
+        request,
+        "petugas/admin/kalender.html",
+        {
+            "ROLE_NAMES": ROLE_NAMES,
+            "area": AREA,
+            "officer": officer,
+            "year": year,
+            "revision": (found or {}).get("revision", ""),
+            "rows": _rows((found or {}).get("days", [])),
+            "revisions": (found or {}).get("revisions", []),
+            "broken": broken,
+            "ACTIONS": ACTIONS,
+            "values": values or {"action": "add"},
+            "errors": errors or {},
+            "problem": problem,
+            "done": done,
+            "day_text": lambda text: day_text(date.fromisoformat(text)) if text else "—",
+        },
+        status_code,
+        private=True,
+    )
 
 
 @router.get("/kalender")
@@ -125,24 +188,40 @@ async def revise(request: Request, officer: Administrator) -> Response:
     if not errors:
         try:
             done = await portal_of(request).scheduling.json(
-                "POST", "/api/v1/calendar/working-days", json=body, headers=officer.bearer)
+                "POST", "/api/v1/calendar/working-days", json=body, headers=officer.bearer
+            )
         except ApiError as exc:
             if exc.status == 401:
                 raise
             if exc.status == 403:
-                return await _page(request, officer, year, values=values, status_code=403,
-                                   problem="Peran Anda tidak mengizinkan langkah ini.")
+                return await _page(
+                    request,
+                    officer,
+                    year,
+                    values=values,
+                    status_code=403,
+                    problem="Peran Anda tidak mengizinkan langkah ini.",
+                )
             for item in exc.errors:
                 field, rule = str(item.get("field", "")).split(".")[-1], str(item.get("rule", ""))
                 name, message = REFUSALS.get((field, rule), (field if field in FIELDS else "day", ""))
                 if not message:
-                    message = ("Tanggal di luar jangkauan revisi (tahun lalu sampai dua tahun ke depan)."
-                               if "outside the years" in str(item.get("message", "")) else
-                               "Isian ini tidak dapat diterima. Periksa kembali.")
+                    message = (
+                        "Tanggal di luar jangkauan revisi (tahun lalu sampai dua tahun ke depan)."
+                        if "outside the years" in str(item.get("message", ""))
+                        else "Isian ini tidak dapat diterima. Periksa kembali."
+                    )
                 errors.setdefault(name, message)
             errors = errors or {"day": "Perubahan itu tidak dapat diterima. Periksa kembali."}
         else:
             query = urlencode({"tahun": year, "revisi": done["revision"], "dipindah": done["moved"]})
             return RedirectResponse(f"{BASE}?{query}#revisi", status_code=303)
-    return await _page(request, officer, year, values=values, errors=errors, status_code=422,
-                       problem="Revisi kalender belum dapat disimpan. Periksa kembali.")
+    return await _page(
+        request,
+        officer,
+        year,
+        values=values,
+        errors=errors,
+        status_code=422,
+        problem="Revisi kalender belum dapat disimpan. Periksa kembali.",
+    )

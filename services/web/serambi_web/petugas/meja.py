@@ -31,20 +31,38 @@ AREA = next(area for area in AREAS if area.slug == "meja")
 BASE = f"{PATH}/meja"
 PAGE_SIZE = 25
 CODE = r"^[A-Za-z0-9_-]{1,64}$"
-STATUSES = {"submitted": "Diajukan", "in_review": "Sedang ditinjau", "scheduled": "Terjadwal",
-            "declined": "Ditolak", "held": "Terlaksana", "no_show": "Pemohon tidak hadir",
-            "cancelled": "Dibatalkan", "withdrawn": "Ditarik pemohon"}
+STATUSES = {
+    "submitted": "Diajukan",
+    "in_review": "Sedang ditinjau",
+    "scheduled": "Terjadwal",
+    "declined": "Ditolak",
+    "held": "Terlaksana",
+    "no_show": "Pemohon tidak hadir",
+    "cancelled": "Dibatalkan",
+    "withdrawn": "Ditarik pemohon",
+}
 CHANNELS = {"online": "Portal daring", "desk": "Meja informasi", "letter": "Surat"}
-INSTITUTION_TYPES = {"government_agency": "Instansi pemerintah", "local_government": "Pemerintah daerah",
-                     "other_institution": "Lembaga lain"}
+INSTITUTION_TYPES = {
+    "government_agency": "Instansi pemerintah",
+    "local_government": "Pemerintah daerah",
+    "other_institution": "Lembaga lain",
+}
 GUEST_FIELDS = ("name", "institution", "purpose", "request_tracking_code", "kontak", "identity_number")
-GUEST_LABELS = {"name": "Nama tamu", "institution": "Instansi", "purpose": "Keperluan",
-                "request_tracking_code": "Kode permohonan", "arrived_at": "Waktu datang",
-                "kontak": "Nomor HP atau email tamu", "identity_number": "NIK tamu"}
+GUEST_LABELS = {
+    "name": "Nama tamu",
+    "institution": "Instansi",
+    "purpose": "Keperluan",
+    "request_tracking_code": "Kode permohonan",
+    "arrived_at": "Waktu datang",
+    "kontak": "Nomor HP atau email tamu",
+    "identity_number": "NIK tamu",
+}
 GUEST_FIELD_OF = {"email": "kontak", "phone": "kontak"}  # intake's field → the form's
-GUEST_RULES = {"request_tracking_code": "Kode permohonan hanya huruf, angka, - dan _.",
-               "identity_number": "NIK tamu terdiri dari 16 angka.",
-               "kontak": "Isi nomor HP (mis. 0812…) atau alamat email yang benar, atau kosongkan."}
+GUEST_RULES = {
+    "request_tracking_code": "Kode permohonan hanya huruf, angka, - dan _.",
+    "identity_number": "NIK tamu terdiri dari 16 angka.",
+    "kontak": "Isi nomor HP (mis. 0812…) atau alamat email yang benar, atau kosongkan.",
+}
 
 
 def guest_body(values: dict[str, str]) -> dict[str, str]:
@@ -56,8 +74,11 @@ def guest_body(values: dict[str, str]) -> dict[str, str]:
     if contact:
         body["email" if "@" in contact else "phone"] = contact
     return body
+
+
 RECEIVED = {  # intake's rules for received_at
-    "missing": "Isi tanggal surat diterima.", "future": "Tanggal diterima tidak boleh di masa depan.",
+    "missing": "Isi tanggal surat diterima.",
+    "future": "Tanggal diterima tidak boleh di masa depan.",
     "too_old": "Surat yang diterima lebih dari 90 hari lalu tidak dicatat sebagai permohonan baru.",
     "not_allowed": "Tanggal diterima hanya untuk permohonan yang datang lewat surat.",
 }
@@ -68,21 +89,38 @@ Desk = Annotated[Officer, Depends(allowed(AREA))]
 
 def _page(request: Request, template: str, context: dict[str, Any], status_code: int = 200) -> Response:
     names = {"STATUSES": STATUSES, "CHANNELS": CHANNELS, "INSTITUTION_TYPES": INSTITUTION_TYPES}
-    return render(request, template, {"ROLE_NAMES": ROLE_NAMES, "t": pt, "area": AREA, **names, **context},
-                  status_code, private=True)
+    return render(
+        request,
+        template,
+        {"ROLE_NAMES": ROLE_NAMES, "t": pt, "area": AREA, **names, **context},
+        status_code,
+        private=True,
+    )
 
 
-async def _guests_page(request: Request, officer: Officer, values: dict[str, str], errors: dict[str, str],
-                       status_code: int = 200) -> Response:
+async def _guests_page(
+    request: Request, officer: Officer, values: dict[str, str], errors: dict[str, str], status_code: int = 200
+) -> Response:
     book = await portal_of(request).intake.json("GET", "/api/v1/officer/guestbook", headers=officer.bearer)
     guests = book["guests"]
     pages = max(1, -(-len(guests) // PAGE_SIZE))
     halaman = min(max(_int(request.query_params.get("halaman"), 1), 1), pages)
-    return _page(request, "petugas/meja/tamu.html", {
-        "officer": officer, "guests": guests[(halaman - 1) * PAGE_SIZE:halaman * PAGE_SIZE],
-        "total": len(guests), "day": date.fromisoformat(book["day"]), "halaman": halaman, "pages": pages,
-        "values": values, "errors": errors, "done": request.query_params.get("selesai") == "tamu",
-    }, status_code)
+    return _page(
+        request,
+        "petugas/meja/tamu.html",
+        {
+            "officer": officer,
+            "guests": guests[(halaman - 1) * PAGE_SIZE : halaman * PAGE_SIZE],
+            "total": len(guests),
+            "day": date.fromisoformat(book["day"]),
+            "halaman": halaman,
+            "pages": pages,
+            "values": values,
+            "errors": errors,
+            "done": request.query_params.get("selesai") == "tamu",
+        },
+        status_code,
+    )
 
 
 @router.get("/")
@@ -98,13 +136,17 @@ async def guest_book(request: Request, officer: Desk, kode: str = "") -> Respons
 async def register_guest(request: Request, officer: Desk) -> Response:
     form = await checked_form(request, max_files=0)
     values = {name: text(form, name)[:300] for name in GUEST_FIELDS}
-    errors = {name: f"{GUEST_LABELS[name]} wajib diisi." for name in ("name", "institution", "purpose")
-              if not values[name]}
+    errors = {
+        name: f"{GUEST_LABELS[name]} wajib diisi."
+        for name in ("name", "institution", "purpose")
+        if not values[name]
+    }
     if not errors:
         body = guest_body(values)
         try:
-            await portal_of(request).intake.json("POST", "/api/v1/officer/guests", json=body,
-                                                 headers=officer.bearer)
+            await portal_of(request).intake.json(
+                "POST", "/api/v1/officer/guests", json=body, headers=officer.bearer
+            )
         except ApiError as exc:
             if exc.status in (401, 403):
                 raise
@@ -140,25 +182,53 @@ async def requests(request: Request, officer: Desk) -> Response:
                 errors[name] = "Isi tanggal yang benar, misalnya 2031-03-04."
     halaman = min(max(_int(query.get("halaman"), 1), 1), 10_000)
     found = await portal_of(request).intake.json(
-        "GET", "/api/v1/officer/requests", headers=officer.bearer,
-        params={**params, "page": str(halaman), "size": str(PAGE_SIZE)})
+        "GET",
+        "/api/v1/officer/requests",
+        headers=officer.bearer,
+        params={**params, "page": str(halaman), "size": str(PAGE_SIZE)},
+    )
     keep = "&".join(f"{name}={value}" for name, value in values.items() if value)
-    return _page(request, "petugas/meja/permohonan.html", {
-        "officer": officer, "rows": found["items"], "total": found.get("total", len(found["items"])),
-        "values": values, "errors": errors, "halaman": halaman,
-        "pages": max(1, -(-found.get("total", 0) // PAGE_SIZE)), "keep": keep,
-    })
+    return _page(
+        request,
+        "petugas/meja/permohonan.html",
+        {
+            "officer": officer,
+            "rows": found["items"],
+            "total": found.get("total", len(found["items"])),
+            "values": values,
+            "errors": errors,
+            "halaman": halaman,
+            "pages": max(1, -(-found.get("total", 0) // PAGE_SIZE)),
+            "keep": keep,
+        },
+    )
 
 
-def _form_page(request: Request, officer: Officer, values: dict[str, Any],
-               errors: dict[str, str] | None = None, status_code: int = 200, *,
-               key: str | None = None, banner: str | None = None) -> Response:
+def _form_page(
+    request: Request,
+    officer: Officer,
+    values: dict[str, Any],
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+    *,
+    key: str | None = None,
+    banner: str | None = None,
+) -> Response:
     dates = list(values.get("proposed_dates", []))
-    return _page(request, "petugas/meja/baru.html", {
-        "officer": officer, "values": values, "errors": errors or {}, "banner": banner,
-        "dates": (dates + [""] * 3)[:max(3, len(dates))], "idempotency": key or relay.new_key(),
-        "max_mb": portal_of(request).settings.max_document_bytes // 1_000_000,
-    }, status_code)
+    return _page(
+        request,
+        "petugas/meja/baru.html",
+        {
+            "officer": officer,
+            "values": values,
+            "errors": errors or {},
+            "banner": banner,
+            "dates": (dates + [""] * 3)[: max(3, len(dates))],
+            "idempotency": key or relay.new_key(),
+            "max_mb": portal_of(request).settings.max_document_bytes // 1_000_000,
+        },
+        status_code,
+    )
 
 
 @router.get("/permohonan/baru")
@@ -178,8 +248,9 @@ async def submit_request(request: Request, officer: Desk) -> Response:
     max_bytes = portal.settings.max_document_bytes
     async with relay.upload_form(request, max_files=len(DOCUMENTS)) as posted:
         values: dict[str, Any] = {name: text(posted, name) for name in (*FIELDS, "channel", "received_at")}
-        values["proposed_dates"] = [d.strip() for d in posted.getlist("proposed_dates")
-                                    if isinstance(d, str) and d.strip()]
+        values["proposed_dates"] = [
+            d.strip() for d in posted.getlist("proposed_dates") if isinstance(d, str) and d.strip()
+        ]
         key = relay.key_of(posted)
         channel = "letter" if values["channel"] == "letter" else "desk"
         files, missing, oversized = _documents(posted, max_bytes)
@@ -192,24 +263,37 @@ async def submit_request(request: Request, officer: Desk) -> Response:
             fields.append(("received_at", values["received_at"]))  # naive: WIB for intake
         try:
             answer = await portal.intake.json(
-                "POST", "/api/v1/officer/requests", data=_form(fields), files=files,
-                headers={**officer.bearer, "Idempotency-Key": f"console-{key}"})
+                "POST",
+                "/api/v1/officer/requests",
+                data=_form(fields),
+                files=files,
+                headers={**officer.bearer, "Idempotency-Key": f"console-{key}"},
+            )
         except (ApiError, BackendUnavailable, Throttled) as error:
             if isinstance(error, ApiError) and error.status in (401, 403):
                 raise
             if (retry := relay.retry_status(error)) is not None:
-                return _form_page(request, officer, values, status_code=retry[0], key=key,
-                                  banner=relay.BANNERS[retry[0]])
+                return _form_page(
+                    request, officer, values, status_code=retry[0], key=key, banner=relay.BANNERS[retry[0]]
+                )
             if not isinstance(error, ApiError) or error.status not in (413, 415, 422):
                 raise
             errors = _errors(error, max_bytes)
             for name in missing:
                 errors.setdefault(name, "Lampirkan pindaian berkas ini.")
             return _form_page(request, officer, values, errors, 422, key=key)
-    return _page(request, "petugas/meja/tanda-terima.html", {
-        "officer": officer, "answer": answer, "values": values, "channel": channel,
-        "submitted": datetime.now(WIB),
-    }, 201)
+    return _page(
+        request,
+        "petugas/meja/tanda-terima.html",
+        {
+            "officer": officer,
+            "answer": answer,
+            "values": values,
+            "channel": channel,
+            "submitted": datetime.now(WIB),
+        },
+        201,
+    )
 
 
 def _errors(error: ApiError, max_bytes: int) -> dict[str, str]:
@@ -217,8 +301,9 @@ def _errors(error: ApiError, max_bytes: int) -> dict[str, str]:
     for item in error.errors:
         if str(item.get("field", "")).split(".")[-1] == "received_at":
             errors["received_at"] = RECEIVED.get(str(item.get("rule")), RECEIVED["missing"])
-    rest = ApiError(error.status, [i for i in error.errors if "received_at" not in str(i.get("field"))],
-                    error.detail)
+    rest = ApiError(
+        error.status, [i for i in error.errors if "received_at" not in str(i.get("field"))], error.detail
+    )
     if rest.errors or not errors:
         errors |= field_errors(rest, dict.fromkeys(DOCUMENTS, f"{max_bytes // 1_000_000} MB"))
     return errors

@@ -76,8 +76,11 @@ class Provider:
 
     def _client(self, redirect_uri: str | None = None) -> AsyncOAuth2Client:
         return AsyncOAuth2Client(
-            self.settings.oidc_client_id, self.settings.oidc_client_secret.get_secret_value(),
-            scope=self.settings.oidc_scope, redirect_uri=redirect_uri, code_challenge_method="S256",
+            self.settings.oidc_client_id,
+            self.settings.oidc_client_secret.get_secret_value(),
+            scope=self.settings.oidc_scope,
+            redirect_uri=redirect_uri,
+            code_challenge_method="S256",
             timeout=self.http.timeout,
         )
 
@@ -87,7 +90,8 @@ class Provider:
         pending = Pending(generate_token(32), generate_token(64), generate_token(32), next_path)
         async with self._client(redirect_uri) as client:
             url, _ = client.create_authorization_url(
-                authorize, state=pending.state, code_verifier=pending.verifier, nonce=pending.nonce)
+                authorize, state=pending.state, code_verifier=pending.verifier, nonce=pending.nonce
+            )
         return url, pending
 
     async def finish(self, code: str, pending: Pending, redirect_uri: str) -> Tokens:
@@ -122,15 +126,26 @@ class Provider:
         if not isinstance(access, str):
             raise SignInFailed("no access token")
         claims = await self.verify(access, self.settings.auth_audience)
-        return Tokens(access, float(claims["exp"]), token.get("refresh_token"),
-                      token.get("id_token") or id_token, claims)
+        return Tokens(
+            access,
+            float(claims["exp"]),
+            token.get("refresh_token"),
+            token.get("id_token") or id_token,
+            claims,
+        )
 
     async def verify(self, token: str, audience: str) -> dict[str, Any]:
         try:
             kid = jwt.get_unverified_header(token).get("kid")
             key = await self._key(kid)
-            return jwt.decode(token, key, algorithms=PROVIDER_ALGORITHMS, audience=audience,
-                              issuer=self.issuer, options={"require": ["exp", "iat", "sub", "iss"]})
+            return jwt.decode(
+                token,
+                key,
+                algorithms=PROVIDER_ALGORITHMS,
+                audience=audience,
+                issuer=self.issuer,
+                options={"require": ["exp", "iat", "sub", "iss"]},
+            )
         except (jwt.PyJWTError, ValueError) as exc:
             raise SignInFailed(f"token: {exc}") from exc
 

@@ -38,43 +38,64 @@ from .session import PATH
 AREA = next(area for area in AREAS if area.slug == "admin")
 BASE = f"{PATH}/admin"
 PAGE_SIZE = 25
-SERVICES = {"intake": "Penerimaan permohonan (intake)", "scheduling": "Penjadwalan (scheduling)",
-            "complaints": "Pengaduan (complaints)", "notifier": "Pemberitahuan (notifier)"}
-STATUSES = {"open": "Terbuka", "redrive": "Menunggu diproses ulang", "redriving": "Sedang diproses ulang",
-            "redriven": "Sudah diproses ulang"}
+SERVICES = {
+    "intake": "Penerimaan permohonan (intake)",
+    "scheduling": "Penjadwalan (scheduling)",
+    "complaints": "Pengaduan (complaints)",
+    "notifier": "Pemberitahuan (notifier)",
+}
+STATUSES = {
+    "open": "Terbuka",
+    "redrive": "Menunggu diproses ulang",
+    "redriving": "Sedang diproses ulang",
+    "redriven": "Sudah diproses ulang",
+}
 LISTED = ("open", "redrive", "redriven")
 DONE = "habis"  # a service's cursor once it has no more records
 ERASE_FIELDS = ("nik", "phone", "email", "reference")
-ERASE_LABELS = {"nik": "NIK", "phone": "Nomor telepon", "email": "Alamat email",
-                "reference": "Nomor register"}
+ERASE_LABELS = {
+    "nik": "NIK",
+    "phone": "Nomor telepon",
+    "email": "Alamat email",
+    "reference": "Nomor register",
+}
 #: what to do instead with a dead letter a redrive cannot take (not a stream message), by consumer
 INSTEAD = {
     "email-intake": "Ini surel dari kotak surat pengaduan, bukan pesan aliran, jadi tidak dapat dikirim "
-                    "ulang dari sini. Buka surelnya di folder surel yang ditolak (Serambi/Ditolak) pada "
-                    "kotak surat pengaduan, lalu catat pengaduannya lewat Catat pengaduan (kanal Email), "
-                    "atau pindahkan surel itu kembali ke Kotak Masuk agar dibaca ulang.",
+    "ulang dari sini. Buka surelnya di folder surel yang ditolak (Serambi/Ditolak) pada "
+    "kotak surat pengaduan, lalu catat pengaduannya lewat Catat pengaduan (kanal Email), "
+    "atau pindahkan surel itu kembali ke Kotak Masuk agar dibaca ulang.",
     "lapor-import": "Ini butir impor SP4N-LAPOR!, bukan pesan aliran, jadi tidak dapat dikirim ulang: "
-                    "LAPOR! tidak memberikannya lagi. Baca pengaduannya di LAPOR!, lalu catat lewat Catat "
-                    "pengaduan (kanal SP4N-LAPOR!, nomor LAPOR! sebagai nomor rujukan).",
+    "LAPOR! tidak memberikannya lagi. Baca pengaduannya di LAPOR!, lalu catat lewat Catat "
+    "pengaduan (kanal SP4N-LAPOR!, nomor LAPOR! sebagai nomor rujukan).",
 }
-INSTEAD_OTHER = ("Pesan ini tidak berasal dari aliran pesan, jadi tidak dapat dikirim ulang. Tangani di "
-                 "sumbernya; alasannya ada di kolom Alasan.")
-REDRIVEN = ("Dead letter ditandai untuk diproses ulang. Layanannya memprosesnya dalam beberapa detik; "
-            "bila gagal lagi, ia kembali terbuka dengan alasan baru.")
+INSTEAD_OTHER = (
+    "Pesan ini tidak berasal dari aliran pesan, jadi tidak dapat dikirim ulang. Tangani di "
+    "sumbernya; alasannya ada di kolom Alasan."
+)
+REDRIVEN = (
+    "Dead letter ditandai untuk diproses ulang. Layanannya memprosesnya dalam beberapa detik; "
+    "bila gagal lagi, ia kembali terbuka dengan alasan baru."
+)
 
 router = APIRouter(route_class=ConsoleRoute)  # included by admin.router (prefix /admin)
 Administrator = Annotated[Officer, Depends(allowed(AREA))]
 
 
 def _page(request: Request, template: str, context: dict[str, Any], status_code: int = 200) -> Response:
-    return render(request, template, {"ROLE_NAMES": ROLE_NAMES, "area": AREA, **context},
-                  status_code, private=True)
+    return render(
+        request, template, {"ROLE_NAMES": ROLE_NAMES, "area": AREA, **context}, status_code, private=True
+    )
 
 
 def _backends(request: Request) -> dict[str, Backend | None]:
     portal = portal_of(request)
-    return {"intake": portal.intake, "scheduling": portal.scheduling, "complaints": portal.complaints,
-            "notifier": portal.notifier}
+    return {
+        "intake": portal.intake,
+        "scheduling": portal.scheduling,
+        "complaints": portal.complaints,
+        "notifier": portal.notifier,
+    }
 
 
 # -- dead letters ------------------------------------------------------------------------------
@@ -83,14 +104,16 @@ async def _fetch(backend: Backend, officer: Officer, status: str, cursor: str) -
     return await backend.json("GET", "/api/v1/admin/dead-letters", params=params, headers=officer.bearer)
 
 
-async def _letters(request: Request, officer: Officer, status: str, only: str,
-                   cursors: dict[str, str]) -> dict[str, Any]:
+async def _letters(
+    request: Request, officer: Officer, status: str, only: str, cursors: dict[str, str]
+) -> dict[str, Any]:
     """One page over the chosen services, merged newest first, with each service's next cursor."""
     names = [only] if only in SERVICES else list(SERVICES)
     backends = _backends(request)
     asked = {name: backends[name] for name in names if backends[name] is not None and cursors[name] != DONE}
-    answers = await asyncio.gather(*(_fetch(b, officer, status, cursors[n]) for n, b in asked.items()),
-                                   return_exceptions=True)
+    answers = await asyncio.gather(
+        *(_fetch(b, officer, status, cursors[n]) for n, b in asked.items()), return_exceptions=True
+    )
     silent, results, found = [], {}, []
     for name, answer in zip(asked, answers, strict=True):
         if isinstance(answer, ApiError) and answer.status == 401:
@@ -113,9 +136,13 @@ async def _letters(request: Request, officer: Officer, status: str, only: str,
         elif not more_of_it:
             following[name] = DONE
     more = any(following[name] != DONE for name in results)
-    return {"rows": shown, "totals": {name: answer["total"] for name, answer in results.items()},
-            "silent": silent, "unconfigured": [n for n in names if backends[n] is None],
-            "next": following if more else None}
+    return {
+        "rows": shown,
+        "totals": {name: answer["total"] for name, answer in results.items()},
+        "silent": silent,
+        "unconfigured": [n for n in names if backends[n] is None],
+        "next": following if more else None,
+    }
 
 
 def _instead(item: dict[str, Any]) -> str | None:
@@ -142,26 +169,49 @@ def _link(status: str, only: str, cursors: dict[str, str] | None = None) -> str:
 
 
 @router.get("/dead-letter")
-async def dead_letters(request: Request, officer: Administrator, status: str = "open",
-                       layanan: str = "semua") -> Response:
+async def dead_letters(
+    request: Request, officer: Administrator, status: str = "open", layanan: str = "semua"
+) -> Response:
     done = REDRIVEN if request.query_params.get("selesai") else None
     return await _dead_letters(request, officer, status, layanan, _cursors(request.query_params), done=done)
 
 
-async def _dead_letters(request: Request, officer: Officer, status: str, only: str,
-                        cursors: dict[str, str], *, problem: str | None = None, done: str | None = None,
-                        status_code: int = 200) -> Response:
+async def _dead_letters(
+    request: Request,
+    officer: Officer,
+    status: str,
+    only: str,
+    cursors: dict[str, str],
+    *,
+    problem: str | None = None,
+    done: str | None = None,
+    status_code: int = 200,
+) -> Response:
     status = status if status in LISTED else "open"
     only = only if only in SERVICES else "semua"
     found = await _letters(request, officer, status, only, cursors)
     here = _link(status, only, cursors)
-    return _page(request, "petugas/admin/dead-letter.html", {
-        "officer": officer, "status": status, "only": only, "SERVICES": SERVICES, "STATUSES": STATUSES,
-        "LISTED": LISTED, **found, "problem": problem, "done": done, "first_page": not any(cursors.values()),
-        "next_link": _link(status, only, found["next"]) if found["next"] else None,
-        "first_link": _link(status, only), "here": here,
-        "short_type": short_type,
-    }, status_code)
+    return _page(
+        request,
+        "petugas/admin/dead-letter.html",
+        {
+            "officer": officer,
+            "status": status,
+            "only": only,
+            "SERVICES": SERVICES,
+            "STATUSES": STATUSES,
+            "LISTED": LISTED,
+            **found,
+            "problem": problem,
+            "done": done,
+            "first_page": not any(cursors.values()),
+            "next_link": _link(status, only, found["next"]) if found["next"] else None,
+            "first_link": _link(status, only),
+            "here": here,
+            "short_type": short_type,
+        },
+        status_code,
+    )
 
 
 @router.post("/dead-letter/kirim-ulang")
@@ -176,23 +226,34 @@ async def redrive(request: Request, officer: Administrator) -> Response:
         problem = "Dead letter itu tidak dikenal."
     else:
         try:
-            await backend.json("POST", f"/api/v1/admin/dead-letters/{quote(letter_id, safe=':')}/redrive",
-                               headers=officer.bearer)
+            await backend.json(
+                "POST",
+                f"/api/v1/admin/dead-letters/{quote(letter_id, safe=':')}/redrive",
+                headers=officer.bearer,
+            )
         except ApiError as exc:
             if exc.status == 401:
                 raise
-            problem = {403: "Peran Anda tidak mengizinkan langkah ini.",
-                       404: "Dead letter itu tidak ditemukan lagi di layanannya.",
-                       409: "Dead letter itu sudah tidak terbuka: sudah diminta diproses ulang atau sudah "
-                            "berhasil. Muat ulang daftar untuk melihat keadaannya."}.get(
-                exc.status, "Permintaan tidak dapat diproses.")
+            problem = {
+                403: "Peran Anda tidak mengizinkan langkah ini.",
+                404: "Dead letter itu tidak ditemukan lagi di layanannya.",
+                409: "Dead letter itu sudah tidak terbuka: sudah diminta diproses ulang atau sudah "
+                "berhasil. Muat ulang daftar untuk melihat keadaannya.",
+            }.get(exc.status, "Permintaan tidak dapat diproses.")
             if any(item.get("rule") == "not_redrivable" for item in exc.errors):  # not a stream message
                 problem = _instead({"redrivable": False, "consumer": letter_id.split(":")[0]})
     if problem is None:
         return RedirectResponse(f"{back}&selesai=1", status_code=303)
     query = QueryParams(back.partition("?")[2])
-    return await _dead_letters(request, officer, query.get("status", "open"), query.get("layanan", "semua"),
-                               _cursors(query), problem=problem, status_code=409)
+    return await _dead_letters(
+        request,
+        officer,
+        query.get("status", "open"),
+        query.get("layanan", "semua"),
+        _cursors(query),
+        problem=problem,
+        status_code=409,
+    )
 
 
 # -- erasure -----------------------------------------------------------------------------------
@@ -214,18 +275,34 @@ def _checked(values: dict[str, str]) -> dict[str, str]:
     if not values["reference"]:
         errors["reference"] = "Isi nomor register permintaan penghapusan (catatan biro)."
     elif not re.fullmatch(REFERENCE, values["reference"]):  # kept for ever in the audit event
-        errors["reference"] = ("Nomor register hanya huruf, angka dan tanda . / _ - tanpa spasi, "
-                               "paling banyak 40 karakter, misalnya REG-PDP/2026/014. "
-                               "Jangan tulis nama atau alasan.")
+        errors["reference"] = (
+            "Nomor register hanya huruf, angka dan tanda . / _ - tanpa spasi, "
+            "paling banyak 40 karakter, misalnya REG-PDP/2026/014. "
+            "Jangan tulis nama atau alasan."
+        )
     return errors
 
 
-def _erase_form(request: Request, officer: Officer, values: dict[str, str] | None = None,
-                errors: dict[str, str] | None = None, problem: str | None = None,
-                status_code: int = 200) -> Response:
-    return _page(request, "petugas/admin/penghapusan.html", {
-        "officer": officer, "values": values or {}, "errors": errors or {}, "problem": problem,
-        "LABELS": ERASE_LABELS}, status_code)
+def _erase_form(
+    request: Request,
+    officer: Officer,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    problem: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    return _page(
+        request,
+        "petugas/admin/penghapusan.html",
+        {
+            "officer": officer,
+            "values": values or {},
+            "errors": errors or {},
+            "problem": problem,
+            "LABELS": ERASE_LABELS,
+        },
+        status_code,
+    )
 
 
 @router.get("/penghapusan")
@@ -248,14 +325,32 @@ async def erase_confirm(request: Request, officer: Administrator) -> Response:
     return _confirmation(request, officer, values, secrets.token_urlsafe(18))
 
 
-def _confirmation(request: Request, officer: Officer, values: dict[str, str], key: str,
-                  errors: dict[str, str] | None = None, status_code: int = 200) -> Response:
-    shown = {"nik": mask_nik(values["nik"]) if values["nik"] else None,
-             "phone": mask_phone(phone_identifier(values["phone"])) if values["phone"] else None,
-             "email": mask_email(values["email"]) if values["email"] else None}
-    return _page(request, "petugas/admin/penghapusan-konfirmasi.html", {
-        "officer": officer, "values": values, "shown": shown, "key": key, "LABELS": ERASE_LABELS,
-        "errors": errors or {}}, status_code)
+def _confirmation(
+    request: Request,
+    officer: Officer,
+    values: dict[str, str],
+    key: str,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    shown = {
+        "nik": mask_nik(values["nik"]) if values["nik"] else None,
+        "phone": mask_phone(phone_identifier(values["phone"])) if values["phone"] else None,
+        "email": mask_email(values["email"]) if values["email"] else None,
+    }
+    return _page(
+        request,
+        "petugas/admin/penghapusan-konfirmasi.html",
+        {
+            "officer": officer,
+            "values": values,
+            "shown": shown,
+            "key": key,
+            "LABELS": ERASE_LABELS,
+            "errors": errors or {},
+        },
+        status_code,
+    )
 
 
 @router.post("/penghapusan/hapus")
@@ -267,24 +362,51 @@ async def erase(request: Request, officer: Administrator) -> Response:
     if not re.fullmatch(r"[A-Za-z0-9_-]{16,64}", key):
         key = secrets.token_urlsafe(18)
     if text(form, "yakin") != "ya":
-        return _confirmation(request, officer, values, key, {
-            "yakin": "Centang pernyataan ini setelah identitas pemohon dan dasar permintaannya dipastikan.",
-        }, 422)
+        return _confirmation(
+            request,
+            officer,
+            values,
+            key,
+            {
+                "yakin": "Centang pernyataan ini setelah identitas pemohon dan dasar permintaannya "
+                "dipastikan.",
+            },
+            422,
+        )
     body = {name: values[name] for name in ("nik", "phone", "email") if values[name]}
     try:
         done = await portal_of(request).intake.json(
-            "POST", "/api/v1/admin/personal-data/erase", json={**body, "reference": values["reference"]},
-            headers={**officer.bearer, "Idempotency-Key": f"console-{key}"})
+            "POST",
+            "/api/v1/admin/personal-data/erase",
+            json={**body, "reference": values["reference"]},
+            headers={**officer.bearer, "Idempotency-Key": f"console-{key}"},
+        )
     except ApiError as exc:
         if exc.status == 401:
             raise
         if exc.status == 403:
             return _erase_form(request, officer, values, {}, "Peran Anda tidak mengizinkan langkah ini.", 403)
         fields = {str(item.get("field", "")).split(".")[-1]: item for item in exc.errors}
-        errors = {name: f"{ERASE_LABELS[name]} tidak diterima layanan. Periksa kembali."
-                  for name in fields if name in ERASE_LABELS}
-        return _erase_form(request, officer, values, errors or {"nik": "Isian tidak diterima layanan."},
-                           "Isian belum dapat diterima. Periksa kembali.", 422)
-    return _page(request, "petugas/admin/penghapusan-selesai.html", {
-        "officer": officer, "done": done, "at": datetime.fromisoformat(done["requested_at"]),
-        "KINDS": {"nik": "NIK", "phone": "nomor telepon", "email": "alamat email", "key": "kunci data"}})
+        errors = {
+            name: f"{ERASE_LABELS[name]} tidak diterima layanan. Periksa kembali."
+            for name in fields
+            if name in ERASE_LABELS
+        }
+        return _erase_form(
+            request,
+            officer,
+            values,
+            errors or {"nik": "Isian tidak diterima layanan."},
+            "Isian belum dapat diterima. Periksa kembali.",
+            422,
+        )
+    return _page(
+        request,
+        "petugas/admin/penghapusan-selesai.html",
+        {
+            "officer": officer,
+            "done": done,
+            "at": datetime.fromisoformat(done["requested_at"]),
+            "KINDS": {"nik": "NIK", "phone": "nomor telepon", "email": "alamat email", "key": "kunci data"},
+        },
+    )

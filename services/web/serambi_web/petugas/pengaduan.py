@@ -46,14 +46,20 @@ TeamMember = Annotated[Officer, Depends(allowed(MINE))]
 def _page(request: Request, template: str, context: dict[str, Any], status_code: int = 200) -> Response:
     roles = context["officer"].roles
     nav = {"record": bool(roles & RECORDERS), "mine": bool(roles & set(MINE.roles))}
-    return render(request, template, {"ROLE_NAMES": ROLE_NAMES, "t": t, "area": AREA, "nav": nav,
-                                      **context}, status_code, private=True)
+    return render(
+        request,
+        template,
+        {"ROLE_NAMES": ROLE_NAMES, "t": t, "area": AREA, "nav": nav, **context},
+        status_code,
+        private=True,
+    )
 
 
 async def _api(request: Request, officer: Officer, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
     complaints = portal_of(request).complaints
-    return await complaints.json(method, f"/api/v1/officer{path}", headers={**officer.bearer,
-                                 **kwargs.pop("headers", {})}, **kwargs)
+    return await complaints.json(
+        method, f"/api/v1/officer{path}", headers={**officer.bearer, **kwargs.pop("headers", {})}, **kwargs
+    )
 
 
 def _rows(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -85,8 +91,9 @@ def _filters(request: Request) -> tuple[dict[str, str], dict[str, str], dict[str
     if values["tenggat"]:
         try:
             last_day = date.fromisoformat(values["tenggat"])
-            params["due_before"] = datetime.combine(last_day + timedelta(days=1), datetime.min.time(),
-                                                    WIB).isoformat()
+            params["due_before"] = datetime.combine(
+                last_day + timedelta(days=1), datetime.min.time(), WIB
+            ).isoformat()
         except ValueError:
             errors["tenggat"] = "Isi tanggal yang benar, misalnya 2031-03-04."
     return values, params, errors
@@ -96,15 +103,30 @@ def _filters(request: Request) -> tuple[dict[str, str], dict[str, str], dict[str
 async def queue(request: Request, officer: Handler, halaman: int = 1) -> Response:
     values, params, errors = _filters(request)
     halaman = min(max(halaman, 1), 10_000)
-    found = await _api(request, officer, "GET", "/complaints",
-                       params={**params, "page": str(halaman), "page_size": str(PAGE_SIZE)})
+    found = await _api(
+        request,
+        officer,
+        "GET",
+        "/complaints",
+        params={**params, "page": str(halaman), "page_size": str(PAGE_SIZE)},
+    )
     pages = max(1, -(-found["total"] // PAGE_SIZE))
     keep = "&".join(f"{name}={value}" for name, value in values.items() if value)
-    return _page(request, "petugas/pengaduan/antrean.html", {
-        "officer": officer, "rows": _rows(found["items"]), "values": values, "errors": errors,
-        "total": found["total"], "halaman": halaman, "pages": pages, "keep": keep,
-        "may_record": bool(officer.roles & RECORDERS),
-    })
+    return _page(
+        request,
+        "petugas/pengaduan/antrean.html",
+        {
+            "officer": officer,
+            "rows": _rows(found["items"]),
+            "values": values,
+            "errors": errors,
+            "total": found["total"],
+            "halaman": halaman,
+            "pages": pages,
+            "keep": keep,
+            "may_record": bool(officer.roles & RECORDERS),
+        },
+    )
 
 
 @router.get("/saya")
@@ -113,25 +135,58 @@ async def my_cases(request: Request, officer: TeamMember, halaman: int = 1) -> R
     a page at a time. A case is assigned by account name (the *Tugaskan* form asks for it), so
     that is what is looked for: the provider's ``sub`` is a UUID on Keycloak, which nobody types."""
     halaman = min(max(halaman, 1), 10_000)
-    found = await _api(request, officer, "GET", "/complaints", params={
-        "assignee": officer.username, "open": "true", "page": str(halaman), "page_size": str(PAGE_SIZE)})
-    return _page(request, "petugas/pengaduan/saya.html", {
-        "officer": officer, "rows": _rows(found["items"]), "total": found["total"], "halaman": halaman,
-        "pages": max(1, -(-found["total"] // PAGE_SIZE)),
-    })
+    found = await _api(
+        request,
+        officer,
+        "GET",
+        "/complaints",
+        params={
+            "assignee": officer.username,
+            "open": "true",
+            "page": str(halaman),
+            "page_size": str(PAGE_SIZE),
+        },
+    )
+    return _page(
+        request,
+        "petugas/pengaduan/saya.html",
+        {
+            "officer": officer,
+            "rows": _rows(found["items"]),
+            "total": found["total"],
+            "halaman": halaman,
+            "pages": max(1, -(-found["total"] // PAGE_SIZE)),
+        },
+    )
 
 
 def _now_wib() -> str:
     return datetime.now(WIB).strftime("%Y-%m-%dT%H:%M")
 
 
-def _form_page(request: Request, officer: Officer, values: dict[str, str], errors: dict[str, str],
-               status_code: int = 200, banner: str | None = None) -> Response:
+def _form_page(
+    request: Request,
+    officer: Officer,
+    values: dict[str, str],
+    errors: dict[str, str],
+    status_code: int = 200,
+    banner: str | None = None,
+) -> Response:
     settings = portal_of(request).settings
-    return _page(request, "petugas/pengaduan/baru.html", {
-        "officer": officer, "values": values, "errors": errors, "banner": banner, "lampiran": lampiran,
-        "max_files": settings.max_attachments, "max_mb": settings.max_attachment_bytes // 1_000_000,
-    }, status_code)
+    return _page(
+        request,
+        "petugas/pengaduan/baru.html",
+        {
+            "officer": officer,
+            "values": values,
+            "errors": errors,
+            "banner": banner,
+            "lampiran": lampiran,
+            "max_files": settings.max_attachments,
+            "max_mb": settings.max_attachment_bytes // 1_000_000,
+        },
+        status_code,
+    )
 
 
 @router.get("/baru")
@@ -143,9 +198,20 @@ async def new_complaint(request: Request, officer: Recorder) -> Response:
 
 
 def _complaint_body(values: dict[str, str]) -> dict[str, Any]:
-    body: dict[str, Any] = {name: values[name] or None for name in (
-        "channel", "disclosure", "name", "email", "phone", "summary", "description", "tier",
-        "external_ref")}
+    body: dict[str, Any] = {
+        name: values[name] or None
+        for name in (
+            "channel",
+            "disclosure",
+            "name",
+            "email",
+            "phone",
+            "summary",
+            "description",
+            "tier",
+            "external_ref",
+        )
+    }
     if body["channel"] != "sp4n_lapor":
         body["external_ref"] = None
     if body["disclosure"] == "anonymous":
@@ -161,24 +227,42 @@ async def record(request: Request, officer: Recorder) -> Response:
     """Relays the form and its attachments to the officer API (multipart, streamed, one upload
     slot held: ``pengaduan_lampiran``), sent once by the form's key."""
     settings = portal_of(request).settings
-    names = ("channel", "received_at", "disclosure", "name", "email", "phone", "summary", "description",
-             "tier", "external_ref", "key")
+    names = (
+        "channel",
+        "received_at",
+        "disclosure",
+        "name",
+        "email",
+        "phone",
+        "summary",
+        "description",
+        "tier",
+        "external_ref",
+        "key",
+    )
     async with relay.upload_form(request, max_files=settings.max_attachments) as form:
         values = {name: text(form, name) for name in names}
         errors: dict[str, str] = {}
         if values["channel"] not in t.OFFICER_CHANNELS:
             errors["channel"] = "Pilih kanal tempat pengaduan diterima."
-        files, file_names, too_many_or_large = lampiran.chosen(form, settings.max_attachments,
-                                                               settings.max_attachment_bytes)
+        files, file_names, too_many_or_large = lampiran.chosen(
+            form, settings.max_attachments, settings.max_attachment_bytes
+        )
         errors |= too_many_or_large
         if errors:
             return _form_page(request, officer, values, errors, 422)
         key = values["key"] if 8 <= len(values["key"]) <= 128 else uuid.uuid4().hex
         values["key"] = key
         try:
-            made = await _api(request, officer, "POST", "/complaints", data=_form(list(
-                _complaint_body(values).items())), files=files,
-                headers={"Idempotency-Key": f"console-{officer.subject}-{key}"[:128]})
+            made = await _api(
+                request,
+                officer,
+                "POST",
+                "/complaints",
+                data=_form(list(_complaint_body(values).items())),
+                files=files,
+                headers={"Idempotency-Key": f"console-{officer.subject}-{key}"[:128]},
+            )
         except (ApiError, BackendUnavailable, Throttled) as exc:
             if isinstance(exc, ApiError) and exc.status == 401:
                 raise
@@ -186,8 +270,9 @@ async def record(request: Request, officer: Recorder) -> Response:
                 return _form_page(request, officer, values, {}, retry[0], relay.BANNERS[retry[0]])
             if not isinstance(exc, ApiError):
                 raise
-            rest, errors = lampiran.refused(exc, file_names, settings.max_attachments,
-                                            settings.max_attachment_bytes)
+            rest, errors = lampiran.refused(
+                exc, file_names, settings.max_attachments, settings.max_attachment_bytes
+            )
             if rest.errors or not errors:
                 message, fields = t.refusal(rest)
                 errors |= fields or {"": message}
@@ -195,9 +280,17 @@ async def record(request: Request, officer: Recorder) -> Response:
     return _page(request, "petugas/pengaduan/tercatat.html", {"officer": officer, "made": made}, 201)
 
 
-async def _case(request: Request, officer: Officer, code: str, *, shown: bool = False,
-                errors: dict[str, str] | None = None, values: dict[str, str] | None = None,
-                problem: str | None = None, status_code: int = 200) -> Response:
+async def _case(
+    request: Request,
+    officer: Officer,
+    code: str,
+    *,
+    shown: bool = False,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    problem: str | None = None,
+    status_code: int = 200,
+) -> Response:
     """The case page; the complainant's identity is masked unless ``shown`` (the officer pressed
     *Tampilkan identitas pelapor*: only then is the service's audited identity read)."""
     try:
@@ -217,13 +310,26 @@ async def _case(request: Request, officer: Officer, code: str, *, shown: bool = 
         "resume": is_open and bool(case.get("paused")),
         "close": status == "answered",
     }
-    return _page(request, "petugas/pengaduan/kasus.html", {
-        "officer": officer, "case": case, "urgency": t.urgency(case), "may": may, "identity": identity,
-        "positions": {ref["document_id"]: n for n, ref in enumerate(case.get("attachments", []), start=1)},
-        "errors": errors or {}, "values": values or {}, "problem": problem,
-        "done": t.DONE.get(step := request.query_params.get("selesai", "")),
-        "catching_up": bool(step) and not t.shows_step(case, step),
-    }, status_code)
+    return _page(
+        request,
+        "petugas/pengaduan/kasus.html",
+        {
+            "officer": officer,
+            "case": case,
+            "urgency": t.urgency(case),
+            "may": may,
+            "identity": identity,
+            "positions": {
+                ref["document_id"]: n for n, ref in enumerate(case.get("attachments", []), start=1)
+            },
+            "errors": errors or {},
+            "values": values or {},
+            "problem": problem,
+            "done": t.DONE.get(step := request.query_params.get("selesai", "")),
+            "catching_up": bool(step) and not t.shows_step(case, step),
+        },
+        status_code,
+    )
 
 
 @router.get("/{code}")
@@ -242,13 +348,17 @@ async def attachment(request: Request, officer: Handler, code: str, document_id:
         raise HTTPException(404)
     try:
         download = await portal_of(request).complaints.download(
-            f"/api/v1/officer/complaints/{code}/attachments/{document_id}", officer.bearer)
+            f"/api/v1/officer/complaints/{code}/attachments/{document_id}", officer.bearer
+        )
     except ApiError as exc:
         if exc.status == 404:
             raise HTTPException(404) from None
         if exc.status in (403, 410):
-            problem = ("Lampiran ini telah dihapus bersama data pribadi pelapor." if exc.status == 410
-                       else "Peran Anda tidak mengizinkan mengunduh lampiran ini.")
+            problem = (
+                "Lampiran ini telah dihapus bersama data pribadi pelapor."
+                if exc.status == 410
+                else "Peran Anda tidak mengizinkan mengunduh lampiran ini."
+            )
             return await _case(request, officer, code, problem=problem, status_code=exc.status)
         raise
     return lampiran.Relayed(download, code)
@@ -266,8 +376,11 @@ async def show_identity(request: Request, officer: Handler, code: str) -> Respon
 
 
 ACTIONS = {  # console step → (API step, form fields → body)
-    "klasifikasi": ("classify", ("tier",)), "tugaskan": ("assign", ("team", "assignee")),
-    "tunda": ("pause", ("reason",)), "lanjutkan": ("resume", ()), "jawab": ("answer", ("answer",)),
+    "klasifikasi": ("classify", ("tier",)),
+    "tugaskan": ("assign", ("team", "assignee")),
+    "tunda": ("pause", ("reason",)),
+    "lanjutkan": ("resume", ()),
+    "jawab": ("answer", ("answer",)),
     "tutup": ("close", ()),
 }
 
@@ -288,9 +401,15 @@ async def act(request: Request, officer: Handler, code: str, step: str) -> Respo
             raise
         problem, errors = t.refusal(exc)
         status_code = exc.status if exc.status in (403, 404, 409, 422) else 400
-        return await _case(request, officer, code, errors={f"{step}-{k}": v for k, v in errors.items()},
-                           values={f"{step}-{k}": v for k, v in values.items()}, problem=problem,
-                           status_code=status_code)
+        return await _case(
+            request,
+            officer,
+            code,
+            errors={f"{step}-{k}": v for k, v in errors.items()},
+            values={f"{step}-{k}": v for k, v in values.items()},
+            problem=problem,
+            status_code=status_code,
+        )
     return RedirectResponse(f"{BASE}/{code}?selesai={step}", status_code=303)
 
 

@@ -26,8 +26,10 @@ from .pengaduan_tampilan import MEDIA
 FIELD = "attachments"
 #: the file input's ``accept``: the officer API's types (an audio note is OGG, also named .oga or
 #: .opus, or M4A); a hint for the file chooser only, the service checks every file's content
-ACCEPT = (".pdf,.png,.jpg,.jpeg,.m4a,.ogg,.oga,.opus,application/pdf,image/png,image/jpeg,"
-          "audio/mp4,audio/x-m4a,audio/ogg")
+ACCEPT = (
+    ".pdf,.png,.jpg,.jpeg,.m4a,.ogg,.oga,.opus,application/pdf,image/png,image/jpeg,"
+    "audio/mp4,audio/x-m4a,audio/ogg"
+)
 KINDS = "PDF, PNG, JPEG, atau rekaman suara M4A atau OGG"
 _FILENAME = re.compile(r'filename="([^"]{1,200})"')
 
@@ -46,16 +48,27 @@ def chosen(posted: FormData, max_files: int, max_bytes: int) -> tuple[Files, lis
     for position, item in enumerate(items, start=1):
         if (item.size or 0) > max_bytes:
             limit = f"{max_bytes // 1_000_000} MB"
-            return [], names, {FIELD: f"{_named(position, names[position - 1])} terlalu besar. "
-                                      f"Ukuran paling besar {limit}."}
-    files: Files = [(FIELD, (item.filename or f"lampiran-{n}", item.file,
-                             item.content_type or "application/octet-stream"))
-                    for n, item in enumerate(items, start=1)]
+            return (
+                [],
+                names,
+                {
+                    FIELD: f"{_named(position, names[position - 1])} terlalu besar. "
+                    f"Ukuran paling besar {limit}."
+                },
+            )
+    files: Files = [
+        (
+            FIELD,
+            (item.filename or f"lampiran-{n}", item.file, item.content_type or "application/octet-stream"),
+        )
+        for n, item in enumerate(items, start=1)
+    ]
     return files, names, {}
 
 
-def refused(error: ApiError, names: list[str], max_files: int, max_bytes: int
-            ) -> tuple[ApiError, dict[str, str]]:
+def refused(
+    error: ApiError, names: list[str], max_files: int, max_bytes: int
+) -> tuple[ApiError, dict[str, str]]:
     """The service's refusal split: what it says of the attachments, in words beside the file
     input, and the rest (the other fields') to word as the other steps' refusals are."""
     mine = [item for item in error.errors if str(item.get("field", "")).split(".")[0] == FIELD]

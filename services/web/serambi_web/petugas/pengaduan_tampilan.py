@@ -21,38 +21,62 @@ from ..adapters.backend import ApiError
 from ..api.messages import BY_RULE, GENERIC
 
 CHANNELS = {
-    "face_to_face": "Tatap muka (loket)", "complaint_box": "Kotak pengaduan", "whatsapp": "WhatsApp",
-    "telephone": "Telepon", "fax": "Faksimile", "email": "Email", "sp4n_lapor": "SP4N-LAPOR!",
+    "face_to_face": "Tatap muka (loket)",
+    "complaint_box": "Kotak pengaduan",
+    "whatsapp": "WhatsApp",
+    "telephone": "Telepon",
+    "fax": "Faksimile",
+    "email": "Email",
+    "sp4n_lapor": "SP4N-LAPOR!",
     "online": "Portal daring",
 }
 OFFICER_CHANNELS = {key: name for key, name in CHANNELS.items() if key != "online"}
 TIERS = {
-    "ringan": "Ringan (3 jam kerja)", "normatif": "Normatif (5 hari kerja)",
+    "ringan": "Ringan (3 jam kerja)",
+    "normatif": "Normatif (5 hari kerja)",
     "tidak_berkadar_pengawasan": "Tidak berkadar pengawasan (14 hari kerja)",
     "berkadar_pengawasan": "Berkadar pengawasan (60 hari kerja)",
 }
 CLOCKS = {"triage": "Klasifikasi awal", **{key: name.split(" (")[0] for key, name in TIERS.items()}}
 STATUSES = {
-    "received": "Diterima", "classified": "Diklasifikasi", "assigned": "Ditugaskan",
-    "answered": "Dijawab", "closed": "Ditutup", "reopened": "Dibuka kembali",
+    "received": "Diterima",
+    "classified": "Diklasifikasi",
+    "assigned": "Ditugaskan",
+    "answered": "Dijawab",
+    "closed": "Ditutup",
+    "reopened": "Dibuka kembali",
 }
 STATUS_CHOICES = {"semua": "Semua, termasuk yang selesai", **STATUSES}
 DISCLOSURES = {"named": "Atas nama", "anonymous": "Anonim", "confidential": "Rahasia"}
 STEPS = {
-    "received": "Pengaduan diterima", "classified": "Diklasifikasi", "assigned": "Ditugaskan",
-    "answered": "Dijawab", "closed": "Ditutup", "reopened": "Dibuka kembali", "paused": "Waktu dihentikan",
-    "resumed": "Waktu dilanjutkan", "warning": "Peringatan tenggat", "breached": "Tenggat terlewati",
-    "escalated": "Dieskalasi", "deadline_moved": "Tenggat berubah",
+    "received": "Pengaduan diterima",
+    "classified": "Diklasifikasi",
+    "assigned": "Ditugaskan",
+    "answered": "Dijawab",
+    "closed": "Ditutup",
+    "reopened": "Dibuka kembali",
+    "paused": "Waktu dihentikan",
+    "resumed": "Waktu dilanjutkan",
+    "warning": "Peringatan tenggat",
+    "breached": "Tenggat terlewati",
+    "escalated": "Dieskalasi",
+    "deadline_moved": "Tenggat berubah",
     "note": "Catatan tambahan",
 }
 NOTE_SOURCES = {  # who a note came from, after "Catatan tambahan"
-    "complainant": " dari pelapor", "third_party": " dari pihak lain (bukan alamat pelapor)",
+    "complainant": " dari pelapor",
+    "third_party": " dari pihak lain (bukan alamat pelapor)",
     "officer": " dari petugas",
 }
 NOTE_FILTERS = {"baru": "Ada catatan baru (belum ditanggapi petugas)"}
 LEVELS = {  # css class, words (colour is never the only cue)
-    "lewat": "Terlambat", "w3": "Hampir habis", "w2": "Mendesak", "w1": "Perlu perhatian",
-    "aman": "Sesuai waktu", "henti": "Dihentikan sementara", "selesai": "Selesai",
+    "lewat": "Terlambat",
+    "w3": "Hampir habis",
+    "w2": "Mendesak",
+    "w1": "Perlu perhatian",
+    "aman": "Sesuai waktu",
+    "henti": "Dihentikan sementara",
+    "selesai": "Selesai",
 }
 
 
@@ -118,8 +142,11 @@ def duration(iso: str | None) -> str:
 
 
 MEDIA = {  # an attachment's type (the service's, found by content) as the case page names it
-    "application/pdf": "Dokumen PDF", "image/png": "Gambar PNG", "image/jpeg": "Foto JPEG",
-    "audio/mp4": "Rekaman suara M4A", "audio/ogg": "Rekaman suara OGG",
+    "application/pdf": "Dokumen PDF",
+    "image/png": "Gambar PNG",
+    "image/jpeg": "Foto JPEG",
+    "audio/mp4": "Rekaman suara M4A",
+    "audio/ogg": "Rekaman suara OGG",
 }
 
 
@@ -152,10 +179,20 @@ def when(value: str | None) -> str:
 
 
 FIELDS = {
-    "channel": "Kanal", "received_at": "Waktu diterima", "disclosure": "Identitas pelapor",
-    "name": "Nama", "email": "Email", "phone": "Nomor HP", "summary": "Ringkasan",
-    "description": "Uraian pengaduan", "tier": "Tingkat", "external_ref": "Nomor LAPOR!",
-    "team": "Tim", "assignee": "Anggota tim", "answer": "Jawaban", "reason": "Alasan",
+    "channel": "Kanal",
+    "received_at": "Waktu diterima",
+    "disclosure": "Identitas pelapor",
+    "name": "Nama",
+    "email": "Email",
+    "phone": "Nomor HP",
+    "summary": "Ringkasan",
+    "description": "Uraian pengaduan",
+    "tier": "Tingkat",
+    "external_ref": "Nomor LAPOR!",
+    "team": "Tim",
+    "assignee": "Anggota tim",
+    "answer": "Jawaban",
+    "reason": "Alasan",
 }
 RULES = {
     "received_at_in_future": "Waktu diterima tidak boleh di masa depan. Isi waktu pengaduan diterima.",
@@ -163,8 +200,10 @@ RULES = {
 }
 REFUSALS = (  # the complaints service's 409 wording → what the officer reads
     (r"already classified as (\w+)", "Pengaduan ini sudah berkategori {0}."),
-    (r"classify complaint .* before assigning",
-     "Klasifikasikan pengaduan dulu: tingkatnya menentukan tenggat."),
+    (
+        r"classify complaint .* before assigning",
+        "Klasifikasikan pengaduan dulu: tingkatnya menentukan tenggat.",
+    ),
     (r"already assigned to", "Pengaduan ini sudah ditugaskan ke tim itu."),
     (r"before answering", "Tugaskan pengaduan ke tim pengelola sebelum menjawabnya."),
     (r"cannot close .* not answered", "Pengaduan hanya dapat ditutup setelah dijawab."),
@@ -205,9 +244,12 @@ def refusal(error: ApiError) -> tuple[str, dict[str, str]]:
 
 
 DONE = {
-    "klasifikasi": "Pengaduan telah diklasifikasikan.", "tugaskan": "Pengaduan telah ditugaskan.",
-    "tunda": "Waktu penanganan dihentikan sementara.", "lanjutkan": "Waktu penanganan dilanjutkan.",
-    "jawab": "Jawaban telah dicatat dan dikirim kepada pelapor.", "tutup": "Pengaduan telah ditutup.",
+    "klasifikasi": "Pengaduan telah diklasifikasikan.",
+    "tugaskan": "Pengaduan telah ditugaskan.",
+    "tunda": "Waktu penanganan dihentikan sementara.",
+    "lanjutkan": "Waktu penanganan dilanjutkan.",
+    "jawab": "Jawaban telah dicatat dan dikirim kepada pelapor.",
+    "tutup": "Pengaduan telah ditutup.",
 }
 
 
@@ -215,9 +257,12 @@ def shows_step(case: dict[str, Any], step: str) -> bool:
     """Whether the case as read already shows ``step`` (the read model follows the events a
     moment later)."""
     return {
-        "klasifikasi": bool(case.get("tier")), "tugaskan": bool(case.get("team")),
-        "tunda": bool(case.get("paused")), "lanjutkan": not case.get("paused"),
-        "jawab": case.get("status") in ("answered", "closed"), "tutup": case.get("status") == "closed",
+        "klasifikasi": bool(case.get("tier")),
+        "tugaskan": bool(case.get("team")),
+        "tunda": bool(case.get("paused")),
+        "lanjutkan": not case.get("paused"),
+        "jawab": case.get("status") in ("answered", "closed"),
+        "tutup": case.get("status") == "closed",
     }.get(step, True)
 
 

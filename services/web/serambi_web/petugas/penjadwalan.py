@@ -35,8 +35,13 @@ Scheduler = Annotated[Officer, Depends(allowed(AREA))]
 
 
 def _page(request: Request, template: str, context: dict[str, Any], status_code: int = 200) -> Response:
-    return render(request, template, {"ROLE_NAMES": ROLE_NAMES, "t": t, "area": AREA, **context},
-                  status_code, private=True)
+    return render(
+        request,
+        template,
+        {"ROLE_NAMES": ROLE_NAMES, "t": t, "area": AREA, **context},
+        status_code,
+        private=True,
+    )
 
 
 async def _api(request: Request, officer: Officer, method: str, path: str, **kwargs: Any) -> Any:
@@ -45,8 +50,9 @@ async def _api(request: Request, officer: Officer, method: str, path: str, **kwa
 
 
 async def _resources(request: Request, officer: Officer) -> tuple[list[dict], list[dict]]:
-    rooms, hosts = await asyncio.gather(_api(request, officer, "GET", "/rooms"),
-                                        _api(request, officer, "GET", "/hosts"))
+    rooms, hosts = await asyncio.gather(
+        _api(request, officer, "GET", "/rooms"), _api(request, officer, "GET", "/hosts")
+    )
     return rooms, hosts
 
 
@@ -65,25 +71,35 @@ async def week(request: Request, officer: Scheduler, minggu: str = "") -> Respon
     days = [date.fromordinal(first.toordinal() + n) for n in range(7)]
     (rooms, hosts), *calendars = await asyncio.gather(
         _resources(request, officer),
-        *(_api(request, officer, "GET", f"/calendar/days/{day.isoformat()}") for day in days))
+        *(_api(request, officer, "GET", f"/calendar/days/{day.isoformat()}") for day in days),
+    )
     cells: dict[tuple[str, str, str], list[dict]] = {}
     for calendar in calendars:
         for booking in calendar["bookings"]:
             key = (booking["resource"], booking["resource_id"], booking["day"])
             cells.setdefault(key, []).append(booking)
-    rows = ([("room", r["room_id"], r["name"], r.get("location", ""), r.get("active", True)) for r in rooms]
-            + [("host", h["host_id"], h["name"], h.get("position", ""), h.get("active", True))
-               for h in hosts])
-    return _page(request, "petugas/penjadwalan/minggu.html", {
-        "officer": officer, "days": days, "rows": rows, "cells": cells,
-        "previous": date.fromordinal(first.toordinal() - 7), "next": date.fromordinal(first.toordinal() + 7),
-        "today": datetime.now(WIB).date(),
-    })
+    rows = [
+        ("room", r["room_id"], r["name"], r.get("location", ""), r.get("active", True)) for r in rooms
+    ] + [("host", h["host_id"], h["name"], h.get("position", ""), h.get("active", True)) for h in hosts]
+    return _page(
+        request,
+        "petugas/penjadwalan/minggu.html",
+        {
+            "officer": officer,
+            "days": days,
+            "rows": rows,
+            "cells": cells,
+            "previous": date.fromordinal(first.toordinal() - 7),
+            "next": date.fromordinal(first.toordinal() + 7),
+            "today": datetime.now(WIB).date(),
+        },
+    )
 
 
 @router.get("/antrean")
-async def queue(request: Request, officer: Scheduler, tampilan: str = "pending", status: str = "",
-                halaman: int = 1) -> Response:
+async def queue(
+    request: Request, officer: Scheduler, tampilan: str = "pending", status: str = "", halaman: int = 1
+) -> Response:
     """Undecided audiences, earliest answer deadline first (the API gives up to 200; paged here)."""
     view = tampilan if tampilan in t.QUEUE_VIEWS else "pending"
     found = await _api(request, officer, "GET", "/queue", params={"view": view})
@@ -93,23 +109,41 @@ async def queue(request: Request, officer: Scheduler, tampilan: str = "pending",
     pages = max(1, -(-len(items) // PAGE_SIZE))
     halaman = min(max(halaman, 1), pages)
     keep = "&".join(f"{k}={v}" for k, v in (("tampilan", view), ("status", status)) if v)
-    return _page(request, "petugas/penjadwalan/antrean.html", {
-        "officer": officer, "rows": items[(halaman - 1) * PAGE_SIZE:halaman * PAGE_SIZE], "total": len(items),
-        "view": view, "status": status, "halaman": halaman, "pages": pages, "keep": keep,
-        "capped": found["count"] >= 200,
-    })
+    return _page(
+        request,
+        "petugas/penjadwalan/antrean.html",
+        {
+            "officer": officer,
+            "rows": items[(halaman - 1) * PAGE_SIZE : halaman * PAGE_SIZE],
+            "total": len(items),
+            "view": view,
+            "status": status,
+            "halaman": halaman,
+            "pages": pages,
+            "keep": keep,
+            "capped": found["count"] >= 200,
+        },
+    )
 
 
 def day_name_of(day: date | None) -> str | None:
     return t.day_name(day) if day else None
 
 
-async def _audience(request: Request, officer: Officer, audience_id: str, *, problem: str | None = None,
-                    errors: dict[str, str] | None = None, values: dict[str, str] | None = None,
-                    status_code: int = 200) -> Response:
+async def _audience(
+    request: Request,
+    officer: Officer,
+    audience_id: str,
+    *,
+    problem: str | None = None,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
     try:
         audience, (rooms, hosts) = await asyncio.gather(
-            _api(request, officer, "GET", f"/audiences/{audience_id}"), _resources(request, officer))
+            _api(request, officer, "GET", f"/audiences/{audience_id}"), _resources(request, officer)
+        )
     except ApiError as exc:
         if exc.status == 404:
             raise HTTPException(404) from None
@@ -118,17 +152,32 @@ async def _audience(request: Request, officer: Officer, audience_id: str, *, pro
     step = request.query_params.get("selesai", "")
     day = t.audience_day(audience.get("schedule"))
     on_the_day = day is not None and day <= datetime.now(WIB).date()
-    return _page(request, "petugas/penjadwalan/audiensi.html", {
-        "officer": officer, "a": audience, "rooms": [r for r in rooms if r.get("active", True)],
-        "hosts": [h for h in hosts if h.get("active", True)], "names": _names(rooms, hosts),
-        "may": {"choose": status in t.UNDECIDED, "confirm": status == "proposed",
-                "decline": status in t.UNDECIDED, "reschedule": status == "scheduled",
+    return _page(
+        request,
+        "petugas/penjadwalan/audiensi.html",
+        {
+            "officer": officer,
+            "a": audience,
+            "rooms": [r for r in rooms if r.get("active", True)],
+            "hosts": [h for h in hosts if h.get("active", True)],
+            "names": _names(rooms, hosts),
+            "may": {
+                "choose": status in t.UNDECIDED,
+                "confirm": status == "proposed",
+                "decline": status in t.UNDECIDED,
+                "reschedule": status == "scheduled",
                 "held": status == "scheduled" and on_the_day,
-                "cancel": status in (*t.UNDECIDED, "scheduled")},
-        "problem": problem, "errors": errors or {}, "values": values or {},
-        "outcome_from": day_name_of(day) if status == "scheduled" and not on_the_day else None,
-        "done": t.DONE.get(step), "catching_up": bool(step) and t.SHOWN_AFTER.get(step) != status,
-    }, status_code)
+                "cancel": status in (*t.UNDECIDED, "scheduled"),
+            },
+            "problem": problem,
+            "errors": errors or {},
+            "values": values or {},
+            "outcome_from": day_name_of(day) if status == "scheduled" and not on_the_day else None,
+            "done": t.DONE.get(step),
+            "catching_up": bool(step) and t.SHOWN_AFTER.get(step) != status,
+        },
+        status_code,
+    )
 
 
 @router.get("/audiensi/{audience_id}")
@@ -145,22 +194,30 @@ async def letter(request: Request, officer: Scheduler, audience_id: str) -> Resp
     _check(audience_id)
     try:
         answer = await portal_of(request).scheduling.call(
-            "GET", f"/api/v1/audiences/{audience_id}/letter", headers=officer.bearer)
+            "GET", f"/api/v1/audiences/{audience_id}/letter", headers=officer.bearer
+        )
     except ApiError as exc:
         if exc.status == 404:
             raise HTTPException(404) from None
         if exc.status == 410:
             return await _audience(request, officer, audience_id, problem=t.LETTER_ERASED, status_code=410)
         raise
-    return Response(answer.content, media_type="application/pdf",
-                    headers=download_headers(f"surat-jawaban-{audience_id}.pdf"))
+    return Response(
+        answer.content,
+        media_type="application/pdf",
+        headers=download_headers(f"surat-jawaban-{audience_id}.pdf"),
+    )
 
 
 SLOT_FIELDS = ("room_id", "host_id", "tanggal", "mulai", "selesai")
 ACTIONS = {  # console step → (API step, form fields)
-    "jadwalkan": ("slot", SLOT_FIELDS), "jadwal-ulang": ("reschedule", (*SLOT_FIELDS, "reason")),
-    "konfirmasi": ("confirm", ()), "tolak": ("decline", ("reason",)), "batalkan": ("cancel", ("reason",)),
-    "tidak-hadir": ("no-show", ("notes",)), "terlaksana": ("held", ("notes",)),
+    "jadwalkan": ("slot", SLOT_FIELDS),
+    "jadwal-ulang": ("reschedule", (*SLOT_FIELDS, "reason")),
+    "konfirmasi": ("confirm", ()),
+    "tolak": ("decline", ("reason",)),
+    "batalkan": ("cancel", ("reason",)),
+    "tidak-hadir": ("no-show", ("notes",)),
+    "terlaksana": ("held", ("notes",)),
 }
 
 
@@ -169,17 +226,27 @@ def _body(step: str, values: dict[str, str]) -> tuple[dict[str, Any] | None, dic
     errors: dict[str, str] = {}
     body: dict[str, Any] = {}
     if "tanggal" in values:
-        for name, label in (("room_id", "Pilih ruang."), ("host_id", "Pilih pejabat penerima."),
-                            ("tanggal", "Isi tanggal audiensi."), ("mulai", "Isi jam mulai.")):
+        for name, label in (
+            ("room_id", "Pilih ruang."),
+            ("host_id", "Pilih pejabat penerima."),
+            ("tanggal", "Isi tanggal audiensi."),
+            ("mulai", "Isi jam mulai."),
+        ):
             if not values[name]:
                 errors[name] = label
         try:
             start = datetime.fromisoformat(f"{values['tanggal']}T{values['mulai']}").replace(tzinfo=WIB)
-            body |= {"room_id": values["room_id"], "host_id": values["host_id"],
-                     "starts_at": start.isoformat()}
+            body |= {
+                "room_id": values["room_id"],
+                "host_id": values["host_id"],
+                "starts_at": start.isoformat(),
+            }
             if values["selesai"]:
-                body["ends_at"] = datetime.fromisoformat(
-                    f"{values['tanggal']}T{values['selesai']}").replace(tzinfo=WIB).isoformat()
+                body["ends_at"] = (
+                    datetime.fromisoformat(f"{values['tanggal']}T{values['selesai']}")
+                    .replace(tzinfo=WIB)
+                    .isoformat()
+                )
         except ValueError:
             errors.setdefault("tanggal", "Isi tanggal dan jam yang benar, misalnya 2031-03-04 pukul 09.00.")
     if "reason" in values:
@@ -205,8 +272,13 @@ async def act(request: Request, officer: Scheduler, audience_id: str, step: str)
     status_code = 422
     if not errors:
         try:
-            await _api(request, officer, "POST", f"/audiences/{audience_id}/{api_step}",
-                       json=(body or {}) if fields else None)
+            await _api(
+                request,
+                officer,
+                "POST",
+                f"/audiences/{audience_id}/{api_step}",
+                json=(body or {}) if fields else None,
+            )
         except ApiError as exc:
             if exc.status == 401:
                 raise
@@ -215,9 +287,15 @@ async def act(request: Request, officer: Scheduler, audience_id: str, step: str)
             status_code = exc.status if exc.status in (403, 404, 409, 422) else 400
         else:
             return RedirectResponse(f"{BASE}/audiensi/{audience_id}?selesai={step}", status_code=303)
-    return await _audience(request, officer, audience_id, problem=problem,
-                           errors={f"{step}-{k}": v for k, v in errors.items()},
-                           values={f"{step}-{k}": v for k, v in values.items()}, status_code=status_code)
+    return await _audience(
+        request,
+        officer,
+        audience_id,
+        problem=problem,
+        errors={f"{step}-{k}": v for k, v in errors.items()},
+        values={f"{step}-{k}": v for k, v in values.items()},
+        status_code=status_code,
+    )
 
 
 def _check(audience_id: str) -> None:

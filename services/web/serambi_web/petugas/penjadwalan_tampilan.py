@@ -17,20 +17,36 @@ from .pengaduan_tampilan import MONTHS, when
 __all__ = ["MONTHS", "when"]
 
 STATUSES = {
-    "requested": "Diajukan", "proposed": "Diusulkan (menunggu konfirmasi)", "referred": "Dirujuk ke petugas",
-    "scheduled": "Terjadwal", "declined": "Ditolak", "held": "Terlaksana", "no_show": "Pemohon tidak hadir",
-    "cancelled": "Dibatalkan", "pending": "Sedang dipindah",
+    "requested": "Diajukan",
+    "proposed": "Diusulkan (menunggu konfirmasi)",
+    "referred": "Dirujuk ke petugas",
+    "scheduled": "Terjadwal",
+    "declined": "Ditolak",
+    "held": "Terlaksana",
+    "no_show": "Pemohon tidak hadir",
+    "cancelled": "Dibatalkan",
+    "pending": "Sedang dipindah",
 }
 UNDECIDED = ("requested", "proposed", "referred")
-QUEUE_VIEWS = {"pending": "Semua yang belum diputuskan", "at_risk": "Mendekati tenggat",
-               "breached": "Melewati tenggat"}
+QUEUE_VIEWS = {
+    "pending": "Semua yang belum diputuskan",
+    "at_risk": "Mendekati tenggat",
+    "breached": "Melewati tenggat",
+}
 QUEUE_LEVELS = {"pending": "Sesuai waktu", "at_risk": "Mendekati tenggat", "breached": "Melewati tenggat"}
 STEPS = {
-    "requested": "Permohonan diterima", "proposed": "Jadwal diusulkan", "referred": "Dirujuk ke petugas",
-    "scheduled": "Dijadwalkan", "rescheduled": "Dijadwalkan ulang", "declined": "Ditolak",
-    "held": "Terlaksana", "no_show": "Pemohon tidak hadir", "cancelled": "Dibatalkan",
+    "requested": "Permohonan diterima",
+    "proposed": "Jadwal diusulkan",
+    "referred": "Dirujuk ke petugas",
+    "scheduled": "Dijadwalkan",
+    "rescheduled": "Dijadwalkan ulang",
+    "declined": "Ditolak",
+    "held": "Terlaksana",
+    "no_show": "Pemohon tidak hadir",
+    "cancelled": "Dibatalkan",
     "sla_warning": "Peringatan tenggat",
-    "sla_breached": "Tenggat terlewati", "deadline_moved": "Tenggat berubah",
+    "sla_breached": "Tenggat terlewati",
+    "deadline_moved": "Tenggat berubah",
     "reminded": "Pengingat dikirim kepada pemohon",
 }
 DAYS = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
@@ -43,14 +59,28 @@ DONE = {
     "tidak-hadir": "Audiensi dicatat tidak terlaksana: pemohon tidak hadir. Pemohon menerima pemberitahuan.",
     "terlaksana": "Audiensi dicatat telah terlaksana.",
 }
-LETTER_ERASED = ("Surat jawaban ini telah dihapus bersama data pribadi pemohon (penghapusan data pribadi), "
-                 "sehingga tidak dapat diunduh lagi.")
+LETTER_ERASED = (
+    "Surat jawaban ini telah dihapus bersama data pribadi pemohon (penghapusan data pribadi), "
+    "sehingga tidak dapat diunduh lagi."
+)
 SHOWN_AFTER = {  # console step → the status the read model shows once it follows
-    "jadwalkan": "scheduled", "konfirmasi": "scheduled", "jadwal-ulang": "scheduled", "tolak": "declined",
-    "batalkan": "cancelled", "tidak-hadir": "no_show", "terlaksana": "held",
+    "jadwalkan": "scheduled",
+    "konfirmasi": "scheduled",
+    "jadwal-ulang": "scheduled",
+    "tolak": "declined",
+    "batalkan": "cancelled",
+    "tidak-hadir": "no_show",
+    "terlaksana": "held",
 }
-FIELDS = {"room_id": "Ruang", "host_id": "Pejabat penerima", "starts_at": "Waktu mulai",
-          "ends_at": "Waktu selesai", "reason": "Alasan", "notes": "Catatan", "held_at": "Waktu terlaksana"}
+FIELDS = {
+    "room_id": "Ruang",
+    "host_id": "Pejabat penerima",
+    "starts_at": "Waktu mulai",
+    "ends_at": "Waktu selesai",
+    "reason": "Alasan",
+    "notes": "Catatan",
+    "held_at": "Waktu terlaksana",
+}
 KINDS = {"room": "Ruang", "host": "Pejabat"}
 
 
@@ -83,32 +113,43 @@ def slot(schedule: dict[str, Any] | None) -> str:
     if not schedule:
         return "Belum ada jadwal"
     start = datetime.fromisoformat(schedule["starts_at"])
-    return (f"{day_name(start.date())}, {hours(schedule)} WIB · {schedule.get('room') or schedule['room_id']}"
-            f" · {schedule.get('host') or schedule['host_id']}")
+    return (
+        f"{day_name(start.date())}, {hours(schedule)} WIB · {schedule.get('room') or schedule['room_id']}"
+        f" · {schedule.get('host') or schedule['host_id']}"
+    )
 
 
 REFUSALS = (  # scheduling's wording → what the officer reads; {0}… are the groups
-    (r"the (room|host) (\S+) is booked .*?buffer (?:of )?(\d+)",
-     "Jadwal bentrok: {0} {1} sudah dipakai audiensi lain pada waktu itu (termasuk jeda {2} menit "
-     "sebelum dan sesudahnya). Pemesanan ganda tidak diizinkan. Pilih waktu lain atau {0} lain."),
+    (
+        r"the (room|host) (\S+) is booked .*?buffer (?:of )?(\d+)",
+        "Jadwal bentrok: {0} {1} sudah dipakai audiensi lain pada waktu itu (termasuk jeda {2} menit "
+        "sebelum dan sesudahnya). Pemesanan ganda tidak diizinkan. Pilih waktu lain atau {0} lain.",
+    ),
     (r"starts in the past", "Waktu mulai sudah lewat. Pilih waktu yang akan datang."),
     (r"must end after it starts", "Waktu selesai harus sesudah waktu mulai."),
     (r"is not a working day(?: \((.+)\))?", "Tanggal itu bukan hari kerja{0}. Pilih hari kerja."),
-    (r"is not inside one working period of \S+ \((.+) WIB\)",
-     "Waktu itu di luar jam kerja. Jam kerja hari itu: {0} WIB (tidak boleh melewati jam istirahat)."),
-    (r"^no room", "Ruang itu tidak dikenal."), (r"^no host", "Pejabat itu tidak dikenal."),
+    (
+        r"is not inside one working period of \S+ \((.+) WIB\)",
+        "Waktu itu di luar jam kerja. Jam kerja hari itu: {0} WIB (tidak boleh melewati jam istirahat).",
+    ),
+    (r"^no room", "Ruang itu tidak dikenal."),
+    (r"^no host", "Pejabat itu tidak dikenal."),
     (r"is not in use", "Ruang itu sedang tidak digunakan."),
     (r"is not receiving audiences", "Pejabat itu sedang tidak menerima audiensi."),
     (r"seats (\d+), the request has (\d+)", "Ruang itu hanya memuat {0} orang, peserta audiensi {1} orang."),
     (r"is on leave (\S+)\.\.(\S+)", "Pejabat itu sedang cuti ({0} sampai {1})."),
     (r"is not available then", "Pejabat itu tidak tersedia pada waktu itu (di luar jadwal mingguannya)."),
-    (r"cannot be marked (?:held|a no-show) before its day \((\S+) WIB\)",
-     "Audiensi belum dimulai: hasil audiensi (terlaksana atau pemohon tidak hadir) baru dapat "
-     "dicatat mulai hari pelaksanaannya, {0}."),
+    (
+        r"cannot be marked (?:held|a no-show) before its day \((\S+) WIB\)",
+        "Audiensi belum dimulai: hasil audiensi (terlaksana atau pemohon tidak hadir) baru dapat "
+        "dicatat mulai hari pelaksanaannya, {0}.",
+    ),
     (r"cannot be marked held in the future", "Audiensi belum dapat dicatat terlaksana sebelum waktunya."),
     (r"cannot have been held before", "Waktu terlaksana tidak boleh sebelum jadwal audiensi dimulai."),
-    (r"cannot be marked a no-show before it starts",
-     "Audiensi belum dimulai: pemohon baru dapat dicatat tidak hadir setelah jadwalnya tiba."),
+    (
+        r"cannot be marked a no-show before it starts",
+        "Audiensi belum dimulai: pemohon baru dapat dicatat tidak hadir setelah jadwalnya tiba.",
+    ),
     (r"holds no (?:booked )?slot to move", "Audiensi ini belum memiliki jadwal yang dapat dipindah."),
     (r"has no proposal to confirm", "Audiensi ini tidak memiliki usulan jadwal untuk dikonfirmasi."),
     (r"cannot .* audience \S+: it is (\w+)", "Langkah ini tidak dapat dilakukan: audiensi berstatus {0}."),
@@ -145,7 +186,10 @@ def refusal(error: ApiError, names: dict[str, str] | None = None) -> tuple[str, 
         field = str(item.get("field", "")).split(".")[-1]
         label = FIELDS.get(field, "Isian")
         if "phone number or a NIK" in str(item.get("message", "")):  # a reason printed in the letter
-            fields.setdefault(field, f"{label}: jangan menuliskan alamat email, nomor HP, atau NIK. "
-                                     "Alasan ini dimuat dalam surat jawaban dan dicatat tanpa disegel.")
+            fields.setdefault(
+                field,
+                f"{label}: jangan menuliskan alamat email, nomor HP, atau NIK. "
+                "Alasan ini dimuat dalam surat jawaban dan dicatat tanpa disegel.",
+            )
         fields.setdefault(field, f"{label}: isian ini tidak dapat diterima. Periksa kembali.")
     return "Langkah ini tidak dapat dilakukan. Periksa kembali isian Anda.", fields

@@ -29,8 +29,13 @@ Supervisor = Annotated[Officer, Depends(allowed(AREA))]
 
 
 def _page(request: Request, template: str, context: dict[str, Any], status_code: int = 200) -> Response:
-    return render(request, template, {"ROLE_NAMES": ROLE_NAMES, "t": t, "p": p, "area": AREA, **context},
-                  status_code, private=True)
+    return render(
+        request,
+        template,
+        {"ROLE_NAMES": ROLE_NAMES, "t": t, "p": p, "area": AREA, **context},
+        status_code,
+        private=True,
+    )
 
 
 def _month(request: Request) -> tuple[str, str | None]:
@@ -52,23 +57,35 @@ async def breaches(request: Request, officer: Supervisor, halaman: int = 1, semu
     if not semua:
         params["open"] = "true"
     found = await portal_of(request).complaints.json(
-        "GET", "/api/v1/officer/complaints", headers=officer.bearer, params=params)
-    return _page(request, "petugas/pimpinan/pelanggaran.html", {
-        "officer": officer, "rows": [{**row, "urgency": t.urgency(row)} for row in found["items"]],
-        "total": found["total"], "halaman": halaman, "pages": max(1, -(-found["total"] // PAGE_SIZE)),
-        "semua": bool(semua), "keep": "semua=1" if semua else "",
-        "may_open": officer.may(next(area for area in AREAS if area.slug == "pengaduan")),
-    })
+        "GET", "/api/v1/officer/complaints", headers=officer.bearer, params=params
+    )
+    return _page(
+        request,
+        "petugas/pimpinan/pelanggaran.html",
+        {
+            "officer": officer,
+            "rows": [{**row, "urgency": t.urgency(row)} for row in found["items"]],
+            "total": found["total"],
+            "halaman": halaman,
+            "pages": max(1, -(-found["total"] // PAGE_SIZE)),
+            "semua": bool(semua),
+            "keep": "semua=1" if semua else "",
+            "may_open": officer.may(next(area for area in AREAS if area.slug == "pengaduan")),
+        },
+    )
 
 
-async def _figures(request: Request, officer: Officer,
-                   month: str) -> tuple[dict[str, Any], dict[str, Any] | None]:
+async def _figures(
+    request: Request, officer: Officer, month: str
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
     portal = portal_of(request)
-    report = await portal.complaints.json("GET", "/api/v1/officer/reports/monthly",
-                                          headers=officer.bearer, params={"month": month})
+    report = await portal.complaints.json(
+        "GET", "/api/v1/officer/reports/monthly", headers=officer.bearer, params={"month": month}
+    )
     try:
-        audiences = await portal.scheduling.json("GET", "/api/v1/reports/audiences",
-                                                 headers=officer.bearer, params={"month": month})
+        audiences = await portal.scheduling.json(
+            "GET", "/api/v1/reports/audiences", headers=officer.bearer, params={"month": month}
+        )
     except ApiError as exc:
         if exc.status == 401:
             raise
@@ -81,24 +98,38 @@ async def recap(request: Request, officer: Supervisor) -> Response:
     month, error = _month(request)
     report, audiences = await _figures(request, officer, month)
     charts = [p.rate_chart(report, "tier"), p.rate_chart(report, "channel"), p.volume_chart(report)]
-    return _page(request, "petugas/pimpinan/rekap.html", {
-        "officer": officer, "month": month, "error": error, "report": report, "audiences": audiences,
-        "charts": charts,
-    }, 422 if error else 200)
+    return _page(
+        request,
+        "petugas/pimpinan/rekap.html",
+        {
+            "officer": officer,
+            "month": month,
+            "error": error,
+            "report": report,
+            "audiences": audiences,
+            "charts": charts,
+        },
+        422 if error else 200,
+    )
 
 
 @router.get("/rekap.csv")
 async def recap_csv(request: Request, officer: Supervisor) -> Response:
     month, _ = _month(request)
     header, table = p.rows(*await _figures(request, officer, month))
-    return Response(p.to_csv(header, table).encode("utf-8-sig"), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="rekap-{month}.csv"'})
+    return Response(
+        p.to_csv(header, table).encode("utf-8-sig"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="rekap-{month}.csv"'},
+    )
 
 
 @router.get("/rekap.xlsx")
 async def recap_xlsx(request: Request, officer: Supervisor) -> Response:
     month, _ = _month(request)
     header, table = p.rows(*await _figures(request, officer, month))
-    return Response(p.to_xlsx(header, table, month),
-                    media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"Content-Disposition": f'attachment; filename="rekap-{month}.xlsx"'})
+    return Response(
+        p.to_xlsx(header, table, month),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="rekap-{month}.xlsx"'},
+    )

@@ -61,8 +61,9 @@ def hours(value: float | None) -> str:
     return "—" if value is None else f"{value:.1f}".replace(".", ",")
 
 
-async def _json(request: Request, officer: Officer, name: str, month: str,
-                path: str | None = None) -> dict[str, Any] | None:
+async def _json(
+    request: Request, officer: Officer, name: str, month: str, path: str | None = None
+) -> dict[str, Any] | None:
     service, source, _ = SOURCES[name]
     path = path or source
     backend = getattr(portal_of(request), service)
@@ -76,8 +77,9 @@ async def _json(request: Request, officer: Officer, name: str, month: str,
         return None
 
 
-def _chart(ident: str, title: str, description: str, bars: list[Bar],
-           scale: float | None = None) -> tuple[str, Markup]:
+def _chart(
+    ident: str, title: str, description: str, bars: list[Bar], scale: float | None = None
+) -> tuple[str, Markup]:
     """(title, SVG markup): the title is shown above the chart too."""
     return title, Markup(bar_chart_svg(ident, title, description, bars, scale))  # noqa: S704 - escaped by the kit
 
@@ -90,25 +92,41 @@ def labels(report: dict[str, Any] | None, key: str) -> dict[str, str]:
 def audience_charts(report: dict[str, Any]) -> list[tuple[str, Markup]]:
     channels, outcomes = labels(report, "channels"), labels(report, "outcomes")
     return [
-        _chart("laporan-audiensi-kanal", "Permohonan audiensi per kanal",
-               "Batang: jumlah permohonan audiensi bulan ini per kanal. Angkanya ada di tabel berikut.",
-               [Bar(channels.get(k, k), n, f"{n} permohonan") for k, n in report["channels"].items()]),
-        _chart("laporan-audiensi-hasil", "Hasil permohonan audiensi",
-               "Batang: jumlah permohonan audiensi bulan ini menurut keadaannya sekarang. "
-               "Angkanya ada di tabel berikut.",
-               [Bar(outcomes.get(k, k), n, f"{n} permohonan") for k, n in report["outcomes"].items()]),
+        _chart(
+            "laporan-audiensi-kanal",
+            "Permohonan audiensi per kanal",
+            "Batang: jumlah permohonan audiensi bulan ini per kanal. Angkanya ada di tabel berikut.",
+            [Bar(channels.get(k, k), n, f"{n} permohonan") for k, n in report["channels"].items()],
+        ),
+        _chart(
+            "laporan-audiensi-hasil",
+            "Hasil permohonan audiensi",
+            "Batang: jumlah permohonan audiensi bulan ini menurut keadaannya sekarang. "
+            "Angkanya ada di tabel berikut.",
+            [Bar(outcomes.get(k, k), n, f"{n} permohonan") for k, n in report["outcomes"].items()],
+        ),
     ]
 
 
 def complaint_chart(report: dict[str, Any], dimension: str, heading: str) -> tuple[str, Markup]:
     names = labels(report, dimension)
-    bars = [Bar(names.get(key, key), (f["on_time_rate"] or 0.0) * 100,
-                f"{p.percent(f['on_time_rate'])} dari {f['due']}")
-            for key, f in report.get(dimension, {}).items() if f["received"]]
-    return _chart(f"laporan-pengaduan-{dimension}", f"Tingkat tepat waktu per {heading}",
-                  f"Batang: persentase pengaduan yang dijawab dalam tenggat tingkatnya, dari yang sudah "
-                  f"dijawab atau sudah lewat tenggat, per {heading}. Angkanya ada di tabel berikut.",
-                  bars, 100.0)
+    bars = [
+        Bar(
+            names.get(key, key),
+            (f["on_time_rate"] or 0.0) * 100,
+            f"{p.percent(f['on_time_rate'])} dari {f['due']}",
+        )
+        for key, f in report.get(dimension, {}).items()
+        if f["received"]
+    ]
+    return _chart(
+        f"laporan-pengaduan-{dimension}",
+        f"Tingkat tepat waktu per {heading}",
+        f"Batang: persentase pengaduan yang dijawab dalam tenggat tingkatnya, dari yang sudah "
+        f"dijawab atau sudah lewat tenggat, per {heading}. Angkanya ada di tabel berikut.",
+        bars,
+        100.0,
+    )
 
 
 GUEST_COUNTS = "/api/v1/officer/guestbook/counts"
@@ -122,26 +140,52 @@ def guest_days(book: dict[str, Any]) -> list[tuple[str, int]]:
 async def reports_page(request: Request, officer: Supervisor) -> Response:
     month, error = _month(request)
     audiences, complaints, book = await asyncio.gather(
-        _json(request, officer, "audiensi", month), _json(request, officer, "pengaduan", month),
-        _json(request, officer, "buku-tamu", month, GUEST_COUNTS))
+        _json(request, officer, "audiensi", month),
+        _json(request, officer, "pengaduan", month),
+        _json(request, officer, "buku-tamu", month, GUEST_COUNTS),
+    )
     days = guest_days(book) if book else []
-    return _page(request, "petugas/pimpinan/laporan.html", {
-        "officer": officer, "month": month, "error": error, "ROLE_NAMES": ROLE_NAMES, "FILES": FILES,
-        "audiences": audiences, "complaints": complaints, "book": book, "days": days,
-        "audience_charts": audience_charts(audiences) if audiences else [],
-        "complaint_charts": [complaint_chart(complaints, "channel", "kanal"),
-                             complaint_chart(complaints, "team", "tim")] if complaints else [],
-        "guest_chart": _chart("laporan-buku-tamu", "Tamu per hari",
-                              "Batang: jumlah tamu yang mengisi buku tamu pada tiap hari bulan ini yang ada "
-                              "tamunya. Angkanya ada di tabel berikut.",
-                              [Bar(day, n, f"{n} tamu") for day, n in days]) if book else None,
-        "labels": labels, "wib": wib, "hours": hours,
-    }, 422 if error else 200)
+    return _page(
+        request,
+        "petugas/pimpinan/laporan.html",
+        {
+            "officer": officer,
+            "month": month,
+            "error": error,
+            "ROLE_NAMES": ROLE_NAMES,
+            "FILES": FILES,
+            "audiences": audiences,
+            "complaints": complaints,
+            "book": book,
+            "days": days,
+            "audience_charts": audience_charts(audiences) if audiences else [],
+            "complaint_charts": [
+                complaint_chart(complaints, "channel", "kanal"),
+                complaint_chart(complaints, "team", "tim"),
+            ]
+            if complaints
+            else [],
+            "guest_chart": _chart(
+                "laporan-buku-tamu",
+                "Tamu per hari",
+                "Batang: jumlah tamu yang mengisi buku tamu pada tiap hari bulan ini yang ada "
+                "tamunya. Angkanya ada di tabel berikut.",
+                [Bar(day, n, f"{n} tamu") for day, n in days],
+            )
+            if book
+            else None,
+            "labels": labels,
+            "wib": wib,
+            "hours": hours,
+        },
+        422 if error else 200,
+    )
 
 
 @router.get("/laporan/{name}.{ext}")
 async def report_file(
-    request: Request, officer: Supervisor,
+    request: Request,
+    officer: Supervisor,
     name: Annotated[str, Path(pattern=r"^(audiensi|pengaduan|buku-tamu)$")],
     ext: Annotated[str, Path(pattern=r"^(csv|xlsx)$")],
 ) -> Response:
@@ -150,15 +194,20 @@ async def report_file(
     if error:
         raise HTTPException(422, error)
     service, path, _ = SOURCES[name]
-    return await relay_file(request, officer, service, path, {"month": month, "format": ext},
-                            f"{name}-{month}.{ext}")
+    return await relay_file(
+        request, officer, service, path, {"month": month, "format": ext}, f"{name}-{month}.{ext}"
+    )
 
 
-async def relay_file(request: Request, officer: Officer, service: str, path: str,
-                     params: dict[str, str], filename: str) -> Response:
+async def relay_file(
+    request: Request, officer: Officer, service: str, path: str, params: dict[str, str], filename: str
+) -> Response:
     """A service's CSV/XLSX (asked with the officer's own token) relayed as a download named
     ``filename``; the survey page's files come through here too (``survei.py``)."""
     backend = getattr(portal_of(request), service)
     reply = await backend.call("GET", path, headers=officer.bearer, params=params)
-    return Response(reply.content, media_type=reply.headers.get("content-type", "application/octet-stream"),
-                    headers=download_headers(filename))
+    return Response(
+        reply.content,
+        media_type=reply.headers.get("content-type", "application/octet-stream"),
+        headers=download_headers(filename),
+    )

@@ -47,16 +47,20 @@ def absolute(request: Request, path: str) -> str:
 
 def safe_next(target: str) -> str:
     """Only a console page of this site is a place to return to."""
-    if (target.startswith(f"{PATH}/") and not target.startswith("//") and "\\" not in target
-            and not target.startswith((CALLBACK, f"{PATH}/masuk", f"{PATH}/keluar"))):
+    if (
+        target.startswith(f"{PATH}/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and not target.startswith((CALLBACK, f"{PATH}/masuk", f"{PATH}/keluar"))
+    ):
         return target
     return f"{PATH}/"
 
 
-def page(request: Request, template: str, context: dict[str, Any] | None = None,
-         status_code: int = 200) -> HTMLResponse:
-    return render(request, template, {"ROLE_NAMES": ROLE_NAMES, **(context or {})}, status_code,
-                  private=True)
+def page(
+    request: Request, template: str, context: dict[str, Any] | None = None, status_code: int = 200
+) -> HTMLResponse:
+    return render(request, template, {"ROLE_NAMES": ROLE_NAMES, **(context or {})}, status_code, private=True)
 
 
 @router.get("/masuk")
@@ -65,19 +69,29 @@ async def sign_in(request: Request, next: str = f"{PATH}/") -> Response:
     url, pending = await console.provider.start(absolute(request, CALLBACK), safe_next(next))
     response = RedirectResponse(url, status_code=303)
     response.set_cookie(
-        PENDING_COOKIE, console.sealer.seal("pending", {**asdict(pending), "at": time.time()}),
-        max_age=PENDING_SECONDS, path=f"{PATH}/masuk", httponly=True, samesite="lax",
-        secure=secure(request, console.settings))
+        PENDING_COOKIE,
+        console.sealer.seal("pending", {**asdict(pending), "at": time.time()}),
+        max_age=PENDING_SECONDS,
+        path=f"{PATH}/masuk",
+        httponly=True,
+        samesite="lax",
+        secure=secure(request, console.settings),
+    )
     return response
 
 
 @router.get("/masuk/kembali")
-async def signed_in_at_provider(request: Request, code: str | None = None, state: str | None = None,
-                                error: str | None = None) -> Response:
+async def signed_in_at_provider(
+    request: Request, code: str | None = None, state: str | None = None, error: str | None = None
+) -> Response:
     console = console_of(request)
     data = console.sealer.open("pending", request.cookies.get(PENDING_COOKIE))
-    if (data is None or time.time() - float(data.get("at", 0)) > PENDING_SECONDS or not state
-            or not hmac.compare_digest(state.encode(), str(data.get("state", "")).encode())):
+    if (
+        data is None
+        or time.time() - float(data.get("at", 0)) > PENDING_SECONDS
+        or not state
+        or not hmac.compare_digest(state.encode(), str(data.get("state", "")).encode())
+    ):
         return page(request, "petugas/masuk-gagal.html", {"reason": "kedaluwarsa"}, 400)
     if error or not code:
         return page(request, "petugas/masuk-gagal.html", {"reason": "ditolak"}, 400)
@@ -103,8 +117,9 @@ async def sign_out(request: Request) -> Response:
     console = console_of(request)
     session = read_session(console.sealer, request.cookies)
     try:
-        url = await console.provider.end_session_url(session.id_token if session else None,
-                                                     absolute(request, SIGNED_OUT))
+        url = await console.provider.end_session_url(
+            session.id_token if session else None, absolute(request, SIGNED_OUT)
+        )
     except BackendUnavailable:
         url = None
     response = page(request, "petugas/keluar.html", {"next": url or SIGNED_OUT})
@@ -133,8 +148,9 @@ async def landing(request: Request, officer: SignedIn) -> Response:
 async def _summary(request: Request, officer: Officer, area: Area) -> dict[str, Any] | None:
     """What an area shows from the services, fetched with the officer's own token."""
     if area.slug == "meja":
-        answer = await portal_of(request).intake.call("GET", "/api/v1/officer/guestbook",
-                                                      headers=officer.bearer)
+        answer = await portal_of(request).intake.call(
+            "GET", "/api/v1/officer/guestbook", headers=officer.bearer
+        )
         return {"tamu_hari_ini": len(answer.json().get("guests", []))}
     return None
 

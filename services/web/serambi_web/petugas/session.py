@@ -76,7 +76,7 @@ class Sealer:
 def session_cookies(sealer: Sealer, session: OfficerSession) -> dict[str, str | None]:
     """Cookie name → value for ``session`` (None: delete a chunk left from a larger value)."""
     value = sealer.seal("session", asdict(session))
-    chunks = [value[i:i + CHUNK] for i in range(0, len(value), CHUNK)]
+    chunks = [value[i : i + CHUNK] for i in range(0, len(value), CHUNK)]
     if len(chunks) > MAX_CHUNKS:
         raise ValueError("the officer's tokens are too large for the session cookie")
     return {f"{COOKIE}_{i}": chunks[i] if i < len(chunks) else None for i in range(MAX_CHUNKS)}

@@ -21,7 +21,8 @@ class ConsoleSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SERAMBI_", extra="ignore", hide_input_in_errors=True)
 
     environment: Environment = Field(
-        default="production", description="production unless chosen explicitly (as the services')",
+        default="production",
+        description="production unless chosen explicitly (as the services')",
     )
     oidc_issuer: str = Field(
         default="http://127.0.0.1:8010",
@@ -31,11 +32,12 @@ class ConsoleSettings(BaseSettings):
     oidc_client_id: str = "serambi-web"
     oidc_client_secret: SecretStr = Field(default=SecretStr(DEV_OIDC_CLIENT_SECRET))
     oidc_scope: str = "openid profile"
-    auth_audience: str = Field(default="serambi", description="as the services': the access "
-                               "token's audience")
+    auth_audience: str = Field(default="serambi", description="as the services': the access token's audience")
     public_base_url: str | None = Field(
-        default=None, description="where officers reach the console (https://…); the sign-in and "
-        "sign-out return addresses are built from it; default: the address of the request")
+        default=None,
+        description="where officers reach the console (https://…); the sign-in and "
+        "sign-out return addresses are built from it; default: the address of the request",
+    )
     console_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
     console_absolute_hours: int = Field(default=10, ge=1, le=24)
 
@@ -44,13 +46,17 @@ class ConsoleSettings(BaseSettings):
         if self.environment != "production":
             return self
         if self.oidc_client_secret.get_secret_value() == DEV_OIDC_CLIENT_SECRET:
-            raise ValueError("SERAMBI_OIDC_CLIENT_SECRET must be the client's secret from the "
-                             "identity provider in production")
+            raise ValueError(
+                "SERAMBI_OIDC_CLIENT_SECRET must be the client's secret from the "
+                "identity provider in production"
+            )
         for name in ("oidc_issuer", "public_base_url"):
             value = getattr(self, name)
             if not value or not value.startswith("https://") or is_local(value):
-                raise ValueError(f"SERAMBI_{name.upper()} must be an https address other machines "
-                                 "reach in production (not the development provider)")
+                raise ValueError(
+                    f"SERAMBI_{name.upper()} must be an https address other machines "
+                    "reach in production (not the development provider)"
+                )
         refuse_development_secrets(self)
         return self
 

@@ -36,13 +36,27 @@ async def _instrument(request: Request) -> list[dict[str, Any]]:
     return (await portal_of(request).intake.json("GET", "/api/v1/survey/instrument"))["elements"]
 
 
-async def _paper_page(request: Request, officer: Officer, values: dict[str, str], errors: dict[str, str],
-                      status_code: int = 200) -> Response:
-    return render(request, "petugas/meja/survei.html", {
-        "ROLE_NAMES": ROLE_NAMES, "area": DESK, "officer": officer, "elements": await _instrument(request),
-        "values": values, "errors": errors, "profile": PROFILE, "services": SERVICES,
-        "max_suggestion": MAX_SUGGESTION, "done": request.query_params.get("selesai") == "survei",
-    }, status_code, private=True)
+async def _paper_page(
+    request: Request, officer: Officer, values: dict[str, str], errors: dict[str, str], status_code: int = 200
+) -> Response:
+    return render(
+        request,
+        "petugas/meja/survei.html",
+        {
+            "ROLE_NAMES": ROLE_NAMES,
+            "area": DESK,
+            "officer": officer,
+            "elements": await _instrument(request),
+            "values": values,
+            "errors": errors,
+            "profile": PROFILE,
+            "services": SERVICES,
+            "max_suggestion": MAX_SUGGESTION,
+            "done": request.query_params.get("selesai") == "survei",
+        },
+        status_code,
+        private=True,
+    )
 
 
 @desk_router.get("/survei")
@@ -60,8 +74,9 @@ async def record_paper(request: Request, officer: Desk) -> Response:
         errors["service"] = "Pilih layanan yang dinilai."
     if not errors:
         try:
-            await portal_of(request).intake.json("POST", "/api/v1/officer/survey/paper", json=body,
-                                                 headers=officer.bearer)
+            await portal_of(request).intake.json(
+                "POST", "/api/v1/officer/survey/paper", json=body, headers=officer.bearer
+            )
         except ApiError as exc:
             if exc.status in (401, 403):
                 raise
@@ -77,8 +92,20 @@ def _default_period() -> str:
 
 
 def period_label(period: str) -> str:
-    months = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September",
-              "Oktober", "November", "Desember")
+    months = (
+        "Januari",
+        "Februari",
+        "Maret",
+        "April",
+        "Mei",
+        "Juni",
+        "Juli",
+        "Agustus",
+        "September",
+        "Oktober",
+        "November",
+        "Desember",
+    )
     if len(period) == 4:
         return f"tahun {period}"
     if period[5] == "S":
@@ -109,23 +136,48 @@ def _chosen(request: Request) -> tuple[str, str, dict[str, str]]:
 async def figures(request: Request, officer: Supervisor) -> Response:
     service, period, errors = _chosen(request)
     report = await portal_of(request).intake.json(
-        "GET", "/api/v1/officer/survey/report", headers=officer.bearer,
-        params={"service": service, "period": period})
-    return render(request, "petugas/pimpinan/survei.html", {
-        "ROLE_NAMES": ROLE_NAMES, "area": SUPERVISOR, "officer": officer, "report": report,
-        "service": service, "period": period, "services": SERVICES, "errors": errors, "profile": PROFILE,
-        "label": period_label(period), "number": number, "CATEGORIES": CATEGORIES, "FILES": FILES,
-    }, 422 if errors else 200, private=True)
+        "GET",
+        "/api/v1/officer/survey/report",
+        headers=officer.bearer,
+        params={"service": service, "period": period},
+    )
+    return render(
+        request,
+        "petugas/pimpinan/survei.html",
+        {
+            "ROLE_NAMES": ROLE_NAMES,
+            "area": SUPERVISOR,
+            "officer": officer,
+            "report": report,
+            "service": service,
+            "period": period,
+            "services": SERVICES,
+            "errors": errors,
+            "profile": PROFILE,
+            "label": period_label(period),
+            "number": number,
+            "CATEGORIES": CATEGORIES,
+            "FILES": FILES,
+        },
+        422 if errors else 200,
+        private=True,
+    )
 
 
 @supervisor_router.get("/survei.{ext}")
-async def figures_file(request: Request, officer: Supervisor,
-                       ext: Annotated[str, Path(pattern=r"^(csv|xlsx)$")]) -> Response:
+async def figures_file(
+    request: Request, officer: Supervisor, ext: Annotated[str, Path(pattern=r"^(csv|xlsx)$")]
+) -> Response:
     """The figures as CSV or XLSX, from intake (the officer's token; what intake withholds below
     five respondents is withheld from the file too), relayed as a download."""
     service, period, errors = _chosen(request)
     if errors:
         raise HTTPException(422, " ".join(errors.values()))
-    return await relay_file(request, officer, "intake", "/api/v1/officer/survey/report",
-                            {"service": service, "period": period, "format": ext},
-                            f"survei-{service}-{period}.{ext}")
+    return await relay_file(
+        request,
+        officer,
+        "intake",
+        "/api/v1/officer/survey/report",
+        {"service": service, "period": period, "format": ext},
+        f"survei-{service}-{period}.{ext}",
+    )
