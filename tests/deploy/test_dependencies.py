@@ -19,7 +19,10 @@ PACKAGES = ["intake", "scheduling", "complaints", "notifier", "web", "ops"]
 def locked_requirements(*args: str) -> set[str]:
     exported = subprocess.run(
         [str(UV), "export", "--frozen", "--no-hashes", "--no-emit-workspace", "--no-header", *args],
-        cwd=ROOT, capture_output=True, text=True, check=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     return {line.split("==")[0].strip() for line in exported.splitlines() if "==" in line}
 
