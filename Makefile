@@ -7,7 +7,7 @@ UV_VERSION := 0.13.9
 MEMBERS := $(wildcard contracts/pyproject.toml services/*/pyproject.toml)
 PYTEST_ARGS ?=
 
-.PHONY: run test test-slow test-faults test-all bench lint schemas asyncapi install chromium dovecot promtool clean-var
+.PHONY: run test test-slow test-faults test-all bench lint schemas asyncapi openapi install chromium dovecot promtool clean-var
 
 # Install: a venv with a pinned uv, then the locked workspace (every service, contracts, the ops CLI, dev tools).
 $(UV):
@@ -77,6 +77,10 @@ schemas: install
 ## asyncapi: regenerate contracts/asyncapi/*.json from the FastStream apps
 asyncapi: install
 	$(BIN)/serambi contracts asyncapi --write
+
+## openapi: regenerate contracts/openapi/*.json from the services' HTTP APIs
+openapi: install
+	$(BIN)/serambi contracts openapi --write
 
 clean-var:
 	rm -rf var

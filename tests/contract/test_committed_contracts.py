@@ -1,11 +1,12 @@
-"""The committed JSON Schemas and AsyncAPI documents are current and backward compatible."""
+"""The committed JSON Schemas, AsyncAPI and OpenAPI documents are current, and the schemas
+backward compatible."""
 
 from __future__ import annotations
 
 import json
 
 from serambi_contracts.intake import RequestSubmitted
-from serambi_ops.commands.contracts import asyncapi_changes, schema_problems
+from serambi_ops.commands.contracts import OPENAPI_DIR, asyncapi_changes, openapi_changes, schema_problems
 from serambi_ops.compatibility import canonical
 
 
@@ -17,6 +18,19 @@ def test_the_committed_event_schemas_match_the_models_and_stay_compatible():
 
 def test_the_committed_asyncapi_documents_match_the_faststream_apps():
     assert asyncapi_changes() == {}, "run `make asyncapi` and commit contracts/asyncapi"
+
+
+def test_the_committed_openapi_documents_match_the_services_http_apis():
+    assert openapi_changes() == {}, "run `make openapi` and commit contracts/openapi"
+
+
+def test_a_stale_openapi_document_is_found(tmp_path):
+    for name in ("intake", "scheduling", "complaints", "notifier"):
+        (tmp_path / f"{name}.json").write_text((OPENAPI_DIR / f"{name}.json").read_text())
+    document = json.loads((tmp_path / "intake.json").read_text())
+    document["paths"].pop("/api/v1/requests")
+    (tmp_path / "intake.json").write_text(canonical(document))
+    assert list(openapi_changes(tmp_path)) == [tmp_path / "intake.json"]
 
 
 def test_a_committed_schema_with_a_field_the_model_lost_is_reported_as_breaking(tmp_path):

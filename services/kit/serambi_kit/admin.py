@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, status
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from serambi_contracts import AggregateRef
 from serambi_contracts.audit import PersonalDataErased
@@ -25,6 +24,7 @@ from .auth import Officer, require_roles
 from .deadletters import DeadLetters, not_redrivable
 from .eventstore import execute
 from .logging import get_logger
+from .problems import problem
 
 log = get_logger(__name__)
 Admin = Annotated[Officer, Depends(require_roles("admin"))]
@@ -126,13 +126,11 @@ def dead_letters_router() -> APIRouter:
             if current is None:
                 raise HTTPException(status.HTTP_404_NOT_FOUND, f"no dead letter {letter_id}")
             if (why := not_redrivable(current)) is not None:
-                return JSONResponse(
-                    {
-                        "error": "not_redrivable",
-                        "detail": why,
-                        "errors": [{"field": "id", "rule": "not_redrivable", "message": why}],
-                    },
+                return problem(
                     status.HTTP_409_CONFLICT,
+                    "not_redrivable",
+                    why,
+                    errors=[{"field": "id", "rule": "not_redrivable", "message": why}],
                 )
             raise HTTPException(
                 status.HTTP_409_CONFLICT, f"dead letter {letter_id} is {current.get('status')}, not open"

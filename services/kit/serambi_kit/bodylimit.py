@@ -16,7 +16,6 @@ all the others and held until the route returns.
 from __future__ import annotations
 
 import inspect
-import json
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
@@ -26,6 +25,8 @@ from fastapi.routing import APIRoute
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .problems import encoded
 
 SCOPE_KEY = "serambi.body_counter"
 Check = Callable[[Request], Awaitable[None]]
@@ -86,14 +87,8 @@ class BodyLimit:
 
 
 async def _json_413(send: Send, exc: BodyTooLarge) -> None:
-    body = json.dumps({"error": exc.detail, "detail": exc.detail}).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 413,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
-        }
-    )
+    headers, body = encoded(413, exc.detail, exc.detail)
+    await send({"type": "http.response.start", "status": 413, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 

@@ -27,6 +27,7 @@ from .internal import serve as serve_on
 from .logging import configure_logging, get_logger
 from .metrics import LATENCY, REQUESTS
 from .outages import is_outage
+from .problems import document_errors, problem
 from .runtime import Runtime
 from .tracing import configure_tracing, flush_tracing
 
@@ -44,19 +45,19 @@ async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResp
         {"field": _field(error["loc"]), "rule": error["type"], "message": error["msg"]}
         for error in exc.errors()
     ]
-    return JSONResponse({"error": "invalid_request", "errors": errors}, status_code=422)
+    return problem(422, "invalid_request", "a field broke a rule", errors=errors)
 
 
 async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-    """``{"error": message}``, or ``{"error": "invalid_request", "errors": [...]}`` when the
+    """A problem whose ``error`` is the message, or ``invalid_request`` with ``errors`` when the
     detail lists field errors in the validation-error shape (a form past its limits too:
     ``serambi_kit.forms``)."""
     exc = refusal(exc) or exc
+    headers = getattr(exc, "headers", None)
     if isinstance(exc.detail, dict) and "errors" in exc.detail:
-        body = {"error": "invalid_request", **exc.detail}
-    else:
-        body = {"error": str(exc.detail), "detail": exc.detail}
-    return JSONResponse(body, status_code=exc.status_code, headers=getattr(exc, "headers", None))
+        fields = {"detail": "a field broke a rule", **exc.detail}
+        return problem(exc.status_code, "invalid_request", headers=headers, **fields)
+    return problem(exc.status_code, str(exc.detail), exc.detail, headers=headers)
 
 
 async def _event_store_unavailable(request: Request, exc: EventStoreUnavailable) -> JSONResponse:
@@ -71,20 +72,17 @@ async def _event_store_unavailable(request: Request, exc: EventStoreUnavailable)
         if maybe
         else "the event store did not answer; try again"
     )
-    return JSONResponse(
-        {"error": "service_unavailable", "detail": detail},
-        status_code=503,
-        headers={"Retry-After": str(UNAVAILABLE_RETRY_AFTER)},
-    )
+    return problem(503, "service_unavailable", detail, headers={"Retry-After": str(UNAVAILABLE_RETRY_AFTER)})
 
 
 def _dependency_unavailable(request: Request, exc: Exception) -> JSONResponse:
     """503 with ``Retry-After`` when MongoDB or NATS is down (``outages.is_outage``), never a
     500. A write that may have taken effect is retried safely with an Idempotency-Key."""
     log.warning("http.dependency_unavailable", route=route_of(request.scope), error=type(exc).__name__)
-    return JSONResponse(
-        {"error": "service_unavailable", "detail": "a database or the event store is unavailable; try again"},
-        status_code=503,
+    return problem(
+        503,
+        "service_unavailable",
+        "a database or the event store is unavailable; try again",
         headers={"Retry-After": str(UNAVAILABLE_RETRY_AFTER)},
     )
 
@@ -203,6 +201,7 @@ def create_service_app(
     for router in routers:
         app.include_router(router)
     app.include_router(dead_letters_router())  # admin: this service's dead letters, redrive
+    document_errors(app)  # every route's problems in its OpenAPI description
     return app
 
 

@@ -25,11 +25,12 @@ which the client cannot choose by any header.
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from .problems import encoded
 
 PROBES = ("/livez", "/readyz")
 LIVENESS = ("/livez",)  # what a service also answers on its public port (the portal asks it)
@@ -62,17 +63,8 @@ class InternalPort:
         if scope["type"] == "http":
             server = scope.get("server") or (None, None)
             if not self.allowed(scope["path"], server[1]):
-                body = json.dumps({"error": "not found", "detail": "Not Found"}).encode()
-                await send(
-                    {
-                        "type": "http.response.start",
-                        "status": 404,
-                        "headers": [
-                            (b"content-type", b"application/json"),
-                            (b"content-length", str(len(body)).encode()),
-                        ],
-                    }
-                )
+                headers, body = encoded(404, "not found", "Not Found")
+                await send({"type": "http.response.start", "status": 404, "headers": headers})
                 await send({"type": "http.response.body", "body": body})
                 return
         await self.app(scope, receive, send)

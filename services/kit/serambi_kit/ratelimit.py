@@ -64,4 +64,5 @@ def rate_limited(name: str, per_minute: int = 60) -> Callable[[Request], Awaitab
                 headers={"Retry-After": str(math.ceil(wait))},
             )
 
+    dependency.rate_limit = name  # type: ignore[attr-defined]  # read by serambi_kit.problems
     return before_body(dependency)

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from serambi_calendar import WIB
 from serambi_kit.bodylimit import before_body, set_body_limit
 from serambi_kit.idempotency import Claim
+from serambi_kit.problems import problem
 
 from ..domain import ComplaintError, UnknownComplaintError
 
@@ -59,9 +60,9 @@ def invalid(field: str, rule: str, message: str) -> RequestValidationError:
 async def complaint_error(_: Request, exc: Exception) -> JSONResponse:
     """Unknown complaint → 404; a step its state does not allow → 409 (nothing was recorded)."""
     if isinstance(exc, UnknownComplaintError):
-        return JSONResponse({"error": "not_found", "detail": str(exc)}, status_code=404)
+        return problem(404, "not_found", str(exc))
     assert isinstance(exc, ComplaintError)
-    return JSONResponse({"error": "wrong_state", "detail": str(exc)}, status_code=409)
+    return problem(409, "wrong_state", str(exc))
 
 
 @before_body

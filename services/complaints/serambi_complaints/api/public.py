@@ -10,6 +10,7 @@ from serambi_contracts.complaints import ComplaintChannel, DisputeSource
 from serambi_kit.bodylimit import ChecksFirstRoute
 from serambi_kit.cases import link_resends, token_matches
 from serambi_kit.idempotency import Claim, IdempotencyKey, answer_once, fingerprint
+from serambi_kit.problems import problem
 from serambi_kit.ratelimit import rate_limited
 from serambi_kit.uploads import upload_slot
 
@@ -134,9 +135,11 @@ async def _erased(request: Request, tracking_code: str) -> bool:
 
 
 def _gone(tracking_code: str) -> JSONResponse:
-    return JSONResponse(
-        {"error": "personal_data_erased", "detail": ERASED, "tracking_code": tracking_code},
-        status_code=status.HTTP_410_GONE,
+    return problem(
+        status.HTTP_410_GONE,
+        "personal_data_erased",
+        ERASED,
+        tracking_code=tracking_code,
         headers={"Cache-Control": "no-store"},
     )
 

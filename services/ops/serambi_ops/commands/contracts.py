@@ -1,10 +1,14 @@
-"""`serambi contracts schemas|asyncapi`: check (default) or regenerate the committed documents."""
+"""`serambi contracts schemas|asyncapi|openapi`: check (default) or regenerate the committed
+documents."""
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 import typer
 from serambi_contracts import EVENTS
@@ -17,6 +21,7 @@ app = typer.Typer(no_args_is_help=True)
 CONTRACTS_DIR = Path(__file__).resolve().parents[4] / "contracts"
 SCHEMAS_DIR = CONTRACTS_DIR / "schemas"
 ASYNCAPI_DIR = CONTRACTS_DIR / "asyncapi"
+OPENAPI_DIR = CONTRACTS_DIR / "openapi"
 
 
 def schema_problems(directory: Path = SCHEMAS_DIR) -> tuple[list[str], dict[Path, str]]:
@@ -37,17 +42,26 @@ def schema_problems(directory: Path = SCHEMAS_DIR) -> tuple[list[str], dict[Path
     return problems, changes
 
 
-def asyncapi_changes(directory: Path = ASYNCAPI_DIR) -> dict[Path, str]:
-    # the documents come from the code: each service composed with the development defaults
-    # (settings default to production, which would ask for its secrets)
+def _changes(directory: Path, document: Callable[[ModuleType], dict[str, Any]]) -> dict[Path, str]:
+    """The documents whose committed text differs from ``document(service's main module)``:
+    each service composed with the development defaults (settings default to production,
+    which would ask for its secrets)."""
     os.environ.setdefault("SERAMBI_ENVIRONMENT", "development")
     changes = {}
     for service in SERVICES.values():
         path = directory / f"{service.name}.json"
-        text = canonical(asyncapi.document(service.module("main").asyncapi_app()))
+        text = canonical(document(service.module("main")))
         if not path.exists() or path.read_text() != text:
             changes[path] = text
     return changes
+
+
+def asyncapi_changes(directory: Path = ASYNCAPI_DIR) -> dict[Path, str]:
+    return _changes(directory, lambda main: asyncapi.document(main.asyncapi_app()))
+
+
+def openapi_changes(directory: Path = OPENAPI_DIR) -> dict[Path, str]:
+    return _changes(directory, lambda main: main.create_app().openapi())
 
 
 def _write(changes: dict[Path, str]) -> None:
@@ -81,4 +95,15 @@ def asyncapi_command(write: bool = typer.Option(False, help="regenerate the comm
         _write(changes)
     elif changes:
         typer.echo(f"{len(changes)} AsyncAPI document(s) stale: run `make asyncapi`", err=True)
+        raise typer.Exit(1)
+
+
+@app.command("openapi")
+def openapi_command(write: bool = typer.Option(False, help="regenerate the committed documents")) -> None:
+    """Check the committed OpenAPI documents against the services' HTTP APIs."""
+    changes = openapi_changes()
+    if write:
+        _write(changes)
+    elif changes:
+        typer.echo(f"{len(changes)} OpenAPI document(s) stale: run `make openapi`", err=True)
         raise typer.Exit(1)

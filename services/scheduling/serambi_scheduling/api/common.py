@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 from serambi_kit.auth import Officer, require_roles
 from serambi_kit.logging import redact
+from serambi_kit.problems import problem
 
 from ..application.context import Context
 from ..domain.audience import Audience
@@ -89,7 +90,7 @@ def summary(state: Audience) -> dict[str, Any]:
 
 
 def _json(status_code: int, error: str, detail: str, **extra: Any) -> JSONResponse:
-    return JSONResponse({"error": error, "detail": detail, **extra}, status_code=status_code)
+    return problem(status_code, error, detail, **extra)
 
 
 def install_error_handlers(app: FastAPI) -> None:

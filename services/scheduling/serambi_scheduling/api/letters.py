@@ -13,8 +13,9 @@ from __future__ import annotations
 import re
 
 from fastapi import APIRouter, HTTPException, Request, status
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from serambi_kit.downloads import download_headers
+from serambi_kit.problems import problem
 
 from ..letters import LETTERS, LetterErased, read_letter
 
@@ -33,9 +34,11 @@ async def letter_response(request: Request, document_id: str) -> Response:
         if _ID.match(document_id):
             letter = await read_letter(runtime.db, runtime.vault, document_id)
     except LetterErased:
-        return JSONResponse(
-            {"error": "personal_data_erased", "detail": ERASED, "document_id": document_id},
-            status_code=status.HTTP_410_GONE,
+        return problem(
+            status.HTTP_410_GONE,
+            "personal_data_erased",
+            ERASED,
+            document_id=document_id,
             headers={"Cache-Control": "no-store"},
         )
     if letter is None:
