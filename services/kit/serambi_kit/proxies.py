@@ -41,8 +41,17 @@ class ProxySettings(BaseSettings):
         if isinstance(value, str):
             text = value.strip()
             if text.startswith("["):
-                return json.loads(text)
-            return [entry.strip() for entry in text.split(",") if entry.strip()]
+                try:
+                    value = json.loads(text)
+                except ValueError:
+                    raise ValueError(
+                        "not a JSON list of strings (or write entries separated by commas)"
+                    ) from None
+            else:
+                value = text.split(",")
+        if isinstance(value, list):
+            value = [entry.strip() if isinstance(entry, str) else entry for entry in value]
+            return [entry for entry in value if entry != ""]
         return value
 
     @field_validator("forwarded_allow_ips")
@@ -59,10 +68,12 @@ class ProxySettings(BaseSettings):
 
     @model_validator(mode="after")
     def _no_wildcard_in_production(self) -> ProxySettings:
-        if "*" in self.forwarded_allow_ips and getattr(self, "environment", "production") == "production":
+        if getattr(self, "environment", "production") == "production" and any(
+            entry == "*" or entry.endswith("/0") for entry in self.forwarded_allow_ips
+        ):
             raise ValueError(
-                'SERAMBI_FORWARDED_ALLOW_IPS must not contain "*" in production: any '
-                "client could then name its own address; list the proxies' addresses"
+                'SERAMBI_FORWARDED_ALLOW_IPS must not trust every address ("*", a /0 network) in '
+                "production: any client could then name its own; list the proxies' addresses"
             )
         return self
 

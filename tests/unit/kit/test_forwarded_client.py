@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 from collections.abc import AsyncIterator
 from types import SimpleNamespace
 
@@ -129,3 +130,42 @@ def test_the_setting_reads_a_json_list_or_uvicorns_comma_separated_form(monkeypa
 def test_an_empty_setting_trusts_no_proxy(monkeypatch):
     monkeypatch.setenv("SERAMBI_FORWARDED_ALLOW_IPS", "")
     assert ServiceSettings(environment="test").forwarded_allow_ips == []
+
+
+@pytest.mark.parametrize("everyone", [["*"], ["0.0.0.0/0"], ["10.0.0.0/8", "::/0"]])
+def test_trusting_every_address_in_any_spelling_is_refused_in_production(everyone):
+    with pytest.raises(ValidationError, match="every address"):
+        ServiceSettings(environment="production", forwarded_allow_ips=everyone)
+
+
+def test_a_malformed_json_list_is_refused_saying_what_to_write(monkeypatch):
+    monkeypatch.setenv("SERAMBI_FORWARDED_ALLOW_IPS", '["10.0.0.1",]')
+    with pytest.raises(ValidationError, match="not a JSON list"):
+        ServiceSettings(environment="test")
+
+
+@pytest.mark.parametrize("service", ["intake", "web"])
+def test_a_process_serves_with_the_proxies_its_settings_name(monkeypatch, service):
+    """The production path: ``serambi_kit.http.serve`` (each service's and the portal's
+    ``__main__``) hands the setting to uvicorn's proxy-headers handling."""
+    from serambi_kit import http
+
+    monkeypatch.setenv("SERAMBI_FORWARDED_ALLOW_IPS", "10.244.0.0/16")
+    started: list[uvicorn.Config] = []
+
+    def run(server: uvicorn.Server, sockets=None) -> None:
+        started.append(server.config)
+        server.started = True
+
+    monkeypatch.setattr(uvicorn.Server, "run", run)
+    main = importlib.import_module(f"serambi_{service}.main")
+    http.serve(main.create_app(main_settings(service)))
+    assert started[0].proxy_headers and started[0].forwarded_allow_ips == ["10.244.0.0/16"]
+
+
+def main_settings(service: str):
+    if service == "web":
+        return WebSettings(environment="test")
+    from serambi_intake.settings import IntakeSettings
+
+    return IntakeSettings(environment="test")

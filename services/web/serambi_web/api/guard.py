@@ -77,6 +77,6 @@ class Guard:
         if origin is None or origin == "null":
             return False
         host = request.headers.get("host", "")
-        if self.settings.forwarded_allow_ips:  # a browser cannot set it: no way around the check
-            host = request.headers.get("x-forwarded-host", host).split(",")[0].strip()
+        if self.settings.forwarded_allow_ips:  # the last proxy's (it appends); no browser sets it
+            host = request.headers.get("x-forwarded-host", host).split(",")[-1].strip()
         return urlsplit(origin).netloc.lower() != host.lower()
