@@ -51,3 +51,19 @@ def test_the_asyncapi_document_is_version_3_and_documents_the_published_payloads
     document = json.loads((asyncapi_changes.__globals__["ASYNCAPI_DIR"] / "intake.json").read_text())
     assert document["asyncapi"].startswith("3.")
     assert "RequestSubmitted" in document["components"]["schemas"]
+
+
+def test_every_message_declares_the_cloudevents_headers_and_reads_its_correlation_from_them():
+    from serambi_contracts.envelope import KNOWN, TRACING_EXTENSIONS
+    from serambi_kit.asyncapi import HEADER_DESCRIPTIONS
+
+    assert set(HEADER_DESCRIPTIONS) == {*KNOWN, *TRACING_EXTENSIONS}  # every attribute Serambi writes
+    for name in ("intake", "scheduling", "complaints", "notifier"):
+        document = json.loads((asyncapi_changes.__globals__["ASYNCAPI_DIR"] / f"{name}.json").read_text())
+        headers = document["components"]["schemas"]["CloudEventsHeaders"]
+        assert {"ce-specversion", "ce-id", "ce-source", "ce-type"} <= set(headers["required"])
+        for message in document["components"]["messages"].values():
+            assert message["headers"] == {"$ref": "#/components/schemas/CloudEventsHeaders"}
+            assert message["correlationId"]["location"] == "$message.header#/ce-correlationid"
+        mirror = document["servers"]["integration-bus"]["description"]
+        assert f"BUS_{name.upper()}" in mirror

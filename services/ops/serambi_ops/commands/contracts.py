@@ -42,26 +42,27 @@ def schema_problems(directory: Path = SCHEMAS_DIR) -> tuple[list[str], dict[Path
     return problems, changes
 
 
-def _changes(directory: Path, document: Callable[[ModuleType], dict[str, Any]]) -> dict[Path, str]:
-    """The documents whose committed text differs from ``document(service's main module)``:
+def _changes(directory: Path, document: Callable[[ModuleType, str], dict[str, Any]]) -> dict[Path, str]:
+    """The documents whose committed text differs from ``document(a service's main module, its
+    name)``:
     each service composed with the development defaults (settings default to production,
     which would ask for its secrets)."""
     os.environ.setdefault("SERAMBI_ENVIRONMENT", "development")
     changes = {}
     for service in SERVICES.values():
         path = directory / f"{service.name}.json"
-        text = canonical(document(service.module("main")))
+        text = canonical(document(service.module("main"), service.name))
         if not path.exists() or path.read_text() != text:
             changes[path] = text
     return changes
 
 
 def asyncapi_changes(directory: Path = ASYNCAPI_DIR) -> dict[Path, str]:
-    return _changes(directory, lambda main: asyncapi.document(main.asyncapi_app()))
+    return _changes(directory, lambda main, name: asyncapi.document(main.asyncapi_app(), name))
 
 
 def openapi_changes(directory: Path = OPENAPI_DIR) -> dict[Path, str]:
-    return _changes(directory, lambda main: main.create_app().openapi())
+    return _changes(directory, lambda main, _: main.create_app().openapi())
 
 
 def _write(changes: dict[Path, str]) -> None:
