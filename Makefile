@@ -69,6 +69,7 @@ bench: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 ## schemas: regenerate contracts/schemas (refuses backward-incompatible changes)
 schemas: install

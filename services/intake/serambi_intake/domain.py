@@ -17,7 +17,7 @@ from serambi_contracts.intake import (
     RequestSubmitted,
     RequestWithdrawn,
 )
-from serambi_kit.cases import LinkResends
+from serambi_kit.resends import LinkResends
 
 REQUIRED_DOCUMENTS = ("request_letter", "identity_document")
 

@@ -22,7 +22,8 @@ from nats.js.errors import NotFoundError
 from serambi_contracts import AggregateRef, encode_headers
 from serambi_contracts.sla import ClockDue
 
-from .eventstore.model import deterministic_id, encode_event, make_envelopes
+from .eventids import deterministic_id
+from .eventstore.model import encode_event, make_envelopes
 from .topology import FIRED_TIMER_TTL_SECONDS, ConsumerSpec, timers_stream
 
 

@@ -32,7 +32,7 @@ from serambi_contracts.complaints import (
     NoteSource,
     ResumeCause,
 )
-from serambi_kit.cases import LinkResends
+from serambi_kit.resends import LinkResends
 
 from .rules import Rules
 from .state import TRIAGE, Complaint, Status, fold

@@ -9,7 +9,7 @@ from datetime import datetime
 from serambi_contracts import Event
 from serambi_contracts.base import Sealed
 from serambi_contracts.complaints import ComplaintChannel, ComplaintReplyFailed, ReplyFailure, ReplyKind
-from serambi_kit.eventstore import deterministic_id
+from serambi_kit.eventids import deterministic_id
 
 from .commands import UnknownComplaintError
 from .state import fold

@@ -13,7 +13,7 @@ from datetime import datetime
 from serambi_contracts import Event
 from serambi_contracts.complaints import ComplaintDeadlineMoved
 from serambi_contracts.sla import SLABreached, SLAWarning
-from serambi_kit.eventstore import deterministic_id
+from serambi_kit.eventids import deterministic_id
 
 from .rules import Rules
 from .state import TRIAGE, Complaint, fold

@@ -1,5 +1,6 @@
 """Event store: JetStream for real, in-memory for unit tests; one protocol, one contract suite."""
 
+from ..eventids import deterministic_id
 from .jetstream import JetStreamEventStore
 from .memory import InMemoryEventStore
 from .model import (
@@ -13,7 +14,6 @@ from .model import (
     History,
     RecordedEvent,
     decode_event,
-    deterministic_id,
     execute,
     retry_on_conflict,
 )

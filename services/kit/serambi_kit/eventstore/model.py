@@ -159,11 +159,6 @@ def decode_event(envelope: Envelope, data: bytes) -> Event:
     return event
 
 
-def deterministic_id(*parts: str) -> str:
-    """A stable event id derived from its cause, so a retried reaction is deduplicated."""
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, "serambi:" + ":".join(parts)))
-
-
 async def retry_on_conflict(
     attempt: Callable[[], Awaitable[T]], *, attempts: int = 5, base_delay: float = 0.01
 ) -> T:
