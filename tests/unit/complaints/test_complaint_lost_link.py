@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from serambi_complaints.domain import decide_link
 from serambi_contracts.complaints import ComplaintClosed
-from serambi_kit.cases import LinkResends
+from serambi_kit.resends import LinkResends
 
 NOW = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
 CODE = "ADU-2026-000001"
