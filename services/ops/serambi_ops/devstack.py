@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
 from serambi_kit.localstack import find_binary, mongo_url, nats_url, wait_for_port
 from serambi_kit.settings import ServiceSettings
 from serambi_kit.tasks import cancel_and_wait
@@ -52,6 +53,8 @@ class Child:
     env: dict[str, str] = field(default_factory=dict)
     process: asyncio.subprocess.Process | None = None
     restarts: int = 0
+    spawned_at: float = 0.0  # time.monotonic() when its process was last started
+    ready_after: float | None = None  # seconds from spawn to ready (a service: /readyz 200)
 
 
 def say(message: str) -> None:
@@ -198,7 +201,7 @@ class Supervisor:
     async def _supervise(self, child: Child) -> None:
         delay = 1.0
         while not self.stopping.is_set():
-            started = time.monotonic()
+            started = child.spawned_at = time.monotonic()
             child.process = await asyncio.create_subprocess_exec(
                 *child.args,
                 stdout=asyncio.subprocess.PIPE,
@@ -231,8 +234,26 @@ class Supervisor:
 
     async def _ready(self, child: Child, timeout: float) -> None:
         await asyncio.to_thread(wait_for_port, child.port, timeout)
+        child.ready_after = time.monotonic() - child.spawned_at
+
+    async def _serving(self, child: Child, timeout: float) -> None:
+        """Until the service's ``/readyz`` answers 200 (its NATS, MongoDB and consumers, or for
+        the portal the services it calls): the time from its process's start is printed."""
+        deadline = time.monotonic() + timeout
+        async with httpx.AsyncClient(timeout=2.0) as client:
+            while True:
+                try:
+                    if (await client.get(f"http://127.0.0.1:{child.port}/readyz")).status_code == 200:
+                        child.ready_after = time.monotonic() - child.spawned_at
+                        return
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"{child.name}: /readyz not 200 within {timeout:.0f} s")
+                await asyncio.sleep(0.1)
 
     async def run(self) -> int:
+        began = time.monotonic()
         for directory in ("nats", "mongo", "mail", "sms", "log"):
             (self.var / directory).mkdir(parents=True, exist_ok=True)
         infra, apps = self.plan()
@@ -253,8 +274,13 @@ class Supervisor:
                 say(line)
             for child in apps:
                 self._start(child)
-            await asyncio.gather(*(self._ready(child, 60) for child in apps))
-            self._announce()
+            await asyncio.gather(
+                *(
+                    self._serving(child, 60) if child.name in self.ports.services else self._ready(child, 60)
+                    for child in apps
+                )
+            )
+            self._announce(infra + apps, time.monotonic() - began)
             await self.stopping.wait()
         except Exception as exc:  # noqa: BLE001 — report, then stop what was started
             say(f"start-up failed: {exc}")
@@ -263,8 +289,11 @@ class Supervisor:
             await self.shutdown(infra, apps)
         return 0
 
-    def _announce(self) -> None:
+    def _announce(self, children: list[Child], seconds: float) -> None:
         p = self.ports
+        say(f"start-up: all ready {seconds:.1f} s after `serambi dev up`; from process start to ready:")
+        timings = (f"{c.name} {c.ready_after:.1f} s" for c in children if c.ready_after is not None)
+        say("  " + ", ".join(timings))
         say("ready:")
         say(f"  portal      http://127.0.0.1:{p.services['web']}/  (the public pages)")
         say(f"  console     http://127.0.0.1:{p.services['web']}/petugas/  (officers: see README)")
