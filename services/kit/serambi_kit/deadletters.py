@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pymongo.asynchronous.database import AsyncDatabase
+from .mongo import Database
 
 COLLECTION = "dead_letters"
 MAX_PAYLOAD_BYTES = 256 * 1024
@@ -74,7 +74,7 @@ def not_redrivable(document: dict[str, Any]) -> str | None:
 
 
 class DeadLetters:
-    def __init__(self, db: AsyncDatabase) -> None:
+    def __init__(self, db: Database) -> None:
         self.collection = db[COLLECTION]
 
     async def record(self, letter: DeadLetter) -> None:

@@ -32,10 +32,10 @@ from fastapi.encoders import jsonable_encoder
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from pymongo import ReturnDocument
-from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 from serambi_contracts.base import Sealed
 
+from .mongo import Database
 from .pii import Vault
 
 COLLECTION = "idempotency_keys"
@@ -96,7 +96,7 @@ def _still_running(seconds: float) -> IdempotencyError:
 class IdempotencyKeys:
     def __init__(
         self,
-        db: AsyncDatabase,
+        db: Database,
         vault: Vault,
         ttl: timedelta = timedelta(hours=24),
         lease: timedelta = timedelta(seconds=30),
@@ -107,7 +107,7 @@ class IdempotencyKeys:
         self.lease = lease
 
     @classmethod
-    def from_settings(cls, db: AsyncDatabase, vault: Vault, settings: IdempotencySettings) -> IdempotencyKeys:
+    def from_settings(cls, db: Database, vault: Vault, settings: IdempotencySettings) -> IdempotencyKeys:
         return cls(
             db,
             vault,

@@ -27,8 +27,9 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from pymongo.asynchronous.database import AsyncDatabase
 from serambi_contracts.base import Sealed
+
+from .mongo import Database
 
 KEYS = "data_keys"
 ERASURES = "data_key_erasures"  # key id → when it was erased (random ids, no personal data)
@@ -64,7 +65,7 @@ def parse_master_key(text: str) -> bytes:
 class Vault:
     def __init__(
         self,
-        db: AsyncDatabase,
+        db: Database,
         master_key: bytes,
         cache_seconds: float = 60.0,
         cache_size: int = DEFAULT_CACHE_SIZE,

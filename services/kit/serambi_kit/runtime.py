@@ -14,7 +14,6 @@ import nats
 from faststream.nats import NatsBroker, NatsUserPassword
 from nats.aio.client import Client
 from pymongo import AsyncMongoClient
-from pymongo.asynchronous.database import AsyncDatabase
 from serambi_contracts import Event
 
 from .deadletters import DeadLetters
@@ -22,7 +21,7 @@ from .eventstore import JetStreamEventStore
 from .health import ConsumerWatch
 from .logging import get_logger
 from .messaging import Backlog, DeliveryPolicy, Handler, redrive, subscribe, subscribe_batches
-from .mongo import connect, database
+from .mongo import Database, Document, connect, database
 from .pii import Vault, parse_master_key
 from .projections import Projection, apply_batch, projector_handler
 from .settings import ServiceSettings
@@ -67,7 +66,7 @@ class Runtime:
         self.gauges.add("dependencies", lambda _db: self._dependencies_metric())
         self._watch_task: asyncio.Task | None = None
         self._nc: Client | None = None
-        self._mongo: AsyncMongoClient | None = None
+        self._mongo: AsyncMongoClient[Document] | None = None
         self._store: JetStreamEventStore | None = None
         self._vault: Vault | None = None
 
@@ -147,7 +146,7 @@ class Runtime:
         return self._mongo is not None
 
     @property
-    def db(self) -> AsyncDatabase:
+    def db(self) -> Database:
         if self._mongo is None:
             raise NotStartedError("MongoDB is not connected yet")
         return database(self._mongo, self.settings.database)
