@@ -26,4 +26,5 @@ def application(runtime: Runtime, title: str) -> FastStream:
 
 def document(app: FastStream) -> dict[str, Any]:
     """The document as JSON-ready data, with keys sorted so the committed file is stable."""
-    return json.loads(json.dumps(app.schema.to_specification().to_jsonable(), sort_keys=True))
+    data: dict[str, Any] = json.loads(json.dumps(app.schema.to_specification().to_jsonable(), sort_keys=True))
+    return data

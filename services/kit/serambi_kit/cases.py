@@ -57,7 +57,7 @@ def link_resends(settings: Any) -> LinkResends:
 
 def token_matches(expected_sha256: str | None, token: str) -> bool:
     """Constant-time comparison; False when there is nothing to compare with."""
-    return bool(expected_sha256) and hmac.compare_digest(expected_sha256, hash_token(token))
+    return bool(expected_sha256 and hmac.compare_digest(expected_sha256, hash_token(token)))
 
 
 async def next_tracking_code(db: Database, prefix: str, year: int) -> str:

@@ -247,7 +247,8 @@ class DocumentStore:
     async def case_of(self, document_id: str) -> str | None:
         """The case noted for a document (``note_case``), if any."""
         found = await self.files.find_one({"_id": document_id}, {"metadata.case": 1})
-        return (found or {}).get("metadata", {}).get("case")
+        case: str | None = (found or {}).get("metadata", {}).get("case")
+        return case
 
     async def mark_attached(self, document_ids: list[str]) -> None:
         await self.files.update_many(

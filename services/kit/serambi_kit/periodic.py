@@ -73,7 +73,7 @@ class Rounds:
     def __init__(self, db: Callable[[], Database]) -> None:
         self.db = db
         self.holder = uuid.uuid4().hex
-        self.tasks: list[asyncio.Task] = []
+        self.tasks: list[asyncio.Task[None]] = []
 
     def once(self, name: str, job: Job) -> None:
         """Run ``job`` once in the background (start-up work), on every replica."""

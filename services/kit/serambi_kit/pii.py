@@ -25,6 +25,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from serambi_contracts.base import Sealed
@@ -161,7 +162,7 @@ class Vault:
             key=key_id, nonce=_b64(nonce), data=_b64(cipher.encrypt(nonce, value.encode(), key_id.encode()))
         )
 
-    async def reveal(self, sealed: Sealed | dict | None) -> str | None:
+    async def reveal(self, sealed: Sealed | dict[str, Any] | None) -> str | None:
         """The clear value, or None when absent or its subject was erased."""
         if sealed is None:
             return None
@@ -238,7 +239,7 @@ class Vault:
         return key_ids
 
 
-async def reveal_text(vault: Vault, value: Sealed | dict | str | None) -> str | None:
+async def reveal_text(vault: Vault, value: Sealed | dict[str, Any] | str | None) -> str | None:
     """A data subject's free text as events and read models hold it: sealed (revealed; None once
     the subject was erased), or a clear ``str`` that an event version before sealing recorded
     (returned as it is: it was published so). None when absent."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from nats.aio.msg import Msg
 from pydantic import ValidationError
@@ -89,7 +89,7 @@ def _nested(document: Mapping[str, Any], dotted: str) -> int:
     return value if isinstance(value, int) else 0
 
 
-def _query_and_update(change: Change, recorded: RecordedEvent) -> tuple[dict, dict]:
+def _query_and_update(change: Change, recorded: RecordedEvent) -> tuple[dict[str, Any], dict[str, Any]]:
     position = _position_field(recorded)
     version = recorded.version
     update = {key: dict(value) for key, value in change.update.items()}
@@ -136,7 +136,7 @@ def read_leniently(
     except (UnknownEventTypeError, ValidationError) as exc:
         if not envelope.aggregateversion:
             raise
-        event = Unreadable(exc)
+        event = cast(Event, Unreadable(exc))  # in the event's place: readers check for it first
     return RecordedEvent(ref, event, envelope, sequence)
 
 

@@ -101,7 +101,7 @@ def reason_class(document: dict[str, Any]) -> str:
 
 async def dead_letters_source(db: Database) -> None:
     """Open dead letters (``open`` or marked for redrive) per consumer and reason class."""
-    counts: dict[tuple[str, str], int] = {}
+    counts: dict[tuple[str, ...], float] = {}  # the gauge's labels and values
     cursor = db[DEAD_LETTERS].find(
         {"status": {"$in": ["open", "redrive", "redriving"]}}, {"consumer": 1, "reason": 1, "manual": 1}
     )
