@@ -69,6 +69,7 @@ bench: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 ## schemas: regenerate contracts/schemas (refuses backward-incompatible changes)
 schemas: install
