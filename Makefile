@@ -70,6 +70,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy
 
 ## schemas: regenerate contracts/schemas (refuses backward-incompatible changes)
 schemas: install

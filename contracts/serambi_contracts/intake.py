@@ -8,8 +8,9 @@ from typing import ClassVar
 
 from pydantic import ConfigDict, Field, model_validator
 
-# DocumentRef lives in base (complaints' attachments are documents too); imported from here as before
-from .base import AggregateId, DocumentRef, Event, LongText, PersonalData, ShortText, Value
+# DocumentRef lives in base (complaints' attachments are documents too); re-exported from here as before
+from .base import AggregateId, Event, LongText, PersonalData, ShortText, Value
+from .base import DocumentRef as DocumentRef
 
 
 class InstitutionType(StrEnum):

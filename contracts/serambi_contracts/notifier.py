@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from pydantic import ConfigDict, Field
 
@@ -110,7 +110,7 @@ class _DeliveryV1(Event):
     def name(cls) -> str:
         return cls.__name__.removesuffix("V1")
 
-    def _common(self) -> dict:
+    def _common(self) -> dict[str, Any]:
         return self.model_dump(exclude={"recipient_masked", "recipient_hash"})
 
 

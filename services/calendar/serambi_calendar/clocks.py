@@ -116,7 +116,8 @@ class Clock:
 
     def _segments(self) -> list[tuple[int, int | None]]:
         """The running stretches [from, to) of the clock in epoch µs; to=None: still running."""
-        out, cursor = [], to_us(self.started_at)
+        out: list[tuple[int, int | None]] = []
+        cursor = to_us(self.started_at)
         for p in self.pauses:
             out.append((cursor, to_us(p.paused_at)))
             if p.resumed_at is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from datetime import date as Date  # for annotations after a field named `date` shadows the type
 from functools import lru_cache
 from typing import Literal
 
@@ -30,7 +31,7 @@ class DayChange:
     date: date
     name: str
     reference: str
-    to: date | None = None
+    to: Date | None = None
 
 
 DaySource = Callable[[int], Iterable[DayEntry]]
@@ -42,12 +43,13 @@ _CATEGORIES = {"public": "libur nasional", "government": "cuti bersama"}
 def package_days(year: int) -> tuple[DayEntry, ...]:
     """National holidays and cuti bersama of `year` as the `holidays` package knows them."""
     import holidays
+    from holidays.version import __version__ as holidays_version
 
     out: dict[date, DayEntry] = {}
     for category, label in _CATEGORIES.items():
         found = holidays.country_holidays("ID", years=year, categories=(category,), language="id")
         for day, name in found.items():
-            ref = f"holidays {holidays.__version__} ({label})"
+            ref = f"holidays {holidays_version} ({label})"
             if day in out:  # both categories on one day: keep both names
                 name = f"{out[day].name}; {name}"
                 ref = f"{out[day].reference}; {label}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from importlib import resources
@@ -89,17 +90,17 @@ class _Parser:
     def entries(self, raw: object, table: str) -> list[tuple[str, int | None, dict[str, Any]]]:
         if not isinstance(raw, list) or not all(isinstance(e, dict) for e in raw):
             raise self.fail(f"'{table}' must be an array of tables ([[{table}]])")
-        lines = self.header_lines(table)
+        lines: Sequence[int | None] = self.header_lines(table)
         if len(lines) != len(raw):
             lines = [None] * len(raw)  # inline arrays: no per-entry line
         return [(f"{table}[{i + 1}]", line, e) for i, (line, e) in enumerate(zip(lines, raw, strict=True))]
 
-    def check_keys(self, label: str, line: int | None, entry: dict, allowed: set[str]) -> None:
+    def check_keys(self, label: str, line: int | None, entry: dict[str, Any], allowed: set[str]) -> None:
         unknown = set(entry) - allowed
         if unknown:
             raise self.fail(f"{label}: unknown key(s) {', '.join(sorted(unknown))}", line)
 
-    def date(self, label: str, line: int | None, entry: dict, key: str) -> date:
+    def date(self, label: str, line: int | None, entry: dict[str, Any], key: str) -> date:
         value = entry.get(key)
         if value is None:
             raise self.fail(f"{label}: missing '{key}'", line)
@@ -112,7 +113,7 @@ class _Parser:
             raise self.fail(f"{label}: {key} must be a date like 2026-03-20, got {value!r}", line)
         return value
 
-    def reference(self, label: str, line: int | None, entry: dict) -> str:
+    def reference(self, label: str, line: int | None, entry: dict[str, Any]) -> str:
         decree = entry.get("decree")
         if not isinstance(decree, str) or not decree.strip():
             raise self.fail(f"{label}: missing 'decree' (the decision this entry comes from)", line)
@@ -138,12 +139,12 @@ class _Parser:
         found = pattern.search(self.text)
         return self.text.count("\n", 0, found.start()) + 1 if found else None
 
-    def periods(self, raw: object, profiles: dict) -> tuple[ProfilePeriod, ...]:
+    def periods(self, raw: object, profiles: dict[str, WorkingProfile]) -> tuple[ProfilePeriod, ...]:
         parsed = []
         for label, line, entry in self.entries(raw, "profile_period"):
             self.check_keys(label, line, entry, _PERIOD_KEYS)
             profile = entry.get("profile")
-            if profile not in profiles:
+            if profile not in profiles or not isinstance(profile, str):  # keys are str: only narrows
                 known = ", ".join(sorted(profiles))
                 raise self.fail(f"{label}: unknown profile {profile!r} (known: {known})", line)
             first = self.date(label, line, entry, "first")

@@ -31,7 +31,7 @@ class ClockSpec:
             raise SettingsError(f"clock {self.name!r}: amount must be a whole number >= 1")
 
     @classmethod
-    def parse(cls, name: str, text: str) -> ClockSpec:
+    def parse(cls, name: str, text: object) -> ClockSpec:
         """`"3h"` = 3 working hours, `"5d"` = 5 working days."""
         match = _DURATION.match(text) if isinstance(text, str) else None
         if match is None:
@@ -78,7 +78,7 @@ class SlaPolicy:
     @classmethod
     def from_mapping(
         cls,
-        durations: Mapping[str, str],
+        durations: Mapping[str, object],
         warnings: Iterable[int] = DEFAULT_WARNINGS,
         *,
         keep_defaults: bool = True,

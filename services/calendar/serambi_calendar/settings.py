@@ -49,7 +49,7 @@ def calendar_from_env(env: Mapping[str, str] | None = None, years: Iterable[int]
 def policy_from_env(env: Mapping[str, str] | None = None) -> SlaPolicy:
     """The SLA policy from SERAMBI_SLA_CLOCKS / SERAMBI_SLA_WARNINGS; raises SettingsError."""
     env = os.environ if env is None else env
-    durations: object = {}
+    durations: Mapping[str, object] = {}
     if raw := env.get(ENV_CLOCKS, "").strip():
         try:
             durations = json.loads(raw)

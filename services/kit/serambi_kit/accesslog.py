@@ -29,13 +29,13 @@ import structlog
 from fastapi import FastAPI
 from opentelemetry._logs import NoOpLoggerProvider
 from opentelemetry.metrics import NoOpMeterProvider
-from opentelemetry.trace import NoOpTracerProvider
+from opentelemetry.trace import NoOpTracerProvider, Span
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .causation import request_id_from
-from .tracing import Span, answered, current_trace_id, server_span
+from .tracing import answered, current_trace_id, server_span
 
 #: The route of a request no route matched (the metrics' label too).
 UNMATCHED = "unmatched"
@@ -54,7 +54,7 @@ def route_of(scope: Scope) -> str:
     """The template of the route that matched (``/api/v1/requests/{tracking_code}``), or the
     path of the ``Mount`` that did (``/static``: FastAPI's router names no route for a mount),
     never the path."""
-    template = getattr(scope.get("route"), "path", None)
+    template: str | None = getattr(scope.get("route"), "path", None)
     if template:
         return template
     endpoint = scope.get("endpoint")  # what the matching route handed the request to

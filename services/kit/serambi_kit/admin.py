@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field
-from serambi_contracts import AggregateRef
+from serambi_contracts import AggregateRef, Event
 from serambi_contracts.audit import PersonalDataErased
 
 from . import erasure
@@ -215,7 +215,7 @@ def erasure_router(context: str) -> APIRouter:
             requested_at=datetime.now(UTC),
         )
 
-        def decide(history: list) -> list:
+        def decide(history: list[Event]) -> list[Event]:
             return [] if history else [event]
 
         appended = await execute(runtime.store, ref, decide)

@@ -48,7 +48,7 @@ def application(runtime: Runtime, title: str) -> FastStream:
 def document(app: FastStream, context: str) -> dict[str, Any]:
     """The document of ``context``'s service as JSON-ready data, with keys sorted so the
     committed file is stable."""
-    spec = app.schema.to_specification().to_jsonable()
+    spec: dict[str, Any] = app.schema.to_specification().to_jsonable()
     headers = {
         f"{HEADER_PREFIX}{name}": {"type": "string", "description": description}
         for name, description in HEADER_DESCRIPTIONS.items()
@@ -83,4 +83,5 @@ def document(app: FastStream, context: str) -> dict[str, Any]:
             "consume but publish nothing",
         },
     }
-    return json.loads(json.dumps(spec, sort_keys=True))
+    data: dict[str, Any] = json.loads(json.dumps(spec, sort_keys=True))
+    return data

@@ -169,8 +169,8 @@ def require_roles(*roles: str) -> Callable[..., Officer]:
         return _officer(request, credentials.credentials if credentials else None, roles)
 
     async def before_body(request: Request) -> None:
-        scheme, token = get_authorization_scheme_param(request.headers.get("authorization"))
-        token = token if scheme.lower() == "bearer" else None
+        scheme, param = get_authorization_scheme_param(request.headers.get("authorization"))
+        token = param if scheme.lower() == "bearer" else None
         if token and token in request.scope.get(VERIFIED, {}):
             _officer(request, token, roles)
         else:  # the JWKS may be fetched: not on the event loop

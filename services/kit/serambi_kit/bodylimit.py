@@ -16,11 +16,11 @@ all the others and held until the route returns.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from contextlib import AsyncExitStack, asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
-from fastapi import Request
+from fastapi import Request, Response
 from fastapi.routing import APIRoute
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
@@ -30,6 +30,7 @@ from .problems import encoded
 
 SCOPE_KEY = "serambi.body_counter"
 Check = Callable[[Request], Awaitable[None]]
+_Dependency = TypeVar("_Dependency", bound=Callable[..., Any])
 
 
 class BodyTooLarge(HTTPException):
@@ -92,10 +93,10 @@ async def _json_413(send: Send, exc: BodyTooLarge) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def before_body(check: Any) -> Any:
+def before_body(check: _Dependency) -> _Dependency:
     """Mark a dependency (taking only the request) to run before the body is read; one that
     yields is held until the route returns."""
-    check.before_body = True
+    check.__dict__["before_body"] = True  # check.before_body, a function attribute
     return check
 
 
@@ -121,13 +122,14 @@ def _first_check(call: Any) -> Check:
     """What runs before the body: the dependency itself (``before_body``), or the check it
     names (``require_roles``: its own dependency takes the parsed bearer credentials)."""
     check = call.before_body
-    return check if callable(check) else call
+    first: Check = check if callable(check) else call
+    return first
 
 
 class ChecksFirstRoute(APIRoute):
     """An APIRoute running its ``before_body`` dependencies before FastAPI reads the body."""
 
-    def get_route_handler(self) -> Callable[[Request], Awaitable[Any]]:
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
         checks = [
             _first_check(dependant.call)
@@ -139,7 +141,7 @@ class ChecksFirstRoute(APIRoute):
         if not checks and not held:
             return handler
 
-        async def checked(request: Request) -> Any:
+        async def checked(request: Request) -> Response:
             for check in checks:
                 await check(request)
             async with AsyncExitStack() as stack:

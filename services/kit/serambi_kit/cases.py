@@ -8,9 +8,9 @@ import secrets
 from typing import Any
 
 from pymongo import ReturnDocument
-from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from .mongo import Database
 from .resends import LinkResends
 
 MAX_CODE_ATTEMPTS = 20
@@ -37,10 +37,10 @@ def link_resends(settings: Any) -> LinkResends:
 
 def token_matches(expected_sha256: str | None, token: str) -> bool:
     """Constant-time comparison; False when there is nothing to compare with."""
-    return bool(expected_sha256) and hmac.compare_digest(expected_sha256, hash_token(token))
+    return bool(expected_sha256 and hmac.compare_digest(expected_sha256, hash_token(token)))
 
 
-async def next_tracking_code(db: AsyncDatabase, prefix: str, year: int) -> str:
+async def next_tracking_code(db: Database, prefix: str, year: int) -> str:
     """``<prefix>-<year>-<6 digits>`` from a per-year counter in the service's database. The
     event store refuses a code already taken (a case's first append expects sequence 0), so a
     caller that loses the counter (e.g. with its database) moves on to the next code."""

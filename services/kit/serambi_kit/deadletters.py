@@ -12,11 +12,12 @@ never marked for redrive (``redrivable``), and the admin API refuses it with 409
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pymongo.asynchronous.database import AsyncDatabase
+from .mongo import Database
 
 COLLECTION = "dead_letters"
 MAX_PAYLOAD_BYTES = 256 * 1024
@@ -74,7 +75,7 @@ def not_redrivable(document: dict[str, Any]) -> str | None:
 
 
 class DeadLetters:
-    def __init__(self, db: AsyncDatabase) -> None:
+    def __init__(self, db: Database) -> None:
         self.collection = db[COLLECTION]
 
     async def record(self, letter: DeadLetter) -> None:
@@ -112,7 +113,8 @@ class DeadLetters:
         result = await self.collection.update_many(query, update)
         return result.modified_count
 
-    async def claim_redrive(self, consumers: list[str]) -> dict[str, Any] | None:
+    # builtins.list: `list` here is the method above
+    async def claim_redrive(self, consumers: builtins.list[str]) -> dict[str, Any] | None:
         """One record marked for redrive (or a stale claim) of one of ``consumers``, now claimed."""
         now = datetime.now(UTC)
         query = {

@@ -40,9 +40,9 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from gridfs import AsyncGridFSBucket
 from gridfs.asynchronous.grid_file import AsyncGridOut
-from pymongo.asynchronous.database import AsyncDatabase
 from serambi_contracts.base import DocumentRef
 
+from .mongo import Database
 from .pii import Vault, VaultError
 
 PDF, PNG, JPEG = "application/pdf", "image/png", "image/jpeg"
@@ -146,7 +146,7 @@ class DocumentStore:
     """A GridFS bucket of the service's database (``documents`` unless named), sealing with
     keys of ``vault``."""
 
-    def __init__(self, db: AsyncDatabase, bucket: str = "documents", *, vault: Vault) -> None:
+    def __init__(self, db: Database, bucket: str = "documents", *, vault: Vault) -> None:
         self.files = db[f"{bucket}.files"]
         self.chunks = db[f"{bucket}.chunks"]
         self.bucket = AsyncGridFSBucket(db, bucket_name=bucket)
@@ -247,7 +247,8 @@ class DocumentStore:
     async def case_of(self, document_id: str) -> str | None:
         """The case noted for a document (``note_case``), if any."""
         found = await self.files.find_one({"_id": document_id}, {"metadata.case": 1})
-        return (found or {}).get("metadata", {}).get("case")
+        case: str | None = (found or {}).get("metadata", {}).get("case")
+        return case
 
     async def mark_attached(self, document_ids: list[str]) -> None:
         await self.files.update_many(

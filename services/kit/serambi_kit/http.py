@@ -163,9 +163,10 @@ def create_service_app(
             max_age=600,
         )
     app.state.token_verifier = TokenVerifier(settings)
-    app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(EventStoreUnavailable, _event_store_unavailable)
+    # Starlette types a handler as taking any Exception, not the class it is registered for
+    app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(EventStoreUnavailable, _event_store_unavailable)  # type: ignore[arg-type]
 
     # bodies counted as they stream in (413 as soon as one passes its limit); inside the
     # request context, whose task group would wrap the 413 in an ExceptionGroup
@@ -206,7 +207,8 @@ def create_service_app(
 
 
 def runtime_of(request: Request) -> Runtime:
-    return request.app.state.runtime
+    runtime: Runtime = request.app.state.runtime
+    return runtime
 
 
 def serve(app: FastAPI) -> None:

@@ -32,10 +32,10 @@ from fastapi.encoders import jsonable_encoder
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from pymongo import ReturnDocument
-from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 from serambi_contracts.base import Sealed
 
+from .mongo import Database
 from .pii import Vault
 
 COLLECTION = "idempotency_keys"
@@ -96,7 +96,7 @@ def _still_running(seconds: float) -> IdempotencyError:
 class IdempotencyKeys:
     def __init__(
         self,
-        db: AsyncDatabase,
+        db: Database,
         vault: Vault,
         ttl: timedelta = timedelta(hours=24),
         lease: timedelta = timedelta(seconds=30),
@@ -107,7 +107,7 @@ class IdempotencyKeys:
         self.lease = lease
 
     @classmethod
-    def from_settings(cls, db: AsyncDatabase, vault: Vault, settings: IdempotencySettings) -> IdempotencyKeys:
+    def from_settings(cls, db: Database, vault: Vault, settings: IdempotencySettings) -> IdempotencyKeys:
         return cls(
             db,
             vault,
@@ -122,7 +122,8 @@ class IdempotencyKeys:
         """Claim ``key``, or take it over after its lease; returns the stored response
         instead if this request was already answered."""
         now = datetime.now(UTC)
-        lease = {"holder": secrets.token_hex(8), "lease_until": now + self.lease}
+        holder = secrets.token_hex(8)
+        lease = {"holder": holder, "lease_until": now + self.lease}
         try:
             await self.collection.insert_one(
                 {
@@ -133,7 +134,7 @@ class IdempotencyKeys:
                     **lease,
                 }
             )
-            return Claim(key, lease["holder"])
+            return Claim(key, holder)
         except DuplicateKeyError:
             pass
         record = await self.collection.find_one({"_id": key})
@@ -143,7 +144,8 @@ class IdempotencyKeys:
             raise IdempotencyError(422, "Idempotency-Key: already used for a different request")
         if record["status"] == "done":
             response = await self._reveal(record["response"])
-            return json.loads(response)
+            stored: dict[str, Any] = json.loads(response)
+            return stored
         left = lease_left(record, now)
         if left > 0:
             raise _still_running(left)
@@ -157,7 +159,7 @@ class IdempotencyKeys:
         if taken is None:
             raise _still_running(self.lease.total_seconds())
         token = await self._reveal(taken["token"]) if taken.get("token") else None
-        return Claim(key, lease["holder"], taken.get("tracking_code"), token)
+        return Claim(key, holder, taken.get("tracking_code"), token)
 
     async def reserve(self, claim: Claim, subject_key: str, tracking_code: str, token: str) -> None:
         """Keep the code and token a retry will reuse; call before the append. Raises 409
@@ -226,6 +228,6 @@ async def answer_once(keys: IdempotencyKeys, key: str | None, print_: str, work:
         if isinstance(exc, IdempotencyError):
             raise http_error(exc) from None
         raise
-    answer = jsonable_encoder(answer)  # what a retry gets back from the stored JSON
-    await keys.complete(claimed, subject_key, answer)
-    return answer
+    encoded: dict[str, Any] = jsonable_encoder(answer)  # what a retry gets back from the stored JSON
+    await keys.complete(claimed, subject_key, encoded)
+    return encoded

@@ -52,7 +52,7 @@ class InternalPort:
         self.app, self.internal_port, self.production = app, internal_port, production
         self.public = frozenset(public)
 
-    def allowed(self, path: str, port: Any) -> bool:
+    def allowed(self, path: str, port: int | None) -> bool:
         if path in self.public:
             return True
         if self.internal_port is None:

@@ -23,7 +23,8 @@ class StartError(RuntimeError):
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def find_binary(name: str) -> str:
@@ -37,7 +38,7 @@ def find_binary(name: str) -> str:
     return found
 
 
-def wait_for_port(port: int, timeout: float, process: subprocess.Popen | None = None) -> None:
+def wait_for_port(port: int, timeout: float, process: subprocess.Popen[bytes] | None = None) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
@@ -59,7 +60,7 @@ class ManagedProcess:
     port: int
     log_path: Path
     env: dict[str, str] = field(default_factory=dict)
-    process: subprocess.Popen | None = None
+    process: subprocess.Popen[bytes] | None = None
 
     def start(self, ready_timeout: float = 20.0) -> ManagedProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)

@@ -35,9 +35,12 @@ from dataclasses import dataclass
 
 from faststream.middlewares import AckPolicy
 from faststream.nats import JStream, NatsBroker, NatsMessage, PullSub
+from faststream.nats.subscriber import LogicSubscriber
 from nats.aio.client import Client
 from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription
 from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js.client import JetStreamContext
 from prometheus_client import Counter, Gauge, Histogram
 from pydantic import ValidationError
 from serambi_contracts import (
@@ -94,7 +97,7 @@ class DeliveryPolicy:
     def outage_delay(self, attempt: int) -> float:
         """The pause before attempt ``attempt + 1`` while a dependency is down: doubling from
         0.5 s, capped, and always well inside the ack wait (``Hold`` keeps renewing it)."""
-        return min(0.5 * 2 ** min(attempt - 1, 16), self.outage_max_delay, self.ack_wait / 3)
+        return min(0.5 * 2.0 ** min(attempt - 1, 16), self.outage_max_delay, self.ack_wait / 3)
 
     def delay(self, delivered: int, error: Exception | None = None) -> float:
         if isinstance(error, OutOfOrderError) and delivered > 1:
@@ -304,7 +307,7 @@ async def _dead_letter(msg: Msg, consumer: str, dead_letters: DeadLetters, reaso
 
 
 async def redrive(
-    js, dead_letters: DeadLetters, handlers: dict[str, Handler], limit: int = 100
+    js: JetStreamContext, dead_letters: DeadLetters, handlers: dict[str, Handler], limit: int = 100
 ) -> dict[str, int]:
     """Run the handler again on dead letters an operator marked for redrive (``serambi
     dead-letters redrive``). JetStream cannot redeliver an acknowledged message, so the original
@@ -317,6 +320,8 @@ async def redrive(
             break
         try:
             stored = await js.get_msg(letter["stream"], letter["sequence"])
+            # nats-py types every field optional; a stored message has them all
+            assert stored.subject is not None and stored.data is not None and stored.seq is not None
             envelope = decode_headers(stored.headers)
             ref, _ = parse_subject(stored.subject)
             recorded = RecordedEvent(ref, decode_event(envelope, stored.data), envelope, stored.seq)
@@ -411,7 +416,7 @@ class Backlog:
         self.nc = nc
         self.spec = spec
         self.timeout = timeout
-        self._subscription = None
+        self._subscription: Subscription | None = None
         self._inbox = ""
 
     async def take(self, count: int) -> list[Msg]:
@@ -467,7 +472,7 @@ def _subscriber(
     pull: PullSub,
     description: str,
     workers: int = 1,
-):
+) -> LogicSubscriber[Msg]:
     return broker.subscriber(
         spec.filter_subjects[0] if len(spec.filter_subjects) == 1 else f"{spec.context}.>",
         stream=JStream(spec.stream, declare=False),

@@ -21,10 +21,10 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
 from fastapi import FastAPI
-from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from .logging import get_logger
+from .mongo import Database
 from .tasks import cancel_and_wait, cancel_requested, raise_if_cancel_requested
 
 log = get_logger(__name__)
@@ -32,7 +32,7 @@ LEASES = "leases"
 Job = Callable[[], Awaitable[object]]
 
 
-async def claim(db: AsyncDatabase, job: str, holder: str, seconds: float) -> bool:
+async def claim(db: Database, job: str, holder: str, seconds: float) -> bool:
     """Take ``job``'s lease for ``seconds`` if it is free, expired or already ours."""
     now = datetime.now(UTC)
     until = now + timedelta(seconds=seconds)
@@ -47,7 +47,7 @@ async def claim(db: AsyncDatabase, job: str, holder: str, seconds: float) -> boo
     return True
 
 
-async def release(db: AsyncDatabase, job: str, holder: str, until: datetime) -> None:
+async def release(db: Database, job: str, holder: str, until: datetime) -> None:
     """Shorten our lease on ``job`` to ``until`` (no later than it is; another's is left alone)."""
     await db[LEASES].update_one(
         {"_id": job, "holder": holder, "until": {"$gt": until}}, {"$set": {"until": until}}
@@ -70,10 +70,10 @@ async def run_guarded(name: str, job: Job) -> None:
 class Rounds:
     """A service's periodic jobs: started once the service is up, cancelled when it stops."""
 
-    def __init__(self, db: Callable[[], AsyncDatabase]) -> None:
+    def __init__(self, db: Callable[[], Database]) -> None:
         self.db = db
         self.holder = uuid.uuid4().hex
-        self.tasks: list[asyncio.Task] = []
+        self.tasks: list[asyncio.Task[None]] = []
 
     def once(self, name: str, job: Job) -> None:
         """Run ``job`` once in the background (start-up work), on every replica."""

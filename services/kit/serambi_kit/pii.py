@@ -25,10 +25,12 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from pymongo.asynchronous.database import AsyncDatabase
 from serambi_contracts.base import Sealed
+
+from .mongo import Database
 
 KEYS = "data_keys"
 ERASURES = "data_key_erasures"  # key id → when it was erased (random ids, no personal data)
@@ -64,7 +66,7 @@ def parse_master_key(text: str) -> bytes:
 class Vault:
     def __init__(
         self,
-        db: AsyncDatabase,
+        db: Database,
         master_key: bytes,
         cache_seconds: float = 60.0,
         cache_size: int = DEFAULT_CACHE_SIZE,
@@ -160,7 +162,7 @@ class Vault:
             key=key_id, nonce=_b64(nonce), data=_b64(cipher.encrypt(nonce, value.encode(), key_id.encode()))
         )
 
-    async def reveal(self, sealed: Sealed | dict | None) -> str | None:
+    async def reveal(self, sealed: Sealed | dict[str, Any] | None) -> str | None:
         """The clear value, or None when absent or its subject was erased."""
         if sealed is None:
             return None
@@ -237,7 +239,7 @@ class Vault:
         return key_ids
 
 
-async def reveal_text(vault: Vault, value: Sealed | dict | str | None) -> str | None:
+async def reveal_text(vault: Vault, value: Sealed | dict[str, Any] | str | None) -> str | None:
     """A data subject's free text as events and read models hold it: sealed (revealed; None once
     the subject was erased), or a clear ``str`` that an event version before sealing recorded
     (returned as it is: it was published so). None when absent."""

@@ -89,7 +89,7 @@ def _tree(dependant: Dependant) -> Iterator[Dependant]:
         yield from _tree(dependency)
 
 
-def errors_of(route: APIRoute) -> list[int]:
+def errors_of(route: APIRoute | routing.RouteContext) -> list[int]:
     """The error statuses a route can answer: 422 when it takes parameters or a body (they are
     validated), 401 and 403 behind a role, 429 behind a rate limit, 404 with a path parameter,
     409 and 413 for a change, 415 where files are uploaded."""
@@ -105,7 +105,7 @@ def errors_of(route: APIRoute) -> list[int]:
         errors.add(429)
     if route.dependant.path_params:
         errors.add(404)
-    if route.methods & {"POST", "PUT", "PATCH", "DELETE"}:
+    if (route.methods or set()) & {"POST", "PUT", "PATCH", "DELETE"}:
         errors |= {409, 413}
     if any(isinstance(field.field_info, params.File) for field in route.dependant.body_params):
         errors.add(415)
@@ -130,12 +130,12 @@ def document_errors(app: FastAPI) -> None:
             if not isinstance(route.original_route, APIRoute) or not route.include_in_schema:
                 continue
             path = schema["paths"].get(route.path_format, {})
-            for method in route.methods:
+            for method in route.methods or ():
                 operation = path.get(method.lower())
                 if operation is None:
                     continue
                 responses = operation.setdefault("responses", {})
-                for status in errors_of(route):  # (a RouteContext reads as its APIRoute)
+                for status in errors_of(route):
                     described = responses.setdefault(str(status), {"description": ERRORS[status]})
                     described["content"] = {MEDIA_TYPE: {"schema": reference}}
         app.openapi_schema = schema

@@ -17,18 +17,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from nats.aio.msg import Msg
 from pydantic import ValidationError
 from pymongo import UpdateOne
-from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 from serambi_contracts import Event, UnknownEventTypeError, decode_headers, parse_subject
 
 from .eventstore import RecordedEvent, decode_event
 from .messaging import OutOfOrderError
+from .mongo import Collection, Database
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +64,7 @@ def _position_field(recorded: RecordedEvent) -> str:
     return f"_applied.{recorded.ref.context}_{recorded.ref.aggregate}"
 
 
-async def apply_change(collection: AsyncCollection, change: Change, recorded: RecordedEvent) -> bool:
+async def apply_change(collection: Collection, change: Change, recorded: RecordedEvent) -> bool:
     """Apply ``change`` once, in order. True if applied, False if it was already applied."""
     position = _position_field(recorded)
     version = recorded.version
@@ -90,7 +89,7 @@ def _nested(document: Mapping[str, Any], dotted: str) -> int:
     return value if isinstance(value, int) else 0
 
 
-def _query_and_update(change: Change, recorded: RecordedEvent) -> tuple[dict, dict]:
+def _query_and_update(change: Change, recorded: RecordedEvent) -> tuple[dict[str, Any], dict[str, Any]]:
     position = _position_field(recorded)
     version = recorded.version
     update = {key: dict(value) for key, value in change.update.items()}
@@ -100,9 +99,7 @@ def _query_and_update(change: Change, recorded: RecordedEvent) -> tuple[dict, di
     return {"_id": change.doc_id, position: version - 1}, update
 
 
-async def apply_batch(
-    collection: AsyncCollection, projection: Projection, batch: list[RecordedEvent]
-) -> bool:
+async def apply_batch(collection: Collection, projection: Projection, batch: list[RecordedEvent]) -> bool:
     """Apply a batch in one ordered bulk write. True if every change took effect; otherwise
     (a duplicate or an event out of order in the batch, or an unreadable event to dead-letter)
     the caller applies them one by one."""
@@ -139,11 +136,11 @@ def read_leniently(
     except (UnknownEventTypeError, ValidationError) as exc:
         if not envelope.aggregateversion:
             raise
-        event = Unreadable(exc)
+        event = cast(Event, Unreadable(exc))  # in the event's place: readers check for it first
     return RecordedEvent(ref, event, envelope, sequence)
 
 
-async def skip(collection: AsyncCollection, projection: Projection, recorded: RecordedEvent) -> bool:
+async def skip(collection: Collection, projection: Projection, recorded: RecordedEvent) -> bool:
     """Move the document's position past an unreadable event, in order (``OutOfOrderError`` if
     its predecessor is not applied yet). An aggregate's first event creates no document (one
     with nothing but positions would show in reads); it marks a document that already exists."""
@@ -154,7 +151,7 @@ async def skip(collection: AsyncCollection, projection: Projection, recorded: Re
     return (await collection.update_one(query, update)).matched_count == 1
 
 
-async def project(collection: AsyncCollection, projection: Projection, recorded: RecordedEvent) -> bool:
+async def project(collection: Collection, projection: Projection, recorded: RecordedEvent) -> bool:
     """Apply one event of a followed aggregate, or skip it if it is unreadable."""
     if isinstance(recorded.event, Unreadable):
         return await skip(collection, projection, recorded)
@@ -169,7 +166,7 @@ class ProjectorHandler:
     event reaches it: each projection that follows its aggregate moves past it, then the original
     error is raised and the kit dead-letters the message with that reason."""
 
-    def __init__(self, projections: Sequence[Projection], db: Callable[[], AsyncDatabase]) -> None:
+    def __init__(self, projections: Sequence[Projection], db: Callable[[], Database]) -> None:
         self.projections = tuple(projections)
         self.db = db
 
@@ -186,7 +183,7 @@ class ProjectorHandler:
 
 
 def projector_handler(
-    projections: Projection | Sequence[Projection], db: Callable[[], AsyncDatabase]
+    projections: Projection | Sequence[Projection], db: Callable[[], Database]
 ) -> ProjectorHandler:
     """The message handler that keeps ``projections`` (one or several) up to date."""
     return ProjectorHandler((projections,) if isinstance(projections, Projection) else projections, db)

@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 
 from nats.aio.client import Client
 from pymongo import IndexModel
-from pymongo.asynchronous.database import AsyncDatabase
 
 from .eventstore import read_raw
 from .logging import get_logger
 from .messaging import PERMANENT, OutOfOrderError, describe
+from .mongo import Database
 from .projections import Projection, Unreadable, project, read_leniently
 from .topology import stream_name
 
@@ -60,7 +60,7 @@ class RebuildReport:
 
 async def _replay(
     nc: Client,
-    db: AsyncDatabase,
+    db: Database,
     target: str,
     projection: Projection,
     from_sequences: dict[str, int],
@@ -92,7 +92,7 @@ async def _replay(
     return next_sequences
 
 
-async def copy_indexes(db: AsyncDatabase, source: str, target: str) -> int:
+async def copy_indexes(db: Database, source: str, target: str) -> int:
     """Create ``source``'s secondary indexes (same keys, names and options) on ``target``."""
     models = []
     for name, spec in (await db[source].index_information()).items():
@@ -105,7 +105,7 @@ async def copy_indexes(db: AsyncDatabase, source: str, target: str) -> int:
     return len(models)
 
 
-async def rebuild(nc: Client, db: AsyncDatabase, projection: Projection) -> RebuildReport:
+async def rebuild(nc: Client, db: Database, projection: Projection) -> RebuildReport:
     report = RebuildReport(projection.collection)
     staging = f"{projection.collection}__rebuild"
     await db.drop_collection(staging)

@@ -13,22 +13,21 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from pymongo.asynchronous.database import AsyncDatabase
-
 from .logging import get_logger
+from .mongo import Database
 
 log = get_logger(__name__)
 META = "meta"
 CALENDAR = "calendar"
 
 
-async def recorded_fingerprint(db: AsyncDatabase) -> str | None:
+async def recorded_fingerprint(db: Database) -> str | None:
     known = await db[META].find_one({"_id": CALENDAR})
     return (known or {}).get("fingerprint")
 
 
 async def revise_when_changed(
-    db: AsyncDatabase, fingerprint: str, revise: Callable[[], Awaitable[int]], *, force: bool = False
+    db: Database, fingerprint: str, revise: Callable[[], Awaitable[int]], *, force: bool = False
 ) -> int:
     """Run ``revise`` (it returns how many deadlines moved) if ``fingerprint`` is not the one
     recorded in ``db`` (or ``force``), then record it. Returns how many moved (0 if skipped)."""

@@ -14,15 +14,14 @@ import nats
 from faststream.nats import NatsBroker, NatsUserPassword
 from nats.aio.client import Client
 from pymongo import AsyncMongoClient
-from pymongo.asynchronous.database import AsyncDatabase
 from serambi_contracts import Event
 
 from .deadletters import DeadLetters
-from .eventstore import JetStreamEventStore
+from .eventstore import JetStreamEventStore, RecordedEvent
 from .health import ConsumerWatch
 from .logging import get_logger
 from .messaging import Backlog, DeliveryPolicy, Handler, redrive, subscribe, subscribe_batches
-from .mongo import connect, database
+from .mongo import Database, Document, connect, database
 from .pii import Vault, parse_master_key
 from .projections import Projection, apply_batch, projector_handler
 from .settings import ServiceSettings
@@ -45,7 +44,7 @@ class Runtime:
         self.settings = settings
         self.consumers: list[ConsumerSpec] = []
         self.handlers: dict[str, Handler] = {}  # by durable consumer name, for redrives
-        self._redrive_task: asyncio.Task | None = None
+        self._redrive_task: asyncio.Task[None] | None = None
         self.source = f"/serambi/{settings.service}"
         credentials = settings.nats_options()
         self.broker = NatsBroker(
@@ -65,9 +64,9 @@ class Runtime:
         #: gauges read from the read models when /metrics is scraped (serambi_kit.slametrics)
         self.gauges = ScrapeGauges()
         self.gauges.add("dependencies", lambda _db: self._dependencies_metric())
-        self._watch_task: asyncio.Task | None = None
+        self._watch_task: asyncio.Task[None] | None = None
         self._nc: Client | None = None
-        self._mongo: AsyncMongoClient | None = None
+        self._mongo: AsyncMongoClient[Document] | None = None
         self._store: JetStreamEventStore | None = None
         self._vault: Vault | None = None
 
@@ -147,7 +146,7 @@ class Runtime:
         return self._mongo is not None
 
     @property
-    def db(self) -> AsyncDatabase:
+    def db(self) -> Database:
         if self._mongo is None:
             raise NotStartedError("MongoDB is not connected yet")
         return database(self._mongo, self.settings.database)
@@ -190,7 +189,7 @@ class Runtime:
 
         self.handlers[spec.durable] = projector_handler(projection, lambda: self.db)
 
-        async def fast_path(batch: list) -> bool:
+        async def fast_path(batch: list[RecordedEvent]) -> bool:
             return await apply_batch(self.db[projection.collection], projection, batch)
 
         subscribe_batches(

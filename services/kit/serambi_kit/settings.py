@@ -98,8 +98,10 @@ def refuse_development_secrets(settings: BaseSettings, only: set[str] | None = N
             continue
         if isinstance(value, SecretStr):
             secret = value.get_secret_value()
-            if name == "mongo_url" and (secret := _password_in(secret)) is None:
-                continue  # no password in the URL: nothing to check
+            if name == "mongo_url":
+                if (password := _password_in(secret)) is None:
+                    continue  # no password in the URL: nothing to check
+                secret = password
             why = _not_a_secret(secret.strip())
         elif isinstance(value, str) and value.strip() == PLACEHOLDER:
             why = f"it is still the production template's {PLACEHOLDER}"

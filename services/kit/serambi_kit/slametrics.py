@@ -24,10 +24,10 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from prometheus_client import Counter, Gauge
-from pymongo.asynchronous.database import AsyncDatabase
 
 from .deadletters import COLLECTION as DEAD_LETTERS
 from .logging import get_logger
+from .mongo import Database
 
 log = get_logger(__name__)
 
@@ -64,7 +64,7 @@ SCRAPE_ERRORS = Counter(
 )
 NO_CHANNEL = "none"  # an SLA clock whose case has no channel (an audience request)
 
-Source = Callable[[AsyncDatabase], Awaitable[None]]
+Source = Callable[[Database], Awaitable[None]]
 
 
 def count_sla_events(events: Iterable[Any], channel: str | None = None) -> None:
@@ -99,9 +99,9 @@ def reason_class(document: dict[str, Any]) -> str:
     return "permanent"
 
 
-async def dead_letters_source(db: AsyncDatabase) -> None:
+async def dead_letters_source(db: Database) -> None:
     """Open dead letters (``open`` or marked for redrive) per consumer and reason class."""
-    counts: dict[tuple[str, str], int] = {}
+    counts: dict[tuple[str, ...], float] = {}  # the gauge's labels and values
     cursor = db[DEAD_LETTERS].find(
         {"status": {"$in": ["open", "redrive", "redriving"]}}, {"consumer": 1, "reason": 1, "manual": 1}
     )
@@ -136,7 +136,7 @@ class ScrapeGauges:
     def add(self, name: str, source: Source) -> None:
         self.sources[name] = source
 
-    async def refresh(self, db: AsyncDatabase) -> None:
+    async def refresh(self, db: Database) -> None:
         if self._fresh():
             return
         async with self._lock:
@@ -146,7 +146,7 @@ class ScrapeGauges:
             await asyncio.gather(*(self._run(name, source, db) for name, source in self.sources.items()))
             self.refreshed_at = self.clock()
 
-    async def _run(self, name: str, source: Source, db: AsyncDatabase) -> None:
+    async def _run(self, name: str, source: Source, db: Database) -> None:
         try:
             await asyncio.wait_for(source(db), self.timeout)
         except Exception as exc:  # noqa: BLE001 — a metric must never fail /metrics

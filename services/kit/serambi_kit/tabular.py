@@ -123,9 +123,11 @@ def _text(kind: Kind, value: Any) -> str:
     if value is None:
         return ""
     if kind is Kind.DATETIME:
-        return value.astimezone(WIB).isoformat(timespec="seconds")
+        when: datetime = value  # checked (_checked)
+        return when.astimezone(WIB).isoformat(timespec="seconds")
     if kind is Kind.DATE:
-        return value.isoformat()
+        day: date = value
+        return day.isoformat()
     if kind is Kind.RATIO:
         return f"{value:.4f}"
     return str(value)

@@ -12,7 +12,7 @@ log = get_logger(__name__)
 STOP_WAIT_SECONDS = 10.0
 
 
-async def cancel_and_wait(*tasks: asyncio.Task | None, within: float = STOP_WAIT_SECONDS) -> None:
+async def cancel_and_wait(*tasks: asyncio.Task[object] | None, within: float = STOP_WAIT_SECONDS) -> None:
     """Cancel ``tasks`` (``None`` is skipped) and wait until they have ended, at most ``within``
     seconds; their own errors are dropped, since they are being stopped.
 

@@ -85,4 +85,4 @@ class Timers:
             )
         except NotFoundError:
             return None
-        return ClockDue.model_validate_json(message.data)
+        return ClockDue.model_validate_json(message.data or b"")  # no data: invalid either way

@@ -8,6 +8,7 @@ with ``sync_interval: always`` (see docs/operations.md).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypedDict
 
 from nats.js.api import (
     AckPolicy,
@@ -36,7 +37,19 @@ def stream_name(context: str) -> str:
     return context.upper()
 
 
-def _permanent_record(replicas: int) -> dict:
+class _PermanentRecord(TypedDict):
+    retention: RetentionPolicy
+    storage: StorageType
+    num_replicas: int
+    max_age: float
+    max_msgs: int
+    max_bytes: int
+    deny_delete: bool
+    deny_purge: bool
+    allow_direct: bool
+
+
+def _permanent_record(replicas: int) -> _PermanentRecord:
     """What every copy of the event record shares: on disk, never expiring, nothing deletable."""
     return {
         "retention": RetentionPolicy.LIMITS,
@@ -159,6 +172,7 @@ async def apply_streams(js: JetStreamContext, replicas: int = 1) -> list[str]:
     timers = [timers_config(owner, replicas) for owner in TIMER_OWNERS]
     done += await _retire_legacy_timers(js)
     for config in [*configs, *timers, *mirrors]:
+        assert config.name is not None  # every config above is named
         try:
             await js.stream_info(config.name)
         except NotFoundError:

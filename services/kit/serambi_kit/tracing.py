@@ -30,7 +30,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any, Literal
 from urllib.parse import unquote
 
@@ -48,6 +48,8 @@ from opentelemetry.sdk.trace.export import (
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ALWAYS_ON, Sampler, SamplingResult
 from opentelemetry.trace import INVALID_SPAN, Link, Span, SpanKind, Status, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+from opentelemetry.trace.span import TraceState
+from opentelemetry.util.types import Attributes
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from pymongo import monitoring
@@ -84,7 +86,14 @@ class _Switch(Sampler):
         self.recording = False
 
     def should_sample(
-        self, parent_context, trace_id, name, kind=None, attributes=None, links=None, trace_state=None
+        self,
+        parent_context: otel_context.Context | None,
+        trace_id: int,
+        name: str,
+        kind: SpanKind | None = None,
+        attributes: Attributes = None,
+        links: Sequence[Link] | None = None,
+        trace_state: TraceState | None = None,
     ) -> SamplingResult:
         sampler = ALWAYS_ON if self.recording else ALWAYS_OFF
         return sampler.should_sample(parent_context, trace_id, name, kind, attributes, links, trace_state)
@@ -190,6 +199,7 @@ class LogSpanExporter(SpanExporter):
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         for span in spans:
             context = span.get_span_context()
+            assert context is not None  # a finished span has its ids
             self.log.info(
                 "span",
                 name=span.name,
@@ -282,7 +292,7 @@ def _span(
             raise
 
 
-def server_span(method: str, headers: Mapping[str, str], path: str):
+def server_span(method: str, headers: Mapping[str, str], path: str) -> AbstractContextManager[Span]:
     """The span of an HTTP request, child of the caller's ``traceparent`` when valid; named by
     ``answered`` once the route is known (a span never holds the path: tokens live there). The
     probes and the scrape (``UNTRACED``), every few seconds, get none."""
@@ -310,7 +320,9 @@ def _consuming(consumer: str) -> dict[str, Any]:
     }
 
 
-def consumer_span(consumer: str, subject: str, headers: Mapping[str, str] | None):
+def consumer_span(
+    consumer: str, subject: str, headers: Mapping[str, str] | None
+) -> AbstractContextManager[Span]:
     """The span of one message handled by ``consumer``, child of the event's trace."""
     return _span(
         f"{consumer} process",
@@ -320,7 +332,7 @@ def consumer_span(consumer: str, subject: str, headers: Mapping[str, str] | None
     )
 
 
-def batch_span(consumer: str, headers: Sequence[Mapping[str, str] | None]):
+def batch_span(consumer: str, headers: Sequence[Mapping[str, str] | None]) -> AbstractContextManager[Span]:
     """The span of a batch applied at once: a trace of its own, linked to each message's."""
     links = [
         Link(context)
@@ -336,7 +348,9 @@ def batch_span(consumer: str, headers: Sequence[Mapping[str, str] | None]):
     )
 
 
-def client_span(name: str, attributes: Mapping[str, Any], parent: otel_context.Context | None = None):
+def client_span(
+    name: str, attributes: Mapping[str, Any], parent: otel_context.Context | None = None
+) -> AbstractContextManager[Span]:
     """A call out of the process (an SMTP or SMS send), under ``parent`` or the current span."""
     return _span(name, SpanKind.CLIENT, parent, attributes)
 

@@ -86,6 +86,7 @@ def check(state: Complaint | None, rules: Rules, now: datetime) -> list[Event]:
             )
         ]
     top = max(due_now, key=lambda t: t.percent or 0)
+    assert top.percent is not None  # the deadline is not due: only warnings are
     return [
         SLAWarning(
             case_id=state.tracking_code,

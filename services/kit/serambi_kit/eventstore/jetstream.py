@@ -25,7 +25,7 @@ from nats.aio.client import Client
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.errors import APIError, NoStreamResponseError, ServiceUnavailableError
 from prometheus_client import Counter
-from serambi_contracts import AggregateRef, Event, encode_headers
+from serambi_contracts import AggregateRef, Envelope, Event, encode_headers
 
 from ..topology import stream_name
 from .model import (
@@ -42,6 +42,7 @@ from .model import (
 )
 from .reading import DirectReader, parse_stored
 
+_Message = tuple[str, bytes, dict[str, str]]  # subject, body, headers
 WRONG_LAST_SEQUENCE = 10071
 BATCH_DUPLICATE_MSG_ID = 10201
 RESENT = Counter(
@@ -114,7 +115,12 @@ class JetStreamEventStore:
         return history
 
     def _remember_appended(
-        self, ref: AggregateRef, expected: int, events: Sequence[Event], envelopes, appended: Appended
+        self,
+        ref: AggregateRef,
+        expected: int,
+        events: Sequence[Event],
+        envelopes: Sequence[Envelope],
+        appended: Appended,
     ) -> None:
         known = self._histories.get(ref) or (History(ref, (), 0) if expected == 0 else None)
         if appended.duplicate or known is None or known.last_sequence != expected:
@@ -140,7 +146,7 @@ class JetStreamEventStore:
         envelopes = make_envelopes(
             self.source, ref, events, expected_version=expected_version, event_ids=event_ids
         )
-        messages = []
+        messages: list[_Message] = []
         for index, (event, envelope) in enumerate(zip(events, envelopes, strict=True)):
             headers = {**encode_headers(envelope), "Nats-Msg-Id": envelope.id}
             if index == 0:
@@ -151,9 +157,7 @@ class JetStreamEventStore:
         self._remember_appended(ref, expected_sequence, events, envelopes, appended)
         return appended
 
-    async def _resolved(
-        self, ref: AggregateRef, expected: int, messages: list[tuple[str, bytes, dict]]
-    ) -> Appended:
+    async def _resolved(self, ref: AggregateRef, expected: int, messages: list[_Message]) -> Appended:
         """Publish until the server gives an answer. Sending the same messages again is safe:
         whatever an earlier attempt stored (or a copy the client still buffers stores later),
         each event id is stored once."""
@@ -173,9 +177,7 @@ class JetStreamEventStore:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 1.0)
 
-    async def _attempt(
-        self, ref: AggregateRef, expected: int, messages: list[tuple[str, bytes, dict]]
-    ) -> Appended:
+    async def _attempt(self, ref: AggregateRef, expected: int, messages: list[_Message]) -> Appended:
         try:
             if len(messages) == 1:
                 return await self._publish_one(ref, expected, *messages[0])
@@ -195,7 +197,7 @@ class JetStreamEventStore:
         return tuple(r.sequence for r in history.events if r.envelope.id in wanted)
 
     async def _publish_one(
-        self, ref: AggregateRef, expected: int, subject: str, body: bytes, headers: dict
+        self, ref: AggregateRef, expected: int, subject: str, body: bytes, headers: dict[str, str]
     ) -> Appended:
         try:
             ack = await self.js.publish(subject, body, headers=headers, timeout=self.timeout)
@@ -210,9 +212,7 @@ class JetStreamEventStore:
             raise EventStoreError(f"append to {subject} refused: {exc}") from exc
         return Appended((ack.seq,), duplicate=bool(ack.duplicate))
 
-    async def _publish_batch(
-        self, ref: AggregateRef, expected: int, messages: list[tuple[str, bytes, dict]]
-    ) -> Appended:
+    async def _publish_batch(self, ref: AggregateRef, expected: int, messages: list[_Message]) -> Appended:
         batch_id = uuid.uuid4().hex
         last = len(messages)
         for number, (subject, body, headers) in enumerate(messages, start=1):

@@ -10,6 +10,8 @@ import time
 from collections.abc import AsyncIterator
 
 from nats.aio.client import Client
+from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription
 from nats.js.errors import NotFoundError
 from serambi_contracts import decode_headers, parse_subject
 
@@ -36,12 +38,12 @@ class DirectReader:
         self.nc = nc
         self.timeout = timeout
         self._prefix = nc.new_inbox()
-        self._replies: dict[str, asyncio.Queue] = {}
+        self._replies: dict[str, asyncio.Queue[Msg]] = {}
         self._numbers = itertools.count()
-        self._subscription = None
+        self._subscription: Subscription | None = None
         self._lock = asyncio.Lock()
 
-    async def _route(self, msg) -> None:
+    async def _route(self, msg: Msg) -> None:
         queue = self._replies.get(msg.subject)
         if queue is not None:
             queue.put_nowait(msg)
@@ -60,7 +62,7 @@ class DirectReader:
         next_sequence = from_sequence
         while True:
             reply = f"{self._prefix}.{next(self._numbers)}"
-            queue: asyncio.Queue = asyncio.Queue()
+            queue: asyncio.Queue[Msg] = asyncio.Queue()
             self._replies[reply] = queue
             request = {"seq": next_sequence, "next_by_subj": subject_filter, "batch": DIRECT_GET_BATCH}
             try:

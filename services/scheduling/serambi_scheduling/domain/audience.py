@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
+from typing import TypedDict
 
 from serambi_contracts import Event
 from serambi_contracts.base import Sealed
@@ -218,8 +219,23 @@ def open_case(history: Sequence[Event], request: RequestSubmitted) -> list[Event
     ]
 
 
-def _slot_fields(state: Audience, p: Placement) -> dict:
-    return dict(
+class _SlotFields(TypedDict):
+    """The fields every event that places the audience in a slot carries."""
+
+    audience_id: str
+    request_tracking_code: str
+    starts_at: datetime
+    ends_at: datetime
+    room: str
+    host: str
+    room_id: str
+    host_id: str
+    location: str
+    booking_id: str
+
+
+def _slot_fields(state: Audience, p: Placement) -> _SlotFields:
+    return _SlotFields(
         audience_id=state.audience_id,
         request_tracking_code=state.request.request_tracking_code,
         starts_at=p.starts_at,

@@ -102,9 +102,9 @@ def day_list(
                 participants=a.request.participants,
             )
         )
-    return HostDayListDue(
-        host_id=host_id, host=kept[0].placement.host, day=day, due_at=due_at, audiences=entries[:50]
-    )
+    first = kept[0].placement
+    assert first is not None
+    return HostDayListDue(host_id=host_id, host=first.host, day=day, due_at=due_at, audiences=entries[:50])
 
 
 def decide(history: Sequence[Event], event: HostDayListDue) -> list[Event]:

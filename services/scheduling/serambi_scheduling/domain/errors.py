@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .bookings import Booking
+
 
 class SchedulingError(Exception):
     """Base of scheduling's refusals."""
@@ -47,7 +52,11 @@ class SlotTakenError(SchedulingError):
     """
 
     def __init__(
-        self, rule: str, message: str, key: tuple[str, str, object] | None = None, bookings: tuple = ()
+        self,
+        rule: str,
+        message: str,
+        key: tuple[str, str, object] | None = None,
+        bookings: tuple[Booking, ...] = (),
     ) -> None:
         super().__init__(message)
         self.rule = rule

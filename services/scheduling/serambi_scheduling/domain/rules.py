@@ -194,7 +194,8 @@ def _days(
         last = first + rules.max_advance
         days = sorted(d for d in set(request.proposed_dates) if first <= d <= last)
         return [(d, calendar.working_periods(d)) for d in days]
-    out, day = [], first
+    out: list[tuple[date, tuple[Interval, ...]]] = []
+    day = first
     while len(out) < rules.horizon_days and day <= first + rules.max_advance:
         if periods := calendar.working_periods(day):
             out.append((day, periods))
