@@ -85,10 +85,43 @@ def _cursor(text: str | None) -> tuple[datetime, str] | None:
     return moment.astimezone(UTC), letter_id
 
 
+class DeadLetterOut(BaseModel):
+    """A dead letter, without its payload."""
+
+    id: str
+    consumer: str | None
+    stream: str | None
+    subject: str | None
+    sequence: int | None
+    type: str | None = Field(description="the event's CloudEvents type")
+    deliveries: int | None
+    reason: str | None
+    status: str | None
+    recorded_at: str | None = Field(description="ISO 8601, UTC")
+    redrives: int
+    redrive_requested_at: str | None = Field(description="ISO 8601, UTC")
+    payload_bytes: int
+    redrivable: bool
+    not_redrivable: str | None = Field(description="why a redrive cannot take it, and what to do instead")
+
+
+class DeadLetterPageOut(BaseModel):
+    service: str
+    status: str | None
+    total: int
+    items: list[DeadLetterOut]
+    next_before: str | None = Field(description="the next page's ``before``; null on the last page")
+
+
+class RedriveOut(BaseModel):
+    id: str
+    status: Literal["redrive"]
+
+
 def dead_letters_router() -> APIRouter:
     router = APIRouter(prefix="/api/v1/admin/dead-letters", tags=["admin"])
 
-    @router.get("")
+    @router.get("", response_model=DeadLetterPageOut)
     async def list_dead_letters(
         request: Request,
         _: Admin,
@@ -110,7 +143,13 @@ def dead_letters_router() -> APIRouter:
             "next_before": f"{_utc(last['recorded_at'])}|{last['_id']}" if last else None,
         }
 
-    @router.post("/{letter_id:path}/redrive")
+    @router.post(
+        "/{letter_id:path}/redrive",
+        response_model=RedriveOut,
+        responses={
+            409: {"description": "not open, or not redrivable (``errors[0].rule`` ``not_redrivable``)"}
+        },
+    )
     async def redrive_dead_letter(
         request: Request,
         officer: Admin,
@@ -164,6 +203,16 @@ class ErasureBody(BaseModel):
     )
 
 
+class ErasureOut(BaseModel):
+    erasure_id: str
+    key_ids: list[str]
+    erased_now: int = Field(description="the keys deleted by this call")
+    identifiers: list[str] = Field(description="the kinds of identifier given: email, phone, nik, key")
+    reference: str
+    requested_at: str = Field(description="ISO 8601, UTC")
+    repeated: bool = Field(description="true: the same Idempotency-Key's erasure, done again")
+
+
 def erasure_router(context: str) -> APIRouter:
     """``POST /api/v1/admin/personal-data/erase``: PersonalDataErased is appended to
     ``<context>.erasure.<id>`` (who, which kinds of identifier, the register entry, the key ids)
@@ -171,7 +220,7 @@ def erasure_router(context: str) -> APIRouter:
     erasure and deletes its keys again (harmless), so a retry after a failure finishes it."""
     router = APIRouter(prefix="/api/v1/admin/personal-data", tags=["admin"])
 
-    @router.post("/erase")
+    @router.post("/erase", response_model=ErasureOut)
     async def erase_person(
         request: Request,
         body: ErasureBody,

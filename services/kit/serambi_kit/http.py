@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -124,6 +125,16 @@ class RequestContext:
             LATENCY.labels(scope["method"], route).observe(time.perf_counter() - started)
 
 
+class LiveOut(BaseModel):
+    status: str
+
+
+class ReadyOut(BaseModel):
+    ready: bool
+    checks: dict[str, str] = Field(description="each dependency: ok, or why not")
+    consumers: dict[str, str] = Field(description="each consumer's last verdict: ok, or stalled: …")
+
+
 def create_service_app(
     runtime: Runtime,
     *,
@@ -182,11 +193,16 @@ def create_service_app(
         public=LIVENESS,
     )
 
-    @app.get("/livez", tags=["operations"])
+    @app.get("/livez", tags=["operations"], response_model=LiveOut)
     async def livez() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/readyz", tags=["operations"])
+    @app.get(
+        "/readyz",
+        tags=["operations"],
+        response_model=ReadyOut,
+        responses={503: {"model": ReadyOut, "description": "not ready"}},
+    )
     async def readyz() -> JSONResponse:
         checks = await runtime.readiness()
         ready = all(value == "ok" for value in checks.values())

@@ -5,10 +5,11 @@ from __future__ import annotations
 import hmac
 import json
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, status
+from pydantic import BaseModel, Field
 from serambi_calendar import WIB
 from serambi_contracts.notifier import Channel
 from serambi_kit import erasure
@@ -36,6 +37,60 @@ router = APIRouter(prefix="/api/v1", tags=["notifications"])
 OfficerDep = Annotated[Officer, Depends(require_roles(*OFFICERS))]
 
 
+class DeliveryOut(BaseModel):
+    """A delivery of the log (instants in WIB): who was told what, through which channel, and
+    how it went; the reason as a category, never the provider's words."""
+
+    delivery_id: str
+    cause_event_id: str
+    case_id: str | None
+    cause_type: str | None
+    notice: str | None
+    channel: str | None
+    recipient_kind: str | None = Field(description="citizen or officer")
+    recipient_role: str | None
+    state: str | None = Field(description="held, sending, retry, sent or failed")
+    attempts: int | None
+    created_at: datetime | None
+    updated_at: datetime | None
+    next_attempt_at: datetime | None
+    held_until: datetime | None
+    sent_at: datetime | None
+    failed_at: datetime | None
+    reason: str | None
+    last_error: str | None
+    provider: str | None
+    receipt_status: str | None
+    receipt_at: datetime | None
+    lease_expiries: int
+    language: str | None
+    recipient: str | None = Field(
+        description="masked; a citizen's only for supervisor and admin, and null once they were erased"
+    )
+
+
+class DeliveryDetailOut(DeliveryOut):
+    detail: str | None = Field(
+        default=None,
+        description="supervisor and admin only: the provider's own words (audited), an officer's "
+        "addresses masked; null once the citizen was erased",
+    )
+
+
+class DeliveryPageOut(BaseModel):
+    items: list[DeliveryOut]
+    page: int
+    page_size: int
+    total: int
+
+
+class ReceiptOut(BaseModel):
+    result: Literal["applied", "ignored"] = Field(
+        description="applied, or ignored: a duplicate or an older status"
+    )
+    status: str = Field(description="the receipt's status, normalised")
+
+
 def _wib(value: Any) -> Any:
     if isinstance(value, datetime):
         return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(WIB)
@@ -46,7 +101,7 @@ def _wib(value: Any) -> Any:
     return value
 
 
-@router.get("/deliveries")
+@router.get("/deliveries", response_model=DeliveryPageOut)
 async def list_deliveries(
     request: Request,
     officer: OfficerDep,
@@ -109,7 +164,7 @@ async def list_deliveries(
     return _wib(found)
 
 
-@router.get("/deliveries/{delivery_id}")
+@router.get("/deliveries/{delivery_id}", response_model=DeliveryDetailOut, response_model_exclude_unset=True)
 async def get_delivery(
     delivery_id: Annotated[str, Path(max_length=64)], request: Request, officer: OfficerDep
 ) -> dict[str, Any]:
@@ -174,7 +229,7 @@ async def _recipient_search(vault: Any, raw: str) -> queries.RecipientSearch:
     )
 
 
-@router.post("/sms/receipts/{provider}")
+@router.post("/sms/receipts/{provider}", response_model=ReceiptOut)
 async def sms_receipt(
     provider: str,
     request: Request,

@@ -16,7 +16,7 @@ from serambi_contracts.complaints import ComplaintChannel, ComplaintTier, Disput
 from serambi_kit import tabular
 from serambi_kit.audit import record_access
 from serambi_kit.auth import Officer, require_roles
-from serambi_kit.documents import DOCUMENT_ID, EXTENSIONS, DocumentErased
+from serambi_kit.documents import DOCUMENT_ID, EXTENSIONS, JPEG, M4A, OGG, PDF, PNG, DocumentErased
 from serambi_kit.downloads import download_headers
 from serambi_kit.idempotency import Claim, IdempotencyKey, answer_once, fingerprint
 from serambi_kit.uploads import upload_slot
@@ -26,7 +26,20 @@ from ..domain import Status
 from ..queries import QueueFilter, iso_duration
 from . import attachments
 from .common import invalid, now_utc, reusing, service_of, wib
-from .models import AnswerIn, AssignIn, ClassifyIn, DisputeIn, OfficerComplaintIn, PauseIn
+from .models import (
+    AnswerIn,
+    AssignIn,
+    ClassifyIn,
+    ComplainantIdentityOut,
+    ComplaintOut,
+    ComplaintPageOut,
+    ComplaintRecordedOut,
+    ComplaintSummaryOut,
+    DisputeIn,
+    MonthlyReportOut,
+    OfficerComplaintIn,
+    PauseIn,
+)
 
 router = APIRouter(prefix="/api/v1/officer", tags=["complaints (officers)"])
 Code = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
@@ -83,6 +96,7 @@ def _received_at(request: Request, given: datetime | None, now: datetime) -> dat
 @router.post(
     "/complaints",
     status_code=status.HTTP_201_CREATED,
+    response_model=ComplaintRecordedOut,
     dependencies=[Depends(attachments.submission_limit)],
     openapi_extra=attachments.OFFICER_OPENAPI,
     responses={
@@ -158,7 +172,7 @@ async def _record(
     return await answer_once(service.idempotency, idempotency_key, print_, work)
 
 
-@router.get("/complaints")
+@router.get("/complaints", response_model=ComplaintPageOut)
 async def complaint_queue(
     request: Request,
     _: Handler,
@@ -202,7 +216,7 @@ async def complaint_queue(
     return wib(await service_of(request).reader().queue(filters, page, page_size, now_utc()))
 
 
-@router.get("/complaints/{tracking_code}")
+@router.get("/complaints/{tracking_code}", response_model=ComplaintOut, response_model_exclude_unset=True)
 async def complaint_details(tracking_code: Code, request: Request, _: Handler) -> dict[str, Any]:
     """The complaint in full, with the complainant's identity masked (``complainant.masked``;
     anonymous: only which contacts exist). Not audited: it shows no personal data in clear —
@@ -213,7 +227,11 @@ async def complaint_details(tracking_code: Code, request: Request, _: Handler) -
     return wib(view)
 
 
-@router.get("/complaints/{tracking_code}/complainant")
+@router.get(
+    "/complaints/{tracking_code}/complainant",
+    response_model=ComplainantIdentityOut,
+    response_model_exclude_unset=True,
+)
 async def complainant_identity(tracking_code: Code, request: Request, officer: Handler) -> dict[str, Any]:
     """The complainant's name, email and phone in clear (an anonymous complainant's never: only
     which contacts exist). Each view that shows any is recorded first as a PersonalDataAccessed
@@ -230,7 +248,16 @@ async def complainant_identity(tracking_code: Code, request: Request, officer: H
     return {"tracking_code": tracking_code, **identity}
 
 
-@router.get("/complaints/{tracking_code}/attachments/{document_id}", response_class=Response)
+@router.get(
+    "/complaints/{tracking_code}/attachments/{document_id}",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "the attachment, as a download",
+            "content": {JPEG: {}, PNG: {}, PDF: {}, M4A: {}, OGG: {}},
+        }
+    },
+)
 async def download_attachment(
     tracking_code: Code,
     document_id: Annotated[str, Path(pattern=DOCUMENT_ID)],
@@ -268,7 +295,7 @@ async def download_attachment(
     )
 
 
-@router.post("/complaints/{tracking_code}/classify")
+@router.post("/complaints/{tracking_code}/classify", response_model=ComplaintSummaryOut)
 async def classify(
     tracking_code: Code, body: ClassifyIn, request: Request, officer: Handler
 ) -> dict[str, Any]:
@@ -280,7 +307,7 @@ async def classify(
     return _summary(request, outcome, now_utc())
 
 
-@router.post("/complaints/{tracking_code}/assign")
+@router.post("/complaints/{tracking_code}/assign", response_model=ComplaintSummaryOut)
 async def assign(
     tracking_code: Code, body: AssignIn, request: Request, officer: Dispatcher
 ) -> dict[str, Any]:
@@ -290,7 +317,7 @@ async def assign(
     return _summary(request, outcome, now_utc())
 
 
-@router.post("/complaints/{tracking_code}/answer")
+@router.post("/complaints/{tracking_code}/answer", response_model=ComplaintSummaryOut)
 async def answer(tracking_code: Code, body: AnswerIn, request: Request, officer: Answerer) -> dict[str, Any]:
     """Record the answer sent to the complainant; the clock stops."""
     service, now = service_of(request), now_utc()
@@ -306,14 +333,14 @@ async def answer(tracking_code: Code, body: AnswerIn, request: Request, officer:
     return _summary(request, outcome, now)
 
 
-@router.post("/complaints/{tracking_code}/close")
+@router.post("/complaints/{tracking_code}/close", response_model=ComplaintSummaryOut)
 async def close(tracking_code: Code, request: Request, officer: Handler) -> dict[str, Any]:
     now = now_utc()
     outcome = await application.close(service_of(request).runtime.store, tracking_code, officer.subject, now)
     return _summary(request, outcome, now)
 
 
-@router.post("/complaints/{tracking_code}/pause")
+@router.post("/complaints/{tracking_code}/pause", response_model=ComplaintSummaryOut)
 async def pause(tracking_code: Code, body: PauseIn, request: Request, officer: Handler) -> dict[str, Any]:
     """Stop the clock while waiting on the complainant (the reason is shown to them)."""
     now = now_utc()
@@ -323,7 +350,7 @@ async def pause(tracking_code: Code, body: PauseIn, request: Request, officer: H
     return _summary(request, outcome, now)
 
 
-@router.post("/complaints/{tracking_code}/resume")
+@router.post("/complaints/{tracking_code}/resume", response_model=ComplaintSummaryOut)
 async def resume(tracking_code: Code, request: Request, officer: Handler) -> dict[str, Any]:
     service, now = service_of(request), now_utc()
     outcome = await application.resume(
@@ -332,7 +359,7 @@ async def resume(tracking_code: Code, request: Request, officer: Handler) -> dic
     return _summary(request, outcome, now)
 
 
-@router.post("/complaints/{tracking_code}/reopen")
+@router.post("/complaints/{tracking_code}/reopen", response_model=ComplaintSummaryOut)
 async def reopen(
     tracking_code: Code, body: DisputeIn, request: Request, officer: Dispatcher
 ) -> dict[str, Any]:
@@ -354,7 +381,12 @@ async def reopen(
 @router.get(
     "/reports/monthly",
     response_model=None,
-    responses={200: {"content": {"application/json": {}, "text/csv": {}, tabular.XLSX_TYPE: {}}}},
+    responses={  # JSON (documented by the model, not filtered by it), CSV or XLSX
+        200: {
+            "model": MonthlyReportOut,
+            "content": {"application/json": {}, "text/csv": {}, tabular.XLSX_TYPE: {}},
+        }
+    },
 )
 async def monthly_report(
     request: Request,

@@ -17,7 +17,7 @@ from serambi_kit.uploads import upload_slot
 from .. import application
 from . import attachments
 from .common import bounded_body, now_utc, reusing, service_of, wib
-from .models import DisputeIn
+from .models import CaseStatusOut, ComplaintSubmittedOut, DisputedOut, DisputeIn, TrackedComplaintOut
 
 router = APIRouter(prefix="/api/v1", tags=["complaints (public)"], route_class=ChecksFirstRoute)
 AccessToken = Annotated[str, Header(alias="X-Access-Token", min_length=16, max_length=128)]
@@ -33,6 +33,7 @@ LINK_RESENDS_PER_MINUTE = 5  # per client, unless SERAMBI_RATE_LIMITS names link
 @router.post(
     "/complaints",
     status_code=status.HTTP_201_CREATED,
+    response_model=ComplaintSubmittedOut,
     dependencies=[
         Depends(rate_limited("submissions")),
         Depends(attachments.submission_limit),
@@ -109,6 +110,8 @@ async def _submit(request: Request, body, uploads, idempotency_key: str | None) 
 @router.get(
     "/complaints/{tracking_code}",
     dependencies=[Depends(rate_limited("lookups"))],
+    response_model=TrackedComplaintOut,
+    response_model_exclude_unset=True,
     responses={410: {"description": "the complainant's personal data was erased"}},
 )
 async def track_complaint(tracking_code: Code, token: AccessToken, request: Request) -> Any:
@@ -146,6 +149,7 @@ def _gone(tracking_code: str) -> JSONResponse:
 
 @router.post(
     "/complaints/{tracking_code}/dispute",
+    response_model=DisputedOut,
     dependencies=[Depends(rate_limited("submissions")), Depends(bounded_body)],
     responses={410: {"description": "the complainant's personal data was erased"}},
 )
@@ -184,6 +188,7 @@ async def dispute_answer(tracking_code: Code, token: AccessToken, body: DisputeI
 @router.post(
     "/complaints/{tracking_code}/resend-link",
     status_code=status.HTTP_202_ACCEPTED,
+    response_model=CaseStatusOut,
     dependencies=[Depends(rate_limited("link_resends", LINK_RESENDS_PER_MINUTE))],
 )
 async def resend_link(tracking_code: Code, request: Request) -> dict[str, str]:

@@ -27,6 +27,7 @@ from serambi_kit.logging import get_logger
 
 from .. import whatsapp
 from .common import bounded_body, now_utc, service_of
+from .models import WebhookDeliveryOut
 
 log = get_logger(__name__)
 router = APIRouter(prefix="/api/v1/channels/whatsapp", tags=["complaints (WhatsApp channel)"])
@@ -57,6 +58,7 @@ async def verify(
 @router.post(
     "/webhook",
     dependencies=[Depends(bounded_body)],
+    response_model=WebhookDeliveryOut,
     responses={401: {"description": "bad X-Hub-Signature-256"}, 413: {"description": "body too large"}},
 )
 async def deliver(

@@ -16,7 +16,7 @@ from serambi_kit import tabular
 from serambi_kit.audit import record_access
 from serambi_kit.auth import Officer, require_roles
 from serambi_kit.bodylimit import ChecksFirstRoute, body_limit
-from serambi_kit.documents import EXTENSIONS, DocumentErased
+from serambi_kit.documents import EXTENSIONS, JPEG, PDF, PNG, DocumentErased
 from serambi_kit.downloads import download_headers
 from serambi_kit.idempotency import IdempotencyKey
 from serambi_kit.phones import phone_identifier
@@ -25,6 +25,7 @@ from serambi_kit.uploads import upload_slot
 from .. import application, queries
 from .. import guestbook as guest_export
 from .forms import OFFICER_LIMITS, RequestForm, invalid, read_documents
+from .public import ScheduleOut, SubmittedOut
 from .submission import submit
 
 
@@ -77,7 +78,106 @@ class GuestIn(BaseModel):
         return value
 
 
-@router.post("/guests", status_code=status.HTTP_201_CREATED)
+class GuestOut(BaseModel):
+    guest_id: str
+    arrived_at: datetime
+
+
+class GuestEntryOut(BaseModel):
+    guest_id: str
+    name: str | None = Field(description="masked; null once the guest was erased")
+    institution: str
+    purpose: str
+    arrived_at: datetime
+    recorded_by: str
+    request_tracking_code: str | None
+
+
+class GuestBookOut(BaseModel):
+    day: date
+    guests: list[GuestEntryOut]
+
+
+class DayCountOut(BaseModel):
+    day: date
+    count: int
+
+
+class GuestCountsOut(BaseModel):
+    month: str
+    total: int
+    days: list[DayCountOut]
+
+
+class ColumnOut(BaseModel):
+    key: str
+    title: str
+    kind: str
+
+
+class ExportedGuestOut(BaseModel):
+    day: date
+    arrived_at: datetime
+    name: str | None = Field(description="masked unless asked in clear; null once the guest was erased")
+    institution: str
+    purpose: str
+    request_tracking_code: str | None
+    recorded_by: str
+
+
+class GuestBookExportOut(BaseModel):
+    period: str
+    names: Literal["masked", "clear"]
+    columns: list[ColumnOut]
+    rows: list[ExportedGuestOut]
+
+
+class MaskedRequesterOut(BaseModel):
+    name: str | None
+    position: str
+    email: str | None
+    phone: str | None
+
+
+class DocumentOut(BaseModel):
+    document_id: str
+    kind: str
+    media_type: str
+    size: int
+
+
+class RequestRowOut(BaseModel):
+    tracking_code: str
+    status: str
+    channel: str
+    institution: str
+    institution_type: str
+    topic: str | None = Field(description="null once the requester was erased")
+    participants: int
+    submitted_at: datetime
+    answer_due_at: datetime
+    schedule: ScheduleOut | None
+    requester: MaskedRequesterOut = Field(description="masked")
+    documents: list[DocumentOut]
+
+
+class RequestPageOut(BaseModel):
+    page: int
+    size: int
+    total: int
+    items: list[RequestRowOut]
+
+
+class ContactOut(BaseModel):
+    """In clear; each null once the requester was erased."""
+
+    tracking_code: str
+    name: str | None
+    email: str | None
+    phone: str | None
+
+
+@router.post("/guests", status_code=status.HTTP_201_CREATED, response_model=GuestOut)
 async def register_guest(body: GuestIn, request: Request, officer: Desk) -> dict[str, Any]:
     """Record a walk-in guest in the guest book (buku tamu). The guest's email, phone or NIK,
     if given, are not stored: they make the entry findable when the person asks for erasure.
@@ -106,7 +206,7 @@ async def register_guest(body: GuestIn, request: Request, officer: Desk) -> dict
     return {"guest_id": guest.guest_id, "arrived_at": guest.arrived_at.astimezone(WIB)}
 
 
-@router.get("/guestbook")
+@router.get("/guestbook", response_model=GuestBookOut)
 async def guestbook(request: Request, _: Reader, day: date | None = None) -> dict[str, Any]:
     """The guests of a day (default: today, WIB), names masked."""
     runtime = request.app.state.runtime
@@ -118,7 +218,12 @@ async def guestbook(request: Request, _: Reader, day: date | None = None) -> dic
 @router.get(
     "/guestbook/export",
     response_model=None,
-    responses={200: {"content": {"application/json": {}, tabular.CSV_TYPE: {}, tabular.XLSX_TYPE: {}}}},
+    responses={  # JSON (documented by the model, not filtered by it), CSV or XLSX
+        200: {
+            "model": GuestBookExportOut,
+            "content": {"application/json": {}, tabular.CSV_TYPE: {}, tabular.XLSX_TYPE: {}},
+        }
+    },
 )
 async def guestbook_export(
     request: Request,
@@ -172,7 +277,7 @@ async def guestbook_export(
     return tabular.respond([table], fmt, f"buku-tamu-{label}")
 
 
-@router.get("/guestbook/counts")
+@router.get("/guestbook/counts", response_model=GuestCountsOut)
 async def guestbook_counts(
     request: Request,
     _: Exporter,
@@ -188,6 +293,7 @@ async def guestbook_counts(
 @router.post(
     "/requests",
     status_code=status.HTTP_201_CREATED,
+    response_model=SubmittedOut,
     dependencies=[Depends(body_limit("max_request_bytes")), Depends(upload_slot)],
     form_limits=OFFICER_LIMITS.route(),
     responses={
@@ -235,7 +341,7 @@ async def submit_on_behalf(
     )
 
 
-@router.get("/requests")
+@router.get("/requests", response_model=RequestPageOut)
 async def list_requests(
     request: Request,
     _: Reader,
@@ -257,7 +363,11 @@ async def list_requests(
     return queries.in_wib(await queries.officer_list(runtime.db, runtime.vault, where, page, size))
 
 
-@router.get("/documents/{document_id}", response_class=Response)
+@router.get(
+    "/documents/{document_id}",
+    response_class=Response,
+    responses={200: {"description": "the document, as a download", "content": {PDF: {}, PNG: {}, JPEG: {}}}},
+)
 async def download_document(
     document_id: Annotated[str, Field(pattern=r"^D[0-9a-f]{32}$")], request: Request, officer: Reader
 ) -> Response:
@@ -287,7 +397,7 @@ async def download_document(
     )
 
 
-@router.get("/requests/{tracking_code}/contact")
+@router.get("/requests/{tracking_code}/contact", response_model=ContactOut)
 async def requester_contact(
     tracking_code: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")],
     request: Request,

@@ -31,6 +31,48 @@ class SubmittedOut(BaseModel):
     status_url: str
 
 
+class ScheduleOut(BaseModel):
+    starts_at: datetime
+    ends_at: datetime
+    room: str
+    host: str
+
+
+class StepOut(BaseModel):
+    """A step of the request (instants in WIB), with the step's own details."""
+
+    model_config = ConfigDict(extra="allow")
+    step: str
+    at: datetime
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    room: str | None = None
+    host: str | None = None
+    letter: str | None = Field(default=None, description="the answer letter's link")
+    reason: str | None = None
+    due_at: datetime | None = None
+
+
+class TrackingOut(BaseModel):
+    """The public view of a request: nothing personal (instants in WIB)."""
+
+    tracking_code: str
+    status: str = Field(
+        description="submitted, in_review, scheduled, declined, held, no_show, cancelled or withdrawn"
+    )
+    institution: str
+    topic: str | None
+    submitted_at: datetime
+    answer_due_at: datetime
+    schedule: ScheduleOut | None
+    timeline: list[StepOut]
+
+
+class CaseStatusOut(BaseModel):
+    tracking_code: str
+    status: str
+
+
 class WithdrawIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     reason: str | None = Field(default=None, max_length=1000)
@@ -82,7 +124,12 @@ async def _visible(request: Request, tracking_code: str, token: str) -> dict[str
     return view
 
 
-@router.get("/requests/{tracking_code}", dependencies=[Depends(rate_limited("lookups"))])
+@router.get(
+    "/requests/{tracking_code}",
+    dependencies=[Depends(rate_limited("lookups"))],
+    response_model=TrackingOut,
+    response_model_exclude_unset=True,
+)
 async def track_request(tracking_code: TrackingCode, token: AccessToken, request: Request) -> dict[str, Any]:
     """The request's status and timeline (header ``X-Access-Token`` from the submission)."""
     return queries.in_wib(await _visible(request, tracking_code, token))
@@ -91,6 +138,7 @@ async def track_request(tracking_code: TrackingCode, token: AccessToken, request
 @router.post(
     "/requests/{tracking_code}/withdraw",
     status_code=status.HTTP_202_ACCEPTED,
+    response_model=CaseStatusOut,
     dependencies=[Depends(rate_limited("lookups"))],
 )
 async def withdraw_request(
@@ -111,6 +159,7 @@ async def withdraw_request(
 @router.post(
     "/requests/{tracking_code}/resend-link",
     status_code=status.HTTP_202_ACCEPTED,
+    response_model=CaseStatusOut,
     dependencies=[Depends(rate_limited("link_resends", LINK_RESENDS_PER_MINUTE))],
 )
 async def resend_link(tracking_code: TrackingCode, request: Request) -> dict[str, str]:

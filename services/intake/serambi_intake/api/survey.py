@@ -82,6 +82,38 @@ class PaperIn(AnswerIn):
     service: SurveyService = Field(description="the service the questionnaire rates")
 
 
+class AnswerChoiceOut(BaseModel):
+    score: int
+    label: str
+
+
+class ElementOut(BaseModel):
+    code: str
+    name: str
+    question: str
+    answers: list[AnswerChoiceOut]
+
+
+class InstrumentOut(BaseModel):
+    elements: list[ElementOut]
+
+
+class SurveyOut(BaseModel):
+    service: SurveyService
+    answered: bool
+    elements: list[ElementOut]
+    message: str | None = Field(default=None, description="only once answered: it cannot be answered again")
+
+
+class AnsweredOut(BaseModel):
+    status: Literal["answered"]
+    service: SurveyService
+
+
+class PaperAnsweredOut(AnsweredOut):
+    channel: Literal["paper"]
+
+
 def instrument() -> list[dict[str, Any]]:
     return [
         {
@@ -94,13 +126,18 @@ def instrument() -> list[dict[str, Any]]:
     ]
 
 
-@router.get("/survey/instrument")
+@router.get("/survey/instrument", response_model=InstrumentOut)
 async def get_instrument() -> dict[str, Any]:
     """The questionnaire: the nine elements, each with its four answers (PermenPANRB 14/2017)."""
     return {"elements": instrument()}
 
 
-@router.get("/survey", dependencies=[Depends(rate_limited("lookups"))])
+@router.get(
+    "/survey",
+    dependencies=[Depends(rate_limited("lookups"))],
+    response_model=SurveyOut,
+    response_model_exclude_unset=True,
+)
 async def get_survey(token: SurveyToken, request: Request) -> dict[str, Any]:
     """The survey an invitation's token opens (header ``X-Survey-Token``): its service, whether
     it was answered, and the questionnaire."""
@@ -120,6 +157,7 @@ async def get_survey(token: SurveyToken, request: Request) -> dict[str, Any]:
 @router.post(
     "/survey",
     status_code=status.HTTP_201_CREATED,
+    response_model=AnsweredOut,
     dependencies=[Depends(rate_limited("submissions")), Depends(body_limit("max_survey_bytes"))],
     responses={
         404: {"description": "no survey with this token"},
@@ -151,6 +189,7 @@ async def answer_survey(token: SurveyToken, body: AnswerIn, request: Request) ->
 @router.post(
     "/officer/survey/paper",
     status_code=status.HTTP_201_CREATED,
+    response_model=PaperAnsweredOut,
     dependencies=[Depends(body_limit("max_survey_bytes"))],
 )
 async def record_paper(body: PaperIn, request: Request, officer: Desk) -> dict[str, Any]:
@@ -170,7 +209,44 @@ async def record_paper(body: PaperIn, request: Request, officer: Desk) -> dict[s
     return {"status": "answered", "service": answer.service.value, "channel": "paper"}
 
 
-FILES = {200: {"content": {"application/json": {}, tabular.CSV_TYPE: {}, tabular.XLSX_TYPE: {}}}}
+class ElementFiguresOut(BaseModel):
+    code: str
+    name: str
+    nrr: float | None
+    weighted_nrr: float | None
+    priority: bool
+
+
+class SurveyReportOut(BaseModel):
+    """The survey's figures as JSON (``survey.py``); a withheld report (fewer respondents than
+    ``min_respondents``) shows no figure that could be a person's own answers."""
+
+    service: SurveyService
+    period: str
+    population: int
+    population_basis: str
+    sample_size: int = Field(description="Krejcie-Morgan's, for the population")
+    respondents: int
+    elements: list[ElementFiguresOut]
+    ikm: float | None
+    category: str | None
+    category_label: str | None
+    priorities: list[str]
+    channels: dict[str, int]
+    profile: dict[str, dict[str, int]]
+    suggestions: list[str]
+    min_respondents: int
+    withheld: bool
+    withheld_reason: str | None = Field(default=None, description="only in a withheld report")
+
+
+# JSON (documented by the model, not filtered by it), CSV or XLSX
+FILES = {
+    200: {
+        "model": SurveyReportOut,
+        "content": {"application/json": {}, tabular.CSV_TYPE: {}, tabular.XLSX_TYPE: {}},
+    }
+}
 
 
 @router.get("/officer/survey/report", response_model=None, responses=FILES)

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Path, Request, status
 from fastapi.responses import JSONResponse
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from serambi_contracts.intake import DocumentRef
 from serambi_kit.auth import Officer, require_roles
 from serambi_kit.logging import redact
 from serambi_kit.problems import problem
 
 from ..application.context import Context
-from ..domain.audience import Audience
+from ..domain.audience import Audience, Status
 from ..domain.errors import (
     AudienceDayError,
     NotFoundError,
@@ -48,6 +50,31 @@ Instant = AwareDatetime
 
 class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+class ScheduleOut(BaseModel):
+    """Where and when (instants in WIB)."""
+
+    starts_at: datetime
+    ends_at: datetime
+    room_id: str
+    room: str
+    host_id: str
+    host: str
+    location: str
+
+
+class LetterOut(DocumentRef):
+    url: str = Field(description="the letter's link: GET /api/v1/letters/{document_id}")
+
+
+class AudienceSummaryOut(BaseModel):
+    """An audience after a decision: its status, schedule and latest answer letter."""
+
+    audience_id: str
+    status: Status
+    schedule: ScheduleOut | None
+    answer_letter: LetterOut | None
 
 
 def context(request: Request) -> Context:

@@ -17,14 +17,17 @@ from fastapi.responses import Response
 from serambi_kit.downloads import download_headers
 from serambi_kit.problems import problem
 
-from ..letters import LETTERS, LetterErased, read_letter
+from ..letters import LETTERS, MEDIA_TYPE, LetterErased, read_letter
 
 __all__ = ["LETTERS", "ERASED", "letter_response", "router"]
 
 router = APIRouter(prefix="/api/v1", tags=["letters"])
 _ID = re.compile(r"^L[A-Za-z0-9_-]{32}$")
 ERASED = "the answer letter was erased with the requester's personal data"
-GONE = {410: {"description": "the requester's personal data was erased, and the letter with it"}}
+LETTER = {
+    200: {"description": "the answer letter, as a download", "content": {MEDIA_TYPE: {}}},
+    410: {"description": "the requester's personal data was erased, and the letter with it"},
+}
 
 
 async def letter_response(request: Request, document_id: str) -> Response:
@@ -54,7 +57,7 @@ async def letter_response(request: Request, document_id: str) -> Response:
     )
 
 
-@router.get("/letters/{document_id}", response_class=Response, responses=GONE)
+@router.get("/letters/{document_id}", response_class=Response, responses=LETTER)
 async def public_letter(document_id: str, request: Request) -> Response:
     """An answer letter (PDF), for whoever holds its link; 410 once the requester was erased."""
     return await letter_response(request, document_id)

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
+from pydantic import BaseModel, Field
 from serambi_kit import tabular
 from serambi_kit.auth import Officer, require_roles
 
@@ -18,7 +19,47 @@ from .common import Ctx
 router = APIRouter(prefix="/api/v1", tags=["reports"])
 Reporter = Annotated[Officer, Depends(require_roles("supervisor", "admin"))]
 Month = Annotated[str, Query(pattern=r"^(19|20|21)\d\d-(0[1-9]|1[0-2])$", description="YYYY-MM (WIB)")]
-FILES = {200: {"content": {"application/json": {}, tabular.CSV_TYPE: {}, tabular.XLSX_TYPE: {}}}}
+
+
+class LateAudienceOut(BaseModel):
+    code: str
+    channel: str
+    submitted_at: datetime
+    answer_due_at: datetime
+    answered_at: datetime | None = Field(description="null: unanswered, past its deadline")
+
+
+class AudienceReportLabelsOut(BaseModel):
+    channels: dict[str, str]
+    outcomes: dict[str, str]
+
+
+class AudienceReportOut(BaseModel):
+    """The month's audience report as JSON (instants in WIB); ``reports.py`` tells each figure."""
+
+    month: str
+    submitted: int
+    answered: int
+    due: int
+    on_time: int
+    breached: int
+    open_past_due: int
+    on_time_rate: float | None = Field(description="on_time / due; null when none is due")
+    channels: dict[str, int]
+    outcomes: dict[str, int]
+    late: list[LateAudienceOut]
+    median_answer_working_hours: float | None
+    median_answer_working_days: float | None
+    labels: AudienceReportLabelsOut = Field(description="the channels' and outcomes' Indonesian names")
+
+
+# JSON (documented by the model, not filtered by it), CSV or XLSX
+FILES = {
+    200: {
+        "model": AudienceReportOut,
+        "content": {"application/json": {}, tabular.CSV_TYPE: {}, tabular.XLSX_TYPE: {}},
+    }
+}
 
 
 @router.get("/reports/audiences", response_model=None, responses=FILES)

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request, status
-from pydantic import Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 from serambi_calendar import RevisionError, check_change
 from serambi_contracts.scheduling import WorkingDayRevised
 from serambi_kit.calendars import CALENDAR
@@ -45,6 +45,28 @@ class RevisionBody(Body):
         return self
 
 
+class CalendarDayOut(BaseModel):
+    date: date
+    name: str
+    source: Literal["package", "override"]
+    reference: str
+    non_working: bool = Field(description="false: a change made it a working day again")
+
+
+class WorkingDaysOut(BaseModel):
+    year: int
+    revision: str = Field(description="the live calendar's revision")
+    days: list[CalendarDayOut]
+    revisions: list[WorkingDayRevised] = Field(description="the revisions that change a day of the year")
+
+
+class RevisionOut(BaseModel):
+    revision: int
+    calendar_revision: str
+    moved: int = Field(description="the open answer deadlines moved on this replica")
+    revised: WorkingDayRevised
+
+
 def _service(request: Request) -> Any:
     service = getattr(request.app.state, "scheduling_service", None)
     if service is None or service.context is None:
@@ -62,7 +84,7 @@ def _entry(day: Any) -> dict[str, Any]:
     }
 
 
-@router.get("")
+@router.get("", response_model=WorkingDaysOut)
 async def working_days(request: Request, year: Year, _: Scheduler) -> dict[str, Any]:
     """The year's non-working days (and days a change made working again), with their source:
     ``package`` (the holidays package) or ``override`` (the file or a revision)."""
@@ -81,7 +103,7 @@ async def working_days(request: Request, year: Year, _: Scheduler) -> dict[str, 
     }
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=RevisionOut)
 async def revise_calendar(request: Request, body: RevisionBody, officer: Admin) -> dict[str, Any]:
     """Record a revision and move the open answer deadlines it changes (on this replica now; the
     others and complaints within their refresh interval)."""
