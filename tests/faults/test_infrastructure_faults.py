@@ -26,7 +26,7 @@ from serambi_kit.topology import stream_config
 RESENT_METRIC = "serambi_event_store_appends_resent_total"  # the store resends when NATS is silent
 
 sys.path.insert(0, str(Path(__file__).parent))
-from conftest_b import Cluster, probe_event, probe_ref, wait_until  # noqa: E402
+from fault_infrastructure import Cluster, probe_event, probe_ref, wait_until  # noqa: E402
 
 pytestmark = pytest.mark.faults
 

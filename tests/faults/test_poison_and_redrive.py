@@ -43,7 +43,7 @@ from serambi_ops.services import SERVICES
 from serambi_ops.sinks import MailboxHandler, sms_server
 
 sys.path.insert(0, str(Path(__file__).parent))
-from conftest_b import audience_request, probe_event  # noqa: E402
+from fault_infrastructure import audience_request, probe_event  # noqa: E402
 
 pytestmark = pytest.mark.faults
 

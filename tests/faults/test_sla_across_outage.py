@@ -29,7 +29,7 @@ from serambi_kit.localstack import wait_ready
 from serambi_kit.settings import ServiceSettings
 
 sys.path.insert(0, str(Path(__file__).parent))
-from conftest_b import audience_request  # noqa: E402
+from fault_infrastructure import audience_request  # noqa: E402
 
 pytestmark = pytest.mark.faults
 

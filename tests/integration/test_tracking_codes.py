@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from serambi_kit.cases import next_tracking_code
+from serambi_kit.tracking_links import next_tracking_code
 
 
 async def test_concurrent_first_codes_of_a_year_are_all_issued_and_distinct(mongo_db):

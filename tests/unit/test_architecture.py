@@ -163,8 +163,8 @@ def test_the_unmodified_copy_keeps_every_contract(tree: Path) -> None:
         pytest.param(
             DOMAINS,
             "serambi_kit/resends.py",
-            "from serambi_kit import cases",
-            "serambi_kit.resends -> serambi_kit.cases",
+            "from serambi_kit import tracking_links",
+            "serambi_kit.resends -> serambi_kit.tracking_links",
             id="kit-helper-imports-kit",
         ),
         # c. a library importing a service or the CLI

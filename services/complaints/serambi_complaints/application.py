@@ -20,7 +20,10 @@ from serambi_contracts.complaints import (
     DisputeSource,
     NoteSource,
 )
-from serambi_kit.cases import (
+from serambi_kit.documents import DocumentStore, Upload
+from serambi_kit.eventstore import AppendOutcomeUnknown, EventStore, retry_on_conflict
+from serambi_kit.pii import Vault
+from serambi_kit.tracking_links import (
     MAX_CODE_ATTEMPTS,
     LinkResends,
     hash_token,
@@ -28,9 +31,6 @@ from serambi_kit.cases import (
     next_tracking_code,
     token_matches,
 )
-from serambi_kit.documents import DocumentStore, Upload
-from serambi_kit.eventstore import AppendOutcomeUnknown, EventStore, retry_on_conflict
-from serambi_kit.pii import Vault
 
 from . import domain
 from .domain import Complaint, Rules

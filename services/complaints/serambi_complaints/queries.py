@@ -14,8 +14,8 @@ from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from serambi_calendar import Clock, Pause
 from serambi_contracts.complaints import Disclosure
-from serambi_kit.cases import token_matches
 from serambi_kit.pii import Vault, mask_email, mask_name, mask_phone
+from serambi_kit.tracking_links import token_matches
 
 from .domain import TRIAGE, Rules, Status
 from .projections import COMPLAINTS, FIRST_CLOSED_STAGE, STAGES, STATUS_OF_STAGE

@@ -16,11 +16,11 @@ from serambi_kit.runtime import Runtime
 
 from . import application, lapor, queries, subscribers, whatsapp, whatsapp_erasure, whatsapp_replies
 from .adapters.whatsapp_cloud import CloudWhatsApp
-from .clocks import ClockKeeper, revise_open
 from .domain import Rules
 from .mail import poller as mail_poller
 from .queries import Reader
 from .settings import ComplaintsSettings
+from .sla_timers import ClockKeeper, revise_open
 
 log = get_logger(__name__)
 

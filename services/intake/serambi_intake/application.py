@@ -18,7 +18,10 @@ from serambi_contracts.intake import (
     Requester,
     RequestSubmitted,
 )
-from serambi_kit.cases import (
+from serambi_kit.documents import DocumentStore, Upload
+from serambi_kit.eventstore import AppendOutcomeUnknown, EventStore, execute
+from serambi_kit.pii import Vault
+from serambi_kit.tracking_links import (
     MAX_CODE_ATTEMPTS,
     LinkResends,
     hash_token,
@@ -26,9 +29,6 @@ from serambi_kit.cases import (
     next_tracking_code,
     token_matches,
 )
-from serambi_kit.documents import DocumentStore, Upload
-from serambi_kit.eventstore import AppendOutcomeUnknown, EventStore, execute
-from serambi_kit.pii import Vault
 
 from . import domain
 

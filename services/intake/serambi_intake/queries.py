@@ -8,8 +8,8 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 from serambi_calendar import WIB
-from serambi_kit.cases import token_matches
 from serambi_kit.pii import Vault, mask_email, mask_name, mask_phone, reveal_text
+from serambi_kit.tracking_links import token_matches
 
 from .projections import GUESTS, REQUESTS
 

@@ -28,10 +28,10 @@ from serambi_contracts.survey import (
     SurveyScores,
     SurveyService,
 )
-from serambi_kit.cases import new_access_token
 from serambi_kit.eventstore import EventStore, deterministic_id, execute, retry_on_conflict
 from serambi_kit.logging import redact
 from serambi_kit.pii import Vault
+from serambi_kit.tracking_links import new_access_token
 
 from . import survey
 from .projections import REQUESTS, SURVEY_INVITATIONS_COLLECTION, SURVEY_RESPONSES_COLLECTION

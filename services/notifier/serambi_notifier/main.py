@@ -14,7 +14,7 @@ from .channels.sms import JsonProvider, SmsProvider, ZenzivaProvider
 from .compose import Composer
 from .dispatch import Dispatcher
 from .ledger import Ledger
-from .letters import LetterFetcher
+from .letter_fetch import LetterFetcher
 from .planning import Planner
 from .rendering import TEMPLATES, Renderer
 from .settings import NotifierSettings

@@ -11,7 +11,7 @@ from complaints_support import always_rules, eventually, now, received_for, stop
 from nats.js.errors import NotFoundError
 from serambi_calendar import WIB
 from serambi_complaints import application
-from serambi_complaints.clocks import CLOCKS, ClockKeeper
+from serambi_complaints.sla_timers import CLOCKS, ClockKeeper
 from serambi_contracts.complaints import ComplaintChannel, ComplaintDeadlineMoved, ComplaintTier, Disclosure
 from serambi_contracts.sla import SLABreached, SLAWarning
 from serambi_kit.timers import schedule_subject

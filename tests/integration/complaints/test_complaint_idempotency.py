@@ -17,8 +17,8 @@ from serambi_complaints.main import create_app
 from serambi_complaints.service import ComplaintsService
 from serambi_contracts.complaints import ComplaintReceived
 from serambi_kit.auth import issue_dev_token
-from serambi_kit.cases import hash_token
 from serambi_kit.idempotency import COLLECTION, IdempotencyKeys
+from serambi_kit.tracking_links import hash_token
 
 SHORT = timedelta(seconds=0.3)
 

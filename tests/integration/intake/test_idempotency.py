@@ -17,11 +17,11 @@ from serambi_contracts.intake import InstitutionType, IntakeChannel, RequestSubm
 from serambi_intake.api.forms import RequestForm
 from serambi_intake.api.submission import submit
 from serambi_kit import mongo
-from serambi_kit.cases import hash_token
 from serambi_kit.documents import PDF, PNG, DocumentStore, Upload
 from serambi_kit.eventstore import AppendOutcomeUnknown, EventStoreError, JetStreamEventStore, read_stream
 from serambi_kit.idempotency import COLLECTION, Claim, IdempotencyError, IdempotencyKeys
 from serambi_kit.pii import Vault
+from serambi_kit.tracking_links import hash_token
 
 MASTER = os.urandom(32)
 LIVE, SHORT = timedelta(seconds=30), timedelta(seconds=0.3)

@@ -24,7 +24,7 @@ from serambi_notifier import samples
 from serambi_notifier.channels import PermanentDeliveryError, TransientDeliveryError
 from serambi_notifier.channels.email import Email, SmtpChannel
 from serambi_notifier.channels.sms import JsonProvider, ZenzivaProvider
-from serambi_notifier.letters import LetterFetcher, LetterMismatchError, LetterUnavailableError
+from serambi_notifier.letter_fetch import LetterFetcher, LetterMismatchError, LetterUnavailableError
 
 NOW = dt.datetime(2026, 3, 2, 5, 0, tzinfo=dt.UTC)
 

@@ -11,8 +11,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
-from serambi_kit import cases
-from serambi_kit.cases import hash_token, token_matches
+from serambi_kit import tracking_links
+from serambi_kit.tracking_links import hash_token, token_matches
 from serambi_notifier import api as notifier_api
 
 
@@ -25,7 +25,7 @@ def compared(monkeypatch) -> list[tuple]:
         calls.append((a, b))
         return real(a, b)
 
-    monkeypatch.setattr(cases.hmac, "compare_digest", spy)
+    monkeypatch.setattr(tracking_links.hmac, "compare_digest", spy)
     monkeypatch.setattr(notifier_api.hmac, "compare_digest", spy)
     return calls
 

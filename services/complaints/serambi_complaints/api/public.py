@@ -8,10 +8,10 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Path, Request, st
 from fastapi.responses import JSONResponse
 from serambi_contracts.complaints import ComplaintChannel, DisputeSource
 from serambi_kit.bodylimit import ChecksFirstRoute
-from serambi_kit.cases import link_resends, token_matches
 from serambi_kit.idempotency import Claim, IdempotencyKey, answer_once, fingerprint
 from serambi_kit.problems import problem
 from serambi_kit.ratelimit import rate_limited
+from serambi_kit.tracking_links import link_resends, token_matches
 from serambi_kit.uploads import upload_slot
 
 from .. import application

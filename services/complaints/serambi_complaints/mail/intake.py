@@ -21,13 +21,13 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 from serambi_calendar import WIB
 from serambi_contracts.complaints import ComplaintChannel, ComplaintNoteAdded, Disclosure
-from serambi_kit.cases import next_tracking_code
 from serambi_kit.deadletters import DeadLetter, DeadLetters
 from serambi_kit.documents import JPEG, PDF, PNG, DocumentError, DocumentStore, Upload, check
 from serambi_kit.eventstore import EventStore
 from serambi_kit.logging import get_logger
 from serambi_kit.outages import is_outage
 from serambi_kit.pii import Vault
+from serambi_kit.tracking_links import next_tracking_code
 
 from .. import application, domain, lapor_letters
 from ..domain import Rules

@@ -9,9 +9,9 @@ from fastapi import APIRouter, Depends, File, Form, Header, HTTPException, Reque
 from pydantic import BaseModel, ConfigDict, Field
 from serambi_contracts.intake import IntakeChannel
 from serambi_kit.bodylimit import ChecksFirstRoute, body_limit
-from serambi_kit.cases import link_resends
 from serambi_kit.idempotency import IdempotencyKey
 from serambi_kit.ratelimit import rate_limited
+from serambi_kit.tracking_links import link_resends
 from serambi_kit.uploads import upload_slot
 
 from .. import application, queries

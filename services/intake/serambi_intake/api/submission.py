@@ -9,9 +9,9 @@ from typing import Any
 from fastapi import Request
 from serambi_calendar import WIB
 from serambi_contracts.intake import DocumentRef, IntakeChannel
-from serambi_kit.cases import new_access_token
 from serambi_kit.documents import Upload
 from serambi_kit.idempotency import Claim, answer_once, fingerprint
+from serambi_kit.tracking_links import new_access_token
 
 from .. import application, domain
 from .forms import RequestForm
