@@ -17,6 +17,7 @@ from typing import Any
 from serambi_contracts.notifier import RecipientKind
 from serambi_kit.logging import get_logger
 
+from .cases import SURVEY_TOKEN, THREAD, TOKEN
 from .channels import TransientDeliveryError
 from .channels.email import Attachment, Email
 from .ics import Invitation, invitation_ics
@@ -24,7 +25,6 @@ from .letter_fetch import LetterFetcher, LetterMismatchError, LetterUnavailableE
 from .planning import Planned
 from .rendering import Renderer
 from .settings import NotifierSettings
-from .cases import SURVEY_TOKEN, THREAD, TOKEN
 
 log = get_logger(__name__)
 SUMMARY = {"id": "Audiensi Biro Perekonomian: {topic}", "en": "Audience, Bureau of Economy: {topic}"}
