@@ -67,3 +67,6 @@ def test_every_message_declares_the_cloudevents_headers_and_reads_its_correlatio
             assert message["correlationId"]["location"] == "$message.header#/ce-correlationid"
         mirror = document["servers"]["integration-bus"]["description"]
         assert f"BUS_{name.upper()}" in mirror
+        for channel in document["channels"].values():
+            on_bus = {"$ref": "#/servers/integration-bus"} in channel["servers"]
+            assert on_bus == (not channel["address"].startswith("timers.")), channel["address"]

@@ -13,7 +13,7 @@ from faststream.specification import AsyncAPI
 from serambi_contracts.envelope import HEADER_PREFIX, REQUIRED, SPEC_VERSION
 
 from .runtime import Runtime
-from .topology import bus_mirror_config, stream_name
+from .topology import CONTEXTS, bus_mirror_config, stream_name
 
 HEADERS = "CloudEventsHeaders"
 HEADER_DESCRIPTIONS = {
@@ -73,15 +73,23 @@ def document(app: FastStream, context: str) -> dict[str, Any]:
         "events": {
             "host": "nats:4222",
             "protocol": "nats",
-            "description": f"JetStream stream {stream}: the services' own record; services only",
+            "description": f"the JetStream event streams ({stream} holds {context}.>, each context's "
+            "its own): the services' record; services only",
         },
         "integration-bus": {
             "host": "nats:4222",
             "protocol": "nats",
-            "description": f"JetStream stream {mirror}, a read-only mirror of {stream} (same subjects "
-            "and sequence numbers) for other provincial systems: NATS user bus, which may "
-            "consume but publish nothing",
+            "description": f"the read-only mirrors for other provincial systems ({mirror} mirrors "
+            f"{stream}: same subjects and sequence numbers): NATS user bus, which may consume but "
+            "publish nothing",
         },
     }
+    for channel in spec.get("channels", {}).values():  # an event channel, not a timer's
+        if channel.get("address", "").split(".")[0] in CONTEXTS:
+            channel["servers"] = [
+                *channel.get("servers", []),
+                {"$ref": "#/servers/events"},
+                {"$ref": "#/servers/integration-bus"},
+            ]
     data: dict[str, Any] = json.loads(json.dumps(spec, sort_keys=True))
     return data

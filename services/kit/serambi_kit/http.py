@@ -76,6 +76,13 @@ async def _event_store_unavailable(request: Request, exc: EventStoreUnavailable)
     return problem(503, "service_unavailable", detail, headers={"Retry-After": str(UNAVAILABLE_RETRY_AFTER)})
 
 
+async def _internal_error(request: Request, exc: Exception) -> JSONResponse:
+    """A 500 as a problem too (the error and its stack are logged with the request's id)."""
+    return problem(
+        500, "internal_error", "an unexpected error; it was logged", request_id=request_id_of(request.scope)
+    )
+
+
 def _dependency_unavailable(request: Request, exc: Exception) -> JSONResponse:
     """503 with ``Retry-After`` when MongoDB or NATS is down (``outages.is_outage``), never a
     500. A write that may have taken effect is retried safely with an Idempotency-Key."""
@@ -178,6 +185,7 @@ def create_service_app(
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(EventStoreUnavailable, _event_store_unavailable)  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, _internal_error)  # the 500 itself is logged as before
 
     # bodies counted as they stream in (413 as soon as one passes its limit); inside the
     # request context, whose task group would wrap the 413 in an ExceptionGroup

@@ -40,7 +40,10 @@ class Problem(BaseModel):
     title: str = Field(description="the HTTP status's phrase")
     status: int
     detail: Any = Field(default=None, description="what went wrong, for a person")
-    error: str = Field(description="a stable code for programs (extension)")
+    error: str = Field(
+        description="for programs (extension): a stable code (invalid_request, slot_taken, …), "
+        "or for some refusals the message itself"
+    )
     errors: list[FieldError] | None = Field(default=None, description="the refused fields (extension)")
 
 

@@ -69,7 +69,8 @@ class ProxySettings(BaseSettings):
     @model_validator(mode="after")
     def _no_wildcard_in_production(self) -> ProxySettings:
         if getattr(self, "environment", "production") == "production" and any(
-            entry == "*" or entry.endswith("/0") for entry in self.forwarded_allow_ips
+            entry == "*" or ("/" in entry and ipaddress.ip_network(entry).prefixlen == 0)
+            for entry in self.forwarded_allow_ips
         ):
             raise ValueError(
                 'SERAMBI_FORWARDED_ALLOW_IPS must not trust every address ("*", a /0 network) in '

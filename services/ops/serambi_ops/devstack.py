@@ -240,7 +240,7 @@ class Supervisor:
         """Until the service's ``/readyz`` answers 200 (its NATS, MongoDB and consumers, or for
         the portal the services it calls): the time from its process's start is printed."""
         deadline = time.monotonic() + timeout
-        async with httpx.AsyncClient(timeout=2.0) as client:
+        async with httpx.AsyncClient(timeout=2.0, trust_env=False) as client:  # no proxy for loopback
             while True:
                 try:
                     if (await client.get(f"http://127.0.0.1:{child.port}/readyz")).status_code == 200:
@@ -251,6 +251,28 @@ class Supervisor:
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"{child.name}: /readyz not 200 within {timeout:.0f} s")
                 await asyncio.sleep(0.1)
+
+    async def _all_ready(self, apps: list[Child]) -> bool:
+        """Every application ready (a service: its /readyz), or False once stopping is asked
+        for; a child that does not get ready in time raises, and the others' waits end."""
+
+        async def every() -> None:
+            try:
+                async with asyncio.TaskGroup() as group:
+                    for child in apps:
+                        wait = self._serving if child.name in self.ports.services else self._ready
+                        group.create_task(wait(child, 60))
+            except ExceptionGroup as failed:
+                raise failed.exceptions[0] from None
+
+        waiting, stopping = asyncio.create_task(every()), asyncio.create_task(self.stopping.wait())
+        await asyncio.wait({waiting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        await cancel_and_wait(stopping)
+        if not waiting.done():
+            await cancel_and_wait(waiting)
+            return False
+        waiting.result()  # a child that did not get ready
+        return True
 
     async def run(self) -> int:
         began = time.monotonic()
@@ -274,12 +296,8 @@ class Supervisor:
                 say(line)
             for child in apps:
                 self._start(child)
-            await asyncio.gather(
-                *(
-                    self._serving(child, 60) if child.name in self.ports.services else self._ready(child, 60)
-                    for child in apps
-                )
-            )
+            if not await self._all_ready(apps):
+                return 0  # Ctrl-C while starting
             self._announce(infra + apps, time.monotonic() - began)
             await self.stopping.wait()
         except Exception as exc:  # noqa: BLE001 — report, then stop what was started

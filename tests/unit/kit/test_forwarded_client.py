@@ -132,7 +132,10 @@ def test_an_empty_setting_trusts_no_proxy(monkeypatch):
     assert ServiceSettings(environment="test").forwarded_allow_ips == []
 
 
-@pytest.mark.parametrize("everyone", [["*"], ["0.0.0.0/0"], ["10.0.0.0/8", "::/0"]])
+@pytest.mark.parametrize(
+    "everyone",
+    [["*"], ["0.0.0.0/0"], ["10.0.0.0/8", "::/0"], ["0.0.0.0/00"], ["0.0.0.0/0.0.0.0"], ["::/000"]],
+)
 def test_trusting_every_address_in_any_spelling_is_refused_in_production(everyone):
     with pytest.raises(ValidationError, match="every address"):
         ServiceSettings(environment="production", forwarded_allow_ips=everyone)

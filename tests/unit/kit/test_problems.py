@@ -52,6 +52,18 @@ def test_a_body_over_its_limit_while_it_streams_is_a_413_problem():
     assert_problem(answer, 413, answer.json()["error"])
 
 
+def test_an_unexpected_error_is_a_500_problem_naming_the_request_not_the_error():
+    app = app_of("intake")
+
+    @app.get("/boom")
+    async def boom() -> None:
+        raise RuntimeError("secret detail 0812-3456-7890")
+
+    answer = TestClient(app, raise_server_exceptions=False).get("/boom", headers={"X-Request-Id": "req-4711"})
+    body = assert_problem(answer, 500, "internal_error")
+    assert body["request_id"] == "req-4711" and "0812" not in answer.text
+
+
 def test_the_internal_port_refuses_with_a_problem():
     app = app_of("notifier", http_port=8000, internal_port=8090)
     answer = TestClient(app, base_url="http://notifier:8090").get("/api/v1/officer/deliveries")
