@@ -14,13 +14,15 @@ from serambi_kit.periodic import Rounds, run_guarded
 from serambi_kit.revisions import revise_when_changed
 from serambi_kit.runtime import Runtime
 
-from . import application, lapor, queries, subscribers, whatsapp, whatsapp_erasure, whatsapp_replies
+from . import subscribers
+from .adapters import lapor, queries, whatsapp, whatsapp_erasure, whatsapp_replies
+from .adapters.mail import poller as mail_poller
+from .adapters.queries import Reader
 from .adapters.whatsapp_cloud import CloudWhatsApp
+from .application import commands
+from .application.sla_timers import ClockKeeper, revise_open
 from .domain import Rules
-from .mail import poller as mail_poller
-from .queries import Reader
 from .settings import ComplaintsSettings
-from .sla_timers import ClockKeeper, revise_open
 
 log = get_logger(__name__)
 
@@ -191,7 +193,7 @@ class ComplaintsService:
 
     async def sweep_attachments(self) -> int:
         older_than = timedelta(minutes=self.settings.pending_attachment_minutes)
-        return await application.sweep_attachments(
+        return await commands.sweep_attachments(
             self.attachments, self.runtime.db, self.runtime.store, older_than
         )
 

@@ -11,9 +11,9 @@ from serambi_kit import timers
 from serambi_kit.slametrics import declare_sla_series
 from serambi_kit.topology import ConsumerSpec
 
+from .adapters.projections import TRACKING
+from .application.sla_timers import open_clocks
 from .domain import TRIAGE
-from .projections import TRACKING
-from .sla_timers import open_clocks
 
 if TYPE_CHECKING:
     from .service import ComplaintsService

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 from pydantic import ValidationError
-from serambi_complaints.lapor import FakeLaporGateway, HttpLaporGateway, LaporComplaint, LaporError
+from serambi_complaints.adapters.lapor import FakeLaporGateway, HttpLaporGateway, LaporComplaint, LaporError
 from serambi_complaints.settings import ComplaintsSettings
 from serambi_contracts.complaints import Disclosure
 

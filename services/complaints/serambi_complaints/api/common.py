@@ -41,7 +41,7 @@ def wib(value: Any) -> Any:
 
 
 def reusing(service: ComplaintsService, claim: Claim | None) -> dict[str, Any]:
-    """``application.receive``'s arguments for an Idempotency-Key's claim: reserve before the
+    """``commands.receive``'s arguments for an Idempotency-Key's claim: reserve before the
     append, and reuse what an earlier holder reserved."""
     if claim is None:
         return {}

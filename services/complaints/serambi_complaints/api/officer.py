@@ -21,9 +21,10 @@ from serambi_kit.downloads import download_headers
 from serambi_kit.idempotency import Claim, IdempotencyKey, answer_once, fingerprint
 from serambi_kit.uploads import upload_slot
 
-from .. import application, reports
+from ..adapters import reports
+from ..adapters.queries import QueueFilter, iso_duration
+from ..application import commands
 from ..domain import Status
-from ..queries import QueueFilter, iso_duration
 from . import attachments
 from .common import invalid, now_utc, reusing, service_of, wib
 from .models import (
@@ -52,7 +53,7 @@ Answerer = Annotated[Officer, Depends(require_roles("complaint_team", "superviso
 Reporter = Annotated[Officer, Depends(require_roles("supervisor", "admin"))]
 
 
-def _summary(request: Request, outcome: application.Outcome, now: datetime) -> dict[str, Any]:
+def _summary(request: Request, outcome: commands.Outcome, now: datetime) -> dict[str, Any]:
     state = outcome.complaint
     remaining = service_of(request).rules.remaining(state.clock(), now) if state.is_open else None
     return wib(
@@ -134,7 +135,7 @@ async def _record(
     )
 
     async def work(claim: Claim | None) -> tuple[dict[str, Any], str]:
-        new = application.NewComplaint(
+        new = commands.NewComplaint(
             channel=body.channel,
             received_at=received_at,
             disclosure=body.disclosure,
@@ -147,7 +148,7 @@ async def _record(
             recorded_by=officer.subject,
             external_ref=body.external_ref,
         )
-        outcome, token = await application.receive(
+        outcome, token = await commands.receive(
             runtime.store,
             runtime.db,
             runtime.vault,
@@ -301,7 +302,7 @@ async def classify(
 ) -> dict[str, Any]:
     """Set or change the tier; the deadline is counted from the clock's original start."""
     service = service_of(request)
-    outcome = await application.classify(
+    outcome = await commands.classify(
         service.runtime.store, service.rules, tracking_code, body.tier, officer.subject
     )
     return _summary(request, outcome, now_utc())
@@ -311,7 +312,7 @@ async def classify(
 async def assign(
     tracking_code: Code, body: AssignIn, request: Request, officer: Dispatcher
 ) -> dict[str, Any]:
-    outcome = await application.assign(
+    outcome = await commands.assign(
         service_of(request).runtime.store, tracking_code, body.team, body.assignee, officer.subject
     )
     return _summary(request, outcome, now_utc())
@@ -321,7 +322,7 @@ async def assign(
 async def answer(tracking_code: Code, body: AnswerIn, request: Request, officer: Answerer) -> dict[str, Any]:
     """Record the answer sent to the complainant; the clock stops."""
     service, now = service_of(request), now_utc()
-    outcome = await application.answer(
+    outcome = await commands.answer(
         service.runtime.store,
         service.runtime.vault,
         service.rules,
@@ -336,7 +337,7 @@ async def answer(tracking_code: Code, body: AnswerIn, request: Request, officer:
 @router.post("/complaints/{tracking_code}/close", response_model=ComplaintSummaryOut)
 async def close(tracking_code: Code, request: Request, officer: Handler) -> dict[str, Any]:
     now = now_utc()
-    outcome = await application.close(service_of(request).runtime.store, tracking_code, officer.subject, now)
+    outcome = await commands.close(service_of(request).runtime.store, tracking_code, officer.subject, now)
     return _summary(request, outcome, now)
 
 
@@ -344,7 +345,7 @@ async def close(tracking_code: Code, request: Request, officer: Handler) -> dict
 async def pause(tracking_code: Code, body: PauseIn, request: Request, officer: Handler) -> dict[str, Any]:
     """Stop the clock while waiting on the complainant (the reason is shown to them)."""
     now = now_utc()
-    outcome = await application.pause(
+    outcome = await commands.pause(
         service_of(request).runtime.store, tracking_code, body.reason, officer.subject, now
     )
     return _summary(request, outcome, now)
@@ -353,9 +354,7 @@ async def pause(tracking_code: Code, body: PauseIn, request: Request, officer: H
 @router.post("/complaints/{tracking_code}/resume", response_model=ComplaintSummaryOut)
 async def resume(tracking_code: Code, request: Request, officer: Handler) -> dict[str, Any]:
     service, now = service_of(request), now_utc()
-    outcome = await application.resume(
-        service.runtime.store, service.rules, tracking_code, officer.subject, now
-    )
+    outcome = await commands.resume(service.runtime.store, service.rules, tracking_code, officer.subject, now)
     return _summary(request, outcome, now)
 
 
@@ -365,7 +364,7 @@ async def reopen(
 ) -> dict[str, Any]:
     """Record a dispute of the answer that reached an officer (e.g. by phone)."""
     service, now = service_of(request), now_utc()
-    outcome = await application.reopen(
+    outcome = await commands.reopen(
         service.runtime.store,
         service.runtime.vault,
         service.rules,

@@ -14,7 +14,7 @@ from serambi_kit.ratelimit import rate_limited
 from serambi_kit.tracking_links import link_resends, token_matches
 from serambi_kit.uploads import upload_slot
 
-from .. import application
+from ..application import commands
 from . import attachments
 from .common import bounded_body, now_utc, reusing, service_of, wib
 from .models import CaseStatusOut, ComplaintSubmittedOut, DisputedOut, DisputeIn, TrackedComplaintOut
@@ -65,7 +65,7 @@ async def _submit(request: Request, body, uploads, idempotency_key: str | None) 
 
     async def work(claim: Claim | None) -> tuple[dict[str, Any], str]:
         runtime, now = service.runtime, now_utc()
-        new = application.NewComplaint(
+        new = commands.NewComplaint(
             channel=ComplaintChannel.ONLINE,
             received_at=now,
             disclosure=body.disclosure,
@@ -75,7 +75,7 @@ async def _submit(request: Request, body, uploads, idempotency_key: str | None) 
             email=str(body.email) if body.email else None,
             phone=body.phone,
         )
-        outcome, token = await application.receive(
+        outcome, token = await commands.receive(
             runtime.store,
             runtime.db,
             runtime.vault,
@@ -159,14 +159,14 @@ async def dispute_answer(tracking_code: Code, token: AccessToken, body: DisputeI
     service = service_of(request)
     store = service.runtime.store
     try:
-        state = await application.load(store, tracking_code)
-    except application.domain.UnknownComplaintError:
+        state = await commands.load(store, tracking_code)
+    except commands.domain.UnknownComplaintError:
         state = None
     if state is None or not token_matches(state.access_token_sha256, token):
         raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND)
     if await _erased(request, tracking_code):
         return _gone(tracking_code)
-    outcome = await application.reopen(
+    outcome = await commands.reopen(
         store,
         service.runtime.vault,
         service.rules,
@@ -196,5 +196,5 @@ async def resend_link(tracking_code: Code, request: Request) -> dict[str, str]:
     on file for the complaint (at most once every 15 minutes and 3 times a day, and not once
     the complaint was closed long ago). The answer is the same whether the code exists or not."""
     runtime = service_of(request).runtime
-    await application.request_link(runtime.store, tracking_code, now_utc(), link_resends(runtime.settings))
+    await commands.request_link(runtime.store, tracking_code, now_utc(), link_resends(runtime.settings))
     return {"tracking_code": tracking_code, "status": "accepted"}

@@ -25,7 +25,7 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, s
 from fastapi.responses import PlainTextResponse
 from serambi_kit.logging import get_logger
 
-from .. import whatsapp
+from ..adapters import whatsapp
 from .common import bounded_body, now_utc, service_of
 from .models import WebhookDeliveryOut
 

@@ -91,7 +91,7 @@ def report_command(
 ) -> None:
     """The monthly recap per channel, tier, status and team: received, answered, tier and
     triage on-time rates, breaches, reopened (the figures the bureau reports upward)."""
-    from serambi_complaints import reports
+    from serambi_complaints.adapters import reports
 
     if format_ not in ("json", "csv"):
         _fail(f"--format {format_!r}: use json or csv")
@@ -115,7 +115,7 @@ def report_command(
 def lapor_import_command() -> None:
     """Import the complaints SP4N-LAPOR! has for the bureau since the last import (idempotent:
     the LAPOR! id is the key). Needs SERAMBI_LAPOR_MODE=http and its settings."""
-    from serambi_complaints import lapor
+    from serambi_complaints.adapters import lapor
     from serambi_complaints.service import gateway_from_settings
 
     async def run() -> list[str]:

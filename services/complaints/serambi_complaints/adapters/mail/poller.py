@@ -14,7 +14,7 @@ from .imap import ImapMailbox
 from .intake import MailIntake
 
 if TYPE_CHECKING:
-    from ..service import ComplaintsService
+    from ...service import ComplaintsService
 
 JOB = "complaints-email-poll"
 

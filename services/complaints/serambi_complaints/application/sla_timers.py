@@ -46,8 +46,9 @@ from serambi_kit.runtime import Runtime
 from serambi_kit.slametrics import OPEN_CLOCKS, count_sla_events, replace
 from serambi_kit.timers import Timers
 
-from . import application, domain
-from .domain import Complaint, Rules, Threshold
+from .. import domain
+from ..domain import Complaint, Rules, Threshold
+from . import commands
 
 log = get_logger(__name__)
 CLOCKS = "clock_timers"
@@ -162,7 +163,7 @@ class ClockKeeper:
     async def check(self, code: str, now: datetime) -> list:
         """Report what is due at ``now`` and record the complaint's next SLA instant."""
         try:
-            outcome = await application.check_clock(self.runtime.store, self.rules, code, now)
+            outcome = await commands.check_clock(self.runtime.store, self.rules, code, now)
         except domain.UnknownComplaintError:
             log.warning("clock.unknown_complaint", tracking_code=code)
             return []
@@ -185,7 +186,7 @@ class ClockKeeper:
     async def _sweep_one(self, code: str, now: datetime) -> int:
         events = await self.check(code, now)
         if not events:  # nothing due after all: record the next instant so the sweep moves on
-            state = await application.load(self.runtime.store, code)
+            state = await commands.load(self.runtime.store, code)
             later = [t.at for t in domain.pending(state, self.rules) if t.at > now]
             await self.collection.update_one({"_id": code}, {"$set": {"next_at": min(later, default=None)}})
         return len(events)
@@ -202,7 +203,7 @@ class ClockKeeper:
                 if _as_utc(at) <= now:
                     continue
                 if await self.timers.scheduled(timer_id(document["_id"], name)) is None:
-                    state = await application.load(self.runtime.store, document["_id"])
+                    state = await commands.load(self.runtime.store, document["_id"])
                     for threshold in domain.pending(state, self.rules):
                         if threshold.name == name:
                             event_id = deterministic_id("rearm", state.tracking_code, name, now.isoformat())
@@ -224,7 +225,7 @@ async def revise_open(store: EventStore, db: AsyncDatabase, rules: Rules) -> int
     on_a_clock = {"$or": [{"tier": {"$ne": None}}, {"clock": domain.TRIAGE}]}
     cursor = db["complaints"].find({"stage": {"$lt": 4}, **on_a_clock}, {"_id": 1})
     moved = await _in_batches(
-        cursor, lambda document: application.revise_deadline(store, rules, document["_id"])
+        cursor, lambda document: commands.revise_deadline(store, rules, document["_id"])
     )
     return sum(len(events) for events in moved)
 

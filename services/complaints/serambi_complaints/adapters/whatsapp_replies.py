@@ -42,8 +42,8 @@ from serambi_kit.eventstore import RecordedEvent
 from serambi_kit.logging import get_logger
 from serambi_kit.tasks import raise_if_cancel_requested
 
-from . import application
-from .domain.replies import ReplyFailed, decide_reply_failed, reply_failed_event_id
+from ..application import commands
+from ..domain.replies import ReplyFailed, decide_reply_failed, reply_failed_event_id
 from .whatsapp import (
     WINDOW_CLOSED,
     DeliveryFailure,
@@ -251,7 +251,7 @@ class WhatsAppReplies:
                 "last_message_at": event.received_at,
             }
         elif isinstance(event, ComplaintAnswered):
-            history = (await self.store().load(application.complaint_ref(event.tracking_code))).payloads
+            history = (await self.store().load(commands.complaint_ref(event.tracking_code))).payloads
             first = history[0] if history else None
             if (
                 not isinstance(first, ComplaintReceived)
@@ -480,7 +480,7 @@ class WhatsAppReplies:
                 error_code=entry.get("error_code"),
                 answer=Sealed.model_validate(entry["answer"]) if entry.get("answer") else None,
             )
-            await application.run(
+            await commands.run(
                 self.store(),
                 code,
                 lambda history: decide_reply_failed(history, command),

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, BinaryIO
 import httpx
 from serambi_kit.documents import DocumentError, Upload, check
 
-from .api.attachments import MAX_ATTACHMENTS, OFFICER_ACCEPTED
+from ..api.attachments import MAX_ATTACHMENTS, OFFICER_ACCEPTED
 
 if TYPE_CHECKING:
     from .lapor import LaporComplaint, LaporGateway

@@ -32,9 +32,9 @@ from serambi_kit.tracking_links import (
     token_matches,
 )
 
-from . import domain
-from .domain import Complaint, Rules
-from .projections import COMPLAINTS
+from .. import domain
+from ..adapters.projections import COMPLAINTS
+from ..domain import Complaint, Rules
 
 Reserve = Callable[[str, str, str], Awaitable[None]]  # (subject key, tracking code, token)
 

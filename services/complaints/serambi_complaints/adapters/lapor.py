@@ -42,8 +42,10 @@ from serambi_kit.phones import phone_identifier
 from serambi_kit.pii import Vault
 from serambi_kit.tasks import raise_if_cancel_requested
 
-from . import application, domain, lapor_attachments, lapor_letters
-from .domain import Rules
+from .. import domain
+from ..application import commands
+from ..domain import Rules
+from . import lapor_attachments, lapor_letters
 
 log = get_logger(__name__)
 IMPORTS = "lapor_imports"
@@ -217,14 +219,14 @@ async def import_one(
     imports = db[IMPORTS]
     mapping = await imports.find_one({"_id": item.lapor_id})
     if mapping is None:
-        code = await application.next_tracking_code(db, "ADU", now.astimezone(WIB).year)
+        code = await commands.next_tracking_code(db, "ADU", now.astimezone(WIB).year)
         try:
             await imports.insert_one({"_id": item.lapor_id, "tracking_code": code, "at": now})
         except DuplicateKeyError:  # another replica or run got there first: use its code
             mapping = await imports.find_one({"_id": item.lapor_id})
     if mapping is not None:
         code = mapping["tracking_code"]
-    new = application.NewComplaint(
+    new = commands.NewComplaint(
         channel=ComplaintChannel.SP4N_LAPOR,
         received_at=min(item.received_at, now),
         disclosure=item.disclosure,
@@ -240,7 +242,7 @@ async def import_one(
     )
     uploads = await lapor_attachments.fetch(gateway, item, max_attachment_bytes) if item.attachments else []
     try:
-        await application.receive(
+        await commands.receive(
             store, db, vault, rules, new, now, tracking_code=code, documents=documents, uploads=uploads
         )
     except domain.ComplaintExistsError:
@@ -316,7 +318,7 @@ class StatusPusher:
         status = PUSHED.get(type(recorded.event))
         if status is None:
             return
-        state = await application.load(self.store(), recorded.ref.id)
+        state = await commands.load(self.store(), recorded.ref.id)
         if state.channel is not ComplaintChannel.SP4N_LAPOR or not state.external_ref:
             return
         answer = recorded.event.answer.model_dump() if isinstance(recorded.event, ComplaintAnswered) else None

@@ -47,9 +47,10 @@ from serambi_kit.outages import is_outage
 from serambi_kit.phones import PhoneNumberError, to_e164
 from serambi_kit.pii import Vault, VaultError
 
-from . import application, domain
-from .api.attachments import OFFICER_ACCEPTED
-from .domain import Rules
+from .. import domain
+from ..api.attachments import OFFICER_ACCEPTED
+from ..application import commands
+from ..domain import Rules
 
 log = get_logger(__name__)
 MESSAGES = "whatsapp_messages"  # by message_key(message id), never the id (it holds the number)
@@ -335,13 +336,13 @@ def complaint_of(
     message: IncomingMessage,
     now: datetime,
     media_note: str | None = None,
-) -> application.NewComplaint:
+) -> commands.NewComplaint:
     """The complaint a message opens; ``media_note`` says what became of its file ("": stored;
     None: not fetched, the media id kept for an officer)."""
     text = message.text.strip() or f"(pesan WhatsApp {message.kind})"
     summary = text.splitlines()[0][:SUMMARY_MAX]
     description = _with_media_note(text[:DESCRIPTION_MAX], message, media_note)
-    return application.NewComplaint(
+    return commands.NewComplaint(
         channel=ComplaintChannel.WHATSAPP,
         received_at=min(message.received_at, now),
         disclosure=Disclosure.NAMED,
@@ -623,11 +624,11 @@ class WhatsAppIntake:
         return "complaint", await self._new_code(now)
 
     async def _new_code(self, now: datetime) -> str:
-        return await application.next_tracking_code(self.db(), "ADU", now.astimezone(WIB).year)
+        return await commands.next_tracking_code(self.db(), "ADU", now.astimezone(WIB).year)
 
     async def _state(self, code: str) -> domain.Complaint | None:
         try:
-            return await application.load(self.store(), code)
+            return await commands.load(self.store(), code)
         except domain.UnknownComplaintError:
             return None
 
@@ -645,7 +646,7 @@ class WhatsAppIntake:
     ) -> bool:
         try:
             new = complaint_of(message, now, media_note)
-            await application.receive(
+            await commands.receive(
                 self.store(),
                 self.db(),
                 self.vault(),
@@ -672,7 +673,7 @@ class WhatsAppIntake:
             return None
         text = message.text.strip() or f"(pesan WhatsApp {message.kind})"
         text = _with_media_note(text, message, media_note)
-        note = application.NewNote(
+        note = commands.NewNote(
             text=text[:DESCRIPTION_MAX],
             added_at=message.received_at,
             channel=ComplaintChannel.WHATSAPP,
@@ -680,7 +681,7 @@ class WhatsAppIntake:
             message_key=message_key(message.message_id),
         )
         try:
-            outcome = await application.add_note(
+            outcome = await commands.add_note(
                 self.store(),
                 self.vault(),
                 code,
