@@ -15,7 +15,7 @@ from serambi_kit.revisions import revise_when_changed
 from serambi_kit.runtime import Runtime
 
 from . import subscribers
-from .adapters import lapor, queries, whatsapp, whatsapp_erasure, whatsapp_replies
+from .adapters import lapor, lapor_import, lapor_status, queries, whatsapp, whatsapp_erasure, whatsapp_replies
 from .adapters.mail import poller as mail_poller
 from .adapters.queries import Reader
 from .adapters.whatsapp_cloud import CloudWhatsApp
@@ -79,7 +79,7 @@ class ComplaintsService:
         self.lapor_pusher = (
             None
             if self.lapor is None
-            else lapor.StatusPusher(
+            else lapor_status.StatusPusher(
                 self.lapor, lambda: self.runtime.store, lambda: self.runtime.db, lambda: self.runtime.vault
             )
         )
@@ -200,7 +200,7 @@ class ComplaintsService:
     async def import_from_lapor(self) -> list[str]:
         assert self.lapor is not None
         runtime = self.runtime
-        return await lapor.import_new(
+        return await lapor_import.import_new(
             self.lapor,
             runtime.store,
             runtime.db,

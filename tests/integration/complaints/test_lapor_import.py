@@ -3,18 +3,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 from complaints_support import eventually, now, stream_events
-from serambi_complaints.adapters.lapor import (
-    IMPORTS,
-    META,
-    FakeLaporGateway,
-    HttpLaporGateway,
-    LaporComplaint,
-)
+from lapor_fake import FakeLaporGateway
+from serambi_complaints.adapters.lapor import HttpLaporGateway, LaporComplaint, LaporError
+from serambi_complaints.adapters.lapor_import import IMPORTS, META
 from serambi_complaints.application import commands
 from serambi_contracts.complaints import ComplaintChannel, ComplaintReceived, ComplaintTier, Disclosure
 from serambi_kit.deadletters import DeadLetters
@@ -260,3 +256,20 @@ async def test_the_http_gateway_fetches_each_attachment_of_an_item(start_service
     [attachment] = received.attachments
     assert attachment.media_type == "application/pdf"
     assert await service.attachments.read(attachment.document_id) == LETTER
+
+
+async def test_the_fake_hands_out_complaints_from_the_cursor_and_records_pushes():
+    fake = FakeLaporGateway(
+        inbox=[
+            LaporComplaint("a", datetime(2026, 3, 1, tzinfo=UTC), "t", "d"),
+            LaporComplaint("b", datetime(2026, 3, 2, tzinfo=UTC), "t", "d"),
+        ],
+        fail_pushes=1,
+    )
+    assert [c.lapor_id for c in await fake.fetch_new(datetime(2026, 3, 2, tzinfo=UTC))] == ["b"]
+    with pytest.raises(LaporError):
+        await fake.push_status("a", "verified", None, datetime(2026, 3, 1, tzinfo=UTC))
+    await fake.push_status("a", "verified", None, datetime(2026, 3, 1, tzinfo=UTC))
+    assert fake.pushed == [
+        {"lapor_id": "a", "status": "verified", "message": None, "at": datetime(2026, 3, 1, tzinfo=UTC)}
+    ]

@@ -115,7 +115,7 @@ def report_command(
 def lapor_import_command() -> None:
     """Import the complaints SP4N-LAPOR! has for the bureau since the last import (idempotent:
     the LAPOR! id is the key). Needs SERAMBI_LAPOR_MODE=http and its settings."""
-    from serambi_complaints.adapters import lapor
+    from serambi_complaints.adapters import lapor, lapor_import
     from serambi_complaints.service import gateway_from_settings
 
     async def run() -> list[str]:
@@ -124,7 +124,7 @@ def lapor_import_command() -> None:
             if gateway is None:
                 _fail("SP4N-LAPOR! is not configured (SERAMBI_LAPOR_MODE=http, _BASE_URL, _TOKEN)")
             try:
-                return await lapor.import_new(
+                return await lapor_import.import_new(
                     gateway,
                     parts.store,
                     parts.db,
