@@ -12,8 +12,7 @@ from datetime import timedelta
 import httpx
 import pytest
 from serambi_complaints.application import commands
-from serambi_complaints.main import create_app
-from serambi_complaints.service import ComplaintsService
+from serambi_complaints.main import ComplaintsService, create_app
 from serambi_contracts.complaints import ComplaintReceived
 from serambi_kit.documents import DocumentStore
 from serambi_kit.idempotency import COLLECTION, IdempotencyKeys

@@ -24,7 +24,8 @@ from serambi_kit.documents import JPEG, M4A, OGG, PDF, PNG, DocumentError, Uploa
 from serambi_kit.forms import FormLimits, read_form
 from starlette.datastructures import UploadFile
 
-from .common import bounded_body, service_of
+from .common import bounded_body
+from .deps import settings_of
 from .models import ComplaintIn, OfficerComplaintIn
 
 FIELD = "attachments"
@@ -55,7 +56,7 @@ def _validated(data: str | bytes | dict[str, Any], model: type[ComplaintIn]) -> 
 async def submission_limit(request: Request) -> None:
     """A form with attachments may have ``max_request_bytes``; JSON ``public_body_max_bytes``."""
     if _content_type(request) in FORMS:
-        set_body_limit(request, service_of(request).settings.max_request_bytes)
+        set_body_limit(request, settings_of(request).max_request_bytes)
     else:
         await bounded_body(request)
 
@@ -105,7 +106,7 @@ async def _from_form(
 ) -> tuple[ComplaintIn, list[tuple[Upload, str]]]:
     if content_type == "multipart/form-data" and "content-length" not in request.headers:
         raise HTTPException(status.HTTP_411_LENGTH_REQUIRED, "a multipart body needs a Content-Length")
-    max_bytes = service_of(request).settings.max_attachment_bytes
+    max_bytes = settings_of(request).max_attachment_bytes
     form = await read_form(request, LIMITS, files_field=FIELD)
     fields = {key: value for key, value in form.multi_items() if key != FIELD and value != ""}
     files = [

@@ -60,6 +60,17 @@ async def run(
     *,
     event_ids: Callable[[Sequence[Event]], Sequence[str]] | None = None,
 ) -> Outcome:
+    """Load → decide → append, retried on a concurrent append: the complaints' form of
+    ``serambi_kit.eventstore.execute``, kept beside it because it differs where it matters:
+
+    - it answers the complaint as folded after the command (``Outcome.complaint``), which every
+      route and channel shows, and an unknown complaint as ``UnknownComplaintError``;
+    - it reports ``duplicate``: the store already held events with these ids (an SLA event a
+      racing keeper or replica appended) — the clock keeper counts an SLA event in the metrics
+      only when its own append stored it (``sla_timers``); ``execute`` returns the events alone;
+    - every attempt reads the history from the server (``execute`` may first use the store's
+      cached one; the append's expected sequence guards both, so this is the smaller difference).
+    """
     ref = complaint_ref(tracking_code)
 
     async def attempt() -> Outcome:

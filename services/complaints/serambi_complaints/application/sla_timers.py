@@ -42,6 +42,7 @@ from serambi_contracts.sla import ClockDue
 from serambi_kit.eventstore import EventStore, RecordedEvent, deterministic_id
 from serambi_kit.logging import get_logger
 from serambi_kit.messaging import OutOfOrderError
+from serambi_kit.revisions import revise_when_changed
 from serambi_kit.runtime import Runtime
 from serambi_kit.slametrics import OPEN_CLOCKS, count_sla_events, replace
 from serambi_kit.timers import Timers
@@ -281,3 +282,11 @@ def _as_utc(value: datetime) -> datetime:
 def _same_instant(recorded: datetime | None, at: datetime) -> bool:
     """MongoDB keeps milliseconds: compare at that precision."""
     return recorded is not None and _as_utc(recorded) == at.replace(microsecond=at.microsecond // 1000 * 1000)
+
+
+async def revise_if_needed(store: EventStore, db: AsyncDatabase, rules: Rules, force: bool = False) -> int:
+    """Revise open deadlines when the rules' fingerprint differs from the recorded one (or
+    ``force``), then record it (``serambi_kit.revisions``). Returns how many deadlines moved."""
+    return await revise_when_changed(
+        db, rules.fingerprint, lambda: revise_open(store, db, rules), force=force
+    )

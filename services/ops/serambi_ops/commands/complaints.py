@@ -68,7 +68,7 @@ async def _connected() -> AsyncIterator[tuple[object, Parts]]:
 
 
 def _rules(settings):
-    from serambi_complaints.service import rules_from_env
+    from serambi_complaints.main import rules_from_env
 
     try:
         return rules_from_env(settings)
@@ -116,7 +116,7 @@ def lapor_import_command() -> None:
     """Import the complaints SP4N-LAPOR! has for the bureau since the last import (idempotent:
     the LAPOR! id is the key). Needs SERAMBI_LAPOR_MODE=http and its settings."""
     from serambi_complaints.adapters import lapor, lapor_import
-    from serambi_complaints.service import gateway_from_settings
+    from serambi_complaints.main import gateway_from_settings
 
     async def run() -> list[str]:
         async with _connected() as (settings, parts):
@@ -149,7 +149,7 @@ def revise_calendar_command(
     deadline of every open complaint (ComplaintDeadlineMoved); the running service re-arms the
     timers. The service also does this at start-up when the calendar revision changed, and when
     it reads a revision made in the console (the override file, then those revisions, here too)."""
-    from serambi_complaints.service import revise_if_needed
+    from serambi_complaints.application.sla_timers import revise_if_needed
     from serambi_kit.calendars import STREAM, CalendarRevisions
     from serambi_kit.eventstore import read_stream
 
