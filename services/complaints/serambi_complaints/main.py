@@ -31,7 +31,7 @@ from .adapters.whatsapp_cloud import CloudWhatsApp
 from .api import officer_router, public_router
 from .api.common import complaint_error
 from .api.whatsapp import router as whatsapp_router
-from .application import commands
+from .application import commands, ports
 from .application.sla_timers import ClockKeeper, revise_if_needed
 from .domain import ComplaintError, Rules
 from .settings import ComplaintsSettings
@@ -49,7 +49,7 @@ def rules_from_env(settings: ComplaintsSettings) -> Rules:
     )
 
 
-def gateway_from_settings(settings: ComplaintsSettings) -> lapor.LaporGateway | None:
+def gateway_from_settings(settings: ComplaintsSettings) -> ports.LaporGateway | None:
     if settings.lapor_mode == "http":
         assert settings.lapor_base_url and settings.lapor_token
         return lapor.HttpLaporGateway(
@@ -58,7 +58,7 @@ def gateway_from_settings(settings: ComplaintsSettings) -> lapor.LaporGateway | 
     return None
 
 
-def whatsapp_from_settings(settings: ComplaintsSettings) -> whatsapp.WhatsAppSender | None:
+def whatsapp_from_settings(settings: ComplaintsSettings) -> ports.WhatsAppSender | None:
     if not settings.whatsapp_enabled:
         return None
     assert settings.whatsapp_phone_number_id and settings.whatsapp_access_token
@@ -76,8 +76,8 @@ class ComplaintsService:
         settings: ComplaintsSettings,
         *,
         rules: Rules | None = None,
-        lapor_gateway: lapor.LaporGateway | None = None,
-        whatsapp_sender: whatsapp.WhatsAppSender | None = None,
+        lapor_gateway: ports.LaporGateway | None = None,
+        whatsapp_sender: ports.WhatsAppSender | None = None,
     ) -> None:
         self.settings = settings
         self.rules = rules or rules_from_env(settings)

@@ -8,14 +8,9 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from fake_graph_api import FakeGraphApi
-from serambi_complaints.adapters.whatsapp import (
-    WINDOW_CLOSED,
-    FakeWhatsApp,
-    MediaTooLarge,
-    PermanentWhatsAppError,
-    TransientWhatsAppError,
-)
+from serambi_complaints.adapters.whatsapp import WINDOW_CLOSED, FakeWhatsApp
 from serambi_complaints.adapters.whatsapp_cloud import CloudWhatsApp
+from serambi_complaints.application.ports import MediaTooLarge, PermanentWhatsAppError, TransientWhatsAppError
 
 NUMBER = "+6281234567890"
 

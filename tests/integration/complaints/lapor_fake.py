@@ -1,4 +1,4 @@
-"""An in-memory SP4N-LAPOR! gateway (``serambi_complaints.adapters.lapor.LaporGateway``) for
+"""An in-memory SP4N-LAPOR! gateway (``serambi_complaints.application.ports.LaporGateway``) for
 the tests."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, BinaryIO
 
-from serambi_complaints.adapters.lapor import LaporComplaint, LaporError
+from serambi_complaints.application.ports import LaporComplaint, LaporError
 
 
 @dataclass

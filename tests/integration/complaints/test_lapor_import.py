@@ -9,9 +9,10 @@ import httpx
 import pytest
 from complaints_support import eventually, now, stream_events
 from lapor_fake import FakeLaporGateway
-from serambi_complaints.adapters.lapor import HttpLaporGateway, LaporComplaint, LaporError
+from serambi_complaints.adapters.lapor import HttpLaporGateway
 from serambi_complaints.adapters.lapor_import import IMPORTS, META
 from serambi_complaints.application import commands
+from serambi_complaints.application.ports import LaporComplaint, LaporError
 from serambi_contracts.complaints import ComplaintChannel, ComplaintReceived, ComplaintTier, Disclosure
 from serambi_kit.deadletters import DeadLetters
 

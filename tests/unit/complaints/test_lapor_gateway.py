@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 from pydantic import ValidationError
-from serambi_complaints.adapters.lapor import HttpLaporGateway, LaporError
+from serambi_complaints.adapters.lapor import HttpLaporGateway
+from serambi_complaints.application.ports import LaporError
 from serambi_complaints.settings import ComplaintsSettings
 from serambi_contracts.complaints import Disclosure
 

@@ -11,56 +11,14 @@ use an in-memory fake of it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, BinaryIO, Protocol
+from typing import Any, BinaryIO
 
 import httpx
 from serambi_contracts.complaints import Disclosure
 
+from ..application.ports import LaporComplaint, LaporError, LaporUnreadable
 from . import lapor_attachments, lapor_letters
-
-
-class LaporError(Exception):
-    """LAPOR! refused a request or answered something we cannot read."""
-
-
-@dataclass(frozen=True, slots=True)
-class LaporComplaint:
-    """A complaint as LAPOR! gives it (already mapped from its JSON)."""
-
-    lapor_id: str
-    received_at: datetime
-    title: str
-    description: str
-    disclosure: Disclosure = Disclosure.NAMED
-    name: str | None = None
-    email: str | None = None
-    phone: str | None = None
-    attachments: tuple[str, ...] = ()  # LAPOR!'s references (URLs) of the files, in order
-
-
-@dataclass(frozen=True, slots=True)
-class LaporUnreadable:
-    """An item of LAPOR!'s list that could not be mapped: dead-lettered, the others go on."""
-
-    reason: str
-    lapor_id: str | None = None
-
-
-class LaporGateway(Protocol):
-    async def fetch_new(self, since: datetime | None) -> Sequence[LaporComplaint | LaporUnreadable]:
-        """Complaints LAPOR! disposed to the bureau since ``since`` (all when None); an item
-        that cannot be mapped comes as ``LaporUnreadable`` (the list as a whole must be read)."""
-        ...
-
-    async def push_status(self, lapor_id: str, status: str, message: str | None, at: datetime) -> None:
-        """Report a follow-up (tindak lanjut) of the complaint to LAPOR!."""
-        ...
-
-    async def fetch_attachment(self, reference: str, max_bytes: int) -> BinaryIO:
-        """One attachment's content as a seekable file (at most ``max_bytes + 1`` bytes of it)."""
-        ...
 
 
 class HttpLaporGateway:

@@ -24,9 +24,9 @@ from serambi_kit.pii import Vault
 
 from .. import domain
 from ..application import commands
+from ..application.ports import LaporComplaint, LaporGateway, LaporUnreadable
 from ..domain import Rules
 from . import lapor_attachments, lapor_letters
-from .lapor import LaporComplaint, LaporGateway, LaporUnreadable
 
 log = get_logger(__name__)
 IMPORTS = "lapor_imports"

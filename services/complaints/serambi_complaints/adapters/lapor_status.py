@@ -17,7 +17,7 @@ from serambi_kit.logging import get_logger
 from serambi_kit.tasks import raise_if_cancel_requested
 
 from ..application import commands
-from .lapor import LaporGateway
+from ..application.ports import LaporGateway
 
 log = get_logger(__name__)
 OUTBOX = "lapor_outbox"

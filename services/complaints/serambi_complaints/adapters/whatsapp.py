@@ -1,7 +1,7 @@
-"""The WhatsApp channel (WhatsApp Business Cloud API): the port, its fake, and the use cases.
+"""The WhatsApp channel (WhatsApp Business Cloud API): the fake of its ports, and the use cases.
 
-- ``WhatsAppSender`` is the port for what goes out (a free text inside the 24-hour
-  customer-service window, an approved template outside it); ``adapters.whatsapp_cloud`` is the
+- ``WhatsAppSender`` (``application.ports``) is the port for what goes out (a free text inside
+  the 24-hour customer-service window, an approved template outside it); ``adapters.whatsapp_cloud`` is the
   HTTP adapter, ``FakeWhatsApp`` the in-memory one for tests. Both pass the same contract tests.
 - ``signature_valid`` checks Meta's ``X-Hub-Signature-256`` (HMAC-SHA256 of the raw body with the
   app secret); ``parse_delivery`` reads a webhook delivery's messages, ``parse_failures`` the
@@ -32,7 +32,7 @@ from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, BinaryIO, Protocol
+from typing import Any, BinaryIO
 
 from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
@@ -48,8 +48,14 @@ from serambi_kit.phones import PhoneNumberError, to_e164
 from serambi_kit.pii import Vault, VaultError
 
 from .. import domain
-from ..api.attachments import OFFICER_ACCEPTED
 from ..application import commands
+from ..application.commands import OFFICER_ACCEPTED
+from ..application.ports import (
+    MediaTooLarge,
+    PermanentWhatsAppError,
+    TransientWhatsAppError,
+    WhatsAppMedia,
+)
 from ..domain import Rules
 
 log = get_logger(__name__)
@@ -73,47 +79,6 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 RECORDED_BY = "whatsapp"
 SUMMARY_MAX, DESCRIPTION_MAX, NAME_MAX = 300, 5000, 200
 WINDOW_CLOSED = 131047  # Cloud API: "Re-engagement message" — more than 24 hours since the user wrote
-
-
-class WhatsAppError(Exception):
-    """The Cloud API did not accept a message."""
-
-    def __init__(self, message: str, code: int | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-
-
-class TransientWhatsAppError(WhatsAppError):
-    """Not accepted now (timeout, connection, HTTP 429 or 5xx): try again later."""
-
-
-class PermanentWhatsAppError(WhatsAppError):
-    """Refused (HTTP 4xx): retrying the same message cannot help. ``code`` is Meta's error code."""
-
-
-class MediaTooLarge(PermanentWhatsAppError):
-    """A citizen's media file over the attachment limit (by the size the Graph API gives): not
-    downloaded."""
-
-
-class WhatsAppSender(Protocol):
-    async def send_text(self, to: str, text: str) -> str:
-        """Send a free text to ``to`` (E.164); returns the message id (``wamid…``)."""
-        ...
-
-    async def send_template(self, to: str, template: str, language: str, parameters: Sequence[str]) -> str:
-        """Send an approved template with its body parameters; returns the message id."""
-        ...
-
-    async def close(self) -> None: ...
-
-
-class WhatsAppMedia(Protocol):
-    async def fetch_media(self, media_id: str, max_bytes: int) -> BinaryIO:
-        """The content of a citizen's media file (at most ``max_bytes + 1`` bytes of it, as a
-        seekable file): the Graph API's media id → its short-lived URL → the bytes, with the
-        access token. Transient or permanent WhatsAppError; MediaTooLarge without downloading."""
-        ...
 
 
 @dataclass

@@ -43,16 +43,9 @@ from serambi_kit.logging import get_logger
 from serambi_kit.tasks import raise_if_cancel_requested
 
 from ..application import commands
+from ..application.ports import PermanentWhatsAppError, WhatsAppError, WhatsAppSender
 from ..domain.replies import ReplyFailed, decide_reply_failed, reply_failed_event_id
-from .whatsapp import (
-    WINDOW_CLOSED,
-    DeliveryFailure,
-    PermanentWhatsAppError,
-    WhatsAppError,
-    WhatsAppSender,
-    message_key,
-    safe_error,
-)
+from .whatsapp import WINDOW_CLOSED, DeliveryFailure, message_key, safe_error
 
 log = get_logger(__name__)
 OUTBOX = "whatsapp_outbox"

@@ -20,18 +20,16 @@ from fastapi import HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from serambi_kit.bodylimit import before_body, set_body_limit
-from serambi_kit.documents import JPEG, M4A, OGG, PDF, PNG, DocumentError, Upload, check
+from serambi_kit.documents import DocumentError, Upload, check
 from serambi_kit.forms import FormLimits, read_form
 from starlette.datastructures import UploadFile
 
+from ..application.commands import ACCEPTED, MAX_ATTACHMENTS, OFFICER_ACCEPTED
 from .common import bounded_body
 from .deps import settings_of
 from .models import ComplaintIn, OfficerComplaintIn
 
 FIELD = "attachments"
-MAX_ATTACHMENTS = 5  # ComplaintReceived.attachments holds at most five
-ACCEPTED = frozenset({JPEG, PNG, PDF})
-OFFICER_ACCEPTED = ACCEPTED | {M4A, OGG}  # an audio note of a phone call
 FORMS = ("multipart/form-data", "application/x-www-form-urlencoded")
 MAX_FORM_FIELDS = 12  # an officer's complaint has ten
 LIMITS = FormLimits(max_files=MAX_ATTACHMENTS + 1, max_fields=MAX_FORM_FIELDS)

@@ -4,20 +4,18 @@ Only here is ``request.app.state`` read."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Protocol
+from typing import Annotated, Protocol
 
 from fastapi import Depends, Request
 from serambi_kit.documents import DocumentStore
 from serambi_kit.idempotency import IdempotencyKeys
 from serambi_kit.runtime import Runtime
 
+from ..adapters.queries import Reader
+from ..adapters.whatsapp import WhatsAppIntake
+from ..adapters.whatsapp_replies import WhatsAppReplies
 from ..domain import Rules
 from ..settings import ComplaintsSettings
-
-if TYPE_CHECKING:  # the WhatsApp adapter reads the attachment rules of api/attachments.py
-    from ..adapters.queries import Reader
-    from ..adapters.whatsapp import WhatsAppIntake
-    from ..adapters.whatsapp_replies import WhatsAppReplies
 
 
 class Container(Protocol):

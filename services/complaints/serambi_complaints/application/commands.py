@@ -20,7 +20,7 @@ from serambi_contracts.complaints import (
     DisputeSource,
     NoteSource,
 )
-from serambi_kit.documents import DocumentStore, Upload
+from serambi_kit.documents import JPEG, M4A, OGG, PDF, PNG, DocumentStore, Upload
 from serambi_kit.eventstore import AppendOutcomeUnknown, EventStore, retry_on_conflict
 from serambi_kit.pii import Vault
 from serambi_kit.tracking_links import (
@@ -36,6 +36,9 @@ from .. import domain
 from ..adapters.projections import COMPLAINTS
 from ..domain import Complaint, Rules
 
+MAX_ATTACHMENTS = 5  # ComplaintReceived.attachments holds at most five
+ACCEPTED = frozenset({JPEG, PNG, PDF})  # what a complainant may attach
+OFFICER_ACCEPTED = ACCEPTED | {M4A, OGG}  # and an officer: an audio note of a phone call
 Reserve = Callable[[str, str, str], Awaitable[None]]  # (subject key, tracking code, token)
 
 

@@ -115,7 +115,8 @@ def report_command(
 def lapor_import_command() -> None:
     """Import the complaints SP4N-LAPOR! has for the bureau since the last import (idempotent:
     the LAPOR! id is the key). Needs SERAMBI_LAPOR_MODE=http and its settings."""
-    from serambi_complaints.adapters import lapor, lapor_import
+    from serambi_complaints.adapters import lapor_import
+    from serambi_complaints.application import ports
     from serambi_complaints.main import gateway_from_settings
 
     async def run() -> list[str]:
@@ -132,7 +133,7 @@ def lapor_import_command() -> None:
                     _rules(settings),
                     datetime.now(UTC).replace(microsecond=0),
                 )
-            except lapor.LaporError as exc:
+            except ports.LaporError as exc:
                 _fail(str(exc))
             finally:
                 await gateway.close()

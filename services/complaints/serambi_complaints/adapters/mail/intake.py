@@ -22,7 +22,7 @@ from pymongo.errors import DuplicateKeyError
 from serambi_calendar import WIB
 from serambi_contracts.complaints import ComplaintChannel, ComplaintNoteAdded, Disclosure
 from serambi_kit.deadletters import DeadLetter, DeadLetters
-from serambi_kit.documents import JPEG, PDF, PNG, DocumentError, DocumentStore, Upload, check
+from serambi_kit.documents import DocumentError, DocumentStore, Upload, check
 from serambi_kit.eventstore import EventStore
 from serambi_kit.logging import get_logger
 from serambi_kit.outages import is_outage
@@ -31,6 +31,7 @@ from serambi_kit.tracking_links import next_tracking_code
 
 from ... import domain
 from ...application import commands
+from ...application.commands import ACCEPTED, MAX_ATTACHMENTS
 from ...domain import Rules
 from .. import lapor_letters
 from . import message
@@ -39,8 +40,6 @@ from .message import Mail, UnreadableMail
 log = get_logger(__name__)
 MESSAGES = "email_messages"
 CONSUMER = "email-intake"
-ACCEPTED = frozenset({JPEG, PNG, PDF})
-MAX_ATTACHMENTS = 5
 NO_SUBJECT, NO_TEXT = "(tanpa subjek)", "(tanpa isi)"
 
 
