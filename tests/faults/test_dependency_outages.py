@@ -23,8 +23,8 @@ import harness
 import httpx
 import nats
 import pytest
+from serambi_complaints.application.sla_timers import timer_id
 from serambi_complaints.domain.sla import BREACH
-from serambi_complaints.sla_timers import timer_id
 from serambi_kit.auth import issue_dev_token
 from serambi_kit.settings import ServiceSettings
 from serambi_kit.timers import schedule_subject

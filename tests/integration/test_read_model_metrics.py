@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from prometheus_client import REGISTRY, generate_latest
-from serambi_complaints.sla_timers import open_clocks
+from serambi_complaints.application.sla_timers import open_clocks
 from serambi_kit.slametrics import ScrapeGauges, dead_letters_source
 from serambi_scheduling.reports import refresh_metrics
 

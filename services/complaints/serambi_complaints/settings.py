@@ -12,7 +12,7 @@ from serambi_kit.idempotency import IdempotencySettings
 from serambi_kit.required import empty_is_unset, require
 from serambi_kit.settings import ServiceSettings
 
-from .mail.settings import EmailChannelSettings
+from .mail_settings import EmailChannelSettings
 from .whatsapp_settings import WhatsAppSettings
 
 

@@ -8,14 +8,9 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from fake_graph_api import FakeGraphApi
+from serambi_complaints.adapters.whatsapp import WINDOW_CLOSED, FakeWhatsApp
 from serambi_complaints.adapters.whatsapp_cloud import CloudWhatsApp
-from serambi_complaints.whatsapp import (
-    WINDOW_CLOSED,
-    FakeWhatsApp,
-    MediaTooLarge,
-    PermanentWhatsAppError,
-    TransientWhatsAppError,
-)
+from serambi_complaints.application.ports import MediaTooLarge, PermanentWhatsAppError, TransientWhatsAppError
 
 NUMBER = "+6281234567890"
 
@@ -216,6 +211,6 @@ async def test_a_refusal_keeps_the_status_and_code_never_meta_s_text(graph) -> N
 
 
 async def test_message_ids_are_shaped_like_meta_s_and_hold_the_number(sender) -> None:
-    """Why Serambi keeps them only hashed (serambi_complaints.whatsapp.message_key)."""
+    """Why Serambi keeps them only hashed (serambi_complaints.adapters.whatsapp.message_key)."""
     message_id = await sender.send_text(NUMBER, "halo")
     assert NUMBER[1:].encode() in base64.b64decode(message_id.removeprefix("wamid."))

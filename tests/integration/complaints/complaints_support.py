@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from serambi_calendar import SlaPolicy, WorkingCalendar, WorkingProfile, fixed_source
 from serambi_complaints.domain import Rules
-from serambi_complaints.service import ComplaintsService
+from serambi_complaints.main import ComplaintsService
 from serambi_kit.eventstore import read_stream
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

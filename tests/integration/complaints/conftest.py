@@ -13,8 +13,7 @@ import nats
 import pytest
 from complaints_support import always_rules, stop
 from serambi_complaints.domain import Rules
-from serambi_complaints.main import build_service
-from serambi_complaints.service import ComplaintsService
+from serambi_complaints.main import ComplaintsService, build_service
 from serambi_complaints.settings import ComplaintsSettings
 from serambi_kit import localstack
 

@@ -11,9 +11,8 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from serambi_complaints import application
-from serambi_complaints.main import create_app
-from serambi_complaints.service import ComplaintsService
+from serambi_complaints.application import commands
+from serambi_complaints.main import ComplaintsService, create_app
 from serambi_contracts.complaints import ComplaintReceived
 from serambi_kit.documents import DocumentStore
 from serambi_kit.idempotency import COLLECTION, IdempotencyKeys
@@ -86,7 +85,7 @@ async def statuses(documents: DocumentStore) -> dict[str, tuple[str, str | None]
 
 
 async def the_complaint(service: ComplaintsService, code: str) -> ComplaintReceived:
-    [first, *_] = (await service.runtime.store.load(application.complaint_ref(code))).payloads
+    [first, *_] = (await service.runtime.store.load(commands.complaint_ref(code))).payloads
     assert isinstance(first, ComplaintReceived)
     return first
 
@@ -127,7 +126,7 @@ async def test_the_sweep_keeps_a_stored_complaints_attachments_when_the_read_mod
     monkeypatch.undo()
     [code] = {case for _, case in (await statuses(documents)).values()}
     referenced = [ref.document_id for ref in (await the_complaint(service, code)).attachments]
-    killed(monkeypatch, application, "run")  # after its case was noted, before the append
+    killed(monkeypatch, commands, "run")  # after its case was noted, before the append
     killed(monkeypatch, documents, "discard")
     await submit_killed(client)
     monkeypatch.undo()
@@ -138,7 +137,7 @@ async def test_the_sweep_keeps_a_stored_complaints_attachments_when_the_read_mod
     assert sorted(status for status, _ in (await statuses(documents)).values()) == ["pending"] * 6
 
     lagging = mongo_client[f"empty_{uuid.uuid4().hex[:10]}"]  # a read model that has nothing yet
-    deleted = await application.sweep_attachments(documents, lagging, service.runtime.store, timedelta(0))
+    deleted = await commands.sweep_attachments(documents, lagging, service.runtime.store, timedelta(0))
 
     assert deleted == 4
     assert await statuses(documents) == {document_id: ("attached", code) for document_id in referenced}

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from complaints_support import now, stream_events
 from serambi_calendar import WIB, LiveCalendar, SlaPolicy, parse_overrides
-from serambi_complaints import application
+from serambi_complaints.application import commands
 from serambi_complaints.domain import Rules
 from serambi_contracts.complaints import ComplaintChannel, ComplaintDeadlineMoved, ComplaintTier, Disclosure
 from serambi_contracts.scheduling import WorkingDayRevised
@@ -29,7 +29,7 @@ async def test_a_revision_recorded_by_scheduling_moves_an_open_complaints_deadli
     # its own refresh round off (0: at start-up only): a round that read the revision first
     # would leave the test's own read nothing to count (seen once in CI)
     service = await start_service(Rules(live, SlaPolicy()), settings={"calendar_refresh_seconds": 0})
-    new = application.NewComplaint(
+    new = commands.NewComplaint(
         channel=ComplaintChannel.TELEPHONE,
         received_at=now(),
         disclosure=Disclosure.NAMED,
@@ -41,9 +41,7 @@ async def test_a_revision_recorded_by_scheduling_moves_an_open_complaints_deadli
         recorded_by="officer-1",
     )
     runtime = service.runtime
-    outcome, _ = await application.receive(
-        runtime.store, runtime.db, runtime.vault, service.rules, new, now()
-    )
+    outcome, _ = await commands.receive(runtime.store, runtime.db, runtime.vault, service.rules, new, now())
     complaint = outcome.complaint
     assert await service.refresh_calendar() == 0  # nothing revised yet
 

@@ -10,8 +10,8 @@ from datetime import timedelta
 from complaints_support import always_rules, eventually, now, received_for, stop, stream_events
 from nats.js.errors import NotFoundError
 from serambi_calendar import WIB
-from serambi_complaints import application
-from serambi_complaints.sla_timers import CLOCKS, ClockKeeper
+from serambi_complaints.application import commands
+from serambi_complaints.application.sla_timers import CLOCKS, ClockKeeper
 from serambi_contracts.complaints import ComplaintChannel, ComplaintDeadlineMoved, ComplaintTier, Disclosure
 from serambi_contracts.sla import SLABreached, SLAWarning
 from serambi_kit.timers import schedule_subject
@@ -22,7 +22,7 @@ RINGAN, NORMATIF = ComplaintTier.RINGAN, ComplaintTier.NORMATIF
 
 async def record(service, tier=RINGAN, received_at=None, **details):
     runtime = service.runtime
-    new = application.NewComplaint(
+    new = commands.NewComplaint(
         channel=details.pop("channel", ComplaintChannel.TELEPHONE),
         received_at=received_at or now(),
         disclosure=Disclosure.NAMED,
@@ -34,9 +34,7 @@ async def record(service, tier=RINGAN, received_at=None, **details):
         recorded_by="officer-1",
         **details,
     )
-    outcome, _ = await application.receive(
-        runtime.store, runtime.db, runtime.vault, service.rules, new, now()
-    )
+    outcome, _ = await commands.receive(runtime.store, runtime.db, runtime.vault, service.rules, new, now())
     return outcome.complaint
 
 
@@ -82,7 +80,7 @@ async def test_a_classified_complaint_arms_its_warnings_and_deadline_and_reclass
     )
     assert await scheduled_at(nats_client, code, "w90") is not None
 
-    outcome = await application.classify(service.runtime.store, service.rules, code, NORMATIF, "o")
+    outcome = await commands.classify(service.runtime.store, service.rules, code, NORMATIF, "o")
     await armed(service, code, 2)
     assert outcome.complaint.due_at > due + timedelta(days=4)
     assert await scheduled_at(nats_client, code, "breach") == at_text(outcome.complaint.due_at)
@@ -102,7 +100,7 @@ async def test_an_unclassified_complaint_arms_its_triage_timers_and_classificati
     )
     assert await scheduled_at(nats_client, code, "breach") is None
 
-    outcome = await application.classify(service.runtime.store, service.rules, code, NORMATIF, "o")
+    outcome = await commands.classify(service.runtime.store, service.rules, code, NORMATIF, "o")
     await armed(service, code, 2)
     for threshold in ("triage-w50", "triage-w75", "triage-w90", "triage-breach"):
         assert await scheduled_at(nats_client, code, threshold) is None
@@ -116,8 +114,8 @@ async def test_answering_cancels_the_timers_and_the_old_deadline_passes_without_
     complaint = await record(service, RINGAN, received_at=received_for(2))
     code = complaint.tracking_code
     store = service.runtime.store
-    await application.assign(store, code, "Tim Pengelola Pengaduan", None, "o")
-    await application.answer(store, service.runtime.vault, service.rules, code, "Sudah.", "t", now())
+    await commands.assign(store, code, "Tim Pengelola Pengaduan", None, "o")
+    await commands.answer(store, service.runtime.vault, service.rules, code, "Sudah.", "t", now())
     await armed(service, code, 2)  # received, answered
     assert await scheduled_at(nats_client, code, "breach") is None
     await asyncio.sleep(3)

@@ -9,7 +9,8 @@ from datetime import timedelta
 import httpx
 import pytest
 from complaints_support import eventually, now, stream_events
-from serambi_complaints.lapor import FakeLaporGateway, LaporComplaint
+from lapor_fake import FakeLaporGateway
+from serambi_complaints.application.ports import LaporComplaint
 from serambi_complaints.main import create_app
 from serambi_contracts.complaints import ComplaintReceived
 from serambi_kit.phones import phone_identifier

@@ -13,8 +13,7 @@ import httpx
 import pytest
 from complaints_support import stream_events
 from nats.errors import TimeoutError as NatsTimeoutError
-from serambi_complaints.main import create_app
-from serambi_complaints.service import ComplaintsService
+from serambi_complaints.main import ComplaintsService, create_app
 from serambi_contracts.complaints import ComplaintReceived
 from serambi_kit.auth import issue_dev_token
 from serambi_kit.idempotency import COLLECTION, IdempotencyKeys

@@ -9,7 +9,7 @@ import asyncio
 import httpx
 from complaints_support import eventually, now, received_for, stream_events
 from prometheus_client import REGISTRY, generate_latest
-from serambi_complaints.sla_timers import ClockKeeper
+from serambi_complaints.application.sla_timers import ClockKeeper
 from serambi_contracts.complaints import ComplaintChannel
 from serambi_contracts.sla import SLABreached
 from serambi_kit.http import create_service_app

@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
-from serambi_complaints import lapor_letters
-from serambi_complaints.mail.intake import MailIntake
+from serambi_complaints.adapters import lapor_letters
+from serambi_complaints.adapters.mail.intake import MailIntake
 from serambi_complaints.main import create_app
 from serambi_kit.auth import issue_dev_token
 from serambi_kit.deadletters import DeadLetter, DeadLetters

@@ -9,8 +9,8 @@ from email.message import EmailMessage
 import dovecot_support
 import pytest
 from complaints_support import eventually, now, stream_events
-from serambi_complaints.mail.imap import MailboxError
-from serambi_complaints.mail.intake import CONSUMER, MESSAGES
+from serambi_complaints.adapters.mail.imap import MailboxError
+from serambi_complaints.adapters.mail.intake import CONSUMER, MESSAGES
 from serambi_contracts.complaints import (
     ComplaintChannel,
     ComplaintNoteAdded,
@@ -59,7 +59,7 @@ def mail(
 
 
 async def code_of(service, message_id: str) -> str:
-    from serambi_complaints.mail.message import key_of
+    from serambi_complaints.adapters.mail.message import key_of
 
     entry = await service.runtime.db[MESSAGES].find_one({"_id": key_of(message_id)})
     assert entry is not None, f"{message_id} not recorded"
@@ -165,8 +165,8 @@ async def test_the_complainants_reply_resumes_a_paused_clock_and_officers_see_ne
     (decided by the domain, by the e-mail intake); a reply from another address is a third
     party's (its sender sealed, compared by the vault's lookup hash), resumes nothing; the
     queue counts both as new until an officer's step."""
-    from serambi_complaints import application
-    from serambi_complaints.queries import QueueFilter
+    from serambi_complaints.adapters.queries import QueueFilter
+    from serambi_complaints.application import commands
     from serambi_contracts.complaints import ComplaintClockResumed, ResumeCause
 
     service = await start_service(settings=dovecot.settings())
@@ -174,7 +174,7 @@ async def test_the_complainants_reply_resumes_a_paused_clock_and_officers_see_ne
     await service.mail.poll()
     code = await code_of(service, "<start@mail.example.id>")
     store, vault = service.runtime.store, service.runtime.vault
-    await application.pause(store, code, "Menunggu salinan KTP", "petugas-1", now())
+    await commands.pause(store, code, "Menunggu salinan KTP", "petugas-1", now())
     await dovecot.deliver(
         mail(
             "<reply@mail.example.id>",
@@ -214,7 +214,7 @@ async def test_the_complainants_reply_resumes_a_paused_clock_and_officers_see_ne
     assert theirs.sender.key != events[0].summary.key  # a key of its own ...
     assert theirs.sender.key in await vault.subjects_of("budi@example.id")
     assert theirs.sender.key in await vault.subjects_of("rina@example.id")  # ... erasing either finds
-    assert not (await application.load(store, code)).paused
+    assert not (await commands.load(store, code)).paused
 
     async def counted() -> bool:
         found = await service.reader().queue(QueueFilter(new_notes=True), 1, 25, now())
@@ -225,7 +225,7 @@ async def test_the_complainants_reply_resumes_a_paused_clock_and_officers_see_ne
     notes = [e for e in view["timeline"] if e["step"] == "note"]
     assert [(e["source"], e["new"]) for e in notes] == [("complainant", True), ("third_party", True)]
     assert [e.get("cause") for e in view["timeline"] if e["step"] == "resumed"] == ["complainant_note"]
-    await application.classify(store, service.rules, code, ComplaintTier.RINGAN, "petugas-1")
+    await commands.classify(store, service.rules, code, ComplaintTier.RINGAN, "petugas-1")
 
     async def seen() -> bool:
         found = await service.reader().queue(QueueFilter(new_notes=False), 1, 25, now())
@@ -237,17 +237,17 @@ async def test_the_complainants_reply_resumes_a_paused_clock_and_officers_see_ne
 async def test_a_reply_on_a_closed_complaint_is_kept_as_a_note_flagged_for_officers(
     dovecot, start_service, nats_client
 ):
-    from serambi_complaints import application
+    from serambi_complaints.application import commands
 
     service = await start_service(settings=dovecot.settings())
     await dovecot.deliver(mail("<closed@mail.example.id>"))
     await service.mail.poll()
     code = await code_of(service, "<closed@mail.example.id>")
     store, rules, vault = service.runtime.store, service.rules, service.runtime.vault
-    await application.classify(store, rules, code, ComplaintTier.RINGAN, "o")
-    await application.assign(store, code, "Tim Pengelola Pengaduan", "tim", "o")
-    await application.answer(store, vault, rules, code, "Sudah kami tindak lanjuti.", "tim", now())
-    await application.close(store, code, "tim", now())
+    await commands.classify(store, rules, code, ComplaintTier.RINGAN, "o")
+    await commands.assign(store, code, "Tim Pengelola Pengaduan", "tim", "o")
+    await commands.answer(store, vault, rules, code, "Sudah kami tindak lanjuti.", "tim", now())
+    await commands.close(store, code, "tim", now())
     await dovecot.deliver(
         mail(
             "<late@mail.example.id>",
@@ -301,7 +301,7 @@ async def test_with_no_retention_a_mail_is_gone_from_the_mailbox_once_recorded(
 async def test_a_message_above_the_size_limit_is_a_dead_letter_and_is_never_downloaded(
     dovecot, start_service, monkeypatch
 ):
-    from serambi_complaints.mail import imap
+    from serambi_complaints.adapters.mail import imap
 
     downloaded: list[bytes] = []
     original = imap.ImapMailbox._fetch
@@ -324,7 +324,7 @@ async def test_a_message_above_the_size_limit_is_a_dead_letter_and_is_never_down
     assert letter["consumer"] == CONSUMER and letter["reason"].startswith("e-mail too large: ")
     assert "above SERAMBI_EMAIL_MAX_MESSAGE_BYTES (1000000)" in letter["reason"]
     assert "rina" not in repr(letter).lower()
-    from serambi_complaints.mail.message import key_of
+    from serambi_complaints.adapters.mail.message import key_of
 
     assert letter["_id"] == f"{CONSUMER}:{key_of('<big@mail.example.id>')}"
     assert await dovecot.count(REJECTED) == 1 and await dovecot.count(PROCESSED) == 1

@@ -3,13 +3,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 from complaints_support import eventually, now, stream_events
-from serambi_complaints import application
-from serambi_complaints.lapor import IMPORTS, META, FakeLaporGateway, HttpLaporGateway, LaporComplaint
+from lapor_fake import FakeLaporGateway
+from serambi_complaints.adapters.lapor import HttpLaporGateway
+from serambi_complaints.adapters.lapor_import import IMPORTS, META
+from serambi_complaints.application import commands
+from serambi_complaints.application.ports import LaporComplaint, LaporError
 from serambi_contracts.complaints import ComplaintChannel, ComplaintReceived, ComplaintTier, Disclosure
 from serambi_kit.deadletters import DeadLetters
 
@@ -64,9 +67,9 @@ async def test_each_step_of_an_imported_complaint_is_pushed_to_lapor_once_even_a
     service = await start_service(lapor_gateway=fake, settings={"lapor_push_seconds": 0.1})
     [code] = await service.import_from_lapor()
     runtime, rules = service.runtime, service.rules
-    await application.classify(runtime.store, rules, code, ComplaintTier.NORMATIF, "officer-1")
-    await application.assign(runtime.store, code, "Tim Pengelola Pengaduan", None, "officer-1")
-    await application.answer(runtime.store, runtime.vault, rules, code, "Izin sudah terbit.", "team-1", now())
+    await commands.classify(runtime.store, rules, code, ComplaintTier.NORMATIF, "officer-1")
+    await commands.assign(runtime.store, code, "Tim Pengelola Pengaduan", None, "officer-1")
+    await commands.answer(runtime.store, runtime.vault, rules, code, "Izin sudah terbit.", "team-1", now())
 
     async def pushed_all() -> bool:
         return len(fake.pushed) >= 3
@@ -84,7 +87,7 @@ async def test_complaints_from_other_channels_are_not_pushed(start_service):
     fake = FakeLaporGateway()
     service = await start_service(lapor_gateway=fake, settings={"lapor_push_seconds": 0.1})
     runtime = service.runtime
-    new = application.NewComplaint(
+    new = commands.NewComplaint(
         channel=ComplaintChannel.FAX,
         received_at=now(),
         disclosure=Disclosure.ANONYMOUS,
@@ -93,11 +96,9 @@ async def test_complaints_from_other_channels_are_not_pushed(start_service):
         tier=ComplaintTier.RINGAN,
         recorded_by="o",
     )
-    outcome, _ = await application.receive(
-        runtime.store, runtime.db, runtime.vault, service.rules, new, now()
-    )
+    outcome, _ = await commands.receive(runtime.store, runtime.db, runtime.vault, service.rules, new, now())
     code = outcome.complaint.tracking_code
-    await application.assign(runtime.store, code, "Tim", None, "o")
+    await commands.assign(runtime.store, code, "Tim", None, "o")
 
     async def handled() -> bool:
         document = await runtime.db["complaints"].find_one({"_id": code})
@@ -168,7 +169,7 @@ async def test_an_unreadable_item_in_lapors_list_is_dead_lettered_and_the_rest_i
     ]
     [letter] = await DeadLetters(service.runtime.db).list()
     assert letter["_id"] == "lapor-import:4417022" and "kemarin sore" in letter["reason"]
-    state = await application.load(service.runtime.store, codes[1])
+    state = await commands.load(service.runtime.store, codes[1])
     assert state.clock_name == "triage"  # an import arrives without a tier: its triage clock runs
 
 
@@ -256,3 +257,20 @@ async def test_the_http_gateway_fetches_each_attachment_of_an_item(start_service
     [attachment] = received.attachments
     assert attachment.media_type == "application/pdf"
     assert await service.attachments.read(attachment.document_id) == LETTER
+
+
+async def test_the_fake_hands_out_complaints_from_the_cursor_and_records_pushes():
+    fake = FakeLaporGateway(
+        inbox=[
+            LaporComplaint("a", datetime(2026, 3, 1, tzinfo=UTC), "t", "d"),
+            LaporComplaint("b", datetime(2026, 3, 2, tzinfo=UTC), "t", "d"),
+        ],
+        fail_pushes=1,
+    )
+    assert [c.lapor_id for c in await fake.fetch_new(datetime(2026, 3, 2, tzinfo=UTC))] == ["b"]
+    with pytest.raises(LaporError):
+        await fake.push_status("a", "verified", None, datetime(2026, 3, 1, tzinfo=UTC))
+    await fake.push_status("a", "verified", None, datetime(2026, 3, 1, tzinfo=UTC))
+    assert fake.pushed == [
+        {"lapor_id": "a", "status": "verified", "message": None, "at": datetime(2026, 3, 1, tzinfo=UTC)}
+    ]

@@ -18,9 +18,10 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 from complaints_support import eventually, stream_events
-from serambi_complaints import application, whatsapp, whatsapp_replies
+from serambi_complaints.adapters import whatsapp, whatsapp_replies
+from serambi_complaints.adapters.whatsapp import MESSAGES, FakeWhatsApp, example_wamid, message_key
+from serambi_complaints.application import commands
 from serambi_complaints.main import create_app
-from serambi_complaints.whatsapp import MESSAGES, FakeWhatsApp, example_wamid, message_key
 from serambi_contracts.complaints import (
     ComplaintChannel,
     ComplaintNoteAdded,
@@ -309,9 +310,9 @@ async def test_no_message_id_nor_number_is_kept_in_mongodb(wa, mongo_client):
     await post(client, delivery(second))
     code = await code_of(client, first["id"])
     store, vault, rules, now = service.runtime.store, service.runtime.vault, service.rules, datetime.now(UTC)
-    await application.classify(store, rules, code, ComplaintTier.RINGAN, "officer-1")
-    await application.assign(store, code, "tim-pengaduan", None, "officer-1")
-    await application.answer(store, vault, rules, code, "Lampu sudah diganti.", "officer-1", now)
+    await commands.classify(store, rules, code, ComplaintTier.RINGAN, "officer-1")
+    await commands.assign(store, code, "tim-pengaduan", None, "officer-1")
+    await commands.answer(store, vault, rules, code, "Lampu sudah diganti.", "officer-1", now)
 
     async def both_sent() -> bool:
         return (
@@ -359,7 +360,7 @@ async def test_ids_recorded_in_clear_before_are_rekeyed_at_start(start_service):
 
 # -- 3 and 4. replies WhatsApp does not deliver -------------------------------------------------
 async def officer_recorded(service, received_at: datetime) -> str:
-    new = application.NewComplaint(
+    new = commands.NewComplaint(
         channel=ComplaintChannel.WHATSAPP,
         received_at=received_at,
         disclosure=Disclosure.NAMED,
@@ -369,7 +370,7 @@ async def officer_recorded(service, received_at: datetime) -> str:
         phone="+62812" + str(uuid.uuid4().int)[:8],
         recorded_by="officer-aduan",
     )
-    outcome, _ = await application.receive(
+    outcome, _ = await commands.receive(
         service.runtime.store,
         service.runtime.db,
         service.runtime.vault,
@@ -425,11 +426,9 @@ async def test_an_expired_token_is_retried_and_after_the_last_attempt_the_answer
     await eventually(lambda: _async(len(client.fake.sent) == 1))
     client.fake.token_expired = True
     store, vault, rules = service.runtime.store, service.runtime.vault, service.rules
-    await application.classify(store, rules, code, ComplaintTier.RINGAN, "officer-1")
-    await application.assign(store, code, "tim-pengaduan", None, "officer-1")
-    await application.answer(
-        store, vault, rules, code, "Lampu sudah diganti.", "officer-1", datetime.now(UTC)
-    )
+    await commands.classify(store, rules, code, ComplaintTier.RINGAN, "officer-1")
+    await commands.assign(store, code, "tim-pengaduan", None, "officer-1")
+    await commands.answer(store, vault, rules, code, "Lampu sudah diganti.", "officer-1", datetime.now(UTC))
     failed = await failure_of(nats_client, code)
     assert (failed.reply, failed.reason, failed.error_code, failed.attempts) == (
         ReplyKind.ANSWER,

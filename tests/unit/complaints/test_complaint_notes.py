@@ -4,6 +4,7 @@ moving the status or the clock; the read model's timeline holds them sealed."""
 from __future__ import annotations
 
 import pytest
+from serambi_complaints.adapters.projections import on_note_added
 from serambi_complaints.domain import (
     AddNote,
     Status,
@@ -14,7 +15,6 @@ from serambi_complaints.domain import (
     decide_note,
     fold,
 )
-from serambi_complaints.projections import on_note_added
 from serambi_contracts.base import DocumentRef
 from serambi_contracts.complaints import ComplaintChannel, ComplaintNoteAdded, ComplaintTier, NoteSource
 
@@ -169,7 +169,7 @@ def test_notes_from_outside_count_as_new_until_an_officers_step_and_a_notes_resu
     """The read model's ``new_notes``: +1 for the complainant's or a third party's note; an
     officer's step (here: the pause, a resumption, the answer) sets it back to 0; the clock the
     complainant's note resumed is not an officer's step."""
-    from serambi_complaints import projections as p
+    from serambi_complaints.adapters import projections as p
     from serambi_complaints.domain import decide_pause, decide_resume
 
     history = paused_complaint(received, sealed, wib, rules)

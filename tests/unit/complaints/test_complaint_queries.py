@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from serambi_complaints.adapters.projections import NO_DEADLINE, STAGES
+from serambi_complaints.adapters.queries import QueueFilter, iso_duration, sla_view
 from serambi_complaints.domain import Status
-from serambi_complaints.projections import NO_DEADLINE, STAGES
-from serambi_complaints.queries import QueueFilter, iso_duration, sla_view
 
 
 @pytest.mark.parametrize(

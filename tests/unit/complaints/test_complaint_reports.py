@@ -8,9 +8,9 @@ import io
 from datetime import UTC, datetime
 
 from openpyxl import load_workbook
+from serambi_complaints.adapters.projections import STAGES
+from serambi_complaints.adapters.reports import recap, tables, to_csv
 from serambi_complaints.domain import Status
-from serambi_complaints.projections import STAGES
-from serambi_complaints.reports import recap, tables, to_csv
 from serambi_kit.tabular import to_xlsx
 
 

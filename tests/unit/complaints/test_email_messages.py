@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from pydantic import ValidationError
-from serambi_complaints.mail.message import UnreadableMail, html_to_text, key_of, read
+from serambi_complaints.adapters.mail.message import UnreadableMail, html_to_text, key_of, read
 from serambi_complaints.settings import ComplaintsSettings
 
 
@@ -120,8 +120,8 @@ def test_only_attachments_that_may_be_kept_are_decoded(monkeypatch):
     it keeps and nothing else: neither the large one nor the two past the fifth."""
     from email.message import EmailMessage
 
-    from serambi_complaints.mail import message as message_module
-    from serambi_complaints.mail.intake import MailIntake
+    from serambi_complaints.adapters.mail import message as message_module
+    from serambi_complaints.adapters.mail.intake import MailIntake
 
     pdf = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
     composed = EmailMessage()

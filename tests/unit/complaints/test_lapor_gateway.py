@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 from pydantic import ValidationError
-from serambi_complaints.lapor import FakeLaporGateway, HttpLaporGateway, LaporComplaint, LaporError
+from serambi_complaints.adapters.lapor import HttpLaporGateway
+from serambi_complaints.application.ports import LaporError
 from serambi_complaints.settings import ComplaintsSettings
 from serambi_contracts.complaints import Disclosure
 
@@ -111,21 +112,6 @@ async def test_one_unreadable_item_is_handed_out_as_such_and_the_others_are_read
     assert no_date.lapor_id == "4417009" and "kemarin" in no_date.reason
     assert naive.lapor_id == "4417010" and "no UTC offset" in naive.reason
     assert not_object.lapor_id is None and not_object.reason.startswith("unreadable LAPOR! item")
-
-
-async def test_the_fake_hands_out_complaints_from_the_cursor_and_records_pushes():
-    fake = FakeLaporGateway(
-        inbox=[
-            LaporComplaint("a", datetime(2026, 3, 1, tzinfo=UTC), "t", "d"),
-            LaporComplaint("b", datetime(2026, 3, 2, tzinfo=UTC), "t", "d"),
-        ],
-        fail_pushes=1,
-    )
-    assert [c.lapor_id for c in await fake.fetch_new(datetime(2026, 3, 2, tzinfo=UTC))] == ["b"]
-    with pytest.raises(LaporError):
-        await fake.push_status("a", "verified", None, SINCE)
-    await fake.push_status("a", "verified", None, SINCE)
-    assert fake.pushed == [{"lapor_id": "a", "status": "verified", "message": None, "at": SINCE}]
 
 
 def test_the_http_mode_needs_a_base_url_and_a_token():

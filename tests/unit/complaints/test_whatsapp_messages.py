@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from pydantic import ValidationError
+from serambi_complaints.adapters.whatsapp import complaint_of, parse_delivery, signature_valid
 from serambi_complaints.settings import ComplaintsSettings
-from serambi_complaints.whatsapp import complaint_of, parse_delivery, signature_valid
 from serambi_complaints.whatsapp_settings import WhatsAppSettings
 
 CONFIGURED = {

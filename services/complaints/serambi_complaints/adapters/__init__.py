@@ -1,1 +1,1 @@
-"""Adapters of the complaints service's ports to outside systems."""
+"""The adapters: MongoDB (read models, queries, reports), SP4N-LAPOR!, IMAP and WhatsApp."""

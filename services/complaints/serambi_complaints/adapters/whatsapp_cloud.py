@@ -24,8 +24,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from ..lapor_attachments import AttachmentError, download
-from ..whatsapp import MediaTooLarge, PermanentWhatsAppError, TransientWhatsAppError
+from ..application.ports import MediaTooLarge, PermanentWhatsAppError, TransientWhatsAppError
+from .lapor_attachments import AttachmentError, download
 
 #: Graph API error codes worth another try later: the service unavailable or failing for now
 #: (1, 2, 131000, 131016, 133004), rate limits (4, 17, 80007, 130429, 131048, 131056), the access

@@ -20,17 +20,16 @@ from fastapi import HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from serambi_kit.bodylimit import before_body, set_body_limit
-from serambi_kit.documents import JPEG, M4A, OGG, PDF, PNG, DocumentError, Upload, check
+from serambi_kit.documents import DocumentError, Upload, check
 from serambi_kit.forms import FormLimits, read_form
 from starlette.datastructures import UploadFile
 
-from .common import bounded_body, service_of
+from ..application.commands import ACCEPTED, MAX_ATTACHMENTS, OFFICER_ACCEPTED
+from .common import bounded_body
+from .deps import settings_of
 from .models import ComplaintIn, OfficerComplaintIn
 
 FIELD = "attachments"
-MAX_ATTACHMENTS = 5  # ComplaintReceived.attachments holds at most five
-ACCEPTED = frozenset({JPEG, PNG, PDF})
-OFFICER_ACCEPTED = ACCEPTED | {M4A, OGG}  # an audio note of a phone call
 FORMS = ("multipart/form-data", "application/x-www-form-urlencoded")
 MAX_FORM_FIELDS = 12  # an officer's complaint has ten
 LIMITS = FormLimits(max_files=MAX_ATTACHMENTS + 1, max_fields=MAX_FORM_FIELDS)
@@ -55,7 +54,7 @@ def _validated(data: str | bytes | dict[str, Any], model: type[ComplaintIn]) -> 
 async def submission_limit(request: Request) -> None:
     """A form with attachments may have ``max_request_bytes``; JSON ``public_body_max_bytes``."""
     if _content_type(request) in FORMS:
-        set_body_limit(request, service_of(request).settings.max_request_bytes)
+        set_body_limit(request, settings_of(request).max_request_bytes)
     else:
         await bounded_body(request)
 
@@ -105,7 +104,7 @@ async def _from_form(
 ) -> tuple[ComplaintIn, list[tuple[Upload, str]]]:
     if content_type == "multipart/form-data" and "content-length" not in request.headers:
         raise HTTPException(status.HTTP_411_LENGTH_REQUIRED, "a multipart body needs a Content-Length")
-    max_bytes = service_of(request).settings.max_attachment_bytes
+    max_bytes = settings_of(request).max_attachment_bytes
     form = await read_form(request, LIMITS, files_field=FIELD)
     fields = {key: value for key, value in form.multi_items() if key != FIELD and value != ""}
     files = [

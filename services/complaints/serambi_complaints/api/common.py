@@ -1,27 +1,21 @@
-"""What the complaints routes share: the service, WIB output, errors, body limits."""
+"""What the complaints routes share: WIB output, errors, body limits, Idempotency-Key reuse."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from serambi_calendar import WIB
 from serambi_kit.bodylimit import before_body, set_body_limit
-from serambi_kit.idempotency import Claim
+from serambi_kit.idempotency import Claim, IdempotencyKeys
 from serambi_kit.problems import problem
 
 from ..domain import ComplaintError, UnknownComplaintError
-
-if TYPE_CHECKING:
-    from ..service import ComplaintsService
-
-
-def service_of(request: Request) -> ComplaintsService:
-    return request.app.state.complaints
+from .deps import settings_of
 
 
 def now_utc() -> datetime:
@@ -40,15 +34,15 @@ def wib(value: Any) -> Any:
     return value
 
 
-def reusing(service: ComplaintsService, claim: Claim | None) -> dict[str, Any]:
-    """``application.receive``'s arguments for an Idempotency-Key's claim: reserve before the
+def reusing(keys: IdempotencyKeys, claim: Claim | None) -> dict[str, Any]:
+    """``commands.receive``'s arguments for an Idempotency-Key's claim: reserve before the
     append, and reuse what an earlier holder reserved."""
     if claim is None:
         return {}
     return {
         "token": claim.token,
         "reserved_code": claim.tracking_code,
-        "reserve": partial(service.idempotency.reserve, claim),
+        "reserve": partial(keys.reserve, claim),
     }
 
 
@@ -69,4 +63,4 @@ async def complaint_error(_: Request, exc: Exception) -> JSONResponse:
 async def bounded_body(request: Request) -> None:
     """A public JSON body may have ``public_body_max_bytes``: 413 as soon as more arrives
     (counted while it streams in, chunked or not, before it is read or parsed)."""
-    set_body_limit(request, service_of(request).settings.public_body_max_bytes)
+    set_body_limit(request, settings_of(request).public_body_max_bytes)

@@ -21,11 +21,14 @@ from serambi_kit.downloads import download_headers
 from serambi_kit.idempotency import Claim, IdempotencyKey, answer_once, fingerprint
 from serambi_kit.uploads import upload_slot
 
-from .. import application, reports
-from ..domain import Status
-from ..queries import QueueFilter, iso_duration
+from ..adapters import reports
+from ..adapters.queries import QueueFilter, iso_duration
+from ..application import commands
+from ..domain import Rules, Status
+from ..settings import ComplaintsSettings
 from . import attachments
-from .common import invalid, now_utc, reusing, service_of, wib
+from .common import invalid, now_utc, reusing, wib
+from .deps import Complaints
 from .models import (
     AnswerIn,
     AssignIn,
@@ -52,9 +55,9 @@ Answerer = Annotated[Officer, Depends(require_roles("complaint_team", "superviso
 Reporter = Annotated[Officer, Depends(require_roles("supervisor", "admin"))]
 
 
-def _summary(request: Request, outcome: application.Outcome, now: datetime) -> dict[str, Any]:
+def _summary(rules: Rules, outcome: commands.Outcome, now: datetime) -> dict[str, Any]:
     state = outcome.complaint
-    remaining = service_of(request).rules.remaining(state.clock(), now) if state.is_open else None
+    remaining = rules.remaining(state.clock(), now) if state.is_open else None
     return wib(
         {
             "tracking_code": state.tracking_code,
@@ -70,9 +73,8 @@ def _summary(request: Request, outcome: application.Outcome, now: datetime) -> d
     )
 
 
-def _received_at(request: Request, given: datetime | None, now: datetime) -> datetime:
+def _received_at(settings: ComplaintsSettings, given: datetime | None, now: datetime) -> datetime:
     """The actual receipt: not in the future (beyond clock skew), not absurdly old."""
-    settings = service_of(request).settings
     if given is None:
         return now
     received = given.astimezone(UTC).replace(microsecond=0)
@@ -108,6 +110,7 @@ def _received_at(request: Request, given: datetime | None, now: datetime) -> dat
 )
 async def record_complaint(
     request: Request,
+    complaints: Complaints,
     officer: Recorder,
     _slot: Annotated[None, Depends(upload_slot)],
     idempotency_key: IdempotencyKey = None,
@@ -119,22 +122,25 @@ async def record_complaint(
     access token to hand to the complainant. With header ``Idempotency-Key`` a retry gets the
     same answer and records nothing more."""
     async with attachments.submission(request, OfficerComplaintIn, attachments.OFFICER_ACCEPTED) as submitted:
-        return await _record(request, officer, *submitted, idempotency_key)
+        return await _record(complaints, officer, *submitted, idempotency_key)
 
 
 async def _record(
-    request: Request, officer: Officer, body: OfficerComplaintIn, uploads: list, idempotency_key: str | None
+    complaints: Complaints,
+    officer: Officer,
+    body: OfficerComplaintIn,
+    uploads: list,
+    idempotency_key: str | None,
 ) -> dict[str, Any]:
-    service = service_of(request)
-    runtime, now = service.runtime, now_utc()
-    received_at = _received_at(request, body.received_at, now)
+    runtime, now = complaints.runtime, now_utc()
+    received_at = _received_at(complaints.settings, body.received_at, now)
     # the officer who records it is part of the request: another officer's same key is refused
     print_ = idempotency_key and fingerprint(
         body.model_dump_json(), officer.subject, *(upload.sha256() for upload, _ in uploads)
     )
 
     async def work(claim: Claim | None) -> tuple[dict[str, Any], str]:
-        new = application.NewComplaint(
+        new = commands.NewComplaint(
             channel=body.channel,
             received_at=received_at,
             disclosure=body.disclosure,
@@ -147,20 +153,20 @@ async def _record(
             recorded_by=officer.subject,
             external_ref=body.external_ref,
         )
-        outcome, token = await application.receive(
+        outcome, token = await commands.receive(
             runtime.store,
             runtime.db,
             runtime.vault,
-            service.rules,
+            complaints.rules,
             new,
             now,
-            documents=service.attachments,
+            documents=complaints.attachments,
             uploads=uploads,
-            **reusing(service, claim),
+            **reusing(complaints.idempotency, claim),
         )
         stored = outcome.events[0].attachments if outcome.events else []
         return {
-            **_summary(request, outcome, now),
+            **_summary(complaints.rules, outcome, now),
             "access_token": token,
             "received_at": wib(outcome.complaint.received_at),
             "attachments": [
@@ -169,12 +175,12 @@ async def _record(
             ],
         }, outcome.complaint.subject_key
 
-    return await answer_once(service.idempotency, idempotency_key, print_, work)
+    return await answer_once(complaints.idempotency, idempotency_key, print_, work)
 
 
 @router.get("/complaints", response_model=ComplaintPageOut)
 async def complaint_queue(
-    request: Request,
+    complaints: Complaints,
     _: Handler,
     tier: ComplaintTier | None = None,
     status_: Annotated[Status | None, Query(alias="status")] = None,
@@ -213,15 +219,15 @@ async def complaint_queue(
         assignee=assignee,
         new_notes=new_notes,
     )
-    return wib(await service_of(request).reader().queue(filters, page, page_size, now_utc()))
+    return wib(await complaints.reader().queue(filters, page, page_size, now_utc()))
 
 
 @router.get("/complaints/{tracking_code}", response_model=ComplaintOut, response_model_exclude_unset=True)
-async def complaint_details(tracking_code: Code, request: Request, _: Handler) -> dict[str, Any]:
+async def complaint_details(tracking_code: Code, complaints: Complaints, _: Handler) -> dict[str, Any]:
     """The complaint in full, with the complainant's identity masked (``complainant.masked``;
     anonymous: only which contacts exist). Not audited: it shows no personal data in clear —
     ``GET …/{code}/complainant`` does, audited."""
-    view = await service_of(request).reader().officer_view(tracking_code, now_utc())
+    view = await complaints.reader().officer_view(tracking_code, now_utc())
     if view is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no complaint {tracking_code}")
     return wib(view)
@@ -232,18 +238,19 @@ async def complaint_details(tracking_code: Code, request: Request, _: Handler) -
     response_model=ComplainantIdentityOut,
     response_model_exclude_unset=True,
 )
-async def complainant_identity(tracking_code: Code, request: Request, officer: Handler) -> dict[str, Any]:
+async def complainant_identity(
+    tracking_code: Code, complaints: Complaints, officer: Handler
+) -> dict[str, Any]:
     """The complainant's name, email and phone in clear (an anonymous complainant's never: only
     which contacts exist). Each view that shows any is recorded first as a PersonalDataAccessed
     audit event (the fields shown, never their values)."""
-    service = service_of(request)
-    identity = await service.reader().identity(tracking_code)
+    identity = await complaints.reader().identity(tracking_code)
     if identity is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no complaint {tracking_code}")
     shown = [field for field in ("name", "email", "phone") if identity.get(field)]
     if shown:
         await record_access(
-            service.runtime.store, "complaints", tracking_code, officer, shown, "complainant identity"
+            complaints.runtime.store, "complaints", tracking_code, officer, shown, "complainant identity"
         )
     return {"tracking_code": tracking_code, **identity}
 
@@ -261,26 +268,25 @@ async def complainant_identity(tracking_code: Code, request: Request, officer: H
 async def download_attachment(
     tracking_code: Code,
     document_id: Annotated[str, Path(pattern=DOCUMENT_ID)],
-    request: Request,
+    complaints: Complaints,
     officer: Handler,
 ) -> Response:
     """A photo, PDF or audio note sent with the complaint, as a download in a sandbox
     (``serambi_kit.downloads``). Each download is recorded as a
     PersonalDataAccessed audit event first (an attachment may show who complained); one whose
     complainant was erased is 410 Gone."""
-    service = service_of(request)
-    found = await service.reader().attachment(tracking_code, document_id)
+    found = await complaints.reader().attachment(tracking_code, document_id)
     if found is None:
         raise HTTPException(
             status.HTTP_404_NOT_FOUND, f"no attachment {document_id} of complaint {tracking_code}"
         )
     position, ref = found
     try:
-        content = await service.attachments.open(document_id)
+        content = await complaints.attachments.open(document_id)
     except DocumentErased:
         raise HTTPException(status.HTTP_410_GONE, f"attachment {document_id} was erased") from None
     await record_access(
-        service.runtime.store,
+        complaints.runtime.store,
         "complaints",
         tracking_code,
         officer,
@@ -297,85 +303,86 @@ async def download_attachment(
 
 @router.post("/complaints/{tracking_code}/classify", response_model=ComplaintSummaryOut)
 async def classify(
-    tracking_code: Code, body: ClassifyIn, request: Request, officer: Handler
+    tracking_code: Code, body: ClassifyIn, complaints: Complaints, officer: Handler
 ) -> dict[str, Any]:
     """Set or change the tier; the deadline is counted from the clock's original start."""
-    service = service_of(request)
-    outcome = await application.classify(
-        service.runtime.store, service.rules, tracking_code, body.tier, officer.subject
+    outcome = await commands.classify(
+        complaints.runtime.store, complaints.rules, tracking_code, body.tier, officer.subject
     )
-    return _summary(request, outcome, now_utc())
+    return _summary(complaints.rules, outcome, now_utc())
 
 
 @router.post("/complaints/{tracking_code}/assign", response_model=ComplaintSummaryOut)
 async def assign(
-    tracking_code: Code, body: AssignIn, request: Request, officer: Dispatcher
+    tracking_code: Code, body: AssignIn, complaints: Complaints, officer: Dispatcher
 ) -> dict[str, Any]:
-    outcome = await application.assign(
-        service_of(request).runtime.store, tracking_code, body.team, body.assignee, officer.subject
+    outcome = await commands.assign(
+        complaints.runtime.store, tracking_code, body.team, body.assignee, officer.subject
     )
-    return _summary(request, outcome, now_utc())
+    return _summary(complaints.rules, outcome, now_utc())
 
 
 @router.post("/complaints/{tracking_code}/answer", response_model=ComplaintSummaryOut)
-async def answer(tracking_code: Code, body: AnswerIn, request: Request, officer: Answerer) -> dict[str, Any]:
+async def answer(
+    tracking_code: Code, body: AnswerIn, complaints: Complaints, officer: Answerer
+) -> dict[str, Any]:
     """Record the answer sent to the complainant; the clock stops."""
-    service, now = service_of(request), now_utc()
-    outcome = await application.answer(
-        service.runtime.store,
-        service.runtime.vault,
-        service.rules,
+    now = now_utc()
+    outcome = await commands.answer(
+        complaints.runtime.store,
+        complaints.runtime.vault,
+        complaints.rules,
         tracking_code,
         body.answer,
         officer.subject,
         now,
     )
-    return _summary(request, outcome, now)
+    return _summary(complaints.rules, outcome, now)
 
 
 @router.post("/complaints/{tracking_code}/close", response_model=ComplaintSummaryOut)
-async def close(tracking_code: Code, request: Request, officer: Handler) -> dict[str, Any]:
+async def close(tracking_code: Code, complaints: Complaints, officer: Handler) -> dict[str, Any]:
     now = now_utc()
-    outcome = await application.close(service_of(request).runtime.store, tracking_code, officer.subject, now)
-    return _summary(request, outcome, now)
+    outcome = await commands.close(complaints.runtime.store, tracking_code, officer.subject, now)
+    return _summary(complaints.rules, outcome, now)
 
 
 @router.post("/complaints/{tracking_code}/pause", response_model=ComplaintSummaryOut)
-async def pause(tracking_code: Code, body: PauseIn, request: Request, officer: Handler) -> dict[str, Any]:
+async def pause(
+    tracking_code: Code, body: PauseIn, complaints: Complaints, officer: Handler
+) -> dict[str, Any]:
     """Stop the clock while waiting on the complainant (the reason is shown to them)."""
     now = now_utc()
-    outcome = await application.pause(
-        service_of(request).runtime.store, tracking_code, body.reason, officer.subject, now
-    )
-    return _summary(request, outcome, now)
+    outcome = await commands.pause(complaints.runtime.store, tracking_code, body.reason, officer.subject, now)
+    return _summary(complaints.rules, outcome, now)
 
 
 @router.post("/complaints/{tracking_code}/resume", response_model=ComplaintSummaryOut)
-async def resume(tracking_code: Code, request: Request, officer: Handler) -> dict[str, Any]:
-    service, now = service_of(request), now_utc()
-    outcome = await application.resume(
-        service.runtime.store, service.rules, tracking_code, officer.subject, now
+async def resume(tracking_code: Code, complaints: Complaints, officer: Handler) -> dict[str, Any]:
+    now = now_utc()
+    outcome = await commands.resume(
+        complaints.runtime.store, complaints.rules, tracking_code, officer.subject, now
     )
-    return _summary(request, outcome, now)
+    return _summary(complaints.rules, outcome, now)
 
 
 @router.post("/complaints/{tracking_code}/reopen", response_model=ComplaintSummaryOut)
 async def reopen(
-    tracking_code: Code, body: DisputeIn, request: Request, officer: Dispatcher
+    tracking_code: Code, body: DisputeIn, complaints: Complaints, officer: Dispatcher
 ) -> dict[str, Any]:
     """Record a dispute of the answer that reached an officer (e.g. by phone)."""
-    service, now = service_of(request), now_utc()
-    outcome = await application.reopen(
-        service.runtime.store,
-        service.runtime.vault,
-        service.rules,
+    now = now_utc()
+    outcome = await commands.reopen(
+        complaints.runtime.store,
+        complaints.runtime.vault,
+        complaints.rules,
         tracking_code,
         body.reason,
         DisputeSource.OFFICER,
         officer.subject,
         now,
     )
-    return _summary(request, outcome, now)
+    return _summary(complaints.rules, outcome, now)
 
 
 @router.get(
@@ -390,6 +397,7 @@ async def reopen(
 )
 async def monthly_report(
     request: Request,
+    complaints: Complaints,
     _: Reporter,
     month: str = Query(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM (WIB)"),
     format_: Annotated[
@@ -409,7 +417,7 @@ async def monthly_report(
     """Complaints received in the month by channel, tier, status and team: answered, tier and
     triage on-time rates, breaches, reopened; and the reopened complaints."""
     try:
-        report = await reports.monthly(service_of(request).runtime.db, month)
+        report = await reports.monthly(complaints.runtime.db, month)
     except ValueError as exc:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_ENTITY,

@@ -14,9 +14,10 @@ from serambi_kit.ratelimit import rate_limited
 from serambi_kit.tracking_links import link_resends, token_matches
 from serambi_kit.uploads import upload_slot
 
-from .. import application
+from ..application import commands
 from . import attachments
-from .common import bounded_body, now_utc, reusing, service_of, wib
+from .common import bounded_body, now_utc, reusing, wib
+from .deps import Complaints
 from .models import CaseStatusOut, ComplaintSubmittedOut, DisputedOut, DisputeIn, TrackedComplaintOut
 
 router = APIRouter(prefix="/api/v1", tags=["complaints (public)"], route_class=ChecksFirstRoute)
@@ -47,7 +48,9 @@ LINK_RESENDS_PER_MINUTE = 5  # per client, unless SERAMBI_RATE_LIMITS names link
         503: {"description": "too many uploads at once: retry after Retry-After"},
     },
 )
-async def submit_complaint(request: Request, idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
+async def submit_complaint(
+    request: Request, complaints: Complaints, idempotency_key: IdempotencyKey = None
+) -> dict[str, Any]:
     """Submit a complaint online, as JSON or as multipart/form-data with up to five
     ``attachments`` (photos or PDFs, each at most 10 MB). Keep the tracking code and the access
     token: together they show its status (``GET /api/v1/complaints/{code}`` with header
@@ -55,17 +58,16 @@ async def submit_complaint(request: Request, idempotency_key: IdempotencyKey = N
     (``clock`` ``triage``, 3 working hours by default). With header
     ``Idempotency-Key`` a retry gets the same answer and records nothing more."""
     async with attachments.submission(request) as (body, uploads):
-        return await _submit(request, body, uploads, idempotency_key)
+        return await _submit(complaints, body, uploads, idempotency_key)
 
 
-async def _submit(request: Request, body, uploads, idempotency_key: str | None) -> dict[str, Any]:
-    service = service_of(request)
+async def _submit(complaints: Complaints, body, uploads, idempotency_key: str | None) -> dict[str, Any]:
     digests = (upload.sha256() for upload, _ in uploads)
     print_ = idempotency_key and fingerprint(body.model_dump_json(), *digests)
 
     async def work(claim: Claim | None) -> tuple[dict[str, Any], str]:
-        runtime, now = service.runtime, now_utc()
-        new = application.NewComplaint(
+        runtime, now = complaints.runtime, now_utc()
+        new = commands.NewComplaint(
             channel=ComplaintChannel.ONLINE,
             received_at=now,
             disclosure=body.disclosure,
@@ -75,16 +77,16 @@ async def _submit(request: Request, body, uploads, idempotency_key: str | None) 
             email=str(body.email) if body.email else None,
             phone=body.phone,
         )
-        outcome, token = await application.receive(
+        outcome, token = await commands.receive(
             runtime.store,
             runtime.db,
             runtime.vault,
-            service.rules,
+            complaints.rules,
             new,
             now,
-            documents=service.attachments,
+            documents=complaints.attachments,
             uploads=uploads,
-            **reusing(service, claim),
+            **reusing(complaints.idempotency, claim),
         )
         code = outcome.complaint.tracking_code
         stored = outcome.events[0].attachments if outcome.events else []
@@ -104,7 +106,7 @@ async def _submit(request: Request, body, uploads, idempotency_key: str | None) 
             }
         ), outcome.complaint.subject_key
 
-    return await answer_once(service.idempotency, idempotency_key, print_, work)
+    return await answer_once(complaints.idempotency, idempotency_key, print_, work)
 
 
 @router.get(
@@ -114,27 +116,27 @@ async def _submit(request: Request, body, uploads, idempotency_key: str | None) 
     response_model_exclude_unset=True,
     responses={410: {"description": "the complainant's personal data was erased"}},
 )
-async def track_complaint(tracking_code: Code, token: AccessToken, request: Request) -> Any:
+async def track_complaint(tracking_code: Code, token: AccessToken, complaints: Complaints) -> Any:
     """The complaint's status, deadline (due_at, WIB) and working time remaining. An unknown
     code and a wrong token get the same 404. Confidential complaints show only status and due.
     Once the complainant's personal data was erased, their link answers 410
     (``personal_data_erased``)."""
-    reader = service_of(request).reader()
+    reader = complaints.reader()
     view = await reader.tracking_view(tracking_code, token, now_utc())
     if view is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND)
     # a summary shown means the key is there; confidential views show none, so ask the vault
-    if view.get("summary") is None and await _erased(request, tracking_code):
+    if view.get("summary") is None and await _erased(complaints, tracking_code):
         return _gone(tracking_code)
     return wib(view)
 
 
-async def _erased(request: Request, tracking_code: str) -> bool:
+async def _erased(complaints: Complaints, tracking_code: str) -> bool:
     """Was the complainant erased (their data key crypto-shredded)? Asked only once the token
     matched, so an erased complaint is told apart from an unknown one only by its own link."""
-    document = await service_of(request).reader().find(tracking_code)
+    document = await complaints.reader().find(tracking_code)
     summary = (document or {}).get("summary")  # always sealed under the complainant's key
-    return bool(summary) and await service_of(request).runtime.vault.data_cipher(summary["key"]) is None
+    return bool(summary) and await complaints.runtime.vault.data_cipher(summary["key"]) is None
 
 
 def _gone(tracking_code: str) -> JSONResponse:
@@ -153,23 +155,24 @@ def _gone(tracking_code: str) -> JSONResponse:
     dependencies=[Depends(rate_limited("submissions")), Depends(bounded_body)],
     responses={410: {"description": "the complainant's personal data was erased"}},
 )
-async def dispute_answer(tracking_code: Code, token: AccessToken, body: DisputeIn, request: Request) -> Any:
+async def dispute_answer(
+    tracking_code: Code, token: AccessToken, body: DisputeIn, complaints: Complaints
+) -> Any:
     """Dispute the answer (within the window shown as ``dispute_until``): the complaint is
     reopened with a fresh deadline of its tier."""
-    service = service_of(request)
-    store = service.runtime.store
+    store = complaints.runtime.store
     try:
-        state = await application.load(store, tracking_code)
-    except application.domain.UnknownComplaintError:
+        state = await commands.load(store, tracking_code)
+    except commands.domain.UnknownComplaintError:
         state = None
     if state is None or not token_matches(state.access_token_sha256, token):
         raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND)
-    if await _erased(request, tracking_code):
+    if await _erased(complaints, tracking_code):
         return _gone(tracking_code)
-    outcome = await application.reopen(
+    outcome = await commands.reopen(
         store,
-        service.runtime.vault,
-        service.rules,
+        complaints.runtime.vault,
+        complaints.rules,
         tracking_code,
         body.reason,
         DisputeSource.COMPLAINANT,
@@ -191,10 +194,10 @@ async def dispute_answer(tracking_code: Code, token: AccessToken, body: DisputeI
     response_model=CaseStatusOut,
     dependencies=[Depends(rate_limited("link_resends", LINK_RESENDS_PER_MINUTE))],
 )
-async def resend_link(tracking_code: Code, request: Request) -> dict[str, str]:
+async def resend_link(tracking_code: Code, complaints: Complaints) -> dict[str, str]:
     """Lost your link? The tracking link is sent again to the email address and mobile number
     on file for the complaint (at most once every 15 minutes and 3 times a day, and not once
     the complaint was closed long ago). The answer is the same whether the code exists or not."""
-    runtime = service_of(request).runtime
-    await application.request_link(runtime.store, tracking_code, now_utc(), link_resends(runtime.settings))
+    runtime = complaints.runtime
+    await commands.request_link(runtime.store, tracking_code, now_utc(), link_resends(runtime.settings))
     return {"tracking_code": tracking_code, "status": "accepted"}

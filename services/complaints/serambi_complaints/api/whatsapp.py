@@ -25,16 +25,17 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, s
 from fastapi.responses import PlainTextResponse
 from serambi_kit.logging import get_logger
 
-from .. import whatsapp
-from .common import bounded_body, now_utc, service_of
+from ..adapters import whatsapp
+from ..settings import ComplaintsSettings
+from .common import bounded_body, now_utc
+from .deps import Complaints
 from .models import WebhookDeliveryOut
 
 log = get_logger(__name__)
 router = APIRouter(prefix="/api/v1/channels/whatsapp", tags=["complaints (WhatsApp channel)"])
 
 
-def _settings(request: Request):
-    settings = service_of(request).settings
+def _enabled(settings: ComplaintsSettings) -> ComplaintsSettings:
     if not settings.whatsapp_enabled:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "the WhatsApp channel is off")
     return settings
@@ -42,13 +43,13 @@ def _settings(request: Request):
 
 @router.get("/webhook", response_class=PlainTextResponse)
 async def verify(
-    request: Request,
+    complaints: Complaints,
     mode: Annotated[str, Query(alias="hub.mode", max_length=32)] = "",
     token: Annotated[str, Query(alias="hub.verify_token", max_length=256)] = "",
     challenge: Annotated[str, Query(alias="hub.challenge", max_length=256)] = "",
 ) -> PlainTextResponse:
     """Meta's subscription handshake: echo ``hub.challenge`` when the verify token matches."""
-    expected = _settings(request).whatsapp_verify_token.get_secret_value()
+    expected = _enabled(complaints.settings).whatsapp_verify_token.get_secret_value()
     if mode != "subscribe" or not hmac.compare_digest(token.encode(), expected.encode()):
         log.warning("whatsapp.verification_refused", mode=mode[:32])
         raise HTTPException(status.HTTP_403_FORBIDDEN, "verification refused")
@@ -63,10 +64,11 @@ async def verify(
 )
 async def deliver(
     request: Request,
+    complaints: Complaints,
     signature: Annotated[str | None, Header(alias="X-Hub-Signature-256")] = None,
 ) -> dict[str, int]:
     """A delivery of Meta's webhook: each new message becomes a complaint (channel ``whatsapp``)."""
-    settings = _settings(request)
+    settings = _enabled(complaints.settings)
     body = await request.body()
     if not whatsapp.signature_valid(settings.whatsapp_app_secret.get_secret_value(), body, signature):
         log.warning("whatsapp.bad_signature", size=len(body), signed=signature is not None)
@@ -75,7 +77,7 @@ async def deliver(
         payload = json.loads(body)
     except ValueError:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "the body is not JSON") from None
-    intake, recorded, left = service_of(request).whatsapp_intake, 0, set()
+    intake, recorded, left = complaints.whatsapp_intake, 0, set()
     for message in whatsapp.parse_delivery(payload, now_utc()):
         if message.phone in left:  # its sender's earlier message comes again first
             continue
@@ -92,7 +94,7 @@ async def deliver(
             except Exception as error:  # noqa: BLE001 — the database is down too: Meta retries
                 left.add(message.phone)
                 log.error("whatsapp.failure_not_counted", error=type(error).__name__)
-    replies = service_of(request).whatsapp_replies
+    replies = complaints.whatsapp_replies
     for failure in whatsapp.parse_failures(payload) if replies is not None else []:
         try:
             await replies.on_failure(failure, now_utc())

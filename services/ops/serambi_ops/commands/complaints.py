@@ -68,7 +68,7 @@ async def _connected() -> AsyncIterator[tuple[object, Parts]]:
 
 
 def _rules(settings):
-    from serambi_complaints.service import rules_from_env
+    from serambi_complaints.main import rules_from_env
 
     try:
         return rules_from_env(settings)
@@ -91,7 +91,7 @@ def report_command(
 ) -> None:
     """The monthly recap per channel, tier, status and team: received, answered, tier and
     triage on-time rates, breaches, reopened (the figures the bureau reports upward)."""
-    from serambi_complaints import reports
+    from serambi_complaints.adapters import reports
 
     if format_ not in ("json", "csv"):
         _fail(f"--format {format_!r}: use json or csv")
@@ -115,8 +115,9 @@ def report_command(
 def lapor_import_command() -> None:
     """Import the complaints SP4N-LAPOR! has for the bureau since the last import (idempotent:
     the LAPOR! id is the key). Needs SERAMBI_LAPOR_MODE=http and its settings."""
-    from serambi_complaints import lapor
-    from serambi_complaints.service import gateway_from_settings
+    from serambi_complaints.adapters import lapor_import
+    from serambi_complaints.application import ports
+    from serambi_complaints.main import gateway_from_settings
 
     async def run() -> list[str]:
         async with _connected() as (settings, parts):
@@ -124,7 +125,7 @@ def lapor_import_command() -> None:
             if gateway is None:
                 _fail("SP4N-LAPOR! is not configured (SERAMBI_LAPOR_MODE=http, _BASE_URL, _TOKEN)")
             try:
-                return await lapor.import_new(
+                return await lapor_import.import_new(
                     gateway,
                     parts.store,
                     parts.db,
@@ -132,7 +133,7 @@ def lapor_import_command() -> None:
                     _rules(settings),
                     datetime.now(UTC).replace(microsecond=0),
                 )
-            except lapor.LaporError as exc:
+            except ports.LaporError as exc:
                 _fail(str(exc))
             finally:
                 await gateway.close()
@@ -149,7 +150,7 @@ def revise_calendar_command(
     deadline of every open complaint (ComplaintDeadlineMoved); the running service re-arms the
     timers. The service also does this at start-up when the calendar revision changed, and when
     it reads a revision made in the console (the override file, then those revisions, here too)."""
-    from serambi_complaints.service import revise_if_needed
+    from serambi_complaints.application.sla_timers import revise_if_needed
     from serambi_kit.calendars import STREAM, CalendarRevisions
     from serambi_kit.eventstore import read_stream
 

@@ -17,7 +17,7 @@ from serambi_contracts.complaints import Disclosure
 from serambi_kit.pii import Vault, mask_email, mask_name, mask_phone
 from serambi_kit.tracking_links import token_matches
 
-from .domain import TRIAGE, Rules, Status
+from ..domain import TRIAGE, Rules, Status
 from .projections import COMPLAINTS, FIRST_CLOSED_STAGE, STAGES, STATUS_OF_STAGE
 
 PUBLIC_STEPS = (

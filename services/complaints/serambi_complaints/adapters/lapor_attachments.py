@@ -10,15 +10,13 @@ the rule (``lapor_letters``); an officer can record that complaint by hand with 
 from __future__ import annotations
 
 import tempfile
-from typing import TYPE_CHECKING, BinaryIO
+from typing import BinaryIO
 
 import httpx
 from serambi_kit.documents import DocumentError, Upload, check
 
-from .api.attachments import MAX_ATTACHMENTS, OFFICER_ACCEPTED
-
-if TYPE_CHECKING:
-    from .lapor import LaporComplaint, LaporGateway
+from ..application.commands import MAX_ATTACHMENTS, OFFICER_ACCEPTED
+from ..application.ports import LaporComplaint, LaporGateway
 
 SPOOL_BYTES = 1024 * 1024
 

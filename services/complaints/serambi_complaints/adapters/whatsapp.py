@@ -1,7 +1,7 @@
-"""The WhatsApp channel (WhatsApp Business Cloud API): the port, its fake, and the use cases.
+"""The WhatsApp channel (WhatsApp Business Cloud API): the fake of its ports, and the use cases.
 
-- ``WhatsAppSender`` is the port for what goes out (a free text inside the 24-hour
-  customer-service window, an approved template outside it); ``adapters.whatsapp_cloud`` is the
+- ``WhatsAppSender`` (``application.ports``) is the port for what goes out (a free text inside
+  the 24-hour customer-service window, an approved template outside it); ``adapters.whatsapp_cloud`` is the
   HTTP adapter, ``FakeWhatsApp`` the in-memory one for tests. Both pass the same contract tests.
 - ``signature_valid`` checks Meta's ``X-Hub-Signature-256`` (HMAC-SHA256 of the raw body with the
   app secret); ``parse_delivery`` reads a webhook delivery's messages, ``parse_failures`` the
@@ -32,7 +32,7 @@ from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, BinaryIO, Protocol
+from typing import Any, BinaryIO
 
 from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
@@ -47,9 +47,16 @@ from serambi_kit.outages import is_outage
 from serambi_kit.phones import PhoneNumberError, to_e164
 from serambi_kit.pii import Vault, VaultError
 
-from . import application, domain
-from .api.attachments import OFFICER_ACCEPTED
-from .domain import Rules
+from .. import domain
+from ..application import commands
+from ..application.commands import OFFICER_ACCEPTED
+from ..application.ports import (
+    MediaTooLarge,
+    PermanentWhatsAppError,
+    TransientWhatsAppError,
+    WhatsAppMedia,
+)
+from ..domain import Rules
 
 log = get_logger(__name__)
 MESSAGES = "whatsapp_messages"  # by message_key(message id), never the id (it holds the number)
@@ -72,47 +79,6 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 RECORDED_BY = "whatsapp"
 SUMMARY_MAX, DESCRIPTION_MAX, NAME_MAX = 300, 5000, 200
 WINDOW_CLOSED = 131047  # Cloud API: "Re-engagement message" — more than 24 hours since the user wrote
-
-
-class WhatsAppError(Exception):
-    """The Cloud API did not accept a message."""
-
-    def __init__(self, message: str, code: int | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-
-
-class TransientWhatsAppError(WhatsAppError):
-    """Not accepted now (timeout, connection, HTTP 429 or 5xx): try again later."""
-
-
-class PermanentWhatsAppError(WhatsAppError):
-    """Refused (HTTP 4xx): retrying the same message cannot help. ``code`` is Meta's error code."""
-
-
-class MediaTooLarge(PermanentWhatsAppError):
-    """A citizen's media file over the attachment limit (by the size the Graph API gives): not
-    downloaded."""
-
-
-class WhatsAppSender(Protocol):
-    async def send_text(self, to: str, text: str) -> str:
-        """Send a free text to ``to`` (E.164); returns the message id (``wamid…``)."""
-        ...
-
-    async def send_template(self, to: str, template: str, language: str, parameters: Sequence[str]) -> str:
-        """Send an approved template with its body parameters; returns the message id."""
-        ...
-
-    async def close(self) -> None: ...
-
-
-class WhatsAppMedia(Protocol):
-    async def fetch_media(self, media_id: str, max_bytes: int) -> BinaryIO:
-        """The content of a citizen's media file (at most ``max_bytes + 1`` bytes of it, as a
-        seekable file): the Graph API's media id → its short-lived URL → the bytes, with the
-        access token. Transient or permanent WhatsAppError; MediaTooLarge without downloading."""
-        ...
 
 
 @dataclass
@@ -335,13 +301,13 @@ def complaint_of(
     message: IncomingMessage,
     now: datetime,
     media_note: str | None = None,
-) -> application.NewComplaint:
+) -> commands.NewComplaint:
     """The complaint a message opens; ``media_note`` says what became of its file ("": stored;
     None: not fetched, the media id kept for an officer)."""
     text = message.text.strip() or f"(pesan WhatsApp {message.kind})"
     summary = text.splitlines()[0][:SUMMARY_MAX]
     description = _with_media_note(text[:DESCRIPTION_MAX], message, media_note)
-    return application.NewComplaint(
+    return commands.NewComplaint(
         channel=ComplaintChannel.WHATSAPP,
         received_at=min(message.received_at, now),
         disclosure=Disclosure.NAMED,
@@ -623,11 +589,11 @@ class WhatsAppIntake:
         return "complaint", await self._new_code(now)
 
     async def _new_code(self, now: datetime) -> str:
-        return await application.next_tracking_code(self.db(), "ADU", now.astimezone(WIB).year)
+        return await commands.next_tracking_code(self.db(), "ADU", now.astimezone(WIB).year)
 
     async def _state(self, code: str) -> domain.Complaint | None:
         try:
-            return await application.load(self.store(), code)
+            return await commands.load(self.store(), code)
         except domain.UnknownComplaintError:
             return None
 
@@ -645,7 +611,7 @@ class WhatsAppIntake:
     ) -> bool:
         try:
             new = complaint_of(message, now, media_note)
-            await application.receive(
+            await commands.receive(
                 self.store(),
                 self.db(),
                 self.vault(),
@@ -672,7 +638,7 @@ class WhatsAppIntake:
             return None
         text = message.text.strip() or f"(pesan WhatsApp {message.kind})"
         text = _with_media_note(text, message, media_note)
-        note = application.NewNote(
+        note = commands.NewNote(
             text=text[:DESCRIPTION_MAX],
             added_at=message.received_at,
             channel=ComplaintChannel.WHATSAPP,
@@ -680,7 +646,7 @@ class WhatsAppIntake:
             message_key=message_key(message.message_id),
         )
         try:
-            outcome = await application.add_note(
+            outcome = await commands.add_note(
                 self.store(),
                 self.vault(),
                 code,

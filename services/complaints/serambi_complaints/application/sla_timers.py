@@ -42,12 +42,14 @@ from serambi_contracts.sla import ClockDue
 from serambi_kit.eventstore import EventStore, RecordedEvent, deterministic_id
 from serambi_kit.logging import get_logger
 from serambi_kit.messaging import OutOfOrderError
+from serambi_kit.revisions import revise_when_changed
 from serambi_kit.runtime import Runtime
 from serambi_kit.slametrics import OPEN_CLOCKS, count_sla_events, replace
 from serambi_kit.timers import Timers
 
-from . import application, domain
-from .domain import Complaint, Rules, Threshold
+from .. import domain
+from ..domain import Complaint, Rules, Threshold
+from . import commands
 
 log = get_logger(__name__)
 CLOCKS = "clock_timers"
@@ -162,7 +164,7 @@ class ClockKeeper:
     async def check(self, code: str, now: datetime) -> list:
         """Report what is due at ``now`` and record the complaint's next SLA instant."""
         try:
-            outcome = await application.check_clock(self.runtime.store, self.rules, code, now)
+            outcome = await commands.check_clock(self.runtime.store, self.rules, code, now)
         except domain.UnknownComplaintError:
             log.warning("clock.unknown_complaint", tracking_code=code)
             return []
@@ -185,7 +187,7 @@ class ClockKeeper:
     async def _sweep_one(self, code: str, now: datetime) -> int:
         events = await self.check(code, now)
         if not events:  # nothing due after all: record the next instant so the sweep moves on
-            state = await application.load(self.runtime.store, code)
+            state = await commands.load(self.runtime.store, code)
             later = [t.at for t in domain.pending(state, self.rules) if t.at > now]
             await self.collection.update_one({"_id": code}, {"$set": {"next_at": min(later, default=None)}})
         return len(events)
@@ -202,7 +204,7 @@ class ClockKeeper:
                 if _as_utc(at) <= now:
                     continue
                 if await self.timers.scheduled(timer_id(document["_id"], name)) is None:
-                    state = await application.load(self.runtime.store, document["_id"])
+                    state = await commands.load(self.runtime.store, document["_id"])
                     for threshold in domain.pending(state, self.rules):
                         if threshold.name == name:
                             event_id = deterministic_id("rearm", state.tracking_code, name, now.isoformat())
@@ -224,7 +226,7 @@ async def revise_open(store: EventStore, db: AsyncDatabase, rules: Rules) -> int
     on_a_clock = {"$or": [{"tier": {"$ne": None}}, {"clock": domain.TRIAGE}]}
     cursor = db["complaints"].find({"stage": {"$lt": 4}, **on_a_clock}, {"_id": 1})
     moved = await _in_batches(
-        cursor, lambda document: application.revise_deadline(store, rules, document["_id"])
+        cursor, lambda document: commands.revise_deadline(store, rules, document["_id"])
     )
     return sum(len(events) for events in moved)
 
@@ -280,3 +282,11 @@ def _as_utc(value: datetime) -> datetime:
 def _same_instant(recorded: datetime | None, at: datetime) -> bool:
     """MongoDB keeps milliseconds: compare at that precision."""
     return recorded is not None and _as_utc(recorded) == at.replace(microsecond=at.microsecond // 1000 * 1000)
+
+
+async def revise_if_needed(store: EventStore, db: AsyncDatabase, rules: Rules, force: bool = False) -> int:
+    """Revise open deadlines when the rules' fingerprint differs from the recorded one (or
+    ``force``), then record it (``serambi_kit.revisions``). Returns how many deadlines moved."""
+    return await revise_when_changed(
+        db, rules.fingerprint, lambda: revise_open(store, db, rules), force=force
+    )

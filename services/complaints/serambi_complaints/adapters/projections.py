@@ -36,7 +36,7 @@ from serambi_contracts.sla import SLABreached, SLAWarning
 from serambi_kit.eventstore import RecordedEvent
 from serambi_kit.projections import Change, Projection
 
-from .domain import TRIAGE, Status
+from ..domain import TRIAGE, Status
 
 COMPLAINTS = "complaints"
 STAGES = {

@@ -42,17 +42,10 @@ from serambi_kit.eventstore import RecordedEvent
 from serambi_kit.logging import get_logger
 from serambi_kit.tasks import raise_if_cancel_requested
 
-from . import application
-from .domain.replies import ReplyFailed, decide_reply_failed, reply_failed_event_id
-from .whatsapp import (
-    WINDOW_CLOSED,
-    DeliveryFailure,
-    PermanentWhatsAppError,
-    WhatsAppError,
-    WhatsAppSender,
-    message_key,
-    safe_error,
-)
+from ..application import commands
+from ..application.ports import PermanentWhatsAppError, WhatsAppError, WhatsAppSender
+from ..domain.replies import ReplyFailed, decide_reply_failed, reply_failed_event_id
+from .whatsapp import WINDOW_CLOSED, DeliveryFailure, message_key, safe_error
 
 log = get_logger(__name__)
 OUTBOX = "whatsapp_outbox"
@@ -251,7 +244,7 @@ class WhatsAppReplies:
                 "last_message_at": event.received_at,
             }
         elif isinstance(event, ComplaintAnswered):
-            history = (await self.store().load(application.complaint_ref(event.tracking_code))).payloads
+            history = (await self.store().load(commands.complaint_ref(event.tracking_code))).payloads
             first = history[0] if history else None
             if (
                 not isinstance(first, ComplaintReceived)
@@ -480,7 +473,7 @@ class WhatsAppReplies:
                 error_code=entry.get("error_code"),
                 answer=Sealed.model_validate(entry["answer"]) if entry.get("answer") else None,
             )
-            await application.run(
+            await commands.run(
                 self.store(),
                 code,
                 lambda history: decide_reply_failed(history, command),

@@ -20,7 +20,7 @@ from serambi_contracts.complaints import (
     DisputeSource,
     NoteSource,
 )
-from serambi_kit.documents import DocumentStore, Upload
+from serambi_kit.documents import JPEG, M4A, OGG, PDF, PNG, DocumentStore, Upload
 from serambi_kit.eventstore import AppendOutcomeUnknown, EventStore, retry_on_conflict
 from serambi_kit.pii import Vault
 from serambi_kit.tracking_links import (
@@ -32,10 +32,13 @@ from serambi_kit.tracking_links import (
     token_matches,
 )
 
-from . import domain
-from .domain import Complaint, Rules
-from .projections import COMPLAINTS
+from .. import domain
+from ..adapters.projections import COMPLAINTS
+from ..domain import Complaint, Rules
 
+MAX_ATTACHMENTS = 5  # ComplaintReceived.attachments holds at most five
+ACCEPTED = frozenset({JPEG, PNG, PDF})  # what a complainant may attach
+OFFICER_ACCEPTED = ACCEPTED | {M4A, OGG}  # and an officer: an audio note of a phone call
 Reserve = Callable[[str, str, str], Awaitable[None]]  # (subject key, tracking code, token)
 
 
@@ -60,6 +63,17 @@ async def run(
     *,
     event_ids: Callable[[Sequence[Event]], Sequence[str]] | None = None,
 ) -> Outcome:
+    """Load → decide → append, retried on a concurrent append: the complaints' form of
+    ``serambi_kit.eventstore.execute``, kept beside it because it differs where it matters:
+
+    - it answers the complaint as folded after the command (``Outcome.complaint``), which every
+      route and channel shows, and an unknown complaint as ``UnknownComplaintError``;
+    - it reports ``duplicate``: the store already held events with these ids (an SLA event a
+      racing keeper or replica appended) — the clock keeper counts an SLA event in the metrics
+      only when its own append stored it (``sla_timers``); ``execute`` returns the events alone;
+    - every attempt reads the history from the server (``execute`` may first use the store's
+      cached one; the append's expected sequence guards both, so this is the smaller difference).
+    """
     ref = complaint_ref(tracking_code)
 
     async def attempt() -> Outcome:

@@ -22,23 +22,24 @@ from pymongo.errors import DuplicateKeyError
 from serambi_calendar import WIB
 from serambi_contracts.complaints import ComplaintChannel, ComplaintNoteAdded, Disclosure
 from serambi_kit.deadletters import DeadLetter, DeadLetters
-from serambi_kit.documents import JPEG, PDF, PNG, DocumentError, DocumentStore, Upload, check
+from serambi_kit.documents import DocumentError, DocumentStore, Upload, check
 from serambi_kit.eventstore import EventStore
 from serambi_kit.logging import get_logger
 from serambi_kit.outages import is_outage
 from serambi_kit.pii import Vault
 from serambi_kit.tracking_links import next_tracking_code
 
-from .. import application, domain, lapor_letters
-from ..domain import Rules
+from ... import domain
+from ...application import commands
+from ...application.commands import ACCEPTED, MAX_ATTACHMENTS
+from ...domain import Rules
+from .. import lapor_letters
 from . import message
 from .message import Mail, UnreadableMail
 
 log = get_logger(__name__)
 MESSAGES = "email_messages"
 CONSUMER = "email-intake"
-ACCEPTED = frozenset({JPEG, PNG, PDF})
-MAX_ATTACHMENTS = 5
 NO_SUBJECT, NO_TEXT = "(tanpa subjek)", "(tanpa isi)"
 
 
@@ -122,7 +123,7 @@ class MailIntake:
                 entry = await messages.find_one({"_id": mail.key})
         if entry is not None:
             code, received_at = entry["tracking_code"], entry["received_at"].replace(tzinfo=UTC)
-        new = application.NewComplaint(
+        new = commands.NewComplaint(
             channel=ComplaintChannel.EMAIL,
             received_at=received_at,
             disclosure=Disclosure.NAMED,
@@ -134,7 +135,7 @@ class MailIntake:
             email_thread=mail.as_thread,
         )
         try:
-            await application.receive(
+            await commands.receive(
                 self.store(),
                 self.db(),
                 self.vault(),
@@ -184,7 +185,7 @@ class MailIntake:
             entry = await messages.find_one({"_id": mail.key}) or {}
             received_at = entry.get("received_at", received_at).replace(tzinfo=UTC)
         text = "\n\n".join(part for part in (mail.subject, mail.text) if part)[:5000] or NO_TEXT
-        note = application.NewNote(
+        note = commands.NewNote(
             text=text,
             added_at=received_at,
             channel=ComplaintChannel.EMAIL,
@@ -192,7 +193,7 @@ class MailIntake:
             message_key=message.note_key(mail.key),
             sender=mail.sender,
         )
-        outcome = await application.add_note(
+        outcome = await commands.add_note(
             self.store(),
             self.vault(),
             code,

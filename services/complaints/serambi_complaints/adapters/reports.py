@@ -42,7 +42,7 @@ from serambi_calendar import WIB
 from serambi_contracts.complaints import ComplaintChannel, ComplaintTier
 from serambi_kit.tabular import Column, Kind, Table
 
-from .domain import TRIAGE, Status
+from ..domain import TRIAGE, Status
 from .projections import COMPLAINTS, FIRST_CLOSED_STAGE, STATUS_OF_STAGE
 
 MONTH = re.compile(r"^(19|20|21)\d\d-(0[1-9]|1[0-2])$")

@@ -7,14 +7,16 @@ round, which the next one retries (the messages stay in the inbox).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
+from serambi_kit.documents import DocumentStore
+from serambi_kit.runtime import Runtime
+
+from ...domain import Rules
+from ...settings import ComplaintsSettings
 from .imap import ImapMailbox
 from .intake import MailIntake
-
-if TYPE_CHECKING:
-    from ..service import ComplaintsService
 
 JOB = "complaints-email-poll"
 
@@ -30,8 +32,9 @@ class MailPoller:
         return await self.mailbox.poll(self.intake.handle, folders, self.intake.too_large)
 
 
-def from_service(service: ComplaintsService) -> MailPoller | None:
-    settings = service.settings
+def from_settings(
+    settings: ComplaintsSettings, runtime: Runtime, rules: Rules, documents: Callable[[], DocumentStore]
+) -> MailPoller | None:
     if settings.email_mode != "imap":
         return None
     assert settings.email_imap_host and settings.email_imap_user and settings.email_imap_password
@@ -47,13 +50,12 @@ def from_service(service: ComplaintsService) -> MailPoller | None:
         retention_days=settings.email_retention_days,
         max_message_bytes=settings.email_max_message_bytes,
     )
-    runtime = service.runtime
     intake = MailIntake(
         lambda: runtime.store,
         lambda: runtime.db,
         lambda: runtime.vault,
-        service.rules,
-        lambda: service.attachments,
+        rules,
+        documents,
         max_attachment_bytes=settings.max_attachment_bytes,
         processed=settings.email_processed_folder,
         rejected=settings.email_rejected_folder,

@@ -1,0 +1,1 @@
+"""Complaints' use cases and the ports they work through."""
