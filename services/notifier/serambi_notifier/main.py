@@ -8,15 +8,16 @@ from serambi_kit import asyncapi
 from serambi_kit.http import create_service_app
 from serambi_kit.runtime import Runtime
 
-from . import api, subscribers, subscriptions
-from .channels.email import SmtpChannel
-from .channels.sms import JsonProvider, SmsProvider, ZenzivaProvider
-from .compose import Composer
-from .dispatch import Dispatcher
-from .ledger import Ledger
-from .letter_fetch import LetterFetcher
-from .planning import Planner
-from .rendering import TEMPLATES, Renderer
+from . import api, subscribers
+from .adapters.channels.email import SmtpChannel
+from .adapters.channels.sms import JsonProvider, SmsProvider, ZenzivaProvider
+from .adapters.ledger import Ledger
+from .adapters.letter_fetch import LetterFetcher
+from .adapters.rendering import TEMPLATES, Renderer
+from .application.compose import Composer
+from .application.dispatch import Dispatcher
+from .application.planning import Planner
+from .domain import subscriptions
 from .settings import NotifierSettings
 
 

@@ -34,15 +34,16 @@ from serambi_kit.pii import VaultError
 from serambi_kit.tasks import cancel_requested
 from serambi_kit.tracing import client_span, continuing
 
-from .channels import ClaimLostError, PermanentDeliveryError, Receipt, TransientDeliveryError
-from .channels.email import SmtpChannel
-from .channels.sms import SmsProvider
+from ..adapters.channels.email import SmtpChannel
+from ..adapters.channels.sms import SmsProvider
+from ..adapters.ledger import FINAL_STATES, Cause, Ledger
+from ..domain.deliveries import Planned
+from ..settings import NotifierSettings
 from .claims import HeldClaims
 from .compose import Composer
-from .ledger import FINAL_STATES, Cause, Ledger
 from .outcomes import append_outcome
-from .planning import Planned, Planner
-from .settings import NotifierSettings
+from .planning import Planner
+from .ports import ClaimLostError, PermanentDeliveryError, Receipt, TransientDeliveryError
 
 log = get_logger(__name__)
 OUTCOMES = Counter("serambi_notifications_total", "Delivery attempts", ["channel", "outcome"])

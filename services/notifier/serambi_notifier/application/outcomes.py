@@ -10,7 +10,7 @@ from serambi_contracts.notifier import NotificationFailed, NotificationSent, fai
 from serambi_kit.causation import caused_by
 from serambi_kit.eventstore import deterministic_id
 
-from .ledger import Ledger
+from ..adapters.ledger import Ledger
 
 
 def outcome_event(document: dict[str, Any]) -> NotificationSent | NotificationFailed:

@@ -48,7 +48,7 @@ from serambi_contracts.notifier import FailureCategory, RecipientKind, failure_c
 from serambi_kit.eventstore import RecordedEvent
 from serambi_kit.topology import stream_name
 
-from .planning import Planned
+from ..domain.deliveries import Planned
 from .projections import CASES, case_id
 
 DELIVERIES = "deliveries"

@@ -17,7 +17,7 @@ from typing import Any
 from serambi_kit.logging import get_logger
 from serambi_kit.tasks import cancel_and_wait, cancel_requested
 
-from .ledger import Ledger
+from ..adapters.ledger import Ledger
 
 log = get_logger(__name__)
 RENEWALS_PER_LEASE = 4

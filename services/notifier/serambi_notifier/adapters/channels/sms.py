@@ -21,7 +21,7 @@ from typing import Protocol
 
 import httpx
 
-from . import PermanentDeliveryError, Receipt, TransientDeliveryError
+from ...application.ports import PermanentDeliveryError, Receipt, TransientDeliveryError
 
 
 class SmsProvider(Protocol):

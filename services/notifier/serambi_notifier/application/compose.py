@@ -17,14 +17,14 @@ from typing import Any
 from serambi_contracts.notifier import RecipientKind
 from serambi_kit.logging import get_logger
 
-from .cases import SURVEY_TOKEN, THREAD, TOKEN
-from .channels import TransientDeliveryError
-from .channels.email import Attachment, Email
-from .ics import Invitation, invitation_ics
-from .letter_fetch import LetterFetcher, LetterMismatchError, LetterUnavailableError
-from .planning import Planned
-from .rendering import Renderer
-from .settings import NotifierSettings
+from ..adapters.cases import SURVEY_TOKEN, THREAD, TOKEN
+from ..adapters.channels.email import Attachment, Email
+from ..adapters.ics import Invitation, invitation_ics
+from ..adapters.letter_fetch import LetterFetcher, LetterMismatchError, LetterUnavailableError
+from ..adapters.rendering import Renderer
+from ..domain.deliveries import Planned
+from ..settings import NotifierSettings
+from .ports import TransientDeliveryError
 
 log = get_logger(__name__)
 SUMMARY = {"id": "Audiensi Biro Perekonomian: {topic}", "en": "Audience, Bureau of Economy: {topic}"}

@@ -23,7 +23,13 @@ from email.utils import format_datetime
 
 import aiosmtplib
 
-from . import ClaimLostError, PermanentDeliveryError, Ready, Receipt, TransientDeliveryError
+from ...application.ports import (
+    ClaimLostError,
+    PermanentDeliveryError,
+    Ready,
+    Receipt,
+    TransientDeliveryError,
+)
 
 STALE_AFTER_SECONDS = 5.0
 
