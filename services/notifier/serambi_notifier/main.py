@@ -10,13 +10,14 @@ from serambi_kit.runtime import Runtime
 
 from . import api, subscribers
 from .adapters.channels.email import SmtpChannel
-from .adapters.channels.sms import JsonProvider, SmsProvider, ZenzivaProvider
+from .adapters.channels.sms import JsonProvider, ZenzivaProvider
 from .adapters.ledger import Ledger
 from .adapters.letter_fetch import LetterFetcher
 from .adapters.rendering import TEMPLATES, Renderer
 from .application.compose import Composer
 from .application.dispatch import Dispatcher
 from .application.planning import Planner
+from .application.ports import SmsProvider
 from .domain import subscriptions
 from .settings import NotifierSettings
 

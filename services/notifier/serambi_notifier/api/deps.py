@@ -15,11 +15,11 @@ from ..adapters.ledger import Ledger
 OFFICERS = ("desk", "scheduler", "complaint_officer", "complaint_team", "supervisor", "admin")
 
 
-def ledger(request: Request) -> Ledger:
+def ledger_of(request: Request) -> Ledger:
     found: Ledger = request.app.state.ledger
     return found
 
 
 OfficerDep = Annotated[Officer, Depends(require_roles(*OFFICERS))]
 RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
-LedgerDep = Annotated[Ledger, Depends(ledger)]
+LedgerDep = Annotated[Ledger, Depends(ledger_of)]

@@ -19,7 +19,7 @@ from serambi_kit.phones import PhoneNumberError, to_e164
 
 from ..adapters import queries
 from ..adapters.channels.sms import normalise_status
-from .deps import LedgerDep, OfficerDep, RuntimeDep
+from .deps import LedgerDep, OfficerDep, RuntimeDep, ledger_of
 
 #: who may search the log by an address or number, and see citizens' masked addresses and the
 #: providers' words: finding the deliveries to a contact can identify an anonymous complainant
@@ -232,7 +232,6 @@ async def sms_receipt(
     provider: str,
     request: Request,
     runtime: RuntimeDep,
-    ledger: LedgerDep,
     x_receipt_secret: Annotated[str | None, Header()] = None,
     secret: Annotated[str | None, Query(max_length=256)] = None,
 ) -> dict[str, str]:
@@ -257,7 +256,8 @@ async def sms_receipt(
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_ENTITY, "a receipt needs a message id and a known status"
         )
-    outcome = await ledger.apply_receipt(message_id[:100], receipt_status, datetime.now(UTC))
+    # the ledger only once the gateway proved itself (ledger_of, not a LedgerDep resolved first)
+    outcome = await ledger_of(request).apply_receipt(message_id[:100], receipt_status, datetime.now(UTC))
     log.info("sms.receipt", provider=provider, outcome=outcome, status=receipt_status)
     if outcome == "unknown":
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no delivery with this message id")

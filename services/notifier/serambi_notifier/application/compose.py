@@ -18,13 +18,18 @@ from serambi_contracts.notifier import RecipientKind
 from serambi_kit.logging import get_logger
 
 from ..adapters.cases import SURVEY_TOKEN, THREAD, TOKEN
-from ..adapters.channels.email import Attachment, Email
 from ..adapters.ics import Invitation, invitation_ics
-from ..adapters.letter_fetch import LetterFetcher, LetterMismatchError, LetterUnavailableError
 from ..adapters.rendering import Renderer
 from ..domain.deliveries import Planned
 from ..settings import NotifierSettings
-from .ports import TransientDeliveryError
+from .ports import (
+    Attachment,
+    Email,
+    LetterMismatchError,
+    LetterSource,
+    LetterUnavailableError,
+    TransientDeliveryError,
+)
 
 log = get_logger(__name__)
 SUMMARY = {"id": "Audiensi Biro Perekonomian: {topic}", "en": "Audience, Bureau of Economy: {topic}"}
@@ -58,7 +63,7 @@ class Composer:
         self,
         settings: NotifierSettings,
         renderer: Renderer | None = None,
-        letters: LetterFetcher | None = None,
+        letters: LetterSource | None = None,
     ) -> None:
         self.settings = settings
         self.renderer = renderer or Renderer()

@@ -34,8 +34,6 @@ from serambi_kit.pii import VaultError
 from serambi_kit.tasks import cancel_requested
 from serambi_kit.tracing import client_span, continuing
 
-from ..adapters.channels.email import SmtpChannel
-from ..adapters.channels.sms import SmsProvider
 from ..adapters.ledger import FINAL_STATES, Cause, Ledger
 from ..domain.deliveries import Planned
 from ..settings import NotifierSettings
@@ -43,7 +41,14 @@ from .claims import HeldClaims
 from .compose import Composer
 from .outcomes import append_outcome
 from .planning import Planner
-from .ports import ClaimLostError, PermanentDeliveryError, Receipt, TransientDeliveryError
+from .ports import (
+    ClaimLostError,
+    EmailChannel,
+    PermanentDeliveryError,
+    Receipt,
+    SmsProvider,
+    TransientDeliveryError,
+)
 
 log = get_logger(__name__)
 OUTCOMES = Counter("serambi_notifications_total", "Delivery attempts", ["channel", "outcome"])
@@ -63,7 +68,7 @@ class Dispatcher:
         planner: Planner,
         composer: Composer,
         ledger: Ledger,
-        email: SmtpChannel,
+        email: EmailChannel,
         sms: SmsProvider,
         store: Any,
         nc: Any,

@@ -1,4 +1,4 @@
-"""Delivery channels: email over SMTP and SMS over an HTTP gateway.
+"""The dispatch use case's ports: the channels (email, SMS) and the answer-letter source.
 
 A channel either returns a :class:`Receipt` (the server or gateway accepted the message) or raises
 :class:`TransientDeliveryError` (try again later: connection refused, timeouts, SMTP 4xx, HTTP
@@ -12,8 +12,12 @@ raises :class:`ClaimLostError` and sends nothing.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from serambi_contracts.intake import DocumentRef
 
 Ready = Callable[[], Awaitable[bool]]
 
@@ -53,3 +57,56 @@ class Receipt:
     provider: str
     message_id: str | None
     status: str = "queued"
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    filename: str
+    content: bytes
+    maintype: str
+    subtype: str
+    params: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Email:
+    to: str
+    subject: str
+    text: str
+    html: str
+    message_id: str
+    date: datetime
+    attachments: tuple[Attachment, ...] = ()
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+class EmailChannel(Protocol):
+    async def send(self, email: Email, ready: Ready | None = None) -> Receipt: ...
+
+    async def close(self) -> None: ...
+
+
+class SmsProvider(Protocol):
+    name: str
+
+    async def send(self, number: str, parts: Sequence[str], client_id: str) -> Receipt: ...
+
+    async def close(self) -> None: ...
+
+
+class LetterUnavailableError(Exception):
+    """The letter could not be fetched now (retried)."""
+
+
+class LetterMismatchError(Exception):
+    """The letter fetched is not the one the event references (never attached)."""
+
+
+class LetterSource(Protocol):
+    """Answer letters, fetched by their reference (size and digest checked)."""
+
+    def url(self, document_id: str) -> str: ...
+
+    async def fetch(self, ref: DocumentRef) -> bytes: ...
+
+    async def close(self) -> None: ...
