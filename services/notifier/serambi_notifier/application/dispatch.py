@@ -32,7 +32,6 @@ from serambi_kit.logging import get_logger
 from serambi_kit.tasks import cancel_requested
 from serambi_kit.tracing import client_span, continuing
 
-from ..adapters.ledger import FINAL_STATES, Cause, Ledger
 from ..domain.deliveries import Planned
 from ..domain.retries import backoff, stale, waits_for_quiet_hours
 from ..settings import NotifierSettings
@@ -41,7 +40,10 @@ from .compose import Composer
 from .outcomes import append_outcome
 from .planning import Planner
 from .ports import (
+    FINAL_STATES,
+    Cause,
     ClaimLostError,
+    DeliveryLedger,
     EmailChannel,
     PermanentDeliveryError,
     Receipt,
@@ -68,7 +70,7 @@ class Dispatcher:
         settings: NotifierSettings,
         planner: Planner,
         composer: Composer,
-        ledger: Ledger,
+        ledger: DeliveryLedger,
         email: EmailChannel,
         sms: SmsProvider,
         store: Any,
