@@ -8,15 +8,17 @@ from serambi_kit import asyncapi
 from serambi_kit.http import create_service_app
 from serambi_kit.runtime import Runtime
 
-from . import api, subscribers, subscriptions
-from .channels.email import SmtpChannel
-from .channels.sms import JsonProvider, SmsProvider, ZenzivaProvider
-from .compose import Composer
-from .dispatch import Dispatcher
-from .ledger import Ledger
-from .letter_fetch import LetterFetcher
-from .planning import Planner
-from .rendering import TEMPLATES, Renderer
+from . import api, subscribers
+from .adapters.channels.email import SmtpChannel
+from .adapters.channels.sms import JsonProvider, ZenzivaProvider
+from .adapters.ledger import Ledger
+from .adapters.letter_fetch import LetterFetcher
+from .adapters.rendering import TEMPLATES, Renderer
+from .application.compose import Composer
+from .application.dispatch import Dispatcher
+from .application.planning import Planner
+from .application.ports import SmsProvider
+from .domain import subscriptions
 from .settings import NotifierSettings
 
 
@@ -56,10 +58,11 @@ class NotifierRuntime(Runtime):
     """The kit's runtime plus the dispatch loop and the channels' connections."""
 
     dispatcher: Dispatcher
+    ledger: Ledger
 
     async def start(self) -> None:
         await super().start()
-        await self.dispatcher.ledger.ensure_indexes()
+        await self.ledger.ensure_indexes()
         self.dispatcher.start()
 
     async def stop(self) -> None:
@@ -75,6 +78,7 @@ class NotifierRuntime(Runtime):
 def build_runtime(settings: NotifierSettings | None = None) -> NotifierRuntime:
     settings = settings or NotifierSettings()
     runtime = NotifierRuntime(settings)
+    runtime.ledger = Ledger(lambda: runtime.db)
     table = subscriptions.by_event(subscriptions.load(settings.subscriptions_file, TEMPLATES))
     planner = Planner(settings, table, lambda: runtime.vault, lambda: runtime.db)
     letters = (
@@ -86,7 +90,7 @@ def build_runtime(settings: NotifierSettings | None = None) -> NotifierRuntime:
         settings,
         planner,
         Composer(settings, Renderer(), letters),
-        Ledger(lambda: runtime.db),
+        runtime.ledger,
         smtp_channel(settings),
         sms_provider(settings),
         lambda: runtime.store,
@@ -99,7 +103,7 @@ def build_runtime(settings: NotifierSettings | None = None) -> NotifierRuntime:
 def create_app(settings: NotifierSettings | None = None) -> FastAPI:
     runtime = build_runtime(settings)
     app = create_service_app(runtime, title="Serambi notifier", routers=[api.router])
-    app.state.ledger = runtime.dispatcher.ledger
+    app.state.ledger = runtime.ledger
     return app
 
 

@@ -9,8 +9,8 @@ from serambi_contracts.notifier import NotificationFailed, NotificationSent
 from serambi_kit.runtime import Runtime
 from serambi_kit.topology import ConsumerSpec
 
-from .dispatch import Dispatcher
-from .projections import CASES_PROJECTION
+from .adapters.projections import CASES_PROJECTION
+from .application.dispatch import Dispatcher
 
 STREAMS = (
     ("intake", "intake.request.>"),

@@ -28,15 +28,15 @@ from serambi_kit.eventstore import JetStreamEventStore, RecordedEvent
 from serambi_kit.mongo import connect, database
 from serambi_kit.pii import Vault
 from serambi_kit.projections import apply_change
-from serambi_notifier import subscriptions
-from serambi_notifier.channels.email import SmtpChannel
-from serambi_notifier.channels.sms import JsonProvider
-from serambi_notifier.compose import Composer
-from serambi_notifier.dispatch import Dispatcher
-from serambi_notifier.ledger import Ledger
-from serambi_notifier.planning import Planner
-from serambi_notifier.projections import CASES, CASES_PROJECTION
-from serambi_notifier.rendering import TEMPLATES
+from serambi_notifier.adapters.channels.email import SmtpChannel
+from serambi_notifier.adapters.channels.sms import JsonProvider
+from serambi_notifier.adapters.ledger import Ledger
+from serambi_notifier.adapters.projections import CASES, CASES_PROJECTION
+from serambi_notifier.adapters.rendering import TEMPLATES
+from serambi_notifier.application.compose import Composer
+from serambi_notifier.application.dispatch import Dispatcher
+from serambi_notifier.application.planning import Planner
+from serambi_notifier.domain import subscriptions
 from serambi_notifier.settings import NotifierSettings
 from serambi_ops.sinks import sms_server
 

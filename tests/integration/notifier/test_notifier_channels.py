@@ -21,10 +21,10 @@ from cryptography.x509.oid import NameOID
 from notifier_harness import TOKEN, Mailbox
 from serambi_kit import localstack
 from serambi_notifier import samples
-from serambi_notifier.channels import PermanentDeliveryError, TransientDeliveryError
-from serambi_notifier.channels.email import Email, SmtpChannel
-from serambi_notifier.channels.sms import JsonProvider, ZenzivaProvider
-from serambi_notifier.letter_fetch import LetterFetcher, LetterMismatchError, LetterUnavailableError
+from serambi_notifier.adapters.channels.email import Email, SmtpChannel
+from serambi_notifier.adapters.channels.sms import JsonProvider, ZenzivaProvider
+from serambi_notifier.adapters.letter_fetch import LetterFetcher, LetterMismatchError, LetterUnavailableError
+from serambi_notifier.application.ports import PermanentDeliveryError, TransientDeliveryError
 
 NOW = dt.datetime(2026, 3, 2, 5, 0, tzinfo=dt.UTC)
 

@@ -28,7 +28,7 @@ from serambi_kit.eventstore import read_raw
 from serambi_kit.http import _http_error
 from serambi_kit.pii import mask_email, mask_phone
 from serambi_notifier import api, samples
-from serambi_notifier.ledger import Ledger
+from serambi_notifier.adapters.ledger import Ledger
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 EMAIL, PHONE = "anonim.pelapor@example.com", "+6281298765432"

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from serambi_kit import tracking_links
 from serambi_kit.tracking_links import hash_token, token_matches
-from serambi_notifier import api as notifier_api
+from serambi_notifier.api import routes as notifier_api
 
 
 @pytest.fixture

@@ -60,7 +60,7 @@ def recorded(ref: AggregateRef, event: Event, version: int = 1, sequence: int = 
 
 def project(db: FakeDb, recorded_event: RecordedEvent) -> None:
     """Apply the notifier's cases projection to the in-memory read model ($set, $push)."""
-    from serambi_notifier.projections import CASES, CASES_PROJECTION
+    from serambi_notifier.adapters.projections import CASES, CASES_PROJECTION
 
     change = CASES_PROJECTION.change_for(recorded_event)
     document = db[CASES].documents.setdefault(change.doc_id, {"_id": change.doc_id})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, time
 
 import icalendar
-from serambi_notifier.ics import WIB, Invitation, invitation_ics
+from serambi_notifier.adapters.ics import WIB, Invitation, invitation_ics
 
 STAMP = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from serambi_notifier.quiet_hours import WIB, QuietHours
+from serambi_notifier.domain.quiet_hours import WIB, QuietHours
 
 DEFAULT = QuietHours.parse("21:00", "06:00")
 

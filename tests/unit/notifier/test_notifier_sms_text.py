@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from serambi_notifier import gsm7
+from serambi_notifier.domain import gsm7
 
 
 def test_extension_characters_count_as_two_septets():

@@ -8,10 +8,11 @@ from datetime import UTC, datetime
 from notifier_fakes import project, recorded
 from serambi_contracts import AggregateRef
 from serambi_contracts.notifier import Channel, RecipientKind
-from serambi_notifier import samples, subscriptions
-from serambi_notifier.compose import Composer
-from serambi_notifier.planning import NotProjectedYetError, Planner
-from serambi_notifier.rendering import TEMPLATES
+from serambi_notifier import samples
+from serambi_notifier.adapters.rendering import TEMPLATES
+from serambi_notifier.application.compose import Composer
+from serambi_notifier.application.planning import NotProjectedYetError, Planner
+from serambi_notifier.domain import subscriptions
 from serambi_notifier.settings import NotifierSettings
 
 CODE = "AUD-2026-000021"

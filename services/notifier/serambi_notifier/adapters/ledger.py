@@ -37,7 +37,6 @@ erases it), or for an officer with addresses and numbers masked.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -45,10 +44,9 @@ from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 from serambi_contracts.notifier import FailureCategory, RecipientKind, failure_category
-from serambi_kit.eventstore import RecordedEvent
-from serambi_kit.topology import stream_name
 
-from .planning import Planned
+from ..application.ports import FINAL_STATES, Cause
+from ..domain.deliveries import Planned
 from .projections import CASES, case_id
 
 DELIVERIES = "deliveries"
@@ -56,7 +54,6 @@ MIGRATIONS = "notifier_migrations"
 #: ``last_error`` of a delivery waiting for its retry (TransientDeliveryError's categories)
 RETRY_CATEGORIES = ("deferred", "unreachable", "compose")
 DUE_STATES = ("held", "retry")
-FINAL_STATES = ("sent", "failed")
 DUPLICATE_KEY = 11000
 RECEIPT_RANK = {"queued": 1, "sent": 2, "delivered": 3, "failed": 3}
 #: what a citizen's delivery no longer keeps (see ``forget_citizen_contacts``)
@@ -64,43 +61,6 @@ CITIZEN_CONTACT_FIELDS = ("recipient_hash", "recipient_masked")
 #: deliveries an older replica may still record during a rolling upgrade are swept at the next
 #: start-up: those created this long before the previous sweep, and since
 SWEEP_OVERLAP = timedelta(days=1)
-
-
-@dataclass(frozen=True, slots=True)
-class Cause:
-    event_id: str
-    type: str
-    name: str
-    stream: str
-    subject: str
-    sequence: int
-    correlation_id: str | None
-    traceparent: str | None = None  # the event's: a send retried later continues its trace
-
-    @classmethod
-    def of(cls, recorded: RecordedEvent) -> Cause:
-        return cls(
-            event_id=recorded.envelope.id,
-            type=recorded.envelope.type,
-            name=type(recorded.event).name(),
-            stream=stream_name(recorded.ref.context),
-            subject=recorded.ref.subject(type(recorded.event).name()),
-            sequence=recorded.sequence,
-            correlation_id=recorded.envelope.correlationid,
-            traceparent=recorded.envelope.extensions.get("traceparent"),
-        )
-
-    def document(self) -> dict[str, Any]:
-        return {
-            "event_id": self.event_id,
-            "type": self.type,
-            "name": self.name,
-            "stream": self.stream,
-            "subject": self.subject,
-            "sequence": self.sequence,
-            "correlation_id": self.correlation_id,
-            "traceparent": self.traceparent,
-        }
 
 
 class Ledger:

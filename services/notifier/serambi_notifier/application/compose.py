@@ -17,14 +17,19 @@ from typing import Any
 from serambi_contracts.notifier import RecipientKind
 from serambi_kit.logging import get_logger
 
-from .cases import SURVEY_TOKEN, THREAD, TOKEN
-from .channels import TransientDeliveryError
-from .channels.email import Attachment, Email
-from .ics import Invitation, invitation_ics
-from .letter_fetch import LetterFetcher, LetterMismatchError, LetterUnavailableError
-from .planning import Planned
-from .rendering import Renderer
-from .settings import NotifierSettings
+from ..adapters.cases import SURVEY_TOKEN, THREAD, TOKEN
+from ..adapters.ics import Invitation, invitation_ics
+from ..adapters.rendering import Renderer
+from ..domain.deliveries import Planned
+from ..settings import NotifierSettings
+from .ports import (
+    Attachment,
+    Email,
+    LetterMismatchError,
+    LetterSource,
+    LetterUnavailableError,
+    TransientDeliveryError,
+)
 
 log = get_logger(__name__)
 SUMMARY = {"id": "Audiensi Biro Perekonomian: {topic}", "en": "Audience, Bureau of Economy: {topic}"}
@@ -58,7 +63,7 @@ class Composer:
         self,
         settings: NotifierSettings,
         renderer: Renderer | None = None,
-        letters: LetterFetcher | None = None,
+        letters: LetterSource | None = None,
     ) -> None:
         self.settings = settings
         self.renderer = renderer or Renderer()

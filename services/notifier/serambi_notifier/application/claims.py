@@ -17,14 +17,16 @@ from typing import Any
 from serambi_kit.logging import get_logger
 from serambi_kit.tasks import cancel_and_wait, cancel_requested
 
-from .ledger import Ledger
+from .ports import DeliveryLedger
 
 log = get_logger(__name__)
 RENEWALS_PER_LEASE = 4
 
 
 class HeldClaims:
-    def __init__(self, ledger: Ledger, owner: str, lease: float, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self, ledger: DeliveryLedger, owner: str, lease: float, clock: Callable[[], datetime]
+    ) -> None:
         self.ledger, self.owner, self.lease, self.clock = ledger, owner, lease, clock
         self._held: dict[str, int] = {}  # delivery id → the attempt our claim is
         self._renewer: asyncio.Task | None = None

@@ -80,7 +80,8 @@ def to_gsm7(text: str) -> str:
 
 def _take(words: list[str], budget: int) -> tuple[str, list[str]]:
     """As many whole words as fit in ``budget`` septets (a single overlong word is cut)."""
-    taken, used = [], 0
+    taken: list[str] = []
+    used = 0
     while words:
         word = words[0]
         cost = length(word) + (1 if taken else 0)

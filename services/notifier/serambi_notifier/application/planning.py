@@ -13,7 +13,6 @@ keyed hash still derives the delivery id (a retry re-planned finds the same one)
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -21,7 +20,7 @@ from email_validator import EmailNotValidError, validate_email
 from pymongo.asynchronous.database import AsyncDatabase
 from serambi_contracts import Event
 from serambi_contracts.complaints import ComplaintAnswered, ComplaintChannel, ComplaintReceived
-from serambi_contracts.notifier import Channel, FailureCategory, RecipientKind
+from serambi_contracts.notifier import Channel, RecipientKind
 from serambi_contracts.scheduling import HostDayListDue
 from serambi_contracts.sla import SLABreached, SLAWarning
 from serambi_kit.eventstore import RecordedEvent, deterministic_id
@@ -30,10 +29,11 @@ from serambi_kit.messaging import OutOfOrderError
 from serambi_kit.phones import PhoneNumberError, to_e164
 from serambi_kit.pii import Vault, mask_email, mask_phone
 
-from . import cases
-from .quiet_hours import QuietHours
-from .settings import NotifierSettings
-from .subscriptions import Subscription
+from ..adapters import cases
+from ..domain.deliveries import ERASED, Person, Planned
+from ..domain.quiet_hours import QuietHours
+from ..domain.subscriptions import Subscription
+from ..settings import NotifierSettings
 
 log = get_logger(__name__)
 
@@ -41,51 +41,10 @@ OFFICE = {
     "id": ("Biro Perekonomian Sekretariat Daerah Provinsi Kalimantan Barat", "Biro Perekonomian Kalbar"),
     "en": ("Bureau of Economy, Regional Secretariat of West Kalimantan Province", "Biro Perekonomian Kalbar"),
 }
-ERASED = "recipient erased"
 #: What the complaints service's WhatsApp channel sends a WhatsApp complainant itself (the
 #: receipt with the tracking link, the answer): not sent again by SMS — the e-mail, if they gave
 #: an address, still goes. If WhatsApp fails to deliver it, ComplaintReplyFailed brings the SMS.
 SENT_ON_WHATSAPP = (ComplaintReceived, ComplaintAnswered)
-
-
-@dataclass(frozen=True, slots=True)
-class Person:
-    kind: RecipientKind
-    role: str
-    name: str | None
-    email: str | None
-    phone: str | None
-    erased: bool = False  # a citizen whose personal data was erased (crypto-shredded)
-    key: str = ""  # stable identity for an erased person's delivery id
-
-
-@dataclass(frozen=True)
-class Planned:
-    delivery_id: str
-    notice: str
-    channel: Channel
-    recipient_kind: RecipientKind
-    recipient_role: str
-    address: str | None  # clear, in memory only
-    recipient_masked: str
-    recipient_hash: str
-    language: str
-    case_id: str | None
-    attach: tuple[str, ...]
-    context: dict[str, Any] = field(repr=False)
-    problem: str | None = None
-    not_before: datetime | None = None
-    subject_key: str | None = None  # a citizen's data key: their delivery's errors are sealed with it
-
-    def __repr__(self) -> str:  # never the clear address
-        return f"Planned({self.delivery_id}, {self.notice}, {self.channel}, {self.recipient_masked})"
-
-    @property
-    def problem_category(self) -> FailureCategory | None:
-        """What may be shown and published of ``problem`` (its text may quote the address)."""
-        if self.problem is None:
-            return None
-        return FailureCategory.RECIPIENT_ERASED if self.problem == ERASED else FailureCategory.INVALID_ADDRESS
 
 
 class NotProjectedYetError(OutOfOrderError):

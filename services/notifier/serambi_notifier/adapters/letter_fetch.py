@@ -20,16 +20,10 @@ import httpx
 from serambi_contracts.intake import DocumentRef
 from serambi_kit.logging import get_logger
 
+from ..application.ports import LetterMismatchError, LetterUnavailableError
+
 log = get_logger(__name__)
 MAX_LETTER_BYTES = 10 * 1024 * 1024
-
-
-class LetterUnavailableError(Exception):
-    """The letter could not be fetched now (retried)."""
-
-
-class LetterMismatchError(Exception):
-    """The letter fetched is not the one the event references (never attached)."""
 
 
 class LetterFetcher:

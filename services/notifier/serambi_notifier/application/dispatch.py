@@ -19,30 +19,39 @@
 from __future__ import annotations
 
 import asyncio
-import random
 import socket
 import uuid
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from prometheus_client import Counter, Histogram
 from serambi_contracts.notifier import Channel, FailureCategory, RecipientKind
 from serambi_kit.eventstore import RecordedEvent, parse_stored, read_raw
-from serambi_kit.logging import get_logger, redact
-from serambi_kit.pii import VaultError
+from serambi_kit.logging import get_logger
 from serambi_kit.tasks import cancel_requested
 from serambi_kit.tracing import client_span, continuing
 
-from .channels import ClaimLostError, PermanentDeliveryError, Receipt, TransientDeliveryError
-from .channels.email import SmtpChannel
-from .channels.sms import SmsProvider
+from ..domain.deliveries import Planned
+from ..domain.retries import backoff, stale, waits_for_quiet_hours
+from ..settings import NotifierSettings
 from .claims import HeldClaims
 from .compose import Composer
-from .ledger import FINAL_STATES, Cause, Ledger
 from .outcomes import append_outcome
-from .planning import Planned, Planner
-from .settings import NotifierSettings
+from .planning import Planner
+from .ports import (
+    FINAL_STATES,
+    Cause,
+    ClaimLostError,
+    DeliveryLedger,
+    EmailChannel,
+    PermanentDeliveryError,
+    Receipt,
+    SmsProvider,
+    TransientDeliveryError,
+)
+from .sealing import sealed_recipient, stored_detail
+from .sends import Sends
 
 log = get_logger(__name__)
 OUTCOMES = Counter("serambi_notifications_total", "Delivery attempts", ["channel", "outcome"])
@@ -61,8 +70,8 @@ class Dispatcher:
         settings: NotifierSettings,
         planner: Planner,
         composer: Composer,
-        ledger: Ledger,
-        email: SmtpChannel,
+        ledger: DeliveryLedger,
+        email: EmailChannel,
         sms: SmsProvider,
         store: Any,
         nc: Any,
@@ -80,8 +89,7 @@ class Dispatcher:
         self.owner = f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
         self._task: asyncio.Task | None = None
         self._stopping = asyncio.Event()
-        self._slots = asyncio.Semaphore(settings.dispatch_concurrency)
-        self._inflight: set[asyncio.Task] = set()
+        self.sends = Sends(settings.dispatch_concurrency)
         self.claims = HeldClaims(ledger, self.owner, settings.delivery_lease_seconds, clock)
 
     @property
@@ -104,7 +112,7 @@ class Dispatcher:
         if not self.planner.subscribed(recorded.event):
             return
         now = self.clock()
-        if self._stale(recorded, now):
+        if stale(recorded.envelope.time, now, self.settings.notify_max_age_hours):
             log.info(
                 "notification.stale",
                 subject=recorded.ref.subject(type(recorded.event).name()),
@@ -133,42 +141,17 @@ class Dispatcher:
             while ours:
                 document, planned = ours[0]
                 if document["state"] == "sending":
-                    await self._spawn(self._deliver(document, planned))
+                    await self.sends.spawn(self._deliver(document, planned))
                 elif document["state"] == "failed":
-                    await self._spawn(self._publish_document(document))
+                    await self.sends.spawn(self._publish_document(document))
                 ours.pop(0)
         finally:
             for document, _ in ours:  # not started (cancelled): the lease runs out, others take it
                 self.claims.release(document)
 
-    def _stale(self, recorded: RecordedEvent, now: datetime) -> bool:
-        """Too old to be news: a first deployment (the consumers start at the beginning of the
-        streams) or a replay must not notify people about events of long ago."""
-        hours = self.settings.notify_max_age_hours
-        return bool(hours) and now - recorded.envelope.time > timedelta(hours=hours)
-
-    async def _spawn(self, work: Coroutine[Any, Any, Any]) -> None:
-        try:
-            await self._slots.acquire()
-        except BaseException:
-            work.close()
-            raise
-        task = asyncio.create_task(self._guarded(work))
-        self._inflight.add(task)
-        task.add_done_callback(self._inflight.discard)
-
-    async def _guarded(self, work: Coroutine[Any, Any, Any]) -> None:
-        try:
-            await work
-        except Exception as exc:  # noqa: BLE001 — logged; the dispatch loop finishes the job
-            log.warning("notification.deferred", error=f"{type(exc).__name__}: {exc}")
-        finally:
-            self._slots.release()
-
     async def drain(self) -> None:
         """Wait for the sends in flight (tests, shutdown)."""
-        while self._inflight:
-            await asyncio.gather(*list(self._inflight), return_exceptions=True)
+        await self.sends.drain()
 
     # -- 2. one attempt ------------------------------------------------------------------------
     async def attempt(self, delivery_id: str, planned: Planned | None = None) -> str | None:
@@ -277,11 +260,7 @@ class Dispatcher:
         return outcome
 
     def _quiet_now(self, planned: Planned, now: datetime) -> bool:
-        return (
-            planned.channel is Channel.SMS
-            and planned.recipient_kind is RecipientKind.CITIZEN
-            and self.planner.quiet.contains(now)
-        )
+        return waits_for_quiet_hours(planned) and self.planner.quiet.contains(now)
 
     async def _send(self, planned: Planned, now: datetime, claimed: dict[str, Any]) -> Receipt:
         """Compose and hand over — only if, right before, the claim is still ours."""
@@ -314,7 +293,7 @@ class Dispatcher:
             await self.ledger.failed(claimed, now, FailureCategory.GAVE_UP, detail)
             return "failed"
         at = now + timedelta(seconds=self.backoff(attempts))
-        if planned.channel is Channel.SMS and planned.recipient_kind is RecipientKind.CITIZEN:
+        if waits_for_quiet_hours(planned):
             at = self.planner.quiet.release(at)
         await self.ledger.retry(
             claimed, now, error.category, at, await self.stored_detail(planned.subject_key, str(error))
@@ -322,38 +301,14 @@ class Dispatcher:
         return "retry"
 
     async def stored_detail(self, subject_key: str | None, text: str | None) -> dict[str, Any] | None:
-        """A provider's words (a bounce may quote the address or number) as the ledger keeps
-        them: sealed with the citizen's data key — erasing the person erases them — or, for an
-        officer, with addresses, numbers and NIKs masked. None once the citizen was erased."""
-        if not text:
-            return None
-        if subject_key:
-            try:
-                return {"sealed": (await self.planner.vault.seal(subject_key, text[:1000])).model_dump()}
-            except VaultError:  # the person was erased meanwhile: nothing of theirs is kept
-                return None
-        return {"text": redact(text)[:300]}
+        return await stored_detail(self.planner.vault, subject_key, text)
 
     async def sealed_recipient(self, planned: Planned) -> dict[str, Any] | None:
-        """A citizen's masked address as the ledger keeps it — sealed under their data key, so the
-        delivery log shows it to supervisors while the person exists and never after an erasure
-        (None: an officer, whose masked address is kept as it is, or a citizen already erased)."""
-        if (
-            planned.recipient_kind is not RecipientKind.CITIZEN
-            or not planned.subject_key
-            or planned.address is None
-        ):
-            return None
-        try:
-            return (await self.planner.vault.seal(planned.subject_key, planned.recipient_masked)).model_dump()
-        except VaultError:  # erased meanwhile: nothing of theirs is kept
-            return None
+        return await sealed_recipient(self.planner.vault, planned)
 
     def backoff(self, attempts: int) -> float:
-        """Seconds before attempt ``attempts + 1``: base·2^(n-1), capped, ±20 % jitter."""
         s = self.settings
-        delay = min(s.delivery_backoff_base_seconds * 2 ** (attempts - 1), s.delivery_backoff_max_seconds)
-        return delay * random.uniform(0.8, 1.2)
+        return backoff(attempts, s.delivery_backoff_base_seconds, s.delivery_backoff_max_seconds)
 
     # -- events out ----------------------------------------------------------------------------
     async def publish(self, delivery_id: str) -> bool:

@@ -17,19 +17,10 @@ permanent.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
 
 import httpx
 
-from . import PermanentDeliveryError, Receipt, TransientDeliveryError
-
-
-class SmsProvider(Protocol):
-    name: str
-
-    async def send(self, number: str, parts: Sequence[str], client_id: str) -> Receipt: ...
-
-    async def close(self) -> None: ...
+from ...application.ports import PermanentDeliveryError, Receipt, TransientDeliveryError
 
 
 def _part_ids(client_id: str, parts: Sequence[str]) -> list[str]:

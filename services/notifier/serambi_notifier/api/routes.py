@@ -8,21 +8,19 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from urllib.parse import parse_qs
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, status
+from fastapi import APIRouter, Header, HTTPException, Path, Query, Request, status
 from pydantic import BaseModel, Field
 from serambi_calendar import WIB
 from serambi_contracts.notifier import Channel
 from serambi_kit import erasure
 from serambi_kit.audit import record_access
-from serambi_kit.auth import Officer, require_roles
-from serambi_kit.http import runtime_of
 from serambi_kit.logging import get_logger
 from serambi_kit.phones import PhoneNumberError, to_e164
 
-from . import queries
-from .channels.sms import normalise_status
+from ..adapters import queries
+from ..adapters.channels.sms import normalise_status
+from .deps import LedgerDep, OfficerDep, RuntimeDep, ledger_of
 
-OFFICERS = ("desk", "scheduler", "complaint_officer", "complaint_team", "supervisor", "admin")
 #: who may search the log by an address or number, and see citizens' masked addresses and the
 #: providers' words: finding the deliveries to a contact can identify an anonymous complainant
 SEARCHERS = frozenset({"supervisor", "admin"})
@@ -34,7 +32,6 @@ STATUS_FIELDS = ("status", "state", "delivery_status")
 
 log = get_logger(__name__)
 router = APIRouter(prefix="/api/v1", tags=["notifications"])
-OfficerDep = Annotated[Officer, Depends(require_roles(*OFFICERS))]
 
 
 class DeliveryOut(BaseModel):
@@ -103,8 +100,9 @@ def _wib(value: Any) -> Any:
 
 @router.get("/deliveries", response_model=DeliveryPageOut)
 async def list_deliveries(
-    request: Request,
     officer: OfficerDep,
+    runtime: RuntimeDep,
+    ledger: LedgerDep,
     case_id: Annotated[str | None, Query(max_length=128)] = None,
     cause_type: Annotated[str | None, Query(max_length=100, description="e.g. RequestSubmitted")] = None,
     notice: Annotated[str | None, Query(max_length=100)] = None,
@@ -130,8 +128,6 @@ async def list_deliveries(
     admin, and audited: each case found is recorded as a ``PersonalDataAccessed`` (field
     ``recipient``) before the answer. A citizen is found through the vault, so after an erasure
     the search finds nothing of theirs."""
-    app = request.app.state
-    runtime = runtime_of(request)
     search = None
     if recipient:
         if not officer.roles & SEARCHERS:
@@ -151,7 +147,7 @@ async def list_deliveries(
         until=until,
     )
     found = await queries.deliveries(
-        app.ledger,
+        ledger,
         where,
         page,
         page_size,
@@ -166,15 +162,17 @@ async def list_deliveries(
 
 @router.get("/deliveries/{delivery_id}", response_model=DeliveryDetailOut, response_model_exclude_unset=True)
 async def get_delivery(
-    delivery_id: Annotated[str, Path(max_length=64)], request: Request, officer: OfficerDep
+    delivery_id: Annotated[str, Path(max_length=64)],
+    officer: OfficerDep,
+    runtime: RuntimeDep,
+    ledger: LedgerDep,
 ) -> dict[str, Any]:
     """One delivery of the log. For supervisor and admin also ``detail``: the provider's own
     words (a bounce), revealed from their sealed copy — a ``PersonalDataAccessed`` (field
     ``delivery_error``) is recorded first — or, for an officer's delivery, with addresses masked;
     None once the citizen was erased."""
-    runtime = runtime_of(request)
     searcher = bool(officer.roles & SEARCHERS)
-    document = await request.app.state.ledger.get(delivery_id)
+    document = await ledger.get(delivery_id)
     if document is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such delivery")
     citizen = await queries.revealed_recipient(runtime.vault, document) if searcher else None
@@ -233,13 +231,14 @@ async def _recipient_search(vault: Any, raw: str) -> queries.RecipientSearch:
 async def sms_receipt(
     provider: str,
     request: Request,
+    runtime: RuntimeDep,
     x_receipt_secret: Annotated[str | None, Header()] = None,
     secret: Annotated[str | None, Query(max_length=256)] = None,
 ) -> dict[str, str]:
     """A delivery receipt from the SMS gateway. The gateway proves itself with the shared secret
     (header ``X-Receipt-Secret`` or query ``secret``). Idempotent; a receipt only ever moves a
     delivery's status forward (queued → sent → delivered / failed)."""
-    settings = runtime_of(request).settings
+    settings = runtime.settings
     expected = settings.sms_receipt_secret.get_secret_value().encode()
     given = (x_receipt_secret or secret or "").encode()
     if not hmac.compare_digest(given, expected):
@@ -257,9 +256,8 @@ async def sms_receipt(
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_ENTITY, "a receipt needs a message id and a known status"
         )
-    outcome = await request.app.state.ledger.apply_receipt(
-        message_id[:100], receipt_status, datetime.now(UTC)
-    )
+    # the ledger only once the gateway proved itself (ledger_of, not a LedgerDep resolved first)
+    outcome = await ledger_of(request).apply_receipt(message_id[:100], receipt_status, datetime.now(UTC))
     log.info("sms.receipt", provider=provider, outcome=outcome, status=receipt_status)
     if outcome == "unknown":
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no delivery with this message id")

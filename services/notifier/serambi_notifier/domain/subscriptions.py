@@ -14,11 +14,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
+from typing import Any
 
 from serambi_contracts import EVENTS, Event
 from serambi_contracts.notifier import Channel
 
-DEFAULT_FILE = Path(__file__).with_name("subscriptions.toml")
+DEFAULT_FILE = Path(__file__).parent.parent / "subscriptions.toml"
 CITIZENS = ("requester", "complainant")
 RECIPIENTS = (*CITIZENS, "responsible", "escalation", "assignee", "host")
 ATTACHMENTS = ("invitation", "cancellation", "answer_letter")
@@ -55,7 +56,7 @@ def template_files(notice: str, channel: Channel) -> tuple[str, ...]:
     return (f"{notice}/sms.txt",)
 
 
-def _parse(entry: dict, number: int) -> Subscription:
+def _parse(entry: dict[str, Any], number: int) -> Subscription:
     where = f"notice #{number}"
     unknown = set(entry) - {"event", "notice", "recipients", "channels", "attach", "when"}
     if unknown:

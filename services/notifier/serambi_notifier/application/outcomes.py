@@ -10,7 +10,7 @@ from serambi_contracts.notifier import NotificationFailed, NotificationSent, fai
 from serambi_kit.causation import caused_by
 from serambi_kit.eventstore import deterministic_id
 
-from .ledger import Ledger
+from .ports import DeliveryLedger
 
 
 def outcome_event(document: dict[str, Any]) -> NotificationSent | NotificationFailed:
@@ -41,7 +41,7 @@ def outcome_event(document: dict[str, Any]) -> NotificationSent | NotificationFa
     )
 
 
-async def append_outcome(store: Any, ledger: Ledger, document: dict[str, Any]) -> bool:
+async def append_outcome(store: Any, ledger: DeliveryLedger, document: dict[str, Any]) -> bool:
     """Append the delivery's event once (a deterministic event id makes a repeat a no-op), then
     mark the delivery published."""
     delivery_id = document["_id"]

@@ -16,37 +16,21 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass, field
-from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
 
 import aiosmtplib
 
-from . import ClaimLostError, PermanentDeliveryError, Ready, Receipt, TransientDeliveryError
+from ...application.ports import (
+    ClaimLostError,
+    Email,
+    PermanentDeliveryError,
+    Ready,
+    Receipt,
+    TransientDeliveryError,
+)
 
 STALE_AFTER_SECONDS = 5.0
-
-
-@dataclass(frozen=True, slots=True)
-class Attachment:
-    filename: str
-    content: bytes
-    maintype: str
-    subtype: str
-    params: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class Email:
-    to: str
-    subject: str
-    text: str
-    html: str
-    message_id: str
-    date: datetime
-    attachments: tuple[Attachment, ...] = ()
-    headers: tuple[tuple[str, str], ...] = ()
 
 
 def build_message(email: Email, sender: str) -> EmailMessage:
