@@ -1,0 +1,33 @@
+"""What the routes get injected (``Annotated[..., Depends(...)]``): the use cases' context, the
+read models' database and the settings — read from the app here, never in a route."""
+
+from __future__ import annotations
+
+from typing import Annotated, cast
+
+from fastapi import Depends, Request
+from serambi_kit.mongo import Database
+
+from ..application.context import Intake
+from ..settings import IntakeSettings
+
+
+def intake(request: Request) -> Intake:
+    """The context ``main.py`` builds once the runtime is connected. Not checked here: a request
+    is validated (422) before any use of it, as it was before the app started."""
+    return cast(Intake, getattr(request.app.state, "intake", None))
+
+
+def database(request: Request) -> Database:
+    db: Database = request.app.state.runtime.db
+    return db
+
+
+def settings(request: Request) -> IntakeSettings:
+    current: IntakeSettings = request.app.state.runtime.settings
+    return current
+
+
+Ctx = Annotated[Intake, Depends(intake)]
+Db = Annotated[Database, Depends(database)]
+Settings = Annotated[IntakeSettings, Depends(settings)]
