@@ -7,6 +7,7 @@ from typing import Annotated, cast
 
 from fastapi import Depends, Request
 from serambi_kit.mongo import Database
+from serambi_kit.runtime import Runtime
 
 from ..application.context import Intake
 from ..settings import IntakeSettings
@@ -14,13 +15,14 @@ from ..settings import IntakeSettings
 
 def intake(request: Request) -> Intake:
     """The context ``main.py`` builds once the runtime is connected. Not checked here: a request
-    is validated (422) before any use of it, as it was before the app started."""
+    to an app not started yet is still validated first (422), as the routes did before."""
     return cast(Intake, getattr(request.app.state, "intake", None))
 
 
 def database(request: Request) -> Database:
-    db: Database = request.app.state.runtime.db
-    return db
+    """The read models' database (not before MongoDB is connected: see ``intake``)."""
+    runtime: Runtime = request.app.state.runtime
+    return cast(Database, runtime.db if runtime.mongo_connected else None)
 
 
 def settings(request: Request) -> IntakeSettings:

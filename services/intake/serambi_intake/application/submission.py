@@ -111,20 +111,20 @@ async def submit(
             recorded_by=recorded_by,
             access_token=await intake.vault.seal(key, token),  # for the notifier's link
         )
-        if claim is None:
-            submitted = await store_request(intake, draft, uploads, token, now, subject_key=key)
-        else:  # reuse what an earlier holder reserved; reserve before the append
+        reserve = None
+        if claim is not None:  # reuse what an earlier holder reserved; reserve before the append
             assert intake.idempotency is not None
-            submitted = await store_request(
-                intake,
-                draft,
-                uploads,
-                token,
-                now,
-                subject_key=key,
-                tracking_code=claim.tracking_code,
-                reserve=partial(intake.idempotency.reserve, claim, key),
-            )
+            reserve = partial(intake.idempotency.reserve, claim, key)
+        submitted = await store_request(
+            intake,
+            draft,
+            uploads,
+            token,
+            now,
+            subject_key=key,
+            tracking_code=claim.tracking_code if claim else None,
+            reserve=reserve,
+        )
         return {
             "tracking_code": submitted.tracking_code,
             "access_token": token,
