@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import os
 from datetime import UTC, date, datetime
-from types import SimpleNamespace
 
 from serambi_calendar import WIB, SlaPolicy, load_calendar
 from serambi_contracts.intake import InstitutionType, IntakeChannel, RequestSubmitted
-from serambi_intake import projections as intake_projections
-from serambi_intake import queries as intake_queries
+from serambi_intake.adapters import projections as intake_projections
+from serambi_intake.adapters import queries as intake_queries
+from serambi_intake.adapters.mongo import MongoRequestViews, MongoSurveyRecords, MongoTrackingCodes
 from serambi_intake.api.forms import RequestForm
-from serambi_intake.api.submission import submit
+from serambi_intake.application.context import Intake
+from serambi_intake.application.submission import submit
 from serambi_kit.documents import PDF, PNG, DocumentStore, Upload
 from serambi_kit.eventstore import JetStreamEventStore, read_raw, read_stream
 from serambi_kit.pii import Vault
@@ -71,15 +72,16 @@ async def _submitted(nc, mongo_db, vault) -> tuple[str, str]:
         participants=3,
         proposed_dates=[date(2026, 2, 4)],
     )
-    state = SimpleNamespace(
-        runtime=SimpleNamespace(store=JetStreamEventStore(nc, "/serambi/intake"), db=mongo_db, vault=vault),
-        idempotency=None,
+    intake = Intake(
+        store=JetStreamEventStore(nc, "/serambi/intake"),
+        vault=vault,
         documents=DocumentStore(mongo_db, vault=vault),
+        requests=MongoRequestViews(mongo_db),
+        surveys=MongoSurveyRecords(mongo_db),
+        tracking_codes=MongoTrackingCodes(mongo_db),
         answer_due=lambda instant: CALENDAR.add_working_days(instant, 3),
     )
-    answer = await submit(
-        SimpleNamespace(app=SimpleNamespace(state=state)), form, list(UPLOADS), IntakeChannel.ONLINE, NOW
-    )
+    answer = await submit(intake, form.details(), list(UPLOADS), IntakeChannel.ONLINE, NOW)
     return answer["tracking_code"], answer["access_token"]
 
 

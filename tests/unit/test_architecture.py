@@ -148,9 +148,9 @@ def test_the_unmodified_copy_keeps_every_contract(tree: Path) -> None:
         ),
         pytest.param(
             DOMAINS,
-            "serambi_intake/domain.py",
+            "serambi_intake/domain/requests.py",
             "from serambi_intake import application",
-            "serambi_intake.domain -> serambi_intake.application",
+            "serambi_intake.domain.requests -> serambi_intake.application",
             id="domain-imports-own-application",
         ),
         pytest.param(

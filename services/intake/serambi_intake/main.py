@@ -1,12 +1,15 @@
-"""Intake's composition root: settings → runtime → consumers → HTTP app."""
+"""Intake's composition root: settings → runtime → consumers → HTTP app, and once the runtime is
+connected the use cases' context (``application.context.Intake``), which the routes get through
+``api/deps.py``."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from fastapi import FastAPI
 from faststream import FastStream
-from serambi_calendar import live_calendar_from_env
+from serambi_calendar import live_calendar_from_env, policy_from_env
 from serambi_kit import asyncapi
 from serambi_kit.admin import erasure_router
 from serambi_kit.calendars import STREAM, CalendarRevisions
@@ -17,11 +20,15 @@ from serambi_kit.idempotency import IdempotencyKeys
 from serambi_kit.logging import get_logger
 from serambi_kit.periodic import Rounds, run_guarded, stop_before_runtime
 from serambi_kit.runtime import Runtime
+from serambi_kit.tracking_links import link_resends
 
-from . import application, subscribers
+from . import subscribers
+from .adapters.mongo import MongoRequestViews, MongoSurveyRecords, MongoTrackingCodes
+from .adapters.projections import INDEXES
 from .api import ROUTERS
-from .deadlines import answer_due
-from .projections import INDEXES
+from .application.context import Intake
+from .application.requests import sweep_documents
+from .domain.deadlines import answer_due
 from .settings import IntakeSettings
 
 log = get_logger(__name__)
@@ -33,37 +40,52 @@ def build_runtime(settings: IntakeSettings | None = None) -> Runtime:
     return runtime
 
 
+def build_intake(runtime: Runtime, due: Callable[[datetime], datetime]) -> Intake:
+    """The use cases' context on the connected runtime."""
+    db, settings = runtime.db, runtime.settings
+    return Intake(
+        store=runtime.store,
+        vault=runtime.vault,
+        documents=DocumentStore(db, vault=runtime.vault),
+        requests=MongoRequestViews(db),
+        surveys=MongoSurveyRecords(db),
+        tracking_codes=MongoTrackingCodes(db),
+        answer_due=due,
+        idempotency=IdempotencyKeys.from_settings(db, runtime.vault, settings),
+        link_resends=link_resends(settings),
+    )
+
+
 def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     runtime = build_runtime(settings)
     settings = runtime.settings
     calendar = live_calendar_from_env()  # new requests' deadlines: the override file and its revisions
+    due = answer_due(calendar, policy_from_env())  # a broken calendar or policy stops start-up
     revisions = CalendarRevisions(
         calendar, lambda subjects, first: read_stream(runtime.nc, STREAM, subjects, from_sequence=first)
     )
     rounds = Rounds(lambda: runtime.db)
 
     async def on_started() -> None:
-        db = runtime.db
-        app.state.documents = DocumentStore(db, vault=runtime.vault)
-        app.state.idempotency = IdempotencyKeys.from_settings(db, runtime.vault, settings)
-        await app.state.idempotency.ensure_indexes()
+        intake = build_intake(runtime, due)
+        assert intake.idempotency is not None
+        await intake.idempotency.ensure_indexes()
         for collection, fields in INDEXES.items():
             for field in fields:
-                await db[collection].create_index(field)
-        swept = await application.sweep_documents(
-            app.state.documents, db, timedelta(minutes=settings.pending_document_minutes)
+                await runtime.db[collection].create_index(field)
+        swept = await sweep_documents(
+            intake.documents, intake.requests, timedelta(minutes=settings.pending_document_minutes)
         )
         log.info("documents.swept", deleted=swept)
         await run_guarded("calendar revisions", revisions.refresh)
         rounds.start(
             "intake-calendar-refresh", revisions.refresh, every=settings.calendar_refresh_seconds, lease=False
         )  # every replica
+        app.state.intake = intake
 
     app = create_service_app(
         runtime, title="Serambi intake", on_started=on_started, routers=[*ROUTERS, erasure_router("intake")]
     )  # erasure: the admin's
-    app.state.answer_due = answer_due(calendar)
-    app.state.calendar_revisions = revisions
     stop_before_runtime(app, rounds.stop)
     return app
 

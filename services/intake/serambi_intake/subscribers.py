@@ -13,8 +13,9 @@ from serambi_kit.eventstore import RecordedEvent
 from serambi_kit.runtime import Runtime
 from serambi_kit.topology import ConsumerSpec
 
-from . import surveys
-from .projections import GUEST_BOOK, REQUEST_VIEWS, SURVEY_INVITATIONS, SURVEY_RESPONSES
+from .adapters.mongo import MongoRequestViews
+from .adapters.projections import GUEST_BOOK, REQUEST_VIEWS, SURVEY_INVITATIONS, SURVEY_RESPONSES
+from .application import surveys
 
 REQUEST_EVENTS = ConsumerSpec("intake", "tracking-requests", "intake", ("intake.request.>",))
 AUDIENCE_EVENTS = ConsumerSpec("intake", "tracking-audiences", "scheduling", ("scheduling.audience.>",))
@@ -45,7 +46,7 @@ def register(runtime: Runtime) -> None:
                 event.held_at,
                 now=now,
                 max_age=max_age,
-                found_with=await surveys.request_subject_keys(runtime.db, code),
+                found_with=await MongoRequestViews(runtime.db).subject_keys(code),
             )
         elif isinstance(event, ComplaintClosed):
             await surveys.invite(

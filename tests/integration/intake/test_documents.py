@@ -9,8 +9,11 @@ import pytest
 from pymongo.errors import AutoReconnect
 from serambi_contracts.base import Sealed
 from serambi_contracts.intake import InstitutionType, IntakeChannel, Requester
-from serambi_intake import application, domain
-from serambi_intake.application import sweep_documents
+from serambi_intake.adapters.mongo import MongoRequestViews, MongoSurveyRecords, MongoTrackingCodes
+from serambi_intake.application.context import Intake
+from serambi_intake.application.requests import sweep_documents
+from serambi_intake.application.submission import store_request
+from serambi_intake.domain import requests as domain
 from serambi_kit.documents import PDF, PNG, DocumentStore, Upload
 from serambi_kit.eventstore import EventStoreError, InMemoryEventStore
 from serambi_kit.pii import Vault
@@ -32,7 +35,7 @@ async def test_a_document_left_pending_by_a_dead_submission_is_swept(mongo_db, v
     kept = await store.put_pending(Upload("request_letter", "request_letter", b"%PDF-2"), PDF, "s2", key)
     # s2's request was appended (and projected) before the process died: it must survive
     await mongo_db.requests.insert_one({"_id": "AUD-1", "documents": [kept.model_dump()]})
-    assert await sweep_documents(store, mongo_db, timedelta(0)) == 1
+    assert await sweep_documents(store, MongoRequestViews(mongo_db), timedelta(0)) == 1
     assert await store.read(kept.document_id) == b"%PDF-2"
     assert await mongo_db["documents.files"].count_documents({"_id": orphan.document_id}) == 0
     assert (await mongo_db["documents.files"].find_one({"_id": kept.document_id}))["metadata"][
@@ -43,7 +46,7 @@ async def test_a_document_left_pending_by_a_dead_submission_is_swept(mongo_db, v
 async def test_recent_pending_documents_are_left_alone(mongo_db, vault, key):
     store = DocumentStore(mongo_db, vault=vault)
     ref = await store.put_pending(Upload("request_letter", "request_letter", b"%PDF-1"), PDF, "s1", key)
-    assert await sweep_documents(store, mongo_db, timedelta(hours=1)) == 0
+    assert await sweep_documents(store, MongoRequestViews(mongo_db), timedelta(hours=1)) == 0
     assert await store.read(ref.document_id) == b"%PDF-1"
 
 
@@ -64,19 +67,30 @@ async def test_a_submission_that_fails_part_way_leaves_no_document_behind(mongo_
     ]
 
     with pytest.raises(EventStoreError):
-        await application.submit_request(
-            BrokenStore(),
-            mongo_db,
-            DocumentStore(mongo_db, vault=vault),
+        await store_request(
+            _intake(BrokenStore(), mongo_db, DocumentStore(mongo_db, vault=vault)),
+            _command(),
             uploads,
-            lambda token, documents: _command(token, documents),
+            "token",
             datetime.now(UTC),
             subject_key=key,
         )
     assert await mongo_db["documents.files"].count_documents({}) == 0
 
 
-def _command(token, documents):
+def _intake(events, mongo_db, documents) -> Intake:
+    return Intake(
+        store=events,
+        vault=documents.vault,
+        documents=documents,
+        requests=MongoRequestViews(mongo_db),
+        surveys=MongoSurveyRecords(mongo_db),
+        tracking_codes=MongoTrackingCodes(mongo_db),
+        answer_due=lambda instant: instant,
+    )
+
+
+def _command():
     sealed = Sealed(key="k1", nonce="AAAAAAAAAAAAAAAA", data="AAAA")
     now = datetime.now(UTC)
     return domain.SubmitRequest(
@@ -93,10 +107,10 @@ def _command(token, documents):
         purpose=sealed,
         participants=1,
         proposed_dates=(),
-        documents=documents,
+        documents=(),
         submitted_at=now,
         answer_due_at=now,
-        access_token_sha256=token,
+        access_token_sha256="0" * 64,
     )
 
 
@@ -111,12 +125,11 @@ async def test_a_stored_request_keeps_its_documents_when_marking_them_attached_f
     ]
     events = InMemoryEventStore()
     with pytest.raises(AutoReconnect):  # answered 503; a retry with the key or the sweep attaches
-        await application.submit_request(
-            events,
-            mongo_db,
-            DatabaseGoneAfterTheAppend(mongo_db, vault=vault),
+        await store_request(
+            _intake(events, mongo_db, DatabaseGoneAfterTheAppend(mongo_db, vault=vault)),
+            _command(),
             uploads,
-            lambda token, documents: _command(token, documents),
+            "token",
             datetime.now(UTC),
             subject_key=key,
         )

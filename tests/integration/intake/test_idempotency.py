@@ -8,14 +8,15 @@ import asyncio
 import os
 import secrets
 from datetime import UTC, datetime, timedelta
-from types import SimpleNamespace
 
 import pytest
 from fastapi import HTTPException
 from nats.errors import TimeoutError as NatsTimeoutError
 from serambi_contracts.intake import InstitutionType, IntakeChannel, RequestSubmitted
+from serambi_intake.adapters.mongo import MongoRequestViews, MongoSurveyRecords, MongoTrackingCodes
 from serambi_intake.api.forms import RequestForm
-from serambi_intake.api.submission import submit
+from serambi_intake.application.context import Intake
+from serambi_intake.application.submission import submit
 from serambi_kit import mongo
 from serambi_kit.documents import PDF, PNG, DocumentStore, Upload
 from serambi_kit.eventstore import AppendOutcomeUnknown, EventStoreError, JetStreamEventStore, read_stream
@@ -131,15 +132,23 @@ def post(nc, db, marker):
         else:
             store = JetStreamEventStore(nc, "/serambi/intake")
             keys, documents = IdempotencyKeys(db, vault, lease=lease), DocumentStore(db, vault=vault)
-        state = SimpleNamespace(
-            runtime=SimpleNamespace(store=store, db=db, vault=vault),
-            idempotency=keys,
+        intake = Intake(
+            store=store,
+            vault=vault,
             documents=documents,
+            requests=MongoRequestViews(db),
+            surveys=MongoSurveyRecords(db),
+            tracking_codes=MongoTrackingCodes(db),
             answer_due=lambda instant: instant + timedelta(days=3),
+            idempotency=keys,
         )
-        request = SimpleNamespace(app=SimpleNamespace(state=state))
         return await submit(
-            request, form, list(UPLOADS), IntakeChannel.ONLINE, datetime.now(UTC), idempotency_key=key
+            intake,
+            form.details(),
+            list(UPLOADS),
+            IntakeChannel.ONLINE,
+            datetime.now(UTC),
+            idempotency_key=key,
         )
 
     return post

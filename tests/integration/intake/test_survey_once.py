@@ -12,13 +12,15 @@ from datetime import UTC, datetime
 
 import pytest
 from serambi_contracts.survey import RespondentProfile, SurveyService
-from serambi_intake import surveys
-from serambi_intake.projections import (
+from serambi_intake.adapters.mongo import PAPER_ENTRIES, MongoRequestViews, MongoSurveyRecords
+from serambi_intake.adapters.projections import (
     REQUESTS,
     SURVEY_INVITATIONS,
     SURVEY_INVITATIONS_COLLECTION,
     SURVEY_RESPONSES,
 )
+from serambi_intake.adapters.queries import survey_report
+from serambi_intake.application import surveys
 from serambi_kit.eventstore import JetStreamEventStore
 from serambi_kit.pii import Vault
 from serambi_kit.projections import apply_change
@@ -63,7 +65,9 @@ async def test_an_invitation_takes_one_answer_and_the_report_counts_it(nc, mongo
     scores = {**ALL_FOUR, "U3": 2}
     results = await asyncio.gather(
         *(
-            surveys.answer_online(store, mongo_db, vault, token, scores, RespondentProfile(), None, NOW)
+            surveys.answer_online(
+                store, MongoSurveyRecords(mongo_db), vault, token, scores, RespondentProfile(), None, NOW
+            )
             for _ in range(2)
         ),
         return_exceptions=True,
@@ -71,13 +75,22 @@ async def test_an_invitation_takes_one_answer_and_the_report_counts_it(nc, mongo
     assert sum(isinstance(r, surveys.AlreadyAnsweredError) for r in results) == 1
     # a paper questionnaire never takes the invitation: it stands alone, and says who typed it
     paper = await surveys.answer_on_paper(
-        store, mongo_db, SurveyService.AUDIENSI, "petugas-meja-1", ALL_FOUR, RespondentProfile(), None, NOW
+        store,
+        MongoSurveyRecords(mongo_db),
+        SurveyService.AUDIENSI,
+        "petugas-meja-1",
+        ALL_FOUR,
+        RespondentProfile(),
+        None,
+        NOW,
     )
     assert paper.response_id.startswith("P") and "petugas-meja-1" not in paper.model_dump_json()
-    entry = await mongo_db[surveys.PAPER_ENTRIES].find_one({"_id": paper.response_id})
+    entry = await mongo_db[PAPER_ENTRIES].find_one({"_id": paper.response_id})
     assert entry["officer"] == "petugas-meja-1"
     with pytest.raises(surveys.NoInvitationError):
-        await surveys.answer_online(store, mongo_db, vault, "y" * 43, scores, RespondentProfile(), None, NOW)
+        await surveys.answer_online(
+            store, MongoSurveyRecords(mongo_db), vault, "y" * 43, scores, RespondentProfile(), None, NOW
+        )
 
     answered = next(r for r in results if not isinstance(r, Exception))
     assert code not in answered.response_id and token not in answered.model_dump_json()
@@ -86,7 +99,7 @@ async def test_an_invitation_takes_one_answer_and_the_report_counts_it(nc, mongo
     assert answered.response_id == surveys.response_id_for(vault, token) != "R" + unkeyed
     assert answered.response_id != surveys.response_id_for(Vault(mongo_db, os.urandom(32)), token)
     await project(store, mongo_db, surveys.response_ref(answered.response_id), SURVEY_RESPONSES)
-    report = await surveys.report(mongo_db, SurveyService.AUDIENSI, "2026-S1")
+    report = await survey_report(mongo_db, SurveyService.AUDIENSI, "2026-S1")
     assert report["population"] == 1 and report["respondents"] == 1 and report["sample_size"] == 1
     # one respondent: the figures would be that person's answers — withheld
     assert report["withheld"] and "tanpa mengenali orangnya" in report["withheld_reason"]
@@ -106,16 +119,23 @@ async def test_the_report_shows_figures_from_five_respondents_and_withholds_them
         token = await vault.reveal(event.token)
         scores = {**ALL_FOUR, "U3": 2} if number == 0 else ALL_FOUR
         answered = await surveys.answer_online(
-            store, mongo_db, vault, token, scores, RespondentProfile(sex="perempuan"), f"Saran {number}", when
+            store,
+            MongoSurveyRecords(mongo_db),
+            vault,
+            token,
+            scores,
+            RespondentProfile(sex="perempuan"),
+            f"Saran {number}",
+            when,
         )
         await project(store, mongo_db, surveys.response_ref(answered.response_id), SURVEY_RESPONSES)
-        report = await surveys.report(mongo_db, SurveyService.AUDIENSI, period)
+        report = await survey_report(mongo_db, SurveyService.AUDIENSI, period)
         assert report["respondents"] == number + 1 and report["withheld"] is (number < 4)
         assert (report["ikm"] is None) is (number < 4) and bool(report["suggestions"]) is (number == 4)
     # U3: (2 + 4 × 4) / 5 = 3.6; Σ NRR = 8 × 4 + 3.6 = 35.6; IKM = 35.6 / 9 × 25 = 98.888… → 98.89, A
     assert report["ikm"] == 98.89 and report["category"] == "A" and report["priorities"] == ["U3"]
     assert report["profile"] == {"sex": {"perempuan": 5}} and len(report["suggestions"]) == 5
-    assert (await surveys.report(mongo_db, SurveyService.PENGADUAN, "2026-S1"))["respondents"] == 0
+    assert (await survey_report(mongo_db, SurveyService.PENGADUAN, "2026-S1"))["respondents"] == 0
 
 
 async def test_a_case_ended_long_ago_is_not_invited_and_the_invitation_keeps_the_ending_time(
@@ -148,7 +168,7 @@ async def test_erasing_the_requester_shreds_the_survey_token(nc, mongo_db, vault
     await mongo_db[REQUESTS].insert_one(
         {"_id": code, "requester": {"name": name.model_dump(), "institution": "X"}}
     )
-    assert await surveys.request_subject_keys(mongo_db, code) == [requester_key]
+    assert await MongoRequestViews(mongo_db).subject_keys(code) == [requester_key]
     assert await surveys.invite(
         store,
         vault,
@@ -156,7 +176,7 @@ async def test_erasing_the_requester_shreds_the_survey_token(nc, mongo_db, vault
         code,
         NOW,
         now=NOW,
-        found_with=await surveys.request_subject_keys(mongo_db, code),
+        found_with=await MongoRequestViews(mongo_db).subject_keys(code),
     )
     [event] = (await store.load(surveys.invitation_ref(code))).payloads
     assert await vault.reveal(event.token)

@@ -11,8 +11,8 @@ from serambi_contracts import AggregateRef
 from serambi_contracts.base import Sealed
 from serambi_contracts.intake import InstitutionType, IntakeChannel, Requester, RequestSubmitted
 from serambi_contracts.scheduling import AudienceDeadlineMoved, AudienceRequested
-from serambi_intake.projections import REQUEST_VIEWS, REQUESTS
-from serambi_intake.queries import answer_due_of
+from serambi_intake.adapters.projections import REQUEST_VIEWS, REQUESTS
+from serambi_intake.adapters.queries import answer_due_of
 from serambi_kit.eventstore import JetStreamEventStore
 from serambi_kit.projections import apply_change
 

@@ -12,8 +12,8 @@ from serambi_contracts import AggregateRef
 from serambi_contracts.base import Sealed
 from serambi_contracts.intake import InstitutionType, IntakeChannel, Requester, RequestSubmitted
 from serambi_contracts.scheduling import AudienceNoShow, AudienceRequested, AudienceScheduled
-from serambi_intake.projections import REQUEST_VIEWS, REQUESTS
-from serambi_intake.queries import RequestFilter, status_of
+from serambi_intake.adapters.projections import REQUEST_VIEWS, REQUESTS
+from serambi_intake.adapters.queries import RequestFilter, status_of
 from serambi_kit.eventstore import JetStreamEventStore
 from serambi_kit.projections import apply_change
 

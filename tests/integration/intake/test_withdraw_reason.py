@@ -7,8 +7,10 @@ import os
 from datetime import UTC, datetime
 
 from serambi_contracts.intake import DocumentRef, InstitutionType, IntakeChannel, RequestWithdrawn
-from serambi_intake import application, domain
-from serambi_intake.application import RequesterDetails, request_ref, seal_requester
+from serambi_intake.application import requests
+from serambi_intake.application.requests import request_ref
+from serambi_intake.application.submission import RequesterDetails, seal_requester
+from serambi_intake.domain import requests as domain
 from serambi_kit.eventstore import execute
 from serambi_kit.eventstore.memory import InMemoryEventStore
 from serambi_kit.pii import Vault
@@ -43,7 +45,7 @@ async def test_the_withdrawal_reason_is_sealed_with_the_requester_and_erased_wit
         access_token_sha256="a" * 64,
     )
     await execute(store, request_ref("AUD-2026-000001"), lambda history: domain.submit(history, submit))
-    await application.withdraw_request(store, vault, "AUD-2026-000001", NOW, WORDS)
+    await requests.withdraw_request(store, vault, "AUD-2026-000001", NOW, WORDS)
     [_, withdrawn] = (await store.load(request_ref("AUD-2026-000001"))).payloads
     assert isinstance(withdrawn, RequestWithdrawn) and withdrawn.reason is None
     assert "Budi" not in withdrawn.model_dump_json() and "081234567890" not in withdrawn.model_dump_json()

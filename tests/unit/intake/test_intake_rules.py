@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from serambi_contracts.base import Sealed
 from serambi_contracts.intake import DocumentRef, InstitutionType, IntakeChannel, Requester, RequestWithdrawn
-from serambi_intake import domain
+from serambi_intake.domain import requests as domain
 from serambi_kit.documents import JPEG, PDF, PNG, DocumentError, Upload, check, sniff
 
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)

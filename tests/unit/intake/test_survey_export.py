@@ -1,4 +1,4 @@
-"""The SKM report as downloads (``survey.tables`` through ``serambi_kit.tabular``): typed XLSX
+"""The SKM report as downloads (``exports.survey_tables`` through ``serambi_kit.tabular``): typed XLSX
 cells, the profile in the questionnaire's Indonesian words, and a withheld report's files
 withholding exactly what its JSON withholds."""
 
@@ -8,12 +8,13 @@ import csv
 import io
 
 from openpyxl import load_workbook
-from serambi_intake import survey
+from serambi_intake.api import exports
+from serambi_intake.domain import survey
 from serambi_kit import tabular
 
 
 def report(rows: list[str], profile: dict | None = None, suggestions: list[str] | None = None) -> dict:
-    """What ``surveys.report`` returns for these answers (the shape, without the database)."""
+    """What ``queries.survey_report`` returns for these answers (the shape, without the database)."""
     figures = survey.compute(dict(zip(survey.CODES, map(int, row), strict=True)) for row in rows)
     shown = {
         "service": "pengaduan",
@@ -45,7 +46,7 @@ def sheets(tables: list[tabular.Table]) -> dict[str, list[tuple]]:
 
 
 def test_the_workbook_has_the_four_tables_with_numbers_as_numbers():
-    book = sheets(survey.tables(FULL))
+    book = sheets(exports.survey_tables(FULL))
     assert list(book) == ["Ringkasan SKM", "Nilai per unsur", "Profil responden", "Saran dan masukan"]
     header, row = book["Ringkasan SKM"]
     assert header[:6] == (
@@ -78,29 +79,29 @@ def test_the_workbook_has_the_four_tables_with_numbers_as_numbers():
 
 
 def test_the_csv_is_the_same_tables_and_a_suggestion_is_never_a_formula():
-    text = tabular.to_csv(survey.tables(FULL)).decode("utf-8-sig")
+    text = tabular.to_csv(exports.survey_tables(FULL)).decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[0] == ["Ringkasan SKM"] and rows[2][:5] == ["Pengaduan", "2026-S1", "5", "50", "44"]
     assert ['\'=HYPERLINK("x") papan jadwal'] in rows
-    only = tabular.to_csv(survey.tables(FULL), only="saran").decode("utf-8-sig").splitlines()
+    only = tabular.to_csv(exports.survey_tables(FULL), only="saran").decode("utf-8-sig").splitlines()
     assert only[0] == "Saran" and len(only) == 3
 
 
 def test_a_withheld_report_files_withhold_what_its_json_withholds():
     assert FEW["withheld"] and FEW["respondents"] == 2
-    book = sheets(survey.tables(FEW))
+    book = sheets(exports.survey_tables(FEW))
     (_, row), elements = book["Ringkasan SKM"], book["Nilai per unsur"][1:]
     assert row[:5] == ("Pengaduan", "2026-S1", 2, 50, 44)  # the counts stay, as in the JSON
     assert row[5:8] == (None, None, None) and str(survey.MIN_RESPONDENTS) in row[8]
     assert len(elements) == 9 and all(r[2:] == (None, None, None) for r in elements)
     assert book["Profil responden"] == [("Data diri", "Pilihan", "Responden")]  # header only
     assert book["Saran dan masukan"] == [("Saran",)]
-    text = tabular.to_csv(survey.tables(FEW)).decode("utf-8-sig")
+    text = tabular.to_csv(exports.survey_tables(FEW)).decode("utf-8-sig")
     assert "Saran seseorang" not in text and "Perempuan" not in text and "4.0" not in text
 
 
 def test_no_answers_yet_is_empty_figures_not_withheld():
     empty = report([])
     assert not empty["withheld"]
-    row = sheets(survey.tables(empty))["Ringkasan SKM"][1]
+    row = sheets(exports.survey_tables(empty))["Ringkasan SKM"][1]
     assert row[2] == 0 and row[5] is None and row[8] is None

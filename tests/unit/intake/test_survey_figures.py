@@ -7,7 +7,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 import pytest
-from serambi_intake import survey
+from serambi_intake.domain import survey
 
 CODES = survey.CODES
 

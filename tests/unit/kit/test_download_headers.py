@@ -94,9 +94,10 @@ def test_an_identity_document_is_a_sandboxed_download_audited_before_it_is_sent(
     monkeypatch.setattr(officer, "record_access", audited(log))
     ref = {"document_id": DOCUMENT, "kind": "identity_document", "media_type": "image/png", "size": len(PNG)}
     runtime = SimpleNamespace(
-        db={"requests": Collection({"_id": "AUD-2026-000007", "documents": [ref]})}, store=None
+        db={"requests": Collection({"_id": "AUD-2026-000007", "documents": [ref]})}, mongo_connected=True
     )
-    app = service_app(officer.router, runtime=runtime, documents=Files(PNG, log))
+    intake = SimpleNamespace(store=None, documents=Files(PNG, log))
+    app = service_app(officer.router, runtime=runtime, intake=intake)
     with TestClient(app) as client:
         answer = client.get(f"/api/v1/officer/documents/{DOCUMENT}", headers=bearer(["desk"]))
     assert_sandboxed_download(answer, "AUD-2026-000007-identity_document.png")

@@ -182,14 +182,14 @@ async def test_the_download_is_for_supervisors_only(intake):
 
 
 def test_the_files_name_the_profile_as_the_console_form_does() -> None:
-    from serambi_intake import survey
+    from serambi_intake.api import exports
     from serambi_web.api.survei import PROFILE
     from serambi_web.petugas.survei import SERVICES
 
     assert {
         field: (label, dict(options)) for field, (label, options) in PROFILE.items()
-    } == survey.PROFILE_LABELS
-    assert survey.SERVICE_NAMES == SERVICES
+    } == exports.PROFILE_LABELS
+    assert exports.SERVICE_NAMES == SERVICES
 
 
 async def test_the_desk_form_names_what_is_missing_and_sends_the_answers_once_filled(intake):

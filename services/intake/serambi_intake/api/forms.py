@@ -13,7 +13,7 @@ from serambi_kit.documents import JPEG, PDF, PNG, DocumentError, Upload, check
 from serambi_kit.forms import FormLimits
 from serambi_kit.phones import to_e164
 
-from ..application import RequesterDetails
+from ..application.submission import RequestDetails, RequesterDetails
 
 SEPARATE_PARTS = frozenset({"request_letter", "identity_document", "channel", "received_at"})
 ACCEPTED = {"request_letter": frozenset({PDF, PNG, JPEG}), "identity_document": frozenset({PNG, JPEG, PDF})}
@@ -61,8 +61,8 @@ class RequestForm(BaseModel):
             raise PydanticCustomError("contact_required", "give an email address or a mobile phone number")
         return self
 
-    def requester(self) -> RequesterDetails:
-        return RequesterDetails(
+    def details(self) -> RequestDetails:
+        requester = RequesterDetails(
             self.requester_name,
             self.requester_position,
             self.institution,
@@ -70,6 +70,14 @@ class RequestForm(BaseModel):
             self.email,
             self.phone,
             self.identity_number,
+        )
+        return RequestDetails(
+            requester,
+            self.topic,
+            self.purpose,
+            self.participants,
+            tuple(self.proposed_dates),
+            typed=self.model_dump_json(),
         )
 
 

@@ -3,7 +3,6 @@ received by letter, the request list."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
@@ -11,7 +10,7 @@ from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Reques
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 from serambi_calendar import WIB
-from serambi_contracts.intake import GuestRegistered, IntakeChannel
+from serambi_contracts.intake import IntakeChannel
 from serambi_kit import tabular
 from serambi_kit.audit import record_access
 from serambi_kit.auth import Officer, require_roles
@@ -19,14 +18,17 @@ from serambi_kit.bodylimit import ChecksFirstRoute, body_limit
 from serambi_kit.documents import EXTENSIONS, JPEG, PDF, PNG, DocumentErased
 from serambi_kit.downloads import download_headers
 from serambi_kit.idempotency import IdempotencyKey
-from serambi_kit.phones import phone_identifier
 from serambi_kit.uploads import upload_slot
 
-from .. import application, queries
-from .. import guestbook as guest_export
+from ..adapters import guestbook as guest_export
+from ..adapters import queries
+from ..adapters.projections import REQUESTS
+from ..application import requests, submission
+from ..domain import guests
+from . import exports
+from .deps import Ctx, Db, Settings
 from .forms import OFFICER_LIMITS, RequestForm, invalid, read_documents
 from .public import ScheduleOut, SubmittedOut
-from .submission import submit
 
 
 def _private(response: Response) -> None:
@@ -178,41 +180,26 @@ class ContactOut(BaseModel):
 
 
 @router.post("/guests", status_code=status.HTTP_201_CREATED, response_model=GuestOut)
-async def register_guest(body: GuestIn, request: Request, officer: Desk) -> dict[str, Any]:
+async def register_guest(body: GuestIn, intake: Ctx, officer: Desk) -> dict[str, Any]:
     """Record a walk-in guest in the guest book (buku tamu). The guest's email, phone or NIK,
     if given, are not stored: they make the entry findable when the person asks for erasure.
     A guest linked to a request is found by the requester's identifiers too."""
-    runtime = request.app.state.runtime
-    linked = []
-    if body.request_tracking_code:
-        found = await runtime.db["requests"].find_one(
-            {"_id": body.request_tracking_code}, {"requester.name.key": 1}
-        )
-        if found and found.get("requester"):
-            linked.append(found["requester"]["name"]["key"])
-    key = await runtime.vault.new_subject(
-        [body.email, phone_identifier(body.phone), body.identity_number], found_with=linked
+    details = requests.GuestDetails(
+        **body.model_dump(exclude={"arrived_at"}),
+        arrived_at=_aware(body.arrived_at) if body.arrived_at else None,
     )
-    guest = GuestRegistered(
-        guest_id="G" + uuid.uuid4().hex[:20],
-        guest_name=await runtime.vault.seal(key, body.name),
-        institution=body.institution,
-        purpose=body.purpose,
-        arrived_at=_aware(body.arrived_at) if body.arrived_at else datetime.now(UTC),
-        recorded_by=officer.subject,
-        request_tracking_code=body.request_tracking_code,
+    guest = await requests.register_guest(
+        intake.store, intake.vault, intake.requests, details, officer.subject
     )
-    await application.register_guest(runtime.store, guest)
     return {"guest_id": guest.guest_id, "arrived_at": guest.arrived_at.astimezone(WIB)}
 
 
 @router.get("/guestbook", response_model=GuestBookOut)
-async def guestbook(request: Request, _: Reader, day: date | None = None) -> dict[str, Any]:
+async def guestbook(intake: Ctx, db: Db, _: Reader, day: date | None = None) -> dict[str, Any]:
     """The guests of a day (default: today, WIB), names masked."""
-    runtime = request.app.state.runtime
     day = day or datetime.now(WIB).date()
-    guests = await queries.guest_book(runtime.db, runtime.vault, day)
-    return queries.in_wib({"day": day.isoformat(), "guests": guests})
+    entries = await queries.guest_book(db, intake.vault, day)
+    return queries.in_wib({"day": day.isoformat(), "guests": entries})
 
 
 @router.get(
@@ -227,6 +214,8 @@ async def guestbook(request: Request, _: Reader, day: date | None = None) -> dic
 )
 async def guestbook_export(
     request: Request,
+    intake: Ctx,
+    db: Db,
     officer: Exporter,
     day: date | None = Query(None, description="one day (WIB), YYYY-MM-DD"),
     month: str | None = Query(None, pattern=r"^(19|20|21)\d\d-(0[1-9]|1[0-2])$", description="YYYY-MM (WIB)"),
@@ -241,7 +230,7 @@ async def guestbook_export(
     ),
 ) -> dict[str, Any] | Response:
     """The guest book of a day or a month, names masked unless asked in clear by a role that
-    may see them (``guestbook.py``); a clear export is recorded first as PersonalDataAccessed."""
+    may see them (``domain/guests.py``); a clear export is recorded first as PersonalDataAccessed."""
     if (day is None) == (month is None):
         raise invalid(
             status.HTTP_422_UNPROCESSABLE_ENTITY,
@@ -252,7 +241,7 @@ async def guestbook_export(
     if day is not None and day >= date.max:  # the day after it has no date
         raise invalid(status.HTTP_422_UNPROCESSABLE_ENTITY, "day", "range", "day must be before 9999-12-31")
     clear = names == "clear"
-    if clear and not officer.roles & guest_export.CLEAR_NAME_ROLES:
+    if clear and not officer.roles & guests.CLEAR_NAME_ROLES:
         raise invalid(
             status.HTTP_403_FORBIDDEN,
             "names",
@@ -260,14 +249,13 @@ async def guestbook_export(
             "names in clear are for roles desk and admin; ask with names=masked",
         )
     fmt = tabular.negotiate(format_, request.headers.get("accept"))
-    runtime = request.app.state.runtime
-    first, after, label = guest_export.period(day, month)
+    first, after, label = guests.period(day, month)
     if clear:
         await record_access(
-            runtime.store, "intake", f"guestbook-{label}", officer, ["guest_name"], f"guest book export {fmt}"
+            intake.store, "intake", f"guestbook-{label}", officer, ["guest_name"], f"guest book export {fmt}"
         )
-    rows = await guest_export.guests(runtime.db, runtime.vault, first, after, clear=clear)
-    table = guest_export.table(label, rows)
+    rows = await guest_export.guests(db, intake.vault, first, after, clear=clear)
+    table = exports.guest_book(label, rows)
     if fmt == "json":
         return {
             "period": label,
@@ -279,14 +267,14 @@ async def guestbook_export(
 
 @router.get("/guestbook/counts", response_model=GuestCountsOut)
 async def guestbook_counts(
-    request: Request,
+    db: Db,
     _: Exporter,
     month: str = Query(pattern=r"^(19|20|21)\d\d-(0[1-9]|1[0-2])$", description="YYYY-MM (WIB)"),
 ) -> dict[str, Any]:
     """The number of guests per day of a month (WIB), for the supervisor's reports page: counts
     only, no names read."""
-    first, after, _label = guest_export.period(None, month)
-    days = await guest_export.counts(request.app.state.runtime.db, first, after)
+    first, after, _label = guests.period(None, month)
+    days = await guest_export.counts(db, first, after)
     return {"month": month, "total": sum(row["count"] for row in days), "days": days}
 
 
@@ -302,7 +290,8 @@ async def guestbook_counts(
     },
 )
 async def submit_on_behalf(
-    request: Request,
+    intake: Ctx,
+    settings: Settings,
     officer: Desk,
     form: Annotated[RequestForm, Form()],
     channel: Annotated[Literal["desk", "letter"], Form()] = "desk",
@@ -327,11 +316,11 @@ async def submit_on_behalf(
         raise invalid(422, "received_at", "not_allowed", "received_at: only for channel letter")
     uploads = await read_documents(
         {"request_letter": request_letter, "identity_document": identity_document},
-        request.app.state.runtime.settings.max_document_bytes,
+        settings.max_document_bytes,
     )
-    return await submit(
-        request,
-        form,
+    return await submission.submit(
+        intake,
+        form.details(),
         uploads,
         IntakeChannel(channel),
         now,
@@ -343,7 +332,8 @@ async def submit_on_behalf(
 
 @router.get("/requests", response_model=RequestPageOut)
 async def list_requests(
-    request: Request,
+    intake: Ctx,
+    db: Db,
     _: Reader,
     status_: Annotated[Literal[queries.STATUSES] | None, Query(alias="status")] = None,  # type: ignore[valid-type]
     institution: Annotated[str | None, Query(max_length=300)] = None,
@@ -353,14 +343,13 @@ async def list_requests(
     size: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> dict[str, Any]:
     """Requests, newest first, filtered by status, institution and submission time."""
-    runtime = request.app.state.runtime
     where = queries.RequestFilter(
         status_,
         institution,
         _aware(submitted_from) if submitted_from else None,
         _aware(submitted_to) if submitted_to else None,
     )
-    return queries.in_wib(await queries.officer_list(runtime.db, runtime.vault, where, page, size))
+    return queries.in_wib(await queries.officer_list(db, intake.vault, where, page, size))
 
 
 @router.get(
@@ -369,26 +358,21 @@ async def list_requests(
     responses={200: {"description": "the document, as a download", "content": {PDF: {}, PNG: {}, JPEG: {}}}},
 )
 async def download_document(
-    document_id: Annotated[str, Field(pattern=r"^D[0-9a-f]{32}$")], request: Request, officer: Reader
+    document_id: Annotated[str, Field(pattern=r"^D[0-9a-f]{32}$")], intake: Ctx, db: Db, officer: Reader
 ) -> Response:
     """A request's document (request letter, identity document), as a download in a sandbox
     (``serambi_kit.downloads``). Each download is recorded as a PersonalDataAccessed audit event
     first (an identity document is personal data); a document whose requester was erased is
     410 Gone."""
-    state = request.app.state
-    document = await state.runtime.db["requests"].find_one(
-        {"documents.document_id": document_id}, {"documents.$": 1}
-    )
+    document = await db[REQUESTS].find_one({"documents.document_id": document_id}, {"documents.$": 1})
     if document is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no document {document_id}")
     [ref] = document["documents"]
     try:
-        content = await state.documents.open(document_id)
+        content = await intake.documents.open(document_id)
     except DocumentErased:
         raise HTTPException(status.HTTP_410_GONE, f"document {document_id} was erased") from None
-    await record_access(
-        state.runtime.store, "intake", document["_id"], officer, [ref["kind"]], "document download"
-    )
+    await record_access(intake.store, "intake", document["_id"], officer, [ref["kind"]], "document download")
     filename = f"{document['_id']}-{ref['kind']}.{EXTENSIONS.get(ref['media_type'], 'bin')}"
     return StreamingResponse(
         content,
@@ -400,16 +384,16 @@ async def download_document(
 @router.get("/requests/{tracking_code}/contact", response_model=ContactOut)
 async def requester_contact(
     tracking_code: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")],
-    request: Request,
+    intake: Ctx,
+    db: Db,
     officer: Reader,
 ) -> dict[str, Any]:
     """The requester's name, email and phone in clear, to contact them. Each view is recorded
     as a PersonalDataAccessed audit event before anything is shown."""
-    runtime = request.app.state.runtime
-    contact = await queries.requester_contact(runtime.db, runtime.vault, tracking_code)
+    contact = await queries.requester_contact(db, intake.vault, tracking_code)
     if contact is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no request {tracking_code}")
     shown = [field for field, value in contact.items() if value]
     if shown:
-        await record_access(runtime.store, "intake", tracking_code, officer, shown, "contact requester")
+        await record_access(intake.store, "intake", tracking_code, officer, shown, "contact requester")
     return {"tracking_code": tracking_code, **contact}

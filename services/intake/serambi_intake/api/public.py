@@ -5,18 +5,21 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Header, HTTPException, Request, UploadFile, status
+from fastapi import APIRouter, Depends, File, Form, Header, HTTPException, UploadFile, status
 from pydantic import BaseModel, ConfigDict, Field
 from serambi_contracts.intake import IntakeChannel
 from serambi_kit.bodylimit import ChecksFirstRoute, body_limit
 from serambi_kit.idempotency import IdempotencyKey
+from serambi_kit.mongo import Database
 from serambi_kit.ratelimit import rate_limited
-from serambi_kit.tracking_links import link_resends
 from serambi_kit.uploads import upload_slot
 
-from .. import application, queries
+from ..adapters import queries
+from ..application import requests, submission
+from ..application.context import Intake
+from ..settings import IntakeSettings
+from .deps import Ctx, Db, Settings
 from .forms import LIMITS, RequestForm, read_documents
-from .submission import submit
 
 router = APIRouter(prefix="/api/v1", tags=["requests"], route_class=ChecksFirstRoute)
 AccessToken = Annotated[str, Header(alias="X-Access-Token", min_length=16, max_length=128)]
@@ -96,7 +99,8 @@ class WithdrawIn(BaseModel):
     },
 )
 async def submit_request(
-    request: Request,
+    intake: Ctx,
+    settings: Settings,
     form: Annotated[RequestForm, Form()],
     request_letter: Annotated[UploadFile | None, File(description="PDF, PNG or JPEG")] = None,
     identity_document: Annotated[UploadFile | None, File(description="PNG, JPEG or PDF")] = None,
@@ -104,21 +108,24 @@ async def submit_request(
 ) -> dict[str, Any]:
     """Ask for an audience (fasilitasi audiensi), with the request letter and an identity
     document. Answered within 3 working days."""
-    settings = request.app.state.runtime.settings
     uploads = await read_documents(
         {"request_letter": request_letter, "identity_document": identity_document},
         settings.max_document_bytes,
     )
-    return await submit(
-        request, form, uploads, IntakeChannel.ONLINE, datetime.now(UTC), idempotency_key=idempotency_key
+    return await submission.submit(
+        intake,
+        form.details(),
+        uploads,
+        IntakeChannel.ONLINE,
+        datetime.now(UTC),
+        idempotency_key=idempotency_key,
     )
 
 
-async def _visible(request: Request, tracking_code: str, token: str) -> dict[str, Any]:
-    runtime = request.app.state.runtime
-    view = await queries.tracking_view(
-        runtime.db, runtime.vault, tracking_code, token, runtime.settings.scheduling_public_url
-    )
+async def _visible(
+    intake: Intake, db: Database, settings: IntakeSettings, tracking_code: str, token: str
+) -> dict[str, Any]:
+    view = await queries.tracking_view(db, intake.vault, tracking_code, token, settings.scheduling_public_url)
     if view is None:  # unknown code and wrong token look the same: no enumeration
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no request with this code and token")
     return view
@@ -130,9 +137,11 @@ async def _visible(request: Request, tracking_code: str, token: str) -> dict[str
     response_model=TrackingOut,
     response_model_exclude_unset=True,
 )
-async def track_request(tracking_code: TrackingCode, token: AccessToken, request: Request) -> dict[str, Any]:
+async def track_request(
+    tracking_code: TrackingCode, token: AccessToken, intake: Ctx, db: Db, settings: Settings
+) -> dict[str, Any]:
     """The request's status and timeline (header ``X-Access-Token`` from the submission)."""
-    return queries.in_wib(await _visible(request, tracking_code, token))
+    return queries.in_wib(await _visible(intake, db, settings, tracking_code, token))
 
 
 @router.post(
@@ -144,14 +153,15 @@ async def track_request(tracking_code: TrackingCode, token: AccessToken, request
 async def withdraw_request(
     tracking_code: TrackingCode,
     token: AccessToken,
-    request: Request,
+    intake: Ctx,
+    db: Db,
+    settings: Settings,
     body: WithdrawIn | None = None,
 ) -> dict[str, str]:
     """Withdraw the request (header ``X-Access-Token``)."""
-    await _visible(request, tracking_code, token)
-    runtime = request.app.state.runtime
-    await application.withdraw_request(
-        runtime.store, runtime.vault, tracking_code, datetime.now(UTC), body.reason if body else None
+    await _visible(intake, db, settings, tracking_code, token)
+    await requests.withdraw_request(
+        intake.store, intake.vault, tracking_code, datetime.now(UTC), body.reason if body else None
     )
     return {"tracking_code": tracking_code, "status": "withdrawn"}
 
@@ -162,12 +172,9 @@ async def withdraw_request(
     response_model=CaseStatusOut,
     dependencies=[Depends(rate_limited("link_resends", LINK_RESENDS_PER_MINUTE))],
 )
-async def resend_link(tracking_code: TrackingCode, request: Request) -> dict[str, str]:
+async def resend_link(tracking_code: TrackingCode, intake: Ctx) -> dict[str, str]:
     """Lost your link? The tracking link is sent again to the email address and mobile number
     on file for the request (at most once every 15 minutes and 3 times a day, and not once the
     request was withdrawn long ago). The answer is the same whether the code exists or not."""
-    runtime = request.app.state.runtime
-    await application.request_link(
-        runtime.store, tracking_code, datetime.now(UTC), link_resends(runtime.settings)
-    )
+    await requests.request_link(intake.store, tracking_code, datetime.now(UTC), intake.link_resends)
     return {"tracking_code": tracking_code, "status": "accepted"}

@@ -21,7 +21,11 @@ from serambi_kit.auth import Officer, require_roles
 from serambi_kit.bodylimit import ChecksFirstRoute, body_limit
 from serambi_kit.ratelimit import rate_limited
 
-from .. import survey, surveys
+from ..adapters import queries
+from ..application import surveys
+from ..domain import survey
+from . import exports
+from .deps import Ctx, Db
 
 router = APIRouter(prefix="/api/v1", tags=["survey"], route_class=ChecksFirstRoute)
 SurveyToken = Annotated[
@@ -138,14 +142,13 @@ async def get_instrument() -> dict[str, Any]:
     response_model=SurveyOut,
     response_model_exclude_unset=True,
 )
-async def get_survey(token: SurveyToken, request: Request) -> dict[str, Any]:
+async def get_survey(token: SurveyToken, intake: Ctx) -> dict[str, Any]:
     """The survey an invitation's token opens (header ``X-Survey-Token``): its service, whether
     it was answered, and the questionnaire."""
-    runtime = request.app.state.runtime
-    invitation = await surveys.invitation_by_token(runtime.db, runtime.vault, token)
+    invitation = await surveys.invitation_by_token(intake.surveys, intake.vault, token)
     if invitation is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, UNKNOWN)
-    done = await surveys.answered(runtime.store, surveys.response_id_for(runtime.vault, token))
+    done = await surveys.answered(intake.store, surveys.response_id_for(intake.vault, token))
     return {
         "service": invitation["service"],
         "answered": done,
@@ -164,15 +167,14 @@ async def get_survey(token: SurveyToken, request: Request) -> dict[str, Any]:
         409: {"description": "this case's survey was answered already"},
     },
 )
-async def answer_survey(token: SurveyToken, body: AnswerIn, request: Request) -> dict[str, Any]:
+async def answer_survey(token: SurveyToken, body: AnswerIn, intake: Ctx) -> dict[str, Any]:
     """Answer the survey once (header ``X-Survey-Token``). Anonymous: the answer does not name
     the case or the person. A second answer is 409."""
-    runtime = request.app.state.runtime
     try:
         answer = await surveys.answer_online(
-            runtime.store,
-            runtime.db,
-            runtime.vault,
+            intake.store,
+            intake.surveys,
+            intake.vault,
             token,
             body.scores,
             RespondentProfile(**body.profile.model_dump()),
@@ -192,13 +194,12 @@ async def answer_survey(token: SurveyToken, body: AnswerIn, request: Request) ->
     response_model=PaperAnsweredOut,
     dependencies=[Depends(body_limit("max_survey_bytes"))],
 )
-async def record_paper(body: PaperIn, request: Request, officer: Desk) -> dict[str, Any]:
+async def record_paper(body: PaperIn, intake: Ctx, officer: Desk) -> dict[str, Any]:
     """Record a paper questionnaire (role desk) for ``service``: an answer of its own, never a
     case's online invitation. The officer who typed it is kept for audit, not in the answer."""
-    runtime = request.app.state.runtime
     answer = await surveys.answer_on_paper(
-        runtime.store,
-        runtime.db,
+        intake.store,
+        intake.surveys,
         body.service,
         officer.subject,
         body.scores,
@@ -218,7 +219,7 @@ class ElementFiguresOut(BaseModel):
 
 
 class SurveyReportOut(BaseModel):
-    """The survey's figures as JSON (``survey.py``); a withheld report (fewer respondents than
+    """The survey's figures as JSON (``domain/survey.py``); a withheld report (fewer respondents than
     ``min_respondents``) shows no figure that could be a person's own answers."""
 
     service: SurveyService
@@ -252,6 +253,7 @@ FILES = {
 @router.get("/officer/survey/report", response_model=None, responses=FILES)
 async def survey_report(
     request: Request,
+    db: Db,
     _: Supervisor,
     service: SurveyService,
     period: Annotated[str, Query(pattern=PERIOD, description="YYYY, YYYY-S1, YYYY-S2 or YYYY-MM")],
@@ -265,10 +267,10 @@ async def survey_report(
     """The survey's figures for a service and a period (roles supervisor, admin): respondents,
     the Krejcie–Morgan sample size for the period's population (the cases invited in it), NRR
     per element with the lowest flagged as priorities, IKM and category, suggestions — as JSON,
-    CSV or XLSX (``survey.tables``; a withheld report's files withhold the same)."""
+    CSV or XLSX (``exports.survey_tables``; a withheld report's files withhold the same)."""
     fmt = tabular.negotiate(format, request.headers.get("accept"))
     tabular.only_for_csv(table, fmt)
-    report = await surveys.report(request.app.state.runtime.db, service, period)
+    report = await queries.survey_report(db, service, period)
     if fmt == "json":
         return report
-    return tabular.respond(survey.tables(report), fmt, f"survei-{service.value}-{period}", only=table)
+    return tabular.respond(exports.survey_tables(report), fmt, f"survei-{service.value}-{period}", only=table)

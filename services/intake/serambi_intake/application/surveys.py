@@ -1,5 +1,6 @@
 """The satisfaction survey's use cases: invite once per case, answer once per invitation, record
-a paper questionnaire, and the report's figures (the pure parts are in ``survey``).
+a paper questionnaire (the decisions and the figures are ``domain/survey.py``; the report reads
+``adapters/queries.py``).
 
 Once per case: the invitation is the case's aggregate ``intake.survey.<case code>`` (a second
 invitation finds it and records nothing). Once per invitation: the answer's aggregate
@@ -17,15 +18,12 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pymongo.asynchronous.database import AsyncDatabase
-from serambi_calendar import WIB
-from serambi_contracts import AggregateRef, Event
+from serambi_contracts import AggregateRef
 from serambi_contracts.survey import (
     RespondentProfile,
     SurveyAnswered,
     SurveyChannel,
     SurveyInvited,
-    SurveyScores,
     SurveyService,
 )
 from serambi_kit.eventstore import EventStore, deterministic_id, execute, retry_on_conflict
@@ -33,26 +31,15 @@ from serambi_kit.logging import redact
 from serambi_kit.pii import Vault
 from serambi_kit.tracking_links import new_access_token
 
-from . import survey
-from .projections import REQUESTS, SURVEY_INVITATIONS_COLLECTION, SURVEY_RESPONSES_COLLECTION
+from ..domain import survey
+from ..domain.survey import AlreadyAnsweredError, NoInvitationError, SurveyError
+from .ports import SurveyRecords
 
-PAPER_ENTRIES = "survey_paper_entries"  # who typed in which paper questionnaire (audit, intake only)
+__all__ = ["AlreadyAnsweredError", "NoInvitationError", "SurveyError"]  # the routes' errors
 DEFAULT_MAX_AGE = timedelta(days=7)  # IntakeSettings.survey_max_age_days
 
 
 MAX_SUGGESTION = 2000  # characters, counted after scrubbing (SurveyAnswered.suggestion)
-
-
-class SurveyError(Exception):
-    """A survey command the invitation's state does not allow."""
-
-
-class AlreadyAnsweredError(SurveyError):
-    """This invitation (this case) has its answer already."""
-
-
-class NoInvitationError(SurveyError):
-    """No invitation for this token or case."""
 
 
 def invitation_ref(case_code: str) -> AggregateRef:
@@ -84,10 +71,6 @@ def scrub(text: str | None) -> str | None:
 
 
 # -- invitations -----------------------------------------------------------------------------
-def decide_invitation(history: Sequence[Event], invitation: SurveyInvited) -> list[Event]:
-    return [] if history else [invitation]  # once per case, whatever is redelivered
-
-
 async def invite(
     store: EventStore,
     vault: Vault,
@@ -126,7 +109,7 @@ async def invite(
 
     async def attempt() -> bool:
         history = await store.load(ref)
-        if not decide_invitation(history.payloads, invitation):
+        if not survey.decide_invitation(history.payloads, invitation):
             return False
         appended = await store.append(
             ref,
@@ -144,24 +127,8 @@ async def invite(
     return recorded
 
 
-def _sealed_keys(value: Any) -> set[str]:
-    if isinstance(value, dict):
-        if {"key", "nonce", "data"} <= value.keys() and isinstance(value["key"], str):
-            return {value["key"]}
-        return set().union(*(_sealed_keys(v) for v in value.values()))
-    if isinstance(value, list):
-        return set().union(*(_sealed_keys(v) for v in value))
-    return set()
-
-
-async def request_subject_keys(db: AsyncDatabase, tracking_code: str) -> list[str]:
-    """The data keys of a request's requester (what their erasure shreds), from the request view."""
-    doc = await db[REQUESTS].find_one({"_id": tracking_code}, {"requester": 1, "identity_number": 1})
-    return sorted(_sealed_keys(doc or {}))
-
-
-async def invitation_by_token(db: AsyncDatabase, vault: Vault, token: str) -> dict[str, Any] | None:
-    return await db[SURVEY_INVITATIONS_COLLECTION].find_one({"token_hmac": token_hmac(vault, token)})
+async def invitation_by_token(records: SurveyRecords, vault: Vault, token: str) -> dict[str, Any] | None:
+    return await records.invitation(token_hmac(vault, token))
 
 
 async def answered(store: EventStore, response_id: str) -> bool:
@@ -169,36 +136,9 @@ async def answered(store: EventStore, response_id: str) -> bool:
 
 
 # -- answers ---------------------------------------------------------------------------------
-def decide_answer(history: Sequence[Event], answer: SurveyAnswered) -> list[Event]:
-    if history:
-        raise AlreadyAnsweredError(f"response {answer.response_id} exists already")
-    return [answer]
-
-
-def build_answer(
-    response_id: str,
-    service: SurveyService,
-    channel: SurveyChannel,
-    scores: dict[str, int],
-    profile: RespondentProfile,
-    suggestion: str | None,
-    now: datetime,
-) -> SurveyAnswered:
-    checked = survey.check_scores(scores)
-    return SurveyAnswered(
-        response_id=response_id,
-        service=service,
-        channel=channel,
-        answered_on=now.astimezone(WIB).date(),
-        scores=SurveyScores(**{code.lower(): value for code, value in checked.items()}),
-        profile=profile,
-        suggestion=scrub(suggestion),
-    )
-
-
 async def answer_online(
     store: EventStore,
-    db: AsyncDatabase,
+    records: SurveyRecords,
     vault: Vault,
     token: str,
     scores: dict[str, int],
@@ -206,26 +146,26 @@ async def answer_online(
     suggestion: str | None,
     now: datetime,
 ) -> SurveyAnswered:
-    invitation = await invitation_by_token(db, vault, token)
+    invitation = await invitation_by_token(records, vault, token)
     if invitation is None:
         raise NoInvitationError("no survey with this token")
     response_id = response_id_for(vault, token)
-    answer = build_answer(
+    answer = survey.answer(
         response_id,
         SurveyService(invitation["service"]),
         SurveyChannel.ONLINE,
         scores,
         profile,
-        suggestion,
+        scrub(suggestion),
         now,
     )
-    await execute(store, response_ref(response_id), lambda history: decide_answer(history, answer))
+    await execute(store, response_ref(response_id), lambda history: survey.decide_answer(history, answer))
     return answer
 
 
 async def answer_on_paper(
     store: EventStore,
-    db: AsyncDatabase,
+    records: SurveyRecords,
     service: SurveyService,
     officer: str,
     scores: dict[str, int],
@@ -236,52 +176,12 @@ async def answer_on_paper(
     """A paper questionnaire typed in at the desk, for ``service``: it stands alone (a random id)
     and never takes a case's online invitation, so the desk can neither answer nor block a
     citizen's survey, nor learn whether one answered. Who typed it (``officer``, the subject) is
-    kept in intake's own ``survey_paper_entries``, not in the public answer."""
+    kept in intake's own paper entries (``SurveyRecords.record_paper``), not in the public answer."""
     response_id = "P" + uuid.uuid4().hex
-    answer = build_answer(response_id, service, SurveyChannel.PAPER, scores, profile, suggestion, now)
-    await db[PAPER_ENTRIES].insert_one({"_id": response_id, "officer": officer, "recorded_at": now})
-    await execute(store, response_ref(response_id), lambda history: decide_answer(history, answer))
+    answer = survey.answer(response_id, service, SurveyChannel.PAPER, scores, profile, scrub(suggestion), now)
+    await records.record_paper(response_id, officer, now)
+    await execute(store, response_ref(response_id), lambda history: survey.decide_answer(history, answer))
     return answer
-
-
-# -- the report ------------------------------------------------------------------------------
-async def report(db: AsyncDatabase, service: SurveyService, period: str) -> dict[str, Any]:
-    """The figures of one service and period (``YYYY``, ``YYYY-S1``/``S2``, ``YYYY-MM``).
-
-    The population is the number of cases invited in the period (one invitation per ended case:
-    audiences held, complaints closed); the sample size is Krejcie–Morgan's for it."""
-    months = survey.months_of(period)
-    where = {"service": service.value, "month": {"$in": months}}
-    population = await db[SURVEY_INVITATIONS_COLLECTION].count_documents(where)
-    responses = [doc async for doc in db[SURVEY_RESPONSES_COLLECTION].find(where).sort("answered_on", 1)]
-    figures = survey.compute(doc["scores"] for doc in responses)
-    profile: dict[str, dict[str, int]] = {}
-    for doc in responses:
-        for field, value in (doc.get("profile") or {}).items():
-            if value:
-                profile.setdefault(field, {})
-                profile[field][value] = profile[field].get(value, 0) + 1
-    shown = {
-        "service": service.value,
-        "period": period,
-        "population": population,
-        "population_basis": "cases invited in the period (audiences held, complaints closed)",
-        "sample_size": survey.sample_size(population),
-        **survey.figures_json(figures),
-        "channels": {
-            channel.value: sum(1 for d in responses if d.get("channel") == channel.value)
-            for channel in SurveyChannel
-        },
-        "profile": profile,
-        # the texts alone, in alphabetical order: neither a day nor the order of answering,
-        # which could point a reader to the case answered that day
-        "suggestions": sorted(doc["suggestion"] for doc in responses if doc.get("suggestion")),
-        "min_respondents": survey.MIN_RESPONDENTS,
-        "withheld": False,
-    }
-    if 0 < figures.respondents < survey.MIN_RESPONDENTS:
-        return survey.withheld(shown)
-    return shown
 
 
 def now_utc() -> datetime:

@@ -1,11 +1,6 @@
-"""The guest book export (buku tamu) for a day or a month (WIB), from the ``guests`` read model.
-
-Names are masked (``serambi_kit.pii.mask_name``) unless the export asks for them in clear by a
-role that keeps the guest book: the desk, which records the guests, and admin — the view
-recorded first as a PersonalDataAccessed audit event. The scheduler, who may see a requester's
-contact to arrange an audience, has no need of a month of guests' names, and a supervisor
-exports the guest book with names masked too.
-"""
+"""The guest book export (buku tamu) for a day or a month (WIB), from the ``guests`` read model:
+names masked (``serambi_kit.pii.mask_name``) unless the export asks for them in clear (who may:
+``domain.guests.CLEAR_NAME_ROLES``)."""
 
 from __future__ import annotations
 
@@ -14,22 +9,8 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 from serambi_kit.pii import Vault, mask_name
-from serambi_kit.tabular import Column, Kind, Table
 
 from .projections import GUESTS
-
-#: The roles that may export guests' names in clear (audited).
-CLEAR_NAME_ROLES = frozenset({"desk", "admin"})
-
-
-def period(day: date | None, month: str | None) -> tuple[str, str, str]:
-    """(first day, day after the last, label) as ISO day strings for ``day`` or ``month``."""
-    if day is not None:
-        return day.isoformat(), date.fromordinal(day.toordinal() + 1).isoformat(), day.isoformat()
-    assert month is not None
-    year, number = int(month[:4]), int(month[5:])
-    after = date(year + number // 12, number % 12 + 1, 1)
-    return f"{month}-01", after.isoformat(), month
 
 
 async def guests(
@@ -64,20 +45,3 @@ async def counts(db: AsyncDatabase, first: str, after: str) -> list[dict[str, An
     async for guest in db[GUESTS].find({"day": {"$gte": first, "$lt": after}}, {"day": 1, "_id": 0}):
         tally[guest["day"]] = tally.get(guest["day"], 0) + 1
     return [{"day": day, "count": n} for day, n in sorted(tally.items())]
-
-
-def table(label: str, rows: list[dict[str, Any]]) -> Table:
-    return Table(
-        "buku-tamu",
-        f"Buku tamu {label}",
-        (
-            Column("day", "Tanggal", Kind.DATE, 12),
-            Column("arrived_at", "Datang (WIB)", Kind.DATETIME, 18),
-            Column("name", "Nama", width=28),
-            Column("institution", "Instansi", width=30),
-            Column("purpose", "Keperluan", width=40),
-            Column("request_tracking_code", "Kode permohonan", width=24),
-            Column("recorded_by", "Dicatat oleh", width=24),
-        ),
-        rows,
-    )

@@ -5,15 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from serambi_calendar import Clock, WorkingCalendar, calendar_from_env, policy_from_env
+from serambi_calendar import Clock, SlaPolicy, WorkingCalendar
 
 ANSWER_CLOCK = "audience_answer"
 
 
-def answer_due(calendar: WorkingCalendar | None = None) -> Callable[[datetime], datetime]:
-    """Load the calendar (unless given: the service's live one, revised as it runs) and the
-    policy once (a broken calendar stops start-up) and return the rule."""
-    calendar, policy = calendar or calendar_from_env(), policy_from_env()
+def answer_due(calendar: WorkingCalendar, policy: SlaPolicy) -> Callable[[datetime], datetime]:
+    """The rule for ``calendar`` (the service's live one, revised as it runs) and ``policy``;
+    a policy without the answer clock stops start-up."""
     policy.spec(ANSWER_CLOCK)
 
     def due(submitted_at: datetime) -> datetime:

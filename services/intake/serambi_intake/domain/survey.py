@@ -17,13 +17,23 @@ reader sees). The sample size is Krejcie and Morgan's, which the regulation refe
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any
 
-from serambi_kit.tabular import Column, Kind, Table
+from serambi_calendar import WIB
+from serambi_contracts import Event
+from serambi_contracts.survey import (
+    RespondentProfile,
+    SurveyAnswered,
+    SurveyChannel,
+    SurveyInvited,
+    SurveyScores,
+    SurveyService,
+)
 
 SCALE = (1, 2, 3, 4)
 
@@ -236,7 +246,7 @@ def sample_size(population: int) -> int:
     return int(size.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
-def figures_json(figures: Figures) -> dict:
+def figures_json(figures: Figures) -> dict[str, Any]:
     """The figures as JSON (numbers rounded for display; the exact ones are not needed)."""
     letter_label = figures.category
     return {
@@ -264,7 +274,7 @@ def figures_json(figures: Figures) -> dict:
     }
 
 
-def withheld(report: dict) -> dict:
+def withheld(report: dict[str, Any]) -> dict[str, Any]:
     """A report with fewer than :data:`MIN_RESPONDENTS` (and more than none): what could be a
     person's own answers removed; the respondents, population and sample size stay."""
     return {
@@ -293,124 +303,45 @@ def months_of(period: str) -> list[str]:
     return [period]
 
 
-# -- the downloads (CSV / XLSX through serambi_kit.tabular) -----------------------------------
-SERVICE_NAMES = {"audiensi": "Fasilitasi audiensi", "pengaduan": "Pengaduan"}
-#: the profile's questions and answers as the questionnaire words them (the console's form too)
-PROFILE_LABELS: dict[str, tuple[str, dict[str, str]]] = {
-    "age_band": (
-        "Usia",
-        {
-            "under_20": "Di bawah 20 tahun",
-            "20_29": "20–29 tahun",
-            "30_39": "30–39 tahun",
-            "40_49": "40–49 tahun",
-            "50_59": "50–59 tahun",
-            "60_plus": "60 tahun ke atas",
-        },
-    ),
-    "sex": ("Jenis kelamin", {"laki_laki": "Laki-laki", "perempuan": "Perempuan"}),
-    "education": (
-        "Pendidikan terakhir",
-        {
-            "sd": "SD",
-            "smp": "SMP",
-            "sma": "SMA/sederajat",
-            "diploma": "D1–D4",
-            "s1": "S1",
-            "s2": "S2",
-            "s3": "S3",
-        },
-    ),
-    "occupation": (
-        "Pekerjaan",
-        {
-            "pns": "PNS",
-            "tni": "TNI",
-            "polri": "POLRI",
-            "swasta": "Pegawai swasta",
-            "wirausaha": "Wirausaha",
-            "lainnya": "Lainnya",
-        },
-    ),
-}
+# -- the decisions: once per case, once per invitation ---------------------------------------
+class SurveyError(Exception):
+    """A survey command the invitation's state does not allow."""
 
 
-def tables(report: dict[str, Any]) -> list[Table]:
-    """The report (``surveys.report``'s JSON, withheld or not) as the downloads' tables: summary,
-    elements, profile counts, suggestions. They carry what the JSON carries and nothing more: a
-    withheld report's files have the counts, empty figures, no profile, no suggestions."""
-    withheld = report.get("withheld", False)
-    summary = Table(
-        "ringkasan",
-        "Ringkasan SKM",
-        (
-            Column("service", "Layanan", width=20),
-            Column("period", "Periode"),
-            Column("respondents", "Responden", Kind.INTEGER),
-            Column("population", "Populasi (kasus yang diundang)", Kind.INTEGER),
-            Column("sample_size", "Sampel minimal (Krejcie-Morgan)", Kind.INTEGER),
-            Column("ikm", "IKM", Kind.DECIMAL),
-            Column("category", "Mutu pelayanan"),
-            Column("category_label", "Kinerja unit pelayanan", width=16),
-            Column("note", "Keterangan", width=40),
-        ),
-        [
-            {
-                "service": SERVICE_NAMES.get(report["service"], report["service"]),
-                "period": report["period"],
-                "respondents": report["respondents"],
-                "population": report["population"],
-                "sample_size": report["sample_size"],
-                "ikm": report["ikm"],
-                "category": report["category"],
-                "category_label": report["category_label"],
-                "note": report.get("withheld_reason") if withheld else None,
-            }
-        ],
+class AlreadyAnsweredError(SurveyError):
+    """This invitation (this case) has its answer already."""
+
+
+class NoInvitationError(SurveyError):
+    """No invitation for this token or case."""
+
+
+def decide_invitation(history: Sequence[Event], invitation: SurveyInvited) -> list[Event]:
+    return [] if history else [invitation]  # once per case, whatever is redelivered
+
+
+def decide_answer(history: Sequence[Event], answer: SurveyAnswered) -> list[Event]:
+    if history:
+        raise AlreadyAnsweredError(f"response {answer.response_id} exists already")
+    return [answer]
+
+
+def answer(
+    response_id: str,
+    service: SurveyService,
+    channel: SurveyChannel,
+    scores: dict[str, int],
+    profile: RespondentProfile,
+    suggestion: str | None,
+    now: datetime,
+) -> SurveyAnswered:
+    checked = check_scores(scores)
+    return SurveyAnswered(
+        response_id=response_id,
+        service=service,
+        channel=channel,
+        answered_on=now.astimezone(WIB).date(),
+        scores=SurveyScores(**{code.lower(): value for code, value in checked.items()}),
+        profile=profile,
+        suggestion=suggestion,  # scrubbed by the caller
     )
-    elements = Table(
-        "unsur",
-        "Nilai per unsur",
-        (
-            Column("code", "Kode"),
-            Column("name", "Unsur", width=40),
-            Column("nrr", "NRR", Kind.DECIMAL),
-            Column("weighted_nrr", "NRR tertimbang", Kind.DECIMAL),
-            Column("priority", "Prioritas perbaikan"),
-        ),
-        [
-            {
-                "code": e["code"],
-                "name": e["name"],
-                "nrr": e["nrr"],
-                "weighted_nrr": e["weighted_nrr"],
-                "priority": None if withheld or e["nrr"] is None else ("Ya" if e["priority"] else "Tidak"),
-            }
-            for e in report["elements"]
-        ],
-    )
-    profile = Table(
-        "profil",
-        "Profil responden",
-        (
-            Column("question", "Data diri", width=20),
-            Column("answer", "Pilihan", width=20),
-            Column("count", "Responden", Kind.INTEGER),
-        ),
-        [
-            {
-                "question": PROFILE_LABELS.get(field, (field, {}))[0],
-                "answer": PROFILE_LABELS.get(field, (field, {}))[1].get(value, value),
-                "count": count,
-            }
-            for field, counts in report["profile"].items()
-            for value, count in counts.items()
-        ],
-    )
-    suggestions = Table(
-        "saran",
-        "Saran dan masukan",
-        (Column("text", "Saran", width=80),),
-        [{"text": text} for text in report["suggestions"]],
-    )
-    return [summary, elements, profile, suggestions]

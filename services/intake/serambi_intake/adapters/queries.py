@@ -8,10 +8,12 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 from serambi_calendar import WIB
+from serambi_contracts.survey import SurveyChannel, SurveyService
 from serambi_kit.pii import Vault, mask_email, mask_name, mask_phone, reveal_text
 from serambi_kit.tracking_links import token_matches
 
-from .projections import GUESTS, REQUESTS
+from ..domain import survey
+from .projections import GUESTS, REQUESTS, SURVEY_INVITATIONS_COLLECTION, SURVEY_RESPONSES_COLLECTION
 
 STATUSES = ("submitted", "in_review", "scheduled", "declined", "held", "no_show", "cancelled", "withdrawn")
 
@@ -169,3 +171,42 @@ async def guest_book(db: AsyncDatabase, vault: Vault, day: date) -> list[dict[st
             }
         )
     return guests
+
+
+async def survey_report(db: AsyncDatabase, service: SurveyService, period: str) -> dict[str, Any]:
+    """The figures of one service and period (``YYYY``, ``YYYY-S1``/``S2``, ``YYYY-MM``).
+
+    The population is the number of cases invited in the period (one invitation per ended case:
+    audiences held, complaints closed); the sample size is Krejcie–Morgan's for it."""
+    months = survey.months_of(period)
+    where = {"service": service.value, "month": {"$in": months}}
+    population = await db[SURVEY_INVITATIONS_COLLECTION].count_documents(where)
+    responses = [doc async for doc in db[SURVEY_RESPONSES_COLLECTION].find(where).sort("answered_on", 1)]
+    figures = survey.compute(doc["scores"] for doc in responses)
+    profile: dict[str, dict[str, int]] = {}
+    for doc in responses:
+        for field, value in (doc.get("profile") or {}).items():
+            if value:
+                profile.setdefault(field, {})
+                profile[field][value] = profile[field].get(value, 0) + 1
+    shown = {
+        "service": service.value,
+        "period": period,
+        "population": population,
+        "population_basis": "cases invited in the period (audiences held, complaints closed)",
+        "sample_size": survey.sample_size(population),
+        **survey.figures_json(figures),
+        "channels": {
+            channel.value: sum(1 for d in responses if d.get("channel") == channel.value)
+            for channel in SurveyChannel
+        },
+        "profile": profile,
+        # the texts alone, in alphabetical order: neither a day nor the order of answering,
+        # which could point a reader to the case answered that day
+        "suggestions": sorted(doc["suggestion"] for doc in responses if doc.get("suggestion")),
+        "min_respondents": survey.MIN_RESPONDENTS,
+        "withheld": False,
+    }
+    if 0 < figures.respondents < survey.MIN_RESPONDENTS:
+        return survey.withheld(shown)
+    return shown

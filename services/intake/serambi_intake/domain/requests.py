@@ -1,4 +1,4 @@
-"""Audience requests and the guest book: pure decisions, no I/O."""
+"""Audience requests: submit, withdraw, send the tracking link again. Pure decisions, no I/O."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from serambi_contracts import Event
 from serambi_contracts.base import Sealed
 from serambi_contracts.intake import (
     DocumentRef,
-    GuestRegistered,
     IntakeChannel,
     Requester,
     RequestLinkRequested,
@@ -127,7 +126,3 @@ def request_link(
     if not policy.allow(asked, withdrawn[0] if withdrawn else None, now):
         return []
     return [RequestLinkRequested(tracking_code=tracking_code, requested_at=now)]
-
-
-def register_guest(history: Sequence[Event], guest: GuestRegistered) -> list[Event]:
-    return [] if history else [guest]  # a retried registration changes nothing

@@ -1,0 +1,1 @@
+"""Intake's adapters: the MongoDB read models (projections, queries) and what else does I/O."""
