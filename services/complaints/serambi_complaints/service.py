@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 from serambi_calendar import live_calendar_from_env, policy_from_env
@@ -10,6 +11,7 @@ from serambi_kit.documents import DocumentStore
 from serambi_kit.eventstore import read_stream
 from serambi_kit.idempotency import IdempotencyKeys
 from serambi_kit.logging import get_logger
+from serambi_kit.messaging import caught_up
 from serambi_kit.periodic import Rounds, run_guarded
 from serambi_kit.revisions import revise_when_changed
 from serambi_kit.runtime import Runtime
@@ -23,6 +25,8 @@ from .queries import Reader
 from .settings import ComplaintsSettings
 
 log = get_logger(__name__)
+#: how long a revision waits for the read model to hold every complaint recorded before it
+READ_MODEL_WAIT_SECONDS = 30.0
 
 
 def rules_from_env(settings: ComplaintsSettings) -> Rules:
@@ -179,7 +183,9 @@ class ComplaintsService:
     async def revise_if_needed(self) -> int:
         """If the calendar revision or the clock durations changed since the last start, record
         the open deadlines they move (ComplaintDeadlineMoved) — the timers follow."""
-        return await revise_if_needed(self.runtime.store, self.runtime.db, self.rules)
+        return await revise_if_needed(
+            self.runtime.store, self.runtime.db, self.rules, before=self.read_model_caught_up
+        )
 
     async def refresh_calendar(self) -> int:
         """Read new calendar revisions (scheduling records them); when there were any, move the
@@ -187,7 +193,21 @@ class ComplaintsService:
         meanwhile. Returns how many moved."""
         if not await self.calendar_revisions.refresh():
             return 0
-        return await revise_if_needed(self.runtime.store, self.runtime.db, self.rules, force=True)
+        return await revise_if_needed(
+            self.runtime.store, self.runtime.db, self.rules, force=True, before=self.read_model_caught_up
+        )
+
+    async def read_model_caught_up(self) -> None:
+        """Wait until the read model holds every complaint event stored so far: a revision moves
+        the open complaints it lists, and one recorded with the old calendar a moment before the
+        revision was read (not projected yet) must be among them. After
+        ``READ_MODEL_WAIT_SECONDS`` (a projection far behind) the revision goes on with what the
+        read model holds, and says so."""
+        tracking = subscribers.TRACKING_EVENTS
+        if not await caught_up(self.runtime.nc.jetstream(), tracking, READ_MODEL_WAIT_SECONDS):
+            log.warning(
+                "calendar.read_model_behind", consumer=tracking.durable, waited=READ_MODEL_WAIT_SECONDS
+            )
 
     async def sweep_attachments(self) -> int:
         older_than = timedelta(minutes=self.settings.pending_attachment_minutes)
@@ -217,9 +237,16 @@ class ComplaintsService:
                 await close()
 
 
-async def revise_if_needed(store, db, rules: Rules, force: bool = False) -> int:
+async def revise_if_needed(
+    store, db, rules: Rules, force: bool = False, before: Callable[[], Awaitable[object]] | None = None
+) -> int:
     """Revise open deadlines when the rules' fingerprint differs from the recorded one (or
-    ``force``), then record it (``serambi_kit.revisions``). Returns how many deadlines moved."""
-    return await revise_when_changed(
-        db, rules.fingerprint, lambda: revise_open(store, db, rules), force=force
-    )
+    ``force``), then record it (``serambi_kit.revisions``); ``before`` is awaited first when they
+    are revised (the service: its read model caught up). Returns how many deadlines moved."""
+
+    async def revise() -> int:
+        if before is not None:
+            await before()
+        return await revise_open(store, db, rules)
+
+    return await revise_when_changed(db, rules.fingerprint, revise, force=force)

@@ -4,14 +4,17 @@ of an open complaint it changes (ComplaintDeadlineMoved), without a restart — 
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from complaints_support import eventually, now, stream_events
 from serambi_calendar import WIB, LiveCalendar, SlaPolicy, parse_overrides
 from serambi_complaints import application
 from serambi_complaints.domain import Rules
 from serambi_contracts.complaints import ComplaintChannel, ComplaintDeadlineMoved, ComplaintTier, Disclosure
 from serambi_contracts.scheduling import WorkingDayRevised
+from serambi_kit import runtime as runtime_module
 from serambi_kit.calendars import CALENDAR
 from serambi_kit.eventstore import JetStreamEventStore
 from serambi_kit.revisions import recorded_fingerprint
@@ -22,9 +25,12 @@ ALWAYS = 'version = "live.1"\n[profiles.standard]\n' + "".join(
 )
 
 
+@pytest.mark.parametrize("read_model_late", [False, True], ids=["read_model_current", "read_model_late"])
 async def test_a_revision_recorded_by_scheduling_moves_an_open_complaints_deadline_while_it_runs(
-    start_service, nats_client
+    start_service, nats_client, monkeypatch, read_model_late
 ):
+    """The open complaints a revision moves are listed from the read model: one recorded just
+    before (here: projected a second late) is moved too — the revision waits for the read model."""
     year = datetime.now(UTC).year
     live = LiveCalendar(parse_overrides(ALWAYS, "overrides-live.toml"), years=[year, year + 1])
     # the test's own read must be the one that takes the revision: the refresh round is off (0:
@@ -36,6 +42,15 @@ async def test_a_revision_recorded_by_scheduling_moves_an_open_complaints_deadli
         return await recorded_fingerprint(service.runtime.db) == service.rules.fingerprint
 
     await eventually(started_up, timeout=30)
+    if read_model_late:
+        apply_batch = runtime_module.apply_batch
+
+        async def late(collection, projection, batch):
+            if collection.name == "complaints":
+                await asyncio.sleep(1)
+            return await apply_batch(collection, projection, batch)
+
+        monkeypatch.setattr(runtime_module, "apply_batch", late)
     new = application.NewComplaint(
         channel=ComplaintChannel.TELEPHONE,
         received_at=now(),
