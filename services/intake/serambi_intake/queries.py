@@ -11,7 +11,7 @@ from serambi_calendar import WIB
 from serambi_kit.cases import token_matches
 from serambi_kit.pii import Vault, mask_email, mask_name, mask_phone, reveal_text
 
-from .projections import GUESTS, REQUESTS
+from .projections import GUESTS, ORDER, REQUESTS
 
 STATUSES = ("submitted", "in_review", "scheduled", "declined", "held", "no_show", "cancelled", "withdrawn")
 
@@ -64,8 +64,9 @@ async def tracking_view(
     if await vault.reveal(document["requester"]["name"]) is None:
         return None  # the requester was erased: their link answers like an unknown one
     timeline = []
-    for entry in sorted(document["timeline"], key=lambda item: item["at"]):
+    for entry in sorted(document["timeline"], key=lambda item: (item["at"], item.get(ORDER, ""))):
         entry = dict(entry)
+        entry.pop(ORDER, None)  # the projection's tie-breaker, not the requester's business
         if "letter" in entry:
             entry["letter"] = _letter_url(letters_base, entry["letter"])
         sealed_reason = entry.pop("reason_sealed", None)
