@@ -12,9 +12,10 @@ from typing import ClassVar
 import pytest
 from serambi_contracts import AggregateRef, encode_headers
 from serambi_contracts.sla import SLABreached, SLAWarning
+from serambi_kit import runtime as runtime_module
 from serambi_kit.eventstore import JetStreamEventStore, RecordedEvent, execute
 from serambi_kit.eventstore.model import make_envelopes
-from serambi_kit.messaging import OutOfOrderError
+from serambi_kit.messaging import OutOfOrderError, caught_up
 from serambi_kit.projections import Change, Projection, apply_change
 from serambi_kit.rebuild import rebuild
 from serambi_kit.runtime import Runtime
@@ -249,3 +250,27 @@ async def test_a_rebuilt_read_model_equals_the_live_one(nc, mongo_db, kind, proj
     report = await rebuild(nc, mongo_db, projection)
     assert report.applied == 6
     assert [doc async for doc in mongo_db.cases.find().sort("_id")] == live
+
+
+async def test_caught_up_waits_until_the_projection_applied_what_its_stream_held(
+    nc, mongo_db, kind, projection, start_runtime, monkeypatch
+):
+    """A read model's reader (a calendar revision listing open cases) waits for the events
+    stored before it asked; not for ever: False once the time is up."""
+    gate, held = asyncio.Event(), runtime_module.apply_batch
+
+    async def gated(collection, views, batch):
+        await gate.wait()
+        return await held(collection, views, batch)
+
+    monkeypatch.setattr(runtime_module, "apply_batch", gated)
+    runtime = await start_runtime(lambda r: r.project(spec(kind), projection))
+    js = nc.jetstream()
+    assert await caught_up(js, spec(kind), timeout=10)  # nothing of its own stored yet
+    ref = AggregateRef("complaints", kind, "late")
+    await execute(runtime.store, ref, lambda _h: [warning("late", 50)])
+    assert not await caught_up(js, spec(kind), timeout=0.5)  # delivered, not applied
+    assert await mongo_db.cases.find_one({"_id": "late"}) is None
+    gate.set()
+    assert await caught_up(js, spec(kind), timeout=30)
+    assert (await mongo_db.cases.find_one({"_id": "late"}))["warnings"] == [50]

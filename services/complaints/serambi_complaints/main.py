@@ -20,6 +20,7 @@ from serambi_kit.eventstore import read_stream
 from serambi_kit.http import create_service_app
 from serambi_kit.idempotency import IdempotencyKeys
 from serambi_kit.logging import get_logger
+from serambi_kit.messaging import caught_up
 from serambi_kit.periodic import Rounds, run_guarded, stop_before_runtime
 from serambi_kit.runtime import Runtime
 
@@ -37,6 +38,8 @@ from .domain import ComplaintError, Rules
 from .settings import ComplaintsSettings
 
 log = get_logger(__name__)
+#: how long a revision waits for the read model to hold every complaint recorded before it
+READ_MODEL_WAIT_SECONDS = 30.0
 
 
 def rules_from_env(settings: ComplaintsSettings) -> Rules:
@@ -194,7 +197,9 @@ class ComplaintsService:
     async def revise_if_needed(self) -> int:
         """If the calendar revision or the clock durations changed since the last start, record
         the open deadlines they move (ComplaintDeadlineMoved) — the timers follow."""
-        return await revise_if_needed(self.runtime.store, self.runtime.db, self.rules)
+        return await revise_if_needed(
+            self.runtime.store, self.runtime.db, self.rules, before=self.read_model_caught_up
+        )
 
     async def refresh_calendar(self) -> int:
         """Read new calendar revisions (scheduling records them); when there were any, move the
@@ -202,7 +207,21 @@ class ComplaintsService:
         meanwhile. Returns how many moved."""
         if not await self.calendar_revisions.refresh():
             return 0
-        return await revise_if_needed(self.runtime.store, self.runtime.db, self.rules, force=True)
+        return await revise_if_needed(
+            self.runtime.store, self.runtime.db, self.rules, force=True, before=self.read_model_caught_up
+        )
+
+    async def read_model_caught_up(self) -> None:
+        """Wait until the read model holds every complaint event stored so far: a revision moves
+        the open complaints it lists, and one recorded with the old calendar a moment before the
+        revision was read (not projected yet) must be among them. After
+        ``READ_MODEL_WAIT_SECONDS`` (a projection far behind) the revision goes on with what the
+        read model holds, and says so."""
+        tracking = subscribers.TRACKING_EVENTS
+        if not await caught_up(self.runtime.nc.jetstream(), tracking, READ_MODEL_WAIT_SECONDS):
+            log.warning(
+                "calendar.read_model_behind", consumer=tracking.durable, waited=READ_MODEL_WAIT_SECONDS
+            )
 
     async def sweep_attachments(self) -> int:
         older_than = timedelta(minutes=self.settings.pending_attachment_minutes)

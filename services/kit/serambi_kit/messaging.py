@@ -440,6 +440,24 @@ class Backlog:
         return taken
 
 
+async def caught_up(js: JetStreamContext, spec: ConsumerSpec, timeout: float, poll: float = 0.05) -> bool:
+    """Wait until the durable consumer ``spec`` has acknowledged every message of its stream that
+    was stored when this was called (for a projection: applied them to its read model), at most
+    ``timeout`` seconds; False if it had not by then. Its ack floor passing the stream's last
+    sequence says so, and so does nothing left to deliver or to acknowledge (the stream's last
+    messages may be outside the consumer's subjects)."""
+    last = (await js.stream_info(spec.stream)).state.last_seq
+    deadline = time.monotonic() + timeout
+    while True:
+        info = await js.consumer_info(spec.stream, spec.durable)
+        floor = info.ack_floor.stream_seq if info.ack_floor and info.ack_floor.stream_seq else 0
+        if floor >= last or not (info.num_pending or info.num_ack_pending):
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        await asyncio.sleep(poll)
+
+
 def subscribe_batches(
     broker: NatsBroker,
     spec: ConsumerSpec,

@@ -3,6 +3,7 @@ answer deadline), whichever of the two streams lands first — real nats-server 
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -98,3 +99,40 @@ async def test_the_request_document_does_not_depend_on_which_stream_lands_first(
         documents.append(await mongo_db[name].find_one({"_id": code}, {"_sequence": 0}))
     assert documents[0] == documents[1]
     assert [entry["step"] for entry in documents[1]["timeline"]] == ["submitted", "deadline_moved"]
+
+
+def stamped(recorded, at: datetime, version: int | None = None):
+    """``recorded`` as if stored at ``at`` (as version ``version`` of its aggregate)."""
+    envelope = dataclasses.replace(recorded.envelope, time=at, aggregateversion=version or recorded.version)
+    return dataclasses.replace(recorded, envelope=envelope)
+
+
+@pytest.mark.parametrize("scheduling_first", [False, True])
+async def test_events_of_one_millisecond_keep_their_order_of_time_not_of_their_names(
+    nc, mongo_db, scheduling_first
+):
+    """MongoDB keeps a time to the millisecond, so events of one millisecond tie on ``at``; they
+    were then ordered by their steps' names ("deadline_moved" before "submitted"). Here the request
+    was submitted 0.4 ms before the deadline moved, and the deadline moved again at that very
+    instant (appended together): the first by its time, the second by its version."""
+    code = f"AUD-2026-{uuid.uuid4().int % 10**9:09d}"
+    intake, scheduling = await recorded_events(nc, code)
+    submitted = datetime(2026, 2, 2, 1, 0, 0, 100, tzinfo=UTC)
+    moved = submitted + timedelta(microseconds=400)
+    again = scheduling[-1].event.model_copy(
+        update={"previous_due_at": MOVED, "due_at": MOVED + timedelta(days=1)}
+    )
+    intake = [stamped(intake[0], submitted)]
+    scheduling = [stamped(recorded, moved) for recorded in scheduling]
+    again_recorded = dataclasses.replace(scheduling[-1], event=again, sequence=scheduling[-1].sequence + 1)
+    scheduling.append(stamped(again_recorded, moved, version=3))
+    for recorded in [*scheduling, *intake] if scheduling_first else [*intake, *scheduling]:
+        await apply_change(mongo_db[REQUESTS], REQUEST_VIEWS.change_for(recorded), recorded)
+    document = await mongo_db[REQUESTS].find_one({"_id": code})
+    timeline = document["timeline"]
+    assert len({entry["at"] for entry in timeline}) == 1  # one millisecond for MongoDB
+    assert [entry["step"] for entry in timeline] == ["submitted", "deadline_moved", "deadline_moved"]
+    assert [entry["due_at"].replace(tzinfo=UTC) for entry in timeline[1:]] == [
+        MOVED,
+        MOVED + timedelta(days=1),
+    ]

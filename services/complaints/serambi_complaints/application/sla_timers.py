@@ -284,9 +284,20 @@ def _same_instant(recorded: datetime | None, at: datetime) -> bool:
     return recorded is not None and _as_utc(recorded) == at.replace(microsecond=at.microsecond // 1000 * 1000)
 
 
-async def revise_if_needed(store: EventStore, db: AsyncDatabase, rules: Rules, force: bool = False) -> int:
+async def revise_if_needed(
+    store: EventStore,
+    db: AsyncDatabase,
+    rules: Rules,
+    force: bool = False,
+    before: Callable[[], Awaitable[object]] | None = None,
+) -> int:
     """Revise open deadlines when the rules' fingerprint differs from the recorded one (or
-    ``force``), then record it (``serambi_kit.revisions``). Returns how many deadlines moved."""
-    return await revise_when_changed(
-        db, rules.fingerprint, lambda: revise_open(store, db, rules), force=force
-    )
+    ``force``), then record it (``serambi_kit.revisions``); ``before`` is awaited first when they
+    are revised (the service: its read model caught up). Returns how many deadlines moved."""
+
+    async def revise() -> int:
+        if before is not None:
+            await before()
+        return await revise_open(store, db, rules)
+
+    return await revise_when_changed(db, rules.fingerprint, revise, force=force)

@@ -9,6 +9,8 @@ see queries.answer_due_of).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from serambi_calendar import WIB
 from serambi_contracts.intake import GuestRegistered, RequestSubmitted, RequestWithdrawn
 from serambi_contracts.scheduling import (
@@ -27,6 +29,8 @@ from serambi_kit.eventstore import RecordedEvent
 from serambi_kit.projections import Change, Projection
 
 REQUESTS = "requests"
+ORDER = "_order"  # a timeline entry's tie-breaker (see _entry); the tracking view leaves it out
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 GUESTS = "guests"
 SURVEY_INVITATIONS_COLLECTION = "survey_invitations"
 SURVEY_RESPONSES_COLLECTION = "survey_responses"
@@ -34,8 +38,23 @@ SURVEY_RESPONSES_COLLECTION = "survey_responses"
 
 def _entry(step: str, recorded: RecordedEvent, **details: object) -> dict:
     """A timeline entry, pushed in order of time: the request's and the audience's events come
-    from two streams in any relative order, and the document must not depend on that order."""
-    return {"$each": [{"step": step, "at": recorded.envelope.time, **details}], "$sort": {"at": 1, "step": 1}}
+    from two streams in any relative order, and the document must not depend on that order.
+    MongoDB keeps ``at`` to the millisecond, so events of one millisecond tie on it (and events
+    appended together share their time): ``_order`` breaks the tie by the event's own time to the
+    microsecond, then its version in its aggregate, then its source — never by the step's name."""
+    return {
+        "$each": [{"step": step, "at": recorded.envelope.time, **details, ORDER: _order(recorded)}],
+        "$sort": {"at": 1, ORDER: 1},
+    }
+
+
+def _order(recorded: RecordedEvent) -> str:
+    """The timeline's sort key beside ``at``: ``<microseconds since the epoch>/<version>/<source>``,
+    zero-padded so that it sorts as text (a request's events before its audience's on a full tie:
+    scheduling acts on the request)."""
+    instant = recorded.envelope.time
+    micros = (instant - EPOCH) // timedelta(microseconds=1)
+    return f"{micros:017d}/{recorded.version:09d}/{recorded.ref.context}.{recorded.ref.aggregate}"
 
 
 def _letter(event) -> str | None:

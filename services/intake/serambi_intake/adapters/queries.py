@@ -13,7 +13,7 @@ from serambi_kit.pii import Vault, mask_email, mask_name, mask_phone, reveal_tex
 from serambi_kit.tracking_links import token_matches
 
 from ..domain import survey
-from .projections import GUESTS, REQUESTS, SURVEY_INVITATIONS_COLLECTION, SURVEY_RESPONSES_COLLECTION
+from .projections import GUESTS, ORDER, REQUESTS, SURVEY_INVITATIONS_COLLECTION, SURVEY_RESPONSES_COLLECTION
 
 STATUSES = ("submitted", "in_review", "scheduled", "declined", "held", "no_show", "cancelled", "withdrawn")
 
@@ -66,8 +66,9 @@ async def tracking_view(
     if await vault.reveal(document["requester"]["name"]) is None:
         return None  # the requester was erased: their link answers like an unknown one
     timeline = []
-    for entry in sorted(document["timeline"], key=lambda item: item["at"]):
+    for entry in sorted(document["timeline"], key=lambda item: (item["at"], item.get(ORDER, ""))):
         entry = dict(entry)
+        entry.pop(ORDER, None)  # the projection's tie-breaker, not the requester's business
         if "letter" in entry:
             entry["letter"] = _letter_url(letters_base, entry["letter"])
         sealed_reason = entry.pop("reason_sealed", None)
