@@ -45,14 +45,14 @@ from serambi_kit.mongo import connect, database  # noqa: E402
 from serambi_kit.pii import Vault  # noqa: E402
 from serambi_kit.projections import projector_handler  # noqa: E402
 from serambi_kit.topology import apply_streams  # noqa: E402
-from serambi_scheduling import queries  # noqa: E402
+from serambi_scheduling.adapters import queries  # noqa: E402
+from serambi_scheduling.adapters.letters import LetterStore  # noqa: E402
+from serambi_scheduling.adapters.projections import PROJECTIONS  # noqa: E402
 from serambi_scheduling.application import commands, resources  # noqa: E402
 from serambi_scheduling.application.context import Catalog, Context  # noqa: E402
 from serambi_scheduling.domain.audience import Status  # noqa: E402
 from serambi_scheduling.domain.resources import Host, Room  # noqa: E402
 from serambi_scheduling.domain.rules import BusyView, Request, Rules, find_slot  # noqa: E402
-from serambi_scheduling.letters import LetterStore  # noqa: E402
-from serambi_scheduling.projections import PROJECTIONS  # noqa: E402
 
 HORIZON = 30
 RESOURCES = 20

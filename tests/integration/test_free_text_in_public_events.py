@@ -22,14 +22,14 @@ from serambi_kit.documents import PDF, PNG, DocumentStore, Upload
 from serambi_kit.eventstore import JetStreamEventStore, read_raw, read_stream
 from serambi_kit.pii import Vault
 from serambi_kit.projections import projector_handler
-from serambi_scheduling import projections as scheduling_projections
-from serambi_scheduling import queries as scheduling_queries
+from serambi_scheduling.adapters import projections as scheduling_projections
+from serambi_scheduling.adapters import queries as scheduling_queries
+from serambi_scheduling.adapters.letters import LetterStore
 from serambi_scheduling.application import commands, resources
 from serambi_scheduling.application.context import Catalog, Context
 from serambi_scheduling.domain.audience import Status
 from serambi_scheduling.domain.resources import Host, Room
 from serambi_scheduling.domain.rules import Rules
-from serambi_scheduling.letters import LetterStore
 
 CALENDAR = load_calendar(years=range(2025, 2028))
 NOW = datetime(2026, 2, 2, 8, 0, tzinfo=WIB).astimezone(UTC)  # Monday

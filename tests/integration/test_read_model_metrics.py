@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from prometheus_client import REGISTRY, generate_latest
 from serambi_complaints.application.sla_timers import open_clocks
 from serambi_kit.slametrics import ScrapeGauges, dead_letters_source
-from serambi_scheduling.reports import refresh_metrics
+from serambi_scheduling.adapters.reports import refresh_metrics
 
 NOW = datetime(2031, 3, 20, 3, 0, tzinfo=UTC)  # 10:00 WIB
 

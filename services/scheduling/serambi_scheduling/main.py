@@ -31,13 +31,14 @@ from serambi_kit.revisions import revise_when_changed
 from serambi_kit.runtime import Runtime
 from serambi_kit.timers import Timers
 
-from . import queries, subscribers
+from . import subscribers
+from .adapters import queries
+from .adapters.letters import LetterStore, seal_stored_letters
 from .api import audiences, common, letters, reports, resources, working_days
 from .application import commands, daylist, reconcile, reminders, sla
 from .application import resources as resource_cases
 from .application.context import Catalog, Context, rules_from, utc_now
 from .domain.time import wib_day
-from .letters import LetterStore, seal_stored_letters
 from .settings import SchedulingSettings
 
 log = get_logger(__name__)

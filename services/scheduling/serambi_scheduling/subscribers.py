@@ -22,10 +22,10 @@ from serambi_kit.slametrics import declare_sla_series
 from serambi_kit.timers import due_consumer
 from serambi_kit.topology import ConsumerSpec
 
-from . import reports
+from .adapters import reports
+from .adapters.projections import PROJECTIONS
 from .application import commands, daylist, reminders, sla
 from .application.context import Context
-from .projections import PROJECTIONS
 
 REQUESTS = ConsumerSpec(
     "scheduling",

@@ -16,7 +16,7 @@ from serambi_calendar import WIB
 from serambi_contracts.base import Sealed
 from serambi_contracts.intake import InstitutionType, IntakeChannel, Requester, RequestSubmitted
 from serambi_kit.eventstore import read_stream
-from serambi_scheduling import reports
+from serambi_scheduling.adapters import reports
 from serambi_scheduling.application import commands
 from serambi_scheduling.application.context import Context
 from serambi_scheduling.main import create_app

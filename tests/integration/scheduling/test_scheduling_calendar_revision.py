@@ -18,10 +18,10 @@ from serambi_contracts.base import Sealed
 from serambi_contracts.intake import InstitutionType, IntakeChannel, Requester, RequestSubmitted
 from serambi_contracts.scheduling import AudienceDeadlineMoved
 from serambi_kit.revisions import recorded_fingerprint
+from serambi_scheduling.adapters.projections import AUDIENCES
 from serambi_scheduling.application import commands, placement, sla
 from serambi_scheduling.application.context import Context
 from serambi_scheduling.main import create_app
-from serambi_scheduling.projections import AUDIENCES
 from serambi_scheduling.settings import SchedulingSettings
 
 SEALED = Sealed(key="k1", nonce="AAAAAAAAAAAAAAAA", data="AAAA")

@@ -13,15 +13,15 @@ from serambi_contracts.intake import InstitutionType, IntakeChannel, Requester, 
 from serambi_kit.eventstore import JetStreamEventStore, read_stream
 from serambi_kit.pii import Vault
 from serambi_kit.projections import projector_handler
-from serambi_scheduling import queries
+from serambi_scheduling.adapters import queries
+from serambi_scheduling.adapters.letters import LetterStore
+from serambi_scheduling.adapters.projections import PROJECTIONS
 from serambi_scheduling.application import commands, resources
 from serambi_scheduling.application.context import Catalog, Context
 from serambi_scheduling.domain import bookings
 from serambi_scheduling.domain.audience import Status
 from serambi_scheduling.domain.resources import Host, Room
 from serambi_scheduling.domain.rules import Rules
-from serambi_scheduling.letters import LetterStore
-from serambi_scheduling.projections import PROJECTIONS
 
 CALENDAR = load_calendar(years=range(2025, 2028))
 NOW = datetime(2026, 2, 2, 8, 0, tzinfo=WIB).astimezone(UTC)

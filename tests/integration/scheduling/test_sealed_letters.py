@@ -26,14 +26,20 @@ from serambi_kit.auth import TokenVerifier, issue_dev_token
 from serambi_kit.eventstore import JetStreamEventStore, read_stream
 from serambi_kit.pii import Vault, VaultError
 from serambi_kit.settings import ServiceSettings
-from serambi_scheduling import queries
+from serambi_scheduling.adapters import queries
+from serambi_scheduling.adapters.letters import (
+    LetterContent,
+    LetterErased,
+    LetterStore,
+    render,
+    seal_stored_letters,
+)
 from serambi_scheduling.api import audiences, common, letters
 from serambi_scheduling.application import commands, resources
 from serambi_scheduling.application.context import Catalog, Context
 from serambi_scheduling.domain.audience import Status
 from serambi_scheduling.domain.resources import Host, Room
 from serambi_scheduling.domain.rules import Rules
-from serambi_scheduling.letters import LetterContent, LetterErased, LetterStore, render, seal_stored_letters
 
 CALENDAR = load_calendar(years=range(2025, 2028))
 NOW = datetime(2026, 2, 2, 8, 0, tzinfo=WIB).astimezone(UTC)  # Monday

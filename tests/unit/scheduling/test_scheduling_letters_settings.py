@@ -9,8 +9,8 @@ from datetime import time
 import pytest
 from pydantic import ValidationError
 from scheduling_support import wib
+from serambi_scheduling.adapters.letters import LetterContent, long_date, render
 from serambi_scheduling.domain.audience import Placement
-from serambi_scheduling.letters import LetterContent, long_date, render
 from serambi_scheduling.settings import SchedulingSettings
 
 P = Placement(

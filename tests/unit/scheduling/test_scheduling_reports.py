@@ -12,7 +12,7 @@ from serambi_calendar import WIB, WorkingCalendar
 from serambi_calendar.days import fixed_source
 from serambi_calendar.profiles import ProfilePeriod
 from serambi_kit.tabular import to_xlsx
-from serambi_scheduling.reports import month_bounds, recap, tables
+from serambi_scheduling.adapters.reports import month_bounds, recap, tables
 
 DUE = datetime(2031, 3, 7, 9, 0, tzinfo=UTC)
 NOW = datetime(2031, 3, 20, tzinfo=UTC)

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 from serambi_contracts.intake import DocumentRef
 
-from .. import queries
+from ..adapters import queries
 from ..application import commands
 from ..application.commands import SlotChoice
 from ..application.placement import audience_ref

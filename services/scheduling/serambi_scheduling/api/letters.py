@@ -17,7 +17,7 @@ from fastapi.responses import Response
 from serambi_kit.downloads import download_headers
 from serambi_kit.problems import problem
 
-from ..letters import LETTERS, MEDIA_TYPE, LetterErased, read_letter
+from ..adapters.letters import LETTERS, MEDIA_TYPE, LetterErased, read_letter
 
 __all__ = ["LETTERS", "ERASED", "letter_response", "router"]
 

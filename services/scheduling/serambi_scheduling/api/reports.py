@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from serambi_kit import tabular
 from serambi_kit.auth import Officer, require_roles
 
-from .. import reports
+from ..adapters import reports
 from ..domain.time import wib
 from .common import Ctx
 

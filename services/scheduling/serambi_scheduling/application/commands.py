@@ -13,12 +13,12 @@ from serambi_kit.logging import get_logger
 from serambi_kit.messaging import OutOfOrderError
 from serambi_kit.pii import reveal_text
 
+from ..adapters.letters import LetterContent, render
 from ..domain import audience as rules_of_audience
 from ..domain.audience import UNDECIDED, Audience, Placement, Status, audience_of
 from ..domain.errors import NotFoundError, SlotTakenError, StateError
 from ..domain.rules import BusyView, Request, Slot, check, find_slot
 from ..domain.time import wib_day
-from ..letters import LetterContent, render
 from . import placement, reminders, sla
 from .context import Context
 from .placement import Plan, learned

@@ -38,7 +38,7 @@ from serambi_calendar import WIB, WorkingCalendar
 from serambi_kit.slametrics import ANSWERED, ON_TIME_RATIO, OPEN_CLOCKS, replace
 from serambi_kit.tabular import Column, Kind, Table
 
-from .domain.audience import CLOCK, UNDECIDED
+from ..domain.audience import CLOCK, UNDECIDED
 from .projections import AUDIENCES
 
 MONTH = re.compile(r"^(19|20|21)\d\d-(0[1-9]|1[0-2])$")

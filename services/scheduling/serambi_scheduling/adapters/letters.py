@@ -32,8 +32,8 @@ from serambi_contracts.intake import DocumentRef
 from serambi_kit.logging import get_logger
 from serambi_kit.pii import SubjectErased, Vault
 
-from .domain.audience import Placement
-from .domain.time import wib
+from ..domain.audience import Placement
+from ..domain.time import wib
 
 log = get_logger(__name__)
 LETTERS = "letters"

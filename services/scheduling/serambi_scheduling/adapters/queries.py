@@ -11,9 +11,9 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 from serambi_kit.pii import Vault, reveal_text
 
-from .domain.audience import UNDECIDED
-from .domain.rules import BusyView
-from .domain.time import wib
+from ..domain.audience import UNDECIDED
+from ..domain.rules import BusyView
+from ..domain.time import wib
 from .projections import AUDIENCES, RESOURCE_DAYS
 
 HIDDEN = {"_id": 0, "_applied": 0, "_sequence": 0}

@@ -1,0 +1,1 @@
+"""Scheduling's adapters: MongoDB (read models, queries, reports) and the answer letters."""
