@@ -225,6 +225,12 @@ async def test_the_integration_user_replays_a_mirror_from_the_beginning(
         assert [m.subject for m in replayed] == [o.subject for o in originals]
 
         durable = await js.pull_subscribe("intake.>", durable="bus-hub", stream="BUS_INTAKE")
+        # a new consumer of an R3 stream answers pulls once its replicas elected a leader: until
+        # then a fetch gets 503 (failed so in CI while the cluster was busy)
+        deadline = asyncio.get_running_loop().time() + 30
+        while not (await ops_nc.jetstream().consumer_info("BUS_INTAKE", "bus-hub")).cluster.leader:
+            assert asyncio.get_running_loop().time() < deadline, "the consumer elected no leader"
+            await asyncio.sleep(0.1)
         first = (await durable.fetch(1, timeout=5))[0]
         await first.ack_sync()
         assert first.metadata.sequence.stream == 1
