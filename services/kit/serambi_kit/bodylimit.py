@@ -26,7 +26,7 @@ from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .problems import encoded
+from .problems import problem
 
 SCOPE_KEY = "serambi.body_counter"
 Check = Callable[[Request], Awaitable[None]]
@@ -84,13 +84,7 @@ class BodyLimit:
         except BodyTooLarge as exc:  # raised where no exception handler answered it
             if started:
                 raise
-            await _json_413(send, exc)
-
-
-async def _json_413(send: Send, exc: BodyTooLarge) -> None:
-    headers, body = encoded(413, exc.detail, exc.detail)
-    await send({"type": "http.response.start", "status": 413, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+            await problem(413, exc.detail, exc.detail)(scope, receive, send)
 
 
 def before_body(check: _Dependency) -> _Dependency:

@@ -30,7 +30,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .problems import encoded
+from .problems import problem
 
 PROBES = ("/livez", "/readyz")
 LIVENESS = ("/livez",)  # what a service also answers on its public port (the portal asks it)
@@ -63,9 +63,7 @@ class InternalPort:
         if scope["type"] == "http":
             server = scope.get("server") or (None, None)
             if not self.allowed(scope["path"], server[1]):
-                headers, body = encoded(404, "not found", "Not Found")
-                await send({"type": "http.response.start", "status": 404, "headers": headers})
-                await send({"type": "http.response.body", "body": body})
+                await problem(404, "not found", "Not Found")(scope, receive, send)
                 return
         await self.app(scope, receive, send)
 

@@ -7,12 +7,12 @@ machine-readable code (``invalid_request``, ``slot_taken``, …), and for a refu
 ``errors``: ``[{field, rule, message}]``. Other members a route adds (``rule``,
 ``tracking_code``) stay extensions too.
 
-``ERROR_RESPONSES`` documents them in every service's OpenAPI description (``document_errors``).
+``document_errors`` documents them in every service's OpenAPI description; a middleware answers with
+``problem(...)`` as an ASGI app.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from http import HTTPStatus
 from typing import Any
@@ -66,12 +66,6 @@ def problem(
     status: int, error: str, detail: Any = None, *, headers: dict[str, str] | None = None, **extensions: Any
 ) -> ProblemResponse:
     return ProblemResponse(body(status, error, detail, **extensions), status_code=status, headers=headers)
-
-
-def encoded(status: int, error: str, detail: Any = None) -> tuple[list[tuple[bytes, bytes]], bytes]:
-    """Headers and body of a problem, for middleware answering on the raw ASGI interface."""
-    content = json.dumps(body(status, error, detail)).encode()
-    return [(b"content-type", MEDIA_TYPE.encode()), (b"content-length", str(len(content)).encode())], content
 
 
 ERRORS: dict[int, str] = {
