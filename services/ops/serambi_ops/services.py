@@ -64,17 +64,9 @@ class Service:
         return self.module("main").build_runtime(operator_settings(self.settings_class))
 
     def projections(self) -> tuple[Projection, ...]:
-        """The service's read models: ``adapters/projections.py`` (the service shape), or a
-        top-level ``projections.py``. Every service has some: none found is an error, never an
-        empty rebuild."""
-        for name in ("adapters.projections", "projections"):
-            try:
-                return tuple(self.module(name).PROJECTIONS)
-            except ModuleNotFoundError as missing:
-                wanted = f"{self.package}.{name}"
-                if not missing.name or not (wanted + ".").startswith(missing.name + "."):
-                    raise  # the module exists but something it imports does not
-        raise LookupError(f"{self.package} has no projections module")
+        """The service's read models (``adapters/projections.py`` in every service): an import
+        error surfaces, never an empty rebuild."""
+        return tuple(self.module("adapters.projections").PROJECTIONS)
 
 
 SERVICES = {
