@@ -57,7 +57,7 @@ def test_every_package_is_apache_licensed_and_the_images_carry_the_licence_and_n
     for pyproject in [
         ROOT / "pyproject.toml",
         ROOT / "contracts" / "pyproject.toml",
-        *sorted((ROOT / "services").glob("*/pyproject.toml")),
+        *sorted(p for d in ("libs", "services", "tools") for p in (ROOT / d).glob("*/pyproject.toml")),
     ]:
         assert 'license = "Apache-2.0"' in pyproject.read_text(), pyproject
     assert "COPY LICENSE NOTICE /app/" in (ROOT / "deploy" / "Dockerfile").read_text()

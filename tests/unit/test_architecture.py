@@ -26,15 +26,17 @@ CONTRACTS = {contract["id"]: contract for contract in CONFIG["contracts"]}
 SERVICES = "Services are independent of each other"
 DOMAINS = "Domains import only serambi_contracts, serambi_calendar and the standard library"
 LIBRARIES = "Libraries never import a service or the CLI"
+MEMBER_DIRS = ("libs", "services", "tools")  # the workspace's members besides contracts/
 
 
 def _package_dirs(tree: Path) -> list[Path]:
-    """The directories holding the root packages (contracts/, services/<name>/), one per package."""
+    """The directories holding the root packages (contracts/, libs/<name>/, services/<name>/,
+    tools/<name>/), one per package."""
     dirs = []
     for package in ROOT_PACKAGES:
         [init] = [
             *tree.glob(f"contracts/{package}/__init__.py"),
-            *tree.glob(f"services/*/{package}/__init__.py"),
+            *(init for members in MEMBER_DIRS for init in tree.glob(f"{members}/*/{package}/__init__.py")),
         ]
         dirs.append(init.parent.parent)
     return dirs
@@ -61,13 +63,17 @@ def tree(tmp_path: Path) -> Path:
     """A copy of the workspace's packages and the root pyproject.toml."""
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     shutil.copytree(ROOT / "contracts", tmp_path / "contracts", ignore=ignore)
-    shutil.copytree(ROOT / "services", tmp_path / "services", ignore=ignore)
+    for members in MEMBER_DIRS:
+        shutil.copytree(ROOT / members, tmp_path / members, ignore=ignore)
     shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
     return tmp_path
 
 
 def _violate(tree: Path, module_path: str, statement: str) -> None:
-    [path] = [*tree.glob(f"services/*/{module_path}"), *tree.glob(f"contracts/{module_path}")]
+    [path] = [
+        *(path for members in MEMBER_DIRS for path in tree.glob(f"{members}/*/{module_path}")),
+        *tree.glob(f"contracts/{module_path}"),
+    ]
     with path.open("a") as file:
         file.write(f"\n{statement}  # deliberate violation (test_architecture)\n")
 
