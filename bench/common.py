@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from serambi_kit import localstack
+from serambi_testing import localstack
 
 
 @dataclass

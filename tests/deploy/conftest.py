@@ -20,8 +20,8 @@ from pathlib import Path
 import nats
 import pytest
 from nats.aio.client import Client
-from serambi_kit import localstack
 from serambi_kit.topology import ConsumerSpec
+from serambi_testing import localstack
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"

@@ -16,7 +16,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from serambi_kit import localstack
+from serambi_testing import localstack
 
 from .conftest import DEPLOY, DEPLOYED, ROOT, SERVICE_NAMES
 

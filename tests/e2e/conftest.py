@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from serambi_kit import localstack
-from serambi_kit.localstack import wait_ready
+from serambi_testing import localstack
+from serambi_testing.localstack import wait_ready
 
 
 @dataclass

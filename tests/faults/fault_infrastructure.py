@@ -19,7 +19,7 @@ from serambi_contracts import AggregateRef
 from serambi_contracts.base import Sealed
 from serambi_contracts.intake import InstitutionType, IntakeChannel, Requester, RequestSubmitted
 from serambi_contracts.sla import SLAWarning
-from serambi_kit import localstack
+from serambi_testing import localstack
 
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 SEALED = Sealed(key="k1", nonce="AAAAAAAAAAAAAAAA", data="AAAA")

@@ -26,6 +26,7 @@ CONTRACTS = {contract["id"]: contract for contract in CONFIG["contracts"]}
 SERVICES = "Services are independent of each other"
 DOMAINS = "Domains import only serambi_contracts, serambi_calendar and the standard library"
 LIBRARIES = "Libraries never import a service or the CLI"
+TESTING = "No library or service imports the test helpers"
 MEMBER_DIRS = ("libs", "services", "tools")  # the workspace's members besides contracts/
 
 
@@ -195,6 +196,21 @@ def test_the_unmodified_copy_keeps_every_contract(tree: Path) -> None:
             "serambi_contracts.base -> serambi_web",
             id="contracts-imports-web",
         ),
+        # d. production code importing the test helpers
+        pytest.param(
+            TESTING,
+            "serambi_notifier/main.py",
+            "from serambi_testing import samples",
+            "serambi_notifier.main -> serambi_testing.samples",
+            id="service-imports-testing",
+        ),
+        pytest.param(
+            TESTING,
+            "serambi_kit/settings.py",
+            "from serambi_testing import localstack",
+            "serambi_kit.settings -> serambi_testing.localstack",
+            id="kit-imports-testing",
+        ),
     ],
 )
 def test_a_violation_breaks_its_contract(
@@ -210,7 +226,7 @@ def test_a_violation_breaks_its_contract(
 
 
 def test_every_contract_is_named_here() -> None:
-    assert {contract["name"] for contract in CONTRACTS.values()} == {SERVICES, DOMAINS, LIBRARIES}
+    assert {contract["name"] for contract in CONTRACTS.values()} == {SERVICES, DOMAINS, LIBRARIES, TESTING}
 
 
 def test_the_domain_rule_forbids_every_third_party_package_in_the_graph() -> None:

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 import pytest
 from complaints_e2e import Client, events, iso, now, of_type, received_for, stack_module, wait_ready
 from serambi_contracts.sla import SLABreached
-from serambi_kit import localstack
+from serambi_testing import localstack
 
 pytestmark = pytest.mark.slow  # make test-slow (CI runs it after make test)
 

@@ -1,5 +1,5 @@
 """The notifier end to end: intake and scheduling (running_stack of tests/e2e/conftest.py) plus
-the notifier as its own OS process, delivering into the real local sinks of serambi_ops.sinks —
+the notifier as its own OS process, delivering into the real local sinks of serambi_testing.sinks —
 the aiosmtpd SMTP sink writing .eml files and the HTTP SMS sink writing sms.jsonl — started here
 on free ports so the test can read what was sent and kill the notifier at a precise moment."""
 
@@ -22,8 +22,8 @@ from typing import Any
 
 import httpx
 from aiosmtpd.controller import Controller
-from serambi_kit import localstack
-from serambi_ops.sinks import MailboxHandler, sms_server
+from serambi_testing import localstack
+from serambi_testing.sinks import MailboxHandler, sms_server
 
 _spec = importlib.util.spec_from_file_location(
     "serambi_e2e_stack", Path(__file__).resolve().parents[1] / "conftest.py"

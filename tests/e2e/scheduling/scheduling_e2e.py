@@ -16,10 +16,10 @@ import nats
 from serambi_contracts import AggregateRef
 from serambi_contracts.base import Sealed
 from serambi_contracts.intake import InstitutionType, IntakeChannel, Requester, RequestSubmitted
-from serambi_kit import localstack
 from serambi_kit.auth import issue_dev_token
 from serambi_kit.eventstore import JetStreamEventStore, read_stream
 from serambi_kit.settings import ServiceSettings
+from serambi_testing import localstack
 
 _spec = importlib.util.spec_from_file_location(
     "serambi_e2e_stack", Path(__file__).resolve().parents[1] / "conftest.py"

@@ -23,7 +23,6 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from serambi_contracts import AggregateRef, Event
-from serambi_kit import localstack
 from serambi_kit.eventstore import JetStreamEventStore, RecordedEvent
 from serambi_kit.mongo import connect, database
 from serambi_kit.pii import Vault
@@ -38,7 +37,8 @@ from serambi_notifier.application.dispatch import Dispatcher
 from serambi_notifier.application.planning import Planner
 from serambi_notifier.domain import subscriptions
 from serambi_notifier.settings import NotifierSettings
-from serambi_ops.sinks import sms_server
+from serambi_testing import localstack
+from serambi_testing.sinks import sms_server
 
 MASTER = os.urandom(32)
 TOKEN = "integration-sms-token"

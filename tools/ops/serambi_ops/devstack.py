@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-from serambi_kit.localstack import find_binary, mongo_url, nats_url, wait_for_port
 from serambi_kit.settings import ServiceSettings
 from serambi_kit.tasks import cancel_and_wait
+from serambi_testing.localstack import find_binary, mongo_url, nats_url, wait_for_port
 
 from .commands.streams import apply_all
 from .services import SERVICES
@@ -123,7 +123,7 @@ class Supervisor:
                 [
                     py,
                     "-m",
-                    "serambi_ops.sinks",
+                    "serambi_testing.sinks",
                     "smtp",
                     "--port",
                     str(ports.smtp),
@@ -138,7 +138,7 @@ class Supervisor:
                 [
                     py,
                     "-m",
-                    "serambi_ops.sinks",
+                    "serambi_testing.sinks",
                     "sms",
                     "--port",
                     str(ports.sms),

@@ -17,7 +17,7 @@
   ``POST /_control/fail`` with ``{"statuses": [503, 429]}`` makes the next requests answer those
   HTTP statuses (for trying out retries).
 
-Run as ``python -m serambi_ops.sinks smtp|sms --port N --directory DIR``.
+Run as ``python -m serambi_testing.sinks smtp|sms --port N --directory DIR``.
 """
 
 from __future__ import annotations

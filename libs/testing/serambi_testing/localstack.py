@@ -1,6 +1,7 @@
 """Start the real infrastructure processes on loopback: nats-server and SecantusDB.
 
-Used by ``serambi dev up`` and by the test fixtures (free ports, temporary directories).
+Used by ``serambi dev up`` (serambi_ops.devstack), by the test fixtures and by the benchmarks
+(free ports, temporary directories). Development and test code only: no image installs it.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from serambi_kit.settings import LOCAL_MONGO_OPTIONS
 
 
 class StartError(RuntimeError):
@@ -124,12 +127,6 @@ def mongo_server(data_dir: Path, port: int, log_dir: Path | None = None) -> Mana
 
 def nats_url(port: int) -> str:
     return f"nats://127.0.0.1:{port}"
-
-
-# SecantusDB (0.7.0b3) prunes its retryable-write records on every write by scanning them all,
-# and past 10,000 by sorting them all: a long run slows to ~100 writes/s (docs/performance.md).
-# The local server therefore gets plain writes; production (MongoDB) keeps retryable writes.
-LOCAL_MONGO_OPTIONS = "directConnection=true&retryWrites=false"
 
 
 def mongo_url(port: int) -> str:

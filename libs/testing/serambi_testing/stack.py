@@ -21,8 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
-from serambi_kit import localstack
-from serambi_kit.localstack import wait_ready
+
+from serambi_testing import localstack
+from serambi_testing.localstack import wait_ready
 
 from .sinks import MailboxHandler, sms_server
 
