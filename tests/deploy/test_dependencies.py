@@ -1,6 +1,7 @@
 """The development servers are no runtime dependency of any image (issue 20, item 2): nats-server
-and SecantusDB (GPL-2.0) come only with serambi-ops's ``devstack`` extra, which the project's own
-environment asks for (`make run`, the tests) and no image does (deploy/Dockerfile)."""
+and SecantusDB (GPL-2.0) come only with serambi-testing (libs/testing), through serambi-ops's
+``devstack`` extra, which the project's own environment asks for (`make run`, the tests) and no
+image does (deploy/Dockerfile)."""
 
 from __future__ import annotations
 
