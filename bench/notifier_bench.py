@@ -38,10 +38,7 @@ from serambi_kit.mongo import connect, database  # noqa: E402
 from serambi_kit.pii import Vault, parse_master_key  # noqa: E402
 from serambi_kit.settings import DEV_PII_MASTER_KEY  # noqa: E402
 from serambi_kit.topology import apply_streams  # noqa: E402
-from serambi_testing import (
-    localstack,  # noqa: E402
-    samples,  # noqa: E402
-)
+from serambi_testing import localstack, samples  # noqa: E402
 from serambi_testing.sinks import MailboxHandler, SmsSink, sms_handler  # noqa: E402
 
 

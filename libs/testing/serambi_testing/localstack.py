@@ -13,6 +13,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -123,6 +125,21 @@ def mongo_server(data_dir: Path, port: int, log_dir: Path | None = None) -> Mana
     args = [find_binary("secantusd-py"), "--host", "127.0.0.1", "--port", str(port)]
     args += ["--storage-path", str(data_dir), "--log-level", "WARNING"]
     return ManagedProcess("mongodb-wire", args, port, (log_dir or data_dir) / "secantus.log")
+
+
+@contextmanager
+def servers(base: Path) -> Iterator[tuple[ManagedProcess, ManagedProcess]]:
+    """A fresh nats-server (data in ``base/nats``) and SecantusDB (``base/mongo``, its log in
+    ``base``) on free ports, started, then stopped on the way out: (nats, mongo)."""
+    nats = nats_server(base / "nats", free_port()).start()
+    try:
+        mongo = mongo_server(base / "mongo", free_port(), base).start(60)
+        try:
+            yield nats, mongo
+        finally:
+            mongo.stop()
+    finally:
+        nats.stop()
 
 
 def nats_url(port: int) -> str:

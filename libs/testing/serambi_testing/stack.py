@@ -1,8 +1,13 @@
-"""A whole Serambi stack as OS processes on loopback, for fault tests and load benchmarks.
+"""A Serambi stack as OS processes on loopback, for the end-to-end and fault tests, the browser
+tests and the benchmarks: one launcher of the services (``service_process``) and two stacks.
 
-nats-server and SecantusDB in a directory of the caller's (free ports), an SMTP and an SMS sink
-in this process, and the services by name (``scheduling-2`` is a second replica of scheduling),
-each a ``ManagedProcess`` the caller can SIGKILL, SIGSTOP, restart or measure by its pid.
+- ``running_stack``: nats-server and SecantusDB of its own under the caller's directory (free
+  ports), plus the services by name (``Stack``); the end-to-end tests' stack.
+- ``local_stack``: the same servers, plus an SMTP and an SMS sink in this process, and the
+  services (``scheduling-2`` is a second replica of scheduling) linked to each other and to the
+  sinks (``LocalStack``), each a ``ManagedProcess`` the caller can SIGKILL, SIGSTOP, restart or
+  measure by its pid; the fault tests', the browser tests' and the load benchmark's.
+
 Unlike ``serambi dev up`` nothing is supervised: a process that dies stays down until
 ``start`` is called, which is what a fault test needs.
 """
@@ -12,7 +17,6 @@ from __future__ import annotations
 import os
 import signal
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,12 +24,72 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aiosmtpd.controller import Controller
+from . import localstack
+from .localstack import wait_ready
+from .sinks import MailboxHandler, serving_sms, serving_smtp, sms_server
 
-from serambi_testing import localstack
-from serambi_testing.localstack import wait_ready
 
-from .sinks import MailboxHandler, sms_server
+def service_process(
+    name: str, env: dict[str, str], logs: Path, port: int | None = None, service: str | None = None
+) -> localstack.ManagedProcess:
+    """``python -m serambi_<service>`` on ``port`` (a free one by default), not started, its log
+    ``logs/<name>.log``; ``service`` defaults to the name up to a dash (``scheduling-2`` is a
+    second replica of scheduling)."""
+    port = port or localstack.free_port()
+    return localstack.ManagedProcess(
+        name,
+        [sys.executable, "-m", f"serambi_{service or name.split('-')[0]}"],
+        port,
+        logs / f"{name}.log",
+        env={**env, "SERAMBI_HTTP_PORT": str(port)},
+    )
+
+
+@dataclass
+class Stack:
+    """A ``running_stack``: the services' environment, URLs and processes by name."""
+
+    env: dict[str, str]
+    urls: dict[str, str]
+    processes: dict[str, localstack.ManagedProcess]
+    logs: Path
+
+    def restart(self, name: str) -> None:
+        self.processes[name].stop()
+        self.processes[name].start(ready_timeout=30)
+        wait_ready(self.urls[name])
+
+    def log_text(self) -> str:
+        return "\n".join(p.read_text(errors="replace") for p in self.logs.glob("*.log"))
+
+
+@contextmanager
+def running_stack(
+    base: Path, services: tuple[str, ...], extra_env: dict[str, str] | None = None
+) -> Iterator[Stack]:
+    """Its own nats-server and SecantusDB under ``base``, plus ``services`` as OS processes."""
+    with localstack.servers(base) as (nats, mongo):
+        env = {
+            "SERAMBI_NATS_URL": localstack.nats_url(nats.port),
+            "SERAMBI_MONGO_URL": localstack.mongo_url(mongo.port),
+            "SERAMBI_ENVIRONMENT": "test",
+            "SERAMBI_LOG_LEVEL": "DEBUG",
+            "SERAMBI_PII_KEY_CACHE_SECONDS": "0.5",
+            "SERAMBI_RATE_LIMITS": '{"submissions": 100000, "lookups": 100000}',
+            **(extra_env or {}),
+        }
+        logs = base / "logs"
+        processes = {name: service_process(name, env, logs) for name in services}
+        try:
+            for process in processes.values():
+                process.start(ready_timeout=30)
+            urls = {name: f"http://127.0.0.1:{p.port}" for name, p in processes.items()}
+            for url in urls.values():
+                wait_ready(url)
+            yield Stack(env, urls, processes, logs)
+        finally:
+            for process in processes.values():
+                process.stop()
 
 
 @dataclass
@@ -72,17 +136,6 @@ class LocalStack:
         )
 
 
-def _service(name: str, module: str, env: dict[str, str], logs: Path) -> localstack.ManagedProcess:
-    port = localstack.free_port()
-    return localstack.ManagedProcess(
-        name,
-        [sys.executable, "-m", f"serambi_{module}"],
-        port,
-        logs / f"{name}.log",
-        env={**env, "SERAMBI_HTTP_PORT": str(port)},
-    )
-
-
 def _link(name: str, processes: dict[str, localstack.ManagedProcess]) -> None:
     """Tell ``name`` where the others listen: the notifier's links, the portal's back ends."""
     env, ports = processes[name].env, {n: p.port for n, p in processes.items()}
@@ -106,58 +159,55 @@ def local_stack(
     logs = base / "logs"
     mail_dir = base / "mail"
     mailbox = MailboxHandler(mail_dir)
-    smtp = Controller(mailbox, hostname="127.0.0.1", port=localstack.free_port())
-    smtp.start()
-    sms = sms_server(localstack.free_port(), base / "sms")
-    threading.Thread(target=sms.serve_forever, daemon=True).start()
-    nats_process = localstack.nats_server(base / "nats", localstack.free_port(), log_dir=logs)
-    mongo = localstack.mongo_server(base / "mongo", localstack.free_port(), logs)
-    started: list[localstack.ManagedProcess] = []
-    processes: dict[str, localstack.ManagedProcess] = {}
-    try:
-        nats_process.start()
-        started.append(nats_process)
-        mongo.start(60)
-        started.append(mongo)
-        env = {
-            "SERAMBI_NATS_URL": localstack.nats_url(nats_process.port),
-            "SERAMBI_MONGO_URL": localstack.mongo_url(mongo.port),
-            "SERAMBI_ENVIRONMENT": "test",
-            "SERAMBI_LOG_LEVEL": "INFO",
-            "SERAMBI_PII_KEY_CACHE_SECONDS": "5",
-            "SERAMBI_RATE_LIMITS": '{"submissions": 1000000, "lookups": 1000000}',
-            "SERAMBI_SMTP_HOST": "127.0.0.1",
-            "SERAMBI_SMTP_PORT": str(smtp.port),
-            "SERAMBI_SMS_URL": f"http://127.0.0.1:{sms.server_address[1]}/json/messages",
-            "SERAMBI_QUIET_HOURS_START": "00:00",  # no quiet hours: the tests run at any hour
-            "SERAMBI_QUIET_HOURS_END": "00:00",
-            "SERAMBI_DELIVERY_LEASE_SECONDS": "4",
-            "SERAMBI_SMTP_TIMEOUT_SECONDS": "2",
-            "SERAMBI_SMS_TIMEOUT_SECONDS": "2",
-            "SERAMBI_DISPATCH_POLL_SECONDS": "0.2",
-            "SERAMBI_CONTACT_WAIT_SECONDS": "2",
-            **(extra_env or {}),
-        }
-        for name in services:
-            processes[name] = _service(name, name.split("-")[0], env, logs)
-        stack = LocalStack(base, env, nats_process, mongo, processes, mailbox, mail_dir)
-        for name in services:
-            _link(name, processes)
-            processes[name].start(ready_timeout=60)
-        for name in services:
-            wait_ready(stack.url(name), 60)
-        yield stack
-    finally:
-        for process in (*processes.values(), *reversed(started)):
-            if process.alive() and process.pid:
-                try:
-                    os.kill(process.pid, signal.SIGCONT)  # a paused process cannot terminate
-                except ProcessLookupError:
-                    pass
-            process.stop()
-        sms.shutdown()
-        sms.server_close()
-        smtp.stop()
+    with (
+        serving_smtp(mailbox, localstack.free_port()) as smtp,
+        serving_sms(sms_server(localstack.free_port(), base / "sms")) as sms,
+    ):
+        nats_process = localstack.nats_server(base / "nats", localstack.free_port(), log_dir=logs)
+        mongo = localstack.mongo_server(base / "mongo", localstack.free_port(), logs)
+        started: list[localstack.ManagedProcess] = []
+        processes: dict[str, localstack.ManagedProcess] = {}
+        try:
+            nats_process.start()
+            started.append(nats_process)
+            mongo.start(60)
+            started.append(mongo)
+            env = {
+                "SERAMBI_NATS_URL": localstack.nats_url(nats_process.port),
+                "SERAMBI_MONGO_URL": localstack.mongo_url(mongo.port),
+                "SERAMBI_ENVIRONMENT": "test",
+                "SERAMBI_LOG_LEVEL": "INFO",
+                "SERAMBI_PII_KEY_CACHE_SECONDS": "5",
+                "SERAMBI_RATE_LIMITS": '{"submissions": 1000000, "lookups": 1000000}',
+                "SERAMBI_SMTP_HOST": "127.0.0.1",
+                "SERAMBI_SMTP_PORT": str(smtp.port),
+                "SERAMBI_SMS_URL": f"http://127.0.0.1:{sms.server_address[1]}/json/messages",
+                "SERAMBI_QUIET_HOURS_START": "00:00",  # no quiet hours: the tests run at any hour
+                "SERAMBI_QUIET_HOURS_END": "00:00",
+                "SERAMBI_DELIVERY_LEASE_SECONDS": "4",
+                "SERAMBI_SMTP_TIMEOUT_SECONDS": "2",
+                "SERAMBI_SMS_TIMEOUT_SECONDS": "2",
+                "SERAMBI_DISPATCH_POLL_SECONDS": "0.2",
+                "SERAMBI_CONTACT_WAIT_SECONDS": "2",
+                **(extra_env or {}),
+            }
+            for name in services:
+                processes[name] = service_process(name, env, logs)
+            stack = LocalStack(base, env, nats_process, mongo, processes, mailbox, mail_dir)
+            for name in services:
+                _link(name, processes)
+                processes[name].start(ready_timeout=60)
+            for name in services:
+                wait_ready(stack.url(name), 60)
+            yield stack
+        finally:
+            for process in (*processes.values(), *reversed(started)):
+                if process.alive() and process.pid:
+                    try:
+                        os.kill(process.pid, signal.SIGCONT)  # a paused process cannot terminate
+                    except ProcessLookupError:
+                        pass
+                process.stop()
 
 
 @contextmanager
