@@ -241,3 +241,18 @@ def test_the_domain_rule_forbids_every_third_party_package_in_the_graph() -> Non
     assert third_party, "no external package in the graph: include_external_packages is off?"
     missing = third_party - set(CONTRACTS["domain-pure"]["forbidden_modules"])
     assert not missing, f"add to the domain-pure contract's forbidden_modules: {sorted(missing)}"
+
+
+def test_the_folders_say_what_things_are() -> None:
+    """services/ holds only the deployables (each runs as ``python -m serambi_<name>``, one image
+    each), libs/ the libraries and the test helpers, tools/ the ``serambi`` command."""
+
+    def members(folder: str) -> set[str]:
+        return {p.parent.name for p in (ROOT / folder).glob("*/pyproject.toml")}
+
+    assert members("services") == {"intake", "scheduling", "complaints", "notifier", "web"}
+    assert all(
+        (ROOT / "services" / n / f"serambi_{n}" / "__main__.py").is_file() for n in members("services")
+    )
+    assert members("libs") == {"kit", "calendar", "testing"}
+    assert members("tools") == {"ops"}
