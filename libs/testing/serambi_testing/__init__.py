@@ -5,6 +5,8 @@ root project's dependencies, serambi-ops's ``devstack`` extra); no image does.
 - ``localstack``: nats-server, SecantusDB and any process on loopback (free ports, readiness);
 - ``stack``: the services as OS processes on their own servers (``running_stack``), or the
   whole stack with the sinks (``local_stack``, fault tests, browser tests, benchmarks);
+- ``natscluster``: the nodes of a 3-node NATS cluster (ports, health, start-up wait), for the
+  fault tests' cluster and the deployment tests' (deploy/nats verbatim);
 - ``sinks``: the SMTP and SMS sinks of ``make run`` and the tests;
 - ``samples``: sample events of every kind the notifier handles;
 - ``whatsapp``: ``FakeWhatsApp``, the in-memory WhatsApp Cloud API.
