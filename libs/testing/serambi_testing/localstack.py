@@ -111,19 +111,34 @@ class ManagedProcess:
             self.process.wait(10)
 
 
+def nats_server_args(
+    data_dir: Path, port: int, monitor_port: int | None = None, name: str | None = None
+) -> list[str]:
+    """nats-server with JetStream on 127.0.0.1:``port``, its store in ``data_dir`` (the command
+    line of the tests' servers and of ``serambi dev up``'s)."""
+    args = [find_binary("nats-server"), "-js", "-a", "127.0.0.1", "-p", str(port)]
+    args += ["-sd", str(data_dir), "-n", name or f"serambi-{port}"]
+    if monitor_port:
+        args += ["-m", str(monitor_port)]
+    return args
+
+
+def mongo_server_args(data_dir: Path, port: int) -> list[str]:
+    """SecantusDB on 127.0.0.1:``port``, its data in ``data_dir`` (the command line of the tests'
+    servers and of ``serambi dev up``'s)."""
+    args = [find_binary("secantusd-py"), "--host", "127.0.0.1", "--port", str(port)]
+    return args + ["--storage-path", str(data_dir), "--log-level", "WARNING"]
+
+
 def nats_server(
     data_dir: Path, port: int, monitor_port: int | None = None, log_dir: Path | None = None
 ) -> ManagedProcess:
-    args = [find_binary("nats-server"), "-js", "-a", "127.0.0.1", "-p", str(port)]
-    args += ["-sd", str(data_dir), "-n", f"serambi-{port}"]
-    if monitor_port:
-        args += ["-m", str(monitor_port)]
+    args = nats_server_args(data_dir, port, monitor_port)
     return ManagedProcess("nats", args, port, (log_dir or data_dir) / "nats.log")
 
 
 def mongo_server(data_dir: Path, port: int, log_dir: Path | None = None) -> ManagedProcess:
-    args = [find_binary("secantusd-py"), "--host", "127.0.0.1", "--port", str(port)]
-    args += ["--storage-path", str(data_dir), "--log-level", "WARNING"]
+    args = mongo_server_args(data_dir, port)
     return ManagedProcess("mongodb-wire", args, port, (log_dir or data_dir) / "secantus.log")
 
 

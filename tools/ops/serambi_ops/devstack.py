@@ -22,7 +22,13 @@ from pathlib import Path
 import httpx
 from serambi_kit.settings import ServiceSettings
 from serambi_kit.tasks import cancel_and_wait
-from serambi_testing.localstack import find_binary, mongo_url, nats_url, wait_for_port
+from serambi_testing.localstack import (
+    mongo_server_args,
+    mongo_url,
+    nats_server_args,
+    nats_url,
+    wait_for_port,
+)
 
 from .commands.streams import apply_all
 from .services import SERVICES
@@ -75,39 +81,11 @@ class Supervisor:
         infra = [
             Child(
                 "nats",
-                [
-                    find_binary("nats-server"),
-                    "-js",
-                    "-a",
-                    "127.0.0.1",
-                    "-p",
-                    str(ports.nats),
-                    "-m",
-                    str(ports.nats_monitor),
-                    "-sd",
-                    str(var / "nats"),
-                    "-n",
-                    "serambi-dev",
-                ],
+                nats_server_args(var / "nats", ports.nats, ports.nats_monitor, name="serambi-dev"),
                 ports.nats,
                 echo=False,
             ),
-            Child(
-                "mongodb",
-                [
-                    find_binary("secantusd-py"),
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(ports.mongo),
-                    "--storage-path",
-                    str(var / "mongo"),
-                    "--log-level",
-                    "WARNING",
-                ],
-                ports.mongo,
-                echo=False,
-            ),
+            Child("mongodb", mongo_server_args(var / "mongo", ports.mongo), ports.mongo, echo=False),
         ]
         env = {
             "SERAMBI_ENVIRONMENT": "development",  # chosen here: unset means production
