@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 UV := $(BIN)/uv
 UV_VERSION := 0.13.9
-MEMBERS := $(wildcard contracts/pyproject.toml services/*/pyproject.toml)
+MEMBERS := $(wildcard contracts/pyproject.toml libs/*/pyproject.toml services/*/pyproject.toml tools/*/pyproject.toml)
 PYTEST_ARGS ?=
 
 .PHONY: run test test-slow test-faults test-all bench lint schemas asyncapi openapi install chromium dovecot promtool clean-var

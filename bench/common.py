@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from serambi_kit import localstack
+from serambi_testing import localstack
 
 
 @dataclass
@@ -24,14 +24,8 @@ class Servers:
 def servers() -> Iterator[Servers]:
     """A fresh nats-server and SecantusDB in a temporary directory, stopped afterwards."""
     with tempfile.TemporaryDirectory(prefix="serambi-bench-") as tmp:
-        base = Path(tmp)
-        nats = localstack.nats_server(base / "nats", localstack.free_port()).start()
-        mongo = localstack.mongo_server(base / "mongo", localstack.free_port(), base).start(60)
-        try:
+        with localstack.servers(Path(tmp)) as (nats, mongo):
             yield Servers(localstack.nats_url(nats.port), localstack.mongo_url(mongo.port))
-        finally:
-            mongo.stop()
-            nats.stop()
 
 
 class Stopwatch:

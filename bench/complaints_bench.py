@@ -40,8 +40,8 @@ from serambi_contracts import AggregateRef
 from serambi_contracts.base import Sealed
 from serambi_contracts.complaints import ComplaintChannel, ComplaintReceived, ComplaintTier, Disclosure
 from serambi_contracts.sla import SLABreached
-from serambi_kit import localstack
 from serambi_kit.eventstore import JetStreamEventStore
+from serambi_testing import localstack
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import percentile, rss_mb, servers  # noqa: E402

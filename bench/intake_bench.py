@@ -23,10 +23,10 @@ import nats
 sys.path.insert(0, str(Path(__file__).parent))
 from common import Stopwatch, servers, summary  # noqa: E402
 from eventstore_bench import raw_publish_rate  # noqa: E402
-from serambi_kit import localstack  # noqa: E402
 from serambi_kit.logging import configure_logging  # noqa: E402
 from serambi_kit.topology import apply_streams  # noqa: E402
 from serambi_ops.commands.demo import DEMO_REQUEST, SAMPLE_DOCUMENTS, request_form  # noqa: E402
+from serambi_testing import localstack  # noqa: E402
 
 
 async def submissions(url: str, count: int, concurrency: int) -> tuple[float, list[float]]:

@@ -1,6 +1,6 @@
 """The whole stack under load through its public APIs, next to its floor and a peer (issue #9).
 
-The stack (``serambi_ops.stack``): nats-server, SecantusDB, the SMTP and SMS sinks, and intake,
+The stack (``serambi_testing.stack``): nats-server, SecantusDB, the SMTP and SMS sinks, and intake,
 scheduling, complaints and notifier, each its own OS process on loopback, logging at WARNING.
 
 1. **Fixed rate** (open loop): ``--rate`` audience requests per second and a quarter as many
@@ -64,7 +64,7 @@ from eventstore_bench import warning  # noqa: E402
 from serambi_contracts import AggregateRef, encode_headers  # noqa: E402
 from serambi_kit.eventstore.model import encode_event, make_envelopes  # noqa: E402
 from serambi_ops.commands.demo import SAMPLE_DOCUMENTS, request_form  # noqa: E402
-from serambi_ops.stack import LocalStack, local_stack, sample_complaint, sample_request  # noqa: E402
+from serambi_testing.stack import LocalStack, local_stack, sample_complaint, sample_request  # noqa: E402
 
 SERVICES = ("intake", "scheduling", "complaints", "notifier")
 DECISIONS = {"AudienceScheduled", "AudienceProposed", "AudienceReferred", "AudienceDeclined"}

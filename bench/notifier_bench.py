@@ -1,7 +1,7 @@
 """Notifier: notifications per second into the local sinks, and event-to-sink latency (issue #7).
 
 Runs a fresh nats-server and SecantusDB, the SMTP sink (aiosmtpd, .eml files) and the SMS sink
-(HTTP) of serambi_ops.sinks in this process, and the notifier as its own OS process, exactly as
+(HTTP) of serambi_testing.sinks in this process, and the notifier as its own OS process, exactly as
 ``make run`` does. Every event is a RequestSubmitted with a sealed email and phone: it causes two
 deliveries (an email and an SMS), each recorded in the ledger before and after sending, plus a
 NotificationSent event.
@@ -33,14 +33,13 @@ sys.path.insert(0, str(Path(__file__).parent))
 from aiosmtpd.controller import Controller  # noqa: E402
 from common import percentile, servers  # noqa: E402
 from serambi_contracts import AggregateRef  # noqa: E402
-from serambi_kit import localstack  # noqa: E402
 from serambi_kit.eventstore import JetStreamEventStore  # noqa: E402
 from serambi_kit.mongo import connect, database  # noqa: E402
 from serambi_kit.pii import Vault, parse_master_key  # noqa: E402
 from serambi_kit.settings import DEV_PII_MASTER_KEY  # noqa: E402
 from serambi_kit.topology import apply_streams  # noqa: E402
-from serambi_notifier import samples  # noqa: E402
-from serambi_ops.sinks import MailboxHandler, SmsSink, sms_handler  # noqa: E402
+from serambi_testing import localstack, samples  # noqa: E402
+from serambi_testing.sinks import MailboxHandler, SmsSink, sms_handler  # noqa: E402
 
 
 class TimedMailbox(MailboxHandler):

@@ -38,7 +38,6 @@ from serambi_contracts.intake import (  # noqa: E402
     Requester,
     RequestSubmitted,
 )
-from serambi_kit import localstack  # noqa: E402
 from serambi_kit.eventstore import JetStreamEventStore, read_stream  # noqa: E402
 from serambi_kit.logging import configure_logging  # noqa: E402
 from serambi_kit.mongo import connect, database  # noqa: E402
@@ -53,6 +52,7 @@ from serambi_scheduling.application.context import Catalog, Context  # noqa: E40
 from serambi_scheduling.domain.audience import Status  # noqa: E402
 from serambi_scheduling.domain.resources import Host, Room  # noqa: E402
 from serambi_scheduling.domain.rules import BusyView, Request, Rules, find_slot  # noqa: E402
+from serambi_testing import localstack  # noqa: E402
 
 HORIZON = 30
 RESOURCES = 20

@@ -31,7 +31,7 @@ from serambi_kit.accesslog import LoggedApp
 from serambi_kit.eventstore import InMemoryEventStore
 from serambi_kit.logging import configure_logging
 from serambi_kit.tracing import TracingSettings, configure_tracing, recording_into
-from serambi_notifier import samples
+from serambi_testing import samples
 
 
 class Dropping(SpanExporter):

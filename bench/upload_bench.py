@@ -28,8 +28,8 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).parent))
 from common import rss_mb, servers  # noqa: E402
-from serambi_kit import localstack  # noqa: E402
 from serambi_ops.commands.demo import DEMO_REQUEST, SAMPLE_PDF, SAMPLE_PNG, request_form  # noqa: E402
+from serambi_testing import localstack  # noqa: E402
 
 DOCUMENT_BYTES = 10_000_000  # intake's default SERAMBI_MAX_DOCUMENT_BYTES
 REQUEST_BYTES = 25_000_000  # intake's default SERAMBI_MAX_REQUEST_BYTES

@@ -1,6 +1,6 @@
 """The portal's pages under 20 concurrent clients, next to intake's own GET in the same run.
 
-The whole stack runs as OS processes (serambi_ops.stack). One request is submitted; a tracking
+The whole stack runs as OS processes (serambi_testing.stack). One request is submitted; a tracking
 session for it is opened through the portal (the token posted once, as the page's script does).
 Then each client, in turn, asks for: the information page, the request form, the tracking page
 (portal → intake) and intake's JSON tracking view directly (the baseline). Prints p50/p99 per
@@ -26,7 +26,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).parent))
 from common import percentile  # noqa: E402
 from serambi_ops.commands.demo import DEMO_REQUEST, submit_request  # noqa: E402
-from serambi_ops.stack import local_stack  # noqa: E402
+from serambi_testing.stack import local_stack  # noqa: E402
 
 GOAL_MS = 150.0
 

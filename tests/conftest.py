@@ -14,8 +14,8 @@ import nats
 import pytest
 from nats.aio.client import Client
 from pymongo import AsyncMongoClient
-from serambi_kit import localstack
 from serambi_kit.topology import apply_streams
+from serambi_testing import localstack
 
 # Settings default to production, which refuses the development secrets the tests use: the test
 # stack chooses its environment explicitly (processes it starts inherit it).

@@ -1,6 +1,6 @@
 """The portal in Debian's chromium, driven by Playwright, against the whole stack.
 
-One stack per session (serambi_ops.stack: nats-server, SecantusDB, the SMTP and SMS sinks, the
+One stack per session (serambi_testing.stack: nats-server, SecantusDB, the SMTP and SMS sinks, the
 four services and the portal, on free ports). Chromium is launched by path: `playwright install`
 cannot download browsers here; `make test` installs Debian's package when it is missing.
 Screenshots go to $SERAMBI_SHOTS (default /tmp/web-shots).
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
-from serambi_ops.stack import LocalStack, local_stack, oidc_provider
+from serambi_testing.stack import LocalStack, local_stack, oidc_provider
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [

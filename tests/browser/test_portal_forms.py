@@ -11,7 +11,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from conftest import PHONE, shot
 from playwright.sync_api import Page, Route, expect
-from serambi_kit import localstack
+from serambi_testing import localstack
 from serambi_web.main import create_app
 from serambi_web.settings import WebSettings
 from starlette.testclient import TestClient

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
-import json
 import secrets
 import shutil
-import urllib.request
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,8 +18,9 @@ from pathlib import Path
 import nats
 import pytest
 from nats.aio.client import Client
-from serambi_kit import localstack
 from serambi_kit.topology import ConsumerSpec
+from serambi_testing import localstack, natscluster
+from serambi_testing.natscluster import NatsNode
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -45,28 +44,6 @@ def kubectl_binary() -> str:
 
 
 @dataclass
-class NatsNode:
-    name: str
-    port: int
-    cluster_port: int
-    monitor_port: int
-    process: localstack.ManagedProcess | None = None
-
-    def healthy(self) -> bool:
-        url = f"http://127.0.0.1:{self.monitor_port}/healthz"
-        try:
-            with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 — loopback
-                return response.status == 200
-        except OSError:
-            return False
-
-    def varz(self) -> dict:
-        url = f"http://127.0.0.1:{self.monitor_port}/varz"
-        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 — loopback
-            return json.load(response)
-
-
-@dataclass
 class NatsCluster:
     """Three nats-server processes on loopback, configured exactly as deploy/nats says."""
 
@@ -78,10 +55,7 @@ class NatsCluster:
         shutil.copy(DEPLOY / "nats" / "nats.conf", self.directory / "nats.conf")
         shutil.copy(DEPLOY / "nats" / "auth.conf", self.directory / "auth.conf")
         self.passwords = {user: secrets.token_hex(16) for user in (*USERS, "route")}
-        self.nodes = [
-            NatsNode(f"nats-{i}", localstack.free_port(), localstack.free_port(), localstack.free_port())
-            for i in range(3)
-        ]
+        self.nodes = natscluster.free_nodes("nats-")
 
     def environment(self, node: NatsNode) -> dict[str, str]:
         route_password = self.passwords["route"]
@@ -119,21 +93,13 @@ class NatsCluster:
     def wait_healthy(nodes: list[NatsNode], timeout: float = 60.0) -> None:
         """Until every node reports healthy: routes up, JetStream meta leader elected (30 s was
         not always enough on a loaded 2-core machine)."""
-        import time
-
-        deadline = time.monotonic() + timeout
-        while not all(node.healthy() for node in nodes):
-            if time.monotonic() > deadline:
-                raise localstack.StartError(f"NATS cluster not healthy after {timeout}s")
-            time.sleep(0.2)
+        natscluster.wait_healthy(nodes, timeout)
 
     def stop_all(self) -> None:
-        for node in self.nodes:
-            if node.process is not None:
-                node.process.stop()
+        natscluster.stop(self.nodes)
 
     def urls(self, nodes: list[NatsNode] | None = None) -> list[str]:
-        return [localstack.nats_url(node.port) for node in nodes or self.nodes]
+        return natscluster.urls(nodes or self.nodes)
 
     async def connect(self, user: str, errors: list[Exception] | None = None, **options) -> Client:
         """A client of ``user``; permission violations the server reports land in ``errors``."""

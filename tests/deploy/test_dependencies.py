@@ -1,6 +1,7 @@
 """The development servers are no runtime dependency of any image (issue 20, item 2): nats-server
-and SecantusDB (GPL-2.0) come only with serambi-ops's ``devstack`` extra, which the project's own
-environment asks for (`make run`, the tests) and no image does (deploy/Dockerfile)."""
+and SecantusDB (GPL-2.0) come only with serambi-testing (libs/testing), through serambi-ops's
+``devstack`` extra, which the project's own environment asks for (`make run`, the tests) and no
+image does (deploy/Dockerfile)."""
 
 from __future__ import annotations
 
@@ -57,7 +58,7 @@ def test_every_package_is_apache_licensed_and_the_images_carry_the_licence_and_n
     for pyproject in [
         ROOT / "pyproject.toml",
         ROOT / "contracts" / "pyproject.toml",
-        *sorted((ROOT / "services").glob("*/pyproject.toml")),
+        *sorted(p for d in ("libs", "services", "tools") for p in (ROOT / d).glob("*/pyproject.toml")),
     ]:
         assert 'license = "Apache-2.0"' in pyproject.read_text(), pyproject
     assert "COPY LICENSE NOTICE /app/" in (ROOT / "deploy" / "Dockerfile").read_text()

@@ -16,7 +16,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from serambi_kit import localstack
+from serambi_testing import localstack
 
 from .conftest import DEPLOY, DEPLOYED, ROOT, SERVICE_NAMES
 
@@ -24,6 +24,14 @@ pytestmark = pytest.mark.slow  # make test-slow (CI runs it after make test)
 
 DOCKERFILE = (DEPLOY / "Dockerfile").read_text()
 SHARED = {"serambi_contracts", "serambi_kit", "serambi_calendar"}
+MEMBER_DIRS = ("libs", "services", "tools")  # and contracts/ (pyproject.toml [tool.uv.workspace])
+
+
+def member_pyprojects() -> list[Path]:
+    return [
+        ROOT / "contracts" / "pyproject.toml",
+        *(p for d in MEMBER_DIRS for p in ROOT.glob(f"{d}/*/pyproject.toml")),
+    ]
 
 
 def sync_flags() -> list[str]:
@@ -33,8 +41,7 @@ def sync_flags() -> list[str]:
 
 
 def test_the_dependency_layer_copies_every_workspace_members_pyproject():
-    members = {p.parent.relative_to(ROOT).as_posix() for p in ROOT.glob("services/*/pyproject.toml")}
-    members.add("contracts")
+    members = {p.parent.relative_to(ROOT).as_posix() for p in member_pyprojects()}
     copied = set(re.findall(r"^COPY (\S+)/pyproject.toml \1/$", DOCKERFILE, re.M))
     assert copied == members
 
@@ -49,7 +56,7 @@ def test_an_image_holds_its_service_and_none_of_the_others(service: str, tmp_pat
     environment = tmp_path / "venv"
     # uv caches a built workspace package keyed on its pyproject.toml only: rebuild them from the
     # current sources, as a fresh image build does.
-    members = [ROOT / "contracts" / "pyproject.toml", *ROOT.glob("services/*/pyproject.toml")]
+    members = member_pyprojects()
     rebuild = [
         arg
         for p in members

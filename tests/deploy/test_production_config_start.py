@@ -23,7 +23,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from serambi_kit import localstack
+from serambi_testing import localstack
 
 from .conftest import SERVICE_NAMES, USERS, NatsCluster
 from .test_production_config import compose_config, compose_environment, env_file_values, write_init_env

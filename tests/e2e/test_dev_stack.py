@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from serambi_kit.localstack import free_port
+from serambi_testing.localstack import free_port
 
 pytestmark = pytest.mark.slow  # make test-slow (CI runs it after make test)
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -19,7 +18,8 @@ from serambi_contracts import AggregateRef
 from serambi_contracts.base import Sealed
 from serambi_contracts.intake import InstitutionType, IntakeChannel, Requester, RequestSubmitted
 from serambi_contracts.sla import SLAWarning
-from serambi_kit import localstack
+from serambi_testing import localstack, natscluster
+from serambi_testing.natscluster import NatsNode
 
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 SEALED = Sealed(key="k1", nonce="AAAAAAAAAAAAAAAA", data="AAAA")
@@ -65,47 +65,28 @@ def audience_request(code: str, due: datetime) -> RequestSubmitted:
 
 
 @dataclass
-class Node:
-    name: str
-    port: int
-    cluster_port: int
-    monitor_port: int
-    directory: Path
-    process: localstack.ManagedProcess | None = None
-
-    def healthz(self) -> bool:
-        try:
-            url = f"http://127.0.0.1:{self.monitor_port}/healthz"
-            with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 — loopback
-                return response.status == 200
-        except OSError:
-            return False
-
-
-@dataclass
 class Cluster:
     """Three nats-server processes with JetStream (sync_interval: always) and loopback routes."""
 
     directory: Path
-    nodes: list[Node] = field(default_factory=list)
+    nodes: list[NatsNode] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        free = localstack.free_port
-        self.nodes = [Node(f"n{i}", free(), free(), free(), self.directory / f"n{i}") for i in range(3)]
+        self.nodes = natscluster.free_nodes("n")
 
-    def config(self, node: Node) -> Path:
+    def config(self, node: NatsNode) -> Path:
         routes = ", ".join(f'"nats-route://127.0.0.1:{peer.cluster_port}"' for peer in self.nodes)
         text = (
             f'server_name: "{node.name}"\nlisten: "127.0.0.1:{node.port}"\n'
             f'http: "127.0.0.1:{node.monitor_port}"\n'
-            f'jetstream {{ store_dir: "{node.directory}", sync_interval: always }}\n'
+            f'jetstream {{ store_dir: "{self.directory / node.name}", sync_interval: always }}\n'
             f'cluster {{ name: "faults", listen: "127.0.0.1:{node.cluster_port}", routes: [{routes}] }}\n'
         )
         path = self.directory / f"{node.name}.conf"
         path.write_text(text)
         return path
 
-    def start(self, node: Node) -> None:
+    def start(self, node: NatsNode) -> None:
         node.process = localstack.ManagedProcess(
             node.name,
             [localstack.find_binary("nats-server"), "-c", str(self.config(node))],
@@ -119,23 +100,16 @@ class Cluster:
         self.wait_healthy()
 
     def wait_healthy(self, timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if all(node.healthz() for node in self.nodes):
-                return
-            time.sleep(0.2)
-        raise AssertionError(f"cluster not healthy after {timeout}s")
+        natscluster.wait_healthy(self.nodes, timeout)
 
-    def node_named(self, name: str) -> Node:
+    def node_named(self, name: str) -> NatsNode:
         return next(node for node in self.nodes if node.name == name)
 
     def urls(self) -> list[str]:
-        return [localstack.nats_url(node.port) for node in self.nodes]
+        return natscluster.urls(self.nodes)
 
     def stop_all(self) -> None:
-        for node in self.nodes:
-            if node.process is not None:
-                node.process.stop()
+        natscluster.stop(self.nodes)
 
 
 async def wait_until(check, timeout: float, interval: float = 0.1) -> None:

@@ -42,9 +42,9 @@ from serambi_kit.eventstore import read_raw
 from serambi_kit.pii import Vault, parse_master_key
 from serambi_kit.settings import DEV_PII_MASTER_KEY
 from serambi_ops.commands.demo import SAMPLE_DOCUMENTS, request_form
-from serambi_ops.stack import LocalStack as FaultStack
-from serambi_ops.stack import local_stack as fault_stack  # noqa: F401 — the tests' name
-from serambi_ops.stack import sample_complaint, sample_request
+from serambi_testing.stack import LocalStack as FaultStack
+from serambi_testing.stack import local_stack as fault_stack  # noqa: F401 — the tests' name
+from serambi_testing.stack import sample_complaint, sample_request
 
 SERAMBI = Path(sys.executable).parent / "serambi"
 RETRYABLE = {409, 429, 502, 503, 504}

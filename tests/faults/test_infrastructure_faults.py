@@ -19,9 +19,9 @@ import pytest
 from nats.js.api import DiscardPolicy, StorageType, StreamConfig
 from nats.js.errors import APIError
 from prometheus_client import REGISTRY
-from serambi_kit import localstack
 from serambi_kit.eventstore import EventStoreError, JetStreamEventStore, deterministic_id, read_raw
 from serambi_kit.topology import stream_config
+from serambi_testing import localstack
 
 RESENT_METRIC = "serambi_event_store_appends_resent_total"  # the store resends when NATS is silent
 

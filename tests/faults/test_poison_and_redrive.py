@@ -31,16 +31,16 @@ import pytest
 from aiosmtpd.controller import Controller
 from pymongo import AsyncMongoClient
 from serambi_contracts import AggregateRef, encode_headers
-from serambi_kit import localstack
 from serambi_kit.auth import issue_dev_token
 from serambi_kit.eventstore import JetStreamEventStore, RecordedEvent, read_raw
 from serambi_kit.eventstore.model import make_envelopes
-from serambi_kit.localstack import wait_ready
 from serambi_kit.runtime import Runtime
 from serambi_kit.settings import ServiceSettings
 from serambi_kit.topology import ConsumerSpec
 from serambi_ops.services import SERVICES
-from serambi_ops.sinks import MailboxHandler, sms_server
+from serambi_testing import localstack
+from serambi_testing.localstack import wait_ready
+from serambi_testing.sinks import MailboxHandler, sms_server
 
 sys.path.insert(0, str(Path(__file__).parent))
 from fault_infrastructure import audience_request, probe_event  # noqa: E402

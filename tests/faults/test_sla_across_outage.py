@@ -22,11 +22,11 @@ import nats
 import pytest
 from serambi_calendar import WIB, package_days
 from serambi_contracts import AggregateRef
-from serambi_kit import localstack
 from serambi_kit.auth import issue_dev_token
 from serambi_kit.eventstore import JetStreamEventStore, read_stream
-from serambi_kit.localstack import wait_ready
 from serambi_kit.settings import ServiceSettings
+from serambi_testing import localstack
+from serambi_testing.localstack import wait_ready
 
 sys.path.insert(0, str(Path(__file__).parent))
 from fault_infrastructure import audience_request  # noqa: E402

@@ -13,7 +13,6 @@ from nats.errors import ConnectionClosedError
 from nats.errors import TimeoutError as NatsTimeoutError
 from serambi_contracts import AggregateRef
 from serambi_contracts.sla import SLABreached, SLAWarning
-from serambi_kit import localstack
 from serambi_kit.eventstore import (
     AppendOutcomeUnknown,
     EventStoreUnavailable,
@@ -21,6 +20,7 @@ from serambi_kit.eventstore import (
     read_raw,
 )
 from serambi_kit.topology import stream_config
+from serambi_testing import localstack
 
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 

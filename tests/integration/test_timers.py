@@ -13,7 +13,6 @@ import pytest
 from nats.js.api import StreamConfig
 from serambi_contracts import decode_headers
 from serambi_contracts.sla import ClockDue
-from serambi_kit import localstack
 from serambi_kit.timers import Timers, schedule_subject
 from serambi_kit.topology import (
     FIRED_TIMER_TTL_SECONDS,
@@ -23,6 +22,7 @@ from serambi_kit.topology import (
     timers_config,
     timers_stream,
 )
+from serambi_testing import localstack
 
 
 @pytest.fixture

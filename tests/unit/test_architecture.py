@@ -26,15 +26,18 @@ CONTRACTS = {contract["id"]: contract for contract in CONFIG["contracts"]}
 SERVICES = "Services are independent of each other"
 DOMAINS = "Domains import only serambi_contracts, serambi_calendar and the standard library"
 LIBRARIES = "Libraries never import a service or the CLI"
+TESTING = "No library or service imports the test helpers"
+MEMBER_DIRS = ("libs", "services", "tools")  # the workspace's members besides contracts/
 
 
 def _package_dirs(tree: Path) -> list[Path]:
-    """The directories holding the root packages (contracts/, services/<name>/), one per package."""
+    """The directories holding the root packages (contracts/, libs/<name>/, services/<name>/,
+    tools/<name>/), one per package."""
     dirs = []
     for package in ROOT_PACKAGES:
         [init] = [
             *tree.glob(f"contracts/{package}/__init__.py"),
-            *tree.glob(f"services/*/{package}/__init__.py"),
+            *(init for members in MEMBER_DIRS for init in tree.glob(f"{members}/*/{package}/__init__.py")),
         ]
         dirs.append(init.parent.parent)
     return dirs
@@ -61,13 +64,17 @@ def tree(tmp_path: Path) -> Path:
     """A copy of the workspace's packages and the root pyproject.toml."""
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     shutil.copytree(ROOT / "contracts", tmp_path / "contracts", ignore=ignore)
-    shutil.copytree(ROOT / "services", tmp_path / "services", ignore=ignore)
+    for members in MEMBER_DIRS:
+        shutil.copytree(ROOT / members, tmp_path / members, ignore=ignore)
     shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
     return tmp_path
 
 
 def _violate(tree: Path, module_path: str, statement: str) -> None:
-    [path] = [*tree.glob(f"services/*/{module_path}"), *tree.glob(f"contracts/{module_path}")]
+    [path] = [
+        *(path for members in MEMBER_DIRS for path in tree.glob(f"{members}/*/{module_path}")),
+        *tree.glob(f"contracts/{module_path}"),
+    ]
     with path.open("a") as file:
         file.write(f"\n{statement}  # deliberate violation (test_architecture)\n")
 
@@ -189,6 +196,21 @@ def test_the_unmodified_copy_keeps_every_contract(tree: Path) -> None:
             "serambi_contracts.base -> serambi_web",
             id="contracts-imports-web",
         ),
+        # d. production code importing the test helpers
+        pytest.param(
+            TESTING,
+            "serambi_notifier/main.py",
+            "from serambi_testing import samples",
+            "serambi_notifier.main -> serambi_testing.samples",
+            id="service-imports-testing",
+        ),
+        pytest.param(
+            TESTING,
+            "serambi_kit/settings.py",
+            "from serambi_testing import localstack",
+            "serambi_kit.settings -> serambi_testing.localstack",
+            id="kit-imports-testing",
+        ),
     ],
 )
 def test_a_violation_breaks_its_contract(
@@ -204,7 +226,7 @@ def test_a_violation_breaks_its_contract(
 
 
 def test_every_contract_is_named_here() -> None:
-    assert {contract["name"] for contract in CONTRACTS.values()} == {SERVICES, DOMAINS, LIBRARIES}
+    assert {contract["name"] for contract in CONTRACTS.values()} == {SERVICES, DOMAINS, LIBRARIES, TESTING}
 
 
 def test_the_domain_rule_forbids_every_third_party_package_in_the_graph() -> None:
@@ -219,3 +241,18 @@ def test_the_domain_rule_forbids_every_third_party_package_in_the_graph() -> Non
     assert third_party, "no external package in the graph: include_external_packages is off?"
     missing = third_party - set(CONTRACTS["domain-pure"]["forbidden_modules"])
     assert not missing, f"add to the domain-pure contract's forbidden_modules: {sorted(missing)}"
+
+
+def test_the_folders_say_what_things_are() -> None:
+    """services/ holds only the deployables (each runs as ``python -m serambi_<name>``, one image
+    each), libs/ the libraries and the test helpers, tools/ the ``serambi`` command."""
+
+    def members(folder: str) -> set[str]:
+        return {p.parent.name for p in (ROOT / folder).glob("*/pyproject.toml")}
+
+    assert members("services") == {"intake", "scheduling", "complaints", "notifier", "web"}
+    assert all(
+        (ROOT / "services" / n / f"serambi_{n}" / "__main__.py").is_file() for n in members("services")
+    )
+    assert members("libs") == {"kit", "calendar", "testing"}
+    assert members("tools") == {"ops"}

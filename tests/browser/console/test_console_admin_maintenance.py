@@ -1,6 +1,6 @@
 """The admin's working calendar, dead-letter list and personal-data erasure in Debian's chromium,
 signed in through the development OpenID provider, against the real intake, scheduling,
-complaints, notifier and portal (serambi_ops.stack).
+complaints, notifier and portal (serambi_testing.stack).
 
 A cuti bersama added in the calendar form on the next working day moves the answer deadline of a
 waiting audience request (the requester's tracking page shows it), and intake counts new
@@ -30,7 +30,7 @@ from pymongo import MongoClient
 from serambi_calendar import WIB, Clock, LiveCalendar, SlaPolicy, load_overrides
 from serambi_kit.deadletters import DeadLetter
 from serambi_ops.commands.demo import submit_request
-from serambi_ops.stack import LocalStack, local_stack, oidc_env, sample_request
+from serambi_testing.stack import LocalStack, local_stack, oidc_env, sample_request
 
 pytestmark = pytest.mark.slow  # a long browser flow: `make test-slow`, which CI also runs
 

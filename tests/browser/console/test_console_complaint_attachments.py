@@ -22,7 +22,7 @@ from playwright.sync_api import Page, expect
 from serambi_contracts.audit import PersonalDataAccessed
 from serambi_kit.eventstore import read_stream
 from serambi_ops.devidp.accounts import DEV_PASSWORD
-from serambi_ops.stack import LocalStack, local_stack, oidc_env
+from serambi_testing.stack import LocalStack, local_stack, oidc_env
 
 pytestmark = pytest.mark.slow  # a long browser flow: `make test-slow`, which CI also runs
 

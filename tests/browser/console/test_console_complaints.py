@@ -2,7 +2,7 @@
 OpenID provider's login page, against the real complaints service and portal.
 
 One stack for the module: the provider process on a free port, then nats-server, SecantusDB,
-complaints and web (serambi_ops.stack) pointed at it. Screenshots at 1366×768 and on a tablet
+complaints and web (serambi_testing.stack) pointed at it. Screenshots at 1366×768 and on a tablet
 go to $SERAMBI_SHOTS (default /tmp/web-shots).
 """
 
@@ -16,7 +16,7 @@ import pytest
 from conftest import shot
 from console_support import DESKTOP, TABLET, no_serious_violations, signed_in
 from playwright.sync_api import Page, expect
-from serambi_ops.stack import LocalStack, local_stack, oidc_env
+from serambi_testing.stack import LocalStack, local_stack, oidc_env
 
 ANSWER = "Lampu jalan di Jalan Merdeka sudah diperbaiki oleh dinas terkait pada hari ini."
 

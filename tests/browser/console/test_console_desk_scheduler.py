@@ -1,7 +1,7 @@
 """The console's desk and scheduler screens in Debian's chromium, signed in through the development
 OpenID provider, against the real intake, scheduling, notifier and portal.
 
-One stack for the module (serambi_ops.stack, seeded with one room and one host). ``meja`` records
+One stack for the module (serambi_testing.stack, seeded with one room and one host). ``meja`` records
 a guest and submits a walk-in request for day D; a second request for D comes through intake's
 public API; both are booked on D. ``jadwal`` moves the second onto the first (the double booking
 is refused in words), then to the afternoon, and the requester gets the new invitation (.eml).
@@ -29,7 +29,7 @@ from serambi_contracts import AggregateRef
 from serambi_contracts.scheduling import AudienceRescheduled, AudienceScheduled
 from serambi_kit.eventstore import JetStreamEventStore, execute
 from serambi_ops.commands.demo import submit_request
-from serambi_ops.stack import LocalStack, local_stack, oidc_env, sample_request
+from serambi_testing.stack import LocalStack, local_stack, oidc_env, sample_request
 
 
 def audience_day() -> date:

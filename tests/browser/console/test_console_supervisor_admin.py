@@ -22,7 +22,7 @@ from console_support import DESKTOP, TABLET, no_serious_violations, signed_in
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 from serambi_calendar import WIB
-from serambi_ops.stack import LocalStack, local_stack, oidc_env
+from serambi_testing.stack import LocalStack, local_stack, oidc_env
 
 pytestmark = pytest.mark.slow  # a long browser flow: `make test-slow`, which CI also runs
 

@@ -14,7 +14,7 @@ from conftest import shot
 from console_support import TABLET, no_serious_violations, signed_in
 from playwright.sync_api import expect
 from serambi_calendar import WIB
-from serambi_ops.stack import LocalStack, local_stack, oidc_env
+from serambi_testing.stack import LocalStack, local_stack, oidc_env
 
 pytestmark = pytest.mark.slow
 

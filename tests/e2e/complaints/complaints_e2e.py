@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import importlib.util
-import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -17,24 +15,6 @@ from serambi_calendar import WIB, package_days
 from serambi_kit.auth import issue_dev_token
 from serambi_kit.eventstore import read_stream
 from serambi_kit.settings import ServiceSettings
-
-
-def _load_stack_module():
-    """tests/e2e/conftest.py (running_stack, Stack, service_process) under a name of its own."""
-    path = Path(__file__).resolve().parents[1] / "conftest.py"
-    for module in list(sys.modules.values()):  # pytest has loaded it already
-        if getattr(module, "__file__", None) and Path(module.__file__).resolve() == path:
-            return module
-    spec = importlib.util.spec_from_file_location("serambi_e2e_stack", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-stack_module = _load_stack_module()
-running_stack = stack_module.running_stack
-wait_ready = stack_module.wait_ready
 
 ROLES = {
     "officer": ["complaint_officer"],

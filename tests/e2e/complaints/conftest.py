@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from complaints_e2e import Client, always_working_overrides, running_stack
+from complaints_e2e import Client, always_working_overrides
+from serambi_testing.stack import running_stack
 
 REAL_CALENDAR_ENV = {"SERAMBI_RECEIVED_AT_MAX_AGE_DAYS": "3650"}
 

@@ -13,7 +13,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from serambi_kit import localstack
+from serambi_testing import localstack
 
 
 def wamid(number: str, serial: int = 1) -> str:

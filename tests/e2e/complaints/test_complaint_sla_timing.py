@@ -8,9 +8,10 @@ import time
 from datetime import datetime, timedelta
 
 import pytest
-from complaints_e2e import Client, events, iso, now, of_type, received_for, stack_module, wait_ready
+from complaints_e2e import Client, events, iso, now, of_type, received_for
 from serambi_contracts.sla import SLABreached
-from serambi_kit import localstack
+from serambi_testing.localstack import wait_ready
+from serambi_testing.stack import service_process
 
 pytestmark = pytest.mark.slow  # make test-slow (CI runs it after make test)
 
@@ -86,14 +87,8 @@ def test_the_breach_fires_exactly_once_across_a_service_restart(sla_stack, sla_a
 
 
 def test_two_replicas_report_each_breach_exactly_once(sla_stack, sla_api):
-    port = localstack.free_port()
-    replica = localstack.ManagedProcess(
-        "complaints-2",
-        stack_module.service_process("complaints", port, sla_stack.env, sla_stack.logs).args,
-        port,
-        sla_stack.logs / "complaints-2.log",
-        env={**sla_stack.env, "SERAMBI_HTTP_PORT": str(port)},
-    ).start(ready_timeout=30)
+    replica = service_process("complaints-2", sla_stack.env, sla_stack.logs).start(ready_timeout=30)
+    port = replica.port
     try:
         wait_ready(f"http://127.0.0.1:{port}")
         second = Client(f"http://127.0.0.1:{port}")

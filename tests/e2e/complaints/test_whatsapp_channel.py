@@ -15,10 +15,11 @@ from typing import Any
 
 import httpx
 import pytest
-from complaints_e2e import Client, events, now, running_stack
+from complaints_e2e import Client, events, now
 from fake_graph_api import FakeGraphApi, wamid
 from pymongo import MongoClient
 from serambi_contracts.complaints import ComplaintReceived
+from serambi_testing.stack import running_stack
 
 pytestmark = pytest.mark.slow  # make test-slow (CI runs it after make test)
 

@@ -13,9 +13,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-from complaints_e2e import Client, events, headers, now, running_stack
+from complaints_e2e import Client, events, headers, now
 from fake_graph_api import FakeGraphApi
 from serambi_contracts.complaints import ComplaintChannel, ComplaintNoteAdded, ComplaintReceived
+from serambi_testing.stack import running_stack
 from test_whatsapp_channel import (
     APP_SECRET,
     PHONE_NUMBER_ID,

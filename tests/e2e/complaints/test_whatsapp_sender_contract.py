@@ -8,9 +8,10 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from fake_graph_api import FakeGraphApi
-from serambi_complaints.adapters.whatsapp import WINDOW_CLOSED, FakeWhatsApp
+from serambi_complaints.adapters.whatsapp import WINDOW_CLOSED
 from serambi_complaints.adapters.whatsapp_cloud import CloudWhatsApp
 from serambi_complaints.application.ports import MediaTooLarge, PermanentWhatsAppError, TransientWhatsAppError
+from serambi_testing.whatsapp import FakeWhatsApp
 
 NUMBER = "+6281234567890"
 
@@ -95,7 +96,7 @@ async def test_the_cloud_adapter_posts_meta_s_documented_shapes_with_the_bearer_
 
 
 async def test_an_unreachable_api_is_a_transient_failure() -> None:
-    from serambi_kit import localstack
+    from serambi_testing import localstack
 
     cloud = CloudWhatsApp(f"http://127.0.0.1:{localstack.free_port()}/v21.0", "1", "t", timeout=2)
     try:

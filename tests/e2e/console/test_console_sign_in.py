@@ -2,7 +2,7 @@
 the services accept the officer's relayed token through the provider's JWKS.
 
 One stack for the module: the provider process (serambi_ops.devidp) on a free port, then
-nats-server, SecantusDB, intake and web (serambi_ops.stack) pointed at it. The browser is an
+nats-server, SecantusDB, intake and web (serambi_testing.stack) pointed at it. The browser is an
 httpx client with a cookie jar, following the provider's login form.
 """
 
@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 from serambi_ops.devidp.accounts import DEV_PASSWORD
-from serambi_ops.stack import LocalStack, local_stack, oidc_env, oidc_provider
+from serambi_testing.stack import LocalStack, local_stack, oidc_env, oidc_provider
 
 
 @pytest.fixture(scope="module")

@@ -1,15 +1,13 @@
 """The notifier end to end: intake and scheduling (running_stack of tests/e2e/conftest.py) plus
-the notifier as its own OS process, delivering into the real local sinks of serambi_ops.sinks —
+the notifier as its own OS process, delivering into the real local sinks of serambi_testing.sinks —
 the aiosmtpd SMTP sink writing .eml files and the HTTP SMS sink writing sms.jsonl — started here
 on free ports so the test can read what was sent and kill the notifier at a precise moment."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import signal
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -21,16 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from aiosmtpd.controller import Controller
-from serambi_kit import localstack
-from serambi_ops.sinks import MailboxHandler, sms_server
-
-_spec = importlib.util.spec_from_file_location(
-    "serambi_e2e_stack", Path(__file__).resolve().parents[1] / "conftest.py"
-)
-e2e = sys.modules.setdefault("serambi_e2e_stack", importlib.util.module_from_spec(_spec))  # type: ignore[arg-type]
-if not hasattr(e2e, "running_stack"):
-    _spec.loader.exec_module(e2e)  # type: ignore[union-attr]
+from serambi_testing import localstack
+from serambi_testing.localstack import wait_ready
+from serambi_testing.sinks import MailboxHandler, serving_sms, serving_smtp, sms_server
+from serambi_testing.stack import running_stack, service_process
 
 
 class KillingMailbox(MailboxHandler):
@@ -79,7 +71,7 @@ class NotifierStack:
     def restart_notifier(self) -> None:
         self.notifier.stop()
         self.notifier.start(ready_timeout=30)
-        e2e.wait_ready(self.url)
+        wait_ready(self.url)
 
 
 def wait_for(check: Callable[[], Any], timeout: float = 20.0, what: str = "condition") -> Any:
@@ -99,48 +91,37 @@ def notifier_stack(
     """The notifier with ``services``; ``env`` is added to every process's environment."""
     mail_dir, sms_dir = base / "var" / "mail", base / "var" / "sms"
     mailbox = KillingMailbox(mail_dir)
-    smtp = Controller(mailbox, hostname="127.0.0.1", port=localstack.free_port())
-    smtp.start()
-    sms = sms_server(localstack.free_port(), sms_dir)
-    threading.Thread(target=sms.serve_forever, daemon=True).start()
-    try:
-        with e2e.running_stack(base, services, env) as stack:
-            port = localstack.free_port()
-            env = {
-                **stack.env,
-                "SERAMBI_HTTP_PORT": str(port),
-                "SERAMBI_SMTP_PORT": str(smtp.port),
-                "SERAMBI_SMS_URL": f"http://127.0.0.1:{sms.server_address[1]}/json/messages",
-                **(
-                    {"SERAMBI_LETTERS_BASE_URL": f"{stack.urls['scheduling']}/api/v1/letters"}
-                    if "scheduling" in stack.urls
-                    else {}
-                ),
-                "SERAMBI_QUIET_HOURS_START": "00:00",  # no quiet hours: tests run at any hour
-                "SERAMBI_QUIET_HOURS_END": "00:00",
-                "SERAMBI_DELIVERY_LEASE_SECONDS": "4",
-                "SERAMBI_SMTP_TIMEOUT_SECONDS": "2",
-                "SERAMBI_SMS_TIMEOUT_SECONDS": "2",
-                "SERAMBI_DISPATCH_POLL_SECONDS": "0.2",
-                "SERAMBI_CONTACT_WAIT_SECONDS": "2",
-            }
-            notifier = localstack.ManagedProcess(
-                "notifier",
-                [sys.executable, "-m", "serambi_notifier"],
-                port,
-                stack.logs / "notifier.log",
-                env=env,
-            ).start(ready_timeout=30)
-            url = f"http://127.0.0.1:{port}"
-            try:
-                e2e.wait_ready(url)
-                yield NotifierStack(stack, notifier, url, mail_dir, sms_dir / "sms.jsonl", mailbox)
-            finally:
-                notifier.stop()
-    finally:
-        sms.shutdown()
-        sms.server_close()
-        smtp.stop()
+    with (
+        serving_smtp(mailbox, localstack.free_port()) as smtp,
+        serving_sms(sms_server(localstack.free_port(), sms_dir)) as sms,
+        running_stack(base, services, env) as stack,
+    ):
+        port = localstack.free_port()
+        env = {
+            **stack.env,
+            "SERAMBI_HTTP_PORT": str(port),
+            "SERAMBI_SMTP_PORT": str(smtp.port),
+            "SERAMBI_SMS_URL": f"http://127.0.0.1:{sms.server_address[1]}/json/messages",
+            **(
+                {"SERAMBI_LETTERS_BASE_URL": f"{stack.urls['scheduling']}/api/v1/letters"}
+                if "scheduling" in stack.urls
+                else {}
+            ),
+            "SERAMBI_QUIET_HOURS_START": "00:00",  # no quiet hours: tests run at any hour
+            "SERAMBI_QUIET_HOURS_END": "00:00",
+            "SERAMBI_DELIVERY_LEASE_SECONDS": "4",
+            "SERAMBI_SMTP_TIMEOUT_SECONDS": "2",
+            "SERAMBI_SMS_TIMEOUT_SECONDS": "2",
+            "SERAMBI_DISPATCH_POLL_SECONDS": "0.2",
+            "SERAMBI_CONTACT_WAIT_SECONDS": "2",
+        }
+        notifier = service_process("notifier", env, stack.logs, port).start(ready_timeout=30)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            wait_ready(url)
+            yield NotifierStack(stack, notifier, url, mail_dir, sms_dir / "sms.jsonl", mailbox)
+        finally:
+            notifier.stop()
 
 
 def officer_headers(stack: NotifierStack, role: str = "supervisor") -> dict[str, str]:

@@ -21,9 +21,9 @@ from serambi_kit.eventstore.model import make_envelopes
 from serambi_kit.mongo import connect, database
 from serambi_kit.pii import Vault, mask_phone, parse_master_key
 from serambi_kit.settings import DEV_PII_MASTER_KEY
-from serambi_notifier import samples
 from serambi_notifier.adapters.rendering import WIB
 from serambi_ops.commands.demo import submit_request
+from serambi_testing import samples
 
 EMAIL = "siti.aminah@example.go.id"
 PHONE = "+6281345678901"

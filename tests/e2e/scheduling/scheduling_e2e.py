@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import importlib.util
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,17 +14,12 @@ import nats
 from serambi_contracts import AggregateRef
 from serambi_contracts.base import Sealed
 from serambi_contracts.intake import InstitutionType, IntakeChannel, Requester, RequestSubmitted
-from serambi_kit import localstack
 from serambi_kit.auth import issue_dev_token
 from serambi_kit.eventstore import JetStreamEventStore, read_stream
 from serambi_kit.settings import ServiceSettings
-
-_spec = importlib.util.spec_from_file_location(
-    "serambi_e2e_stack", Path(__file__).resolve().parents[1] / "conftest.py"
-)
-_stack = sys.modules.setdefault("serambi_e2e_stack", importlib.util.module_from_spec(_spec))
-_spec.loader.exec_module(_stack)
-Stack, running_stack, wait_ready = _stack.Stack, _stack.running_stack, _stack.wait_ready
+from serambi_testing import localstack
+from serambi_testing.localstack import wait_ready
+from serambi_testing.stack import Stack, running_stack, service_process
 
 SEALED = Sealed(key="k1", nonce="AAAAAAAAAAAAAAAA", data="AAAA")
 
@@ -41,16 +34,9 @@ SCHEDULER = token("scheduler")
 
 def extra_scheduler(stack: Stack, name: str) -> localstack.ManagedProcess:
     """Another replica of scheduling on the same NATS and database."""
-    port = localstack.free_port()
-    process = localstack.ManagedProcess(
-        name,
-        [sys.executable, "-m", "serambi_scheduling"],
-        port,
-        stack.logs / f"{name}.log",
-        env={**stack.env, "SERAMBI_HTTP_PORT": str(port)},
-    )
+    process = service_process(name, stack.env, stack.logs, service="scheduling")
     process.start(ready_timeout=30)
-    wait_ready(f"http://127.0.0.1:{port}")
+    wait_ready(f"http://127.0.0.1:{process.port}")
     return process
 
 

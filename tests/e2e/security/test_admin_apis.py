@@ -18,7 +18,7 @@ from serambi_kit.eventstore import JetStreamEventStore
 from serambi_kit.mongo import connect, database
 from serambi_kit.settings import ServiceSettings
 from serambi_ops.commands.demo import submit_request
-from serambi_ops.stack import sample_request
+from serambi_testing.stack import sample_request
 
 
 def bearer(role: str) -> dict[str, str]:

@@ -15,7 +15,7 @@ from complaints_support import always_rules, stop
 from serambi_complaints.domain import Rules
 from serambi_complaints.main import ComplaintsService, build_service
 from serambi_complaints.settings import ComplaintsSettings
-from serambi_kit import localstack
+from serambi_testing import localstack
 
 
 @pytest.fixture

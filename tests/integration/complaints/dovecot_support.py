@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from serambi_kit import localstack
+from serambi_testing import localstack
 
 USER, PASSWORD = "pengaduan", "rahasia-uji"  # noqa: S105 — a throwaway test server's login
 

@@ -19,7 +19,7 @@ import httpx
 import pytest
 from complaints_support import eventually, stream_events
 from serambi_complaints.adapters import whatsapp, whatsapp_replies
-from serambi_complaints.adapters.whatsapp import MESSAGES, FakeWhatsApp, example_wamid, message_key
+from serambi_complaints.adapters.whatsapp import MESSAGES, message_key
 from serambi_complaints.application import commands
 from serambi_complaints.main import create_app
 from serambi_contracts.complaints import (
@@ -33,6 +33,7 @@ from serambi_contracts.complaints import (
     ReplyKind,
 )
 from serambi_kit.erasure import erase, identifiers
+from serambi_testing.whatsapp import FakeWhatsApp, example_wamid
 
 SECRET = "test-app-secret"
 WA = {

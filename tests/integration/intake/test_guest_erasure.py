@@ -12,9 +12,9 @@ import httpx
 import pytest
 from serambi_intake.main import create_app
 from serambi_intake.settings import IntakeSettings
-from serambi_kit import localstack
 from serambi_kit.auth import issue_dev_token
 from serambi_kit.phones import phone_identifier
+from serambi_testing import localstack
 
 WIB = ZoneInfo("Asia/Pontianak")
 GUEST = {"name": "Made Wirawan", "institution": "Bank Kalbar", "purpose": "Antar surat"}

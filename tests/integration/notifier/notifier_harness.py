@@ -21,9 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from serambi_contracts import AggregateRef, Event
-from serambi_kit import localstack
 from serambi_kit.eventstore import JetStreamEventStore, RecordedEvent
 from serambi_kit.mongo import connect, database
 from serambi_kit.pii import Vault
@@ -38,7 +36,8 @@ from serambi_notifier.application.dispatch import Dispatcher
 from serambi_notifier.application.planning import Planner
 from serambi_notifier.domain import subscriptions
 from serambi_notifier.settings import NotifierSettings
-from serambi_ops.sinks import sms_server
+from serambi_testing import localstack
+from serambi_testing.sinks import serving_sms, serving_smtp, sms_server
 
 MASTER = os.urandom(32)
 TOKEN = "integration-sms-token"
@@ -81,11 +80,9 @@ class Mailbox:
 @pytest.fixture
 def mailbox() -> Iterator[Mailbox]:
     handler = Mailbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=localstack.free_port())
-    controller.start()
-    handler.port = controller.port  # type: ignore[attr-defined]
-    yield handler
-    controller.stop()
+    with serving_smtp(handler, localstack.free_port()) as controller:
+        handler.port = controller.port  # type: ignore[attr-defined]
+        yield handler
 
 
 @dataclass
@@ -106,12 +103,8 @@ class SmsSink:
 
 @pytest.fixture
 def sms_sink(tmp_path: Path) -> Iterator[SmsSink]:
-    server = sms_server(localstack.free_port(), tmp_path / "sms", token=TOKEN)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield SmsSink(f"http://127.0.0.1:{server.server_address[1]}", tmp_path / "sms" / "sms.jsonl")
-    server.shutdown()
-    server.server_close()
+    with serving_sms(sms_server(localstack.free_port(), tmp_path / "sms", token=TOKEN)) as server:
+        yield SmsSink(f"http://127.0.0.1:{server.server_address[1]}", tmp_path / "sms" / "sms.jsonl")
 
 
 class Clock:

@@ -19,12 +19,11 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from notifier_harness import TOKEN, Mailbox
-from serambi_kit import localstack
-from serambi_notifier import samples
 from serambi_notifier.adapters.channels.email import Email, SmtpChannel
 from serambi_notifier.adapters.channels.sms import JsonProvider, ZenzivaProvider
 from serambi_notifier.adapters.letter_fetch import LetterFetcher, LetterMismatchError, LetterUnavailableError
 from serambi_notifier.application.ports import PermanentDeliveryError, TransientDeliveryError
+from serambi_testing import localstack, samples
 
 NOW = dt.datetime(2026, 3, 2, 5, 0, tzinfo=dt.UTC)
 

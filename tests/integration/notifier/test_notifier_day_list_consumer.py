@@ -10,9 +10,9 @@ import uuid
 from notifier_harness import code
 from serambi_contracts import AggregateRef
 from serambi_kit.eventstore import JetStreamEventStore
-from serambi_notifier import samples
 from serambi_notifier.main import create_app
 from serambi_notifier.settings import NotifierSettings
+from serambi_testing import samples
 
 
 async def test_the_notify_consumer_receives_a_host_day_list_over_nats(

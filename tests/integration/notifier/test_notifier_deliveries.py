@@ -13,9 +13,9 @@ import icalendar
 from notifier_harness import code, handled
 from serambi_contracts import AggregateRef
 from serambi_contracts.notifier import FailureCategory, NotificationFailed, NotificationSent
-from serambi_notifier import samples
 from serambi_notifier.adapters.letter_fetch import LetterFetcher
 from serambi_notifier.adapters.rendering import WIB
+from serambi_testing import samples
 
 
 def request_ref(tracking_code: str) -> AggregateRef:

@@ -27,8 +27,9 @@ from serambi_kit.auth import TokenVerifier, issue_dev_token
 from serambi_kit.eventstore import read_raw
 from serambi_kit.http import _http_error
 from serambi_kit.pii import mask_email, mask_phone
-from serambi_notifier import api, samples
+from serambi_notifier import api
 from serambi_notifier.adapters.ledger import Ledger
+from serambi_testing import samples
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 EMAIL, PHONE = "anonim.pelapor@example.com", "+6281298765432"

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 
 from notifier_harness import code, handled
 from serambi_contracts import AggregateRef
-from serambi_notifier import samples
 from serambi_notifier.adapters.rendering import WIB
+from serambi_testing import samples
 
 PHONE = "+6281345678901"
 

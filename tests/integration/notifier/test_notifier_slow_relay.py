@@ -14,8 +14,8 @@ import time
 from notifier_harness import code
 from serambi_contracts import AggregateRef
 from serambi_contracts.notifier import NotificationSent
-from serambi_notifier import samples
 from serambi_notifier.settings import NotifierSettings
+from serambi_testing import samples
 
 SCALE = 40
 RELAY_SECONDS = 40 / SCALE

@@ -9,7 +9,7 @@ from notifier_harness import code, handled
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from serambi_contracts import AggregateRef
 from serambi_kit.tracing import recording_into, tracer
-from serambi_notifier import samples
+from serambi_testing import samples
 
 
 async def test_a_retried_send_joins_the_trace_of_its_cause(harness):

@@ -14,13 +14,13 @@ from serambi_calendar import WIB, Clock, SlaPolicy, WorkingCalendar, load_calend
 from serambi_contracts.base import Sealed
 from serambi_contracts.intake import InstitutionType, IntakeChannel, Requester, RequestSubmitted
 from serambi_contracts.scheduling import AudienceDeadlineMoved, WorkingDayRevised
-from serambi_kit import localstack
 from serambi_kit.auth import issue_dev_token
 from serambi_kit.calendars import CALENDAR
 from serambi_kit.settings import ServiceSettings
 from serambi_scheduling.application import commands, placement
 from serambi_scheduling.main import create_app
 from serambi_scheduling.settings import SchedulingSettings
+from serambi_testing import localstack
 
 SEALED = Sealed(key="k1", nonce="AAAAAAAAAAAAAAAA", data="AAAA")
 URL = "/api/v1/calendar/working-days"

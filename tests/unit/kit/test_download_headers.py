@@ -19,10 +19,10 @@ import pytest
 from aiohttp import web
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from serambi_kit import localstack
 from serambi_kit.auth import TokenVerifier, issue_dev_token
 from serambi_kit.downloads import SANDBOX_CSP, download_headers
 from serambi_kit.settings import ServiceSettings
+from serambi_testing import localstack
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"<html><script>alert(1)</script></html>"
 PDF = b"%PDF-1.4\n<script>alert(1)</script>"

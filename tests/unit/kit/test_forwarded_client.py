@@ -19,10 +19,10 @@ import uvicorn
 from fastapi import Depends, FastAPI, Request
 from pydantic import ValidationError
 from serambi_kit.internal import uvicorn_config
-from serambi_kit.localstack import free_port
 from serambi_kit.proxies import client_of
 from serambi_kit.ratelimit import rate_limited
 from serambi_kit.settings import ServiceSettings
+from serambi_testing.localstack import free_port
 from serambi_web.adapters.backend import client_address
 from serambi_web.api.guard import Guard
 from serambi_web.settings import WebSettings

@@ -18,8 +18,8 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from serambi_kit import localstack
 from serambi_kit.settings import ServiceSettings
+from serambi_testing import localstack
 
 PUBLIC, INTERNAL = 8000, 8090
 OPERATIONS = ("/metrics", "/docs", "/docs/assets/swagger-ui.css", "/openapi.json", "/readyz")

@@ -28,7 +28,7 @@ from serambi_kit.tracing import (
     recording_into,
     tracer,
 )
-from serambi_notifier import samples
+from serambi_testing import samples
 from serambi_web.adapters.backend import _forwarded
 
 TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"

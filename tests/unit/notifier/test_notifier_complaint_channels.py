@@ -12,11 +12,11 @@ from notifier_fakes import project, recorded
 from serambi_contracts import AggregateRef
 from serambi_contracts.complaints import ComplaintChannel, ComplaintReplyFailed, ReplyFailure, ReplyKind
 from serambi_contracts.notifier import Channel, RecipientKind
-from serambi_notifier import samples
 from serambi_notifier.adapters.rendering import TEMPLATES
 from serambi_notifier.application.compose import Composer
 from serambi_notifier.application.planning import Planner
 from serambi_notifier.domain import subscriptions
+from serambi_testing import samples
 
 CODE = "ADU-2026-000011"
 NOON = datetime(2026, 3, 2, 5, 0, tzinfo=UTC)

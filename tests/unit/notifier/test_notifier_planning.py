@@ -10,11 +10,11 @@ import pytest
 from notifier_fakes import project, recorded
 from serambi_contracts import AggregateRef
 from serambi_contracts.notifier import Channel, RecipientKind
-from serambi_notifier import samples
 from serambi_notifier.adapters.rendering import TEMPLATES, WIB
 from serambi_notifier.application.compose import Composer
 from serambi_notifier.application.planning import ERASED, NotProjectedYetError, Planner
 from serambi_notifier.domain import gsm7, subscriptions
+from serambi_testing import samples
 
 CODE = "AUD-2026-000007"
 NOON = datetime(2026, 3, 2, 5, 0, tzinfo=UTC)  # 12:00 WIB

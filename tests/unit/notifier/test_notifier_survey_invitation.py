@@ -11,11 +11,11 @@ from notifier_fakes import project, recorded
 from serambi_contracts import AggregateRef
 from serambi_contracts.notifier import Channel, RecipientKind
 from serambi_contracts.survey import SurveyService
-from serambi_notifier import samples
 from serambi_notifier.adapters.rendering import TEMPLATES
 from serambi_notifier.application.compose import Composer
 from serambi_notifier.application.planning import NotProjectedYetError, Planner
 from serambi_notifier.domain import subscriptions
+from serambi_testing import samples
 
 CODE = "AUD-2026-000031"
 COMPLAINT = AggregateRef("complaints", "complaint", "ADU-2026-000031")

@@ -9,12 +9,12 @@ from notifier_fakes import project, recorded
 from serambi_contracts import AggregateRef
 from serambi_contracts.notifier import Channel
 from serambi_contracts.survey import SurveyService
-from serambi_notifier import samples
 from serambi_notifier.adapters.rendering import TEMPLATES, Renderer, format_wib
 from serambi_notifier.application.compose import Composer
 from serambi_notifier.application.planning import Planner
 from serambi_notifier.domain import gsm7, subscriptions
 from serambi_notifier.domain.subscriptions import SubscriptionError
+from serambi_testing import samples
 
 NOON = datetime(2026, 3, 2, 5, 0, tzinfo=UTC)
 CODE = "AUD-2026-000011"
@@ -176,7 +176,7 @@ def test_invalid_subscriptions_are_refused_with_the_reason(toml, message):
 
 def test_one_wib_zone_for_rendering_and_samples():
     import serambi_calendar
-    from serambi_notifier import samples
     from serambi_notifier.adapters import rendering
+    from serambi_testing import samples
 
     assert samples.WIB is rendering.WIB is serambi_calendar.WIB

@@ -8,12 +8,12 @@ from datetime import UTC, datetime
 from notifier_fakes import project, recorded
 from serambi_contracts import AggregateRef
 from serambi_contracts.notifier import Channel, RecipientKind
-from serambi_notifier import samples
 from serambi_notifier.adapters.rendering import TEMPLATES
 from serambi_notifier.application.compose import Composer
 from serambi_notifier.application.planning import NotProjectedYetError, Planner
 from serambi_notifier.domain import subscriptions
 from serambi_notifier.settings import NotifierSettings
+from serambi_testing import samples
 
 CODE = "AUD-2026-000021"
 NOON = datetime(2026, 3, 2, 5, 0, tzinfo=UTC)

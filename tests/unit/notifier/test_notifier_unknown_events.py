@@ -8,7 +8,7 @@ from types import SimpleNamespace
 from notifier_fakes import recorded
 from serambi_contracts import AggregateRef, encode_headers
 from serambi_kit.messaging import DeliveryPolicy, deliver
-from serambi_notifier import samples
+from serambi_testing import samples
 
 POLICY = DeliveryPolicy(max_deliver=5, retry_delays=(0.5,))
 

@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl
 
 import pytest
 from aiohttp import web
-from serambi_kit import localstack
+from serambi_testing import localstack
 from serambi_web.adapters.backend import ApiError, BackendUnavailable, Pool, Throttled, client_address
 from serambi_web.adapters.services import Complaints, Intake
 

@@ -16,7 +16,7 @@ from email.parser import BytesParser
 import httpx
 import pytest
 from aiohttp import web
-from serambi_kit import localstack
+from serambi_testing import localstack
 from serambi_web.adapters.backend import Pool
 from serambi_web.adapters.services import Complaints
 from serambi_web.main import create_app

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 from aiohttp import web
 from console_stand_in import officer, signed_in
-from serambi_kit import localstack
+from serambi_testing import localstack
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ELEMENTS = [

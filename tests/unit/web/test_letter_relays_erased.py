@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from aiohttp import web
-from serambi_kit import localstack
+from serambi_testing import localstack
 from serambi_web.main import create_app
 from serambi_web.petugas.penjadwalan_tampilan import LETTER_ERASED
 from serambi_web.petugas.session import OfficerSession, session_cookies

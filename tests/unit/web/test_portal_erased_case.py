@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from aiohttp import web
-from serambi_kit import localstack
+from serambi_testing import localstack
 from serambi_web.main import create_app
 from serambi_web.settings import WebSettings
 

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from aiohttp import web
-from serambi_kit import localstack
+from serambi_testing import localstack
 from serambi_web.adapters.backend import ApiError, Pool, _Stream
 from serambi_web.adapters.services import Complaints
 from serambi_web.api.messages import field_errors

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 import uvicorn
-from serambi_kit import localstack
+from serambi_testing import localstack
 
 PRODUCTION = {
     "environment": "production",

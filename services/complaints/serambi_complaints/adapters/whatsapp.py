@@ -1,8 +1,9 @@
-"""The WhatsApp channel (WhatsApp Business Cloud API): the fake of its ports, and the use cases.
+"""The WhatsApp channel (WhatsApp Business Cloud API): the use cases.
 
 - ``WhatsAppSender`` (``application.ports``) is the port for what goes out (a free text inside
   the 24-hour customer-service window, an approved template outside it); ``adapters.whatsapp_cloud`` is the
-  HTTP adapter, ``FakeWhatsApp`` the in-memory one for tests. Both pass the same contract tests.
+  HTTP adapter, ``serambi_testing.whatsapp.FakeWhatsApp`` the in-memory one for tests. Both pass
+  the same contract tests.
 - ``signature_valid`` checks Meta's ``X-Hub-Signature-256`` (HMAC-SHA256 of the raw body with the
   app secret); ``parse_delivery`` reads a webhook delivery's messages, ``parse_failures`` the
   status updates reporting that a message sent earlier was not delivered (``failed``; sent,
@@ -21,18 +22,16 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import hashlib
 import hmac
-import io
 import json
 import re
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, BinaryIO
+from typing import Any
 
 from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
@@ -79,84 +78,6 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 RECORDED_BY = "whatsapp"
 SUMMARY_MAX, DESCRIPTION_MAX, NAME_MAX = 300, 5000, 200
 WINDOW_CLOSED = 131047  # Cloud API: "Re-engagement message" — more than 24 hours since the user wrote
-
-
-@dataclass
-class FakeWhatsApp:
-    """In memory: ``sent`` is what went out, ``media`` the files citizens sent (by media id).
-    ``fail_next`` transient failures come first; ``window_closed`` refuses free text as the
-    Cloud API does after 24 hours; ``token_expired`` fails everything as an expired access token
-    does (transient: an operator renews it); ``refusing`` refuses every message for good with
-    that Meta error code (e.g. 131026, not a WhatsApp number). Message ids are shaped like Meta's
-    (they hold the recipient's number)."""
-
-    sent: list[dict[str, Any]] = field(default_factory=list)
-    fail_next: int = 0
-    window_closed: bool = False
-    token_expired: bool = False
-    refusing: int | None = None
-    media: dict[str, bytes] = field(default_factory=dict)
-
-    async def fetch_media(self, media_id: str, max_bytes: int) -> BinaryIO:
-        self._available()
-        if media_id not in self.media:
-            raise PermanentWhatsAppError(f"no media {media_id} (fake)", 100)
-        if len(self.media[media_id]) > max_bytes:
-            raise MediaTooLarge(f"media of {len(self.media[media_id])} bytes (fake)")
-        return io.BytesIO(self.media[media_id])
-
-    async def send_text(self, to: str, text: str) -> str:
-        self._check(to)
-        if self.window_closed:
-            raise PermanentWhatsAppError("re-engagement message (fake)", WINDOW_CLOSED)
-        return self._record({"to": to, "type": "text", "text": text})
-
-    async def send_template(self, to: str, template: str, language: str, parameters: Sequence[str]) -> str:
-        self._check(to)
-        return self._record(
-            {
-                "to": to,
-                "type": "template",
-                "template": template,
-                "language": language,
-                "parameters": list(parameters),
-            }
-        )
-
-    def _available(self) -> None:
-        if self.token_expired:
-            raise TransientWhatsAppError("the access token expired (fake)", TOKEN_EXPIRED)
-        if self.fail_next > 0:
-            self.fail_next -= 1
-            raise TransientWhatsAppError("the Cloud API is unavailable (fake)")
-
-    def _check(self, to: str) -> None:
-        self._available()
-        if not (to.startswith("+") and to[1:].isdigit()):
-            raise PermanentWhatsAppError(f"not an E.164 number ({len(to)} characters)", 100)
-        if self.refusing is not None:
-            raise PermanentWhatsAppError(f"refused with code {self.refusing} (fake)", self.refusing)
-
-    def _record(self, message: dict[str, Any]) -> str:
-        message_id = example_wamid(message["to"], len(self.sent) + 1)
-        self.sent.append({**message, "id": message_id})
-        return message_id
-
-    async def close(self) -> None:
-        return None
-
-
-TOKEN_EXPIRED = 190  # Graph API: the access token expired or was revoked
-
-
-def example_wamid(number: str, serial: int = 1) -> str:
-    """A message id shaped like Meta's: ``wamid.`` and the base64 of a record holding the other
-    party's number and a message id (``wamid.HBgLMTY1MDUwNzY1MjAVAgARGBI5QTNDQTVCM0Q0Q0Q2RTY3RTcA``
-    holds 16505076520) — which is why Serambi keeps message ids only hashed."""
-    digits = "".join(ch for ch in number if ch.isdigit()).encode()
-    inner = hashlib.sha256(f"{number}:{serial}".encode()).hexdigest()[:18].upper().encode()
-    record = b"\x1c\x18" + bytes([len(digits)]) + digits + b"\x15\x02\x00\x11\x18\x12" + inner + b"\x00"
-    return "wamid." + base64.b64encode(record).decode()
 
 
 def signature_valid(app_secret: str, body: bytes, header: str | None) -> bool:

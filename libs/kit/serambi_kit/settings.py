@@ -9,7 +9,6 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .addresses import public_url, refuse_local
-from .localstack import LOCAL_MONGO_OPTIONS
 from .proxies import ProxySettings
 from .required import PLACEHOLDER
 from .tracing import TracingSettings
@@ -17,6 +16,11 @@ from .tracing import TracingSettings
 DEV_SIGNING_KEY = "serambi-development-signing-key-not-for-production"
 DEV_PII_MASTER_KEY = "c2VyYW1iaS1kZXZlbG9wbWVudC1tYXN0ZXIta2V5ISE="  # base64 of a public 32-byte string
 Environment = Literal["development", "test", "production"]
+# SecantusDB (0.7.0b3) prunes its retryable-write records on every write by scanning them all,
+# and past 10,000 by sorting them all: a long run slows to ~100 writes/s (docs/performance.md).
+# The local server (the default URL, `make run`, the tests' serambi_testing.localstack) therefore
+# gets plain writes; production (MongoDB) keeps retryable writes.
+LOCAL_MONGO_OPTIONS = "directConnection=true&retryWrites=false"
 
 # Every secret value published in this repository, which therefore protects nothing: the code's
 # development defaults (each service's DEV_* constants), the development provider's password,

@@ -1,6 +1,7 @@
 """Start the real infrastructure processes on loopback: nats-server and SecantusDB.
 
-Used by ``serambi dev up`` and by the test fixtures (free ports, temporary directories).
+Used by ``serambi dev up`` (serambi_ops.devstack), by the test fixtures and by the benchmarks
+(free ports, temporary directories). Development and test code only: no image installs it.
 """
 
 from __future__ import annotations
@@ -12,8 +13,12 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from serambi_kit.settings import LOCAL_MONGO_OPTIONS
 
 
 class StartError(RuntimeError):
@@ -106,30 +111,54 @@ class ManagedProcess:
             self.process.wait(10)
 
 
+def nats_server_args(
+    data_dir: Path, port: int, monitor_port: int | None = None, name: str | None = None
+) -> list[str]:
+    """nats-server with JetStream on 127.0.0.1:``port``, its store in ``data_dir`` (the command
+    line of the tests' servers and of ``serambi dev up``'s)."""
+    args = [find_binary("nats-server"), "-js", "-a", "127.0.0.1", "-p", str(port)]
+    args += ["-sd", str(data_dir), "-n", name or f"serambi-{port}"]
+    if monitor_port:
+        args += ["-m", str(monitor_port)]
+    return args
+
+
+def mongo_server_args(data_dir: Path, port: int) -> list[str]:
+    """SecantusDB on 127.0.0.1:``port``, its data in ``data_dir`` (the command line of the tests'
+    servers and of ``serambi dev up``'s)."""
+    args = [find_binary("secantusd-py"), "--host", "127.0.0.1", "--port", str(port)]
+    return args + ["--storage-path", str(data_dir), "--log-level", "WARNING"]
+
+
 def nats_server(
     data_dir: Path, port: int, monitor_port: int | None = None, log_dir: Path | None = None
 ) -> ManagedProcess:
-    args = [find_binary("nats-server"), "-js", "-a", "127.0.0.1", "-p", str(port)]
-    args += ["-sd", str(data_dir), "-n", f"serambi-{port}"]
-    if monitor_port:
-        args += ["-m", str(monitor_port)]
+    args = nats_server_args(data_dir, port, monitor_port)
     return ManagedProcess("nats", args, port, (log_dir or data_dir) / "nats.log")
 
 
 def mongo_server(data_dir: Path, port: int, log_dir: Path | None = None) -> ManagedProcess:
-    args = [find_binary("secantusd-py"), "--host", "127.0.0.1", "--port", str(port)]
-    args += ["--storage-path", str(data_dir), "--log-level", "WARNING"]
+    args = mongo_server_args(data_dir, port)
     return ManagedProcess("mongodb-wire", args, port, (log_dir or data_dir) / "secantus.log")
+
+
+@contextmanager
+def servers(base: Path) -> Iterator[tuple[ManagedProcess, ManagedProcess]]:
+    """A fresh nats-server (data in ``base/nats``) and SecantusDB (``base/mongo``, its log in
+    ``base``) on free ports, started, then stopped on the way out: (nats, mongo)."""
+    nats = nats_server(base / "nats", free_port()).start()
+    try:
+        mongo = mongo_server(base / "mongo", free_port(), base).start(60)
+        try:
+            yield nats, mongo
+        finally:
+            mongo.stop()
+    finally:
+        nats.stop()
 
 
 def nats_url(port: int) -> str:
     return f"nats://127.0.0.1:{port}"
-
-
-# SecantusDB (0.7.0b3) prunes its retryable-write records on every write by scanning them all,
-# and past 10,000 by sorting them all: a long run slows to ~100 writes/s (docs/performance.md).
-# The local server therefore gets plain writes; production (MongoDB) keeps retryable writes.
-LOCAL_MONGO_OPTIONS = "directConnection=true&retryWrites=false"
 
 
 def mongo_url(port: int) -> str:

@@ -20,9 +20,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-from serambi_kit.localstack import find_binary, mongo_url, nats_url, wait_for_port
 from serambi_kit.settings import ServiceSettings
 from serambi_kit.tasks import cancel_and_wait
+from serambi_testing.localstack import (
+    mongo_server_args,
+    mongo_url,
+    nats_server_args,
+    nats_url,
+    wait_for_port,
+)
 
 from .commands.streams import apply_all
 from .services import SERVICES
@@ -75,39 +81,11 @@ class Supervisor:
         infra = [
             Child(
                 "nats",
-                [
-                    find_binary("nats-server"),
-                    "-js",
-                    "-a",
-                    "127.0.0.1",
-                    "-p",
-                    str(ports.nats),
-                    "-m",
-                    str(ports.nats_monitor),
-                    "-sd",
-                    str(var / "nats"),
-                    "-n",
-                    "serambi-dev",
-                ],
+                nats_server_args(var / "nats", ports.nats, ports.nats_monitor, name="serambi-dev"),
                 ports.nats,
                 echo=False,
             ),
-            Child(
-                "mongodb",
-                [
-                    find_binary("secantusd-py"),
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(ports.mongo),
-                    "--storage-path",
-                    str(var / "mongo"),
-                    "--log-level",
-                    "WARNING",
-                ],
-                ports.mongo,
-                echo=False,
-            ),
+            Child("mongodb", mongo_server_args(var / "mongo", ports.mongo), ports.mongo, echo=False),
         ]
         env = {
             "SERAMBI_ENVIRONMENT": "development",  # chosen here: unset means production
@@ -123,7 +101,7 @@ class Supervisor:
                 [
                     py,
                     "-m",
-                    "serambi_ops.sinks",
+                    "serambi_testing.sinks",
                     "smtp",
                     "--port",
                     str(ports.smtp),
@@ -138,7 +116,7 @@ class Supervisor:
                 [
                     py,
                     "-m",
-                    "serambi_ops.sinks",
+                    "serambi_testing.sinks",
                     "sms",
                     "--port",
                     str(ports.sms),

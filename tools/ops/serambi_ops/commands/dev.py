@@ -6,8 +6,6 @@ from pathlib import Path
 
 import typer
 
-from ..devstack import Ports, up
-
 app = typer.Typer(no_args_is_help=True)
 
 
@@ -24,6 +22,10 @@ def up_command(
 ) -> None:
     """NATS, the MongoDB-wire server, the four services, the web service (portal and officer
     console), the development OpenID provider and the mail/SMS sinks. Ctrl-C stops all."""
+    # imported here: the dev stack needs serambi-testing (serambi-ops's `devstack` extra), which
+    # the ops image does not install
+    from ..devstack import Ports, up
+
     ports = Ports(nats_port, nats_monitor_port, mongo_port, smtp_port, sms_port, oidc_port)
     for item in service_port:
         name, _, port = item.partition("=")

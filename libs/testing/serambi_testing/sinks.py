@@ -17,7 +17,7 @@
   ``POST /_control/fail`` with ``{"statuses": [503, 429]}`` makes the next requests answer those
   HTTP statuses (for trying out retries).
 
-Run as ``python -m serambi_ops.sinks smtp|sms --port N --directory DIR``.
+Run as ``python -m serambi_testing.sinks smtp|sms --port N --directory DIR``.
 """
 
 from __future__ import annotations
@@ -31,10 +31,13 @@ import re
 import threading
 import uuid
 from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from email.parser import BytesHeaderParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs
 
 MAX_SMS_BODY = 64 * 1024
@@ -197,6 +200,32 @@ def sms_server(port: int, directory: Path, token: str | None = None) -> Threadin
     directory.mkdir(parents=True, exist_ok=True)
     sink = SmsSink(directory / "sms.jsonl", token)
     return ThreadingHTTPServer(("127.0.0.1", port), sms_handler(sink))
+
+
+@contextmanager
+def serving_smtp(handler: object, port: int) -> Iterator[Any]:
+    """An aiosmtpd server on 127.0.0.1:``port`` handing messages to ``handler`` in a thread of
+    this process (the ``Controller``: its ``port``), stopped on the way out."""
+    from aiosmtpd.controller import Controller
+
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield controller
+    finally:
+        controller.stop()
+
+
+@contextmanager
+def serving_sms(server: ThreadingHTTPServer) -> Iterator[ThreadingHTTPServer]:
+    """``server`` (``sms_server``, or one with its own ``sms_handler``) answering in a thread of
+    this process, shut down on the way out."""
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def run_sms(port: int, directory: Path, token: str | None = None) -> None:
