@@ -17,14 +17,14 @@ from serambi_kit.internal import InternalPort
 from serambi_kit.logging import configure_logging, get_logger
 from serambi_kit.tracing import configure_tracing, flush_tracing
 
-from . import content, petugas
+from .adapters import content
 from .adapters.backend import Backend, Pool
 from .adapters.services import Complaints, Intake, Scheduling
-from .api import ROUTERS, errors
+from .api import ROUTERS, errors, petugas
 from .api.deps import Portal
 from .api.guard import Guard
 from .api.security import Secrets
-from .api.views import templates
+from .domain.views import templates
 from .settings import WebSettings
 
 log = get_logger(__name__)

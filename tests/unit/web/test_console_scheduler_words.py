@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 from serambi_web.adapters.backend import ApiError
-from serambi_web.petugas.penjadwalan import ACTIONS, _body
-from serambi_web.petugas.penjadwalan_tampilan import audience_day, refusal
+from serambi_web.api.petugas.penjadwalan import ACTIONS, _body
+from serambi_web.domain.penjadwalan import audience_day, refusal
 
 NAMES = {"ruang-rapat-biro": "Ruang Rapat Biro", "kepala-biro": "Kepala Biro"}
 

@@ -8,10 +8,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from starlette.datastructures import FormData
 
-from ..adapters.backend import ApiError, BackendUnavailable, Files, Throttled
-from . import relay
-from .deps import PortalDep, render, text, uploads
-from .messages import LABELS, field_errors, too_large
+from ...adapters.backend import ApiError, BackendUnavailable, Files, Throttled
+from ...domain.messages import LABELS, field_errors, too_large
+from .. import relay
+from ..deps import PortalDep, render, text, uploads
 
 router = APIRouter()
 FIELDS = (

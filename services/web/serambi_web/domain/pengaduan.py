@@ -18,7 +18,7 @@ from typing import Any
 from serambi_calendar import STANDARD, ClockKind, SettingsError, SlaPolicy, policy_from_env
 
 from ..adapters.backend import ApiError
-from ..api.messages import BY_RULE, GENERIC
+from .messages import BY_RULE, GENERIC
 
 CHANNELS = {
     "face_to_face": "Tatap muka (loket)",

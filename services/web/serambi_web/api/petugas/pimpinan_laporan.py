@@ -31,10 +31,10 @@ from serambi_calendar import WIB
 from serambi_kit.downloads import download_headers
 from serambi_kit.tabular import Bar, bar_chart_svg
 
-from ..adapters.backend import ApiError, BackendUnavailable
-from ..api.deps import portal_of
-from . import pengaduan_tampilan as t
-from . import pimpinan_tampilan as p
+from ...adapters.backend import ApiError, BackendUnavailable
+from ...domain import pengaduan as t
+from ...domain import pimpinan as p
+from ..deps import portal_of
 from .access import AREAS, ROLE_NAMES, ConsoleRoute, Officer, allowed
 from .pimpinan import _month, _page
 

@@ -23,8 +23,8 @@ with warnings.catch_warnings():  # authlib would rather have httpx2; httpx is wh
     warnings.simplefilter("ignore")
     from authlib.integrations.httpx_client import AsyncOAuth2Client, OAuthError
 
-from ..adapters.backend import BackendUnavailable
-from .settings import ConsoleSettings
+from ..settings import ConsoleSettings
+from .backend import BackendUnavailable
 
 JWKS_REFRESH_SECONDS = 30  # an unknown key id re-reads the JWKS at most this often
 

@@ -13,12 +13,12 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Request
 from fastapi.responses import RedirectResponse, Response
 from serambi_calendar import WIB
 
-from ..adapters.backend import ApiError
-from ..api.deps import checked_form, portal_of, render
-from ..api.survei import MAX_SUGGESTION, PROFILE, read_answers
+from ...adapters.backend import ApiError
+from ...adapters.session import PATH
+from ..deps import checked_form, portal_of, render
+from ..portal.survei import MAX_SUGGESTION, PROFILE, read_answers
 from .access import AREAS, ROLE_NAMES, ConsoleRoute, Officer, allowed
 from .pimpinan_laporan import FILES, relay_file
-from .session import PATH
 
 DESK = next(area for area in AREAS if area.slug == "meja")
 SUPERVISOR = next(area for area in AREAS if area.slug == "pimpinan")

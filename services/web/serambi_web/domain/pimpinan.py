@@ -16,7 +16,7 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from . import pengaduan_tampilan as t
+from . import pengaduan as t
 
 TIERS = {**{key: name.split(" (")[0] for key, name in t.TIERS.items()}, "unclassified": "Belum diklasifikasi"}
 DIMENSIONS = {"tier": ("Tingkat", TIERS), "channel": ("Kanal", t.CHANNELS), "status": ("Status", t.STATUSES)}

@@ -12,11 +12,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
-from ..adapters.backend import ApiError
-from ..api.deps import checked_form, portal_of, render, text
+from ...adapters.backend import ApiError
+from ...adapters.session import PATH
+from ..deps import checked_form, portal_of, render, text
 from . import drafts, kalender, pemeliharaan
 from .access import AREAS, ROLE_NAMES, ConsoleRoute, Officer, allowed
-from .session import PATH
 
 AREA = next(area for area in AREAS if area.slug == "admin")
 PAGE_SIZE = 25

@@ -18,15 +18,15 @@ from fastapi.responses import RedirectResponse, Response
 from serambi_calendar import WIB
 from serambi_kit.documents import DOCUMENT_ID
 
-from ..adapters.backend import ApiError, BackendUnavailable, Throttled
-from ..adapters.services import _form
-from ..api import relay
-from ..api.deps import checked_form, portal_of, render, text
+from ...adapters.backend import ApiError, BackendUnavailable, Throttled
+from ...adapters.services import _form
+from ...adapters.session import PATH
+from ...domain import pengaduan as t
+from .. import relay
+from ..deps import checked_form, portal_of, render, text
 from . import drafts
 from . import pengaduan_lampiran as lampiran
-from . import pengaduan_tampilan as t
 from .access import AREAS, ROLE_NAMES, Area, ConsoleRoute, Officer, allowed
-from .session import PATH
 
 AREA = next(area for area in AREAS if area.slug == "pengaduan")
 RECORDING = Area("pengaduan", "Pencatatan pengaduan", ("complaint_officer", "admin"))

@@ -38,8 +38,8 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 
-from ..api.deps import portal_of
-from .session import CHUNK, PATH, Sealer, read_session
+from ...adapters.session import CHUNK, PATH, Sealer, read_session
+from ..deps import portal_of
 
 COOKIE = "serambi_petugas_draf"
 PURPOSE = "draft"

@@ -3,7 +3,7 @@
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from .deps import render
+from ..deps import render
 
 router = APIRouter()
 

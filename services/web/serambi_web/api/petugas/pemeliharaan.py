@@ -30,10 +30,10 @@ from serambi_kit.phones import phone_identifier
 from serambi_kit.pii import mask_email, mask_phone
 from starlette.datastructures import QueryParams
 
-from ..adapters.backend import ApiError, Backend, BackendUnavailable
-from ..api.deps import checked_form, portal_of, render, text
+from ...adapters.backend import ApiError, Backend, BackendUnavailable
+from ...adapters.session import PATH
+from ..deps import checked_form, portal_of, render, text
 from .access import AREAS, ROLE_NAMES, ConsoleRoute, Officer, allowed
-from .session import PATH
 
 AREA = next(area for area in AREAS if area.slug == "admin")
 BASE = f"{PATH}/admin"

@@ -15,8 +15,10 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from serambi_kit.logging import get_logger
 
-from ..adapters.backend import BackendUnavailable
-from ..api.deps import checked_form, portal_of, render
+from ...adapters.backend import BackendUnavailable
+from ...adapters.oidc import Pending, SignInFailed
+from ...adapters.session import PATH, PENDING_COOKIE, PENDING_SECONDS, read_session
+from ..deps import checked_form, portal_of, render
 from . import admin, drafts, meja, pengaduan, penjadwalan, pimpinan, pimpinan_laporan, survei
 from .access import (
     AREAS,
@@ -31,8 +33,6 @@ from .access import (
     secure,
     write_session,
 )
-from .oidc import Pending, SignInFailed
-from .session import PATH, PENDING_COOKIE, PENDING_SECONDS, read_session
 
 log = get_logger(__name__)
 router = APIRouter(prefix=PATH, route_class=ConsoleRoute)

@@ -7,10 +7,10 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from ..adapters.backend import ApiError, BackendUnavailable, Throttled
-from . import relay
-from .deps import PortalDep, render, text, uploads
-from .messages import field_errors, too_large
+from ...adapters.backend import ApiError, BackendUnavailable, Throttled
+from ...domain.messages import field_errors, too_large
+from .. import relay
+from ..deps import PortalDep, render, text, uploads
 
 router = APIRouter()
 FIELDS = ("disclosure", "name", "email", "phone", "summary", "description")

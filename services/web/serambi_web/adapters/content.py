@@ -6,7 +6,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-PACKAGED = Path(__file__).parent / "content" / "layanan.toml"
+PACKAGED = Path(__file__).parent.parent / "content" / "layanan.toml"
 REQUIRED = ("instansi", "audiensi", "pengaduan", "maklumat")
 
 

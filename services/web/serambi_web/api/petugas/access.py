@@ -23,12 +23,20 @@ from serambi_kit.addresses import is_local_host
 from serambi_kit.auth import ROLES, roles_of
 from serambi_kit.logging import get_logger
 
-from ..adapters.backend import ApiError
-from ..api.deps import render
+from ...adapters.backend import ApiError
+from ...adapters.oidc import Provider, SignInFailed, Tokens
+from ...adapters.session import (
+    PATH,
+    TOUCH_SECONDS,
+    OfficerSession,
+    Sealer,
+    cleared,
+    read_session,
+    session_cookies,
+)
+from ...settings import ConsoleSettings
+from ..deps import render
 from . import drafts
-from .oidc import Provider, SignInFailed, Tokens
-from .session import PATH, TOUCH_SECONDS, OfficerSession, Sealer, cleared, read_session, session_cookies
-from .settings import ConsoleSettings
 
 log = get_logger(__name__)
 REFRESH_MARGIN_SECONDS = 30

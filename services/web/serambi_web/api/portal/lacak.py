@@ -15,8 +15,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from serambi_kit.downloads import download_headers
 from serambi_kit.ratelimit import rate_limited
 
-from ..adapters.backend import ApiError
-from .deps import (
+from ...adapters.backend import ApiError
+from ...domain.messages import field_errors
+from ..deps import (
     CODE_PATTERN,
     KINDS,
     Portal,
@@ -28,7 +29,6 @@ from .deps import (
     start_session,
     text,
 )
-from .messages import field_errors
 
 router = APIRouter(dependencies=[Depends(rate_limited("lookups"))])
 Kind = Annotated[str, Path(pattern="^(audiensi|pengaduan)$")]

@@ -18,12 +18,12 @@ from fastapi.responses import RedirectResponse, Response
 from serambi_calendar import WIB
 from serambi_kit.downloads import download_headers
 
-from ..adapters.backend import ApiError
-from ..api.deps import checked_form, portal_of, render, text
+from ...adapters.backend import ApiError
+from ...adapters.session import PATH
+from ...domain import penjadwalan as t
+from ..deps import checked_form, portal_of, render, text
 from . import drafts
-from . import penjadwalan_tampilan as t
 from .access import AREAS, ROLE_NAMES, ConsoleRoute, Officer, allowed
-from .session import PATH
 
 AREA = next(area for area in AREAS if area.slug == "penjadwalan")
 BASE = f"{PATH}/penjadwalan"

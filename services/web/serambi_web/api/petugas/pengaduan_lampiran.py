@@ -19,9 +19,9 @@ from starlette.datastructures import FormData
 from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-from ..adapters.backend import ApiError, Download, Files
-from ..api.deps import uploads
-from .pengaduan_tampilan import MEDIA
+from ...adapters.backend import ApiError, Download, Files
+from ...domain.pengaduan import MEDIA
+from ..deps import uploads
 
 FIELD = "attachments"
 #: the file input's ``accept``: the officer API's types (an audio note is OGG, also named .oga or

@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from ..adapters.backend import ApiError
-from .pengaduan_tampilan import MONTHS, when
+from .pengaduan import MONTHS, when
 
 __all__ = ["MONTHS", "when"]
 

@@ -14,10 +14,10 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from serambi_calendar import WIB
 
-from ..adapters.backend import ApiError
-from ..api.deps import portal_of, render
-from . import pengaduan_tampilan as t
-from . import pimpinan_tampilan as p
+from ...adapters.backend import ApiError
+from ...domain import pengaduan as t
+from ...domain import pimpinan as p
+from ..deps import portal_of, render
 from .access import AREAS, ROLE_NAMES, ConsoleRoute, Officer, allowed
 
 AREA = next(area for area in AREAS if area.slug == "pimpinan")

@@ -16,16 +16,16 @@ from fastapi.responses import RedirectResponse, Response
 from serambi_calendar import WIB
 from starlette.datastructures import FormData
 
-from ..adapters.backend import ApiError, BackendUnavailable, Throttled
-from ..adapters.services import _form
-from ..api import relay
-from ..api.audiensi import DOCUMENTS, FIELDS, _documents
-from ..api.deps import checked_form, portal_of, render, text
-from ..api.messages import field_errors, too_large
+from ...adapters.backend import ApiError, BackendUnavailable, Throttled
+from ...adapters.services import _form
+from ...adapters.session import PATH
+from ...domain import penjadwalan as pt
+from ...domain.messages import field_errors, too_large
+from .. import relay
+from ..deps import checked_form, portal_of, render, text
+from ..portal.audiensi import DOCUMENTS, FIELDS, _documents
 from . import drafts
-from . import penjadwalan_tampilan as pt
 from .access import AREAS, ROLE_NAMES, ConsoleRoute, Officer, allowed
-from .session import PATH
 
 AREA = next(area for area in AREAS if area.slug == "meja")
 BASE = f"{PATH}/meja"

@@ -18,8 +18,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from serambi_kit.ratelimit import rate_limited
 from starlette.datastructures import FormData
 
-from ..adapters.backend import ApiError
-from .deps import PortalDep, checked_form, portal_of, render, text
+from ...adapters.backend import ApiError
+from ..deps import PortalDep, checked_form, portal_of, render, text
 
 router = APIRouter(dependencies=[Depends(rate_limited("lookups"))])
 Token = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{16,128}$")]

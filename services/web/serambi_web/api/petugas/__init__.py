@@ -9,11 +9,11 @@ from __future__ import annotations
 import httpx
 from fastapi import FastAPI
 
+from ...adapters.oidc import Provider
+from ...adapters.session import Sealer
+from ...settings import ConsoleSettings
 from .access import Console
-from .oidc import Provider
 from .routes import router
-from .session import Sealer
-from .settings import ConsoleSettings
 
 
 def install(

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from serambi_kit.ratelimit import rate_limited
 
-from .deps import CODE_PATTERN, KINDS, PortalDep, checked_form, render, text
+from ..deps import CODE_PATTERN, KINDS, PortalDep, checked_form, render, text
 
 router = APIRouter()
 

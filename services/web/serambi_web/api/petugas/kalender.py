@@ -17,10 +17,10 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
-from ..adapters.backend import ApiError
-from ..api.deps import checked_form, portal_of, render, text
+from ...adapters.backend import ApiError
+from ...adapters.session import PATH
+from ..deps import checked_form, portal_of, render, text
 from .access import AREAS, ROLE_NAMES, ConsoleRoute, Officer, allowed
-from .session import PATH
 
 AREA = next(area for area in AREAS if area.slug == "admin")
 BASE = f"{PATH}/admin/kalender"
