@@ -3,7 +3,17 @@ codes (``field``, ``rule``), never by the services' English wording."""
 
 from __future__ import annotations
 
-from ..adapters.backend import ApiError
+from typing import Protocol
+
+
+class Refusal(Protocol):
+    """A service's 4xx answer as the back-end client reads it (``adapters.backend.ApiError``):
+    the status, the problem's ``errors`` items (``field``, ``rule``, ``message``) and its detail."""
+
+    status: int
+    errors: list[dict[str, str]]
+    detail: str
+
 
 LABELS = {
     "requester_name": "Nama",
@@ -52,7 +62,7 @@ GENERIC = "{label}: isian ini tidak dapat diterima. Periksa kembali."
 ACROSS_FIELDS = {"contact_required": ("email", CONTACT), "name_required": ("name", NAMED)}
 
 
-def field_errors(error: ApiError, limits: dict[str, str] | None = None) -> dict[str, str]:
+def field_errors(error: Refusal, limits: dict[str, str] | None = None) -> dict[str, str]:
     """One message per form field (the first the service gave for it). An error without
     per-field items (a 413 of the whole body, say) is shown at the top of the form."""
     found: dict[str, str] = {}

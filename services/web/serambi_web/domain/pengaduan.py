@@ -17,8 +17,7 @@ from typing import Any
 
 from serambi_calendar import STANDARD, ClockKind, SettingsError, SlaPolicy, policy_from_env
 
-from ..adapters.backend import ApiError
-from .messages import BY_RULE, GENERIC
+from .messages import BY_RULE, GENERIC, Refusal
 
 CHANNELS = {
     "face_to_face": "Tatap muka (loket)",
@@ -213,7 +212,7 @@ REFUSALS = (  # the complaints service's 409 wording → what the officer reads
 )
 
 
-def refusal(error: ApiError) -> tuple[str, dict[str, str]]:
+def refusal(error: Refusal) -> tuple[str, dict[str, str]]:
     """The API's refusal as (message for the page, messages per form field)."""
     if error.status == 403:
         return "Peran Anda tidak mengizinkan langkah ini.", {}

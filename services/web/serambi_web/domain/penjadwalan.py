@@ -11,7 +11,9 @@ import re
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from ..adapters.backend import ApiError
+from serambi_calendar import WIB
+
+from .messages import Refusal
 from .pengaduan import MONTHS, when
 
 __all__ = ["MONTHS", "when"]
@@ -168,7 +170,7 @@ def _word(group: str | None, names: dict[str, str]) -> str:
     return names.get(group, group)
 
 
-def refusal(error: ApiError, names: dict[str, str] | None = None) -> tuple[str, dict[str, str]]:
+def refusal(error: Refusal, names: dict[str, str] | None = None) -> tuple[str, dict[str, str]]:
     """Scheduling's refusal as (message for the page, messages per form field); ``names``
     shows rooms and hosts by name instead of id."""
     if error.status == 403:
@@ -193,3 +195,52 @@ def refusal(error: ApiError, names: dict[str, str] | None = None) -> tuple[str, 
             )
         fields.setdefault(field, f"{label}: isian ini tidak dapat diterima. Periksa kembali.")
     return "Langkah ini tidak dapat dilakukan. Periksa kembali isian Anda.", fields
+
+
+SLOT_FIELDS = ("room_id", "host_id", "tanggal", "mulai", "selesai")
+ACTIONS = {  # console step → (API step, form fields)
+    "jadwalkan": ("slot", SLOT_FIELDS),
+    "jadwal-ulang": ("reschedule", (*SLOT_FIELDS, "reason")),
+    "konfirmasi": ("confirm", ()),
+    "tolak": ("decline", ("reason",)),
+    "batalkan": ("cancel", ("reason",)),
+    "tidak-hadir": ("no-show", ("notes",)),
+    "terlaksana": ("held", ("notes",)),
+}
+
+
+def step_body(step: str, values: dict[str, str]) -> tuple[dict[str, Any] | None, dict[str, str]]:
+    """The API body from the form, or the fields the officer must fix first."""
+    errors: dict[str, str] = {}
+    body: dict[str, Any] = {}
+    if "tanggal" in values:
+        for name, label in (
+            ("room_id", "Pilih ruang."),
+            ("host_id", "Pilih pejabat penerima."),
+            ("tanggal", "Isi tanggal audiensi."),
+            ("mulai", "Isi jam mulai."),
+        ):
+            if not values[name]:
+                errors[name] = label
+        try:
+            start = datetime.fromisoformat(f"{values['tanggal']}T{values['mulai']}").replace(tzinfo=WIB)
+            body |= {
+                "room_id": values["room_id"],
+                "host_id": values["host_id"],
+                "starts_at": start.isoformat(),
+            }
+            if values["selesai"]:
+                body["ends_at"] = (
+                    datetime.fromisoformat(f"{values['tanggal']}T{values['selesai']}")
+                    .replace(tzinfo=WIB)
+                    .isoformat()
+                )
+        except ValueError:
+            errors.setdefault("tanggal", "Isi tanggal dan jam yang benar, misalnya 2031-03-04 pukul 09.00.")
+    if "reason" in values:
+        if not values["reason"]:
+            errors["reason"] = "Tuliskan alasannya: alasan ini disampaikan kepada pemohon."
+        body["reason"] = values["reason"]
+    if values.get("notes"):
+        body["notes"] = values["notes"]
+    return (None if errors else body or None), errors

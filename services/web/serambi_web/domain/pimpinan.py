@@ -1,5 +1,5 @@
 """What the supervisor's recap shows: Indonesian names, bar charts as SVG geometry, and the same
-figures as rows for the CSV and XLSX downloads.
+figures as rows for the CSV and XLSX downloads (written by ``adapters/spreadsheets.py``).
 
 Charts are drawn by the template from ``Bar`` geometry with presentation attributes only (no
 inline style or script, so the strict CSP holds); every chart has a title, a description and
@@ -8,13 +8,8 @@ the table of its figures next to it.
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from typing import Any
-
-from openpyxl import Workbook
-from openpyxl.styles import Font
 
 from . import pengaduan as t
 
@@ -140,28 +135,3 @@ def _values(figures: dict[str, Any], columns: tuple[tuple[str, str], ...]) -> li
             rate = figures.get(name)
             values[index] = "" if rate is None else round(rate * 100, 2)
     return values
-
-
-def to_csv(header: list[str], table: list[list[Any]]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows(table)
-    return out.getvalue()
-
-
-def to_xlsx(header: list[str], table: list[list[Any]], month: str) -> bytes:
-    book = Workbook()
-    sheet = book.active
-    sheet.title = f"Rekap {month}"
-    sheet.append(header)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in table:
-        sheet.append(row)
-    for index, width in enumerate((10, 30, 10, 30, *[14] * len(COLUMNS)), start=1):
-        sheet.column_dimensions[sheet.cell(1, index).column_letter].width = width
-    sheet.freeze_panes = "A2"
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()

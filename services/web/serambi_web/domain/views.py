@@ -5,10 +5,8 @@ from __future__ import annotations
 import math
 import re
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
-from fastapi.templating import Jinja2Templates
 from serambi_calendar import WIB
 
 DAYS = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
@@ -102,7 +100,7 @@ def tanggal(value: Any) -> str:
         try:
             value = date.fromisoformat(value[:10])
         except ValueError:
-            return value
+            return str(value)
     return f"{value.day} {MONTHS[value.month - 1]} {value.year}" if isinstance(value, date) else "-"
 
 
@@ -121,12 +119,3 @@ def durasi(value: Any) -> str:
     hours, minutes = divmod(total_minutes, 60)
     parts = [f"{hours} jam" if hours else "", f"{minutes} menit" if minutes else ""]
     return (" ".join(part for part in parts if part) + " kerja") if any(parts) else "kurang dari 1 menit"
-
-
-def templates() -> Jinja2Templates:
-    found = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
-    env = found.env
-    env.auto_reload = False  # packaged templates: no stat of each file on every render
-    env.filters.update(wib=wib, tanggal=tanggal, durasi=durasi)
-    env.globals.update(STATUS=STATUS, STEPS=STEPS, TIERS=TIERS)
-    return found

@@ -1,26 +1,8 @@
-"""The officer console (``/petugas/``): OpenID Connect sign-in, the session, token relay.
+"""The officer console's routes (``/petugas/``): OpenID Connect sign-in, the session, token relay
+and each area's screens. ``main.py`` includes ``router`` and puts the console's container
+(``deps.Console``) beside the portal's; the portal's error pages, CSRF and security headers apply
+here as well."""
 
-``install`` adds it to the web app: its settings (``ConsoleSettings``), the provider client
-and the router. The portal's error pages, CSRF and security headers apply here as well.
-"""
-
-from __future__ import annotations
-
-import httpx
-from fastapi import FastAPI
-
-from ...adapters.oidc import Provider
-from ...adapters.session import Sealer
-from ...settings import ConsoleSettings
-from .access import Console
 from .routes import router
 
-
-def install(
-    app: FastAPI, http: httpx.AsyncClient, session_secret: str, settings: ConsoleSettings | None = None
-) -> Console:
-    settings = settings or ConsoleSettings()
-    console = Console(settings, Provider(settings, http), Sealer(session_secret))
-    app.state.console = console
-    app.include_router(router)
-    return console
+__all__ = ["router"]

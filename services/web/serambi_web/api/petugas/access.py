@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -24,75 +23,25 @@ from serambi_kit.auth import ROLES, roles_of
 from serambi_kit.logging import get_logger
 
 from ...adapters.backend import ApiError
-from ...adapters.oidc import Provider, SignInFailed, Tokens
+from ...adapters.oidc import SignInFailed, Tokens
 from ...adapters.session import (
     PATH,
     TOUCH_SECONDS,
     OfficerSession,
-    Sealer,
     cleared,
     read_session,
     session_cookies,
 )
+from ...domain.access import ROLE_NAMES, Area, Officer
 from ...settings import ConsoleSettings
-from ..deps import render
+from ..deps import console_of, render
 from . import drafts
 
 log = get_logger(__name__)
 REFRESH_MARGIN_SECONDS = 30
 
 
-@dataclass(frozen=True)
-class Area:
-    slug: str
-    title: str
-    roles: tuple[str, ...]
-
-
-AREAS = (
-    Area("meja", "Meja informasi", ("desk", "admin")),
-    Area("penjadwalan", "Penjadwalan", ("scheduler", "admin")),
-    Area("pengaduan", "Pengaduan", ("complaint_officer", "complaint_team", "admin")),
-    Area("pimpinan", "Pimpinan", ("supervisor", "admin")),
-    Area("admin", "Administrasi", ("admin",)),
-)
-ROLE_NAMES = {
-    "desk": "Meja informasi",
-    "scheduler": "Penjadwalan",
-    "complaint_officer": "Petugas pengaduan",
-    "complaint_team": "Tim pengelola pengaduan",
-    "supervisor": "Pimpinan",
-    "admin": "Administrator",
-}
 assert set(ROLE_NAMES) == set(ROLES)
-
-
-@dataclass
-class Console:
-    settings: ConsoleSettings
-    provider: Provider
-    sealer: Sealer
-
-
-@dataclass(frozen=True)
-class Officer:
-    subject: str
-    name: str
-    username: str
-    roles: frozenset[str]
-    access_token: str
-
-    def may(self, area: Area) -> bool:
-        return bool(self.roles & set(area.roles))
-
-    @property
-    def areas(self) -> list[Area]:
-        return [area for area in AREAS if self.may(area)]
-
-    @property
-    def bearer(self) -> dict[str, str]:
-        """The header that relays this officer's own token to a service."""
-        return {"Authorization": f"Bearer {self.access_token}"}
 
 
 class SignInRequired(Exception):
@@ -103,10 +52,6 @@ class Forbidden(Exception):
     def __init__(self, officer: Officer, area: Area | None) -> None:
         super().__init__(area.slug if area else "console")
         self.officer, self.area = officer, area
-
-
-def console_of(request: Request) -> Console:
-    return request.app.state.console
 
 
 def new_session(tokens: Tokens, now: float) -> OfficerSession:

@@ -14,9 +14,10 @@ from fastapi.responses import RedirectResponse, Response
 
 from ...adapters.backend import ApiError
 from ...adapters.session import PATH
+from ...domain.access import AREAS, ROLE_NAMES, Officer
 from ..deps import checked_form, portal_of, render, text
 from . import drafts, kalender, pemeliharaan
-from .access import AREAS, ROLE_NAMES, ConsoleRoute, Officer, allowed
+from .access import ConsoleRoute, allowed
 
 AREA = next(area for area in AREAS if area.slug == "admin")
 PAGE_SIZE = 25

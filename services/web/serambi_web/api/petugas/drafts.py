@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -39,53 +39,15 @@ from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 
 from ...adapters.session import CHUNK, PATH, Sealer, read_session
-from ..deps import portal_of
+from ...domain.drafts import MAX_VALUE, SECONDS, Draft, fitted
+from ..deps import console_of, portal_of
 
 COOKIE = "serambi_petugas_draf"
 PURPOSE = "draft"
-SECONDS = 15 * 60
 MAX_CHUNKS = 2  # with the session's cookies, well under a server's 16 KiB request head
-MAX_VALUE = 5000  # characters: the longest field of any console form
 MAX_FIELDS = 40
 MAX_BODY = 256 * 1024  # bytes of a post read to keep its text; a larger one keeps nothing
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
-LABELS = {  # the fields long enough to be left out, as the notice names them
-    "description": "Uraian pengaduan",
-    "answer": "Jawaban",
-    "summary": "Ringkasan",
-    "reason": "Alasan",
-    "notes": "Catatan",
-    "topic": "Pokok bahasan",
-    "purpose": "Keperluan",
-}
-
-
-@dataclass
-class Draft:
-    page: str  # where the form is, e.g. /petugas/pengaduan/ADU-2026-000001
-    action: str  # where it was posted, e.g. /petugas/pengaduan/ADU-2026-000001/jawab
-    fields: dict[str, list[str]]
-    subject: str  # the officer whose session ended
-    at: float
-    dropped: list[str] = field(default_factory=list)  # too long to keep: to type again
-    had_files: bool = False
-
-    @property
-    def form(self) -> str:
-        """The form's name on a page of several: the last part of its address (``jawab``)."""
-        return self.action.rstrip("/").rsplit("/", 1)[-1]
-
-    def values(self, prefix: str = "") -> dict[str, str]:
-        """Each field's first value, named as the page's ``values`` name them."""
-        return {f"{prefix}{name}": items[0] for name, items in self.fields.items() if items}
-
-    @property
-    def dropped_labels(self) -> list[str]:
-        return [LABELS.get(name, "isian lain") for name in self.dropped]
-
-    def prefixed(self) -> dict[str, str]:
-        """For pages of several forms, whose ``values`` are ``<form>-<field>``."""
-        return self.values(f"{self.form}-")
 
 
 def form_on(page: str) -> Callable[[Endpoint], Endpoint]:
@@ -107,7 +69,7 @@ def page_of(endpoint: Callable[..., Any], request: Request) -> str | None:
 
 
 def _sealer(request: Request) -> Sealer:
-    return request.app.state.console.sealer
+    return console_of(request).sealer
 
 
 async def _bounded_form(request: Request) -> FormData | None:
@@ -191,15 +153,9 @@ def write(response: Response, request: Request, draft: Draft, secure: bool) -> N
 
 
 def _seal(sealer: Sealer, draft: Draft) -> list[str]:
-    """The sealed draft in at most MAX_CHUNKS cookies; the longest fields are left out (and
-    named in ``dropped``) until it fits."""
-    while True:
-        value = sealer.seal(PURPOSE, asdict(draft))
-        if len(value) <= CHUNK * MAX_CHUNKS:
-            return [value[i : i + CHUNK] for i in range(0, len(value), CHUNK)]
-        longest = max(draft.fields, key=lambda name: sum(len(v) for v in draft.fields[name]))
-        del draft.fields[longest]
-        draft.dropped.append(longest)
+    """The sealed draft in at most MAX_CHUNKS cookies (``fitted`` leaves the longest fields out)."""
+    value = fitted(draft, lambda kept: sealer.seal(PURPOSE, asdict(kept)), CHUNK * MAX_CHUNKS)
+    return [value[i : i + CHUNK] for i in range(0, len(value), CHUNK)]
 
 
 def restored(request: Request, subject: str) -> Draft | None:
@@ -208,7 +164,7 @@ def restored(request: Request, subject: str) -> Draft | None:
     if not request.cookies.get(f"{COOKIE}_0"):
         return None
     draft = _open(request)
-    fresh = draft is not None and time.time() - draft.at <= SECONDS
+    fresh = draft is not None and draft.fresh(time.time())
     if fresh and draft.page != request.url.path:
         return None  # another page's form: it waits for its page until it expires
     request.state.petugas_draft_spent = True  # ConsoleRoute deletes the cookies with this answer

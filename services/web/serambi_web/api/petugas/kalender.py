@@ -11,7 +11,7 @@ interval (docs/calendar.md).
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
@@ -19,86 +19,15 @@ from fastapi.responses import RedirectResponse, Response
 
 from ...adapters.backend import ApiError
 from ...adapters.session import PATH
+from ...domain.access import AREAS, ROLE_NAMES, Officer
+from ...domain.kalender import ACTIONS, FIELDS, REFUSALS, calendar_rows, day_text, revision_body
 from ..deps import checked_form, portal_of, render, text
-from .access import AREAS, ROLE_NAMES, ConsoleRoute, Officer, allowed
+from .access import ConsoleRoute, allowed
 
 AREA = next(area for area in AREAS if area.slug == "admin")
 BASE = f"{PATH}/admin/kalender"
-WEEKDAYS = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
-MONTHS = (
-    "Januari",
-    "Februari",
-    "Maret",
-    "April",
-    "Mei",
-    "Juni",
-    "Juli",
-    "Agustus",
-    "September",
-    "Oktober",
-    "November",
-    "Desember",
-)
-ACTIONS = {
-    "add": "Tambah hari libur atau cuti bersama",
-    "remove": "Jadikan hari kerja kembali",
-    "move": "Pindahkan hari libur ke tanggal lain",
-}
-FIELDS = ("action", "day", "to", "holiday_name", "decree")
-REFUSALS = {  # (field, rule) from scheduling → what the officer reads
-    ("date", "not_a_holiday"): (
-        "day",
-        "Tanggal itu bukan hari libur atau cuti bersama: tidak ada yang "
-        "dapat dijadikan hari kerja atau dipindah.",
-    ),
-    ("date", "weekend"): ("day", "Tanggal itu hari Sabtu atau Minggu: sudah bukan hari kerja."),
-    ("to", "missing"): ("to", "Isi tanggal tujuan pemindahan."),
-    ("to", "same_day"): ("to", "Tanggal tujuan sama dengan tanggal asalnya."),
-    ("to", "not_a_working_day"): ("to", "Tanggal tujuan bukan hari kerja. Pilih hari kerja."),
-    ("to", "only_for_move"): ("to", "Tanggal tujuan hanya diisi untuk pemindahan."),
-    ("name", "missing"): ("holiday_name", "Isi nama hari libur atau cuti bersama."),
-    ("decree", "missing"): ("decree", "Isi dasar perubahan, misalnya nomor SKB 3 Menteri."),
-}
-
 router = APIRouter(route_class=ConsoleRoute)  # included by admin.router (prefix /admin)
 Administrator = Annotated[Officer, Depends(allowed(AREA))]
-
-
-def day_text(day: date) -> str:
-    return f"{WEEKDAYS[day.weekday()]}, {day.day} {MONTHS[day.month - 1]} {day.year}"
-
-
-def _rows(days: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    rows = []
-    for entry in days:
-        day = date.fromisoformat(entry["date"])
-        kind = (
-            "hari kerja (diubah)"
-            if not entry["non_working"]
-            else (
-                "cuti bersama"
-                if "cuti bersama" in f"{entry['name']} {entry['reference']}".lower()
-                else "libur"
-            )
-        )
-        source = (
-            "revisi kalender"
-            if "[revisi " in entry["reference"]
-            else "berkas penyesuaian"
-            if entry["source"] == "override"
-            else "bawaan"
-        )
-        rows.append(
-            {
-                "date": day,
-                "text": day_text(day),
-                "name": entry["name"],
-                "kind": kind,
-                "source": source,
-                "reference": entry["reference"],
-            }
-        )
-    return rows
 
 
 async def _page(
@@ -136,7 +65,7 @@ async def _page(
             "officer": officer,
             "year": year,
             "revision": (found or {}).get("revision", ""),
-            "rows": _rows((found or {}).get("days", [])),
+            "rows": calendar_rows((found or {}).get("days", [])),
             "revisions": (found or {}).get("revisions", []),
             "broken": broken,
             "ACTIONS": ACTIONS,
@@ -157,33 +86,11 @@ async def working_calendar(request: Request, officer: Administrator, tahun: int 
     return await _page(request, officer, year)
 
 
-def _checked(values: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
-    """The API body, or what the officer must fix first (the service checks the rest)."""
-    errors: dict[str, str] = {}
-    if values["action"] not in ACTIONS:
-        errors["action"] = "Pilih jenis perubahan."
-    body: dict[str, Any] = {"action": values["action"], "decree": values["decree"]}
-    for name, label in (("day", "tanggal"), ("to", "tanggal tujuan")):
-        if not values[name]:
-            continue
-        try:
-            body[name] = date.fromisoformat(values[name]).isoformat()
-        except ValueError:
-            errors[name] = f"Isi {label} yang benar, misalnya 2026-12-28."
-    if "day" not in body and "day" not in errors:
-        errors["day"] = "Isi tanggalnya."
-    if not values["decree"]:
-        errors["decree"] = REFUSALS[("decree", "missing")][1]
-    if values["holiday_name"]:
-        body["holiday_name"] = values["holiday_name"]
-    return body, errors
-
-
 @router.post("/kalender/revisi")
 async def revise(request: Request, officer: Administrator) -> Response:
     form = await checked_form(request, max_files=0)
     values = {name: text(form, name)[:300] for name in FIELDS}
-    body, errors = _checked(values)
+    body, errors = revision_body(values)
     year = int(body["day"][:4]) if "day" in body else date.today().year
     if not errors:
         try:

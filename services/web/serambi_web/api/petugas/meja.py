@@ -20,69 +20,29 @@ from ...adapters.backend import ApiError, BackendUnavailable, Throttled
 from ...adapters.services import _form
 from ...adapters.session import PATH
 from ...domain import penjadwalan as pt
+from ...domain.access import AREAS, ROLE_NAMES, Officer
+from ...domain.meja import (
+    CHANNELS,
+    GUEST_FIELD_OF,
+    GUEST_FIELDS,
+    GUEST_LABELS,
+    GUEST_RULES,
+    INSTITUTION_TYPES,
+    RECEIVED,
+    STATUSES,
+    guest_body,
+)
 from ...domain.messages import field_errors, too_large
 from .. import relay
 from ..deps import checked_form, portal_of, render, text
 from ..portal.audiensi import DOCUMENTS, FIELDS, _documents
 from . import drafts
-from .access import AREAS, ROLE_NAMES, ConsoleRoute, Officer, allowed
+from .access import ConsoleRoute, allowed
 
 AREA = next(area for area in AREAS if area.slug == "meja")
 BASE = f"{PATH}/meja"
 PAGE_SIZE = 25
 CODE = r"^[A-Za-z0-9_-]{1,64}$"
-STATUSES = {
-    "submitted": "Diajukan",
-    "in_review": "Sedang ditinjau",
-    "scheduled": "Terjadwal",
-    "declined": "Ditolak",
-    "held": "Terlaksana",
-    "no_show": "Pemohon tidak hadir",
-    "cancelled": "Dibatalkan",
-    "withdrawn": "Ditarik pemohon",
-}
-CHANNELS = {"online": "Portal daring", "desk": "Meja informasi", "letter": "Surat"}
-INSTITUTION_TYPES = {
-    "government_agency": "Instansi pemerintah",
-    "local_government": "Pemerintah daerah",
-    "other_institution": "Lembaga lain",
-}
-GUEST_FIELDS = ("name", "institution", "purpose", "request_tracking_code", "kontak", "identity_number")
-GUEST_LABELS = {
-    "name": "Nama tamu",
-    "institution": "Instansi",
-    "purpose": "Keperluan",
-    "request_tracking_code": "Kode permohonan",
-    "arrived_at": "Waktu datang",
-    "kontak": "Nomor HP atau email tamu",
-    "identity_number": "NIK tamu",
-}
-GUEST_FIELD_OF = {"email": "kontak", "phone": "kontak"}  # intake's field → the form's
-GUEST_RULES = {
-    "request_tracking_code": "Kode permohonan hanya huruf, angka, - dan _.",
-    "identity_number": "NIK tamu terdiri dari 16 angka.",
-    "kontak": "Isi nomor HP (mis. 0812…) atau alamat email yang benar, atau kosongkan.",
-}
-
-
-def guest_body(values: dict[str, str]) -> dict[str, str]:
-    """Intake's guest fields from the form's: the guest's phone or email (one field) goes to
-    ``phone`` or ``email``. With the NIK they are not stored: intake keeps only their keyed hashes
-    so that erasing the person finds this entry."""
-    body = {name: value for name, value in values.items() if value and name != "kontak"}
-    contact = values.get("kontak", "").strip()
-    if contact:
-        body["email" if "@" in contact else "phone"] = contact
-    return body
-
-
-RECEIVED = {  # intake's rules for received_at
-    "missing": "Isi tanggal surat diterima.",
-    "future": "Tanggal diterima tidak boleh di masa depan.",
-    "too_old": "Surat yang diterima lebih dari 90 hari lalu tidak dicatat sebagai permohonan baru.",
-    "not_allowed": "Tanggal diterima hanya untuk permohonan yang datang lewat surat.",
-}
-
 router = APIRouter(prefix="/meja", route_class=ConsoleRoute)
 Desk = Annotated[Officer, Depends(allowed(AREA))]
 

@@ -32,8 +32,9 @@ from starlette.datastructures import QueryParams
 
 from ...adapters.backend import ApiError, Backend, BackendUnavailable
 from ...adapters.session import PATH
+from ...domain.access import AREAS, ROLE_NAMES, Officer
 from ..deps import checked_form, portal_of, render, text
-from .access import AREAS, ROLE_NAMES, ConsoleRoute, Officer, allowed
+from .access import ConsoleRoute, allowed
 
 AREA = next(area for area in AREAS if area.slug == "admin")
 BASE = f"{PATH}/admin"

@@ -22,11 +22,12 @@ from ...adapters.backend import ApiError, BackendUnavailable, Throttled
 from ...adapters.services import _form
 from ...adapters.session import PATH
 from ...domain import pengaduan as t
+from ...domain.access import AREAS, ROLE_NAMES, Area, Officer
 from .. import relay
 from ..deps import checked_form, portal_of, render, text
 from . import drafts
 from . import pengaduan_lampiran as lampiran
-from .access import AREAS, ROLE_NAMES, Area, ConsoleRoute, Officer, allowed
+from .access import ConsoleRoute, allowed
 
 AREA = next(area for area in AREAS if area.slug == "pengaduan")
 RECORDING = Area("pengaduan", "Pencatatan pengaduan", ("complaint_officer", "admin"))

@@ -21,9 +21,11 @@ from serambi_kit.downloads import download_headers
 from ...adapters.backend import ApiError
 from ...adapters.session import PATH
 from ...domain import penjadwalan as t
+from ...domain.access import AREAS, ROLE_NAMES, Officer
+from ...domain.penjadwalan import ACTIONS, step_body
 from ..deps import checked_form, portal_of, render, text
 from . import drafts
-from .access import AREAS, ROLE_NAMES, ConsoleRoute, Officer, allowed
+from .access import ConsoleRoute, allowed
 
 AREA = next(area for area in AREAS if area.slug == "penjadwalan")
 BASE = f"{PATH}/penjadwalan"
@@ -209,55 +211,6 @@ async def letter(request: Request, officer: Scheduler, audience_id: str) -> Resp
     )
 
 
-SLOT_FIELDS = ("room_id", "host_id", "tanggal", "mulai", "selesai")
-ACTIONS = {  # console step → (API step, form fields)
-    "jadwalkan": ("slot", SLOT_FIELDS),
-    "jadwal-ulang": ("reschedule", (*SLOT_FIELDS, "reason")),
-    "konfirmasi": ("confirm", ()),
-    "tolak": ("decline", ("reason",)),
-    "batalkan": ("cancel", ("reason",)),
-    "tidak-hadir": ("no-show", ("notes",)),
-    "terlaksana": ("held", ("notes",)),
-}
-
-
-def _body(step: str, values: dict[str, str]) -> tuple[dict[str, Any] | None, dict[str, str]]:
-    """The API body from the form, or the fields the officer must fix first."""
-    errors: dict[str, str] = {}
-    body: dict[str, Any] = {}
-    if "tanggal" in values:
-        for name, label in (
-            ("room_id", "Pilih ruang."),
-            ("host_id", "Pilih pejabat penerima."),
-            ("tanggal", "Isi tanggal audiensi."),
-            ("mulai", "Isi jam mulai."),
-        ):
-            if not values[name]:
-                errors[name] = label
-        try:
-            start = datetime.fromisoformat(f"{values['tanggal']}T{values['mulai']}").replace(tzinfo=WIB)
-            body |= {
-                "room_id": values["room_id"],
-                "host_id": values["host_id"],
-                "starts_at": start.isoformat(),
-            }
-            if values["selesai"]:
-                body["ends_at"] = (
-                    datetime.fromisoformat(f"{values['tanggal']}T{values['selesai']}")
-                    .replace(tzinfo=WIB)
-                    .isoformat()
-                )
-        except ValueError:
-            errors.setdefault("tanggal", "Isi tanggal dan jam yang benar, misalnya 2031-03-04 pukul 09.00.")
-    if "reason" in values:
-        if not values["reason"]:
-            errors["reason"] = "Tuliskan alasannya: alasan ini disampaikan kepada pemohon."
-        body["reason"] = values["reason"]
-    if values.get("notes"):
-        body["notes"] = values["notes"]
-    return (None if errors else body or None), errors
-
-
 @router.post("/audiensi/{audience_id}/{step}")
 @drafts.form_on(f"{BASE}/audiensi/{{audience_id}}")
 async def act(request: Request, officer: Scheduler, audience_id: str, step: str) -> Response:
@@ -267,7 +220,7 @@ async def act(request: Request, officer: Scheduler, audience_id: str, step: str)
         raise HTTPException(404)
     api_step, fields = ACTIONS[step]
     values = {name: text(form, name)[:300] for name in fields}
-    body, errors = _body(step, values)
+    body, errors = step_body(step, values)
     problem = "Isian belum lengkap. Periksa kembali." if errors else None
     status_code = 422
     if not errors:

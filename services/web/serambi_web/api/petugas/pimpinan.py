@@ -14,11 +14,13 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from serambi_calendar import WIB
 
+from ...adapters import spreadsheets
 from ...adapters.backend import ApiError
 from ...domain import pengaduan as t
 from ...domain import pimpinan as p
+from ...domain.access import AREAS, ROLE_NAMES, Officer
 from ..deps import portal_of, render
-from .access import AREAS, ROLE_NAMES, ConsoleRoute, Officer, allowed
+from .access import ConsoleRoute, allowed
 
 AREA = next(area for area in AREAS if area.slug == "pimpinan")
 PAGE_SIZE = 25
@@ -118,7 +120,7 @@ async def recap_csv(request: Request, officer: Supervisor) -> Response:
     month, _ = _month(request)
     header, table = p.rows(*await _figures(request, officer, month))
     return Response(
-        p.to_csv(header, table).encode("utf-8-sig"),
+        spreadsheets.to_csv(header, table).encode("utf-8-sig"),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="rekap-{month}.csv"'},
     )
@@ -129,7 +131,7 @@ async def recap_xlsx(request: Request, officer: Supervisor) -> Response:
     month, _ = _month(request)
     header, table = p.rows(*await _figures(request, officer, month))
     return Response(
-        p.to_xlsx(header, table, month),
+        spreadsheets.to_xlsx(header, table, month),
         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         headers={"Content-Disposition": f'attachment; filename="rekap-{month}.xlsx"'},
     )

@@ -34,8 +34,9 @@ from serambi_kit.tabular import Bar, bar_chart_svg
 from ...adapters.backend import ApiError, BackendUnavailable
 from ...domain import pengaduan as t
 from ...domain import pimpinan as p
+from ...domain.access import AREAS, ROLE_NAMES, Officer
 from ..deps import portal_of
-from .access import AREAS, ROLE_NAMES, ConsoleRoute, Officer, allowed
+from .access import ConsoleRoute, allowed
 from .pimpinan import _month, _page
 
 AREA = next(area for area in AREAS if area.slug == "pimpinan")

@@ -18,21 +18,10 @@ from serambi_kit.logging import get_logger
 from ...adapters.backend import BackendUnavailable
 from ...adapters.oidc import Pending, SignInFailed
 from ...adapters.session import PATH, PENDING_COOKIE, PENDING_SECONDS, read_session
-from ..deps import checked_form, portal_of, render
+from ...domain.access import AREAS, ROLE_NAMES, Area, Officer
+from ..deps import ConsoleDep, checked_form, console_of, portal_of, render
 from . import admin, drafts, meja, pengaduan, penjadwalan, pimpinan, pimpinan_laporan, survei
-from .access import (
-    AREAS,
-    ROLE_NAMES,
-    Area,
-    ConsoleRoute,
-    Officer,
-    SignedIn,
-    allowed,
-    console_of,
-    new_session,
-    secure,
-    write_session,
-)
+from .access import ConsoleRoute, SignedIn, allowed, new_session, secure, write_session
 
 log = get_logger(__name__)
 router = APIRouter(prefix=PATH, route_class=ConsoleRoute)
@@ -64,8 +53,7 @@ def page(
 
 
 @router.get("/masuk")
-async def sign_in(request: Request, next: str = f"{PATH}/") -> Response:
-    console = console_of(request)
+async def sign_in(request: Request, console: ConsoleDep, next: str = f"{PATH}/") -> Response:
     url, pending = await console.provider.start(absolute(request, CALLBACK), safe_next(next))
     response = RedirectResponse(url, status_code=303)
     response.set_cookie(
@@ -82,9 +70,12 @@ async def sign_in(request: Request, next: str = f"{PATH}/") -> Response:
 
 @router.get("/masuk/kembali")
 async def signed_in_at_provider(
-    request: Request, code: str | None = None, state: str | None = None, error: str | None = None
+    request: Request,
+    console: ConsoleDep,
+    code: str | None = None,
+    state: str | None = None,
+    error: str | None = None,
 ) -> Response:
-    console = console_of(request)
     data = console.sealer.open("pending", request.cookies.get(PENDING_COOKIE))
     if (
         data is None
@@ -110,11 +101,10 @@ async def signed_in_at_provider(
 
 
 @router.post("/keluar")
-async def sign_out(request: Request) -> Response:
+async def sign_out(request: Request, console: ConsoleDep) -> Response:
     """Ends the console's session, then the provider's (a refresh page, since the strict CSP's
     form-action would stop a form's redirect to another origin)."""
     await checked_form(request)
-    console = console_of(request)
     session = read_session(console.sealer, request.cookies)
     try:
         url = await console.provider.end_session_url(

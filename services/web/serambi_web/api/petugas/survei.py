@@ -15,9 +15,10 @@ from serambi_calendar import WIB
 
 from ...adapters.backend import ApiError
 from ...adapters.session import PATH
+from ...domain.access import AREAS, ROLE_NAMES, Officer
 from ..deps import checked_form, portal_of, render
 from ..portal.survei import MAX_SUGGESTION, PROFILE, read_answers
-from .access import AREAS, ROLE_NAMES, ConsoleRoute, Officer, allowed
+from .access import ConsoleRoute, allowed
 from .pimpinan_laporan import FILES, relay_file
 
 DESK = next(area for area in AREAS if area.slug == "meja")

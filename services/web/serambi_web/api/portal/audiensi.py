@@ -11,7 +11,7 @@ from starlette.datastructures import FormData
 from ...adapters.backend import ApiError, BackendUnavailable, Files, Throttled
 from ...domain.messages import LABELS, field_errors, too_large
 from .. import relay
-from ..deps import PortalDep, render, text, uploads
+from ..deps import PortalDep, portal_of, render, text, uploads
 
 router = APIRouter()
 FIELDS = (
@@ -34,7 +34,7 @@ def _page(
     request: Request, values: dict, errors: dict[str, str] | None = None, status_code: int = 200, **shown: Any
 ) -> HTMLResponse:
     """The form; ``shown``: the key, banner and headers of ``relay.form_page``."""
-    portal = request.app.state.runtime
+    portal = portal_of(request)
     dates = list(values.get("proposed_dates", []))
     return relay.form_page(
         request,

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse
 from ...adapters.backend import ApiError, BackendUnavailable, Throttled
 from ...domain.messages import field_errors, too_large
 from .. import relay
-from ..deps import PortalDep, render, text, uploads
+from ..deps import PortalDep, portal_of, render, text, uploads
 
 router = APIRouter()
 FIELDS = ("disclosure", "name", "email", "phone", "summary", "description")
@@ -21,7 +21,7 @@ def _page(
     request: Request, values: dict, errors: dict[str, str] | None = None, status_code: int = 200, **shown: Any
 ) -> HTMLResponse:
     """The form; ``shown``: the key, banner and headers of ``relay.form_page``."""
-    settings = request.app.state.runtime.settings
+    settings = portal_of(request).settings
     return relay.form_page(
         request,
         "pengaduan.html",
