@@ -7,21 +7,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-WEEKDAYS = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
-MONTHS = (
-    "Januari",
-    "Februari",
-    "Maret",
-    "April",
-    "Mei",
-    "Juni",
-    "Juli",
-    "Agustus",
-    "September",
-    "Oktober",
-    "November",
-    "Desember",
-)
+from .views import DAYS, MONTHS
+
 ACTIONS = {
     "add": "Tambah hari libur atau cuti bersama",
     "remove": "Jadikan hari kerja kembali",
@@ -45,7 +32,7 @@ REFUSALS = {  # (field, rule) from scheduling → what the officer reads
 
 
 def day_text(day: date) -> str:
-    return f"{WEEKDAYS[day.weekday()]}, {day.day} {MONTHS[day.month - 1]} {day.year}"
+    return f"{DAYS[day.weekday()]}, {day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
 def calendar_rows(days: list[dict[str, Any]]) -> list[dict[str, Any]]:

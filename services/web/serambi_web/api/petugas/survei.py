@@ -16,6 +16,7 @@ from serambi_calendar import WIB
 from ...adapters.backend import ApiError
 from ...adapters.session import PATH
 from ...domain.access import AREAS, ROLE_NAMES, Officer
+from ...domain.survei import CATEGORIES, PERIOD, SERVICES, number, period_label
 from ..deps import checked_form, portal_of, render
 from ..portal.survei import MAX_SUGGESTION, PROFILE, read_answers
 from .access import ConsoleRoute, allowed
@@ -23,9 +24,6 @@ from .pimpinan_laporan import FILES, relay_file
 
 DESK = next(area for area in AREAS if area.slug == "meja")
 SUPERVISOR = next(area for area in AREAS if area.slug == "pimpinan")
-SERVICES = {"audiensi": "Fasilitasi audiensi", "pengaduan": "Pengaduan"}
-PERIOD = r"^[0-9]{4}(-(0[1-9]|1[0-2]|S[12]))?$"  # intake's survey.PERIOD
-CATEGORIES = {"A": "Sangat Baik", "B": "Baik", "C": "Kurang Baik", "D": "Tidak Baik"}
 
 desk_router = APIRouter(prefix="/meja", route_class=ConsoleRoute)
 supervisor_router = APIRouter(prefix="/pimpinan", route_class=ConsoleRoute)
@@ -90,33 +88,6 @@ async def record_paper(request: Request, officer: Desk) -> Response:
 def _default_period() -> str:
     now = datetime.now(WIB)
     return f"{now.year}-S{1 if now.month <= 6 else 2}"
-
-
-def period_label(period: str) -> str:
-    months = (
-        "Januari",
-        "Februari",
-        "Maret",
-        "April",
-        "Mei",
-        "Juni",
-        "Juli",
-        "Agustus",
-        "September",
-        "Oktober",
-        "November",
-        "Desember",
-    )
-    if len(period) == 4:
-        return f"tahun {period}"
-    if period[5] == "S":
-        return f"semester {period[6]} tahun {period[:4]}"
-    return f"{months[int(period[5:7]) - 1]} {period[:4]}"
-
-
-def number(value: float | None, places: int = 2) -> str:
-    """Indonesian decimals (comma)."""
-    return "—" if value is None else f"{value:.{places}f}".replace(".", ",")
 
 
 def _chosen(request: Request) -> tuple[str, str, dict[str, str]]:
