@@ -15,7 +15,7 @@ from fastapi.responses import RedirectResponse, Response
 from ...adapters.backend import ApiError
 from ...adapters.session import PATH
 from ...domain.access import AREAS, ROLE_NAMES, Officer
-from ..deps import checked_form, portal_of, render, text
+from ..deps import PortalDep, checked_form, portal_of, render, text
 from . import drafts, kalender, pemeliharaan
 from .access import ConsoleRoute, allowed
 
@@ -116,7 +116,7 @@ def _refusal(error: ApiError, form: str) -> tuple[str, dict[str, str]]:
 
 @router.post("/{form}")
 @drafts.form_on(f"{BASE}/")
-async def register(request: Request, officer: Administrator, form: str) -> Response:
+async def register(request: Request, portal: PortalDep, officer: Administrator, form: str) -> Response:
     posted = await checked_form(request, max_files=0)
     if form not in FORMS:
         return RedirectResponse(f"{BASE}/", status_code=303)
@@ -126,7 +126,7 @@ async def register(request: Request, officer: Administrator, form: str) -> Respo
     if "capacity" in body:
         body["capacity"] = int(body["capacity"]) if re.fullmatch(r"\d{1,4}", body["capacity"]) else 0
     try:
-        await portal_of(request).scheduling.json("POST", path, json=body, headers=officer.bearer)
+        await portal.scheduling.json("POST", path, json=body, headers=officer.bearer)
     except ApiError as exc:
         if exc.status == 401:
             raise

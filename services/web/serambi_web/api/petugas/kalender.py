@@ -21,7 +21,7 @@ from ...adapters.backend import ApiError
 from ...adapters.session import PATH
 from ...domain.access import AREAS, ROLE_NAMES, Officer
 from ...domain.kalender import ACTIONS, FIELDS, REFUSALS, calendar_rows, day_text, revision_body
-from ..deps import checked_form, portal_of, render, text
+from ..deps import PortalDep, checked_form, portal_of, render, text
 from .access import ConsoleRoute, allowed
 
 AREA = next(area for area in AREAS if area.slug == "admin")
@@ -87,14 +87,14 @@ async def working_calendar(request: Request, officer: Administrator, tahun: int 
 
 
 @router.post("/kalender/revisi")
-async def revise(request: Request, officer: Administrator) -> Response:
+async def revise(request: Request, portal: PortalDep, officer: Administrator) -> Response:
     form = await checked_form(request, max_files=0)
     values = {name: text(form, name)[:300] for name in FIELDS}
     body, errors = revision_body(values)
     year = int(body["day"][:4]) if "day" in body else date.today().year
     if not errors:
         try:
-            done = await portal_of(request).scheduling.json(
+            done = await portal.scheduling.json(
                 "POST", "/api/v1/calendar/working-days", json=body, headers=officer.bearer
             )
         except ApiError as exc:

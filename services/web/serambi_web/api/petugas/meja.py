@@ -34,7 +34,7 @@ from ...domain.meja import (
 )
 from ...domain.messages import field_errors, too_large
 from .. import relay
-from ..deps import checked_form, portal_of, render, text
+from ..deps import PortalDep, checked_form, portal_of, render, text
 from ..portal.audiensi import DOCUMENTS, FIELDS, _documents
 from . import drafts
 from .access import ConsoleRoute, allowed
@@ -93,7 +93,7 @@ async def guest_book(request: Request, officer: Desk, kode: str = "") -> Respons
 
 @router.post("/tamu")
 @drafts.form_on(f"{BASE}/")
-async def register_guest(request: Request, officer: Desk) -> Response:
+async def register_guest(request: Request, portal: PortalDep, officer: Desk) -> Response:
     form = await checked_form(request, max_files=0)
     values = {name: text(form, name)[:300] for name in GUEST_FIELDS}
     errors = {
@@ -104,9 +104,7 @@ async def register_guest(request: Request, officer: Desk) -> Response:
     if not errors:
         body = guest_body(values)
         try:
-            await portal_of(request).intake.json(
-                "POST", "/api/v1/officer/guests", json=body, headers=officer.bearer
-            )
+            await portal.intake.json("POST", "/api/v1/officer/guests", json=body, headers=officer.bearer)
         except ApiError as exc:
             if exc.status in (401, 403):
                 raise
@@ -123,7 +121,7 @@ async def register_guest(request: Request, officer: Desk) -> Response:
 
 
 @router.get("/permohonan")
-async def requests(request: Request, officer: Desk) -> Response:
+async def requests(request: Request, portal: PortalDep, officer: Desk) -> Response:
     """Intake's request list, newest first, 25 a page, filtered by status, institution, dates."""
     query = request.query_params
     values = {name: query.get(name, "").strip()[:300] for name in ("status", "instansi", "dari", "sampai")}
@@ -141,7 +139,7 @@ async def requests(request: Request, officer: Desk) -> Response:
             except ValueError:
                 errors[name] = "Isi tanggal yang benar, misalnya 2031-03-04."
     halaman = min(max(_int(query.get("halaman"), 1), 1), 10_000)
-    found = await portal_of(request).intake.json(
+    found = await portal.intake.json(
         "GET",
         "/api/v1/officer/requests",
         headers=officer.bearer,
@@ -202,9 +200,8 @@ async def new_request(request: Request, officer: Desk) -> Response:
 
 @router.post("/permohonan/baru")
 @drafts.form_on(f"{BASE}/permohonan/baru")
-async def submit_request(request: Request, officer: Desk) -> Response:
+async def submit_request(request: Request, portal: PortalDep, officer: Desk) -> Response:
     """Relays the form and its scans to intake's officer route (multipart, Idempotency-Key)."""
-    portal = portal_of(request)
     max_bytes = portal.settings.max_document_bytes
     async with relay.upload_form(request, max_files=len(DOCUMENTS)) as posted:
         values: dict[str, Any] = {name: text(posted, name) for name in (*FIELDS, "channel", "received_at")}

@@ -33,7 +33,7 @@ from starlette.datastructures import QueryParams
 from ...adapters.backend import ApiError, Backend, BackendUnavailable
 from ...adapters.session import PATH
 from ...domain.access import AREAS, ROLE_NAMES, Officer
-from ..deps import checked_form, portal_of, render, text
+from ..deps import PortalDep, checked_form, portal_of, render, text
 from .access import ConsoleRoute, allowed
 
 AREA = next(area for area in AREAS if area.slug == "admin")
@@ -355,7 +355,7 @@ def _confirmation(
 
 
 @router.post("/penghapusan/hapus")
-async def erase(request: Request, officer: Administrator) -> Response:
+async def erase(request: Request, portal: PortalDep, officer: Administrator) -> Response:
     form = await checked_form(request, max_files=0)
     values, key = _values(form), text(form, "kunci")[:64]
     if errors := _checked(values):
@@ -376,7 +376,7 @@ async def erase(request: Request, officer: Administrator) -> Response:
         )
     body = {name: values[name] for name in ("nik", "phone", "email") if values[name]}
     try:
-        done = await portal_of(request).intake.json(
+        done = await portal.intake.json(
             "POST",
             "/api/v1/admin/personal-data/erase",
             json={**body, "reference": values["reference"]},

@@ -24,7 +24,7 @@ from ...adapters.session import PATH
 from ...domain import pengaduan as t
 from ...domain.access import AREAS, ROLE_NAMES, Area, Officer
 from .. import relay
-from ..deps import checked_form, portal_of, render, text
+from ..deps import PortalDep, checked_form, portal_of, render, text
 from . import drafts
 from . import pengaduan_lampiran as lampiran
 from .access import ConsoleRoute, allowed
@@ -224,10 +224,10 @@ def _complaint_body(values: dict[str, str]) -> dict[str, Any]:
 
 @router.post("/baru")
 @drafts.form_on(f"{BASE}/baru")
-async def record(request: Request, officer: Recorder) -> Response:
+async def record(request: Request, portal: PortalDep, officer: Recorder) -> Response:
     """Relays the form and its attachments to the officer API (multipart, streamed, one upload
     slot held: ``pengaduan_lampiran``), sent once by the form's key."""
-    settings = portal_of(request).settings
+    settings = portal.settings
     names = (
         "channel",
         "received_at",
@@ -342,13 +342,15 @@ async def case_page(request: Request, officer: Handler, code: str) -> Response:
 
 
 @router.get("/{code}/lampiran/{document_id}")
-async def attachment(request: Request, officer: Handler, code: str, document_id: str) -> Response:
+async def attachment(
+    request: Request, portal: PortalDep, officer: Handler, code: str, document_id: str
+) -> Response:
     """One attachment, relayed from the service as it arrives with the officer's own token: the
     service checks the role and records the download (who, which case, which attachment)."""
     if not _valid(code) or re.fullmatch(DOCUMENT_ID, document_id) is None:
         raise HTTPException(404)
     try:
-        download = await portal_of(request).complaints.download(
+        download = await portal.complaints.download(
             f"/api/v1/officer/complaints/{code}/attachments/{document_id}", officer.bearer
         )
     except ApiError as exc:

@@ -23,7 +23,7 @@ from ...adapters.session import PATH
 from ...domain import penjadwalan as t
 from ...domain.access import AREAS, ROLE_NAMES, Officer
 from ...domain.penjadwalan import ACTIONS, step_body
-from ..deps import checked_form, portal_of, render, text
+from ..deps import PortalDep, checked_form, portal_of, render, text
 from . import drafts
 from .access import ConsoleRoute, allowed
 
@@ -190,12 +190,12 @@ async def audience_page(request: Request, officer: Scheduler, audience_id: str) 
 
 
 @router.get("/audiensi/{audience_id}/surat")
-async def letter(request: Request, officer: Scheduler, audience_id: str) -> Response:
+async def letter(request: Request, portal: PortalDep, officer: Scheduler, audience_id: str) -> Response:
     """The audience's latest answer letter, fetched with the officer's token; once the requester
     was erased (410) the audience's page says the letter was erased with their personal data."""
     _check(audience_id)
     try:
-        answer = await portal_of(request).scheduling.call(
+        answer = await portal.scheduling.call(
             "GET", f"/api/v1/audiences/{audience_id}/letter", headers=officer.bearer
         )
     except ApiError as exc:

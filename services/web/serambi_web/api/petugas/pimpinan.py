@@ -19,7 +19,7 @@ from ...adapters.backend import ApiError
 from ...domain import pengaduan as t
 from ...domain import pimpinan as p
 from ...domain.access import AREAS, ROLE_NAMES, Officer
-from ..deps import portal_of, render
+from ..deps import PortalDep, portal_of, render
 from .access import ConsoleRoute, allowed
 
 AREA = next(area for area in AREAS if area.slug == "pimpinan")
@@ -51,14 +51,16 @@ def _month(request: Request) -> tuple[str, str | None]:
 
 
 @router.get("/")
-async def breaches(request: Request, officer: Supervisor, halaman: int = 1, semua: str = "") -> Response:
+async def breaches(
+    request: Request, portal: PortalDep, officer: Supervisor, halaman: int = 1, semua: str = ""
+) -> Response:
     """Complaints that passed a deadline (the SLA clocks escalate them to the supervisor),
     open ones by default, the soonest deadline first."""
     halaman = min(max(halaman, 1), 10_000)
     params = {"breached": "true", "page": str(halaman), "page_size": str(PAGE_SIZE)}
     if not semua:
         params["open"] = "true"
-    found = await portal_of(request).complaints.json(
+    found = await portal.complaints.json(
         "GET", "/api/v1/officer/complaints", headers=officer.bearer, params=params
     )
     return _page(

@@ -17,7 +17,7 @@ from ...adapters.backend import ApiError
 from ...adapters.session import PATH
 from ...domain.access import AREAS, ROLE_NAMES, Officer
 from ...domain.survei import CATEGORIES, PERIOD, SERVICES, number, period_label
-from ..deps import checked_form, portal_of, render
+from ..deps import PortalDep, checked_form, portal_of, render
 from ..portal.survei import MAX_SUGGESTION, PROFILE, read_answers
 from .access import ConsoleRoute, allowed
 from .pimpinan_laporan import FILES, relay_file
@@ -64,7 +64,7 @@ async def paper_form(request: Request, officer: Desk) -> Response:
 
 
 @desk_router.post("/survei")
-async def record_paper(request: Request, officer: Desk) -> Response:
+async def record_paper(request: Request, portal: PortalDep, officer: Desk) -> Response:
     posted = await checked_form(request, max_files=0)
     values, errors, body = read_answers(posted, await _instrument(request), ("service",))
     if values["service"] in SERVICES:
@@ -73,7 +73,7 @@ async def record_paper(request: Request, officer: Desk) -> Response:
         errors["service"] = "Pilih layanan yang dinilai."
     if not errors:
         try:
-            await portal_of(request).intake.json(
+            await portal.intake.json(
                 "POST", "/api/v1/officer/survey/paper", json=body, headers=officer.bearer
             )
         except ApiError as exc:
@@ -105,9 +105,9 @@ def _chosen(request: Request) -> tuple[str, str, dict[str, str]]:
 
 
 @supervisor_router.get("/survei")
-async def figures(request: Request, officer: Supervisor) -> Response:
+async def figures(request: Request, portal: PortalDep, officer: Supervisor) -> Response:
     service, period, errors = _chosen(request)
-    report = await portal_of(request).intake.json(
+    report = await portal.intake.json(
         "GET",
         "/api/v1/officer/survey/report",
         headers=officer.bearer,

@@ -144,9 +144,9 @@ def _unknown(request: Request) -> HTMLResponse:
 
 
 @router.get("/survei/{token}")
-async def open_link(token: Token, request: Request) -> Response:
+async def open_link(token: Token, request: Request, portal: PortalDep) -> Response:
     """The invitation's link: the token goes into the survey cookie, the browser to ``/survei``."""
-    secrets = portal_of(request).secrets
+    secrets = portal.secrets
     response = RedirectResponse(SURVEY_PATH, status_code=303)
     response.set_cookie(
         _cookie_name(request),
