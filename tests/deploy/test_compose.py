@@ -198,7 +198,7 @@ def test_the_portal_container_is_non_root_read_only_and_holds_no_data_credential
 
 
 def test_the_officer_console_gets_a_valid_production_sign_in_configuration(rendered, env_file):
-    from serambi_web.petugas.settings import ConsoleSettings
+    from serambi_web.settings import ConsoleSettings
 
     secrets = dict(line.split("=", 1) for line in env_file.read_text().splitlines() if "=" in line)
     environment = rendered["services"][PORTAL]["environment"]

@@ -27,8 +27,7 @@ from serambi_kit.required import PLACEHOLDER
 from serambi_kit.settings import DEVELOPMENT_SECRETS, ServiceSettings
 from serambi_notifier.settings import NotifierSettings
 from serambi_scheduling.settings import SchedulingSettings
-from serambi_web.petugas.settings import ConsoleSettings
-from serambi_web.settings import WebSettings
+from serambi_web.settings import ConsoleSettings, WebSettings
 from typer.testing import CliRunner
 
 from .conftest import DEPLOY
@@ -76,7 +75,6 @@ SETTINGS_MODULES = (
     "serambi_complaints.settings",
     "serambi_notifier.settings",
     "serambi_web.settings",
-    "serambi_web.petugas.settings",
     "serambi_ops.devidp.accounts",
 )
 SECRET_NAME = re.compile(r"(PASSWORD|SECRET|KEY|KEYFILE|TOKEN)$")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from serambi_kit.auth import ROLES
-from serambi_web.petugas.settings import ConsoleSettings
+from serambi_web.settings import ConsoleSettings
 
 from .conftest import DEPLOY
 

@@ -265,7 +265,7 @@ def test_the_development_overlay_configures_valid_development_settings_for_the_p
 
 
 def test_the_production_portal_signs_officers_in_at_the_realm_with_its_client_secret(rendered):
-    from serambi_web.petugas.settings import ConsoleSettings
+    from serambi_web.settings import ConsoleSettings
 
     environment = service_environment(rendered["overlays/prod"], PORTAL)
     container = pod_spec(named(rendered["overlays/prod"], "Deployment", PORTAL))["containers"][0]

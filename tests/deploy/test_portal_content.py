@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from serambi_web import content
+from serambi_web.adapters import content
 
 from .conftest import DEPLOY, PORTAL
 from .test_compose import OPERATOR, compose

@@ -34,8 +34,7 @@ from serambi_kit.addresses import is_local
 from serambi_kit.settings import ServiceSettings
 from serambi_notifier.settings import NotifierSettings
 from serambi_scheduling.settings import SchedulingSettings
-from serambi_web.petugas.settings import ConsoleSettings
-from serambi_web.settings import WebSettings
+from serambi_web.settings import ConsoleSettings, WebSettings
 
 from .conftest import DEPLOY, DEPLOYED
 from .test_compose import COMPOSE_DIR, OPERATOR, compose

@@ -10,8 +10,7 @@ from serambi_intake.settings import IntakeSettings
 from serambi_kit.addresses import hosts, is_local
 from serambi_notifier.settings import NotifierSettings
 from serambi_scheduling.settings import SchedulingSettings
-from serambi_web.petugas.settings import DEV_OIDC_CLIENT_SECRET, ConsoleSettings
-from serambi_web.settings import DEV_SESSION_SECRET, WebSettings
+from serambi_web.settings import DEV_OIDC_CLIENT_SECRET, DEV_SESSION_SECRET, ConsoleSettings, WebSettings
 
 PUBLIC = "https://layanan.example.go.id"
 PRODUCTION = {

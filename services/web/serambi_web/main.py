@@ -17,15 +17,17 @@ from serambi_kit.internal import InternalPort
 from serambi_kit.logging import configure_logging, get_logger
 from serambi_kit.tracing import configure_tracing, flush_tracing
 
-from . import content, petugas
+from .adapters import content
 from .adapters.backend import Backend, Pool
+from .adapters.oidc import Provider
 from .adapters.services import Complaints, Intake, Scheduling
-from .api import ROUTERS, errors
-from .api.deps import Portal
+from .adapters.session import Sealer
+from .api import ROUTERS, errors, petugas
+from .api.deps import Console, Portal
 from .api.guard import Guard
+from .api.pages import templates
 from .api.security import Secrets
-from .api.views import templates
-from .settings import WebSettings
+from .settings import ConsoleSettings, WebSettings
 
 log = get_logger(__name__)
 STATIC = Path(__file__).parent / "api" / "static"
@@ -47,6 +49,13 @@ def build_portal(settings: WebSettings, pool: Pool) -> Portal:
         uploads=asyncio.Semaphore(settings.max_concurrent_uploads),
         notifier=Backend("notifier", pool, settings.notifier_url) if settings.notifier_url else None,
     )
+
+
+def build_console(
+    http: httpx.AsyncClient, session_secret: str, settings: ConsoleSettings | None = None
+) -> Console:
+    settings = settings or ConsoleSettings()
+    return Console(settings, Provider(settings, http), Sealer(session_secret))
 
 
 def create_app(settings: WebSettings | None = None) -> FastAPI:
@@ -103,5 +112,6 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for router in ROUTERS:
         app.include_router(router)
-    petugas.install(app, http, settings.session_secret.get_secret_value())  # the officer console
+    app.state.console = build_console(http, settings.session_secret.get_secret_value())
+    app.include_router(petugas.router)  # the officer console
     return app

@@ -28,7 +28,7 @@ from serambi_kit.auth import issue_dev_token
 from serambi_kit.eventstore import read_stream
 from serambi_kit.settings import ServiceSettings
 from serambi_testing.stack import LocalStack, local_stack, oidc_env
-from serambi_web.petugas.session import COOKIE, Sealer, read_session, session_cookies
+from serambi_web.adapters.session import COOKIE, Sealer, read_session, session_cookies
 
 pytestmark = pytest.mark.slow  # a long browser flow: `make test-slow`, which CI also runs
 

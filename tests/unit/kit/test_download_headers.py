@@ -215,7 +215,7 @@ async def test_the_portal_relays_an_answer_letter_as_a_sandboxed_download(backen
 
 
 async def test_the_console_relays_an_answer_letter_as_a_sandboxed_download(backends):
-    from serambi_web.petugas.session import OfficerSession, session_cookies
+    from serambi_web.adapters.session import OfficerSession, session_cookies
 
     app = portal_app(backends)
     now = time.time()

@@ -19,9 +19,9 @@ from aiohttp import web
 from serambi_testing import localstack
 from serambi_web.adapters.backend import Pool
 from serambi_web.adapters.services import Complaints
+from serambi_web.adapters.session import OfficerSession, session_cookies
+from serambi_web.api.petugas.pengaduan_lampiran import Relayed
 from serambi_web.main import create_app
-from serambi_web.petugas.pengaduan_lampiran import Relayed
-from serambi_web.petugas.session import OfficerSession, session_cookies
 from serambi_web.settings import WebSettings
 
 CODE = "ADU-2026-000077"

@@ -11,8 +11,8 @@ import httpx
 import pytest
 from aiohttp import web
 from serambi_testing import localstack
+from serambi_web.adapters.session import OfficerSession, session_cookies
 from serambi_web.main import create_app
-from serambi_web.petugas.session import OfficerSession, session_cookies
 from serambi_web.settings import WebSettings
 
 

@@ -1,5 +1,5 @@
 """A console form posted after the session ended: its text is kept sealed through sign-in and
-comes back, once, on its page for the same officer (petugas/drafts.py)."""
+comes back, once, on its page for the same officer (api/petugas/drafts.py)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from dataclasses import replace
 
 import pytest
 from fastapi.testclient import TestClient
+from serambi_web.adapters.session import OfficerSession, session_cookies
+from serambi_web.api.petugas import drafts
 from serambi_web.main import create_app
-from serambi_web.petugas import drafts
-from serambi_web.petugas.session import OfficerSession, session_cookies
 
 MINUTE, HOUR = 60, 3600
 DESCRIPTION = "Sudah seminggu lampu jalan padam di Jalan Merdeka, mohon segera diperbaiki."

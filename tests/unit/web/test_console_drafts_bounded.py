@@ -10,9 +10,9 @@ import re
 import time
 
 import pytest
+from serambi_web.adapters.session import OfficerSession, session_cookies
+from serambi_web.api.petugas import drafts
 from serambi_web.main import create_app
-from serambi_web.petugas import drafts
-from serambi_web.petugas.session import OfficerSession, session_cookies
 
 BOUNDARY = "XyZ"
 CHUNK = 64 * 1024

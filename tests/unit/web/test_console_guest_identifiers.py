@@ -3,7 +3,7 @@ only their keyed hashes so erasure finds the guest-book entry (issue 19, item 6)
 
 from __future__ import annotations
 
-from serambi_web.petugas.meja import GUEST_FIELD_OF, GUEST_RULES, guest_body
+from serambi_web.domain.meja import GUEST_FIELD_OF, GUEST_RULES, guest_body
 
 BASE = {
     "name": "Made Wirawan",

@@ -8,8 +8,8 @@ from aiohttp import web
 from console_stand_in import officer, service_stand_in, signed_in
 from serambi_complaints.adapters import reports as complaint_reports
 from serambi_scheduling.adapters import reports as audience_reports
-from serambi_web.petugas import meja
-from serambi_web.petugas import pengaduan_tampilan as complaint_views
+from serambi_web.api.petugas import meja
+from serambi_web.domain import pengaduan as complaint_views
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FIGURES = {

@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from serambi_web.adapters.backend import ApiError
-from serambi_web.petugas.penjadwalan import ACTIONS, _body
-from serambi_web.petugas.penjadwalan_tampilan import audience_day, refusal
+from serambi_web.domain.penjadwalan import ACTIONS, audience_day, refusal, step_body
 
 NAMES = {"ruang-rapat-biro": "Ruang Rapat Biro", "kepala-biro": "Kepala Biro"}
 
@@ -46,7 +45,7 @@ def test_an_unknown_audience_and_a_missing_role_are_not_shown_as_form_errors():
 
 
 def test_the_slot_form_becomes_instants_in_wib_and_missing_fields_are_named():
-    body, errors = _body(
+    body, errors = step_body(
         "jadwal-ulang",
         {
             "room_id": "r",
@@ -64,7 +63,7 @@ def test_the_slot_form_becomes_instants_in_wib_and_missing_fields_are_named():
         "starts_at": "2031-03-04T13:30:00+07:00",
         "reason": "rapat",
     }
-    body, errors = _body(
+    body, errors = step_body(
         "jadwalkan", {"room_id": "", "host_id": "h", "tanggal": "", "mulai": "", "selesai": ""}
     )
     assert body is None and set(errors) == {"room_id", "tanggal", "mulai"}
@@ -72,13 +71,13 @@ def test_the_slot_form_becomes_instants_in_wib_and_missing_fields_are_named():
 
 def test_a_no_show_is_its_own_step_with_optional_notes_not_a_cancellation():
     assert ACTIONS["tidak-hadir"] == ("no-show", ("notes",))
-    assert _body("tidak-hadir", {"notes": ""}) == (None, {})  # sent as an empty body: {}
-    assert _body("tidak-hadir", {"notes": "tidak ada kabar"}) == ({"notes": "tidak ada kabar"}, {})
+    assert step_body("tidak-hadir", {"notes": ""}) == (None, {})  # sent as an empty body: {}
+    assert step_body("tidak-hadir", {"notes": "tidak ada kabar"}) == ({"notes": "tidak ada kabar"}, {})
     detail = (
         "audience AUD-1 starts at 2031-03-04T09:00:00+07:00: it cannot be marked a no-show before it starts"
     )
     assert refusal(ApiError(409, [], detail))[0].startswith("Audiensi belum dimulai")
-    assert _body("tolak", {"reason": ""})[1] == {
+    assert step_body("tolak", {"reason": ""})[1] == {
         "reason": "Tuliskan alasannya: alasan ini disampaikan kepada pemohon."
     }
 

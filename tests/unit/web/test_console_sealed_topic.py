@@ -10,7 +10,7 @@ import pytest
 from aiohttp import web
 from console_stand_in import officer, service_stand_in, signed_in
 from serambi_web.adapters.backend import ApiError
-from serambi_web.petugas.penjadwalan_tampilan import refusal
+from serambi_web.domain.penjadwalan import refusal
 
 CODE = "AUD-2026-000042"
 AUDIENCE = {

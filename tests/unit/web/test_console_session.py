@@ -11,12 +11,12 @@ from fastapi.testclient import TestClient
 from pydantic import ValidationError
 from serambi_ops.devidp import __main__ as devidp_main
 from serambi_ops.devidp.accounts import DEV_CLIENT_SECRET
+from serambi_web.adapters.oidc import SignInFailed, Tokens
+from serambi_web.adapters.session import OfficerSession, Sealer, read_session, session_cookies
+from serambi_web.api.petugas.access import new_session
+from serambi_web.api.petugas.routes import safe_next
 from serambi_web.main import create_app
-from serambi_web.petugas.access import new_session
-from serambi_web.petugas.oidc import SignInFailed, Tokens
-from serambi_web.petugas.routes import safe_next
-from serambi_web.petugas.session import OfficerSession, Sealer, read_session, session_cookies
-from serambi_web.petugas.settings import DEV_OIDC_CLIENT_SECRET, ConsoleSettings
+from serambi_web.settings import DEV_OIDC_CLIENT_SECRET, ConsoleSettings
 
 MINUTE, HOUR = 60, 3600
 

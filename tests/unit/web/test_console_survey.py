@@ -183,8 +183,8 @@ async def test_the_download_is_for_supervisors_only(intake):
 
 def test_the_files_name_the_profile_as_the_console_form_does() -> None:
     from serambi_intake.api import exports
-    from serambi_web.api.survei import PROFILE
-    from serambi_web.petugas.survei import SERVICES
+    from serambi_web.api.petugas.survei import SERVICES
+    from serambi_web.api.portal.survei import PROFILE
 
     assert {
         field: (label, dict(options)) for field, (label, options) in PROFILE.items()
@@ -251,7 +251,7 @@ async def test_other_roles_do_not_reach_the_survey_screens(intake):
 
 def test_the_portal_counts_a_suggestions_line_breaks_as_one_character_each() -> None:
     """A browser posts a textarea's line breaks as CRLF; its maxlength counted each as one."""
-    from serambi_web.api.survei import MAX_SUGGESTION, read_answers
+    from serambi_web.api.portal.survei import MAX_SUGGESTION, read_answers
     from starlette.datastructures import FormData
 
     lines = "\r\n".join(["a" * 99] * 20)  # 1,980 letters and 19 breaks: 1,999 characters typed

@@ -18,7 +18,7 @@ from aiohttp import web
 from serambi_testing import localstack
 from serambi_web.adapters.backend import ApiError, Pool, _Stream
 from serambi_web.adapters.services import Complaints
-from serambi_web.api.messages import field_errors
+from serambi_web.domain.messages import field_errors
 from serambi_web.main import create_app
 from serambi_web.settings import WebSettings
 

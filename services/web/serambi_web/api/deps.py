@@ -1,4 +1,6 @@
-"""What the routes share: the portal's container, page rendering, checked forms, sessions."""
+"""What the routes share: the portal's and the console's containers (``Annotated[...,
+Depends(...)]`` aliases, read from the app here and nowhere else), page rendering, checked forms,
+sessions."""
 
 from __future__ import annotations
 
@@ -14,8 +16,10 @@ from fastapi.templating import Jinja2Templates
 from starlette.datastructures import FormData, UploadFile
 
 from ..adapters.backend import Backend
+from ..adapters.oidc import Provider
 from ..adapters.services import Complaints, Intake, Scheduling
-from ..settings import WebSettings
+from ..adapters.session import Sealer
+from ..settings import ConsoleSettings, WebSettings
 from .security import Secrets
 
 KINDS = ("audiensi", "pengaduan")
@@ -72,7 +76,8 @@ class Portal:
 
 
 def portal_of(request: Request) -> Portal:
-    return request.app.state.runtime
+    portal: Portal = request.app.state.runtime
+    return portal
 
 
 async def _portal(request: Request) -> Portal:
@@ -80,6 +85,28 @@ async def _portal(request: Request) -> Portal:
 
 
 PortalDep = Annotated[Portal, Depends(_portal)]
+
+
+@dataclass
+class Console:
+    """The officer console's part of the container (``main.py``): its settings, the OpenID
+    provider's client and the session sealer."""
+
+    settings: ConsoleSettings
+    provider: Provider
+    sealer: Sealer
+
+
+def console_of(request: Request) -> Console:
+    console: Console = request.app.state.console
+    return console
+
+
+async def _console(request: Request) -> Console:
+    return console_of(request)
+
+
+ConsoleDep = Annotated[Console, Depends(_console)]
 
 
 def render(

@@ -1,0 +1,1 @@
+"""The public portal's pages: information, the two forms, tracking, the lost link, the survey."""
