@@ -24,12 +24,12 @@ from .auth import Officer, require_roles
 from .deadletters import DeadLetters, not_redrivable
 from .eventstore import execute
 from .logging import get_logger
+from .pagination import Page, PageRequest, page_query
 from .problems import problem
 
 log = get_logger(__name__)
 Admin = Annotated[Officer, Depends(require_roles("admin"))]
 STATUSES = ("open", "redrive", "redriving", "redriven")
-PAGE_MAX = 100
 
 
 def _letter(document: dict[str, Any]) -> dict[str, Any]:
@@ -105,12 +105,13 @@ class DeadLetterOut(BaseModel):
     not_redrivable: str | None = Field(description="why a redrive cannot take it, and what to do instead")
 
 
-class DeadLetterPageOut(BaseModel):
+class DeadLetterPageOut(Page[DeadLetterOut]):
     service: str
     status: str | None
-    total: int
-    items: list[DeadLetterOut]
-    next_before: str | None = Field(description="the next page's ``before``; null on the last page")
+    next_before: str | None = Field(
+        description="the ``before`` of the records after this page (a cursor that stays put while "
+        "new records arrive); null on the last page"
+    )
 
 
 class RedriveOut(BaseModel):
@@ -125,23 +126,28 @@ def dead_letters_router() -> APIRouter:
     async def list_dead_letters(
         request: Request,
         _: Admin,
+        pages: Annotated[PageRequest, Depends(page_query(default=25, maximum=100))],
         status_: Annotated[Literal[STATUSES] | None, Query(alias="status")] = "open",  # type: ignore[valid-type]
-        limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = 25,
-        before: Annotated[str | None, Query(max_length=300)] = None,
+        before: Annotated[
+            str | None,
+            Query(max_length=300, description="a previous page's ``next_before``: page on from there"),
+        ] = None,
     ) -> dict[str, Any]:
-        """This service's dead letters, newest first, a page at a time (``next_before`` gives the
-        next page); ``status`` open (default), redrive, redriving or redriven."""
+        """This service's dead letters, newest first, ``page`` by ``page`` (``total`` counts them
+        all); ``status`` open (default), redrive, redriving or redriven. ``before`` (a page's
+        ``next_before``) starts the pages after that page's last record, so that records recorded
+        in between do not shift them."""
         letters = DeadLetters(request.app.state.runtime.db)
-        found = await letters.list(status_, limit=limit + 1, before=_cursor(before))
-        page = found[:limit]
-        last = page[-1] if page and len(found) > limit else None
-        return {
-            "service": request.app.state.runtime.settings.service,
-            "status": status_,
-            "total": await letters.count(status_),
-            "items": [_letter(d) for d in page],
-            "next_before": f"{_utc(last['recorded_at'])}|{last['_id']}" if last else None,
-        }
+        found = await letters.list(status_, limit=pages.size + 1, before=_cursor(before), skip=pages.skip)
+        shown = found[: pages.size]
+        last = shown[-1] if shown and len(found) > pages.size else None
+        return pages.answer(
+            [_letter(d) for d in shown],
+            await letters.count(status_),
+            service=request.app.state.runtime.settings.service,
+            status=status_,
+            next_before=f"{_utc(last['recorded_at'])}|{last['_id']}" if last else None,
+        )
 
     @router.post(
         "/{letter_id:path}/redrive",

@@ -19,6 +19,7 @@ from serambi_kit.auth import Officer, require_roles
 from serambi_kit.documents import DOCUMENT_ID, EXTENSIONS, JPEG, M4A, OGG, PDF, PNG, DocumentErased
 from serambi_kit.downloads import download_headers
 from serambi_kit.idempotency import Claim, IdempotencyKey, answer_once, fingerprint
+from serambi_kit.pagination import PageRequest, page_query
 from serambi_kit.uploads import upload_slot
 
 from ..adapters import reports
@@ -182,6 +183,7 @@ async def _record(
 async def complaint_queue(
     complaints: Complaints,
     _: Handler,
+    pages: Annotated[PageRequest, Depends(page_query(default=25, maximum=100))],
     tier: ComplaintTier | None = None,
     status_: Annotated[Status | None, Query(alias="status")] = None,
     channel: ComplaintChannel | None = None,
@@ -201,8 +203,6 @@ async def complaint_queue(
         description="true: only complaints with notes from "
         "outside since an officer's last step; false: only those without",
     ),
-    page: int = Query(default=1, ge=1, le=10_000),
-    page_size: int = Query(default=25, ge=1, le=100),
 ) -> dict[str, Any]:
     """The queue, soonest deadline first; filters combine (AND)."""
     if due_before is not None and due_before.tzinfo is None:
@@ -219,7 +219,7 @@ async def complaint_queue(
         assignee=assignee,
         new_notes=new_notes,
     )
-    return wib(await complaints.reader().queue(filters, page, page_size, now_utc()))
+    return wib(await complaints.reader().queue(filters, pages, now_utc()))
 
 
 @router.get("/complaints/{tracking_code}", response_model=ComplaintOut, response_model_exclude_unset=True)
