@@ -20,7 +20,7 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 from faststream import FastStream
-from serambi_calendar import fingerprint, live_calendar_from_env, policy_from_env
+from serambi_calendar import fingerprint, live_calendar_from_env, policy_from_env, utc_now
 from serambi_kit import asyncapi
 from serambi_kit.calendars import CalendarRevisions
 from serambi_kit.eventstore import RecordedEvent, read_stream
@@ -37,7 +37,7 @@ from .adapters.letters import LetterStore, seal_stored_letters
 from .api import audiences, common, letters, reports, resources, working_days
 from .application import commands, daylist, reconcile, reminders, sla
 from .application import resources as resource_cases
-from .application.context import Catalog, Context, rules_from, utc_now
+from .application.context import Catalog, Context, rules_from
 from .domain.time import wib_day
 from .settings import SchedulingSettings
 

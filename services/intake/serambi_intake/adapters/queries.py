@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
-from serambi_calendar import WIB
 from serambi_contracts.survey import SurveyChannel, SurveyService
 from serambi_kit.pagination import PageRequest
 from serambi_kit.pii import Vault, mask_email, mask_name, mask_phone, reveal_text
@@ -17,17 +16,6 @@ from ..domain import survey
 from .projections import GUESTS, ORDER, REQUESTS, SURVEY_INVITATIONS_COLLECTION, SURVEY_RESPONSES_COLLECTION
 
 STATUSES = ("submitted", "in_review", "scheduled", "declined", "held", "no_show", "cancelled", "withdrawn")
-
-
-def in_wib(value: Any) -> Any:
-    """Every instant in the value shown in WIB (+07:00)."""
-    if isinstance(value, datetime):
-        return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(WIB)
-    if isinstance(value, dict):
-        return {key: in_wib(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [in_wib(item) for item in value]
-    return value
 
 
 def status_of(document: dict[str, Any]) -> str:

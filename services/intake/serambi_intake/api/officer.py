@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile, status
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
-from serambi_calendar import WIB
+from serambi_calendar import WIB, in_wib
 from serambi_contracts.intake import IntakeChannel
 from serambi_kit import tabular
 from serambi_kit.audit import record_access
@@ -197,7 +197,7 @@ async def guestbook(intake: Ctx, db: Db, _: Reader, day: date | None = None) -> 
     """The guests of a day (default: today, WIB), names masked."""
     day = day or datetime.now(WIB).date()
     entries = await queries.guest_book(db, intake.vault, day)
-    return queries.in_wib({"day": day.isoformat(), "guests": entries})
+    return in_wib({"day": day.isoformat(), "guests": entries})
 
 
 @router.get(
@@ -346,7 +346,7 @@ async def list_requests(
         _aware(submitted_from) if submitted_from else None,
         _aware(submitted_to) if submitted_to else None,
     )
-    return queries.in_wib(await queries.officer_list(db, intake.vault, where, pages))
+    return in_wib(await queries.officer_list(db, intake.vault, where, pages))
 
 
 @router.get(

@@ -10,7 +10,7 @@ from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, status
 from pydantic import BaseModel, Field
-from serambi_calendar import WIB
+from serambi_calendar import in_wib
 from serambi_contracts.notifier import Channel
 from serambi_kit import erasure
 from serambi_kit.audit import record_access
@@ -86,16 +86,6 @@ class ReceiptOut(BaseModel):
     status: str = Field(description="the receipt's status, normalised")
 
 
-def _wib(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(WIB)
-    if isinstance(value, dict):
-        return {key: _wib(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_wib(item) for item in value]
-    return value
-
-
 @router.get("/deliveries", response_model=DeliveryPageOut)
 async def list_deliveries(
     officer: OfficerDep,
@@ -153,7 +143,7 @@ async def list_deliveries(
     if search:  # what links a contact to its cases is audited before it is shown
         for case in sorted({item["case_id"] or item["delivery_id"] for item in found["items"]}):
             await record_access(runtime.store, "notifier", case, officer, ["recipient"], SEARCH_PURPOSE)
-    return _wib(found)
+    return in_wib(found)
 
 
 @router.get("/deliveries/{delivery_id}", response_model=DeliveryDetailOut, response_model_exclude_unset=True)
@@ -187,7 +177,7 @@ async def get_delivery(
             found["detail"] = await runtime.vault.reveal(stored["sealed"])
         else:
             found["detail"] = stored.get("text")
-    return _wib(found)
+    return in_wib(found)
 
 
 async def _recipient_search(vault: Any, raw: str) -> queries.RecipientSearch:

@@ -7,10 +7,10 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
-from serambi_calendar import SlaPolicy, WorkingCalendar
+from serambi_calendar import SlaPolicy, WorkingCalendar, utc_now
 from serambi_contracts.intake import DocumentRef
 from serambi_contracts.sla import ClockDue
 from serambi_kit.eventstore import EventStore, RecordedEvent
@@ -106,10 +106,6 @@ class OpenAudiences(Protocol):
     async def __call__(self) -> list[str]:
         """Ids of audiences whose answer clock may still run (from the read model)."""
         ...
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 async def no_audiences() -> list[str]:
