@@ -26,6 +26,7 @@ from .eventstore import execute
 from .logging import get_logger
 from .pagination import Page, PageRequest, page_query
 from .problems import problem
+from .state import kit_state, service_runtime
 
 log = get_logger(__name__)
 Admin = Annotated[Officer, Depends(require_roles("admin"))]
@@ -137,14 +138,14 @@ def dead_letters_router() -> APIRouter:
         all); ``status`` open (default), redrive, redriving or redriven. ``before`` (a page's
         ``next_before``) starts the pages after that page's last record, so that records recorded
         in between do not shift them."""
-        letters = DeadLetters(request.app.state.runtime.db)
+        letters = DeadLetters(service_runtime(request).db)
         found = await letters.list(status_, limit=pages.size + 1, before=_cursor(before), skip=pages.skip)
         shown = found[: pages.size]
         last = shown[-1] if shown and len(found) > pages.size else None
         return pages.answer(
             [_letter(d) for d in shown],
             await letters.count(status_),
-            service=request.app.state.runtime.settings.service,
+            service=kit_state(request).settings.service,
             status=status_,
             next_before=f"{_utc(last['recorded_at'])}|{last['_id']}" if last else None,
         )
@@ -165,7 +166,7 @@ def dead_letters_router() -> APIRouter:
         redrive --id``): 404 without such a record; 409 when it is not open, or when a redrive
         cannot take it (an item not read from a stream: ``errors[0].rule`` ``not_redrivable``,
         the message saying what to do instead)."""
-        letters = DeadLetters(request.app.state.runtime.db)
+        letters = DeadLetters(service_runtime(request).db)
         if await letters.mark_for_redrive(letter_id) == 0:
             current = await letters.collection.find_one({"_id": letter_id}, {"payload": 0})
             if current is None:
@@ -250,7 +251,7 @@ def erasure_router(context: str) -> APIRouter:
                     ]
                 },
             )
-        runtime = request.app.state.runtime
+        runtime = service_runtime(request)
         erasure_id = (
             "e" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:32]
             if idempotency_key
@@ -276,6 +277,8 @@ def erasure_router(context: str) -> APIRouter:
         appended = await execute(runtime.store, ref, decide)
         if not appended:  # a repeat: the erasure recorded first is the one done (again)
             recorded = (await runtime.store.load(ref)).payloads[0]
+            if not isinstance(recorded, PersonalDataErased):
+                raise TypeError(f"{ref}: {type(recorded).__name__}, not PersonalDataErased")
             key_ids, event = recorded.key_ids, recorded
         erased = await erasure.erase_keys(runtime.vault, key_ids)
         log.info(

@@ -23,6 +23,7 @@ from serambi_kit import localstack
 from serambi_kit.auth import TokenVerifier, issue_dev_token
 from serambi_kit.downloads import SANDBOX_CSP, download_headers
 from serambi_kit.settings import ServiceSettings
+from serambi_kit.state import KitState, install
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"<html><script>alert(1)</script></html>"
 PDF = b"%PDF-1.4\n<script>alert(1)</script>"
@@ -80,7 +81,8 @@ def audited(log: list[str]):
 
 def service_app(router, **state) -> FastAPI:
     app = FastAPI()
-    app.state.token_verifier = TokenVerifier(ServiceSettings())
+    runtime = state.pop("runtime", None)
+    install(app, KitState(ServiceSettings(), runtime, TokenVerifier(ServiceSettings())))
     for name, value in state.items():
         setattr(app.state, name, value)
     app.include_router(router)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 from serambi_contracts.intake import DocumentRef
+from serambi_kit.http import runtime_of
 
 from ..adapters import queries
 from ..application import commands
@@ -182,7 +183,7 @@ class DayCalendarOut(BaseModel):
 
 @router.get("/audiences/{audience_id}", response_model=AudienceOut, response_model_exclude_unset=True)
 async def audience_details(audience_id: AudienceId, request: Request, _: Scheduler) -> dict[str, Any]:
-    runtime = request.app.state.runtime
+    runtime = runtime_of(request)
     document = await queries.audience_details(runtime.db, runtime.vault, audience_id)
     if document is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no audience {audience_id}")
@@ -250,7 +251,7 @@ async def officer_queue(
     view: Literal["pending", "at_risk", "breached"] = "pending",
 ) -> dict[str, Any]:
     """Undecided audiences: all (pending), those past a warning (at_risk), past the deadline."""
-    runtime = request.app.state.runtime
+    runtime = runtime_of(request)
     items = await queries.officer_queue(runtime.db, runtime.vault, view)
     return {"view": view, "count": len(items), "items": items}
 
@@ -275,7 +276,7 @@ async def room_calendar(
     day_to: date | None = Query(None, alias="to"),
 ) -> dict[str, Any]:
     first, last = _range(day_from, day_to)
-    runtime = request.app.state.runtime
+    runtime = runtime_of(request)
     rows = await queries.calendar(runtime.db, runtime.vault, first, last, "room", room_id)
     return {"room_id": room_id, "from": first.isoformat(), "to": last.isoformat(), "bookings": rows}
 
@@ -289,13 +290,13 @@ async def host_calendar(
     day_to: date | None = Query(None, alias="to"),
 ) -> dict[str, Any]:
     first, last = _range(day_from, day_to)
-    runtime = request.app.state.runtime
+    runtime = runtime_of(request)
     rows = await queries.calendar(runtime.db, runtime.vault, first, last, "host", host_id)
     return {"host_id": host_id, "from": first.isoformat(), "to": last.isoformat(), "bookings": rows}
 
 
 @router.get("/calendar/days/{day}", response_model=DayCalendarOut)
 async def day_calendar(day: date, request: Request, _: Scheduler) -> dict[str, Any]:
-    runtime = request.app.state.runtime
+    runtime = runtime_of(request)
     rows = await queries.calendar(runtime.db, runtime.vault, day, day)
     return {"day": day.isoformat(), "bookings": rows}
