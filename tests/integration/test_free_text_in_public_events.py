@@ -24,7 +24,7 @@ from serambi_kit.pii import Vault
 from serambi_kit.projections import projector_handler
 from serambi_scheduling.adapters import projections as scheduling_projections
 from serambi_scheduling.adapters import queries as scheduling_queries
-from serambi_scheduling.adapters.letters import LetterStore
+from serambi_scheduling.adapters.letters import LetterStore, render
 from serambi_scheduling.application import commands, resources
 from serambi_scheduling.application.context import Catalog, Context
 from serambi_scheduling.domain.audience import Status
@@ -97,6 +97,7 @@ def _scheduling(nc, mongo_db, vault, clock) -> Context:
         catalog=Catalog(fetch),
         bookings=scheduling_queries.MongoBookingSource(mongo_db),
         letters=LetterStore(mongo_db, "test-secret", vault),
+        render_letter=render,
         timers=NoTimers(),
         open_audiences=no_open,
         calendar=CALENDAR,

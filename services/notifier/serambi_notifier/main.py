@@ -11,6 +11,7 @@ from serambi_kit.runtime import Runtime
 from . import api, subscribers
 from .adapters.channels.email import SmtpChannel
 from .adapters.channels.sms import JsonProvider, ZenzivaProvider
+from .adapters.ics import invitation_ics
 from .adapters.ledger import Ledger
 from .adapters.letter_fetch import LetterFetcher
 from .adapters.rendering import TEMPLATES, Renderer
@@ -89,7 +90,7 @@ def build_runtime(settings: NotifierSettings | None = None) -> NotifierRuntime:
     runtime.dispatcher = Dispatcher(
         settings,
         planner,
-        Composer(settings, Renderer(), letters),
+        Composer(settings, Renderer(), invitation_ics, letters),
         runtime.ledger,
         smtp_channel(settings),
         sms_provider(settings),

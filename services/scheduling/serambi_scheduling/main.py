@@ -33,7 +33,7 @@ from serambi_kit.timers import Timers
 
 from . import subscribers
 from .adapters import queries
-from .adapters.letters import LetterStore, seal_stored_letters
+from .adapters.letters import LetterStore, render, seal_stored_letters
 from .api import audiences, common, letters, reports, resources, working_days
 from .application import commands, daylist, reconcile, reminders, sla
 from .application import resources as resource_cases
@@ -69,6 +69,7 @@ class Scheduling:
             catalog=Catalog(self._fetch),
             bookings=queries.MongoBookingSource(db),
             letters=LetterStore(db, settings.letter_secret.get_secret_value(), runtime.vault),
+            render_letter=render,
             timers=Timers(runtime.nc.jetstream(), "scheduling", runtime.source),
             open_audiences=lambda: queries.open_audience_ids(db),
             upcoming_audiences=lambda: queries.upcoming_audience_ids(db, utc_now()),

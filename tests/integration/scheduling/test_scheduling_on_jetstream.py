@@ -14,7 +14,7 @@ from serambi_kit.eventstore import JetStreamEventStore, read_stream
 from serambi_kit.pii import Vault
 from serambi_kit.projections import projector_handler
 from serambi_scheduling.adapters import queries
-from serambi_scheduling.adapters.letters import LetterStore
+from serambi_scheduling.adapters.letters import LetterStore, render
 from serambi_scheduling.adapters.projections import PROJECTIONS
 from serambi_scheduling.application import commands, resources
 from serambi_scheduling.application.context import Catalog, Context
@@ -51,6 +51,7 @@ def replica(nc, db) -> Context:
         catalog=Catalog(fetch),
         bookings=queries.MongoBookingSource(db),
         letters=LetterStore(db, "test-secret", vault),
+        render_letter=render,
         timers=NoTimers(),
         open_audiences=no_open,
         calendar=CALENDAR,

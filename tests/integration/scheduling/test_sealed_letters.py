@@ -95,6 +95,7 @@ async def scheduled(nc, mongo_db, unique_id: str) -> tuple[Context, str]:
         catalog=Catalog(fetch),
         bookings=queries.MongoBookingSource(mongo_db),
         letters=LetterStore(mongo_db, "test-secret", vault),
+        render_letter=render,
         timers=NoTimers(),
         open_audiences=no_open,
         calendar=CALENDAR,

@@ -12,7 +12,8 @@ from serambi_contracts import AggregateRef
 from serambi_contracts.notifier import Channel, RecipientKind
 from serambi_contracts.survey import SurveyService
 from serambi_notifier import samples
-from serambi_notifier.adapters.rendering import TEMPLATES
+from serambi_notifier.adapters.ics import invitation_ics
+from serambi_notifier.adapters.rendering import TEMPLATES, Renderer
 from serambi_notifier.application.compose import Composer
 from serambi_notifier.application.planning import NotProjectedYetError, Planner
 from serambi_notifier.domain import subscriptions
@@ -34,7 +35,7 @@ async def invitation(vault, code: str, service: SurveyService):
 
 
 async def sent(settings, vault, db, event) -> dict[Channel, tuple[str, str]]:
-    composer, out = Composer(settings), {}
+    composer, out = Composer(settings, Renderer(), invitation_ics), {}
     plans = await planner(settings, vault, db).plan(event, NOON)
     assert all(p.recipient_kind is RecipientKind.CITIZEN and p.notice == "survey_invitation" for p in plans)
     for planned in plans:

@@ -20,6 +20,7 @@ from serambi_contracts.sla import SLABreached, SLAWarning
 from serambi_contracts.survey import SurveyInvited, SurveyService
 from serambi_kit.eventstore import RecordedEvent
 
+from ..application.ports import SURVEY_TOKEN, THREAD, TOKEN
 from .projections import CASES, case_id
 
 CASE_FIELDS = (
@@ -44,9 +45,6 @@ CLOCK_LABELS = {
     "berkadar_pengawasan": "pengaduan berkadar pengawasan",
 }
 AUDIENCE_POSITION = "_applied.scheduling_audience"
-TOKEN = "access_token"  # noqa: S105 — the context path of the citizen's token (tracking links)
-THREAD = "email_thread"  # the context path of a complainant's e-mail thread (replies in it)
-SURVEY_TOKEN = "survey_token"  # noqa: S105 — the context path of a survey invitation's token
 TOPIC = "case.topic"  # a request's topic, the requester's own words (sealed)
 
 
