@@ -20,6 +20,7 @@ from serambi_intake.application.context import Intake
 from serambi_intake.application.submission import submit
 from serambi_kit.documents import PDF, PNG, DocumentStore, Upload
 from serambi_kit.eventstore import JetStreamEventStore, read_raw, read_stream
+from serambi_kit.pagination import PageRequest
 from serambi_kit.pii import Vault
 from serambi_kit.projections import projector_handler
 from serambi_scheduling.adapters import projections as scheduling_projections
@@ -175,7 +176,9 @@ async def test_the_typed_topic_purpose_and_notes_never_travel_in_clear_through_s
     assert await vault.erase_person(EMAIL)
     details = await scheduling_queries.audience_details(mongo_db, vault, code)
     assert (details["topic"], details["notes"], details["status"]) == (None, None, "held")
-    listing = await intake_queries.officer_list(mongo_db, vault, intake_queries.RequestFilter(), 1, 200)
+    listing = await intake_queries.officer_list(
+        mongo_db, vault, intake_queries.RequestFilter(), PageRequest(1, 200)
+    )
     [mine] = [item for item in listing["items"] if item["tracking_code"] == code]
     assert mine["topic"] is None and mine["requester"]["name"] is None
 
