@@ -150,7 +150,7 @@ async def test_the_read_models_show_the_queue_the_calendars_and_the_booking_view
         if unique_id in recorded.ref.id:  # this test's aggregates only
             for handle in handlers:
                 await handle(recorded)
-    queue = await queries.officer_queue(mongo_db, ctx.vault, "pending")
+    queue = (await queries.officer_queue(mongo_db, ctx.vault, "pending"))["items"]
     assert [item["audience_id"] for item in queue] == [referred.audience_id]
     assert queue[0]["queue"] == "pending" and queue[0]["status"] == "referred"
     rows = await queries.calendar(mongo_db, ctx.vault, date(2026, 2, 4), date(2026, 2, 4), "room", room)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 from serambi_contracts.intake import DocumentRef
 from serambi_kit.http import runtime_of
+from serambi_kit.pagination import Page, PageRequest, page_query
 
 from ..adapters import queries
 from ..application import commands
@@ -140,10 +141,11 @@ class QueuedAudienceOut(AudienceOut):
     queue: Literal["pending", "at_risk", "breached"]
 
 
-class QueueOut(BaseModel):
+class QueueOut(Page[QueuedAudienceOut]):
+    """The items without their timelines."""
+
     view: Literal["pending", "at_risk", "breached"]
-    count: int
-    items: list[QueuedAudienceOut] = Field(description="without their timelines")
+    count: int = Field(description="the items on this page (``total``: on every page)")
 
 
 class BookingOut(_Document):
@@ -248,12 +250,14 @@ async def cancel(audience_id: AudienceId, body: ReasonBody, ctx: Ctx, officer: S
 async def officer_queue(
     request: Request,
     _: Scheduler,
+    pages: Annotated[PageRequest, Depends(page_query(default=200, maximum=200))],
     view: Literal["pending", "at_risk", "breached"] = "pending",
 ) -> dict[str, Any]:
-    """Undecided audiences: all (pending), those past a warning (at_risk), past the deadline."""
+    """Undecided audiences: all (pending), those past a warning (at_risk), past the deadline;
+    the most urgent first, a page at a time."""
     runtime = runtime_of(request)
-    items = await queries.officer_queue(runtime.db, runtime.vault, view)
-    return {"view": view, "count": len(items), "items": items}
+    found = await queries.officer_queue(runtime.db, runtime.vault, view, pages)
+    return {**found, "view": view, "count": len(found["items"])}
 
 
 def _range(day_from: date | None, day_to: date | None) -> tuple[date, date]:
