@@ -28,6 +28,7 @@ from serambi_kit.eventstore import JetStreamEventStore, RecordedEvent
 from serambi_kit.mongo import connect, database
 from serambi_kit.pii import Vault
 from serambi_kit.projections import apply_change
+from serambi_notifier.adapters.cases import case_source
 from serambi_notifier.adapters.channels.email import SmtpChannel
 from serambi_notifier.adapters.channels.sms import JsonProvider
 from serambi_notifier.adapters.ics import invitation_ics
@@ -152,7 +153,7 @@ class Harness:
         sms = JsonProvider(settings.sms_url, TOKEN, "BIROEKONOMI", settings.sms_timeout_seconds)
         dispatcher = Dispatcher(
             settings,
-            Planner(settings, table, self.vault, self.db),
+            Planner(settings, table, self.vault, case_source(self.db)),
             Composer(settings, Renderer(), invitation_ics),
             Ledger(self.db),
             email,

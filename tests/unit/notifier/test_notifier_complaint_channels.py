@@ -13,6 +13,7 @@ from serambi_contracts import AggregateRef
 from serambi_contracts.complaints import ComplaintChannel, ComplaintReplyFailed, ReplyFailure, ReplyKind
 from serambi_contracts.notifier import Channel, RecipientKind
 from serambi_notifier import samples
+from serambi_notifier.adapters.cases import case_source
 from serambi_notifier.adapters.ics import invitation_ics
 from serambi_notifier.adapters.rendering import TEMPLATES, Renderer
 from serambi_notifier.application.compose import Composer
@@ -26,7 +27,9 @@ THREAD = "<a@elsewhere.example> <m1@mail.example.id>"
 
 
 def planner(settings, vault, db) -> Planner:
-    return Planner(settings, subscriptions.by_event(subscriptions.load(None, TEMPLATES)), vault, db)
+    return Planner(
+        settings, subscriptions.by_event(subscriptions.load(None, TEMPLATES)), vault, case_source(db)
+    )
 
 
 async def received(vault, db, channel: ComplaintChannel, **changes):

@@ -11,6 +11,7 @@ from notifier_fakes import project, recorded
 from serambi_contracts import AggregateRef
 from serambi_contracts.notifier import Channel, RecipientKind
 from serambi_notifier import samples
+from serambi_notifier.adapters.cases import case_source
 from serambi_notifier.adapters.ics import invitation_ics
 from serambi_notifier.adapters.rendering import TEMPLATES, WIB, Renderer
 from serambi_notifier.application.compose import Composer
@@ -26,7 +27,7 @@ COMPLAINT = AggregateRef("complaints", "complaint", "ADU-2026-000003")
 
 def planner(settings, vault, db) -> Planner:
     table = subscriptions.by_event(subscriptions.load(None, TEMPLATES))
-    return Planner(settings, table, vault, db)
+    return Planner(settings, table, vault, case_source(db))
 
 
 async def submitted(vault, **who):

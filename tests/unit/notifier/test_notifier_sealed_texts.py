@@ -12,6 +12,7 @@ from serambi_contracts import AggregateRef
 from serambi_contracts.intake import RequestSubmittedV1
 from serambi_contracts.notifier import Channel, RecipientKind
 from serambi_notifier import samples
+from serambi_notifier.adapters.cases import case_source
 from serambi_notifier.adapters.ics import invitation_ics
 from serambi_notifier.adapters.rendering import TEMPLATES, Renderer
 from serambi_notifier.application.compose import Composer
@@ -26,7 +27,9 @@ TOPIC = "Rencana pabrik lada keluarga Lim"
 
 
 def planner(settings, vault, db) -> Planner:
-    return Planner(settings, subscriptions.by_event(subscriptions.load(None, TEMPLATES)), vault, db)
+    return Planner(
+        settings, subscriptions.by_event(subscriptions.load(None, TEMPLATES)), vault, case_source(db)
+    )
 
 
 async def emails(settings, vault, db, event) -> dict[RecipientKind, list[str]]:

@@ -12,6 +12,7 @@ from serambi_contracts import AggregateRef
 from serambi_contracts.notifier import Channel, RecipientKind
 from serambi_contracts.survey import SurveyService
 from serambi_notifier import samples
+from serambi_notifier.adapters.cases import case_source
 from serambi_notifier.adapters.ics import invitation_ics
 from serambi_notifier.adapters.rendering import TEMPLATES, Renderer
 from serambi_notifier.application.compose import Composer
@@ -25,7 +26,9 @@ LINK = f"http://127.0.0.1:8000/survei/{samples.SURVEY_TOKEN}"
 
 
 def planner(settings, vault, db) -> Planner:
-    return Planner(settings, subscriptions.by_event(subscriptions.load(None, TEMPLATES)), vault, db)
+    return Planner(
+        settings, subscriptions.by_event(subscriptions.load(None, TEMPLATES)), vault, case_source(db)
+    )
 
 
 async def invitation(vault, code: str, service: SurveyService):

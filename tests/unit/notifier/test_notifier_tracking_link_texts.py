@@ -9,6 +9,7 @@ from notifier_fakes import project, recorded
 from serambi_contracts import AggregateRef
 from serambi_contracts.notifier import Channel, RecipientKind
 from serambi_notifier import samples
+from serambi_notifier.adapters.cases import case_source
 from serambi_notifier.adapters.ics import invitation_ics
 from serambi_notifier.adapters.rendering import TEMPLATES, Renderer
 from serambi_notifier.application.compose import Composer
@@ -26,7 +27,9 @@ COMPLAINT_LINK = f"http://127.0.0.1:8000/lacak/pengaduan/{COMPLAINT.id}#t={TOKEN
 
 
 def planner(settings, vault, db) -> Planner:
-    return Planner(settings, subscriptions.by_event(subscriptions.load(None, TEMPLATES)), vault, db)
+    return Planner(
+        settings, subscriptions.by_event(subscriptions.load(None, TEMPLATES)), vault, case_source(db)
+    )
 
 
 async def submitted(vault, sealed_token: bool = True):

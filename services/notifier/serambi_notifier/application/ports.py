@@ -108,6 +108,34 @@ THREAD = "email_thread"
 SURVEY_TOKEN = "survey_token"  # noqa: S105 — a context path, not a secret
 
 
+@dataclass
+class CaseInfo:
+    """What planning needs to know of an event's case (from the ``cases`` read model)."""
+
+    case_id: str | None
+    citizen_role: str | None = None
+    contact: dict[str, Any] | None = None  # sealed name / email / phone, as stored
+    context: dict[str, Any] = field(default_factory=dict)
+    missing: str | None = None
+    # sealed values the citizen's own messages may show (revealed for citizens only), by the
+    # context path they fill: "case.summary", "case.topic", "answer", "reason" (a complaint's
+    # dispute, an audience's cancellation), "access_token" (the link's),
+    # "email_thread" (a complainant's e-mail, which their e-mails answer in its thread)
+    sealed: dict[str, Any] = field(default_factory=dict)
+    # who handles the case (complaints): the team and the officer assigned, if any
+    handlers: tuple[str, ...] = ()
+
+    @property
+    def ready(self) -> bool:
+        return self.missing is None
+
+
+class CaseSource(Protocol):
+    """An event's case as the read model has it now (adapters/cases.py: ``case_source``)."""
+
+    async def __call__(self, recorded: RecordedEvent) -> CaseInfo: ...
+
+
 class EmailText(Protocol):
     """An e-mail's words, as the templates give them."""
 
