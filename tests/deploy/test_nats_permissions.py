@@ -19,6 +19,7 @@ from serambi_contracts import AggregateRef
 from serambi_contracts.sla import SLABreached, SLAWarning
 from serambi_kit.eventstore import EventStoreError, JetStreamEventStore
 from serambi_kit.settings import ServiceSettings
+from serambi_kit.state import kit_state
 from serambi_kit.topology import CONTEXTS, stream_name
 from serambi_ops.commands.streams import apply_all
 
@@ -329,7 +330,7 @@ async def test_a_service_starts_and_is_ready_as_its_own_nats_user(
     before = [len(log.read_text()) for log in logs]
     app = SERVICES[service].module("main").create_app()
     async with asyncio.timeout(30), app.router.lifespan_context(app):
-        assert await app.state.runtime.readiness() == {"nats": "ok", "mongodb": "ok"}
+        assert await kit_state(app).runtime.readiness() == {"nats": "ok", "mongodb": "ok"}
         await asyncio.sleep(1)  # the consumers' first pulls
     logs = "".join(log.read_text()[start:] for log, start in zip(logs, before, strict=True))
     assert f'"SERAMBI/user:{service}" - Publish Violation' not in logs

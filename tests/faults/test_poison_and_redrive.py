@@ -261,7 +261,7 @@ async def test_poison_messages_on_every_consumer_are_dead_lettered_and_valid_cas
             info = await js.consumer_info(spec.stream, spec.durable)
             assert (info.num_pending, info.num_ack_pending) == (0, 0), spec.durable
 
-        listed = run_cli(env, "dead-letters", "list", "--json", "--limit", "10000")
+        listed = run_cli(env, "dead-letters", "list", "--json", "--size", "10000")
         assert listed.returncode == 0, listed.stderr
         rows = [json.loads(line) for line in listed.stdout.splitlines()]
         assert {row["_id"] for row in rows} == set(expected)

@@ -20,11 +20,12 @@ from serambi_intake.application.context import Intake
 from serambi_intake.application.submission import submit
 from serambi_kit.documents import PDF, PNG, DocumentStore, Upload
 from serambi_kit.eventstore import JetStreamEventStore, read_raw, read_stream
+from serambi_kit.pagination import PageRequest
 from serambi_kit.pii import Vault
 from serambi_kit.projections import projector_handler
 from serambi_scheduling.adapters import projections as scheduling_projections
 from serambi_scheduling.adapters import queries as scheduling_queries
-from serambi_scheduling.adapters.letters import LetterStore
+from serambi_scheduling.adapters.letters import LetterStore, render
 from serambi_scheduling.application import commands, resources
 from serambi_scheduling.application.context import Catalog, Context
 from serambi_scheduling.domain.audience import Status
@@ -97,6 +98,7 @@ def _scheduling(nc, mongo_db, vault, clock) -> Context:
         catalog=Catalog(fetch),
         bookings=scheduling_queries.MongoBookingSource(mongo_db),
         letters=LetterStore(mongo_db, "test-secret", vault),
+        render_letter=render,
         timers=NoTimers(),
         open_audiences=no_open,
         calendar=CALENDAR,
@@ -174,7 +176,9 @@ async def test_the_typed_topic_purpose_and_notes_never_travel_in_clear_through_s
     assert await vault.erase_person(EMAIL)
     details = await scheduling_queries.audience_details(mongo_db, vault, code)
     assert (details["topic"], details["notes"], details["status"]) == (None, None, "held")
-    listing = await intake_queries.officer_list(mongo_db, vault, intake_queries.RequestFilter(), 1, 200)
+    listing = await intake_queries.officer_list(
+        mongo_db, vault, intake_queries.RequestFilter(), PageRequest(1, 200)
+    )
     [mine] = [item for item in listing["items"] if item["tracking_code"] == code]
     assert mine["topic"] is None and mine["requester"]["name"] is None
 

@@ -28,6 +28,7 @@ DOMAINS = "Domains import only serambi_contracts, serambi_calendar and the stand
 LIBRARIES = "Libraries never import a service or the CLI"
 TESTING = "No library or service imports the test helpers"
 MEMBER_DIRS = ("libs", "services", "tools")  # the workspace's members besides contracts/
+USE_CASES = "Use cases import no adapters and no routes"
 
 
 def _package_dirs(tree: Path) -> list[Path]:
@@ -211,6 +212,28 @@ def test_the_unmodified_copy_keeps_every_contract(tree: Path) -> None:
             "serambi_kit.settings -> serambi_testing.localstack",
             id="kit-imports-testing",
         ),
+        # e. a use case importing its service's adapters or routes
+        pytest.param(
+            USE_CASES,
+            "serambi_scheduling/application/commands.py",
+            "from serambi_scheduling.adapters import letters",
+            "serambi_scheduling.application.commands -> serambi_scheduling.adapters.letters",
+            id="scheduling-use-case-imports-letters",
+        ),
+        pytest.param(
+            USE_CASES,
+            "serambi_notifier/application/compose.py",
+            "from serambi_notifier.adapters import rendering",
+            "serambi_notifier.application.compose -> serambi_notifier.adapters.rendering",
+            id="notifier-composer-imports-rendering",
+        ),
+        pytest.param(
+            USE_CASES,
+            "serambi_intake/application/submission.py",
+            "from serambi_intake.api import deps",
+            "serambi_intake.application.submission -> serambi_intake.api.deps",
+            id="intake-use-case-imports-routes",
+        ),
     ],
 )
 def test_a_violation_breaks_its_contract(
@@ -226,7 +249,13 @@ def test_a_violation_breaks_its_contract(
 
 
 def test_every_contract_is_named_here() -> None:
-    assert {contract["name"] for contract in CONTRACTS.values()} == {SERVICES, DOMAINS, LIBRARIES, TESTING}
+    assert {contract["name"] for contract in CONTRACTS.values()} == {
+        SERVICES,
+        DOMAINS,
+        LIBRARIES,
+        TESTING,
+        USE_CASES,
+    }
 
 
 def test_the_domain_rule_forbids_every_third_party_package_in_the_graph() -> None:

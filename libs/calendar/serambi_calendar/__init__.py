@@ -15,7 +15,7 @@ from serambi_calendar.errors import (
     SettingsError,
     UnknownClockError,
 )
-from serambi_calendar.instants import WIB, local
+from serambi_calendar.instants import WIB, in_wib, local, utc_now
 from serambi_calendar.live import (
     LiveCalendar,
     RevisionError,
@@ -75,6 +75,7 @@ __all__ = [
     "default_override_path",
     "fingerprint",
     "fixed_source",
+    "in_wib",
     "load_calendar",
     "live_calendar_from_env",
     "load_overrides",
@@ -85,4 +86,5 @@ __all__ = [
     "revise",
     "revised",
     "revision_change",
+    "utc_now",
 ]

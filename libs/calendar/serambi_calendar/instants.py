@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from serambi_calendar.errors import NaiveDatetimeError
@@ -26,9 +27,29 @@ def from_us(us: int) -> datetime:
     return EPOCH + timedelta(microseconds=us)
 
 
+def utc_now(*, whole_seconds: bool = False) -> datetime:
+    """The current instant in UTC: the one clock production code reads (tests pass their own
+    instants); ``whole_seconds`` drops the microseconds (complaints records whole seconds, so
+    that deadlines and their timers are whole seconds too)."""
+    now = datetime.now(UTC)
+    return now.replace(microsecond=0) if whole_seconds else now
+
+
 def local(instant: datetime) -> datetime:
     """The same instant in WIB (Asia/Pontianak), for display."""
     return instant.astimezone(WIB)
+
+
+def in_wib(value: Any) -> Any:
+    """Every instant in ``value`` (a datetime, or the dicts and lists of an API answer holding
+    them) in WIB (+07:00), recursively; a naive datetime is read as UTC (MongoDB's)."""
+    if isinstance(value, datetime):
+        return local(value if value.tzinfo else value.replace(tzinfo=UTC))
+    if isinstance(value, dict):
+        return {key: in_wib(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [in_wib(item) for item in value]
+    return value
 
 
 def local_year(us: int) -> int:

@@ -24,12 +24,13 @@ from .auth import Officer, require_roles
 from .deadletters import DeadLetters, not_redrivable
 from .eventstore import execute
 from .logging import get_logger
+from .pagination import Page, PageRequest, page_query
 from .problems import problem
+from .state import kit_state, service_runtime
 
 log = get_logger(__name__)
 Admin = Annotated[Officer, Depends(require_roles("admin"))]
 STATUSES = ("open", "redrive", "redriving", "redriven")
-PAGE_MAX = 100
 
 
 def _letter(document: dict[str, Any]) -> dict[str, Any]:
@@ -105,12 +106,13 @@ class DeadLetterOut(BaseModel):
     not_redrivable: str | None = Field(description="why a redrive cannot take it, and what to do instead")
 
 
-class DeadLetterPageOut(BaseModel):
+class DeadLetterPageOut(Page[DeadLetterOut]):
     service: str
     status: str | None
-    total: int
-    items: list[DeadLetterOut]
-    next_before: str | None = Field(description="the next page's ``before``; null on the last page")
+    next_before: str | None = Field(
+        description="the ``before`` of the records after this page (a cursor that stays put while "
+        "new records arrive); null on the last page"
+    )
 
 
 class RedriveOut(BaseModel):
@@ -125,23 +127,28 @@ def dead_letters_router() -> APIRouter:
     async def list_dead_letters(
         request: Request,
         _: Admin,
+        pages: Annotated[PageRequest, Depends(page_query(default=25, maximum=100))],
         status_: Annotated[Literal[STATUSES] | None, Query(alias="status")] = "open",  # type: ignore[valid-type]
-        limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = 25,
-        before: Annotated[str | None, Query(max_length=300)] = None,
+        before: Annotated[
+            str | None,
+            Query(max_length=300, description="a previous page's ``next_before``: page on from there"),
+        ] = None,
     ) -> dict[str, Any]:
-        """This service's dead letters, newest first, a page at a time (``next_before`` gives the
-        next page); ``status`` open (default), redrive, redriving or redriven."""
-        letters = DeadLetters(request.app.state.runtime.db)
-        found = await letters.list(status_, limit=limit + 1, before=_cursor(before))
-        page = found[:limit]
-        last = page[-1] if page and len(found) > limit else None
-        return {
-            "service": request.app.state.runtime.settings.service,
-            "status": status_,
-            "total": await letters.count(status_),
-            "items": [_letter(d) for d in page],
-            "next_before": f"{_utc(last['recorded_at'])}|{last['_id']}" if last else None,
-        }
+        """This service's dead letters, newest first, ``page`` by ``page`` (``total`` counts them
+        all); ``status`` open (default), redrive, redriving or redriven. ``before`` (a page's
+        ``next_before``) starts the pages after that page's last record, so that records recorded
+        in between do not shift them."""
+        letters = DeadLetters(service_runtime(request).db)
+        found = await letters.list(status_, limit=pages.size + 1, before=_cursor(before), skip=pages.skip)
+        shown = found[: pages.size]
+        last = shown[-1] if shown and len(found) > pages.size else None
+        return pages.answer(
+            [_letter(d) for d in shown],
+            await letters.count(status_),
+            service=kit_state(request).settings.service,
+            status=status_,
+            next_before=f"{_utc(last['recorded_at'])}|{last['_id']}" if last else None,
+        )
 
     @router.post(
         "/{letter_id:path}/redrive",
@@ -159,7 +166,7 @@ def dead_letters_router() -> APIRouter:
         redrive --id``): 404 without such a record; 409 when it is not open, or when a redrive
         cannot take it (an item not read from a stream: ``errors[0].rule`` ``not_redrivable``,
         the message saying what to do instead)."""
-        letters = DeadLetters(request.app.state.runtime.db)
+        letters = DeadLetters(service_runtime(request).db)
         if await letters.mark_for_redrive(letter_id) == 0:
             current = await letters.collection.find_one({"_id": letter_id}, {"payload": 0})
             if current is None:
@@ -244,7 +251,7 @@ def erasure_router(context: str) -> APIRouter:
                     ]
                 },
             )
-        runtime = request.app.state.runtime
+        runtime = service_runtime(request)
         erasure_id = (
             "e" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:32]
             if idempotency_key
@@ -270,6 +277,8 @@ def erasure_router(context: str) -> APIRouter:
         appended = await execute(runtime.store, ref, decide)
         if not appended:  # a repeat: the erasure recorded first is the one done (again)
             recorded = (await runtime.store.load(ref)).payloads[0]
+            if not isinstance(recorded, PersonalDataErased):
+                raise TypeError(f"{ref}: {type(recorded).__name__}, not PersonalDataErased")
             key_ids, event = recorded.key_ids, recorded
         erased = await erasure.erase_keys(runtime.vault, key_ids)
         log.info(

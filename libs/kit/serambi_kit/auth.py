@@ -24,6 +24,7 @@ from fastapi.security.utils import get_authorization_scheme_param
 from starlette.concurrency import run_in_threadpool
 
 from .settings import DEV_SIGNING_KEY, ServiceSettings
+from .state import kit_state
 
 ROLES = ("desk", "scheduler", "complaint_officer", "complaint_team", "supervisor", "admin")
 DEV_ISSUER = "serambi-dev"  # the issuer of `serambi token`'s development tokens
@@ -135,6 +136,13 @@ def _unauthorized() -> HTTPException:
     )
 
 
+def _verifier(request: Request) -> TokenVerifier:
+    verifier = kit_state(request).token_verifier
+    if verifier is None:
+        raise RuntimeError("this app checks no officers' tokens (its KitState has no token_verifier)")
+    return verifier
+
+
 def _officer(request: Request, token: str | None, roles: tuple[str, ...]) -> Officer:
     """The token's officer if it holds one of ``roles``: 401 without a valid token, 403 without
     the role. A token is verified once per request (before the body, then as a dependency)."""
@@ -144,7 +152,7 @@ def _officer(request: Request, token: str | None, roles: tuple[str, ...]) -> Off
     officer = verified.get(token)
     if officer is None:
         try:
-            officer = request.app.state.token_verifier.verify(token)
+            officer = _verifier(request).verify(token)
         except AuthError:
             raise _unauthorized() from None
         verified[token] = officer

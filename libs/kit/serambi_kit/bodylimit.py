@@ -27,6 +27,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .problems import problem
+from .state import kit_state
 
 SCOPE_KEY = "serambi.body_counter"
 Check = Callable[[Request], Awaitable[None]]
@@ -107,7 +108,7 @@ def body_limit(setting: str) -> Check:
     """A dependency: the route's body may have up to the app setting ``setting`` bytes."""
 
     async def dependency(request: Request) -> None:
-        set_body_limit(request, getattr(request.app.state.runtime.settings, setting))
+        set_body_limit(request, getattr(kit_state(request).settings, setting))
 
     return before_body(dependency)
 

@@ -84,15 +84,20 @@ class DeadLetters:
         await self.collection.replace_one({"_id": document["_id"]}, document, upsert=True)
 
     async def list(
-        self, status: str | None = "open", limit: int = 100, before: tuple[datetime, str] | None = None
+        self,
+        status: str | None = "open",
+        limit: int = 100,
+        before: tuple[datetime, str] | None = None,
+        skip: int = 0,
     ) -> list[dict[str, Any]]:
-        """Newest first (by ``recorded_at``, then id); ``before`` = (recorded_at, id) of the last
-        record of the previous page: the records after it in that order."""
+        """Newest first (by ``recorded_at``, then id), ``skip`` records left out; ``before`` =
+        (recorded_at, id) of the last record of the previous page: the records after it in that
+        order."""
         query: dict[str, Any] = {"status": status} if status else {}
         if before is not None:
             at, letter_id = before
             query["$or"] = [{"recorded_at": {"$lt": at}}, {"recorded_at": at, "_id": {"$lt": letter_id}}]
-        cursor = self.collection.find(query).sort([("recorded_at", -1), ("_id", -1)]).limit(limit)
+        cursor = self.collection.find(query).sort([("recorded_at", -1), ("_id", -1)]).skip(skip).limit(limit)
         return [document async for document in cursor]
 
     async def count(self, status: str | None = "open") -> int:

@@ -30,6 +30,7 @@ from .metrics import LATENCY, REQUESTS
 from .outages import is_outage
 from .problems import document_errors, problem
 from .runtime import Runtime
+from .state import KitState, install, kit_state, service_runtime
 from .tracing import configure_tracing, flush_tracing
 
 log = get_logger(__name__)
@@ -169,8 +170,7 @@ def create_service_app(
     # the access log and the request's ids around everything (serambi_kit.accesslog)
     app = LoggedApp(title=title, version="1", lifespan=lifespan, docs_url=None, redoc_url=None)
     serve_docs(app, title)  # Swagger UI's assets from the service itself, no CDN
-    app.state.runtime = runtime
-    app.state.rate_limits = {}
+    install(app, KitState(settings, runtime, TokenVerifier(settings)))
     if settings.cors_allowed_origins:  # strict: only listed origins, no credentials
         app.add_middleware(
             CORSMiddleware,
@@ -180,7 +180,6 @@ def create_service_app(
             allow_credentials=False,
             max_age=600,
         )
-    app.state.token_verifier = TokenVerifier(settings)
     # Starlette types a handler as taking any Exception, not the class it is registered for
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
@@ -231,12 +230,12 @@ def create_service_app(
 
 
 def runtime_of(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
+    """The service's ``Runtime``, as a FastAPI dependency."""
+    return service_runtime(request)
 
 
 def serve(app: FastAPI) -> None:
     """Run ``app`` with uvicorn on the host and port of its settings (a service's __main__),
     and on its internal port if it has one (``serambi_kit.internal``)."""
-    settings = app.state.runtime.settings
+    settings = kit_state(app).settings
     serve_on(app, settings.http_host, settings.port, settings.internal_port, settings.forwarded_allow_ips)

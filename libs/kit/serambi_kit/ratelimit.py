@@ -20,6 +20,7 @@ from fastapi import HTTPException, Request, status
 
 from .bodylimit import before_body
 from .proxies import client_of
+from .state import kit_state
 
 MAX_CLIENTS = 100_000
 
@@ -53,9 +54,10 @@ def rate_limited(name: str, per_minute: int = 60) -> Callable[[Request], Awaitab
         if name in taken:  # checked already, before the body was read
             return
         taken.add(name)
-        limits: dict[str, TokenBuckets] = request.app.state.rate_limits
-        settings = request.app.state.runtime.settings
-        bucket = limits.setdefault(name, TokenBuckets(settings.rate_limits.get(name, per_minute)))
+        state = kit_state(request)
+        bucket = state.rate_limits.get(name)
+        if bucket is None:
+            bucket = state.rate_limits[name] = TokenBuckets(state.settings.rate_limits.get(name, per_minute))
         wait = bucket.take(client_of(request))
         if wait > 0:
             raise HTTPException(

@@ -50,14 +50,13 @@ from datetime import date, datetime
 from enum import StrEnum
 from html import escape
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from fastapi import HTTPException
 from fastapi.responses import Response
+from serambi_calendar import WIB
 
 from .downloads import download_headers
 
-WIB = ZoneInfo("Asia/Pontianak")
 CSV_TYPE = "text/csv; charset=utf-8"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORMATS = ("json", "csv", "xlsx")

@@ -20,6 +20,7 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI, HTTPException, Request, status
 
 from .bodylimit import before_body
+from .state import kit_state
 
 SCOPE_KEY = "serambi.upload_slot"
 RETRY_AFTER_SECONDS = 5
@@ -43,10 +44,10 @@ class UploadSlots:
 
 def slots_of(app: FastAPI) -> UploadSlots:
     """The process's upload slots (sized by ``max_concurrent_uploads`` of its settings)."""
-    slots = getattr(app.state, "upload_slots", None)
-    if slots is None:
-        slots = app.state.upload_slots = UploadSlots(app.state.runtime.settings.max_concurrent_uploads)
-    return slots
+    state = kit_state(app)
+    if state.upload_slots is None:
+        state.upload_slots = UploadSlots(state.settings.max_concurrent_uploads)
+    return state.upload_slots
 
 
 def _is_upload(request: Request) -> bool:

@@ -9,8 +9,10 @@ from serambi_kit.http import create_service_app
 from serambi_kit.runtime import Runtime
 
 from . import api, subscribers
+from .adapters.cases import case_source
 from .adapters.channels.email import SmtpChannel
 from .adapters.channels.sms import JsonProvider, ZenzivaProvider
+from .adapters.ics import invitation_ics
 from .adapters.ledger import Ledger
 from .adapters.letter_fetch import LetterFetcher
 from .adapters.rendering import TEMPLATES, Renderer
@@ -80,7 +82,7 @@ def build_runtime(settings: NotifierSettings | None = None) -> NotifierRuntime:
     runtime = NotifierRuntime(settings)
     runtime.ledger = Ledger(lambda: runtime.db)
     table = subscriptions.by_event(subscriptions.load(settings.subscriptions_file, TEMPLATES))
-    planner = Planner(settings, table, lambda: runtime.vault, lambda: runtime.db)
+    planner = Planner(settings, table, lambda: runtime.vault, case_source(lambda: runtime.db))
     letters = (
         LetterFetcher(settings.letters_base_url, settings.sms_timeout_seconds)
         if settings.attach_letters and settings.letters_base_url
@@ -89,7 +91,7 @@ def build_runtime(settings: NotifierSettings | None = None) -> NotifierRuntime:
     runtime.dispatcher = Dispatcher(
         settings,
         planner,
-        Composer(settings, Renderer(), letters),
+        Composer(settings, Renderer(), invitation_ics, letters),
         runtime.ledger,
         smtp_channel(settings),
         sms_provider(settings),

@@ -20,7 +20,7 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 from faststream import FastStream
-from serambi_calendar import fingerprint, live_calendar_from_env, policy_from_env
+from serambi_calendar import fingerprint, live_calendar_from_env, policy_from_env, utc_now
 from serambi_kit import asyncapi
 from serambi_kit.calendars import CalendarRevisions
 from serambi_kit.eventstore import RecordedEvent, read_stream
@@ -33,11 +33,11 @@ from serambi_kit.timers import Timers
 
 from . import subscribers
 from .adapters import queries
-from .adapters.letters import LetterStore, seal_stored_letters
+from .adapters.letters import LetterStore, render, seal_stored_letters
 from .api import audiences, common, letters, reports, resources, working_days
 from .application import commands, daylist, reconcile, reminders, sla
 from .application import resources as resource_cases
-from .application.context import Catalog, Context, rules_from, utc_now
+from .application.context import Catalog, Context, rules_from
 from .domain.time import wib_day
 from .settings import SchedulingSettings
 
@@ -69,6 +69,7 @@ class Scheduling:
             catalog=Catalog(self._fetch),
             bookings=queries.MongoBookingSource(db),
             letters=LetterStore(db, settings.letter_secret.get_secret_value(), runtime.vault),
+            render_letter=render,
             timers=Timers(runtime.nc.jetstream(), "scheduling", runtime.source),
             open_audiences=lambda: queries.open_audience_ids(db),
             upcoming_audiences=lambda: queries.upcoming_audience_ids(db, utc_now()),

@@ -15,6 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from serambi_kit.accesslog import LoggedApp
 from serambi_kit.internal import InternalPort
 from serambi_kit.logging import configure_logging, get_logger
+from serambi_kit.state import KitState, install
 from serambi_kit.tracing import configure_tracing, flush_tracing
 
 from .adapters import content
@@ -82,7 +83,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     # the access log and the request's ids around everything (serambi_kit.accesslog)
     app = LoggedApp(title="Serambi web", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.runtime = portal
-    app.state.rate_limits = {}
+    install(app, KitState(settings))  # the kit's rate limits (serambi_kit.state)
     errors.install(app)
 
     app.add_middleware(Guard, settings=settings)  # body limits, client address, metrics, headers

@@ -234,7 +234,7 @@ def test_a_form_in_progress_comes_back_filled_after_the_session_ended_and_signin
     )
     no_serious_violations(page, "baru, restored")
     shot(page, "petugas-pengaduan-baru-dipulihkan")
-    queue = api(console, "GET", "/complaints", params={"channel": "whatsapp", "page_size": 100}).json()
+    queue = api(console, "GET", "/complaints", params={"channel": "whatsapp", "size": 100}).json()
     assert not [row for row in queue["items"] if row["summary"] == "Trotoar rusak di depan pasar"]
 
     page.get_by_role("button", name="Catat pengaduan").click()  # the officer sends it, once

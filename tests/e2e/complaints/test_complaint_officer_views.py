@@ -32,18 +32,18 @@ def test_my_cases_are_the_queue_filtered_by_assignee_paged_and_indexed(real_stac
     assert api.act(answered, "answer", role="team", answer="Sudah ditangani.").status_code == 200
     api.wait_for(answered, lambda v: v["status"] == "answered")
 
-    first = api.queue("team", assignee=member, open="true", page_size=2).json()
-    second = api.queue("team", assignee=member, open="true", page_size=2, page=2).json()
+    first = api.queue("team", assignee=member, open="true", size=2).json()
+    second = api.queue("team", assignee=member, open="true", size=2, page=2).json()
     assert first["total"] == second["total"] == 3
     codes = [row["tracking_code"] for row in first["items"] + second["items"]]
     assert codes == [mine[1], mine[2], mine[0]]  # soonest deadline first: ringan, normatif, berkadar
     assert {row["assignee"] for row in first["items"] + second["items"]} == {member}
-    everything = api.queue("team", assignee=member, page_size=100).json()
+    everything = api.queue("team", assignee=member, size=100).json()
     assert everything["total"] == 4 and answered in [row["tracking_code"] for row in everything["items"]]
     assert api.queue("team", assignee="nobody-here").json() == {
         "items": [],
         "page": 1,
-        "page_size": 25,
+        "size": 25,
         "total": 0,
     }
     for bad in ("", "x" * 201):

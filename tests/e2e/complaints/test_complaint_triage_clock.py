@@ -110,7 +110,7 @@ def test_the_tracking_view_and_the_queue_show_the_triage_deadline_until_classifi
     tracked = sla_api.track(code, token).json()
     assert tracked["clock"] == "triage" and datetime.fromisoformat(tracked["due_at"]) == due
     assert re.match(r"^PT(3H|2H5\dM)", tracked["working_time_remaining"])  # about 3 hours left
-    queue = sla_api.queue(status="received", page_size=100).json()["items"]
+    queue = sla_api.queue(status="received", size=100).json()["items"]
     row = next(item for item in queue if item["tracking_code"] == code)
     assert row["clock"] == "triage" and datetime.fromisoformat(row["due_at"]) == due
 

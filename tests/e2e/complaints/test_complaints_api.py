@@ -98,7 +98,7 @@ def test_anonymous_and_confidential_complaints_leak_nothing_in_public_views(real
     assert set(public_confidential) == {"tracking_code", "status", "due_at", "working_time_remaining"}
     officer_anonymous = api.details(anonymous["tracking_code"], "team").json()
     assert officer_anonymous["complainant"] == {"anonymous": True, "has_email": True, "has_phone": True}
-    queue = api.queue("team", page_size=100).text
+    queue = api.queue("team", size=100).text
     nats_url = real_stack.env["SERAMBI_NATS_URL"]
     stored = b"".join(
         raw_events(nats_url, anonymous["tracking_code"]) + raw_events(nats_url, confidential["tracking_code"])
@@ -223,7 +223,7 @@ def test_public_input_is_bounded_and_validated(api):
     assert api.track("ADU/../x", "x" * 43).status_code == 404
     assert api.track("A" * 65, "x" * 43).status_code == 422
     assert api.track("ADU-2026-000001", "short").status_code == 422
-    assert api.queue(page_size=1000).status_code == 422
+    assert api.queue(size=1000).status_code == 422
 
 
 OFFICER_ROUTES = [
@@ -269,13 +269,13 @@ def test_the_queue_filters_and_pages_soonest_deadline_first(api):
     ]
     for code in made:
         api.wait_for(code, lambda v: v["breached"] or v["tier"] != "ringan")
-    page = api.queue(channel=channel, due_before="2026-03-10T00:00:00+07:00", page_size=1).json()
+    page = api.queue(channel=channel, due_before="2026-03-10T00:00:00+07:00", size=1).json()
     assert page["total"] >= 2 and len(page["items"]) == 1
     assert page["items"][0]["due_at"] <= "2026-03-02T11:00:00+07:00"
     ringan = api.queue(channel=channel, tier="ringan", status="classified").json()["items"]
     assert made[1] in [item["tracking_code"] for item in ringan]
     assert all(item["tier"] == "ringan" and item["channel"] == channel for item in ringan)
-    second = api.queue(channel=channel, page=2, page_size=1).json()
+    second = api.queue(channel=channel, page=2, size=1).json()
     assert second["page"] == 2 and second["items"][0]["tracking_code"] != page["items"][0]["tracking_code"]
     assert api.queue(tier="urgent").status_code == 422
 

@@ -149,7 +149,7 @@ def post(api: Client, payload: dict[str, Any], secret: str = APP_SECRET, **heade
 
 
 def whatsapp_complaints(api: Client) -> list[dict]:
-    response = api.queue(role="supervisor", channel="whatsapp", page_size=100)
+    response = api.queue(role="supervisor", channel="whatsapp", size=100)
     assert response.status_code == 200, response.text
     return response.json()["items"]
 

@@ -97,6 +97,10 @@ def test_a_proposal_waits_in_the_queue_is_confirmed_and_the_requester_gets_the_l
     assert proposed["schedule"]["starts_at"].endswith("+07:00")
     queue = httpx.get(api(hold, "/queue"), headers=SCHEDULER).json()
     assert code in [item["audience_id"] for item in queue["items"]]
+    assert (queue["page"], queue["size"], queue["count"]) == (1, 200, len(queue["items"]))
+    assert queue["total"] >= queue["count"]
+    one = httpx.get(api(hold, "/queue"), params={"size": 1}, headers=SCHEDULER).json()
+    assert len(one["items"]) == one["count"] == 1 and one["total"] == queue["total"]
     assert httpx.get(api(hold, "/queue?view=later"), headers=SCHEDULER).status_code == 422
     confirmed = post(hold, f"/audiences/{code}/confirm")
     assert confirmed.status_code == 200, confirmed.text

@@ -66,16 +66,21 @@ async def test_the_dead_letters_are_paged_newest_first_and_one_is_redriven(intak
     async with httpx.AsyncClient(timeout=10) as client:
         for role in OTHERS:
             assert (await client.get(url, headers=bearer(role))).status_code == 403, role
-        first = (await client.get(url, params={"limit": 2}, headers=ADMIN)).json()
+        first = (await client.get(url, params={"size": 2}, headers=ADMIN)).json()
         assert first["service"] == "intake" and first["total"] == 3
+        assert (first["page"], first["size"]) == (1, 2)
         assert [item["id"] for item in first["items"]] == [ids[2], ids[1]]
         item = first["items"][0]
         assert item["reason"].startswith("ValidationError") and item["type"].endswith("GuestRegistered.v1")
         assert item["deliveries"] == 5 and "payload" not in item
         second = (
-            await client.get(url, params={"limit": 2, "before": first["next_before"]}, headers=ADMIN)
+            await client.get(url, params={"size": 2, "before": first["next_before"]}, headers=ADMIN)
         ).json()
         assert [item["id"] for item in second["items"]] == [ids[0]] and second["next_before"] is None
+        by_number = (await client.get(url, params={"size": 2, "page": 2}, headers=ADMIN)).json()
+        assert [item["id"] for item in by_number["items"]] == [ids[0]] and by_number["total"] == 3
+        legacy = (await client.get(url, params={"limit": 1}, headers=ADMIN)).json()  # deprecated name
+        assert [item["id"] for item in legacy["items"]] == [ids[2]] and legacy["size"] == 1
         bad = await client.get(url, params={"before": "yesterday"}, headers=ADMIN)
         assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "before"
 

@@ -20,6 +20,7 @@ from serambi_contracts.complaints import (
     NoteSource,
 )
 from serambi_kit.deadletters import DeadLetters
+from serambi_kit.pagination import PageRequest
 
 PROCESSED, REJECTED = "Serambi/Diproses", "Serambi/Ditolak"
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
@@ -217,7 +218,7 @@ async def test_the_complainants_reply_resumes_a_paused_clock_and_officers_see_ne
     assert not (await commands.load(store, code)).paused
 
     async def counted() -> bool:
-        found = await service.reader().queue(QueueFilter(new_notes=True), 1, 25, now())
+        found = await service.reader().queue(QueueFilter(new_notes=True), PageRequest(1, 25), now())
         return [row["new_notes"] for row in found["items"]] == [2]
 
     await eventually(counted)
@@ -228,7 +229,7 @@ async def test_the_complainants_reply_resumes_a_paused_clock_and_officers_see_ne
     await commands.classify(store, service.rules, code, ComplaintTier.RINGAN, "petugas-1")
 
     async def seen() -> bool:
-        found = await service.reader().queue(QueueFilter(new_notes=False), 1, 25, now())
+        found = await service.reader().queue(QueueFilter(new_notes=False), PageRequest(1, 25), now())
         return [(row["new_notes"], row["note_count"]) for row in found["items"]] == [(0, 2)]
 
     await eventually(seen)

@@ -14,6 +14,7 @@ from serambi_intake.main import create_app
 from serambi_intake.settings import IntakeSettings
 from serambi_kit.auth import issue_dev_token
 from serambi_kit.phones import phone_identifier
+from serambi_kit.state import kit_state
 from serambi_testing import localstack
 
 WIB = ZoneInfo("Asia/Pontianak")
@@ -39,7 +40,7 @@ async def intake(tmp_path, mongo_url, mongo_client):
             async with httpx.AsyncClient(transport=transport, base_url="http://intake") as client:
                 token = issue_dev_token(settings, ["desk"])
                 client.headers["Authorization"] = f"Bearer {token}"
-                client.runtime = app.state.runtime
+                client.runtime = kit_state(app).runtime
                 yield client
     finally:
         process.stop()

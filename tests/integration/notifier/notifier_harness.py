@@ -26,11 +26,13 @@ from serambi_kit.eventstore import JetStreamEventStore, RecordedEvent
 from serambi_kit.mongo import connect, database
 from serambi_kit.pii import Vault
 from serambi_kit.projections import apply_change
+from serambi_notifier.adapters.cases import case_source
 from serambi_notifier.adapters.channels.email import SmtpChannel
 from serambi_notifier.adapters.channels.sms import JsonProvider
+from serambi_notifier.adapters.ics import invitation_ics
 from serambi_notifier.adapters.ledger import Ledger
 from serambi_notifier.adapters.projections import CASES, CASES_PROJECTION
-from serambi_notifier.adapters.rendering import TEMPLATES
+from serambi_notifier.adapters.rendering import TEMPLATES, Renderer
 from serambi_notifier.application.compose import Composer
 from serambi_notifier.application.dispatch import Dispatcher
 from serambi_notifier.application.planning import Planner
@@ -144,8 +146,8 @@ class Harness:
         sms = JsonProvider(settings.sms_url, TOKEN, "BIROEKONOMI", settings.sms_timeout_seconds)
         dispatcher = Dispatcher(
             settings,
-            Planner(settings, table, self.vault, self.db),
-            Composer(settings),
+            Planner(settings, table, self.vault, case_source(self.db)),
+            Composer(settings, Renderer(), invitation_ics),
             Ledger(self.db),
             email,
             sms,

@@ -27,6 +27,7 @@ from serambi_kit.auth import TokenVerifier, issue_dev_token
 from serambi_kit.eventstore import read_raw
 from serambi_kit.http import _http_error
 from serambi_kit.pii import mask_email, mask_phone
+from serambi_kit.state import KitState, install
 from serambi_notifier import api
 from serambi_notifier.adapters.ledger import Ledger
 from serambi_testing import samples
@@ -130,9 +131,9 @@ def log_app(harness) -> httpx.AsyncClient:
     app = FastAPI()
     app.add_exception_handler(StarletteHTTPException, _http_error)  # the services' error bodies
     app.include_router(api.router)
-    app.state.runtime = SimpleNamespace(vault=harness.vault, store=harness.store, settings=harness.settings)
+    runtime = SimpleNamespace(vault=harness.vault, store=harness.store, settings=harness.settings)
+    install(app, KitState(harness.settings, runtime, TokenVerifier(harness.settings)))  # type: ignore[arg-type]
     app.state.ledger = Ledger(harness.db)
-    app.state.token_verifier = TokenVerifier(harness.settings)
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://notifier")
 
 

@@ -16,6 +16,7 @@ from serambi_calendar import WIB
 from serambi_contracts.base import Sealed
 from serambi_contracts.intake import InstitutionType, IntakeChannel, Requester, RequestSubmitted
 from serambi_kit.eventstore import read_stream
+from serambi_kit.state import kit_state
 from serambi_scheduling.adapters import reports
 from serambi_scheduling.application import commands
 from serambi_scheduling.application.context import Context
@@ -38,7 +39,7 @@ async def running(nats_url, mongo_url, mongo_client) -> AsyncIterator[tuple[Cont
     )
     app = create_app(settings)
     async with app.router.lifespan_context(app):
-        yield app.state.scheduling, app.state.runtime
+        yield app.state.scheduling, kit_state(app).runtime
     await mongo_client.drop_database(name)
     await mongo_client.drop_database(f"{name}_vault")
 

@@ -14,7 +14,7 @@ from serambi_kit.eventstore import JetStreamEventStore, read_stream
 from serambi_kit.pii import Vault
 from serambi_kit.projections import projector_handler
 from serambi_scheduling.adapters import queries
-from serambi_scheduling.adapters.letters import LetterStore
+from serambi_scheduling.adapters.letters import LetterStore, render
 from serambi_scheduling.adapters.projections import PROJECTIONS
 from serambi_scheduling.application import commands, resources
 from serambi_scheduling.application.context import Catalog, Context
@@ -51,6 +51,7 @@ def replica(nc, db) -> Context:
         catalog=Catalog(fetch),
         bookings=queries.MongoBookingSource(db),
         letters=LetterStore(db, "test-secret", vault),
+        render_letter=render,
         timers=NoTimers(),
         open_audiences=no_open,
         calendar=CALENDAR,
@@ -149,7 +150,7 @@ async def test_the_read_models_show_the_queue_the_calendars_and_the_booking_view
         if unique_id in recorded.ref.id:  # this test's aggregates only
             for handle in handlers:
                 await handle(recorded)
-    queue = await queries.officer_queue(mongo_db, ctx.vault, "pending")
+    queue = (await queries.officer_queue(mongo_db, ctx.vault, "pending"))["items"]
     assert [item["audience_id"] for item in queue] == [referred.audience_id]
     assert queue[0]["queue"] == "pending" and queue[0]["status"] == "referred"
     rows = await queries.calendar(mongo_db, ctx.vault, date(2026, 2, 4), date(2026, 2, 4), "room", room)

@@ -26,6 +26,7 @@ from serambi_kit.auth import TokenVerifier, issue_dev_token
 from serambi_kit.eventstore import JetStreamEventStore, read_stream
 from serambi_kit.pii import Vault, VaultError
 from serambi_kit.settings import ServiceSettings
+from serambi_kit.state import KitState, install
 from serambi_scheduling.adapters import queries
 from serambi_scheduling.adapters.letters import (
     LetterContent,
@@ -94,6 +95,7 @@ async def scheduled(nc, mongo_db, unique_id: str) -> tuple[Context, str]:
         catalog=Catalog(fetch),
         bookings=queries.MongoBookingSource(mongo_db),
         letters=LetterStore(mongo_db, "test-secret", vault),
+        render_letter=render,
         timers=NoTimers(),
         open_audiences=no_open,
         calendar=CALENDAR,
@@ -143,8 +145,10 @@ def scheduling_api(ctx: Context, mongo_db) -> httpx.AsyncClient:
     app.include_router(letters.router)
     app.include_router(audiences.router)
     common.install_error_handlers(app)
-    app.state.runtime = SimpleNamespace(db=mongo_db, vault=ctx.vault)
-    app.state.scheduling, app.state.token_verifier = ctx, TokenVerifier(ServiceSettings())
+    settings = ServiceSettings()
+    runtime = SimpleNamespace(db=mongo_db, vault=ctx.vault)
+    install(app, KitState(settings, runtime, TokenVerifier(settings)))  # type: ignore[arg-type]
+    app.state.scheduling = ctx
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://scheduling")
 
 

@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from serambi_kit.auth import Officer, TokenVerifier, issue_dev_token, require_roles
 from serambi_kit.bodylimit import BodyLimit, ChecksFirstRoute
 from serambi_kit.settings import ServiceSettings
+from serambi_kit.state import KitState, install
 
 CHUNK = 64 * 1024
 CHUNKS = 200  # 12.5 MiB, under intake's and complaints' upload limits
@@ -98,17 +99,17 @@ def test_an_upload_by_an_officer_without_the_role_is_refused_with_403_before_its
 
 def _app() -> FastAPI:
     app = FastAPI()
-    app.state.token_verifier = TokenVerifier(ServiceSettings())
+    state = install(app, KitState(ServiceSettings(), token_verifier=TokenVerifier(ServiceSettings())))
     router = APIRouter(route_class=ChecksFirstRoute)
     verified: list[str] = []
     app.state.verified = verified
-    original = app.state.token_verifier.verify
+    original = state.token_verifier.verify
 
     def counting(token: str) -> Officer:
         verified.append(token)
         return original(token)
 
-    app.state.token_verifier.verify = counting
+    state.token_verifier.verify = counting
 
     @router.post("/uploads")
     async def uploads(

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from pydantic import BaseModel
 from serambi_kit.bodylimit import BodyLimit, ChecksFirstRoute, body_limit
 from serambi_kit.ratelimit import rate_limited
+from serambi_kit.state import KitState, install
 
 SMALL, UPLOADS = 1_000, 50_000
 
@@ -23,10 +24,7 @@ class Note(BaseModel):
 
 def _app(rate_per_minute: int = 1000) -> FastAPI:
     app = FastAPI()
-    app.state.rate_limits = {}
-    app.state.runtime = SimpleNamespace(
-        settings=SimpleNamespace(rate_limits={"tight": rate_per_minute}, max_request_bytes=UPLOADS)
-    )
+    install(app, KitState(SimpleNamespace(rate_limits={"tight": rate_per_minute}, max_request_bytes=UPLOADS)))
     router = APIRouter(route_class=ChecksFirstRoute)
 
     @router.post("/notes")

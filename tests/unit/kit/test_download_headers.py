@@ -22,6 +22,7 @@ from fastapi.testclient import TestClient
 from serambi_kit.auth import TokenVerifier, issue_dev_token
 from serambi_kit.downloads import SANDBOX_CSP, download_headers
 from serambi_kit.settings import ServiceSettings
+from serambi_kit.state import KitState, install
 from serambi_testing import localstack
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"<html><script>alert(1)</script></html>"
@@ -80,7 +81,8 @@ def audited(log: list[str]):
 
 def service_app(router, **state) -> FastAPI:
     app = FastAPI()
-    app.state.token_verifier = TokenVerifier(ServiceSettings())
+    runtime = state.pop("runtime", None)
+    install(app, KitState(ServiceSettings(), runtime, TokenVerifier(ServiceSettings())))
     for name, value in state.items():
         setattr(app.state, name, value)
     app.include_router(router)

@@ -16,6 +16,7 @@ from serambi_kit.admin import ErasureBody, erasure_router
 from serambi_kit.auth import TokenVerifier, issue_dev_token
 from serambi_kit.http import _validation_error
 from serambi_kit.settings import ServiceSettings
+from serambi_kit.state import KitState, install
 
 SETTINGS = ServiceSettings(environment="test")
 ADMIN = {"Authorization": f"Bearer {issue_dev_token(SETTINGS, ['admin'], subject='admin-1')}"}
@@ -36,8 +37,8 @@ async def api():
     app = FastAPI()
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.include_router(erasure_router("intake"))
-    app.state.token_verifier = TokenVerifier(SETTINGS)
-    app.state.runtime = SimpleNamespace(settings=SETTINGS)  # no vault, no store: never reached here
+    runtime = SimpleNamespace(settings=SETTINGS)  # no vault, no store: never reached here
+    install(app, KitState(SETTINGS, runtime, TokenVerifier(SETTINGS)))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://intake") as client:
         yield client
 

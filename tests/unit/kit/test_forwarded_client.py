@@ -22,6 +22,7 @@ from serambi_kit.internal import uvicorn_config
 from serambi_kit.proxies import client_of
 from serambi_kit.ratelimit import rate_limited
 from serambi_kit.settings import ServiceSettings
+from serambi_kit.state import KitState, install
 from serambi_testing.localstack import free_port
 from serambi_web.adapters.backend import client_address
 from serambi_web.api.guard import Guard
@@ -50,8 +51,7 @@ async def served(app: ASGIApp, forwarded_allow_ips: list[str]) -> AsyncIterator[
 
 def service_app(per_minute: int = 1000) -> FastAPI:
     app = FastAPI()
-    app.state.rate_limits = {}
-    app.state.runtime = SimpleNamespace(settings=SimpleNamespace(rate_limits={"tight": per_minute}))
+    install(app, KitState(SimpleNamespace(rate_limits={"tight": per_minute})))
 
     @app.get("/whoami", dependencies=[Depends(rate_limited("tight"))])
     async def whoami(request: Request) -> str:

@@ -24,10 +24,10 @@ def test_the_dependency_answers_429_with_retry_after_from_the_event_loop():
     from fastapi import Depends, FastAPI
     from fastapi.testclient import TestClient
     from serambi_kit.ratelimit import rate_limited
+    from serambi_kit.state import KitState, install
 
     app = FastAPI()
-    app.state.rate_limits = {}
-    app.state.runtime = SimpleNamespace(settings=SimpleNamespace(rate_limits={"lookups": 2}))
+    install(app, KitState(SimpleNamespace(rate_limits={"lookups": 2})))
     limited = rate_limited("lookups")
     assert inspect.iscoroutinefunction(limited)  # a plain def would run in the thread pool
 

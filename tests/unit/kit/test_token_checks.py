@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from serambi_kit import tracking_links
+from serambi_kit.state import KitState, install
 from serambi_kit.tracking_links import hash_token, token_matches
 from serambi_notifier.api import routes as notifier_api
 
@@ -45,7 +46,7 @@ def test_the_sms_gateways_receipt_secret_is_compared_in_constant_time(compared):
     settings = SimpleNamespace(
         sms_receipt_secret=SecretStr("receipt-secret-for-this-test"), sms_provider="json"
     )
-    app.state.runtime = SimpleNamespace(settings=settings)
+    install(app, KitState(settings, SimpleNamespace(settings=settings)))
     client = TestClient(app)
     refused = client.post(
         "/api/v1/sms/receipts/json",

@@ -12,7 +12,9 @@ from notifier_fakes import project, recorded
 from serambi_contracts import AggregateRef
 from serambi_contracts.complaints import ComplaintChannel, ComplaintReplyFailed, ReplyFailure, ReplyKind
 from serambi_contracts.notifier import Channel, RecipientKind
-from serambi_notifier.adapters.rendering import TEMPLATES
+from serambi_notifier.adapters.cases import case_source
+from serambi_notifier.adapters.ics import invitation_ics
+from serambi_notifier.adapters.rendering import TEMPLATES, Renderer
 from serambi_notifier.application.compose import Composer
 from serambi_notifier.application.planning import Planner
 from serambi_notifier.domain import subscriptions
@@ -25,7 +27,9 @@ THREAD = "<a@elsewhere.example> <m1@mail.example.id>"
 
 
 def planner(settings, vault, db) -> Planner:
-    return Planner(settings, subscriptions.by_event(subscriptions.load(None, TEMPLATES)), vault, db)
+    return Planner(
+        settings, subscriptions.by_event(subscriptions.load(None, TEMPLATES)), vault, case_source(db)
+    )
 
 
 async def received(vault, db, channel: ComplaintChannel, **changes):
@@ -47,7 +51,7 @@ def citizens(plans):
 async def test_an_email_complainant_gets_every_email_as_a_reply_in_their_thread(settings, vault, db):
     first, key = await received(vault, db, ComplaintChannel.EMAIL)
     answered = recorded(COMPLAINT, await samples.complaint_answered(vault, key, CODE), version=2)
-    composer = Composer(settings)
+    composer = Composer(settings, Renderer(), invitation_ics)
     for event in (first, answered):
         [plan] = [
             p
@@ -75,7 +79,7 @@ async def test_other_complainants_emails_are_not_replies(settings, vault, db):
         for p in await planner(settings, vault, db).plan(first, NOON)
         if p.recipient_kind is RecipientKind.CITIZEN and p.channel is Channel.EMAIL
     ]
-    email = await Composer(settings).email(plan, NOON)
+    email = await Composer(settings, Renderer(), invitation_ics).email(plan, NOON)
     assert "In-Reply-To" not in dict(email.headers) and "References" not in dict(email.headers)
     assert not email.subject.startswith("Re:")
 
@@ -122,7 +126,7 @@ async def test_a_receipt_whatsapp_did_not_deliver_goes_by_sms(settings, vault, d
     failed = recorded(COMPLAINT, reply_failed(ReplyKind.RECEIPT), version=2)
     plans = await planner(on, vault, db).plan(failed, NOON)
     assert citizens(plans) == [("complaint_acknowledged", "sms")]
-    text = "".join(Composer(on).sms(plans[0]).parts)
+    text = "".join(Composer(on, Renderer(), invitation_ics).sms(plans[0]).parts)
     assert CODE in text and "pengaduan Anda diterima" in text
     assert plans[0].address == "+6281298765432"
 
@@ -138,7 +142,9 @@ async def test_an_answer_whatsapp_did_not_deliver_goes_by_sms_with_the_answer(se
         if p.recipient_kind is RecipientKind.CITIZEN
     ]
     assert (plan.notice, plan.channel) == ("complaint_answered", Channel.SMS)
-    assert "Loket tambahan dibuka mulai Senin." in "".join(Composer(on).sms(plan).parts)
+    assert "Loket tambahan dibuka mulai Senin." in "".join(
+        Composer(on, Renderer(), invitation_ics).sms(plan).parts
+    )
 
 
 def test_a_subscription_condition_must_name_a_field_of_its_event():

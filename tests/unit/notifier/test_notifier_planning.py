@@ -10,7 +10,9 @@ import pytest
 from notifier_fakes import project, recorded
 from serambi_contracts import AggregateRef
 from serambi_contracts.notifier import Channel, RecipientKind
-from serambi_notifier.adapters.rendering import TEMPLATES, WIB
+from serambi_notifier.adapters.cases import case_source
+from serambi_notifier.adapters.ics import invitation_ics
+from serambi_notifier.adapters.rendering import TEMPLATES, WIB, Renderer
 from serambi_notifier.application.compose import Composer
 from serambi_notifier.application.planning import ERASED, NotProjectedYetError, Planner
 from serambi_notifier.domain import gsm7, subscriptions
@@ -25,7 +27,7 @@ COMPLAINT = AggregateRef("complaints", "complaint", "ADU-2026-000003")
 
 def planner(settings, vault, db) -> Planner:
     table = subscriptions.by_event(subscriptions.load(None, TEMPLATES))
-    return Planner(settings, table, vault, db)
+    return Planner(settings, table, vault, case_source(db))
 
 
 async def submitted(vault, **who):
@@ -57,7 +59,7 @@ async def test_a_submitted_request_is_acknowledged_to_the_requester_by_email_and
 
 async def test_the_acknowledgement_states_the_tracking_code_and_the_due_date_in_wib(settings, vault, db):
     plans = await planner(settings, vault, db).plan(await submitted(vault), NOON)
-    composer = Composer(settings)
+    composer = Composer(settings, Renderer(), invitation_ics)
     email = await composer.email(next(p for p in plans if p.channel is Channel.EMAIL), NOON)
     assert CODE in email.subject
     assert "Kamis, 5 Maret 2026 pukul 16.00 WIB" in email.text
@@ -112,7 +114,7 @@ async def test_an_invitation_carries_an_ics_request_with_sequence_zero_in_wib(se
     event = await scheduled_case(vault, db)
     plans = await planner(settings, vault, db).plan(event, NOON)
     email_plan = next(p for p in plans if p.channel is Channel.EMAIL)
-    email = await Composer(settings).email(email_plan, NOON)
+    email = await Composer(settings, Renderer(), invitation_ics).email(email_plan, NOON)
     [attachment] = email.attachments
     calendar = icalendar.Calendar.from_ical(attachment.content)
     [vevent] = calendar.walk("VEVENT")
@@ -126,7 +128,7 @@ async def test_an_invitation_carries_an_ics_request_with_sequence_zero_in_wib(se
 async def test_reschedules_raise_the_sequence_and_a_cancellation_cancels_the_last_one(settings, vault, db):
     await scheduled_case(vault, db)
     p = planner(settings, vault, db)
-    composer = Composer(settings)
+    composer = Composer(settings, Renderer(), invitation_ics)
 
     async def calendar_of(event):
         plans = await p.plan(event, NOON)
@@ -161,7 +163,7 @@ async def test_a_no_show_tells_the_requester_the_audience_did_not_take_place_wit
     plans = await planner(settings, vault, db).plan(no_show, NOON)
     assert sorted(p.channel for p in plans) == [Channel.EMAIL, Channel.SMS]
     assert {p.notice for p in plans} == {"audience_no_show"}
-    composer = Composer(settings)
+    composer = Composer(settings, Renderer(), invitation_ics)
     email = await composer.email(next(p for p in plans if p.channel is Channel.EMAIL), NOON)
     assert email.subject == f"Audiensi {CODE} tidak terlaksana"
     assert "Rabu, 4 Maret 2026 pukul 09.00 WIB" in email.text and "tidak hadir" in email.text
@@ -212,7 +214,7 @@ async def test_a_complaint_is_acknowledged_with_its_deadline_and_the_officer_is_
         ("complaint_received_officer", Channel.EMAIL),
     }
     ack = next(p for p in plans if p.notice == "complaint_acknowledged" and p.channel is Channel.EMAIL)
-    text = (await Composer(settings).email(ack, NOON)).text
+    text = (await Composer(settings, Renderer(), invitation_ics).email(ack, NOON)).text
     assert COMPLAINT.id in text and "Senin, 2 Maret 2026 pukul 12.00 WIB" in text
 
 
@@ -230,7 +232,7 @@ async def test_a_complaints_answer_reaches_the_complainant_and_a_long_one_is_spl
     answer = "Terima kasih atas pengaduan Anda. " + "Kami telah menambah petugas loket. " * 12
     event = recorded(COMPLAINT, await samples.complaint_answered(vault, key, COMPLAINT.id, answer), 2)
     plans = await planner(settings, vault, db).plan(event, NOON)
-    composer = Composer(settings)
+    composer = Composer(settings, Renderer(), invitation_ics)
     email = await composer.email(next(p for p in plans if p.channel is Channel.EMAIL), NOON)
     assert "Kami telah menambah petugas loket." in email.text and COMPLAINT.id in email.subject
     parts = composer.sms(next(p for p in plans if p.channel is Channel.SMS)).parts
@@ -243,7 +245,7 @@ async def test_officer_notices_never_show_what_the_complainant_wrote(settings, v
     received = await complaint_case(vault, db)
     key = received.event.complainant_email.key
     p = planner(settings, vault, db)
-    composer = Composer(settings)
+    composer = Composer(settings, Renderer(), invitation_ics)
     officer_new = next(x for x in await p.plan(received, NOON) if x.recipient_kind is RecipientKind.OFFICER)
     assert "Antrian" not in (await composer.email(officer_new, NOON)).text
     assigned = recorded(COMPLAINT, samples.complaint_assigned(COMPLAINT.id), 2)
@@ -277,7 +279,11 @@ async def test_a_reclassified_complaint_tells_the_complainant_the_new_deadline(s
     await complaint_case(vault, db)
     event = recorded(COMPLAINT, samples.complaint_classified(COMPLAINT.id), 2)
     plans = await planner(settings, vault, db).plan(event, NOON)
-    [sms] = Composer(settings).sms(next(p for p in plans if p.channel is Channel.SMS)).parts
+    [sms] = (
+        Composer(settings, Renderer(), invitation_ics)
+        .sms(next(p for p in plans if p.channel is Channel.SMS))
+        .parts
+    )
     assert "09/03/2026 16.00 WIB" in sms
 
 
@@ -291,7 +297,7 @@ async def test_a_reminder_goes_to_the_requester_by_email_and_sms_and_a_late_one_
     assert sorted(p.channel for p in plans) == [Channel.EMAIL, Channel.SMS]
     assert {p.notice for p in plans} == {"audience_reminder"}
     assert all(p.not_before is None for p in plans)
-    composer = Composer(settings)
+    composer = Composer(settings, Renderer(), invitation_ics)
     email = await composer.email(next(p for p in plans if p.channel is Channel.EMAIL), at_nine)
     assert email.subject == f"Pengingat audiensi {CODE}: Rabu, 4 Maret 2026"
     assert "Rabu, 4 Maret 2026 pukul 09.00 WIB" in email.text and "Ruang Rapat Biro" in email.text
@@ -310,7 +316,7 @@ async def test_a_reminder_goes_to_the_requester_by_email_and_sms_and_a_late_one_
     sms = next(p for p in plans if p.channel is Channel.SMS)
     assert sms.not_before == datetime(2026, 3, 4, 6, 0, tzinfo=WIB)
     assert next(p for p in plans if p.channel is Channel.EMAIL).not_before is None
-    [text] = Composer(settings).sms(sms).parts
+    [text] = Composer(settings, Renderer(), invitation_ics).sms(sms).parts
     assert "hari ini" in text
 
 
@@ -325,7 +331,7 @@ async def test_a_host_day_list_goes_to_the_hosts_addresses_by_email_and_sms(sett
     ]
     assert {p.notice for p in plans} == {"host_day_list"}
     assert all(p.recipient_kind is RecipientKind.OFFICER for p in plans)
-    composer = Composer(settings)
+    composer = Composer(settings, Renderer(), invitation_ics)
     email = await composer.email(next(p for p in plans if p.channel is Channel.EMAIL), seven)
     assert email.subject == "Jadwal audiensi hari ini, Rabu, 4 Maret 2026: 2 audiensi"
     assert "09.00–10.00 WIB, Ruang Rapat Biro Perekonomian" in email.text

@@ -11,7 +11,9 @@ from notifier_fakes import project, recorded
 from serambi_contracts import AggregateRef
 from serambi_contracts.intake import RequestSubmittedV1
 from serambi_contracts.notifier import Channel, RecipientKind
-from serambi_notifier.adapters.rendering import TEMPLATES
+from serambi_notifier.adapters.cases import case_source
+from serambi_notifier.adapters.ics import invitation_ics
+from serambi_notifier.adapters.rendering import TEMPLATES, Renderer
 from serambi_notifier.application.compose import Composer
 from serambi_notifier.application.planning import Planner
 from serambi_notifier.domain import subscriptions
@@ -25,7 +27,9 @@ TOPIC = "Rencana pabrik lada keluarga Lim"
 
 
 def planner(settings, vault, db) -> Planner:
-    return Planner(settings, subscriptions.by_event(subscriptions.load(None, TEMPLATES)), vault, db)
+    return Planner(
+        settings, subscriptions.by_event(subscriptions.load(None, TEMPLATES)), vault, case_source(db)
+    )
 
 
 async def emails(settings, vault, db, event) -> dict[RecipientKind, list[str]]:
@@ -33,7 +37,7 @@ async def emails(settings, vault, db, event) -> dict[RecipientKind, list[str]]:
     for planned in await planner(settings, vault, db).plan(event, NOON):
         if planned.channel is Channel.EMAIL:
             out.setdefault(planned.recipient_kind, []).append(
-                (await Composer(settings).email(planned, NOON)).text
+                (await Composer(settings, Renderer(), invitation_ics).email(planned, NOON)).text
             )
     return out
 

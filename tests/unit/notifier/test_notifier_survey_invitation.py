@@ -11,7 +11,9 @@ from notifier_fakes import project, recorded
 from serambi_contracts import AggregateRef
 from serambi_contracts.notifier import Channel, RecipientKind
 from serambi_contracts.survey import SurveyService
-from serambi_notifier.adapters.rendering import TEMPLATES
+from serambi_notifier.adapters.cases import case_source
+from serambi_notifier.adapters.ics import invitation_ics
+from serambi_notifier.adapters.rendering import TEMPLATES, Renderer
 from serambi_notifier.application.compose import Composer
 from serambi_notifier.application.planning import NotProjectedYetError, Planner
 from serambi_notifier.domain import subscriptions
@@ -24,7 +26,9 @@ LINK = f"http://127.0.0.1:8000/survei/{samples.SURVEY_TOKEN}"
 
 
 def planner(settings, vault, db) -> Planner:
-    return Planner(settings, subscriptions.by_event(subscriptions.load(None, TEMPLATES)), vault, db)
+    return Planner(
+        settings, subscriptions.by_event(subscriptions.load(None, TEMPLATES)), vault, case_source(db)
+    )
 
 
 async def invitation(vault, code: str, service: SurveyService):
@@ -34,7 +38,7 @@ async def invitation(vault, code: str, service: SurveyService):
 
 
 async def sent(settings, vault, db, event) -> dict[Channel, tuple[str, str]]:
-    composer, out = Composer(settings), {}
+    composer, out = Composer(settings, Renderer(), invitation_ics), {}
     plans = await planner(settings, vault, db).plan(event, NOON)
     assert all(p.recipient_kind is RecipientKind.CITIZEN and p.notice == "survey_invitation" for p in plans)
     for planned in plans:

@@ -9,6 +9,8 @@ from notifier_fakes import project, recorded
 from serambi_contracts import AggregateRef
 from serambi_contracts.notifier import Channel
 from serambi_contracts.survey import SurveyService
+from serambi_notifier.adapters.cases import case_source
+from serambi_notifier.adapters.ics import invitation_ics
 from serambi_notifier.adapters.rendering import TEMPLATES, Renderer, format_wib
 from serambi_notifier.application.compose import Composer
 from serambi_notifier.application.planning import Planner
@@ -93,8 +95,8 @@ async def every_event(vault, db, topic="Hilirisasi produk lada"):
 async def test_every_subscribed_notice_renders_as_email_and_sms(settings, vault, db, language):
     settings.citizen_language = settings.officer_language = language
     table = subscriptions.by_event(subscriptions.load(None, TEMPLATES))
-    planner = Planner(settings, table, vault, db)
-    composer = Composer(settings)
+    planner = Planner(settings, table, vault, case_source(db))
+    composer = Composer(settings, Renderer(), invitation_ics)
     seen = set()
     for event in await every_event(vault, db):
         for planned in await planner.plan(event, NOON):
@@ -112,8 +114,8 @@ async def test_every_subscribed_notice_renders_as_email_and_sms(settings, vault,
 
 async def test_short_notices_fit_one_sms_with_realistic_values(settings, vault, db):
     table = subscriptions.by_event(subscriptions.load(None, TEMPLATES))
-    planner = Planner(settings, table, vault, db)
-    composer = Composer(settings)
+    planner = Planner(settings, table, vault, case_source(db))
+    composer = Composer(settings, Renderer(), invitation_ics)
     for event in await every_event(vault, db):
         if type(event.event).__name__ == "ComplaintAnswered":
             continue  # the answer itself may need several parts
@@ -125,10 +127,10 @@ async def test_short_notices_fit_one_sms_with_realistic_values(settings, vault, 
 
 async def test_html_is_escaped_and_plain_text_is_not(settings, vault, db):
     table = subscriptions.by_event(subscriptions.load(None, TEMPLATES))
-    planner = Planner(settings, table, vault, db)
+    planner = Planner(settings, table, vault, case_source(db))
     [event, *_] = await every_event(vault, db, topic="Lada <b>putih</b> & hitam")
     planned = next(p for p in await planner.plan(event, NOON) if p.channel is Channel.EMAIL)
-    email = await Composer(settings).email(planned, NOON)
+    email = await Composer(settings, Renderer(), invitation_ics).email(planned, NOON)
     assert "Lada &lt;b&gt;putih&lt;/b&gt; &amp; hitam" in email.html
     assert "Lada <b>putih</b> & hitam" in email.text
 

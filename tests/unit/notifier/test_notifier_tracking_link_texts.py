@@ -8,7 +8,9 @@ from datetime import UTC, datetime
 from notifier_fakes import project, recorded
 from serambi_contracts import AggregateRef
 from serambi_contracts.notifier import Channel, RecipientKind
-from serambi_notifier.adapters.rendering import TEMPLATES
+from serambi_notifier.adapters.cases import case_source
+from serambi_notifier.adapters.ics import invitation_ics
+from serambi_notifier.adapters.rendering import TEMPLATES, Renderer
 from serambi_notifier.application.compose import Composer
 from serambi_notifier.application.planning import NotProjectedYetError, Planner
 from serambi_notifier.domain import subscriptions
@@ -25,7 +27,9 @@ COMPLAINT_LINK = f"http://127.0.0.1:8000/lacak/pengaduan/{COMPLAINT.id}#t={TOKEN
 
 
 def planner(settings, vault, db) -> Planner:
-    return Planner(settings, subscriptions.by_event(subscriptions.load(None, TEMPLATES)), vault, db)
+    return Planner(
+        settings, subscriptions.by_event(subscriptions.load(None, TEMPLATES)), vault, case_source(db)
+    )
 
 
 async def submitted(vault, sealed_token: bool = True):
@@ -36,7 +40,7 @@ async def submitted(vault, sealed_token: bool = True):
 
 async def messages(settings, vault, db, event) -> dict[tuple[str, Channel], str]:
     """(notice, channel) → the plain text sent (email text, or the SMS parts joined)."""
-    composer, sent = Composer(settings), {}
+    composer, sent = Composer(settings, Renderer(), invitation_ics), {}
     for planned in await planner(settings, vault, db).plan(event, NOON):
         if planned.channel is Channel.EMAIL:
             email = await composer.email(planned, NOON)

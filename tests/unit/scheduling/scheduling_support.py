@@ -19,6 +19,7 @@ from serambi_contracts.intake import (
 )
 from serambi_contracts.sla import ClockDue
 from serambi_kit.eventstore import InMemoryEventStore, RecordedEvent
+from serambi_scheduling.adapters.letters import render
 from serambi_scheduling.application.context import Catalog, Context
 from serambi_scheduling.domain import bookings
 from serambi_scheduling.domain.resources import Host, Room
@@ -174,6 +175,7 @@ def make_context(
         catalog=Catalog(memory_fetch(store)),
         bookings=MemoryBookings(store, stale),
         letters=FakeLetters(),
+        render_letter=render,
         timers=FakeTimers(),
         open_audiences=open_ids,
         calendar=calendar,

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from scheduling_support import submitted, with_resources
 from serambi_kit.auth import TokenVerifier, issue_dev_token
 from serambi_kit.settings import ServiceSettings
+from serambi_kit.state import KitState, install
 from serambi_scheduling.api import audiences, common
 from serambi_scheduling.application import commands
 from serambi_scheduling.domain.time import wib_day
@@ -29,7 +30,7 @@ async def api(ctx):
     app.include_router(audiences.router)
     common.install_error_handlers(app)
     app.state.scheduling = ctx
-    app.state.token_verifier = TokenVerifier(ServiceSettings())
+    install(app, KitState(ServiceSettings(), token_verifier=TokenVerifier(ServiceSettings())))
     await with_resources(ctx)
     await commands.open_request(ctx, submitted(CODE, calendar=ctx.calendar), "cause")
     state = await commands.place_automatically(ctx, CODE, "cause")

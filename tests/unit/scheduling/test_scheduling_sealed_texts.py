@@ -13,6 +13,7 @@ from serambi_contracts.base import Sealed
 from serambi_contracts.intake import RequestSubmittedV1
 from serambi_contracts.scheduling import AudienceRequestedV1
 from serambi_kit.eventstore import execute
+from serambi_kit.state import KitState, install
 from serambi_scheduling.application import commands, placement
 from serambi_scheduling.application.commands import SlotChoice
 from serambi_scheduling.domain.audience import Status
@@ -130,7 +131,8 @@ async def test_a_decline_or_reschedule_reason_holding_a_contact_or_nik_is_refuse
     app = FastAPI()
     app.include_router(audiences.router)
     common.install_error_handlers(app)
-    app.state.scheduling, app.state.token_verifier = ctx, TokenVerifier(ServiceSettings())
+    app.state.scheduling = ctx
+    install(app, KitState(ServiceSettings(), token_verifier=TokenVerifier(ServiceSettings())))
     state = await scheduled(ctx)
     headers = {
         "Authorization": f"Bearer {issue_dev_token(ServiceSettings(), ['scheduler'], subject='jadwal')}"

@@ -12,7 +12,7 @@ async def test_my_cases_are_looked_up_by_the_account_name_assignments_are_made_w
 
     async def queue(request: web.Request) -> web.Response:
         asked.append(dict(request.query))
-        return web.json_response({"items": [], "page": 1, "page_size": 25, "total": 0})
+        return web.json_response({"items": [], "page": 1, "size": 25, "total": 0})
 
     member = officer("tim", ["complaint_team"], subject="5c2e7d1a-9f0b-4c8e-b1d2-3a4f5e6d7c8b")
     async with (

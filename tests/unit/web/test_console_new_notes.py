@@ -105,7 +105,7 @@ async def complaints() -> AsyncIterator[tuple[list[dict[str, str]], str]]:
 
     async def queue(request: web.Request) -> web.Response:
         asked.append(dict(request.query))
-        return web.json_response({"items": [ROW, QUIET], "page": 1, "page_size": 25, "total": 2})
+        return web.json_response({"items": [ROW, QUIET], "page": 1, "size": 25, "total": 2})
 
     async def case(request: web.Request) -> web.Response:
         return web.json_response(CASE)

@@ -14,6 +14,7 @@ from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from serambi_calendar import Clock, Pause
 from serambi_contracts.complaints import Disclosure
+from serambi_kit.pagination import PageRequest
 from serambi_kit.pii import Vault, mask_email, mask_name, mask_phone
 from serambi_kit.tracking_links import token_matches
 
@@ -254,18 +255,17 @@ class Reader:
             "last_note_at": _utc(document.get("last_note_at")),
         }
 
-    async def queue(self, filters: QueueFilter, page: int, page_size: int, now: datetime) -> dict[str, Any]:
+    async def queue(self, filters: QueueFilter, paging: PageRequest, now: datetime) -> dict[str, Any]:
         query = filters.query()
         collection = self.db[COMPLAINTS]
         total = await collection.count_documents(query)
         cursor = (
             collection.find(query, {"description": 0, "answer": 0, "timeline": 0, "attachments": 0})
             .sort([("due_sort", ASCENDING), ("received_at", ASCENDING)])
-            .skip((page - 1) * page_size)
-            .limit(page_size)
+            .skip(paging.skip)
+            .limit(paging.size)
         )
-        items = [await self.row(document, now) async for document in cursor]
-        return {"items": items, "page": page, "page_size": page_size, "total": total}
+        return paging.answer([await self.row(document, now) async for document in cursor], total)
 
 
 @dataclass(frozen=True, slots=True)

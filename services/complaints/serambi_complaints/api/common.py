@@ -2,36 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from serambi_calendar import WIB
 from serambi_kit.bodylimit import before_body, set_body_limit
 from serambi_kit.idempotency import Claim, IdempotencyKeys
 from serambi_kit.problems import problem
 
 from ..domain import ComplaintError, UnknownComplaintError
 from .deps import settings_of
-
-
-def now_utc() -> datetime:
-    """Recorded instants are whole seconds, so deadlines and their timers are too."""
-    return datetime.now(UTC).replace(microsecond=0)
-
-
-def wib(value: Any) -> Any:
-    """Every instant in WIB (+07:00), recursively."""
-    if isinstance(value, datetime):
-        return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(WIB)
-    if isinstance(value, dict):
-        return {key: wib(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [wib(item) for item in value]
-    return value
 
 
 def reusing(keys: IdempotencyKeys, claim: Claim | None) -> dict[str, Any]:

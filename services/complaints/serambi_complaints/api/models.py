@@ -9,6 +9,7 @@ from typing import Annotated
 from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 from serambi_contracts.complaints import ComplaintChannel, ComplaintTier, Disclosure
+from serambi_kit.pagination import Page
 from serambi_kit.phones import to_e164
 
 TrackingCode = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
@@ -210,11 +211,8 @@ class ComplaintRowOut(BaseModel):
     last_note_at: datetime | None
 
 
-class ComplaintPageOut(BaseModel):
-    items: list[ComplaintRowOut]
-    page: int
-    page_size: int
-    total: int
+class ComplaintPageOut(Page[ComplaintRowOut]):
+    pass
 
 
 class ComplainantOut(BaseModel):

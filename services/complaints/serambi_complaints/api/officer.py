@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
 from fastapi.responses import PlainTextResponse, Response, StreamingResponse
+from serambi_calendar import in_wib, utc_now
 from serambi_contracts.complaints import ComplaintChannel, ComplaintTier, DisputeSource
 from serambi_kit import tabular
 from serambi_kit.audit import record_access
@@ -19,6 +20,7 @@ from serambi_kit.auth import Officer, require_roles
 from serambi_kit.documents import DOCUMENT_ID, EXTENSIONS, JPEG, M4A, OGG, PDF, PNG, DocumentErased
 from serambi_kit.downloads import download_headers
 from serambi_kit.idempotency import Claim, IdempotencyKey, answer_once, fingerprint
+from serambi_kit.pagination import PageRequest, page_query
 from serambi_kit.uploads import upload_slot
 
 from ..adapters import reports
@@ -27,7 +29,7 @@ from ..application import commands
 from ..domain import Rules, Status
 from ..settings import ComplaintsSettings
 from . import attachments
-from .common import invalid, now_utc, reusing, wib
+from .common import invalid, reusing
 from .deps import Complaints
 from .models import (
     AnswerIn,
@@ -58,7 +60,7 @@ Reporter = Annotated[Officer, Depends(require_roles("supervisor", "admin"))]
 def _summary(rules: Rules, outcome: commands.Outcome, now: datetime) -> dict[str, Any]:
     state = outcome.complaint
     remaining = rules.remaining(state.clock(), now) if state.is_open else None
-    return wib(
+    return in_wib(
         {
             "tracking_code": state.tracking_code,
             "status": state.status.value,
@@ -132,7 +134,7 @@ async def _record(
     uploads: list,
     idempotency_key: str | None,
 ) -> dict[str, Any]:
-    runtime, now = complaints.runtime, now_utc()
+    runtime, now = complaints.runtime, utc_now(whole_seconds=True)
     received_at = _received_at(complaints.settings, body.received_at, now)
     # the officer who records it is part of the request: another officer's same key is refused
     print_ = idempotency_key and fingerprint(
@@ -168,7 +170,7 @@ async def _record(
         return {
             **_summary(complaints.rules, outcome, now),
             "access_token": token,
-            "received_at": wib(outcome.complaint.received_at),
+            "received_at": in_wib(outcome.complaint.received_at),
             "attachments": [
                 {"document_id": ref.document_id, "media_type": ref.media_type, "size": ref.size}
                 for ref in stored
@@ -182,6 +184,7 @@ async def _record(
 async def complaint_queue(
     complaints: Complaints,
     _: Handler,
+    pages: Annotated[PageRequest, Depends(page_query(default=25, maximum=100))],
     tier: ComplaintTier | None = None,
     status_: Annotated[Status | None, Query(alias="status")] = None,
     channel: ComplaintChannel | None = None,
@@ -201,8 +204,6 @@ async def complaint_queue(
         description="true: only complaints with notes from "
         "outside since an officer's last step; false: only those without",
     ),
-    page: int = Query(default=1, ge=1, le=10_000),
-    page_size: int = Query(default=25, ge=1, le=100),
 ) -> dict[str, Any]:
     """The queue, soonest deadline first; filters combine (AND)."""
     if due_before is not None and due_before.tzinfo is None:
@@ -219,7 +220,7 @@ async def complaint_queue(
         assignee=assignee,
         new_notes=new_notes,
     )
-    return wib(await complaints.reader().queue(filters, page, page_size, now_utc()))
+    return in_wib(await complaints.reader().queue(filters, pages, utc_now(whole_seconds=True)))
 
 
 @router.get("/complaints/{tracking_code}", response_model=ComplaintOut, response_model_exclude_unset=True)
@@ -227,10 +228,10 @@ async def complaint_details(tracking_code: Code, complaints: Complaints, _: Hand
     """The complaint in full, with the complainant's identity masked (``complainant.masked``;
     anonymous: only which contacts exist). Not audited: it shows no personal data in clear —
     ``GET …/{code}/complainant`` does, audited."""
-    view = await complaints.reader().officer_view(tracking_code, now_utc())
+    view = await complaints.reader().officer_view(tracking_code, utc_now(whole_seconds=True))
     if view is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no complaint {tracking_code}")
-    return wib(view)
+    return in_wib(view)
 
 
 @router.get(
@@ -309,7 +310,7 @@ async def classify(
     outcome = await commands.classify(
         complaints.runtime.store, complaints.rules, tracking_code, body.tier, officer.subject
     )
-    return _summary(complaints.rules, outcome, now_utc())
+    return _summary(complaints.rules, outcome, utc_now(whole_seconds=True))
 
 
 @router.post("/complaints/{tracking_code}/assign", response_model=ComplaintSummaryOut)
@@ -319,7 +320,7 @@ async def assign(
     outcome = await commands.assign(
         complaints.runtime.store, tracking_code, body.team, body.assignee, officer.subject
     )
-    return _summary(complaints.rules, outcome, now_utc())
+    return _summary(complaints.rules, outcome, utc_now(whole_seconds=True))
 
 
 @router.post("/complaints/{tracking_code}/answer", response_model=ComplaintSummaryOut)
@@ -327,7 +328,7 @@ async def answer(
     tracking_code: Code, body: AnswerIn, complaints: Complaints, officer: Answerer
 ) -> dict[str, Any]:
     """Record the answer sent to the complainant; the clock stops."""
-    now = now_utc()
+    now = utc_now(whole_seconds=True)
     outcome = await commands.answer(
         complaints.runtime.store,
         complaints.runtime.vault,
@@ -342,7 +343,7 @@ async def answer(
 
 @router.post("/complaints/{tracking_code}/close", response_model=ComplaintSummaryOut)
 async def close(tracking_code: Code, complaints: Complaints, officer: Handler) -> dict[str, Any]:
-    now = now_utc()
+    now = utc_now(whole_seconds=True)
     outcome = await commands.close(complaints.runtime.store, tracking_code, officer.subject, now)
     return _summary(complaints.rules, outcome, now)
 
@@ -352,14 +353,14 @@ async def pause(
     tracking_code: Code, body: PauseIn, complaints: Complaints, officer: Handler
 ) -> dict[str, Any]:
     """Stop the clock while waiting on the complainant (the reason is shown to them)."""
-    now = now_utc()
+    now = utc_now(whole_seconds=True)
     outcome = await commands.pause(complaints.runtime.store, tracking_code, body.reason, officer.subject, now)
     return _summary(complaints.rules, outcome, now)
 
 
 @router.post("/complaints/{tracking_code}/resume", response_model=ComplaintSummaryOut)
 async def resume(tracking_code: Code, complaints: Complaints, officer: Handler) -> dict[str, Any]:
-    now = now_utc()
+    now = utc_now(whole_seconds=True)
     outcome = await commands.resume(
         complaints.runtime.store, complaints.rules, tracking_code, officer.subject, now
     )
@@ -371,7 +372,7 @@ async def reopen(
     tracking_code: Code, body: DisputeIn, complaints: Complaints, officer: Dispatcher
 ) -> dict[str, Any]:
     """Record a dispute of the answer that reached an officer (e.g. by phone)."""
-    now = now_utc()
+    now = utc_now(whole_seconds=True)
     outcome = await commands.reopen(
         complaints.runtime.store,
         complaints.runtime.vault,
@@ -432,5 +433,5 @@ async def monthly_report(
             headers={"Content-Disposition": f'attachment; filename="pengaduan-{month}.csv"'},
         )
     if fmt == "json":
-        return wib(report)
+        return in_wib(report)
     return tabular.respond(reports.tables(report), fmt, f"pengaduan-{month}", only=table)

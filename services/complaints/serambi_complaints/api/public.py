@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Request, status
 from fastapi.responses import JSONResponse
+from serambi_calendar import in_wib, utc_now
 from serambi_contracts.complaints import ComplaintChannel, DisputeSource
 from serambi_kit.bodylimit import ChecksFirstRoute
 from serambi_kit.idempotency import Claim, IdempotencyKey, answer_once, fingerprint
@@ -16,7 +17,7 @@ from serambi_kit.uploads import upload_slot
 
 from ..application import commands
 from . import attachments
-from .common import bounded_body, now_utc, reusing, wib
+from .common import bounded_body, reusing
 from .deps import Complaints
 from .models import CaseStatusOut, ComplaintSubmittedOut, DisputedOut, DisputeIn, TrackedComplaintOut
 
@@ -66,7 +67,7 @@ async def _submit(complaints: Complaints, body, uploads, idempotency_key: str | 
     print_ = idempotency_key and fingerprint(body.model_dump_json(), *digests)
 
     async def work(claim: Claim | None) -> tuple[dict[str, Any], str]:
-        runtime, now = complaints.runtime, now_utc()
+        runtime, now = complaints.runtime, utc_now(whole_seconds=True)
         new = commands.NewComplaint(
             channel=ComplaintChannel.ONLINE,
             received_at=now,
@@ -90,7 +91,7 @@ async def _submit(complaints: Complaints, body, uploads, idempotency_key: str | 
         )
         code = outcome.complaint.tracking_code
         stored = outcome.events[0].attachments if outcome.events else []
-        return wib(
+        return in_wib(
             {
                 "tracking_code": code,
                 "access_token": token,
@@ -122,13 +123,13 @@ async def track_complaint(tracking_code: Code, token: AccessToken, complaints: C
     Once the complainant's personal data was erased, their link answers 410
     (``personal_data_erased``)."""
     reader = complaints.reader()
-    view = await reader.tracking_view(tracking_code, token, now_utc())
+    view = await reader.tracking_view(tracking_code, token, utc_now(whole_seconds=True))
     if view is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND)
     # a summary shown means the key is there; confidential views show none, so ask the vault
     if view.get("summary") is None and await _erased(complaints, tracking_code):
         return _gone(tracking_code)
-    return wib(view)
+    return in_wib(view)
 
 
 async def _erased(complaints: Complaints, tracking_code: str) -> bool:
@@ -177,9 +178,9 @@ async def dispute_answer(
         body.reason,
         DisputeSource.COMPLAINANT,
         None,
-        now_utc(),
+        utc_now(whole_seconds=True),
     )
-    return wib(
+    return in_wib(
         {
             "tracking_code": tracking_code,
             "status": outcome.complaint.status.value,
@@ -199,5 +200,7 @@ async def resend_link(tracking_code: Code, complaints: Complaints) -> dict[str, 
     on file for the complaint (at most once every 15 minutes and 3 times a day, and not once
     the complaint was closed long ago). The answer is the same whether the code exists or not."""
     runtime = complaints.runtime
-    await commands.request_link(runtime.store, tracking_code, now_utc(), link_resends(runtime.settings))
+    await commands.request_link(
+        runtime.store, tracking_code, utc_now(whole_seconds=True), link_resends(runtime.settings)
+    )
     return {"tracking_code": tracking_code, "status": "accepted"}

@@ -23,11 +23,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, status
 from fastapi.responses import PlainTextResponse
+from serambi_calendar import utc_now
 from serambi_kit.logging import get_logger
 
 from ..adapters import whatsapp
 from ..settings import ComplaintsSettings
-from .common import bounded_body, now_utc
+from .common import bounded_body
 from .deps import Complaints
 from .models import WebhookDeliveryOut
 
@@ -78,18 +79,19 @@ async def deliver(
     except ValueError:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "the body is not JSON") from None
     intake, recorded, left = complaints.whatsapp_intake, 0, set()
-    for message in whatsapp.parse_delivery(payload, now_utc()):
+    for message in whatsapp.parse_delivery(payload, utc_now(whole_seconds=True)):
         if message.phone in left:  # its sender's earlier message comes again first
             continue
         try:
-            if await intake.record(message, now_utc()):
+            if await intake.record(message, utc_now(whole_seconds=True)):
                 recorded += 1
         except whatsapp.ConversationBusy:
             left.add(message.phone)
         except Exception as exc:  # noqa: BLE001 — one message must not block the others
             log.error("whatsapp.message_failed", kind=message.kind, error=type(exc).__name__)
             try:
-                if not await intake.failed(message, exc, now_utc()):  # given up: a dead letter
+                given_up = not await intake.failed(message, exc, utc_now(whole_seconds=True))
+                if given_up:  # a dead letter
                     left.add(message.phone)
             except Exception as error:  # noqa: BLE001 — the database is down too: Meta retries
                 left.add(message.phone)
@@ -97,7 +99,7 @@ async def deliver(
     replies = complaints.whatsapp_replies
     for failure in whatsapp.parse_failures(payload) if replies is not None else []:
         try:
-            await replies.on_failure(failure, now_utc())
+            await replies.on_failure(failure, utc_now(whole_seconds=True))
         except Exception as exc:  # noqa: BLE001 — Meta delivers the status again
             left.add(failure.message_id)
             log.error("whatsapp.status_failed", code=failure.code, error=type(exc).__name__)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
-from serambi_calendar import WIB
 from serambi_contracts.survey import SurveyChannel, SurveyService
+from serambi_kit.pagination import PageRequest
 from serambi_kit.pii import Vault, mask_email, mask_name, mask_phone, reveal_text
 from serambi_kit.tracking_links import token_matches
 
@@ -16,17 +16,6 @@ from ..domain import survey
 from .projections import GUESTS, ORDER, REQUESTS, SURVEY_INVITATIONS_COLLECTION, SURVEY_RESPONSES_COLLECTION
 
 STATUSES = ("submitted", "in_review", "scheduled", "declined", "held", "no_show", "cancelled", "withdrawn")
-
-
-def in_wib(value: Any) -> Any:
-    """Every instant in the value shown in WIB (+07:00)."""
-    if isinstance(value, datetime):
-        return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(WIB)
-    if isinstance(value, dict):
-        return {key: in_wib(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [in_wib(item) for item in value]
-    return value
 
 
 def status_of(document: dict[str, Any]) -> str:
@@ -110,13 +99,13 @@ class RequestFilter:
 
 
 async def officer_list(
-    db: AsyncDatabase, vault: Vault, where: RequestFilter, page: int, size: int
+    db: AsyncDatabase, vault: Vault, where: RequestFilter, paging: PageRequest
 ) -> dict[str, Any]:
     """A page of requests, newest first, with the requester's contact masked."""
     collection = db[REQUESTS]
     query = where.query()
     total = await collection.count_documents(query)
-    cursor = collection.find(query).sort("submitted_at", -1).skip((page - 1) * size).limit(size)
+    cursor = collection.find(query).sort("submitted_at", -1).skip(paging.skip).limit(paging.size)
     items = []
     async for document in cursor:
         requester = document["requester"]
@@ -144,7 +133,7 @@ async def officer_list(
                 ],
             }
         )
-    return {"page": page, "size": size, "total": total, "items": items}
+    return paging.answer(items, total)
 
 
 async def requester_contact(db: AsyncDatabase, vault: Vault, tracking_code: str) -> dict[str, Any] | None:

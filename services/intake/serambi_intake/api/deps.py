@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Annotated, cast
 
 from fastapi import Depends, Request
+from serambi_kit.http import runtime_of
 from serambi_kit.mongo import Database
-from serambi_kit.runtime import Runtime
 
 from ..application.context import Intake
 from ..settings import IntakeSettings
@@ -21,13 +21,12 @@ def intake(request: Request) -> Intake:
 
 def database(request: Request) -> Database:
     """The read models' database (not before MongoDB is connected: see ``intake``)."""
-    runtime: Runtime = request.app.state.runtime
+    runtime = runtime_of(request)
     return cast(Database, runtime.db if runtime.mongo_connected else None)
 
 
 def settings(request: Request) -> IntakeSettings:
-    current: IntakeSettings = request.app.state.runtime.settings
-    return current
+    return cast(IntakeSettings, runtime_of(request).settings)
 
 
 Ctx = Annotated[Intake, Depends(intake)]

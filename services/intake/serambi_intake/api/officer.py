@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile, status
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
-from serambi_calendar import WIB
+from serambi_calendar import WIB, in_wib
 from serambi_contracts.intake import IntakeChannel
 from serambi_kit import tabular
 from serambi_kit.audit import record_access
@@ -18,6 +18,7 @@ from serambi_kit.bodylimit import ChecksFirstRoute, body_limit
 from serambi_kit.documents import EXTENSIONS, JPEG, PDF, PNG, DocumentErased
 from serambi_kit.downloads import download_headers
 from serambi_kit.idempotency import IdempotencyKey
+from serambi_kit.pagination import Page, PageRequest, page_query
 from serambi_kit.uploads import upload_slot
 
 from ..adapters import guestbook as guest_export
@@ -163,11 +164,8 @@ class RequestRowOut(BaseModel):
     documents: list[DocumentOut]
 
 
-class RequestPageOut(BaseModel):
-    page: int
-    size: int
-    total: int
-    items: list[RequestRowOut]
+class RequestPageOut(Page[RequestRowOut]):
+    pass
 
 
 class ContactOut(BaseModel):
@@ -199,7 +197,7 @@ async def guestbook(intake: Ctx, db: Db, _: Reader, day: date | None = None) -> 
     """The guests of a day (default: today, WIB), names masked."""
     day = day or datetime.now(WIB).date()
     entries = await queries.guest_book(db, intake.vault, day)
-    return queries.in_wib({"day": day.isoformat(), "guests": entries})
+    return in_wib({"day": day.isoformat(), "guests": entries})
 
 
 @router.get(
@@ -335,12 +333,11 @@ async def list_requests(
     intake: Ctx,
     db: Db,
     _: Reader,
+    pages: Annotated[PageRequest, Depends(page_query(default=50, maximum=200))],
     status_: Annotated[Literal[queries.STATUSES] | None, Query(alias="status")] = None,  # type: ignore[valid-type]
     institution: Annotated[str | None, Query(max_length=300)] = None,
     submitted_from: datetime | None = None,
     submitted_to: datetime | None = None,
-    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
-    size: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> dict[str, Any]:
     """Requests, newest first, filtered by status, institution and submission time."""
     where = queries.RequestFilter(
@@ -349,7 +346,7 @@ async def list_requests(
         _aware(submitted_from) if submitted_from else None,
         _aware(submitted_to) if submitted_to else None,
     )
-    return queries.in_wib(await queries.officer_list(db, intake.vault, where, page, size))
+    return in_wib(await queries.officer_list(db, intake.vault, where, pages))
 
 
 @router.get(

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Header, HTTPException, UploadFile, status
 from pydantic import BaseModel, ConfigDict, Field
+from serambi_calendar import in_wib
 from serambi_contracts.intake import IntakeChannel
 from serambi_kit.bodylimit import ChecksFirstRoute, body_limit
 from serambi_kit.idempotency import IdempotencyKey
@@ -141,7 +142,7 @@ async def track_request(
     tracking_code: TrackingCode, token: AccessToken, intake: Ctx, db: Db, settings: Settings
 ) -> dict[str, Any]:
     """The request's status and timeline (header ``X-Access-Token`` from the submission)."""
-    return queries.in_wib(await _visible(intake, db, settings, tracking_code, token))
+    return in_wib(await _visible(intake, db, settings, tracking_code, token))
 
 
 @router.post(

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, status
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
+from serambi_calendar import utc_now
 from serambi_contracts.survey import (
     AgeBand,
     Education,
@@ -179,7 +180,7 @@ async def answer_survey(token: SurveyToken, body: AnswerIn, intake: Ctx) -> dict
             body.scores,
             RespondentProfile(**body.profile.model_dump()),
             body.suggestion,
-            surveys.now_utc(),
+            utc_now(),
         )
     except surveys.NoInvitationError:
         raise HTTPException(status.HTTP_404_NOT_FOUND, UNKNOWN) from None
@@ -205,7 +206,7 @@ async def record_paper(body: PaperIn, intake: Ctx, officer: Desk) -> dict[str, A
         body.scores,
         RespondentProfile(**body.profile.model_dump()),
         body.suggestion,
-        surveys.now_utc(),
+        utc_now(),
     )
     return {"status": "answered", "service": answer.service.value, "channel": "paper"}
 

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from serambi_calendar import utc_now
 from serambi_contracts import AggregateRef
 from serambi_contracts.survey import (
     RespondentProfile,
@@ -91,7 +92,7 @@ async def invite(
 
     The token is sealed under a data key of its own, found with ``found_with`` (the case's
     person's data keys): erasing that person (``Vault.erase_person``) shreds the token too."""
-    if (now or now_utc()) - ended_at > max_age:
+    if (now or utc_now()) - ended_at > max_age:
         return False
     ref = invitation_ref(case_code)
     if (await store.load(ref)).payloads:
@@ -182,7 +183,3 @@ async def answer_on_paper(
     await records.record_paper(response_id, officer, now)
     await execute(store, response_ref(response_id), lambda history: survey.decide_answer(history, answer))
     return answer
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)

@@ -8,8 +8,7 @@ is not ``ready`` and the planner waits (and, after a while, lets the message be 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
@@ -20,6 +19,7 @@ from serambi_contracts.sla import SLABreached, SLAWarning
 from serambi_contracts.survey import SurveyInvited, SurveyService
 from serambi_kit.eventstore import RecordedEvent
 
+from ..application.ports import SURVEY_TOKEN, THREAD, TOKEN, CaseInfo, CaseSource
 from .projections import CASES, case_id
 
 CASE_FIELDS = (
@@ -44,30 +44,7 @@ CLOCK_LABELS = {
     "berkadar_pengawasan": "pengaduan berkadar pengawasan",
 }
 AUDIENCE_POSITION = "_applied.scheduling_audience"
-TOKEN = "access_token"  # noqa: S105 — the context path of the citizen's token (tracking links)
-THREAD = "email_thread"  # the context path of a complainant's e-mail thread (replies in it)
-SURVEY_TOKEN = "survey_token"  # noqa: S105 — the context path of a survey invitation's token
 TOPIC = "case.topic"  # a request's topic, the requester's own words (sealed)
-
-
-@dataclass
-class CaseInfo:
-    case_id: str | None
-    citizen_role: str | None = None
-    contact: dict[str, Any] | None = None  # sealed name / email / phone, as stored
-    context: dict[str, Any] = field(default_factory=dict)
-    missing: str | None = None
-    # sealed values the citizen's own messages may show (revealed for citizens only), by the
-    # context path they fill: "case.summary", "case.topic", "answer", "reason" (a complaint's
-    # dispute, an audience's cancellation), "access_token" (the link's),
-    # "email_thread" (a complainant's e-mail, which their e-mails answer in its thread)
-    sealed: dict[str, Any] = field(default_factory=dict)
-    # who handles the case (complaints): the team and the officer assigned, if any
-    handlers: tuple[str, ...] = ()
-
-    @property
-    def ready(self) -> bool:
-        return self.missing is None
 
 
 def _case(source: Mapping[str, Any] | None = None, **values: Any) -> dict[str, Any]:
@@ -104,6 +81,16 @@ def _slot_of(event: Any) -> dict[str, Any]:
         "host": event.host,
         "location": getattr(event, "location", None),
     }
+
+
+def case_source(db: AsyncDatabase | Callable[[], AsyncDatabase]) -> CaseSource:
+    """The planner's ``CaseSource``: ``case_info`` on ``db`` (or on what ``db()`` gives once the
+    runtime is connected)."""
+
+    async def source(recorded: RecordedEvent) -> CaseInfo:
+        return await case_info(db() if callable(db) else db, recorded)
+
+    return source
 
 
 async def case_info(db: AsyncDatabase, recorded: RecordedEvent) -> CaseInfo:

@@ -10,31 +10,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from email.utils import parseaddr
-from typing import Literal
 
 from icalendar import Calendar, Event, vCalAddress, vText
 from serambi_calendar import WIB
 
+from ..application.ports import Invitation
+
+__all__ = ["PRODID", "WIB", "Invitation", "invitation_ics", "uid"]
+
 PRODID = "-//Biro Perekonomian Provinsi Kalimantan Barat//Serambi//ID"
-
-
-@dataclass(frozen=True, slots=True)
-class Invitation:
-    audience_id: str
-    sequence: int
-    starts_at: datetime
-    ends_at: datetime
-    summary: str
-    location: str
-    description: str
-    organizer: str  # "Name <address>"
-    attendee: str | None  # the requester's address (clear, in memory only)
-    attendee_name: str | None
-    stamp: datetime
-    method: Literal["REQUEST", "CANCEL"] = "REQUEST"
 
 
 def uid(audience_id: str, domain: str) -> str:

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from pymongo import DESCENDING
+from serambi_kit.pagination import PageRequest
 from serambi_kit.pii import Vault
 
 from .ledger import Ledger
@@ -122,8 +123,7 @@ async def revealed_recipient(vault: Vault | None, document: dict[str, Any]) -> s
 async def deliveries(
     ledger: Ledger,
     where: DeliveryFilter,
-    page: int,
-    page_size: int,
+    paging: PageRequest,
     masked_citizens: bool = False,
     vault: Vault | None = None,
 ) -> dict[str, Any]:
@@ -132,8 +132,8 @@ async def deliveries(
     cursor = (
         ledger.collection.find(query)
         .sort([("created_at", DESCENDING), ("_id", DESCENDING)])
-        .skip((page - 1) * page_size)
-        .limit(page_size)
+        .skip(paging.skip)
+        .limit(paging.size)
     )
     items = [
         view(
@@ -141,7 +141,7 @@ async def deliveries(
         )
         async for document in cursor
     ]
-    return {"items": items, "page": page, "page_size": page_size, "total": total}
+    return paging.answer(items, total)
 
 
 async def delivery(

@@ -8,13 +8,14 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from urllib.parse import parse_qs
 
-from fastapi import APIRouter, Header, HTTPException, Path, Query, Request, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, status
 from pydantic import BaseModel, Field
-from serambi_calendar import WIB
+from serambi_calendar import in_wib
 from serambi_contracts.notifier import Channel
 from serambi_kit import erasure
 from serambi_kit.audit import record_access
 from serambi_kit.logging import get_logger
+from serambi_kit.pagination import Page, PageRequest, page_query
 from serambi_kit.phones import PhoneNumberError, to_e164
 
 from ..adapters import queries
@@ -74,11 +75,8 @@ class DeliveryDetailOut(DeliveryOut):
     )
 
 
-class DeliveryPageOut(BaseModel):
-    items: list[DeliveryOut]
-    page: int
-    page_size: int
-    total: int
+class DeliveryPageOut(Page[DeliveryOut]):
+    pass
 
 
 class ReceiptOut(BaseModel):
@@ -88,21 +86,12 @@ class ReceiptOut(BaseModel):
     status: str = Field(description="the receipt's status, normalised")
 
 
-def _wib(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(WIB)
-    if isinstance(value, dict):
-        return {key: _wib(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_wib(item) for item in value]
-    return value
-
-
 @router.get("/deliveries", response_model=DeliveryPageOut)
 async def list_deliveries(
     officer: OfficerDep,
     runtime: RuntimeDep,
     ledger: LedgerDep,
+    pages: Annotated[PageRequest, Depends(page_query(default=50, maximum=200))],
     case_id: Annotated[str | None, Query(max_length=128)] = None,
     cause_type: Annotated[str | None, Query(max_length=100, description="e.g. RequestSubmitted")] = None,
     notice: Annotated[str | None, Query(max_length=100)] = None,
@@ -119,8 +108,6 @@ async def list_deliveries(
     ] = None,
     since: datetime | None = None,
     until: datetime | None = None,
-    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> dict[str, Any]:
     """The delivery log, newest first: who was told what, through which channel, and how it
     went (the reason's category). Citizens' addresses are shown masked to supervisor and admin
@@ -149,15 +136,14 @@ async def list_deliveries(
     found = await queries.deliveries(
         ledger,
         where,
-        page,
-        page_size,
+        pages,
         masked_citizens=bool(officer.roles & SEARCHERS),
         vault=runtime.vault,
     )
     if search:  # what links a contact to its cases is audited before it is shown
         for case in sorted({item["case_id"] or item["delivery_id"] for item in found["items"]}):
             await record_access(runtime.store, "notifier", case, officer, ["recipient"], SEARCH_PURPOSE)
-    return _wib(found)
+    return in_wib(found)
 
 
 @router.get("/deliveries/{delivery_id}", response_model=DeliveryDetailOut, response_model_exclude_unset=True)
@@ -191,7 +177,7 @@ async def get_delivery(
             found["detail"] = await runtime.vault.reveal(stored["sealed"])
         else:
             found["detail"] = stored.get("text")
-    return _wib(found)
+    return in_wib(found)
 
 
 async def _recipient_search(vault: Any, raw: str) -> queries.RecipientSearch:

@@ -17,17 +17,20 @@ from typing import Any
 from serambi_contracts.notifier import RecipientKind
 from serambi_kit.logging import get_logger
 
-from ..adapters.cases import SURVEY_TOKEN, THREAD, TOKEN
-from ..adapters.ics import Invitation, invitation_ics
-from ..adapters.rendering import Renderer
 from ..domain.deliveries import Planned
 from ..settings import NotifierSettings
 from .ports import (
+    SURVEY_TOKEN,
+    THREAD,
+    TOKEN,
     Attachment,
     Email,
+    Invitation,
+    InvitationFile,
     LetterMismatchError,
     LetterSource,
     LetterUnavailableError,
+    Templates,
     TransientDeliveryError,
 )
 
@@ -59,14 +62,18 @@ class Sms:
 
 
 class Composer:
+    """Its templates, calendar files and letters are the adapters ``main.py`` gives it."""
+
     def __init__(
         self,
         settings: NotifierSettings,
-        renderer: Renderer | None = None,
+        renderer: Templates,
+        invitations: InvitationFile,
         letters: LetterSource | None = None,
     ) -> None:
         self.settings = settings
-        self.renderer = renderer or Renderer()
+        self.renderer = renderer
+        self.invitations = invitations
         self.letters = letters
 
     def message_id(self, delivery_id: str) -> str:
@@ -156,7 +163,7 @@ class Composer:
         )
         return Attachment(
             filename="undangan.ics" if method == "REQUEST" else "pembatalan.ics",
-            content=invitation_ics(invitation, self.settings.mail_domain),
+            content=self.invitations(invitation, self.settings.mail_domain),
             maintype="text",
             subtype="calendar",
             params={"method": method, "charset": "UTF-8"},

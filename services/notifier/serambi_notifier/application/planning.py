@@ -17,7 +17,6 @@ from datetime import datetime
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
-from pymongo.asynchronous.database import AsyncDatabase
 from serambi_contracts import Event
 from serambi_contracts.complaints import ComplaintAnswered, ComplaintChannel, ComplaintReceived
 from serambi_contracts.notifier import Channel, RecipientKind
@@ -29,11 +28,11 @@ from serambi_kit.messaging import OutOfOrderError
 from serambi_kit.phones import PhoneNumberError, to_e164
 from serambi_kit.pii import Vault, mask_email, mask_phone
 
-from ..adapters import cases
 from ..domain.deliveries import ERASED, Person, Planned
 from ..domain.quiet_hours import QuietHours
 from ..domain.subscriptions import Subscription
 from ..settings import NotifierSettings
+from .ports import CaseInfo, CaseSource
 
 log = get_logger(__name__)
 
@@ -58,21 +57,17 @@ class Planner:
         settings: NotifierSettings,
         table: dict[str, tuple[Subscription, ...]],
         vault: Any,
-        db: Any,
+        cases: CaseSource,
     ) -> None:
         self.settings = settings
         self.table = table
         self._vault = vault
-        self._db = db
+        self.cases = cases
         self.quiet = QuietHours.parse(settings.quiet_hours_start, settings.quiet_hours_end)
 
     @property
     def vault(self) -> Vault:
         return self._vault() if callable(self._vault) else self._vault
-
-    @property
-    def db(self) -> AsyncDatabase:
-        return self._db() if callable(self._db) else self._db
 
     def subscribed(self, event: Event) -> bool:
         return type(event).name() in self.table
@@ -95,11 +90,11 @@ class Planner:
         return list(planned.values())
 
     # -- cases ---------------------------------------------------------------------------------
-    async def _case(self, recorded: RecordedEvent) -> cases.CaseInfo:
+    async def _case(self, recorded: RecordedEvent) -> CaseInfo:
         wait = self.settings.contact_wait_seconds
         deadline = asyncio.get_running_loop().time() + wait
         while True:
-            info = await cases.case_info(self.db, recorded)
+            info = await self.cases(recorded)
             if info.ready:
                 return info
             if asyncio.get_running_loop().time() >= deadline:
@@ -108,7 +103,7 @@ class Planner:
 
     # -- people --------------------------------------------------------------------------------
     async def _people(
-        self, subscription: Subscription, recorded: RecordedEvent, info: cases.CaseInfo
+        self, subscription: Subscription, recorded: RecordedEvent, info: CaseInfo
     ) -> list[Person]:
         people: list[Person] = []
         for recipient in subscription.recipients:
@@ -173,7 +168,7 @@ class Planner:
         return []
 
     # -- one delivery --------------------------------------------------------------------------
-    def _sent_on_whatsapp(self, recorded: RecordedEvent, person: Person, info: cases.CaseInfo) -> bool:
+    def _sent_on_whatsapp(self, recorded: RecordedEvent, person: Person, info: CaseInfo) -> bool:
         """Whether the complaints service sends this notice to this complainant on WhatsApp (its
         channel is on, the complaint came by WhatsApp and has their number): then no SMS repeats
         it on the same phone (their e-mail still goes; if WhatsApp cannot deliver it, the
@@ -192,7 +187,7 @@ class Planner:
         channel: Channel,
         person: Person,
         recorded: RecordedEvent,
-        info: cases.CaseInfo,
+        info: CaseInfo,
         now: datetime,
         revealed: dict[str, str | None],
     ) -> Planned | None:

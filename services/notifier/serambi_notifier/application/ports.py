@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from serambi_contracts.intake import DocumentRef
 from serambi_kit.eventstore import RecordedEvent
@@ -98,6 +98,85 @@ class SmsProvider(Protocol):
     async def send(self, number: str, parts: Sequence[str], client_id: str) -> Receipt: ...
 
     async def close(self) -> None: ...
+
+
+# The paths in a planned delivery's context that planning fills (adapters/cases.py) and the
+# composer reads: the citizen's access token (tracking links), a complainant's e-mail thread
+# (replies in it), a survey invitation's token.
+TOKEN = "access_token"  # noqa: S105 — a context path, not a secret
+THREAD = "email_thread"
+SURVEY_TOKEN = "survey_token"  # noqa: S105 — a context path, not a secret
+
+
+@dataclass
+class CaseInfo:
+    """What planning needs to know of an event's case (from the ``cases`` read model)."""
+
+    case_id: str | None
+    citizen_role: str | None = None
+    contact: dict[str, Any] | None = None  # sealed name / email / phone, as stored
+    context: dict[str, Any] = field(default_factory=dict)
+    missing: str | None = None
+    # sealed values the citizen's own messages may show (revealed for citizens only), by the
+    # context path they fill: "case.summary", "case.topic", "answer", "reason" (a complaint's
+    # dispute, an audience's cancellation), "access_token" (the link's),
+    # "email_thread" (a complainant's e-mail, which their e-mails answer in its thread)
+    sealed: dict[str, Any] = field(default_factory=dict)
+    # who handles the case (complaints): the team and the officer assigned, if any
+    handlers: tuple[str, ...] = ()
+
+    @property
+    def ready(self) -> bool:
+        return self.missing is None
+
+
+class CaseSource(Protocol):
+    """An event's case as the read model has it now (adapters/cases.py: ``case_source``)."""
+
+    async def __call__(self, recorded: RecordedEvent) -> CaseInfo: ...
+
+
+class EmailText(Protocol):
+    """An e-mail's words, as the templates give them."""
+
+    @property
+    def subject(self) -> str: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def html(self) -> str: ...
+
+
+class Templates(Protocol):
+    """The notices' words in each language (adapters/rendering.py: ``Renderer``)."""
+
+    def email(self, language: str, notice: str, context: dict[str, Any]) -> EmailText: ...
+
+    def sms(self, language: str, notice: str, context: dict[str, Any], max_parts: int) -> list[str]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Invitation:
+    """An audience's calendar invitation (or its cancellation), as its .ics file says it."""
+
+    audience_id: str
+    sequence: int
+    starts_at: datetime
+    ends_at: datetime
+    summary: str
+    location: str
+    description: str
+    organizer: str  # "Name <address>"
+    attendee: str | None  # the requester's address (clear, in memory only)
+    attendee_name: str | None
+    stamp: datetime
+    method: Literal["REQUEST", "CANCEL"] = "REQUEST"
+
+
+class InvitationFile(Protocol):
+    """The iCalendar file of an invitation, for a mail domain (adapters/ics.py: ``invitation_ics``)."""
+
+    def __call__(self, invitation: Invitation, domain: str) -> bytes: ...
 
 
 class LetterUnavailableError(Exception):

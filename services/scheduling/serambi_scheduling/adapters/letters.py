@@ -32,7 +32,7 @@ from serambi_contracts.intake import DocumentRef
 from serambi_kit.logging import get_logger
 from serambi_kit.pii import SubjectErased, Vault
 
-from ..domain.audience import Placement
+from ..application.context import LetterContent
 from ..domain.time import wib
 
 log = get_logger(__name__)
@@ -76,22 +76,6 @@ _PLAIN = str.maketrans(
         "\u00a0": " ",
     }
 )
-
-
-@dataclass(frozen=True, slots=True)
-class LetterContent:
-    kind: str  # "scheduled" | "rescheduled" | "declined"
-    reference: str
-    issued_at: datetime
-    institution: str
-    requester_position: str
-    topic: str | None  # None once the requester's personal data was erased: the letter omits it
-    submitted_at: datetime
-    participants: int
-    signatory: str
-    placement: Placement | None = None
-    previous: tuple[datetime, datetime] | None = None
-    reason: str | None = None
 
 
 def long_date(instant: datetime) -> str:

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
+from serambi_kit.pagination import PageRequest
 from serambi_kit.pii import Vault, reveal_text
 
 from ..domain.audience import UNDECIDED
@@ -72,15 +73,17 @@ def queue_category(document: dict[str, Any]) -> str:
 
 
 async def officer_queue(
-    db: AsyncDatabase, vault: Vault, view: str | None, limit: int = 200
-) -> list[dict[str, Any]]:
-    """Undecided audiences, the most urgent (earliest answer deadline) first."""
+    db: AsyncDatabase, vault: Vault, view: str | None, pages: PageRequest = PageRequest(1, 200)
+) -> dict[str, Any]:
+    """A page of undecided audiences, the most urgent (earliest answer deadline) first."""
     fields = {**HIDDEN, "timeline": 0}
-    cursor = db[AUDIENCES].find(queue_filter(view or "pending"), fields).sort("answer_due_at", 1)
+    query = queue_filter(view or "pending")
+    total = await db[AUDIENCES].count_documents(query)
+    cursor = db[AUDIENCES].find(query, fields).sort("answer_due_at", 1).skip(pages.skip).limit(pages.size)
     out = []
-    async for document in cursor.limit(limit):
+    async for document in cursor:
         out.append({**_shown(await revealed(vault, document)), "queue": queue_category(document)})
-    return out
+    return pages.answer(out, total)
 
 
 async def open_audience_ids(db: AsyncDatabase) -> list[str]:

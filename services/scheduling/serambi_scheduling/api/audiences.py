@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 from serambi_contracts.intake import DocumentRef
+from serambi_kit.http import runtime_of
+from serambi_kit.pagination import Page, PageRequest, page_query
 
 from ..adapters import queries
 from ..application import commands
@@ -139,10 +141,11 @@ class QueuedAudienceOut(AudienceOut):
     queue: Literal["pending", "at_risk", "breached"]
 
 
-class QueueOut(BaseModel):
+class QueueOut(Page[QueuedAudienceOut]):
+    """The items without their timelines."""
+
     view: Literal["pending", "at_risk", "breached"]
-    count: int
-    items: list[QueuedAudienceOut] = Field(description="without their timelines")
+    count: int = Field(description="the items on this page (``total``: on every page)")
 
 
 class BookingOut(_Document):
@@ -182,7 +185,7 @@ class DayCalendarOut(BaseModel):
 
 @router.get("/audiences/{audience_id}", response_model=AudienceOut, response_model_exclude_unset=True)
 async def audience_details(audience_id: AudienceId, request: Request, _: Scheduler) -> dict[str, Any]:
-    runtime = request.app.state.runtime
+    runtime = runtime_of(request)
     document = await queries.audience_details(runtime.db, runtime.vault, audience_id)
     if document is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no audience {audience_id}")
@@ -247,12 +250,14 @@ async def cancel(audience_id: AudienceId, body: ReasonBody, ctx: Ctx, officer: S
 async def officer_queue(
     request: Request,
     _: Scheduler,
+    pages: Annotated[PageRequest, Depends(page_query(default=200, maximum=200))],
     view: Literal["pending", "at_risk", "breached"] = "pending",
 ) -> dict[str, Any]:
-    """Undecided audiences: all (pending), those past a warning (at_risk), past the deadline."""
-    runtime = request.app.state.runtime
-    items = await queries.officer_queue(runtime.db, runtime.vault, view)
-    return {"view": view, "count": len(items), "items": items}
+    """Undecided audiences: all (pending), those past a warning (at_risk), past the deadline;
+    the most urgent first, a page at a time."""
+    runtime = runtime_of(request)
+    found = await queries.officer_queue(runtime.db, runtime.vault, view, pages)
+    return {**found, "view": view, "count": len(found["items"])}
 
 
 def _range(day_from: date | None, day_to: date | None) -> tuple[date, date]:
@@ -275,7 +280,7 @@ async def room_calendar(
     day_to: date | None = Query(None, alias="to"),
 ) -> dict[str, Any]:
     first, last = _range(day_from, day_to)
-    runtime = request.app.state.runtime
+    runtime = runtime_of(request)
     rows = await queries.calendar(runtime.db, runtime.vault, first, last, "room", room_id)
     return {"room_id": room_id, "from": first.isoformat(), "to": last.isoformat(), "bookings": rows}
 
@@ -289,13 +294,13 @@ async def host_calendar(
     day_to: date | None = Query(None, alias="to"),
 ) -> dict[str, Any]:
     first, last = _range(day_from, day_to)
-    runtime = request.app.state.runtime
+    runtime = runtime_of(request)
     rows = await queries.calendar(runtime.db, runtime.vault, first, last, "host", host_id)
     return {"host_id": host_id, "from": first.isoformat(), "to": last.isoformat(), "bookings": rows}
 
 
 @router.get("/calendar/days/{day}", response_model=DayCalendarOut)
 async def day_calendar(day: date, request: Request, _: Scheduler) -> dict[str, Any]:
-    runtime = request.app.state.runtime
+    runtime = runtime_of(request)
     rows = await queries.calendar(runtime.db, runtime.vault, day, day)
     return {"day": day.isoformat(), "bookings": rows}

@@ -15,6 +15,7 @@ import re
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import Response
 from serambi_kit.downloads import download_headers
+from serambi_kit.http import runtime_of
 from serambi_kit.problems import problem
 
 from ..adapters.letters import LETTERS, MEDIA_TYPE, LetterErased, read_letter
@@ -31,7 +32,7 @@ LETTER = {
 
 
 async def letter_response(request: Request, document_id: str) -> Response:
-    runtime = request.app.state.runtime
+    runtime = runtime_of(request)
     letter = None
     try:
         if _ID.match(document_id):

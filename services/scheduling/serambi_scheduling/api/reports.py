@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from serambi_kit import tabular
 from serambi_kit.auth import Officer, require_roles
+from serambi_kit.http import runtime_of
 
 from ..adapters import reports
 from ..domain.time import wib
@@ -77,7 +78,7 @@ async def audience_report(
 ) -> dict[str, Any] | Response:
     """Audiences requested in the month: per channel, answered within the 3-working-day
     deadline (the late ones listed), outcomes, the median working time to answer."""
-    report = await reports.monthly(request.app.state.runtime.db, month, datetime.now(UTC), ctx.calendar)
+    report = await reports.monthly(runtime_of(request).db, month, datetime.now(UTC), ctx.calendar)
     fmt = tabular.negotiate(format, request.headers.get("accept"))
     tabular.only_for_csv(table, fmt)
     if fmt == "json":  # the late ones' instants in WIB, as the other officer routes show them

@@ -13,14 +13,13 @@ from serambi_kit.logging import get_logger
 from serambi_kit.messaging import OutOfOrderError
 from serambi_kit.pii import reveal_text
 
-from ..adapters.letters import LetterContent, render
 from ..domain import audience as rules_of_audience
 from ..domain.audience import UNDECIDED, Audience, Placement, Status, audience_of
 from ..domain.errors import NotFoundError, SlotTakenError, StateError
 from ..domain.rules import BusyView, Request, Slot, check, find_slot
 from ..domain.time import wib_day
 from . import placement, reminders, sla
-from .context import Context
+from .context import Context, LetterContent
 from .placement import Plan, learned
 
 log = get_logger(__name__)
@@ -53,7 +52,7 @@ async def letter(
         reason=reason,
     )
     key = await requester_key(ctx, state)  # the letter is sealed under it: erased with the requester
-    return await ctx.letters.put(state.audience_id, render(content), ctx.now(), key)
+    return await ctx.letters.put(state.audience_id, ctx.render_letter(content), ctx.now(), key)
 
 
 async def open_request(ctx: Context, request: RequestSubmitted, cause_id: str) -> Audience:

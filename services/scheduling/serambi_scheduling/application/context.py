@@ -1,5 +1,5 @@
 """What the use cases work with: the event store, the resource catalogue, the booking view, the
-letter store and the timers — as small interfaces, so unit tests run them in memory."""
+letter store and its renderer, and the timers — as small interfaces, so unit tests run them in memory."""
 
 from __future__ import annotations
 
@@ -7,14 +7,15 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
-from serambi_calendar import SlaPolicy, WorkingCalendar
+from serambi_calendar import SlaPolicy, WorkingCalendar, utc_now
 from serambi_contracts.intake import DocumentRef
 from serambi_contracts.sla import ClockDue
 from serambi_kit.eventstore import EventStore, RecordedEvent
 
+from ..domain.audience import Placement
 from ..domain.resources import Host, Room, evolve_host, evolve_room
 from ..domain.rules import Busy, BusyKey, BusyView, Rules
 from ..settings import SchedulingSettings
@@ -86,6 +87,30 @@ class BookingSource(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class LetterContent:
+    """What an answer letter says (``LetterRenderer`` lays it out)."""
+
+    kind: str  # "scheduled" | "rescheduled" | "declined"
+    reference: str
+    issued_at: datetime
+    institution: str
+    requester_position: str
+    topic: str | None  # None once the requester's personal data was erased: the letter omits it
+    submitted_at: datetime
+    participants: int
+    signatory: str
+    placement: Placement | None = None
+    previous: tuple[datetime, datetime] | None = None
+    reason: str | None = None
+
+
+class LetterRenderer(Protocol):
+    def __call__(self, content: LetterContent) -> bytes:
+        """The letter as a document (adapters/letters.py: ``render``, a PDF)."""
+        ...
+
+
 class LetterPort(Protocol):
     async def put(self, audience_id: str, content: bytes, now: datetime, key: str) -> DocumentRef:
         """Store a letter sealed under the requester's data key ``key``."""
@@ -108,10 +133,6 @@ class OpenAudiences(Protocol):
         ...
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 async def no_audiences() -> list[str]:
     return []
 
@@ -122,6 +143,7 @@ class Context:
     catalog: Catalog
     bookings: BookingSource
     letters: LetterPort
+    render_letter: LetterRenderer
     timers: TimerPort
     open_audiences: OpenAudiences
     calendar: WorkingCalendar

@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from serambi_calendar import WIB
+from serambi_calendar import local as wib  # the one converter: re-exported under the name scheduling uses
 
-
-def wib(instant: datetime) -> datetime:
-    return instant.astimezone(WIB)
+__all__ = ["at", "wib", "wib_day"]
 
 
 def wib_day(instant: datetime) -> date:

@@ -56,12 +56,19 @@ async def letter_status(name: str, letter_id: str) -> dict | None:
 @app.command("list")
 def list_command(
     service: str | None = typer.Option(None, help="only this service"),
-    limit: int = typer.Option(100, min=1, max=10_000),
+    size: int = typer.Option(
+        100,
+        "--size",
+        "--limit",
+        min=1,
+        max=10_000,
+        help="at most this many per service (--limit: deprecated)",
+    ),
     as_json: bool = typer.Option(False, "--json", help="one JSON object per line"),
 ) -> None:
     """Open dead letters, newest first; a record's id (for `redrive --id`) is
     <consumer>:<STREAM>:<sequence>, as each line shows them."""
-    rows = asyncio.run(open_letters([service] if service else list(SERVICES), limit))
+    rows = asyncio.run(open_letters([service] if service else list(SERVICES), size))
     for row in rows:
         if as_json:
             row = {**row, "payload": row["payload"].decode("utf-8", "replace")}

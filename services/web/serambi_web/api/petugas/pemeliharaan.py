@@ -101,7 +101,7 @@ def _backends(request: Request) -> dict[str, Backend | None]:
 
 # -- dead letters ------------------------------------------------------------------------------
 async def _fetch(backend: Backend, officer: Officer, status: str, cursor: str) -> dict[str, Any]:
-    params = {"status": status, "limit": PAGE_SIZE, **({"before": cursor} if cursor else {})}
+    params = {"status": status, "size": PAGE_SIZE, **({"before": cursor} if cursor else {})}
     return await backend.json("GET", "/api/v1/admin/dead-letters", params=params, headers=officer.bearer)
 
 

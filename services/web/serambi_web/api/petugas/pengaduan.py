@@ -109,7 +109,7 @@ async def queue(request: Request, officer: Handler, halaman: int = 1) -> Respons
         officer,
         "GET",
         "/complaints",
-        params={**params, "page": str(halaman), "page_size": str(PAGE_SIZE)},
+        params={**params, "page": str(halaman), "size": str(PAGE_SIZE)},
     )
     pages = max(1, -(-found["total"] // PAGE_SIZE))
     keep = "&".join(f"{name}={value}" for name, value in values.items() if value)
@@ -145,7 +145,7 @@ async def my_cases(request: Request, officer: TeamMember, halaman: int = 1) -> R
             "assignee": officer.username,
             "open": "true",
             "page": str(halaman),
-            "page_size": str(PAGE_SIZE),
+            "size": str(PAGE_SIZE),
         },
     )
     return _page(

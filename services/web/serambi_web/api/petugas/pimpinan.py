@@ -57,7 +57,7 @@ async def breaches(
     """Complaints that passed a deadline (the SLA clocks escalate them to the supervisor),
     open ones by default, the soonest deadline first."""
     halaman = min(max(halaman, 1), 10_000)
-    params = {"breached": "true", "page": str(halaman), "page_size": str(PAGE_SIZE)}
+    params = {"breached": "true", "page": str(halaman), "size": str(PAGE_SIZE)}
     if not semua:
         params["open"] = "true"
     found = await portal.complaints.json(
