@@ -24,6 +24,7 @@ from serambi_calendar.live import (
     revised,
     revision_change,
 )
+from serambi_calendar.names import DAY_NAMES, MONTH_NAMES
 from serambi_calendar.overrides import Overrides, default_override_path, load_overrides, parse_overrides
 from serambi_calendar.policy import DEFAULT_CLOCKS, DEFAULT_WARNINGS, ClockKind, ClockSpec, SlaPolicy
 from serambi_calendar.profiles import RAMADAN, STANDARD, ProfilePeriod, WorkingProfile
@@ -39,6 +40,8 @@ from serambi_calendar.settings import (
 )
 
 __all__ = [
+    "DAY_NAMES",
+    "MONTH_NAMES",
     "DEFAULT_CLOCKS",
     "DEFAULT_WARNINGS",
     "ENV_CLOCKS",

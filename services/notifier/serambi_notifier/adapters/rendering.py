@@ -15,31 +15,18 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
-from serambi_calendar import WIB  # noqa: F401 — re-exported (rendering.WIB)
+from serambi_calendar import DAY_NAMES, MONTH_NAMES, WIB  # noqa: F401 — WIB re-exported (rendering.WIB)
 
 from ..domain import gsm7
 
 _BLANK_LINES = re.compile(r"\n[ \t]*(?:\n[ \t]*)+\n")
 TEMPLATES = Path(__file__).parent.parent / "templates"
 DAYS = {
-    "id": ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"),
+    "id": DAY_NAMES,
     "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
 }
 MONTHS = {
-    "id": (
-        "Januari",
-        "Februari",
-        "Maret",
-        "April",
-        "Mei",
-        "Juni",
-        "Juli",
-        "Agustus",
-        "September",
-        "Oktober",
-        "November",
-        "Desember",
-    ),
+    "id": MONTH_NAMES,
     "en": (
         "January",
         "February",

@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from fpdf import FPDF
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
+from serambi_calendar import DAY_NAMES, MONTH_NAMES
 from serambi_contracts.intake import DocumentRef
 from serambi_kit.logging import get_logger
 from serambi_kit.pii import SubjectErased, Vault
@@ -49,21 +50,8 @@ ADDRESS = (
     "Kota Pontianak, Kalimantan Barat 78124",
     "Telepon (0561) 736541 - Pos-el biroekonomi@kalbarprov.go.id",
 )
-DAYS = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
-MONTHS = (
-    "Januari",
-    "Februari",
-    "Maret",
-    "April",
-    "Mei",
-    "Juni",
-    "Juli",
-    "Agustus",
-    "September",
-    "Oktober",
-    "November",
-    "Desember",
-)
+DAYS = DAY_NAMES
+MONTHS = MONTH_NAMES
 _PLAIN = str.maketrans(
     {
         "\u2013": "-",

@@ -11,7 +11,7 @@ import re
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from serambi_calendar import WIB
+from serambi_calendar import DAY_NAMES, WIB
 
 from .messages import Refusal
 from .pengaduan import MONTHS, when
@@ -51,7 +51,7 @@ STEPS = {
     "deadline_moved": "Tenggat berubah",
     "reminded": "Pengingat dikirim kepada pemohon",
 }
-DAYS = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
+DAYS = DAY_NAMES
 DONE = {
     "jadwalkan": "Audiensi telah dijadwalkan. Surat jawaban dikirim kepada pemohon.",
     "konfirmasi": "Usulan jadwal telah dikonfirmasi. Surat jawaban dikirim kepada pemohon.",

@@ -7,23 +7,10 @@ import re
 from datetime import date, datetime
 from typing import Any
 
-from serambi_calendar import WIB
+from serambi_calendar import DAY_NAMES, MONTH_NAMES, WIB
 
-DAYS = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
-MONTHS = (
-    "Januari",
-    "Februari",
-    "Maret",
-    "April",
-    "Mei",
-    "Juni",
-    "Juli",
-    "Agustus",
-    "September",
-    "Oktober",
-    "November",
-    "Desember",
-)
+DAYS = DAY_NAMES
+MONTHS = MONTH_NAMES
 STATUS = {
     # audience requests
     "submitted": "Diterima, menunggu peninjauan",
