@@ -47,6 +47,7 @@ class Counts:
     at: float
     ops: Counter  # opcounter bucket -> count
     by_ns: Counter  # namespace -> count
+    writes: Counter  # namespace -> the writes among them (top's writeLock: insert, update, …)
 
     @classmethod
     async def now(cls, mongo: AsyncMongoClient) -> Counts:
@@ -55,18 +56,22 @@ class Counts:
         by_ns = Counter(
             {ns: v["total"]["count"] for ns, v in top.items() if ns != "note" and v["total"]["count"]}
         )
-        return cls(time.monotonic(), Counter({k: int(v) for k, v in status["opcounters"].items()}), by_ns)
+        writes = Counter({ns: top[ns]["writeLock"]["count"] for ns in by_ns})
+        counters = Counter({k: int(v) for k, v in status["opcounters"].items()})
+        return cls(time.monotonic(), counters, by_ns, writes)
 
     def __sub__(self, other: Counts) -> Counts:
-        ops, by_ns = Counter(self.ops), Counter(self.by_ns)
+        ops, by_ns, writes = Counter(self.ops), Counter(self.by_ns), Counter(self.writes)
         ops.subtract(other.ops)
         by_ns.subtract(other.by_ns)
-        return Counts(self.at - other.at, ops, by_ns)
+        writes.subtract(other.writes)
+        return Counts(self.at - other.at, ops, by_ns, writes)
 
     def scaled(self, factor: float) -> dict[str, dict[str, float]]:
         return {
             "ops": {k: v * factor for k, v in self.ops.items()},
             "by_ns": {k: v * factor for k, v in self.by_ns.items()},
+            "writes": {k: v * factor for k, v in self.writes.items()},
         }
 
 
@@ -82,6 +87,7 @@ def report(kind: str, cases: int, delta: Counts, idle: Counts) -> float:
     total_raw = sum(v for k, v in delta.ops.items() if k not in OWN)
     commands = delta.ops.get("command", 0)
     net_ns = {ns: delta.by_ns.get(ns, 0) - background["by_ns"].get(ns, 0.0) for ns in delta.by_ns}
+    net_w = {ns: delta.writes.get(ns, 0) - background["writes"].get(ns, 0.0) for ns in delta.by_ns}
     net = sum(net_ns.values()) / cases
     what = "audience request" if kind == "request" else "complaint"
     print(
@@ -93,6 +99,8 @@ def report(kind: str, cases: int, delta: Counts, idle: Counts) -> float:
         f"    opcounters, raw: {total_raw / cases:.1f} per case ({buckets}); plus {commands / cases:.1f} "
         f"other commands (hello, ping, the bench's own serverStatus/top, index checks)"
     )
+    writes = sum(net_w.values()) / cases
+    print(f"    of which writes {writes:.1f}, reads {net - writes:.1f} (by service: total (writes))")
     print(
         f"    namespaced operations (top), raw {sum(delta.by_ns.values()) / cases:.1f}, background "
         f"{sum(background['by_ns'].values()) / cases:.1f}, net {net:.1f} per case"
@@ -104,11 +112,12 @@ def report(kind: str, cases: int, delta: Counts, idle: Counts) -> float:
         if abs(v / cases) < 0.05:
             continue
         detail = ", ".join(
-            f"{ns.split('.', 1)[1]} {n / cases:.1f}"
+            f"{ns.split('.', 1)[1]} {n / cases:.1f} ({net_w[ns] / cases:.1f} w)"
             for ns, n in sorted(net_ns.items(), key=lambda kv: -kv[1])
             if _service(ns) == service and abs(n / cases) >= 0.05
         )
-        print(f"      {service:<12} {v / cases:5.1f}   ({detail})")
+        w = sum(n for ns, n in net_w.items() if _service(ns) == service)
+        print(f"      {service:<12} {v / cases:5.1f} ({w / cases:.1f} w)   {detail}")
     return net
 
 
