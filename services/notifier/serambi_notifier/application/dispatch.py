@@ -4,9 +4,12 @@
    ledger in one write, each already claimed by this replica (a duplicate means another replica
    or an earlier delivery of the event has it). The event is acked when the intents are durable;
    the sends then run in the background, a bounded number at a time.
-2. ``_deliver``: compose → check the claim is still ours and start its lease afresh (for email
-   once an SMTP connection is free) → send → record the outcome if the claim is still ours →
-   append NotificationSent / NotificationFailed. Transient failures are retried with
+2. ``_deliver``: compose → check the claim is still ours (for email once an SMTP connection is
+   free; a write only when the claim is older than a quarter lease) → send → append
+   NotificationSent → record the outcome, already published, if the claim is still ours (a
+   failure: record it, then append NotificationFailed). A claim taken over after its lease ran
+   out reads the delivery's stream first: a NotificationSent there is recorded, not resent.
+   Transient failures are retried with
    exponential backoff (capped, with jitter) up to ``delivery_max_attempts``; permanent ones
    fail at once. While a replica holds claims — queued behind others or being sent — it renews
    their leases every quarter lease, so a slow relay never lets another replica take one over.
