@@ -150,3 +150,49 @@ async def test_a_file_that_fails_half_way_leaves_neither_its_files_document_nor_
     assert await mongo_db["documents.files"].count_documents({"metadata.owner": "gone"}) == 0
     files = [doc["_id"] async for doc in mongo_db["documents.files"].find({}, {"_id": 1})]
     assert await mongo_db["documents.chunks"].count_documents({"files_id": {"$nin": files}}) == 0
+
+
+async def test_a_forms_small_files_cost_two_writes_and_read_back_whole(mongo_db, vault, store):
+    """Every files document in one insert, the chunks of all the files in one more (issue 21):
+    a file is read by its files document and its chunks' files_id and n, not by write order."""
+    key = await vault.new_subject()
+    await store.put_pending(Upload("w", "warm", pdf(100)), PDF, "warm", key)  # the indexes, once
+    writes: list[str] = []
+
+    class Counted:
+        def __init__(self, collection, name):
+            self.collection, self.name = collection, name
+
+        def __getattr__(self, attribute):
+            return getattr(self.collection, attribute)
+
+        async def insert_many(self, documents, *args, **kwargs):
+            writes.append(self.name)
+            return await self.collection.insert_many(documents, *args, **kwargs)
+
+    store.files, store.chunks = Counted(store.files, "files"), Counted(store.chunks, "chunks")
+    letter, identity = pdf(3000), pdf(SEGMENT + 5)
+    refs = await store.put_all_pending(
+        [(Upload("a", "request_letter", letter), PDF), (Upload("b", "identity", identity), PDF)], "form", key
+    )
+    assert writes == ["files", "chunks"]
+    assert [await store.read(ref.document_id) for ref in refs] == [letter, identity]
+    assert [ref.size for ref in refs] == [len(letter), len(identity)]
+
+
+async def test_a_second_file_that_fails_removes_the_first_too(mongo_db, vault, store):
+    class Failing(io.BytesIO):
+        def read(self, size: int = -1) -> bytes:
+            if self.tell() >= 2 * SEGMENT:
+                raise OSError("the spool file went away")
+            return super().read(size)
+
+    with pytest.raises(OSError, match="went away"):
+        await store.put_all_pending(
+            [(Upload("a", "k", pdf(9 * SEGMENT)), PDF), (Upload("b", "k", Failing(pdf(20 * SEGMENT))), PDF)],
+            "both-gone",
+            await vault.new_subject(),
+        )
+    assert await mongo_db["documents.files"].count_documents({"metadata.owner": "both-gone"}) == 0
+    files = [doc["_id"] async for doc in mongo_db["documents.files"].find({}, {"_id": 1})]
+    assert await mongo_db["documents.chunks"].count_documents({"files_id": {"$nin": files}}) == 0

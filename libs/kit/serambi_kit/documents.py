@@ -18,9 +18,9 @@ Files are written and read a segment at a time, never whole in memory. The write
 pymongo's ``GridIn``: that one keeps a file's chunks in a list until 48 MB (a whole 10 MB
 document, then its BSON copy) before one ``insert_many``, which made 16 concurrent uploads cost
 intake 300 MB (docs/performance.md). Ours writes the GridFS layout itself — the ``files``
-document first (``pending``, so a crash half-way leaves nothing the sweep cannot find), then
-chunks of four sealed segments, ``CHUNKS_PER_INSERT`` at a time — and reads back through
-pymongo's bucket like any GridFS file.
+documents of a form's files first, in one write (``pending``, so a crash half-way leaves nothing
+the sweep cannot find), then chunks of four sealed segments, ``CHUNKS_PER_INSERT`` at a time,
+across the files — and reads back through pymongo's bucket like any GridFS file.
 """
 
 from __future__ import annotations
@@ -30,10 +30,10 @@ import hashlib
 import io
 import os
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from bson import Int64
 from cryptography.exceptions import InvalidTag
@@ -154,70 +154,97 @@ class DocumentStore:
         self._indexed = False
 
     async def put_pending(self, upload: Upload, media_type: str, owner: str, key: str) -> DocumentRef:
-        """Store ``upload`` sealed with the data subject ``key``, segment by segment: at most
-        ``CHUNKS_PER_INSERT`` chunks of it in memory at once."""
+        """Store ``upload`` sealed with the data subject ``key`` (``put_all_pending`` of one)."""
+        [ref] = await self.put_all_pending([(upload, media_type)], owner, key)
+        return ref
+
+    async def put_all_pending(
+        self, uploads: Sequence[tuple[Upload, str]], owner: str, key: str
+    ) -> list[DocumentRef]:
+        """Store the ``uploads`` (each with its checked media type) sealed with the data subject
+        ``key``, segment by segment: at most ``CHUNKS_PER_INSERT`` chunks in memory at once.
+
+        Two writes for a form's small files, whatever their number: every ``files`` document
+        (``pending``) in one ``insert_many`` before any chunk, then the chunks of all the files
+        through one batch — ``CHUNKS_PER_INSERT`` at a time, the last batch holding the tail of
+        one file and the head of the next. A file is read by its ``files`` document and its
+        chunks' ``files_id`` and ``n``, never by the order they were written in."""
+        if not uploads:
+            return []
         cipher = await self.vault.data_cipher(key)
         if cipher is None:
             raise VaultError(f"no data key {key} (erased?)")
         await self._indexes()
-        document_id, prefix = "D" + uuid.uuid4().hex, os.urandom(7)
-        plain = upload.size()
-        length = plain + max(1, -(-plain // SEGMENT)) * _TAG  # what the sealed segments take
-        await self.files.insert_one(
-            {
-                "_id": document_id,
-                "filename": f"{owner}-{upload.kind}",
-                "chunkSize": CHUNK,
-                "length": Int64(length),
-                "uploadDate": datetime.now(UTC),
-                "metadata": {
-                    "owner": owner,
-                    "kind": upload.kind,
-                    "media_type": media_type,
-                    "status": "pending",
-                    "stored_at": datetime.now(UTC),
-                    "sealed": {"key": key, "nonce": prefix, "segment": SEGMENT},
-                },
-            }
-        )
-        digest, size, aad = hashlib.sha256(), 0, document_id.encode()
-        sealed, batch, number = bytearray(), [], 0
+        files: list[dict[str, Any]] = []
+        plains: list[int] = []
+        for upload, media_type in uploads:
+            plain = upload.size()
+            plains.append(plain)
+            length = plain + max(1, -(-plain // SEGMENT)) * _TAG  # what the sealed segments take
+            files.append(
+                {
+                    "_id": "D" + uuid.uuid4().hex,
+                    "filename": f"{owner}-{upload.kind}",
+                    "chunkSize": CHUNK,
+                    "length": Int64(length),
+                    "uploadDate": datetime.now(UTC),
+                    "metadata": {
+                        "owner": owner,
+                        "kind": upload.kind,
+                        "media_type": media_type,
+                        "status": "pending",
+                        "stored_at": datetime.now(UTC),
+                        "sealed": {"key": key, "nonce": os.urandom(7), "segment": SEGMENT},
+                    },
+                }
+            )
+        await self.files.insert_many(files)
+        batch: list[dict[str, Any]] = []
 
-        async def insert(final: bool) -> None:
-            nonlocal sealed, number
-            while len(sealed) >= CHUNK or (final and sealed):
-                batch.append({"files_id": document_id, "n": number, "data": bytes(sealed[:CHUNK])})
-                del sealed[:CHUNK]
-                number += 1
+        async def flush(final: bool) -> None:
             if batch and (final or len(batch) >= CHUNKS_PER_INSERT):
                 await self.chunks.insert_many(batch)
                 batch.clear()
 
+        refs: list[DocumentRef] = []
         try:
-            segments = upload.segments(SEGMENT)
-            current, index = next(segments, b""), 0
-            while True:
-                following = next(segments, None)
-                digest.update(current)
-                size += len(current)
-                sealed += cipher.encrypt(_nonce(prefix, index, following is None), current, aad)
-                await insert(final=following is None)
-                if following is None:
-                    break
-                current, index = following, index + 1
-            if size != plain:
-                raise ValueError(f"{upload.field}: the file changed while it was stored")
+            for (upload, media_type), file, plain in zip(uploads, files, plains, strict=True):
+                document_id, prefix = file["_id"], file["metadata"]["sealed"]["nonce"]
+                digest, size, aad = hashlib.sha256(), 0, document_id.encode()
+                sealed, number = bytearray(), 0
+                segments = upload.segments(SEGMENT)
+                current, index = next(segments, b""), 0
+                while True:
+                    following = next(segments, None)
+                    digest.update(current)
+                    size += len(current)
+                    sealed += cipher.encrypt(_nonce(prefix, index, following is None), current, aad)
+                    while len(sealed) >= CHUNK or (following is None and sealed):
+                        batch.append({"files_id": document_id, "n": number, "data": bytes(sealed[:CHUNK])})
+                        del sealed[:CHUNK]
+                        number += 1
+                        await flush(final=False)
+                    if following is None:
+                        break
+                    current, index = following, index + 1
+                if size != plain:
+                    raise ValueError(f"{upload.field}: the file changed while it was stored")
+                refs.append(
+                    DocumentRef(
+                        document_id=document_id,
+                        kind=upload.kind,
+                        media_type=media_type,
+                        sha256=digest.hexdigest(),
+                        size=size,
+                    )
+                )
+            await flush(final=True)
         except BaseException:
-            with contextlib.suppress(Exception):  # else left pending: the sweep removes it
-                await self.bucket.delete(document_id)  # the files document and chunks written
+            with contextlib.suppress(Exception):  # else left pending: the sweep removes them
+                for file in files:  # the files documents and the chunks written
+                    await self.bucket.delete(file["_id"])
             raise
-        return DocumentRef(
-            document_id=document_id,
-            kind=upload.kind,
-            media_type=media_type,
-            sha256=digest.hexdigest(),
-            size=size,
-        )
+        return refs
 
     async def _indexes(self) -> None:
         """GridFS's own indexes (as pymongo's writer makes them), once per process."""
@@ -242,6 +269,8 @@ class DocumentStore:
     async def note_case(self, document_ids: list[str], case: str) -> None:
         """Record the case pending documents are for, before the append that references them:
         a sweep can then ask that case's events (which cannot lag) whether it does."""
+        if not document_ids:  # no write for a case without files
+            return
         await self.files.update_many({"_id": {"$in": document_ids}}, {"$set": {"metadata.case": case}})
 
     async def case_of(self, document_id: str) -> str | None:
@@ -251,6 +280,8 @@ class DocumentStore:
         return case
 
     async def mark_attached(self, document_ids: list[str]) -> None:
+        if not document_ids:  # a complaint without attachments: nothing to mark, no write
+            return
         await self.files.update_many(
             {"_id": {"$in": document_ids}}, {"$set": {"metadata.status": "attached"}}
         )

@@ -168,24 +168,36 @@ async def test_sms_to_citizens_waits_for_the_end_of_quiet_hours(harness):
     assert len(harness.sms.to("+6281345678901")) == 2  # the two parts of one SMS
 
 
+class KilledError(Exception):
+    """Stands for the process dying: nothing after this point is written."""
+
+
+async def die(*args, **kwargs):
+    raise KilledError("killed")
+
+
+class DyingStore:
+    """The event store of a process that dies when it appends (loads still work)."""
+
+    def __init__(self, store):
+        self.load = store.load
+        self.append = die
+
+
 async def test_a_sender_that_dies_mid_send_is_resent_once_with_the_same_message_id(harness):
     """The residual window, bounded: the server accepted the message, the process died before
-    recording it. After the lease the delivery is claimed again and resent — with the same
-    Message-ID, so the receiver can drop it — and recorded once."""
+    recording it (before its NotificationSent was appended). After the lease the delivery is
+    claimed again and resent — with the same Message-ID, so the receiver can drop it — and
+    recorded once."""
     tracking = code()
     dying = harness.dispatcher()
-
-    class KilledError(Exception):
-        """Stands for the process dying: nothing after the send is written."""
-
-    async def die(*args, **kwargs):
-        raise KilledError("killed between sending and recording")
-
+    dying._store = DyingStore(harness.store)
     dying.ledger.sent = die  # type: ignore[method-assign]
     recorded = await submit(harness, tracking, phone=None)
     await handled(dying, recorded)  # the handler swallows; the delivery stays "sending"
     [delivery] = await harness.deliveries(tracking)
     assert delivery["state"] == "sending" and len(harness.mailbox.for_case(tracking)) == 1
+    assert await harness.delivery_events(delivery["_id"]) == []
     survivor = harness.dispatcher()
     await survivor.run_once()
     assert len(harness.mailbox.for_case(tracking)) == 1  # the lease still holds: nobody resends
@@ -195,9 +207,34 @@ async def test_a_sender_that_dies_mid_send_is_resent_once_with_the_same_message_
     assert len(mails) == 2 and mails[0]["Message-ID"] == mails[1]["Message-ID"]
     [delivery] = await harness.deliveries(tracking)
     assert (delivery["state"], delivery["lease_expiries"], delivery["attempts"]) == ("sent", 1, 2)
+    assert delivery["event_published"] is True
     assert len(await harness.delivery_events(delivery["_id"])) == 1
     await survivor.run_once()
     assert len(harness.mailbox.for_case(tracking)) == 2  # and never again
+
+
+async def test_a_sender_that_dies_after_appending_its_event_is_not_resent(harness):
+    """The event is appended before the outcome is written (one ledger write fewer): a process
+    that dies between the two leaves the delivery ``sending`` with its NotificationSent stored.
+    The replica that takes it over after the lease reads the stream, writes the outcome from the
+    event and sends nothing — one e-mail, one NotificationSent."""
+    tracking = code()
+    dying = harness.dispatcher()
+    dying.ledger.sent = die  # type: ignore[method-assign]
+    recorded = await submit(harness, tracking, phone=None)
+    await handled(dying, recorded)
+    [delivery] = await harness.deliveries(tracking)
+    assert delivery["state"] == "sending" and len(harness.mailbox.for_case(tracking)) == 1
+    [event] = await harness.delivery_events(delivery["_id"])
+    assert isinstance(event, NotificationSent)
+    survivor = harness.dispatcher()
+    harness.clock.fixed += timedelta(seconds=harness.settings.delivery_lease_seconds + 1)
+    await survivor.run_once()
+    await survivor.run_once()
+    assert len(harness.mailbox.for_case(tracking)) == 1  # not resent
+    [delivery] = await harness.deliveries(tracking)
+    assert (delivery["state"], delivery["lease_expiries"], delivery["event_published"]) == ("sent", 1, True)
+    assert len(await harness.delivery_events(delivery["_id"])) == 1
 
 
 async def test_a_scheduled_audience_sends_an_invitation_whose_ics_is_in_wib(harness):

@@ -165,9 +165,9 @@ async def receive(
     refs: list[DocumentRef] = []
     try:
         owner = "complaint-" + secrets.token_hex(8)
-        for upload, media_type in uploads:
+        if uploads:
             assert documents is not None, "attachments need a document store"
-            refs.append(await documents.put_pending(upload, media_type, owner, key))
+            refs = await documents.put_all_pending(uploads, owner, key)
 
         async def before_append(code: str, reserved_token: str) -> None:
             if reserve:
@@ -315,9 +315,9 @@ async def add_note(
     refs: list[DocumentRef] = []
     owner = f"complaint-{code}"
     try:
-        for upload, media_type in uploads:
+        if uploads:
             assert documents is not None, "attachments need a document store"
-            refs.append(await documents.put_pending(upload, media_type, owner, state.subject_key))
+            refs = await documents.put_all_pending(uploads, owner, state.subject_key)
         if refs and documents is not None:
             await documents.note_case([ref.document_id for ref in refs], code)
         command = domain.AddNote(

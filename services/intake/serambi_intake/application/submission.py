@@ -163,8 +163,7 @@ async def store_request(
     owner = "submission-" + secrets.token_hex(8)
     refs: list[DocumentRef] = []
     try:
-        for upload, media_type in uploads:
-            refs.append(await documents.put_pending(upload, media_type, owner, subject_key))
+        refs = await documents.put_all_pending(uploads, owner, subject_key)
         draft = replace(draft, documents=tuple(refs))
         for _ in range(MAX_CODE_ATTEMPTS):
             code = tracking_code or await intake.tracking_codes(now.year)

@@ -17,11 +17,15 @@ replica that someone else recorded it first. ``claim`` moves a due delivery (ret
 expired lease) to ``sending`` in one conditional update, so of two replicas only one sends.
 The holder ``renew``s the leases of what it holds while it waits and sends, ``fence``s the claim
 (still its own, same attempt) right before handing the message over, and writes the outcome
-under the same condition. A ``sending`` delivery whose lease ran out therefore belongs to a
-process that died (or lost the database for a whole lease): it is claimed again and resent
-(the residual window, see docs/notifier.md). Final states carry
-``event_published``: the NotificationSent/Failed event is appended after the state is written,
-and re-appended (idempotently) until it is marked.
+under the same condition. The fence is a write only when the claim is older than a quarter
+lease (the renewal interval): a fresher claim cannot have been taken over without the clock
+skew the renewals already rule out (docs/notifier.md). A ``sending`` delivery whose lease ran
+out therefore belongs to a process that died (or lost the database for a whole lease): it is
+claimed again and, unless its stream already holds its event, resent (the residual window, see
+docs/notifier.md). Final states carry ``event_published``: the NotificationSent/Failed event is
+appended first and the outcome written with ``event_published`` true in the same write; if the
+append failed, the outcome is written unpublished and the dispatch loop appends it
+(idempotently) until it is marked.
 
 Stored: never a clear address, no message body. An officer's delivery keeps their address
 masked and its keyed hash (``recipient_masked``, ``recipient_hash``: configuration, searchable).
@@ -45,7 +49,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 from serambi_contracts.notifier import FailureCategory, RecipientKind, failure_category
 
-from ..application.ports import FINAL_STATES, Cause
+from ..application.ports import FINAL_STATES, TAKEN_OVER, Cause
 from ..domain.deliveries import Planned
 from .projections import CASES, case_id
 
@@ -258,6 +262,8 @@ class Ledger:
                 {"$set": reserve, "$inc": {"attempts": 1, "lease_expiries": 1}},
                 return_document=ReturnDocument.AFTER,
             )
+            if claimed is not None:  # not stored: its holder may have appended the event
+                claimed[TAKEN_OVER] = True
         return claimed
 
     async def renew(self, delivery_ids: list[str], owner: str, now: datetime, lease: float) -> int:
@@ -298,12 +304,21 @@ class Ledger:
         return result.modified_count == 1
 
     async def sent(
-        self, claimed: dict[str, Any], now: datetime, provider: str, message_ids: list[str], status: str
+        self,
+        claimed: dict[str, Any],
+        now: datetime,
+        provider: str,
+        message_ids: list[str],
+        status: str,
+        published: bool = False,
     ) -> bool:
+        """``published``: its NotificationSent is already appended (the usual order: event,
+        then this one write), so the outbox has nothing left to do for it."""
         return await self._finish(
             claimed,
             {
                 "$set": {
+                    "event_published": published,
                     "state": "sent",
                     "sent_at": now,
                     "updated_at": now,
@@ -356,11 +371,17 @@ class Ledger:
         )
 
     async def failed(
-        self, claimed: dict[str, Any], now: datetime, category: str, detail: dict[str, Any] | None = None
+        self,
+        claimed: dict[str, Any],
+        now: datetime,
+        category: str,
+        detail: dict[str, Any] | None = None,
+        published: bool = False,
     ) -> bool:
         """Failed for good: ``category`` a :class:`FailureCategory`, ``detail`` the words as stored
-        (None keeps what the last retry stored)."""
+        (None keeps what the last retry stored); ``published`` as for ``sent``."""
         update: dict[str, Any] = {
+            "event_published": published,
             "state": "failed",
             "reason": str(category),
             "failed_at": now,

@@ -4,9 +4,12 @@
    ledger in one write, each already claimed by this replica (a duplicate means another replica
    or an earlier delivery of the event has it). The event is acked when the intents are durable;
    the sends then run in the background, a bounded number at a time.
-2. ``_deliver``: compose → check the claim is still ours and start its lease afresh (for email
-   once an SMTP connection is free) → send → record the outcome if the claim is still ours →
-   append NotificationSent / NotificationFailed. Transient failures are retried with
+2. ``_deliver``: compose → check the claim is still ours (for email once an SMTP connection is
+   free; a write only when the claim is older than a quarter lease) → send → append
+   NotificationSent → record the outcome, already published, if the claim is still ours (a
+   failure: record it, then append NotificationFailed). A claim taken over after its lease ran
+   out reads the delivery's stream first: a NotificationSent there is recorded, not resent.
+   Transient failures are retried with
    exponential backoff (capped, with jitter) up to ``delivery_max_attempts``; permanent ones
    fail at once. While a replica holds claims — queued behind others or being sent — it renews
    their leases every quarter lease, so a slow relay never lets another replica take one over.
@@ -26,8 +29,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from prometheus_client import Counter, Histogram
-from serambi_contracts.notifier import Channel, FailureCategory, RecipientKind
-from serambi_kit.eventstore import RecordedEvent, parse_stored, read_raw
+from serambi_contracts.notifier import Channel, FailureCategory, NotificationSent, RecipientKind
+from serambi_kit.eventstore import ConcurrencyError, EventStoreError, RecordedEvent, parse_stored, read_raw
 from serambi_kit.logging import get_logger
 from serambi_kit.tasks import cancel_requested
 from serambi_kit.tracing import client_span, continuing
@@ -35,12 +38,13 @@ from serambi_kit.tracing import client_span, continuing
 from ..domain.deliveries import Planned
 from ..domain.retries import backoff, stale, waits_for_quiet_hours
 from ..settings import NotifierSettings
-from .claims import HeldClaims
+from .claims import RENEWALS_PER_LEASE, HeldClaims
 from .compose import Composer
-from .outcomes import append_outcome
+from .outcomes import append_event, append_outcome, recorded_outcome
 from .planning import Planner
 from .ports import (
     FINAL_STATES,
+    TAKEN_OVER,
     Cause,
     ClaimLostError,
     DeliveryLedger,
@@ -162,6 +166,8 @@ class Dispatcher:
             return None
         self.claims.hold(claimed)
         try:
+            if claimed.get(TAKEN_OVER) and await self._recorded_before(claimed):
+                return "sent"
             if planned is None:
                 planned = await self.replan(claimed)
                 if planned is None:  # the cause event or the subscriptions changed
@@ -233,14 +239,11 @@ class Dispatcher:
             outcome = "sent"
             ids = [i for i in (receipt.message_id or "").split(",") if i]
             at = self.clock()
-            if await self.ledger.sent(claimed, at, receipt.provider, ids, receipt.status):
-                final = {
-                    **claimed,
-                    "state": "sent",
-                    "sent_at": at,
-                    "provider": receipt.provider,
-                    "provider_message_ids": ids,
-                }
+            sent = {**claimed, "state": "sent", "sent_at": at, "provider": receipt.provider}
+            # the event first, then the outcome marked published in the same write: the stream
+            # is the record of what was handed over (a taker-over reads it, see ``attempt``)
+            published = await self._append_first(sent | {"provider_message_ids": ids})
+            await self.ledger.sent(claimed, at, receipt.provider, ids, receipt.status, published)
         SEND_SECONDS.labels(planned.channel.value).observe(asyncio.get_running_loop().time() - started)
         OUTCOMES.labels(planned.channel.value, outcome).inc()
         log.info(
@@ -259,6 +262,44 @@ class Dispatcher:
             await self._publish_document(final)
         return outcome
 
+    async def _append_first(self, document: dict[str, Any]) -> bool:
+        """Append a sent delivery's NotificationSent before its outcome is written. False if
+        NATS did not take it: the outcome is then written unpublished and the dispatch loop
+        appends it (the outbox)."""
+        try:
+            await append_event(self.store, document)
+        except (EventStoreError, ConcurrencyError) as exc:
+            log.warning("notification.append_deferred", delivery_id=document["_id"], error=type(exc).__name__)
+            return False
+        return True
+
+    async def _recorded_before(self, claimed: dict[str, Any]) -> bool:
+        """A claim taken over from a holder whose lease ran out: if the delivery's stream holds
+        its NotificationSent, the holder handed the message over and appended it, then stopped
+        before writing the outcome. The outcome is written from the event — nothing is resent."""
+        event = await recorded_outcome(self.store, claimed["_id"])
+        if not isinstance(event, NotificationSent):
+            return False
+        ids = [i for i in (event.provider_message_id or "").split(",") if i]
+        await self.ledger.sent(claimed, event.sent_at, event.provider, ids, "recovered", True)
+        log.info("notification.recovered_from_stream", delivery_id=claimed["_id"])
+        OUTCOMES.labels(claimed["channel"], "recovered").inc()
+        return True
+
+    def _fresh(self, claimed: dict[str, Any]) -> bool:
+        """True while our claim is younger than a quarter lease (the renewal interval), by the
+        clock that wrote its ``lease_until``: no other replica can have taken it over yet unless
+        its clock runs three quarters of a lease ahead — which would already let it take over a
+        delivery while we send it, renewals notwithstanding (docs/notifier.md)."""
+        lease = self.settings.delivery_lease_seconds
+        until = claimed.get("lease_until")
+        if until is None:
+            return False
+        if until.tzinfo is None:  # as read back from the database
+            until = until.replace(tzinfo=UTC)
+        elapsed = self.clock() - (until - timedelta(seconds=lease))
+        return timedelta(0) <= elapsed < timedelta(seconds=lease / RENEWALS_PER_LEASE)
+
     def _quiet_now(self, planned: Planned, now: datetime) -> bool:
         return waits_for_quiet_hours(planned) and self.planner.quiet.contains(now)
 
@@ -266,6 +307,8 @@ class Dispatcher:
         """Compose and hand over — only if, right before, the claim is still ours."""
 
         async def ready() -> bool:
+            if self._fresh(claimed):  # the claim is the fence (no write)
+                return True
             return await self.ledger.fence(claimed, self.clock(), self.settings.delivery_lease_seconds)
 
         try:

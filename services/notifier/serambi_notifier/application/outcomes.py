@@ -41,18 +41,42 @@ def outcome_event(document: dict[str, Any]) -> NotificationSent | NotificationFa
     )
 
 
-async def append_outcome(store: Any, ledger: DeliveryLedger, document: dict[str, Any]) -> bool:
-    """Append the delivery's event once (a deterministic event id makes a repeat a no-op), then
-    mark the delivery published."""
+def delivery_ref(delivery_id: str) -> AggregateRef:
+    return AggregateRef("notifier", "delivery", delivery_id)
+
+
+async def append_event(store: Any, document: dict[str, Any]) -> None:
+    """Append the final delivery's event once: a deterministic event id and expected sequence 0
+    make a repeat (a retried append, another replica's) a no-op."""
     delivery_id = document["_id"]
     cause = document["cause"]
     with caused_by(cause.get("correlation_id"), cause["event_id"]):
         await store.append(
-            AggregateRef("notifier", "delivery", delivery_id),
+            delivery_ref(delivery_id),
             [outcome_event(document)],
             expected_sequence=0,
             expected_version=0,
             event_ids=[deterministic_id("notification", delivery_id)],
         )
-    await ledger.published(delivery_id)
+
+
+async def append_outcome(store: Any, ledger: DeliveryLedger, document: dict[str, Any]) -> bool:
+    """The outbox's round: append the event of a delivery the ledger has final but not
+    published (its append failed, or a ledger written before events came first), then mark it
+    published."""
+    await append_event(store, document)
+    await ledger.published(document["_id"])
     return True
+
+
+async def recorded_outcome(store: Any, delivery_id: str) -> NotificationSent | NotificationFailed | None:
+    """The delivery's event if its stream has one: then the delivery was sent (or failed) and
+    its holder stopped before the ledger said so."""
+    history = await store.load(delivery_ref(delivery_id))
+    for recorded in history.events:
+        event = recorded.event
+        upcast = getattr(event, "upcast", None)
+        event = upcast() if callable(upcast) else event
+        if isinstance(event, NotificationSent | NotificationFailed):
+            return event
+    return None

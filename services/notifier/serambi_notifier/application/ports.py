@@ -26,6 +26,9 @@ from ..domain.deliveries import Planned
 
 Ready = Callable[[], Awaitable[bool]]
 FINAL_STATES = ("sent", "failed")
+#: set (in memory, never stored) on a claim the ledger took over from a holder whose lease ran
+#: out: that holder may have handed the message over and appended its event, then stopped
+TAKEN_OVER = "taken_over"
 
 
 class DeliveryError(Exception):
@@ -257,7 +260,13 @@ class DeliveryLedger(Protocol):
     async def fence(self, claimed: dict[str, Any], now: datetime, lease: float) -> bool: ...
 
     async def sent(
-        self, claimed: dict[str, Any], now: datetime, provider: str, message_ids: list[str], status: str
+        self,
+        claimed: dict[str, Any],
+        now: datetime,
+        provider: str,
+        message_ids: list[str],
+        status: str,
+        published: bool = False,
     ) -> bool: ...
 
     async def retry(
@@ -272,7 +281,12 @@ class DeliveryLedger(Protocol):
     async def hold(self, claimed: dict[str, Any], now: datetime, until: datetime) -> bool: ...
 
     async def failed(
-        self, claimed: dict[str, Any], now: datetime, category: str, detail: dict[str, Any] | None = None
+        self,
+        claimed: dict[str, Any],
+        now: datetime,
+        category: str,
+        detail: dict[str, Any] | None = None,
+        published: bool = False,
     ) -> bool: ...
 
     async def published(self, delivery_id: str) -> None: ...
