@@ -143,8 +143,10 @@ def render(
     return response
 
 
-async def checked_form(request: Request, max_files: int = 4) -> FormData:
-    """The posted form, parsed within limits, after its CSRF token is checked."""
+async def checked_form(request: Request, max_files: int = 0) -> FormData:
+    """The posted form, parsed within limits, after its CSRF token is checked. ``max_files`` is 0
+    (no file part is parsed, none spooled in /tmp) unless an upload route (``relay.upload_form``)
+    asks for more: anyone can post to any form before its CSRF token is read."""
     form = await request.form(max_files=max_files, max_fields=MAX_FIELDS, max_part_size=FIELD_BYTES)
     token = form.get("csrf")
     secrets = portal_of(request).secrets

@@ -104,7 +104,7 @@ async def signed_in_at_provider(
 async def sign_out(request: Request, console: ConsoleDep) -> Response:
     """Ends the console's session, then the provider's (a refresh page, since the strict CSP's
     form-action would stop a form's redirect to another origin)."""
-    await checked_form(request)
+    await checked_form(request, max_files=0)  # anyone may post here: no file is spooled
     session = read_session(console.sealer, request.cookies)
     try:
         url = await console.provider.end_session_url(
