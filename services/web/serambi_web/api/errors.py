@@ -23,6 +23,10 @@ PAGES = {
     ),
     404: ("Halaman tidak ditemukan", "Alamat yang Anda buka tidak ada. Periksa kembali tautannya."),
     405: ("Halaman tidak ditemukan", "Alamat yang Anda buka tidak ada. Periksa kembali tautannya."),
+    408: (
+        "Waktu pengiriman habis",
+        "Kiriman Anda terlalu lama sampai. Muat ulang halaman, lalu kirim lagi.",
+    ),
     411: ("Permintaan tidak dapat diproses", "Kirim ulang formulir dari halaman ini."),
     413: ("Berkas terlalu besar", "Kiriman Anda melebihi batas ukuran. Perkecil berkas, lalu kirim lagi."),
     429: ("Terlalu banyak permintaan", "Tunggu sebentar, lalu coba lagi."),
