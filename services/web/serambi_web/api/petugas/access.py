@@ -10,6 +10,7 @@ writes a renewed session cookie, and marks every console answer ``no-store``.
 
 from __future__ import annotations
 
+import inspect
 import time
 from collections.abc import Callable
 from typing import Annotated, Any
@@ -175,6 +176,28 @@ async def sign_in_again(request: Request, endpoint: Callable[..., Any]) -> Respo
     return response
 
 
+def renew(response: Response, request: Request) -> None:
+    """The session renewed during this request (refreshed tokens, last use) on ``response``."""
+    renewed = getattr(request.state, "petugas_session", None)
+    if renewed is not None:
+        write_session(response, request, renewed)
+
+
+async def error_page(request: Request, exc: Exception) -> Response:
+    """The app's own page for ``exc`` (``api/errors``), made here so that the route can still set
+    cookies on it; an exception with no handler of its own (a crash: the 500 page, logged with
+    its traceback by the access line) is raised again."""
+    handlers = request.app.exception_handlers
+    for kind in type(exc).__mro__:
+        if kind in (Exception, BaseException):
+            break
+        if kind in handlers:
+            answer = handlers[kind](request, exc)
+            response: Response = await answer if inspect.isawaitable(answer) else answer
+            return response
+    raise exc
+
+
 class ConsoleRoute(APIRoute):
     def get_route_handler(self) -> Callable[[Request], Any]:
         handler = super().get_route_handler()
@@ -193,10 +216,14 @@ class ConsoleRoute(APIRoute):
                 response = render(
                     request, "petugas/terlarang.html", {"officer": exc.officer, "area": exc.area}, 403
                 )
+                renew(response, request)
+            except Exception as exc:
+                # an error page (404, 429, 503, a service's unexpected answer…) carries the renewed
+                # session too: its refresh token was just rotated, the old cookie's is spent
+                response = await error_page(request, exc)
+                renew(response, request)
             else:
-                renewed = getattr(request.state, "petugas_session", None)
-                if renewed is not None:
-                    write_session(response, request, renewed)
+                renew(response, request)
                 if getattr(request.state, "petugas_draft_spent", False):
                     drafts.forget(response, request)  # a draft is shown once
             response.headers["Cache-Control"] = "no-store"

@@ -1,0 +1,85 @@
+"""The console's session refresh: a renewed cookie on every answer, one refresh at a time per
+session, a refusal or an outage that does not end a session whose token still holds, the token
+checked again after a long upload (the hostile review's findings 3, 4, 5 and 9)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import replace
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from serambi_testing import localstack
+from serambi_web.adapters.backend import BackendUnavailable
+from serambi_web.adapters.oidc import SignInFailed, Tokens
+from serambi_web.adapters.session import OfficerSession, read_session, session_cookies
+from serambi_web.main import create_app
+from serambi_web.settings import WebSettings
+
+MINUTE, HOUR = 60, 3600
+
+
+def officer(now: float, **changes) -> OfficerSession:
+    session = OfficerSession(
+        subject="f3a1",
+        name="Petugas Meja",
+        username="meja",
+        roles=["desk", "complaint_officer"],
+        access_token="at",
+        access_expires=now + HOUR,
+        refresh_token="rt",
+        id_token="it",
+        started=now - HOUR,
+        seen=now - MINUTE,
+    )
+    return replace(session, **changes)
+
+
+@pytest.fixture
+def app():
+    dead = f"http://127.0.0.1:{localstack.free_port()}"  # nothing listens: every service call is 503
+    return create_app(
+        WebSettings(intake_url=dead, complaints_url=dead, scheduling_url=dead, backend_timeout_seconds=2)
+    )
+
+
+def client_with(app, session: OfficerSession) -> TestClient:
+    client = TestClient(app, base_url="http://127.0.0.1", follow_redirects=False)
+    for name, value in session_cookies(app.state.console.sealer, session).items():
+        if value:
+            client.cookies.set(name, value, path="/petugas")
+    return client
+
+
+def session_in(app, answer) -> OfficerSession | None:
+    return read_session(
+        app.state.console.sealer,
+        {name: value for name, value in answer.cookies.items() if name.startswith("serambi_petugas_")},
+    )
+
+
+def refreshing(now: float, calls: list[str], delay: float = 0.0):
+    async def refresh(refresh_token, id_token):
+        calls.append(refresh_token)
+        await asyncio.sleep(delay)
+        return Tokens(
+            "at-2", now + 300, "rt-2", id_token, {"sub": "f3a1", "roles": ["desk", "complaint_officer"]}
+        )
+
+    return refresh
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [("/petugas/tidak-ada", 404), ("/petugas/meja/", 503), ("/petugas/pimpinan/", 403)],
+)
+def test_a_session_refreshed_during_a_request_is_renewed_on_its_error_page_too(app, monkeypatch, path, status):
+    now, calls = time.time(), []
+    monkeypatch.setattr(app.state.console.provider, "refresh", refreshing(now, calls))
+    answer = client_with(app, officer(now, access_expires=now + 10)).get(path)
+    assert answer.status_code == status and calls == ["rt"]
+    renewed = session_in(app, answer)
+    assert renewed is not None and (renewed.access_token, renewed.refresh_token) == ("at-2", "rt-2")
+    assert answer.headers["cache-control"] == "no-store"
