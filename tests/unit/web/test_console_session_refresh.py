@@ -83,3 +83,37 @@ def test_a_session_refreshed_during_a_request_is_renewed_on_its_error_page_too(a
     renewed = session_in(app, answer)
     assert renewed is not None and (renewed.access_token, renewed.refresh_token) == ("at-2", "rt-2")
     assert answer.headers["cache-control"] == "no-store"
+
+
+async def test_concurrent_requests_near_expiry_refresh_once_and_both_carry_the_new_tokens(app, monkeypatch):
+    now, calls = time.time(), []
+    monkeypatch.setattr(app.state.console.provider, "refresh", refreshing(now, calls, delay=0.3))
+    session = officer(now, access_expires=now + 10)
+    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+        for name, value in session_cookies(app.state.console.sealer, session).items():
+            if value:
+                client.cookies.set(name, value, path="/petugas")
+        answers = await asyncio.gather(client.get("/petugas/"), client.get("/petugas/pengaduan/baru"))
+    late = client_with(app, session).get("/petugas/")  # the old cookie again, a moment later
+    assert calls == ["rt"]
+    assert [answer.status_code for answer in answers] == [200, 200]
+    for answer in answers:
+        assert (session_in(app, answer).access_token, session_in(app, answer).refresh_token) == ("at-2", "rt-2")
+    assert late.status_code == 200 and session_in(app, late).refresh_token == "rt-2"
+
+
+def test_a_refused_refresh_while_the_access_token_still_holds_carries_on_with_the_cookies_untouched(
+    app, monkeypatch
+):
+    now = time.time()
+
+    async def refused(refresh_token, id_token):
+        raise SignInFailed("refresh: invalid_grant")
+
+    monkeypatch.setattr(app.state.console.provider, "refresh", refused)
+    answer = client_with(app, officer(now, access_expires=now + 10)).get("/petugas/")
+    assert answer.status_code == 200 and "Petugas Meja" in answer.text
+    assert "serambi_petugas" not in answer.headers.get("set-cookie", "")
+    ended = client_with(app, officer(now, access_expires=now - 1)).get("/petugas/")
+    assert ended.status_code == 303 and 'serambi_petugas_0=""' in ended.headers["set-cookie"]

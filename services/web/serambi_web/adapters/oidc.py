@@ -8,6 +8,8 @@ services will read, so the console reads the same claim the same way (``serambi_
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import time
 import warnings
 from dataclasses import dataclass
@@ -27,6 +29,7 @@ from ..settings import ConsoleSettings
 from .backend import BackendUnavailable
 
 JWKS_REFRESH_SECONDS = 30  # an unknown key id re-reads the JWKS at most this often
+REFRESH_KEPT_SECONDS = 60  # a refresh's tokens, for the same session's other requests
 
 
 class SignInFailed(Exception):
@@ -57,6 +60,8 @@ class Provider:
         self._metadata: dict[str, Any] | None = None
         self._keys: dict[str, jwt.PyJWK] = {}
         self._keys_read = 0.0
+        #: refresh-token hash → (when, the refresh under way or just done): ``refresh_once``
+        self._refreshes: dict[str, tuple[float, asyncio.Future[Tokens]]] = {}
 
     async def _get_json(self, url: str) -> dict[str, Any]:
         try:
@@ -111,6 +116,27 @@ class Provider:
         if claims.get("sub") != tokens.claims.get("sub"):
             raise SignInFailed("ID token and access token name different officers")
         return tokens
+
+    async def refresh_once(self, refresh_token: str, id_token: str | None) -> Tokens:
+        """``refresh``, once per refresh token in this process: concurrent requests of one
+        session (the provider rotates the token and refuses it a second time) await the same
+        answer, kept ``REFRESH_KEPT_SECONDS`` for a request that still carried the old cookie; a
+        failure is not kept."""
+        key = hashlib.sha256(refresh_token.encode()).hexdigest()
+        now = time.monotonic()
+        for old, (started, _) in list(self._refreshes.items()):
+            if now - started > REFRESH_KEPT_SECONDS:
+                del self._refreshes[old]
+        if key not in self._refreshes:
+            task = asyncio.ensure_future(self.refresh(refresh_token, id_token))
+
+            def forget_failure(done: asyncio.Future[Tokens], key: str = key) -> None:
+                if done.cancelled() or done.exception() is not None:
+                    self._refreshes.pop(key, None)
+
+            task.add_done_callback(forget_failure)
+            self._refreshes[key] = (now, task)
+        return await asyncio.shield(self._refreshes[key][1])
 
     async def refresh(self, refresh_token: str, id_token: str | None) -> Tokens:
         token_endpoint = (await self.metadata())["token_endpoint"]

@@ -72,10 +72,15 @@ def new_session(tokens: Tokens, now: float) -> OfficerSession:
 
 
 async def current_session(request: Request, now: float | None = None) -> OfficerSession:
-    """The live session (renewed on ``request.state`` when it changed), or SignInRequired."""
+    """The live session (renewed on ``request.state`` when it changed), or SignInRequired.
+
+    A refresh is made once per session at a time (``Provider.refresh_once``). One the provider
+    refuses while the access token still holds leaves the session as it is, cookies untouched
+    (another request, or replica, may have rotated the token and be writing the new cookie):
+    only a refused refresh with an expired access token asks to sign in again."""
     console = console_of(request)
     now = time.time() if now is None else now
-    session = read_session(console.sealer, request.cookies)
+    session = getattr(request.state, "petugas_session", None) or read_session(console.sealer, request.cookies)
     if session is None or session.expired(
         now, console.settings.idle_seconds, console.settings.absolute_seconds
     ):
@@ -86,9 +91,11 @@ async def current_session(request: Request, now: float | None = None) -> Officer
         if not session.refresh_token:
             raise SignInRequired
         try:
-            tokens = await console.provider.refresh(session.refresh_token, session.id_token)
+            tokens = await console.provider.refresh_once(session.refresh_token, session.id_token)
         except SignInFailed as exc:
             log.info("console.refresh_refused", reason=str(exc))
+            if session.access_expires > now:
+                return session  # not written: the cookie stays as the browser has it
             raise SignInRequired from None
         session.access_token, session.access_expires = tokens.access_token, tokens.access_expires
         session.refresh_token = tokens.refresh_token or session.refresh_token
