@@ -94,7 +94,9 @@ async def asgi_post(app, path: str, chunks: list[bytes], length: int, *, stall: 
 async def test_a_form_without_files_above_256_kib_is_a_413_page(path):
     body = b"csrf=x&token=" + b"t" * 300_000
     async with portal() as client:
-        answer = await client.post(path, content=body, headers={"Content-Type": "application/x-www-form-urlencoded"})
+        answer = await client.post(
+            path, content=body, headers={"Content-Type": "application/x-www-form-urlencoded"}
+        )
     assert answer.status_code == 413 and "Berkas terlalu besar" in answer.text
 
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import inspect
 import time
-from collections.abc import Callable
-from typing import Annotated, Any
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from typing import Annotated, Any, TypeVar
 from urllib.parse import quote
 
 from fastapi import Depends, Request
@@ -40,6 +41,7 @@ from . import drafts
 
 log = get_logger(__name__)
 REFRESH_MARGIN_SECONDS = 30
+T = TypeVar("T")
 
 
 assert set(ROLE_NAMES) == set(ROLES)
@@ -71,13 +73,16 @@ def new_session(tokens: Tokens, now: float) -> OfficerSession:
     )
 
 
-async def current_session(request: Request, now: float | None = None) -> OfficerSession:
+async def current_session(
+    request: Request, now: float | None = None, *, force: bool = False
+) -> OfficerSession:
     """The live session (renewed on ``request.state`` when it changed), or SignInRequired.
 
     A refresh is made once per session at a time (``Provider.refresh_once``). One the provider
     refuses while the access token still holds leaves the session as it is, cookies untouched
     (another request, or replica, may have rotated the token and be writing the new cookie):
-    only a refused refresh with an expired access token asks to sign in again."""
+    only a refused refresh with an expired access token asks to sign in again. ``force``: refresh
+    whatever the expiry says (a service refused the token), and a refusal asks to sign in."""
     console = console_of(request)
     now = time.time() if now is None else now
     session = getattr(request.state, "petugas_session", None) or read_session(console.sealer, request.cookies)
@@ -87,14 +92,14 @@ async def current_session(request: Request, now: float | None = None) -> Officer
         raise SignInRequired
     changed = now - session.seen >= TOUCH_SECONDS
     session.seen = now
-    if session.access_expires - now < REFRESH_MARGIN_SECONDS:
+    if force or session.access_expires - now < REFRESH_MARGIN_SECONDS:
         if not session.refresh_token:
             raise SignInRequired
         try:
             tokens = await console.provider.refresh_once(session.refresh_token, session.id_token)
         except SignInFailed as exc:
             log.info("console.refresh_refused", reason=str(exc))
-            if session.access_expires > now:
+            if session.access_expires > now and not force:
                 return session  # not written: the cookie stays as the browser has it
             raise SignInRequired from None
         session.access_token, session.access_expires = tokens.access_token, tokens.access_expires
@@ -114,6 +119,34 @@ async def signed_in(request: Request) -> Officer:
     if not officer.roles:
         raise Forbidden(officer, None)
     return officer
+
+
+async def fresh(request: Request, officer: Officer, *, force: bool = False) -> Officer:
+    """``officer`` with the session's token as it stands now: checked again, and refreshed within
+    the margin, after a long read (an upload takes up to ``SERAMBI_UPLOAD_READ_SECONDS``);
+    ``force``: refreshed, since a service refused it."""
+    session = await current_session(request, force=force)
+    return replace(officer, access_token=session.access_token, roles=frozenset(session.roles))
+
+
+async def relayed(request: Request, officer: Officer, call: Callable[[Officer], Awaitable[T]]) -> T:
+    """``call`` (a relay to a service, its files rewound each time it is made) with a token
+    checked again first; a 401 from the service is tried once more after a refresh, so that a
+    form whose upload outlived the token is not lost."""
+    officer = await fresh(request, officer)
+    try:
+        return await call(officer)
+    except ApiError as exc:
+        if exc.status != 401 or not await _refreshable(request):
+            raise
+    return await call(await fresh(request, officer, force=True))
+
+
+async def _refreshable(request: Request) -> bool:
+    session = getattr(request.state, "petugas_session", None) or read_session(
+        console_of(request).sealer, request.cookies
+    )
+    return session is not None and bool(session.refresh_token)
 
 
 def allowed(area: Area) -> Callable[..., Any]:

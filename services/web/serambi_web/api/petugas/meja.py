@@ -36,7 +36,7 @@ from ...domain.messages import field_errors, too_large
 from .. import relay
 from ..deps import PortalDep, checked_form, portal_of, render, text
 from ..portal.audiensi import DOCUMENTS, FIELDS, _documents
-from . import drafts
+from . import access, drafts
 from .access import ConsoleRoute, allowed
 
 AREA = next(area for area in AREAS if area.slug == "meja")
@@ -219,12 +219,16 @@ async def submit_request(request: Request, portal: PortalDep, officer: Desk) -> 
         if channel == "letter" and values["received_at"]:
             fields.append(("received_at", values["received_at"]))  # naive: WIB for intake
         try:
-            answer = await portal.intake.json(
-                "POST",
-                "/api/v1/officer/requests",
-                data=_form(fields),
-                files=files,
-                headers={**officer.bearer, "Idempotency-Key": f"console-{key}"},
+            answer = await access.relayed(
+                request,
+                officer,
+                lambda officer: portal.intake.json(
+                    "POST",
+                    "/api/v1/officer/requests",
+                    data=_form(fields),
+                    files=files,
+                    headers={**officer.bearer, "Idempotency-Key": f"console-{key}"},
+                ),
             )
         except (ApiError, BackendUnavailable, Throttled) as error:
             if isinstance(error, ApiError) and error.status in (401, 403):

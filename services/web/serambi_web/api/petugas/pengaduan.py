@@ -25,7 +25,7 @@ from ...domain import pengaduan as t
 from ...domain.access import AREAS, ROLE_NAMES, Area, Officer
 from .. import relay
 from ..deps import PortalDep, checked_form, portal_of, render, text
-from . import drafts
+from . import access, drafts
 from . import pengaduan_lampiran as lampiran
 from .access import ConsoleRoute, allowed
 
@@ -255,14 +255,18 @@ async def record(request: Request, portal: PortalDep, officer: Recorder) -> Resp
         key = values["key"] if 8 <= len(values["key"]) <= 128 else uuid.uuid4().hex
         values["key"] = key
         try:
-            made = await _api(
+            made = await access.relayed(
                 request,
                 officer,
-                "POST",
-                "/complaints",
-                data=_form(list(_complaint_body(values).items())),
-                files=files,
-                headers={"Idempotency-Key": f"console-{officer.subject}-{key}"[:128]},
+                lambda officer: _api(
+                    request,
+                    officer,
+                    "POST",
+                    "/complaints",
+                    data=_form(list(_complaint_body(values).items())),
+                    files=files,
+                    headers={"Idempotency-Key": f"console-{officer.subject}-{key}"[:128]},
+                ),
             )
         except (ApiError, BackendUnavailable, Throttled) as exc:
             if isinstance(exc, ApiError) and exc.status == 401:
