@@ -35,6 +35,7 @@ from ...domain.meja import (
 from ...domain.messages import field_errors, too_large
 from .. import relay
 from ..deps import PortalDep, checked_form, portal_of, render, text
+from ..errors import DateOutOfRange
 from ..portal.audiensi import DOCUMENTS, FIELDS, _documents
 from . import access, drafts
 from .access import ConsoleRoute, allowed
@@ -138,6 +139,8 @@ async def requests(request: Request, portal: PortalDep, officer: Desk) -> Respon
                 params[key] = datetime.combine(day, datetime.min.time(), WIB).isoformat()
             except ValueError:
                 errors[name] = "Isi tanggal yang benar, misalnya 2031-03-04."
+            except OverflowError:
+                raise DateOutOfRange("Diajukan sejak" if name == "dari" else "Diajukan sampai") from None
     halaman = min(max(_int(query.get("halaman"), 1), 1), 10_000)
     found = await portal.intake.json(
         "GET",

@@ -25,6 +25,7 @@ from ...domain import pengaduan as t
 from ...domain.access import AREAS, ROLE_NAMES, Area, Officer
 from .. import relay
 from ..deps import PortalDep, checked_form, portal_of, render, text
+from ..errors import DateOutOfRange
 from . import access, drafts
 from . import pengaduan_lampiran as lampiran
 from .access import ConsoleRoute, allowed
@@ -97,6 +98,8 @@ def _filters(request: Request) -> tuple[dict[str, str], dict[str, str], dict[str
             ).isoformat()
         except ValueError:
             errors["tenggat"] = "Isi tanggal yang benar, misalnya 2031-03-04."
+        except OverflowError:
+            raise DateOutOfRange("Tenggat paling lambat") from None
     return values, params, errors
 
 
