@@ -228,3 +228,54 @@ async def test_a_401_from_the_service_after_an_upload_is_tried_once_more_after_a
     assert answer.status_code == 201, answer.text
     assert fake.tokens == ["at", "at-2"] and calls == ["rt"]
     assert session_in(app, answer).refresh_token == "rt-2"
+
+
+@pytest.fixture
+async def token_endpoint():
+    """A provider's token endpoint answering with the (status, JSON body) in ``answers``."""
+    answers: list[tuple[int, dict]] = []
+
+    async def token(_: web.Request) -> web.Response:
+        status, body = answers.pop(0)
+        return web.json_response(body, status=status)
+
+    service = web.Application()
+    service.router.add_post("/token", token)
+    runner = web.AppRunner(service)
+    await runner.setup()
+    port = localstack.free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    yield answers, f"http://127.0.0.1:{port}/token"
+    await runner.cleanup()
+
+
+async def test_a_provider_that_cannot_answer_a_refresh_is_unavailable_only_a_refusal_fails_the_sign_in(
+    app, token_endpoint
+):
+    answers, url = token_endpoint
+    provider = app.state.console.provider
+    provider._metadata = {"token_endpoint": url}
+    answers.append((503, {"error": "down"}))
+    with pytest.raises(BackendUnavailable):
+        await provider.refresh("rt", None)
+    provider._metadata = {"token_endpoint": f"http://127.0.0.1:{localstack.free_port()}/token"}  # no answer
+    with pytest.raises(BackendUnavailable):
+        await provider.refresh("rt", None)
+    provider._metadata = {"token_endpoint": url}
+    answers.append((400, {"error": "invalid_grant"}))
+    with pytest.raises(SignInFailed, match="invalid_grant"):
+        await provider.refresh("rt", None)
+
+
+def test_a_provider_outage_during_a_refresh_keeps_the_session_with_the_coba_lagi_page(app, monkeypatch):
+    now = time.time()
+
+    async def down(refresh_token, id_token):
+        raise BackendUnavailable("identity provider", "refresh: ConnectTimeout")
+
+    monkeypatch.setattr(app.state.console.provider, "refresh", down)
+    expired = client_with(app, officer(now, access_expires=now - 1)).get("/petugas/")
+    assert expired.status_code == 503 and "coba lagi" in expired.text
+    assert "serambi_petugas" not in expired.headers.get("set-cookie", "")  # kept for the next try
+    holding = client_with(app, officer(now, access_expires=now + 10)).get("/petugas/")
+    assert holding.status_code == 200 and "serambi_petugas" not in holding.headers.get("set-cookie", "")

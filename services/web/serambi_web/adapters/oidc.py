@@ -139,12 +139,17 @@ class Provider:
         return await asyncio.shield(self._refreshes[key][1])
 
     async def refresh(self, refresh_token: str, id_token: str | None) -> Tokens:
+        """New tokens; SignInFailed when the provider refuses the refresh token (its OAuth error,
+        e.g. 400 ``invalid_grant``), BackendUnavailable when it cannot answer (no connection, a
+        timeout, 5xx, an answer that is not a token response): the session outlives an outage."""
         token_endpoint = (await self.metadata())["token_endpoint"]
         try:
             async with self._client() as client:
                 token = await client.refresh_token(token_endpoint, refresh_token=refresh_token)
-        except (OAuthError, httpx.HTTPError) as exc:
-            raise SignInFailed(f"refresh: {type(exc).__name__}") from exc
+        except OAuthError as exc:
+            raise SignInFailed(f"refresh: {exc.error}") from exc
+        except (httpx.HTTPError, ValueError) as exc:
+            raise BackendUnavailable("identity provider", f"refresh: {type(exc).__name__}") from exc
         return await self._tokens(token, id_token)
 
     async def _tokens(self, token: dict[str, Any], id_token: str | None) -> Tokens:

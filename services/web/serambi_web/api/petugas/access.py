@@ -24,7 +24,7 @@ from serambi_kit.addresses import is_local_host
 from serambi_kit.auth import ROLES, roles_of
 from serambi_kit.logging import get_logger
 
-from ...adapters.backend import ApiError
+from ...adapters.backend import ApiError, BackendUnavailable
 from ...adapters.oidc import SignInFailed, Tokens
 from ...adapters.session import (
     PATH,
@@ -102,6 +102,11 @@ async def current_session(
             if session.access_expires > now and not force:
                 return session  # not written: the cookie stays as the browser has it
             raise SignInRequired from None
+        except BackendUnavailable:  # the provider is down: the session stays, "coba lagi" if need be
+            log.warning("console.refresh_unavailable")
+            if session.access_expires > now and not force:
+                return session
+            raise
         session.access_token, session.access_expires = tokens.access_token, tokens.access_expires
         session.refresh_token = tokens.refresh_token or session.refresh_token
         session.id_token, session.roles = tokens.id_token, sorted(roles_of(tokens.claims))
