@@ -20,6 +20,7 @@ import httpx
 import jwt
 from authlib.common.security import generate_token
 from serambi_kit.auth import PROVIDER_ALGORITHMS
+from serambi_kit.logging import get_logger
 
 with warnings.catch_warnings():  # authlib would rather have httpx2; httpx is what the project uses
     warnings.simplefilter("ignore")
@@ -30,6 +31,8 @@ from .backend import BackendUnavailable
 
 JWKS_REFRESH_SECONDS = 30  # an unknown key id re-reads the JWKS at most this often
 REFRESH_KEPT_SECONDS = 60  # a refresh's tokens, for the same session's other requests
+REVOKE_SECONDS = 3.0  # sign-out's revocation of the refresh token: best effort
+log = get_logger(__name__)
 
 
 class SignInFailed(Exception):
@@ -188,6 +191,24 @@ class Provider:
         if kid not in self._keys:
             raise SignInFailed("unknown signing key")
         return self._keys[kid]
+
+    async def revoke(self, refresh_token: str) -> None:
+        """Revokes ``refresh_token`` at the provider's ``revocation_endpoint`` (RFC 7009), if
+        discovery lists one: best effort, within ``REVOKE_SECONDS`` — sign-out never waits on
+        it, nor fails for it."""
+        try:
+            endpoint = (await self.metadata()).get("revocation_endpoint")
+            if not endpoint:
+                return
+            response = await self.http.post(
+                endpoint,
+                data={"token": refresh_token, "token_type_hint": "refresh_token"},
+                auth=(self.settings.oidc_client_id, self.settings.oidc_client_secret.get_secret_value()),
+                timeout=REVOKE_SECONDS,
+            )
+            response.raise_for_status()
+        except (BackendUnavailable, httpx.HTTPError) as exc:
+            log.warning("console.revoke_failed", reason=type(exc).__name__)
 
     async def end_session_url(self, id_token: str | None, return_to: str) -> str | None:
         """Where the browser ends its session at the provider (RP-initiated logout)."""
