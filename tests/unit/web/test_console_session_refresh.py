@@ -18,6 +18,7 @@ from serambi_testing import localstack
 from serambi_web.adapters.backend import BackendUnavailable
 from serambi_web.adapters.oidc import SignInFailed, Tokens
 from serambi_web.adapters.session import OfficerSession, read_session, session_cookies
+from serambi_web.api import relay
 from serambi_web.api.petugas import access
 from serambi_web.main import create_app
 from serambi_web.settings import WebSettings
@@ -209,8 +210,16 @@ async def test_a_token_that_expires_while_the_upload_is_read_is_refreshed_before
     app = console_app(url)
     now, calls = time.time(), []
     monkeypatch.setattr(app.state.console.provider, "refresh", refreshing(now, calls))
-    clock = iter([now, now, now] + [now + 200] * 100)  # the form page, the post's check, then its body read
-    monkeypatch.setattr(access, "time", SimpleNamespace(time=lambda: next(clock)))
+    late = [0.0]  # 200 s pass while the upload's body is read (after the session was checked)
+    read = relay.checked_form
+
+    async def slow_read(request, **limits):
+        form = await read(request, **limits)
+        late[0] = 200.0
+        return form
+
+    monkeypatch.setattr(relay, "checked_form", slow_read)
+    monkeypatch.setattr(access, "time", SimpleNamespace(time=lambda: now + late[0]))
     answer = await post_complaint(app, officer(now, access_expires=now + 100))
     assert answer.status_code == 201, answer.text
     assert fake.tokens == ["at-2"] and calls == ["rt"]
