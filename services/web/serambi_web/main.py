@@ -86,7 +86,9 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     install(app, KitState(settings))  # the kit's rate limits (serambi_kit.state)
     errors.install(app)
 
-    app.add_middleware(Guard, settings=settings)  # body limits, client address, metrics, headers
+    console = build_console(http, settings.session_secret.get_secret_value())
+    # cross-site posts, body limits, client address, metrics, headers
+    app.add_middleware(Guard, settings=settings, public_base_url=console.settings.public_base_url)
     # /metrics, /readyz and /livez on SERAMBI_INTERNAL_PORT only (serambi_kit.internal)
     app.add_middleware(
         InternalPort, internal_port=settings.internal_port, production=settings.environment == "production"
@@ -113,6 +115,6 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for router in ROUTERS:
         app.include_router(router)
-    app.state.console = build_console(http, settings.session_secret.get_secret_value())
+    app.state.console = console
     app.include_router(petugas.router)  # the officer console
     return app

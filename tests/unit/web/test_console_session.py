@@ -155,8 +155,9 @@ def test_an_access_token_about_to_expire_is_refreshed_and_a_refused_refresh_sign
     async def refused(refresh_token, id_token):
         raise SignInFailed("refresh: invalid_grant")
 
-    monkeypatch.setattr(provider, "refresh", refused)
-    assert client_with(app, officer(now, access_expires=now + 10)).get("/petugas/").status_code == 303
+    monkeypatch.setattr(provider, "refresh", refused)  # with the access token expired already
+    ended = officer(now, access_expires=now - 1, refresh_token="rt-spent")  # not the one just refreshed
+    assert client_with(app, ended).get("/petugas/").status_code == 303
 
 
 @pytest.mark.parametrize(

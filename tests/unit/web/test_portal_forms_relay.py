@@ -343,3 +343,29 @@ async def test_a_streamed_file_part_is_left_open_for_the_form_to_close() -> None
         await part.close()
         await asyncio.sleep(0.1)  # what aiohttp would have closed is closed by now
         assert not file.closed
+
+
+async def test_a_form_given_back_with_what_the_person_typed_is_never_stored_by_a_cache(service):
+    fake, url = service
+    fake.script = [503, 409, 429, 422, 422]  # banners, then the service refusing a field
+    named = {**COMPLAINT, "disclosure": "named", "name": "Siti Aminah", "phone": "081234567890"}
+    async with portal(url) as client:
+        page = await client.get("/pengaduan")
+        form = {"csrf": hidden(page.text, "csrf"), "idempotency": hidden(page.text, "idempotency"), **named}
+        answers = [await post_complaint(client, form) for _ in range(4)]
+        audience = (await client.get("/audiensi")).text
+        answers.append(
+            await client.post(
+                "/audiensi",
+                data={
+                    "csrf": hidden(audience, "csrf"),
+                    "requester_name": "Siti Aminah",
+                    "nik": "3171234567890123",
+                },
+                files=[("request_letter", ("", b"", "application/octet-stream"))],
+            )
+        )
+    assert [answer.status_code for answer in answers] == [503, 409, 429, 422, 422]
+    for answer in answers:
+        assert 'value="Siti Aminah"' in answer.text
+        assert answer.headers["cache-control"] == "no-store"

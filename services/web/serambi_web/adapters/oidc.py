@@ -8,6 +8,8 @@ services will read, so the console reads the same claim the same way (``serambi_
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import time
 import warnings
 from dataclasses import dataclass
@@ -18,6 +20,7 @@ import httpx
 import jwt
 from authlib.common.security import generate_token
 from serambi_kit.auth import PROVIDER_ALGORITHMS
+from serambi_kit.logging import get_logger
 
 with warnings.catch_warnings():  # authlib would rather have httpx2; httpx is what the project uses
     warnings.simplefilter("ignore")
@@ -27,6 +30,9 @@ from ..settings import ConsoleSettings
 from .backend import BackendUnavailable
 
 JWKS_REFRESH_SECONDS = 30  # an unknown key id re-reads the JWKS at most this often
+REFRESH_KEPT_SECONDS = 60  # a refresh's tokens, for the same session's other requests
+REVOKE_SECONDS = 3.0  # sign-out's revocation of the refresh token: best effort
+log = get_logger(__name__)
 
 
 class SignInFailed(Exception):
@@ -57,6 +63,8 @@ class Provider:
         self._metadata: dict[str, Any] | None = None
         self._keys: dict[str, jwt.PyJWK] = {}
         self._keys_read = 0.0
+        #: refresh-token hash → (when, the refresh under way or just done): ``refresh_once``
+        self._refreshes: dict[str, tuple[float, asyncio.Future[Tokens]]] = {}
 
     async def _get_json(self, url: str) -> dict[str, Any]:
         try:
@@ -112,13 +120,39 @@ class Provider:
             raise SignInFailed("ID token and access token name different officers")
         return tokens
 
+    async def refresh_once(self, refresh_token: str, id_token: str | None) -> Tokens:
+        """``refresh``, once per refresh token in this process: concurrent requests of one
+        session (the provider rotates the token and refuses it a second time) await the same
+        answer, kept ``REFRESH_KEPT_SECONDS`` for a request that still carried the old cookie; a
+        failure is not kept."""
+        key = hashlib.sha256(refresh_token.encode()).hexdigest()
+        now = time.monotonic()
+        for old, (started, _) in list(self._refreshes.items()):
+            if now - started > REFRESH_KEPT_SECONDS:
+                del self._refreshes[old]
+        if key not in self._refreshes:
+            task = asyncio.ensure_future(self.refresh(refresh_token, id_token))
+
+            def forget_failure(done: asyncio.Future[Tokens], key: str = key) -> None:
+                if done.cancelled() or done.exception() is not None:
+                    self._refreshes.pop(key, None)
+
+            task.add_done_callback(forget_failure)
+            self._refreshes[key] = (now, task)
+        return await asyncio.shield(self._refreshes[key][1])
+
     async def refresh(self, refresh_token: str, id_token: str | None) -> Tokens:
+        """New tokens; SignInFailed when the provider refuses the refresh token (its OAuth error,
+        e.g. 400 ``invalid_grant``), BackendUnavailable when it cannot answer (no connection, a
+        timeout, 5xx, an answer that is not a token response): the session outlives an outage."""
         token_endpoint = (await self.metadata())["token_endpoint"]
         try:
             async with self._client() as client:
                 token = await client.refresh_token(token_endpoint, refresh_token=refresh_token)
-        except (OAuthError, httpx.HTTPError) as exc:
-            raise SignInFailed(f"refresh: {type(exc).__name__}") from exc
+        except OAuthError as exc:
+            raise SignInFailed(f"refresh: {exc.error}") from exc
+        except (httpx.HTTPError, ValueError) as exc:
+            raise BackendUnavailable("identity provider", f"refresh: {type(exc).__name__}") from exc
         return await self._tokens(token, id_token)
 
     async def _tokens(self, token: dict[str, Any], id_token: str | None) -> Tokens:
@@ -157,6 +191,24 @@ class Provider:
         if kid not in self._keys:
             raise SignInFailed("unknown signing key")
         return self._keys[kid]
+
+    async def revoke(self, refresh_token: str) -> None:
+        """Revokes ``refresh_token`` at the provider's ``revocation_endpoint`` (RFC 7009), if
+        discovery lists one: best effort, within ``REVOKE_SECONDS`` — sign-out never waits on
+        it, nor fails for it."""
+        try:
+            endpoint = (await self.metadata()).get("revocation_endpoint")
+            if not endpoint:
+                return
+            response = await self.http.post(
+                endpoint,
+                data={"token": refresh_token, "token_type_hint": "refresh_token"},
+                auth=(self.settings.oidc_client_id, self.settings.oidc_client_secret.get_secret_value()),
+                timeout=REVOKE_SECONDS,
+            )
+            response.raise_for_status()
+        except (BackendUnavailable, httpx.HTTPError) as exc:
+            log.warning("console.revoke_failed", reason=type(exc).__name__)
 
     async def end_session_url(self, id_token: str | None, return_to: str) -> str | None:
         """Where the browser ends its session at the provider (RP-initiated logout)."""

@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 from starlette.datastructures import FormData, UploadFile
@@ -25,6 +25,8 @@ from .security import Secrets
 KINDS = ("audiensi", "pengaduan")
 CODE_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 MAX_FIELDS, FIELD_BYTES = 40, 64 * 1024  # a posted form's text fields, and the size of each
+#: a form without files: its whole body (as drafts.MAX_BODY), and how long it may take to arrive
+FORM_BYTES, FORM_READ_SECONDS = 256 * 1024, 15.0
 
 
 class FormExpiredError(Exception):
@@ -143,8 +145,16 @@ def render(
     return response
 
 
-async def checked_form(request: Request, max_files: int = 4) -> FormData:
-    """The posted form, parsed within limits, after its CSRF token is checked."""
+async def checked_form(request: Request, max_files: int = 0) -> FormData:
+    """The posted form, parsed within limits, after its CSRF token is checked. ``max_files`` is 0
+    (no file part is parsed, none spooled in /tmp) unless an upload route (``relay.upload_form``)
+    asks for more: anyone can post to any form before its CSRF token is read.
+
+    A post that is not a multipart upload to such a route is read first, within ``FORM_BYTES``
+    (413 above, counted as it streams, also without a Content-Length) and ``FORM_READ_SECONDS``
+    (408), so that stalled or large posts to forms without files hold little for little time."""
+    if not (max_files > 0 and request.headers.get("content-type", "").startswith("multipart/form-data")):
+        await _small_body(request)
     form = await request.form(max_files=max_files, max_fields=MAX_FIELDS, max_part_size=FIELD_BYTES)
     token = form.get("csrf")
     secrets = portal_of(request).secrets
@@ -153,6 +163,27 @@ async def checked_form(request: Request, max_files: int = 4) -> FormData:
     ):
         raise FormExpiredError
     return form
+
+
+async def _small_body(request: Request) -> None:
+    """The body read whole (the form parser then reads it from ``request``), or HTTPException
+    413 past ``FORM_BYTES`` / 408 past ``FORM_READ_SECONDS``."""
+    if hasattr(request, "_body"):
+        return
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > FORM_BYTES:
+        raise HTTPException(413)
+    chunks, size = [], 0
+    try:
+        async with asyncio.timeout(FORM_READ_SECONDS):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > FORM_BYTES:
+                    raise HTTPException(413)
+                chunks.append(chunk)
+    except TimeoutError:
+        raise HTTPException(408) from None
+    request._body = b"".join(chunks)  # what Request.body() keeps: stream() and form() read it
 
 
 def text(form: FormData, name: str) -> str:

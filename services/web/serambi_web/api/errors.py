@@ -23,6 +23,10 @@ PAGES = {
     ),
     404: ("Halaman tidak ditemukan", "Alamat yang Anda buka tidak ada. Periksa kembali tautannya."),
     405: ("Halaman tidak ditemukan", "Alamat yang Anda buka tidak ada. Periksa kembali tautannya."),
+    408: (
+        "Waktu pengiriman habis",
+        "Kiriman Anda terlalu lama sampai. Muat ulang halaman, lalu kirim lagi.",
+    ),
     411: ("Permintaan tidak dapat diproses", "Kirim ulang formulir dari halaman ini."),
     413: ("Berkas terlalu besar", "Kiriman Anda melebihi batas ukuran. Perkecil berkas, lalu kirim lagi."),
     429: ("Terlalu banyak permintaan", "Tunggu sebentar, lalu coba lagi."),
@@ -38,8 +42,20 @@ PAGES = {
 }
 
 
-def page(request: Request, status: int, headers: dict[str, str] | None = None) -> HTMLResponse:
-    title, message = PAGES.get(status, PAGES[500] if status >= 500 else PAGES[400])
+class DateOutOfRange(Exception):
+    """A date in the address (a list's filter, a week) that is a date, but one no day can be
+    counted from (``9999-12-31``: the day after it, or its week's end, overflows)."""
+
+    def __init__(self, label: str) -> None:
+        super().__init__(label)
+        self.label = label
+
+
+def page(
+    request: Request, status: int, headers: dict[str, str] | None = None, *, message: str | None = None
+) -> HTMLResponse:
+    title, default = PAGES.get(status, PAGES[500] if status >= 500 else PAGES[400])
+    message = message or default
     response = render(request, "galat.html", {"title": title, "message": message, "status": status}, status)
     response.headers.update({**HEADERS, **(headers or {})})
     return response
@@ -53,6 +69,15 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def bad_path(request: Request, _: RequestValidationError) -> HTMLResponse:
         return page(request, 404)  # a malformed code in the address: nothing to show
+
+    @app.exception_handler(DateOutOfRange)
+    async def date_out_of_range(request: Request, exc: DateOutOfRange) -> HTMLResponse:
+        return page(
+            request,
+            400,
+            message=f"Tanggal pada isian “{exc.label}” di luar rentang yang dapat diproses. "
+            "Isi tanggal yang benar, misalnya 2031-03-04.",
+        )
 
     @app.exception_handler(FormExpiredError)
     async def expired(request: Request, _: FormExpiredError) -> HTMLResponse:

@@ -25,8 +25,11 @@ from .security import HEADERS
 
 
 class Guard:
-    def __init__(self, app: ASGIApp, settings: WebSettings) -> None:
+    def __init__(self, app: ASGIApp, settings: WebSettings, public_base_url: str | None = None) -> None:
         self.app, self.settings = app, settings
+        #: SERAMBI_PUBLIC_BASE_URL's origin: a browser's Origin for the portal behind a proxy
+        #: that passes its own Host on (nginx's ``proxy_pass`` without ``proxy_set_header Host``)
+        self.public_origin = _origin(public_base_url) if public_base_url else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -70,13 +73,30 @@ class Guard:
         ``Sec-Fetch-Site`` says so, or its ``Origin`` is not this portal's (the Host it was asked
         for, or X-Forwarded-Host when proxies are trusted: no browser can send that header).
         ``Origin: null`` says nothing: under ``Referrer-Policy: no-referrer`` browsers send it for
-        the portal's own forms too. Clients that send neither header are left to the CSRF token."""
+        the portal's own forms too. Clients that send neither header are left to the CSRF token.
+        The origin of ``SERAMBI_PUBLIC_BASE_URL`` (scheme, host and port), when set, is this
+        portal's too, whatever Host the proxy passed on."""
         if request.headers.get("sec-fetch-site") in ("cross-site", "same-site"):
             return True
         origin = request.headers.get("origin")
         if origin is None or origin == "null":
             return False
+        if self.public_origin is not None and _origin(origin) == self.public_origin:
+            return False
         host = request.headers.get("host", "")
         if self.settings.forwarded_allow_ips:  # the last proxy's (it appends); no browser sets it
             host = request.headers.get("x-forwarded-host", host).split(",")[-1].strip()
         return urlsplit(origin).netloc.lower() != host.lower()
+
+
+def _origin(url: str) -> str:
+    """``scheme://host[:port]`` of ``url``, lower-case, the scheme's default port left out."""
+    parts = urlsplit(url.strip())
+    scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
+    try:
+        port = parts.port
+    except ValueError:
+        return ""
+    if port is None or (scheme, port) in (("http", 80), ("https", 443)):
+        return f"{scheme}://{host}"
+    return f"{scheme}://{host}:{port}"

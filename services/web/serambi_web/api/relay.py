@@ -171,9 +171,16 @@ def form_page(
     headers: dict[str, str] | None = None,
 ) -> HTMLResponse:
     """A form with files: ``context`` plus the banner above it and the key it is sent once with
-    (a new one when first shown, the same one when it comes back)."""
+    (a new one when first shown, the same one when it comes back). A form that comes back holds
+    what the person typed (NIK, phone, e-mail, name): ``no-store``, as every page with a person's
+    data."""
+    shown_again = key is not None or banner is not None or status_code != 200
     response = render(
-        request, template, {**context, "banner": banner, "idempotency": key or new_key()}, status_code
+        request,
+        template,
+        {**context, "banner": banner, "idempotency": key or new_key()},
+        status_code,
+        private=shown_again,
     )
     response.headers.update(headers or {})
     return response

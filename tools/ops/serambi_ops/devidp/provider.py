@@ -2,8 +2,9 @@
 
 What a relying party sees is what Keycloak gives it: discovery, the authorization code flow
 with PKCE (S256, required), a confidential client, RS256 ID tokens, RFC 9068 JWT access tokens
-for the audience ``serambi`` with a ``roles`` claim, refresh tokens, userinfo, JWKS, and
-RP-initiated logout that ends the provider's own session. Sign-in is a username and password
+for the audience ``serambi`` with a ``roles`` claim, refresh tokens, userinfo, JWKS,
+token revocation (RFC 7009), and RP-initiated logout that ends the provider's own session and
+the officer's refresh tokens. Sign-in is a username and password
 form (``accounts.py``); a signed-in browser is not asked again until it signs out.
 
 State (codes, refresh tokens, sessions) lives in this process; a restart signs everyone out.
@@ -287,6 +288,7 @@ def create_app(
                 "userinfo_endpoint": f"{issuer}/userinfo",
                 "jwks_uri": f"{issuer}/jwks",
                 "end_session_endpoint": f"{issuer}/logout",
+                "revocation_endpoint": f"{issuer}/revoke",
                 "response_types_supported": ["code"],
                 "grant_types_supported": ["authorization_code", "refresh_token"],
                 "code_challenge_methods_supported": ["S256"],
@@ -325,6 +327,23 @@ def create_app(
     def token() -> Any:
         return server.create_token_response()
 
+    @app.post("/revoke")
+    def revoke() -> Any:
+        """RFC 7009: the client revokes one of its refresh tokens (an unknown token is no error)."""
+        auth = flask.request.authorization
+        client_id, secret = (
+            (auth.username, auth.password)
+            if auth is not None
+            else (flask.request.form.get("client_id"), flask.request.form.get("client_secret"))
+        )
+        if client_id != CLIENT_ID or not client.check_client_secret(secret or ""):
+            return flask.jsonify({"error": "invalid_client"}), 401
+        with store.lock:
+            found = store.refreshes.get(flask.request.form.get("token", ""))
+            if found is not None and found.client_id == client_id:
+                del store.refreshes[found.token]
+        return "", 200
+
     @app.get("/userinfo")
     def userinfo() -> Any:
         bearer = flask.request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
@@ -351,6 +370,13 @@ def create_app(
                 jwt.decode(hint, keys)
             except (JoseError, ValueError):
                 return flask.render_template("galat.html", error=OAuth2Error("invalid id_token_hint")), 400
+        user = flask.session.get("user")
+        if hint:
+            user = jwt.decode(hint, keys).claims.get("sub") or user
+        if user:  # the officer's refresh tokens end with the session
+            with store.lock:
+                for token in [t for t, refresh in store.refreshes.items() if refresh.username == user]:
+                    del store.refreshes[token]
         flask.session.clear()
         target = values.get("post_logout_redirect_uri")
         if target and client.allows_logout_redirect(target):

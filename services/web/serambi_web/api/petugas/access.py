@@ -10,9 +10,11 @@ writes a renewed session cookie, and marks every console answer ``no-store``.
 
 from __future__ import annotations
 
+import inspect
 import time
-from collections.abc import Callable
-from typing import Annotated, Any
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from typing import Annotated, Any, TypeVar
 from urllib.parse import quote
 
 from fastapi import Depends, Request
@@ -22,7 +24,7 @@ from serambi_kit.addresses import is_local_host
 from serambi_kit.auth import ROLES, roles_of
 from serambi_kit.logging import get_logger
 
-from ...adapters.backend import ApiError
+from ...adapters.backend import ApiError, BackendUnavailable
 from ...adapters.oidc import SignInFailed, Tokens
 from ...adapters.session import (
     PATH,
@@ -39,6 +41,7 @@ from . import drafts
 
 log = get_logger(__name__)
 REFRESH_MARGIN_SECONDS = 30
+T = TypeVar("T")
 
 
 assert set(ROLE_NAMES) == set(ROLES)
@@ -70,25 +73,40 @@ def new_session(tokens: Tokens, now: float) -> OfficerSession:
     )
 
 
-async def current_session(request: Request, now: float | None = None) -> OfficerSession:
-    """The live session (renewed on ``request.state`` when it changed), or SignInRequired."""
+async def current_session(
+    request: Request, now: float | None = None, *, force: bool = False
+) -> OfficerSession:
+    """The live session (renewed on ``request.state`` when it changed), or SignInRequired.
+
+    A refresh is made once per session at a time (``Provider.refresh_once``). One the provider
+    refuses while the access token still holds leaves the session as it is, cookies untouched
+    (another request, or replica, may have rotated the token and be writing the new cookie):
+    only a refused refresh with an expired access token asks to sign in again. ``force``: refresh
+    whatever the expiry says (a service refused the token), and a refusal asks to sign in."""
     console = console_of(request)
     now = time.time() if now is None else now
-    session = read_session(console.sealer, request.cookies)
+    session = getattr(request.state, "petugas_session", None) or read_session(console.sealer, request.cookies)
     if session is None or session.expired(
         now, console.settings.idle_seconds, console.settings.absolute_seconds
     ):
         raise SignInRequired
     changed = now - session.seen >= TOUCH_SECONDS
     session.seen = now
-    if session.access_expires - now < REFRESH_MARGIN_SECONDS:
+    if force or session.access_expires - now < REFRESH_MARGIN_SECONDS:
         if not session.refresh_token:
             raise SignInRequired
         try:
-            tokens = await console.provider.refresh(session.refresh_token, session.id_token)
+            tokens = await console.provider.refresh_once(session.refresh_token, session.id_token)
         except SignInFailed as exc:
             log.info("console.refresh_refused", reason=str(exc))
+            if session.access_expires > now and not force:
+                return session  # not written: the cookie stays as the browser has it
             raise SignInRequired from None
+        except BackendUnavailable:  # the provider is down: the session stays, "coba lagi" if need be
+            log.warning("console.refresh_unavailable")
+            if session.access_expires > now and not force:
+                return session
+            raise
         session.access_token, session.access_expires = tokens.access_token, tokens.access_expires
         session.refresh_token = tokens.refresh_token or session.refresh_token
         session.id_token, session.roles = tokens.id_token, sorted(roles_of(tokens.claims))
@@ -106,6 +124,34 @@ async def signed_in(request: Request) -> Officer:
     if not officer.roles:
         raise Forbidden(officer, None)
     return officer
+
+
+async def fresh(request: Request, officer: Officer, *, force: bool = False) -> Officer:
+    """``officer`` with the session's token as it stands now: checked again, and refreshed within
+    the margin, after a long read (an upload takes up to ``SERAMBI_UPLOAD_READ_SECONDS``);
+    ``force``: refreshed, since a service refused it."""
+    session = await current_session(request, force=force)
+    return replace(officer, access_token=session.access_token, roles=frozenset(session.roles))
+
+
+async def relayed(request: Request, officer: Officer, call: Callable[[Officer], Awaitable[T]]) -> T:
+    """``call`` (a relay to a service, its files rewound each time it is made) with a token
+    checked again first; a 401 from the service is tried once more after a refresh, so that a
+    form whose upload outlived the token is not lost."""
+    officer = await fresh(request, officer)
+    try:
+        return await call(officer)
+    except ApiError as exc:
+        if exc.status != 401 or not await _refreshable(request):
+            raise
+    return await call(await fresh(request, officer, force=True))
+
+
+async def _refreshable(request: Request) -> bool:
+    session = getattr(request.state, "petugas_session", None) or read_session(
+        console_of(request).sealer, request.cookies
+    )
+    return session is not None and bool(session.refresh_token)
 
 
 def allowed(area: Area) -> Callable[..., Any]:
@@ -175,6 +221,28 @@ async def sign_in_again(request: Request, endpoint: Callable[..., Any]) -> Respo
     return response
 
 
+def renew(response: Response, request: Request) -> None:
+    """The session renewed during this request (refreshed tokens, last use) on ``response``."""
+    renewed = getattr(request.state, "petugas_session", None)
+    if renewed is not None:
+        write_session(response, request, renewed)
+
+
+async def error_page(request: Request, exc: Exception) -> Response:
+    """The app's own page for ``exc`` (``api/errors``), made here so that the route can still set
+    cookies on it; an exception with no handler of its own (a crash: the 500 page, logged with
+    its traceback by the access line) is raised again."""
+    handlers = request.app.exception_handlers
+    for kind in type(exc).__mro__:
+        if kind in (Exception, BaseException):
+            break
+        if kind in handlers:
+            answer = handlers[kind](request, exc)
+            response: Response = await answer if inspect.isawaitable(answer) else answer
+            return response
+    raise exc
+
+
 class ConsoleRoute(APIRoute):
     def get_route_handler(self) -> Callable[[Request], Any]:
         handler = super().get_route_handler()
@@ -193,10 +261,14 @@ class ConsoleRoute(APIRoute):
                 response = render(
                     request, "petugas/terlarang.html", {"officer": exc.officer, "area": exc.area}, 403
                 )
+                renew(response, request)
+            except Exception as exc:
+                # an error page (404, 429, 503, a service's unexpected answer…) carries the renewed
+                # session too: its refresh token was just rotated, the old cookie's is spent
+                response = await error_page(request, exc)
+                renew(response, request)
             else:
-                renewed = getattr(request.state, "petugas_session", None)
-                if renewed is not None:
-                    write_session(response, request, renewed)
+                renew(response, request)
                 if getattr(request.state, "petugas_draft_spent", False):
                     drafts.forget(response, request)  # a draft is shown once
             response.headers["Cache-Control"] = "no-store"

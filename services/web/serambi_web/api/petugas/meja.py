@@ -35,8 +35,9 @@ from ...domain.meja import (
 from ...domain.messages import field_errors, too_large
 from .. import relay
 from ..deps import PortalDep, checked_form, portal_of, render, text
+from ..errors import DateOutOfRange
 from ..portal.audiensi import DOCUMENTS, FIELDS, _documents
-from . import drafts
+from . import access, drafts
 from .access import ConsoleRoute, allowed
 
 AREA = next(area for area in AREAS if area.slug == "meja")
@@ -138,6 +139,8 @@ async def requests(request: Request, portal: PortalDep, officer: Desk) -> Respon
                 params[key] = datetime.combine(day, datetime.min.time(), WIB).isoformat()
             except ValueError:
                 errors[name] = "Isi tanggal yang benar, misalnya 2031-03-04."
+            except OverflowError:
+                raise DateOutOfRange("Diajukan sejak" if name == "dari" else "Diajukan sampai") from None
     halaman = min(max(_int(query.get("halaman"), 1), 1), 10_000)
     found = await portal.intake.json(
         "GET",
@@ -219,12 +222,16 @@ async def submit_request(request: Request, portal: PortalDep, officer: Desk) -> 
         if channel == "letter" and values["received_at"]:
             fields.append(("received_at", values["received_at"]))  # naive: WIB for intake
         try:
-            answer = await portal.intake.json(
-                "POST",
-                "/api/v1/officer/requests",
-                data=_form(fields),
-                files=files,
-                headers={**officer.bearer, "Idempotency-Key": f"console-{key}"},
+            answer = await access.relayed(
+                request,
+                officer,
+                lambda officer: portal.intake.json(
+                    "POST",
+                    "/api/v1/officer/requests",
+                    data=_form(fields),
+                    files=files,
+                    headers={**officer.bearer, "Idempotency-Key": f"console-{key}"},
+                ),
             )
         except (ApiError, BackendUnavailable, Throttled) as error:
             if isinstance(error, ApiError) and error.status in (401, 403):

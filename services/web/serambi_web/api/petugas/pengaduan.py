@@ -25,7 +25,8 @@ from ...domain import pengaduan as t
 from ...domain.access import AREAS, ROLE_NAMES, Area, Officer
 from .. import relay
 from ..deps import PortalDep, checked_form, portal_of, render, text
-from . import drafts
+from ..errors import DateOutOfRange
+from . import access, drafts
 from . import pengaduan_lampiran as lampiran
 from .access import ConsoleRoute, allowed
 
@@ -97,6 +98,8 @@ def _filters(request: Request) -> tuple[dict[str, str], dict[str, str], dict[str
             ).isoformat()
         except ValueError:
             errors["tenggat"] = "Isi tanggal yang benar, misalnya 2031-03-04."
+        except OverflowError:
+            raise DateOutOfRange("Tenggat paling lambat") from None
     return values, params, errors
 
 
@@ -255,14 +258,18 @@ async def record(request: Request, portal: PortalDep, officer: Recorder) -> Resp
         key = values["key"] if 8 <= len(values["key"]) <= 128 else uuid.uuid4().hex
         values["key"] = key
         try:
-            made = await _api(
+            made = await access.relayed(
                 request,
                 officer,
-                "POST",
-                "/complaints",
-                data=_form(list(_complaint_body(values).items())),
-                files=files,
-                headers={"Idempotency-Key": f"console-{officer.subject}-{key}"[:128]},
+                lambda officer: _api(
+                    request,
+                    officer,
+                    "POST",
+                    "/complaints",
+                    data=_form(list(_complaint_body(values).items())),
+                    files=files,
+                    headers={"Idempotency-Key": f"console-{officer.subject}-{key}"[:128]},
+                ),
             )
         except (ApiError, BackendUnavailable, Throttled) as exc:
             if isinstance(exc, ApiError) and exc.status == 401:

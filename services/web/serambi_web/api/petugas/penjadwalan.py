@@ -24,6 +24,7 @@ from ...domain import penjadwalan as t
 from ...domain.access import AREAS, ROLE_NAMES, Officer
 from ...domain.penjadwalan import ACTIONS, step_body
 from ..deps import PortalDep, checked_form, portal_of, render, text
+from ..errors import DateOutOfRange
 from . import drafts
 from .access import ConsoleRoute, allowed
 
@@ -70,7 +71,11 @@ async def week(request: Request, officer: Scheduler, minggu: str = "") -> Respon
         first = t.monday(date.fromisoformat(minggu) if minggu else datetime.now(WIB).date())
     except ValueError:
         first, minggu = t.monday(datetime.now(WIB).date()), ""
-    days = [date.fromordinal(first.toordinal() + n) for n in range(7)]
+    try:  # the first or last weeks of the calendar: no week before or after to link to
+        days = [date.fromordinal(first.toordinal() + n) for n in range(7)]
+        previous, following = date.fromordinal(first.toordinal() - 7), date.fromordinal(first.toordinal() + 7)
+    except (ValueError, OverflowError):
+        raise DateOutOfRange("Minggu yang memuat tanggal") from None
     (rooms, hosts), *calendars = await asyncio.gather(
         _resources(request, officer),
         *(_api(request, officer, "GET", f"/calendar/days/{day.isoformat()}") for day in days),
@@ -91,8 +96,8 @@ async def week(request: Request, officer: Scheduler, minggu: str = "") -> Respon
             "days": days,
             "rows": rows,
             "cells": cells,
-            "previous": date.fromordinal(first.toordinal() - 7),
-            "next": date.fromordinal(first.toordinal() + 7),
+            "previous": previous,
+            "next": following,
             "today": datetime.now(WIB).date(),
         },
     )

@@ -102,10 +102,13 @@ async def signed_in_at_provider(
 
 @router.post("/keluar")
 async def sign_out(request: Request, console: ConsoleDep) -> Response:
-    """Ends the console's session, then the provider's (a refresh page, since the strict CSP's
+    """Ends the console's session (its refresh token revoked at the provider when discovery lists
+    a ``revocation_endpoint``), then the provider's (a refresh page, since the strict CSP's
     form-action would stop a form's redirect to another origin)."""
-    await checked_form(request)
+    await checked_form(request, max_files=0)  # anyone may post here: no file is spooled
     session = read_session(console.sealer, request.cookies)
+    if session and session.refresh_token:  # best effort, a few seconds at most
+        await console.provider.revoke(session.refresh_token)
     try:
         url = await console.provider.end_session_url(
             session.id_token if session else None, absolute(request, SIGNED_OUT)
