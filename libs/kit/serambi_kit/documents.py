@@ -240,8 +240,8 @@ class DocumentStore:
                 )
             await flush(final=True)
         except BaseException:
-            with contextlib.suppress(Exception):  # else left pending: the sweep removes them
-                for file in files:  # the files documents and the chunks written
+            for file in files:  # the files documents and the chunks written
+                with contextlib.suppress(Exception):  # else left pending: the sweep removes it
                     await self.bucket.delete(file["_id"])
             raise
         return refs

@@ -237,6 +237,39 @@ async def test_a_sender_that_dies_after_appending_its_event_is_not_resent(harnes
     assert len(await harness.delivery_events(delivery["_id"])) == 1
 
 
+async def test_an_append_that_fails_in_an_unforeseen_way_still_records_the_send_and_never_resends(harness):
+    """Whatever the event's append raises (here a bug's KeyError, not a NATS error), the outcome
+    is written — unpublished, so the outbox appends the event later. A message handed over and
+    recorded nowhere would be sent again at every lease (the review of the event-first order)."""
+    tracking = code()
+    dispatcher = harness.dispatcher()
+    recorded = await submit(harness, tracking, phone=None)
+    real_append = dispatcher.store.append
+    failures: list[str] = []
+
+    async def failing_once(*args, **kwargs):
+        if not failures:
+            failures.append("append")
+            raise KeyError("a bug while building the event")
+        return await real_append(*args, **kwargs)
+
+    dispatcher.store.append = failing_once  # type: ignore[method-assign]
+    try:
+        await handled(dispatcher, recorded)
+        [delivery] = await harness.deliveries(tracking)
+        assert (delivery["state"], delivery["event_published"]) == ("sent", False)
+        assert await harness.delivery_events(delivery["_id"]) == []
+        for _ in range(3):
+            harness.clock.fixed += timedelta(seconds=harness.settings.delivery_lease_seconds + 1)
+            await harness.dispatcher().run_once()
+    finally:
+        dispatcher.store.append = real_append  # type: ignore[method-assign]
+    assert failures == ["append"] and len(harness.mailbox.for_case(tracking)) == 1
+    [delivery] = await harness.deliveries(tracking)
+    assert (delivery["state"], delivery["event_published"]) == ("sent", True)
+    assert len(await harness.delivery_events(delivery["_id"])) == 1
+
+
 async def test_a_scheduled_audience_sends_an_invitation_whose_ics_is_in_wib(harness):
     tracking = code()
     request = await submit(harness, tracking)

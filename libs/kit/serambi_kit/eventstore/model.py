@@ -173,6 +173,52 @@ async def retry_on_conflict(
     raise AssertionError("unreachable")
 
 
+@dataclass(frozen=True, slots=True)
+class Executed:
+    """What one command did: the history its decision saw, the events it appended (maybe
+    none), and whether the store already held events with their ids (a racing replica's)."""
+
+    before: list[Event]
+    new: list[Event]
+    duplicate: bool = False
+
+
+async def decide_and_append(
+    store: EventStore,
+    ref: AggregateRef,
+    decide: Callable[[list[Event]], Sequence[Event]],
+    *,
+    event_ids: Callable[[Sequence[Event]], Sequence[str]] | None = None,
+    attempts: int = 5,
+    cached: bool = True,
+) -> Executed:
+    """The one load → decide → append driver, retried on conflicts. The first attempt may
+    decide on the store's cached history (``cached``; the append's expected sequence catches a
+    stale one); a retry always reads it fresh."""
+
+    first = cached
+
+    async def attempt() -> Executed:
+        nonlocal first
+        history = await store.load(ref, cached=first)
+        first = False
+        before = history.payloads
+        new_events = list(decide(before))
+        duplicate = False
+        if new_events:
+            appended = await store.append(
+                ref,
+                new_events,
+                expected_sequence=history.last_sequence,
+                expected_version=history.version,
+                event_ids=event_ids(new_events) if event_ids else None,
+            )
+            duplicate = appended.duplicate
+        return Executed(before, new_events, duplicate)
+
+    return await retry_on_conflict(attempt, attempts=attempts)
+
+
 async def execute(
     store: EventStore,
     ref: AggregateRef,
@@ -181,23 +227,6 @@ async def execute(
     event_ids: Callable[[Sequence[Event]], Sequence[str]] | None = None,
     attempts: int = 5,
 ) -> list[Event]:
-    """Load → decide → append, retried on conflicts. Returns the events appended (maybe none)."""
-
-    first = True
-
-    async def attempt() -> list[Event]:
-        nonlocal first
-        history = await store.load(ref, cached=first)  # after a conflict: read it fresh
-        first = False
-        new_events = list(decide(history.payloads))
-        if new_events:
-            await store.append(
-                ref,
-                new_events,
-                expected_sequence=history.last_sequence,
-                expected_version=history.version,
-                event_ids=event_ids(new_events) if event_ids else None,
-            )
-        return new_events
-
-    return await retry_on_conflict(attempt, attempts=attempts)
+    """:func:`decide_and_append` for the usual caller, who needs only the events appended."""
+    executed = await decide_and_append(store, ref, decide, event_ids=event_ids, attempts=attempts)
+    return executed.new

@@ -21,7 +21,7 @@ from serambi_contracts.complaints import (
     NoteSource,
 )
 from serambi_kit.documents import JPEG, M4A, OGG, PDF, PNG, DocumentStore, Upload
-from serambi_kit.eventstore import AppendOutcomeUnknown, EventStore, retry_on_conflict
+from serambi_kit.eventstore import AppendOutcomeUnknown, EventStore, decide_and_append
 from serambi_kit.pii import Vault
 from serambi_kit.tracking_links import (
     MAX_CODE_ATTEMPTS,
@@ -63,39 +63,19 @@ async def run(
     *,
     event_ids: Callable[[Sequence[Event]], Sequence[str]] | None = None,
 ) -> Outcome:
-    """Load → decide → append, retried on a concurrent append: the complaints' form of
-    ``serambi_kit.eventstore.execute``, kept beside it because it differs where it matters:
-
-    - it answers the complaint as folded after the command (``Outcome.complaint``), which every
-      route and channel shows, and an unknown complaint as ``UnknownComplaintError``;
-    - it reports ``duplicate``: the store already held events with these ids (an SLA event a
-      racing keeper or replica appended) — the clock keeper counts an SLA event in the metrics
-      only when its own append stored it (``sla_timers``); ``execute`` returns the events alone;
-    - every attempt reads the history from the server (``execute`` may first use the store's
-      cached one; the append's expected sequence guards both, so this is the smaller difference).
-    """
-    ref = complaint_ref(tracking_code)
-
-    async def attempt() -> Outcome:
-        history = await store.load(ref)
-        events = history.payloads
-        new = list(decide(events))
-        duplicate = False
-        if new:
-            appended = await store.append(
-                ref,
-                new,
-                expected_sequence=history.last_sequence,
-                expected_version=history.version,
-                event_ids=event_ids(new) if event_ids else None,
-            )
-            duplicate = appended.duplicate
-        state = domain.fold([*events, *new])
-        if state is None:
-            raise domain.UnknownComplaintError(f"no complaint {tracking_code}")
-        return Outcome(state, new, duplicate)
-
-    return await retry_on_conflict(attempt)
+    """A command on one complaint through the kit's driver (``decide_and_append``), answered
+    as the complaint folded after it (which every route and channel shows; an unknown complaint
+    is ``UnknownComplaintError``) with ``duplicate``: the store already held events with these
+    ids (an SLA event a racing keeper or replica appended) — the clock keeper counts an SLA
+    event in the metrics only when its own append stored it (``sla_timers``). Every attempt
+    reads the history from the server (``cached=False``), as complaints always has."""
+    executed = await decide_and_append(
+        store, complaint_ref(tracking_code), decide, event_ids=event_ids, cached=False
+    )
+    state = domain.fold([*executed.before, *executed.new])
+    if state is None:
+        raise domain.UnknownComplaintError(f"no complaint {tracking_code}")
+    return Outcome(state, executed.new, executed.duplicate)
 
 
 async def load(store: EventStore, tracking_code: str) -> Complaint:
@@ -351,18 +331,13 @@ async def request_link(
     policy: LinkResends = LinkResends(),
 ) -> bool:
     """Record that the tracking link is to be sent again; False when nothing was recorded."""
-    ref = complaint_ref(code)
-
-    async def attempt() -> bool:
-        history = await store.load(ref)
-        new = domain.decide_link(history.payloads, code, now, policy)
-        if new:
-            await store.append(
-                ref, new, expected_sequence=history.last_sequence, expected_version=history.version
-            )
-        return bool(new)
-
-    return await retry_on_conflict(attempt)
+    executed = await decide_and_append(
+        store,
+        complaint_ref(code),
+        lambda history: domain.decide_link(history, code, now, policy),
+        cached=False,
+    )
+    return bool(executed.new)
 
 
 async def sweep_attachments(

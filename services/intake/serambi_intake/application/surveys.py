@@ -27,7 +27,7 @@ from serambi_contracts.survey import (
     SurveyInvited,
     SurveyService,
 )
-from serambi_kit.eventstore import EventStore, deterministic_id, execute, retry_on_conflict
+from serambi_kit.eventstore import EventStore, decide_and_append, deterministic_id, execute
 from serambi_kit.logging import redact
 from serambi_kit.pii import Vault
 from serambi_kit.tracking_links import new_access_token
@@ -108,21 +108,15 @@ async def invite(
     )
     event_id = deterministic_id("survey-invited", case_code)
 
-    async def attempt() -> bool:
-        history = await store.load(ref)
-        if not survey.decide_invitation(history.payloads, invitation):
-            return False
-        appended = await store.append(
-            ref,
-            [invitation],
-            expected_sequence=history.last_sequence,
-            expected_version=history.version,
-            event_ids=[event_id],
-        )
-        # a replica racing with the same event id: JetStream drops it as a duplicate, silently
-        return not appended.duplicate
-
-    recorded = await retry_on_conflict(attempt)
+    executed = await decide_and_append(
+        store,
+        ref,
+        lambda history: [invitation] if survey.decide_invitation(history, invitation) else [],
+        event_ids=lambda _: [event_id],
+        cached=False,
+    )
+    # a replica racing with the same event id: JetStream drops it as a duplicate, silently
+    recorded = bool(executed.new) and not executed.duplicate
     if not recorded:  # another replica's invitation holds its own token and key
         await vault.erase_subject(key)
     return recorded

@@ -30,7 +30,7 @@ from typing import Any
 
 from prometheus_client import Counter, Histogram
 from serambi_contracts.notifier import Channel, FailureCategory, NotificationSent, RecipientKind
-from serambi_kit.eventstore import ConcurrencyError, EventStoreError, RecordedEvent, parse_stored, read_raw
+from serambi_kit.eventstore import RecordedEvent, parse_stored, read_raw
 from serambi_kit.logging import get_logger
 from serambi_kit.tasks import cancel_requested
 from serambi_kit.tracing import client_span, continuing
@@ -62,6 +62,10 @@ OUTCOMES = Counter("serambi_notifications_total", "Delivery attempts", ["channel
 SEND_SECONDS = Histogram("serambi_notification_send_seconds", "Time to hand a message over", ["channel"])
 Clock = Callable[[], datetime]
 BATCH = 100
+#: how long a sent delivery's event may take to append before its outcome is written without
+#: it (the outbox appends it then): keeps the window in which a crash would resend short
+#: while NATS is slow (a leader election), where the store's own retries take up to ~15 s
+APPEND_FIRST_SECONDS = 2.0
 
 
 def utcnow() -> datetime:
@@ -264,11 +268,14 @@ class Dispatcher:
 
     async def _append_first(self, document: dict[str, Any]) -> bool:
         """Append a sent delivery's NotificationSent before its outcome is written. False if
-        NATS did not take it: the outcome is then written unpublished and the dispatch loop
-        appends it (the outbox)."""
+        NATS did not take it within ``APPEND_FIRST_SECONDS``, or the append failed in any way:
+        the outcome is then written unpublished and the dispatch loop appends it (the outbox;
+        the event's deterministic id makes an append that landed late a no-op). Whatever goes
+        wrong here, the outcome must still be written — a message handed over and recorded
+        nowhere would be sent again after the lease."""
         try:
-            await append_event(self.store, document)
-        except (EventStoreError, ConcurrencyError) as exc:
+            await asyncio.wait_for(append_event(self.store, document), APPEND_FIRST_SECONDS)
+        except Exception as exc:  # noqa: BLE001 — any failure defers the event to the outbox
             log.warning("notification.append_deferred", delivery_id=document["_id"], error=type(exc).__name__)
             return False
         return True
