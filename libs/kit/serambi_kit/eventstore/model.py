@@ -190,11 +190,12 @@ async def decide_and_append(
     *,
     event_ids: Callable[[Sequence[Event]], Sequence[str]] | None = None,
     attempts: int = 5,
+    base_delay: float = 0.01,
     cached: bool = True,
 ) -> Executed:
     """The one load → decide → append driver, retried on conflicts. The first attempt may
     decide on the store's cached history (``cached``; the append's expected sequence catches a
-    stale one); a retry always reads it fresh."""
+    stale one); a retry always reads it fresh, after ``retry_on_conflict``'s back-off."""
 
     first = cached
 
@@ -216,7 +217,7 @@ async def decide_and_append(
             duplicate = appended.duplicate
         return Executed(before, new_events, duplicate)
 
-    return await retry_on_conflict(attempt, attempts=attempts)
+    return await retry_on_conflict(attempt, attempts=attempts, base_delay=base_delay)
 
 
 async def execute(

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from serambi_contracts import AggregateRef, Event
 from serambi_contracts.scheduling import ResourceKind
-from serambi_kit.eventstore import ConcurrencyError, deterministic_id, retry_on_conflict
+from serambi_kit.eventstore import ConcurrencyError, decide_and_append, deterministic_id
 from serambi_kit.logging import get_logger
 
 from ..domain import bookings
@@ -54,61 +54,54 @@ class Plan:
     event_ids: Sequence[str] | None = None
 
 
+def _spans(history: list[Event], leaving_out: str | None = None) -> list[tuple]:
+    """The day's active bookings as the scheduler's recent-days cache keeps them."""
+    return [
+        (b.starts_at, b.ends_at, b.audience_id)
+        for b in bookings.active(history).values()
+        if b.booking_id != leaving_out
+    ]
+
+
 async def _book_day(ctx: Context, kind: ResourceKind, resource_id: str, booking: Booking) -> None:
     ref = day_ref(kind, resource_id, wib_day(booking.starts_at))
-
     key = (kind.value, resource_id, wib_day(booking.starts_at))
 
-    async def attempt() -> None:
-        history = await ctx.store.load(ref)
-        current = [
-            (b.starts_at, b.ends_at, b.audience_id) for b in bookings.active(history.payloads).values()
-        ]
+    def decide(history: list[Event]) -> Sequence[Event]:
         try:
-            events = bookings.book(history.payloads, kind, resource_id, booking, ctx.rules.buffer)
+            return bookings.book(history, kind, resource_id, booking, ctx.rules.buffer)
         except SlotTakenError:
-            ctx.recent.remember(key, current)
+            ctx.recent.remember(key, _spans(history))
             raise
-        if events:
-            await ctx.store.append(
-                ref,
-                events,
-                expected_sequence=history.last_sequence,
-                expected_version=history.version,
-                event_ids=[deterministic_id("book", kind.value, booking.booking_id)],
-            )
-        ctx.recent.remember(key, [*current, (booking.starts_at, booking.ends_at, booking.audience_id)])
 
-    await retry_on_conflict(attempt, attempts=DAY_ATTEMPTS, base_delay=0.002)
+    executed = await decide_and_append(
+        ctx.store,
+        ref,
+        decide,
+        event_ids=lambda _: [deterministic_id("book", kind.value, booking.booking_id)],
+        attempts=DAY_ATTEMPTS,
+        base_delay=0.002,
+        cached=False,
+    )
+    ctx.recent.remember(
+        key, [*_spans(executed.before), (booking.starts_at, booking.ends_at, booking.audience_id)]
+    )
 
 
 async def _release_day(
     ctx: Context, kind: ResourceKind, resource_id: str, booking_id: str, starts_at, reason: str
 ) -> None:
     day = wib_day(starts_at)
-    ref = day_ref(kind, resource_id, day)
-
-    async def attempt() -> None:
-        history = await ctx.store.load(ref)
-        events = bookings.release(history.payloads, kind, resource_id, day, booking_id, reason)
-        ctx.recent.remember(
-            (kind.value, resource_id, day),
-            [
-                (b.starts_at, b.ends_at, b.audience_id)
-                for b in bookings.active(history.payloads).values()
-                if b.booking_id != booking_id
-            ],
-        )
-        if events:
-            await ctx.store.append(
-                ref,
-                events,
-                expected_sequence=history.last_sequence,
-                expected_version=history.version,
-                event_ids=[deterministic_id("release", kind.value, booking_id)],
-            )
-
-    await retry_on_conflict(attempt, attempts=DAY_ATTEMPTS, base_delay=0.002)
+    executed = await decide_and_append(
+        ctx.store,
+        day_ref(kind, resource_id, day),
+        lambda history: bookings.release(history, kind, resource_id, day, booking_id, reason),
+        event_ids=lambda _: [deterministic_id("release", kind.value, booking_id)],
+        attempts=DAY_ATTEMPTS,
+        base_delay=0.002,
+        cached=False,
+    )
+    ctx.recent.remember((kind.value, resource_id, day), _spans(executed.before, leaving_out=booking_id))
 
 
 async def release(ctx: Context, placement: Placement, reason: str) -> None:
