@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import tempfile
 from collections.abc import AsyncIterator
 from email import policy
 from email.parser import BytesParser
@@ -12,8 +14,16 @@ from urllib.parse import parse_qsl
 
 import pytest
 from aiohttp import web
+from aiohttp.payload import DEFAULT_CHUNK_SIZE
 from serambi_testing import localstack
-from serambi_web.adapters.backend import ApiError, BackendUnavailable, Pool, Throttled, client_address
+from serambi_web.adapters.backend import (
+    ApiError,
+    BackendUnavailable,
+    Pool,
+    Throttled,
+    _Stream,
+    client_address,
+)
 from serambi_web.adapters.services import Complaints, Intake
 
 SEEN: list[dict] = []
@@ -164,3 +174,26 @@ async def test_the_pool_follows_the_event_loop_it_is_used_in(service):
     # two loops one after the other, each in a thread; this loop keeps serving meanwhile
     answers = [await asyncio.to_thread(asyncio.run, once()) for _ in range(2)]
     assert answers == [{"ok": True, "path": "/again"}] * 2
+
+
+def test_a_retried_upload_reads_the_whole_file_while_the_abandoned_attempt_still_reads_it():
+    """A service that answers 401 before reading the body leaves the first attempt's writer
+    reading the spooled file in a worker thread while the retry sends it again: each payload
+    reads from its own position, so neither body comes out short or shuffled (the review saw a
+    retry 256 KiB short)."""
+    data = os.urandom(3 * DEFAULT_CHUNK_SIZE + 123)
+    with tempfile.TemporaryFile() as spooled:
+        spooled.write(data)
+        first = _Stream(spooled, "application/pdf")
+        size, chunk = first._read_and_available_len(None)
+        first_body = [chunk]
+        retry = _Stream(spooled, "application/pdf")  # built while the first is mid-file
+        _, chunk = retry._read_and_available_len(None)
+        retry_body = [chunk]
+        while chunk := first._read(None):
+            first_body.append(chunk)
+            retry_body.append(retry._read(None))
+        retry_body.append(retry._read(None))
+    assert size == len(data) == retry.size
+    assert b"".join(first_body) == data
+    assert b"".join(retry_body) == data

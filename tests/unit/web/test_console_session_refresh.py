@@ -15,7 +15,7 @@ import pytest
 from aiohttp import web
 from fastapi.testclient import TestClient
 from serambi_testing import localstack
-from serambi_web.adapters.backend import BackendUnavailable
+from serambi_web.adapters.backend import ApiError, BackendUnavailable
 from serambi_web.adapters.oidc import SignInFailed, Tokens
 from serambi_web.adapters.session import OfficerSession, read_session, session_cookies
 from serambi_web.api import relay
@@ -288,3 +288,21 @@ def test_a_provider_outage_during_a_refresh_keeps_the_session_with_the_coba_lagi
     assert "serambi_petugas" not in expired.headers.get("set-cookie", "")  # kept for the next try
     holding = client_with(app, officer(now, access_expires=now + 10)).get("/petugas/")
     assert holding.status_code == 200 and "serambi_petugas" not in holding.headers.get("set-cookie", "")
+
+
+def test_a_service_refusal_no_route_words_is_shown_with_the_renewed_session(app, monkeypatch):
+    """A 403 or 409 from a service that the screen does not turn into words itself still gets
+    the console's page — no-store, with the session refreshed during the request (its old
+    refresh token is spent)."""
+    now, calls = time.time(), []
+    monkeypatch.setattr(app.state.console.provider, "refresh", refreshing(now, calls))
+
+    async def refusing(*args, **kwargs):
+        raise ApiError(403, [], "not for this role")
+
+    monkeypatch.setattr(app.state.runtime.intake, "json", refusing)
+    answer = client_with(app, officer(now, access_expires=now + 10)).get("/petugas/meja/")
+    assert answer.status_code >= 400 and calls == ["rt"]
+    renewed = session_in(app, answer)
+    assert renewed is not None and renewed.refresh_token == "rt-2"
+    assert answer.headers["cache-control"] == "no-store"

@@ -13,6 +13,7 @@ from serambi_ops.devidp.accounts import DEV_CLIENT_SECRET
 from serambi_ops.devidp.provider import Refresh
 from serambi_ops.devidp.provider import create_app as create_provider
 from serambi_testing import localstack
+from serambi_web.adapters.oidc import Tokens
 from serambi_web.adapters.session import OfficerSession, session_cookies
 from serambi_web.main import create_app
 from serambi_web.settings import DEV_OIDC_CLIENT_SECRET
@@ -82,6 +83,26 @@ def test_sign_out_revokes_the_sessions_refresh_token(monkeypatch):
     csrf = page.text.split('name="csrf" value="')[1].split('"')[0]
     answer = client.post("/petugas/keluar", data={"csrf": csrf})
     assert answer.status_code == 200 and revoked == ["rt"]
+
+
+async def test_sign_out_drops_the_sessions_kept_refreshes_and_names_their_tokens_for_revocation():
+    """A refresh kept for the requests still carrying the old cookie must not outlive sign-out:
+    an older copy of the cookie would get the new tokens from the cache (review finding)."""
+    provider = create_app().state.console.provider
+    now = time.time()
+    calls: list[str] = []
+
+    async def refresh(refresh_token, id_token):
+        calls.append(refresh_token)
+        return Tokens("at-2", now + 300, "rt-2", id_token, {"sub": "f3a1"})
+
+    provider.refresh = refresh
+    await provider.refresh_once("rt-1", "it")  # the browser now holds rt-2
+    assert provider.forget("rt-2") == []  # signing out with the new cookie drops the rt-1 entry
+    await provider.refresh_once("rt-1", "it")  # an old copy of the cookie asks the provider again
+    assert calls == ["rt-1", "rt-1"]
+    assert provider.forget("rt-1") == ["rt-2"]  # signing out with the old cookie: revoke rt-2 too
+    assert provider._refreshes == {}
 
 
 def test_the_development_provider_forgets_the_officers_refresh_tokens_at_logout_and_revokes_one_on_request():

@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from collections.abc import AsyncIterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import IO, Any
 
 import aiohttp
-from aiohttp.payload import IOBasePayload
+from aiohttp.payload import DEFAULT_CHUNK_SIZE, IOBasePayload
 from multidict import CIMultiDictProxy
 from serambi_kit.logging import get_logger
 from serambi_kit.tracing import inject
@@ -142,25 +143,52 @@ class Download:
         self.response.release()
 
 
+#: a seek and the read after it as one step: a retried relay's payload and the abandoned first
+#: attempt's (still reading in a worker thread) may read the same spooled file at once
+_FILE_READS = threading.Lock()
+
+
 class _Stream(IOBasePayload):
     """An open file sent as a form part, its size measured up front: with every part's size
     known aiohttp sends a Content-Length, which the services require of a multipart body. The
     file stays the caller's to close: aiohttp's own payload closes it in a worker thread it does
     not wait for, which raced with the form's close (``ValueError: I/O operation on closed
-    file``, a 500 after the complaint was accepted)."""
+    file``, a 500 after the complaint was accepted). Each payload reads from its own position,
+    so a retry after a service's early 401 sends the whole file although the first attempt's
+    writer may still be reading it (which moved the shared position: a body 256 KiB short)."""
 
     def _close(self) -> None:
         self._consumed = True
 
     def __init__(self, value: IO[bytes], content_type: str) -> None:
-        value.seek(0, 2)
-        self._known_size = value.tell()
-        value.seek(0)
+        with _FILE_READS:
+            value.seek(0, 2)
+            self._known_size = value.tell()
+        self._position = 0
         super().__init__(value, content_type=content_type)
 
     @property
     def size(self) -> int:
         return self._known_size
+
+    def _read_at_position(self, limit: int) -> bytes:
+        with _FILE_READS:
+            self._value.seek(self._position)
+            chunk: bytes = self._value.read(limit)
+        self._position += len(chunk)
+        return chunk
+
+    def _read_and_available_len(self, remaining_content_len: int | None) -> tuple[int | None, bytes]:
+        self._position = 0
+        first = min(
+            DEFAULT_CHUNK_SIZE,
+            self._known_size or DEFAULT_CHUNK_SIZE,
+            remaining_content_len or DEFAULT_CHUNK_SIZE,
+        )
+        return self._known_size, self._read_at_position(first)
+
+    def _read(self, remaining_content_len: int | None) -> bytes:
+        return self._read_at_position(remaining_content_len or DEFAULT_CHUNK_SIZE)
 
 
 def _form(data: dict[str, list[str]] | None, files: Files | None) -> aiohttp.FormData:

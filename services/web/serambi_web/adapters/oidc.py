@@ -141,6 +141,22 @@ class Provider:
             self._refreshes[key] = (now, task)
         return await asyncio.shield(self._refreshes[key][1])
 
+    def forget(self, refresh_token: str) -> list[str]:
+        """At sign-out: drop every kept refresh of this session — the one made with
+        ``refresh_token`` and the one that gave it — so that an older copy of the cookie gets no
+        tokens from the cache; returns the other refresh tokens they hold, to be revoked too."""
+        key = hashlib.sha256(refresh_token.encode()).hexdigest()
+        others: list[str] = []
+        for kept, (_, task) in list(self._refreshes.items()):
+            result = (
+                task.result() if task.done() and not task.cancelled() and task.exception() is None else None
+            )
+            if kept == key or (result is not None and result.refresh_token == refresh_token):
+                del self._refreshes[kept]
+                if result is not None and result.refresh_token and result.refresh_token != refresh_token:
+                    others.append(result.refresh_token)
+        return others
+
     async def refresh(self, refresh_token: str, id_token: str | None) -> Tokens:
         """New tokens; SignInFailed when the provider refuses the refresh token (its OAuth error,
         e.g. 400 ``invalid_grant``), BackendUnavailable when it cannot answer (no connection, a

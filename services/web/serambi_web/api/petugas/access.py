@@ -254,9 +254,11 @@ class ConsoleRoute(APIRoute):
             except SignInRequired:
                 response = await sign_in_again(request, endpoint)
             except ApiError as exc:
-                if exc.status != 401:
-                    raise
-                response = await sign_in_again(request, endpoint)  # a service no longer takes the token
+                if exc.status == 401:  # a service no longer takes the token
+                    response = await sign_in_again(request, endpoint)
+                else:  # a refusal no route words itself: its page, with the renewed session
+                    response = await error_page(request, exc)
+                    renew(response, request)
             except Forbidden as exc:
                 response = render(
                     request, "petugas/terlarang.html", {"officer": exc.officer, "area": exc.area}, 403

@@ -108,7 +108,8 @@ async def sign_out(request: Request, console: ConsoleDep) -> Response:
     await checked_form(request, max_files=0)  # anyone may post here: no file is spooled
     session = read_session(console.sealer, request.cookies)
     if session and session.refresh_token:  # best effort, a few seconds at most
-        await console.provider.revoke(session.refresh_token)
+        for token in [session.refresh_token, *console.provider.forget(session.refresh_token)]:
+            await console.provider.revoke(token)
     try:
         url = await console.provider.end_session_url(
             session.id_token if session else None, absolute(request, SIGNED_OUT)
