@@ -201,21 +201,22 @@ async def new_complaint(request: Request, officer: Recorder) -> Response:
     return _form_page(request, officer, values, {})
 
 
+#: the new-complaint form's fields the officer API takes as they are
+COMPLAINT_FIELDS = (
+    "channel",
+    "disclosure",
+    "name",
+    "email",
+    "phone",
+    "summary",
+    "description",
+    "tier",
+    "external_ref",
+)
+
+
 def _complaint_body(values: dict[str, str]) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        name: values[name] or None
-        for name in (
-            "channel",
-            "disclosure",
-            "name",
-            "email",
-            "phone",
-            "summary",
-            "description",
-            "tier",
-            "external_ref",
-        )
-    }
+    body: dict[str, Any] = {name: values[name] or None for name in COMPLAINT_FIELDS}
     if body["channel"] != "sp4n_lapor":
         body["external_ref"] = None
     if body["disclosure"] == "anonymous":
@@ -231,19 +232,7 @@ async def record(request: Request, portal: PortalDep, officer: Recorder) -> Resp
     """Relays the form and its attachments to the officer API (multipart, streamed, one upload
     slot held: ``pengaduan_lampiran``), sent once by the form's key."""
     settings = portal.settings
-    names = (
-        "channel",
-        "received_at",
-        "disclosure",
-        "name",
-        "email",
-        "phone",
-        "summary",
-        "description",
-        "tier",
-        "external_ref",
-        "key",
-    )
+    names = (*COMPLAINT_FIELDS, "received_at", "key")
     async with relay.upload_form(request, max_files=settings.max_attachments) as form:
         values = {name: text(form, name) for name in names}
         errors: dict[str, str] = {}
