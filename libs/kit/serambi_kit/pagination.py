@@ -20,7 +20,6 @@ from pydantic import BaseModel, Field
 
 PAGE_MAX = 10_000
 SIZE_MAX = 200
-LEGACY_SIZE_NAMES = ("page_size", "limit")  # deprecated spellings of ``size``, read for one release
 
 Item = TypeVar("Item")
 

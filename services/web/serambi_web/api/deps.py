@@ -25,7 +25,8 @@ from .security import Secrets
 KINDS = ("audiensi", "pengaduan")
 CODE_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 MAX_FIELDS, FIELD_BYTES = 40, 64 * 1024  # a posted form's text fields, and the size of each
-#: a form without files: its whole body (as drafts.MAX_BODY), and how long it may take to arrive
+#: a form without files: its whole body (the console's drafts read no more) and how long it may
+#: take to arrive
 FORM_BYTES, FORM_READ_SECONDS = 256 * 1024, 15.0
 
 
@@ -154,7 +155,7 @@ async def checked_form(request: Request, max_files: int = 0) -> FormData:
     (413 above, counted as it streams, also without a Content-Length) and ``FORM_READ_SECONDS``
     (408), so that stalled or large posts to forms without files hold little for little time."""
     if not (max_files > 0 and request.headers.get("content-type", "").startswith("multipart/form-data")):
-        await _small_body(request)
+        await read_small_body(request)
     form = await request.form(max_files=max_files, max_fields=MAX_FIELDS, max_part_size=FIELD_BYTES)
     token = form.get("csrf")
     secrets = portal_of(request).secrets
@@ -165,7 +166,7 @@ async def checked_form(request: Request, max_files: int = 0) -> FormData:
     return form
 
 
-async def _small_body(request: Request) -> None:
+async def read_small_body(request: Request) -> None:
     """The body read whole (the form parser then reads it from ``request``), or HTTPException
     413 past ``FORM_BYTES`` / 408 past ``FORM_READ_SECONDS``."""
     if hasattr(request, "_body"):

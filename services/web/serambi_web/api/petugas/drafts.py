@@ -40,13 +40,13 @@ from starlette.formparsers import MultiPartException
 
 from ...adapters.session import CHUNK, PATH, Sealer, read_session
 from ...domain.drafts import MAX_VALUE, SECONDS, Draft, fitted
-from ..deps import console_of, portal_of
+from ..deps import FORM_BYTES, console_of, portal_of, read_small_body
 
 COOKIE = "serambi_petugas_draf"
 PURPOSE = "draft"
 MAX_CHUNKS = 2  # with the session's cookies, well under a server's 16 KiB request head
 MAX_FIELDS = 40
-MAX_BODY = 256 * 1024  # bytes of a post read to keep its text; a larger one keeps nothing
+MAX_BODY = FORM_BYTES  # bytes of a post read to keep its text; a larger one keeps nothing
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
 
 
@@ -73,20 +73,17 @@ def _sealer(request: Request) -> Sealer:
 
 
 async def _bounded_form(request: Request) -> FormData | None:
-    """The posted form read within ``MAX_BODY`` (the route's own reading when it did), or None:
-    no ``Content-Length``, a larger one, a body longer than it said, or a form that cannot be
-    read (more files or fields than a console form has)."""
+    """The posted form read within ``MAX_BODY`` and the forms' read deadline (``deps``'
+    ``read_small_body``; the route's own reading when it did), or None: a larger body, one too
+    slow to arrive, or a form that cannot be read (more files or fields than a console form has)."""
     cached = getattr(request, "_form", None)  # the route read it already: nothing more to read
     if isinstance(cached, FormData):
         return cached
-    length = request.headers.get("content-length", "")
-    if not length.isdigit() or int(length) > MAX_BODY:
+    try:
+        await read_small_body(request)
+    except HTTPException:  # too large, or too slow to arrive: nothing is kept
         return None
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_BODY:
-            return None
+    body: bytes = request._body
     sent = False
 
     async def receive() -> dict[str, Any]:
@@ -94,7 +91,7 @@ async def _bounded_form(request: Request) -> FormData | None:
         if sent:
             return {"type": "http.disconnect"}
         sent = True
-        return {"type": "http.request", "body": bytes(body), "more_body": False}
+        return {"type": "http.request", "body": body, "more_body": False}
 
     try:
         return await Request(request.scope, receive).form(
