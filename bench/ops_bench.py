@@ -1,6 +1,6 @@
 """MongoDB operations per case, counted by the server (issue #21, goal 1).
 
-The whole stack as OS processes (``serambi_ops.stack``, as ``load_bench.py``). After a warm-up
+The whole stack as OS processes (``serambi_testing.stack``, as ``load_bench.py``). After a warm-up
 (indexes created, first connections, the first data keys), two phases, one after the other, each
 settled before the next:
 
@@ -35,7 +35,7 @@ from pymongo import AsyncMongoClient
 
 sys.path.insert(0, str(Path(__file__).parent))
 from load_bench import QUIET, SERVICES, Bus, Case, Client, settle  # noqa: E402
-from serambi_ops.stack import LocalStack, local_stack  # noqa: E402
+from serambi_testing.stack import LocalStack, local_stack  # noqa: E402
 
 GOALS = {"request": 12, "complaint": 8}
 #: The bench's own reads (serverStatus, top) are commands without a namespace: not counted.
