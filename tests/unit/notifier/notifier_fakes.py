@@ -42,8 +42,10 @@ class FakeVault:
 class FakeCollection:
     def __init__(self) -> None:
         self.documents: dict[str, dict[str, Any]] = {}
+        self.reads: list[str] = []
 
     async def find_one(self, query: dict[str, Any], *_: Any) -> dict[str, Any] | None:
+        self.reads.append(query["_id"])
         return self.documents.get(query["_id"])
 
 

@@ -110,6 +110,28 @@ async def test_an_invitation_waits_until_the_requests_contact_is_projected(setti
         await planner(settings, vault, db).plan(event, NOON)
 
 
+async def test_an_invitation_reads_only_the_requests_document(settings, vault, db):
+    """The first invitation names its slot and has no SEQUENCE to count: the audience's document
+    is not read, so the invitation neither waits for it nor pays for the read."""
+    from serambi_notifier.adapters.projections import CASES
+
+    request = await submitted(vault)
+    project(db, request)  # the audience's own document is not projected at all
+    event = recorded(AUDIENCE, samples.audience_scheduled(CODE), version=2)
+    plans = await planner(settings, vault, db).plan(event, NOON)
+    assert sorted(p.channel for p in plans) == [Channel.EMAIL, Channel.SMS]
+    assert db[CASES].reads == [f"request:{CODE}"]
+
+
+async def test_a_rescheduled_invitation_still_waits_for_the_audiences_document(settings, vault, db):
+    """A reschedule counts the earlier ones (iCalendar SEQUENCE): it needs the audience's document
+    up to the event before it."""
+    project(db, await submitted(vault))
+    event = recorded(AUDIENCE, samples.audience_rescheduled(CODE, NOON + timedelta(days=7)), version=3)
+    with pytest.raises(NotProjectedYetError):
+        await planner(settings, vault, db).plan(event, NOON)
+
+
 async def test_an_invitation_carries_an_ics_request_with_sequence_zero_in_wib(settings, vault, db):
     event = await scheduled_case(vault, db)
     plans = await planner(settings, vault, db).plan(event, NOON)
