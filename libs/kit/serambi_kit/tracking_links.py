@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import secrets
+from dataclasses import dataclass, field
 from typing import Any
 
 from pymongo import ReturnDocument
@@ -40,20 +42,51 @@ def token_matches(expected_sha256: str | None, token: str) -> bool:
     return bool(expected_sha256 and hmac.compare_digest(expected_sha256, hash_token(token)))
 
 
+#: codes a process takes from the counter at once (one write per block, not per case)
+CODE_BLOCK = 20
+
+
+@dataclass
+class _Block:
+    next: int = 0
+    end: int = 0  # exclusive
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+_blocks: dict[tuple[Any, str], _Block] = {}
+
+
 async def next_tracking_code(db: Database, prefix: str, year: int) -> str:
-    """``<prefix>-<year>-<6 digits>`` from a per-year counter in the service's database. The
-    event store refuses a code already taken (a case's first append expects sequence 0), so a
-    caller that loses the counter (e.g. with its database) moves on to the next code."""
+    """``<prefix>-<year>-<6 digits>`` from a per-year counter in the service's database.
+
+    A process reserves ``CODE_BLOCK`` numbers with one ``$inc`` and hands them out in order, so
+    the counter costs one write per block instead of one per case. Numbers stay unique (each
+    block is reserved atomically) but not gap-free or in time order across processes: a restart
+    leaves the rest of its block unused, and two replicas hand out two blocks at once. The event
+    store refuses a code already taken (a case's first append expects sequence 0), so a caller
+    that loses the counter (e.g. with its database) moves on to the next code."""
+    counter_id = f"{prefix}-{year}"
+    block = _blocks.setdefault((db, counter_id), _Block())
+    async with block.lock:
+        if block.next >= block.end:
+            block.end = await _reserve(db, counter_id, CODE_BLOCK) + 1
+            block.next = block.end - CODE_BLOCK
+        number, block.next = block.next, block.next + 1
+    return f"{counter_id}-{number:06d}"
+
+
+async def _reserve(db: Database, counter_id: str, count: int) -> int:
+    """The last number of a block of ``count`` new numbers."""
     for _ in range(5):
         try:
             counter = await db["counters"].find_one_and_update(
-                {"_id": f"{prefix}-{year}"},
-                {"$inc": {"value": 1}},
+                {"_id": counter_id},
+                {"$inc": {"value": count}},
                 upsert=True,
                 return_document=ReturnDocument.AFTER,
             )
         except DuplicateKeyError:  # two first upserts raced; the counter exists now
             continue
         if counter is not None:  # SecantusDB may answer a racing first upsert with no document
-            return f"{prefix}-{year}-{counter['value']:06d}"
-    raise RuntimeError(f"counter {prefix}-{year}: no value after 5 attempts")
+            return int(counter["value"])
+    raise RuntimeError(f"counter {counter_id}: no value after 5 attempts")
