@@ -70,6 +70,7 @@ class NotifierRuntime(Runtime):
     async def stop(self) -> None:
         await self.broker.stop()  # no new events; then finish the sends in flight
         await self.dispatcher.stop()
+        await self.ledger.flush()  # the outcomes of the last sends
         await self.dispatcher.email.close()
         await self.dispatcher.sms.close()
         if self.dispatcher.composer.letters is not None:

@@ -267,7 +267,9 @@ class DeliveryLedger(Protocol):
         message_ids: list[str],
         status: str,
         published: bool = False,
-    ) -> bool: ...
+    ) -> None: ...
+
+    async def flush(self) -> None: ...
 
     async def retry(
         self,
