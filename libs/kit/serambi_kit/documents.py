@@ -40,10 +40,12 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from gridfs import AsyncGridFSBucket
 from gridfs.asynchronous.grid_file import AsyncGridOut
+from pymongo import UpdateMany
 from serambi_contracts.base import DocumentRef
 
 from .mongo import Database
 from .pii import Vault, VaultError
+from .writebatch import WriteBatch
 
 PDF, PNG, JPEG = "application/pdf", "image/png", "image/jpeg"
 M4A, OGG = "audio/mp4", "audio/ogg"
@@ -55,6 +57,7 @@ SEGMENT = 64 * 1024  # plaintext bytes per sealed segment
 _TAG = 16  # AES-GCM tag after each segment
 CHUNK = 4 * (SEGMENT + _TAG)  # a GridFS chunk: four sealed segments (256 KiB and their tags)
 CHUNKS_PER_INSERT = 2  # at most 512 KiB of a file's chunks in memory while it is stored
+MARK_WINDOW = 0.05  # seconds a mark waits for others to share its write
 
 
 class DocumentError(ValueError):
@@ -152,6 +155,7 @@ class DocumentStore:
         self.bucket = AsyncGridFSBucket(db, bucket_name=bucket)
         self.vault = vault
         self._indexed = False
+        self._marks = WriteBatch(lambda: self.files, window=MARK_WINDOW)
 
     async def put_pending(self, upload: Upload, media_type: str, owner: str, key: str) -> DocumentRef:
         """Store ``upload`` sealed with the data subject ``key`` (``put_all_pending`` of one)."""
@@ -280,10 +284,12 @@ class DocumentStore:
         return case
 
     async def mark_attached(self, document_ids: list[str]) -> None:
+        """Marks of submissions finishing within ``MARK_WINDOW`` of each other share one write
+        (``serambi_kit.writebatch``); this returns once this one is written."""
         if not document_ids:  # a complaint without attachments: nothing to mark, no write
             return
-        await self.files.update_many(
-            {"_id": {"$in": document_ids}}, {"$set": {"metadata.status": "attached"}}
+        await self._marks.write(
+            UpdateMany({"_id": {"$in": document_ids}}, {"$set": {"metadata.status": "attached"}})
         )
 
     async def delete(self, document_id: str) -> None:
