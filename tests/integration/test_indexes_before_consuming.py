@@ -1,6 +1,6 @@
 """A service's indexes exist before its first consumer handles an event: ``Runtime.start`` runs
 the ``before_consuming`` steps before it starts the broker. Built while consumers upserted into
-the same new collections, SecantusDB 0.7 deadlocked (docs/operations.md, "Start-up order")."""
+the same new collections, SecantusDB 0.7 deadlocked (docs/architecture.md, "Start-up order")."""
 
 from __future__ import annotations
 

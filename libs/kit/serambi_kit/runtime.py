@@ -50,7 +50,8 @@ class Runtime:
         #: run by ``start()`` once MongoDB and the vault are connected, before any consumer starts:
         #: the service's indexes. Built while consumers upsert into the same new collections,
         #: SecantusDB 0.7 deadlocked (createIndexes' collection creation against an upsert's
-        #: transaction), and MongoDB would build them under write load (docs/operations.md)
+        #: transaction), and MongoDB would build them under write load (docs/architecture.md,
+        #: "Start-up order")
         self.before_consuming: list[Callable[[], Awaitable[None]]] = []
         self.source = f"/serambi/{settings.service}"
         credentials = settings.nats_options()
