@@ -22,6 +22,18 @@ from serambi_testing import localstack
 os.environ.setdefault("SERAMBI_ENVIRONMENT", "test")
 
 
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> None:
+    """Stop the run when a fixture's clean-up found the shared database server hung
+    (``localstack.drop_databases``): every later test would wait out its timeout on it.
+
+    pytest-timeout alone bounds a hung teardown too: with ``timeout_func_only`` false (the
+    default, kept in pyproject.toml) its timer spans setup, call and teardown, and the signal
+    method fails an ``await`` stuck in the event loop. But it gives each test its 300 s, and
+    fails the next one the same way."""
+    if call.excinfo is not None and call.excinfo.errisinstance(localstack.DatabaseHung):
+        item.session.shouldstop = f"{call.excinfo.value}; the tests after it would hang on it too"
+
+
 @pytest.fixture(scope="session")
 def nats_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[localstack.ManagedProcess]:
     directory = tmp_path_factory.mktemp("nats")
@@ -67,7 +79,7 @@ async def mongo_client(mongo_url: str) -> AsyncIterator[AsyncMongoClient]:
 async def mongo_db(mongo_client: AsyncMongoClient):
     name = f"test_{uuid.uuid4().hex[:12]}"
     yield mongo_client[name]
-    await mongo_client.drop_database(name)
+    await localstack.drop_databases(mongo_client, name)
 
 
 @pytest.fixture

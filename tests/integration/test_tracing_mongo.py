@@ -10,6 +10,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind
 from serambi_kit.mongo import connect
 from serambi_kit.tracing import recording_into, tracer
+from serambi_testing import localstack
 
 NIK = "6171012345670001"
 
@@ -25,7 +26,7 @@ async def test_a_command_in_a_span_is_its_child_and_holds_no_data(mongo_url):
                 await client[name]["guests"].insert_one({"nik": NIK})
                 assert await client[name]["guests"].find_one({"nik": NIK}) is not None
     finally:
-        await client.drop_database(name)
+        await localstack.drop_databases(client, name)
         await client.close()
     spans = {span.name: span for span in exporter.get_finished_spans()}
     assert set(spans) == {"a handler", "insert guests", "find guests"}  # none outside the span

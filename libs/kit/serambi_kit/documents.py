@@ -178,7 +178,7 @@ class DocumentStore:
         cipher = await self.vault.data_cipher(key)
         if cipher is None:
             raise VaultError(f"no data key {key} (erased?)")
-        await self._indexes()
+        await self.create_indexes()
         files: list[dict[str, Any]] = []
         plains: list[int] = []
         for upload, media_type in uploads:
@@ -250,8 +250,10 @@ class DocumentStore:
             raise
         return refs
 
-    async def _indexes(self) -> None:
-        """GridFS's own indexes (as pymongo's writer makes them), once per process."""
+    async def create_indexes(self) -> None:
+        """GridFS's own indexes (as pymongo's writer makes them), once per store: a service
+        creates them before its consumers start (``Runtime.before_consuming``); the call on the
+        first write is then a no-op, and covers a store used without a runtime."""
         if not self._indexed:
             await self.chunks.create_index([("files_id", 1), ("n", 1)], unique=True)
             await self.files.create_index([("filename", 1), ("uploadDate", 1)])

@@ -1,7 +1,9 @@
 """A service's connections: NATS (event store), MongoDB (read models), dead letters.
 
 The composition root of each service builds one Runtime, and the HTTP app's lifespan starts and
-stops it. Start-up applies the streams and the service's consumers (idempotent).
+stops it. Start-up applies the streams and the service's consumers (idempotent), connects
+MongoDB and the vault, runs the service's ``before_consuming`` steps (its indexes), and only then
+starts the consumers.
 """
 
 from __future__ import annotations
@@ -45,6 +47,12 @@ class Runtime:
         self.consumers: list[ConsumerSpec] = []
         self.handlers: dict[str, Handler] = {}  # by durable consumer name, for redrives
         self._redrive_task: asyncio.Task[None] | None = None
+        #: run by ``start()`` once MongoDB and the vault are connected, before any consumer starts:
+        #: the service's indexes. Built while consumers upsert into the same new collections,
+        #: SecantusDB 0.7 deadlocked (createIndexes' collection creation against an upsert's
+        #: transaction), and MongoDB would build them under write load (docs/architecture.md,
+        #: "Start-up order")
+        self.before_consuming: list[Callable[[], Awaitable[None]]] = []
         self.source = f"/serambi/{settings.service}"
         credentials = settings.nats_options()
         self.broker = NatsBroker(
@@ -100,6 +108,8 @@ class Runtime:
             cache_seconds=self.settings.pii_key_cache_seconds,
             cache_size=self.settings.pii_key_cache_size,
         )
+        for step in self.before_consuming:
+            await step()
         await self.broker.start()
         if self.handlers:
             self._redrive_task = asyncio.create_task(self._redrive_loop())

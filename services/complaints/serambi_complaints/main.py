@@ -131,6 +131,7 @@ class ComplaintsService:
         # the e-mail channel, when configured
         self.mail = mail_poller.from_settings(settings, self.runtime, self.rules, lambda: self.attachments)
         subscribers.register(self.runtime, settings, self.keeper, self.lapor_pusher, self.whatsapp_replies)
+        self.runtime.before_consuming.append(self.create_indexes)
 
     @property
     def attachments(self) -> DocumentStore:
@@ -147,9 +148,8 @@ class ComplaintsService:
         """The Idempotency-Keys of the complaint submissions, once started."""
         return IdempotencyKeys.from_settings(self.runtime.db, self.runtime.vault, self.settings)
 
-    async def started(self) -> None:
-        """After the runtime started: indexes, then in the background the calendar revision,
-        the SLA sweep, the re-arm of missing timers, and the periodic tasks."""
+    async def create_indexes(self) -> None:
+        """Every collection's indexes, before the consumers start (``Runtime.before_consuming``)."""
         await queries.create_indexes(self.runtime.db)
         await self.keeper.create_indexes()
         await self.idempotency.ensure_indexes()
@@ -157,6 +157,12 @@ class ComplaintsService:
         await self.whatsapp_erasures.create_indexes()
         if self.whatsapp_replies is not None:
             await self.whatsapp_replies.create_indexes()
+        await self.attachments.create_indexes()
+
+    async def started(self) -> None:
+        """After the runtime started (the indexes made, the consumers running): the message ids'
+        migration, then in the background the calendar revision, the SLA sweep, the re-arm of
+        missing timers, and the periodic tasks."""
         await whatsapp.hash_message_ids(self.runtime.db)  # ids recorded in clear before (they hold numbers)
         if self.whatsapp_replies is not None:  # failures from before they were reported
             await self.whatsapp_replies.report_legacy_failures(datetime.now(UTC))

@@ -40,13 +40,13 @@ def build_runtime(settings: IntakeSettings | None = None) -> Runtime:
     return runtime
 
 
-def build_intake(runtime: Runtime, due: Callable[[datetime], datetime]) -> Intake:
+def build_intake(runtime: Runtime, due: Callable[[datetime], datetime], documents: DocumentStore) -> Intake:
     """The use cases' context on the connected runtime."""
     db, settings = runtime.db, runtime.settings
     return Intake(
         store=runtime.store,
         vault=runtime.vault,
-        documents=DocumentStore(db, vault=runtime.vault),
+        documents=documents,
         requests=MongoRequestViews(db),
         surveys=MongoSurveyRecords(db),
         tracking_codes=MongoTrackingCodes(db),
@@ -66,13 +66,22 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     )
     rounds = Rounds(lambda: runtime.db)
 
-    async def on_started() -> None:
-        intake = build_intake(runtime, due)
+    async def create_indexes() -> None:
+        """Before the consumers start (``Runtime.before_consuming``), on the context the routes
+        then use: its document store knows its indexes are made."""
+        documents = DocumentStore(runtime.db, vault=runtime.vault)
+        intake = app.state.intake = build_intake(runtime, due, documents)
         assert intake.idempotency is not None
         await intake.idempotency.ensure_indexes()
         for collection, fields in INDEXES.items():
             for field in fields:
                 await runtime.db[collection].create_index(field)
+        await documents.create_indexes()
+
+    runtime.before_consuming.append(create_indexes)
+
+    async def on_started() -> None:
+        intake: Intake = app.state.intake
         swept = await sweep_documents(
             intake.documents, intake.requests, timedelta(minutes=settings.pending_document_minutes)
         )
@@ -81,7 +90,6 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         rounds.start(
             "intake-calendar-refresh", revisions.refresh, every=settings.calendar_refresh_seconds, lease=False
         )  # every replica
-        app.state.intake = intake
 
     app = create_service_app(
         runtime, title="Serambi intake", on_started=on_started, routers=[*ROUTERS, erasure_router("intake")]

@@ -64,7 +64,6 @@ class NotifierRuntime(Runtime):
 
     async def start(self) -> None:
         await super().start()
-        await self.ledger.ensure_indexes()
         self.dispatcher.start()
 
     async def stop(self) -> None:
@@ -82,6 +81,7 @@ def build_runtime(settings: NotifierSettings | None = None) -> NotifierRuntime:
     settings = settings or NotifierSettings()
     runtime = NotifierRuntime(settings)
     runtime.ledger = Ledger(lambda: runtime.db)
+    runtime.before_consuming.append(runtime.ledger.ensure_indexes)
     table = subscriptions.by_event(subscriptions.load(settings.subscriptions_file, TEMPLATES))
     planner = Planner(settings, table, lambda: runtime.vault, case_source(lambda: runtime.db))
     letters = (

@@ -1,6 +1,7 @@
 """Scheduling's composition root: settings → runtime → consumers → HTTP app.
 
-Start-up (after the runtime connects): build the use-case context, seed the default room and
+Start-up: the read models' indexes before the consumers start (``Runtime.before_consuming``);
+then, after the runtime started, build the use-case context, seed the default room and
 host (development), read the working calendar's revisions, revise the open answer deadlines if
 the calendar or the durations changed since the last start, run the SLA sweep, arm the
 requester's reminders the server does not hold (``application/reminders.py``) and the hosts'
@@ -57,6 +58,7 @@ class Scheduling:
         self.context: Context | None = None
         self.rounds = Rounds(lambda: self.runtime.db)
         subscribers.register(self.runtime, lambda: self.context, self.ready)
+        self.runtime.before_consuming.append(lambda: queries.ensure_indexes(self.runtime.db))
 
     def _fetch(self, subject_filter: str, from_sequence: int) -> AsyncIterator[RecordedEvent]:
         return read_stream(self.runtime.nc, "SCHEDULING", subject_filter, from_sequence=from_sequence)
@@ -83,7 +85,6 @@ class Scheduling:
 
     async def on_started(self) -> None:
         ctx = self.build_context()
-        await queries.ensure_indexes(self.runtime.db)
         if self.settings.seeds:
             await resource_cases.seed(ctx, self.settings)
         await self.revisions.refresh()

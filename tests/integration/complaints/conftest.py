@@ -60,5 +60,4 @@ async def start_service(own_nats, mongo_url, mongo_client) -> AsyncIterator:
     yield start
     for service in started:
         await stop(service)
-    await mongo_client.drop_database(name)
-    await mongo_client.drop_database(f"{name}_vault")
+    await localstack.drop_databases(mongo_client, name, f"{name}_vault")

@@ -44,8 +44,7 @@ async def intake(tmp_path, mongo_url, mongo_client):
                 yield client
     finally:
         process.stop()
-        await mongo_client.drop_database(name)
-        await mongo_client.drop_database(f"{name}_vault")
+        await localstack.drop_databases(mongo_client, name, f"{name}_vault")
 
 
 async def listed(client: httpx.AsyncClient, guest_id: str) -> dict:

@@ -23,6 +23,7 @@ from serambi_kit.eventstore import AppendOutcomeUnknown, EventStoreError, JetStr
 from serambi_kit.idempotency import COLLECTION, Claim, IdempotencyError, IdempotencyKeys
 from serambi_kit.pii import Vault
 from serambi_kit.tracking_links import hash_token
+from serambi_testing import localstack
 
 MASTER = os.urandom(32)
 LIVE, SHORT = timedelta(seconds=30), timedelta(seconds=0.3)
@@ -96,7 +97,7 @@ async def db(mongo_url):
         {"_id": f"AUD-{datetime.now(UTC).year}", "value": 100_000 + secrets.randbelow(800_000)}
     )
     yield database
-    await client.drop_database(name)
+    await localstack.drop_databases(client, name)
     await client.close()
 
 

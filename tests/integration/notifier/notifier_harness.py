@@ -218,8 +218,7 @@ async def harness(nc, tz_mongo, mailbox, sms_sink) -> Any:
         await dispatcher.claims.close()
         await dispatcher.email.close()
         await dispatcher.sms.close()
-    await mongo_client.drop_database(name)
-    await mongo_client.drop_database(f"{name}_vault")
+    await localstack.drop_databases(mongo_client, name, f"{name}_vault")
 
 
 def code(prefix: str = "AUD") -> str:

@@ -12,7 +12,7 @@ from serambi_contracts import AggregateRef
 from serambi_kit.eventstore import JetStreamEventStore
 from serambi_notifier.main import create_app
 from serambi_notifier.settings import NotifierSettings
-from serambi_testing import samples
+from serambi_testing import localstack, samples
 
 
 async def test_the_notify_consumer_receives_a_host_day_list_over_nats(
@@ -46,5 +46,4 @@ async def test_the_notify_consumer_receives_a_host_day_list_over_nats(
             await asyncio.sleep(0.2)
     [mail] = [m for m in mailbox.messages if m["To"] == address]
     assert mail["Subject"].startswith("Jadwal audiensi hari ini")
-    await mongo_client.drop_database(name)
-    await mongo_client.drop_database(f"{name}_vault")
+    await localstack.drop_databases(mongo_client, name, f"{name}_vault")

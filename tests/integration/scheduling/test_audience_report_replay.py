@@ -22,6 +22,7 @@ from serambi_scheduling.application import commands
 from serambi_scheduling.application.context import Context
 from serambi_scheduling.main import create_app
 from serambi_scheduling.settings import SchedulingSettings
+from serambi_testing import localstack
 
 SEALED = Sealed(key="k1", nonce="AAAAAAAAAAAAAAAA", data="AAAA")
 MONTH = "2025-05"  # a month no other test submits in
@@ -40,8 +41,7 @@ async def running(nats_url, mongo_url, mongo_client) -> AsyncIterator[tuple[Cont
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         yield app.state.scheduling, kit_state(app).runtime
-    await mongo_client.drop_database(name)
-    await mongo_client.drop_database(f"{name}_vault")
+    await localstack.drop_databases(mongo_client, name, f"{name}_vault")
 
 
 async def opened(

@@ -23,6 +23,7 @@ from serambi_scheduling.application import commands, placement, sla
 from serambi_scheduling.application.context import Context
 from serambi_scheduling.main import create_app
 from serambi_scheduling.settings import SchedulingSettings
+from serambi_testing import localstack
 
 SEALED = Sealed(key="k1", nonce="AAAAAAAAAAAAAAAA", data="AAAA")
 
@@ -73,8 +74,7 @@ async def service(nats_url, mongo_url, mongo_client, monkeypatch, tmp_path) -> A
         sla_sweep_seconds=0,
     )
     yield Service(settings, mongo_client[name], tmp_path, monkeypatch)
-    await mongo_client.drop_database(name)
-    await mongo_client.drop_database(f"{name}_vault")
+    await localstack.drop_databases(mongo_client, name, f"{name}_vault")
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 10.0) -> None:

@@ -29,6 +29,7 @@ from serambi_scheduling.domain.reminders import reminder_instants, working_day_b
 from serambi_scheduling.domain.resources import Host, Room
 from serambi_scheduling.main import create_app
 from serambi_scheduling.settings import SchedulingSettings
+from serambi_testing import localstack
 
 SEALED = Sealed(key="k1", nonce="AAAAAAAAAAAAAAAA", data="AAAA")
 DAY_BEFORE, SAME_DAY = ReminderKind.DAY_BEFORE, ReminderKind.SAME_DAY
@@ -43,8 +44,7 @@ async def running(nats_url, mongo_url, mongo_client) -> AsyncIterator[Context]:
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         yield app.state.scheduling
-    await mongo_client.drop_database(name)
-    await mongo_client.drop_database(f"{name}_vault")
+    await localstack.drop_databases(mongo_client, name, f"{name}_vault")
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 10.0) -> None:

@@ -59,8 +59,7 @@ async def settings(
         sla_sweep_seconds=0,
         calendar_refresh_seconds=0,
     )
-    await mongo_client.drop_database(name)
-    await mongo_client.drop_database(f"{name}_vault")
+    await localstack.drop_databases(mongo_client, name, f"{name}_vault")
 
 
 async def test_an_added_cuti_bersama_is_recorded_and_moves_an_open_answer_deadline_at_once(
