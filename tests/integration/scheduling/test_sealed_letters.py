@@ -27,11 +27,13 @@ from serambi_kit.eventstore import JetStreamEventStore, read_stream
 from serambi_kit.pii import Vault, VaultError
 from serambi_kit.settings import ServiceSettings
 from serambi_kit.state import KitState, install
+from serambi_scheduling.adapters import letters as letters_adapter
 from serambi_scheduling.adapters import queries
 from serambi_scheduling.adapters.letters import (
     LetterContent,
     LetterErased,
     LetterStore,
+    RecentLetters,
     render,
     seal_stored_letters,
 )
@@ -262,8 +264,35 @@ async def test_a_letter_stored_in_clear_before_sealing_still_downloads_and_is_se
     assert held == [bson.encode(await ctx.letters.get(unknown["_id"]))]  # only the unknown one
 
 
-async def test_a_sealed_letter_moved_to_another_id_or_altered_is_refused(nc, mongo_db, unique_id):
+async def test_a_letter_just_stored_is_served_without_a_database_read(
+    nc, mongo_db, unique_id, mongo_client, monkeypatch
+):
     ctx, _ = await scheduled(nc, mongo_db, unique_id)
+    stored = await ctx.letters.collection.find_one({})
+    namespace = f"{mongo_db.name}.letters"
+
+    async def reads() -> int:
+        totals = (await mongo_client.admin.command("top"))["totals"]
+        return int(totals.get(namespace, {}).get("queries", {}).get("count", 0))
+
+    before = await reads()
+    async with scheduling_api(ctx, mongo_db) as api:
+        first = await api.get(f"/api/v1/letters/{stored['_id']}")  # the notifier's fetch
+    assert first.status_code == 200 and first.content.startswith(b"%PDF")
+    assert await reads() == before
+    monkeypatch.setattr(letters_adapter, "RECENT", RecentLetters())  # another replica
+    async with scheduling_api(ctx, mongo_db) as api:
+        again = await api.get(f"/api/v1/letters/{stored['_id']}")
+    assert again.content == first.content and await reads() == before + 1
+
+
+async def test_a_sealed_letter_moved_to_another_id_or_altered_is_refused(
+    nc, mongo_db, unique_id, monkeypatch
+):
+    ctx, _ = await scheduled(nc, mongo_db, unique_id)
+    monkeypatch.setattr(
+        letters_adapter, "RECENT", RecentLetters()
+    )  # what the database holds, not this process
     stored = await ctx.letters.collection.find_one({})
     sealed = bytes(stored["sealed"])
     altered = sealed[:40] + bytes([sealed[40] ^ 1]) + sealed[41:]

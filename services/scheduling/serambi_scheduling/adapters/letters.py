@@ -21,6 +21,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -180,11 +182,40 @@ class StoredLetter:
     content: bytes
 
 
+class RecentLetters:
+    """The records of the letters this process stored in the last ``seconds``, as stored (sealed).
+
+    The notifier fetches every new letter through its public link moments after the decision
+    that stored it (to attach it to the invitation): served from here, that costs the database
+    no read (issue #21). Only what ``put`` just wrote is kept, still sealed, so an erasure works
+    as for the stored record (the vault refuses the key); a record written by another replica or
+    older than ``seconds`` is read from the database.
+    """
+
+    def __init__(self, seconds: float = 60.0, size: int = 128) -> None:
+        self.seconds, self.size = seconds, size
+        self._records: OrderedDict[tuple[str, str], tuple[float, dict]] = OrderedDict()
+
+    def put(self, database: str, record: dict) -> None:
+        self._records[(database, record["_id"])] = (time.monotonic() + self.seconds, record)
+        while len(self._records) > self.size:
+            self._records.popitem(last=False)
+
+    def get(self, database: str, document_id: str) -> dict | None:
+        kept = self._records.get((database, document_id))
+        if kept is None or kept[0] < time.monotonic():
+            return None
+        return kept[1]
+
+
+RECENT = RecentLetters()
+
+
 async def read_letter(db: AsyncDatabase, vault: Vault, document_id: str) -> StoredLetter | None:
     """A stored letter opened, or None when there is no such letter. Raises :class:`LetterErased`
     when its requester's key was erased. A letter stored in clear before sealing (``content``)
     is returned as it is unless the key recorded for it since is gone."""
-    found = await db[LETTERS].find_one({"_id": document_id})
+    found = RECENT.get(db.name, document_id) or await db[LETTERS].find_one({"_id": document_id})
     if found is None:
         return None
     key = found.get("key")
@@ -238,6 +269,8 @@ class LetterStore:
             await self.collection.insert_one(record)
         except DuplicateKeyError:
             pass  # the same letter, stored by an earlier attempt
+        else:
+            RECENT.put(self.db.name, record)
         return DocumentRef(
             document_id=document_id, kind=KIND, media_type=MEDIA_TYPE, sha256=digest, size=len(content)
         )
