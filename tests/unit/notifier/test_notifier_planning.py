@@ -123,6 +123,35 @@ async def test_an_invitation_reads_only_the_requests_document(settings, vault, d
     assert db[CASES].reads == [f"request:{CODE}"]
 
 
+async def test_the_planner_that_acknowledged_a_request_reads_nothing_for_its_invitation(settings, vault, db):
+    """The acknowledgement's planner keeps what the projection writes for the request: the
+    invitation moments later costs no read; another replica's planner reads the database."""
+    from serambi_notifier.adapters.projections import CASES
+
+    request = await submitted(vault)
+    project(db, request)
+    acknowledging = planner(settings, vault, db)
+    await acknowledging.plan(request, NOON)
+    event = recorded(AUDIENCE, samples.audience_scheduled(CODE), version=2)
+    plans = await acknowledging.plan(event, NOON)
+    assert sorted(p.channel for p in plans) == [Channel.EMAIL, Channel.SMS]
+    assert {p.address for p in plans} == {"siti@example.go.id", "+6281345678901"}
+    assert db[CASES].reads == []
+    elsewhere = await planner(settings, vault, db).plan(event, NOON)
+    assert {p.delivery_id for p in elsewhere} == {p.delivery_id for p in plans}
+    assert db[CASES].reads == [f"request:{CODE}"]
+
+
+async def test_an_erased_requester_acknowledged_moments_ago_gets_no_invitation(settings, vault, db):
+    request = await submitted(vault)
+    project(db, request)
+    acknowledging = planner(settings, vault, db)
+    await acknowledging.plan(request, NOON)
+    vault.erased.add(request.event.requester.email.key)
+    plans = await acknowledging.plan(recorded(AUDIENCE, samples.audience_scheduled(CODE), version=2), NOON)
+    assert plans and {p.problem for p in plans} == {ERASED}
+
+
 async def test_a_rescheduled_invitation_still_waits_for_the_audiences_document(settings, vault, db):
     """A reschedule counts the earlier ones (iCalendar SEQUENCE): it needs the audience's document
     up to the event before it."""

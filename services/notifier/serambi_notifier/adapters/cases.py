@@ -8,6 +8,8 @@ is not ``ready`` and the planner waits (and, after a while, lets the message be 
 
 from __future__ import annotations
 
+import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -20,7 +22,7 @@ from serambi_contracts.survey import SurveyInvited, SurveyService
 from serambi_kit.eventstore import RecordedEvent
 
 from ..application.ports import SURVEY_TOKEN, THREAD, TOKEN, CaseInfo, CaseSource
-from .projections import CASES, case_id
+from .projections import CASES, case_id, document_id, on_request_submitted
 
 CASE_FIELDS = (
     "tracking_code",
@@ -46,6 +48,8 @@ CLOCK_LABELS = {
 AUDIENCE_POSITION = "_applied.scheduling_audience"
 #: audience events that carry all their notice needs besides the request's contact
 SELF_CONTAINED_AUDIENCE_EVENTS = (s.AudienceScheduled, s.AudienceProposed, s.AudienceReminderDue)
+RECENT_SECONDS = 60.0  # how long a planner keeps the requests it acknowledged
+RECENT_SIZE = 1024
 TOPIC = "case.topic"  # a request's topic, the requester's own words (sealed)
 
 
@@ -71,8 +75,34 @@ def _context(case: dict[str, Any], **extra: Any) -> dict[str, Any]:
     }
 
 
-async def _doc(db: AsyncDatabase, kind: str, identifier: str) -> dict[str, Any] | None:
-    return await db[CASES].find_one({"_id": case_id(kind, identifier)})
+class CaseDocs:
+    """The ``cases`` read model, and the requests this planner acknowledged in the last
+    ``seconds``: a request's invitation follows its acknowledgement within moments, and takes
+    the request's document from here instead of reading it back (issue #21). Kept is what the
+    projection writes for RequestSubmitted (the contact still sealed, so an erasure still
+    shows: the vault refuses the key); the projection's only later change to a request's
+    document, ``withdrawn_at``, is nothing a notice uses. Another replica reads the database."""
+
+    def __init__(self, db: AsyncDatabase, recent: OrderedDict[str, tuple[float, dict[str, Any]]]) -> None:
+        self.db = db
+        self._recent = recent
+
+    async def get(self, kind: str, identifier: str) -> dict[str, Any] | None:
+        doc_id = case_id(kind, identifier)
+        kept = self._recent.get(doc_id)
+        if kept is not None and kept[0] > time.monotonic():
+            return kept[1]
+        return await self.db[CASES].find_one({"_id": doc_id})
+
+    def remember_request(self, event: RequestSubmitted, recorded: RecordedEvent) -> None:
+        doc_id = document_id(recorded)
+        self._recent[doc_id] = (
+            time.monotonic() + RECENT_SECONDS,
+            on_request_submitted(event, recorded).update["$set"],
+        )
+        self._recent.move_to_end(doc_id)
+        while len(self._recent) > RECENT_SIZE:
+            self._recent.popitem(last=False)
 
 
 def _slot_of(event: Any) -> dict[str, Any]:
@@ -89,15 +119,18 @@ def case_source(db: AsyncDatabase | Callable[[], AsyncDatabase]) -> CaseSource:
     """The planner's ``CaseSource``: ``case_info`` on ``db`` (or on what ``db()`` gives once the
     runtime is connected)."""
 
+    recent: OrderedDict[str, tuple[float, dict[str, Any]]] = OrderedDict()
+
     async def source(recorded: RecordedEvent) -> CaseInfo:
-        return await case_info(db() if callable(db) else db, recorded)
+        return await case_info(CaseDocs(db() if callable(db) else db, recent), recorded)
 
     return source
 
 
-async def case_info(db: AsyncDatabase, recorded: RecordedEvent) -> CaseInfo:
+async def case_info(docs: CaseDocs, recorded: RecordedEvent) -> CaseInfo:
     event = recorded.event
     if isinstance(event, RequestSubmitted):
+        docs.remember_request(event, recorded)
         r = event.requester
         legacy = event.topic if isinstance(event.topic, str) else None  # recorded before sealing
         return CaseInfo(
@@ -141,15 +174,15 @@ async def case_info(db: AsyncDatabase, recorded: RecordedEvent) -> CaseInfo:
             },
         )
     if isinstance(event, SLAWarning | SLABreached):
-        return await _sla_info(db, recorded)
+        return await _sla_info(docs, recorded)
     if isinstance(event, SurveyInvited):
-        return await _survey_info(db, event)
+        return await _survey_info(docs, event)
     if recorded.ref.key == "scheduling.audience":
-        return await _audience_info(db, recorded)
+        return await _audience_info(docs, recorded)
     if recorded.ref.key == "intake.request":
-        return await _later_request_info(db, recorded)
+        return await _later_request_info(docs, recorded)
     if recorded.ref.key == "complaints.complaint":
-        return await _complaint_info(db, recorded)
+        return await _complaint_info(docs, recorded)
     return CaseInfo(recorded.ref.id, context=_context(_case(tracking_code=recorded.ref.id)))
 
 
@@ -164,15 +197,15 @@ def _topic_of(*docs: Mapping[str, Any]) -> dict[str, Any]:
     return {TOPIC: sealed} if sealed else {}
 
 
-async def _request_info(db: AsyncDatabase, code: str) -> tuple[dict | None, dict[str, Any]]:
-    doc = await _doc(db, "request", code)
+async def _request_info(docs: CaseDocs, code: str) -> tuple[dict | None, dict[str, Any]]:
+    doc = await docs.get("request", code)
     return doc, _case(doc, tracking_code=code)
 
 
-async def _later_request_info(db: AsyncDatabase, recorded: RecordedEvent) -> CaseInfo:
+async def _later_request_info(docs: CaseDocs, recorded: RecordedEvent) -> CaseInfo:
     """A request's later events (e.g. RequestLinkRequested): its contact from the read model."""
     code = recorded.ref.id
-    request, case = await _request_info(db, code)
+    request, case = await _request_info(docs, code)
     if request is None or "contact" not in request:
         return CaseInfo(code, missing=f"request {code} not projected yet")
     return CaseInfo(
@@ -184,15 +217,15 @@ async def _later_request_info(db: AsyncDatabase, recorded: RecordedEvent) -> Cas
     )
 
 
-async def _audience_info(db: AsyncDatabase, recorded: RecordedEvent) -> CaseInfo:
+async def _audience_info(docs: CaseDocs, recorded: RecordedEvent) -> CaseInfo:
     event: Any = recorded.event
     code = getattr(event, "request_tracking_code", recorded.ref.id)
-    request, case = await _request_info(db, code)
+    request, case = await _request_info(docs, code)
     if request is None or "contact" not in request:
         return CaseInfo(code, missing=f"request {code} not projected yet")
     audience: dict[str, Any] = {}
     if not _told_by_request_and_event(event, request):
-        audience = await _doc(db, "audience", recorded.ref.id) or {}
+        audience = await docs.get("audience", recorded.ref.id) or {}
         applied = int((audience.get("_applied") or {}).get("scheduling_audience", 0))
         if applied < recorded.version - 1:
             return CaseInfo(code, missing=f"audience {recorded.ref.id} at {applied} < {recorded.version - 1}")
@@ -230,9 +263,9 @@ def _told_by_request_and_event(event: Any, request: Mapping[str, Any]) -> bool:
     )
 
 
-async def _complaint_info(db: AsyncDatabase, recorded: RecordedEvent) -> CaseInfo:
+async def _complaint_info(docs: CaseDocs, recorded: RecordedEvent) -> CaseInfo:
     code = recorded.ref.id
-    doc = await _doc(db, "complaint", code)
+    doc = await docs.get("complaint", code)
     if doc is None or "contact" not in doc:
         return CaseInfo(code, missing=f"complaint {code} not projected yet")
     event: Any = recorded.event
@@ -257,7 +290,7 @@ async def _complaint_info(db: AsyncDatabase, recorded: RecordedEvent) -> CaseInf
     return CaseInfo(code, "complainant", doc["contact"], _context(case), sealed=sealed, handlers=handlers)
 
 
-async def _sla_info(db: AsyncDatabase, recorded: RecordedEvent) -> CaseInfo:
+async def _sla_info(docs: CaseDocs, recorded: RecordedEvent) -> CaseInfo:
     """Officer notices: the case's details if known (never waited for)."""
     event: Any = recorded.event
     kind = {
@@ -265,9 +298,9 @@ async def _sla_info(db: AsyncDatabase, recorded: RecordedEvent) -> CaseInfo:
         "intake.request": "request",
         "complaints.complaint": "complaint",
     }.get(recorded.ref.key)
-    doc = (await _doc(db, kind, recorded.ref.id) if kind else None) or {}
+    doc = (await docs.get(kind, recorded.ref.id) if kind else None) or {}
     if kind == "audience" and doc.get("request_tracking_code"):
-        request = await _doc(db, "request", doc["request_tracking_code"]) or {}
+        request = await docs.get("request", doc["request_tracking_code"]) or {}
         doc = {**request, **{k: v for k, v in doc.items() if v is not None}}
     case = _case(doc, tracking_code=event.case_id)
     label = CLOCK_LABELS.get(event.clock, event.clock.replace("_", " "))
@@ -275,15 +308,15 @@ async def _sla_info(db: AsyncDatabase, recorded: RecordedEvent) -> CaseInfo:
     return CaseInfo(event.case_id, context=_context(case, clock_label=label), handlers=handlers)
 
 
-async def _survey_info(db: AsyncDatabase, event: SurveyInvited) -> CaseInfo:
+async def _survey_info(docs: CaseDocs, event: SurveyInvited) -> CaseInfo:
     """A survey invitation goes to the case's citizen: the requester of an audience, the
     complainant of a complaint (an anonymous one without contact gets nothing)."""
     code = event.case_code
     if event.service is SurveyService.AUDIENSI:
-        doc, case = await _request_info(db, code)
+        doc, case = await _request_info(docs, code)
         role, sealed = "requester", _topic_of(doc or {})
     else:
-        doc = await _doc(db, "complaint", code)
+        doc = await docs.get("complaint", code)
         case, role, sealed = _case(doc), "complainant", {}
     if doc is None or "contact" not in doc:
         return CaseInfo(code, missing=f"{event.service.value} {code} not projected yet")
