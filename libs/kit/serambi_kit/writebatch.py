@@ -12,7 +12,10 @@ raises what failed it: for its caller nothing changes but the wait, so nothing i
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import contextvars
+import copy
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from pymongo import UpdateMany, UpdateOne
 from pymongo.errors import BulkWriteError
@@ -40,16 +43,25 @@ class WriteBatch:
         if len(self._pending) >= self.limit:
             self._flush_now()
         elif self._timer is None:
-            self._timer = self._keep(asyncio.create_task(self._flush_after_window()))
+            self._timer = self._start(self._flush_after_window())
         await asyncio.shield(future)
 
-    def _keep(self, task: asyncio.Task[None]) -> asyncio.Task[None]:
-        self._flushes.add(task)  # a strong reference until it is done
+    def _start(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        """A task of its own context (not the first writer's trace), kept until it is done."""
+        task = asyncio.create_task(work, context=contextvars.Context())
+        self._flushes.add(task)
         task.add_done_callback(self._flushes.discard)
         return task
 
     async def _flush_after_window(self) -> None:
-        await asyncio.sleep(self.window)
+        try:
+            await asyncio.sleep(self.window)
+        except asyncio.CancelledError:
+            if self._timer is asyncio.current_task():  # not _flush_now's: the loop is ending
+                self._timer = None
+                for _, future in self._take():  # nothing was sent: their writes are not made
+                    future.cancel()
+            raise
         self._timer = None
         await self._write(self._take())
 
@@ -57,7 +69,7 @@ class WriteBatch:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        self._keep(asyncio.create_task(self._write(self._take())))
+        self._start(self._write(self._take()))
 
     def _take(self) -> list[tuple[Write, asyncio.Future[None]]]:
         batch, self._pending = self._pending, []
@@ -84,7 +96,7 @@ class WriteBatch:
             if future.done():
                 continue
             if index in failed:
-                future.set_exception(failed[index])
+                future.set_exception(_own_copy(failed[index]))
             else:
                 future.set_result(None)
 
@@ -92,8 +104,19 @@ class WriteBatch:
         """Write what is waiting now and wait for every write under way (shutdown, tests)."""
         if self._pending:
             self._flush_now()
-        while self._flushes:
-            await asyncio.gather(*self._flushes, return_exceptions=True)
+        while self._flushes:  # shielded: a cancelled caller of flush cancels no one's write
+            await asyncio.shield(asyncio.gather(*self._flushes, return_exceptions=True))
+
+
+def _own_copy(exc: BaseException) -> BaseException:
+    """The error as each waiter raises it: the same type (callers tell outages by it), its own
+    object (raising one object from many tasks would mix their tracebacks)."""
+    try:
+        clone = copy.copy(exc)
+    except Exception:  # noqa: BLE001 — an exception that cannot be copied is shared
+        return exc
+    clone.__cause__ = exc
+    return clone
 
 
 def _retrieved(future: asyncio.Future[None]) -> None:
