@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from pymongo import ReturnDocument
@@ -50,7 +51,7 @@ CODE_BLOCK = 20
 class _Block:
     next: int = 0
     end: int = 0  # exclusive
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    reserving: asyncio.Future[int] | None = None  # the one reservation under way, shared
 
 
 _blocks: dict[tuple[Any, str], _Block] = {}
@@ -62,17 +63,28 @@ async def next_tracking_code(db: Database, prefix: str, year: int) -> str:
     A process reserves ``CODE_BLOCK`` numbers with one ``$inc`` and hands them out in order, so
     the counter costs one write per block instead of one per case. Numbers stay unique (each
     block is reserved atomically) but not gap-free or in time order across processes: a restart
-    leaves the rest of its block unused, and two replicas hand out two blocks at once. The event
-    store refuses a code already taken (a case's first append expects sequence 0), so a caller
-    that loses the counter (e.g. with its database) moves on to the next code."""
+    leaves the rest of its block unused, and two replicas hand out two blocks at once. Callers
+    that find the block used up share one reservation: a database that does not answer fails
+    them all after one timeout, not one after the other. The event store refuses a code already
+    taken (a case's first append expects sequence 0), so a caller that loses the counter (e.g.
+    with its database) moves on to the next code."""
     counter_id = f"{prefix}-{year}"
     block = _blocks.setdefault((db, counter_id), _Block())
-    async with block.lock:
-        if block.next >= block.end:
-            block.end = await _reserve(db, counter_id, CODE_BLOCK) + 1
-            block.next = block.end - CODE_BLOCK
-        number, block.next = block.next, block.next + 1
+    while block.next >= block.end:  # no await between this check and taking the number below
+        if block.reserving is None:
+            block.reserving = asyncio.ensure_future(_reserve(db, counter_id, CODE_BLOCK))
+            block.reserving.add_done_callback(functools.partial(_reserved, block))
+        await asyncio.shield(block.reserving)
+    number, block.next = block.next, block.next + 1
     return f"{counter_id}-{number:06d}"
+
+
+def _reserved(block: _Block, done: asyncio.Future[int]) -> None:
+    """The reservation's block becomes the one handed out (before any waiter resumes)."""
+    block.reserving = None
+    if not done.cancelled() and done.exception() is None:
+        block.end = done.result() + 1
+        block.next = block.end - CODE_BLOCK
 
 
 async def _reserve(db: Database, counter_id: str, count: int) -> int:
