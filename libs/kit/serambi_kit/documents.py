@@ -334,11 +334,12 @@ class DocumentStore:
     async def sweep(self, referenced: Callable[[str], Awaitable[bool]], older_than: timedelta) -> int:
         """Delete documents left pending by a submission that died half-way; those a case does
         reference (the process died after the append) are marked attached instead."""
-        deleted = 0
+        deleted, attached = 0, []
         for document_id, _owner in await self.pending(older_than):
             if await referenced(document_id):
-                await self.mark_attached([document_id])
+                attached.append(document_id)
             else:
                 await self.delete(document_id)
                 deleted += 1
+        await self.mark_attached(attached)  # one write (and one window) for all of them
         return deleted
