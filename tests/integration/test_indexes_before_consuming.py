@@ -58,3 +58,27 @@ async def test_the_indexes_are_made_before_the_first_event_is_handled(nc, nats_u
     finally:
         await runtime.stop()
     assert steps == ["indexes", "handled with the index"]
+
+
+async def test_a_step_that_fails_stops_the_start_and_closes_the_connections(nats_url, mongo_url, mongo_db):
+    kind = "t" + uuid.uuid4().hex[:10]
+
+    async def handle(recorded: RecordedEvent) -> None:  # never reached
+        raise AssertionError("a consumer started after a failed step")
+
+    async def broken_index() -> None:
+        raise RuntimeError("index build refused")
+
+    settings = KitTestSettings(nats_url=nats_url, mongo_url=mongo_url, mongo_database=mongo_db.name)
+    runtime = Runtime(settings)
+    runtime.consume(
+        ConsumerSpec("kittest", f"failed-{kind}", "complaints", (f"complaints.{kind}.>",)), handle, "test"
+    )
+    runtime.before_consuming.append(broken_index)
+    try:
+        await runtime.start()
+    except RuntimeError as exc:
+        assert "index build refused" in str(exc)
+    else:
+        raise AssertionError("the start went on after a failed step")
+    assert runtime.nc.is_closed

@@ -108,8 +108,12 @@ class Runtime:
             cache_seconds=self.settings.pii_key_cache_seconds,
             cache_size=self.settings.pii_key_cache_size,
         )
-        for step in self.before_consuming:
-            await step()
+        try:
+            for step in self.before_consuming:
+                await step()
+        except BaseException:
+            await self._close()  # nothing consumes yet: the connections go with the failed start
+            raise
         await self.broker.start()
         if self.handlers:
             self._redrive_task = asyncio.create_task(self._redrive_loop())
@@ -134,6 +138,9 @@ class Runtime:
         await cancel_and_wait(self._redrive_task, self._watch_task)
         self._redrive_task = self._watch_task = None
         await self.broker.stop()
+        await self._close()
+
+    async def _close(self) -> None:
         if self._nc is not None:
             await self._nc.drain()
         if self._mongo is not None:
