@@ -34,6 +34,7 @@ import nats
 from pymongo import AsyncMongoClient
 
 sys.path.insert(0, str(Path(__file__).parent))
+from common import cpu_seconds  # noqa: E402
 from load_bench import QUIET, SERVICES, Bus, Case, Client, settle  # noqa: E402
 from serambi_testing.stack import LocalStack, local_stack  # noqa: E402
 
@@ -48,9 +49,10 @@ class Counts:
     ops: Counter  # opcounter bucket -> count
     by_ns: Counter  # namespace -> count
     writes: Counter  # namespace -> the writes among them (top's writeLock: insert, update, …)
+    cpu: float  # SecantusDB's CPU seconds (user + system) so far
 
     @classmethod
-    async def now(cls, mongo: AsyncMongoClient) -> Counts:
+    async def now(cls, mongo: AsyncMongoClient, server_pid: int) -> Counts:
         status = await mongo.admin.command("serverStatus")
         top = (await mongo.admin.command("top"))["totals"]
         by_ns = Counter(
@@ -58,14 +60,14 @@ class Counts:
         )
         writes = Counter({ns: top[ns]["writeLock"]["count"] for ns in by_ns})
         counters = Counter({k: int(v) for k, v in status["opcounters"].items()})
-        return cls(time.monotonic(), counters, by_ns, writes)
+        return cls(time.monotonic(), counters, by_ns, writes, cpu_seconds(server_pid))
 
     def __sub__(self, other: Counts) -> Counts:
         ops, by_ns, writes = Counter(self.ops), Counter(self.by_ns), Counter(self.writes)
         ops.subtract(other.ops)
         by_ns.subtract(other.by_ns)
         writes.subtract(other.writes)
-        return Counts(self.at - other.at, ops, by_ns, writes)
+        return Counts(self.at - other.at, ops, by_ns, writes, self.cpu - other.cpu)
 
     def scaled(self, factor: float) -> dict[str, dict[str, float]]:
         return {
@@ -105,6 +107,12 @@ def report(kind: str, cases: int, delta: Counts, idle: Counts) -> float:
         f"    namespaced operations (top), raw {sum(delta.by_ns.values()) / cases:.1f}, background "
         f"{sum(background['by_ns'].values()) / cases:.1f}, net {net:.1f} per case"
     )
+    cpu = (delta.cpu - idle.cpu * rate * delta.at) / cases
+    total_ns = sum(delta.by_ns.values()) / cases
+    print(
+        f"    SecantusDB CPU: {1000 * cpu:.1f} ms per case net of the idle stack, "
+        f"{1000 * delta.cpu / cases / max(total_ns, 1e-9):.2f} ms per namespaced operation (raw)"
+    )
     per_service: Counter = Counter()
     for ns, v in net_ns.items():
         per_service[_service(ns)] += v
@@ -122,9 +130,9 @@ def report(kind: str, cases: int, delta: Counts, idle: Counts) -> float:
 
 
 async def phase(
-    client: Client, bus: Bus, mongo: AsyncMongoClient, kind: str, count: int, first: int
+    client: Client, bus: Bus, mongo: AsyncMongoClient, server_pid: int, kind: str, count: int, first: int
 ) -> tuple[list[Case], Counts]:
-    before = await Counts.now(mongo)
+    before = await Counts.now(mongo, server_pid)
     cases = [Case(kind, first + i, time.time()) for i in range(count)]
     queue = list(cases)
 
@@ -135,7 +143,7 @@ async def phase(
     await asyncio.gather(*(worker() for _ in range(4)))
     await settle(cases, bus, 120)
     await asyncio.sleep(1.0)  # the published marks and projections of the last case
-    return cases, (await Counts.now(mongo)) - before
+    return cases, (await Counts.now(mongo, server_pid)) - before
 
 
 async def run(args: argparse.Namespace, stack: LocalStack) -> bool:
@@ -150,16 +158,17 @@ async def run(args: argparse.Namespace, stack: LocalStack) -> bool:
         await asyncio.gather(*(client.send(case) for case in warm))
         await settle(warm, bus, 60)
         await asyncio.sleep(2.0)
-        before = await Counts.now(mongo)
+        server_pid = stack.mongo.pid
+        before = await Counts.now(mongo, server_pid)
         await asyncio.sleep(args.idle)
-        idle = (await Counts.now(mongo)) - before
+        idle = (await Counts.now(mongo, server_pid)) - before
         print(
             f"idle stack: {sum(idle.by_ns.values()) / idle.at:.1f} namespaced operations/s "
             f"over {idle.at:.1f} s (dispatch polls, lease renewals, timers)"
         )
         ok = True
         for kind, count, first in (("request", args.requests, 0), ("complaint", args.complaints, 10_000)):
-            cases, delta = await phase(client, bus, mongo, kind, count, first)
+            cases, delta = await phase(client, bus, mongo, server_pid, kind, count, first)
             failed = [c for c in cases if c.error or not c.code]
             if failed:
                 ok = False
