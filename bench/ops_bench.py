@@ -130,7 +130,14 @@ def report(kind: str, cases: int, delta: Counts, idle: Counts) -> float:
 
 
 async def phase(
-    client: Client, bus: Bus, mongo: AsyncMongoClient, server_pid: int, kind: str, count: int, first: int
+    client: Client,
+    bus: Bus,
+    mongo: AsyncMongoClient,
+    server_pid: int,
+    kind: str,
+    count: int,
+    first: int,
+    at_once: int,
 ) -> tuple[list[Case], Counts]:
     before = await Counts.now(mongo, server_pid)
     cases = [Case(kind, first + i, time.time()) for i in range(count)]
@@ -139,8 +146,11 @@ async def phase(
     async def worker() -> None:  # a few at a time: the count, not the rate, is measured
         while queue:
             await client.send(queue.pop())
+            if at_once == 1:  # one case alone on the stack: decided, notified, written
+                await settle(cases, bus, 120)
+                await asyncio.sleep(0.2)
 
-    await asyncio.gather(*(worker() for _ in range(4)))
+    await asyncio.gather(*(worker() for _ in range(at_once)))
     await settle(cases, bus, 120)
     await asyncio.sleep(1.0)  # the published marks and projections of the last case
     return cases, (await Counts.now(mongo, server_pid)) - before
@@ -168,7 +178,7 @@ async def run(args: argparse.Namespace, stack: LocalStack) -> bool:
         )
         ok = True
         for kind, count, first in (("request", args.requests, 0), ("complaint", args.complaints, 10_000)):
-            cases, delta = await phase(client, bus, mongo, server_pid, kind, count, first)
+            cases, delta = await phase(client, bus, mongo, server_pid, kind, count, first, args.at_once)
             failed = [c for c in cases if c.error or not c.code]
             if failed:
                 ok = False
@@ -188,6 +198,12 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=60)
     parser.add_argument("--complaints", type=int, default=40)
     parser.add_argument("--idle", type=float, default=5.0, help="seconds of an idle stack measured")
+    parser.add_argument(
+        "--at-once",
+        type=int,
+        default=4,
+        help="cases submitted at a time (1: each decided and notified before the next)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="serambi-ops-") as tmp:
         started = time.monotonic()
