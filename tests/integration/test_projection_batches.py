@@ -57,7 +57,7 @@ async def runtimes(nats_url, mongo_url, mongo_db, kind, projection):
     """Starts a runtime projecting ``projection``; stopped at the end unless stopped before."""
     started: list[Runtime] = []
 
-    async def start() -> Runtime:
+    async def start(**overrides) -> Runtime:
         runtime = Runtime(
             SkipTestSettings(
                 nats_url=nats_url,
@@ -65,6 +65,7 @@ async def runtimes(nats_url, mongo_url, mongo_db, kind, projection):
                 mongo_database=mongo_db.name,
                 consumer_max_deliver=3,
                 retry_delays_seconds=(0.05, 0.05, 0.05),
+                **overrides,
             )
         )
         runtime.project(spec(kind), projection)
@@ -113,6 +114,22 @@ async def test_a_backlog_is_applied_in_merged_writes_each_event_once_and_all_ack
     await publish_round_robin({"a": cases["a"]}, (60,))
     assert await caught_up(js, spec(kind), timeout=20)
     assert await counts(mongo_db) == {"a": (6, 60, 6), "b": (5, 50, 5), "c": (5, 50, 5)}
+    info = await js.consumer_info("COMPLAINTS", spec(kind).durable)
+    assert (info.num_pending, info.num_ack_pending, info.num_redelivered) == (0, 0, 0)
+
+
+async def test_a_backlog_of_many_batches_is_applied_in_order_while_the_next_batch_is_taken(
+    nc, mongo_db, kind, projection, runtimes, batches
+):
+    start, _ = runtimes
+    cases = {name: Case(nc, kind, name) for name in ("a", "b", "c")}
+    await publish_round_robin(cases, tuple(range(1, 11)))
+    await start(projection_batch_size=4)
+    js = nc.jetstream()
+    assert await caught_up(js, spec(kind), timeout=20)
+    assert sum(size for size, _ in batches) == 30 and all(applied for _, applied in batches)
+    assert [size for size, _ in batches][:7] == [4] * 7
+    assert await counts(mongo_db) == {"a": (10, 10, 10), "b": (10, 10, 10), "c": (10, 10, 10)}
     info = await js.consumer_info("COMPLAINTS", spec(kind).durable)
     assert (info.num_pending, info.num_ack_pending, info.num_redelivered) == (0, 0, 0)
 
