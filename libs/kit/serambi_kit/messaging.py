@@ -498,15 +498,21 @@ def subscribe_batches(
                 outcomes = await deliver_batch(
                     msgs, spec.durable, fast_path, handle, dead_letters(), policy, following
                 )
-            finally:
-                if prefetch is not None and not prefetch.done():
-                    await asyncio.wait([prefetch])  # a no-wait pull: ends within its timeout
+            except BaseException as exc:
+                # what the prefetch took is redelivered after its ack wait; a prefetch cut short
+                # could leave messages queued on the backlog's inbox, so only a stop cuts it
+                if isinstance(exc, asyncio.CancelledError):
+                    await cancel_and_wait(prefetch)
+                elif prefetch is not None:
+                    await asyncio.wait([prefetch])
+                raise
             for outcome, count in outcomes.items():
                 CONSUMED.labels(spec.durable, outcome).inc(count)
             HANDLE_SECONDS.labels(spec.durable).observe(time.perf_counter() - started)
             if prefetch is None or "left" in outcomes or _connection_closing(message.raw_message):
-                return  # taken and not settled: redelivered after their ack wait, as after a crash
-            msgs = prefetch.result()
+                await cancel_and_wait(prefetch)  # taken, not settled: redelivered, as after a crash
+                return
+            msgs = await prefetch
 
     _subscriber(broker, spec, policy, PullSub(batch_size=1, timeout=5.0), description)(on_message)
 
