@@ -233,10 +233,13 @@ class Hold:
 
     LONG_WAIT_SECONDS = 300.0
 
-    def __init__(self, consumer: str, policy: DeliveryPolicy, msgs: Sequence[Msg]) -> None:
+    def __init__(
+        self, consumer: str, policy: DeliveryPolicy, msgs: Sequence[Msg], also: Sequence[Msg] = ()
+    ) -> None:
         self.consumer = consumer
         self.policy = policy
         self.msgs = msgs
+        self.also = also  # held too, read anew at each renewal (the next batch, still arriving)
 
     async def until_done(self, step: Callable[[], Awaitable[None]]) -> None:
         attempt = 0
@@ -282,7 +285,7 @@ class Hold:
     async def _keep_renewed(self) -> None:
         while True:
             await asyncio.sleep(self.policy.ack_wait / 3)
-            for msg in self.msgs:
+            for msg in (*self.msgs, *self.also):
                 try:
                     await msg.in_progress()
                 except Exception:  # noqa: BLE001 — NATS itself may be the one down: renewed next time
@@ -358,13 +361,17 @@ async def deliver_batch(
     handle: Handler,
     dead_letters: DeadLetters,
     policy: DeliveryPolicy,
+    next_batch: Sequence[Msg] = (),
 ) -> dict[str, int]:
     """Settle a fetched batch: ``fast_path`` applies all valid events at once and returns True
     if every one took effect; otherwise (or if it raises) each message goes through
-    :func:`deliver` on its own — retries, dead letters and idempotency as usual."""
+    :func:`deliver` on its own — retries, dead letters and idempotency as usual.
+
+    ``next_batch``: messages taken meanwhile for the next batch (the list may still grow),
+    whose ack wait is renewed with this batch's while a dependency is down."""
     outcomes: dict[str, int] = {}
     valid: list[tuple[Msg, RecordedEvent]] = []
-    hold = Hold(consumer, policy, msgs)
+    hold = Hold(consumer, policy, msgs, next_batch)
     for msg in msgs:
         try:
             valid.append((msg, _reader(handle)(msg)))
@@ -396,7 +403,7 @@ async def deliver_batch(
             await msg.ack()  # the batch's effect is durable; a lost ack only redelivers a no-op
             outcome = "handled"
         else:
-            later = [other for other, _ in valid[index + 1 :]]
+            later = [*(other for other, _ in valid[index + 1 :]), *next_batch]
             outcome = await deliver(msg, consumer, handle, dead_letters, policy, held=later)
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
     return outcomes
@@ -419,16 +426,18 @@ class Backlog:
         self._subscription: Subscription | None = None
         self._inbox = ""
 
-    async def take(self, count: int) -> list[Msg]:
+    async def take(self, count: int, into: list[Msg] | None = None) -> list[Msg]:
+        """Up to ``count`` messages; appended to ``into`` as they arrive if given (so that a
+        batch being applied meanwhile can keep their ack wait renewed)."""
+        taken: list[Msg] = [] if into is None else into
         if count <= 0:
-            return []
+            return taken
         nc = self.nc()
         if self._subscription is None:
             self._inbox = nc.new_inbox()
             self._subscription = await nc.subscribe(self._inbox)
         api = f"$JS.API.CONSUMER.MSG.NEXT.{self.spec.stream}.{self.spec.durable}"
         await nc.publish(api, json.dumps({"batch": count, "no_wait": True}).encode(), reply=self._inbox)
-        taken: list[Msg] = []
         while len(taken) < count:
             try:
                 msg = await self._subscription.next_msg(timeout=self.timeout)
@@ -470,15 +479,40 @@ def subscribe_batches(
     batch_size: int,
     description: str,
 ) -> None:
-    """Like :func:`subscribe`, for handlers that can apply a batch at once (projections)."""
+    """Like :func:`subscribe`, for handlers that can apply a batch at once (projections).
+
+    While a full batch is applied, the next one is already taken (the no-wait pull and nats-py's
+    reading of the messages overlap the database write); it is applied once this one is settled,
+    so batches stay in order. The loop ends with a batch that is not full (the backlog is
+    drained: FastStream delivers the next message) or when the service is stopping."""
 
     async def on_message(message: NatsMessage) -> None:
-        started = time.perf_counter()
         msgs = [message.raw_message, *await backlog.take(batch_size - 1)]
-        outcomes = await deliver_batch(msgs, spec.durable, fast_path, handle, dead_letters(), policy)
-        for outcome, count in outcomes.items():
-            CONSUMED.labels(spec.durable, outcome).inc(count)
-        HANDLE_SECONDS.labels(spec.durable).observe(time.perf_counter() - started)
+        while msgs:
+            started = time.perf_counter()
+            following: list[Msg] = []
+            prefetch = (
+                asyncio.create_task(backlog.take(batch_size, following)) if len(msgs) == batch_size else None
+            )
+            try:
+                outcomes = await deliver_batch(
+                    msgs, spec.durable, fast_path, handle, dead_letters(), policy, following
+                )
+            except BaseException as exc:
+                # what the prefetch took is redelivered after its ack wait; a prefetch cut short
+                # could leave messages queued on the backlog's inbox, so only a stop cuts it
+                if isinstance(exc, asyncio.CancelledError):
+                    await cancel_and_wait(prefetch)
+                elif prefetch is not None:
+                    await asyncio.wait([prefetch])
+                raise
+            for outcome, count in outcomes.items():
+                CONSUMED.labels(spec.durable, outcome).inc(count)
+            HANDLE_SECONDS.labels(spec.durable).observe(time.perf_counter() - started)
+            if prefetch is None or "left" in outcomes or _connection_closing(message.raw_message):
+                await cancel_and_wait(prefetch)  # taken, not settled: redelivered, as after a crash
+                return
+            msgs = await prefetch
 
     _subscriber(broker, spec, policy, PullSub(batch_size=1, timeout=5.0), description)(on_message)
 

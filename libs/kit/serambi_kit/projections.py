@@ -102,18 +102,115 @@ def _query_and_update(change: Change, recorded: RecordedEvent) -> tuple[dict[str
 async def apply_batch(collection: Collection, projection: Projection, batch: list[RecordedEvent]) -> bool:
     """Apply a batch in one ordered bulk write. True if every change took effect; otherwise
     (a duplicate or an event out of order in the batch, or an unreadable event to dead-letter)
-    the caller applies them one by one."""
+    the caller applies them one by one.
+
+    Consecutive events of one aggregate that change the same document are written as one
+    update (see :func:`coalesce`): a backlog holds several events per aggregate, and each
+    update costs the database far more than merging costs here."""
     if any(isinstance(recorded.event, Unreadable) for recorded in batch):
         return False
-    operations = []
-    for recorded in batch:
-        if recorded.ref.key in projection.sources:
-            query, update = _query_and_update(projection.change_for(recorded), recorded)
-            operations.append(UpdateOne(query, update, upsert=recorded.version == 1))
-    if not operations:
+    changes = [
+        (projection.change_for(recorded), recorded)
+        for recorded in batch
+        if recorded.ref.key in projection.sources
+    ]
+    if not changes:
         return True
+    operations = [UpdateOne(query, update, upsert=upsert) for query, update, upsert in coalesce(changes)]
     result = await collection.bulk_write(operations, ordered=True)
     return result.matched_count + result.upserted_count == len(operations)
+
+
+@dataclass(slots=True)
+class _Merged:
+    doc_id: str
+    position: str
+    first: int  # the version of its first event: the one the query checks
+    last: int
+    sequence: int
+    update: dict[str, dict[str, Any]]
+
+
+_MERGEABLE = frozenset({"$set", "$inc"})
+
+
+Write = tuple[dict[str, Any], dict[str, Any], bool]  # query, update, upsert
+
+
+def coalesce(changes: Sequence[tuple[Change, RecordedEvent]]) -> list[Write]:
+    """The ``(query, update, upsert)`` writes that apply ``changes`` in order, each version
+    checked as :func:`apply_change` checks it.
+
+    A change joins the write before it on the same document when that write is the
+    document's latest, comes from the same aggregate, ends at the previous version, and the
+    two updates combine exactly: only ``$set`` and ``$inc``, no path written by both operators
+    or nested in another's path, ``$inc`` of integers only (their sum is exact). The joint
+    write checks the first version and sets the last, so it applies all its events or none
+    (a single-document update is atomic): a redelivered or early event fails the batch's count
+    and the caller applies the events one by one, as without merging."""
+    merged: list[_Merged] = []
+    latest: dict[str, _Merged] = {}  # doc id → its latest write
+    for change, recorded in changes:
+        position = _position_field(recorded)
+        previous = latest.get(change.doc_id)
+        if (
+            previous is not None
+            and previous.position == position
+            and previous.last + 1 == recorded.version
+            and _combine(previous.update, change.update)
+        ):
+            previous.last = recorded.version
+            previous.sequence = recorded.sequence
+            continue
+        write = _Merged(
+            change.doc_id,
+            position,
+            recorded.version,
+            recorded.version,
+            recorded.sequence,
+            {key: dict(value) for key, value in change.update.items()},
+        )
+        merged.append(write)
+        latest[change.doc_id] = write
+    writes: list[Write] = []
+    for write in merged:
+        update = {key: dict(value) for key, value in write.update.items()}
+        update.setdefault("$set", {}).update({write.position: write.last, "_sequence": write.sequence})
+        query: dict[str, Any]
+        if write.first == 1:
+            query = {"_id": write.doc_id, write.position: {"$exists": False}}
+        else:
+            query = {"_id": write.doc_id, write.position: write.first - 1}
+        writes.append((query, update, write.first == 1))
+    return writes
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _combine(update: dict[str, dict[str, Any]], later: Mapping[str, Any]) -> bool:
+    """Fold ``later`` into ``update`` if applying the result equals applying both in turn;
+    False (``update`` untouched) if it might not."""
+    if not (update.keys() | later.keys()) <= _MERGEABLE:
+        return False
+    sets, incs = update.get("$set", {}), update.get("$inc", {})
+    later_sets, later_incs = later.get("$set", {}), later.get("$inc", {})
+    if any(key in incs for key in later_sets) or any(key in sets for key in later_incs):
+        return False
+    if not all(_is_int(value) and _is_int(incs.get(key, 0)) for key, value in later_incs.items()):
+        return False
+    paths = [*sets, *incs]
+    for key in (*later_sets, *later_incs):
+        if any(key != path and (path.startswith(key + ".") or key.startswith(path + ".")) for path in paths):
+            return False
+    if later_sets:
+        update.setdefault("$set", {}).update(later_sets)
+    if later_incs:
+        target = update.setdefault("$inc", {})
+        for key, value in later_incs.items():
+            target[key] = target.get(key, 0) + value
+    return True
 
 
 @dataclass(frozen=True, slots=True)
