@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import hashlib
 import hmac
 import secrets
@@ -51,7 +50,7 @@ CODE_BLOCK = 20
 class _Block:
     next: int = 0
     end: int = 0  # exclusive
-    reserving: asyncio.Future[int] | None = None  # the one reservation under way, shared
+    reserving: asyncio.Future[None] | None = None  # the one reservation under way, shared
 
 
 _blocks: dict[tuple[Any, str], _Block] = {}
@@ -72,19 +71,21 @@ async def next_tracking_code(db: Database, prefix: str, year: int) -> str:
     block = _blocks.setdefault((db, counter_id), _Block())
     while block.next >= block.end:  # no await between this check and taking the number below
         if block.reserving is None:
-            block.reserving = asyncio.ensure_future(_reserve(db, counter_id, CODE_BLOCK))
-            block.reserving.add_done_callback(functools.partial(_reserved, block))
+            block.reserving = asyncio.ensure_future(_refill(block, db, counter_id))
         await asyncio.shield(block.reserving)
     number, block.next = block.next, block.next + 1
     return f"{counter_id}-{number:06d}"
 
 
-def _reserved(block: _Block, done: asyncio.Future[int]) -> None:
-    """The reservation's block becomes the one handed out (before any waiter resumes)."""
-    block.reserving = None
-    if not done.cancelled() and done.exception() is None:
-        block.end = done.result() + 1
-        block.next = block.end - CODE_BLOCK
+async def _refill(block: _Block, db: Database, counter_id: str) -> None:
+    """Reserve the next block and make it the one handed out — inside the task, so that
+    whoever sees it done also sees its block (a done callback would run only after a caller
+    could have found the task done and the block still empty, and looped without yielding)."""
+    try:
+        end = await _reserve(db, counter_id, CODE_BLOCK)
+        block.next, block.end = end + 1 - CODE_BLOCK, end + 1
+    finally:
+        block.reserving = None
 
 
 async def _reserve(db: Database, counter_id: str, count: int) -> int:

@@ -5,6 +5,7 @@ block share one reservation, so they fail together after one timeout, not one af
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 
 import pytest
@@ -54,3 +55,40 @@ def test_a_failed_reservation_is_tried_again_by_the_next_caller(monkeypatch):
 
     asyncio.run(twice())
     assert db.calls == 2
+
+
+class InstantCounter:
+    """A counter that answers at once (the reservation finishes in the step that starts it)."""
+
+    def __init__(self) -> None:
+        self.value = 0
+
+    def __getitem__(self, name):
+        return self
+
+    async def find_one_and_update(self, query, update, **kwargs):
+        self.value += update["$inc"]["value"]
+        return {"_id": query["_id"], "value": self.value}
+
+
+def test_callers_arriving_as_a_reservation_finishes_get_codes_and_never_spin(monkeypatch):
+    """Under load a caller can find the reservation just done: it must see that reservation's
+    block (a version that set the block in a done callback looped there without yielding, and
+    the service stopped answering at 100 % CPU)."""
+    monkeypatch.setattr(tracking_links, "_blocks", {})
+    db = InstantCounter()
+    codes: list[str] = []
+
+    async def caller(delay: int) -> None:
+        for _ in range(delay):
+            await asyncio.sleep(0)
+        codes.append(await tracking_links.next_tracking_code(db, "AUD", 2099))
+
+    async def scenario() -> None:
+        await asyncio.gather(*(caller(i % 7) for i in range(200)))
+
+    worker = threading.Thread(target=asyncio.run, args=(scenario(),), daemon=True)
+    worker.start()
+    worker.join(10)
+    assert not worker.is_alive(), "next_tracking_code spun without yielding"
+    assert len(set(codes)) == 200
