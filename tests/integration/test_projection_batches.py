@@ -6,6 +6,8 @@ message is acknowledged (nothing comes back after a restart)."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 import uuid
 
 import pytest
@@ -171,3 +173,33 @@ async def test_an_unreadable_event_in_the_middle_of_a_batch_is_dead_lettered_and
         return (info.num_pending, info.num_ack_pending) == (0, 0)
 
     await eventually(nothing_left)
+
+
+async def test_a_stop_ends_a_projection_draining_a_backlog_after_its_current_batch(
+    nc, mongo_db, kind, projection, runtimes, monkeypatch
+):
+    """Each batch of this backlog takes 0.3 s (15 batches): the runtime's stop ends the
+    projection after the batch under way — not after the backlog, nor after FastStream's 15-s
+    graceful timeout. What it took and did not settle comes back after the ack wait."""
+    start, stop = runtimes
+    applied: list[int] = []
+    apply_batch = runtime_module.apply_batch
+
+    async def slow(collection, projection, batch):
+        await asyncio.sleep(0.3)
+        applied.append(len(batch))
+        return await apply_batch(collection, projection, batch)
+
+    monkeypatch.setattr(runtime_module, "apply_batch", slow)
+    cases = {name: Case(nc, kind, name) for name in ("a", "b", "c")}
+    await publish_round_robin(cases, tuple(range(1, 21)))
+    runtime = await start(projection_batch_size=4)
+
+    async def first_batch_applied() -> bool:
+        return bool(applied)
+
+    await eventually(first_batch_applied)
+    began = time.monotonic()
+    await stop(runtime)
+    assert time.monotonic() - began < 3.0
+    assert sum(applied) < 60

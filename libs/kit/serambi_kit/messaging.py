@@ -478,13 +478,16 @@ def subscribe_batches(
     policy: DeliveryPolicy,
     batch_size: int,
     description: str,
+    stopping: Callable[[], bool] = lambda: False,
 ) -> None:
     """Like :func:`subscribe`, for handlers that can apply a batch at once (projections).
 
     While a full batch is applied, the next one is already taken (the no-wait pull and nats-py's
     reading of the messages overlap the database write); it is applied once this one is settled,
     so batches stay in order. The loop ends with a batch that is not full (the backlog is
-    drained: FastStream delivers the next message) or when the service is stopping."""
+    drained: FastStream delivers the next message) or when the service is stopping
+    (``stopping()``: the runtime says so before it stops the broker, which waits for this
+    handler)."""
 
     async def on_message(message: NatsMessage) -> None:
         msgs = [message.raw_message, *await backlog.take(batch_size - 1)]
@@ -505,11 +508,18 @@ def subscribe_batches(
                     await cancel_and_wait(prefetch)
                 elif prefetch is not None:
                     await asyncio.wait([prefetch])
+                    if not prefetch.cancelled():
+                        prefetch.exception()  # retrieved: the batch's own error is the one raised
                 raise
             for outcome, count in outcomes.items():
                 CONSUMED.labels(spec.durable, outcome).inc(count)
             HANDLE_SECONDS.labels(spec.durable).observe(time.perf_counter() - started)
-            if prefetch is None or "left" in outcomes or _connection_closing(message.raw_message):
+            if (
+                prefetch is None
+                or "left" in outcomes
+                or stopping()
+                or _connection_closing(message.raw_message)
+            ):
                 await cancel_and_wait(prefetch)  # taken, not settled: redelivered, as after a crash
                 return
             msgs = await prefetch

@@ -77,8 +77,10 @@ class Runtime:
         self._mongo: AsyncMongoClient[Document] | None = None
         self._store: JetStreamEventStore | None = None
         self._vault: Vault | None = None
+        self._stopping = False
 
     async def start(self) -> None:
+        self._stopping = False
         self._nc = await nats.connect(
             self.settings.nats_url,
             name=f"serambi-{self.settings.service}",
@@ -135,6 +137,7 @@ class Runtime:
             await asyncio.sleep(self.settings.consumer_watch_seconds)
 
     async def stop(self) -> None:
+        self._stopping = True  # a projection draining a backlog ends after its current batch
         await cancel_and_wait(self._redrive_task, self._watch_task)
         self._redrive_task = self._watch_task = None
         await self.broker.stop()
@@ -218,6 +221,7 @@ class Runtime:
             dead_letters=self.dead_letters,
             policy=self.policy,
             batch_size=self.settings.projection_batch_size,
+            stopping=lambda: self._stopping,
             description=f"Projects {', '.join(projection.sources)} into read model "
             f"{projection.collection!r}.",
         )
