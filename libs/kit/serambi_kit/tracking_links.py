@@ -70,7 +70,7 @@ async def next_tracking_code(db: Database, prefix: str, year: int) -> str:
     counter_id = f"{prefix}-{year}"
     block = _blocks.setdefault((db, counter_id), _Block())
     while block.next >= block.end:  # no await between this check and taking the number below
-        if block.reserving is None:
+        if block.reserving is None or block.reserving.done():  # done: cancelled before it ran
             block.reserving = asyncio.ensure_future(_refill(block, db, counter_id))
         await asyncio.shield(block.reserving)
     number, block.next = block.next, block.next + 1

@@ -92,3 +92,20 @@ def test_callers_arriving_as_a_reservation_finishes_get_codes_and_never_spin(mon
     worker.join(10)
     assert not worker.is_alive(), "next_tracking_code spun without yielding"
     assert len(set(codes)) == 200
+
+
+def test_a_reservation_cancelled_before_it_ran_does_not_block_the_counter(monkeypatch):
+    monkeypatch.setattr(tracking_links, "_blocks", {})
+    db = InstantCounter()
+
+    async def scenario() -> str:
+        first = asyncio.ensure_future(tracking_links.next_tracking_code(db, "AUD", 2099))
+        await asyncio.sleep(0)  # the caller started the reservation; it has not run yet
+        [block] = tracking_links._blocks.values()
+        assert block.reserving is not None
+        block.reserving.cancel()  # as an ending event loop cancels what is left
+        with pytest.raises(asyncio.CancelledError):
+            await first
+        return await asyncio.wait_for(tracking_links.next_tracking_code(db, "AUD", 2099), 2)
+
+    assert asyncio.run(scenario()) == "AUD-2099-000001"
