@@ -33,7 +33,7 @@ from serambi_scheduling.adapters.letters import (
     LetterContent,
     LetterErased,
     LetterStore,
-    RecentLetters,
+    recent_letters,
     render,
     seal_stored_letters,
 )
@@ -280,7 +280,7 @@ async def test_a_letter_just_stored_is_served_without_a_database_read(
         first = await api.get(f"/api/v1/letters/{stored['_id']}")  # the notifier's fetch
     assert first.status_code == 200 and first.content.startswith(b"%PDF")
     assert await reads() == before
-    monkeypatch.setattr(letters_adapter, "RECENT", RecentLetters())  # another replica
+    monkeypatch.setattr(letters_adapter, "RECENT", recent_letters())  # another replica
     async with scheduling_api(ctx, mongo_db) as api:
         again = await api.get(f"/api/v1/letters/{stored['_id']}")
     assert again.content == first.content and await reads() == before + 1
@@ -291,7 +291,7 @@ async def test_a_sealed_letter_moved_to_another_id_or_altered_is_refused(
 ):
     ctx, _ = await scheduled(nc, mongo_db, unique_id)
     monkeypatch.setattr(
-        letters_adapter, "RECENT", RecentLetters()
+        letters_adapter, "RECENT", recent_letters()
     )  # what the database holds, not this process
     stored = await ctx.letters.collection.find_one({})
     sealed = bytes(stored["sealed"])

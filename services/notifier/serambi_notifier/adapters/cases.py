@@ -8,8 +8,6 @@ is not ``ready`` and the planner waits (and, after a while, lets the message be 
 
 from __future__ import annotations
 
-import time
-from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -20,6 +18,7 @@ from serambi_contracts.intake import RequestSubmitted
 from serambi_contracts.sla import SLABreached, SLAWarning
 from serambi_contracts.survey import SurveyInvited, SurveyService
 from serambi_kit.eventstore import RecordedEvent
+from serambi_kit.recent import Recent
 
 from ..application.ports import SURVEY_TOKEN, THREAD, TOKEN, CaseInfo, CaseSource
 from .projections import CASES, case_id, document_id, on_request_submitted
@@ -83,26 +82,17 @@ class CaseDocs:
     shows: the vault refuses the key); the projection's only later change to a request's
     document, ``withdrawn_at``, is nothing a notice uses. Another replica reads the database."""
 
-    def __init__(self, db: AsyncDatabase, recent: OrderedDict[str, tuple[float, dict[str, Any]]]) -> None:
+    def __init__(self, db: AsyncDatabase, recent: Recent[str, dict[str, Any]]) -> None:
         self.db = db
         self._recent = recent
 
     async def get(self, kind: str, identifier: str) -> dict[str, Any] | None:
         doc_id = case_id(kind, identifier)
         kept = self._recent.get(doc_id)
-        if kept is not None and kept[0] > time.monotonic():
-            return kept[1]
-        return await self.db[CASES].find_one({"_id": doc_id})
+        return kept if kept is not None else await self.db[CASES].find_one({"_id": doc_id})
 
     def remember_request(self, event: RequestSubmitted, recorded: RecordedEvent) -> None:
-        doc_id = document_id(recorded)
-        self._recent[doc_id] = (
-            time.monotonic() + RECENT_SECONDS,
-            on_request_submitted(event, recorded).update["$set"],
-        )
-        self._recent.move_to_end(doc_id)
-        while len(self._recent) > RECENT_SIZE:
-            self._recent.popitem(last=False)
+        self._recent.put(document_id(recorded), on_request_submitted(event, recorded).update["$set"])
 
 
 def _slot_of(event: Any) -> dict[str, Any]:
@@ -119,7 +109,7 @@ def case_source(db: AsyncDatabase | Callable[[], AsyncDatabase]) -> CaseSource:
     """The planner's ``CaseSource``: ``case_info`` on ``db`` (or on what ``db()`` gives once the
     runtime is connected)."""
 
-    recent: OrderedDict[str, tuple[float, dict[str, Any]]] = OrderedDict()
+    recent: Recent[str, dict[str, Any]] = Recent(RECENT_SECONDS, RECENT_SIZE)
 
     async def source(recorded: RecordedEvent) -> CaseInfo:
         return await case_info(CaseDocs(db() if callable(db) else db, recent), recorded)

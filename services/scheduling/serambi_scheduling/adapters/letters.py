@@ -21,8 +21,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -34,6 +32,7 @@ from serambi_calendar import DAY_NAMES, MONTH_NAMES
 from serambi_contracts.intake import DocumentRef
 from serambi_kit.logging import get_logger
 from serambi_kit.pii import SubjectErased, Vault
+from serambi_kit.recent import Recent
 
 from ..application.context import LetterContent
 from ..domain.time import wib
@@ -182,40 +181,27 @@ class StoredLetter:
     content: bytes
 
 
-class RecentLetters:
-    """The records of the letters this process stored in the last ``seconds``, as stored (sealed).
+def recent_letters() -> Recent[tuple[str, str], dict]:
+    """The records of the letters this process stored in the last minute, as stored (sealed), by
+    (database, letter id).
 
     The notifier fetches every new letter through its public link moments after the decision
     that stored it (to attach it to the invitation): served from here, that costs the database
     no read (issue #21). Only what ``put`` just wrote is kept, still sealed, so an erasure works
     as for the stored record (the vault refuses the key); a record written by another replica or
-    older than ``seconds`` is read from the database.
+    older than a minute is read from the database.
     """
-
-    def __init__(self, seconds: float = 60.0, size: int = 128) -> None:
-        self.seconds, self.size = seconds, size
-        self._records: OrderedDict[tuple[str, str], tuple[float, dict]] = OrderedDict()
-
-    def put(self, database: str, record: dict) -> None:
-        self._records[(database, record["_id"])] = (time.monotonic() + self.seconds, record)
-        while len(self._records) > self.size:
-            self._records.popitem(last=False)
-
-    def get(self, database: str, document_id: str) -> dict | None:
-        kept = self._records.get((database, document_id))
-        if kept is None or kept[0] < time.monotonic():
-            return None
-        return kept[1]
+    return Recent(seconds=60.0, size=128)
 
 
-RECENT = RecentLetters()
+RECENT = recent_letters()
 
 
 async def read_letter(db: AsyncDatabase, vault: Vault, document_id: str) -> StoredLetter | None:
     """A stored letter opened, or None when there is no such letter. Raises :class:`LetterErased`
     when its requester's key was erased. A letter stored in clear before sealing (``content``)
     is returned as it is unless the key recorded for it since is gone."""
-    kept = RECENT.get(getattr(db, "name", ""), document_id)  # a test's stand-in has no name
+    kept = RECENT.get((getattr(db, "name", ""), document_id))  # a test's stand-in has no name
     found = kept or await db[LETTERS].find_one({"_id": document_id})
     if found is None:
         return None
@@ -271,7 +257,7 @@ class LetterStore:
         except DuplicateKeyError:
             pass  # the same letter, stored by an earlier attempt
         else:
-            RECENT.put(self.db.name, record)
+            RECENT.put((self.db.name, document_id), record)
         return DocumentRef(
             document_id=document_id, kind=KIND, media_type=MEDIA_TYPE, sha256=digest, size=len(content)
         )
