@@ -18,7 +18,7 @@ from serambi_kit.messaging import caught_up
 from serambi_kit.projections import Change, Projection, apply_change, read_leniently
 from serambi_kit.runtime import Runtime
 from test_projection_kit import eventually
-from test_projection_skips_and_rebuilds import Case, SkipTestSettings, reasons, spec
+from test_projection_skips_and_rebuilds import Case, quick_settings, reasons, spec
 
 
 def counting(event: SLAWarning, recorded: RecordedEvent) -> Change:
@@ -60,16 +60,7 @@ async def runtimes(nats_url, mongo_url, mongo_db, kind, projection):
     started: list[Runtime] = []
 
     async def start(**overrides) -> Runtime:
-        runtime = Runtime(
-            SkipTestSettings(
-                nats_url=nats_url,
-                mongo_url=mongo_url,
-                mongo_database=mongo_db.name,
-                consumer_max_deliver=3,
-                retry_delays_seconds=(0.05, 0.05, 0.05),
-                **overrides,
-            )
-        )
+        runtime = Runtime(quick_settings(nats_url, mongo_url, mongo_db.name, **overrides))
         runtime.project(spec(kind), projection)
         await runtime.start()
         started.append(runtime)

@@ -11,7 +11,7 @@ import json
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import pytest
 from serambi_contracts import AggregateRef, encode_headers
@@ -55,20 +55,24 @@ def spec(kind: str) -> ConsumerSpec:
     return ConsumerSpec("kittest", f"cases-{kind}", "complaints", (f"complaints.{kind}.>",))
 
 
+def quick_settings(nats_url: str, mongo_url: str, database: str, **overrides: Any) -> SkipTestSettings:
+    """A test runtime's settings: three deliveries, retried after 50 ms."""
+    return SkipTestSettings(
+        nats_url=nats_url,
+        mongo_url=mongo_url,
+        mongo_database=database,
+        consumer_max_deliver=3,
+        retry_delays_seconds=(0.05, 0.05, 0.05),
+        **overrides,
+    )
+
+
 @pytest.fixture
 async def start_runtime(nats_url, mongo_url, mongo_db):
     runtimes: list[Runtime] = []
 
     async def start(register: Callable[[Runtime], None]) -> Runtime:
-        runtime = Runtime(
-            SkipTestSettings(
-                nats_url=nats_url,
-                mongo_url=mongo_url,
-                mongo_database=mongo_db.name,
-                consumer_max_deliver=3,
-                retry_delays_seconds=(0.05, 0.05, 0.05),
-            )
-        )
+        runtime = Runtime(quick_settings(nats_url, mongo_url, mongo_db.name))
         register(runtime)
         await runtime.start()
         runtimes.append(runtime)
