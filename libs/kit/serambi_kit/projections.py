@@ -90,13 +90,23 @@ def _nested(document: Mapping[str, Any], dotted: str) -> int:
 
 
 def _query_and_update(change: Change, recorded: RecordedEvent) -> tuple[dict[str, Any], dict[str, Any]]:
-    position = _position_field(recorded)
     version = recorded.version
-    update = {key: dict(value) for key, value in change.update.items()}
-    update.setdefault("$set", {}).update({position: version, "_sequence": recorded.sequence})
-    if version == 1:
-        return {"_id": change.doc_id, position: {"$exists": False}}, update
-    return {"_id": change.doc_id, position: version - 1}, update
+    return _versioned(
+        change.doc_id, _position_field(recorded), version, version, recorded.sequence, change.update
+    )
+
+
+def _versioned(
+    doc_id: str, position: str, first: int, last: int, sequence: int, change: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The write of the events ``first``..``last`` of one source on a document: it matches only
+    while the document's position is ``first - 1`` (absent for the first event), and sets the
+    position to ``last`` with the last event's stream ``sequence``."""
+    update = {key: dict(value) for key, value in change.items()}
+    update.setdefault("$set", {}).update({position: last, "_sequence": sequence})
+    if first == 1:
+        return {"_id": doc_id, position: {"$exists": False}}, update
+    return {"_id": doc_id, position: first - 1}, update
 
 
 async def apply_batch(collection: Collection, projection: Projection, batch: list[RecordedEvent]) -> bool:
@@ -172,17 +182,10 @@ def coalesce(changes: Sequence[tuple[Change, RecordedEvent]]) -> list[Write]:
         )
         merged.append(write)
         latest[change.doc_id] = write
-    writes: list[Write] = []
-    for write in merged:
-        update = {key: dict(value) for key, value in write.update.items()}
-        update.setdefault("$set", {}).update({write.position: write.last, "_sequence": write.sequence})
-        query: dict[str, Any]
-        if write.first == 1:
-            query = {"_id": write.doc_id, write.position: {"$exists": False}}
-        else:
-            query = {"_id": write.doc_id, write.position: write.first - 1}
-        writes.append((query, update, write.first == 1))
-    return writes
+    return [
+        (*_versioned(w.doc_id, w.position, w.first, w.last, w.sequence, w.update), w.first == 1)
+        for w in merged
+    ]
 
 
 def _is_int(value: Any) -> bool:
