@@ -1,8 +1,7 @@
 """Keeping a draft reads (nearly) nothing of a post that is not worth keeping: a post to a
 draft-keeping console route without a session is answered without reading its body, and an
-ended session's post is read only when it says how long it is and that is at most
-``drafts.MAX_BODY`` (files are never kept anyway) — never up to the upload limit outside the
-upload slots."""
+ended session's post is read no further than ``deps.FORM_BYTES`` (files are never kept anyway)
+— never up to the upload limit outside the upload slots."""
 
 from __future__ import annotations
 
@@ -11,6 +10,7 @@ import time
 
 import pytest
 from serambi_web.adapters.session import OfficerSession, session_cookies
+from serambi_web.api import deps
 from serambi_web.api.petugas import drafts
 from serambi_web.main import create_app
 
@@ -147,7 +147,7 @@ async def test_a_body_longer_than_its_length_says_is_read_no_further_than_the_bo
     status, consumed, cookies_set = await post(
         app, "/petugas/pengaduan/baru", 40 << 20, cookies, token, length=1000
     )
-    assert status == 200 and consumed <= drafts.MAX_BODY + 2 * CHUNK and not kept(cookies_set)
+    assert status == 200 and consumed <= deps.FORM_BYTES + 2 * CHUNK and not kept(cookies_set)
 
 
 async def test_a_small_post_of_an_ended_session_is_still_kept_without_its_file(app):

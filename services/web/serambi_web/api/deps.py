@@ -166,11 +166,11 @@ async def checked_form(request: Request, max_files: int = 0) -> FormData:
     return form
 
 
-async def read_small_body(request: Request) -> None:
+async def read_small_body(request: Request) -> bytes:
     """The body read whole (the form parser then reads it from ``request``), or HTTPException
     413 past ``FORM_BYTES`` / 408 past ``FORM_READ_SECONDS``."""
     if hasattr(request, "_body"):
-        return
+        return await request.body()
     length = request.headers.get("content-length", "")
     if length.isdigit() and int(length) > FORM_BYTES:
         raise HTTPException(413)
@@ -185,6 +185,7 @@ async def read_small_body(request: Request) -> None:
     except TimeoutError:
         raise HTTPException(408) from None
     request._body = b"".join(chunks)  # what Request.body() keeps: stream() and form() read it
+    return request._body
 
 
 def text(form: FormData, name: str) -> str:

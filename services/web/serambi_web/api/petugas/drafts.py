@@ -17,10 +17,10 @@ with the route's path parameters; its GET handler reads ``restored(request, offi
 
 Anyone can post to a console address, signed in or not, so nothing of a post is read before it
 is known to be worth keeping: without the ended session's cookie or the browser's CSRF cookie
-the body is not touched at all, and a body without ``Content-Length`` or above ``MAX_BODY``
-(256 KiB: every console form's text with room to spare; files are never kept) is not read
-either — it is read up to that bound only, outside the upload slots (``api/relay``), so it
-costs at most that much. A form the route already read (a service refused the token after it)
+the body is not touched at all, and a body above ``deps.FORM_BYTES`` (256 KiB: every console
+form's text with room to spare; files are never kept) or slower than the forms' read deadline
+is not kept either — it is read up to that bound only, outside the upload slots (``api/relay``),
+so it costs at most that much. A form the route already read (a service refused the token after it)
 is used as it is.
 """
 
@@ -40,13 +40,12 @@ from starlette.formparsers import MultiPartException
 
 from ...adapters.session import CHUNK, PATH, Sealer, read_session
 from ...domain.drafts import MAX_VALUE, SECONDS, Draft, fitted
-from ..deps import FORM_BYTES, console_of, portal_of, read_small_body
+from ..deps import console_of, portal_of, read_small_body
 
 COOKIE = "serambi_petugas_draf"
 PURPOSE = "draft"
 MAX_CHUNKS = 2  # with the session's cookies, well under a server's 16 KiB request head
 MAX_FIELDS = 40
-MAX_BODY = FORM_BYTES  # bytes of a post read to keep its text; a larger one keeps nothing
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
 
 
@@ -73,17 +72,16 @@ def _sealer(request: Request) -> Sealer:
 
 
 async def _bounded_form(request: Request) -> FormData | None:
-    """The posted form read within ``MAX_BODY`` and the forms' read deadline (``deps``'
+    """The posted form read within ``deps.FORM_BYTES`` and the forms' read deadline (``deps``'
     ``read_small_body``; the route's own reading when it did), or None: a larger body, one too
     slow to arrive, or a form that cannot be read (more files or fields than a console form has)."""
     cached = getattr(request, "_form", None)  # the route read it already: nothing more to read
     if isinstance(cached, FormData):
         return cached
     try:
-        await read_small_body(request)
+        body = await read_small_body(request)
     except HTTPException:  # too large, or too slow to arrive: nothing is kept
         return None
-    body: bytes = request._body
     sent = False
 
     async def receive() -> dict[str, Any]:
@@ -104,7 +102,7 @@ async def _bounded_form(request: Request) -> FormData | None:
 async def keep(request: Request, page: str) -> Draft | None:
     """The posted form's text fields, to come back on ``page`` (None if the browser no longer
     holds the ended session or has no CSRF cookie — then the body is not read at all —, if the
-    body is unbounded or larger than ``MAX_BODY``, the form cannot be read, its CSRF token is not
+    body is larger than ``deps.FORM_BYTES`` or too slow, the form cannot be read, its CSRF token is not
     this browser's, or it holds no text)."""
     ended = read_session(_sealer(request), request.cookies)  # timeouts do not matter here
     secrets = portal_of(request).secrets
