@@ -54,6 +54,7 @@ from serambi_contracts import (
 from .causation import caused_by
 from .deadletters import DeadLetter, DeadLetters
 from .eventstore import RecordedEvent, decode_event
+from .keyedworkers import KeyedWorkers
 from .logging import get_logger
 from .outages import is_outage
 from .tasks import cancel_and_wait, raise_if_cancel_requested
@@ -533,7 +534,6 @@ def _subscriber(
     policy: DeliveryPolicy,
     pull: PullSub,
     description: str,
-    workers: int = 1,
 ) -> LogicSubscriber[Msg]:
     return broker.subscriber(
         spec.filter_subjects[0] if len(spec.filter_subjects) == 1 else f"{spec.context}.>",
@@ -542,7 +542,6 @@ def _subscriber(
         config=spec.config(ack_wait=policy.ack_wait),
         pull_sub=pull,
         ack_policy=AckPolicy.MANUAL,
-        max_workers=workers if workers > 1 else None,
         title=f"{spec.durable}:consume",
         description=description,
     )
@@ -559,25 +558,39 @@ def subscribe(
     description: str,
     ignore_unknown_types: bool = False,
     workers: int = 1,
-) -> None:
+    backlog: Backlog | None = None,
+) -> KeyedWorkers | None:
     """Register ``handle`` on the durable pull consumer ``spec`` (created by apply_consumers).
 
-    ``workers`` > 1 handles that many messages at once in this process — only for handlers
-    whose messages need no order among themselves (e.g. fired timers)."""
+    ``workers`` > 1 handles up to that many messages at once in this process, one at a time
+    per aggregate (the subject without its event type) and in their order of arrival
+    (``KeyedWorkers``, returned: the caller drains it before the connection closes). With each
+    message FastStream delivers, what already waits on the consumer is taken from ``backlog``
+    too, as many as there are idle workers: one pull per message would leave the workers idle
+    behind the event loop's round trips once the process is busy."""
 
-    async def on_message(message: NatsMessage) -> None:
+    async def handle_one(msg: Msg) -> None:
         started = time.perf_counter()
         outcome = await deliver(
-            message.raw_message,
-            spec.durable,
-            handle,
-            dead_letters(),
-            policy,
-            ignore_unknown_types=ignore_unknown_types,
+            msg, spec.durable, handle, dead_letters(), policy, ignore_unknown_types=ignore_unknown_types
         )
         CONSUMED.labels(spec.durable, outcome).inc()
         HANDLE_SECONDS.labels(spec.durable).observe(time.perf_counter() - started)
 
-    _subscriber(broker, spec, policy, PullSub(batch_size=batch_size, timeout=5.0), description, workers)(
-        on_message
-    )
+    keyed = KeyedWorkers(workers, spec.durable) if workers > 1 else None
+
+    async def on_message(message: NatsMessage) -> None:
+        if keyed is None:
+            await handle_one(message.raw_message)
+            return
+        waiting = await backlog.take(keyed.idle - 1) if backlog is not None else []
+        for msg in (message.raw_message, *waiting):
+            await keyed.submit(aggregate_of(msg.subject), lambda msg=msg: handle_one(msg))
+
+    _subscriber(broker, spec, policy, PullSub(batch_size=batch_size, timeout=5.0), description)(on_message)
+    return keyed
+
+
+def aggregate_of(subject: str) -> str:
+    """``<context>.<aggregate>.<id>.<EventType>`` → ``<context>.<aggregate>.<id>``."""
+    return subject.rpartition(".")[0]

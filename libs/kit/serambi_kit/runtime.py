@@ -21,6 +21,7 @@ from serambi_contracts import Event
 from .deadletters import DeadLetters
 from .eventstore import JetStreamEventStore, RecordedEvent
 from .health import ConsumerWatch
+from .keyedworkers import KeyedWorkers
 from .logging import get_logger
 from .messaging import Backlog, DeliveryPolicy, Handler, redrive, subscribe, subscribe_batches
 from .mongo import Database, Document, connect, database
@@ -41,12 +42,15 @@ class NotStartedError(RuntimeError):
 class Runtime:
     #: how often a running service looks for dead letters marked for redrive
     redrive_interval: float = 2.0
+    #: how long a stop waits for the concurrent handlers already started (``consume(workers=)``)
+    WORKERS_DRAIN_SECONDS: float = 10.0
 
     def __init__(self, settings: ServiceSettings) -> None:
         self.settings = settings
         self.consumers: list[ConsumerSpec] = []
         self.handlers: dict[str, Handler] = {}  # by durable consumer name, for redrives
         self._redrive_task: asyncio.Task[None] | None = None
+        self._workers: list[KeyedWorkers] = []  # consumers' concurrent handlers, drained at stop
         #: run by ``start()`` once MongoDB and the vault are connected, before any consumer starts:
         #: the service's indexes. Built while consumers upsert into the same new collections,
         #: SecantusDB 0.7 deadlocked (createIndexes' collection creation against an upsert's
@@ -140,6 +144,10 @@ class Runtime:
         self._stopping = True  # a projection draining a backlog ends after its current batch
         await cancel_and_wait(self._redrive_task, self._watch_task)
         self._redrive_task = self._watch_task = None
+        # No new deliveries, then the handlers already started end and ack while the broker's
+        # connection is still open; what is left is redelivered.
+        await asyncio.gather(*(subscriber.stop() for subscriber in self.broker.subscribers))
+        await asyncio.gather(*(workers.drain(self.WORKERS_DRAIN_SECONDS) for workers in self._workers))
         await self.broker.stop()
         await self._close()
 
@@ -188,10 +196,11 @@ class Runtime:
         """Run ``handle`` for every message of the durable consumer ``spec``.
 
         ``ignore_unknown_types``: ack and ignore event types not in the catalogue instead of
-        dead-lettering them (see ``messaging.deliver``)."""
+        dead-lettering them (see ``messaging.deliver``). ``workers``: messages handled at once,
+        one at a time per aggregate (see ``messaging.subscribe``)."""
         self._claim(spec)
         self.handlers[spec.durable] = handle
-        subscribe(
+        concurrent = subscribe(
             self.broker,
             spec,
             handle,
@@ -201,7 +210,10 @@ class Runtime:
             description=description,
             ignore_unknown_types=ignore_unknown_types,
             workers=workers,
+            backlog=Backlog(lambda: self.nc, spec) if workers > 1 else None,
         )
+        if concurrent is not None:
+            self._workers.append(concurrent)
 
     def project(self, spec: ConsumerSpec, projection: Projection) -> None:
         """Keep ``projection`` up to date from the events ``spec`` delivers, in batches."""
