@@ -99,7 +99,7 @@ def build_runtime(settings: NotifierSettings | None = None) -> NotifierRuntime:
         lambda: runtime.store,
         lambda: runtime.nc,
     )
-    subscribers.register(runtime, runtime.dispatcher)
+    subscribers.register(runtime, runtime.dispatcher, settings.notify_workers)
     return runtime
 
 

@@ -198,6 +198,12 @@ class NotifierSettings(ServiceSettings):
     )
     dispatch_poll_seconds: float = Field(default=1.0, gt=0)
     dispatch_concurrency: int = Field(default=32, ge=1, le=1000, description="sends in flight")
+    notify_workers: int = Field(
+        default=8,
+        ge=1,
+        le=64,
+        description="events of different cases planned at once per consumer (one case's in order)",
+    )
     notify_max_age_hours: float = Field(
         default=168.0,
         ge=0,

@@ -32,7 +32,7 @@ NOTIFY_CONSUMERS = (
 )
 
 
-def register(runtime: Runtime, dispatcher: Dispatcher) -> None:
+def register(runtime: Runtime, dispatcher: Dispatcher, workers: int) -> None:
     for spec in CASE_CONSUMERS:
         runtime.project(spec, CASES_PROJECTION)
     for spec in NOTIFY_CONSUMERS:
@@ -42,6 +42,7 @@ def register(runtime: Runtime, dispatcher: Dispatcher) -> None:
             f"Sends the email and SMS notices of {spec.context} events (one delivery per cause "
             "event, channel and recipient).",
             ignore_unknown_types=True,
+            workers=workers,
         )
     runtime.publishes("notifier", "delivery", NotificationSent, NotificationFailed)
     runtime.publishes("notifier", "access", PersonalDataAccessed)  # the delivery log's searches

@@ -57,7 +57,7 @@ class Scheduling:
         self.ready = asyncio.Event()
         self.context: Context | None = None
         self.rounds = Rounds(lambda: self.runtime.db)
-        subscribers.register(self.runtime, lambda: self.context, self.ready)
+        subscribers.register(self.runtime, lambda: self.context, self.ready, self.settings.request_workers)
         self.runtime.before_consuming.append(lambda: queries.ensure_indexes(self.runtime.db))
 
     def _fetch(self, subject_filter: str, from_sequence: int) -> AsyncIterator[RecordedEvent]:

@@ -58,6 +58,12 @@ class SchedulingSettings(ServiceSettings):
         ge=0,
         description="how often to sweep clocks, timers and orphaned bookings (0: start-up only)",
     )
+    request_workers: int = Field(
+        default=4,
+        ge=1,
+        le=64,
+        description="submitted requests placed at once (racing for a slot: the loser re-reads and retries)",
+    )
 
     @field_validator("minimum_notice")
     @classmethod

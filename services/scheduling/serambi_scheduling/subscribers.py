@@ -42,7 +42,9 @@ class NotReadyError(Exception):
     """The service has not finished starting (the message is retried)."""
 
 
-def register(runtime: Runtime, context: Callable[[], Context | None], ready: asyncio.Event) -> None:
+def register(
+    runtime: Runtime, context: Callable[[], Context | None], ready: asyncio.Event, request_workers: int
+) -> None:
     async def current() -> Context:
         try:
             await asyncio.wait_for(ready.wait(), READY_TIMEOUT)
@@ -84,6 +86,7 @@ def register(runtime: Runtime, context: Callable[[], Context | None], ready: asy
         on_request,
         "Opens and books (or proposes) an audience for every submitted request; "
         "cancels it when the request is withdrawn.",
+        workers=request_workers,
     )
     runtime.consume(
         TIMERS,
