@@ -35,6 +35,7 @@ Requests carry two small documents (a PDF letter and a PNG identity document) un
 otherwise the run fails (exit 1), since a fast lossy run measures nothing.
 
 Run: .venv/bin/python bench/load_bench.py [--rate 20] [--seconds 30] [--clients 16] [--replicas 2]
+     [--env SERAMBI_NOTIFY_WORKERS=1 ...]
 """
 
 from __future__ import annotations
@@ -535,11 +536,19 @@ def main() -> int:
     parser.add_argument(
         "--replicas", type=int, default=1, help="processes of each service (same NATS and database)"
     )
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a setting for every service (e.g. SERAMBI_NOTIFY_WORKERS=1), to compare in one session",
+    )
     args = parser.parse_args()
+    settings = {**QUIET, **dict(pair.split("=", 1) for pair in args.env)}
     services = (*SERVICES, *(f"{s}-{n}" for n in range(2, args.replicas + 1) for s in SERVICES))
     with tempfile.TemporaryDirectory(prefix="serambi-load-") as tmp:
         started = time.monotonic()
-        with local_stack(Path(tmp), services, QUIET) as stack:
+        with local_stack(Path(tmp), services, settings) as stack:
             print(
                 f"stack ready in {time.monotonic() - started:.1f} s "
                 f"({', '.join(services)}, nats-server, SecantusDB, sinks)"
