@@ -103,3 +103,46 @@ async def test_a_stop_lets_started_handlers_finish_and_ack(nc, nats_url, mongo_u
     assert sorted(finished) == ["a", "b", "c"]
     info = await nc.jetstream().consumer_info("COMPLAINTS", spec.durable)
     assert info.num_ack_pending == 0 and info.num_pending == 0  # all three acked, none to redeliver
+
+
+async def test_a_message_waiting_for_a_busy_worker_is_not_redelivered_to_another_replica(
+    nc, nats_url, mongo_url, mongo_db
+):
+    kind = "t" + uuid.uuid4().hex[:10]
+    store = JetStreamEventStore(nc, "/serambi/test")
+    spec = ConsumerSpec("kittest", f"busy-{kind}", "complaints", (f"complaints.{kind}.>",))
+    settings = KitTestSettings(
+        nats_url=nats_url, mongo_url=mongo_url, mongo_database=mongo_db.name, consumer_ack_wait_seconds=1.5
+    )
+    first_handled: list[str] = []
+    both_busy = asyncio.Event()
+
+    async def slow(recorded: RecordedEvent) -> None:  # both workers busy for twice the ack wait
+        first_handled.append(recorded.ref.id)
+        if len(first_handled) == 2:
+            both_busy.set()
+        if recorded.ref.id != "c":
+            await asyncio.sleep(3)
+
+    other_handled: list[str] = []
+
+    async def record(recorded: RecordedEvent) -> None:
+        other_handled.append(recorded.ref.id)
+
+    await append(store, kind, "a", [50])
+    await append(store, kind, "b", [50])
+    first, other = Runtime(settings), Runtime(settings)
+    first.consume(spec, slow, "test", workers=2)
+    other.consume(spec, record, "test")
+    await first.start()
+    try:
+        await asyncio.wait_for(both_busy.wait(), 10)
+        await append(store, kind, "c", [50])  # the first replica takes it and waits for a worker
+        await asyncio.sleep(0.5)
+        await other.start()
+        await asyncio.sleep(3)  # past the ack wait of the waiting message
+    finally:
+        await first.stop()
+        await other.stop()
+    assert sorted(first_handled) == ["a", "b", "c"]
+    assert other_handled == []

@@ -30,7 +30,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 
 from faststream.middlewares import AckPolicy
@@ -138,15 +138,16 @@ async def deliver(
     policy: DeliveryPolicy,
     *,
     ignore_unknown_types: bool = False,
-    held: Sequence[Msg] = (),
+    held: Collection[Msg] = (),
 ) -> str:
     """Handle one message and settle it (ack / nak / dead-letter). Returns the outcome.
 
     ``ignore_unknown_types``: a valid envelope whose ce-type is not in the catalogue (e.g. from a
     newer producer) is acked and ignored instead of dead-lettered — for consumers that react to a
     few known types and must not alarm on the others (the notifier).
-    ``held``: other messages this process holds meanwhile (the rest of a batch), whose ack wait
-    is renewed with this one's while a dependency is down.
+    ``held``: other messages this process holds meanwhile (the rest of a batch, the messages
+    waiting for a worker), whose ack wait is renewed with this one's while it is handled; read
+    anew at each renewal.
 
     All of it runs in a consumer span, the child of the event's ``traceparent``.
     """
@@ -166,10 +167,10 @@ async def _settle(
     policy: DeliveryPolicy,
     *,
     ignore_unknown_types: bool,
-    held: Sequence[Msg],
+    held: Collection[Msg],
 ) -> str:
     delivered = msg.metadata.num_delivered
-    hold = Hold(consumer, policy, (msg, *held))
+    hold = Hold(consumer, policy, (msg,), held)
     try:
         recorded = _reader(handle)(msg)
         with caused_by(recorded.envelope.correlationid, recorded.envelope.id):
@@ -235,7 +236,7 @@ class Hold:
     LONG_WAIT_SECONDS = 300.0
 
     def __init__(
-        self, consumer: str, policy: DeliveryPolicy, msgs: Sequence[Msg], also: Sequence[Msg] = ()
+        self, consumer: str, policy: DeliveryPolicy, msgs: Sequence[Msg], also: Collection[Msg] = ()
     ) -> None:
         self.consumer = consumer
         self.policy = policy
@@ -569,10 +570,22 @@ def subscribe(
     too, as many as there are idle workers: one pull per message would leave the workers idle
     behind the event loop's round trips once the process is busy."""
 
+    #: handed to the workers, not started yet: renewed by the handlers running meanwhile (a
+    #: message waits only while others run), so an outage that holds every worker does not get
+    #: them redelivered elsewhere while this process still has them
+    queued: dict[int, Msg] = {}
+
     async def handle_one(msg: Msg) -> None:
+        queued.pop(id(msg), None)
         started = time.perf_counter()
         outcome = await deliver(
-            msg, spec.durable, handle, dead_letters(), policy, ignore_unknown_types=ignore_unknown_types
+            msg,
+            spec.durable,
+            handle,
+            dead_letters(),
+            policy,
+            ignore_unknown_types=ignore_unknown_types,
+            held=queued.values(),
         )
         CONSUMED.labels(spec.durable, outcome).inc()
         HANDLE_SECONDS.labels(spec.durable).observe(time.perf_counter() - started)
@@ -584,6 +597,8 @@ def subscribe(
             await handle_one(message.raw_message)
             return
         waiting = await backlog.take(keyed.idle - 1) if backlog is not None else []
+        for msg in (message.raw_message, *waiting):
+            queued[id(msg)] = msg
         for msg in (message.raw_message, *waiting):
             await keyed.submit(aggregate_of(msg.subject), lambda msg=msg: handle_one(msg))
 
