@@ -53,10 +53,10 @@ class Timers:
     async def arm(self, timer_id: str, due: ClockDue, *, event_id: str | None = None) -> None:
         """Fire ``due`` at ``due.due_at`` (whole seconds, rounded up); replaces an armed timer.
 
-        The schedule's message id defaults to one derived from the timer and its instant, so
-        replicas arming the same timer publish once; pass ``event_id`` (e.g. derived from the
-        cause) when a timer may be armed again at an instant it had within the server's
-        duplicate window (after a cancel, or A → B → A), which the default id would drop.
+        ``event_id`` is the fired ClockDue's envelope id; it defaults to one derived from the
+        timer and its instant (pass one derived from the cause to tell two armings of one
+        instant apart). No ``Nats-Msg-Id`` is sent: replicas arming the same timer publish
+        twice, and the later schedule replaces the earlier one on its subject.
         """
         ref = _ref(self.owner, timer_id)
         event_id = event_id or deterministic_id("timer", self.owner, timer_id, due.due_at.isoformat())
