@@ -197,7 +197,12 @@ class NotifierSettings(ServiceSettings):
         "deliveries of a replica that died are taken over — not a bound on a send",
     )
     dispatch_poll_seconds: float = Field(default=1.0, gt=0)
-    dispatch_concurrency: int = Field(default=32, ge=1, le=1000, description="sends in flight")
+    dispatch_concurrency: int = Field(
+        default=96,
+        ge=1,
+        le=1000,
+        description="sends in flight (each mostly waits on the relay or the gateway: docs/performance.md)",
+    )
     notify_workers: int = Field(
         default=8,
         ge=1,
