@@ -146,3 +146,42 @@ async def test_a_message_waiting_for_a_busy_worker_is_not_redelivered_to_another
         await other.stop()
     assert sorted(first_handled) == ["a", "b", "c"]
     assert other_handled == []
+
+
+async def test_messages_waiting_behind_their_aggregate_are_not_redelivered_to_another_replica(
+    nc, nats_url, mongo_url, mongo_db
+):
+    """Six events of one case, each handled in 0.4 s: the last waits 2 s, past the ack wait,
+    while no single handler runs long enough to renew anything itself."""
+    kind = "t" + uuid.uuid4().hex[:10]
+    store = JetStreamEventStore(nc, "/serambi/test")
+    spec = ConsumerSpec("kittest", f"chain-{kind}", "complaints", (f"complaints.{kind}.>",))
+    settings = KitTestSettings(
+        nats_url=nats_url, mongo_url=mongo_url, mongo_database=mongo_db.name, consumer_ack_wait_seconds=1.5
+    )
+    first_handled: list[int] = []
+    other_handled: list[int] = []
+
+    async def in_turn(recorded: RecordedEvent) -> None:
+        assert isinstance(recorded.event, SLAWarning)
+        first_handled.append(recorded.event.threshold_percent)
+        await asyncio.sleep(0.4)
+
+    async def record(recorded: RecordedEvent) -> None:
+        assert isinstance(recorded.event, SLAWarning)
+        other_handled.append(recorded.event.threshold_percent)
+
+    await append(store, kind, "a", [1, 2, 3, 4, 5, 6])
+    first, other = Runtime(settings), Runtime(settings)
+    first.consume(spec, in_turn, "test", workers=6)
+    other.consume(spec, record, "test")
+    await first.start()
+    try:
+        await asyncio.sleep(0.2)  # the first replica took all six
+        await other.start()
+        await asyncio.sleep(3)
+    finally:
+        await first.stop()
+        await other.stop()
+    assert first_handled == [1, 2, 3, 4, 5, 6]
+    assert other_handled == []

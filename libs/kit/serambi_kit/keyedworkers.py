@@ -3,13 +3,13 @@
 A consumer delivers its messages one after the other; a handler that mostly waits on the
 database then leaves the process idle while its queue grows. ``KeyedWorkers`` lets such a
 consumer handle messages of different aggregates at once while the messages of one aggregate
-still run in the order they arrived (a reschedule notice never overtakes the invitation). It
+still run in the order they arrived (the notifier plans a reschedule after the invitation). It
 changes nothing that replicas do not already do: two processes on one durable consumer handle
 two of its messages at once, so every handler is safe under concurrency already.
 
 ``submit`` waits for a free worker before it hands the job over, so a consumer never holds more
 than ``workers`` messages beyond the one it is delivering. ``drain`` waits for the jobs handed
-over (a stopping service acks what it started); the rest stay un-acked and are redelivered.
+over (a stopping service acks what it started) and cancels those still running then.
 """
 
 from __future__ import annotations
@@ -37,22 +37,26 @@ class KeyedWorkers:
     async def submit(self, key: str, job: Job) -> None:
         """Start ``job`` once a worker is free and the previous job of ``key`` has ended."""
         await self._free.acquire()
-        task = asyncio.create_task(self._run(key, self._last.get(key), job))
+        task = asyncio.create_task(self._run(self._last.get(key), job))
         self._last[key] = task
         self._running.add(task)
-        task.add_done_callback(self._running.discard)
+        task.add_done_callback(lambda done: self._ended(key, done))
 
-    async def _run(self, key: str, previous: asyncio.Task[None] | None, job: Job) -> None:
+    def _ended(self, key: str, task: asyncio.Task[None]) -> None:
+        """The worker is free again, however the job ended (a task cancelled before it started
+        runs no ``finally`` of its own)."""
+        self._running.discard(task)
+        self._free.release()
+        if self._last.get(key) is task:
+            del self._last[key]
+
+    async def _run(self, previous: asyncio.Task[None] | None, job: Job) -> None:
         try:
             if previous is not None:
                 await asyncio.wait([previous])  # its outcome is its own
             await job()
         except Exception:  # noqa: BLE001 — a job reports its own outcome; this is a bug's trace
             log.exception("worker.job_failed", workers=self.name)
-        finally:
-            self._free.release()
-            if self._last.get(key) is asyncio.current_task():
-                del self._last[key]
 
     @property
     def idle(self) -> int:

@@ -28,9 +28,10 @@ not acked: the limit is the kit's own (``DeliveryPolicy.max_deliver``).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
-from collections.abc import Awaitable, Callable, Collection, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from faststream.middlewares import AckPolicy
@@ -38,7 +39,6 @@ from faststream.nats import JStream, NatsBroker, NatsMessage, PullSub
 from faststream.nats.subscriber import LogicSubscriber
 from nats.aio.client import Client
 from nats.aio.msg import Msg
-from nats.aio.subscription import Subscription
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.client import JetStreamContext
 from prometheus_client import Counter, Gauge, Histogram
@@ -138,16 +138,15 @@ async def deliver(
     policy: DeliveryPolicy,
     *,
     ignore_unknown_types: bool = False,
-    held: Collection[Msg] = (),
+    held: Sequence[Msg] = (),
 ) -> str:
     """Handle one message and settle it (ack / nak / dead-letter). Returns the outcome.
 
     ``ignore_unknown_types``: a valid envelope whose ce-type is not in the catalogue (e.g. from a
     newer producer) is acked and ignored instead of dead-lettered — for consumers that react to a
     few known types and must not alarm on the others (the notifier).
-    ``held``: other messages this process holds meanwhile (the rest of a batch, the messages
-    waiting for a worker), whose ack wait is renewed with this one's while it is handled; read
-    anew at each renewal.
+    ``held``: other messages this process holds meanwhile (the rest of a batch), whose ack wait
+    is renewed with this one's while a dependency is down.
 
     All of it runs in a consumer span, the child of the event's ``traceparent``.
     """
@@ -167,10 +166,10 @@ async def _settle(
     policy: DeliveryPolicy,
     *,
     ignore_unknown_types: bool,
-    held: Collection[Msg],
+    held: Sequence[Msg],
 ) -> str:
     delivered = msg.metadata.num_delivered
-    hold = Hold(consumer, policy, (msg,), held)
+    hold = Hold(consumer, policy, (msg, *held))
     try:
         recorded = _reader(handle)(msg)
         with caused_by(recorded.envelope.correlationid, recorded.envelope.id):
@@ -236,7 +235,7 @@ class Hold:
     LONG_WAIT_SECONDS = 300.0
 
     def __init__(
-        self, consumer: str, policy: DeliveryPolicy, msgs: Sequence[Msg], also: Collection[Msg] = ()
+        self, consumer: str, policy: DeliveryPolicy, msgs: Sequence[Msg], also: Sequence[Msg] = ()
     ) -> None:
         self.consumer = consumer
         self.policy = policy
@@ -419,14 +418,18 @@ class Backlog:
     a fetched message to a bare ``asyncio.TimeoutError`` from nats-py 2.16). With each message,
     the kit asks the consumer for up to ``size - 1`` more with a ``no_wait`` pull request, so a
     backlog is applied in batches while an idle consumer still answers within milliseconds.
+
+    Each take listens on an inbox of its own: JetStream delivers a pulled message under its
+    stream subject, so a reply that comes after its take gave up (a reconnect, a leader
+    election) could not be told apart on a shared inbox and would be handed out by the next
+    take, behind newer messages. Such a late reply now goes nowhere, and the server redelivers
+    it after its ack wait.
     """
 
     def __init__(self, nc: Callable[[], Client], spec: ConsumerSpec, timeout: float = 5.0) -> None:
         self.nc = nc
         self.spec = spec
         self.timeout = timeout
-        self._subscription: Subscription | None = None
-        self._inbox = ""
 
     async def take(self, count: int, into: list[Msg] | None = None) -> list[Msg]:
         """Up to ``count`` messages; appended to ``into`` as they arrive if given (so that a
@@ -435,19 +438,22 @@ class Backlog:
         if count <= 0:
             return taken
         nc = self.nc()
-        if self._subscription is None:
-            self._inbox = nc.new_inbox()
-            self._subscription = await nc.subscribe(self._inbox)
-        api = f"$JS.API.CONSUMER.MSG.NEXT.{self.spec.stream}.{self.spec.durable}"
-        await nc.publish(api, json.dumps({"batch": count, "no_wait": True}).encode(), reply=self._inbox)
-        while len(taken) < count:
-            try:
-                msg = await self._subscription.next_msg(timeout=self.timeout)
-            except NatsTimeoutError:
-                break
-            if msg.headers and msg.headers.get("Status"):  # 404 no messages, 408 end of request
-                break
-            taken.append(msg)
+        inbox = nc.new_inbox()
+        subscription = await nc.subscribe(inbox)
+        try:
+            api = f"$JS.API.CONSUMER.MSG.NEXT.{self.spec.stream}.{self.spec.durable}"
+            await nc.publish(api, json.dumps({"batch": count, "no_wait": True}).encode(), reply=inbox)
+            for _ in range(count):
+                try:
+                    msg = await subscription.next_msg(timeout=self.timeout)
+                except NatsTimeoutError:
+                    break
+                if msg.headers and msg.headers.get("Status"):  # 404 no messages, 408 end of request
+                    break
+                taken.append(msg)
+        finally:
+            with contextlib.suppress(Exception):  # a closed connection has no subscription left
+                await subscription.unsubscribe()
         return taken
 
 
@@ -548,6 +554,46 @@ def _subscriber(
     )
 
 
+class Concurrent:
+    """A consumer's messages handled by ``KeyedWorkers``, and those handed over but not started
+    yet (behind busy workers or an earlier message of their aggregate): their ack wait is
+    renewed every third of it while they wait, and a stop naks them for a prompt redelivery."""
+
+    def __init__(self, workers: KeyedWorkers, ack_wait: float) -> None:
+        self.workers = workers
+        self.ack_wait = ack_wait
+        self._waiting: dict[int, Msg] = {}  # by id: nats-py's Msg is not hashable
+        self._renewer: asyncio.Task[None] | None = None
+
+    async def submit(self, msg: Msg, handle: Callable[[Msg], Awaitable[None]]) -> None:
+        self._waiting[id(msg)] = msg
+        if self._renewer is None or self._renewer.done():
+            self._renewer = asyncio.create_task(self._keep_renewed())
+
+        async def job() -> None:
+            self._waiting.pop(id(msg), None)
+            await handle(msg)
+
+        await self.workers.submit(aggregate_of(msg.subject), job)
+
+    async def _keep_renewed(self) -> None:
+        while self._waiting:
+            await asyncio.sleep(self.ack_wait / 3)
+            for msg in list(self._waiting.values()):
+                if not _connection_closing(msg):
+                    with contextlib.suppress(Exception):  # NATS may be the one down: next time
+                        await msg.in_progress()
+
+    async def drain(self, timeout: float) -> None:
+        """Let the started handlers end (up to ``timeout``); nak what never started."""
+        await self.workers.drain(timeout)
+        await cancel_and_wait(self._renewer)
+        for msg in list(self._waiting.values()):
+            with contextlib.suppress(Exception):  # not naked: redelivered after its ack wait
+                await msg.nak()
+        self._waiting.clear()
+
+
 def subscribe(
     broker: NatsBroker,
     spec: ConsumerSpec,
@@ -560,50 +606,37 @@ def subscribe(
     ignore_unknown_types: bool = False,
     workers: int = 1,
     backlog: Backlog | None = None,
-) -> KeyedWorkers | None:
+) -> Concurrent | None:
     """Register ``handle`` on the durable pull consumer ``spec`` (created by apply_consumers).
 
     ``workers`` > 1 handles up to that many messages at once in this process, one at a time
     per aggregate (the subject without its event type) and in their order of arrival
-    (``KeyedWorkers``, returned: the caller drains it before the connection closes). With each
+    (``Concurrent``, returned: the caller drains it before the connection closes). With each
     message FastStream delivers, what already waits on the consumer is taken from ``backlog``
     too, as many as there are idle workers: one pull per message would leave the workers idle
     behind the event loop's round trips once the process is busy."""
 
-    #: handed to the workers, not started yet: renewed by the handlers running meanwhile (a
-    #: message waits only while others run), so an outage that holds every worker does not get
-    #: them redelivered elsewhere while this process still has them
-    queued: dict[int, Msg] = {}
-
     async def handle_one(msg: Msg) -> None:
-        queued.pop(id(msg), None)
         started = time.perf_counter()
         outcome = await deliver(
-            msg,
-            spec.durable,
-            handle,
-            dead_letters(),
-            policy,
-            ignore_unknown_types=ignore_unknown_types,
-            held=queued.values(),
+            msg, spec.durable, handle, dead_letters(), policy, ignore_unknown_types=ignore_unknown_types
         )
         CONSUMED.labels(spec.durable, outcome).inc()
         HANDLE_SECONDS.labels(spec.durable).observe(time.perf_counter() - started)
 
-    keyed = KeyedWorkers(workers, spec.durable) if workers > 1 else None
+    concurrent = Concurrent(KeyedWorkers(workers, spec.durable), policy.ack_wait) if workers > 1 else None
 
     async def on_message(message: NatsMessage) -> None:
-        if keyed is None:
+        if concurrent is None:
             await handle_one(message.raw_message)
             return
-        waiting = await backlog.take(keyed.idle - 1) if backlog is not None else []
+        idle = concurrent.workers.idle
+        waiting = await backlog.take(idle - 1) if backlog is not None else []
         for msg in (message.raw_message, *waiting):
-            queued[id(msg)] = msg
-        for msg in (message.raw_message, *waiting):
-            await keyed.submit(aggregate_of(msg.subject), lambda msg=msg: handle_one(msg))
+            await concurrent.submit(msg, handle_one)
 
     _subscriber(broker, spec, policy, PullSub(batch_size=batch_size, timeout=5.0), description)(on_message)
-    return keyed
+    return concurrent
 
 
 def aggregate_of(subject: str) -> str:

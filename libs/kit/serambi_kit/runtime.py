@@ -21,9 +21,8 @@ from serambi_contracts import Event
 from .deadletters import DeadLetters
 from .eventstore import JetStreamEventStore, RecordedEvent
 from .health import ConsumerWatch
-from .keyedworkers import KeyedWorkers
 from .logging import get_logger
-from .messaging import Backlog, DeliveryPolicy, Handler, redrive, subscribe, subscribe_batches
+from .messaging import Backlog, Concurrent, DeliveryPolicy, Handler, redrive, subscribe, subscribe_batches
 from .mongo import Database, Document, connect, database
 from .pii import Vault, parse_master_key
 from .projections import Projection, apply_batch, projector_handler
@@ -50,7 +49,7 @@ class Runtime:
         self.consumers: list[ConsumerSpec] = []
         self.handlers: dict[str, Handler] = {}  # by durable consumer name, for redrives
         self._redrive_task: asyncio.Task[None] | None = None
-        self._workers: list[KeyedWorkers] = []  # consumers' concurrent handlers, drained at stop
+        self._concurrent: list[Concurrent] = []  # consumers' concurrent handlers, drained at stop
         #: run by ``start()`` once MongoDB and the vault are connected, before any consumer starts:
         #: the service's indexes. Built while consumers upsert into the same new collections,
         #: SecantusDB 0.7 deadlocked (createIndexes' collection creation against an upsert's
@@ -141,15 +140,23 @@ class Runtime:
             await asyncio.sleep(self.settings.consumer_watch_seconds)
 
     async def stop(self) -> None:
+        await self.stop_consuming()
+        await self.broker.stop()
+        await self._close()
+
+    async def stop_consuming(self) -> None:
+        """No new deliveries, then the handlers already started end and ack while the
+        connections are still open; what never started is naked (redelivered). A subclass that
+        stops more (the notifier's sends) calls this first. Idempotent."""
         self._stopping = True  # a projection draining a backlog ends after its current batch
         await cancel_and_wait(self._redrive_task, self._watch_task)
         self._redrive_task = self._watch_task = None
-        # No new deliveries, then the handlers already started end and ack while the broker's
-        # connection is still open; what is left is redelivered.
-        await asyncio.gather(*(subscriber.stop() for subscriber in self.broker.subscribers))
-        await asyncio.gather(*(workers.drain(self.WORKERS_DRAIN_SECONDS) for workers in self._workers))
-        await self.broker.stop()
-        await self._close()
+        stopped = await asyncio.gather(
+            *(subscriber.stop() for subscriber in self.broker.subscribers), return_exceptions=True
+        )
+        for error in (outcome for outcome in stopped if isinstance(outcome, BaseException)):
+            log.warning("runtime.subscriber_stop_failed", error=repr(error))
+        await asyncio.gather(*(workers.drain(self.WORKERS_DRAIN_SECONDS) for workers in self._concurrent))
 
     async def _close(self) -> None:
         if self._nc is not None:
@@ -213,7 +220,7 @@ class Runtime:
             backlog=Backlog(lambda: self.nc, spec) if workers > 1 else None,
         )
         if concurrent is not None:
-            self._workers.append(concurrent)
+            self._concurrent.append(concurrent)
 
     def project(self, spec: ConsumerSpec, projection: Projection) -> None:
         """Keep ``projection`` up to date from the events ``spec`` delivers, in batches."""

@@ -103,7 +103,7 @@ class ComplaintsSettings(
         default=8,
         ge=1,
         le=256,
-        description="complaint events whose timers are armed at once",
+        description="complaints whose timers are armed at once (one complaint's events in order)",
     )
     public_body_max_bytes: int = Field(
         default=98_304,

@@ -67,7 +67,7 @@ class NotifierRuntime(Runtime):
         self.dispatcher.start()
 
     async def stop(self) -> None:
-        await self.broker.stop()  # no new events; then finish the sends in flight
+        await self.stop_consuming()  # no new events, the planned ones recorded; then the sends
         await self.dispatcher.stop()
         await self.ledger.flush()  # the outcomes of the last sends
         await self.dispatcher.email.close()
