@@ -36,7 +36,6 @@ from dataclasses import dataclass
 
 from faststream.middlewares import AckPolicy
 from faststream.nats import JStream, NatsBroker, NatsMessage, PullSub
-from faststream.nats.subscriber import LogicSubscriber
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeoutError
@@ -532,17 +531,18 @@ def subscribe_batches(
                 return
             msgs = await prefetch
 
-    _subscriber(broker, spec, policy, PullSub(batch_size=1, timeout=5.0), description)(on_message)
+    _register(broker, spec, policy, PullSub(batch_size=1, timeout=5.0), description, on_message)
 
 
-def _subscriber(
+def _register(
     broker: NatsBroker,
     spec: ConsumerSpec,
     policy: DeliveryPolicy,
     pull: PullSub,
     description: str,
-) -> LogicSubscriber[Msg]:
-    return broker.subscriber(
+    on_message: Callable[[NatsMessage], Awaitable[None]],
+) -> None:
+    broker.subscriber(
         spec.filter_subjects[0] if len(spec.filter_subjects) == 1 else f"{spec.context}.>",
         stream=JStream(spec.stream, declare=False),
         durable=spec.durable,
@@ -551,7 +551,7 @@ def _subscriber(
         ack_policy=AckPolicy.MANUAL,
         title=f"{spec.durable}:consume",
         description=description,
-    )
+    )(on_message)
 
 
 class Concurrent:
@@ -635,7 +635,7 @@ def subscribe(
         for msg in (message.raw_message, *waiting):
             await concurrent.submit(msg, handle_one)
 
-    _subscriber(broker, spec, policy, PullSub(batch_size=batch_size, timeout=5.0), description)(on_message)
+    _register(broker, spec, policy, PullSub(batch_size=batch_size, timeout=5.0), description, on_message)
     return concurrent
 
 
