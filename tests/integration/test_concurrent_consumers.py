@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from datetime import UTC, datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from serambi_contracts import AggregateRef
 from serambi_contracts.sla import SLAWarning
@@ -39,8 +39,10 @@ async def append(store: JetStreamEventStore, kind: str, case: str, percents: lis
     )
 
 
-def runtime_for(nats_url: str, mongo_url: str, database: str) -> Runtime:
-    return Runtime(KitTestSettings(nats_url=nats_url, mongo_url=mongo_url, mongo_database=database))
+def runtime_for(nats_url: str, mongo_url: str, database: str, **settings: Any) -> Runtime:
+    return Runtime(
+        KitTestSettings(nats_url=nats_url, mongo_url=mongo_url, mongo_database=database, **settings)
+    )
 
 
 async def test_aggregates_are_handled_at_once_and_each_one_in_order(nc, nats_url, mongo_url, mongo_db):
@@ -111,9 +113,6 @@ async def test_a_message_waiting_for_a_busy_worker_is_not_redelivered_to_another
     kind = "t" + uuid.uuid4().hex[:10]
     store = JetStreamEventStore(nc, "/serambi/test")
     spec = ConsumerSpec("kittest", f"busy-{kind}", "complaints", (f"complaints.{kind}.>",))
-    settings = KitTestSettings(
-        nats_url=nats_url, mongo_url=mongo_url, mongo_database=mongo_db.name, consumer_ack_wait_seconds=1.5
-    )
     first_handled: list[str] = []
     both_busy = asyncio.Event()
 
@@ -131,7 +130,9 @@ async def test_a_message_waiting_for_a_busy_worker_is_not_redelivered_to_another
 
     await append(store, kind, "a", [50])
     await append(store, kind, "b", [50])
-    first, other = Runtime(settings), Runtime(settings)
+    first, other = (
+        runtime_for(nats_url, mongo_url, mongo_db.name, consumer_ack_wait_seconds=1.5) for _ in range(2)
+    )
     first.consume(spec, slow, "test", workers=2)
     other.consume(spec, record, "test")
     await first.start()
@@ -156,9 +157,6 @@ async def test_messages_waiting_behind_their_aggregate_are_not_redelivered_to_an
     kind = "t" + uuid.uuid4().hex[:10]
     store = JetStreamEventStore(nc, "/serambi/test")
     spec = ConsumerSpec("kittest", f"chain-{kind}", "complaints", (f"complaints.{kind}.>",))
-    settings = KitTestSettings(
-        nats_url=nats_url, mongo_url=mongo_url, mongo_database=mongo_db.name, consumer_ack_wait_seconds=1.5
-    )
     first_handled: list[int] = []
     other_handled: list[int] = []
 
@@ -172,7 +170,9 @@ async def test_messages_waiting_behind_their_aggregate_are_not_redelivered_to_an
         other_handled.append(recorded.event.threshold_percent)
 
     await append(store, kind, "a", [1, 2, 3, 4, 5, 6])
-    first, other = Runtime(settings), Runtime(settings)
+    first, other = (
+        runtime_for(nats_url, mongo_url, mongo_db.name, consumer_ack_wait_seconds=1.5) for _ in range(2)
+    )
     first.consume(spec, in_turn, "test", workers=6)
     other.consume(spec, record, "test")
     await first.start()

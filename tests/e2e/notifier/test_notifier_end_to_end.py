@@ -231,10 +231,17 @@ async def test_a_notifier_killed_between_sending_and_recording_delivers_one_emai
     acks = [m for m in kept if m["X-Serambi-Notice"] == "request_acknowledged"]
     assert len(acks) == 1 and len(duplicates) == 1
     assert duplicates[0]["Message-ID"] == acks[0]["Message-ID"]
-    [delivery] = [
-        d for d in deliveries(running, case_id=code, channel="email") if d["notice"] == "request_acknowledged"
-    ]
-    assert (delivery["state"], delivery["lease_expiries"]) == ("sent", 1)
+
+    def acknowledgement_recorded() -> dict | None:  # the mail lands first, then its outcome
+        [delivery] = [
+            d
+            for d in deliveries(running, case_id=code, channel="email")
+            if d["notice"] == "request_acknowledged"
+        ]
+        return delivery if delivery["state"] == "sent" else None
+
+    delivery = await asyncio.to_thread(wait_for, acknowledgement_recorded, 10.0, "the resend's outcome")
+    assert delivery["lease_expiries"] == 1
     client = await nats.connect(running.stack.env["SERAMBI_NATS_URL"])
     try:
         events = [

@@ -229,3 +229,22 @@ async def handled(dispatcher: Dispatcher, recorded: RecordedEvent) -> None:
     """What the consumer does with the event, then wait for the sends it started."""
     await dispatcher.handle(recorded)
     await dispatcher.drain()
+
+
+def app_settings(
+    nats_url: str, mongo_url: str, name: str, mailbox, sms_sink, **overrides: Any
+) -> NotifierSettings:
+    """A whole notifier app's settings (``create_app``) on the test's servers and sinks, its
+    databases named after ``name``."""
+    return NotifierSettings(
+        _env_file=None,
+        nats_url=nats_url,
+        mongo_url=mongo_url,
+        mongo_database=name,
+        vault_database=f"{name}_vault",
+        smtp_port=mailbox.port,
+        sms_url=f"{sms_sink.url}/json/messages",
+        letters_base_url=None,
+        notify_max_age_hours=0,
+        **overrides,
+    )

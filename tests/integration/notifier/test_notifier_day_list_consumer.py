@@ -7,11 +7,10 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-from notifier_harness import code
+from notifier_harness import app_settings, code
 from serambi_contracts import AggregateRef
 from serambi_kit.eventstore import JetStreamEventStore
 from serambi_notifier.main import create_app
-from serambi_notifier.settings import NotifierSettings
 from serambi_testing import localstack, samples
 
 
@@ -21,16 +20,12 @@ async def test_the_notify_consumer_receives_a_host_day_list_over_nats(
     name = f"test_notifier_{uuid.uuid4().hex[:10]}"
     host = f"H{code()[-8:]}"
     address = f"pejabat-{host.lower()}@ekonomi.example"
-    settings = NotifierSettings(
-        _env_file=None,
-        nats_url=nats_url,
-        mongo_url=mongo_url,
-        mongo_database=name,
-        vault_database=f"{name}_vault",
-        smtp_port=mailbox.port,
-        sms_url=f"{sms_sink.url}/json/messages",
-        letters_base_url=None,
-        notify_max_age_hours=0,
+    settings = app_settings(
+        nats_url,
+        mongo_url,
+        name,
+        mailbox,
+        sms_sink,
         smtp_timeout_seconds=2,
         sms_timeout_seconds=2,
         host_emails={host: [address]},

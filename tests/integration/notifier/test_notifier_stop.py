@@ -1,36 +1,49 @@
 """The notifier's stop lets the events its notify consumers already took finish and ack before
-its connections close (it stops more than the kit's runtime: the sends, the channels)."""
+its connections close (it stops more than the kit's runtime: the sends, the channels). On a
+nats-server of its own: the session's holds other tests' events for the same durable consumer."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
 
+import nats
 import pytest
-from notifier_harness import code
+from nats.aio.client import Client
+from notifier_harness import app_settings, code
 from serambi_contracts import AggregateRef
 from serambi_kit.eventstore import JetStreamEventStore
+from serambi_kit.topology import apply_streams
 from serambi_notifier.application.dispatch import Dispatcher
 from serambi_notifier.main import create_app
-from serambi_notifier.settings import NotifierSettings
 from serambi_testing import localstack, samples
 
 
+@pytest.fixture
+async def own_nats(tmp_path: Path) -> AsyncIterator[tuple[str, Client]]:
+    server = localstack.nats_server(tmp_path / "nats", localstack.free_port()).start()
+    url = localstack.nats_url(server.port)
+    client = await nats.connect(url)
+    await apply_streams(client.jetstream())
+    yield url, client
+    await client.drain()
+    server.stop()
+
+
 async def test_events_being_handled_at_stop_are_finished_and_acked(
-    nats_url, mongo_url, mongo_client, nc, mailbox, sms_sink, monkeypatch: pytest.MonkeyPatch
+    own_nats, mongo_url, mongo_client, mailbox, sms_sink, monkeypatch: pytest.MonkeyPatch
 ):
+    nats_url, nc = own_nats
     name = f"test_notifier_{uuid.uuid4().hex[:10]}"
     hosts = [f"H{code()[-8:]}" for _ in range(3)]
-    settings = NotifierSettings(
-        _env_file=None,
-        nats_url=nats_url,
-        mongo_url=mongo_url,
-        mongo_database=name,
-        vault_database=f"{name}_vault",
-        smtp_port=mailbox.port,
-        sms_url=f"{sms_sink.url}/json/messages",
-        letters_base_url=None,
-        notify_max_age_hours=0,
+    settings = app_settings(
+        nats_url,
+        mongo_url,
+        name,
+        mailbox,
+        sms_sink,
         host_emails={host: [f"pejabat-{host.lower()}@ekonomi.example"] for host in hosts},
     )
     handle = Dispatcher.handle
