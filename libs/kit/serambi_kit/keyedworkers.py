@@ -65,7 +65,7 @@ class KeyedWorkers:
 
     async def drain(self, timeout: float) -> bool:
         """Wait up to ``timeout`` seconds for the jobs handed over; cancel those still running
-        then (their messages are redelivered). True if all ended in time."""
+        then. True if all ended in time."""
         running = set(self._running)
         if not running:
             return True

@@ -14,8 +14,10 @@ from serambi_complaints.application import commands
 from serambi_complaints.application.sla_timers import CLOCKS, ClockKeeper
 from serambi_contracts.complaints import ComplaintChannel, ComplaintDeadlineMoved, ComplaintTier, Disclosure
 from serambi_contracts.sla import SLABreached, SLAWarning
+from serambi_kit.eventstore import read_stream
 from serambi_kit.timers import schedule_subject
 from serambi_kit.topology import timers_stream
+from structlog.testing import capture_logs
 
 RINGAN, NORMATIF = ComplaintTier.RINGAN, ComplaintTier.NORMATIF
 
@@ -221,3 +223,27 @@ async def test_a_calendar_revision_at_start_up_moves_open_deadlines_and_their_ti
 
 async def _moved(nc, code: str) -> bool:
     return any(isinstance(e, ComplaintDeadlineMoved) for e in await stream_events(nc, code))
+
+
+async def test_a_timer_that_fires_again_reports_nothing_and_says_so(start_service, nats_client):
+    service = await start_service()
+    complaint = await record(service, RINGAN, received_at=received_for(1))
+    code = complaint.tracking_code
+
+    async def fired() -> list:
+        subject = f"timers.complaints.{code}-breach.ClockDue"
+        return [r async for r in read_stream(nats_client, timers_stream("complaints"), subject)]
+
+    await eventually(fired, timeout=5)
+    [due] = await fired()
+    await eventually(lambda: _breached(nats_client, code), timeout=5)
+    with capture_logs() as logs:
+        await service.keeper.on_clock_due(due)  # delivered again: the breach is already there
+    [line] = [entry for entry in logs if entry["event"] == "clock.due_nothing_to_report"]
+    assert line["tracking_code"] == code and line["timer"] == f"{code}-breach"
+    breaches = [e for e in await stream_events(nats_client, code) if isinstance(e, SLABreached)]
+    assert len(breaches) == 1
+
+
+async def _breached(nats_client, code: str) -> bool:
+    return any(isinstance(e, SLABreached) for e in await stream_events(nats_client, code))

@@ -159,7 +159,15 @@ class ClockKeeper:
         due = recorded.event
         assert isinstance(due, ClockDue)
         # The timer fired, so its instant has come even if this host's clock is a little behind.
-        await self.check(due.case_id, max(self.now(), due.due_at))
+        if not await self.check(due.case_id, max(self.now(), due.due_at)):
+            # already reported, answered, paused or moved meanwhile: worth a line when a breach
+            # goes missing (the log then tells a timer that fired from one that never did)
+            log.info(
+                "clock.due_nothing_to_report",
+                tracking_code=due.case_id,
+                timer=recorded.ref.id,
+                due_at=due.due_at.isoformat(),
+            )
 
     async def check(self, code: str, now: datetime) -> list:
         """Report what is due at ``now`` and record the complaint's next SLA instant."""
