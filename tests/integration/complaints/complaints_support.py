@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from serambi_calendar import SlaPolicy, WorkingCalendar, WorkingProfile, fixed_source
 from serambi_complaints.domain import Rules
 from serambi_complaints.main import ComplaintsService
+from serambi_contracts.sla import SLABreached
 from serambi_kit.eventstore import read_stream
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -53,3 +54,8 @@ async def stop(service: ComplaintsService) -> None:
 
 async def stream_events(nc, code: str) -> list:
     return [r.event async for r in read_stream(nc, "COMPLAINTS", f"complaints.complaint.{code}.*")]
+
+
+async def is_breached(nc, code: str) -> bool:
+    """Whether the complaint's stream holds an SLABreached."""
+    return any(isinstance(e, SLABreached) for e in await stream_events(nc, code))

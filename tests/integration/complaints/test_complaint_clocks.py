@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from complaints_support import always_rules, eventually, now, received_for, stop, stream_events
+from complaints_support import always_rules, eventually, is_breached, now, received_for, stop, stream_events
 from nats.js.errors import NotFoundError
 from serambi_calendar import WIB
 from serambi_complaints.application import commands
@@ -130,10 +130,7 @@ async def test_a_deadline_is_reported_once_however_many_keepers_check_it(start_s
     complaint = await record(service, RINGAN, received_at=received_for(1))
     code = complaint.tracking_code
 
-    async def breached() -> bool:
-        return any(isinstance(e, SLABreached) for e in await stream_events(nats_client, code))
-
-    await eventually(breached, timeout=5)
+    await eventually(lambda: is_breached(nats_client, code), timeout=5)
     keepers = [service.keeper, ClockKeeper(service.runtime, service.rules)]
     await asyncio.gather(*(keepers[i % 2].check(code, now()) for i in range(10)))
     events = await stream_events(nats_client, code)
@@ -236,14 +233,10 @@ async def test_a_timer_that_fires_again_reports_nothing_and_says_so(start_servic
 
     await eventually(fired, timeout=5)
     [due] = await fired()
-    await eventually(lambda: _breached(nats_client, code), timeout=5)
+    await eventually(lambda: is_breached(nats_client, code), timeout=5)
     with capture_logs() as logs:
         await service.keeper.on_clock_due(due)  # delivered again: the breach is already there
     [line] = [entry for entry in logs if entry["event"] == "clock.due_nothing_to_report"]
     assert line["tracking_code"] == code and line["timer"] == f"{code}-breach"
     breaches = [e for e in await stream_events(nats_client, code) if isinstance(e, SLABreached)]
     assert len(breaches) == 1
-
-
-async def _breached(nats_client, code: str) -> bool:
-    return any(isinstance(e, SLABreached) for e in await stream_events(nats_client, code))

@@ -7,11 +7,10 @@ from __future__ import annotations
 import asyncio
 
 import httpx
-from complaints_support import eventually, now, received_for, stream_events
+from complaints_support import eventually, is_breached, now, received_for
 from prometheus_client import REGISTRY, generate_latest
 from serambi_complaints.application.sla_timers import ClockKeeper
 from serambi_contracts.complaints import ComplaintChannel
-from serambi_contracts.sla import SLABreached
 from serambi_kit.http import create_service_app
 from test_complaint_clocks import RINGAN, record
 
@@ -36,10 +35,7 @@ async def test_a_breach_is_counted_once_by_tier_and_channel_and_no_tracking_code
     complaint = await record(service, RINGAN, received_at=received_for(1), channel=ComplaintChannel.EMAIL)
     code = complaint.tracking_code
 
-    async def breached() -> bool:
-        return any(isinstance(e, SLABreached) for e in await stream_events(nats_client, code))
-
-    await eventually(breached, timeout=5)
+    await eventually(lambda: is_breached(nats_client, code), timeout=5)
     keepers = [service.keeper, ClockKeeper(service.runtime, service.rules)]
     await asyncio.gather(*(keepers[i % 2].check(code, now()) for i in range(6)))
     assert breaches("email") == before + 1
